@@ -1,0 +1,85 @@
+# loy — loyalty programme toolkit.  See README.md.
+CFLAGS ?= -g -O2
+override CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS)
+override CPPFLAGS := -Ilib $(CPPFLAGS)
+LDLIBS = -lsqlite3 -lcsv -lpcre2-8
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+
+BUILD ?= build
+PROGS = loy loy-check loy-enroll loy-init
+LIBSRC = $(wildcard lib/*.c)
+LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
+BINS = $(PROGS:%=$(BUILD)/bin/%)
+MAN1 = $(wildcard man/*.1)
+MAN5 = $(wildcard man/*.5)
+
+# Debian packages the build and the tests need; `make deps` installs the
+# missing ones (apt-get update once, then apt-get install -y).
+DEPS = gcc make pkg-config libsqlite3-dev libcsv-dev libpcre2-dev sqlite3 bats man-db
+
+.PHONY: all deps check check-asan test demo bench install uninstall clean
+
+all: $(BINS)
+
+deps:
+	@sh tests/deps.sh $(DEPS)
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(BUILD)/lib
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard lib/*.h) | $(BUILD)/cmd
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libloy.a: $(LIBOBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/libloy.a | $(BUILD)/bin
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/lib $(BUILD)/cmd $(BUILD)/bin:
+	@mkdir -p $@
+
+# The whole suite; its last line reads "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/run.sh $(BUILD)/bin
+
+test: check
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	    CFLAGS="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" all
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    sh tests/run.sh build-asan/bin
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh examples/demo.sh $(BUILD)/bin
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh $(BUILD)/bin
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 644 completions/loy.bash $(DESTDIR)$(BASHCOMPDIR)/loy
+	for p in $(PROGS); do [ $$p = loy ] || ln -sf loy $(DESTDIR)$(BASHCOMPDIR)/$$p; done
+	install -m 644 completions/_loy $(DESTDIR)$(ZSHCOMPDIR)/_loy
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p; done
+	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_loy
+
+clean:
+	rm -rf build build-asan demo/out

@@ -1,0 +1,63 @@
+/* loy-init: create a ledger with the default programme. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "diag.h"
+#include "ledger.h"
+
+static const char usage[] = "loy-init [-V] [-d ledger] [--set key=value ...] [--settings]";
+static const char help[] =
+    "Create a new, empty ledger with the default programme; refuses to\n"
+    "overwrite an existing file.\n"
+    "\n"
+    "  -d, --db FILE        ledger to create (default $LOY_DB, else ./loyalty.db)\n"
+    "      --set KEY=VALUE  change a programme setting from its default\n"
+    "      --settings       list the settings and their defaults, and exit\n"
+    "  -h, --help           show this help\n"
+    "  -V, --version        show the version\n"
+    "See loy-init(1).\n";
+
+enum { OPT_SET = CLI_OPT_PROGRAM_FIRST, OPT_SETTINGS };
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, 0, 'd' },
+		{ "help", no_argument, 0, 'h' },
+		{ "set", required_argument, 0, OPT_SET },
+		{ "settings", no_argument, 0, OPT_SETTINGS },
+		{ "version", no_argument, 0, 'V' },
+		CLI_OPTS_END
+	};
+	struct cli cli;
+	char **set = NULL;
+	int nset = 0, opt, status;
+
+	loy_setprogname(argv[0]);
+	cli_init(&cli, usage, help);
+	while ((opt = getopt_long(argc, argv, "d:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_SET:
+			set = loy_xrealloc(set, (nset + 1) * sizeof(*set));
+			set[nset++] = optarg;
+			break;
+		case OPT_SETTINGS:
+			printf("key,default,about\n");
+			for (const struct ledger_setting *s = ledger_defaults; s->key; s++)
+				printf("%s,\"%s\",%s\n", s->key, s->value, s->about);
+			return 0;
+		default:
+			if (!cli_option(&cli, opt, optarg))
+				cli_usage(&cli);
+		}
+	}
+	if (optind != argc)
+		cli_usage(&cli);
+	status = ledger_create(cli.db, set, nset);
+	if (status == 0)
+		loy_warn("created ledger '%s'", cli.db);
+	free(set);
+	return status;
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# make demo: a fresh ledger in demo/, the sample members enrolled, the result shown.
+set -e
+bin=$(cd "${1:-build/bin}" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+PATH="$bin:$PATH"
+export PATH
+mkdir -p "$top/demo"
+cd "$top/demo"
+rm -f loyalty.db loyalty.db-wal loyalty.db-shm
+export LOY_DB="$top/demo/loyalty.db"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+
+step loy init
+loy init
+step loy enroll examples/members.csv
+loy enroll --table "$top/examples/members.csv"
+step "loy enroll examples/members.csv    # the same file again: nothing changes"
+loy enroll "$top/examples/members.csv" | cut -d, -f3 | sort | uniq -c
+step loy enroll duplicates
+loy enroll --table duplicates
+step loy enroll merge 1012 1001
+loy enroll --table merge 1012 1001
+step loy enroll list
+loy enroll --table list
+step loy check
+loy check && echo "ledger consistent: $LOY_DB"

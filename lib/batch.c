@@ -1,0 +1,402 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "diag.h"
+
+struct batch {
+	const struct batch_job *job;
+	const struct cli *cli;
+	struct ledger *l;
+	struct csvio_reader *r;
+	struct csvio_writer *out;
+	FILE *spool;
+	FILE *rejf;
+	struct csvio_writer *rej;
+	char *rejtmp;
+	int rej_header;
+	long count[16], filecount[16];
+	int ncounters;
+	long read, rejected, file_rejected;
+	time_t last_progress;
+	int tty;
+};
+
+struct csvio_reader *batch_reader(struct batch *b) { return b->r; }
+struct csvio_writer *batch_out(struct batch *b) { return b->out; }
+struct ledger *batch_ledger(struct batch *b) { return b->l; }
+const struct cli *batch_cli(struct batch *b) { return b->cli; }
+
+int
+batch_col(struct batch *b, const char *field)
+{
+	return csvio_col(b->r, cli_column(b->cli, field));
+}
+
+void
+batch_count(struct batch *b, int counter)
+{
+	b->count[counter]++;
+	b->filecount[counter]++;
+}
+
+static FILE *
+spool_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/loy-XXXXXX", dir && *dir ? dir : "/tmp");
+	if ((fd = mkstemp(path)) < 0) {
+		loy_error("cannot create a temporary file in '%s': %s",
+		    dir && *dir ? dir : "/tmp", strerror(errno));
+		return NULL;
+	}
+	unlink(path);
+	if (!(f = fdopen(fd, "w+"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
+/* Copy the spooled output to standard output. */
+static int
+flush_spool(FILE *spool)
+{
+	char buf[65536];
+	size_t n;
+
+	if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
+		return loy_error("cannot read back the output: %s", strerror(errno));
+	while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			break;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return loy_error("cannot write the output: %s", strerror(errno));
+	return 0;
+}
+
+int
+batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
+{
+	char reason[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	loy_warn("%s:%ld: %s", csvio_name(b->r), row->line, reason);
+	b->rejected++;
+	b->file_rejected++;
+	if (b->rej) {
+		if (!b->rej_header) {
+			int n = csvio_ncols(b->r);
+			int taken_line = csvio_col(b->r, "line") >= 0;
+			int taken_reason = csvio_col(b->r, "reason") >= 0;
+
+			for (int i = 0; i < n; i++)
+				csvio_put(b->rej, csvio_colname(b->r, i));
+			csvio_put(b->rej, taken_line ? "rejected_line" : "line");
+			csvio_put(b->rej, taken_reason ? "rejected_reason" : "reason");
+			csvio_end(b->rej);
+			b->rej_header = 1;
+		}
+		for (int i = 0; i < row->nf; i++)
+			csvio_putn(b->rej, row->f[i], row->len[i]);
+		csvio_put_int(b->rej, row->line);
+		csvio_put(b->rej, reason);
+		csvio_end(b->rej);
+	}
+	if (b->job->rejected)
+		b->job->rejected(b->job->ctx, b, row, reason);
+	return 1;
+}
+
+static void
+progress(struct batch *b, int done)
+{
+	time_t now;
+
+	if (!b->tty)
+		return;
+	if (done) {
+		fprintf(stderr, "\r\033[K");
+		return;
+	}
+	if ((now = time(NULL)) == b->last_progress)
+		return;
+	b->last_progress = now;
+	fprintf(stderr, "\r%s: %s: %ld rows\033[K", loy_progname, csvio_name(b->r),
+	    csvio_rows(b->r));
+}
+
+static void
+summary(struct batch *b, char *buf, size_t size, const long *count, long rows, long rej)
+{
+	size_t n = snprintf(buf, size, "%ld rows", rows);
+
+	for (int i = 0; i < b->ncounters && n < size; i++)
+		n += snprintf(buf + n, size - n, ", %ld %s", count[i], b->job->counters[i].name);
+	if (n < size)
+		snprintf(buf + n, size - n, ", %ld rejected", rej);
+}
+
+/* Open every input before any work: a missing file costs nothing. */
+static struct csvio_reader **
+open_inputs(const struct cli *cli, int nfiles, char **files, int *status)
+{
+	struct csvio_reader **r = loy_xmalloc(nfiles * sizeof(*r));
+	struct stat *st = loy_xmalloc(nfiles * sizeof(*st));
+
+	*status = 0;
+	for (int i = 0; i < nfiles && !*status; i++) {
+		if (strcmp(files[i], "-") == 0 ? fstat(0, &st[i]) : stat(files[i], &st[i])) {
+			loy_warn("cannot open '%s': %s", files[i], strerror(errno));
+			*status = LOY_EX_NOINPUT;
+			break;
+		}
+		for (int j = 0; j < i; j++)
+			if (st[j].st_dev == st[i].st_dev && st[j].st_ino == st[i].st_ino) {
+				loy_warn("'%s' is given twice", files[i]);
+				*status = LOY_EX_USAGE;
+			}
+		if (S_ISDIR(st[i].st_mode)) {
+			loy_warn("'%s' is a directory", files[i]);
+			*status = LOY_EX_NOINPUT;
+		}
+	}
+	for (int i = 0; i < nfiles && !*status; i++)
+		if (!(r[i] = csvio_open(files[i], cli->tsv)))
+			*status = LOY_EX_NOINPUT;
+	free(st);
+	if (*status) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int
+open_rejects(struct batch *b)
+{
+	const char *path = b->cli->rejects;
+	size_t n = strlen(path) + 16;
+	int fd;
+
+	b->rejtmp = loy_xmalloc(n);
+	snprintf(b->rejtmp, n, "%s.XXXXXX", path);
+	if ((fd = mkstemp(b->rejtmp)) < 0 || !(b->rejf = fdopen(fd, "w"))) {
+		loy_error("cannot create '%s': %s", b->rejtmp, strerror(errno));
+		free(b->rejtmp);
+		b->rejtmp = NULL;
+		return -1;
+	}
+	fchmod(fd, 0644 & ~umask(umask(0)));
+	b->rej = csvio_writer(b->rejf, b->cli->tsv ? CSVIO_TSV : CSVIO_CSV, 0);
+	return 0;
+}
+
+static int
+close_rejects(struct batch *b, int keep)
+{
+	int rc = 0;
+
+	if (!b->rejf)
+		return 0;
+	if (csvio_writer_close(b->rej) < 0 || fclose(b->rejf) != 0)
+		rc = loy_error("cannot write '%s': %s", b->cli->rejects, strerror(errno));
+	if (keep && rc == 0 && rename(b->rejtmp, b->cli->rejects) != 0)
+		rc = loy_error("cannot rename '%s' to '%s': %s", b->rejtmp, b->cli->rejects,
+		    strerror(errno));
+	if (!keep || rc)
+		unlink(b->rejtmp);
+	free(b->rejtmp);
+	return rc;
+}
+
+static int
+do_file(struct batch *b, int seq)
+{
+	struct csvio_row row;
+	char line[512];
+	int got;
+
+	memset(b->filecount, 0, sizeof(b->filecount));
+	b->file_rejected = 0;
+	if (csvio_header(b->r) < 0)
+		return LOY_EX_DATAERR;
+	for (int i = 0; i < b->cli->nmap; i++)
+		if (csvio_col(b->r, b->cli->map[i].column) < 0) {
+			loy_warn("%s: --map %s=%s: no column '%s'", csvio_name(b->r),
+			    b->cli->map[i].field, b->cli->map[i].column, b->cli->map[i].column);
+			return LOY_EX_DATAERR;
+		}
+	if (b->job->file(b->job->ctx, b) < 0)
+		return LOY_EX_DATAERR;
+	while ((got = csvio_next(b->r, &row)) > 0) {
+		b->read++;
+		if ((b->read & 0xffff) == 0)
+			progress(b, 0);
+		if (row.bad) {
+			batch_reject(b, &row, "row %s", row.bad);
+			continue;
+		}
+		if (b->job->row(b->job->ctx, b, &row) < 0)
+			return ledger_status(b->l);
+	}
+	progress(b, 1);
+	if (got < 0)
+		return LOY_EX_IOERR;
+	if (ledger_run_input(b->l, seq, csvio_name(b->r), csvio_sha256(b->r),
+	    csvio_bytes(b->r), csvio_rows(b->r)) < 0)
+		return ledger_status(b->l);
+	summary(b, line, sizeof(line), b->filecount, csvio_rows(b->r), b->file_rejected);
+	loy_warn("%s: %s", csvio_name(b->r), line);
+	return 0;
+}
+
+int
+batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
+    int nfiles, char **files, const char *args)
+{
+	static char *stdin_only[] = { "-" };
+	struct csvio_reader **inputs;
+	struct batch b = { .job = job, .cli = cli, .l = l };
+	int status = 0;
+	long changed = 0, unchanged = 0;
+	char line[512];
+
+	if (nfiles == 0) {
+		nfiles = 1;
+		files = stdin_only;
+	}
+	cli_check_map(cli, job->fields);
+	while (job->counters[b.ncounters].name)
+		b.ncounters++;
+	b.tty = isatty(STDERR_FILENO);
+	if (!(inputs = open_inputs(cli, nfiles, files, &status)))
+		return status;
+	if (!(b.spool = spool_file())) {
+		status = LOY_EX_IOERR;
+		goto out;
+	}
+	b.out = csvio_writer(b.spool, cli_format(cli), cli->safe_cells);
+	for (const char *const *c = job->output; *c; c++)
+		csvio_put(b.out, *c);
+	csvio_end(b.out);
+	if (cli->rejects && open_rejects(&b) < 0) {
+		status = LOY_EX_IOERR;
+		goto out;
+	}
+	if (ledger_begin(l) < 0 || ledger_run_begin(l, loy_progname, args) < 0) {
+		status = ledger_status(l);
+		goto out;
+	}
+	for (int i = 0; i < nfiles && !status; i++) {
+		b.r = inputs[i];
+		status = do_file(&b, i + 1);
+	}
+	if (!status && b.rejected && !cli->rejects) {
+		loy_warn("%ld bad row%s; nothing committed (--rejects FILE sets bad rows "
+		    "aside and commits the rest)", b.rejected, b.rejected == 1 ? "" : "s");
+		status = LOY_EX_DATAERR;
+	}
+	if (status)
+		goto out;
+	for (int i = 0; i < b.ncounters; i++) {
+		if (job->counters[i].kind == BATCH_CHANGED)
+			changed += b.count[i];
+		else if (job->counters[i].kind == BATCH_UNCHANGED)
+			unchanged += b.count[i];
+	}
+	summary(&b, line, sizeof(line), b.count, b.read, b.rejected);
+	if (ledger_run_end(l, b.read, changed, unchanged, b.rejected, line) < 0) {
+		status = ledger_status(l);
+		goto out;
+	}
+	if (csvio_writer_close(b.out) < 0) {
+		b.out = NULL;
+		loy_warn("cannot write the output: %s", strerror(errno));
+		status = LOY_EX_IOERR;
+		goto out;
+	}
+	b.out = NULL;
+	if (close_rejects(&b, 1) < 0) {
+		b.rejf = NULL;
+		status = LOY_EX_IOERR;
+		goto out;
+	}
+	b.rejf = NULL;
+	if (cli->dry_run) {
+		ledger_rollback(l);
+		loy_warn("dry run: nothing committed");
+	} else if (ledger_commit(l) < 0) {
+		status = ledger_status(l);
+		goto out;
+	}
+	if (flush_spool(b.spool) < 0)
+		status = LOY_EX_IOERR;
+	else if (b.rejected)
+		status = LOY_EX_SETASIDE;
+out:
+	ledger_rollback(l);
+	if (b.out)
+		csvio_writer_close(b.out);
+	close_rejects(&b, 0);
+	if (b.spool)
+		fclose(b.spool);
+	for (int i = 0; i < nfiles; i++)
+		csvio_close(inputs[i]);
+	free(inputs);
+	return status;
+}
+
+int
+batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn, void *ctx)
+{
+	struct csvio_writer *out;
+	FILE *spool;
+	long counts[2] = { 0, 0 };
+	int status;
+	char line[128];
+
+	if (!(spool = spool_file()))
+		return LOY_EX_IOERR;
+	out = csvio_writer(spool, cli_format(cli), cli->safe_cells);
+	if (ledger_begin(l) < 0 || ledger_run_begin(l, loy_progname, args) < 0) {
+		status = ledger_status(l);
+		goto out;
+	}
+	if ((status = fn(ctx, l, out, counts)) != 0)
+		goto out;
+	snprintf(line, sizeof(line), "%ld changed, %ld unchanged", counts[0], counts[1]);
+	if (ledger_run_end(l, counts[0] + counts[1], counts[0], counts[1], 0, line) < 0) {
+		status = ledger_status(l);
+		goto out;
+	}
+	if (cli->dry_run) {
+		ledger_rollback(l);
+		loy_warn("dry run: nothing committed");
+	} else if (ledger_commit(l) < 0) {
+		status = ledger_status(l);
+		goto out;
+	}
+	if (csvio_writer_close(out) < 0 || flush_spool(spool) < 0)
+		status = LOY_EX_IOERR;
+	out = NULL;
+out:
+	ledger_rollback(l);
+	if (out)
+		csvio_writer_close(out);
+	fclose(spool);
+	return status;
+}

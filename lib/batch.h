@@ -1,0 +1,59 @@
+/* batch: the run every writing program shares.  Opens the inputs, holds one
+ * transaction, lists or sets aside bad rows, records the run, and prints the
+ * output only once the run has committed (or been rolled back by --dry-run). */
+#ifndef LOY_BATCH_H
+#define LOY_BATCH_H
+
+#include "cli.h"
+#include "csvio.h"
+#include "ledger.h"
+
+struct batch;
+
+enum batch_counter_kind { BATCH_CHANGED, BATCH_UNCHANGED, BATCH_OTHER };
+struct batch_counter {
+	const char *name;
+	enum batch_counter_kind kind;
+};
+
+struct batch_job {
+	const char *const *fields;	/* input fields (for --map), NULL-terminated */
+	const char *const *output;	/* output columns, NULL-terminated */
+	const struct batch_counter *counters;	/* NULL-terminated by name */
+	/* After each file's header: bind columns; -1 if the file is unusable. */
+	int (*file)(void *ctx, struct batch *b);
+	/* One well-formed row: 0 done, 1 rejected (batch_reject called), -1 fatal. */
+	int (*row)(void *ctx, struct batch *b, const struct csvio_row *row);
+	/* Write the output row for a rejected row (optional). */
+	void (*rejected)(void *ctx, struct batch *b, const struct csvio_row *row,
+	    const char *reason);
+	void *ctx;
+};
+
+/* Run `job` over the files (none: standard input).  Returns the exit status. */
+int batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
+    int nfiles, char **files, const char *args);
+
+/* For the job's callbacks. */
+struct csvio_reader *batch_reader(struct batch *b);
+struct csvio_writer *batch_out(struct batch *b);
+struct ledger *batch_ledger(struct batch *b);
+const struct cli *batch_cli(struct batch *b);
+/* Column of `field` in the current file (through --map), or -1. */
+int batch_col(struct batch *b, const char *field);
+/* Report a bad row as FILE:LINE: reason; set it aside with --rejects.
+ * Returns 1, for `return batch_reject(...)`. */
+int batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void batch_count(struct batch *b, int counter);
+
+/* A run without input files (close, merge, ...): one transaction and a run
+ * record around fn, which writes its output through `out` and counts rows
+ * as changed (counts[0]) or unchanged (counts[1]); fn returns 0, or an exit
+ * status to roll back with. */
+typedef int (*batch_fn)(void *ctx, struct ledger *l, struct csvio_writer *out,
+    long counts[2]);
+int batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn,
+    void *ctx);
+
+#endif

@@ -1,0 +1,175 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "csvio.h"
+#include "diag.h"
+
+void
+cli_init(struct cli *c, const char *usage, const char *help)
+{
+	const char *env = getenv("LOY_DB");
+
+	memset(c, 0, sizeof(*c));
+	c->db = env && *env ? env : "loyalty.db";
+	c->busy_timeout = 60;
+	c->usage = usage;
+	c->help = help;
+}
+
+void
+cli_usage(const struct cli *c)
+{
+	fprintf(stderr, "usage: %s\n", c->usage);
+	fprintf(stderr, "Try '%s --help' for more information.\n", loy_progname);
+	exit(LOY_EX_USAGE);
+}
+
+long
+cli_number(const struct cli *c, const char *opt, const char *arg, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < lo || v > hi) {
+		loy_warn("%s '%s' is not a whole number from %ld to %ld", opt, arg, lo, hi);
+		cli_usage(c);
+	}
+	return v;
+}
+
+static void
+add_map(struct cli *c, const char *arg)
+{
+	char *copy = loy_xstrdup(arg), *item, *save = NULL;
+
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (!eq || eq == item || !eq[1]) {
+			loy_warn("--map '%s' is not FIELD=COLUMN", item);
+			cli_usage(c);
+		}
+		*eq = '\0';
+		c->map = loy_xrealloc(c->map, (c->nmap + 1) * sizeof(*c->map));
+		c->map[c->nmap].field = loy_xstrdup(item);
+		c->map[c->nmap].column = loy_xstrdup(eq + 1);
+		c->nmap++;
+	}
+	free(copy);
+}
+
+int
+cli_option(struct cli *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'd':
+		c->db = arg;
+		return 1;
+	case 'h':
+		printf("usage: %s\n%s", c->usage, c->help ? c->help : "");
+		exit(LOY_EX_OK);
+	case 'n':
+		c->dry_run = 1;
+		return 1;
+	case 'V':
+		printf("%s %s\n", loy_progname, LOY_VERSION);
+		exit(LOY_EX_OK);
+	case CLI_OPT_BUSY:
+		c->busy_timeout = (int)cli_number(c, "--busy-timeout", arg, 0, 86400);
+		return 1;
+	case CLI_OPT_DATEFMT:
+		c->date_format = arg;
+		return 1;
+	case CLI_OPT_MAP:
+		add_map(c, arg);
+		return 1;
+	case CLI_OPT_REJECTS:
+		c->rejects = arg;
+		return 1;
+	case CLI_OPT_SAFE:
+		c->safe_cells = 1;
+		return 1;
+	case CLI_OPT_TABLE:
+		c->table = 1;
+		return 1;
+	case CLI_OPT_TSV:
+		c->tsv = 1;
+		return 1;
+	case '?':
+		cli_usage(c);
+	}
+	return 0;
+}
+
+int
+cli_format(const struct cli *c)
+{
+	return c->table ? CSVIO_TABLE : c->tsv ? CSVIO_TSV : CSVIO_CSV;
+}
+
+const char *
+cli_column(const struct cli *c, const char *field)
+{
+	for (int i = 0; i < c->nmap; i++)
+		if (strcasecmp(c->map[i].field, field) == 0)
+			return c->map[i].column;
+	return field;
+}
+
+void
+cli_check_map(const struct cli *c, const char *const *fields)
+{
+	for (int i = 0; i < c->nmap; i++) {
+		int known = 0;
+
+		for (const char *const *f = fields; *f; f++)
+			known |= strcasecmp(*f, c->map[i].field) == 0;
+		if (!known) {
+			loy_warn("--map names unknown field '%s'", c->map[i].field);
+			cli_usage(c);
+		}
+	}
+}
+
+char *
+cli_args(int argc, char **argv)
+{
+	size_t n = 1;
+	char *s, *p;
+
+	for (int i = 0; i < argc; i++)
+		n += 4 * strlen(argv[i]) + 3;
+	p = s = loy_xmalloc(n);
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		int plain = *a != '\0';
+
+		for (const char *q = a; *q; q++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789-_./=:,+@%", *q))
+				plain = 0;
+		if (i)
+			*p++ = ' ';
+		if (plain) {
+			p = stpcpy(p, a);
+			continue;
+		}
+		*p++ = '\'';
+		for (const char *q = a; *q; q++) {
+			if (*q == '\'')
+				p = stpcpy(p, "'\\''");
+			else
+				*p++ = *q;
+		}
+		*p++ = '\'';
+	}
+	*p = '\0';
+	return s;
+}

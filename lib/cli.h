@@ -1,0 +1,90 @@
+/* cli: options and exit statuses shared by every loy program. */
+#ifndef LOY_CLI_H
+#define LOY_CLI_H
+
+#include <getopt.h>
+#include <sysexits.h>
+
+#ifndef LOY_VERSION
+#define LOY_VERSION "0.1.0"
+#endif
+
+/* Exit statuses (see every man page's EXIT STATUS). */
+enum {
+	LOY_EX_OK = 0,
+	LOY_EX_SETASIDE = 1,		/* some rows were set aside with --rejects */
+	LOY_EX_USAGE = EX_USAGE,	/* 64 */
+	LOY_EX_DATAERR = EX_DATAERR,	/* 65: bad input, nothing committed */
+	LOY_EX_NOINPUT = EX_NOINPUT,	/* 66: input or ledger missing or unusable */
+	LOY_EX_SOFTWARE = EX_SOFTWARE,	/* 70: internal error */
+	LOY_EX_IOERR = EX_IOERR,	/* 74 */
+	LOY_EX_BUSY = EX_TEMPFAIL,	/* 75: ledger busy past the wait */
+};
+
+/* Long-only option codes shared by the programs. */
+enum {
+	CLI_OPT_BUSY = 0x100,
+	CLI_OPT_DATEFMT,
+	CLI_OPT_MAP,
+	CLI_OPT_REJECTS,
+	CLI_OPT_SAFE,
+	CLI_OPT_TABLE,
+	CLI_OPT_TSV,
+	CLI_OPT_PROGRAM_FIRST = 0x200	/* a program's own long options */
+};
+
+#define CLI_OPTS_LEDGER \
+	{ "busy-timeout", required_argument, 0, CLI_OPT_BUSY }, \
+	{ "db", required_argument, 0, 'd' }, \
+	{ "help", no_argument, 0, 'h' }, \
+	{ "version", no_argument, 0, 'V' }
+#define CLI_OPTS_INPUT \
+	{ "date-format", required_argument, 0, CLI_OPT_DATEFMT }, \
+	{ "dry-run", no_argument, 0, 'n' }, \
+	{ "map", required_argument, 0, CLI_OPT_MAP }, \
+	{ "rejects", required_argument, 0, CLI_OPT_REJECTS }, \
+	{ "tsv", no_argument, 0, CLI_OPT_TSV }
+#define CLI_OPTS_OUTPUT \
+	{ "safe-cells", no_argument, 0, CLI_OPT_SAFE }, \
+	{ "table", no_argument, 0, CLI_OPT_TABLE }
+#define CLI_OPTS_END { 0, 0, 0, 0 }
+
+struct cli_map {
+	char *field;
+	char *column;
+};
+
+struct cli {
+	const char *db;			/* -d, else $LOY_DB, else ./loyalty.db */
+	int busy_timeout;		/* seconds */
+	int dry_run;
+	int tsv;
+	int table;		/* --table: aligned output (input stays CSV/TSV) */
+	int safe_cells;
+	const char *date_format;
+	const char *rejects;
+	struct cli_map *map;
+	int nmap;
+	const char *usage;		/* one line, without "usage: " */
+	const char *help;		/* the rest of --help */
+};
+
+/* Defaults: db from $LOY_DB or ./loyalty.db, busy timeout 60 s. */
+void cli_init(struct cli *c, const char *usage, const char *help);
+/* Handle an option every program shares; returns 1 if it was one, 0 if not.
+ * Exits for --help, --version and bad values. */
+int cli_option(struct cli *c, int opt, const char *arg);
+/* One usage line and a hint on stderr, exit 64. */
+void cli_usage(const struct cli *c) __attribute__((noreturn));
+/* Parse a whole number in [lo, hi] or exit 64 naming the option. */
+long cli_number(const struct cli *c, const char *opt, const char *arg, long lo, long hi);
+/* The column a field is mapped to by --map, or the field's own name. */
+const char *cli_column(const struct cli *c, const char *field);
+/* The output format: CSVIO_CSV, CSVIO_TSV or CSVIO_TABLE. */
+int cli_format(const struct cli *c);
+/* Check that every --map names one of `fields` (NULL-terminated); exit 64 if not. */
+void cli_check_map(const struct cli *c, const char *const *fields);
+/* argv joined with shell quoting, for the run record; caller frees. */
+char *cli_args(int argc, char **argv);
+
+#endif

@@ -1,0 +1,61 @@
+/* csvio: streaming CSV/TSV reading (over libcsv) and writing, with the
+ * physical line each record starts on, for FILE:LINE messages. */
+#ifndef LOY_CSVIO_H
+#define LOY_CSVIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CSVIO_FIELD_MAX (64 * 1024)	/* longest field accepted */
+
+struct csvio_reader;
+struct csvio_writer;
+
+struct csvio_row {
+	long line;		/* physical line the record starts on */
+	int nf;			/* fields in this record */
+	char **f;		/* NUL-terminated fields */
+	size_t *len;
+	const char *bad;	/* non-NULL: the record is malformed, and why */
+};
+
+/* Open `path` ("-" is standard input) for reading; NULL (message printed) if
+ * it cannot be opened.  The input's SHA-256 is computed as it is read. */
+struct csvio_reader *csvio_open(const char *path, int tsv);
+/* The name to print in messages: the path, or "-" as "stdin". */
+const char *csvio_name(const struct csvio_reader *r);
+/* Read the header row: 0, or -1 (message printed) if there is none or it is
+ * malformed or names a column twice. */
+int csvio_header(struct csvio_reader *r);
+int csvio_ncols(const struct csvio_reader *r);
+const char *csvio_colname(const struct csvio_reader *r, int i);
+/* Index of the column named `name` (case-insensitive, spaces trimmed), or -1. */
+int csvio_col(const struct csvio_reader *r, const char *name);
+/* Next record: 1 (row filled in; rows with the wrong field count, bad UTF-8,
+ * NUL bytes, overlong fields or an unterminated quote come back with `bad`
+ * set), 0 at the end, -1 on a read error (message printed). */
+int csvio_next(struct csvio_reader *r, struct csvio_row *row);
+/* Bytes read so far, and the checksum once the end is reached. */
+uint64_t csvio_bytes(const struct csvio_reader *r);
+const char *csvio_sha256(struct csvio_reader *r);
+long csvio_rows(const struct csvio_reader *r);
+void csvio_close(struct csvio_reader *r);
+
+/* Writer formats: RFC 4180 quoting (only where needed) with LF line ends;
+ * TSV with \t \n \r \\ escaped; or a table aligned for a terminal (CJK
+ * counted two columns wide).  With `safe`, cells starting with = + - @ tab
+ * or CR get a leading apostrophe (spreadsheet formula injection). */
+enum { CSVIO_CSV, CSVIO_TSV, CSVIO_TABLE };
+struct csvio_writer *csvio_writer(FILE *f, int format, int safe);
+void csvio_putn(struct csvio_writer *w, const char *s, size_t n);
+void csvio_put(struct csvio_writer *w, const char *s);	/* NULL: empty */
+void csvio_put_int(struct csvio_writer *w, int64_t v);
+void csvio_put_money(struct csvio_writer *w, int64_t v, int decimals);
+void csvio_end(struct csvio_writer *w);
+/* Write a whole row of fields. */
+void csvio_row(struct csvio_writer *w, char *const *f, int n);
+/* Flush; -1 (errno kept) if anything failed. Frees the writer, not the FILE. */
+int csvio_writer_close(struct csvio_writer *w);
+
+#endif

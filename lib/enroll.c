@@ -1,0 +1,640 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "batch.h"
+#include "diag.h"
+#include "enroll.h"
+#include "pattern.h"
+#include "strset.h"
+#include "when.h"
+
+/* Input fields, in member_field order where they are member columns. */
+enum { IN_ID, IN_CARD, IN_NAME, IN_PHONE, IN_EMAIL, IN_BIRTHDAY, IN_ENROLLED_AT,
+	IN_REFERRER, IN_STORE, IN_CHANNEL, IN_COUNT };
+static const char *const in_fields[] = {
+	"member_id", "card", "name", "phone", "email", "birthday", "enrolled_at",
+	"referrer", "store", "channel", NULL
+};
+static const enum member_field in_member[IN_COUNT] = {
+	MF_ID, MF_COUNT, MF_NAME, MF_PHONE, MF_EMAIL, MF_BIRTHDAY, MF_ENROLLED_AT,
+	MF_REFERRER, MF_STORE, MF_CHANNEL
+};
+/* Columns an import may not set: each has its own command. */
+static const char *const kept_out[] = {
+	"status", "tier", "merged_into", "closed_at", "forgotten_at", "created_run",
+	"updated_run", NULL
+};
+/* Columns a rejects file adds: not member attributes. */
+static const char *const rejects_cols[] = {
+	"line", "reason", "rejected_line", "rejected_reason", NULL
+};
+
+enum { C_CREATED, C_UPDATED, C_UNCHANGED };
+static const struct batch_counter counters[] = {
+	{ "created", BATCH_CHANGED }, { "updated", BATCH_CHANGED },
+	{ "unchanged", BATCH_UNCHANGED }, { NULL, 0 }
+};
+static const char *const out_cols[] = { "line", "member_id", "status", "detail", NULL };
+
+struct import {
+	struct ledger *l;
+	struct pattern *phone, *email;
+	struct strset *seen;
+	const char *tier;	/* lowest tier, for new members */
+	int col[IN_COUNT];
+	int *attr;		/* columns kept as attributes */
+	int nattr;
+	char now[20];
+	struct member m;
+};
+
+static int
+in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (strcasecmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+import_file(void *ctx, struct batch *b)
+{
+	struct import *im = ctx;
+	struct csvio_reader *r = batch_reader(b);
+	int bad = 0;
+
+	for (int i = 0; i < IN_COUNT; i++)
+		im->col[i] = batch_col(b, in_fields[i]);
+	free(im->attr);
+	im->attr = loy_xmalloc(csvio_ncols(r) * sizeof(*im->attr));
+	im->nattr = 0;
+	for (int c = 0; c < csvio_ncols(r); c++) {
+		const char *name = csvio_colname(r, c);
+		int ours = 0;
+
+		for (int i = 0; i < IN_COUNT; i++)
+			ours |= im->col[i] == c;
+		if (ours || in_list(rejects_cols, name))
+			continue;
+		if (in_list(kept_out, name)) {
+			loy_warn("%s: column '%s' cannot be imported (loy-enroll close, reopen "
+			    "and merge change it)", csvio_name(r), name);
+			bad = 1;
+		}
+		im->attr[im->nattr++] = c;
+	}
+	if (im->col[IN_ID] < 0 && im->col[IN_CARD] < 0 && im->col[IN_EMAIL] < 0 &&
+	    im->col[IN_PHONE] < 0) {
+		loy_warn("%s: no column to identify members by: member_id, card, email or "
+		    "phone", csvio_name(r));
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
+/* The row's value for field i, spaces trimmed; NULL when absent or empty. */
+static char *
+field(const struct import *im, const struct csvio_row *row, int i)
+{
+	char *s, *e;
+
+	if (im->col[i] < 0)
+		return NULL;
+	s = row->f[im->col[i]];
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return *s ? s : NULL;
+}
+
+static void
+emit(struct batch *b, long line, const char *id, const char *status, const char *detail)
+{
+	struct csvio_writer *out = batch_out(b);
+
+	csvio_put_int(out, line);
+	csvio_put(out, id);
+	csvio_put(out, status);
+	csvio_put(out, detail);
+	csvio_end(out);
+}
+
+static void
+import_rejected(void *ctx, struct batch *b, const struct csvio_row *row, const char *reason)
+{
+	struct import *im = ctx;
+	const char *id = row->bad ? NULL : field(im, row, IN_ID);
+
+	emit(b, row->line, id, "rejected", reason);
+}
+
+/* Which existing member a row without member_id stands for: by card, then
+ * e-mail, then phone. */
+static int
+identify(struct import *im, char *v[IN_COUNT], char **id)
+{
+	static const int by[] = { IN_CARD, IN_EMAIL, IN_PHONE };
+
+	for (size_t i = 0; i < sizeof(by) / sizeof(by[0]); i++) {
+		int got;
+
+		if (!v[by[i]])
+			continue;
+		if ((got = ledger_member_find(im->l, in_fields[by[i]], v[by[i]], id)) != 0)
+			return got;
+	}
+	return 0;
+}
+
+static int
+import_row(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct import *im = ctx;
+	const struct cli *cli = batch_cli(b);
+	struct ledger *l = im->l;
+	struct csvio_reader *r = batch_reader(b);
+	struct member *m = &im->m;
+	char *v[IN_COUNT], *id = NULL, *owner = NULL, *cstatus = NULL;
+	char bday[20], since[20], changed[512] = "";
+	const char *why;
+	int got, rc = 1, exists = 0, dirty = 0;
+
+	for (int i = 0; i < IN_COUNT; i++)
+		v[i] = field(im, row, i);
+	/* values first: nothing is looked up for a row that cannot be right */
+	if (v[IN_PHONE] && !pattern_match(im->phone, v[IN_PHONE], strlen(v[IN_PHONE])))
+		return batch_reject(b, row, "phone '%s' does not match the programme's "
+		    "phone_pattern", v[IN_PHONE]);
+	if (v[IN_EMAIL] && !pattern_match(im->email, v[IN_EMAIL], strlen(v[IN_EMAIL])))
+		return batch_reject(b, row, "email '%s' does not match the programme's "
+		    "email_pattern", v[IN_EMAIL]);
+	if (v[IN_BIRTHDAY]) {
+		if (when_parse(v[IN_BIRTHDAY], cli->date_format, WHEN_DATE, bday, &why) < 0)
+			return batch_reject(b, row, "birthday '%s' %s", v[IN_BIRTHDAY], why);
+		if (strcmp(bday, im->now) > 0)
+			return batch_reject(b, row, "birthday '%s' is in the future",
+			    v[IN_BIRTHDAY]);
+		v[IN_BIRTHDAY] = bday;
+	}
+	if (v[IN_ENROLLED_AT]) {
+		if (when_parse(v[IN_ENROLLED_AT], cli->date_format, WHEN_DATETIME, since, &why) < 0)
+			return batch_reject(b, row, "enrolled_at '%s' %s", v[IN_ENROLLED_AT], why);
+		v[IN_ENROLLED_AT] = since;
+	}
+
+	/* who */
+	if (v[IN_ID]) {
+		id = loy_xstrdup(v[IN_ID]);
+		got = ledger_member_get(l, id, m);
+	} else {
+		got = identify(im, v, &id);
+		if (got > 0)
+			got = ledger_member_get(l, id, m);
+	}
+	if (got < 0)
+		goto fatal;
+	exists = got;
+	if (exists && m->v[MF_MERGED_INTO]) {
+		batch_reject(b, row, "member '%s' was merged into '%s'", id, m->v[MF_MERGED_INTO]);
+		goto done;
+	}
+	if (exists && m->v[MF_FORGOTTEN_AT]) {
+		batch_reject(b, row, "member '%s' was forgotten on %.10s; their data is not "
+		    "taken again", id, m->v[MF_FORGOTTEN_AT]);
+		goto done;
+	}
+	if (!exists && !id && ledger_member_new_id(l, &id) < 0)
+		goto fatal;
+	if (!strset_add(im->seen, id, strlen(id))) {
+		batch_reject(b, row, "member '%s' appears more than once in this run", id);
+		goto done;
+	}
+	if (v[IN_REFERRER]) {
+		char *ref = NULL;
+
+		if ((got = ledger_member_resolve(l, v[IN_REFERRER], &ref)) < 0)
+			goto fatal;
+		if (!got) {
+			batch_reject(b, row, "referrer '%s' is not a member", v[IN_REFERRER]);
+			goto done;
+		}
+		if (strcmp(ref, id) == 0) {
+			free(ref);
+			batch_reject(b, row, "member '%s' cannot refer themselves", id);
+			goto done;
+		}
+		free(ref);
+	}
+	if (v[IN_CARD]) {
+		if ((got = ledger_card_owner(l, v[IN_CARD], &owner, &cstatus)) < 0)
+			goto fatal;
+		if (got && strcmp(owner, id) != 0) {
+			char *survivor = NULL;
+
+			if (ledger_member_resolve(l, owner, &survivor) < 0)
+				goto fatal;
+			if (!survivor || strcmp(survivor, id) != 0) {
+				free(survivor);
+				batch_reject(b, row, "card '%s' belongs to member '%s'", v[IN_CARD],
+				    owner);
+				goto done;
+			}
+			free(survivor);
+		}
+		if (got && strcmp(cstatus, "active") != 0) {
+			batch_reject(b, row, "card '%s' was replaced", v[IN_CARD]);
+			goto done;
+		}
+	}
+
+	/* what changes */
+	if (!exists) {
+		member_clear(m);
+		member_set(m, MF_ID, id);
+		member_set(m, MF_STATUS, "active");
+		member_set(m, MF_TIER, im->tier);
+		member_set(m, MF_ENROLLED_AT, im->now);
+	}
+	for (int i = 0; i < IN_COUNT; i++) {
+		enum member_field f = in_member[i];
+
+		if (f == MF_COUNT || f == MF_ID || !v[i])
+			continue;
+		if (m->v[f] && strcmp(m->v[f], v[i]) == 0)
+			continue;
+		if (exists && strlen(changed) + strlen(in_fields[i]) + 2 < sizeof(changed)) {
+			if (*changed)
+				strcat(changed, " ");
+			strcat(changed, in_fields[i]);
+		}
+		member_set(m, f, v[i]);
+		dirty = 1;
+	}
+	if (!exists ? ledger_member_insert(l, m) < 0 : dirty && ledger_member_update(l, m) < 0)
+		goto fatal;
+	if (v[IN_CARD] && !owner) {
+		if (ledger_card_add(l, id, v[IN_CARD], im->now) < 0)
+			goto fatal;
+		if (exists) {
+			if (*changed && strlen(changed) + 6 < sizeof(changed))
+				strcat(changed, " ");
+			strcat(changed, "card");
+		}
+	}
+	for (int a = 0; a < im->nattr; a++) {
+		const char *name = csvio_colname(r, im->attr[a]);
+		const char *val = row->f[im->attr[a]];
+		char *old = NULL;
+
+		if (!*val)
+			continue;
+		if (exists && ledger_attr_get(l, id, name, &old) < 0)
+			goto fatal;
+		if (old && strcmp(old, val) == 0) {
+			free(old);
+			continue;
+		}
+		free(old);
+		if (ledger_attr_set(l, id, name, val) < 0)
+			goto fatal;
+		if (exists && strlen(changed) + strlen(name) + 2 < sizeof(changed)) {
+			if (*changed)
+				strcat(changed, " ");
+			strcat(changed, name);
+		}
+	}
+	if (!exists) {
+		batch_count(b, C_CREATED);
+		emit(b, row->line, id, "created", NULL);
+	} else if (*changed) {
+		if (!dirty && ledger_member_update(l, m) < 0)	/* mark updated_run */
+			goto fatal;
+		batch_count(b, C_UPDATED);
+		emit(b, row->line, id, "updated", changed);
+	} else {
+		batch_count(b, C_UNCHANGED);
+		emit(b, row->line, id, "unchanged", NULL);
+	}
+	rc = 0;
+	goto done;
+fatal:
+	rc = -1;
+done:
+	free(id);
+	free(owner);
+	free(cstatus);
+	return rc;
+}
+
+static struct pattern *
+setting_pattern(struct ledger *l, const char *key)
+{
+	const char *re = ledger_setting(l, key);
+	struct pattern *p;
+	char err[256];
+
+	if (!re)
+		re = ".*";
+	if (!(p = pattern_compile(re, err, sizeof(err))))
+		loy_error("ledger setting %s '%s': %s", key, re, err);
+	return p;
+}
+
+static char *
+lowest_tier(struct ledger *l)
+{
+	const char *tiers = ledger_setting(l, "tiers");
+	size_t n;
+	char *t;
+
+	if (!tiers || !*tiers)
+		return NULL;
+	n = strcspn(tiers, ",");
+	t = loy_xmalloc(n + 1);
+	memcpy(t, tiers, n);
+	t[n] = '\0';
+	return t;
+}
+
+int
+enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
+    const char *args)
+{
+	struct import im = { .l = l };
+	struct batch_job job = {
+		.fields = in_fields, .output = out_cols, .counters = counters,
+		.file = import_file, .row = import_row, .rejected = import_rejected,
+		.ctx = &im,
+	};
+	int status;
+	char *tier = lowest_tier(l);
+
+	im.tier = tier;
+	when_now(im.now);
+	if (!(im.phone = setting_pattern(l, "phone_pattern")) ||
+	    !(im.email = setting_pattern(l, "email_pattern"))) {
+		status = LOY_EX_DATAERR;
+		goto out;
+	}
+	im.seen = strset_new();
+	status = batch_run(&job, cli, l, nfiles, files, args);
+out:
+	pattern_free(im.phone);
+	pattern_free(im.email);
+	strset_free(im.seen);
+	member_clear(&im.m);
+	free(im.attr);
+	free(tier);
+	return status;
+}
+
+/* The verbs: each one run, one transaction. */
+
+struct verb {
+	const char *verb;
+	int argc;
+	char **argv;
+	const char *reason;
+	char now[20];
+};
+
+static void
+verb_out(struct csvio_writer *out, const char *id, const char *status, const char *detail)
+{
+	csvio_put(out, id);
+	csvio_put(out, status);
+	csvio_put(out, detail);
+	csvio_end(out);
+}
+
+/* The member `id` stands for, or a message and 0. */
+static int
+must_exist(struct ledger *l, const char *id, struct member *m)
+{
+	int got = ledger_member_get(l, id, m);
+
+	if (got == 0)
+		loy_warn("member '%s' does not exist", id);
+	return got;
+}
+
+static int
+verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
+{
+	struct verb *vb = ctx;
+	struct member m = { { 0 } };
+	int bad = 0, got;
+
+	csvio_put(out, "member_id");
+	csvio_put(out, "status");
+	csvio_put(out, "detail");
+	csvio_end(out);
+
+	if (strcmp(vb->verb, "merge") == 0) {
+		struct member into = { { 0 } };
+		int64_t moved;
+		char detail[128];
+		const char *from = vb->argv[0], *to = vb->argv[1];
+
+		if ((got = must_exist(l, from, &m)) <= 0 || must_exist(l, to, &into) <= 0)
+			bad = 1;
+		else if (strcmp(from, to) == 0)
+			bad = loy_error("cannot merge member '%s' into itself", from) < 0;
+		else if (m.v[MF_MERGED_INTO])
+			bad = loy_error("member '%s' was already merged into '%s'", from,
+			    m.v[MF_MERGED_INTO]) < 0;
+		else if (into.v[MF_MERGED_INTO])
+			bad = loy_error("member '%s' was merged into '%s': merge into that one",
+			    to, into.v[MF_MERGED_INTO]) < 0;
+		if (!bad) {
+			if (ledger_member_merge(l, from, to, vb->now, &moved) < 0) {
+				member_clear(&m);
+				member_clear(&into);
+				return ledger_status(l);
+			}
+			snprintf(detail, sizeof(detail), "into %s, %lld points moved", to,
+			    (long long)moved);
+			verb_out(out, from, "merged", detail);
+			counts[0]++;
+		}
+		member_clear(&m);
+		member_clear(&into);
+		return bad ? LOY_EX_DATAERR : 0;
+	}
+	if (strcmp(vb->verb, "add-card") == 0 || strcmp(vb->verb, "replace-card") == 0) {
+		const char *card = vb->argv[1];
+		char *owner = NULL, *cstatus = NULL, *member = NULL;
+		int add = strcmp(vb->verb, "add-card") == 0;
+
+		if (add) {
+			if ((got = must_exist(l, vb->argv[0], &m)) <= 0)
+				bad = 1;
+			else if (m.v[MF_MERGED_INTO])
+				bad = loy_error("member '%s' was merged into '%s'", vb->argv[0],
+				    m.v[MF_MERGED_INTO]) < 0;
+			member = loy_xstrdup(vb->argv[0]);
+		} else {
+			if ((got = ledger_card_owner(l, vb->argv[0], &member, &cstatus)) < 0)
+				return ledger_status(l);
+			if (!got)
+				bad = loy_error("card '%s' does not exist", vb->argv[0]) < 0;
+			else if (strcmp(cstatus, "active") != 0)
+				bad = loy_error("card '%s' was already replaced", vb->argv[0]) < 0;
+			free(cstatus);
+		}
+		if (!bad && (got = ledger_card_owner(l, card, &owner, NULL)) != 0) {
+			if (got < 0)
+				return ledger_status(l);
+			bad = loy_error("card '%s' already belongs to member '%s'", card, owner) < 0;
+		}
+		if (!bad && (add ? ledger_card_add(l, member, card, vb->now) :
+		    ledger_card_replace(l, vb->argv[0], card, vb->now)) < 0) {
+			free(member);
+			member_clear(&m);
+			return ledger_status(l);
+		}
+		if (!bad) {
+			char detail[256];
+
+			if (add)
+				snprintf(detail, sizeof(detail), "card %s added", card);
+			else
+				snprintf(detail, sizeof(detail), "card %s replaces %s", card,
+				    vb->argv[0]);
+			verb_out(out, member, "updated", detail);
+			counts[0]++;
+		}
+		free(owner);
+		free(member);
+		member_clear(&m);
+		return bad ? LOY_EX_DATAERR : 0;
+	}
+	/* close, reopen, forget: one or more members */
+	for (int i = 0; i < vb->argc; i++) {
+		const char *id = vb->argv[i];
+		const char *st;
+		int rc = 0;
+
+		if ((got = must_exist(l, id, &m)) < 0)
+			return ledger_status(l);
+		if (!got) {
+			bad = 1;
+			continue;
+		}
+		st = m.v[MF_STATUS];
+		if (m.v[MF_MERGED_INTO]) {
+			bad = loy_error("member '%s' was merged into '%s'", id, m.v[MF_MERGED_INTO]) < 0;
+			continue;
+		}
+		if (strcmp(vb->verb, "close") == 0) {
+			if (strcmp(st, "closed") == 0) {
+				verb_out(out, id, "unchanged", "already closed");
+				counts[1]++;
+				continue;
+			}
+			rc = ledger_member_set_status(l, id, "closed", vb->now);
+			verb_out(out, id, "closed", vb->reason);
+		} else if (strcmp(vb->verb, "reopen") == 0) {
+			if (strcmp(st, "active") == 0) {
+				verb_out(out, id, "unchanged", "already active");
+				counts[1]++;
+				continue;
+			}
+			rc = ledger_member_set_status(l, id, "active", vb->now);
+			verb_out(out, id, "reopened", vb->reason);
+		} else {
+			if (m.v[MF_FORGOTTEN_AT]) {
+				verb_out(out, id, "unchanged", "already forgotten");
+				counts[1]++;
+				continue;
+			}
+			rc = ledger_member_forget(l, id, vb->now);
+			verb_out(out, id, "forgotten", vb->reason);
+		}
+		if (rc < 0) {
+			member_clear(&m);
+			return ledger_status(l);
+		}
+		counts[0]++;
+	}
+	member_clear(&m);
+	return bad ? LOY_EX_DATAERR : 0;
+}
+
+static int
+print_row(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct csvio_writer *out = ctx;
+
+	for (int i = 0; i < ncols; i++)
+		csvio_put(out, row ? row[i] : cols[i]);
+	csvio_end(out);
+	return 0;
+}
+
+static int
+listing(const struct cli *cli, struct ledger *l, const char *verb, const char *member)
+{
+	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+	int rc;
+
+	if (ledger_begin_read(l) < 0) {
+		csvio_writer_close(out);
+		return ledger_status(l);
+	}
+	if (strcmp(verb, "list") == 0)
+		rc = ledger_list_members(l, print_row, out);
+	else if (strcmp(verb, "cards") == 0)
+		rc = ledger_list_cards(l, member, print_row, out);
+	else
+		rc = ledger_list_duplicates(l, print_row, out);
+	ledger_rollback(l);
+	if (csvio_writer_close(out) < 0)
+		return LOY_EX_IOERR;
+	return rc < 0 ? ledger_status(l) : 0;
+}
+
+static const struct {
+	const char *verb;
+	int min, max;		/* operands */
+} verbs[] = {
+	{ "add-card", 2, 2 }, { "cards", 1, 1 }, { "close", 1, -1 },
+	{ "duplicates", 0, 0 }, { "forget", 1, -1 }, { "list", 0, 0 },
+	{ "merge", 2, 2 }, { "reopen", 1, -1 }, { "replace-card", 2, 2 },
+	{ NULL, 0, 0 }
+};
+
+int
+enroll_is_verb(const char *word)
+{
+	for (int i = 0; verbs[i].verb; i++)
+		if (strcmp(verbs[i].verb, word) == 0)
+			return 1;
+	return 0;
+}
+
+int
+enroll_verb(const struct cli *cli, struct ledger *l, const char *verb, int argc,
+    char **argv, const char *reason, const char *args)
+{
+	struct verb vb = { .verb = verb, .argc = argc, .argv = argv, .reason = reason };
+	int i;
+
+	for (i = 0; verbs[i].verb; i++)
+		if (strcmp(verbs[i].verb, verb) == 0)
+			break;
+	if (!verbs[i].verb || argc < verbs[i].min || (verbs[i].max >= 0 && argc > verbs[i].max)) {
+		loy_warn("%s: wrong number of operands", verb);
+		cli_usage(cli);
+	}
+	if (strcmp(verb, "list") == 0 || strcmp(verb, "cards") == 0 ||
+	    strcmp(verb, "duplicates") == 0)
+		return listing(cli, l, verb, argc ? argv[0] : NULL);
+	when_now(vb.now);
+	return batch_txn(cli, l, args, verb_run, &vb);
+}

@@ -1,0 +1,681 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "diag.h"
+#include "ledger_int.h"
+#include "when.h"
+
+const struct ledger_setting ledger_defaults[] = {
+	{ "programme", "Loyalty Club", "the programme's name" },
+	{ "currency", "EUR", "ISO 4217 code of the programme's currency" },
+	{ "decimals", "2", "decimal places of the currency: 0, 2 or 3" },
+	{ "timezone", "UTC", "time zone every date and time is read and kept in" },
+	{ "earn_points", "1", "points earned per earn_amount of purchase" },
+	{ "earn_amount", "1", "purchase amount (currency units) that earns earn_points" },
+	{ "point_value", "0.01", "money value of one point, for liability" },
+	{ "tiers", "Pearl,Opal,Ruby,Diamond", "tiers from lowest to highest" },
+	{ "expiry_months", "24", "months after earning that points expire (0: never)" },
+	{ "allow_negative", "no", "may a balance go below zero (yes or no)" },
+	{ "phone_pattern", "^\\+?[0-9][0-9 ()/.-]{4,22}[0-9]$",
+	  "PCRE2 pattern a phone number must match" },
+	{ "email_pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$",
+	  "PCRE2 pattern an e-mail address must match" },
+	{ NULL, NULL, NULL }
+};
+
+/*
+ * Schema migrations: migrations[i] takes a ledger from user_version i to
+ * i + 1.  Documented in loy-ledger(5); append, never edit.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE settings (\n"
+	"  key   TEXT PRIMARY KEY,\n"
+	"  value TEXT NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE runs (\n"
+	"  run_id         INTEGER PRIMARY KEY,\n"
+	"  program        TEXT NOT NULL,\n"
+	"  args           TEXT NOT NULL,\n"
+	"  started_at     TEXT NOT NULL,\n"
+	"  ended_at       TEXT,\n"
+	"  rows_read      INTEGER NOT NULL DEFAULT 0,\n"
+	"  rows_changed   INTEGER NOT NULL DEFAULT 0,\n"
+	"  rows_unchanged INTEGER NOT NULL DEFAULT 0,\n"
+	"  rows_rejected  INTEGER NOT NULL DEFAULT 0,\n"
+	"  summary        TEXT\n"
+	");\n"
+	"CREATE TABLE run_inputs (\n"
+	"  run_id INTEGER NOT NULL REFERENCES runs(run_id),\n"
+	"  seq    INTEGER NOT NULL,\n"
+	"  name   TEXT NOT NULL,\n"
+	"  sha256 TEXT NOT NULL,\n"
+	"  bytes  INTEGER NOT NULL,\n"
+	"  rows   INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (run_id, seq)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE members (\n"
+	"  member_id    TEXT PRIMARY KEY,\n"
+	"  status       TEXT NOT NULL DEFAULT 'active'\n"
+	"               CHECK (status IN ('active', 'closed', 'merged')),\n"
+	"  name         TEXT,\n"
+	"  phone        TEXT,\n"
+	"  email        TEXT,\n"
+	"  birthday     TEXT,\n"
+	"  enrolled_at  TEXT NOT NULL,\n"
+	"  referrer     TEXT REFERENCES members(member_id),\n"
+	"  store        TEXT,\n"
+	"  channel      TEXT,\n"
+	"  tier         TEXT,\n"
+	"  merged_into  TEXT REFERENCES members(member_id),\n"
+	"  closed_at    TEXT,\n"
+	"  forgotten_at TEXT,\n"
+	"  created_run  INTEGER NOT NULL REFERENCES runs(run_id),\n"
+	"  updated_run  INTEGER NOT NULL REFERENCES runs(run_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX members_phone ON members(phone) WHERE phone IS NOT NULL;\n"
+	"CREATE INDEX members_email ON members(email) WHERE email IS NOT NULL;\n"
+	"CREATE TABLE member_attrs (\n"
+	"  member_id TEXT NOT NULL REFERENCES members(member_id),\n"
+	"  name      TEXT NOT NULL,\n"
+	"  value     TEXT NOT NULL,\n"
+	"  PRIMARY KEY (member_id, name)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE cards (\n"
+	"  card        TEXT PRIMARY KEY,\n"
+	"  member_id   TEXT NOT NULL REFERENCES members(member_id),\n"
+	"  status      TEXT NOT NULL DEFAULT 'active'\n"
+	"              CHECK (status IN ('active', 'replaced')),\n"
+	"  issued_at   TEXT NOT NULL,\n"
+	"  ended_at    TEXT,\n"
+	"  replaced_by TEXT REFERENCES cards(card),\n"
+	"  run_id      INTEGER NOT NULL REFERENCES runs(run_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX cards_member ON cards(member_id);\n"
+	"CREATE TABLE journal (\n"
+	"  entry_id    INTEGER PRIMARY KEY,\n"
+	"  member_id   TEXT NOT NULL REFERENCES members(member_id),\n"
+	"  kind        TEXT NOT NULL,\n"
+	"  points      INTEGER NOT NULL,\n"
+	"  occurred_at TEXT NOT NULL,\n"
+	"  posted_at   TEXT NOT NULL,\n"
+	"  run_id      INTEGER NOT NULL REFERENCES runs(run_id),\n"
+	"  source      TEXT,\n"
+	"  ref         TEXT,\n"
+	"  reverses    INTEGER REFERENCES journal(entry_id),\n"
+	"  reason      TEXT\n"
+	");\n"
+	"CREATE INDEX journal_member ON journal(member_id);\n"
+	"CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal\n"
+	"  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;\n"
+	"CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal\n"
+	"  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;\n"
+	"CREATE TABLE lots (\n"
+	"  lot_id       INTEGER PRIMARY KEY,\n"
+	"  member_id    TEXT NOT NULL REFERENCES members(member_id),\n"
+	"  entry_id     INTEGER NOT NULL REFERENCES journal(entry_id),\n"
+	"  earned_at    TEXT NOT NULL,\n"
+	"  expires_at   TEXT,\n"
+	"  available_at TEXT,\n"
+	"  points       INTEGER NOT NULL CHECK (points > 0),\n"
+	"  remaining    INTEGER NOT NULL CHECK (remaining BETWEEN 0 AND points)\n"
+	");\n"
+	"CREATE INDEX lots_open ON lots(member_id, expires_at) WHERE remaining > 0;\n"
+	"CREATE TABLE lot_moves (\n"
+	"  entry_id INTEGER NOT NULL REFERENCES journal(entry_id),\n"
+	"  lot_id   INTEGER NOT NULL REFERENCES lots(lot_id),\n"
+	"  points   INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (entry_id, lot_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE balances (\n"
+	"  member_id     TEXT PRIMARY KEY REFERENCES members(member_id),\n"
+	"  points        INTEGER NOT NULL,\n"
+	"  last_entry_id INTEGER NOT NULL REFERENCES journal(entry_id)\n"
+	") WITHOUT ROWID;\n",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int
+ledger_fail(struct ledger *l, const char *what)
+{
+	l->rc = sqlite3_extended_errcode(l->db);
+	return loy_error("ledger '%s': %s: %s", l->path, what, sqlite3_errmsg(l->db));
+}
+
+int
+ledger_status(const struct ledger *l)
+{
+	switch (l->rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return LOY_EX_BUSY;
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		return LOY_EX_IOERR;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return LOY_EX_NOINPUT;
+	case SQLITE_CONSTRAINT:
+		return LOY_EX_DATAERR;
+	}
+	return LOY_EX_SOFTWARE;
+}
+
+int
+ledger_exec(struct ledger *l, const char *sql)
+{
+	if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot run statement");
+	return 0;
+}
+
+sqlite3_stmt *
+ledger_stmt(struct ledger *l, enum ledger_stmt_id id, const char *sql)
+{
+	sqlite3_stmt *st = l->stmt[id];
+
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		ledger_fail(l, "cannot prepare statement");
+		return NULL;
+	}
+	return l->stmt[id] = st;
+}
+
+int
+ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return ledger_fail(l, what);
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+ledger_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+int
+ledger_visit(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx)
+{
+	int n = sqlite3_column_count(st), rc, stop = 0;
+	const char **cols = loy_xmalloc(n * sizeof(*cols));
+	const char **row = loy_xmalloc(n * sizeof(*row));
+
+	for (int i = 0; i < n; i++)
+		cols[i] = sqlite3_column_name(st, i);
+	if (fn)
+		stop = fn(ctx, n, cols, NULL);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < n; i++)
+			row[i] = (const char *)sqlite3_column_text(st, i);
+		if (fn)
+			stop = fn(ctx, n, cols, row);
+	}
+	free(cols);
+	free(row);
+	if (!stop && rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return ledger_fail(l, "cannot read");
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+pragma_int(struct ledger *l, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot read");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, "cannot read");
+	return 0;
+}
+
+static int
+load_settings(struct ledger *l)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT key, value FROM settings ORDER BY key",
+	    -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot read settings");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		l->skey = loy_xrealloc(l->skey, (l->nsettings + 1) * sizeof(char *));
+		l->sval = loy_xrealloc(l->sval, (l->nsettings + 1) * sizeof(char *));
+		l->skey[l->nsettings] = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
+		l->sval[l->nsettings] = loy_xstrdup((const char *)sqlite3_column_text(st, 1));
+		l->nsettings++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read settings");
+	l->decimals = atoi(ledger_setting(l, "decimals") ? ledger_setting(l, "decimals") : "2");
+	if (ledger_setting(l, "timezone")) {
+		setenv("TZ", ledger_setting(l, "timezone"), 1);
+		tzset();
+	}
+	return 0;
+}
+
+const char *
+ledger_setting(struct ledger *l, const char *key)
+{
+	for (int i = 0; i < l->nsettings; i++)
+		if (strcmp(l->skey[i], key) == 0)
+			return l->sval[i];
+	return NULL;
+}
+
+int
+ledger_decimals(struct ledger *l)
+{
+	return l->decimals;
+}
+
+const char *
+ledger_path(const struct ledger *l)
+{
+	return l->path;
+}
+
+/* Bring the schema up to LEDGER_SCHEMA_VERSION in one transaction. */
+static int
+migrate(struct ledger *l, int *status)
+{
+	int version, appid;
+
+	if (pragma_int(l, "PRAGMA application_id", &appid) < 0 ||
+	    pragma_int(l, "PRAGMA user_version", &version) < 0) {
+		*status = ledger_status(l);
+		return -1;
+	}
+	if (appid != LEDGER_APP_ID) {
+		*status = LOY_EX_NOINPUT;
+		return loy_error("'%s' is an SQLite database but not a loy ledger", l->path);
+	}
+	if (version > LEDGER_SCHEMA_VERSION) {
+		*status = LOY_EX_NOINPUT;
+		return loy_error("ledger '%s' has schema version %d, newer than this loy "
+		    "(%s) knows (%d): upgrade loy", l->path, version, LOY_VERSION,
+		    LEDGER_SCHEMA_VERSION);
+	}
+	if (version == LEDGER_SCHEMA_VERSION)
+		return 0;
+	if (ledger_begin(l) < 0) {
+		*status = ledger_status(l);
+		return -1;
+	}
+	/* another process may have migrated it while we waited */
+	if (pragma_int(l, "PRAGMA user_version", &version) < 0)
+		goto fail;
+	for (; version < NMIGRATIONS; version++) {
+		char sql[64];
+
+		if (ledger_exec(l, migrations[version]) < 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		if (ledger_exec(l, sql) < 0)
+			goto fail;
+	}
+	if (ledger_commit(l) < 0)
+		goto fail;
+	return 0;
+fail:
+	*status = ledger_status(l);
+	ledger_rollback(l);
+	return -1;
+}
+
+static struct ledger *
+connect(const char *path, int busy_timeout_s, int *status)
+{
+	struct ledger *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		loy_die(71, "out of memory");
+	l->path = loy_xstrdup(path);
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		ledger_fail(l, "cannot open");
+		*status = ledger_status(l);
+		ledger_close(l);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(l->db, 1);
+	sqlite3_busy_timeout(l->db, busy_timeout_s * 1000);
+	return l;
+}
+
+struct ledger *
+ledger_open(const char *path, int busy_timeout_s, int *status)
+{
+	struct ledger *l;
+
+	if (access(path, F_OK) != 0) {
+		*status = LOY_EX_NOINPUT;
+		loy_error("no ledger at '%s' (create one with: loy-init -d '%s')", path, path);
+		return NULL;
+	}
+	if (!(l = connect(path, busy_timeout_s, status)))
+		return NULL;
+	/* synchronous=FULL costs one sync per run: a committed run stays committed */
+	if (ledger_exec(l, "PRAGMA synchronous = FULL; PRAGMA cache_size = -32768;"
+	    "PRAGMA temp_store = MEMORY") < 0 || migrate(l, status) < 0 ||
+	    load_settings(l) < 0) {
+		if (!*status)
+			*status = ledger_status(l);
+		ledger_close(l);
+		return NULL;
+	}
+	return l;
+}
+
+static int
+valid_setting(const char *key, const char *value)
+{
+	const struct ledger_setting *s;
+
+	for (s = ledger_defaults; s->key; s++)
+		if (strcmp(s->key, key) == 0)
+			break;
+	if (!s->key)
+		return loy_error("unknown setting '%s'", key);
+	if (strcmp(key, "decimals") == 0 && strcmp(value, "0") && strcmp(value, "2") &&
+	    strcmp(value, "3"))
+		return loy_error("decimals '%s' must be 0, 2 or 3", value);
+	if (strcmp(key, "allow_negative") == 0 && strcmp(value, "yes") && strcmp(value, "no"))
+		return loy_error("allow_negative '%s' must be yes or no", value);
+	if (strcmp(key, "timezone") == 0 && strcmp(value, "UTC")) {
+		char zf[512];
+
+		snprintf(zf, sizeof(zf), "/usr/share/zoneinfo/%s", value);
+		if (strstr(value, "..") || access(zf, R_OK) != 0)
+			return loy_error("timezone '%s' is not a known time zone", value);
+	}
+	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0) &&
+	    (!*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 6))
+		return loy_error("%s '%s' must be a whole number", key, value);
+	return 0;
+}
+
+int
+ledger_create(const char *path, char *const *set, int nset)
+{
+	struct ledger *l;
+	sqlite3_stmt *st;
+	int fd, status = 0;
+	char sql[64];
+
+	for (int i = 0; i < nset; i++) {
+		char *eq = strchr(set[i], '=');
+
+		if (!eq) {
+			loy_error("--set '%s' is not KEY=VALUE", set[i]);
+			return LOY_EX_USAGE;
+		}
+		*eq = '\0';
+		if (valid_setting(set[i], eq + 1) < 0) {
+			*eq = '=';
+			return LOY_EX_USAGE;
+		}
+		*eq = '=';
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		if (errno == EEXIST) {
+			loy_error("'%s' already exists; not overwriting it", path);
+			return EX_CANTCREAT;
+		}
+		loy_error("cannot create '%s': %s", path, strerror(errno));
+		return errno == ENOENT || errno == EACCES || errno == EROFS ?
+		    EX_CANTCREAT : LOY_EX_IOERR;
+	}
+	close(fd);
+	if (!(l = connect(path, 60, &status)))
+		goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", LEDGER_APP_ID);
+	if (ledger_exec(l, "PRAGMA journal_mode = WAL") < 0 || ledger_exec(l, sql) < 0)
+		goto fail;
+	if (migrate(l, &status) < 0 || ledger_begin(l) < 0)
+		goto fail;
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO settings(key, value) VALUES (?1, ?2) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK) {
+		ledger_fail(l, "cannot prepare statement");
+		goto fail;
+	}
+	for (const struct ledger_setting *s = ledger_defaults; s->key; s++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, s->key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, s->value, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail_st;
+	}
+	for (int i = 0; i < nset; i++) {
+		char *eq = strchr(set[i], '=');
+
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, set[i], eq - set[i], SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, eq + 1, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail_st;
+	}
+	sqlite3_finalize(st);
+	if (ledger_run_begin(l, "loy-init", path) < 0 ||
+	    ledger_run_end(l, 0, 0, 0, 0, "created") < 0 || ledger_commit(l) < 0)
+		goto fail;
+	ledger_close(l);
+	return 0;
+fail_st:
+	ledger_fail(l, "cannot store settings");
+	sqlite3_finalize(st);
+fail:
+	if (!status)
+		status = l ? ledger_status(l) : LOY_EX_IOERR;
+	ledger_close(l);
+	unlink(path);
+	return status;
+}
+
+void
+ledger_close(struct ledger *l)
+{
+	if (!l)
+		return;
+	if (l->in_txn)
+		ledger_rollback(l);
+	for (int i = 0; i < S_STMT_MAX; i++)
+		sqlite3_finalize(l->stmt[i]);
+	for (int i = 0; i < l->nsettings; i++) {
+		free(l->skey[i]);
+		free(l->sval[i]);
+	}
+	free(l->skey);
+	free(l->sval);
+	sqlite3_close(l->db);
+	free(l->path);
+	free(l);
+}
+
+int
+ledger_begin(struct ledger *l)
+{
+	int rc;
+
+	if (sqlite3_db_readonly(l->db, "main") == 1) {
+		l->rc = SQLITE_READONLY;
+		return loy_error("ledger '%s' is read-only", l->path);
+	}
+	rc = sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		l->rc = sqlite3_extended_errcode(l->db);
+		if ((l->rc & 0xff) == SQLITE_BUSY)
+			return loy_error("ledger '%s' is busy: another writer held it past "
+			    "the wait (--busy-timeout)", l->path);
+		return ledger_fail(l, "cannot start a transaction");
+	}
+	l->in_txn = 1;
+	return 0;
+}
+
+int
+ledger_begin_read(struct ledger *l)
+{
+	if (ledger_exec(l, "BEGIN") < 0)
+		return -1;
+	l->in_txn = 1;
+	return 0;
+}
+
+int
+ledger_commit(struct ledger *l)
+{
+	if (ledger_exec(l, "COMMIT") < 0)
+		return -1;
+	l->in_txn = 0;
+	return 0;
+}
+
+void
+ledger_rollback(struct ledger *l)
+{
+	for (int i = 0; i < S_STMT_MAX; i++)
+		if (l->stmt[i])
+			sqlite3_reset(l->stmt[i]);
+	if (l->in_txn)
+		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	l->in_txn = 0;
+}
+
+int
+ledger_run_begin(struct ledger *l, const char *program, const char *args)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RUN_BEGIN,
+	    "INSERT INTO runs(program, args, started_at) VALUES (?1, ?2, ?3)");
+	char now[20];
+
+	if (!st)
+		return -1;
+	when_now(now);
+	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, args, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	if (ledger_exec_stmt(l, st, "cannot record the run") < 0)
+		return -1;
+	l->run_id = sqlite3_last_insert_rowid(l->db);
+	return 0;
+}
+
+int64_t
+ledger_run_id(const struct ledger *l)
+{
+	return l->run_id;
+}
+
+int
+ledger_run_input(struct ledger *l, int seq, const char *name, const char *sha256,
+    uint64_t bytes, long rows)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RUN_INPUT,
+	    "INSERT INTO run_inputs(run_id, seq, name, sha256, bytes, rows) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, l->run_id);
+	sqlite3_bind_int(st, 2, seq);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)bytes);
+	sqlite3_bind_int64(st, 6, rows);
+	return ledger_exec_stmt(l, st, "cannot record the run's input");
+}
+
+int
+ledger_run_end(struct ledger *l, long read, long changed, long unchanged, long rejected,
+    const char *summary)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RUN_END,
+	    "UPDATE runs SET ended_at = ?2, rows_read = ?3, rows_changed = ?4, "
+	    "rows_unchanged = ?5, rows_rejected = ?6, summary = ?7 WHERE run_id = ?1");
+	char now[20];
+
+	if (!st)
+		return -1;
+	when_now(now);
+	sqlite3_bind_int64(st, 1, l->run_id);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, read);
+	sqlite3_bind_int64(st, 4, changed);
+	sqlite3_bind_int64(st, 5, unchanged);
+	sqlite3_bind_int64(st, 6, rejected);
+	ledger_bind_text(st, 7, summary);
+	return ledger_exec_stmt(l, st, "cannot record the run");
+}
+
+int64_t
+ledger_entry_add(struct ledger *l, const char *member, const char *kind, int64_t points,
+    const char *occurred_at, const char *source, const char *ref, const char *reason)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_ENTRY_ADD,
+	    "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id,"
+	    " source, ref, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	sqlite3_stmt *bal;
+	char now[20];
+	int64_t id;
+
+	if (!st)
+		return -1;
+	when_now(now);
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, points);
+	sqlite3_bind_text(st, 4, occurred_at ? occurred_at : now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, l->run_id);
+	ledger_bind_text(st, 7, source);
+	ledger_bind_text(st, 8, ref);
+	ledger_bind_text(st, 9, reason);
+	if (ledger_exec_stmt(l, st, "cannot add a journal entry") < 0)
+		return -1;
+	id = sqlite3_last_insert_rowid(l->db);
+	bal = ledger_stmt(l, S_BALANCE_ADD,
+	    "INSERT INTO balances(member_id, points, last_entry_id) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points,"
+	    " last_entry_id = excluded.last_entry_id");
+	if (!bal)
+		return -1;
+	sqlite3_bind_text(bal, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(bal, 2, points);
+	sqlite3_bind_int64(bal, 3, id);
+	if (ledger_exec_stmt(l, bal, "cannot update the balance") < 0)
+		return -1;
+	return id;
+}

@@ -1,0 +1,110 @@
+/* ledger: the SQLite ledger.  Every SQL statement loy runs lives behind
+ * these functions (lib/ledger*.c); programs never see SQL. */
+#ifndef LOY_LEDGER_H
+#define LOY_LEDGER_H
+
+#include <stdint.h>
+
+#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_APP_ID 0x4c4f5901	/* "LOY" 1, PRAGMA application_id */
+
+struct ledger;
+
+/* A programme setting with its default (the embedded default programme). */
+struct ledger_setting {
+	const char *key;
+	const char *value;
+	const char *about;
+};
+extern const struct ledger_setting ledger_defaults[];
+
+/* Create a new ledger file (mode 0600) with the default programme, each
+ * "KEY=VALUE" in `set` overriding a default.  Refuses an existing file.
+ * Returns an exit status (0 on success; message printed otherwise). */
+int ledger_create(const char *path, char *const *set, int nset);
+/* Open an existing ledger, migrating its schema forward.  On failure prints
+ * why and returns NULL with *status set to the exit status to use. */
+struct ledger *ledger_open(const char *path, int busy_timeout_s, int *status);
+void ledger_close(struct ledger *l);
+const char *ledger_path(const struct ledger *l);
+
+/* One transaction per run: BEGIN IMMEDIATE (waiting up to the busy
+ * timeout), COMMIT, ROLLBACK.  0 or -1 (message printed). */
+int ledger_begin(struct ledger *l);
+int ledger_commit(struct ledger *l);
+void ledger_rollback(struct ledger *l);
+/* A read-only snapshot for readers: BEGIN (deferred). */
+int ledger_begin_read(struct ledger *l);
+/* The exit status that matches the last failure (74 I/O, 75 busy, ...). */
+int ledger_status(const struct ledger *l);
+
+/* Programme settings, cached at open.  NULL if not set. */
+const char *ledger_setting(struct ledger *l, const char *key);
+int ledger_decimals(struct ledger *l);
+
+/* The run record: every run that writes records itself. */
+int ledger_run_begin(struct ledger *l, const char *program, const char *args);
+int64_t ledger_run_id(const struct ledger *l);
+int ledger_run_input(struct ledger *l, int seq, const char *name,
+    const char *sha256, uint64_t bytes, long rows);
+int ledger_run_end(struct ledger *l, long read, long changed, long unchanged,
+    long rejected, const char *summary);
+
+/* Members.  Fields by index; NULL means no value. */
+enum member_field {
+	MF_ID, MF_STATUS, MF_NAME, MF_PHONE, MF_EMAIL, MF_BIRTHDAY,
+	MF_ENROLLED_AT, MF_REFERRER, MF_STORE, MF_CHANNEL, MF_TIER,
+	MF_MERGED_INTO, MF_CLOSED_AT, MF_FORGOTTEN_AT, MF_CREATED_RUN,
+	MF_UPDATED_RUN, MF_COUNT
+};
+extern const char *const member_field_names[MF_COUNT];
+struct member {
+	char *v[MF_COUNT];
+};
+void member_clear(struct member *m);
+void member_set(struct member *m, enum member_field f, const char *s);
+
+/* 1 found (m filled in), 0 not found, -1 error. */
+int ledger_member_get(struct ledger *l, const char *id, struct member *m);
+/* Follow merges: the id of the member that `id` now stands for, in `out`
+ * (caller frees); 1 found, 0 unknown, -1 error. */
+int ledger_member_resolve(struct ledger *l, const char *id, char **out);
+/* Find an active or closed member by card, email or phone: 1, 0, -1. */
+int ledger_member_find(struct ledger *l, const char *by, const char *value, char **out);
+int ledger_member_insert(struct ledger *l, const struct member *m);
+int ledger_member_update(struct ledger *l, const struct member *m);
+/* A fresh member id (numeric, never used before). */
+int ledger_member_new_id(struct ledger *l, char **out);
+/* Close, reopen, forget (erase personal data, keep the books). */
+int ledger_member_set_status(struct ledger *l, const char *id, const char *status,
+    const char *at);
+int ledger_member_forget(struct ledger *l, const char *id, const char *at);
+/* Merge `from` into `into`: balance and open lots move by new journal
+ * entries, cards follow, `from` resolves to `into` from then on. */
+int ledger_member_merge(struct ledger *l, const char *from, const char *into,
+    const char *at, int64_t *moved);
+
+/* Extra columns kept as member attributes. */
+int ledger_attr_get(struct ledger *l, const char *id, const char *name, char **value);
+int ledger_attr_set(struct ledger *l, const char *id, const char *name, const char *value);
+int ledger_attr_clear(struct ledger *l, const char *id);
+
+/* Cards: several per member; replacement keeps the history. */
+int ledger_card_owner(struct ledger *l, const char *card, char **member, char **status);
+int ledger_card_add(struct ledger *l, const char *member, const char *card, const char *at);
+int ledger_card_replace(struct ledger *l, const char *old, const char *new_card,
+    const char *at);
+
+/* Row visitors for listings: called with column names once (row == NULL),
+ * then each row; return non-zero to stop. */
+typedef int (*ledger_row_fn)(void *ctx, int ncols, const char *const *cols,
+    const char *const *row);
+int ledger_list_members(struct ledger *l, ledger_row_fn fn, void *ctx);
+int ledger_list_cards(struct ledger *l, const char *member, ledger_row_fn fn, void *ctx);
+int ledger_list_duplicates(struct ledger *l, ledger_row_fn fn, void *ctx);
+
+/* Invariants: each violation passed to fn (invariant, subject, detail);
+ * returns the number of violations, or -1 on error. */
+int ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx);
+
+#endif

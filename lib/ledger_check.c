@@ -1,0 +1,111 @@
+/* The ledger's invariants, each one SQL query listing its violations. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "diag.h"
+#include "ledger_int.h"
+
+static const struct invariant {
+	const char *name;
+	const char *sql;	/* rows of (subject, detail) */
+} invariants[] = {
+	{ "balance-equals-journal",
+	  "SELECT member_id, 'balance ' || coalesce(b.points, 0) || ', journal sum ' ||"
+	  "       coalesce(j.points, 0)"
+	  "  FROM (SELECT member_id, sum(points) AS points FROM journal GROUP BY member_id) j"
+	  "  FULL JOIN balances b USING (member_id)"
+	  " WHERE coalesce(b.points, 0) <> coalesce(j.points, 0)" },
+	{ "lots-equal-balance",
+	  "SELECT member_id, 'open lots ' || coalesce(o.points, 0) || ', balance ' ||"
+	  "       coalesce(b.points, 0)"
+	  "  FROM (SELECT member_id, sum(remaining) AS points FROM lots GROUP BY member_id) o"
+	  "  FULL JOIN balances b USING (member_id)"
+	  " WHERE coalesce(o.points, 0) <> max(coalesce(b.points, 0), 0)" },
+	{ "lot-moves-equal-lots",
+	  "SELECT 'lot ' || l.lot_id, 'created ' || l.points || ', remaining ' ||"
+	  "       l.remaining || ', moves ' || coalesce(sum(m.points), 0)"
+	  "  FROM lots l LEFT JOIN lot_moves m USING (lot_id)"
+	  " GROUP BY l.lot_id HAVING l.remaining <> coalesce(sum(m.points), 0)" },
+	{ "journal-member-exists",
+	  "SELECT 'entry ' || entry_id, 'unknown member ''' || member_id || ''''"
+	  "  FROM journal WHERE member_id NOT IN (SELECT member_id FROM members)" },
+	{ "journal-run-exists",
+	  "SELECT 'entry ' || entry_id, 'unknown run ' || run_id"
+	  "  FROM journal WHERE run_id NOT IN (SELECT run_id FROM runs)" },
+	{ "journal-reverses-exists",
+	  "SELECT 'entry ' || entry_id, 'reverses unknown entry ' || reverses"
+	  "  FROM journal WHERE reverses IS NOT NULL"
+	  "   AND reverses NOT IN (SELECT entry_id FROM journal)" },
+	{ "lot-references-exist",
+	  "SELECT 'lot ' || lot_id, 'unknown member or entry'"
+	  "  FROM lots WHERE member_id NOT IN (SELECT member_id FROM members)"
+	  "   OR entry_id NOT IN (SELECT entry_id FROM journal)" },
+	{ "lot-move-references-exist",
+	  "SELECT 'entry ' || entry_id || ' lot ' || lot_id, 'unknown entry or lot'"
+	  "  FROM lot_moves WHERE entry_id NOT IN (SELECT entry_id FROM journal)"
+	  "   OR lot_id NOT IN (SELECT lot_id FROM lots)" },
+	{ "balance-member-exists",
+	  "SELECT member_id, 'balance of an unknown member'"
+	  "  FROM balances WHERE member_id NOT IN (SELECT member_id FROM members)" },
+	{ "member-references-exist",
+	  "SELECT member_id, 'unknown referrer ''' || referrer || ''''"
+	  "  FROM members WHERE referrer IS NOT NULL"
+	  "   AND referrer NOT IN (SELECT member_id FROM members)"
+	  " UNION ALL "
+	  "SELECT member_id, 'merged into unknown member ''' || coalesce(merged_into, '') || ''''"
+	  "  FROM members WHERE (status = 'merged') <> (merged_into IS NOT NULL)"
+	  "   OR merged_into NOT IN (SELECT member_id FROM members)"
+	  " UNION ALL "
+	  "SELECT member_id, 'unknown run' FROM members"
+	  " WHERE created_run NOT IN (SELECT run_id FROM runs)"
+	  "    OR updated_run NOT IN (SELECT run_id FROM runs)" },
+	{ "card-references-exist",
+	  "SELECT 'card ' || card, 'unknown member ''' || member_id || ''' or run'"
+	  "  FROM cards WHERE member_id NOT IN (SELECT member_id FROM members)"
+	  "   OR run_id NOT IN (SELECT run_id FROM runs)"
+	  "   OR (replaced_by IS NOT NULL AND replaced_by NOT IN (SELECT card FROM cards))" },
+	{ "attribute-member-exists",
+	  "SELECT member_id, 'attribute ''' || name || ''' of an unknown member'"
+	  "  FROM member_attrs WHERE member_id NOT IN (SELECT member_id FROM members)" },
+	{ "run-inputs-run-exists",
+	  "SELECT 'run ' || run_id, 'input ' || seq || ' of an unknown run'"
+	  "  FROM run_inputs WHERE run_id NOT IN (SELECT run_id FROM runs)" },
+	{ "journal-append-only",
+	  "SELECT 'trigger ' || t.name, 'missing'"
+	  "  FROM (SELECT 'journal_no_update' AS name UNION ALL SELECT 'journal_no_delete') t"
+	  " WHERE t.name NOT IN (SELECT name FROM sqlite_schema WHERE type = 'trigger')" },
+	{ "integrity",
+	  "SELECT 'database', quick_check FROM pragma_quick_check"
+	  " WHERE quick_check <> 'ok'" },
+	{ NULL, NULL }
+};
+
+int
+ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx)
+{
+	static const char *const cols[] = { "invariant", "subject", "detail" };
+	int violations = 0;
+
+	fn(ctx, 3, cols, NULL);
+	for (const struct invariant *inv = invariants; inv->name; inv++) {
+		sqlite3_stmt *st;
+		int rc;
+
+		if (sqlite3_prepare_v2(l->db, inv->sql, -1, &st, NULL) != SQLITE_OK)
+			return ledger_fail(l, inv->name);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *row[3] = {
+				inv->name,
+				(const char *)sqlite3_column_text(st, 0),
+				(const char *)sqlite3_column_text(st, 1),
+			};
+
+			violations++;
+			fn(ctx, 3, cols, row);
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return ledger_fail(l, inv->name);
+	}
+	return violations;
+}

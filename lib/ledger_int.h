@@ -1,0 +1,49 @@
+/* Internal to lib/ledger*.c: the ledger handle and its statement cache. */
+#ifndef LOY_LEDGER_INT_H
+#define LOY_LEDGER_INT_H
+
+#include <sqlite3.h>
+
+#include "ledger.h"
+
+/* One slot per prepared statement, prepared once per run. */
+enum ledger_stmt_id {
+	S_RUN_BEGIN, S_RUN_INPUT, S_RUN_END,
+	S_MEMBER_GET, S_MEMBER_MERGED, S_MEMBER_BY_CARD, S_MEMBER_BY_EMAIL,
+	S_MEMBER_BY_PHONE, S_MEMBER_INSERT, S_MEMBER_UPDATE, S_MEMBER_EXISTS,
+	S_ATTR_GET, S_ATTR_SET, S_CARD_OWNER, S_CARD_ADD,
+	S_ENTRY_ADD, S_BALANCE_ADD,
+	S_STMT_MAX
+};
+
+struct ledger {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[S_STMT_MAX];
+	int64_t run_id;
+	int in_txn;
+	int rc;			/* last SQLite result code that failed */
+	int nsettings;
+	char **skey, **sval;
+	int decimals;
+};
+
+/* The cached statement `id`, prepared from `sql` on first use, reset and
+ * with bindings cleared; NULL (message printed) on failure. */
+sqlite3_stmt *ledger_stmt(struct ledger *l, enum ledger_stmt_id id, const char *sql);
+/* Report a failed SQLite call: "ledger 'path': what: errmsg"; returns -1. */
+int ledger_fail(struct ledger *l, const char *what);
+/* Step a statement that returns no rows: 0 or -1. */
+int ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what);
+/* Run plain SQL without parameters (schema, pragmas): 0 or -1. */
+int ledger_exec(struct ledger *l, const char *sql);
+/* Bind text or NULL. */
+int ledger_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Add a journal entry and keep the balance; returns its entry_id or -1. */
+int64_t ledger_entry_add(struct ledger *l, const char *member, const char *kind,
+    int64_t points, const char *occurred_at, const char *source, const char *ref,
+    const char *reason);
+/* Visit the rows of a prepared statement (see ledger_row_fn). */
+int ledger_visit(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,474 @@
+/* Members, their cards and attributes. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "ledger_int.h"
+#include "when.h"
+
+const char *const member_field_names[MF_COUNT] = {
+	"member_id", "status", "name", "phone", "email", "birthday",
+	"enrolled_at", "referrer", "store", "channel", "tier",
+	"merged_into", "closed_at", "forgotten_at", "created_run", "updated_run",
+};
+
+#define MEMBER_COLUMNS "member_id, status, name, phone, email, birthday, " \
+	"enrolled_at, referrer, store, channel, tier, merged_into, closed_at, " \
+	"forgotten_at, created_run, updated_run"
+
+void
+member_clear(struct member *m)
+{
+	for (int i = 0; i < MF_COUNT; i++) {
+		free(m->v[i]);
+		m->v[i] = NULL;
+	}
+}
+
+void
+member_set(struct member *m, enum member_field f, const char *s)
+{
+	char *copy = s ? loy_xstrdup(s) : NULL;
+
+	free(m->v[f]);
+	m->v[f] = copy;
+}
+
+static char *
+column_dup(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s ? loy_xstrdup(s) : NULL;
+}
+
+/* Step a one-row lookup: 1 with the row ready, 0 none, -1 error. */
+static int
+step_one(struct ledger *l, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return ledger_fail(l, "cannot read");
+}
+
+int
+ledger_member_get(struct ledger *l, const char *id, struct member *m)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_GET,
+	    "SELECT " MEMBER_COLUMNS " FROM members WHERE member_id = ?1");
+	int got;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((got = step_one(l, st)) <= 0)
+		return got;
+	member_clear(m);
+	for (int i = 0; i < MF_COUNT; i++)
+		m->v[i] = column_dup(st, i);
+	sqlite3_reset(st);
+	return 1;
+}
+
+int
+ledger_member_resolve(struct ledger *l, const char *id, char **out)
+{
+	sqlite3_stmt *st;
+	char *cur = loy_xstrdup(id);
+
+	for (int depth = 0; depth < 64; depth++) {
+		int got;
+		char *next;
+
+		if (!(st = ledger_stmt(l, S_MEMBER_MERGED,
+		    "SELECT status, merged_into FROM members WHERE member_id = ?1")))
+			break;
+		sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
+		if ((got = step_one(l, st)) <= 0) {
+			free(cur);
+			return got;
+		}
+		next = column_dup(st, 1);
+		sqlite3_reset(st);
+		if (!next) {
+			*out = cur;
+			return 1;
+		}
+		free(cur);
+		cur = next;
+	}
+	free(cur);
+	return loy_error("member '%s': merges form a loop", id);
+}
+
+int
+ledger_member_find(struct ledger *l, const char *by, const char *value, char **out)
+{
+	sqlite3_stmt *st;
+	int got;
+
+	if (strcmp(by, "card") == 0)
+		st = ledger_stmt(l, S_MEMBER_BY_CARD,
+		    "SELECT member_id FROM cards WHERE card = ?1");
+	else if (strcmp(by, "email") == 0)
+		st = ledger_stmt(l, S_MEMBER_BY_EMAIL,
+		    "SELECT member_id FROM members WHERE email = ?1 AND status <> 'merged' "
+		    "ORDER BY enrolled_at, member_id LIMIT 1");
+	else
+		st = ledger_stmt(l, S_MEMBER_BY_PHONE,
+		    "SELECT member_id FROM members WHERE phone = ?1 AND status <> 'merged' "
+		    "ORDER BY enrolled_at, member_id LIMIT 1");
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	if ((got = step_one(l, st)) <= 0)
+		return got;
+	*out = column_dup(st, 0);
+	sqlite3_reset(st);
+	if (strcmp(by, "card") == 0) {
+		char *id = *out;
+
+		got = ledger_member_resolve(l, id, out);
+		free(id);
+	}
+	return got;
+}
+
+static void
+bind_member(sqlite3_stmt *st, const struct member *m, int64_t run)
+{
+	for (int i = 0; i < MF_CREATED_RUN; i++)
+		ledger_bind_text(st, i + 1, m->v[i]);
+	sqlite3_bind_int64(st, MF_CREATED_RUN + 1, run);
+	sqlite3_bind_int64(st, MF_UPDATED_RUN + 1, run);
+}
+
+int
+ledger_member_insert(struct ledger *l, const struct member *m)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_INSERT,
+	    "INSERT INTO members(" MEMBER_COLUMNS ") VALUES "
+	    "(?1, coalesce(?2, 'active'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16)");
+
+	if (!st)
+		return -1;
+	bind_member(st, m, l->run_id);
+	return ledger_exec_stmt(l, st, "cannot add a member");
+}
+
+int
+ledger_member_update(struct ledger *l, const struct member *m)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_UPDATE,
+	    "UPDATE members SET status = ?2, name = ?3, phone = ?4, email = ?5,"
+	    " birthday = ?6, enrolled_at = ?7, referrer = ?8, store = ?9, channel = ?10,"
+	    " tier = ?11, merged_into = ?12, closed_at = ?13, forgotten_at = ?14,"
+	    " updated_run = ?16 WHERE member_id = ?1");
+
+	if (!st)
+		return -1;
+	bind_member(st, m, l->run_id);
+	return ledger_exec_stmt(l, st, "cannot update a member");
+}
+
+int
+ledger_member_new_id(struct ledger *l, char **out)
+{
+	sqlite3_stmt *st;
+	char key[] = "next_member_id", buf[32];
+	long long next = 0;
+	int got;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT value FROM settings WHERE key = ?1", -1,
+	    &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		next = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (next < 1)
+		next = 1;
+	for (;; next++) {
+		if (!(st = ledger_stmt(l, S_MEMBER_EXISTS,
+		    "SELECT 1 FROM members WHERE member_id = ?1")))
+			return -1;
+		snprintf(buf, sizeof(buf), "%lld", next);
+		sqlite3_bind_text(st, 1, buf, -1, SQLITE_STATIC);
+		if ((got = step_one(l, st)) < 0)
+			return -1;
+		sqlite3_reset(st);
+		if (!got)
+			break;
+	}
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO settings(key, value) VALUES (?1, ?2) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, next + 1);
+	got = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (got != SQLITE_DONE)
+		return ledger_fail(l, "cannot assign a member id");
+	*out = loy_xstrdup(buf);
+	return 0;
+}
+
+/* Run a one-off statement with text parameters (NULL-terminated list). */
+static int
+exec_args(struct ledger *l, const char *sql, const char *what, int *changes, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	const char *s;
+	int i = 1, rc;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	va_start(ap, changes);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		if (strcmp(s, "?run") == 0)
+			sqlite3_bind_int64(st, i++, l->run_id);
+		else
+			sqlite3_bind_text(st, i++, s, -1, SQLITE_TRANSIENT);
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return ledger_fail(l, what);
+	if (changes)
+		*changes = sqlite3_changes(l->db);
+	return 0;
+}
+
+int
+ledger_member_set_status(struct ledger *l, const char *id, const char *status, const char *at)
+{
+	if (strcmp(status, "closed") == 0)
+		return exec_args(l, "UPDATE members SET status = 'closed', closed_at = ?2,"
+		    " updated_run = ?3 WHERE member_id = ?1", "cannot close a member", NULL,
+		    id, at, "?run", NULL);
+	return exec_args(l, "UPDATE members SET status = 'active', closed_at = NULL,"
+	    " updated_run = ?2 WHERE member_id = ?1", "cannot reopen a member", NULL,
+	    id, "?run", NULL);
+}
+
+int
+ledger_member_forget(struct ledger *l, const char *id, const char *at)
+{
+	if (exec_args(l, "UPDATE members SET name = NULL, phone = NULL, email = NULL,"
+	    " birthday = NULL, forgotten_at = ?2, updated_run = ?3 WHERE member_id = ?1",
+	    "cannot forget a member", NULL, id, at, "?run", NULL) < 0)
+		return -1;
+	return ledger_attr_clear(l, id);
+}
+
+int
+ledger_member_merge(struct ledger *l, const char *from, const char *into, const char *at,
+    int64_t *moved)
+{
+	sqlite3_stmt *st;
+	int64_t points = 0, out_id, in_id;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT points FROM balances WHERE member_id = ?1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		points = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read a balance");
+	*moved = points;
+	if (points != 0) {
+		if ((out_id = ledger_entry_add(l, from, "merge", -points, at, "merge", into,
+		    NULL)) < 0 ||
+		    (in_id = ledger_entry_add(l, into, "merge", points, at, "merge", from,
+		    NULL)) < 0)
+			return -1;
+		char out_s[24], in_s[24];
+
+		snprintf(out_s, sizeof(out_s), "%lld", (long long)out_id);
+		snprintf(in_s, sizeof(in_s), "%lld", (long long)in_id);
+		/* open lots move with their earning and expiry dates */
+		if (exec_args(l, "INSERT INTO lot_moves(entry_id, lot_id, points)"
+		    " SELECT ?2, lot_id, -remaining FROM lots WHERE member_id = ?1 AND remaining > 0",
+		    "cannot move lots", NULL, from, out_s, NULL) < 0 ||
+		    exec_args(l, "INSERT INTO lots(member_id, entry_id, earned_at, expires_at,"
+		    " available_at, points, remaining)"
+		    " SELECT ?2, ?3, earned_at, expires_at, available_at, remaining, remaining"
+		    " FROM lots WHERE member_id = ?1 AND remaining > 0 ORDER BY lot_id",
+		    "cannot move lots", NULL, from, into, in_s, NULL) < 0 ||
+		    exec_args(l, "INSERT INTO lot_moves(entry_id, lot_id, points)"
+		    " SELECT entry_id, lot_id, remaining FROM lots WHERE entry_id = ?1",
+		    "cannot move lots", NULL, in_s, NULL) < 0 ||
+		    exec_args(l, "UPDATE lots SET remaining = 0 WHERE member_id = ?1 AND remaining > 0",
+		    "cannot move lots", NULL, from, NULL) < 0)
+			return -1;
+	}
+	return exec_args(l, "UPDATE cards SET member_id = ?2 WHERE member_id = ?1",
+	    "cannot move cards", NULL, from, into, NULL) < 0 ||
+	    exec_args(l, "INSERT OR IGNORE INTO member_attrs(member_id, name, value)"
+	    " SELECT ?2, name, value FROM member_attrs WHERE member_id = ?1",
+	    "cannot move attributes", NULL, from, into, NULL) < 0 ||
+	    exec_args(l, "UPDATE members AS m SET"
+	    " name = coalesce(m.name, f.name), phone = coalesce(m.phone, f.phone),"
+	    " email = coalesce(m.email, f.email), birthday = coalesce(m.birthday, f.birthday),"
+	    " updated_run = ?3 FROM members AS f WHERE m.member_id = ?2 AND f.member_id = ?1",
+	    "cannot merge members", NULL, from, into, "?run", NULL) < 0 ||
+	    exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
+	    " closed_at = ?3, updated_run = ?4 WHERE member_id = ?1",
+	    "cannot merge members", NULL, from, into, at, "?run", NULL) < 0 ? -1 : 0;
+}
+
+int
+ledger_attr_get(struct ledger *l, const char *id, const char *name, char **value)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_ATTR_GET,
+	    "SELECT value FROM member_attrs WHERE member_id = ?1 AND name = ?2");
+	int got;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	*value = NULL;
+	if ((got = step_one(l, st)) <= 0)
+		return got;
+	*value = column_dup(st, 0);
+	sqlite3_reset(st);
+	return 1;
+}
+
+int
+ledger_attr_set(struct ledger *l, const char *id, const char *name, const char *value)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_ATTR_SET,
+	    "INSERT INTO member_attrs(member_id, name, value) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT(member_id, name) DO UPDATE SET value = excluded.value");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+	return ledger_exec_stmt(l, st, "cannot store a member attribute");
+}
+
+int
+ledger_attr_clear(struct ledger *l, const char *id)
+{
+	return exec_args(l, "DELETE FROM member_attrs WHERE member_id = ?1",
+	    "cannot erase member attributes", NULL, id, NULL);
+}
+
+int
+ledger_card_owner(struct ledger *l, const char *card, char **member, char **status)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_CARD_OWNER,
+	    "SELECT member_id, status FROM cards WHERE card = ?1");
+	int got;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, card, -1, SQLITE_STATIC);
+	if ((got = step_one(l, st)) <= 0)
+		return got;
+	*member = column_dup(st, 0);
+	if (status)
+		*status = column_dup(st, 1);
+	sqlite3_reset(st);
+	return 1;
+}
+
+int
+ledger_card_add(struct ledger *l, const char *member, const char *card, const char *at)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_CARD_ADD,
+	    "INSERT INTO cards(card, member_id, issued_at, run_id) VALUES (?1, ?2, ?3, ?4)");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, card, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, l->run_id);
+	return ledger_exec_stmt(l, st, "cannot add a card");
+}
+
+int
+ledger_card_replace(struct ledger *l, const char *old, const char *new_card, const char *at)
+{
+	char *member = NULL;
+	int got = ledger_card_owner(l, old, &member, NULL);
+
+	if (got <= 0)
+		return -1;
+	got = ledger_card_add(l, member, new_card, at) < 0 ||
+	    exec_args(l, "UPDATE cards SET status = 'replaced', ended_at = ?2,"
+	    " replaced_by = ?3 WHERE card = ?1", "cannot replace a card", NULL,
+	    old, at, new_card, NULL) < 0 ? -1 : 0;
+	free(member);
+	return got;
+}
+
+static int
+visit_sql(struct ledger *l, const char *sql, const char *arg, ledger_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	if (arg)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	rc = ledger_visit(l, st, fn, ctx);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+ledger_list_members(struct ledger *l, ledger_row_fn fn, void *ctx)
+{
+	return visit_sql(l, "SELECT m.member_id, m.status, m.name, m.phone, m.email,"
+	    " m.birthday, m.enrolled_at, m.referrer, m.store, m.channel, m.tier,"
+	    " m.merged_into, coalesce(b.points, 0) AS points,"
+	    " (SELECT group_concat(card, ' ') FROM cards c"
+	    "   WHERE c.member_id = m.member_id AND c.status = 'active') AS cards"
+	    " FROM members m LEFT JOIN balances b USING (member_id)"
+	    " ORDER BY m.member_id", NULL, fn, ctx);
+}
+
+int
+ledger_list_cards(struct ledger *l, const char *member, ledger_row_fn fn, void *ctx)
+{
+	return visit_sql(l, "SELECT card, member_id, status, issued_at, ended_at, replaced_by,"
+	    " run_id FROM cards WHERE member_id = ?1 ORDER BY issued_at, card", member, fn, ctx);
+}
+
+int
+ledger_list_duplicates(struct ledger *l, ledger_row_fn fn, void *ctx)
+{
+	return visit_sql(l,
+	    "WITH shared AS ("
+	    "  SELECT 'phone' AS field, phone AS value, member_id FROM members"
+	    "   WHERE phone IS NOT NULL AND status <> 'merged'"
+	    "  UNION ALL"
+	    "  SELECT 'email', lower(email), member_id FROM members"
+	    "   WHERE email IS NOT NULL AND status <> 'merged')"
+	    " SELECT s.field, s.value, s.member_id, m.name, m.status, m.enrolled_at"
+	    " FROM shared s JOIN members m USING (member_id)"
+	    " WHERE (s.field, s.value) IN"
+	    "  (SELECT field, value FROM shared GROUP BY field, value HAVING count(*) > 1)"
+	    " ORDER BY s.field, s.value, m.enrolled_at, s.member_id", NULL, fn, ctx);
+}

@@ -1,0 +1,17 @@
+/* money: exact decimal money as integer minor units, never through a float. */
+#ifndef LOY_MONEY_H
+#define LOY_MONEY_H
+
+#include <stdint.h>
+
+/* Decimal text to minor units with 0..3 decimals; -1 and *why on error. */
+int money_parse(const char *s, int decimals, int64_t *out, const char **why);
+/* Decimal text to *mant / 10^*scale, scale 0..9; -1 and *why on error. */
+int decimal_parse(const char *s, int64_t *mant, int *scale, const char **why);
+/* qty * mant/10^scale rounded half away from zero; -1 on overflow. */
+int money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
+    int64_t *out);
+/* Minor units as text: (-1234, 2) -> "-12.34"; returns buf. */
+char *money_format(int64_t v, int decimals, char buf[static 32]);
+
+#endif

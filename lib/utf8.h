@@ -1,0 +1,12 @@
+/* utf8: validate UTF-8 and measure its width in terminal columns. */
+#ifndef LOY_UTF8_H
+#define LOY_UTF8_H
+
+#include <stddef.h>
+
+/* Offset of the first invalid UTF-8 sequence in s[0..n), or n if none. */
+size_t utf8_check(const void *s, size_t n);
+/* Columns of s[0..n): wide 2, combining 0, anything else (bad bytes) 1. */
+size_t utf8_width(const void *s, size_t n);
+
+#endif

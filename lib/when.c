@@ -1,0 +1,455 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* strptime, tm_gmtoff */
+#endif
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "when.h"
+
+#define YEAR_MIN	1000
+#define YEAR_MAX	9999
+
+/* A broken-down date or datetime as read, before conversion to local time. */
+struct stamp {
+	int	 y, mo, d, h, mi, s;
+	int	 hastime;
+	int	 haszone;
+	long	 off;		/* seconds east of UTC, if haszone */
+};
+
+/* Fields strptime(3) filled in for a format. */
+enum {
+	F_YEAR = 1 << 0,
+	F_MON = 1 << 1,
+	F_MDAY = 1 << 2,
+	F_HOUR = 1 << 3,
+	F_MIN = 1 << 4,
+	F_SEC = 1 << 5,
+	F_ZONE = 1 << 6
+};
+
+/* The fields the last format filled in, so each row needs one strptime. */
+static struct {
+	char		fmt[128];
+	unsigned int	set;
+	int		valid;
+} fcache;
+
+static char fmtwhy[192];
+
+static int
+isleap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+mdays(int y, int m)
+{
+	static const int n[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+
+	return m == 2 && isleap(y) ? 29 : n[m - 1];
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+isdig(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Exactly n digits at *pp into *v. */
+static int
+num(const char **pp, int n, int *v)
+{
+	const char *p = *pp;
+	int x = 0;
+
+	for (; n > 0; n--, p++) {
+		if (!isdig(*p))
+			return -1;
+		x = x * 10 + (*p - '0');
+	}
+	*v = x;
+	*pp = p;
+	return 0;
+}
+
+static int
+lit(const char **pp, char c)
+{
+	if (**pp != c)
+		return -1;
+	(*pp)++;
+	return 0;
+}
+
+/*
+ * ISO 8601 syntax: YYYY-MM-DD[(T|t| )HH:MM[:SS[.fff]][Z|(+|-)HH[[:]MM]]].
+ * Checks the shape only; ranges are checked by valid().
+ */
+static int
+parse_iso(const char *s, struct stamp *t)
+{
+	const char *p = s;
+	int zh, zm = 0, sign;
+
+	memset(t, 0, sizeof(*t));
+	if (num(&p, 4, &t->y) || lit(&p, '-') || num(&p, 2, &t->mo) ||
+	    lit(&p, '-') || num(&p, 2, &t->d))
+		return -1;
+	if (*p == '\0')
+		return 0;
+	if (*p != 'T' && *p != 't' && *p != ' ')
+		return -1;
+	p++;
+	t->hastime = 1;
+	if (num(&p, 2, &t->h) || lit(&p, ':') || num(&p, 2, &t->mi))
+		return -1;
+	if (*p == ':') {
+		p++;
+		if (num(&p, 2, &t->s))
+			return -1;
+		if (*p == '.') {
+			p++;
+			if (!isdig(*p))
+				return -1;
+			while (isdig(*p))
+				p++;	/* fractional seconds are truncated */
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+		t->haszone = 1;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (num(&p, 2, &zh))
+			return -1;
+		if (*p == ':') {
+			p++;
+			if (num(&p, 2, &zm))
+				return -1;
+		} else if (isdig(*p) && num(&p, 2, &zm))
+			return -1;
+		if (zh > 23 || zm > 59)
+			return -1;
+		t->haszone = 1;
+		t->off = sign * (zh * 3600L + zm * 60L);
+	}
+	return *p == '\0' ? 0 : -1;
+}
+
+static int
+valid(const struct stamp *t, const char **why)
+{
+	if (t->y < YEAR_MIN || t->y > YEAR_MAX || t->mo < 1 || t->mo > 12 ||
+	    t->d < 1 || t->d > mdays(t->y, t->mo)) {
+		*why = "is not a valid date";
+		return -1;
+	}
+	/* Leap seconds (:60) are refused, so stored text always computes. */
+	if (t->h < 0 || t->h > 23 || t->mi < 0 || t->mi > 59 || t->s < 0 ||
+	    t->s > 59) {
+		*why = "is not a valid time";
+		return -1;
+	}
+	return 0;
+}
+
+static void
+tminit(struct tm *tm, int alt)
+{
+	memset(tm, 0, sizeof(*tm));
+	tm->tm_year = 100 + alt;
+	tm->tm_mon = alt;
+	tm->tm_mday = 1 + alt;
+	tm->tm_hour = alt;
+	tm->tm_min = alt;
+	tm->tm_sec = alt;
+	tm->tm_gmtoff = alt;
+	tm->tm_isdst = -1;
+}
+
+/* Fields equal after two parses from different starting values were set. */
+static unsigned int
+fields_set(const struct tm *a, const struct tm *b)
+{
+	unsigned int set = 0;
+
+	set |= a->tm_year == b->tm_year ? F_YEAR : 0;
+	set |= a->tm_mon == b->tm_mon ? F_MON : 0;
+	set |= a->tm_mday == b->tm_mday ? F_MDAY : 0;
+	set |= a->tm_hour == b->tm_hour ? F_HOUR : 0;
+	set |= a->tm_min == b->tm_min ? F_MIN : 0;
+	set |= a->tm_sec == b->tm_sec ? F_SEC : 0;
+	set |= a->tm_gmtoff == b->tm_gmtoff ? F_ZONE : 0;
+	return set;
+}
+
+static int
+matched(const char *s, const char *fmt, struct tm *tm)
+{
+	const char *e;
+
+	e = strptime(s, fmt, tm);
+	return e != NULL && *e == '\0';
+}
+
+/*
+ * strptime(3) leaves fields it does not convert untouched, so which ones
+ * a format sets is found by parsing twice from different starting values;
+ * the answer depends only on the format and is remembered for the next row.
+ */
+static int
+parse_fmt(const char *s, const char *fmt, struct stamp *t)
+{
+	struct tm a, b;
+	unsigned int set;
+
+	tminit(&a, 0);
+	if (!matched(s, fmt, &a))
+		return -1;
+	if (fcache.valid && strcmp(fcache.fmt, fmt) == 0)
+		set = fcache.set;
+	else {
+		tminit(&b, 1);
+		if (!matched(s, fmt, &b))
+			return -1;
+		set = fields_set(&a, &b);
+		if (strlen(fmt) < sizeof(fcache.fmt)) {
+			strcpy(fcache.fmt, fmt);
+			fcache.set = set;
+			fcache.valid = 1;
+		}
+	}
+	if ((set & (F_YEAR | F_MON | F_MDAY)) != (F_YEAR | F_MON | F_MDAY))
+		return -1;
+	memset(t, 0, sizeof(*t));
+	t->y = a.tm_year + 1900;
+	t->mo = a.tm_mon + 1;
+	t->d = a.tm_mday;
+	/* Fields the format does not set are still 0 from tminit(&a, 0). */
+	t->h = a.tm_hour;
+	t->mi = a.tm_min;
+	t->s = a.tm_sec;
+	t->hastime = (set & (F_HOUR | F_MIN | F_SEC)) != 0;
+	t->haszone = (set & F_ZONE) != 0;
+	t->off = a.tm_gmtoff;
+	return 0;
+}
+
+/* Convert a valid stamp with an explicit UTC offset to local time (TZ). */
+static int
+to_local(struct stamp *t)
+{
+	struct tm lt;
+	long long secs;
+	time_t tt;
+
+	secs = days_from_civil(t->y, t->mo, t->d) * 86400LL +
+	    t->h * 3600LL + t->mi * 60LL + t->s - t->off;
+	tt = (time_t)secs;
+	tzset();
+	if (localtime_r(&tt, &lt) == NULL)
+		return -1;
+	t->y = lt.tm_year + 1900;
+	t->mo = lt.tm_mon + 1;
+	t->d = lt.tm_mday;
+	t->h = lt.tm_hour;
+	t->mi = lt.tm_min;
+	t->s = lt.tm_sec > 59 ? 59 : lt.tm_sec;
+	t->haszone = 0;
+	t->off = 0;
+	return t->y < YEAR_MIN || t->y > YEAR_MAX ? -1 : 0;
+}
+
+static char *
+put(char *p, int v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS". */
+static void
+format(const struct stamp *t, int want, char *out)
+{
+	char *p = out;
+
+	p = put(p, t->y, 4);
+	*p++ = '-';
+	p = put(p, t->mo, 2);
+	*p++ = '-';
+	p = put(p, t->d, 2);
+	if (want == WHEN_DATETIME) {
+		*p++ = ' ';
+		p = put(p, t->h, 2);
+		*p++ = ':';
+		p = put(p, t->mi, 2);
+		*p++ = ':';
+		p = put(p, t->s, 2);
+	}
+	*p = '\0';
+}
+
+int
+when_parse(const char *s, const char *fmt, int want, char out[static 20],
+    const char **why)
+{
+	struct stamp t;
+	const char *kind = want == WHEN_DATE ? "date" : "datetime";
+
+	if (want != WHEN_DATE && want != WHEN_DATETIME) {
+		*why = "cannot be read: unknown kind of date";
+		return -1;
+	}
+	if (fmt == NULL) {
+		if (parse_iso(s, &t) == -1) {
+			*why = want == WHEN_DATE ? "is not an ISO 8601 date" :
+			    "is not an ISO 8601 datetime";
+			return -1;
+		}
+	} else if (parse_fmt(s, fmt, &t) == -1) {
+		snprintf(fmtwhy, sizeof(fmtwhy),
+		    "does not match %s format '%s'", kind, fmt);
+		*why = fmtwhy;
+		return -1;
+	}
+	if (valid(&t, why) == -1)
+		return -1;
+	if (want == WHEN_DATE && t.hastime) {
+		*why = "is not a date";
+		return -1;
+	}
+	if (t.haszone && to_local(&t) == -1) {
+		*why = "is out of range";
+		return -1;
+	}
+	format(&t, want, out);
+	return 0;
+}
+
+void
+when_now(char out[static 20])
+{
+	const char *env, *why;
+	struct stamp t;
+	struct tm lt;
+	time_t now;
+
+	env = getenv("LOY_NOW");
+	if (env != NULL && *env != '\0' &&
+	    when_parse(env, NULL, WHEN_DATETIME, out, &why) == 0)
+		return;
+	memset(&t, 0, sizeof(t));
+	now = time(NULL);
+	tzset();
+	if (localtime_r(&now, &lt) == NULL) {
+		strcpy(out, "1970-01-01 00:00:00");
+		return;
+	}
+	t.y = lt.tm_year + 1900;
+	t.mo = lt.tm_mon + 1;
+	t.d = lt.tm_mday;
+	t.h = lt.tm_hour;
+	t.mi = lt.tm_min;
+	t.s = lt.tm_sec > 59 ? 59 : lt.tm_sec;
+	format(&t, WHEN_DATETIME, out);
+}
+
+void
+when_today(char out[static 11])
+{
+	char now[20];
+
+	when_now(now);
+	memcpy(out, now, 10);
+	out[10] = '\0';
+}
+
+/* A normalized "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS", valid. */
+static int
+parse_norm(const char *s, struct stamp *t)
+{
+	const char *why;
+	size_t n = strlen(s);
+
+	if (n != 10 && (n != 19 || s[10] != ' '))
+		return -1;
+	if (parse_iso(s, t) == -1 || valid(t, &why) == -1)
+		return -1;
+	return 0;
+}
+
+int
+when_add_months(const char *in, int n, char out[static 20])
+{
+	struct stamp t;
+	long long m;
+	int dim;
+
+	if (parse_norm(in, &t) == -1)
+		return -1;
+	m = (long long)t.y * 12 + (t.mo - 1) + n;
+	if (m < YEAR_MIN * 12LL || m > YEAR_MAX * 12LL + 11)
+		return -1;
+	t.y = (int)(m / 12);
+	t.mo = (int)(m % 12) + 1;
+	dim = mdays(t.y, t.mo);
+	if (t.d > dim)
+		t.d = dim;
+	format(&t, t.hastime ? WHEN_DATETIME : WHEN_DATE, out);
+	return 0;
+}
+
+/* Days since the epoch of the "YYYY-MM-DD" that starts s. */
+static int
+day_number(const char *s, long long *days)
+{
+	struct stamp t;
+	const char *p = s, *why;
+
+	memset(&t, 0, sizeof(t));
+	if (num(&p, 4, &t.y) || lit(&p, '-') || num(&p, 2, &t.mo) ||
+	    lit(&p, '-') || num(&p, 2, &t.d))
+		return -1;
+	if (*p != '\0' && *p != ' ' && *p != 'T')
+		return -1;
+	if (valid(&t, &why) == -1)
+		return -1;
+	*days = days_from_civil(t.y, t.mo, t.d);
+	return 0;
+}
+
+long
+when_days_between(const char *a, const char *b)
+{
+	long long da, db;
+
+	if (day_number(a, &da) == -1 || day_number(b, &db) == -1)
+		return LONG_MIN;
+	return (long)(db - da);
+}

@@ -1,0 +1,19 @@
+/* when: dates and datetimes as text in the programme's time zone (TZ). */
+#ifndef LOY_WHEN_H
+#define LOY_WHEN_H
+
+enum { WHEN_DATE = 1, WHEN_DATETIME = 2 };
+
+/* ISO 8601 (fmt NULL) or strptime(3) text to local text; -1, *why on error. */
+int when_parse(const char *s, const char *fmt, int want, char out[static 20],
+    const char **why);
+/* Current local datetime, or $LOY_NOW (ISO 8601) if set and valid. */
+void when_now(char out[static 20]);
+/* Today's local date, or the date of $LOY_NOW if set and valid. */
+void when_today(char out[static 11]);
+/* Normalized date or datetime plus n months, day clamped; -1 if bad. */
+int when_add_months(const char *in, int n, char out[static 20]);
+/* Days from a to b by "YYYY-MM-DD" prefixes; LONG_MIN if either is bad. */
+long when_days_between(const char *a, const char *b);
+
+#endif
