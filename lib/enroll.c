@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "attrs.h"
 #include "batch.h"
 #include "diag.h"
 #include "enroll.h"
@@ -151,6 +152,121 @@ identify(struct import *im, char *v[IN_COUNT], char **id)
 	return 0;
 }
 
+/* Append a field name to the "detail" list of what changed. */
+static void
+changed_add(char *list, size_t size, const char *name)
+{
+	size_t n = strlen(list);
+
+	if (n + strlen(name) + 2 < size)
+		snprintf(list + n, size - n, "%s%s", n ? " " : "", name);
+}
+
+/* Fold the row's extra columns into `a`; adds each changed name to `changed`
+ * (when given); returns how many changed. */
+static int
+merge_attrs(struct import *im, struct csvio_reader *r, const struct csvio_row *row,
+    struct attrs *a, char *changed, size_t size)
+{
+	int n = 0;
+
+	for (int i = 0; i < im->nattr; i++) {
+		const char *name = csvio_colname(r, im->attr[i]);
+		const char *val = row->f[im->attr[i]];
+
+		if (*val && attrs_set(a, name, val)) {
+			n++;
+			if (changed)
+				changed_add(changed, size, name);
+		}
+	}
+	return n;
+}
+
+/* A referrer must be a member, and not the member themselves: 0 ok,
+ * 1 rejected, -1 error. */
+static int
+check_referrer(struct import *im, struct batch *b, const struct csvio_row *row,
+    const char *ref, const char *id)
+{
+	char *who = NULL;
+	int got = ledger_member_resolve(im->l, ref, &who), rc = 0;
+
+	if (got < 0)
+		return -1;
+	if (!got)
+		rc = batch_reject(b, row, "referrer '%s' is not a member", ref);
+	else if (strcmp(who, id) == 0)
+		rc = batch_reject(b, row, "member '%s' cannot refer themselves", id);
+	free(who);
+	return rc;
+}
+
+/* Why a card cannot go to member `id`: 0 it can (or is theirs already),
+ * 1 rejected, -1 error.  *taken says whether it exists. */
+static int
+check_card(struct import *im, struct batch *b, const struct csvio_row *row,
+    const char *card, const char *id, int *taken)
+{
+	char *owner = NULL, *cstatus = NULL, *survivor = NULL;
+	int got = ledger_card_owner(im->l, card, &owner, &cstatus), rc = 0;
+
+	*taken = got > 0;
+	if (got <= 0)
+		return got;
+	if (strcmp(owner, id) != 0) {
+		if (ledger_member_resolve(im->l, owner, &survivor) < 0)
+			rc = -1;
+		else if (!survivor || strcmp(survivor, id) != 0)
+			rc = batch_reject(b, row, "card '%s' belongs to member '%s'", card, owner);
+	}
+	if (!rc && strcmp(cstatus, "active") != 0)
+		rc = batch_reject(b, row, "card '%s' was replaced", card);
+	free(owner);
+	free(cstatus);
+	free(survivor);
+	return rc;
+}
+
+/* A member not in the ledger yet: 1 created, 0 the id exists after all,
+ * -1 error; rows refused here return 2. */
+static int
+create(struct import *im, struct batch *b, const struct csvio_row *row, char *v[IN_COUNT],
+    const char *id)
+{
+	struct csvio_reader *r = batch_reader(b);
+	struct member m = { { 0 } };
+	struct attrs a = { 0 };
+	char *json;
+	int got, taken;
+
+	merge_attrs(im, r, row, &a, NULL, 0);
+	json = attrs_json(&a);
+	attrs_free(&a);
+	for (int i = 0; i < IN_COUNT; i++)
+		if (in_member[i] != MF_COUNT)
+			m.v[in_member[i]] = v[i];
+	m.v[MF_ID] = (char *)id;
+	m.v[MF_STATUS] = "active";
+	m.v[MF_TIER] = (char *)im->tier;
+	m.v[MF_ATTRS] = json;
+	if (!m.v[MF_ENROLLED_AT])
+		m.v[MF_ENROLLED_AT] = im->now;
+	got = ledger_member_insert_new(im->l, &m);
+	free(json);
+	if (got <= 0 || !v[IN_CARD])
+		return got;
+	if ((got = ledger_card_add_new(im->l, id, v[IN_CARD], im->now)) != 0)
+		return got < 0 ? -1 : 1;
+	/* the card is someone else's: refuse the row, undo the member */
+	if ((got = check_card(im, b, row, v[IN_CARD], id, &taken)) < 0 ||
+	    ledger_member_uncreate(im->l, id) < 0)
+		return -1;
+	if (got == 0)
+		batch_reject(b, row, "card '%s' is taken", v[IN_CARD]);
+	return 2;
+}
+
 static int
 import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
@@ -159,10 +275,11 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	struct ledger *l = im->l;
 	struct csvio_reader *r = batch_reader(b);
 	struct member *m = &im->m;
-	char *v[IN_COUNT], *id = NULL, *owner = NULL, *cstatus = NULL;
+	struct attrs a = { 0 };
+	char *v[IN_COUNT], *id = NULL;
 	char bday[20], since[20], changed[512] = "";
 	const char *why;
-	int got, rc = 1, exists = 0, dirty = 0;
+	int got, rc = 1, dirty = 0, taken = 0;
 
 	for (int i = 0; i < IN_COUNT; i++)
 		v[i] = field(im, row, i);
@@ -187,78 +304,70 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		v[IN_ENROLLED_AT] = since;
 	}
 
-	/* who */
+	/* a new member id: one INSERT, lookups only when it is taken */
 	if (v[IN_ID]) {
+		if (!strset_add(im->seen, v[IN_ID], strlen(v[IN_ID])))
+			return batch_reject(b, row, "member '%s' appears more than once in this "
+			    "run", v[IN_ID]);
+		if (v[IN_REFERRER] && (got = check_referrer(im, b, row, v[IN_REFERRER],
+		    v[IN_ID])) != 0)
+			return got;
+		if ((got = create(im, b, row, v, v[IN_ID])) < 0)
+			return -1;
+		if (got == 2)
+			return 1;
+		if (got == 1) {
+			batch_count(b, C_CREATED);
+			emit(b, row->line, v[IN_ID], "created", NULL);
+			return 0;
+		}
 		id = loy_xstrdup(v[IN_ID]);
-		got = ledger_member_get(l, id, m);
 	} else {
-		got = identify(im, v, &id);
-		if (got > 0)
-			got = ledger_member_get(l, id, m);
+		if ((got = identify(im, v, &id)) < 0)
+			goto fatal;
+		if (!got) {
+			if (ledger_member_new_id(l, &id) < 0)
+				goto fatal;
+			strset_add(im->seen, id, strlen(id));
+			if (v[IN_REFERRER] && (got = check_referrer(im, b, row,
+			    v[IN_REFERRER], id)) != 0) {
+				rc = got;
+				goto done;
+			}
+			if ((got = create(im, b, row, v, id)) < 0)
+				goto fatal;
+			if (got == 1) {
+				batch_count(b, C_CREATED);
+				emit(b, row->line, id, "created", NULL);
+				rc = 0;
+			}
+			goto done;
+		}
+		if (!strset_add(im->seen, id, strlen(id))) {
+			batch_reject(b, row, "member '%s' appears more than once in this run", id);
+			goto done;
+		}
+		if (v[IN_REFERRER] && (got = check_referrer(im, b, row, v[IN_REFERRER], id)) != 0) {
+			rc = got;
+			goto done;
+		}
 	}
-	if (got < 0)
+
+	/* an existing member: what changes */
+	if ((got = ledger_member_get(l, id, m)) <= 0)
 		goto fatal;
-	exists = got;
-	if (exists && m->v[MF_MERGED_INTO]) {
+	if (m->v[MF_MERGED_INTO]) {
 		batch_reject(b, row, "member '%s' was merged into '%s'", id, m->v[MF_MERGED_INTO]);
 		goto done;
 	}
-	if (exists && m->v[MF_FORGOTTEN_AT]) {
+	if (m->v[MF_FORGOTTEN_AT]) {
 		batch_reject(b, row, "member '%s' was forgotten on %.10s; their data is not "
 		    "taken again", id, m->v[MF_FORGOTTEN_AT]);
 		goto done;
 	}
-	if (!exists && !id && ledger_member_new_id(l, &id) < 0)
-		goto fatal;
-	if (!strset_add(im->seen, id, strlen(id))) {
-		batch_reject(b, row, "member '%s' appears more than once in this run", id);
+	if (v[IN_CARD] && (got = check_card(im, b, row, v[IN_CARD], id, &taken)) != 0) {
+		rc = got;
 		goto done;
-	}
-	if (v[IN_REFERRER]) {
-		char *ref = NULL;
-
-		if ((got = ledger_member_resolve(l, v[IN_REFERRER], &ref)) < 0)
-			goto fatal;
-		if (!got) {
-			batch_reject(b, row, "referrer '%s' is not a member", v[IN_REFERRER]);
-			goto done;
-		}
-		if (strcmp(ref, id) == 0) {
-			free(ref);
-			batch_reject(b, row, "member '%s' cannot refer themselves", id);
-			goto done;
-		}
-		free(ref);
-	}
-	if (v[IN_CARD]) {
-		if ((got = ledger_card_owner(l, v[IN_CARD], &owner, &cstatus)) < 0)
-			goto fatal;
-		if (got && strcmp(owner, id) != 0) {
-			char *survivor = NULL;
-
-			if (ledger_member_resolve(l, owner, &survivor) < 0)
-				goto fatal;
-			if (!survivor || strcmp(survivor, id) != 0) {
-				free(survivor);
-				batch_reject(b, row, "card '%s' belongs to member '%s'", v[IN_CARD],
-				    owner);
-				goto done;
-			}
-			free(survivor);
-		}
-		if (got && strcmp(cstatus, "active") != 0) {
-			batch_reject(b, row, "card '%s' was replaced", v[IN_CARD]);
-			goto done;
-		}
-	}
-
-	/* what changes */
-	if (!exists) {
-		member_clear(m);
-		member_set(m, MF_ID, id);
-		member_set(m, MF_STATUS, "active");
-		member_set(m, MF_TIER, im->tier);
-		member_set(m, MF_ENROLLED_AT, im->now);
 	}
 	for (int i = 0; i < IN_COUNT; i++) {
 		enum member_field f = in_member[i];
@@ -267,53 +376,29 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			continue;
 		if (m->v[f] && strcmp(m->v[f], v[i]) == 0)
 			continue;
-		if (exists && strlen(changed) + strlen(in_fields[i]) + 2 < sizeof(changed)) {
-			if (*changed)
-				strcat(changed, " ");
-			strcat(changed, in_fields[i]);
-		}
+		changed_add(changed, sizeof(changed), in_fields[i]);
 		member_set(m, f, v[i]);
 		dirty = 1;
 	}
-	if (!exists ? ledger_member_insert(l, m) < 0 : dirty && ledger_member_update(l, m) < 0)
+	if (attrs_parse(&a, m->v[MF_ATTRS]) < 0) {
+		batch_reject(b, row, "member '%s' has attributes that are not a JSON object", id);
+		goto done;
+	}
+	if (merge_attrs(im, r, row, &a, changed, sizeof(changed))) {
+		char *json = attrs_json(&a);
+
+		member_set(m, MF_ATTRS, json);
+		free(json);
+		dirty = 1;
+	}
+	if (dirty && ledger_member_update(l, m) < 0)
 		goto fatal;
-	if (v[IN_CARD] && !owner) {
+	if (v[IN_CARD] && !taken) {
 		if (ledger_card_add(l, id, v[IN_CARD], im->now) < 0)
 			goto fatal;
-		if (exists) {
-			if (*changed && strlen(changed) + 6 < sizeof(changed))
-				strcat(changed, " ");
-			strcat(changed, "card");
-		}
+		changed_add(changed, sizeof(changed), "card");
 	}
-	for (int a = 0; a < im->nattr; a++) {
-		const char *name = csvio_colname(r, im->attr[a]);
-		const char *val = row->f[im->attr[a]];
-		char *old = NULL;
-
-		if (!*val)
-			continue;
-		if (exists && ledger_attr_get(l, id, name, &old) < 0)
-			goto fatal;
-		if (old && strcmp(old, val) == 0) {
-			free(old);
-			continue;
-		}
-		free(old);
-		if (ledger_attr_set(l, id, name, val) < 0)
-			goto fatal;
-		if (exists && strlen(changed) + strlen(name) + 2 < sizeof(changed)) {
-			if (*changed)
-				strcat(changed, " ");
-			strcat(changed, name);
-		}
-	}
-	if (!exists) {
-		batch_count(b, C_CREATED);
-		emit(b, row->line, id, "created", NULL);
-	} else if (*changed) {
-		if (!dirty && ledger_member_update(l, m) < 0)	/* mark updated_run */
-			goto fatal;
+	if (*changed) {
 		batch_count(b, C_UPDATED);
 		emit(b, row->line, id, "updated", changed);
 	} else {
@@ -325,9 +410,8 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 fatal:
 	rc = -1;
 done:
+	attrs_free(&a);
 	free(id);
-	free(owner);
-	free(cstatus);
 	return rc;
 }
 

@@ -72,6 +72,7 @@ static const char *const migrations[] = {
 	"  referrer     TEXT REFERENCES members(member_id),\n"
 	"  store        TEXT,\n"
 	"  channel      TEXT,\n"
+	"  attrs        TEXT,\n"
 	"  tier         TEXT,\n"
 	"  merged_into  TEXT REFERENCES members(member_id),\n"
 	"  closed_at    TEXT,\n"
@@ -81,12 +82,7 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;\n"
 	"CREATE INDEX members_phone ON members(phone) WHERE phone IS NOT NULL;\n"
 	"CREATE INDEX members_email ON members(email) WHERE email IS NOT NULL;\n"
-	"CREATE TABLE member_attrs (\n"
-	"  member_id TEXT NOT NULL REFERENCES members(member_id),\n"
-	"  name      TEXT NOT NULL,\n"
-	"  value     TEXT NOT NULL,\n"
-	"  PRIMARY KEY (member_id, name)\n"
-	") WITHOUT ROWID;\n"
+
 	"CREATE TABLE cards (\n"
 	"  card        TEXT PRIMARY KEY,\n"
 	"  member_id   TEXT NOT NULL REFERENCES members(member_id),\n"
@@ -363,7 +359,7 @@ connect(const char *path, int busy_timeout_s, int *status)
 	if (!l)
 		loy_die(71, "out of memory");
 	l->path = loy_xstrdup(path);
-	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		ledger_fail(l, "cannot open");
 		*status = ledger_status(l);
 		ledger_close(l);

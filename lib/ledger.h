@@ -53,7 +53,7 @@ int ledger_run_end(struct ledger *l, long read, long changed, long unchanged,
 /* Members.  Fields by index; NULL means no value. */
 enum member_field {
 	MF_ID, MF_STATUS, MF_NAME, MF_PHONE, MF_EMAIL, MF_BIRTHDAY,
-	MF_ENROLLED_AT, MF_REFERRER, MF_STORE, MF_CHANNEL, MF_TIER,
+	MF_ENROLLED_AT, MF_REFERRER, MF_STORE, MF_CHANNEL, MF_ATTRS, MF_TIER,
 	MF_MERGED_INTO, MF_CLOSED_AT, MF_FORGOTTEN_AT, MF_CREATED_RUN,
 	MF_UPDATED_RUN, MF_COUNT
 };
@@ -72,6 +72,10 @@ int ledger_member_resolve(struct ledger *l, const char *id, char **out);
 /* Find an active or closed member by card, email or phone: 1, 0, -1. */
 int ledger_member_find(struct ledger *l, const char *by, const char *value, char **out);
 int ledger_member_insert(struct ledger *l, const struct member *m);
+/* Insert unless the id exists: 1 inserted, 0 it exists, -1 error. */
+int ledger_member_insert_new(struct ledger *l, const struct member *m);
+/* Undo the insertion of a member this run created (a row then refused). */
+int ledger_member_uncreate(struct ledger *l, const char *id);
 int ledger_member_update(struct ledger *l, const struct member *m);
 /* A fresh member id (numeric, never used before). */
 int ledger_member_new_id(struct ledger *l, char **out);
@@ -84,14 +88,12 @@ int ledger_member_forget(struct ledger *l, const char *id, const char *at);
 int ledger_member_merge(struct ledger *l, const char *from, const char *into,
     const char *at, int64_t *moved);
 
-/* Extra columns kept as member attributes. */
-int ledger_attr_get(struct ledger *l, const char *id, const char *name, char **value);
-int ledger_attr_set(struct ledger *l, const char *id, const char *name, const char *value);
-int ledger_attr_clear(struct ledger *l, const char *id);
-
 /* Cards: several per member; replacement keeps the history. */
 int ledger_card_owner(struct ledger *l, const char *card, char **member, char **status);
 int ledger_card_add(struct ledger *l, const char *member, const char *card, const char *at);
+/* Add unless the card exists: 1 added, 0 it exists, -1 error. */
+int ledger_card_add_new(struct ledger *l, const char *member, const char *card,
+    const char *at);
 int ledger_card_replace(struct ledger *l, const char *old, const char *new_card,
     const char *at);
 

@@ -64,9 +64,10 @@ static const struct invariant {
 	  "  FROM cards WHERE member_id NOT IN (SELECT member_id FROM members)"
 	  "   OR run_id NOT IN (SELECT run_id FROM runs)"
 	  "   OR (replaced_by IS NOT NULL AND replaced_by NOT IN (SELECT card FROM cards))" },
-	{ "attribute-member-exists",
-	  "SELECT member_id, 'attribute ''' || name || ''' of an unknown member'"
-	  "  FROM member_attrs WHERE member_id NOT IN (SELECT member_id FROM members)" },
+	{ "attributes-are-an-object",
+	  "SELECT member_id, 'attrs is not a JSON object'"
+	  "  FROM members WHERE attrs IS NOT NULL"
+	  "   AND (NOT json_valid(attrs) OR json_type(attrs) <> 'object')" },
 	{ "run-inputs-run-exists",
 	  "SELECT 'run ' || run_id, 'input ' || seq || ' of an unknown run'"
 	  "  FROM run_inputs WHERE run_id NOT IN (SELECT run_id FROM runs)" },

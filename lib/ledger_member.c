@@ -10,12 +10,14 @@
 
 const char *const member_field_names[MF_COUNT] = {
 	"member_id", "status", "name", "phone", "email", "birthday",
-	"enrolled_at", "referrer", "store", "channel", "tier",
+	"enrolled_at", "referrer", "store", "channel", "attrs", "tier",
 	"merged_into", "closed_at", "forgotten_at", "created_run", "updated_run",
 };
 
+static int exec_args(struct ledger *l, const char *sql, const char *what, int *changes, ...);
+
 #define MEMBER_COLUMNS "member_id, status, name, phone, email, birthday, " \
-	"enrolled_at, referrer, store, channel, tier, merged_into, closed_at, " \
+	"enrolled_at, referrer, store, channel, attrs, tier, merged_into, closed_at, " \
 	"forgotten_at, created_run, updated_run"
 
 void
@@ -156,7 +158,7 @@ ledger_member_insert(struct ledger *l, const struct member *m)
 	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_INSERT,
 	    "INSERT INTO members(" MEMBER_COLUMNS ") VALUES "
 	    "(?1, coalesce(?2, 'active'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16)");
+	    " ?14, ?15, ?16, ?17)");
 
 	if (!st)
 		return -1;
@@ -165,13 +167,36 @@ ledger_member_insert(struct ledger *l, const struct member *m)
 }
 
 int
+ledger_member_insert_new(struct ledger *l, const struct member *m)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_INSERT_NEW,
+	    "INSERT INTO members(" MEMBER_COLUMNS ") VALUES "
+	    "(?1, coalesce(?2, 'active'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16, ?17) ON CONFLICT(member_id) DO NOTHING");
+
+	if (!st)
+		return -1;
+	bind_member(st, m, l->run_id);
+	if (ledger_exec_stmt(l, st, "cannot add a member") < 0)
+		return -1;
+	return sqlite3_changes(l->db) > 0;
+}
+
+int
+ledger_member_uncreate(struct ledger *l, const char *id)
+{
+	return exec_args(l, "DELETE FROM members WHERE member_id = ?1 AND created_run = ?2",
+	    "cannot undo a member", NULL, id, "?run", NULL);
+}
+
+int
 ledger_member_update(struct ledger *l, const struct member *m)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_UPDATE,
 	    "UPDATE members SET status = ?2, name = ?3, phone = ?4, email = ?5,"
 	    " birthday = ?6, enrolled_at = ?7, referrer = ?8, store = ?9, channel = ?10,"
-	    " tier = ?11, merged_into = ?12, closed_at = ?13, forgotten_at = ?14,"
-	    " updated_run = ?16 WHERE member_id = ?1");
+	    " attrs = ?11, tier = ?12, merged_into = ?13, closed_at = ?14, forgotten_at = ?15,"
+	    " updated_run = ?17 WHERE member_id = ?1");
 
 	if (!st)
 		return -1;
@@ -264,11 +289,9 @@ ledger_member_set_status(struct ledger *l, const char *id, const char *status, c
 int
 ledger_member_forget(struct ledger *l, const char *id, const char *at)
 {
-	if (exec_args(l, "UPDATE members SET name = NULL, phone = NULL, email = NULL,"
-	    " birthday = NULL, forgotten_at = ?2, updated_run = ?3 WHERE member_id = ?1",
-	    "cannot forget a member", NULL, id, at, "?run", NULL) < 0)
-		return -1;
-	return ledger_attr_clear(l, id);
+	return exec_args(l, "UPDATE members SET name = NULL, phone = NULL, email = NULL,"
+	    " birthday = NULL, attrs = NULL, forgotten_at = ?2, updated_run = ?3"
+	    " WHERE member_id = ?1", "cannot forget a member", NULL, id, at, "?run", NULL);
 }
 
 int
@@ -318,58 +341,16 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	}
 	return exec_args(l, "UPDATE cards SET member_id = ?2 WHERE member_id = ?1",
 	    "cannot move cards", NULL, from, into, NULL) < 0 ||
-	    exec_args(l, "INSERT OR IGNORE INTO member_attrs(member_id, name, value)"
-	    " SELECT ?2, name, value FROM member_attrs WHERE member_id = ?1",
-	    "cannot move attributes", NULL, from, into, NULL) < 0 ||
 	    exec_args(l, "UPDATE members AS m SET"
 	    " name = coalesce(m.name, f.name), phone = coalesce(m.phone, f.phone),"
 	    " email = coalesce(m.email, f.email), birthday = coalesce(m.birthday, f.birthday),"
+	    " attrs = CASE WHEN f.attrs IS NULL THEN m.attrs WHEN m.attrs IS NULL THEN f.attrs"
+	    "  ELSE json_patch(f.attrs, m.attrs) END,"
 	    " updated_run = ?3 FROM members AS f WHERE m.member_id = ?2 AND f.member_id = ?1",
 	    "cannot merge members", NULL, from, into, "?run", NULL) < 0 ||
 	    exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
 	    " closed_at = ?3, updated_run = ?4 WHERE member_id = ?1",
 	    "cannot merge members", NULL, from, into, at, "?run", NULL) < 0 ? -1 : 0;
-}
-
-int
-ledger_attr_get(struct ledger *l, const char *id, const char *name, char **value)
-{
-	sqlite3_stmt *st = ledger_stmt(l, S_ATTR_GET,
-	    "SELECT value FROM member_attrs WHERE member_id = ?1 AND name = ?2");
-	int got;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	*value = NULL;
-	if ((got = step_one(l, st)) <= 0)
-		return got;
-	*value = column_dup(st, 0);
-	sqlite3_reset(st);
-	return 1;
-}
-
-int
-ledger_attr_set(struct ledger *l, const char *id, const char *name, const char *value)
-{
-	sqlite3_stmt *st = ledger_stmt(l, S_ATTR_SET,
-	    "INSERT INTO member_attrs(member_id, name, value) VALUES (?1, ?2, ?3)"
-	    " ON CONFLICT(member_id, name) DO UPDATE SET value = excluded.value");
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-	return ledger_exec_stmt(l, st, "cannot store a member attribute");
-}
-
-int
-ledger_attr_clear(struct ledger *l, const char *id)
-{
-	return exec_args(l, "DELETE FROM member_attrs WHERE member_id = ?1",
-	    "cannot erase member attributes", NULL, id, NULL);
 }
 
 int
@@ -404,6 +385,24 @@ ledger_card_add(struct ledger *l, const char *member, const char *card, const ch
 	sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, l->run_id);
 	return ledger_exec_stmt(l, st, "cannot add a card");
+}
+
+int
+ledger_card_add_new(struct ledger *l, const char *member, const char *card, const char *at)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_CARD_ADD_NEW,
+	    "INSERT INTO cards(card, member_id, issued_at, run_id) VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT(card) DO NOTHING");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, card, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, l->run_id);
+	if (ledger_exec_stmt(l, st, "cannot add a card") < 0)
+		return -1;
+	return sqlite3_changes(l->db) > 0;
 }
 
 int
@@ -442,10 +441,11 @@ ledger_list_members(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
 	return visit_sql(l, "SELECT m.member_id, m.status, m.name, m.phone, m.email,"
 	    " m.birthday, m.enrolled_at, m.referrer, m.store, m.channel, m.tier,"
-	    " m.merged_into, coalesce(b.points, 0) AS points,"
-	    " (SELECT group_concat(card, ' ') FROM cards c"
-	    "   WHERE c.member_id = m.member_id AND c.status = 'active') AS cards"
+	    " m.merged_into, coalesce(b.points, 0) AS points, c.cards, m.attrs"
 	    " FROM members m LEFT JOIN balances b USING (member_id)"
+	    " LEFT JOIN (SELECT member_id, group_concat(card, ' ') AS cards FROM"
+	    "   (SELECT member_id, card FROM cards WHERE status = 'active' ORDER BY member_id, card)"
+	    "   GROUP BY member_id) c USING (member_id)"
 	    " ORDER BY m.member_id", NULL, fn, ctx);
 }
 

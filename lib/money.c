@@ -120,6 +120,12 @@ build(const struct dec *d, int pad, int64_t *out, const char **why)
 	return 0;
 }
 
+/*
+ * [+-]digits[.digits], at least one digit, nothing around it.  Fraction
+ * digits past `decimals` must be zeros.  *why reads after the quoted
+ * value: "is not a decimal number", "has more than 2 decimals" ("is not
+ * a whole number" for 0 decimals), "is too large".
+ */
 int
 money_parse(const char *s, int decimals, int64_t *out, const char **why)
 {
@@ -134,6 +140,7 @@ money_parse(const char *s, int decimals, int64_t *out, const char **why)
 	return build(&d, decimals - (int)(d.fe - d.fp), out, why);
 }
 
+/* As money_parse, up to 9 decimals; trailing fraction zeros are dropped. */
 int
 decimal_parse(const char *s, int64_t *mant, int *scale, const char **why)
 {
@@ -147,6 +154,7 @@ decimal_parse(const char *s, int64_t *mant, int *scale, const char **why)
 	return 0;
 }
 
+/* The product is exact in 128 bits, so only the result can overflow. */
 int
 money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
     int64_t *out)
@@ -177,6 +185,7 @@ money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
 	return 0;
 }
 
+/* Plain digits, '-' if negative, exactly `decimals` places (0..9). */
 char *
 money_format(int64_t v, int decimals, char buf[static 32])
 {

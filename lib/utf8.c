@@ -276,7 +276,8 @@ utf8_width(const void *s, size_t n)
 			continue;
 		}
 		if ((len = seqlen(p + i, n - i)) == 0) {
-			i++;	/* a bad byte: one column, as terminals show it */
+			/* A bad byte: one column, as terminals show U+FFFD. */
+			i++;
 			w++;
 			continue;
 		}

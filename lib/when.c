@@ -315,6 +315,14 @@ format(const struct stamp *t, int want, char *out)
 	*p = '\0';
 }
 
+/*
+ * A value with a UTC offset is converted to local time (TZ); one without
+ * is local already.  *why reads after the quoted value: "is not an ISO
+ * 8601 date" (or "datetime"), "does not match date format '%d/%m/%Y'",
+ * "is not a valid date", "is not a valid time", "is not a date" (it has
+ * a time of day), "is out of range" (outside 1000-9999 once converted).
+ * The format message lives in a static buffer, valid until the next call.
+ */
 int
 when_parse(const char *s, const char *fmt, int want, char out[static 20],
     const char **why)
@@ -352,6 +360,7 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 	return 0;
 }
 
+/* An invalid $LOY_NOW is ignored in favour of the clock. */
 void
 when_now(char out[static 20])
 {

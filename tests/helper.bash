@@ -33,3 +33,126 @@ ledger_ok() {
 q() {
 	sqlite3 "$LOY_DB" "$1"
 }
+
+# Release what a test left behind: a lock holder it started, modes it took away.
+teardown() {
+	if [ -n "${LOCK_PID:-}" ]; then
+		kill "$LOCK_PID" 2>/dev/null
+		wait "$LOCK_PID" 2>/dev/null
+	fi
+	chmod -R u+w "$BATS_TEST_TMPDIR" 2>/dev/null
+	return 0
+}
+
+# Compare $1 with the text on standard input; show both when they differ.
+same() {
+	local want
+	want=$(cat)
+	if [ "$1" != "$want" ]; then
+		printf -- '--- expected\n%s\n--- got\n%s\n' "$want" "$1" >&2
+		return 1
+	fi
+}
+
+# The ledger's members, cards and attributes (not its runs), for "only the
+# run record changed" comparisons.
+people() {
+	sqlite3 "${1:-$LOY_DB}" ".dump members cards member_attrs"
+}
+
+# A member's attributes as sorted name=value lines, wherever the ledger keeps
+# them (a member_attrs table, or a JSON object in members.attrs).
+attrs() {
+	if [ "$(q "SELECT count(*) FROM pragma_table_info('members') WHERE name = 'attrs'")" = 1 ]; then
+		q "SELECT j.key || '=' || j.value FROM members, json_each(members.attrs) AS j
+		   WHERE member_id = '$1' ORDER BY j.key"
+	else
+		q "SELECT name || '=' || value FROM member_attrs WHERE member_id = '$1' ORDER BY name"
+	fi
+}
+
+# Credit member $1 with $2 points the way the ledger keeps them: a run, an
+# earn entry, an open lot with its move, and the balance.
+give_points() {
+	sqlite3 "$LOY_DB" "
+	INSERT INTO runs(program, args, started_at, ended_at)
+	  VALUES ('test', 'give_points', '2026-11-01 10:00:00', '2026-11-01 10:00:00');
+	INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id)
+	  VALUES ('$1', 'earn', $2, '2026-11-01 10:00:00', '2026-11-01 10:00:00', last_insert_rowid());
+	INSERT INTO lots(member_id, entry_id, earned_at, expires_at, points, remaining)
+	  VALUES ('$1', last_insert_rowid(), '2026-11-01 10:00:00', '2028-11-01 10:00:00', $2, $2);
+	INSERT INTO lot_moves(entry_id, lot_id, points)
+	  SELECT entry_id, lot_id, points FROM lots WHERE lot_id = last_insert_rowid();
+	INSERT INTO balances(member_id, points, last_entry_id)
+	  VALUES ('$1', $2, (SELECT max(entry_id) FROM journal))
+	  ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points,
+	    last_entry_id = excluded.last_entry_id;"
+}
+
+# Run SQL over CSV file $1 loaded as table t (columns named by its header).
+csvq() {
+	sqlite3 :memory: ".import --csv '$1' t" "$2"
+}
+
+# Run a command that file modes apply to: as root, without the capabilities
+# that override them.
+as_user() {
+	if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+		setpriv --inh-caps=-all \
+		    --bounding-set=-dac_override,-dac_read_search,-fowner "$@"
+	else
+		"$@"
+	fi
+}
+
+# Skip the test when a read-only mode does not stop as_user from writing.
+need_modes() {
+	local probe="$BATS_TEST_TMPDIR/mode-probe"
+
+	: >"$probe"
+	chmod 444 "$probe"
+	if as_user sh -c ': >>"$1"' sh "$probe" 2>/dev/null; then
+		rm -f "$probe"
+		skip "running as root: file modes do not stop writes (and no setpriv to drop that)"
+	fi
+	rm -f "$probe"
+}
+
+# Hold the ledger's write lock from another process until release_lock.
+hold_lock() {
+	local got
+
+	mkfifo "$BATS_TEST_TMPDIR/lock.in" "$BATS_TEST_TMPDIR/lock.out"
+	sqlite3 "$LOY_DB" <"$BATS_TEST_TMPDIR/lock.in" >"$BATS_TEST_TMPDIR/lock.out" 2>&1 3>&- &
+	LOCK_PID=$!
+	exec {LOCK_W}>"$BATS_TEST_TMPDIR/lock.in" {LOCK_R}<"$BATS_TEST_TMPDIR/lock.out"
+	echo "BEGIN IMMEDIATE; INSERT INTO settings VALUES ('lock', '1'); SELECT 'locked';" >&"$LOCK_W"
+	read -r got <&"$LOCK_R"
+	[ "$got" = locked ]
+}
+
+# Give the lock up (nothing it wrote is kept).
+release_lock() {
+	echo 'ROLLBACK;' >&"$LOCK_W"
+	exec {LOCK_W}>&- {LOCK_R}<&-
+	wait "$LOCK_PID"
+	LOCK_PID=
+}
+
+# Wait, without sleeping, until process $1 sleeps (in SQLite's busy handler);
+# fails if it ends first.
+wait_sleeping() {
+	local state wchan call arch
+
+	arch=$(uname -m)
+	while read -r _ _ state _ <"/proc/$1/stat" 2>/dev/null && [ "$state" != Z ]; do
+		wchan= call=
+		read -r wchan <"/proc/$1/wchan" 2>/dev/null
+		read -r call _ <"/proc/$1/syscall" 2>/dev/null
+		case "$wchan" in *nanosleep*) return 0 ;; esac
+		case "$arch:$call" in
+		x86_64:35 | x86_64:230 | aarch64:101 | aarch64:115) return 0 ;;
+		esac
+	done
+	return 1
+}
