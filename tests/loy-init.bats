@@ -1,0 +1,243 @@
+#!/usr/bin/env bats
+# loy-init: creating a ledger with the default programme.
+
+load helper
+
+@test "creates a ledger only its owner can read" {
+	run -0 --separate-stderr loy-init
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-init: created ledger '$LOY_DB'" ]
+	[ "$(stat -c %a "$LOY_DB")" = 600 ]
+	ledger_ok
+}
+
+@test "a new ledger has the default programme" {
+	new_ledger
+	same "$(q "SELECT key || '=' || value FROM settings ORDER BY key")" <<'EOF'
+allow_negative=no
+currency=EUR
+decimals=2
+earn_amount=1
+earn_points=1
+email_pattern=^[^@\s]+@[^@\s]+\.[^@\s.]+$
+expiry_months=24
+phone_pattern=^\+?[0-9][0-9 ()/.-]{4,22}[0-9]$
+point_value=0.01
+programme=Loyalty Club
+tiers=Pearl,Opal,Ruby,Diamond
+timezone=UTC
+EOF
+	[ "$(q "SELECT value FROM settings WHERE key = 'tiers'")" = "Pearl,Opal,Ruby,Diamond" ]
+	ledger_ok
+}
+
+@test "a new ledger is empty and its creation is recorded as a run" {
+	new_ledger
+	[ "$(q "SELECT count(*) FROM members")" = 0 ]
+	[ "$(q "SELECT count(*) FROM journal")" = 0 ]
+	[ "$(q "SELECT program || '|' || summary FROM runs")" = "loy-init|created" ]
+	ledger_ok
+}
+
+@test "-d names the ledger to create" {
+	run -0 --separate-stderr loy-init -d club.db
+	[ "$stderr" = "loy-init: created ledger 'club.db'" ]
+	[ -f club.db ]
+	[ ! -e "$LOY_DB" ]
+	ledger_ok club.db
+}
+
+@test "without -d or LOY_DB the ledger is ./loyalty.db" {
+	mkdir shop
+	cd shop
+	run -0 --separate-stderr env -u LOY_DB loy-init
+	[ "$stderr" = "loy-init: created ledger 'loyalty.db'" ]
+	[ -f loyalty.db ]
+	[ ! -e "$LOY_DB" ]
+	ledger_ok loyalty.db
+}
+
+@test "--set overrides defaults" {
+	run -0 --separate-stderr loy-init --set tiers=Bronze,Silver,Gold \
+	    --set currency=JPY --set decimals=0
+	[ "$(q "SELECT value FROM settings WHERE key = 'tiers'")" = "Bronze,Silver,Gold" ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'currency'")" = JPY ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'decimals'")" = 0 ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'programme'")" = "Loyalty Club" ]
+	ledger_ok
+}
+
+@test "new members start in the lowest tier set with --set" {
+	new_ledger --set tiers=Bronze,Silver,Gold
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$(q "SELECT tier FROM members WHERE member_id = '1'")" = Bronze ]
+	ledger_ok
+}
+
+@test "--set accepts a known time zone" {
+	[ -e /usr/share/zoneinfo/Europe/Berlin ] || skip "no time zone data installed"
+	run -0 --separate-stderr loy-init --set timezone=Europe/Berlin
+	[ "$(q "SELECT value FROM settings WHERE key = 'timezone'")" = Europe/Berlin ]
+	ledger_ok
+}
+
+@test "--set refuses an unknown setting and creates nothing" {
+	run -64 --separate-stderr loy-init --set colour=blue
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-init: unknown setting 'colour'" ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "--set refuses decimals other than 0, 2 or 3" {
+	run -64 --separate-stderr loy-init --set decimals=5
+	[ "$stderr" = "loy-init: decimals '5' must be 0, 2 or 3" ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "--set refuses allow_negative other than yes or no" {
+	run -64 --separate-stderr loy-init --set allow_negative=maybe
+	[ "$stderr" = "loy-init: allow_negative 'maybe' must be yes or no" ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "--set refuses an unknown time zone" {
+	run -64 --separate-stderr loy-init --set timezone=Mars/Olympus_Mons
+	[ "$stderr" = "loy-init: timezone 'Mars/Olympus_Mons' is not a known time zone" ]
+	run -64 --separate-stderr loy-init --set timezone=../../etc/passwd
+	[ "$stderr" = "loy-init: timezone '../../etc/passwd' is not a known time zone" ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "--set refuses expiry_months and earn_points that are not whole numbers" {
+	run -64 --separate-stderr loy-init --set expiry_months=-1
+	[ "$stderr" = "loy-init: expiry_months '-1' must be a whole number" ]
+	run -64 --separate-stderr loy-init --set earn_points=1.5
+	[ "$stderr" = "loy-init: earn_points '1.5' must be a whole number" ]
+	run -64 --separate-stderr loy-init --set expiry_months=
+	[ "$stderr" = "loy-init: expiry_months '' must be a whole number" ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "--set refuses a pattern that does not compile" {
+	run -64 --separate-stderr loy-init --set 'phone_pattern=(0'
+	[[ "$stderr" == "loy-init: phone_pattern '(0': "* ]]
+	[ "${#stderr_lines[@]}" = 1 ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "--set refuses money settings that are not decimal numbers" {
+	run -64 --separate-stderr loy-init --set point_value=abc
+	[[ "$stderr" == "loy-init: point_value 'abc' "* ]]
+	run -64 --separate-stderr loy-init --set earn_amount=1,5
+	[[ "$stderr" == "loy-init: earn_amount '1,5' "* ]]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "--set needs KEY=VALUE" {
+	run -64 --separate-stderr loy-init --set tiers
+	[ "$stderr" = "loy-init: --set 'tiers' is not KEY=VALUE" ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "refuses to overwrite a ledger" {
+	new_ledger
+	cp "$LOY_DB" copy.db
+	run -73 --separate-stderr loy-init
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-init: '$LOY_DB' already exists; not overwriting it" ]
+	cmp "$LOY_DB" copy.db
+	ledger_ok
+}
+
+@test "refuses to overwrite a ledger even with --set" {
+	new_ledger
+	before=$(dump)
+	run -73 --separate-stderr loy-init --set tiers=A,B
+	[ "$stderr" = "loy-init: '$LOY_DB' already exists; not overwriting it" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "refuses to overwrite any existing file" {
+	echo "keep me" >notes.txt
+	run -73 --separate-stderr loy-init -d notes.txt
+	[ "$stderr" = "loy-init: 'notes.txt' already exists; not overwriting it" ]
+	[ "$(cat notes.txt)" = "keep me" ]
+}
+
+@test "cannot create a ledger in a missing directory" {
+	run -73 --separate-stderr loy-init -d nowhere/club.db
+	[ "$stderr" = "loy-init: cannot create 'nowhere/club.db': No such file or directory" ]
+	[ ! -e nowhere ]
+}
+
+@test "cannot create a ledger in a read-only directory" {
+	need_modes
+	mkdir locked
+	chmod 555 locked
+	run -73 --separate-stderr as_user loy-init -d locked/club.db
+	[ "$stderr" = "loy-init: cannot create 'locked/club.db': Permission denied" ]
+	[ -z "$(ls locked)" ]
+}
+
+@test "--settings lists every setting with its default" {
+	run -0 --separate-stderr loy-init --settings
+	[ "$stderr" = "" ]
+	[ "${lines[0]}" = "key,default,about" ]
+	[ "${#lines[@]}" = 13 ]
+	[ ! -e "$LOY_DB" ]
+	new_ledger
+	[ "$(printf '%s\n' "${lines[@]:1}" | cut -d, -f1 | sort)" = \
+	    "$(q "SELECT key FROM settings ORDER BY key")" ]
+}
+
+@test "--settings is CSV a program can read back" {
+	loy-init --settings >settings.csv
+	run -0 --separate-stderr csvq settings.csv \
+	    "SELECT key || '|' || \"default\" || '|' || about FROM t WHERE key IN ('decimals', 'tiers', 'phone_pattern') ORDER BY key"
+	[ "$stderr" = "" ]
+	same "$output" <<'EOF'
+decimals|2|decimal places of the currency: 0, 2 or 3
+phone_pattern|^\+?[0-9][0-9 ()/.-]{4,22}[0-9]$|PCRE2 pattern a phone number must match
+tiers|Pearl,Opal,Ruby,Diamond|tiers from lowest to highest
+EOF
+}
+
+@test "--help prints the usage on standard output" {
+	run -0 --separate-stderr loy-init --help
+	[ "$stderr" = "" ]
+	[ "${lines[0]}" = "usage: loy-init [-V] [-d ledger] [--set key=value ...] [--settings]" ]
+	[[ "$output" == *"--settings "* ]]
+	[ ! -e "$LOY_DB" ]
+	run -0 --separate-stderr loy-init -h
+	[ "${lines[0]}" = "usage: loy-init [-V] [-d ledger] [--set key=value ...] [--settings]" ]
+}
+
+@test "--version prints the version" {
+	run -0 --separate-stderr loy-init --version
+	[ "$output" = "loy-init 0.1.0" ]
+	[ "$stderr" = "" ]
+	run -0 --separate-stderr loy-init -V
+	[ "$output" = "loy-init 0.1.0" ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "a bad option prints the usage on standard error" {
+	run -64 --separate-stderr loy-init --bogus
+	[ "$output" = "" ]
+	same "$stderr" <<'EOF'
+loy-init: unrecognized option '--bogus'
+usage: loy-init [-V] [-d ledger] [--set key=value ...] [--settings]
+Try 'loy-init --help' for more information.
+EOF
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "an operand is a usage error" {
+	run -64 --separate-stderr loy-init club.db
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "usage: loy-init [-V] [-d ledger] [--set key=value ...] [--settings]" ]
+	[ ! -e club.db ]
+	[ ! -e "$LOY_DB" ]
+}

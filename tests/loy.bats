@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# loy: runs a loy program by its short name.
+
+load helper
+
+@test "loy help lists the programs on standard output" {
+	run -0 --separate-stderr loy help
+	[ "$stderr" = "" ]
+	same "$output" <<'EOF'
+usage: loy [-hV] program [argument ...]
+       loy help [program]
+
+programs:
+   check      verify the ledger's invariants
+   enroll     add, update, close and merge members
+   init       create a ledger with the default programme
+
+'loy help PROGRAM' shows its manual; see loy(1).
+EOF
+}
+
+@test "loy --help and -h are loy help" {
+	run -0 --separate-stderr loy help
+	want=$output
+	run -0 --separate-stderr loy --help
+	[ "$output" = "$want" ]
+	[ "$stderr" = "" ]
+	run -0 --separate-stderr loy -h
+	[ "$output" = "$want" ]
+}
+
+@test "loy without a program prints the list on standard error" {
+	run -0 --separate-stderr loy help
+	want=$output
+	run -64 --separate-stderr loy
+	[ "$output" = "" ]
+	[ "$stderr" = "$want" ]
+}
+
+@test "loy --version prints loy's version" {
+	run -0 --separate-stderr loy --version
+	[ "$output" = "loy 0.1.0" ]
+	[ "$stderr" = "" ]
+	run -0 --separate-stderr loy -V
+	[ "$output" = "loy 0.1.0" ]
+}
+
+@test "loy PROGRAM --version runs the program" {
+	run -0 --separate-stderr loy enroll --version
+	[ "$output" = "loy-enroll 0.1.0" ]
+	[ "$stderr" = "" ]
+	run -0 --separate-stderr loy check --version
+	[ "$output" = "loy-check 0.1.0" ]
+	run -0 --separate-stderr loy init --version
+	[ "$output" = "loy-init 0.1.0" ]
+}
+
+@test "loy refuses an unknown program" {
+	run -64 --separate-stderr loy frobnicate
+	[ "$output" = "" ]
+	[[ "$stderr" == "loy: 'frobnicate' is not a loy program"*"; see 'loy help'" ]]
+	[ "${#stderr_lines[@]}" = 1 ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "loy refuses an unknown option" {
+	run -64 --separate-stderr loy --bogus
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy: unknown option '--bogus'" ]
+	[ "${stderr_lines[1]}" = "usage: loy [-hV] program [argument ...]" ]
+}
+
+@test "loy passes arguments, output and exit status through" {
+	run -0 --separate-stderr loy init --set tiers=Bronze,Gold
+	[ "$stderr" = "loy-init: created ledger '$LOY_DB'" ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'tiers'")" = "Bronze,Gold" ]
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -0 --separate-stderr loy enroll in.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
+	[ "$stderr" = "loy-enroll: in.csv: 1 rows, 1 created, 0 updated, 0 unchanged, 0 rejected" ]
+	run -0 --separate-stderr loy check
+	[ "$output" = "invariant,subject,detail" ]
+	# a balance without journal entries: loy-check's status 65 comes through
+	q "INSERT INTO balances VALUES ('1', 5, 0)"
+	run -65 --separate-stderr loy check -q
+	[ "$output" = "" ]
+}
+
+@test "loy runs the programs installed next to it" {
+	loy=$(command -v loy)
+	run -0 --separate-stderr env PATH=/usr/bin:/bin "$loy" init
+	[ "$stderr" = "loy-init: created ledger '$LOY_DB'" ]
+	run -0 --separate-stderr env PATH=/usr/bin:/bin "$loy" check
+	[ "$output" = "invariant,subject,detail" ]
+	ledger_ok
+}
+
+@test "loy PROGRAM reports a missing ledger as the program does" {
+	run -66 --separate-stderr loy enroll list
+	[ "$stderr" = "loy-enroll: no ledger at '$LOY_DB' (create one with: loy-init -d '$LOY_DB')" ]
+	[ ! -e "$LOY_DB" ]
+}
