@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "csvio.h"
 #include "diag.h"
 #include "ledger.h"
 
@@ -19,6 +20,24 @@ static const char help[] =
     "See loy-init(1).\n";
 
 enum { OPT_SET = CLI_OPT_PROGRAM_FIRST, OPT_SETTINGS };
+
+static int
+list_settings(void)
+{
+	struct csvio_writer *out = csvio_writer(stdout, CSVIO_CSV, 0);
+
+	csvio_put(out, "key");
+	csvio_put(out, "default");
+	csvio_put(out, "about");
+	csvio_end(out);
+	for (const struct ledger_setting *s = ledger_defaults; s->key; s++) {
+		csvio_put(out, s->key);
+		csvio_put(out, s->value);
+		csvio_put(out, s->about);
+		csvio_end(out);
+	}
+	return csvio_writer_close(out) < 0 ? LOY_EX_IOERR : 0;
+}
 
 int
 main(int argc, char **argv)
@@ -44,10 +63,7 @@ main(int argc, char **argv)
 			set[nset++] = optarg;
 			break;
 		case OPT_SETTINGS:
-			printf("key,default,about\n");
-			for (const struct ledger_setting *s = ledger_defaults; s->key; s++)
-				printf("%s,\"%s\",%s\n", s->key, s->value, s->about);
-			return 0;
+			return list_settings();
 		default:
 			if (!cli_option(&cli, opt, optarg))
 				cli_usage(&cli);

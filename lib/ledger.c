@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "diag.h"
 #include "ledger_int.h"
+#include "money.h"
+#include "pattern.h"
 #include "when.h"
 
 const struct ledger_setting ledger_defaults[] = {
@@ -419,6 +421,24 @@ valid_setting(const char *key, const char *value)
 	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0) &&
 	    (!*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 6))
 		return loy_error("%s '%s' must be a whole number", key, value);
+	if (strcmp(key, "point_value") == 0 || strcmp(key, "earn_amount") == 0) {
+		int64_t mant;
+		int scale;
+		const char *why;
+
+		if (decimal_parse(value, &mant, &scale, &why) < 0)
+			return loy_error("%s '%s' %s", key, value, why);
+		if (mant <= 0)
+			return loy_error("%s '%s' must be more than zero", key, value);
+	}
+	if (strstr(key, "_pattern")) {
+		char err[256];
+		struct pattern *p = pattern_compile(value, err, sizeof(err));
+
+		if (!p)
+			return loy_error("%s '%s': %s", key, value, err);
+		pattern_free(p);
+	}
 	return 0;
 }
 
