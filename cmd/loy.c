@@ -12,6 +12,7 @@
 static const struct {
 	const char *name, *about;
 } programs[] = {
+	{ "accrue", "turn POS lines into points; manual credits; opening balances" },
 	{ "check", "verify the ledger's invariants" },
 	{ "enroll", "add, update, close and merge members" },
 	{ "init", "create a ledger with the default programme" },

@@ -24,6 +24,7 @@ struct batch {
 	long count[16], filecount[16];
 	int ncounters;
 	long read, rejected, file_rejected;
+	int seq;
 	time_t last_progress;
 	int tty;
 };
@@ -37,6 +38,12 @@ int
 batch_col(struct batch *b, const char *field)
 {
 	return csvio_col(b->r, cli_column(b->cli, field));
+}
+
+int
+batch_seq(const struct batch *b)
+{
+	return b->seq;
 }
 
 void
@@ -232,6 +239,7 @@ do_file(struct batch *b, int seq)
 
 	memset(b->filecount, 0, sizeof(b->filecount));
 	b->file_rejected = 0;
+	b->seq = seq;
 	if (csvio_header(b->r) < 0)
 		return LOY_EX_DATAERR;
 	for (int i = 0; i < b->cli->nmap; i++)
@@ -256,10 +264,17 @@ do_file(struct batch *b, int seq)
 	progress(b, 1);
 	if (got < 0)
 		return LOY_EX_IOERR;
+	if (b->job->file_end && b->job->file_end(b->job->ctx, b) < 0)
+		return ledger_status(b->l);
 	if (ledger_run_input(b->l, seq, csvio_name(b->r), csvio_sha256(b->r),
 	    csvio_bytes(b->r), csvio_rows(b->r)) < 0)
 		return ledger_status(b->l);
 	summary(b, line, sizeof(line), b->filecount, csvio_rows(b->r), b->file_rejected);
+	if (b->job->summary) {
+		size_t n = strlen(line);
+
+		b->job->summary(b->job->ctx, b, line + n, sizeof(line) - n);
+	}
 	loy_warn("%s: %s", csvio_name(b->r), line);
 	return 0;
 }
@@ -305,6 +320,8 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		b.r = inputs[i];
 		status = do_file(&b, i + 1);
 	}
+	if (!status && job->run_end && job->run_end(job->ctx, &b) < 0)
+		status = ledger_status(l);
 	if (!status && b.rejected && !cli->rejects) {
 		loy_warn("%ld bad row%s; nothing committed (--rejects FILE sets bad rows "
 		    "aside and commits the rest)", b.rejected, b.rejected == 1 ? "" : "s");

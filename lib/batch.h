@@ -27,6 +27,12 @@ struct batch_job {
 	/* Write the output row for a rejected row (optional). */
 	void (*rejected)(void *ctx, struct batch *b, const struct csvio_row *row,
 	    const char *reason);
+	/* After each file's last row, and after the last file (optional):
+	 * 0, or -1 fatal. */
+	int (*file_end)(void *ctx, struct batch *b);
+	int (*run_end)(void *ctx, struct batch *b);
+	/* More for the per-file summary line (optional). */
+	void (*summary)(void *ctx, struct batch *b, char *buf, size_t size);
 	void *ctx;
 };
 
@@ -46,6 +52,8 @@ int batch_col(struct batch *b, const char *field);
 int batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void batch_count(struct batch *b, int counter);
+/* The input's number in this run, from 1. */
+int batch_seq(const struct batch *b);
 
 /* A run without input files (close, merge, ...): one transaction and a run
  * record around fn, which writes its output through `out` and counts rows

@@ -8,7 +8,7 @@
 #include "diag.h"
 #include "enroll.h"
 #include "pattern.h"
-#include "strset.h"
+#include "strmap.h"
 #include "when.h"
 
 /* Input fields, in member_field order where they are member columns. */
@@ -42,7 +42,7 @@ static const char *const out_cols[] = { "line", "member_id", "status", "detail",
 struct import {
 	struct ledger *l;
 	struct pattern *phone, *email;
-	struct strset *seen;
+	struct strmap *seen;
 	const char *tier;	/* lowest tier, for new members */
 	int col[IN_COUNT];
 	int *attr;		/* columns kept as attributes */
@@ -306,7 +306,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	/* a new member id: one INSERT, lookups only when it is taken */
 	if (v[IN_ID]) {
-		if (!strset_add(im->seen, v[IN_ID], strlen(v[IN_ID])))
+		if (!strmap_add(im->seen, v[IN_ID], strlen(v[IN_ID])))
 			return batch_reject(b, row, "member '%s' appears more than once in this "
 			    "run", v[IN_ID]);
 		if (v[IN_REFERRER] && (got = check_referrer(im, b, row, v[IN_REFERRER],
@@ -328,7 +328,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if (!got) {
 			if (ledger_member_new_id(l, &id) < 0)
 				goto fatal;
-			strset_add(im->seen, id, strlen(id));
+			strmap_add(im->seen, id, strlen(id));
 			if (v[IN_REFERRER] && (got = check_referrer(im, b, row,
 			    v[IN_REFERRER], id)) != 0) {
 				rc = got;
@@ -343,7 +343,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			}
 			goto done;
 		}
-		if (!strset_add(im->seen, id, strlen(id))) {
+		if (!strmap_add(im->seen, id, strlen(id))) {
 			batch_reject(b, row, "member '%s' appears more than once in this run", id);
 			goto done;
 		}
@@ -465,12 +465,12 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 		status = LOY_EX_DATAERR;
 		goto out;
 	}
-	im.seen = strset_new();
+	im.seen = strmap_new();
 	status = batch_run(&job, cli, l, nfiles, files, args);
 out:
 	pattern_free(im.phone);
 	pattern_free(im.email);
-	strset_free(im.seen);
+	strmap_free(im.seen);
 	member_clear(&im.m);
 	free(im.attr);
 	free(tier);

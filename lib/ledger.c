@@ -24,6 +24,12 @@ const struct ledger_setting ledger_defaults[] = {
 	{ "tiers", "Pearl,Opal,Ruby,Diamond", "tiers from lowest to highest" },
 	{ "expiry_months", "24", "months after earning that points expire (0: never)" },
 	{ "allow_negative", "no", "may a balance go below zero (yes or no)" },
+	{ "identify_by", "member_id,card,phone,email",
+	  "which POS columns identify the member, in order" },
+	{ "return_window_days", "0",
+	  "days earned points stay pending, returnable (0: spendable at once)" },
+	{ "future_tolerance_hours", "24",
+	  "how far past now a purchase time may lie (clock skew)" },
 	{ "phone_pattern", "^\\+?[0-9][0-9 ()/.-]{4,22}[0-9]$",
 	  "PCRE2 pattern a phone number must match" },
 	{ "email_pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$",
@@ -136,6 +142,27 @@ static const char *const migrations[] = {
 	"  points        INTEGER NOT NULL,\n"
 	"  last_entry_id INTEGER NOT NULL REFERENCES journal(entry_id)\n"
 	") WITHOUT ROWID;\n",
+	/* 1 -> 2: receipts, for loy-accrue */
+	"CREATE TABLE receipts (\n"
+	"  txn_id      TEXT PRIMARY KEY,\n"
+	"  member_id   TEXT REFERENCES members(member_id),\n"
+	"  occurred_at TEXT NOT NULL,\n"
+	"  store       TEXT,\n"
+	"  channel     TEXT,\n"
+	"  amount      INTEGER NOT NULL,\n"
+	"  lines       INTEGER NOT NULL,\n"
+	"  points      INTEGER NOT NULL,\n"
+	"  status      TEXT NOT NULL\n"
+	"              CHECK (status IN ('credited', 'pending', 'returned', 'anonymous')),\n"
+	"  orig_txn    TEXT,\n"
+	"  returned_amount INTEGER NOT NULL DEFAULT 0,\n"
+	"  returned_points INTEGER NOT NULL DEFAULT 0,\n"
+	"  run_id      INTEGER NOT NULL REFERENCES runs(run_id),\n"
+	"  input_seq   INTEGER NOT NULL,\n"
+	"  items       TEXT NOT NULL,\n"
+	"  digest      BLOB NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX journal_ref ON journal(ref) WHERE ref IS NOT NULL;\n",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -290,6 +317,10 @@ ledger_setting(struct ledger *l, const char *key)
 	for (int i = 0; i < l->nsettings; i++)
 		if (strcmp(l->skey[i], key) == 0)
 			return l->sval[i];
+	/* a setting newer than the ledger: its default */
+	for (const struct ledger_setting *s = ledger_defaults; s->key; s++)
+		if (strcmp(s->key, key) == 0)
+			return s->value;
 	return NULL;
 }
 
@@ -418,7 +449,8 @@ valid_setting(const char *key, const char *value)
 		if (strstr(value, "..") || access(zf, R_OK) != 0)
 			return loy_error("timezone '%s' is not a known time zone", value);
 	}
-	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0) &&
+	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0 ||
+	    strcmp(key, "return_window_days") == 0 || strcmp(key, "future_tolerance_hours") == 0) &&
 	    (!*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 6))
 		return loy_error("%s '%s' must be a whole number", key, value);
 	if (strcmp(key, "point_value") == 0 || strcmp(key, "earn_amount") == 0) {
@@ -660,38 +692,9 @@ int64_t
 ledger_entry_add(struct ledger *l, const char *member, const char *kind, int64_t points,
     const char *occurred_at, const char *source, const char *ref, const char *reason)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_ENTRY_ADD,
-	    "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id,"
-	    " source, ref, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-	sqlite3_stmt *bal;
-	char now[20];
-	int64_t id;
+	int64_t id = ledger_journal_add(l, member, kind, points, occurred_at, source, ref, reason);
 
-	if (!st)
-		return -1;
-	when_now(now);
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, points);
-	sqlite3_bind_text(st, 4, occurred_at ? occurred_at : now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, l->run_id);
-	ledger_bind_text(st, 7, source);
-	ledger_bind_text(st, 8, ref);
-	ledger_bind_text(st, 9, reason);
-	if (ledger_exec_stmt(l, st, "cannot add a journal entry") < 0)
-		return -1;
-	id = sqlite3_last_insert_rowid(l->db);
-	bal = ledger_stmt(l, S_BALANCE_ADD,
-	    "INSERT INTO balances(member_id, points, last_entry_id) VALUES (?1, ?2, ?3) "
-	    "ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points,"
-	    " last_entry_id = excluded.last_entry_id");
-	if (!bal)
-		return -1;
-	sqlite3_bind_text(bal, 1, member, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(bal, 2, points);
-	sqlite3_bind_int64(bal, 3, id);
-	if (ledger_exec_stmt(l, bal, "cannot update the balance") < 0)
+	if (id < 0 || ledger_balance_add(l, member, points, id) < 0)
 		return -1;
 	return id;
 }

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_SCHEMA_VERSION 2
 #define LEDGER_APP_ID 0x4c4f5901	/* "LOY" 1, PRAGMA application_id */
 
 struct ledger;
@@ -108,5 +108,61 @@ int ledger_list_duplicates(struct ledger *l, ledger_row_fn fn, void *ctx);
 /* Invariants: each violation passed to fn (invariant, subject, detail);
  * returns the number of violations, or -1 on error. */
 int ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx);
+
+
+/* Points: journal entries, lots, balances (lib/ledger_points.c). */
+
+/* Add a journal entry and keep the balance; returns its entry_id or -1. */
+int64_t ledger_entry_add(struct ledger *l, const char *member, const char *kind,
+    int64_t points, const char *occurred_at, const char *source, const char *ref,
+    const char *reason);
+/* A journal entry without touching the balance (see ledger_balance_add):
+ * its entry_id, or -1. */
+int64_t ledger_journal_add(struct ledger *l, const char *member, const char *kind,
+    int64_t points, const char *occurred_at, const char *source, const char *ref,
+    const char *reason);
+/* 1 if an entry with this source and ref exists, 0 if not, -1 error. */
+int ledger_journal_has(struct ledger *l, const char *source, const char *ref);
+/* The first entry with this source and ref: 1 (member and points filled
+ * in; caller frees member), 0 none, -1 error. */
+int ledger_journal_find(struct ledger *l, const char *source, const char *ref,
+    char **member, int64_t *points);
+/* The member's balance (0 when they have none yet): 0 or -1. */
+int ledger_balance_get(struct ledger *l, const char *member, int64_t *points);
+/* Add delta to the materialised balance, last_entry its newest entry. */
+int ledger_balance_add(struct ledger *l, const char *member, int64_t delta,
+    int64_t last_entry);
+/* A lot of `points` earned by entry `entry`. */
+int ledger_lot_add(struct ledger *l, const char *member, int64_t entry,
+    const char *earned_at, const char *expires_at, const char *available_at,
+    int64_t points);
+/* Take up to `points` from the member's open lots for entry `entry`: first
+ * the lots of entry `first` (if not 0), then soonest expiry first.  Returns
+ * the points taken, or -1. */
+int64_t ledger_lots_take(struct ledger *l, const char *member, int64_t points,
+    int64_t entry, int64_t first);
+
+/* Receipts (exactly once). */
+struct receipt_row {
+	char *txn_id, *member_id, *occurred_at, *store, *channel, *status, *orig_txn;
+	char *items;
+	int64_t amount, points, returned_amount, returned_points, run_id;
+	long lines;
+	int input_seq;
+	void *digest;
+	int digest_len;
+};
+void receipt_row_clear(struct receipt_row *r);
+/* Insert unless the txn_id exists: 1 inserted, 0 exists, -1 error. */
+int ledger_receipt_insert_new(struct ledger *l, const struct receipt_row *r);
+/* 1 found (r filled in), 0 not, -1 error. */
+int ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r);
+/* Add to a receipt's lines and totals (more lines of it in the same input). */
+int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r);
+/* Record a return against an original receipt. */
+int ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount,
+    int64_t points);
+/* The journal entry that credited a receipt, or 0. */
+int64_t ledger_receipt_entry(struct ledger *l, const char *txn_id);
 
 #endif

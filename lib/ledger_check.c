@@ -25,7 +25,22 @@ static const struct invariant {
 	  "SELECT 'lot ' || l.lot_id, 'created ' || l.points || ', remaining ' ||"
 	  "       l.remaining || ', moves ' || coalesce(sum(m.points), 0)"
 	  "  FROM lots l LEFT JOIN lot_moves m USING (lot_id)"
-	  " GROUP BY l.lot_id HAVING l.remaining <> coalesce(sum(m.points), 0)" },
+	  " GROUP BY l.lot_id HAVING l.remaining <> l.points + coalesce(sum(m.points), 0)" },
+	{ "receipt-credited-once",
+	  "SELECT 'receipt ' || r.txn_id, 'points ' || r.points ||"
+	  "       ', journal ' || coalesce(j.points, 0)"
+	  "  FROM receipts r LEFT JOIN (SELECT ref, sum(points) AS points FROM journal"
+	  "   WHERE source = 'receipt' GROUP BY ref) j ON j.ref = r.txn_id"
+	  " WHERE r.points <> coalesce(j.points, 0)"
+	  " UNION ALL "
+	  "SELECT 'entry ' || entry_id, 'no receipt ' || quote(ref)"
+	  "  FROM journal WHERE source = 'receipt'"
+	  "   AND ref NOT IN (SELECT txn_id FROM receipts)" },
+	{ "receipt-references-exist",
+	  "SELECT 'receipt ' || txn_id, 'unknown member or run'"
+	  "  FROM receipts WHERE (member_id IS NOT NULL"
+	  "   AND member_id NOT IN (SELECT member_id FROM members))"
+	  "   OR run_id NOT IN (SELECT run_id FROM runs)" },
 	{ "journal-member-exists",
 	  "SELECT 'entry ' || entry_id, 'unknown member ''' || member_id || ''''"
 	  "  FROM journal WHERE member_id NOT IN (SELECT member_id FROM members)" },

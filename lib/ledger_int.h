@@ -12,7 +12,9 @@ enum ledger_stmt_id {
 	S_MEMBER_GET, S_MEMBER_MERGED, S_MEMBER_BY_CARD, S_MEMBER_BY_EMAIL,
 	S_MEMBER_BY_PHONE, S_MEMBER_INSERT, S_MEMBER_INSERT_NEW, S_MEMBER_UPDATE,
 	S_MEMBER_EXISTS, S_CARD_OWNER, S_CARD_ADD, S_CARD_ADD_NEW,
-	S_ENTRY_ADD, S_BALANCE_ADD,
+	S_ENTRY_ADD, S_BALANCE_ADD, S_JOURNAL_ADD, S_JOURNAL_HAS, S_JOURNAL_FIND, S_BALANCE_GET,
+	S_LOT_ADD, S_LOTS_OPEN, S_LOT_TAKE, S_LOT_MOVE, S_RECEIPT_INSERT, S_RECEIPT_GET,
+	S_RECEIPT_EXTEND, S_RECEIPT_RETURNED, S_RECEIPT_ENTRY,
 	S_STMT_MAX
 };
 
@@ -39,10 +41,6 @@ int ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what);
 int ledger_exec(struct ledger *l, const char *sql);
 /* Bind text or NULL. */
 int ledger_bind_text(sqlite3_stmt *st, int i, const char *s);
-/* Add a journal entry and keep the balance; returns its entry_id or -1. */
-int64_t ledger_entry_add(struct ledger *l, const char *member, const char *kind,
-    int64_t points, const char *occurred_at, const char *source, const char *ref,
-    const char *reason);
 /* Visit the rows of a prepared statement (see ledger_row_fn). */
 int ledger_visit(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx);
 

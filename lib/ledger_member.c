@@ -332,9 +332,6 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 		    " SELECT ?2, ?3, earned_at, expires_at, available_at, remaining, remaining"
 		    " FROM lots WHERE member_id = ?1 AND remaining > 0 ORDER BY lot_id",
 		    "cannot move lots", NULL, from, into, in_s, NULL) < 0 ||
-		    exec_args(l, "INSERT INTO lot_moves(entry_id, lot_id, points)"
-		    " SELECT entry_id, lot_id, remaining FROM lots WHERE entry_id = ?1",
-		    "cannot move lots", NULL, in_s, NULL) < 0 ||
 		    exec_args(l, "UPDATE lots SET remaining = 0 WHERE member_id = ?1 AND remaining > 0",
 		    "cannot move lots", NULL, from, NULL) < 0)
 			return -1;

@@ -1,0 +1,990 @@
+/*
+ * accrue: POS lines into points, each receipt credited exactly once.
+ *
+ * Lines are gathered into receipts in memory (a receipt's lines may be
+ * scattered through a file) and each receipt is settled when its file ends,
+ * or earlier when too many are open at once.  Settling checks the receipt
+ * against the ledger: a receipt seen before is a duplicate when its lines
+ * are among the lines credited then, and a conflict otherwise.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "accrue.h"
+#include "batch.h"
+#include "diag.h"
+#include "money.h"
+#include "strmap.h"
+#include "when.h"
+
+#define OPEN_BYTES (16 << 20)	/* receipts held in memory before settling early */
+
+struct accrue;
+static int settle_all(struct accrue *a, struct batch *b);
+
+enum { F_TXN, F_MEMBER, F_CARD, F_PHONE, F_EMAIL, F_OCCURRED, F_STORE, F_SKU,
+	F_CATEGORY, F_QTY, F_AMOUNT, F_PRICE, F_CHANNEL, F_LINE, F_ORIG, F_DESC, F_COUNT };
+static const char *const fields[] = {
+	"txn_id", "member_id", "card", "phone", "email", "occurred_at", "store", "sku",
+	"category", "qty", "amount", "unit_price", "channel", "line", "orig_txn",
+	"description", NULL
+};
+/* member identifiers, in the F_ order */
+enum { ID_MEMBER, ID_CARD, ID_PHONE, ID_EMAIL, ID_COUNT };
+
+enum { C_CREDITED, C_PENDING, C_RETURNED, C_ANONYMOUS, C_DUPLICATE };
+static const struct batch_counter counters[] = {
+	{ "credited", BATCH_CHANGED }, { "pending", BATCH_CHANGED },
+	{ "returned", BATCH_CHANGED }, { "anonymous", BATCH_CHANGED },
+	{ "duplicate", BATCH_UNCHANGED }, { NULL, 0 }
+};
+static const char *const out_cols[] = {
+	"txn_id", "member_id", "occurred_at", "amount", "points", "status", "detail", NULL
+};
+
+struct rline {
+	long line;
+	const char *bad;
+	char *raw;		/* the row as read, packed, only for --rejects */
+};
+
+struct rcpt {
+	char *txn;
+	char *id[ID_COUNT];
+	char occurred[20];
+	char *store, *channel, *orig;
+	int64_t amount;
+	struct rline *lines;
+	uint64_t *hash;
+	int n, cap;
+	char *bad;		/* why the receipt cannot be taken */
+	long bad_line;
+	char *items;		/* JSON array */
+	size_t ilen, icap;
+};
+
+/* A member as this run knows them. */
+struct mem {
+	char *id;		/* NULL: no such member */
+	int closed;
+	int64_t balance;	/* at the start of the run */
+	int64_t delta;		/* this run's change, written at the end */
+	int64_t last_entry;
+};
+
+struct accrue {
+	const struct cli *cli;
+	struct ledger *l;
+	int auto_enroll;
+	int col[F_COUNT];
+	int order[ID_COUNT], norder;	/* identify_by */
+	int decimals, allow_negative, window_days;
+	int64_t earn_points, earn_per;	/* points per earn_per minor units */
+	int expiry_months;
+	char now[20], limit[20];	/* purchases after `limit` are in the future */
+	char *tier;
+	struct strmap *open;	/* txn_id -> struct rcpt, this file */
+	struct strmap *members;	/* "k:value" -> struct mem, by identifier */
+	struct strmap *byid;	/* member_id -> struct mem, one per member */
+	struct mem **mems;	/* every struct mem, to write and free */
+	size_t nmems, memcap;
+	long file_receipts;
+	size_t held;		/* bytes of open receipts */
+	int64_t file_points;
+	struct strmap *file_members;
+};
+
+static char *
+xstrdup_or_null(const char *s)
+{
+	return s && *s ? loy_xstrdup(s) : NULL;
+}
+
+/* The row's field, spaces trimmed; "" when absent. */
+static char *
+field(const struct accrue *a, const struct csvio_row *row, int i)
+{
+	char *s, *e;
+
+	if (a->col[i] < 0)
+		return "";
+	s = row->f[a->col[i]];
+	e = s + row->len[a->col[i]];
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (e < s)
+		e = s;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+/* "17850.0" -> "17850": a whole number as spreadsheets export it. */
+static void
+whole_id(char *s)
+{
+	char *dot = strchr(s, '.');
+
+	if (!dot || dot == s || strspn(s, "0123456789") != (size_t)(dot - s))
+		return;
+	if (dot[1] && strspn(dot + 1, "0") == strlen(dot + 1))
+		*dot = '\0';
+}
+
+static uint64_t
+fnv_int(uint64_t h, int64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		h = (h ^ (unsigned char)v) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;
+}
+
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;	/* field separator */
+}
+
+static size_t *items_held;	/* the run's a->held, for items_put */
+
+static void
+items_put(struct rcpt *r, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (r->ilen + n + 1 > r->icap) {
+		size_t old = r->icap;
+
+		while (r->ilen + n + 1 > r->icap)
+			r->icap = r->icap ? 2 * r->icap : 256;
+		r->items = loy_xrealloc(r->items, r->icap);
+		*items_held += r->icap - old;
+	}
+	memcpy(r->items + r->ilen, s, n + 1);
+	r->ilen += n;
+}
+
+/* A JSON string, escaped as it is copied. */
+static void
+items_str(struct rcpt *r, const char *s)
+{
+	size_t n = strlen(s), need = r->ilen + 6 * n + 3;
+	char *w;
+
+	if (need > r->icap) {
+		size_t old = r->icap;
+
+		while (need > r->icap)
+			r->icap = r->icap ? 2 * r->icap : 256;
+		r->items = loy_xrealloc(r->items, r->icap);
+		*items_held += r->icap - old;
+	}
+	w = r->items + r->ilen;
+	*w++ = '"';
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\') {
+			*w++ = '\\';
+			*w++ = c;
+		} else if (c < 0x20) {
+			w += sprintf(w, "\\u%04x", c);
+		} else
+			*w++ = c;
+	}
+	*w++ = '"';
+	*w = '\0';
+	r->ilen = w - r->items;
+}
+
+static void
+mark_bad(struct rcpt *r, long line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+mark_bad(struct rcpt *r, long line, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (r->bad)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	r->bad = loy_xstrdup(buf);
+	r->bad_line = line;
+}
+
+/* Remember a line: its number, and with --rejects its fields, packed as
+ * count, then each length and bytes. */
+static void
+keep_line(struct accrue *a, struct rcpt *r, const struct csvio_row *row, const char *bad,
+    uint64_t hash)
+{
+	struct rline *rl;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 4;
+		r->lines = loy_xrealloc(r->lines, r->cap * sizeof(*r->lines));
+		r->hash = loy_xrealloc(r->hash, r->cap * sizeof(*r->hash));
+		a->held += r->cap / 2 * (sizeof(*r->lines) + sizeof(*r->hash));
+	}
+	rl = &r->lines[r->n];
+	rl->line = row->line;
+	rl->bad = bad;
+	rl->raw = NULL;
+	if (a->cli->rejects) {
+		size_t n = sizeof(int);
+		char *p;
+
+		for (int i = 0; i < row->nf; i++)
+			n += sizeof(size_t) + row->len[i];
+		p = rl->raw = loy_xmalloc(n);
+		memcpy(p, &row->nf, sizeof(int));
+		p += sizeof(int);
+		for (int i = 0; i < row->nf; i++) {
+			memcpy(p, &row->len[i], sizeof(size_t));
+			memcpy(p + sizeof(size_t), row->f[i], row->len[i]);
+			p += sizeof(size_t) + row->len[i];
+		}
+		a->held += n;
+	}
+	r->hash[r->n] = hash;
+	r->n++;
+}
+
+/* A kept line back as a row (fields only with --rejects). */
+static void
+unpack(const struct rline *rl, struct csvio_row *row)
+{
+	const char *p = rl->raw;
+	int nf = 0;
+
+	memset(row, 0, sizeof(*row));
+	row->line = rl->line;
+	if (!p)
+		return;
+	memcpy(&nf, p, sizeof(int));
+	p += sizeof(int);
+	row->f = loy_xmalloc((nf + 1) * sizeof(*row->f));
+	row->len = loy_xmalloc((nf + 1) * sizeof(*row->len));
+	for (int i = 0; i < nf; i++) {
+		memcpy(&row->len[i], p, sizeof(size_t));
+		row->f[i] = loy_xmalloc(row->len[i] + 1);
+		memcpy(row->f[i], p + sizeof(size_t), row->len[i]);
+		row->f[i][row->len[i]] = '\0';
+		p += sizeof(size_t) + row->len[i];
+	}
+	row->f[nf] = NULL;
+	row->nf = nf;
+}
+
+static void
+unpack_free(struct csvio_row *row)
+{
+	for (int i = 0; i < row->nf; i++)
+		free(row->f[i]);
+	free(row->f);
+	free(row->len);
+}
+
+static void
+rcpt_free(struct rcpt *r)
+{
+	free(r->txn);
+	for (int i = 0; i < ID_COUNT; i++)
+		free(r->id[i]);
+	free(r->store);
+	free(r->channel);
+	free(r->orig);
+	for (int i = 0; i < r->n; i++)
+		free(r->lines[i].raw);
+	free(r->lines);
+	free(r->hash);
+	free(r->bad);
+	free(r->items);
+	free(r);
+}
+
+static int
+accrue_file(void *ctx, struct batch *b)
+{
+	struct accrue *a = ctx;
+	struct csvio_reader *r = batch_reader(b);
+	int bad = 0;
+
+	for (int i = 0; i < F_COUNT; i++)
+		a->col[i] = batch_col(b, fields[i]);
+	if (a->col[F_TXN] < 0)
+		bad = loy_error("%s: no column 'txn_id' (the receipt)", csvio_name(r));
+	if (a->col[F_OCCURRED] < 0)
+		bad = loy_error("%s: no column 'occurred_at'", csvio_name(r));
+	if (a->col[F_AMOUNT] < 0 && a->col[F_PRICE] < 0)
+		bad = loy_error("%s: no column 'amount' or 'unit_price'", csvio_name(r));
+	if (a->col[F_AMOUNT] < 0 && a->col[F_QTY] < 0)
+		bad = loy_error("%s: column 'unit_price' needs a column 'qty'", csvio_name(r));
+	a->file_receipts = 0;
+	a->file_points = 0;
+	strmap_clear(a->file_members);
+	return bad;
+}
+
+/* One POS line into its receipt. */
+static int
+accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct accrue *a = ctx;
+	const struct cli *cli = batch_cli(b);
+	char *txn = field(a, row, F_TXN), *v, when[20], buf[64];
+	const char *why;
+	struct rcpt *r, **slot;
+	int created, qscale = 0, pscale;
+	int64_t qty = 1, price, amount = 0;
+	uint64_t h = 1469598103934665603ULL;
+	int badline = 0;
+
+	if (!*txn)
+		return batch_reject(b, row, "txn_id is empty");
+	slot = (struct rcpt **)strmap_slot(a->open, txn, strlen(txn), &created);
+	if (created) {
+		*slot = r = calloc(1, sizeof(*r));
+		if (!r)
+			loy_die(71, "out of memory");
+		a->held += sizeof(*r) + 2 * strlen(txn) + 64;
+		r->txn = loy_xstrdup(txn);
+		for (int i = 0; i < ID_COUNT; i++) {
+			v = field(a, row, F_MEMBER + i);
+			if (i == ID_MEMBER || i == ID_CARD)
+				whole_id(v);
+			r->id[i] = xstrdup_or_null(v);
+		}
+		r->store = xstrdup_or_null(field(a, row, F_STORE));
+		r->channel = xstrdup_or_null(field(a, row, F_CHANNEL));
+		items_put(r, "[");
+	}
+	r = *slot;
+#define BAD(...) do { mark_bad(r, row->line, __VA_ARGS__); badline = 1; } while (0)
+	/* the receipt's lines must agree on who and which day */
+	for (int i = 0; i < ID_COUNT && !created; i++) {
+		v = field(a, row, F_MEMBER + i);
+		if (i == ID_MEMBER || i == ID_CARD)
+			whole_id(v);
+		if (strcmp(v, r->id[i] ? r->id[i] : "") != 0)
+			BAD("receipt '%s' has lines for %s '%s' and '%s'", txn, fields[F_MEMBER + i],
+			    r->id[i] ? r->id[i] : "", v);
+	}
+	v = field(a, row, F_OCCURRED);
+	if (when_parse(v, cli->date_format, WHEN_DATETIME, when, &why) < 0)
+		BAD("occurred_at '%s' %s", v, why);
+	else if (created || !r->occurred[0])
+		memcpy(r->occurred, when, sizeof(when));
+	else if (strncmp(when, r->occurred, 10) != 0)
+		BAD("receipt '%s' has lines on %.10s and %.10s", txn, r->occurred, when);
+	else if (strcmp(when, r->occurred) < 0)
+		memcpy(r->occurred, when, sizeof(when));
+	v = field(a, row, F_ORIG);
+	if (*v && !r->orig)
+		r->orig = loy_xstrdup(v);
+
+	/* the line's money */
+	if (a->col[F_QTY] >= 0) {
+		v = field(a, row, F_QTY);
+		if (decimal_parse(v, &qty, &qscale, &why) < 0)
+			BAD("qty '%s' %s", v, why);
+		else if (qty == 0)
+			BAD("qty is zero");
+	}
+	v = a->col[F_AMOUNT] >= 0 ? field(a, row, F_AMOUNT) : "";
+	if (*v) {
+		if (money_parse(v, a->decimals, &amount, &why) < 0)
+			BAD("amount '%s' %s", v, why);
+		else if (qty > 0 && amount < 0)
+			BAD("amount '%s' is negative on a sale line", v);
+		else if (qty < 0 && amount > 0)
+			BAD("amount '%s' is positive on a return line (qty %s)", v,
+			    field(a, row, F_QTY));
+	} else if (a->col[F_PRICE] >= 0) {
+		v = field(a, row, F_PRICE);
+		if (decimal_parse(v, &price, &pscale, &why) < 0)
+			BAD("unit_price '%s' %s", v, why);
+		else if (price < 0)
+			BAD("unit_price '%s' is negative", v);
+		else if (qscale + pscale > 9 ||
+		    money_mul_round(qty, price, qscale + pscale, a->decimals, &amount) < 0)
+			BAD("qty '%s' times unit_price '%s' is out of range", field(a, row, F_QTY), v);
+	} else
+		BAD("amount is empty");
+	if (!badline) {
+		if (__builtin_add_overflow(r->amount, amount, &r->amount))
+			BAD("receipt '%s' totals more than loy can count", txn);
+		/* what the line is, for duplicates and reports */
+		h = fnv(h, field(a, row, F_SKU));
+		h = fnv(h, field(a, row, F_CATEGORY));
+		h = fnv(h, field(a, row, F_DESC));
+		h = fnv(h, field(a, row, F_LINE));
+		h = fnv_int(fnv_int(fnv_int(h, qty), qscale), amount);
+		if (r->n)
+			items_put(r, ",");
+		items_put(r, "{\"sku\":");
+		items_str(r, field(a, row, F_SKU));
+		items_put(r, ",\"category\":");
+		items_str(r, field(a, row, F_CATEGORY));
+		if (a->col[F_DESC] >= 0) {
+			items_put(r, ",\"description\":");
+			items_str(r, field(a, row, F_DESC));
+		}
+		if (a->col[F_LINE] >= 0) {
+			items_put(r, ",\"line\":");
+			items_str(r, field(a, row, F_LINE));
+		}
+		items_put(r, ",\"qty\":");
+		items_str(r, a->col[F_QTY] >= 0 ? field(a, row, F_QTY) : "1");
+		snprintf(buf, sizeof(buf), ",\"amount\":%lld}", (long long)amount);
+		items_put(r, buf);
+	}
+#undef BAD
+	keep_line(a, r, row, badline ? r->bad : NULL, h);
+	if (a->held >= OPEN_BYTES)
+		return settle_all(a, b);
+	return 0;
+}
+
+static struct mem *
+new_mem(struct accrue *a)
+{
+	struct mem *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		loy_die(71, "out of memory");
+	if (a->nmems == a->memcap) {
+		a->memcap = a->memcap ? 2 * a->memcap : 1024;
+		a->mems = loy_xrealloc(a->mems, a->memcap * sizeof(*a->mems));
+	}
+	return a->mems[a->nmems++] = m;
+}
+
+/* The one struct mem of member `id` (found in the ledger): NULL on error. */
+static struct mem *
+known_member(struct accrue *a, char *id)
+{
+	struct mem **slot, *m;
+	struct member mm = { { 0 } };
+	int created;
+
+	slot = (struct mem **)strmap_slot(a->byid, id, strlen(id), &created);
+	if (!created) {
+		free(id);
+		return *slot;
+	}
+	*slot = m = new_mem(a);
+	m->id = id;
+	if (ledger_member_get(a->l, id, &mm) < 0 || ledger_balance_get(a->l, id, &m->balance) < 0) {
+		member_clear(&mm);
+		return NULL;
+	}
+	m->closed = mm.v[MF_STATUS] && strcmp(mm.v[MF_STATUS], "closed") == 0;
+	member_clear(&mm);
+	return m;
+}
+
+/* A member by the programme's identification order: the struct mem (id
+ * NULL when unknown), with *key and *value the identifier used; NULL on
+ * error. */
+static struct mem *
+find_member(struct accrue *a, struct rcpt *r, const char **key, const char **value)
+{
+	static const char *const names[ID_COUNT] = { "member_id", "card", "phone", "email" };
+	char k[1024];
+	struct mem **slot;
+	char *id = NULL;
+	int created, got;
+
+	for (int o = 0; o < a->norder; o++) {
+		int i = a->order[o];
+
+		if (!r->id[i])
+			continue;
+		*key = names[i];
+		*value = r->id[i];
+		snprintf(k, sizeof(k), "%d:%s", i, r->id[i]);
+		slot = (struct mem **)strmap_slot(a->members, k, strlen(k), &created);
+		if (!created)
+			return *slot;
+		if (i == ID_MEMBER)
+			got = ledger_member_resolve(a->l, r->id[i], &id);
+		else
+			got = ledger_member_find(a->l, names[i], r->id[i], &id);
+		if (got < 0)
+			return NULL;
+		*slot = got ? known_member(a, id) : new_mem(a);
+		return *slot;
+	}
+	return NULL;
+}
+
+static int
+enroll_member(struct accrue *a, struct rcpt *r, struct mem *m)
+{
+	struct member mm = { { 0 } };
+	int got;
+
+	if (r->id[ID_MEMBER])
+		m->id = loy_xstrdup(r->id[ID_MEMBER]);
+	else if (ledger_member_new_id(a->l, &m->id) < 0)
+		return -1;
+	mm.v[MF_ID] = m->id;
+	mm.v[MF_STATUS] = "active";
+	mm.v[MF_PHONE] = r->id[ID_PHONE];
+	mm.v[MF_EMAIL] = r->id[ID_EMAIL];
+	mm.v[MF_ENROLLED_AT] = r->occurred;
+	mm.v[MF_STORE] = r->store;
+	mm.v[MF_CHANNEL] = r->channel;
+	mm.v[MF_TIER] = a->tier;
+	if ((got = ledger_member_insert_new(a->l, &mm)) < 0)
+		return -1;
+	*strmap_slot(a->byid, m->id, strlen(m->id), NULL) = m;
+	if (r->id[ID_CARD] && ledger_card_add(a->l, m->id, r->id[ID_CARD], r->occurred) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+emit(struct batch *b, struct accrue *a, const char *txn, const char *member,
+    const char *when, int64_t amount, int64_t points, const char *status, const char *detail)
+{
+	struct csvio_writer *out = batch_out(b);
+
+	csvio_put(out, txn);
+	csvio_put(out, member);
+	csvio_put(out, when);
+	csvio_put_money(out, amount, a->decimals);
+	csvio_put_int(out, points);
+	csvio_put(out, status);
+	csvio_put(out, detail);
+	csvio_end(out);
+}
+
+/* Reject every line of a receipt: the bad one with its reason. */
+static void
+reject_receipt(struct batch *b, struct rcpt *r, const char *reason)
+{
+	for (int i = 0; i < r->n; i++) {
+		struct rline *rl = &r->lines[i];
+		struct csvio_row row;
+
+		unpack(rl, &row);
+		if (rl->bad || (!r->bad_line && i == 0) || rl->line == r->bad_line)
+			batch_reject(b, &row, "%s", rl->bad ? rl->bad : reason);
+		else
+			batch_reject(b, &row, "receipt '%s' is refused: %s (line %ld)", r->txn,
+			    reason, r->bad_line ? r->bad_line : r->lines[0].line);
+		unpack_free(&row);
+	}
+}
+
+static int
+cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Are the sorted hashes `sub` (n) all among the sorted `set` (m)? */
+static int
+subset(const uint64_t *sub, int n, const uint64_t *set, int m)
+{
+	int j = 0;
+
+	for (int i = 0; i < n; i++) {
+		while (j < m && set[j] < sub[i])
+			j++;
+		if (j == m || set[j] != sub[i])
+			return 0;
+		j++;
+	}
+	return 1;
+}
+
+static int64_t
+points_for(const struct accrue *a, int64_t amount)
+{
+	__int128 p = (__int128)amount * a->earn_points / a->earn_per;
+
+	return p > INT64_MAX ? INT64_MAX : (int64_t)p;
+}
+
+/* Earn: an entry and a lot. */
+static int
+earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char **status)
+{
+	char expires[20], avail[20];
+	int64_t entry;
+
+	*status = "credited";
+	if (points <= 0)
+		return 0;
+	if ((entry = ledger_journal_add(a->l, m->id, "earn", points, r->occurred, "receipt",
+	    r->txn, NULL)) < 0)
+		return -1;
+	if (a->expiry_months > 0)
+		when_add_months(r->occurred, a->expiry_months, expires);
+	if (a->window_days > 0) {
+		struct tm tm = { 0 };
+		time_t t;
+
+		sscanf(r->occurred, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		    &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		tm.tm_mday += a->window_days;
+		t = timegm(&tm);
+		gmtime_r(&t, &tm);
+		strftime(avail, sizeof(avail), "%Y-%m-%d %H:%M:%S", &tm);
+		if (strcmp(avail, a->now) > 0)
+			*status = "pending";
+	}
+	if (ledger_lot_add(a->l, m->id, entry, r->occurred,
+	    a->expiry_months > 0 ? expires : NULL, a->window_days > 0 ? avail : NULL,
+	    points) < 0)
+		return -1;
+	m->delta += points;
+	m->last_entry = entry;
+	return 0;
+}
+
+/* Return: claw back what the returned goods earned. */
+static int
+claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
+    char *detail, size_t size)
+{
+	struct receipt_row orig = { 0 };
+	int64_t back = -r->amount, owed, take, first = 0, entry;
+	int got = 0;
+
+	if (r->orig && (got = ledger_receipt_get(a->l, r->orig, &orig)) < 0)
+		return -1;
+	if (got && orig.member_id && strcmp(orig.member_id, m->id) == 0 && orig.amount > 0) {
+		/* exactly what the original earned, in proportion, never more */
+		int64_t total = orig.returned_amount + back;
+		__int128 target;
+
+		if (total > orig.amount)
+			total = orig.amount;
+		target = (__int128)orig.points * total / orig.amount;
+		owed = (int64_t)target - orig.returned_points;
+		if (owed < 0)
+			owed = 0;
+		if (ledger_receipt_returned(a->l, r->orig, back, owed) < 0 ||
+		    (first = ledger_receipt_entry(a->l, r->orig)) < 0) {
+			receipt_row_clear(&orig);
+			return -1;
+		}
+	} else {
+		owed = points_for(a, back);
+		if (r->orig)
+			snprintf(detail, size, "original receipt '%s' not known: at the "
+			    "current rate", r->orig);
+	}
+	receipt_row_clear(&orig);
+	take = owed;
+	if (!a->allow_negative && take > m->balance + m->delta) {
+		take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
+		snprintf(detail, size, "%lld points not recovered: the balance may not go "
+		    "below zero", (long long)(owed - take));
+	}
+	*points = -take;
+	if (take == 0)
+		return 0;
+	if ((entry = ledger_journal_add(a->l, m->id, "return", -take, r->occurred, "receipt",
+	    r->txn, NULL)) < 0 || ledger_lots_take(a->l, m->id, take, entry, first) < 0)
+		return -1;
+	m->delta -= take;
+	m->last_entry = entry;
+	return 0;
+}
+
+static int
+settle(struct accrue *a, struct batch *b, struct rcpt *r)
+{
+	struct receipt_row row = { 0 }, old = { 0 };
+	struct mem *m = NULL;
+	const char *key, *value, *status = "anonymous";
+	char detail[256] = "";
+	int64_t points = 0;
+	uint64_t *digest;
+	int got, rc = -1;
+
+	if (r->bad) {
+		reject_receipt(b, r, r->bad);
+		return 0;
+	}
+	items_put(r, "]");
+	if (strcmp(r->occurred, a->limit) > 0) {
+		reject_receipt(b, r, "occurred_at is in the future");
+		return 0;
+	}
+	if (r->id[ID_MEMBER] || r->id[ID_CARD] || r->id[ID_PHONE] || r->id[ID_EMAIL]) {
+		if (!(m = find_member(a, r, &key, &value)))
+			return -1;
+		if (!m->id) {
+			char why[256];
+
+			if (!a->auto_enroll) {
+				snprintf(why, sizeof(why), "unknown %s '%s'", key, value);
+				reject_receipt(b, r, why);
+				return 0;
+			}
+			if (enroll_member(a, r, m) < 0)
+				return -1;
+			snprintf(detail, sizeof(detail), "member %s enrolled", m->id);
+		}
+		if (m->closed) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "member '%s' is closed", m->id);
+			reject_receipt(b, r, why);
+			return 0;
+		}
+	}
+	/* the digest: receipt-level facts first, then the lines sorted */
+	digest = loy_xmalloc((r->n + 1) * sizeof(*digest));
+	digest[0] = fnv(fnv(fnv(fnv(1469598103934665603ULL, m ? m->id : ""), r->occurred),
+	    r->store ? r->store : ""), r->orig ? r->orig : "");
+	memcpy(digest + 1, r->hash, r->n * sizeof(*digest));
+	qsort(digest + 1, r->n, sizeof(*digest), cmp_u64);
+	row.txn_id = r->txn;
+	row.member_id = m ? m->id : NULL;
+	row.occurred_at = r->occurred;
+	row.store = r->store;
+	row.channel = r->channel;
+	row.amount = r->amount;
+	row.lines = r->n;
+	row.orig_txn = r->orig;
+	row.input_seq = batch_seq(b);
+	row.items = r->items;
+	row.digest = digest;
+	row.digest_len = (r->n + 1) * sizeof(*digest);
+	if (m && r->amount >= 0)
+		points = points_for(a, r->amount);
+	row.points = points;
+	row.status = !m ? "anonymous" : r->amount < 0 ? "returned" : "credited";
+	if ((got = ledger_receipt_insert_new(a->l, &row)) < 0)
+		goto out;
+	if (got == 0) {
+		/* seen before */
+		if (ledger_receipt_get(a->l, r->txn, &old) < 0)
+			goto out;
+		if (((uint64_t *)old.digest)[0] == digest[0] &&
+		    subset(digest + 1, r->n, (uint64_t *)old.digest + 1,
+		    old.digest_len / (int)sizeof(*digest) - 1)) {
+			batch_count(b, C_DUPLICATE);
+			emit(b, a, r->txn, old.member_id, old.occurred_at, r->amount, 0,
+			    "duplicate", NULL);
+			rc = 0;
+			goto out;
+		}
+		char why[256];
+
+		snprintf(why, sizeof(why), "receipt '%s' was taken before (run %lld) with "
+		    "other content", r->txn, (long long)old.run_id);
+		reject_receipt(b, r, why);
+		rc = 0;
+		goto out;
+	}
+	if (!m) {
+		batch_count(b, C_ANONYMOUS);
+	} else if (r->amount >= 0) {
+		if (earn(a, m, r, points, &status) < 0)
+			goto out;
+		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
+	} else {
+		status = "returned";
+		if (claw_back(a, m, r, &points, detail, sizeof(detail)) < 0)
+			goto out;
+		if (points != 0) {
+			row.points = points;
+			row.status = "returned";
+			if (ledger_receipt_extend(a->l, &row) < 0)
+				goto out;
+		}
+		batch_count(b, C_RETURNED);
+	}
+	if (m)
+		strmap_add(a->file_members, m->id, strlen(m->id));
+	a->file_points += points;
+	a->file_receipts++;
+	emit(b, a, r->txn, m ? m->id : NULL, r->occurred, r->amount, points, status,
+	    *detail ? detail : NULL);
+	rc = 0;
+out:
+	receipt_row_clear(&old);
+	free(digest);
+	return rc;
+}
+
+static int
+settle_all(struct accrue *a, struct batch *b)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < strmap_count(a->open); i++) {
+		struct rcpt *r = strmap_value(a->open, i);
+
+		if (rc == 0 && settle(a, b, r) < 0)
+			rc = -1;
+		rcpt_free(r);
+	}
+	strmap_clear(a->open);
+	a->held = 0;
+	return rc;
+}
+
+static int
+accrue_file_end(void *ctx, struct batch *b)
+{
+	return settle_all(ctx, b);
+}
+
+/* Balances: one write per member for the whole run. */
+static int
+accrue_run_end(void *ctx, struct batch *b)
+{
+	struct accrue *a = ctx;
+
+	(void)b;
+	for (size_t i = 0; i < a->nmems; i++) {
+		struct mem *m = a->mems[i];
+
+		if (!m->id || m->delta == 0)
+			continue;
+		if (ledger_balance_add(a->l, m->id, m->delta, m->last_entry) < 0)
+			return -1;
+		m->balance += m->delta;
+		m->delta = 0;
+	}
+	return 0;
+}
+
+static void
+accrue_summary(void *ctx, struct batch *b, char *buf, size_t size)
+{
+	struct accrue *a = ctx;
+
+	(void)b;
+	snprintf(buf, size, "; %ld receipts, %zu members, %lld points", a->file_receipts,
+	    strmap_count(a->file_members), (long long)a->file_points);
+}
+
+static void
+accrue_rejected(void *ctx, struct batch *b, const struct csvio_row *row, const char *reason)
+{
+	(void)ctx;
+	(void)b;
+	(void)row;
+	(void)reason;
+	/* receipts, not lines, make the output; rejected lines are on stderr
+	 * and in the rejects file */
+}
+
+static int
+setup(struct accrue *a, struct ledger *l)
+{
+	const char *s;
+	char *copy, *tok, *save = NULL;
+	int64_t per;
+	int scale;
+	const char *why;
+
+	a->l = l;
+	a->decimals = ledger_decimals(l);
+	a->allow_negative = strcmp(ledger_setting(l, "allow_negative"), "yes") == 0;
+	a->window_days = atoi(ledger_setting(l, "return_window_days"));
+	a->expiry_months = atoi(ledger_setting(l, "expiry_months"));
+	a->earn_points = atoll(ledger_setting(l, "earn_points"));
+	s = ledger_setting(l, "earn_amount");
+	if (decimal_parse(s, &per, &scale, &why) < 0 || per <= 0 ||
+	    money_mul_round(1, per, scale, a->decimals, &a->earn_per) < 0 || a->earn_per <= 0)
+		return loy_error("ledger setting earn_amount '%s' is not usable", s);
+	copy = loy_xstrdup(ledger_setting(l, "identify_by"));
+	for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		for (int i = 0; i < ID_COUNT; i++)
+			if (strcmp(tok, fields[F_MEMBER + i]) == 0 && a->norder < ID_COUNT)
+				a->order[a->norder++] = i;
+	}
+	free(copy);
+	if (a->norder == 0)
+		return loy_error("ledger setting identify_by names no identifier");
+	s = ledger_setting(l, "tiers");
+	a->tier = loy_xstrdup(s ? s : "");
+	a->tier[strcspn(a->tier, ",")] = '\0';
+	when_now(a->now);
+	{
+		struct tm tm = { 0 };
+		time_t t;
+
+		sscanf(a->now, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		    &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		tm.tm_hour += atoi(ledger_setting(l, "future_tolerance_hours"));
+		t = timegm(&tm);
+		gmtime_r(&t, &tm);
+		strftime(a->limit, sizeof(a->limit), "%Y-%m-%d %H:%M:%S", &tm);
+	}
+	a->open = strmap_new();
+	items_held = &a->held;
+	a->members = strmap_new();
+	a->byid = strmap_new();
+	a->file_members = strmap_new();
+	return 0;
+}
+
+static void
+teardown(struct accrue *a)
+{
+	if (a->open) {
+		for (size_t i = 0; i < strmap_count(a->open); i++)
+			rcpt_free(strmap_value(a->open, i));
+		strmap_free(a->open);
+	}
+	for (size_t i = 0; i < a->nmems; i++) {
+		free(a->mems[i]->id);
+		free(a->mems[i]);
+	}
+	free(a->mems);
+	strmap_free(a->members);
+	strmap_free(a->byid);
+	strmap_free(a->file_members);
+	free(a->tier);
+}
+
+int
+accrue_receipts(const struct cli *cli, struct ledger *l, int auto_enroll, int nfiles,
+    char **files, const char *args)
+{
+	struct accrue a = { .cli = cli, .auto_enroll = auto_enroll };
+	struct batch_job job = {
+		.fields = fields, .output = out_cols, .counters = counters,
+		.file = accrue_file, .row = accrue_row, .rejected = accrue_rejected,
+		.file_end = accrue_file_end, .run_end = accrue_run_end,
+		.summary = accrue_summary, .ctx = &a,
+	};
+	int status;
+
+	if (setup(&a, l) < 0) {
+		teardown(&a);
+		return LOY_EX_DATAERR;
+	}
+	status = batch_run(&job, cli, l, nfiles, files, args);
+	teardown(&a);
+	return status;
+}

@@ -1,0 +1,255 @@
+/* Manual and goodwill credits, and opening balances (loy-accrue --adjust,
+ * --opening): one journal entry a row, idempotent by its reference. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accrue.h"
+#include "batch.h"
+#include "diag.h"
+#include "strmap.h"
+#include "when.h"
+
+enum { A_MEMBER, A_POINTS, A_REASON, A_REF, A_EARNED, A_EXPIRES, A_COUNT };
+static const char *const adjust_fields[] = { "member_id", "points", "reason", "ref", NULL };
+static const char *const opening_fields[] = {
+	"member_id", "points", "earned_at", "expires_at", NULL
+};
+static const char *const names[A_COUNT] = {
+	"member_id", "points", "reason", "ref", "earned_at", "expires_at"
+};
+
+enum { C_CREDITED, C_DEBITED, C_DUPLICATE };
+static const struct batch_counter counters[] = {
+	{ "credited", BATCH_CHANGED }, { "debited", BATCH_CHANGED },
+	{ "duplicate", BATCH_UNCHANGED }, { NULL, 0 }
+};
+static const char *const adjust_out[] = {
+	"ref", "member_id", "points", "status", "detail", NULL
+};
+static const char *const opening_out[] = {
+	"member_id", "points", "earned_at", "expires_at", "status", "detail", NULL
+};
+
+struct adjust {
+	struct ledger *l;
+	int opening;
+	int col[A_COUNT];
+	int allow_negative, expiry_months;
+	char now[20];
+	struct strmap *seen;	/* refs (adjust) or members (opening) of this run */
+	struct strmap *fresh;	/* members whose opening lots this run writes */
+};
+
+static char *
+field(const struct adjust *a, const struct csvio_row *row, int i)
+{
+	char *s, *e;
+
+	if (a->col[i] < 0)
+		return "";
+	s = row->f[a->col[i]];
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+adjust_file(void *ctx, struct batch *b)
+{
+	struct adjust *a = ctx;
+	const char *const *need = a->opening ? opening_fields : adjust_fields;
+	int bad = 0;
+
+	for (int i = 0; i < A_COUNT; i++)
+		a->col[i] = batch_col(b, names[i]);
+	for (int i = 0; i < A_COUNT; i++)
+		for (const char *const *f = need; *f; f++)
+			if (strcmp(*f, names[i]) == 0 && a->col[i] < 0 &&
+			    strcmp(*f, "expires_at") != 0)
+				bad = loy_error("%s: no column '%s'", csvio_name(batch_reader(b)), *f);
+	return bad;
+}
+
+static void
+out_row(struct adjust *a, struct batch *b, const char *ref, const char *member,
+    long long points, const char *earned, const char *expires, const char *status,
+    const char *detail)
+{
+	struct csvio_writer *out = batch_out(b);
+
+	if (!a->opening)
+		csvio_put(out, ref);
+	csvio_put(out, member);
+	csvio_put_int(out, points);
+	if (a->opening) {
+		csvio_put(out, earned);
+		csvio_put(out, expires);
+	}
+	csvio_put(out, status);
+	csvio_put(out, detail);
+	csvio_end(out);
+}
+
+static int
+adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct adjust *a = ctx;
+	struct ledger *l = a->l;
+	const struct cli *cli = batch_cli(b);
+	char *id = NULL, *member = field(a, row, A_MEMBER), *v = field(a, row, A_POINTS);
+	char *ref = field(a, row, A_REF), *end, earned[20], expires[20];
+	const char *why, *key;
+	struct member m = { { 0 } };
+	long long points;
+	int64_t balance, entry, prev;
+	int got, rc = 1;
+
+	errno = 0;
+	points = strtoll(v, &end, 10);
+	if (!*v || *end || errno)
+		return batch_reject(b, row, "points '%s' is not a whole number", v);
+	if (points == 0)
+		return batch_reject(b, row, "points is zero");
+	if (a->opening && points < 0)
+		return batch_reject(b, row, "points '%s' is negative: an opening lot holds "
+		    "points", v);
+	if (!*member)
+		return batch_reject(b, row, "member_id is empty");
+	if (!a->opening && !*ref)
+		return batch_reject(b, row, "ref is empty: a credit needs a reference to be "
+		    "taken once");
+	if (!a->opening && !*field(a, row, A_REASON))
+		return batch_reject(b, row, "reason is empty");
+	if (a->opening) {
+		v = field(a, row, A_EARNED);
+		if (when_parse(v, cli->date_format, WHEN_DATETIME, earned, &why) < 0)
+			return batch_reject(b, row, "earned_at '%s' %s", v, why);
+		v = field(a, row, A_EXPIRES);
+		if (*v) {
+			if (when_parse(v, cli->date_format, WHEN_DATETIME, expires, &why) < 0)
+				return batch_reject(b, row, "expires_at '%s' %s", v, why);
+			if (strcmp(expires, earned) < 0)
+				return batch_reject(b, row, "expires_at '%s' is before earned_at", v);
+		} else if (a->expiry_months > 0)
+			when_add_months(earned, a->expiry_months, expires);
+		else
+			expires[0] = '\0';
+	}
+	if ((got = ledger_member_resolve(l, member, &id)) < 0)
+		return -1;
+	if (!got)
+		return batch_reject(b, row, "unknown member_id '%s'", member);
+	if (ledger_member_get(l, id, &m) < 0)
+		goto fatal;
+	if (strcmp(m.v[MF_STATUS], "closed") == 0) {
+		batch_reject(b, row, "member '%s' is closed", id);
+		goto done;
+	}
+	/* taken once: by ref, or (opening) once per member */
+	key = a->opening ? id : ref;
+	if (!strmap_add(a->seen, key, strlen(key)) &&
+	    (!a->opening || !strmap_get(a->fresh, id, strlen(id)))) {
+		batch_reject(b, row, "%s '%s' appears more than once in this run",
+		    a->opening ? "member" : "ref", key);
+		goto done;
+	}
+	if (!strmap_get(a->fresh, key, strlen(key))) {
+		char *who = NULL;
+
+		if ((got = ledger_journal_find(l, a->opening ? "opening" : "adjustment", key,
+		    &who, &prev)) < 0)
+			goto fatal;
+		if (got) {
+			int same = strcmp(who, id) == 0 && (a->opening || prev == points);
+
+			free(who);
+			if (!same) {
+				batch_reject(b, row, "ref '%s' was taken before with other content",
+				    key);
+				goto done;
+			}
+			batch_count(b, C_DUPLICATE);
+			out_row(a, b, ref, id, points, earned, expires, "duplicate",
+			    a->opening ? "opening balance taken before" : NULL);
+			rc = 0;
+			goto done;
+		}
+		if (a->opening)
+			strmap_add(a->fresh, id, strlen(id));
+	}
+	if (points < 0 && !a->allow_negative) {
+		if (ledger_balance_get(l, id, &balance) < 0)
+			goto fatal;
+		if (balance + points < 0) {
+			batch_reject(b, row, "member '%s' has %lld points: %lld would take the "
+			    "balance below zero", id, (long long)balance, points);
+			goto done;
+		}
+	}
+	if ((entry = ledger_entry_add(l, id, a->opening ? "opening" : "adjust", points,
+	    a->opening ? earned : a->now, a->opening ? "opening" : "adjustment",
+	    a->opening ? id : ref, a->opening ? NULL : field(a, row, A_REASON))) < 0)
+		goto fatal;
+	if (points > 0) {
+		if (!a->opening && a->expiry_months > 0)
+			when_add_months(a->now, a->expiry_months, expires);
+		if (ledger_lot_add(l, id, entry, a->opening ? earned : a->now,
+		    a->opening || a->expiry_months > 0 ? (expires[0] ? expires : NULL) : NULL,
+		    NULL, points) < 0)
+			goto fatal;
+	} else if (ledger_lots_take(l, id, -points, entry, 0) < 0)
+		goto fatal;
+	batch_count(b, points > 0 ? C_CREDITED : C_DEBITED);
+	out_row(a, b, ref, id, points, earned, expires, points > 0 ? "credited" : "debited",
+	    NULL);
+	rc = 0;
+	goto done;
+fatal:
+	rc = -1;
+done:
+	member_clear(&m);
+	free(id);
+	return rc;
+}
+
+static int
+run(const struct cli *cli, struct ledger *l, int opening, int nfiles, char **files,
+    const char *args)
+{
+	struct adjust a = { .l = l, .opening = opening };
+	struct batch_job job = {
+		.fields = opening ? opening_fields : adjust_fields,
+		.output = opening ? opening_out : adjust_out,
+		.counters = counters, .file = adjust_file, .row = adjust_row, .ctx = &a,
+	};
+	int status;
+
+	a.allow_negative = strcmp(ledger_setting(l, "allow_negative"), "yes") == 0;
+	a.expiry_months = atoi(ledger_setting(l, "expiry_months"));
+	when_now(a.now);
+	a.seen = strmap_new();
+	a.fresh = strmap_new();
+	status = batch_run(&job, cli, l, nfiles, files, args);
+	strmap_free(a.seen);
+	strmap_free(a.fresh);
+	return status;
+}
+
+int
+accrue_adjust(const struct cli *cli, struct ledger *l, int nfiles, char **files,
+    const char *args)
+{
+	return run(cli, l, 0, nfiles, files, args);
+}
+
+int
+accrue_opening(const struct cli *cli, struct ledger *l, int nfiles, char **files,
+    const char *args)
+{
+	return run(cli, l, 1, nfiles, files, args);
+}

@@ -1,0 +1,332 @@
+/* Points: the journal, lots and balances; receipts credited exactly once. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "ledger_int.h"
+#include "when.h"
+
+int64_t
+ledger_journal_add(struct ledger *l, const char *member, const char *kind, int64_t points,
+    const char *occurred_at, const char *source, const char *ref, const char *reason)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_JOURNAL_ADD,
+	    "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id,"
+	    " source, ref, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	char now[20];
+
+	if (!st)
+		return -1;
+	when_now(now);
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, points);
+	sqlite3_bind_text(st, 4, occurred_at ? occurred_at : now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, l->run_id);
+	ledger_bind_text(st, 7, source);
+	ledger_bind_text(st, 8, ref);
+	ledger_bind_text(st, 9, reason);
+	if (ledger_exec_stmt(l, st, "cannot add a journal entry") < 0)
+		return -1;
+	return sqlite3_last_insert_rowid(l->db);
+}
+
+int
+ledger_journal_has(struct ledger *l, const char *source, const char *ref)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_JOURNAL_HAS,
+	    "SELECT 1 FROM journal WHERE ref = ?2 AND source = ?1 LIMIT 1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read the journal");
+}
+
+int
+ledger_journal_find(struct ledger *l, const char *source, const char *ref, char **member,
+    int64_t *points)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_JOURNAL_FIND,
+	    "SELECT member_id, points FROM journal WHERE ref = ?2 AND source = ?1"
+	    " ORDER BY entry_id LIMIT 1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*member = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
+		*points = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read the journal");
+}
+
+int
+ledger_balance_get(struct ledger *l, const char *member, int64_t *points)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_BALANCE_GET,
+	    "SELECT points FROM balances WHERE member_id = ?1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	*points = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*points = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read a balance");
+	return 0;
+}
+
+int
+ledger_balance_add(struct ledger *l, const char *member, int64_t delta, int64_t last_entry)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_BALANCE_ADD,
+	    "INSERT INTO balances(member_id, points, last_entry_id) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points,"
+	    " last_entry_id = max(last_entry_id, excluded.last_entry_id)");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, delta);
+	sqlite3_bind_int64(st, 3, last_entry);
+	return ledger_exec_stmt(l, st, "cannot update the balance");
+}
+
+int
+ledger_lot_add(struct ledger *l, const char *member, int64_t entry, const char *earned_at,
+    const char *expires_at, const char *available_at, int64_t points)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_LOT_ADD,
+	    "INSERT INTO lots(member_id, entry_id, earned_at, expires_at, available_at,"
+	    " points, remaining) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, entry);
+	sqlite3_bind_text(st, 3, earned_at, -1, SQLITE_STATIC);
+	ledger_bind_text(st, 4, expires_at);
+	ledger_bind_text(st, 5, available_at);
+	sqlite3_bind_int64(st, 6, points);
+	return ledger_exec_stmt(l, st, "cannot add a lot");
+}
+
+int64_t
+ledger_lots_take(struct ledger *l, const char *member, int64_t points, int64_t entry,
+    int64_t first)
+{
+	sqlite3_stmt *open = ledger_stmt(l, S_LOTS_OPEN,
+	    "SELECT lot_id, remaining FROM lots WHERE member_id = ?1 AND remaining > 0"
+	    " ORDER BY entry_id <> ?2, expires_at IS NULL, expires_at, lot_id");
+	sqlite3_stmt *take, *move;
+	int64_t taken = 0, lot[64], have[64];
+	int n = 0, rc;
+
+	if (!open)
+		return -1;
+	/* a batch of lots at a time: the cursor must not see its own updates */
+	while (taken < points) {
+		sqlite3_reset(open);
+		sqlite3_bind_text(open, 1, member, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(open, 2, first);
+		for (n = 0; n < 64 && (rc = sqlite3_step(open)) == SQLITE_ROW; n++) {
+			lot[n] = sqlite3_column_int64(open, 0);
+			have[n] = sqlite3_column_int64(open, 1);
+		}
+		if (n < 64 && rc != SQLITE_DONE) {
+			sqlite3_reset(open);
+			return ledger_fail(l, "cannot read lots");
+		}
+		sqlite3_reset(open);
+		if (n == 0)
+			break;
+		for (int i = 0; i < n && taken < points; i++) {
+			int64_t t = have[i] < points - taken ? have[i] : points - taken;
+
+			if (!(take = ledger_stmt(l, S_LOT_TAKE,
+			    "UPDATE lots SET remaining = remaining - ?2 WHERE lot_id = ?1")))
+				return -1;
+			sqlite3_bind_int64(take, 1, lot[i]);
+			sqlite3_bind_int64(take, 2, t);
+			if (ledger_exec_stmt(l, take, "cannot take points from a lot") < 0)
+				return -1;
+			if (!(move = ledger_stmt(l, S_LOT_MOVE,
+			    "INSERT INTO lot_moves(entry_id, lot_id, points) VALUES (?1, ?2, ?3)")))
+				return -1;
+			sqlite3_bind_int64(move, 1, entry);
+			sqlite3_bind_int64(move, 2, lot[i]);
+			sqlite3_bind_int64(move, 3, -t);
+			if (ledger_exec_stmt(l, move, "cannot record a lot move") < 0)
+				return -1;
+			taken += t;
+		}
+	}
+	return taken;
+}
+
+void
+receipt_row_clear(struct receipt_row *r)
+{
+	free(r->txn_id);
+	free(r->member_id);
+	free(r->occurred_at);
+	free(r->store);
+	free(r->channel);
+	free(r->status);
+	free(r->orig_txn);
+	free(r->items);
+	free(r->digest);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+ledger_receipt_insert_new(struct ledger *l, const struct receipt_row *r)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_INSERT,
+	    "INSERT INTO receipts(txn_id, member_id, occurred_at, store, channel, amount,"
+	    " lines, points, status, orig_txn, run_id, input_seq, items, digest)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+	    " ON CONFLICT(txn_id) DO NOTHING");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, r->txn_id, -1, SQLITE_STATIC);
+	ledger_bind_text(st, 2, r->member_id);
+	sqlite3_bind_text(st, 3, r->occurred_at, -1, SQLITE_STATIC);
+	ledger_bind_text(st, 4, r->store);
+	ledger_bind_text(st, 5, r->channel);
+	sqlite3_bind_int64(st, 6, r->amount);
+	sqlite3_bind_int64(st, 7, r->lines);
+	sqlite3_bind_int64(st, 8, r->points);
+	sqlite3_bind_text(st, 9, r->status, -1, SQLITE_STATIC);
+	ledger_bind_text(st, 10, r->orig_txn);
+	sqlite3_bind_int64(st, 11, l->run_id);
+	sqlite3_bind_int(st, 12, r->input_seq);
+	sqlite3_bind_text(st, 13, r->items, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 14, r->digest, r->digest_len, SQLITE_STATIC);
+	if (ledger_exec_stmt(l, st, "cannot record a receipt") < 0)
+		return -1;
+	return sqlite3_changes(l->db) > 0;
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s ? loy_xstrdup(s) : NULL;
+}
+
+int
+ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_GET,
+	    "SELECT txn_id, member_id, occurred_at, store, channel, amount, lines, points,"
+	    " status, orig_txn, returned_amount, returned_points, run_id, input_seq, items,"
+	    " digest FROM receipts WHERE txn_id = ?1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		receipt_row_clear(r);
+		r->txn_id = col_dup(st, 0);
+		r->member_id = col_dup(st, 1);
+		r->occurred_at = col_dup(st, 2);
+		r->store = col_dup(st, 3);
+		r->channel = col_dup(st, 4);
+		r->amount = sqlite3_column_int64(st, 5);
+		r->lines = sqlite3_column_int64(st, 6);
+		r->points = sqlite3_column_int64(st, 7);
+		r->status = col_dup(st, 8);
+		r->orig_txn = col_dup(st, 9);
+		r->returned_amount = sqlite3_column_int64(st, 10);
+		r->returned_points = sqlite3_column_int64(st, 11);
+		r->run_id = sqlite3_column_int64(st, 12);
+		r->input_seq = sqlite3_column_int(st, 13);
+		r->items = col_dup(st, 14);
+		r->digest_len = sqlite3_column_bytes(st, 15);
+		r->digest = loy_xmalloc(r->digest_len);
+		memcpy(r->digest, sqlite3_column_blob(st, 15), r->digest_len);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a receipt");
+}
+
+int
+ledger_receipt_extend(struct ledger *l, const struct receipt_row *r)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_EXTEND,
+	    "UPDATE receipts SET amount = ?2, lines = ?3, points = ?4, status = ?5,"
+	    " items = ?6, digest = ?7, occurred_at = ?8 WHERE txn_id = ?1");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, r->txn_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r->amount);
+	sqlite3_bind_int64(st, 3, r->lines);
+	sqlite3_bind_int64(st, 4, r->points);
+	sqlite3_bind_text(st, 5, r->status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->items, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 7, r->digest, r->digest_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, r->occurred_at, -1, SQLITE_STATIC);
+	return ledger_exec_stmt(l, st, "cannot update a receipt");
+}
+
+int
+ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount, int64_t points)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_RETURNED,
+	    "UPDATE receipts SET returned_amount = returned_amount + ?2,"
+	    " returned_points = returned_points + ?3 WHERE txn_id = ?1");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, amount);
+	sqlite3_bind_int64(st, 3, points);
+	return ledger_exec_stmt(l, st, "cannot record a return");
+}
+
+int64_t
+ledger_receipt_entry(struct ledger *l, const char *txn_id)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_ENTRY,
+	    "SELECT entry_id FROM journal WHERE ref = ?1 AND source = 'receipt'"
+	    " AND points > 0 ORDER BY entry_id LIMIT 1");
+	int64_t id = 0;
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read the journal");
+	return id;
+}
