@@ -71,22 +71,28 @@ attrs() {
 	fi
 }
 
-# Credit member $1 with $2 points the way the ledger keeps them: a run, an
-# earn entry, an open lot with its move, and the balance.
+# Credit member $1 with $2 points (expiring at $3) the way the ledger keeps
+# them: a run, an earn entry, an open lot and the balance; and the lot's
+# opening move when loy-check says this ledger records one.
 give_points() {
+	local lot
+
 	sqlite3 "$LOY_DB" "
 	INSERT INTO runs(program, args, started_at, ended_at)
 	  VALUES ('test', 'give_points', '2026-11-01 10:00:00', '2026-11-01 10:00:00');
 	INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id)
 	  VALUES ('$1', 'earn', $2, '2026-11-01 10:00:00', '2026-11-01 10:00:00', last_insert_rowid());
 	INSERT INTO lots(member_id, entry_id, earned_at, expires_at, points, remaining)
-	  VALUES ('$1', last_insert_rowid(), '2026-11-01 10:00:00', '2028-11-01 10:00:00', $2, $2);
-	INSERT INTO lot_moves(entry_id, lot_id, points)
-	  SELECT entry_id, lot_id, points FROM lots WHERE lot_id = last_insert_rowid();
+	  VALUES ('$1', last_insert_rowid(), '2026-11-01 10:00:00', '${3:-2028-11-01 10:00:00}', $2, $2);
 	INSERT INTO balances(member_id, points, last_entry_id)
 	  VALUES ('$1', $2, (SELECT max(entry_id) FROM journal))
 	  ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points,
 	    last_entry_id = excluded.last_entry_id;"
+	lot=$(q "SELECT max(lot_id) FROM lots")
+	if loy-check 2>/dev/null | grep -q "^lot-moves-equal-lots,lot $lot,"; then
+		q "INSERT INTO lot_moves(entry_id, lot_id, points)
+		   SELECT entry_id, lot_id, points FROM lots WHERE lot_id = $lot"
+	fi
 }
 
 # Run SQL over CSV file $1 loaded as table t (columns named by its header).
@@ -147,12 +153,17 @@ wait_sleeping() {
 	arch=$(uname -m)
 	while read -r _ _ state _ <"/proc/$1/stat" 2>/dev/null && [ "$state" != Z ]; do
 		wchan= call=
-		read -r wchan <"/proc/$1/wchan" 2>/dev/null
-		read -r call _ <"/proc/$1/syscall" 2>/dev/null
+		read -r wchan <"/proc/$1/wchan" 2>/dev/null || :
+		read -r call _ <"/proc/$1/syscall" 2>/dev/null || :
 		case "$wchan" in *nanosleep*) return 0 ;; esac
 		case "$arch:$call" in
 		x86_64:35 | x86_64:230 | aarch64:101 | aarch64:115) return 0 ;;
 		esac
 	done
 	return 1
+}
+
+# No file $1 and none of SQLite's companions ($1-wal, $1-shm, $1-journal).
+no_files() {
+	! compgen -G "$1*" >/dev/null
 }

@@ -1,0 +1,470 @@
+#!/usr/bin/env bats
+# The CSV/TSV layer, as loy-enroll reads and writes it: quoting, line
+# numbers, BOM, CRLF, TSV escapes, inputs, and input that is not CSV.
+
+load helper
+
+NOTHING="loy-enroll: 1 bad row; nothing committed (--rejects FILE sets bad rows aside and commits the rest)"
+NOTHING2="loy-enroll: 2 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)"
+
+name_of() {
+	q "SELECT name FROM members WHERE member_id = '$1'"
+}
+
+# ---------------------------------------------------------------- quoting
+
+@test "quoted fields keep commas, doubled quotes and line breaks" {
+	new_ledger
+	cat >in.csv <<'EOF'
+member_id,name,note
+1,"Okafor, Chidi","a, b"
+2,"Marie ""Mimi"" Dubois",""""
+3,"Line one
+line two",x
+4,,""
+EOF
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1,created,
+3,2,created,
+4,3,created,
+6,4,created,
+EOF
+	[ "$(name_of 1)" = "Okafor, Chidi" ]
+	[ "$(name_of 2)" = 'Marie "Mimi" Dubois' ]
+	[ "$(name_of 3)" = "$(printf 'Line one\nline two')" ]
+	[ "$(q "SELECT name IS NULL FROM members WHERE member_id = '4'")" = 1 ]
+	[ "$(attrs 1)" = "note=a, b" ]
+	[ "$(attrs 2)" = 'note="' ]
+	ledger_ok
+}
+
+@test "a record over several lines is reported at the line it starts on" {
+	new_ledger
+	before=$(dump)
+	cat >in.csv <<'EOF'
+member_id,name,email
+1,"Ann
+Smith",ann@example.org
+2,"Bob
+""The Builder""
+Jones",bob
+3,Cy,cy
+EOF
+	run -65 --separate-stderr loy-enroll in.csv
+	same "$stderr" <<EOF
+loy-enroll: in.csv:4: email 'bob' does not match the programme's email_pattern
+loy-enroll: in.csv:7: email 'cy' does not match the programme's email_pattern
+loy-enroll: in.csv: 3 rows, 1 created, 0 updated, 0 unchanged, 2 rejected
+$NOTHING2
+EOF
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1,created,
+4,2,rejected,email 'bob' does not match the programme's email_pattern
+7,3,rejected,email 'cy' does not match the programme's email_pattern
+EOF
+	ledger_ok
+}
+
+@test "blank lines count in line numbers" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,email\n1,ann@example.org\n\n2,bob\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:4: email 'bob' does not match the programme's email_pattern" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "output quotes only the cells that need it" {
+	new_ledger
+	printf 'member_id,name\n1,"Okafor, Chidi"\n2,"Marie ""Mimi"" Dubois"\n3,Plain\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll list
+	[[ "${lines[1]}" == '1,active,"Okafor, Chidi",'* ]]
+	[[ "${lines[2]}" == '2,active,"Marie ""Mimi"" Dubois",'* ]]
+	[[ "${lines[3]}" == '3,active,Plain,'* ]]
+	echo "$output" >list.csv
+	[ "$(csvq list.csv "SELECT name FROM t ORDER BY member_id")" = \
+	    "$(printf 'Okafor, Chidi\nMarie "Mimi" Dubois\nPlain')" ]
+	ledger_ok
+}
+
+@test "the last line needs no line end" {
+	new_ledger
+	printf 'member_id,name\n1,Ann' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
+	[ "$(name_of 1)" = Ann ]
+	ledger_ok
+}
+
+# ---------------------------------------------------------------- headers
+
+@test "header names match whatever their case and spaces" {
+	new_ledger
+	printf ' Member_ID ,EMAIL  ,Name,Language\n1,ann@example.org,Ann,de\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
+	[ "$(q "SELECT name || '|' || email FROM members WHERE member_id = '1'")" = "Ann|ann@example.org" ]
+	[ "$(attrs 1)" = "Language=de" ]
+	ledger_ok
+}
+
+@test "a header naming a column twice is refused" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name,Member_ID\n1,Ann,2\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: in.csv:1: header names column 'Member_ID' twice" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a header column without a name is refused" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id, ,name\n1,x,Ann\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$stderr" = "loy-enroll: in.csv:1: header column 2 has no name" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "an empty file has no header" {
+	new_ledger
+	before=$(dump)
+	: >empty.csv
+	run -65 --separate-stderr loy-enroll empty.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: empty.csv: no header row" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a header without rows is an empty run" {
+	new_ledger
+	printf 'member_id,name\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$output" = "line,member_id,status,detail" ]
+	[ "$stderr" = "loy-enroll: in.csv: 0 rows, 0 created, 0 updated, 0 unchanged, 0 rejected" ]
+	ledger_ok
+}
+
+# ------------------------------------------------------------ BOM and CRLF
+
+@test "a byte order mark is not part of the first column's name" {
+	new_ledger
+	printf '\xef\xbb\xbfmember_id,name\n1,Ann\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
+	[ "$(name_of 1)" = Ann ]
+	[ "$(attrs 1)" = "" ]
+	ledger_ok
+}
+
+@test "line ends in CRLF are line ends, not data" {
+	new_ledger
+	printf 'member_id,name,language\r\n1,Ann,de\r\n2,"Bob, Jr",en\r\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1,created,
+3,2,created,
+EOF
+	[ "$(q "SELECT hex(name) FROM members WHERE member_id = '1'")" = "$(printf Ann | od -An -tx1 | tr -d ' \n' | tr a-f A-F)" ]
+	[ "$(name_of 2)" = "Bob, Jr" ]
+	[ "$(attrs 1)" = "language=de" ]
+	ledger_ok
+}
+
+@test "a BOM and CRLF together, as spreadsheets export" {
+	new_ledger
+	printf '\xef\xbb\xbfmember_id,email\r\n1,ann@example.org\r\n2,bob\r\n' >in.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:3: email 'bob' does not match the programme's email_pattern" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# -------------------------------------------------------------------- TSV
+
+@test "--tsv reads TSV with its escapes and writes TSV" {
+	new_ledger
+	printf 'member_id\tname\tnote\n1\tAnn\\tSmith\tsays "hi", ok\n2\tC:\\\\new\tline1\\nline2\n3\t"Quoted"\t\n' >in.tsv
+	run -0 --separate-stderr loy-enroll --tsv in.tsv
+	same "$output" <<'EOF'
+line	member_id	status	detail
+2	1	created	
+3	2	created	
+4	3	created	
+EOF
+	[ "$(name_of 1)" = "$(printf 'Ann\tSmith')" ]
+	[ "$(name_of 2)" = 'C:\new' ]
+	[ "$(name_of 3)" = '"Quoted"' ]
+	[ "$(attrs 1)" = 'note=says "hi", ok' ]
+	[ "$(attrs 2)" = "$(printf 'note=line1\nline2')" ]
+	ledger_ok
+}
+
+@test "--tsv escapes tabs, line breaks and backslashes in its output" {
+	new_ledger
+	printf 'member_id\tname\n1\tAnn\\tSmith\n2\tC:\\\\new\n3\tTwo\\nlines\n' >in.tsv
+	loy-enroll --tsv in.tsv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll --tsv list
+	same "$(echo "$output" | cut -f1,3)" <<'EOF'
+member_id	name
+1	Ann\tSmith
+2	C:\\new
+3	Two\nlines
+EOF
+	ledger_ok
+}
+
+@test "without --tsv a TSV file is one column" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id\tname\n1\tAnn\n' >in.tsv
+	run -65 --separate-stderr loy-enroll in.tsv
+	[ "$stderr" = "loy-enroll: in.tsv: no column to identify members by: member_id, card, email or phone" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# ----------------------------------------------------------------- inputs
+
+@test "reads standard input when no file is named" {
+	new_ledger
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -0 --separate-stderr loy-enroll <in.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
+	[ "$stderr" = "loy-enroll: stdin: 1 rows, 1 created, 0 updated, 0 unchanged, 0 rejected" ]
+	[ "$(q "SELECT name FROM run_inputs")" = stdin ]
+	ledger_ok
+}
+
+@test "reads standard input for -" {
+	new_ledger
+	printf 'member_id,email\n1,ann@example.org\n2,bob\n' >in.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll - <in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: stdin:3: email 'bob' does not match the programme's email_pattern" ]
+	[ "$(dump)" = "$before" ]
+	printf 'member_id,email\n1,ann@example.org\n' >good.csv
+	run -0 --separate-stderr loy-enroll - <good.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
+	ledger_ok
+}
+
+@test "several files are one run" {
+	new_ledger
+	printf 'member_id,name\n1,Ann\n2,Bob\n' >a.csv
+	printf 'email,name\ncy@example.org,Cy\n' >b.csv
+	run -0 --separate-stderr loy-enroll a.csv b.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1,created,
+3,2,created,
+2,3,created,
+EOF
+	same "$stderr" <<'EOF'
+loy-enroll: a.csv: 2 rows, 2 created, 0 updated, 0 unchanged, 0 rejected
+loy-enroll: b.csv: 1 rows, 1 created, 0 updated, 0 unchanged, 0 rejected
+EOF
+	[ "$(q "SELECT count(*) FROM runs WHERE program = 'loy-enroll'")" = 1 ]
+	same "$(q "SELECT seq || '|' || name || '|' || rows FROM run_inputs ORDER BY seq")" <<'EOF'
+1|a.csv|2
+2|b.csv|1
+EOF
+	ledger_ok
+}
+
+@test "a bad row in the second file keeps the first file out too" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name\n1,Ann\n' >a.csv
+	printf 'member_id,email\n2,bob\n' >b.csv
+	run -65 --separate-stderr loy-enroll a.csv b.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-enroll: a.csv: 1 rows, 1 created, 0 updated, 0 unchanged, 0 rejected
+loy-enroll: b.csv:2: email 'bob' does not match the programme's email_pattern
+loy-enroll: b.csv: 1 rows, 0 created, 0 updated, 0 unchanged, 1 rejected
+$NOTHING
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "the same file twice is a usage error" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name\n1,Ann\n' >a.csv
+	run -64 --separate-stderr loy-enroll a.csv a.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: 'a.csv' is given twice" ]
+	run -64 --separate-stderr loy-enroll a.csv ./a.csv
+	[ "$stderr" = "loy-enroll: './a.csv' is given twice" ]
+	ln -s a.csv link.csv
+	run -64 --separate-stderr loy-enroll a.csv link.csv
+	[ "$stderr" = "loy-enroll: 'link.csv' is given twice" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a missing input file changes nothing" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name\n1,Ann\n' >a.csv
+	run -66 --separate-stderr loy-enroll a.csv missing.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: cannot open 'missing.csv': No such file or directory" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a directory is not an input file" {
+	new_ledger
+	before=$(dump)
+	mkdir exports
+	run -66 --separate-stderr loy-enroll exports
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: 'exports' is a directory" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "an unreadable input file changes nothing" {
+	need_modes
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name\n1,Ann\n' >secret.csv
+	chmod 000 secret.csv
+	run -66 --separate-stderr as_user loy-enroll secret.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: cannot open 'secret.csv': Permission denied" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# ------------------------------------------------------------ not CSV
+
+@test "an unterminated quote is refused" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name\n1,Ann\n2,"Bob\n3,Cy\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:3: row quoted field is not terminated" ]
+	[ "${stderr_lines[-1]}" = "$NOTHING" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "rows with too many or too few fields are refused, every one" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name\n1,Ann,extra\n2,Bob\n3\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-enroll: in.csv:2: row has 3 fields, the header has 2
+loy-enroll: in.csv:4: row has 1 fields, the header has 2
+loy-enroll: in.csv: 3 rows, 1 created, 0 updated, 0 unchanged, 2 rejected
+$NOTHING2
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--rejects sets aside rows that are not CSV and keeps the rest" {
+	new_ledger
+	printf 'member_id,name\n1,Ann,extra\n2,Bob\n' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,,rejected,"row has 3 fields, the header has 2"
+3,2,created,
+EOF
+	[ "$(q "SELECT member_id FROM members")" = 2 ]
+	[ "$(sed -n 2p rej.csv)" = '1,Ann,extra,2,"row has 3 fields, the header has 2"' ]
+	ledger_ok
+}
+
+@test "invalid UTF-8 is refused, every row of it" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name,city\n1,Ann,K\xf6ln\n2,Bob,Berlin\n3,Cy\xff,Wien\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-enroll: in.csv:2: row is not valid UTF-8
+loy-enroll: in.csv:4: row is not valid UTF-8
+loy-enroll: in.csv: 3 rows, 1 created, 0 updated, 0 unchanged, 2 rejected
+$NOTHING2
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "invalid UTF-8 in the header is refused" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,n\xe4me\n1,Ann\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$stderr" = "loy-enroll: in.csv:1: header is not valid UTF-8" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a NUL byte is refused" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name\n1,Ann\n2,B\0b\n3,Cy\0\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	same "$stderr" <<EOF
+loy-enroll: in.csv:3: row contains a NUL byte
+loy-enroll: in.csv:4: row contains a NUL byte
+loy-enroll: in.csv: 3 rows, 1 created, 0 updated, 0 unchanged, 2 rejected
+$NOTHING2
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a 10 MB field is refused without taking the rest down" {
+	new_ledger
+	before=$(dump)
+	{
+		printf 'member_id,name\n1,Ann\n2,'
+		head -c 10000000 /dev/zero | tr '\0' x
+		printf '\n3,"'
+		head -c 10000000 /dev/zero | tr '\0' y
+		printf '"\n4,Dan,extra\n'
+	} >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	same "$stderr" <<EOF
+loy-enroll: in.csv:3: row field is longer than 65536 bytes
+loy-enroll: in.csv:4: row field is longer than 65536 bytes
+loy-enroll: in.csv:5: row has 3 fields, the header has 2
+loy-enroll: in.csv: 4 rows, 1 created, 0 updated, 0 unchanged, 3 rejected
+loy-enroll: 3 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "the input's checksum, size and rows are recorded" {
+	new_ledger
+	printf 'member_id,name\n1,"Ann\nSmith"\n2,Bob\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$(q "SELECT sha256 || '|' || bytes || '|' || rows FROM run_inputs")" = \
+	    "$(sha256sum <in.csv | cut -d' ' -f1)|$(stat -c %s in.csv)|2" ]
+	ledger_ok
+}

@@ -1,0 +1,241 @@
+#!/usr/bin/env bats
+# Opening the ledger, as every program does: missing, not a ledger, newer,
+# read-only, busy.
+
+load helper
+
+missing() {
+	echo "no ledger at '$1' (create one with: loy-init -d '$1')"
+}
+
+@test "loy-check reports a missing ledger and creates none" {
+	run -66 --separate-stderr loy-check
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-check: $(missing "$LOY_DB")" ]
+	no_files "$LOY_DB"
+}
+
+@test "loy-enroll reports a missing ledger and creates none" {
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -66 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: $(missing "$LOY_DB")" ]
+	run -66 --separate-stderr loy-enroll <in.csv
+	[ "$stderr" = "loy-enroll: $(missing "$LOY_DB")" ]
+	no_files "$LOY_DB"
+}
+
+@test "loy-enroll's verbs report a missing ledger and create none" {
+	for verb in list duplicates "cards 1" "close 1" "reopen 1" "forget 1" \
+	    "merge 1 2" "add-card 1 C1" "replace-card C1 C2"; do
+		run -66 --separate-stderr loy-enroll $verb
+		[ "$output" = "" ]
+		[ "$stderr" = "loy-enroll: $(missing "$LOY_DB")" ]
+	done
+	no_files "$LOY_DB"
+}
+
+@test "-d names the missing ledger in the message" {
+	run -66 --separate-stderr loy-check -d club.db
+	[ "$stderr" = "loy-check: $(missing club.db)" ]
+	run -66 --separate-stderr loy-enroll -d club.db list
+	[ "$stderr" = "loy-enroll: $(missing club.db)" ]
+	no_files club.db
+	no_files "$LOY_DB"
+}
+
+@test "without -d or LOY_DB the ledger is ./loyalty.db" {
+	run -66 --separate-stderr env -u LOY_DB loy-check
+	[ "$stderr" = "loy-check: $(missing loyalty.db)" ]
+	new_ledger -d loyalty.db
+	run -0 --separate-stderr env -u LOY_DB loy-check
+	[ "$output" = "invariant,subject,detail" ]
+	ledger_ok loyalty.db
+}
+
+@test "-d wins over LOY_DB" {
+	new_ledger
+	new_ledger -d club.db
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -0 --separate-stderr loy-enroll -d club.db in.csv
+	[ "$(sqlite3 club.db "SELECT name FROM members")" = Ann ]
+	[ "$(q "SELECT count(*) FROM members")" = 0 ]
+	ledger_ok club.db
+	ledger_ok
+}
+
+@test "a file that is not SQLite is not a ledger" {
+	printf 'these are my notes\nnot a ledger\n' >notes.txt
+	cp notes.txt copy.txt
+	run -66 --separate-stderr loy-check -d notes.txt
+	[ "$output" = "" ]
+	[[ "$stderr" == "loy-check: ledger 'notes.txt': "*"not a database" ]]
+	[ "${#stderr_lines[@]}" = 1 ]
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -66 --separate-stderr loy-enroll -d notes.txt in.csv
+	[[ "$stderr" == "loy-enroll: ledger 'notes.txt': "*"not a database" ]]
+	cmp notes.txt copy.txt
+	no_files notes.txt-
+}
+
+@test "an SQLite database that is not a loy ledger is left alone" {
+	sqlite3 shop.db "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);
+	    INSERT INTO customers VALUES (1, 'Ann');"
+	before=$(dump shop.db)
+	run -66 --separate-stderr loy-check -d shop.db
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-check: 'shop.db' is an SQLite database but not a loy ledger" ]
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -66 --separate-stderr loy-enroll -d shop.db in.csv
+	[ "$stderr" = "loy-enroll: 'shop.db' is an SQLite database but not a loy ledger" ]
+	run -66 --separate-stderr loy-enroll -d shop.db close 1
+	[ "$stderr" = "loy-enroll: 'shop.db' is an SQLite database but not a loy ledger" ]
+	[ "$(dump shop.db)" = "$before" ]
+}
+
+@test "an empty file is not a loy ledger" {
+	: >empty.db
+	run -66 --separate-stderr loy-check -d empty.db
+	[ "$stderr" = "loy-check: 'empty.db' is an SQLite database but not a loy ledger" ]
+	[ ! -s empty.db ]
+}
+
+@test "a ledger with a newer schema is refused" {
+	new_ledger
+	known=$(q "PRAGMA user_version")
+	q "PRAGMA user_version = 99"
+	before=$(dump)
+	run -66 --separate-stderr loy-check
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-check: ledger '$LOY_DB' has schema version 99, newer than this loy (0.1.0) knows ($known): upgrade loy" ]
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -66 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: ledger '$LOY_DB' has schema version 99, newer than this loy (0.1.0) knows ($known): upgrade loy" ]
+	[ "$(dump)" = "$before" ]
+	[ "$(q "PRAGMA user_version")" = 99 ]
+}
+
+@test "an empty ledger of schema version 0 is migrated forward" {
+	new_ledger -d fresh.db
+	appid=$(sqlite3 fresh.db "PRAGMA application_id")
+	sqlite3 old.db "PRAGMA application_id = $appid"
+	[ "$(sqlite3 old.db "PRAGMA user_version")" = 0 ]
+	run -0 --separate-stderr loy-check -d old.db
+	[ "$output" = "invariant,subject,detail" ]
+	[ "$(sqlite3 old.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 old.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	ledger_ok old.db
+}
+
+@test "a read-only ledger can be checked and listed but not written" {
+	need_modes
+	new_ledger
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	loy-enroll in.csv 2>/dev/null >/dev/null
+	before=$(dump)
+	chmod 444 "$LOY_DB"
+	printf 'member_id,name\n2,Bob\n' >more.csv
+	run -74 --separate-stderr as_user loy-enroll more.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: ledger '$LOY_DB' is read-only" ]
+	run -74 --separate-stderr as_user loy-enroll close 1
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: ledger '$LOY_DB' is read-only" ]
+	run -0 --separate-stderr as_user loy-check
+	[ "$output" = "invariant,subject,detail" ]
+	run -0 --separate-stderr as_user loy-enroll list
+	[ "$(echo "$output" | cut -d, -f1,3)" = "$(printf 'member_id,name\n1,Ann')" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a ledger in a read-only directory cannot be written" {
+	need_modes
+	mkdir club
+	export LOY_DB="$BATS_TEST_TMPDIR/club/loyalty.db"
+	new_ledger
+	before=$(dump)
+	chmod 555 club
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -74 --separate-stderr as_user loy-enroll in.csv
+	[ "$output" = "" ]
+	[[ "$stderr" == "loy-enroll: ledger '$LOY_DB'"* ]]
+	[ "${#stderr_lines[@]}" = 1 ]
+	chmod 755 club
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a writer gives up on a busy ledger after --busy-timeout" {
+	new_ledger
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	before=$(dump)
+	hold_lock
+	run -75 --separate-stderr loy-enroll --busy-timeout 1 in.csv
+	release_lock
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: ledger '$LOY_DB' is busy: another writer held it past the wait (--busy-timeout)" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a verb gives up on a busy ledger after --busy-timeout" {
+	new_ledger
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	before=$(dump)
+	hold_lock
+	run -75 --separate-stderr loy-enroll --busy-timeout 0 close 1
+	release_lock
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: ledger '$LOY_DB' is busy: another writer held it past the wait (--busy-timeout)" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a writer waits for a busy ledger and goes on when it is free" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	new_ledger
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	hold_lock
+	loy-enroll --busy-timeout 10 in.csv >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
+	pid=$!
+	wait_sleeping "$pid"
+	release_lock
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" = 0 ]
+	[ "$(cat out.csv)" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
+	[ "$(cat err.txt)" = "loy-enroll: in.csv: 1 rows, 1 created, 0 updated, 0 unchanged, 0 rejected" ]
+	[ "$(q "SELECT name FROM members")" = Ann ]
+	[ "$(q "SELECT count(*) FROM settings WHERE key = 'lock'")" = 0 ]
+	ledger_ok
+}
+
+@test "readers do not wait for a writer" {
+	new_ledger
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	hold_lock
+	run -0 --separate-stderr loy-check --busy-timeout 0
+	check_out=$output
+	run -0 --separate-stderr loy-enroll --busy-timeout 0 list
+	list_out=$output
+	release_lock
+	[ "$check_out" = "invariant,subject,detail" ]
+	[ "$(echo "$list_out" | cut -d, -f1,3)" = "$(printf 'member_id,name\n1,Ann')" ]
+	ledger_ok
+}
+
+@test "--busy-timeout must be a whole number of seconds" {
+	new_ledger
+	run -64 --separate-stderr loy-enroll --busy-timeout soon list
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: --busy-timeout 'soon' is not a whole number from 0 to 86400" ]
+	[ "${stderr_lines[-1]}" = "Try 'loy-enroll --help' for more information." ]
+	run -64 --separate-stderr loy-check --busy-timeout -1
+	[ "${stderr_lines[0]}" = "loy-check: --busy-timeout '-1' is not a whole number from 0 to 86400" ]
+	ledger_ok
+}

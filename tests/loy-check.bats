@@ -1,0 +1,201 @@
+#!/usr/bin/env bats
+# loy-check: the ledger's invariants.
+
+load helper
+
+# Two members with points, one merged into the other: every table in use.
+busy_life() {
+	new_ledger
+	printf 'member_id,card,name,email,language\n1,C1,Ann,ann@example.org,de\n2,C2,Bob,bob@example.org,en\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	give_points 1 100
+	give_points 2 40
+	give_points 2 2
+	loy-enroll merge 2 1 >/dev/null 2>&1
+}
+
+@test "passes on a fresh ledger" {
+	new_ledger
+	run -0 --separate-stderr loy-check
+	[ "$output" = "invariant,subject,detail" ]
+	[ "$stderr" = "" ]
+}
+
+@test "passes on a ledger with members, points and a merge" {
+	busy_life
+	[ "$(q "SELECT member_id || ':' || points FROM balances ORDER BY member_id")" = "$(printf '1:142\n2:0')" ]
+	run -0 --separate-stderr loy-check
+	[ "$output" = "invariant,subject,detail" ]
+	[ "$stderr" = "" ]
+}
+
+@test "passes on a ledger another process is writing" {
+	busy_life
+	hold_lock
+	run -0 --separate-stderr loy-check --busy-timeout 0
+	release_lock
+	[ "$output" = "invariant,subject,detail" ]
+	[ "$stderr" = "" ]
+}
+
+@test "changes nothing in the ledger" {
+	busy_life
+	before=$(dump)
+	run -0 --separate-stderr loy-check
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "catches a balance that is not the sum of its entries" {
+	busy_life
+	q "UPDATE balances SET points = points + 1 WHERE member_id = '1'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+balance-equals-journal,1,"balance 143, journal sum 142"
+lots-equal-balance,1,"open lots 142, balance 143"
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+}
+
+@test "catches a lot whose remaining points do not add up" {
+	busy_life
+	lot=$(q "SELECT min(lot_id) FROM lots WHERE member_id = '1'")
+	moves=$(q "SELECT coalesce(sum(points), 0) FROM lot_moves WHERE lot_id = $lot")
+	q "UPDATE lots SET remaining = remaining - 1 WHERE lot_id = $lot"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+lots-equal-balance,1,"open lots 141, balance 142"
+lot-moves-equal-lots,lot $lot,"created 100, remaining 99, moves $moves"
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+}
+
+@test "catches a journal entry of a member who does not exist" {
+	busy_life
+	q "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id)
+	   VALUES ('404', 'adjust', 5, '2026-11-02 09:00:00', '2026-11-02 09:00:00', 1)"
+	entry=$(q "SELECT max(entry_id) FROM journal")
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+balance-equals-journal,404,"balance 0, journal sum 5"
+journal-member-exists,entry $entry,unknown member '404'
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+}
+
+@test "catches a journal that is no longer append-only" {
+	busy_life
+	q "DROP TRIGGER journal_no_update"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+journal-append-only,trigger journal_no_update,missing
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+}
+
+@test "catches a card of a member who does not exist" {
+	busy_life
+	q "UPDATE cards SET member_id = '405' WHERE card = 'C2'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+card-references-exist,card C2,unknown member '405' or run
+EOF
+}
+
+@test "catches a referrer who does not exist" {
+	busy_life
+	q "UPDATE members SET referrer = '406' WHERE member_id = '1'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+member-references-exist,1,unknown referrer '406'
+EOF
+}
+
+@test "-q prints nothing and keeps the exit status" {
+	busy_life
+	run -0 --separate-stderr loy-check -q
+	[ "$output" = "" ]
+	[ "$stderr" = "" ]
+	q "UPDATE balances SET points = points + 1 WHERE member_id = '1'"
+	run -65 --separate-stderr loy-check -q
+	[ "$output" = "" ]
+	[ "$stderr" = "" ]
+	run -65 --separate-stderr loy-check --quiet
+	[ "$output" = "" ]
+}
+
+@test "--table aligns the violations" {
+	busy_life
+	q "DROP TRIGGER journal_no_update"
+	q "UPDATE members SET referrer = '406' WHERE member_id = '1'"
+	run -65 --separate-stderr loy-check --table
+	same "$output" <<'EOF'
+invariant                subject                    detail
+member-references-exist  1                          unknown referrer '406'
+journal-append-only      trigger journal_no_update  missing
+EOF
+}
+
+@test "--tsv writes the violations as TSV" {
+	busy_life
+	q "UPDATE balances SET points = points + 1 WHERE member_id = '1'"
+	run -65 --separate-stderr loy-check --tsv
+	same "$output" <<EOF
+invariant	subject	detail
+balance-equals-journal	1	balance 143, journal sum 142
+lots-equal-balance	1	open lots 142, balance 143
+EOF
+}
+
+@test "--safe-cells neutralises a subject that looks like a formula" {
+	new_ledger
+	q "INSERT INTO balances VALUES ('=1+2', 5, 0)"
+	run -65 --separate-stderr loy-check --safe-cells
+	[[ "$output" == *"balance-equals-journal,'=1+2,"* ]]
+	run -65 --separate-stderr loy-check
+	[[ "$output" == *"balance-equals-journal,=1+2,"* ]]
+}
+
+@test "--help prints the usage on standard output" {
+	run -0 --separate-stderr loy-check --help
+	[ "$stderr" = "" ]
+	[ "${lines[0]}" = "usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]" ]
+	[[ "$output" == *"-q, --quiet"* ]]
+	run -0 --separate-stderr loy-check -h
+	[ "${lines[0]}" = "usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]" ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "--version prints the version" {
+	run -0 --separate-stderr loy-check --version
+	[ "$output" = "loy-check 0.1.0" ]
+	[ "$stderr" = "" ]
+	run -0 --separate-stderr loy-check -V
+	[ "$output" = "loy-check 0.1.0" ]
+}
+
+@test "a bad option prints the usage on standard error" {
+	new_ledger
+	run -64 --separate-stderr loy-check --bogus
+	[ "$output" = "" ]
+	same "$stderr" <<'EOF'
+loy-check: unrecognized option '--bogus'
+usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]
+Try 'loy-check --help' for more information.
+EOF
+	ledger_ok
+}
+
+@test "an operand is a usage error" {
+	new_ledger
+	run -64 --separate-stderr loy-check other.db
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]" ]
+	ledger_ok
+}

@@ -1,0 +1,1018 @@
+#!/usr/bin/env bats
+# loy-enroll: members in (import) and the verbs that close, reopen, forget,
+# merge, give cards and list them.
+
+load helper
+
+# Three members with cards and an attribute.
+base() {
+	new_ledger
+	cat >base.csv <<'EOF'
+member_id,card,name,phone,email,birthday,language
+1001,6001001,Anna Schmidt,+49 30 1234567,anna@example.org,1984-03-12,de
+1002,6001002,"Okafor, Chidi",+44 20 7946 0958,chidi@example.net,1990-11-30,en
+1003,6001003,王芳,+86 10 6552 9988,wang.fang@example.cn,1979-07-08,zh
+EOF
+	loy-enroll base.csv >/dev/null 2>&1
+}
+
+# One member's row as name|phone|email|birthday.
+contact() {
+	q "SELECT coalesce(name, '') || '|' || coalesce(phone, '') || '|' ||
+	   coalesce(email, '') || '|' || coalesce(birthday, '') FROM members WHERE member_id = '$1'"
+}
+
+# ---------------------------------------------------------------- import
+
+@test "enrols new members and prints a row for each" {
+	new_ledger
+	cat >in.csv <<'EOF'
+member_id,card,name,phone,email,birthday,enrolled_at,store,channel
+1001,6001001,Anna Schmidt,+49 30 1234567,anna@example.org,1984-03-12,2024-01-15,Berlin Mitte,store
+1002,6001002,"Okafor, Chidi",+44 20 7946 0958,chidi@example.net,1990-11-30,,London Soho,web
+EOF
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1001,created,
+3,1002,created,
+EOF
+	[ "$stderr" = "loy-enroll: in.csv: 2 rows, 2 created, 0 updated, 0 unchanged, 0 rejected" ]
+	same "$(q "SELECT member_id, status, name, phone, email, birthday, enrolled_at,
+	    referrer, store, channel, tier FROM members ORDER BY member_id")" <<'EOF'
+1001|active|Anna Schmidt|+49 30 1234567|anna@example.org|1984-03-12|2024-01-15 00:00:00||Berlin Mitte|store|Pearl
+1002|active|Okafor, Chidi|+44 20 7946 0958|chidi@example.net|1990-11-30|2026-11-23 12:00:00||London Soho|web|Pearl
+EOF
+	same "$(q "SELECT card || '|' || member_id || '|' || status FROM cards ORDER BY card")" <<'EOF'
+6001001|1001|active
+6001002|1002|active
+EOF
+	ledger_ok
+}
+
+@test "records the run with its input and counts" {
+	new_ledger
+	printf 'member_id,name\n1,Ann\n2,Bob\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$(q "SELECT program, args, rows_read, rows_changed, rows_unchanged, rows_rejected, summary
+	    FROM runs ORDER BY run_id DESC LIMIT 1")" <<'EOF'
+loy-enroll|loy-enroll in.csv|2|2|0|0|2 rows, 2 created, 0 updated, 0 unchanged, 0 rejected
+EOF
+	[ "$(q "SELECT name || '|' || sha256 || '|' || bytes || '|' || rows FROM run_inputs")" = \
+	    "in.csv|$(sha256sum <in.csv | cut -d' ' -f1)|$(stat -c %s in.csv)|2" ]
+	[ "$(q "SELECT count(*) FROM members WHERE created_run = (SELECT max(run_id) FROM runs)")" = 2 ]
+	ledger_ok
+}
+
+@test "the same file again reports every row unchanged and changes no member" {
+	base
+	before=$(people)
+	runs=$(q "SELECT count(*) FROM runs")
+	run -0 --separate-stderr loy-enroll base.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1001,unchanged,
+3,1002,unchanged,
+4,1003,unchanged,
+EOF
+	[ "$stderr" = "loy-enroll: base.csv: 3 rows, 0 created, 0 updated, 3 unchanged, 0 rejected" ]
+	[ "$(people)" = "$before" ]
+	[ "$(q "SELECT count(*) FROM runs")" = $((runs + 1)) ]
+	[ "$(q "SELECT count(DISTINCT sha256) || '|' || count(*) FROM run_inputs")" = "1|2" ]
+	ledger_ok
+}
+
+@test "updates what changed and names it in detail" {
+	base
+	cat >in.csv <<'EOF'
+member_id,name,phone,email,language
+1001,Anna Schmidt,+49 30 7654321,anna@example.org,de
+1002,Chidi Okafor,+44 20 7946 0958,chidi@example.com,fr
+1003,王芳,+86 10 6552 9988,wang.fang@example.cn,zh
+EOF
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1001,updated,phone
+3,1002,updated,name email language
+4,1003,unchanged,
+EOF
+	[ "$stderr" = "loy-enroll: in.csv: 3 rows, 0 created, 2 updated, 1 unchanged, 0 rejected" ]
+	[ "$(contact 1001)" = "Anna Schmidt|+49 30 7654321|anna@example.org|1984-03-12" ]
+	[ "$(contact 1002)" = "Chidi Okafor|+44 20 7946 0958|chidi@example.com|1990-11-30" ]
+	[ "$(attrs 1002)" = "language=fr" ]
+	run_id=$(q "SELECT max(run_id) FROM runs")
+	[ "$(q "SELECT member_id FROM members WHERE updated_run = $run_id ORDER BY member_id")" = "$(printf '1001\n1002')" ]
+	ledger_ok
+}
+
+@test "an empty cell leaves the value as it is" {
+	base
+	printf 'member_id,card,name,phone,email,birthday,language\n1001,,,,,,\n1002, , ,,,,\n' >in.csv
+	before=$(people)
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1001,unchanged,
+3,1002,unchanged,
+EOF
+	[ "$(contact 1001)" = "Anna Schmidt|+49 30 1234567|anna@example.org|1984-03-12" ]
+	[ "$(attrs 1001)" = "language=de" ]
+	[ "$(people)" = "$before" ]
+	ledger_ok
+}
+
+@test "a row without member_id finds the member by card" {
+	base
+	printf 'card,name\n6001002,Chidi Okafor\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1002,updated,name')" ]
+	[ "$(q "SELECT name FROM members WHERE member_id = '1002'")" = "Chidi Okafor" ]
+	[ "$(q "SELECT count(*) FROM members")" = 3 ]
+	ledger_ok
+}
+
+@test "a row without member_id finds the member by e-mail" {
+	base
+	printf 'email,phone\nchidi@example.net,+44 20 7946 0000\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1002,updated,phone')" ]
+	[ "$(q "SELECT phone FROM members WHERE member_id = '1002'")" = "+44 20 7946 0000" ]
+	[ "$(q "SELECT count(*) FROM members")" = 3 ]
+	ledger_ok
+}
+
+@test "a row without member_id finds the member by phone" {
+	base
+	printf 'phone,email\n+86 10 6552 9988,fang@example.cn\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1003,updated,email')" ]
+	[ "$(q "SELECT email FROM members WHERE member_id = '1003'")" = "fang@example.cn" ]
+	[ "$(q "SELECT count(*) FROM members")" = 3 ]
+	ledger_ok
+}
+
+@test "matching by e-mail ignores the address's case" {
+	base
+	printf 'email,name\nChidi@Example.NET,Chidi Okafor\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[[ "${lines[1]}" == "2,1002,updated,name"* ]]
+	[ "$(q "SELECT name FROM members WHERE member_id = '1002'")" = "Chidi Okafor" ]
+	[ "$(q "SELECT count(*) FROM members")" = 3 ]
+	ledger_ok
+}
+
+@test "the card is tried before e-mail and phone" {
+	base
+	printf 'card,email,name\n6001003,anna@example.org,Fang Wang\n' >in.csv
+	run -0 --separate-stderr loy-enroll --dry-run in.csv
+	[ "${lines[1]}" = "2,1003,updated,name email" ]
+	ledger_ok
+}
+
+@test "a row matching no member is a new member with a new id" {
+	base
+	printf 'name,email,card\nDan,dan@example.org,\nEve,eve@example.org,7000001\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1,created,
+3,2,created,
+EOF
+	[ "$(contact 1)" = "Dan||dan@example.org|" ]
+	[ "$(q "SELECT member_id FROM cards WHERE card = '7000001'")" = 2 ]
+	printf 'name,email\nFay,fay@example.org\n' >more.csv
+	run -0 --separate-stderr loy-enroll more.csv
+	[ "${lines[1]}" = "2,3,created," ]
+	ledger_ok
+}
+
+@test "new ids skip ids already in use" {
+	new_ledger
+	printf 'member_id,name\n1,Ann\n2,Bob\n4,Dan\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	printf 'name,email\nCy,cy@example.org\nEve,eve@example.org\n' >more.csv
+	run -0 --separate-stderr loy-enroll more.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,3,created,
+3,5,created,
+EOF
+	ledger_ok
+}
+
+@test "a new card for a known member is added and named in detail" {
+	base
+	printf 'member_id,card\n1001,6009999\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "${lines[1]}" = "2,1001,updated,card" ]
+	[ "$(q "SELECT card FROM cards WHERE member_id = '1001' ORDER BY card")" = "$(printf '6001001\n6009999')" ]
+	ledger_ok
+}
+
+@test "extra columns are kept as attributes" {
+	new_ledger
+	printf 'member_id,name,language,newsletter\n1,Ann,de,yes\n2,Bob,,no\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$(attrs 1)" = "$(printf 'language=de\nnewsletter=yes')" ]
+	[ "$(attrs 2)" = "newsletter=no" ]
+	ledger_ok
+}
+
+@test "a changed or new attribute shows in detail" {
+	base
+	printf 'member_id,language,newsletter\n1001,fr,\n1002,en,yes\n1003,zh,\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1001,updated,language
+3,1002,updated,newsletter
+4,1003,unchanged,
+EOF
+	[ "$(attrs 1001)" = "language=fr" ]
+	[ "$(attrs 1002)" = "$(printf 'language=en\nnewsletter=yes')" ]
+	[ "$(attrs 1003)" = "language=zh" ]
+	ledger_ok
+}
+
+@test "a referrer is kept" {
+	base
+	printf 'member_id,name,referrer\n1004,Dan,1001\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "${lines[1]}" = "2,1004,created," ]
+	[ "$(q "SELECT referrer FROM members WHERE member_id = '1004'")" = 1001 ]
+	ledger_ok
+}
+
+@test "enrolled_at is kept, else it is now" {
+	new_ledger
+	printf 'member_id,enrolled_at\n1,2024-01-15\n2,2024-02-03 09:30:00\n3,\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$(q "SELECT member_id || '|' || enrolled_at FROM members ORDER BY member_id")" <<'EOF'
+1|2024-01-15 00:00:00
+2|2024-02-03 09:30:00
+3|2026-11-23 12:00:00
+EOF
+	ledger_ok
+}
+
+@test "--date-format reads birthdays in another format" {
+	base
+	printf 'member_id,birthday\n1001,12/04/1984\n1002,30/11/1990\n' >in.csv
+	run -0 --separate-stderr loy-enroll --date-format %d/%m/%Y in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1001,updated,birthday
+3,1002,unchanged,
+EOF
+	[ "$(q "SELECT birthday FROM members WHERE member_id = '1001'")" = 1984-04-12 ]
+	ledger_ok
+}
+
+@test "--date-format refuses dates in any other format" {
+	base
+	before=$(dump)
+	printf 'member_id,birthday\n1001,1984-04-12\n' >in.csv
+	run -65 --separate-stderr loy-enroll --date-format %d/%m/%Y in.csv
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:2: birthday '1984-04-12' does not match date format '%d/%m/%Y'
+loy-enroll: in.csv: 1 rows, 0 created, 0 updated, 0 unchanged, 1 rejected
+loy-enroll: 1 bad row; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--map reads fields from a foreign export's columns" {
+	new_ledger
+	printf 'CustomerNo,Mail,Name,Segment\nC-17,ann@example.org,Ann,gold\n' >crm.csv
+	run -0 --separate-stderr loy-enroll --map member_id=CustomerNo,email=Mail crm.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,C-17,created,')" ]
+	[ "$(contact C-17)" = "Ann||ann@example.org|" ]
+	[ "$(attrs C-17)" = "Segment=gold" ]
+	ledger_ok
+}
+
+@test "--map can be given more than once" {
+	new_ledger
+	printf 'CustomerNo,Mail\nC-17,ann@example.org\n' >crm.csv
+	run -0 --separate-stderr loy-enroll --map member_id=CustomerNo --map email=Mail crm.csv
+	[ "$(contact C-17)" = "||ann@example.org|" ]
+	[ "$(attrs C-17)" = "" ]
+	ledger_ok
+}
+
+@test "--map naming an unknown field is a usage error" {
+	new_ledger
+	printf 'CustomerNo,Mail\nC-17,ann@example.org\n' >crm.csv
+	before=$(dump)
+	run -64 --separate-stderr loy-enroll --map customer=CustomerNo crm.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: --map names unknown field 'customer'" ]
+	[ "${stderr_lines[-1]}" = "Try 'loy-enroll --help' for more information." ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--map must be FIELD=COLUMN" {
+	new_ledger
+	run -64 --separate-stderr loy-enroll --map member_id crm.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: --map 'member_id' is not FIELD=COLUMN" ]
+	ledger_ok
+}
+
+@test "--map naming a column the file does not have is bad data" {
+	new_ledger
+	printf 'CustomerNo,Mail\nC-17,ann@example.org\n' >crm.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll --map member_id=KundenNr crm.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: crm.csv: --map member_id=KundenNr: no column 'KundenNr'" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# ------------------------------------------------------------- bad rows
+
+@test "a file without a column to identify members is refused" {
+	new_ledger
+	before=$(dump)
+	printf 'name,store\nAnn,Berlin\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: in.csv: no column to identify members by: member_id, card, email or phone" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "columns loy-enroll does not import are refused" {
+	base
+	before=$(dump)
+	printf 'member_id,status,name,tier\n1001,closed,Anna,Diamond\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv: column 'status' cannot be imported (loy-enroll close, reopen and merge change it)
+loy-enroll: in.csv: column 'tier' cannot be imported (loy-enroll close, reopen and merge change it)
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "bad birthdays are listed, every one, and nothing is committed" {
+	base
+	before=$(dump)
+	cat >in.csv <<'EOF'
+member_id,name,birthday
+2001,Dan,1990-05-01
+2002,Eve,2023-02-29
+2003,Fay,yesterday
+2004,Gus,1990-13-01
+2005,Hal,2027-01-01
+2006,Ida,2026-11-23
+EOF
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:3: birthday '2023-02-29' is not a valid date
+loy-enroll: in.csv:4: birthday 'yesterday' is not an ISO 8601 date
+loy-enroll: in.csv:5: birthday '1990-13-01' is not a valid date
+loy-enroll: in.csv:6: birthday '2027-01-01' is in the future
+loy-enroll: in.csv: 6 rows, 2 created, 0 updated, 0 unchanged, 4 rejected
+loy-enroll: 4 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a member twice in one run is refused" {
+	base
+	before=$(dump)
+	cat >in.csv <<'EOF'
+member_id,email,name
+2001,dan@example.org,Dan
+1001,,Anna
+2001,,Daniel
+,anna@example.org,Anna S.
+EOF
+	run -65 --separate-stderr loy-enroll in.csv
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:4: member '2001' appears more than once in this run
+loy-enroll: in.csv:5: member '1001' appears more than once in this run
+loy-enroll: in.csv: 4 rows, 1 created, 1 updated, 0 unchanged, 2 rejected
+loy-enroll: 2 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a member twice across the files of one run is refused" {
+	base
+	before=$(dump)
+	printf 'member_id,name\n1001,Anna\n' >a.csv
+	printf 'member_id,name\n1001,Anna S.\n' >b.csv
+	run -65 --separate-stderr loy-enroll a.csv b.csv
+	[ "${stderr_lines[1]}" = "loy-enroll: b.csv:2: member '1001' appears more than once in this run" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "an unknown referrer and a self-referral are refused" {
+	base
+	before=$(dump)
+	printf 'member_id,referrer\n1002,1001\n1001,1001\n2001,9999\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:3: member '1001' cannot refer themselves
+loy-enroll: in.csv:4: referrer '9999' is not a member
+loy-enroll: in.csv: 3 rows, 0 created, 1 updated, 0 unchanged, 2 rejected
+loy-enroll: 2 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "phones and e-mails must match the programme's patterns" {
+	base
+	before=$(dump)
+	cat >in.csv <<'EOF'
+member_id,phone,email
+2001,12,dan@example.org
+2002,+49 30 555 0101,eve@localhost
+2003,+49 30 555 0102,fay@@example.org
+2004,call me,gus@example.org
+EOF
+	run -65 --separate-stderr loy-enroll in.csv
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:2: phone '12' does not match the programme's phone_pattern
+loy-enroll: in.csv:3: email 'eve@localhost' does not match the programme's email_pattern
+loy-enroll: in.csv:4: email 'fay@@example.org' does not match the programme's email_pattern
+loy-enroll: in.csv:5: phone 'call me' does not match the programme's phone_pattern
+loy-enroll: in.csv: 4 rows, 0 created, 0 updated, 0 unchanged, 4 rejected
+loy-enroll: 4 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "the patterns are the programme's settings" {
+	new_ledger --set 'phone_pattern=^0[0-9]{9}$'
+	printf 'member_id,phone\n1,0301234567\n2,+49 30 1234567\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:3: phone '+49 30 1234567' does not match the programme's phone_pattern" ]
+	[ "$(q "SELECT count(*) FROM members")" = 0 ]
+	ledger_ok
+}
+
+@test "a card that belongs to another member is refused" {
+	base
+	before=$(dump)
+	printf 'member_id,card\n1002,6001001\n2001,6001003\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:2: card '6001001' belongs to member '1001'
+loy-enroll: in.csv:3: card '6001003' belongs to member '1003'
+loy-enroll: in.csv: 2 rows, 0 created, 0 updated, 0 unchanged, 2 rejected
+loy-enroll: 2 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "the bad rows' output is not printed when the run fails" {
+	base
+	printf 'member_id,name,email\n2001,Dan,dan@example.org\n2002,Eve,eve\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	[ "$(q "SELECT count(*) FROM members")" = 3 ]
+	ledger_ok
+}
+
+# ------------------------------------------------------------- --rejects
+
+@test "--rejects sets bad rows aside and commits the rest" {
+	base
+	cat >in.csv <<'EOF'
+member_id,name,birthday,email
+2001,Dan,1990-05-01,dan@example.org
+2002,Eve,yesterday,eve@example.org
+2003,"Fay, Jr",1991-06-02,fay
+2004,Gus,,gus@example.org
+EOF
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,2001,created,
+3,2002,rejected,birthday 'yesterday' is not an ISO 8601 date
+4,2003,rejected,email 'fay' does not match the programme's email_pattern
+5,2004,created,
+EOF
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:3: birthday 'yesterday' is not an ISO 8601 date
+loy-enroll: in.csv:4: email 'fay' does not match the programme's email_pattern
+loy-enroll: in.csv: 4 rows, 2 created, 0 updated, 0 unchanged, 2 rejected
+EOF
+	same "$(cat rej.csv)" <<'EOF'
+member_id,name,birthday,email,line,reason
+2002,Eve,yesterday,eve@example.org,3,birthday 'yesterday' is not an ISO 8601 date
+2003,"Fay, Jr",1991-06-02,fay,4,email 'fay' does not match the programme's email_pattern
+EOF
+	[ "$(q "SELECT member_id FROM members WHERE member_id LIKE '200%' ORDER BY member_id")" = "$(printf '2001\n2004')" ]
+	[ "$(q "SELECT rows_rejected FROM runs ORDER BY run_id DESC LIMIT 1")" = 2 ]
+	ledger_ok
+}
+
+@test "a rejects file can be fixed and imported again" {
+	base
+	printf 'member_id,name,email\n2001,Dan,dan@example\n' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	sed 's/dan@example,/dan@example.org,/' rej.csv >fixed.csv
+	run -0 --separate-stderr loy-enroll fixed.csv
+	[ "${lines[1]}" = "2,2001,created," ]
+	[ "$(contact 2001)" = "Dan||dan@example.org|" ]
+	[ "$(attrs 2001)" = "" ]
+	ledger_ok
+}
+
+@test "--rejects renames columns the input already has" {
+	new_ledger
+	printf 'member_id,line,reason,email\n1,7,moved,bad\n' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	same "$(cat rej.csv)" <<'EOF'
+member_id,line,reason,email,rejected_line,rejected_reason
+1,7,moved,bad,2,email 'bad' does not match the programme's email_pattern
+EOF
+	ledger_ok
+}
+
+@test "--rejects with --tsv writes TSV" {
+	new_ledger
+	printf 'member_id\tname\temail\n1\tAnn\tann@example.org\n2\tBob\tbob\n' >in.tsv
+	run -1 --separate-stderr loy-enroll --tsv --rejects rej.tsv in.tsv
+	same "$(cat rej.tsv)" <<'EOF'
+member_id	name	email	line	reason
+2	Bob	bob	3	email 'bob' does not match the programme's email_pattern
+EOF
+	[ "${lines[2]}" = "$(printf '3\t2\trejected\temail '"'"'bob'"'"' does not match the programme'"'"'s email_pattern')" ]
+	ledger_ok
+}
+
+@test "--rejects with no bad rows exits 0" {
+	new_ledger
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -0 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
+	[ ! -s rej.csv ]
+	ledger_ok
+}
+
+@test "a rejects file that cannot be created stops the run before any work" {
+	base
+	before=$(dump)
+	printf 'member_id,email\n2001,dan@example.org\n2002,eve\n' >in.csv
+	run -74 --separate-stderr loy-enroll --rejects nowhere/rej.csv in.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: cannot create 'nowhere/rej.csv': No such file or directory" ]
+	[ ! -e nowhere ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# -------------------------------------------------------------- --dry-run
+
+@test "--dry-run prints what would happen and commits nothing" {
+	base
+	before=$(dump)
+	printf 'member_id,name,language\n1001,Anna S.,de\n2001,Dan,en\n1002,"Okafor, Chidi",en\n' >in.csv
+	run -0 --separate-stderr loy-enroll --dry-run in.csv
+	dry=$output
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1001,updated,name
+3,2001,created,
+4,1002,unchanged,
+EOF
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv: 3 rows, 1 created, 1 updated, 1 unchanged, 0 rejected
+loy-enroll: dry run: nothing committed
+EOF
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-enroll -n in.csv
+	[ "$output" = "$dry" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$output" = "$dry" ]
+	[ "$stderr" = "loy-enroll: in.csv: 3 rows, 1 created, 1 updated, 1 unchanged, 0 rejected" ]
+	ledger_ok
+}
+
+@test "--dry-run with bad rows fails as a real run would" {
+	base
+	before=$(dump)
+	printf 'member_id,email\n2001,dan\n' >in.csv
+	run -65 --separate-stderr loy-enroll --dry-run in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:2: email 'dan' does not match the programme's email_pattern" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--dry-run of a verb commits nothing" {
+	base
+	before=$(dump)
+	run -0 --separate-stderr loy-enroll --dry-run close 1001
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,closed,')" ]
+	[ "$stderr" = "loy-enroll: dry run: nothing committed" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# ------------------------------------------------------ close and reopen
+
+@test "close closes members and says why" {
+	base
+	run -0 --separate-stderr loy-enroll close --reason "moved abroad" 1001 1002
+	same "$output" <<'EOF'
+member_id,status,detail
+1001,closed,moved abroad
+1002,closed,moved abroad
+EOF
+	[ "$stderr" = "" ]
+	same "$(q "SELECT member_id || '|' || status || '|' || coalesce(closed_at, '') FROM members ORDER BY member_id")" <<'EOF'
+1001|closed|2026-11-23 12:00:00
+1002|closed|2026-11-23 12:00:00
+1003|active|
+EOF
+	ledger_ok
+}
+
+@test "closing a closed member changes nothing" {
+	base
+	loy-enroll close 1001 >/dev/null
+	before=$(people)
+	LOY_NOW="2026-12-01 08:00:00" run -0 --separate-stderr loy-enroll close 1001
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,unchanged,already closed')" ]
+	[ "$(people)" = "$before" ]
+	[ "$(q "SELECT closed_at FROM members WHERE member_id = '1001'")" = "2026-11-23 12:00:00" ]
+	ledger_ok
+}
+
+@test "closing an unknown member closes no one" {
+	base
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll close 1001 9999
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: member '9999' does not exist" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "reopen makes a closed member active again" {
+	base
+	loy-enroll close 1001 >/dev/null
+	run -0 --separate-stderr loy-enroll reopen 1001 1002
+	same "$output" <<'EOF'
+member_id,status,detail
+1001,reopened,
+1002,unchanged,already active
+EOF
+	[ "$(q "SELECT status || '|' || coalesce(closed_at, '') FROM members WHERE member_id = '1001'")" = "active|" ]
+	ledger_ok
+}
+
+@test "a closed member is still found and updated by an import" {
+	base
+	loy-enroll close 1001 >/dev/null
+	printf 'card,name\n6001001,Anna S.\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "${lines[1]}" = "2,1001,updated,name" ]
+	[ "$(q "SELECT status FROM members WHERE member_id = '1001'")" = closed ]
+	ledger_ok
+}
+
+# ----------------------------------------------------------------- forget
+
+@test "forget erases personal data and keeps the books" {
+	base
+	give_points 1001 120
+	journal=$(q "SELECT * FROM journal")
+	run -0 --separate-stderr loy-enroll forget --reason "GDPR request 17" 1001
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,forgotten,GDPR request 17')" ]
+	[ "$(contact 1001)" = "|||" ]
+	[ "$(attrs 1001)" = "" ]
+	[ "$(q "SELECT forgotten_at FROM members WHERE member_id = '1001'")" = "2026-11-23 12:00:00" ]
+	[ "$(q "SELECT card FROM cards WHERE member_id = '1001'")" = 6001001 ]
+	[ "$(q "SELECT * FROM journal")" = "$journal" ]
+	[ "$(q "SELECT points FROM balances WHERE member_id = '1001'")" = 120 ]
+	[ "$(contact 1002)" = "Okafor, Chidi|+44 20 7946 0958|chidi@example.net|1990-11-30" ]
+	ledger_ok
+}
+
+@test "a forgotten member's data is not taken again" {
+	base
+	loy-enroll forget 1001 >/dev/null
+	before=$(dump)
+	printf 'member_id,name\n1001,Anna Schmidt\n' >a.csv
+	run -65 --separate-stderr loy-enroll a.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: a.csv:2: member '1001' was forgotten on 2026-11-23; their data is not taken again" ]
+	printf 'card,name\n6001001,Anna Schmidt\n' >b.csv
+	run -65 --separate-stderr loy-enroll b.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: b.csv:2: member '1001' was forgotten on 2026-11-23; their data is not taken again" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-enroll forget 1001
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,unchanged,already forgotten')" ]
+	ledger_ok
+}
+
+# ------------------------------------------------------------------ merge
+
+@test "merge moves points, lots and cards to the survivor" {
+	base
+	give_points 1003 100 "2027-06-30 23:59:59"
+	give_points 1003 50 "2028-03-31 23:59:59"
+	give_points 1001 7 "2028-11-01 10:00:00"
+	ledger_ok
+	run -0 --separate-stderr loy-enroll merge 1003 1001
+	same "$output" <<'EOF'
+member_id,status,detail
+1003,merged,"into 1001, 150 points moved"
+EOF
+	[ "$stderr" = "" ]
+	same "$(q "SELECT member_id || ':' || points FROM balances ORDER BY member_id")" <<'EOF'
+1001:157
+1003:0
+EOF
+	same "$(q "SELECT member_id || ':' || expires_at || ':' || remaining FROM lots
+	    WHERE remaining > 0 ORDER BY member_id, expires_at")" <<'EOF'
+1001:2027-06-30 23:59:59:100
+1001:2028-03-31 23:59:59:50
+1001:2028-11-01 10:00:00:7
+EOF
+	[ "$(q "SELECT status || '|' || merged_into FROM members WHERE member_id = '1003'")" = "merged|1001" ]
+	[ "$(q "SELECT member_id FROM cards WHERE card = '6001003'")" = 1001 ]
+	same "$(q "SELECT member_id || ':' || sum(points) FROM journal GROUP BY member_id ORDER BY member_id")" <<'EOF'
+1001:157
+1003:0
+EOF
+	[ "$(q "SELECT count(*) FROM journal")" = 5 ]
+	ledger_ok
+}
+
+@test "merge keeps the survivor's data and fills in what it lacks" {
+	new_ledger
+	printf 'member_id,name,phone,email,language,newsletter\n1,Ann,,ann@example.org,de,\n2,Ann S.,+49 30 1234567,ann.s@example.org,en,yes\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll merge 2 1
+	[ "${lines[1]}" = '2,merged,"into 1, 0 points moved"' ]
+	[ "$(contact 1)" = "Ann|+49 30 1234567|ann@example.org|" ]
+	[ "$(attrs 1)" = "$(printf 'language=de\nnewsletter=yes')" ]
+	ledger_ok
+}
+
+@test "a merged member's card and id lead to the survivor" {
+	base
+	loy-enroll merge 1003 1001 >/dev/null
+	printf 'card,name\n6001003,Anna Schmidt-Wang\n' >a.csv
+	run -0 --separate-stderr loy-enroll a.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1001,updated,name')" ]
+	before=$(dump)
+	printf 'member_id,name\n1003,Fang Wang\n' >b.csv
+	run -65 --separate-stderr loy-enroll b.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: b.csv:2: member '1003' was merged into '1001'" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a merged member can still be named as referrer" {
+	base
+	loy-enroll merge 1003 1001 >/dev/null
+	printf 'member_id,referrer\n2001,1003\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "${lines[1]}" = "2,2001,created," ]
+	ledger_ok
+}
+
+@test "merging a member into itself is refused" {
+	base
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll merge 1001 1001
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: cannot merge member '1001' into itself" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "merging a merged member again is refused" {
+	base
+	loy-enroll merge 1003 1001 >/dev/null
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll merge 1003 1002
+	[ "$stderr" = "loy-enroll: member '1003' was already merged into '1001'" ]
+	run -65 --separate-stderr loy-enroll merge 1002 1003
+	[ "$stderr" = "loy-enroll: member '1003' was merged into '1001': merge into that one" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "merging an unknown member is refused" {
+	base
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll merge 9999 1001
+	[ "$stderr" = "loy-enroll: member '9999' does not exist" ]
+	run -65 --separate-stderr loy-enroll merge 1001 9999
+	[ "$stderr" = "loy-enroll: member '9999' does not exist" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# ------------------------------------------------------------------ cards
+
+@test "add-card gives a member another card" {
+	base
+	run -0 --separate-stderr loy-enroll add-card 1001 7001001
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,updated,card 7001001 added')" ]
+	[ "$(q "SELECT card || '|' || status FROM cards WHERE member_id = '1001' ORDER BY card")" = \
+	    "$(printf '6001001|active\n7001001|active')" ]
+	ledger_ok
+}
+
+@test "add-card refuses a card that is taken and an unknown member" {
+	base
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll add-card 1001 6001002
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: card '6001002' already belongs to member '1002'" ]
+	run -65 --separate-stderr loy-enroll add-card 9999 7001001
+	[ "$stderr" = "loy-enroll: member '9999' does not exist" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "replace-card ends the old card and keeps its history" {
+	base
+	LOY_NOW="2026-11-24 09:00:00" run -0 --separate-stderr loy-enroll replace-card 6001001 7001001
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,updated,card 7001001 replaces 6001001')" ]
+	[ "$(q "SELECT status || '|' || ended_at || '|' || replaced_by FROM cards WHERE card = '6001001'")" = \
+	    "replaced|2026-11-24 09:00:00|7001001" ]
+	run -0 --separate-stderr loy-enroll cards 1001
+	same "$(echo "$output" | cut -d, -f1-6)" <<'EOF'
+card,member_id,status,issued_at,ended_at,replaced_by
+6001001,1001,replaced,2026-11-23 12:00:00,2026-11-24 09:00:00,7001001
+7001001,1001,active,2026-11-24 09:00:00,,
+EOF
+	ledger_ok
+}
+
+@test "replace-card refuses a replaced, unknown or taken card" {
+	base
+	loy-enroll replace-card 6001001 7001001 >/dev/null
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll replace-card 6001001 7001002
+	[ "$stderr" = "loy-enroll: card '6001001' was already replaced" ]
+	run -65 --separate-stderr loy-enroll replace-card 6009999 7001002
+	[ "$stderr" = "loy-enroll: card '6009999' does not exist" ]
+	run -65 --separate-stderr loy-enroll replace-card 7001001 6001002
+	[ "$stderr" = "loy-enroll: card '6001002' already belongs to member '1002'" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "an import naming a replaced card is refused" {
+	base
+	loy-enroll replace-card 6001001 7001001 >/dev/null
+	before=$(dump)
+	printf 'member_id,card\n1001,6001001\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:2: card '6001001' was replaced" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# -------------------------------------------------------------- listings
+
+@test "duplicates lists members sharing a phone or an e-mail" {
+	base
+	cat >in.csv <<'EOF'
+member_id,name,phone,email,enrolled_at
+1012,Anna S.,+49 30 1234567,Anna@Example.ORG,2026-01-01
+1013,Chidi,+44 20 0000000,chidi@example.com,2026-01-02
+EOF
+	loy-enroll in.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll duplicates
+	same "$output" <<'EOF'
+field,value,member_id,name,status,enrolled_at
+email,anna@example.org,1012,Anna S.,active,2026-01-01 00:00:00
+email,anna@example.org,1001,Anna Schmidt,active,2026-11-23 12:00:00
+phone,+49 30 1234567,1012,Anna S.,active,2026-01-01 00:00:00
+phone,+49 30 1234567,1001,Anna Schmidt,active,2026-11-23 12:00:00
+EOF
+	[ "$stderr" = "" ]
+	ledger_ok
+}
+
+@test "duplicates --table aligns wide characters" {
+	new_ledger
+	cat >in.csv <<'EOF'
+member_id,name,phone
+1003,王芳,+86 10 6552 9988
+1005,Jun Tanaka,+86 10 6552 9988
+1006,李,+86 10 6552 9988
+EOF
+	loy-enroll in.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll --table duplicates
+	same "$output" <<'EOF'
+field  value             member_id  name        status  enrolled_at
+phone  +86 10 6552 9988  1003       王芳        active  2026-11-23 12:00:00
+phone  +86 10 6552 9988  1005       Jun Tanaka  active  2026-11-23 12:00:00
+phone  +86 10 6552 9988  1006       李          active  2026-11-23 12:00:00
+EOF
+	ledger_ok
+}
+
+@test "list prints every member with balance and cards" {
+	base
+	give_points 1002 40
+	loy-enroll add-card 1002 7001002 >/dev/null
+	loy-enroll list >list.csv
+	run -0 --separate-stderr csvq list.csv \
+	    "SELECT member_id, status, name, email, tier, points, cards FROM t ORDER BY member_id"
+	same "$output" <<'EOF'
+1001|active|Anna Schmidt|anna@example.org|Pearl|0|6001001
+1002|active|Okafor, Chidi|chidi@example.net|Pearl|40|6001002 7001002
+1003|active|王芳|wang.fang@example.cn|Pearl|0|6001003
+EOF
+	[ "$(head -1 list.csv | cut -d, -f1-3)" = "member_id,status,name" ]
+	ledger_ok
+}
+
+@test "list --table aligns wide characters" {
+	new_ledger
+	cat >in.csv <<'EOF'
+member_id,card,name,phone
+1001,6001001,Anna Schmidt,+49 30 1234567
+1003,6001003,王芳,+86 10 6552 9988
+1005,6001005,東京 太郎,+81 3 3210 5678
+EOF
+	loy-enroll in.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll --table list
+	[ "${#lines[@]}" = 4 ]
+	[[ "${lines[0]}" == "member_id  status  name          phone             email  "* ]]
+	[[ "${lines[1]}" == "1001       active  Anna Schmidt  +49 30 1234567           "* ]]
+	[[ "${lines[2]}" == "1003       active  王芳          +86 10 6552 9988         "* ]]
+	[[ "${lines[3]}" == "1005       active  東京 太郎     +81 3 3210 5678          "* ]]
+	ledger_ok
+}
+
+@test "cards lists only that member's cards" {
+	base
+	run -0 --separate-stderr loy-enroll cards 1002
+	[ "${#lines[@]}" = 2 ]
+	[ "$(echo "${lines[1]}" | cut -d, -f1-3)" = "6001002,1002,active" ]
+	ledger_ok
+}
+
+# ------------------------------------------------------ usage and options
+
+@test "a verb with the wrong number of operands is a usage error" {
+	base
+	before=$(dump)
+	run -64 --separate-stderr loy-enroll merge 1001
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: merge: wrong number of operands" ]
+	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]" ]
+	run -64 --separate-stderr loy-enroll close
+	[ "${stderr_lines[0]}" = "loy-enroll: close: wrong number of operands" ]
+	run -64 --separate-stderr loy-enroll list 1001
+	[ "${stderr_lines[0]}" = "loy-enroll: list: wrong number of operands" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--help prints the usage on standard output" {
+	run -0 --separate-stderr loy-enroll --help
+	[ "$stderr" = "" ]
+	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]" ]
+	[[ "$output" == *"--rejects FILE"* ]]
+	run -0 --separate-stderr loy-enroll -h
+	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]" ]
+	[ ! -e "$LOY_DB" ]
+}
+
+@test "--version prints the version" {
+	run -0 --separate-stderr loy-enroll --version
+	[ "$output" = "loy-enroll 0.1.0" ]
+	[ "$stderr" = "" ]
+	run -0 --separate-stderr loy-enroll -V
+	[ "$output" = "loy-enroll 0.1.0" ]
+}
+
+@test "a bad option prints the usage on standard error" {
+	base
+	before=$(dump)
+	run -64 --separate-stderr loy-enroll --bogus base.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: unrecognized option '--bogus'" ]
+	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]" ]
+	[ "${stderr_lines[-1]}" = "Try 'loy-enroll --help' for more information." ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
