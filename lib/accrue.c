@@ -25,7 +25,8 @@
 #define OPEN_BYTES (16 << 20)	/* receipts held in memory before settling early */
 
 struct accrue;
-static int settle_all(struct accrue *a, struct batch *b);
+struct rcpt;
+static int settle_all(struct accrue *a, struct batch *b, struct rcpt *keep);
 
 enum { F_TXN, F_MEMBER, F_CARD, F_PHONE, F_EMAIL, F_OCCURRED, F_STORE, F_SKU,
 	F_CATEGORY, F_QTY, F_AMOUNT, F_PRICE, F_CHANNEL, F_LINE, F_ORIG, F_DESC, F_COUNT };
@@ -453,7 +454,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 #undef BAD
 	keep_line(a, r, row, badline ? r->bad : NULL, h);
 	if (a->held >= OPEN_BYTES)
-		return settle_all(a, b);
+		return settle_all(a, b, r);
 	return 0;
 }
 
@@ -712,6 +713,80 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 	return 0;
 }
 
+/* More lines of a receipt already settled from this input: the receipt
+ * grows, and the points follow its new total. */
+static int
+extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
+    struct receipt_row *old, const uint64_t *digest)
+{
+	struct receipt_row row = *old;
+	int nold = old->digest_len / (int)sizeof(uint64_t) - 1, n = nold + r->n;
+	uint64_t *merged = loy_xmalloc((n + 1) * sizeof(*merged));
+	size_t ni = strlen(old->items), nn = strlen(r->items);
+	char *items = loy_xmalloc(ni + nn + 2);
+	int64_t points = 0, delta, entry;
+	const char *status = !m ? "anonymous" : "credited";
+	char detail[256] = "";
+	int rc = -1;
+
+	memcpy(merged, old->digest, (nold + 1) * sizeof(*merged));
+	memcpy(merged + nold + 1, digest + 1, r->n * sizeof(*merged));
+	qsort(merged + 1, n, sizeof(*merged), cmp_u64);
+	/* "[a,b]" + "[c]" -> "[a,b,c]" */
+	memcpy(items, old->items, ni - 1);
+	items[ni - 1] = ni > 2 && nn > 2 ? ',' : '\0';
+	memcpy(items + ni - (ni > 2 && nn > 2 ? 0 : 1), r->items + 1, nn);
+	row.amount = old->amount + r->amount;
+	row.lines = old->lines + r->n;
+	row.items = items;
+	row.digest = merged;
+	row.digest_len = (n + 1) * sizeof(*merged);
+	if (strcmp(r->occurred, old->occurred_at) < 0)
+		row.occurred_at = r->occurred;
+	if (m) {
+		points = row.amount >= 0 ? points_for(a, row.amount) : -points_for(a, -row.amount);
+		delta = points - old->points;
+		if (delta > 0) {
+			if ((entry = ledger_journal_add(a->l, m->id, "earn", delta, row.occurred_at,
+			    "receipt", r->txn, NULL)) < 0 ||
+			    ledger_lot_add(a->l, m->id, entry, row.occurred_at, NULL, NULL, delta) < 0)
+				goto out;
+			m->delta += delta;
+			m->last_entry = entry;
+		} else if (delta < 0) {
+			int64_t take = -delta;
+
+			if (!a->allow_negative && take > m->balance + m->delta) {
+				take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
+				snprintf(detail, sizeof(detail), "%lld points not recovered: the "
+				    "balance may not go below zero", (long long)(-delta - take));
+			}
+			if (take && ((entry = ledger_journal_add(a->l, m->id, "return", -take,
+			    row.occurred_at, "receipt", r->txn, NULL)) < 0 ||
+			    ledger_lots_take(a->l, m->id, take, entry, 0) < 0))
+				goto out;
+			if (take) {
+				m->delta -= take;
+				m->last_entry = entry;
+			}
+			points = old->points - take;
+		}
+		status = row.amount < 0 ? "returned" : "credited";
+	}
+	row.points = points;
+	row.status = (char *)status;
+	if (ledger_receipt_extend(a->l, &row) < 0)
+		goto out;
+	a->file_points += points - old->points;
+	emit(b, a, r->txn, m ? m->id : NULL, row.occurred_at, r->amount, points - old->points,
+	    status, *detail ? detail : "more lines of this receipt");
+	rc = 0;
+out:
+	free(merged);
+	free(items);
+	return rc;
+}
+
 static int
 settle(struct accrue *a, struct batch *b, struct rcpt *r)
 {
@@ -783,6 +858,12 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		/* seen before */
 		if (ledger_receipt_get(a->l, r->txn, &old) < 0)
 			goto out;
+		if (old.run_id == ledger_run_id(a->l) && old.input_seq == batch_seq(b) &&
+		    ((uint64_t *)old.digest)[0] == digest[0]) {
+			/* more lines of a receipt this input began: settled early */
+			rc = extend(a, b, m, r, &old, digest);
+			goto out;
+		}
 		if (((uint64_t *)old.digest)[0] == digest[0] &&
 		    subset(digest + 1, r->n, (uint64_t *)old.digest + 1,
 		    old.digest_len / (int)sizeof(*digest) - 1)) {
@@ -831,27 +912,35 @@ out:
 	return rc;
 }
 
+/* Settle every open receipt but `keep` (the one being read, which most
+ * likely has more lines to come). */
 static int
-settle_all(struct accrue *a, struct batch *b)
+settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 {
 	int rc = 0;
 
 	for (size_t i = 0; i < strmap_count(a->open); i++) {
 		struct rcpt *r = strmap_value(a->open, i);
 
+		if (r == keep)
+			continue;
 		if (rc == 0 && settle(a, b, r) < 0)
 			rc = -1;
 		rcpt_free(r);
 	}
 	strmap_clear(a->open);
 	a->held = 0;
+	if (keep) {
+		*strmap_slot(a->open, keep->txn, strlen(keep->txn), NULL) = keep;
+		a->held = sizeof(*keep) + keep->icap + keep->cap * 16;
+	}
 	return rc;
 }
 
 static int
 accrue_file_end(void *ctx, struct batch *b)
 {
-	return settle_all(ctx, b);
+	return settle_all(ctx, b, NULL);
 }
 
 /* Balances: one write per member for the whole run. */
