@@ -71,7 +71,7 @@ main(int argc, char **argv)
 	ledger_rollback(l);
 	if (out && csvio_writer_close(out) < 0 && !status)
 		status = LOY_EX_IOERR;
-	if (n > 0)
+	if (n > 0 && !quiet)
 		loy_warn("ledger '%s': %d violation%s", cli.db, n, n == 1 ? "" : "s");
 	ledger_close(l);
 	return status;

@@ -119,6 +119,9 @@ batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 		}
 		for (int i = 0; i < row->nf; i++)
 			csvio_putn(b->rej, row->f[i], row->len[i]);
+		/* a short row is padded so that line and reason stay in place */
+		for (int i = row->nf; i < csvio_ncols(b->r); i++)
+			csvio_put(b->rej, NULL);
 		csvio_put_int(b->rej, row->line);
 		csvio_put(b->rej, reason);
 		csvio_end(b->rej);
@@ -202,7 +205,7 @@ open_rejects(struct batch *b)
 	b->rejtmp = loy_xmalloc(n);
 	snprintf(b->rejtmp, n, "%s.XXXXXX", path);
 	if ((fd = mkstemp(b->rejtmp)) < 0 || !(b->rejf = fdopen(fd, "w"))) {
-		loy_error("cannot create '%s': %s", b->rejtmp, strerror(errno));
+		loy_error("cannot create '%s': %s", path, strerror(errno));
 		free(b->rejtmp);
 		b->rejtmp = NULL;
 		return -1;
@@ -347,7 +350,7 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		goto out;
 	}
 	b.out = NULL;
-	if (close_rejects(&b, 1) < 0) {
+	if (close_rejects(&b, !cli->dry_run) < 0) {
 		b.rejf = NULL;
 		status = LOY_EX_IOERR;
 		goto out;

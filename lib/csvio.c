@@ -74,7 +74,7 @@ field_cb(void *s, size_t n, void *data)
 		r->flen = loy_xrealloc(r->flen, r->fcap * sizeof(*r->flen));
 	}
 	if (n > CSVIO_FIELD_MAX && !r->bad)
-		r->bad = "field is longer than 65536 bytes";
+		r->bad = "has a field longer than 65536 bytes";
 	if (r->tsv && n && memchr(s, '\\', n)) {
 		/* linear TSV: \t \n \r \\ escapes */
 		char *q = s, *w = s, *end = q + n;
@@ -116,6 +116,20 @@ record_cb(int c, void *data)
 	r->done = 1;
 }
 
+/* Strict: a quote out of place is an error, not a guess. */
+static void
+parser_init(struct csvio_reader *r)
+{
+	if (csv_init(&r->p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		loy_die(71, "out of memory");
+	csv_set_space_func(&r->p, nospace);
+	csv_set_term_func(&r->p, lf_only);
+	if (r->tsv) {
+		csv_set_delim(&r->p, '\t');
+		csv_set_quote(&r->p, '\0');	/* no quoting in TSV; NUL is refused earlier */
+	}
+}
+
 struct csvio_reader *
 csvio_open(const char *path, int tsv)
 {
@@ -136,14 +150,7 @@ csvio_open(const char *path, int tsv)
 	r->tsv = tsv;
 	r->rbuf = loy_xmalloc(READ_SIZE);
 	r->at_start = 1;
-	if (csv_init(&r->p, CSV_STRICT_FINI) != 0)
-		loy_die(71, "out of memory");
-	csv_set_space_func(&r->p, nospace);
-	csv_set_term_func(&r->p, lf_only);
-	if (tsv) {
-		csv_set_delim(&r->p, '\t');
-		csv_set_quote(&r->p, '\0');	/* no quoting in TSV; NUL is refused earlier */
-	}
+	parser_init(r);
 	sha256_init(&r->sha);
 	return r;
 }
@@ -254,7 +261,7 @@ read_record(struct csvio_reader *r)
 			int unterminated = csv_fini(&r->p, field_cb, record_cb, r) != 0;
 
 			if (unterminated) {
-				r->bad = "quoted field is not terminated";
+				r->bad = "has a quoted field that is not terminated";
 				r->done = 1;
 				r->fatal = 1;
 			}
@@ -267,8 +274,12 @@ read_record(struct csvio_reader *r)
 			line += 3, n -= 3;
 		if (r->at_start)
 			r->start = r->lineno;
-		if (!r->bad && memchr(line, '\0', n))
+		if (!r->bad && memchr(line, '\0', n)) {
 			r->bad = "contains a NUL byte";
+			for (size_t i = 0; i < n; i++)	/* NUL would read as the TSV quote */
+				if (line[i] == '\0')
+					line[i] = ' ';
+		}
 		if (!r->bad && utf8_check(line, n) != n)
 			r->bad = "is not valid UTF-8";
 		/* CRLF: the CR belongs to the line end, not the field */
@@ -276,13 +287,23 @@ read_record(struct csvio_reader *r)
 			line[n - 2] = '\n';
 			n--;
 		}
-		if (csv_parse(&r->p, line, n, field_cb, record_cb, r) != n)
-			loy_die(71, "out of memory");
-		r->at_start = r->done;
+		if (csv_parse(&r->p, line, n, field_cb, record_cb, r) != n) {
+			if (csv_error(&r->p) != CSV_EPARSE)
+				loy_die(71, "out of memory");
+			/* skip the rest of the line and start afresh on the next */
+			if (!r->bad)
+				r->bad = "has a stray quote: a field with quotes must be quoted "
+				    "and its quotes doubled";
+			csv_free(&r->p);
+			parser_init(r);
+			r->done = 1;
+		}
+		/* a blank line is no record: the next line may start one */
+		r->at_start = r->done || (r->nf == 0 && r->p.pstate == 0 && r->p.entry_pos == 0);
 		if (!r->done && r->p.entry_pos > CSVIO_FIELD_MAX && !r->bad)
-			r->bad = "field is longer than 65536 bytes";
+			r->bad = "has a field longer than 65536 bytes";
 		if (!r->done && r->p.entry_pos > QUOTED_MAX) {
-			r->bad = "quoted field is not terminated";
+			r->bad = "has a quoted field that is not terminated";
 			r->done = 1;
 			r->fatal = 1;
 		}
@@ -475,8 +496,12 @@ table_flush(struct csvio_writer *w)
 		for (int c = 0; c < w->ncols_of_row[r]; c++, k++) {
 			const char *s = w->cell[k];
 
+			int rest = 0;
+
+			for (int d = c + 1; d < w->ncols_of_row[r]; d++)
+				rest |= w->cell[k + d - c][0] != '\0';
 			fputs(s, w->f);
-			if (c + 1 < w->ncols_of_row[r])
+			if (rest)	/* no trailing blanks */
 				for (size_t pad = utf8_width(s, strlen(s)); pad < width[c] + 2; pad++)
 					putc(' ', w->f);
 			free(w->cell[k]);

@@ -89,7 +89,7 @@ static const char *const migrations[] = {
 	"  updated_run  INTEGER NOT NULL REFERENCES runs(run_id)\n"
 	") WITHOUT ROWID;\n"
 	"CREATE INDEX members_phone ON members(phone) WHERE phone IS NOT NULL;\n"
-	"CREATE INDEX members_email ON members(email) WHERE email IS NOT NULL;\n"
+	"CREATE INDEX members_email ON members(lower(email)) WHERE email IS NOT NULL;\n"
 
 	"CREATE TABLE cards (\n"
 	"  card        TEXT PRIMARY KEY,\n"

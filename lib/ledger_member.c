@@ -121,7 +121,8 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, char **o
 		    "SELECT member_id FROM cards WHERE card = ?1");
 	else if (strcmp(by, "email") == 0)
 		st = ledger_stmt(l, S_MEMBER_BY_EMAIL,
-		    "SELECT member_id FROM members WHERE email = ?1 AND status <> 'merged' "
+		    "SELECT member_id FROM members WHERE lower(email) = lower(?1)"
+		    " AND email IS NOT NULL AND status <> 'merged' "
 		    "ORDER BY enrolled_at, member_id LIMIT 1");
 	else
 		st = ledger_stmt(l, S_MEMBER_BY_PHONE,

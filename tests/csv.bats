@@ -361,7 +361,7 @@ EOF
 	printf 'member_id,name\n1,Ann\n2,"Bob\n3,Cy\n' >in.csv
 	run -65 --separate-stderr loy-enroll in.csv
 	[ "$output" = "" ]
-	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:3: row quoted field is not terminated" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:3: row has a quoted field that is not terminated" ]
 	[ "${stderr_lines[-1]}" = "$NOTHING" ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok
@@ -450,8 +450,8 @@ EOF
 	} >in.csv
 	run -65 --separate-stderr loy-enroll in.csv
 	same "$stderr" <<EOF
-loy-enroll: in.csv:3: row field is longer than 65536 bytes
-loy-enroll: in.csv:4: row field is longer than 65536 bytes
+loy-enroll: in.csv:3: row has a field longer than 65536 bytes
+loy-enroll: in.csv:4: row has a field longer than 65536 bytes
 loy-enroll: in.csv:5: row has 3 fields, the header has 2
 loy-enroll: in.csv: 4 rows, 1 created, 0 updated, 0 unchanged, 3 rejected
 loy-enroll: 3 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
@@ -466,5 +466,41 @@ EOF
 	run -0 --separate-stderr loy-enroll in.csv
 	[ "$(q "SELECT sha256 || '|' || bytes || '|' || rows FROM run_inputs")" = \
 	    "$(sha256sum <in.csv | cut -d' ' -f1)|$(stat -c %s in.csv)|2" ]
+	ledger_ok
+}
+
+# ---------------------------------------------------------------- strict quoting
+
+@test "a stray quote in a field is refused and the next line reads again" {
+	new_ledger
+	printf 'member_id,name\n1,Ann\n2,12" pizza\n3,"Bo"b\n4,Di\n' >in.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:3: row has a stray quote: a field with quotes must be quoted and its quotes doubled" ]
+	[ "${stderr_lines[1]}" = "loy-enroll: in.csv:4: row has a stray quote: a field with quotes must be quoted and its quotes doubled" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	[ "$(q "SELECT group_concat(member_id || '=' || name, ' ') FROM members")" = "1=Ann 4=Di" ]
+	ledger_ok
+}
+
+@test "a dry run writes no rejects file" {
+	new_ledger
+	printf 'member_id,birthday\n1,1990-01-01\n2,1990-02-30\n' >in.csv
+	run -1 --separate-stderr loy-enroll --dry-run --rejects rej.csv in.csv
+	[ ! -e rej.csv ]
+	[ "${stderr_lines[2]}" = "loy-enroll: dry run: nothing committed" ]
+	[ "$(q "SELECT count(*) FROM members")" = 0 ]
+	ledger_ok
+}
+
+@test "a short row keeps line and reason in their columns of the rejects file" {
+	new_ledger
+	printf 'member_id,name,email\n1,Ann,ann@example.org\n2,Bob\n' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	same "$(cat rej.csv)" <<'OUT'
+member_id,name,email,line,reason
+2,Bob,,3,"row has 2 fields, the header has 3"
+OUT
 	ledger_ok
 }
