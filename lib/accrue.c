@@ -65,8 +65,6 @@ struct rcpt {
 	int n, cap;
 	char *bad;		/* why the receipt cannot be taken */
 	long bad_line;
-	char *items;		/* JSON array */
-	size_t ilen, icap;
 };
 
 /* A member as this run knows them. */
@@ -151,58 +149,6 @@ fnv(uint64_t h, const char *s)
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 	return (h ^ 0xff) * 1099511628211ULL;	/* field separator */
-}
-
-static size_t *items_held;	/* the run's a->held, for items_put */
-
-static void
-items_put(struct rcpt *r, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (r->ilen + n + 1 > r->icap) {
-		size_t old = r->icap;
-
-		while (r->ilen + n + 1 > r->icap)
-			r->icap = r->icap ? 2 * r->icap : 256;
-		r->items = loy_xrealloc(r->items, r->icap);
-		*items_held += r->icap - old;
-	}
-	memcpy(r->items + r->ilen, s, n + 1);
-	r->ilen += n;
-}
-
-/* A JSON string, escaped as it is copied. */
-static void
-items_str(struct rcpt *r, const char *s)
-{
-	size_t n = strlen(s), need = r->ilen + 6 * n + 3;
-	char *w;
-
-	if (need > r->icap) {
-		size_t old = r->icap;
-
-		while (need > r->icap)
-			r->icap = r->icap ? 2 * r->icap : 256;
-		r->items = loy_xrealloc(r->items, r->icap);
-		*items_held += r->icap - old;
-	}
-	w = r->items + r->ilen;
-	*w++ = '"';
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\') {
-			*w++ = '\\';
-			*w++ = c;
-		} else if (c < 0x20) {
-			w += sprintf(w, "\\u%04x", c);
-		} else
-			*w++ = c;
-	}
-	*w++ = '"';
-	*w = '\0';
-	r->ilen = w - r->items;
 }
 
 static void
@@ -311,7 +257,6 @@ rcpt_free(struct rcpt *r)
 	free(r->lines);
 	free(r->hash);
 	free(r->bad);
-	free(r->items);
 	free(r);
 }
 
@@ -344,7 +289,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
 	struct accrue *a = ctx;
 	const struct cli *cli = batch_cli(b);
-	char *txn = field(a, row, F_TXN), *v, when[20], buf[64];
+	char *txn = field(a, row, F_TXN), *v, when[20];
 	const char *why;
 	struct rcpt *r, **slot;
 	int created, qscale = 0, pscale;
@@ -369,7 +314,6 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		}
 		r->store = xstrdup_or_null(field(a, row, F_STORE));
 		r->channel = xstrdup_or_null(field(a, row, F_CHANNEL));
-		items_put(r, "[");
 	}
 	r = *slot;
 #define BAD(...) do { mark_bad(r, row->line, __VA_ARGS__); badline = 1; } while (0)
@@ -432,24 +376,6 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		h = fnv(h, field(a, row, F_DESC));
 		h = fnv(h, field(a, row, F_LINE));
 		h = fnv_int(fnv_int(fnv_int(h, qty), qscale), amount);
-		if (r->n)
-			items_put(r, ",");
-		items_put(r, "{\"sku\":");
-		items_str(r, field(a, row, F_SKU));
-		items_put(r, ",\"category\":");
-		items_str(r, field(a, row, F_CATEGORY));
-		if (a->col[F_DESC] >= 0) {
-			items_put(r, ",\"description\":");
-			items_str(r, field(a, row, F_DESC));
-		}
-		if (a->col[F_LINE] >= 0) {
-			items_put(r, ",\"line\":");
-			items_str(r, field(a, row, F_LINE));
-		}
-		items_put(r, ",\"qty\":");
-		items_str(r, a->col[F_QTY] >= 0 ? field(a, row, F_QTY) : "1");
-		snprintf(buf, sizeof(buf), ",\"amount\":%lld}", (long long)amount);
-		items_put(r, buf);
 	}
 #undef BAD
 	keep_line(a, r, row, badline ? r->bad : NULL, h);
@@ -625,7 +551,8 @@ points_for(const struct accrue *a, int64_t amount)
 
 /* Earn: an entry and a lot. */
 static int
-earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char **status)
+earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char **status,
+    int64_t *entry_out)
 {
 	char expires[20], avail[20];
 	int64_t entry;
@@ -659,13 +586,14 @@ earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char
 		return -1;
 	m->delta += points;
 	m->last_entry = entry;
+	*entry_out = entry;
 	return 0;
 }
 
 /* Return: claw back what the returned goods earned. */
 static int
 claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
-    char *detail, size_t size)
+    int64_t *entry_out, char *detail, size_t size)
 {
 	struct receipt_row orig = { 0 };
 	int64_t back = -r->amount, owed, take, first = 0, entry;
@@ -684,11 +612,11 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 		owed = (int64_t)target - orig.returned_points;
 		if (owed < 0)
 			owed = 0;
-		if (ledger_receipt_returned(a->l, r->orig, back, owed) < 0 ||
-		    (first = ledger_receipt_entry(a->l, r->orig)) < 0) {
+		if (ledger_receipt_returned(a->l, r->orig, back, owed) < 0) {
 			receipt_row_clear(&orig);
 			return -1;
 		}
+		first = orig.entry_id;
 	} else {
 		owed = points_for(a, back);
 		if (r->orig)
@@ -710,6 +638,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 		return -1;
 	m->delta -= take;
 	m->last_entry = entry;
+	*entry_out = entry;
 	return 0;
 }
 
@@ -722,8 +651,6 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	struct receipt_row row = *old;
 	int nold = old->digest_len / (int)sizeof(uint64_t) - 1, n = nold + r->n;
 	uint64_t *merged = loy_xmalloc((n + 1) * sizeof(*merged));
-	size_t ni = strlen(old->items), nn = strlen(r->items);
-	char *items = loy_xmalloc(ni + nn + 2);
 	int64_t points = 0, delta, entry;
 	const char *status = !m ? "anonymous" : "credited";
 	char detail[256] = "";
@@ -732,13 +659,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	memcpy(merged, old->digest, (nold + 1) * sizeof(*merged));
 	memcpy(merged + nold + 1, digest + 1, r->n * sizeof(*merged));
 	qsort(merged + 1, n, sizeof(*merged), cmp_u64);
-	/* "[a,b]" + "[c]" -> "[a,b,c]" */
-	memcpy(items, old->items, ni - 1);
-	items[ni - 1] = ni > 2 && nn > 2 ? ',' : '\0';
-	memcpy(items + ni - (ni > 2 && nn > 2 ? 0 : 1), r->items + 1, nn);
 	row.amount = old->amount + r->amount;
 	row.lines = old->lines + r->n;
-	row.items = items;
 	row.digest = merged;
 	row.digest_len = (n + 1) * sizeof(*merged);
 	if (strcmp(r->occurred, old->occurred_at) < 0)
@@ -753,6 +675,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 				goto out;
 			m->delta += delta;
 			m->last_entry = entry;
+			row.entry_id = entry;
 		} else if (delta < 0) {
 			int64_t take = -delta;
 
@@ -783,7 +706,6 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	rc = 0;
 out:
 	free(merged);
-	free(items);
 	return rc;
 }
 
@@ -795,49 +717,27 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	const char *key, *value, *status = "anonymous";
 	char detail[256] = "";
 	int64_t points = 0;
-	uint64_t *digest;
+	uint64_t *digest = NULL;
 	int got, rc = -1;
 
 	if (r->bad) {
 		reject_receipt(b, r, r->bad);
 		return 0;
 	}
-	items_put(r, "]");
 	if (strcmp(r->occurred, a->limit) > 0) {
 		reject_receipt(b, r, "occurred_at is in the future");
 		return 0;
 	}
-	if (r->id[ID_MEMBER] || r->id[ID_CARD] || r->id[ID_PHONE] || r->id[ID_EMAIL]) {
-		if (!(m = find_member(a, r, &key, &value)))
-			return -1;
-		if (!m->id) {
-			char why[256];
-
-			if (!a->auto_enroll) {
-				snprintf(why, sizeof(why), "unknown %s '%s'", key, value);
-				reject_receipt(b, r, why);
-				return 0;
-			}
-			if (enroll_member(a, r, m) < 0)
-				return -1;
-			snprintf(detail, sizeof(detail), "member %s enrolled", m->id);
-		}
-		if (m->closed) {
-			char why[256];
-
-			snprintf(why, sizeof(why), "member '%s' is closed", m->id);
-			reject_receipt(b, r, why);
-			return 0;
-		}
-	}
 	/* the digest: receipt-level facts first, then the lines sorted */
 	digest = loy_xmalloc((r->n + 1) * sizeof(*digest));
-	digest[0] = fnv(fnv(fnv(fnv(1469598103934665603ULL, m ? m->id : ""), r->occurred),
-	    r->store ? r->store : ""), r->orig ? r->orig : "");
+	digest[0] = 1469598103934665603ULL;
+	for (int i = 0; i < ID_COUNT; i++)	/* who, as the input names them */
+		digest[0] = fnv(digest[0], r->id[i] ? r->id[i] : "");
+	digest[0] = fnv(fnv(fnv(digest[0], r->occurred), r->store ? r->store : ""),
+	    r->orig ? r->orig : "");
 	memcpy(digest + 1, r->hash, r->n * sizeof(*digest));
 	qsort(digest + 1, r->n, sizeof(*digest), cmp_u64);
 	row.txn_id = r->txn;
-	row.member_id = m ? m->id : NULL;
 	row.occurred_at = r->occurred;
 	row.store = r->store;
 	row.channel = r->channel;
@@ -845,22 +745,17 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	row.lines = r->n;
 	row.orig_txn = r->orig;
 	row.input_seq = batch_seq(b);
-	row.items = r->items;
 	row.digest = digest;
 	row.digest_len = (r->n + 1) * sizeof(*digest);
-	if (m && r->amount >= 0)
-		points = points_for(a, r->amount);
-	row.points = points;
-	row.status = !m ? "anonymous" : r->amount < 0 ? "returned" : "credited";
-	if ((got = ledger_receipt_insert_new(a->l, &row)) < 0)
+	if ((got = ledger_receipt_get(a->l, r->txn, &old)) < 0)
 		goto out;
-	if (got == 0) {
+	if (got) {
 		/* seen before */
-		if (ledger_receipt_get(a->l, r->txn, &old) < 0)
-			goto out;
 		if (old.run_id == ledger_run_id(a->l) && old.input_seq == batch_seq(b) &&
 		    ((uint64_t *)old.digest)[0] == digest[0]) {
 			/* more lines of a receipt this input began: settled early */
+			if (old.member_id && !(m = find_member(a, r, &key, &value)))
+				goto out;
 			rc = extend(a, b, m, r, &old, digest);
 			goto out;
 		}
@@ -881,24 +776,51 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		rc = 0;
 		goto out;
 	}
+	if (r->id[ID_MEMBER] || r->id[ID_CARD] || r->id[ID_PHONE] || r->id[ID_EMAIL]) {
+		if (!(m = find_member(a, r, &key, &value)))
+			goto out;
+		if (!m->id) {
+			char why[256];
+
+			if (!a->auto_enroll) {
+				snprintf(why, sizeof(why), "unknown %s '%s'", key, value);
+				reject_receipt(b, r, why);
+				rc = 0;
+				goto out;
+			}
+			if (enroll_member(a, r, m) < 0)
+				goto out;
+			snprintf(detail, sizeof(detail), "member %s enrolled", m->id);
+		}
+		if (m->closed) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "member '%s' is closed", m->id);
+			reject_receipt(b, r, why);
+			rc = 0;
+			goto out;
+		}
+	}
+	row.member_id = m ? m->id : NULL;
+	if (m && r->amount >= 0)
+		points = points_for(a, r->amount);
+	row.points = points;
+	row.status = !m ? "anonymous" : r->amount < 0 ? "returned" : "credited";
 	if (!m) {
 		batch_count(b, C_ANONYMOUS);
 	} else if (r->amount >= 0) {
-		if (earn(a, m, r, points, &status) < 0)
+		if (earn(a, m, r, points, &status, &row.entry_id) < 0)
 			goto out;
 		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
 	} else {
 		status = "returned";
-		if (claw_back(a, m, r, &points, detail, sizeof(detail)) < 0)
+		if (claw_back(a, m, r, &points, &row.entry_id, detail, sizeof(detail)) < 0)
 			goto out;
-		if (points != 0) {
-			row.points = points;
-			row.status = "returned";
-			if (ledger_receipt_extend(a->l, &row) < 0)
-				goto out;
-		}
+		row.points = points;
 		batch_count(b, C_RETURNED);
 	}
+	if (ledger_receipt_insert(a->l, &row) < 0)
+		goto out;
 	if (m)
 		strmap_add(a->file_members, m->id, strlen(m->id));
 	a->file_points += points;
@@ -932,7 +854,7 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 	a->held = 0;
 	if (keep) {
 		*strmap_slot(a->open, keep->txn, strlen(keep->txn), NULL) = keep;
-		a->held = sizeof(*keep) + keep->icap + keep->cap * 16;
+		a->held = sizeof(*keep) + keep->cap * 16;
 	}
 	return rc;
 }
@@ -1030,7 +952,6 @@ setup(struct accrue *a, struct ledger *l)
 		strftime(a->limit, sizeof(a->limit), "%Y-%m-%d %H:%M:%S", &tm);
 	}
 	a->open = strmap_new();
-	items_held = &a->held;
 	a->members = strmap_new();
 	a->byid = strmap_new();
 	a->file_members = strmap_new();

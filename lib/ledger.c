@@ -159,10 +159,11 @@ static const char *const migrations[] = {
 	"  returned_points INTEGER NOT NULL DEFAULT 0,\n"
 	"  run_id      INTEGER NOT NULL REFERENCES runs(run_id),\n"
 	"  input_seq   INTEGER NOT NULL,\n"
-	"  items       TEXT NOT NULL,\n"
+	"  entry_id    INTEGER REFERENCES journal(entry_id),\n"
 	"  digest      BLOB NOT NULL\n"
 	") WITHOUT ROWID;\n"
-	"CREATE INDEX journal_ref ON journal(ref) WHERE ref IS NOT NULL;\n",
+	"CREATE INDEX journal_ref ON journal(source, ref)\n"
+	"  WHERE source IN ('adjustment', 'opening');\n",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -145,16 +145,17 @@ int64_t ledger_lots_take(struct ledger *l, const char *member, int64_t points,
 /* Receipts (exactly once). */
 struct receipt_row {
 	char *txn_id, *member_id, *occurred_at, *store, *channel, *status, *orig_txn;
-	char *items;
 	int64_t amount, points, returned_amount, returned_points, run_id;
+	int64_t entry_id;	/* the entry that credited it, or 0 */
 	long lines;
 	int input_seq;
 	void *digest;
 	int digest_len;
 };
 void receipt_row_clear(struct receipt_row *r);
-/* Insert unless the txn_id exists: 1 inserted, 0 exists, -1 error. */
-int ledger_receipt_insert_new(struct ledger *l, const struct receipt_row *r);
+/* 1 if a receipt with this txn_id exists, 0 if not, -1 error. */
+int ledger_receipt_exists(struct ledger *l, const char *txn_id);
+int ledger_receipt_insert(struct ledger *l, const struct receipt_row *r);
 /* 1 found (r filled in), 0 not, -1 error. */
 int ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r);
 /* Add to a receipt's lines and totals (more lines of it in the same input). */
@@ -162,7 +163,5 @@ int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r);
 /* Record a return against an original receipt. */
 int ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount,
     int64_t points);
-/* The journal entry that credited a receipt, or 0. */
-int64_t ledger_receipt_entry(struct ledger *l, const char *txn_id);
 
 #endif

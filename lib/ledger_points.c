@@ -192,19 +192,34 @@ receipt_row_clear(struct receipt_row *r)
 	free(r->channel);
 	free(r->status);
 	free(r->orig_txn);
-	free(r->items);
 	free(r->digest);
 	memset(r, 0, sizeof(*r));
 }
 
 int
-ledger_receipt_insert_new(struct ledger *l, const struct receipt_row *r)
+ledger_receipt_exists(struct ledger *l, const char *txn_id)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_ENTRY,
+	    "SELECT 1 FROM receipts WHERE txn_id = ?1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a receipt");
+}
+
+int
+ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_INSERT,
 	    "INSERT INTO receipts(txn_id, member_id, occurred_at, store, channel, amount,"
-	    " lines, points, status, orig_txn, run_id, input_seq, items, digest)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-	    " ON CONFLICT(txn_id) DO NOTHING");
+	    " lines, points, status, orig_txn, run_id, input_seq, entry_id, digest)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
 
 	if (!st)
 		return -1;
@@ -220,11 +235,12 @@ ledger_receipt_insert_new(struct ledger *l, const struct receipt_row *r)
 	ledger_bind_text(st, 10, r->orig_txn);
 	sqlite3_bind_int64(st, 11, l->run_id);
 	sqlite3_bind_int(st, 12, r->input_seq);
-	sqlite3_bind_text(st, 13, r->items, -1, SQLITE_STATIC);
+	if (r->entry_id)
+		sqlite3_bind_int64(st, 13, r->entry_id);
+	else
+		sqlite3_bind_null(st, 13);
 	sqlite3_bind_blob(st, 14, r->digest, r->digest_len, SQLITE_STATIC);
-	if (ledger_exec_stmt(l, st, "cannot record a receipt") < 0)
-		return -1;
-	return sqlite3_changes(l->db) > 0;
+	return ledger_exec_stmt(l, st, "cannot record a receipt");
 }
 
 static char *
@@ -240,8 +256,8 @@ ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_GET,
 	    "SELECT txn_id, member_id, occurred_at, store, channel, amount, lines, points,"
-	    " status, orig_txn, returned_amount, returned_points, run_id, input_seq, items,"
-	    " digest FROM receipts WHERE txn_id = ?1");
+	    " status, orig_txn, returned_amount, returned_points, run_id, input_seq,"
+	    " coalesce(entry_id, 0), digest FROM receipts WHERE txn_id = ?1");
 	int rc;
 
 	if (!st)
@@ -264,7 +280,7 @@ ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r)
 		r->returned_points = sqlite3_column_int64(st, 11);
 		r->run_id = sqlite3_column_int64(st, 12);
 		r->input_seq = sqlite3_column_int(st, 13);
-		r->items = col_dup(st, 14);
+		r->entry_id = sqlite3_column_int64(st, 14);
 		r->digest_len = sqlite3_column_bytes(st, 15);
 		r->digest = loy_xmalloc(r->digest_len);
 		memcpy(r->digest, sqlite3_column_blob(st, 15), r->digest_len);
@@ -280,7 +296,8 @@ ledger_receipt_extend(struct ledger *l, const struct receipt_row *r)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_EXTEND,
 	    "UPDATE receipts SET amount = ?2, lines = ?3, points = ?4, status = ?5,"
-	    " items = ?6, digest = ?7, occurred_at = ?8 WHERE txn_id = ?1");
+	    " entry_id = coalesce(entry_id, ?6), digest = ?7, occurred_at = ?8"
+	    " WHERE txn_id = ?1");
 
 	if (!st)
 		return -1;
@@ -289,7 +306,10 @@ ledger_receipt_extend(struct ledger *l, const struct receipt_row *r)
 	sqlite3_bind_int64(st, 3, r->lines);
 	sqlite3_bind_int64(st, 4, r->points);
 	sqlite3_bind_text(st, 5, r->status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, r->items, -1, SQLITE_STATIC);
+	if (r->entry_id)
+		sqlite3_bind_int64(st, 6, r->entry_id);
+	else
+		sqlite3_bind_null(st, 6);
 	sqlite3_bind_blob(st, 7, r->digest, r->digest_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, r->occurred_at, -1, SQLITE_STATIC);
 	return ledger_exec_stmt(l, st, "cannot update a receipt");
@@ -308,25 +328,4 @@ ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount, in
 	sqlite3_bind_int64(st, 2, amount);
 	sqlite3_bind_int64(st, 3, points);
 	return ledger_exec_stmt(l, st, "cannot record a return");
-}
-
-int64_t
-ledger_receipt_entry(struct ledger *l, const char *txn_id)
-{
-	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_ENTRY,
-	    "SELECT entry_id FROM journal WHERE ref = ?1 AND source = 'receipt'"
-	    " AND points > 0 ORDER BY entry_id LIMIT 1");
-	int64_t id = 0;
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return ledger_fail(l, "cannot read the journal");
-	return id;
 }

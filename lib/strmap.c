@@ -27,7 +27,11 @@ hash(const char *s, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h ^ (h >> 31);
+	/* mix the high bits down: the index uses the low ones */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
 }
 
 struct strmap *
