@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: each loy job against a reference measured in the same run,
 # printed as one table (seconds, ratio to the reference, peak RSS).
-# BENCH_N sets the row count (default 1000000).
+# BENCH_N sets the row count (default 1000000); BENCH_BIG=1 adds a
+# 10,000,000-line loy-accrue run for peak memory.
 set -e
 bin=$(cd "${1:-build/bin}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +11,7 @@ out="$top/bench/out"
 mkdir -p "$out"
 cd "$out"
 PATH="$bin:$PATH"
+export LOY_NOW="2026-11-23 06:00:00"
 
 # seconds and peak RSS (KB) of a command, its output discarded
 measure() {
@@ -21,33 +23,74 @@ measure() {
 	cat time.txt
 }
 
+rows=""
 row() {	# name seconds rss reference-seconds
-	awk -v name="$1" -v s="$2" -v kb="$3" -v ref="$4" 'BEGIN {
-		printf "%-44s %8.2f s %8.2f x %8.1f MB\n", name, s, s / ref, kb / 1024 }'
+	rows="$rows$(awk -v name="$1" -v s="$2" -v kb="$3" -v ref="$4" 'BEGIN {
+		printf "%-52s %8.2f s %7.2f x %8.1f MB", name, s, s / ref, kb / 1024 }')
+"
 }
 
-echo "bench: generating $n members" >&2
-[ -s members-$n.csv ] || awk -v n="$n" -f "$top/bench/gen-members.awk" >members-$n.csv
+fresh() {
+	rm -f "$1" "$1-wal" "$1-shm"
+}
 
-rm -f bare.db keyed.db keyed.db-wal ledger.db ledger.db-wal ledger.db-shm
+echo "bench: generating $n members and $n POS lines" >&2
+[ -s members-$n.csv ] || awk -v n="$n" -f "$top/bench/gen-members.awk" >members-$n.csv
+m=$((n / 10))
+[ -s members-$m.csv ] || awk -v n="$m" -f "$top/bench/gen-members.awk" >members-$m.csv
+[ -s pos-$n.csv ] || awk -v n="$n" -v members="$m" -f "$top/bench/gen-pos.awk" >pos-$n.csv
+
+# -- loy-enroll: n members
+fresh bare.db
 set -- $(measure sqlite3 bare.db ".import --csv members-$n.csv members")
-ref=$1 ref_kb=$2
-# the same import into a WAL table keyed and indexed as the ledger's members
+ref=$1
+row "reference: sqlite3 .import members into a bare table" "$1" "$2" "$ref"
+fresh keyed.db
 sqlite3 keyed.db "PRAGMA journal_mode=WAL; CREATE TABLE members(member_id TEXT PRIMARY KEY,
     card, name, phone, email, birthday, enrolled_at, referrer, store, channel, language,
     newsletter) WITHOUT ROWID; CREATE INDEX members_phone ON members(phone);
-    CREATE INDEX members_email ON members(email)" >/dev/null
+    CREATE INDEX members_email ON members(lower(email))" >/dev/null
 set -- $(measure sqlite3 keyed.db ".import --csv --skip 1 members-$n.csv members")
-keyed=$1 keyed_kb=$2
+row "sqlite3 .import members, keyed + indexed WAL table" "$1" "$2" "$ref"
+fresh ledger.db
 loy-init -d ledger.db 2>/dev/null
 set -- $(measure loy-enroll -d ledger.db members-$n.csv)
-enroll=$1 enroll_kb=$2
+row "loy-enroll, new ledger" "$1" "$2" "$ref"
 set -- $(measure loy-enroll -d ledger.db members-$n.csv)
-again=$1 again_kb=$2
+row "loy-enroll, same file again (all unchanged)" "$1" "$2" "$ref"
+loy-check -q -d ledger.db
 
-printf '\n%-44s %10s %10s %11s\n' "job ($n rows)" time ratio "peak RSS"
-row "reference: sqlite3 .import into a bare table" "$ref" "$ref_kb" "$ref"
-row "sqlite3 .import, keyed + indexed WAL table" "$keyed" "$keyed_kb" "$ref"
-row "loy-enroll, new ledger" "$enroll" "$enroll_kb" "$ref"
-row "loy-enroll, same file again (all unchanged)" "$again" "$again_kb" "$ref"
-loy-check -q -d ledger.db && echo "loy-check: ledger consistent"
+# -- loy-accrue: n POS lines, n/10 members enrolled beforehand
+fresh bare.db
+set -- $(measure sqlite3 bare.db ".import --csv pos-$n.csv pos")
+ref=$1
+row "reference: sqlite3 .import POS lines into a bare table" "$1" "$2" "$ref"
+fresh members.db
+loy-init -d members.db 2>/dev/null
+loy-enroll -d members.db members-$m.csv >/dev/null 2>&1
+sqlite3 members.db "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+fresh accrue.db
+cp members.db accrue.db
+set -- $(measure loy-accrue -d accrue.db pos-$n.csv)
+row "loy-accrue, $m members enrolled" "$1" "$2" "$ref"
+set -- $(measure loy-accrue -d accrue.db pos-$n.csv)
+row "loy-accrue, same file again (all duplicates)" "$1" "$2" "$ref"
+loy-check -q -d accrue.db
+
+if [ -n "$BENCH_BIG" ]; then
+	big=$((n * 10))
+	[ -s pos-$big.csv ] || awk -v n="$big" -v members="$m" -f "$top/bench/gen-pos.awk" >pos-$big.csv
+	fresh bare.db
+	set -- $(measure sqlite3 bare.db ".import --csv pos-$big.csv pos")
+	ref=$1
+	row "reference: sqlite3 .import $big POS lines" "$1" "$2" "$ref"
+	fresh accrue.db
+	cp members.db accrue.db
+	set -- $(measure loy-accrue -d accrue.db pos-$big.csv)
+	row "loy-accrue, $big lines" "$1" "$2" "$ref"
+	loy-check -q -d accrue.db
+fi
+
+printf '\n%-52s %10s %9s %11s\n' "job ($n rows; $(nproc) cores)" time ratio "peak RSS"
+printf '%s' "$rows"
+echo "loy-check: every ledger consistent"

@@ -22,6 +22,12 @@ step loy enroll duplicates
 loy enroll --table duplicates
 step loy enroll merge 1012 1001
 loy enroll --table merge 1012 1001
+step "loy accrue examples/pos.csv    # the night's POS file: receipts into points"
+loy accrue --table "$top/examples/pos.csv"
+step "loy accrue examples/pos.csv    # the same file again: every receipt a duplicate"
+loy accrue "$top/examples/pos.csv" | cut -d, -f1,6
+step "loy accrue --adjust examples/adjustments.csv    # the call centre's corrections"
+loy accrue --adjust --table "$top/examples/adjustments.csv"
 step loy enroll list
 loy enroll --table list
 step loy check
