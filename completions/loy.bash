@@ -1,0 +1,301 @@
+# bash completion for loy(1) and its programs: loy, loy-init, loy-enroll,
+# loy-accrue and loy-check.  It needs nothing but bash.  Installed as
+# share/bash-completion/completions/loy, with a link to it for each loy-*.
+
+# Split the command line into words as the shell will, in _loy_w, and
+# _loy_cword its last: bash breaks words at '=', so "--db=x" comes as three
+# and is put back together.  Then the word being completed, in _loy_cur,
+# and the one before it, in _loy_prev; for "--opt=value" these are the
+# value and the option.  _loy_rl is the part of the word that a completion
+# replaces (what follows the last '=').
+_loy_words()
+{
+	local i w
+
+	_loy_w=()
+	for ((i = 0; i <= COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if ((${#_loy_w[@]} > 1)) && [[ $w == = || ${_loy_w[-1]} == *= ]]; then
+			_loy_w[-1]+=$w
+		else
+			_loy_w+=("$w")
+		fi
+	done
+	_loy_cword=$((${#_loy_w[@]} - 1))
+	_loy_cur=${_loy_w[_loy_cword]}
+	_loy_prev=
+	((_loy_cword > 0)) && _loy_prev=${_loy_w[_loy_cword - 1]}
+	_loy_rl=${COMP_WORDS[COMP_CWORD]}
+	[[ $_loy_rl == = ]] && _loy_rl=
+	if [[ $_loy_cur == --*=* ]]; then
+		_loy_prev=${_loy_cur%%=*}
+		_loy_cur=${_loy_cur#*=}
+	fi
+}
+
+# Make the completions, written for all of _loy_cur, replace only _loy_rl.
+_loy_fix()
+{
+	local pre=${_loy_cur%"$_loy_rl"} i
+
+	[[ $pre ]] || return 0
+	for i in "${!COMPREPLY[@]}"; do
+		COMPREPLY[i]=${COMPREPLY[i]#"$pre"}
+	done
+}
+
+# Add the lines a command prints to COMPREPLY, one completion each.
+_loy_add()
+{
+	local line
+
+	while IFS= read -r line; do
+		COMPREPLY+=("$line")
+	done < <("$@" 2>/dev/null)
+}
+
+_loy_files()
+{
+	compopt -o filenames 2>/dev/null
+	_loy_add compgen -f -- "$1"
+}
+
+# Values of the options the programs share; returns 1 if $1 is none of them.
+# $3: the fields --map may name.
+_loy_value()
+{
+	local opt=$1 cur=$2 head last
+
+	case $opt in
+	-d | --db | --rejects | -[!-]*d)
+		_loy_files "$cur"
+		;;
+	--busy-timeout)
+		_loy_add compgen -W "0 10 60 300 600 3600" -- "$cur"
+		;;
+	--date-format)
+		_loy_add compgen -W "%Y-%m-%d %d.%m.%Y %d/%m/%Y %m/%d/%Y %Y%m%d" -- "$cur"
+		;;
+	--map)
+		# field=column[,field=column...]: the field names
+		head=${cur%"${cur##*,}"}
+		last=${cur##*,}
+		[[ $last == *=* ]] && return 0
+		_loy_add compgen -P "$head" -S = -W "$3" -- "$last"
+		compopt -o nospace 2>/dev/null
+		;;
+	--reason)
+		;;
+	*)
+		return 1
+		;;
+	esac
+	_loy_fix
+	return 0
+}
+
+_loy_settings()
+{
+	loy-init --settings 2>/dev/null | sed '1d; s/,.*//' | grep . ||
+	    printf '%s\n' programme currency decimals timezone earn_points \
+	    earn_amount point_value tiers expiry_months allow_negative \
+	    phone_pattern email_pattern
+}
+
+_loy_init()
+{
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl key
+
+	COMPREPLY=()
+	_loy_words
+	case $_loy_prev in
+	-d | --db)
+		_loy_files "$_loy_cur"
+		_loy_fix
+		return
+		;;
+	--set)
+		if [[ $_loy_cur == *=* ]]; then
+			key=${_loy_cur%%=*}
+			case $key in
+			decimals)
+				_loy_add compgen -P "$key=" -W "0 2 3" -- "${_loy_cur#*=}"
+				;;
+			allow_negative)
+				_loy_add compgen -P "$key=" -W "yes no" -- "${_loy_cur#*=}"
+				;;
+			timezone)
+				local IFS=$'\n' zone
+				for zone in $(cd /usr/share/zoneinfo 2>/dev/null &&
+				    compgen -f -- "${_loy_cur#*=}"); do
+					[[ -d /usr/share/zoneinfo/$zone ]] && zone+=/
+					COMPREPLY+=("$key=$zone")
+				done
+				[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == */ ]] &&
+				    compopt -o nospace 2>/dev/null
+				;;
+			esac
+		else
+			_loy_add compgen -S = -W "$(_loy_settings)" -- "$_loy_cur"
+			compopt -o nospace 2>/dev/null
+		fi
+		_loy_fix
+		return
+		;;
+	esac
+	[[ $_loy_cur == -* ]] && _loy_add compgen -W "-d --db --set --settings
+	    -h --help -V --version" -- "$_loy_cur"
+}
+
+_loy_check()
+{
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
+
+	COMPREPLY=()
+	_loy_words
+	_loy_value "$_loy_prev" "$_loy_cur" && return
+	[[ $_loy_cur == -* ]] && _loy_add compgen -W "-d --db --busy-timeout
+	    -q --quiet --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
+}
+
+_loy_enroll_verbs="close reopen forget merge add-card replace-card list cards
+    duplicates"
+
+_loy_enroll()
+{
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
+	local i w first='' nops=0 dashdash=''
+
+	COMPREPLY=()
+	_loy_words
+	_loy_value "$_loy_prev" "$_loy_cur" "member_id card name phone email
+	    birthday enrolled_at referrer store channel" && return
+
+	# the operands before this word, options and their values left out
+	for ((i = 1; i < _loy_cword; i++)); do
+		w=${_loy_w[i]}
+		if [[ -z $dashdash ]]; then
+			case $w in
+			-d | --db | --busy-timeout | --date-format | --map | --reason | --rejects | -[!-]*d)
+				((i++))
+				continue
+				;;
+			--)
+				dashdash=1
+				continue
+				;;
+			-?*)
+				continue
+				;;
+			esac
+		fi
+		[[ $first ]] || first=$w
+		((nops++))
+	done
+
+	if [[ -z $dashdash && $_loy_cur == -* ]]; then
+		_loy_add compgen -W "-d --db --busy-timeout --date-format -n
+		    --dry-run --map --reason --rejects --safe-cells --table --tsv
+		    -h --help -V --version" -- "$_loy_cur"
+		return
+	fi
+	if ((nops == 0)); then
+		_loy_add compgen -W "$_loy_enroll_verbs" -- "$_loy_cur"
+		_loy_files "$_loy_cur"
+		return
+	fi
+	case " $_loy_enroll_verbs " in
+	*[[:space:]]"$first"[[:space:]]*)
+		# member ids and card numbers: nothing to offer
+		;;
+	*)
+		_loy_files "$_loy_cur"
+		;;
+	esac
+}
+
+_loy_accrue()
+{
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl i fields
+
+	COMPREPLY=()
+	_loy_words
+	fields="txn_id member_id card phone email occurred_at store sku category
+	    qty amount unit_price channel line orig_txn description"
+	for ((i = 1; i < _loy_cword; i++)); do
+		case ${_loy_w[i]} in
+		--adjust) fields="member_id points reason ref" ;;
+		--opening) fields="member_id points earned_at expires_at" ;;
+		esac
+	done
+	_loy_value "$_loy_prev" "$_loy_cur" "$fields" && return
+	if [[ $_loy_cur == -* ]]; then
+		_loy_add compgen -W "-d --db --adjust --auto-enroll --busy-timeout
+		    --date-format -n --dry-run --map --opening --rejects --safe-cells
+		    --table --tsv -h --help -V --version" -- "$_loy_cur"
+		return
+	fi
+	_loy_files "$_loy_cur"
+}
+
+# The loy programs on PATH, without their "loy-" prefix.
+_loy_programs()
+{
+	local IFS=$'\n' p
+
+	for p in $(compgen -c loy-); do
+		printf '%s\n' "${p#loy-}"
+	done | sort -u
+}
+
+_loy()
+{
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl prog fn
+
+	COMPREPLY=()
+	_loy_words
+	if ((COMP_CWORD == 1)); then
+		if [[ $_loy_cur == -* ]]; then
+			_loy_add compgen -W "-h --help -V --version" -- "$_loy_cur"
+		else
+			_loy_add compgen -W "help $(_loy_programs)" -- "$_loy_cur"
+		fi
+		return
+	fi
+	prog=${COMP_WORDS[1]}
+	case $prog in
+	help)
+		((COMP_CWORD == 2)) &&
+		    _loy_add compgen -W "$(_loy_programs)" -- "$_loy_cur"
+		return
+		;;
+	-*)
+		return
+		;;
+	esac
+
+	# "loy enroll ..." completes as "loy-enroll ..." does
+	fn=_loy_${prog//-/_}
+	if ! declare -F "$fn" >/dev/null; then
+		# another loy program, with a completion of its own
+		declare -F __load_completion >/dev/null &&
+		    __load_completion "loy-$prog" 2>/dev/null
+		fn=$(complete -p "loy-$prog" 2>/dev/null |
+		    sed -n 's/.*-F \([^ ]*\).*/\1/p')
+	fi
+	if [[ $fn ]] && declare -F "$fn" >/dev/null; then
+		local COMP_WORDS=("loy-$prog" "${COMP_WORDS[@]:2}")
+		local COMP_CWORD=$((COMP_CWORD - 1))
+		local COMP_LINE=${COMP_LINE/#loy $prog/loy-$prog}
+		local COMP_POINT=$((COMP_POINT - 1))
+		"$fn" "loy-$prog" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+	else
+		_loy_files "$_loy_cur"
+	fi
+}
+
+complete -F _loy loy
+complete -F _loy_accrue loy-accrue
+complete -F _loy_init loy-init
+complete -F _loy_enroll loy-enroll
+complete -F _loy_check loy-check
