@@ -51,7 +51,7 @@ main(int argc, char **argv)
 		CLI_OPTS_END
 	};
 	struct cli cli;
-	char **set = NULL;
+	char **set = NULL, *args;
 	int nset = 0, opt, status;
 
 	loy_setprogname(argv[0]);
@@ -71,7 +71,9 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		cli_usage(&cli);
-	status = ledger_create(cli.db, set, nset);
+	args = cli_args(argc, argv);
+	status = ledger_create(cli.db, set, nset, args);
+	free(args);
 	if (status == 0)
 		loy_warn("created ledger '%s'", cli.db);
 	free(set);

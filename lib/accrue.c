@@ -669,9 +669,14 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		points = row.amount >= 0 ? points_for(a, row.amount) : -points_for(a, -row.amount);
 		delta = points - old->points;
 		if (delta > 0) {
+			char expires[20];
+
+			if (a->expiry_months > 0)
+				when_add_months(row.occurred_at, a->expiry_months, expires);
 			if ((entry = ledger_journal_add(a->l, m->id, "earn", delta, row.occurred_at,
 			    "receipt", r->txn, NULL)) < 0 ||
-			    ledger_lot_add(a->l, m->id, entry, row.occurred_at, NULL, NULL, delta) < 0)
+			    ledger_lot_add(a->l, m->id, entry, row.occurred_at,
+			    a->expiry_months > 0 ? expires : NULL, NULL, delta) < 0)
 				goto out;
 			m->delta += delta;
 			m->last_entry = entry;

@@ -152,7 +152,7 @@ progress(struct batch *b, int done)
 static void
 summary(struct batch *b, char *buf, size_t size, const long *count, long rows, long rej)
 {
-	size_t n = snprintf(buf, size, "%ld rows", rows);
+	size_t n = snprintf(buf, size, "%ld row%s", rows, rows == 1 ? "" : "s");
 
 	for (int i = 0; i < b->ncounters && n < size; i++)
 		n += snprintf(buf + n, size - n, ", %ld %s", count[i], b->job->counters[i].name);

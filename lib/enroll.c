@@ -49,6 +49,7 @@ struct import {
 	int nattr;
 	char now[20];
 	struct member m;
+	int by[3], nby;		/* identify_by without member_id */
 };
 
 static int
@@ -78,11 +79,14 @@ import_file(void *ctx, struct batch *b)
 
 		for (int i = 0; i < IN_COUNT; i++)
 			ours |= im->col[i] == c;
-		if (ours || in_list(rejects_cols, name))
+		if (ours || in_list(rejects_cols, name) || in_list(in_fields, name))
 			continue;
 		if (in_list(kept_out, name)) {
-			loy_warn("%s: column '%s' cannot be imported (loy-enroll close, reopen "
-			    "and merge change it)", csvio_name(r), name);
+			loy_warn("%s: column '%s' cannot be imported: %s", csvio_name(r), name,
+			    strcasecmp(name, "tier") == 0 ? "loy-segment keeps the tiers" :
+			    strcasecmp(name, "created_run") == 0 ||
+			    strcasecmp(name, "updated_run") == 0 ? "loy keeps the run record" :
+			    "loy-enroll close, reopen, merge and forget change it");
 			bad = 1;
 		}
 		im->attr[im->nattr++] = c;
@@ -134,19 +138,17 @@ import_rejected(void *ctx, struct batch *b, const struct csvio_row *row, const c
 	emit(b, row->line, id, "rejected", reason);
 }
 
-/* Which existing member a row without member_id stands for: by card, then
- * e-mail, then phone. */
+/* Which existing member a row without member_id stands for: by card,
+ * phone or e-mail, in the order of the programme's identify_by. */
 static int
 identify(struct import *im, char *v[IN_COUNT], char **id)
 {
-	static const int by[] = { IN_CARD, IN_EMAIL, IN_PHONE };
+	for (int i = 0; i < im->nby; i++) {
+		int got, f = im->by[i];
 
-	for (size_t i = 0; i < sizeof(by) / sizeof(by[0]); i++) {
-		int got;
-
-		if (!v[by[i]])
+		if (!v[f])
 			continue;
-		if ((got = ledger_member_find(im->l, in_fields[by[i]], v[by[i]], id)) != 0)
+		if ((got = ledger_member_find(im->l, in_fields[f], v[f], id)) != 0)
 			return got;
 	}
 	return 0;
@@ -174,7 +176,13 @@ merge_attrs(struct import *im, struct csvio_reader *r, const struct csvio_row *r
 		const char *name = csvio_colname(r, im->attr[i]);
 		const char *val = row->f[im->attr[i]];
 
-		if (*val && attrs_set(a, name, val)) {
+		char key[256];
+		size_t k;
+
+		for (k = 0; name[k] && k + 1 < sizeof(key); k++)
+			key[k] = name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k];
+		key[k] = '\0';
+		if (*val && attrs_set(a, key, val)) {
 			n++;
 			if (changed)
 				changed_add(changed, size, name);
@@ -303,6 +311,10 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			return batch_reject(b, row, "enrolled_at '%s' %s", v[IN_ENROLLED_AT], why);
 		v[IN_ENROLLED_AT] = since;
 	}
+
+	if (!v[IN_ID] && !v[IN_CARD] && !v[IN_EMAIL] && !v[IN_PHONE])
+		return batch_reject(b, row, "row has no member_id, card, email or phone to "
+		    "know the member by");
 
 	/* a new member id: one INSERT, lookups only when it is taken */
 	if (v[IN_ID]) {
@@ -460,6 +472,15 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 
 	im.tier = tier;
 	when_now(im.now);
+	{
+		char *copy = loy_xstrdup(ledger_setting(l, "identify_by")), *tok, *save = NULL;
+
+		for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+			for (int f = IN_CARD; f <= IN_EMAIL; f++)
+				if (f != IN_NAME && strcmp(tok, in_fields[f]) == 0 && im.nby < 3)
+					im.by[im.nby++] = f;
+		free(copy);
+	}
 	if (!(im.phone = setting_pattern(l, "phone_pattern")) ||
 	    !(im.email = setting_pattern(l, "email_pattern"))) {
 		status = LOY_EX_DATAERR;
@@ -532,6 +553,9 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 		else if (m.v[MF_MERGED_INTO])
 			bad = loy_error("member '%s' was already merged into '%s'", from,
 			    m.v[MF_MERGED_INTO]) < 0;
+		else if (m.v[MF_FORGOTTEN_AT] || into.v[MF_FORGOTTEN_AT])
+			bad = loy_error("member '%s' was forgotten: it takes part in no merge",
+			    m.v[MF_FORGOTTEN_AT] ? from : to) < 0;
 		else if (into.v[MF_MERGED_INTO])
 			bad = loy_error("member '%s' was merged into '%s': merge into that one",
 			    to, into.v[MF_MERGED_INTO]) < 0;
@@ -673,8 +697,20 @@ listing(const struct cli *cli, struct ledger *l, const char *verb, const char *m
 	}
 	if (strcmp(verb, "list") == 0)
 		rc = ledger_list_members(l, print_row, out);
-	else if (strcmp(verb, "cards") == 0)
+	else if (strcmp(verb, "cards") == 0) {
+		struct member m = { { 0 } };
+		int got = ledger_member_get(l, member, &m);
+
+		member_clear(&m);
+		if (got <= 0) {
+			ledger_rollback(l);
+			csvio_writer_close(out);
+			if (got == 0)
+				loy_warn("member '%s' does not exist", member);
+			return got == 0 ? LOY_EX_DATAERR : ledger_status(l);
+		}
 		rc = ledger_list_cards(l, member, print_row, out);
+	}
 	else
 		rc = ledger_list_duplicates(l, print_row, out);
 	ledger_rollback(l);

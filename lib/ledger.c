@@ -167,6 +167,8 @@ static const char *const migrations[] = {
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == LEDGER_SCHEMA_VERSION,
+    "LEDGER_SCHEMA_VERSION must count the migrations");
 
 int
 ledger_fail(struct ledger *l, const char *what)
@@ -464,6 +466,18 @@ valid_setting(const char *key, const char *value)
 		if (mant <= 0)
 			return loy_error("%s '%s' must be more than zero", key, value);
 	}
+	if (strcmp(key, "identify_by") == 0) {
+		char *copy = loy_xstrdup(value), *tok, *save = NULL;
+		int n = 0, bad = 0;
+
+		for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save), n++)
+			bad |= strcmp(tok, "member_id") && strcmp(tok, "card") &&
+			    strcmp(tok, "phone") && strcmp(tok, "email");
+		free(copy);
+		if (bad || n == 0)
+			return loy_error("identify_by '%s' must list member_id, card, phone "
+			    "or email", value);
+	}
 	if (strstr(key, "_pattern")) {
 		char err[256];
 		struct pattern *p = pattern_compile(value, err, sizeof(err));
@@ -476,7 +490,7 @@ valid_setting(const char *key, const char *value)
 }
 
 int
-ledger_create(const char *path, char *const *set, int nset)
+ledger_create(const char *path, char *const *set, int nset, const char *args)
 {
 	struct ledger *l;
 	sqlite3_stmt *st;
@@ -536,7 +550,7 @@ ledger_create(const char *path, char *const *set, int nset)
 			goto fail_st;
 	}
 	sqlite3_finalize(st);
-	if (ledger_run_begin(l, "loy-init", path) < 0 ||
+	if (load_settings(l) < 0 || ledger_run_begin(l, "loy-init", args) < 0 ||
 	    ledger_run_end(l, 0, 0, 0, 0, "created") < 0 || ledger_commit(l) < 0)
 		goto fail;
 	ledger_close(l);

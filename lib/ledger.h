@@ -21,7 +21,7 @@ extern const struct ledger_setting ledger_defaults[];
 /* Create a new ledger file (mode 0600) with the default programme, each
  * "KEY=VALUE" in `set` overriding a default.  Refuses an existing file.
  * Returns an exit status (0 on success; message printed otherwise). */
-int ledger_create(const char *path, char *const *set, int nset);
+int ledger_create(const char *path, char *const *set, int nset, const char *args);
 /* Open an existing ledger, migrating its schema forward.  On failure prints
  * why and returns NULL with *status set to the exit status to use. */
 struct ledger *ledger_open(const char *path, int busy_timeout_s, int *status);

@@ -111,7 +111,7 @@ EOF
 	run -0 --separate-stderr loy-enroll in.csv
 	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
 	[ "$(q "SELECT name || '|' || email FROM members WHERE member_id = '1'")" = "Ann|ann@example.org" ]
-	[ "$(attrs 1)" = "Language=de" ]
+	[ "$(attrs 1)" = "language=de" ]
 	ledger_ok
 }
 
@@ -244,7 +244,7 @@ EOF
 	printf 'member_id,name\n1,Ann\n' >in.csv
 	run -0 --separate-stderr loy-enroll <in.csv
 	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
-	[ "$stderr" = "loy-enroll: stdin: 1 rows, 1 created, 0 updated, 0 unchanged, 0 rejected" ]
+	[ "$stderr" = "loy-enroll: stdin: 1 row, 1 created, 0 updated, 0 unchanged, 0 rejected" ]
 	[ "$(q "SELECT name FROM run_inputs")" = stdin ]
 	ledger_ok
 }
@@ -275,7 +275,7 @@ line,member_id,status,detail
 EOF
 	same "$stderr" <<'EOF'
 loy-enroll: a.csv: 2 rows, 2 created, 0 updated, 0 unchanged, 0 rejected
-loy-enroll: b.csv: 1 rows, 1 created, 0 updated, 0 unchanged, 0 rejected
+loy-enroll: b.csv: 1 row, 1 created, 0 updated, 0 unchanged, 0 rejected
 EOF
 	[ "$(q "SELECT count(*) FROM runs WHERE program = 'loy-enroll'")" = 1 ]
 	same "$(q "SELECT seq || '|' || name || '|' || rows FROM run_inputs ORDER BY seq")" <<'EOF'
@@ -293,9 +293,9 @@ EOF
 	run -65 --separate-stderr loy-enroll a.csv b.csv
 	[ "$output" = "" ]
 	same "$stderr" <<EOF
-loy-enroll: a.csv: 1 rows, 1 created, 0 updated, 0 unchanged, 0 rejected
+loy-enroll: a.csv: 1 row, 1 created, 0 updated, 0 unchanged, 0 rejected
 loy-enroll: b.csv:2: email 'bob' does not match the programme's email_pattern
-loy-enroll: b.csv: 1 rows, 0 created, 0 updated, 0 unchanged, 1 rejected
+loy-enroll: b.csv: 1 row, 0 created, 0 updated, 0 unchanged, 1 rejected
 $NOTHING
 EOF
 	[ "$(dump)" = "$before" ]

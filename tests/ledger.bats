@@ -208,7 +208,7 @@ missing() {
 	wait "$pid" || status=$?
 	[ "$status" = 0 ]
 	[ "$(cat out.csv)" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
-	[ "$(cat err.txt)" = "loy-enroll: in.csv: 1 rows, 1 created, 0 updated, 0 unchanged, 0 rejected" ]
+	[ "$(cat err.txt)" = "loy-enroll: in.csv: 1 row, 1 created, 0 updated, 0 unchanged, 0 rejected" ]
 	[ "$(q "SELECT name FROM members")" = Ann ]
 	[ "$(q "SELECT count(*) FROM settings WHERE key = 'lock'")" = 0 ]
 	ledger_ok

@@ -276,7 +276,7 @@ EOF
 	run -65 --separate-stderr loy-enroll --date-format %d/%m/%Y in.csv
 	same "$stderr" <<'EOF'
 loy-enroll: in.csv:2: birthday '1984-04-12' does not match date format '%d/%m/%Y'
-loy-enroll: in.csv: 1 rows, 0 created, 0 updated, 0 unchanged, 1 rejected
+loy-enroll: in.csv: 1 row, 0 created, 0 updated, 0 unchanged, 1 rejected
 loy-enroll: 1 bad row; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
 EOF
 	[ "$(dump)" = "$before" ]
@@ -289,7 +289,7 @@ EOF
 	run -0 --separate-stderr loy-enroll --map member_id=CustomerNo,email=Mail crm.csv
 	[ "$output" = "$(printf 'line,member_id,status,detail\n2,C-17,created,')" ]
 	[ "$(contact C-17)" = "Ann||ann@example.org|" ]
-	[ "$(attrs C-17)" = "Segment=gold" ]
+	[ "$(attrs C-17)" = "segment=gold" ]
 	ledger_ok
 }
 
@@ -352,8 +352,8 @@ EOF
 	run -65 --separate-stderr loy-enroll in.csv
 	[ "$output" = "" ]
 	same "$stderr" <<'EOF'
-loy-enroll: in.csv: column 'status' cannot be imported (loy-enroll close, reopen and merge change it)
-loy-enroll: in.csv: column 'tier' cannot be imported (loy-enroll close, reopen and merge change it)
+loy-enroll: in.csv: column 'status' cannot be imported: loy-enroll close, reopen, merge and forget change it
+loy-enroll: in.csv: column 'tier' cannot be imported: loy-segment keeps the tiers
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok

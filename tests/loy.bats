@@ -92,7 +92,7 @@ load helper
 	printf 'member_id,name\n1,Ann\n' >in.csv
 	run -0 --separate-stderr loy enroll in.csv
 	[ "$output" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
-	[ "$stderr" = "loy-enroll: in.csv: 1 rows, 1 created, 0 updated, 0 unchanged, 0 rejected" ]
+	[ "$stderr" = "loy-enroll: in.csv: 1 row, 1 created, 0 updated, 0 unchanged, 0 rejected" ]
 	run -0 --separate-stderr loy check
 	[ "$output" = "invariant,subject,detail" ]
 	# a balance without journal entries: loy-check's status 65 comes through
