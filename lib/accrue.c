@@ -275,7 +275,7 @@ accrue_file(void *ctx, struct batch *b)
 		bad = loy_error("%s: no column 'occurred_at'", csvio_name(r));
 	if (a->col[F_AMOUNT] < 0 && a->col[F_PRICE] < 0)
 		bad = loy_error("%s: no column 'amount' or 'unit_price'", csvio_name(r));
-	if (a->col[F_AMOUNT] < 0 && a->col[F_QTY] < 0)
+	else if (a->col[F_AMOUNT] < 0 && a->col[F_QTY] < 0)
 		bad = loy_error("%s: column 'unit_price' needs a column 'qty'", csvio_name(r));
 	a->file_receipts = 0;
 	a->file_points = 0;
@@ -434,6 +434,7 @@ find_member(struct accrue *a, struct rcpt *r, const char **key, const char **val
 	char *id = NULL;
 	int created, got;
 
+	*key = "";
 	for (int o = 0; o < a->norder; o++) {
 		int i = a->order[o];
 
@@ -454,6 +455,7 @@ find_member(struct accrue *a, struct rcpt *r, const char **key, const char **val
 		*slot = got ? known_member(a, id) : new_mem(a);
 		return *slot;
 	}
+	*key = NULL;		/* none that identify_by uses */
 	return NULL;
 }
 
@@ -582,7 +584,7 @@ earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char
 	}
 	if (ledger_lot_add(a->l, m->id, entry, r->occurred,
 	    a->expiry_months > 0 ? expires : NULL, a->window_days > 0 ? avail : NULL,
-	    points) < 0)
+	    points, m->balance + m->delta) < 0)
 		return -1;
 	m->delta += points;
 	m->last_entry = entry;
@@ -676,7 +678,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			if ((entry = ledger_journal_add(a->l, m->id, "earn", delta, row.occurred_at,
 			    "receipt", r->txn, NULL)) < 0 ||
 			    ledger_lot_add(a->l, m->id, entry, row.occurred_at,
-			    a->expiry_months > 0 ? expires : NULL, NULL, delta) < 0)
+			    a->expiry_months > 0 ? expires : NULL, NULL, delta,
+			    m->balance + m->delta) < 0)
 				goto out;
 			m->delta += delta;
 			m->last_entry = entry;
@@ -760,7 +763,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		    ((uint64_t *)old.digest)[0] == digest[0]) {
 			/* more lines of a receipt this input began: settled early */
 			if (old.member_id && !(m = find_member(a, r, &key, &value)))
-				goto out;
+				goto out;	/* it was found when the receipt began */
 			rc = extend(a, b, m, r, &old, digest);
 			goto out;
 		}
@@ -782,7 +785,17 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		goto out;
 	}
 	if (r->id[ID_MEMBER] || r->id[ID_CARD] || r->id[ID_PHONE] || r->id[ID_EMAIL]) {
-		if (!(m = find_member(a, r, &key, &value)))
+		if (!(m = find_member(a, r, &key, &value)) && !key) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "the receipt names its member only by columns "
+			    "the programme's identify_by ('%s') does not use",
+			    ledger_setting(a->l, "identify_by"));
+			reject_receipt(b, r, why);
+			rc = 0;
+			goto out;
+		}
+		if (!m)
 			goto out;
 		if (!m->id) {
 			char why[256];
@@ -816,6 +829,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	} else if (r->amount >= 0) {
 		if (earn(a, m, r, points, &status, &row.entry_id) < 0)
 			goto out;
+		row.status = (char *)status;
 		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
 	} else {
 		status = "returned";

@@ -38,8 +38,7 @@ struct adjust {
 	int col[A_COUNT];
 	int allow_negative, expiry_months;
 	char now[20];
-	struct strmap *seen;	/* refs (adjust) or members (opening) of this run */
-	struct strmap *fresh;	/* members whose opening lots this run writes */
+	struct strmap *seen;	/* ref (adjust) or member (opening) -> "fresh" or "taken" */
 };
 
 static char *
@@ -150,22 +149,25 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		batch_reject(b, row, "member '%s' is closed", id);
 		goto done;
 	}
-	/* taken once: by ref, or (opening) once per member */
+	/* taken once: an adjustment by its ref; an opening balance (one or
+	 * more lots) once per member */
 	key = a->opening ? id : ref;
-	if (!strmap_add(a->seen, key, strlen(key)) &&
-	    (!a->opening || !strmap_get(a->fresh, id, strlen(id)))) {
-		batch_reject(b, row, "%s '%s' appears more than once in this run",
-		    a->opening ? "member" : "ref", key);
+	if (!a->opening && !strmap_add(a->seen, key, strlen(key))) {
+		batch_reject(b, row, "ref '%s' appears more than once in this run", key);
 		goto done;
 	}
-	if (!strmap_get(a->fresh, key, strlen(key))) {
+	{
+		void **state = strmap_slot(a->seen, key, strlen(key), NULL);
 		char *who = NULL;
 
-		if ((got = ledger_journal_find(l, a->opening ? "opening" : "adjustment", key,
-		    &who, &prev)) < 0)
-			goto fatal;
-		if (got) {
-			int same = strcmp(who, id) == 0 && (a->opening || prev == points);
+		if (!*state) {
+			if ((got = ledger_journal_find(l, a->opening ? "opening" : "adjustment",
+			    key, &who, &prev)) < 0)
+				goto fatal;
+			*state = got ? "taken" : "fresh";
+		}
+		if (strcmp(*state, "taken") == 0) {
+			int same = !who || (strcmp(who, id) == 0 && (a->opening || prev == points));
 
 			free(who);
 			if (!same) {
@@ -179,8 +181,7 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			rc = 0;
 			goto done;
 		}
-		if (a->opening)
-			strmap_add(a->fresh, id, strlen(id));
+		free(who);
 	}
 	if (points < 0 && !a->allow_negative) {
 		if (ledger_balance_get(l, id, &balance) < 0)
@@ -198,9 +199,10 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if (points > 0) {
 		if (!a->opening && a->expiry_months > 0)
 			when_add_months(a->now, a->expiry_months, expires);
-		if (ledger_lot_add(l, id, entry, a->opening ? earned : a->now,
+		if (ledger_balance_get(l, id, &balance) < 0 ||
+		    ledger_lot_add(l, id, entry, a->opening ? earned : a->now,
 		    a->opening || a->expiry_months > 0 ? (expires[0] ? expires : NULL) : NULL,
-		    NULL, points) < 0)
+		    NULL, points, balance - points) < 0)
 			goto fatal;
 	} else if (ledger_lots_take(l, id, -points, entry, 0) < 0)
 		goto fatal;
@@ -233,10 +235,8 @@ run(const struct cli *cli, struct ledger *l, int opening, int nfiles, char **fil
 	a.expiry_months = atoi(ledger_setting(l, "expiry_months"));
 	when_now(a.now);
 	a.seen = strmap_new();
-	a.fresh = strmap_new();
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	strmap_free(a.seen);
-	strmap_free(a.fresh);
 	return status;
 }
 

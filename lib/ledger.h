@@ -132,10 +132,12 @@ int ledger_balance_get(struct ledger *l, const char *member, int64_t *points);
 /* Add delta to the materialised balance, last_entry its newest entry. */
 int ledger_balance_add(struct ledger *l, const char *member, int64_t delta,
     int64_t last_entry);
-/* A lot of `points` earned by entry `entry`. */
+/* A lot of `points` earned by entry `entry`.  When the member owes points
+ * (`balance` before the entry is below zero) the lot pays that debt first:
+ * what it repays is a move out of the lot at once. */
 int ledger_lot_add(struct ledger *l, const char *member, int64_t entry,
     const char *earned_at, const char *expires_at, const char *available_at,
-    int64_t points);
+    int64_t points, int64_t balance);
 /* Take up to `points` from the member's open lots for entry `entry`: first
  * the lots of entry `first` (if not 0), then soonest expiry first.  Returns
  * the points taken, or -1. */

@@ -112,11 +112,13 @@ ledger_balance_add(struct ledger *l, const char *member, int64_t delta, int64_t 
 
 int
 ledger_lot_add(struct ledger *l, const char *member, int64_t entry, const char *earned_at,
-    const char *expires_at, const char *available_at, int64_t points)
+    const char *expires_at, const char *available_at, int64_t points, int64_t balance)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_LOT_ADD,
 	    "INSERT INTO lots(member_id, entry_id, earned_at, expires_at, available_at,"
-	    " points, remaining) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)");
+	    " points, remaining) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	int64_t repay = balance < 0 ? (-balance < points ? -balance : points) : 0;
+	sqlite3_stmt *move;
 
 	if (!st)
 		return -1;
@@ -126,7 +128,18 @@ ledger_lot_add(struct ledger *l, const char *member, int64_t entry, const char *
 	ledger_bind_text(st, 4, expires_at);
 	ledger_bind_text(st, 5, available_at);
 	sqlite3_bind_int64(st, 6, points);
-	return ledger_exec_stmt(l, st, "cannot add a lot");
+	sqlite3_bind_int64(st, 7, points - repay);
+	if (ledger_exec_stmt(l, st, "cannot add a lot") < 0)
+		return -1;
+	if (repay == 0)
+		return 0;
+	if (!(move = ledger_stmt(l, S_LOT_MOVE,
+	    "INSERT INTO lot_moves(entry_id, lot_id, points) VALUES (?1, ?2, ?3)")))
+		return -1;
+	sqlite3_bind_int64(move, 1, entry);
+	sqlite3_bind_int64(move, 2, sqlite3_last_insert_rowid(l->db));
+	sqlite3_bind_int64(move, 3, -repay);
+	return ledger_exec_stmt(l, move, "cannot record a lot move");
 }
 
 int64_t

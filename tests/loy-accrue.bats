@@ -1,0 +1,1342 @@
+#!/usr/bin/env bats
+# loy-accrue: POS lines into points, each receipt exactly once; returns,
+# identification, pending points, bad input, the options; --adjust and
+# --opening.  The default programme earns 1 point per 1.00 of a receipt's
+# total, rounded down per receipt; points expire 24 months after the
+# purchase; now is 2026-11-23 12:00:00 (helper).
+
+load helper
+
+HEAD="txn_id,member_id,occurred_at,amount,points,status,detail"
+NOTHING="loy-accrue: 1 bad row; nothing committed (--rejects FILE sets bad rows aside and commits the rest)"
+NOTHING2="loy-accrue: 2 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)"
+NOTHING3="loy-accrue: 3 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)"
+
+# A ledger (extra args: --set KEY=VALUE) with three members; runs 1 and 2,
+# so the first loy-accrue is run 3.
+base() {
+	new_ledger "$@"
+	cat >members.csv <<'EOF'
+member_id,card,name,phone,email
+1001,6001001,Anna Schmidt,+49 30 1234567,anna@example.org
+1002,6001002,"Okafor, Chidi",+44 20 7946 0958,chidi@example.net
+1003,6001003,王芳,+86 10 6552 9988,wang.fang@example.cn
+EOF
+	loy-enroll members.csv >/dev/null 2>&1
+}
+
+# Balances as member:points lines.
+balances() {
+	q "SELECT member_id || ':' || points FROM balances ORDER BY member_id"
+}
+
+# The ledger without the record of its runs: what a re-run must not change.
+books() {
+	dump | grep -v -e '^INSERT INTO runs ' -e '^INSERT INTO run_inputs '
+}
+
+# A sale for the return tests: S1 = 3 x A at 10.00 + 1 x B at 7.50 = 37.50,
+# 37 points for 1001; T2 = 10.00, 10 points, bought earlier (its lot expires
+# first).  Run 3.
+sale() {
+	cat >sale.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount
+T2,1001,2026-10-05 10:00:00,C,1,10.00
+S1,1001,2026-11-01 10:00:00,A,3,30.00
+S1,1001,2026-11-01 10:00:00,B,1,7.50
+EOF
+	loy-accrue sale.csv >/dev/null 2>&1
+}
+
+# ------------------------------------------------------------ credited
+
+@test "credits each receipt one point per 1.00, rounded down per receipt" {
+	base
+	# T1: 9.99 -> 9; T2: 0.99 + 0.99 = 1.98 -> 1 (not 0 + 0); T3: 100.00 -> 100
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+T1,1001,2026-11-20 09:14:00,9.99
+T2,1002,2026-11-20 10:00:00,0.99
+T2,1002,2026-11-20 10:00:00,0.99
+T3,1003,2026-11-21 18:40:00,100.00
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+T1,1001,2026-11-20 09:14:00,9.99,9,credited,
+T2,1002,2026-11-20 10:00:00,1.98,1,credited,
+T3,1003,2026-11-21 18:40:00,100.00,100,credited,
+EOF
+	[ "$stderr" = "loy-accrue: day.csv: 4 rows, 3 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 3 receipts, 3 members, 110 points" ]
+	same "$(q "SELECT txn_id, member_id, occurred_at, amount, lines, points, status FROM receipts ORDER BY txn_id")" <<'EOF'
+T1|1001|2026-11-20 09:14:00|999|1|9|credited
+T2|1002|2026-11-20 10:00:00|198|2|1|credited
+T3|1003|2026-11-21 18:40:00|10000|1|100|credited
+EOF
+	same "$(balances)" <<'EOF'
+1001:9
+1002:1
+1003:100
+EOF
+	ledger_ok
+}
+
+@test "a line's amount is unit_price times qty, rounded half up to cents" {
+	base
+	# G1: 3 x 1.459 = 4.377 -> 4.38 -> 4 points; G2: 32.57 l x 1.459 = 47.51903
+	# -> 47.52 -> 47; G3: 1 x 0.125 -> 0.13 (half up) -> 0; G4: 2.5 kg x 0.99 =
+	# 2.475 -> 2.48 -> 2
+	# F1: the same lines in one receipt, plus BREAD at amount 3.20:
+	# 4.38 + 47.52 + 0.13 + 3.20 = 55.23 -> 55 (rounded per line, then per receipt)
+	cat >fuel.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,unit_price,amount
+G1,1001,2026-11-20 11:00:00,MILK,3,1.459,
+G2,1001,2026-11-20 11:01:00,FUEL-95,32.57,1.459,
+G3,1001,2026-11-20 11:02:00,GUM,1,0.125,
+G4,1001,2026-11-20 11:03:00,APPLES,2.5,0.99,
+F1,1002,2026-11-20 11:30:00,MILK,3,1.459,
+F1,1002,2026-11-20 11:30:00,FUEL-95,32.57,1.459,
+F1,1002,2026-11-20 11:30:00,GUM,1,0.125,
+F1,1002,2026-11-20 11:30:00,BREAD,1,,3.20
+EOF
+	run -0 --separate-stderr loy-accrue fuel.csv
+	same "$output" <<EOF
+$HEAD
+G1,1001,2026-11-20 11:00:00,4.38,4,credited,
+G2,1001,2026-11-20 11:01:00,47.52,47,credited,
+G3,1001,2026-11-20 11:02:00,0.13,0,credited,
+G4,1001,2026-11-20 11:03:00,2.48,2,credited,
+F1,1002,2026-11-20 11:30:00,55.23,55,credited,
+EOF
+	same "$(q "SELECT txn_id, amount, lines, points FROM receipts ORDER BY txn_id")" <<'EOF'
+F1|5523|4|55
+G1|438|1|4
+G2|4752|1|47
+G3|13|1|0
+G4|248|1|2
+EOF
+	# a receipt that earns nothing has no lot
+	[ "$(q "SELECT count(*) FROM lots")" = 4 ]
+	same "$(balances)" <<'EOF'
+1001:53
+1002:55
+EOF
+	ledger_ok
+}
+
+@test "lines scattered through the file make one receipt at its earliest time" {
+	base
+	# T1 = 2.00 + 3.00 + 4.25 = 9.25 -> 9, at 09:14:00 (its earliest line);
+	# T2 = 5.00 + 5.50 = 10.50 -> 10, at 09:20:00; lines a minute apart are fine
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,amount
+T1,1001,2026-11-20 09:14:30,A,2.00
+T2,1002,2026-11-20 09:20:00,A,5.00
+T1,1001,2026-11-20 09:14:00,B,3.00
+T2,1002,2026-11-20 09:21:00,B,5.50
+T1,1001,2026-11-20 09:15:00,C,4.25
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+T1,1001,2026-11-20 09:14:00,9.25,9,credited,
+T2,1002,2026-11-20 09:20:00,10.50,10,credited,
+EOF
+	[ "$stderr" = "loy-accrue: day.csv: 5 rows, 2 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 2 receipts, 2 members, 19 points" ]
+	same "$(q "SELECT txn_id, occurred_at, amount, lines, points FROM receipts ORDER BY txn_id")" <<'EOF'
+T1|2026-11-20 09:14:00|925|3|9
+T2|2026-11-20 09:20:00|1050|2|10
+EOF
+	ledger_ok
+}
+
+@test "each receipt's points are a lot that expires 24 months after the purchase" {
+	base
+	# T1 9.99 -> 9, T2 20.00 -> 20: expiry = purchase + 24 months, to the second
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+T1,1001,2026-11-20 09:14:00,9.99
+T2,1001,2026-02-28 17:05:00,20.00
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$(q "SELECT earned_at, expires_at, points, remaining FROM lots ORDER BY lot_id")" <<'EOF'
+2026-11-20 09:14:00|2028-11-20 09:14:00|9|9
+2026-02-28 17:05:00|2028-02-28 17:05:00|20|20
+EOF
+	same "$(q "SELECT member_id, kind, points, occurred_at, posted_at, run_id, source, ref FROM journal ORDER BY entry_id")" <<'EOF'
+1001|earn|9|2026-11-20 09:14:00|2026-11-23 12:00:00|3|receipt|T1
+1001|earn|20|2026-02-28 17:05:00|2026-11-23 12:00:00|3|receipt|T2
+EOF
+	[ "$(balances)" = "1001:29" ]
+	ledger_ok
+}
+
+@test "the example POS file: prices, litres, cards, anonymous and a return" {
+	base
+	printf 'member_id\n1005\n' >more.csv
+	loy-enroll more.csv >/dev/null 2>&1
+	cp "$EXAMPLES/pos.csv" .
+	# T1001: 2 x 1.49 + 3.20 + 3 x 0.99 = 2.98 + 3.20 + 2.97 = 9.15 -> 9 (3 scattered lines)
+	# T1002: card 6001003 is 1003, 88.00 -> 88;  T1003: nobody, anonymous
+	# T1004: 32.57 l x 1.459 = 47.52 -> 47;  T1005: 24.00 -> 24
+	# T1006: a return of 12.00 without orig_txn: -12 at the current rate
+	run -0 --separate-stderr loy-accrue pos.csv
+	same "$output" <<EOF
+$HEAD
+T1001,1001,2026-11-20 09:14:00,9.15,9,credited,
+T1002,1003,2026-11-20 10:02:00,88.00,88,credited,
+T1003,,2026-11-20 10:05:00,2.50,0,anonymous,
+T1004,1005,2026-11-20 11:30:00,47.52,47,credited,
+T1005,1002,2026-11-21 18:40:00,24.00,24,credited,
+T1006,1002,2026-11-22 12:00:00,-12.00,-12,returned,
+EOF
+	[ "$stderr" = "loy-accrue: pos.csv: 8 rows, 4 credited, 0 pending, 1 returned, 1 anonymous, 0 duplicate, 0 rejected; 6 receipts, 4 members, 156 points" ]
+	same "$(balances)" <<'EOF'
+1001:9
+1002:12
+1003:88
+1005:47
+EOF
+	[ "$(q "SELECT store FROM receipts WHERE txn_id = 'T1002'")" = "上海 南京路" ]
+	ledger_ok
+}
+
+# ------------------------------------------------------------ anonymous
+
+@test "a receipt with no member is anonymous: recorded, without points" {
+	base
+	cat >day.csv <<'EOF'
+txn_id,member_id,card,occurred_at,amount
+A1,,,2026-11-20 10:05:00,2.50
+A2, , ,2026-11-20 10:06:00,12.00
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+A1,,2026-11-20 10:05:00,2.50,0,anonymous,
+A2,,2026-11-20 10:06:00,12.00,0,anonymous,
+EOF
+	[ "$stderr" = "loy-accrue: day.csv: 2 rows, 0 credited, 0 pending, 0 returned, 2 anonymous, 0 duplicate, 0 rejected; 2 receipts, 0 members, 0 points" ]
+	same "$(q "SELECT txn_id, quote(member_id), amount, points, status FROM receipts ORDER BY txn_id")" <<'EOF'
+A1|NULL|250|0|anonymous
+A2|NULL|1200|0|anonymous
+EOF
+	[ "$(q "SELECT count(*) FROM journal")" = 0 ]
+	[ "$(q "SELECT count(*) FROM lots")" = 0 ]
+	[ "$(balances)" = "" ]
+	ledger_ok
+}
+
+# --------------------------------------------------------- exactly once
+
+@test "the same file again: every receipt a duplicate, only the run recorded" {
+	base
+	# T1 9.99 -> 9, T2 1.98 -> 1, A1 anonymous
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+T1,1001,2026-11-20 09:14:00,9.99
+T2,1002,2026-11-20 10:00:00,0.99
+A1,,2026-11-20 10:05:00,2.50
+T2,1002,2026-11-20 10:00:00,0.99
+EOF
+	loy-accrue day.csv >/dev/null 2>&1
+	before=$(books)
+	runs=$(q "SELECT count(*) FROM runs")
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+T1,1001,2026-11-20 09:14:00,9.99,0,duplicate,
+T2,1002,2026-11-20 10:00:00,1.98,0,duplicate,
+A1,,2026-11-20 10:05:00,2.50,0,duplicate,
+EOF
+	[ "$stderr" = "loy-accrue: day.csv: 4 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 3 duplicate, 0 rejected; 0 receipts, 0 members, 0 points" ]
+	[ "$(books)" = "$before" ]
+	[ "$(q "SELECT count(*) FROM runs")" = $((runs + 1)) ]
+	[ "$(q "SELECT rows_read || '|' || rows_changed || '|' || rows_unchanged || '|' || rows_rejected
+	    FROM runs ORDER BY run_id DESC LIMIT 1")" = "4|0|3|0" ]
+	[ "$(q "SELECT count(DISTINCT sha256) || '|' || count(*) FROM run_inputs WHERE name = 'day.csv'")" = "1|2" ]
+	same "$(balances)" <<'EOF'
+1001:9
+1002:1
+EOF
+	ledger_ok
+}
+
+@test "a receipt split over files in later runs is a duplicate" {
+	base
+	# S1 = 2.00 + 3.00 + 4.00 = 9.00 -> 9, once
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,amount
+S1,1001,2026-11-20 09:14:00,A,2.00
+S1,1001,2026-11-20 09:14:00,B,3.00
+S1,1001,2026-11-20 09:14:00,C,4.00
+EOF
+	printf 'txn_id,member_id,occurred_at,sku,amount\nS1,1001,2026-11-20 09:14:00,B,3.00\nS1,1001,2026-11-20 09:14:00,A,2.00\n' >part1.csv
+	printf 'txn_id,member_id,occurred_at,sku,amount\nS1,1001,2026-11-20 09:14:00,C,4.00\n' >part2.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	before=$(books)
+	run -0 --separate-stderr loy-accrue part1.csv
+	[ "$output" = "$(printf '%s\nS1,1001,2026-11-20 09:14:00,5.00,0,duplicate,' "$HEAD")" ]
+	run -0 --separate-stderr loy-accrue part2.csv
+	[ "$output" = "$(printf '%s\nS1,1001,2026-11-20 09:14:00,4.00,0,duplicate,' "$HEAD")" ]
+	run -0 --separate-stderr loy-accrue part1.csv part2.csv
+	same "$output" <<EOF
+$HEAD
+S1,1001,2026-11-20 09:14:00,5.00,0,duplicate,
+S1,1001,2026-11-20 09:14:00,4.00,0,duplicate,
+EOF
+	same "$stderr" <<'EOF'
+loy-accrue: part1.csv: 2 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 1 duplicate, 0 rejected; 0 receipts, 0 members, 0 points
+loy-accrue: part2.csv: 1 row, 0 credited, 0 pending, 0 returned, 0 anonymous, 1 duplicate, 0 rejected; 0 receipts, 0 members, 0 points
+EOF
+	[ "$(books)" = "$before" ]
+	[ "$(balances)" = "1001:9" ]
+	ledger_ok
+}
+
+@test "a receipt taken before with another amount is refused and nothing is committed" {
+	base
+	printf 'txn_id,member_id,occurred_at,sku,amount\nS1,1001,2026-11-20 09:14:00,A,2.00\nS1,1001,2026-11-20 09:14:00,B,3.00\n' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	before=$(dump)
+	# B now 3.50; T9 is new and fine, but the run fails as a whole
+	cat >again.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,amount
+S1,1001,2026-11-20 09:14:00,A,2.00
+S1,1001,2026-11-20 09:14:00,B,3.50
+T9,1002,2026-11-21 10:00:00,A,5.00
+EOF
+	run -65 --separate-stderr loy-accrue again.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: again.csv:2: receipt 'S1' was taken before (run 3) with other content
+loy-accrue: again.csv:3: receipt 'S1' is refused: receipt 'S1' was taken before (run 3) with other content (line 2)
+loy-accrue: again.csv: 3 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 2 rejected; 1 receipts, 1 members, 5 points
+$NOTHING2
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a receipt taken before with an extra line is refused" {
+	base
+	printf 'txn_id,member_id,occurred_at,sku,amount\nS1,1001,2026-11-20 09:14:00,A,2.00\nS1,1001,2026-11-20 09:14:00,B,3.00\n' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	before=$(dump)
+	cat >again.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,amount
+S1,1001,2026-11-20 09:14:00,A,2.00
+S1,1001,2026-11-20 09:14:00,B,3.00
+S1,1001,2026-11-20 09:14:00,C,1.00
+EOF
+	run -65 --separate-stderr loy-accrue again.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: again.csv:2: receipt 'S1' was taken before (run 3) with other content
+loy-accrue: again.csv:3: receipt 'S1' is refused: receipt 'S1' was taken before (run 3) with other content (line 2)
+loy-accrue: again.csv:4: receipt 'S1' is refused: receipt 'S1' was taken before (run 3) with other content (line 2)
+loy-accrue: again.csv: 3 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 3 rejected; 0 receipts, 0 members, 0 points
+$NOTHING3
+EOF
+	[ "$(dump)" = "$before" ]
+	[ "$(balances)" = "1001:5" ]
+	ledger_ok
+}
+
+@test "the same file twice on one command line is a usage error" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 09:14:00,9.99\n' >day.csv
+	before=$(dump)
+	run -64 --separate-stderr loy-accrue day.csv day.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-accrue: 'day.csv' is given twice" ]
+	run -64 --separate-stderr loy-accrue day.csv ./day.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-accrue: './day.csv' is given twice" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# -------------------------------------------------------------- returns
+
+@test "a full return gives back exactly what the receipt earned" {
+	base
+	sale
+	[ "$(balances)" = "1001:47" ]
+	# R1 returns all of S1 (37.50): exactly S1's 37 points, from S1's own lot
+	# although T2's lot expires first
+	cat >ret.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount,orig_txn
+R1,1001,2026-11-10 10:00:00,A,-3,-30.00,S1
+R1,1001,2026-11-10 10:00:00,B,-1,-7.50,S1
+EOF
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+R1,1001,2026-11-10 10:00:00,-37.50,-37,returned,
+EOF
+	[ "$stderr" = "loy-accrue: ret.csv: 2 rows, 0 credited, 0 pending, 1 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipts, 1 members, -37 points" ]
+	[ "$(balances)" = "1001:10" ]
+	same "$(q "SELECT earned_at, points, remaining FROM lots ORDER BY lot_id")" <<'EOF'
+2026-10-05 10:00:00|10|10
+2026-11-01 10:00:00|37|0
+EOF
+	same "$(q "SELECT txn_id, amount, points, status, quote(orig_txn), returned_amount, returned_points FROM receipts ORDER BY txn_id")" <<'EOF'
+R1|-3750|-37|returned|'S1'|0|0
+S1|3750|37|credited|NULL|3750|37
+T2|1000|10|credited|NULL|0|0
+EOF
+	[ "$(q "SELECT kind || '|' || points || '|' || ref FROM journal WHERE points < 0")" = "return|-37|R1" ]
+	ledger_ok
+}
+
+@test "partial returns claw back in proportion, never more than was earned" {
+	base
+	sale
+	# S1 earned 37 for 37.50; what is returned so far decides what is owed:
+	# R1 10.00: floor(37 x 10.00/37.50 = 9.87) = 9
+	# R2 20.00: floor(37 x 30.00/37.50 = 29.6) = 29, minus 9 = 20
+	# R3  7.50: floor(37 x 37.50/37.50) = 37, minus 29 = 8     (9 + 20 + 8 = 37)
+	cat >ret.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount,orig_txn
+R1,1001,2026-11-02 10:00:00,A,-1,-10.00,S1
+R2,1001,2026-11-03 10:00:00,A,-2,-20.00,S1
+R3,1001,2026-11-03 11:00:00,B,-1,-7.50,S1
+EOF
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+R1,1001,2026-11-02 10:00:00,-10.00,-9,returned,
+R2,1001,2026-11-03 10:00:00,-20.00,-20,returned,
+R3,1001,2026-11-03 11:00:00,-7.50,-8,returned,
+EOF
+	[ "$(balances)" = "1001:10" ]
+	# R4 returns more than S1 had: S1 gave back all 37 already, 0 more
+	printf 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn\nR4,1001,2026-11-04 10:00:00,A,-1,-10.00,S1\n' >more.csv
+	run -0 --separate-stderr loy-accrue more.csv
+	same "$output" <<EOF
+$HEAD
+R4,1001,2026-11-04 10:00:00,-10.00,0,returned,
+EOF
+	[ "$(balances)" = "1001:10" ]
+	[ "$(q "SELECT -sum(points) FROM journal WHERE kind = 'return'")" = 37 ]
+	[ "$(q "SELECT returned_points FROM receipts WHERE txn_id = 'S1'")" = 37 ]
+	ledger_ok
+}
+
+@test "a return without orig_txn claws back at the current rate" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1002,2026-11-21 18:40:00,24.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	# R1 12.00 -> 12; R2 7.50 -> 7 (rounded down, as earning is)
+	cat >ret.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount
+R1,1002,2026-11-22 12:00:00,WINE,-1,-12.00
+R2,1002,2026-11-22 12:30:00,CHEESE,-1,-7.50
+EOF
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+R1,1002,2026-11-22 12:00:00,-12.00,-12,returned,
+R2,1002,2026-11-22 12:30:00,-7.50,-7,returned,
+EOF
+	[ "$(balances)" = "1002:5" ]
+	[ "$(q "SELECT remaining FROM lots")" = 5 ]
+	ledger_ok
+}
+
+@test "a return naming an unknown receipt claws back at the current rate and says so" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1002,2026-11-21 18:40:00,24.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	# S9 is not in the ledger: 12.00 -> 12 at the current rate
+	printf 'txn_id,member_id,occurred_at,qty,amount,orig_txn\nR1,1002,2026-11-22 12:00:00,-1,-12.00,S9\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+R1,1002,2026-11-22 12:00:00,-12.00,-12,returned,original receipt 'S9' not known: at the current rate
+EOF
+	[ "$(balances)" = "1002:12" ]
+	ledger_ok
+}
+
+@test "a return bigger than the balance stops at zero and says what is not recovered" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-01 10:00:00,5.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	# R1: 12 owed, 1001 has 5: -5, 7 not recovered; R2: 1002 has 0: 0, 3 not recovered
+	cat >ret.csv <<'EOF'
+txn_id,member_id,occurred_at,qty,amount
+R1,1001,2026-11-02 10:00:00,-1,-12.00
+R2,1002,2026-11-02 11:00:00,-1,-3.00
+EOF
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+R1,1001,2026-11-02 10:00:00,-12.00,-5,returned,7 points not recovered: the balance may not go below zero
+R2,1002,2026-11-02 11:00:00,-3.00,0,returned,3 points not recovered: the balance may not go below zero
+EOF
+	[ "$(balances)" = "1001:0" ]
+	same "$(q "SELECT txn_id, points, status FROM receipts WHERE txn_id LIKE 'R%' ORDER BY txn_id")" <<'EOF'
+R1|-5|returned
+R2|0|returned
+EOF
+	ledger_ok
+}
+
+@test "with allow_negative=yes a return takes the balance below zero" {
+	base --set allow_negative=yes
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-01 10:00:00,5.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	# 5 - 12 = -7
+	printf 'txn_id,member_id,occurred_at,qty,amount\nR1,1001,2026-11-02 10:00:00,-1,-12.00\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+R1,1001,2026-11-02 10:00:00,-12.00,-12,returned,
+EOF
+	[ "$(balances)" = "1001:-7" ]
+	[ "$(q "SELECT sum(remaining) FROM lots")" = 0 ]
+	ledger_ok
+}
+
+@test "a purchase after a negative balance pays the debt back first" {
+	base --set allow_negative=yes
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-01 10:00:00,5.00\n' >sale.csv
+	printf 'txn_id,member_id,occurred_at,qty,amount\nR1,1001,2026-11-02 10:00:00,-1,-12.00\n' >ret.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	loy-accrue ret.csv >/dev/null 2>&1
+	# -7 + 10 = 3: only 3 of the new 10 points are there to spend
+	printf 'txn_id,member_id,occurred_at,amount\nT2,1001,2026-11-03 10:00:00,10.00\n' >more.csv
+	run -0 --separate-stderr loy-accrue more.csv
+	same "$output" <<EOF
+$HEAD
+T2,1001,2026-11-03 10:00:00,10.00,10,credited,
+EOF
+	[ "$(balances)" = "1001:3" ]
+	[ "$(q "SELECT sum(remaining) FROM lots")" = 3 ]
+	ledger_ok
+}
+
+# ------------------------------------------------------- identification
+
+@test "finds the member by card, phone and e-mail in any case" {
+	base
+	# I4 names 1003 and 1001's card: member_id comes first in identify_by
+	cat >day.csv <<'EOF'
+txn_id,member_id,card,phone,email,occurred_at,amount
+I1,,6001002,,,2026-11-20 10:00:00,5.00
+I2,,,+86 10 6552 9988,,2026-11-20 10:01:00,6.00
+I3,,,,ANNA@Example.ORG,2026-11-20 10:02:00,7.00
+I4,1003,6001001,,,2026-11-20 10:03:00,8.00
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+I1,1002,2026-11-20 10:00:00,5.00,5,credited,
+I2,1003,2026-11-20 10:01:00,6.00,6,credited,
+I3,1001,2026-11-20 10:02:00,7.00,7,credited,
+I4,1003,2026-11-20 10:03:00,8.00,8,credited,
+EOF
+	same "$(balances)" <<'EOF'
+1001:7
+1002:5
+1003:14
+EOF
+	[ "$(q "SELECT count(*) FROM members")" = 3 ]
+	ledger_ok
+}
+
+@test "identify_by sets which identifier counts first" {
+	base --set identify_by=card,member_id
+	# I4: the card (1001) wins over member_id 1003; I5 has only member_id
+	cat >day.csv <<'EOF'
+txn_id,member_id,card,occurred_at,amount
+I4,1003,6001001,2026-11-20 10:03:00,8.00
+I5,1003,,2026-11-20 10:04:00,9.00
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+I4,1001,2026-11-20 10:03:00,8.00,8,credited,
+I5,1003,2026-11-20 10:04:00,9.00,9,credited,
+EOF
+	same "$(balances)" <<'EOF'
+1001:8
+1003:9
+EOF
+	ledger_ok
+}
+
+@test "a receipt naming its member only by a column identify_by leaves out is refused" {
+	base --set identify_by=card
+	before=$(dump)
+	cat >day.csv <<'EOF'
+txn_id,member_id,card,occurred_at,amount
+I1,,6001002,2026-11-20 10:00:00,5.00
+I2,1001,,2026-11-20 10:01:00,6.00
+EOF
+	run -65 --separate-stderr loy-accrue day.csv
+	[ "$output" = "" ]
+	[[ "${stderr_lines[0]}" == "loy-accrue: day.csv:3: "* ]]
+	[ "${stderr_lines[-1]}" = "$NOTHING" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a merged member's id and card credit the survivor" {
+	base
+	loy-enroll merge 1003 1001 >/dev/null
+	cat >day.csv <<'EOF'
+txn_id,member_id,card,occurred_at,amount
+M1,1003,,2026-11-20 10:00:00,5.00
+M2,,6001003,2026-11-20 10:01:00,6.00
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+M1,1001,2026-11-20 10:00:00,5.00,5,credited,
+M2,1001,2026-11-20 10:01:00,6.00,6,credited,
+EOF
+	[ "$(balances)" = "1001:11" ]
+	[ "$(q "SELECT count(*) FROM journal WHERE member_id = '1003'")" = 0 ]
+	ledger_ok
+}
+
+@test "an unknown member is refused" {
+	base
+	before=$(dump)
+	cat >day.csv <<'EOF'
+txn_id,member_id,card,occurred_at,amount
+U1,9999,,2026-11-20 10:00:00,5.00
+U2,1001,,2026-11-20 10:01:00,6.00
+U3,,7000001,2026-11-20 10:02:00,7.00
+EOF
+	run -65 --separate-stderr loy-accrue day.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: day.csv:2: unknown member_id '9999'
+loy-accrue: day.csv:4: unknown card '7000001'
+loy-accrue: day.csv: 3 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 2 rejected; 1 receipts, 1 members, 6 points
+$NOTHING2
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--auto-enroll enrols members the ledger does not know" {
+	base
+	# 2001.0 is member 2001 (a spreadsheet's whole number); N3 knows only a
+	# card and an e-mail address: a new id, the first free one (1)
+	cat >day.csv <<'EOF'
+txn_id,member_id,card,email,occurred_at,store,amount
+N1,2001.0,,,2026-11-20 10:00:00,Berlin Mitte,5.00
+N2,2001.0,,,2026-11-21 10:00:00,Berlin Mitte,6.00
+N3,,7000001,new@example.org,2026-11-20 11:00:00,London Soho,7.00
+N4,1001,,,2026-11-20 12:00:00,,8.00
+EOF
+	run -0 --separate-stderr loy-accrue --auto-enroll day.csv
+	same "$output" <<EOF
+$HEAD
+N1,2001,2026-11-20 10:00:00,5.00,5,credited,member 2001 enrolled
+N2,2001,2026-11-21 10:00:00,6.00,6,credited,
+N3,1,2026-11-20 11:00:00,7.00,7,credited,member 1 enrolled
+N4,1001,2026-11-20 12:00:00,8.00,8,credited,
+EOF
+	[ "$stderr" = "loy-accrue: day.csv: 4 rows, 4 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 4 receipts, 3 members, 26 points" ]
+	same "$(q "SELECT member_id, status, coalesce(email, ''), enrolled_at, store, tier FROM members
+	    WHERE member_id IN ('1', '2001') ORDER BY member_id")" <<'EOF'
+1|active|new@example.org|2026-11-20 11:00:00|London Soho|Pearl
+2001|active||2026-11-20 10:00:00|Berlin Mitte|Pearl
+EOF
+	[ "$(q "SELECT member_id FROM cards WHERE card = '7000001'")" = 1 ]
+	same "$(balances)" <<'EOF'
+1:7
+1001:8
+2001:11
+EOF
+	ledger_ok
+}
+
+@test "a closed member's receipts are refused" {
+	base
+	loy-enroll close 1002 >/dev/null
+	before=$(dump)
+	cat >day.csv <<'EOF'
+txn_id,member_id,card,occurred_at,amount
+C1,1002,,2026-11-20 10:00:00,5.00
+C2,,6001002,2026-11-20 10:01:00,6.00
+EOF
+	run -65 --separate-stderr loy-accrue day.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: day.csv:2: member '1002' is closed
+loy-accrue: day.csv:3: member '1002' is closed
+loy-accrue: day.csv: 2 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 2 rejected; 0 receipts, 0 members, 0 points
+$NOTHING2
+EOF
+	[ "$(dump)" = "$before" ]
+	run -65 --separate-stderr loy-accrue --auto-enroll day.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: member '1002' is closed" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# -------------------------------------------------------------- pending
+
+@test "return_window_days keeps a recent purchase's points pending" {
+	base --set return_window_days=14
+	# available = purchase + 14 days; pending while that is after now (2026-11-23 12:00)
+	# P1 12.00 -> 12, available 2026-12-04: pending; P2 30.00 -> 30, available
+	# 2026-11-15: credited; P3 5.00 -> 5, available exactly now: credited
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+P1,1001,2026-11-20 09:14:00,12.00
+P2,1001,2026-11-01 09:14:00,30.00
+P3,1002,2026-11-09 12:00:00,5.00
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+P1,1001,2026-11-20 09:14:00,12.00,12,pending,
+P2,1001,2026-11-01 09:14:00,30.00,30,credited,
+P3,1002,2026-11-09 12:00:00,5.00,5,credited,
+EOF
+	[ "$stderr" = "loy-accrue: day.csv: 3 rows, 2 credited, 1 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 3 receipts, 2 members, 47 points" ]
+	same "$(q "SELECT earned_at, available_at, expires_at, points FROM lots ORDER BY lot_id")" <<'EOF'
+2026-11-20 09:14:00|2026-12-04 09:14:00|2028-11-20 09:14:00|12
+2026-11-01 09:14:00|2026-11-15 09:14:00|2028-11-01 09:14:00|30
+2026-11-09 12:00:00|2026-11-23 12:00:00|2028-11-09 12:00:00|5
+EOF
+	same "$(q "SELECT txn_id, status FROM receipts ORDER BY txn_id")" <<'EOF'
+P1|pending
+P2|credited
+P3|credited
+EOF
+	ledger_ok
+}
+
+# ------------------------------------------------------------ bad input
+
+@test "a negative amount on a sale line is refused" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,qty,amount\nB1,1001,2026-11-20 10:00:00,1,-5.00\n' >bad.csv
+	run -65 --separate-stderr loy-accrue bad.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: bad.csv:2: amount '-5.00' is negative on a sale line
+loy-accrue: bad.csv: 1 row, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 0 receipts, 0 members, 0 points
+$NOTHING
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a qty of zero is refused" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,qty,unit_price\nB2,1001,2026-11-20 10:00:00,0,1.49\n' >bad.csv
+	run -65 --separate-stderr loy-accrue bad.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: bad.csv:2: qty is zero
+loy-accrue: bad.csv: 1 row, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 0 receipts, 0 members, 0 points
+$NOTHING
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "an amount with more decimals than the currency has is refused" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount\nB3,1001,2026-11-20 10:00:00,12.345\n' >bad.csv
+	run -65 --separate-stderr loy-accrue bad.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: bad.csv:2: amount '12.345' has more than 2 decimals
+loy-accrue: bad.csv: 1 row, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 0 receipts, 0 members, 0 points
+$NOTHING
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a receipt whose lines name different members is refused" {
+	base
+	before=$(dump)
+	cat >bad.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+B4,1001,2026-11-20 10:00:00,1.00
+B4,1002,2026-11-20 10:00:00,1.00
+EOF
+	run -65 --separate-stderr loy-accrue bad.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: bad.csv:2: receipt 'B4' is refused: receipt 'B4' has lines for member_id '1001' and '1002' (line 3)
+loy-accrue: bad.csv:3: receipt 'B4' has lines for member_id '1001' and '1002'
+loy-accrue: bad.csv: 2 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 2 rejected; 0 receipts, 0 members, 0 points
+$NOTHING2
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a receipt whose lines are on different days is refused" {
+	base
+	before=$(dump)
+	cat >bad.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+B5,1001,2026-11-20 23:59:00,1.00
+B5,1001,2026-11-21 00:01:00,1.00
+EOF
+	run -65 --separate-stderr loy-accrue bad.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: bad.csv:2: receipt 'B5' is refused: receipt 'B5' has lines on 2026-11-20 and 2026-11-21 (line 3)
+loy-accrue: bad.csv:3: receipt 'B5' has lines on 2026-11-20 and 2026-11-21
+loy-accrue: bad.csv: 2 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 2 rejected; 0 receipts, 0 members, 0 points
+$NOTHING2
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a purchase later than now plus future_tolerance_hours is refused" {
+	base
+	before=$(dump)
+	# now 2026-11-23 12:00:00 + 24 h: F1 is just in, F2 a second too late
+	cat >bad.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+F1,1001,2026-11-24 12:00:00,1.00
+F2,1001,2026-11-24 12:00:01,1.00
+EOF
+	run -65 --separate-stderr loy-accrue bad.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: bad.csv:3: occurred_at is in the future
+loy-accrue: bad.csv: 2 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 1 receipts, 1 members, 1 points
+$NOTHING
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a file cut off inside a quoted field is refused" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount,description\nT1,1001,2026-11-20 09:14:00,5.00,Milk\nT2,1001,2026-11-20 09:20:00,6.00,"Bread, sourdough\n' >cut.csv
+	run -65 --separate-stderr loy-accrue cut.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: cut.csv:3: row has a quoted field that is not terminated
+loy-accrue: cut.csv: 2 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 1 receipts, 1 members, 5 points
+$NOTHING
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a gzip file is refused as not CSV" {
+	base
+	before=$(dump)
+	printf '\037\213\010\000\000\000\000\000\000\003\313\110\315\311\311\007\000' >sales.csv.gz
+	run -65 --separate-stderr loy-accrue sales.csv.gz
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-accrue: sales.csv.gz:1: header contains a NUL byte" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a PNG image is refused as not CSV" {
+	base
+	before=$(dump)
+	printf '\211PNG\r\n\032\n\000\000\000\rIHDR\000\000\000\001' >logo.png
+	run -65 --separate-stderr loy-accrue logo.png
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-accrue: logo.png:1: header is not valid UTF-8" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a file without txn_id or occurred_at is refused" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,amount\nT1,1001,5.00\n' >a.csv
+	run -65 --separate-stderr loy-accrue a.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-accrue: a.csv: no column 'occurred_at'" ]
+	printf 'member_id,occurred_at,amount\n1001,2026-11-20 09:14:00,5.00\n' >b.csv
+	run -65 --separate-stderr loy-accrue b.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-accrue: b.csv: no column 'txn_id' (the receipt)" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a file without amount or unit_price is refused" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,total\nT1,1001,2026-11-20 09:14:00,5.00\n' >a.csv
+	run -65 --separate-stderr loy-accrue a.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-accrue: a.csv: no column 'amount' or 'unit_price'" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "unit_price without qty is refused" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,unit_price\nT1,1001,2026-11-20 09:14:00,5.00\n' >a.csv
+	run -65 --separate-stderr loy-accrue a.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-accrue: a.csv: column 'unit_price' needs a column 'qty'" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--rejects sets aside every line of a bad receipt and commits the rest" {
+	base
+	# T1's line 4 has qty 0: all three T1 lines go; T2 = 5.00 + 3.00 = 8.00 -> 8
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount
+T1,1001,2026-11-20 09:14:00,A,1,4.00
+T2,1002,2026-11-20 09:20:00,A,1,5.00
+T1,1001,2026-11-20 09:14:00,B,0,1.00
+T2,1002,2026-11-20 09:20:00,B,2,3.00
+T1,1001,2026-11-20 09:14:00,C,1,2.00
+EOF
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	same "$output" <<EOF
+$HEAD
+T2,1002,2026-11-20 09:20:00,8.00,8,credited,
+EOF
+	same "$stderr" <<'EOF'
+loy-accrue: day.csv:2: receipt 'T1' is refused: qty is zero (line 4)
+loy-accrue: day.csv:4: qty is zero
+loy-accrue: day.csv:6: receipt 'T1' is refused: qty is zero (line 4)
+loy-accrue: day.csv: 5 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 3 rejected; 1 receipts, 1 members, 8 points
+EOF
+	same "$(cat rej.csv)" <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount,line,reason
+T1,1001,2026-11-20 09:14:00,A,1,4.00,2,receipt 'T1' is refused: qty is zero (line 4)
+T1,1001,2026-11-20 09:14:00,B,0,1.00,4,qty is zero
+T1,1001,2026-11-20 09:14:00,C,1,2.00,6,receipt 'T1' is refused: qty is zero (line 4)
+EOF
+	[ "$(q "SELECT group_concat(txn_id) FROM receipts")" = T2 ]
+	[ "$(balances)" = "1002:8" ]
+	[ "$(q "SELECT rows_read || '|' || rows_changed || '|' || rows_rejected FROM runs ORDER BY run_id DESC LIMIT 1")" = "5|1|3" ]
+	ledger_ok
+}
+
+# -------------------------------------------------------------- options
+
+@test "--map and --date-format read another system's export" {
+	base
+	# Brot 1 x 3.49 + Milch 2 x 1.19 = 3.49 + 2.38 = 5.87 -> 5, at 09:14
+	cat >kasse.csv <<'EOF'
+Bon,Kunde,Datum,Artikel,Menge,Preis
+M1,1001,20/11/2026 09:16,Brot,1,3.49
+M1,1001,20/11/2026 09:14,Milch,2,1.19
+EOF
+	run -0 --separate-stderr loy-accrue --map txn_id=Bon,member_id=Kunde,occurred_at=Datum \
+	    --map sku=Artikel,qty=Menge,unit_price=Preis --date-format '%d/%m/%Y %H:%M' kasse.csv
+	same "$output" <<EOF
+$HEAD
+M1,1001,2026-11-20 09:14:00,5.87,5,credited,
+EOF
+	[ "$(q "SELECT occurred_at || '|' || amount || '|' || lines FROM receipts")" = "2026-11-20 09:14:00|587|2" ]
+	[ "$(balances)" = "1001:5" ]
+	ledger_ok
+}
+
+@test "--date-format refuses dates in any other format" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 09:14:00,1.00\n' >day.csv
+	run -65 --separate-stderr loy-accrue --date-format '%d/%m/%Y %H:%M' day.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: day.csv:2: occurred_at '2026-11-20 09:14:00' does not match datetime format '%d/%m/%Y %H:%M'
+loy-accrue: day.csv: 1 row, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 0 receipts, 0 members, 0 points
+$NOTHING
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--tsv reads and writes TSV" {
+	base
+	# 9.99 + 0.99 = 10.98 -> 10
+	printf 'txn_id\tmember_id\toccurred_at\tamount\tdescription\nT1\t1001\t2026-11-20 09:14:00\t9.99\tWine, red\nT1\t1001\t2026-11-20 09:14:00\t0.99\t"Bag"\n' >day.tsv
+	run -0 --separate-stderr loy-accrue --tsv day.tsv
+	same "$output" <<EOF
+txn_id	member_id	occurred_at	amount	points	status	detail
+T1	1001	2026-11-20 09:14:00	10.98	10	credited	
+EOF
+	[ "$(balances)" = "1001:10" ]
+	ledger_ok
+}
+
+@test "--dry-run prints what a run would and commits nothing" {
+	base
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+T1,1001,2026-11-20 09:14:00,9.99
+A1,,2026-11-20 10:05:00,2.50
+N1,2001,2026-11-20 10:06:00,3.00
+EOF
+	before=$(dump)
+	run -0 --separate-stderr loy-accrue --dry-run --auto-enroll day.csv
+	dry=$output
+	same "$output" <<EOF
+$HEAD
+T1,1001,2026-11-20 09:14:00,9.99,9,credited,
+A1,,2026-11-20 10:05:00,2.50,0,anonymous,
+N1,2001,2026-11-20 10:06:00,3.00,3,credited,member 2001 enrolled
+EOF
+	same "$stderr" <<'EOF'
+loy-accrue: day.csv: 3 rows, 2 credited, 0 pending, 0 returned, 1 anonymous, 0 duplicate, 0 rejected; 3 receipts, 2 members, 12 points
+loy-accrue: dry run: nothing committed
+EOF
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-accrue -n --auto-enroll day.csv
+	[ "$output" = "$dry" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-accrue --auto-enroll day.csv
+	[ "$output" = "$dry" ]
+	[ "$stderr" = "loy-accrue: day.csv: 3 rows, 2 credited, 0 pending, 0 returned, 1 anonymous, 0 duplicate, 0 rejected; 3 receipts, 2 members, 12 points" ]
+	ledger_ok
+}
+
+@test "--dry-run with bad rows fails as a real run would" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount\nT1,9999,2026-11-20 09:14:00,9.99\n' >day.csv
+	run -65 --separate-stderr loy-accrue --dry-run day.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: unknown member_id '9999'" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--table lines the columns up (the README's example)" {
+	base
+	printf 'member_id\n1005\n' >more.csv
+	loy-enroll more.csv >/dev/null 2>&1
+	mkdir examples
+	cp "$EXAMPLES/pos.csv" examples/
+	run -0 --separate-stderr loy-accrue --table examples/pos.csv
+	same "$output" <<'EOF'
+txn_id  member_id  occurred_at          amount  points  status     detail
+T1001   1001       2026-11-20 09:14:00  9.15    9       credited
+T1002   1003       2026-11-20 10:02:00  88.00   88      credited
+T1003              2026-11-20 10:05:00  2.50    0       anonymous
+T1004   1005       2026-11-20 11:30:00  47.52   47      credited
+T1005   1002       2026-11-21 18:40:00  24.00   24      credited
+T1006   1002       2026-11-22 12:00:00  -12.00  -12     returned
+EOF
+	[ "$stderr" = "loy-accrue: examples/pos.csv: 8 rows, 4 credited, 0 pending, 1 returned, 1 anonymous, 0 duplicate, 0 rejected; 6 receipts, 4 members, 156 points" ]
+	ledger_ok
+}
+
+@test "--auto-enroll does not go with --adjust or --opening" {
+	base
+	before=$(dump)
+	printf 'member_id,points,reason,ref\n1001,5,x,R1\n' >adj.csv
+	run -64 --separate-stderr loy-accrue --adjust --auto-enroll adj.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: --adjust, --opening and --auto-enroll go alone" ]
+	[ "${stderr_lines[-1]}" = "Try 'loy-accrue --help' for more information." ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# -------------------------------------------------------- the UCI data
+
+# The README's import of the UCI Online Retail export.
+uci() {
+	loy-accrue --auto-enroll --rejects uci-rejects.csv --map txn_id=InvoiceNo,sku=StockCode,description=Description,qty=Quantity,occurred_at=InvoiceDate,unit_price=UnitPrice,member_id=CustomerID,store=Country uci.csv
+}
+
+# Each invoice of uci.csv as inv|customer|cents, worked out apart from
+# loy: a line is Quantity x UnitPrice in thousandths, rounded half away
+# from zero to cents; an invoice is the sum of its lines.
+uci_invoices() {
+	csvq uci.csv "
+	WITH l AS (SELECT InvoiceNo AS inv, CustomerID AS cust,
+	    CAST(Quantity AS INTEGER) * CAST(round(UnitPrice * 1000) AS INTEGER) AS m FROM t)
+	SELECT inv, cust, sum(CASE WHEN m < 0 THEN -((-m + 5) / 10) ELSE (m + 5) / 10 END)
+	  FROM l GROUP BY inv"
+}
+
+uci_slice() {
+	[ -r "$DATA/online_retail.csv.gz" ] ||
+	    skip "no $DATA/online_retail.csv.gz (the UCI Online Retail export; see ../shared/data/README.md)"
+	zcat "$DATA/online_retail.csv.gz" | head -n 2001 >uci.csv
+	[ "$(wc -l <uci.csv)" = 2001 ]
+}
+
+@test "the UCI Online Retail data: a slice of 2000 lines as the README imports it" {
+	uci_slice
+	new_ledger
+	uci_invoices >inv.txt
+	receipts=$(wc -l <inv.txt)
+	anonymous=$(awk -F'|' '$2 == ""' inv.txt | wc -l)
+	customers=$(csvq uci.csv "SELECT count(DISTINCT CustomerID) FROM t WHERE CustomerID <> ''")
+	returns=$(awk -F'|' '$2 != "" && $1 ~ /^C/' inv.txt | wc -l)
+	credited=$(awk -F'|' '$2 != "" && $1 !~ /^C/' inv.txt | wc -l)
+	# points: floor(total) of every invoice of a customer that is not a cancellation
+	points=$(awk -F'|' '$2 != "" && $1 !~ /^C/ { p += int($3 / 100) } END { print p }' inv.txt)
+	[ "$receipts" -gt 50 ]
+	[ "$anonymous" -gt 0 ]
+	[ "$returns" -gt 0 ]
+
+	run -0 --separate-stderr uci
+	echo "$output" >out.csv
+	[ "${lines[0]}" = "$HEAD" ]
+	[ "${#lines[@]}" = $((receipts + 1)) ]
+	[ "$(csvq out.csv "SELECT count(*) FROM t WHERE status = 'anonymous'")" = "$anonymous" ]
+	[ "$(csvq out.csv "SELECT count(*) FROM t WHERE status = 'returned'")" = "$returns" ]
+	[ "$(csvq out.csv "SELECT count(*) FROM t WHERE status = 'returned' AND txn_id NOT LIKE 'C%'")" = 0 ]
+	[ "$(csvq out.csv "SELECT count(*) FROM t WHERE status = 'credited'")" = "$credited" ]
+	[ "$(csvq out.csv "SELECT sum(points) FROM t WHERE status = 'credited'")" = "$points" ]
+	[ ! -s uci-rejects.csv ]
+
+	# the ledger agrees: receipts, members (17850.0 is 17850), points
+	[ "$(q "SELECT count(*) FROM receipts")" = "$receipts" ]
+	[ "$(q "SELECT count(*) FROM receipts WHERE member_id IS NULL")" = "$anonymous" ]
+	[ "$(q "SELECT count(*) FROM members")" = "$customers" ]
+	[ "$(q "SELECT count(*) FROM members WHERE member_id LIKE '%.%'")" = 0 ]
+	[ "$(q "SELECT member_id FROM members WHERE member_id = '17850'")" = 17850 ]
+	[ "$(q "SELECT sum(points) FROM receipts WHERE status = 'credited'")" = "$points" ]
+	[ "$(q "SELECT sum(points) FROM receipts WHERE status = 'credited'")" = \
+	    "$(q "SELECT sum(points) FROM journal WHERE kind = 'earn'")" ]
+	# every receipt's amount is the invoice's own total
+	[ "$(q "SELECT txn_id || '|' || coalesce(member_id, '') || '|' || amount FROM receipts ORDER BY txn_id")" = \
+	    "$(LC_ALL=C sort -t'|' -k1,1 inv.txt | sed 's/\.0|/|/')" ]
+	net=$(q "SELECT sum(points) FROM receipts")
+	[ "$stderr" = "loy-accrue: uci.csv: 2000 rows, $credited credited, 0 pending, $returns returned, $anonymous anonymous, 0 duplicate, 0 rejected; $receipts receipts, $customers members, $net points" ]
+	ledger_ok
+}
+
+@test "the UCI Online Retail data: a second import is all duplicates" {
+	uci_slice
+	new_ledger
+	uci >/dev/null 2>&1
+	receipts=$(q "SELECT count(*) FROM receipts")
+	before=$(books)
+	run -0 --separate-stderr uci
+	echo "$output" >out.csv
+	[ "${#lines[@]}" = $((receipts + 1)) ]
+	[ "$(csvq out.csv "SELECT count(*) FROM t WHERE status = 'duplicate' AND points = '0'")" = "$receipts" ]
+	[ "$stderr" = "loy-accrue: uci.csv: 2000 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, $receipts duplicate, 0 rejected; 0 receipts, 0 members, 0 points" ]
+	[ "$(books)" = "$before" ]
+	ledger_ok
+}
+
+# -------------------------------------------------------------- --adjust
+
+@test "--adjust credits and debits points by reference" {
+	base
+	# 1001: +50 - 10 = 40, the debit taken from the credit's lot; 1002: +20
+	cat >adj.csv <<'EOF'
+member_id,points,reason,ref
+1001,50,goodwill: late delivery,CS-1
+1002,20,birthday,CS-2
+1001,-10,correction,CS-3
+EOF
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	same "$output" <<'EOF'
+ref,member_id,points,status,detail
+CS-1,1001,50,credited,
+CS-2,1002,20,credited,
+CS-3,1001,-10,debited,
+EOF
+	[ "$stderr" = "loy-accrue: adj.csv: 3 rows, 2 credited, 1 debited, 0 duplicate, 0 rejected" ]
+	same "$(q "SELECT member_id, kind, points, occurred_at, source, ref, reason FROM journal ORDER BY entry_id")" <<'EOF'
+1001|adjust|50|2026-11-23 12:00:00|adjustment|CS-1|goodwill: late delivery
+1002|adjust|20|2026-11-23 12:00:00|adjustment|CS-2|birthday
+1001|adjust|-10|2026-11-23 12:00:00|adjustment|CS-3|correction
+EOF
+	same "$(q "SELECT member_id, earned_at, expires_at, points, remaining FROM lots ORDER BY lot_id")" <<'EOF'
+1001|2026-11-23 12:00:00|2028-11-23 12:00:00|50|40
+1002|2026-11-23 12:00:00|2028-11-23 12:00:00|20|20
+EOF
+	same "$(balances)" <<'EOF'
+1001:40
+1002:20
+EOF
+	ledger_ok
+}
+
+@test "--adjust takes each reference once" {
+	base
+	printf 'member_id,points,reason,ref\n1001,50,goodwill,CS-1\n1001,-10,correction,CS-3\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	before=$(books)
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	same "$output" <<'EOF'
+ref,member_id,points,status,detail
+CS-1,1001,50,duplicate,
+CS-3,1001,-10,duplicate,
+EOF
+	[ "$stderr" = "loy-accrue: adj.csv: 2 rows, 0 credited, 0 debited, 2 duplicate, 0 rejected" ]
+	[ "$(books)" = "$before" ]
+	[ "$(balances)" = "1001:40" ]
+	ledger_ok
+}
+
+@test "--adjust refuses a reference taken before with other content" {
+	base
+	printf 'member_id,points,reason,ref\n1001,50,goodwill,CS-1\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	before=$(dump)
+	# other points, then another member
+	printf 'member_id,points,reason,ref\n1001,60,goodwill,CS-1\n' >a.csv
+	run -65 --separate-stderr loy-accrue --adjust a.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: a.csv:2: ref 'CS-1' was taken before with other content
+loy-accrue: a.csv: 1 row, 0 credited, 0 debited, 0 duplicate, 1 rejected
+$NOTHING
+EOF
+	printf 'member_id,points,reason,ref\n1002,50,goodwill,CS-1\n' >b.csv
+	run -65 --separate-stderr loy-accrue --adjust b.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: b.csv:2: ref 'CS-1' was taken before with other content" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--adjust refuses a debit below zero" {
+	base
+	printf 'member_id,points,reason,ref\n1002,20,birthday,CS-2\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	before=$(dump)
+	printf 'member_id,points,reason,ref\n1002,-21,correction,CS-9\n1001,-1,correction,CS-10\n' >a.csv
+	run -65 --separate-stderr loy-accrue --adjust a.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: a.csv:2: member '1002' has 20 points: -21 would take the balance below zero
+loy-accrue: a.csv:3: member '1001' has 0 points: -1 would take the balance below zero
+loy-accrue: a.csv: 2 rows, 0 credited, 0 debited, 0 duplicate, 2 rejected
+$NOTHING2
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--adjust refuses rows without reason or ref, and files without those columns" {
+	base
+	before=$(dump)
+	printf 'member_id,points,reason,ref\n1001,5,,CS-10\n1001,5,goodwill,\n' >a.csv
+	run -65 --separate-stderr loy-accrue --adjust a.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: a.csv:2: reason is empty
+loy-accrue: a.csv:3: ref is empty: a credit needs a reference to be taken once
+loy-accrue: a.csv: 2 rows, 0 credited, 0 debited, 0 duplicate, 2 rejected
+$NOTHING2
+EOF
+	printf 'member_id,points,reason\n1001,5,goodwill\n' >b.csv
+	run -65 --separate-stderr loy-accrue --adjust b.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-accrue: b.csv: no column 'ref'" ]
+	printf 'member_id,points,ref\n1001,5,CS-11\n' >c.csv
+	run -65 --separate-stderr loy-accrue --adjust c.csv
+	[ "$stderr" = "loy-accrue: c.csv: no column 'reason'" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# ------------------------------------------------------------- --opening
+
+@test "--opening writes lots with the given dates" {
+	base
+	# 1002's expires_at is empty: earned_at + 24 months
+	cat >open.csv <<'EOF'
+member_id,points,earned_at,expires_at
+1001,300,2025-06-30,2027-06-30 23:59:59
+1002,120,2026-01-15 08:00:00,
+EOF
+	run -0 --separate-stderr loy-accrue --opening open.csv
+	same "$output" <<'EOF'
+member_id,points,earned_at,expires_at,status,detail
+1001,300,2025-06-30 00:00:00,2027-06-30 23:59:59,credited,
+1002,120,2026-01-15 08:00:00,2028-01-15 08:00:00,credited,
+EOF
+	[ "$stderr" = "loy-accrue: open.csv: 2 rows, 2 credited, 0 debited, 0 duplicate, 0 rejected" ]
+	same "$(q "SELECT member_id, earned_at, expires_at, points, remaining FROM lots ORDER BY lot_id")" <<'EOF'
+1001|2025-06-30 00:00:00|2027-06-30 23:59:59|300|300
+1002|2026-01-15 08:00:00|2028-01-15 08:00:00|120|120
+EOF
+	same "$(q "SELECT member_id, kind, points, occurred_at FROM journal ORDER BY entry_id")" <<'EOF'
+1001|opening|300|2025-06-30 00:00:00
+1002|opening|120|2026-01-15 08:00:00
+EOF
+	same "$(balances)" <<'EOF'
+1001:300
+1002:120
+EOF
+	ledger_ok
+}
+
+@test "--opening a second time is a duplicate" {
+	base
+	printf 'member_id,points,earned_at,expires_at\n1001,300,2025-06-30,2027-06-30 23:59:59\n1002,120,2026-01-15 08:00:00,\n' >open.csv
+	loy-accrue --opening open.csv >/dev/null 2>&1
+	before=$(books)
+	run -0 --separate-stderr loy-accrue --opening open.csv
+	same "$output" <<'EOF'
+member_id,points,earned_at,expires_at,status,detail
+1001,300,2025-06-30 00:00:00,2027-06-30 23:59:59,duplicate,opening balance taken before
+1002,120,2026-01-15 08:00:00,2028-01-15 08:00:00,duplicate,opening balance taken before
+EOF
+	[ "$stderr" = "loy-accrue: open.csv: 2 rows, 0 credited, 0 debited, 2 duplicate, 0 rejected" ]
+	[ "$(books)" = "$before" ]
+	ledger_ok
+}
+
+@test "--opening takes several lots of one member" {
+	base
+	# 1001 brings two lots with their own expiry: 300 + 80 = 380
+	cat >open.csv <<'EOF'
+member_id,points,earned_at,expires_at
+1001,300,2025-06-30,2027-06-30 23:59:59
+1002,120,2026-01-15 08:00:00,
+1001,80,2026-03-01,2028-03-01
+EOF
+	run -0 --separate-stderr loy-accrue --opening open.csv
+	same "$output" <<'EOF'
+member_id,points,earned_at,expires_at,status,detail
+1001,300,2025-06-30 00:00:00,2027-06-30 23:59:59,credited,
+1002,120,2026-01-15 08:00:00,2028-01-15 08:00:00,credited,
+1001,80,2026-03-01 00:00:00,2028-03-01 00:00:00,credited,
+EOF
+	same "$(balances)" <<'EOF'
+1001:380
+1002:120
+EOF
+	before=$(books)
+	run -0 --separate-stderr loy-accrue --opening open.csv
+	[ "$stderr" = "loy-accrue: open.csv: 3 rows, 0 credited, 0 debited, 3 duplicate, 0 rejected" ]
+	[ "$(books)" = "$before" ]
+	ledger_ok
+}
+
+@test "--opening refuses expires_at before earned_at" {
+	base
+	before=$(dump)
+	printf 'member_id,points,earned_at,expires_at\n1002,10,2026-01-15,2025-01-15\n' >open.csv
+	run -65 --separate-stderr loy-accrue --opening open.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: open.csv:2: expires_at '2025-01-15' is before earned_at
+loy-accrue: open.csv: 1 row, 0 credited, 0 debited, 0 duplicate, 1 rejected
+$NOTHING
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
