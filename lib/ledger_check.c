@@ -23,9 +23,10 @@ static const struct invariant {
 	  " WHERE coalesce(o.points, 0) <> max(coalesce(b.points, 0), 0)" },
 	{ "lot-moves-equal-lots",
 	  "SELECT 'lot ' || l.lot_id, 'created ' || l.points || ', remaining ' ||"
-	  "       l.remaining || ', moves ' || coalesce(sum(m.points), 0)"
-	  "  FROM lots l LEFT JOIN lot_moves m USING (lot_id)"
-	  " GROUP BY l.lot_id HAVING l.remaining <> l.points + coalesce(sum(m.points), 0)" },
+	  "       l.remaining || ', moves ' || coalesce(m.points, 0)"
+	  "  FROM lots l LEFT JOIN (SELECT lot_id, sum(points) AS points FROM lot_moves"
+	  "   GROUP BY lot_id) m USING (lot_id)"
+	  " WHERE l.remaining <> l.points + coalesce(m.points, 0)" },
 	{ "receipt-credited-once",
 	  "SELECT 'receipt ' || r.txn_id, 'points ' || r.points ||"
 	  "       ', journal ' || coalesce(j.points, 0)"
