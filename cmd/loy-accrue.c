@@ -49,7 +49,7 @@ main(int argc, char **argv)
 	};
 	struct cli cli;
 	struct ledger *l;
-	char *args = cli_args(argc, argv);
+	char *args = cli_args(argc, argv);	/* before getopt permutes argv */
 	int opt, status, adjust = 0, opening = 0, autoenroll = 0;
 
 	loy_setprogname(argv[0]);
@@ -70,8 +70,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status)))
+	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
+		free(args);
+		cli_free(&cli);
 		return status;
+	}
 	if (adjust)
 		status = accrue_adjust(&cli, l, argc, argv, args);
 	else if (opening)
@@ -80,5 +83,6 @@ main(int argc, char **argv)
 		status = accrue_receipts(&cli, l, autoenroll, argc, argv, args);
 	ledger_close(l);
 	free(args);
+	cli_free(&cli);
 	return status;
 }

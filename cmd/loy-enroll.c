@@ -46,7 +46,7 @@ main(int argc, char **argv)
 	struct cli cli;
 	struct ledger *l;
 	const char *reason = NULL;
-	char *args = cli_args(argc, argv);
+	char *args = cli_args(argc, argv);	/* before getopt permutes argv */
 	int opt, status;
 
 	loy_setprogname(argv[0]);
@@ -59,13 +59,17 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status)))
+	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
+		free(args);
+		cli_free(&cli);
 		return status;
+	}
 	if (argc > 0 && enroll_is_verb(argv[0]))
 		status = enroll_verb(&cli, l, argv[0], argc - 1, argv + 1, reason, args);
 	else
 		status = enroll_import(&cli, l, argc, argv, args);
 	ledger_close(l);
 	free(args);
+	cli_free(&cli);
 	return status;
 }

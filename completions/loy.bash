@@ -216,23 +216,49 @@ _loy_enroll()
 
 _loy_accrue()
 {
-	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl i fields
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl i fields form=''
+	local opts
 
 	COMPREPLY=()
 	_loy_words
 	fields="txn_id member_id card phone email occurred_at store sku category
 	    qty amount unit_price channel line orig_txn description"
+	# --adjust, --opening and --auto-enroll go alone
 	for ((i = 1; i < _loy_cword; i++)); do
 		case ${_loy_w[i]} in
-		--adjust) fields="member_id points reason ref" ;;
-		--opening) fields="member_id points earned_at expires_at" ;;
+		--adjust)
+			form=--adjust
+			fields="member_id points reason ref"
+			;;
+		--opening)
+			form=--opening
+			fields="member_id points earned_at expires_at"
+			;;
+		--auto-enroll)
+			form=--auto-enroll
+			;;
 		esac
 	done
 	_loy_value "$_loy_prev" "$_loy_cur" "$fields" && return
 	if [[ $_loy_cur == -* ]]; then
-		_loy_add compgen -W "-d --db --adjust --auto-enroll --busy-timeout
-		    --date-format -n --dry-run --map --opening --rejects --safe-cells
-		    --table --tsv -h --help -V --version" -- "$_loy_cur"
+		case $form in
+		--adjust)
+			# no dates to read
+			opts="--adjust"
+			;;
+		--opening)
+			opts="--opening --date-format"
+			;;
+		--auto-enroll)
+			opts="--auto-enroll --date-format"
+			;;
+		*)
+			opts="--adjust --auto-enroll --date-format --opening"
+			;;
+		esac
+		_loy_add compgen -W "-d --db $opts --busy-timeout -n --dry-run
+		    --map --rejects --safe-cells --table --tsv -h --help -V
+		    --version" -- "$_loy_cur"
 		return
 	fi
 	_loy_files "$_loy_cur"

@@ -108,19 +108,7 @@ xstrdup_or_null(const char *s)
 static char *
 field(const struct accrue *a, const struct csvio_row *row, int i)
 {
-	char *s, *e;
-
-	if (a->col[i] < 0)
-		return "";
-	s = row->f[a->col[i]];
-	e = s + row->len[a->col[i]];
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (e < s)
-		e = s;
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
+	return csvio_field(row, a->col[i]);
 }
 
 /* "17850.0" -> "17850": a whole number as spreadsheets export it. */
@@ -568,17 +556,7 @@ earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char
 	if (a->expiry_months > 0)
 		when_add_months(r->occurred, a->expiry_months, expires);
 	if (a->window_days > 0) {
-		struct tm tm = { 0 };
-		time_t t;
-
-		sscanf(r->occurred, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		    &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
-		tm.tm_year -= 1900;
-		tm.tm_mon -= 1;
-		tm.tm_mday += a->window_days;
-		t = timegm(&tm);
-		gmtime_r(&t, &tm);
-		strftime(avail, sizeof(avail), "%Y-%m-%d %H:%M:%S", &tm);
+		when_add_hours(r->occurred, 24L * a->window_days, avail);
 		if (strcmp(avail, a->now) > 0)
 			*status = "pending";
 	}
@@ -957,19 +935,7 @@ setup(struct accrue *a, struct ledger *l)
 	a->tier = loy_xstrdup(s ? s : "");
 	a->tier[strcspn(a->tier, ",")] = '\0';
 	when_now(a->now);
-	{
-		struct tm tm = { 0 };
-		time_t t;
-
-		sscanf(a->now, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		    &tm.tm_hour, &tm.tm_min, &tm.tm_sec);
-		tm.tm_year -= 1900;
-		tm.tm_mon -= 1;
-		tm.tm_hour += atoi(ledger_setting(l, "future_tolerance_hours"));
-		t = timegm(&tm);
-		gmtime_r(&t, &tm);
-		strftime(a->limit, sizeof(a->limit), "%Y-%m-%d %H:%M:%S", &tm);
-	}
+	when_add_hours(a->now, atol(ledger_setting(l, "future_tolerance_hours")), a->limit);
 	a->open = strmap_new();
 	a->members = strmap_new();
 	a->byid = strmap_new();

@@ -44,17 +44,7 @@ struct adjust {
 static char *
 field(const struct adjust *a, const struct csvio_row *row, int i)
 {
-	char *s, *e;
-
-	if (a->col[i] < 0)
-		return "";
-	s = row->f[a->col[i]];
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
+	return csvio_field(row, a->col[i]);
 }
 
 static int

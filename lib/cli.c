@@ -138,6 +138,18 @@ cli_check_map(const struct cli *c, const char *const *fields)
 	}
 }
 
+void
+cli_free(struct cli *c)
+{
+	for (int i = 0; i < c->nmap; i++) {
+		free(c->map[i].field);
+		free(c->map[i].column);
+	}
+	free(c->map);
+	c->map = NULL;
+	c->nmap = 0;
+}
+
 char *
 cli_args(int argc, char **argv)
 {

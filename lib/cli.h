@@ -84,6 +84,8 @@ const char *cli_column(const struct cli *c, const char *field);
 int cli_format(const struct cli *c);
 /* Check that every --map names one of `fields` (NULL-terminated); exit 64 if not. */
 void cli_check_map(const struct cli *c, const char *const *fields);
+/* Free what options allocated (--map). */
+void cli_free(struct cli *c);
 /* argv joined with shell quoting, for the run record; caller frees. */
 char *cli_args(int argc, char **argv);
 

@@ -323,7 +323,9 @@ csvio_header(struct csvio_reader *r)
 	if (r->bad)
 		return loy_error("%s:%ld: header %s", r->path, r->start, r->bad);
 	r->ncols = r->nf;
-	r->cols = loy_xmalloc(r->nf * sizeof(*r->cols));
+	r->cols = calloc(r->nf, sizeof(*r->cols));
+	if (!r->cols)
+		loy_die(71, "out of memory");
 	for (int i = 0; i < r->nf; i++) {
 		char *s = r->arena + r->off[i], *e;
 
@@ -378,6 +380,22 @@ csvio_next(struct csvio_reader *r, struct csvio_row *row)
 	}
 	fill_row(r, row);
 	return 1;
+}
+
+char *
+csvio_field(const struct csvio_row *row, int col)
+{
+	char *s, *e;
+
+	if (col < 0 || col >= row->nf)
+		return "";
+	s = row->f[col];
+	e = s + strlen(s);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
 }
 
 uint64_t

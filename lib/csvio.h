@@ -36,6 +36,9 @@ int csvio_col(const struct csvio_reader *r, const char *name);
  * NUL bytes, overlong fields or an unterminated quote come back with `bad`
  * set), 0 at the end, -1 on a read error (message printed). */
 int csvio_next(struct csvio_reader *r, struct csvio_row *row);
+/* Field `col` of a row with blanks and tabs trimmed (in place); "" when col
+ * is -1 (a column the file does not have). */
+char *csvio_field(const struct csvio_row *row, int col);
 /* Bytes read so far, and the checksum once the end is reached. */
 uint64_t csvio_bytes(const struct csvio_reader *r);
 const char *csvio_sha256(struct csvio_reader *r);

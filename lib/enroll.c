@@ -104,16 +104,8 @@ import_file(void *ctx, struct batch *b)
 static char *
 field(const struct import *im, const struct csvio_row *row, int i)
 {
-	char *s, *e;
+	char *s = csvio_field(row, im->col[i]);
 
-	if (im->col[i] < 0)
-		return NULL;
-	s = row->f[im->col[i]];
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
 	return *s ? s : NULL;
 }
 

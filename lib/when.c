@@ -462,3 +462,21 @@ when_days_between(const char *a, const char *b)
 		return LONG_MIN;
 	return (long)(db - da);
 }
+
+int
+when_add_hours(const char *in, long n, char out[static 20])
+{
+	struct tm tm = { 0 };
+	time_t t;
+
+	if (sscanf(in, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) < 3)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm) + (time_t)n * 3600;	/* wall-clock arithmetic, no zone */
+	if (!gmtime_r(&t, &tm))
+		return -1;
+	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
+	return 0;
+}

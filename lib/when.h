@@ -13,6 +13,9 @@ void when_now(char out[static 20]);
 void when_today(char out[static 11]);
 /* Normalized date or datetime plus n months, day clamped; -1 if bad. */
 int when_add_months(const char *in, int n, char out[static 20]);
+/* Add n hours of the calendar (days of 24 hours, as the wall clock reads
+ * them) to a datetime text; out is "YYYY-MM-DD HH:MM:SS".  0 or -1. */
+int when_add_hours(const char *in, long n, char out[static 20]);
 /* Days from a to b by "YYYY-MM-DD" prefixes; LONG_MIN if either is bad. */
 long when_days_between(const char *a, const char *b);
 
