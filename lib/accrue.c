@@ -7,6 +7,7 @@
  * against the ledger: a receipt seen before is a duplicate when its lines
  * are among the lines credited then, and a conflict otherwise.
  */
+#include <endian.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "batch.h"
 #include "diag.h"
 #include "money.h"
+#include "pattern.h"
 #include "strmap.h"
 #include "when.h"
 
@@ -50,7 +52,7 @@ static const char *const out_cols[] = {
 
 struct rline {
 	long line;
-	const char *bad;
+	char *bad;		/* this line's own fault */
 	char *raw;		/* the row as read, packed, only for --rejects */
 };
 
@@ -87,6 +89,8 @@ struct accrue {
 	int expiry_months;
 	char now[20], limit[20];	/* purchases after `limit` are in the future */
 	char *tier;
+	struct pattern *phone, *email;
+	struct strmap *refused;	/* txn_id -> line: receipts this file refused */
 	struct strmap *open;	/* txn_id -> struct rcpt, this file */
 	struct strmap *members;	/* "k:value" -> struct mem, by identifier */
 	struct strmap *byid;	/* member_id -> struct mem, one per member */
@@ -174,7 +178,7 @@ keep_line(struct accrue *a, struct rcpt *r, const struct csvio_row *row, const c
 	}
 	rl = &r->lines[r->n];
 	rl->line = row->line;
-	rl->bad = bad;
+	rl->bad = bad ? loy_xstrdup(bad) : NULL;
 	rl->raw = NULL;
 	if (a->cli->rejects) {
 		size_t n = sizeof(int);
@@ -240,8 +244,10 @@ rcpt_free(struct rcpt *r)
 	free(r->store);
 	free(r->channel);
 	free(r->orig);
-	for (int i = 0; i < r->n; i++)
+	for (int i = 0; i < r->n; i++) {
 		free(r->lines[i].raw);
+		free(r->lines[i].bad);
+	}
 	free(r->lines);
 	free(r->hash);
 	free(r->bad);
@@ -282,11 +288,14 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	struct rcpt *r, **slot;
 	int created, qscale = 0, pscale;
 	int64_t qty = 1, price, amount = 0;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 14695981039346656037ULL;
 	int badline = 0;
+	char linebad[512] = "";
 
 	if (!*txn)
 		return batch_reject(b, row, "txn_id is empty");
+	if ((v = strmap_get(a->refused, txn, strlen(txn))) != NULL)
+		return batch_reject(b, row, "receipt '%s' was refused at line %s", txn, v);
 	slot = (struct rcpt **)strmap_slot(a->open, txn, strlen(txn), &created);
 	if (created) {
 		*slot = r = calloc(1, sizeof(*r));
@@ -304,7 +313,12 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		r->channel = xstrdup_or_null(field(a, row, F_CHANNEL));
 	}
 	r = *slot;
-#define BAD(...) do { mark_bad(r, row->line, __VA_ARGS__); badline = 1; } while (0)
+#define BAD(...) do { \
+	mark_bad(r, row->line, __VA_ARGS__); \
+	if (!badline) \
+		snprintf(linebad, sizeof(linebad), __VA_ARGS__); \
+	badline = 1; \
+} while (0)
 	/* the receipt's lines must agree on who and which day */
 	for (int i = 0; i < ID_COUNT && !created; i++) {
 		v = field(a, row, F_MEMBER + i);
@@ -336,6 +350,8 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			BAD("qty is zero");
 	}
 	v = a->col[F_AMOUNT] >= 0 ? field(a, row, F_AMOUNT) : "";
+	if (*v && a->col[F_QTY] < 0 && *v == '-')
+		qty = -1;	/* no qty column: the amount's sign says sale or return */
 	if (*v) {
 		if (money_parse(v, a->decimals, &amount, &why) < 0)
 			BAD("amount '%s' %s", v, why);
@@ -366,7 +382,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		h = fnv_int(fnv_int(fnv_int(h, qty), qscale), amount);
 	}
 #undef BAD
-	keep_line(a, r, row, badline ? r->bad : NULL, h);
+	keep_line(a, r, row, badline ? linebad : NULL, h);
 	if (a->held >= OPEN_BYTES)
 		return settle_all(a, b, r);
 	return 0;
@@ -422,29 +438,38 @@ find_member(struct accrue *a, struct rcpt *r, const char **key, const char **val
 	char *id = NULL;
 	int created, got;
 
-	*key = "";
+	struct mem *unknown = NULL;
+
+	*key = NULL;
+	/* the first identifier that names a member, in identify_by's order */
 	for (int o = 0; o < a->norder; o++) {
 		int i = a->order[o];
 
 		if (!r->id[i])
 			continue;
-		*key = names[i];
-		*value = r->id[i];
+		if (!*key) {
+			*key = names[i];
+			*value = r->id[i];
+		}
 		snprintf(k, sizeof(k), "%d:%s", i, r->id[i]);
 		slot = (struct mem **)strmap_slot(a->members, k, strlen(k), &created);
-		if (!created)
+		if (created) {
+			if (i == ID_MEMBER)
+				got = ledger_member_resolve(a->l, r->id[i], &id);
+			else
+				got = ledger_member_find(a->l, names[i], r->id[i], &id);
+			if (got < 0)
+				return NULL;
+			*slot = got ? known_member(a, id) : new_mem(a);
+			if (!*slot)
+				return NULL;
+		}
+		if ((*slot)->id)
 			return *slot;
-		if (i == ID_MEMBER)
-			got = ledger_member_resolve(a->l, r->id[i], &id);
-		else
-			got = ledger_member_find(a->l, names[i], r->id[i], &id);
-		if (got < 0)
-			return NULL;
-		*slot = got ? known_member(a, id) : new_mem(a);
-		return *slot;
+		if (!unknown)
+			unknown = *slot;	/* enrolled under this one, if at all */
 	}
-	*key = NULL;		/* none that identify_by uses */
-	return NULL;
+	return unknown;		/* NULL with *key NULL: none that identify_by uses */
 }
 
 static int
@@ -465,8 +490,12 @@ enroll_member(struct accrue *a, struct rcpt *r, struct mem *m)
 	mm.v[MF_STORE] = r->store;
 	mm.v[MF_CHANNEL] = r->channel;
 	mm.v[MF_TIER] = a->tier;
-	if ((got = ledger_member_insert_new(a->l, &mm)) < 0)
-		return -1;
+	if (mm.v[MF_PHONE] && !pattern_match(a->phone, mm.v[MF_PHONE], strlen(mm.v[MF_PHONE])))
+		mm.v[MF_PHONE] = NULL;	/* kept off the member, as loy-enroll would refuse it */
+	if (mm.v[MF_EMAIL] && !pattern_match(a->email, mm.v[MF_EMAIL], strlen(mm.v[MF_EMAIL])))
+		mm.v[MF_EMAIL] = NULL;
+	if ((got = ledger_member_insert_new(a->l, &mm)) <= 0)
+		return got < 0 ? -1 : loy_error("member '%s' appeared while enrolling", m->id);
 	*strmap_slot(a->byid, m->id, strlen(m->id), NULL) = m;
 	if (r->id[ID_CARD] && ledger_card_add(a->l, m->id, r->id[ID_CARD], r->occurred) < 0)
 		return -1;
@@ -489,10 +518,17 @@ emit(struct batch *b, struct accrue *a, const char *txn, const char *member,
 	csvio_end(out);
 }
 
-/* Reject every line of a receipt: the bad one with its reason. */
+/* Reject every line of a receipt: the bad one with its reason.  Later lines
+ * of it in the same file are refused as they come. */
 static void
-reject_receipt(struct batch *b, struct rcpt *r, const char *reason)
+reject_receipt(struct accrue *a, struct batch *b, struct rcpt *r, const char *reason)
 {
+	char num[24];
+	void **slot = strmap_slot(a->refused, r->txn, strlen(r->txn), NULL);
+
+	snprintf(num, sizeof(num), "%ld", r->bad_line ? r->bad_line : r->lines[0].line);
+	if (!*slot)
+		*slot = loy_xstrdup(num);
 	for (int i = 0; i < r->n; i++) {
 		struct rline *rl = &r->lines[i];
 		struct csvio_row row;
@@ -529,6 +565,23 @@ subset(const uint64_t *sub, int n, const uint64_t *set, int m)
 		j++;
 	}
 	return 1;
+}
+
+/* subset() of two sorted arrays kept little-endian. */
+static int
+subset_le(const uint64_t *sub, int n, const uint64_t *set, int m)
+{
+	uint64_t *a = loy_xmalloc((n + 1) * sizeof(*a)), *b = loy_xmalloc((m + 1) * sizeof(*b));
+	int rc;
+
+	for (int i = 0; i < n; i++)
+		a[i] = le64toh(sub[i]);
+	for (int i = 0; i < m; i++)
+		b[i] = le64toh(set[i]);
+	rc = subset(a, n, b, m);
+	free(a);
+	free(b);
+	return rc;
 }
 
 static int64_t
@@ -638,7 +691,11 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 
 	memcpy(merged, old->digest, (nold + 1) * sizeof(*merged));
 	memcpy(merged + nold + 1, digest + 1, r->n * sizeof(*merged));
+	for (int i = 1; i <= n; i++)
+		merged[i] = le64toh(merged[i]);
 	qsort(merged + 1, n, sizeof(*merged), cmp_u64);
+	for (int i = 1; i <= n; i++)
+		merged[i] = htole64(merged[i]);
 	row.amount = old->amount + r->amount;
 	row.lines = old->lines + r->n;
 	row.digest = merged;
@@ -707,22 +764,25 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	int got, rc = -1;
 
 	if (r->bad) {
-		reject_receipt(b, r, r->bad);
+		reject_receipt(a, b, r, r->bad);
 		return 0;
 	}
 	if (strcmp(r->occurred, a->limit) > 0) {
-		reject_receipt(b, r, "occurred_at is in the future");
+		reject_receipt(a, b, r, "occurred_at is in the future");
 		return 0;
 	}
 	/* the digest: receipt-level facts first, then the lines sorted */
 	digest = loy_xmalloc((r->n + 1) * sizeof(*digest));
-	digest[0] = 1469598103934665603ULL;
+	digest[0] = 14695981039346656037ULL;
 	for (int i = 0; i < ID_COUNT; i++)	/* who, as the input names them */
 		digest[0] = fnv(digest[0], r->id[i] ? r->id[i] : "");
 	digest[0] = fnv(fnv(fnv(digest[0], r->occurred), r->store ? r->store : ""),
 	    r->orig ? r->orig : "");
 	memcpy(digest + 1, r->hash, r->n * sizeof(*digest));
 	qsort(digest + 1, r->n, sizeof(*digest), cmp_u64);
+	/* stored little-endian (a no-op on the usual machines) */
+	for (int i = 0; i <= r->n; i++)
+		digest[i] = htole64(digest[i]);
 	row.txn_id = r->txn;
 	row.occurred_at = r->occurred;
 	row.store = r->store;
@@ -746,7 +806,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			goto out;
 		}
 		if (((uint64_t *)old.digest)[0] == digest[0] &&
-		    subset(digest + 1, r->n, (uint64_t *)old.digest + 1,
+		    subset_le(digest + 1, r->n, (uint64_t *)old.digest + 1,
 		    old.digest_len / (int)sizeof(*digest) - 1)) {
 			batch_count(b, C_DUPLICATE);
 			emit(b, a, r->txn, old.member_id, old.occurred_at, r->amount, 0,
@@ -758,7 +818,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 
 		snprintf(why, sizeof(why), "receipt '%s' was taken before (run %lld) with "
 		    "other content", r->txn, (long long)old.run_id);
-		reject_receipt(b, r, why);
+		reject_receipt(a, b, r, why);
 		rc = 0;
 		goto out;
 	}
@@ -769,7 +829,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			snprintf(why, sizeof(why), "the receipt names its member only by columns "
 			    "the programme's identify_by ('%s') does not use",
 			    ledger_setting(a->l, "identify_by"));
-			reject_receipt(b, r, why);
+			reject_receipt(a, b, r, why);
 			rc = 0;
 			goto out;
 		}
@@ -780,7 +840,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 
 			if (!a->auto_enroll) {
 				snprintf(why, sizeof(why), "unknown %s '%s'", key, value);
-				reject_receipt(b, r, why);
+				reject_receipt(a, b, r, why);
 				rc = 0;
 				goto out;
 			}
@@ -792,7 +852,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			char why[256];
 
 			snprintf(why, sizeof(why), "member '%s' is closed", m->id);
-			reject_receipt(b, r, why);
+			reject_receipt(a, b, r, why);
 			rc = 0;
 			goto out;
 		}
@@ -859,7 +919,36 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 static int
 accrue_file_end(void *ctx, struct batch *b)
 {
-	return settle_all(ctx, b, NULL);
+	struct accrue *a = ctx;
+	int rc = settle_all(a, b, NULL);
+
+	for (size_t i = 0; i < strmap_count(a->refused); i++)
+		free(strmap_value(a->refused, i));
+	strmap_clear(a->refused);
+	return rc;
+}
+
+/* A row that is not even CSV refuses the receipt it belongs to, when its
+ * txn_id can be read. */
+static void
+accrue_malformed(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct accrue *a = ctx;
+	char *txn = field(a, row, F_TXN);
+	struct rcpt *r;
+
+	if (*txn && (r = strmap_get(a->open, txn, strlen(txn))) != NULL) {
+		mark_bad(r, row->line, "row %s", row->bad);
+		keep_line(a, r, row, row->bad, 0);
+		return;
+	}
+	batch_reject(b, row, "row %s", row->bad);
+	if (*txn && !strmap_get(a->refused, txn, strlen(txn))) {
+		char num[24];
+
+		snprintf(num, sizeof(num), "%ld", row->line);
+		*strmap_slot(a->refused, txn, strlen(txn), NULL) = loy_xstrdup(num);
+	}
 }
 
 /* Balances: one write per member for the whole run. */
@@ -888,8 +977,10 @@ accrue_summary(void *ctx, struct batch *b, char *buf, size_t size)
 	struct accrue *a = ctx;
 
 	(void)b;
-	snprintf(buf, size, "; %ld receipts, %zu members, %lld points", a->file_receipts,
-	    strmap_count(a->file_members), (long long)a->file_points);
+	size_t nm = strmap_count(a->file_members);
+
+	snprintf(buf, size, "; %ld receipt%s, %zu member%s, %lld points", a->file_receipts,
+	    a->file_receipts == 1 ? "" : "s", nm, nm == 1 ? "" : "s", (long long)a->file_points);
 }
 
 static void
@@ -936,7 +1027,11 @@ setup(struct accrue *a, struct ledger *l)
 	a->tier[strcspn(a->tier, ",")] = '\0';
 	when_now(a->now);
 	when_add_hours(a->now, atol(ledger_setting(l, "future_tolerance_hours")), a->limit);
+	if (!(a->phone = ledger_pattern(l, "phone_pattern")) ||
+	    !(a->email = ledger_pattern(l, "email_pattern")))
+		return -1;
 	a->open = strmap_new();
+	a->refused = strmap_new();
 	a->members = strmap_new();
 	a->byid = strmap_new();
 	a->file_members = strmap_new();
@@ -959,6 +1054,9 @@ teardown(struct accrue *a)
 	strmap_free(a->members);
 	strmap_free(a->byid);
 	strmap_free(a->file_members);
+	strmap_free(a->refused);
+	pattern_free(a->phone);
+	pattern_free(a->email);
 	free(a->tier);
 }
 
@@ -971,6 +1069,7 @@ accrue_receipts(const struct cli *cli, struct ledger *l, int auto_enroll, int nf
 		.fields = fields, .output = out_cols, .counters = counters,
 		.file = accrue_file, .row = accrue_row, .rejected = accrue_rejected,
 		.file_end = accrue_file_end, .run_end = accrue_run_end,
+		.malformed = accrue_malformed,
 		.summary = accrue_summary, .ctx = &a,
 	};
 	int status;

@@ -258,7 +258,10 @@ do_file(struct batch *b, int seq)
 		if ((b->read & 0xffff) == 0)
 			progress(b, 0);
 		if (row.bad) {
-			batch_reject(b, &row, "row %s", row.bad);
+			if (b->job->malformed)
+				b->job->malformed(b->job->ctx, b, &row);
+			else
+				batch_reject(b, &row, "row %s", row.bad);
 			continue;
 		}
 		if (b->job->row(b->job->ctx, b, &row) < 0)

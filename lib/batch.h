@@ -31,6 +31,8 @@ struct batch_job {
 	 * 0, or -1 fatal. */
 	int (*file_end)(void *ctx, struct batch *b);
 	int (*run_end)(void *ctx, struct batch *b);
+	/* A row that is not well-formed CSV (optional; else it is rejected). */
+	void (*malformed)(void *ctx, struct batch *b, const struct csvio_row *row);
 	/* More for the per-file summary line (optional). */
 	void (*summary)(void *ctx, struct batch *b, char *buf, size_t size);
 	void *ctx;

@@ -419,20 +419,6 @@ done:
 	return rc;
 }
 
-static struct pattern *
-setting_pattern(struct ledger *l, const char *key)
-{
-	const char *re = ledger_setting(l, key);
-	struct pattern *p;
-	char err[256];
-
-	if (!re)
-		re = ".*";
-	if (!(p = pattern_compile(re, err, sizeof(err))))
-		loy_error("ledger setting %s '%s': %s", key, re, err);
-	return p;
-}
-
 static char *
 lowest_tier(struct ledger *l)
 {
@@ -473,8 +459,8 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 					im.by[im.nby++] = f;
 		free(copy);
 	}
-	if (!(im.phone = setting_pattern(l, "phone_pattern")) ||
-	    !(im.email = setting_pattern(l, "email_pattern"))) {
+	if (!(im.phone = ledger_pattern(l, "phone_pattern")) ||
+	    !(im.email = ledger_pattern(l, "email_pattern"))) {
 		status = LOY_EX_DATAERR;
 		goto out;
 	}

@@ -327,6 +327,20 @@ ledger_setting(struct ledger *l, const char *key)
 	return NULL;
 }
 
+struct pattern *
+ledger_pattern(struct ledger *l, const char *key)
+{
+	const char *re = ledger_setting(l, key);
+	struct pattern *p;
+	char err[256];
+
+	if (!re)
+		re = ".*";
+	if (!(p = pattern_compile(re, err, sizeof(err))))
+		loy_error("ledger setting %s '%s': %s", key, re, err);
+	return p;
+}
+
 int
 ledger_decimals(struct ledger *l)
 {

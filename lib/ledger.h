@@ -40,6 +40,9 @@ int ledger_status(const struct ledger *l);
 
 /* Programme settings, cached at open.  NULL if not set. */
 const char *ledger_setting(struct ledger *l, const char *key);
+/* A pattern setting compiled (see pattern.h); NULL with a message if it
+ * does not compile. */
+struct pattern *ledger_pattern(struct ledger *l, const char *key);
 int ledger_decimals(struct ledger *l);
 
 /* The run record: every run that writes records itself. */

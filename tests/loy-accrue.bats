@@ -311,7 +311,7 @@ EOF
 	same "$stderr" <<EOF
 loy-accrue: again.csv:2: receipt 'S1' was taken before (run 3) with other content
 loy-accrue: again.csv:3: receipt 'S1' is refused: receipt 'S1' was taken before (run 3) with other content (line 2)
-loy-accrue: again.csv: 3 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 2 rejected; 1 receipts, 1 members, 5 points
+loy-accrue: again.csv: 3 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 2 rejected; 1 receipt, 1 member, 5 points
 $NOTHING2
 EOF
 	[ "$(dump)" = "$before" ]
@@ -375,7 +375,7 @@ EOF
 $HEAD
 R1,1001,2026-11-10 10:00:00,-37.50,-37,returned,
 EOF
-	[ "$stderr" = "loy-accrue: ret.csv: 2 rows, 0 credited, 0 pending, 1 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipts, 1 members, -37 points" ]
+	[ "$stderr" = "loy-accrue: ret.csv: 2 rows, 0 credited, 0 pending, 1 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, -37 points" ]
 	[ "$(balances)" = "1001:10" ]
 	same "$(q "SELECT earned_at, points, remaining FROM lots ORDER BY lot_id")" <<'EOF'
 2026-10-05 10:00:00|10|10
@@ -617,7 +617,7 @@ EOF
 	same "$stderr" <<EOF
 loy-accrue: day.csv:2: unknown member_id '9999'
 loy-accrue: day.csv:4: unknown card '7000001'
-loy-accrue: day.csv: 3 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 2 rejected; 1 receipts, 1 members, 6 points
+loy-accrue: day.csv: 3 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 2 rejected; 1 receipt, 1 member, 6 points
 $NOTHING2
 EOF
 	[ "$(dump)" = "$before" ]
@@ -816,7 +816,7 @@ EOF
 	[ "$output" = "" ]
 	same "$stderr" <<EOF
 loy-accrue: bad.csv:3: occurred_at is in the future
-loy-accrue: bad.csv: 2 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 1 receipts, 1 members, 1 points
+loy-accrue: bad.csv: 2 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 1 receipt, 1 member, 1 points
 $NOTHING
 EOF
 	[ "$(dump)" = "$before" ]
@@ -831,7 +831,7 @@ EOF
 	[ "$output" = "" ]
 	same "$stderr" <<EOF
 loy-accrue: cut.csv:3: row has a quoted field that is not terminated
-loy-accrue: cut.csv: 2 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 1 receipts, 1 members, 5 points
+loy-accrue: cut.csv: 2 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 1 receipt, 1 member, 5 points
 $NOTHING
 EOF
 	[ "$(dump)" = "$before" ]
@@ -917,7 +917,7 @@ EOF
 loy-accrue: day.csv:2: receipt 'T1' is refused: qty is zero (line 4)
 loy-accrue: day.csv:4: qty is zero
 loy-accrue: day.csv:6: receipt 'T1' is refused: qty is zero (line 4)
-loy-accrue: day.csv: 5 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 3 rejected; 1 receipts, 1 members, 8 points
+loy-accrue: day.csv: 5 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 3 rejected; 1 receipt, 1 member, 8 points
 EOF
 	same "$(cat rej.csv)" <<'EOF'
 txn_id,member_id,occurred_at,sku,qty,amount,line,reason
@@ -1338,5 +1338,65 @@ loy-accrue: open.csv: 1 row, 0 credited, 0 debited, 0 duplicate, 1 rejected
 $NOTHING
 EOF
 	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+# ---------------------------------------------------------------- identification falls through
+
+@test "an unknown card falls through to the member_id, and a closed member is refused" {
+	base --set identify_by=card,member_id
+	loy-enroll close 1002 >/dev/null 2>&1
+	printf 'txn_id,member_id,card,occurred_at,amount\nC1,1002,7777777,2026-11-20 10:00:00,10.00\nC2,1001,8888888,2026-11-20 11:00:00,4.00\n' >day.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue --auto-enroll day.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: member '1002' is closed" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-accrue --auto-enroll --rejects rej.csv day.csv
+	# C2: the unknown card falls through to member 1001; 4.00 -> 4 points; no one is enrolled
+	[ "${lines[1]}" = "C2,1001,2026-11-20 11:00:00,4.00,4,credited," ]
+	[ "$(q "SELECT count(*) FROM members")" = 3 ]
+	[ "$(balances)" = "1001:4" ]
+	ledger_ok
+}
+
+@test "each bad line of a receipt is named with its own fault" {
+	base
+	printf 'txn_id,member_id,occurred_at,qty,amount\nT1,1001,2026-11-20 10:00:00,0,1.00\nT1,1001,2026-11-20 10:00:00,1,x\nT1,1001,2026-11-20 10:00:00,1,2.00\n' >day.csv
+	run -65 --separate-stderr loy-accrue day.csv
+	same "$stderr" <<'OUT'
+loy-accrue: day.csv:2: qty is zero
+loy-accrue: day.csv:3: amount 'x' is not a decimal number
+loy-accrue: day.csv:4: receipt 'T1' is refused: qty is zero (line 2)
+loy-accrue: day.csv: 3 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 3 rejected; 0 receipts, 0 members, 0 points
+loy-accrue: 3 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+OUT
+	ledger_ok
+}
+
+@test "a row that is not CSV refuses its whole receipt, even its later lines" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,1.00\nT2,1002,2026-11-20 10:05:00,3.00\nT1,1001,2026-11-20 10:00:00\nT1,1001,2026-11-20 10:00:00,5.00\n' >day.csv
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	same "$output" <<OUT
+$HEAD
+T2,1002,2026-11-20 10:05:00,3.00,3,credited,
+OUT
+	[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: receipt 'T1' is refused: row has 3 fields, the header has 4 (line 4)" ]
+	[ "$(cut -d, -f1,5- rej.csv | tail -n +2 | cut -d, -f1,2 | sort -t, -k2n | tr '\n' ' ')" = "T1,2 T1,4 T1,5 " ]
+	[ "$(balances)" = "1002:3" ]
+	ledger_ok
+}
+
+@test "without a qty column a negative amount is a return" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-20 10:00:00,20.00\nR1,1001,2026-11-21 10:00:00,-5.00\n' >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	# S1: 20 points; R1 returns 5.00 at the current rate: 5 points back
+	same "$output" <<OUT
+$HEAD
+S1,1001,2026-11-20 10:00:00,20.00,20,credited,
+R1,1001,2026-11-21 10:00:00,-5.00,-5,returned,
+OUT
+	[ "$(balances)" = "1001:15" ]
 	ledger_ok
 }
