@@ -24,7 +24,7 @@
 #include "strmap.h"
 #include "when.h"
 
-#define OPEN_BYTES (16 << 20)	/* receipts held in memory before settling early */
+#define OPEN_BYTES (8 << 20)	/* receipts held in memory before settling early */
 
 struct accrue;
 struct rcpt;
@@ -402,28 +402,31 @@ new_mem(struct accrue *a)
 	return a->mems[a->nmems++] = m;
 }
 
-/* The one struct mem of member `id` (found in the ledger): NULL on error. */
-static struct mem *
-known_member(struct accrue *a, char *id)
+/* The one struct mem of the member `id` stands for: *mp NULL when the
+ * ledger has no such member.  0 or -1. */
+static int
+known_member(struct accrue *a, const char *id, struct mem **mp)
 {
 	struct mem **slot, *m;
-	struct member mm = { { 0 } };
-	int created;
+	char *survivor = NULL;
+	int64_t balance;
+	int created, closed, got;
 
-	slot = (struct mem **)strmap_slot(a->byid, id, strlen(id), &created);
+	*mp = NULL;
+	if ((got = ledger_member_state(a->l, id, &survivor, &closed, &balance)) <= 0)
+		return got;
+	slot = (struct mem **)strmap_slot(a->byid, survivor, strlen(survivor), &created);
 	if (!created) {
-		free(id);
-		return *slot;
+		free(survivor);
+		*mp = *slot;
+		return 0;
 	}
 	*slot = m = new_mem(a);
-	m->id = id;
-	if (ledger_member_get(a->l, id, &mm) < 0 || ledger_balance_get(a->l, id, &m->balance) < 0) {
-		member_clear(&mm);
-		return NULL;
-	}
-	m->closed = mm.v[MF_STATUS] && strcmp(mm.v[MF_STATUS], "closed") == 0;
-	member_clear(&mm);
-	return m;
+	m->id = survivor;
+	m->closed = closed;
+	m->balance = balance;
+	*mp = m;
+	return 0;
 }
 
 /* A member by the programme's identification order: the struct mem (id
@@ -454,15 +457,17 @@ find_member(struct accrue *a, struct rcpt *r, const char **key, const char **val
 		snprintf(k, sizeof(k), "%d:%s", i, r->id[i]);
 		slot = (struct mem **)strmap_slot(a->members, k, strlen(k), &created);
 		if (created) {
+			struct mem *m = NULL;
+
 			if (i == ID_MEMBER)
-				got = ledger_member_resolve(a->l, r->id[i], &id);
-			else
-				got = ledger_member_find(a->l, names[i], r->id[i], &id);
+				got = known_member(a, r->id[i], &m);
+			else if ((got = ledger_member_find(a->l, names[i], r->id[i], &id)) > 0) {
+				got = known_member(a, id, &m);
+				free(id);
+			}
 			if (got < 0)
 				return NULL;
-			*slot = got ? known_member(a, id) : new_mem(a);
-			if (!*slot)
-				return NULL;
+			*slot = m ? m : new_mem(a);
 		}
 		if ((*slot)->id)
 			return *slot;

@@ -433,7 +433,7 @@ ledger_open(const char *path, int busy_timeout_s, int *status)
 	if (!(l = connect(path, busy_timeout_s, status)))
 		return NULL;
 	/* synchronous=FULL costs one sync per run: a committed run stays committed */
-	if (ledger_exec(l, "PRAGMA synchronous = FULL; PRAGMA cache_size = -32768;"
+	if (ledger_exec(l, "PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;"
 	    "PRAGMA temp_store = MEMORY") < 0 || migrate(l, status) < 0 ||
 	    load_settings(l) < 0) {
 		if (!*status)

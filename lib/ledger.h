@@ -72,6 +72,10 @@ int ledger_member_get(struct ledger *l, const char *id, struct member *m);
 /* Follow merges: the id of the member that `id` now stands for, in `out`
  * (caller frees); 1 found, 0 unknown, -1 error. */
 int ledger_member_resolve(struct ledger *l, const char *id, char **out);
+/* In one look-up: the member `id` stands for (following merges; caller
+ * frees *survivor), whether closed, and the balance.  1, 0 unknown, -1. */
+int ledger_member_state(struct ledger *l, const char *id, char **survivor, int *closed,
+    int64_t *balance);
 /* Find an active or closed member by card, email or phone: 1, 0, -1. */
 int ledger_member_find(struct ledger *l, const char *by, const char *value, char **out);
 int ledger_member_insert(struct ledger *l, const struct member *m);

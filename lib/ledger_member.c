@@ -111,6 +111,39 @@ ledger_member_resolve(struct ledger *l, const char *id, char **out)
 }
 
 int
+ledger_member_state(struct ledger *l, const char *id, char **survivor, int *closed,
+    int64_t *balance)
+{
+	char *cur = loy_xstrdup(id), *next;
+	sqlite3_stmt *st;
+	int got;
+
+	for (int depth = 0; depth < 64; depth++) {
+		if (!(st = ledger_stmt(l, S_MEMBER_STATE,
+		    "SELECT m.status, m.merged_into, coalesce(b.points, 0) FROM members m"
+		    " LEFT JOIN balances b USING (member_id) WHERE m.member_id = ?1")))
+			break;
+		sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
+		if ((got = step_one(l, st)) <= 0) {
+			free(cur);
+			return got;
+		}
+		if (!(next = column_dup(st, 1))) {
+			*closed = strcmp((const char *)sqlite3_column_text(st, 0), "closed") == 0;
+			*balance = sqlite3_column_int64(st, 2);
+			sqlite3_reset(st);
+			*survivor = cur;
+			return 1;
+		}
+		sqlite3_reset(st);
+		free(cur);
+		cur = next;
+	}
+	free(cur);
+	return loy_error("member '%s': merges form a loop", id);
+}
+
+int
 ledger_member_find(struct ledger *l, const char *by, const char *value, char **out)
 {
 	sqlite3_stmt *st;
