@@ -99,6 +99,7 @@ _loy_settings()
 	loy-init --settings 2>/dev/null | sed '1d; s/,.*//' | grep . ||
 	    printf '%s\n' programme currency decimals timezone earn_points \
 	    earn_amount point_value tiers expiry_months allow_negative \
+	    identify_by return_window_days future_tolerance_hours \
 	    phone_pattern email_pattern
 }
 
