@@ -499,11 +499,25 @@ enroll_member(struct accrue *a, struct rcpt *r, struct mem *m)
 		mm.v[MF_PHONE] = NULL;	/* kept off the member, as loy-enroll would refuse it */
 	if (mm.v[MF_EMAIL] && !pattern_match(a->email, mm.v[MF_EMAIL], strlen(mm.v[MF_EMAIL])))
 		mm.v[MF_EMAIL] = NULL;
-	if ((got = ledger_member_insert_new(a->l, &mm)) <= 0)
-		return got < 0 ? -1 : loy_error("member '%s' appeared while enrolling", m->id);
+	if ((got = ledger_member_insert_new(a->l, &mm)) < 0)
+		return -1;
+	if (got == 0) {		/* the id is taken: identify_by does not use member_id */
+		free(m->id);
+		m->id = NULL;
+		return 1;
+	}
 	*strmap_slot(a->byid, m->id, strlen(m->id), NULL) = m;
 	if (r->id[ID_CARD] && ledger_card_add(a->l, m->id, r->id[ID_CARD], r->occurred) < 0)
 		return -1;
+	/* known from now on under every identifier this receipt gave */
+	for (int i = 0; i < ID_COUNT; i++) {
+		char k[1024];
+
+		if (!r->id[i])
+			continue;
+		snprintf(k, sizeof(k), "%d:%s", i, i == ID_MEMBER ? m->id : r->id[i]);
+		*strmap_slot(a->members, k, strlen(k), NULL) = m;
+	}
 	return 0;
 }
 
@@ -849,8 +863,16 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 				rc = 0;
 				goto out;
 			}
-			if (enroll_member(a, r, m) < 0)
+			if ((got = enroll_member(a, r, m)) < 0)
 				goto out;
+			if (got > 0) {
+				snprintf(why, sizeof(why), "member_id '%s' is taken, and the "
+				    "programme's identify_by ('%s') does not know the member by it",
+				    r->id[ID_MEMBER], ledger_setting(a->l, "identify_by"));
+				reject_receipt(a, b, r, why);
+				rc = 0;
+				goto out;
+			}
 			snprintf(detail, sizeof(detail), "member %s enrolled", m->id);
 		}
 		if (m->closed) {
@@ -943,8 +965,11 @@ accrue_malformed(void *ctx, struct batch *b, const struct csvio_row *row)
 	struct rcpt *r;
 
 	if (*txn && (r = strmap_get(a->open, txn, strlen(txn))) != NULL) {
-		mark_bad(r, row->line, "row %s", row->bad);
-		keep_line(a, r, row, row->bad, 0);
+		char why[512];
+
+		snprintf(why, sizeof(why), "row %s", row->bad);
+		mark_bad(r, row->line, "%s", why);
+		keep_line(a, r, row, why, 0);
 		return;
 	}
 	batch_reject(b, row, "row %s", row->bad);
@@ -984,8 +1009,9 @@ accrue_summary(void *ctx, struct batch *b, char *buf, size_t size)
 	(void)b;
 	size_t nm = strmap_count(a->file_members);
 
-	snprintf(buf, size, "; %ld receipt%s, %zu member%s, %lld points", a->file_receipts,
-	    a->file_receipts == 1 ? "" : "s", nm, nm == 1 ? "" : "s", (long long)a->file_points);
+	snprintf(buf, size, "; %ld receipt%s, %zu member%s, %lld point%s", a->file_receipts,
+	    a->file_receipts == 1 ? "" : "s", nm, nm == 1 ? "" : "s", (long long)a->file_points,
+	    a->file_points == 1 || a->file_points == -1 ? "" : "s");
 }
 
 static void

@@ -458,6 +458,15 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 				if (f != IN_NAME && strcmp(tok, in_fields[f]) == 0 && im.nby < 3)
 					im.by[im.nby++] = f;
 		free(copy);
+		/* then whichever identify_by leaves out: a row is never a stranger */
+		for (int f = IN_CARD; f <= IN_EMAIL; f++) {
+			int have = f == IN_NAME;
+
+			for (int i = 0; i < im.nby; i++)
+				have |= im.by[i] == f;
+			if (!have)
+				im.by[im.nby++] = f;
+		}
 	}
 	if (!(im.phone = ledger_pattern(l, "phone_pattern")) ||
 	    !(im.email = ledger_pattern(l, "email_pattern"))) {

@@ -816,7 +816,7 @@ EOF
 	[ "$output" = "" ]
 	same "$stderr" <<EOF
 loy-accrue: bad.csv:3: occurred_at is in the future
-loy-accrue: bad.csv: 2 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 1 receipt, 1 member, 1 points
+loy-accrue: bad.csv: 2 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 1 receipt, 1 member, 1 point
 $NOTHING
 EOF
 	[ "$(dump)" = "$before" ]
@@ -1398,5 +1398,31 @@ S1,1001,2026-11-20 10:00:00,20.00,20,credited,
 R1,1001,2026-11-21 10:00:00,-5.00,-5,returned,
 OUT
 	[ "$(balances)" = "1001:15" ]
+	ledger_ok
+}
+
+@test "--auto-enroll knows a new member by every identifier their first receipt gave" {
+	base
+	printf 'txn_id,member_id,card,phone,occurred_at,amount\nA1,2001,7000001,+49 30 5550001,2026-11-20 10:00:00,10.00\nA2,,7000001,,2026-11-20 11:00:00,3.00\nA3,,,+49 30 5550001,2026-11-20 12:00:00,2.00\n' >day.csv
+	run -0 --separate-stderr loy-accrue --auto-enroll day.csv
+	# one new member 2001, card 7000001, with 10 + 3 + 2 points
+	same "$output" <<OUT
+$HEAD
+A1,2001,2026-11-20 10:00:00,10.00,10,credited,member 2001 enrolled
+A2,2001,2026-11-20 11:00:00,3.00,3,credited,
+A3,2001,2026-11-20 12:00:00,2.00,2,credited,
+OUT
+	[ "$(q "SELECT count(*) FROM members")" = 4 ]
+	[ "$(balances | grep ^2001)" = "2001:15" ]
+	ledger_ok
+}
+
+@test "--auto-enroll refuses a taken member_id that identify_by does not use" {
+	base --set identify_by=card
+	printf 'txn_id,member_id,card,occurred_at,amount\nB1,1001,7000009,2026-11-20 10:00:00,10.00\n' >day.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue --auto-enroll day.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: member_id '1001' is taken, and the programme's identify_by ('card') does not know the member by it" ]
+	[ "$(dump)" = "$before" ]
 	ledger_ok
 }

@@ -1016,3 +1016,14 @@ EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
+
+@test "a row is matched by an identifier identify_by leaves out, rather than enrolled again" {
+	new_ledger --set identify_by=card
+	printf 'email,name\nzoe@example.org,Zoë\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "${lines[1]}" = "2,1,created," ]
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "${lines[1]}" = "2,1,unchanged," ]
+	[ "$(q "SELECT count(*) FROM members")" = 1 ]
+	ledger_ok
+}
