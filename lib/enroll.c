@@ -50,6 +50,7 @@ struct import {
 	char now[20];
 	struct member m;
 	int by[3], nby;		/* identify_by without member_id */
+	int known_first;	/* the last id was taken: look up before inserting */
 };
 
 static int
@@ -279,7 +280,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	char *v[IN_COUNT], *id = NULL;
 	char bday[20], since[20], changed[512] = "";
 	const char *why;
-	int got, rc = 1, dirty = 0, taken = 0;
+	int got, rc = 1, dirty = 0, taken = 0, loaded = 0;
 
 	for (int i = 0; i < IN_COUNT; i++)
 		v[i] = field(im, row, i);
@@ -316,8 +317,20 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if (v[IN_REFERRER] && (got = check_referrer(im, b, row, v[IN_REFERRER],
 		    v[IN_ID])) != 0)
 			return got;
-		if ((got = create(im, b, row, v, v[IN_ID])) < 0)
+		/* a file of members the ledger has (a re-run, a daily CRM
+		 * export) is cheaper looked up first; a new one inserted first */
+		if (im->known_first) {
+			if ((got = ledger_member_get(l, v[IN_ID], m)) < 0)
+				return -1;
+			loaded = got;
+			im->known_first = got;
+		}
+		if (loaded)
+			got = 0;
+		else if ((got = create(im, b, row, v, v[IN_ID])) < 0)
 			return -1;
+		else if (got == 0)
+			im->known_first = 1;
 		if (got == 2)
 			return 1;
 		if (got == 1) {
@@ -358,7 +371,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	}
 
 	/* an existing member: what changes */
-	if ((got = ledger_member_get(l, id, m)) <= 0)
+	if (!loaded && (got = ledger_member_get(l, id, m)) <= 0)
 		goto fatal;
 	if (m->v[MF_MERGED_INTO]) {
 		batch_reject(b, row, "member '%s' was merged into '%s'", id, m->v[MF_MERGED_INTO]);
