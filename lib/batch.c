@@ -160,6 +160,19 @@ summary(struct batch *b, char *buf, size_t size, const long *count, long rows, l
 		snprintf(buf + n, size - n, ", %ld rejected", rej);
 }
 
+/* Commit the run, or with --dry-run roll it back and say so: 0 or an exit
+ * status. */
+static int
+finish(const struct cli *cli, struct ledger *l)
+{
+	if (cli->dry_run) {
+		ledger_rollback(l);
+		loy_warn("dry run: nothing committed");
+		return 0;
+	}
+	return ledger_commit(l) < 0 ? ledger_status(l) : 0;
+}
+
 /* Open every input before any work: a missing file costs nothing. */
 static struct csvio_reader **
 open_inputs(const struct cli *cli, int nfiles, char **files, int *status)
@@ -359,13 +372,8 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		goto out;
 	}
 	b.rejf = NULL;
-	if (cli->dry_run) {
-		ledger_rollback(l);
-		loy_warn("dry run: nothing committed");
-	} else if (ledger_commit(l) < 0) {
-		status = ledger_status(l);
+	if ((status = finish(cli, l)) != 0)
 		goto out;
-	}
 	if (flush_spool(b.spool) < 0)
 		status = LOY_EX_IOERR;
 	else if (b.rejected)
@@ -406,13 +414,8 @@ batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn
 		status = ledger_status(l);
 		goto out;
 	}
-	if (cli->dry_run) {
-		ledger_rollback(l);
-		loy_warn("dry run: nothing committed");
-	} else if (ledger_commit(l) < 0) {
-		status = ledger_status(l);
+	if ((status = finish(cli, l)) != 0)
 		goto out;
-	}
 	if (csvio_writer_close(out) < 0 || flush_spool(spool) < 0)
 		status = LOY_EX_IOERR;
 	out = NULL;
