@@ -15,6 +15,7 @@ static const struct {
 	{ "accrue", "turn POS lines into points; manual credits; opening balances" },
 	{ "check", "verify the ledger's invariants" },
 	{ "enroll", "add, update, close and merge members" },
+	{ "expire", "expire points past their date; list points about to expire" },
 	{ "init", "create a ledger with the default programme" },
 	{ NULL, NULL }
 };

@@ -151,6 +151,17 @@ int ledger_lot_add(struct ledger *l, const char *member, int64_t entry,
 int64_t ledger_lots_take(struct ledger *l, const char *member, int64_t points,
     int64_t entry, int64_t first);
 
+/* Expiry: the members with open lots expiring before `before` (a count,
+ * or -1; *ids is the caller's to free); expire one member's such lots as
+ * one journal entry (*points and *lots say how much, 0 when none). */
+int ledger_expiry_due(struct ledger *l, const char *before, char ***ids);
+int ledger_expire_member(struct ledger *l, const char *member, const char *before,
+    const char *occurred_at, const char *ref, int64_t *points, long *lots);
+/* Members with open lots expiring in [from, to): member_id, name, phone,
+ * email, points, first_expiry, status. */
+int ledger_list_expiring(struct ledger *l, const char *from, const char *to,
+    ledger_row_fn fn, void *ctx);
+
 /* Receipts (exactly once). */
 struct receipt_row {
 	char *txn_id, *member_id, *occurred_at, *store, *channel, *status, *orig_txn;

@@ -342,3 +342,97 @@ ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount, in
 	sqlite3_bind_int64(st, 3, points);
 	return ledger_exec_stmt(l, st, "cannot record a return");
 }
+
+/* Members with open lots expiring before `before`, into *ids (caller frees
+ * each and the array): their count, or -1. */
+int
+ledger_expiry_due(struct ledger *l, const char *before, char ***ids)
+{
+	sqlite3_stmt *st;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*ids = NULL;
+	if (sqlite3_prepare_v2(l->db, "SELECT DISTINCT member_id FROM lots"
+	    " WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at < ?1"
+	    " ORDER BY member_id", -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			*ids = loy_xrealloc(*ids, cap * sizeof(**ids));
+		}
+		(*ids)[n++] = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read lots");
+	return (int)n;
+}
+
+int
+ledger_expire_member(struct ledger *l, const char *member, const char *before,
+    const char *occurred_at, const char *ref, int64_t *points, long *lots)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EXPIRY_SUM,
+	    "SELECT coalesce(sum(remaining), 0), count(*) FROM lots WHERE member_id = ?1"
+	    " AND remaining > 0 AND expires_at IS NOT NULL AND expires_at < ?2");
+	int64_t entry;
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*points = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	*lots = rc == SQLITE_ROW ? sqlite3_column_int(st, 1) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, "cannot read lots");
+	if (*points == 0)
+		return 0;
+	if ((entry = ledger_entry_add(l, member, "expire", -*points, occurred_at, "expiry", ref,
+	    NULL)) < 0)
+		return -1;
+	if (!(st = ledger_stmt(l, S_EXPIRY_MOVES,
+	    "INSERT INTO lot_moves(entry_id, lot_id, points) SELECT ?3, lot_id, -remaining"
+	    " FROM lots WHERE member_id = ?1 AND remaining > 0 AND expires_at IS NOT NULL"
+	    " AND expires_at < ?2")))
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, entry);
+	if (ledger_exec_stmt(l, st, "cannot record expired lots") < 0)
+		return -1;
+	if (!(st = ledger_stmt(l, S_EXPIRY_LOTS,
+	    "UPDATE lots SET remaining = 0 WHERE member_id = ?1 AND remaining > 0"
+	    " AND expires_at IS NOT NULL AND expires_at < ?2")))
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
+	return ledger_exec_stmt(l, st, "cannot expire lots");
+}
+
+int
+ledger_list_expiring(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
+    void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db,
+	    "SELECT m.member_id, m.name, m.phone, m.email, sum(o.remaining) AS points,"
+	    " min(o.expires_at) AS first_expiry, m.status"
+	    " FROM lots o JOIN members m USING (member_id)"
+	    " WHERE o.remaining > 0 AND o.expires_at >= ?1 AND o.expires_at < ?2"
+	    "  AND m.status <> 'merged'"
+	    " GROUP BY m.member_id ORDER BY first_expiry, m.member_id", -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+	rc = ledger_visit(l, st, fn, ctx);
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -1,0 +1,113 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "diag.h"
+#include "expire.h"
+#include "when.h"
+
+struct expiry {
+	char before[20];	/* lots expiring before this instant expire */
+	char when[20];		/* the entries' occurred_at */
+	char day[11];		/* the as-of date: the entries' ref */
+};
+
+static int
+expire_all(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
+{
+	struct expiry *e = ctx;
+	char **ids = NULL;
+	int n = ledger_expiry_due(l, e->before, &ids), rc = 0;
+
+	csvio_put(out, "member_id");
+	csvio_put(out, "points");
+	csvio_put(out, "lots");
+	csvio_put(out, "as_of");
+	csvio_end(out);
+	for (int i = 0; i < n && rc == 0; i++) {
+		int64_t points;
+		long lots;
+
+		if (ledger_expire_member(l, ids[i], e->before, e->when, e->day, &points, &lots) < 0) {
+			rc = ledger_status(l);
+			break;
+		}
+		if (points == 0)
+			continue;
+		csvio_put(out, ids[i]);
+		csvio_put_int(out, -points);
+		csvio_put_int(out, lots);
+		csvio_put(out, e->day);
+		csvio_end(out);
+		counts[0]++;
+	}
+	for (int i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return n < 0 ? ledger_status(l) : rc;
+}
+
+int
+expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const char *args)
+{
+	struct expiry e;
+	char today[11], now[20];
+	const char *why;
+
+	when_today(today);
+	when_now(now);
+	if (as_of) {
+		char d[20];
+
+		if (when_parse(as_of, cli->date_format, WHEN_DATE, d, &why) < 0) {
+			loy_warn("--as-of '%s' %s", as_of, why);
+			return LOY_EX_USAGE;
+		}
+		if (strcmp(d, today) > 0) {
+			loy_warn("--as-of '%s' is in the future: points expire when their day "
+			    "has come", as_of);
+			return LOY_EX_USAGE;
+		}
+		memcpy(e.day, d, sizeof(e.day));
+	} else
+		memcpy(e.day, today, sizeof(e.day));
+	/* a lot expires on its expiry date: everything before the next day */
+	snprintf(e.before, sizeof(e.before), "%s 00:00:00", e.day);
+	when_add_hours(e.before, 24, e.before);
+	snprintf(e.when, sizeof(e.when), "%s 23:59:59", e.day);
+	if (strcmp(e.when, now) > 0)
+		memcpy(e.when, now, sizeof(e.when));
+	return batch_txn(cli, l, args, expire_all, &e);
+}
+
+static int
+print_row(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct csvio_writer *out = ctx;
+
+	for (int i = 0; i < ncols; i++)
+		csvio_put(out, row ? row[i] : cols[i]);
+	csvio_end(out);
+	return 0;
+}
+
+int
+expire_notice(const struct cli *cli, struct ledger *l, long days)
+{
+	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+	char now[20], until[20];
+	int rc;
+
+	when_now(now);
+	when_add_hours(now, 24 * days, until);
+	if (ledger_begin_read(l) < 0) {
+		csvio_writer_close(out);
+		return ledger_status(l);
+	}
+	rc = ledger_list_expiring(l, now, until, print_row, out);
+	ledger_rollback(l);
+	if (csvio_writer_close(out) < 0)
+		return LOY_EX_IOERR;
+	return rc < 0 ? ledger_status(l) : 0;
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# loy-expire: lots expire on their expiry date, one journal entry a member,
+# exactly once however often it runs; --notice lists without expiring.
+# The programme here lets points expire 1 month after the purchase.
+
+load helper
+
+HEAD="member_id,points,lots,as_of"
+
+# Members 1001-1003; 1001 earns 30 (lot expiring 2026-10-10 10:00) and
+# 20 (2026-11-20), 1002 earns 7 (2026-11-22), 1003 earns 5 (2026-12-05).
+base() {
+	new_ledger --set expiry_months=1
+	printf 'member_id,name,phone,email\n1001,Anna,+49 30 1234567,anna@example.org\n1002,Chidi,+44 20 7946 0958,chidi@example.net\n1003,Fang,,wang@example.cn\n' >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-09-10 10:00:00,30.00\nB,1001,2026-10-20 10:00:00,20.00\nC,1002,2026-10-22 09:00:00,7.00\nD,1003,2026-11-05 08:00:00,5.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+}
+
+balances() {
+	q "SELECT member_id || ':' || points FROM balances ORDER BY member_id"
+}
+
+@test "lots past their date expire as one entry a member" {
+	base
+	run -0 --separate-stderr loy-expire --as-of 2026-11-21
+	# 1001: lots of 2026-10-10 and 2026-11-20 (30 + 20); 1002's expires on the 22nd
+	same "$output" <<OUT
+$HEAD
+1001,-50,2,2026-11-21
+OUT
+	[ "$(balances)" = "1001:0
+1002:7
+1003:5" ]
+	[ "$(q "SELECT kind, points, occurred_at, source, ref FROM journal WHERE kind = 'expire'")" = "expire|-50|2026-11-21 23:59:59|expiry|2026-11-21" ]
+	[ "$(q "SELECT count(*) FROM lot_moves")" = 2 ]
+	ledger_ok
+}
+
+@test "a lot expires on its expiry date, not a day later" {
+	base
+	run -0 --separate-stderr loy-expire --as-of 2026-11-22
+	same "$output" <<OUT
+$HEAD
+1001,-50,2,2026-11-22
+1002,-7,1,2026-11-22
+OUT
+	ledger_ok
+}
+
+@test "running again changes nothing, and a missed month catches up exactly" {
+	base
+	run -0 --separate-stderr loy-expire --as-of 2026-10-31
+	[ "${lines[1]}" = "1001,-30,1,2026-10-31" ]
+	run -0 --separate-stderr loy-expire --as-of 2026-10-31
+	[ "$output" = "$HEAD" ]
+	[ "$stderr" = "" ]
+	# today (2026-11-23): the rest that is due, nothing twice
+	run -0 --separate-stderr loy-expire
+	same "$output" <<OUT
+$HEAD
+1001,-20,1,2026-11-23
+1002,-7,1,2026-11-23
+OUT
+	[ "$(balances)" = "1001:0
+1002:0
+1003:5" ]
+	[ "$(q "SELECT sum(points) FROM journal WHERE kind = 'expire'")" = -57 ]
+	ledger_ok
+}
+
+@test "an as-of date in the future is refused and nothing changes" {
+	base
+	before=$(dump)
+	run -64 --separate-stderr loy-expire --as-of 2026-11-24
+	[ "$stderr" = "loy-expire: --as-of '2026-11-24' is in the future: points expire when their day has come" ]
+	run -64 --separate-stderr loy-expire --as-of 2026-02-30
+	[ "$stderr" = "loy-expire: --as-of '2026-02-30' is not a valid date" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a dry run prints what would expire and commits nothing" {
+	base
+	before=$(dump)
+	run -0 --separate-stderr loy-expire --dry-run
+	[ "${lines[1]}" = "1001,-50,2,2026-11-23" ]
+	[ "$stderr" = "loy-expire: dry run: nothing committed" ]
+	[ "$(dump)" = "$before" ]
+}
+
+@test "--notice lists the points expiring within the days given, expiring nothing" {
+	base
+	before=$(dump)
+	# now is 2026-11-23 12:00: 1003's lot expires 2026-12-05 08:00; the
+	# others are past their date already
+	run -0 --separate-stderr loy-expire --notice 30
+	same "$output" <<'OUT'
+member_id,name,phone,email,points,first_expiry,status
+1003,Fang,,wang@example.cn,5,2026-12-05 08:00:00,active
+OUT
+	run -0 --separate-stderr loy-expire --notice 10
+	[ "$output" = "member_id,name,phone,email,points,first_expiry,status" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a balance partly spent by a return expires only what is left" {
+	base
+	# 1001 returns 12.00 of receipt A: 12 of A's 30 points come back first
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR,1001,2026-11-01 10:00:00,-12.00,A\n' >ret.csv
+	loy-accrue ret.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-expire --as-of 2026-11-21
+	[ "${lines[1]}" = "1001,-38,2,2026-11-21" ]
+	[ "$(balances | head -1)" = "1001:0" ]
+	ledger_ok
+}
+
+@test "usage: --notice goes alone, operands are refused, a bad number is refused" {
+	run -64 --separate-stderr loy-expire --notice 30 --as-of 2026-11-01
+	run -64 --separate-stderr loy-expire now
+	run -64 --separate-stderr loy-expire --notice soon
+	[ "${stderr_lines[0]}" = "loy-expire: --notice 'soon' is not a whole number from 0 to 3660" ]
+	run -0 loy-expire --version
+	[ "$output" = "loy-expire 0.1.0" ]
+}
