@@ -28,6 +28,10 @@ step "loy accrue examples/pos.csv    # the same file again: every receipt a dupl
 loy accrue "$top/examples/pos.csv" | cut -d, -f1,6
 step "loy accrue --adjust examples/adjustments.csv    # the call centre's corrections"
 loy accrue --adjust --table "$top/examples/adjustments.csv"
+step "loy expire --notice 730    # points expiring in the next two years, for an SMS merge"
+loy expire --notice 730 --table
+step "loy expire    # the monthly run: nothing is due yet (points live 24 months)"
+loy expire --table
 step loy enroll list
 loy enroll --table list
 step loy check
