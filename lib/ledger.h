@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define LEDGER_SCHEMA_VERSION 2
+#define LEDGER_SCHEMA_VERSION 3
 #define LEDGER_APP_ID 0x4c4f5901	/* "LOY" 1, PRAGMA application_id */
 
 struct ledger;
@@ -183,5 +183,49 @@ int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r);
 /* Record a return against an original receipt. */
 int ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount,
     int64_t points);
+
+/* Rewards and redemptions (lib/ledger_redeem.c). */
+enum reward_field {
+	RW_ID, RW_NAME, RW_POINTS, RW_CASH, RW_STOCK, RW_PARTNER, RW_COST, RW_TIERS,
+	RW_FROM, RW_TO, RW_LIMIT, RW_COUNT
+};
+extern const char *const reward_field_names[RW_COUNT];
+/* A reward as text, NULL for no value (cash_price and partner_cost in
+ * minor units, stock NULL for unlimited). */
+struct reward {
+	char *v[RW_COUNT];
+};
+void reward_clear(struct reward *r);
+/* 1 found, 0 not, -1 error. */
+int ledger_reward_get(struct ledger *l, const char *id, struct reward *r);
+/* Store a reward: 1 created, 2 updated, 0 unchanged, -1 error. */
+int ledger_reward_put(struct ledger *l, const struct reward *r);
+int ledger_list_rewards(struct ledger *l, ledger_row_fn fn, void *ctx);
+/* Take qty from a reward's stock (unlimited stock: nothing to take). */
+int ledger_reward_stock(struct ledger *l, const char *id, int64_t delta);
+
+struct redemption {
+	char *request_id, *member_id, *reward_id, *requested_at, *channel, *status,
+	    *reason, *voucher;
+	int64_t qty, points, entry_id, cancel_entry, run_id;
+};
+void redemption_clear(struct redemption *r);
+int ledger_redemption_get(struct ledger *l, const char *request_id, struct redemption *r);
+int ledger_redemption_insert(struct ledger *l, const struct redemption *r);
+/* Units of a reward a member has redeemed and not cancelled. */
+int ledger_redeemed_units(struct ledger *l, const char *member, const char *reward,
+    int64_t *units);
+/* The member's spendable points at `now`: the balance less open lots that
+ * are still pending. */
+int ledger_spendable(struct ledger *l, const char *member, const char *now,
+    int64_t *points);
+/* Take points from lots that are spendable at `now`, soonest expiry first. */
+int64_t ledger_lots_spend(struct ledger *l, const char *member, int64_t points,
+    int64_t entry, const char *now);
+/* Cancel a redemption: its points come back as new lots with the dates of
+ * the lots they were taken from, its stock goes back; the cancelling
+ * entry's id in *entry. */
+int ledger_redemption_cancel(struct ledger *l, const struct redemption *r, const char *at,
+    int64_t *entry);
 
 #endif

@@ -142,12 +142,14 @@ ledger_lot_add(struct ledger *l, const char *member, int64_t entry, const char *
 	return ledger_exec_stmt(l, move, "cannot record a lot move");
 }
 
-int64_t
-ledger_lots_take(struct ledger *l, const char *member, int64_t points, int64_t entry,
-    int64_t first)
+/* Take from the open lots (with `now`, only those spendable by then). */
+static int64_t
+take_lots(struct ledger *l, const char *member, int64_t points, int64_t entry,
+    int64_t first, const char *now)
 {
 	sqlite3_stmt *open = ledger_stmt(l, S_LOTS_OPEN,
 	    "SELECT lot_id, remaining FROM lots WHERE member_id = ?1 AND remaining > 0"
+	    " AND (?3 IS NULL OR available_at IS NULL OR available_at <= ?3)"
 	    " ORDER BY entry_id <> ?2, expires_at IS NULL, expires_at, lot_id");
 	sqlite3_stmt *take, *move;
 	int64_t taken = 0, lot[64], have[64];
@@ -160,6 +162,7 @@ ledger_lots_take(struct ledger *l, const char *member, int64_t points, int64_t e
 		sqlite3_reset(open);
 		sqlite3_bind_text(open, 1, member, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(open, 2, first);
+		ledger_bind_text(open, 3, now);
 		for (n = 0; n < 64 && (rc = sqlite3_step(open)) == SQLITE_ROW; n++) {
 			lot[n] = sqlite3_column_int64(open, 0);
 			have[n] = sqlite3_column_int64(open, 1);
@@ -193,6 +196,20 @@ ledger_lots_take(struct ledger *l, const char *member, int64_t points, int64_t e
 		}
 	}
 	return taken;
+}
+
+int64_t
+ledger_lots_take(struct ledger *l, const char *member, int64_t points, int64_t entry,
+    int64_t first)
+{
+	return take_lots(l, member, points, entry, first, NULL);
+}
+
+int64_t
+ledger_lots_spend(struct ledger *l, const char *member, int64_t points, int64_t entry,
+    const char *now)
+{
+	return take_lots(l, member, points, entry, 0, now);
 }
 
 void

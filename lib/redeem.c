@@ -1,0 +1,546 @@
+/* redeem: points spent on catalogue rewards (loy-redeem's jobs). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "batch.h"
+#include "diag.h"
+#include "money.h"
+#include "redeem.h"
+#include "strmap.h"
+#include "when.h"
+
+/* ---------------------------------------------------------------- catalogue */
+
+static const char *const cat_fields[] = {
+	"reward_id", "name", "points", "cash_price", "stock", "partner", "partner_cost",
+	"tiers", "valid_from", "valid_to", "per_member_limit", NULL
+};
+enum { K_CREATED, K_UPDATED, K_UNCHANGED };
+static const struct batch_counter cat_counters[] = {
+	{ "created", BATCH_CHANGED }, { "updated", BATCH_CHANGED },
+	{ "unchanged", BATCH_UNCHANGED }, { NULL, 0 }
+};
+static const char *const cat_out[] = { "reward_id", "status", NULL };
+
+struct catalogue {
+	struct ledger *l;
+	int col[RW_COUNT];
+	struct strmap *seen;
+};
+
+static int
+cat_file(void *ctx, struct batch *b)
+{
+	struct catalogue *c = ctx;
+	int bad = 0;
+
+	for (int i = 0; i < RW_COUNT; i++)
+		c->col[i] = batch_col(b, cat_fields[i]);
+	for (int i = RW_ID; i <= RW_POINTS; i++)
+		if (c->col[i] < 0)
+			bad = loy_error("%s: no column '%s'", csvio_name(batch_reader(b)),
+			    cat_fields[i]);
+	return bad;
+}
+
+/* A whole number >= min, as text for the ledger; NULL (and 0) when empty. */
+static int
+whole(const char *s, long long min, char *out, size_t size)
+{
+	char *end;
+	long long v;
+
+	if (!*s)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s || v < min)
+		return -1;
+	snprintf(out, size, "%lld", v);
+	return 1;
+}
+
+static int
+cat_row(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct catalogue *c = ctx;
+	const struct cli *cli = batch_cli(b);
+	struct reward r = { { 0 } };
+	char num[5][32], from[20], to[20];
+	const char *why, *v;
+	int64_t cents;
+	int got;
+
+	/* the row's text: empty cells are no value */
+	for (int i = 0; i < RW_COUNT; i++) {
+		v = csvio_field(row, c->col[i]);
+		r.v[i] = *v ? (char *)v : NULL;
+	}
+	if (!r.v[RW_ID])
+		return batch_reject(b, row, "reward_id is empty");
+	if (!r.v[RW_NAME])
+		return batch_reject(b, row, "name is empty");
+	if ((got = whole(csvio_field(row, c->col[RW_POINTS]), 1, num[0], 32)) <= 0)
+		return batch_reject(b, row, "points '%s' is not a whole number above zero",
+		    csvio_field(row, c->col[RW_POINTS]));
+	r.v[RW_POINTS] = num[0];
+	if ((got = whole(csvio_field(row, c->col[RW_STOCK]), 0, num[1], 32)) < 0)
+		return batch_reject(b, row, "stock '%s' is not a whole number (empty: unlimited)",
+		    r.v[RW_STOCK]);
+	r.v[RW_STOCK] = got ? num[1] : NULL;
+	if ((got = whole(csvio_field(row, c->col[RW_LIMIT]), 1, num[2], 32)) < 0)
+		return batch_reject(b, row, "per_member_limit '%s' is not a whole number above "
+		    "zero", r.v[RW_LIMIT]);
+	r.v[RW_LIMIT] = got ? num[2] : NULL;
+	for (int i = RW_CASH; i <= RW_COST; i += RW_COST - RW_CASH) {
+		if (!r.v[i])
+			continue;
+		if (money_parse(r.v[i], ledger_decimals(c->l), &cents, &why) < 0 || cents < 0)
+			return batch_reject(b, row, "%s '%s' %s", cat_fields[i], r.v[i],
+			    cents < 0 ? "is negative" : why);
+		snprintf(num[i == RW_CASH ? 3 : 4], 32, "%lld", (long long)cents);
+		r.v[i] = num[i == RW_CASH ? 3 : 4];
+		if (i == RW_COST && !r.v[RW_PARTNER])
+			return batch_reject(b, row, "partner_cost without a partner");
+	}
+	if (r.v[RW_FROM]) {
+		if (when_parse(r.v[RW_FROM], cli->date_format, WHEN_DATE, from, &why) < 0)
+			return batch_reject(b, row, "valid_from '%s' %s", r.v[RW_FROM], why);
+		r.v[RW_FROM] = from;
+	}
+	if (r.v[RW_TO]) {
+		if (when_parse(r.v[RW_TO], cli->date_format, WHEN_DATE, to, &why) < 0)
+			return batch_reject(b, row, "valid_to '%s' %s", r.v[RW_TO], why);
+		r.v[RW_TO] = to;
+	}
+	if (r.v[RW_FROM] && r.v[RW_TO] && strcmp(to, from) < 0)
+		return batch_reject(b, row, "valid_to '%s' is before valid_from", to);
+	if (!strmap_add(c->seen, r.v[RW_ID], strlen(r.v[RW_ID])))
+		return batch_reject(b, row, "reward '%s' appears more than once in this run",
+		    r.v[RW_ID]);
+	if ((got = ledger_reward_put(c->l, &r)) < 0)
+		return -1;
+	batch_count(b, got == 1 ? K_CREATED : got == 2 ? K_UPDATED : K_UNCHANGED);
+	csvio_put(batch_out(b), r.v[RW_ID]);
+	csvio_put(batch_out(b), got == 1 ? "created" : got == 2 ? "updated" : "unchanged");
+	csvio_end(batch_out(b));
+	return 0;
+}
+
+int
+redeem_catalogue(const struct cli *cli, struct ledger *l, int nfiles, char **files,
+    const char *args)
+{
+	struct catalogue c = { .l = l, .seen = strmap_new() };
+	struct batch_job job = {
+		.fields = cat_fields, .output = cat_out, .counters = cat_counters,
+		.file = cat_file, .row = cat_row, .ctx = &c,
+	};
+	int status;
+
+	status = batch_run(&job, cli, l, nfiles, files, args);
+	strmap_free(c.seen);
+	return status;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static const char *const req_fields[] = {
+	"request_id", "member_id", "reward_id", "qty", "requested_at", "channel", NULL
+};
+enum { Q_ID, Q_MEMBER, Q_REWARD, Q_QTY, Q_AT, Q_CHANNEL, Q_COUNT };
+enum { R_REDEEMED, R_REFUSED, R_DUPLICATE };
+static const struct batch_counter req_counters[] = {
+	{ "redeemed", BATCH_CHANGED }, { "refused", BATCH_CHANGED },
+	{ "duplicate", BATCH_UNCHANGED }, { NULL, 0 }
+};
+static const char *const req_out[] = {
+	"request_id", "status", "reason", "points", "voucher", NULL
+};
+
+struct requests {
+	struct ledger *l;
+	int col[Q_COUNT];
+	char now[20];
+};
+
+static int
+req_file(void *ctx, struct batch *b)
+{
+	struct requests *q = ctx;
+	int bad = 0;
+
+	for (int i = 0; i < Q_COUNT; i++)
+		q->col[i] = batch_col(b, req_fields[i]);
+	for (int i = Q_ID; i <= Q_REWARD; i++)
+		if (q->col[i] < 0)
+			bad = loy_error("%s: no column '%s'", csvio_name(batch_reader(b)),
+			    req_fields[i]);
+	return bad;
+}
+
+static void
+req_emit(struct batch *b, const char *id, const char *status, const char *reason,
+    int64_t points, const char *voucher)
+{
+	struct csvio_writer *out = batch_out(b);
+
+	csvio_put(out, id);
+	csvio_put(out, status);
+	csvio_put(out, reason);
+	csvio_put_int(out, points);
+	csvio_put(out, voucher);
+	csvio_end(out);
+}
+
+/* An unguessable voucher code: 80 random bits in Crockford's base 32. */
+static int
+voucher(char out[32])
+{
+	static const char digits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	unsigned char rnd[10];
+	char *w = out;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return loy_error("cannot draw a voucher code: %s", strerror(errno));
+	w = stpcpy(w, "LOY-");
+	for (int i = 0; i < 16; i++) {
+		int bit = i * 5, v = 0;
+
+		for (int k = 0; k < 5; k++, bit++)
+			v = v << 1 | ((rnd[bit / 8] >> (7 - bit % 8)) & 1);
+		*w++ = digits[v];
+		if (i % 4 == 3 && i < 15)
+			*w++ = '-';
+	}
+	*w = '\0';
+	return 0;
+}
+
+/* Is `tier` among the comma-separated `list`? */
+static int
+tier_allowed(const char *list, const char *tier)
+{
+	size_t n = tier ? strlen(tier) : 0;
+
+	for (const char *p = list; tier && *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		while (len && *p == ' ')
+			p++, len--;
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len == n && strncasecmp(p, tier, n) == 0)
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+/* Decide and, when it is granted, spend: the outcome in r (status, reason,
+ * points, voucher, entry_id).  0 or -1. */
+static int
+decide(struct requests *q, struct redemption *r)
+{
+	struct ledger *l = q->l;
+	struct member m = { { 0 } };
+	struct reward w = { { 0 } };
+	char reason[256] = "", code[32], *who = NULL;
+	int64_t spendable, units, entry, stock;
+	int got, rc = -1;
+
+	r->status = loy_xstrdup("refused");
+	r->points = 0;
+	if ((got = ledger_member_resolve(l, r->member_id, &who)) < 0)
+		goto out;
+	if (!got) {
+		snprintf(reason, sizeof(reason), "unknown member '%s'", r->member_id);
+		goto refuse;
+	}
+	free(r->member_id);
+	r->member_id = who;
+	if (ledger_member_get(l, r->member_id, &m) < 0)
+		goto out;
+	if (strcmp(m.v[MF_STATUS], "active") != 0) {
+		snprintf(reason, sizeof(reason), "membership '%s' is %s", r->member_id,
+		    m.v[MF_STATUS]);
+		goto refuse;
+	}
+	if ((got = ledger_reward_get(l, r->reward_id, &w)) < 0)
+		goto out;
+	if (!got) {
+		snprintf(reason, sizeof(reason), "unknown reward '%s'", r->reward_id);
+		goto refuse;
+	}
+	if ((w.v[RW_FROM] && strncmp(r->requested_at, w.v[RW_FROM], 10) < 0) ||
+	    (w.v[RW_TO] && strncmp(r->requested_at, w.v[RW_TO], 10) > 0)) {
+		snprintf(reason, sizeof(reason), "reward '%s' is offered from %s to %s",
+		    r->reward_id, w.v[RW_FROM] ? w.v[RW_FROM] : "the start",
+		    w.v[RW_TO] ? w.v[RW_TO] : "no end");
+		goto refuse;
+	}
+	if (w.v[RW_TIERS] && !tier_allowed(w.v[RW_TIERS], m.v[MF_TIER])) {
+		snprintf(reason, sizeof(reason), "reward '%s' is for tiers %s, not %s",
+		    r->reward_id, w.v[RW_TIERS], m.v[MF_TIER] ? m.v[MF_TIER] : "none");
+		goto refuse;
+	}
+	if (w.v[RW_LIMIT]) {
+		if (ledger_redeemed_units(l, r->member_id, r->reward_id, &units) < 0)
+			goto out;
+		if (units + r->qty > atoll(w.v[RW_LIMIT])) {
+			snprintf(reason, sizeof(reason), "limit of %s a member: %lld redeemed already",
+			    w.v[RW_LIMIT], (long long)units);
+			goto refuse;
+		}
+	}
+	stock = w.v[RW_STOCK] ? atoll(w.v[RW_STOCK]) : -1;
+	if (stock >= 0 && stock < r->qty) {
+		snprintf(reason, sizeof(reason), "out of stock: %lld left", (long long)stock);
+		goto refuse;
+	}
+	if (__builtin_mul_overflow(atoll(w.v[RW_POINTS]), r->qty, &r->points)) {
+		snprintf(reason, sizeof(reason), "qty %lld is too many", (long long)r->qty);
+		r->points = 0;
+		goto refuse;
+	}
+	if (ledger_spendable(l, r->member_id, q->now, &spendable) < 0)
+		goto out;
+	if (spendable < r->points) {
+		snprintf(reason, sizeof(reason), "%lld points needed, %lld spendable",
+		    (long long)r->points, (long long)(spendable > 0 ? spendable : 0));
+		r->points = 0;
+		goto refuse;
+	}
+	/* granted: spend, soonest expiry first */
+	if ((entry = ledger_entry_add(l, r->member_id, "redeem", -r->points, r->requested_at,
+	    "redemption", r->request_id, NULL)) < 0 ||
+	    ledger_lots_spend(l, r->member_id, r->points, entry, q->now) != r->points ||
+	    (stock >= 0 && ledger_reward_stock(l, r->reward_id, -r->qty) < 0) ||
+	    voucher(code) < 0)
+		goto out;
+	free(r->status);
+	r->status = loy_xstrdup("redeemed");
+	r->voucher = loy_xstrdup(code);
+	r->entry_id = entry;
+	rc = 0;
+	goto out;
+refuse:
+	r->reason = loy_xstrdup(reason);
+	rc = 0;
+out:
+	member_clear(&m);
+	reward_clear(&w);
+	return rc;
+}
+
+static int
+req_row(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct requests *q = ctx;
+	const struct cli *cli = batch_cli(b);
+	struct redemption r = { 0 }, old = { 0 };
+	const char *v, *why;
+	char at[20], *end;
+	int got, rc = -1;
+
+	v = csvio_field(row, q->col[Q_ID]);
+	if (!*v)
+		return batch_reject(b, row, "request_id is empty");
+	r.request_id = loy_xstrdup(v);
+	r.member_id = loy_xstrdup(csvio_field(row, q->col[Q_MEMBER]));
+	r.reward_id = loy_xstrdup(csvio_field(row, q->col[Q_REWARD]));
+	v = csvio_field(row, q->col[Q_QTY]);
+	errno = 0;
+	r.qty = *v ? strtoll(v, &end, 10) : 1;
+	if (*v && (errno || *end)) {
+		rc = batch_reject(b, row, "qty '%s' is not a whole number", v);
+		goto out;
+	}
+	v = csvio_field(row, q->col[Q_AT]);
+	if (!*v)
+		memcpy(at, q->now, sizeof(at));
+	else if (when_parse(v, cli->date_format, WHEN_DATETIME, at, &why) < 0) {
+		rc = batch_reject(b, row, "requested_at '%s' %s", v, why);
+		goto out;
+	}
+	r.requested_at = loy_xstrdup(at);
+	v = csvio_field(row, q->col[Q_CHANNEL]);
+	r.channel = *v ? loy_xstrdup(v) : NULL;
+
+	/* a retried request gets its first answer */
+	if ((got = ledger_redemption_get(q->l, r.request_id, &old)) < 0)
+		goto out;
+	if (got) {
+		int same = strcmp(old.reward_id, r.reward_id) == 0 && old.qty == r.qty;
+
+		if (same && strcmp(old.member_id, r.member_id) != 0) {
+			char *who = NULL;	/* the request may name a merged id */
+
+			if (ledger_member_resolve(q->l, r.member_id, &who) < 0)
+				goto out;
+			same = who && strcmp(who, old.member_id) == 0;
+			free(who);
+		}
+		if (same) {
+			batch_count(b, R_DUPLICATE);
+			req_emit(b, old.request_id, old.status, old.reason, old.points, old.voucher);
+			rc = 0;
+			goto out;
+		}
+		batch_count(b, R_REFUSED);
+		req_emit(b, r.request_id, "refused", "request_id was used before for another "
+		    "request", 0, NULL);
+		rc = 0;
+		goto out;
+	}
+	if (r.qty <= 0) {
+		r.status = loy_xstrdup("refused");
+		r.reason = loy_xstrdup("qty must be 1 or more");
+	} else if (decide(q, &r) < 0)
+		goto out;
+	if (ledger_redemption_insert(q->l, &r) < 0)
+		goto out;
+	batch_count(b, strcmp(r.status, "redeemed") == 0 ? R_REDEEMED : R_REFUSED);
+	req_emit(b, r.request_id, r.status, r.reason, r.points, r.voucher);
+	rc = 0;
+out:
+	redemption_clear(&r);
+	redemption_clear(&old);
+	return rc;
+}
+
+int
+redeem_requests(const struct cli *cli, struct ledger *l, int nfiles, char **files,
+    const char *args)
+{
+	struct requests q = { .l = l };
+	struct batch_job job = {
+		.fields = req_fields, .output = req_out, .counters = req_counters,
+		.file = req_file, .row = req_row, .ctx = &q,
+	};
+
+	when_now(q.now);
+	return batch_run(&job, cli, l, nfiles, files, args);
+}
+
+/* ---------------------------------------------------------------- cancel */
+
+struct cancel {
+	int argc;
+	char **argv;
+	char now[20];
+};
+
+static int
+cancel_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
+{
+	struct cancel *c = ctx;
+	struct redemption r = { 0 };
+	struct reward w = { { 0 } };
+	int bad = 0, got;
+	int64_t entry;
+
+	csvio_put(out, "request_id");
+	csvio_put(out, "status");
+	csvio_put(out, "points");
+	csvio_end(out);
+	for (int i = 0; i < c->argc; i++) {
+		if ((got = ledger_redemption_get(l, c->argv[i], &r)) < 0)
+			goto fail;
+		if (!got) {
+			bad = loy_error("no redemption '%s'", c->argv[i]) < 0;
+			continue;
+		}
+		if (strcmp(r.status, "cancelled") == 0) {
+			csvio_put(out, r.request_id);
+			csvio_put(out, "unchanged");
+			csvio_put_int(out, 0);
+			csvio_end(out);
+			counts[1]++;
+			continue;
+		}
+		if (strcmp(r.status, "redeemed") != 0) {
+			bad = loy_error("redemption '%s' was refused: nothing to cancel",
+			    c->argv[i]) < 0;
+			continue;
+		}
+		if ((got = ledger_reward_get(l, r.reward_id, &w)) < 0)
+			goto fail;
+		if (got && w.v[RW_TO] && strncmp(c->now, w.v[RW_TO], 10) > 0) {
+			bad = loy_error("redemption '%s': its voucher expired on %s",
+			    c->argv[i], w.v[RW_TO]) < 0;
+			continue;
+		}
+		if (ledger_redemption_cancel(l, &r, c->now, &entry) < 0)
+			goto fail;
+		csvio_put(out, r.request_id);
+		csvio_put(out, "cancelled");
+		csvio_put_int(out, r.points);
+		csvio_end(out);
+		counts[0]++;
+	}
+	redemption_clear(&r);
+	reward_clear(&w);
+	return bad ? LOY_EX_DATAERR : 0;
+fail:
+	redemption_clear(&r);
+	reward_clear(&w);
+	return ledger_status(l);
+}
+
+int
+redeem_cancel(const struct cli *cli, struct ledger *l, int argc, char **argv,
+    const char *args)
+{
+	struct cancel c = { .argc = argc, .argv = argv };
+
+	when_now(c.now);
+	return batch_txn(cli, l, args, cancel_run, &c);
+}
+
+/* ---------------------------------------------------------------- list */
+
+struct money_out {
+	struct csvio_writer *out;
+	int decimals;
+};
+
+/* The catalogue as it is loaded: money back as decimal text. */
+static int
+print_reward(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct money_out *m = ctx;
+
+	for (int i = 0; i < ncols; i++) {
+		if (row && row[i] && (i == RW_CASH || i == RW_COST))
+			csvio_put_money(m->out, atoll(row[i]), m->decimals);
+		else
+			csvio_put(m->out, row ? row[i] : cols[i]);
+	}
+	csvio_end(m->out);
+	return 0;
+}
+
+int
+redeem_list(const struct cli *cli, struct ledger *l)
+{
+	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+	struct money_out m = { out, ledger_decimals(l) };
+	int rc;
+
+	if (ledger_begin_read(l) < 0) {
+		csvio_writer_close(out);
+		return ledger_status(l);
+	}
+	rc = ledger_list_rewards(l, print_reward, &m);
+	ledger_rollback(l);
+	if (csvio_writer_close(out) < 0)
+		return LOY_EX_IOERR;
+	return rc < 0 ? ledger_status(l) : 0;
+}
