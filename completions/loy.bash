@@ -1,6 +1,7 @@
 # bash completion for loy(1) and its programs: loy, loy-init, loy-enroll,
-# loy-accrue and loy-check.  It needs nothing but bash.  Installed as
-# share/bash-completion/completions/loy, with a link to it for each loy-*.
+# loy-accrue, loy-expire and loy-check.  It needs nothing but bash.
+# Installed as share/bash-completion/completions/loy, with a link to it for
+# each loy-*.
 
 # Split the command line into words as the shell will, in _loy_w, and
 # _loy_cword its last: bash breaks words at '=', so "--db=x" comes as three
@@ -265,6 +266,54 @@ _loy_accrue()
 	_loy_files "$_loy_cur"
 }
 
+_loy_expire()
+{
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl i form=''
+
+	COMPREPLY=()
+	_loy_words
+	# --notice goes alone: not with --as-of or -n
+	for ((i = 1; i < _loy_cword; i++)); do
+		case ${_loy_w[i]} in
+		--notice | --notice=*)
+			form=notice
+			;;
+		--as-of | --as-of=* | --date-format | --date-format=* | -n | -n?* | --dry-run)
+			form=expire
+			;;
+		esac
+	done
+	case $_loy_prev in
+	--as-of)
+		# a date, today or earlier
+		return
+		;;
+	--notice)
+		_loy_add compgen -W "7 14 30 60 90" -- "$_loy_cur"
+		_loy_fix
+		return
+		;;
+	esac
+	_loy_value "$_loy_prev" "$_loy_cur" && return
+	[[ $_loy_cur == -* ]] || return
+	case $form in
+	notice)
+		_loy_add compgen -W "-d --db --busy-timeout --safe-cells --table
+		    --tsv -h --help -V --version" -- "$_loy_cur"
+		;;
+	expire)
+		_loy_add compgen -W "-d --db --as-of --busy-timeout --date-format
+		    -n --dry-run --safe-cells --table --tsv -h --help -V
+		    --version" -- "$_loy_cur"
+		;;
+	*)
+		_loy_add compgen -W "-d --db --as-of --busy-timeout --date-format
+		    -n --dry-run --notice --safe-cells --table --tsv -h --help
+		    -V --version" -- "$_loy_cur"
+		;;
+	esac
+}
+
 # The loy programs on PATH, without their "loy-" prefix.
 _loy_programs()
 {
@@ -325,4 +374,5 @@ complete -F _loy loy
 complete -F _loy_accrue loy-accrue
 complete -F _loy_init loy-init
 complete -F _loy_enroll loy-enroll
+complete -F _loy_expire loy-expire
 complete -F _loy_check loy-check

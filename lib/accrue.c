@@ -686,7 +686,8 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 	if (take == 0)
 		return 0;
 	if ((entry = ledger_journal_add(a->l, m->id, "return", -take, r->occurred, "receipt",
-	    r->txn, NULL)) < 0 || ledger_lots_take(a->l, m->id, take, entry, first) < 0)
+	    r->txn, NULL)) < 0 ||
+	    ledger_lots_take(a->l, m->id, take, entry, first, r->occurred) < 0)
 		return -1;
 	m->delta -= take;
 	m->last_entry = entry;
@@ -748,7 +749,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			}
 			if (take && ((entry = ledger_journal_add(a->l, m->id, "return", -take,
 			    row.occurred_at, "receipt", r->txn, NULL)) < 0 ||
-			    ledger_lots_take(a->l, m->id, take, entry, 0) < 0))
+			    ledger_lots_take(a->l, m->id, take, entry, 0, row.occurred_at) < 0))
 				goto out;
 			if (take) {
 				m->delta -= take;

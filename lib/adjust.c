@@ -194,7 +194,7 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		    a->opening || a->expiry_months > 0 ? (expires[0] ? expires : NULL) : NULL,
 		    NULL, points, balance - points) < 0)
 			goto fatal;
-	} else if (ledger_lots_take(l, id, -points, entry, 0) < 0)
+	} else if (ledger_lots_take(l, id, -points, entry, 0, a->now) < 0)
 		goto fatal;
 	batch_count(b, points > 0 ? C_CREDITED : C_DEBITED);
 	out_row(a, b, ref, id, points, earned, expires, points > 0 ? "credited" : "debited",

@@ -145,11 +145,12 @@ int ledger_balance_add(struct ledger *l, const char *member, int64_t delta,
 int ledger_lot_add(struct ledger *l, const char *member, int64_t entry,
     const char *earned_at, const char *expires_at, const char *available_at,
     int64_t points, int64_t balance);
-/* Take up to `points` from the member's open lots for entry `entry`: first
- * the lots of entry `first` (if not 0), then soonest expiry first.  Returns
- * the points taken, or -1. */
+/* Take up to `points` from the member's open lots for entry `entry`, as of
+ * `at`: first the lots of entry `first` (if not 0), then soonest expiry
+ * first, lots already past their date at `at` last.  Returns the points
+ * taken, or -1. */
 int64_t ledger_lots_take(struct ledger *l, const char *member, int64_t points,
-    int64_t entry, int64_t first);
+    int64_t entry, int64_t first, const char *at);
 
 /* Expiry: the members with open lots expiring before `before` (a count,
  * or -1; *ids is the caller's to free); expire one member's such lots as
@@ -215,8 +216,8 @@ int ledger_redemption_insert(struct ledger *l, const struct redemption *r);
 /* Units of a reward a member has redeemed and not cancelled. */
 int ledger_redeemed_units(struct ledger *l, const char *member, const char *reward,
     int64_t *units);
-/* The member's spendable points at `now`: the balance less open lots that
- * are still pending. */
+/* The member's spendable points at `now`: the open lots neither pending nor
+ * past their date (none while the member owes points). */
 int ledger_spendable(struct ledger *l, const char *member, const char *now,
     int64_t *points);
 /* Take points from lots that are spendable at `now`, soonest expiry first. */

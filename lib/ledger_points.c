@@ -142,15 +142,22 @@ ledger_lot_add(struct ledger *l, const char *member, int64_t entry, const char *
 	return ledger_exec_stmt(l, move, "cannot record a lot move");
 }
 
-/* Take from the open lots (with `now`, only those spendable by then). */
+/*
+ * Take from the open lots as of `at`.  Lots already past their expiry date
+ * at `at` (not yet expired by a loy-expire run) go last, so that a late
+ * expiry run ends where a punctual one would; with `spend`, lots still
+ * pending or past their date are not taken at all.
+ */
 static int64_t
 take_lots(struct ledger *l, const char *member, int64_t points, int64_t entry,
-    int64_t first, const char *now)
+    int64_t first, const char *at, int spend)
 {
 	sqlite3_stmt *open = ledger_stmt(l, S_LOTS_OPEN,
 	    "SELECT lot_id, remaining FROM lots WHERE member_id = ?1 AND remaining > 0"
-	    " AND (?3 IS NULL OR available_at IS NULL OR available_at <= ?3)"
-	    " ORDER BY entry_id <> ?2, expires_at IS NULL, expires_at, lot_id");
+	    " AND (NOT ?4 OR ((available_at IS NULL OR available_at <= ?3)"
+	    "  AND (expires_at IS NULL OR expires_at >= ?3)))"
+	    " ORDER BY expires_at IS NOT NULL AND expires_at < ?3, entry_id <> ?2,"
+	    " expires_at IS NULL, expires_at, lot_id");
 	sqlite3_stmt *take, *move;
 	int64_t taken = 0, lot[64], have[64];
 	int n = 0, rc;
@@ -162,7 +169,8 @@ take_lots(struct ledger *l, const char *member, int64_t points, int64_t entry,
 		sqlite3_reset(open);
 		sqlite3_bind_text(open, 1, member, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(open, 2, first);
-		ledger_bind_text(open, 3, now);
+		sqlite3_bind_text(open, 3, at, -1, SQLITE_STATIC);
+		sqlite3_bind_int(open, 4, spend);
 		for (n = 0; n < 64 && (rc = sqlite3_step(open)) == SQLITE_ROW; n++) {
 			lot[n] = sqlite3_column_int64(open, 0);
 			have[n] = sqlite3_column_int64(open, 1);
@@ -200,16 +208,16 @@ take_lots(struct ledger *l, const char *member, int64_t points, int64_t entry,
 
 int64_t
 ledger_lots_take(struct ledger *l, const char *member, int64_t points, int64_t entry,
-    int64_t first)
+    int64_t first, const char *at)
 {
-	return take_lots(l, member, points, entry, first, NULL);
+	return take_lots(l, member, points, entry, first, at, 0);
 }
 
 int64_t
 ledger_lots_spend(struct ledger *l, const char *member, int64_t points, int64_t entry,
     const char *now)
 {
-	return take_lots(l, member, points, entry, 0, now);
+	return take_lots(l, member, points, entry, 0, now, 1);
 }
 
 void

@@ -229,9 +229,11 @@ int
 ledger_spendable(struct ledger *l, const char *member, const char *now, int64_t *points)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_SPENDABLE,
-	    "SELECT coalesce((SELECT points FROM balances WHERE member_id = ?1), 0)"
-	    " - coalesce((SELECT sum(remaining) FROM lots WHERE member_id = ?1"
-	    "   AND remaining > 0 AND available_at > ?2), 0)");
+	    "SELECT CASE WHEN coalesce((SELECT points FROM balances WHERE member_id = ?1),"
+	    " 0) < 0 THEN 0 ELSE coalesce((SELECT sum(remaining) FROM lots"
+	    " WHERE member_id = ?1 AND remaining > 0"
+	    "  AND (available_at IS NULL OR available_at <= ?2)"
+	    "  AND (expires_at IS NULL OR expires_at >= ?2)), 0) END");
 	int rc;
 
 	if (!st)

@@ -124,3 +124,40 @@ OUT
 	run -0 loy-expire --version
 	[ "$output" = "loy-expire 0.1.0" ]
 }
+
+@test "catching up ends where a punctual run would, with a return in between" {
+	new_ledger --set expiry_months=1
+	printf 'member_id\n1001\n' >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+	# A: 30 points expiring 2026-10-10; B: 20 points expiring 2026-12-10
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-09-10 10:00:00,30.00\nB,1001,2026-11-10 10:00:00,20.00\n' >pos.csv
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR,1001,2026-10-15 10:00:00,-12.00,A\n' >ret.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	cp "$LOY_DB" late.db
+	# punctual: A expires on its day, then the return takes 12 of B
+	loy-expire --as-of 2026-10-10 >/dev/null 2>&1
+	loy-accrue ret.csv >/dev/null 2>&1
+	loy-expire >/dev/null 2>&1
+	# late: the return comes first (A is past its date: B pays), then one run catches up
+	loy-accrue -d late.db ret.csv >/dev/null 2>&1
+	loy-expire -d late.db >/dev/null 2>&1
+	[ "$(q "SELECT points FROM balances")" = 8 ]
+	[ "$(sqlite3 late.db "SELECT points FROM balances")" = 8 ]
+	[ "$(q "SELECT group_concat(remaining) FROM lots")" = "$(sqlite3 late.db "SELECT group_concat(remaining) FROM lots")" ]
+	ledger_ok
+	ledger_ok late.db
+}
+
+@test "points past their date cannot be spent before the expiry run" {
+	new_ledger --set expiry_months=1
+	printf 'member_id\n1001\n' >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-09-10 10:00:00,30.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nR1,1001,COFFEE\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[ "${lines[1]}" = "R1,refused,\"20 points needed, 0 spendable\",0," ]
+	ledger_ok
+}
