@@ -29,6 +29,7 @@
 struct accrue;
 struct rcpt;
 static int settle_all(struct accrue *a, struct batch *b, struct rcpt *keep);
+static int settle(struct accrue *a, struct batch *b, struct rcpt *r);
 
 enum { F_TXN, F_MEMBER, F_CARD, F_PHONE, F_EMAIL, F_OCCURRED, F_STORE, F_SKU,
 	F_CATEGORY, F_QTY, F_AMOUNT, F_PRICE, F_CHANNEL, F_LINE, F_ORIG, F_DESC, F_COUNT };
@@ -65,6 +66,7 @@ struct rcpt {
 	struct rline *lines;
 	uint64_t *hash;
 	int n, cap;
+	int settled;		/* settled early, as the original of a return */
 	char *bad;		/* why the receipt cannot be taken */
 	long bad_line;
 };
@@ -372,7 +374,10 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	} else
 		BAD("amount is empty");
 	if (!badline) {
-		if (__builtin_add_overflow(r->amount, amount, &r->amount))
+		if (amount > MONEY_MAX || amount < -MONEY_MAX)
+			BAD("the line's amount is out of range");
+		else if (__builtin_add_overflow(r->amount, amount, &r->amount) ||
+		    r->amount > MONEY_MAX || r->amount < -MONEY_MAX)
 			BAD("receipt '%s' totals more than loy can count", txn);
 		/* what the line is, for duplicates and reports */
 		h = fnv(h, field(a, row, F_SKU));
@@ -386,6 +391,17 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if (a->held >= OPEN_BYTES)
 		return settle_all(a, b, r);
 	return 0;
+}
+
+/* The cache key of identifier kind i with value v ("1:6001001"). */
+static char *
+mem_key(int i, const char *v)
+{
+	size_t n = strlen(v) + 8;
+	char *k = loy_xmalloc(n);
+
+	snprintf(k, n, "%d:%s", i, v);
+	return k;
 }
 
 static struct mem *
@@ -436,7 +452,7 @@ static struct mem *
 find_member(struct accrue *a, struct rcpt *r, const char **key, const char **value)
 {
 	static const char *const names[ID_COUNT] = { "member_id", "card", "phone", "email" };
-	char k[1024];
+	char *k;
 	struct mem **slot;
 	char *id = NULL;
 	int created, got;
@@ -454,8 +470,9 @@ find_member(struct accrue *a, struct rcpt *r, const char **key, const char **val
 			*key = names[i];
 			*value = r->id[i];
 		}
-		snprintf(k, sizeof(k), "%d:%s", i, r->id[i]);
+		k = mem_key(i, r->id[i]);
 		slot = (struct mem **)strmap_slot(a->members, k, strlen(k), &created);
+		free(k);
 		if (created) {
 			struct mem *m = NULL;
 
@@ -506,17 +523,24 @@ enroll_member(struct accrue *a, struct rcpt *r, struct mem *m)
 		m->id = NULL;
 		return 1;
 	}
+	if (r->id[ID_CARD] && (got = ledger_card_add_new(a->l, m->id, r->id[ID_CARD],
+	    r->occurred)) <= 0) {
+		if (got < 0 || ledger_member_uncreate(a->l, m->id) < 0)
+			return -1;
+		free(m->id);
+		m->id = NULL;
+		return 2;	/* the card is another member's */
+	}
 	*strmap_slot(a->byid, m->id, strlen(m->id), NULL) = m;
-	if (r->id[ID_CARD] && ledger_card_add(a->l, m->id, r->id[ID_CARD], r->occurred) < 0)
-		return -1;
 	/* known from now on under every identifier this receipt gave */
 	for (int i = 0; i < ID_COUNT; i++) {
-		char k[1024];
+		char *k;
 
 		if (!r->id[i])
 			continue;
-		snprintf(k, sizeof(k), "%d:%s", i, i == ID_MEMBER ? m->id : r->id[i]);
+		k = mem_key(i, i == ID_MEMBER ? m->id : r->id[i]);
 		*strmap_slot(a->members, k, strlen(k), NULL) = m;
+		free(k);
 	}
 	return 0;
 }
@@ -603,12 +627,14 @@ subset_le(const uint64_t *sub, int n, const uint64_t *set, int m)
 	return rc;
 }
 
+/* Points for an amount (>= 0): at most POINTS_MAX + 1, which settle()
+ * refuses. */
 static int64_t
 points_for(const struct accrue *a, int64_t amount)
 {
 	__int128 p = (__int128)amount * a->earn_points / a->earn_per;
 
-	return p > INT64_MAX ? INT64_MAX : (int64_t)p;
+	return p > POINTS_MAX ? POINTS_MAX + 1 : (int64_t)p;
 }
 
 /* Earn: an entry and a lot. */
@@ -653,7 +679,27 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 
 	if (r->orig && (got = ledger_receipt_get(a->l, r->orig, &orig)) < 0)
 		return -1;
-	if (got && orig.member_id && strcmp(orig.member_id, m->id) == 0 && orig.amount > 0) {
+	if (got && orig.member_id) {
+		char *who = NULL;	/* the original's member, through merges */
+		int same;
+
+		if (ledger_member_resolve(a->l, orig.member_id, &who) < 0) {
+			receipt_row_clear(&orig);
+			return -1;
+		}
+		same = who && strcmp(who, m->id) == 0;
+		free(who);
+		if (!same) {
+			snprintf(detail, size, "receipt '%s' returns '%s', a receipt of another "
+			    "member", r->txn, r->orig);
+			receipt_row_clear(&orig);
+			return 1;
+		}
+	}
+	if (got && (!orig.member_id || orig.amount <= 0 || orig.points <= 0)) {
+		owed = 0;	/* the goods earned nothing: nothing to take back */
+		snprintf(detail, size, "original receipt '%s' earned no points", r->orig);
+	} else if (got) {
 		/* exactly what the original earned, in proportion, never more */
 		int64_t total = orig.returned_amount + back;
 		__int128 target;
@@ -726,16 +772,20 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		points = row.amount >= 0 ? points_for(a, row.amount) : -points_for(a, -row.amount);
 		delta = points - old->points;
 		if (delta > 0) {
-			char expires[20];
+			char expires[20], avail[20];
 
 			if (a->expiry_months > 0)
 				when_add_months(row.occurred_at, a->expiry_months, expires);
+			if (a->window_days > 0)
+				when_add_hours(row.occurred_at, 24L * a->window_days, avail);
 			if ((entry = ledger_journal_add(a->l, m->id, "earn", delta, row.occurred_at,
 			    "receipt", r->txn, NULL)) < 0 ||
 			    ledger_lot_add(a->l, m->id, entry, row.occurred_at,
-			    a->expiry_months > 0 ? expires : NULL, NULL, delta,
-			    m->balance + m->delta) < 0)
+			    a->expiry_months > 0 ? expires : NULL,
+			    a->window_days > 0 ? avail : NULL, delta, m->balance + m->delta) < 0)
 				goto out;
+			if (a->window_days > 0 && strcmp(avail, a->now) > 0)
+				status = "pending";
 			m->delta += delta;
 			m->last_entry = entry;
 			row.entry_id = entry;
@@ -757,7 +807,10 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			}
 			points = old->points - take;
 		}
-		status = row.amount < 0 ? "returned" : "credited";
+		if (row.amount < 0)
+			status = "returned";
+		else if (strcmp(old->status, "pending") == 0)
+			status = "pending";
 	}
 	row.points = points;
 	row.status = (char *)status;
@@ -783,9 +836,17 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	uint64_t *digest = NULL;
 	int got, rc = -1;
 
+	r->settled = 1;
 	if (r->bad) {
 		reject_receipt(a, b, r, r->bad);
 		return 0;
+	}
+	/* a return's original comes first, wherever it stands in the file */
+	if (r->orig && r->amount < 0) {
+		struct rcpt *o = strmap_get(a->open, r->orig, strlen(r->orig));
+
+		if (o && !o->settled && settle(a, b, o) < 0)
+			return -1;
 	}
 	if (strcmp(r->occurred, a->limit) > 0) {
 		reject_receipt(a, b, r, "occurred_at is in the future");
@@ -866,6 +927,13 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			}
 			if ((got = enroll_member(a, r, m)) < 0)
 				goto out;
+			if (got == 2) {
+				snprintf(why, sizeof(why), "card '%s' is another member's",
+				    r->id[ID_CARD]);
+				reject_receipt(a, b, r, why);
+				rc = 0;
+				goto out;
+			}
 			if (got > 0) {
 				snprintf(why, sizeof(why), "member_id '%s' is taken, and the "
 				    "programme's identify_by ('%s') does not know the member by it",
@@ -886,6 +954,15 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		}
 	}
 	row.member_id = m ? m->id : NULL;
+	if (m && points_for(a, r->amount >= 0 ? r->amount : -r->amount) > POINTS_MAX) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "the receipt would move more than %lld points",
+		    (long long)POINTS_MAX);
+		reject_receipt(a, b, r, why);
+		rc = 0;
+		goto out;
+	}
 	if (m && r->amount >= 0)
 		points = points_for(a, r->amount);
 	row.points = points;
@@ -899,8 +976,13 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
 	} else {
 		status = "returned";
-		if (claw_back(a, m, r, &points, &row.entry_id, detail, sizeof(detail)) < 0)
+		if ((got = claw_back(a, m, r, &points, &row.entry_id, detail, sizeof(detail))) < 0)
 			goto out;
+		if (got > 0) {
+			reject_receipt(a, b, r, detail);
+			rc = 0;
+			goto out;
+		}
 		row.points = points;
 		batch_count(b, C_RETURNED);
 	}
@@ -931,7 +1013,7 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 
 		if (r == keep)
 			continue;
-		if (rc == 0 && settle(a, b, r) < 0)
+		if (rc == 0 && !r->settled && settle(a, b, r) < 0)
 			rc = -1;
 		rcpt_free(r);
 	}

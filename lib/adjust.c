@@ -8,6 +8,7 @@
 #include "accrue.h"
 #include "batch.h"
 #include "diag.h"
+#include "money.h"
 #include "strmap.h"
 #include "when.h"
 
@@ -104,6 +105,9 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "points '%s' is not a whole number", v);
 	if (points == 0)
 		return batch_reject(b, row, "points is zero");
+	if (points > POINTS_MAX || points < -POINTS_MAX)
+		return batch_reject(b, row, "points '%s' is out of range (at most %lld either way)",
+		    v, (long long)POINTS_MAX);
 	if (a->opening && points < 0)
 		return batch_reject(b, row, "points '%s' is negative: an opening lot holds "
 		    "points", v);
@@ -118,15 +122,19 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		v = field(a, row, A_EARNED);
 		if (when_parse(v, cli->date_format, WHEN_DATETIME, earned, &why) < 0)
 			return batch_reject(b, row, "earned_at '%s' %s", v, why);
+		if (strcmp(earned, a->now) > 0)
+			return batch_reject(b, row, "earned_at '%s' is in the future", v);
 		v = field(a, row, A_EXPIRES);
 		if (*v) {
 			if (when_parse(v, cli->date_format, WHEN_DATETIME, expires, &why) < 0)
 				return batch_reject(b, row, "expires_at '%s' %s", v, why);
 			if (strcmp(expires, earned) < 0)
 				return batch_reject(b, row, "expires_at '%s' is before earned_at", v);
-		} else if (a->expiry_months > 0)
-			when_add_months(earned, a->expiry_months, expires);
-		else
+		} else if (a->expiry_months > 0) {
+			if (when_add_months(earned, a->expiry_months, expires) < 0)
+				return batch_reject(b, row, "earned_at '%s' expires past the year 9999",
+				    v);
+		} else
 			expires[0] = '\0';
 	}
 	if ((got = ledger_member_resolve(l, member, &id)) < 0)
@@ -140,8 +148,9 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		goto done;
 	}
 	/* taken once: an adjustment by its ref; an opening balance (one or
-	 * more lots) once per member */
-	key = a->opening ? id : ref;
+	 * more lots) once per member id as the file names it, so that a merge
+	 * since does not make it new */
+	key = a->opening ? member : ref;
 	if (!a->opening && !strmap_add(a->seen, key, strlen(key))) {
 		batch_reject(b, row, "ref '%s' appears more than once in this run", key);
 		goto done;
@@ -157,7 +166,18 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			*state = got ? "taken" : "fresh";
 		}
 		if (strcmp(*state, "taken") == 0) {
-			int same = !who || (strcmp(who, id) == 0 && (a->opening || prev == points));
+			char *now_who = NULL;
+			int same = !who;
+
+			/* the member the earlier entry was for, followed through merges */
+			if (who && ledger_member_resolve(l, who, &now_who) < 0) {
+				free(who);
+				goto fatal;
+			}
+			if (who)
+				same = now_who && strcmp(now_who, id) == 0 &&
+				    (a->opening || prev == points);
+			free(now_who);
 
 			free(who);
 			if (!same) {
@@ -184,7 +204,7 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	}
 	if ((entry = ledger_entry_add(l, id, a->opening ? "opening" : "adjust", points,
 	    a->opening ? earned : a->now, a->opening ? "opening" : "adjustment",
-	    a->opening ? id : ref, a->opening ? NULL : field(a, row, A_REASON))) < 0)
+	    a->opening ? member : ref, a->opening ? NULL : field(a, row, A_REASON))) < 0)
 		goto fatal;
 	if (points > 0) {
 		if (!a->opening && a->expiry_months > 0)

@@ -139,7 +139,7 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;\n"
 	"CREATE TABLE balances (\n"
 	"  member_id     TEXT PRIMARY KEY REFERENCES members(member_id),\n"
-	"  points        INTEGER NOT NULL,\n"
+	"  points        INTEGER NOT NULL CHECK (typeof(points) = 'integer'),\n"
 	"  last_entry_id INTEGER NOT NULL REFERENCES journal(entry_id)\n"
 	") WITHOUT ROWID;\n",
 	/* 1 -> 2: receipts, for loy-accrue */
@@ -155,8 +155,10 @@ static const char *const migrations[] = {
 	"  status      TEXT NOT NULL\n"
 	"              CHECK (status IN ('credited', 'pending', 'returned', 'anonymous')),\n"
 	"  orig_txn    TEXT,\n"
-	"  returned_amount INTEGER NOT NULL DEFAULT 0,\n"
-	"  returned_points INTEGER NOT NULL DEFAULT 0,\n"
+	"  returned_amount INTEGER NOT NULL DEFAULT 0\n"
+	"                  CHECK (typeof(returned_amount) = 'integer'),\n"
+	"  returned_points INTEGER NOT NULL DEFAULT 0\n"
+	"                  CHECK (typeof(returned_points) = 'integer'),\n"
 	"  run_id      INTEGER NOT NULL REFERENCES runs(run_id),\n"
 	"  input_seq   INTEGER NOT NULL,\n"
 	"  entry_id    INTEGER REFERENCES journal(entry_id),\n"
@@ -502,6 +504,8 @@ valid_setting(const char *key, const char *value)
 		if (strstr(value, "..") || access(zf, R_OK) != 0)
 			return loy_error("timezone '%s' is not a known time zone", value);
 	}
+	if (strcmp(key, "expiry_months") == 0 && strlen(value) <= 6 && atoi(value) > 1200)
+		return loy_error("expiry_months '%s' is more than 100 years", value);
 	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0 ||
 	    strcmp(key, "return_window_days") == 0 || strcmp(key, "future_tolerance_hours") == 0) &&
 	    (!*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 6))

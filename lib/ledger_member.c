@@ -328,6 +328,62 @@ ledger_member_forget(struct ledger *l, const char *id, const char *at)
 	    " WHERE member_id = ?1", "cannot forget a member", NULL, id, at, "?run", NULL);
 }
 
+/* Move every open lot of `from` to `into` (entries out_id, in_id). */
+static int
+move_lots(struct ledger *l, const char *from, const char *into, int64_t out_id,
+    int64_t in_id, int64_t into_balance)
+{
+	struct lot {
+		int64_t id, remaining;
+		char *earned, *expires, *avail;
+	} *lots = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT lot_id, remaining, earned_at, expires_at,"
+	    " available_at FROM lots WHERE member_id = ?1 AND remaining > 0 ORDER BY lot_id",
+	    -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			lots = loy_xrealloc(lots, cap * sizeof(*lots));
+		}
+		lots[n].id = sqlite3_column_int64(st, 0);
+		lots[n].remaining = sqlite3_column_int64(st, 1);
+		lots[n].earned = column_dup(st, 2);
+		lots[n].expires = column_dup(st, 3);
+		lots[n].avail = column_dup(st, 4);
+		n++;
+	}
+	sqlite3_finalize(st);
+	rc = rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read lots");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char out_s[24], lot_s[24], pts_s[24];
+
+		snprintf(out_s, sizeof(out_s), "%lld", (long long)out_id);
+		snprintf(lot_s, sizeof(lot_s), "%lld", (long long)lots[i].id);
+		snprintf(pts_s, sizeof(pts_s), "%lld", (long long)-lots[i].remaining);
+		if (exec_args(l, "INSERT INTO lot_moves(entry_id, lot_id, points)"
+		    " VALUES (?1, ?2, ?3)", "cannot move lots", NULL, out_s, lot_s, pts_s, NULL) < 0 ||
+		    exec_args(l, "UPDATE lots SET remaining = 0 WHERE lot_id = ?1",
+		    "cannot move lots", NULL, lot_s, NULL) < 0 ||
+		    ledger_lot_add(l, into, in_id, lots[i].earned, lots[i].expires, lots[i].avail,
+		    lots[i].remaining, into_balance) < 0)
+			rc = -1;
+		into_balance += lots[i].remaining;
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(lots[i].earned);
+		free(lots[i].expires);
+		free(lots[i].avail);
+	}
+	free(lots);
+	return rc;
+}
+
 int
 ledger_member_merge(struct ledger *l, const char *from, const char *into, const char *at,
     int64_t *moved)
@@ -348,27 +404,23 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 		return ledger_fail(l, "cannot read a balance");
 	*moved = points;
 	if (points != 0) {
-		if ((out_id = ledger_entry_add(l, from, "merge", -points, at, "merge", into,
+		int64_t into_balance;
+
+		if (ledger_balance_get(l, into, &into_balance) < 0 ||
+		    (out_id = ledger_entry_add(l, from, "merge", -points, at, "merge", into,
 		    NULL)) < 0 ||
 		    (in_id = ledger_entry_add(l, into, "merge", points, at, "merge", from,
 		    NULL)) < 0)
 			return -1;
-		char out_s[24], in_s[24];
-
-		snprintf(out_s, sizeof(out_s), "%lld", (long long)out_id);
-		snprintf(in_s, sizeof(in_s), "%lld", (long long)in_id);
-		/* open lots move with their earning and expiry dates */
-		if (exec_args(l, "INSERT INTO lot_moves(entry_id, lot_id, points)"
-		    " SELECT ?2, lot_id, -remaining FROM lots WHERE member_id = ?1 AND remaining > 0",
-		    "cannot move lots", NULL, from, out_s, NULL) < 0 ||
-		    exec_args(l, "INSERT INTO lots(member_id, entry_id, earned_at, expires_at,"
-		    " available_at, points, remaining)"
-		    " SELECT ?2, ?3, earned_at, expires_at, available_at, remaining, remaining"
-		    " FROM lots WHERE member_id = ?1 AND remaining > 0 ORDER BY lot_id",
-		    "cannot move lots", NULL, from, into, in_s, NULL) < 0 ||
-		    exec_args(l, "UPDATE lots SET remaining = 0 WHERE member_id = ?1 AND remaining > 0",
-		    "cannot move lots", NULL, from, NULL) < 0)
-			return -1;
+		if (points > 0) {
+			/* open lots move with their dates; a debt of `into` is
+			 * repaid from them as they arrive */
+			if (move_lots(l, from, into, out_id, in_id, into_balance) < 0)
+				return -1;
+		} else if (into_balance > 0 &&
+		    ledger_lots_take(l, into, -points < into_balance ? -points : into_balance,
+		    in_id, 0, at) < 0)
+			return -1;	/* `from` owed points: `into` pays from its lots */
 	}
 	return exec_args(l, "UPDATE cards SET member_id = ?2 WHERE member_id = ?1",
 	    "cannot move cards", NULL, from, into, NULL) < 0 ||

@@ -108,7 +108,7 @@ signed_of(uint64_t mag, int neg)
 static int
 build(const struct dec *d, int pad, int64_t *out, const char **why)
 {
-	uint64_t lim = d->neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	uint64_t lim = MONEY_MAX;	/* symmetric, and far from int64's edge */
 	uint64_t mag = 0;
 
 	if (accum(&mag, d->ip, d->ie, 0, lim) == -1 ||

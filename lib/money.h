@@ -2,6 +2,12 @@
 #ifndef LOY_MONEY_H
 #define LOY_MONEY_H
 
+/* The largest magnitude loy reads as money (minor units) or as a decimal
+ * mantissa, and the most points one receipt or credit may carry: far
+ * enough from int64's edge that sums of them cannot overflow. */
+#define MONEY_MAX 1000000000000000LL	/* 10^15 */
+#define POINTS_MAX 1000000000000LL	/* 10^12 */
+
 #include <stdint.h>
 
 /* Decimal text to minor units with 0..3 decimals; -1 and *why on error. */
