@@ -193,7 +193,7 @@ keep_line(struct accrue *a, struct rcpt *r, const struct csvio_row *row, const c
 		p += sizeof(int);
 		for (int i = 0; i < row->nf; i++) {
 			memcpy(p, &row->len[i], sizeof(size_t));
-			memcpy(p + sizeof(size_t), row->f[i], row->len[i]);
+			memcpy(p + sizeof(size_t), row->raw ? row->raw[i] : row->f[i], row->len[i]);
 			p += sizeof(size_t) + row->len[i];
 		}
 		a->held += n;
@@ -1074,12 +1074,13 @@ accrue_run_end(void *ctx, struct batch *b)
 	for (size_t i = 0; i < a->nmems; i++) {
 		struct mem *m = a->mems[i];
 
-		if (!m->id || m->delta == 0)
+		if (!m->id || m->last_entry == 0)	/* no entry this run */
 			continue;
 		if (ledger_balance_add(a->l, m->id, m->delta, m->last_entry) < 0)
 			return -1;
 		m->balance += m->delta;
 		m->delta = 0;
+		m->last_entry = 0;
 	}
 	return 0;
 }

@@ -118,7 +118,7 @@ batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 			b->rej_header = 1;
 		}
 		for (int i = 0; i < row->nf; i++)
-			csvio_putn(b->rej, row->f[i], row->len[i]);
+			csvio_putn(b->rej, row->raw ? row->raw[i] : row->f[i], row->len[i]);
 		/* a short row is padded so that line and reason stay in place */
 		for (int i = row->nf; i < csvio_ncols(b->r); i++)
 			csvio_put(b->rej, NULL);
@@ -158,6 +158,23 @@ summary(struct batch *b, char *buf, size_t size, const long *count, long rows, l
 		n += snprintf(buf + n, size - n, ", %ld %s", count[i], b->job->counters[i].name);
 	if (n < size)
 		snprintf(buf + n, size - n, ", %ld rejected", rej);
+}
+
+/* Is `path` (--rejects) the ledger or one of the inputs?  Says so. */
+static int
+same_file(const char *path, const char *ledger, int nfiles, char **files)
+{
+	struct stat p, o;
+
+	if (stat(path, &p) != 0)
+		return 0;
+	if (stat(ledger, &o) == 0 && o.st_dev == p.st_dev && o.st_ino == p.st_ino)
+		return loy_error("--rejects '%s' is the ledger", path) < 0;
+	for (int i = 0; i < nfiles; i++)
+		if (strcmp(files[i], "-") && stat(files[i], &o) == 0 &&
+		    o.st_dev == p.st_dev && o.st_ino == p.st_ino)
+			return loy_error("--rejects '%s' is an input", path) < 0;
+	return 0;
 }
 
 /* Commit the run, or with --dry-run roll it back and say so: 0 or an exit
@@ -228,22 +245,20 @@ open_rejects(struct batch *b)
 	return 0;
 }
 
-static int
-close_rejects(struct batch *b, int keep)
+/* Drop an unused or failed rejects file. */
+static void
+drop_rejects(struct batch *b)
 {
-	int rc = 0;
-
-	if (!b->rejf)
-		return 0;
-	if (csvio_writer_close(b->rej) < 0 || fclose(b->rejf) != 0)
-		rc = loy_error("cannot write '%s': %s", b->cli->rejects, strerror(errno));
-	if (keep && rc == 0 && rename(b->rejtmp, b->cli->rejects) != 0)
-		rc = loy_error("cannot rename '%s' to '%s': %s", b->rejtmp, b->cli->rejects,
-		    strerror(errno));
-	if (!keep || rc)
+	if (b->rejf) {
+		csvio_writer_close(b->rej);
+		fclose(b->rejf);
+		b->rejf = NULL;
+	}
+	if (b->rejtmp) {
 		unlink(b->rejtmp);
-	free(b->rejtmp);
-	return rc;
+		free(b->rejtmp);
+		b->rejtmp = NULL;
+	}
 }
 
 static int
@@ -256,8 +271,8 @@ do_file(struct batch *b, int seq)
 	memset(b->filecount, 0, sizeof(b->filecount));
 	b->file_rejected = 0;
 	b->seq = seq;
-	if (csvio_header(b->r) < 0)
-		return LOY_EX_DATAERR;
+	if ((got = csvio_header(b->r)) < 0)
+		return got == -2 ? LOY_EX_IOERR : LOY_EX_DATAERR;
 	for (int i = 0; i < b->cli->nmap; i++)
 		if (csvio_col(b->r, b->cli->map[i].column) < 0) {
 			loy_warn("%s: --map %s=%s: no column '%s'", csvio_name(b->r),
@@ -327,6 +342,10 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	for (const char *const *c = job->output; *c; c++)
 		csvio_put(b.out, *c);
 	csvio_end(b.out);
+	if (cli->rejects && same_file(cli->rejects, ledger_path(l), nfiles, files)) {
+		status = LOY_EX_USAGE;
+		goto out;
+	}
 	if (cli->rejects && open_rejects(&b) < 0) {
 		status = LOY_EX_IOERR;
 		goto out;
@@ -366,14 +385,30 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		goto out;
 	}
 	b.out = NULL;
-	if (close_rejects(&b, !cli->dry_run) < 0) {
+	if (b.rejf) {
+		int bad = csvio_writer_close(b.rej) < 0;
+
+		bad |= fclose(b.rejf) != 0;	/* both, whatever the first said */
 		b.rejf = NULL;
+		if (bad) {
+			loy_warn("cannot write '%s': %s", cli->rejects, strerror(errno));
+			status = LOY_EX_IOERR;
+			goto out;
+		}
+	}
+	if ((status = finish(cli, l)) != 0)
+		goto out;
+	/* only a committed run puts its rejects file in place */
+	if (b.rejtmp && !cli->dry_run && rename(b.rejtmp, cli->rejects) != 0) {
+		loy_warn("the run is committed, but its rejects could not be put in '%s': %s "
+		    "(they are in '%s')", cli->rejects, strerror(errno), b.rejtmp);
+		free(b.rejtmp);
+		b.rejtmp = NULL;
 		status = LOY_EX_IOERR;
 		goto out;
 	}
-	b.rejf = NULL;
-	if ((status = finish(cli, l)) != 0)
-		goto out;
+	free(b.rejtmp);
+	b.rejtmp = NULL;
 	if (flush_spool(b.spool) < 0)
 		status = LOY_EX_IOERR;
 	else if (b.rejected)
@@ -382,7 +417,7 @@ out:
 	ledger_rollback(l);
 	if (b.out)
 		csvio_writer_close(b.out);
-	close_rejects(&b, 0);
+	drop_rejects(&b);
 	if (b.spool)
 		fclose(b.spool);
 	for (int i = 0; i < nfiles; i++)

@@ -47,6 +47,9 @@ struct csvio_reader {
 	char **cols;
 	int ncols;
 	char **f;		/* row pointers handed out */
+	char **raw;
+	char *pristine;		/* a copy of the arena as read */
+	size_t pcap;
 	int fptr_cap;
 };
 
@@ -232,10 +235,21 @@ fill_row(struct csvio_reader *r, struct csvio_row *row)
 	if (r->nf + 1 > r->fptr_cap) {
 		r->fptr_cap = r->nf + 16;
 		r->f = loy_xrealloc(r->f, r->fptr_cap * sizeof(*r->f));
+		r->raw = loy_xrealloc(r->raw, r->fptr_cap * sizeof(*r->raw));
 	}
-	for (int i = 0; i < r->nf; i++)
+	if (r->alen > r->pcap) {
+		r->pcap = r->acap;
+		r->pristine = loy_xrealloc(r->pristine, r->pcap);
+	}
+	if (r->alen)
+		memcpy(r->pristine, r->arena, r->alen);
+	for (int i = 0; i < r->nf; i++) {
 		r->f[i] = r->arena + r->off[i];
+		r->raw[i] = r->pristine + r->off[i];
+	}
 	r->f[r->nf] = NULL;
+	r->raw[r->nf] = NULL;
+	row->raw = r->raw;
 	row->line = r->start;
 	row->nf = r->nf;
 	row->f = r->f;
@@ -317,7 +331,7 @@ csvio_header(struct csvio_reader *r)
 	int got = read_record(r);
 
 	if (got < 0)
-		return -1;
+		return -2;
 	if (got == 0)
 		return loy_error("%s: no header row", r->path);
 	if (r->bad)
@@ -445,6 +459,8 @@ csvio_close(struct csvio_reader *r)
 	free(r->off);
 	free(r->flen);
 	free(r->f);
+	free(r->raw);
+	free(r->pristine);
 	free(r);
 }
 

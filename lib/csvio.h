@@ -15,8 +15,9 @@ struct csvio_writer;
 struct csvio_row {
 	long line;		/* physical line the record starts on */
 	int nf;			/* fields in this record */
-	char **f;		/* NUL-terminated fields */
+	char **f;		/* NUL-terminated fields (programs may trim them) */
 	size_t *len;
+	char **raw;		/* the same fields as read, untouched: for rejects */
 	const char *bad;	/* non-NULL: the record is malformed, and why */
 };
 
@@ -26,7 +27,7 @@ struct csvio_reader *csvio_open(const char *path, int tsv);
 /* The name to print in messages: the path, or "-" as "stdin". */
 const char *csvio_name(const struct csvio_reader *r);
 /* Read the header row: 0, or -1 (message printed) if there is none or it is
- * malformed or names a column twice. */
+ * malformed or names a column twice, -2 on a read error. */
 int csvio_header(struct csvio_reader *r);
 int csvio_ncols(const struct csvio_reader *r);
 const char *csvio_colname(const struct csvio_reader *r, int i);

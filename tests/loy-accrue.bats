@@ -1426,3 +1426,113 @@ OUT
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
+
+# ---------------------------------------------------------------- from the correctness review
+
+@test "an amount at the edge of 64 bits is refused, not credited" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-20 10:00:00,100.00\nR1,1001,2026-11-20 11:00:00,-92233720368547758.08\n' >pos.csv
+	run -65 --separate-stderr loy-accrue pos.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:3: amount '-92233720368547758.08' is too large" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a receipt that would earn more than 10^12 points is refused" {
+	base --set earn_points=999999
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-20 10:00:00,5000000000000.00\n' >pos.csv
+	run -65 --separate-stderr loy-accrue pos.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:2: the receipt would move more than 1000000000000 points" ]
+	ledger_ok
+}
+
+@test "a return listed before its original is settled after it, in proportion" {
+	base
+	# R1 returns all of S1 (100.00, 100 points); R2 returns it again: nothing left
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-20 12:00:00,-100.00,S1\nS1,1001,2026-11-20 10:00:00,100.00,\nR2,1001,2026-11-21 12:00:00,-100.00,S1\n' >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<OUT
+$HEAD
+S1,1001,2026-11-20 10:00:00,100.00,100,credited,
+R1,1001,2026-11-20 12:00:00,-100.00,-100,returned,
+R2,1001,2026-11-21 12:00:00,-100.00,0,returned,
+OUT
+	[ "$(balances)" = "1001:0" ]
+	ledger_ok
+}
+
+@test "a return of an anonymous purchase takes nothing; of another member's is refused" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,,2026-11-20 10:00:00,100.00,\nS2,1002,2026-11-20 10:05:00,50.00,\nG1,1001,2026-11-20 10:10:00,40.00,\n' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-21 10:00:00,-100.00,S1\nR2,1001,2026-11-21 11:00:00,-50.00,S2\n' >ret.csv
+	run -1 --separate-stderr loy-accrue --rejects rej.csv ret.csv
+	[ "${lines[1]}" = "R1,1001,2026-11-21 10:00:00,-100.00,0,returned,original receipt 'S1' earned no points" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: ret.csv:3: receipt 'R2' returns 'S2', a receipt of another member" ]
+	[ "$(balances)" = "1001:40
+1002:50" ]
+	ledger_ok
+}
+
+@test "a merged member's original receipt is still theirs to return" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1003,2026-11-20 10:00:00,100.00\n' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	loy-enroll merge 1003 1001 >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-21 10:00:00,-100.00,S1\nR2,1001,2026-11-21 11:00:00,-100.00,S1\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	[ "${lines[1]}" = "R1,1001,2026-11-21 10:00:00,-100.00,-100,returned," ]
+	[ "${lines[2]}" = "R2,1001,2026-11-21 11:00:00,-100.00,0,returned," ]
+	ledger_ok
+}
+
+@test "the rejects file keeps each line as it was read" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,99.0,2026-11-20 10:00:00,5.00  \n' >pos.csv
+	run -1 --separate-stderr loy-accrue --rejects rej.csv pos.csv
+	[ "$(sed -n 2p rej.csv)" = "T1,99.0,2026-11-20 10:00:00,5.00  ,2,unknown member_id '99'" ]
+	ledger_ok
+}
+
+@test "--rejects may not name an input or the ledger" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
+	cp pos.csv keep.csv
+	run -64 --separate-stderr loy-accrue --rejects pos.csv pos.csv
+	[ "$stderr" = "loy-accrue: --rejects 'pos.csv' is an input" ]
+	run -64 --separate-stderr loy-accrue --rejects "$LOY_DB" pos.csv
+	[ "$stderr" = "loy-accrue: --rejects '$LOY_DB' is the ledger" ]
+	cmp pos.csv keep.csv
+	ledger_ok
+}
+
+@test "a read error in the header is an I/O error" {
+	base
+	run -74 --separate-stderr loy-accrue /proc/self/mem
+	[[ "$stderr" == "loy-accrue: /proc/self/mem: read error: "* ]]
+	ledger_ok
+}
+
+@test "--auto-enroll refuses a receipt whose card is another member's" {
+	base --set identify_by=member_id
+	loy-enroll add-card 1001 C1 >/dev/null 2>&1
+	printf 'txn_id,member_id,card,occurred_at,amount\nT2,NEW,C1,2026-11-20 10:00:00,5.00\n' >pos.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue --auto-enroll pos.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:2: card 'C1' is another member's" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "an opening balance stays taken once after its member is merged" {
+	base
+	printf 'member_id,points,earned_at\n1003,500,2026-01-01\n' >open.csv
+	loy-accrue --opening open.csv >/dev/null 2>&1
+	loy-enroll merge 1003 1001 >/dev/null 2>&1
+	run -0 --separate-stderr loy-accrue --opening open.csv
+	[ "${lines[1]}" = "1001,500,2026-01-01 00:00:00,2028-01-01 00:00:00,duplicate,opening balance taken before" ]
+	[ "$(balances)" = "1001:500
+1003:0" ]
+	ledger_ok
+}

@@ -1027,3 +1027,16 @@ EOF
 	[ "$(q "SELECT count(*) FROM members")" = 1 ]
 	ledger_ok
 }
+
+@test "merging members who owe points keeps lots equal to balances" {
+	new_ledger --set allow_negative=yes
+	printf 'member_id\nA\nB\nC\nD\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\nA,-50,x,r1\nB,100,x,r2\nC,100,x,r3\nD,-30,x,r4\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	ledger_ok
+	run -0 --separate-stderr loy-enroll merge A B
+	run -0 --separate-stderr loy-enroll merge C D
+	[ "$(q "SELECT group_concat(member_id || ':' || points, ' ') FROM balances")" = "A:0 B:50 C:0 D:70" ]
+	ledger_ok
+}
