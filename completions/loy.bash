@@ -1,5 +1,5 @@
 # bash completion for loy(1) and its programs: loy, loy-init, loy-enroll,
-# loy-accrue, loy-expire and loy-check.  It needs nothing but bash.
+# loy-accrue, loy-expire, loy-redeem and loy-check.  It needs nothing but bash.
 # Installed as share/bash-completion/completions/loy, with a link to it for
 # each loy-*.
 
@@ -314,6 +314,81 @@ _loy_expire()
 	esac
 }
 
+_loy_redeem()
+{
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
+	local i w first='' nops=0 dashdash='' catalogue='' fields
+
+	COMPREPLY=()
+	_loy_words
+	# --catalogue: every operand is a file, and the fields are the rewards'
+	for ((i = 1; i < _loy_cword; i++)); do
+		[[ ${_loy_w[i]} == --catalogue ]] && catalogue=1
+	done
+	if [[ $catalogue ]]; then
+		fields="reward_id name points cash_price stock partner partner_cost
+		    tiers valid_from valid_to per_member_limit"
+	else
+		fields="request_id member_id reward_id qty requested_at channel"
+	fi
+	_loy_value "$_loy_prev" "$_loy_cur" "$fields" && return
+
+	# the operands before this word, options and their values left out
+	for ((i = 1; i < _loy_cword; i++)); do
+		w=${_loy_w[i]}
+		if [[ -z $dashdash ]]; then
+			case $w in
+			-d | --db | --busy-timeout | --date-format | --map | --rejects | -[!-]*d)
+				((i++))
+				continue
+				;;
+			--)
+				dashdash=1
+				continue
+				;;
+			-?*)
+				continue
+				;;
+			esac
+		fi
+		[[ $first ]] || first=$w
+		((nops++))
+	done
+	[[ $catalogue ]] && first=
+
+	if [[ -z $dashdash && $_loy_cur == -* ]]; then
+		case $first in
+		rewards)
+			_loy_add compgen -W "-d --db --busy-timeout --safe-cells
+			    --table --tsv -h --help -V --version" -- "$_loy_cur"
+			;;
+		cancel)
+			_loy_add compgen -W "-d --db --busy-timeout -n --dry-run
+			    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
+			;;
+		*)
+			_loy_add compgen -W "-d --db --busy-timeout --catalogue
+			    --date-format -n --dry-run --map --rejects --safe-cells
+			    --table --tsv -h --help -V --version" -- "$_loy_cur"
+			;;
+		esac
+		return
+	fi
+	if [[ -z $catalogue ]] && ((nops == 0)); then
+		_loy_add compgen -W "cancel rewards" -- "$_loy_cur"
+		_loy_files "$_loy_cur"
+		return
+	fi
+	case $first in
+	cancel | rewards)
+		# request ids, or nothing more: nothing to offer
+		;;
+	*)
+		_loy_files "$_loy_cur"
+		;;
+	esac
+}
+
 # The loy programs on PATH, without their "loy-" prefix.
 _loy_programs()
 {
@@ -375,4 +450,5 @@ complete -F _loy_accrue loy-accrue
 complete -F _loy_init loy-init
 complete -F _loy_enroll loy-enroll
 complete -F _loy_expire loy-expire
+complete -F _loy_redeem loy-redeem
 complete -F _loy_check loy-check
