@@ -1,4 +1,5 @@
 /* Points: the journal, lots and balances; receipts credited exactly once. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,18 +153,23 @@ static int64_t
 take_lots(struct ledger *l, const char *member, int64_t points, int64_t entry,
     int64_t first, const char *at, int spend)
 {
+	/* a lot expires on its date, whatever the time: ?5 is the next day */
 	sqlite3_stmt *open = ledger_stmt(l, S_LOTS_OPEN,
 	    "SELECT lot_id, remaining FROM lots WHERE member_id = ?1 AND remaining > 0"
 	    " AND (NOT ?4 OR ((available_at IS NULL OR available_at <= ?3)"
-	    "  AND (expires_at IS NULL OR expires_at >= ?3)))"
-	    " ORDER BY expires_at IS NOT NULL AND expires_at < ?3, entry_id <> ?2,"
+	    "  AND (expires_at IS NULL OR expires_at >= ?5)))"
+	    " ORDER BY expires_at IS NOT NULL AND expires_at < ?5, entry_id <> ?2,"
 	    " expires_at IS NULL, expires_at, lot_id");
+	char next[20];
 	sqlite3_stmt *take, *move;
 	int64_t taken = 0, lot[64], have[64];
 	int n = 0, rc;
 
 	if (!open)
 		return -1;
+	snprintf(next, sizeof(next), "%.10s 00:00:00", at);
+	if (when_add_hours(next, 24, next) < 0)
+		return loy_error("'%s' is not a time loy can count from", at);
 	/* a batch of lots at a time: the cursor must not see its own updates */
 	while (taken < points) {
 		sqlite3_reset(open);
@@ -171,6 +177,7 @@ take_lots(struct ledger *l, const char *member, int64_t points, int64_t entry,
 		sqlite3_bind_int64(open, 2, first);
 		sqlite3_bind_text(open, 3, at, -1, SQLITE_STATIC);
 		sqlite3_bind_int(open, 4, spend);
+		sqlite3_bind_text(open, 5, next, -1, SQLITE_STATIC);
 		for (n = 0; n < 64 && (rc = sqlite3_step(open)) == SQLITE_ROW; n++) {
 			lot[n] = sqlite3_column_int64(open, 0);
 			have[n] = sqlite3_column_int64(open, 1);

@@ -233,7 +233,7 @@ ledger_spendable(struct ledger *l, const char *member, const char *now, int64_t 
 	    " 0) < 0 THEN 0 ELSE coalesce((SELECT sum(remaining) FROM lots"
 	    " WHERE member_id = ?1 AND remaining > 0"
 	    "  AND (available_at IS NULL OR available_at <= ?2)"
-	    "  AND (expires_at IS NULL OR expires_at >= ?2)), 0) END");
+	    "  AND (expires_at IS NULL OR expires_at >= date(?2, '+1 day'))), 0) END");
 	int rc;
 
 	if (!st)
@@ -251,22 +251,46 @@ ledger_redemption_cancel(struct ledger *l, const struct redemption *r, const cha
     int64_t *entry)
 {
 	sqlite3_stmt *st;
+	char *member = NULL;
+	int64_t balance;
 	int rc;
 
-	if ((*entry = ledger_entry_add(l, r->member_id, "cancel", r->points, at, "redemption",
-	    r->request_id, NULL)) < 0)
+	/* the member the redemption's id stands for now (merges) */
+	if ((rc = ledger_member_resolve(l, r->member_id, &member)) <= 0)
+		return rc < 0 ? -1 : loy_error("member '%s' is gone", r->member_id);
+	if (ledger_balance_get(l, member, &balance) < 0 ||
+	    (*entry = ledger_entry_add(l, member, "cancel", r->points, at, "redemption",
+	    r->request_id, NULL)) < 0) {
+		free(member);
 		return -1;
-	/* the points come back with the dates of the lots they left */
-	if (sqlite3_prepare_v2(l->db, "INSERT INTO lots(member_id, entry_id, earned_at,"
-	    " expires_at, available_at, points, remaining)"
-	    " SELECT o.member_id, ?2, o.earned_at, o.expires_at, o.available_at, -m.points,"
+	}
+	/* the points come back with the dates of the lots they left, paying
+	 * any debt first */
+	if (sqlite3_prepare_v2(l->db, "SELECT o.earned_at, o.expires_at, o.available_at,"
 	    " -m.points FROM lot_moves m JOIN lots o USING (lot_id) WHERE m.entry_id = ?1"
-	    " ORDER BY o.lot_id", -1, &st, NULL) != SQLITE_OK)
+	    " ORDER BY o.lot_id", -1, &st, NULL) != SQLITE_OK) {
+		free(member);
 		return ledger_fail(l, "cannot prepare statement");
+	}
 	sqlite3_bind_int64(st, 1, r->entry_id);
-	sqlite3_bind_int64(st, 2, *entry);
-	rc = sqlite3_step(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *earned = col(st, 0), *expires = col(st, 1), *avail = col(st, 2);
+		int64_t pts = sqlite3_column_int64(st, 3);
+		int bad = ledger_lot_add(l, member, *entry, earned, expires, avail, pts,
+		    balance) < 0;
+
+		free(earned);
+		free(expires);
+		free(avail);
+		balance += pts;
+		if (bad) {
+			sqlite3_finalize(st);
+			free(member);
+			return -1;
+		}
+	}
 	sqlite3_finalize(st);
+	free(member);
 	if (rc != SQLITE_DONE)
 		return ledger_fail(l, "cannot restore lots");
 	if (ledger_reward_stock(l, r->reward_id, r->qty) < 0)

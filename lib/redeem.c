@@ -98,9 +98,10 @@ cat_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	for (int i = RW_CASH; i <= RW_COST; i += RW_COST - RW_CASH) {
 		if (!r.v[i])
 			continue;
-		if (money_parse(r.v[i], ledger_decimals(c->l), &cents, &why) < 0 || cents < 0)
-			return batch_reject(b, row, "%s '%s' %s", cat_fields[i], r.v[i],
-			    cents < 0 ? "is negative" : why);
+		if (money_parse(r.v[i], ledger_decimals(c->l), &cents, &why) < 0)
+			return batch_reject(b, row, "%s '%s' %s", cat_fields[i], r.v[i], why);
+		if (cents < 0)
+			return batch_reject(b, row, "%s '%s' is negative", cat_fields[i], r.v[i]);
 		snprintf(num[i == RW_CASH ? 3 : 4], 32, "%lld", (long long)cents);
 		r.v[i] = num[i == RW_CASH ? 3 : 4];
 		if (i == RW_COST && !r.v[RW_PARTNER])
@@ -165,6 +166,7 @@ struct requests {
 	struct ledger *l;
 	int col[Q_COUNT];
 	char now[20];
+	char limit[20];		/* now plus the programme's future tolerance */
 };
 
 static int
@@ -368,6 +370,9 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	else if (when_parse(v, cli->date_format, WHEN_DATETIME, at, &why) < 0) {
 		rc = batch_reject(b, row, "requested_at '%s' %s", v, why);
 		goto out;
+	} else if (strcmp(at, q->limit) > 0) {
+		rc = batch_reject(b, row, "requested_at '%s' is in the future", v);
+		goto out;
 	}
 	r.requested_at = loy_xstrdup(at);
 	v = csvio_field(row, q->col[Q_CHANNEL]);
@@ -426,6 +431,7 @@ redeem_requests(const struct cli *cli, struct ledger *l, int nfiles, char **file
 	};
 
 	when_now(q.now);
+	when_add_hours(q.now, atol(ledger_setting(l, "future_tolerance_hours")), q.limit);
 	return batch_run(&job, cli, l, nfiles, files, args);
 }
 

@@ -82,7 +82,7 @@ R1,9999,COFFEE,1,2026-11-23 09:00:00
 R2,1003,COFFEE,1,2026-11-23 09:00:00
 R3,1001,NOPE,1,2026-11-23 09:00:00
 R4,1001,LOUNGE,1,2026-11-23 09:00:00
-R5,1001,CINEMA,1,2027-01-02 09:00:00
+R5,1001,CINEMA,1,2025-12-31 09:00:00
 R6,1002,COFFEE,2,2026-11-23 09:00:00
 R7,1001,COFFEE,0,2026-11-23 09:00:00
 R8,1001,CINEMA,1,2026-11-23 09:00:00
@@ -195,4 +195,52 @@ R1,cancelled,50" ]
 	[ "${stderr_lines[0]}" = "loy-redeem: req.csv:2: qty 'two' is not a whole number" ]
 	[ "${stderr_lines[1]}" = "loy-redeem: req.csv:3: requested_at 'yesterday' is not an ISO 8601 datetime" ]
 	[ "$(dump)" = "$before" ]
+}
+
+@test "a request from the future is refused as bad input" {
+	base
+	before=$(dump)
+	printf 'request_id,member_id,reward_id,requested_at\nF1,1001,COFFEE,2030-01-01 10:00:00\n' >req.csv
+	run -65 --separate-stderr loy-redeem req.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: req.csv:2: requested_at '2030-01-01 10:00:00' is in the future" ]
+	[ "$(dump)" = "$before" ]
+}
+
+@test "cancelling after a merge credits the member the id now stands for" {
+	base
+	printf 'request_id,member_id,reward_id\nR1,1001,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	loy-enroll merge 1001 1003 >/dev/null 2>&1
+	run -0 --separate-stderr loy-redeem cancel R1
+	[ "$(balances)" = "1001:0
+1002:30
+1003:100" ]
+	ledger_ok
+}
+
+@test "cancelling for a member who owes points repays the debt first" {
+	base --set allow_negative=yes
+	printf 'request_id,member_id,reward_id\nR1,1002,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\n1002,-25,correction,X1\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	# 30 - 20 - 25 = -15; the cancel brings 20 back: 5, in one lot of 5
+	run -0 --separate-stderr loy-redeem cancel R1
+	[ "$(balances | sed -n 2p)" = "1002:5" ]
+	ledger_ok
+}
+
+@test "points expiring today are not spendable, as loy-expire would take them today" {
+	new_ledger --set expiry_months=1
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# earned 2026-10-23 18:00: expires 2026-11-23 18:00, today (now is 12:00)
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-10-23 18:00:00,30.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nR1,1001,COFFEE\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[ "${lines[1]}" = "R1,refused,\"20 points needed, 0 spendable\",0," ]
+	ledger_ok
 }
