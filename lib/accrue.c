@@ -30,6 +30,7 @@ struct accrue;
 struct rcpt;
 static int settle_all(struct accrue *a, struct batch *b, struct rcpt *keep);
 static int settle(struct accrue *a, struct batch *b, struct rcpt *r);
+static uint64_t head(const struct rcpt *r, const char *occurred);
 
 enum { F_TXN, F_MEMBER, F_CARD, F_PHONE, F_EMAIL, F_OCCURRED, F_STORE, F_SKU,
 	F_CATEGORY, F_QTY, F_AMOUNT, F_PRICE, F_CHANNEL, F_LINE, F_ORIG, F_DESC, F_COUNT };
@@ -100,6 +101,7 @@ struct accrue {
 	size_t nmems, memcap;
 	long file_receipts;
 	size_t held;		/* bytes of open receipts */
+	size_t window;		/* settle early past this many */
 	int64_t file_points;
 	struct strmap *file_members;
 };
@@ -388,7 +390,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	}
 #undef BAD
 	keep_line(a, r, row, badline ? linebad : NULL, h);
-	if (a->held >= OPEN_BYTES)
+	if (a->held >= a->window)
 		return settle_all(a, b, r);
 	return 0;
 }
@@ -768,7 +770,18 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	row.digest_len = (n + 1) * sizeof(*merged);
 	if (strcmp(r->occurred, old->occurred_at) < 0)
 		row.occurred_at = r->occurred;
-	if (m) {
+	merged[0] = htole64(head(r, row.occurred_at));
+	if (m && r->orig && r->amount < 0 && old->amount <= 0) {
+		/* more of a return: against its original, as the first part was */
+		int64_t back;
+
+		if ((rc = claw_back(a, m, r, &back, &row.entry_id, detail, sizeof(detail))) != 0) {
+			rc = -1;	/* the first part was taken: this cannot differ */
+			goto out;
+		}
+		points = old->points + back;
+		status = "returned";
+	} else if (m) {
 		points = row.amount >= 0 ? points_for(a, row.amount) : -points_for(a, -row.amount);
 		delta = points - old->points;
 		if (delta > 0) {
@@ -825,6 +838,18 @@ out:
 	return rc;
 }
 
+/* The receipt's facts for its digest: who (as the input names them), when
+ * (its earliest line), where, and what it returns. */
+static uint64_t
+head(const struct rcpt *r, const char *occurred)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (int i = 0; i < ID_COUNT; i++)
+		h = fnv(h, r->id[i] ? r->id[i] : "");
+	return fnv(fnv(fnv(h, occurred), r->store ? r->store : ""), r->orig ? r->orig : "");
+}
+
 static int
 settle(struct accrue *a, struct batch *b, struct rcpt *r)
 {
@@ -854,11 +879,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	}
 	/* the digest: receipt-level facts first, then the lines sorted */
 	digest = loy_xmalloc((r->n + 1) * sizeof(*digest));
-	digest[0] = 14695981039346656037ULL;
-	for (int i = 0; i < ID_COUNT; i++)	/* who, as the input names them */
-		digest[0] = fnv(digest[0], r->id[i] ? r->id[i] : "");
-	digest[0] = fnv(fnv(fnv(digest[0], r->occurred), r->store ? r->store : ""),
-	    r->orig ? r->orig : "");
+	digest[0] = head(r, r->occurred);
 	memcpy(digest + 1, r->hash, r->n * sizeof(*digest));
 	qsort(digest + 1, r->n, sizeof(*digest), cmp_u64);
 	/* stored little-endian (a no-op on the usual machines) */
@@ -879,7 +900,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	if (got) {
 		/* seen before */
 		if (old.run_id == ledger_run_id(a->l) && old.input_seq == batch_seq(b) &&
-		    ((uint64_t *)old.digest)[0] == digest[0]) {
+		    ((uint64_t *)old.digest)[0] == htole64(head(r, old.occurred_at))) {
 			/* more lines of a receipt this input began: settled early */
 			if (old.member_id && !(m = find_member(a, r, &key, &value)))
 				goto out;	/* it was found when the receipt began */
@@ -1145,6 +1166,16 @@ setup(struct accrue *a, struct ledger *l)
 	if (!(a->phone = ledger_pattern(l, "phone_pattern")) ||
 	    !(a->email = ledger_pattern(l, "email_pattern")))
 		return -1;
+	a->window = OPEN_BYTES;
+	if ((s = getenv("LOY_RECEIPT_MEMORY")) && *s) {
+		char *end;
+		unsigned long long v = strtoull(s, &end, 10);
+
+		if (*end || v < 1024 || v > (1ULL << 40))
+			return loy_error("LOY_RECEIPT_MEMORY '%s' is not a number of bytes from "
+			    "1024 up", s);
+		a->window = v;
+	}
 	a->open = strmap_new();
 	a->refused = strmap_new();
 	a->members = strmap_new();

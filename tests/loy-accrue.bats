@@ -1536,3 +1536,56 @@ OUT
 1003:0" ]
 	ledger_ok
 }
+
+# ---------------------------------------------------------------- receipts settled early
+
+# A POS file whose receipts' lines lie far apart: with LOY_RECEIPT_MEMORY
+# small, receipts are settled before all their lines are read.
+scattered() {
+	{
+		echo "txn_id,member_id,occurred_at,amount,orig_txn"
+		echo "T1,1001,2026-11-20 10:05:00,10.00,"
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,1.00,"; done
+		echo "T1,1001,2026-11-20 10:00:00,20.00,"
+	} >far.csv
+}
+
+@test "a receipt settled early grows with its later lines, whatever their time" {
+	base
+	scattered
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue far.csv
+	# T1: 10.00 then 20.00 more: 30 points in all, at its earliest time
+	[ "$(q "SELECT amount, points, lines, occurred_at FROM receipts WHERE txn_id = 'T1'")" = "3000|30|2|2026-11-20 10:00:00" ]
+	[ "$(balances)" = "1001:30" ]
+	ledger_ok
+	# the same file in one piece is a duplicate throughout
+	run -0 --separate-stderr loy-accrue far.csv
+	[ "$(grep -c ',duplicate,' <<<"$output")" = 61 ]
+	ledger_ok
+}
+
+@test "a return settled early in parts takes back no more than its original earned" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-19 10:00:00,20.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	{
+		echo "txn_id,member_id,occurred_at,amount,orig_txn"
+		echo "R1,1001,2026-11-20 10:00:00,-10.00,S1"
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,1.00,"; done
+		echo "R1,1001,2026-11-20 10:00:00,-10.00,S1"
+		echo "R2,1001,2026-11-21 10:00:00,-10.00,S1"
+	} >ret.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue ret.csv
+	# S1 earned 20: R1 returns all of it in two parts; R2 finds nothing left
+	[ "$(q "SELECT points FROM receipts WHERE txn_id = 'R1'")" = -20 ]
+	[ "$(q "SELECT points FROM receipts WHERE txn_id = 'R2'")" = 0 ]
+	[ "$(balances)" = "1001:0" ]
+	ledger_ok
+}
+
+@test "LOY_RECEIPT_MEMORY must be a number of bytes" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
+	LOY_RECEIPT_MEMORY=lots run -65 --separate-stderr loy-accrue pos.csv
+	[ "$stderr" = "loy-accrue: LOY_RECEIPT_MEMORY 'lots' is not a number of bytes from 1024 up" ]
+}
