@@ -1036,8 +1036,11 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 			continue;
 		if (rc == 0 && !r->settled && settle(a, b, r) < 0)
 			rc = -1;
-		rcpt_free(r);
 	}
+	/* freed only now: a return may look its original up until the end */
+	for (size_t i = 0; i < strmap_count(a->open); i++)
+		if (strmap_value(a->open, i) != keep)
+			rcpt_free(strmap_value(a->open, i));
 	strmap_clear(a->open);
 	a->held = 0;
 	if (keep) {
