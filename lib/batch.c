@@ -427,6 +427,17 @@ out:
 }
 
 int
+batch_print(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct csvio_writer *out = ctx;
+
+	for (int i = 0; i < ncols; i++)
+		csvio_put(out, row ? row[i] : cols[i]);
+	csvio_end(out);
+	return 0;
+}
+
+int
 batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn, void *ctx)
 {
 	struct csvio_writer *out;

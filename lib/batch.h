@@ -57,6 +57,10 @@ void batch_count(struct batch *b, int counter);
 /* The input's number in this run, from 1. */
 int batch_seq(const struct batch *b);
 
+/* A ledger_row_fn that writes each row (and the header first) through the
+ * csvio_writer in ctx: for listings. */
+int batch_print(void *ctx, int ncols, const char *const *cols, const char *const *row);
+
 /* A run without input files (close, merge, ...): one transaction and a run
  * record around fn, which writes its output through `out` and counts rows
  * as changed (counts[0]) or unchanged (counts[1]); fn returns 0, or an exit

@@ -675,17 +675,6 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 }
 
 static int
-print_row(void *ctx, int ncols, const char *const *cols, const char *const *row)
-{
-	struct csvio_writer *out = ctx;
-
-	for (int i = 0; i < ncols; i++)
-		csvio_put(out, row ? row[i] : cols[i]);
-	csvio_end(out);
-	return 0;
-}
-
-static int
 listing(const struct cli *cli, struct ledger *l, const char *verb, const char *member)
 {
 	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
@@ -696,7 +685,7 @@ listing(const struct cli *cli, struct ledger *l, const char *verb, const char *m
 		return ledger_status(l);
 	}
 	if (strcmp(verb, "list") == 0)
-		rc = ledger_list_members(l, print_row, out);
+		rc = ledger_list_members(l, batch_print, out);
 	else if (strcmp(verb, "cards") == 0) {
 		struct member m = { { 0 } };
 		int got = ledger_member_get(l, member, &m);
@@ -709,10 +698,10 @@ listing(const struct cli *cli, struct ledger *l, const char *verb, const char *m
 				loy_warn("member '%s' does not exist", member);
 			return got == 0 ? LOY_EX_DATAERR : ledger_status(l);
 		}
-		rc = ledger_list_cards(l, member, print_row, out);
+		rc = ledger_list_cards(l, member, batch_print, out);
 	}
 	else
-		rc = ledger_list_duplicates(l, print_row, out);
+		rc = ledger_list_duplicates(l, batch_print, out);
 	ledger_rollback(l);
 	if (csvio_writer_close(out) < 0)
 		return LOY_EX_IOERR;

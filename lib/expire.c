@@ -81,17 +81,6 @@ expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const cha
 	return batch_txn(cli, l, args, expire_all, &e);
 }
 
-static int
-print_row(void *ctx, int ncols, const char *const *cols, const char *const *row)
-{
-	struct csvio_writer *out = ctx;
-
-	for (int i = 0; i < ncols; i++)
-		csvio_put(out, row ? row[i] : cols[i]);
-	csvio_end(out);
-	return 0;
-}
-
 int
 expire_notice(const struct cli *cli, struct ledger *l, long days)
 {
@@ -105,7 +94,7 @@ expire_notice(const struct cli *cli, struct ledger *l, long days)
 		csvio_writer_close(out);
 		return ledger_status(l);
 	}
-	rc = ledger_list_expiring(l, now, until, print_row, out);
+	rc = ledger_list_expiring(l, now, until, batch_print, out);
 	ledger_rollback(l);
 	if (csvio_writer_close(out) < 0)
 		return LOY_EX_IOERR;
