@@ -37,6 +37,16 @@ static const struct invariant {
 	  "SELECT 'entry ' || entry_id, 'no receipt ' || quote(ref)"
 	  "  FROM journal WHERE source = 'receipt'"
 	  "   AND ref NOT IN (SELECT txn_id FROM receipts)" },
+	{ "redemption-matches-journal",
+	  "SELECT 'redemption ' || r.request_id, r.status || ' for ' || r.points ||"
+	  "       ' points; journal: redeemed ' || coalesce(-j.redeemed, 0) ||"
+	  "       ', cancelled ' || coalesce(j.cancelled, 0)"
+	  "  FROM redemptions r LEFT JOIN (SELECT ref,"
+	  "   sum(points) FILTER (WHERE kind = 'redeem') AS redeemed,"
+	  "   sum(points) FILTER (WHERE kind = 'cancel') AS cancelled"
+	  "   FROM journal WHERE source = 'redemption' GROUP BY ref) j ON j.ref = r.request_id"
+	  " WHERE coalesce(-j.redeemed, 0) <> CASE r.status WHEN 'refused' THEN 0 ELSE r.points END"
+	  "    OR coalesce(j.cancelled, 0) <> CASE r.status WHEN 'cancelled' THEN r.points ELSE 0 END" },
 	{ "receipt-references-exist",
 	  "SELECT 'receipt ' || txn_id, 'unknown member or run'"
 	  "  FROM receipts WHERE (member_id IS NOT NULL"

@@ -199,3 +199,20 @@ EOF
 	[ "${stderr_lines[0]}" = "usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]" ]
 	ledger_ok
 }
+
+@test "catches a redemption the journal does not bear out" {
+	new_ledger
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-20 10:00:00,50.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nR1,1001,COFFEE\nR2,1001,NOPE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	loy-redeem cancel R1 >/dev/null 2>&1
+	ledger_ok
+	sqlite3 "$LOY_DB" "UPDATE redemptions SET points = 30 WHERE request_id = 'R1'"
+	run -65 --separate-stderr loy-check
+	[ "${lines[1]}" = "redemption-matches-journal,redemption R1,\"cancelled for 30 points; journal: redeemed 20, cancelled 20\"" ]
+}
