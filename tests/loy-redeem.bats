@@ -244,3 +244,43 @@ R1,cancelled,50" ]
 	[ "${lines[1]}" = "R1,refused,\"20 points needed, 0 spendable\",0," ]
 	ledger_ok
 }
+
+@test "accrue, redeem and expire at once on one ledger: no point spent twice, totals exact" {
+	new_ledger --set expiry_months=1
+	{ echo member_id; for i in $(seq 1001 1040); do echo "$i"; done; } >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# old points, due to expire: 10 each (earned 2026-09-01)
+	{ echo "txn_id,member_id,occurred_at,amount"
+	  for i in $(seq 1001 1040); do echo "O$i,$i,2026-09-01 10:00:00,10.00"; done; } >old.csv
+	loy-accrue old.csv >/dev/null 2>&1
+	# tonight's sales: 30 each; requests: a coffee (20) each
+	{ echo "txn_id,member_id,occurred_at,amount"
+	  for i in $(seq 1001 1040); do echo "N$i,$i,2026-11-22 10:00:00,30.00"; done; } >new.csv
+	{ echo "request_id,member_id,reward_id"
+	  for i in $(seq 1001 1040); do echo "Q$i,$i,COFFEE"; done; } >req.csv
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	loy-accrue --busy-timeout 30 new.csv >acc.out 2>acc.err &
+	a=$!
+	loy-redeem --busy-timeout 30 req.csv >red.out 2>red.err &
+	r=$!
+	loy-expire --busy-timeout 30 >exp.out 2>exp.err &
+	e=$!
+	wait $a
+	wait $r
+	wait $e
+	ledger_ok
+	# whatever the order: each member earned 10 + 30, lost the 10 old ones to
+	# expiry, and spent 20 if the redemption ran when the points were there
+	redeemed=$(grep -c ',redeemed,' red.out || true)
+	[ "$(q "SELECT sum(points) FROM journal WHERE kind = 'earn'")" = 1600 ]
+	[ "$(q "SELECT coalesce(-sum(points), 0) FROM journal WHERE kind = 'redeem'")" = $((20 * redeemed)) ]
+	[ "$(q "SELECT sum(points) FROM balances")" = \
+	    "$(q "SELECT sum(points) FROM journal")" ]
+	[ "$(q "SELECT count(*) FROM redemptions")" = 40 ]
+	# the old 10 are past their date whatever the order: never spent, always expired
+	[ "$(q "SELECT -sum(points) FROM journal WHERE kind = 'expire'")" = 400 ]
+	[ "$(q "SELECT sum(points) FROM balances")" = $((1600 - 400 - 20 * redeemed)) ]
+	# nothing spendable was lost: every member's balance is 40 - expired - spent
+	[ "$(q "SELECT count(*) FROM balances WHERE points < 0")" = 0 ]
+}
