@@ -128,8 +128,6 @@ int64_t ledger_entry_add(struct ledger *l, const char *member, const char *kind,
 int64_t ledger_journal_add(struct ledger *l, const char *member, const char *kind,
     int64_t points, const char *occurred_at, const char *source, const char *ref,
     const char *reason);
-/* 1 if an entry with this source and ref exists, 0 if not, -1 error. */
-int ledger_journal_has(struct ledger *l, const char *source, const char *ref);
 /* The first entry with this source and ref: 1 (member and points filled
  * in; caller frees member), 0 none, -1 error. */
 int ledger_journal_find(struct ledger *l, const char *source, const char *ref,
@@ -174,8 +172,6 @@ struct receipt_row {
 	int digest_len;
 };
 void receipt_row_clear(struct receipt_row *r);
-/* 1 if a receipt with this txn_id exists, 0 if not, -1 error. */
-int ledger_receipt_exists(struct ledger *l, const char *txn_id);
 int ledger_receipt_insert(struct ledger *l, const struct receipt_row *r);
 /* 1 found (r filled in), 0 not, -1 error. */
 int ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r);

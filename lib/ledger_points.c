@@ -34,24 +34,6 @@ ledger_journal_add(struct ledger *l, const char *member, const char *kind, int64
 }
 
 int
-ledger_journal_has(struct ledger *l, const char *source, const char *ref)
-{
-	sqlite3_stmt *st = ledger_stmt(l, S_JOURNAL_HAS,
-	    "SELECT 1 FROM journal WHERE ref = ?2 AND source = ?1 LIMIT 1");
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read the journal");
-}
-
-int
 ledger_journal_find(struct ledger *l, const char *source, const char *ref, char **member,
     int64_t *points)
 {
@@ -239,23 +221,6 @@ receipt_row_clear(struct receipt_row *r)
 	free(r->orig_txn);
 	free(r->digest);
 	memset(r, 0, sizeof(*r));
-}
-
-int
-ledger_receipt_exists(struct ledger *l, const char *txn_id)
-{
-	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_ENTRY,
-	    "SELECT 1 FROM receipts WHERE txn_id = ?1");
-	int rc;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a receipt");
 }
 
 int
