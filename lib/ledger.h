@@ -78,7 +78,6 @@ int ledger_member_state(struct ledger *l, const char *id, char **survivor, int *
     int64_t *balance);
 /* Find an active or closed member by card, email or phone: 1, 0, -1. */
 int ledger_member_find(struct ledger *l, const char *by, const char *value, char **out);
-int ledger_member_insert(struct ledger *l, const struct member *m);
 /* Insert unless the id exists: 1 inserted, 0 it exists, -1 error. */
 int ledger_member_insert_new(struct ledger *l, const struct member *m);
 /* Undo the insertion of a member this run created (a row then refused). */

@@ -187,20 +187,6 @@ bind_member(sqlite3_stmt *st, const struct member *m, int64_t run)
 }
 
 int
-ledger_member_insert(struct ledger *l, const struct member *m)
-{
-	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_INSERT,
-	    "INSERT INTO members(" MEMBER_COLUMNS ") VALUES "
-	    "(?1, coalesce(?2, 'active'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16, ?17)");
-
-	if (!st)
-		return -1;
-	bind_member(st, m, l->run_id);
-	return ledger_exec_stmt(l, st, "cannot add a member");
-}
-
-int
 ledger_member_insert_new(struct ledger *l, const struct member *m)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_INSERT_NEW,

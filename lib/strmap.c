@@ -143,12 +143,6 @@ strmap_count(const struct strmap *m)
 	return m->n;
 }
 
-const char *
-strmap_key(const struct strmap *m, size_t i)
-{
-	return m->arena + m->e[i].off;
-}
-
 void *
 strmap_value(const struct strmap *m, size_t i)
 {

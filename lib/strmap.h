@@ -14,8 +14,7 @@ void *strmap_get(const struct strmap *m, const char *s, size_t n);
 /* Add a key with no value: 1 if new, 0 if it was there. */
 int strmap_add(struct strmap *m, const char *s, size_t n);
 size_t strmap_count(const struct strmap *m);
-/* The i-th key and value in insertion order. */
-const char *strmap_key(const struct strmap *m, size_t i);
+/* The i-th value in insertion order. */
 void *strmap_value(const struct strmap *m, size_t i);
 /* Forget every key (values are the caller's to free first). */
 void strmap_clear(struct strmap *m);
