@@ -167,3 +167,8 @@ wait_sleeping() {
 no_files() {
 	! compgen -G "$1*" >/dev/null
 }
+
+# Balances as member:points lines, in member order.
+balances() {
+	q "SELECT member_id || ':' || points FROM balances ORDER BY member_id"
+}

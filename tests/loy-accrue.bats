@@ -25,11 +25,6 @@ EOF
 	loy-enroll members.csv >/dev/null 2>&1
 }
 
-# Balances as member:points lines.
-balances() {
-	q "SELECT member_id || ':' || points FROM balances ORDER BY member_id"
-}
-
 # The ledger without the record of its runs: what a re-run must not change.
 books() {
 	dump | grep -v -e '^INSERT INTO runs ' -e '^INSERT INTO run_inputs '

@@ -17,10 +17,6 @@ base() {
 	loy-accrue pos.csv >/dev/null 2>&1
 }
 
-balances() {
-	q "SELECT member_id || ':' || points FROM balances ORDER BY member_id"
-}
-
 @test "lots past their date expire as one entry a member" {
 	base
 	run -0 --separate-stderr loy-expire --as-of 2026-11-21

@@ -24,10 +24,6 @@ CSV
 	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
 }
 
-balances() {
-	q "SELECT member_id || ':' || points FROM balances ORDER BY member_id"
-}
-
 @test "the catalogue loads, lists as loaded, and a second load changes nothing" {
 	base
 	run -0 --separate-stderr loy-redeem rewards
