@@ -202,6 +202,14 @@ static const char *const migrations[] = {
 	"  run_id       INTEGER NOT NULL REFERENCES runs(run_id)\n"
 	") WITHOUT ROWID;\n"
 	"CREATE INDEX redemptions_member ON redemptions(member_id, reward_id);\n",
+	/* 3 -> 4: code pools, transfers, partner settlement, for loy-redeem */
+	"",
+	/* 4 -> 5: programme versions, for loy-program */
+	"",
+	/* 5 -> 6: receipt lines and rule ledgers, for the earning rules */
+	"",
+	/* 6 -> 7: tier history and named segments, for loy-segment */
+	"",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

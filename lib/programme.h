@@ -1,0 +1,240 @@
+/*
+ * programme: the programme file — settings, earning rules, tiers and the
+ * expiry policy — parsed and checked (lib/programme.c), and kept in the
+ * ledger as dated versions (lib/ledger_programme.c).  The file format is
+ * documented in loy-programme(5); examples/programme.conf is a commented
+ * example.  Every consumer reads the programme through this header:
+ * the earning engine (lib/earn.c), loy-segment's tiers, loy-expire's policy.
+ *
+ * All amounts are integer minor units of the programme's currency, all
+ * multipliers exact rationals (1.5 is 3/2), all dates and times ISO 8601
+ * text in the programme's time zone.  Never a float.
+ */
+#ifndef LOY_PROGRAMME_H
+#define LOY_PROGRAMME_H
+
+#include <stdint.h>
+
+struct ledger;
+struct pattern;
+
+/* A list of names (stores, channels, tiers, segments); n == 0: any. */
+struct namelist {
+	char **v;
+	int n;
+};
+
+/* Which events make a rule fire. */
+enum rule_trigger {
+	TRIGGER_PURCHASE,	/* every receipt (the default) */
+	TRIGGER_FIRST_PURCHASE,	/* a member's first credited receipt */
+	TRIGGER_SIGNUP,		/* enrolment */
+	TRIGGER_REFERRAL,	/* a referee's sign-up / first / every purchase */
+	TRIGGER_EVENT,		/* a non-purchase event (survey, app install...) */
+	TRIGGER_CUMULATIVE,	/* N visits or a spend total within a period */
+};
+
+/* What a rule does. */
+enum rule_effect {
+	EFFECT_MULTIPLY,	/* matching lines' base points × factor */
+	EFFECT_BONUS,		/* fixed points: per receipt, per line, or per N units */
+	EFFECT_EXCLUDE,		/* matching lines earn nothing at all */
+};
+
+/* What a product pattern is matched against. */
+enum rule_match {
+	MATCH_NONE,		/* the rule applies to the whole receipt */
+	MATCH_SKU,
+	MATCH_CATEGORY,
+	MATCH_DESCRIPTION,
+};
+
+enum rule_period {
+	PERIOD_NONE,
+	PERIOD_DAY,
+	PERIOD_WEEK,
+	PERIOD_MONTH,
+	PERIOD_QUARTER,
+	PERIOD_YEAR,
+	PERIOD_EVER,
+};
+
+enum referral_to {
+	REFERRAL_REFERRER,
+	REFERRAL_REFEREE,
+	REFERRAL_BOTH,
+};
+
+enum referral_on {
+	REFERRAL_ON_SIGNUP,
+	REFERRAL_ON_FIRST_PURCHASE,
+	REFERRAL_ON_EVERY_PURCHASE,
+};
+
+struct rule {
+	char *name;			/* unique within the file: [rule NAME] */
+	int line;			/* line of its section header, for messages */
+	enum rule_trigger trigger;
+	enum rule_effect effect;
+
+	/* product match (MATCH_NONE: receipt-level) */
+	enum rule_match match;
+	char *pattern_src;
+	struct pattern *pattern;
+
+	/* effect */
+	int64_t factor_num, factor_den;	/* EFFECT_MULTIPLY: factor = num/den > 0 */
+	int stack;			/* 1: multiplies with other multipliers;
+					   0: competes, the best one applies */
+	int64_t points;			/* EFFECT_BONUS: points awarded ... */
+	int64_t per_qty;		/* ... per this many units bought (0: once) */
+
+	/* conditions; all must hold */
+	char *from, *to;		/* validity window (NULL: open); `to` inclusive */
+	unsigned days;			/* bit d set: weekday d (0 Monday .. 6 Sunday)
+					   allowed; 0: every day */
+	uint32_t hours;			/* bit h set: hour h allowed; 0: all hours */
+	struct namelist stores, channels, tiers, segments;
+	int birthday_month;		/* only in the member's birthday month */
+	int64_t min_amount;		/* receipt total at least this (-1: none) */
+
+	/* caps */
+	int64_t cap_receipt;		/* at most this many points per receipt (-1) */
+	int64_t budget;			/* at most this many points in total (-1) */
+
+	/* TRIGGER_REFERRAL */
+	enum referral_to referral_to;
+	enum referral_on referral_on;
+	int64_t limit;			/* times per member per limit_period (-1: none);
+					   also used by TRIGGER_EVENT */
+	enum rule_period limit_period;
+
+	/* TRIGGER_EVENT */
+	char *event;			/* event type, e.g. "survey" */
+
+	/* TRIGGER_CUMULATIVE: once per member per period */
+	int64_t visits;			/* at least this many receipts (-1: none) */
+	int64_t spend;			/* at least this much spent (-1: none) */
+	enum rule_period period;
+};
+
+enum earn_rounding {
+	ROUND_DOWN_LINE,	/* each line's points rounded down */
+	ROUND_DOWN_RECEIPT,	/* exact sum over the receipt, rounded down once */
+	ROUND_NEAREST,		/* each line rounded half-up */
+};
+
+/* The base earn rate and programme-wide caps: [earn]. */
+struct earn_base {
+	int64_t points;			/* points ... */
+	int64_t per;			/* ... per this amount (minor units, > 0) */
+	enum earn_rounding rounding;
+	int64_t cap_receipt;		/* -1: none */
+	int64_t cap_member_day;
+	int64_t cap_member_month;
+};
+
+enum tier_measure {
+	MEASURE_SPEND,		/* qualifying spend (receipts' amounts less returns) */
+	MEASURE_POINTS,		/* points earned (never the balance) */
+	MEASURE_VISITS,		/* credited receipts */
+};
+
+enum tier_window {
+	WINDOW_ROLLING,		/* the last `months` months */
+	WINDOW_CALENDAR_YEAR,	/* the current calendar year */
+	WINDOW_MONTHLY_AVERAGE,	/* average per month over the last `months` */
+	WINDOW_QUARTERLY_AVERAGE,	/* average per quarter over the last `months` */
+};
+
+enum tier_review {
+	REVIEW_ANNUAL,		/* every year on review_date (MM-DD) */
+	REVIEW_ANNIVERSARY,	/* on each member's enrolment anniversary */
+};
+
+struct tier {
+	char *name;
+	int64_t threshold;	/* in the measure's unit: minor units, points, visits */
+	int line;
+};
+
+/* [tiers] and the [tier NAME] sections, lowest first; thresholds increase. */
+struct tiers {
+	enum tier_measure measure;
+	enum tier_window window;
+	int months;
+	enum tier_review review;
+	char review_date[6];	/* "MM-DD" for REVIEW_ANNUAL */
+	int grace_days;		/* after a review, days before a downgrade lands */
+	int soft_landing;	/* 1: drop at most one tier per review */
+	struct tier *v;
+	int n;
+};
+
+enum expiry_policy {
+	EXPIRY_NEVER,
+	EXPIRY_MONTHS,		/* `months` after earning */
+	EXPIRY_YEAR_END,	/* end of the `years`-th calendar year after earning */
+	EXPIRY_ROLLING,		/* `months` after the member's last activity */
+};
+
+struct expiry {
+	enum expiry_policy policy;
+	int months;
+	int years;
+};
+
+/* One event type: [event NAME]. */
+struct event_rule {
+	char *name;
+	int line;
+	int64_t points;
+	int64_t limit;		/* per member per period (-1: none) */
+	enum rule_period period;
+};
+
+struct programme {
+	int version;			/* 0 until stored in a ledger */
+	char *effective_from;		/* ISO datetime; NULL until stored */
+	char *source;			/* the file's name, for messages */
+	char *text;			/* the file's text, as loaded */
+
+	/* [programme]: the same keys and meanings as loy-init --set */
+	char **setting_key, **setting_value;
+	int nsettings;
+	int decimals;			/* currency decimals, 0, 2 or 3 */
+
+	struct earn_base earn;
+	struct rule *rules;		/* in file order */
+	int nrules;
+	struct event_rule *events;
+	int nevents;
+	struct tiers tiers;
+	struct expiry expiry;
+};
+
+/*
+ * Parse and check a programme file.  `name` is used in messages, which
+ * read "NAME:LINE: what is wrong" and are printed (all of them, not just
+ * the first).  Returns 0, or -1 if anything is wrong (then *p is freed).
+ */
+int programme_parse(const char *name, const char *text, size_t len, struct programme *p);
+void programme_free(struct programme *p);
+/* The setting `key` of [programme], NULL if the file does not set it. */
+const char *programme_setting(const struct programme *p, const char *key);
+
+/* The embedded default programme (what loy-init stores as version 1). */
+extern const char programme_default[];
+
+/*
+ * Versions kept in the ledger.  Loads every stored version, oldest
+ * effective date first, into *v (caller frees with programme_versions_free).
+ * 0 or -1 (message printed).
+ */
+int programme_versions(struct ledger *l, struct programme **v, int *n);
+void programme_versions_free(struct programme *v, int n);
+/* The version in force at `when` (ISO date or datetime): the latest one
+ * whose effective_from <= when; the oldest if none is. */
+const struct programme *programme_at(const struct programme *v, int n, const char *when);
+
+#endif
