@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "ledger_int.h"
 #include "money.h"
 #include "pattern.h"
+#include "programme.h"
 #include "when.h"
 
 const struct ledger_setting ledger_defaults[] = {
@@ -205,7 +207,20 @@ static const char *const migrations[] = {
 	/* 3 -> 4: code pools, transfers, partner settlement, for loy-redeem */
 	"",
 	/* 4 -> 5: programme versions, for loy-program */
-	"",
+	"CREATE TABLE programmes (\n"
+	"  version        INTEGER PRIMARY KEY,\n"
+	"  effective_from TEXT NOT NULL,\n"
+	"  loaded_at      TEXT NOT NULL,\n"
+	"  run_id         INTEGER NOT NULL REFERENCES runs(run_id),\n"
+	"  source         TEXT NOT NULL,\n"
+	"  sha256         TEXT NOT NULL,\n"
+	"  text           TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX programmes_effective ON programmes(effective_from, version);\n"
+	"CREATE TRIGGER programmes_no_update BEFORE UPDATE ON programmes\n"
+	"  BEGIN SELECT RAISE(ABORT, 'programme versions are kept as loaded'); END;\n"
+	"CREATE TRIGGER programmes_no_delete BEFORE DELETE ON programmes\n"
+	"  BEGIN SELECT RAISE(ABORT, 'programme versions are kept as loaded'); END;\n",
 	/* 5 -> 6: receipt lines and rule ledgers, for the earning rules */
 	"",
 	/* 6 -> 7: tier history and named segments, for loy-segment */
@@ -490,8 +505,20 @@ ledger_open(const char *path, int busy_timeout_s, int *status)
 	return l;
 }
 
-static int
-valid_setting(const char *key, const char *value)
+/* Why a setting is refused, in why (n bytes); returns -1. */
+static int __attribute__((format(printf, 3, 4)))
+setting_why(char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+ledger_setting_valid(const char *key, const char *value, char *reason, unsigned long size)
 {
 	const struct ledger_setting *s;
 
@@ -499,34 +526,34 @@ valid_setting(const char *key, const char *value)
 		if (strcmp(s->key, key) == 0)
 			break;
 	if (!s->key)
-		return loy_error("unknown setting '%s'", key);
+		return setting_why(reason, size, "unknown setting '%s'", key);
 	if (strcmp(key, "decimals") == 0 && strcmp(value, "0") && strcmp(value, "2") &&
 	    strcmp(value, "3"))
-		return loy_error("decimals '%s' must be 0, 2 or 3", value);
+		return setting_why(reason, size, "decimals '%s' must be 0, 2 or 3", value);
 	if (strcmp(key, "allow_negative") == 0 && strcmp(value, "yes") && strcmp(value, "no"))
-		return loy_error("allow_negative '%s' must be yes or no", value);
+		return setting_why(reason, size, "allow_negative '%s' must be yes or no", value);
 	if (strcmp(key, "timezone") == 0 && strcmp(value, "UTC")) {
 		char zf[512];
 
 		snprintf(zf, sizeof(zf), "/usr/share/zoneinfo/%s", value);
 		if (strstr(value, "..") || access(zf, R_OK) != 0)
-			return loy_error("timezone '%s' is not a known time zone", value);
+			return setting_why(reason, size, "timezone '%s' is not a known time zone", value);
 	}
 	if (strcmp(key, "expiry_months") == 0 && strlen(value) <= 6 && atoi(value) > 1200)
-		return loy_error("expiry_months '%s' is more than 100 years", value);
+		return setting_why(reason, size, "expiry_months '%s' is more than 100 years", value);
 	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0 ||
 	    strcmp(key, "return_window_days") == 0 || strcmp(key, "future_tolerance_hours") == 0) &&
 	    (!*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 6))
-		return loy_error("%s '%s' must be a whole number", key, value);
+		return setting_why(reason, size, "%s '%s' must be a whole number", key, value);
 	if (strcmp(key, "point_value") == 0 || strcmp(key, "earn_amount") == 0) {
 		int64_t mant;
 		int scale;
 		const char *why;
 
 		if (decimal_parse(value, &mant, &scale, &why) < 0)
-			return loy_error("%s '%s' %s", key, value, why);
+			return setting_why(reason, size, "%s '%s' %s", key, value, why);
 		if (mant <= 0)
-			return loy_error("%s '%s' must be more than zero", key, value);
+			return setting_why(reason, size, "%s '%s' must be more than zero", key, value);
 	}
 	if (strcmp(key, "identify_by") == 0) {
 		char *copy = loy_xstrdup(value), *tok, *save = NULL;
@@ -537,7 +564,7 @@ valid_setting(const char *key, const char *value)
 			    strcmp(tok, "phone") && strcmp(tok, "email");
 		free(copy);
 		if (bad || n == 0)
-			return loy_error("identify_by '%s' must list member_id, card, phone "
+			return setting_why(reason, size, "identify_by '%s' must list member_id, card, phone "
 			    "or email", value);
 	}
 	if (strstr(key, "_pattern")) {
@@ -545,9 +572,19 @@ valid_setting(const char *key, const char *value)
 		struct pattern *p = pattern_compile(value, err, sizeof(err));
 
 		if (!p)
-			return loy_error("%s '%s': %s", key, value, err);
+			return setting_why(reason, size, "%s '%s': %s", key, value, err);
 		pattern_free(p);
 	}
+	return 0;
+}
+
+static int
+valid_setting(const char *key, const char *value)
+{
+	char why[512];
+
+	if (ledger_setting_valid(key, value, why, sizeof(why)) < 0)
+		return loy_error("%s", why);
 	return 0;
 }
 
@@ -613,6 +650,7 @@ ledger_create(const char *path, char *const *set, int nset, const char *args)
 	}
 	sqlite3_finalize(st);
 	if (load_settings(l) < 0 || ledger_run_begin(l, "loy-init", args) < 0 ||
+	    ledger_programme_init(l, set, nset) < 0 ||
 	    ledger_run_end(l, 0, 0, 0, 0, "created") < 0 || ledger_commit(l) < 0)
 		goto fail;
 	ledger_close(l);

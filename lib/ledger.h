@@ -17,6 +17,10 @@ struct ledger_setting {
 	const char *about;
 };
 extern const struct ledger_setting ledger_defaults[];
+/* Check a setting as loy-init --set does: 0, or -1 with the reason (for
+ * "KEY 'VALUE' must be ...") in reason[size]. */
+int ledger_setting_valid(const char *key, const char *value, char *reason,
+    unsigned long size);
 
 /* Create a new ledger file (mode 0600) with the default programme, each
  * "KEY=VALUE" in `set` overriding a default.  Refuses an existing file.

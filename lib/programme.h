@@ -14,6 +14,9 @@
 #define LOY_PROGRAMME_H
 
 #include <stdint.h>
+#include <stdio.h>
+
+#include "ledger.h"
 
 struct ledger;
 struct pattern;
@@ -236,5 +239,42 @@ void programme_versions_free(struct programme *v, int n);
 /* The version in force at `when` (ISO date or datetime): the latest one
  * whose effective_from <= when; the oldest if none is. */
 const struct programme *programme_at(const struct programme *v, int n, const char *when);
+
+/* Added with loy-program. */
+
+/* The beginning of time: the effective date of a ledger's first version. */
+#define PROGRAMME_EPOCH "0000-01-01 00:00:00"
+
+/* The settings a version writes into the ledger's settings table: every
+ * key of loy-init --settings (the file's [programme] value, else what its
+ * [earn], [tier] and [expiry] sections say, else the default) plus
+ * expiry_policy and expiry_years.  *n pairs; free with programme_kv_free. */
+void programme_ledger_settings(const struct programme *p, char ***keys, char ***values,
+    int *n);
+void programme_kv_free(char **keys, char **values, int n);
+
+/* The embedded default with "KEY=VALUE" overrides applied to its text (as
+ * loy-init --set gives them); caller frees.  NULL (message printed) if a
+ * value cannot be written into the file (a line break in it). */
+char *programme_default_with(char *const *set, int nset);
+
+/* A one-paragraph summary of a parsed programme, for loy-program check. */
+void programme_summary(const struct programme *p, FILE *f);
+
+/* Ledger side (lib/ledger_programme.c).  Each 0 or -1 (message printed). */
+/* Store version 1, the default with loy-init's --set overrides, effective
+ * from PROGRAMME_EPOCH, in the current run. */
+int ledger_programme_init(struct ledger *l, char *const *set, int nset);
+/* Store a new version in the current run; its number in *version. */
+int ledger_programme_add(struct ledger *l, const char *effective_from, const char *source,
+    const char *sha256, const char *text, int *version);
+/* Receipts that earn points (not anonymous) at or after `from`: how many,
+ * and the latest one's time in last ("" if none). */
+int ledger_receipts_since(struct ledger *l, const char *from, long *count, char last[20]);
+/* Write settings into the settings table (insert or replace). */
+int ledger_settings_put(struct ledger *l, char **keys, char **values, int n);
+/* The stored versions, oldest first: version, effective_from, loaded_at,
+ * run_id, source, sha256. */
+int ledger_list_programmes(struct ledger *l, ledger_row_fn fn, void *ctx);
 
 #endif

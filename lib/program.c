@@ -1,0 +1,373 @@
+/* program: loy-program's sub-commands (check, load, apply, show, versions). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "csvio.h"
+#include "diag.h"
+#include "program.h"
+#include "programme.h"
+#include "sha256.h"
+#include "when.h"
+
+#define PROGRAMME_MAX (16L * 1024 * 1024)	/* bytes: far beyond any real file */
+
+/* Read a whole file ("-": standard input); 0 or an exit status. */
+static int
+slurp(const char *path, char **text, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 8192, n = 0, got;
+	char *buf;
+
+	if (!f) {
+		loy_error("cannot open '%s': %s", path, strerror(errno));
+		return LOY_EX_NOINPUT;
+	}
+	buf = loy_xmalloc(cap);
+	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			if (cap >= (size_t)PROGRAMME_MAX) {
+				loy_error("'%s' is larger than %ld bytes: not a programme file", path,
+				    PROGRAMME_MAX);
+				free(buf);
+				if (f != stdin)
+					fclose(f);
+				return LOY_EX_DATAERR;
+			}
+			buf = loy_xrealloc(buf, cap *= 2);
+		}
+	}
+	if (ferror(f)) {
+		loy_error("cannot read '%s': %s", path, strerror(errno));
+		free(buf);
+		if (f != stdin)
+			fclose(f);
+		return LOY_EX_IOERR;
+	}
+	if (f != stdin)
+		fclose(f);
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+static const char *
+display_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "stdin" : path;
+}
+
+/* Read and parse a programme file; 0 or an exit status. */
+static int
+read_programme(const char *path, struct programme *p, const char *failing)
+{
+	char *text;
+	size_t len;
+	int status = slurp(path, &text, &len);
+
+	if (status)
+		return status;
+	if (programme_parse(display_name(path), text, len, p) < 0) {
+		loy_error("%s: not a valid programme file%s", display_name(path), failing);
+		free(text);
+		return LOY_EX_DATAERR;
+	}
+	free(text);
+	return 0;
+}
+
+int
+program_check(const struct cli *cli, const char *file)
+{
+	struct programme p;
+	int status;
+
+	(void)cli;
+	if ((status = read_programme(file, &p, "")) != 0)
+		return status;
+	printf("%s: a valid programme\n", display_name(file));
+	programme_summary(&p, stdout);
+	programme_free(&p);
+	return fflush(stdout) == EOF || ferror(stdout) ? LOY_EX_IOERR : 0;
+}
+
+/* The line of `key = ...` in the [programme] section of text, 0 if none. */
+static int
+setting_line(const char *text, const char *key)
+{
+	int no = 0, in = 0;
+	size_t kl = strlen(key);
+
+	for (const char *s = text; *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : s + strlen(s)) {
+		no++;
+		s += strspn(s, " \t");
+		if (*s == '[')
+			in = strncmp(s, "[programme]", 11) == 0;
+		else if (in && strncmp(s, key, kl) == 0 && strchr(" \t=", s[kl]))
+			return no;
+	}
+	return 0;
+}
+
+struct load {
+	const char *name;
+	struct programme p;
+	char sha[65];
+	const char *from;
+	int retroactive;
+	char now[20];
+};
+
+/* A ledger keeps one currency, decimals and time zone: its money and
+ * its times are kept in them. */
+static int
+same_basis(struct load *ld, struct ledger *l)
+{
+	static const char *const keys[] = { "currency", "decimals", "timezone", NULL };
+	char **k, **v;
+	int n, bad = 0;
+
+	programme_ledger_settings(&ld->p, &k, &v, &n);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; keys[j]; j++) {
+			const char *was = ledger_setting(l, keys[j]);
+			int line;
+
+			if (strcmp(k[i], keys[j]) != 0 || !was || strcmp(was, v[i]) == 0)
+				continue;
+			if ((line = setting_line(ld->p.text, keys[j])) > 0)
+				loy_error("%s:%d: %s '%s' differs from the ledger's '%s': a ledger "
+				    "keeps one currency, decimals and time zone", ld->name, line,
+				    keys[j], v[i], was);
+			else
+				loy_error("%s: %s is not set, so it is '%s', but the ledger's is "
+				    "'%s': a ledger keeps one currency, decimals and time zone",
+				    ld->name, keys[j], v[i], was);
+			bad = 1;
+		}
+	programme_kv_free(k, v, n);
+	return bad ? -1 : 0;
+}
+
+/* Write the settings of the version in force now; *changed says if any. */
+static int
+apply_now(struct ledger *l, const char *now, int *version, int *changed)
+{
+	struct programme *v;
+	const struct programme *cur;
+	char **k, **val;
+	int n, nv, rc = 0;
+
+	*changed = 0;
+	if (programme_versions(l, &v, &nv) < 0)
+		return -1;
+	cur = programme_at(v, nv, now);
+	*version = cur->version;
+	programme_ledger_settings(cur, &k, &val, &n);
+	for (int i = 0; i < n; i++) {
+		const char *was = ledger_setting(l, k[i]);
+
+		*changed |= !was || strcmp(was, val[i]) != 0;
+	}
+	if (*changed && cur->version > 0)
+		rc = ledger_settings_put(l, k, val, n);
+	programme_kv_free(k, val, n);
+	programme_versions_free(v, nv);
+	return rc;
+}
+
+static int
+load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
+{
+	struct load *ld = ctx;
+	struct programme *v;
+	const struct programme *at;
+	long receipts;
+	char last[20];
+	int nv, version, unchanged, changed;
+	long lines = 0;
+
+	for (const char *s = ld->p.text; *s; s++)
+		lines += *s == '\n';
+	if (ledger_run_input(l, 1, ld->name, ld->sha, strlen(ld->p.text), lines) < 0)
+		return ledger_status(l);
+	if (same_basis(ld, l) < 0) {
+		loy_error("%s: nothing stored", ld->name);
+		return LOY_EX_DATAERR;
+	}
+	if (programme_versions(l, &v, &nv) < 0)
+		return ledger_status(l) ? ledger_status(l) : LOY_EX_DATAERR;
+	at = programme_at(v, nv, ld->from);
+	unchanged = at && at->version > 0 && strcmp(at->text, ld->p.text) == 0;
+	version = at ? at->version : 0;
+	programme_versions_free(v, nv);
+	csvio_put(out, "version");
+	csvio_put(out, "effective_from");
+	csvio_put(out, "status");
+	csvio_end(out);
+	if (unchanged) {
+		csvio_put_int(out, version);
+		csvio_put(out, ld->from);
+		csvio_put(out, "unchanged");
+		csvio_end(out);
+		counts[1]++;
+		loy_warn("%s: the same as version %d, in force at %s; nothing stored", ld->name,
+		    version, ld->from);
+		return 0;
+	}
+	if (strcmp(ld->from, ld->now) < 0) {
+		if (ledger_receipts_since(l, ld->from, &receipts, last) < 0)
+			return ledger_status(l);
+		if (receipts > 0 && !ld->retroactive) {
+			loy_error("%s: a version effective from %s comes after %ld receipt%s "
+			    "already credited from then on (the latest at %s); they keep their "
+			    "points: give --retroactive to load it anyway (nothing is re-credited)",
+			    ld->name, ld->from, receipts, receipts == 1 ? "" : "s", last);
+			loy_error("%s: nothing stored", ld->name);
+			return LOY_EX_DATAERR;
+		}
+		if (receipts > 0)
+			loy_warn("%s: --retroactive: the %ld receipt%s credited from %s on keep "
+			    "the points they earned; nothing is re-credited", ld->name, receipts,
+			    receipts == 1 ? "" : "s", ld->from);
+	}
+	if (ledger_programme_add(l, ld->from, ld->name, ld->sha, ld->p.text, &version) < 0 ||
+	    apply_now(l, ld->now, &nv, &changed) < 0)
+		return ledger_status(l) ? ledger_status(l) : LOY_EX_DATAERR;
+	csvio_put_int(out, version);
+	csvio_put(out, ld->from);
+	csvio_put(out, "loaded");
+	csvio_end(out);
+	counts[0]++;
+	if (nv != version)
+		loy_warn("%s: version %d takes effect at %s; until then version %d stays in "
+		    "force (loy-program apply, run then, writes its settings)", ld->name,
+		    version, ld->from, nv);
+	return 0;
+}
+
+static int
+parse_when(const char *opt, const char *s, int end, char out[20])
+{
+	const char *why;
+
+	if (when_parse(s, NULL, WHEN_DATETIME, out, &why) < 0) {
+		loy_error("%s '%s' is not an ISO 8601 date or datetime", opt, s);
+		return -1;
+	}
+	if (end && strlen(s) == 10)
+		strcpy(out + 11, "23:59:59");
+	return 0;
+}
+
+int
+program_load(const struct cli *cli, struct ledger *l, const char *file, const char *from,
+    int retroactive, const char *args)
+{
+	struct load ld = { .name = display_name(file), .retroactive = retroactive };
+	struct sha256 c;
+	char when[20];
+	int status;
+
+	when_now(ld.now);
+	if (from && parse_when("--from", from, 0, when) < 0)
+		return LOY_EX_USAGE;
+	ld.from = from ? when : ld.now;
+	if ((status = read_programme(file, &ld.p, "; nothing stored")) != 0)
+		return status;
+	sha256_init(&c);
+	sha256_update(&c, ld.p.text, strlen(ld.p.text));
+	sha256_final(&c, ld.sha);
+	status = batch_txn(cli, l, args, load_run, &ld);
+	programme_free(&ld.p);
+	return status;
+}
+
+struct apply {
+	char now[20];
+};
+
+static int
+apply_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
+{
+	struct apply *a = ctx;
+	int version, changed;
+
+	if (apply_now(l, a->now, &version, &changed) < 0)
+		return ledger_status(l) ? ledger_status(l) : LOY_EX_DATAERR;
+	csvio_put(out, "version");
+	csvio_put(out, "status");
+	csvio_end(out);
+	csvio_put_int(out, version);
+	csvio_put(out, changed && version > 0 ? "applied" : "unchanged");
+	csvio_end(out);
+	counts[changed && version > 0 ? 0 : 1]++;
+	return 0;
+}
+
+int
+program_apply(const struct cli *cli, struct ledger *l, const char *args)
+{
+	struct apply a;
+
+	when_now(a.now);
+	return batch_txn(cli, l, args, apply_run, &a);
+}
+
+int
+program_show(const struct cli *cli, struct ledger *l, const char *as_of)
+{
+	struct programme *v;
+	const struct programme *p;
+	char when[20];
+	int n;
+	size_t len;
+
+	(void)cli;
+	if (as_of && parse_when("--as-of", as_of, 1, when) < 0)
+		return LOY_EX_USAGE;
+	if (!as_of)
+		when_now(when);
+	if (ledger_begin_read(l) < 0)
+		return ledger_status(l);
+	if (programme_versions(l, &v, &n) < 0) {
+		ledger_rollback(l);
+		return ledger_status(l) ? ledger_status(l) : LOY_EX_DATAERR;
+	}
+	ledger_rollback(l);
+	p = programme_at(v, n, when);
+	if (p->version == 0)
+		printf("# no programme version stored: the ledger's settings, as a programme\n");
+	else if (strcmp(p->effective_from, PROGRAMME_EPOCH) == 0)
+		printf("# programme version %d, in force from the start\n", p->version);
+	else
+		printf("# programme version %d, in force from %s\n", p->version,
+		    p->effective_from);
+	len = strlen(p->text);
+	fwrite(p->text, 1, len, stdout);
+	if (len > 0 && p->text[len - 1] != '\n')
+		putchar('\n');
+	programme_versions_free(v, n);
+	return fflush(stdout) == EOF || ferror(stdout) ? LOY_EX_IOERR : 0;
+}
+
+int
+program_versions(const struct cli *cli, struct ledger *l)
+{
+	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+	int rc;
+
+	if (ledger_begin_read(l) < 0) {
+		csvio_writer_close(out);
+		return ledger_status(l);
+	}
+	rc = ledger_list_programmes(l, batch_print, out);
+	ledger_rollback(l);
+	if (csvio_writer_close(out) < 0)
+		return LOY_EX_IOERR;
+	return rc < 0 ? ledger_status(l) : 0;
+}
