@@ -39,15 +39,14 @@ const char programme_default[] =
     "phone_pattern = ^\\+?[0-9][0-9 ()/.-]{4,22}[0-9]$\n"
     "email_pattern = ^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$\n"
     "\n"
-    "# The base rate: 1 point per 1 unit of the currency, the receipt's\n"
-    "# exact total rounded down once.\n"
+    "# The base rate: `points` points per `per` of the currency.\n"
     "[earn]\n"
     "points = 1\n"
     "per = 1\n"
     "rounding = down-receipt\n"
     "\n"
-    "# Tiers by qualifying spend over the last 12 months, reviewed every\n"
-    "# 1 January; a member's tier is the highest whose threshold they reach.\n"
+    "# How tiers are earned; a member's tier is the highest one whose\n"
+    "# threshold they reach.\n"
     "[tiers]\n"
     "measure = spend\n"
     "window = rolling\n"
@@ -69,7 +68,7 @@ const char programme_default[] =
     "[tier Diamond]\n"
     "threshold = 5000\n"
     "\n"
-    "# Points expire 24 months after they were earned.\n"
+    "# When points expire.\n"
     "[expiry]\n"
     "policy = months\n"
     "months = 24\n"
@@ -1692,7 +1691,8 @@ programme_summary(const struct programme *p, FILE *f)
 		else if (p->tiers.v[i].threshold >= 0)
 			fprintf(f, " %lld", (long long)p->tiers.v[i].threshold);
 		if (i == p->tiers.n - 1)
-			fprintf(f, "; by %s)", measure[p->tiers.measure]);
+			fprintf(f, p->tiers.v[i].threshold >= 0 ? "; by %s)" : ")",
+			    measure[p->tiers.measure]);
 	}
 	fprintf(f, "\n");
 	switch (p->expiry.policy) {

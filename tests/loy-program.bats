@@ -1,0 +1,519 @@
+#!/usr/bin/env bats
+# loy-program: the programme file checked, loaded as dated versions, shown;
+# every kind of error with its line; loy-init's default version.
+
+load helper
+
+# A small valid programme: EUR with 2 decimals, as a new ledger has.
+good() {
+	cat >"${1:-good.conf}" <<'CONF'
+[programme]
+programme = Test Club
+point_value = 0.02
+
+[earn]
+points = 2
+per = 1.00
+
+[rule beans]
+sku = ^BEA-
+multiply = 1.5
+
+[tier Basic]
+threshold = 0
+
+[tier Gold]
+threshold = 100.00
+
+[expiry]
+policy = months
+months = 12
+CONF
+}
+
+# Check a file whose problems are all on stderr; exit 65, nothing on stdout.
+bad() {
+	run -65 --separate-stderr loy-program check "$1"
+	[ "$output" = "" ]
+}
+
+@test "loy-init stores the default programme as version 1, in force from the start" {
+	new_ledger
+	run -0 --separate-stderr loy-program versions
+	[ "${lines[0]}" = "version,effective_from,loaded_at,run_id,source,sha256" ]
+	[[ "${lines[1]}" == "1,0000-01-01 00:00:00,2026-11-23 12:00:00,1,loy-init,"* ]]
+	[ "${#lines[@]}" = 2 ]
+	run -0 --separate-stderr loy-program show
+	[ "${lines[0]}" = "# programme version 1, in force from the start" ]
+	printf '%s\n' "$output" | tail -n +2 >v1.conf
+	# the stored text is what the checksum says
+	[ "$(q "SELECT sha256 FROM programmes")" = "$(sha256sum v1.conf | cut -d' ' -f1)" ]
+	run -0 loy-program check v1.conf
+	# the default reproduces loy-init's default settings
+	grep -qx 'currency = EUR' v1.conf
+	grep -qx 'decimals = 2' v1.conf
+	grep -qx 'point_value = 0.01' v1.conf
+	grep -qx 'timezone = UTC' v1.conf
+	grep -qx 'points = 1' v1.conf
+	grep -qx 'per = 1' v1.conf
+	grep -qx 'months = 24' v1.conf
+	[ "$(grep '^\[tier ' v1.conf | tr '\n' ' ')" = "[tier Pearl] [tier Opal] [tier Ruby] [tier Diamond] " ]
+	[ "${lines[1]}" = "programme: Loyalty Club" ]
+	[ "${lines[3]}" = "earn: 1 point per 1.00, rounded down per receipt" ]
+	[ "${lines[7]}" = "expiry: 24 months after earning" ]
+	ledger_ok
+}
+
+@test "loy-init --set is written into version 1" {
+	new_ledger --set currency=GBP --set timezone=Europe/London --set expiry_months=12 \
+	    --set earn_points=3 --set tiers=Bronze,Silver,Gold
+	run -0 --separate-stderr loy-program show
+	printf '%s\n' "$output" | tail -n +2 >v1.conf
+	grep -qx 'currency = GBP' v1.conf
+	grep -qx 'timezone = Europe/London' v1.conf
+	grep -qx 'tiers = Bronze,Silver,Gold' v1.conf
+	# the section keys take the settings that live there
+	[ "$(sed -n '/^\[earn\]/,/^$/p' v1.conf | grep '^points')" = "points = 3" ]
+	[ "$(sed -n '/^\[expiry\]/,/^$/p' v1.conf | grep '^months')" = "months = 12" ]
+	# the default's tiers with thresholds are gone: the new ones are named only
+	! grep -q '^\[tier ' v1.conf
+	run -0 --separate-stderr loy-program check v1.conf
+	[ "${lines[6]}" = "tiers: 3 (Bronze, Silver, Gold)" ]
+	[ "${lines[3]}" = "earn: 3 points per 1.00, rounded down per receipt" ]
+}
+
+@test "check summarises the example programme without a ledger" {
+	run -0 --separate-stderr loy-program -d nowhere.db check "$EXAMPLES/programme.conf"
+	same "$output" <<OUT
+$EXAMPLES/programme.conf: a valid programme
+programme: Green Basket Club
+currency: EUR, 2 decimals
+earn: 1 point per 1.00, rounded down per line
+rules: 17 (5 multiply, 9 bonus, 3 exclude)
+events: 4
+tiers: 4 (Pearl 0.00, Opal 500.00, Ruby 2000.00, Diamond 5000.00; by spend)
+expiry: end of the 1st calendar year after earning
+OUT
+	[ ! -e nowhere.db ]
+}
+
+@test "check reads standard input as -" {
+	good
+	run -0 --separate-stderr loy-program check - <good.conf
+	[ "${lines[0]}" = "stdin: a valid programme" ]
+}
+
+@test "unknown sections, keywords and settings, duplicate keys and names" {
+	cat >p.conf <<'CONF'
+[programme]
+colour = blue
+decimals = 2
+decimals = 3
+[earn]
+speed = 3
+[bogus]
+x = 1
+[rule a]
+bonus = 5
+shape = round
+[rule a]
+bonus = 6
+[event survey]
+points = 10
+[event survey]
+points = 20
+key without equals
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:2: unknown setting 'colour' in [programme] (loy-init --settings lists them)
+loy-program: p.conf:4: duplicate key 'decimals' (first on line 3)
+loy-program: p.conf:6: unknown keyword 'speed' in [earn]
+loy-program: p.conf:7: unknown section [bogus]
+loy-program: p.conf:11: unknown keyword 'shape' in [rule a]
+loy-program: p.conf:12: rule 'a' is defined twice (first on line 9)
+loy-program: p.conf:16: event 'survey' is defined twice (first on line 14)
+loy-program: p.conf:18: 'key without equals' is not a section header or key = value
+loy-program: p.conf: not a valid programme file
+OUT
+}
+
+@test "settings are checked as loy-init --set checks them; the expiry keys are accepted" {
+	cat >p.conf <<'CONF'
+[programme]
+decimals = 5
+allow_negative = maybe
+timezone = Mars/Olympus
+expiry_policy = year-end
+expiry_years = 2
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:2: decimals '5' must be 0, 2 or 3
+loy-program: p.conf:3: allow_negative 'maybe' must be yes or no
+loy-program: p.conf:4: timezone 'Mars/Olympus' is not a known time zone
+loy-program: p.conf: not a valid programme file
+OUT
+	printf '[programme]\nexpiry_policy = year-end\nexpiry_years = 2\n' >ok.conf
+	run -0 --separate-stderr loy-program check ok.conf
+	[ "${lines[7]}" = "expiry: end of the 2nd calendar year after earning" ]
+	printf '[programme]\nexpiry_policy = sometimes\nexpiry_years = x\n' >p.conf
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:2: expiry_policy 'sometimes' must be never, months, year-end or rolling
+loy-program: p.conf:3: expiry_years 'x' is not a whole number
+loy-program: p.conf: not a valid programme file
+OUT
+}
+
+@test "a pattern that does not compile shows PCRE2's message and offset" {
+	printf '[rule beans]\nsku = ^BEA-(\nmultiply = 2\n[rule cat]\ncategory = [z-a]\nbonus = 1\n' >p.conf
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:2: sku pattern '^BEA-(' does not compile: missing closing parenthesis at offset 6
+loy-program: p.conf:5: category pattern '[z-a]' does not compile: range out of order in character class at offset 3
+loy-program: p.conf: not a valid programme file
+OUT
+}
+
+@test "multipliers must be numbers above zero; a multiplier is kept exact" {
+	printf '[rule a]\nmultiply = double\n[rule b]\nmultiply = 0\n[rule c]\nmultiply = -2\n[rule d]\nmultiply = 1,5\n' >p.conf
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:2: multiply 'double' is not a number
+loy-program: p.conf:4: multiply '0' is not more than zero
+loy-program: p.conf:6: multiply '-2' is not more than zero
+loy-program: p.conf:8: multiply '1,5' is not a number
+loy-program: p.conf: not a valid programme file
+OUT
+	printf '[rule a]\nmultiply = 1.25\nstack = no\n[rule b]\nmultiply = 2.50\nstack = no\n' >ok.conf
+	run -0 loy-program check ok.conf
+	[ "${lines[4]}" = "rules: 2 (2 multiply, 0 bonus, 0 exclude)" ]
+}
+
+@test "windows, days and hours: out of range or ending before they start" {
+	cat >p.conf <<'CONF'
+[rule december]
+multiply = 2
+from = 2026-12-31
+to = 2026-12-01
+[rule weekend]
+multiply = 2
+stack = no
+days = sat,sun,fun
+[rule backwards]
+bonus = 1
+days = fri-mon
+[rule evening]
+bonus = 1
+hours = 22-18
+[rule late]
+bonus = 1
+hours = 25
+[rule endless]
+bonus = 1
+hours = 20-25
+[rule date]
+bonus = 1
+from = 2026-02-30
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:4: rule 'december': window ends (to 2026-12-01 23:59:59) before it starts (from 2026-12-31 00:00:00)
+loy-program: p.conf:8: days 'sat,sun,fun': 'fun' is not a day (mon, tue, wed, thu, fri, sat, sun)
+loy-program: p.conf:11: days 'fri-mon': fri-mon ends before it starts (the week runs mon to sun)
+loy-program: p.conf:14: hours '22-18': 22-18 ends before it starts (across midnight write 22-24,0-18)
+loy-program: p.conf:17: hours '25': '25' is not an hour (0 to 23)
+loy-program: p.conf:20: hours '20-25': '25' is not an hour (1 to 24)
+loy-program: p.conf:23: from '2026-02-30' is not an ISO 8601 date or datetime
+loy-program: p.conf: not a valid programme file
+OUT
+	# a window of one day, and evening hours across midnight, are fine
+	printf '[rule a]\nbonus = 1\nfrom = 2026-12-24\nto = 2026-12-24\nhours = 22-24,0-2\ndays = mon-fri,sun\n' >ok.conf
+	run -0 loy-program check ok.conf
+}
+
+@test "tiers: thresholds must increase, and every tier section has one" {
+	cat >p.conf <<'CONF'
+[tiers]
+measure = spend
+[tier Gold]
+threshold = 500
+[tier Silver]
+threshold = 100.00
+[tier Bronze]
+[tier Platinum]
+threshold = 100.005
+[tier Gold]
+threshold = 1
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:6: tier 'Silver' threshold 100.00 is not above tier 'Gold' (500.00): thresholds increase from the lowest tier
+loy-program: p.conf:7: tier 'Bronze' has no threshold
+loy-program: p.conf:9: threshold '100.005' has more than 2 decimals
+loy-program: p.conf:10: tier 'Gold' is defined twice (first on line 3)
+loy-program: p.conf: not a valid programme file
+OUT
+	# by visits the thresholds are whole numbers
+	printf '[tiers]\nmeasure = visits\n[tier A]\nthreshold = 0\n[tier B]\nthreshold = 12\n' >ok.conf
+	run -0 loy-program check ok.conf
+	[ "${lines[6]}" = "tiers: 2 (A 0, B 12; by visits)" ]
+}
+
+@test "overlapping and contradictory rules are refused" {
+	cat >p.conf <<'CONF'
+[rule dec-a]
+multiply = 2
+from = 2026-12-01
+to = 2026-12-31
+[rule dec-b]
+multiply = 3
+from = 2026-12-15
+to = 2027-01-15
+[rule jan]
+multiply = 3
+from = 2027-01-16
+to = 2027-01-31
+[rule no-tobacco]
+category = ^tobacco$
+exclude = yes
+[rule tobacco-bonus]
+category = ^tobacco$
+bonus = 50
+[rule beans]
+sku = ^BEA-
+multiply = 2
+days = mon-fri
+[rule beans-weekend]
+sku = ^BEA-
+multiply = 3
+days = sat,sun
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:5: rule 'dec-b' overlaps rule 'dec-a' (line 1): both multiply the whole receipt for the same members at the same time and both stack; make their windows disjoint or set stack = no
+loy-program: p.conf:16: rule 'tobacco-bonus' contradicts rule 'no-tobacco' (line 13): one excludes category '^tobacco$', the other rewards it at the same time
+loy-program: p.conf: not a valid programme file
+OUT
+	# the same with dec-b competing instead of stacking, and a tier's own multiplier
+	sed -e '/^\[rule tobacco-bonus\]/,/^bonus/d' -e 's/^multiply = 3$/multiply = 3\nstack = no/' p.conf >ok.conf
+	printf '[tier Pearl]\nthreshold = 0\n[tier Diamond]\nthreshold = 5000\n[rule diamond]\nmultiply = 1.5\ntiers = Diamond\n' >>ok.conf
+	run -0 loy-program check ok.conf
+}
+
+@test "a rule must do one thing its trigger allows" {
+	cat >p.conf <<'CONF'
+[rule nothing]
+sku = ^A
+[rule two]
+bonus = 1
+multiply = 2
+[rule ex]
+exclude = yes
+[rule welcome]
+trigger = signup
+multiply = 2
+[rule cum]
+trigger = cumulative
+bonus = 5
+[rule ev]
+trigger = event
+event = survey
+bonus = 5
+[rule tiered]
+bonus = 5
+tiers = Gold
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:1: rule 'nothing' does nothing: give it multiply, bonus or exclude
+loy-program: p.conf:5: rule 'two' does more than one thing: give it one of multiply, bonus or exclude
+loy-program: p.conf:7: rule 'ex': exclude needs sku, category or description
+loy-program: p.conf:10: rule 'welcome': multiply needs trigger purchase, first-purchase or event; give a bonus
+loy-program: p.conf:11: rule 'cum': trigger cumulative needs visits or spend
+loy-program: p.conf:11: rule 'cum': trigger cumulative needs a period
+loy-program: p.conf:16: rule 'ev': event 'survey' has no [event survey] section
+loy-program: p.conf:20: rule 'tiered': tier 'Gold' is not one of the programme's tiers
+loy-program: p.conf: not a valid programme file
+OUT
+}
+
+@test "a [programme] setting and its section must agree" {
+	printf '[programme]\nearn_points = 2\nexpiry_months = 6\n[earn]\npoints = 3\n[expiry]\nmonths = 6\n' >p.conf
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:5: points '3' contradicts earn_points '2' in [programme] (line 2)
+loy-program: p.conf: not a valid programme file
+OUT
+}
+
+@test "load stores a new version in force now, writes its settings, records the run" {
+	new_ledger
+	good
+	run -0 --separate-stderr loy-program load good.conf
+	same "$output" <<'OUT'
+version,effective_from,status
+2,2026-11-23 12:00:00,loaded
+OUT
+	[ "$(q "SELECT version, effective_from, source FROM programmes WHERE version = 2")" = \
+	    "2|2026-11-23 12:00:00|good.conf" ]
+	[ "$(q "SELECT text FROM programmes WHERE version = 2")" = "$(cat good.conf)" ]
+	# the settings follow the version: the file's, its sections', else defaults
+	[ "$(q "SELECT value FROM settings WHERE key = 'programme'")" = "Test Club" ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'point_value'")" = 0.02 ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'earn_points'")" = 2 ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'earn_amount'")" = 1.00 ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'expiry_months'")" = 12 ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'expiry_policy'")" = months ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'tiers'")" = Basic,Gold ]
+	# one run, its input and checksum
+	[ "$(q "SELECT r.program, i.name, i.sha256 FROM runs r JOIN run_inputs i USING (run_id)
+	       JOIN programmes p USING (run_id) WHERE p.version = 2")" = \
+	    "loy-program|good.conf|$(sha256sum good.conf | cut -d' ' -f1)" ]
+	run -0 --separate-stderr loy-program show
+	[ "${lines[0]}" = "# programme version 2, in force from 2026-11-23 12:00:00" ]
+	[ "$(printf '%s\n' "$output" | tail -n +2)" = "$(cat good.conf)" ]
+	ledger_ok
+}
+
+@test "loading the version in force again changes nothing" {
+	new_ledger
+	good
+	loy-program load good.conf >/dev/null 2>&1
+	before=$(q "SELECT count(*) FROM programmes")
+	run -0 --separate-stderr loy-program load good.conf
+	[ "${lines[1]}" = "2,2026-11-23 12:00:00,unchanged" ]
+	[ "$stderr" = "loy-program: good.conf: the same as version 2, in force at 2026-11-23 12:00:00; nothing stored" ]
+	[ "$(q "SELECT count(*) FROM programmes")" = "$before" ]
+}
+
+@test "a bad file is refused with every problem and nothing is stored" {
+	new_ledger
+	before=$(dump)
+	printf '[rule a]\nmultiply = x\n[nope]\n' >p.conf
+	run -65 --separate-stderr loy-program load p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:2: multiply 'x' is not a number
+loy-program: p.conf:3: unknown section [nope]
+loy-program: p.conf: not a valid programme file; nothing stored
+OUT
+	[ "$(dump)" = "$before" ]
+}
+
+@test "a version's currency, decimals and time zone must be the ledger's" {
+	new_ledger --set currency=GBP
+	before=$(dump)
+	good
+	run -65 --separate-stderr loy-program load good.conf
+	same "$stderr" <<'OUT'
+loy-program: good.conf: currency is not set, so it is 'EUR', but the ledger's is 'GBP': a ledger keeps one currency, decimals and time zone
+loy-program: good.conf: nothing stored
+OUT
+	printf '[programme]\ncurrency = GBP\ndecimals = 3\n' >p.conf
+	run -65 --separate-stderr loy-program load p.conf
+	[ "${stderr_lines[0]}" = "loy-program: p.conf:3: decimals '3' differs from the ledger's '2': a ledger keeps one currency, decimals and time zone" ]
+	[ "$(dump)" = "$before" ]
+}
+
+@test "--from: a future version waits for its date; show --as-of finds each" {
+	new_ledger
+	good
+	run -0 --separate-stderr loy-program load --from 2027-01-01 good.conf
+	[ "${lines[1]}" = "2,2027-01-01 00:00:00,loaded" ]
+	[ "$stderr" = "loy-program: good.conf: version 2 takes effect at 2027-01-01 00:00:00; until then version 1 stays in force (loy-program apply, run then, writes its settings)" ]
+	# today's settings are still version 1's
+	[ "$(q "SELECT value FROM settings WHERE key = 'point_value'")" = 0.01 ]
+	run -0 loy-program show
+	[ "${lines[0]}" = "# programme version 1, in force from the start" ]
+	run -0 loy-program show --as-of 2026-12-31
+	[ "${lines[0]}" = "# programme version 1, in force from the start" ]
+	run -0 loy-program show --as-of 2027-01-01
+	[ "${lines[0]}" = "# programme version 2, in force from 2027-01-01 00:00:00" ]
+	# on the day, apply writes version 2's settings, once
+	LOY_NOW="2027-01-01 00:10:00" run -0 --separate-stderr loy-program apply
+	[ "$output" = "version,status
+2,applied" ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'point_value'")" = 0.02 ]
+	LOY_NOW="2027-01-01 00:20:00" run -0 --separate-stderr loy-program apply
+	[ "${lines[1]}" = "2,unchanged" ]
+	ledger_ok
+}
+
+# Member 1001 with receipts on 2026-11-01 (40.00) and 2026-11-20 (60.00).
+with_receipts() {
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-01 10:00:00,40.00\nB,1001,2026-11-20 10:00:00,60.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+}
+
+@test "a version effective before receipts already credited is refused" {
+	with_receipts
+	good
+	before=$(dump)
+	run -65 --separate-stderr loy-program load --from 2026-11-15 good.conf
+	same "$stderr" <<'OUT'
+loy-program: good.conf: a version effective from 2026-11-15 00:00:00 comes after 1 receipt already credited from then on (the latest at 2026-11-20 10:00:00); they keep their points: give --retroactive to load it anyway (nothing is re-credited)
+loy-program: good.conf: nothing stored
+OUT
+	[ "$(dump)" = "$before" ]
+	run -65 --separate-stderr loy-program load --from 2026-10-01 good.conf
+	[[ "${stderr_lines[0]}" == *"comes after 2 receipts already credited from then on (the latest at 2026-11-20 10:00:00)"* ]]
+	# after the last receipt it is fine
+	run -0 --separate-stderr loy-program -n load --from 2026-11-21 good.conf
+	[ "$(dump)" = "$before" ]
+}
+
+@test "--retroactive stores it and re-credits nothing" {
+	with_receipts
+	good
+	# 40 + 60 points at 1 point per 1.00
+	[ "$(balances)" = "1001:100" ]
+	run -0 --separate-stderr loy-program load --retroactive --from 2026-11-15 good.conf
+	[ "${lines[1]}" = "2,2026-11-15 00:00:00,loaded" ]
+	[ "$stderr" = "loy-program: good.conf: --retroactive: the 1 receipt credited from 2026-11-15 00:00:00 on keep the points they earned; nothing is re-credited" ]
+	[ "$(balances)" = "1001:100" ]
+	[ "$(q "SELECT count(*) FROM journal")" = 2 ]
+	ledger_ok
+}
+
+@test "--dry-run loads nothing" {
+	new_ledger
+	before=$(dump)
+	good
+	run -0 --separate-stderr loy-program -n load good.conf
+	[ "${lines[1]}" = "2,2026-11-23 12:00:00,loaded" ]
+	[ "$stderr" = "loy-program: dry run: nothing committed" ]
+	[ "$(dump)" = "$before" ]
+}
+
+@test "usage errors" {
+	new_ledger
+	run -64 --separate-stderr loy-program
+	run -64 --separate-stderr loy-program frobnicate
+	[ "${stderr_lines[0]}" = "loy-program: unknown command 'frobnicate'" ]
+	run -64 --separate-stderr loy-program load
+	run -64 --separate-stderr loy-program show --from 2026-01-01
+	run -64 --separate-stderr loy-program load --from yesterday x.conf
+	[ "$stderr" = "loy-program: --from 'yesterday' is not an ISO 8601 date or datetime" ]
+	run -66 --separate-stderr loy-program check missing.conf
+	[[ "$stderr" == "loy-program: cannot open 'missing.conf': "* ]]
+	run -0 loy-program --version
+	[[ "$output" == "loy-program "* ]]
+}
+
+@test "versions lists every version as CSV" {
+	new_ledger
+	good
+	loy-program load --from 2027-01-01 good.conf >/dev/null 2>&1
+	sed 's/Test Club/Test Club 2/' good.conf >good2.conf
+	loy-program load --from 2027-06-01 good2.conf >/dev/null 2>&1
+	run -0 --separate-stderr loy-program versions
+	[ "${#lines[@]}" = 4 ]
+	[ "$(printf '%s\n' "$output" | cut -d, -f1,2,5)" = "version,effective_from,source
+1,0000-01-01 00:00:00,loy-init
+2,2027-01-01 00:00:00,good.conf
+3,2027-06-01 00:00:00,good2.conf" ]
+}
