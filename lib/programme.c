@@ -1377,11 +1377,18 @@ programme_parse(const char *name, const char *text, size_t len, struct programme
 		ps.raux[i].bad |= ps.nerrs > before;
 	}
 	check_pairs(&ps);
-	for (int i = 0; i < p->nevents; i++)
-		if (p->events[i].points == 0 && !ps.nerrs)
-			perr(&ps, p->events[i].line, "event '%s' has no points", p->events[i].name);
+	for (int i = 0; i < ps.nsecs; i++) {
+		int given = 0;
+
+		for (int k = 0; k < ps.secs[i].nkeys; k++)
+			given |= strcmp(ps.secs[i].keys[k], "points") == 0;
+		if (ps.secs[i].type == SEC_EVENT && !given)
+			perr(&ps, ps.secs[i].line, "event '%s' has no points",
+			    p->events[ps.secs[i].idx].name);
+	}
 report:
-	qsort(ps.errs, ps.nerrs, sizeof(*ps.errs), errcmp);
+	if (ps.nerrs > 1)
+		qsort(ps.errs, ps.nerrs, sizeof(*ps.errs), errcmp);
 	for (int i = 0; i < ps.nerrs; i++) {
 		if (ps.errs[i].line > 0)
 			loy_error("%s:%d: %s", name, ps.errs[i].line, ps.errs[i].msg);
