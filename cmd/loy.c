@@ -17,6 +17,7 @@ static const struct {
 	{ "enroll", "add, update, close and merge members" },
 	{ "expire", "expire points past their date; list points about to expire" },
 	{ "init", "create a ledger with the default programme" },
+	{ "program", "check, load and show the programme file; its versions" },
 	{ "redeem", "spend points on catalogue rewards; cancel a redemption" },
 	{ NULL, NULL }
 };

@@ -1,5 +1,5 @@
 # bash completion for loy(1) and its programs: loy, loy-init, loy-enroll,
-# loy-accrue, loy-expire, loy-redeem and loy-check.  It needs nothing but bash.
+# loy-accrue, loy-expire, loy-redeem, loy-check and loy-program.  It needs nothing but bash.
 # Installed as share/bash-completion/completions/loy, with a link to it for
 # each loy-*.
 
@@ -389,6 +389,54 @@ _loy_redeem()
 	esac
 }
 
+_loy_program()
+{
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
+	local i w first='' nops=0
+
+	COMPREPLY=()
+	_loy_words
+	case $_loy_prev in
+	--from | --as-of)
+		return
+		;;
+	esac
+	_loy_value "$_loy_prev" "$_loy_cur" && return
+	for ((i = 1; i < _loy_cword; i++)); do
+		w=${_loy_w[i]}
+		case $w in
+		-d | --db | --busy-timeout | --from | --as-of | -[!-]*d)
+			((i++))
+			continue
+			;;
+		-?*)
+			continue
+			;;
+		esac
+		[[ $first ]] || first=$w
+		((nops++))
+	done
+	if [[ $_loy_cur == -* ]]; then
+		case $first in
+		check) _loy_add compgen -W "-h --help -V --version" -- "$_loy_cur" ;;
+		load) _loy_add compgen -W "-d --db --busy-timeout -n --dry-run --from
+		    --retroactive --safe-cells --table --tsv -h --help" -- "$_loy_cur" ;;
+		apply) _loy_add compgen -W "-d --db --busy-timeout -n --dry-run
+		    --safe-cells --table --tsv -h --help" -- "$_loy_cur" ;;
+		show) _loy_add compgen -W "-d --db --as-of -h --help" -- "$_loy_cur" ;;
+		versions) _loy_add compgen -W "-d --db --safe-cells --table --tsv -h
+		    --help" -- "$_loy_cur" ;;
+		*) _loy_add compgen -W "-d --db -h --help -V --version" -- "$_loy_cur" ;;
+		esac
+		return
+	fi
+	if ((nops == 0)); then
+		_loy_add compgen -W "check load apply show versions" -- "$_loy_cur"
+	elif ((nops == 1)) && [[ $first == check || $first == load ]]; then
+		_loy_files "$_loy_cur"
+	fi
+}
+
 # The loy programs on PATH, without their "loy-" prefix.
 _loy_programs()
 {
@@ -452,3 +500,4 @@ complete -F _loy_enroll loy-enroll
 complete -F _loy_expire loy-expire
 complete -F _loy_redeem loy-redeem
 complete -F _loy_check loy-check
+complete -F _loy_program loy-program
