@@ -289,7 +289,7 @@ factor(struct parser *ps, const struct kv *kv, int64_t *num, int64_t *den)
 }
 
 static int
-period(struct parser *ps, int line, const char *key, const char *s, enum rule_period *out)
+period_word(const char *s, enum rule_period *out)
 {
 	static const char *const names[] = {
 		"day", "week", "month", "quarter", "year", "ever", NULL
@@ -300,6 +300,14 @@ period(struct parser *ps, int line, const char *key, const char *s, enum rule_pe
 			*out = (enum rule_period)(PERIOD_DAY + i);
 			return 0;
 		}
+	return -1;
+}
+
+static int
+period(struct parser *ps, int line, const char *key, const char *s, enum rule_period *out)
+{
+	if (period_word(s, out) == 0)
+		return 0;
 	perr(ps, line, "%s '%s' must be day, week, month, quarter, year or ever", key, s);
 	return -1;
 }
@@ -323,7 +331,9 @@ limit(struct parser *ps, const struct kv *kv, int64_t *n, enum rule_period *per)
 			free(copy);
 			return -1;
 		}
-		rc = period(ps, kv->line, kv->key, trim(rest + 4), per);
+		if ((rc = period_word(trim(rest + 4), per)) < 0)
+			perr(ps, kv->line, "%s '%s': '%s' is not a period (day, week, month, "
+			    "quarter, year or ever)", kv->key, kv->val, trim(rest + 4));
 	}
 	num.val = copy;
 	if (rc == 0)

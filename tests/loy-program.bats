@@ -517,3 +517,45 @@ OUT
 2,2027-01-01 00:00:00,good.conf
 3,2027-06-01 00:00:00,good2.conf" ]
 }
+
+@test "the SQL of loy-ledger(5) finds the version show finds" {
+	new_ledger
+	good
+	loy-program load --from 2027-01-01 good.conf >/dev/null 2>&1
+	sed 's/Test Club/Test Club 2/' good.conf >good2.conf
+	loy-program load --from 2027-01-01 good2.conf >/dev/null 2>&1
+	for t in "2026-12-31 23:59:59" "2027-01-01 00:00:00" "2027-03-01 00:00:00"; do
+		want=$(q "SELECT version FROM programmes WHERE effective_from <= '$t'
+		          ORDER BY effective_from DESC, version DESC LIMIT 1")
+		run -0 loy-program show --as-of "$t"
+		[[ "${lines[0]}" == "# programme version $want, in force from "* ]]
+	done
+	# of two versions of one date the later loaded is in force: 3, not 2
+	[ "$want" = 3 ]
+}
+
+@test "an event needs points; a rule's event needs its section" {
+	printf '[event survey]\nlimit = 1 per month\n[event review]\npoints = 0\nlimit = 2 per fortnight\n' >p.conf
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:1: event 'survey' has no points
+loy-program: p.conf:4: points '0' must be at least 1
+loy-program: p.conf:5: limit '2 per fortnight': 'fortnight' is not a period (day, week, month, quarter, year or ever)
+loy-program: p.conf: not a valid programme file
+OUT
+}
+
+@test "a ledger without stored versions shows its settings as a programme" {
+	new_ledger --set currency=GBP --set point_value=0.005
+	sqlite3 "$LOY_DB" "DROP TRIGGER programmes_no_delete; DELETE FROM programmes"
+	run -0 --separate-stderr loy-program show
+	[ "${lines[0]}" = "# no programme version stored: the ledger's settings, as a programme" ]
+	printf '%s\n' "$output" | grep -qx 'currency = GBP'
+	printf '%s\n' "$output" | grep -qx 'point_value = 0.005'
+	# and the first load makes version 1
+	printf '%s\n' "$output" | tail -n +2 >p.conf
+	sed -i 's/^point_value = 0.005$/point_value = 0.01/' p.conf
+	run -0 --separate-stderr loy-program load p.conf
+	[ "${lines[1]}" = "1,2026-11-23 12:00:00,loaded" ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'point_value'")" = 0.01 ]
+}
