@@ -23,8 +23,14 @@ MAN5 = $(wildcard man/*.5)
 DEPS = gcc make pkg-config libsqlite3-dev libcsv-dev libpcre2-dev sqlite3 bats man-db
 
 .PHONY: all deps check check-asan test demo bench install uninstall clean
+.PHONY: trials crash concurrency fuzz valgrind
 
-all: $(BINS)
+# Fuzz harnesses (fuzz/*.c), built plainly to replay their seeds and the
+# crash reproducers in `make check`; `make fuzz` builds them with AFL++.
+FUZZ_HARNESSES = csv money when
+FUZZBINS = $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/%)
+
+all: $(BINS) $(FUZZBINS)
 
 deps:
 	@sh tests/deps.sh $(DEPS)
@@ -41,18 +47,25 @@ $(BUILD)/libloy.a: $(LIBOBJ)
 $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/libloy.a | $(BUILD)/bin
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/lib $(BUILD)/cmd $(BUILD)/bin:
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/driver.h $(BUILD)/libloy.a | $(BUILD)/fuzz
+	$(CC) $(CPPFLAGS) -Ifuzz $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libloy.a $(LDLIBS)
+
+$(BUILD)/lib $(BUILD)/cmd $(BUILD)/bin $(BUILD)/fuzz:
 	@mkdir -p $@
 
 # The whole suite; its last line reads "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-faults CPPFLAGS=-DLOY_FAULTS all
 	@sh tests/run.sh $(BUILD)/bin
 
 test: check
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
+	    CFLAGS="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" all
+	@$(MAKE) --no-print-directory BUILD=build-asan-faults CPPFLAGS=-DLOY_FAULTS \
 	    CFLAGS="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    LDFLAGS="-fsanitize=address,undefined" all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -65,6 +78,31 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh $(BUILD)/bin
+
+# The trust trials, long versions (README, "Trust"); their short versions
+# are tests/trust.bats in `make check`.
+TRIALS ?= 1000
+DURATION ?= 60
+FUZZ_SECONDS ?= 600
+crash: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-faults CPPFLAGS=-DLOY_FAULTS all
+	@sh tests/trials/crash.sh $(BUILD)/bin $(BUILD)-faults/bin $(TRIALS)
+
+concurrency: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/trials/concurrency.sh $(BUILD)/bin $(DURATION)
+
+fuzz: deps
+	@sh tests/deps.sh afl++
+	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
+valgrind: deps
+	@sh tests/deps.sh valgrind
+	@$(MAKE) --no-print-directory all
+	@sh tests/trials/valgrind.sh $(BUILD)/bin
+
+trials: crash concurrency valgrind fuzz
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
@@ -82,4 +120,4 @@ uninstall:
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_loy
 
 clean:
-	rm -rf build build-asan demo/out
+	rm -rf build build-asan build-faults build-asan-faults build-fuzz demo/out

@@ -547,11 +547,26 @@ table_flush(struct csvio_writer *w)
 	free(w->ncols_of_row);
 }
 
+/* A plain number: -?digits[.digits].  With --safe-cells it is data, not a
+ * formula (points -40, an amount -12.50), and is written as it is. */
+static int
+plain_number(const char *s, size_t n)
+{
+	size_t i = s[0] == '-', d = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++, d++;
+	if (d && i < n && s[i] == '.' && i + 1 < n)
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+	return d && i == n;
+}
+
 void
 csvio_putn(struct csvio_writer *w, const char *s, size_t n)
 {
 	FILE *f = w->f;
-	int quote = 0;
+	int quote = 0, tick;
 
 	if (w->table) {
 		table_cell(w, s, n);
@@ -559,7 +574,9 @@ csvio_putn(struct csvio_writer *w, const char *s, size_t n)
 	}
 	if (w->col++)
 		putc_unlocked(w->tsv ? '\t' : ',', f);
-	if (w->safe && n && strchr("=+-@\t\r", s[0]))
+	/* the apostrophe goes inside the quotes of a quoted field */
+	tick = w->safe && n && memchr("=+-@\t\r", s[0], 6) && !plain_number(s, n);
+	if (tick && w->tsv)
 		putc_unlocked('\'', f);
 	if (w->tsv) {
 		for (size_t i = 0; i < n; i++) {
@@ -576,10 +593,14 @@ csvio_putn(struct csvio_writer *w, const char *s, size_t n)
 	for (size_t i = 0; i < n && !quote; i++)
 		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
 	if (!quote) {
+		if (tick)
+			putc_unlocked('\'', f);
 		fwrite_unlocked(s, 1, n, f);
 		return;
 	}
 	putc_unlocked('"', f);
+	if (tick)
+		putc_unlocked('\'', f);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '"')
 			putc_unlocked('"', f);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "faults.h"
 #include "ledger_int.h"
 #include "money.h"
 #include "pattern.h"
@@ -470,6 +471,7 @@ connect(const char *path, int busy_timeout_s, int *status)
 	if (!l)
 		loy_die(71, "out of memory");
 	l->path = loy_xstrdup(path);
+	faults_install();	/* test builds only (-DLOY_FAULTS) */
 	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		ledger_fail(l, "cannot open");
 		*status = ledger_status(l);
@@ -594,7 +596,7 @@ ledger_create(const char *path, char *const *set, int nset, const char *args)
 	struct ledger *l;
 	sqlite3_stmt *st;
 	int fd, status = 0;
-	char sql[64];
+	char sql[64], *tmp;
 
 	for (int i = 0; i < nset; i++) {
 		char *eq = strchr(set[i], '=');
@@ -610,18 +612,25 @@ ledger_create(const char *path, char *const *set, int nset, const char *args)
 		}
 		*eq = '=';
 	}
-	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		if (errno == EEXIST) {
-			loy_error("'%s' already exists; not overwriting it", path);
-			return EX_CANTCREAT;
-		}
+	if (access(path, F_OK) == 0) {
+		loy_error("'%s' already exists; not overwriting it", path);
+		return EX_CANTCREAT;
+	}
+	/* Made whole under a temporary name (mode 0600, from mkstemp) and
+	 * linked into place: a crash leaves no half-made ledger at `path`. */
+	tmp = loy_xmalloc(strlen(path) + 16);
+	sprintf(tmp, "%s.new-XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
 		loy_error("cannot create '%s': %s", path, strerror(errno));
+		free(tmp);
 		return errno == ENOENT || errno == EACCES || errno == EROFS ?
 		    EX_CANTCREAT : LOY_EX_IOERR;
 	}
 	close(fd);
-	if (!(l = connect(path, 60, &status)))
+	if (!(l = connect(tmp, 60, &status)))
 		goto fail;
+	free(l->path);
+	l->path = loy_xstrdup(path);
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", LEDGER_APP_ID);
 	if (ledger_exec(l, "PRAGMA journal_mode = WAL") < 0 || ledger_exec(l, sql) < 0)
 		goto fail;
@@ -653,7 +662,18 @@ ledger_create(const char *path, char *const *set, int nset, const char *args)
 	    ledger_programme_init(l, set, nset) < 0 ||
 	    ledger_run_end(l, 0, 0, 0, 0, "created") < 0 || ledger_commit(l) < 0)
 		goto fail;
-	ledger_close(l);
+	ledger_close(l);	/* the last connection: the WAL is folded in */
+	l = NULL;
+	if (link(tmp, path) != 0) {
+		status = errno == EEXIST ? EX_CANTCREAT : LOY_EX_IOERR;
+		if (errno == EEXIST)
+			loy_error("'%s' already exists; not overwriting it", path);
+		else
+			loy_error("cannot create '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	unlink(tmp);
+	free(tmp);
 	return 0;
 fail_st:
 	ledger_fail(l, "cannot store settings");
@@ -662,7 +682,15 @@ fail:
 	if (!status)
 		status = l ? ledger_status(l) : LOY_EX_IOERR;
 	ledger_close(l);
-	unlink(path);
+	for (int i = 0; i < 4; i++) {
+		static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+		char *f = loy_xmalloc(strlen(tmp) + 10);
+
+		sprintf(f, "%s%s", tmp, sfx[i]);
+		unlink(f);
+		free(f);
+	}
+	free(tmp);
 	return status;
 }
 

@@ -1,0 +1,358 @@
+/*
+ * faults: fault injection for the trust trials (tests/trust.bats,
+ * tests/trials/).  Compiled in only with -DLOY_FAULTS (the build-*-faults
+ * builds of `make check` and `make crash`); otherwise faults_install() does
+ * nothing and loy has no such switch.
+ *
+ * With LOY_FAULTS defined, faults_install() puts a shim SQLite VFS over the
+ * default one, the way SQLite's own crash tests do, and counts each write,
+ * sync and truncate of any file of the ledger (database, WAL, shared
+ * memory excluded).  Driven by the environment:
+ *
+ *   LOY_CRASH_AT=N   at the Nth write, sync or truncate, kill the process
+ *                    with SIGKILL before the call reaches the file (a
+ *                    crash, as kill -9 would make it at that moment)
+ *   LOY_CRASH_TORN=1 with LOY_CRASH_AT: a write that crashes lands half
+ *                    written first (a torn write)
+ *   LOY_FULL_AT=N    from the Nth write on, writes fail as a full disk does
+ *                    (SQLITE_FULL)
+ *   LOY_IOERR_AT=N   the Nth write, sync or truncate fails (SQLITE_IOERR)
+ *   LOY_FAULTS_COUNT=FILE   at exit, append the count of writes, syncs
+ *                    and truncates to FILE (to know how many crash points
+ *                    a run has)
+ */
+#include "faults.h"
+
+#ifndef LOY_FAULTS
+
+void
+faults_install(void)
+{
+}
+
+#else
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct ffile {
+	sqlite3_file base;
+	sqlite3_file *real;	/* the default VFS's file, after this struct */
+};
+
+static sqlite3_vfs *orig;
+static sqlite3_vfs vfs;
+static struct sqlite3_io_methods methods1, methods2, methods3;
+static long ops, crash_at, full_at, ioerr_at;
+static int torn;
+static const char *count_file;
+
+#define REAL(f) (((struct ffile *)(f))->real)
+
+static long
+envnum(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? atol(s) : 0;
+}
+
+static void
+report_count(void)
+{
+	FILE *f;
+
+	if (count_file && (f = fopen(count_file, "a"))) {
+		fprintf(f, "%ld\n", ops);
+		fclose(f);
+	}
+}
+
+/* Count one write, sync or truncate: 1 crash now, -1 fail it, 0 go on. */
+static int
+op(int is_write)
+{
+	ops++;
+	if (crash_at && ops == crash_at)
+		return 1;
+	if (ioerr_at && ops == ioerr_at)
+		return -1;
+	if (full_at && is_write && ops >= full_at)
+		return -2;
+	return 0;
+}
+
+static void
+crash(void)
+{
+	kill(getpid(), SIGKILL);
+	_exit(137);
+}
+
+static int
+f_close(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xClose(REAL(f));
+}
+
+static int
+f_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
+{
+	return REAL(f)->pMethods->xRead(REAL(f), buf, n, off);
+}
+
+static int
+f_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
+{
+	switch (op(1)) {
+	case 1:
+		if (torn && n > 1)
+			REAL(f)->pMethods->xWrite(REAL(f), buf, n / 2, off);
+		crash();
+		break;
+	case -1:
+		return SQLITE_IOERR_WRITE;
+	case -2:
+		return SQLITE_FULL;
+	}
+	return REAL(f)->pMethods->xWrite(REAL(f), buf, n, off);
+}
+
+static int
+f_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	switch (op(0)) {
+	case 1:
+		crash();
+		break;
+	case -1:
+		return SQLITE_IOERR_TRUNCATE;
+	}
+	return REAL(f)->pMethods->xTruncate(REAL(f), size);
+}
+
+static int
+f_sync(sqlite3_file *f, int flags)
+{
+	switch (op(0)) {
+	case 1:
+		crash();
+		break;
+	case -1:
+		return SQLITE_IOERR_FSYNC;
+	}
+	return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+
+static int
+f_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return REAL(f)->pMethods->xFileSize(REAL(f), size);
+}
+
+static int
+f_lock(sqlite3_file *f, int lock)
+{
+	return REAL(f)->pMethods->xLock(REAL(f), lock);
+}
+
+static int
+f_unlock(sqlite3_file *f, int lock)
+{
+	return REAL(f)->pMethods->xUnlock(REAL(f), lock);
+}
+
+static int
+f_reserved(sqlite3_file *f, int *out)
+{
+	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
+}
+
+static int
+f_control(sqlite3_file *f, int opcode, void *arg)
+{
+	return REAL(f)->pMethods->xFileControl(REAL(f), opcode, arg);
+}
+
+static int
+f_sector(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+
+static int
+f_caps(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+
+static int
+f_shm_map(sqlite3_file *f, int pg, int sz, int extend, void volatile **pp)
+{
+	return REAL(f)->pMethods->xShmMap(REAL(f), pg, sz, extend, pp);
+}
+
+static int
+f_shm_lock(sqlite3_file *f, int off, int n, int flags)
+{
+	return REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
+}
+
+static void
+f_shm_barrier(sqlite3_file *f)
+{
+	REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+
+static int
+f_shm_unmap(sqlite3_file *f, int del)
+{
+	return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+
+static int
+f_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **pp)
+{
+	return REAL(f)->pMethods->xFetch(REAL(f), off, n, pp);
+}
+
+static int
+f_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
+{
+	return REAL(f)->pMethods->xUnfetch(REAL(f), off, p);
+}
+
+static int
+v_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *outflags)
+{
+	struct ffile *ff = (struct ffile *)f;
+	const struct sqlite3_io_methods *m;
+	int rc;
+
+	(void)v;
+	ff->real = (sqlite3_file *)&ff[1];
+	rc = orig->xOpen(orig, name, ff->real, flags, outflags);
+	m = ff->real->pMethods;
+	if (!m) {
+		f->pMethods = NULL;
+		return rc;
+	}
+	f->pMethods = m->iVersion >= 3 ? &methods3 : m->iVersion == 2 ? &methods2 : &methods1;
+	return rc;
+}
+
+static int
+v_delete(sqlite3_vfs *v, const char *name, int sync)
+{
+	(void)v;
+	return orig->xDelete(orig, name, sync);
+}
+
+static int
+v_access(sqlite3_vfs *v, const char *name, int flags, int *out)
+{
+	(void)v;
+	return orig->xAccess(orig, name, flags, out);
+}
+
+static int
+v_fullpath(sqlite3_vfs *v, const char *name, int n, char *out)
+{
+	(void)v;
+	return orig->xFullPathname(orig, name, n, out);
+}
+
+static int
+v_random(sqlite3_vfs *v, int n, char *out)
+{
+	(void)v;
+	return orig->xRandomness(orig, n, out);
+}
+
+static int
+v_sleep(sqlite3_vfs *v, int us)
+{
+	(void)v;
+	return orig->xSleep(orig, us);
+}
+
+static int
+v_time(sqlite3_vfs *v, double *out)
+{
+	(void)v;
+	return orig->xCurrentTime(orig, out);
+}
+
+static int
+v_lasterror(sqlite3_vfs *v, int n, char *out)
+{
+	(void)v;
+	return orig->xGetLastError(orig, n, out);
+}
+
+static int
+v_time64(sqlite3_vfs *v, sqlite3_int64 *out)
+{
+	(void)v;
+	return orig->xCurrentTimeInt64(orig, out);
+}
+
+void
+faults_install(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	crash_at = envnum("LOY_CRASH_AT");
+	torn = envnum("LOY_CRASH_TORN") != 0;
+	full_at = envnum("LOY_FULL_AT");
+	ioerr_at = envnum("LOY_IOERR_AT");
+	count_file = getenv("LOY_FAULTS_COUNT");
+	if (!crash_at && !full_at && !ioerr_at && !count_file)
+		return;
+	if (count_file)
+		atexit(report_count);
+	orig = sqlite3_vfs_find(NULL);
+	if (!orig)
+		return;
+	methods1 = (struct sqlite3_io_methods){
+		1, f_close, f_read, f_write, f_truncate, f_sync, f_size, f_lock,
+		f_unlock, f_reserved, f_control, f_sector, f_caps,
+		NULL, NULL, NULL, NULL, NULL, NULL
+	};
+	methods2 = methods1;
+	methods2.iVersion = 2;
+	methods2.xShmMap = f_shm_map;
+	methods2.xShmLock = f_shm_lock;
+	methods2.xShmBarrier = f_shm_barrier;
+	methods2.xShmUnmap = f_shm_unmap;
+	methods3 = methods2;
+	methods3.iVersion = 3;
+	methods3.xFetch = f_fetch;
+	methods3.xUnfetch = f_unfetch;
+	vfs = (sqlite3_vfs){
+		.iVersion = 2,
+		.szOsFile = (int)sizeof(struct ffile) + orig->szOsFile,
+		.mxPathname = orig->mxPathname,
+		.zName = "loy-faults",
+		.xOpen = v_open,
+		.xDelete = v_delete,
+		.xAccess = v_access,
+		.xFullPathname = v_fullpath,
+		.xRandomness = v_random,
+		.xSleep = v_sleep,
+		.xCurrentTime = v_time,
+		.xGetLastError = v_lasterror,
+		.xCurrentTimeInt64 = v_time64,
+	};
+	/* v1 VFS methods that SQLite does not need here stay NULL */
+	sqlite3_vfs_register(&vfs, 1);
+}
+
+#endif

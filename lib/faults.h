@@ -1,0 +1,11 @@
+/* faults: test-only fault injection under SQLite (crash, disk full, I/O
+ * errors), compiled in only with -DLOY_FAULTS; see lib/faults.c. */
+#ifndef LOY_FAULTS_H
+#define LOY_FAULTS_H
+
+/* Put the fault-injecting VFS in place if the environment asks for one
+ * (LOY_FAULTS builds only; does nothing otherwise).  Call before the
+ * ledger is opened. */
+void faults_install(void);
+
+#endif
