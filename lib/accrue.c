@@ -19,6 +19,7 @@
 #include "accrue.h"
 #include "batch.h"
 #include "diag.h"
+#include "expire.h"
 #include "money.h"
 #include "pattern.h"
 #include "strmap.h"
@@ -653,15 +654,15 @@ earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char
 	if ((entry = ledger_journal_add(a->l, m->id, "earn", points, r->occurred, "receipt",
 	    r->txn, NULL)) < 0)
 		return -1;
-	if (a->expiry_months > 0)
-		when_add_months(r->occurred, a->expiry_months, expires);
+	if (expire_lot_date(a->l, m->id, r->occurred, expires) < 0)
+		return -1;
 	if (a->window_days > 0) {
 		when_add_hours(r->occurred, 24L * a->window_days, avail);
 		if (strcmp(avail, a->now) > 0)
 			*status = "pending";
 	}
 	if (ledger_lot_add(a->l, m->id, entry, r->occurred,
-	    a->expiry_months > 0 ? expires : NULL, a->window_days > 0 ? avail : NULL,
+	    *expires ? expires : NULL, a->window_days > 0 ? avail : NULL,
 	    points, m->balance + m->delta) < 0)
 		return -1;
 	m->delta += points;
@@ -787,14 +788,14 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		if (delta > 0) {
 			char expires[20], avail[20];
 
-			if (a->expiry_months > 0)
-				when_add_months(row.occurred_at, a->expiry_months, expires);
+			if (expire_lot_date(a->l, m->id, row.occurred_at, expires) < 0)
+				goto out;
 			if (a->window_days > 0)
 				when_add_hours(row.occurred_at, 24L * a->window_days, avail);
 			if ((entry = ledger_journal_add(a->l, m->id, "earn", delta, row.occurred_at,
 			    "receipt", r->txn, NULL)) < 0 ||
 			    ledger_lot_add(a->l, m->id, entry, row.occurred_at,
-			    a->expiry_months > 0 ? expires : NULL,
+			    *expires ? expires : NULL,
 			    a->window_days > 0 ? avail : NULL, delta, m->balance + m->delta) < 0)
 				goto out;
 			if (a->window_days > 0 && strcmp(avail, a->now) > 0)

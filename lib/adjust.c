@@ -8,6 +8,7 @@
 #include "accrue.h"
 #include "batch.h"
 #include "diag.h"
+#include "expire.h"
 #include "money.h"
 #include "strmap.h"
 #include "when.h"
@@ -130,12 +131,8 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 				return batch_reject(b, row, "expires_at '%s' %s", v, why);
 			if (strcmp(expires, earned) < 0)
 				return batch_reject(b, row, "expires_at '%s' is before earned_at", v);
-		} else if (a->expiry_months > 0) {
-			if (when_add_months(earned, a->expiry_months, expires) < 0)
-				return batch_reject(b, row, "earned_at '%s' expires past the year 9999",
-				    v);
-		} else
-			expires[0] = '\0';
+		} else if (expire_lot_date(l, NULL, earned, expires) < 0)
+			return batch_reject(b, row, "earned_at '%s' expires past the year 9999", v);
 	}
 	if ((got = ledger_member_resolve(l, member, &id)) < 0)
 		return -1;
@@ -207,11 +204,11 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	    a->opening ? member : ref, a->opening ? NULL : field(a, row, A_REASON))) < 0)
 		goto fatal;
 	if (points > 0) {
-		if (!a->opening && a->expiry_months > 0)
-			when_add_months(a->now, a->expiry_months, expires);
+		if (!a->opening && expire_lot_date(l, id, a->now, expires) < 0)
+			goto fatal;
 		if (ledger_balance_get(l, id, &balance) < 0 ||
 		    ledger_lot_add(l, id, entry, a->opening ? earned : a->now,
-		    a->opening || a->expiry_months > 0 ? (expires[0] ? expires : NULL) : NULL,
+		    expires[0] ? expires : NULL,
 		    NULL, points, balance - points) < 0)
 			goto fatal;
 	} else if (ledger_lots_take(l, id, -points, entry, 0, a->now) < 0)

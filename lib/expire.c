@@ -7,7 +7,7 @@
 #include "expire.h"
 #include "when.h"
 
-struct expiry {
+struct expiry_run {
 	char before[20];	/* lots expiring before this instant expire */
 	char when[20];		/* the entries' occurred_at */
 	char day[11];		/* the as-of date: the entries' ref */
@@ -16,7 +16,7 @@ struct expiry {
 static int
 expire_all(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 {
-	struct expiry *e = ctx;
+	struct expiry_run *e = ctx;
 	char **ids = NULL;
 	int n = ledger_expiry_due(l, e->before, &ids), rc = 0;
 
@@ -51,7 +51,7 @@ expire_all(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2]
 int
 expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const char *args)
 {
-	struct expiry e;
+	struct expiry_run e;
 	char today[11], now[20];
 	const char *why;
 
@@ -99,4 +99,63 @@ expire_notice(const struct cli *cli, struct ledger *l, long days)
 	if (csvio_writer_close(out) < 0)
 		return LOY_EX_IOERR;
 	return rc < 0 ? ledger_status(l) : 0;
+}
+
+/* The policy in force and its figure: 'm' months, 'y' years, 'r' rolling
+ * months, 'n' never. */
+static int
+policy(struct ledger *l, int *n)
+{
+	const char *p = ledger_setting(l, "expiry_policy");
+	const char *v;
+
+	if (p && strcmp(p, "never") == 0)
+		return 'n';
+	if (p && strcmp(p, "year-end") == 0) {
+		v = ledger_setting(l, "expiry_years");
+		*n = v ? atoi(v) : 1;
+		return 'y';
+	}
+	v = ledger_setting(l, "expiry_months");
+	if ((*n = v ? atoi(v) : 0) <= 0)
+		return 'n';
+	return p && strcmp(p, "rolling") == 0 ? 'r' : 'm';
+}
+
+int
+expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
+    char out[static 20])
+{
+	int n = 0, kind = policy(l, &n);
+
+	out[0] = '\0';
+	switch (kind) {
+	case 'n':
+		return 0;
+	case 'y':
+		if (strlen(earned_at) < 4 || atoi(earned_at) + n > 9999)
+			return -2;
+		snprintf(out, 20, "%04d-12-31 23:59:59", atoi(earned_at) + n);
+		return 0;
+	}
+	if (when_add_months(earned_at, n, out) < 0) {
+		out[0] = '\0';
+		return -2;
+	}
+	if (kind == 'r' && member && ledger_lots_extend(l, member, earned_at, out) < 0)
+		return -1;
+	return 0;
+}
+
+int
+expire_activity(struct ledger *l, const char *member, const char *at)
+{
+	char until[20];
+	int n = 0;
+
+	if (policy(l, &n) != 'r')
+		return 0;
+	if (when_add_months(at, n, until) < 0)
+		return loy_error("'%s' expires past the year 9999", at);
+	return ledger_lots_extend(l, member, at, until);
 }

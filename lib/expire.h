@@ -12,4 +12,18 @@ int expire_run(const struct cli *cli, struct ledger *l, const char *as_of,
 /* List the members whose points expire within `days` days from now. */
 int expire_notice(const struct cli *cli, struct ledger *l, long days);
 
+/* The expiry date of points `member` earns at `earned_at` (a datetime),
+ * under the programme's expiry_policy setting: months (expiry_months after
+ * earning), year-end (the last day of the expiry_years-th calendar year
+ * after the year of earning), rolling (expiry_months after, and the earning
+ * is activity: see expire_activity) or never.  The date in out, or "" when
+ * the points never expire.  0; -1 on a ledger error (message printed);
+ * -2 when the date would lie past the year 9999 (no message). */
+int expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
+    char out[static 20]);
+/* A member's activity at `at` (a datetime): under the rolling policy, the
+ * member's open lots not yet past their date now expire expiry_months after
+ * `at`; nothing under any other.  0 or -1. */
+int expire_activity(struct ledger *l, const char *member, const char *at);
+
 #endif

@@ -26,6 +26,12 @@ const struct ledger_setting ledger_defaults[] = {
 	{ "point_value", "0.01", "money value of one point, for liability" },
 	{ "tiers", "Pearl,Opal,Ruby,Diamond", "tiers from lowest to highest" },
 	{ "expiry_months", "24", "months after earning that points expire (0: never)" },
+	{ "expiry_policy", "months",
+	  "when points expire: months (expiry_months after earning), year-end (the end of "
+	  "the expiry_years-th year after earning), rolling (expiry_months after the "
+	  "member's last activity) or never" },
+	{ "expiry_years", "1", "for year-end expiry: calendar years after the year of earning" },
+	{ "transfers", "no", "may members transfer points to each other (yes or no)" },
 	{ "allow_negative", "no", "may a balance go below zero (yes or no)" },
 	{ "identify_by", "member_id,card,phone,email",
 	  "which POS columns identify the member, in order" },
@@ -206,7 +212,32 @@ static const char *const migrations[] = {
 	") WITHOUT ROWID;\n"
 	"CREATE INDEX redemptions_member ON redemptions(member_id, reward_id);\n",
 	/* 3 -> 4: code pools, transfers, partner settlement, for loy-redeem */
-	"",
+	"CREATE TABLE reward_codes (\n"
+	"  code       TEXT PRIMARY KEY,\n"
+	"  reward_id  TEXT NOT NULL REFERENCES rewards(reward_id),\n"
+	"  seq        INTEGER NOT NULL,\n"
+	"  loaded_run INTEGER NOT NULL REFERENCES runs(run_id),\n"
+	"  request_id TEXT REFERENCES redemptions(request_id)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX reward_codes_reward ON reward_codes(reward_id, seq);\n"
+	"CREATE INDEX reward_codes_unused ON reward_codes(reward_id, seq)\n"
+	"  WHERE request_id IS NULL;\n"
+	"ALTER TABLE redemptions ADD COLUMN partner_id TEXT;\n"
+	"ALTER TABLE redemptions ADD COLUMN partner_cost INTEGER;\n"
+	"CREATE INDEX redemptions_partner ON redemptions(partner_id, requested_at)\n"
+	"  WHERE partner_id IS NOT NULL;\n"
+	"CREATE TABLE transfers (\n"
+	"  transfer_id  TEXT PRIMARY KEY,\n"
+	"  from_member  TEXT NOT NULL,\n"
+	"  to_member    TEXT NOT NULL,\n"
+	"  points       INTEGER NOT NULL,\n"
+	"  requested_at TEXT NOT NULL,\n"
+	"  status       TEXT NOT NULL CHECK (status IN ('transferred', 'refused')),\n"
+	"  reason       TEXT,\n"
+	"  from_entry   INTEGER REFERENCES journal(entry_id),\n"
+	"  to_entry     INTEGER REFERENCES journal(entry_id),\n"
+	"  run_id       INTEGER NOT NULL REFERENCES runs(run_id)\n"
+	") WITHOUT ROWID;\n",
 	/* 4 -> 5: programme versions, for loy-program */
 	"CREATE TABLE programmes (\n"
 	"  version        INTEGER PRIMARY KEY,\n"
@@ -534,6 +565,16 @@ ledger_setting_valid(const char *key, const char *value, char *reason, unsigned 
 		return setting_why(reason, size, "decimals '%s' must be 0, 2 or 3", value);
 	if (strcmp(key, "allow_negative") == 0 && strcmp(value, "yes") && strcmp(value, "no"))
 		return setting_why(reason, size, "allow_negative '%s' must be yes or no", value);
+	if (strcmp(key, "transfers") == 0 && strcmp(value, "yes") && strcmp(value, "no"))
+		return setting_why(reason, size, "transfers '%s' must be yes or no", value);
+	if (strcmp(key, "expiry_policy") == 0 && strcmp(value, "months") &&
+	    strcmp(value, "year-end") && strcmp(value, "rolling") && strcmp(value, "never"))
+		return setting_why(reason, size, "expiry_policy '%s' must be months, year-end, "
+		    "rolling or never", value);
+	if (strcmp(key, "expiry_years") == 0 && (!*value || strlen(value) > 3 ||
+	    strspn(value, "0123456789") != strlen(value) || atoi(value) > 100))
+		return setting_why(reason, size, "expiry_years '%s' must be a whole number from 0 "
+		    "to 100", value);
 	if (strcmp(key, "timezone") == 0 && strcmp(value, "UTC")) {
 		char zf[512];
 

@@ -208,6 +208,8 @@ struct redemption {
 	char *request_id, *member_id, *reward_id, *requested_at, *channel, *status,
 	    *reason, *voucher;
 	int64_t qty, points, entry_id, cancel_entry, run_id;
+	char *partner_id;	/* the reward's partner when redeemed, or NULL */
+	int64_t partner_cost;	/* its cost a unit then, minor units; -1: none */
 };
 void redemption_clear(struct redemption *r);
 int ledger_redemption_get(struct ledger *l, const char *request_id, struct redemption *r);
@@ -227,5 +229,38 @@ int64_t ledger_lots_spend(struct ledger *l, const char *member, int64_t points,
  * entry's id in *entry. */
 int ledger_redemption_cancel(struct ledger *l, const struct redemption *r, const char *at,
     int64_t *entry);
+
+/* Partner code pools: codes a partner supplies for a reward, handed out
+ * as vouchers in the order loaded, each once. */
+/* Add a code to a reward's pool: 1 added, 0 it is in that pool already,
+ * 2 it is known as another reward's code or a voucher (*other names the
+ * reward; caller frees), -1 error. */
+int ledger_code_add(struct ledger *l, const char *reward, const char *code, char **other);
+/* Take the next `n` unused codes of the reward's pool for `request`, as
+ * one text separated by spaces in *codes (caller frees): 1 taken, 0 not
+ * (*pooled says whether the reward has a pool at all), -1 error. */
+int ledger_codes_take(struct ledger *l, const char *reward, int64_t n, const char *request,
+    char **codes, int *pooled);
+/* The pools: reward_id, partner, codes, used, left. */
+int ledger_list_codes(struct ledger *l, ledger_row_fn fn, void *ctx);
+
+/* Points transferred between members (family pooling). */
+struct transfer {
+	char *transfer_id, *from_member, *to_member, *requested_at, *status, *reason;
+	int64_t points, from_entry, to_entry, run_id;
+};
+void transfer_clear(struct transfer *t);
+/* 1 found, 0 not, -1 error. */
+int ledger_transfer_get(struct ledger *l, const char *id, struct transfer *t);
+int ledger_transfer_insert(struct ledger *l, const struct transfer *t);
+/* Move t->points from the giver's spendable lots at `now`, soonest expiry
+ * first, into new lots of the receiver with the same dates: two entries of
+ * kind transfer, in t->from_entry and t->to_entry.  0 or -1. */
+int ledger_transfer_points(struct ledger *l, struct transfer *t, const char *now);
+
+/* Rolling expiry: the member's open lots not yet past their date at `at`
+ * and expiring before `until` expire at `until` instead.  0 or -1. */
+int ledger_lots_extend(struct ledger *l, const char *member, const char *at,
+    const char *until);
 
 #endif

@@ -140,6 +140,7 @@ redemption_clear(struct redemption *r)
 	free(r->status);
 	free(r->reason);
 	free(r->voucher);
+	free(r->partner_id);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -148,8 +149,8 @@ ledger_redemption_get(struct ledger *l, const char *request_id, struct redemptio
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_REDEMPTION_GET,
 	    "SELECT request_id, member_id, reward_id, qty, requested_at, channel, status,"
-	    " reason, points, voucher, coalesce(entry_id, 0), coalesce(cancel_entry, 0), run_id"
-	    " FROM redemptions WHERE request_id = ?1");
+	    " reason, points, voucher, coalesce(entry_id, 0), coalesce(cancel_entry, 0), run_id,"
+	    " partner_id, coalesce(partner_cost, -1) FROM redemptions WHERE request_id = ?1");
 	int rc;
 
 	if (!st)
@@ -171,6 +172,8 @@ ledger_redemption_get(struct ledger *l, const char *request_id, struct redemptio
 		r->entry_id = sqlite3_column_int64(st, 10);
 		r->cancel_entry = sqlite3_column_int64(st, 11);
 		r->run_id = sqlite3_column_int64(st, 12);
+		r->partner_id = col(st, 13);
+		r->partner_cost = sqlite3_column_int64(st, 14);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
@@ -183,8 +186,8 @@ ledger_redemption_insert(struct ledger *l, const struct redemption *r)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_REDEMPTION_INSERT,
 	    "INSERT INTO redemptions(request_id, member_id, reward_id, qty, requested_at,"
-	    " channel, status, reason, points, voucher, entry_id, run_id)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+	    " channel, status, reason, points, voucher, entry_id, run_id, partner_id,"
+	    " partner_cost) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
 
 	if (!st)
 		return -1;
@@ -203,6 +206,11 @@ ledger_redemption_insert(struct ledger *l, const struct redemption *r)
 	else
 		sqlite3_bind_null(st, 11);
 	sqlite3_bind_int64(st, 12, l->run_id);
+	ledger_bind_text(st, 13, r->partner_id);
+	if (r->partner_id && r->partner_cost >= 0)
+		sqlite3_bind_int64(st, 14, r->partner_cost);
+	else
+		sqlite3_bind_null(st, 14);
 	return ledger_exec_stmt(l, st, "cannot record a redemption");
 }
 
@@ -303,4 +311,263 @@ ledger_redemption_cancel(struct ledger *l, const struct redemption *r, const cha
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot cancel a redemption");
+}
+
+/* ---------------------------------------------------------------- code pools */
+
+int
+ledger_code_add(struct ledger *l, const char *reward, const char *code, char **other)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_CODE_GET,
+	    "SELECT reward_id FROM reward_codes WHERE code = ?1"
+	    " UNION ALL SELECT reward_id FROM redemptions WHERE voucher = ?1 LIMIT 1");
+	int rc;
+
+	*other = NULL;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*other = col(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read a code pool");
+	if (rc == SQLITE_ROW) {
+		/* in this reward's pool already: loaded before */
+		if (strcmp(*other, reward) == 0) {
+			free(*other);
+			*other = NULL;
+			return 0;
+		}
+		return 2;
+	}
+	if (!(st = ledger_stmt(l, S_CODE_PUT,
+	    "INSERT INTO reward_codes(code, reward_id, seq, loaded_run) VALUES (?1, ?2,"
+	    " coalesce((SELECT max(seq) FROM reward_codes WHERE reward_id = ?2), 0) + 1, ?3)")))
+		return -1;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reward, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, l->run_id);
+	if (ledger_exec_stmt(l, st, "cannot add a code to a pool") < 0)
+		return -1;
+	return 1;
+}
+
+int
+ledger_codes_take(struct ledger *l, const char *reward, int64_t n, const char *request,
+    char **codes, int *pooled)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_CODE_NEXT,
+	    "SELECT code FROM reward_codes WHERE reward_id = ?1 AND request_id IS NULL"
+	    " ORDER BY seq LIMIT ?2");
+	char **got = NULL, *w;
+	size_t len = 0;
+	int64_t k = 0;
+	int rc;
+
+	*codes = NULL;
+	*pooled = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, reward, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, n);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		got = loy_xrealloc(got, (k + 1) * sizeof(*got));
+		got[k] = col(st, 0);
+		len += strlen(got[k++]) + 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		rc = ledger_fail(l, "cannot read a code pool");
+		goto out;
+	}
+	if (k == 0) {
+		if (!(st = ledger_stmt(l, S_CODE_ANY,
+		    "SELECT EXISTS (SELECT 1 FROM reward_codes WHERE reward_id = ?1)")))
+			return -1;
+		sqlite3_bind_text(st, 1, reward, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		*pooled = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+		return rc == SQLITE_ROW ? 0 : ledger_fail(l, "cannot read a code pool");
+	}
+	*pooled = 1;
+	rc = 0;
+	if (k < n)
+		goto out;
+	*codes = w = loy_xmalloc(len);
+	for (int64_t i = 0; i < k; i++) {
+		if (!(st = ledger_stmt(l, S_CODE_TAKE,
+		    "UPDATE reward_codes SET request_id = ?2 WHERE code = ?1"))) {
+			rc = -1;
+			goto out;
+		}
+		sqlite3_bind_text(st, 1, got[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, request, -1, SQLITE_STATIC);
+		if (ledger_exec_stmt(l, st, "cannot hand out a code") < 0) {
+			rc = -1;
+			goto out;
+		}
+		w = stpcpy(w, got[i]);
+		*w++ = i + 1 < k ? ' ' : '\0';
+	}
+	rc = 1;
+out:
+	for (int64_t i = 0; i < k; i++)
+		free(got[i]);
+	free(got);
+	if (rc != 1) {
+		free(*codes);
+		*codes = NULL;
+	}
+	return rc;
+}
+
+int
+ledger_list_codes(struct ledger *l, ledger_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT c.reward_id, w.partner_id AS partner,"
+	    " count(*) AS codes, count(c.request_id) AS used,"
+	    " count(*) - count(c.request_id) AS left"
+	    " FROM reward_codes c LEFT JOIN rewards w USING (reward_id)"
+	    " GROUP BY c.reward_id ORDER BY c.reward_id", -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	rc = ledger_visit(l, st, fn, ctx);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- transfers */
+
+void
+transfer_clear(struct transfer *t)
+{
+	free(t->transfer_id);
+	free(t->from_member);
+	free(t->to_member);
+	free(t->requested_at);
+	free(t->status);
+	free(t->reason);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+ledger_transfer_get(struct ledger *l, const char *id, struct transfer *t)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_TRANSFER_GET,
+	    "SELECT transfer_id, from_member, to_member, points, requested_at, status, reason,"
+	    " coalesce(from_entry, 0), coalesce(to_entry, 0), run_id FROM transfers"
+	    " WHERE transfer_id = ?1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		transfer_clear(t);
+		t->transfer_id = col(st, 0);
+		t->from_member = col(st, 1);
+		t->to_member = col(st, 2);
+		t->points = sqlite3_column_int64(st, 3);
+		t->requested_at = col(st, 4);
+		t->status = col(st, 5);
+		t->reason = col(st, 6);
+		t->from_entry = sqlite3_column_int64(st, 7);
+		t->to_entry = sqlite3_column_int64(st, 8);
+		t->run_id = sqlite3_column_int64(st, 9);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a transfer");
+}
+
+int
+ledger_transfer_insert(struct ledger *l, const struct transfer *t)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_TRANSFER_INSERT,
+	    "INSERT INTO transfers(transfer_id, from_member, to_member, points, requested_at,"
+	    " status, reason, from_entry, to_entry, run_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, t->transfer_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, t->from_member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, t->to_member, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, t->points);
+	sqlite3_bind_text(st, 5, t->requested_at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, t->status, -1, SQLITE_STATIC);
+	ledger_bind_text(st, 7, t->reason);
+	if (t->from_entry) {
+		sqlite3_bind_int64(st, 8, t->from_entry);
+		sqlite3_bind_int64(st, 9, t->to_entry);
+	} else {
+		sqlite3_bind_null(st, 8);
+		sqlite3_bind_null(st, 9);
+	}
+	sqlite3_bind_int64(st, 10, l->run_id);
+	return ledger_exec_stmt(l, st, "cannot record a transfer");
+}
+
+int
+ledger_transfer_points(struct ledger *l, struct transfer *t, const char *now)
+{
+	sqlite3_stmt *st;
+	int64_t balance;
+	int rc;
+
+	if ((t->from_entry = ledger_entry_add(l, t->from_member, "transfer", -t->points,
+	    t->requested_at, "transfer", t->transfer_id, NULL)) < 0 ||
+	    ledger_lots_spend(l, t->from_member, t->points, t->from_entry, now) != t->points ||
+	    ledger_balance_get(l, t->to_member, &balance) < 0 ||
+	    (t->to_entry = ledger_entry_add(l, t->to_member, "transfer", t->points,
+	    t->requested_at, "transfer", t->transfer_id, NULL)) < 0)
+		return -1;
+	/* the receiver's lots: the giver's, with their dates */
+	if (sqlite3_prepare_v2(l->db, "SELECT o.earned_at, o.expires_at, o.available_at,"
+	    " -m.points FROM lot_moves m JOIN lots o USING (lot_id) WHERE m.entry_id = ?1"
+	    " ORDER BY o.lot_id", -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	sqlite3_bind_int64(st, 1, t->from_entry);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *earned = col(st, 0), *expires = col(st, 1), *avail = col(st, 2);
+		int64_t pts = sqlite3_column_int64(st, 3);
+		int bad = ledger_lot_add(l, t->to_member, t->to_entry, earned, expires, avail,
+		    pts, balance) < 0;
+
+		free(earned);
+		free(expires);
+		free(avail);
+		balance += pts;
+		if (bad) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot move lots");
+}
+
+/* ---------------------------------------------------------------- rolling expiry */
+
+int
+ledger_lots_extend(struct ledger *l, const char *member, const char *at, const char *until)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_EXTEND,
+	    "UPDATE lots SET expires_at = ?3 WHERE member_id = ?1 AND remaining > 0"
+	    " AND expires_at IS NOT NULL AND expires_at >= date(?2, '+1 day')"
+	    " AND expires_at < ?3");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, until, -1, SQLITE_STATIC);
+	return ledger_exec_stmt(l, st, "cannot extend lots");
 }
