@@ -1,0 +1,401 @@
+/* ledger_report: the SQL behind loy-report, read-only.  Each query is
+ * assembled from fixed text (the period's expression chosen by --by, the
+ * dimension chosen by --per); every value comes in as a bound parameter:
+ * :from, :to, :member, :now, :tiers, :horizon.  loy-report(1) prints the
+ * plain SQL that reproduces each report's main figure. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "ledger_int.h"
+#include "report.h"
+
+/* The period a time column falls in, as text that sorts. */
+static const char *
+bucket(enum lr_by by, const char *col, char *buf, size_t size)
+{
+	switch (by) {
+	case LR_BY_DAY:
+		snprintf(buf, size, "substr(%s, 1, 10)", col);
+		break;
+	case LR_BY_WEEK:	/* the Monday the week starts on */
+		snprintf(buf, size, "date(substr(%s, 1, 10), 'weekday 0', '-6 days')", col);
+		break;
+	case LR_BY_MONTH:
+		snprintf(buf, size, "substr(%s, 1, 7)", col);
+		break;
+	default:
+		snprintf(buf, size, "''");
+		break;
+	}
+	return buf;
+}
+
+/* The period column's name: "period", or "_period" (not printed) without --by. */
+static const char *
+pname(enum lr_by by)
+{
+	return by == LR_BY_NONE ? "_period" : "period";
+}
+
+static char *
+fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0)
+		loy_die(71, "out of memory");
+	va_end(ap);
+	return s;
+}
+
+#define WINDOW(col) col " >= :from AND " col " < :to"
+
+/* Tier order: the tiers setting split into (name, rank) rows, lowest first. */
+#define TIER_NAMES \
+	"WITH RECURSIVE tn(name, rest, rank) AS (\n" \
+	"  SELECT '', :tiers || ',', 0\n" \
+	"  UNION ALL\n" \
+	"  SELECT trim(substr(rest, 1, instr(rest, ',') - 1)),\n" \
+	"         substr(rest, instr(rest, ',') + 1), rank + 1\n" \
+	"    FROM tn WHERE rest <> ''),\n" \
+	"t AS (SELECT name, rank FROM tn WHERE rank > 0 AND name <> '')\n"
+
+char *
+ledger_report_sql(enum lr_query q, const struct lr_params *p)
+{
+	char b[160], dim[160] = "", join[400] = "";
+
+	switch (q) {
+	case LR_MEMBER:
+		return fmt("SELECT member_id, status FROM members WHERE member_id = :member");
+	case LR_STATEMENT:
+		return fmt(
+		    "SELECT entry_id, occurred_at, posted_at, kind, points, balance,\n"
+		    "       source, ref, reason\n"
+		    "  FROM (SELECT *, sum(points) OVER (ORDER BY entry_id) AS balance\n"
+		    "          FROM journal WHERE member_id = :member)\n"
+		    " WHERE " WINDOW("occurred_at") "\n"
+		    " ORDER BY entry_id");
+	case LR_LOTS:
+		return fmt(
+		    "SELECT lot_id, earned_at, expires_at, available_at, points, remaining,\n"
+		    "       CASE WHEN expires_at < date(:now, '+1 day') THEN 'past date'\n"
+		    "            WHEN available_at > :now THEN 'pending'\n"
+		    "            ELSE 'spendable' END AS state\n"
+		    "  FROM lots\n"
+		    " WHERE member_id = :member AND remaining > 0\n"
+		    " ORDER BY expires_at IS NULL, expires_at, lot_id");
+	case LR_BALANCES:
+		return fmt(
+		    "SELECT m.member_id, m.status, m.tier, coalesce(b.points, 0) AS balance,\n"
+		    "       coalesce(o.spendable, 0) AS spendable,\n"
+		    "       coalesce(o.pending, 0) AS pending,\n"
+		    "       coalesce(o.past_date, 0) AS past_date,\n"
+		    "       nullif(max(coalesce(r.last, ''), coalesce(d.last, '')), '')\n"
+		    "         AS last_activity\n"
+		    "  FROM members m\n"
+		    "  LEFT JOIN balances b USING (member_id)\n"
+		    "  LEFT JOIN (SELECT member_id,\n"
+		    "                    sum(remaining) FILTER (WHERE (expires_at IS NULL\n"
+		    "                        OR expires_at >= date(:now, '+1 day'))\n"
+		    "                      AND (available_at IS NULL OR available_at <= :now))\n"
+		    "                      AS spendable,\n"
+		    "                    sum(remaining) FILTER (WHERE (expires_at IS NULL\n"
+		    "                        OR expires_at >= date(:now, '+1 day'))\n"
+		    "                      AND available_at > :now) AS pending,\n"
+		    "                    sum(remaining) FILTER (WHERE\n"
+		    "                      expires_at < date(:now, '+1 day')) AS past_date\n"
+		    "               FROM lots WHERE remaining > 0\n"
+		    "              GROUP BY member_id) o USING (member_id)\n"
+		    "  LEFT JOIN (SELECT member_id, max(occurred_at) AS last FROM receipts\n"
+		    "              WHERE member_id IS NOT NULL GROUP BY member_id) r\n"
+		    "    USING (member_id)\n"
+		    "  LEFT JOIN (SELECT member_id, max(requested_at) AS last FROM redemptions\n"
+		    "              WHERE status <> 'refused' GROUP BY member_id) d\n"
+		    "    USING (member_id)\n"
+		    " ORDER BY m.member_id");
+	case LR_SETTLED:
+		return fmt(
+		    "SELECT coalesce(-sum(points) FILTER (WHERE kind = 'expire'), 0)\n"
+		    "         AS expired,\n"
+		    "       coalesce(-sum(points) FILTER (WHERE kind IN ('redeem', 'cancel')), 0)\n"
+		    "         AS redeemed\n"
+		    "  FROM journal");
+	case LR_LIABILITY:
+		if (p->by == LR_BY_TIER)
+			return fmt(TIER_NAMES
+			    "SELECT coalesce(m.tier, '') AS tier,\n"
+			    "       count(DISTINCT l.member_id) AS members, count(*) AS lots,\n"
+			    "       sum(l.remaining) AS points\n"
+			    "  FROM lots l JOIN members m USING (member_id)\n"
+			    "  LEFT JOIN t ON t.name = m.tier\n"
+			    " WHERE l.remaining > 0\n"
+			    " GROUP BY m.tier\n"
+			    " ORDER BY min(t.rank) IS NULL, min(t.rank), m.tier");
+		return fmt(
+		    "SELECT coalesce(%s, 'never') AS expires,\n"
+		    "       count(DISTINCT member_id) AS members, count(*) AS lots,\n"
+		    "       sum(remaining) AS points\n"
+		    "  FROM lots\n"
+		    " WHERE remaining > 0\n"
+		    " GROUP BY 1\n"
+		    " ORDER BY min(expires_at) IS NULL, 1",
+		    bucket(p->by, "expires_at", b, sizeof(b)));
+	case LR_EARN_BURN:
+		if (p->per == LR_PER_STORE) {
+			snprintf(dim, sizeof(dim), ", coalesce(r.store, '') AS store");
+			snprintf(join, sizeof(join),
+			    "  LEFT JOIN receipts r ON j.source = 'receipt' AND r.txn_id = j.ref\n");
+		} else if (p->per == LR_PER_CHANNEL) {
+			snprintf(dim, sizeof(dim),
+			    ", coalesce(r.channel, d.channel, '') AS channel");
+			snprintf(join, sizeof(join),
+			    "  LEFT JOIN receipts r ON j.source = 'receipt' AND r.txn_id = j.ref\n"
+			    "  LEFT JOIN redemptions d ON j.source = 'redemption'\n"
+			    "    AND d.request_id = j.ref\n");
+		}
+		return fmt(
+		    "SELECT %s AS %s%s,\n"
+		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'earn'), 0) AS earned,\n"
+		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'return'), 0) AS returned,\n"
+		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'adjust'), 0) AS adjusted,\n"
+		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'opening'), 0) AS opening,\n"
+		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'redeem'), 0) AS redeemed,\n"
+		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'cancel'), 0) AS cancelled,\n"
+		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'expire'), 0) AS expired,\n"
+		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'merge'), 0) AS merged,\n"
+		    "       coalesce(sum(j.points) FILTER (WHERE j.kind NOT IN ('earn', 'return',\n"
+		    "         'adjust', 'opening', 'redeem', 'cancel', 'expire', 'merge')), 0)\n"
+		    "         AS other,\n"
+		    "       sum(j.points) AS net, count(*) AS entries\n"
+		    "  FROM journal j\n"
+		    "%s"
+		    " WHERE " WINDOW("j.occurred_at") "\n"
+		    " GROUP BY 1%s\n"
+		    " ORDER BY 1%s",
+		    bucket(p->by, "j.occurred_at", b, sizeof(b)), pname(p->by), dim, join,
+		    *dim ? ", 2" : "", *dim ? ", 2" : "");
+	case LR_BREAKAGE:
+		return fmt(
+		    "SELECT %s AS %s,\n"
+		    "       coalesce(sum(l.points) FILTER (WHERE e.kind NOT IN ('merge', 'cancel')),\n"
+		    "         0) AS earned,\n"
+		    "       -coalesce(sum(v.redeemed), 0)\n"
+		    "         - coalesce(sum(l.points) FILTER (WHERE e.kind = 'cancel'), 0)\n"
+		    "         AS redeemed,\n"
+		    "       -coalesce(sum(v.expired), 0) AS expired,\n"
+		    "       coalesce(sum(l.points) FILTER (WHERE e.kind = 'merge'), 0)\n"
+		    "         + coalesce(sum(v.other), 0) AS other,\n"
+		    "       sum(l.remaining) AS outstanding\n"
+		    "  FROM lots l\n"
+		    "  JOIN journal e ON e.entry_id = l.entry_id\n"
+		    "  LEFT JOIN (SELECT m.lot_id,\n"
+		    "                    sum(m.points) FILTER (WHERE k.kind = 'redeem') AS redeemed,\n"
+		    "                    sum(m.points) FILTER (WHERE k.kind = 'expire') AS expired,\n"
+		    "                    sum(m.points) FILTER (WHERE k.kind NOT IN ('redeem',\n"
+		    "                      'expire')) AS other\n"
+		    "               FROM lot_moves m JOIN journal k ON k.entry_id = m.entry_id\n"
+		    "              GROUP BY m.lot_id) v ON v.lot_id = l.lot_id\n"
+		    " WHERE " WINDOW("l.earned_at") "\n"
+		    " GROUP BY 1\n"
+		    " ORDER BY 1",
+		    bucket(p->by == LR_BY_NONE ? LR_BY_MONTH : p->by, "l.earned_at", b,
+		    sizeof(b)), "cohort");
+	case LR_TIERS:
+		return fmt(TIER_NAMES ",\n"
+		    "c AS (SELECT m.tier, count(*) AS members,\n"
+		    "             sum(coalesce(b.points, 0)) AS points\n"
+		    "        FROM members m LEFT JOIN balances b USING (member_id)\n"
+		    "       WHERE m.status = 'active'\n"
+		    "       GROUP BY m.tier)\n"
+		    "SELECT coalesce(t.name, c.tier, '') AS tier,\n"
+		    "       coalesce(c.members, 0) AS members,\n"
+		    "       sum(coalesce(c.members, 0)) OVER () AS total,\n"
+		    "       coalesce(c.points, 0) AS points\n"
+		    "  FROM t FULL JOIN c ON c.tier = t.name\n"
+		    " ORDER BY t.rank IS NULL, t.rank, c.tier");
+	case LR_ECONOMICS:
+		return fmt(
+		    "SELECT %s, sum(sales) AS sales, sum(member_sales) AS member_sales,\n"
+		    "       sum(purchases) AS purchases, sum(earned) AS points_earned,\n"
+		    "       sum(adjusted) AS points_adjusted,\n"
+		    "       sum(redeemed) AS points_redeemed,\n"
+		    "       sum(partner_cost) AS partner_cost\n"
+		    "  FROM (SELECT %s AS %s, amount AS sales,\n"
+		    "               CASE WHEN member_id IS NOT NULL THEN amount ELSE 0 END\n"
+		    "                 AS member_sales,\n"
+		    "               amount > 0 AS purchases, 0 AS earned, 0 AS adjusted,\n"
+		    "               0 AS redeemed, 0 AS partner_cost\n"
+		    "          FROM receipts\n"
+		    "         WHERE " WINDOW("occurred_at") "\n"
+		    "        UNION ALL\n"
+		    "        SELECT %s, 0, 0, 0,\n"
+		    "               CASE WHEN kind IN ('earn', 'return') THEN points ELSE 0 END,\n"
+		    "               CASE WHEN kind = 'adjust' THEN points ELSE 0 END,\n"
+		    "               CASE WHEN kind IN ('redeem', 'cancel') THEN -points ELSE 0 END,\n"
+		    "               0\n"
+		    "          FROM journal\n"
+		    "         WHERE kind IN ('earn', 'return', 'adjust', 'redeem', 'cancel')\n"
+		    "           AND " WINDOW("occurred_at") "\n"
+		    "        UNION ALL\n"
+		    "        SELECT %s, 0, 0, 0, 0, 0, 0, d.qty * w.partner_cost\n"
+		    "          FROM redemptions d JOIN rewards w ON w.reward_id = d.reward_id\n"
+		    "         WHERE d.status = 'redeemed' AND w.partner_cost IS NOT NULL\n"
+		    "           AND " WINDOW("d.requested_at") ")\n"
+		    " GROUP BY 1\n"
+		    " ORDER BY 1",
+		    pname(p->by), bucket(p->by, "occurred_at", b, sizeof(b)), pname(p->by),
+		    b, bucket(p->by, "d.requested_at", dim, sizeof(dim)));
+	case LR_RETENTION:
+		return fmt(
+		    "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k\n"
+		    "                         WHERE n < 1200),\n"
+		    "c AS (SELECT substr(enrolled_at, 1, 7) AS cohort, count(*) AS members\n"
+		    "        FROM members\n"
+		    "       WHERE " WINDOW("enrolled_at") "\n"
+		    "         AND substr(enrolled_at, 1, 7) <= :horizon\n"
+		    "       GROUP BY 1),\n"
+		    "a AS (SELECT substr(m.enrolled_at, 1, 7) AS cohort,\n"
+		    "             substr(r.occurred_at, 1, 4) * 12 + substr(r.occurred_at, 6, 2)\n"
+		    "             - (substr(m.enrolled_at, 1, 4) * 12\n"
+		    "                + substr(m.enrolled_at, 6, 2)) AS month,\n"
+		    "             count(DISTINCT r.member_id) AS active\n"
+		    "        FROM receipts r JOIN members m ON m.member_id = r.member_id\n"
+		    "       WHERE r.amount > 0 AND " WINDOW("m.enrolled_at") "\n"
+		    "         AND substr(r.occurred_at, 1, 7) <= :horizon\n"
+		    "       GROUP BY 1, 2)\n"
+		    "SELECT c.cohort, c.members, k.n AS month, coalesce(a.active, 0) AS active\n"
+		    "  FROM c\n"
+		    "  JOIN k ON k.n <= substr(:horizon, 1, 4) * 12 + substr(:horizon, 6, 2)\n"
+		    "               - (substr(c.cohort, 1, 4) * 12 + substr(c.cohort, 6, 2))\n"
+		    "  LEFT JOIN a ON a.cohort = c.cohort AND a.month = k.n\n"
+		    " ORDER BY c.cohort, k.n");
+	case LR_REFERRALS:
+		return fmt(
+		    "SELECT m.referrer, count(*) AS referees,\n"
+		    "       count(*) FILTER (WHERE s.purchases > 0) AS purchasing,\n"
+		    "       coalesce(sum(s.purchases), 0) AS purchases,\n"
+		    "       coalesce(sum(s.spend), 0) AS spend\n"
+		    "  FROM members m\n"
+		    "  LEFT JOIN (SELECT member_id, count(*) FILTER (WHERE amount > 0)\n"
+		    "                      AS purchases,\n"
+		    "                    sum(amount) AS spend\n"
+		    "               FROM receipts\n"
+		    "              WHERE member_id IS NOT NULL\n"
+		    "                AND " WINDOW("occurred_at") "\n"
+		    "              GROUP BY member_id) s USING (member_id)\n"
+		    " WHERE m.referrer IS NOT NULL\n"
+		    " GROUP BY m.referrer\n"
+		    " ORDER BY spend DESC, m.referrer");
+	case LR_PARTNERS:
+		return fmt(
+		    "SELECT %s AS %s, w.partner_id AS partner,\n"
+		    "       count(DISTINCT d.reward_id) AS rewards, count(*) AS redemptions,\n"
+		    "       sum(d.qty) AS units, sum(d.qty * w.partner_cost) AS cost\n"
+		    "  FROM redemptions d JOIN rewards w ON w.reward_id = d.reward_id\n"
+		    " WHERE d.status = 'redeemed' AND w.partner_id IS NOT NULL\n"
+		    "   AND " WINDOW("d.requested_at") "\n"
+		    " GROUP BY 1, 2\n"
+		    " ORDER BY 1, 2",
+		    bucket(p->by, "d.requested_at", b, sizeof(b)), pname(p->by));
+	case LR_REDEMPTIONS:
+		return fmt(
+		    "SELECT %s AS %s, d.reward_id, w.name,\n"
+		    "       count(*) FILTER (WHERE d.status = 'redeemed') AS redeemed,\n"
+		    "       coalesce(sum(d.qty) FILTER (WHERE d.status = 'redeemed'), 0) AS units,\n"
+		    "       coalesce(sum(d.points) FILTER (WHERE d.status = 'redeemed'), 0)\n"
+		    "         AS points,\n"
+		    "       count(DISTINCT d.member_id) FILTER (WHERE d.status = 'redeemed')\n"
+		    "         AS members,\n"
+		    "       count(*) FILTER (WHERE d.status = 'cancelled') AS cancelled,\n"
+		    "       count(*) FILTER (WHERE d.status = 'refused') AS refused\n"
+		    "  FROM redemptions d LEFT JOIN rewards w ON w.reward_id = d.reward_id\n"
+		    " WHERE " WINDOW("d.requested_at") "\n"
+		    " GROUP BY 1, 2\n"
+		    " ORDER BY 1, 2",
+		    bucket(p->by, "d.requested_at", b, sizeof(b)), pname(p->by));
+	case LR_RUNS:
+		return fmt(
+		    "SELECT r.run_id, r.program, r.started_at, r.ended_at, r.rows_read,\n"
+		    "       r.rows_changed, r.rows_unchanged, r.rows_rejected,\n"
+		    "       (SELECT group_concat(name, ' ')\n"
+		    "          FROM (SELECT name FROM run_inputs i\n"
+		    "                 WHERE i.run_id = r.run_id ORDER BY seq)) AS inputs,\n"
+		    "       (SELECT group_concat(sha256, ' ')\n"
+		    "          FROM (SELECT sha256 FROM run_inputs i\n"
+		    "                 WHERE i.run_id = r.run_id ORDER BY seq)) AS sha256,\n"
+		    "       r.summary, r.args\n"
+		    "  FROM runs r\n"
+		    " WHERE " WINDOW("r.started_at") "\n"
+		    " ORDER BY r.run_id");
+	case LR_QUERY_MAX:
+		break;
+	}
+	return NULL;
+}
+
+static void
+bind(sqlite3_stmt *st, const char *name, const char *value)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+
+	if (i > 0)
+		ledger_bind_text(st, i, value);
+}
+
+int
+ledger_report(struct ledger *l, enum lr_query q, const struct lr_params *p, lr_row_fn fn,
+    void *ctx)
+{
+	char *sql = ledger_report_sql(q, p);
+	sqlite3_stmt *st;
+	const char **names;
+	struct lr_val *v;
+	int n, rc, stop;
+
+	if (!sql)
+		return loy_error("no such report query");
+	rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare the report");
+	bind(st, ":from", p->from ? p->from : "");
+	bind(st, ":to", p->to ? p->to : "9999");
+	bind(st, ":member", p->member);
+	bind(st, ":now", p->now);
+	bind(st, ":tiers", p->tiers ? p->tiers : "");
+	bind(st, ":horizon", p->horizon);
+	n = sqlite3_column_count(st);
+	names = loy_xmalloc(n * sizeof(*names));
+	v = loy_xmalloc(n * sizeof(*v));
+	for (int i = 0; i < n; i++)
+		names[i] = sqlite3_column_name(st, i);
+	stop = fn(ctx, n, names, NULL);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < n; i++) {
+			v[i].null = sqlite3_column_type(st, i) == SQLITE_NULL;
+			v[i].i = sqlite3_column_int64(st, i);
+			v[i].s = (const char *)sqlite3_column_text(st, i);
+			if (!v[i].s)
+				v[i].s = "";
+		}
+		stop = fn(ctx, n, names, v);
+	}
+	free(names);
+	free(v);
+	if (!stop && rc != SQLITE_DONE) {
+		ledger_fail(l, "cannot read the report");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
