@@ -78,7 +78,7 @@ static const struct col earn_burn_cols[] = {
 	{ "adjusted", C_INT, "adjusted", 0 }, { "opening", C_INT, "opening", 0 },
 	{ "redeemed", C_INT, "redeemed", 0 }, { "cancelled", C_INT, "cancelled", 0 },
 	{ "expired", C_INT, "expired", 0 }, { "merged", C_INT, "merged", 0 },
-	{ "other", C_INT, "other", 0 }, { "net", C_INT, "net", 0 },
+	{ "transferred", C_INT, "transferred", 0 }, { "other", C_INT, "other", 0 }, { "net", C_INT, "net", 0 },
 	{ "entries", C_INT, "entries", 0 }, { 0, 0, 0, 0 }
 };
 static const struct col breakage_cols[] = {
@@ -149,7 +149,7 @@ static const struct rdef reports[] = {
 	{ "economics", LR_ECONOMICS, O_WINDOW | O_BY | O_BY_OPTIONAL, economics_cols },
 	{ "retention", LR_RETENTION, O_WINDOW, retention_cols },
 	{ "referrals", LR_REFERRALS, O_WINDOW, referrals_cols },
-	{ "partners", LR_PARTNERS, O_WINDOW | O_BY | O_BY_OPTIONAL, partners_cols },
+	{ "partners", LR_PARTNERS, O_WINDOW | O_BY, partners_cols },
 	{ "redemptions", LR_REDEMPTIONS, O_WINDOW | O_BY | O_BY_OPTIONAL, redemptions_cols },
 	{ "runs", LR_RUNS, O_WINDOW, runs_cols },
 	{ NULL, 0, 0, NULL }

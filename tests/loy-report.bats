@@ -1,0 +1,285 @@
+#!/usr/bin/env bats
+# loy-report: every report on a small ledger whose figures are worked out
+# by hand, then on generated data against independent sqlite3 queries;
+# output formats, options, a closed pipe, the HTML page in Chromium.
+
+load helper
+
+# Four members; six receipts, one anonymous and one return; two
+# redemptions and a refusal; one expiry run.  Points expire 2 months
+# after they are earned, 1 point per 1.00, a point is worth 0.01.
+#
+#   1001 Anna  enrolled 2026-01-10          A 100.00 (Jan), C 30.00 (Feb),
+#                                           F -10.00 returns C; R1 2 x COFFEE
+#   1002 Ben   enrolled 2026-01-20, by 1001 B 50.50 (Jan)
+#   1003 Chen  enrolled 2026-02-05, by 1001 E 40.00 (Mar); R2 CINEMA
+#   1004 Dana  enrolled 2026-02-15, Ruby    R3 refused (no points)
+#   anonymous                               D 20.00 (Feb)
+#
+# Lots: A 100 (expires 2026-03-15), B 50 (2026-03-25), C 30 (2026-04-10),
+# E 40 (2026-05-05).  The return takes 10 from C; R1 takes 40 from A (the
+# soonest to expire); R2 takes 30 from E; on 2026-03-20 the 60 left in A
+# expire.  Balances then: 1001 20, 1002 50, 1003 10, 1004 0: 80 in all.
+base() {
+	export LOY_NOW="2026-02-14 12:00:00"
+	new_ledger --set expiry_months=2
+	cat >members.csv <<'CSV'
+member_id,name,enrolled_at,referrer
+1001,Anna,2026-01-10,
+1002,Ben,2026-01-20,1001
+1003,Chen,2026-02-05,1001
+1004,Dana,2026-02-15,
+CSV
+	LOY_NOW="2026-02-15 12:00:00" loy-enroll members.csv >/dev/null 2>&1
+	sqlite3 "$LOY_DB" "UPDATE members SET tier = 'Ruby' WHERE member_id = '1004'"
+	cat >pos.csv <<'CSV'
+txn_id,member_id,occurred_at,store,channel,amount,orig_txn
+A,1001,2026-01-15 10:00:00,S1,store,100.00,
+B,1002,2026-01-25 11:00:00,S2,web,50.50,
+C,1001,2026-02-10 12:00:00,S1,store,30.00,
+D,,2026-02-11 09:00:00,S1,store,20.00,
+F,1001,2026-02-12 09:30:00,S1,store,-10.00,C
+CSV
+	LOY_NOW="2026-02-15 12:00:00" loy-accrue pos.csv >/dev/null 2>&1
+	printf 'reward_id,name,points,partner,partner_cost\nCOFFEE,Coffee,20,,\nCINEMA,Cinema ticket,30,Kino,6.50\n' >rewards.csv
+	LOY_NOW="2026-02-15 12:00:00" loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty,requested_at,channel\nR1,1001,COFFEE,2,2026-02-15 10:00:00,store\n' >r1.csv
+	LOY_NOW="2026-02-15 12:00:00" loy-redeem r1.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,store,channel,amount\nE,1003,2026-03-05 15:00:00,S2,web,40.00\n' >pos2.csv
+	LOY_NOW="2026-03-06 12:00:00" loy-accrue pos2.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty,requested_at,channel\nR2,1003,CINEMA,1,2026-03-10 10:00:00,web\nR3,1004,COFFEE,1,2026-03-11 10:00:00,web\n' >r2.csv
+	LOY_NOW="2026-03-11 12:00:00" loy-redeem r2.csv >/dev/null 2>&1
+	LOY_NOW="2026-03-20 12:00:00" loy-expire >/dev/null 2>&1
+	export LOY_NOW="2026-03-20 12:00:00"
+	ledger_ok
+}
+
+@test "statement: every entry with the running balance, and the open lots" {
+	base
+	run -0 --separate-stderr loy-report statement 1001
+	[ "${lines[0]}" = "entry_id,occurred_at,posted_at,kind,points,balance,source,ref,reason" ]
+	same "$(printf '%s\n' "$output" | cut -d, -f2,4-8)" <<'OUT'
+occurred_at,kind,points,balance,source,ref
+2026-01-15 10:00:00,earn,100,100,receipt,A
+2026-02-10 12:00:00,earn,30,130,receipt,C
+2026-02-12 09:30:00,return,-10,120,receipt,F
+2026-02-15 10:00:00,redeem,-40,80,redemption,R1
+2026-03-20 12:00:00,expire,-60,20,expiry,2026-03-20
+OUT
+	run -0 --separate-stderr loy-report statement --from 2026-02-11 --to 2026-02-28 1001
+	same "$(printf '%s\n' "$output" | cut -d, -f4-6)" <<'OUT'
+kind,points,balance
+return,-10,120
+redeem,-40,80
+OUT
+	run -0 --separate-stderr loy-report statement --lots 1001
+	same "$output" <<OUT
+lot_id,earned_at,expires_at,available_at,points,remaining,state
+$(q "SELECT lot_id FROM lots WHERE entry_id = (SELECT entry_id FROM receipts WHERE txn_id = 'C')"),2026-02-10 12:00:00,2026-04-10 12:00:00,,30,20,spendable
+OUT
+}
+
+@test "statement: an unknown member is an error" {
+	base
+	run -65 --separate-stderr loy-report statement 9999
+	[ "$stderr" = "loy-report: unknown member '9999'" ]
+	[ -z "$output" ]
+	run -64 --separate-stderr loy-report statement
+	[ "${stderr%%$'\n'*}" = "loy-report: statement needs one member id" ]
+}
+
+@test "balances: balance, spendable, pending, past date, last activity" {
+	base
+	run -0 --separate-stderr loy-report balances
+	# 1001's last activity is R1 (after the return F); 1003's is R2; R3 was refused
+	same "$output" <<'OUT'
+member_id,status,tier,balance,spendable,pending,past_date,last_activity
+1001,active,Pearl,20,20,0,0,2026-02-15 10:00:00
+1002,active,Pearl,50,50,0,0,2026-01-25 11:00:00
+1003,active,Pearl,10,10,0,0,2026-03-10 10:00:00
+1004,active,Ruby,0,0,0,0,
+OUT
+	# on 2026-03-25 B's 50 points are past their date, not yet expired
+	LOY_NOW="2026-03-26 08:00:00" run -0 --separate-stderr loy-report balances
+	[ "${lines[2]}" = "1002,active,Pearl,50,0,0,50,2026-01-25 11:00:00" ]
+}
+
+@test "balances: points in the return window are pending" {
+	export LOY_NOW="2026-03-20 12:00:00"
+	new_ledger --set return_window_days=14
+	printf 'member_id\n7\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nX,7,2026-03-01 10:00:00,5.00\nY,7,2026-03-19 10:00:00,7.00\n' |
+		loy-accrue - >/dev/null 2>&1
+	run -0 --separate-stderr loy-report balances
+	[ "${lines[1]}" = "7,active,Pearl,12,5,7,0,2026-03-19 10:00:00" ]
+}
+
+@test "liability: by expiry month and by tier, less the observed breakage" {
+	base
+	# value: points x 0.01.  Observed breakage: 60 expired, 40 + 30
+	# redeemed, so 70/130 of the value is expected to be spent:
+	# 50 cents x 70/130 = 26.92 -> 0.27; 20 -> 10.77 -> 0.11; 10 -> 5.38 -> 0.05;
+	# all 80 -> 43.08 -> 0.43
+	run -0 --separate-stderr loy-report liability
+	same "$output" <<'OUT'
+expires,members,lots,points,value,adjusted_value
+2026-03,1,1,50,0.50,0.27
+2026-04,1,1,20,0.20,0.11
+2026-05,1,1,10,0.10,0.05
+OUT
+	run -0 --separate-stderr loy-report liability --by tier
+	same "$output" <<'OUT'
+tier,members,lots,points,value,adjusted_value
+Pearl,3,3,80,0.80,0.43
+OUT
+	# the total is the ledger's balances (never below zero)
+	[ "$(q "SELECT sum(max(points, 0)) FROM balances")" = 80 ]
+}
+
+@test "earn-burn: points by month, by store, by channel" {
+	base
+	run -0 --separate-stderr loy-report earn-burn
+	same "$output" <<'OUT'
+period,earned,returned,adjusted,opening,redeemed,cancelled,expired,merged,transferred,other,net,entries
+2026-01,150,0,0,0,0,0,0,0,0,0,150,2
+2026-02,30,-10,0,0,-40,0,0,0,0,0,-20,3
+2026-03,40,0,0,0,-30,0,-60,0,0,0,-50,3
+OUT
+	run -0 --separate-stderr loy-report earn-burn --per store
+	same "$output" <<'OUT'
+period,store,earned,returned,adjusted,opening,redeemed,cancelled,expired,merged,transferred,other,net,entries
+2026-01,S1,100,0,0,0,0,0,0,0,0,0,100,1
+2026-01,S2,50,0,0,0,0,0,0,0,0,0,50,1
+2026-02,,0,0,0,0,-40,0,0,0,0,0,-40,1
+2026-02,S1,30,-10,0,0,0,0,0,0,0,0,20,2
+2026-03,,0,0,0,0,-30,0,-60,0,0,0,-90,2
+2026-03,S2,40,0,0,0,0,0,0,0,0,0,40,1
+OUT
+	# redemptions take their channel from the request: R1 store, R2 web;
+	# weeks start on Monday: 2026-02-10 to 15 are in the week of 2026-02-09
+	run -0 --separate-stderr loy-report earn-burn --per channel --from 2026-02-01 --by week
+	same "$(printf '%s\n' "$output" | cut -d, -f1,2,13,14)" <<'OUT'
+period,channel,net,entries
+2026-02-09,store,-20,3
+2026-03-02,web,40,1
+2026-03-09,web,-30,1
+2026-03-16,,-60,1
+OUT
+}
+
+@test "breakage: what each month's earned points became" {
+	base
+	# Jan: A 100 + B 50 earned; 40 of A redeemed, 60 expired; B's 50 left.
+	# Feb: C 30; 10 taken back by the return (other); 20 left.
+	# Mar: E 40; 30 redeemed; 10 left.
+	# breakage_pct = expired / earned; settled_breakage_pct = expired /
+	# (expired + redeemed): 60/150 = 40.00, 60/100 = 60.00; none settled in Feb
+	run -0 --separate-stderr loy-report breakage
+	same "$output" <<'OUT'
+cohort,earned,redeemed,expired,other,outstanding,breakage_pct,settled_breakage_pct
+2026-01,150,40,60,0,50,40.00,60.00
+2026-02,30,0,0,-10,20,0.00,
+2026-03,40,30,0,0,10,0.00,0.00
+OUT
+}
+
+@test "tiers: active members and their points by tier, every tier listed" {
+	base
+	run -0 --separate-stderr loy-report tiers
+	same "$output" <<'OUT'
+tier,members,share_pct,points,value
+Pearl,3,75.00,80,0.80
+Opal,0,0.00,0,0.00
+Ruby,1,25.00,0,0.00
+Diamond,0,0.00,0,0.00
+OUT
+}
+
+@test "economics: members' share of sales and what the points cost" {
+	base
+	# sales 100 + 50.50 + 30 + 20 - 10 + 40 = 230.50, members' 210.50:
+	# 91.32 %; points earned 210 (0.01 each: 2.10, 1.00 % of members'
+	# sales); 70 redeemed; the cinema ticket costs 6.50: 3.09 %
+	run -0 --separate-stderr loy-report economics
+	same "$output" <<'OUT'
+sales,member_sales,member_share_pct,purchases,points_earned,earned_value,give_back_pct,points_adjusted,points_redeemed,redeemed_value,partner_cost,partner_cost_pct
+230.50,210.50,91.32,5,210,2.10,1.00,0,70,0.70,6.50,3.09
+OUT
+	run -0 --separate-stderr loy-report economics --by month
+	same "$output" <<'OUT'
+period,sales,member_sales,member_share_pct,purchases,points_earned,earned_value,give_back_pct,points_adjusted,points_redeemed,redeemed_value,partner_cost,partner_cost_pct
+2026-01,150.50,150.50,100.00,2,150,1.50,1.00,0,0,0.00,0.00,0.00
+2026-02,40.00,20.00,50.00,2,20,0.20,1.00,0,40,0.40,0.00,0.00
+2026-03,40.00,40.00,100.00,1,40,0.40,1.00,0,30,0.30,6.50,16.25
+OUT
+}
+
+@test "retention: enrolment-month cohorts purchasing, by months since" {
+	base
+	# Jan cohort (1001, 1002): both buy in Jan, 1001 in Feb, nobody in Mar.
+	# Feb cohort (1003, 1004): 1003 buys in Mar.
+	run -0 --separate-stderr loy-report retention
+	same "$output" <<'OUT'
+cohort,members,month,active,share_pct
+2026-01,2,0,2,100.00
+2026-01,2,1,1,50.00
+2026-01,2,2,0,0.00
+2026-02,2,0,0,0.00
+2026-02,2,1,1,50.00
+OUT
+	run -0 --separate-stderr loy-report retention --to 2026-02-28
+	same "$output" <<'OUT'
+cohort,members,month,active,share_pct
+2026-01,2,0,2,100.00
+2026-01,2,1,1,50.00
+2026-02,2,0,0,0.00
+OUT
+}
+
+@test "referrals: referrers, their referees and what those spent" {
+	base
+	run -0 --separate-stderr loy-report referrals
+	same "$output" <<'OUT'
+referrer,referees,purchasing,purchases,spend
+1001,2,2,2,90.50
+OUT
+	run -0 --separate-stderr loy-report referrals --from 2026-02-01
+	[ "${lines[1]}" = "1001,2,1,1,40.00" ]
+}
+
+@test "partners and redemptions" {
+	base
+	run -0 --separate-stderr loy-report partners
+	same "$output" <<'OUT'
+period,partner,rewards,redemptions,units,cost
+2026-03,Kino,1,1,1,6.50
+OUT
+	run -0 --separate-stderr loy-report redemptions
+	same "$output" <<'OUT'
+reward_id,name,redeemed,units,points,members,cancelled,refused
+CINEMA,Cinema ticket,1,1,30,1,0,0
+COFFEE,Coffee,1,2,40,1,0,1
+OUT
+	# a cancelled redemption gives its points back and is counted apart
+	LOY_NOW="2026-03-20 12:00:00" loy-redeem cancel R2 >/dev/null 2>&1
+	run -0 --separate-stderr loy-report redemptions --by month
+	same "$output" <<'OUT'
+period,reward_id,name,redeemed,units,points,members,cancelled,refused
+2026-02,COFFEE,Coffee,1,2,40,1,0,0
+2026-03,CINEMA,Cinema ticket,0,0,0,0,1,0
+2026-03,COFFEE,Coffee,0,0,0,0,0,1
+OUT
+	run -0 --separate-stderr loy-report partners
+	[ "$output" = "period,partner,rewards,redemptions,units,cost" ]
+	ledger_ok
+}
+
+@test "runs: the ledger's run history" {
+	base
+	run -0 --separate-stderr loy-report runs
+	# init, enroll, accrue, catalogue, redeem, accrue, redeem, expire
+	[ "$(printf '%s\n' "$output" | cut -d, -f2 | tr '\n' ' ')" = "program loy-init loy-enroll loy-accrue loy-redeem loy-redeem loy-accrue loy-redeem loy-expire " ]
+	[ "$(printf '%s\n' "${lines[3]}" | cut -d, -f2,5-9)" = "loy-accrue,5,5,0,0,pos.csv" ]
+	run -0 --separate-stderr loy-report runs --from 2026-03-01
+	[ "$(printf '%s\n' "$output" | cut -d, -f2 | tr '\n' ' ')" = "program loy-accrue loy-redeem loy-expire " ]
+}
