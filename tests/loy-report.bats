@@ -283,3 +283,97 @@ OUT
 	run -0 --separate-stderr loy-report runs --from 2026-03-01
 	[ "$(printf '%s\n' "$output" | cut -d, -f2 | tr '\n' ' ')" = "program loy-accrue loy-redeem loy-expire " ]
 }
+
+@test "output as TSV, an aligned table and JSON lines; money stays exact text" {
+	base
+	run -0 --separate-stderr loy-report --tsv tiers
+	[ "${lines[1]}" = $'Pearl\t3\t75.00\t80\t0.80' ]
+	run -0 --separate-stderr loy-report --table liability --by tier
+	same "$output" <<'OUT'
+tier   members  lots  points  value  adjusted_value
+Pearl  3        3     80      0.80   0.43
+OUT
+	run -0 --separate-stderr loy-report --json tiers
+	same "$output" <<'OUT'
+{"tier":"Pearl","members":3,"share_pct":"75.00","points":80,"value":"0.80"}
+{"tier":"Opal","members":0,"share_pct":"0.00","points":0,"value":"0.00"}
+{"tier":"Ruby","members":1,"share_pct":"25.00","points":0,"value":"0.00"}
+{"tier":"Diamond","members":0,"share_pct":"0.00","points":0,"value":"0.00"}
+OUT
+	# no value is null; every line is a JSON object
+	run -0 --separate-stderr loy-report --json breakage
+	[ "${lines[1]}" = '{"cohort":"2026-02","earned":30,"redeemed":0,"expired":0,"other":-10,"outstanding":20,"breakage_pct":"0.00","settled_breakage_pct":null}' ]
+	for l in "${lines[@]}"; do
+		[ "$(sqlite3 :memory: "SELECT json_valid('${l//\'/\'\'}')")" = 1 ]
+	done
+}
+
+@test "a table lines up names in Chinese, Japanese and with accents" {
+	export LOY_NOW="2026-03-20 12:00:00"
+	new_ledger
+	printf 'member_id\n1\n2\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,store,amount\nX,1,2026-03-01 10:00:00,上海 南京路,5.00\nY,2,2026-03-02 10:00:00,Zürich HB,7.00\n' |
+		loy-accrue - >/dev/null 2>&1
+	run -0 --separate-stderr loy-report --table earn-burn --per store
+	# each CJK character is two columns wide: 上海 南京路 takes 11, as Zürich HB 9
+	same "$output" <<'OUT'
+period   store        earned  returned  adjusted  opening  redeemed  cancelled  expired  merged  transferred  other  net  entries
+2026-03  Zürich HB    7       0         0         0        0         0          0        0       0            0      7    1
+2026-03  上海 南京路  5       0         0         0        0         0          0        0       0            0      5    1
+OUT
+}
+
+@test "a report reads and changes nothing, not even the run history" {
+	base
+	before=$(dump)
+	for r in balances liability earn-burn breakage tiers economics retention referrals partners redemptions runs; do
+		loy-report "$r" >/dev/null
+	done
+	loy-report statement 1001 >/dev/null
+	loy-report html >/dev/null
+	[ "$(dump)" = "$before" ]
+}
+
+@test "options that do not fit a report, and bad values, are usage errors" {
+	base
+	run -64 --separate-stderr loy-report balances --by month
+	[ "${stderr%%$'\n'*}" = "loy-report: balances takes no --by" ]
+	run -64 --separate-stderr loy-report tiers --from 2026-01-01
+	[ "${stderr%%$'\n'*}" = "loy-report: tiers takes no --from or --to" ]
+	run -64 --separate-stderr loy-report earn-burn --by year
+	[ "${stderr%%$'\n'*}" = "loy-report: --by 'year' must be day, week or month" ]
+	run -64 --separate-stderr loy-report earn-burn --by tier
+	[ "${stderr%%$'\n'*}" = "loy-report: --by 'tier' must be day, week or month" ]
+	run -64 --separate-stderr loy-report earn-burn --from 2026-02-30
+	[ "${stderr%%$'\n'*}" = "loy-report: --from '2026-02-30' is not a valid date" ]
+	run -64 --separate-stderr loy-report earn-burn --from 2026-03-01 --to 2026-02-01
+	[ "${stderr%%$'\n'*}" = "loy-report: --to '2026-02-01' is before --from '2026-03-01'" ]
+	run -64 --separate-stderr loy-report earn-burn --per sku
+	[ "${stderr%%$'\n'*}" = "loy-report: --per 'sku' must be store or channel" ]
+	run -64 --separate-stderr loy-report nonsense
+	[ "${stderr%%$'\n'*}" = "loy-report: unknown report 'nonsense' (see loy-report --help)" ]
+	run -64 --separate-stderr loy-report --json --table tiers
+	[[ "$stderr" == "usage: loy-report "* ]]
+	run -64 --separate-stderr loy-report
+	run -0 loy-report --help
+	[[ "$output" == *"statement MEMBER"* ]]
+	run -0 loy-report --version
+	[[ "$output" == "loy-report "* ]]
+}
+
+@test "a missing ledger is exit 66" {
+	run -66 --separate-stderr loy-report -d nowhere.db tiers
+	[ "$stderr" = "loy-report: no ledger at 'nowhere.db' (create one with: loy-init -d 'nowhere.db')" ]
+}
+
+@test "a closed output pipe ends the report quietly" {
+	base
+	# enough rows to fill the pipe long after head has gone
+	sqlite3 "$LOY_DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+	  INSERT INTO members(member_id, enrolled_at, created_run, updated_run)
+	  SELECT 'X' || i, '2026-01-01', 1, 1 FROM n"
+	run -0 bash -c 'loy-report balances 2>err.txt | head -1; echo "${PIPESTATUS[0]}"'
+	[ "${lines[0]}" = "member_id,status,tier,balance,spendable,pending,past_date,last_activity" ]
+	[[ "${lines[1]}" == 0 || "${lines[1]}" == 141 ]]
+	[ ! -s err.txt ]
+}
