@@ -1,18 +1,25 @@
 /* loy-redeem: spend points on catalogue rewards; cancel a redemption. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "cli.h"
 #include "diag.h"
 #include "ledger.h"
 #include "redeem.h"
+#include "when.h"
 
 static const char usage[] =
     "loy-redeem [-nV] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--rejects file] [--tsv] [file ...]\n"
+    "                  [--rejects file] [--tsv] [--first-come | --draw[=seed]]\n"
+    "                  [--window from,to] [file ...]\n"
     "       loy-redeem [-n] [-d ledger] --catalogue [file ...]\n"
+    "       loy-redeem [-n] [-d ledger] --codes [file ...]\n"
+    "       loy-redeem [-n] [-d ledger] --transfers [file ...]\n"
     "       loy-redeem [-n] [-d ledger] cancel request_id ...\n"
-    "       loy-redeem [-d ledger] [--table | --tsv] rewards";
+    "       loy-redeem [-d ledger] [--table | --tsv] rewards | codes";
 static const char help[] =
     "Redeem points for catalogue rewards from request files (or standard input)\n"
     "and print one row per request: request_id, status (redeemed, refused),\n"
@@ -23,20 +30,63 @@ static const char help[] =
     "      --catalogue          read rewards: reward_id, name, points, cash_price,\n"
     "                           stock, partner, partner_cost, tiers, valid_from,\n"
     "                           valid_to, per_member_limit\n"
+    "      --codes              read partner codes: reward_id, code (, partner)\n"
     "      --date-format FMT    strptime(3) format of dates\n"
+    "      --draw[=SEED]        decide a file's requests in the order of a draw\n"
+    "                           from SEED (default: a new seed, printed)\n"
+    "      --first-come         decide a file's requests by requested_at\n"
     "  -n, --dry-run            do all the work, commit nothing\n"
     "      --map FIELD=COLUMN   read FIELD from the file's COLUMN (repeatable)\n"
     "      --rejects FILE       set bad rows aside in FILE and commit the rest\n"
     "      --safe-cells         neutralise spreadsheet formulas in the output\n"
     "      --table              write aligned columns for a terminal\n"
+    "      --transfers          read transfers: transfer_id, from_member,\n"
+    "                           to_member, points, requested_at\n"
     "      --tsv                read and write TSV\n"
+    "      --window FROM,TO     refuse requests made before FROM or after TO\n"
     "  -h, --help               show this help\n"
     "  -V, --version            show the version\n"
     "\n"
     "Request fields: request_id member_id reward_id qty requested_at channel.\n"
     "See loy-redeem(1).\n";
 
-enum { OPT_CATALOGUE = CLI_OPT_PROGRAM_FIRST };
+enum {
+	OPT_CATALOGUE = CLI_OPT_PROGRAM_FIRST, OPT_CODES, OPT_DRAW, OPT_FIRST_COME,
+	OPT_TRANSFERS, OPT_WINDOW
+};
+
+/* --window FROM,TO: two datetimes (a date alone: its first or last second). */
+static void
+window(const struct cli *cli, const char *arg, char from[20], char to[20])
+{
+	const char *comma = strchr(arg, ','), *why;
+	char a[64], t[20];
+	size_t n = comma ? (size_t)(comma - arg) : 0;
+
+	if (!comma || n >= sizeof(a) || strlen(comma + 1) >= sizeof(a)) {
+		loy_warn("--window '%s' is not FROM,TO", arg);
+		cli_usage(cli);
+	}
+	memcpy(a, arg, n);
+	a[n] = '\0';
+	if (when_parse(a, cli->date_format, WHEN_DATETIME, from, &why) < 0) {
+		loy_warn("--window: '%s' %s", a, why);
+		cli_usage(cli);
+	}
+	if (when_parse(comma + 1, cli->date_format, WHEN_DATETIME, to, &why) < 0) {
+		loy_warn("--window: '%s' %s", comma + 1, why);
+		cli_usage(cli);
+	}
+	/* a date alone ends at its last second */
+	if (strlen(comma + 1) <= 10 && strcmp(to + 10, " 00:00:00") == 0) {
+		memcpy(t, to, 11);
+		snprintf(to, 20, "%.10s 23:59:59", t);
+	}
+	if (strcmp(to, from) < 0) {
+		loy_warn("--window '%s' ends before it starts", arg);
+		cli_usage(cli);
+	}
+}
 
 int
 main(int argc, char **argv)
@@ -44,41 +94,92 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		CLI_OPTS_LEDGER, CLI_OPTS_INPUT, CLI_OPTS_OUTPUT,
 		{ "catalogue", no_argument, 0, OPT_CATALOGUE },
+		{ "codes", no_argument, 0, OPT_CODES },
+		{ "draw", optional_argument, 0, OPT_DRAW },
+		{ "first-come", no_argument, 0, OPT_FIRST_COME },
+		{ "transfers", no_argument, 0, OPT_TRANSFERS },
+		{ "window", required_argument, 0, OPT_WINDOW },
 		CLI_OPTS_END
 	};
 	struct cli cli;
 	struct ledger *l;
-	char *args = cli_args(argc, argv);
-	int opt, status, catalogue = 0;
+	struct redeem_opts o = { .order = REDEEM_FILE };
+	char *args = cli_args(argc, argv), seed[33], from[20], to[20];
+	const char *win = NULL;
+	int opt, status, mode = 0, verb = 0;
 
 	loy_setprogname(argv[0]);
 	cli_init(&cli, usage, help);
 	while ((opt = getopt_long(argc, argv, "d:hnV", longopts, NULL)) != -1) {
-		if (opt == OPT_CATALOGUE)
-			catalogue = 1;
+		if (opt == OPT_CATALOGUE || opt == OPT_CODES || opt == OPT_TRANSFERS) {
+			if (mode && mode != opt)
+				cli_usage(&cli);
+			mode = opt;
+		} else if (opt == OPT_FIRST_COME || opt == OPT_DRAW) {
+			if (o.order != REDEEM_FILE)
+				cli_usage(&cli);
+			o.order = opt == OPT_DRAW ? REDEEM_DRAW : REDEEM_FIRST_COME;
+			o.seed = opt == OPT_DRAW ? optarg : NULL;
+			if (o.seed && (!*o.seed || strlen(o.seed) > 200)) {
+				loy_warn("--draw '%.40s' is not a seed of 1 to 200 bytes", o.seed);
+				cli_usage(&cli);
+			}
+		} else if (opt == OPT_WINDOW)
+			win = optarg;
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
 	argc -= optind;
 	argv += optind;
-	if (!catalogue && argc > 0 && ((strcmp(argv[0], "cancel") == 0 && argc < 2) ||
-	    (strcmp(argv[0], "rewards") == 0 && argc != 1))) {
+	if (!mode && argc > 0 && (strcmp(argv[0], "cancel") == 0 ||
+	    strcmp(argv[0], "rewards") == 0 || strcmp(argv[0], "codes") == 0))
+		verb = argv[0][0] == 'c' ? argv[0][1] == 'a' ? 'x' : 'c' : 'r';
+	if ((verb == 'x' && argc < 2) || ((verb == 'r' || verb == 'c') && argc != 1) ||
+	    ((mode || verb) && (o.order != REDEEM_FILE || win))) {
 		free(args);
 		cli_usage(&cli);
 	}
+	if (win) {
+		window(&cli, win, from, to);
+		o.from = from;
+		o.to = to;
+	}
+	if (o.order == REDEEM_DRAW && !o.seed) {
+		unsigned char rnd[16];
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+			loy_warn("cannot draw a seed: %s", strerror(errno));
+			free(args);
+			return LOY_EX_SOFTWARE;
+		}
+		for (int i = 0; i < 16; i++)
+			snprintf(seed + 2 * i, 3, "%02x", rnd[i]);
+		o.seed = seed;
+		/* the run record keeps the seed drawn, for the auditor */
+		args = loy_xrealloc(args, strlen(args) + sizeof(seed) + 16);
+		strcat(strcat(args, " # --draw="), seed);
+	}
+	if (o.order == REDEEM_DRAW)
+		loy_warn("draw seed: %s", o.seed);
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
 		free(args);
 		cli_free(&cli);
 		return status;
 	}
-	if (catalogue)
+	if (mode == OPT_CATALOGUE)
 		status = redeem_catalogue(&cli, l, argc, argv, args);
-	else if (argc > 0 && strcmp(argv[0], "cancel") == 0)
+	else if (mode == OPT_CODES)
+		status = redeem_codes(&cli, l, argc, argv, args);
+	else if (mode == OPT_TRANSFERS)
+		status = redeem_transfers(&cli, l, argc, argv, args);
+	else if (verb == 'x')
 		status = redeem_cancel(&cli, l, argc - 1, argv + 1, args);
-	else if (argc > 0 && strcmp(argv[0], "rewards") == 0)
+	else if (verb == 'r')
 		status = redeem_list(&cli, l);
+	else if (verb == 'c')
+		status = redeem_list_codes(&cli, l);
 	else
-		status = redeem_requests(&cli, l, argc, argv, args);
+		status = redeem_requests(&cli, l, &o, argc, argv, args);
 	ledger_close(l);
 	free(args);
 	cli_free(&cli);

@@ -7,8 +7,10 @@
 
 #include "batch.h"
 #include "diag.h"
+#include "expire.h"
 #include "money.h"
 #include "redeem.h"
+#include "sha256.h"
 #include "strmap.h"
 #include "when.h"
 
@@ -147,6 +149,112 @@ redeem_catalogue(const struct cli *cli, struct ledger *l, int nfiles, char **fil
 	return status;
 }
 
+/* ---------------------------------------------------------------- code pools */
+
+static const char *const code_fields[] = { "reward_id", "code", "partner", NULL };
+enum { C_REWARD, C_CODE, C_PARTNER, C_COUNT };
+enum { K_ADDED, K_KNOWN };
+static const struct batch_counter code_counters[] = {
+	{ "added", BATCH_CHANGED }, { "unchanged", BATCH_UNCHANGED }, { NULL, 0 }
+};
+static const char *const code_out[] = { "reward_id", "code", "status", NULL };
+
+struct pools {
+	struct ledger *l;
+	int col[C_COUNT];
+};
+
+static int
+code_file(void *ctx, struct batch *b)
+{
+	struct pools *p = ctx;
+	int bad = 0;
+
+	for (int i = 0; i < C_COUNT; i++)
+		p->col[i] = batch_col(b, code_fields[i]);
+	for (int i = C_REWARD; i <= C_CODE; i++)
+		if (p->col[i] < 0)
+			bad = loy_error("%s: no column '%s'", csvio_name(batch_reader(b)),
+			    code_fields[i]);
+	return bad;
+}
+
+static int
+code_row(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct pools *p = ctx;
+	struct reward w = { { 0 } };
+	const char *id = csvio_field(row, p->col[C_REWARD]);
+	const char *code = csvio_field(row, p->col[C_CODE]);
+	const char *partner = csvio_field(row, p->col[C_PARTNER]);
+	char *other = NULL;
+	int got, rc = 1;
+
+	if (!*id)
+		return batch_reject(b, row, "reward_id is empty");
+	if (!*code)
+		return batch_reject(b, row, "code is empty");
+	if (strlen(code) > 200 || strpbrk(code, " \t"))
+		return batch_reject(b, row, "code '%.40s' is not one word of at most 200 bytes",
+		    code);
+	if ((got = ledger_reward_get(p->l, id, &w)) < 0)
+		return -1;
+	if (!got)
+		return batch_reject(b, row, "unknown reward '%s'", id);
+	if (*partner && (!w.v[RW_PARTNER] || strcmp(partner, w.v[RW_PARTNER]) != 0)) {
+		batch_reject(b, row, "reward '%s' is not from partner '%s'", id, partner);
+		goto out;
+	}
+	if ((got = ledger_code_add(p->l, id, code, &other)) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (got == 2) {
+		batch_reject(b, row, "code '%s' is reward '%s''s already", code, other);
+		goto out;
+	}
+	batch_count(b, got == 1 ? K_ADDED : K_KNOWN);
+	csvio_put(batch_out(b), id);
+	csvio_put(batch_out(b), code);
+	csvio_put(batch_out(b), got == 1 ? "added" : "unchanged");
+	csvio_end(batch_out(b));
+	rc = 0;
+out:
+	free(other);
+	reward_clear(&w);
+	return rc;
+}
+
+int
+redeem_codes(const struct cli *cli, struct ledger *l, int nfiles, char **files,
+    const char *args)
+{
+	struct pools p = { .l = l };
+	struct batch_job job = {
+		.fields = code_fields, .output = code_out, .counters = code_counters,
+		.file = code_file, .row = code_row, .ctx = &p,
+	};
+
+	return batch_run(&job, cli, l, nfiles, files, args);
+}
+
+int
+redeem_list_codes(const struct cli *cli, struct ledger *l)
+{
+	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+	int rc;
+
+	if (ledger_begin_read(l) < 0) {
+		csvio_writer_close(out);
+		return ledger_status(l);
+	}
+	rc = ledger_list_codes(l, batch_print, out);
+	ledger_rollback(l);
+	if (csvio_writer_close(out) < 0)
+		return LOY_EX_IOERR;
+	return rc < 0 ? ledger_status(l) : 0;
+}
+
 /* ---------------------------------------------------------------- requests */
 
 static const char *const req_fields[] = {
@@ -162,11 +270,22 @@ static const char *const req_out[] = {
 	"request_id", "status", "reason", "points", "voucher", NULL
 };
 
+/* A request read, waiting to be decided in its turn (--first-come, --draw). */
+struct queued {
+	struct redemption r;
+	long seq;		/* its place in the file */
+	char key[65];		/* --draw: its ticket, SHA-256 of seed:request_id */
+};
+
 struct requests {
 	struct ledger *l;
+	const struct redeem_opts *o;
 	int col[Q_COUNT];
 	char now[20];
 	char limit[20];		/* now plus the programme's future tolerance */
+	struct queued *queue;
+	long nqueue, cap;
+	long drawn;		/* requests that went into this file's draw */
 };
 
 static int
@@ -253,9 +372,9 @@ decide(struct requests *q, struct redemption *r)
 	struct ledger *l = q->l;
 	struct member m = { { 0 } };
 	struct reward w = { { 0 } };
-	char reason[256] = "", code[32], *who = NULL;
+	char reason[256] = "", code[32], *who = NULL, *codes = NULL;
 	int64_t spendable, units, entry, stock;
-	int got, rc = -1;
+	int got, pooled, rc = -1;
 
 	r->status = loy_xstrdup("refused");
 	r->points = 0;
@@ -303,7 +422,8 @@ decide(struct requests *q, struct redemption *r)
 	}
 	stock = w.v[RW_STOCK] ? atoll(w.v[RW_STOCK]) : -1;
 	if (stock >= 0 && stock < r->qty) {
-		snprintf(reason, sizeof(reason), "out of stock: %lld left", (long long)stock);
+		snprintf(reason, sizeof(reason), "%sout of stock: %lld left",
+		    q->o->order == REDEEM_DRAW ? "not drawn: " : "", (long long)stock);
 		goto refuse;
 	}
 	if (__builtin_mul_overflow(atoll(w.v[RW_POINTS]), r->qty, &r->points)) {
@@ -319,65 +439,55 @@ decide(struct requests *q, struct redemption *r)
 		r->points = 0;
 		goto refuse;
 	}
+	/* a partner's codes: the next unused ones, each handed out once */
+	if ((got = ledger_codes_take(l, r->reward_id, r->qty, r->request_id, &codes,
+	    &pooled)) < 0)
+		goto out;
+	if (!got && pooled) {
+		snprintf(reason, sizeof(reason), "%sno partner codes left for reward '%s'",
+		    q->o->order == REDEEM_DRAW ? "not drawn: " : "", r->reward_id);
+		r->points = 0;
+		goto refuse;
+	}
 	/* granted: spend, soonest expiry first */
 	if ((entry = ledger_entry_add(l, r->member_id, "redeem", -r->points, r->requested_at,
 	    "redemption", r->request_id, NULL)) < 0 ||
 	    ledger_lots_spend(l, r->member_id, r->points, entry, q->now) != r->points ||
 	    (stock >= 0 && ledger_reward_stock(l, r->reward_id, -r->qty) < 0) ||
-	    voucher(code) < 0)
+	    expire_activity(l, r->member_id, r->requested_at) < 0 ||
+	    (!codes && voucher(code) < 0))
 		goto out;
 	free(r->status);
 	r->status = loy_xstrdup("redeemed");
-	r->voucher = loy_xstrdup(code);
+	r->voucher = codes ? codes : loy_xstrdup(code);
+	codes = NULL;
 	r->entry_id = entry;
+	/* what the partner is owed for it, as the catalogue says today */
+	if (w.v[RW_PARTNER]) {
+		r->partner_id = loy_xstrdup(w.v[RW_PARTNER]);
+		r->partner_cost = w.v[RW_COST] ? atoll(w.v[RW_COST]) : -1;
+	}
 	rc = 0;
 	goto out;
 refuse:
 	r->reason = loy_xstrdup(reason);
 	rc = 0;
 out:
+	free(codes);
 	member_clear(&m);
 	reward_clear(&w);
 	return rc;
 }
 
+/* Answer one request read: its first answer again, or a new one decided
+ * and recorded; one output row.  0 or -1. */
 static int
-req_row(void *ctx, struct batch *b, const struct csvio_row *row)
+answer(struct requests *q, struct batch *b, struct redemption *rp)
 {
-	struct requests *q = ctx;
-	const struct cli *cli = batch_cli(b);
-	struct redemption r = { 0 }, old = { 0 };
-	const char *v, *why;
-	char at[20], *end;
+	struct redemption r = *rp, old = { 0 };
 	int got, rc = -1;
 
-	v = csvio_field(row, q->col[Q_ID]);
-	if (!*v)
-		return batch_reject(b, row, "request_id is empty");
-	r.request_id = loy_xstrdup(v);
-	r.member_id = loy_xstrdup(csvio_field(row, q->col[Q_MEMBER]));
-	r.reward_id = loy_xstrdup(csvio_field(row, q->col[Q_REWARD]));
-	v = csvio_field(row, q->col[Q_QTY]);
-	errno = 0;
-	r.qty = *v ? strtoll(v, &end, 10) : 1;
-	if (*v && (errno || *end)) {
-		rc = batch_reject(b, row, "qty '%s' is not a whole number", v);
-		goto out;
-	}
-	v = csvio_field(row, q->col[Q_AT]);
-	if (!*v)
-		memcpy(at, q->now, sizeof(at));
-	else if (when_parse(v, cli->date_format, WHEN_DATETIME, at, &why) < 0) {
-		rc = batch_reject(b, row, "requested_at '%s' %s", v, why);
-		goto out;
-	} else if (strcmp(at, q->limit) > 0) {
-		rc = batch_reject(b, row, "requested_at '%s' is in the future", v);
-		goto out;
-	}
-	r.requested_at = loy_xstrdup(at);
-	v = csvio_field(row, q->col[Q_CHANNEL]);
-	r.channel = *v ? loy_xstrdup(v) : NULL;
-
+	memset(rp, 0, sizeof(*rp));
 	/* a retried request gets its first answer */
 	if ((got = ledger_redemption_get(q->l, r.request_id, &old)) < 0)
 		goto out;
@@ -407,6 +517,14 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if (r.qty <= 0) {
 		r.status = loy_xstrdup("refused");
 		r.reason = loy_xstrdup("qty must be 1 or more");
+	} else if (q->o->from && (strcmp(r.requested_at, q->o->from) < 0 ||
+	    strcmp(r.requested_at, q->o->to) > 0)) {
+		char reason[128];
+
+		snprintf(reason, sizeof(reason), "requested outside the window %s to %s",
+		    q->o->from, q->o->to);
+		r.status = loy_xstrdup("refused");
+		r.reason = loy_xstrdup(reason);
 	} else if (decide(q, &r) < 0)
 		goto out;
 	if (ledger_redemption_insert(q->l, &r) < 0)
@@ -420,19 +538,139 @@ out:
 	return rc;
 }
 
-int
-redeem_requests(const struct cli *cli, struct ledger *l, int nfiles, char **files,
-    const char *args)
+static int
+req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
-	struct requests q = { .l = l };
+	struct requests *q = ctx;
+	const struct cli *cli = batch_cli(b);
+	struct redemption r = { 0 };
+	const char *v, *why;
+	char at[20], *end;
+	int rc = -1;
+
+	v = csvio_field(row, q->col[Q_ID]);
+	if (!*v)
+		return batch_reject(b, row, "request_id is empty");
+	r.request_id = loy_xstrdup(v);
+	r.member_id = loy_xstrdup(csvio_field(row, q->col[Q_MEMBER]));
+	r.reward_id = loy_xstrdup(csvio_field(row, q->col[Q_REWARD]));
+	v = csvio_field(row, q->col[Q_QTY]);
+	errno = 0;
+	r.qty = *v ? strtoll(v, &end, 10) : 1;
+	if (*v && (errno || *end)) {
+		rc = batch_reject(b, row, "qty '%s' is not a whole number", v);
+		goto out;
+	}
+	v = csvio_field(row, q->col[Q_AT]);
+	if (!*v)
+		memcpy(at, q->now, sizeof(at));
+	else if (when_parse(v, cli->date_format, WHEN_DATETIME, at, &why) < 0) {
+		rc = batch_reject(b, row, "requested_at '%s' %s", v, why);
+		goto out;
+	} else if (strcmp(at, q->limit) > 0) {
+		rc = batch_reject(b, row, "requested_at '%s' is in the future", v);
+		goto out;
+	}
+	r.requested_at = loy_xstrdup(at);
+	v = csvio_field(row, q->col[Q_CHANNEL]);
+	r.channel = *v ? loy_xstrdup(v) : NULL;
+	if (q->o->order == REDEEM_FILE)
+		return answer(q, b, &r);
+	/* --first-come, --draw: decided once the whole file is read */
+	if (q->nqueue == q->cap) {
+		q->cap = q->cap ? 2 * q->cap : 1024;
+		q->queue = loy_xrealloc(q->queue, q->cap * sizeof(*q->queue));
+	}
+	q->queue[q->nqueue].r = r;
+	q->queue[q->nqueue].seq = q->nqueue;
+	if (q->o->order == REDEEM_DRAW) {
+		struct sha256 c;
+
+		sha256_init(&c);
+		sha256_update(&c, q->o->seed, strlen(q->o->seed));
+		sha256_update(&c, ":", 1);
+		sha256_update(&c, r.request_id, strlen(r.request_id));
+		sha256_final(&c, q->queue[q->nqueue].key);
+	}
+	q->nqueue++;
+	return 0;
+out:
+	redemption_clear(&r);
+	return rc;
+}
+
+/* First come: by requested_at, then file order.  A draw: by ticket, then
+ * file order (the same request_id twice: the first is the request, the
+ * second its retry). */
+static int
+by_time(const void *a, const void *b)
+{
+	const struct queued *x = a, *y = b;
+	int c = strcmp(x->r.requested_at, y->r.requested_at);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int
+by_ticket(const void *a, const void *b)
+{
+	const struct queued *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int
+req_file_end(void *ctx, struct batch *b)
+{
+	struct requests *q = ctx;
+	long i;
+	int rc = 0;
+
+	if (q->o->order == REDEEM_FILE)
+		return 0;
+	qsort(q->queue, q->nqueue, sizeof(*q->queue),
+	    q->o->order == REDEEM_DRAW ? by_ticket : by_time);
+	for (i = 0; i < q->nqueue && rc == 0; i++)
+		rc = answer(q, b, &q->queue[i].r);
+	for (; i < q->nqueue; i++)
+		redemption_clear(&q->queue[i].r);
+	q->drawn = q->nqueue;
+	q->nqueue = 0;
+	return rc;
+}
+
+static void
+req_summary(void *ctx, struct batch *b, char *buf, size_t size)
+{
+	struct requests *q = ctx;
+
+	(void)b;
+	if (q->o->order == REDEEM_DRAW)
+		snprintf(buf, size, "; %ld drawn with seed %s", q->drawn, q->o->seed);
+	else if (q->o->order == REDEEM_FIRST_COME)
+		snprintf(buf, size, "; %ld first come, first served", q->drawn);
+}
+
+int
+redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opts *o,
+    int nfiles, char **files, const char *args)
+{
+	struct requests q = { .l = l, .o = o };
 	struct batch_job job = {
 		.fields = req_fields, .output = req_out, .counters = req_counters,
-		.file = req_file, .row = req_row, .ctx = &q,
+		.file = req_file, .row = req_row, .file_end = req_file_end,
+		.summary = req_summary, .ctx = &q,
 	};
+	int status;
 
 	when_now(q.now);
 	when_add_hours(q.now, atol(ledger_setting(l, "future_tolerance_hours")), q.limit);
-	return batch_run(&job, cli, l, nfiles, files, args);
+	status = batch_run(&job, cli, l, nfiles, files, args);
+	for (long i = 0; i < q.nqueue; i++)
+		redemption_clear(&q.queue[i].r);
+	free(q.queue);
+	return status;
 }
 
 /* ---------------------------------------------------------------- cancel */

@@ -280,3 +280,253 @@ R1,cancelled,50" ]
 	# nothing spendable was lost: every member's balance is 40 - expired - spent
 	[ "$(q "SELECT count(*) FROM balances WHERE points < 0")" = 0 ]
 }
+
+# A partner's reward with codes: FILM (10 points, from Kino at 4.00 a unit).
+film() {
+	printf 'reward_id,name,points,partner,partner_cost\nFILM,Film voucher,10,Kino,4.00\n' >film.csv
+	loy-redeem --catalogue film.csv >/dev/null 2>&1
+	printf 'reward_id,code\nFILM,K-001\nFILM,K-002\nFILM,K-003\n' >codes.csv
+}
+
+@test "partner codes load once, are handed out in order, and a load again changes nothing" {
+	base
+	film
+	run -0 --separate-stderr loy-redeem --codes codes.csv
+	same "$output" <<'OUT'
+reward_id,code,status
+FILM,K-001,added
+FILM,K-002,added
+FILM,K-003,added
+OUT
+	[ "$stderr" = "loy-redeem: codes.csv: 3 rows, 3 added, 0 unchanged, 0 rejected" ]
+	run -0 --separate-stderr loy-redeem --codes codes.csv
+	[ "$stderr" = "loy-redeem: codes.csv: 3 rows, 0 added, 3 unchanged, 0 rejected" ]
+	printf 'request_id,member_id,reward_id,qty\nP1,1001,FILM,2\nP2,1002,FILM,1\nP3,1002,FILM,1\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	same "$output" <<OUT
+$HEAD
+P1,redeemed,,20,K-001 K-002
+P2,redeemed,,10,K-003
+P3,refused,no partner codes left for reward 'FILM',0,
+OUT
+	# 1001: 100 - 2 x 10; 1002: 30 - 10
+	[ "$(balances)" = "1001:80
+1002:20" ]
+	run -0 --separate-stderr loy-redeem codes
+	same "$output" <<'OUT'
+reward_id,partner,codes,used,left
+FILM,Kino,3,3,0
+OUT
+	ledger_ok
+}
+
+@test "a cancelled redemption's partner code is not handed out again" {
+	base
+	film
+	loy-redeem --codes codes.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nP1,1001,FILM,3\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-redeem cancel P1
+	[ "${lines[1]}" = "P1,cancelled,30" ]
+	printf 'request_id,member_id,reward_id,qty\nP2,1001,FILM,1\n' >req2.csv
+	run -0 --separate-stderr loy-redeem req2.csv
+	[ "${lines[1]}" = "P2,refused,no partner codes left for reward 'FILM',0," ]
+	[ "$(q "SELECT group_concat(code || '=' || request_id, ' ') FROM reward_codes")" = "K-001=P1 K-002=P1 K-003=P1" ]
+	printf 'reward_id,code\nFILM,K-004\n' >more.csv
+	loy-redeem --codes more.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nP3,1001,FILM,1\n' >req3.csv
+	run -0 --separate-stderr loy-redeem req3.csv
+	[ "${lines[1]}" = "P3,redeemed,,10,K-004" ]
+	[ "$(balances | head -1)" = "1001:90" ]
+	ledger_ok
+}
+
+@test "a bad code row is refused with its reason and nothing is loaded" {
+	base
+	film
+	loy-redeem --codes codes.csv >/dev/null 2>&1
+	before=$(dump)
+	printf 'reward_id,code,partner\nCOFFEE,K-001,\nNOPE,X-1,\nFILM,,\nFILM,K-9,Sky\nFILM,K 10,\n' >bad.csv
+	run -65 --separate-stderr loy-redeem --codes bad.csv
+	same "$stderr" <<'OUT'
+loy-redeem: bad.csv:2: code 'K-001' is reward 'FILM''s already
+loy-redeem: bad.csv:3: unknown reward 'NOPE'
+loy-redeem: bad.csv:4: code is empty
+loy-redeem: bad.csv:5: reward 'FILM' is not from partner 'Sky'
+loy-redeem: bad.csv:6: code 'K 10' is not one word of at most 200 bytes
+loy-redeem: bad.csv: 5 rows, 0 added, 0 unchanged, 5 rejected
+loy-redeem: 5 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+OUT
+	[ "$(dump)" = "$before" ]
+}
+
+@test "each redemption keeps its partner's cost, so settlement is right after a catalogue change" {
+	base
+	film
+	printf 'request_id,member_id,reward_id,qty,requested_at\nS1,1001,FILM,2,2026-11-05 10:00:00\nS2,1001,COFFEE,1,2026-11-05 11:00:00\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	# the partner's price goes up to 5.00
+	printf 'reward_id,name,points,partner,partner_cost\nFILM,Film voucher,10,Kino,5.00\n' >film.csv
+	loy-redeem --catalogue film.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty,requested_at\nS3,1001,FILM,1,2026-11-20 10:00:00\nS4,1002,FILM,1,2026-11-21 10:00:00\n' >req2.csv
+	loy-redeem req2.csv >/dev/null 2>&1
+	loy-redeem cancel S4 >/dev/null 2>&1
+	[ "$(q "SELECT request_id, partner_id, partner_cost FROM redemptions ORDER BY request_id")" = "S1|Kino|400
+S2||
+S3|Kino|500
+S4|Kino|500" ]
+	# loy-ledger(5)'s settlement query for November: 2 x 4.00 + 1 x 5.00, S4 cancelled
+	[ "$(q "SELECT partner_id, reward_id, sum(qty) AS units,
+	        sum(qty * partner_cost) AS cost FROM redemptions
+	        WHERE status = 'redeemed' AND partner_id IS NOT NULL
+	          AND requested_at >= '2026-11-01' AND requested_at < '2026-12-01'
+	        GROUP BY partner_id, reward_id ORDER BY partner_id, reward_id")" = "Kino|FILM|3|1300" ]
+	ledger_ok
+}
+
+@test "--first-come decides a file's requests by requested_at, not by file order" {
+	base
+	printf 'reward_id,name,points,stock\nFLASH,Flash sale,5,2\n' >flash.csv
+	loy-redeem --catalogue flash.csv >/dev/null 2>&1
+	cat >req.csv <<'CSV'
+request_id,member_id,reward_id,requested_at
+F1,1001,FLASH,2026-11-23 09:30:00
+F2,1002,FLASH,2026-11-23 09:10:00
+F3,1001,FLASH,2026-11-23 09:20:00
+F4,1002,FLASH,2026-11-23 09:00:00
+CSV
+	run -0 --separate-stderr loy-redeem --first-come req.csv
+	# 09:00 F4 and 09:10 F2 take the 2; F3 (09:20) and F1 (09:30) find none
+	[ "$(printf '%s\n' "${lines[@]}" | cut -d, -f1-4)" = "request_id,status,reason,points
+F4,redeemed,,5
+F2,redeemed,,5
+F3,refused,out of stock: 0 left,0
+F1,refused,out of stock: 0 left,0" ]
+	[ "$stderr" = "loy-redeem: req.csv: 4 rows, 2 redeemed, 2 refused, 0 duplicate, 0 rejected; 4 first come, first served" ]
+	[ "$(balances)" = "1001:100
+1002:20" ]
+	ledger_ok
+}
+
+@test "a draw is decided by the seed: the same seed and input give the same winners" {
+	base
+	printf 'reward_id,name,points,stock\nLUCKY,Lucky draw,1,2\n' >lucky.csv
+	loy-redeem --catalogue lucky.csv >/dev/null 2>&1
+	{ echo "request_id,member_id,reward_id"
+	  for i in 1 2 3 4 5 6; do echo "D$i,100$((i % 2 + 1)),LUCKY"; done; } >req.csv
+	cp "$LOY_DB" before.db
+	# the order of the draw, worked out with sha256sum(1): tickets sorted
+	order=$(for i in 1 2 3 4 5 6; do
+		printf '%s %s\n' "$(printf 'audit-2026:D%s' "$i" | sha256sum | cut -d' ' -f1)" "D$i"
+	done | sort | cut -d' ' -f2)
+	run -0 --separate-stderr loy-redeem --draw=audit-2026 req.csv
+	[ "$(printf '%s\n' "${lines[@]:1}" | cut -d, -f1)" = "$order" ]
+	[ "$(printf '%s\n' "${lines[@]:1}" | cut -d, -f2 | tr '\n' ' ')" = "redeemed redeemed refused refused refused refused " ]
+	[ "${lines[3]}" = "$(echo "$order" | sed -n 3p),refused,not drawn: out of stock: 0 left,0," ]
+	[ "${stderr_lines[0]}" = "loy-redeem: draw seed: audit-2026" ]
+	[ "${stderr_lines[1]}" = "loy-redeem: req.csv: 6 rows, 2 redeemed, 4 refused, 0 duplicate, 0 rejected; 6 drawn with seed audit-2026" ]
+	first=$(printf '%s\n' "${lines[@]}" | cut -d, -f1-4)
+	ledger_ok
+	# the auditor, on the ledger as it was, with the same seed and input
+	run -0 --separate-stderr loy-redeem -d before.db --draw=audit-2026 req.csv
+	[ "$(printf '%s\n' "${lines[@]}" | cut -d, -f1-4)" = "$first" ]
+}
+
+@test "a draw without a seed draws one, prints it and keeps it in the run record" {
+	base
+	printf 'reward_id,name,points,stock\nLUCKY,Lucky draw,1,1\n' >lucky.csv
+	loy-redeem --catalogue lucky.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nD1,1001,LUCKY\nD2,1002,LUCKY\n' >req.csv
+	run -0 --separate-stderr loy-redeem --draw req.csv
+	[[ "${stderr_lines[0]}" =~ ^loy-redeem:\ draw\ seed:\ ([0-9a-f]{32})$ ]]
+	seed=${BASH_REMATCH[1]}
+	[ "$(q "SELECT args FROM runs ORDER BY run_id DESC LIMIT 1")" = "loy-redeem --draw req.csv # --draw=$seed" ]
+	first=$(printf 'D1 %s\nD2 %s\n' "$(printf '%s:D1' "$seed" | sha256sum)" "$(printf '%s:D2' "$seed" | sha256sum)" | sort -k2 | head -1 | cut -d' ' -f1)
+	[ "${lines[1]%%,*}" = "$first" ]
+	[ "$(q "SELECT count(*) FROM redemptions WHERE status = 'redeemed'")" = 1 ]
+	ledger_ok
+}
+
+@test "--window refuses requests made outside it; options that do not go together are refused" {
+	base
+	printf 'request_id,member_id,reward_id,requested_at\nW1,1001,COFFEE,2026-11-22 23:59:59\nW2,1001,COFFEE,2026-11-23 00:00:00\nW3,1001,COFFEE,2026-11-23 10:00:00\n' >req.csv
+	run -0 --separate-stderr loy-redeem --first-come --window "2026-11-23,2026-11-23 09:59" req.csv
+	[ "$(printf '%s\n' "${lines[@]:1}" | cut -d, -f1-3)" = "W1,refused,requested outside the window 2026-11-23 00:00:00 to 2026-11-23 09:59:00
+W2,redeemed,
+W3,refused,requested outside the window 2026-11-23 00:00:00 to 2026-11-23 09:59:00" ]
+	run -64 --separate-stderr loy-redeem --first-come --draw req.csv
+	run -64 --separate-stderr loy-redeem --draw=x --catalogue rewards.csv
+	run -64 --separate-stderr loy-redeem --window 2026-11-23 req.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: --window '2026-11-23' is not FROM,TO" ]
+	ledger_ok
+}
+
+# Transfers: 1001 has 60 (expiring 2028-10-01 10:00) and 40 (2028-11-01 10:00).
+@test "transfers are refused as a whole while the programme does not allow them" {
+	base
+	before=$(dump)
+	printf 'transfer_id,from_member,to_member,points\nT1,1001,1003,10\n' >tr.csv
+	run -65 --separate-stderr loy-redeem --transfers tr.csv
+	[ "$stderr" = "loy-redeem: the programme does not allow transfers between members (its setting transfers is 'no')" ]
+	[ "$(dump)" = "$before" ]
+}
+
+@test "a transfer spends the giver's soonest lots and the receiver's lots keep their dates" {
+	base --set transfers=yes
+	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1003,70,2026-11-23 08:00:00\n' >tr.csv
+	run -0 --separate-stderr loy-redeem --transfers tr.csv
+	same "$output" <<'OUT'
+transfer_id,status,reason,points
+T1,transferred,,70
+OUT
+	[ "$(balances)" = "1001:30
+1002:30
+1003:70" ]
+	# 60 from the lot expiring 2028-10-01, then 10 from the one of 2028-11-01
+	[ "$(q "SELECT points, remaining, expires_at FROM lots WHERE member_id = '1003' ORDER BY lot_id")" = "60|60|2028-10-01 10:00:00
+10|10|2028-11-01 10:00:00" ]
+	[ "$(q "SELECT member_id, kind, points, source, ref FROM journal WHERE kind = 'transfer' ORDER BY entry_id")" = "1001|transfer|-70|transfer|T1
+1003|transfer|70|transfer|T1" ]
+	# sent again: its first answer, nothing moves twice
+	run -0 --separate-stderr loy-redeem --transfers tr.csv
+	[ "${lines[1]}" = "T1,transferred,,70" ]
+	[ "$stderr" = "loy-redeem: tr.csv: 1 row, 0 transferred, 0 refused, 1 duplicate, 0 rejected" ]
+	[ "$(balances | tail -1)" = "1003:70" ]
+	ledger_ok
+}
+
+@test "each refused transfer has its reason, moves nothing, and is remembered" {
+	base --set transfers=yes
+	loy-enroll close 1003 >/dev/null 2>&1
+	cat >tr.csv <<'CSV'
+transfer_id,from_member,to_member,points
+T1,9999,1002,10
+T2,1001,1003,10
+T3,1001,1001,10
+T4,1002,1001,31
+T5,1001,1002,0
+T6,1002,1001,30
+CSV
+	run -0 --separate-stderr loy-redeem --transfers tr.csv
+	same "$output" <<'OUT'
+transfer_id,status,reason,points
+T1,refused,unknown member '9999',0
+T2,refused,membership '1003' is closed,0
+T3,refused,'1001' and '1001' are one member,0
+T4,refused,"31 points to give, 30 spendable",0
+T5,refused,points must be 1 or more,0
+T6,transferred,,30
+OUT
+	[ "$(balances)" = "1001:130
+1002:0" ]
+	[ "$(q "SELECT count(*) FROM transfers WHERE status = 'refused'")" = 5 ]
+	# the same id for another transfer is refused, not stored
+	printf 'transfer_id,from_member,to_member,points\nT6,1002,1001,5\n' >again.csv
+	run -0 --separate-stderr loy-redeem --transfers again.csv
+	[ "${lines[1]}" = "T6,refused,transfer_id was used before for another transfer,0" ]
+	[ "$(q "SELECT points FROM transfers WHERE transfer_id = 'T6'")" = 30 ]
+	printf 'transfer_id,from_member,to_member,points\nT7,1001,1002,ten\n' >bad.csv
+	run -65 --separate-stderr loy-redeem --transfers bad.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: bad.csv:2: points 'ten' is not a whole number" ]
+	ledger_ok
+}

@@ -1,0 +1,235 @@
+/* transfer: points given by one member to another (family pooling), for
+ * loy-redeem --transfers, when the programme's `transfers` setting allows. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "diag.h"
+#include "expire.h"
+#include "money.h"
+#include "redeem.h"
+#include "when.h"
+
+static const char *const fields[] = {
+	"transfer_id", "from_member", "to_member", "points", "requested_at", NULL
+};
+enum { T_ID, T_FROM, T_TO, T_POINTS, T_AT, T_COUNT };
+enum { X_TRANSFERRED, X_REFUSED, X_DUPLICATE };
+static const struct batch_counter counters[] = {
+	{ "transferred", BATCH_CHANGED }, { "refused", BATCH_CHANGED },
+	{ "duplicate", BATCH_UNCHANGED }, { NULL, 0 }
+};
+static const char *const out_cols[] = {
+	"transfer_id", "status", "reason", "points", NULL
+};
+
+struct transfers {
+	struct ledger *l;
+	int col[T_COUNT];
+	char now[20];
+	char limit[20];		/* now plus the programme's future tolerance */
+};
+
+static int
+tr_file(void *ctx, struct batch *b)
+{
+	struct transfers *x = ctx;
+	int bad = 0;
+
+	for (int i = 0; i < T_COUNT; i++)
+		x->col[i] = batch_col(b, fields[i]);
+	for (int i = T_ID; i <= T_POINTS; i++)
+		if (x->col[i] < 0)
+			bad = loy_error("%s: no column '%s'", csvio_name(batch_reader(b)),
+			    fields[i]);
+	return bad;
+}
+
+static void
+emit(struct batch *b, const char *id, const char *status, const char *reason,
+    int64_t points)
+{
+	struct csvio_writer *out = batch_out(b);
+
+	csvio_put(out, id);
+	csvio_put(out, status);
+	csvio_put(out, reason);
+	csvio_put_int(out, points);
+	csvio_end(out);
+}
+
+/* A member the transfer names, as it stands now (merges followed) and
+ * active: 1 (*id replaced), 0 refused (reason written), -1 error. */
+static int
+party(struct ledger *l, char **id, const char *role, char *reason, size_t size)
+{
+	char *who = NULL;
+	int closed, got;
+	int64_t balance;
+
+	if ((got = ledger_member_state(l, *id, &who, &closed, &balance)) < 0)
+		return -1;
+	if (!got) {
+		snprintf(reason, size, "unknown %s '%s'", role, *id);
+		return 0;
+	}
+	free(*id);
+	*id = who;
+	if (closed) {
+		snprintf(reason, size, "membership '%s' is closed", who);
+		return 0;
+	}
+	return 1;
+}
+
+/* Decide and, when allowed, move the points.  0 or -1. */
+static int
+decide(struct transfers *x, struct transfer *t)
+{
+	char reason[256] = "";
+	int64_t spendable;
+	int got;
+
+	t->status = loy_xstrdup("refused");
+	if (t->points <= 0) {
+		snprintf(reason, sizeof(reason), "points must be 1 or more");
+		goto refuse;
+	}
+	if ((got = party(x->l, &t->from_member, "member", reason, sizeof(reason))) <= 0 ||
+	    (got = party(x->l, &t->to_member, "member", reason, sizeof(reason))) <= 0) {
+		if (got < 0)
+			return -1;
+		goto refuse;
+	}
+	if (strcmp(t->from_member, t->to_member) == 0) {
+		snprintf(reason, sizeof(reason), "'%s' and '%s' are one member",
+		    t->from_member, t->to_member);
+		goto refuse;
+	}
+	if (ledger_spendable(x->l, t->from_member, x->now, &spendable) < 0)
+		return -1;
+	if (spendable < t->points) {
+		snprintf(reason, sizeof(reason), "%lld points to give, %lld spendable",
+		    (long long)t->points, (long long)(spendable > 0 ? spendable : 0));
+		goto refuse;
+	}
+	if (ledger_transfer_points(x->l, t, x->now) < 0 ||
+	    expire_activity(x->l, t->from_member, t->requested_at) < 0)
+		return -1;
+	free(t->status);
+	t->status = loy_xstrdup("transferred");
+	return 0;
+refuse:
+	t->reason = loy_xstrdup(reason);
+	return 0;
+}
+
+/* Is an earlier transfer the same as t (member ids as given or as merged)? */
+static int
+same_transfer(struct ledger *l, const struct transfer *old, const struct transfer *t)
+{
+	const char *given[2] = { t->from_member, t->to_member };
+	const char *kept[2] = { old->from_member, old->to_member };
+
+	if (old->points != t->points)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		char *who = NULL;
+		int same;
+
+		if (strcmp(given[i], kept[i]) == 0)
+			continue;
+		if (ledger_member_resolve(l, given[i], &who) < 0)
+			return -1;
+		same = who && strcmp(who, kept[i]) == 0;
+		free(who);
+		if (!same)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+tr_row(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct transfers *x = ctx;
+	const struct cli *cli = batch_cli(b);
+	struct transfer t = { 0 }, old = { 0 };
+	const char *v, *why;
+	char at[20], *end;
+	int got, rc = -1;
+
+	v = csvio_field(row, x->col[T_ID]);
+	if (!*v)
+		return batch_reject(b, row, "transfer_id is empty");
+	v = csvio_field(row, x->col[T_POINTS]);
+	errno = 0;
+	t.points = strtoll(v, &end, 10);
+	if (!*v || errno || *end || t.points > POINTS_MAX || t.points < -POINTS_MAX)
+		return batch_reject(b, row, "points '%s' is not a whole number", v);
+	if (!*csvio_field(row, x->col[T_FROM]))
+		return batch_reject(b, row, "from_member is empty");
+	if (!*csvio_field(row, x->col[T_TO]))
+		return batch_reject(b, row, "to_member is empty");
+	v = csvio_field(row, x->col[T_AT]);
+	if (!*v)
+		memcpy(at, x->now, sizeof(at));
+	else if (when_parse(v, cli->date_format, WHEN_DATETIME, at, &why) < 0)
+		return batch_reject(b, row, "requested_at '%s' %s", v, why);
+	else if (strcmp(at, x->limit) > 0)
+		return batch_reject(b, row, "requested_at '%s' is in the future", v);
+	t.transfer_id = loy_xstrdup(csvio_field(row, x->col[T_ID]));
+	t.from_member = loy_xstrdup(csvio_field(row, x->col[T_FROM]));
+	t.to_member = loy_xstrdup(csvio_field(row, x->col[T_TO]));
+	t.requested_at = loy_xstrdup(at);
+
+	/* a transfer sent again gets its first answer */
+	if ((got = ledger_transfer_get(x->l, t.transfer_id, &old)) < 0)
+		goto out;
+	if (got) {
+		if ((got = same_transfer(x->l, &old, &t)) < 0)
+			goto out;
+		if (got) {
+			batch_count(b, X_DUPLICATE);
+			emit(b, old.transfer_id, old.status, old.reason,
+			    strcmp(old.status, "transferred") == 0 ? old.points : 0);
+		} else {
+			batch_count(b, X_REFUSED);
+			emit(b, t.transfer_id, "refused",
+			    "transfer_id was used before for another transfer", 0);
+		}
+		rc = 0;
+		goto out;
+	}
+	if (decide(x, &t) < 0 || ledger_transfer_insert(x->l, &t) < 0)
+		goto out;
+	batch_count(b, t.from_entry ? X_TRANSFERRED : X_REFUSED);
+	emit(b, t.transfer_id, t.status, t.reason, t.from_entry ? t.points : 0);
+	rc = 0;
+out:
+	transfer_clear(&t);
+	transfer_clear(&old);
+	return rc;
+}
+
+int
+redeem_transfers(const struct cli *cli, struct ledger *l, int nfiles, char **files,
+    const char *args)
+{
+	struct transfers x = { .l = l };
+	struct batch_job job = {
+		.fields = fields, .output = out_cols, .counters = counters,
+		.file = tr_file, .row = tr_row, .ctx = &x,
+	};
+
+	if (strcmp(ledger_setting(l, "transfers"), "yes") != 0) {
+		loy_warn("the programme does not allow transfers between members (its "
+		    "setting transfers is '%s')", ledger_setting(l, "transfers"));
+		return LOY_EX_DATAERR;
+	}
+	when_now(x.now);
+	when_add_hours(x.now, atol(ledger_setting(l, "future_tolerance_hours")), x.limit);
+	return batch_run(&job, cli, l, nfiles, files, args);
+}
