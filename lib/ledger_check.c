@@ -47,6 +47,31 @@ static const struct invariant {
 	  "   FROM journal WHERE source = 'redemption' GROUP BY ref) j ON j.ref = r.request_id"
 	  " WHERE coalesce(-j.redeemed, 0) <> CASE r.status WHEN 'refused' THEN 0 ELSE r.points END"
 	  "    OR coalesce(j.cancelled, 0) <> CASE r.status WHEN 'cancelled' THEN r.points ELSE 0 END" },
+	{ "code-handed-out-once",
+	  "SELECT 'code ' || c.code, 'handed out for ' || quote(c.request_id) ||"
+	  "       ', not a redemption of ' || c.reward_id || ' with this code'"
+	  "  FROM reward_codes c LEFT JOIN redemptions r ON r.request_id = c.request_id"
+	  " WHERE c.request_id IS NOT NULL AND (r.request_id IS NULL"
+	  "   OR r.reward_id <> c.reward_id OR r.status = 'refused'"
+	  "   OR instr(' ' || r.voucher || ' ', ' ' || c.code || ' ') = 0)"
+	  " UNION ALL "
+	  "SELECT 'code ' || code, 'unknown reward ''' || reward_id || ''' or run'"
+	  "  FROM reward_codes WHERE reward_id NOT IN (SELECT reward_id FROM rewards)"
+	  "   OR loaded_run NOT IN (SELECT run_id FROM runs)" },
+	{ "transfer-matches-journal",
+	  "SELECT 'transfer ' || t.transfer_id, t.status || ' ' || t.points ||"
+	  "       ' points; journal: given ' || coalesce(-j.given, 0) ||"
+	  "       ', received ' || coalesce(j.received, 0)"
+	  "  FROM transfers t LEFT JOIN (SELECT ref,"
+	  "   sum(points) FILTER (WHERE points < 0) AS given,"
+	  "   sum(points) FILTER (WHERE points > 0) AS received"
+	  "   FROM journal WHERE source = 'transfer' GROUP BY ref) j ON j.ref = t.transfer_id"
+	  " WHERE coalesce(-j.given, 0) <> CASE t.status WHEN 'transferred' THEN t.points ELSE 0 END"
+	  "    OR coalesce(j.received, 0) <> CASE t.status WHEN 'transferred' THEN t.points ELSE 0 END"
+	  " UNION ALL "
+	  "SELECT 'entry ' || entry_id, 'no transfer ' || quote(ref)"
+	  "  FROM journal WHERE source = 'transfer'"
+	  "   AND ref NOT IN (SELECT transfer_id FROM transfers)" },
 	{ "receipt-references-exist",
 	  "SELECT 'receipt ' || txn_id, 'unknown member or run'"
 	  "  FROM receipts WHERE (member_id IS NOT NULL"
