@@ -157,3 +157,110 @@ OUT
 	[ "${lines[1]}" = "R1,refused,\"20 points needed, 0 spendable\",0," ]
 	ledger_ok
 }
+
+# One member, 1001; receipts as "txn,occurred_at,amount" arguments.
+earn() {
+	local r
+	{ echo "txn_id,member_id,occurred_at,amount"
+	  for r in "$@"; do echo "${r%%,*},1001,${r#*,}"; done; } >"pos-${1%%,*}.csv"
+	loy-accrue "pos-${1%%,*}.csv" >/dev/null 2>&1
+}
+
+@test "year-end expiry: points last to the end of the Nth year after the year they were earned" {
+	new_ledger --set expiry_policy=year-end --set expiry_years=1
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	earn "A,2025-01-15 10:00:00,10.00" "B,2025-12-31 22:00:00,20.00" "C,2026-03-05 09:00:00,5.00"
+	[ "$(q "SELECT points || ':' || expires_at FROM lots ORDER BY lot_id")" = "10:2026-12-31 23:59:59
+20:2026-12-31 23:59:59
+5:2027-12-31 23:59:59" ]
+	run -0 --separate-stderr loy-expire --as-of 2026-11-23
+	[ "$output" = "$HEAD" ]
+	# the lots of 2025 live to 2026-12-31; the notice lists them, not C
+	run -0 --separate-stderr loy-expire --notice 45
+	[ "${lines[1]}" = "1001,,,,30,2026-12-31 23:59:59,active" ]
+	ledger_ok
+}
+
+@test "year-end expiry with 0 years: the end of the year of earning" {
+	new_ledger --set expiry_policy=year-end --set expiry_years=0
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	earn "A,2025-06-01 10:00:00,10.00"
+	[ "$(q "SELECT expires_at FROM lots")" = "2025-12-31 23:59:59" ]
+	run -0 --separate-stderr loy-expire
+	[ "${lines[1]}" = "1001,-10,1,2026-11-23" ]
+	ledger_ok
+}
+
+@test "never: earned points have no expiry date and loy-expire takes nothing" {
+	new_ledger --set expiry_policy=never
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	earn "A,2020-01-15 10:00:00,10.00"
+	printf 'member_id,points,reason,ref\n1001,7,goodwill,G1\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	[ "$(q "SELECT count(*) FROM lots WHERE expires_at IS NULL")" = 2 ]
+	run -0 --separate-stderr loy-expire
+	[ "$output" = "$HEAD" ]
+	[ "$(balances)" = "1001:17" ]
+	ledger_ok
+}
+
+@test "rolling expiry: each purchase or redemption moves the open lots' date on; a lot past its date stays past" {
+	new_ledger --set expiry_policy=rolling --set expiry_months=1
+	printf 'member_id\n1001\n1002\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,5\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	# 1001: A on 09-10 (till 10-10); B on 10-01 moves A on to 11-01
+	LOY_NOW="2026-09-10 12:00:00" earn "A,2026-09-10 10:00:00,10.00"
+	LOY_NOW="2026-10-01 12:00:00" earn "B,2026-10-01 10:00:00,20.00"
+	[ "$(q "SELECT expires_at FROM lots ORDER BY lot_id")" = "2026-11-01 10:00:00
+2026-11-01 10:00:00" ]
+	# a redemption on 10-20 09:00 is activity too: both to 11-20 09:00
+	printf 'request_id,member_id,reward_id,requested_at\nR1,1001,COFFEE,2026-10-20 09:00:00\n' >req.csv
+	LOY_NOW="2026-10-20 12:00:00" loy-redeem req.csv >/dev/null 2>&1
+	[ "$(q "SELECT remaining || ':' || expires_at FROM lots ORDER BY lot_id")" = "5:2026-11-20 09:00:00
+20:2026-11-20 09:00:00" ]
+	# 1002: C on 09-01 (till 10-01) is past its date when D comes on 10-15
+	printf 'txn_id,member_id,occurred_at,amount\nC,1002,2026-09-01 10:00:00,3.00\n' >c.csv
+	LOY_NOW="2026-09-01 12:00:00" loy-accrue c.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nD,1002,2026-10-15 10:00:00,4.00\n' >d.csv
+	LOY_NOW="2026-10-15 12:00:00" loy-accrue d.csv >/dev/null 2>&1
+	[ "$(q "SELECT points || ':' || expires_at FROM lots WHERE member_id = '1002' ORDER BY lot_id")" = "3:2026-10-01 10:00:00
+4:2026-11-15 10:00:00" ]
+	run -0 --separate-stderr loy-expire --as-of 2026-11-19
+	same "$output" <<OUT
+$HEAD
+1002,-7,2,2026-11-19
+OUT
+	run -0 --separate-stderr loy-expire --as-of 2026-11-20
+	same "$output" <<OUT
+$HEAD
+1001,-25,2,2026-11-20
+OUT
+	[ "$(balances)" = "1001:0
+1002:0" ]
+	ledger_ok
+}
+
+@test "a transfer under rolling expiry moves the giver's lots on; the receiver's keep their dates" {
+	new_ledger --set expiry_policy=rolling --set expiry_months=2 --set transfers=yes
+	printf 'member_id\n1001\n1002\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	LOY_NOW="2026-10-01 12:00:00" earn "A,2026-10-01 10:00:00,30.00"
+	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1002,10,2026-11-23 08:00:00\n' >tr.csv
+	loy-redeem --transfers tr.csv >/dev/null 2>&1
+	[ "$(q "SELECT member_id || ':' || remaining || ':' || expires_at FROM lots ORDER BY lot_id")" = "1001:20:2027-01-23 08:00:00
+1002:10:2026-12-01 10:00:00" ]
+	ledger_ok
+}
+
+@test "the expiry settings are checked when a ledger is made" {
+	run -64 --separate-stderr loy-init --set expiry_policy=sometimes
+	[ "$stderr" = "loy-init: expiry_policy 'sometimes' must be months, year-end, rolling or never" ]
+	run -64 --separate-stderr loy-init --set expiry_years=x
+	[ "$stderr" = "loy-init: expiry_years 'x' must be a whole number from 0 to 100" ]
+	[ ! -e "$LOY_DB" ]
+}
