@@ -377,3 +377,206 @@ OUT
 	[[ "${lines[1]}" == 0 || "${lines[1]}" == 141 ]]
 	[ ! -s err.txt ]
 }
+
+# ----------------------------------------------------------------------
+# Generated data: 300 members enrolled over 2025-2026, 23 months of
+# receipts (with anonymous sales and returns), credits and debits,
+# redemptions each month, the monthly expiry run, a few cancels.  Each
+# report is then compared with an independent sqlite3 query.
+
+setup_file() {
+	local dir="$BATS_FILE_TMPDIR" y m now
+	export GEN="$dir/gen.db"
+	(
+	cd "$dir" || exit 1
+	export LOY_DB="$GEN" LOY_NOW="2025-01-01 00:00:00"
+	loy-init --set expiry_months=6 --set return_window_days=7 2>/dev/null
+	awk 'BEGIN { srand(11); print "member_id,name,enrolled_at,referrer"
+		for (i = 1; i <= 300; i++) {
+			ref = i % 6 == 0 ? sprintf("G%04d", int(rand() * (i - 1)) + 1) : ""
+			printf "G%04d,Name %d,2025-01-01,%s\n", i, i, ref } }' >members.csv
+	loy-enroll members.csv >/dev/null 2>&1 || exit 1
+	# enrolment months spread over 2025 and 2026, tiers as a segment run would set them
+	sqlite3 "$GEN" "UPDATE members SET
+	    enrolled_at = printf('%04d-%02d-%02d', 2025 + (substr(member_id, 2) % 2),
+	      (substr(member_id, 2) * 7) % 10 + 1, substr(member_id, 2) % 28 + 1),
+	    tier = CASE substr(member_id, 2) % 7 WHEN 0 THEN 'Diamond' WHEN 1 THEN 'Ruby'
+	      WHEN 2 THEN 'Opal' WHEN 3 THEN 'Opal' ELSE 'Pearl' END"
+	printf 'reward_id,name,points,partner,partner_cost\nCOFFEE,Coffee,20,,\nCINEMA,"Cinema, any film",150,"Kino, Berlin",6.50\nSPA,Spa day,500,Spa,30.00\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1 || exit 1
+	awk 'BEGIN { srand(5); ns = split("S1|London, Soho|上海 南京路", st, "|")
+		for (r = 1; r <= 4000; r++) {
+			mon = int((r - 1) * 23 / 4000); y = 2025 + int(mon / 12); m = mon % 12 + 1
+			f = sprintf("pos-%04d-%02d.csv", y, m)
+			if (!(f in seen)) { seen[f] = 1; print "txn_id,member_id,occurred_at,store,channel,amount,orig_txn" > f }
+			when = sprintf("%04d-%02d-%02d %02d:%02d:00", y, m, int(rand() * 20) + 1, 8 + int(rand() * 12), int(rand() * 60))
+			if (n > 20 && rand() < 0.03) {
+				k = int(rand() * n) + 1
+				printf "C%05d,%s,%s,\"%s\",store,-%s,%s\n", r, km[k], when, ks[k], ka[k], kt[k] > f
+				continue
+			}
+			mem = rand() < 0.85 ? sprintf("G%04d", int(rand() * 300) + 1) : ""
+			s = st[int(rand() * ns) + 1]
+			amt = sprintf("%d.%02d", int(rand() * 150), int(rand() * 100))
+			printf "T%05d,%s,%s,\"%s\",%s,%s,\n", r, mem, when, s, rand() < 0.6 ? "store" : "web", amt > f
+			if (mem != "") { n++; km[n] = mem; ks[n] = s; ka[n] = amt; kt[n] = sprintf("T%05d", r) }
+		} }'
+	awk 'BEGIN { srand(9); split("COFFEE COFFEE COFFEE CINEMA SPA", rw, " ")
+		for (q = 1; q <= 460; q++) {
+			mon = int((q - 1) * 23 / 460); y = 2025 + int(mon / 12); m = mon % 12 + 1
+			f = sprintf("req-%04d-%02d.csv", y, m)
+			if (!(f in seen)) { seen[f] = 1; print "request_id,member_id,reward_id,qty,requested_at,channel" > f }
+			printf "Q%04d,G%04d,%s,%d,%04d-%02d-25 10:00:00,%s\n", q, int(rand() * 300) + 1,
+			    rw[int(rand() * 5) + 1], int(rand() * 2) + 1, y, m, rand() < 0.5 ? "web" : "app" > f
+		} }'
+	for y in 2025 2026; do
+		for m in 01 02 03 04 05 06 07 08 09 10 11 12; do
+			[ -e "pos-$y-$m.csv" ] || continue
+			now="$y-$m-26 12:00:00"
+			LOY_NOW="$now" loy-accrue "pos-$y-$m.csv" >/dev/null 2>&1 || exit 1
+			LOY_NOW="$now" loy-redeem "req-$y-$m.csv" >/dev/null 2>&1 || exit 1
+			LOY_NOW="$now" loy-expire >/dev/null 2>&1 || exit 1
+		done
+	done
+	printf 'member_id,points,reason,ref\nG0001,25,goodwill,A1\nG0002,-5,correction,A2\nG0150,300,complaint,A3\n' >adj.csv
+	LOY_NOW="2026-11-26 12:00:00" loy-accrue --adjust adj.csv >/dev/null 2>&1 || exit 1
+	LOY_NOW="2026-11-26 12:00:00" loy-redeem cancel $(sqlite3 "$GEN" "SELECT request_id FROM redemptions
+	    WHERE status = 'redeemed' AND requested_at >= '2026-10-01' ORDER BY request_id LIMIT 3") >/dev/null 2>&1 || exit 1
+	) || return 1
+}
+
+gen() {
+	export LOY_DB="$GEN" LOY_NOW="2026-11-26 12:00:00"
+	ledger_ok
+}
+
+# Minor units as decimal text, in SQL (integers only).
+DEC="printf('%s%d.%02d', CASE WHEN x < 0 THEN '-' ELSE '' END, abs(x) / 100, abs(x) % 100)"
+
+@test "generated: the ledger has what the comparisons need" {
+	gen
+	[ "$(q "SELECT count(*) FROM receipts")" -gt 3500 ]
+	[ "$(q "SELECT count(*) FROM receipts WHERE status = 'returned'")" -gt 50 ]
+	[ "$(q "SELECT count(*) FROM receipts WHERE status = 'anonymous'")" -gt 300 ]
+	[ "$(q "SELECT count(*) FROM redemptions WHERE status = 'redeemed'")" -gt 100 ]
+	[ "$(q "SELECT count(*) FROM redemptions WHERE status = 'cancelled'")" -eq 3 ]
+	[ "$(q "SELECT count(*) FROM journal WHERE kind = 'expire'")" -gt 100 ]
+}
+
+@test "generated: balances against the ledger's balances and lots" {
+	gen
+	loy-report balances >b.csv
+	[ "$(csvq b.csv "SELECT member_id || ':' || balance FROM t ORDER BY member_id")" = \
+	  "$(q "SELECT member_id || ':' || coalesce(b.points, 0) FROM members LEFT JOIN balances b USING (member_id) ORDER BY member_id")" ]
+	[ "$(csvq b.csv "SELECT sum(spendable) || ' ' || sum(pending) || ' ' || sum(past_date) FROM t")" = \
+	  "$(q "SELECT coalesce(sum(remaining) FILTER (WHERE (available_at IS NULL OR available_at <= '$LOY_NOW') AND date(expires_at) > date('$LOY_NOW')), 0) || ' ' ||
+	           coalesce(sum(remaining) FILTER (WHERE available_at > '$LOY_NOW' AND date(expires_at) > date('$LOY_NOW')), 0) || ' ' ||
+	           coalesce(sum(remaining) FILTER (WHERE date(expires_at) <= date('$LOY_NOW')), 0) FROM lots WHERE remaining > 0")" ]
+	[ "$(csvq b.csv "SELECT count(*) FROM t WHERE last_activity <> ''")" = \
+	  "$(q "SELECT count(*) FROM members WHERE member_id IN (SELECT member_id FROM receipts UNION SELECT member_id FROM redemptions WHERE status <> 'refused')")" ]
+}
+
+@test "generated: liability against the open lots, reconciled with the balances" {
+	gen
+	loy-report liability >l.csv
+	[ "$(csvq l.csv "SELECT expires || ':' || points || ':' || value FROM t")" = \
+	  "$(q "SELECT e || ':' || x || ':' || $DEC FROM (SELECT coalesce(strftime('%Y-%m', expires_at), 'never') AS e, sum(remaining) AS x
+	        FROM lots WHERE remaining > 0 GROUP BY 1 ORDER BY 1)")" ]
+	[ "$(csvq l.csv "SELECT sum(points) FROM t")" = "$(q "SELECT sum(max(points, 0)) FROM balances")" ]
+	# the adjusted value: the expected share spent, from the lots' own history
+	settled=$(q "SELECT -(SELECT sum(m.points) FROM lot_moves m JOIN journal j USING (entry_id) WHERE j.kind = 'expire') || ' ' ||
+	    -((SELECT sum(m.points) FROM lot_moves m JOIN journal j USING (entry_id) WHERE j.kind = 'redeem')
+	      + (SELECT coalesce(sum(l.points), 0) FROM lots l JOIN journal j USING (entry_id) WHERE j.kind = 'cancel'))")
+	read -r e r <<<"$settled"
+	[ "$e" -gt 0 ] && [ "$r" -gt 0 ]
+	[ "$(csvq l.csv "SELECT adjusted_value FROM t")" = \
+	  "$(csvq l.csv "SELECT $DEC FROM (SELECT (2 * points * $r + ($e + $r)) / (2 * ($e + $r)) AS x FROM t)")" ]
+	loy-report liability --by tier >lt.csv
+	[ "$(csvq lt.csv "SELECT tier || ':' || points FROM t ORDER BY tier")" = \
+	  "$(q "SELECT m.tier || ':' || sum(l.remaining) FROM lots l JOIN members m USING (member_id) WHERE l.remaining > 0 GROUP BY m.tier ORDER BY m.tier")" ]
+}
+
+@test "generated: earn-burn against the journal, by month and by store" {
+	gen
+	loy-report earn-burn >e.csv
+	[ "$(csvq e.csv "SELECT period || ':' || earned || ':' || redeemed || ':' || expired || ':' || net FROM t")" = \
+	  "$(q "SELECT strftime('%Y-%m', occurred_at) || ':' || sum(CASE kind WHEN 'earn' THEN points ELSE 0 END) || ':' ||
+	        sum(CASE kind WHEN 'redeem' THEN points ELSE 0 END) || ':' || sum(CASE kind WHEN 'expire' THEN points ELSE 0 END) || ':' ||
+	        sum(points) FROM journal GROUP BY strftime('%Y-%m', occurred_at) ORDER BY 1")" ]
+	[ "$(csvq e.csv "SELECT sum(net) FROM t")" = "$(q "SELECT sum(points) FROM balances")" ]
+	loy-report earn-burn --per store --by day >s.csv
+	[ "$(csvq s.csv "SELECT store || ':' || sum(earned) || ':' || sum(returned) FROM t WHERE store <> '' GROUP BY store ORDER BY store")" = \
+	  "$(q "SELECT r.store || ':' || sum(CASE j.kind WHEN 'earn' THEN j.points ELSE 0 END) || ':' || sum(CASE j.kind WHEN 'return' THEN j.points ELSE 0 END)
+	        FROM journal j JOIN receipts r ON r.txn_id = j.ref WHERE j.source = 'receipt' GROUP BY r.store ORDER BY r.store")" ]
+	loy-report earn-burn --by week --from 2026-03-01 --to 2026-03-31 >w.csv
+	[ "$(csvq w.csv "SELECT sum(net) || ':' || sum(entries) FROM t")" = \
+	  "$(q "SELECT sum(points) || ':' || count(*) FROM journal WHERE occurred_at BETWEEN '2026-03-01' AND '2026-03-31 23:59:59'")" ]
+}
+
+@test "generated: breakage against lots and their moves" {
+	gen
+	loy-report breakage >k.csv
+	[ "$(csvq k.csv "SELECT cohort || ':' || earned || ':' || outstanding FROM t")" = \
+	  "$(q "SELECT strftime('%Y-%m', l.earned_at) || ':' || sum(CASE WHEN j.kind IN ('earn', 'adjust', 'opening') THEN l.points ELSE 0 END) || ':' ||
+	        sum(l.remaining) FROM lots l JOIN journal j USING (entry_id) GROUP BY strftime('%Y-%m', l.earned_at) ORDER BY 1")" ]
+	[ "$(csvq k.csv "SELECT sum(expired) || ':' || sum(redeemed) FROM t")" = \
+	  "$(q "SELECT -sum(points) FILTER (WHERE kind = 'expire') || ':' || -sum(points) FILTER (WHERE kind IN ('redeem', 'cancel')) FROM journal")" ]
+	# each cohort adds up: outstanding = earned - redeemed - expired + other
+	[ "$(csvq k.csv "SELECT count(*) FROM t WHERE outstanding <> earned - redeemed - expired + other")" = 0 ]
+}
+
+@test "generated: tiers and economics against members and receipts" {
+	gen
+	loy-report tiers >t.csv
+	[ "$(csvq t.csv "SELECT tier || ':' || members || ':' || points FROM t WHERE members > 0 ORDER BY tier")" = \
+	  "$(q "SELECT tier || ':' || count(*) || ':' || sum(coalesce(b.points, 0)) FROM members LEFT JOIN balances b USING (member_id)
+	        WHERE status = 'active' GROUP BY tier ORDER BY tier")" ]
+	loy-report economics --by month >c.csv
+	[ "$(csvq c.csv "SELECT period || ':' || sales || ':' || member_sales || ':' || points_earned FROM t")" = \
+	  "$(q "SELECT p || ':' || $DEC || ':' || (SELECT $DEC FROM (SELECT sum(amount) AS x FROM receipts WHERE strftime('%Y-%m', occurred_at) = p AND member_id IS NOT NULL)) || ':' ||
+	        (SELECT sum(points) FROM journal WHERE kind IN ('earn', 'return') AND strftime('%Y-%m', occurred_at) = p)
+	        FROM (SELECT strftime('%Y-%m', occurred_at) AS p, sum(amount) AS x FROM receipts GROUP BY 1) ORDER BY p")" ]
+}
+
+@test "generated: retention against receipts, counted another way" {
+	gen
+	loy-report retention >r.csv
+	[ "$(csvq r.csv "SELECT cohort || ':' || month || ':' || active FROM t WHERE active > 0")" = \
+	  "$(q "SELECT c || ':' || k || ':' || n FROM (SELECT strftime('%Y-%m', m.enrolled_at) AS c,
+	        (strftime('%Y', r.occurred_at) - strftime('%Y', m.enrolled_at)) * 12 + strftime('%m', r.occurred_at) - strftime('%m', m.enrolled_at) AS k,
+	        count(DISTINCT r.member_id) AS n FROM receipts r JOIN members m USING (member_id) WHERE r.amount > 0 GROUP BY c, k)
+	        WHERE k >= 0 ORDER BY c, k")" ]
+	[ "$(csvq r.csv "SELECT DISTINCT cohort || ':' || members FROM t")" = \
+	  "$(q "SELECT strftime('%Y-%m', enrolled_at) || ':' || count(*) FROM members GROUP BY strftime('%Y-%m', enrolled_at) ORDER BY 1")" ]
+	# every cohort has a cell for each month from its enrolment to this month
+	[ "$(csvq r.csv "SELECT count(*) FROM t")" = \
+	  "$(q "SELECT sum(2026 * 12 + 11 - (strftime('%Y', c) * 12 + strftime('%m', c)) + 1) FROM (SELECT DISTINCT substr(enrolled_at, 1, 7) || '-01' AS c FROM members)")" ]
+}
+
+@test "generated: referrals, partners and redemptions against their tables" {
+	gen
+	loy-report referrals >f.csv
+	[ "$(csvq f.csv "SELECT referrer || ':' || referees || ':' || spend FROM t ORDER BY referrer")" = \
+	  "$(q "SELECT referrer || ':' || n || ':' || $DEC FROM (SELECT m.referrer, count(DISTINCT m.member_id) AS n, coalesce(sum(r.amount), 0) AS x
+	        FROM members m LEFT JOIN receipts r ON r.member_id = m.member_id WHERE m.referrer IS NOT NULL GROUP BY m.referrer) ORDER BY referrer")" ]
+	loy-report partners >p.csv
+	[ "$(csvq p.csv "SELECT period || ':' || partner || ':' || units || ':' || cost FROM t")" = \
+	  "$(q "SELECT p || ':' || partner_id || ':' || u || ':' || $DEC FROM (SELECT strftime('%Y-%m', requested_at) AS p, partner_id, sum(qty) AS u,
+	        sum(qty * partner_cost) AS x FROM redemptions WHERE status = 'redeemed' AND partner_id IS NOT NULL GROUP BY 1, 2) ORDER BY p, partner_id")" ]
+	loy-report redemptions >d.csv
+	[ "$(csvq d.csv "SELECT reward_id || ':' || units || ':' || points || ':' || cancelled || ':' || refused FROM t")" = \
+	  "$(q "SELECT reward_id || ':' || total(qty * (status = 'redeemed')) || ':' || total(points * (status = 'redeemed')) || ':' ||
+	        sum(status = 'cancelled') || ':' || sum(status = 'refused') FROM redemptions GROUP BY reward_id ORDER BY reward_id" | sed 's/\.0:/:/g')" ]
+	[ "$(csvq d.csv "SELECT sum(points) FROM t")" = "$(q "SELECT -sum(points) FROM journal WHERE kind IN ('redeem', 'cancel')")" ]
+}
+
+@test "generated: runs and statements against the ledger" {
+	gen
+	loy-report runs >u.csv
+	[ "$(csvq u.csv "SELECT count(*) || ':' || sum(rows_read) FROM t")" = "$(q "SELECT count(*) || ':' || sum(rows_read) FROM runs")" ]
+	for m in G0001 G0150 G0299; do
+		loy-report statement "$m" >st.csv
+		[ "$(csvq st.csv "SELECT count(*) || ':' || coalesce((SELECT balance FROM t ORDER BY CAST(entry_id AS INTEGER) DESC LIMIT 1), 0) FROM t")" = \
+		  "$(q "SELECT count(*) || ':' || coalesce((SELECT points FROM balances WHERE member_id = '$m'), 0) FROM journal WHERE member_id = '$m'")" ]
+	done
+}
