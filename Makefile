@@ -11,7 +11,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 
 BUILD ?= build
-PROGS = loy loy-accrue loy-check loy-enroll loy-expire loy-init loy-program loy-redeem loy-report
+PROGS = loy loy-accrue loy-check loy-enroll loy-expire loy-init loy-program loy-redeem loy-report loy-segment
 LIBSRC = $(wildcard lib/*.c)
 LIBOBJ = $(LIBSRC:lib/%.c=$(BUILD)/lib/%.o)
 BINS = $(PROGS:%=$(BUILD)/bin/%)

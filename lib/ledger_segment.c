@@ -1,0 +1,455 @@
+/* ledger_segment: the SQL of loy-segment (tiers, segments, lists); the
+ * tables are in loy-ledger(5).  Statements that run once per run are
+ * prepared, used and finalized on the spot. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "ledger_int.h"
+#include "segment.h"
+
+static sqlite3_stmt *
+prepare(struct ledger *l, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		ledger_fail(l, "cannot prepare statement");
+		return NULL;
+	}
+	return st;
+}
+
+/* Visit a one-off statement's rows, then finalize it. */
+static int
+visit_once(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx)
+{
+	int rc = ledger_visit(l, st, fn, ctx);
+
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One text value of a one-row query into out (size n; "" for NULL). */
+static int
+text_of(struct ledger *l, const char *sql, char *out, size_t n)
+{
+	sqlite3_stmt *st = prepare(l, sql);
+	int rc;
+
+	if (!st)
+		return -1;
+	out[0] = '\0';
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read");
+	return 0;
+}
+
+int
+segment_member_in(struct ledger *l, const char *segment, const char *member_id)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_SEGMENT_MEMBER_IN,
+	    "SELECT (SELECT 1 FROM segments WHERE name = ?1),"
+	    " EXISTS (SELECT 1 FROM segment_members WHERE segment = ?1 AND member_id = ?2)");
+	int rc, known = 0, in = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, segment, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		known = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		in = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, "cannot read a segment");
+	if (!known)
+		return loy_error("no segment '%s' (save one with: loy-segment save %s)", segment,
+		    segment);
+	return in;
+}
+
+int
+ledger_segment_first_date(struct ledger *l, char out[11])
+{
+	char d[32];
+
+	if (text_of(l, "SELECT min(d) FROM (SELECT min(enrolled_at) AS d FROM members"
+	    " UNION ALL SELECT * FROM (SELECT occurred_at FROM journal"
+	    " ORDER BY entry_id LIMIT 1))", d, sizeof(d)) < 0)
+		return -1;
+	snprintf(out, 11, "%.10s", d);
+	return 0;
+}
+
+int
+ledger_segment_aliases(struct ledger *l)
+{
+	char n[32];
+
+	if (ledger_exec(l, "CREATE TEMP TABLE IF NOT EXISTS seg_alias ("
+	    " member_id TEXT PRIMARY KEY, survivor TEXT NOT NULL) WITHOUT ROWID;"
+	    "DELETE FROM temp.seg_alias;"
+	    "INSERT OR IGNORE INTO temp.seg_alias"
+	    " WITH RECURSIVE c(member_id, survivor, depth) AS ("
+	    "  SELECT member_id, merged_into, 0 FROM members"
+	    "   WHERE status = 'merged' AND merged_into IS NOT NULL"
+	    "  UNION ALL SELECT c.member_id, m.merged_into, c.depth + 1"
+	    "   FROM c JOIN members m ON m.member_id = c.survivor"
+	    "   WHERE m.status = 'merged' AND m.merged_into IS NOT NULL AND c.depth < 64)"
+	    " SELECT member_id, survivor FROM c WHERE survivor NOT IN"
+	    "  (SELECT member_id FROM members WHERE status = 'merged')") < 0 ||
+	    text_of(l, "SELECT count(*) FROM temp.seg_alias", n, sizeof(n)) < 0)
+		return -1;
+	return atoi(n);
+}
+
+/* The member a receipt or entry `r` counts for. */
+#define WHO_ALIAS "coalesce((SELECT survivor FROM temp.seg_alias a" \
+	" WHERE a.member_id = r.member_id), r.member_id)"
+#define DAY_OF "CAST(julianday(substr(r.occurred_at, 1, 10)) - 2440587.5 AS INTEGER)"
+
+int
+ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *from,
+    const char *to, int whole, seg_member_fn fn, void *ctx)
+{
+	char sql[1024];
+	sqlite3_stmt *sm = NULL, *sd = NULL;
+	struct seg_member m = { 0 };
+	int rc = -1, rd, rm, aliases = 0;
+	const char *who, *day, *what;
+
+	if (measure >= 0 && (aliases = ledger_segment_aliases(l)) < 0)
+		return -1;
+	who = aliases ? WHO_ALIAS : "r.member_id";
+	day = whole ? "0" : DAY_OF;
+	if (measure == SEG_POINTS)
+		what = "sum(r.points), count(*) FROM journal r"
+		    " WHERE r.kind IN ('earn', 'return')";
+	else
+		what = "sum(r.amount - r.returned_amount), count(*) FROM receipts r"
+		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
+	snprintf(sql, sizeof(sql), "SELECT %s AS who, %s AS day, %s"
+	    " AND r.occurred_at >= ?1 AND r.occurred_at < ?2 GROUP BY %s ORDER BY %s",
+	    who, day, what, whole ? "1" : "1, 2", whole ? "1" : "1, 2");
+	if (measure >= 0) {
+		if (!(sd = prepare(l, sql)))
+			goto out;
+		sqlite3_bind_text(sd, 1, from ? from : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(sd, 2, to, -1, SQLITE_STATIC);
+	}
+	snprintf(sql, sizeof(sql), "SELECT member_id, status, enrolled_at, birthday, tier,"
+	    " name, phone, email FROM members WHERE %s ORDER BY member_id",
+	    active_only ? "status = 'active'" : "status <> 'merged'");
+	if (!(sm = prepare(l, sql)))
+		goto out;
+	rd = sd ? sqlite3_step(sd) : SQLITE_DONE;
+	while ((rm = sqlite3_step(sm)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(sm, 0);
+
+		for (int i = 0; i < SM_COUNT; i++)
+			m.v[i] = (const char *)sqlite3_column_text(sm, i);
+		m.n = 0;
+		/* rows of members not walked (merged, closed) are passed over */
+		while (rd == SQLITE_ROW) {
+			int c = strcmp((const char *)sqlite3_column_text(sd, 0), id);
+
+			if (c > 0)
+				break;
+			if (c == 0) {
+				if (m.n == m.cap) {
+					m.cap = m.cap ? 2 * m.cap : 64;
+					m.day = loy_xrealloc(m.day, m.cap * sizeof(*m.day));
+					m.spend = loy_xrealloc(m.spend, m.cap * sizeof(*m.spend));
+					m.receipts = loy_xrealloc(m.receipts,
+					    m.cap * sizeof(*m.receipts));
+				}
+				m.day[m.n] = sqlite3_column_int(sd, 1);
+				m.spend[m.n] = sqlite3_column_int64(sd, 2);
+				m.receipts[m.n] = sqlite3_column_int64(sd, 3);
+				m.n++;
+			}
+			rd = sqlite3_step(sd);
+		}
+		if (rd != SQLITE_ROW && rd != SQLITE_DONE) {
+			ledger_fail(l, "cannot read purchases");
+			goto out;
+		}
+		if (fn(ctx, &m)) {
+			rc = 0;
+			goto out;
+		}
+	}
+	if (rm != SQLITE_DONE) {
+		ledger_fail(l, "cannot read members");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(sm);
+	sqlite3_finalize(sd);
+	free(m.day);
+	free(m.spend);
+	free(m.receipts);
+	return rc;
+}
+
+int
+ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_row_fn fn,
+    void *ctx)
+{
+	char sql[2048];
+	sqlite3_stmt *st;
+
+	if (ledger_segment_aliases(l) < 0)
+		return -1;
+	snprintf(sql, sizeof(sql),
+	    "WITH ref AS ("
+	    "  SELECT coalesce(a.survivor, m.referrer) AS referrer, m.member_id"
+	    "  FROM members m LEFT JOIN temp.seg_alias a ON a.member_id = m.referrer"
+	    "  WHERE m.referrer IS NOT NULL AND m.status <> 'merged' AND m.enrolled_at < ?1),"
+	    " buy AS ("
+	    "  SELECT " WHO_ALIAS " AS member_id, sum(r.amount - r.returned_amount) AS spend"
+	    "  FROM receipts r WHERE r.member_id IS NOT NULL"
+	    "  AND r.status IN ('credited', 'pending') AND r.occurred_at < ?1 GROUP BY 1)"
+	    " SELECT ref.referrer AS member_id, count(*) AS referred,"
+	    "  count(buy.member_id) AS buyers, coalesce(sum(buy.spend), 0) AS spend%s"
+	    " FROM ref LEFT JOIN buy USING (member_id) JOIN members p"
+	    "  ON p.member_id = ref.referrer"
+	    " GROUP BY ref.referrer"
+	    " ORDER BY referred DESC, buyers DESC, spend DESC, ref.referrer",
+	    contact ? ", p.name, p.phone, p.email" : "");
+	if (!(st = prepare(l, sql)))
+		return -1;
+	sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
+	return visit_once(l, st, fn, ctx);
+}
+
+/* ---------------------------------------------------------------- tiers */
+
+int
+ledger_tier_last_run(struct ledger *l, char out[11])
+{
+	char d[32];
+
+	if (text_of(l, "SELECT max(as_of) FROM tier_runs", d, sizeof(d)) < 0)
+		return -1;
+	snprintf(out, 11, "%.10s", d);
+	return 0;
+}
+
+int
+ledger_tier_assignments(struct ledger *l, const char *from, ledger_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = prepare(l, "SELECT member_id, tier, starts, until"
+	    " FROM tier_assignments WHERE until >= ?1 ORDER BY member_id, assignment_id");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	return visit_once(l, st, fn, ctx);
+}
+
+int
+ledger_tier_earned(struct ledger *l, ledger_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = prepare(l, "SELECT member_id, tier FROM tier_earned"
+	    " ORDER BY member_id");
+
+	return st ? visit_once(l, st, fn, ctx) : -1;
+}
+
+int
+ledger_tier_assign(struct ledger *l, const char *member, const char *tier,
+    const char *starts, const char *until, const char *reason)
+{
+	sqlite3_stmt *st = prepare(l, "INSERT INTO tier_assignments(member_id, tier, starts,"
+	    " until, reason, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, tier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, starts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, until, -1, SQLITE_STATIC);
+	ledger_bind_text(st, 5, reason);
+	sqlite3_bind_int64(st, 6, l->run_id);
+	rc = ledger_exec_stmt(l, st, "cannot record a tier assignment");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+ledger_tier_change(struct ledger *l, const char *member, const char *from_tier,
+    const char *to_tier, const char *reason, int64_t measure, int64_t threshold,
+    const char *effective)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_TIER_CHANGE, "INSERT INTO tier_history(member_id,"
+	    " from_tier, to_tier, reason, measure, threshold, effective, run_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	ledger_bind_text(st, 2, from_tier);
+	ledger_bind_text(st, 3, to_tier);
+	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, measure);
+	if (threshold >= 0)
+		sqlite3_bind_int64(st, 6, threshold);
+	sqlite3_bind_text(st, 7, effective, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, l->run_id);
+	return ledger_exec_stmt(l, st, "cannot record a tier change");
+}
+
+int
+ledger_tier_set_earned(struct ledger *l, const char *member, const char *tier, int keep)
+{
+	sqlite3_stmt *st = prepare(l, keep ?
+	    "INSERT INTO tier_earned(member_id, tier) VALUES (?1, ?2)"
+	    " ON CONFLICT(member_id) DO UPDATE SET tier = excluded.tier" :
+	    "DELETE FROM tier_earned WHERE member_id = ?1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	if (keep)
+		ledger_bind_text(st, 2, tier);
+	rc = ledger_exec_stmt(l, st, "cannot record an earned tier");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+ledger_tier_finish(struct ledger *l, const char *as_of)
+{
+	sqlite3_stmt *st = prepare(l, "INSERT INTO tier_runs(run_id, as_of) VALUES (?1, ?2)");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, l->run_id);
+	sqlite3_bind_text(st, 2, as_of, -1, SQLITE_STATIC);
+	rc = ledger_exec_stmt(l, st, "cannot record the tier run");
+	sqlite3_finalize(st);
+	if (rc < 0 || !(st = prepare(l, "UPDATE members SET tier = h.to_tier, updated_run = ?1"
+	    " FROM (SELECT member_id, to_tier FROM tier_history WHERE change_id IN"
+	    "  (SELECT max(change_id) FROM tier_history WHERE run_id = ?1 GROUP BY member_id)) h"
+	    " WHERE members.member_id = h.member_id")))
+		return -1;
+	sqlite3_bind_int64(st, 1, l->run_id);
+	rc = ledger_exec_stmt(l, st, "cannot set members' tiers");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- segments */
+
+int
+ledger_segment_get(struct ledger *l, const char *name, char as_of[11])
+{
+	sqlite3_stmt *st = prepare(l, "SELECT as_of FROM segments WHERE name = ?1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(as_of, 11, "%.10s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read a segment");
+	return rc == SQLITE_ROW;
+}
+
+int
+ledger_segment_put(struct ledger *l, const char *name, const char *as_of, const char *source)
+{
+	sqlite3_stmt *st = prepare(l, "DELETE FROM segment_members WHERE segment = ?1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = ledger_exec_stmt(l, st, "cannot empty a segment");
+	sqlite3_finalize(st);
+	if (rc < 0 || !(st = prepare(l, "INSERT INTO segments(name, as_of, source, members,"
+	    " run_id) VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT(name) DO UPDATE SET"
+	    " as_of = excluded.as_of, source = excluded.source, members = 0,"
+	    " run_id = excluded.run_id")))
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, as_of, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, l->run_id);
+	rc = ledger_exec_stmt(l, st, "cannot store a segment");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+ledger_segment_add(struct ledger *l, const char *name, const char *member)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_SEGMENT_ADD, "INSERT INTO segment_members(segment,"
+	    " member_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	if (ledger_exec_stmt(l, st, "cannot add to a segment") < 0)
+		return -1;
+	return sqlite3_changes(l->db) > 0;
+}
+
+int64_t
+ledger_segment_seal(struct ledger *l, const char *name)
+{
+	sqlite3_stmt *st = prepare(l, "UPDATE segments SET members = (SELECT count(*)"
+	    " FROM segment_members WHERE segment = ?1) WHERE name = ?1 RETURNING members");
+	int64_t n = -1;
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot count a segment");
+	return n;
+}
+
+int
+ledger_list_segments(struct ledger *l, ledger_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = prepare(l, "SELECT name AS segment, as_of, members, source, run_id"
+	    " FROM segments ORDER BY name");
+
+	return st ? visit_once(l, st, fn, ctx) : -1;
+}
+
+int
+ledger_segment_list(struct ledger *l, const char *name, int contact, ledger_row_fn fn,
+    void *ctx)
+{
+	sqlite3_stmt *st = prepare(l, contact ?
+	    "SELECT s.member_id, m.name, m.phone, m.email FROM segment_members s"
+	    " JOIN members m USING (member_id) WHERE s.segment = ?1 ORDER BY s.member_id" :
+	    "SELECT member_id FROM segment_members WHERE segment = ?1 ORDER BY member_id");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	return visit_once(l, st, fn, ctx);
+}

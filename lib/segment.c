@@ -1,0 +1,1277 @@
+/* segment: loy-segment's jobs.  Every list is one walk over the members, in
+ * member_id order, each with its purchase days (lib/ledger_segment.c);
+ * the rules of each list are in loy-segment(1). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "diag.h"
+#include "money.h"
+#include "programme.h"
+#include "segment.h"
+#include "when.h"
+
+/* ---------------------------------------------------------------- days */
+
+/* Days since 1970-01-01 of the "YYYY-MM-DD" that starts s; INT_MIN if bad. */
+static int
+day_num(const char *s)
+{
+	int y, m, d;
+	long long era, yoe, doy, doe;
+
+	if (!s || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 ||
+	    d > 31)
+		return INT_MIN;
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (int)(era * 146097 + doe - 719468);
+}
+
+static void
+day_text(int z, char out[11])
+{
+	long long era, doe, yoe, y, doy, mp, d, m;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp + (mp < 10 ? 3 : -9);
+	y += m <= 2;
+	if (y < 0 || y > 9999)
+		y = y < 0 ? 0 : 9999;
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000, (unsigned)m % 13,
+	    (unsigned)d % 32);
+}
+
+static int
+leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* The day `months` months before day+1: the first day of a window of that
+ * many months ending on `day`. */
+static int
+months_back(int day, int months)
+{
+	char d[11], out[20];
+
+	day_text(day + 1, d);
+	if (when_add_months(d, -months, out) < 0)
+		return INT_MIN / 2;
+	return day_num(out);
+}
+
+/* Whole months from day a to day b (a member's tenure). */
+static int
+months_between(int a, int b)
+{
+	char x[11], y[11];
+	int ya, ma, da, yb, mb, db, n;
+
+	if (b < a)
+		return 0;
+	day_text(a, x);
+	day_text(b, y);
+	sscanf(x, "%d-%d-%d", &ya, &ma, &da);
+	sscanf(y, "%d-%d-%d", &yb, &mb, &db);
+	n = (yb - ya) * 12 + (mb - ma);
+	return db < da ? n - 1 : n;
+}
+
+/* ---------------------------------------------------------------- a run */
+
+struct run {
+	struct ledger *l;
+	const struct cli *cli;
+	const struct segment_opts *o;
+	struct csvio_writer *out;
+	const char *cmd;
+	int argc;
+	char **argv;
+	char as_of[11];		/* the as-of date */
+	char end[11];		/* the day after it: purchases before this count */
+	int day;		/* as_of as a day number */
+	int decimals;
+	const char *save;	/* the segment the list goes into, or NULL */
+	long rows;
+	int failed;
+};
+
+/* A setting as a whole number in [lo, hi], else its default (said once). */
+static long
+setting_long(struct run *r, const char *key, long def, long lo, long hi)
+{
+	const char *v = ledger_setting(r->l, key);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n < lo || n > hi) {
+		loy_warn("setting %s '%s' is not a whole number from %ld to %ld: using %ld",
+		    key, v, lo, hi, def);
+		return def;
+	}
+	return n;
+}
+
+static void
+head(struct run *r, const char *const *cols)
+{
+	for (const char *const *c = cols; *c; c++)
+		csvio_put(r->out, *c);
+	if (r->o->with_contact) {
+		csvio_put(r->out, "name");
+		csvio_put(r->out, "phone");
+		csvio_put(r->out, "email");
+	}
+	csvio_end(r->out);
+}
+
+/* Start a member's row: it goes into the segment being saved. */
+static int
+row_start(struct run *r, const char *member)
+{
+	if (r->save && ledger_segment_add(r->l, r->save, member) < 0) {
+		r->failed = 1;
+		return -1;
+	}
+	r->rows++;
+	csvio_put(r->out, member);
+	return 0;
+}
+
+static void
+row_end(struct run *r, const struct seg_member *m)
+{
+	if (r->o->with_contact) {
+		csvio_put(r->out, m->v[SM_NAME]);
+		csvio_put(r->out, m->v[SM_PHONE]);
+		csvio_put(r->out, m->v[SM_EMAIL]);
+	}
+	csvio_end(r->out);
+}
+
+static void
+put_day(struct run *r, int day)
+{
+	char d[11];
+
+	day_text(day, d);
+	csvio_put(r->out, d);
+}
+
+/* What a member bought from day `from` on (up to the as-of date). */
+static void
+sums(const struct seg_member *m, int from, int64_t *spend, int64_t *visits)
+{
+	*spend = *visits = 0;
+	for (int i = m->n - 1; i >= 0 && m->day[i] >= from; i--) {
+		*spend += m->spend[i];
+		*visits += m->receipts[i];
+	}
+}
+
+static int
+active(const struct seg_member *m)
+{
+	return strcmp(m->v[SM_STATUS], "active") == 0;
+}
+
+/* ---------------------------------------------------------------- value */
+
+struct value {
+	struct run *r;
+	int window;		/* first day of the window */
+	int tenure;		/* months of membership to be loyal */
+	int64_t spend, visits;	/* thresholds */
+	int64_t *sv, *vv;	/* buyers' spend and visits, for quantiles */
+	long n, cap;
+	const char *only;	/* a class to list alone */
+};
+
+static int
+value_collect(void *ctx, const struct seg_member *m)
+{
+	struct value *v = ctx;
+	int64_t spend, visits;
+
+	if (!active(m))
+		return 0;
+	sums(m, v->window, &spend, &visits);
+	if (visits == 0)
+		return 0;
+	if (v->n == v->cap) {
+		v->cap = v->cap ? 2 * v->cap : 1024;
+		v->sv = loy_xrealloc(v->sv, v->cap * sizeof(*v->sv));
+		v->vv = loy_xrealloc(v->vv, v->cap * sizeof(*v->vv));
+	}
+	v->sv[v->n] = spend;
+	v->vv[v->n] = visits;
+	v->n++;
+	return 0;
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static const char *
+value_class(const struct value *v, const struct seg_member *m, int64_t spend,
+    int64_t visits)
+{
+	int loyal = visits > 0 && visits >= v->visits &&
+	    months_between(day_num(m->v[SM_ENROLLED]), v->r->day) >= v->tenure;
+	int high = visits > 0 && spend >= v->spend;
+
+	return loyal ? (high ? "true-friend" : "barnacle") : (high ? "butterfly" : "stranger");
+}
+
+static int
+value_emit(void *ctx, const struct seg_member *m)
+{
+	struct value *v = ctx;
+	struct run *r = v->r;
+	int64_t spend, visits;
+	const char *cls;
+
+	if (!active(m))
+		return 0;
+	sums(m, v->window, &spend, &visits);
+	cls = value_class(v, m, spend, visits);
+	if (v->only && strcmp(v->only, cls) != 0)
+		return 0;
+	if (row_start(r, m->v[SM_ID]) < 0)
+		return 1;
+	csvio_put(r->out, cls);
+	csvio_put_int(r->out, visits);
+	csvio_put_money(r->out, spend, r->decimals);
+	csvio_put_int(r->out, months_between(day_num(m->v[SM_ENROLLED]), r->day));
+	row_end(r, m);
+	return 0;
+}
+
+static int
+do_value(struct run *r)
+{
+	static const char *const cols[] = {
+		"member_id", "class", "visits", "spend", "tenure_months", NULL
+	};
+	static const char *const classes[] = {
+		"stranger", "butterfly", "barnacle", "true-friend", NULL
+	};
+	struct value v = { .r = r };
+	const char *s = ledger_setting(r->l, "value_spend"), *why;
+	int months = setting_long(r, "segment_months", 12, 1, 120), quantile = 0;
+	char a[32], b[32];
+
+	if (r->argc > 1)
+		return loy_error("value takes at most one class"), LOY_EX_USAGE;
+	if (r->argc == 1) {
+		for (int i = 0; classes[i]; i++)
+			if (strcmp(r->argv[0], classes[i]) == 0)
+				v.only = classes[i];
+		if (!v.only)
+			return loy_error("value: '%s' is not a class (stranger, butterfly, "
+			    "barnacle, true-friend)", r->argv[0]), LOY_EX_USAGE;
+	}
+	v.window = months_back(r->day, months);
+	v.tenure = setting_long(r, "value_tenure_months", 0, 0, 1200);
+	v.visits = setting_long(r, "value_visits", -1, 1, 1000000);
+	v.spend = -1;
+	if (s && *s && money_parse(s, r->decimals, &v.spend, &why) < 0) {
+		loy_warn("setting value_spend '%s' %s: using the median", s, why);
+		v.spend = -1;
+	}
+	if (v.spend < 0 || v.visits < 0) {
+		if (ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, value_collect, &v) < 0)
+			return -1;
+		qsort(v.sv, v.n, sizeof(*v.sv), cmp64);
+		qsort(v.vv, v.n, sizeof(*v.vv), cmp64);
+		if (v.spend < 0) {
+			v.spend = v.n ? v.sv[v.n / 2] : 1;
+			quantile |= 1;
+		}
+		if (v.visits < 0) {
+			v.visits = v.n ? v.vv[v.n / 2] : 1;
+			quantile |= 2;
+		}
+		free(v.sv);
+		free(v.vv);
+	}
+	money_format(v.spend, r->decimals, a);
+	snprintf(b, sizeof(b), "%lld", (long long)v.visits);
+	loy_warn("value: loyal from %s purchase%s in %d months%s%s, high value from %s%s",
+	    b, v.visits == 1 ? "" : "s", months, quantile & 2 ? " (the median)" : "",
+	    v.tenure ? " and a tenure of that many months" : "", a,
+	    quantile & 1 ? " (the median)" : "");
+	head(r, cols);
+	return ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, value_emit, &v);
+}
+
+/* ---------------------------------------------------------------- rfm */
+
+struct rfm {
+	struct run *r;
+	int window;
+	int64_t *rv, *fv, *mv;
+	long n, cap;
+};
+
+static int
+rfm_collect(void *ctx, const struct seg_member *m)
+{
+	struct rfm *f = ctx;
+	int64_t spend, visits;
+
+	if (!active(m) || m->n == 0)
+		return 0;
+	sums(m, f->window, &spend, &visits);
+	if (f->n == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 1024;
+		f->rv = loy_xrealloc(f->rv, f->cap * sizeof(*f->rv));
+		f->fv = loy_xrealloc(f->fv, f->cap * sizeof(*f->fv));
+		f->mv = loy_xrealloc(f->mv, f->cap * sizeof(*f->mv));
+	}
+	f->rv[f->n] = f->r->day - m->day[m->n - 1];
+	f->fv[f->n] = visits;
+	f->mv[f->n] = spend;
+	f->n++;
+	return 0;
+}
+
+/* How many of the sorted v[0..n) are below x (less_is_worse) or above it. */
+static long
+worse(const int64_t *v, long n, int64_t x, int less_is_worse)
+{
+	long lo = 0, hi = n;
+
+	if (less_is_worse) {
+		while (lo < hi) {	/* first >= x */
+			long mid = (lo + hi) / 2;
+
+			if (v[mid] < x)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo;
+	}
+	while (lo < hi) {		/* first > x */
+		long mid = (lo + hi) / 2;
+
+		if (v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return n - lo;
+}
+
+static int
+score(long below, long n)
+{
+	return 1 + (int)(5 * (long long)below / n);
+}
+
+static int
+rfm_emit(void *ctx, const struct seg_member *m)
+{
+	struct rfm *f = ctx;
+	struct run *r = f->r;
+	int64_t spend, visits, rec;
+	int sr, sf, sm;
+	char code[40];
+
+	if (!active(m) || m->n == 0)
+		return 0;
+	sums(m, f->window, &spend, &visits);
+	rec = r->day - m->day[m->n - 1];
+	sr = score(worse(f->rv, f->n, rec, 0), f->n);
+	sf = score(worse(f->fv, f->n, visits, 1), f->n);
+	sm = score(worse(f->mv, f->n, spend, 1), f->n);
+	if (row_start(r, m->v[SM_ID]) < 0)
+		return 1;
+	csvio_put_int(r->out, rec);
+	csvio_put_int(r->out, visits);
+	csvio_put_money(r->out, spend, r->decimals);
+	csvio_put_int(r->out, sr);
+	csvio_put_int(r->out, sf);
+	csvio_put_int(r->out, sm);
+	snprintf(code, sizeof(code), "%d%d%d", sr, sf, sm);
+	csvio_put(r->out, code);
+	row_end(r, m);
+	return 0;
+}
+
+static int
+do_rfm(struct run *r)
+{
+	static const char *const cols[] = {
+		"member_id", "recency_days", "frequency", "monetary", "r", "f", "m", "rfm", NULL
+	};
+	struct rfm f = { .r = r };
+	int rc;
+
+	if (r->argc)
+		return loy_error("rfm takes no operands"), LOY_EX_USAGE;
+	f.window = months_back(r->day, setting_long(r, "segment_months", 12, 1, 120));
+	if (ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, rfm_collect, &f) < 0)
+		return -1;
+	qsort(f.rv, f.n, sizeof(*f.rv), cmp64);
+	qsort(f.fv, f.n, sizeof(*f.fv), cmp64);
+	qsort(f.mv, f.n, sizeof(*f.mv), cmp64);
+	head(r, cols);
+	rc = f.n ? ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, rfm_emit, &f) : 0;
+	free(f.rv);
+	free(f.fv);
+	free(f.mv);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- rhythm */
+
+struct rhythm {
+	int64_t k_mant;		/* k = k_mant / 10^k_scale */
+	int64_t k_pow;
+	int min;		/* purchase days needed */
+	int *iv;
+	int cap;
+};
+
+static int
+cmpint(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The member's typical interval in days (median of the gaps between purchase
+ * days), 0 if too few purchases; and whether the current gap is past k ×
+ * that interval. */
+static int
+interval(struct rhythm *h, const struct seg_member *m, int today, int *flag)
+{
+	int n = m->n - 1, med;
+
+	*flag = 0;
+	if (m->n < h->min || m->n < 2)
+		return 0;
+	if (n > h->cap) {
+		h->cap = n;
+		h->iv = loy_xrealloc(h->iv, n * sizeof(*h->iv));
+	}
+	for (int i = 0; i < n; i++)
+		h->iv[i] = m->day[i + 1] - m->day[i];
+	qsort(h->iv, n, sizeof(*h->iv), cmpint);
+	med = n % 2 ? h->iv[n / 2] : (h->iv[n / 2 - 1] + h->iv[n / 2]) / 2;
+	*flag = (int64_t)(today - m->day[m->n - 1]) * h->k_pow > h->k_mant * med;
+	return med;
+}
+
+static int
+rhythm_init(struct run *r, struct rhythm *h)
+{
+	const char *k = ledger_setting(r->l, "lapse_k"), *why;
+	int scale;
+
+	h->k_mant = 2;
+	h->k_pow = 1;
+	if (k && *k) {
+		if (decimal_parse(k, &h->k_mant, &scale, &why) < 0 || h->k_mant <= 0 ||
+		    scale > 6) {
+			loy_warn("setting lapse_k '%s' is not a number above zero: using 2", k);
+			h->k_mant = 2;
+		} else
+			for (h->k_pow = 1; scale > 0; scale--)
+				h->k_pow *= 10;
+	}
+	h->min = setting_long(r, "lapse_min_purchases", 3, 2, 1000);
+	return 0;
+}
+
+struct lapse {
+	struct run *r;
+	struct rhythm h;
+};
+
+static int
+lapse_emit(void *ctx, const struct seg_member *m)
+{
+	struct lapse *p = ctx;
+	struct run *r = p->r;
+	int flag, med, last, gap;
+	char risk[32];
+
+	if (!active(m) || !(med = interval(&p->h, m, r->day, &flag)) || !flag)
+		return 0;
+	last = m->day[m->n - 1];
+	gap = r->day - last;
+	if (row_start(r, m->v[SM_ID]) < 0)
+		return 1;
+	csvio_put_int(r->out, m->n);
+	put_day(r, last);
+	csvio_put_int(r->out, med);
+	put_day(r, last + med);
+	csvio_put_int(r->out, gap - med);
+	csvio_put(r->out, money_format(100LL * gap / med, 2, risk));
+	row_end(r, m);
+	return 0;
+}
+
+static int
+do_lapse(struct run *r)
+{
+	static const char *const cols[] = {
+		"member_id", "purchases", "last_purchase", "interval_days", "expected",
+		"days_overdue", "risk", NULL
+	};
+	struct lapse p = { .r = r };
+	int rc;
+
+	if (r->argc)
+		return loy_error("lapse takes no operands"), LOY_EX_USAGE;
+	rhythm_init(r, &p.h);
+	head(r, cols);
+	rc = ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, lapse_emit, &p);
+	free(p.h.iv);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static const char *const states[] = {
+	"new", "active", "at-risk", "lapsed", "won-back", "closed", NULL
+};
+
+struct life {
+	struct run *r;
+	struct rhythm h;
+	int new_days, active_days, lapsed_days;
+	const char *only;
+};
+
+static const char *
+life_state(struct life *f, const struct seg_member *m)
+{
+	int today = f->r->day, flag, gap;
+
+	if (!active(m))
+		return "closed";
+	if (today - day_num(m->v[SM_ENROLLED]) < f->new_days)
+		return "new";
+	if (m->n == 0 || (gap = today - m->day[m->n - 1]) > f->lapsed_days)
+		return "lapsed";
+	interval(&f->h, m, today, &flag);
+	if (gap > f->active_days || flag)
+		return "at-risk";
+	for (int i = m->n - 1; i > 0 && today - m->day[i] <= f->active_days; i--)
+		if (m->day[i] - m->day[i - 1] > f->lapsed_days)
+			return "won-back";
+	return "active";
+}
+
+static int
+life_emit(void *ctx, const struct seg_member *m)
+{
+	struct life *f = ctx;
+	struct run *r = f->r;
+	const char *st = life_state(f, m);
+
+	if (f->only && strcmp(st, f->only) != 0)
+		return 0;
+	if (row_start(r, m->v[SM_ID]) < 0)
+		return 1;
+	csvio_put(r->out, st);
+	csvio_putn(r->out, m->v[SM_ENROLLED], 10);
+	if (m->n) {
+		put_day(r, m->day[m->n - 1]);
+		csvio_put_int(r->out, r->day - m->day[m->n - 1]);
+	} else {
+		csvio_put(r->out, NULL);
+		csvio_put(r->out, NULL);
+	}
+	row_end(r, m);
+	return 0;
+}
+
+static int
+do_lifecycle(struct run *r)
+{
+	static const char *const cols[] = {
+		"member_id", "state", "enrolled", "last_purchase", "days_since", NULL
+	};
+	struct life f = { .r = r };
+	int rc;
+
+	if (r->argc > 1)
+		return loy_error("lifecycle takes at most one state"), LOY_EX_USAGE;
+	if (r->argc == 1) {
+		for (int i = 0; states[i]; i++)
+			if (strcmp(r->argv[0], states[i]) == 0)
+				f.only = states[i];
+		if (!f.only)
+			return loy_error("lifecycle: '%s' is not a state (new, active, at-risk, "
+			    "lapsed, won-back, closed)", r->argv[0]), LOY_EX_USAGE;
+	}
+	rhythm_init(r, &f.h);
+	f.new_days = setting_long(r, "lifecycle_new_days", 90, 0, 3660);
+	f.active_days = setting_long(r, "lifecycle_active_days", 90, 1, 3660);
+	f.lapsed_days = setting_long(r, "lifecycle_lapsed_days", 180, 1, 3660);
+	if (f.lapsed_days < f.active_days)
+		f.lapsed_days = f.active_days;
+	head(r, cols);
+	rc = ledger_segment_walk(r->l, 0, SEG_SPEND, NULL, r->end, 0, life_emit, &f);
+	free(f.h.iv);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- birthdays */
+
+struct bday {
+	char *id, *birthday, *name, *phone, *email;
+	int date, age;
+};
+
+struct bdays {
+	struct run *r;
+	int from, to;
+	struct bday *v;
+	long n, cap;
+};
+
+static int
+bday_collect(void *ctx, const struct seg_member *m)
+{
+	struct bdays *b = ctx;
+	int y, mo, d, fy, ty;
+	char f[11], t[11], when[11];
+
+	if (!active(m) || !m->v[SM_BIRTHDAY] ||
+	    sscanf(m->v[SM_BIRTHDAY], "%d-%d-%d", &y, &mo, &d) != 3)
+		return 0;
+	day_text(b->from, f);
+	day_text(b->to, t);
+	fy = atoi(f);
+	ty = atoi(t);
+	for (int year = fy; year <= ty; year++) {
+		int dd = mo == 2 && d == 29 && !leap(year) ? 28 : d, day;
+
+		snprintf(when, sizeof(when), "%04d-%02d-%02d", year, mo, dd);
+		day = day_num(when);
+		if (day < b->from || day > b->to || year < y)
+			continue;
+		if (b->n == b->cap) {
+			b->cap = b->cap ? 2 * b->cap : 256;
+			b->v = loy_xrealloc(b->v, b->cap * sizeof(*b->v));
+		}
+		b->v[b->n++] = (struct bday){
+			loy_xstrdup(m->v[SM_ID]), loy_xstrdup(m->v[SM_BIRTHDAY]),
+			m->v[SM_NAME] ? loy_xstrdup(m->v[SM_NAME]) : NULL,
+			m->v[SM_PHONE] ? loy_xstrdup(m->v[SM_PHONE]) : NULL,
+			m->v[SM_EMAIL] ? loy_xstrdup(m->v[SM_EMAIL]) : NULL,
+			day, year - y
+		};
+	}
+	return 0;
+}
+
+static int
+bday_cmp(const void *a, const void *b)
+{
+	const struct bday *x = a, *y = b;
+
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* A --from or --to date as a day number; INT_MIN (message printed) if bad. */
+static int
+opt_day(struct run *r, const char *opt, const char *s)
+{
+	char d[20];
+	const char *why;
+
+	if (when_parse(s, r->cli->date_format, WHEN_DATE, d, &why) < 0) {
+		loy_warn("%s '%s' %s", opt, s, why);
+		return INT_MIN;
+	}
+	return day_num(d);
+}
+
+static int
+do_birthdays(struct run *r)
+{
+	static const char *const cols[] = { "member_id", "birthday", "date", "age", NULL };
+	struct bdays b = { .r = r };
+	char first[11];
+	int rc;
+
+	if (r->argc)
+		return loy_error("birthdays takes no operands (--from and --to give the "
+		    "period)"), LOY_EX_USAGE;
+	snprintf(first, sizeof(first), "%.8s01", r->as_of);
+	b.from = r->o->from ? opt_day(r, "--from", r->o->from) : day_num(first);
+	if (b.from == INT_MIN)
+		return LOY_EX_USAGE;
+	if (r->o->to)
+		b.to = opt_day(r, "--to", r->o->to);
+	else {
+		char f[11], t[20];
+
+		day_text(b.from, f);
+		when_add_months(f, 1, t);
+		b.to = day_num(t) - 1;
+	}
+	if (b.to == INT_MIN)
+		return LOY_EX_USAGE;
+	if (b.to < b.from)
+		return loy_error("--to is before --from"), LOY_EX_USAGE;
+	if (b.to - b.from > 365)
+		return loy_error("--from and --to are more than a year apart"), LOY_EX_USAGE;
+	if ((rc = ledger_segment_walk(r->l, 1, -1, NULL, r->end, 0, bday_collect, &b)) == 0) {
+		qsort(b.v, b.n, sizeof(*b.v), bday_cmp);
+		head(r, cols);
+		for (long i = 0; i < b.n && !r->failed; i++) {
+			struct seg_member m = { .v = { [SM_NAME] = b.v[i].name,
+			    [SM_PHONE] = b.v[i].phone, [SM_EMAIL] = b.v[i].email } };
+
+			if (row_start(r, b.v[i].id) < 0)
+				break;
+			csvio_put(r->out, b.v[i].birthday);
+			put_day(r, b.v[i].date);
+			csvio_put_int(r->out, b.v[i].age);
+			row_end(r, &m);
+		}
+	}
+	for (long i = 0; i < b.n; i++) {
+		free(b.v[i].id);
+		free(b.v[i].birthday);
+		free(b.v[i].name);
+		free(b.v[i].phone);
+		free(b.v[i].email);
+	}
+	free(b.v);
+	return r->failed ? -1 : rc;
+}
+
+/* ---------------------------------------------------------------- best */
+
+struct buyer {
+	char *id, *name, *phone, *email;
+	int64_t spend, visits;
+};
+
+struct best {
+	struct run *r;
+	int window;
+	struct buyer *v;
+	long n, cap;
+};
+
+static int
+best_collect(void *ctx, const struct seg_member *m)
+{
+	struct best *b = ctx;
+	int64_t spend, visits;
+
+	if (!active(m))
+		return 0;
+	sums(m, b->window, &spend, &visits);
+	if (spend <= 0)
+		return 0;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 256;
+		b->v = loy_xrealloc(b->v, b->cap * sizeof(*b->v));
+	}
+	b->v[b->n++] = (struct buyer){
+		loy_xstrdup(m->v[SM_ID]),
+		m->v[SM_NAME] ? loy_xstrdup(m->v[SM_NAME]) : NULL,
+		m->v[SM_PHONE] ? loy_xstrdup(m->v[SM_PHONE]) : NULL,
+		m->v[SM_EMAIL] ? loy_xstrdup(m->v[SM_EMAIL]) : NULL,
+		spend, visits
+	};
+	return 0;
+}
+
+static int
+best_cmp(const void *a, const void *b)
+{
+	const struct buyer *x = a, *y = b;
+
+	if (x->spend != y->spend)
+		return x->spend > y->spend ? -1 : 1;
+	if (x->visits != y->visits)
+		return x->visits > y->visits ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static int
+do_best(struct run *r)
+{
+	static const char *const cols[] = { "member_id", "rank", "spend", "visits", NULL };
+	struct best b = { .r = r };
+	char *end;
+	long n;
+	int rc;
+
+	if (r->argc != 1)
+		return loy_error("best needs how many members: best N"), LOY_EX_USAGE;
+	errno = 0;
+	n = strtol(r->argv[0], &end, 10);
+	if (errno || *end || end == r->argv[0] || n < 1 || n > 100000000)
+		return loy_error("best '%s' is not a whole number above zero", r->argv[0]),
+		    LOY_EX_USAGE;
+	b.window = months_back(r->day, setting_long(r, "segment_months", 12, 1, 120));
+	if ((rc = ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, best_collect,
+	    &b)) == 0) {
+		qsort(b.v, b.n, sizeof(*b.v), best_cmp);
+		head(r, cols);
+		for (long i = 0; i < b.n && i < n; i++) {
+			struct seg_member m = { .v = { [SM_NAME] = b.v[i].name,
+			    [SM_PHONE] = b.v[i].phone, [SM_EMAIL] = b.v[i].email } };
+
+			if (row_start(r, b.v[i].id) < 0)
+				break;
+			csvio_put_int(r->out, i + 1);
+			csvio_put_money(r->out, b.v[i].spend, r->decimals);
+			csvio_put_int(r->out, b.v[i].visits);
+			row_end(r, &m);
+		}
+	}
+	for (long i = 0; i < b.n; i++) {
+		free(b.v[i].id);
+		free(b.v[i].name);
+		free(b.v[i].phone);
+		free(b.v[i].email);
+	}
+	free(b.v);
+	return r->failed ? -1 : rc;
+}
+
+/* ---------------------------------------------------------------- never-bought */
+
+static int
+never_emit(void *ctx, const struct seg_member *m)
+{
+	struct run *r = ctx;
+	int enrolled = day_num(m->v[SM_ENROLLED]);
+
+	if (!active(m) || m->n || enrolled > r->day)
+		return 0;
+	if (row_start(r, m->v[SM_ID]) < 0)
+		return 1;
+	csvio_putn(r->out, m->v[SM_ENROLLED], 10);
+	csvio_put_int(r->out, r->day - enrolled);
+	row_end(r, m);
+	return 0;
+}
+
+static int
+do_never(struct run *r)
+{
+	static const char *const cols[] = { "member_id", "enrolled", "days_enrolled", NULL };
+
+	if (r->argc)
+		return loy_error("never-bought takes no operands"), LOY_EX_USAGE;
+	head(r, cols);
+	return ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, never_emit, r);
+}
+
+/* ---------------------------------------------------------------- referrers */
+
+struct refs {
+	struct run *r;
+	long limit;
+};
+
+static int
+ref_emit(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct refs *f = ctx;
+	struct run *r = f->r;
+
+	if (!row) {
+		for (int i = 0; i < ncols; i++)
+			csvio_put(r->out, cols[i]);
+		csvio_end(r->out);
+		return 0;
+	}
+	if (f->limit >= 0 && r->rows >= f->limit)
+		return 1;
+	if (row_start(r, row[0]) < 0)
+		return 1;
+	for (int i = 1; i < ncols; i++) {
+		if (i == 3)
+			csvio_put_money(r->out, atoll(row[i]), r->decimals);
+		else
+			csvio_put(r->out, row[i]);
+	}
+	csvio_end(r->out);
+	return 0;
+}
+
+static int
+do_referrers(struct run *r)
+{
+	struct refs f = { .r = r, .limit = -1 };
+	char *end;
+
+	if (r->argc > 1)
+		return loy_error("referrers takes at most a number: referrers [N]"),
+		    LOY_EX_USAGE;
+	if (r->argc == 1) {
+		errno = 0;
+		f.limit = strtol(r->argv[0], &end, 10);
+		if (errno || *end || end == r->argv[0] || f.limit < 1)
+			return loy_error("referrers '%s' is not a whole number above zero",
+			    r->argv[0]), LOY_EX_USAGE;
+	}
+	return ledger_segment_referrers(r->l, r->end, r->o->with_contact, ref_emit, &f);
+}
+
+/* ---------------------------------------------------------------- segments */
+
+static int
+print_rows(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct run *r = ctx;
+
+	if (row && ncols > 0 && r->save && row_start(r, row[0]) == 0) {
+		for (int i = 1; i < ncols; i++)
+			csvio_put(r->out, row[i]);
+		csvio_end(r->out);
+		return 0;
+	}
+	return r->failed ? 1 : batch_print(r->out, ncols, cols, row);
+}
+
+static int
+do_segments(struct run *r)
+{
+	int got;
+	char as_of[11];
+
+	if (r->argc > 1)
+		return loy_error("segments takes at most a segment's name"), LOY_EX_USAGE;
+	if (r->argc == 0)
+		return ledger_list_segments(r->l, batch_print, r->out);
+	if ((got = ledger_segment_get(r->l, r->argv[0], as_of)) < 0)
+		return -1;
+	if (!got)
+		return loy_error("no segment '%s'", r->argv[0]), LOY_EX_DATAERR;
+	return ledger_segment_list(r->l, r->argv[0], r->o->with_contact, print_rows, r);
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+int do_tiers(struct run *r);
+
+static const struct {
+	const char *name;
+	int (*fn)(struct run *r);
+	int list;		/* a list of members: --save and --with-contact */
+} cmds[] = {
+	{ "best", do_best, 1 },
+	{ "birthdays", do_birthdays, 1 },
+	{ "lapse", do_lapse, 1 },
+	{ "lifecycle", do_lifecycle, 1 },
+	{ "never-bought", do_never, 1 },
+	{ "referrers", do_referrers, 1 },
+	{ "rfm", do_rfm, 1 },
+	{ "save", NULL, 0 },
+	{ "segments", do_segments, 1 },
+	{ "tiers", do_tiers, 0 },
+	{ "value", do_value, 1 },
+	{ NULL, NULL, 0 }
+};
+
+int
+segment_known(const char *cmd)
+{
+	for (int i = 0; cmds[i].name; i++)
+		if (strcmp(cmds[i].name, cmd) == 0)
+			return 1;
+	return 0;
+}
+
+/* A segment's name: letters, digits, '.', '_' and '-', at most 64. */
+static int
+valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+	    "WXYZ0123456789._-") == n && s[0] != '-' && s[0] != '.';
+}
+
+/* Before saving: refuse an existing name unless --replace; empty it. */
+static int
+save_start(struct run *r, const char *name, const char *source)
+{
+	char as_of[11];
+	int got = ledger_segment_get(r->l, name, as_of);
+
+	if (got < 0)
+		return -1;
+	if (got && !r->o->replace) {
+		loy_warn("segment '%s' exists (saved as of %s); --replace saves over it", name,
+		    as_of);
+		return LOY_EX_DATAERR;
+	}
+	return ledger_segment_put(r->l, name, r->as_of, source) < 0 ? -1 : 0;
+}
+
+static int
+save_done(struct run *r, const char *name, long counts[2])
+{
+	int64_t n = ledger_segment_seal(r->l, name);
+
+	if (n < 0)
+		return -1;
+	loy_warn("segment '%s': %lld member%s as of %s", name, (long long)n, n == 1 ? "" : "s",
+	    r->as_of);
+	counts[0] = n;
+	return 0;
+}
+
+static char *
+source_of(struct run *r)
+{
+	size_t n = strlen(r->cmd) + 1;
+	char *s;
+
+	for (int i = 0; i < r->argc; i++)
+		n += strlen(r->argv[i]) + 1;
+	s = loy_xmalloc(n + 1);
+	strcpy(s, r->cmd);
+	for (int i = 0; i < r->argc; i++) {
+		strcat(s, " ");
+		strcat(s, r->argv[i]);
+	}
+	return s;
+}
+
+static int
+list_txn(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
+{
+	struct run *r = ctx;
+	char *source = source_of(r);
+	int rc, i;
+
+	(void)l;
+	r->out = out;
+	if ((rc = save_start(r, r->o->save, source)) != 0) {
+		free(source);
+		return rc < 0 ? ledger_status(r->l) : rc;
+	}
+	free(source);
+	r->save = r->o->save;
+	for (i = 0; strcmp(cmds[i].name, r->cmd) != 0; i++)
+		;
+	rc = cmds[i].fn(r);
+	if (rc < 0 || r->failed)
+		return ledger_status(r->l);
+	if (rc > 0)
+		return rc;
+	return save_done(r, r->o->save, counts) < 0 ? ledger_status(r->l) : 0;
+}
+
+/* save NAME [FILE]: a list with a member_id column. */
+static const char *const save_fields[] = { "member_id", NULL };
+static const char *const save_out[] = { "segment", "members", "as_of", NULL };
+enum { V_SAVED, V_DUPLICATE };
+static const struct batch_counter save_counters[] = {
+	{ "saved", BATCH_CHANGED }, { "duplicate", BATCH_UNCHANGED }, { NULL, 0 }
+};
+
+struct saving {
+	struct run *r;
+	const char *name;
+	int col, started;
+};
+
+static int
+save_file(void *ctx, struct batch *b)
+{
+	struct saving *s = ctx;
+	int rc;
+
+	if ((s->col = batch_col(b, "member_id")) < 0)
+		return loy_error("%s: no column 'member_id'", csvio_name(batch_reader(b)));
+	if (!s->started) {
+		if ((rc = save_start(s->r, s->name, csvio_name(batch_reader(b)))) != 0)
+			return -1;
+		s->started = 1;
+	}
+	return 0;
+}
+
+static int
+save_row(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct saving *s = ctx;
+	const char *id = csvio_field(row, s->col);
+	char *who = NULL;
+	int got;
+
+	if (!*id)
+		return batch_reject(b, row, "member_id is empty");
+	if ((got = ledger_member_resolve(s->r->l, id, &who)) < 0)
+		return -1;
+	if (!got)
+		return batch_reject(b, row, "unknown member '%s'", id);
+	got = ledger_segment_add(s->r->l, s->name, who);
+	free(who);
+	if (got < 0)
+		return -1;
+	batch_count(b, got ? V_SAVED : V_DUPLICATE);
+	return 0;
+}
+
+static int
+save_end(void *ctx, struct batch *b)
+{
+	struct saving *s = ctx;
+	int64_t n = ledger_segment_seal(s->r->l, s->name);
+
+	if (n < 0)
+		return -1;
+	csvio_put(batch_out(b), s->name);
+	csvio_put_int(batch_out(b), n);
+	csvio_put(batch_out(b), s->r->as_of);
+	csvio_end(batch_out(b));
+	return 0;
+}
+
+static int
+do_save(struct run *r, const char *args)
+{
+	struct saving s = { .r = r };
+	struct batch_job job = {
+		.fields = save_fields, .output = save_out, .counters = save_counters,
+		.file = save_file, .row = save_row, .run_end = save_end, .ctx = &s,
+	};
+
+	if (r->argc < 1 || r->argc > 2 || r->o->save)
+		return loy_error("usage: save NAME [FILE]"), LOY_EX_USAGE;
+	s.name = r->argv[0];
+	if (!valid_name(s.name))
+		return loy_error("segment name '%s' must be letters, digits, '.', '_' and '-' "
+		    "(at most 64, not starting with '-' or '.')", s.name), LOY_EX_USAGE;
+	return batch_run(&job, r->cli, r->l, r->argc - 1, r->argv + 1, args);
+}
+
+/* The --as-of date: today if not given; refused in the future or before the
+ * ledger's first date.  0, or an exit status. */
+static int
+as_of(struct run *r)
+{
+	char today[11], first[11], d[20];
+	const char *why;
+
+	when_today(today);
+	if (!r->o->as_of) {
+		memcpy(r->as_of, today, sizeof(r->as_of));
+	} else {
+		if (when_parse(r->o->as_of, r->cli->date_format, WHEN_DATE, d, &why) < 0) {
+			loy_warn("--as-of '%s' %s", r->o->as_of, why);
+			return LOY_EX_USAGE;
+		}
+		if (strcmp(d, today) > 0) {
+			loy_warn("--as-of '%s' is in the future", r->o->as_of);
+			return LOY_EX_USAGE;
+		}
+		if (ledger_segment_first_date(r->l, first) < 0)
+			return ledger_status(r->l);
+		if (*first && strcmp(d, first) < 0) {
+			loy_warn("--as-of '%s' is before the ledger's first date, %s",
+			    r->o->as_of, first);
+			return LOY_EX_USAGE;
+		}
+		memcpy(r->as_of, d, sizeof(r->as_of));
+	}
+	r->day = day_num(r->as_of);
+	day_text(r->day + 1, r->end);
+	return 0;
+}
+
+int
+segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
+    char **argv, const struct segment_opts *o, const char *args)
+{
+	struct run r = {
+		.l = l, .cli = cli, .o = o, .cmd = cmd, .argc = argc, .argv = argv,
+		.decimals = ledger_decimals(l),
+	};
+	int i, rc;
+
+	for (i = 0; cmds[i].name && strcmp(cmds[i].name, cmd) != 0; i++)
+		;
+	if (!cmds[i].name)
+		return loy_error("'%s' is not a sub-command (see loy-segment --help)", cmd),
+		    LOY_EX_USAGE;
+	if (!cmds[i].list && (o->save || o->with_contact) && strcmp(cmd, "tiers") != 0) {
+		loy_warn("%s: --save and --with-contact are for lists", cmd);
+		return LOY_EX_USAGE;
+	}
+	if (strcmp(cmd, "tiers") != 0 && (o->apply || o->assign)) {
+		loy_warn("--apply and --assign are for tiers");
+		return LOY_EX_USAGE;
+	}
+	if (strcmp(cmd, "birthdays") != 0 && (o->from || o->to)) {
+		loy_warn("--from and --to are for birthdays");
+		return LOY_EX_USAGE;
+	}
+	if (o->save && !valid_name(o->save)) {
+		loy_warn("segment name '%s' must be letters, digits, '.', '_' and '-' (at most "
+		    "64, not starting with '-' or '.')", o->save);
+		return LOY_EX_USAGE;
+	}
+	if ((rc = as_of(&r)) != 0)
+		return rc;
+	if (strcmp(cmd, "save") == 0)
+		return do_save(&r, args);
+	if (strcmp(cmd, "tiers") == 0)
+		return do_tiers(&r);
+	if (o->save)
+		return batch_txn(cli, l, args, list_txn, &r);
+	if (ledger_begin_read(l) < 0)
+		return ledger_status(l);
+	r.out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+	rc = cmds[i].fn(&r);
+	ledger_rollback(l);
+	if (csvio_writer_close(r.out) < 0) {
+		loy_warn("cannot write the output: %s", strerror(errno));
+		return LOY_EX_IOERR;
+	}
+	return rc < 0 ? ledger_status(l) : rc;
+}
+
+int
+do_tiers(struct run *r)
+{
+	(void)r;
+	return loy_error("tiers: not yet"), LOY_EX_SOFTWARE;
+}
