@@ -54,12 +54,17 @@ hundredths(const char *s)
 	return neg ? -v : v;
 }
 
+/* A grid as a table; under its chart (no heading of its own) or as a
+ * section with its title. */
 static void
-table(FILE *f, const struct grid *g, const char *id)
+table(FILE *f, const struct grid *g, const char *id, int under_chart)
 {
-	fprintf(f, "<section><h2>");
-	esc(f, g->title);
-	fprintf(f, "</h2>\n<table id=\"%s\"><thead><tr>", id);
+	if (!under_chart) {
+		fprintf(f, "<section><h2>");
+		esc(f, g->title);
+		fputs("</h2>\n", f);
+	}
+	fprintf(f, "<table id=\"%s\"><thead><tr>", id);
 	for (int c = 0; c < g->ncols; c++) {
 		fputs("<th>", f);
 		esc(f, g->names[c]);
@@ -81,7 +86,7 @@ table(FILE *f, const struct grid *g, const char *id)
 	if (g->nrows == 0)
 		fprintf(f, "<tr><td colspan=\"%d\" class=\"none\">nothing yet</td></tr>\n",
 		    g->ncols ? g->ncols : 1);
-	fputs("</tbody></table></section>\n", f);
+	fputs(under_chart ? "</tbody></table>\n" : "</tbody></table></section>\n", f);
 }
 
 #define CH 220		/* plot height */
@@ -173,7 +178,6 @@ chart_tiers(FILE *f, const struct grid *g)
 	}
 	fputs("<section><h2>Members by tier</h2>\n", f);
 	bars(f, "chart-tiers", "Active members by tier", g->nrows, labels, 1, &s);
-	fputs("</section>\n", f);
 	free(labels);
 	free(v);
 }
@@ -198,7 +202,6 @@ chart_earn_burn(FILE *f, const struct grid *g)
 	fputs("<section><h2>Points earned and spent by month</h2>\n", f);
 	bars(f, "chart-earn-burn", "Points earned (less returns), redeemed (less cancelled) "
 	    "and expired, by month", g->nrows, labels, 3, s);
-	fputs("</section>\n", f);
 	free(labels);
 	free(e);
 	free(r);
@@ -219,7 +222,6 @@ chart_liability(FILE *f, const struct grid *g, const char *currency)
 	    "in the table)", currency ? currency : "");
 	fputs("<section><h2>Liability by expiry month</h2>\n", f);
 	bars(f, "chart-liability", title, g->nrows, labels, 1, &s);
-	fputs("</section>\n", f);
 	free(labels);
 	free(v);
 }
@@ -245,7 +247,8 @@ chart_retention(FILE *f, const struct grid *g)
 		cw = 18;
 	w = LEFT + (maxm + 1) * cw + 20;
 	h = TOP + ncoh * chh + 40;
-	fputs("<section><h2>Retention</h2>\n", f);
+	fputs("<section><h2>Retention: the share of each enrolment month's members "
+	    "purchasing, by months since enrolment</h2>\n", f);
 	fprintf(f, "<figure><svg id=\"chart-retention\" class=\"chart\" "
 	    "xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	    "viewBox=\"0 0 %d %d\" role=\"img\"><title>Share of each enrolment month's members "
@@ -282,7 +285,7 @@ chart_retention(FILE *f, const struct grid *g)
 		fputs(" %)</title></rect>\n", f);
 	}
 	fputs("</svg><figcaption>columns: months since enrolment; darker: a larger share "
-	    "purchasing</figcaption></figure>\n</section>\n", f);
+	    "purchasing</figcaption></figure>\n", f);
 }
 
 int
@@ -310,19 +313,23 @@ html_write(FILE *f, const struct html_data *d)
 	fputs(". Every figure is in <code>loy-report</code>'s CSV and can be checked with the "
 	    "queries in loy-report(1).</p>\n", f);
 	chart_tiers(f, &d->tiers);
-	table(f, &d->tiers, "table-tiers");
+	table(f, &d->tiers, "table-tiers", 1);
+	fputs("</section>\n", f);
 	chart_earn_burn(f, &d->earn_burn);
-	table(f, &d->earn_burn, "table-earn-burn");
+	table(f, &d->earn_burn, "table-earn-burn", 1);
+	fputs("</section>\n", f);
 	chart_liability(f, &d->liability, d->currency);
-	table(f, &d->liability, "table-liability");
+	table(f, &d->liability, "table-liability", 1);
+	fputs("</section>\n", f);
 	chart_retention(f, &d->retention);
-	table(f, &d->retention, "table-retention");
+	table(f, &d->retention, "table-retention", 1);
+	fputs("</section>\n", f);
 	for (int i = 0; i < d->nextra; i++) {
 		char id[32];
 
 		snprintf(id, sizeof(id), "table-%d", i + 1);
-		table(f, &d->extra[i], id);
+		table(f, &d->extra[i], id, 0);
 	}
-	fputs("</body>\n</html>\n", f);
+	fputs("<footer id=\"end\"><p>loy-report html</p></footer>\n</body>\n</html>\n", f);
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }

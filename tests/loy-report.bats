@@ -378,6 +378,52 @@ OUT
 	[ ! -s err.txt ]
 }
 
+# Render `report.html` in headless Chromium (no network): the DOM after
+# loading in dom.html, the browser's messages in chrome.err.
+render() {
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+	    --user-data-dir="$BATS_TEST_TMPDIR/chrome" --host-resolver-rules='MAP * ~NOTFOUND' \
+	    --enable-logging=stderr --v=0 --dump-dom "file://$PWD/report.html" >dom.html 2>chrome.err
+}
+
+# Elements of class $2 in the chart with id $1 of the rendered page.
+in_chart() {
+	tr '\n' ' ' <dom.html | sed -e "s/.*<svg id=\"$1\"//" -e 's#</svg>.*##' |
+		grep -o "class=\"$2\"" | wc -l
+}
+
+@test "html: one self-contained page that Chromium renders with every bar and cell" {
+	base
+	loy-report html >report.html
+	# nothing is fetched: no sources, links, imports or scripts
+	run grep -Eic '(src|href)=|url\(|@import|<script|<link|<img|<iframe|<object' report.html
+	[ "$output" = 0 ]
+	render
+	run grep -E 'CONSOLE|Uncaught|Failed to load|net::ERR_' chrome.err
+	[ -z "$output" ]
+	grep -q '<footer id="end">' dom.html	# the whole page was read
+	# 4 tiers; Jan, Feb, Mar with earned, redeemed and expired each; points
+	# expiring in 2026-03, 04, 05; the Jan cohort's months 0-2, Feb's 0-1
+	[ "$(in_chart chart-tiers bar)" -eq 4 ]
+	[ "$(in_chart chart-earn-burn bar)" -eq 9 ]
+	[ "$(in_chart chart-liability bar)" -eq 3 ]
+	[ "$(in_chart chart-retention cell)" -eq 5 ]
+	# the tallest bar of each chart is the largest figure: Pearl's 3
+	# members, January's 150 points, March's 50
+	grep -q '<rect class="bar" data-series="members" x="[0-9]*" y="20" width="[0-9]*" height="220" fill="[^"]*"><title>Pearl members: 3</title>' dom.html
+	grep -q 'height="220"[^>]*><title>2026-01 earned: 150</title>' dom.html
+	grep -q 'height="220"[^>]*><title>2026-03 points: 50</title>' dom.html
+}
+
+@test "html: an empty ledger still makes a page" {
+	export LOY_NOW="2026-03-20 12:00:00"
+	new_ledger
+	run -0 --separate-stderr loy-report html
+	[[ "$output" == *'<svg id="chart-tiers"'* ]]
+	[[ "$output" == *"nothing yet"* ]]
+	[ "$(printf '%s\n' "$output" | grep -c 'class="bar"')" -eq 4 ]	# the tiers, with no members
+}
+
 # ----------------------------------------------------------------------
 # Generated data: 300 members enrolled over 2025-2026, 23 months of
 # receipts (with anonymous sales and returns), credits and debits,
@@ -579,4 +625,16 @@ DEC="printf('%s%d.%02d', CASE WHEN x < 0 THEN '-' ELSE '' END, abs(x) / 100, abs
 		[ "$(csvq st.csv "SELECT count(*) || ':' || coalesce((SELECT balance FROM t ORDER BY CAST(entry_id AS INTEGER) DESC LIMIT 1), 0) FROM t")" = \
 		  "$(q "SELECT count(*) || ':' || coalesce((SELECT points FROM balances WHERE member_id = '$m'), 0) FROM journal WHERE member_id = '$m'")" ]
 	done
+}
+
+@test "generated: the HTML page has a bar for each month and a cell for each cohort month" {
+	gen
+	loy-report html >report.html
+	render
+	run grep -E 'CONSOLE|Uncaught|Failed to load|net::ERR_' chrome.err
+	[ -z "$output" ]
+	[ "$(in_chart chart-earn-burn bar)" -eq "$(q "SELECT 3 * count(DISTINCT substr(occurred_at, 1, 7)) FROM journal")" ]
+	[ "$(in_chart chart-liability bar)" -eq "$(q "SELECT count(DISTINCT coalesce(substr(expires_at, 1, 7), 'never')) FROM lots WHERE remaining > 0")" ]
+	[ "$(in_chart chart-retention cell)" -eq "$(loy-report retention | tail -n +2 | wc -l)" ]
+	[ "$(in_chart chart-tiers bar)" -eq 4 ]
 }
