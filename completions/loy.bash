@@ -99,7 +99,8 @@ _loy_settings()
 {
 	loy-init --settings 2>/dev/null | sed '1d; s/,.*//' | grep . ||
 	    printf '%s\n' programme currency decimals timezone earn_points \
-	    earn_amount point_value tiers expiry_months allow_negative \
+	    earn_amount point_value tiers expiry_months expiry_policy expiry_years \
+	    transfers allow_negative \
 	    identify_by return_window_days future_tolerance_hours \
 	    phone_pattern email_pattern
 }
@@ -123,8 +124,12 @@ _loy_init()
 			decimals)
 				_loy_add compgen -P "$key=" -W "0 2 3" -- "${_loy_cur#*=}"
 				;;
-			allow_negative)
+			allow_negative | transfers)
 				_loy_add compgen -P "$key=" -W "yes no" -- "${_loy_cur#*=}"
+				;;
+			expiry_policy)
+				_loy_add compgen -P "$key=" -W "months year-end rolling never" \
+				    -- "${_loy_cur#*=}"
 				;;
 			timezone)
 				local IFS=$'\n' zone
@@ -321,13 +326,20 @@ _loy_redeem()
 
 	COMPREPLY=()
 	_loy_words
-	# --catalogue: every operand is a file, and the fields are the rewards'
+	# --catalogue, --codes, --transfers: every operand is a file, and the
+	# fields are the rewards', the codes' or the transfers'
 	for ((i = 1; i < _loy_cword; i++)); do
-		[[ ${_loy_w[i]} == --catalogue ]] && catalogue=1
+		case ${_loy_w[i]} in
+		--catalogue | --codes | --transfers) catalogue=${_loy_w[i]} ;;
+		esac
 	done
-	if [[ $catalogue ]]; then
+	if [[ $catalogue == --catalogue ]]; then
 		fields="reward_id name points cash_price stock partner partner_cost
 		    tiers valid_from valid_to per_member_limit"
+	elif [[ $catalogue == --codes ]]; then
+		fields="reward_id code partner"
+	elif [[ $catalogue == --transfers ]]; then
+		fields="transfer_id from_member to_member points requested_at"
 	else
 		fields="request_id member_id reward_id qty requested_at channel"
 	fi
@@ -338,7 +350,7 @@ _loy_redeem()
 		w=${_loy_w[i]}
 		if [[ -z $dashdash ]]; then
 			case $w in
-			-d | --db | --busy-timeout | --date-format | --map | --rejects | -[!-]*d)
+			-d | --db | --busy-timeout | --date-format | --map | --rejects | --window | -[!-]*d)
 				((i++))
 				continue
 				;;
@@ -358,7 +370,7 @@ _loy_redeem()
 
 	if [[ -z $dashdash && $_loy_cur == -* ]]; then
 		case $first in
-		rewards)
+		rewards | codes)
 			_loy_add compgen -W "-d --db --busy-timeout --safe-cells
 			    --table --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
@@ -367,20 +379,21 @@ _loy_redeem()
 			    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
 		*)
-			_loy_add compgen -W "-d --db --busy-timeout --catalogue
-			    --date-format -n --dry-run --map --rejects --safe-cells
-			    --table --tsv -h --help -V --version" -- "$_loy_cur"
+			_loy_add compgen -W "-d --db --busy-timeout --catalogue --codes
+			    --date-format --draw --draw= --first-come -n --dry-run --map
+			    --rejects --safe-cells --table --transfers --tsv --window
+			    -h --help -V --version" -- "$_loy_cur"
 			;;
 		esac
 		return
 	fi
 	if [[ -z $catalogue ]] && ((nops == 0)); then
-		_loy_add compgen -W "cancel rewards" -- "$_loy_cur"
+		_loy_add compgen -W "cancel codes rewards" -- "$_loy_cur"
 		_loy_files "$_loy_cur"
 		return
 	fi
 	case $first in
-	cancel | rewards)
+	cancel | codes | rewards)
 		# request ids, or nothing more: nothing to offer
 		;;
 	*)
