@@ -28,9 +28,22 @@ step "loy accrue examples/pos.csv    # the same file again: every receipt a dupl
 loy accrue "$top/examples/pos.csv" | cut -d, -f1,6
 step "loy accrue --adjust examples/adjustments.csv    # the call centre's corrections"
 loy accrue --adjust --table "$top/examples/adjustments.csv"
+step "loy accrue --opening examples/opening.csv    # balances carried over from the old system"
+loy accrue --opening --table "$top/examples/opening.csv"
+step "loy redeem --catalogue examples/rewards.csv    # the reward catalogue"
+loy redeem --catalogue --table "$top/examples/rewards.csv"
+step "loy redeem --codes examples/partner-codes.csv    # the cinema's ticket codes"
+loy redeem --codes --table "$top/examples/partner-codes.csv"
+step "loy redeem examples/redemptions.csv    # the morning's requests"
+loy redeem --table "$top/examples/redemptions.csv"
+step "loy redeem cancel W-1004    # a coffee voucher given back"
+loy redeem --table cancel W-1004
+step "loy redeem --catalogue examples/prize.csv; loy redeem --draw=demo-2026 examples/draw.csv    # a lucky draw for one prize"
+loy redeem --catalogue "$top/examples/prize.csv" >/dev/null
+loy redeem --table --draw=demo-2026 "$top/examples/draw.csv"
 step "loy expire --notice 730    # points expiring in the next two years, for an SMS merge"
 loy expire --notice 730 --table
-step "loy expire    # the monthly run: nothing is due yet (points live 24 months)"
+step "loy expire    # the monthly run: the old system's points past their date leave"
 loy expire --table
 step loy enroll list
 loy enroll --table list
