@@ -11,20 +11,23 @@
 
 static const char usage[] =
     "loy-report [-V] [-d ledger] [--from date] [--to date] [--by period]\n"
-    "                  [--per store|channel] [--lots] [--json | --table | --tsv]\n"
+    "                  [--per store|channel|category] [--lots | --tiers]\n"
+    "                  [--json | --table | --tsv]\n"
     "                  report [member]";
 static const char help[] =
     "Print a report on the ledger as CSV with a header row, in one read\n"
     "transaction; money as exact decimals.  Reports:\n"
     "\n"
     "  statement MEMBER  the member's entries with the running balance\n"
-    "                    (--lots: the open lots and their expiry dates)\n"
+    "                    (--lots: the open lots and their expiry dates;\n"
+    "                    --tiers: the member's tier history)\n"
     "  balances          every member's balance, spendable, pending, last activity\n"
     "  liability         outstanding points and their value by expiry month\n"
     "                    (--by tier: by tier), less the observed breakage\n"
     "  earn-burn         points earned, spent, expired, adjusted by period\n"
     "  breakage          share of earned points that expired, by earning month\n"
-    "  tiers             active members and their points by tier\n"
+    "  tiers             active members and their points by tier (--by, --from,\n"
+    "                    --to: upgrades and downgrades per period)\n"
     "  economics         members' share of sales, points' cost against it\n"
     "  retention         enrolment-month cohorts purchasing, by months since\n"
     "  referrals         referrers, their referees and the referees' spend\n"
@@ -39,7 +42,8 @@ static const char help[] =
     "      --from DATE          from this day on (YYYY-MM-DD)\n"
     "      --json               write JSON lines\n"
     "      --lots               statement: the open lots\n"
-    "      --per DIMENSION      earn-burn: store or channel\n"
+    "      --per DIMENSION      earn-burn: store, channel or category\n"
+    "      --tiers              statement: the tier history\n"
     "      --safe-cells         neutralise spreadsheet formulas in the output\n"
     "      --table              aligned columns for a terminal\n"
     "      --to DATE            up to and including this day\n"
@@ -49,7 +53,8 @@ static const char help[] =
     "See loy-report(1).\n";
 
 enum {
-	OPT_BY = CLI_OPT_PROGRAM_FIRST, OPT_FROM, OPT_JSON, OPT_LOTS, OPT_PER, OPT_TO
+	OPT_BY = CLI_OPT_PROGRAM_FIRST, OPT_FROM, OPT_JSON, OPT_LOTS, OPT_PER, OPT_TIERS,
+	OPT_TO
 };
 
 int
@@ -62,6 +67,7 @@ main(int argc, char **argv)
 		{ "json", no_argument, 0, OPT_JSON },
 		{ "lots", no_argument, 0, OPT_LOTS },
 		{ "per", required_argument, 0, OPT_PER },
+		{ "tiers", no_argument, 0, OPT_TIERS },
 		{ "to", required_argument, 0, OPT_TO },
 		{ "tsv", no_argument, 0, CLI_OPT_TSV },
 		CLI_OPTS_END
@@ -81,6 +87,7 @@ main(int argc, char **argv)
 		case OPT_JSON: json = 1; break;
 		case OPT_LOTS: o.lots = 1; break;
 		case OPT_PER: o.per = optarg; break;
+		case OPT_TIERS: o.tiers = 1; break;
 		case OPT_TO: o.to = optarg; break;
 		default:
 			if (!cli_option(&cli, opt, optarg))

@@ -225,6 +225,32 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "       coalesce(c.points, 0) AS points\n"
 		    "  FROM t FULL JOIN c ON c.tier = t.name\n"
 		    " ORDER BY t.rank IS NULL, t.rank, c.tier");
+	case LR_TIER_MOVES:
+		return fmt(TIER_NAMES
+		    "SELECT %s AS %s, coalesce(h.from_tier, '') AS from_tier,\n"
+		    "       coalesce(h.to_tier, '') AS to_tier,\n"
+		    "       CASE WHEN h.from_tier IS NULL THEN 'entry'\n"
+		    "            WHEN h.to_tier IS NULL THEN 'exit'\n"
+		    "            WHEN f.rank IS NULL OR n.rank IS NULL THEN 'change'\n"
+		    "            WHEN n.rank > f.rank THEN 'upgrade'\n"
+		    "            WHEN n.rank < f.rank THEN 'downgrade'\n"
+		    "            ELSE 'same' END AS movement,\n"
+		    "       count(*) AS changes, count(DISTINCT h.member_id) AS members\n"
+		    "  FROM tier_history h\n"
+		    "  LEFT JOIN t f ON f.name = h.from_tier\n"
+		    "  LEFT JOIN t n ON n.name = h.to_tier\n"
+		    " WHERE " WINDOW("h.effective") "\n"
+		    " GROUP BY 1, 2, 3\n"
+		    " ORDER BY 1, min(f.rank) IS NULL, min(f.rank), 2, min(n.rank), 3",
+		    bucket(p->by == LR_BY_NONE ? LR_BY_MONTH : p->by, "h.effective", b,
+		    sizeof(b)), "period");
+	case LR_TIER_HISTORY:
+		return fmt(
+		    "SELECT change_id, effective, from_tier, to_tier, reason, measure,\n"
+		    "       threshold, run_id\n"
+		    "  FROM tier_history\n"
+		    " WHERE member_id = :member AND " WINDOW("effective") "\n"
+		    " ORDER BY change_id");
 	case LR_ECONOMICS:
 		return fmt(
 		    "SELECT %s, sum(sales) AS sales, sum(member_sales) AS member_sales,\n"

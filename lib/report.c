@@ -93,6 +93,19 @@ static const struct col tiers_cols[] = {
 	{ "share_pct", C_PCT, "members", "total" }, { "points", C_INT, "points", 0 },
 	{ "value", C_VALUE, "points", 0 }, { 0, 0, 0, 0 }
 };
+static const struct col tier_moves_cols[] = {
+	{ "period", C_TEXT, "period", 0 }, { "from_tier", C_TEXT, "from_tier", 0 },
+	{ "to_tier", C_TEXT, "to_tier", 0 }, { "movement", C_TEXT, "movement", 0 },
+	{ "changes", C_INT, "changes", 0 }, { "members", C_INT, "members", 0 },
+	{ 0, 0, 0, 0 }
+};
+static const struct col tier_history_cols[] = {
+	{ "change_id", C_INT, "change_id", 0 }, { "effective", C_TEXT, "effective", 0 },
+	{ "from_tier", C_TEXT, "from_tier", 0 }, { "to_tier", C_TEXT, "to_tier", 0 },
+	{ "reason", C_TEXT, "reason", 0 }, { "measure", C_INT, "measure", 0 },
+	{ "threshold", C_INT, "threshold", 0 }, { "run_id", C_INT, "run_id", 0 },
+	{ 0, 0, 0, 0 }
+};
 static const struct col economics_cols[] = {
 	{ "period", C_TEXT, "period", 0 }, { "sales", C_MONEY, "sales", 0 },
 	{ "member_sales", C_MONEY, "member_sales", 0 },
@@ -145,7 +158,7 @@ static const struct rdef reports[] = {
 	{ "liability", LR_LIABILITY, O_BY | O_BY_TIER, liability_cols },
 	{ "earn-burn", LR_EARN_BURN, O_WINDOW | O_BY | O_PER, earn_burn_cols },
 	{ "breakage", LR_BREAKAGE, O_WINDOW | O_BY, breakage_cols },
-	{ "tiers", LR_TIERS, 0, tiers_cols },
+	{ "tiers", LR_TIERS, O_WINDOW | O_BY | O_BY_OPTIONAL, tiers_cols },
 	{ "economics", LR_ECONOMICS, O_WINDOW | O_BY | O_BY_OPTIONAL, economics_cols },
 	{ "retention", LR_RETENTION, O_WINDOW, retention_cols },
 	{ "referrals", LR_REFERRALS, O_WINDOW, referrals_cols },
@@ -577,8 +590,10 @@ params(const struct rdef *d, const struct report_opts *o, struct lr_params *p,
 		return usage_error("%s takes no --by", d->name);
 	if (o->per && !(d->opts & O_PER))
 		return usage_error("%s takes no --per", d->name);
-	if (o->lots && !(d->opts & O_LOTS))
-		return usage_error("%s takes no --lots", d->name);
+	if ((o->lots || o->tiers) && !(d->opts & O_LOTS))
+		return usage_error("%s takes no --%s", d->name, o->lots ? "lots" : "tiers");
+	if (o->lots && o->tiers)
+		return usage_error("--lots and --tiers are two statements: give one");
 	if (o->from) {
 		if (when_parse(o->from, NULL, WHEN_DATE, from, &why) < 0)
 			return usage_error("--from '%s' %s", o->from, why);
@@ -733,6 +748,10 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 	}
 	cols = d->cols;
 	q = d->q;
+	if (q == LR_TIERS && (o->by || o->from || o->to)) {	/* the movements */
+		cols = tier_moves_cols;
+		q = LR_TIER_MOVES;
+	}
 	if (d->opts & O_OPERAND) {
 		int found = 0;
 
@@ -749,6 +768,9 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 		if (o->lots) {
 			cols = lots_cols;
 			q = LR_LOTS;
+		} else if (o->tiers) {
+			cols = tier_history_cols;
+			q = LR_TIER_HISTORY;
 		}
 	}
 	out_open(&out, stdout, o->format, o->safe, NULL);

@@ -24,6 +24,8 @@ enum lr_query {
 	LR_EARN_BURN,
 	LR_BREAKAGE,
 	LR_TIERS,
+	LR_TIER_MOVES,		/* tier_history by period */
+	LR_TIER_HISTORY,	/* a member's tier history */
 	LR_ECONOMICS,
 	LR_RETENTION,
 	LR_REFERRALS,
@@ -71,6 +73,7 @@ struct report_opts {
 	const char *by;		/* --by, or NULL */
 	const char *per;	/* --per, or NULL */
 	int lots;		/* statement --lots */
+	int tiers;		/* statement --tiers */
 	int format;		/* CSVIO_CSV, CSVIO_TSV, CSVIO_TABLE, REPORT_JSON */
 	int safe;
 	const char *title;	/* html --title */

@@ -195,6 +195,34 @@ Diamond,0,0.00,0,0.00
 OUT
 }
 
+@test "tiers: upgrades and downgrades per period, and a member's tier history" {
+	base
+	# loy-segment's tier runs record changes in tier_history; two runs' worth
+	# written here as they would: 1001 and 1002 up in March, 1002 back down
+	# in April; 1004 given Ruby by hand.
+	sqlite3 "$LOY_DB" "INSERT INTO runs(run_id, program, args, started_at) VALUES (90, 'loy-segment', 'tiers', '2026-03-31 02:00:00'), (91, 'loy-segment', 'tiers', '2026-04-30 02:00:00');
+	  INSERT INTO tier_history(member_id, from_tier, to_tier, reason, measure, threshold, effective, run_id) VALUES
+	    ('1001', 'Pearl', 'Ruby', 'qualified', 250000, 200000, '2026-03-31', 90),
+	    ('1002', 'Pearl', 'Opal', 'qualified', 60000, 50000, '2026-03-31', 90),
+	    ('1004', 'Pearl', 'Ruby', 'assigned', NULL, NULL, '2026-03-31', 90),
+	    ('1002', 'Opal', 'Pearl', 'review', 10000, 50000, '2026-04-30', 91)"
+	run -0 --separate-stderr loy-report tiers --by month
+	same "$output" <<'OUT'
+period,from_tier,to_tier,movement,changes,members
+2026-03,Pearl,Opal,upgrade,1,1
+2026-03,Pearl,Ruby,upgrade,2,2
+2026-04,Opal,Pearl,downgrade,1,1
+OUT
+	run -0 --separate-stderr loy-report tiers --from 2026-04-01
+	[ "${lines[1]}" = "2026-04,Opal,Pearl,downgrade,1,1" ]
+	run -0 --separate-stderr loy-report statement --tiers 1002
+	same "$(printf '%s\n' "$output" | cut -d, -f2-)" <<'OUT'
+effective,from_tier,to_tier,reason,measure,threshold,run_id
+2026-03-31,Pearl,Opal,qualified,60000,50000,90
+2026-04-30,Opal,Pearl,review,10000,50000,91
+OUT
+}
+
 @test "economics: members' share of sales and what the points cost" {
 	base
 	# sales 100 + 50.50 + 30 + 20 - 10 + 40 = 230.50, members' 210.50:
@@ -338,8 +366,12 @@ OUT
 	base
 	run -64 --separate-stderr loy-report balances --by month
 	[ "${stderr%%$'\n'*}" = "loy-report: balances takes no --by" ]
-	run -64 --separate-stderr loy-report tiers --from 2026-01-01
-	[ "${stderr%%$'\n'*}" = "loy-report: tiers takes no --from or --to" ]
+	run -64 --separate-stderr loy-report balances --from 2026-01-01
+	[ "${stderr%%$'\n'*}" = "loy-report: balances takes no --from or --to" ]
+	run -64 --separate-stderr loy-report liability --lots
+	[ "${stderr%%$'\n'*}" = "loy-report: liability takes no --lots" ]
+	run -64 --separate-stderr loy-report statement --lots --tiers 1001
+	[ "${stderr%%$'\n'*}" = "loy-report: --lots and --tiers are two statements: give one" ]
 	run -64 --separate-stderr loy-report earn-burn --by year
 	[ "${stderr%%$'\n'*}" = "loy-report: --by 'year' must be day, week or month" ]
 	run -64 --separate-stderr loy-report earn-burn --by tier
