@@ -27,7 +27,7 @@ DEPS = gcc make pkg-config libsqlite3-dev libcsv-dev libpcre2-dev sqlite3 bats m
 
 # Fuzz harnesses (fuzz/*.c), built plainly to replay their seeds and the
 # crash reproducers in `make check`; `make fuzz` builds them with AFL++.
-FUZZ_HARNESSES = csv money when
+FUZZ_HARNESSES = csv money when programme
 FUZZBINS = $(FUZZ_HARNESSES:%=$(BUILD)/fuzz/%)
 
 all: $(BINS) $(FUZZBINS)

@@ -196,7 +196,7 @@ fuzz_one(const unsigned char *data, size_t len)
 			char *tmp = malloc(wl + 1);
 
 			if (safe && wl && strchr("=+-@\t\r", want[0]) && !plain_number(want, wl)) {
-				FUZZ_ASSERT(gl == wl + 1 && got[0] == '\'');
+				FUZZ_ASSERT(gl >= 1 && got[0] == '\'');
 				got++, gl--;
 			}
 			if (!tsv)

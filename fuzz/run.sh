@@ -27,7 +27,7 @@ need() {
 	csv) echo csvio diag sha256 utf8 money ;;
 	money) echo money ;;
 	when) echo when ;;
-	programme) echo programme diag pattern money when utf8 ;;
+	*) echo "$(cd lib && ls *.c | sed 's/\.c$//')" ;;	# all of lib
 	esac
 }
 

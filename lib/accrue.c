@@ -942,7 +942,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			char why[256];
 
 			if (!a->auto_enroll) {
-				snprintf(why, sizeof(why), "unknown %s '%s'", key, value);
+				snprintf(why, sizeof(why), strcmp(key, "phone") && strcmp(key, "email") ?
+				    "unknown %s '%s'" : "unknown %s '" LOY_PII("%s") "'", key, value);
 				reject_receipt(a, b, r, why);
 				rc = 0;
 				goto out;

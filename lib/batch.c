@@ -102,6 +102,7 @@ batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	loy_warn("%s:%ld: %s", csvio_name(b->r), row->line, reason);
+	loy_pii_strip(reason);	/* files get the row's own values */
 	b->rejected++;
 	b->file_rejected++;
 	if (b->rej) {

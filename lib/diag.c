@@ -15,13 +15,48 @@ loy_setprogname(const char *argv0)
 	loy_progname = slash ? slash + 1 : argv0;
 }
 
+void
+loy_pii_strip(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++)
+		if (*s != LOY_PII_OPEN[0] && *s != LOY_PII_CLOSE[0])
+			*w++ = *s;
+	*w = '\0';
+}
+
 static void
 vwarn(const char *fmt, va_list ap)
 {
+	const char *show = getenv("LOY_SHOW_PERSONAL");
+	char *msg = NULL;
+
 	fflush(stdout);
-	fprintf(stderr, "%s: ", loy_progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	if (msg && show && *show && strcmp(show, "0"))
+		loy_pii_strip(msg);
+	else if (msg && strpbrk(msg, LOY_PII_OPEN LOY_PII_CLOSE)) {
+		/* each marked value reads *** */
+		char *out = loy_xmalloc(3 * strlen(msg) + 1), *w = out;
+		int in = 0;
+
+		for (const char *r = msg; *r; r++) {
+			if (*r == LOY_PII_OPEN[0] && !in) {
+				in = 1;
+				w = stpcpy(w, "***");
+			} else if (*r == LOY_PII_CLOSE[0])
+				in = 0;
+			else if (!in && *r != LOY_PII_OPEN[0])
+				*w++ = *r;
+		}
+		*w = '\0';
+		free(msg);
+		msg = out;
+	}
+	fprintf(stderr, "%s: %s\n", loy_progname, msg ? msg : fmt);
+	free(msg);
 }
 
 void

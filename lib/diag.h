@@ -5,6 +5,15 @@
 extern const char *loy_progname;
 
 void loy_setprogname(const char *argv0);
+/* Personal data in a message (a phone, an e-mail, a birthday) goes between
+ * these marks, as in "phone '" LOY_PII("%s") "' does not match": on
+ * standard error it reads "***" unless $LOY_SHOW_PERSONAL is set (not to
+ * "0"); loy_pii_strip() takes the marks out of text meant for files. */
+#define LOY_PII_OPEN "\x1e"
+#define LOY_PII_CLOSE "\x1f"
+#define LOY_PII(fmt) LOY_PII_OPEN fmt LOY_PII_CLOSE
+void loy_pii_strip(char *s);
+
 /* "prog: message" on stderr. */
 void loy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same as loy_warn; returns -1 so callers can write `return loy_error(...)`. */

@@ -286,16 +286,16 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		v[i] = field(im, row, i);
 	/* values first: nothing is looked up for a row that cannot be right */
 	if (v[IN_PHONE] && !pattern_match(im->phone, v[IN_PHONE], strlen(v[IN_PHONE])))
-		return batch_reject(b, row, "phone '%s' does not match the programme's "
+		return batch_reject(b, row, "phone '" LOY_PII("%s") "' does not match the programme's "
 		    "phone_pattern", v[IN_PHONE]);
 	if (v[IN_EMAIL] && !pattern_match(im->email, v[IN_EMAIL], strlen(v[IN_EMAIL])))
-		return batch_reject(b, row, "email '%s' does not match the programme's "
+		return batch_reject(b, row, "email '" LOY_PII("%s") "' does not match the programme's "
 		    "email_pattern", v[IN_EMAIL]);
 	if (v[IN_BIRTHDAY]) {
 		if (when_parse(v[IN_BIRTHDAY], cli->date_format, WHEN_DATE, bday, &why) < 0)
-			return batch_reject(b, row, "birthday '%s' %s", v[IN_BIRTHDAY], why);
+			return batch_reject(b, row, "birthday '" LOY_PII("%s") "' %s", v[IN_BIRTHDAY], why);
 		if (strcmp(bday, im->now) > 0)
-			return batch_reject(b, row, "birthday '%s' is in the future",
+			return batch_reject(b, row, "birthday '" LOY_PII("%s") "' is in the future",
 			    v[IN_BIRTHDAY]);
 		v[IN_BIRTHDAY] = bday;
 	}

@@ -6,6 +6,9 @@ setup() {
 	export LOY_DB="$BATS_TEST_TMPDIR/loyalty.db"
 	export LOY_NOW="2026-11-23 12:00:00"
 	export TMPDIR="$BATS_TEST_TMPDIR"
+	# messages show phones, e-mails and birthdays (by default they read
+	# ***; tests/trust.bats tests that)
+	export LOY_SHOW_PERSONAL=1
 	EXAMPLES="$BATS_TEST_DIRNAME/../examples"
 	DATA="$BATS_TEST_DIRNAME/../../shared/data"
 }

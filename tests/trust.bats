@@ -1,0 +1,396 @@
+#!/usr/bin/env bats
+# The trust trials, short versions (README, "Trust"): crashes, I/O faults,
+# concurrency, idempotency, hostile input, fuzz reproducers, spreadsheet
+# safety and personal data.  The long versions: make crash, make
+# concurrency, make fuzz, make valgrind.
+
+load helper
+
+TRIALS="$BATS_TEST_DIRNAME/trials"
+
+# The programs' directory, and the same programs built with -DLOY_FAULTS
+# (make check builds them next to the others: build-faults/bin).
+bindir() { dirname "$(command -v loy-accrue)"; }
+faults_bin() {
+	local d
+	d="$(dirname "$(bindir)")-faults/bin"
+	[ -x "$d/loy-accrue" ] || return 1
+	echo "$d"
+}
+need_faults() {
+	FBIN=$(faults_bin) || skip "no fault-injection build (make check builds one)"
+}
+
+# A small club: members 1001..1020, receipts, a catalogue.
+club() {
+	new_ledger --set expiry_months=24
+	. "$TRIALS/lib.sh"
+	gen_members 20 >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+	gen_pos 60 20 P 3 >pos.csv
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >rewards.csv
+	printf 'request_id,member_id,reward_id,qty,requested_at\nW1,1001,COFFEE,1,2026-11-23 09:00:00\n' >req.csv
+}
+
+# Writes+syncs+truncates of a command with the faults build (FBIN).
+count_ops() {
+	rm -f ops.txt
+	LOY_FAULTS_COUNT="$PWD/ops.txt" PATH="$FBIN:$PATH" "$@" >/dev/null 2>&1
+	awk '{ s += $1 } END { print s + 0 }' ops.txt
+}
+
+@test "crash: writers killed at any write or sync, or by kill -9, leave a ledger that checks and re-runs to the uninterrupted result" {
+	fbin=$(faults_bin) || fbin=-
+	run -0 bash "$TRIALS/crash.sh" "$(bindir)" "$fbin" 55 1
+	echo "$output"
+	[[ "${lines[-1]}" == *"; 0 failed" ]]
+}
+
+@test "crash: loy-init killed at any write leaves no ledger or a whole one" {
+	need_faults
+	. "$TRIALS/lib.sh"
+	loy-init -d ref.db --set currency=JPY --set decimals=0 2>/dev/null
+	want=$(canon ref.db)
+	n=$(count_ops loy-init -d count.db --set currency=JPY --set decimals=0)
+	[ "$n" -gt 10 ]
+	for ((k = 1; k <= n; k += 3)); do
+		rm -rf t && mkdir t
+		run -137 env LOY_CRASH_AT=$k "$FBIN/loy-init" -d t/l.db --set currency=JPY --set decimals=0
+		if [ -e t/l.db ]; then
+			loy-check -d t/l.db >/dev/null
+		fi
+		run loy-init -d t/l.db --set currency=JPY --set decimals=0
+		[ "$status" -eq 0 ] || [ "$status" -eq 73 ]
+		[ "$(canon t/l.db)" = "$want" ]
+	done
+}
+
+@test "disk full in the middle of any writer's run: exit 74, the ledger as it was" {
+	need_faults
+	club
+	# members.csv changes a member, so that the enrolment writes
+	q "UPDATE members SET name = name || ' (changed)' WHERE member_id = '1001'"
+	printf 'member_id,points,reason,ref\n1002,5,goodwill,G1\n' >adj.csv
+	for cmd in "loy-enroll members.csv" "loy-accrue pos.csv" "loy-redeem --catalogue rewards.csv" \
+	    "loy-accrue --adjust adj.csv" "loy-expire --as-of 2026-11-23"; do
+		before=$(dump)
+		n=$(cp "$LOY_DB" probe.db && LOY_DB=probe.db count_ops $cmd)
+		[ "$n" -gt 2 ]
+		run -74 --separate-stderr env LOY_FULL_AT=$((n / 2)) "$FBIN/${cmd%% *}" ${cmd#* }
+		[[ "$stderr" == *"disk is full"* ]]
+		[ "$output" = "" ]
+		[ "$(dump)" = "$before" ]
+		ledger_ok
+	done
+}
+
+@test "an I/O error at a write or a sync: exit 74, the ledger as it was" {
+	need_faults
+	club
+	cp "$LOY_DB" base.db
+	before=$(dump)
+	cp base.db whole.db
+	loy-accrue -d whole.db pos.csv >/dev/null 2>&1
+	n=$(cp base.db probe.db && LOY_DB=probe.db count_ops loy-accrue pos.csv)
+	failed=0
+	# an error before the commit fails the run; one after it (in the
+	# checkpoint as the ledger closes) leaves the committed run whole
+	for ((k = 1; k <= n; k += 2)); do
+		ledger_copy base.db "$LOY_DB"
+		run --separate-stderr env LOY_IOERR_AT=$k "$FBIN/loy-accrue" pos.csv
+		if [ "$status" -eq 74 ]; then
+			[[ "$stderr" == *"loy-accrue: ledger '$LOY_DB': "*"disk I/O error"* ]]
+			[ "$output" = "" ]
+			[ "$(dump)" = "$before" ]
+			failed=$((failed + 1))
+		else
+			[ "$status" -eq 0 ]
+			[ "$(canon "$LOY_DB")" = "$(canon whole.db)" ]
+		fi
+		ledger_ok
+	done
+	[ "$failed" -gt 3 ]
+}
+
+@test "a read-only ledger: every writer exits 74 and changes nothing" {
+	need_modes
+	club
+	before=$(dump)
+	chmod 444 "$LOY_DB"
+	for cmd in "loy-enroll members.csv" "loy-accrue pos.csv" "loy-redeem --catalogue rewards.csv" \
+	    "loy-redeem req.csv" "loy-expire" "loy-enroll close 1003"; do
+		run -74 --separate-stderr as_user $cmd
+		[[ "$stderr" == *"read-only"* ]]
+	done
+	chmod 644 "$LOY_DB"
+	[ "$(dump)" = "$before" ]
+}
+
+@test "an input cut short in the middle of a row: the row is bad, nothing committed" {
+	club
+	before=$(dump)
+	head -c 1500 pos.csv >cut.csv
+	nl=$(wc -l <cut.csv)
+	run -65 --separate-stderr loy-accrue cut.csv
+	[[ "$stderr" == *"loy-accrue: cut.csv:$((nl + 1)): row has "*" fields, the header has 10"* ]]
+	[ "$(dump)" = "$before" ]
+	# the same through a pipe whose writer stops half-way
+	run -65 --separate-stderr sh -c 'head -c 1500 pos.csv | loy-accrue -'
+	[[ "$stderr" == *"loy-accrue: stdin:$((nl + 1)): row has "* ]]
+	[ "$(dump)" = "$before" ]
+}
+
+@test "an input removed while it is read is read whole" {
+	club
+	cp "$LOY_DB" whole.db
+	loy-accrue -d whole.db pos.csv >/dev/null 2>&1
+	mkfifo pipe.csv
+	(head -c 2000 pos.csv; sleep 0.2; rm -f pipe.csv; tail -c +2001 pos.csv) >pipe.csv &
+	run -0 --separate-stderr loy-accrue pipe.csv
+	wait
+	[ ! -e pipe.csv ]
+	[ "$(canon "$LOY_DB")" = "$(canon whole.db)" ]
+}
+
+@test "a broken output pipe: listings stop quietly, a writer's run is whole" {
+	club
+	loy-accrue pos.csv >/dev/null 2>&1
+	for cmd in "loy-enroll list" "loy-redeem rewards" "loy-expire --notice 3660" "loy-check"; do
+		run --separate-stderr bash -c "$cmd | head -1"
+		[ "$status" -eq 0 ]
+		[ "$stderr" = "" ]
+	done
+	if command -v loy-report >/dev/null; then
+		run --separate-stderr bash -c "loy-report balances | head -1"
+		[ "$stderr" = "" ]
+	fi
+	# a writer prints after its commit: the pipe closing loses output, not books
+	cp "$LOY_DB" whole.db
+	gen_pos 400 20 Q 4 >more.csv
+	loy-accrue -d whole.db more.csv >/dev/null 2>&1
+	run bash -c "set -o pipefail; loy-accrue more.csv 2>err.txt | head -1"
+	[ "$output" = "txn_id,member_id,occurred_at,amount,points,status,detail" ]
+	[ "$(canon "$LOY_DB")" = "$(canon whole.db)" ]
+	ledger_ok
+	# with SIGPIPE ignored (as under some supervisors) it says so and exits 74
+	cp whole.db "$LOY_DB"
+	gen_pos 3000 20 R 5 >more2.csv
+	cp "$LOY_DB" whole.db
+	loy-accrue -d whole.db more2.csv >/dev/null 2>&1
+	run bash -c "trap '' PIPE; set -o pipefail; loy-accrue more2.csv 2>err.txt | head -1; exit \${PIPESTATUS[0]}"
+	[ "$status" -eq 74 ]
+	grep -q "^loy-accrue: cannot write the output: Broken pipe" err.txt
+	[ "$(canon "$LOY_DB")" = "$(canon whole.db)" ]
+}
+
+@test "concurrency: 4 writers and 8 readers on one ledger, nothing lost or doubled" {
+	run -0 bash "$TRIALS/concurrency.sh" "$(bindir)" 6
+	echo "$output"
+	[[ "${lines[-1]}" == *"; 0 failed" ]]
+}
+
+@test "idempotency: POS data in random pieces, random order, repeats: the ledger of one import" {
+	run -0 bash "$TRIALS/idempotency.sh" "$(bindir)" 12 7
+	echo "$output"
+	[[ "${lines[-1]}" == *"; 0 failed" ]]
+}
+
+@test "hostile input: SQL in every text field is stored as text" {
+	new_ledger
+	sql="x'); DROP TABLE journal; --"
+	csvsql=$(printf '%s' "$sql" | sed 's/"/""/g')
+	printf 'member_id,card,name,store,channel,language\n"1%s","C%s","%s","%s","%s","%s"\n' \
+	    "$csvsql" "$csvsql" "$csvsql" "$csvsql" "$csvsql" "$csvsql" >m.csv
+	run -0 --separate-stderr loy-enroll m.csv
+	[ "$(q "SELECT name FROM members")" = "$sql" ]
+	[ "$(q "SELECT member_id FROM members")" = "1$sql" ]
+	[ "$(q "SELECT card FROM cards")" = "C$sql" ]
+	printf 'txn_id,member_id,occurred_at,store,sku,category,amount,channel,description\n"T%s","1%s",2026-11-20 10:00:00,"%s","%s","%s",10.00,"%s","%s"\n' \
+	    "$csvsql" "$csvsql" "$csvsql" "$csvsql" "$csvsql" "$csvsql" "$csvsql" >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "$(q "SELECT txn_id || '|' || store || '|' || points FROM receipts")" = "T$sql|$sql|10" ]
+	printf 'reward_id,name,points,partner\n"R%s","%s",5,"%s"\n' "$csvsql" "$csvsql" "$csvsql" >rw.csv
+	run -0 --separate-stderr loy-redeem --catalogue rw.csv
+	printf 'request_id,member_id,reward_id,qty,requested_at,channel\n"Q%s","1%s","R%s",1,2026-11-23 09:00:00,"%s"\n' \
+	    "$csvsql" "$csvsql" "$csvsql" "$csvsql" >rq.csv
+	run -0 --separate-stderr loy-redeem rq.csv
+	[[ "${lines[1]}" == *"redeemed"* ]]
+	[ "$(q "SELECT count(*) FROM sqlite_master WHERE name = 'journal'")" = 1 ]
+	[ "$(balances)" = "1$sql:5" ]
+	ledger_ok
+}
+
+# Each program's input, hostile in one way: exit 65 naming FILE:LINE, the
+# ledger as it was.  $1: the bad line (printf format), $2: what is said.
+each_input_refuses() {
+	local bad=$1 says=$2 before
+	club
+	before=$(dump)
+	for kind in enroll accrue adjust catalogue requests; do
+		case $kind in
+		enroll) head='member_id,name,email' args='loy-enroll' good='1099,Ann,a@example.org' ;;
+		accrue) head='txn_id,member_id,occurred_at,amount' args='loy-accrue' good='T1,1001,2026-11-20 10:00:00,1.00' ;;
+		adjust) head='member_id,points,reason,ref' args='loy-accrue --adjust' good='1001,5,goodwill,G1' ;;
+		catalogue) head='reward_id,name,points' args='loy-redeem --catalogue' good='TEA,Tea,5' ;;
+		requests) head='request_id,member_id,reward_id,qty,requested_at' args='loy-redeem' good='Q1,1001,COFFEE,1,2026-11-23 09:00:00' ;;
+		esac
+		{ printf '%s\n%s\n' "$head" "$good"; printf "$bad"; printf '%s\n' "$good"; } >"in $kind.csv"
+		run -65 --separate-stderr $args "in $kind.csv"
+		[[ "${stderr_lines[0]}" == "${args%% *}: in $kind.csv:3: "*"$says"* ]] || {
+			echo "$kind: $stderr" >&2
+			return 1
+		}
+		[ "$(dump)" = "$before" ]
+	done
+}
+
+@test "hostile input: a NUL byte in any program's input is refused" {
+	each_input_refuses 'a\0b,c,d,e,f\n' "contains a NUL byte"
+}
+
+@test "hostile input: an overlong field in any program's input is refused" {
+	long=$(head -c 70000 /dev/zero | tr '\0' x)
+	each_input_refuses "$long,x,y,z,w\n" "longer than 65536 bytes"
+}
+
+@test "hostile input: a stray quote in any program's input is refused" {
+	each_input_refuses 'ab"c,x,y,z,w\n' "stray quote"
+}
+
+@test "hostile input: bad UTF-8 in any program's input is refused" {
+	each_input_refuses '\377\376,x,y,z,w\n' "not valid UTF-8"
+}
+
+@test "hostile input: an unterminated quote at the end is refused, not read to the end of memory" {
+	new_ledger
+	before=$(dump)
+	{ printf 'member_id,name\n1,"Ann\n'; head -c 200000 /dev/zero | tr '\0' 'y'; } >m.csv
+	run -65 --separate-stderr loy-enroll m.csv
+	[[ "$stderr" == *"m.csv:2: row has a quoted field that is not terminated"* ]]
+	[ "$(dump)" = "$before" ]
+}
+
+@test "hostile input: every RFC 4180 corner reads as the standard says" {
+	new_ledger
+	# embedded newline and CR LF, doubled quotes, deeply quoted, an empty
+	# field, CR LF line ends, no final newline
+	q60=$(printf '"%.0s' $(seq 1 60))
+	printf 'member_id,name,city\r\n1,"two\r\nlines",x\r\n2,"say ""hi""",\r\n3,"%s%s",y\r\n4,,"a,b"' \
+	    "$q60" "$q60" >m.csv
+	run -0 --separate-stderr loy-enroll m.csv
+	[ "$(q "SELECT name FROM members WHERE member_id = '1'")" = "two
+lines" ]
+	[ "$(q "SELECT name FROM members WHERE member_id = '2'")" = 'say "hi"' ]
+	[ "$(q "SELECT length(name) FROM members WHERE member_id = '3'")" = 60 ]
+	[ "$(q "SELECT name IS NULL FROM members WHERE member_id = '4'")" = 1 ]
+	[ "$(attrs 4)" = "city=a,b" ]
+	# an empty last line and blank lines are no rows
+	printf 'member_id,name\n5,Eve\n\n\n' >e.csv
+	run -0 --separate-stderr loy-enroll e.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: e.csv: 1 row, 1 created, 0 updated, 0 unchanged, 0 rejected" ]
+	ledger_ok
+}
+
+@test "hostile input: Unicode in every field, and file names with spaces and newlines" {
+	new_ledger
+	name=$'Zoë Ångström-Łukasz 张伟 محمد \u200f👩‍👩‍👧 e\u0301'
+	printf 'member_id,name,store,channel\n会员-1,"%s",店铺 1,"%s"\n' "$name" "$name" >"members of 東京.csv"
+	run -0 --separate-stderr loy-enroll "members of 東京.csv"
+	[ "$(q "SELECT name FROM members")" = "$name" ]
+	f=$'pos\nnight one.csv'
+	printf 'txn_id,member_id,occurred_at,store,sku,category,amount,channel\n收据-1,会员-1,2026-11-20 10:00:00,"%s",ß-1,咖啡,12.00,"%s"\n' \
+	    "$name" "$name" >"$f"
+	run -0 --separate-stderr loy-accrue "$f"
+	[ "${lines[1]}" = "收据-1,会员-1,2026-11-20 10:00:00,12.00,12,credited," ]
+	[ "${stderr_lines[0]}" = "loy-accrue: $f: 1 row, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, 12 points" ] ||
+	    [[ "$stderr" == "loy-accrue: $f: 1 row, 1 credited"* ]]
+	printf 'txn_id,member_id,occurred_at,amount\nX,会员-9,2026-11-20 10:00:00,1\n' >"bad $f"
+	run -65 --separate-stderr loy-accrue "bad $f"
+	[[ "$stderr" == "loy-accrue: bad $f:2: unknown member_id '会员-9'"* ]]
+	[ "$(q "SELECT args FROM runs WHERE program = 'loy-accrue'")" = "loy-accrue 'pos
+night one.csv'" ]
+	ledger_ok
+}
+
+@test "fuzz: the seed corpora and every crash found replay cleanly" {
+	fz="$(dirname "$(bindir)")/fuzz"
+	[ -d "$fz" ] || skip "no fuzz harnesses built"
+	n=0
+	for h in "$fz"/*; do
+		name=$(basename "$h")
+		"$h" "$BATS_TEST_DIRNAME/../fuzz/seeds/$name"/*
+		for c in "$BATS_TEST_DIRNAME/../fuzz/crashes/$name"-*; do
+			[ -e "$c" ] || continue
+			"$h" "$c"
+			n=$((n + 1))
+		done
+	done
+	[ "$n" -ge 1 ]
+}
+
+@test "--safe-cells: formulas get an apostrophe, inside the quotes; numbers are data" {
+	new_ledger
+	cat >m.csv <<'CSV'
+member_id,name
+1,"=HYPERLINK(""http://x"",""y"")"
+2,+1+2
+3,-2+3
+4,@SUM(A1)
+5,"=a,b"
+6,Plain
+CSV
+	printf '7,"\rCR"\n' >>m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll list --safe-cells
+	[[ "$output" == *$'\n1,active,"\'=HYPERLINK(""http://x"",""y"")"'* ]]
+	[[ "$output" == *$'\n2,active,\'+1+2,'* ]]
+	[[ "$output" == *$'\n3,active,\'-2+3,'* ]]
+	[[ "$output" == *$'\n4,active,\'@SUM(A1),'* ]]
+	[[ "$output" == *$'\n5,active,"\'=a,b",'* ]]
+	[[ "$output" == *$'\n6,active,Plain,'* ]]
+	[[ "$output" == *$'\n7,active,"\'\rCR",'* ]]
+	# points and amounts, negative ones too, are written as they are
+	printf 'txn_id,member_id,occurred_at,amount\n=T1,1,2026-11-01 10:00:00,40.00\n-T2,1,2026-11-02 10:00:00,-12.50\n' >pos.csv
+	tr , '\t' <pos.csv >pos.tsv
+	run -0 --separate-stderr loy-accrue -n --safe-cells --tsv pos.tsv
+	[ "${lines[2]}" = "$(printf "'-T2\t1\t2026-11-02 10:00:00\t-12.50\t-12\treturned\t")" ]
+	run -0 --separate-stderr loy-accrue --safe-cells pos.csv
+	[ "${lines[1]}" = "'=T1,1,2026-11-01 10:00:00,40.00,40,credited," ]
+	[ "${lines[2]}" = "'-T2,1,2026-11-02 10:00:00,-12.50,-12,returned," ]
+}
+
+@test "--safe-cells is an option of every program that writes CSV" {
+	for p in loy-accrue loy-check loy-enroll loy-expire loy-redeem; do
+		run -0 --separate-stderr "$p" --help
+		[[ "$output" == *"--safe-cells"* ]] || { echo "$p has no --safe-cells" >&2; return 1; }
+	done
+}
+
+@test "personal data stays out of messages unless LOY_SHOW_PERSONAL asks for it" {
+	new_ledger
+	unset LOY_SHOW_PERSONAL
+	printf 'member_id,name,phone,email,birthday\n1,Ann,12,ann@localhost,1990-02-30\n' >m.csv
+	run -1 --separate-stderr loy-enroll --rejects bad.csv m.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: m.csv:2: phone '***' does not match the programme's phone_pattern" ]
+	[[ "$stderr" != *"ann@localhost"* ]]
+	# the rejects file is the operator's own data: the row and the reason as they are
+	[ "$(sed -n 2p bad.csv)" = "1,Ann,12,ann@localhost,1990-02-30,2,phone '12' does not match the programme's phone_pattern" ]
+	printf 'member_id,name,birthday\n1,Ann,1990-02-30\n' >m.csv
+	run -65 --separate-stderr loy-enroll m.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: m.csv:2: birthday '***' is not a valid date" ]
+	run -65 --separate-stderr env LOY_SHOW_PERSONAL=1 loy-enroll m.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: m.csv:2: birthday '1990-02-30' is not a valid date" ]
+	printf 'txn_id,phone,occurred_at,amount\nT1,+44 20 7946 0000,2026-11-20 10:00:00,1.00\n' >pos.csv
+	run -65 --separate-stderr loy-accrue pos.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:2: unknown phone '***'" ]
+}
+
+@test "a new ledger is readable and writable by its owner only, whatever the umask" {
+	umask 000
+	run -0 loy-init -d open.db
+	[ "$(stat -c %a open.db)" = 600 ]
+	umask 022
+	run -0 loy-init
+	[ "$(stat -c %a "$LOY_DB")" = 600 ]
+	no_files "$LOY_DB.new"
+}
