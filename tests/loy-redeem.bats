@@ -530,3 +530,23 @@ OUT
 	[ "${stderr_lines[0]}" = "loy-redeem: bad.csv:2: points 'ten' is not a whole number" ]
 	ledger_ok
 }
+
+@test "loy-check finds a partner code given to another request and a transfer without its entries" {
+	base --set transfers=yes
+	film
+	loy-redeem --codes codes.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nP1,1001,FILM\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points\nT1,1001,1002,5\n' >tr.csv
+	loy-redeem --transfers tr.csv >/dev/null 2>&1
+	ledger_ok
+	q "UPDATE reward_codes SET request_id = 'P1' WHERE code = 'K-002';
+	   INSERT INTO transfers VALUES ('T2', '1001', '1002', 3, '2026-11-23 10:00:00',
+	     'transferred', NULL, NULL, NULL, 1)"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'OUT'
+invariant,subject,detail
+code-handed-out-once,code K-002,"handed out for 'P1', not a redemption of FILM with this code"
+transfer-matches-journal,transfer T2,"transferred 3 points; journal: given 0, received 0"
+OUT
+}
