@@ -19,6 +19,7 @@ static const struct {
 	{ "init", "create a ledger with the default programme" },
 	{ "program", "check, load and show the programme file; its versions" },
 	{ "redeem", "spend points on catalogue rewards; cancel a redemption" },
+	{ "report", "statements, balances, liability, earn and burn, tiers, economics; HTML" },
 	{ NULL, NULL }
 };
 

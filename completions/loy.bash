@@ -1,5 +1,6 @@
 # bash completion for loy(1) and its programs: loy, loy-init, loy-enroll,
-# loy-accrue, loy-expire, loy-redeem, loy-check and loy-program.  It needs nothing but bash.
+# loy-accrue, loy-expire, loy-redeem, loy-check, loy-program and loy-report.  It needs
+# nothing but bash.
 # Installed as share/bash-completion/completions/loy, with a link to it for
 # each loy-*.
 
@@ -450,6 +451,52 @@ _loy_program()
 	fi
 }
 
+_loy_report()
+{
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
+	local i w first='' nops=0
+
+	COMPREPLY=()
+	_loy_words
+	case $_loy_prev in
+	--from | --to)
+		return
+		;;
+	--by)
+		_loy_add compgen -W "day week month tier" -- "$_loy_cur"
+		return
+		;;
+	--per)
+		_loy_add compgen -W "store channel category" -- "$_loy_cur"
+		return
+		;;
+	esac
+	_loy_value "$_loy_prev" "$_loy_cur" && return
+	for ((i = 1; i < _loy_cword; i++)); do
+		w=${_loy_w[i]}
+		case $w in
+		-d | --db | --busy-timeout | --from | --to | --by | --per | -[!-]*d)
+			((i++))
+			continue
+			;;
+		-?*)
+			continue
+			;;
+		esac
+		[[ $first ]] || first=$w
+		((nops++))
+	done
+	if [[ $_loy_cur == -* ]]; then
+		_loy_add compgen -W "-d --db --busy-timeout --by --from --json --lots --per
+		    --safe-cells --table --tiers --to --tsv -h --help -V --version" -- "$_loy_cur"
+		return
+	fi
+	if ((nops == 0)); then
+		_loy_add compgen -W "statement balances liability earn-burn breakage tiers
+		    economics retention referrals partners redemptions runs html" -- "$_loy_cur"
+	fi
+}
+
 # The loy programs on PATH, without their "loy-" prefix.
 _loy_programs()
 {
@@ -514,3 +561,4 @@ complete -F _loy_expire loy-expire
 complete -F _loy_redeem loy-redeem
 complete -F _loy_check loy-check
 complete -F _loy_program loy-program
+complete -F _loy_report loy-report
