@@ -49,3 +49,16 @@ step loy enroll list
 loy enroll --table list
 step loy check
 loy check && echo "ledger consistent: $LOY_DB"
+step "loy report --table tiers    # members by tier"
+loy report --table tiers
+step "loy report --table earn-burn    # points earned and spent, by month"
+loy report --table earn-burn
+step "loy report --table liability    # what the outstanding points are worth, by expiry month"
+loy report --table liability
+step "loy report --table economics    # members' share of sales, what the points cost"
+loy report --table economics
+step "loy report --table statement 1003    # one member's statement"
+loy report --table statement 1003
+step "loy report html > demo/report.html    # all of it as one page, charts included"
+loy report html >"$top/demo/report.html"
+echo "the HTML report: $top/demo/report.html"

@@ -243,7 +243,7 @@ chart_retention(FILE *f, const struct grid *g)
 		if (m > maxm)
 			maxm = m;
 	}
-	if (maxm > 36)
+	if (maxm > 24)
 		cw = 18;
 	w = LEFT + (maxm + 1) * cw + 20;
 	h = TOP + ncoh * chh + 40;
@@ -288,6 +288,47 @@ chart_retention(FILE *f, const struct grid *g)
 	    "purchasing</figcaption></figure>\n", f);
 }
 
+/* The retention grid as a matrix: a row per cohort, its members, then the
+ * share purchasing in each month since enrolment. */
+static void
+retention_table(FILE *f, const struct grid *g)
+{
+	int maxm = 0;
+	const char *last = NULL;
+
+	for (int r = 0; r < g->nrows; r++)
+		if (num(grid_at(g, r, "month")) > maxm)
+			maxm = (int)num(grid_at(g, r, "month"));
+	fputs("<div class=\"wide\"><table id=\"table-retention\"><thead><tr><th>cohort</th>"
+	    "<th>members</th>", f);
+	for (int m = 0; m <= maxm && g->nrows; m++)
+		fprintf(f, "<th>%d</th>", m);
+	fputs("</tr></thead><tbody>\n", f);
+	for (int r = 0; r < g->nrows; r++) {
+		const char *c = grid_at(g, r, "cohort");
+
+		if (!last || strcmp(last, c) != 0) {
+			if (last)
+				fputs("</tr>\n", f);
+			fputs("<tr><td>", f);
+			esc(f, c);
+			fputs("</td><td class=\"n\">", f);
+			esc(f, grid_at(g, r, "members"));
+			fputs("</td>", f);
+		}
+		last = c;
+		fputs("<td class=\"n\">", f);
+		esc(f, grid_at(g, r, "share_pct"));
+		fputs("</td>", f);
+	}
+	if (last)
+		fputs("</tr>\n", f);
+	else
+		fputs("<tr><td colspan=\"2\" class=\"none\">nothing yet</td></tr>\n", f);
+	fputs("</tbody></table></div>\n<p class=\"note\">Per cent of each cohort purchasing in "
+	    "each month since enrolment (0: the month of enrolment).</p>\n", f);
+}
+
 int
 html_write(FILE *f, const struct html_data *d)
 {
@@ -304,6 +345,8 @@ html_write(FILE *f, const struct html_data *d)
 	    ".none{color:#888;font-style:italic}figure{margin:0;overflow-x:auto}\n"
 	    ".chart .axis{stroke:#888}.chart .tick,.chart .label{font-size:11px;fill:#555}\n"
 	    ".key{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}\n"
+	    ".note{color:#555;font-size:.9em}td,th{white-space:nowrap}"
+	    ".wide{overflow-x:auto}\n"
 	    "</style>\n</head>\n<body>\n<h1>", f);
 	esc(f, d->programme);
 	fputs("</h1>\n<p>As of ", f);
@@ -322,7 +365,7 @@ html_write(FILE *f, const struct html_data *d)
 	table(f, &d->liability, "table-liability", 1);
 	fputs("</section>\n", f);
 	chart_retention(f, &d->retention);
-	table(f, &d->retention, "table-retention", 1);
+	retention_table(f, &d->retention);
 	fputs("</section>\n", f);
 	for (int i = 0; i < d->nextra; i++) {
 		char id[32];
