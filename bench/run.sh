@@ -2,7 +2,8 @@
 # make bench: each loy job against a reference measured in the same run,
 # printed as one table (seconds, ratio to the reference, peak RSS).
 # BENCH_N sets the row count (default 1000000); BENCH_BIG=1 adds a
-# 10,000,000-line loy-accrue run for peak memory.
+# 10,000,000-line loy-accrue run for peak memory, and loy-report on a
+# ledger of 1,000,000 members and 10,000,000 entries (bench/gen-ledger.sh).
 set -e
 bin=$(cd "${1:-build/bin}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -89,6 +90,27 @@ if [ -n "$BENCH_BIG" ]; then
 	set -- $(measure loy-accrue -d accrue.db pos-$big.csv)
 	row "loy-accrue, $big lines" "$1" "$2" "$ref"
 	loy-check -q -d accrue.db
+
+	# -- loy-report on 1,000,000 members and 10,000,000 entries
+	[ -s report-ledger.db ] || sh "$top/bench/gen-ledger.sh" report-ledger.db 1000000 10000000
+	stmt="SELECT entry_id, occurred_at, posted_at, kind, points,
+	    sum(points) OVER (ORDER BY entry_id) AS balance, source, ref, reason
+	    FROM journal WHERE member_id = '0123457' ORDER BY entry_id"
+	set -- $(measure sh -c 'for i in $(seq 50); do sqlite3 -csv -header report-ledger.db "$1"; done' sh "$stmt")
+	ref=$1
+	row "reference: sqlite3, one member's statement x 50" "$1" "$2" "$ref"
+	set -- $(measure sh -c 'for i in $(seq 50); do loy-report -d report-ledger.db statement 0123457; done')
+	row "loy-report statement, one member x 50" "$1" "$2" "$ref"
+	eb="SELECT substr(occurred_at, 1, 7) AS period"
+	for k in earn return adjust opening redeem cancel expire merge transfer; do
+		eb="$eb, sum(points) FILTER (WHERE kind = '$k')"
+	done
+	eb="$eb, sum(points), count(*) FROM journal GROUP BY 1 ORDER BY 1"
+	set -- $(measure sqlite3 -csv -header report-ledger.db "$eb")
+	ref=$1
+	row "reference: sqlite3, points by kind and month" "$1" "$2" "$ref"
+	set -- $(measure loy-report -d report-ledger.db earn-burn --by month)
+	row "loy-report earn-burn --by month" "$1" "$2" "$ref"
 fi
 
 printf '\n%-52s %10s %9s %11s\n' "job ($n rows; $(nproc) cores)" time ratio "peak RSS"
