@@ -4,12 +4,14 @@
 #include "accrue.h"
 #include "cli.h"
 #include "diag.h"
+#include "earn.h"
 #include "ledger.h"
 
 static const char usage[] =
     "loy-accrue [-nV] [-d ledger] [--auto-enroll] [--date-format fmt]\n"
     "                  [--map field=column,...] [--rejects file] [--tsv] [file ...]\n"
-    "       loy-accrue [-n] [-d ledger] --adjust | --opening [file ...]";
+    "       loy-accrue [-n] [-d ledger] --adjust | --opening | --events [file ...]\n"
+    "       loy-accrue [-d ledger] --explain member=ID | receipt=TXN | entry=N";
 static const char help[] =
     "Credit points for the receipts in POS files (or standard input) and print\n"
     "one row per receipt: txn_id, member_id, occurred_at, amount, points,\n"
@@ -21,6 +23,9 @@ static const char help[] =
     "      --busy-timeout SECS  wait this long for another writer (default 60)\n"
     "      --date-format FMT    strptime(3) format of occurred_at\n"
     "  -n, --dry-run            do all the work, commit nothing\n"
+    "      --events             read events: event_id, member_id, event, occurred_at\n"
+    "      --explain WHAT       print each point of member=ID, receipt=TXN or entry=N\n"
+    "                           with the rule and programme version that gave it\n"
     "      --map FIELD=COLUMN   read FIELD from the file's COLUMN (repeatable)\n"
     "      --opening            read opening balances: member_id, points, earned_at,\n"
     "                           expires_at\n"
@@ -35,7 +40,7 @@ static const char help[] =
     "qty amount unit_price channel line orig_txn description.\n"
     "See loy-accrue(1).\n";
 
-enum { OPT_ADJUST = CLI_OPT_PROGRAM_FIRST, OPT_AUTO, OPT_OPENING };
+enum { OPT_ADJUST = CLI_OPT_PROGRAM_FIRST, OPT_AUTO, OPT_EVENTS, OPT_EXPLAIN, OPT_OPENING };
 
 int
 main(int argc, char **argv)
@@ -44,13 +49,16 @@ main(int argc, char **argv)
 		CLI_OPTS_LEDGER, CLI_OPTS_INPUT, CLI_OPTS_OUTPUT,
 		{ "adjust", no_argument, 0, OPT_ADJUST },
 		{ "auto-enroll", no_argument, 0, OPT_AUTO },
+		{ "events", no_argument, 0, OPT_EVENTS },
+		{ "explain", required_argument, 0, OPT_EXPLAIN },
 		{ "opening", no_argument, 0, OPT_OPENING },
 		CLI_OPTS_END
 	};
 	struct cli cli;
 	struct ledger *l;
 	char *args = cli_args(argc, argv);	/* before getopt permutes argv */
-	int opt, status, adjust = 0, opening = 0, autoenroll = 0;
+	int opt, status, adjust = 0, opening = 0, autoenroll = 0, events = 0;
+	const char *explain = NULL;
 
 	loy_setprogname(argv[0]);
 	cli_init(&cli, usage, help);
@@ -61,6 +69,10 @@ main(int argc, char **argv)
 			autoenroll = 1;
 		else if (opt == OPT_OPENING)
 			opening = 1;
+		else if (opt == OPT_EVENTS)
+			events = 1;
+		else if (opt == OPT_EXPLAIN)
+			explain = optarg;
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
@@ -68,8 +80,16 @@ main(int argc, char **argv)
 		loy_warn("--adjust, --opening and --auto-enroll go alone");
 		cli_usage(&cli);
 	}
+	if (adjust + opening + autoenroll + events + !!explain > 1) {
+		loy_warn("--events and --explain go alone");
+		cli_usage(&cli);
+	}
 	argc -= optind;
 	argv += optind;
+	if (explain && argc > 0) {
+		loy_warn("--explain takes no files");
+		cli_usage(&cli);
+	}
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
 		free(args);
 		cli_free(&cli);
@@ -79,6 +99,10 @@ main(int argc, char **argv)
 		status = accrue_adjust(&cli, l, argc, argv, args);
 	else if (opening)
 		status = accrue_opening(&cli, l, argc, argv, args);
+	else if (events)
+		status = earn_events(&cli, l, argc, argv, args);
+	else if (explain)
+		status = earn_explain(&cli, l, explain);
 	else
 		status = accrue_receipts(&cli, l, autoenroll, argc, argv, args);
 	ledger_close(l);

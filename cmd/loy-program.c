@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "earn.h"
 #include "ledger.h"
 #include "program.h"
 
@@ -12,7 +13,8 @@ static const char usage[] =
     "       loy-program [-n] [-d ledger] [--from date] [--retroactive] load file\n"
     "       loy-program [-n] [-d ledger] apply\n"
     "       loy-program [-d ledger] [--as-of date] show\n"
-    "       loy-program [-d ledger] [--table | --tsv] versions";
+    "       loy-program [-d ledger] [--table | --tsv] versions\n"
+    "       loy-program [-d ledger] [--table | --tsv] --from date --to date what-if file";
 static const char help[] =
     "The programme file: settings, earning rules, tiers and expiry (see\n"
     "loy-programme(5)).\n"
@@ -22,6 +24,8 @@ static const char help[] =
     "  apply          write the settings of the version in force now\n"
     "  show           print the version in force, as it was loaded\n"
     "  versions       list the stored versions\n"
+    "  what-if FILE   the points FILE would have given over the ledger's receipts\n"
+    "                 from --from to --to, per rule, against those given\n"
     "\n"
     "  -d, --db FILE            ledger (default $LOY_DB, else ./loyalty.db)\n"
     "      --as-of DATE         show the version in force then (default now)\n"
@@ -32,12 +36,13 @@ static const char help[] =
     "                           credited (they keep their points)\n"
     "      --safe-cells         neutralise spreadsheet formulas in the output\n"
     "      --table              write aligned columns for a terminal\n"
+    "      --to DATE            what-if: the period's last day\n"
     "      --tsv                write TSV\n"
     "  -h, --help               show this help\n"
     "  -V, --version            show the version\n"
     "See loy-program(1).\n";
 
-enum { OPT_AS_OF = CLI_OPT_PROGRAM_FIRST, OPT_FROM, OPT_RETROACTIVE };
+enum { OPT_AS_OF = CLI_OPT_PROGRAM_FIRST, OPT_FROM, OPT_RETROACTIVE, OPT_TO };
 
 int
 main(int argc, char **argv)
@@ -48,12 +53,13 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, 0, 'n' },
 		{ "from", required_argument, 0, OPT_FROM },
 		{ "retroactive", no_argument, 0, OPT_RETROACTIVE },
+		{ "to", required_argument, 0, OPT_TO },
 		{ "tsv", no_argument, 0, CLI_OPT_TSV },
 		CLI_OPTS_END
 	};
 	struct cli cli;
 	struct ledger *l;
-	const char *as_of = NULL, *from = NULL, *cmd;
+	const char *as_of = NULL, *from = NULL, *to = NULL, *cmd;
 	char *args;
 	int opt, status, retroactive = 0, nargs;
 
@@ -70,6 +76,9 @@ main(int argc, char **argv)
 		case OPT_RETROACTIVE:
 			retroactive = 1;
 			break;
+		case OPT_TO:
+			to = optarg;
+			break;
 		default:
 			if (!cli_option(&cli, opt, optarg))
 				cli_usage(&cli);
@@ -80,7 +89,8 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	nargs = argc - optind - 1;
 	/* each sub-command: its arguments and the options it takes */
-	if (strcmp(cmd, "check") == 0 || strcmp(cmd, "load") == 0) {
+	if (strcmp(cmd, "check") == 0 || strcmp(cmd, "load") == 0 ||
+	    strcmp(cmd, "what-if") == 0) {
 		if (nargs != 1)
 			cli_usage(&cli);
 	} else if (strcmp(cmd, "show") == 0 || strcmp(cmd, "versions") == 0 ||
@@ -91,7 +101,15 @@ main(int argc, char **argv)
 		loy_warn("unknown command '%s'", cmd);
 		cli_usage(&cli);
 	}
-	if ((from || retroactive) && strcmp(cmd, "load") != 0) {
+	if (strcmp(cmd, "what-if") == 0 && (!from || !to || retroactive)) {
+		loy_warn("what-if needs --from and --to");
+		cli_usage(&cli);
+	}
+	if (to && strcmp(cmd, "what-if") != 0) {
+		loy_warn("--to goes with what-if");
+		cli_usage(&cli);
+	}
+	if ((from || retroactive) && strcmp(cmd, "load") != 0 && strcmp(cmd, "what-if") != 0) {
 		loy_warn("--from and --retroactive go with load");
 		cli_usage(&cli);
 	}
@@ -108,6 +126,8 @@ main(int argc, char **argv)
 		status = program_load(&cli, l, argv[optind + 1], from, retroactive, args);
 	else if (strcmp(cmd, "apply") == 0)
 		status = program_apply(&cli, l, args);
+	else if (strcmp(cmd, "what-if") == 0)
+		status = earn_whatif(&cli, l, argv[optind + 1], from, to);
 	else if (strcmp(cmd, "show") == 0)
 		status = program_show(&cli, l, as_of);
 	else

@@ -19,6 +19,7 @@
 #include "accrue.h"
 #include "batch.h"
 #include "diag.h"
+#include "earn.h"
 #include "expire.h"
 #include "money.h"
 #include "pattern.h"
@@ -57,6 +58,10 @@ struct rline {
 	long line;
 	char *bad;		/* this line's own fault */
 	char *raw;		/* the row as read, packed, only for --rejects */
+	char *prod;		/* sku, category, description, each NUL-terminated */
+	long no;		/* its `line` field, else its line in the file */
+	int64_t qty, amount;	/* qty x 10^qscale; minor units */
+	int qscale;
 };
 
 struct rcpt {
@@ -80,6 +85,9 @@ struct mem {
 	int64_t balance;	/* at the start of the run */
 	int64_t delta;		/* this run's change, written at the end */
 	int64_t last_entry;
+	int facts;		/* tier, birthday, segments, referrer read */
+	char *tier, *birthday, *segments, *referrer;
+	int bought;		/* -1 not known yet, 0 no receipt credited yet, 1 one */
 };
 
 struct accrue {
@@ -105,6 +113,9 @@ struct accrue {
 	size_t window;		/* settle early past this many */
 	int64_t file_points;
 	struct strmap *file_members;
+	struct earn *earn;	/* the programme's versions, for the points */
+	struct earn_state est;
+	int needs_member, needs_first;
 };
 
 static char *
@@ -182,9 +193,12 @@ keep_line(struct accrue *a, struct rcpt *r, const struct csvio_row *row, const c
 		a->held += r->cap / 2 * (sizeof(*r->lines) + sizeof(*r->hash));
 	}
 	rl = &r->lines[r->n];
-	rl->line = row->line;
+	rl->line = rl->no = row->line;
 	rl->bad = bad ? loy_xstrdup(bad) : NULL;
 	rl->raw = NULL;
+	rl->prod = NULL;
+	rl->qty = rl->amount = 0;
+	rl->qscale = 0;
 	if (a->cli->rejects) {
 		size_t n = sizeof(int);
 		char *p;
@@ -252,6 +266,7 @@ rcpt_free(struct rcpt *r)
 	for (int i = 0; i < r->n; i++) {
 		free(r->lines[i].raw);
 		free(r->lines[i].bad);
+		free(r->lines[i].prod);
 	}
 	free(r->lines);
 	free(r->hash);
@@ -391,6 +406,24 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	}
 #undef BAD
 	keep_line(a, r, row, badline ? linebad : NULL, h);
+	if (!badline) {
+		/* what the line is, for the earning rules and explanations */
+		struct rline *rl = &r->lines[r->n - 1];
+		const char *sku = field(a, row, F_SKU), *cat = field(a, row, F_CATEGORY),
+		    *desc = field(a, row, F_DESC), *no = field(a, row, F_LINE);
+		size_t ls = strlen(sku), lc = strlen(cat), ld = strlen(desc);
+
+		rl->prod = loy_xmalloc(ls + lc + ld + 3);
+		memcpy(rl->prod, sku, ls + 1);
+		memcpy(rl->prod + ls + 1, cat, lc + 1);
+		memcpy(rl->prod + ls + lc + 2, desc, ld + 1);
+		a->held += ls + lc + ld + 3 + 16;
+		if (*no && strlen(no) < 10 && strspn(no, "0123456789") == strlen(no))
+			rl->no = atol(no);
+		rl->qty = qty;
+		rl->qscale = qscale;
+		rl->amount = amount;
+	}
 	if (a->held >= a->window)
 		return settle_all(a, b, r);
 	return 0;
@@ -414,6 +447,7 @@ new_mem(struct accrue *a)
 
 	if (!m)
 		loy_die(71, "out of memory");
+	m->bought = -1;
 	if (a->nmems == a->memcap) {
 		a->memcap = a->memcap ? 2 * a->memcap : 1024;
 		a->mems = loy_xrealloc(a->mems, a->memcap * sizeof(*a->mems));
@@ -630,16 +664,6 @@ subset_le(const uint64_t *sub, int n, const uint64_t *set, int m)
 	return rc;
 }
 
-/* Points for an amount (>= 0): at most POINTS_MAX + 1, which settle()
- * refuses. */
-static int64_t
-points_for(const struct accrue *a, int64_t amount)
-{
-	__int128 p = (__int128)amount * a->earn_points / a->earn_per;
-
-	return p > POINTS_MAX ? POINTS_MAX + 1 : (int64_t)p;
-}
-
 /* Earn: an entry and a lot. */
 static int
 earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char **status,
@@ -719,7 +743,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 		}
 		first = orig.entry_id;
 	} else {
-		owed = points_for(a, back);
+		owed = earn_base_points(earn_at(a->earn, r->occurred), back);
 		if (r->orig)
 			snprintf(detail, size, "original receipt '%s' not known: at the "
 			    "current rate", r->orig);
@@ -742,6 +766,171 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 	m->last_entry = entry;
 	*entry_out = entry;
 	return 0;
+}
+
+/* The receipt's lines as the engine sees them: `old` (kept from an
+ * earlier part of the receipt) first. */
+static struct earn_line *
+earn_lines(const struct rcpt *r, const struct earn_line *old, int nold)
+{
+	struct earn_line *v = loy_xmalloc((nold + r->n + 1) * sizeof(*v));
+
+	if (nold)
+		memcpy(v, old, nold * sizeof(*v));
+	for (int i = 0; i < r->n; i++) {
+		const struct rline *rl = &r->lines[i];
+		const char *p = rl->prod ? rl->prod : "\0\0";
+		struct earn_line *ln = &v[nold + i];
+
+		ln->line = rl->no;
+		ln->sku = p;
+		ln->category = p + strlen(p) + 1;
+		ln->description = ln->category + strlen(ln->category) + 1;
+		ln->qty = rl->qty;
+		ln->qscale = rl->qscale;
+		ln->amount = rl->amount;
+	}
+	return v;
+}
+
+/* What the rules may ask of a member, read once a run. */
+static int
+member_facts(struct accrue *a, struct mem *m)
+{
+	struct member mm = { { 0 } };
+	int got;
+
+	if (m->facts)
+		return 0;
+	if ((got = ledger_member_get(a->l, m->id, &mm)) < 0)
+		return -1;
+	if (got) {
+		m->tier = mm.v[MF_TIER] ? loy_xstrdup(mm.v[MF_TIER]) : NULL;
+		m->birthday = mm.v[MF_BIRTHDAY] ? loy_xstrdup(mm.v[MF_BIRTHDAY]) : NULL;
+		m->referrer = mm.v[MF_REFERRER] ? loy_xstrdup(mm.v[MF_REFERRER]) : NULL;
+	}
+	member_clear(&mm);
+	if (ledger_earn_segments(a->l, m->id, &m->segments) < 0)
+		return -1;
+	m->facts = 1;
+	return 0;
+}
+
+/* The points of a receipt of member m under the version in force at its
+ * time: 0 (*res filled in), 1 more than POINTS_MAX, -1 error. */
+static int
+compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
+    struct earn_member *em, const struct programme **pp, struct earn_result *res)
+{
+	int got;
+
+	*pp = earn_at(a->earn, er->occurred);
+	memset(em, 0, sizeof(*em));
+	em->id = m->id;
+	if (a->needs_member) {
+		if (member_facts(a, m) < 0)
+			return -1;
+		em->tier = m->tier;
+		em->birthday = m->birthday;
+		em->segments = m->segments;
+	}
+	if (a->needs_first) {
+		if (m->bought < 0) {
+			if ((got = ledger_earn_bought(a->l, m->id)) < 0)
+				return -1;
+			m->bought = got;
+		}
+		em->first = !m->bought;
+	}
+	return earn_compute(*pp, er, em, &a->est, res);
+}
+
+/* The bonuses a credited receipt gives besides its own points (referral,
+ * cumulative): entries of their own, one output row each. */
+static int
+bonuses(struct accrue *a, struct batch *b, struct mem *m, const struct programme *p,
+    const struct earn_receipt *er, const struct earn_member *em)
+{
+	struct earn_award *v = NULL;
+	int n = 0, rc = -1;
+
+	if (earn_purchase_awards(a->l, p, er, em, m->referrer, &v, &n) < 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		struct mem *who = m;
+		int64_t entry, got;
+
+		if (strcmp(v[i].member, m->id) != 0) {
+			if (known_member(a, v[i].member, &who) < 0)
+				goto out;
+			if (!who || who->closed)
+				continue;
+		}
+		if ((entry = earn_credit(a->l, p, &v[i], er->occurred, who->balance + who->delta,
+		    &got)) < 0)
+			goto out;
+		if (entry == 0)
+			continue;
+		who->delta += got;
+		who->last_entry = entry;
+		a->file_points += got;
+		emit(b, a, er->txn, who->id, er->occurred, 0, got, "bonus", v[i].reason);
+	}
+	rc = 0;
+out:
+	free(v);
+	return rc;
+}
+
+/* A receipt's lines as the ledger kept them (receipts.earn). */
+struct old_lines {
+	struct earn_line *v;
+	char **text;
+	int n;
+};
+
+static int
+old_line(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct old_lines *ol = ctx;
+	struct earn_line *ln;
+	const char *why;
+	char *t;
+	size_t l9, l10, l11;
+
+	(void)cols;
+	if (!row || ncols < 14)
+		return 0;
+	ol->v = loy_xrealloc(ol->v, (ol->n + 1) * sizeof(*ol->v));
+	ol->text = loy_xrealloc(ol->text, (ol->n + 1) * sizeof(*ol->text));
+	ln = &ol->v[ol->n];
+	memset(ln, 0, sizeof(*ln));
+	l9 = row[9] ? strlen(row[9]) : 0;
+	l10 = row[10] ? strlen(row[10]) : 0;
+	l11 = row[11] ? strlen(row[11]) : 0;
+	t = ol->text[ol->n++] = loy_xmalloc(l9 + l10 + l11 + 3);
+	memcpy(t, row[9] ? row[9] : "", l9 + 1);
+	memcpy(t + l9 + 1, row[10] ? row[10] : "", l10 + 1);
+	memcpy(t + l9 + l10 + 2, row[11] ? row[11] : "", l11 + 1);
+	ln->sku = t;
+	ln->category = t + l9 + 1;
+	ln->description = t + l9 + l10 + 2;
+	ln->line = row[8] ? atol(row[8]) : 0;
+	if (!row[12] || decimal_parse(row[12], &ln->qty, &ln->qscale, &why) < 0) {
+		ln->qty = 1;
+		ln->qscale = 0;
+	}
+	ln->amount = row[13] ? atoll(row[13]) : 0;
+	return 0;
+}
+
+static void
+old_lines_free(struct old_lines *ol)
+{
+	for (int i = 0; i < ol->n; i++)
+		free(ol->text[i]);
+	free(ol->text);
+	free(ol->v);
 }
 
 /* More lines of a receipt already settled from this input: the receipt
@@ -783,7 +972,38 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		points = old->points + back;
 		status = "returned";
 	} else if (m) {
-		points = row.amount >= 0 ? points_for(a, row.amount) : -points_for(a, -row.amount);
+		if (row.amount >= 0) {
+			/* the whole receipt again, its earlier lines as the ledger kept them */
+			struct old_lines ol = { 0 };
+			struct earn_line *lines;
+			struct earn_receipt er;
+			struct earn_member em;
+			struct earn_result res;
+			const struct programme *prog;
+			int got;
+
+			if (ledger_earn_lines(a->l, NULL, NULL, r->txn, old_line, &ol) < 0) {
+				old_lines_free(&ol);
+				goto out;
+			}
+			lines = earn_lines(r, ol.v, ol.n);
+			er = (struct earn_receipt){ r->txn, row.occurred_at, old->store,
+			    old->channel, row.amount, lines, ol.n + r->n };
+			if ((got = compute(a, m, &er, &em, &prog, &res)) == 0) {
+				points = res.points;
+				row.earn = earn_json(prog, &er, &em, &res, a->decimals);
+				earn_result_free(&res);
+			}
+			free(lines);
+			old_lines_free(&ol);
+			if (got) {
+				if (got > 0)
+					loy_error("receipt '%s' would move more than %lld points",
+					    r->txn, (long long)POINTS_MAX);
+				goto out;
+			}
+		} else
+			points = -earn_base_points(earn_at(a->earn, row.occurred_at), -row.amount);
 		delta = points - old->points;
 		if (delta > 0) {
 			char expires[20], avail[20];
@@ -836,6 +1056,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	rc = 0;
 out:
 	free(merged);
+	free(row.earn);
 	return rc;
 }
 
@@ -860,7 +1081,12 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	char detail[256] = "";
 	int64_t points = 0;
 	uint64_t *digest = NULL;
-	int got, rc = -1;
+	int got, rc = -1, computed = 0;
+	struct earn_line *lines = NULL;
+	struct earn_receipt er;
+	struct earn_member em;
+	struct earn_result res;
+	const struct programme *prog = NULL;
 
 	r->settled = 1;
 	if (r->bad) {
@@ -977,7 +1203,16 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		}
 	}
 	row.member_id = m ? m->id : NULL;
-	if (m && points_for(a, r->amount >= 0 ? r->amount : -r->amount) > POINTS_MAX) {
+	if (m && r->amount >= 0) {
+		lines = earn_lines(r, NULL, 0);
+		er = (struct earn_receipt){ r->txn, r->occurred, r->store, r->channel, r->amount,
+		    lines, r->n };
+		if ((got = compute(a, m, &er, &em, &prog, &res)) < 0)
+			goto out;
+		computed = got == 0;
+	}
+	if (m && (r->amount >= 0 ? !computed :
+	    earn_base_points(earn_at(a->earn, r->occurred), -r->amount) > POINTS_MAX)) {
 		char why[128];
 
 		snprintf(why, sizeof(why), "the receipt would move more than %lld points",
@@ -986,14 +1221,17 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		rc = 0;
 		goto out;
 	}
-	if (m && r->amount >= 0)
-		points = points_for(a, r->amount);
+	if (computed) {
+		points = res.points;
+		row.earn = earn_json(prog, &er, &em, &res, a->decimals);
+	}
 	row.points = points;
 	row.status = !m ? "anonymous" : r->amount < 0 ? "returned" : "credited";
 	if (!m) {
 		batch_count(b, C_ANONYMOUS);
 	} else if (r->amount >= 0) {
-		if (earn(a, m, r, points, &status, &row.entry_id) < 0)
+		if (earn(a, m, r, points, &status, &row.entry_id) < 0 ||
+		    earn_record(a->l, prog, &er, m->id, &res, row.entry_id) < 0)
 			goto out;
 		row.status = (char *)status;
 		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
@@ -1017,10 +1255,18 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	a->file_receipts++;
 	emit(b, a, r->txn, m ? m->id : NULL, r->occurred, r->amount, points, status,
 	    *detail ? detail : NULL);
+	if (computed && (bonuses(a, b, m, prog, &er, &em) < 0))
+		goto out;
+	if (computed)
+		m->bought = 1;
 	rc = 0;
 out:
 	receipt_row_clear(&old);
 	free(digest);
+	free(row.earn);
+	free(lines);
+	if (computed)
+		earn_result_free(&res);
 	return rc;
 }
 
@@ -1181,6 +1427,17 @@ setup(struct accrue *a, struct ledger *l)
 			    "1024 up", s);
 		a->window = v;
 	}
+	{
+		struct programme *pv;
+		int np;
+
+		if (programme_versions(l, &pv, &np) < 0)
+			return -1;
+		a->earn = earn_new(pv, np);
+		a->needs_member = earn_needs_member(a->earn);
+		a->needs_first = earn_needs_first(a->earn);
+		earn_ledger_state(l, &a->est);
+	}
 	a->open = strmap_new();
 	a->refused = strmap_new();
 	a->members = strmap_new();
@@ -1199,8 +1456,13 @@ teardown(struct accrue *a)
 	}
 	for (size_t i = 0; i < a->nmems; i++) {
 		free(a->mems[i]->id);
+		free(a->mems[i]->tier);
+		free(a->mems[i]->birthday);
+		free(a->mems[i]->segments);
+		free(a->mems[i]->referrer);
 		free(a->mems[i]);
 	}
+	earn_free(a->earn);
 	free(a->mems);
 	strmap_free(a->members);
 	strmap_free(a->byid);

@@ -173,6 +173,8 @@ struct receipt_row {
 	int input_seq;
 	void *digest;
 	int digest_len;
+	char *earn;		/* the lines and the rules that gave their points
+				   (JSON, loy-ledger(5)), or NULL */
 };
 void receipt_row_clear(struct receipt_row *r);
 int ledger_receipt_insert(struct ledger *l, const struct receipt_row *r);

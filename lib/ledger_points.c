@@ -220,6 +220,7 @@ receipt_row_clear(struct receipt_row *r)
 	free(r->status);
 	free(r->orig_txn);
 	free(r->digest);
+	free(r->earn);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -228,8 +229,8 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_INSERT,
 	    "INSERT INTO receipts(txn_id, member_id, occurred_at, store, channel, amount,"
-	    " lines, points, status, orig_txn, run_id, input_seq, entry_id, digest)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+	    " lines, points, status, orig_txn, run_id, input_seq, entry_id, digest, earn)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
 
 	if (!st)
 		return -1;
@@ -250,6 +251,8 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 	else
 		sqlite3_bind_null(st, 13);
 	sqlite3_bind_blob(st, 14, r->digest, r->digest_len, SQLITE_STATIC);
+	if (r->earn)
+		sqlite3_bind_text(st, 15, r->earn, -1, SQLITE_STATIC);
 	return ledger_exec_stmt(l, st, "cannot record a receipt");
 }
 
@@ -306,8 +309,8 @@ ledger_receipt_extend(struct ledger *l, const struct receipt_row *r)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_EXTEND,
 	    "UPDATE receipts SET amount = ?2, lines = ?3, points = ?4, status = ?5,"
-	    " entry_id = coalesce(entry_id, ?6), digest = ?7, occurred_at = ?8"
-	    " WHERE txn_id = ?1");
+	    " entry_id = coalesce(entry_id, ?6), digest = ?7, occurred_at = ?8,"
+	    " earn = ?9 WHERE txn_id = ?1");
 
 	if (!st)
 		return -1;
@@ -322,6 +325,7 @@ ledger_receipt_extend(struct ledger *l, const struct receipt_row *r)
 		sqlite3_bind_null(st, 6);
 	sqlite3_bind_blob(st, 7, r->digest, r->digest_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, r->occurred_at, -1, SQLITE_STATIC);
+	ledger_bind_text(st, 9, r->earn);
 	return ledger_exec_stmt(l, st, "cannot update a receipt");
 }
 

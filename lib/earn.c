@@ -1,0 +1,1051 @@
+/*
+ * earn: the earning-rule engine (see earn.h and loy-programme(5), HOW
+ * POINTS ARE COMPUTED).
+ *
+ * A line's exact points are kept as a numerator over one denominator per
+ * programme, D = per x (the product of the denominators of every
+ * multiplier), so that every multiplier divides exactly and the lines of a
+ * receipt add up without rounding; rounding happens once per line or once
+ * per receipt, and what each rule adds is the difference it makes to the
+ * rounded running total, so the shares always add up to the points.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "earn.h"
+#include "expire.h"
+#include "money.h"
+#include "pattern.h"
+
+typedef __int128 i128;
+
+struct prog {
+	struct programme *p;
+	i128 dall;		/* product of the multipliers' denominators */
+	int needs_member, needs_first;
+};
+
+struct earn {
+	struct programme *v;
+	struct prog *pv;
+	int n;
+};
+
+static int
+is_purchase(const struct rule *r)
+{
+	return r->trigger == TRIGGER_PURCHASE || r->trigger == TRIGGER_FIRST_PURCHASE;
+}
+
+struct earn *
+earn_new(struct programme *v, int n)
+{
+	struct earn *e = loy_xmalloc(sizeof(*e));
+
+	e->v = v;
+	e->n = n;
+	e->pv = loy_xmalloc((n ? n : 1) * sizeof(*e->pv));
+	for (int i = 0; i < n; i++) {
+		struct prog *g = &e->pv[i];
+		struct programme *p = &v[i];
+
+		g->p = p;
+		g->dall = 1;
+		g->needs_member = g->needs_first = 0;
+		for (int k = 0; k < p->nrules; k++) {
+			const struct rule *r = &p->rules[k];
+
+			if (r->effect == EFFECT_MULTIPLY && is_purchase(r) &&
+			    g->dall < ((i128)1 << 80))
+				g->dall *= r->factor_den;
+			if (r->tiers.n || r->segments.n || r->birthday_month)
+				g->needs_member = 1;
+			if (r->trigger == TRIGGER_FIRST_PURCHASE ||
+			    (r->trigger == TRIGGER_REFERRAL &&
+			    r->referral_on == REFERRAL_ON_FIRST_PURCHASE))
+				g->needs_first = 1;
+			if (r->trigger == TRIGGER_REFERRAL)
+				g->needs_member = 1;
+		}
+	}
+	return e;
+}
+
+void
+earn_free(struct earn *e)
+{
+	if (!e)
+		return;
+	programme_versions_free(e->v, e->n);
+	free(e->pv);
+	free(e);
+}
+
+const struct programme *
+earn_at(const struct earn *e, const char *when)
+{
+	return programme_at(e->v, e->n, when);
+}
+
+int
+earn_needs_member(const struct earn *e)
+{
+	for (int i = 0; i < e->n; i++)
+		if (e->pv[i].needs_member)
+			return 1;
+	return 0;
+}
+
+int
+earn_needs_first(const struct earn *e)
+{
+	for (int i = 0; i < e->n; i++)
+		if (e->pv[i].needs_first)
+			return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------ conditions */
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static long
+days_from_civil(long y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	long era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + (long)doe - 719468;
+}
+
+static void
+civil_from_days(long z, int *y, int *m, int *d)
+{
+	z += 719468;
+	long era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long yy = (long)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yy + (*m <= 2));
+}
+
+static int
+num(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+/* 0 Monday .. 6 Sunday */
+static int
+weekday(const char *when)
+{
+	long days = days_from_civil(num(when, 4), (unsigned)num(when + 5, 2),
+	    (unsigned)num(when + 8, 2));
+
+	return (int)(((days % 7) + 7 + 3) % 7);	/* 1970-01-01 was a Thursday */
+}
+
+void
+earn_period_key(enum rule_period per, const char *when, char key[static 16])
+{
+	switch (per) {
+	case PERIOD_DAY:
+		snprintf(key, 16, "%.10s", when);
+		break;
+	case PERIOD_WEEK: {
+		long days = days_from_civil(num(when, 4), (unsigned)num(when + 5, 2),
+		    (unsigned)num(when + 8, 2));
+		int y, m, d;
+
+		civil_from_days(days - weekday(when), &y, &m, &d);
+		snprintf(key, 16, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+		break;
+	}
+	case PERIOD_MONTH:
+		snprintf(key, 16, "%.7s", when);
+		break;
+	case PERIOD_QUARTER:
+		snprintf(key, 16, "%.4s-Q%d", when, (num(when + 5, 2) - 1) / 3 + 1);
+		break;
+	case PERIOD_YEAR:
+		snprintf(key, 16, "%.4s", when);
+		break;
+	default:
+		snprintf(key, 16, "ever");
+	}
+}
+
+static int
+in_list(const struct namelist *nl, const char *s)
+{
+	if (nl->n == 0)
+		return 1;
+	if (!s)
+		return 0;
+	for (int i = 0; i < nl->n; i++)
+		if (strcmp(nl->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Is one of the comma-separated names in `names` on the list? */
+static int
+in_list_any(const struct namelist *nl, const char *names)
+{
+	if (nl->n == 0)
+		return 1;
+	for (const char *s = names; s && *s;) {
+		size_t len = strcspn(s, ",");
+
+		for (int i = 0; i < nl->n; i++)
+			if (strlen(nl->v[i]) == len && strncmp(nl->v[i], s, len) == 0)
+				return 1;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+}
+
+int
+earn_rule_applies(const struct rule *ru, const struct earn_receipt *r,
+    const struct earn_member *m)
+{
+	const char *w = r->occurred;
+
+	if (ru->from && strcmp(w, ru->from) < 0)
+		return 0;
+	if (ru->to && strcmp(w, ru->to) > 0)
+		return 0;
+	if (ru->days && !(ru->days & (1u << weekday(w))))
+		return 0;
+	if (ru->hours && !(ru->hours & (1u << num(w + 11, 2))))
+		return 0;
+	if (!in_list(&ru->stores, r->store) || !in_list(&ru->channels, r->channel))
+		return 0;
+	if (m && (!in_list(&ru->tiers, m->tier) || !in_list_any(&ru->segments, m->segments)))
+		return 0;
+	if (ru->birthday_month && (!m || !m->birthday || strlen(m->birthday) < 7 ||
+	    strncmp(m->birthday + 5, w + 5, 2) != 0))
+		return 0;
+	if (ru->min_amount >= 0 && r->amount < ru->min_amount)
+		return 0;
+	return 1;
+}
+
+static int
+line_matches(const struct rule *ru, const struct earn_line *ln)
+{
+	const char *s;
+
+	switch (ru->match) {
+	case MATCH_NONE:
+		return 1;
+	case MATCH_SKU:
+		s = ln->sku;
+		break;
+	case MATCH_CATEGORY:
+		s = ln->category;
+		break;
+	default:
+		s = ln->description;
+	}
+	return pattern_match(ru->pattern, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* ------------------------------------------------------------ the engine */
+
+static void
+part(struct earn_result *res, int line, int rule, int64_t points)
+{
+	if (res->n == res->cap) {
+		res->cap = res->cap ? 2 * res->cap : 16;
+		res->parts = loy_xrealloc(res->parts, res->cap * sizeof(*res->parts));
+	}
+	res->parts[res->n++] = (struct earn_part){ line, rule, points };
+}
+
+void
+earn_result_free(struct earn_result *res)
+{
+	free(res->parts);
+	memset(res, 0, sizeof(*res));
+}
+
+/* Rounded x / d: toward zero, or half away from zero. */
+static i128
+round_q(i128 x, i128 d, int nearest)
+{
+	if (!nearest)
+		return x / d;
+	if (x >= 0)
+		return (2 * x + d) / (2 * d);
+	return -((-2 * x + d) / (2 * d));
+}
+
+int64_t
+earn_base_points(const struct programme *p, int64_t amount)
+{
+	i128 v = (i128)amount * p->earn.points / p->earn.per;
+
+	return v > POINTS_MAX ? POINTS_MAX + 1 : (int64_t)v;
+}
+
+const char *
+earn_rule_name(const struct programme *p, int rule)
+{
+	switch (rule) {
+	case EARN_BASE:
+		return "[earn]";
+	case EARN_CAP_RECEIPT:
+		return "[earn] cap_receipt";
+	case EARN_CAP_DAY:
+		return "[earn] cap_member_day";
+	case EARN_CAP_MONTH:
+		return "[earn] cap_member_month";
+	case EARN_FLOOR:
+		return "[earn] not below zero";
+	}
+	return p->rules[rule].name;
+}
+
+/* A running exact share (numerator over D) before rounding. */
+struct share {
+	int line, rule;
+	i128 v;
+};
+
+/* Take up to `excess` points from the rule's parts, the last ones first. */
+static void
+cut_rule(struct earn_result *res, int rule, int64_t excess)
+{
+	for (int i = res->n - 1; i >= 0 && excess > 0; i--) {
+		struct earn_part *pt = &res->parts[i];
+		int64_t take;
+
+		if (pt->rule != rule || pt->points <= 0)
+			continue;
+		take = pt->points < excess ? pt->points : excess;
+		pt->points -= take;
+		excess -= take;
+	}
+}
+
+static int64_t
+rule_sum(const struct earn_result *res, int rule)
+{
+	int64_t s = 0;
+
+	for (int i = 0; i < res->n; i++)
+		if (res->parts[i].rule == rule)
+			s += res->parts[i].points;
+	return s;
+}
+
+static int64_t
+total(const struct earn_result *res)
+{
+	int64_t s = 0;
+
+	for (int i = 0; i < res->n; i++)
+		s += res->parts[i].points;
+	return s;
+}
+
+/* A programme cap on the total: a negative part when it bites. */
+static void
+cap_total(struct earn_result *res, int who, int64_t left)
+{
+	int64_t t = total(res);
+
+	if (left < 0)
+		left = 0;
+	if (t > left)
+		part(res, -1, who, left - t);
+}
+
+/* The first and last second of the day or month of `when`: [from, to). */
+static void
+span(const char *when, int month, char from[40], char to[40])
+{
+	int y = num(when, 4), m = num(when + 5, 2), d = num(when + 8, 2);
+
+	if (month) {
+		snprintf(from, 40, "%04d-%02d-01 00:00:00", y % 10000, m % 100);
+		if (++m > 12) {
+			m = 1;
+			y++;
+		}
+		snprintf(to, 40, "%04d-%02d-01 00:00:00", y % 10000, m % 100);
+	} else {
+		long days = days_from_civil(y, (unsigned)m, (unsigned)d);
+
+		snprintf(from, 40, "%.10s 00:00:00", when);
+		civil_from_days(days + 1, &y, &m, &d);
+		snprintf(to, 40, "%04d-%02d-%02d 00:00:00", y % 10000, m % 100, d % 100);
+	}
+}
+
+struct seqpart {
+	struct earn_part p;
+	int seq;
+};
+
+static int
+cmp_part(const void *x, const void *y)
+{
+	const struct seqpart *a = x, *b = y;
+
+	if (a->p.line != b->p.line)
+		return a->p.line < b->p.line ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* The receipt's own parts first, then each line's, each in the order made. */
+static void
+sort_parts(struct earn_result *res)
+{
+	struct seqpart *t;
+	int sorted = 1;
+
+	for (int i = 1; i < res->n && sorted; i++)
+		sorted = res->parts[i - 1].line <= res->parts[i].line;
+	if (sorted)
+		return;
+	t = loy_xmalloc(res->n * sizeof(*t));
+	for (int i = 0; i < res->n; i++)
+		t[i] = (struct seqpart){ res->parts[i], i };
+	qsort(t, res->n, sizeof(*t), cmp_part);
+	for (int i = 0; i < res->n; i++)
+		res->parts[i] = t[i].p;
+	free(t);
+}
+
+int
+earn_compute(const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, const struct earn_state *st, struct earn_result *res)
+{
+	const struct earn_base *eb = &p->earn;
+	int nr = p->nrules, *on = NULL, *excl = NULL, rc = 1;
+	struct share *sh = NULL;
+	int nsh = 0, capsh = 0;
+	i128 dall = 1, d, run = 0, prev = 0;
+	int nearest = eb->rounding == ROUND_NEAREST;
+
+	memset(res, 0, sizeof(*res));
+	for (int k = 0; k < nr; k++)
+		if (p->rules[k].effect == EFFECT_MULTIPLY && is_purchase(&p->rules[k]) &&
+		    __builtin_mul_overflow(dall, (i128)p->rules[k].factor_den, &dall))
+			return 1;
+	if (__builtin_mul_overflow(dall, (i128)eb->per, &d))
+		return 1;
+
+	/* which purchase rules apply to this receipt at all */
+	if (nr) {
+		on = loy_xmalloc(nr * sizeof(*on));
+		for (int k = 0; k < nr; k++) {
+			const struct rule *ru = &p->rules[k];
+
+			on[k] = (ru->trigger == TRIGGER_PURCHASE ||
+			    (ru->trigger == TRIGGER_FIRST_PURCHASE && m && m->first)) &&
+			    earn_rule_applies(ru, r, m);
+			if (on[k] && ru->limit >= 0 && m && st && st->uses) {
+				char key[16];
+				int64_t used = 0;
+
+				earn_period_key(ru->limit_period, r->occurred, key);
+				if (st->uses(st->ctx, ru->name, m->id, key, &used) < 0)
+					goto fail;
+				if (used >= ru->limit)
+					on[k] = 0;
+			}
+		}
+	}
+	excl = loy_xmalloc((r->n ? r->n : 1) * sizeof(*excl));
+
+	/* (a) exclusions, (b) base points, (c) multipliers: exact shares */
+	for (int i = 0; i < r->n; i++) {
+		const struct earn_line *ln = &r->lines[i];
+		i128 cur, next;
+		int best = -1;
+
+		excl[i] = -1;
+		for (int k = 0; k < nr && excl[i] < 0; k++)
+			if (on[k] && p->rules[k].effect == EFFECT_EXCLUDE &&
+			    line_matches(&p->rules[k], ln))
+				excl[i] = k;
+		if (excl[i] >= 0)
+			continue;
+		if (__builtin_mul_overflow((i128)ln->amount, (i128)eb->points, &cur) ||
+		    __builtin_mul_overflow(cur, dall, &cur))
+			goto out;
+		if (nsh + nr + 1 > capsh) {
+			capsh = 2 * (nsh + nr + 1);
+			sh = loy_xrealloc(sh, capsh * sizeof(*sh));
+		}
+		sh[nsh++] = (struct share){ i, EARN_BASE, cur };
+		for (int k = 0; k < nr; k++) {
+			const struct rule *ru = &p->rules[k];
+
+			if (!on[k] || ru->effect != EFFECT_MULTIPLY || !line_matches(ru, ln))
+				continue;
+			if (!ru->stack) {
+				if (best < 0 || ru->factor_num * p->rules[best].factor_den >
+				    p->rules[best].factor_num * ru->factor_den)
+					best = k;
+				continue;
+			}
+			if (__builtin_mul_overflow(cur, (i128)ru->factor_num, &next))
+				goto out;
+			next /= ru->factor_den;
+			sh[nsh++] = (struct share){ i, k, next - cur };
+			cur = next;
+		}
+		if (best >= 0) {
+			const struct rule *ru = &p->rules[best];
+
+			if (__builtin_mul_overflow(cur, (i128)ru->factor_num, &next))
+				goto out;
+			next /= ru->factor_den;
+			sh[nsh++] = (struct share){ i, best, next - cur };
+		}
+	}
+
+	/* (d) rounding: each share gets what it adds to the rounded running
+	 * total, over the line or over the receipt */
+	for (int s = 0; s < nsh; s++) {
+		i128 now, got;
+
+		if (eb->rounding != ROUND_DOWN_RECEIPT && (s == 0 || sh[s].line != sh[s - 1].line))
+			run = prev = 0;
+		if (__builtin_add_overflow(run, sh[s].v, &run))
+			goto out;
+		now = round_q(run, d, nearest);
+		got = now - prev;
+		prev = now;
+		if (got > POINTS_MAX || got < -POINTS_MAX)
+			goto out;
+		part(res, sh[s].line, sh[s].rule, (int64_t)got);
+	}
+	for (int i = 0; i < r->n; i++)
+		if (excl[i] >= 0)
+			part(res, i, excl[i], 0);
+
+	/* (e) bonuses */
+	for (int k = 0; k < nr; k++) {
+		const struct rule *ru = &p->rules[k];
+
+		if (!on[k] || ru->effect != EFFECT_BONUS)
+			continue;
+		if (ru->match == MATCH_NONE) {
+			part(res, -1, k, ru->points);
+			continue;
+		}
+		for (int i = 0; i < r->n; i++) {
+			const struct earn_line *ln = &r->lines[i];
+			int64_t units = ln->qty, times;
+
+			if (excl[i] >= 0 || ln->qty <= 0 || !line_matches(ru, ln))
+				continue;
+			if (ru->per_qty <= 0) {
+				part(res, i, k, ru->points);
+				break;	/* once per receipt */
+			}
+			for (int s = 0; s < ln->qscale; s++)
+				units /= 10;
+			times = units / ru->per_qty;
+			if (times > 0) {
+				if (times > POINTS_MAX / ru->points)
+					goto out;
+				part(res, i, k, times * ru->points);
+			}
+		}
+	}
+
+	/* (f) caps: each rule's per receipt, each rule's budget, then the
+	 * programme's per receipt, per member per day and per month */
+	for (int k = 0; k < nr; k++) {
+		const struct rule *ru = &p->rules[k];
+		int64_t s;
+
+		if (!on[k] || (ru->cap_receipt < 0 && ru->budget < 0))
+			continue;
+		s = rule_sum(res, k);
+		if (ru->cap_receipt >= 0 && s > ru->cap_receipt) {
+			cut_rule(res, k, s - ru->cap_receipt);
+			s = ru->cap_receipt;
+		}
+		if (ru->budget >= 0 && s > 0) {
+			int64_t given = 0;
+
+			if (st && st->given && st->given(st->ctx, ru->name, &given) < 0)
+				goto fail;
+			if (s > ru->budget - given)
+				cut_rule(res, k, s - (ru->budget - given > 0 ? ru->budget - given : 0));
+		}
+	}
+	if (eb->cap_receipt >= 0)
+		cap_total(res, EARN_CAP_RECEIPT, eb->cap_receipt);
+	for (int month = 0; month <= 1; month++) {
+		int64_t cap = month ? eb->cap_member_month : eb->cap_member_day, used = 0;
+		char from[40], to[40];
+
+		if (cap < 0 || !m || !st || !st->member_points)
+			continue;
+		span(r->occurred, month, from, to);
+		if (st->member_points(st->ctx, m->id, from, to, &used) < 0)
+			goto fail;
+		cap_total(res, month ? EARN_CAP_MONTH : EARN_CAP_DAY, cap - used);
+	}
+	if (total(res) < 0)	/* a receipt earns, it never takes */
+		part(res, -1, EARN_FLOOR, -total(res));
+	res->points = total(res);
+	if (res->points > POINTS_MAX || res->points < -POINTS_MAX)
+		goto out;
+	sort_parts(res);
+	rc = 0;
+	goto out;
+fail:
+	rc = -1;
+out:
+	if (rc)
+		earn_result_free(res);
+	free(sh);
+	free(on);
+	free(excl);
+	(void)prev;
+	return rc;
+}
+
+/* ------------------------------------------------------------ JSON */
+
+struct buf {
+	char *s;
+	size_t n, cap;
+};
+
+static void
+bput(struct buf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->s = loy_xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
+static void
+bputs(struct buf *b, const char *s)
+{
+	bput(b, s, strlen(s));
+}
+
+static void
+bint(struct buf *b, int64_t v)
+{
+	char t[24];
+
+	bput(b, t, (size_t)snprintf(t, sizeof(t), "%lld", (long long)v));
+}
+
+static void
+bstr(struct buf *b, const char *s)
+{
+	bput(b, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"' || c == '\\') {
+			char t[2] = { '\\', (char)c };
+
+			bput(b, t, 2);
+		} else if (c < 0x20) {
+			char t[8];
+
+			bput(b, t, (size_t)snprintf(t, sizeof(t), "\\u%04x", c));
+		} else {
+			size_t run = strcspn(p, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r"
+			    "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+
+			bput(b, p, run);
+			p += run - 1;
+		}
+	}
+	bput(b, "\"", 1);
+}
+
+/* qty as decimal text: 15, 2.5 */
+static void
+bqty(struct buf *b, int64_t qty, int scale)
+{
+	char t[32];
+	int n = snprintf(t, sizeof(t), "%lld", (long long)(qty < 0 ? -qty : qty));
+
+	if (qty < 0)
+		bput(b, "-", 1);
+	if (scale <= 0) {
+		bput(b, t, (size_t)n);
+		return;
+	}
+	if (n <= scale) {
+		bput(b, "0.", 2);
+		for (int i = n; i < scale; i++)
+			bput(b, "0", 1);
+		bput(b, t, (size_t)n);
+		return;
+	}
+	bput(b, t, (size_t)(n - scale));
+	bput(b, ".", 1);
+	bput(b, t + n - scale, (size_t)scale);
+}
+
+char *
+earn_json(const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, const struct earn_result *res, int decimals)
+{
+	struct buf b = { 0 };
+	int j = 0, any;
+
+	(void)decimals;
+	bputs(&b, "{\"version\":");
+	bint(&b, p->version);
+	if (m && m->first)
+		bputs(&b, ",\"first\":1");
+	bputs(&b, ",\"lines\":[");
+	for (int i = 0; i < r->n; i++) {
+		const struct earn_line *ln = &r->lines[i];
+		int64_t pts = 0;
+
+		if (i)
+			bput(&b, ",", 1);
+		bputs(&b, "{\"line\":");
+		bint(&b, ln->line);
+		if (ln->sku && *ln->sku) {
+			bputs(&b, ",\"sku\":");
+			bstr(&b, ln->sku);
+		}
+		if (ln->category && *ln->category) {
+			bputs(&b, ",\"category\":");
+			bstr(&b, ln->category);
+		}
+		if (ln->description && *ln->description) {
+			bputs(&b, ",\"description\":");
+			bstr(&b, ln->description);
+		}
+		bputs(&b, ",\"qty\":");
+		bqty(&b, ln->qty, ln->qscale);
+		bputs(&b, ",\"amount\":");
+		bint(&b, ln->amount);
+		/* the parts of one line are together, in order */
+		while (j < res->n && res->parts[j].line < i)
+			j++;
+		any = 0;
+		bputs(&b, ",\"rules\":{");
+		for (int k = j; k < res->n && res->parts[k].line == i; k++) {
+			if (any++)
+				bput(&b, ",", 1);
+			bstr(&b, earn_rule_name(p, res->parts[k].rule));
+			bput(&b, ":", 1);
+			bint(&b, res->parts[k].points);
+			pts += res->parts[k].points;
+		}
+		bputs(&b, "},\"points\":");
+		bint(&b, pts);
+		bput(&b, "}", 1);
+	}
+	bputs(&b, "],\"receipt\":{");
+	any = 0;
+	for (int k = 0; k < res->n && res->parts[k].line == -1; k++) {
+		if (any++)
+			bput(&b, ",", 1);
+		bstr(&b, earn_rule_name(p, res->parts[k].rule));
+		bput(&b, ":", 1);
+		bint(&b, res->parts[k].points);
+	}
+	bputs(&b, "},\"points\":");
+	bint(&b, res->points);
+	bput(&b, "}", 1);
+	return b.s;
+}
+
+/* ------------------------------------------------------------ the ledger */
+
+static int
+st_uses(void *ctx, const char *rule, const char *member, const char *key, int64_t *n)
+{
+	return ledger_earn_uses(ctx, rule, member, key, n);
+}
+
+static int
+st_member_points(void *ctx, const char *member, const char *from, const char *to,
+    int64_t *points)
+{
+	return ledger_earn_member_points(ctx, member, from, to, points);
+}
+
+static int
+st_given(void *ctx, const char *rule, int64_t *points)
+{
+	return ledger_earn_given(ctx, rule, points);
+}
+
+void
+earn_ledger_state(struct ledger *l, struct earn_state *st)
+{
+	st->ctx = l;
+	st->uses = st_uses;
+	st->member_points = st_member_points;
+	st->given = st_given;
+}
+
+int
+earn_record(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const char *member, const struct earn_result *res, int64_t entry)
+{
+	for (int k = 0; k < p->nrules; k++) {
+		const struct rule *ru = &p->rules[k];
+		int64_t s;
+
+		if (ru->limit < 0 && ru->budget < 0)
+			continue;
+		if (!is_purchase(ru) || (s = rule_sum(res, k)) == 0)
+			continue;
+		if (ru->limit >= 0) {
+			char key[16];
+
+			earn_period_key(ru->limit_period, r->occurred, key);
+			if (ledger_earn_award(l, ru->name, p->version, member, key, r->txn, 0,
+			    entry) < 0)
+				return -1;
+		}
+		if (ru->budget >= 0 && ledger_earn_given_add(l, ru->name, s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+award(struct earn_award **v, int *n, const struct rule *ru, const char *member,
+    const char *period, const char *key, const char *fmt, const char *arg)
+{
+	struct earn_award *a;
+
+	*v = loy_xrealloc(*v, (*n + 1) * sizeof(**v));
+	a = &(*v)[(*n)++];
+	memset(a, 0, sizeof(*a));
+	a->rule = ru;
+	a->member = member;
+	a->points = ru->points;
+	snprintf(a->period, sizeof(a->period), "%s", period);
+	snprintf(a->key, sizeof(a->key), "%s", key);
+	snprintf(a->reason, sizeof(a->reason), fmt, ru->name, arg);
+}
+
+/* May the rule still reward `member` in the period of `when` (its limit)? */
+static int
+within_limit(struct ledger *l, const struct rule *ru, const char *member, const char *when,
+    char period[16])
+{
+	int64_t used = 0;
+
+	earn_period_key(ru->limit_period, when, period);
+	if (ru->limit < 0)
+		return 1;
+	if (ledger_earn_uses(l, ru->name, member, period, &used) < 0)
+		return -1;
+	return used < ru->limit;
+}
+
+/* The referral rules of trigger `on` for member m (referred by `referrer`). */
+static int
+referrals(struct ledger *l, const struct programme *p, enum referral_on on,
+    const struct earn_receipt *r, const struct earn_member *m, const char *referrer,
+    struct earn_award **v, int *n)
+{
+	char period[16], key[96];
+	int ok;
+
+	if (!referrer)
+		return 0;
+	for (int k = 0; k < p->nrules; k++) {
+		const struct rule *ru = &p->rules[k];
+
+		if (ru->trigger != TRIGGER_REFERRAL || ru->referral_on != on ||
+		    ru->effect != EFFECT_BONUS || !earn_rule_applies(ru, r, m))
+			continue;
+		if (ru->referral_to != REFERRAL_REFEREE) {
+			if (on == REFERRAL_ON_EVERY_PURCHASE)
+				snprintf(key, sizeof(key), "receipt %s", r->txn);
+			else
+				snprintf(key, sizeof(key), "referee %s", m->id);
+			if ((ok = within_limit(l, ru, referrer, r->occurred, period)) < 0)
+				return -1;
+			if (ok)
+				award(v, n, ru, referrer, period, key, "rule %s: referred member %s",
+				    m->id);
+		}
+		if (ru->referral_to != REFERRAL_REFERRER) {
+			if (on == REFERRAL_ON_EVERY_PURCHASE)
+				snprintf(key, sizeof(key), "receipt %s", r->txn);
+			else
+				snprintf(key, sizeof(key), "referred by %s",
+				    referrer);
+			if ((ok = within_limit(l, ru, m->id, r->occurred, period)) < 0)
+				return -1;
+			if (ok)
+				award(v, n, ru, m->id, period, key, "rule %s: referred by %s",
+				    referrer);
+		}
+	}
+	return 0;
+}
+
+int
+earn_purchase_awards(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, const char *referrer, struct earn_award **v, int *n)
+{
+	*v = NULL;
+	*n = 0;
+	if (m->first && referrals(l, p, REFERRAL_ON_FIRST_PURCHASE, r, m, referrer, v, n) < 0)
+		return -1;
+	if (referrals(l, p, REFERRAL_ON_EVERY_PURCHASE, r, m, referrer, v, n) < 0)
+		return -1;
+	for (int k = 0; k < p->nrules; k++) {
+		const struct rule *ru = &p->rules[k];
+		int64_t visits, spend;
+		char period[16];
+		int got;
+
+		if (ru->trigger != TRIGGER_CUMULATIVE || ru->effect != EFFECT_BONUS ||
+		    !earn_rule_applies(ru, r, m))
+			continue;
+		earn_period_key(ru->period, r->occurred, period);
+		if (ledger_earn_progress(l, ru->name, m->id, period, r->amount, &visits,
+		    &spend) < 0)
+			return -1;
+		if ((ru->visits >= 0 && visits < ru->visits) ||
+		    (ru->spend >= 0 && spend < ru->spend))
+			continue;
+		if ((got = ledger_earn_awarded(l, ru->name, m->id, period)) < 0)
+			return -1;
+		if (!got)
+			award(v, n, ru, m->id, period, period, "rule %s: period %s", period);
+	}
+	return 0;
+}
+
+int64_t
+earn_credit(struct ledger *l, const struct programme *p, const struct earn_award *aw,
+    const char *at, int64_t balance, int64_t *points)
+{
+	char expires[20];
+	int64_t entry;
+	int got;
+
+	*points = 0;
+	if ((got = ledger_earn_awarded(l, aw->rule->name, aw->member, aw->key)) != 0)
+		return got < 0 ? -1 : 0;
+	if ((entry = ledger_journal_add(l, aw->member, "bonus", aw->points, at, "rule",
+	    aw->rule->name, aw->reason)) < 0 ||
+	    expire_lot_date(l, aw->member, at, expires) < 0 ||
+	    ledger_lot_add(l, aw->member, entry, at, *expires ? expires : NULL, NULL,
+	    aw->points, balance) < 0 ||
+	    ledger_earn_award(l, aw->rule->name, p->version, aw->member, aw->period, aw->key,
+	    aw->points, entry) < 0)
+		return -1;
+	*points = aw->points;
+	return entry;
+}
+
+/* Sign-up: the versions are read once per run. */
+static struct {
+	struct ledger *l;
+	struct earn *e;
+	int none;		/* no version has a sign-up or referral rule */
+} signup_cache;
+
+static void
+signup_cache_free(void)
+{
+	earn_free(signup_cache.e);
+	signup_cache.e = NULL;
+}
+
+int
+earn_signup(struct ledger *l, const char *member, const char *referrer, const char *at,
+    const char *store, const char *channel, int64_t *points)
+{
+	struct earn_award *v = NULL;
+	struct earn_receipt r = { .txn = "", .occurred = at, .store = store, .channel = channel };
+	struct earn_member m = { .id = member };
+	const struct programme *p;
+	int n = 0, rc = -1;
+	char period[16], key[96];
+
+	*points = 0;
+	if (signup_cache.l != l || !signup_cache.e) {
+		struct programme *pv;
+		int np, any = 0;
+
+		signup_cache_free();
+		if (programme_versions(l, &pv, &np) < 0)
+			return -1;
+		for (int i = 0; i < np; i++)
+			for (int k = 0; k < pv[i].nrules; k++)
+				any |= pv[i].rules[k].trigger == TRIGGER_SIGNUP ||
+				    pv[i].rules[k].trigger == TRIGGER_REFERRAL;
+		if (!signup_cache.l)
+			atexit(signup_cache_free);
+		signup_cache.l = l;
+		signup_cache.e = earn_new(pv, np);
+		signup_cache.none = !any;
+	}
+	if (signup_cache.none)
+		return 0;
+	p = earn_at(signup_cache.e, at);
+	for (int k = 0; k < p->nrules; k++) {
+		const struct rule *ru = &p->rules[k];
+		int ok;
+
+		if (ru->trigger != TRIGGER_SIGNUP || ru->effect != EFFECT_BONUS ||
+		    !earn_rule_applies(ru, &r, &m))
+			continue;
+		if ((ok = within_limit(l, ru, member, at, period)) < 0)
+			goto out;
+		snprintf(key, sizeof(key), "signup");
+		if (ok)
+			award(&v, &n, ru, member, period, key, "rule %s: sign-up%s", "");
+	}
+	if (referrals(l, p, REFERRAL_ON_SIGNUP, &r, &m, referrer, &v, &n) < 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		int64_t balance, entry, got;
+
+		if (ledger_balance_get(l, v[i].member, &balance) < 0 ||
+		    (entry = earn_credit(l, p, &v[i], at, balance, &got)) < 0)
+			goto out;
+		if (entry > 0 && ledger_balance_add(l, v[i].member, got, entry) < 0)
+			goto out;
+		if (strcmp(v[i].member, member) == 0)
+			*points += got;
+	}
+	rc = 0;
+out:
+	free(v);
+	return rc;
+}

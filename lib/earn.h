@@ -1,0 +1,205 @@
+/*
+ * earn: the earning-rule engine.  Given the programme version in force at a
+ * receipt's purchase time, the receipt's lines and what is known of the
+ * member, it says how many points each line earns and which rules gave
+ * them (loy-programme(5), HOW POINTS ARE COMPUTED).  Exact integers only:
+ * products in __int128, results checked against POINTS_MAX.
+ *
+ * The engine itself touches no ledger: what it must know of the past
+ * (a rule's uses by a member, a member's points in a day or month, what a
+ * rule with a budget has given) comes through struct earn_state, which
+ * loy-accrue backs with the ledger and a what-if with its own tallies.
+ */
+#ifndef LOY_EARN_H
+#define LOY_EARN_H
+
+#include <stdint.h>
+
+#include "cli.h"
+#include "ledger.h"
+#include "programme.h"
+
+struct earn;
+
+/* One line of a receipt. */
+struct earn_line {
+	long line;			/* its number, for explanations */
+	const char *sku, *category, *description;	/* "" when absent */
+	int64_t qty;			/* units x 10^qscale */
+	int qscale;
+	int64_t amount;			/* minor units; negative on a return line */
+};
+
+struct earn_receipt {
+	const char *txn, *occurred;	/* occurred: "YYYY-MM-DD HH:MM:SS" */
+	const char *store, *channel;	/* NULL: none */
+	int64_t amount;			/* the receipt's total */
+	const struct earn_line *lines;
+	int n;
+};
+
+/* What the engine knows of the member. */
+struct earn_member {
+	const char *id;
+	const char *tier, *birthday;	/* NULL: none */
+	const char *segments;		/* comma-separated names, NULL: none */
+	int first;			/* this is the member's first credited receipt */
+};
+
+/* Who gave a share of points, when it is no rule of the file. */
+enum {
+	EARN_BASE = -1,			/* [earn]: the base rate */
+	EARN_CAP_RECEIPT = -2,		/* [earn] cap_receipt */
+	EARN_CAP_DAY = -3,		/* [earn] cap_member_day */
+	EARN_CAP_MONTH = -4,		/* [earn] cap_member_month */
+	EARN_FLOOR = -5,		/* a receipt's points are never below zero */
+};
+
+/* One share of a receipt's points: the line (index into the receipt's
+ * lines; -1 for the receipt as a whole), the rule (index into the
+ * programme's rules, or one of EARN_*), the points (0 for an exclusion). */
+struct earn_part {
+	int line;
+	int rule;
+	int64_t points;
+};
+
+struct earn_result {
+	int64_t points;			/* the receipt's total: the sum of the parts */
+	struct earn_part *parts;
+	int n, cap;
+};
+
+struct earn_state {
+	void *ctx;
+	/* How often `rule` has given points to `member` in the period `key`. */
+	int (*uses)(void *ctx, const char *rule, const char *member, const char *key,
+	    int64_t *n);
+	/* Points credited to the member for receipts in [from, to). */
+	int (*member_points)(void *ctx, const char *member, const char *from, const char *to,
+	    int64_t *points);
+	/* Points the rule has given in all (for its budget). */
+	int (*given)(void *ctx, const char *rule, int64_t *points);
+};
+
+/* The engine over a ledger's programme versions (taken over: freed by
+ * earn_free). */
+struct earn *earn_new(struct programme *v, int n);
+void earn_free(struct earn *e);
+/* The version in force at `when`. */
+const struct programme *earn_at(const struct earn *e, const char *when);
+/* The programme needs to know the member's tier, birthday or segments;
+ * whether it has first-purchase rules; referral rules; cumulative rules. */
+int earn_needs_member(const struct earn *e);
+int earn_needs_first(const struct earn *e);
+
+/*
+ * The points of one receipt under programme p.  Returns 0 (res filled in;
+ * free with earn_result_free), 1 when the receipt would move more than
+ * POINTS_MAX points, -1 when the state could not be read.
+ */
+int earn_compute(const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, const struct earn_state *st, struct earn_result *res);
+void earn_result_free(struct earn_result *res);
+/* The base rate alone on an amount (>= 0), for a return whose original is
+ * not known: at most POINTS_MAX + 1. */
+int64_t earn_base_points(const struct programme *p, int64_t amount);
+/* The name of a part's rule: the rule's, or "[earn]", "[earn] cap_receipt"... */
+const char *earn_rule_name(const struct programme *p, int rule);
+/* The period key of `when` (datetime) for a limit or cumulative period:
+ * "2026-12-05", "2026-W49" (the week's Monday: "2026-11-30"), "2026-12",
+ * "2026-Q4", "2026", "ever".  key has room for 16. */
+void earn_period_key(enum rule_period per, const char *when, char key[static 16]);
+/* The receipt's explanation as JSON text (caller frees): see
+ * loy-ledger(5), receipts.earn. */
+char *earn_json(const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, const struct earn_result *res, int decimals);
+/* Does the rule's window, store, channel, tier, segment and birthday
+ * conditions hold for this receipt and member? */
+int earn_rule_applies(const struct rule *ru, const struct earn_receipt *r,
+    const struct earn_member *m);
+
+/* The ledger side (lib/earn.c over lib/ledger_earn.c). */
+
+/* A ledger-backed state for earn_compute. */
+void earn_ledger_state(struct ledger *l, struct earn_state *st);
+/* After a receipt was credited: record the uses of rules with limits and
+ * the points of rules with budgets.  0 or -1. */
+int earn_record(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const char *member, const struct earn_result *res, int64_t entry);
+
+/* A bonus that is not a receipt's own: referral, cumulative, sign-up. */
+struct earn_award {
+	const struct rule *rule;
+	const char *member;		/* who gets it */
+	int64_t points;
+	char period[16];		/* the period of the rule's limit */
+	char key[96];			/* once per rule, member and key */
+	char reason[160];		/* the journal entry's reason */
+};
+/* The bonuses a credited receipt of member m gives (referral on first or
+ * every purchase; cumulative, whose progress it counts).  0 or -1; *v is
+ * the caller's to free. */
+int earn_purchase_awards(struct ledger *l, const struct programme *p,
+    const struct earn_receipt *r, const struct earn_member *m, const char *referrer,
+    struct earn_award **v, int *n);
+/* Credit an award as of `at`: a bonus entry (no balance change: the caller
+ * keeps the balance), its lot and its rule_awards row.  `balance` is the
+ * member's balance before it.  The entry's id (*points set), 0 when the
+ * member had it already, -1 on error. */
+int64_t earn_credit(struct ledger *l, const struct programme *p, const struct earn_award *aw,
+    const char *at, int64_t balance, int64_t *points);
+/* A member was enrolled at `at`: credit the sign-up bonuses (and the
+ * referral ones on sign-up), balances included.  *points: what the member
+ * got.  0 or -1. */
+int earn_signup(struct ledger *l, const char *member, const char *referrer, const char *at,
+    const char *store, const char *channel, int64_t *points);
+
+/* The SQL behind them (lib/ledger_earn.c); each 0 or -1 unless said. */
+int ledger_earn_uses(struct ledger *l, const char *rule, const char *member,
+    const char *period, int64_t *n);
+int ledger_earn_member_points(struct ledger *l, const char *member, const char *from,
+    const char *to, int64_t *points);
+int ledger_earn_given(struct ledger *l, const char *rule, int64_t *points);
+int ledger_earn_given_add(struct ledger *l, const char *rule, int64_t points);
+/* 1 recorded, 0 already there for that rule, member and key. */
+int ledger_earn_award(struct ledger *l, const char *rule, int version, const char *member,
+    const char *period, const char *key, int64_t points, int64_t entry);
+/* 1 yes, 0 no. */
+int ledger_earn_awarded(struct ledger *l, const char *rule, const char *member,
+    const char *key);
+int ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
+    const char *period, int64_t spend_add, int64_t *visits, int64_t *spend);
+/* 1 the member has a receipt credited before, 0 not. */
+int ledger_earn_bought(struct ledger *l, const char *member);
+int ledger_earn_segments(struct ledger *l, const char *member, char **out);
+/* 1 known (*member set, caller frees), 0 not. */
+int ledger_event_get(struct ledger *l, const char *event_id, char **member);
+int ledger_event_count(struct ledger *l, const char *member, const char *event,
+    const char *period, int64_t *n);
+int ledger_event_insert(struct ledger *l, const char *event_id, const char *member,
+    const char *event, const char *occurred, const char *period, int64_t points,
+    const char *status, int version, const char *rules, int64_t entry);
+/* kind "member", "receipt" or "entry". */
+int ledger_earn_explain(struct ledger *l, const char *kind, const char *value,
+    ledger_row_fn fn, void *ctx);
+int ledger_earn_explained_total(struct ledger *l, const char *kind, const char *value,
+    int64_t *points);
+int ledger_earn_lines(struct ledger *l, const char *from, const char *to, const char *txn,
+    ledger_row_fn fn, void *ctx);
+int ledger_earn_other_points(struct ledger *l, const char *from, const char *to,
+    ledger_row_fn fn, void *ctx);
+int ledger_earn_members(struct ledger *l, ledger_row_fn fn, void *ctx);
+int ledger_earn_actual(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
+    void *ctx);
+
+/* loy-accrue --events: event rows into points.  Exit status. */
+int earn_events(const struct cli *cli, struct ledger *l, int nfiles, char **files,
+    const char *args);
+/* loy-accrue --explain WHAT (member=ID, receipt=TXN, entry=N). Exit status. */
+int earn_explain(const struct cli *cli, struct ledger *l, const char *what);
+/* loy-program what-if FILE --from DATE --to DATE.  Exit status. */
+int earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const char *from,
+    const char *to);
+
+#endif

@@ -1,0 +1,806 @@
+/*
+ * earn_run: the earning rules' own runs: events (loy-accrue --events),
+ * explanations (loy-accrue --explain) and what-if costings (loy-program
+ * what-if).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "diag.h"
+#include "earn.h"
+#include "expire.h"
+#include "money.h"
+#include "strmap.h"
+#include "when.h"
+
+/* ------------------------------------------------------------ events */
+
+enum { E_ID, E_MEMBER, E_EVENT, E_OCCURRED, E_COUNT };
+static const char *const event_fields[] = {
+	"event_id", "member_id", "event", "occurred_at", NULL
+};
+static const char *const event_out[] = {
+	"event_id", "member_id", "event", "occurred_at", "points", "status", "detail", NULL
+};
+enum { EC_CREDITED, EC_LIMITED, EC_DUPLICATE };
+static const struct batch_counter event_counters[] = {
+	{ "credited", BATCH_CHANGED }, { "limited", BATCH_CHANGED },
+	{ "duplicate", BATCH_UNCHANGED }, { NULL, 0 }
+};
+
+struct events {
+	struct ledger *l;
+	struct earn *earn;
+	int col[E_COUNT];
+	char limit[20];
+	struct strmap *seen;
+};
+
+static int
+events_file(void *ctx, struct batch *b)
+{
+	struct events *ev = ctx;
+	int bad = 0;
+
+	for (int i = 0; i < E_COUNT; i++) {
+		ev->col[i] = batch_col(b, event_fields[i]);
+		if (ev->col[i] < 0)
+			bad = loy_error("%s: no column '%s'", csvio_name(batch_reader(b)),
+			    event_fields[i]);
+	}
+	return bad;
+}
+
+static void
+event_emit(struct batch *b, const char *id, const char *member, const char *event,
+    const char *when, int64_t points, const char *status, const char *detail)
+{
+	struct csvio_writer *out = batch_out(b);
+
+	csvio_put(out, id);
+	csvio_put(out, member);
+	csvio_put(out, event);
+	csvio_put(out, when);
+	csvio_put_int(out, points);
+	csvio_put(out, status);
+	csvio_put(out, detail);
+	csvio_end(out);
+}
+
+/* An event's points under p: its [event] points, times the event rules'
+ * multipliers (stacking ones multiply, of the others the best), rounded
+ * down, plus their bonuses; the rules that applied in rules[]. */
+static int64_t
+event_points(const struct programme *p, const struct event_rule *er, const char *when,
+    char *rules, size_t size)
+{
+	struct earn_receipt r = { .txn = "", .occurred = when };
+	__int128 num = er->points, den = 1;
+	int64_t bonus = 0, v;
+	int best = -1;
+
+	*rules = '\0';
+	for (int k = 0; k < p->nrules; k++) {
+		const struct rule *ru = &p->rules[k];
+
+		if (ru->trigger != TRIGGER_EVENT || strcmp(ru->event, er->name) != 0 ||
+		    !earn_rule_applies(ru, &r, NULL))
+			continue;
+		if (ru->effect == EFFECT_MULTIPLY && !ru->stack) {
+			if (best < 0 || ru->factor_num * p->rules[best].factor_den >
+			    p->rules[best].factor_num * ru->factor_den)
+				best = k;
+			continue;
+		}
+		if (ru->effect == EFFECT_MULTIPLY) {
+			num *= ru->factor_num;
+			den *= ru->factor_den;
+		} else if (ru->effect == EFFECT_BONUS)
+			bonus += ru->points;
+		snprintf(rules + strlen(rules), size - strlen(rules), "%s%s", *rules ? "," : "",
+		    ru->name);
+	}
+	if (best >= 0) {
+		num *= p->rules[best].factor_num;
+		den *= p->rules[best].factor_den;
+		snprintf(rules + strlen(rules), size - strlen(rules), "%s%s", *rules ? "," : "",
+		    p->rules[best].name);
+	}
+	num /= den;
+	v = num > POINTS_MAX ? POINTS_MAX : (int64_t)num;
+	v += bonus;
+	return v > POINTS_MAX ? POINTS_MAX : v;
+}
+
+static int
+events_row(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct events *ev = ctx;
+	struct ledger *l = ev->l;
+	const struct cli *cli = batch_cli(b);
+	const char *id = csvio_field(row, ev->col[E_ID]), *who = csvio_field(row, ev->col[E_MEMBER]);
+	const char *name = csvio_field(row, ev->col[E_EVENT]), *v, *why;
+	const struct programme *p;
+	const struct event_rule *er = NULL;
+	struct member m = { { 0 } };
+	char when[20], period[16], rules[512], *member = NULL, *prev = NULL, expires[20];
+	int64_t points, used = 0, entry, balance;
+	int got, rc = 1;
+
+	if (!*id)
+		return batch_reject(b, row, "event_id is empty");
+	if (!*who)
+		return batch_reject(b, row, "member_id is empty");
+	if (!*name)
+		return batch_reject(b, row, "event is empty");
+	v = csvio_field(row, ev->col[E_OCCURRED]);
+	if (when_parse(v, cli->date_format, WHEN_DATETIME, when, &why) < 0)
+		return batch_reject(b, row, "occurred_at '%s' %s", v, why);
+	if (strcmp(when, ev->limit) > 0)
+		return batch_reject(b, row, "occurred_at '%s' is in the future", v);
+	if (!strmap_add(ev->seen, id, strlen(id)))
+		return batch_reject(b, row, "event_id '%s' appears more than once in this run", id);
+	if ((got = ledger_member_resolve(l, who, &member)) < 0)
+		return -1;
+	if (!got)
+		return batch_reject(b, row, "unknown member_id '%s'", who);
+	if ((got = ledger_event_get(l, id, &prev)) < 0)
+		goto fatal;
+	if (got) {
+		char *now_prev = NULL;
+		int same;
+
+		if (ledger_member_resolve(l, prev, &now_prev) < 0)
+			goto fatal;
+		same = now_prev && strcmp(now_prev, member) == 0;
+		free(now_prev);
+		if (!same) {
+			batch_reject(b, row, "event_id '%s' was taken before for member '%s'", id,
+			    prev);
+			goto done;
+		}
+		batch_count(b, EC_DUPLICATE);
+		event_emit(b, id, member, name, when, 0, "duplicate", NULL);
+		rc = 0;
+		goto done;
+	}
+	if (ledger_member_get(l, member, &m) < 0)
+		goto fatal;
+	if (strcmp(m.v[MF_STATUS], "closed") == 0) {
+		batch_reject(b, row, "member '%s' is closed", member);
+		goto done;
+	}
+	p = earn_at(ev->earn, when);
+	for (int i = 0; i < p->nevents; i++)
+		if (strcmp(p->events[i].name, name) == 0)
+			er = &p->events[i];
+	if (!er) {
+		batch_reject(b, row, "event '%s' is not one of the programme's events (version "
+		    "%d)", name, p->version);
+		goto done;
+	}
+	earn_period_key(er->period, when, period);
+	if (er->limit >= 0 && ledger_event_count(l, member, name, period, &used) < 0)
+		goto fatal;
+	if (er->limit >= 0 && used >= er->limit) {
+		char detail[160];
+
+		if (ledger_event_insert(l, id, member, name, when, period, 0, "limited",
+		    p->version, NULL, 0) < 0)
+			goto fatal;
+		snprintf(detail, sizeof(detail), "the limit of %lld per %s is reached",
+		    (long long)er->limit, er->period == PERIOD_NONE || er->period == PERIOD_EVER ?
+		    "member" : period);
+		batch_count(b, EC_LIMITED);
+		event_emit(b, id, member, name, when, 0, "limited", detail);
+		rc = 0;
+		goto done;
+	}
+	points = event_points(p, er, when, rules, sizeof(rules));
+	{
+		char reason[160];
+
+		snprintf(reason, sizeof(reason), "event %s", name);
+		if (ledger_balance_get(l, member, &balance) < 0 ||
+		    (entry = ledger_entry_add(l, member, "bonus", points, when, "event", id,
+		    reason)) < 0 ||
+		    expire_lot_date(l, member, when, expires) < 0 ||
+		    ledger_lot_add(l, member, entry, when, *expires ? expires : NULL, NULL, points,
+		    balance) < 0 ||
+		    ledger_event_insert(l, id, member, name, when, period, points, "credited",
+		    p->version, *rules ? rules : NULL, entry) < 0)
+			goto fatal;
+	}
+	batch_count(b, EC_CREDITED);
+	event_emit(b, id, member, name, when, points, "credited", *rules ? rules : NULL);
+	rc = 0;
+	goto done;
+fatal:
+	rc = -1;
+done:
+	member_clear(&m);
+	free(member);
+	free(prev);
+	return rc;
+}
+
+int
+earn_events(const struct cli *cli, struct ledger *l, int nfiles, char **files,
+    const char *args)
+{
+	struct events ev = { .l = l };
+	struct batch_job job = {
+		.fields = event_fields, .output = event_out, .counters = event_counters,
+		.file = events_file, .row = events_row, .ctx = &ev,
+	};
+	struct programme *pv;
+	char now[20];
+	int np, status;
+
+	if (programme_versions(l, &pv, &np) < 0)
+		return LOY_EX_DATAERR;
+	ev.earn = earn_new(pv, np);
+	when_now(now);
+	when_add_hours(now, atol(ledger_setting(l, "future_tolerance_hours")), ev.limit);
+	ev.seen = strmap_new();
+	status = batch_run(&job, cli, l, nfiles, files, args);
+	strmap_free(ev.seen);
+	earn_free(ev.earn);
+	return status;
+}
+
+/* ------------------------------------------------------------ explain */
+
+struct explain {
+	struct csvio_writer *out;
+	int decimals;
+	int64_t points;
+	long rows;
+};
+
+static int
+explain_row(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct explain *x = ctx;
+
+	if (!row) {
+		for (int i = 0; i < ncols; i++)
+			csvio_put(x->out, cols[i]);
+		csvio_end(x->out);
+		return 0;
+	}
+	for (int i = 0; i < ncols; i++) {
+		if (strcmp(cols[i], "amount") == 0 && row[i])
+			csvio_put_money(x->out, atoll(row[i]), x->decimals);
+		else
+			csvio_put(x->out, row[i]);
+		if (strcmp(cols[i], "points") == 0 && row[i])
+			x->points += atoll(row[i]);
+	}
+	csvio_end(x->out);
+	x->rows++;
+	return 0;
+}
+
+int
+earn_explain(const struct cli *cli, struct ledger *l, const char *what)
+{
+	struct explain x = { .decimals = ledger_decimals(l) };
+	const char *eq = strchr(what, '=');
+	char kind[16];
+	int64_t journal;
+	int status = 0;
+
+	if (!eq || eq - what >= (long)sizeof(kind) || !eq[1]) {
+		loy_error("--explain '%s' must be member=ID, receipt=TXN or entry=N", what);
+		return LOY_EX_USAGE;
+	}
+	snprintf(kind, sizeof(kind), "%.*s", (int)(eq - what), what);
+	if (strcmp(kind, "member") && strcmp(kind, "receipt") && strcmp(kind, "entry")) {
+		loy_error("--explain '%s' must be member=ID, receipt=TXN or entry=N", what);
+		return LOY_EX_USAGE;
+	}
+	if (strcmp(kind, "entry") == 0 && strspn(eq + 1, "0123456789") != strlen(eq + 1)) {
+		loy_error("--explain entry '%s' is not a number", eq + 1);
+		return LOY_EX_USAGE;
+	}
+	if (ledger_begin_read(l) < 0)
+		return ledger_status(l);
+	x.out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+	if (ledger_earn_explain(l, kind, eq + 1, explain_row, &x) < 0 ||
+	    ledger_earn_explained_total(l, kind, eq + 1, &journal) < 0)
+		status = ledger_status(l);
+	if (csvio_writer_close(x.out) < 0 && !status) {
+		loy_error("cannot write the output");
+		status = LOY_EX_IOERR;
+	}
+	ledger_rollback(l);
+	if (status)
+		return status;
+	if (x.rows == 0) {
+		loy_error("nothing to explain for %s", what);
+		return LOY_EX_NOINPUT;
+	}
+	if (journal != x.points) {
+		loy_error("%s: the rows explain %lld points, the journal holds %lld", what,
+		    (long long)x.points, (long long)journal);
+		return LOY_EX_SOFTWARE;
+	}
+	fprintf(stderr, "%s: %s: %ld row%s, %lld point%s, as the journal holds\n",
+	    loy_progname, what, x.rows, x.rows == 1 ? "" : "s", (long long)x.points,
+	    x.points == 1 || x.points == -1 ? "" : "s");
+	return 0;
+}
+
+/* ------------------------------------------------------------ what-if */
+
+/* Per rule: what was given, what the candidate would give. */
+struct tally {
+	char *rule;
+	int64_t actual, cand;
+	int order;		/* the candidate's rules first, in file order */
+	int other;		/* sign-up, referral, event or cumulative points */
+};
+
+struct whatif {
+	struct ledger *l;
+	struct programme *cand;
+	struct strmap *tallies;		/* rule -> struct tally */
+	struct strmap *counts;		/* "rule\037member\037period" -> int64_t * */
+	struct strmap *members;		/* member_id -> struct wmem */
+	/* the receipt being gathered */
+	char *txn, *member, *occurred, *store, *channel;
+	int64_t amount;
+	int first;
+	struct earn_line *lines;
+	char **text;
+	int n, cap;
+	long receipts;
+	int failed;
+};
+
+struct wmem {
+	char *tier, *birthday, *segments;
+};
+
+static struct tally *
+tally(struct whatif *w, const char *rule)
+{
+	struct tally **slot = (struct tally **)strmap_slot(w->tallies, rule, strlen(rule), NULL);
+
+	if (!*slot) {
+		*slot = loy_xmalloc(sizeof(**slot));
+		(*slot)->rule = loy_xstrdup(rule);
+		(*slot)->actual = (*slot)->cand = 0;
+		(*slot)->order = 1 << 20;
+		(*slot)->other = 0;
+	}
+	return *slot;
+}
+
+static int64_t *
+count(struct whatif *w, const char *a, const char *b, const char *c)
+{
+	char key[512];
+	int64_t **slot;
+
+	snprintf(key, sizeof(key), "%s\037%s\037%s", a, b, c);
+	slot = (int64_t **)strmap_slot(w->counts, key, strlen(key), NULL);
+	if (!*slot) {
+		*slot = loy_xmalloc(sizeof(int64_t));
+		**slot = 0;
+	}
+	return *slot;
+}
+
+/* The simulated past: only what the candidate gave within the period. */
+static int
+w_uses(void *ctx, const char *rule, const char *member, const char *key, int64_t *n)
+{
+	*n = *count(ctx, rule, member, key);
+	return 0;
+}
+
+static int
+w_member_points(void *ctx, const char *member, const char *from, const char *to,
+    int64_t *points)
+{
+	(void)to;
+	/* from is a day's or a month's first second: its prefix is the key */
+	*points = *count(ctx, "points", member, from);
+	return 0;
+}
+
+static int
+w_given(void *ctx, const char *rule, int64_t *points)
+{
+	*points = *count(ctx, "given", rule, "");
+	return 0;
+}
+
+static struct wmem *
+wmember(struct whatif *w, const char *id)
+{
+	struct wmem **slot = (struct wmem **)strmap_slot(w->members, id, strlen(id), NULL);
+	struct member m = { { 0 } };
+
+	if (*slot)
+		return *slot;
+	*slot = calloc(1, sizeof(**slot));
+	if (!*slot)
+		loy_die(71, "out of memory");
+	if (ledger_member_get(w->l, id, &m) > 0) {
+		(*slot)->tier = m.v[MF_TIER] ? loy_xstrdup(m.v[MF_TIER]) : NULL;
+		(*slot)->birthday = m.v[MF_BIRTHDAY] ? loy_xstrdup(m.v[MF_BIRTHDAY]) : NULL;
+	}
+	member_clear(&m);
+	if (ledger_earn_segments(w->l, id, &(*slot)->segments) < 0)
+		w->failed = 1;
+	return *slot;
+}
+
+static void
+receipt_clear(struct whatif *w)
+{
+	for (int i = 0; i < w->n; i++)
+		free(w->text[i]);
+	w->n = 0;
+	free(w->txn);
+	free(w->member);
+	free(w->occurred);
+	free(w->store);
+	free(w->channel);
+	w->txn = w->member = w->occurred = w->store = w->channel = NULL;
+}
+
+/* The candidate over one gathered receipt. */
+static void
+whatif_receipt(struct whatif *w)
+{
+	const struct programme *p = w->cand;
+	struct wmem *wm = wmember(w, w->member);
+	struct earn_member m = { w->member, wm->tier, wm->birthday, wm->segments, w->first };
+	struct earn_receipt r = { w->txn, w->occurred, w->store, w->channel, w->amount,
+	    w->lines, w->n };
+	struct earn_state st = { w, w_uses, w_member_points, w_given };
+	struct earn_result res;
+	char day[40], month[40];
+	int got;
+
+	w->receipts++;
+	if ((got = earn_compute(p, &r, &m, &st, &res)) != 0) {
+		if (got > 0)
+			loy_warn("receipt '%s' would move more than %lld points under the "
+			    "candidate: left out", w->txn, (long long)POINTS_MAX);
+		else
+			w->failed = 1;
+		return;
+	}
+	for (int i = 0; i < res.n; i++)
+		tally(w, earn_rule_name(p, res.parts[i].rule))->cand += res.parts[i].points;
+	snprintf(day, sizeof(day), "%.10s 00:00:00", w->occurred);
+	snprintf(month, sizeof(month), "%.7s-01 00:00:00", w->occurred);
+	*count(w, "points", w->member, day) += res.points;
+	*count(w, "points", w->member, month) += res.points;
+	for (int k = 0; k < p->nrules; k++) {
+		const struct rule *ru = &p->rules[k];
+		int64_t s = 0;
+
+		for (int i = 0; i < res.n; i++)
+			if (res.parts[i].rule == k)
+				s += res.parts[i].points;
+		if (s && ru->limit >= 0) {
+			char key[16];
+
+			earn_period_key(ru->limit_period, w->occurred, key);
+			++*count(w, ru->name, w->member, key);
+		}
+		if (s && ru->budget >= 0)
+			*count(w, "given", ru->name, "") += s;
+	}
+	/* cumulative rules: progress within the period, once per member */
+	for (int k = 0; k < p->nrules; k++) {
+		const struct rule *ru = &p->rules[k];
+		char key[16];
+		int64_t *visits, *spend, *done;
+
+		if (ru->trigger != TRIGGER_CUMULATIVE || ru->effect != EFFECT_BONUS ||
+		    !earn_rule_applies(ru, &r, &m))
+			continue;
+		earn_period_key(ru->period, w->occurred, key);
+		visits = count(w, "visits", ru->name, w->member);
+		spend = count(w, "spend", ru->name, w->member);
+		done = count(w, "done", ru->name, w->member);
+		(void)key;
+		++*visits;
+		*spend += w->amount;
+		if (!*done && (ru->visits < 0 || *visits >= ru->visits) &&
+		    (ru->spend < 0 || *spend >= ru->spend)) {
+			*done = 1;
+			tally(w, ru->name)->cand += ru->points;
+		}
+	}
+	earn_result_free(&res);
+}
+
+/* Rows of ledger_earn_lines: gather a receipt's lines, then run it. */
+static int
+whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct whatif *w = ctx;
+	struct earn_line *ln;
+	const char *why;
+	size_t a, b, c;
+	char *t;
+
+	(void)ncols;
+	(void)cols;
+	if (!row)
+		return 0;
+	if (w->txn && strcmp(w->txn, row[0]) != 0) {
+		whatif_receipt(w);
+		receipt_clear(w);
+	}
+	if (!w->txn) {
+		w->txn = loy_xstrdup(row[0]);
+		w->member = loy_xstrdup(row[1]);
+		w->occurred = loy_xstrdup(row[2]);
+		w->store = row[3] ? loy_xstrdup(row[3]) : NULL;
+		w->channel = row[4] ? loy_xstrdup(row[4]) : NULL;
+		w->amount = atoll(row[5]);
+		w->first = row[7] && atoi(row[7]);
+	}
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 16;
+		w->lines = loy_xrealloc(w->lines, w->cap * sizeof(*w->lines));
+		w->text = loy_xrealloc(w->text, w->cap * sizeof(*w->text));
+	}
+	ln = &w->lines[w->n];
+	a = row[9] ? strlen(row[9]) : 0;
+	b = row[10] ? strlen(row[10]) : 0;
+	c = row[11] ? strlen(row[11]) : 0;
+	t = w->text[w->n++] = loy_xmalloc(a + b + c + 3);
+	memcpy(t, row[9] ? row[9] : "", a + 1);
+	memcpy(t + a + 1, row[10] ? row[10] : "", b + 1);
+	memcpy(t + a + b + 2, row[11] ? row[11] : "", c + 1);
+	ln->sku = t;
+	ln->category = t + a + 1;
+	ln->description = t + a + b + 2;
+	ln->line = row[8] ? atol(row[8]) : 0;
+	if (!row[12] || decimal_parse(row[12], &ln->qty, &ln->qscale, &why) < 0) {
+		ln->qty = 1;
+		ln->qscale = 0;
+	}
+	ln->amount = row[13] ? atoll(row[13]) : 0;
+	return w->failed;
+}
+
+/* Rows of the actual points per rule: rule, points. */
+static int
+whatif_actual(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	(void)ncols;
+	(void)cols;
+	if (row && row[0])
+		tally(ctx, row[0])->actual += row[1] ? atoll(row[1]) : 0;
+	return 0;
+}
+
+/* Rows of the actual points of awards and events: rule, points. */
+static int
+whatif_other(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	(void)ncols;
+	(void)cols;
+	if (row && row[0]) {
+		struct tally *x = tally(ctx, row[0]);
+
+		x->actual += row[1] ? atoll(row[1]) : 0;
+		x->other = 1;
+	}
+	return 0;
+}
+
+static int
+cmp_tally(const void *x, const void *y)
+{
+	const struct tally *a = *(struct tally *const *)x, *b = *(struct tally *const *)y;
+
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return strcmp(a->rule, b->rule);
+}
+
+/* points x value (mant / 10^scale) as exact decimal text, at least
+ * `decimals` places. */
+static void
+cost(struct csvio_writer *out, int64_t points, int64_t mant, int scale, int decimals)
+{
+	__int128 v = (__int128)points * mant;
+	char buf[64];
+
+	while (scale < decimals) {
+		v *= 10;
+		scale++;
+	}
+	if (v > MONEY_MAX * (__int128)1000000000 || v < -MONEY_MAX * (__int128)1000000000) {
+		csvio_put(out, "overflow");
+		return;
+	}
+	if (v > INT64_MAX || v < -INT64_MAX) {
+		csvio_put(out, "overflow");
+		return;
+	}
+	money_format((int64_t)v, scale, buf);
+	csvio_put(out, buf);
+}
+
+int
+earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const char *from,
+    const char *to)
+{
+	struct whatif w = { .l = l };
+	struct programme cand;
+	char f[20], t[20], *text = NULL;
+	const char *why, *pv;
+	struct tally **v = NULL, sum = { .rule = "total" };
+	size_t len = 0, cap = 0, nt;
+	int64_t amant, cmant;
+	int ascale, cscale, status = 0, dec = ledger_decimals(l);
+	FILE *fp;
+
+	if (when_parse(from, NULL, WHEN_DATE, f, &why) < 0) {
+		loy_error("--from '%s' %s", from, why);
+		return LOY_EX_USAGE;
+	}
+	if (when_parse(to, NULL, WHEN_DATE, t, &why) < 0) {
+		loy_error("--to '%s' %s", to, why);
+		return LOY_EX_USAGE;
+	}
+	strcpy(f + 10, " 00:00:00");
+	strcpy(t + 10, " 23:59:59");
+	if (strcmp(t, f) < 0) {
+		loy_error("--to '%s' is before --from '%s'", to, from);
+		return LOY_EX_USAGE;
+	}
+	if (!(fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb"))) {
+		loy_error("cannot open '%s': %m", file);
+		return LOY_EX_NOINPUT;
+	}
+	for (size_t got; (cap - len > 1 || (text = loy_xrealloc(text, cap = cap ? 2 * cap :
+	    8192))) && (got = fread(text + len, 1, cap - len - 1, fp)) > 0;)
+		len += got;
+	if (ferror(fp)) {
+		loy_error("cannot read '%s': %m", file);
+		status = LOY_EX_IOERR;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	if (status) {
+		free(text);
+		return status;
+	}
+	if (!text)
+		text = loy_xmalloc(1);
+	text[len] = '\0';
+	if (programme_parse(strcmp(file, "-") == 0 ? "stdin" : file, text, len, &cand) < 0) {
+		loy_error("%s: not a valid programme file", file);
+		free(text);
+		return LOY_EX_DATAERR;
+	}
+	free(text);
+	pv = programme_setting(&cand, "point_value");
+	if (!pv)
+		pv = ledger_setting(l, "point_value");
+	if (decimal_parse(pv, &cmant, &cscale, &why) < 0)
+		cmant = cscale = 0;
+	if (decimal_parse(ledger_setting(l, "point_value"), &amant, &ascale, &why) < 0)
+		amant = ascale = 0;
+	w.cand = &cand;
+	w.tallies = strmap_new();
+	w.counts = strmap_new();
+	w.members = strmap_new();
+	tally(&w, "[earn]")->order = -1;
+	for (int k = 0; k < cand.nrules; k++)
+		tally(&w, cand.rules[k].name)->order = k;
+	if (ledger_begin_read(l) < 0 ||
+	    ledger_earn_lines(l, f, t, NULL, whatif_line, &w) < 0 ||
+	    ledger_earn_other_points(l, f, t, whatif_other, &w) < 0 ||
+	    ledger_earn_actual(l, f, t, whatif_actual, &w) < 0)
+		status = ledger_status(l);
+	if (!status && w.txn)
+		whatif_receipt(&w);
+	if (!status && w.failed)
+		status = ledger_status(l);
+	ledger_rollback(l);
+	/* sign-up, referral and event points are not re-run: taken as given */
+	for (size_t i = 0; i < strmap_count(w.tallies); i++) {
+		struct tally *x = strmap_value(w.tallies, i);
+		int cumulative = 0;
+
+		for (int k = 0; k < cand.nrules; k++)
+			if (strcmp(cand.rules[k].name, x->rule) == 0)
+				cumulative = cand.rules[k].trigger == TRIGGER_CUMULATIVE;
+		if (x->other && !cumulative)
+			x->cand = x->actual;
+	}
+	if (!status) {
+		struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+		static const char *const cols[] = {
+			"rule", "actual_points", "whatif_points", "difference", "actual_cost",
+			"whatif_cost", "cost_difference"
+		};
+
+		nt = strmap_count(w.tallies);
+		v = loy_xmalloc((nt + 1) * sizeof(*v));
+		for (size_t i = 0; i < nt; i++)
+			v[i] = strmap_value(w.tallies, i);
+		qsort(v, nt, sizeof(*v), cmp_tally);
+		v[nt] = &sum;
+		for (size_t i = 0; i < nt; i++) {
+			sum.actual += v[i]->actual;
+			sum.cand += v[i]->cand;
+		}
+		for (size_t i = 0; i < 7; i++)
+			csvio_put(out, cols[i]);
+		csvio_end(out);
+		for (size_t i = 0; i <= nt; i++) {
+			struct tally *x = v[i];
+
+			csvio_put(out, x->rule);
+			csvio_put_int(out, x->actual);
+			csvio_put_int(out, x->cand);
+			csvio_put_int(out, x->cand - x->actual);
+			cost(out, x->actual, amant, ascale, dec);
+			cost(out, x->cand, cmant, cscale, dec);
+			/* the difference at each side's own point value */
+			{
+				__int128 a = (__int128)x->actual * amant, c = (__int128)x->cand * cmant;
+				int s = ascale > cscale ? ascale : cscale;
+
+				for (int k = ascale; k < s; k++)
+					a *= 10;
+				for (int k = cscale; k < s; k++)
+					c *= 10;
+				c -= a;
+				cost(out, c > INT64_MAX || c < -INT64_MAX ? INT64_MAX : (int64_t)c, 1,
+				    s, dec);
+			}
+			csvio_end(out);
+		}
+		if (csvio_writer_close(out) < 0) {
+			loy_error("cannot write the output");
+			status = LOY_EX_IOERR;
+		}
+		fprintf(stderr, "%s: %s from %.10s to %.10s: %ld receipt%s, %lld points given, "
+		    "%lld under %s\n", loy_progname, file, f, t, w.receipts,
+		    w.receipts == 1 ? "" : "s", (long long)sum.actual, (long long)sum.cand, file);
+	}
+	for (size_t i = 0; i < strmap_count(w.tallies); i++) {
+		struct tally *x = strmap_value(w.tallies, i);
+
+		free(x->rule);
+		free(x);
+	}
+	for (size_t i = 0; i < strmap_count(w.counts); i++)
+		free(strmap_value(w.counts, i));
+	for (size_t i = 0; i < strmap_count(w.members); i++) {
+		struct wmem *m = strmap_value(w.members, i);
+
+		free(m->tier);
+		free(m->birthday);
+		free(m->segments);
+		free(m);
+	}
+	strmap_free(w.tallies);
+	strmap_free(w.counts);
+	strmap_free(w.members);
+	receipt_clear(&w);
+	free(w.lines);
+	free(w.text);
+	free(v);
+	programme_free(&cand);
+	return status;
+}

@@ -1,0 +1,444 @@
+/* ledger_earn: the earning rules' own tables (rule_awards, rule_totals,
+ * rule_progress, events; loy-ledger(5)) and the queries of explain and
+ * what-if.  Declared in earn.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "earn.h"
+#include "ledger_int.h"
+
+static int
+one_int(struct ledger *l, sqlite3_stmt *st, int64_t *out, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	*out = 0;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, what);
+	return rc == SQLITE_ROW;
+}
+
+int
+ledger_earn_uses(struct ledger *l, const char *rule, const char *member, const char *period,
+    int64_t *n)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_USES,
+	    "SELECT count(*) FROM rule_awards WHERE rule = ?1 AND member_id = ?2"
+	    " AND period = ?3");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
+	return one_int(l, st, n, "cannot count a rule's uses") < 0 ? -1 : 0;
+}
+
+int
+ledger_earn_member_points(struct ledger *l, const char *member, const char *from,
+    const char *to, int64_t *points)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_MEMBER_POINTS,
+	    "SELECT coalesce(sum(points), 0) FROM journal WHERE member_id = ?1"
+	    " AND source = 'receipt' AND kind = 'earn' AND occurred_at >= ?2"
+	    " AND occurred_at < ?3");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+	return one_int(l, st, points, "cannot read a member's points") < 0 ? -1 : 0;
+}
+
+int
+ledger_earn_given(struct ledger *l, const char *rule, int64_t *points)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_GIVEN,
+	    "SELECT points FROM rule_totals WHERE rule = ?1");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	return one_int(l, st, points, "cannot read a rule's total") < 0 ? -1 : 0;
+}
+
+int
+ledger_earn_given_add(struct ledger *l, const char *rule, int64_t points)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_GIVEN_ADD,
+	    "INSERT INTO rule_totals(rule, points) VALUES (?1, ?2)"
+	    " ON CONFLICT (rule) DO UPDATE SET points = points + excluded.points");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, points);
+	return ledger_exec_stmt(l, st, "cannot add to a rule's total");
+}
+
+/* 1 recorded, 0 the member had it for that key already, -1 error. */
+int
+ledger_earn_award(struct ledger *l, const char *rule, int version, const char *member,
+    const char *period, const char *key, int64_t points, int64_t entry)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_AWARD,
+	    "INSERT INTO rule_awards(rule, version, member_id, period, key, points,"
+	    " entry_id, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " ON CONFLICT (rule, member_id, key) DO NOTHING");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, version);
+	sqlite3_bind_text(st, 3, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, points);
+	if (entry)
+		sqlite3_bind_int64(st, 7, entry);
+	sqlite3_bind_int64(st, 8, l->run_id);
+	if (ledger_exec_stmt(l, st, "cannot record a rule's award") < 0)
+		return -1;
+	rc = sqlite3_changes(l->db);
+	return rc > 0;
+}
+
+/* 1 the member has an award of the rule for key, 0 not, -1 error. */
+int
+ledger_earn_awarded(struct ledger *l, const char *rule, const char *member, const char *key)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_AWARDED,
+	    "SELECT 1 FROM rule_awards WHERE rule = ?1 AND member_id = ?2 AND key = ?3");
+	int64_t v;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	return one_int(l, st, &v, "cannot read a rule's awards");
+}
+
+/* Add a receipt to a member's progress towards a cumulative rule in a
+ * period; the totals after it in *visits and *spend.  0 or -1. */
+int
+ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
+    const char *period, int64_t spend_add, int64_t *visits, int64_t *spend)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_PROGRESS,
+	    "INSERT INTO rule_progress(rule, member_id, period, visits, spend)"
+	    " VALUES (?1, ?2, ?3, 1, ?4) ON CONFLICT (rule, member_id, period)"
+	    " DO UPDATE SET visits = visits + 1, spend = spend + excluded.spend"
+	    " RETURNING visits, spend");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, spend_add);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*visits = sqlite3_column_int64(st, 0);
+		*spend = sqlite3_column_int64(st, 1);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot count towards a rule");
+}
+
+/* 1 the member has a receipt credited before, 0 not, -1 error. */
+int
+ledger_earn_bought(struct ledger *l, const char *member)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_BOUGHT,
+	    "SELECT 1 FROM journal WHERE member_id = ?1 AND source = 'receipt' LIMIT 1");
+	int64_t v;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	return one_int(l, st, &v, "cannot read a member's receipts");
+}
+
+/* The member's named segments, comma-separated (caller frees; NULL when
+ * none).  0 or -1. */
+int
+ledger_earn_segments(struct ledger *l, const char *member, char **out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	/* segments arrive with loy-segment's schema: none before it */
+	if (!l->stmt[S_EARN_SEGMENTS] && sqlite3_table_column_metadata(l->db, NULL,
+	    "segment_members", "segment", NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
+		return 0;
+	if (!(st = ledger_stmt(l, S_EARN_SEGMENTS,
+	    "SELECT group_concat(segment) FROM segment_members WHERE member_id = ?1")))
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+		*out = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read segments");
+}
+
+/* 1 the event is known (its member in *member, caller frees), 0 not, -1. */
+int
+ledger_event_get(struct ledger *l, const char *event_id, char **member)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EVENT_GET,
+	    "SELECT member_id FROM events WHERE event_id = ?1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, event_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*member = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read an event");
+}
+
+int
+ledger_event_count(struct ledger *l, const char *member, const char *event,
+    const char *period, int64_t *n)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EVENT_COUNT,
+	    "SELECT count(*) FROM events WHERE member_id = ?1 AND event = ?2"
+	    " AND period = ?3 AND status = 'credited'");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
+	return one_int(l, st, n, "cannot count events") < 0 ? -1 : 0;
+}
+
+int
+ledger_event_insert(struct ledger *l, const char *event_id, const char *member,
+    const char *event, const char *occurred, const char *period, int64_t points,
+    const char *status, int version, const char *rules, int64_t entry)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EVENT_INSERT,
+	    "INSERT INTO events(event_id, member_id, event, occurred_at, period, points,"
+	    " status, version, rules, entry_id, run_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, event_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, occurred, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, period, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, points);
+	sqlite3_bind_text(st, 7, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, version);
+	ledger_bind_text(st, 9, rules);
+	if (entry)
+		sqlite3_bind_int64(st, 10, entry);
+	sqlite3_bind_int64(st, 11, l->run_id);
+	return ledger_exec_stmt(l, st, "cannot record an event");
+}
+
+/* Visit rows of a one-off query with text parameters (NULL-terminated). */
+static int
+visit(struct ledger *l, const char *sql, const char *const *params, ledger_row_fn fn,
+    void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	for (int i = 0; params && params[i]; i++)
+		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
+	rc = ledger_visit(l, st, fn, ctx);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The columns every explanation row has. */
+#define EXPLAIN_COLS \
+	"txn_id, occurred_at, member_id, entry_id, line, sku, amount, rule, version, points"
+
+/* A receipt's shares: one row per line and rule, then the receipt's own. */
+#define EXPLAIN_RECEIPTS \
+	"SELECT r.txn_id, r.occurred_at, r.member_id, r.entry_id, l.value->>'line' AS line," \
+	"  l.value->>'sku' AS sku, l.value->>'amount' AS amount, s.key AS rule," \
+	"  r.earn->>'version' AS version, s.value AS points, 0 AS o" \
+	" FROM receipts r, json_each(r.earn, '$.lines') l, json_each(l.value, '$.rules') s" \
+	" WHERE r.earn IS NOT NULL AND %s" \
+	" UNION ALL " \
+	"SELECT r.txn_id, r.occurred_at, r.member_id, r.entry_id, NULL, NULL, NULL, s.key," \
+	"  r.earn->>'version', s.value, 1" \
+	" FROM receipts r, json_each(r.earn, '$.receipt') s" \
+	" WHERE r.earn IS NOT NULL AND %s"
+
+/* Returns and the points of rules that are not a receipt's own. */
+#define EXPLAIN_OTHER \
+	"SELECT j.ref, j.occurred_at, j.member_id, j.entry_id, NULL, NULL, NULL," \
+	"  '[return] of ' || coalesce(r.orig_txn, j.ref), NULL, j.points, 2" \
+	" FROM journal j LEFT JOIN receipts r ON r.txn_id = j.ref" \
+	" WHERE j.source = 'receipt' AND j.kind IN ('return') AND %s" \
+	" UNION ALL " \
+	"SELECT a.key, j.occurred_at, a.member_id, a.entry_id, NULL, NULL, NULL, a.rule," \
+	"  a.version, a.points, 3" \
+	" FROM rule_awards a JOIN journal j ON j.entry_id = a.entry_id WHERE %s" \
+	" UNION ALL " \
+	"SELECT e.event_id, e.occurred_at, e.member_id, e.entry_id, NULL, NULL, NULL," \
+	"  '[event ' || e.event || ']' || coalesce(' ' || e.rules, ''), e.version, e.points, 4" \
+	" FROM events e WHERE e.status = 'credited' AND %s"
+
+int
+ledger_earn_explain(struct ledger *l, const char *kind, const char *value, ledger_row_fn fn,
+    void *ctx)
+{
+	char sql[8192];
+	const char *const one[] = { value, NULL };
+	const char *rw, *jw, *aw, *ew;
+
+	if (strcmp(kind, "member") == 0) {
+		rw = "r.member_id = ?1";
+		jw = "j.member_id = ?1";
+		aw = "a.member_id = ?1";
+		ew = "e.member_id = ?1";
+	} else if (strcmp(kind, "receipt") == 0) {
+		rw = "r.txn_id = ?1";
+		jw = "j.ref = ?1";
+		aw = "0";
+		ew = "0";
+	} else {
+		rw = "r.entry_id = CAST(?1 AS INTEGER)";
+		jw = "j.entry_id = CAST(?1 AS INTEGER)";
+		aw = "a.entry_id = CAST(?1 AS INTEGER)";
+		ew = "e.entry_id = CAST(?1 AS INTEGER)";
+	}
+	snprintf(sql, sizeof(sql),
+	    "SELECT " EXPLAIN_COLS " FROM (" EXPLAIN_RECEIPTS " UNION ALL " EXPLAIN_OTHER ")"
+	    " ORDER BY occurred_at, txn_id, o, CAST(line AS INTEGER)",
+	    rw, rw, jw, aw, ew);
+	return visit(l, sql, one, fn, ctx);
+}
+
+/* The journal's points that an explanation covers: 0 or -1. */
+int
+ledger_earn_explained_total(struct ledger *l, const char *kind, const char *value,
+    int64_t *points)
+{
+	sqlite3_stmt *st;
+	const char *w;
+	char sql[512];
+	int rc;
+
+	if (strcmp(kind, "member") == 0)
+		w = "member_id = ?1";
+	else if (strcmp(kind, "receipt") == 0)
+		w = "source = 'receipt' AND ref = ?1";
+	else
+		w = "entry_id = CAST(?1 AS INTEGER)";
+	snprintf(sql, sizeof(sql), "SELECT coalesce(sum(points), 0) FROM journal WHERE %s AND"
+	    " ((source = 'receipt' AND kind IN ('earn', 'return')) OR kind = 'bonus')", w);
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	*points = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : ledger_fail(l, "cannot read the journal");
+}
+
+/* The lines of the receipts credited to members in [from, to], one row
+ * per line, receipts in time order: txn_id, member_id, occurred_at, store,
+ * channel, amount, version, first, line, sku, category, description, qty,
+ * line amount, then the line's shares as JSON, then the receipt's own
+ * shares as JSON.  Also for a receipt's lines alone (txn set). */
+int
+ledger_earn_lines(struct ledger *l, const char *from, const char *to, const char *txn,
+    ledger_row_fn fn, void *ctx)
+{
+	const char *const range[] = { from, to, NULL }, *const one[] = { txn, NULL };
+
+	return visit(l,
+	    txn ?
+	    "SELECT r.txn_id, r.member_id, r.occurred_at, r.store, r.channel, r.amount,"
+	    "  r.earn->>'version', coalesce(r.earn->>'first', 0), l.value->>'line',"
+	    "  l.value->>'sku', l.value->>'category', l.value->>'description',"
+	    "  l.value->>'qty', l.value->>'amount', l.value->>'rules', r.earn->>'receipt'"
+	    " FROM receipts r, json_each(r.earn, '$.lines') l"
+	    " WHERE r.txn_id = ?1 ORDER BY l.key" :
+	    "SELECT r.txn_id, r.member_id, r.occurred_at, r.store, r.channel, r.amount,"
+	    "  r.earn->>'version', coalesce(r.earn->>'first', 0), l.value->>'line',"
+	    "  l.value->>'sku', l.value->>'category', l.value->>'description',"
+	    "  l.value->>'qty', l.value->>'amount', l.value->>'rules', r.earn->>'receipt'"
+	    " FROM receipts r, json_each(r.earn, '$.lines') l"
+	    " WHERE r.earn IS NOT NULL AND r.member_id IS NOT NULL"
+	    "  AND r.status IN ('credited', 'pending')"
+	    "  AND r.occurred_at >= ?1 AND r.occurred_at <= ?2"
+	    " ORDER BY r.occurred_at, r.txn_id, l.key",
+	    txn ? one : range, fn, ctx);
+}
+
+/* Points given in [from, to] by rules that are not a receipt's own
+ * (awards and events), per rule: rule, points. */
+int
+ledger_earn_other_points(struct ledger *l, const char *from, const char *to,
+    ledger_row_fn fn, void *ctx)
+{
+	const char *const range[] = { from, to, NULL };
+
+	return visit(l,
+	    "SELECT rule, sum(points) FROM ("
+	    " SELECT a.rule AS rule, a.points AS points FROM rule_awards a"
+	    "  JOIN journal j ON j.entry_id = a.entry_id"
+	    "  WHERE j.occurred_at >= ?1 AND j.occurred_at <= ?2"
+	    " UNION ALL"
+	    " SELECT '[event ' || event || ']', points FROM events"
+	    "  WHERE status = 'credited' AND occurred_at >= ?1 AND occurred_at <= ?2)"
+	    " GROUP BY rule ORDER BY rule", range, fn, ctx);
+}
+
+/* Member facts for the engine: tier, birthday, referrer, enrolled_at. */
+int
+ledger_earn_members(struct ledger *l, ledger_row_fn fn, void *ctx)
+{
+	return visit(l, "SELECT member_id, tier, birthday, referrer, enrolled_at FROM members"
+	    " ORDER BY member_id", NULL, fn, ctx);
+}
+
+/* Points given in [from, to] by receipts, per rule of their shares:
+ * rule, points. */
+int
+ledger_earn_actual(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
+    void *ctx)
+{
+	const char *const range[] = { from, to, NULL };
+
+	return visit(l,
+	    "SELECT rule, sum(points) FROM ("
+	    " SELECT s.key AS rule, s.value AS points"
+	    "  FROM receipts r, json_each(r.earn, '$.lines') l, json_each(l.value, '$.rules') s"
+	    "  WHERE r.earn IS NOT NULL AND r.member_id IS NOT NULL"
+	    "   AND r.status IN ('credited', 'pending')"
+	    "   AND r.occurred_at >= ?1 AND r.occurred_at <= ?2"
+	    " UNION ALL"
+	    " SELECT s.key, s.value FROM receipts r, json_each(r.earn, '$.receipt') s"
+	    "  WHERE r.earn IS NOT NULL AND r.member_id IS NOT NULL"
+	    "   AND r.status IN ('credited', 'pending')"
+	    "   AND r.occurred_at >= ?1 AND r.occurred_at <= ?2)"
+	    " GROUP BY rule", range, fn, ctx);
+}
