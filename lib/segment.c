@@ -106,6 +106,7 @@ struct run {
 	int day;		/* as_of as a day number */
 	int decimals;
 	const char *save;	/* the segment the list goes into, or NULL */
+	const char *args;	/* the command line, for the run record */
 	long rows;
 	int failed;
 };
@@ -986,7 +987,7 @@ do_segments(struct run *r)
 
 /* ---------------------------------------------------------------- dispatch */
 
-int do_tiers(struct run *r);
+static int do_tiers(struct run *r);
 
 static const struct {
 	const char *name;
@@ -1223,7 +1224,7 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 {
 	struct run r = {
 		.l = l, .cli = cli, .o = o, .cmd = cmd, .argc = argc, .argv = argv,
-		.decimals = ledger_decimals(l),
+		.decimals = ledger_decimals(l), .args = args,
 	};
 	int i, rc;
 
@@ -1269,9 +1270,581 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 	return rc < 0 ? ledger_status(l) : rc;
 }
 
-int
+
+/* ---------------------------------------------------------------- tiers */
+
+/*
+ * Tiers are recalculated day by day, from the day after the last applied
+ * run to the as-of date, each day as a nightly run would see it: so one
+ * run after missed nights ends where the nightly runs would have, with the
+ * same changes on the same days.  A member's state is the tier held
+ * (members.tier) and the tier earned by their own measure, which differ
+ * only while an assignment holds the member above what they earned.
+ */
+
+struct tday {
+	const struct programme *p;
+	int ws;			/* first day of the window measured on this day */
+	int review;		/* 1: an annual review lands today (R = day - grace) */
+	int R;			/* the review day whose downgrades land today */
+	int wsr;		/* first day of the window measured for R (ending R-1) */
+	int rmd;		/* R's month * 100 + day, for anniversaries */
+	int rleap;
+};
+
+struct assignment {
+	char *member, *tier;
+	int starts, until;
+};
+
+struct tierrun {
+	struct run *r;
+	struct programme *v;
+	int nv;
+	int P;			/* the last day already recalculated */
+	int whole;		/* one window: no days told apart */
+	struct tday *days;	/* P+1 .. D */
+	int nd;
+	struct assignment *a;
+	long na, ai;
+	char **em, **et;	/* members' earned tiers, by member_id */
+	long ne, ei;
+	int64_t *pre;
+	int precap;
+	long changes;
+	int measure;		/* SEG_SPEND, SEG_POINTS or SEG_VISITS */
+	int apply;		/* write the changes (committed or not) */
+	int header_done;
+	struct csvio_writer *out;
+};
+
+static const char *const tier_cols[] = {
+	"member_id", "old_tier", "new_tier", "measure", "threshold", "reason", "effective",
+	NULL
+};
+
+static int
+tier_index(const struct programme *p, const char *name)
+{
+	if (!name)
+		return -1;
+	for (int i = 0; i < p->tiers.n; i++)
+		if (strcmp(p->tiers.v[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static const char *
+tier_name(const struct programme *p, int i)
+{
+	return i < 0 ? NULL : p->tiers.v[i].name;
+}
+
+static int
+window_start(const struct programme *p, int day)
+{
+	char d[11];
+
+	if (p->tiers.window == WINDOW_CALENDAR_YEAR) {
+		day_text(day, d);
+		memcpy(d + 4, "-01-01", 7);
+		return day_num(d);
+	}
+	return months_back(day, p->tiers.months);
+}
+
+/* The measure as the programme states it: a total, or an average. */
+static int64_t
+shown(const struct programme *p, int64_t sum)
+{
+	int64_t mul = 1, div = 1, x;
+
+	if (p->tiers.window == WINDOW_MONTHLY_AVERAGE)
+		div = p->tiers.months;
+	else if (p->tiers.window == WINDOW_QUARTERLY_AVERAGE) {
+		mul = 3;
+		div = p->tiers.months;
+	}
+	x = sum * mul;
+	return x >= 0 ? x / div : -((-x + div - 1) / div);
+}
+
+static int
+qualified(const struct programme *p, int64_t measure)
+{
+	int q = -1;
+
+	for (int i = 0; i < p->tiers.n; i++)
+		if (p->tiers.v[i].threshold <= measure)
+			q = i;
+	return q;
+}
+
+/* The member's total from day a to day b, both included. */
+static int64_t
+between(const struct tierrun *t, const struct seg_member *m, int a, int b)
+{
+	int lo = 0, hi = m->n, i, j;
+
+	if (t->whole)
+		return t->pre[m->n];
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (m->day[mid] < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	i = lo;
+	hi = m->n;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (m->day[mid] <= b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	j = lo;
+	return t->pre[j] - t->pre[i];
+}
+
+static int
+same_tier(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static void
+put_measure(struct tierrun *t, const struct programme *p, int64_t v)
+{
+	if (p->tiers.measure == MEASURE_SPEND)
+		csvio_put_money(t->out, v, t->r->decimals);
+	else
+		csvio_put_int(t->out, v);
+}
+
+static int
+tier_emit(struct tierrun *t, const struct programme *p, const char *member, const char *from,
+    const char *to, int64_t measure, int to_i, const char *reason, int day)
+{
+	int64_t threshold = to_i >= 0 ? p->tiers.v[to_i].threshold : -1;
+	char eff[11];
+
+	day_text(day, eff);
+	t->changes++;
+	if (t->apply && ledger_tier_change(t->r->l, member, from, to, reason, measure,
+	    threshold, eff) < 0)
+		return -1;
+	csvio_put(t->out, member);
+	csvio_put(t->out, from);
+	csvio_put(t->out, to);
+	put_measure(t, p, measure);
+	if (threshold >= 0)
+		put_measure(t, p, threshold);
+	else
+		csvio_put(t->out, NULL);
+	csvio_put(t->out, reason);
+	csvio_put(t->out, eff);
+	csvio_end(t->out);
+	return 0;
+}
+
+static int
+tier_member(void *ctx, const struct seg_member *m)
+{
+	struct tierrun *t = ctx;
+	const char *id = m->v[SM_ID], *held = m->v[SM_TIER], *earned;
+	char *held_copy;
+	int had_earned = 0, enrolled = day_num(m->v[SM_ENROLLED]), emd = 0, rc = 0;
+	long a0, a1;
+
+	/* prefix sums of the member's measure */
+	if (m->n + 1 > t->precap) {
+		t->precap = 2 * (m->n + 1);
+		t->pre = loy_xrealloc(t->pre, t->precap * sizeof(*t->pre));
+	}
+	t->pre[0] = 0;
+	for (int i = 0; i < m->n; i++)
+		t->pre[i + 1] = t->pre[i] +
+		    (t->measure == SEG_VISITS ? m->receipts[i] : m->spend[i]);
+	/* the earned tier, and assignments, of this member */
+	while (t->ei < t->ne && strcmp(t->em[t->ei], id) < 0)
+		t->ei++;
+	earned = held;
+	if (t->ei < t->ne && strcmp(t->em[t->ei], id) == 0) {
+		earned = t->et[t->ei];
+		had_earned = 1;
+	}
+	while (t->ai < t->na && strcmp(t->a[t->ai].member, id) < 0)
+		t->ai++;
+	for (a0 = a1 = t->ai; a1 < t->na && strcmp(t->a[a1].member, id) == 0; a1++)
+		;
+	if (enrolled != INT_MIN) {
+		char d[11];
+
+		day_text(enrolled, d);
+		emd = atoi(d + 5) * 100 + atoi(d + 8);
+	}
+	held_copy = held ? loy_xstrdup(held) : NULL;
+	held = held_copy;
+	for (int k = 0; k < t->nd; k++) {
+		const struct tday *d = &t->days[k];
+		const struct programme *p = d->p;
+		int day = t->P + 1 + k, ei = tier_index(p, earned), q, f = -1, nh, landed = 0;
+		int64_t mt = shown(p, between(t, m, d->ws, day)), mr = 0, shown_measure;
+		const char *reason, *to;
+		int ended = 0;
+
+		q = qualified(p, mt);
+		if (q > ei)
+			ei = q;
+		/* a review's downgrade lands on R + grace days */
+		if (d->R > enrolled && (p->tiers.review == REVIEW_ANNUAL ? d->review :
+		    emd == d->rmd || (emd == 229 && d->rmd == 228 && !d->rleap))) {
+			int target, soft;
+
+			mr = shown(p, between(t, m, d->wsr, d->R - 1));
+			target = qualified(p, mr);
+			soft = p->tiers.soft_landing && target < ei - 1;
+			if (soft)
+				target = ei - 1;
+			if (target <= q) {
+				target = q;
+				mr = mt;	/* what decided: the measure now */
+				soft = 0;
+			}
+			if (target < ei) {
+				ei = target;
+				landed = soft ? 2 : 1;
+			}
+		}
+		/* the floor: the member's latest assignment begun by today */
+		for (long i = a1 - 1; i >= a0; i--)
+			if (t->a[i].starts <= day) {
+				if (day <= t->a[i].until)
+					f = tier_index(p, t->a[i].tier);
+				else
+					ended = day == t->a[i].until + 1;
+				break;
+			}
+		nh = ei > f ? ei : f;
+		earned = tier_name(p, ei);
+		to = tier_name(p, nh);
+		if (same_tier(to, held))
+			continue;
+		shown_measure = mt;
+		if (nh > tier_index(p, held))
+			reason = f == nh && f > ei ? "assigned" : "qualified";
+		else if (ended && !landed)
+			reason = "assignment-ended";
+		else {
+			reason = landed == 2 ? "soft-landing" : "review";
+			shown_measure = mr;
+		}
+		if (tier_emit(t, p, id, held, to, shown_measure, nh, reason, day) < 0) {
+			rc = 1;
+			break;
+		}
+		free(held_copy);
+		held = held_copy = to ? loy_xstrdup(to) : NULL;
+	}
+	if (!rc && t->apply && (had_earned || !same_tier(earned, held)) &&
+	    ledger_tier_set_earned(t->r->l, id, earned, !same_tier(earned, held)) < 0)
+		rc = 1;
+	free(held_copy);
+	if (rc)
+		t->r->failed = 1;
+	return rc;
+}
+
+static int
+load_assignment(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct tierrun *t = ctx;
+
+	(void)ncols;
+	(void)cols;
+	if (!row)
+		return 0;
+	t->a = loy_xrealloc(t->a, (t->na + 1) * sizeof(*t->a));
+	t->a[t->na++] = (struct assignment){ loy_xstrdup(row[0]), loy_xstrdup(row[1]),
+	    day_num(row[2]), day_num(row[3]) };
+	return 0;
+}
+
+static int
+load_earned(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct tierrun *t = ctx;
+
+	(void)ncols;
+	(void)cols;
+	if (!row)
+		return 0;
+	t->em = loy_xrealloc(t->em, (t->ne + 1) * sizeof(*t->em));
+	t->et = loy_xrealloc(t->et, (t->ne + 1) * sizeof(*t->et));
+	t->em[t->ne] = loy_xstrdup(row[0]);
+	t->et[t->ne] = row[1] ? loy_xstrdup(row[1]) : NULL;
+	t->ne++;
+	return 0;
+}
+
+/* Can this version's tiers be calculated?  0, or -1 (message printed). */
+static int
+tiers_usable(const struct programme *p)
+{
+	if (p->tiers.n == 0)
+		return loy_error("programme version %d has no tiers", p->version);
+	for (int i = 0; i < p->tiers.n; i++) {
+		if (p->tiers.v[i].threshold < 0)
+			return loy_error("programme version %d: tier '%s' has no threshold: tiers "
+			    "cannot be calculated (assign them with --assign)", p->version,
+			    p->tiers.v[i].name);
+		if (i && p->tiers.v[i].threshold <= p->tiers.v[i - 1].threshold)
+			return loy_error("programme version %d: tier '%s' threshold is not above "
+			    "tier '%s': thresholds increase from the lowest tier", p->version,
+			    p->tiers.v[i].name, p->tiers.v[i - 1].name);
+	}
+	return 0;
+}
+
+/* The recalculation itself, in the current transaction: 0, an exit status,
+ * or -1 (a ledger error). */
+static int
+tiers_calc(struct tierrun *t)
+{
+	struct run *r = t->r;
+	char last[11], from[11], when[20];
+	int lo, rc = -1;
+
+	if (ledger_tier_last_run(r->l, last) < 0)
+		return -1;
+	t->P = *last ? day_num(last) : r->day - 1;
+	if (t->P > r->day) {
+		loy_warn("--as-of '%s' is before the last tier run, as of %s: tiers are not "
+		    "recalculated backwards", r->as_of, last);
+		return LOY_EX_USAGE;
+	}
+	t->nd = r->day - t->P;
+	t->days = loy_xmalloc((t->nd + 1) * sizeof(*t->days));
+	lo = r->day;
+	for (int k = 0; k < t->nd; k++) {
+		struct tday *d = &t->days[k];
+		int day = t->P + 1 + k;
+		char md[11];
+
+		day_text(day, md);
+		snprintf(when, sizeof(when), "%s 23:59:59", md);
+		d->p = programme_at(t->v, t->nv, when);
+		if (tiers_usable(d->p) < 0)
+			return LOY_EX_DATAERR;
+		d->ws = window_start(d->p, day);
+		d->R = day - d->p->tiers.grace_days;
+		d->wsr = window_start(d->p, d->R - 1);
+		day_text(d->R, md);
+		d->rmd = atoi(md + 5) * 100 + atoi(md + 8);
+		d->rleap = leap(atoi(md));
+		d->review = strncmp(md + 5, d->p->tiers.review_date, 5) == 0 ||
+		    (strcmp(d->p->tiers.review_date, "02-29") == 0 && !d->rleap &&
+		    strncmp(md + 5, "02-28", 5) == 0);
+		if (d->ws < lo)
+			lo = d->ws;
+		if ((d->review || d->p->tiers.review == REVIEW_ANNIVERSARY) && d->wsr < lo)
+			lo = d->wsr;
+	}
+	/* one nightly run without a review: one window, no days told apart */
+	t->whole = t->nd == 1 && !t->days[0].review &&
+	    t->days[0].p->tiers.review == REVIEW_ANNUAL;
+	if (ledger_tier_assignments(r->l, "", load_assignment, t) < 0 ||
+	    ledger_tier_earned(r->l, load_earned, t) < 0)
+		return -1;
+	day_text(lo, from);
+	if (!t->header_done) {
+		for (const char *const *c = tier_cols; *c; c++)
+			csvio_put(t->out, *c);
+		csvio_end(t->out);
+	}
+	if (t->nd > 0) {
+		t->measure = t->days[0].p->tiers.measure == MEASURE_POINTS ? SEG_POINTS :
+		    t->days[0].p->tiers.measure == MEASURE_VISITS ? SEG_VISITS : SEG_SPEND;
+		if (ledger_segment_walk(r->l, 1, t->measure, from, r->end, t->whole, tier_member,
+		    t) < 0 || r->failed)
+			return -1;
+	}
+	if (t->apply && ledger_tier_finish(r->l, r->as_of) < 0)
+		return -1;
+	rc = 0;
+	return rc;
+}
+
+static int
+tiers_txn(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
+{
+	struct tierrun *t = ctx;
+	int rc;
+
+	t->out = out;
+	if ((rc = tiers_calc(t)) != 0)
+		return rc < 0 ? ledger_status(l) : rc;
+	counts[0] = t->changes;
+	return 0;
+}
+
+/* tiers --assign FILE: member_id, tier, until, reason */
+static const char *const assign_fields[] = { "member_id", "tier", "until", "reason", NULL };
+enum { G_ASSIGNED };
+static const struct batch_counter assign_counters[] = {
+	{ "assigned", BATCH_CHANGED }, { NULL, 0 }
+};
+
+struct assigning {
+	struct tierrun *t;
+	int col[4];
+	struct strmap_lite { char **v; long n; } seen;
+};
+
+static int
+assign_file(void *ctx, struct batch *b)
+{
+	struct assigning *g = ctx;
+	int bad = 0;
+
+	for (int i = 0; i < 4; i++)
+		g->col[i] = batch_col(b, assign_fields[i]);
+	for (int i = 0; i < 3; i++)
+		if (g->col[i] < 0)
+			bad = loy_error("%s: no column '%s'", csvio_name(batch_reader(b)),
+			    assign_fields[i]);
+	return bad;
+}
+
+static int
+assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
+{
+	struct assigning *g = ctx;
+	struct run *r = g->t->r;
+	const char *id = csvio_field(row, g->col[0]), *tier = csvio_field(row, g->col[1]);
+	const char *until = csvio_field(row, g->col[2]), *reason = csvio_field(row, g->col[3]);
+	const struct programme *p;
+	char u[20], when[20], *who = NULL;
+	const char *why;
+	struct member m = { { 0 } };
+	int got, rc = 1;
+
+	if (!*id)
+		return batch_reject(b, row, "member_id is empty");
+	snprintf(when, sizeof(when), "%s 23:59:59", r->as_of);
+	p = programme_at(g->t->v, g->t->nv, when);
+	if (tier_index(p, tier) < 0)
+		return batch_reject(b, row, "tier '%s' is not one of the programme's tiers", tier);
+	if (when_parse(until, r->cli->date_format, WHEN_DATE, u, &why) < 0)
+		return batch_reject(b, row, "until '%s' %s", until, why);
+	if (strcmp(u, r->as_of) < 0)
+		return batch_reject(b, row, "until '%s' is before the as-of date, %s", until,
+		    r->as_of);
+	if ((got = ledger_member_resolve(r->l, id, &who)) < 0)
+		return -1;
+	if (!got)
+		return batch_reject(b, row, "unknown member '%s'", id);
+	if (ledger_member_get(r->l, who, &m) < 0) {
+		free(who);
+		return -1;
+	}
+	if (strcmp(m.v[MF_STATUS], "active") != 0)
+		rc = batch_reject(b, row, "member '%s' is %s", who, m.v[MF_STATUS]);
+	else {
+		int dup = 0;
+
+		for (long i = 0; i < g->seen.n && !dup; i++)
+			dup = strcmp(g->seen.v[i], who) == 0;
+		if (dup)
+			rc = batch_reject(b, row, "member '%s' is assigned twice in this run", who);
+		else {
+			rc = ledger_tier_assign(r->l, who, tier, r->as_of, u, *reason ? reason :
+			    NULL) < 0 ? -1 : 0;
+			g->seen.v = loy_xrealloc(g->seen.v, (g->seen.n + 1) * sizeof(char *));
+			g->seen.v[g->seen.n++] = loy_xstrdup(who);
+			if (rc == 0)
+				batch_count(b, G_ASSIGNED);
+		}
+	}
+	member_clear(&m);
+	free(who);
+	return rc;
+}
+
+static int
+assign_end(void *ctx, struct batch *b)
+{
+	struct assigning *g = ctx;
+	int rc;
+
+	g->t->out = batch_out(b);
+	if ((rc = tiers_calc(g->t)) == 0)
+		return 0;
+	if (rc > 0)
+		g->t->r->failed = rc;
+	return -1;
+}
+
+static int
 do_tiers(struct run *r)
 {
-	(void)r;
-	return loy_error("tiers: not yet"), LOY_EX_SOFTWARE;
+	struct tierrun t = { .r = r };
+	int rc;
+
+	if (r->argc)
+		return loy_error("tiers takes no operands"), LOY_EX_USAGE;
+	if (programme_versions(r->l, &t.v, &t.nv) < 0)
+		return LOY_EX_DATAERR;
+	if (r->o->assign) {
+		struct assigning g = { .t = &t };
+		struct batch_job job = {
+			.fields = assign_fields, .output = tier_cols, .counters = assign_counters,
+			.file = assign_file, .row = assign_row, .run_end = assign_end, .ctx = &g,
+		};
+		struct cli c = *r->cli;
+		char *files[] = { (char *)r->o->assign };
+
+		c.dry_run |= !r->o->apply;
+		t.apply = t.header_done = 1;
+		rc = batch_run(&job, &c, r->l, 1, files, r->args);
+		if (r->failed > 0 && rc != 0)
+			rc = r->failed;
+		for (long i = 0; i < g.seen.n; i++)
+			free(g.seen.v[i]);
+		free(g.seen.v);
+	} else if (r->o->apply) {
+		t.apply = 1;
+		rc = batch_txn(r->cli, r->l, r->args, tiers_txn, &t);
+	} else if (ledger_begin_read(r->l) < 0)
+		rc = ledger_status(r->l);
+	else {
+		t.out = csvio_writer(stdout, cli_format(r->cli), r->cli->safe_cells);
+		rc = tiers_calc(&t);
+		ledger_rollback(r->l);
+		if (rc < 0)
+			rc = ledger_status(r->l);
+		if (csvio_writer_close(t.out) < 0) {
+			loy_warn("cannot write the output: %s", strerror(errno));
+			rc = LOY_EX_IOERR;
+		}
+	}
+	for (long i = 0; i < t.na; i++) {
+		free(t.a[i].member);
+		free(t.a[i].tier);
+	}
+	free(t.a);
+	for (long i = 0; i < t.ne; i++) {
+		free(t.em[i]);
+		free(t.et[i]);
+	}
+	free(t.em);
+	free(t.et);
+	free(t.pre);
+	free(t.days);
+	programme_versions_free(t.v, t.nv);
+	return rc;
 }

@@ -1,0 +1,580 @@
+#!/usr/bin/env bats
+# loy-segment: tiers recalculated day by day (upgrade at once, downgrade at
+# the review with soft landing and grace, assignments as a floor), value
+# classes, RFM, lapse by each member's own rhythm, lifecycle, lists and
+# named segments.  Every figure below is worked out by hand from the
+# purchases the test makes.
+
+load helper
+
+TIERS="member_id,old_tier,new_tier,measure,threshold,reason,effective"
+
+# A ledger whose programme has tiers Silver (0), Gold (100.00) and Platinum
+# (300.00) by spend over a rolling 12 months, reviewed every 1 July; extra
+# args are sed expressions applied to the programme file first.
+tiered() {
+	new_ledger
+	cat >prog.conf <<'EOF'
+[programme]
+programme = Test Club
+currency = EUR
+decimals = 2
+
+[tiers]
+measure = spend
+window = rolling
+months = 12
+review = annual
+review_date = 07-01
+grace_days = 0
+soft_landing = no
+
+[tier Silver]
+threshold = 0
+
+[tier Gold]
+threshold = 100
+
+[tier Platinum]
+threshold = 300
+EOF
+	for e in "$@"; do
+		sed -i "$e" prog.conf
+	done
+	loy-program load --from 2020-01-01 prog.conf >/dev/null 2>&1
+}
+
+# Members (member_id,enrolled_at) as arguments "ID:DATE".
+members() {
+	{
+		echo member_id,name,phone,email,enrolled_at
+		for m in "$@"; do
+			echo "${m%%:*},Name ${m%%:*},,${m%%:*}@example.org,${m#*:}"
+		done
+	} >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+}
+
+# Purchases "MEMBER DATE AMOUNT" on standard input.
+buy() {
+	local n=0 m d a
+	{
+		echo txn_id,member_id,occurred_at,amount
+		while read -r m d a; do
+			n=$((n + 1))
+			echo "T$RANDOM$n,$m,$d 10:00:00,$a"
+		done
+	} >buy.csv
+	loy-accrue buy.csv >/dev/null 2>&1
+}
+
+history() {
+	q "SELECT member_id || ':' || coalesce(from_tier, '') || '>' || coalesce(to_tier, '') ||
+	   ':' || reason || ':' || effective FROM tier_history
+	   ORDER BY effective, member_id, change_id"
+}
+
+@test "a member who qualifies is upgraded on that day, not before" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	buy <<EOF
+A 2026-03-01 60.00
+A 2026-03-05 50.00
+B 2026-03-05 99.99
+EOF
+	run -0 --separate-stderr loy-segment --as-of 2026-03-04 tiers --apply
+	[ "$output" = "$TIERS" ]
+	# 60.00 + 50.00 = 110.00 >= Gold's 100.00; B's 99.99 is not
+	run -0 --separate-stderr loy-segment --as-of 2026-03-05 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Gold,110.00,100.00,qualified,2026-03-05
+OUT
+	[ "$(q "SELECT member_id || ':' || tier FROM members ORDER BY 1")" = "A:Gold
+B:Silver" ]
+	[ "$(history)" = "A:Silver>Gold:qualified:2026-03-05" ]
+	ledger_ok
+}
+
+@test "without --apply nothing changes; a second run on the same date changes nothing" {
+	tiered
+	members A:2024-01-01
+	echo "A 2026-03-05 350.00" | buy
+	before=$(dump)
+	run -0 --separate-stderr loy-segment --as-of 2026-03-05 tiers
+	same "$output" <<OUT
+$TIERS
+A,Silver,Platinum,350.00,300.00,qualified,2026-03-05
+OUT
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-03-05 tiers --apply
+	[ "${lines[1]}" = "A,Silver,Platinum,350.00,300.00,qualified,2026-03-05" ]
+	tiers=$(people)
+	hist=$(history)
+	run -0 --separate-stderr loy-segment --as-of 2026-03-05 tiers --apply
+	[ "$output" = "$TIERS" ]
+	[ "$(people)" = "$tiers" ]
+	[ "$(history)" = "$hist" ]
+	ledger_ok
+}
+
+@test "a downgrade waits for the review date, and spending points does not cost the tier" {
+	tiered
+	members A:2024-01-01
+	echo "A 2025-03-01 350.00" | buy
+	run -0 --separate-stderr loy-segment --as-of 2025-03-01 tiers --apply
+	[ "${lines[1]}" = "A,Silver,Platinum,350.00,300.00,qualified,2025-03-01" ]
+	# the points are spent: the balance is not the measure
+	q "INSERT INTO runs(program, args, started_at) VALUES ('test', 'spend', '2025-03-02')"
+	q "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id)
+	   VALUES ('A', 'adjust', -350, '2025-03-02 10:00:00', '2025-03-02 10:00:00',
+	   (SELECT max(run_id) FROM runs))"
+	# the review of 2025-07-01 judges 2024-07-01 .. 2025-06-30: 350.00, kept
+	run -0 --separate-stderr loy-segment --as-of 2025-07-01 tiers --apply
+	[ "$output" = "$TIERS" ]
+	# by 2026-06-30 the purchase has left the window, but no review yet
+	run -0 --separate-stderr loy-segment --as-of 2026-06-30 tiers --apply
+	[ "$output" = "$TIERS" ]
+	# the review of 2026-07-01 judges 2025-07-01 .. 2026-06-30: nothing
+	run -0 --separate-stderr loy-segment --as-of 2026-07-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Platinum,Silver,0.00,0.00,review,2026-07-01
+OUT
+	[ "$(q "SELECT tier FROM members WHERE member_id = 'A'")" = Silver ]
+}
+
+@test "soft landing drops one tier at a review" {
+	tiered 's/soft_landing = no/soft_landing = yes/'
+	members A:2024-01-01
+	echo "A 2025-03-01 350.00" | buy
+	run -0 --separate-stderr loy-segment --as-of 2025-03-01 tiers --apply
+	run -0 --separate-stderr loy-segment --as-of 2026-07-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Platinum,Gold,0.00,100.00,soft-landing,2026-07-01
+OUT
+	[ "$(history)" = "A:Silver>Platinum:qualified:2025-03-01
+A:Platinum>Gold:soft-landing:2026-07-01" ]
+}
+
+@test "a grace period delays the downgrade, and a purchase in it counts" {
+	tiered 's/grace_days = 0/grace_days = 30/'
+	members A:2024-01-01 B:2024-01-01
+	buy <<EOF
+A 2025-03-01 350.00
+B 2025-03-01 350.00
+B 2026-07-15 120.00
+EOF
+	run -0 --separate-stderr loy-segment --as-of 2025-03-01 tiers --apply
+	[ "${#lines[@]}" = 3 ]
+	# the review is 2026-07-01; its downgrades land 30 days later
+	run -0 --separate-stderr loy-segment --as-of 2026-07-30 tiers --apply
+	[ "$output" = "$TIERS" ]
+	# A had nothing in the window; B's 120.00 of 2026-07-15 keeps Gold
+	run -0 --separate-stderr loy-segment --as-of 2026-07-31 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Platinum,Silver,0.00,0.00,review,2026-07-31
+B,Platinum,Gold,120.00,100.00,review,2026-07-31
+OUT
+}
+
+@test "an assigned tier is a floor until it expires" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	printf 'member_id,tier,until,reason\nA,Platinum,2026-08-31,status match\nB,Gold,2026-12-31,VIP gift\n' >assign.csv
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Platinum,0.00,300.00,assigned,2026-06-01
+B,Silver,Gold,0.00,100.00,assigned,2026-06-01
+OUT
+	[ "$(q "SELECT member_id || ':' || tier || ':' || starts || ':' || until || ':' || reason FROM tier_assignments ORDER BY 1")" = "A:Platinum:2026-06-01:2026-08-31:status match
+B:Gold:2026-06-01:2026-12-31:VIP gift" ]
+	# B can move up from the floor
+	echo "B 2026-06-10 400.00" | buy
+	# the review of 2026-07-01 leaves A where the assignment holds it
+	run -0 --separate-stderr loy-segment --as-of 2026-07-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+B,Gold,Platinum,400.00,300.00,qualified,2026-06-10
+OUT
+	# the day after it expires, A goes back to the tier A earned
+	run -0 --separate-stderr loy-segment --as-of 2026-08-31 tiers --apply
+	[ "$output" = "$TIERS" ]
+	[ "$(q "SELECT member_id || ':' || tier FROM tier_earned")" = "A:Silver" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-09-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Platinum,Silver,0.00,0.00,assignment-ended,2026-09-01
+OUT
+	[ "$(q "SELECT count(*) FROM tier_earned")" = 0 ]
+	ledger_ok
+}
+
+@test "bad assignments are listed and nothing is written" {
+	tiered
+	members A:2024-01-01
+	printf 'member_id,tier,until\nA,Bronze,2026-08-31\nZ,Gold,2026-08-31\nA,Gold,2026-05-31\nA,Gold,someday\n' >assign.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply
+	same "$stderr" <<ERR
+loy-segment: assign.csv:2: tier 'Bronze' is not one of the programme's tiers
+loy-segment: assign.csv:3: unknown member 'Z'
+loy-segment: assign.csv:4: until '2026-05-31' is before the as-of date, 2026-06-01
+loy-segment: assign.csv:5: until 'someday' is not an ISO 8601 date
+loy-segment: assign.csv: 4 rows, 0 assigned, 4 rejected
+loy-segment: 4 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+ERR
+	[ "$(dump)" = "$before" ]
+}
+
+@test "catching up after missed nights equals running every night" {
+	tiered 's/soft_landing = no/soft_landing = yes/' 's/grace_days = 0/grace_days = 10/'
+	members A:2024-01-01 B:2024-01-01 C:2025-06-20
+	buy <<EOF
+A 2025-06-01 350.00
+B 2025-06-01 150.00
+B 2026-06-20 40.00
+B 2026-07-05 70.00
+C 2026-06-25 320.00
+A 2026-07-20 90.00
+A 2026-07-25 15.00
+EOF
+	run -0 --separate-stderr loy-segment --as-of 2025-06-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Platinum,350.00,300.00,qualified,2025-06-01
+B,Silver,Gold,150.00,100.00,qualified,2025-06-01
+OUT
+	cp "$LOY_DB" nightly.db
+	# one catch-up run to 2026-05-31, then every night to 2026-08-15
+	loy-segment -d nightly.db --as-of 2026-05-31 tiers --apply >/dev/null 2>&1
+	d=2026-06-01
+	while [ "$d" != 2026-08-16 ]; do
+		loy-segment -d nightly.db --as-of "$d" tiers --apply >/dev/null 2>&1
+		d=$(date -d "$d + 1 day" +%F)
+	done
+	run -0 --separate-stderr loy-segment --as-of 2026-08-15 tiers --apply
+	# nothing changes at the review of 2025-07-01 (both kept their measure)
+	# A: Platinum since 2025-06-01; review 2026-07-01 judges 2025-07-01 ..
+	#    2026-06-30 (nothing): soft landing to Gold, on 07-11 after the grace;
+	#    90.00 + 15.00 by 07-25 makes Gold again: no change there
+	# B: Gold since 2025-06-01; by the landing (07-11) 40.00 + 70.00 = 110.00
+	#    in the window: Gold kept
+	# C: Platinum on 2026-06-25 (enrolled after the window began)
+	same "$output" <<OUT
+$TIERS
+A,Platinum,Gold,0.00,100.00,soft-landing,2026-07-11
+C,Silver,Platinum,320.00,300.00,qualified,2026-06-25
+OUT
+	same "$(LOY_DB=nightly.db history)" <<<"$(history)"
+	[ "$(q "SELECT member_id || ':' || tier FROM members ORDER BY 1")" = "A:Gold
+B:Gold
+C:Platinum" ]
+	[ "$(sqlite3 nightly.db "SELECT member_id || ':' || tier FROM members ORDER BY 1")" = "A:Gold
+B:Gold
+C:Platinum" ]
+}
+
+@test "the measure can be points earned, or visits, and an average per month" {
+	tiered 's/measure = spend/measure = visits/' 's/threshold = 100/threshold = 2/' \
+	    's/threshold = 300/threshold = 3/'
+	members A:2024-01-01
+	buy <<EOF
+A 2026-03-01 10.00
+A 2026-03-02 10.00
+EOF
+	run -0 --separate-stderr loy-segment --as-of 2026-03-02 tiers
+	[ "${lines[1]}" = "A,Silver,Gold,2,2,qualified,2026-03-02" ]
+	rm -f "$LOY_DB"*
+	tiered 's/measure = spend/measure = points/' 's/window = rolling/window = monthly-average/' \
+	    's/months = 12/months = 3/'
+	members A:2024-01-01
+	# 330 points in 3 months: 110 a month, Gold (100) but not Platinum (300)
+	echo "A 2026-03-01 330.00" | buy
+	run -0 --separate-stderr loy-segment --as-of 2026-03-01 tiers
+	[ "${lines[1]}" = "A,Silver,Gold,110,100,qualified,2026-03-01" ]
+}
+
+@test "tiers without thresholds, and bad as-of dates, are refused" {
+	new_ledger --set tiers=Bronze,Silver,Gold
+	printf 'member_id,enrolled_at\nA,2025-01-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	before=$(dump)
+	run -65 --separate-stderr loy-segment tiers --apply
+	[ "$stderr" = "loy-segment: programme version 1: tier 'Bronze' has no threshold: tiers cannot be calculated (assign them with --assign)" ]
+	run -64 --separate-stderr loy-segment --as-of 2026-13-01 tiers --apply
+	[ "$stderr" = "loy-segment: --as-of '2026-13-01' is not a valid date" ]
+	run -64 --separate-stderr loy-segment --as-of 2024-12-31 tiers
+	[ "$stderr" = "loy-segment: --as-of '2024-12-31' is before the ledger's first date, 2025-01-01" ]
+	run -64 --separate-stderr loy-segment --as-of 2026-11-24 lapse
+	[ "$stderr" = "loy-segment: --as-of '2026-11-24' is in the future" ]
+	[ "$(dump)" = "$before" ]
+}
+
+@test "tiers are not recalculated backwards" {
+	tiered
+	members A:2024-01-01
+	loy-segment --as-of 2026-03-05 tiers --apply >/dev/null 2>&1
+	run -64 --separate-stderr loy-segment --as-of 2026-03-04 tiers --apply
+	[ "$stderr" = "loy-segment: --as-of '2026-03-04' is before the last tier run, as of 2026-03-05: tiers are not recalculated backwards" ]
+}
+
+# ------------------------------------------------------------------ lapse
+
+# A household refilling its gas bottle every 30 days, last on 2026-10-02;
+# a member buying twice a year, last on 2026-05-01.
+rhythms() {
+	new_ledger
+	members G:2025-01-01 H:2024-01-01
+	buy <<EOF
+G 2026-01-05 20.00
+G 2026-02-04 20.00
+G 2026-03-06 20.00
+G 2026-04-05 20.00
+G 2026-05-05 20.00
+G 2026-06-04 20.00
+G 2026-07-04 20.00
+G 2026-08-03 20.00
+G 2026-09-02 20.00
+G 2026-10-02 20.00
+H 2024-05-01 80.00
+H 2024-11-01 80.00
+H 2025-05-01 80.00
+H 2025-11-01 80.00
+H 2026-05-01 80.00
+EOF
+}
+
+LAPSE="member_id,purchases,last_purchase,interval_days,expected,days_overdue,risk"
+
+@test "lapse: the monthly gas bottle is flagged six weeks on, the twice-a-year buyer is not" {
+	rhythms
+	q "INSERT INTO settings VALUES ('lapse_k', '1.25')"
+	# G: median interval 30 days, 42 days away > 1.25 x 30: due 2026-11-01
+	run -0 --separate-stderr loy-segment --as-of 2026-11-13 lapse
+	same "$output" <<OUT
+$LAPSE
+G,10,2026-10-02,30,2026-11-01,12,1.40
+OUT
+	# H: intervals 184, 181, 184, 184: median 184; 42 days away is nothing
+	run -0 --separate-stderr loy-segment --as-of 2026-06-12 lapse
+	[ "$output" = "$LAPSE" ]
+	# nor on 2026-11-13, 196 days on (1.25 x 184 = 230)
+	run -0 --separate-stderr loy-segment --as-of 2026-11-13 lapse
+	[ "${#lines[@]}" = 2 ]
+	[ "${lines[1]%%,*}" = G ]
+}
+
+@test "lapse: with the default k of 2 a monthly buyer is flagged after 60 days" {
+	rhythms
+	run -0 --separate-stderr loy-segment --as-of 2026-11-13 lapse
+	[ "$output" = "$LAPSE" ]
+	# a member whose 30-day rhythm broke on 2026-07-30: 60 days later is not
+	# past 2 x 30, 61 days is
+	rm -f "$LOY_DB"*
+	new_ledger
+	members G:2025-01-01
+	buy <<EOF
+G 2026-05-01 20.00
+G 2026-05-31 20.00
+G 2026-06-30 20.00
+G 2026-07-30 20.00
+EOF
+	run -0 --separate-stderr loy-segment --as-of 2026-09-28 lapse
+	[ "$output" = "$LAPSE" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-09-29 lapse
+	same "$output" <<OUT
+$LAPSE
+G,4,2026-07-30,30,2026-08-29,31,2.03
+OUT
+}
+
+# ------------------------------------------------------------------ segments
+
+# A: 4 visits, 200.00; B: 1, 250.00; C: 5, 50.00; D: 1, 20.00; E: none.
+valued() {
+	new_ledger
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01 D:2024-01-01 E:2024-01-01
+	buy <<EOF
+A 2026-02-01 50.00
+A 2026-04-01 50.00
+A 2026-06-01 50.00
+A 2026-08-01 50.00
+B 2026-09-01 250.00
+C 2026-01-10 10.00
+C 2026-03-10 10.00
+C 2026-05-10 10.00
+C 2026-07-10 10.00
+C 2026-09-10 10.00
+D 2026-10-01 20.00
+D 2025-10-01 500.00
+EOF
+}
+
+VALUE="member_id,class,visits,spend,tenure_months"
+
+@test "value classes from the programme's thresholds" {
+	valued
+	q "INSERT INTO settings VALUES ('value_spend', '100'), ('value_visits', '3')"
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 value
+	# D's 500.00 of 2025-10-01 is outside the 12 months
+	same "$output" <<OUT
+$VALUE
+A,true-friend,4,200.00,34
+B,butterfly,1,250.00,34
+C,barnacle,5,50.00,34
+D,stranger,1,20.00,34
+E,stranger,0,0.00,34
+OUT
+	[ "$stderr" = "loy-segment: value: loyal from 3 purchases in 12 months, high value from 100.00" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 value butterfly
+	[ "$output" = "$VALUE
+B,butterfly,1,250.00,34" ]
+}
+
+@test "value classes from the medians when the programme sets none" {
+	valued
+	# buyers' spend 20, 50, 200, 250: the median is taken as 200.00;
+	# their visits 1, 1, 4, 5: 4
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 value
+	[ "$stderr" = "loy-segment: value: loyal from 4 purchases in 12 months (the median), high value from 200.00 (the median)" ]
+	[ "$(echo "$output" | cut -d, -f1,2 | tr '\n' ' ')" = "member_id,class A,true-friend B,butterfly C,barnacle D,stranger E,stranger " ]
+}
+
+@test "rfm: scores 1 to 5 by quintile" {
+	valued
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 rfm
+	# recency: A 114 days, B 83, C 74, D 53: 4 scored members, so a score is
+	# 1 + 5 x (members worse) / 4
+	# A: recency worst (0 worse) 1; visits 4 (2 worse) 3; spend 200 (2) 3
+	# B: 83 days (1 worse) 2; 1 visit (0) 1; 250 (3) 4
+	# C: 74 (2) 3; 5 (3) 4; 50 (1) 2
+	# D: 53 (3) 4; 1 (0) 1; 20 (0) 1
+	same "$output" <<OUT
+member_id,recency_days,frequency,monetary,r,f,m,rfm
+A,114,4,200.00,1,3,3,133
+B,83,1,250.00,2,1,4,214
+C,74,5,50.00,3,4,2,342
+D,53,1,20.00,4,1,1,411
+OUT
+}
+
+@test "lifecycle: new, active, at risk, lapsed, won back, closed" {
+	new_ledger
+	members N:2026-10-24 A:2024-01-01 R:2024-01-01 L:2024-01-01 W:2024-01-01 \
+	    X:2024-01-01 Z:2024-01-01
+	buy <<EOF
+A 2026-11-13 10.00
+R 2026-08-15 10.00
+L 2026-05-07 10.00
+W 2026-01-27 10.00
+W 2026-11-03 10.00
+X 2026-11-01 10.00
+EOF
+	loy-enroll close X >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 lifecycle
+	# N joined 30 days ago; A bought 10 days ago; R 100 days ago (> 90);
+	# L 200 days ago (> 180); W came back after 280 days, 20 days ago;
+	# Z never bought
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+A,active,2024-01-01,2026-11-13,10
+L,lapsed,2024-01-01,2026-05-07,200
+N,new,2026-10-24,,
+R,at-risk,2024-01-01,2026-08-15,100
+W,won-back,2024-01-01,2026-11-03,20
+X,closed,2024-01-01,2026-11-01,22
+Z,lapsed,2024-01-01,,
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 lifecycle at-risk
+	[ "$output" = "member_id,state,enrolled,last_purchase,days_since
+R,at-risk,2024-01-01,2026-08-15,100" ]
+}
+
+@test "birthdays in a period across the year end, a 29 February in a common year" {
+	new_ledger
+	printf 'member_id,name,phone,email,birthday,enrolled_at\nA,Ann,+49 30 1234567,ann@example.org,1990-12-30,2024-01-01\nB,Bo,,,1984-02-29,2024-01-01\nC,Cy,,,1970-01-02,2024-01-01\nD,Di,,,1980-06-15,2024-01-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment birthdays --from 2026-12-15 --to 2027-03-01 --with-contact
+	same "$output" <<OUT
+member_id,birthday,date,age,name,phone,email
+A,1990-12-30,2026-12-30,36,Ann,+49 30 1234567,ann@example.org
+C,1970-01-02,2027-01-02,57,Cy,,
+B,1984-02-29,2027-02-28,43,Bo,,
+OUT
+	# the default period: the as-of date's month
+	run -0 --separate-stderr loy-segment --as-of 2026-06-20 birthdays
+	[ "$output" = "member_id,birthday,date,age
+D,1980-06-15,2026-06-15,46" ]
+	run -64 --separate-stderr loy-segment birthdays --from 2026-12-15 --to 2026-12-01
+	[ "$stderr" = "loy-segment: --to is before --from" ]
+}
+
+@test "best N, never bought and top referrers" {
+	new_ledger
+	printf 'member_id,enrolled_at,referrer\nA,2024-01-01,\nB,2024-01-01,A\nC,2024-01-01,A\nD,2024-01-01,B\nE,2026-01-01,A\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	buy <<EOF
+A 2026-05-01 90.00
+B 2026-05-01 120.00
+C 2026-05-01 90.00
+C 2026-06-01 0.50
+D 2026-06-01 90.50
+EOF
+	run -0 --separate-stderr loy-segment best 3
+	# A, C and D all 90.50 or less: C 90.50 in 2 visits before D in 1
+	same "$output" <<OUT
+member_id,rank,spend,visits
+B,1,120.00,1
+C,2,90.50,2
+D,3,90.50,1
+OUT
+	run -0 --separate-stderr loy-segment never-bought
+	[ "$output" = "member_id,enrolled,days_enrolled
+E,2026-01-01,326" ]
+	run -0 --separate-stderr loy-segment referrers
+	# A referred B, C (both bought: 120.00 + 90.50) and E; B referred D
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+A,3,2,210.50
+B,1,1,90.50
+OUT
+}
+
+@test "save: a list becomes a named segment; an existing name needs --replace" {
+	valued
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 --save top best 2
+	same "$output" <<OUT
+member_id,rank,spend,visits
+B,1,250.00,1
+A,2,200.00,4
+OUT
+	[ "$stderr" = "loy-segment: segment 'top': 2 members as of 2026-11-23" ]
+	run -0 --separate-stderr loy-segment segments top
+	[ "$output" = "member_id
+A
+B" ]
+	before=$(dump)
+	printf 'member_id\nC\n' >list.csv
+	run -65 --separate-stderr loy-segment save top list.csv
+	[ "$stderr" = "loy-segment: segment 'top' exists (saved as of 2026-11-23); --replace saves over it" ]
+	[ "$(dump)" = "$before" ]
+	printf 'member_id,note\nC,x\nD,y\nC,z\nQ,w\n' >list.csv
+	run -65 --separate-stderr loy-segment save --replace top list.csv
+	[ "${lines[0]}" = "" ] || [ "$output" = "" ] || true
+	[ "$(dump)" = "$before" ]
+	printf 'member_id,note\nC,x\nD,y\nC,z\n' >list.csv
+	run -0 --separate-stderr loy-segment save --replace top list.csv
+	same "$output" <<OUT
+segment,members,as_of
+top,2,2026-11-23
+OUT
+	[ "$(q "SELECT group_concat(member_id) FROM segment_members WHERE segment = 'top'")" = "C,D" ]
+	run -0 --separate-stderr loy-segment segments
+	[ "$output" = "segment,as_of,members,source,run_id
+top,2026-11-23,2,list.csv,$(q "SELECT max(run_id) FROM runs")" ]
+	ledger_ok
+}
