@@ -56,6 +56,23 @@ fmt(const char *f, ...)
 	return s;
 }
 
+/* earn-burn --per category: a receipt's points by its lines' categories, as
+ * the earning rules recorded them (receipts.earn); its receipt-wide rules'
+ * points, and every other entry, under ''. */
+static const char by_category[] =
+    "(SELECT occurred_at, kind, points, '' AS category FROM journal\n"
+    "         WHERE source IS NOT 'receipt' OR ref NOT IN\n"
+    "               (SELECT txn_id FROM receipts WHERE earn IS NOT NULL)\n"
+    "        UNION ALL\n"
+    "        SELECT r.occurred_at, 'earn', json_extract(x.value, '$.points'),\n"
+    "               coalesce(json_extract(x.value, '$.category'), '')\n"
+    "          FROM receipts r, json_each(r.earn, '$.lines') x\n"
+    "         WHERE r.earn IS NOT NULL\n"
+    "        UNION ALL\n"
+    "        SELECT r.occurred_at, 'earn', x.value, ''\n"
+    "          FROM receipts r, json_each(r.earn, '$.receipt') x\n"
+    "         WHERE r.earn IS NOT NULL) j\n";
+
 #define WINDOW(col) col " >= :from AND " col " < :to"
 
 /* Tier order: the tiers setting split into (name, rank) rows, lowest first. */
@@ -154,6 +171,8 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 			snprintf(dim, sizeof(dim), ", coalesce(r.store, '') AS store");
 			snprintf(join, sizeof(join),
 			    "  LEFT JOIN receipts r ON j.source = 'receipt' AND r.txn_id = j.ref\n");
+		} else if (p->per == LR_PER_CATEGORY) {
+			snprintf(dim, sizeof(dim), ", j.category AS category");
 		} else if (p->per == LR_PER_CHANNEL) {
 			snprintf(dim, sizeof(dim),
 			    ", coalesce(r.channel, d.channel, '') AS channel");
@@ -166,6 +185,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "SELECT %s AS %s%s,\n"
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'earn'), 0) AS earned,\n"
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'return'), 0) AS returned,\n"
+		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'bonus'), 0) AS bonus,\n"
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'adjust'), 0) AS adjusted,\n"
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'opening'), 0) AS opening,\n"
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'redeem'), 0) AS redeemed,\n"
@@ -175,16 +195,17 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'transfer'), 0)\n"
 		    "         AS transferred,\n"
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind NOT IN ('earn', 'return',\n"
-		    "         'adjust', 'opening', 'redeem', 'cancel', 'expire', 'merge',\n"
+		    "         'bonus', 'adjust', 'opening', 'redeem', 'cancel', 'expire', 'merge',\n"
 		    "         'transfer')), 0)\n"
 		    "         AS other,\n"
 		    "       sum(j.points) AS net, count(*) AS entries\n"
-		    "  FROM journal j\n"
+		    "  FROM %s"
 		    "%s"
 		    " WHERE " WINDOW("j.occurred_at") "\n"
 		    " GROUP BY 1%s\n"
 		    " ORDER BY 1%s",
-		    bucket(p->by, "j.occurred_at", b, sizeof(b)), pname(p->by), dim, join,
+		    bucket(p->by, "j.occurred_at", b, sizeof(b)), pname(p->by), dim,
+		    p->per == LR_PER_CATEGORY ? by_category : "journal j\n", join,
 		    *dim ? ", 2" : "", *dim ? ", 2" : "");
 	case LR_BREAKAGE:
 		return fmt(

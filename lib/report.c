@@ -75,7 +75,7 @@ static const struct col earn_burn_cols[] = {
 	{ "period", C_TEXT, "period", 0 }, { "store", C_TEXT, "store", 0 },
 	{ "channel", C_TEXT, "channel", 0 }, { "category", C_TEXT, "category", 0 },
 	{ "earned", C_INT, "earned", 0 }, { "returned", C_INT, "returned", 0 },
-	{ "adjusted", C_INT, "adjusted", 0 }, { "opening", C_INT, "opening", 0 },
+	{ "bonus", C_INT, "bonus", 0 }, { "adjusted", C_INT, "adjusted", 0 }, { "opening", C_INT, "opening", 0 },
 	{ "redeemed", C_INT, "redeemed", 0 }, { "cancelled", C_INT, "cancelled", 0 },
 	{ "expired", C_INT, "expired", 0 }, { "merged", C_INT, "merged", 0 },
 	{ "transferred", C_INT, "transferred", 0 }, { "other", C_INT, "other", 0 }, { "net", C_INT, "net", 0 },
@@ -625,10 +625,9 @@ params(const struct rdef *d, const struct report_opts *o, struct lr_params *p,
 		else if (strcmp(o->per, "channel") == 0)
 			p->per = LR_PER_CHANNEL;
 		else if (strcmp(o->per, "category") == 0)
-			return usage_error("--per category: this ledger keeps no receipt lines "
-			    "to take categories from");
+			p->per = LR_PER_CATEGORY;
 		else
-			return usage_error("--per '%s' must be store or channel", o->per);
+			return usage_error("--per '%s' must be store, channel or category", o->per);
 	}
 	return 0;
 }

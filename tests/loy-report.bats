@@ -140,25 +140,25 @@ OUT
 	base
 	run -0 --separate-stderr loy-report earn-burn
 	same "$output" <<'OUT'
-period,earned,returned,adjusted,opening,redeemed,cancelled,expired,merged,transferred,other,net,entries
-2026-01,150,0,0,0,0,0,0,0,0,0,150,2
-2026-02,30,-10,0,0,-40,0,0,0,0,0,-20,3
-2026-03,40,0,0,0,-30,0,-60,0,0,0,-50,3
+period,earned,returned,bonus,adjusted,opening,redeemed,cancelled,expired,merged,transferred,other,net,entries
+2026-01,150,0,0,0,0,0,0,0,0,0,0,150,2
+2026-02,30,-10,0,0,0,-40,0,0,0,0,0,-20,3
+2026-03,40,0,0,0,0,-30,0,-60,0,0,0,-50,3
 OUT
 	run -0 --separate-stderr loy-report earn-burn --per store
 	same "$output" <<'OUT'
-period,store,earned,returned,adjusted,opening,redeemed,cancelled,expired,merged,transferred,other,net,entries
-2026-01,S1,100,0,0,0,0,0,0,0,0,0,100,1
-2026-01,S2,50,0,0,0,0,0,0,0,0,0,50,1
-2026-02,,0,0,0,0,-40,0,0,0,0,0,-40,1
-2026-02,S1,30,-10,0,0,0,0,0,0,0,0,20,2
-2026-03,,0,0,0,0,-30,0,-60,0,0,0,-90,2
-2026-03,S2,40,0,0,0,0,0,0,0,0,0,40,1
+period,store,earned,returned,bonus,adjusted,opening,redeemed,cancelled,expired,merged,transferred,other,net,entries
+2026-01,S1,100,0,0,0,0,0,0,0,0,0,0,100,1
+2026-01,S2,50,0,0,0,0,0,0,0,0,0,0,50,1
+2026-02,,0,0,0,0,0,-40,0,0,0,0,0,-40,1
+2026-02,S1,30,-10,0,0,0,0,0,0,0,0,0,20,2
+2026-03,,0,0,0,0,0,-30,0,-60,0,0,0,-90,2
+2026-03,S2,40,0,0,0,0,0,0,0,0,0,0,40,1
 OUT
 	# redemptions take their channel from the request: R1 store, R2 web;
 	# weeks start on Monday: 2026-02-10 to 15 are in the week of 2026-02-09
 	run -0 --separate-stderr loy-report earn-burn --per channel --from 2026-02-01 --by week
-	same "$(printf '%s\n' "$output" | cut -d, -f1,2,13,14)" <<'OUT'
+	same "$(printf '%s\n' "$output" | cut -d, -f1,2,14,15)" <<'OUT'
 period,channel,net,entries
 2026-02-09,store,-20,3
 2026-03-02,web,40,1
@@ -345,9 +345,9 @@ OUT
 	run -0 --separate-stderr loy-report --table earn-burn --per store
 	# each CJK character is two columns wide: 上海 南京路 takes 11, as Zürich HB 9
 	same "$output" <<'OUT'
-period   store        earned  returned  adjusted  opening  redeemed  cancelled  expired  merged  transferred  other  net  entries
-2026-03  Zürich HB    7       0         0         0        0         0          0        0       0            0      7    1
-2026-03  上海 南京路  5       0         0         0        0         0          0        0       0            0      5    1
+period   store        earned  returned  bonus  adjusted  opening  redeemed  cancelled  expired  merged  transferred  other  net  entries
+2026-03  Zürich HB    7       0         0      0         0        0         0          0        0       0            0      7    1
+2026-03  上海 南京路  5       0         0      0         0        0         0          0        0       0            0      5    1
 OUT
 }
 
@@ -381,7 +381,7 @@ OUT
 	run -64 --separate-stderr loy-report earn-burn --from 2026-03-01 --to 2026-02-01
 	[ "${stderr%%$'\n'*}" = "loy-report: --to '2026-02-01' is before --from '2026-03-01'" ]
 	run -64 --separate-stderr loy-report earn-burn --per sku
-	[ "${stderr%%$'\n'*}" = "loy-report: --per 'sku' must be store or channel" ]
+	[ "${stderr%%$'\n'*}" = "loy-report: --per 'sku' must be store, channel or category" ]
 	run -64 --separate-stderr loy-report nonsense
 	[ "${stderr%%$'\n'*}" = "loy-report: unknown report 'nonsense' (see loy-report --help)" ]
 	run -64 --separate-stderr loy-report --json --table tiers
