@@ -286,7 +286,42 @@ struct requests {
 	struct queued *queue;
 	long nqueue, cap;
 	long drawn;		/* requests that went into this file's draw */
+	struct strmap *offers;	/* reward_id -> struct offer, read once a run */
 };
+
+/* A reward as this run knows it: read once, its stock kept as it goes. */
+struct offer {
+	struct reward w;
+	int64_t points, stock;	/* stock -1: unlimited */
+	int pooled;		/* has partner codes: 1, 0, or -1 not known yet */
+};
+
+/* The reward `id`: 1 (*out set), 0 not in the catalogue, -1 error. */
+static int
+offer(struct requests *q, const char *id, struct offer **out)
+{
+	size_t n = strlen(id);
+	struct offer *o = strmap_get(q->offers, id, n);
+	void **slot;
+	int got, created;
+
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			loy_die(71, "out of memory");
+		if ((got = ledger_reward_get(q->l, id, &o->w)) <= 0) {
+			free(o);
+			return got;
+		}
+		o->points = atoll(o->w.v[RW_POINTS]);
+		o->stock = o->w.v[RW_STOCK] ? atoll(o->w.v[RW_STOCK]) : -1;
+		o->pooled = -1;
+		slot = strmap_slot(q->offers, id, n, &created);
+		*slot = o;
+	}
+	*out = o;
+	return 1;
+}
 
 static int
 req_file(void *ctx, struct batch *b)
@@ -371,14 +406,14 @@ decide(struct requests *q, struct redemption *r)
 {
 	struct ledger *l = q->l;
 	struct member m = { { 0 } };
-	struct reward w = { { 0 } };
+	struct offer *o;
 	char reason[256] = "", code[32], *who = NULL, *codes = NULL;
-	int64_t spendable, units, entry, stock;
-	int got, pooled, rc = -1;
+	int64_t spendable, units, entry, stock, balance;
+	int got, pooled, closed, rc = -1;
 
 	r->status = loy_xstrdup("refused");
 	r->points = 0;
-	if ((got = ledger_member_resolve(l, r->member_id, &who)) < 0)
+	if ((got = ledger_member_state(l, r->member_id, &who, &closed, &balance)) < 0)
 		goto out;
 	if (!got) {
 		snprintf(reason, sizeof(reason), "unknown member '%s'", r->member_id);
@@ -386,52 +421,54 @@ decide(struct requests *q, struct redemption *r)
 	}
 	free(r->member_id);
 	r->member_id = who;
-	if (ledger_member_get(l, r->member_id, &m) < 0)
-		goto out;
-	if (strcmp(m.v[MF_STATUS], "active") != 0) {
-		snprintf(reason, sizeof(reason), "membership '%s' is %s", r->member_id,
-		    m.v[MF_STATUS]);
+	if (closed) {
+		snprintf(reason, sizeof(reason), "membership '%s' is closed", r->member_id);
 		goto refuse;
 	}
-	if ((got = ledger_reward_get(l, r->reward_id, &w)) < 0)
+	if ((got = offer(q, r->reward_id, &o)) < 0)
 		goto out;
 	if (!got) {
 		snprintf(reason, sizeof(reason), "unknown reward '%s'", r->reward_id);
 		goto refuse;
 	}
-	if ((w.v[RW_FROM] && strncmp(r->requested_at, w.v[RW_FROM], 10) < 0) ||
-	    (w.v[RW_TO] && strncmp(r->requested_at, w.v[RW_TO], 10) > 0)) {
+	if ((o->w.v[RW_FROM] && strncmp(r->requested_at, o->w.v[RW_FROM], 10) < 0) ||
+	    (o->w.v[RW_TO] && strncmp(r->requested_at, o->w.v[RW_TO], 10) > 0)) {
 		snprintf(reason, sizeof(reason), "reward '%s' is offered from %s to %s",
-		    r->reward_id, w.v[RW_FROM] ? w.v[RW_FROM] : "the start",
-		    w.v[RW_TO] ? w.v[RW_TO] : "no end");
+		    r->reward_id, o->w.v[RW_FROM] ? o->w.v[RW_FROM] : "the start",
+		    o->w.v[RW_TO] ? o->w.v[RW_TO] : "no end");
 		goto refuse;
 	}
-	if (w.v[RW_TIERS] && !tier_allowed(w.v[RW_TIERS], m.v[MF_TIER])) {
+	if (o->w.v[RW_TIERS] && ledger_member_get(l, r->member_id, &m) < 0)
+		goto out;
+	if (o->w.v[RW_TIERS] && !tier_allowed(o->w.v[RW_TIERS], m.v[MF_TIER])) {
 		snprintf(reason, sizeof(reason), "reward '%s' is for tiers %s, not %s",
-		    r->reward_id, w.v[RW_TIERS], m.v[MF_TIER] ? m.v[MF_TIER] : "none");
+		    r->reward_id, o->w.v[RW_TIERS], m.v[MF_TIER] ? m.v[MF_TIER] : "none");
 		goto refuse;
 	}
-	if (w.v[RW_LIMIT]) {
+	if (o->w.v[RW_LIMIT]) {
 		if (ledger_redeemed_units(l, r->member_id, r->reward_id, &units) < 0)
 			goto out;
-		if (units + r->qty > atoll(w.v[RW_LIMIT])) {
+		if (units + r->qty > atoll(o->w.v[RW_LIMIT])) {
 			snprintf(reason, sizeof(reason), "limit of %s a member: %lld redeemed already",
-			    w.v[RW_LIMIT], (long long)units);
+			    o->w.v[RW_LIMIT], (long long)units);
 			goto refuse;
 		}
 	}
-	stock = w.v[RW_STOCK] ? atoll(w.v[RW_STOCK]) : -1;
+	stock = o->stock;
 	if (stock >= 0 && stock < r->qty) {
 		snprintf(reason, sizeof(reason), "%sout of stock: %lld left",
 		    q->o->order == REDEEM_DRAW ? "not drawn: " : "", (long long)stock);
 		goto refuse;
 	}
-	if (__builtin_mul_overflow(atoll(w.v[RW_POINTS]), r->qty, &r->points)) {
+	if (__builtin_mul_overflow(o->points, r->qty, &r->points)) {
 		snprintf(reason, sizeof(reason), "qty %lld is too many", (long long)r->qty);
 		r->points = 0;
 		goto refuse;
 	}
-	if (ledger_spendable(l, r->member_id, q->now, &spendable) < 0)
+	/* what is spendable is never more than the balance */
+	if (balance <= 0)
+		spendable = 0;
+	else if (ledger_spendable(l, r->member_id, q->now, &spendable) < 0)
 		goto out;
 	if (spendable < r->points) {
 		snprintf(reason, sizeof(reason), "%lld points needed, %lld spendable",
@@ -440,9 +477,12 @@ decide(struct requests *q, struct redemption *r)
 		goto refuse;
 	}
 	/* a partner's codes: the next unused ones, each handed out once */
-	if ((got = ledger_codes_take(l, r->reward_id, r->qty, r->request_id, &codes,
-	    &pooled)) < 0)
+	got = pooled = 0;
+	if (o->pooled != 0 && (got = ledger_codes_take(l, r->reward_id, r->qty,
+	    r->request_id, &codes, &pooled)) < 0)
 		goto out;
+	if (o->pooled < 0 && !got && !pooled)
+		o->pooled = 0;		/* no pool: no look-ups for it this run */
 	if (!got && pooled) {
 		snprintf(reason, sizeof(reason), "%sno partner codes left for reward '%s'",
 		    q->o->order == REDEEM_DRAW ? "not drawn: " : "", r->reward_id);
@@ -457,15 +497,17 @@ decide(struct requests *q, struct redemption *r)
 	    expire_activity(l, r->member_id, r->requested_at) < 0 ||
 	    (!codes && voucher(code) < 0))
 		goto out;
+	if (stock >= 0)
+		o->stock -= r->qty;
 	free(r->status);
 	r->status = loy_xstrdup("redeemed");
 	r->voucher = codes ? codes : loy_xstrdup(code);
 	codes = NULL;
 	r->entry_id = entry;
 	/* what the partner is owed for it, as the catalogue says today */
-	if (w.v[RW_PARTNER]) {
-		r->partner_id = loy_xstrdup(w.v[RW_PARTNER]);
-		r->partner_cost = w.v[RW_COST] ? atoll(w.v[RW_COST]) : -1;
+	if (o->w.v[RW_PARTNER]) {
+		r->partner_id = loy_xstrdup(o->w.v[RW_PARTNER]);
+		r->partner_cost = o->w.v[RW_COST] ? atoll(o->w.v[RW_COST]) : -1;
 	}
 	rc = 0;
 	goto out;
@@ -475,7 +517,6 @@ refuse:
 out:
 	free(codes);
 	member_clear(&m);
-	reward_clear(&w);
 	return rc;
 }
 
@@ -656,7 +697,7 @@ int
 redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opts *o,
     int nfiles, char **files, const char *args)
 {
-	struct requests q = { .l = l, .o = o };
+	struct requests q = { .l = l, .o = o, .offers = strmap_new() };
 	struct batch_job job = {
 		.fields = req_fields, .output = req_out, .counters = req_counters,
 		.file = req_file, .row = req_row, .file_end = req_file_end,
@@ -670,6 +711,13 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 	for (long i = 0; i < q.nqueue; i++)
 		redemption_clear(&q.queue[i].r);
 	free(q.queue);
+	for (size_t i = 0; i < strmap_count(q.offers); i++) {
+		struct offer *x = strmap_value(q.offers, i);
+
+		reward_clear(&x->w);
+		free(x);
+	}
+	strmap_free(q.offers);
 	return status;
 }
 
