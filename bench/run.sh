@@ -78,6 +78,23 @@ set -- $(measure loy-accrue -d accrue.db pos-$n.csv)
 row "loy-accrue, same file again (all duplicates)" "$1" "$2" "$ref"
 loy-check -q -d accrue.db
 
+# -- loy-redeem: 100,000 requests in one run, against loy-accrue of as many
+# POS lines (members with points from that import make the requests)
+rq=100000
+[ -s pos-$rq.csv ] || awk -v n="$rq" -v members="$m" -f "$top/bench/gen-pos.awk" >pos-$rq.csv
+fresh redeem.db
+cp members.db redeem.db
+set -- $(measure loy-accrue -d redeem.db pos-$rq.csv)
+ref=$1
+row "reference: loy-accrue, $rq POS lines" "$1" "$2" "$ref"
+printf 'reward_id,name,points,stock\nCOFFEE,Coffee,1,\nFLASH,Flash sale,1,1000\n' >rewards.csv
+loy-redeem -d redeem.db --catalogue rewards.csv >/dev/null 2>&1
+sqlite3 redeem.db "SELECT member_id FROM balances WHERE points >= 10 ORDER BY member_id" >ids.txt
+awk -v n="$rq" -f "$top/bench/gen-requests.awk" ids.txt >requests-$rq.csv
+set -- $(measure loy-redeem -d redeem.db requests-$rq.csv)
+row "loy-redeem, $rq requests in one run" "$1" "$2" "$ref"
+loy-check -q -d redeem.db
+
 if [ -n "$BENCH_BIG" ]; then
 	big=$((n * 10))
 	[ -s pos-$big.csv ] || awk -v n="$big" -v members="$m" -f "$top/bench/gen-pos.awk" >pos-$big.csv
