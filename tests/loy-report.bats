@@ -196,31 +196,39 @@ OUT
 }
 
 @test "tiers: upgrades and downgrades per period, and a member's tier history" {
-	base
-	# loy-segment's tier runs record changes in tier_history; two runs' worth
-	# written here as they would: 1001 and 1002 up in March, 1002 back down
-	# in April; 1004 given Ruby by hand.
-	sqlite3 "$LOY_DB" "INSERT INTO runs(run_id, program, args, started_at) VALUES (90, 'loy-segment', 'tiers', '2026-03-31 02:00:00'), (91, 'loy-segment', 'tiers', '2026-04-30 02:00:00');
-	  INSERT INTO tier_history(member_id, from_tier, to_tier, reason, measure, threshold, effective, run_id) VALUES
-	    ('1001', 'Pearl', 'Ruby', 'qualified', 250000, 200000, '2026-03-31', 90),
-	    ('1002', 'Pearl', 'Opal', 'qualified', 60000, 50000, '2026-03-31', 90),
-	    ('1004', 'Pearl', 'Ruby', 'assigned', NULL, NULL, '2026-03-31', 90),
-	    ('1002', 'Opal', 'Pearl', 'review', 10000, 50000, '2026-04-30', 91)"
+	# the default programme: Opal from 500.00 of spend in the last 12
+	# months, Ruby from 2000.00; upgrades at once, downgrades at the
+	# review on 01-01
+	export LOY_NOW="2026-01-31 12:00:00"
+	new_ledger
+	printf 'member_id,enrolled_at\n1,2026-01-05\n2,2026-01-06\n3,2026-01-07\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nX,1,2026-01-10 10:00:00,2500.00\nY,2,2026-01-11 10:00:00,600.00\n' |
+		loy-accrue - >/dev/null 2>&1
+	loy-segment --as-of 2026-01-31 --apply tiers >/dev/null 2>&1
+	export LOY_NOW="2028-01-02 12:00:00"
+	loy-segment --as-of 2028-01-01 --apply tiers >/dev/null 2>&1
 	run -0 --separate-stderr loy-report tiers --by month
 	same "$output" <<'OUT'
 period,from_tier,to_tier,movement,changes,members
-2026-03,Pearl,Opal,upgrade,1,1
-2026-03,Pearl,Ruby,upgrade,2,2
-2026-04,Opal,Pearl,downgrade,1,1
+2026-01,Pearl,Opal,upgrade,1,1
+2026-01,Pearl,Ruby,upgrade,1,1
+2028-01,Opal,Pearl,downgrade,1,1
+2028-01,Ruby,Pearl,downgrade,1,1
 OUT
-	run -0 --separate-stderr loy-report tiers --from 2026-04-01
-	[ "${lines[1]}" = "2026-04,Opal,Pearl,downgrade,1,1" ]
-	run -0 --separate-stderr loy-report statement --tiers 1002
-	same "$(printf '%s\n' "$output" | cut -d, -f2-)" <<'OUT'
-effective,from_tier,to_tier,reason,measure,threshold,run_id
-2026-03-31,Pearl,Opal,qualified,60000,50000,90
-2026-04-30,Opal,Pearl,review,10000,50000,91
+	run -0 --separate-stderr loy-report tiers --from 2027-01-01 --by week
+	same "$output" <<'OUT'
+period,from_tier,to_tier,movement,changes,members
+2027-12-27,Opal,Pearl,downgrade,1,1
+2027-12-27,Ruby,Pearl,downgrade,1,1
 OUT
+	run -0 --separate-stderr loy-report statement --tiers 1
+	same "$(printf '%s\n' "$output" | cut -d, -f2-7)" <<'OUT'
+effective,from_tier,to_tier,reason,measure,threshold
+2026-01-31,Pearl,Ruby,qualified,250000,200000
+2028-01-01,Ruby,Pearl,review,0,0
+OUT
+	run -0 --separate-stderr loy-report tiers
+	[ "${lines[1]}" = "Pearl,3,100.00,3100,31.00" ]
 }
 
 @test "economics: members' share of sales and what the points cost" {
