@@ -1192,6 +1192,14 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 				goto out;
 			}
 			snprintf(detail, sizeof(detail), "member %s enrolled", m->id);
+			{
+				int64_t welcome;	/* written to the balance already */
+
+				if (earn_signup(a->l, m->id, NULL, r->occurred, r->store, r->channel,
+				    &welcome) < 0)
+					goto out;
+				m->balance += welcome;
+			}
 		}
 		if (m->closed) {
 			char why[256];

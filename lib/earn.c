@@ -995,9 +995,17 @@ earn_signup(struct ledger *l, const char *member, const char *referrer, const ch
 	struct earn_member m = { .id = member };
 	const struct programme *p;
 	int n = 0, rc = -1;
-	char period[16], key[96];
+	char period[16], key[96], when[20];
+	int64_t mine = 0;
 
+	if (!points)
+		points = &mine;
 	*points = 0;
+	/* a date alone: its first second */
+	snprintf(when, sizeof(when), "%.10s 00:00:00", at);
+	if (strlen(at) >= 19)
+		snprintf(when, sizeof(when), "%.19s", at);
+	at = r.occurred = when;
 	if (signup_cache.l != l || !signup_cache.e) {
 		struct programme *pv;
 		int np, any = 0;

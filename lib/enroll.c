@@ -6,6 +6,7 @@
 #include "attrs.h"
 #include "batch.h"
 #include "diag.h"
+#include "earn.h"
 #include "enroll.h"
 #include "pattern.h"
 #include "strmap.h"
@@ -255,10 +256,15 @@ create(struct import *im, struct batch *b, const struct csvio_row *row, char *v[
 		m.v[MF_ENROLLED_AT] = im->now;
 	got = ledger_member_insert_new(im->l, &m);
 	free(json);
-	if (got <= 0 || !v[IN_CARD])
-		return got;
-	if ((got = ledger_card_add_new(im->l, id, v[IN_CARD], im->now)) != 0)
-		return got < 0 ? -1 : 1;
+	if (got > 0 && v[IN_CARD] &&
+	    (got = ledger_card_add_new(im->l, id, v[IN_CARD], im->now)) == 0)
+		goto taken;
+	/* created: the programme's sign-up and referral bonuses */
+	if (got > 0 && earn_signup(im->l, id, v[IN_REFERRER], m.v[MF_ENROLLED_AT], v[IN_STORE],
+	    v[IN_CHANNEL], NULL) < 0)
+		return -1;
+	return got;
+taken:
 	/* the card is someone else's: refuse the row, undo the member */
 	if ((got = check_card(im, b, row, v[IN_CARD], id, &taken)) < 0 ||
 	    ledger_member_uncreate(im->l, id) < 0)

@@ -298,7 +298,8 @@ visit(struct ledger *l, const char *sql, const char *const *params, ledger_row_f
 	" UNION ALL " \
 	"SELECT a.key, j.occurred_at, a.member_id, a.entry_id, NULL, NULL, NULL, a.rule," \
 	"  a.version, a.points, 3" \
-	" FROM rule_awards a JOIN journal j ON j.entry_id = a.entry_id WHERE %s" \
+	" FROM rule_awards a JOIN journal j ON j.entry_id = a.entry_id" \
+	" WHERE a.points <> 0 AND %s" \
 	" UNION ALL " \
 	"SELECT e.event_id, e.occurred_at, e.member_id, e.entry_id, NULL, NULL, NULL," \
 	"  '[event ' || e.event || ']' || coalesce(' ' || e.rules, ''), e.version, e.points, 4" \
@@ -405,7 +406,7 @@ ledger_earn_other_points(struct ledger *l, const char *from, const char *to,
 	    "SELECT rule, sum(points) FROM ("
 	    " SELECT a.rule AS rule, a.points AS points FROM rule_awards a"
 	    "  JOIN journal j ON j.entry_id = a.entry_id"
-	    "  WHERE j.occurred_at >= ?1 AND j.occurred_at <= ?2"
+	    "  WHERE a.points <> 0 AND j.occurred_at >= ?1 AND j.occurred_at <= ?2"
 	    " UNION ALL"
 	    " SELECT '[event ' || event || ']', points FROM events"
 	    "  WHERE status = 'credited' AND occurred_at >= ?1 AND occurred_at <= ?2)"
