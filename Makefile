@@ -87,11 +87,11 @@ FUZZ_SECONDS ?= 600
 crash: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)-faults CPPFLAGS=-DLOY_FAULTS all
-	@sh tests/trials/crash.sh $(BUILD)/bin $(BUILD)-faults/bin $(TRIALS)
+	@bash tests/trials/crash.sh $(BUILD)/bin $(BUILD)-faults/bin $(TRIALS)
 
 concurrency: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/trials/concurrency.sh $(BUILD)/bin $(DURATION)
+	@bash tests/trials/concurrency.sh $(BUILD)/bin $(DURATION)
 
 fuzz: deps
 	@sh tests/deps.sh afl++
@@ -100,7 +100,7 @@ fuzz: deps
 valgrind: deps
 	@sh tests/deps.sh valgrind
 	@$(MAKE) --no-print-directory all
-	@sh tests/trials/valgrind.sh $(BUILD)/bin
+	@bash tests/trials/valgrind.sh $(BUILD)/bin
 
 trials: crash concurrency valgrind fuzz
 

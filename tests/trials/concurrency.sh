@@ -91,7 +91,7 @@ reader() {
 for w in accrue redeem expire enroll; do writer $w & done
 reader check1 loy-check &
 reader check2 loy-check &
-reader check3 loy-check -q &
+reader rfm loy-segment rfm &
 reader list loy-enroll list &
 reader rewards loy-redeem rewards &
 reader notice loy-expire --notice 30 &

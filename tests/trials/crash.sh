@@ -38,6 +38,7 @@ unset LOY_CRASH_AT LOY_CRASH_TORN LOY_FULL_AT LOY_IOERR_AT LOY_FAULTS_COUNT
 gen_members $((200 * size)) >"$D/members.csv"
 gen_pos $((600 * size)) $((200 * size)) P 11 >"$D/pos1.csv"
 { gen_pos $((300 * size)) $((200 * size)) Q 12; echo 'BAD1,1001,2026-13-40 10:00:00,x,y,z,1,1.00,store,'; } >"$D/pos2.csv"
+gen_pos $((100 * size)) $((200 * size)) S 13 | sed 's/2026-1[01]-[0-9][0-9] /2026-11-23 /' >"$D/pos3.csv"
 printf 'member_id,points,reason,ref\n1003,50,"goodwill, late",CC-1\n1005,-10,correction,CC-2\n1007,25,survey,CC-3\n' >"$D/adjust.csv"
 printf 'reward_id,name,points,stock,per_member_limit\nCOFFEE,Coffee,20,,\nCINEMA,"Cinema, any film",50,40,2\nBAG,Bag,200,3,1\n' >"$D/rewards.csv"
 {
@@ -60,6 +61,10 @@ steps=(
 	"loy-enroll merge 1012 1011"
 	"LOY_NOW='2028-11-15 12:00:00' loy-expire"
 	"loy-enroll close 1020"
+	"loy-program load --from 2026-11-23 $here/../../examples/programme.conf"
+	"loy-accrue --rejects rej.csv $D/pos3.csv"
+	"loy-segment --apply tiers"
+	"loy-segment --save best10 best 10"
 )
 nsteps=${#steps[@]}
 
@@ -112,6 +117,7 @@ fail() {
 
 for ((t = 1; t <= trials; t++)); do
 	i=$(((t - 1) % nsteps))
+	[ -z "${CRASH_VERBOSE:-}" ] || [ $((t % 100)) -ne 0 ] || echo "crash: $t trials, $failed failed" >&2
 	dir=$work/t
 	rm -rf "$dir" && mkdir -p "$dir"
 	[ $i -eq 0 ] || cp "$work/ref$((i - 1)).db" "$dir/l.db"

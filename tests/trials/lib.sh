@@ -3,34 +3,35 @@
 # bash.
 
 # The books of ledger $1, in an order and a form that do not depend on how
-# they were written (row ids, run records, posting times, vouchers' random
-# codes left out): settings, programme versions, members, cards, balances, lots, journal sums per member
-# and kind and per source and reference, receipts, rewards, redemptions.
+# they were written: every table but the run records, each row without the
+# columns that number rows or runs or stamp the wall clock (ids, run ids,
+# posting and loading times) and without vouchers' random codes, sorted;
+# then the journal's sums per member and kind and per source and reference,
+# and the grand totals.
+CANON_SKIP_TABLES=" runs run_inputs tier_runs sqlite_sequence sqlite_stat1 "
+CANON_SKIP_COLUMNS=" run_id created_run updated_run loaded_run entry_id lot_id change_id assignment_id cancel_entry from_entry to_entry last_entry_id reverses posted_at loaded_at voucher input_seq "
 canon() {
-	sqlite3 -batch -readonly "$1" <<'SQL'
+	local db=$1 t cols c n order sql=
+	for t in $(sqlite3 -readonly "$db" "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"); do
+		case $CANON_SKIP_TABLES in *" $t "*) continue ;; esac
+		cols= order= n=1
+		for c in $(sqlite3 -readonly "$db" "SELECT name FROM pragma_table_info('$t')"); do
+			case $CANON_SKIP_COLUMNS in *" $c "*) continue ;; esac
+			n=$((n + 1))
+			cols="$cols, quote(\"$c\")"
+			order="$order${order:+, }$n"
+		done
+		sql="$sql SELECT '$t'$cols FROM \"$t\" ORDER BY $order;"
+	done
+	sqlite3 -batch -readonly "$db" <<SQL
 .mode list
 .headers off
-SELECT 'setting', key, value FROM settings ORDER BY key;
-SELECT 'programme', version, effective_from, source, sha256 FROM programmes ORDER BY version;
-SELECT 'member', member_id, status, name, phone, email, birthday, enrolled_at,
-  referrer, store, channel, attrs, tier, merged_into, closed_at, forgotten_at
-  FROM members ORDER BY member_id;
-SELECT 'card', card, member_id, status, issued_at, ended_at, replaced_by FROM cards ORDER BY card;
-SELECT 'balance', member_id, points FROM balances ORDER BY member_id;
-SELECT 'lot', member_id, earned_at, expires_at, available_at, points, remaining
-  FROM lots ORDER BY 2, 3, 4, 5, 6, 7;
+$sql
 SELECT 'journal-member', member_id, kind, sum(points), count(*)
   FROM journal GROUP BY member_id, kind ORDER BY 2, 3;
 SELECT 'journal-ref', source, ref, kind, sum(points), count(*)
   FROM journal GROUP BY source, ref, kind ORDER BY 2, 3, 4;
-SELECT 'receipt', txn_id, member_id, occurred_at, store, channel, amount, lines, points,
-  status, orig_txn, returned_amount, returned_points, hex(digest)
-  FROM receipts ORDER BY txn_id;
-SELECT 'reward', reward_id, name, points, cash_price, stock, partner_id, partner_cost,
-  tiers, valid_from, valid_to, per_member_limit FROM rewards ORDER BY reward_id;
-SELECT 'redemption', request_id, member_id, reward_id, qty, requested_at, channel, status,
-  reason, points, voucher IS NOT NULL, cancel_entry IS NOT NULL
-  FROM redemptions ORDER BY request_id;
+SELECT 'redemption-voucher', request_id, voucher IS NOT NULL FROM redemptions ORDER BY 2;
 SELECT 'totals', (SELECT count(*) FROM journal), (SELECT total(points) FROM journal),
   (SELECT count(*) FROM lot_moves), (SELECT total(points) FROM lot_moves),
   (SELECT total(points) FROM balances), (SELECT total(remaining) FROM lots);
