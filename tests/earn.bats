@@ -1,0 +1,759 @@
+#!/usr/bin/env bats
+# The earning rules: every rule kind on a small receipt set whose points
+# are worked out by hand here; explanations and what-if costings.
+
+load helper
+
+# A ledger "now" in January 2027, so that December 2026 is the past; members
+# 1001 (birthday in December), 1002 and 1004 (referred by 1001), 1003.
+base() {
+	export LOY_NOW="2027-01-15 12:00:00"
+	new_ledger
+}
+
+members() {
+	printf 'member_id,name,birthday,referrer\n1001,Ann,1980-12-05,\n1002,Bob,1975-03-10,1001\n1003,Cy,,\n1004,Di,,1001\n' >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+}
+
+# The programme on standard input, in force from 2026-01-01.
+programme() {
+	cat >p.conf
+	run -0 --separate-stderr loy-program load p.conf --from 2026-01-01
+}
+
+# POS lines on standard input (after the header) into pos.csv.
+pos() {
+	{
+		echo 'txn_id,member_id,occurred_at,sku,category,description,qty,amount'
+		cat
+	} >"${1:-pos.csv}"
+}
+
+pts() {
+	q "SELECT points FROM receipts WHERE txn_id = '$1'"
+}
+
+bonus() {
+	q "SELECT coalesce(sum(points), 0) FROM journal WHERE member_id = '$1' AND kind = 'bonus'"
+}
+
+# ---------------------------------------------------------------- base rate
+
+@test "rounding down per line: 1.50 + 1.50 + 2.60 earn 1 + 1 + 2" {
+	base
+	members
+	programme <<'EOF'
+[earn]
+points = 1
+per = 1.00
+rounding = down-line
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,1.50
+T1,1001,2026-12-10 10:00:00,B,x,,1,1.50
+T1,1001,2026-12-10 10:00:00,C,x,,1,2.60
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# floor(1.5) + floor(1.5) + floor(2.6) = 1 + 1 + 2 = 4
+	[ "$(pts T1)" = 4 ]
+	[ "$(balances)" = "1001:4" ]
+	ledger_ok
+}
+
+@test "rounding down per receipt: 1.50 + 1.50 + 2.60 earn 5" {
+	base
+	members
+	programme <<'EOF'
+[earn]
+points = 1
+per = 1.00
+rounding = down-receipt
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,1.50
+T1,1001,2026-12-10 10:00:00,B,x,,1,1.50
+T1,1001,2026-12-10 10:00:00,C,x,,1,2.60
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# floor(1.5 + 1.5 + 2.6) = floor(5.6) = 5; the lines' shares add up to it
+	[ "$(pts T1)" = 5 ]
+	[ "$(q "SELECT sum(l.value->>'points') FROM receipts, json_each(earn, '\$.lines') l")" = 5 ]
+	ledger_ok
+}
+
+@test "rounding to the nearest: 1.50 + 1.50 + 2.60 earn 2 + 2 + 3; 3 points per 2.00" {
+	base
+	members
+	programme <<'EOF'
+[earn]
+points = 3
+per = 2.00
+rounding = nearest
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,1.00
+T1,1001,2026-12-10 10:00:00,B,x,,1,1.00
+T1,1001,2026-12-10 10:00:00,C,x,,1,1.70
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# each line: amount x 3 / 2.00, half up: 1.00 -> 1.5 -> 2; 1.70 -> 2.55 -> 3
+	# 2 + 2 + 3 = 7
+	[ "$(pts T1)" = 7 ]
+	ledger_ok
+}
+
+# ---------------------------------------------------------------- products
+
+@test "multipliers by sku, category and description pattern" {
+	base
+	members
+	programme <<'EOF'
+[earn]
+rounding = down-line
+[rule beans]
+sku = ^BEA-
+multiply = 2
+[rule tea]
+category = ^tea$
+multiply = 3
+[rule organic]
+description = (?i)\borganic\b
+multiply = 1.5
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,BEA-1,coffee,Beans,1,4.00
+T1,1001,2026-12-10 10:00:00,TEA-1,tea,Green tea,1,2.00
+T1,1001,2026-12-10 10:00:00,APP-1,fruit,ORGANIC apples,1,3.00
+T1,1001,2026-12-10 10:00:00,XBEA-1,coffee,Inorganic beans,1,1.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# BEA-1: 4 x 2 = 8; TEA-1: 2 x 3 = 6; apples: 3 x 1.5 = 4.5 -> 4;
+	# XBEA-1 matches neither ^BEA- nor \borganic\b: 1.  8 + 6 + 4 + 1 = 19
+	[ "$(pts T1)" = 19 ]
+	[ "$(q "SELECT l.value->>'points' FROM receipts, json_each(earn, '\$.lines') l ORDER BY l.key" | tr '\n' ' ')" = "8 6 4 1 " ]
+	ledger_ok
+}
+
+@test "an excluded line earns nothing, not even from a receipt multiplier" {
+	base
+	members
+	programme <<'EOF'
+[rule no-tobacco]
+category = ^tobacco$
+exclude = yes
+[rule double]
+multiply = 2
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,F,food,,1,10.00
+T1,1001,2026-12-10 10:00:00,CIG,tobacco,,1,8.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# food: 10 x 2 = 20; tobacco: 0 (its 8.00 would have made 16 more)
+	[ "$(pts T1)" = 20 ]
+	[ "$(q "SELECT l.value->>'rules' FROM receipts, json_each(earn, '\$.lines') l WHERE l.value->>'sku' = 'CIG'")" = '{"no-tobacco":0}' ]
+	ledger_ok
+}
+
+# ---------------------------------------------------------------- promotions
+
+@test "a date-window promotion holds from its first second to its last" {
+	base
+	members
+	programme <<'EOF'
+[rule december]
+multiply = 2
+from = 2026-12-01
+to = 2026-12-31
+EOF
+	pos <<'EOF'
+T1,1001,2026-11-30 23:59:59,A,x,,1,10.00
+T2,1001,2026-12-01 00:00:00,A,x,,1,10.00
+T3,1001,2026-12-31 23:59:59,A,x,,1,10.00
+T4,1001,2027-01-01 00:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# outside: 10; inside: 10 x 2 = 20
+	[ "$(pts T1) $(pts T2) $(pts T3) $(pts T4)" = "10 20 20 10" ]
+	ledger_ok
+}
+
+@test "days of the week and hours of the day, stores and channels" {
+	base
+	members
+	programme <<'EOF'
+[rule weekend-evenings]
+multiply = 1.5
+days = sat,sun
+hours = 18-22
+stores = S01
+EOF
+	{
+		echo 'txn_id,member_id,occurred_at,store,amount'
+		# 2026-12-05 is a Saturday, 2026-12-04 a Friday
+		echo 'T1,1001,2026-12-05 18:30:00,S01,10.00'
+		echo 'T2,1001,2026-12-05 22:00:00,S01,10.00'
+		echo 'T3,1001,2026-12-04 19:00:00,S01,10.00'
+		echo 'T4,1001,2026-12-06 21:59:59,S01,10.00'
+		echo 'T5,1001,2026-12-06 20:00:00,S02,10.00'
+	} >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	# T1, T4: Saturday/Sunday before 22:00 in S01: 10 x 1.5 = 15; T2 (22:00),
+	# T3 (Friday), T5 (store S02): 10
+	[ "$(pts T1) $(pts T2) $(pts T3) $(pts T4) $(pts T5)" = "15 10 10 15 10" ]
+	ledger_ok
+}
+
+@test "a minimum receipt amount" {
+	base
+	members
+	programme <<'EOF'
+[rule big-basket]
+bonus = 100
+min_amount = 50.00
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,49.99
+T2,1001,2026-12-10 11:00:00,A,x,,1,50.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 49.99: floor = 49, no bonus; 50.00: 50 + 100 = 150
+	[ "$(pts T1) $(pts T2)" = "49 150" ]
+	ledger_ok
+}
+
+@test "a bonus for every N units bought" {
+	base
+	members
+	programme <<'EOF'
+[rule oil-3-for-50]
+category = ^olive-oil$
+bonus = 50
+per_units = 3
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,OIL,olive-oil,,7,21.00
+T2,1001,2026-12-10 11:00:00,OIL,olive-oil,,2,6.00
+T3,1001,2026-12-10 12:00:00,OIL,olive-oil,,3.5,10.50
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# T1: 21 + floor(7 / 3) x 50 = 21 + 100 = 121; T2: 6 + 0 = 6;
+	# T3: 3.5 units hold 3 whole ones: 10 + 50 = 60
+	[ "$(pts T1) $(pts T2) $(pts T3)" = "121 6 60" ]
+	ledger_ok
+}
+
+# ---------------------------------------------------------------- members
+
+@test "a tier multiplier" {
+	base
+	members
+	programme <<'EOF'
+[tier Pearl]
+threshold = 0
+[tier Diamond]
+threshold = 5000
+[rule diamond-earns-more]
+multiply = 1.5
+tiers = Diamond
+EOF
+	q "UPDATE members SET tier = 'Diamond' WHERE member_id = '1001'"
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,10.00
+T2,1003,2026-12-10 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# Diamond: 10 x 1.5 = 15; 1003 is no Diamond: 10
+	[ "$(pts T1) $(pts T2)" = "15 10" ]
+	ledger_ok
+}
+
+@test "a birthday-month bonus, once a year" {
+	base
+	members
+	programme <<'EOF'
+[rule birthday]
+bonus = 200
+birthday_month = yes
+limit = 1 per year
+EOF
+	pos <<'EOF'
+T1,1001,2026-11-30 10:00:00,A,x,,1,10.00
+T2,1001,2026-12-03 10:00:00,A,x,,1,10.00
+T3,1001,2026-12-10 10:00:00,A,x,,1,10.00
+T4,1003,2026-12-10 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 1001 is born in December: T2 gets 10 + 200; T3 is the second time this
+	# year: 10; November: 10; 1003 has no birthday: 10
+	[ "$(pts T1) $(pts T2) $(pts T3) $(pts T4)" = "10 210 10 10" ]
+	ledger_ok
+}
+
+@test "a segment restriction" {
+	base
+	members
+	programme <<'EOF'
+[rule families]
+multiply = 2
+segments = families
+EOF
+	q "INSERT INTO segments VALUES ('families', '2026-12-01', 'test', 1, 1);
+	   INSERT INTO segment_members VALUES ('families', '1003')"
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,10.00
+T2,1003,2026-12-10 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 1003 is in families: 20; 1001 is not: 10
+	[ "$(pts T1) $(pts T2)" = "10 20" ]
+}
+
+@test "a first-purchase bonus, even when the first receipt came in an earlier file" {
+	base
+	members
+	programme <<'EOF'
+[rule first-shop]
+trigger = first-purchase
+bonus = 250
+EOF
+	pos day1.csv <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,10.00
+EOF
+	pos day2.csv <<'EOF'
+T2,1001,2026-12-11 10:00:00,A,x,,1,10.00
+T3,1003,2026-12-11 10:00:00,A,x,,1,10.00
+T4,1003,2026-12-11 11:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue day1.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	# first receipts T1 and T3: 10 + 250 = 260; T2 and T4: 10
+	[ "$(pts T1) $(pts T2) $(pts T3) $(pts T4)" = "260 10 260 10" ]
+	ledger_ok
+}
+
+@test "a sign-up bonus when loy-enroll or --auto-enroll creates a member" {
+	base
+	programme <<'EOF'
+[rule welcome]
+trigger = signup
+bonus = 100
+EOF
+	members
+	# four members, 100 each, as bonus entries with lots
+	[ "$(balances)" = "$(printf '1001:100\n1002:100\n1003:100\n1004:100')" ]
+	[ "$(q "SELECT count(*) FROM journal WHERE kind = 'bonus' AND source = 'rule' AND ref = 'welcome'")" = 4 ]
+	pos <<'EOF'
+T1,2001,2026-12-10 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue --auto-enroll pos.csv
+	# 2001 enrolled by its receipt: 100 + 10
+	[ "$(q "SELECT points FROM balances WHERE member_id = '2001'")" = 110 ]
+	# a second run of the member file changes nothing
+	loy-enroll members.csv >/dev/null 2>&1
+	[ "$(bonus 1001)" = 100 ]
+	ledger_ok
+}
+
+@test "a referrer's bonus on the referee's first purchase, with a limit" {
+	base
+	members
+	programme <<'EOF'
+[rule refer-a-friend]
+trigger = referral
+referral_to = referrer
+referral_on = first-purchase
+bonus = 500
+limit = 1 per year
+EOF
+	pos <<'EOF'
+T1,1002,2026-12-10 10:00:00,A,x,,1,10.00
+T2,1002,2026-12-11 10:00:00,A,x,,1,10.00
+T3,1004,2026-12-12 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 1002's first purchase gives 1001 500; T2 is not a first purchase; 1004's
+	# first purchase would, but 1001 had the one referral bonus of 2026
+	[ "$(bonus 1001)" = 500 ]
+	[ "$(balances)" = "$(printf '1001:500\n1002:20\n1004:10')" ]
+	[[ "$output" == *"T1,1001,2026-12-10 10:00:00,0.00,500,bonus,rule refer-a-friend: referred member 1002"* ]]
+	ledger_ok
+}
+
+@test "a referee's bonus on sign-up; both sides on every purchase, with a limit" {
+	base
+	programme <<'EOF'
+[rule referred-welcome]
+trigger = referral
+referral_to = referee
+referral_on = signup
+bonus = 100
+
+[rule shop-together]
+trigger = referral
+referral_to = both
+referral_on = every-purchase
+bonus = 10
+limit = 2 per month
+EOF
+	members
+	# 1002 and 1004 were referred: 100 each on sign-up
+	[ "$(balances)" = "$(printf '1002:100\n1004:100')" ]
+	pos <<'EOF'
+T1,1002,2026-12-10 10:00:00,A,x,,1,1.00
+T2,1002,2026-12-11 10:00:00,A,x,,1,1.00
+T3,1002,2026-12-12 10:00:00,A,x,,1,1.00
+T4,1002,2027-01-02 10:00:00,A,x,,1,1.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# each side 10 for T1, T2, T4 (the third in December is past the limit):
+	# 1001: 3 x 10 = 30; 1002: 100 + 4 x 1 + 3 x 10 = 134
+	[ "$(balances)" = "$(printf '1001:30\n1002:134\n1004:100')" ]
+	ledger_ok
+}
+
+# ---------------------------------------------------------------- events
+
+@test "event rules: points per event, a limit per period, idempotent by event_id" {
+	base
+	members
+	programme <<'EOF'
+[event survey]
+points = 50
+limit = 1 per month
+
+[event newsletter]
+points = 100
+limit = 1
+
+[rule survey-december]
+trigger = event
+event = survey
+multiply = 2
+from = 2026-12-01
+to = 2026-12-31
+EOF
+	cat >events.csv <<'EOF'
+event_id,member_id,event,occurred_at
+E1,1001,survey,2026-11-20 10:00:00
+E2,1001,survey,2026-12-01 10:00:00
+E3,1001,survey,2026-12-20 10:00:00
+E4,1001,newsletter,2026-12-02 10:00:00
+E5,1001,newsletter,2027-01-02 10:00:00
+EOF
+	run -0 --separate-stderr loy-accrue --events events.csv
+	# E1: 50 (November); E2: 50 x 2 = 100 (December); E3: the month's one
+	# survey is taken; E4: 100; E5: newsletter once ever.  50 + 100 + 100 = 250
+	same "$output" <<'OUT'
+event_id,member_id,event,occurred_at,points,status,detail
+E1,1001,survey,2026-11-20 10:00:00,50,credited,
+E2,1001,survey,2026-12-01 10:00:00,100,credited,survey-december
+E3,1001,survey,2026-12-20 10:00:00,0,limited,the limit of 1 per 2026-12 is reached
+E4,1001,newsletter,2026-12-02 10:00:00,100,credited,
+E5,1001,newsletter,2027-01-02 10:00:00,0,limited,the limit of 1 per member is reached
+OUT
+	[ "$(balances)" = "1001:250" ]
+	before=$(dump)
+	run -0 --separate-stderr loy-accrue --events events.csv
+	[ "${lines[1]}" = "E1,1001,survey,2026-11-20 10:00:00,0,duplicate," ]
+	[ "$(balances)" = "1001:250" ]
+	ledger_ok
+}
+
+@test "a bad event row is named and nothing is credited" {
+	base
+	members
+	programme <<'EOF'
+[event survey]
+points = 50
+EOF
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-12-01 10:00:00\nE2,1001,party,2026-12-01 10:00:00\nE3,9999,survey,2026-12-01 10:00:00\n' >events.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue --events events.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: events.csv:3: event 'party' is not one of the programme's events (version 2)" ]
+	[ "${stderr_lines[1]}" = "loy-accrue: events.csv:4: unknown member_id '9999'" ]
+	[ "$(dump)" = "$before" ]
+}
+
+# ---------------------------------------------------------------- cumulative
+
+@test "a cumulative bonus once a period, across two nightly files" {
+	base
+	members
+	programme <<'EOF'
+[rule regular]
+trigger = cumulative
+visits = 3
+period = month
+bonus = 300
+EOF
+	pos day1.csv <<'EOF'
+T1,1001,2026-12-01 10:00:00,A,x,,1,1.00
+T2,1001,2026-12-02 10:00:00,A,x,,1,1.00
+EOF
+	pos day2.csv <<'EOF'
+T3,1001,2026-12-03 10:00:00,A,x,,1,1.00
+T4,1001,2026-12-04 10:00:00,A,x,,1,1.00
+T5,1001,2027-01-04 10:00:00,A,x,,1,1.00
+EOF
+	run -0 --separate-stderr loy-accrue day1.csv
+	[ "$(bonus 1001)" = 0 ]
+	run -0 --separate-stderr loy-accrue day2.csv
+	# the third visit of December (T3) gives 300, once; January has one visit
+	[ "$(bonus 1001)" = 300 ]
+	run -0 --separate-stderr loy-accrue day2.csv
+	[ "$(bonus 1001)" = 300 ]
+	# 5 receipts x 1 + 300
+	[ "$(balances)" = "1001:305" ]
+	ledger_ok
+}
+
+@test "a cumulative spend total" {
+	base
+	members
+	programme <<'EOF'
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = quarter
+bonus = 1000
+EOF
+	pos <<'EOF'
+T1,1001,2026-10-01 10:00:00,A,x,,1,60.00
+T2,1001,2026-12-31 10:00:00,A,x,,1,40.00
+T3,1003,2026-12-31 10:00:00,A,x,,1,99.99
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 1001: 60.00 + 40.00 = 100.00 in Q4: 1000; 1003: 99.99 is short
+	[ "$(bonus 1001) $(bonus 1003)" = "1000 0" ]
+	ledger_ok
+}
+
+# ---------------------------------------------------------------- caps
+
+@test "a rule's cap per receipt" {
+	base
+	members
+	programme <<'EOF'
+[rule ten-times]
+multiply = 10
+cap_receipt = 50
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,10.00
+T2,1001,2026-12-11 10:00:00,A,x,,1,3.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# T1: base 10, the rule adds 90, capped at 50: 60; T2: 3 + 27 = 30
+	[ "$(pts T1) $(pts T2)" = "60 30" ]
+	ledger_ok
+}
+
+@test "the programme's caps per receipt, per member per day and per month" {
+	base
+	members
+	programme <<'EOF'
+[earn]
+cap_receipt = 100
+cap_member_day = 30
+cap_member_month = 50
+EOF
+	pos <<'EOF'
+T1,1003,2026-11-10 10:00:00,A,x,,1,250.00
+T2,1001,2026-12-10 10:00:00,A,x,,1,20.00
+T3,1001,2026-12-10 11:00:00,A,x,,1,20.00
+T4,1001,2026-12-11 10:00:00,A,x,,1,20.00
+T5,1001,2026-12-12 10:00:00,A,x,,1,20.00
+T6,1001,2027-01-01 10:00:00,A,x,,1,20.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# T1: 250 capped per receipt at 100, then per day at 30, the lower: 30
+	# T2: 20; T3: the day's 30 allows 10; T4: 20 (month 50 reached: 20+10+20);
+	# T5: the month is full: 0; T6: a new month: 20
+	[ "$(pts T1) $(pts T2) $(pts T3) $(pts T4) $(pts T5) $(pts T6)" = "30 20 10 20 0 20" ]
+	[ "$(q "SELECT earn->>'receipt' FROM receipts WHERE txn_id = 'T1'")" = '{"[earn] cap_receipt":-150,"[earn] cap_member_day":-70}' ]
+	ledger_ok
+}
+
+@test "a promotion's budget, across runs" {
+	base
+	members
+	programme <<'EOF'
+[rule promo]
+multiply = 2
+budget = 25
+EOF
+	pos day1.csv <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,10.00
+T2,1003,2026-12-10 10:00:00,A,x,,1,10.00
+EOF
+	pos day2.csv <<'EOF'
+T3,1001,2026-12-11 10:00:00,A,x,,1,10.00
+T4,1003,2026-12-11 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue day1.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	# the promotion adds 10, 10, then the 5 left of its 25, then nothing
+	[ "$(pts T1) $(pts T2) $(pts T3) $(pts T4)" = "20 20 15 10" ]
+	[ "$(q "SELECT points FROM rule_totals WHERE rule = 'promo'")" = 25 ]
+	ledger_ok
+}
+
+# ---------------------------------------------------------------- precedence
+
+@test "stacking multipliers multiply; competing ones give only the best" {
+	base
+	members
+	programme <<'EOF'
+[rule beans]
+sku = ^BEA-
+multiply = 2
+
+[rule december]
+multiply = 1.5
+stack = no
+from = 2026-12-01
+to = 2026-12-31
+
+[rule weekend]
+multiply = 1.2
+stack = no
+days = sat,sun
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-05 19:00:00,BEA-1,coffee,,1,10.00
+T1,1001,2026-12-05 19:00:00,X,food,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# a December Saturday: beans 10 x 2 (stacks) x 1.5 (the better of 1.5 and
+	# 1.2) = 30, not 10 x 2 x 1.5 x 1.2 = 36; food 10 x 1.5 = 15.  45
+	[ "$(pts T1)" = 45 ]
+	[ "$(q "SELECT l.value->>'rules' FROM receipts, json_each(earn, '\$.lines') l ORDER BY l.key" | tr '\n' ' ')" = '{"[earn]":10,"beans":10,"december":10} {"[earn]":10,"december":5} ' ]
+	ledger_ok
+}
+
+@test "a receipt earns under the version in force at its purchase time" {
+	base
+	members
+	programme <<'EOF'
+[earn]
+points = 2
+EOF
+	printf '[earn]\npoints = 3\n' >v3.conf
+	loy-program load v3.conf --from 2026-12-01 >/dev/null 2>&1
+	pos <<'EOF'
+T1,1001,2025-12-31 23:59:59,A,x,,1,10.00
+T2,1001,2026-11-30 23:59:59,A,x,,1,10.00
+T3,1001,2026-12-01 00:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# version 1 (the default, 1 a unit) before 2026; 2 from 2026-01-01; 3 from
+	# 2026-12-01
+	[ "$(pts T1) $(pts T2) $(pts T3)" = "10 20 30" ]
+	[ "$(q "SELECT group_concat(earn->>'version', ' ') FROM (SELECT earn FROM receipts ORDER BY txn_id)")" = "1 2 3" ]
+	ledger_ok
+}
+
+@test "a return takes back in proportion to what the rules gave, never more" {
+	base
+	members
+	programme <<'EOF'
+[rule triple]
+multiply = 3
+EOF
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-12-10 10:00:00,10.00,\nR1,1001,2026-12-11 10:00:00,-5.00,S1\nR2,1001,2026-12-12 10:00:00,-9.00,S1\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	# S1: 10 x 3 = 30; R1 returns half: -15; R2 returns the other half (the
+	# 9.00 asked for is more than is left): -15
+	[ "$(pts S1) $(pts R1) $(pts R2)" = "30 -15 -15" ]
+	[ "$(balances)" = "1001:0" ]
+	ledger_ok
+}
+
+# ---------------------------------------------------------------- explain
+
+@test "explain a receipt, a member and an entry: every point to a rule and a line" {
+	base
+	members
+	programme <<'EOF'
+[rule beans]
+sku = ^BEA-
+multiply = 2
+[rule welcome]
+trigger = first-purchase
+bonus = 100
+[event survey]
+points = 50
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,BEA-1,coffee,,1,4.00
+T1,1001,2026-12-10 10:00:00,X,food,,1,3.50
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-12-11 10:00:00\n' >ev.csv
+	run -0 --separate-stderr loy-accrue --events ev.csv
+	run -0 --separate-stderr loy-accrue --explain receipt=T1
+	# beans 4 + 4, food floor(7.5) - 4 = 3, first purchase 100: 111
+	same "$output" <<'OUT'
+txn_id,occurred_at,member_id,entry_id,line,sku,amount,rule,version,points
+T1,2026-12-10 10:00:00,1001,1,2,BEA-1,4.00,[earn],2,4
+T1,2026-12-10 10:00:00,1001,1,2,BEA-1,4.00,beans,2,4
+T1,2026-12-10 10:00:00,1001,1,3,X,3.50,[earn],2,3
+T1,2026-12-10 10:00:00,1001,1,,,,welcome,2,100
+OUT
+	[ "$stderr" = "loy-accrue: receipt=T1: 4 rows, 111 points, as the journal holds" ]
+	run -0 --separate-stderr loy-accrue --explain member=1001
+	[ "${lines[5]}" = "E1,2026-12-11 10:00:00,1001,2,,,,[event survey],2,50" ]
+	[ "$stderr" = "loy-accrue: member=1001: 5 rows, 161 points, as the journal holds" ]
+	run -0 --separate-stderr loy-accrue --explain entry=2
+	[ "$stderr" = "loy-accrue: entry=2: 1 row, 50 points, as the journal holds" ]
+	run -66 --separate-stderr loy-accrue --explain receipt=NOPE
+	[ "$stderr" = "loy-accrue: nothing to explain for receipt=NOPE" ]
+	run -64 --separate-stderr loy-accrue --explain colour=blue
+	[ "${stderr_lines[0]}" = "loy-accrue: --explain 'colour=blue' must be member=ID, receipt=TXN or entry=N" ]
+}
+
+# ---------------------------------------------------------------- what-if
+
+@test "what-if: a candidate programme over a past period, per rule and costed" {
+	base
+	members
+	programme <<'EOF'
+[rule beans]
+sku = ^BEA-
+multiply = 2
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,BEA-1,coffee,,1,4.00
+T1,1001,2026-12-10 10:00:00,X,food,,1,6.00
+T2,1003,2026-12-20 10:00:00,X,food,,1,20.00
+T3,1003,2026-11-20 10:00:00,X,food,,1,20.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	cat >cand.conf <<'EOF'
+[programme]
+point_value = 0.005
+[rule december-double]
+multiply = 2
+from = 2026-12-01
+to = 2026-12-31
+EOF
+	before=$(dump)
+	run -0 --separate-stderr loy-program what-if cand.conf --from 2026-12-01 --to 2026-12-31
+	# December: T1 and T2.  Given: base 4 + 6 + 20 = 30, beans 4: 34.
+	# Candidate: base 30, December doubles it: +30, beans is gone: 60.
+	# Cost: given at 0.01 a point, the candidate at 0.005:
+	# 30 -> 0.30 / 0.15; beans 4 -> 0.04 / 0; december 30 -> 0 / 0.15
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],30,30,0,0.30,0.150,-0.150
+december-double,0,30,30,0.00,0.150,0.150
+beans,4,0,-4,0.04,0.000,-0.040
+total,34,60,26,0.34,0.300,-0.040
+OUT
+	[ "$stderr" = "loy-program: cand.conf from 2026-12-01 to 2026-12-31: 2 receipts, 34 points given, 60 under cand.conf" ]
+	[ "$(dump)" = "$before" ]
+	run -64 --separate-stderr loy-program what-if cand.conf --from 2026-12-01
+	[ "${stderr_lines[0]}" = "loy-program: what-if needs --from and --to" ]
+}
