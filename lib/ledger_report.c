@@ -306,6 +306,82 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    " ORDER BY 1",
 		    pname(p->by), bucket(p->by, "occurred_at", b, sizeof(b)), pname(p->by),
 		    b, bucket(p->by, "d.requested_at", dim, sizeof(dim)));
+	case LR_RULE_COSTS:
+		return fmt(
+		    "WITH parts(at, member_id, rule, points) AS (\n"
+		    "  SELECT r.occurred_at, r.member_id, x.key, x.value\n"
+		    "    FROM receipts r, json_each(r.earn, '$.receipt') x\n"
+		    "   WHERE r.earn IS NOT NULL\n"
+		    "  UNION ALL\n"
+		    "  SELECT r.occurred_at, r.member_id, k.key, k.value\n"
+		    "    FROM receipts r, json_each(r.earn, '$.lines') x,\n"
+		    "         json_each(x.value, '$.rules') k\n"
+		    "   WHERE r.earn IS NOT NULL\n"
+		    "  UNION ALL\n"
+		    "  SELECT occurred_at, member_id, ref, points FROM journal\n"
+		    "   WHERE kind = 'bonus' AND source = 'rule'\n"
+		    "  UNION ALL\n"
+		    "  SELECT j.occurred_at, j.member_id, '[event ' || e.event || ']', j.points\n"
+		    "    FROM journal j JOIN events e ON e.entry_id = j.entry_id\n"
+		    "   WHERE j.kind = 'bonus' AND j.source = 'event'),\n"
+		    "g AS (SELECT %s AS period, rule, count(*) AS awards,\n"
+		    "             count(DISTINCT member_id) AS members, sum(points) AS points\n"
+		    "        FROM parts\n"
+		    "       WHERE " WINDOW("at") "\n"
+		    "       GROUP BY 1, 2)\n"
+		    "SELECT period AS %s, rule, awards, members, points,\n"
+		    "       sum(points) OVER (PARTITION BY period) AS total\n"
+		    "  FROM g\n"
+		    " ORDER BY period, points DESC, rule",
+		    bucket(p->by, "at", b, sizeof(b)), pname(p->by));
+	case LR_PROMOTION:
+		return fmt(
+		    "WITH awards(member_id, points) AS (\n"
+		    "  SELECT r.member_id, x.value\n"
+		    "    FROM receipts r, json_each(r.earn, '$.receipt') x\n"
+		    "   WHERE r.earn IS NOT NULL AND x.key = :rule\n"
+		    "     AND " WINDOW("r.occurred_at") "\n"
+		    "  UNION ALL\n"
+		    "  SELECT r.member_id, k.value\n"
+		    "    FROM receipts r, json_each(r.earn, '$.lines') x,\n"
+		    "         json_each(x.value, '$.rules') k\n"
+		    "   WHERE r.earn IS NOT NULL AND k.key = :rule\n"
+		    "     AND " WINDOW("r.occurred_at") "\n"
+		    "  UNION ALL\n"
+		    "  SELECT member_id, points FROM journal\n"
+		    "   WHERE kind = 'bonus' AND source = 'rule' AND ref = :rule\n"
+		    "     AND " WINDOW("occurred_at") "),\n"
+		    "p AS (SELECT member_id, sum(points) AS points FROM awards\n"
+		    "       GROUP BY member_id HAVING sum(points) <> 0),\n"
+		    "grp AS (SELECT m.member_id,\n"
+		    "               CASE WHEN p.member_id IS NULL THEN 'control'\n"
+		    "                    ELSE 'participants' END AS grp,\n"
+		    "               coalesce(p.points, 0) AS points\n"
+		    "          FROM members m LEFT JOIN p USING (member_id)\n"
+		    "         WHERE p.member_id IS NOT NULL\n"
+		    "            OR (m.status = 'active' AND m.enrolled_at < :before)),\n"
+		    "rc AS (SELECT member_id,\n"
+		    "              count(*) FILTER (WHERE amount > 0 AND occurred_at < :from)\n"
+		    "                AS visits_before,\n"
+		    "              count(*) FILTER (WHERE amount > 0 AND occurred_at >= :from)\n"
+		    "                AS visits_during,\n"
+		    "              coalesce(sum(amount) FILTER (WHERE occurred_at < :from), 0)\n"
+		    "                AS spend_before,\n"
+		    "              coalesce(sum(amount) FILTER (WHERE occurred_at >= :from), 0)\n"
+		    "                AS spend_during\n"
+		    "         FROM receipts\n"
+		    "        WHERE member_id IS NOT NULL\n"
+		    "          AND occurred_at >= :before AND occurred_at < :to\n"
+		    "        GROUP BY member_id)\n"
+		    "SELECT grp AS \"group\", count(*) AS members,\n"
+		    "       coalesce(sum(rc.visits_before), 0) AS visits_before,\n"
+		    "       coalesce(sum(rc.visits_during), 0) AS visits_during,\n"
+		    "       coalesce(sum(rc.spend_before), 0) AS spend_before,\n"
+		    "       coalesce(sum(rc.spend_during), 0) AS spend_during,\n"
+		    "       sum(grp.points) AS points\n"
+		    "  FROM grp LEFT JOIN rc USING (member_id)\n"
+		    " GROUP BY grp\n"
+		    " ORDER BY grp DESC");
 	case LR_RETENTION:
 		return fmt(
 		    "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k\n"
@@ -428,6 +504,8 @@ ledger_report(struct ledger *l, enum lr_query q, const struct lr_params *p, lr_r
 	bind(st, ":now", p->now);
 	bind(st, ":tiers", p->tiers ? p->tiers : "");
 	bind(st, ":horizon", p->horizon);
+	bind(st, ":rule", p->rule);
+	bind(st, ":before", p->before);
 	n = sqlite3_column_count(st);
 	names = loy_xmalloc(n * sizeof(*names));
 	v = loy_xmalloc(n * sizeof(*v));

@@ -4,6 +4,7 @@
  * a percentage of two columns.  Everything is integer arithmetic; money
  * is printed as exact decimal text. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "csvio.h"
 #include "diag.h"
 #include "money.h"
+#include "programme.h"
 #include "report.h"
 #include "when.h"
 
@@ -35,7 +37,7 @@ struct col {
 
 /* Options a report takes. */
 enum { O_WINDOW = 1, O_BY = 2, O_PER = 4, O_LOTS = 8, O_OPERAND = 16, O_BY_TIER = 32,
-	O_BY_OPTIONAL = 64 };
+	O_BY_OPTIONAL = 64, O_RULE = 128 };
 
 struct rdef {
 	const char *name;
@@ -120,6 +122,12 @@ static const struct col economics_cols[] = {
 	{ "partner_cost", C_MONEY, "partner_cost", 0 },
 	{ "partner_cost_pct", C_PCT, "partner_cost", "member_sales" }, { 0, 0, 0, 0 }
 };
+static const struct col rule_costs_cols[] = {
+	{ "period", C_TEXT, "period", 0 }, { "rule", C_TEXT, "rule", 0 },
+	{ "awards", C_INT, "awards", 0 }, { "members", C_INT, "members", 0 },
+	{ "points", C_INT, "points", 0 }, { "value", C_VALUE, "points", 0 },
+	{ "share_pct", C_PCT, "points", "total" }, { 0, 0, 0, 0 }
+};
 static const struct col retention_cols[] = {
 	{ "cohort", C_TEXT, "cohort", 0 }, { "members", C_INT, "members", 0 },
 	{ "month", C_INT, "month", 0 }, { "active", C_INT, "active", 0 },
@@ -159,7 +167,8 @@ static const struct rdef reports[] = {
 	{ "earn-burn", LR_EARN_BURN, O_WINDOW | O_BY | O_PER, earn_burn_cols },
 	{ "breakage", LR_BREAKAGE, O_WINDOW | O_BY, breakage_cols },
 	{ "tiers", LR_TIERS, O_WINDOW | O_BY | O_BY_OPTIONAL, tiers_cols },
-	{ "economics", LR_ECONOMICS, O_WINDOW | O_BY | O_BY_OPTIONAL, economics_cols },
+	{ "economics", LR_ECONOMICS, O_WINDOW | O_BY | O_BY_OPTIONAL | O_PER, economics_cols },
+	{ "promotion", LR_PROMOTION, O_WINDOW | O_RULE, NULL },
 	{ "retention", LR_RETENTION, O_WINDOW, retention_cols },
 	{ "referrals", LR_REFERRALS, O_WINDOW, referrals_cols },
 	{ "partners", LR_PARTNERS, O_WINDOW | O_BY, partners_cols },
@@ -495,7 +504,7 @@ run_init(struct run *r, struct ledger *l, const struct col *cols, struct out *ou
 	r->l = l;
 	r->cols = cols;
 	r->out = out;
-	while (cols[r->ncols].name)
+	while (cols && cols[r->ncols].name)
 		r->ncols++;
 	r->decimals = ledger_decimals(l);
 	if (decimal_parse(pv ? pv : "0", &r->pv_mant, &r->pv_scale, &why) < 0)
@@ -619,7 +628,11 @@ params(const struct rdef *d, const struct report_opts *o, struct lr_params *p,
 			return usage_error("--by '%s' must be day, week or month%s", o->by,
 			    d->opts & O_BY_TIER ? ", or tier" : "");
 	}
-	if (o->per) {
+	if (o->per && d->q == LR_ECONOMICS) {
+		if (strcmp(o->per, "rule") != 0)
+			return usage_error("--per '%s': economics is by rule only", o->per);
+		p->per = LR_PER_RULE;
+	} else if (o->per) {
 		if (strcmp(o->per, "store") == 0)
 			p->per = LR_PER_STORE;
 		else if (strcmp(o->per, "channel") == 0)
@@ -707,6 +720,190 @@ out:
 	return rc;
 }
 
+/* --------------------------------------------------------------- promotion */
+
+struct promo_row {
+	char group[16];
+	int64_t v[6];	/* members, visits_before, visits_during, spend_before,
+			   spend_during, points */
+};
+
+struct promo {
+	struct promo_row row[2];
+	int n;
+};
+
+static int
+promo_row(void *ctx, int n, const char *const *names, const struct lr_val *v)
+{
+	struct promo *pr = ctx;
+
+	(void)names;
+	if (!v || n < 7 || pr->n >= 2)
+		return 0;
+	snprintf(pr->row[pr->n].group, sizeof(pr->row[pr->n].group), "%s", v[0].s);
+	for (int i = 0; i < 6; i++)
+		pr->row[pr->n].v[i] = v[i + 1].i;
+	pr->n++;
+	return 0;
+}
+
+/* a * b / c rounded half away from zero (c > 0). */
+static int64_t
+muldiv(int64_t a, int64_t b, int64_t c)
+{
+	__int128 n = (__int128)a * b, q = n / c, r = n % c;
+
+	if (r < 0)
+		r = -r;
+	if (2 * r >= c)
+		q += n < 0 ? -1 : 1;
+	return (int64_t)q;
+}
+
+/* The promotion's window: --from and --to, else the rule's own from and to
+ * in the latest programme version that has the rule.  0, or an exit status. */
+static int
+promo_window(struct ledger *l, const struct report_opts *o, const char *rule,
+    struct lr_params *p, char from[static 20], char to[static 20], char shown[2][11])
+{
+	struct programme *v = NULL;
+	const struct rule *found = NULL;
+	int n = 0;
+	char day[20];
+
+	if (programme_versions(l, &v, &n) < 0)
+		return ledger_status(l);
+	for (int i = n - 1; i >= 0 && !found; i--)
+		for (int k = 0; k < v[i].nrules && !found; k++)
+			if (strcmp(v[i].rules[k].name, rule) == 0)
+				found = &v[i].rules[k];
+	if (!found) {
+		programme_versions_free(v, n);
+		loy_error("unknown rule '%s' (loy-program show lists the rules)", rule);
+		return LOY_EX_DATAERR;
+	}
+	if (!o->from) {
+		if (!found->from) {
+			programme_versions_free(v, n);
+			return usage_error("rule '%s' has no from date: give --from and --to", rule);
+		}
+		snprintf(from, 20, "%.10s", found->from);
+		p->from = from;
+	}
+	if (!o->to) {
+		if (!found->to) {
+			programme_versions_free(v, n);
+			return usage_error("rule '%s' has no to date: give --to", rule);
+		}
+		snprintf(day, sizeof(day), "%.10s", found->to);
+		if (day_after(day, to) < 0) {
+			programme_versions_free(v, n);
+			return usage_error("rule '%s': to '%s' is out of range", rule, found->to);
+		}
+		p->to = to;
+	}
+	programme_versions_free(v, n);
+	snprintf(shown[0], 11, "%.10s", p->from);
+	/* the last day: the day before the end */
+	snprintf(day, sizeof(day), "%.10s 00:00:00", p->to);
+	if (when_add_hours(day, -24, day) < 0)
+		return usage_error("bad promotion window");
+	snprintf(shown[1], 11, "%.10s", day);
+	return 0;
+}
+
+static int
+report_promotion(struct ledger *l, const struct report_opts *o, struct lr_params *p,
+    const char *rule)
+{
+	static const char *const names[] = {
+		"rule", "from", "to", "group", "members", "visits_before", "visits_during",
+		"spend_before", "spend_during", "spend_change_pct", "points", "cost",
+		"expected_spend", "incremental_spend", "return_on_cost", NULL
+	};
+	struct promo pr = { 0 };
+	struct run r;
+	struct out out;
+	char from[20], to[20], before[20], shown[2][11], t[20], buf[32];
+	long days;
+	int status;
+
+	if ((status = promo_window(l, o, rule, p, from, to, shown)) != 0)
+		return status;
+	days = when_days_between(p->from, p->to);
+	if (days <= 0 || days == LONG_MIN)
+		return usage_error("the promotion's window is empty");
+	snprintf(t, sizeof(t), "%.10s 00:00:00", p->from);
+	if (when_add_hours(t, -24 * days, before) < 0)
+		return usage_error("the promotion's window is out of range");
+	before[10] = '\0';
+	p->before = before;
+	p->rule = rule;
+	if (run_init(&r, l, NULL, NULL) < 0 ||
+	    ledger_report(l, LR_PROMOTION, p, promo_row, &pr) < 0)
+		return ledger_status(l);
+	out_open(&out, stdout, o->format, o->safe, NULL);
+	for (int i = 0; names[i]; i++)
+		out_cell(&out, names[i], 0);
+	out_end(&out);
+	for (int g = 0; g < 2; g++) {
+		static const struct promo_row none = { "", { 0 } };
+		const struct promo_row *w = &none, *c = &none;
+		int part = g == 0;
+		int64_t cost = 0, expected, v;
+
+		for (int k = 0; k < pr.n; k++) {
+			if (strcmp(pr.row[k].group, part ? "participants" : "control") == 0)
+				w = &pr.row[k];
+			if (strcmp(pr.row[k].group, "control") == 0)
+				c = &pr.row[k];
+		}
+		out_cell(&out, rule, 0);
+		out_cell(&out, shown[0], 0);
+		out_cell(&out, shown[1], 0);
+		out_cell(&out, part ? "participants" : "control", 0);
+		for (int i = 0; i < 3; i++) {
+			snprintf(buf, sizeof(buf), "%lld", (long long)w->v[i]);
+			out_cell(&out, buf, 1);
+		}
+		out_cell(&out, money_format(w->v[3], r.decimals, buf), 0);
+		out_cell(&out, money_format(w->v[4], r.decimals, buf), 0);
+		if (w->v[3] != 0) {
+			pct(w->v[4] - w->v[3], w->v[3], buf);
+			out_cell(&out, buf, 0);
+		} else
+			out_cell(&out, NULL, 0);
+		if (!part) {
+			for (int i = 0; i < 5; i++)
+				out_cell(&out, NULL, 0);
+			out_end(&out);
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%lld", (long long)w->v[5]);
+		out_cell(&out, buf, 1);
+		if (value(&r, w->v[5], &cost) < 0)
+			cost = 0;
+		out_cell(&out, money_format(cost, r.decimals, buf), 0);
+		/* what the participants would have spent had they moved as the
+		 * control group did */
+		expected = c->v[3] > 0 ? muldiv(w->v[3], c->v[4], c->v[3]) : w->v[3];
+		out_cell(&out, money_format(expected, r.decimals, buf), 0);
+		v = w->v[4] - expected;
+		out_cell(&out, money_format(v, r.decimals, buf), 0);
+		if (cost > 0)
+			out_cell(&out, money_format(muldiv(v, 100, cost), 2, buf), 0);
+		else
+			out_cell(&out, NULL, 0);
+		out_end(&out);
+	}
+	if (out_close(&out) < 0) {
+		loy_error("cannot write: %s", strerror(errno));
+		return LOY_EX_IOERR;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------- run */
 
 int
@@ -732,9 +929,10 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 
 		d = &h;
 	}
-	if ((d->opts & O_OPERAND) ? argc != 2 : argc != 1)
+	if ((d->opts & (O_OPERAND | O_RULE)) ? argc != 2 : argc != 1)
 		return usage_error(d->opts & O_OPERAND ? "%s needs one member id" :
-		    "%s takes no operands", d->name);
+		    d->opts & O_RULE ? "%s needs one rule name" : "%s takes no operands",
+		    d->name);
 	if ((status = params(d, o, &p, from, to, now, horizon)) != 0)
 		return status;
 	p.tiers = ledger_setting(l, "tiers");
@@ -745,11 +943,20 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 		ledger_rollback(l);
 		return rc < 0 ? (errno == EPIPE ? 0 : ledger_status(l)) : 0;
 	}
+	if (d->q == LR_PROMOTION) {
+		status = report_promotion(l, o, &p, argv[1]);
+		ledger_rollback(l);
+		return status;
+	}
 	cols = d->cols;
 	q = d->q;
 	if (q == LR_TIERS && (o->by || o->from || o->to)) {	/* the movements */
 		cols = tier_moves_cols;
 		q = LR_TIER_MOVES;
+	}
+	if (q == LR_ECONOMICS && p.per == LR_PER_RULE) {	/* cost per rule */
+		cols = rule_costs_cols;
+		q = LR_RULE_COSTS;
 	}
 	if (d->opts & O_OPERAND) {
 		int found = 0;

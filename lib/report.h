@@ -12,7 +12,7 @@
 /* // ledger_report.c: the reports' SQL, read-only. */
 
 enum lr_by { LR_BY_NONE, LR_BY_DAY, LR_BY_WEEK, LR_BY_MONTH, LR_BY_TIER };
-enum lr_per { LR_PER_NONE, LR_PER_STORE, LR_PER_CHANNEL, LR_PER_CATEGORY };
+enum lr_per { LR_PER_NONE, LR_PER_STORE, LR_PER_CHANNEL, LR_PER_CATEGORY, LR_PER_RULE };
 
 enum lr_query {
 	LR_MEMBER,		/* member_id, status: the member named */
@@ -27,6 +27,8 @@ enum lr_query {
 	LR_TIER_MOVES,		/* tier_history by period */
 	LR_TIER_HISTORY,	/* a member's tier history */
 	LR_ECONOMICS,
+	LR_RULE_COSTS,		/* points each earning rule gave */
+	LR_PROMOTION,		/* participants and control, before and during */
 	LR_RETENTION,
 	LR_REFERRALS,
 	LR_PARTNERS,
@@ -43,6 +45,8 @@ struct lr_params {
 	const char *now;	/* the current local datetime */
 	const char *tiers;	/* the tiers setting, lowest first */
 	const char *horizon;	/* retention: the last month counted, YYYY-MM */
+	const char *rule;	/* promotion: the rule */
+	const char *before;	/* promotion: the baseline's start */
 };
 
 /* A cell as the query gave it: NULL, or an integer (i) and its text (s). */

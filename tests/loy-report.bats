@@ -250,6 +250,79 @@ period,sales,member_sales,member_share_pct,purchases,points_earned,earned_value,
 OUT
 }
 
+# A programme with a promotion: double points in March 2026 in store S1.
+# Member 1 buys there in February (baseline) and March; member 2 buys in
+# S2 both months (control); 3 buys nothing; 4 joins in March (in neither
+# group's baseline, so in neither group).
+promo() {
+	export LOY_NOW="2026-01-01 00:00:00"
+	new_ledger
+	loy-program show >p.conf
+	printf '\n[rule double-march]\nmultiply = 2\nfrom = 2026-03-01\nto = 2026-03-31\nstores = S1\n' >>p.conf
+	loy-program load --from 2026-01-01 p.conf >/dev/null 2>&1
+	printf 'member_id,enrolled_at\n1,2025-06-01\n2,2025-06-02\n3,2025-06-03\n4,2026-03-05\n' |
+		loy-enroll - >/dev/null 2>&1
+	cat >pos.csv <<'CSV'
+txn_id,member_id,occurred_at,store,category,amount
+P1,1,2026-02-10 10:00:00,S1,bakery,100.00
+P2,1,2026-03-10 10:00:00,S1,wine,150.00
+C1,2,2026-02-12 10:00:00,S2,bakery,200.00
+C2,2,2026-03-12 10:00:00,S2,dairy,220.00
+N1,4,2026-03-20 10:00:00,S2,dairy,50.00
+CSV
+	export LOY_NOW="2026-04-01 12:00:00"
+	loy-accrue pos.csv >/dev/null 2>&1
+	ledger_ok
+}
+
+@test "promotion: participants against their baseline and a control group" {
+	promo
+	# window 2026-03-01..31 (31 days), baseline the 31 days before.
+	# participants (1): 100.00 -> 150.00 (+50 %); control (2 and 3):
+	# 200.00 -> 220.00 (+10 %).  Had 1 moved as the control did: 100.00 x
+	# 220/200 = 110.00, so 40.00 incremental; the rule gave 150 points
+	# (the doubling of P2's 150), 1.50 at 0.01: 40.00 / 1.50 = 26.67
+	run -0 --separate-stderr loy-report promotion double-march
+	same "$output" <<'OUT'
+rule,from,to,group,members,visits_before,visits_during,spend_before,spend_during,spend_change_pct,points,cost,expected_spend,incremental_spend,return_on_cost
+double-march,2026-03-01,2026-03-31,participants,1,1,1,100.00,150.00,50.00,150,1.50,110.00,40.00,26.67
+double-march,2026-03-01,2026-03-31,control,2,1,1,200.00,220.00,10.00,,,,,
+OUT
+	# a window of one's own: March 1-15 against February 14-28, when no
+	# one bought: no change to compare with, the whole 150.00 counts as
+	# incremental, 100 times the cost
+	run -0 --separate-stderr loy-report promotion --from 2026-03-01 --to 2026-03-15 double-march
+	same "$(printf '%s\n' "$output" | tail -n +2)" <<'OUT'
+double-march,2026-03-01,2026-03-15,participants,1,0,1,0.00,150.00,,150,1.50,0.00,150.00,100.00
+double-march,2026-03-01,2026-03-15,control,2,0,1,0.00,220.00,,,,,,
+OUT
+	run -65 --separate-stderr loy-report promotion nope
+	[ "$stderr" = "loy-report: unknown rule 'nope' (loy-program show lists the rules)" ]
+	run -64 --separate-stderr loy-report promotion
+	[ "${stderr%%$'\n'*}" = "loy-report: promotion needs one rule name" ]
+}
+
+@test "economics by rule, earn-burn by category: what the rules gave, and on what" {
+	promo
+	# base rate: 100 + 150 + 200 + 220 + 50 = 720 points on 4 members'
+	# 5 receipts; the promotion 150 more on one: 870 in all
+	run -0 --separate-stderr loy-report economics --per rule
+	same "$output" <<'OUT'
+rule,awards,members,points,value,share_pct
+[earn],5,3,720,7.20,82.76
+double-march,1,1,150,1.50,17.24
+OUT
+	run -0 --separate-stderr loy-report earn-burn --per category
+	same "$(printf '%s\n' "$output" | cut -d, -f1-3,14,15)" <<'OUT'
+period,category,earned,net,entries
+2026-02,bakery,300,300,2
+2026-03,dairy,270,270,2
+2026-03,wine,300,300,1
+OUT
+	run -64 --separate-stderr loy-report economics --per store
+	[ "${stderr%%$'\n'*}" = "loy-report: --per 'store': economics is by rule only" ]
+}
+
 @test "retention: enrolment-month cohorts purchasing, by months since" {
 	base
 	# Jan cohort (1001, 1002): both buy in Jan, 1001 in Feb, nobody in Mar.
@@ -677,4 +750,13 @@ DEC="printf('%s%d.%02d', CASE WHEN x < 0 THEN '-' ELSE '' END, abs(x) / 100, abs
 	[ "$(in_chart chart-liability bar)" -eq "$(q "SELECT count(DISTINCT coalesce(substr(expires_at, 1, 7), 'never')) FROM lots WHERE remaining > 0")" ]
 	[ "$(in_chart chart-retention cell)" -eq "$(loy-report retention | tail -n +2 | wc -l)" ]
 	[ "$(in_chart chart-tiers bar)" -eq 4 ]
+}
+
+@test "generated: points by rule and by category add up to the journal's" {
+	gen
+	loy-report economics --per rule >x.csv
+	[ "$(csvq x.csv "SELECT sum(points) FROM t")" = \
+	  "$(q "SELECT (SELECT sum(points) FROM receipts WHERE earn IS NOT NULL) + (SELECT coalesce(sum(points), 0) FROM journal WHERE kind = 'bonus' AND source IN ('rule', 'event'))")" ]
+	loy-report earn-burn --per category >y.csv
+	[ "$(csvq y.csv "SELECT sum(earned) || ':' || sum(net) FROM t")" = "$(q "SELECT sum(points) FILTER (WHERE kind = 'earn') || ':' || sum(points) FROM journal")" ]
 }
