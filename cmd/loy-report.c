@@ -11,9 +11,9 @@
 
 static const char usage[] =
     "loy-report [-V] [-d ledger] [--from date] [--to date] [--by period]\n"
-    "                  [--per store|channel|category] [--lots | --tiers]\n"
+    "                  [--per store|channel|category|rule] [--lots | --tiers]\n"
     "                  [--json | --table | --tsv]\n"
-    "                  report [member]";
+    "                  report [member | rule]";
 static const char help[] =
     "Print a report on the ledger as CSV with a header row, in one read\n"
     "transaction; money as exact decimals.  Reports:\n"
@@ -29,6 +29,9 @@ static const char help[] =
     "  tiers             active members and their points by tier (--by, --from,\n"
     "                    --to: upgrades and downgrades per period)\n"
     "  economics         members' share of sales, points' cost against it\n"
+    "                    (--per rule: the points each earning rule gave)\n"
+    "  promotion RULE    participants' spend against their baseline and a\n"
+    "                    control group; incremental spend, return on cost\n"
     "  retention         enrolment-month cohorts purchasing, by months since\n"
     "  referrals         referrers, their referees and the referees' spend\n"
     "  partners          what each partner is owed, by period\n"
@@ -42,7 +45,8 @@ static const char help[] =
     "      --from DATE          from this day on (YYYY-MM-DD)\n"
     "      --json               write JSON lines\n"
     "      --lots               statement: the open lots\n"
-    "      --per DIMENSION      earn-burn: store, channel or category\n"
+    "      --per DIMENSION      earn-burn: store, channel or category;\n"
+    "                           economics: rule\n"
     "      --tiers              statement: the tier history\n"
     "      --safe-cells         neutralise spreadsheet formulas in the output\n"
     "      --table              aligned columns for a terminal\n"

@@ -1,5 +1,6 @@
 # bash completion for loy(1) and its programs: loy, loy-init, loy-enroll,
-# loy-accrue, loy-expire, loy-redeem, loy-check, loy-program and loy-report.  It needs
+# loy-accrue, loy-expire, loy-redeem, loy-check, loy-program, loy-report and
+# loy-segment.  It needs
 # nothing but bash.
 # Installed as share/bash-completion/completions/loy, with a link to it for
 # each loy-*.
@@ -467,7 +468,7 @@ _loy_report()
 		return
 		;;
 	--per)
-		_loy_add compgen -W "store channel category" -- "$_loy_cur"
+		_loy_add compgen -W "store channel category rule" -- "$_loy_cur"
 		return
 		;;
 	esac
@@ -493,7 +494,65 @@ _loy_report()
 	fi
 	if ((nops == 0)); then
 		_loy_add compgen -W "statement balances liability earn-burn breakage tiers
-		    economics retention referrals partners redemptions runs html" -- "$_loy_cur"
+		    economics promotion retention referrals partners redemptions runs html" \
+		    -- "$_loy_cur"
+	fi
+}
+
+_loy_segment()
+{
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
+	local i w first='' nops=0
+
+	COMPREPLY=()
+	_loy_words
+	case $_loy_prev in
+	--as-of | --from | --to | --save)
+		return
+		;;
+	--assign)
+		_loy_files "$_loy_cur"
+		return
+		;;
+	esac
+	_loy_value "$_loy_prev" "$_loy_cur" && return
+	for ((i = 1; i < _loy_cword; i++)); do
+		w=${_loy_w[i]}
+		case $w in
+		-d | --db | --busy-timeout | --as-of | --assign | --date-format | --from | \
+		    --to | --save | -[!-]*d)
+			((i++))
+			continue
+			;;
+		-?*)
+			continue
+			;;
+		esac
+		[[ $first ]] || first=$w
+		((nops++))
+	done
+	if [[ $_loy_cur == -* ]]; then
+		_loy_add compgen -W "-d --db --apply --as-of --assign --busy-timeout
+		    --date-format -n --dry-run --from --replace --safe-cells --save --table
+		    --to --tsv --with-contact -h --help -V --version" -- "$_loy_cur"
+		return
+	fi
+	if ((nops == 0)); then
+		_loy_add compgen -W "tiers value rfm lapse lifecycle birthdays best
+		    never-bought referrers segments save" -- "$_loy_cur"
+	elif ((nops == 1)); then
+		case $first in
+		value)
+			_loy_add compgen -W "stranger butterfly barnacle true-friend" -- "$_loy_cur"
+			;;
+		lifecycle)
+			_loy_add compgen -W "new active at-risk lapsed won-back closed" -- "$_loy_cur"
+			;;
+		save)
+			;;
+		esac
+	elif ((nops == 2)) && [[ $first == save ]]; then
+		_loy_files "$_loy_cur"
 	fi
 }
 
@@ -562,3 +621,4 @@ complete -F _loy_redeem loy-redeem
 complete -F _loy_check loy-check
 complete -F _loy_program loy-program
 complete -F _loy_report loy-report
+complete -F _loy_segment loy-segment
