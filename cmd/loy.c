@@ -20,6 +20,7 @@ static const struct {
 	{ "program", "check, load and show the programme file; its versions" },
 	{ "redeem", "spend points on catalogue rewards; cancel a redemption" },
 	{ "report", "statements, balances, liability, earn and burn, tiers, economics; HTML" },
+	{ "segment", "tiers, value classes, RFM, lapse, lifecycle and lists for outreach" },
 	{ NULL, NULL }
 };
 

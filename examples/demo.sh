@@ -45,6 +45,19 @@ step "loy expire --notice 730    # points expiring in the next two years, for an
 loy expire --notice 730 --table
 step "loy expire    # the monthly run: the old system's points past their date leave"
 loy expire --table
+step "loy segment tiers --apply    # the nightly tier run: upgrades at once, downgrades at the review"
+loy segment --table tiers --apply
+step "loy segment --assign examples/status-match.csv tiers --apply    # a tier by hand, a floor until it expires"
+loy segment --table --assign "$top/examples/status-match.csv" tiers --apply
+step "loy segment value; loy segment lifecycle    # who is worth what, and where each member stands"
+loy segment --table value
+loy segment --table lifecycle
+step "loy segment birthdays --with-contact    # this month's birthdays, for the greetings"
+loy segment --table --with-contact birthdays
+step "loy segment best 3 --save gala    # invite the best three, and keep who was invited"
+loy segment --table --save gala best 3
+step "loy segment referrers    # who brought the most members"
+loy segment --table referrers
 step loy enroll list
 loy enroll --table list
 step loy check

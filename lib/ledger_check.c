@@ -126,6 +126,32 @@ static const struct invariant {
 	  "SELECT 'trigger ' || t.name, 'missing'"
 	  "  FROM (SELECT 'journal_no_update' AS name UNION ALL SELECT 'journal_no_delete') t"
 	  " WHERE t.name NOT IN (SELECT name FROM sqlite_schema WHERE type = 'trigger')" },
+	{ "tier-history-chains",
+	  "SELECT h.member_id, 'tier ' || coalesce(m.tier, 'none') || ', last change to ' ||"
+	  "       coalesce(h.to_tier, 'none')"
+	  "  FROM tier_history h JOIN members m USING (member_id)"
+	  " WHERE h.change_id = (SELECT max(change_id) FROM tier_history x"
+	  "   WHERE x.member_id = h.member_id) AND h.to_tier IS NOT m.tier"
+	  " UNION ALL "
+	  "SELECT 'tier change ' || b.change_id, 'from ' || coalesce(b.from_tier, 'none') ||"
+	  "       ', the change before it to ' || coalesce(a.to_tier, 'none')"
+	  "  FROM tier_history b JOIN tier_history a ON a.member_id = b.member_id"
+	  "   AND a.change_id = (SELECT max(change_id) FROM tier_history x"
+	  "    WHERE x.member_id = b.member_id AND x.change_id < b.change_id)"
+	  " WHERE a.to_tier IS NOT b.from_tier"
+	  " UNION ALL "
+	  "SELECT 'tier change ' || change_id, 'unknown member or run'"
+	  "  FROM tier_history WHERE member_id NOT IN (SELECT member_id FROM members)"
+	  "   OR run_id NOT IN (SELECT run_id FROM runs)" },
+	{ "segment-members-exist",
+	  "SELECT 'segment ' || s.name, 'members ' || s.members || ', listed ' ||"
+	  "       (SELECT count(*) FROM segment_members WHERE segment = s.name)"
+	  "  FROM segments s WHERE s.members <>"
+	  "   (SELECT count(*) FROM segment_members WHERE segment = s.name)"
+	  " UNION ALL "
+	  "SELECT 'segment ' || segment, 'unknown segment or member ''' || member_id || ''''"
+	  "  FROM segment_members WHERE segment NOT IN (SELECT name FROM segments)"
+	  "   OR member_id NOT IN (SELECT member_id FROM members)" },
 	{ "integrity",
 	  "SELECT 'database', quick_check FROM pragma_quick_check"
 	  " WHERE quick_check <> 'ok'" },

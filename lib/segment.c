@@ -283,7 +283,7 @@ do_value(struct run *r)
 	struct value v = { .r = r };
 	const char *s = ledger_setting(r->l, "value_spend"), *why;
 	int months = setting_long(r, "segment_months", 12, 1, 120), quantile = 0;
-	char a[32], b[32];
+	char a[32], b[32], t[64];
 
 	if (r->argc > 1)
 		return loy_error("value takes at most one class"), LOY_EX_USAGE;
@@ -321,10 +321,12 @@ do_value(struct run *r)
 	}
 	money_format(v.spend, r->decimals, a);
 	snprintf(b, sizeof(b), "%lld", (long long)v.visits);
+	if (v.tenure)
+		snprintf(t, sizeof(t), " and %d month%s of membership", v.tenure,
+		    v.tenure == 1 ? "" : "s");
 	loy_warn("value: loyal from %s purchase%s in %d months%s%s, high value from %s%s",
 	    b, v.visits == 1 ? "" : "s", months, quantile & 2 ? " (the median)" : "",
-	    v.tenure ? " and a tenure of that many months" : "", a,
-	    quantile & 1 ? " (the median)" : "");
+	    v.tenure ? t : "", a, quantile & 1 ? " (the median)" : "");
 	head(r, cols);
 	return ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, value_emit, &v);
 }
@@ -1315,6 +1317,8 @@ struct tierrun {
 	int measure;		/* SEG_SPEND, SEG_POINTS or SEG_VISITS */
 	int apply;		/* write the changes (committed or not) */
 	int header_done;
+	int assigning;		/* --assign: new floors from the as-of date */
+	int floors_only;	/* the first day was recalculated: floors alone */
 	struct csvio_writer *out;
 };
 
@@ -1498,10 +1502,12 @@ tier_member(void *ctx, const struct seg_member *m)
 		int ended = 0;
 
 		q = qualified(p, mt);
+		if (k == 0 && t->floors_only)
+			q = -1;
 		if (q > ei)
 			ei = q;
 		/* a review's downgrade lands on R + grace days */
-		if (d->R > enrolled && (p->tiers.review == REVIEW_ANNUAL ? d->review :
+		if (!(k == 0 && t->floors_only) && d->R > enrolled && (p->tiers.review == REVIEW_ANNUAL ? d->review :
 		    emd == d->rmd || (emd == 229 && d->rmd == 228 && !d->rleap))) {
 			int target, soft;
 
@@ -1626,6 +1632,12 @@ tiers_calc(struct tierrun *t)
 		loy_warn("--as-of '%s' is before the last tier run, as of %s: tiers are not "
 		    "recalculated backwards", r->as_of, last);
 		return LOY_EX_USAGE;
+	}
+	/* assignments from today on a day already recalculated: that day again,
+	 * for the floors alone */
+	if (t->P == r->day && t->assigning) {
+		t->P = r->day - 1;
+		t->floors_only = 1;
 	}
 	t->nd = r->day - t->P;
 	t->days = loy_xmalloc((t->nd + 1) * sizeof(*t->days));
@@ -1809,7 +1821,7 @@ do_tiers(struct run *r)
 		char *files[] = { (char *)r->o->assign };
 
 		c.dry_run |= !r->o->apply;
-		t.apply = t.header_done = 1;
+		t.apply = t.header_done = t.assigning = 1;
 		rc = batch_run(&job, &c, r->l, 1, files, r->args);
 		if (r->failed > 0 && rc != 0)
 			rc = r->failed;

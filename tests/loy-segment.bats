@@ -578,3 +578,55 @@ OUT
 top,2026-11-23,2,list.csv,$(q "SELECT max(run_id) FROM runs")" ]
 	ledger_ok
 }
+
+@test "an assignment on a day already recalculated takes effect that day" {
+	tiered
+	members A:2024-01-01
+	loy-segment --as-of 2026-06-01 tiers --apply >/dev/null 2>&1
+	printf 'member_id,tier,until\nA,Gold,2026-06-30\n' >assign.csv
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Gold,0.00,100.00,assigned,2026-06-01
+OUT
+	# and a second run that day changes nothing
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 tiers --apply
+	[ "$output" = "$TIERS" ]
+	ledger_ok
+}
+
+@test "anniversary reviews: each member on the day they joined" {
+	tiered 's/review = annual/review = anniversary/'
+	members M:2024-03-10 N:2024-09-15
+	buy <<EOF
+M 2025-03-01 350.00
+N 2025-03-01 350.00
+EOF
+	loy-segment --as-of 2025-03-01 tiers --apply >/dev/null 2>&1
+	# M's review of 2025-03-10 judges 2024-03-10 .. 2025-03-09 (350.00: kept),
+	# that of 2026-03-10 judges 2025-03-10 .. 2026-03-09 (nothing); N's
+	# reviews fall on 15 September
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 tiers --apply
+	same "$output" <<OUT
+$TIERS
+M,Platinum,Silver,0.00,0.00,review,2026-03-10
+N,Platinum,Silver,0.00,0.00,review,2026-09-15
+OUT
+}
+
+@test "loy-check finds a tier history that does not chain, and a segment miscounted" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	echo "A 2026-03-05 150.00" | buy
+	loy-segment --as-of 2026-03-05 tiers --apply >/dev/null 2>&1
+	printf 'member_id\nA\n' | loy-segment save s >/dev/null 2>&1
+	ledger_ok
+	q "UPDATE members SET tier = 'Platinum' WHERE member_id = 'A';
+	   INSERT INTO segment_members VALUES ('s', 'B')"
+	run -65 --separate-stderr loy-check
+	same "$output" <<OUT
+invariant,subject,detail
+tier-history-chains,A,"tier Platinum, last change to Gold"
+segment-members-exist,segment s,"members 1, listed 2"
+OUT
+}
