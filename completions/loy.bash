@@ -246,8 +246,20 @@ _loy_accrue()
 		--auto-enroll)
 			form=--auto-enroll
 			;;
+		--events)
+			form=--events
+			fields="event_id member_id event occurred_at"
+			;;
+		--explain | --explain=*)
+			form=--explain
+			;;
 		esac
 	done
+	if [[ $_loy_prev == --explain ]]; then
+		_loy_add compgen -W "member= receipt= entry=" -- "$_loy_cur"
+		compopt -o nospace 2>/dev/null
+		return
+	fi
 	_loy_value "$_loy_prev" "$_loy_cur" "$fields" && return
 	if [[ $_loy_cur == -* ]]; then
 		case $form in
@@ -261,8 +273,14 @@ _loy_accrue()
 		--auto-enroll)
 			opts="--auto-enroll --date-format"
 			;;
+		--events)
+			opts="--events --date-format"
+			;;
+		--explain)
+			opts="--explain"
+			;;
 		*)
-			opts="--adjust --auto-enroll --date-format --opening"
+			opts="--adjust --auto-enroll --date-format --events --explain --opening"
 			;;
 		esac
 		_loy_add compgen -W "-d --db $opts --busy-timeout -n --dry-run
@@ -412,7 +430,7 @@ _loy_program()
 	COMPREPLY=()
 	_loy_words
 	case $_loy_prev in
-	--from | --as-of)
+	--from | --as-of | --to)
 		return
 		;;
 	esac
@@ -420,7 +438,7 @@ _loy_program()
 	for ((i = 1; i < _loy_cword; i++)); do
 		w=${_loy_w[i]}
 		case $w in
-		-d | --db | --busy-timeout | --from | --as-of | -[!-]*d)
+		-d | --db | --busy-timeout | --from | --as-of | --to | -[!-]*d)
 			((i++))
 			continue
 			;;
@@ -441,13 +459,15 @@ _loy_program()
 		show) _loy_add compgen -W "-d --db --as-of -h --help" -- "$_loy_cur" ;;
 		versions) _loy_add compgen -W "-d --db --safe-cells --table --tsv -h
 		    --help" -- "$_loy_cur" ;;
+		what-if) _loy_add compgen -W "-d --db --from --to --safe-cells --table
+		    --tsv -h --help" -- "$_loy_cur" ;;
 		*) _loy_add compgen -W "-d --db -h --help -V --version" -- "$_loy_cur" ;;
 		esac
 		return
 	fi
 	if ((nops == 0)); then
-		_loy_add compgen -W "check load apply show versions" -- "$_loy_cur"
-	elif ((nops == 1)) && [[ $first == check || $first == load ]]; then
+		_loy_add compgen -W "check load apply show versions what-if" -- "$_loy_cur"
+	elif ((nops == 1)) && [[ $first == check || $first == load || $first == what-if ]]; then
 		_loy_files "$_loy_cur"
 	fi
 }

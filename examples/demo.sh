@@ -22,6 +22,8 @@ step loy enroll duplicates
 loy enroll --table duplicates
 step loy enroll merge 1012 1001
 loy enroll --table merge 1012 1001
+step "loy program load --from 2026-11-01 examples/programme.conf    # the club's earning rules, tiers and expiry"
+loy program --table load --from 2026-11-01 "$top/examples/programme.conf"
 step "loy accrue examples/pos.csv    # the night's POS file: receipts into points"
 loy accrue --table "$top/examples/pos.csv"
 step "loy accrue examples/pos.csv    # the same file again: every receipt a duplicate"
@@ -30,6 +32,14 @@ step "loy accrue --adjust examples/adjustments.csv    # the call centre's correc
 loy accrue --adjust --table "$top/examples/adjustments.csv"
 step "loy accrue --opening examples/opening.csv    # balances carried over from the old system"
 loy accrue --opening --table "$top/examples/opening.csv"
+step "loy accrue --events examples/events.csv    # surveys, app installs, reviews: points within each event's limit"
+loy accrue --events --table "$top/examples/events.csv"
+step "loy accrue --explain member=1001    # every point of a member: its line, its rule, the programme version"
+loy accrue --explain member=1001 --table
+sed -e 's/^from = 2026-12-01/from = 2026-11-01/' -e 's/^to = 2026-12-31/to = 2026-11-30/' \
+    "$top/examples/programme.conf" >"$top/demo/november-double.conf"
+step "loy program what-if demo/november-double.conf --from 2026-11-01 --to 2026-11-30    # what double points in November would have cost"
+loy program --table what-if --from 2026-11-01 --to 2026-11-30 "$top/demo/november-double.conf"
 step "loy redeem --catalogue examples/rewards.csv    # the reward catalogue"
 loy redeem --catalogue --table "$top/examples/rewards.csv"
 step "loy redeem --codes examples/partner-codes.csv    # the cinema's ticket codes"

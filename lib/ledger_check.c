@@ -119,6 +119,46 @@ static const struct invariant {
 	  "SELECT member_id, 'attrs is not a JSON object'"
 	  "  FROM members WHERE attrs IS NOT NULL"
 	  "   AND (NOT json_valid(attrs) OR json_type(attrs) <> 'object')" },
+	{ "receipt-lines-add-up",
+	  "SELECT 'receipt ' || r.txn_id, 'points ' || r.points || ', earn.points ' ||"
+	  "       coalesce(r.earn ->> 'points', 'none') || ', its lines and rules ' || t.s"
+	  "  FROM receipts r, (SELECT r2.txn_id AS txn_id,"
+	  "   coalesce((SELECT sum(s.value) FROM json_each(r2.earn, '$.lines') l,"
+	  "    json_each(l.value, '$.rules') s), 0) +"
+	  "   coalesce((SELECT sum(value) FROM json_each(r2.earn, '$.receipt')), 0) AS s"
+	  "   FROM receipts r2 WHERE r2.earn IS NOT NULL AND json_valid(r2.earn)) t"
+	  " WHERE t.txn_id = r.txn_id AND (r.points <> t.s OR r.points IS NOT r.earn ->> 'points')"
+	  " UNION ALL "
+	  "SELECT 'receipt ' || txn_id, 'earn is not a JSON object' FROM receipts"
+	  " WHERE earn IS NOT NULL AND (NOT json_valid(earn) OR json_type(earn) <> 'object')" },
+	{ "award-matches-journal",
+	  "SELECT 'award ' || a.award_id, a.rule || ' gave ' || a.points || ' to ' ||"
+	  "       a.member_id || '; entry ' || coalesce(j.points || ' to ' || j.member_id, 'none')"
+	  "  FROM rule_awards a LEFT JOIN journal j ON j.entry_id = a.entry_id"
+	  " WHERE a.points <> 0 AND (j.entry_id IS NULL OR j.points <> a.points"
+	  "   OR j.member_id <> a.member_id OR j.kind <> 'bonus' OR j.ref IS NOT a.rule)"
+	  " UNION ALL "
+	  "SELECT 'entry ' || entry_id, 'a rule''s bonus without its award'"
+	  "  FROM journal WHERE source = 'rule'"
+	  "   AND entry_id NOT IN (SELECT entry_id FROM rule_awards WHERE entry_id IS NOT NULL)"
+	  " UNION ALL "
+	  "SELECT 'award ' || award_id, 'unknown member ''' || member_id || ''' or run'"
+	  "  FROM rule_awards WHERE member_id NOT IN (SELECT member_id FROM members)"
+	  "   OR run_id NOT IN (SELECT run_id FROM runs)" },
+	{ "event-matches-journal",
+	  "SELECT 'event ' || e.event_id, e.status || ' for ' || e.points ||"
+	  "       ' points; journal ' || coalesce(j.points, 0)"
+	  "  FROM events e LEFT JOIN (SELECT ref, sum(points) AS points FROM journal"
+	  "   WHERE source = 'event' GROUP BY ref) j ON j.ref = e.event_id"
+	  " WHERE coalesce(j.points, 0) <> e.points"
+	  " UNION ALL "
+	  "SELECT 'entry ' || entry_id, 'no event ' || quote(ref)"
+	  "  FROM journal WHERE source = 'event'"
+	  "   AND ref NOT IN (SELECT event_id FROM events)"
+	  " UNION ALL "
+	  "SELECT 'event ' || event_id, 'unknown member ''' || member_id || ''' or run'"
+	  "  FROM events WHERE member_id NOT IN (SELECT member_id FROM members)"
+	  "   OR run_id NOT IN (SELECT run_id FROM runs)" },
 	{ "run-inputs-run-exists",
 	  "SELECT 'run ' || run_id, 'input ' || seq || ' of an unknown run'"
 	  "  FROM run_inputs WHERE run_id NOT IN (SELECT run_id FROM runs)" },
