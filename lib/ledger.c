@@ -338,7 +338,8 @@ static const char *const migrations[] = {
 	"  segment   TEXT NOT NULL REFERENCES segments(name),\n"
 	"  member_id TEXT NOT NULL REFERENCES members(member_id),\n"
 	"  PRIMARY KEY (segment, member_id)\n"
-	") WITHOUT ROWID;\n",
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX members_merged ON members(merged_into) WHERE merged_into IS NOT NULL;\n",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

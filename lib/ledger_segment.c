@@ -98,12 +98,12 @@ ledger_segment_aliases(struct ledger *l)
 	    "INSERT OR IGNORE INTO temp.seg_alias"
 	    " WITH RECURSIVE c(member_id, survivor, depth) AS ("
 	    "  SELECT member_id, merged_into, 0 FROM members"
-	    "   WHERE status = 'merged' AND merged_into IS NOT NULL"
+	    "   WHERE merged_into IS NOT NULL AND status = 'merged'"
 	    "  UNION ALL SELECT c.member_id, m.merged_into, c.depth + 1"
 	    "   FROM c JOIN members m ON m.member_id = c.survivor"
 	    "   WHERE m.status = 'merged' AND m.merged_into IS NOT NULL AND c.depth < 64)"
-	    " SELECT member_id, survivor FROM c WHERE survivor NOT IN"
-	    "  (SELECT member_id FROM members WHERE status = 'merged')") < 0 ||
+	    " SELECT member_id, survivor FROM c WHERE NOT EXISTS (SELECT 1 FROM members x"
+	    "  WHERE x.member_id = c.survivor AND x.status = 'merged')") < 0 ||
 	    text_of(l, "SELECT count(*) FROM temp.seg_alias", n, sizeof(n)) < 0)
 		return -1;
 	return atoi(n);
@@ -143,8 +143,10 @@ ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *
 		sqlite3_bind_text(sd, 1, from ? from : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(sd, 2, to, -1, SQLITE_STATIC);
 	}
-	snprintf(sql, sizeof(sql), "SELECT member_id, status, enrolled_at, birthday, tier,"
-	    " name, phone, email FROM members WHERE %s ORDER BY member_id",
+	snprintf(sql, sizeof(sql), "SELECT member_id, status, enrolled_at, %s"
+	    " FROM members WHERE %s ORDER BY member_id",
+	    active_only == 2 ? "NULL, tier, NULL, NULL, NULL" :
+	    "birthday, tier, name, phone, email",
 	    active_only ? "status = 'active'" : "status <> 'merged'");
 	if (!(sm = prepare(l, sql)))
 		goto out;

@@ -23,8 +23,15 @@ day_num(const char *s)
 	int y, m, d;
 	long long era, yoe, doy, doe;
 
-	if (!s || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 ||
-	    d > 31)
+	if (!s)
+		return INT_MIN;
+	for (int i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? s[i] != '-' : s[i] < '0' || s[i] > '9')
+			return INT_MIN;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (m < 1 || m > 12 || d < 1 || d > 31)
 		return INT_MIN;
 	y -= m <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
@@ -306,8 +313,10 @@ do_value(struct run *r)
 	if (v.spend < 0 || v.visits < 0) {
 		if (ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, value_collect, &v) < 0)
 			return -1;
-		qsort(v.sv, v.n, sizeof(*v.sv), cmp64);
-		qsort(v.vv, v.n, sizeof(*v.vv), cmp64);
+		if (v.n) {	/* none: no arrays (qsort must not be given NULL) */
+			qsort(v.sv, v.n, sizeof(*v.sv), cmp64);
+			qsort(v.vv, v.n, sizeof(*v.vv), cmp64);
+		}
 		if (v.spend < 0) {
 			v.spend = v.n ? v.sv[v.n / 2] : 1;
 			quantile |= 1;
@@ -440,9 +449,11 @@ do_rfm(struct run *r)
 	f.window = months_back(r->day, setting_long(r, "segment_months", 12, 1, 120));
 	if (ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, rfm_collect, &f) < 0)
 		return -1;
-	qsort(f.rv, f.n, sizeof(*f.rv), cmp64);
-	qsort(f.fv, f.n, sizeof(*f.fv), cmp64);
-	qsort(f.mv, f.n, sizeof(*f.mv), cmp64);
+	if (f.n) {	/* none: no arrays (qsort must not be given NULL) */
+		qsort(f.rv, f.n, sizeof(*f.rv), cmp64);
+		qsort(f.fv, f.n, sizeof(*f.fv), cmp64);
+		qsort(f.mv, f.n, sizeof(*f.mv), cmp64);
+	}
 	head(r, cols);
 	rc = f.n ? ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, rfm_emit, &f) : 0;
 	free(f.rv);
@@ -754,7 +765,8 @@ do_birthdays(struct run *r)
 	if (b.to - b.from > 365)
 		return loy_error("--from and --to are more than a year apart"), LOY_EX_USAGE;
 	if ((rc = ledger_segment_walk(r->l, 1, -1, NULL, r->end, 0, bday_collect, &b)) == 0) {
-		qsort(b.v, b.n, sizeof(*b.v), bday_cmp);
+		if (b.n)
+			qsort(b.v, b.n, sizeof(*b.v), bday_cmp);
 		head(r, cols);
 		for (long i = 0; i < b.n && !r->failed; i++) {
 			struct seg_member m = { .v = { [SM_NAME] = b.v[i].name,
@@ -849,7 +861,8 @@ do_best(struct run *r)
 	b.window = months_back(r->day, setting_long(r, "segment_months", 12, 1, 120));
 	if ((rc = ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, best_collect,
 	    &b)) == 0) {
-		qsort(b.v, b.n, sizeof(*b.v), best_cmp);
+		if (b.n)
+			qsort(b.v, b.n, sizeof(*b.v), best_cmp);
 		head(r, cols);
 		for (long i = 0; i < b.n && i < n; i++) {
 			struct seg_member m = { .v = { [SM_NAME] = b.v[i].name,
@@ -1460,7 +1473,6 @@ tier_member(void *ctx, const struct seg_member *m)
 {
 	struct tierrun *t = ctx;
 	const char *id = m->v[SM_ID], *held = m->v[SM_TIER], *earned;
-	char *held_copy;
 	int had_earned = 0, enrolled = day_num(m->v[SM_ENROLLED]), emd = 0, rc = 0;
 	long a0, a1;
 
@@ -1485,14 +1497,8 @@ tier_member(void *ctx, const struct seg_member *m)
 		t->ai++;
 	for (a0 = a1 = t->ai; a1 < t->na && strcmp(t->a[a1].member, id) == 0; a1++)
 		;
-	if (enrolled != INT_MIN) {
-		char d[11];
-
-		day_text(enrolled, d);
-		emd = atoi(d + 5) * 100 + atoi(d + 8);
-	}
-	held_copy = held ? loy_xstrdup(held) : NULL;
-	held = held_copy;
+	if (enrolled != INT_MIN)
+		emd = atoi(m->v[SM_ENROLLED] + 5) * 100 + atoi(m->v[SM_ENROLLED] + 8);
 	for (int k = 0; k < t->nd; k++) {
 		const struct tday *d = &t->days[k];
 		const struct programme *p = d->p;
@@ -1553,13 +1559,11 @@ tier_member(void *ctx, const struct seg_member *m)
 			rc = 1;
 			break;
 		}
-		free(held_copy);
-		held = held_copy = to ? loy_xstrdup(to) : NULL;
+		held = to;	/* the programme's name: lives as long as the run */
 	}
 	if (!rc && t->apply && (had_earned || !same_tier(earned, held)) &&
 	    ledger_tier_set_earned(t->r->l, id, earned, !same_tier(earned, held)) < 0)
 		rc = 1;
-	free(held_copy);
 	if (rc)
 		t->r->failed = 1;
 	return rc;
@@ -1681,7 +1685,7 @@ tiers_calc(struct tierrun *t)
 	if (t->nd > 0) {
 		t->measure = t->days[0].p->tiers.measure == MEASURE_POINTS ? SEG_POINTS :
 		    t->days[0].p->tiers.measure == MEASURE_VISITS ? SEG_VISITS : SEG_SPEND;
-		if (ledger_segment_walk(r->l, 1, t->measure, from, r->end, t->whole, tier_member,
+		if (ledger_segment_walk(r->l, 2, t->measure, from, r->end, t->whole, tier_member,
 		    t) < 0 || r->failed)
 			return -1;
 	}

@@ -55,7 +55,8 @@ struct seg_member {
 };
 typedef int (*seg_member_fn)(void *ctx, const struct seg_member *m);
 enum { SEG_SPEND, SEG_POINTS, SEG_VISITS };
-/* Every member that is not merged (active_only: every active one), by
+/* Every member that is not merged (active_only: every active one; 2: and
+ * without birthday, name, phone and email), by
  * member_id, with its days from `from` to before `to` (dates): what the
  * member and the members merged into it bought (measure SEG_SPEND or
  * SEG_VISITS) or earned (SEG_POINTS) each day.  With `whole`, the days are
