@@ -226,13 +226,14 @@ each_input_refuses() {
 	local bad=$1 says=$2 before
 	club
 	before=$(dump)
-	for kind in enroll accrue adjust catalogue requests; do
+	for kind in enroll accrue adjust catalogue requests segment; do
 		case $kind in
 		enroll) head='member_id,name,email' args='loy-enroll' good='1099,Ann,a@example.org' ;;
 		accrue) head='txn_id,member_id,occurred_at,amount' args='loy-accrue' good='T1,1001,2026-11-20 10:00:00,1.00' ;;
 		adjust) head='member_id,points,reason,ref' args='loy-accrue --adjust' good='1001,5,goodwill,G1' ;;
 		catalogue) head='reward_id,name,points' args='loy-redeem --catalogue' good='TEA,Tea,5' ;;
 		requests) head='request_id,member_id,reward_id,qty,requested_at' args='loy-redeem' good='Q1,1001,COFFEE,1,2026-11-23 09:00:00' ;;
+		segment) head='member_id,a,b,c,d' args='loy-segment save s1' good='1001,,,,' ;;
 		esac
 		{ printf '%s\n%s\n' "$head" "$good"; printf "$bad"; printf '%s\n' "$good"; } >"in $kind.csv"
 		run -65 --separate-stderr $args "in $kind.csv"
@@ -259,6 +260,20 @@ each_input_refuses() {
 
 @test "hostile input: bad UTF-8 in any program's input is refused" {
 	each_input_refuses '\377\376,x,y,z,w\n' "not valid UTF-8"
+}
+
+@test "hostile input: a programme file with a NUL byte, bad UTF-8 or random bytes is refused" {
+	new_ledger
+	before=$(dump)
+	printf '[programme]\ncurrency = EUR\nname = a\0b\n' >nul.conf
+	run -65 --separate-stderr loy-program load nul.conf
+	[ "${stderr_lines[0]}" = "loy-program: nul.conf:3: the file has a NUL byte: not a programme file" ]
+	printf '[programme]\ncurrency = \377EUR\n' >utf.conf
+	run -65 --separate-stderr loy-program load utf.conf
+	[ "${stderr_lines[0]}" = "loy-program: utf.conf:2: the file is not UTF-8" ]
+	head -c 100000 /dev/urandom >random.conf
+	run -65 --separate-stderr loy-program load random.conf
+	[ "$(dump)" = "$before" ]
 }
 
 @test "hostile input: an unterminated quote at the end is refused, not read to the end of memory" {
@@ -393,4 +408,21 @@ CSV
 	run -0 loy-init
 	[ "$(stat -c %a "$LOY_DB")" = 600 ]
 	no_files "$LOY_DB.new"
+}
+
+@test "every listing and report on a new, empty ledger ends cleanly" {
+	new_ledger
+	for cmd in "loy-enroll list" "loy-enroll duplicates" "loy-redeem rewards" \
+	    "loy-expire --notice 30" "loy-check" "loy-program versions" "loy-program show" \
+	    "loy-segment value" "loy-segment rfm" "loy-segment lapse" "loy-segment lifecycle" \
+	    "loy-segment birthdays" "loy-segment best 10" "loy-segment never-bought" \
+	    "loy-segment referrers" "loy-segment segments" "loy-segment tiers" \
+	    "loy-report balances" "loy-report liability" "loy-report earn-burn" \
+	    "loy-report breakage" "loy-report tiers" "loy-report economics" \
+	    "loy-report retention" "loy-report referrals" "loy-report partners" \
+	    "loy-report redemptions" "loy-report runs" "loy-report html"; do
+		command -v "${cmd%% *}" >/dev/null || continue
+		run --separate-stderr $cmd
+		[ "$status" -eq 0 ] || { echo "$cmd: exit $status: $stderr" >&2; return 1; }
+	done
 }

@@ -5,7 +5,8 @@
 # The books of ledger $1, in an order and a form that do not depend on how
 # they were written: every table but the run records, each row without the
 # columns that number rows or runs or stamp the wall clock (ids, run ids,
-# posting and loading times) and without vouchers' random codes, sorted;
+# posting and loading times, input line numbers) and without vouchers'
+# random codes, sorted;
 # then the journal's sums per member and kind and per source and reference,
 # and the grand totals.
 CANON_SKIP_TABLES=" runs run_inputs tier_runs sqlite_sequence sqlite_stat1 "
@@ -23,7 +24,9 @@ canon() {
 		done
 		sql="$sql SELECT '$t'$cols FROM \"$t\" ORDER BY $order;"
 	done
-	sqlite3 -batch -readonly "$db" <<SQL
+	# a receipt's explanation (receipts.earn) names the input lines its
+	# lines were on: where they came from, not what they are
+	sqlite3 -batch -readonly "$db" <<SQL | sed -E 's/"line":[0-9]+,//g'
 .mode list
 .headers off
 $sql
