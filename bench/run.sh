@@ -2,8 +2,9 @@
 # make bench: each loy job against a reference measured in the same run,
 # printed as one table (seconds, ratio to the reference, peak RSS).
 # BENCH_N sets the row count (default 1000000); BENCH_BIG=1 adds a
-# 10,000,000-line loy-accrue run for peak memory, and loy-report on a
-# ledger of 1,000,000 members and 10,000,000 entries (bench/gen-ledger.sh).
+# 10,000,000-line loy-accrue run for peak memory, and loy-report and
+# loy-segment tiers on a ledger of 1,000,000 members and 10,000,000 entries
+# (bench/gen-ledger.sh).
 set -e
 bin=$(cd "${1:-build/bin}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -128,6 +129,23 @@ if [ -n "$BENCH_BIG" ]; then
 	row "reference: sqlite3, points by kind and month" "$1" "$2" "$ref"
 	set -- $(measure loy-report -d report-ledger.db earn-burn --by month)
 	row "loy-report earn-burn --by month" "$1" "$2" "$ref"
+
+	# -- loy-segment tiers on the same ledger, against the GROUP BY of the
+	# default programme's measure: spend over the 12 months to LOY_NOW
+	spend="SELECT member_id, sum(amount - returned_amount) FROM receipts
+	    WHERE member_id IS NOT NULL AND status IN ('credited', 'pending')
+	    AND occurred_at >= '2025-11-24' AND occurred_at < '2026-11-24' GROUP BY member_id"
+	set -- $(measure sqlite3 -csv report-ledger.db "$spend")
+	ref=$1
+	row "reference: sqlite3, each member's spend in 12 months" "$1" "$2" "$ref"
+	set -- $(measure loy-segment -d report-ledger.db tiers)
+	row "loy-segment tiers, changes shown, none applied" "$1" "$2" "$ref"
+	fresh tiers.db
+	cp report-ledger.db tiers.db
+	loy-segment -d tiers.db --as-of 2026-11-22 tiers --apply >/dev/null
+	set -- $(measure loy-segment -d tiers.db tiers --apply)
+	row "loy-segment tiers --apply, the next night" "$1" "$2" "$ref"
+	loy-check -q -d tiers.db
 fi
 
 printf '\n%-52s %10s %9s %11s\n' "job ($n rows; $(nproc) cores)" time ratio "peak RSS"

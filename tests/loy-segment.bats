@@ -630,3 +630,21 @@ tier-history-chains,A,"tier Platinum, last change to Gold"
 segment-members-exist,segment s,"members 1, listed 2"
 OUT
 }
+
+@test "a merged member's purchases count for the member it was merged into" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	buy <<EOF
+A 2026-03-01 60.00
+B 2026-03-02 50.00
+EOF
+	loy-enroll merge B A >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-03-02 tiers
+	same "$output" <<OUT
+$TIERS
+A,Silver,Gold,110.00,100.00,qualified,2026-03-02
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-03-02 best 5
+	[ "$output" = "member_id,rank,spend,visits
+A,1,110.00,2" ]
+}
