@@ -85,6 +85,14 @@ static const char by_category[] =
 	"    FROM tn WHERE rest <> ''),\n" \
 	"t AS (SELECT name, rank FROM tn WHERE rank > 0 AND name <> '')\n"
 
+/* Whether --from or --to narrows the report (else no WHERE at all: a
+ * comparison a row is time on 10,000,000 entries). */
+static int
+windowed(const struct lr_params *p)
+{
+	return (p->from && *p->from) || (p->to && strcmp(p->to, "9999") != 0);
+}
+
 char *
 ledger_report_sql(enum lr_query q, const struct lr_params *p)
 {
@@ -181,7 +189,12 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 			    "  LEFT JOIN redemptions d ON j.source = 'redemption'\n"
 			    "    AND d.request_id = j.ref\n");
 		}
+		/* "other" is what the named kinds leave of the net: one
+		 * subtraction a group, not a NOT IN a row */
 		return fmt(
+		    "SELECT *, net - earned - returned - bonus - adjusted - opening - redeemed\n"
+		    "         - cancelled - expired - merged - transferred AS other\n"
+		    "  FROM (\n"
 		    "SELECT %s AS %s%s,\n"
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'earn'), 0) AS earned,\n"
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'return'), 0) AS returned,\n"
@@ -194,18 +207,15 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'merge'), 0) AS merged,\n"
 		    "       coalesce(sum(j.points) FILTER (WHERE j.kind = 'transfer'), 0)\n"
 		    "         AS transferred,\n"
-		    "       coalesce(sum(j.points) FILTER (WHERE j.kind NOT IN ('earn', 'return',\n"
-		    "         'bonus', 'adjust', 'opening', 'redeem', 'cancel', 'expire', 'merge',\n"
-		    "         'transfer')), 0)\n"
-		    "         AS other,\n"
 		    "       sum(j.points) AS net, count(*) AS entries\n"
 		    "  FROM %s"
 		    "%s"
-		    " WHERE " WINDOW("j.occurred_at") "\n"
-		    " GROUP BY 1%s\n"
+		    "%s"
+		    " GROUP BY 1%s)\n"
 		    " ORDER BY 1%s",
 		    bucket(p->by, "j.occurred_at", b, sizeof(b)), pname(p->by), dim,
 		    p->per == LR_PER_CATEGORY ? by_category : "journal j\n", join,
+		    windowed(p) ? " WHERE " WINDOW("j.occurred_at") "\n" : "",
 		    *dim ? ", 2" : "", *dim ? ", 2" : "");
 	case LR_BREAKAGE:
 		return fmt(
@@ -471,6 +481,14 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		break;
 	}
 	return NULL;
+}
+
+int
+ledger_report_begin(struct ledger *l)
+{
+	if (ledger_exec(l, "PRAGMA temp_store = FILE") < 0)
+		return -1;
+	return ledger_begin_read(l);
 }
 
 static void

@@ -936,7 +936,7 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 	if ((status = params(d, o, &p, from, to, now, horizon)) != 0)
 		return status;
 	p.tiers = ledger_setting(l, "tiers");
-	if (ledger_begin_read(l) < 0)
+	if (ledger_report_begin(l) < 0)
 		return ledger_status(l);
 	if (html) {
 		rc = report_html(l, &p);

@@ -61,6 +61,10 @@ struct lr_val {
 typedef int (*lr_row_fn)(void *ctx, int n, const char *const *names,
     const struct lr_val *v);
 
+/* Start the report's read transaction.  Large GROUP BYs sort through
+ * temporary files, not memory (memory stays small, and it is faster).
+ * 0 or -1. */
+int ledger_report_begin(struct ledger *l);
 /* Run report query q: 0, or -1 (message printed). */
 int ledger_report(struct ledger *l, enum lr_query q, const struct lr_params *p,
     lr_row_fn fn, void *ctx);
