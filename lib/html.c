@@ -56,9 +56,13 @@ hundredths(const char *s)
 
 /* A grid as a table; under its chart (no heading of its own) or as a
  * section with its title. */
+#define HTML_ROWS 100	/* rows of a table after the charts, the rest in the CSV */
+
 static void
 table(FILE *f, const struct grid *g, const char *id, int under_chart)
 {
+	int shown = under_chart || g->nrows <= HTML_ROWS ? g->nrows : HTML_ROWS;
+
 	if (!under_chart) {
 		fprintf(f, "<section><h2>");
 		esc(f, g->title);
@@ -71,7 +75,7 @@ table(FILE *f, const struct grid *g, const char *id, int under_chart)
 		fputs("</th>", f);
 	}
 	fputs("</tr></thead><tbody>\n", f);
-	for (int r = 0; r < g->nrows; r++) {
+	for (int r = 0; r < shown; r++) {
 		fputs("<tr>", f);
 		for (int c = 0; c < g->ncols; c++) {
 			const char *s = g->cell[(size_t)r * g->ncols + c];
@@ -86,6 +90,9 @@ table(FILE *f, const struct grid *g, const char *id, int under_chart)
 	if (g->nrows == 0)
 		fprintf(f, "<tr><td colspan=\"%d\" class=\"none\">nothing yet</td></tr>\n",
 		    g->ncols ? g->ncols : 1);
+	if (shown < g->nrows)
+		fprintf(f, "<tr><td colspan=\"%d\" class=\"none\">the first %d of %d rows; "
+		    "all of them in loy-report's CSV</td></tr>\n", g->ncols, shown, g->nrows);
 	fputs(under_chart ? "</tbody></table>\n" : "</tbody></table></section>\n", f);
 }
 
