@@ -56,6 +56,18 @@ fmt(const char *f, ...)
 	return s;
 }
 
+/* A line of a receipt's earn: an array [line, sku, category, description,
+ * qty, amount, points, {rule: points}], or, as first kept, an object with
+ * those names. */
+#define LINE_CATEGORY(x) \
+	"coalesce(json_extract(" x ".value, '$[2]'), " \
+	"json_extract(" x ".value, '$.category'), '')"
+#define LINE_POINTS(x) \
+	"coalesce(json_extract(" x ".value, '$[6]'), json_extract(" x ".value, '$.points'))"
+#define LINE_RULES(x) \
+	"json_each(" x ".value, CASE json_type(" x ".value) WHEN 'array' THEN '$[7]' " \
+	"ELSE '$.rules' END)"
+
 /* earn-burn --per category: a receipt's points by its lines' categories, as
  * the earning rules recorded them (receipts.earn); its receipt-wide rules'
  * points, and every other entry, under ''. */
@@ -64,8 +76,8 @@ static const char by_category[] =
     "         WHERE source IS NOT 'receipt' OR ref NOT IN\n"
     "               (SELECT txn_id FROM receipts WHERE earn IS NOT NULL)\n"
     "        UNION ALL\n"
-    "        SELECT r.occurred_at, 'earn', json_extract(x.value, '$.points'),\n"
-    "               coalesce(json_extract(x.value, '$.category'), '')\n"
+    "        SELECT r.occurred_at, 'earn', " LINE_POINTS("x") ",\n"
+    "               " LINE_CATEGORY("x") "\n"
     "          FROM receipts r, json_each(r.earn, '$.lines') x\n"
     "         WHERE r.earn IS NOT NULL\n"
     "        UNION ALL\n"
@@ -325,7 +337,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "  UNION ALL\n"
 		    "  SELECT r.occurred_at, r.member_id, k.key, k.value\n"
 		    "    FROM receipts r, json_each(r.earn, '$.lines') x,\n"
-		    "         json_each(x.value, '$.rules') k\n"
+		    "         " LINE_RULES("x") " k\n"
 		    "   WHERE r.earn IS NOT NULL\n"
 		    "  UNION ALL\n"
 		    "  SELECT occurred_at, member_id, ref, points FROM journal\n"
@@ -354,7 +366,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "  UNION ALL\n"
 		    "  SELECT r.member_id, k.value\n"
 		    "    FROM receipts r, json_each(r.earn, '$.lines') x,\n"
-		    "         json_each(x.value, '$.rules') k\n"
+		    "         " LINE_RULES("x") " k\n"
 		    "   WHERE r.earn IS NOT NULL AND k.key = :rule\n"
 		    "     AND " WINDOW("r.occurred_at") "\n"
 		    "  UNION ALL\n"
