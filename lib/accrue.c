@@ -797,20 +797,14 @@ earn_lines(const struct rcpt *r, const struct earn_line *old, int nold)
 static int
 member_facts(struct accrue *a, struct mem *m)
 {
-	struct member mm = { { 0 } };
-	int got;
+	const char *segments = earn_segments(a->earn);
 
 	if (m->facts)
 		return 0;
-	if ((got = ledger_member_get(a->l, m->id, &mm)) < 0)
+	if (ledger_earn_facts(a->l, m->id, &m->tier, &m->birthday, &m->referrer) < 0)
 		return -1;
-	if (got) {
-		m->tier = mm.v[MF_TIER] ? loy_xstrdup(mm.v[MF_TIER]) : NULL;
-		m->birthday = mm.v[MF_BIRTHDAY] ? loy_xstrdup(mm.v[MF_BIRTHDAY]) : NULL;
-		m->referrer = mm.v[MF_REFERRER] ? loy_xstrdup(mm.v[MF_REFERRER]) : NULL;
-	}
-	member_clear(&mm);
-	if (ledger_earn_segments(a->l, m->id, &m->segments) < 0)
+	if (strcmp(segments, "[]") != 0 &&
+	    ledger_earn_segments(a->l, m->id, segments, &m->segments) < 0)
 		return -1;
 	m->facts = 1;
 	return 0;

@@ -31,6 +31,7 @@ struct earn {
 	struct programme *v;
 	struct prog *pv;
 	int n;
+	char *segments;		/* JSON array of the segments rules name */
 };
 
 static int
@@ -47,6 +48,7 @@ earn_new(struct programme *v, int n)
 	e->v = v;
 	e->n = n;
 	e->pv = loy_xmalloc((n ? n : 1) * sizeof(*e->pv));
+	e->segments = NULL;
 	for (int i = 0; i < n; i++) {
 		struct prog *g = &e->pv[i];
 		struct programme *p = &v[i];
@@ -80,6 +82,7 @@ earn_free(struct earn *e)
 		return;
 	programme_versions_free(e->v, e->n);
 	free(e->pv);
+	free(e->segments);
 	free(e);
 }
 
@@ -96,6 +99,34 @@ earn_needs_member(const struct earn *e)
 		if (e->pv[i].needs_member)
 			return 1;
 	return 0;
+}
+
+struct buf {
+	char *s;
+	size_t n, cap;
+};
+
+static void bstr(struct buf *b, const char *s);
+static void bput(struct buf *b, const char *s, size_t n);
+
+const char *
+earn_segments(const struct earn *e)
+{
+	struct buf b = { 0 };
+
+	if (e->segments)
+		return e->segments;
+	bput(&b, "[", 1);
+	for (int i = 0; i < e->n; i++)
+		for (int k = 0; k < e->v[i].nrules; k++)
+			for (int s = 0; s < e->v[i].rules[k].segments.n; s++) {
+				if (b.n > 1)
+					bput(&b, ",", 1);
+				bstr(&b, e->v[i].rules[k].segments.v[s]);
+			}
+	bput(&b, "]", 1);
+	((struct earn *)e)->segments = b.s;
+	return b.s;
 }
 
 int
@@ -178,7 +209,7 @@ earn_period_key(enum rule_period per, const char *when, char key[static 16])
 		snprintf(key, 16, "%.7s", when);
 		break;
 	case PERIOD_QUARTER:
-		snprintf(key, 16, "%.4s-Q%d", when, (num(when + 5, 2) - 1) / 3 + 1);
+		snprintf(key, 16, "%.4s-Q%c", when, "0111222333444444"[num(when + 5, 2) % 16]);
 		break;
 	case PERIOD_YEAR:
 		snprintf(key, 16, "%.4s", when);
@@ -632,11 +663,6 @@ out:
 
 /* ------------------------------------------------------------ JSON */
 
-struct buf {
-	char *s;
-	size_t n, cap;
-};
-
 static void
 bput(struct buf *b, const char *s, size_t n)
 {
@@ -658,9 +684,15 @@ bputs(struct buf *b, const char *s)
 static void
 bint(struct buf *b, int64_t v)
 {
-	char t[24];
+	char t[24], *e = t + sizeof(t), *q = e;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
-	bput(b, t, (size_t)snprintf(t, sizeof(t), "%lld", (long long)v));
+	do
+		*--q = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--q = '-';
+	bput(b, q, (size_t)(e - q));
 }
 
 static void
@@ -733,40 +765,42 @@ earn_json(const struct programme *p, const struct earn_receipt *r,
 
 		if (i)
 			bput(&b, ",", 1);
-		bputs(&b, "{\"line\":");
+		/* [line, sku, category, description, qty, amount, points, {rule: points}] */
+		bput(&b, "[", 1);
 		bint(&b, ln->line);
-		if (ln->sku && *ln->sku) {
-			bputs(&b, ",\"sku\":");
-			bstr(&b, ln->sku);
-		}
-		if (ln->category && *ln->category) {
-			bputs(&b, ",\"category\":");
-			bstr(&b, ln->category);
-		}
-		if (ln->description && *ln->description) {
-			bputs(&b, ",\"description\":");
-			bstr(&b, ln->description);
-		}
-		bputs(&b, ",\"qty\":");
+		bput(&b, ",", 1);
+		bstr(&b, ln->sku ? ln->sku : "");
+		bput(&b, ",", 1);
+		bstr(&b, ln->category ? ln->category : "");
+		bput(&b, ",", 1);
+		bstr(&b, ln->description ? ln->description : "");
+		bput(&b, ",", 1);
 		bqty(&b, ln->qty, ln->qscale);
-		bputs(&b, ",\"amount\":");
+		bput(&b, ",", 1);
 		bint(&b, ln->amount);
+		bput(&b, ",", 1);
 		/* the parts of one line are together, in order */
 		while (j < res->n && res->parts[j].line < i)
 			j++;
+		for (int k = j; k < res->n && res->parts[k].line == i; k++)
+			pts += res->parts[k].points;
+		bint(&b, pts);
 		any = 0;
-		bputs(&b, ",\"rules\":{");
+		bputs(&b, ",{");
 		for (int k = j; k < res->n && res->parts[k].line == i; k++) {
+			const struct earn_part *pt = &res->parts[k];
+
+			/* a share of nothing is left out, but for an exclusion */
+			if (pt->points == 0 && (pt->rule < 0 ||
+			    p->rules[pt->rule].effect != EFFECT_EXCLUDE))
+				continue;
 			if (any++)
 				bput(&b, ",", 1);
-			bstr(&b, earn_rule_name(p, res->parts[k].rule));
+			bstr(&b, earn_rule_name(p, pt->rule));
 			bput(&b, ":", 1);
-			bint(&b, res->parts[k].points);
-			pts += res->parts[k].points;
+			bint(&b, pt->points);
 		}
-		bputs(&b, "},\"points\":");
-		bint(&b, pts);
-		bput(&b, "}", 1);
+		bputs(&b, "}]");
 	}
 	bputs(&b, "],\"receipt\":{");
 	any = 0;

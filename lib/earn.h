@@ -92,6 +92,9 @@ const struct programme *earn_at(const struct earn *e, const char *when);
  * whether it has first-purchase rules; referral rules; cumulative rules. */
 int earn_needs_member(const struct earn *e);
 int earn_needs_first(const struct earn *e);
+/* Every segment a rule of any version names, as a JSON array ("[]" when
+ * none), for ledger_earn_segments. */
+const char *earn_segments(const struct earn *e);
 
 /*
  * The points of one receipt under programme p.  Returns 0 (res filled in;
@@ -172,7 +175,10 @@ int ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
     const char *period, int64_t spend_add, int64_t *visits, int64_t *spend);
 /* 1 the member has a receipt credited before, 0 not. */
 int ledger_earn_bought(struct ledger *l, const char *member);
-int ledger_earn_segments(struct ledger *l, const char *member, char **out);
+int ledger_earn_facts(struct ledger *l, const char *member, char **tier, char **birthday,
+    char **referrer);
+int ledger_earn_segments(struct ledger *l, const char *member, const char *names,
+    char **out);
 /* 1 known (*member set, caller frees), 0 not. */
 int ledger_event_get(struct ledger *l, const char *event_id, char **member);
 int ledger_event_count(struct ledger *l, const char *member, const char *event,

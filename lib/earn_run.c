@@ -359,6 +359,7 @@ struct whatif {
 	int n, cap;
 	long receipts;
 	int failed;
+	char *segments;			/* JSON array of the segments rules name */
 };
 
 struct wmem {
@@ -436,7 +437,8 @@ wmember(struct whatif *w, const char *id)
 		(*slot)->birthday = m.v[MF_BIRTHDAY] ? loy_xstrdup(m.v[MF_BIRTHDAY]) : NULL;
 	}
 	member_clear(&m);
-	if (ledger_earn_segments(w->l, id, &(*slot)->segments) < 0)
+	if (strcmp(w->segments, "[]") != 0 &&
+	    ledger_earn_segments(w->l, id, w->segments, &(*slot)->segments) < 0)
 		w->failed = 1;
 	return *slot;
 }
@@ -699,6 +701,34 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 	if (decimal_parse(ledger_setting(l, "point_value"), &amant, &ascale, &why) < 0)
 		amant = ascale = 0;
 	w.cand = &cand;
+	{
+		/* the segments the candidate's rules name, as a JSON array */
+		size_t cap2 = 3;
+
+		for (int k = 0; k < cand.nrules; k++)
+			for (int i = 0; i < cand.rules[k].segments.n; i++)
+				cap2 += 2 * strlen(cand.rules[k].segments.v[i]) + 4;
+		w.segments = loy_xmalloc(cap2);
+		strcpy(w.segments, "[");
+		for (int k = 0; k < cand.nrules; k++)
+			for (int i = 0; i < cand.rules[k].segments.n; i++) {
+				const char *nm = cand.rules[k].segments.v[i];
+
+				if (w.segments[1])
+					strcat(w.segments, ",");
+				strcat(w.segments, "\"");
+				for (const char *c = nm; *c; c++) {
+					size_t len = strlen(w.segments);
+
+					if (*c == '"' || *c == '\\')
+						w.segments[len++] = '\\';
+					w.segments[len++] = *c;
+					w.segments[len] = '\0';
+				}
+				strcat(w.segments, "\"");
+			}
+		strcat(w.segments, "]");
+	}
 	w.tallies = strmap_new();
 	w.counts = strmap_new();
 	w.members = strmap_new();
@@ -801,6 +831,7 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 	free(w.lines);
 	free(w.text);
 	free(v);
+	free(w.segments);
 	programme_free(&cand);
 	return status;
 }

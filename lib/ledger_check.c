@@ -124,7 +124,7 @@ static const struct invariant {
 	  "       coalesce(r.earn ->> 'points', 'none') || ', its lines and rules ' || t.s"
 	  "  FROM receipts r, (SELECT r2.txn_id AS txn_id,"
 	  "   coalesce((SELECT sum(s.value) FROM json_each(r2.earn, '$.lines') l,"
-	  "    json_each(l.value, '$.rules') s), 0) +"
+	  "    json_each(l.value, '$[7]') s), 0) +"
 	  "   coalesce((SELECT sum(value) FROM json_each(r2.earn, '$.receipt')), 0) AS s"
 	  "   FROM receipts r2 WHERE r2.earn IS NOT NULL AND json_valid(r2.earn)) t"
 	  " WHERE t.txn_id = r.txn_id AND (r.points <> t.s OR r.points IS NOT r.earn ->> 'points')"

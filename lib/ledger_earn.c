@@ -168,10 +168,38 @@ ledger_earn_bought(struct ledger *l, const char *member)
 	return one_int(l, st, &v, "cannot read a member's receipts");
 }
 
-/* The member's named segments, comma-separated (caller frees; NULL when
- * none).  0 or -1. */
+/* The member's tier, birthday and referrer (each NULL when none; caller
+ * frees).  0 or -1. */
 int
-ledger_earn_segments(struct ledger *l, const char *member, char **out)
+ledger_earn_facts(struct ledger *l, const char *member, char **tier, char **birthday,
+    char **referrer)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_FACTS,
+	    "SELECT tier, birthday, referrer FROM members WHERE member_id = ?1");
+	int rc;
+
+	*tier = *birthday = *referrer = NULL;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *v[3];
+
+		for (int i = 0; i < 3; i++)
+			v[i] = (const char *)sqlite3_column_text(st, i);
+		*tier = v[0] ? loy_xstrdup(v[0]) : NULL;
+		*birthday = v[1] ? loy_xstrdup(v[1]) : NULL;
+		*referrer = v[2] ? loy_xstrdup(v[2]) : NULL;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a member");
+}
+
+/* Which of the segments named in `names` (a JSON array) the member is in,
+ * comma-separated (caller frees; NULL when none).  0 or -1. */
+int
+ledger_earn_segments(struct ledger *l, const char *member, const char *names, char **out)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -182,9 +210,11 @@ ledger_earn_segments(struct ledger *l, const char *member, char **out)
 	    "segment_members", "segment", NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
 		return 0;
 	if (!(st = ledger_stmt(l, S_EARN_SEGMENTS,
-	    "SELECT group_concat(segment) FROM segment_members WHERE member_id = ?1")))
+	    "SELECT group_concat(segment) FROM segment_members"
+	    " WHERE segment IN (SELECT value FROM json_each(?2)) AND member_id = ?1")))
 		return -1;
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, names, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
 		*out = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
@@ -278,10 +308,10 @@ visit(struct ledger *l, const char *sql, const char *const *params, ledger_row_f
 
 /* A receipt's shares: one row per line and rule, then the receipt's own. */
 #define EXPLAIN_RECEIPTS \
-	"SELECT r.txn_id, r.occurred_at, r.member_id, r.entry_id, l.value->>'line' AS line," \
-	"  l.value->>'sku' AS sku, l.value->>'amount' AS amount, s.key AS rule," \
+	"SELECT r.txn_id, r.occurred_at, r.member_id, r.entry_id, l.value->>0 AS line," \
+	"  nullif(l.value->>1, '') AS sku, l.value->>5 AS amount, s.key AS rule," \
 	"  r.earn->>'version' AS version, s.value AS points, 0 AS o" \
-	" FROM receipts r, json_each(r.earn, '$.lines') l, json_each(l.value, '$.rules') s" \
+	" FROM receipts r, json_each(r.earn, '$.lines') l, json_each(l.value, '$[7]') s" \
 	" WHERE r.earn IS NOT NULL AND %s" \
 	" UNION ALL " \
 	"SELECT r.txn_id, r.occurred_at, r.member_id, r.entry_id, NULL, NULL, NULL, s.key," \
@@ -377,15 +407,15 @@ ledger_earn_lines(struct ledger *l, const char *from, const char *to, const char
 	return visit(l,
 	    txn ?
 	    "SELECT r.txn_id, r.member_id, r.occurred_at, r.store, r.channel, r.amount,"
-	    "  r.earn->>'version', coalesce(r.earn->>'first', 0), l.value->>'line',"
-	    "  l.value->>'sku', l.value->>'category', l.value->>'description',"
-	    "  l.value->>'qty', l.value->>'amount', l.value->>'rules', r.earn->>'receipt'"
+	    "  r.earn->>'version', coalesce(r.earn->>'first', 0), l.value->>0,"
+	    "  l.value->>1, l.value->>2, l.value->>3,"
+	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt'"
 	    " FROM receipts r, json_each(r.earn, '$.lines') l"
 	    " WHERE r.txn_id = ?1 ORDER BY l.key" :
 	    "SELECT r.txn_id, r.member_id, r.occurred_at, r.store, r.channel, r.amount,"
-	    "  r.earn->>'version', coalesce(r.earn->>'first', 0), l.value->>'line',"
-	    "  l.value->>'sku', l.value->>'category', l.value->>'description',"
-	    "  l.value->>'qty', l.value->>'amount', l.value->>'rules', r.earn->>'receipt'"
+	    "  r.earn->>'version', coalesce(r.earn->>'first', 0), l.value->>0,"
+	    "  l.value->>1, l.value->>2, l.value->>3,"
+	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt'"
 	    " FROM receipts r, json_each(r.earn, '$.lines') l"
 	    " WHERE r.earn IS NOT NULL AND r.member_id IS NOT NULL"
 	    "  AND r.status IN ('credited', 'pending')"
@@ -432,7 +462,7 @@ ledger_earn_actual(struct ledger *l, const char *from, const char *to, ledger_ro
 	return visit(l,
 	    "SELECT rule, sum(points) FROM ("
 	    " SELECT s.key AS rule, s.value AS points"
-	    "  FROM receipts r, json_each(r.earn, '$.lines') l, json_each(l.value, '$.rules') s"
+	    "  FROM receipts r, json_each(r.earn, '$.lines') l, json_each(l.value, '$[7]') s"
 	    "  WHERE r.earn IS NOT NULL AND r.member_id IS NOT NULL"
 	    "   AND r.status IN ('credited', 'pending')"
 	    "   AND r.occurred_at >= ?1 AND r.occurred_at <= ?2"
