@@ -393,6 +393,32 @@ OUT
 	[ "$(printf '%s\n' "$output" | cut -d, -f2 | tr '\n' ' ')" = "program loy-accrue loy-redeem loy-expire " ]
 }
 
+# The SQL of loy-report(1)'s REPORTS, one block at a time.
+man_sql() {
+	awk '/^\.Sh REPORTS/,/^\.Sh OPTIONS/' "$BATS_TEST_DIRNAME/../man/loy-report.1" |
+		awk '/^\.Bd -literal/ { on = 1; buf = ""; next }
+		     /^\.Ed/ { if (on && buf ~ /SELECT/) printf "%s\036", buf; on = 0; next }
+		     on { buf = buf $0 "\n" }' | sed 's/\\e/\\/g'
+}
+
+@test "the man page's SQL runs on a ledger and gives the reports' figures" {
+	base
+	local n=0 sql
+	while IFS= read -r -d $'\036' sql; do
+		run sqlite3 -bail -readonly "$LOY_DB" "$sql"
+		[ "$status" -eq 0 ] || { echo "failed: $sql: $output" >&2; return 1; }
+		n=$((n + 1))
+	done < <(man_sql)
+	[ "$n" -ge 14 ]
+	# the liability's and earn-burn's main figures, as the page computes them
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_sql | tr '\036' '\n' | awk '/AS expires,/,/GROUP BY 1;/')")" = "2026-03|50
+2026-04|20
+2026-05|10" ]
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_sql | tr '\036' '\n' | awk '/AS period,/,/ORDER BY 1;/')")" = "2026-01|150|150
+2026-02|30|-20
+2026-03|40|-50" ]
+}
+
 @test "output as TSV, an aligned table and JSON lines; money stays exact text" {
 	base
 	run -0 --separate-stderr loy-report --tsv tiers
