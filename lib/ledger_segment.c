@@ -75,6 +75,12 @@ segment_member_in(struct ledger *l, const char *segment, const char *member_id)
 }
 
 int
+ledger_segment_sorts_on_disk(struct ledger *l)
+{
+	return ledger_exec(l, "PRAGMA temp_store = FILE");
+}
+
+int
 ledger_segment_first_date(struct ledger *l, char out[11])
 {
 	char d[32];
@@ -128,9 +134,15 @@ ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *
 		return -1;
 	who = aliases ? WHO_ALIAS : "r.member_id";
 	day = whole ? "0" : DAY_OF;
+	/* the tiers (active_only 2) need the measure alone */
 	if (measure == SEG_POINTS)
-		what = "sum(r.points), count(*) FROM journal r"
-		    " WHERE r.kind IN ('earn', 'return')";
+		what = "sum(r.points), 0 FROM journal r WHERE r.kind IN ('earn', 'return')";
+	else if (active_only == 2 && measure == SEG_VISITS)
+		what = "0, count(*) FROM receipts r"
+		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
+	else if (active_only == 2)
+		what = "sum(r.amount - r.returned_amount), 0 FROM receipts r"
+		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
 	else
 		what = "sum(r.amount - r.returned_amount), count(*) FROM receipts r"
 		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";

@@ -1260,6 +1260,10 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 		loy_warn("--from and --to are for birthdays");
 		return LOY_EX_USAGE;
 	}
+	if (o->save && strcmp(cmd, "segments") == 0 && argc == 0) {
+		loy_warn("segments: --save needs a segment's name to copy");
+		return LOY_EX_USAGE;
+	}
 	if (o->save && !valid_name(o->save)) {
 		loy_warn("segment name '%s' must be letters, digits, '.', '_' and '-' (at most "
 		    "64, not starting with '-' or '.')", o->save);
@@ -1267,6 +1271,8 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 	}
 	if ((rc = as_of(&r)) != 0)
 		return rc;
+	if (ledger_segment_sorts_on_disk(l) < 0)
+		return ledger_status(l);
 	if (strcmp(cmd, "save") == 0)
 		return do_save(&r, args);
 	if (strcmp(cmd, "tiers") == 0)

@@ -35,6 +35,9 @@ int segment_known(const char *cmd);
 /* Ledger side (lib/ledger_segment.c).  Each 0 or -1 (message printed)
  * unless said otherwise. */
 
+/* Sort large results in temporary files, not in memory (before any
+ * transaction): memory stays flat however many purchases there are. */
+int ledger_segment_sorts_on_disk(struct ledger *l);
 /* The ledger's first date: the earliest enrolment or first journal entry
  * ("" for an empty ledger). */
 int ledger_segment_first_date(struct ledger *l, char out[11]);
