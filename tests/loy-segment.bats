@@ -648,3 +648,17 @@ OUT
 	[ "$output" = "member_id,rank,spend,visits
 A,1,110.00,2" ]
 }
+
+@test "a calendar-year window starts again on 1 January" {
+	tiered 's/window = rolling/window = calendar-year/'
+	members A:2024-01-01
+	echo "A 2025-12-20 150.00" | buy
+	run -0 --separate-stderr loy-segment --as-of 2025-12-20 tiers --apply
+	[ "${lines[1]}" = "A,Silver,Gold,150.00,100.00,qualified,2025-12-20" ]
+	# the review of 2026-07-01 judges 2026-01-01 .. 2026-06-30: nothing
+	run -0 --separate-stderr loy-segment --as-of 2026-07-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Gold,Silver,0.00,0.00,review,2026-07-01
+OUT
+}
