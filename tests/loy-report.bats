@@ -500,6 +500,14 @@ OUT
 	[[ "$output" == "loy-report "* ]]
 }
 
+@test "a report does not wait for a writer that holds the ledger" {
+	base
+	hold_lock
+	run -0 --separate-stderr loy-report --busy-timeout 0 tiers
+	[ "${lines[1]}" = "Pearl,3,75.00,80,0.80" ]
+	release_lock
+}
+
 @test "a missing ledger is exit 66" {
 	run -66 --separate-stderr loy-report -d nowhere.db tiers
 	[ "$stderr" = "loy-report: no ledger at 'nowhere.db' (create one with: loy-init -d 'nowhere.db')" ]
