@@ -664,7 +664,7 @@ report_html(struct ledger *l, const struct lr_params *base)
 {
 	struct html_data d;
 	struct lr_params p = *base;
-	struct grid extra[6];
+	struct grid extra[8];
 	int rc = -1, n = 0;
 	static const struct {
 		const char *title;
@@ -675,11 +675,14 @@ report_html(struct ledger *l, const struct lr_params *base)
 		{ "Liability by tier", liability_cols, LR_LIABILITY, LR_BY_TIER },
 		{ "Breakage by earning month", breakage_cols, LR_BREAKAGE, LR_BY_MONTH },
 		{ "Programme economics by month", economics_cols, LR_ECONOMICS, LR_BY_MONTH },
+		{ "Points by earning rule", rule_costs_cols, LR_RULE_COSTS, LR_BY_NONE },
 		{ "Redemptions by reward", redemptions_cols, LR_REDEMPTIONS, LR_BY_NONE },
 		{ "Partner settlement by month", partners_cols, LR_PARTNERS, LR_BY_MONTH },
 		{ "Referrals", referrals_cols, LR_REFERRALS, LR_BY_NONE },
 	};
 
+	_Static_assert(sizeof(more) / sizeof(more[0]) <= sizeof(extra) / sizeof(extra[0]),
+	    "one grid for each table");
 	memset(&d, 0, sizeof(d));
 	memset(extra, 0, sizeof(extra));
 	d.programme = ledger_setting(l, "programme");
