@@ -59,7 +59,7 @@ struct rline {
 	char *bad;		/* this line's own fault */
 	char *raw;		/* the row as read, packed, only for --rejects */
 	char *prod;		/* sku, category, description, each NUL-terminated */
-	long no;		/* its `line` field, else its line in the file */
+	long no;		/* its `line` field, else 0: its place in the receipt */
 	int64_t qty, amount;	/* qty x 10^qscale; minor units */
 	int qscale;
 };
@@ -193,7 +193,8 @@ keep_line(struct accrue *a, struct rcpt *r, const struct csvio_row *row, const c
 		a->held += r->cap / 2 * (sizeof(*r->lines) + sizeof(*r->hash));
 	}
 	rl = &r->lines[r->n];
-	rl->line = rl->no = row->line;
+	rl->line = row->line;
+	rl->no = 0;
 	rl->bad = bad ? loy_xstrdup(bad) : NULL;
 	rl->raw = NULL;
 	rl->prod = NULL;
@@ -782,7 +783,7 @@ earn_lines(const struct rcpt *r, const struct earn_line *old, int nold)
 		const char *p = rl->prod ? rl->prod : "\0\0";
 		struct earn_line *ln = &v[nold + i];
 
-		ln->line = rl->no;
+		ln->line = rl->no ? rl->no : nold + i + 1;	/* the same however it is cut */
 		ln->sku = p;
 		ln->category = p + strlen(p) + 1;
 		ln->description = ln->category + strlen(ln->category) + 1;

@@ -697,9 +697,9 @@ EOF
 	# beans 4 + 4, food floor(7.5) - 4 = 3, first purchase 100: 111
 	same "$output" <<'OUT'
 txn_id,occurred_at,member_id,entry_id,line,sku,amount,rule,version,points
-T1,2026-12-10 10:00:00,1001,1,2,BEA-1,4.00,[earn],2,4
-T1,2026-12-10 10:00:00,1001,1,2,BEA-1,4.00,beans,2,4
-T1,2026-12-10 10:00:00,1001,1,3,X,3.50,[earn],2,3
+T1,2026-12-10 10:00:00,1001,1,1,BEA-1,4.00,[earn],2,4
+T1,2026-12-10 10:00:00,1001,1,1,BEA-1,4.00,beans,2,4
+T1,2026-12-10 10:00:00,1001,1,2,X,3.50,[earn],2,3
 T1,2026-12-10 10:00:00,1001,1,,,,welcome,2,100
 OUT
 	[ "$stderr" = "loy-accrue: receipt=T1: 4 rows, 111 points, as the journal holds" ]
