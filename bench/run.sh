@@ -75,9 +75,18 @@ fresh accrue.db
 cp members.db accrue.db
 set -- $(measure loy-accrue -d accrue.db pos-$n.csv)
 row "loy-accrue, $m members enrolled" "$1" "$2" "$ref"
+plain=$1
 set -- $(measure loy-accrue -d accrue.db pos-$n.csv)
 row "loy-accrue, same file again (all duplicates)" "$1" "$2" "$ref"
 loy-check -q -d accrue.db
+# the same import with ten typical earning rules (bench/earn-rules.conf):
+# its ratio is to the plain import just above
+fresh rules.db
+cp members.db rules.db
+loy-program -d rules.db load --from 2026-01-01 "$top/bench/earn-rules.conf" >/dev/null 2>&1
+set -- $(measure loy-accrue -d rules.db pos-$n.csv)
+row "loy-accrue, ten earning rules (x the plain import)" "$1" "$2" "$plain"
+loy-check -q -d rules.db
 
 # -- loy-redeem: 100,000 requests in one run, against loy-accrue of as many
 # POS lines (members with points from that import make the requests)
