@@ -1,6 +1,9 @@
 #!/bin/sh
 # make bench: each loy job against a reference measured in the same run,
-# printed as one table (seconds, ratio to the reference, peak RSS).
+# printed as one table (seconds, ratio to the reference, peak RSS).  The
+# references are numbered R1, R2, ...: each ratio says which it is against
+# (a ratio against another job's time says so in the job's name).  The
+# table starts with the date and the machine, as bench/RESULTS.md keeps them.
 # BENCH_N sets the row count (default 1000000); BENCH_BIG=1 adds a
 # 10,000,000-line loy-accrue run for peak memory, and loy-report and
 # loy-segment tiers on a ledger of 1,000,000 members and 10,000,000 entries
@@ -26,9 +29,19 @@ measure() {
 }
 
 rows=""
+nref=0
+refs=
 row() {	# name seconds rss reference-seconds
-	rows="$rows$(awk -v name="$1" -v s="$2" -v kb="$3" -v ref="$4" 'BEGIN {
-		printf "%-52s %8.2f s %7.2f x %8.1f MB", name, s, s / ref, kb / 1024 }')
+	name=$1
+	case $name in reference:*)
+		nref=$((nref + 1))
+		refs=$2
+		name="R$nref ${name#reference: }" ;;
+	esac
+	vs=R$nref
+	[ "$4" = "$refs" ] || vs=
+	rows="$rows$(awk -v name="$name" -v s="$2" -v kb="$3" -v ref="$4" -v vs="$vs" 'BEGIN {
+		printf "%-56s %8.2f s %7.2f x %-3s %8.1f MB", name, s, s / ref, vs, kb / 1024 }')
 "
 }
 
@@ -67,6 +80,10 @@ fresh bare.db
 set -- $(measure sqlite3 bare.db ".import --csv pos-$n.csv pos")
 ref=$1
 row "reference: sqlite3 .import POS lines into a bare table" "$1" "$2" "$ref"
+# the floor: libcsv parsing the same file and doing nothing else
+cc -O2 -o csvfloor "$top/bench/csvfloor.c" -lcsv
+set -- $(measure ./csvfloor pos-$n.csv)
+row "libcsv parse floor of the POS lines (bench/csvfloor.c)" "$1" "$2" "$ref"
 fresh members.db
 loy-init -d members.db 2>/dev/null
 loy-enroll -d members.db members-$m.csv >/dev/null 2>&1
@@ -157,6 +174,10 @@ if [ -n "$BENCH_BIG" ]; then
 	loy-check -q -d tiers.db
 fi
 
-printf '\n%-52s %10s %9s %11s\n' "job ($n rows; $(nproc) cores)" time ratio "peak RSS"
+printf '\n%s; %s cores, %s, %s, SQLite %s, %s\n' "$(date -u +%F)" "$(nproc)" \
+    "$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)" \
+    "$(. /etc/os-release && echo "$PRETTY_NAME")" "$(sqlite3 -version | cut -d' ' -f1)" \
+    "$(cc --version | head -1)"
+printf '%-56s %10s %13s %11s\n' "job ($n rows)" time ratio "peak RSS"
 printf '%s' "$rows"
 echo "loy-check: every ledger consistent"

@@ -109,7 +109,7 @@ for ((i = 0; i < nsteps; i++)); do
 	esac
 done
 
-failed=0 injected=0 torn=0 killed=0 notkilled=0
+failed=0 injected=0 torn=0 killed=0 notkilled=0 injnot=0
 fail() {
 	failed=$((failed + 1))
 	echo "crash: FAIL trial $t, step $i ('${steps[$i]}'), $how: $*"
@@ -147,7 +147,13 @@ for ((t = 1; t <= trials; t++)); do
 		st=$?
 		killed=$((killed + 1))
 	fi
-	[ $st -eq 137 ] || notkilled=$((notkilled + 1))
+	if [ $st -ne 137 ]; then
+		if [ $mode -lt 2 ] && [ "${ref_ops[$i]:-0}" -gt 0 ]; then
+			injnot=$((injnot + 1))
+		else
+			notkilled=$((notkilled + 1))
+		fi
+	fi
 	# after the kill: a ledger (if the step had made one) that checks out
 	if [ -f "$dir/l.db" ] && ! "$bin/loy-check" -d "$dir/l.db" >"$dir/check.txt" 2>&1; then
 		fail "loy-check after the kill: $(head -c 300 "$dir/check.txt")"
@@ -175,5 +181,6 @@ for ((t = 1; t <= trials; t++)); do
 	fi
 done
 echo "crash: $trials trials over $nsteps steps (seed $seed, size $size): $injected injected" \
-    "($torn torn), $killed kill -9 ($notkilled of all trials ended before the kill); $failed failed"
+    "($torn torn, $injnot not reached), $killed kill -9 ($((killed - notkilled)) mid-run," \
+    "$notkilled finished first); $failed failed"
 [ $failed -eq 0 ]
