@@ -82,12 +82,16 @@ struct rcpt {
 struct mem {
 	char *id;		/* NULL: no such member */
 	int closed;
+	int bought;		/* -1 not known yet, 0 no receipt credited yet, 1 one */
 	int64_t balance;	/* at the start of the run */
 	int64_t delta;		/* this run's change, written at the end */
 	int64_t last_entry;
-	int facts;		/* tier, birthday, segments, referrer read */
+};
+
+/* What the earning rules may ask of a member, read once a run (kept apart
+ * from struct mem, which every member of a large import has). */
+struct facts {
 	char *tier, *birthday, *segments, *referrer;
-	int bought;		/* -1 not known yet, 0 no receipt credited yet, 1 one */
 };
 
 struct accrue {
@@ -116,6 +120,7 @@ struct accrue {
 	struct earn *earn;	/* the programme's versions, for the points */
 	struct earn_state est;
 	int needs_member, needs_first;
+	struct strmap *facts;	/* member_id -> struct facts */
 };
 
 static char *
@@ -794,21 +799,25 @@ earn_lines(const struct rcpt *r, const struct earn_line *old, int nold)
 	return v;
 }
 
-/* What the rules may ask of a member, read once a run. */
-static int
+/* What the rules may ask of a member, read once a run; NULL on error. */
+static struct facts *
 member_facts(struct accrue *a, struct mem *m)
 {
 	const char *segments = earn_segments(a->earn);
+	struct facts **slot = (struct facts **)strmap_slot(a->facts, m->id, strlen(m->id), NULL);
+	struct facts *f;
 
-	if (m->facts)
-		return 0;
-	if (ledger_earn_facts(a->l, m->id, &m->tier, &m->birthday, &m->referrer) < 0)
-		return -1;
+	if (*slot)
+		return *slot;
+	*slot = f = calloc(1, sizeof(*f));
+	if (!f)
+		loy_die(71, "out of memory");
+	if (ledger_earn_facts(a->l, m->id, &f->tier, &f->birthday, &f->referrer) < 0)
+		return NULL;
 	if (strcmp(segments, "[]") != 0 &&
-	    ledger_earn_segments(a->l, m->id, segments, &m->segments) < 0)
-		return -1;
-	m->facts = 1;
-	return 0;
+	    ledger_earn_segments(a->l, m->id, segments, &f->segments) < 0)
+		return NULL;
+	return f;
 }
 
 /* The points of a receipt of member m under the version in force at its
@@ -823,11 +832,13 @@ compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
 	memset(em, 0, sizeof(*em));
 	em->id = m->id;
 	if (a->needs_member) {
-		if (member_facts(a, m) < 0)
+		struct facts *f = member_facts(a, m);
+
+		if (!f)
 			return -1;
-		em->tier = m->tier;
-		em->birthday = m->birthday;
-		em->segments = m->segments;
+		em->tier = f->tier;
+		em->birthday = f->birthday;
+		em->segments = f->segments;
 	}
 	if (a->needs_first) {
 		if (m->bought < 0) {
@@ -849,7 +860,11 @@ bonuses(struct accrue *a, struct batch *b, struct mem *m, const struct programme
 	struct earn_award *v = NULL;
 	int n = 0, rc = -1;
 
-	if (earn_purchase_awards(a->l, p, er, em, m->referrer, &v, &n) < 0)
+	struct facts *f = a->needs_member ? member_facts(a, m) : NULL;
+
+	if (a->needs_member && !f)
+		return -1;
+	if (earn_purchase_awards(a->l, p, er, em, f ? f->referrer : NULL, &v, &n) < 0)
 		goto out;
 	for (int i = 0; i < n; i++) {
 		struct mem *who = m;
@@ -1440,6 +1455,7 @@ setup(struct accrue *a, struct ledger *l)
 		a->needs_member = earn_needs_member(a->earn);
 		a->needs_first = earn_needs_first(a->earn);
 		earn_ledger_state(l, &a->est);
+		a->facts = strmap_new();
 	}
 	a->open = strmap_new();
 	a->refused = strmap_new();
@@ -1459,13 +1475,21 @@ teardown(struct accrue *a)
 	}
 	for (size_t i = 0; i < a->nmems; i++) {
 		free(a->mems[i]->id);
-		free(a->mems[i]->tier);
-		free(a->mems[i]->birthday);
-		free(a->mems[i]->segments);
-		free(a->mems[i]->referrer);
 		free(a->mems[i]);
 	}
 	earn_free(a->earn);
+	if (a->facts) {
+		for (size_t i = 0; i < strmap_count(a->facts); i++) {
+			struct facts *f = strmap_value(a->facts, i);
+
+			free(f->tier);
+			free(f->birthday);
+			free(f->segments);
+			free(f->referrer);
+			free(f);
+		}
+		strmap_free(a->facts);
+	}
 	free(a->mems);
 	strmap_free(a->members);
 	strmap_free(a->byid);
