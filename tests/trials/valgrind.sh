@@ -70,6 +70,12 @@ if [ -x "$bin/loy-report" ]; then
 	done
 	vg loy-report statement 1001
 fi
-[ ! -x "$bin/loy-segment" ] || vg loy-segment --help
+if [ -x "$bin/loy-segment" ]; then
+	for c in "--apply tiers" value rfm lapse lifecycle birthdays "best 5" never-bought referrers; do
+		vg loy-segment $c
+	done
+	vg loy-segment --save top5 best 5
+	vg loy-segment segments top5
+fi
 echo "valgrind: $runs runs, $bad with errors or leaks"
 [ $bad -eq 0 ]
