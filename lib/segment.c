@@ -820,13 +820,14 @@ best_collect(void *ctx, const struct seg_member *m)
 		b->cap = b->cap ? 2 * b->cap : 256;
 		b->v = loy_xrealloc(b->v, b->cap * sizeof(*b->v));
 	}
-	b->v[b->n++] = (struct buyer){
-		loy_xstrdup(m->v[SM_ID]),
-		m->v[SM_NAME] ? loy_xstrdup(m->v[SM_NAME]) : NULL,
-		m->v[SM_PHONE] ? loy_xstrdup(m->v[SM_PHONE]) : NULL,
-		m->v[SM_EMAIL] ? loy_xstrdup(m->v[SM_EMAIL]) : NULL,
-		spend, visits
-	};
+	b->v[b->n] = (struct buyer){ loy_xstrdup(m->v[SM_ID]), NULL, NULL, NULL, spend,
+	    visits };
+	if (b->r->o->with_contact) {
+		b->v[b->n].name = m->v[SM_NAME] ? loy_xstrdup(m->v[SM_NAME]) : NULL;
+		b->v[b->n].phone = m->v[SM_PHONE] ? loy_xstrdup(m->v[SM_PHONE]) : NULL;
+		b->v[b->n].email = m->v[SM_EMAIL] ? loy_xstrdup(m->v[SM_EMAIL]) : NULL;
+	}
+	b->n++;
 	return 0;
 }
 

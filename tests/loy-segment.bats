@@ -553,6 +553,9 @@ B,1,250.00,1
 A,2,200.00,4
 OUT
 	[ "$stderr" = "loy-segment: segment 'top': 2 members as of 2026-11-23" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 --with-contact best 1
+	[ "$output" = "member_id,rank,spend,visits,name,phone,email
+B,1,250.00,1,Name B,,B@example.org" ]
 	run -0 --separate-stderr loy-segment segments top
 	[ "$output" = "member_id
 A
