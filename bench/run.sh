@@ -140,11 +140,11 @@ if [ -n "$BENCH_BIG" ]; then
 	stmt="SELECT entry_id, occurred_at, posted_at, kind, points,
 	    sum(points) OVER (ORDER BY entry_id) AS balance, source, ref, reason
 	    FROM journal WHERE member_id = '0123457' ORDER BY entry_id"
-	set -- $(measure sh -c 'for i in $(seq 50); do sqlite3 -csv -header report-ledger.db "$1"; done' sh "$stmt")
+	set -- $(measure sh -c 'for i in $(seq 200); do sqlite3 -csv -header report-ledger.db "$1"; done' sh "$stmt")
 	ref=$1
-	row "reference: sqlite3, one member's statement x 50" "$1" "$2" "$ref"
-	set -- $(measure sh -c 'for i in $(seq 50); do loy-report -d report-ledger.db statement 0123457; done')
-	row "loy-report statement, one member x 50" "$1" "$2" "$ref"
+	row "reference: sqlite3, one member's statement x 200" "$1" "$2" "$ref"
+	set -- $(measure sh -c 'for i in $(seq 200); do loy-report -d report-ledger.db statement 0123457; done')
+	row "loy-report statement, one member x 200" "$1" "$2" "$ref"
 	eb="SELECT substr(occurred_at, 1, 7) AS period"
 	for k in earn return adjust opening redeem cancel expire merge transfer; do
 		eb="$eb, sum(points) FILTER (WHERE kind = '$k')"
