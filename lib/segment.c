@@ -1520,8 +1520,9 @@ tier_member(void *ctx, const struct seg_member *m)
 		if (q > ei)
 			ei = q;
 		/* a review's downgrade lands on R + grace days */
-		if (!(k == 0 && t->floors_only) && d->R > enrolled && (p->tiers.review == REVIEW_ANNUAL ? d->review :
-		    emd == d->rmd || (emd == 229 && d->rmd == 228 && !d->rleap))) {
+		if (!(k == 0 && t->floors_only) && d->R > enrolled &&
+		    (p->tiers.review == REVIEW_ANNUAL ? d->review : emd == d->rmd ||
+		    (emd == 229 && d->rmd == 228 && !d->rleap))) {
 			int target, soft;
 
 			mr = shown(p, between(t, m, d->wsr, d->R - 1));
@@ -1663,6 +1664,14 @@ tiers_calc(struct tierrun *t)
 		d->p = programme_at(t->v, t->nv, when);
 		if (tiers_usable(d->p) < 0)
 			return LOY_EX_DATAERR;
+		if (k > 0 && d->p->tiers.measure != t->days[0].p->tiers.measure) {
+			char before[11];
+
+			day_text(day - 1, before);
+			loy_warn("programme version %d measures tiers otherwise from %s: run "
+			    "loy-segment --as-of %s tiers --apply first", d->p->version, md, before);
+			return LOY_EX_DATAERR;
+		}
 		d->ws = window_start(d->p, day);
 		d->R = day - d->p->tiers.grace_days;
 		d->wsr = window_start(d->p, d->R - 1);

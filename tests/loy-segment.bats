@@ -665,3 +665,23 @@ $TIERS
 A,Gold,Silver,0.00,0.00,review,2026-07-01
 OUT
 }
+
+@test "a run across a change of the tier measure stops at the change" {
+	tiered
+	members A:2024-01-01
+	echo "A 2026-05-01 20.00" | buy
+	loy-segment --as-of 2026-05-30 tiers --apply >/dev/null 2>&1
+	sed -i 's/measure = spend/measure = visits/; s/threshold = 100/threshold = 1/; s/threshold = 300/threshold = 5/' prog.conf
+	loy-program load --from 2026-06-01 --retroactive prog.conf >/dev/null 2>&1
+	before=$(dump)
+	run -65 --separate-stderr loy-segment --as-of 2026-06-02 tiers --apply
+	[ "$stderr" = "loy-segment: programme version 3 measures tiers otherwise from 2026-06-01: run loy-segment --as-of 2026-05-31 tiers --apply first" ]
+	[ "$(dump)" = "$before" ]
+	loy-segment --as-of 2026-05-31 tiers --apply >/dev/null 2>&1
+	# from 2026-06-01, 1 visit in the window makes Gold
+	run -0 --separate-stderr loy-segment --as-of 2026-06-02 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Gold,1,1,qualified,2026-06-01
+OUT
+}
