@@ -234,7 +234,7 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    " SELECT ref.referrer AS member_id, count(*) AS referred,"
 	    "  count(buy.member_id) AS buyers, coalesce(sum(buy.spend), 0) AS spend%s"
 	    " FROM ref LEFT JOIN buy USING (member_id) JOIN members p"
-	    "  ON p.member_id = ref.referrer"
+	    "  ON p.member_id = ref.referrer AND p.status = 'active'"
 	    " GROUP BY ref.referrer"
 	    " ORDER BY referred DESC, buyers DESC, spend DESC, ref.referrer",
 	    contact ? ", p.name, p.phone, p.email" : "");
