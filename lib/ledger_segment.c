@@ -279,6 +279,28 @@ ledger_tier_earned(struct ledger *l, ledger_row_fn fn, void *ctx)
 }
 
 int
+ledger_tier_assigned(struct ledger *l, const char *member, const char *tier,
+    const char *starts, const char *until)
+{
+	sqlite3_stmt *st = prepare(l, "SELECT tier = ?2 AND starts = ?3 AND until = ?4"
+	    " FROM tier_assignments WHERE member_id = ?1 ORDER BY assignment_id DESC LIMIT 1");
+	int rc, same = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, tier, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, starts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, until, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		same = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read tier assignments");
+	return same;
+}
+
+int
 ledger_tier_assign(struct ledger *l, const char *member, const char *tier,
     const char *starts, const char *until, const char *reason)
 {

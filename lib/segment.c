@@ -1726,9 +1726,9 @@ tiers_txn(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 
 /* tiers --assign FILE: member_id, tier, until, reason */
 static const char *const assign_fields[] = { "member_id", "tier", "until", "reason", NULL };
-enum { G_ASSIGNED };
+enum { G_ASSIGNED, G_UNCHANGED };
 static const struct batch_counter assign_counters[] = {
-	{ "assigned", BATCH_CHANGED }, { NULL, 0 }
+	{ "assigned", BATCH_CHANGED }, { "unchanged", BATCH_UNCHANGED }, { NULL, 0 }
 };
 
 struct assigning {
@@ -1794,12 +1794,15 @@ assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if (dup)
 			rc = batch_reject(b, row, "member '%s' is assigned twice in this run", who);
 		else {
-			rc = ledger_tier_assign(r->l, who, tier, r->as_of, u, *reason ? reason :
-			    NULL) < 0 ? -1 : 0;
+			/* the same assignment again (a re-run) changes nothing */
+			int same = ledger_tier_assigned(r->l, who, tier, r->as_of, u);
+
+			rc = same < 0 || (!same && ledger_tier_assign(r->l, who, tier, r->as_of,
+			    u, *reason ? reason : NULL) < 0) ? -1 : 0;
 			g->seen.v = loy_xrealloc(g->seen.v, (g->seen.n + 1) * sizeof(char *));
 			g->seen.v[g->seen.n++] = loy_xstrdup(who);
 			if (rc == 0)
-				batch_count(b, G_ASSIGNED);
+				batch_count(b, same ? G_UNCHANGED : G_ASSIGNED);
 		}
 	}
 	member_clear(&m);

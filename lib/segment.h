@@ -81,6 +81,9 @@ int ledger_tier_assignments(struct ledger *l, const char *from, ledger_row_fn fn
 /* Tiers members earned while an assignment held them higher: member_id,
  * tier, by member_id. */
 int ledger_tier_earned(struct ledger *l, ledger_row_fn fn, void *ctx);
+/* Is this the member's latest assignment already?  1, 0, or -1. */
+int ledger_tier_assigned(struct ledger *l, const char *member, const char *tier,
+    const char *starts, const char *until);
 int ledger_tier_assign(struct ledger *l, const char *member, const char *tier,
     const char *starts, const char *until, const char *reason);
 int ledger_tier_change(struct ledger *l, const char *member, const char *from_tier,

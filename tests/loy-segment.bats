@@ -190,6 +190,12 @@ $TIERS
 A,Silver,Platinum,0.00,300.00,assigned,2026-06-01
 B,Silver,Gold,0.00,100.00,assigned,2026-06-01
 OUT
+	[ "$stderr" = "loy-segment: assign.csv: 2 rows, 2 assigned, 0 unchanged, 0 rejected" ]
+	# the same file again: recognised, nothing changes
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply
+	[ "$output" = "$TIERS" ]
+	[ "$stderr" = "loy-segment: assign.csv: 2 rows, 0 assigned, 2 unchanged, 0 rejected" ]
+	[ "$(q "SELECT count(*) FROM tier_assignments")" = 2 ]
 	[ "$(q "SELECT member_id || ':' || tier || ':' || starts || ':' || until || ':' || reason FROM tier_assignments ORDER BY 1")" = "A:Platinum:2026-06-01:2026-08-31:status match
 B:Gold:2026-06-01:2026-12-31:VIP gift" ]
 	# B can move up from the floor
@@ -224,7 +230,7 @@ loy-segment: assign.csv:2: tier 'Bronze' is not one of the programme's tiers
 loy-segment: assign.csv:3: unknown member 'Z'
 loy-segment: assign.csv:4: until '2026-05-31' is before the as-of date, 2026-06-01
 loy-segment: assign.csv:5: until 'someday' is not an ISO 8601 date
-loy-segment: assign.csv: 4 rows, 0 assigned, 4 rejected
+loy-segment: assign.csv: 4 rows, 0 assigned, 0 unchanged, 4 rejected
 loy-segment: 4 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
 ERR
 	[ "$(dump)" = "$before" ]
