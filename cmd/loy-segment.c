@@ -13,7 +13,8 @@ static const char usage[] =
     "                   [--replace]] value [class] | rfm | lapse | lifecycle [state] |\n"
     "                   birthdays [--from date] [--to date] | best N | never-bought |\n"
     "                   referrers [N] | segments [name]\n"
-    "       loy-segment [-n] [-d ledger] [--as-of date] [--replace] save name [file]";
+    "       loy-segment [-n] [-d ledger] [--as-of date] [--map field=column,...]\n"
+    "                   [--rejects file] [--replace] save name [file]";
 static const char help[] =
     "Classify members and print CSV: one sub-command for each question.\n"
     "\n"
@@ -38,6 +39,8 @@ static const char help[] =
     "      --date-format FMT    strptime(3) format of dates\n"
     "  -n, --dry-run            do all the work, commit nothing\n"
     "      --from DATE          birthdays from this date\n"
+    "      --map FIELD=COLUMN   read FIELD from the file's COLUMN (repeatable)\n"
+    "      --rejects FILE       set bad rows aside in FILE and commit the rest\n"
     "      --replace            save over an existing segment\n"
     "      --safe-cells         neutralise spreadsheet formulas in the output\n"
     "      --save NAME          also save the list as segment NAME\n"
@@ -65,6 +68,8 @@ main(int argc, char **argv)
 		{ "date-format", required_argument, 0, CLI_OPT_DATEFMT },
 		{ "dry-run", no_argument, 0, 'n' },
 		{ "from", required_argument, 0, OPT_FROM },
+		{ "map", required_argument, 0, CLI_OPT_MAP },
+		{ "rejects", required_argument, 0, CLI_OPT_REJECTS },
 		{ "replace", no_argument, 0, OPT_REPLACE },
 		{ "save", required_argument, 0, OPT_SAVE },
 		{ "to", required_argument, 0, OPT_TO },

@@ -691,3 +691,19 @@ $TIERS
 A,Silver,Gold,1,1,qualified,2026-06-01
 OUT
 }
+
+@test "save: a foreign column by --map, bad rows set aside with --rejects" {
+	valued
+	printf 'kunde\nA\nNOBODY\nB\n' >list.csv
+	run -1 --separate-stderr loy-segment --map member_id=kunde --rejects bad.csv save mixed list.csv
+	same "$output" <<OUT
+segment,members,as_of
+mixed,2,2026-11-23
+OUT
+	same "$(cat bad.csv)" <<OUT
+kunde,line,reason
+NOBODY,3,unknown member 'NOBODY'
+OUT
+	[ "$(q "SELECT group_concat(member_id) FROM segment_members WHERE segment = 'mixed'")" = "A,B" ]
+	ledger_ok
+}
