@@ -540,7 +540,7 @@ _loy_segment()
 		w=${_loy_w[i]}
 		case $w in
 		-d | --db | --busy-timeout | --as-of | --assign | --date-format | --from | \
-		    --to | --save | -[!-]*d)
+		    --to | --save | --map | --rejects | -[!-]*d)
 			((i++))
 			continue
 			;;
@@ -553,8 +553,8 @@ _loy_segment()
 	done
 	if [[ $_loy_cur == -* ]]; then
 		_loy_add compgen -W "-d --db --apply --as-of --assign --busy-timeout
-		    --date-format -n --dry-run --from --replace --safe-cells --save --table
-		    --to --tsv --with-contact -h --help -V --version" -- "$_loy_cur"
+		    --date-format -n --dry-run --from --map --rejects --replace --safe-cells
+		    --save --table --to --tsv --with-contact -h --help -V --version" -- "$_loy_cur"
 		return
 	fi
 	if ((nops == 0)); then
