@@ -42,9 +42,9 @@ day_num(const char *s)
 }
 
 static void
-day_text(int z, char out[11])
+day_text(int day, char out[11])
 {
-	long long era, doe, yoe, y, doy, mp, d, m;
+	long long era, doe, yoe, y, doy, mp, d, m, z = day;
 
 	z += 719468;
 	era = (z >= 0 ? z : z - 146096) / 146097;
@@ -88,7 +88,7 @@ months_between(int a, int b)
 	char x[11], y[11];
 	int ya, ma, da, yb, mb, db, n;
 
-	if (b < a)
+	if (a == INT_MIN || b < a)
 		return 0;
 	day_text(a, x);
 	day_text(b, y);
@@ -592,7 +592,8 @@ life_state(struct life *f, const struct seg_member *m)
 
 	if (!active(m))
 		return "closed";
-	if (today - day_num(m->v[SM_ENROLLED]) < f->new_days)
+	if (day_num(m->v[SM_ENROLLED]) != INT_MIN &&
+	    today - day_num(m->v[SM_ENROLLED]) < f->new_days)
 		return "new";
 	if (m->n == 0 || (gap = today - m->day[m->n - 1]) > f->lapsed_days)
 		return "lapsed";
@@ -895,7 +896,7 @@ never_emit(void *ctx, const struct seg_member *m)
 	struct run *r = ctx;
 	int enrolled = day_num(m->v[SM_ENROLLED]);
 
-	if (!active(m) || m->n || enrolled > r->day)
+	if (!active(m) || m->n || enrolled > r->day || enrolled == INT_MIN)
 		return 0;
 	if (row_start(r, m->v[SM_ID]) < 0)
 		return 1;
