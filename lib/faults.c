@@ -14,6 +14,12 @@
  *                    crash, as kill -9 would make it at that moment)
  *   LOY_CRASH_TORN=1 with LOY_CRASH_AT: a write that crashes lands half
  *                    written first (a torn write)
+ *   LOY_CRASH_POWER=1 with LOY_CRASH_AT: a power cut rather than a killed
+ *                    process: every write since each file's last sync is
+ *                    undone (and a file that grew since is cut back), as
+ *                    if the disk had never received it; =2: each such
+ *                    write is undone or kept at random (the disk wrote
+ *                    some of its cache, in any order)
  *   LOY_FULL_AT=N    from the Nth write on, writes fail as a full disk does
  *                    (SQLITE_FULL)
  *   LOY_IOERR_AT=N   the Nth write, sync or truncate fails (SQLITE_IOERR)
@@ -39,8 +45,20 @@ faults_install(void)
 #include <string.h>
 #include <unistd.h>
 
+/* A write since the file's last sync, and what it overwrote. */
+struct undo {
+	sqlite3_int64 off;
+	int n;			/* bytes written */
+	int had;		/* of them, bytes that existed before */
+	unsigned char *old;
+	struct undo *next;	/* the one before */
+};
+
 struct ffile {
 	sqlite3_file base;
+	struct ffile *next;	/* the open files */
+	struct undo *undo;	/* newest first */
+	sqlite3_int64 synced;	/* size at the last sync (or open) */
 	sqlite3_file *real;	/* the default VFS's file, after this struct */
 };
 
@@ -48,7 +66,8 @@ static sqlite3_vfs *orig;
 static sqlite3_vfs vfs;
 static struct sqlite3_io_methods methods1, methods2, methods3;
 static long ops, crash_at, full_at, ioerr_at;
-static int torn;
+static int torn, power;
+static struct ffile *files;
 static const char *count_file;
 
 #define REAL(f) (((struct ffile *)(f))->real)
@@ -87,8 +106,44 @@ op(int is_write)
 }
 
 static void
+undo_free(struct ffile *ff)
+{
+	while (ff->undo) {
+		struct undo *u = ff->undo;
+
+		ff->undo = u->next;
+		free(u->old);
+		free(u);
+	}
+}
+
+/* A power cut: what each file received since its last sync is lost (all
+ * of it, or with power == 2 some of it, newest first). */
+static void
+power_cut(void)
+{
+	unsigned seed = (unsigned)crash_at * 2654435761u;
+
+	for (struct ffile *ff = files; ff; ff = ff->next) {
+		int lose_all = power != 2 || (seed = seed * 1103515245u + 12345u) >> 31;
+
+		for (struct undo *u = ff->undo; u; u = u->next) {
+			seed = seed * 1103515245u + 12345u;
+			if (lose_all || (seed >> 16) & 1) {
+				if (u->had)
+					ff->real->pMethods->xWrite(ff->real, u->old, u->had, u->off);
+			}
+		}
+		if (lose_all)
+			ff->real->pMethods->xTruncate(ff->real, ff->synced);
+	}
+}
+
+static void
 crash(void)
 {
+	if (power)
+		power_cut();
 	kill(getpid(), SIGKILL);
 	_exit(137);
 }
@@ -96,7 +151,36 @@ crash(void)
 static int
 f_close(sqlite3_file *f)
 {
+	struct ffile *ff = (struct ffile *)f;
+
+	for (struct ffile **p = &files; *p; p = &(*p)->next)
+		if (*p == ff) {
+			*p = ff->next;
+			break;
+		}
+	undo_free(ff);
 	return REAL(f)->pMethods->xClose(REAL(f));
+}
+
+/* Keep what a write is about to overwrite, for a power cut. */
+static void
+remember(struct ffile *ff, int n, sqlite3_int64 off)
+{
+	struct undo *u = calloc(1, sizeof(*u));
+	sqlite3_int64 size = 0;
+
+	if (!u)
+		return;
+	ff->real->pMethods->xFileSize(ff->real, &size);
+	u->off = off;
+	u->n = n;
+	u->had = off >= size ? 0 : off + n <= size ? n : (int)(size - off);
+	if (u->had && (u->old = malloc(u->had)))
+		ff->real->pMethods->xRead(ff->real, u->old, u->had, off);
+	else
+		u->had = 0;
+	u->next = ff->undo;
+	ff->undo = u;
 }
 
 static int
@@ -119,12 +203,16 @@ f_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 	case -2:
 		return SQLITE_FULL;
 	}
+	if (power)
+		remember((struct ffile *)f, n, off);
 	return REAL(f)->pMethods->xWrite(REAL(f), buf, n, off);
 }
 
 static int
 f_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
+	struct ffile *ff = (struct ffile *)f;
+
 	switch (op(0)) {
 	case 1:
 		crash();
@@ -132,12 +220,17 @@ f_truncate(sqlite3_file *f, sqlite3_int64 size)
 	case -1:
 		return SQLITE_IOERR_TRUNCATE;
 	}
+	if (power && size < ff->synced)	/* taken as it happens */
+		ff->synced = size;
 	return REAL(f)->pMethods->xTruncate(REAL(f), size);
 }
 
 static int
 f_sync(sqlite3_file *f, int flags)
 {
+	struct ffile *ff = (struct ffile *)f;
+	int rc;
+
 	switch (op(0)) {
 	case 1:
 		crash();
@@ -145,7 +238,12 @@ f_sync(sqlite3_file *f, int flags)
 	case -1:
 		return SQLITE_IOERR_FSYNC;
 	}
-	return REAL(f)->pMethods->xSync(REAL(f), flags);
+	rc = REAL(f)->pMethods->xSync(REAL(f), flags);
+	if (rc == SQLITE_OK && power) {	/* what it holds now is on the disk */
+		undo_free(ff);
+		REAL(f)->pMethods->xFileSize(REAL(f), &ff->synced);
+	}
+	return rc;
 }
 
 static int
@@ -235,6 +333,8 @@ v_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *outfla
 
 	(void)v;
 	ff->real = (sqlite3_file *)&ff[1];
+	ff->undo = NULL;
+	ff->synced = 0;
 	rc = orig->xOpen(orig, name, ff->real, flags, outflags);
 	m = ff->real->pMethods;
 	if (!m) {
@@ -242,6 +342,9 @@ v_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *outfla
 		return rc;
 	}
 	f->pMethods = m->iVersion >= 3 ? &methods3 : m->iVersion == 2 ? &methods2 : &methods1;
+	m->xFileSize(ff->real, &ff->synced);
+	ff->next = files;
+	files = ff;
 	return rc;
 }
 
@@ -311,6 +414,7 @@ faults_install(void)
 	done = 1;
 	crash_at = envnum("LOY_CRASH_AT");
 	torn = envnum("LOY_CRASH_TORN") != 0;
+	power = (int)envnum("LOY_CRASH_POWER");
 	full_at = envnum("LOY_FULL_AT");
 	ioerr_at = envnum("LOY_IOERR_AT");
 	count_file = getenv("LOY_FAULTS_COUNT");

@@ -11,10 +11,13 @@
 # trial takes one step (in turn), starts from the ledger before it, and
 # kills the step's process:
 #   - injected: at its Kth write, sync or truncate of the ledger's files
-#     (K drawn from 1 to the number the step makes), a third of them torn
-#     (half the write lands first);
+#     (K drawn from 1 to the number the step makes); of these, a quarter
+#     torn (half the write lands first), and half power cuts (the writes
+#     since each file's last sync lost, all of them or some at random);
 #   - kill -9: after a random delay up to the step's uninterrupted time.
-# Then loy-check must pass; the same command is run again; and the ledger's
+# Then loy-check must pass; if the step had printed its output (which a
+# writer does only once its run has committed) the books must hold the run
+# already; the same command is run again; and the ledger's
 # canonical dump (tests/trials/lib.sh) must equal the uninterrupted one's,
 # and a rejects file, if the step writes one, must be whole.  Prints one
 # line a failure and a summary; exits 1 if any trial failed.
@@ -109,7 +112,7 @@ for ((i = 0; i < nsteps; i++)); do
 	esac
 done
 
-failed=0 injected=0 torn=0 killed=0 notkilled=0 injnot=0
+failed=0 injected=0 torn=0 power=0 killed=0 notkilled=0 injnot=0
 fail() {
 	failed=$((failed + 1))
 	echo "crash: FAIL trial $t, step $i ('${steps[$i]}'), $how: $*"
@@ -121,17 +124,22 @@ for ((t = 1; t <= trials; t++)); do
 	dir=$work/t
 	rm -rf "$dir" && mkdir -p "$dir"
 	[ $i -eq 0 ] || cp "$work/ref$((i - 1)).db" "$dir/l.db"
-	mode=$((RANDOM % 3))
+	mode=$((RANDOM % 5))
 	[ "$fbin" != - ] || mode=2
-	if [ $mode -lt 2 ] && [ "${ref_ops[$i]:-0}" -gt 0 ]; then
+	if [ $mode -ne 2 ] && [ "${ref_ops[$i]:-0}" -gt 0 ]; then
 		k=$((RANDOM % ref_ops[$i] + 1))
 		env="LOY_CRASH_AT=$k"
 		how="crash at write/sync $k of ${ref_ops[$i]}"
-		if [ $mode -eq 1 ]; then
+		case $mode in
+		1)
 			env="$env LOY_CRASH_TORN=1"
 			how="$how (torn)"
-			torn=$((torn + 1))
-		fi
+			torn=$((torn + 1)) ;;
+		3 | 4)
+			env="$env LOY_CRASH_POWER=$((mode - 2))"
+			how="$how (power cut $((mode - 2)))"
+			power=$((power + 1)) ;;
+		esac
 		injected=$((injected + 1))
 		run_step $i "$dir" "$fbin" "$env"
 		st=$?
@@ -148,7 +156,7 @@ for ((t = 1; t <= trials; t++)); do
 		killed=$((killed + 1))
 	fi
 	if [ $st -ne 137 ]; then
-		if [ $mode -lt 2 ] && [ "${ref_ops[$i]:-0}" -gt 0 ]; then
+		if [ $mode -ne 2 ] && [ "${ref_ops[$i]:-0}" -gt 0 ]; then
 			injnot=$((injnot + 1))
 		else
 			notkilled=$((notkilled + 1))
@@ -157,6 +165,12 @@ for ((t = 1; t <= trials; t++)); do
 	# after the kill: a ledger (if the step had made one) that checks out
 	if [ -f "$dir/l.db" ] && ! "$bin/loy-check" -d "$dir/l.db" >"$dir/check.txt" 2>&1; then
 		fail "loy-check after the kill: $(head -c 300 "$dir/check.txt")"
+		continue
+	fi
+	# a run that printed its output had committed (a writer prints only
+	# after its commit): the books hold it already, power cut or not
+	if [ -s "$dir/out.csv" ] && ! canon "$dir/l.db" | cmp -s - "$work/ref$i.canon"; then
+		fail "the run printed its output, but the books do not hold it"
 		continue
 	fi
 	# a rejects file is whole or absent
@@ -181,6 +195,6 @@ for ((t = 1; t <= trials; t++)); do
 	fi
 done
 echo "crash: $trials trials over $nsteps steps (seed $seed, size $size): $injected injected" \
-    "($torn torn, $injnot not reached), $killed kill -9 ($((killed - notkilled)) mid-run," \
+    "($torn torn, $power power cuts, $injnot not reached), $killed kill -9 ($((killed - notkilled)) mid-run," \
     "$notkilled finished first); $failed failed"
 [ $failed -eq 0 ]
