@@ -12,7 +12,7 @@ static const char usage[] =
     "       loy-segment [-d ledger] [--as-of date] [--with-contact] [--save name\n"
     "                   [--replace]] value [class] | rfm | lapse | lifecycle [state] |\n"
     "                   birthdays [--from date] [--to date] | best N | never-bought |\n"
-    "                   referrers [N] | segments [name]\n"
+    "                   referrers [N] | segments [name [member ...]]\n"
     "       loy-segment [-n] [-d ledger] [--as-of date] [--map field=column,...]\n"
     "                   [--rejects file] [--replace] save name [file]";
 static const char help[] =
@@ -28,7 +28,8 @@ static const char help[] =
     "  best N         the N best customers by spend\n"
     "  never-bought   enrolled, never bought\n"
     "  referrers [N]  members by how many members they referred\n"
-    "  segments [NAME]  saved segments, or one segment's members\n"
+    "  segments [NAME [MEMBER...]]  saved segments, one segment's members, or\n"
+    "                 whether members are in it\n"
     "  save NAME [FILE]  save a list (a member_id column) as a segment\n"
     "\n"
     "  -d, --db FILE            ledger (default $LOY_DB, else ./loyalty.db)\n"

@@ -991,15 +991,29 @@ do_segments(struct run *r)
 	int got;
 	char as_of[11];
 
-	if (r->argc > 1)
-		return loy_error("segments takes at most a segment's name"), LOY_EX_USAGE;
 	if (r->argc == 0)
 		return ledger_list_segments(r->l, batch_print, r->out);
 	if ((got = ledger_segment_get(r->l, r->argv[0], as_of)) < 0)
 		return -1;
 	if (!got)
 		return loy_error("no segment '%s'", r->argv[0]), LOY_EX_DATAERR;
-	return ledger_segment_list(r->l, r->argv[0], r->o->with_contact, print_rows, r);
+	if (r->argc == 1)
+		return ledger_segment_list(r->l, r->argv[0], r->o->with_contact, print_rows, r);
+	if (r->save || r->o->with_contact)
+		return loy_error("segments NAME MEMBER ...: no --save or --with-contact"),
+		    LOY_EX_USAGE;
+	/* is each member in it? */
+	csvio_put(r->out, "member_id");
+	csvio_put(r->out, "in");
+	csvio_end(r->out);
+	for (int i = 1; i < r->argc; i++) {
+		if ((got = segment_member_in(r->l, r->argv[0], r->argv[i])) < 0)
+			return -1;
+		csvio_put(r->out, r->argv[i]);
+		csvio_put(r->out, got ? "yes" : "no");
+		csvio_end(r->out);
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- dispatch */

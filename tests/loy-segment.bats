@@ -566,6 +566,13 @@ B,1,250.00,1,Name B,,B@example.org" ]
 	[ "$output" = "member_id
 A
 B" ]
+	# segment_member_in, as rewards and earning rules ask it
+	run -0 --separate-stderr loy-segment segments top A C
+	[ "$output" = "member_id,in
+A,yes
+C,no" ]
+	run -65 --separate-stderr loy-segment segments nosuch A
+	[ "$stderr" = "loy-segment: no segment 'nosuch'" ]
 	before=$(dump)
 	printf 'member_id\nC\n' >list.csv
 	run -65 --separate-stderr loy-segment save top list.csv
