@@ -120,20 +120,33 @@ ledger_segment_aliases(struct ledger *l)
 	" WHERE a.member_id = r.member_id), r.member_id)"
 #define DAY_OF "CAST(julianday(substr(r.occurred_at, 1, 10)) - 2440587.5 AS INTEGER)"
 
-int
-ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *from,
-    const char *to, int whole, seg_member_fn fn, void *ctx)
+static int
+walk(struct ledger *l, int active_only, int measure, const char *from, const char *to,
+    int whole, char (*bounds)[11], const int *bday, int nb, seg_member_fn fn, void *ctx)
 {
-	char sql[1024];
+	char *sql = NULL, *cases = NULL;
 	sqlite3_stmt *sm = NULL, *sd = NULL;
 	struct seg_member m = { 0 };
 	int rc = -1, rd, rm, aliases = 0;
 	const char *who, *day, *what;
+	size_t n;
 
 	if (measure >= 0 && (aliases = ledger_segment_aliases(l)) < 0)
 		return -1;
 	who = aliases ? WHO_ALIAS : "r.member_id";
 	day = whole ? "0" : DAY_OF;
+	if (nb >= 2) {
+		/* bucket i, [bounds[i], bounds[i+1]), is told by its first day */
+		cases = loy_xmalloc(64 + 48 * (size_t)nb);
+		n = sprintf(cases, "CASE");
+		for (int i = 1; i < nb - 1; i++)
+			n += sprintf(cases + n, " WHEN r.occurred_at < ?%d THEN ?%d", 2 + 2 * i,
+			    3 + 2 * i);
+		sprintf(cases + n, " ELSE ?%d END", 3 + 2 * (nb - 1));
+		day = cases;
+		from = bounds[0];
+		to = bounds[nb - 1];
+	}
 	/* the tiers (active_only 2) need the measure alone */
 	if (measure == SEG_POINTS)
 		what = "sum(r.points), 0 FROM journal r WHERE r.kind IN ('earn', 'return')";
@@ -146,7 +159,9 @@ ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *
 	else
 		what = "sum(r.amount - r.returned_amount), count(*) FROM receipts r"
 		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
-	snprintf(sql, sizeof(sql), "SELECT %s AS who, %s AS day, %s"
+	n = strlen(who) + strlen(day) + strlen(what) + 256;
+	sql = loy_xmalloc(n);
+	snprintf(sql, n, "SELECT %s AS who, %s AS day, %s"
 	    " AND r.occurred_at >= ?1 AND r.occurred_at < ?2 GROUP BY %s ORDER BY %s",
 	    who, day, what, whole ? "1" : "1, 2", whole ? "1" : "1, 2");
 	if (measure >= 0) {
@@ -154,8 +169,13 @@ ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *
 			goto out;
 		sqlite3_bind_text(sd, 1, from ? from : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(sd, 2, to, -1, SQLITE_STATIC);
+		for (int i = 1; nb >= 2 && i < nb; i++) {
+			if (i < nb - 1)
+				sqlite3_bind_text(sd, 2 + 2 * i, bounds[i], -1, SQLITE_STATIC);
+			sqlite3_bind_int(sd, 3 + 2 * i, bday[i - 1]);	/* THEN, ELSE */
+		}
 	}
-	snprintf(sql, sizeof(sql), "SELECT member_id, status, enrolled_at, %s"
+	snprintf(sql, n, "SELECT member_id, status, enrolled_at, %s"
 	    " FROM members WHERE %s ORDER BY member_id",
 	    active_only == 2 ? "NULL, tier, NULL, NULL, NULL" :
 	    "birthday, tier, name, phone, email",
@@ -210,7 +230,23 @@ out:
 	free(m.day);
 	free(m.spend);
 	free(m.receipts);
+	free(sql);
+	free(cases);
 	return rc;
+}
+
+int
+ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *from,
+    const char *to, int whole, seg_member_fn fn, void *ctx)
+{
+	return walk(l, active_only, measure, from, to, whole, NULL, NULL, 0, fn, ctx);
+}
+
+int
+ledger_segment_walk_buckets(struct ledger *l, int active_only, int measure,
+    char (*bounds)[11], const int *bday, int nb, seg_member_fn fn, void *ctx)
+{
+	return walk(l, active_only, measure, NULL, NULL, 0, bounds, bday, nb, fn, ctx);
 }
 
 int

@@ -1643,14 +1643,18 @@ tiers_usable(const struct programme *p)
 	return 0;
 }
 
+/* At most this many window edges are told apart by bucket; more (a long
+ * catch-up) and the days are told apart one by one. */
+#define BUCKETS_MAX 64
+
 /* The recalculation itself, in the current transaction: 0, an exit status,
  * or -1 (a ledger error). */
 static int
 tiers_calc(struct tierrun *t)
 {
 	struct run *r = t->r;
-	char last[11], from[11], when[20];
-	int lo, rc = -1;
+	char last[11], from[11], when[20], btext[BUCKETS_MAX][11];
+	int lo, rc = -1, bound[BUCKETS_MAX], nb = 0;
 
 	if (ledger_tier_last_run(r->l, last) < 0)
 		return -1;
@@ -1700,6 +1704,16 @@ tiers_calc(struct tierrun *t)
 			lo = d->ws;
 		if ((d->review || d->p->tiers.review == REVIEW_ANNIVERSARY) && d->wsr < lo)
 			lo = d->wsr;
+		/* the windows' edges, for buckets */
+		if (nb + 4 <= BUCKETS_MAX) {
+			bound[nb++] = d->ws;
+			bound[nb++] = day + 1;
+			if (d->review || d->p->tiers.review == REVIEW_ANNIVERSARY) {
+				bound[nb++] = d->wsr;
+				bound[nb++] = d->R;
+			}
+		} else
+			nb = BUCKETS_MAX + 1;
 	}
 	/* one nightly run without a review: one window, no days told apart */
 	t->whole = t->nd == 1 && !t->days[0].review &&
@@ -1716,8 +1730,22 @@ tiers_calc(struct tierrun *t)
 	if (t->nd > 0) {
 		t->measure = t->days[0].p->tiers.measure == MEASURE_POINTS ? SEG_POINTS :
 		    t->days[0].p->tiers.measure == MEASURE_VISITS ? SEG_VISITS : SEG_SPEND;
-		if (ledger_segment_walk(r->l, 2, t->measure, from, r->end, t->whole, tier_member,
-		    t) < 0 || r->failed)
+		if (!t->whole && nb <= BUCKETS_MAX) {
+			/* a few windows: their edges cut the days into buckets */
+			int n = 0;
+
+			qsort(bound, nb, sizeof(*bound), cmpint);
+			for (int i = 0; i < nb; i++)
+				if (n == 0 || bound[i] != bound[n - 1])
+					bound[n++] = bound[i];
+			for (int i = 0; i < n; i++)
+				day_text(bound[i], btext[i]);
+			rc = ledger_segment_walk_buckets(r->l, 2, t->measure, btext, bound, n,
+			    tier_member, t);
+		} else
+			rc = ledger_segment_walk(r->l, 2, t->measure, from, r->end, t->whole,
+			    tier_member, t);
+		if (rc < 0 || r->failed)
 			return -1;
 	}
 	if (t->apply && ledger_tier_finish(r->l, r->as_of) < 0)

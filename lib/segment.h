@@ -67,6 +67,11 @@ enum { SEG_SPEND, SEG_POINTS, SEG_VISITS };
  * to stop.  0 or -1. */
 int ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *from,
     const char *to, int whole, seg_member_fn fn, void *ctx);
+/* The same, with the days gathered into buckets: bucket i holds the
+ * days from bounds[i] up to before bounds[i+1] (nb dates, ascending), and
+ * comes as one day, bday[i] (the day number of bounds[i]). */
+int ledger_segment_walk_buckets(struct ledger *l, int active_only, int measure,
+    char (*bounds)[11], const int *bday, int nb, seg_member_fn fn, void *ctx);
 /* Members who referred others: referrer (merged ones as their survivor),
  * referred, buyers (referred members with a purchase before `to`), spend
  * (theirs before `to`); most referred first. */
