@@ -685,7 +685,8 @@ earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char
 	    r->txn, NULL)) < 0)
 		return -1;
 	if (expire_lot_date(a->l, m->id, r->occurred, expires) < 0)
-		return -1;
+		return loy_error("receipt '%s' of %s: its points would expire past the year 9999",
+		    r->txn, r->occurred);
 	if (a->window_days > 0) {
 		when_add_hours(r->occurred, 24L * a->window_days, avail);
 		if (strcmp(avail, a->now) > 0)
@@ -1018,8 +1019,11 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		if (delta > 0) {
 			char expires[20], avail[20];
 
-			if (expire_lot_date(a->l, m->id, row.occurred_at, expires) < 0)
+			if (expire_lot_date(a->l, m->id, row.occurred_at, expires) < 0) {
+				loy_error("receipt '%s' of %s: its points would expire past the year "
+				    "9999", r->txn, row.occurred_at);
 				goto out;
+			}
 			if (a->window_days > 0)
 				when_add_hours(row.occurred_at, 24L * a->window_days, avail);
 			if ((entry = ledger_journal_add(a->l, m->id, "earn", delta, row.occurred_at,

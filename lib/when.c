@@ -475,8 +475,11 @@ when_add_hours(const char *in, long n, char out[static 20])
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	t = timegm(&tm) + (time_t)n * 3600;	/* wall-clock arithmetic, no zone */
-	if (!gmtime_r(&t, &tm))
+	/* past the years loy keeps (1000-9999): the nearest end, and -1 */
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > YEAR_MAX || tm.tm_year + 1900 < YEAR_MIN) {
+		strcpy(out, n > 0 ? "9999-12-31 23:59:59" : "1000-01-01 00:00:00");
 		return -1;
+	}
 	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
 	return 0;
 }

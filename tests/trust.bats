@@ -426,3 +426,23 @@ CSV
 		[ "$status" -eq 0 ] || { echo "$cmd: exit $status: $stderr" >&2; return 1; }
 	done
 }
+
+@test "receipts at the end of the calendar: pending stays pending, an expiry past 9999 is refused aloud" {
+	export LOY_NOW="9999-12-30 12:00:00"
+	new_ledger --set expiry_months=0 --set return_window_days=30
+	printf 'member_id\n1\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1,9999-12-29 10:00:00,10.00\n' >p.csv
+	# 30 days after 9999-12-29 is past the last day loy keeps: still pending
+	run -0 --separate-stderr loy-accrue p.csv
+	[ "${lines[1]}" = "T1,1,9999-12-29 10:00:00,10.00,10,pending," ]
+	[ "$(q "SELECT available_at FROM lots")" = "9999-12-31 23:59:59" ]
+	rm -f "$LOY_DB"
+	new_ledger --set expiry_months=24
+	loy-enroll m.csv >/dev/null 2>&1
+	before=$(dump)
+	run --separate-stderr loy-accrue p.csv
+	[ "$status" -ne 0 ]
+	[ "${stderr_lines[0]}" = "loy-accrue: receipt 'T1' of 9999-12-29 10:00:00: its points would expire past the year 9999" ]
+	[ "$(dump)" = "$before" ]
+}
