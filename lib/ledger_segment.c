@@ -122,7 +122,8 @@ ledger_segment_aliases(struct ledger *l)
 
 static int
 walk(struct ledger *l, int active_only, int measure, const char *from, const char *to,
-    int whole, char (*bounds)[11], const int *bday, int nb, seg_member_fn fn, void *ctx)
+    int whole, char (*bounds)[11], const int *bday, int nb, const char *summary,
+    seg_member_fn fn, void *ctx)
 {
 	char *sql = NULL, *cases = NULL;
 	sqlite3_stmt *sm = NULL, *sd = NULL;
@@ -159,6 +160,15 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	else
 		what = "sum(r.amount - r.returned_amount), count(*) FROM receipts r"
 		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
+	if (summary) {
+		/* one row a member: the last purchase day, what it bought since
+		 * `summary` (?3) */
+		day = "CAST(julianday(substr(max(r.occurred_at), 1, 10)) - 2440587.5 AS INTEGER)";
+		what = "sum(CASE WHEN r.occurred_at >= ?3 THEN r.amount - r.returned_amount"
+		    " ELSE 0 END), sum(r.occurred_at >= ?3) FROM receipts r"
+		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
+		whole = 1;
+	}
 	n = strlen(who) + strlen(day) + strlen(what) + 256;
 	sql = loy_xmalloc(n);
 	snprintf(sql, n, "SELECT %s AS who, %s AS day, %s"
@@ -169,6 +179,8 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 			goto out;
 		sqlite3_bind_text(sd, 1, from ? from : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(sd, 2, to, -1, SQLITE_STATIC);
+		if (summary)
+			sqlite3_bind_text(sd, 3, summary, -1, SQLITE_STATIC);
 		for (int i = 1; nb >= 2 && i < nb; i++) {
 			if (i < nb - 1)
 				sqlite3_bind_text(sd, 2 + 2 * i, bounds[i], -1, SQLITE_STATIC);
@@ -239,14 +251,21 @@ int
 ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *from,
     const char *to, int whole, seg_member_fn fn, void *ctx)
 {
-	return walk(l, active_only, measure, from, to, whole, NULL, NULL, 0, fn, ctx);
+	return walk(l, active_only, measure, from, to, whole, NULL, NULL, 0, NULL, fn, ctx);
+}
+
+int
+ledger_segment_walk_summary(struct ledger *l, int active_only, const char *since,
+    const char *to, seg_member_fn fn, void *ctx)
+{
+	return walk(l, active_only, SEG_SPEND, NULL, to, 0, NULL, NULL, 0, since, fn, ctx);
 }
 
 int
 ledger_segment_walk_buckets(struct ledger *l, int active_only, int measure,
     char (*bounds)[11], const int *bday, int nb, seg_member_fn fn, void *ctx)
 {
-	return walk(l, active_only, measure, NULL, NULL, 0, bounds, bday, nb, fn, ctx);
+	return walk(l, active_only, measure, NULL, NULL, 0, bounds, bday, nb, NULL, fn, ctx);
 }
 
 int

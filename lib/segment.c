@@ -290,7 +290,7 @@ do_value(struct run *r)
 	struct value v = { .r = r };
 	const char *s = ledger_setting(r->l, "value_spend"), *why;
 	int months = setting_long(r, "segment_months", 12, 1, 120), quantile = 0;
-	char a[32], b[32], t[64];
+	char a[32], b[32], t[64], since[11];
 
 	if (r->argc > 1)
 		return loy_error("value takes at most one class"), LOY_EX_USAGE;
@@ -303,6 +303,7 @@ do_value(struct run *r)
 			    "barnacle, true-friend)", r->argv[0]), LOY_EX_USAGE;
 	}
 	v.window = months_back(r->day, months);
+	day_text(v.window, since);
 	v.tenure = setting_long(r, "value_tenure_months", 0, 0, 1200);
 	v.visits = setting_long(r, "value_visits", -1, 1, 1000000);
 	v.spend = -1;
@@ -311,7 +312,7 @@ do_value(struct run *r)
 		v.spend = -1;
 	}
 	if (v.spend < 0 || v.visits < 0) {
-		if (ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, value_collect, &v) < 0)
+		if (ledger_segment_walk_summary(r->l, 1, since, r->end, value_collect, &v) < 0)
 			return -1;
 		if (v.n) {	/* none: no arrays (qsort must not be given NULL) */
 			qsort(v.sv, v.n, sizeof(*v.sv), cmp64);
@@ -337,7 +338,7 @@ do_value(struct run *r)
 	    b, v.visits == 1 ? "" : "s", months, quantile & 2 ? " (the median)" : "",
 	    v.tenure ? t : "", a, quantile & 1 ? " (the median)" : "");
 	head(r, cols);
-	return ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, value_emit, &v);
+	return ledger_segment_walk_summary(r->l, 1, since, r->end, value_emit, &v);
 }
 
 /* ---------------------------------------------------------------- rfm */
@@ -442,12 +443,14 @@ do_rfm(struct run *r)
 		"member_id", "recency_days", "frequency", "monetary", "r", "f", "m", "rfm", NULL
 	};
 	struct rfm f = { .r = r };
+	char since[11];
 	int rc;
 
 	if (r->argc)
 		return loy_error("rfm takes no operands"), LOY_EX_USAGE;
 	f.window = months_back(r->day, setting_long(r, "segment_months", 12, 1, 120));
-	if (ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, rfm_collect, &f) < 0)
+	day_text(f.window, since);
+	if (ledger_segment_walk_summary(r->l, 1, since, r->end, rfm_collect, &f) < 0)
 		return -1;
 	if (f.n) {	/* none: no arrays (qsort must not be given NULL) */
 		qsort(f.rv, f.n, sizeof(*f.rv), cmp64);
@@ -455,7 +458,7 @@ do_rfm(struct run *r)
 		qsort(f.mv, f.n, sizeof(*f.mv), cmp64);
 	}
 	head(r, cols);
-	rc = f.n ? ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, rfm_emit, &f) : 0;
+	rc = f.n ? ledger_segment_walk_summary(r->l, 1, since, r->end, rfm_emit, &f) : 0;
 	free(f.rv);
 	free(f.fv);
 	free(f.mv);
@@ -849,7 +852,7 @@ do_best(struct run *r)
 {
 	static const char *const cols[] = { "member_id", "rank", "spend", "visits", NULL };
 	struct best b = { .r = r };
-	char *end;
+	char *end, since[11];
 	long n;
 	int rc;
 
@@ -861,7 +864,8 @@ do_best(struct run *r)
 		return loy_error("best '%s' is not a whole number above zero", r->argv[0]),
 		    LOY_EX_USAGE;
 	b.window = months_back(r->day, setting_long(r, "segment_months", 12, 1, 120));
-	if ((rc = ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, best_collect,
+	day_text(b.window, since);
+	if ((rc = ledger_segment_walk_summary(r->l, 1, since, r->end, best_collect,
 	    &b)) == 0) {
 		if (b.n)
 			qsort(b.v, b.n, sizeof(*b.v), best_cmp);
@@ -914,7 +918,7 @@ do_never(struct run *r)
 	if (r->argc)
 		return loy_error("never-bought takes no operands"), LOY_EX_USAGE;
 	head(r, cols);
-	return ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, never_emit, r);
+	return ledger_segment_walk_summary(r->l, 1, r->end, r->end, never_emit, r);
 }
 
 /* ---------------------------------------------------------------- referrers */

@@ -72,6 +72,11 @@ int ledger_segment_walk(struct ledger *l, int active_only, int measure, const ch
  * comes as one day, bday[i] (the day number of bounds[i]). */
 int ledger_segment_walk_buckets(struct ledger *l, int active_only, int measure,
     char (*bounds)[11], const int *bday, int nb, seg_member_fn fn, void *ctx);
+/* The same in short: at most one day a member, the last it bought on
+ * before `to`, holding what it spent and its receipts from `since` on
+ * (0 and 0 when that day is before it). */
+int ledger_segment_walk_summary(struct ledger *l, int active_only, const char *since,
+    const char *to, seg_member_fn fn, void *ctx);
 /* Members who referred others: referrer (merged ones as their survivor),
  * referred, buyers (referred members with a purchase before `to`), spend
  * (theirs before `to`); most referred first. */
