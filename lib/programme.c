@@ -36,6 +36,8 @@ const char programme_default[] =
     "identify_by = member_id,card,phone,email\n"
     "return_window_days = 0\n"
     "future_tolerance_hours = 24\n"
+    "# May members give points to each other (loy-redeem --transfers)?\n"
+    "transfers = no\n"
     "phone_pattern = ^\\+?[0-9][0-9 ()/.-]{4,22}[0-9]$\n"
     "email_pattern = ^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$\n"
     "\n"

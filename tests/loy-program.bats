@@ -64,6 +64,18 @@ bad() {
 	ledger_ok
 }
 
+@test "the default programme writes out every setting, so an edited copy shows them all" {
+	new_ledger
+	run -0 --separate-stderr loy-program show
+	printf '%s\n' "$output" >shown.conf
+	# earn_*, tiers and expiry_* live in their own sections; the rest in [programme]
+	for key in $(loy-init --settings | tail -n +2 | cut -d, -f1 |
+	    grep -v -e '^earn_' -e '^tiers$' -e '^expiry_'); do
+		grep -q "^$key = " shown.conf || { echo "no $key"; false; }
+	done
+	grep -qx 'transfers = no' shown.conf
+}
+
 @test "loy-init --set is written into version 1" {
 	new_ledger --set currency=GBP --set timezone=Europe/London --set expiry_months=12 \
 	    --set earn_points=3 --set tiers=Bronze,Silver,Gold
