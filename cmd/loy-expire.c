@@ -60,7 +60,13 @@ main(int argc, char **argv)
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
-	if (optind != argc || (notice >= 0 && (as_of || cli.dry_run))) {
+	if (notice >= 0 && (as_of || cli.dry_run)) {
+		/* a notice expires nothing: --as-of and --dry-run have no meaning */
+		loy_warn("--notice expires nothing: it takes neither --as-of nor --dry-run");
+		free(args);
+		cli_usage(&cli);
+	}
+	if (optind != argc) {
 		free(args);
 		cli_usage(&cli);
 	}

@@ -114,6 +114,9 @@ OUT
 
 @test "usage: --notice goes alone, operands are refused, a bad number is refused" {
 	run -64 --separate-stderr loy-expire --notice 30 --as-of 2026-11-01
+	[ "${stderr_lines[0]}" = "loy-expire: --notice expires nothing: it takes neither --as-of nor --dry-run" ]
+	run -64 --separate-stderr loy-expire --notice 30 -n
+	[ "${stderr_lines[0]}" = "loy-expire: --notice expires nothing: it takes neither --as-of nor --dry-run" ]
 	run -64 --separate-stderr loy-expire now
 	run -64 --separate-stderr loy-expire --notice soon
 	[ "${stderr_lines[0]}" = "loy-expire: --notice 'soon' is not a whole number from 0 to 3660" ]
