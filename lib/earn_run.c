@@ -284,6 +284,42 @@ explain_row(void *ctx, int ncols, const char *const *cols, const char *const *ro
 	return 0;
 }
 
+/* Say why there is nothing to explain: an unknown or merged member, an
+ * unknown or anonymous receipt.  Returns the exit status. */
+static int
+nothing_to_explain(struct ledger *l, const char *kind, const char *value)
+{
+	struct member m = { { 0 } };
+	struct receipt_row r = { 0 };
+	int got, status = LOY_EX_NOINPUT;
+
+	if (strcmp(kind, "member") == 0) {
+		if ((got = ledger_member_get(l, value, &m)) < 0)
+			status = ledger_status(l);
+		else if (!got)
+			loy_error("unknown member '%s'", value);
+		else if (m.v[MF_MERGED_INTO])
+			loy_error("member '%s' was merged into '%s': explain member=%s", value,
+			    m.v[MF_MERGED_INTO], m.v[MF_MERGED_INTO]);
+		else
+			loy_error("member '%s' has earned no points yet", value);
+	} else if (strcmp(kind, "receipt") == 0) {
+		if ((got = ledger_receipt_get(l, value, &r)) < 0)
+			status = ledger_status(l);
+		else if (!got)
+			loy_error("unknown receipt '%s'", value);
+		else if (!r.member_id)
+			loy_error("receipt '%s' has no member: it earned no points", value);
+		else
+			loy_error("receipt '%s' earned no points", value);
+	} else {
+		loy_error("entry %s is not an entry of earning", value);
+	}
+	member_clear(&m);
+	receipt_row_clear(&r);
+	return status;
+}
+
 int
 earn_explain(const struct cli *cli, struct ledger *l, const char *what)
 {
@@ -316,13 +352,11 @@ earn_explain(const struct cli *cli, struct ledger *l, const char *what)
 		loy_error("cannot write the output");
 		status = LOY_EX_IOERR;
 	}
+	if (!status && x.rows == 0)
+		status = nothing_to_explain(l, kind, eq + 1);
 	ledger_rollback(l);
 	if (status)
 		return status;
-	if (x.rows == 0) {
-		loy_error("nothing to explain for %s", what);
-		return LOY_EX_NOINPUT;
-	}
 	if (journal != x.points) {
 		loy_error("%s: the rows explain %lld points, the journal holds %lld", what,
 		    (long long)x.points, (long long)journal);

@@ -709,7 +709,7 @@ OUT
 	run -0 --separate-stderr loy-accrue --explain entry=2
 	[ "$stderr" = "loy-accrue: entry=2: 1 row, 50 points, as the journal holds" ]
 	run -66 --separate-stderr loy-accrue --explain receipt=NOPE
-	[ "$stderr" = "loy-accrue: nothing to explain for receipt=NOPE" ]
+	[ "$stderr" = "loy-accrue: unknown receipt 'NOPE'" ]
 	run -64 --separate-stderr loy-accrue --explain colour=blue
 	[ "${stderr_lines[0]}" = "loy-accrue: --explain 'colour=blue' must be member=ID, receipt=TXN or entry=N" ]
 }
@@ -756,4 +756,23 @@ OUT
 	[ "$(dump)" = "$before" ]
 	run -64 --separate-stderr loy-program what-if cand.conf --from 2026-12-01
 	[ "${stderr_lines[0]}" = "loy-program: what-if needs --from and --to" ]
+}
+
+@test "explain says why there is nothing to explain: merged or unknown member, anonymous receipt" {
+	base
+	members
+	loy-enroll merge 1003 1001 >/dev/null 2>&1
+	pos <<'EOF2'
+T1,,2026-12-10 10:00:00,X,,,1,5.00
+EOF2
+	run -0 --separate-stderr loy-accrue pos.csv
+	run -66 --separate-stderr loy-accrue --explain member=1003
+	[ "$stderr" = "loy-accrue: member '1003' was merged into '1001': explain member=1001" ]
+	run -66 --separate-stderr loy-accrue --explain member=1004
+	[ "$stderr" = "loy-accrue: member '1004' has earned no points yet" ]
+	run -66 --separate-stderr loy-accrue --explain member=9999
+	[ "$stderr" = "loy-accrue: unknown member '9999'" ]
+	run -66 --separate-stderr loy-accrue --explain receipt=T1
+	[ "$stderr" = "loy-accrue: receipt 'T1' has no member: it earned no points" ]
+	ledger_ok
 }
