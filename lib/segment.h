@@ -10,9 +10,10 @@
 #include "ledger.h"
 
 /* Is `member_id` in the named segment `segment` (the last snapshot saved
- * under that name)?  A member merged into `member_id` counts as it.
- * 1 yes, 0 no, -1 error or no such segment (message printed).  For
- * loy-redeem and the earning rules. */
+ * under that name)?  A snapshot holds members as they stood when it was
+ * saved (merged ones as their survivor then); pass the member a receipt or
+ * request resolves to.  1 yes, 0 no, -1 error or no such segment (message
+ * printed).  For loy-redeem and the earning rules. */
 int segment_member_in(struct ledger *l, const char *segment, const char *member_id);
 
 /* What the command line asked for. */
