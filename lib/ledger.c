@@ -39,6 +39,21 @@ const struct ledger_setting ledger_defaults[] = {
 	  "days earned points stay pending, returnable (0: spendable at once)" },
 	{ "future_tolerance_hours", "24",
 	  "how far past now a purchase time may lie (clock skew)" },
+	{ "segment_months", "12",
+	  "months of history loy-segment's value, rfm and best lists look back" },
+	{ "value_spend", "median",
+	  "spend in segment_months that makes a high-value member (median: the median)" },
+	{ "value_visits", "median",
+	  "visits in segment_months that make a loyal member (median: the median)" },
+	{ "value_tenure_months", "0",
+	  "months of membership a loyal member also needs" },
+	{ "lapse_k", "2",
+	  "a member has lapsed when the gap since the last purchase exceeds k x their usual one" },
+	{ "lapse_min_purchases", "3",
+	  "purchases a member needs before their own rhythm is judged" },
+	{ "lifecycle_new_days", "90", "days after enrolment a member counts as new" },
+	{ "lifecycle_active_days", "90", "days since the last purchase a member stays active" },
+	{ "lifecycle_lapsed_days", "180", "days since the last purchase after which a member has lapsed" },
 	{ "phone_pattern", "^\\+?[0-9][0-9 ()/.-]{4,22}[0-9]$",
 	  "PCRE2 pattern a phone number must match" },
 	{ "email_pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$",
@@ -671,6 +686,36 @@ ledger_setting_valid(const char *key, const char *value, char *reason, unsigned 
 	    strcmp(key, "return_window_days") == 0 || strcmp(key, "future_tolerance_hours") == 0) &&
 	    (!*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 6))
 		return setting_why(reason, size, "%s '%s' must be a whole number", key, value);
+	{
+		/* loy-segment's whole-number settings and their ranges */
+		static const struct { const char *key; long lo, hi; } whole[] = {
+			{ "segment_months", 1, 120 }, { "value_tenure_months", 0, 1200 },
+			{ "value_visits", 1, 1000000 }, { "lapse_min_purchases", 2, 1000 },
+			{ "lifecycle_new_days", 0, 3660 }, { "lifecycle_active_days", 1, 3660 },
+			{ "lifecycle_lapsed_days", 1, 3660 },
+		};
+
+		for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+			if (strcmp(key, whole[i].key) == 0 &&
+			    !(strcmp(key, "value_visits") == 0 && strcmp(value, "median") == 0) &&
+			    (!*value || strlen(value) > 7 || strspn(value, "0123456789") != strlen(value) ||
+			    atol(value) < whole[i].lo || atol(value) > whole[i].hi))
+				return setting_why(reason, size, "%s '%s' must be a whole number from %ld "
+				    "to %ld%s", key, value, whole[i].lo, whole[i].hi,
+				    strcmp(key, "value_visits") == 0 ? ", or median" : "");
+	}
+	if (strcmp(key, "lapse_k") == 0 || (strcmp(key, "value_spend") == 0 &&
+	    strcmp(value, "median") != 0)) {
+		int64_t mant;
+		int scale;
+		const char *why;
+
+		if (decimal_parse(value, &mant, &scale, &why) < 0)
+			return setting_why(reason, size, "%s '%s' %s", key, value, why);
+		if (mant <= 0 || scale > 6)
+			return setting_why(reason, size, "%s '%s' must be more than zero%s", key, value,
+			    scale > 6 ? ", with at most 6 decimals" : "");
+	}
 	if (strcmp(key, "point_value") == 0 || strcmp(key, "earn_amount") == 0) {
 		int64_t mant;
 		int scale;

@@ -126,7 +126,7 @@ setting_long(struct run *r, const char *key, long def, long lo, long hi)
 	char *end;
 	long n;
 
-	if (!v || !*v)
+	if (!v || !*v || strcmp(v, "median") == 0)
 		return def;
 	errno = 0;
 	n = strtol(v, &end, 10);
@@ -307,7 +307,7 @@ do_value(struct run *r)
 	v.tenure = setting_long(r, "value_tenure_months", 0, 0, 1200);
 	v.visits = setting_long(r, "value_visits", -1, 1, 1000000);
 	v.spend = -1;
-	if (s && *s && money_parse(s, r->decimals, &v.spend, &why) < 0) {
+	if (s && *s && strcmp(s, "median") != 0 && money_parse(s, r->decimals, &v.spend, &why) < 0) {
 		loy_warn("setting value_spend '%s' %s: using the median", s, why);
 		v.spend = -1;
 	}

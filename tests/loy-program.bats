@@ -571,3 +571,17 @@ OUT
 	[ "${lines[1]}" = "1,2026-11-23 12:00:00,loaded" ]
 	[ "$(q "SELECT value FROM settings WHERE key = 'point_value'")" = 0.01 ]
 }
+
+@test "loy-segment's settings are checked like every other" {
+	new_ledger
+	loy-program show | tail -n +2 | sed -e 's/^lapse_k = 2$/lapse_k = none/' \
+	    -e 's/^segment_months = 12$/segment_months = 0/' \
+	    -e 's/^value_visits = median$/value_visits = often/' >p.conf
+	run -65 --separate-stderr loy-program check p.conf
+	[[ "$stderr" == *"segment_months '0' must be a whole number from 1 to 120"* ]]
+	[[ "$stderr" == *"value_visits 'often' must be a whole number from 1 to 1000000, or median"* ]]
+	[[ "$stderr" == *"lapse_k 'none' "* ]]
+	run -64 --separate-stderr loy-init -d other.db --set lifecycle_lapsed_days=-1
+	[[ "$stderr" == *"lifecycle_lapsed_days '-1' must be a whole number from 1 to 3660"* ]]
+	[ ! -e other.db ]
+}

@@ -358,7 +358,11 @@ LAPSE="member_id,purchases,last_purchase,interval_days,expected,days_overdue,ris
 
 @test "lapse: the monthly gas bottle is flagged six weeks on, the twice-a-year buyer is not" {
 	rhythms
-	q "INSERT INTO settings VALUES ('lapse_k', '1.25')"
+	# the programme's lapse_k, set the way an operator does: edit and load
+	loy-program show | tail -n +2 | sed 's/^lapse_k = 2$/lapse_k = 1.25/' >p.conf
+	grep -qx 'lapse_k = 1.25' p.conf
+	run -0 --separate-stderr loy-program load p.conf
+	[ "$(q "SELECT value FROM settings WHERE key = 'lapse_k'")" = 1.25 ]
 	# G: median interval 30 days, 42 days away > 1.25 x 30: due 2026-11-01
 	run -0 --separate-stderr loy-segment --as-of 2026-11-13 lapse
 	same "$output" <<OUT
@@ -424,7 +428,11 @@ VALUE="member_id,class,visits,spend,tenure_months"
 
 @test "value classes from the programme's thresholds" {
 	valued
-	q "INSERT INTO settings VALUES ('value_spend', '100'), ('value_visits', '3')"
+	loy-program show | tail -n +2 | sed -e 's/^value_spend = median$/value_spend = 100/' \
+	    -e 's/^value_visits = median$/value_visits = 3/' >p.conf
+	run -0 --separate-stderr loy-program load p.conf
+	[ "$(q "SELECT value FROM settings WHERE key = 'value_spend'")" = 100 ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'value_visits'")" = 3 ]
 	run -0 --separate-stderr loy-segment --as-of 2026-11-23 value
 	# D's 500.00 of 2025-10-01 is outside the 12 months
 	same "$output" <<OUT
