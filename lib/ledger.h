@@ -3,6 +3,7 @@
 #ifndef LOY_LEDGER_H
 #define LOY_LEDGER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define LEDGER_SCHEMA_VERSION 7
@@ -226,6 +227,19 @@ int ledger_spendable(struct ledger *l, const char *member, const char *now,
 /* Take points from lots that are spendable at `now`, soonest expiry first. */
 int64_t ledger_lots_spend(struct ledger *l, const char *member, int64_t points,
     int64_t entry, const char *now);
+/* A lot as spending sees it: read once, taken from in order. */
+struct lot_pick {
+	int64_t lot_id, remaining;
+};
+/* The member's lots spendable at `now` in the order they are spent (as
+ * ledger_lots_spend takes them) into (*lots)[0..*n), grown as needed (*cap);
+ * their sum in *sum.  0 or -1. */
+int ledger_lots_spendable(struct ledger *l, const char *member, const char *now,
+    struct lot_pick **lots, size_t *n, size_t *cap, int64_t *sum);
+/* Take `points` from lots[0..n) in order for `entry`, lowering their
+ * remaining in the array too: the points taken, or -1. */
+int64_t ledger_lots_take_picked(struct ledger *l, struct lot_pick *lots, size_t n,
+    int64_t points, int64_t entry);
 /* Cancel a redemption: its points come back as new lots with the dates of
  * the lots they were taken from, its stock goes back; the cancelling
  * entry's id in *entry. */

@@ -209,6 +209,84 @@ ledger_lots_spend(struct ledger *l, const char *member, int64_t points, int64_t 
 	return take_lots(l, member, points, entry, 0, now, 1);
 }
 
+int
+ledger_lots_spendable(struct ledger *l, const char *member, const char *now,
+    struct lot_pick **lots, size_t *n, size_t *cap, int64_t *sum)
+{
+	/* as take_lots with spend: a lot expires on its date, whatever the time */
+	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_SPENDABLE,
+	    "SELECT lot_id, remaining FROM lots WHERE member_id = ?1 AND remaining > 0"
+	    " AND (available_at IS NULL OR available_at <= ?2)"
+	    " AND (expires_at IS NULL OR expires_at >= ?3)"
+	    " ORDER BY expires_at IS NULL, expires_at, lot_id");
+	char next[20];
+	int rc;
+
+	*n = 0;
+	*sum = 0;
+	if (!st)
+		return -1;
+	snprintf(next, sizeof(next), "%.10s 00:00:00", now);
+	if (when_add_hours(next, 24, next) < 0)
+		return loy_error("'%s' is not a time loy can count from", now);
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, next, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == *cap) {
+			*cap = *cap ? 2 * *cap : 8;
+			*lots = loy_xrealloc(*lots, *cap * sizeof(**lots));
+		}
+		(*lots)[*n].lot_id = sqlite3_column_int64(st, 0);
+		(*lots)[*n].remaining = sqlite3_column_int64(st, 1);
+		if (__builtin_add_overflow(*sum, (*lots)[*n].remaining, sum)) {
+			sqlite3_reset(st);
+			return loy_error("member '%s': open lots add up past what loy can count",
+			    member);
+		}
+		++*n;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read lots");
+}
+
+int64_t
+ledger_lots_take_picked(struct ledger *l, struct lot_pick *lots, size_t n, int64_t points,
+    int64_t entry)
+{
+	sqlite3_stmt *take, *move;
+	int64_t taken = 0;
+
+	for (size_t i = 0; i < n && taken < points; i++) {
+		int64_t t = lots[i].remaining < points - taken ? lots[i].remaining :
+		    points - taken;
+
+		if (t <= 0)
+			continue;
+		if (!(take = ledger_stmt(l, S_LOT_TAKE,
+		    "UPDATE lots SET remaining = remaining - ?2 WHERE lot_id = ?1")))
+			return -1;
+		sqlite3_bind_int64(take, 1, lots[i].lot_id);
+		sqlite3_bind_int64(take, 2, t);
+		if (ledger_exec_stmt(l, take, "cannot take points from a lot") < 0)
+			return -1;
+		if (sqlite3_changes(l->db) != 1)
+			return loy_error("lot %lld is not there to take from",
+			    (long long)lots[i].lot_id);
+		if (!(move = ledger_stmt(l, S_LOT_MOVE,
+		    "INSERT INTO lot_moves(entry_id, lot_id, points) VALUES (?1, ?2, ?3)")))
+			return -1;
+		sqlite3_bind_int64(move, 1, entry);
+		sqlite3_bind_int64(move, 2, lots[i].lot_id);
+		sqlite3_bind_int64(move, 3, -t);
+		if (ledger_exec_stmt(l, move, "cannot record a lot move") < 0)
+			return -1;
+		lots[i].remaining -= t;
+		taken += t;
+	}
+	return taken;
+}
+
 void
 receipt_row_clear(struct receipt_row *r)
 {

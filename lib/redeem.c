@@ -287,7 +287,80 @@ struct requests {
 	long nqueue, cap;
 	long drawn;		/* requests that went into this file's draw */
 	struct strmap *offers;	/* reward_id -> struct offer, read once a run */
+	struct strmap *named;	/* member_id as requested -> struct holder */
+	struct strmap *holders;	/* surviving member_id -> struct holder */
+	int rolling;		/* the expiry policy moves lots' dates on activity */
 };
+
+/*
+ * A member as this run knows them: read once, then kept in step with what
+ * the run itself writes.  The run holds the ledger's one write transaction,
+ * so nothing else changes them meanwhile.  Keyed by the surviving id, so
+ * that two merged ids of one member share one view of the balance.
+ */
+struct holder {
+	char *id;		/* the surviving member_id */
+	int closed;
+	int64_t balance;
+	int lots_read;		/* lots[0..nlots) are the spendable lots */
+	struct lot_pick *lots;
+	size_t nlots, cap;
+	int64_t spendable;
+};
+
+/* At most this many members are kept; then the view starts afresh. */
+#define HOLDERS_MAX 65536
+
+static void
+holders_clear(struct requests *q)
+{
+	for (size_t i = 0; i < strmap_count(q->holders); i++) {
+		struct holder *h = strmap_value(q->holders, i);
+
+		free(h->id);
+		free(h->lots);
+		free(h);
+	}
+	strmap_clear(q->holders);
+	strmap_clear(q->named);
+}
+
+/* The member `id` names: 1 (*out set), 0 not a member, -1 error. */
+static int
+holder(struct requests *q, const char *id, struct holder **out)
+{
+	size_t n = strlen(id);
+	struct holder *h = strmap_get(q->named, id, n);
+	char *who = NULL;
+	int64_t balance;
+	int got, closed, created;
+	void **slot;
+
+	if (h) {
+		*out = h;
+		return 1;
+	}
+	if (strmap_count(q->holders) >= HOLDERS_MAX)
+		holders_clear(q);
+	if ((got = ledger_member_state(q->l, id, &who, &closed, &balance)) <= 0)
+		return got;
+	slot = strmap_slot(q->holders, who, strlen(who), &created);
+	if (created) {
+		h = calloc(1, sizeof(*h));
+		if (!h)
+			loy_die(71, "out of memory");
+		h->id = who;
+		h->closed = closed;
+		h->balance = balance;
+		*slot = h;
+	} else {
+		h = *slot;
+		free(who);
+	}
+	*strmap_slot(q->named, id, n, &created) = h;
+	*out = h;
+	return 1;
+}
 
 /* A reward as this run knows it: read once, its stock kept as it goes. */
 struct offer {
@@ -407,21 +480,22 @@ decide(struct requests *q, struct redemption *r)
 	struct ledger *l = q->l;
 	struct member m = { { 0 } };
 	struct offer *o;
-	char reason[256] = "", code[32], *who = NULL, *codes = NULL;
-	int64_t spendable, units, entry, stock, balance;
-	int got, pooled, closed, rc = -1;
+	struct holder *h;
+	char reason[256] = "", code[32], *codes = NULL;
+	int64_t spendable, units, entry, stock;
+	int got, pooled, rc = -1;
 
 	r->status = loy_xstrdup("refused");
 	r->points = 0;
-	if ((got = ledger_member_state(l, r->member_id, &who, &closed, &balance)) < 0)
+	if ((got = holder(q, r->member_id, &h)) < 0)
 		goto out;
 	if (!got) {
 		snprintf(reason, sizeof(reason), "unknown member '%s'", r->member_id);
 		goto refuse;
 	}
 	free(r->member_id);
-	r->member_id = who;
-	if (closed) {
+	r->member_id = loy_xstrdup(h->id);
+	if (h->closed) {
 		snprintf(reason, sizeof(reason), "membership '%s' is closed", r->member_id);
 		goto refuse;
 	}
@@ -466,10 +540,17 @@ decide(struct requests *q, struct redemption *r)
 		goto refuse;
 	}
 	/* what is spendable is never more than the balance */
-	if (balance <= 0)
+	if (h->balance <= 0)
 		spendable = 0;
-	else if (ledger_spendable(l, r->member_id, q->now, &spendable) < 0)
-		goto out;
+	else {
+		if (!h->lots_read) {
+			if (ledger_lots_spendable(l, h->id, q->now, &h->lots, &h->nlots, &h->cap,
+			    &h->spendable) < 0)
+				goto out;
+			h->lots_read = 1;
+		}
+		spendable = h->spendable;
+	}
 	if (spendable < r->points) {
 		snprintf(reason, sizeof(reason), "%lld points needed, %lld spendable",
 		    (long long)r->points, (long long)(spendable > 0 ? spendable : 0));
@@ -492,11 +573,16 @@ decide(struct requests *q, struct redemption *r)
 	/* granted: spend, soonest expiry first */
 	if ((entry = ledger_entry_add(l, r->member_id, "redeem", -r->points, r->requested_at,
 	    "redemption", r->request_id, NULL)) < 0 ||
-	    ledger_lots_spend(l, r->member_id, r->points, entry, q->now) != r->points ||
-	    (stock >= 0 && ledger_reward_stock(l, r->reward_id, -r->qty) < 0) ||
+	    ledger_lots_take_picked(l, h->lots, h->nlots, r->points, entry) != r->points)
+		goto out;
+	h->spendable -= r->points;
+	h->balance -= r->points;
+	if ((stock >= 0 && ledger_reward_stock(l, r->reward_id, -r->qty) < 0) ||
 	    expire_activity(l, r->member_id, r->requested_at) < 0 ||
 	    (!codes && voucher(code) < 0))
 		goto out;
+	if (q->rolling)
+		h->lots_read = 0;	/* their dates moved: read them again */
 	if (stock >= 0)
 		o->stock -= r->qty;
 	free(r->status);
@@ -697,7 +783,9 @@ int
 redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opts *o,
     int nfiles, char **files, const char *args)
 {
-	struct requests q = { .l = l, .o = o, .offers = strmap_new() };
+	struct requests q = { .l = l, .o = o, .offers = strmap_new(), .named = strmap_new(),
+		.holders = strmap_new() };
+	const char *policy = ledger_setting(l, "expiry_policy");
 	struct batch_job job = {
 		.fields = req_fields, .output = req_out, .counters = req_counters,
 		.file = req_file, .row = req_row, .file_end = req_file_end,
@@ -707,7 +795,11 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 
 	when_now(q.now);
 	when_add_hours(q.now, atol(ledger_setting(l, "future_tolerance_hours")), q.limit);
+	q.rolling = !policy || strcmp(policy, "rolling") == 0;
 	status = batch_run(&job, cli, l, nfiles, files, args);
+	holders_clear(&q);
+	strmap_free(q.holders);
+	strmap_free(q.named);
 	for (long i = 0; i < q.nqueue; i++)
 		redemption_clear(&q.queue[i].r);
 	free(q.queue);
