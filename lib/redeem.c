@@ -306,10 +306,29 @@ struct holder {
 	struct lot_pick *lots;
 	size_t nlots, cap;
 	int64_t spendable;
+	/* what the run has taken since the balance row was last written:
+	 * written once a member (holders_flush), before the run commits */
+	int64_t owed, last_entry;
 };
 
 /* At most this many members are kept; then the view starts afresh. */
 #define HOLDERS_MAX 65536
+
+/* The balances the run has changed, written: 0 or -1. */
+static int
+holders_flush(struct requests *q)
+{
+	for (size_t i = 0; i < strmap_count(q->holders); i++) {
+		struct holder *h = strmap_value(q->holders, i);
+
+		if (!h->last_entry)
+			continue;
+		if (ledger_balance_add(q->l, h->id, h->owed, h->last_entry) < 0)
+			return -1;
+		h->owed = h->last_entry = 0;
+	}
+	return 0;
+}
 
 static void
 holders_clear(struct requests *q)
@@ -340,8 +359,11 @@ holder(struct requests *q, const char *id, struct holder **out)
 		*out = h;
 		return 1;
 	}
-	if (strmap_count(q->holders) >= HOLDERS_MAX)
+	if (strmap_count(q->holders) >= HOLDERS_MAX) {
+		if (holders_flush(q) < 0)
+			return -1;
 		holders_clear(q);
+	}
 	if ((got = ledger_member_state(q->l, id, &who, &closed, &balance)) <= 0)
 		return got;
 	slot = strmap_slot(q->holders, who, strlen(who), &created);
@@ -571,12 +593,14 @@ decide(struct requests *q, struct redemption *r)
 		goto refuse;
 	}
 	/* granted: spend, soonest expiry first */
-	if ((entry = ledger_entry_add(l, r->member_id, "redeem", -r->points, r->requested_at,
-	    "redemption", r->request_id, NULL)) < 0 ||
+	if ((entry = ledger_journal_add(l, r->member_id, "redeem", -r->points,
+	    r->requested_at, "redemption", r->request_id, NULL)) < 0 ||
 	    ledger_lots_take_picked(l, h->lots, h->nlots, r->points, entry) != r->points)
 		goto out;
 	h->spendable -= r->points;
 	h->balance -= r->points;
+	h->owed -= r->points;
+	h->last_entry = entry;
 	if ((stock >= 0 && ledger_reward_stock(l, r->reward_id, -r->qty) < 0) ||
 	    expire_activity(l, r->member_id, r->requested_at) < 0 ||
 	    (!codes && voucher(code) < 0))
@@ -767,6 +791,13 @@ req_file_end(void *ctx, struct batch *b)
 	return rc;
 }
 
+static int
+req_run_end(void *ctx, struct batch *b)
+{
+	(void)b;
+	return holders_flush(ctx);
+}
+
 static void
 req_summary(void *ctx, struct batch *b, char *buf, size_t size)
 {
@@ -789,7 +820,7 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 	struct batch_job job = {
 		.fields = req_fields, .output = req_out, .counters = req_counters,
 		.file = req_file, .row = req_row, .file_end = req_file_end,
-		.summary = req_summary, .ctx = &q,
+		.run_end = req_run_end, .summary = req_summary, .ctx = &q,
 	};
 	int status;
 
