@@ -452,11 +452,20 @@ static int
 voucher(char out[32])
 {
 	static const char digits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	/* drawn from the kernel 25 codes at a time, each byte used once */
+	static unsigned char pool[250];
+	static size_t used = sizeof(pool);
 	unsigned char rnd[10];
 	char *w = out;
 
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return loy_error("cannot draw a voucher code: %s", strerror(errno));
+	if (used == sizeof(pool)) {
+		if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
+			return loy_error("cannot draw a voucher code: %s", strerror(errno));
+		used = 0;
+	}
+	memcpy(rnd, pool + used, sizeof(rnd));
+	memset(pool + used, 0, sizeof(rnd));
+	used += sizeof(rnd);
 	w = stpcpy(w, "LOY-");
 	for (int i = 0; i < 16; i++) {
 		int bit = i * 5, v = 0;
