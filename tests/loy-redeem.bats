@@ -550,3 +550,20 @@ code-handed-out-once,code K-002,"handed out for 'P1', not a redemption of FILM w
 transfer-matches-journal,transfer T2,"transferred 3 points; journal: given 0, received 0"
 OUT
 }
+
+@test "a merged id and the id it stands for share one balance in a run: nothing spent twice" {
+	base
+	loy-enroll merge 1001 1003 >/dev/null 2>&1
+	# 1003 holds 1001's 100 points; 3 coffees are 60 points, asked for twice
+	printf 'request_id,member_id,reward_id,qty\nR1,1001,COFFEE,3\nR2,1003,COFFEE,3\nR3,1001,COFFEE,2\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[[ "${lines[1]}" =~ ^R1,redeemed,,60,LOY- ]]
+	[ "${lines[2]}" = "R2,refused,\"60 points needed, 40 spendable\",0," ]
+	[[ "${lines[3]}" =~ ^R3,redeemed,,40,LOY- ]]
+	[ "$(balances)" = "1001:0
+1002:30
+1003:0" ]
+	[ "$(q "SELECT member_id, points FROM journal WHERE kind = 'redeem' ORDER BY entry_id")" = "1003|-60
+1003|-40" ]
+	ledger_ok
+}
