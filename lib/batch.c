@@ -362,7 +362,8 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	if (!status && job->run_end && job->run_end(job->ctx, &b) < 0)
 		status = ledger_status(l);
 	if (!status && b.rejected && !cli->rejects) {
-		loy_warn("%ld bad row%s; nothing committed (--rejects FILE sets bad rows "
+		loy_warn("%ld bad row%s; nothing committed, not even the rows counted above "
+		    "(--rejects FILE sets bad rows "
 		    "aside and commits the rest)", b.rejected, b.rejected == 1 ? "" : "s");
 		status = LOY_EX_DATAERR;
 	}

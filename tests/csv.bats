@@ -4,8 +4,8 @@
 
 load helper
 
-NOTHING="loy-enroll: 1 bad row; nothing committed (--rejects FILE sets bad rows aside and commits the rest)"
-NOTHING2="loy-enroll: 2 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)"
+NOTHING="loy-enroll: 1 bad row; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)"
+NOTHING2="loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)"
 
 name_of() {
 	q "SELECT name FROM members WHERE member_id = '$1'"
@@ -454,7 +454,7 @@ loy-enroll: in.csv:3: row has a field longer than 65536 bytes
 loy-enroll: in.csv:4: row has a field longer than 65536 bytes
 loy-enroll: in.csv:5: row has 3 fields, the header has 2
 loy-enroll: in.csv: 4 rows, 1 created, 0 updated, 0 unchanged, 3 rejected
-loy-enroll: 3 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-enroll: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok

@@ -8,9 +8,9 @@
 load helper
 
 HEAD="txn_id,member_id,occurred_at,amount,points,status,detail"
-NOTHING="loy-accrue: 1 bad row; nothing committed (--rejects FILE sets bad rows aside and commits the rest)"
-NOTHING2="loy-accrue: 2 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)"
-NOTHING3="loy-accrue: 3 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)"
+NOTHING="loy-accrue: 1 bad row; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)"
+NOTHING2="loy-accrue: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)"
+NOTHING3="loy-accrue: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)"
 
 # A ledger (extra args: --set KEY=VALUE) with three members; runs 1 and 2,
 # so the first loy-accrue is run 3.
@@ -1363,7 +1363,7 @@ loy-accrue: day.csv:2: qty is zero
 loy-accrue: day.csv:3: amount 'x' is not a decimal number
 loy-accrue: day.csv:4: receipt 'T1' is refused: qty is zero (line 2)
 loy-accrue: day.csv: 3 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 3 rejected; 0 receipts, 0 members, 0 points
-loy-accrue: 3 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-accrue: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 OUT
 	ledger_ok
 }

@@ -277,7 +277,7 @@ EOF
 	same "$stderr" <<'EOF'
 loy-enroll: in.csv:2: birthday '1984-04-12' does not match date format '%d/%m/%Y'
 loy-enroll: in.csv: 1 row, 0 created, 0 updated, 0 unchanged, 1 rejected
-loy-enroll: 1 bad row; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-enroll: 1 bad row; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok
@@ -379,7 +379,7 @@ loy-enroll: in.csv:4: birthday 'yesterday' is not an ISO 8601 date
 loy-enroll: in.csv:5: birthday '1990-13-01' is not a valid date
 loy-enroll: in.csv:6: birthday '2027-01-01' is in the future
 loy-enroll: in.csv: 6 rows, 2 created, 0 updated, 0 unchanged, 4 rejected
-loy-enroll: 4 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-enroll: 4 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok
@@ -400,7 +400,7 @@ EOF
 loy-enroll: in.csv:4: member '2001' appears more than once in this run
 loy-enroll: in.csv:5: member '1001' appears more than once in this run
 loy-enroll: in.csv: 4 rows, 1 created, 1 updated, 0 unchanged, 2 rejected
-loy-enroll: 2 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok
@@ -426,7 +426,7 @@ EOF
 loy-enroll: in.csv:3: member '1001' cannot refer themselves
 loy-enroll: in.csv:4: referrer '9999' is not a member
 loy-enroll: in.csv: 3 rows, 0 created, 1 updated, 0 unchanged, 2 rejected
-loy-enroll: 2 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok
@@ -449,7 +449,7 @@ loy-enroll: in.csv:3: email 'eve@localhost' does not match the programme's email
 loy-enroll: in.csv:4: email 'fay@@example.org' does not match the programme's email_pattern
 loy-enroll: in.csv:5: phone 'call me' does not match the programme's phone_pattern
 loy-enroll: in.csv: 4 rows, 0 created, 0 updated, 0 unchanged, 4 rejected
-loy-enroll: 4 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-enroll: 4 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok
@@ -473,7 +473,7 @@ EOF
 loy-enroll: in.csv:2: card '6001001' belongs to member '1001'
 loy-enroll: in.csv:3: card '6001003' belongs to member '1003'
 loy-enroll: in.csv: 2 rows, 0 created, 0 updated, 0 unchanged, 2 rejected
-loy-enroll: 2 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok

@@ -51,7 +51,7 @@ loy-redeem: bad.csv:2: points '0' is not a whole number above zero
 loy-redeem: bad.csv:3: stock '-1' is not a whole number (empty: unlimited)
 loy-redeem: bad.csv:4: valid_to '2026-04-01' is before valid_from
 loy-redeem: bad.csv: 3 rows, 0 created, 0 updated, 0 unchanged, 3 rejected
-loy-redeem: 3 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-redeem: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 OUT
 	[ "$(dump)" = "$before" ]
 }
@@ -355,7 +355,7 @@ loy-redeem: bad.csv:4: code is empty
 loy-redeem: bad.csv:5: reward 'FILM' is not from partner 'Sky'
 loy-redeem: bad.csv:6: code 'K 10' is not one word of at most 200 bytes
 loy-redeem: bad.csv: 5 rows, 0 added, 0 unchanged, 5 rejected
-loy-redeem: 5 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-redeem: 5 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 OUT
 	[ "$(dump)" = "$before" ]
 }

@@ -231,7 +231,7 @@ loy-segment: assign.csv:3: unknown member 'Z'
 loy-segment: assign.csv:4: until '2026-05-31' is before the as-of date, 2026-06-01
 loy-segment: assign.csv:5: until 'someday' is not an ISO 8601 date
 loy-segment: assign.csv: 4 rows, 0 assigned, 0 unchanged, 4 rejected
-loy-segment: 4 bad rows; nothing committed (--rejects FILE sets bad rows aside and commits the rest)
+loy-segment: 4 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 ERR
 	[ "$(dump)" = "$before" ]
 }
