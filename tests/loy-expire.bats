@@ -248,6 +248,35 @@ OUT
 	ledger_ok
 }
 
+@test "rolling expiry: two redemptions of one member in one run each move the lots on" {
+	new_ledger --set expiry_policy=rolling --set expiry_months=1
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,5\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	# A 10 points and B 20 points, both till 11-01 10:00 once B is earned
+	LOY_NOW="2026-09-10 12:00:00" earn "A,2026-09-10 10:00:00,10.00"
+	LOY_NOW="2026-10-01 12:00:00" earn "B,2026-10-01 10:00:00,20.00"
+	# R1 on 10-20 takes 5 of A and moves both to 11-20 09:00; R2 on 10-25
+	# takes A's other 5 (same date: the older lot first) and moves B to 11-25
+	printf 'request_id,member_id,reward_id,requested_at\nR1,1001,COFFEE,2026-10-20 09:00:00\nR2,1001,COFFEE,2026-10-25 09:00:00\n' >req.csv
+	LOY_NOW="2026-10-25 12:00:00" run -0 --separate-stderr loy-redeem req.csv
+	[ "$(q "SELECT count(*) FROM redemptions WHERE status = 'redeemed'")" = 2 ]
+	[ "$(q "SELECT remaining FROM lots ORDER BY lot_id")" = "0
+20" ]
+	[ "$(q "SELECT expires_at FROM lots WHERE remaining > 0")" = "2026-11-25 09:00:00" ]
+	[ "$(balances)" = "1001:20" ]
+	# nothing expires on 11-24; all 20 on 11-25
+	LOY_NOW="2026-11-26 12:00:00" run -0 --separate-stderr loy-expire --as-of 2026-11-24
+	[ "${#lines[@]}" = 1 ]
+	LOY_NOW="2026-11-26 12:00:00" run -0 --separate-stderr loy-expire --as-of 2026-11-25
+	same "$output" <<OUT
+$HEAD
+1001,-20,1,2026-11-25
+OUT
+	ledger_ok
+}
+
 @test "a transfer under rolling expiry moves the giver's lots on; the receiver's keep their dates" {
 	new_ledger --set expiry_policy=rolling --set expiry_months=2 --set transfers=yes
 	printf 'member_id\n1001\n1002\n' >m.csv
