@@ -905,9 +905,6 @@ old_line(void *ctx, int ncols, const char *const *cols, const char *const *row)
 {
 	struct old_lines *ol = ctx;
 	struct earn_line *ln;
-	const char *why;
-	char *t;
-	size_t l9, l10, l11;
 
 	(void)cols;
 	if (!row || ncols < 14)
@@ -915,23 +912,8 @@ old_line(void *ctx, int ncols, const char *const *cols, const char *const *row)
 	ol->v = loy_xrealloc(ol->v, (ol->n + 1) * sizeof(*ol->v));
 	ol->text = loy_xrealloc(ol->text, (ol->n + 1) * sizeof(*ol->text));
 	ln = &ol->v[ol->n];
-	memset(ln, 0, sizeof(*ln));
-	l9 = row[9] ? strlen(row[9]) : 0;
-	l10 = row[10] ? strlen(row[10]) : 0;
-	l11 = row[11] ? strlen(row[11]) : 0;
-	t = ol->text[ol->n++] = loy_xmalloc(l9 + l10 + l11 + 3);
-	memcpy(t, row[9] ? row[9] : "", l9 + 1);
-	memcpy(t + l9 + 1, row[10] ? row[10] : "", l10 + 1);
-	memcpy(t + l9 + l10 + 2, row[11] ? row[11] : "", l11 + 1);
-	ln->sku = t;
-	ln->category = t + l9 + 1;
-	ln->description = t + l9 + l10 + 2;
-	ln->line = row[8] ? atol(row[8]) : 0;
-	if (!row[12] || decimal_parse(row[12], &ln->qty, &ln->qscale, &why) < 0) {
-		ln->qty = 1;
-		ln->qscale = 0;
-	}
-	ln->amount = row[13] ? atoll(row[13]) : 0;
+	ol->text[ol->n++] = earn_line_from_row(ln, row[8], row[9], row[10], row[11], row[12],
+	    row[13]);
 	return 0;
 }
 

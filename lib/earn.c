@@ -1091,3 +1091,28 @@ out:
 	free(v);
 	return rc;
 }
+
+char *
+earn_line_from_row(struct earn_line *ln, const char *line, const char *sku,
+    const char *category, const char *description, const char *qty, const char *amount)
+{
+	size_t a = sku ? strlen(sku) : 0, b = category ? strlen(category) : 0;
+	size_t c = description ? strlen(description) : 0;
+	char *t = loy_xmalloc(a + b + c + 3);
+	const char *why;
+
+	memcpy(t, sku ? sku : "", a + 1);
+	memcpy(t + a + 1, category ? category : "", b + 1);
+	memcpy(t + a + b + 2, description ? description : "", c + 1);
+	memset(ln, 0, sizeof(*ln));
+	ln->sku = t;
+	ln->category = t + a + 1;
+	ln->description = t + a + b + 2;
+	ln->line = line ? atol(line) : 0;
+	if (!qty || decimal_parse(qty, &ln->qty, &ln->qscale, &why) < 0) {
+		ln->qty = 1;
+		ln->qscale = 0;
+	}
+	ln->amount = amount ? atoll(amount) : 0;
+	return t;
+}

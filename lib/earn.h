@@ -30,6 +30,12 @@ struct earn_line {
 	int64_t amount;			/* minor units; negative on a return line */
 };
 
+/* Fill *ln from a kept line's columns (line, sku, category, description,
+ * qty, amount as the ledger's line queries give them); returns the one
+ * allocation its texts point into, for the caller to free. */
+char *earn_line_from_row(struct earn_line *ln, const char *line, const char *sku,
+    const char *category, const char *description, const char *qty, const char *amount);
+
 struct earn_receipt {
 	const char *txn, *occurred;	/* occurred: "YYYY-MM-DD HH:MM:SS" */
 	const char *store, *channel;	/* NULL: none */

@@ -567,9 +567,6 @@ whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *ro
 {
 	struct whatif *w = ctx;
 	struct earn_line *ln;
-	const char *why;
-	size_t a, b, c;
-	char *t;
 
 	(void)ncols;
 	(void)cols;
@@ -594,22 +591,8 @@ whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *ro
 		w->text = loy_xrealloc(w->text, w->cap * sizeof(*w->text));
 	}
 	ln = &w->lines[w->n];
-	a = row[9] ? strlen(row[9]) : 0;
-	b = row[10] ? strlen(row[10]) : 0;
-	c = row[11] ? strlen(row[11]) : 0;
-	t = w->text[w->n++] = loy_xmalloc(a + b + c + 3);
-	memcpy(t, row[9] ? row[9] : "", a + 1);
-	memcpy(t + a + 1, row[10] ? row[10] : "", b + 1);
-	memcpy(t + a + b + 2, row[11] ? row[11] : "", c + 1);
-	ln->sku = t;
-	ln->category = t + a + 1;
-	ln->description = t + a + b + 2;
-	ln->line = row[8] ? atol(row[8]) : 0;
-	if (!row[12] || decimal_parse(row[12], &ln->qty, &ln->qscale, &why) < 0) {
-		ln->qty = 1;
-		ln->qscale = 0;
-	}
-	ln->amount = row[13] ? atoll(row[13]) : 0;
+	w->text[w->n++] = earn_line_from_row(ln, row[8], row[9], row[10], row[11], row[12],
+	    row[13]);
 	return w->failed;
 }
 

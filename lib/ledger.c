@@ -399,6 +399,18 @@ ledger_exec(struct ledger *l, const char *sql)
 }
 
 sqlite3_stmt *
+ledger_prepare(struct ledger *l, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		ledger_fail(l, "cannot prepare statement");
+		return NULL;
+	}
+	return st;
+}
+
+sqlite3_stmt *
 ledger_stmt(struct ledger *l, enum ledger_stmt_id id, const char *sql)
 {
 	sqlite3_stmt *st = l->stmt[id];

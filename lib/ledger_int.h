@@ -43,6 +43,9 @@ struct ledger {
 /* The cached statement `id`, prepared from `sql` on first use, reset and
  * with bindings cleared; NULL (message printed) on failure. */
 sqlite3_stmt *ledger_stmt(struct ledger *l, enum ledger_stmt_id id, const char *sql);
+/* A statement prepared for one use (the caller finalizes it); NULL
+ * (message printed) on failure. */
+sqlite3_stmt *ledger_prepare(struct ledger *l, const char *sql);
 /* Report a failed SQLite call: "ledger 'path': what: errmsg"; returns -1. */
 int ledger_fail(struct ledger *l, const char *what);
 /* Step a statement that returns no rows: 0 or -1. */

@@ -10,17 +10,6 @@
 #include "sha256.h"
 #include "when.h"
 
-static sqlite3_stmt *
-prepare(struct ledger *l, const char *sql)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		ledger_fail(l, "cannot prepare statement");
-		return NULL;
-	}
-	return st;
-}
 
 /* The default programme with the ledger's settings written into it: what
  * a ledger made before programme versions were kept runs under. */
@@ -53,7 +42,7 @@ default_of_settings(struct ledger *l)
 int
 programme_versions(struct ledger *l, struct programme **v, int *n)
 {
-	sqlite3_stmt *st = prepare(l, "SELECT version, effective_from, text FROM programmes "
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT version, effective_from, text FROM programmes "
 	    "ORDER BY effective_from, version");
 	int rc, bad = 0;
 
@@ -134,7 +123,7 @@ int
 ledger_programme_add(struct ledger *l, const char *effective_from, const char *source,
     const char *sha256, const char *text, int *version)
 {
-	sqlite3_stmt *st = prepare(l, "INSERT INTO programmes(version, effective_from, "
+	sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO programmes(version, effective_from, "
 	    "loaded_at, run_id, source, sha256, text) SELECT coalesce(max(version), 0) + 1, "
 	    "?1, ?2, ?3, ?4, ?5, ?6 FROM programmes RETURNING version");
 	char now[20];
@@ -187,7 +176,7 @@ ledger_programme_init(struct ledger *l, char *const *set, int nset)
 int
 ledger_receipts_since(struct ledger *l, const char *from, long *count, char last[20])
 {
-	sqlite3_stmt *st = prepare(l, "SELECT count(*), coalesce(max(occurred_at), '') "
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT count(*), coalesce(max(occurred_at), '') "
 	    "FROM receipts WHERE occurred_at >= ?1 AND status <> 'anonymous'");
 
 	if (!st)
@@ -207,7 +196,7 @@ ledger_receipts_since(struct ledger *l, const char *from, long *count, char last
 int
 ledger_settings_put(struct ledger *l, char **keys, char **values, int n)
 {
-	sqlite3_stmt *st = prepare(l, "INSERT INTO settings(key, value) VALUES (?1, ?2) "
+	sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO settings(key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
 
 	if (!st)
@@ -229,7 +218,7 @@ ledger_settings_put(struct ledger *l, char **keys, char **values, int n)
 int
 ledger_list_programmes(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = prepare(l, "SELECT version, effective_from, loaded_at, run_id, "
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT version, effective_from, loaded_at, run_id, "
 	    "source, sha256 FROM programmes ORDER BY version");
 	int rc;
 

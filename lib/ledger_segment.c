@@ -9,17 +9,6 @@
 #include "ledger_int.h"
 #include "segment.h"
 
-static sqlite3_stmt *
-prepare(struct ledger *l, const char *sql)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		ledger_fail(l, "cannot prepare statement");
-		return NULL;
-	}
-	return st;
-}
 
 /* Visit a one-off statement's rows, then finalize it. */
 static int
@@ -35,7 +24,7 @@ visit_once(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx)
 static int
 text_of(struct ledger *l, const char *sql, char *out, size_t n)
 {
-	sqlite3_stmt *st = prepare(l, sql);
+	sqlite3_stmt *st = ledger_prepare(l, sql);
 	int rc;
 
 	if (!st)
@@ -175,7 +164,7 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	    " AND r.occurred_at >= ?1 AND r.occurred_at < ?2 GROUP BY %s ORDER BY %s",
 	    who, day, what, whole ? "1" : "1, 2", whole ? "1" : "1, 2");
 	if (measure >= 0) {
-		if (!(sd = prepare(l, sql)))
+		if (!(sd = ledger_prepare(l, sql)))
 			goto out;
 		sqlite3_bind_text(sd, 1, from ? from : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(sd, 2, to, -1, SQLITE_STATIC);
@@ -192,7 +181,7 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	    active_only == 2 ? "NULL, tier, NULL, NULL, NULL" :
 	    "birthday, tier, name, phone, email",
 	    active_only ? "status = 'active'" : "status <> 'merged'");
-	if (!(sm = prepare(l, sql)))
+	if (!(sm = ledger_prepare(l, sql)))
 		goto out;
 	rd = sd ? sqlite3_step(sd) : SQLITE_DONE;
 	while ((rm = sqlite3_step(sm)) == SQLITE_ROW) {
@@ -293,7 +282,7 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    " GROUP BY ref.referrer"
 	    " ORDER BY referred DESC, buyers DESC, spend DESC, ref.referrer",
 	    contact ? ", p.name, p.phone, p.email" : "");
-	if (!(st = prepare(l, sql)))
+	if (!(st = ledger_prepare(l, sql)))
 		return -1;
 	sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
 	return visit_once(l, st, fn, ctx);
@@ -315,7 +304,7 @@ ledger_tier_last_run(struct ledger *l, char out[11])
 int
 ledger_tier_assignments(struct ledger *l, const char *from, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = prepare(l, "SELECT member_id, tier, starts, until"
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT member_id, tier, starts, until"
 	    " FROM tier_assignments WHERE until >= ?1 ORDER BY member_id, assignment_id");
 
 	if (!st)
@@ -327,7 +316,7 @@ ledger_tier_assignments(struct ledger *l, const char *from, ledger_row_fn fn, vo
 int
 ledger_tier_earned(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = prepare(l, "SELECT member_id, tier FROM tier_earned"
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT member_id, tier FROM tier_earned"
 	    " ORDER BY member_id");
 
 	return st ? visit_once(l, st, fn, ctx) : -1;
@@ -337,7 +326,7 @@ int
 ledger_tier_assigned(struct ledger *l, const char *member, const char *tier,
     const char *starts, const char *until)
 {
-	sqlite3_stmt *st = prepare(l, "SELECT tier = ?2 AND starts = ?3 AND until = ?4"
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT tier = ?2 AND starts = ?3 AND until = ?4"
 	    " FROM tier_assignments WHERE member_id = ?1 ORDER BY assignment_id DESC LIMIT 1");
 	int rc, same = 0;
 
@@ -359,7 +348,7 @@ int
 ledger_tier_assign(struct ledger *l, const char *member, const char *tier,
     const char *starts, const char *until, const char *reason)
 {
-	sqlite3_stmt *st = prepare(l, "INSERT INTO tier_assignments(member_id, tier, starts,"
+	sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO tier_assignments(member_id, tier, starts,"
 	    " until, reason, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	int rc;
 
@@ -402,7 +391,7 @@ ledger_tier_change(struct ledger *l, const char *member, const char *from_tier,
 int
 ledger_tier_set_earned(struct ledger *l, const char *member, const char *tier, int keep)
 {
-	sqlite3_stmt *st = prepare(l, keep ?
+	sqlite3_stmt *st = ledger_prepare(l, keep ?
 	    "INSERT INTO tier_earned(member_id, tier) VALUES (?1, ?2)"
 	    " ON CONFLICT(member_id) DO UPDATE SET tier = excluded.tier" :
 	    "DELETE FROM tier_earned WHERE member_id = ?1");
@@ -421,7 +410,7 @@ ledger_tier_set_earned(struct ledger *l, const char *member, const char *tier, i
 int
 ledger_tier_finish(struct ledger *l, const char *as_of)
 {
-	sqlite3_stmt *st = prepare(l, "INSERT INTO tier_runs(run_id, as_of) VALUES (?1, ?2)");
+	sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO tier_runs(run_id, as_of) VALUES (?1, ?2)");
 	int rc;
 
 	if (!st)
@@ -430,7 +419,7 @@ ledger_tier_finish(struct ledger *l, const char *as_of)
 	sqlite3_bind_text(st, 2, as_of, -1, SQLITE_STATIC);
 	rc = ledger_exec_stmt(l, st, "cannot record the tier run");
 	sqlite3_finalize(st);
-	if (rc < 0 || !(st = prepare(l, "UPDATE members SET tier = h.to_tier, updated_run = ?1"
+	if (rc < 0 || !(st = ledger_prepare(l, "UPDATE members SET tier = h.to_tier, updated_run = ?1"
 	    " FROM (SELECT member_id, to_tier FROM tier_history WHERE change_id IN"
 	    "  (SELECT max(change_id) FROM tier_history WHERE run_id = ?1 GROUP BY member_id)) h"
 	    " WHERE members.member_id = h.member_id")))
@@ -446,7 +435,7 @@ ledger_tier_finish(struct ledger *l, const char *as_of)
 int
 ledger_segment_get(struct ledger *l, const char *name, char as_of[11])
 {
-	sqlite3_stmt *st = prepare(l, "SELECT as_of FROM segments WHERE name = ?1");
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT as_of FROM segments WHERE name = ?1");
 	int rc;
 
 	if (!st)
@@ -463,7 +452,7 @@ ledger_segment_get(struct ledger *l, const char *name, char as_of[11])
 int
 ledger_segment_put(struct ledger *l, const char *name, const char *as_of, const char *source)
 {
-	sqlite3_stmt *st = prepare(l, "DELETE FROM segment_members WHERE segment = ?1");
+	sqlite3_stmt *st = ledger_prepare(l, "DELETE FROM segment_members WHERE segment = ?1");
 	int rc;
 
 	if (!st)
@@ -471,7 +460,7 @@ ledger_segment_put(struct ledger *l, const char *name, const char *as_of, const 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = ledger_exec_stmt(l, st, "cannot empty a segment");
 	sqlite3_finalize(st);
-	if (rc < 0 || !(st = prepare(l, "INSERT INTO segments(name, as_of, source, members,"
+	if (rc < 0 || !(st = ledger_prepare(l, "INSERT INTO segments(name, as_of, source, members,"
 	    " run_id) VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT(name) DO UPDATE SET"
 	    " as_of = excluded.as_of, source = excluded.source, members = 0,"
 	    " run_id = excluded.run_id")))
@@ -503,7 +492,7 @@ ledger_segment_add(struct ledger *l, const char *name, const char *member)
 int64_t
 ledger_segment_seal(struct ledger *l, const char *name)
 {
-	sqlite3_stmt *st = prepare(l, "UPDATE segments SET members = (SELECT count(*)"
+	sqlite3_stmt *st = ledger_prepare(l, "UPDATE segments SET members = (SELECT count(*)"
 	    " FROM segment_members WHERE segment = ?1) WHERE name = ?1 RETURNING members");
 	int64_t n = -1;
 	int rc;
@@ -524,7 +513,7 @@ ledger_segment_seal(struct ledger *l, const char *name)
 int
 ledger_list_segments(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = prepare(l, "SELECT name AS segment, as_of, members, source, run_id"
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT name AS segment, as_of, members, source, run_id"
 	    " FROM segments ORDER BY name");
 
 	return st ? visit_once(l, st, fn, ctx) : -1;
@@ -534,7 +523,7 @@ int
 ledger_segment_list(struct ledger *l, const char *name, int contact, ledger_row_fn fn,
     void *ctx)
 {
-	sqlite3_stmt *st = prepare(l, contact ?
+	sqlite3_stmt *st = ledger_prepare(l, contact ?
 	    "SELECT s.member_id, m.name, m.phone, m.email FROM segment_members s"
 	    " JOIN members m USING (member_id) WHERE s.segment = ?1 ORDER BY s.member_id" :
 	    "SELECT member_id FROM segment_members WHERE segment = ?1 ORDER BY member_id");
