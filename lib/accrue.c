@@ -1100,6 +1100,15 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		reject_receipt(a, b, r, "occurred_at is in the future");
 		return 0;
 	}
+	{
+		/* dates run to 9999: a lot must be able to expire within them */
+		char until[20];
+
+		if (expire_lot_date(a->l, NULL, r->occurred, until) == -2) {
+			reject_receipt(a, b, r, "its points would expire past the year 9999");
+			return 0;
+		}
+	}
 	/* the digest: receipt-level facts first, then the lines sorted */
 	digest = loy_xmalloc((r->n + 1) * sizeof(*digest));
 	digest[0] = head(r, r->occurred);

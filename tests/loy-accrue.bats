@@ -1584,3 +1584,19 @@ scattered() {
 	LOY_RECEIPT_MEMORY=lots run -65 --separate-stderr loy-accrue pos.csv
 	[ "$stderr" = "loy-accrue: LOY_RECEIPT_MEMORY 'lots' is not a number of bytes from 1024 up" ]
 }
+
+@test "a receipt whose points would expire past the year 9999 is a bad row, not a failure" {
+	export LOY_NOW="9999-06-01 12:00:00"
+	new_ledger
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# 24 months after 9997-12-01 is still 9999; after 9999-05-01 it is not
+	printf 'txn_id,member_id,occurred_at,amount\nT0,1001,9997-12-01 10:00:00,5.00\nT1,1001,9999-05-01 10:00:00,10.00\n' >p.csv
+	run -65 --separate-stderr loy-accrue p.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: p.csv:3: its points would expire past the year 9999" ]
+	[ "$(q "SELECT count(*) FROM journal")" = 0 ]
+	run -1 --separate-stderr loy-accrue --rejects bad.csv p.csv
+	[ "$(balances)" = "1001:5" ]
+	[ "$(q "SELECT expires_at FROM lots")" = "9999-12-01 10:00:00" ]
+	ledger_ok
+}
