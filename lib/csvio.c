@@ -127,6 +127,9 @@ parser_init(struct csvio_reader *r)
 		loy_die(71, "out of memory");
 	csv_set_space_func(&r->p, nospace);
 	csv_set_term_func(&r->p, lf_only);
+	/* libcsv grows a field's buffer by this much at a time: in large steps
+	 * an overlong field costs a few reallocations, not one per 128 bytes */
+	csv_set_blk_size(&r->p, 1024 * 1024);
 	if (r->tsv) {
 		csv_set_delim(&r->p, '\t');
 		csv_set_quote(&r->p, '\0');	/* no quoting in TSV; NUL is refused earlier */
