@@ -293,8 +293,8 @@ visit(struct ledger *l, const char *sql, const char *const *params, ledger_row_f
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
+	if (!(st = ledger_prepare(l, sql)))
+		return -1;
 	for (int i = 0; params && params[i]; i++)
 		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
 	rc = ledger_visit(l, st, fn, ctx);
@@ -384,8 +384,8 @@ ledger_earn_explained_total(struct ledger *l, const char *kind, const char *valu
 		w = "entry_id = CAST(?1 AS INTEGER)";
 	snprintf(sql, sizeof(sql), "SELECT coalesce(sum(points), 0) FROM journal WHERE %s AND"
 	    " ((source = 'receipt' AND kind IN ('earn', 'return')) OR kind = 'bonus')", w);
-	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
+	if (!(st = ledger_prepare(l, sql)))
+		return -1;
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	*points = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;

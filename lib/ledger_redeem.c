@@ -107,10 +107,10 @@ ledger_list_rewards(struct ledger *l, ledger_row_fn fn, void *ctx)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(l->db, "SELECT reward_id, name, points, cash_price, stock,"
+	if (!(st = ledger_prepare(l, "SELECT reward_id, name, points, cash_price, stock,"
 	    " partner_id AS partner, partner_cost, tiers, valid_from, valid_to, per_member_limit"
-	    " FROM rewards ORDER BY reward_id", -1, &st, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
+	    " FROM rewards ORDER BY reward_id")))
+		return -1;
 	rc = ledger_visit(l, st, fn, ctx);
 	sqlite3_finalize(st);
 	return rc;
@@ -254,6 +254,40 @@ ledger_spendable(struct ledger *l, const char *member, const char *now, int64_t 
 	return rc == SQLITE_ROW ? 0 : ledger_fail(l, "cannot read a balance");
 }
 
+/* Lots for `member` under `entry`, one for each lot that entry `taken`
+ * took points from, with that lot's dates: what a cancel or a transfer
+ * gives back or passes on.  `balance` is the member's before it.  0 or -1. */
+static int
+relot(struct ledger *l, int64_t taken, const char *member, int64_t entry, int64_t balance,
+    const char *what)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!(st = ledger_prepare(l, "SELECT o.earned_at, o.expires_at, o.available_at,"
+	    " -m.points FROM lot_moves m JOIN lots o USING (lot_id) WHERE m.entry_id = ?1"
+	    " ORDER BY o.lot_id")))
+		return -1;
+	sqlite3_bind_int64(st, 1, taken);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *earned = col(st, 0), *expires = col(st, 1), *avail = col(st, 2);
+		int64_t pts = sqlite3_column_int64(st, 3);
+		int bad = ledger_lot_add(l, member, entry, earned, expires, avail, pts,
+		    balance) < 0;
+
+		free(earned);
+		free(expires);
+		free(avail);
+		balance += pts;
+		if (bad) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, what);
+}
+
 int
 ledger_redemption_cancel(struct ledger *l, const struct redemption *r, const char *at,
     int64_t *entry)
@@ -274,38 +308,15 @@ ledger_redemption_cancel(struct ledger *l, const struct redemption *r, const cha
 	}
 	/* the points come back with the dates of the lots they left, paying
 	 * any debt first */
-	if (sqlite3_prepare_v2(l->db, "SELECT o.earned_at, o.expires_at, o.available_at,"
-	    " -m.points FROM lot_moves m JOIN lots o USING (lot_id) WHERE m.entry_id = ?1"
-	    " ORDER BY o.lot_id", -1, &st, NULL) != SQLITE_OK) {
-		free(member);
-		return ledger_fail(l, "cannot prepare statement");
-	}
-	sqlite3_bind_int64(st, 1, r->entry_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char *earned = col(st, 0), *expires = col(st, 1), *avail = col(st, 2);
-		int64_t pts = sqlite3_column_int64(st, 3);
-		int bad = ledger_lot_add(l, member, *entry, earned, expires, avail, pts,
-		    balance) < 0;
-
-		free(earned);
-		free(expires);
-		free(avail);
-		balance += pts;
-		if (bad) {
-			sqlite3_finalize(st);
-			free(member);
-			return -1;
-		}
-	}
-	sqlite3_finalize(st);
+	rc = relot(l, r->entry_id, member, *entry, balance, "cannot restore lots");
 	free(member);
-	if (rc != SQLITE_DONE)
-		return ledger_fail(l, "cannot restore lots");
+	if (rc < 0)
+		return -1;
 	if (ledger_reward_stock(l, r->reward_id, r->qty) < 0)
 		return -1;
-	if (sqlite3_prepare_v2(l->db, "UPDATE redemptions SET status = 'cancelled',"
-	    " cancel_entry = ?2 WHERE request_id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
+	if (!(st = ledger_prepare(l, "UPDATE redemptions SET status = 'cancelled',"
+	    " cancel_entry = ?2 WHERE request_id = ?1")))
+		return -1;
 	sqlite3_bind_text(st, 1, r->request_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, *entry);
 	rc = sqlite3_step(st);
@@ -430,12 +441,12 @@ ledger_list_codes(struct ledger *l, ledger_row_fn fn, void *ctx)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(l->db, "SELECT c.reward_id, w.partner_id AS partner,"
+	if (!(st = ledger_prepare(l, "SELECT c.reward_id, w.partner_id AS partner,"
 	    " count(*) AS codes, count(c.request_id) AS used,"
 	    " count(*) - count(c.request_id) AS left"
 	    " FROM reward_codes c LEFT JOIN rewards w USING (reward_id)"
-	    " GROUP BY c.reward_id ORDER BY c.reward_id", -1, &st, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
+	    " GROUP BY c.reward_id ORDER BY c.reward_id")))
+		return -1;
 	rc = ledger_visit(l, st, fn, ctx);
 	sqlite3_finalize(st);
 	return rc;
@@ -518,9 +529,7 @@ ledger_transfer_insert(struct ledger *l, const struct transfer *t)
 int
 ledger_transfer_points(struct ledger *l, struct transfer *t, const char *now)
 {
-	sqlite3_stmt *st;
 	int64_t balance;
-	int rc;
 
 	if ((t->from_entry = ledger_entry_add(l, t->from_member, "transfer", -t->points,
 	    t->requested_at, "transfer", t->transfer_id, NULL)) < 0 ||
@@ -530,28 +539,7 @@ ledger_transfer_points(struct ledger *l, struct transfer *t, const char *now)
 	    t->requested_at, "transfer", t->transfer_id, NULL)) < 0)
 		return -1;
 	/* the receiver's lots: the giver's, with their dates */
-	if (sqlite3_prepare_v2(l->db, "SELECT o.earned_at, o.expires_at, o.available_at,"
-	    " -m.points FROM lot_moves m JOIN lots o USING (lot_id) WHERE m.entry_id = ?1"
-	    " ORDER BY o.lot_id", -1, &st, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
-	sqlite3_bind_int64(st, 1, t->from_entry);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char *earned = col(st, 0), *expires = col(st, 1), *avail = col(st, 2);
-		int64_t pts = sqlite3_column_int64(st, 3);
-		int bad = ledger_lot_add(l, t->to_member, t->to_entry, earned, expires, avail,
-		    pts, balance) < 0;
-
-		free(earned);
-		free(expires);
-		free(avail);
-		balance += pts;
-		if (bad) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot move lots");
+	return relot(l, t->from_entry, t->to_member, t->to_entry, balance, "cannot move lots");
 }
 
 /* ---------------------------------------------------------------- rolling expiry */
