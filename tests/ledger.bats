@@ -128,6 +128,33 @@ missing() {
 	ledger_ok old.db
 }
 
+@test "a schema version 7 ledger keeps its status rules when migrated" {
+	new_ledger -d fresh.db
+	cp fresh.db v7.db
+	# version 7 spelled each status rule as an IN list
+	sqlite3 v7.db "PRAGMA writable_schema = ON;
+	    UPDATE sqlite_schema SET sql = replace(sql,
+	        'status = ''active'' OR status = ''replaced''',
+	        'status IN (''active'', ''replaced'')') WHERE name = 'cards';
+	    PRAGMA writable_schema = OFF; PRAGMA user_version = 7"
+	sqlite3 v7.db .schema | grep -q "status IN ('active', 'replaced')"
+	run -0 --separate-stderr loy-check -d v7.db
+	[ "$(sqlite3 v7.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 v7.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	# the rules still hold, table by table
+	for t in "cards:INSERT INTO cards VALUES ('c', 'm', 'lost', '2026-01-01', NULL, NULL, 1)" \
+	    "members:INSERT INTO members(member_id, status, enrolled_at, created_run, updated_run) VALUES ('m', 'gone', '2026-01-01', 1, 1)" \
+	    "receipts:INSERT INTO receipts(txn_id, occurred_at, amount, lines, points, status, run_id, input_seq, digest) VALUES ('t', '2026-01-01', 1, 1, 0, 'lost', 1, 1, x'00')" \
+	    "redemptions:INSERT INTO redemptions(request_id, member_id, reward_id, qty, requested_at, status, points, run_id) VALUES ('r', 'm', 'w', 1, '2026-01-01', 'lost', 0, 1)" \
+	    "transfers:INSERT INTO transfers(transfer_id, from_member, to_member, points, requested_at, status, run_id) VALUES ('x', 'a', 'b', 1, '2026-01-01', 'lost', 1)" \
+	    "events:INSERT INTO events(event_id, member_id, event, occurred_at, period, points, status, version, run_id) VALUES ('e', 'm', 'v', '2026-01-01', '2026', 0, 'lost', 1, 1)"; do
+		run sqlite3 v7.db "${t#*:}"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"CHECK constraint failed: status = "* ]]
+	done
+	ledger_ok v7.db
+}
+
 @test "a read-only ledger can be checked and listed but not written" {
 	need_modes
 	new_ledger
