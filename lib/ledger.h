@@ -240,6 +240,14 @@ int ledger_lots_spendable(struct ledger *l, const char *member, const char *now,
  * remaining in the array too: the points taken, or -1. */
 int64_t ledger_lots_take_picked(struct ledger *l, struct lot_pick *lots, size_t n,
     int64_t points, int64_t entry);
+/* As ledger_lots_take_picked, but only the entry's lot moves are written:
+ * the lots keep their remaining until ledger_lots_settle. */
+int64_t ledger_lots_move(struct ledger *l, struct lot_pick *lots, size_t n,
+    int64_t points, int64_t entry);
+/* Write lots[0..n)'s remaining where it differs from was[0..n) (what the
+ * ledger holds), then was = remaining.  0 or -1. */
+int ledger_lots_settle(struct ledger *l, const struct lot_pick *lots, int64_t *was,
+    size_t n);
 /* Cancel a redemption: its points come back as new lots with the dates of
  * the lots they were taken from, its stock goes back; the cancelling
  * entry's id in *entry. */

@@ -254,6 +254,56 @@ ledger_spendable(struct ledger *l, const char *member, const char *now, int64_t 
 	return rc == SQLITE_ROW ? 0 : ledger_fail(l, "cannot read a balance");
 }
 
+int64_t
+ledger_lots_move(struct ledger *l, struct lot_pick *lots, size_t n, int64_t points,
+    int64_t entry)
+{
+	sqlite3_stmt *move;
+	int64_t taken = 0;
+
+	for (size_t i = 0; i < n && taken < points; i++) {
+		int64_t t = lots[i].remaining < points - taken ? lots[i].remaining :
+		    points - taken;
+
+		if (t <= 0)
+			continue;
+		if (!(move = ledger_stmt(l, S_LOT_MOVE,
+		    "INSERT INTO lot_moves(entry_id, lot_id, points) VALUES (?1, ?2, ?3)")))
+			return -1;
+		sqlite3_bind_int64(move, 1, entry);
+		sqlite3_bind_int64(move, 2, lots[i].lot_id);
+		sqlite3_bind_int64(move, 3, -t);
+		if (ledger_exec_stmt(l, move, "cannot record a lot move") < 0)
+			return -1;
+		lots[i].remaining -= t;
+		taken += t;
+	}
+	return taken;
+}
+
+int
+ledger_lots_settle(struct ledger *l, const struct lot_pick *lots, int64_t *was, size_t n)
+{
+	sqlite3_stmt *take;
+
+	for (size_t i = 0; i < n; i++) {
+		if (lots[i].remaining == was[i])
+			continue;
+		if (!(take = ledger_stmt(l, S_LOT_TAKE,
+		    "UPDATE lots SET remaining = remaining - ?2 WHERE lot_id = ?1")))
+			return -1;
+		sqlite3_bind_int64(take, 1, lots[i].lot_id);
+		sqlite3_bind_int64(take, 2, was[i] - lots[i].remaining);
+		if (ledger_exec_stmt(l, take, "cannot take points from a lot") < 0)
+			return -1;
+		if (sqlite3_changes(l->db) != 1)
+			return loy_error("lot %lld is not there to take from",
+			    (long long)lots[i].lot_id);
+		was[i] = lots[i].remaining;
+	}
+	return 0;
+}
+
 /* Lots for `member` under `entry`, one for each lot that entry `taken`
  * took points from, with that lot's dates: what a cancel or a transfer
  * gives back or passes on.  `balance` is the member's before it.  0 or -1. */

@@ -305,6 +305,10 @@ struct holder {
 	int lots_read;		/* lots[0..nlots) are the spendable lots */
 	struct lot_pick *lots;
 	size_t nlots, cap;
+	/* what the ledger's lots rows hold: the run takes from lots[] and
+	 * writes their rows once a member (ledger_lots_settle) */
+	int64_t *was;
+	int unsettled;
 	int64_t spendable;
 	/* what the run has taken since the balance row was last written:
 	 * written once a member (holders_flush), before the run commits */
@@ -314,13 +318,25 @@ struct holder {
 /* At most this many members are kept; then the view starts afresh. */
 #define HOLDERS_MAX 65536
 
-/* The balances the run has changed, written: 0 or -1. */
+/* A member's lots as the run has taken from them, written: 0 or -1. */
+static int
+settle(struct requests *q, struct holder *h)
+{
+	if (!h->unsettled)
+		return 0;
+	h->unsettled = 0;
+	return ledger_lots_settle(q->l, h->lots, h->was, h->nlots);
+}
+
+/* The lots and balances the run has changed, written: 0 or -1. */
 static int
 holders_flush(struct requests *q)
 {
 	for (size_t i = 0; i < strmap_count(q->holders); i++) {
 		struct holder *h = strmap_value(q->holders, i);
 
+		if (settle(q, h) < 0)
+			return -1;
 		if (!h->last_entry)
 			continue;
 		if (ledger_balance_add(q->l, h->id, h->owed, h->last_entry) < 0)
@@ -338,6 +354,7 @@ holders_clear(struct requests *q)
 
 		free(h->id);
 		free(h->lots);
+		free(h->was);
 		free(h);
 	}
 	strmap_clear(q->holders);
@@ -575,9 +592,15 @@ decide(struct requests *q, struct redemption *r)
 		spendable = 0;
 	else {
 		if (!h->lots_read) {
-			if (ledger_lots_spendable(l, h->id, q->now, &h->lots, &h->nlots, &h->cap,
-			    &h->spendable) < 0)
+			size_t cap = h->cap;
+
+			if (settle(q, h) < 0 || ledger_lots_spendable(l, h->id, q->now, &h->lots,
+			    &h->nlots, &h->cap, &h->spendable) < 0)
 				goto out;
+			if (h->cap != cap)
+				h->was = loy_xrealloc(h->was, h->cap * sizeof(*h->was));
+			for (size_t i = 0; i < h->nlots; i++)
+				h->was[i] = h->lots[i].remaining;
 			h->lots_read = 1;
 		}
 		spendable = h->spendable;
@@ -604,13 +627,17 @@ decide(struct requests *q, struct redemption *r)
 	/* granted: spend, soonest expiry first */
 	if ((entry = ledger_journal_add(l, r->member_id, "redeem", -r->points,
 	    r->requested_at, "redemption", r->request_id, NULL)) < 0 ||
-	    ledger_lots_take_picked(l, h->lots, h->nlots, r->points, entry) != r->points)
+	    ledger_lots_move(l, h->lots, h->nlots, r->points, entry) != r->points)
 		goto out;
+	h->unsettled = 1;
 	h->spendable -= r->points;
 	h->balance -= r->points;
 	h->owed -= r->points;
 	h->last_entry = entry;
+	/* rolling expiry moves the dates of the lots with points left: the
+	 * lots' rows must say what is left first */
 	if ((stock >= 0 && ledger_reward_stock(l, r->reward_id, -r->qty) < 0) ||
+	    (q->rolling && settle(q, h) < 0) ||
 	    expire_activity(l, r->member_id, r->requested_at) < 0 ||
 	    (!codes && voucher(code) < 0))
 		goto out;
