@@ -217,6 +217,9 @@ struct redemption {
 void redemption_clear(struct redemption *r);
 int ledger_redemption_get(struct ledger *l, const char *request_id, struct redemption *r);
 int ledger_redemption_insert(struct ledger *l, const struct redemption *r);
+/* The highest request_id in the ledger (BINARY order) in *id (to free):
+ * 1; 0 no redemptions; 2 one is not plain text (*id NULL); -1 error. */
+int ledger_redemption_last(struct ledger *l, char **id);
 /* Units of a reward a member has redeemed and not cancelled. */
 int ledger_redeemed_units(struct ledger *l, const char *member, const char *reward,
     int64_t *units);
@@ -240,6 +243,10 @@ int ledger_lots_spendable(struct ledger *l, const char *member, const char *now,
  * remaining in the array too: the points taken, or -1. */
 int64_t ledger_lots_take_picked(struct ledger *l, struct lot_pick *lots, size_t n,
     int64_t points, int64_t entry);
+/* As ledger_lots_spendable (same order and sum), read in the order of the
+ * lots' index. */
+int ledger_lots_to_spend(struct ledger *l, const char *member, const char *now,
+    struct lot_pick **lots, size_t *n, size_t *cap, int64_t *sum);
 /* As ledger_lots_take_picked, but only the entry's lot moves are written:
  * the lots keep their remaining until ledger_lots_settle. */
 int64_t ledger_lots_move(struct ledger *l, struct lot_pick *lots, size_t n,

@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "ledger_int.h"
+#include "when.h"
 
 const char *const reward_field_names[RW_COUNT] = {
 	"reward_id", "name", "points", "cash_price", "stock", "partner", "partner_cost",
@@ -182,6 +183,29 @@ ledger_redemption_get(struct ledger *l, const char *request_id, struct redemptio
 }
 
 int
+ledger_redemption_last(struct ledger *l, char **id)
+{
+	sqlite3_stmt *st;
+	int rc, text;
+
+	*id = NULL;
+	if (!(st = ledger_prepare(l, "SELECT request_id, typeof(request_id) = 'text'"
+	    " FROM redemptions ORDER BY request_id DESC LIMIT 1")))
+		return -1;
+	rc = sqlite3_step(st);
+	text = rc == SQLITE_ROW && sqlite3_column_int(st, 1) &&
+	    (size_t)sqlite3_column_bytes(st, 0) == strlen((const char *)sqlite3_column_text(st, 0));
+	if (text)
+		*id = col(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, "cannot read redemptions");
+	return text ? 1 : 2;
+}
+
+int
 ledger_redemption_insert(struct ledger *l, const struct redemption *r)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_REDEMPTION_INSERT,
@@ -252,6 +276,60 @@ ledger_spendable(struct ledger *l, const char *member, const char *now, int64_t 
 	*points = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : ledger_fail(l, "cannot read a balance");
+}
+
+int
+ledger_lots_to_spend(struct ledger *l, const char *member, const char *now,
+    struct lot_pick **lots, size_t *n, size_t *cap, int64_t *sum)
+{
+	/* in the index's order, lots that never expire first: no sort a member */
+	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_TO_SPEND,
+	    "SELECT lot_id, remaining, expires_at IS NULL FROM lots WHERE member_id = ?1"
+	    " AND remaining > 0 AND (available_at IS NULL OR available_at <= ?2)"
+	    " AND (expires_at IS NULL OR expires_at >= ?3) ORDER BY expires_at, lot_id");
+	char next[20];
+	size_t never = 0;
+	int rc;
+
+	*n = 0;
+	*sum = 0;
+	if (!st)
+		return -1;
+	/* a lot expires on its date, whatever the time: ?3 is the next day */
+	snprintf(next, sizeof(next), "%.10s 00:00:00", now);
+	if (when_add_hours(next, 24, next) < 0)
+		return loy_error("'%s' is not a time loy can count from", now);
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, next, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == *cap) {
+			*cap = *cap ? 2 * *cap : 8;
+			*lots = loy_xrealloc(*lots, *cap * sizeof(**lots));
+		}
+		(*lots)[*n].lot_id = sqlite3_column_int64(st, 0);
+		(*lots)[*n].remaining = sqlite3_column_int64(st, 1);
+		never += sqlite3_column_int(st, 2);
+		if (__builtin_add_overflow(*sum, (*lots)[*n].remaining, sum)) {
+			sqlite3_reset(st);
+			return loy_error("member '%s': open lots add up past what loy can count",
+			    member);
+		}
+		++*n;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read lots");
+	/* those that never expire are spent last */
+	if (never && never < *n) {
+		struct lot_pick *head = loy_xmalloc(never * sizeof(*head));
+
+		memcpy(head, *lots, never * sizeof(*head));
+		memmove(*lots, *lots + never, (*n - never) * sizeof(*head));
+		memcpy(*lots + *n - never, head, never * sizeof(*head));
+		free(head);
+	}
+	return 0;
 }
 
 int64_t

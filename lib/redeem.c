@@ -290,6 +290,12 @@ struct requests {
 	struct strmap *named;	/* member_id as requested -> struct holder */
 	struct strmap *holders;	/* surviving member_id -> struct holder */
 	int rolling;		/* the expiry policy moves lots' dates on activity */
+	/* the highest request_id in the ledger, read once a run (last_read):
+	 * one above it is new, with no look-up; last_known 0: look every
+	 * request up */
+	int last_read, last_known;
+	char *last;
+	size_t last_cap;
 };
 
 /*
@@ -594,7 +600,7 @@ decide(struct requests *q, struct redemption *r)
 		if (!h->lots_read) {
 			size_t cap = h->cap;
 
-			if (settle(q, h) < 0 || ledger_lots_spendable(l, h->id, q->now, &h->lots,
+			if (settle(q, h) < 0 || ledger_lots_to_spend(l, h->id, q->now, &h->lots,
 			    &h->nlots, &h->cap, &h->spendable) < 0)
 				goto out;
 			if (h->cap != cap)
@@ -675,8 +681,17 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 	int got, rc = -1;
 
 	memset(rp, 0, sizeof(*rp));
+	if (!q->last_read) {
+		if ((got = ledger_redemption_last(q->l, &q->last)) < 0)
+			goto out;
+		q->last_read = 1;
+		q->last_known = got != 2;
+		q->last_cap = q->last ? strlen(q->last) + 1 : 0;
+	}
 	/* a retried request gets its first answer */
-	if ((got = ledger_redemption_get(q->l, r.request_id, &old)) < 0)
+	if (q->last_known && (!q->last || strcmp(r.request_id, q->last) > 0))
+		got = 0;
+	else if ((got = ledger_redemption_get(q->l, r.request_id, &old)) < 0)
 		goto out;
 	if (got) {
 		int same = strcmp(old.reward_id, r.reward_id) == 0 && old.qty == r.qty;
@@ -716,6 +731,13 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 		goto out;
 	if (ledger_redemption_insert(q->l, &r) < 0)
 		goto out;
+	if (q->last_known && (!q->last || strcmp(r.request_id, q->last) > 0)) {
+		size_t n = strlen(r.request_id) + 1;
+
+		if (n > q->last_cap)
+			q->last = loy_xrealloc(q->last, q->last_cap = 2 * n);
+		memcpy(q->last, r.request_id, n);
+	}
 	batch_count(b, strcmp(r.status, "redeemed") == 0 ? R_REDEEMED : R_REFUSED);
 	req_emit(b, r.request_id, r.status, r.reason, r.points, r.voucher);
 	rc = 0;
@@ -865,6 +887,7 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 	q.rolling = !policy || strcmp(policy, "rolling") == 0;
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	holders_clear(&q);
+	free(q.last);
 	strmap_free(q.holders);
 	strmap_free(q.named);
 	for (long i = 0; i < q.nqueue; i++)
