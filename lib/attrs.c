@@ -159,9 +159,11 @@ attrs_set(struct attrs *a, const char *key, const char *val)
 	return 1;
 }
 
-static char *
-put_string(char *w, const char *s)
+size_t
+attrs_put_string(char *buf, size_t at, const char *s)
 {
+	char *w = buf + at;
+
 	*w++ = '"';
 	for (; *s; s++) {
 		unsigned char c = *s;
@@ -174,7 +176,13 @@ put_string(char *w, const char *s)
 			*w++ = c;
 	}
 	*w++ = '"';
-	return w;
+	return w - buf;
+}
+
+static char *
+put_string(char *w, const char *s)
+{
+	return w + attrs_put_string(w, 0, s);
 }
 
 char *

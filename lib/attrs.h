@@ -17,5 +17,8 @@ int attrs_set(struct attrs *a, const char *key, const char *val);
 /* The JSON text (caller frees), or NULL when there are no attributes. */
 char *attrs_json(const struct attrs *a);
 void attrs_free(struct attrs *a);
+/* Write s as a JSON string at buf[at] (room for 6 bytes a byte, plus 2);
+ * returns the offset after it. */
+size_t attrs_put_string(char *buf, size_t at, const char *s);
 
 #endif

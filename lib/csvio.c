@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "csvio.h"
@@ -419,6 +420,22 @@ uint64_t
 csvio_bytes(const struct csvio_reader *r)
 {
 	return r->bytes;
+}
+
+uint64_t
+csvio_offset(const struct csvio_reader *r)
+{
+	return r->bytes - (r->rlen - r->rpos);
+}
+
+uint64_t
+csvio_size(const struct csvio_reader *r)
+{
+	struct stat st;
+
+	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return st.st_size;
 }
 
 long

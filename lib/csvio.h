@@ -42,6 +42,10 @@ int csvio_next(struct csvio_reader *r, struct csvio_row *row);
 char *csvio_field(const struct csvio_row *row, int col);
 /* Bytes read so far, and the checksum once the end is reached. */
 uint64_t csvio_bytes(const struct csvio_reader *r);
+/* Bytes of the input taken up by the records returned so far, and the
+ * input's size when it is a regular file (else 0): for estimates. */
+uint64_t csvio_offset(const struct csvio_reader *r);
+uint64_t csvio_size(const struct csvio_reader *r);
 const char *csvio_sha256(struct csvio_reader *r);
 long csvio_rows(const struct csvio_reader *r);
 void csvio_close(struct csvio_reader *r);

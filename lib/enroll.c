@@ -8,6 +8,7 @@
 #include "diag.h"
 #include "earn.h"
 #include "enroll.h"
+#include "ledger_member.h"
 #include "pattern.h"
 #include "strmap.h"
 #include "when.h"
@@ -40,18 +41,29 @@ static const struct batch_counter counters[] = {
 };
 static const char *const out_cols[] = { "line", "member_id", "status", "detail", NULL };
 
+/* The mark in `seen` of a member this run created. */
+static char created_here;
+
 struct import {
 	struct ledger *l;
+	struct ledger_bulk *bk;
 	struct pattern *phone, *email;
-	struct strmap *seen;
+	struct strmap *seen;	/* member ids of this run; created ones marked */
 	const char *tier;	/* lowest tier, for new members */
 	int col[IN_COUNT];
 	int *attr;		/* columns kept as attributes */
+	char **akey;		/* their names in lower case, as attrs keys */
 	int nattr;
+	int akey_ok;		/* no two columns share a key: the row's JSON is exact */
+	char *json;		/* the row's attributes as JSON (akey_ok) */
+	size_t jcap;
 	char now[20];
 	struct member m;
 	int by[3], nby;		/* identify_by without member_id */
 	int known_first;	/* the last id was taken: look up before inserting */
+	long created;		/* members created by this run */
+	long members0;		/* members before the run (-1 not counted yet) */
+	int bulk_done;		/* indexes dropped, or that will not pay */
 };
 
 static int
@@ -63,6 +75,28 @@ in_list(const char *const *list, const char *s)
 	return 0;
 }
 
+/* The attrs key of a column name: lower case, as merge_attrs makes it. */
+static char *
+attr_key(const char *name)
+{
+	char key[256];
+	size_t k;
+
+	for (k = 0; name[k] && k + 1 < sizeof(key); k++)
+		key[k] = name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k];
+	key[k] = '\0';
+	return loy_xstrdup(key);
+}
+
+static void
+free_keys(struct import *im)
+{
+	for (int i = 0; i < im->nattr; i++)
+		free(im->akey[i]);
+	free(im->akey);
+	im->akey = NULL;
+}
+
 static int
 import_file(void *ctx, struct batch *b)
 {
@@ -72,6 +106,7 @@ import_file(void *ctx, struct batch *b)
 
 	for (int i = 0; i < IN_COUNT; i++)
 		im->col[i] = batch_col(b, in_fields[i]);
+	free_keys(im);
 	free(im->attr);
 	im->attr = loy_xmalloc(csvio_ncols(r) * sizeof(*im->attr));
 	im->nattr = 0;
@@ -92,6 +127,13 @@ import_file(void *ctx, struct batch *b)
 			bad = 1;
 		}
 		im->attr[im->nattr++] = c;
+	}
+	im->akey = loy_xmalloc((im->nattr + 1) * sizeof(*im->akey));
+	im->akey_ok = 1;
+	for (int i = 0; i < im->nattr; i++) {
+		im->akey[i] = attr_key(csvio_colname(r, im->attr[i]));
+		for (int j = 0; j < i; j++)
+			im->akey_ok &= strcmp(im->akey[i], im->akey[j]) != 0;
 	}
 	if (im->col[IN_ID] < 0 && im->col[IN_CARD] < 0 && im->col[IN_EMAIL] < 0 &&
 	    im->col[IN_PHONE] < 0) {
@@ -170,19 +212,49 @@ merge_attrs(struct import *im, struct csvio_reader *r, const struct csvio_row *r
 		const char *name = csvio_colname(r, im->attr[i]);
 		const char *val = row->f[im->attr[i]];
 
-		char key[256];
-		size_t k;
-
-		for (k = 0; name[k] && k + 1 < sizeof(key); k++)
-			key[k] = name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k];
-		key[k] = '\0';
-		if (*val && attrs_set(a, key, val)) {
+		if (*val && attrs_set(a, im->akey[i], val)) {
 			n++;
 			if (changed)
 				changed_add(changed, size, name);
 		}
 	}
 	return n;
+}
+
+/* The row's attributes as the JSON a new member gets (attrs_json of them
+ * merged into none); NULL when the row has none. */
+static const char *
+row_json(struct import *im, const struct csvio_row *row)
+{
+	size_t n = 3, w;
+	int any = 0;
+
+	for (int i = 0; i < im->nattr; i++) {
+		const char *val = row->f[im->attr[i]];
+
+		if (*val)
+			n += 6 * (strlen(im->akey[i]) + strlen(val)) + 6;
+	}
+	if (n > im->jcap) {
+		im->jcap = n + 256;
+		im->json = loy_xrealloc(im->json, im->jcap);
+	}
+	w = 0;
+	im->json[w++] = '{';
+	for (int i = 0; i < im->nattr; i++) {
+		const char *val = row->f[im->attr[i]];
+
+		if (!*val)
+			continue;
+		if (any++)
+			im->json[w++] = ',';
+		w = attrs_put_string(im->json, w, im->akey[i]);
+		im->json[w++] = ':';
+		w = attrs_put_string(im->json, w, val);
+	}
+	im->json[w++] = '}';
+	im->json[w] = '\0';
+	return any ? im->json : NULL;
 }
 
 /* A referrer must be a member, and not the member themselves: 0 ok,
@@ -192,7 +264,13 @@ check_referrer(struct import *im, struct batch *b, const struct csvio_row *row,
     const char *ref, const char *id)
 {
 	char *who = NULL;
-	int got = ledger_member_resolve(im->l, ref, &who), rc = 0;
+	int got, rc = 0;
+
+	/* created by this run: a member, merged into no one */
+	if (strmap_get(im->seen, ref, strlen(ref)) == &created_here)
+		return strcmp(ref, id) == 0 ?
+		    batch_reject(b, row, "member '%s' cannot refer themselves", id) : 0;
+	got = ledger_member_resolve(im->l, ref, &who);
 
 	if (got < 0)
 		return -1;
@@ -210,8 +288,9 @@ static int
 check_card(struct import *im, struct batch *b, const struct csvio_row *row,
     const char *card, const char *id, int *taken)
 {
-	char *owner = NULL, *cstatus = NULL, *survivor = NULL;
-	int got = ledger_card_owner(im->l, card, &owner, &cstatus), rc = 0;
+	const char *owner, *cstatus;
+	char *survivor = NULL;
+	int got = ledger_bulk_card(im->bk, card, &owner, &cstatus), rc = 0;
 
 	*taken = got > 0;
 	if (got <= 0)
@@ -224,8 +303,6 @@ check_card(struct import *im, struct batch *b, const struct csvio_row *row,
 	}
 	if (!rc && strcmp(cstatus, "active") != 0)
 		rc = batch_reject(b, row, "card '%s' was replaced", card);
-	free(owner);
-	free(cstatus);
 	free(survivor);
 	return rc;
 }
@@ -239,19 +316,22 @@ create(struct import *im, struct batch *b, const struct csvio_row *row, char *v[
 	struct csvio_reader *r = batch_reader(b);
 	struct member m = { { 0 } };
 	struct attrs a = { 0 };
-	char *json;
+	char *json = NULL;
 	int got, taken;
 
-	merge_attrs(im, r, row, &a, NULL, 0);
-	json = attrs_json(&a);
-	attrs_free(&a);
+	if (im->akey_ok)
+		m.v[MF_ATTRS] = (char *)row_json(im, row);
+	else {
+		merge_attrs(im, r, row, &a, NULL, 0);
+		m.v[MF_ATTRS] = json = attrs_json(&a);
+		attrs_free(&a);
+	}
 	for (int i = 0; i < IN_COUNT; i++)
 		if (in_member[i] != MF_COUNT)
 			m.v[in_member[i]] = v[i];
 	m.v[MF_ID] = (char *)id;
 	m.v[MF_STATUS] = "active";
 	m.v[MF_TIER] = (char *)im->tier;
-	m.v[MF_ATTRS] = json;
 	if (!m.v[MF_ENROLLED_AT])
 		m.v[MF_ENROLLED_AT] = im->now;
 	got = ledger_member_insert_new(im->l, &m);
@@ -274,6 +354,40 @@ taken:
 	return 2;
 }
 
+/*
+ * Many new members into a ledger that has few: drop the secondary indexes
+ * of members and cards for the rest of the run and make them again at
+ * its end (ledger_bulk_indexes_off), when the members the rest of the
+ * input is expected to add (at the rate of creation so far) are at least
+ * as many as the table holds, and many.  Looked at every 16384 rows.
+ */
+static int
+maybe_bulk(struct import *im, struct batch *b)
+{
+	struct csvio_reader *r = batch_reader(b);
+	uint64_t size = csvio_size(r), off = csvio_offset(r);
+	long rows = csvio_rows(r);
+	double ahead;
+
+	if (im->bulk_done || !size || off >= size || rows <= 0 || im->created <= 0)
+		return 0;
+	/* rows left, at the mean length so far; then those to be created */
+	ahead = (double)(size - off) / ((double)off / rows) * ((double)im->created / rows);
+	if (ahead < 100000)
+		return 0;
+	if (im->members0 < 0) {	/* counted no further than it matters */
+		long n = ledger_member_count(im->l, (long)ahead + 1);
+
+		if (n < 0)
+			return -1;
+		im->members0 = n - im->created;
+	}
+	if (ahead < im->members0 + im->created)
+		return 0;
+	im->bulk_done = 1;
+	return ledger_bulk_indexes_off(im->bk);
+}
+
 static int
 import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
@@ -283,11 +397,16 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	struct csvio_reader *r = batch_reader(b);
 	struct member *m = &im->m;
 	struct attrs a = { 0 };
-	char *v[IN_COUNT], *id = NULL;
+	char *v[IN_COUNT], *id = NULL, *own = NULL;
+	const char *cur[MF_COUNT], *json;
 	char bday[20], since[20], changed[512] = "";
 	const char *why;
-	int got, rc = 1, dirty = 0, taken = 0, loaded = 0;
+	int got, rc = 1, dirty = 0, taken = 0, loaded = 0, newattrs = 0;
+	unsigned differs = 0;
+	void **mark = NULL;
 
+	if ((csvio_rows(r) & 0x3fff) == 0 && maybe_bulk(im, b) < 0)
+		return -1;
 	for (int i = 0; i < IN_COUNT; i++)
 		v[i] = field(im, row, i);
 	/* values first: nothing is looked up for a row that cannot be right */
@@ -317,7 +436,10 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	/* a new member id: one INSERT, lookups only when it is taken */
 	if (v[IN_ID]) {
-		if (!strmap_add(im->seen, v[IN_ID], strlen(v[IN_ID])))
+		int fresh;
+
+		mark = strmap_slot(im->seen, v[IN_ID], strlen(v[IN_ID]), &fresh);
+		if (!fresh)
 			return batch_reject(b, row, "member '%s' appears more than once in this "
 			    "run", v[IN_ID]);
 		if (v[IN_REFERRER] && (got = check_referrer(im, b, row, v[IN_REFERRER],
@@ -326,7 +448,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		/* a file of members the ledger has (a re-run, a daily CRM
 		 * export) is cheaper looked up first; a new one inserted first */
 		if (im->known_first) {
-			if ((got = ledger_member_get(l, v[IN_ID], m)) < 0)
+			if ((got = ledger_bulk_member(im->bk, v[IN_ID], cur)) < 0)
 				return -1;
 			loaded = got;
 			im->known_first = got;
@@ -340,52 +462,64 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if (got == 2)
 			return 1;
 		if (got == 1) {
+			*mark = &created_here;	/* nothing was added to `seen` since */
+			im->created++;
 			batch_count(b, C_CREATED);
 			emit(b, row->line, v[IN_ID], "created", NULL);
 			return 0;
 		}
-		id = loy_xstrdup(v[IN_ID]);
+		id = v[IN_ID];
 	} else {
-		if ((got = identify(im, v, &id)) < 0)
+		/* by phone or e-mail: the indexes are needed from here on */
+		if (ledger_bulk_indexes_dropped(im->bk) && ledger_bulk_indexes_on(im->bk) < 0)
+			goto fatal;
+		if ((got = identify(im, v, &own)) < 0)
 			goto fatal;
 		if (!got) {
-			if (ledger_member_new_id(l, &id) < 0)
+			if (ledger_member_new_id(l, &own) < 0)
 				goto fatal;
-			strmap_add(im->seen, id, strlen(id));
+			mark = strmap_slot(im->seen, own, strlen(own), &got);
 			if (v[IN_REFERRER] && (got = check_referrer(im, b, row,
-			    v[IN_REFERRER], id)) != 0) {
+			    v[IN_REFERRER], own)) != 0) {
 				rc = got;
 				goto done;
 			}
-			if ((got = create(im, b, row, v, id)) < 0)
+			if ((got = create(im, b, row, v, own)) < 0)
 				goto fatal;
 			if (got == 1) {
+				*mark = &created_here;
+				im->created++;
 				batch_count(b, C_CREATED);
-				emit(b, row->line, id, "created", NULL);
+				emit(b, row->line, own, "created", NULL);
 				rc = 0;
 			}
 			goto done;
 		}
-		if (!strmap_add(im->seen, id, strlen(id))) {
-			batch_reject(b, row, "member '%s' appears more than once in this run", id);
+		if (!strmap_add(im->seen, own, strlen(own))) {
+			batch_reject(b, row, "member '%s' appears more than once in this run", own);
 			goto done;
 		}
-		if (v[IN_REFERRER] && (got = check_referrer(im, b, row, v[IN_REFERRER], id)) != 0) {
+		if (v[IN_REFERRER] && (got = check_referrer(im, b, row, v[IN_REFERRER], own)) != 0) {
 			rc = got;
 			goto done;
 		}
+		id = own;
 	}
 
 	/* an existing member: what changes */
-	if (!loaded && (got = ledger_member_get(l, id, m)) <= 0)
-		goto fatal;
-	if (m->v[MF_MERGED_INTO]) {
-		batch_reject(b, row, "member '%s' was merged into '%s'", id, m->v[MF_MERGED_INTO]);
+	if (!loaded) {
+		if ((got = ledger_member_get(l, id, m)) <= 0)
+			goto fatal;
+		for (int i = 0; i < MF_COUNT; i++)
+			cur[i] = m->v[i];
+	}
+	if (cur[MF_MERGED_INTO]) {
+		batch_reject(b, row, "member '%s' was merged into '%s'", id, cur[MF_MERGED_INTO]);
 		goto done;
 	}
-	if (m->v[MF_FORGOTTEN_AT]) {
+	if (cur[MF_FORGOTTEN_AT]) {
 		batch_reject(b, row, "member '%s' was forgotten on %.10s; their data is not "
-		    "taken again", id, m->v[MF_FORGOTTEN_AT]);
+		    "taken again", id, cur[MF_FORGOTTEN_AT]);
 		goto done;
 	}
 	if (v[IN_CARD] && (got = check_card(im, b, row, v[IN_CARD], id, &taken)) != 0) {
@@ -397,21 +531,34 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 		if (f == MF_COUNT || f == MF_ID || !v[i])
 			continue;
-		if (m->v[f] && strcmp(m->v[f], v[i]) == 0)
+		if (cur[f] && strcmp(cur[f], v[i]) == 0)
 			continue;
 		changed_add(changed, sizeof(changed), in_fields[i]);
-		member_set(m, f, v[i]);
-		dirty = 1;
+		differs |= 1u << i;
 	}
-	if (attrs_parse(&a, m->v[MF_ATTRS]) < 0) {
-		batch_reject(b, row, "member '%s' has attributes that are not a JSON object", id);
-		goto done;
+	/* attributes: unchanged at once when the stored ones are the row's */
+	if (!(im->akey_ok && cur[MF_ATTRS] && (json = row_json(im, row)) &&
+	    strcmp(json, cur[MF_ATTRS]) == 0)) {
+		if (attrs_parse(&a, cur[MF_ATTRS]) < 0) {
+			batch_reject(b, row, "member '%s' has attributes that are not a JSON object",
+			    id);
+			goto done;
+		}
+		newattrs = merge_attrs(im, r, row, &a, changed, sizeof(changed));
 	}
-	if (merge_attrs(im, r, row, &a, changed, sizeof(changed))) {
-		char *json = attrs_json(&a);
+	if (differs || newattrs) {
+		if (loaded)	/* the cursor's values: copied before they change */
+			for (int i = 0; i < MF_COUNT; i++)
+				member_set(m, i, cur[i]);
+		for (int i = 0; i < IN_COUNT; i++)
+			if (differs & 1u << i)
+				member_set(m, in_member[i], v[i]);
+		if (newattrs) {
+			char *j = attrs_json(&a);
 
-		member_set(m, MF_ATTRS, json);
-		free(json);
+			member_set(m, MF_ATTRS, j);
+			free(j);
+		}
 		dirty = 1;
 	}
 	if (dirty && ledger_member_update(l, m) < 0)
@@ -434,8 +581,19 @@ fatal:
 	rc = -1;
 done:
 	attrs_free(&a);
-	free(id);
+	free(own);
 	return rc;
+}
+
+/* After the last file: the indexes made again, the cursors let go. */
+static int
+import_end(void *ctx, struct batch *b)
+{
+	struct import *im = ctx;
+
+	(void)b;
+	ledger_bulk_pause(im->bk);
+	return ledger_bulk_indexes_on(im->bk);
 }
 
 static char *
@@ -458,11 +616,11 @@ int
 enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
     const char *args)
 {
-	struct import im = { .l = l };
+	struct import im = { .l = l, .members0 = -1 };
 	struct batch_job job = {
 		.fields = in_fields, .output = out_cols, .counters = counters,
 		.file = import_file, .row = import_row, .rejected = import_rejected,
-		.ctx = &im,
+		.run_end = import_end, .ctx = &im,
 	};
 	int status;
 	char *tier = lowest_tier(l);
@@ -493,13 +651,17 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 		goto out;
 	}
 	im.seen = strmap_new();
+	im.bk = ledger_bulk_new(l);
 	status = batch_run(&job, cli, l, nfiles, files, args);
 out:
+	ledger_bulk_free(im.bk);
 	pattern_free(im.phone);
 	pattern_free(im.email);
 	strmap_free(im.seen);
 	member_clear(&im.m);
+	free_keys(&im);
 	free(im.attr);
+	free(im.json);
 	free(tier);
 	return status;
 }

@@ -6,6 +6,7 @@
 
 #include "diag.h"
 #include "ledger_int.h"
+#include "ledger_member.h"
 #include "when.h"
 
 const char *const member_field_names[MF_COUNT] = {
@@ -177,11 +178,28 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, char **o
 	return got;
 }
 
+/* The cached statement `id` for a caller that binds every parameter
+ * itself: reset, its bindings left to be overwritten. */
+static sqlite3_stmt *
+stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql)
+{
+	if (l->stmt[id]) {
+		sqlite3_reset(l->stmt[id]);
+		return l->stmt[id];
+	}
+	return ledger_stmt(l, id, sql);
+}
+
+/* Binds every parameter, without copies: the statement is stepped while
+ * `m` is the caller's. */
 static void
 bind_member(sqlite3_stmt *st, const struct member *m, int64_t run)
 {
 	for (int i = 0; i < MF_CREATED_RUN; i++)
-		ledger_bind_text(st, i + 1, m->v[i]);
+		if (m->v[i])
+			sqlite3_bind_text(st, i + 1, m->v[i], -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, i + 1);
 	sqlite3_bind_int64(st, MF_CREATED_RUN + 1, run);
 	sqlite3_bind_int64(st, MF_UPDATED_RUN + 1, run);
 }
@@ -189,7 +207,7 @@ bind_member(sqlite3_stmt *st, const struct member *m, int64_t run)
 int
 ledger_member_insert_new(struct ledger *l, const struct member *m)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_INSERT_NEW,
+	sqlite3_stmt *st = stmt_rebind(l, S_MEMBER_INSERT_NEW,
 	    "INSERT INTO members(" MEMBER_COLUMNS ") VALUES "
 	    "(?1, coalesce(?2, 'active'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	    " ?14, ?15, ?16, ?17) ON CONFLICT(member_id) DO NOTHING");
@@ -212,7 +230,7 @@ ledger_member_uncreate(struct ledger *l, const char *id)
 int
 ledger_member_update(struct ledger *l, const struct member *m)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_UPDATE,
+	sqlite3_stmt *st = stmt_rebind(l, S_MEMBER_UPDATE,
 	    "UPDATE members SET status = ?2, name = ?3, phone = ?4, email = ?5,"
 	    " birthday = ?6, enrolled_at = ?7, referrer = ?8, store = ?9, channel = ?10,"
 	    " attrs = ?11, tier = ?12, merged_into = ?13, closed_at = ?14, forgotten_at = ?15,"
@@ -459,7 +477,7 @@ ledger_card_add(struct ledger *l, const char *member, const char *card, const ch
 int
 ledger_card_add_new(struct ledger *l, const char *member, const char *card, const char *at)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_CARD_ADD_NEW,
+	sqlite3_stmt *st = stmt_rebind(l, S_CARD_ADD_NEW,
 	    "INSERT INTO cards(card, member_id, issued_at, run_id) VALUES (?1, ?2, ?3, ?4)"
 	    " ON CONFLICT(card) DO NOTHING");
 
@@ -540,4 +558,278 @@ ledger_list_duplicates(struct ledger *l, ledger_row_fn fn, void *ctx)
 	    " WHERE (s.field, s.value) IN"
 	    "  (SELECT field, value FROM shared GROUP BY field, value HAVING count(*) > 1)"
 	    " ORDER BY s.field, s.value, m.enrolled_at, s.member_id", NULL, fn, ctx);
+}
+
+/* loy-enroll's run: look-ups in the input's order, indexes made once. */
+
+/* A cursor over one table in key order (its first column). */
+struct seq {
+	sqlite3_stmt *st;
+	const char *sql;
+	int state;		/* 0 none, 1 on a row, 2 no key from `last` on */
+	char *last;		/* the key looked up last */
+	size_t lastcap;
+};
+
+struct ledger_bulk {
+	struct ledger *l;
+	struct seq member, card;
+	int nindex;		/* indexes dropped: names and CREATE text */
+	char **iname, **isql;
+};
+
+struct ledger_bulk *
+ledger_bulk_new(struct ledger *l)
+{
+	struct ledger_bulk *bk = calloc(1, sizeof(*bk));
+
+	if (!bk)
+		loy_die(71, "out of memory");
+	bk->l = l;
+	bk->member.sql = "SELECT member_id, status, name, phone, email, birthday, enrolled_at,"
+	    " referrer, store, channel, attrs, tier, merged_into, closed_at, forgotten_at"
+	    " FROM members WHERE member_id >= ?1 ORDER BY member_id";
+	bk->card.sql = "SELECT card, member_id, status FROM cards WHERE card >= ?1 ORDER BY card";
+	return bk;
+}
+
+static void
+seq_free(struct seq *s)
+{
+	sqlite3_finalize(s->st);
+	free(s->last);
+}
+
+void
+ledger_bulk_free(struct ledger_bulk *bk)
+{
+	if (!bk)
+		return;
+	seq_free(&bk->member);
+	seq_free(&bk->card);
+	for (int i = 0; i < bk->nindex; i++) {
+		free(bk->iname[i]);
+		free(bk->isql[i]);
+	}
+	free(bk->iname);
+	free(bk->isql);
+	free(bk);
+}
+
+void
+ledger_bulk_pause(struct ledger_bulk *bk)
+{
+	if (bk->member.st)
+		sqlite3_reset(bk->member.st);
+	if (bk->card.st)
+		sqlite3_reset(bk->card.st);
+	bk->member.state = bk->card.state = 0;
+}
+
+/* The row's key against `key`, as SQLite orders text (BINARY). */
+static int
+seq_cmp(sqlite3_stmt *st, const char *key, size_t n)
+{
+	const char *k = (const char *)sqlite3_column_text(st, 0);
+	size_t kn = sqlite3_column_bytes(st, 0);
+	int c = memcmp(k, key, kn < n ? kn : n);
+
+	return c ? c : (kn > n) - (kn < n);
+}
+
+static int
+key_cmp(const char *a, const char *b, size_t bn)
+{
+	size_t an = strlen(a);
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c ? c : (an > bn) - (an < bn);
+}
+
+static void
+seq_remember(struct seq *s, const char *key, size_t n)
+{
+	if (n + 1 > s->lastcap) {
+		s->lastcap = n + 64;
+		s->last = loy_xrealloc(s->last, s->lastcap);
+	}
+	memcpy(s->last, key, n + 1);
+}
+
+/* Search afresh: the cursor on the first key from `key` on; 1 it is
+ * `key`, 0 it is not, -1 error. */
+static int
+seq_search(struct ledger *l, struct seq *s, const char *key, size_t n)
+{
+	int rc;
+
+	if (!s->st && sqlite3_prepare_v3(l->db, s->sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st,
+	    NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	sqlite3_reset(s->st);
+	seq_remember(s, key, n);
+	sqlite3_bind_text(s->st, 1, key, n, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(s->st)) == SQLITE_DONE) {
+		s->state = 2;
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		s->state = 0;
+		sqlite3_reset(s->st);
+		return ledger_fail(l, "cannot read");
+	}
+	s->state = 1;
+	return seq_cmp(s->st, key, n) == 0;
+}
+
+/* Put the cursor on `key`: 1 there, 0 no such key, -1 error.  Keys asked
+ * for in ascending order cost a step or a few; any other order, a search.
+ * Unless `exact`, a 0 may miss a row written since the cursor passed its
+ * place; with `exact`, a 0 comes from a search afresh. */
+static int
+seq_find(struct ledger *l, struct seq *s, const char *key, int exact)
+{
+	size_t n = strlen(key);
+	int rc, c;
+
+	if (!s->state || key_cmp(s->last, key, n) >= 0)
+		return seq_search(l, s, key, n);
+	if (s->state == 2 && !exact) {	/* no key from the last one asked for on */
+		seq_remember(s, key, n);
+		return 0;
+	}
+	if (s->state == 2)
+		return seq_search(l, s, key, n);
+	/* no key lies between the last one asked for and the cursor's row:
+	 * step over the smaller ones */
+	for (int i = 0; i < 8; i++) {
+		if ((c = seq_cmp(s->st, key, n)) >= 0) {
+			if (c && exact)
+				break;
+			seq_remember(s, key, n);
+			return c == 0;
+		}
+		if ((rc = sqlite3_step(s->st)) == SQLITE_DONE) {
+			if (exact)
+				break;
+			s->state = 2;
+			seq_remember(s, key, n);
+			return 0;
+		}
+		if (rc != SQLITE_ROW) {
+			s->state = 0;
+			sqlite3_reset(s->st);
+			return ledger_fail(l, "cannot read");
+		}
+	}
+	return seq_search(l, s, key, n);
+}
+
+int
+ledger_bulk_member(struct ledger_bulk *bk, const char *id, const char *v[MF_COUNT])
+{
+	int got = seq_find(bk->l, &bk->member, id, 0);
+
+	if (got <= 0)
+		return got;
+	for (int i = 0; i < MF_COUNT; i++)
+		v[i] = i < MF_CREATED_RUN ?
+		    (const char *)sqlite3_column_text(bk->member.st, i) : NULL;
+	return 1;
+}
+
+int
+ledger_bulk_card(struct ledger_bulk *bk, const char *card, const char **member,
+    const char **status)
+{
+	/* exact: a card this run added may have escaped a cursor past it */
+	int got = seq_find(bk->l, &bk->card, card, 1);
+
+	if (got <= 0)
+		return got;
+	*member = (const char *)sqlite3_column_text(bk->card.st, 1);
+	*status = (const char *)sqlite3_column_text(bk->card.st, 2);
+	return 1;
+}
+
+long
+ledger_member_count(struct ledger *l, long limit)
+{
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT count(*) FROM (SELECT 1 FROM members LIMIT ?1)");
+	long n = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, limit);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		ledger_fail(l, "cannot read");
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+ledger_bulk_indexes_dropped(const struct ledger_bulk *bk)
+{
+	return bk->nindex > 0;
+}
+
+/* The indexes the ledger's schema puts on members and cards (beyond their
+ * keys), as they were made: each is dropped, its CREATE text kept. */
+int
+ledger_bulk_indexes_off(struct ledger_bulk *bk)
+{
+	struct ledger *l = bk->l;
+	sqlite3_stmt *st;
+	int rc, n0 = bk->nindex;
+
+	if (bk->nindex)
+		return 0;
+	ledger_bulk_pause(bk);	/* a schema change waits for no reader */
+	if (!(st = ledger_prepare(l, "SELECT name, sql FROM sqlite_schema WHERE type = 'index'"
+	    " AND tbl_name IN ('members', 'cards') AND sql IS NOT NULL ORDER BY rowid")))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+
+		if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+		    strlen(name))
+			continue;	/* a name of ours is a plain word */
+		bk->iname = loy_xrealloc(bk->iname, (bk->nindex + 1) * sizeof(*bk->iname));
+		bk->isql = loy_xrealloc(bk->isql, (bk->nindex + 1) * sizeof(*bk->isql));
+		bk->iname[bk->nindex] = column_dup(st, 0);
+		bk->isql[bk->nindex] = column_dup(st, 1);
+		bk->nindex++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read the schema");
+	for (int i = n0; i < bk->nindex; i++) {
+		char *sql = loy_xmalloc(strlen(bk->iname[i]) + 16);
+
+		sprintf(sql, "DROP INDEX %s", bk->iname[i]);
+		rc = ledger_exec(l, sql);
+		free(sql);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+ledger_bulk_indexes_on(struct ledger_bulk *bk)
+{
+	int rc = 0;
+
+	if (bk->nindex)
+		ledger_bulk_pause(bk);
+	for (int i = 0; i < bk->nindex; i++) {
+		if (!rc && ledger_exec(bk->l, bk->isql[i]) < 0)
+			rc = -1;
+		free(bk->iname[i]);
+		free(bk->isql[i]);
+	}
+	bk->nindex = 0;
+	return rc;
 }
