@@ -205,6 +205,16 @@ ledger_redemption_last(struct ledger *l, char **id)
 	return text ? 1 : 2;
 }
 
+/* Bind text that outlives the statement's step, or NULL. */
+static void
+bind_static(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 int
 ledger_redemption_insert(struct ledger *l, const struct redemption *r)
 {
@@ -220,17 +230,17 @@ ledger_redemption_insert(struct ledger *l, const struct redemption *r)
 	sqlite3_bind_text(st, 3, r->reward_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, r->qty);
 	sqlite3_bind_text(st, 5, r->requested_at, -1, SQLITE_STATIC);
-	ledger_bind_text(st, 6, r->channel);
+	bind_static(st, 6, r->channel);
 	sqlite3_bind_text(st, 7, r->status, -1, SQLITE_STATIC);
-	ledger_bind_text(st, 8, r->reason);
+	bind_static(st, 8, r->reason);
 	sqlite3_bind_int64(st, 9, r->points);
-	ledger_bind_text(st, 10, r->voucher);
+	bind_static(st, 10, r->voucher);
 	if (r->entry_id)
 		sqlite3_bind_int64(st, 11, r->entry_id);
 	else
 		sqlite3_bind_null(st, 11);
 	sqlite3_bind_int64(st, 12, l->run_id);
-	ledger_bind_text(st, 13, r->partner_id);
+	bind_static(st, 13, r->partner_id);
 	if (r->partner_id && r->partner_cost >= 0)
 		sqlite3_bind_int64(st, 14, r->partner_cost);
 	else
@@ -287,7 +297,9 @@ ledger_lots_to_spend(struct ledger *l, const char *member, const char *now,
 	    "SELECT lot_id, remaining, expires_at IS NULL FROM lots WHERE member_id = ?1"
 	    " AND remaining > 0 AND (available_at IS NULL OR available_at <= ?2)"
 	    " AND (expires_at IS NULL OR expires_at >= ?3) ORDER BY expires_at, lot_id");
-	char next[20];
+	/* a lot expires on its date, whatever the time: ?3 is the next day,
+	 * worked out once for a run's `now` */
+	static char day[11], next[20];
 	size_t never = 0;
 	int rc;
 
@@ -295,10 +307,14 @@ ledger_lots_to_spend(struct ledger *l, const char *member, const char *now,
 	*sum = 0;
 	if (!st)
 		return -1;
-	/* a lot expires on its date, whatever the time: ?3 is the next day */
-	snprintf(next, sizeof(next), "%.10s 00:00:00", now);
-	if (when_add_hours(next, 24, next) < 0)
-		return loy_error("'%s' is not a time loy can count from", now);
+	if (!*day || strncmp(day, now, 10) != 0) {
+		snprintf(next, sizeof(next), "%.10s 00:00:00", now);
+		if (when_add_hours(next, 24, next) < 0) {
+			*day = '\0';
+			return loy_error("'%s' is not a time loy can count from", now);
+		}
+		snprintf(day, sizeof(day), "%.10s", now);
+	}
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, next, -1, SQLITE_STATIC);

@@ -478,7 +478,7 @@ voucher(char out[32])
 	/* drawn from the kernel 25 codes at a time, each byte used once */
 	static unsigned char pool[250];
 	static size_t used = sizeof(pool);
-	unsigned char rnd[10];
+	unsigned __int128 bits = 0;
 	char *w = out;
 
 	if (used == sizeof(pool)) {
@@ -486,16 +486,14 @@ voucher(char out[32])
 			return loy_error("cannot draw a voucher code: %s", strerror(errno));
 		used = 0;
 	}
-	memcpy(rnd, pool + used, sizeof(rnd));
-	memset(pool + used, 0, sizeof(rnd));
-	used += sizeof(rnd);
+	/* the 10 bytes as one 80-bit number, first byte highest */
+	for (int i = 0; i < 10; i++)
+		bits = bits << 8 | pool[used + i];
+	memset(pool + used, 0, 10);
+	used += 10;
 	w = stpcpy(w, "LOY-");
 	for (int i = 0; i < 16; i++) {
-		int bit = i * 5, v = 0;
-
-		for (int k = 0; k < 5; k++, bit++)
-			v = v << 1 | ((rnd[bit / 8] >> (7 - bit % 8)) & 1);
-		*w++ = digits[v];
+		*w++ = digits[(unsigned)(bits >> (75 - 5 * i)) & 31];
 		if (i % 4 == 3 && i < 15)
 			*w++ = '-';
 	}
@@ -539,7 +537,6 @@ decide(struct requests *q, struct redemption *r)
 	int64_t spendable, units, entry, stock;
 	int got, pooled, rc = -1;
 
-	r->status = loy_xstrdup("refused");
 	r->points = 0;
 	if ((got = holder(q, r->member_id, &h)) < 0)
 		goto out;
@@ -547,8 +544,10 @@ decide(struct requests *q, struct redemption *r)
 		snprintf(reason, sizeof(reason), "unknown member '%s'", r->member_id);
 		goto refuse;
 	}
-	free(r->member_id);
-	r->member_id = loy_xstrdup(h->id);
+	if (strcmp(r->member_id, h->id) != 0) {
+		free(r->member_id);
+		r->member_id = loy_xstrdup(h->id);
+	}
 	if (h->closed) {
 		snprintf(reason, sizeof(reason), "membership '%s' is closed", r->member_id);
 		goto refuse;
@@ -640,18 +639,18 @@ decide(struct requests *q, struct redemption *r)
 	h->balance -= r->points;
 	h->owed -= r->points;
 	h->last_entry = entry;
-	/* rolling expiry moves the dates of the lots with points left: the
-	 * lots' rows must say what is left first */
+	/* rolling expiry moves the dates of the lots with points left (no
+	 * other policy heeds activity): the lots' rows must say what is left
+	 * first */
 	if ((stock >= 0 && ledger_reward_stock(l, r->reward_id, -r->qty) < 0) ||
-	    (q->rolling && settle(q, h) < 0) ||
-	    expire_activity(l, r->member_id, r->requested_at) < 0 ||
+	    (q->rolling && (settle(q, h) < 0 ||
+	    expire_activity(l, r->member_id, r->requested_at) < 0)) ||
 	    (!codes && voucher(code) < 0))
 		goto out;
 	if (q->rolling)
 		h->lots_read = 0;	/* their dates moved: read them again */
 	if (stock >= 0)
 		o->stock -= r->qty;
-	free(r->status);
 	r->status = loy_xstrdup("redeemed");
 	r->voucher = codes ? codes : loy_xstrdup(code);
 	codes = NULL;
@@ -664,6 +663,7 @@ decide(struct requests *q, struct redemption *r)
 	rc = 0;
 	goto out;
 refuse:
+	r->status = loy_xstrdup("refused");
 	r->reason = loy_xstrdup(reason);
 	rc = 0;
 out:
