@@ -638,8 +638,17 @@ csvio_put(struct csvio_writer *w, const char *s)
 void
 csvio_put_int(struct csvio_writer *w, int64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	char buf[24], *e = buf + sizeof(buf), *d = e;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	int n;
+
+	do
+		*--d = '0' + u % 10;
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--d = '-';
+	n = e - d;
+	memmove(buf, d, n);
 
 	if (w->table) {
 		table_cell(w, buf, n);

@@ -41,14 +41,129 @@ static const struct batch_counter counters[] = {
 };
 static const char *const out_cols[] = { "line", "member_id", "status", "detail", NULL };
 
-/* The mark in `seen` of a member this run created. */
-static char created_here;
+/*
+ * The member ids a run has met, each with what the run knows of it: a
+ * member it created, or one it found merged into no one (either stands for
+ * itself as a referrer).  Ids that come in ascending order (as an export
+ * lists them) are appended to a sorted array, found again by bisection;
+ * the others go to a hash map.
+ */
+enum { ID_MET, ID_CREATED, ID_PLAIN };
+static char id_marks[3];	/* the hash map's values: &id_marks[mark] */
+
+struct idset {
+	char *arena;		/* the sorted ids, each NUL-terminated */
+	size_t alen, acap;
+	size_t *off;
+	unsigned char *mark;
+	size_t n, cap;
+	struct strmap *other;	/* ids that came out of order, and after them */
+};
+
+/* A place to set an id's mark: the byte in the array, or the map's slot. */
+struct idref {
+	unsigned char *byte;
+	void **slot;
+};
+
+static int
+id_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c ? c : (an > bn) - (an < bn);
+}
+
+/* The sorted array's index of the id, or -1. */
+static long
+idset_find(const struct idset *s, const char *id, size_t n)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *k = s->arena + s->off[mid];
+		int c = id_cmp(k, strlen(k), id, n);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* Add an id: 1 if it is new (ref then says where its mark goes), 0 if the
+ * run met it before. */
+static int
+idset_add(struct idset *s, const char *id, struct idref *ref)
+{
+	size_t n = strlen(id);
+	int fresh;
+
+	ref->byte = NULL;
+	ref->slot = NULL;
+	if (!strmap_count(s->other)) {
+		const char *last = s->n ? s->arena + s->off[s->n - 1] : NULL;
+
+		if (!last || id_cmp(last, strlen(last), id, n) < 0) {
+			if (s->n == s->cap) {
+				s->cap = s->cap ? 2 * s->cap : 4096;
+				s->off = loy_xrealloc(s->off, s->cap * sizeof(*s->off));
+				s->mark = loy_xrealloc(s->mark, s->cap);
+			}
+			if (s->alen + n + 1 > s->acap) {
+				while (s->alen + n + 1 > s->acap)
+					s->acap = s->acap ? 2 * s->acap : 65536;
+				s->arena = loy_xrealloc(s->arena, s->acap);
+			}
+			memcpy(s->arena + s->alen, id, n + 1);
+			s->off[s->n] = s->alen;
+			s->alen += n + 1;
+			s->mark[s->n] = ID_MET;
+			ref->byte = &s->mark[s->n++];
+			return 1;
+		}
+	}
+	if (idset_find(s, id, n) >= 0)
+		return 0;
+	ref->slot = strmap_slot(s->other, id, n, &fresh);
+	if (fresh)
+		*ref->slot = &id_marks[ID_MET];
+	return fresh;
+}
+
+/* Valid until the next idset_add. */
+static void
+idset_mark(struct idref *ref, int mark)
+{
+	if (ref->byte)
+		*ref->byte = mark;
+	else if (ref->slot)
+		*ref->slot = &id_marks[mark];
+}
+
+/* The id's mark, ID_MET also when the run has not met it. */
+static int
+idset_mark_of(const struct idset *s, const char *id)
+{
+	size_t n = strlen(id);
+	long i = idset_find(s, id, n);
+	char *v;
+
+	if (i >= 0)
+		return s->mark[i];
+	v = strmap_get(s->other, id, n);
+	return v ? v - id_marks : ID_MET;
+}
 
 struct import {
 	struct ledger *l;
 	struct ledger_bulk *bk;
 	struct pattern *phone, *email;
-	struct strmap *seen;	/* member ids of this run; created ones marked */
+	struct idset seen;	/* member ids of this run */
 	const char *tier;	/* lowest tier, for new members */
 	int col[IN_COUNT];
 	int *attr;		/* columns kept as attributes */
@@ -266,8 +381,8 @@ check_referrer(struct import *im, struct batch *b, const struct csvio_row *row,
 	char *who = NULL;
 	int got, rc = 0;
 
-	/* created by this run: a member, merged into no one */
-	if (strmap_get(im->seen, ref, strlen(ref)) == &created_here)
+	/* created or found by this run: a member that stands for itself */
+	if (idset_mark_of(&im->seen, ref) != ID_MET)
 		return strcmp(ref, id) == 0 ?
 		    batch_reject(b, row, "member '%s' cannot refer themselves", id) : 0;
 	got = ledger_member_resolve(im->l, ref, &who);
@@ -403,7 +518,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	const char *why;
 	int got, rc = 1, dirty = 0, taken = 0, loaded = 0, newattrs = 0;
 	unsigned differs = 0;
-	void **mark = NULL;
+	struct idref mark = { NULL, NULL };
 
 	if ((csvio_rows(r) & 0x3fff) == 0 && maybe_bulk(im, b) < 0)
 		return -1;
@@ -436,10 +551,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	/* a new member id: one INSERT, lookups only when it is taken */
 	if (v[IN_ID]) {
-		int fresh;
-
-		mark = strmap_slot(im->seen, v[IN_ID], strlen(v[IN_ID]), &fresh);
-		if (!fresh)
+		if (!idset_add(&im->seen, v[IN_ID], &mark))
 			return batch_reject(b, row, "member '%s' appears more than once in this "
 			    "run", v[IN_ID]);
 		if (v[IN_REFERRER] && (got = check_referrer(im, b, row, v[IN_REFERRER],
@@ -462,7 +574,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if (got == 2)
 			return 1;
 		if (got == 1) {
-			*mark = &created_here;	/* nothing was added to `seen` since */
+			idset_mark(&mark, ID_CREATED);	/* nothing added to `seen` since */
 			im->created++;
 			batch_count(b, C_CREATED);
 			emit(b, row->line, v[IN_ID], "created", NULL);
@@ -478,7 +590,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if (!got) {
 			if (ledger_member_new_id(l, &own) < 0)
 				goto fatal;
-			mark = strmap_slot(im->seen, own, strlen(own), &got);
+			idset_add(&im->seen, own, &mark);
 			if (v[IN_REFERRER] && (got = check_referrer(im, b, row,
 			    v[IN_REFERRER], own)) != 0) {
 				rc = got;
@@ -487,7 +599,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			if ((got = create(im, b, row, v, own)) < 0)
 				goto fatal;
 			if (got == 1) {
-				*mark = &created_here;
+				idset_mark(&mark, ID_CREATED);
 				im->created++;
 				batch_count(b, C_CREATED);
 				emit(b, row->line, own, "created", NULL);
@@ -495,7 +607,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			}
 			goto done;
 		}
-		if (!strmap_add(im->seen, own, strlen(own))) {
+		if (!idset_add(&im->seen, own, &mark)) {
 			batch_reject(b, row, "member '%s' appears more than once in this run", own);
 			goto done;
 		}
@@ -517,6 +629,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		batch_reject(b, row, "member '%s' was merged into '%s'", id, cur[MF_MERGED_INTO]);
 		goto done;
 	}
+	idset_mark(&mark, ID_PLAIN);	/* nothing added to `seen` since */
 	if (cur[MF_FORGOTTEN_AT]) {
 		batch_reject(b, row, "member '%s' was forgotten on %.10s; their data is not "
 		    "taken again", id, cur[MF_FORGOTTEN_AT]);
@@ -650,14 +763,17 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 		status = LOY_EX_DATAERR;
 		goto out;
 	}
-	im.seen = strmap_new();
+	im.seen.other = strmap_new();
 	im.bk = ledger_bulk_new(l);
 	status = batch_run(&job, cli, l, nfiles, files, args);
 out:
 	ledger_bulk_free(im.bk);
 	pattern_free(im.phone);
 	pattern_free(im.email);
-	strmap_free(im.seen);
+	strmap_free(im.seen.other);
+	free(im.seen.arena);
+	free(im.seen.off);
+	free(im.seen.mark);
 	member_clear(&im.m);
 	free_keys(&im);
 	free(im.attr);
