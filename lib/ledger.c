@@ -651,6 +651,8 @@ fail:
 	return -1;
 }
 
+static int memstatus_off;
+
 static struct ledger *
 connect(const char *path, int busy_timeout_s, int *status)
 {
@@ -659,6 +661,10 @@ connect(const char *path, int busy_timeout_s, int *status)
 	if (!l)
 		loy_die(71, "out of memory");
 	l->path = loy_xstrdup(path);
+	/* loy reads no memory statistics: without them SQLite takes no lock
+	 * to count each allocation (set before SQLite starts, once) */
+	if (!memstatus_off++)
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	faults_install();	/* test builds only (-DLOY_FAULTS) */
 	if (sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		ledger_fail(l, "cannot open");
