@@ -475,15 +475,23 @@ static int
 voucher(char out[32])
 {
 	static const char digits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-	/* drawn from the kernel 25 codes at a time, each byte used once */
-	static unsigned char pool[250];
+	/* drawn from the kernel 256 codes at a time, each byte used once */
+	static unsigned char pool[2560];
 	static size_t used = sizeof(pool);
 	unsigned __int128 bits = 0;
 	char *w = out;
 
 	if (used == sizeof(pool)) {
-		if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
-			return loy_error("cannot draw a voucher code: %s", strerror(errno));
+		/* a signal may cut a draw of more than 256 bytes short */
+		for (size_t have = 0; have < sizeof(pool);) {
+			ssize_t got = getrandom(pool + have, sizeof(pool) - have, 0);
+
+			if (got > 0)
+				have += got;
+			else if (got == 0 || errno != EINTR)
+				return loy_error("cannot draw a voucher code: %s",
+				    got ? strerror(errno) : "no bytes");
+		}
 		used = 0;
 	}
 	/* the 10 bytes as one 80-bit number, first byte highest */
