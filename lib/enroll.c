@@ -10,6 +10,7 @@
 #include "enroll.h"
 #include "ledger_member.h"
 #include "pattern.h"
+#include "programme.h"
 #include "strmap.h"
 #include "when.h"
 
@@ -159,6 +160,8 @@ idset_mark_of(const struct idset *s, const char *id)
 	return v ? v - id_marks : ID_MET;
 }
 
+#define QMAX 64		/* new members queued before they are inserted */
+
 struct import {
 	struct ledger *l;
 	struct ledger_bulk *bk;
@@ -179,6 +182,15 @@ struct import {
 	long created;		/* members created by this run */
 	long members0;		/* members before the run (-1 not counted yet) */
 	int bulk_done;		/* indexes dropped, or that will not pay */
+	/* A first import into a ledger without members or cards, and with no
+	 * sign-up or referral rule: the run knows every member and card there
+	 * is, so new members are queued and inserted many to a statement. */
+	int fresh;
+	struct member q[QMAX];	/* fields point into qarena once flushed */
+	size_t qoff[QMAX][MF_CREATED_RUN];
+	int nq;
+	char *qarena;
+	size_t qlen, qcap;
 };
 
 static int
@@ -372,6 +384,65 @@ row_json(struct import *im, const struct csvio_row *row)
 	return any ? im->json : NULL;
 }
 
+/* Insert the queued members: 0 or -1. */
+static int
+flush(struct import *im)
+{
+	int rc;
+
+	if (!im->nq)
+		return 0;
+	for (int i = 0; i < im->nq; i++)
+		for (int f = 0; f < MF_CREATED_RUN; f++)
+			im->q[i].v[f] = im->qoff[i][f] == (size_t)-1 ? NULL :
+			    im->qarena + im->qoff[i][f];
+	rc = ledger_members_insert(im->bk, im->q, im->nq);
+	im->nq = 0;
+	im->qlen = 0;
+	return rc;
+}
+
+static void
+queue(struct import *im, const struct member *m)
+{
+	for (int f = 0; f < MF_CREATED_RUN; f++) {
+		size_t n;
+
+		if (!m->v[f]) {
+			im->qoff[im->nq][f] = (size_t)-1;
+			continue;
+		}
+		n = strlen(m->v[f]) + 1;
+		if (im->qlen + n > im->qcap) {
+			while (im->qlen + n > im->qcap)
+				im->qcap = im->qcap ? 2 * im->qcap : 65536;
+			im->qarena = loy_xrealloc(im->qarena, im->qcap);
+		}
+		memcpy(im->qarena + im->qlen, m->v[f], n);
+		im->qoff[im->nq][f] = im->qlen;
+		im->qlen += n;
+	}
+	im->nq++;
+}
+
+/* Whether any version of the programme has a sign-up or referral rule
+ * (earn_signup's own test): 1, 0, -1 on error. */
+static int
+signup_rules(struct ledger *l)
+{
+	struct programme *pv;
+	int np, any = 0;
+
+	if (programme_versions(l, &pv, &np) < 0)
+		return -1;
+	for (int i = 0; i < np; i++)
+		for (int k = 0; k < pv[i].nrules; k++)
+			any |= pv[i].rules[k].trigger == TRIGGER_SIGNUP ||
+			    pv[i].rules[k].trigger == TRIGGER_REFERRAL;
+	programme_versions_free(pv, np);
+	return any;
+}
+
 /* A referrer must be a member, and not the member themselves: 0 ok,
  * 1 rejected, -1 error. */
 static int
@@ -385,6 +456,8 @@ check_referrer(struct import *im, struct batch *b, const struct csvio_row *row,
 	if (idset_mark_of(&im->seen, ref) != ID_MET)
 		return strcmp(ref, id) == 0 ?
 		    batch_reject(b, row, "member '%s' cannot refer themselves", id) : 0;
+	if (im->fresh)	/* every member there is, this run created */
+		return batch_reject(b, row, "referrer '%s' is not a member", ref);
 	got = ledger_member_resolve(im->l, ref, &who);
 
 	if (got < 0)
@@ -449,6 +522,21 @@ create(struct import *im, struct batch *b, const struct csvio_row *row, char *v[
 	m.v[MF_TIER] = (char *)im->tier;
 	if (!m.v[MF_ENROLLED_AT])
 		m.v[MF_ENROLLED_AT] = im->now;
+	if (im->fresh) {
+		/* the id is free; the card is, unless this run added it */
+		if (v[IN_CARD] && (got = ledger_card_add_new(im->l, id, v[IN_CARD], im->now)) <= 0) {
+			free(json);
+			if (got < 0 || flush(im) < 0 ||
+			    (got = check_card(im, b, row, v[IN_CARD], id, &taken)) < 0)
+				return -1;
+			if (got == 0)
+				batch_reject(b, row, "card '%s' is taken", v[IN_CARD]);
+			return 2;
+		}
+		queue(im, &m);
+		free(json);
+		return im->nq == QMAX && flush(im) < 0 ? -1 : 1;
+	}
 	got = ledger_member_insert_new(im->l, &m);
 	free(json);
 	if (got > 0 && v[IN_CARD] &&
@@ -495,12 +583,23 @@ maybe_bulk(struct import *im, struct batch *b)
 
 		if (n < 0)
 			return -1;
+		if (n > ahead)
+			return 0;	/* too many: counted again next time */
 		im->members0 = n - im->created;
 	}
 	if (ahead < im->members0 + im->created)
 		return 0;
 	im->bulk_done = 1;
-	return ledger_bulk_indexes_off(im->bk);
+	if (ledger_bulk_indexes_off(im->bk) < 0)
+		return -1;
+	if (im->members0 == 0) {
+		int rules = signup_rules(im->l), cards = ledger_cards_before_run(im->l);
+
+		if (rules < 0 || cards < 0)
+			return -1;
+		im->fresh = !rules && !cards;
+	}
+	return 0;
 }
 
 static int
@@ -548,6 +647,9 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if (!v[IN_ID] && !v[IN_CARD] && !v[IN_EMAIL] && !v[IN_PHONE])
 		return batch_reject(b, row, "row has no member_id, card, email or phone to "
 		    "know the member by");
+	/* anything but a new member queued needs the queued ones in place */
+	if (im->nq && !(v[IN_ID] && !im->known_first) && flush(im) < 0)
+		return -1;
 
 	/* a new member id: one INSERT, lookups only when it is taken */
 	if (v[IN_ID]) {
@@ -705,6 +807,8 @@ import_end(void *ctx, struct batch *b)
 	struct import *im = ctx;
 
 	(void)b;
+	if (flush(im) < 0)
+		return -1;
 	ledger_bulk_pause(im->bk);
 	return ledger_bulk_indexes_on(im->bk);
 }
@@ -778,6 +882,7 @@ out:
 	free_keys(&im);
 	free(im.attr);
 	free(im.json);
+	free(im.qarena);
 	free(tier);
 	return status;
 }

@@ -221,6 +221,26 @@ ledger_member_insert_new(struct ledger *l, const struct member *m)
 }
 
 int
+ledger_member_add(struct ledger *l, const struct member *m)
+{
+	sqlite3_stmt *st = stmt_rebind(l, S_MEMBER_INSERT_NEW,
+	    "INSERT INTO members(" MEMBER_COLUMNS ") VALUES "
+	    "(?1, coalesce(?2, 'active'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16, ?17) ON CONFLICT(member_id) DO NOTHING");
+
+	if (!st)
+		return -1;
+	bind_member(st, m, l->run_id);
+	if (ledger_exec_stmt(l, st, "cannot add a member") < 0)
+		return -1;
+	if (sqlite3_changes(l->db) > 0)
+		return 0;
+	l->rc = SQLITE_CONSTRAINT;
+	return loy_error("ledger '%s': cannot add a member: member '%s' exists", l->path,
+	    m->v[MF_ID]);
+}
+
+int
 ledger_member_uncreate(struct ledger *l, const char *id)
 {
 	return exec_args(l, "DELETE FROM members WHERE member_id = ?1 AND created_run = ?2",
@@ -574,6 +594,7 @@ struct seq {
 struct ledger_bulk {
 	struct ledger *l;
 	struct seq member, card;
+	sqlite3_stmt *many;	/* ledger_members_insert's */
 	int nindex;		/* indexes dropped: names and CREATE text */
 	char **iname, **isql;
 };
@@ -607,6 +628,7 @@ ledger_bulk_free(struct ledger_bulk *bk)
 		return;
 	seq_free(&bk->member);
 	seq_free(&bk->card);
+	sqlite3_finalize(bk->many);
 	for (int i = 0; i < bk->nindex; i++) {
 		free(bk->iname[i]);
 		free(bk->isql[i]);
@@ -832,4 +854,71 @@ ledger_bulk_indexes_on(struct ledger_bulk *bk)
 	}
 	bk->nindex = 0;
 	return rc;
+}
+
+int
+ledger_cards_before_run(struct ledger *l)
+{
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT 1 FROM cards WHERE run_id <> ?1 LIMIT 1");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, l->run_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read");
+	return rc == SQLITE_ROW;
+}
+
+#define MANY 32		/* members a statement of ledger_members_insert inserts */
+
+int
+ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n)
+{
+	struct ledger *l = bk->l;
+	int i = 0;
+
+	if (n >= MANY && !bk->many) {
+		size_t cap = 256 + MANY * 256, k;
+		char *sql = loy_xmalloc(cap);
+
+		k = snprintf(sql, cap, "INSERT INTO members(" MEMBER_COLUMNS ") VALUES ");
+		for (int r = 0; r < MANY; r++) {
+			int p = r * MF_COUNT;
+
+			k += snprintf(sql + k, cap - k, "%s(?%d, coalesce(?%d, 'active')", r ? "," : "",
+			    p + 1, p + 2);
+			for (int c = 2; c < MF_COUNT; c++)
+				k += snprintf(sql + k, cap - k, ", ?%d", p + c + 1);
+			k += snprintf(sql + k, cap - k, ")");
+		}
+		if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &bk->many,
+		    NULL) != SQLITE_OK) {
+			free(sql);
+			return ledger_fail(l, "cannot prepare statement");
+		}
+		free(sql);
+	}
+	for (; i + MANY <= n; i += MANY) {
+		for (int r = 0; r < MANY; r++) {
+			const struct member *x = &m[i + r];
+			int p = r * MF_COUNT;
+
+			for (int c = 0; c < MF_CREATED_RUN; c++)
+				if (x->v[c])
+					sqlite3_bind_text(bk->many, p + c + 1, x->v[c], -1, SQLITE_STATIC);
+				else
+					sqlite3_bind_null(bk->many, p + c + 1);
+			sqlite3_bind_int64(bk->many, p + MF_CREATED_RUN + 1, l->run_id);
+			sqlite3_bind_int64(bk->many, p + MF_UPDATED_RUN + 1, l->run_id);
+		}
+		if (ledger_exec_stmt(l, bk->many, "cannot add a member") < 0)
+			return -1;
+	}
+	for (; i < n; i++)
+		if (ledger_member_add(l, &m[i]) < 0)
+			return -1;
+	return 0;
 }

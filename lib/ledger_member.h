@@ -44,4 +44,11 @@ int ledger_bulk_indexes_off(struct ledger_bulk *bk);
 int ledger_bulk_indexes_on(struct ledger_bulk *bk);
 int ledger_bulk_indexes_dropped(const struct ledger_bulk *bk);
 
+/* 1 if the ledger has cards that runs before this one added, 0 if not. */
+int ledger_cards_before_run(struct ledger *l);
+/* Add new members, whose ids the caller knows to be free (an id taken is
+ * an error): one INSERT, or several members to a statement. */
+int ledger_member_add(struct ledger *l, const struct member *m);
+int ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n);
+
 #endif
