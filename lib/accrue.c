@@ -115,6 +115,7 @@ struct accrue {
 	long file_receipts;
 	size_t held;		/* bytes of open receipts */
 	size_t window;		/* settle early past this many */
+	size_t nsettled, nduplicate;	/* receipts settled this run, duplicates of them */
 	int64_t file_points;
 	struct strmap *file_members;
 	struct earn *earn;	/* the programme's versions, for the points */
@@ -1085,6 +1086,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	const struct programme *prog = NULL;
 
 	r->settled = 1;
+	a->nsettled++;
 	if (r->bad) {
 		reject_receipt(a, b, r, r->bad);
 		return 0;
@@ -1143,6 +1145,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		    subset_le(digest + 1, r->n, (uint64_t *)old.digest + 1,
 		    old.digest_len / (int)sizeof(*digest) - 1)) {
 			batch_count(b, C_DUPLICATE);
+			a->nduplicate++;
 			emit(b, a, r->txn, old.member_id, old.occurred_at, r->amount, 0,
 			    "duplicate", NULL);
 			rc = 0;
@@ -1283,12 +1286,63 @@ out:
 	return rc;
 }
 
+static int
+cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/*
+ * Look up, in key order, the members the open receipts name by member_id
+ * first, as find_member() would one by one in file order: a member table
+ * larger than SQLite's page cache is then read page after page instead of
+ * at random.  Only the cache of struct mem is filled; nothing the lookups
+ * read changes before the receipts are settled.
+ */
+static int
+prefetch_members(struct accrue *a, struct rcpt *keep)
+{
+	size_t n = 0, cap = strmap_count(a->open);
+	char **ids;
+	int rc = 0;
+
+	if (a->norder == 0 || a->order[0] != ID_MEMBER || cap < 2)
+		return 0;
+	if (a->nduplicate * 2 > a->nsettled)
+		return 0;	/* a file taken before: its members are not needed */
+	ids = loy_xmalloc(cap * sizeof(*ids));
+	for (size_t i = 0; i < cap; i++) {
+		struct rcpt *r = strmap_value(a->open, i);
+
+		if (r != keep && !r->settled && !r->bad && r->id[ID_MEMBER])
+			ids[n++] = r->id[ID_MEMBER];
+	}
+	qsort(ids, n, sizeof(*ids), cmp_str);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct mem **slot, *m = NULL;
+		char *k;
+		int created;
+
+		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
+			continue;
+		k = mem_key(ID_MEMBER, ids[i]);
+		slot = (struct mem **)strmap_slot(a->members, k, strlen(k), &created);
+		free(k);
+		if (!created)
+			continue;
+		if ((rc = known_member(a, ids[i], &m)) == 0)
+			*slot = m ? m : new_mem(a);
+	}
+	free(ids);
+	return rc;
+}
+
 /* Settle every open receipt but `keep` (the one being read, which most
  * likely has more lines to come). */
 static int
 settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 {
-	int rc = 0;
+	int rc = prefetch_members(a, keep);
 
 	for (size_t i = 0; i < strmap_count(a->open); i++) {
 		struct rcpt *r = strmap_value(a->open, i);
