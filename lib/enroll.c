@@ -67,12 +67,15 @@ struct idref {
 	void **slot;
 };
 
+/* A stored id (NUL-terminated) against id[0..n): bytes as unsigned, a
+ * prefix first.  Ids hold no NUL (rows with one are refused). */
 static int
-id_cmp(const char *a, size_t an, const char *b, size_t bn)
+key_cmp(const char *k, const char *id, size_t n)
 {
-	int c = memcmp(a, b, an < bn ? an : bn);
-
-	return c ? c : (an > bn) - (an < bn);
+	for (size_t i = 0; i < n; i++)
+		if (k[i] != id[i])
+			return k[i] ? (unsigned char)k[i] - (unsigned char)id[i] : -1;
+	return k[n] != '\0';
 }
 
 /* The sorted array's index of the id, or -1. */
@@ -83,8 +86,7 @@ idset_find(const struct idset *s, const char *id, size_t n)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const char *k = s->arena + s->off[mid];
-		int c = id_cmp(k, strlen(k), id, n);
+		int c = key_cmp(s->arena + s->off[mid], id, n);
 
 		if (c == 0)
 			return mid;
@@ -109,7 +111,7 @@ idset_add(struct idset *s, const char *id, struct idref *ref)
 	if (!strmap_count(s->other)) {
 		const char *last = s->n ? s->arena + s->off[s->n - 1] : NULL;
 
-		if (!last || id_cmp(last, strlen(last), id, n) < 0) {
+		if (!last || key_cmp(last, id, n) < 0) {
 			if (s->n == s->cap) {
 				s->cap = s->cap ? 2 * s->cap : 4096;
 				s->off = loy_xrealloc(s->off, s->cap * sizeof(*s->off));
@@ -762,9 +764,11 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		newattrs = merge_attrs(im, r, row, &a, changed, sizeof(changed));
 	}
 	if (differs || newattrs) {
-		if (loaded)	/* the cursor's values: copied before they change */
+		if (loaded) {	/* the cursor's values: copied before they change */
+			ledger_bulk_member_rest(im->bk, cur);
 			for (int i = 0; i < MF_COUNT; i++)
 				member_set(m, i, cur[i]);
+		}
 		for (int i = 0; i < IN_COUNT; i++)
 			if (differs & 1u << i)
 				member_set(m, in_member[i], v[i]);

@@ -755,9 +755,17 @@ ledger_bulk_member(struct ledger_bulk *bk, const char *id, const char *v[MF_COUN
 	if (got <= 0)
 		return got;
 	for (int i = 0; i < MF_COUNT; i++)
-		v[i] = i < MF_CREATED_RUN ?
+		v[i] = i < MF_CREATED_RUN && i != MF_STATUS && i != MF_TIER && i != MF_CLOSED_AT ?
 		    (const char *)sqlite3_column_text(bk->member.st, i) : NULL;
 	return 1;
+}
+
+void
+ledger_bulk_member_rest(struct ledger_bulk *bk, const char *v[MF_COUNT])
+{
+	v[MF_STATUS] = (const char *)sqlite3_column_text(bk->member.st, MF_STATUS);
+	v[MF_TIER] = (const char *)sqlite3_column_text(bk->member.st, MF_TIER);
+	v[MF_CLOSED_AT] = (const char *)sqlite3_column_text(bk->member.st, MF_CLOSED_AT);
 }
 
 int

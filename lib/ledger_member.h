@@ -23,8 +23,10 @@ void ledger_bulk_free(struct ledger_bulk *bk);
 void ledger_bulk_pause(struct ledger_bulk *bk);
 /* The member `id` (no merges followed): 1 with v[MF_ID .. MF_FORGOTTEN_AT]
  * pointing at the stored values (NULL: none; valid until the next call of
- * ledger_bulk_member or ledger_bulk_pause), 0 not there, -1 error. */
+ * ledger_bulk_member or ledger_bulk_pause), 0 not there, -1 error.  Its
+ * status, tier and closed_at are read only by ledger_bulk_member_rest. */
 int ledger_bulk_member(struct ledger_bulk *bk, const char *id, const char *v[MF_COUNT]);
+void ledger_bulk_member_rest(struct ledger_bulk *bk, const char *v[MF_COUNT]);
 /* The card's member and status, valid until the next call of ledger_bulk_card
  * or ledger_bulk_pause: 1, 0 no such card, -1 error. */
 int ledger_bulk_card(struct ledger_bulk *bk, const char *card, const char **member,
