@@ -805,8 +805,9 @@ ledger_bulk_indexes_dropped(const struct ledger_bulk *bk)
 	return bk->nindex > 0;
 }
 
-/* The indexes the ledger's schema puts on members and cards (beyond their
- * keys), as they were made: each is dropped, its CREATE text kept. */
+/* The indexes every new member or card enters (members_merged takes only
+ * merged ones: it stays), as they were made: each is dropped, its CREATE
+ * text kept. */
 int
 ledger_bulk_indexes_off(struct ledger_bulk *bk)
 {
@@ -818,7 +819,7 @@ ledger_bulk_indexes_off(struct ledger_bulk *bk)
 		return 0;
 	ledger_bulk_pause(bk);	/* a schema change waits for no reader */
 	if (!(st = ledger_prepare(l, "SELECT name, sql FROM sqlite_schema WHERE type = 'index'"
-	    " AND tbl_name IN ('members', 'cards') AND sql IS NOT NULL ORDER BY rowid")))
+	    " AND name IN ('members_phone', 'members_email', 'cards_member') ORDER BY rowid")))
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);

@@ -33,10 +33,11 @@ int ledger_bulk_card(struct ledger_bulk *bk, const char *card, const char **memb
     const char **status);
 
 /*
- * A run that adds many members to a ledger that has few: the secondary
- * indexes of members and cards are dropped inside the run's transaction
- * and made again at its end, one sort each instead of a random insertion
- * per row.  A run that fails or is rolled back leaves them as they were.
+ * A run that adds many members to a ledger that has few: the indexes of
+ * members and cards that each new row enters are dropped inside the run's
+ * transaction and made again at its end, one sort each instead of a random
+ * insertion per row.  A run that fails or is rolled back leaves them as
+ * they were.
  * Look-ups by phone or e-mail need them: ledger_bulk_indexes_on first.
  */
 /* Members in the ledger, counting no further than `limit`: -1 on error. */
