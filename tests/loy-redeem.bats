@@ -567,3 +567,40 @@ OUT
 1003|-40" ]
 	ledger_ok
 }
+
+@test "redemptions of one member in one run take each lot in turn, and the lots say what is left" {
+	base
+	# lot A (60, soonest) and lot B (40): 40 from A; 20 from A and 20 from B; 20 from B
+	printf 'request_id,member_id,reward_id,qty\nR1,1001,COFFEE,2\nR2,1001,COFFEE,2\nR3,1001,COFFEE,1\nR4,1001,COFFEE,1\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[[ "${lines[1]}" =~ ^R1,redeemed,,40,LOY- ]]
+	[[ "${lines[2]}" =~ ^R2,redeemed,,40,LOY- ]]
+	[[ "${lines[3]}" =~ ^R3,redeemed,,20,LOY- ]]
+	[ "${lines[4]}" = "R4,refused,\"20 points needed, 0 spendable\",0," ]
+	[ "$(q "SELECT points || '/' || remaining FROM lots WHERE member_id = '1001' ORDER BY lot_id")" = "60/0
+40/0" ]
+	[ "$(q "SELECT j.ref, o.points, m.points FROM lot_moves m JOIN journal j USING (entry_id)
+	    JOIN lots o USING (lot_id) WHERE j.kind = 'redeem' ORDER BY j.entry_id, o.lot_id")" = "R1|60|-40
+R2|60|-20
+R2|40|-20
+R3|40|-20" ]
+	[ "$(balances | head -1)" = "1001:0" ]
+	ledger_ok
+}
+
+@test "a retried request is known in any order: below, at or above the ledger's highest request_id" {
+	base
+	printf 'request_id,member_id,reward_id,qty\nB5,1001,COFFEE,1\n' >first.csv
+	loy-redeem first.csv >first.out 2>/dev/null
+	printf 'request_id,member_id,reward_id,qty\nA1,1002,COFFEE,1\nB5,1001,COFFEE,1\nC1,1001,COFFEE,1\nA1,1002,COFFEE,1\nC1,1001,COFFEE,2\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[[ "${lines[1]}" =~ ^A1,redeemed,,20,LOY- ]]
+	[ "${lines[2]}" = "$(sed -n 2p first.out)" ]
+	[[ "${lines[3]}" =~ ^C1,redeemed,,20,LOY- ]]
+	[ "${lines[4]}" = "${lines[1]}" ]
+	[ "${lines[5]}" = "C1,refused,request_id was used before for another request,0," ]
+	[ "$stderr" = "loy-redeem: req.csv: 5 rows, 2 redeemed, 1 refused, 2 duplicate, 0 rejected" ]
+	[ "$(balances)" = "1001:60
+1002:10" ]
+	ledger_ok
+}
