@@ -689,9 +689,15 @@ ledger_open(const char *path, int busy_timeout_s, int *status)
 	}
 	if (!(l = connect(path, busy_timeout_s, status)))
 		return NULL;
-	/* synchronous=FULL costs one sync per run: a committed run stays committed */
+	/*
+	 * synchronous=FULL costs one sync per run: a committed run stays
+	 * committed.  A sort larger than the cache (an index made at the end
+	 * of a large first enrolment, a report's GROUP BY) goes to temporary
+	 * files, SQLite's default, so memory stays flat however large the
+	 * run.
+	 */
 	if (ledger_exec(l, "PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;"
-	    "PRAGMA temp_store = MEMORY") < 0 || migrate(l, status) < 0 ||
+	    "PRAGMA temp_store = FILE") < 0 || migrate(l, status) < 0 ||
 	    load_settings(l) < 0) {
 		if (!*status)
 			*status = ledger_status(l);
