@@ -1020,6 +1020,31 @@ signup_cache_free(void)
 	signup_cache.e = NULL;
 }
 
+/* Has any version a sign-up or referral rule? */
+static int
+signup_any(const struct programme *pv, int np)
+{
+	for (int i = 0; i < np; i++)
+		for (int k = 0; k < pv[i].nrules; k++)
+			if (pv[i].rules[k].trigger == TRIGGER_SIGNUP ||
+			    pv[i].rules[k].trigger == TRIGGER_REFERRAL)
+				return 1;
+	return 0;
+}
+
+int
+earn_signup_rules(struct ledger *l)
+{
+	struct programme *pv;
+	int np, any;
+
+	if (programme_versions(l, &pv, &np) < 0)
+		return -1;
+	any = signup_any(pv, np);
+	programme_versions_free(pv, np);
+	return any;
+}
+
 int
 earn_signup(struct ledger *l, const char *member, const char *referrer, const char *at,
     const char *store, const char *channel, int64_t *points)
@@ -1047,10 +1072,7 @@ earn_signup(struct ledger *l, const char *member, const char *referrer, const ch
 		signup_cache_free();
 		if (programme_versions(l, &pv, &np) < 0)
 			return -1;
-		for (int i = 0; i < np; i++)
-			for (int k = 0; k < pv[i].nrules; k++)
-				any |= pv[i].rules[k].trigger == TRIGGER_SIGNUP ||
-				    pv[i].rules[k].trigger == TRIGGER_REFERRAL;
+		any = signup_any(pv, np);
 		if (!signup_cache.l)
 			atexit(signup_cache_free);
 		signup_cache.l = l;

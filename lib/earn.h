@@ -158,6 +158,9 @@ int earn_purchase_awards(struct ledger *l, const struct programme *p,
  * member had it already, -1 on error. */
 int64_t earn_credit(struct ledger *l, const struct programme *p, const struct earn_award *aw,
     const char *at, int64_t balance, int64_t *points);
+/* 1 when some version of the programme has a sign-up or referral rule, so
+ * that earn_signup() may credit something; 0 none, -1 error. */
+int earn_signup_rules(struct ledger *l);
 /* A member was enrolled at `at`: credit the sign-up bonuses (and the
  * referral ones on sign-up), balances included.  *points: what the member
  * got.  0 or -1. */

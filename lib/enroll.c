@@ -427,24 +427,6 @@ queue(struct import *im, const struct member *m)
 	im->nq++;
 }
 
-/* Whether any version of the programme has a sign-up or referral rule
- * (earn_signup's own test): 1, 0, -1 on error. */
-static int
-signup_rules(struct ledger *l)
-{
-	struct programme *pv;
-	int np, any = 0;
-
-	if (programme_versions(l, &pv, &np) < 0)
-		return -1;
-	for (int i = 0; i < np; i++)
-		for (int k = 0; k < pv[i].nrules; k++)
-			any |= pv[i].rules[k].trigger == TRIGGER_SIGNUP ||
-			    pv[i].rules[k].trigger == TRIGGER_REFERRAL;
-	programme_versions_free(pv, np);
-	return any;
-}
-
 /* A referrer must be a member, and not the member themselves: 0 ok,
  * 1 rejected, -1 error. */
 static int
@@ -595,7 +577,7 @@ maybe_bulk(struct import *im, struct batch *b)
 	if (ledger_bulk_indexes_off(im->bk) < 0)
 		return -1;
 	if (im->members0 == 0) {
-		int rules = signup_rules(im->l), cards = ledger_cards_before_run(im->l);
+		int rules = earn_signup_rules(im->l), cards = ledger_cards_before_run(im->l);
 
 		if (rules < 0 || cards < 0)
 			return -1;
