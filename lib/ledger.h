@@ -235,20 +235,14 @@ struct lot_pick {
 	int64_t lot_id, remaining;
 };
 /* The member's lots spendable at `now` in the order they are spent (as
- * ledger_lots_spend takes them) into (*lots)[0..*n), grown as needed (*cap);
- * their sum in *sum.  0 or -1. */
-int ledger_lots_spendable(struct ledger *l, const char *member, const char *now,
-    struct lot_pick **lots, size_t *n, size_t *cap, int64_t *sum);
-/* Take `points` from lots[0..n) in order for `entry`, lowering their
- * remaining in the array too: the points taken, or -1. */
-int64_t ledger_lots_take_picked(struct ledger *l, struct lot_pick *lots, size_t n,
-    int64_t points, int64_t entry);
-/* As ledger_lots_spendable (same order and sum), read in the order of the
- * lots' index. */
+ * ledger_lots_spend takes them: soonest expiry first, then the lot_id, lots
+ * that never expire last) into (*lots)[0..*n), grown as needed (*cap); their
+ * sum in *sum.  0 or -1. */
 int ledger_lots_to_spend(struct ledger *l, const char *member, const char *now,
     struct lot_pick **lots, size_t *n, size_t *cap, int64_t *sum);
-/* As ledger_lots_take_picked, but only the entry's lot moves are written:
- * the lots keep their remaining until ledger_lots_settle. */
+/* Take `points` from lots[0..n) in order for `entry`, lowering their
+ * remaining in the array: the points taken, or -1.  Only the entry's lot
+ * moves are written: the lots keep their remaining until ledger_lots_settle. */
 int64_t ledger_lots_move(struct ledger *l, struct lot_pick *lots, size_t n,
     int64_t points, int64_t entry);
 /* Write lots[0..n)'s remaining where it differs from was[0..n) (what the
