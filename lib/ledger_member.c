@@ -223,18 +223,10 @@ ledger_member_insert_new(struct ledger *l, const struct member *m)
 int
 ledger_member_add(struct ledger *l, const struct member *m)
 {
-	sqlite3_stmt *st = stmt_rebind(l, S_MEMBER_INSERT_NEW,
-	    "INSERT INTO members(" MEMBER_COLUMNS ") VALUES "
-	    "(?1, coalesce(?2, 'active'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16, ?17) ON CONFLICT(member_id) DO NOTHING");
+	int got = ledger_member_insert_new(l, m);
 
-	if (!st)
-		return -1;
-	bind_member(st, m, l->run_id);
-	if (ledger_exec_stmt(l, st, "cannot add a member") < 0)
-		return -1;
-	if (sqlite3_changes(l->db) > 0)
-		return 0;
+	if (got != 0)
+		return got > 0 ? 0 : -1;
 	l->rc = SQLITE_CONSTRAINT;
 	return loy_error("ledger '%s': cannot add a member: member '%s' exists", l->path,
 	    m->v[MF_ID]);
