@@ -1296,8 +1296,10 @@ cmp_str(const void *x, const void *y)
  * Look up, in key order, the members the open receipts name by member_id
  * first, as find_member() would one by one in file order: a member table
  * larger than SQLite's page cache is then read page after page instead of
- * at random.  Only the cache of struct mem is filled; nothing the lookups
- * read changes before the receipts are settled.
+ * at random.  Only the cache of struct mem is filled, and only with members
+ * the ledger has: nothing settling does changes what was read of them (their
+ * points move through struct mem), while a member not there yet may be
+ * enrolled by an earlier receipt.
  */
 static int
 prefetch_members(struct accrue *a, struct rcpt *keep)
@@ -1319,19 +1321,18 @@ prefetch_members(struct accrue *a, struct rcpt *keep)
 	}
 	qsort(ids, n, sizeof(*ids), cmp_str);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct mem **slot, *m = NULL;
+		struct mem *m = NULL;
 		char *k;
-		int created;
 
 		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
 			continue;
 		k = mem_key(ID_MEMBER, ids[i]);
-		slot = (struct mem **)strmap_slot(a->members, k, strlen(k), &created);
+		/* a member not there yet is left to find_member(): settling an
+		 * earlier receipt may enrol one under this id (--auto-enroll) */
+		if (!strmap_get(a->members, k, strlen(k)) &&
+		    (rc = known_member(a, ids[i], &m)) == 0 && m)
+			*strmap_slot(a->members, k, strlen(k), NULL) = m;
 		free(k);
-		if (!created)
-			continue;
-		if ((rc = known_member(a, ids[i], &m)) == 0)
-			*slot = m ? m : new_mem(a);
 	}
 	free(ids);
 	return rc;

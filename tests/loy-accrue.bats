@@ -653,6 +653,30 @@ EOF
 	ledger_ok
 }
 
+@test "--auto-enroll: a later receipt of the file names a member an earlier one enrolled" {
+	base
+	# N3 enrols member 1 (the first free id); N5, further down, names it
+	cat >day.csv <<'EOF'
+txn_id,member_id,card,email,occurred_at,store,amount
+N3,,7000001,new@example.org,2026-11-20 11:00:00,London Soho,7.00
+N5,1,,,2026-11-20 12:00:00,,8.00
+N4,1001,,,2026-11-20 12:00:00,,8.00
+EOF
+	run -0 --separate-stderr loy-accrue --auto-enroll day.csv
+	same "$output" <<EOF
+$HEAD
+N3,1,2026-11-20 11:00:00,7.00,7,credited,member 1 enrolled
+N5,1,2026-11-20 12:00:00,8.00,8,credited,
+N4,1001,2026-11-20 12:00:00,8.00,8,credited,
+EOF
+	[ "$stderr" = "loy-accrue: day.csv: 3 rows, 3 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 3 receipts, 2 members, 23 points" ]
+	same "$(balances)" <<'EOF'
+1:15
+1001:8
+EOF
+	ledger_ok
+}
+
 @test "a closed member's receipts are refused" {
 	base
 	loy-enroll close 1002 >/dev/null
