@@ -1330,8 +1330,12 @@ prefetch_members(struct accrue *a, struct rcpt *keep)
 		/* a member not there yet is left to find_member(): settling an
 		 * earlier receipt may enrol one under this id (--auto-enroll) */
 		if (!strmap_get(a->members, k, strlen(k)) &&
-		    (rc = known_member(a, ids[i], &m)) == 0 && m)
+		    (rc = known_member(a, ids[i], &m)) == 0 && m) {
 			*strmap_slot(a->members, k, strlen(k), NULL) = m;
+			/* and what the rules ask of them, which a run never changes */
+			if (a->needs_member && !m->closed && !member_facts(a, m))
+				rc = -1;
+		}
 		free(k);
 	}
 	free(ids);
