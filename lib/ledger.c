@@ -482,6 +482,12 @@ ledger_bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 int
+ledger_bind_static(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+int
 ledger_visit(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx)
 {
 	int n = sqlite3_column_count(st), rc, stop = 0;

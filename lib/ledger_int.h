@@ -54,6 +54,8 @@ int ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what);
 int ledger_exec(struct ledger *l, const char *sql);
 /* Bind text or NULL. */
 int ledger_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* The same without a copy: `s` must outlive the statement's step. */
+int ledger_bind_static(sqlite3_stmt *st, int i, const char *s);
 /* Visit the rows of a prepared statement (see ledger_row_fn). */
 int ledger_visit(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx);
 

@@ -190,18 +190,15 @@ stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql)
 	return ledger_stmt(l, id, sql);
 }
 
-/* Binds every parameter, without copies: the statement is stepped while
- * `m` is the caller's. */
+/* Binds the member's parameters, ?base+1 to ?base+MF_COUNT, without
+ * copies: the statement is stepped while `m` is the caller's. */
 static void
-bind_member(sqlite3_stmt *st, const struct member *m, int64_t run)
+bind_member(sqlite3_stmt *st, const struct member *m, int64_t run, int base)
 {
 	for (int i = 0; i < MF_CREATED_RUN; i++)
-		if (m->v[i])
-			sqlite3_bind_text(st, i + 1, m->v[i], -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, i + 1);
-	sqlite3_bind_int64(st, MF_CREATED_RUN + 1, run);
-	sqlite3_bind_int64(st, MF_UPDATED_RUN + 1, run);
+		ledger_bind_static(st, base + i + 1, m->v[i]);
+	sqlite3_bind_int64(st, base + MF_CREATED_RUN + 1, run);
+	sqlite3_bind_int64(st, base + MF_UPDATED_RUN + 1, run);
 }
 
 int
@@ -214,7 +211,7 @@ ledger_member_insert_new(struct ledger *l, const struct member *m)
 
 	if (!st)
 		return -1;
-	bind_member(st, m, l->run_id);
+	bind_member(st, m, l->run_id, 0);
 	if (ledger_exec_stmt(l, st, "cannot add a member") < 0)
 		return -1;
 	return sqlite3_changes(l->db) > 0;
@@ -250,7 +247,7 @@ ledger_member_update(struct ledger *l, const struct member *m)
 
 	if (!st)
 		return -1;
-	bind_member(st, m, l->run_id);
+	bind_member(st, m, l->run_id, 0);
 	return ledger_exec_stmt(l, st, "cannot update a member");
 }
 
@@ -903,18 +900,8 @@ ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n)
 		free(sql);
 	}
 	for (; i + MANY <= n; i += MANY) {
-		for (int r = 0; r < MANY; r++) {
-			const struct member *x = &m[i + r];
-			int p = r * MF_COUNT;
-
-			for (int c = 0; c < MF_CREATED_RUN; c++)
-				if (x->v[c])
-					sqlite3_bind_text(bk->many, p + c + 1, x->v[c], -1, SQLITE_STATIC);
-				else
-					sqlite3_bind_null(bk->many, p + c + 1);
-			sqlite3_bind_int64(bk->many, p + MF_CREATED_RUN + 1, l->run_id);
-			sqlite3_bind_int64(bk->many, p + MF_UPDATED_RUN + 1, l->run_id);
-		}
+		for (int r = 0; r < MANY; r++)
+			bind_member(bk->many, &m[i + r], l->run_id, r * MF_COUNT);
 		if (ledger_exec_stmt(l, bk->many, "cannot add a member") < 0)
 			return -1;
 	}

@@ -205,16 +205,6 @@ ledger_redemption_last(struct ledger *l, char **id)
 	return text ? 1 : 2;
 }
 
-/* Bind text that outlives the statement's step, or NULL. */
-static void
-bind_static(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 int
 ledger_redemption_insert(struct ledger *l, const struct redemption *r)
 {
@@ -230,17 +220,17 @@ ledger_redemption_insert(struct ledger *l, const struct redemption *r)
 	sqlite3_bind_text(st, 3, r->reward_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, r->qty);
 	sqlite3_bind_text(st, 5, r->requested_at, -1, SQLITE_STATIC);
-	bind_static(st, 6, r->channel);
+	ledger_bind_static(st, 6, r->channel);
 	sqlite3_bind_text(st, 7, r->status, -1, SQLITE_STATIC);
-	bind_static(st, 8, r->reason);
+	ledger_bind_static(st, 8, r->reason);
 	sqlite3_bind_int64(st, 9, r->points);
-	bind_static(st, 10, r->voucher);
+	ledger_bind_static(st, 10, r->voucher);
 	if (r->entry_id)
 		sqlite3_bind_int64(st, 11, r->entry_id);
 	else
 		sqlite3_bind_null(st, 11);
 	sqlite3_bind_int64(st, 12, l->run_id);
-	bind_static(st, 13, r->partner_id);
+	ledger_bind_static(st, 13, r->partner_id);
 	if (r->partner_id && r->partner_cost >= 0)
 		sqlite3_bind_int64(st, 14, r->partner_cost);
 	else
