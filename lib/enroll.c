@@ -67,17 +67,6 @@ struct idref {
 	void **slot;
 };
 
-/* A stored id (NUL-terminated) against id[0..n): bytes as unsigned, a
- * prefix first.  Ids hold no NUL (rows with one are refused). */
-static int
-key_cmp(const char *k, const char *id, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (k[i] != id[i])
-			return k[i] ? (unsigned char)k[i] - (unsigned char)id[i] : -1;
-	return k[n] != '\0';
-}
-
 /* The sorted array's index of the id, or -1. */
 static long
 idset_find(const struct idset *s, const char *id, size_t n)
@@ -86,7 +75,7 @@ idset_find(const struct idset *s, const char *id, size_t n)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = key_cmp(s->arena + s->off[mid], id, n);
+		int c = ledger_key_cmp(s->arena + s->off[mid], id, n);
 
 		if (c == 0)
 			return mid;
@@ -111,7 +100,7 @@ idset_add(struct idset *s, const char *id, struct idref *ref)
 	if (!strmap_count(s->other)) {
 		const char *last = s->n ? s->arena + s->off[s->n - 1] : NULL;
 
-		if (!last || key_cmp(last, id, n) < 0) {
+		if (!last || ledger_key_cmp(last, id, n) < 0) {
 			if (s->n == s->cap) {
 				s->cap = s->cap ? 2 * s->cap : 4096;
 				s->off = loy_xrealloc(s->off, s->cap * sizeof(*s->off));

@@ -637,24 +637,28 @@ ledger_bulk_pause(struct ledger_bulk *bk)
 	bk->member.state = bk->card.state = 0;
 }
 
-/* The row's key against `key`, as SQLite orders text (BINARY). */
+/* a[0..an) against b[0..bn) as SQLite orders text (BINARY) */
+static int
+bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c ? c : (an > bn) - (an < bn);
+}
+
+/* The row's key against `key`. */
 static int
 seq_cmp(sqlite3_stmt *st, const char *key, size_t n)
 {
 	const char *k = (const char *)sqlite3_column_text(st, 0);
-	size_t kn = sqlite3_column_bytes(st, 0);
-	int c = memcmp(k, key, kn < n ? kn : n);
 
-	return c ? c : (kn > n) - (kn < n);
+	return bytes_cmp(k, sqlite3_column_bytes(st, 0), key, n);
 }
 
-static int
-key_cmp(const char *a, const char *b, size_t bn)
+int
+ledger_key_cmp(const char *a, const char *b, size_t bn)
 {
-	size_t an = strlen(a);
-	int c = memcmp(a, b, an < bn ? an : bn);
-
-	return c ? c : (an > bn) - (an < bn);
+	return bytes_cmp(a, strlen(a), b, bn);
 }
 
 static void
@@ -703,7 +707,7 @@ seq_find(struct ledger *l, struct seq *s, const char *key, int exact)
 	size_t n = strlen(key);
 	int rc, c;
 
-	if (!s->state || key_cmp(s->last, key, n) >= 0)
+	if (!s->state || ledger_key_cmp(s->last, key, n) >= 0)
 		return seq_search(l, s, key, n);
 	if (s->state == 2 && !exact) {	/* no key from the last one asked for on */
 		seq_remember(s, key, n);
