@@ -686,7 +686,7 @@ static int
 answer(struct requests *q, struct batch *b, struct redemption *rp)
 {
 	struct redemption r = *rp, old = { 0 };
-	int got, rc = -1;
+	int got, rc = -1, above;
 
 	memset(rp, 0, sizeof(*rp));
 	if (!q->last_read) {
@@ -696,8 +696,10 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 		q->last_known = got != 2;
 		q->last_cap = q->last ? strlen(q->last) + 1 : 0;
 	}
-	/* a retried request gets its first answer */
-	if (q->last_known && (!q->last || strcmp(r.request_id, q->last) > 0))
+	/* a retried request gets its first answer: one whose id sorts above
+	 * every id there is can be no retry */
+	above = q->last_known && (!q->last || strcmp(r.request_id, q->last) > 0);
+	if (above)
 		got = 0;
 	else if ((got = ledger_redemption_get(q->l, r.request_id, &old)) < 0)
 		goto out;
@@ -739,7 +741,7 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 		goto out;
 	if (ledger_redemption_insert(q->l, &r) < 0)
 		goto out;
-	if (q->last_known && (!q->last || strcmp(r.request_id, q->last) > 0)) {
+	if (above) {
 		size_t n = strlen(r.request_id) + 1;
 
 		if (n > q->last_cap)
