@@ -711,11 +711,13 @@ bstr(struct buf *b, const char *s)
 
 			bput(b, t, (size_t)snprintf(t, sizeof(t), "\\u%04x", c));
 		} else {
-			size_t run = strcspn(p, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r"
-			    "\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+			const char *q = p;
 
-			bput(b, p, run);
-			p += run - 1;
+			/* a run of characters that need no escape */
+			while ((unsigned char)*q >= 0x20 && *q != '"' && *q != '\\')
+				q++;
+			bput(b, p, (size_t)(q - p));
+			p = q - 1;
 		}
 	}
 	bput(b, "\"", 1);
@@ -725,9 +727,15 @@ bstr(struct buf *b, const char *s)
 static void
 bqty(struct buf *b, int64_t qty, int scale)
 {
-	char t[32];
-	int n = snprintf(t, sizeof(t), "%lld", (long long)(qty < 0 ? -qty : qty));
+	char t[24], *q = t + sizeof(t);
+	uint64_t u = qty < 0 ? (uint64_t)0 - (uint64_t)qty : (uint64_t)qty;
+	int n;
 
+	do
+		*--q = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	n = (int)(t + sizeof(t) - q);
+	memmove(t, q, (size_t)n);
 	if (qty < 0)
 		bput(b, "-", 1);
 	if (scale <= 0) {
@@ -754,6 +762,9 @@ earn_json(const struct programme *p, const struct earn_receipt *r,
 	int j = 0, any;
 
 	(void)decimals;
+	/* room for a typical receipt's record at once */
+	b.cap = 64 + 64 * (size_t)r->n;
+	b.s = loy_xmalloc(b.cap);
 	bputs(&b, "{\"version\":");
 	bint(&b, p->version);
 	if (m && m->first)
