@@ -9,6 +9,7 @@
 
 #include "batch.h"
 #include "diag.h"
+#include "tmpfiles.h"
 
 struct batch {
 	const struct batch_job *job;
@@ -241,6 +242,7 @@ open_rejects(struct batch *b)
 		b->rejtmp = NULL;
 		return -1;
 	}
+	tmpfiles_add(b->rejtmp);
 	fchmod(fd, 0644 & ~umask(umask(0)));
 	b->rej = csvio_writer(b->rejf, b->cli->tsv ? CSVIO_TSV : CSVIO_CSV, 0);
 	return 0;
@@ -257,6 +259,7 @@ drop_rejects(struct batch *b)
 	}
 	if (b->rejtmp) {
 		unlink(b->rejtmp);
+		tmpfiles_forget(b->rejtmp);
 		free(b->rejtmp);
 		b->rejtmp = NULL;
 	}
@@ -404,11 +407,14 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	if (b.rejtmp && !cli->dry_run && rename(b.rejtmp, cli->rejects) != 0) {
 		loy_warn("the run is committed, but its rejects could not be put in '%s': %s "
 		    "(they are in '%s')", cli->rejects, strerror(errno), b.rejtmp);
+		tmpfiles_forget(b.rejtmp);
 		free(b.rejtmp);
 		b.rejtmp = NULL;
 		status = LOY_EX_IOERR;
 		goto out;
 	}
+	if (b.rejtmp)
+		tmpfiles_forget(b.rejtmp);
 	free(b.rejtmp);
 	b.rejtmp = NULL;
 	if (flush_spool(b.spool) < 0)

@@ -14,6 +14,7 @@
 #include "money.h"
 #include "pattern.h"
 #include "programme.h"
+#include "tmpfiles.h"
 #include "when.h"
 
 const struct ledger_setting ledger_defaults[] = {
@@ -836,6 +837,29 @@ valid_setting(const char *key, const char *value)
 	return 0;
 }
 
+/*
+ * The files of a ledger being made under the temporary name tmp: added to
+ * those a signal removes, or removed and forgotten.
+ */
+static void
+new_ledger_files(const char *tmp, int add)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+
+	for (int i = 0; i < 4; i++) {
+		char *f = loy_xmalloc(strlen(tmp) + 10);
+
+		sprintf(f, "%s%s", tmp, sfx[i]);
+		if (add) {
+			tmpfiles_add(f);
+		} else {
+			unlink(f);
+			tmpfiles_forget(f);
+		}
+		free(f);
+	}
+}
+
 int
 ledger_create(const char *path, char *const *set, int nset, const char *args)
 {
@@ -873,6 +897,7 @@ ledger_create(const char *path, char *const *set, int nset, const char *args)
 		    EX_CANTCREAT : LOY_EX_IOERR;
 	}
 	close(fd);
+	new_ledger_files(tmp, 1);
 	if (!(l = connect(tmp, 60, &status)))
 		goto fail;
 	free(l->path);
@@ -918,7 +943,7 @@ ledger_create(const char *path, char *const *set, int nset, const char *args)
 			loy_error("cannot create '%s': %s", path, strerror(errno));
 		goto fail;
 	}
-	unlink(tmp);
+	new_ledger_files(tmp, 0);
 	free(tmp);
 	return 0;
 fail_st:
@@ -928,14 +953,7 @@ fail:
 	if (!status)
 		status = l ? ledger_status(l) : LOY_EX_IOERR;
 	ledger_close(l);
-	for (int i = 0; i < 4; i++) {
-		static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-		char *f = loy_xmalloc(strlen(tmp) + 10);
-
-		sprintf(f, "%s%s", tmp, sfx[i]);
-		unlink(f);
-		free(f);
-	}
+	new_ledger_files(tmp, 0);
 	free(tmp);
 	return status;
 }

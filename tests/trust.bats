@@ -140,6 +140,34 @@ count_ops() {
 	[ "$(dump)" = "$before" ]
 }
 
+@test "a run ended by SIGTERM or SIGHUP leaves no rejects file, temporary or not, and no change" {
+	club
+	before=$(dump)
+	for sig in TERM HUP; do
+		rm -f feed.csv
+		mkfifo feed.csv
+		loy-accrue --rejects rej.csv feed.csv >out.csv 2>err.txt &
+		pid=$!
+		exec {w}>feed.csv
+		head -3 pos.csv >&"$w"
+		# the run has begun once its rejects file is being made
+		for _ in $(seq 200); do
+			compgen -G 'rej.csv.*' >/dev/null && break
+			sleep 0.05
+		done
+		compgen -G 'rej.csv.*' >/dev/null
+		kill -"$sig" "$pid"
+		status=0
+		wait "$pid" || status=$?
+		exec {w}>&-
+		[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+		no_files rej.csv
+		[ ! -s out.csv ]
+		[ "$(dump)" = "$before" ]
+	done
+	ledger_ok
+}
+
 @test "an input removed while it is read is read whole" {
 	club
 	cp "$LOY_DB" whole.db
