@@ -33,6 +33,7 @@ struct rcpt;
 static int settle_all(struct accrue *a, struct batch *b, struct rcpt *keep);
 static int settle(struct accrue *a, struct batch *b, struct rcpt *r);
 static uint64_t head(const struct rcpt *r, const char *occurred);
+static int maybe_taken(struct accrue *a, const char *txn);
 
 enum { F_TXN, F_MEMBER, F_CARD, F_PHONE, F_EMAIL, F_OCCURRED, F_STORE, F_SKU,
 	F_CATEGORY, F_QTY, F_AMOUNT, F_PRICE, F_CHANNEL, F_LINE, F_ORIG, F_DESC, F_COUNT };
@@ -73,6 +74,8 @@ struct rcpt {
 	struct rline *lines;
 	uint64_t *hash;
 	int n, cap;
+	struct mem *mem;	/* its member as find_member() will find them, when
+				   prefetch_members() knows already */
 	int settled;		/* settled early, as the original of a return */
 	char *bad;		/* why the receipt cannot be taken */
 	long bad_line;
@@ -86,6 +89,7 @@ struct mem {
 	int64_t balance;	/* at the start of the run */
 	int64_t delta;		/* this run's change, written at the end */
 	int64_t last_entry;
+	long file_no;		/* the last input it had a receipt in (file_members) */
 };
 
 /* What the earning rules may ask of a member, read once a run (kept apart
@@ -118,10 +122,14 @@ struct accrue {
 	size_t nsettled, nduplicate;	/* receipts settled this run, duplicates of them */
 	int64_t file_points;
 	struct strmap *file_members;
+	long file_no;		/* inputs begun */
 	struct earn *earn;	/* the programme's versions, for the points */
 	struct earn_state est;
 	int needs_member, needs_first;
 	struct strmap *facts;	/* member_id -> struct facts */
+	char *last_txn;		/* the highest txn_id the ledger has (NULL: none) */
+	size_t last_cap;
+	int last_read, last_known;	/* read; and plain text, so usable */
 };
 
 static char *
@@ -301,6 +309,7 @@ accrue_file(void *ctx, struct batch *b)
 	a->file_receipts = 0;
 	a->file_points = 0;
 	strmap_clear(a->file_members);
+	a->file_no++;
 	return bad;
 }
 
@@ -321,7 +330,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	if (!*txn)
 		return batch_reject(b, row, "txn_id is empty");
-	if ((v = strmap_get(a->refused, txn, strlen(txn))) != NULL)
+	if (strmap_count(a->refused) && (v = strmap_get(a->refused, txn, strlen(txn))) != NULL)
 		return batch_reject(b, row, "receipt '%s' was refused at line %s", txn, v);
 	slot = (struct rcpt **)strmap_slot(a->open, txn, strlen(txn), &created);
 	if (created) {
@@ -436,15 +445,31 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	return 0;
 }
 
-/* The cache key of identifier kind i with value v ("1:6001001"). */
-static char *
-mem_key(int i, const char *v)
-{
-	size_t n = strlen(v) + 8;
-	char *k = loy_xmalloc(n);
+/* The cache key of identifier kind i with value v ("1:6001001"): in buf
+ * when it fits, else allocated (mem_key_free). */
+struct mem_key {
+	char buf[96];
+	char *s;
+	size_t n;
+};
 
-	snprintf(k, n, "%d:%s", i, v);
-	return k;
+static void
+mem_key(struct mem_key *k, int i, const char *v)
+{
+	size_t n = strlen(v);
+
+	k->s = n + 3 <= sizeof(k->buf) ? k->buf : loy_xmalloc(n + 3);
+	k->s[0] = (char)('0' + i);
+	k->s[1] = ':';
+	memcpy(k->s + 2, v, n + 1);
+	k->n = n + 2;
+}
+
+static void
+mem_key_free(struct mem_key *k)
+{
+	if (k->s != k->buf)
+		free(k->s);
 }
 
 static struct mem *
@@ -489,17 +514,19 @@ known_member(struct accrue *a, const char *id, struct mem **mp)
 	return 0;
 }
 
+static const char *const id_names[ID_COUNT] = { "member_id", "card", "phone", "email" };
+
 /* A member by the programme's identification order: the struct mem (id
  * NULL when unknown), with *key and *value the identifier used; NULL on
  * error. */
 static struct mem *
 find_member(struct accrue *a, struct rcpt *r, const char **key, const char **value)
 {
-	static const char *const names[ID_COUNT] = { "member_id", "card", "phone", "email" };
-	char *k;
+	const char *const *names = id_names;
+	struct mem_key k;
 	struct mem **slot;
 	char *id = NULL;
-	int created, got;
+	int got;
 
 	struct mem *unknown = NULL;
 
@@ -514,10 +541,10 @@ find_member(struct accrue *a, struct rcpt *r, const char **key, const char **val
 			*key = names[i];
 			*value = r->id[i];
 		}
-		k = mem_key(i, r->id[i]);
-		slot = (struct mem **)strmap_slot(a->members, k, strlen(k), &created);
-		free(k);
-		if (created) {
+		mem_key(&k, i, r->id[i]);
+		slot = (struct mem **)strmap_slot(a->members, k.s, k.n, NULL);
+		mem_key_free(&k);
+		if (!*slot) {	/* not looked up yet (or left empty by prefetch_members) */
 			struct mem *m = NULL;
 
 			if (i == ID_MEMBER)
@@ -536,6 +563,18 @@ find_member(struct accrue *a, struct rcpt *r, const char **key, const char **val
 			unknown = *slot;	/* enrolled under this one, if at all */
 	}
 	return unknown;		/* NULL with *key NULL: none that identify_by uses */
+}
+
+/* find_member(), for a receipt whose member prefetch_members() knows. */
+static struct mem *
+receipt_member(struct accrue *a, struct rcpt *r, const char **key, const char **value)
+{
+	if (r->mem) {
+		*key = id_names[ID_MEMBER];
+		*value = r->id[ID_MEMBER];
+		return r->mem;
+	}
+	return find_member(a, r, key, value);
 }
 
 static int
@@ -578,13 +617,13 @@ enroll_member(struct accrue *a, struct rcpt *r, struct mem *m)
 	*strmap_slot(a->byid, m->id, strlen(m->id), NULL) = m;
 	/* known from now on under every identifier this receipt gave */
 	for (int i = 0; i < ID_COUNT; i++) {
-		char *k;
+		struct mem_key k;
 
 		if (!r->id[i])
 			continue;
-		k = mem_key(i, i == ID_MEMBER ? m->id : r->id[i]);
-		*strmap_slot(a->members, k, strlen(k), NULL) = m;
-		free(k);
+		mem_key(&k, i, i == ID_MEMBER ? m->id : r->id[i]);
+		*strmap_slot(a->members, k.s, k.n, NULL) = m;
+		mem_key_free(&k);
 	}
 	return 0;
 }
@@ -712,10 +751,13 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 	int64_t back = -r->amount, owed, take, first = 0, entry;
 	int got = 0;
 
-	if (r->orig && (got = ledger_receipt_get(a->l, r->orig, &orig)) < 0)
+	if (r->orig && (got = maybe_taken(a, r->orig)) > 0)
+		got = ledger_receipt_get(a->l, r->orig, &orig);
+	if (got < 0)
 		return -1;
-	if (got && orig.member_id) {
-		char *who = NULL;	/* the original's member, through merges */
+	/* the original's member, through merges (m is no merged member) */
+	if (got && orig.member_id && strcmp(orig.member_id, m->id) != 0) {
+		char *who = NULL;
 		int same;
 
 		if (ledger_member_resolve(a->l, orig.member_id, &who) < 0) {
@@ -1069,6 +1111,40 @@ head(const struct rcpt *r, const char *occurred)
 	return fnv(fnv(fnv(h, occurred), r->store ? r->store : ""), r->orig ? r->orig : "");
 }
 
+/* Can the ledger have receipt `txn`?  0 no, its id sorts above every
+ * txn_id there is (read once, inside the run's transaction, and kept up as
+ * receipts are added); 1 perhaps; -1 error. */
+static int
+maybe_taken(struct accrue *a, const char *txn)
+{
+	if (!a->last_read) {
+		int got = ledger_receipt_last(a->l, &a->last_txn);
+
+		if (got < 0)
+			return -1;
+		a->last_read = 1;
+		a->last_known = got != 2;
+		a->last_cap = a->last_txn ? strlen(a->last_txn) + 1 : 0;
+	}
+	return !a->last_known || (a->last_txn && strcmp(txn, a->last_txn) <= 0);
+}
+
+/* A receipt was added: the highest txn_id follows. */
+static void
+taken(struct accrue *a, const char *txn)
+{
+	size_t n;
+
+	if (!a->last_known || (a->last_txn && strcmp(txn, a->last_txn) <= 0))
+		return;
+	n = strlen(txn) + 1;
+	if (n > a->last_cap) {
+		a->last_cap = n < 64 ? 64 : n;
+		a->last_txn = loy_xrealloc(a->last_txn, a->last_cap);
+	}
+	memcpy(a->last_txn, txn, n);
+}
+
 static int
 settle(struct accrue *a, struct batch *b, struct rcpt *r)
 {
@@ -1129,14 +1205,16 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	row.input_seq = batch_seq(b);
 	row.digest = digest;
 	row.digest_len = (r->n + 1) * sizeof(*digest);
-	if ((got = ledger_receipt_get(a->l, r->txn, &old)) < 0)
+	if ((got = maybe_taken(a, r->txn)) > 0)
+		got = ledger_receipt_get(a->l, r->txn, &old);
+	if (got < 0)
 		goto out;
 	if (got) {
 		/* seen before */
 		if (old.run_id == ledger_run_id(a->l) && old.input_seq == batch_seq(b) &&
 		    ((uint64_t *)old.digest)[0] == htole64(head(r, old.occurred_at))) {
 			/* more lines of a receipt this input began: settled early */
-			if (old.member_id && !(m = find_member(a, r, &key, &value)))
+			if (old.member_id && !(m = receipt_member(a, r, &key, &value)))
 				goto out;	/* it was found when the receipt began */
 			rc = extend(a, b, m, r, &old, digest);
 			goto out;
@@ -1160,7 +1238,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		goto out;
 	}
 	if (r->id[ID_MEMBER] || r->id[ID_CARD] || r->id[ID_PHONE] || r->id[ID_EMAIL]) {
-		if (!(m = find_member(a, r, &key, &value)) && !key) {
+		if (!(m = receipt_member(a, r, &key, &value)) && !key) {
 			char why[256];
 
 			snprintf(why, sizeof(why), "the receipt names its member only by columns "
@@ -1265,8 +1343,11 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	}
 	if (ledger_receipt_insert(a->l, &row) < 0)
 		goto out;
-	if (m)
+	taken(a, r->txn);
+	if (m && m->file_no != a->file_no) {
+		m->file_no = a->file_no;
 		strmap_add(a->file_members, m->id, strlen(m->id));
+	}
 	a->file_points += points;
 	a->file_receipts++;
 	emit(b, a, r->txn, m ? m->id : NULL, r->occurred, r->amount, points, status,
@@ -1287,9 +1368,10 @@ out:
 }
 
 static int
-cmp_str(const void *x, const void *y)
+cmp_member_id(const void *x, const void *y)
 {
-	return strcmp(*(char *const *)x, *(char *const *)y);
+	return strcmp((*(struct rcpt *const *)x)->id[ID_MEMBER],
+	    (*(struct rcpt *const *)y)->id[ID_MEMBER]);
 }
 
 /*
@@ -1305,40 +1387,45 @@ static int
 prefetch_members(struct accrue *a, struct rcpt *keep)
 {
 	size_t n = 0, cap = strmap_count(a->open);
-	char **ids;
+	struct rcpt **v;
 	int rc = 0;
 
 	if (a->norder == 0 || a->order[0] != ID_MEMBER || cap < 2)
 		return 0;
 	if (a->nduplicate * 2 > a->nsettled)
 		return 0;	/* a file taken before: its members are not needed */
-	ids = loy_xmalloc(cap * sizeof(*ids));
+	v = loy_xmalloc(cap * sizeof(*v));
 	for (size_t i = 0; i < cap; i++) {
 		struct rcpt *r = strmap_value(a->open, i);
 
 		if (r != keep && !r->settled && !r->bad && r->id[ID_MEMBER])
-			ids[n++] = r->id[ID_MEMBER];
+			v[n++] = r;
 	}
-	qsort(ids, n, sizeof(*ids), cmp_str);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct mem *m = NULL;
-		char *k;
+	qsort(v, n, sizeof(*v), cmp_member_id);
+	for (size_t i = 0, j; i < n && rc == 0; i = j) {
+		const char *id = v[i]->id[ID_MEMBER];
+		struct mem *m = NULL, **slot;
+		struct mem_key k;
 
-		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
-			continue;
-		k = mem_key(ID_MEMBER, ids[i]);
-		/* a member not there yet is left to find_member(): settling an
-		 * earlier receipt may enrol one under this id (--auto-enroll) */
-		if (!strmap_get(a->members, k, strlen(k)) &&
-		    (rc = known_member(a, ids[i], &m)) == 0 && m) {
-			*strmap_slot(a->members, k, strlen(k), NULL) = m;
+		mem_key(&k, ID_MEMBER, id);
+		slot = (struct mem **)strmap_slot(a->members, k.s, k.n, NULL);
+		mem_key_free(&k);
+		/* a member not there yet is left to find_member() (the slot
+		 * stays empty): settling an earlier receipt may enrol one under
+		 * this id (--auto-enroll) */
+		if (!*slot && (rc = known_member(a, id, &m)) == 0 && m) {
+			*slot = m;
 			/* and what the rules ask of them, which a run never changes */
 			if (a->needs_member && !m->closed && !member_facts(a, m))
 				rc = -1;
 		}
-		free(k);
+		/* identify_by starts with member_id: find_member() would stop at
+		 * this member, a member the ledger has */
+		m = *slot && (*slot)->id ? *slot : NULL;
+		for (j = i; j < n && strcmp(v[j]->id[ID_MEMBER], id) == 0; j++)
+			v[j]->mem = m;
 	}
-	free(ids);
+	free(v);
 	return rc;
 }
 
@@ -1545,6 +1632,7 @@ teardown(struct accrue *a)
 		strmap_free(a->facts);
 	}
 	free(a->mems);
+	free(a->last_txn);
 	strmap_free(a->members);
 	strmap_free(a->byid);
 	strmap_free(a->file_members);

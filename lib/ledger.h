@@ -181,6 +181,9 @@ void receipt_row_clear(struct receipt_row *r);
 int ledger_receipt_insert(struct ledger *l, const struct receipt_row *r);
 /* 1 found (r filled in), 0 not, -1 error. */
 int ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r);
+/* The highest txn_id in the ledger (BINARY order) in *id (to free):
+ * 1; 0 no receipts; 2 one is not plain text (*id NULL); -1 error. */
+int ledger_receipt_last(struct ledger *l, char **id);
 /* Add to a receipt's lines and totals (more lines of it in the same input). */
 int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r);
 /* Record a return against an original receipt. */

@@ -305,6 +305,29 @@ ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r)
 }
 
 int
+ledger_receipt_last(struct ledger *l, char **id)
+{
+	sqlite3_stmt *st;
+	int rc, text;
+
+	*id = NULL;
+	if (!(st = ledger_prepare(l, "SELECT txn_id, typeof(txn_id) = 'text'"
+	    " FROM receipts ORDER BY txn_id DESC LIMIT 1")))
+		return -1;
+	rc = sqlite3_step(st);
+	text = rc == SQLITE_ROW && sqlite3_column_int(st, 1) &&
+	    (size_t)sqlite3_column_bytes(st, 0) == strlen((const char *)sqlite3_column_text(st, 0));
+	if (text)
+		*id = col_dup(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, "cannot read receipts");
+	return text ? 1 : 2;
+}
+
+int
 ledger_receipt_extend(struct ledger *l, const struct receipt_row *r)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_EXTEND,

@@ -11,14 +11,23 @@ struct entry {
 	void *val;
 };
 
+/*
+ * An index slot holds the entry number + 1 in its low 32 bits (0: empty)
+ * and the high 32 bits of the key's hash in its high ones, so that a probe
+ * passing over other keys reads the index alone, not their entries and
+ * keys.  The index is kept at most half full.
+ */
 struct strmap {
-	uint32_t *index;	/* entry number + 1; 0 empty */
+	uint64_t *index;
 	size_t cap;
 	struct entry *e;
 	size_t n, ecap;
 	char *arena;
 	size_t alen, acap;
 };
+
+#define TAG(h) ((h) & 0xffffffff00000000ULL)
+#define SLOT_ENTRY(s) ((uint32_t)(s))
 
 static uint64_t
 hash(const char *s, size_t n)
@@ -52,7 +61,7 @@ static void
 grow(struct strmap *m)
 {
 	size_t cap = m->cap * 2;
-	uint32_t *index = calloc(cap, sizeof(*index));
+	uint64_t *index = calloc(cap, sizeof(*index));
 
 	if (!index)
 		loy_die(71, "out of memory");
@@ -61,7 +70,7 @@ grow(struct strmap *m)
 
 		while (index[j])
 			j = (j + 1) & (cap - 1);
-		index[j] = i + 1;
+		index[j] = TAG(m->e[i].hash) | (i + 1);
 	}
 	free(m->index);
 	m->index = index;
@@ -73,10 +82,14 @@ static size_t
 find(const struct strmap *m, const char *s, size_t n, uint64_t h)
 {
 	size_t j = h & (m->cap - 1);
+	uint64_t tag = TAG(h), slot;
 
-	for (; m->index[j]; j = (j + 1) & (m->cap - 1)) {
-		const struct entry *e = &m->e[m->index[j] - 1];
+	for (; (slot = m->index[j]) != 0; j = (j + 1) & (m->cap - 1)) {
+		const struct entry *e;
 
+		if (TAG(slot) != tag)
+			continue;
+		e = &m->e[SLOT_ENTRY(slot) - 1];
 		if (e->hash == h && e->len == n && memcmp(m->arena + e->off, s, n) == 0)
 			break;
 	}
@@ -93,8 +106,10 @@ strmap_slot(struct strmap *m, const char *s, size_t n, int *created)
 	if (m->index[j]) {
 		if (created)
 			*created = 0;
-		return &m->e[m->index[j] - 1].val;
+		return &m->e[SLOT_ENTRY(m->index[j]) - 1].val;
 	}
+	if (m->n == UINT32_MAX - 1)
+		loy_die(71, "out of memory");
 	if (m->n == m->ecap) {
 		m->ecap = m->ecap ? 2 * m->ecap : 256;
 		m->e = loy_xrealloc(m->e, m->ecap * sizeof(*m->e));
@@ -112,7 +127,7 @@ strmap_slot(struct strmap *m, const char *s, size_t n, int *created)
 	e->len = n;
 	e->val = NULL;
 	m->alen += n + 1;
-	m->index[j] = ++m->n;
+	m->index[j] = TAG(h) | ++m->n;
 	if (created)
 		*created = 1;
 	if (m->n * 4 > m->cap * 3)
@@ -125,7 +140,7 @@ strmap_get(const struct strmap *m, const char *s, size_t n)
 {
 	size_t j = find(m, s, n, hash(s, n));
 
-	return m->index[j] ? m->e[m->index[j] - 1].val : NULL;
+	return m->index[j] ? m->e[SLOT_ENTRY(m->index[j]) - 1].val : NULL;
 }
 
 int

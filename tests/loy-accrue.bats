@@ -1624,3 +1624,45 @@ scattered() {
 	[ "$(q "SELECT expires_at FROM lots")" = "9999-12-01 10:00:00" ]
 	ledger_ok
 }
+
+@test "a receipt is known again whether its id sorts below, at or above the ledger's highest" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS2,1001,2026-11-19 10:00:00,2.00\nS5,1002,2026-11-19 11:00:00,5.00\n' >day1.csv
+	loy-accrue day1.csv >/dev/null 2>&1
+	# S1 sorts below the ledger's highest (S5), S5 is it, S9 above; R9
+	# returns S9 of this run; R1 returns Z1, above every receipt there is
+	cat >day2.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+S1,1001,2026-11-20 09:00:00,1.00,
+S5,1002,2026-11-19 11:00:00,5.00,
+S9,1003,2026-11-20 10:00:00,9.00,
+R9,1003,2026-11-21 10:00:00,-9.00,S9
+R1,1001,2026-11-21 11:00:00,-1.00,Z1
+EOF
+	run -0 --separate-stderr loy-accrue day2.csv
+	same "$output" <<EOF
+$HEAD
+S1,1001,2026-11-20 09:00:00,1.00,1,credited,
+S5,1002,2026-11-19 11:00:00,5.00,0,duplicate,
+S9,1003,2026-11-20 10:00:00,9.00,9,credited,
+R9,1003,2026-11-21 10:00:00,-9.00,-9,returned,
+R1,1001,2026-11-21 11:00:00,-1.00,-1,returned,original receipt 'Z1' not known: at the current rate
+EOF
+	before=$(books)
+	run -0 --separate-stderr loy-accrue day2.csv
+	[ "$(grep -c ',duplicate,$' <<<"$output")" = 5 ]
+	[ "$(books)" = "$before" ]
+	# a receipt above every one there is, then again with another line
+	printf 'txn_id,member_id,occurred_at,sku,amount\nT1,1001,2026-11-22 09:00:00,A,3.00\n' >day3.csv
+	printf 'txn_id,member_id,occurred_at,sku,amount\nT1,1001,2026-11-22 09:00:00,A,3.00\nT1,1001,2026-11-22 09:00:00,B,4.00\n' >day4.csv
+	run -0 --separate-stderr loy-accrue day3.csv
+	[ "${lines[1]}" = "T1,1001,2026-11-22 09:00:00,3.00,3,credited," ]
+	run -65 --separate-stderr loy-accrue day4.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: day4.csv:2: receipt 'T1' was taken before (run 6) with other content" ]
+	same "$(balances)" <<'EOF'
+1001:5
+1002:5
+1003:0
+EOF
+	ledger_ok
+}
