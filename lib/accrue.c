@@ -9,6 +9,7 @@
  */
 #include <endian.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +122,8 @@ struct accrue {
 	size_t window;		/* settle early past this many */
 	size_t nsettled, nduplicate;	/* receipts settled this run, duplicates of them */
 	int64_t file_points;
-	struct strmap *file_members;
+	size_t file_members;	/* members with a receipt in this input (one struct
+				   mem a member: byid) */
 	long file_no;		/* inputs begun */
 	struct earn *earn;	/* the programme's versions, for the points */
 	struct earn_state est;
@@ -130,12 +132,66 @@ struct accrue {
 	char *last_txn;		/* the highest txn_id the ledger has (NULL: none) */
 	size_t last_cap;
 	int last_read, last_known;	/* read; and plain text, so usable */
+	struct pool *pool;	/* the open receipts' memory */
 };
 
-static char *
-xstrdup_or_null(const char *s)
+/*
+ * The open receipts' memory: taken from blocks, given back all at once when
+ * they are settled (settle_all), instead of a malloc and a free for each
+ * string and array of each receipt.
+ */
+#define POOL_BLOCK (64 << 10)
+
+struct pool {
+	struct pool *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+static void *
+pool_alloc(struct accrue *a, size_t n)
 {
-	return s && *s ? loy_xstrdup(s) : NULL;
+	struct pool *p = a->pool;
+	void *v;
+
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!p || p->size - p->used < n) {
+		size_t size = n > POOL_BLOCK ? n : POOL_BLOCK;
+
+		p = loy_xmalloc(sizeof(*p) + size);
+		p->next = a->pool;
+		p->used = 0;
+		p->size = size;
+		a->pool = p;
+	}
+	v = (char *)p->data + p->used;
+	p->used += n;
+	return v;
+}
+
+static char *
+pool_strdup(struct accrue *a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(pool_alloc(a, n), s, n);
+}
+
+static void
+pool_free(struct pool *p)
+{
+	while (p) {
+		struct pool *next = p->next;
+
+		free(p);
+		p = next;
+	}
+}
+
+static char *
+xstrdup_or_null(struct accrue *a, const char *s)
+{
+	return s && *s ? pool_strdup(a, s) : NULL;
 }
 
 /* The row's field, spaces trimmed; "" when absent. */
@@ -174,11 +230,11 @@ fnv(uint64_t h, const char *s)
 }
 
 static void
-mark_bad(struct rcpt *r, long line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+mark_bad(struct accrue *a, struct rcpt *r, long line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static void
-mark_bad(struct rcpt *r, long line, const char *fmt, ...)
+mark_bad(struct accrue *a, struct rcpt *r, long line, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -188,7 +244,7 @@ mark_bad(struct rcpt *r, long line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	r->bad = loy_xstrdup(buf);
+	r->bad = pool_strdup(a, buf);
 	r->bad_line = line;
 }
 
@@ -200,7 +256,7 @@ keep_line(struct accrue *a, struct rcpt *r, const struct csvio_row *row, const c
 {
 	struct rline *rl;
 
-	if (r->n == r->cap) {
+	if (r->n == r->cap) {	/* grown in place: not from the pool */
 		r->cap = r->cap ? 2 * r->cap : 4;
 		r->lines = loy_xrealloc(r->lines, r->cap * sizeof(*r->lines));
 		r->hash = loy_xrealloc(r->hash, r->cap * sizeof(*r->hash));
@@ -209,7 +265,7 @@ keep_line(struct accrue *a, struct rcpt *r, const struct csvio_row *row, const c
 	rl = &r->lines[r->n];
 	rl->line = row->line;
 	rl->no = 0;
-	rl->bad = bad ? loy_xstrdup(bad) : NULL;
+	rl->bad = bad ? pool_strdup(a, bad) : NULL;
 	rl->raw = NULL;
 	rl->prod = NULL;
 	rl->qty = rl->amount = 0;
@@ -220,7 +276,7 @@ keep_line(struct accrue *a, struct rcpt *r, const struct csvio_row *row, const c
 
 		for (int i = 0; i < row->nf; i++)
 			n += sizeof(size_t) + row->len[i];
-		p = rl->raw = loy_xmalloc(n);
+		p = rl->raw = pool_alloc(a, n);
 		memcpy(p, &row->nf, sizeof(int));
 		p += sizeof(int);
 		for (int i = 0; i < row->nf; i++) {
@@ -269,24 +325,55 @@ unpack_free(struct csvio_row *row)
 	free(row->len);
 }
 
-static void
-rcpt_free(struct rcpt *r)
+static void *
+pool_copy(struct accrue *a, const void *s, size_t n)
 {
-	free(r->txn);
-	for (int i = 0; i < ID_COUNT; i++)
-		free(r->id[i]);
-	free(r->store);
-	free(r->channel);
-	free(r->orig);
-	for (int i = 0; i < r->n; i++) {
-		free(r->lines[i].raw);
-		free(r->lines[i].bad);
-		free(r->lines[i].prod);
+	return s ? memcpy(pool_alloc(a, n), s, n) : NULL;
+}
+
+/* The bytes of a line packed by keep_line. */
+static size_t
+raw_size(const char *p)
+{
+	size_t n = sizeof(int), len;
+	int nf;
+
+	memcpy(&nf, p, sizeof(int));
+	for (int i = 0; i < nf; i++) {
+		memcpy(&len, p + n, sizeof(size_t));
+		n += sizeof(size_t) + len;
 	}
-	free(r->lines);
-	free(r->hash);
-	free(r->bad);
-	free(r);
+	return n;
+}
+
+/* A copy of r in the pool as it is now (the receipt still being read when
+ * the others are settled and their memory given back); its lines and
+ * their hashes, not in the pool, are the copy's from now on. */
+static struct rcpt *
+rcpt_copy(struct accrue *a, const struct rcpt *r)
+{
+	struct rcpt *c = pool_copy(a, r, sizeof(*r));
+	const char *p;
+
+	c->txn = pool_strdup(a, r->txn);
+	for (int i = 0; i < ID_COUNT; i++)
+		c->id[i] = r->id[i] ? pool_strdup(a, r->id[i]) : NULL;
+	c->store = r->store ? pool_strdup(a, r->store) : NULL;
+	c->channel = r->channel ? pool_strdup(a, r->channel) : NULL;
+	c->orig = r->orig ? pool_strdup(a, r->orig) : NULL;
+	c->bad = r->bad ? pool_strdup(a, r->bad) : NULL;
+	for (int i = 0; i < r->n; i++) {
+		struct rline *rl = &c->lines[i];
+
+		rl->bad = rl->bad ? pool_strdup(a, rl->bad) : NULL;
+		rl->raw = rl->raw ? pool_copy(a, rl->raw, raw_size(rl->raw)) : NULL;
+		if ((p = rl->prod) != NULL) {
+			size_t ls = strlen(p), lc = strlen(p + ls + 1);
+
+			rl->prod = pool_copy(a, p, ls + lc + strlen(p + ls + lc + 2) + 3);
+		}
+	}
+	return c;
 }
 
 static int
@@ -308,7 +395,7 @@ accrue_file(void *ctx, struct batch *b)
 		bad = loy_error("%s: column 'unit_price' needs a column 'qty'", csvio_name(r));
 	a->file_receipts = 0;
 	a->file_points = 0;
-	strmap_clear(a->file_members);
+	a->file_members = 0;
 	a->file_no++;
 	return bad;
 }
@@ -334,23 +421,21 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "receipt '%s' was refused at line %s", txn, v);
 	slot = (struct rcpt **)strmap_slot(a->open, txn, strlen(txn), &created);
 	if (created) {
-		*slot = r = calloc(1, sizeof(*r));
-		if (!r)
-			loy_die(71, "out of memory");
+		*slot = r = memset(pool_alloc(a, sizeof(*r)), 0, sizeof(*r));
 		a->held += sizeof(*r) + 2 * strlen(txn) + 64;
-		r->txn = loy_xstrdup(txn);
+		r->txn = pool_strdup(a, txn);
 		for (int i = 0; i < ID_COUNT; i++) {
 			v = field(a, row, F_MEMBER + i);
 			if (i == ID_MEMBER || i == ID_CARD)
 				whole_id(v);
-			r->id[i] = xstrdup_or_null(v);
+			r->id[i] = xstrdup_or_null(a, v);
 		}
-		r->store = xstrdup_or_null(field(a, row, F_STORE));
-		r->channel = xstrdup_or_null(field(a, row, F_CHANNEL));
+		r->store = xstrdup_or_null(a, field(a, row, F_STORE));
+		r->channel = xstrdup_or_null(a, field(a, row, F_CHANNEL));
 	}
 	r = *slot;
 #define BAD(...) do { \
-	mark_bad(r, row->line, __VA_ARGS__); \
+	mark_bad(a, r, row->line, __VA_ARGS__); \
 	if (!badline) \
 		snprintf(linebad, sizeof(linebad), __VA_ARGS__); \
 	badline = 1; \
@@ -375,7 +460,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		memcpy(r->occurred, when, sizeof(when));
 	v = field(a, row, F_ORIG);
 	if (*v && !r->orig)
-		r->orig = loy_xstrdup(v);
+		r->orig = pool_strdup(a, v);
 
 	/* the line's money */
 	if (a->col[F_QTY] >= 0) {
@@ -429,7 +514,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		    *desc = field(a, row, F_DESC), *no = field(a, row, F_LINE);
 		size_t ls = strlen(sku), lc = strlen(cat), ld = strlen(desc);
 
-		rl->prod = loy_xmalloc(ls + lc + ld + 3);
+		rl->prod = pool_alloc(a, ls + lc + ld + 3);
 		memcpy(rl->prod, sku, ls + 1);
 		memcpy(rl->prod + ls + 1, cat, lc + 1);
 		memcpy(rl->prod + ls + lc + 2, desc, ld + 1);
@@ -1346,7 +1431,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	taken(a, r->txn);
 	if (m && m->file_no != a->file_no) {
 		m->file_no = a->file_no;
-		strmap_add(a->file_members, m->id, strlen(m->id));
+		a->file_members++;
 	}
 	a->file_points += points;
 	a->file_receipts++;
@@ -1435,6 +1520,7 @@ static int
 settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 {
 	int rc = prefetch_members(a, keep);
+	struct pool *pool;
 
 	for (size_t i = 0; i < strmap_count(a->open); i++) {
 		struct rcpt *r = strmap_value(a->open, i);
@@ -1444,16 +1530,25 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 		if (rc == 0 && !r->settled && settle(a, b, r) < 0)
 			rc = -1;
 	}
-	/* freed only now: a return may look its original up until the end */
-	for (size_t i = 0; i < strmap_count(a->open); i++)
-		if (strmap_value(a->open, i) != keep)
-			rcpt_free(strmap_value(a->open, i));
+	/* given back only now: a return may look its original up until the end */
+	for (size_t i = 0; i < strmap_count(a->open); i++) {
+		struct rcpt *r = strmap_value(a->open, i);
+
+		if (r != keep) {
+			free(r->lines);
+			free(r->hash);
+		}
+	}
+	pool = a->pool;
+	a->pool = NULL;
 	strmap_clear(a->open);
 	a->held = 0;
 	if (keep) {
+		keep = rcpt_copy(a, keep);
 		*strmap_slot(a->open, keep->txn, strlen(keep->txn), NULL) = keep;
 		a->held = sizeof(*keep) + keep->cap * 16;
 	}
+	pool_free(pool);
 	return rc;
 }
 
@@ -1482,7 +1577,7 @@ accrue_malformed(void *ctx, struct batch *b, const struct csvio_row *row)
 		char why[512];
 
 		snprintf(why, sizeof(why), "row %s", row->bad);
-		mark_bad(r, row->line, "%s", why);
+		mark_bad(a, r, row->line, "%s", why);
 		keep_line(a, r, row, why, 0);
 		return;
 	}
@@ -1522,7 +1617,7 @@ accrue_summary(void *ctx, struct batch *b, char *buf, size_t size)
 	struct accrue *a = ctx;
 
 	(void)b;
-	size_t nm = strmap_count(a->file_members);
+	size_t nm = a->file_members;
 
 	snprintf(buf, size, "; %ld receipt%s, %zu member%s, %lld point%s", a->file_receipts,
 	    a->file_receipts == 1 ? "" : "s", nm, nm == 1 ? "" : "s", (long long)a->file_points,
@@ -1602,7 +1697,6 @@ setup(struct accrue *a, struct ledger *l)
 	a->refused = strmap_new();
 	a->members = strmap_new();
 	a->byid = strmap_new();
-	a->file_members = strmap_new();
 	return 0;
 }
 
@@ -1610,10 +1704,15 @@ static void
 teardown(struct accrue *a)
 {
 	if (a->open) {
-		for (size_t i = 0; i < strmap_count(a->open); i++)
-			rcpt_free(strmap_value(a->open, i));
+		for (size_t i = 0; i < strmap_count(a->open); i++) {
+			struct rcpt *r = strmap_value(a->open, i);
+
+			free(r->lines);
+			free(r->hash);
+		}
 		strmap_free(a->open);
 	}
+	pool_free(a->pool);
 	for (size_t i = 0; i < a->nmems; i++) {
 		free(a->mems[i]->id);
 		free(a->mems[i]);
@@ -1635,7 +1734,6 @@ teardown(struct accrue *a)
 	free(a->last_txn);
 	strmap_free(a->members);
 	strmap_free(a->byid);
-	strmap_free(a->file_members);
 	strmap_free(a->refused);
 	pattern_free(a->phone);
 	pattern_free(a->email);
