@@ -175,13 +175,22 @@ struct import {
 	int bulk_done;		/* indexes dropped, or that will not pay */
 	/* A first import into a ledger without members or cards, and with no
 	 * sign-up or referral rule: the run knows every member and card there
-	 * is, so new members are queued and inserted many to a statement. */
+	 * is, so new members are queued and inserted many to a statement, and
+	 * so are their cards while each sorts after the last one. */
 	int fresh;
 	struct member q[QMAX];	/* fields point into qarena once flushed */
 	size_t qoff[QMAX][MF_CREATED_RUN];
 	int nq;
 	char *qarena;
 	size_t qlen, qcap;
+	/* The queued members' cards that sort above every card the ledger
+	 * had (so are free), each with its member: in carena. */
+	size_t cqoff[QMAX][2];
+	int ncq;
+	char *carena;
+	size_t clen, ccap;
+	char *card_max;		/* the card that sorts last in the ledger and the queue */
+	size_t card_max_cap;
 };
 
 static int
@@ -375,22 +384,79 @@ row_json(struct import *im, const struct csvio_row *row)
 	return any ? im->json : NULL;
 }
 
-/* Insert the queued members: 0 or -1. */
+/* Insert the queued cards: 0 or -1. */
+static int
+flush_cards(struct import *im)
+{
+	const char *card[QMAX], *member[QMAX];
+	int rc;
+
+	if (!im->ncq)
+		return 0;
+	for (int i = 0; i < im->ncq; i++) {
+		card[i] = im->carena + im->cqoff[i][0];
+		member[i] = im->carena + im->cqoff[i][1];
+	}
+	rc = ledger_cards_insert(im->bk, card, member, im->ncq, im->now);
+	im->ncq = 0;
+	im->clen = 0;
+	return rc;
+}
+
+/* Insert the queued members, then their cards: 0 or -1. */
 static int
 flush(struct import *im)
 {
 	int rc;
 
-	if (!im->nq)
-		return 0;
 	for (int i = 0; i < im->nq; i++)
 		for (int f = 0; f < MF_CREATED_RUN; f++)
 			im->q[i].v[f] = im->qoff[i][f] == (size_t)-1 ? NULL :
 			    im->qarena + im->qoff[i][f];
-	rc = ledger_members_insert(im->bk, im->q, im->nq);
+	rc = im->nq ? ledger_members_insert(im->bk, im->q, im->nq) : 0;
 	im->nq = 0;
 	im->qlen = 0;
+	if (flush_cards(im) < 0)
+		rc = -1;
 	return rc;
+}
+
+/* A card the run added, in a run that knows every card there is (fresh):
+ * from now on the last one, if it sorts after card_max. */
+static void
+card_added(struct import *im, const char *card)
+{
+	size_t n = strlen(card);
+
+	if (!im->fresh || (im->card_max && ledger_key_cmp(im->card_max, card, n) >= 0))
+		return;
+	if (n + 1 > im->card_max_cap) {
+		im->card_max_cap = n + 64;
+		im->card_max = loy_xrealloc(im->card_max, im->card_max_cap);
+	}
+	memcpy(im->card_max, card, n + 1);
+}
+
+/* Queue a new member's card that sorts after every card there is. */
+static void
+queue_card(struct import *im, const char *card, const char *id)
+{
+	const char *s[2] = { card, id };
+
+	for (int k = 0; k < 2; k++) {
+		size_t n = strlen(s[k]) + 1;
+
+		if (im->clen + n > im->ccap) {
+			while (im->clen + n > im->ccap)
+				im->ccap = im->ccap ? 2 * im->ccap : 4096;
+			im->carena = loy_xrealloc(im->carena, im->ccap);
+		}
+		memcpy(im->carena + im->clen, s[k], n);
+		im->cqoff[im->ncq][k] = im->clen;
+		im->clen += n;
+	}
+	im->ncq++;
+	card_added(im, card);
 }
 
 static void
@@ -496,16 +562,23 @@ create(struct import *im, struct batch *b, const struct csvio_row *row, char *v[
 	if (!m.v[MF_ENROLLED_AT])
 		m.v[MF_ENROLLED_AT] = im->now;
 	if (im->fresh) {
-		/* the id is free; the card is, unless this run added it */
-		if (v[IN_CARD] && (got = ledger_card_add_new(im->l, id, v[IN_CARD], im->now)) <= 0) {
-			free(json);
-			if (got < 0 || flush(im) < 0 ||
-			    (got = check_card(im, b, row, v[IN_CARD], id, &taken)) < 0)
-				return -1;
-			if (got == 0)
-				batch_reject(b, row, "card '%s' is taken", v[IN_CARD]);
-			return 2;
-		}
+		/* the id is free; the card is, if it sorts after every card
+		 * there is, else unless this run added it */
+		if (v[IN_CARD] && im->card_max &&
+		    ledger_key_cmp(im->card_max, v[IN_CARD], strlen(v[IN_CARD])) >= 0) {
+			if ((got = flush_cards(im)) == 0)
+				got = ledger_card_add_new(im->l, id, v[IN_CARD], im->now);
+			if (got <= 0) {
+				free(json);
+				if (got < 0 || flush(im) < 0 ||
+				    (got = check_card(im, b, row, v[IN_CARD], id, &taken)) < 0)
+					return -1;
+				if (got == 0)
+					batch_reject(b, row, "card '%s' is taken", v[IN_CARD]);
+				return 2;
+			}
+		} else if (v[IN_CARD])
+			queue_card(im, v[IN_CARD], id);
 		queue(im, &m);
 		free(json);
 		return im->nq == QMAX && flush(im) < 0 ? -1 : 1;
@@ -571,6 +644,9 @@ maybe_bulk(struct import *im, struct batch *b)
 		if (rules < 0 || cards < 0)
 			return -1;
 		im->fresh = !rules && !cards;
+		if (im->fresh && ledger_card_max(im->l, &im->card_max) < 0)
+			return -1;
+		im->card_max_cap = im->card_max ? strlen(im->card_max) + 1 : 0;
 	}
 	return 0;
 }
@@ -756,6 +832,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if (v[IN_CARD] && !taken) {
 		if (ledger_card_add(l, id, v[IN_CARD], im->now) < 0)
 			goto fatal;
+		card_added(im, v[IN_CARD]);
 		changed_add(changed, sizeof(changed), "card");
 	}
 	if (*changed) {
@@ -858,6 +935,8 @@ out:
 	free(im.attr);
 	free(im.json);
 	free(im.qarena);
+	free(im.carena);
+	free(im.card_max);
 	free(tier);
 	return status;
 }

@@ -584,6 +584,7 @@ struct ledger_bulk {
 	struct ledger *l;
 	struct seq member, card;
 	sqlite3_stmt *many;	/* ledger_members_insert's */
+	sqlite3_stmt *cards;	/* ledger_cards_insert's */
 	int nindex;		/* indexes dropped: names and CREATE text */
 	char **iname, **isql;
 };
@@ -618,6 +619,7 @@ ledger_bulk_free(struct ledger_bulk *bk)
 	seq_free(&bk->member);
 	seq_free(&bk->card);
 	sqlite3_finalize(bk->many);
+	sqlite3_finalize(bk->cards);
 	for (int i = 0; i < bk->nindex; i++) {
 		free(bk->iname[i]);
 		free(bk->isql[i]);
@@ -874,7 +876,24 @@ ledger_cards_before_run(struct ledger *l)
 	return rc == SQLITE_ROW;
 }
 
-#define MANY 32		/* members a statement of ledger_members_insert inserts */
+/*
+ * Rows many to a statement (ledger_members_insert, ledger_cards_insert).
+ * Such a statement is OR IGNORE and counts the rows it added: a statement
+ * of many rows that could stop half-way keeps a copy of every page it
+ * changes, in case it has to undo its first rows (a statement journal, a
+ * temporary file once it has grown past 64 KiB: a large first enrolment
+ * wrote some 900 MB to it).  A row refused (a key taken: the caller said
+ * it was free) is an error all the same, and the run is rolled back.
+ */
+#define MANY 32
+
+static int
+refused(struct ledger *l, const char *what, const char *first, const char *last, int n)
+{
+	l->rc = SQLITE_CONSTRAINT;
+	return loy_error("ledger '%s': cannot add %s '%s' to '%s': %d of %d refused", l->path,
+	    what, first, last, n, MANY);
+}
 
 int
 ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n)
@@ -886,7 +905,7 @@ ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n)
 		size_t cap = 256 + MANY * 256, k;
 		char *sql = loy_xmalloc(cap);
 
-		k = snprintf(sql, cap, "INSERT INTO members(" MEMBER_COLUMNS ") VALUES ");
+		k = snprintf(sql, cap, "INSERT OR IGNORE INTO members(" MEMBER_COLUMNS ") VALUES ");
 		for (int r = 0; r < MANY; r++) {
 			int p = r * MF_COUNT;
 
@@ -908,9 +927,74 @@ ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n)
 			bind_member(bk->many, &m[i + r], l->run_id, r * MF_COUNT);
 		if (ledger_exec_stmt(l, bk->many, "cannot add a member") < 0)
 			return -1;
+		if (sqlite3_changes(l->db) != MANY)
+			return refused(l, "members", m[i].v[MF_ID], m[i + MANY - 1].v[MF_ID],
+			    MANY - sqlite3_changes(l->db));
 	}
 	for (; i < n; i++)
 		if (ledger_member_add(l, &m[i]) < 0)
 			return -1;
 	return 0;
+}
+
+int
+ledger_cards_insert(struct ledger_bulk *bk, const char *const *card,
+    const char *const *member, int n, const char *at)
+{
+	struct ledger *l = bk->l;
+	int i = 0;
+
+	if (n >= MANY && !bk->cards) {
+		size_t cap = 128 + MANY * 32, k;
+		char *sql = loy_xmalloc(cap);
+
+		/* ?1 issued_at, ?2 run_id, then each card and its member */
+		k = snprintf(sql, cap, "INSERT OR IGNORE INTO cards(card, member_id, issued_at,"
+		    " run_id) VALUES ");
+		for (int r = 0; r < MANY; r++)
+			k += snprintf(sql + k, cap - k, "%s(?%d, ?%d, ?1, ?2)", r ? "," : "",
+			    2 * r + 3, 2 * r + 4);
+		if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &bk->cards,
+		    NULL) != SQLITE_OK) {
+			free(sql);
+			return ledger_fail(l, "cannot prepare statement");
+		}
+		free(sql);
+	}
+	if (n >= MANY) {
+		sqlite3_bind_text(bk->cards, 1, at, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(bk->cards, 2, l->run_id);
+	}
+	for (; i + MANY <= n; i += MANY) {
+		for (int r = 0; r < MANY; r++) {
+			sqlite3_bind_text(bk->cards, 2 * r + 3, card[i + r], -1, SQLITE_STATIC);
+			sqlite3_bind_text(bk->cards, 2 * r + 4, member[i + r], -1, SQLITE_STATIC);
+		}
+		if (ledger_exec_stmt(l, bk->cards, "cannot add a card") < 0)
+			return -1;
+		if (sqlite3_changes(l->db) != MANY)
+			return refused(l, "cards", card[i], card[i + MANY - 1],
+			    MANY - sqlite3_changes(l->db));
+	}
+	for (; i < n; i++)
+		if (ledger_card_add(l, member[i], card[i], at) < 0)
+			return -1;
+	return 0;
+}
+
+int
+ledger_card_max(struct ledger *l, char **card)
+{
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT max(card) FROM cards");
+	int rc;
+
+	if (!st)
+		return -1;
+	*card = NULL;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*card = column_dup(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, "cannot read");
+	return *card != NULL;
 }

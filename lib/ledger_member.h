@@ -58,5 +58,12 @@ int ledger_cards_before_run(struct ledger *l);
  * an error): one INSERT, or several members to a statement. */
 int ledger_member_add(struct ledger *l, const struct member *m);
 int ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n);
+/* Add new cards, which the caller knows to be free, all issued at `at`:
+ * card[i] to member[i]. */
+int ledger_cards_insert(struct ledger_bulk *bk, const char *const *card,
+    const char *const *member, int n, const char *at);
+/* The card that sorts last (as SQLite orders text), malloc'd: 1, 0 the
+ * ledger has no card (*card NULL), -1 error. */
+int ledger_card_max(struct ledger *l, char **card);
 
 #endif

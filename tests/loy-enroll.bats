@@ -522,6 +522,72 @@ EOF
 	ledger_ok
 }
 
+# 120,000 members in member_id order, with cards, e-mails and referrers:
+# enough for loy-enroll to take a first import into a new ledger as a
+# large one.  A few rows are out of the way: a card that sorts before the
+# others, cards taken by an earlier row, a row without member_id, an
+# unknown referrer.
+many_members() {
+	awk 'BEGIN {
+		print "member_id,card,name,email,referrer"
+		for (i = 1; i <= 120000; i++) {
+			id = sprintf("M%06d", i); card = sprintf("7%06d", i); ref = ""
+			if (i == 30000 || i == 50000) card = "5030000"
+			if (i == 40000) card = "7039990"
+			if (i == 70000) card = "7070001"
+			if (i % 10 == 0) ref = sprintf("M%06d", i - 1)
+			if (i == 90000) ref = "M999999"
+			if (i == 60000) { id = ""; card = "" }
+			printf "%s,%s,Member %d,m%d@example.org,%s\n", id, card, i, i, ref
+		}
+	}' >many.csv
+}
+
+@test "a large first import into a new ledger answers each row as into a used one" {
+	new_ledger
+	many_members
+	run -1 --separate-stderr loy-enroll --rejects rej.csv many.csv
+	same "$(printf '%s\n' "$output" | grep -v ',created,$')" <<'EOF'
+line,member_id,status,detail
+40001,M040000,rejected,card '7039990' belongs to member 'M039990'
+50001,M050000,rejected,card '5030000' belongs to member 'M030000'
+70002,M070001,rejected,card '7070001' belongs to member 'M070000'
+90001,M090000,rejected,referrer 'M999999' is not a member
+EOF
+	[ "${lines[60000]}" = "60001,1,created," ]
+	first=$output
+	same "$stderr" <<'EOF'
+loy-enroll: many.csv:40001: card '7039990' belongs to member 'M039990'
+loy-enroll: many.csv:50001: card '5030000' belongs to member 'M030000'
+loy-enroll: many.csv:70002: card '7070001' belongs to member 'M070000'
+loy-enroll: many.csv:90001: referrer 'M999999' is not a member
+loy-enroll: many.csv: 120000 rows, 119996 created, 0 updated, 0 unchanged, 4 rejected
+EOF
+	[ "$(q "SELECT count(*) FROM members")" = 119996 ]
+	[ "$(q "SELECT count(*) || ' ' || count(DISTINCT member_id) FROM cards")" = "119995 119995" ]
+	[ "$(q "SELECT card || ' ' || member_id FROM cards WHERE card IN ('5030000', '7070001')
+	    ORDER BY card")" = "$(printf '5030000 M030000\n7070001 M070000')" ]
+	[ "$(q "SELECT member_id FROM members WHERE email = 'm60000@example.org'")" = 1 ]
+	[ "$(q "SELECT referrer FROM members WHERE member_id = 'M100000'")" = M099999 ]
+	ledger_ok
+	# the same rows into a ledger that has a member already
+	new_ledger -d used.db
+	printf 'member_id,name\nZ1,Zoe\n' >z.csv
+	loy-enroll -d used.db z.csv >/dev/null 2>&1
+	run -1 --separate-stderr loy-enroll -d used.db --rejects rej2.csv many.csv
+	[ "$output" = "$first" ]
+	cmp rej.csv rej2.csv
+	rows="SELECT member_id, status, name, email, enrolled_at, referrer, attrs, tier
+	    FROM members WHERE member_id <> 'Z1' ORDER BY member_id;
+	    SELECT card, member_id, status, issued_at FROM cards ORDER BY card"
+	[ "$(q "$rows")" = "$(sqlite3 used.db "$rows")" ]
+	ledger_ok used.db
+	# and again: nothing new
+	run -1 --separate-stderr loy-enroll --rejects rej.csv many.csv
+	[ "${stderr_lines[4]}" = "loy-enroll: many.csv: 120000 rows, 0 created, 0 updated, 119996 unchanged, 4 rejected" ]
+	ledger_ok
+}
+
 @test "a rejects file can be fixed and imported again" {
 	base
 	printf 'member_id,name,email\n2001,Dan,dan@example\n' >in.csv
