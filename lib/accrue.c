@@ -1452,11 +1452,32 @@ out:
 	return rc;
 }
 
-static int
-cmp_member_id(const void *x, const void *y)
+/* An id to sort by: its first 8 bytes as a number compare as strcmp()
+ * would, and most ids differ in them. */
+struct by_id {
+	uint64_t head;
+	const char *id;
+	void *p;
+};
+
+static struct by_id
+by_id(const char *id, void *p)
 {
-	return strcmp((*(struct rcpt *const *)x)->id[ID_MEMBER],
-	    (*(struct rcpt *const *)y)->id[ID_MEMBER]);
+	struct by_id k = { 0, id, p };
+
+	for (int i = 0; i < 8 && id[i]; i++)
+		k.head |= (uint64_t)(unsigned char)id[i] << (56 - 8 * i);
+	return k;
+}
+
+static int
+cmp_by_id(const void *x, const void *y)
+{
+	const struct by_id *a = x, *b = y;
+
+	if (a->head != b->head)
+		return a->head < b->head ? -1 : 1;
+	return strcmp(a->id, b->id);
 }
 
 /*
@@ -1472,7 +1493,7 @@ static int
 prefetch_members(struct accrue *a, struct rcpt *keep)
 {
 	size_t n = 0, cap = strmap_count(a->open);
-	struct rcpt **v;
+	struct by_id *v;
 	int rc = 0;
 
 	if (a->norder == 0 || a->order[0] != ID_MEMBER || cap < 2)
@@ -1484,11 +1505,11 @@ prefetch_members(struct accrue *a, struct rcpt *keep)
 		struct rcpt *r = strmap_value(a->open, i);
 
 		if (r != keep && !r->settled && !r->bad && r->id[ID_MEMBER])
-			v[n++] = r;
+			v[n++] = by_id(r->id[ID_MEMBER], r);
 	}
-	qsort(v, n, sizeof(*v), cmp_member_id);
+	qsort(v, n, sizeof(*v), cmp_by_id);
 	for (size_t i = 0, j; i < n && rc == 0; i = j) {
-		const char *id = v[i]->id[ID_MEMBER];
+		const char *id = v[i].id;
 		struct mem *m = NULL, **slot;
 		struct mem_key k;
 
@@ -1507,8 +1528,8 @@ prefetch_members(struct accrue *a, struct rcpt *keep)
 		/* identify_by starts with member_id: find_member() would stop at
 		 * this member, a member the ledger has */
 		m = *slot && (*slot)->id ? *slot : NULL;
-		for (j = i; j < n && strcmp(v[j]->id[ID_MEMBER], id) == 0; j++)
-			v[j]->mem = m;
+		for (j = i; j < n && v[j].head == v[i].head && strcmp(v[j].id, id) == 0; j++)
+			((struct rcpt *)v[j].p)->mem = m;
 	}
 	free(v);
 	return rc;
@@ -1590,6 +1611,17 @@ accrue_malformed(void *ctx, struct batch *b, const struct csvio_row *row)
 	}
 }
 
+/* Members without an id (not known) first, then by member_id. */
+static int
+cmp_mem_id(const void *x, const void *y)
+{
+	const struct mem *a = *(struct mem *const *)x, *b = *(struct mem *const *)y;
+
+	if (!a->id || !b->id)
+		return !!a->id - !!b->id;
+	return strcmp(a->id, b->id);
+}
+
 /* Balances: one write per member for the whole run. */
 static int
 accrue_run_end(void *ctx, struct batch *b)
@@ -1597,6 +1629,8 @@ accrue_run_end(void *ctx, struct batch *b)
 	struct accrue *a = ctx;
 
 	(void)b;
+	/* in member_id order, as the balances are kept */
+	qsort(a->mems, a->nmems, sizeof(*a->mems), cmp_mem_id);
 	for (size_t i = 0; i < a->nmems; i++) {
 		struct mem *m = a->mems[i];
 
