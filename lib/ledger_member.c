@@ -895,6 +895,25 @@ refused(struct ledger *l, const char *what, const char *first, const char *last,
 	    what, first, last, n, MANY);
 }
 
+/* Fields a member of ledger_members_insert has a parameter of its own for;
+ * the statement's first parameters hold the rest, which every member of a
+ * statement shares (a new member's status and tier, and its run). */
+static const enum member_field own_fields[] = {
+	MF_ID, MF_NAME, MF_PHONE, MF_EMAIL, MF_BIRTHDAY, MF_ENROLLED_AT, MF_REFERRER,
+	MF_STORE, MF_CHANNEL, MF_ATTRS
+};
+static const enum member_field shared_fields[] = {
+	MF_STATUS, MF_TIER, MF_MERGED_INTO, MF_CLOSED_AT, MF_FORGOTTEN_AT
+};
+#define NOWN (int)(sizeof(own_fields) / sizeof(own_fields[0]))
+#define NSHARED (int)(sizeof(shared_fields) / sizeof(shared_fields[0]))
+
+static int
+same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 int
 ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n)
 {
@@ -902,18 +921,20 @@ ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n)
 	int i = 0;
 
 	if (n >= MANY && !bk->many) {
-		size_t cap = 256 + MANY * 256, k;
+		size_t cap = 256 + MANY * 128, k;
 		char *sql = loy_xmalloc(cap);
 
+		/* ?1 status, ?2 tier, ?3 merged_into, ?4 closed_at, ?5
+		 * forgotten_at, ?6 the run; then each member's own */
 		k = snprintf(sql, cap, "INSERT OR IGNORE INTO members(" MEMBER_COLUMNS ") VALUES ");
 		for (int r = 0; r < MANY; r++) {
-			int p = r * MF_COUNT;
+			int p = NSHARED + 1 + r * NOWN;
 
-			k += snprintf(sql + k, cap - k, "%s(?%d, coalesce(?%d, 'active')", r ? "," : "",
-			    p + 1, p + 2);
-			for (int c = 2; c < MF_COUNT; c++)
+			k += snprintf(sql + k, cap - k, "%s(?%d, coalesce(?1, 'active')", r ? "," : "",
+			    p + 1);
+			for (int c = 1; c < NOWN; c++)
 				k += snprintf(sql + k, cap - k, ", ?%d", p + c + 1);
-			k += snprintf(sql + k, cap - k, ")");
+			k += snprintf(sql + k, cap - k, ", ?2, ?3, ?4, ?5, ?6, ?6)");
 		}
 		if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &bk->many,
 		    NULL) != SQLITE_OK) {
@@ -923,8 +944,20 @@ ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n)
 		free(sql);
 	}
 	for (; i + MANY <= n; i += MANY) {
+		int shared = 1;
+
+		for (int r = 1; r < MANY && shared; r++)
+			for (int f = 0; f < NSHARED; f++)
+				shared &= same_text(m[i].v[shared_fields[f]], m[i + r].v[shared_fields[f]]);
+		if (!shared)
+			break;
+		for (int f = 0; f < NSHARED; f++)
+			ledger_bind_static(bk->many, f + 1, m[i].v[shared_fields[f]]);
+		sqlite3_bind_int64(bk->many, NSHARED + 1, l->run_id);
 		for (int r = 0; r < MANY; r++)
-			bind_member(bk->many, &m[i + r], l->run_id, r * MF_COUNT);
+			for (int f = 0; f < NOWN; f++)
+				ledger_bind_static(bk->many, NSHARED + 2 + r * NOWN + f,
+				    m[i + r].v[own_fields[f]]);
 		if (ledger_exec_stmt(l, bk->many, "cannot add a member") < 0)
 			return -1;
 		if (sqlite3_changes(l->db) != MANY)
