@@ -7,11 +7,23 @@
 #include "ledger_int.h"
 #include "when.h"
 
+/* The cached statement `id` for a caller that binds every parameter
+ * itself, without copies: reset, its old bindings left to be overwritten. */
+static sqlite3_stmt *
+stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql)
+{
+	if (l->stmt[id]) {
+		sqlite3_reset(l->stmt[id]);
+		return l->stmt[id];
+	}
+	return ledger_stmt(l, id, sql);
+}
+
 int64_t
 ledger_journal_add(struct ledger *l, const char *member, const char *kind, int64_t points,
     const char *occurred_at, const char *source, const char *ref, const char *reason)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_JOURNAL_ADD,
+	sqlite3_stmt *st = stmt_rebind(l, S_JOURNAL_ADD,
 	    "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id,"
 	    " source, ref, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	char now[20];
@@ -25,9 +37,9 @@ ledger_journal_add(struct ledger *l, const char *member, const char *kind, int64
 	sqlite3_bind_text(st, 4, occurred_at ? occurred_at : now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, l->run_id);
-	ledger_bind_text(st, 7, source);
-	ledger_bind_text(st, 8, ref);
-	ledger_bind_text(st, 9, reason);
+	ledger_bind_static(st, 7, source);
+	ledger_bind_static(st, 8, ref);
+	ledger_bind_static(st, 9, reason);
 	if (ledger_exec_stmt(l, st, "cannot add a journal entry") < 0)
 		return -1;
 	return sqlite3_last_insert_rowid(l->db);
@@ -97,7 +109,7 @@ int
 ledger_lot_add(struct ledger *l, const char *member, int64_t entry, const char *earned_at,
     const char *expires_at, const char *available_at, int64_t points, int64_t balance)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_LOT_ADD,
+	sqlite3_stmt *st = stmt_rebind(l, S_LOT_ADD,
 	    "INSERT INTO lots(member_id, entry_id, earned_at, expires_at, available_at,"
 	    " points, remaining) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	int64_t repay = balance < 0 ? (-balance < points ? -balance : points) : 0;
@@ -108,8 +120,8 @@ ledger_lot_add(struct ledger *l, const char *member, int64_t entry, const char *
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, entry);
 	sqlite3_bind_text(st, 3, earned_at, -1, SQLITE_STATIC);
-	ledger_bind_text(st, 4, expires_at);
-	ledger_bind_text(st, 5, available_at);
+	ledger_bind_static(st, 4, expires_at);
+	ledger_bind_static(st, 5, available_at);
 	sqlite3_bind_int64(st, 6, points);
 	sqlite3_bind_int64(st, 7, points - repay);
 	if (ledger_exec_stmt(l, st, "cannot add a lot") < 0)
@@ -227,7 +239,7 @@ receipt_row_clear(struct receipt_row *r)
 int
 ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_INSERT,
+	sqlite3_stmt *st = stmt_rebind(l, S_RECEIPT_INSERT,
 	    "INSERT INTO receipts(txn_id, member_id, occurred_at, store, channel, amount,"
 	    " lines, points, status, orig_txn, run_id, input_seq, entry_id, digest, earn)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
@@ -235,15 +247,15 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, r->txn_id, -1, SQLITE_STATIC);
-	ledger_bind_text(st, 2, r->member_id);
+	ledger_bind_static(st, 2, r->member_id);
 	sqlite3_bind_text(st, 3, r->occurred_at, -1, SQLITE_STATIC);
-	ledger_bind_text(st, 4, r->store);
-	ledger_bind_text(st, 5, r->channel);
+	ledger_bind_static(st, 4, r->store);
+	ledger_bind_static(st, 5, r->channel);
 	sqlite3_bind_int64(st, 6, r->amount);
 	sqlite3_bind_int64(st, 7, r->lines);
 	sqlite3_bind_int64(st, 8, r->points);
 	sqlite3_bind_text(st, 9, r->status, -1, SQLITE_STATIC);
-	ledger_bind_text(st, 10, r->orig_txn);
+	ledger_bind_static(st, 10, r->orig_txn);
 	sqlite3_bind_int64(st, 11, l->run_id);
 	sqlite3_bind_int(st, 12, r->input_seq);
 	if (r->entry_id)
@@ -251,8 +263,7 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 	else
 		sqlite3_bind_null(st, 13);
 	sqlite3_bind_blob(st, 14, r->digest, r->digest_len, SQLITE_STATIC);
-	if (r->earn)
-		sqlite3_bind_text(st, 15, r->earn, -1, SQLITE_STATIC);
+	ledger_bind_static(st, 15, r->earn);
 	return ledger_exec_stmt(l, st, "cannot record a receipt");
 }
 
