@@ -132,6 +132,7 @@ struct accrue {
 	char *last_txn;		/* the highest txn_id the ledger has (NULL: none) */
 	size_t last_cap;
 	int last_read, last_known;	/* read; and plain text, so usable */
+	struct receipt_seq *seq;	/* the look-ups of the receipts settled */
 	struct pool *pool;	/* the open receipts' memory */
 };
 
@@ -1290,8 +1291,11 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	row.input_seq = batch_seq(b);
 	row.digest = digest;
 	row.digest_len = (r->n + 1) * sizeof(*digest);
-	if ((got = maybe_taken(a, r->txn)) > 0)
-		got = ledger_receipt_get(a->l, r->txn, &old);
+	if ((got = maybe_taken(a, r->txn)) > 0) {
+		if (!a->seq && !(a->seq = ledger_receipt_seq(a->l)))
+			goto out;
+		got = ledger_receipt_seq_get(a->seq, r->txn, &old);
+	}
 	if (got < 0)
 		goto out;
 	if (got) {
@@ -1629,8 +1633,11 @@ accrue_run_end(void *ctx, struct batch *b)
 	struct accrue *a = ctx;
 
 	(void)b;
+	ledger_receipt_seq_free(a->seq);	/* before the run commits */
+	a->seq = NULL;
 	/* in member_id order, as the balances are kept */
-	qsort(a->mems, a->nmems, sizeof(*a->mems), cmp_mem_id);
+	if (a->nmems > 1)
+		qsort(a->mems, a->nmems, sizeof(*a->mems), cmp_mem_id);
 	for (size_t i = 0; i < a->nmems; i++) {
 		struct mem *m = a->mems[i];
 
@@ -1766,6 +1773,7 @@ teardown(struct accrue *a)
 	}
 	free(a->mems);
 	free(a->last_txn);
+	ledger_receipt_seq_free(a->seq);
 	strmap_free(a->members);
 	strmap_free(a->byid);
 	strmap_free(a->refused);

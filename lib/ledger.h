@@ -184,6 +184,13 @@ int ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row 
 /* The highest txn_id in the ledger (BINARY order) in *id (to free):
  * 1; 0 no receipts; 2 one is not plain text (*id NULL); -1 error. */
 int ledger_receipt_last(struct ledger *l, char **id);
+/* Look-ups of receipts in ascending txn_id order: a cursor that steps
+ * forward instead of searching; ledger_receipt_seq_get answers as
+ * ledger_receipt_get.  Let go of it before the run commits. */
+struct receipt_seq;
+struct receipt_seq *ledger_receipt_seq(struct ledger *l);
+int ledger_receipt_seq_get(struct receipt_seq *s, const char *txn_id, struct receipt_row *r);
+void ledger_receipt_seq_free(struct receipt_seq *s);
 /* Add to a receipt's lines and totals (more lines of it in the same input). */
 int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r);
 /* Record a return against an original receipt. */

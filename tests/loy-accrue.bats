@@ -1666,3 +1666,39 @@ EOF
 EOF
 	ledger_ok
 }
+
+@test "receipts taken before, new ones between them and a receipt split in one file: each taken once" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-19 10:00:00,1.00\nS3,1002,2026-11-19 11:00:00,3.00\nS5,1003,2026-11-19 12:00:00,5.00\n' >day1.csv
+	loy-accrue day1.csv >/dev/null 2>&1
+	# the old ones again in order, new ones between them, S6 in two parts
+	# far apart: settled early, then grown
+	{
+		echo "txn_id,member_id,occurred_at,amount"
+		echo "S1,1001,2026-11-19 10:00:00,1.00"
+		echo "S2,1001,2026-11-20 10:00:00,2.00"
+		echo "S3,1002,2026-11-19 11:00:00,3.00"
+		echo "S4,1002,2026-11-20 11:00:00,4.00"
+		echo "S5,1003,2026-11-19 12:00:00,5.00"
+		echo "S6,1003,2026-11-20 12:00:00,6.00"
+		for i in $(seq 10 70); do echo "T$i,,2026-11-20 13:00:00,1.00"; done
+		echo "S6,1003,2026-11-20 12:00:00,7.00"
+	} >day2.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue day2.csv
+	[ "$(grep -c ',duplicate,$' <<<"$output")" = 3 ]
+	[ "${lines[68]}" = "S6,1003,2026-11-20 12:00:00,7.00,7,credited,more lines of this receipt" ]
+	[ "$(q "SELECT group_concat(txn_id || ':' || amount || ':' || points, ' ') FROM receipts WHERE txn_id LIKE 'S%'")" = "S1:100:1 S2:200:2 S3:300:3 S4:400:4 S5:500:5 S6:1300:13" ]
+	before=$(books)
+	# in parts again (S6's each a duplicate), then whole
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue day2.csv
+	[ "$(grep -c ',duplicate,$' <<<"$output")" = 68 ]
+	run -0 --separate-stderr loy-accrue day2.csv
+	[ "$(grep -c ',duplicate,$' <<<"$output")" = 67 ]
+	[ "$(books)" = "$before" ]
+	same "$(balances)" <<'EOF'
+1001:3
+1002:7
+1003:18
+EOF
+	ledger_ok
+}
