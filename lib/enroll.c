@@ -695,12 +695,13 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	struct attrs a = { 0 };
 	char *v[IN_COUNT], *id = NULL, *own = NULL;
 	const char *cur[MF_COUNT], *json;
-	char bday[20], since[20], changed[512] = "";
+	char bday[20], since[20], changed[512];
 	const char *why;
 	int got, rc = 1, dirty = 0, taken = 0, loaded = 0, newattrs = 0;
 	unsigned differs = 0;
 	struct idref mark = { NULL, NULL };
 
+	*changed = '\0';	/* what changed, named one after the other */
 	if ((csvio_rows(r) & 0x3fff) == 0 && maybe_bulk(im, b) < 0)
 		return -1;
 	for (int i = 0; i < IN_COUNT; i++)
