@@ -1305,6 +1305,12 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			/* more lines of a receipt this input began: settled early */
 			if (old.member_id && !(m = receipt_member(a, r, &key, &value)))
 				goto out;	/* it was found when the receipt began */
+			/* all of it, as it grows */
+			if ((got = ledger_receipt_get(a->l, r->txn, &old)) <= 0) {
+				if (got == 0)
+					loy_error("receipt '%s' is no longer in the ledger", r->txn);
+				goto out;
+			}
 			rc = extend(a, b, m, r, &old, digest);
 			goto out;
 		}

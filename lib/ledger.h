@@ -186,7 +186,8 @@ int ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row 
 int ledger_receipt_last(struct ledger *l, char **id);
 /* Look-ups of receipts in ascending txn_id order: a cursor that steps
  * forward instead of searching; ledger_receipt_seq_get answers as
- * ledger_receipt_get.  Let go of it before the run commits. */
+ * ledger_receipt_get, with only member_id, occurred_at, run_id, input_seq
+ * and digest read.  Let go of it before the run commits. */
 struct receipt_seq;
 struct receipt_seq *ledger_receipt_seq(struct ledger *l);
 int ledger_receipt_seq_get(struct receipt_seq *s, const char *txn_id, struct receipt_row *r);

@@ -337,6 +337,22 @@ struct receipt_seq {
 	int on_row;		/* st is on a row (not reset, not at its end) */
 };
 
+/* What a look-up through the cursor reads of a receipt. */
+#define RECEIPT_SEEN_COLS "txn_id, member_id, occurred_at, run_id, input_seq, digest"
+
+static void
+receipt_seen_fill(sqlite3_stmt *st, struct receipt_row *r)
+{
+	receipt_row_clear(r);
+	r->member_id = col_dup(st, 1);
+	r->occurred_at = col_dup(st, 2);
+	r->run_id = sqlite3_column_int64(st, 3);
+	r->input_seq = sqlite3_column_int(st, 4);
+	r->digest_len = sqlite3_column_bytes(st, 5);
+	r->digest = loy_xmalloc(r->digest_len);
+	memcpy(r->digest, sqlite3_column_blob(st, 5), r->digest_len);
+}
+
 struct receipt_seq *
 ledger_receipt_seq(struct ledger *l)
 {
@@ -344,7 +360,7 @@ ledger_receipt_seq(struct ledger *l)
 
 	s->l = l;
 	s->on_row = 0;
-	if (sqlite3_prepare_v3(l->db, "SELECT " RECEIPT_COLS " FROM receipts"
+	if (sqlite3_prepare_v3(l->db, "SELECT " RECEIPT_SEEN_COLS " FROM receipts"
 	    " WHERE txn_id >= ?1 ORDER BY txn_id", -1, SQLITE_PREPARE_PERSISTENT, &s->st,
 	    NULL) != SQLITE_OK) {
 		ledger_fail(l, "cannot prepare statement");
@@ -390,7 +406,7 @@ ledger_receipt_seq_get(struct receipt_seq *s, const char *txn_id, struct receipt
 			break;
 		}
 		if (seq_key_cmp(s->st, txn_id, n) == 0) {
-			receipt_fill(s->st, r);
+			receipt_seen_fill(s->st, r);
 			return 1;
 		}
 	}
@@ -409,7 +425,7 @@ ledger_receipt_seq_get(struct receipt_seq *s, const char *txn_id, struct receipt
 	s->on_row = 1;
 	if (seq_key_cmp(s->st, txn_id, n) != 0)
 		return 0;
-	receipt_fill(s->st, r);
+	receipt_seen_fill(s->st, r);
 	return 1;
 }
 
