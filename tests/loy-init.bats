@@ -246,3 +246,23 @@ EOF
 	[ ! -e club.db ]
 	[ ! -e "$LOY_DB" ]
 }
+
+@test "a new ledger has 16 KiB pages and is in WAL mode; one made with 4 KiB pages works the same" {
+	new_ledger
+	[ "$(q 'PRAGMA page_size')" = 16384 ]
+	[ "$(q 'PRAGMA journal_mode')" = wal ]
+	printf 'member_id\n1001\n1002\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# the same ledger converted to 4 KiB pages, as one made before would be
+	cp "$LOY_DB" old.db
+	sqlite3 old.db 'PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM;
+	    PRAGMA journal_mode = WAL' >/dev/null
+	[ "$(sqlite3 old.db 'PRAGMA page_size')" = 4096 ]
+	printf 'member_id,points,reason,ref\n1001,50,welcome,A1\n' >adj.csv
+	run -0 loy-accrue -d old.db --adjust adj.csv
+	run -0 loy-accrue --adjust adj.csv
+	[ "$(sqlite3 old.db 'SELECT points FROM balances')" = 50 ]
+	[ "$(q 'SELECT points FROM balances')" = 50 ]
+	ledger_ok old.db
+	ledger_ok
+}
