@@ -8,6 +8,7 @@
  * are among the lines credited then, and a conflict otherwise.
  */
 #include <endian.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,9 +76,12 @@ struct rcpt {
 	struct rline *lines;
 	uint64_t *hash;
 	int n, cap;
-	struct mem *mem;	/* its member as find_member() will find them, when
-				   prefetch_members() knows already */
 	int settled;		/* settled early, as the original of a return */
+	int mem;		/* its member as find_member() will find them, when
+				   prefetch_members() knows already: mems[mem - 1];
+				   0 not known (where the struct had room: its size
+				   counts in the memory held, which says when
+				   receipts are settled early) */
 	char *bad;		/* why the receipt cannot be taken */
 	long bad_line;
 };
@@ -91,6 +95,7 @@ struct mem {
 	int64_t delta;		/* this run's change, written at the end */
 	int64_t last_entry;
 	long file_no;		/* the last input it had a receipt in (file_members) */
+	int no;			/* mems[no - 1] is this one */
 };
 
 /* What the earning rules may ask of a member, read once a run (kept apart
@@ -570,6 +575,9 @@ new_mem(struct accrue *a)
 		a->memcap = a->memcap ? 2 * a->memcap : 1024;
 		a->mems = loy_xrealloc(a->mems, a->memcap * sizeof(*a->mems));
 	}
+	if (a->nmems >= INT_MAX)
+		loy_die(71, "out of memory");
+	m->no = (int)a->nmems + 1;
 	return a->mems[a->nmems++] = m;
 }
 
@@ -658,7 +666,7 @@ receipt_member(struct accrue *a, struct rcpt *r, const char **key, const char **
 	if (r->mem) {
 		*key = id_names[ID_MEMBER];
 		*value = r->id[ID_MEMBER];
-		return r->mem;
+		return a->mems[r->mem - 1];
 	}
 	return find_member(a, r, key, value);
 }
@@ -1539,7 +1547,7 @@ prefetch_members(struct accrue *a, struct rcpt *keep)
 		 * this member, a member the ledger has */
 		m = *slot && (*slot)->id ? *slot : NULL;
 		for (j = i; j < n && v[j].head == v[i].head && strcmp(v[j].id, id) == 0; j++)
-			((struct rcpt *)v[j].p)->mem = m;
+			((struct rcpt *)v[j].p)->mem = m ? m->no : 0;
 	}
 	free(v);
 	return rc;
