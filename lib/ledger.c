@@ -488,6 +488,37 @@ ledger_bind_static(sqlite3_stmt *st, int i, const char *s)
 	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
+char *
+ledger_column_dup(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s ? loy_xstrdup(s) : NULL;
+}
+
+int
+ledger_last_key(struct ledger *l, const char *sql, const char *what, char **id)
+{
+	sqlite3_stmt *st;
+	int rc, text;
+
+	*id = NULL;
+	if (!(st = ledger_prepare(l, sql)))
+		return -1;
+	rc = sqlite3_step(st);
+	/* plain text: a key with a NUL in it, or a number, is compared otherwise */
+	text = rc == SQLITE_ROW && sqlite3_column_int(st, 1) &&
+	    (size_t)sqlite3_column_bytes(st, 0) == strlen((const char *)sqlite3_column_text(st, 0));
+	if (text)
+		*id = ledger_column_dup(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, what);
+	return text ? 1 : 2;
+}
+
 int
 ledger_visit(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx)
 {

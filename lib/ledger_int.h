@@ -56,6 +56,12 @@ int ledger_exec(struct ledger *l, const char *sql);
 int ledger_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* The same without a copy: `s` must outlive the statement's step. */
 int ledger_bind_static(sqlite3_stmt *st, int i, const char *s);
+/* Text column i as a string to free, or NULL. */
+char *ledger_column_dup(sqlite3_stmt *st, int i);
+/* The highest key of a table, by sql: "SELECT key, typeof(key) = 'text' FROM
+ * table ORDER BY key DESC LIMIT 1": 1 (*id to free); 0 no rows; 2 the
+ * key is not plain text (*id NULL); -1 error (what failed). */
+int ledger_last_key(struct ledger *l, const char *sql, const char *what, char **id);
 /* Visit the rows of a prepared statement (see ledger_row_fn). */
 int ledger_visit(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx);
 

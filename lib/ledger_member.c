@@ -39,14 +39,6 @@ member_set(struct member *m, enum member_field f, const char *s)
 	m->v[f] = copy;
 }
 
-static char *
-column_dup(sqlite3_stmt *st, int i)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
-
-	return s ? loy_xstrdup(s) : NULL;
-}
-
 /* Step a one-row lookup: 1 with the row ready, 0 none, -1 error. */
 static int
 step_one(struct ledger *l, sqlite3_stmt *st)
@@ -75,7 +67,7 @@ ledger_member_get(struct ledger *l, const char *id, struct member *m)
 		return got;
 	member_clear(m);
 	for (int i = 0; i < MF_COUNT; i++)
-		m->v[i] = column_dup(st, i);
+		m->v[i] = ledger_column_dup(st, i);
 	sqlite3_reset(st);
 	return 1;
 }
@@ -98,7 +90,7 @@ ledger_member_resolve(struct ledger *l, const char *id, char **out)
 			free(cur);
 			return got;
 		}
-		next = column_dup(st, 1);
+		next = ledger_column_dup(st, 1);
 		sqlite3_reset(st);
 		if (!next) {
 			*out = cur;
@@ -129,7 +121,7 @@ ledger_member_state(struct ledger *l, const char *id, char **survivor, int *clos
 			free(cur);
 			return got;
 		}
-		if (!(next = column_dup(st, 1))) {
+		if (!(next = ledger_column_dup(st, 1))) {
 			*closed = strcmp((const char *)sqlite3_column_text(st, 0), "closed") == 0;
 			*balance = sqlite3_column_int64(st, 2);
 			sqlite3_reset(st);
@@ -167,7 +159,7 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, char **o
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
 	if ((got = step_one(l, st)) <= 0)
 		return got;
-	*out = column_dup(st, 0);
+	*out = ledger_column_dup(st, 0);
 	sqlite3_reset(st);
 	if (strcmp(by, "card") == 0) {
 		char *id = *out;
@@ -366,9 +358,9 @@ move_lots(struct ledger *l, const char *from, const char *into, int64_t out_id,
 		}
 		lots[n].id = sqlite3_column_int64(st, 0);
 		lots[n].remaining = sqlite3_column_int64(st, 1);
-		lots[n].earned = column_dup(st, 2);
-		lots[n].expires = column_dup(st, 3);
-		lots[n].avail = column_dup(st, 4);
+		lots[n].earned = ledger_column_dup(st, 2);
+		lots[n].expires = ledger_column_dup(st, 3);
+		lots[n].avail = ledger_column_dup(st, 4);
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -461,9 +453,9 @@ ledger_card_owner(struct ledger *l, const char *card, char **member, char **stat
 	sqlite3_bind_text(st, 1, card, -1, SQLITE_STATIC);
 	if ((got = step_one(l, st)) <= 0)
 		return got;
-	*member = column_dup(st, 0);
+	*member = ledger_column_dup(st, 0);
 	if (status)
-		*status = column_dup(st, 1);
+		*status = ledger_column_dup(st, 1);
 	sqlite3_reset(st);
 	return 1;
 }
@@ -824,8 +816,8 @@ ledger_bulk_indexes_off(struct ledger_bulk *bk)
 			continue;	/* a name of ours is a plain word */
 		bk->iname = loy_xrealloc(bk->iname, (bk->nindex + 1) * sizeof(*bk->iname));
 		bk->isql = loy_xrealloc(bk->isql, (bk->nindex + 1) * sizeof(*bk->isql));
-		bk->iname[bk->nindex] = column_dup(st, 0);
-		bk->isql[bk->nindex] = column_dup(st, 1);
+		bk->iname[bk->nindex] = ledger_column_dup(st, 0);
+		bk->isql[bk->nindex] = ledger_column_dup(st, 1);
 		bk->nindex++;
 	}
 	sqlite3_finalize(st);
@@ -1025,7 +1017,7 @@ ledger_card_max(struct ledger *l, char **card)
 		return -1;
 	*card = NULL;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*card = column_dup(st, 0);
+		*card = ledger_column_dup(st, 0);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
 		return ledger_fail(l, "cannot read");

@@ -267,14 +267,6 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 	return ledger_exec_stmt(l, st, "cannot record a receipt");
 }
 
-static char *
-col_dup(sqlite3_stmt *st, int i)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
-
-	return s ? loy_xstrdup(s) : NULL;
-}
-
 #define RECEIPT_COLS "txn_id, member_id, occurred_at, store, channel, amount, lines, points," \
 	" status, orig_txn, returned_amount, returned_points, run_id, input_seq," \
 	" coalesce(entry_id, 0), digest"
@@ -284,16 +276,16 @@ static void
 receipt_fill(sqlite3_stmt *st, struct receipt_row *r)
 {
 	receipt_row_clear(r);
-	r->txn_id = col_dup(st, 0);
-	r->member_id = col_dup(st, 1);
-	r->occurred_at = col_dup(st, 2);
-	r->store = col_dup(st, 3);
-	r->channel = col_dup(st, 4);
+	r->txn_id = ledger_column_dup(st, 0);
+	r->member_id = ledger_column_dup(st, 1);
+	r->occurred_at = ledger_column_dup(st, 2);
+	r->store = ledger_column_dup(st, 3);
+	r->channel = ledger_column_dup(st, 4);
 	r->amount = sqlite3_column_int64(st, 5);
 	r->lines = sqlite3_column_int64(st, 6);
 	r->points = sqlite3_column_int64(st, 7);
-	r->status = col_dup(st, 8);
-	r->orig_txn = col_dup(st, 9);
+	r->status = ledger_column_dup(st, 8);
+	r->orig_txn = ledger_column_dup(st, 9);
 	r->returned_amount = sqlite3_column_int64(st, 10);
 	r->returned_points = sqlite3_column_int64(st, 11);
 	r->run_id = sqlite3_column_int64(st, 12);
@@ -344,8 +336,8 @@ static void
 receipt_seen_fill(sqlite3_stmt *st, struct receipt_row *r)
 {
 	receipt_row_clear(r);
-	r->member_id = col_dup(st, 1);
-	r->occurred_at = col_dup(st, 2);
+	r->member_id = ledger_column_dup(st, 1);
+	r->occurred_at = ledger_column_dup(st, 2);
 	r->run_id = sqlite3_column_int64(st, 3);
 	r->input_seq = sqlite3_column_int(st, 4);
 	r->digest_len = sqlite3_column_bytes(st, 5);
@@ -441,24 +433,8 @@ ledger_receipt_seq_free(struct receipt_seq *s)
 int
 ledger_receipt_last(struct ledger *l, char **id)
 {
-	sqlite3_stmt *st;
-	int rc, text;
-
-	*id = NULL;
-	if (!(st = ledger_prepare(l, "SELECT txn_id, typeof(txn_id) = 'text'"
-	    " FROM receipts ORDER BY txn_id DESC LIMIT 1")))
-		return -1;
-	rc = sqlite3_step(st);
-	text = rc == SQLITE_ROW && sqlite3_column_int(st, 1) &&
-	    (size_t)sqlite3_column_bytes(st, 0) == strlen((const char *)sqlite3_column_text(st, 0));
-	if (text)
-		*id = col_dup(st, 0);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return ledger_fail(l, "cannot read receipts");
-	return text ? 1 : 2;
+	return ledger_last_key(l, "SELECT txn_id, typeof(txn_id) = 'text'"
+	    " FROM receipts ORDER BY txn_id DESC LIMIT 1", "cannot read receipts", id);
 }
 
 int

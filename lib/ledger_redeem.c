@@ -24,14 +24,6 @@ reward_clear(struct reward *r)
 	}
 }
 
-static char *
-col(sqlite3_stmt *st, int i)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
-
-	return s ? loy_xstrdup(s) : NULL;
-}
-
 int
 ledger_reward_get(struct ledger *l, const char *id, struct reward *r)
 {
@@ -46,7 +38,7 @@ ledger_reward_get(struct ledger *l, const char *id, struct reward *r)
 	if (rc == SQLITE_ROW) {
 		reward_clear(r);
 		for (int i = 0; i < RW_COUNT; i++)
-			r->v[i] = col(st, i);
+			r->v[i] = ledger_column_dup(st, i);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
@@ -160,20 +152,20 @@ ledger_redemption_get(struct ledger *l, const char *request_id, struct redemptio
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		redemption_clear(r);
-		r->request_id = col(st, 0);
-		r->member_id = col(st, 1);
-		r->reward_id = col(st, 2);
+		r->request_id = ledger_column_dup(st, 0);
+		r->member_id = ledger_column_dup(st, 1);
+		r->reward_id = ledger_column_dup(st, 2);
 		r->qty = sqlite3_column_int64(st, 3);
-		r->requested_at = col(st, 4);
-		r->channel = col(st, 5);
-		r->status = col(st, 6);
-		r->reason = col(st, 7);
+		r->requested_at = ledger_column_dup(st, 4);
+		r->channel = ledger_column_dup(st, 5);
+		r->status = ledger_column_dup(st, 6);
+		r->reason = ledger_column_dup(st, 7);
 		r->points = sqlite3_column_int64(st, 8);
-		r->voucher = col(st, 9);
+		r->voucher = ledger_column_dup(st, 9);
 		r->entry_id = sqlite3_column_int64(st, 10);
 		r->cancel_entry = sqlite3_column_int64(st, 11);
 		r->run_id = sqlite3_column_int64(st, 12);
-		r->partner_id = col(st, 13);
+		r->partner_id = ledger_column_dup(st, 13);
 		r->partner_cost = sqlite3_column_int64(st, 14);
 	}
 	sqlite3_reset(st);
@@ -185,24 +177,8 @@ ledger_redemption_get(struct ledger *l, const char *request_id, struct redemptio
 int
 ledger_redemption_last(struct ledger *l, char **id)
 {
-	sqlite3_stmt *st;
-	int rc, text;
-
-	*id = NULL;
-	if (!(st = ledger_prepare(l, "SELECT request_id, typeof(request_id) = 'text'"
-	    " FROM redemptions ORDER BY request_id DESC LIMIT 1")))
-		return -1;
-	rc = sqlite3_step(st);
-	text = rc == SQLITE_ROW && sqlite3_column_int(st, 1) &&
-	    (size_t)sqlite3_column_bytes(st, 0) == strlen((const char *)sqlite3_column_text(st, 0));
-	if (text)
-		*id = col(st, 0);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return ledger_fail(l, "cannot read redemptions");
-	return text ? 1 : 2;
+	return ledger_last_key(l, "SELECT request_id, typeof(request_id) = 'text'"
+	    " FROM redemptions ORDER BY request_id DESC LIMIT 1", "cannot read redemptions", id);
 }
 
 int
@@ -404,7 +380,7 @@ relot(struct ledger *l, int64_t taken, const char *member, int64_t entry, int64_
 		return -1;
 	sqlite3_bind_int64(st, 1, taken);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char *earned = col(st, 0), *expires = col(st, 1), *avail = col(st, 2);
+		char *earned = ledger_column_dup(st, 0), *expires = ledger_column_dup(st, 1), *avail = ledger_column_dup(st, 2);
 		int64_t pts = sqlite3_column_int64(st, 3);
 		int bad = ledger_lot_add(l, member, entry, earned, expires, avail, pts,
 		    balance) < 0;
@@ -474,7 +450,7 @@ ledger_code_add(struct ledger *l, const char *reward, const char *code, char **o
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*other = col(st, 0);
+		*other = ledger_column_dup(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return ledger_fail(l, "cannot read a code pool");
@@ -519,7 +495,7 @@ ledger_codes_take(struct ledger *l, const char *reward, int64_t n, const char *r
 	sqlite3_bind_int64(st, 2, n);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		got = loy_xrealloc(got, (k + 1) * sizeof(*got));
-		got[k] = col(st, 0);
+		got[k] = ledger_column_dup(st, 0);
 		len += strlen(got[k++]) + 1;
 	}
 	sqlite3_reset(st);
@@ -615,13 +591,13 @@ ledger_transfer_get(struct ledger *l, const char *id, struct transfer *t)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		transfer_clear(t);
-		t->transfer_id = col(st, 0);
-		t->from_member = col(st, 1);
-		t->to_member = col(st, 2);
+		t->transfer_id = ledger_column_dup(st, 0);
+		t->from_member = ledger_column_dup(st, 1);
+		t->to_member = ledger_column_dup(st, 2);
 		t->points = sqlite3_column_int64(st, 3);
-		t->requested_at = col(st, 4);
-		t->status = col(st, 5);
-		t->reason = col(st, 6);
+		t->requested_at = ledger_column_dup(st, 4);
+		t->status = ledger_column_dup(st, 5);
+		t->reason = ledger_column_dup(st, 6);
 		t->from_entry = sqlite3_column_int64(st, 7);
 		t->to_entry = sqlite3_column_int64(st, 8);
 		t->run_id = sqlite3_column_int64(st, 9);
