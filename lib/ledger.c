@@ -463,6 +463,16 @@ ledger_stmt(struct ledger *l, enum ledger_stmt_id id, const char *sql)
 	return l->stmt[id] = st;
 }
 
+sqlite3_stmt *
+ledger_stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql)
+{
+	if (l->stmt[id]) {
+		sqlite3_reset(l->stmt[id]);
+		return l->stmt[id];
+	}
+	return ledger_stmt(l, id, sql);
+}
+
 int
 ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what)
 {

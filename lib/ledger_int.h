@@ -43,6 +43,9 @@ struct ledger {
 /* The cached statement `id`, prepared from `sql` on first use, reset and
  * with bindings cleared; NULL (message printed) on failure. */
 sqlite3_stmt *ledger_stmt(struct ledger *l, enum ledger_stmt_id id, const char *sql);
+/* The same for a caller that binds every parameter itself (without
+ * copies, as it may): reset, its old bindings left to be overwritten. */
+sqlite3_stmt *ledger_stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql);
 /* A statement prepared for one use (the caller finalizes it); NULL
  * (message printed) on failure. */
 sqlite3_stmt *ledger_prepare(struct ledger *l, const char *sql);

@@ -170,18 +170,6 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, char **o
 	return got;
 }
 
-/* The cached statement `id` for a caller that binds every parameter
- * itself: reset, its bindings left to be overwritten. */
-static sqlite3_stmt *
-stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql)
-{
-	if (l->stmt[id]) {
-		sqlite3_reset(l->stmt[id]);
-		return l->stmt[id];
-	}
-	return ledger_stmt(l, id, sql);
-}
-
 /* Binds the member's parameters, ?base+1 to ?base+MF_COUNT, without
  * copies: the statement is stepped while `m` is the caller's. */
 static void
@@ -196,7 +184,7 @@ bind_member(sqlite3_stmt *st, const struct member *m, int64_t run, int base)
 int
 ledger_member_insert_new(struct ledger *l, const struct member *m)
 {
-	sqlite3_stmt *st = stmt_rebind(l, S_MEMBER_INSERT_NEW,
+	sqlite3_stmt *st = ledger_stmt_rebind(l, S_MEMBER_INSERT_NEW,
 	    "INSERT INTO members(" MEMBER_COLUMNS ") VALUES "
 	    "(?1, coalesce(?2, 'active'), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	    " ?14, ?15, ?16, ?17) ON CONFLICT(member_id) DO NOTHING");
@@ -231,7 +219,7 @@ ledger_member_uncreate(struct ledger *l, const char *id)
 int
 ledger_member_update(struct ledger *l, const struct member *m)
 {
-	sqlite3_stmt *st = stmt_rebind(l, S_MEMBER_UPDATE,
+	sqlite3_stmt *st = ledger_stmt_rebind(l, S_MEMBER_UPDATE,
 	    "UPDATE members SET status = ?2, name = ?3, phone = ?4, email = ?5,"
 	    " birthday = ?6, enrolled_at = ?7, referrer = ?8, store = ?9, channel = ?10,"
 	    " attrs = ?11, tier = ?12, merged_into = ?13, closed_at = ?14, forgotten_at = ?15,"
@@ -478,7 +466,7 @@ ledger_card_add(struct ledger *l, const char *member, const char *card, const ch
 int
 ledger_card_add_new(struct ledger *l, const char *member, const char *card, const char *at)
 {
-	sqlite3_stmt *st = stmt_rebind(l, S_CARD_ADD_NEW,
+	sqlite3_stmt *st = ledger_stmt_rebind(l, S_CARD_ADD_NEW,
 	    "INSERT INTO cards(card, member_id, issued_at, run_id) VALUES (?1, ?2, ?3, ?4)"
 	    " ON CONFLICT(card) DO NOTHING");
 

@@ -7,23 +7,11 @@
 #include "ledger_int.h"
 #include "when.h"
 
-/* The cached statement `id` for a caller that binds every parameter
- * itself, without copies: reset, its old bindings left to be overwritten. */
-static sqlite3_stmt *
-stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql)
-{
-	if (l->stmt[id]) {
-		sqlite3_reset(l->stmt[id]);
-		return l->stmt[id];
-	}
-	return ledger_stmt(l, id, sql);
-}
-
 int64_t
 ledger_journal_add(struct ledger *l, const char *member, const char *kind, int64_t points,
     const char *occurred_at, const char *source, const char *ref, const char *reason)
 {
-	sqlite3_stmt *st = stmt_rebind(l, S_JOURNAL_ADD,
+	sqlite3_stmt *st = ledger_stmt_rebind(l, S_JOURNAL_ADD,
 	    "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id,"
 	    " source, ref, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	char now[20];
@@ -109,7 +97,7 @@ int
 ledger_lot_add(struct ledger *l, const char *member, int64_t entry, const char *earned_at,
     const char *expires_at, const char *available_at, int64_t points, int64_t balance)
 {
-	sqlite3_stmt *st = stmt_rebind(l, S_LOT_ADD,
+	sqlite3_stmt *st = ledger_stmt_rebind(l, S_LOT_ADD,
 	    "INSERT INTO lots(member_id, entry_id, earned_at, expires_at, available_at,"
 	    " points, remaining) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	int64_t repay = balance < 0 ? (-balance < points ? -balance : points) : 0;
@@ -239,7 +227,7 @@ receipt_row_clear(struct receipt_row *r)
 int
 ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 {
-	sqlite3_stmt *st = stmt_rebind(l, S_RECEIPT_INSERT,
+	sqlite3_stmt *st = ledger_stmt_rebind(l, S_RECEIPT_INSERT,
 	    "INSERT INTO receipts(txn_id, member_id, occurred_at, store, channel, amount,"
 	    " lines, points, status, orig_txn, run_id, input_seq, entry_id, digest, earn)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
@@ -293,7 +281,7 @@ receipt_fill(sqlite3_stmt *st, struct receipt_row *r)
 	r->entry_id = sqlite3_column_int64(st, 14);
 	r->digest_len = sqlite3_column_bytes(st, 15);
 	r->digest = loy_xmalloc(r->digest_len);
-		memcpy(r->digest, sqlite3_column_blob(st, 15), r->digest_len);
+	memcpy(r->digest, sqlite3_column_blob(st, 15), r->digest_len);
 }
 
 int
