@@ -401,20 +401,23 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 			goto out;
 		}
 	}
+	/*
+	 * From the commit on, a signal leaves the rejects file under its
+	 * temporary name: the run may be in the books, and its bad rows with it.
+	 */
+	if (b.rejtmp)
+		tmpfiles_forget(b.rejtmp);
 	if ((status = finish(cli, l)) != 0)
 		goto out;
 	/* only a committed run puts its rejects file in place */
 	if (b.rejtmp && !cli->dry_run && rename(b.rejtmp, cli->rejects) != 0) {
 		loy_warn("the run is committed, but its rejects could not be put in '%s': %s "
 		    "(they are in '%s')", cli->rejects, strerror(errno), b.rejtmp);
-		tmpfiles_forget(b.rejtmp);
 		free(b.rejtmp);
 		b.rejtmp = NULL;
 		status = LOY_EX_IOERR;
 		goto out;
 	}
-	if (b.rejtmp)
-		tmpfiles_forget(b.rejtmp);
 	free(b.rejtmp);
 	b.rejtmp = NULL;
 	if (flush_spool(b.spool) < 0)

@@ -14,6 +14,9 @@
  *                    crash, as kill -9 would make it at that moment)
  *   LOY_CRASH_TORN=1 with LOY_CRASH_AT: a write that crashes lands half
  *                    written first (a torn write)
+ *   LOY_CRASH_SIGNAL=N with LOY_CRASH_AT: send signal N (15: SIGTERM)
+ *                    instead, as an operator's kill would at that moment;
+ *                    SIGKILL follows if the process lives on
  *   LOY_CRASH_POWER=1 with LOY_CRASH_AT: a power cut rather than a killed
  *                    process: every write since each file's last sync is
  *                    undone (and a file that grew since is cut back), as
@@ -66,7 +69,7 @@ static sqlite3_vfs *orig;
 static sqlite3_vfs vfs;
 static struct sqlite3_io_methods methods1, methods2, methods3;
 static long ops, crash_at, full_at, ioerr_at;
-static int torn, power;
+static int torn, power, crash_signal;
 static struct ffile *files;
 static const char *count_file;
 
@@ -144,6 +147,8 @@ crash(void)
 {
 	if (power)
 		power_cut();
+	if (crash_signal > 0)
+		kill(getpid(), crash_signal);
 	kill(getpid(), SIGKILL);
 	_exit(137);
 }
@@ -415,6 +420,7 @@ faults_install(void)
 	crash_at = envnum("LOY_CRASH_AT");
 	torn = envnum("LOY_CRASH_TORN") != 0;
 	power = (int)envnum("LOY_CRASH_POWER");
+	crash_signal = (int)envnum("LOY_CRASH_SIGNAL");
 	full_at = envnum("LOY_FULL_AT");
 	ioerr_at = envnum("LOY_IOERR_AT");
 	count_file = getenv("LOY_FAULTS_COUNT");

@@ -168,6 +168,36 @@ count_ops() {
 	ledger_ok
 }
 
+@test "SIGTERM at any write of a run with rejects: its bad rows are never lost" {
+	need_faults
+	club
+	{ cat pos.csv; echo 'BAD1,1001,2026-11-20 10:00:00,Store 1,SKU-001,food,0,1.00,store,'; } >bad.csv
+	runs=$(q 'SELECT count(*) FROM runs')
+	before=$(dump)
+	n=$(count_ops loy-accrue --rejects rej.csv bad.csv)
+	[ "$n" -gt 3 ]
+	for at in $(seq "$n"); do
+		cp "$LOY_DB" try.db
+		status=0
+		LOY_CRASH_AT=$at LOY_CRASH_SIGNAL=15 PATH="$FBIN:$PATH" \
+		    loy-accrue -d try.db --rejects rej.csv bad.csv >/dev/null 2>&1 || status=$?
+		if [ "$(sqlite3 try.db 'SELECT count(*) FROM runs')" -gt "$runs" ]; then
+			# in the books: so is its bad row, in rej.csv or, if the
+			# signal came in the commit, under the temporary name
+			[ "$status" -eq 143 ] || { [ "$status" -eq 1 ] && [ -s rej.csv ]; }
+			f=$(compgen -G 'rej.csv*' | head -1)
+			grep -q '^BAD1,' "$f"
+		else
+			# not in the books, and no rejects file says it is
+			[ "$status" -eq 143 ]
+			[ ! -e rej.csv ]
+			[ "$(dump try.db)" = "$before" ]
+		fi
+		rm -f rej.csv*
+		ledger_ok try.db
+	done
+}
+
 @test "an input removed while it is read is read whole" {
 	club
 	cp "$LOY_DB" whole.db
