@@ -563,6 +563,8 @@ mem_key_free(struct mem_key *k)
 		free(k->s);
 }
 
+static struct facts *member_facts_given(struct accrue *a, struct mem *m, char *given[3]);
+
 static struct mem *
 new_mem(struct accrue *a)
 {
@@ -591,12 +593,18 @@ known_member(struct accrue *a, const char *id, struct mem **mp)
 	int64_t balance;
 	int created, closed, got;
 
+	char *facts[3] = { NULL, NULL, NULL };
+
 	*mp = NULL;
-	if ((got = ledger_member_state(a->l, id, &survivor, &closed, &balance)) <= 0)
+	/* with the rules' facts of the member, when they ask, in the same look-up */
+	if ((got = ledger_member_state_facts(a->l, id, &survivor, &closed, &balance,
+	    a->needs_member ? facts : NULL)) <= 0)
 		return got;
 	slot = (struct mem **)strmap_slot(a->byid, survivor, strlen(survivor), &created);
 	if (!created) {
 		free(survivor);
+		for (int i = 0; i < 3; i++)
+			free(facts[i]);
 		*mp = *slot;
 		return 0;
 	}
@@ -605,6 +613,12 @@ known_member(struct accrue *a, const char *id, struct mem **mp)
 	m->closed = closed;
 	m->balance = balance;
 	*mp = m;
+	if (closed) {	/* a closed member earns nothing */
+		for (int i = 0; i < 3; i++)
+			free(facts[i]);
+	} else if (a->needs_member && !member_facts_given(a, m, facts)) {
+		return -1;
+	}
 	return 0;
 }
 
@@ -937,25 +951,39 @@ earn_lines(const struct rcpt *r, const struct earn_line *old, int nold)
 	return v;
 }
 
-/* What the rules may ask of a member, read once a run; NULL on error. */
+/* What the rules may ask of a member, read once a run, or given (tier,
+ * birthday, referrer, read with the member: taken over); NULL on error. */
 static struct facts *
-member_facts(struct accrue *a, struct mem *m)
+member_facts_given(struct accrue *a, struct mem *m, char *given[3])
 {
 	const char *segments = earn_segments(a->earn);
 	struct facts **slot = (struct facts **)strmap_slot(a->facts, m->id, strlen(m->id), NULL);
 	struct facts *f;
 
-	if (*slot)
+	if (*slot) {
+		for (int i = 0; given && i < 3; i++)
+			free(given[i]);
 		return *slot;
+	}
 	*slot = f = calloc(1, sizeof(*f));
 	if (!f)
 		loy_die(71, "out of memory");
-	if (ledger_earn_facts(a->l, m->id, &f->tier, &f->birthday, &f->referrer) < 0)
+	if (given) {
+		f->tier = given[0];
+		f->birthday = given[1];
+		f->referrer = given[2];
+	} else if (ledger_earn_facts(a->l, m->id, &f->tier, &f->birthday, &f->referrer) < 0)
 		return NULL;
 	if (strcmp(segments, "[]") != 0 &&
 	    ledger_earn_segments(a->l, m->id, segments, &f->segments) < 0)
 		return NULL;
 	return f;
+}
+
+static struct facts *
+member_facts(struct accrue *a, struct mem *m)
+{
+	return member_facts_given(a, m, NULL);
 }
 
 /* The points of a receipt of member m under the version in force at its

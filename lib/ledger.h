@@ -81,6 +81,10 @@ int ledger_member_resolve(struct ledger *l, const char *id, char **out);
  * frees *survivor), whether closed, and the balance.  1, 0 unknown, -1. */
 int ledger_member_state(struct ledger *l, const char *id, char **survivor, int *closed,
     int64_t *balance);
+/* The same, and the survivor's tier, birthday and referrer in facts[0..2]
+ * (each to free, or NULL) when found. */
+int ledger_member_state_facts(struct ledger *l, const char *id, char **survivor, int *closed,
+    int64_t *balance, char *facts[3]);
 /* Find an active or closed member by card, email or phone: 1, 0, -1. */
 int ledger_member_find(struct ledger *l, const char *by, const char *value, char **out);
 /* Insert unless the id exists: 1 inserted, 0 it exists, -1 error. */

@@ -107,13 +107,21 @@ int
 ledger_member_state(struct ledger *l, const char *id, char **survivor, int *closed,
     int64_t *balance)
 {
+	return ledger_member_state_facts(l, id, survivor, closed, balance, NULL);
+}
+
+int
+ledger_member_state_facts(struct ledger *l, const char *id, char **survivor, int *closed,
+    int64_t *balance, char *facts[3])
+{
 	char *cur = loy_xstrdup(id), *next;
 	sqlite3_stmt *st;
 	int got;
 
 	for (int depth = 0; depth < 64; depth++) {
 		if (!(st = ledger_stmt(l, S_MEMBER_STATE,
-		    "SELECT m.status, m.merged_into, coalesce(b.points, 0) FROM members m"
+		    "SELECT m.status, m.merged_into, coalesce(b.points, 0),"
+		    " m.tier, m.birthday, m.referrer FROM members m"
 		    " LEFT JOIN balances b USING (member_id) WHERE m.member_id = ?1")))
 			break;
 		sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
@@ -124,6 +132,8 @@ ledger_member_state(struct ledger *l, const char *id, char **survivor, int *clos
 		if (!(next = ledger_column_dup(st, 1))) {
 			*closed = strcmp((const char *)sqlite3_column_text(st, 0), "closed") == 0;
 			*balance = sqlite3_column_int64(st, 2);
+			for (int i = 0; facts && i < 3; i++)
+				facts[i] = ledger_column_dup(st, 3 + i);
 			sqlite3_reset(st);
 			*survivor = cur;
 			return 1;
