@@ -137,7 +137,7 @@ struct accrue {
 	char *last_txn;		/* the highest txn_id the ledger has (NULL: none) */
 	size_t last_cap;
 	int last_read, last_known;	/* read; and plain text, so usable */
-	struct receipt_seq *seq;	/* the look-ups of the receipts settled */
+	struct ledger_seq *seq;	/* the look-ups of the receipts settled */
 	struct pool *pool;	/* the open receipts' memory */
 };
 

@@ -188,14 +188,18 @@ int ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row 
 /* The highest txn_id in the ledger (BINARY order) in *id (to free):
  * 1; 0 no receipts; 2 one is not plain text (*id NULL); -1 error. */
 int ledger_receipt_last(struct ledger *l, char **id);
+/* The key `a` (NUL-terminated) against b[0..bn) as SQLite orders text
+ * (BINARY): bytes as unsigned, a prefix first; <0, 0 or >0.  Ids hold no
+ * NUL (rows with one are refused). */
+int ledger_key_cmp(const char *a, const char *b, size_t bn);
 /* Look-ups of receipts in ascending txn_id order: a cursor that steps
  * forward instead of searching; ledger_receipt_seq_get answers as
  * ledger_receipt_get, with only member_id, occurred_at, run_id, input_seq
  * and digest read.  Let go of it before the run commits. */
-struct receipt_seq;
-struct receipt_seq *ledger_receipt_seq(struct ledger *l);
-int ledger_receipt_seq_get(struct receipt_seq *s, const char *txn_id, struct receipt_row *r);
-void ledger_receipt_seq_free(struct receipt_seq *s);
+struct ledger_seq;
+struct ledger_seq *ledger_receipt_seq(struct ledger *l);
+int ledger_receipt_seq_get(struct ledger_seq *s, const char *txn_id, struct receipt_row *r);
+void ledger_receipt_seq_free(struct ledger_seq *s);
 /* Add to a receipt's lines and totals (more lines of it in the same input). */
 int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r);
 /* Record a return against an original receipt. */

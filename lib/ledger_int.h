@@ -65,6 +65,22 @@ char *ledger_column_dup(sqlite3_stmt *st, int i);
  * table ORDER BY key DESC LIMIT 1": 1 (*id to free); 0 no rows; 2 the
  * key is not plain text (*id NULL); -1 error (what failed). */
 int ledger_last_key(struct ledger *l, const char *sql, const char *what, char **id);
+/*
+ * A cursor over one table in key order (lib/ledger_seq.c): sql selects the
+ * key first, "... WHERE key >= ?1 ORDER BY key"; what is the message should
+ * it fail.  ledger_seq_find puts it on `key`: 1 there (the row's columns
+ * in ledger_seq_row), 0 no such key, -1 error.  Keys asked for in ascending
+ * order cost a step or a few; any other order, a search.  Unless `exact`,
+ * a 0 may miss a row written since the cursor passed its place; with
+ * `exact`, a 0 comes from a search afresh.  ledger_seq_pause lets go of
+ * the table (before a commit); the next find searches.
+ */
+struct ledger_seq;
+struct ledger_seq *ledger_seq_new(struct ledger *l, const char *sql, const char *what);
+int ledger_seq_find(struct ledger_seq *s, const char *key, int exact);
+sqlite3_stmt *ledger_seq_row(const struct ledger_seq *s);
+void ledger_seq_pause(struct ledger_seq *s);
+void ledger_seq_free(struct ledger_seq *s);
 /* Visit the rows of a prepared statement (see ledger_row_fn). */
 int ledger_visit(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx);
 

@@ -561,18 +561,10 @@ ledger_list_duplicates(struct ledger *l, ledger_row_fn fn, void *ctx)
 
 /* loy-enroll's run: look-ups in the input's order, indexes made once. */
 
-/* A cursor over one table in key order (its first column). */
-struct seq {
-	sqlite3_stmt *st;
-	const char *sql;
-	int state;		/* 0 none, 1 on a row, 2 no key from `last` on */
-	char *last;		/* the key looked up last */
-	size_t lastcap;
-};
 
 struct ledger_bulk {
 	struct ledger *l;
-	struct seq member, card;
+	struct ledger_seq *member, *card;
 	sqlite3_stmt *many;	/* ledger_members_insert's */
 	sqlite3_stmt *cards;	/* ledger_cards_insert's */
 	int nindex;		/* indexes dropped: names and CREATE text */
@@ -587,18 +579,13 @@ ledger_bulk_new(struct ledger *l)
 	if (!bk)
 		loy_die(71, "out of memory");
 	bk->l = l;
-	bk->member.sql = "SELECT member_id, status, name, phone, email, birthday, enrolled_at,"
-	    " referrer, store, channel, attrs, tier, merged_into, closed_at, forgotten_at"
-	    " FROM members WHERE member_id >= ?1 ORDER BY member_id";
-	bk->card.sql = "SELECT card, member_id, status FROM cards WHERE card >= ?1 ORDER BY card";
+	bk->member = ledger_seq_new(l, "SELECT member_id, status, name, phone, email,"
+	    " birthday, enrolled_at, referrer, store, channel, attrs, tier, merged_into,"
+	    " closed_at, forgotten_at FROM members WHERE member_id >= ?1 ORDER BY member_id",
+	    "cannot read members");
+	bk->card = ledger_seq_new(l, "SELECT card, member_id, status FROM cards"
+	    " WHERE card >= ?1 ORDER BY card", "cannot read cards");
 	return bk;
-}
-
-static void
-seq_free(struct seq *s)
-{
-	sqlite3_finalize(s->st);
-	free(s->last);
 }
 
 void
@@ -606,8 +593,8 @@ ledger_bulk_free(struct ledger_bulk *bk)
 {
 	if (!bk)
 		return;
-	seq_free(&bk->member);
-	seq_free(&bk->card);
+	ledger_seq_free(bk->member);
+	ledger_seq_free(bk->card);
 	sqlite3_finalize(bk->many);
 	sqlite3_finalize(bk->cards);
 	for (int i = 0; i < bk->nindex; i++) {
@@ -622,135 +609,31 @@ ledger_bulk_free(struct ledger_bulk *bk)
 void
 ledger_bulk_pause(struct ledger_bulk *bk)
 {
-	if (bk->member.st)
-		sqlite3_reset(bk->member.st);
-	if (bk->card.st)
-		sqlite3_reset(bk->card.st);
-	bk->member.state = bk->card.state = 0;
-}
-
-/* a[0..an) against b[0..bn) as SQLite orders text (BINARY) */
-static int
-bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-	int c = memcmp(a, b, an < bn ? an : bn);
-
-	return c ? c : (an > bn) - (an < bn);
-}
-
-/* The row's key against `key`. */
-static int
-seq_cmp(sqlite3_stmt *st, const char *key, size_t n)
-{
-	const char *k = (const char *)sqlite3_column_text(st, 0);
-
-	return bytes_cmp(k, sqlite3_column_bytes(st, 0), key, n);
-}
-
-int
-ledger_key_cmp(const char *a, const char *b, size_t bn)
-{
-	return bytes_cmp(a, strlen(a), b, bn);
-}
-
-static void
-seq_remember(struct seq *s, const char *key, size_t n)
-{
-	if (n + 1 > s->lastcap) {
-		s->lastcap = n + 64;
-		s->last = loy_xrealloc(s->last, s->lastcap);
-	}
-	memcpy(s->last, key, n + 1);
-}
-
-/* Search afresh: the cursor on the first key from `key` on; 1 it is
- * `key`, 0 it is not, -1 error. */
-static int
-seq_search(struct ledger *l, struct seq *s, const char *key, size_t n)
-{
-	int rc;
-
-	if (!s->st && sqlite3_prepare_v3(l->db, s->sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st,
-	    NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
-	sqlite3_reset(s->st);
-	seq_remember(s, key, n);
-	sqlite3_bind_text(s->st, 1, key, n, SQLITE_TRANSIENT);
-	if ((rc = sqlite3_step(s->st)) == SQLITE_DONE) {
-		s->state = 2;
-		return 0;
-	}
-	if (rc != SQLITE_ROW) {
-		s->state = 0;
-		sqlite3_reset(s->st);
-		return ledger_fail(l, "cannot read");
-	}
-	s->state = 1;
-	return seq_cmp(s->st, key, n) == 0;
-}
-
-/* Put the cursor on `key`: 1 there, 0 no such key, -1 error.  Keys asked
- * for in ascending order cost a step or a few; any other order, a search.
- * Unless `exact`, a 0 may miss a row written since the cursor passed its
- * place; with `exact`, a 0 comes from a search afresh. */
-static int
-seq_find(struct ledger *l, struct seq *s, const char *key, int exact)
-{
-	size_t n = strlen(key);
-	int rc, c;
-
-	if (!s->state || ledger_key_cmp(s->last, key, n) >= 0)
-		return seq_search(l, s, key, n);
-	if (s->state == 2 && !exact) {	/* no key from the last one asked for on */
-		seq_remember(s, key, n);
-		return 0;
-	}
-	if (s->state == 2)
-		return seq_search(l, s, key, n);
-	/* no key lies between the last one asked for and the cursor's row:
-	 * step over the smaller ones */
-	for (int i = 0; i < 8; i++) {
-		if ((c = seq_cmp(s->st, key, n)) >= 0) {
-			if (c && exact)
-				break;
-			seq_remember(s, key, n);
-			return c == 0;
-		}
-		if ((rc = sqlite3_step(s->st)) == SQLITE_DONE) {
-			if (exact)
-				break;
-			s->state = 2;
-			seq_remember(s, key, n);
-			return 0;
-		}
-		if (rc != SQLITE_ROW) {
-			s->state = 0;
-			sqlite3_reset(s->st);
-			return ledger_fail(l, "cannot read");
-		}
-	}
-	return seq_search(l, s, key, n);
+	ledger_seq_pause(bk->member);
+	ledger_seq_pause(bk->card);
 }
 
 int
 ledger_bulk_member(struct ledger_bulk *bk, const char *id, const char *v[MF_COUNT])
 {
-	int got = seq_find(bk->l, &bk->member, id, 0);
+	int got = ledger_seq_find(bk->member, id, 0);
 
 	if (got <= 0)
 		return got;
 	for (int i = 0; i < MF_COUNT; i++)
 		v[i] = i < MF_CREATED_RUN && i != MF_STATUS && i != MF_TIER && i != MF_CLOSED_AT ?
-		    (const char *)sqlite3_column_text(bk->member.st, i) : NULL;
+		    (const char *)sqlite3_column_text(ledger_seq_row(bk->member), i) : NULL;
 	return 1;
 }
 
 void
 ledger_bulk_member_rest(struct ledger_bulk *bk, const char *v[MF_COUNT])
 {
-	v[MF_STATUS] = (const char *)sqlite3_column_text(bk->member.st, MF_STATUS);
-	v[MF_TIER] = (const char *)sqlite3_column_text(bk->member.st, MF_TIER);
-	v[MF_CLOSED_AT] = (const char *)sqlite3_column_text(bk->member.st, MF_CLOSED_AT);
+	sqlite3_stmt *st = ledger_seq_row(bk->member);
+
+	v[MF_STATUS] = (const char *)sqlite3_column_text(st, MF_STATUS);
+	v[MF_TIER] = (const char *)sqlite3_column_text(st, MF_TIER);
+	v[MF_CLOSED_AT] = (const char *)sqlite3_column_text(st, MF_CLOSED_AT);
 }
 
 int
@@ -758,12 +641,12 @@ ledger_bulk_card(struct ledger_bulk *bk, const char *card, const char **member,
     const char **status)
 {
 	/* exact: a card this run added may have escaped a cursor past it */
-	int got = seq_find(bk->l, &bk->card, card, 1);
+	int got = ledger_seq_find(bk->card, card, 1);
 
 	if (got <= 0)
 		return got;
-	*member = (const char *)sqlite3_column_text(bk->card.st, 1);
-	*status = (const char *)sqlite3_column_text(bk->card.st, 2);
+	*member = (const char *)sqlite3_column_text(ledger_seq_row(bk->card), 1);
+	*status = (const char *)sqlite3_column_text(ledger_seq_row(bk->card), 2);
 	return 1;
 }
 

@@ -16,11 +16,6 @@
  */
 struct ledger_bulk;
 
-/* The key `a` (NUL-terminated) against b[0..bn) as SQLite orders text
- * (BINARY): bytes as unsigned, a prefix first; <0, 0 or >0.  Ids hold no
- * NUL (rows with one are refused). */
-int ledger_key_cmp(const char *a, const char *b, size_t bn);
-
 struct ledger_bulk *ledger_bulk_new(struct ledger *l);
 /* Finalizes its statements: before ledger_close. */
 void ledger_bulk_free(struct ledger_bulk *bk);

@@ -303,20 +303,6 @@ ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r)
 	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a receipt");
 }
 
-/*
- * A cursor over the receipts in txn_id order, left where the last look-up
- * found its receipt: the next look-up of a higher id steps forward from
- * there, which costs less than a search when the ids come in order.  A
- * receipt found by a step is as the ledger has it now; a receipt not met
- * stepping (one added since the cursor passed its place, or none) is
- * searched afresh, so that "not found" always comes from a search.
- */
-struct receipt_seq {
-	struct ledger *l;
-	sqlite3_stmt *st;
-	int on_row;		/* st is on a row (not reset, not at its end) */
-};
-
 /* What a look-up through the cursor reads of a receipt. */
 #define RECEIPT_SEEN_COLS "txn_id, member_id, occurred_at, run_id, input_seq, digest"
 
@@ -333,89 +319,29 @@ receipt_seen_fill(sqlite3_stmt *st, struct receipt_row *r)
 	memcpy(r->digest, sqlite3_column_blob(st, 5), r->digest_len);
 }
 
-struct receipt_seq *
+struct ledger_seq *
 ledger_receipt_seq(struct ledger *l)
 {
-	struct receipt_seq *s = loy_xmalloc(sizeof(*s));
-
-	s->l = l;
-	s->on_row = 0;
-	if (sqlite3_prepare_v3(l->db, "SELECT " RECEIPT_SEEN_COLS " FROM receipts"
-	    " WHERE txn_id >= ?1 ORDER BY txn_id", -1, SQLITE_PREPARE_PERSISTENT, &s->st,
-	    NULL) != SQLITE_OK) {
-		ledger_fail(l, "cannot prepare statement");
-		sqlite3_finalize(s->st);
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* The cursor's row's txn_id against the text key[0..n), as SQLite orders
- * them (a key that is not text is taken as above: searched afresh). */
-static int
-seq_key_cmp(sqlite3_stmt *st, const char *key, size_t n)
-{
-	const char *k;
-	size_t kn;
-	int c;
-
-	if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
-		return 1;
-	k = (const char *)sqlite3_column_text(st, 0);
-	kn = sqlite3_column_bytes(st, 0);
-	c = memcmp(k, key, kn < n ? kn : n);
-	return c ? c : (kn > n) - (kn < n);
+	return ledger_seq_new(l, "SELECT " RECEIPT_SEEN_COLS " FROM receipts"
+	    " WHERE txn_id >= ?1 ORDER BY txn_id", "cannot read a receipt");
 }
 
 int
-ledger_receipt_seq_get(struct receipt_seq *s, const char *txn_id, struct receipt_row *r)
+ledger_receipt_seq_get(struct ledger_seq *s, const char *txn_id, struct receipt_row *r)
 {
-	size_t n = strlen(txn_id);
-	int rc, c;
+	/* exact: "not found" from a search, never from a cursor that a
+	 * receipt this run added may have slipped past */
+	int got = ledger_seq_find(s, txn_id, 1);
 
-	/* a few steps forward while the row's id is below txn_id */
-	for (int i = 0; s->on_row && i < 8; i++) {
-		if ((c = seq_key_cmp(s->st, txn_id, n)) >= 0)
-			break;
-		if ((rc = sqlite3_step(s->st)) != SQLITE_ROW) {
-			s->on_row = 0;
-			sqlite3_reset(s->st);
-			if (rc != SQLITE_DONE)
-				return ledger_fail(s->l, "cannot read a receipt");
-			break;
-		}
-		if (seq_key_cmp(s->st, txn_id, n) == 0) {
-			receipt_seen_fill(s->st, r);
-			return 1;
-		}
-	}
-	/* a search afresh */
-	sqlite3_reset(s->st);
-	s->on_row = 0;
-	sqlite3_bind_text(s->st, 1, txn_id, n, SQLITE_TRANSIENT);
-	if ((rc = sqlite3_step(s->st)) == SQLITE_DONE) {
-		sqlite3_reset(s->st);
-		return 0;
-	}
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s->st);
-		return ledger_fail(s->l, "cannot read a receipt");
-	}
-	s->on_row = 1;
-	if (seq_key_cmp(s->st, txn_id, n) != 0)
-		return 0;
-	receipt_seen_fill(s->st, r);
-	return 1;
+	if (got > 0)
+		receipt_seen_fill(ledger_seq_row(s), r);
+	return got;
 }
 
 void
-ledger_receipt_seq_free(struct receipt_seq *s)
+ledger_receipt_seq_free(struct ledger_seq *s)
 {
-	if (!s)
-		return;
-	sqlite3_finalize(s->st);
-	free(s);
+	ledger_seq_free(s);
 }
 
 int
