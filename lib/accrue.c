@@ -134,9 +134,7 @@ struct accrue {
 	struct earn_state est;
 	int needs_member, needs_first;
 	struct strmap *facts;	/* member_id -> struct facts */
-	char *last_txn;		/* the highest txn_id the ledger has (NULL: none) */
-	size_t last_cap;
-	int last_read, last_known;	/* read; and plain text, so usable */
+	struct ledger_top top;	/* the highest txn_id the ledger has */
 	struct ledger_seq *seq;	/* the look-ups of the receipts settled */
 	struct pool *pool;	/* the open receipts' memory */
 };
@@ -1234,37 +1232,13 @@ head(const struct rcpt *r, const char *occurred)
 }
 
 /* Can the ledger have receipt `txn`?  0 no, its id sorts above every
- * txn_id there is (read once, inside the run's transaction, and kept up as
- * receipts are added); 1 perhaps; -1 error. */
+ * txn_id there is; 1 perhaps; -1 error. */
 static int
 maybe_taken(struct accrue *a, const char *txn)
 {
-	if (!a->last_read) {
-		int got = ledger_receipt_last(a->l, &a->last_txn);
+	int above = ledger_top_above(a->l, &a->top, txn);
 
-		if (got < 0)
-			return -1;
-		a->last_read = 1;
-		a->last_known = got != 2;
-		a->last_cap = a->last_txn ? strlen(a->last_txn) + 1 : 0;
-	}
-	return !a->last_known || (a->last_txn && strcmp(txn, a->last_txn) <= 0);
-}
-
-/* A receipt was added: the highest txn_id follows. */
-static void
-taken(struct accrue *a, const char *txn)
-{
-	size_t n;
-
-	if (!a->last_known || (a->last_txn && strcmp(txn, a->last_txn) <= 0))
-		return;
-	n = strlen(txn) + 1;
-	if (n > a->last_cap) {
-		a->last_cap = n < 64 ? 64 : n;
-		a->last_txn = loy_xrealloc(a->last_txn, a->last_cap);
-	}
-	memcpy(a->last_txn, txn, n);
+	return above < 0 ? -1 : !above;
 }
 
 static int
@@ -1474,7 +1448,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	}
 	if (ledger_receipt_insert(a->l, &row) < 0)
 		goto out;
-	taken(a, r->txn);
+	ledger_top_raise(&a->top, r->txn);
 	if (m && m->file_no != a->file_no) {
 		m->file_no = a->file_no;
 		a->file_members++;
@@ -1814,7 +1788,7 @@ teardown(struct accrue *a)
 		strmap_free(a->facts);
 	}
 	free(a->mems);
-	free(a->last_txn);
+	ledger_top_free(&a->top);
 	ledger_receipt_seq_free(a->seq);
 	strmap_free(a->members);
 	strmap_free(a->byid);
@@ -1828,7 +1802,8 @@ int
 accrue_receipts(const struct cli *cli, struct ledger *l, int auto_enroll, int nfiles,
     char **files, const char *args)
 {
-	struct accrue a = { .cli = cli, .auto_enroll = auto_enroll };
+	struct accrue a = { .cli = cli, .auto_enroll = auto_enroll,
+	    .top = { .last = ledger_receipt_last } };
 	struct batch_job job = {
 		.fields = fields, .output = out_cols, .counters = counters,
 		.file = accrue_file, .row = accrue_row, .rejected = accrue_rejected,

@@ -192,6 +192,23 @@ int ledger_receipt_last(struct ledger *l, char **id);
  * (BINARY): bytes as unsigned, a prefix first; <0, 0 or >0.  Ids hold no
  * NUL (rows with one are refused). */
 int ledger_key_cmp(const char *a, const char *b, size_t bn);
+/*
+ * The highest key of a table (last: ledger_receipt_last,
+ * ledger_redemption_last), read once a run, inside its transaction, and
+ * raised as the run adds keys: a key that sorts above it cannot be there,
+ * and needs no look-up.  Zeroed but for `last` to begin with.
+ */
+struct ledger_top {
+	int (*last)(struct ledger *l, char **id);
+	int read, known;	/* read; every key plain text, so usable */
+	char *key;		/* the highest (NULL: none) */
+	size_t cap;
+};
+/* 1 key sorts above every key the table has; 0 it may be there; -1 error. */
+int ledger_top_above(struct ledger *l, struct ledger_top *t, const char *key);
+/* The run added key. */
+void ledger_top_raise(struct ledger_top *t, const char *key);
+void ledger_top_free(struct ledger_top *t);
 /* Look-ups of receipts in ascending txn_id order: a cursor that steps
  * forward instead of searching; ledger_receipt_seq_get answers as
  * ledger_receipt_get, with only member_id, occurred_at, run_id, input_seq

@@ -255,33 +255,43 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 	return ledger_exec_stmt(l, st, "cannot record a receipt");
 }
 
-#define RECEIPT_COLS "txn_id, member_id, occurred_at, store, channel, amount, lines, points," \
-	" status, orig_txn, returned_amount, returned_points, run_id, input_seq," \
-	" coalesce(entry_id, 0), digest"
+/* What a look-up through the cursor reads of a receipt: what tells a
+ * duplicate; RECEIPT_COLS, the whole row, begins with the same. */
+#define RECEIPT_SEEN_COLS "txn_id, member_id, occurred_at, run_id, input_seq, digest"
+#define RECEIPT_COLS RECEIPT_SEEN_COLS ", store, channel, amount, lines, points, status," \
+	" orig_txn, returned_amount, returned_points, coalesce(entry_id, 0)"
+
+/* The receipt on st's row (RECEIPT_SEEN_COLS first) into r: the columns
+ * that tell a duplicate (r->txn_id left NULL). */
+static void
+receipt_seen_fill(sqlite3_stmt *st, struct receipt_row *r)
+{
+	receipt_row_clear(r);
+	r->member_id = ledger_column_dup(st, 1);
+	r->occurred_at = ledger_column_dup(st, 2);
+	r->run_id = sqlite3_column_int64(st, 3);
+	r->input_seq = sqlite3_column_int(st, 4);
+	r->digest_len = sqlite3_column_bytes(st, 5);
+	r->digest = loy_xmalloc(r->digest_len);
+	memcpy(r->digest, sqlite3_column_blob(st, 5), r->digest_len);
+}
 
 /* The receipt on st's row (RECEIPT_COLS) into r. */
 static void
 receipt_fill(sqlite3_stmt *st, struct receipt_row *r)
 {
-	receipt_row_clear(r);
+	receipt_seen_fill(st, r);
 	r->txn_id = ledger_column_dup(st, 0);
-	r->member_id = ledger_column_dup(st, 1);
-	r->occurred_at = ledger_column_dup(st, 2);
-	r->store = ledger_column_dup(st, 3);
-	r->channel = ledger_column_dup(st, 4);
-	r->amount = sqlite3_column_int64(st, 5);
-	r->lines = sqlite3_column_int64(st, 6);
-	r->points = sqlite3_column_int64(st, 7);
-	r->status = ledger_column_dup(st, 8);
-	r->orig_txn = ledger_column_dup(st, 9);
-	r->returned_amount = sqlite3_column_int64(st, 10);
-	r->returned_points = sqlite3_column_int64(st, 11);
-	r->run_id = sqlite3_column_int64(st, 12);
-	r->input_seq = sqlite3_column_int(st, 13);
-	r->entry_id = sqlite3_column_int64(st, 14);
-	r->digest_len = sqlite3_column_bytes(st, 15);
-	r->digest = loy_xmalloc(r->digest_len);
-	memcpy(r->digest, sqlite3_column_blob(st, 15), r->digest_len);
+	r->store = ledger_column_dup(st, 6);
+	r->channel = ledger_column_dup(st, 7);
+	r->amount = sqlite3_column_int64(st, 8);
+	r->lines = sqlite3_column_int64(st, 9);
+	r->points = sqlite3_column_int64(st, 10);
+	r->status = ledger_column_dup(st, 11);
+	r->orig_txn = ledger_column_dup(st, 12);
+	r->returned_amount = sqlite3_column_int64(st, 13);
+	r->returned_points = sqlite3_column_int64(st, 14);
+	r->entry_id = sqlite3_column_int64(st, 15);
 }
 
 int
@@ -301,22 +311,6 @@ ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r)
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a receipt");
-}
-
-/* What a look-up through the cursor reads of a receipt. */
-#define RECEIPT_SEEN_COLS "txn_id, member_id, occurred_at, run_id, input_seq, digest"
-
-static void
-receipt_seen_fill(sqlite3_stmt *st, struct receipt_row *r)
-{
-	receipt_row_clear(r);
-	r->member_id = ledger_column_dup(st, 1);
-	r->occurred_at = ledger_column_dup(st, 2);
-	r->run_id = sqlite3_column_int64(st, 3);
-	r->input_seq = sqlite3_column_int(st, 4);
-	r->digest_len = sqlite3_column_bytes(st, 5);
-	r->digest = loy_xmalloc(r->digest_len);
-	memcpy(r->digest, sqlite3_column_blob(st, 5), r->digest_len);
 }
 
 struct ledger_seq *

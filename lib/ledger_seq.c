@@ -1,7 +1,10 @@
 /*
- * Cursors over one table in key order, for look-ups that come in ascending
- * key order (loy-enroll's members and cards, loy-accrue's receipts): the
- * next key is a step or a few forward instead of a search from the root.
+ * Keys in SQLite's order.  Cursors over one table in key order, for
+ * look-ups that come in ascending key order (loy-enroll's members and
+ * cards, loy-accrue's receipts): the next key is a step or a few forward
+ * instead of a search from the root.  And a table's highest key, which
+ * tells a new key without a look-up (loy-accrue's receipts, loy-redeem's
+ * requests).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +71,43 @@ int
 ledger_key_cmp(const char *a, const char *b, size_t bn)
 {
 	return bytes_cmp(a, strlen(a), b, bn);
+}
+
+int
+ledger_top_above(struct ledger *l, struct ledger_top *t, const char *key)
+{
+	if (!t->read) {
+		int got = t->last(l, &t->key);
+
+		if (got < 0)
+			return -1;
+		t->read = 1;
+		t->known = got != 2;
+		t->cap = t->key ? strlen(t->key) + 1 : 0;
+	}
+	return t->known && (!t->key || strcmp(key, t->key) > 0);
+}
+
+void
+ledger_top_raise(struct ledger_top *t, const char *key)
+{
+	size_t n;
+
+	if (!t->known || (t->key && strcmp(key, t->key) <= 0))
+		return;
+	n = strlen(key) + 1;
+	if (n > t->cap) {
+		t->cap = n < 64 ? 64 : n;
+		t->key = loy_xrealloc(t->key, t->cap);
+	}
+	memcpy(t->key, key, n);
+}
+
+void
+ledger_top_free(struct ledger_top *t)
+{
+	free(t->key);
+	t->key = NULL;
 }
 
 /* The row's key against the text `key`, in SQLite's order: numbers (and

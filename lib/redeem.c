@@ -290,12 +290,7 @@ struct requests {
 	struct strmap *named;	/* member_id as requested -> struct holder */
 	struct strmap *holders;	/* surviving member_id -> struct holder */
 	int rolling;		/* the expiry policy moves lots' dates on activity */
-	/* the highest request_id in the ledger, read once a run (last_read):
-	 * one above it is new, with no look-up; last_known 0: look every
-	 * request up */
-	int last_read, last_known;
-	char *last;
-	size_t last_cap;
+	struct ledger_top top;	/* the highest request_id in the ledger */
 };
 
 /*
@@ -689,16 +684,10 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 	int got, rc = -1, above;
 
 	memset(rp, 0, sizeof(*rp));
-	if (!q->last_read) {
-		if ((got = ledger_redemption_last(q->l, &q->last)) < 0)
-			goto out;
-		q->last_read = 1;
-		q->last_known = got != 2;
-		q->last_cap = q->last ? strlen(q->last) + 1 : 0;
-	}
 	/* a retried request gets its first answer: one whose id sorts above
 	 * every id there is can be no retry */
-	above = q->last_known && (!q->last || strcmp(r.request_id, q->last) > 0);
+	if ((above = ledger_top_above(q->l, &q->top, r.request_id)) < 0)
+		goto out;
 	if (above)
 		got = 0;
 	else if ((got = ledger_redemption_get(q->l, r.request_id, &old)) < 0)
@@ -741,13 +730,7 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 		goto out;
 	if (ledger_redemption_insert(q->l, &r) < 0)
 		goto out;
-	if (above) {
-		size_t n = strlen(r.request_id) + 1;
-
-		if (n > q->last_cap)
-			q->last = loy_xrealloc(q->last, q->last_cap = 2 * n);
-		memcpy(q->last, r.request_id, n);
-	}
+	ledger_top_raise(&q->top, r.request_id);
 	batch_count(b, strcmp(r.status, "redeemed") == 0 ? R_REDEEMED : R_REFUSED);
 	req_emit(b, r.request_id, r.status, r.reason, r.points, r.voucher);
 	rc = 0;
@@ -883,7 +866,7 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
     int nfiles, char **files, const char *args)
 {
 	struct requests q = { .l = l, .o = o, .offers = strmap_new(), .named = strmap_new(),
-		.holders = strmap_new() };
+		.holders = strmap_new(), .top = { .last = ledger_redemption_last } };
 	const char *policy = ledger_setting(l, "expiry_policy");
 	struct batch_job job = {
 		.fields = req_fields, .output = req_out, .counters = req_counters,
@@ -897,7 +880,7 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 	q.rolling = !policy || strcmp(policy, "rolling") == 0;
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	holders_clear(&q);
-	free(q.last);
+	ledger_top_free(&q.top);
 	strmap_free(q.holders);
 	strmap_free(q.named);
 	for (long i = 0; i < q.nqueue; i++)
