@@ -173,11 +173,15 @@ pool_alloc(struct accrue *a, size_t n)
 	return v;
 }
 
+/* A copy of s in the pool (NULL: NULL). */
 static char *
 pool_strdup(struct accrue *a, const char *s)
 {
-	size_t n = strlen(s) + 1;
+	size_t n;
 
+	if (!s)
+		return NULL;
+	n = strlen(s) + 1;
 	return memcpy(pool_alloc(a, n), s, n);
 }
 
@@ -269,7 +273,7 @@ keep_line(struct accrue *a, struct rcpt *r, const struct csvio_row *row, const c
 	rl = &r->lines[r->n];
 	rl->line = row->line;
 	rl->no = 0;
-	rl->bad = bad ? pool_strdup(a, bad) : NULL;
+	rl->bad = pool_strdup(a, bad);
 	rl->raw = NULL;
 	rl->prod = NULL;
 	rl->qty = rl->amount = 0;
@@ -361,15 +365,15 @@ rcpt_copy(struct accrue *a, const struct rcpt *r)
 
 	c->txn = pool_strdup(a, r->txn);
 	for (int i = 0; i < ID_COUNT; i++)
-		c->id[i] = r->id[i] ? pool_strdup(a, r->id[i]) : NULL;
-	c->store = r->store ? pool_strdup(a, r->store) : NULL;
-	c->channel = r->channel ? pool_strdup(a, r->channel) : NULL;
-	c->orig = r->orig ? pool_strdup(a, r->orig) : NULL;
-	c->bad = r->bad ? pool_strdup(a, r->bad) : NULL;
+		c->id[i] = pool_strdup(a, r->id[i]);
+	c->store = pool_strdup(a, r->store);
+	c->channel = pool_strdup(a, r->channel);
+	c->orig = pool_strdup(a, r->orig);
+	c->bad = pool_strdup(a, r->bad);
 	for (int i = 0; i < r->n; i++) {
 		struct rline *rl = &c->lines[i];
 
-		rl->bad = rl->bad ? pool_strdup(a, rl->bad) : NULL;
+		rl->bad = pool_strdup(a, rl->bad);
 		rl->raw = rl->raw ? pool_copy(a, rl->raw, raw_size(rl->raw)) : NULL;
 		if ((p = rl->prod) != NULL) {
 			size_t ls = strlen(p), lc = strlen(p + ls + 1);
