@@ -56,9 +56,31 @@ static const char *const out_cols[] = { "line", "member_id", "status", "detail",
 enum { ID_MET, ID_CREATED, ID_PLAIN };
 static char id_marks[3];	/* the hash map's values: &id_marks[mark] */
 
+/* Strings one after another, each NUL-terminated, found by offset. */
+struct texts {
+	char *s;
+	size_t len, cap;
+};
+
+/* Add s[0..n) and a NUL: its offset. */
+static size_t
+texts_add(struct texts *t, const char *s, size_t n)
+{
+	size_t off = t->len;
+
+	if (t->len + n + 1 > t->cap) {
+		while (t->len + n + 1 > t->cap)
+			t->cap = t->cap ? 2 * t->cap : 65536;
+		t->s = loy_xrealloc(t->s, t->cap);
+	}
+	memcpy(t->s + off, s, n);
+	t->s[off + n] = '\0';
+	t->len += n + 1;
+	return off;
+}
+
 struct idset {
-	char *arena;		/* the sorted ids, each NUL-terminated */
-	size_t alen, acap;
+	struct texts ids;	/* the sorted ids */
 	size_t *off;
 	unsigned char *mark;
 	size_t n, cap;
@@ -97,7 +119,7 @@ idset_find(const struct idset *s, const char *id, size_t n)
 	while (fhi - flo > 1) {
 		size_t mid = flo + (fhi - flo) / 2;
 		int c = s->fence[mid] != p ? (s->fence[mid] < p ? -1 : 1) :
-		    ledger_key_cmp(s->arena + s->off[mid * FENCE], id, n);
+		    ledger_key_cmp(s->ids.s + s->off[mid * FENCE], id, n);
 
 		if (c == 0)
 			return mid * FENCE;
@@ -109,7 +131,7 @@ idset_find(const struct idset *s, const char *id, size_t n)
 	/* a stretch is a few cache lines: read it through */
 	end = (flo + 1) * FENCE < s->n ? (flo + 1) * FENCE : s->n;
 	for (size_t i = flo * FENCE; i < end; i++) {
-		int c = ledger_key_cmp(s->arena + s->off[i], id, n);
+		int c = ledger_key_cmp(s->ids.s + s->off[i], id, n);
 
 		if (c >= 0)
 			return c == 0 ? (long)i : -1;
@@ -128,7 +150,7 @@ idset_add(struct idset *s, const char *id, struct idref *ref)
 	ref->byte = NULL;
 	ref->slot = NULL;
 	if (!strmap_count(s->other)) {
-		const char *last = s->n ? s->arena + s->off[s->n - 1] : NULL;
+		const char *last = s->n ? s->ids.s + s->off[s->n - 1] : NULL;
 
 		if (!last || ledger_key_cmp(last, id, n) < 0) {
 			if (s->n == s->cap) {
@@ -139,14 +161,7 @@ idset_add(struct idset *s, const char *id, struct idref *ref)
 			}
 			if (s->n % FENCE == 0)
 				s->fence[s->n / FENCE] = prefix8(id, n);
-			if (s->alen + n + 1 > s->acap) {
-				while (s->alen + n + 1 > s->acap)
-					s->acap = s->acap ? 2 * s->acap : 65536;
-				s->arena = loy_xrealloc(s->arena, s->acap);
-			}
-			memcpy(s->arena + s->alen, id, n + 1);
-			s->off[s->n] = s->alen;
-			s->alen += n + 1;
+			s->off[s->n] = texts_add(&s->ids, id, n);
 			s->mark[s->n] = ID_MET;
 			ref->byte = &s->mark[s->n++];
 			return 1;
@@ -211,17 +226,15 @@ struct import {
 	 * is, so new members are queued and inserted many to a statement, and
 	 * so are their cards while each sorts after the last one. */
 	int fresh;
-	struct member q[QMAX];	/* fields point into qarena once flushed */
+	struct member q[QMAX];	/* fields point into qtext once flushed */
 	size_t qoff[QMAX][MF_CREATED_RUN];
 	int nq;
-	char *qarena;
-	size_t qlen, qcap;
+	struct texts qtext;
 	/* The queued members' cards that sort above every card the ledger
-	 * had (so are free), each with its member: in carena. */
+	 * had (so are free), each with its member: in ctext. */
 	size_t cqoff[QMAX][2];
 	int ncq;
-	char *carena;
-	size_t clen, ccap;
+	struct texts ctext;
 	char *card_max;		/* the card that sorts last in the ledger and the queue */
 	size_t card_max_cap;
 };
@@ -427,12 +440,12 @@ flush_cards(struct import *im)
 	if (!im->ncq)
 		return 0;
 	for (int i = 0; i < im->ncq; i++) {
-		card[i] = im->carena + im->cqoff[i][0];
-		member[i] = im->carena + im->cqoff[i][1];
+		card[i] = im->ctext.s + im->cqoff[i][0];
+		member[i] = im->ctext.s + im->cqoff[i][1];
 	}
 	rc = ledger_cards_insert(im->bk, card, member, im->ncq, im->now);
 	im->ncq = 0;
-	im->clen = 0;
+	im->ctext.len = 0;
 	return rc;
 }
 
@@ -445,10 +458,10 @@ flush(struct import *im)
 	for (int i = 0; i < im->nq; i++)
 		for (int f = 0; f < MF_CREATED_RUN; f++)
 			im->q[i].v[f] = im->qoff[i][f] == (size_t)-1 ? NULL :
-			    im->qarena + im->qoff[i][f];
+			    im->qtext.s + im->qoff[i][f];
 	rc = im->nq ? ledger_members_insert(im->bk, im->q, im->nq) : 0;
 	im->nq = 0;
-	im->qlen = 0;
+	im->qtext.len = 0;
 	if (flush_cards(im) < 0)
 		rc = -1;
 	return rc;
@@ -476,18 +489,8 @@ queue_card(struct import *im, const char *card, const char *id)
 {
 	const char *s[2] = { card, id };
 
-	for (int k = 0; k < 2; k++) {
-		size_t n = strlen(s[k]) + 1;
-
-		if (im->clen + n > im->ccap) {
-			while (im->clen + n > im->ccap)
-				im->ccap = im->ccap ? 2 * im->ccap : 4096;
-			im->carena = loy_xrealloc(im->carena, im->ccap);
-		}
-		memcpy(im->carena + im->clen, s[k], n);
-		im->cqoff[im->ncq][k] = im->clen;
-		im->clen += n;
-	}
+	for (int k = 0; k < 2; k++)
+		im->cqoff[im->ncq][k] = texts_add(&im->ctext, s[k], strlen(s[k]));
 	im->ncq++;
 	card_added(im, card);
 }
@@ -495,23 +498,9 @@ queue_card(struct import *im, const char *card, const char *id)
 static void
 queue(struct import *im, const struct member *m)
 {
-	for (int f = 0; f < MF_CREATED_RUN; f++) {
-		size_t n;
-
-		if (!m->v[f]) {
-			im->qoff[im->nq][f] = (size_t)-1;
-			continue;
-		}
-		n = strlen(m->v[f]) + 1;
-		if (im->qlen + n > im->qcap) {
-			while (im->qlen + n > im->qcap)
-				im->qcap = im->qcap ? 2 * im->qcap : 65536;
-			im->qarena = loy_xrealloc(im->qarena, im->qcap);
-		}
-		memcpy(im->qarena + im->qlen, m->v[f], n);
-		im->qoff[im->nq][f] = im->qlen;
-		im->qlen += n;
-	}
+	for (int f = 0; f < MF_CREATED_RUN; f++)
+		im->qoff[im->nq][f] = m->v[f] ?
+		    texts_add(&im->qtext, m->v[f], strlen(m->v[f])) : (size_t)-1;
 	im->nq++;
 }
 
@@ -961,7 +950,7 @@ out:
 	pattern_free(im.phone);
 	pattern_free(im.email);
 	strmap_free(im.seen.other);
-	free(im.seen.arena);
+	free(im.seen.ids.s);
 	free(im.seen.off);
 	free(im.seen.mark);
 	free(im.seen.fence);
@@ -969,8 +958,8 @@ out:
 	free_keys(&im);
 	free(im.attr);
 	free(im.json);
-	free(im.qarena);
-	free(im.carena);
+	free(im.qtext.s);
+	free(im.ctext.s);
 	free(im.card_max);
 	free(tier);
 	return status;
