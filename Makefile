@@ -1,8 +1,8 @@
 # loy — loyalty programme toolkit.  See README.md.
 CFLAGS ?= -g -O2
-override CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra $(CFLAGS)
+override CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra $(CFLAGS)
 override CPPFLAGS := -Ilib $(CPPFLAGS)
-LDLIBS = -lsqlite3 -lcsv -lpcre2-8
+LDLIBS = -lsqlite3 -lcsv -lpcre2-8 -pthread
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin

@@ -1,6 +1,8 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,6 +17,41 @@
 
 #define READ_SIZE (256 * 1024)
 #define QUOTED_MAX (16 * 1024 * 1024)	/* give up on a runaway quote */
+
+/*
+ * Read-ahead.  Once the header is read, a second thread reads and parses
+ * the input while the program works on the records it has: an import is
+ * CSV parsing and ledger work, and on a machine with two cores they
+ * overlap.  The thread hands records over in batches, through a ring of
+ * NBATCH of them: a batch goes to the program when it is full, when the
+ * input ends, and before every read that may wait (so a program reading
+ * a pipe sees each record as soon as it is whole).  Memory stays flat: the
+ * thread waits when every batch is full.
+ */
+#define NBATCH 4
+#define BATCH_ROWS 2048
+#define BATCH_BYTES (256 * 1024)
+
+struct rec {
+	long start;		/* physical line the record starts on */
+	int nf;
+	const char *bad;
+	size_t a0, alen;	/* fields at arena + a0, then a pristine copy */
+	size_t o0;		/* offsets and lengths at off + o0, len + o0 */
+	uint64_t offset;	/* input consumed once this record was read */
+};
+
+struct batch {
+	int full;		/* handed to the program; 0: the thread's to fill */
+	int end;		/* after the records: 1 end of input, -1 read error */
+	int err;		/* errno of the read error */
+	struct rec *rec;
+	int n, rcap;
+	char *arena;
+	size_t alen, acap;
+	size_t *off, *len;
+	size_t no, ocap;
+};
 
 struct csvio_reader {
 	char *path;
@@ -49,9 +86,24 @@ struct csvio_reader {
 	int ncols;
 	char **f;		/* row pointers handed out */
 	char **raw;
-	char *pristine;		/* a copy of the arena as read */
-	size_t pcap;
 	int fptr_cap;
+	int rerr;		/* errno of a read error */
+
+	/* read-ahead (above): the thread's side */
+	pthread_t tid;
+	int started;		/* thread started and not yet joined */
+	pthread_mutex_t mu;
+	pthread_cond_t filled, freed;
+	int stop;		/* the program wants no more */
+	int stopping;		/* the thread saw it */
+	struct batch b[NBATCH];
+	int wi;			/* next batch the thread fills */
+	struct batch *wb;	/* the batch it fills */
+	/* the program's side */
+	int ci;			/* next batch it takes */
+	struct batch *cb;	/* the batch it reads */
+	int next;		/* next record in cb */
+	uint64_t offset;	/* of the last record returned */
 };
 
 static int
@@ -168,8 +220,11 @@ csvio_name(const struct csvio_reader *r)
 	return r->path;
 }
 
+static int hand_over(struct csvio_reader *r);
+
 /* Next physical line (with its '\n' unless at the end of the input) in
- * line and n; 1, 0 at the end, -1 on error. */
+ * line and n; 1, 0 at the end, -1 on a read error (errno in rerr) or when
+ * the program wants no more (stopping). */
 static int
 next_line(struct csvio_reader *r, char **line, size_t *n)
 {
@@ -210,11 +265,21 @@ next_line(struct csvio_reader *r, char **line, size_t *n)
 		}
 		ssize_t got;
 
-		do
+		if (r->wb && r->wb->n > 0 && hand_over(r) < 0)
+			return -1;	/* the program wants no more */
+		do {
+			/* a read from a pipe may wait for ever: csvio_close
+			 * cancels the thread there, and only there */
+			if (r->wb)
+				pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 			got = read(r->fd, r->rbuf, READ_SIZE);
-		while (got < 0 && errno == EINTR);
-		if (got < 0)
-			return loy_error("%s: read error: %s", r->path, strerror(errno));
+			if (r->wb)
+				pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		} while (got < 0 && errno == EINTR);
+		if (got < 0) {
+			r->rerr = errno;
+			return -1;
+		}
 		if (got == 0)
 			r->eof = 1;
 		sha256_update(&r->sha, r->rbuf, got);
@@ -231,34 +296,6 @@ reset_record(struct csvio_reader *r)
 	r->alen = 0;
 	r->done = 0;
 	r->bad = NULL;
-}
-
-static void
-fill_row(struct csvio_reader *r, struct csvio_row *row)
-{
-	if (r->nf + 1 > r->fptr_cap) {
-		r->fptr_cap = r->nf + 16;
-		r->f = loy_xrealloc(r->f, r->fptr_cap * sizeof(*r->f));
-		r->raw = loy_xrealloc(r->raw, r->fptr_cap * sizeof(*r->raw));
-	}
-	if (r->alen > r->pcap) {
-		r->pcap = r->acap;
-		r->pristine = loy_xrealloc(r->pristine, r->pcap);
-	}
-	if (r->alen)
-		memcpy(r->pristine, r->arena, r->alen);
-	for (int i = 0; i < r->nf; i++) {
-		r->f[i] = r->arena + r->off[i];
-		r->raw[i] = r->pristine + r->off[i];
-	}
-	r->f[r->nf] = NULL;
-	r->raw[r->nf] = NULL;
-	row->raw = r->raw;
-	row->line = r->start;
-	row->nf = r->nf;
-	row->f = r->f;
-	row->len = r->flen;
-	row->bad = r->bad;
 }
 
 /* Assemble the next record; 1, 0 at the end, -1 on a read error. */
@@ -334,8 +371,10 @@ csvio_header(struct csvio_reader *r)
 {
 	int got = read_record(r);
 
-	if (got < 0)
+	if (got < 0) {
+		loy_error("%s: read error: %s", r->path, strerror(r->rerr));
 		return -2;
+	}
 	if (got == 0)
 		return loy_error("%s: no header row", r->path);
 	if (r->bad)
@@ -383,20 +422,223 @@ csvio_col(const struct csvio_reader *r, const char *name)
 	return -1;
 }
 
+/* The thread's side of the read-ahead. */
+
+/* The next free batch in the ring, emptied; NULL when the program wants
+ * no more. */
+static struct batch *
+take_free(struct csvio_reader *r)
+{
+	struct batch *b = NULL;
+
+	pthread_mutex_lock(&r->mu);
+	while (!r->stop && r->b[r->wi].full)
+		pthread_cond_wait(&r->freed, &r->mu);
+	if (!r->stop) {
+		b = &r->b[r->wi];
+		r->wi = (r->wi + 1) % NBATCH;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (b)
+		b->n = 0, b->alen = 0, b->no = 0, b->end = 0, b->err = 0;
+	return b;
+}
+
+static void
+publish(struct csvio_reader *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->wb->full = 1;
+	pthread_cond_signal(&r->filled);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Hand the records so far to the program and start another batch: 0, or
+ * -1 when the program wants no more. */
+static int
+hand_over(struct csvio_reader *r)
+{
+	publish(r);
+	if (!(r->wb = take_free(r))) {
+		r->stopping = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	while (*cap < need)
+		*cap = *cap ? 2 * *cap : 1024;
+	return loy_xrealloc(p, *cap * size);
+}
+
+/* The record just read, fields and all, into the batch. */
+static void
+keep(struct csvio_reader *r, struct batch *b)
+{
+	struct rec *rec;
+
+	if (b->n == b->rcap) {
+		b->rcap = b->rcap ? 2 * b->rcap : 256;
+		b->rec = loy_xrealloc(b->rec, b->rcap * sizeof(*b->rec));
+	}
+	rec = &b->rec[b->n++];
+	rec->start = r->start;
+	rec->nf = r->nf;
+	rec->bad = r->bad;
+	rec->a0 = b->alen;
+	rec->alen = r->alen;
+	rec->o0 = b->no;
+	rec->offset = r->bytes - (r->rlen - r->rpos);
+	b->arena = grow(b->arena, &b->acap, b->alen + 2 * r->alen, 1);
+	if (r->alen) {
+		memcpy(b->arena + b->alen, r->arena, r->alen);
+		memcpy(b->arena + b->alen + r->alen, r->arena, r->alen);
+	}
+	b->alen += 2 * r->alen;
+	if (b->no + r->nf > b->ocap) {
+		b->off = grow(b->off, &b->ocap, b->no + r->nf, sizeof(*b->off));
+		b->len = loy_xrealloc(b->len, b->ocap * sizeof(*b->len));
+	}
+	memcpy(b->off + b->no, r->off, r->nf * sizeof(*b->off));
+	memcpy(b->len + b->no, r->flen, r->nf * sizeof(*b->len));
+	b->no += r->nf;
+}
+
+static void *
+worker(void *arg)
+{
+	struct csvio_reader *r = arg;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	if (!(r->wb = take_free(r)))
+		return NULL;
+	for (;;) {
+		int got = read_record(r);
+
+		if (r->stopping)
+			return NULL;
+		if (got > 0) {
+			keep(r, r->wb);
+			if ((r->wb->n >= BATCH_ROWS || r->wb->alen >= BATCH_BYTES) &&
+			    hand_over(r) < 0)
+				return NULL;
+			continue;
+		}
+		r->wb->end = got == 0 ? 1 : -1;
+		r->wb->err = r->rerr;
+		publish(r);
+		return NULL;
+	}
+}
+
+/* Start the thread, with every signal blocked in it: handlers run in the
+ * program's thread. */
+static void
+start(struct csvio_reader *r)
+{
+	sigset_t all, old;
+
+	if (pthread_mutex_init(&r->mu, NULL) != 0 || pthread_cond_init(&r->filled, NULL) != 0 ||
+	    pthread_cond_init(&r->freed, NULL) != 0)
+		loy_die(71, "cannot start reading: out of resources");
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&r->tid, NULL, worker, r) != 0)
+		loy_die(71, "cannot start reading: out of resources");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	r->started = 1;
+}
+
+/* Stop the thread (cancelled if it waits on a read) and wait for it; the
+ * reader is the program's alone again. */
+static void
+finish(struct csvio_reader *r)
+{
+	if (r->started != 1)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stop = 1;
+	pthread_cond_signal(&r->freed);
+	pthread_mutex_unlock(&r->mu);
+	pthread_cancel(r->tid);
+	pthread_join(r->tid, NULL);
+	r->started = 2;
+}
+
+/* The program's side. */
+
+/* The next batch of records, once the thread has filled it; the one read
+ * before goes back to the thread. */
+static struct batch *
+take_full(struct csvio_reader *r)
+{
+	struct batch *b;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->cb) {
+		r->cb->full = 0;
+		pthread_cond_signal(&r->freed);
+	}
+	while (!r->b[r->ci].full)
+		pthread_cond_wait(&r->filled, &r->mu);
+	b = &r->b[r->ci];
+	r->ci = (r->ci + 1) % NBATCH;
+	pthread_mutex_unlock(&r->mu);
+	return b;
+}
+
 int
 csvio_next(struct csvio_reader *r, struct csvio_row *row)
 {
 	static char msg[64];
-	int got = read_record(r);
+	struct batch *b;
+	struct rec *rec;
 
-	if (got <= 0)
-		return got;
-	r->rows++;
-	if (!r->bad && r->nf != r->ncols) {
-		snprintf(msg, sizeof(msg), "has %d fields, the header has %d", r->nf, r->ncols);
-		r->bad = msg;
+	if (!r->started)
+		start(r);
+	while (!r->cb || r->next == r->cb->n) {
+		if (r->cb && r->cb->end) {
+			if (r->cb->end < 0) {
+				r->cb->end = 1;	/* said once */
+				return loy_error("%s: read error: %s", r->path, strerror(r->cb->err));
+			}
+			return 0;
+		}
+		if (r->started != 1)
+			return 0;
+		r->cb = take_full(r);
+		r->next = 0;
 	}
-	fill_row(r, row);
+	b = r->cb;
+	rec = &b->rec[r->next++];
+	if (rec->nf + 1 > r->fptr_cap) {
+		r->fptr_cap = rec->nf + 16;
+		r->f = loy_xrealloc(r->f, r->fptr_cap * sizeof(*r->f));
+		r->raw = loy_xrealloc(r->raw, r->fptr_cap * sizeof(*r->raw));
+	}
+	for (int i = 0; i < rec->nf; i++) {
+		r->f[i] = b->arena + rec->a0 + b->off[rec->o0 + i];
+		r->raw[i] = b->arena + rec->a0 + rec->alen + b->off[rec->o0 + i];
+	}
+	r->f[rec->nf] = NULL;
+	r->raw[rec->nf] = NULL;
+	row->line = rec->start;
+	row->nf = rec->nf;
+	row->f = r->f;
+	row->raw = r->raw;
+	row->len = b->len + rec->o0;
+	row->bad = rec->bad;
+	r->offset = rec->offset;
+	r->rows++;
+	if (!row->bad && rec->nf != r->ncols) {
+		snprintf(msg, sizeof(msg), "has %d fields, the header has %d", rec->nf, r->ncols);
+		row->bad = msg;
+	}
 	return 1;
 }
 
@@ -417,15 +659,16 @@ csvio_field(const struct csvio_row *row, int col)
 }
 
 uint64_t
-csvio_bytes(const struct csvio_reader *r)
+csvio_bytes(struct csvio_reader *r)
 {
+	finish(r);
 	return r->bytes;
 }
 
 uint64_t
 csvio_offset(const struct csvio_reader *r)
 {
-	return r->bytes - (r->rlen - r->rpos);
+	return r->started ? r->offset : r->bytes - (r->rlen - r->rpos);
 }
 
 uint64_t
@@ -447,6 +690,7 @@ csvio_rows(const struct csvio_reader *r)
 const char *
 csvio_sha256(struct csvio_reader *r)
 {
+	finish(r);
 	if (!r->hex[0]) {
 		/* take in whatever was not read (a run stopped early) */
 		char buf[65536];
@@ -466,6 +710,18 @@ csvio_close(struct csvio_reader *r)
 {
 	if (!r)
 		return;
+	finish(r);
+	if (r->started) {
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->filled);
+		pthread_cond_destroy(&r->freed);
+	}
+	for (int i = 0; i < NBATCH; i++) {
+		free(r->b[i].rec);
+		free(r->b[i].arena);
+		free(r->b[i].off);
+		free(r->b[i].len);
+	}
 	if (r->fd != STDIN_FILENO)
 		close(r->fd);
 	csv_free(&r->p);
@@ -480,7 +736,6 @@ csvio_close(struct csvio_reader *r)
 	free(r->flen);
 	free(r->f);
 	free(r->raw);
-	free(r->pristine);
 	free(r);
 }
 

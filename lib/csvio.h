@@ -41,7 +41,7 @@ int csvio_next(struct csvio_reader *r, struct csvio_row *row);
  * is -1 (a column the file does not have). */
 char *csvio_field(const struct csvio_row *row, int col);
 /* Bytes read so far, and the checksum once the end is reached. */
-uint64_t csvio_bytes(const struct csvio_reader *r);
+uint64_t csvio_bytes(struct csvio_reader *r);
 /* Bytes of the input taken up by the records returned so far, and the
  * input's size when it is a regular file (else 0): for estimates. */
 uint64_t csvio_offset(const struct csvio_reader *r);

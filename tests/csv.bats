@@ -262,6 +262,57 @@ EOF
 	ledger_ok
 }
 
+@test "a large input, read ahead in pieces, keeps every row in order at its line" {
+	new_ledger
+	# 30,000 rows over many reads: every thousandth name spans two
+	# lines, every 2999th row has a field too many
+	awk 'BEGIN {
+		print "member_id,name,phone"
+		ln = 1
+		for (i = 1; i <= 30000; i++) {
+			ln++
+			if (i % 2999 == 0) {
+				printf "M%d,Name %d,,extra\n", i, i
+				print ln >"bad.txt"
+			} else if (i % 1000 == 0) {
+				printf "M%d,\"Name %d\nsecond line\",\n", i, i
+				ln++
+			} else
+				printf "M%d,Name %d,\n", i, i
+		}
+	}' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	[ "${#lines[@]}" = 30001 ]
+	[ "${lines[30000]}" = "$(($(wc -l <in.csv) - 1)),M30000,created," ]
+	[ "$(awk -F, 'NR > 1 { print $5 }' rej.csv)" = "$(cat bad.txt)" ]
+	[ "$(awk -F, 'NR > 1 && $3 == "created"' <<<"$output" | wc -l)" = 29990 ]
+	[ "$(q "SELECT count(*) FROM members")" = 29990 ]
+	[ "$(name_of M7000)" = "$(printf 'Name 7000\nsecond line')" ]
+	[ "$(name_of M7001)" = "Name 7001" ]
+	[ "$(q "SELECT sha256 || '|' || bytes || '|' || rows FROM run_inputs")" = \
+	    "$(sha256sum <in.csv | cut -d' ' -f1)|$(stat -c %s in.csv)|30000" ]
+	ledger_ok
+}
+
+@test "rows that come slowly down a pipe are read whole, however the writes split them" {
+	new_ledger
+	{
+		printf 'member_id,na'; sleep 0.2
+		printf 'me\n1,An'; sleep 0.2
+		printf 'n\n2,"Bob\n'; sleep 0.2
+		printf 'Smith"\n3,Cy'
+	} | loy-enroll >out.csv 2>err.txt
+	same "$(cat out.csv)" <<'EOF'
+line,member_id,status,detail
+2,1,created,
+3,2,created,
+5,3,created,
+EOF
+	[ "$(name_of 2)" = "$(printf 'Bob\nSmith')" ]
+	[ "$(name_of 3)" = Cy ]
+	ledger_ok
+}
+
 @test "several files are one run" {
 	new_ledger
 	printf 'member_id,name\n1,Ann\n2,Bob\n' >a.csv
