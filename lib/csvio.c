@@ -550,6 +550,7 @@ start(struct csvio_reader *r)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (pthread_create(&r->tid, NULL, worker, r) != 0)
 		loy_die(71, "cannot start reading: out of resources");
+	pthread_setname_np(r->tid, "loy-read");	/* as top -H and ps -L show it */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	r->started = 1;
 }
