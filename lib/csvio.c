@@ -26,11 +26,16 @@
  * NBATCH of them: a batch goes to the program when it is full, when the
  * input ends, and before every read that may wait (so a program reading
  * a pipe sees each record as soon as it is whole).  Memory stays flat: the
- * thread waits when every batch is full.
+ * thread waits when every batch is full, or when the batches handed over
+ * hold more than INFLIGHT_MAX bytes (records with fields of megabytes),
+ * and a batch that grew past ARENA_KEEP for such a record lets go of the
+ * memory as soon as the program is done with it.
  */
 #define NBATCH 4
 #define BATCH_ROWS 2048
 #define BATCH_BYTES (256 * 1024)
+#define INFLIGHT_MAX (2 * 1024 * 1024)
+#define ARENA_KEEP (4 * BATCH_BYTES)
 
 struct rec {
 	long start;		/* physical line the record starts on */
@@ -94,6 +99,7 @@ struct csvio_reader {
 	int started;		/* thread started and not yet joined */
 	pthread_mutex_t mu;
 	pthread_cond_t filled, freed;
+	size_t inflight;	/* bytes in the batches handed over */
 	int stop;		/* the program wants no more */
 	int stopping;		/* the thread saw it */
 	struct batch b[NBATCH];
@@ -432,7 +438,7 @@ take_free(struct csvio_reader *r)
 	struct batch *b = NULL;
 
 	pthread_mutex_lock(&r->mu);
-	while (!r->stop && r->b[r->wi].full)
+	while (!r->stop && (r->b[r->wi].full || r->inflight > INFLIGHT_MAX))
 		pthread_cond_wait(&r->freed, &r->mu);
 	if (!r->stop) {
 		b = &r->b[r->wi];
@@ -449,6 +455,7 @@ publish(struct csvio_reader *r)
 {
 	pthread_mutex_lock(&r->mu);
 	r->wb->full = 1;
+	r->inflight += r->wb->alen;
 	pthread_cond_signal(&r->filled);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -504,9 +511,11 @@ keep(struct csvio_reader *r, struct batch *b)
 		b->off = grow(b->off, &b->ocap, b->no + r->nf, sizeof(*b->off));
 		b->len = loy_xrealloc(b->len, b->ocap * sizeof(*b->len));
 	}
-	memcpy(b->off + b->no, r->off, r->nf * sizeof(*b->off));
-	memcpy(b->len + b->no, r->flen, r->nf * sizeof(*b->len));
-	b->no += r->nf;
+	if (r->nf) {	/* none: a stray quote before the first field ended */
+		memcpy(b->off + b->no, r->off, r->nf * sizeof(*b->off));
+		memcpy(b->len + b->no, r->flen, r->nf * sizeof(*b->len));
+		b->no += r->nf;
+	}
 }
 
 static void *
@@ -536,8 +545,11 @@ worker(void *arg)
 	}
 }
 
-/* Start the thread, with every signal blocked in it: handlers run in the
- * program's thread. */
+/* Start the thread with the signals blocked in it that the program's
+ * thread is to take (handlers run there), but for the terminal's: a read
+ * from the terminal by a job sent to the background stops the program
+ * with SIGTTIN, as it would without the thread (the kernel answers EIO to
+ * a thread that blocks it), and faults stay where they happen. */
 static void
 start(struct csvio_reader *r)
 {
@@ -547,6 +559,13 @@ start(struct csvio_reader *r)
 	    pthread_cond_init(&r->freed, NULL) != 0)
 		loy_die(71, "cannot start reading: out of resources");
 	sigfillset(&all);
+	sigdelset(&all, SIGTTIN);
+	sigdelset(&all, SIGTTOU);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGABRT);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (pthread_create(&r->tid, NULL, worker, r) != 0)
 		loy_die(71, "cannot start reading: out of resources");
@@ -580,9 +599,15 @@ take_full(struct csvio_reader *r)
 {
 	struct batch *b;
 
+	if (r->cb && r->cb->acap > ARENA_KEEP) {
+		free(r->cb->arena);
+		r->cb->arena = NULL;
+		r->cb->acap = 0;
+	}
 	pthread_mutex_lock(&r->mu);
 	if (r->cb) {
 		r->cb->full = 0;
+		r->inflight -= r->cb->alen;
 		pthread_cond_signal(&r->freed);
 	}
 	while (!r->b[r->ci].full)

@@ -313,6 +313,38 @@ EOF
 	ledger_ok
 }
 
+@test "a row that begins with a stray quote, first in a piece of the input, is set aside" {
+	new_ledger
+	printf 'member_id,name\na"b,c\n1,Ann\n' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:2: row has a stray quote: a field with quotes must be quoted and its quotes doubled" ]
+	[ "$(q "SELECT group_concat(member_id || '=' || name) FROM members")" = "1=Ann" ]
+	[ "$(sed -n 2p rej.csv)" = ',,2,row has a stray quote: a field with quotes must be quoted and its quotes doubled' ]
+	[ -z "$(compgen -G 'rej.csv.*')" ]
+	ledger_ok
+}
+
+@test "typing rows at a terminal, a run sent to the background and back goes on" {
+	new_ledger
+	# an interactive shell on a terminal (script(1)): the run reads the
+	# header and a row, is stopped (^Z), sent to the background, where
+	# reading the terminal stops it, and brought back for the last row
+	{
+		sleep 1; printf 'loy-enroll >out.csv 2>err.txt\n'
+		sleep 1; printf 'member_id,name\n1,Ann\n'
+		sleep 1; printf '\032'
+		sleep 1; printf 'bg\n'
+		sleep 1; printf 'jobs -l >jobs.txt\n'
+		sleep 1; printf 'fg\n'
+		sleep 1; printf '2,Bob\n\004'
+		sleep 1; printf 'exit\n'
+	} | script -qfc 'bash --norc --noprofile -i' /dev/null >/dev/null
+	grep -q 'Stopped (tty input)' jobs.txt
+	[ "$(cat err.txt)" = "loy-enroll: stdin: 2 rows, 2 created, 0 updated, 0 unchanged, 0 rejected" ]
+	[ "$(q "SELECT group_concat(member_id || '=' || name) FROM members")" = "1=Ann,2=Bob" ]
+	ledger_ok
+}
+
 @test "several files are one run" {
 	new_ledger
 	printf 'member_id,name\n1,Ann\n2,Bob\n' >a.csv
