@@ -270,6 +270,7 @@ do_file(struct batch *b, int seq)
 {
 	struct csvio_row row;
 	char line[512];
+	const char *sha;
 	int got;
 
 	memset(b->filecount, 0, sizeof(b->filecount));
@@ -304,8 +305,10 @@ do_file(struct batch *b, int seq)
 		return LOY_EX_IOERR;
 	if (b->job->file_end && b->job->file_end(b->job->ctx, b) < 0)
 		return ledger_status(b->l);
-	if (ledger_run_input(b->l, seq, csvio_name(b->r), csvio_sha256(b->r),
-	    csvio_bytes(b->r), csvio_rows(b->r)) < 0)
+	/* the checksum first: it reads what a runaway quote left unread */
+	sha = csvio_sha256(b->r);
+	if (ledger_run_input(b->l, seq, csvio_name(b->r), sha, csvio_bytes(b->r),
+	    csvio_rows(b->r)) < 0)
 		return ledger_status(b->l);
 	summary(b, line, sizeof(line), b->filecount, csvio_rows(b->r), b->file_rejected);
 	if (b->job->summary) {
@@ -410,7 +413,9 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	if ((status = finish(cli, l)) != 0)
 		goto out;
 	/* only a committed run puts its rejects file in place */
-	if (b.rejtmp && !cli->dry_run && rename(b.rejtmp, cli->rejects) != 0) {
+	if (b.rejtmp && cli->dry_run)
+		unlink(b.rejtmp);
+	else if (b.rejtmp && rename(b.rejtmp, cli->rejects) != 0) {
 		loy_warn("the run is committed, but its rejects could not be put in '%s': %s "
 		    "(they are in '%s')", cli->rejects, strerror(errno), b.rejtmp);
 		free(b.rejtmp);

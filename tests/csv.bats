@@ -450,6 +450,21 @@ EOF
 	ledger_ok
 }
 
+@test "a run cut short by a runaway quote records the whole input's checksum and size" {
+	new_ledger
+	{
+		printf 'member_id,name\n1,Ann\n2,"Bob\n'
+		awk 'BEGIN { for (i = 0; i < 17000; i++) printf "%01000d\n", 0 }'
+		printf '3,Cy\n'
+	} >in.csv
+	run -1 --separate-stderr bash -c 'cat in.csv | loy-enroll --rejects rej.csv'
+	[ "${stderr_lines[0]}" = "loy-enroll: stdin:3: row has a quoted field that is not terminated" ]
+	[ "$(q "SELECT member_id FROM members")" = 1 ]
+	[ "$(q "SELECT sha256 || '|' || bytes FROM run_inputs")" = \
+	    "$(sha256sum <in.csv | cut -d' ' -f1)|$(stat -c %s in.csv)" ]
+	ledger_ok
+}
+
 @test "rows with too many or too few fields are refused, every one" {
 	new_ledger
 	before=$(dump)
@@ -590,6 +605,7 @@ EOF
 	printf 'member_id,birthday\n1,1990-01-01\n2,1990-02-30\n' >in.csv
 	run -1 --separate-stderr loy-enroll --dry-run --rejects rej.csv in.csv
 	[ ! -e rej.csv ]
+	[ -z "$(compgen -G 'rej.csv.*')" ]
 	[ "${stderr_lines[2]}" = "loy-enroll: dry run: nothing committed" ]
 	[ "$(q "SELECT count(*) FROM members")" = 0 ]
 	ledger_ok
