@@ -657,7 +657,7 @@ csvio_next(struct csvio_reader *r, struct csvio_row *row)
 	row->nf = rec->nf;
 	row->f = r->f;
 	row->raw = r->raw;
-	row->len = b->len + rec->o0;
+	row->len = rec->nf ? b->len + rec->o0 : NULL;	/* none: maybe never allocated */
 	row->bad = rec->bad;
 	r->offset = rec->offset;
 	r->rows++;
