@@ -412,19 +412,19 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		tmpfiles_forget(b.rejtmp);
 	if ((status = finish(cli, l)) != 0)
 		goto out;
-	/* only a committed run puts its rejects file in place */
-	if (b.rejtmp && cli->dry_run)
-		unlink(b.rejtmp);
-	else if (b.rejtmp && rename(b.rejtmp, cli->rejects) != 0) {
-		loy_warn("the run is committed, but its rejects could not be put in '%s': %s "
-		    "(they are in '%s')", cli->rejects, strerror(errno), b.rejtmp);
+	/* only a committed run puts its rejects file in place (a dry run's
+	 * goes with drop_rejects) */
+	if (b.rejtmp && !cli->dry_run) {
+		if (rename(b.rejtmp, cli->rejects) != 0) {
+			loy_warn("the run is committed, but its rejects could not be put in "
+			    "'%s': %s (they are in '%s')", cli->rejects, strerror(errno), b.rejtmp);
+			status = LOY_EX_IOERR;
+		}
 		free(b.rejtmp);
 		b.rejtmp = NULL;
-		status = LOY_EX_IOERR;
-		goto out;
+		if (status)
+			goto out;
 	}
-	free(b.rejtmp);
-	b.rejtmp = NULL;
 	if (flush_spool(b.spool) < 0)
 		status = LOY_EX_IOERR;
 	else if (b.rejected)
