@@ -51,7 +51,8 @@ struct batch {
 	int end;		/* after the records: 1 end of input, -1 read error */
 	int err;		/* errno of the read error */
 	struct rec *rec;
-	int n, rcap;
+	int n;
+	size_t rcap;
 	char *arena;
 	size_t alen, acap;
 	size_t *off, *len;
@@ -80,7 +81,8 @@ struct csvio_reader {
 	size_t alen, acap;
 	size_t *off;
 	size_t *flen;
-	int nf, fcap;
+	int nf;
+	size_t fcap;
 	int done;		/* record complete */
 	int at_start;		/* next line starts a record */
 	long start;
@@ -101,10 +103,9 @@ struct csvio_reader {
 	pthread_cond_t filled, freed;
 	size_t inflight;	/* bytes in the batches handed over */
 	int stop;		/* the program wants no more */
-	int stopping;		/* the thread saw it */
 	struct batch b[NBATCH];
 	int wi;			/* next batch the thread fills */
-	struct batch *wb;	/* the batch it fills */
+	struct batch *wb;	/* the batch it fills; NULL once stopped */
 	/* the program's side */
 	int ci;			/* next batch it takes */
 	struct batch *cb;	/* the batch it reads */
@@ -125,14 +126,24 @@ lf_only(unsigned char c)
 	return c == '\n';
 }
 
+/* p, with room for need items of size bytes, cap grown by doubling. */
+static void *
+grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	while (*cap < need)
+		*cap = *cap ? 2 * *cap : 1024;
+	return loy_xrealloc(p, *cap * size);
+}
+
 static void
 field_cb(void *s, size_t n, void *data)
 {
 	struct csvio_reader *r = data;
 
-	if (r->nf == r->fcap) {
-		r->fcap = r->fcap ? 2 * r->fcap : 16;
-		r->off = loy_xrealloc(r->off, r->fcap * sizeof(*r->off));
+	if ((size_t)r->nf == r->fcap) {
+		r->off = grow(r->off, &r->fcap, r->nf + 1, sizeof(*r->off));
 		r->flen = loy_xrealloc(r->flen, r->fcap * sizeof(*r->flen));
 	}
 	if (n > CSVIO_FIELD_MAX && !r->bad)
@@ -155,11 +166,7 @@ field_cb(void *s, size_t n, void *data)
 		}
 		n = w - (char *)s;
 	}
-	if (r->alen + n + 1 > r->acap) {
-		while (r->alen + n + 1 > r->acap)
-			r->acap = r->acap ? 2 * r->acap : 4096;
-		r->arena = loy_xrealloc(r->arena, r->acap);
-	}
+	r->arena = grow(r->arena, &r->acap, r->alen + n + 1, 1);
 	r->off[r->nf] = r->alen;
 	r->flen[r->nf] = n;
 	if (n)
@@ -230,7 +237,7 @@ static int hand_over(struct csvio_reader *r);
 
 /* Next physical line (with its '\n' unless at the end of the input) in
  * line and n; 1, 0 at the end, -1 on a read error (errno in rerr) or when
- * the program wants no more (stopping). */
+ * the program wants no more (wb NULL). */
 static int
 next_line(struct csvio_reader *r, char **line, size_t *n)
 {
@@ -466,21 +473,7 @@ static int
 hand_over(struct csvio_reader *r)
 {
 	publish(r);
-	if (!(r->wb = take_free(r))) {
-		r->stopping = 1;
-		return -1;
-	}
-	return 0;
-}
-
-static void *
-grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return p;
-	while (*cap < need)
-		*cap = *cap ? 2 * *cap : 1024;
-	return loy_xrealloc(p, *cap * size);
+	return (r->wb = take_free(r)) ? 0 : -1;
 }
 
 /* The record just read, fields and all, into the batch. */
@@ -489,10 +482,7 @@ keep(struct csvio_reader *r, struct batch *b)
 {
 	struct rec *rec;
 
-	if (b->n == b->rcap) {
-		b->rcap = b->rcap ? 2 * b->rcap : 256;
-		b->rec = loy_xrealloc(b->rec, b->rcap * sizeof(*b->rec));
-	}
+	b->rec = grow(b->rec, &b->rcap, b->n + 1, sizeof(*b->rec));
 	rec = &b->rec[b->n++];
 	rec->start = r->start;
 	rec->nf = r->nf;
@@ -529,8 +519,8 @@ worker(void *arg)
 	for (;;) {
 		int got = read_record(r);
 
-		if (r->stopping)
-			return NULL;
+		if (!r->wb)
+			return NULL;	/* the program wants no more */
 		if (got > 0) {
 			keep(r, r->wb);
 			if ((r->wb->n >= BATCH_ROWS || r->wb->alen >= BATCH_BYTES) &&
