@@ -227,27 +227,6 @@ open_inputs(const struct cli *cli, int nfiles, char **files, int *status)
 	return r;
 }
 
-static int
-open_rejects(struct batch *b)
-{
-	const char *path = b->cli->rejects;
-	size_t n = strlen(path) + 16;
-	int fd;
-
-	b->rejtmp = loy_xmalloc(n);
-	snprintf(b->rejtmp, n, "%s.XXXXXX", path);
-	if ((fd = mkstemp(b->rejtmp)) < 0 || !(b->rejf = fdopen(fd, "w"))) {
-		loy_error("cannot create '%s': %s", path, strerror(errno));
-		free(b->rejtmp);
-		b->rejtmp = NULL;
-		return -1;
-	}
-	tmpfiles_add(b->rejtmp);
-	fchmod(fd, 0644 & ~umask(umask(0)));
-	b->rej = csvio_writer(b->rejf, b->cli->tsv ? CSVIO_TSV : CSVIO_CSV, 0);
-	return 0;
-}
-
 /* Drop an unused or failed rejects file. */
 static void
 drop_rejects(struct batch *b)
@@ -263,6 +242,23 @@ drop_rejects(struct batch *b)
 		free(b->rejtmp);
 		b->rejtmp = NULL;
 	}
+}
+
+static int
+open_rejects(struct batch *b)
+{
+	const char *path = b->cli->rejects;
+	int fd;
+
+	if ((fd = tmpfiles_open(path, 0644, &b->rejtmp)) < 0 || !(b->rejf = fdopen(fd, "w"))) {
+		loy_error("cannot create '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		drop_rejects(b);
+		return -1;
+	}
+	b->rej = csvio_writer(b->rejf, b->cli->tsv ? CSVIO_TSV : CSVIO_CSV, 0);
+	return 0;
 }
 
 static int
@@ -396,7 +392,10 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	if (b.rejf) {
 		int bad = csvio_writer_close(b.rej) < 0;
 
-		bad |= fclose(b.rejf) != 0;	/* both, whatever the first said */
+		/* a dry run's rejects go unnamed, with drop_rejects */
+		if (!cli->dry_run && tmpfiles_name(fileno(b.rejf), cli->rejects, &b.rejtmp) < 0)
+			bad = 1;
+		bad |= fclose(b.rejf) != 0;	/* all, whatever the first said */
 		b.rejf = NULL;
 		if (bad) {
 			loy_warn("cannot write '%s': %s", cli->rejects, strerror(errno));

@@ -11,4 +11,21 @@
 void tmpfiles_add(const char *path);
 void tmpfiles_forget(const char *path);
 
+/*
+ * Open, for writing, a new file that is to become path once it is whole:
+ * where the system can (Linux, O_TMPFILE), a file without a name in path's
+ * directory, which nothing can leave behind, not even SIGKILL or running out
+ * of memory; else path.XXXXXX, remembered by tmpfiles_add.  *tmp is that
+ * name, or NULL for a file without one (free it).  The file's mode is mode
+ * less the umask.  Returns the descriptor, or -1 with errno set.
+ */
+int tmpfiles_open(const char *path, unsigned mode, char **tmp);
+
+/*
+ * Give the file of tmpfiles_open a name, path.XXXXXX, if it has none yet, so
+ * that rename(2) can put it in place; tmpfiles_add remembers the name, as
+ * tmpfiles_open's own.  0, or -1 with errno set.
+ */
+int tmpfiles_name(int fd, const char *path, char **tmp);
+
 #endif

@@ -171,6 +171,13 @@ no_files() {
 	! compgen -G "$1*" >/dev/null
 }
 
+# Whether process $1 is making the rejects file rej.csv: under a temporary
+# name, or (Linux) as a file without a name in this directory.
+making_rejects() {
+	compgen -G 'rej.csv.*' >/dev/null ||
+		ls -l "/proc/$1/fd" 2>/dev/null | grep -q " $PWD/#[0-9]* (deleted)$"
+}
+
 # Balances as member:points lines, in member order.
 balances() {
 	q "SELECT member_id || ':' || points FROM balances ORDER BY member_id"

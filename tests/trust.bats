@@ -152,10 +152,10 @@ count_ops() {
 		head -3 pos.csv >&"$w"
 		# the run has begun once its rejects file is being made
 		for _ in $(seq 200); do
-			compgen -G 'rej.csv.*' >/dev/null && break
+			making_rejects "$pid" && break
 			sleep 0.05
 		done
-		compgen -G 'rej.csv.*' >/dev/null
+		making_rejects "$pid"
 		kill -"$sig" "$pid"
 		status=0
 		wait "$pid" || status=$?
@@ -165,6 +165,32 @@ count_ops() {
 		[ ! -s out.csv ]
 		[ "$(dump)" = "$before" ]
 	done
+	ledger_ok
+}
+
+@test "a run killed with SIGKILL leaves no rejects file where the system can make one without a name" {
+	# file systems that make files without a name (open(2), O_TMPFILE)
+	case $(stat -f -c %T .) in
+	ext2/ext3 | tmpfs | xfs | btrfs) ;;
+	*) skip "$(stat -f -c %T .) may not make files without a name" ;;
+	esac
+	club
+	before=$(dump)
+	mkfifo feed.csv
+	loy-accrue --rejects rej.csv feed.csv >out.csv 2>err.txt &
+	pid=$!
+	exec {w}>feed.csv
+	{ head -3 pos.csv; echo 'BAD1,1001,2026-11-20 10:00:00,Store 1,SKU-001,food,0,1.00,store,'; } >&"$w"
+	for _ in $(seq 200); do
+		making_rejects "$pid" && break
+		sleep 0.05
+	done
+	making_rejects "$pid"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	exec {w}>&-
+	no_files rej.csv
+	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
 
