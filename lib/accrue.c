@@ -1029,10 +1029,17 @@ bonuses(struct accrue *a, struct batch *b, struct mem *m, const struct programme
 	int n = 0, rc = -1;
 
 	struct facts *f = a->needs_member ? member_facts(a, m) : NULL;
+	struct mem *ref = NULL;
 
 	if (a->needs_member && !f)
 		return -1;
-	if (earn_purchase_awards(a->l, p, er, em, f ? f->referrer : NULL, &v, &n) < 0)
+	/* a referrer merged since stands for its survivor; a member is never its
+	 * own referrer, whatever merges made of the two */
+	if (f && f->referrer && known_member(a, f->referrer, &ref) < 0)
+		return -1;
+	if (ref == m)
+		ref = NULL;
+	if (earn_purchase_awards(a->l, p, er, em, ref ? ref->id : NULL, &v, &n) < 0)
 		goto out;
 	for (int i = 0; i < n; i++) {
 		struct mem *who = m;

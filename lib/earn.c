@@ -1065,8 +1065,9 @@ earn_signup(struct ledger *l, const char *member, const char *referrer, const ch
 	struct earn_member m = { .id = member };
 	const struct programme *p;
 	int n = 0, rc = -1;
-	char period[16], key[96], when[20];
-	int64_t mine = 0;
+	char period[16], key[96], when[20], *survivor = NULL;
+	int64_t mine = 0, rbalance;
+	int closed = 0;
 
 	if (!points)
 		points = &mine;
@@ -1106,11 +1107,21 @@ earn_signup(struct ledger *l, const char *member, const char *referrer, const ch
 		if (ok)
 			award(&v, &n, ru, member, period, key, "rule %s: sign-up%s", "");
 	}
-	if (referrals(l, p, REFERRAL_ON_SIGNUP, &r, &m, referrer, &v, &n) < 0)
+	/* a referrer merged since stands for its survivor (never the member
+	 * itself); a closed one is given nothing, as on a purchase */
+	if (referrer && ledger_member_state(l, referrer, &survivor, &closed, &rbalance) < 0)
+		goto out;
+	if (survivor && strcmp(survivor, member) == 0) {
+		free(survivor);
+		survivor = NULL;
+	}
+	if (referrals(l, p, REFERRAL_ON_SIGNUP, &r, &m, survivor, &v, &n) < 0)
 		goto out;
 	for (int i = 0; i < n; i++) {
 		int64_t balance, entry, got;
 
+		if (closed && survivor && strcmp(v[i].member, survivor) == 0)
+			continue;
 		if (ledger_balance_get(l, v[i].member, &balance) < 0 ||
 		    (entry = earn_credit(l, p, &v[i], at, balance, &got)) < 0)
 			goto out;
@@ -1122,6 +1133,7 @@ earn_signup(struct ledger *l, const char *member, const char *referrer, const ch
 	rc = 0;
 out:
 	free(v);
+	free(survivor);
 	return rc;
 }
 

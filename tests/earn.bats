@@ -413,6 +413,62 @@ EOF
 	ledger_ok
 }
 
+@test "a referrer merged since: its survivor has the purchase bonus, and no member is its own referrer" {
+	base
+	members
+	programme <<'EOF'
+[rule refer-a-friend]
+trigger = referral
+referral_to = referrer
+referral_on = every-purchase
+bonus = 100
+EOF
+	# 1001, who referred 1002 and 1004, is merged into 1003
+	run -0 --separate-stderr loy-enroll merge 1001 1003
+	pos <<'EOF'
+T1,1002,2026-12-10 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 1002 10, its referrer's survivor 1003 100
+	[ "$(balances)" = "$(printf '1002:10\n1003:100')" ]
+	[[ "$output" == *"T1,1003,2026-12-10 10:00:00,0.00,100,bonus,rule refer-a-friend: referred member 1002"* ]]
+	# 1003 into 1004: 1004's referrer, 1001, now stands for 1004 itself
+	run -0 --separate-stderr loy-enroll merge 1003 1004
+	pos <<'EOF'
+T2,1004,2026-12-11 10:00:00,A,x,,1,10.00
+T3,1002,2026-12-12 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# T2: 10 and no bonus; T3: 1002 10, 1004 100; 1004: 100 moved + 10 + 100
+	[ "$(balances)" = "$(printf '1002:20\n1003:0\n1004:210')" ]
+	[ "$(q "SELECT count(*) FROM journal WHERE kind = 'bonus' AND member_id <> '1004' AND occurred_at > '2026-12-10 10:00:00'")" = 0 ]
+	ledger_ok
+}
+
+@test "a sign-up referral bonus goes to a merged referrer's survivor, never to a closed one" {
+	base
+	programme <<'EOF'
+[rule bring-a-friend]
+trigger = referral
+referral_to = both
+referral_on = signup
+bonus = 100
+EOF
+	printf 'member_id,name\n1001,Ann\n1003,Cy\n' >m1.csv
+	loy-enroll m1.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll merge 1001 1003
+	printf 'member_id,name,referrer\n2001,Eve,1001\n' >m2.csv
+	run -0 --separate-stderr loy-enroll m2.csv
+	# 2001 100, and 100 to 1003, whom 1001 now stands for
+	[ "$(balances)" = "$(printf '1003:100\n2001:100')" ]
+	run -0 --separate-stderr loy-enroll close 1003
+	printf 'member_id,name,referrer\n2002,Fay,1003\n' >m3.csv
+	run -0 --separate-stderr loy-enroll m3.csv
+	# the closed referrer gets nothing; the new member has its own 100
+	[ "$(balances)" = "$(printf '1003:100\n2001:100\n2002:100')" ]
+	ledger_ok
+}
+
 # ---------------------------------------------------------------- events
 
 @test "event rules: points per event, a limit per period, idempotent by event_id" {
