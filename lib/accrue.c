@@ -860,6 +860,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 	struct receipt_row orig = { 0 };
 	int64_t back = -r->amount, owed, take, first = 0, entry;
 	int got = 0;
+	char amt[32], amt2[32];
 
 	if (r->orig && (got = maybe_taken(a, r->orig)) > 0)
 		got = ledger_receipt_get(a->l, r->orig, &orig);
@@ -883,21 +884,31 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 			return 1;
 		}
 	}
-	if (got && (!orig.member_id || orig.amount <= 0 || orig.points <= 0)) {
-		owed = 0;	/* the goods earned nothing: nothing to take back */
+	if (got && (!orig.member_id || orig.amount <= 0)) {
+		owed = 0;	/* no purchase of a member: nothing to take back */
 		snprintf(detail, size, "original receipt '%s' earned no points", r->orig);
 	} else if (got) {
-		/* exactly what the original earned, in proportion, never more */
+		/* exactly what the original earned, in proportion, never more; the
+		 * purchase keeps what came back, at most what is left of it */
+		int64_t left = orig.amount - orig.returned_amount, kept = back;
 		int64_t total = orig.returned_amount + back;
 		__int128 target;
 
 		if (total > orig.amount)
 			total = orig.amount;
+		if (kept > left) {
+			kept = left > 0 ? left : 0;
+			snprintf(detail, size, "returns %s, but only %s of '%s' was left to return",
+			    money_format(back, a->decimals, amt), money_format(kept, a->decimals,
+			    amt2), r->orig);
+		}
 		target = (__int128)orig.points * total / orig.amount;
 		owed = (int64_t)target - orig.returned_points;
 		if (owed < 0)
 			owed = 0;
-		if (ledger_receipt_returned(a->l, r->orig, back, owed) < 0) {
+		if (orig.points <= 0)
+			snprintf(detail, size, "original receipt '%s' earned no points", r->orig);
+		if (kept > 0 && ledger_receipt_returned(a->l, r->orig, kept, owed) < 0) {
 			receipt_row_clear(&orig);
 			return -1;
 		}

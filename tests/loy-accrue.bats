@@ -411,11 +411,34 @@ EOF
 	run -0 --separate-stderr loy-accrue more.csv
 	same "$output" <<EOF
 $HEAD
-R4,1001,2026-11-04 10:00:00,-10.00,0,returned,
+R4,1001,2026-11-04 10:00:00,-10.00,0,returned,"returns 10.00, but only 0.00 of 'S1' was left to return"
 EOF
 	[ "$(balances)" = "1001:10" ]
 	[ "$(q "SELECT -sum(points) FROM journal WHERE kind = 'return'")" = 37 ]
-	[ "$(q "SELECT returned_points FROM receipts WHERE txn_id = 'S1'")" = 37 ]
+	# S1 keeps what came back, never more than it was: 37.50, 37
+	[ "$(q "SELECT returned_amount || ':' || returned_points FROM receipts WHERE txn_id = 'S1'")" = "3750:37" ]
+	ledger_ok
+}
+
+@test "a purchase that earned nothing keeps what its return brought back, and spend counts it" {
+	base
+	cat >p.conf <<'EOF'
+[rule no-tobacco]
+category = ^tobacco$
+exclude = yes
+EOF
+	run -0 --separate-stderr loy-program load p.conf --from 2026-01-01
+	cat >pos.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,category,qty,amount,orig_txn
+S9,1001,2026-11-01 10:00:00,CIG,tobacco,10,600.00,
+R9,1001,2026-11-01 15:00:00,CIG,tobacco,-10,-600.00,S9
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	[[ "$output" == *"R9,1001,2026-11-01 15:00:00,-600.00,0,returned,original receipt 'S9' earned no points"* ]]
+	# S9 is 600.00 less the 600.00 that came back: no spend, no upgrade
+	[ "$(q "SELECT returned_amount || ':' || returned_points FROM receipts WHERE txn_id = 'S9'")" = "60000:0" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 best 5
+	[[ "$output" != *"1001"*"600.00"* ]]
 	ledger_ok
 }
 
@@ -1475,9 +1498,10 @@ OUT
 $HEAD
 S1,1001,2026-11-20 10:00:00,100.00,100,credited,
 R1,1001,2026-11-20 12:00:00,-100.00,-100,returned,
-R2,1001,2026-11-21 12:00:00,-100.00,0,returned,
+R2,1001,2026-11-21 12:00:00,-100.00,0,returned,"returns 100.00, but only 0.00 of 'S1' was left to return"
 OUT
 	[ "$(balances)" = "1001:0" ]
+	[ "$(q "SELECT returned_amount FROM receipts WHERE txn_id = 'S1'")" = 10000 ]
 	ledger_ok
 }
 
@@ -1502,7 +1526,7 @@ OUT
 	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-21 10:00:00,-100.00,S1\nR2,1001,2026-11-21 11:00:00,-100.00,S1\n' >ret.csv
 	run -0 --separate-stderr loy-accrue ret.csv
 	[ "${lines[1]}" = "R1,1001,2026-11-21 10:00:00,-100.00,-100,returned," ]
-	[ "${lines[2]}" = "R2,1001,2026-11-21 11:00:00,-100.00,0,returned," ]
+	[ "${lines[2]}" = "R2,1001,2026-11-21 11:00:00,-100.00,0,returned,\"returns 100.00, but only 0.00 of 'S1' was left to return\"" ]
 	ledger_ok
 }
 
