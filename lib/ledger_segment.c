@@ -104,6 +104,17 @@ ledger_segment_aliases(struct ledger *l)
 	return atoi(n);
 }
 
+/*
+ * A member's spend: its purchases less what returns naming them brought
+ * back (returned_amount), and the returns that name no purchase of a member
+ * the ledger holds (no orig_txn, or one it does not know), on their own day.
+ */
+#define SPEND "CASE WHEN r.status = 'returned' THEN r.amount" \
+	" ELSE r.amount - r.returned_amount END"
+#define SPENT "(r.status IN ('credited', 'pending') OR r.status = 'returned'" \
+	" AND NOT EXISTS (SELECT 1 FROM receipts o WHERE o.txn_id = r.orig_txn" \
+	" AND o.member_id IS NOT NULL AND o.amount > 0))"
+
 /* The member a receipt or entry `r` counts for. */
 #define WHO_ALIAS "coalesce((SELECT survivor FROM temp.seg_alias a" \
 	" WHERE a.member_id = r.member_id), r.member_id)"
@@ -144,25 +155,28 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 		what = "0, count(*) FROM receipts r"
 		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
 	else if (active_only == 2)
-		what = "sum(r.amount - r.returned_amount), 0 FROM receipts r"
-		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
+		what = "sum(" SPEND "), 0 FROM receipts r"
+		    " WHERE r.member_id IS NOT NULL AND " SPENT;
 	else
 		what = "sum(r.amount - r.returned_amount), count(*) FROM receipts r"
 		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
 	if (summary) {
 		/* one row a member: the last purchase day, what it bought since
 		 * `summary` (?3) */
-		day = "CAST(julianday(substr(max(r.occurred_at), 1, 10)) - 2440587.5 AS INTEGER)";
-		what = "sum(CASE WHEN r.occurred_at >= ?3 THEN r.amount - r.returned_amount"
-		    " ELSE 0 END), sum(r.occurred_at >= ?3) FROM receipts r"
-		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
+		day = "CAST(julianday(substr(max(CASE WHEN r.status <> 'returned'"
+		    " THEN r.occurred_at END), 1, 10)) - 2440587.5 AS INTEGER)";
+		what = "sum(CASE WHEN r.occurred_at >= ?3 THEN " SPEND " ELSE 0 END),"
+		    " sum(r.occurred_at >= ?3 AND r.status <> 'returned') FROM receipts r"
+		    " WHERE r.member_id IS NOT NULL AND " SPENT;
 		whole = 1;
 	}
 	n = strlen(who) + strlen(day) + strlen(what) + 256;
 	sql = loy_xmalloc(n);
+	/* a member with returns alone has no last purchase: no row */
 	snprintf(sql, n, "SELECT %s AS who, %s AS day, %s"
-	    " AND r.occurred_at >= ?1 AND r.occurred_at < ?2 GROUP BY %s ORDER BY %s",
-	    who, day, what, whole ? "1" : "1, 2", whole ? "1" : "1, 2");
+	    " AND r.occurred_at >= ?1 AND r.occurred_at < ?2 GROUP BY %s%s ORDER BY %s",
+	    who, day, what, whole ? "1" : "1, 2", summary ? " HAVING day IS NOT NULL" : "",
+	    whole ? "1" : "1, 2");
 	if (measure >= 0) {
 		if (!(sd = ledger_prepare(l, sql)))
 			goto out;
@@ -272,9 +286,10 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    "  FROM members m LEFT JOIN temp.seg_alias a ON a.member_id = m.referrer"
 	    "  WHERE m.referrer IS NOT NULL AND m.status <> 'merged' AND m.enrolled_at < ?1),"
 	    " buy AS ("
-	    "  SELECT " WHO_ALIAS " AS member_id, sum(r.amount - r.returned_amount) AS spend"
+	    "  SELECT " WHO_ALIAS " AS member_id, sum(" SPEND ") AS spend"
 	    "  FROM receipts r WHERE r.member_id IS NOT NULL"
-	    "  AND r.status IN ('credited', 'pending') AND r.occurred_at < ?1 GROUP BY 1)"
+	    "  AND " SPENT " AND r.occurred_at < ?1 GROUP BY 1"
+	    "  HAVING sum(r.status <> 'returned') > 0)"
 	    " SELECT ref.referrer AS member_id, count(*) AS referred,"
 	    "  count(buy.member_id) AS buyers, coalesce(sum(buy.spend), 0) AS spend%s"
 	    " FROM ref LEFT JOIN buy USING (member_id) JOIN members p"

@@ -527,6 +527,42 @@ D,1980-06-15,2026-06-15,46" ]
 	[ "$stderr" = "loy-segment: --to is before --from" ]
 }
 
+@test "a return that names no purchase the ledger holds is deducted from spend on its own day" {
+	tiered
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	# A buys 150.00 and brings 60.00 back without naming the receipt; B buys
+	# 120.00 and returns all of it as its own receipt; C only returns
+	cat >pos.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+S1,A,2026-03-01 10:00:00,150.00,
+R1,A,2026-03-02 10:00:00,-60.00,
+S2,B,2026-03-01 10:00:00,120.00,
+R2,B,2026-03-03 10:00:00,-120.00,X9
+R3,C,2026-03-03 10:00:00,-10.00,
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# on 1 March A (150.00) and B (120.00) qualify for Gold; by 3 March A
+	# has 90.00 and B 0.00: neither does
+	run -0 --separate-stderr loy-segment --as-of 2026-03-01 tiers
+	same "$output" <<OUT
+$TIERS
+A,Silver,Gold,150.00,100.00,qualified,2026-03-01
+B,Silver,Gold,120.00,100.00,qualified,2026-03-01
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-03-03 tiers
+	[ "$output" = "$TIERS" ]
+	# best: A 90.00 in 1 visit, B 0.00 in 1; C bought nothing
+	run -0 --separate-stderr loy-segment --as-of 2026-03-31 best 3
+	same "$output" <<OUT
+member_id,rank,spend,visits
+A,1,90.00,1
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-03-31 never-bought
+	[ "$output" = "member_id,enrolled,days_enrolled
+C,2024-01-01,820" ]
+	ledger_ok
+}
+
 @test "best N, never bought and top referrers" {
 	new_ledger
 	printf 'member_id,enrolled_at,referrer\nA,2024-01-01,\nB,2024-01-01,A\nC,2024-01-01,A\nD,2024-01-01,B\nE,2026-01-01,A\n' >m.csv
