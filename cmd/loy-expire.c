@@ -67,6 +67,7 @@ main(int argc, char **argv)
 		cli_usage(&cli);
 	}
 	if (optind != argc) {
+		loy_warn("'%s': loy-expire reads no input and takes no operands", argv[optind]);
 		free(args);
 		cli_usage(&cli);
 	}

@@ -112,12 +112,16 @@ main(int argc, char **argv)
 	cli_init(&cli, usage, help);
 	while ((opt = getopt_long(argc, argv, "d:hnV", longopts, NULL)) != -1) {
 		if (opt == OPT_CATALOGUE || opt == OPT_CODES || opt == OPT_TRANSFERS) {
-			if (mode && mode != opt)
+			if (mode && mode != opt) {
+				loy_warn("--catalogue, --codes and --transfers are one at a time");
 				cli_usage(&cli);
+			}
 			mode = opt;
 		} else if (opt == OPT_FIRST_COME || opt == OPT_DRAW) {
-			if (o.order != REDEEM_FILE)
+			if (o.order != REDEEM_FILE) {
+				loy_warn("--first-come and --draw are one at a time");
 				cli_usage(&cli);
+			}
 			o.order = opt == OPT_DRAW ? REDEEM_DRAW : REDEEM_FIRST_COME;
 			o.seed = opt == OPT_DRAW ? optarg : NULL;
 			if (o.seed && (!*o.seed || strlen(o.seed) > 200)) {
@@ -136,6 +140,12 @@ main(int argc, char **argv)
 		verb = argv[0][0] == 'c' ? argv[0][1] == 'a' ? 'x' : 'c' : 'r';
 	if ((verb == 'x' && argc < 2) || ((verb == 'r' || verb == 'c') && argc != 1) ||
 	    ((mode || verb) && (o.order != REDEEM_FILE || win))) {
+		if (verb == 'x' && argc < 2)
+			loy_warn("cancel: which requests? (their request_id)");
+		else if ((verb == 'r' || verb == 'c') && argc != 1)
+			loy_warn("%s takes no operands", argv[0]);
+		else
+			loy_warn("--first-come, --draw and --window are for redemption requests");
 		free(args);
 		cli_usage(&cli);
 	}

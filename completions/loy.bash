@@ -355,7 +355,7 @@ _loy_redeem()
 	done
 	if [[ $catalogue == --catalogue ]]; then
 		fields="reward_id name points cash_price stock partner partner_cost
-		    tiers valid_from valid_to per_member_limit"
+		    tiers segments valid_from valid_to per_member_limit"
 	elif [[ $catalogue == --codes ]]; then
 		fields="reward_id code partner"
 	elif [[ $catalogue == --transfers ]]; then
@@ -456,11 +456,12 @@ _loy_program()
 		    --retroactive --safe-cells --table --tsv -h --help" -- "$_loy_cur" ;;
 		apply) _loy_add compgen -W "-d --db --busy-timeout -n --dry-run
 		    --safe-cells --table --tsv -h --help" -- "$_loy_cur" ;;
-		show) _loy_add compgen -W "-d --db --as-of -h --help" -- "$_loy_cur" ;;
-		versions) _loy_add compgen -W "-d --db --safe-cells --table --tsv -h
-		    --help" -- "$_loy_cur" ;;
-		what-if) _loy_add compgen -W "-d --db --from --to --safe-cells --table
+		show) _loy_add compgen -W "-d --db --busy-timeout --as-of -h --help" \
+		    -- "$_loy_cur" ;;
+		versions) _loy_add compgen -W "-d --db --busy-timeout --safe-cells --table
 		    --tsv -h --help" -- "$_loy_cur" ;;
+		what-if) _loy_add compgen -W "-d --db --busy-timeout --from --to --safe-cells
+		    --table --tsv -h --help" -- "$_loy_cur" ;;
 		*) _loy_add compgen -W "-d --db -h --help -V --version" -- "$_loy_cur" ;;
 		esac
 		return

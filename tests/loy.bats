@@ -115,3 +115,20 @@ load helper
 	[ "$stderr" = "loy-enroll: no ledger at '$LOY_DB' (create one with: loy-init -d '$LOY_DB')" ]
 	[ ! -e "$LOY_DB" ]
 }
+
+@test "a usage error says what is wrong before the usage" {
+	new_ledger
+	run -64 --separate-stderr loy-expire extra
+	[ "${stderr_lines[0]}" = "loy-expire: 'extra': loy-expire reads no input and takes no operands" ]
+	[[ "${stderr_lines[1]}" == "usage: loy-expire "* ]]
+	run -64 --separate-stderr loy-redeem --first-come --draw requests.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: --first-come and --draw are one at a time" ]
+	run -64 --separate-stderr loy-redeem --catalogue --codes a.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: --catalogue, --codes and --transfers are one at a time" ]
+	run -64 --separate-stderr loy-redeem cancel
+	[ "${stderr_lines[0]}" = "loy-redeem: cancel: which requests? (their request_id)" ]
+	run -64 --separate-stderr loy-redeem rewards extra
+	[ "${stderr_lines[0]}" = "loy-redeem: rewards takes no operands" ]
+	run -64 --separate-stderr loy-redeem --window 2026-01-01,2026-02-01 rewards
+	[ "${stderr_lines[0]}" = "loy-redeem: --first-come, --draw and --window are for redemption requests" ]
+}
