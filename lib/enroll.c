@@ -1103,7 +1103,9 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 		}
 		st = m.v[MF_STATUS];
 		if (m.v[MF_MERGED_INTO]) {
-			bad = loy_error("member '%s' was merged into '%s'", id, m.v[MF_MERGED_INTO]) < 0;
+			bad = loy_error("member '%s' was merged into '%s'%s", id, m.v[MF_MERGED_INTO],
+			    strcmp(vb->verb, "forget") == 0 ? ": forgetting that member forgets "
+			    "both" : "") < 0;
 			continue;
 		}
 		if (strcmp(vb->verb, "close") == 0) {
@@ -1123,12 +1125,15 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			rc = ledger_member_set_status(l, id, "active", vb->now);
 			verb_out(out, id, "reopened", vb->reason);
 		} else {
-			if (m.v[MF_FORGOTTEN_AT]) {
+			int changes = 0;
+
+			/* forgotten already, unless a record merged into it since is not */
+			if ((rc = ledger_member_forget(l, id, vb->now, &changes)) == 0 &&
+			    changes == 0) {
 				verb_out(out, id, "unchanged", "already forgotten");
 				counts[1]++;
 				continue;
 			}
-			rc = ledger_member_forget(l, id, vb->now);
 			verb_out(out, id, "forgotten", vb->reason);
 		}
 		if (rc < 0) {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEDGER_SCHEMA_VERSION 8
+#define LEDGER_SCHEMA_VERSION 9
 #define LEDGER_APP_ID 0x4c4f5901	/* "LOY" 1, PRAGMA application_id */
 
 struct ledger;
@@ -97,7 +97,9 @@ int ledger_member_new_id(struct ledger *l, char **out);
 /* Close, reopen, forget (erase personal data, keep the books). */
 int ledger_member_set_status(struct ledger *l, const char *id, const char *status,
     const char *at);
-int ledger_member_forget(struct ledger *l, const char *id, const char *at);
+/* Erase the personal data of `id` and of every member merged into it (not
+ * forgotten yet); *changes: how many.  0 or -1. */
+int ledger_member_forget(struct ledger *l, const char *id, const char *at, int *changes);
 /* Merge `from` into `into`: balance and open lots move by new journal
  * entries, cards follow, `from` resolves to `into` from then on. */
 int ledger_member_merge(struct ledger *l, const char *from, const char *into,
@@ -226,7 +228,7 @@ int ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount
 /* Rewards and redemptions (lib/ledger_redeem.c). */
 enum reward_field {
 	RW_ID, RW_NAME, RW_POINTS, RW_CASH, RW_STOCK, RW_PARTNER, RW_COST, RW_TIERS,
-	RW_FROM, RW_TO, RW_LIMIT, RW_COUNT
+	RW_SEGMENTS, RW_FROM, RW_TO, RW_LIMIT, RW_COUNT
 };
 extern const char *const reward_field_names[RW_COUNT];
 /* A reward as text, NULL for no value (cash_price and partner_cost in
@@ -242,6 +244,10 @@ int ledger_reward_put(struct ledger *l, const struct reward *r);
 int ledger_list_rewards(struct ledger *l, ledger_row_fn fn, void *ctx);
 /* Take qty from a reward's stock (unlimited stock: nothing to take). */
 int ledger_reward_stock(struct ledger *l, const char *id, int64_t delta);
+/* Is `member` in the saved segment named by the `len` bytes at `segment`?
+ * 1 yes, 0 no (or no segment of that name), -1 error. */
+int ledger_segment_holds(struct ledger *l, const char *segment, size_t len,
+    const char *member);
 
 struct redemption {
 	char *request_id, *member_id, *reward_id, *requested_at, *channel, *status,

@@ -324,11 +324,15 @@ ledger_member_set_status(struct ledger *l, const char *id, const char *status, c
 }
 
 int
-ledger_member_forget(struct ledger *l, const char *id, const char *at)
+ledger_member_forget(struct ledger *l, const char *id, const char *at, int *changes)
 {
+	/* the member, and every record merged into it: the same person */
 	return exec_args(l, "UPDATE members SET name = NULL, phone = NULL, email = NULL,"
 	    " birthday = NULL, attrs = NULL, forgotten_at = ?2, updated_run = ?3"
-	    " WHERE member_id = ?1", "cannot forget a member", NULL, id, at, "?run", NULL);
+	    " WHERE member_id IN (WITH RECURSIVE m(id) AS (SELECT ?1"
+	    "  UNION SELECT x.member_id FROM members x JOIN m ON x.merged_into = m.id"
+	    "  WHERE x.status = 'merged') SELECT id FROM m)"
+	    " AND forgotten_at IS NULL", "cannot forget a member", changes, id, at, "?run", NULL);
 }
 
 /* Move every open lot of `from` to `into` (entries out_id, in_id). */

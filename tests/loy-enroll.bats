@@ -773,6 +773,25 @@ EOF
 	ledger_ok
 }
 
+@test "forget erases the records merged into the member too" {
+	base
+	run -0 --separate-stderr loy-enroll merge 1003 1002
+	run -0 --separate-stderr loy-enroll merge 1002 1001
+	run -65 --separate-stderr loy-enroll forget 1002
+	[ "${stderr_lines[0]}" = "loy-enroll: member '1002' was merged into '1001': forgetting that member forgets both" ]
+	run -0 --separate-stderr loy-enroll forget 1001
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,forgotten,')" ]
+	# 1001, 1002 merged into it, and 1003 merged into 1002 before
+	for id in 1001 1002 1003; do
+		[ "$(contact "$id")" = "|||" ]
+		[ "$(attrs "$id")" = "" ]
+	done
+	[ "$(q "SELECT count(*) FROM members WHERE forgotten_at IS NOT NULL")" = 3 ]
+	run -0 --separate-stderr loy-enroll forget 1001
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,unchanged,already forgotten')" ]
+	ledger_ok
+}
+
 @test "a forgotten member's data is not taken again" {
 	base
 	loy-enroll forget 1001 >/dev/null
