@@ -87,6 +87,18 @@ static const char by_category[] =
 
 #define WINDOW(col) col " >= :from AND " col " < :to"
 
+/* A redemption's partner and unit cost: those it keeps (schema version 4
+ * on).  One made before has neither, like one of the programme's own
+ * rewards; it is told apart by its reward, unchanged since before the
+ * redemption's run (rewards.updated_run < run_id), naming a partner: a
+ * redemption made since would have kept that partner.  A reward changed
+ * since leaves it the programme's own: what it cost then is not known. */
+#define PARTNER_JOIN \
+	"  FROM redemptions d LEFT JOIN rewards w ON d.partner_id IS NULL\n" \
+	"   AND w.reward_id = d.reward_id AND w.updated_run < d.run_id\n"
+#define PARTNER "coalesce(d.partner_id, w.partner_id)"
+#define PARTNER_COST "coalesce(d.partner_cost, w.partner_cost)"
+
 /* Tier order: the tiers setting split into (name, rank) rows, lowest first. */
 #define TIER_NAMES \
 	"WITH RECURSIVE tn(name, rest, rank) AS (\n" \
@@ -232,14 +244,14 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 	case LR_BREAKAGE:
 		return fmt(
 		    "SELECT %s AS %s,\n"
-		    "       coalesce(sum(l.points) FILTER (WHERE e.kind NOT IN ('merge', 'cancel')),\n"
-		    "         0) AS earned,\n"
+		    "       coalesce(sum(l.points) FILTER (WHERE e.kind NOT IN ('merge', 'cancel',\n"
+		    "         'transfer')), 0) AS earned,\n"
 		    "       -coalesce(sum(v.redeemed), 0)\n"
 		    "         - coalesce(sum(l.points) FILTER (WHERE e.kind = 'cancel'), 0)\n"
 		    "         AS redeemed,\n"
 		    "       -coalesce(sum(v.expired), 0) AS expired,\n"
-		    "       coalesce(sum(l.points) FILTER (WHERE e.kind = 'merge'), 0)\n"
-		    "         + coalesce(sum(v.other), 0) AS other,\n"
+		    "       coalesce(sum(l.points) FILTER (WHERE e.kind IN ('merge', 'transfer')),\n"
+		    "         0) + coalesce(sum(v.other), 0) AS other,\n"
 		    "       sum(l.remaining) AS outstanding\n"
 		    "  FROM lots l\n"
 		    "  JOIN journal e ON e.entry_id = l.entry_id\n"
@@ -319,9 +331,8 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "           AND " WINDOW("occurred_at") "\n"
 		    "        UNION ALL\n"
 		    "        SELECT %s, 0, 0, 0, 0, 0, 0,\n"
-		    "               d.qty * CASE WHEN d.partner_id IS NOT NULL THEN d.partner_cost\n"
-		    "                            ELSE w.partner_cost END\n"
-		    "          FROM redemptions d LEFT JOIN rewards w ON w.reward_id = d.reward_id\n"
+		    "               d.qty * " PARTNER_COST "\n"
+		    "        " PARTNER_JOIN
 		    "         WHERE d.status = 'redeemed'\n"
 		    "           AND " WINDOW("d.requested_at") ")\n"
 		    " GROUP BY 1\n"
@@ -447,14 +458,11 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    " ORDER BY spend DESC, m.referrer");
 	case LR_PARTNERS:
 		return fmt(
-		    "SELECT %s AS %s, coalesce(d.partner_id, w.partner_id) AS partner,\n"
+		    "SELECT %s AS %s, " PARTNER " AS partner,\n"
 		    "       count(DISTINCT d.reward_id) AS rewards, count(*) AS redemptions,\n"
-		    "       sum(d.qty) AS units,\n"
-		    "       sum(d.qty * CASE WHEN d.partner_id IS NOT NULL THEN d.partner_cost\n"
-		    "                        ELSE w.partner_cost END) AS cost\n"
-		    "  FROM redemptions d LEFT JOIN rewards w ON w.reward_id = d.reward_id\n"
-		    " WHERE d.status = 'redeemed'\n"
-		    "   AND coalesce(d.partner_id, w.partner_id) IS NOT NULL\n"
+		    "       sum(d.qty) AS units, sum(d.qty * " PARTNER_COST ") AS cost\n"
+		    PARTNER_JOIN
+		    " WHERE d.status = 'redeemed' AND " PARTNER " IS NOT NULL\n"
 		    "   AND " WINDOW("d.requested_at") "\n"
 		    " GROUP BY 1, 2\n"
 		    " ORDER BY 1, 2",

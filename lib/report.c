@@ -27,6 +27,8 @@ enum {
 	C_PCT = 'p',		/* 100 * a / b, two decimals */
 	C_PCT_SETTLED = 'q',	/* 100 * a / (a + b), two decimals */
 	C_PCT_VALUE = 'P',	/* 100 * value(a) / b, two decimals */
+	C_MEASURE = 'T',	/* column a in the tier measure's unit on day b:
+				   money for spend, else a whole number */
 };
 
 struct col {
@@ -104,8 +106,8 @@ static const struct col tier_moves_cols[] = {
 static const struct col tier_history_cols[] = {
 	{ "change_id", C_INT, "change_id", 0 }, { "effective", C_TEXT, "effective", 0 },
 	{ "from_tier", C_TEXT, "from_tier", 0 }, { "to_tier", C_TEXT, "to_tier", 0 },
-	{ "reason", C_TEXT, "reason", 0 }, { "measure", C_INT, "measure", 0 },
-	{ "threshold", C_INT, "threshold", 0 }, { "run_id", C_INT, "run_id", 0 },
+	{ "reason", C_TEXT, "reason", 0 }, { "measure", C_MEASURE, "measure", "effective" },
+	{ "threshold", C_MEASURE, "threshold", "effective" }, { "run_id", C_INT, "run_id", 0 },
 	{ 0, 0, 0, 0 }
 };
 static const struct col economics_cols[] = {
@@ -337,6 +339,8 @@ struct run {
 	int64_t pv_mant;	/* the point value, pv_mant / 10^pv_scale */
 	int pv_scale;
 	int64_t expired, redeemed;	/* the observed breakage */
+	struct programme *pv;	/* the programme's versions, for C_MEASURE */
+	int npv;
 	int failed;
 	long rows;
 };
@@ -432,6 +436,27 @@ emit(void *ctx, int n, const char *const *names, const struct lr_val *v)
 		case C_MONEY:
 			out_cell(r->out, a->null ? NULL : money_format(a->i, r->decimals, buf), 0);
 			break;
+		case C_MEASURE: {
+			/* the version that measured the day, as loy-segment's run did */
+			const struct programme *pg = NULL;
+			char when[32];
+
+			if (a->null) {
+				out_cell(r->out, NULL, 0);
+				break;
+			}
+			if (b) {
+				snprintf(when, sizeof(when), "%.10s 23:59:59", b->s);
+				pg = programme_at(r->pv, r->npv, when);
+			}
+			if (pg && pg->tiers.measure == MEASURE_SPEND)
+				out_cell(r->out, money_format(a->i, r->decimals, buf), 0);
+			else {
+				snprintf(buf, sizeof(buf), "%lld", (long long)a->i);
+				out_cell(r->out, buf, 1);
+			}
+			break;
+		}
 		case C_VALUE:
 		case C_ADJUSTED:
 			if (a->null) {
@@ -518,6 +543,9 @@ run_free(struct run *r)
 	free(r->a);
 	free(r->b);
 	r->a = r->b = NULL;
+	programme_versions_free(r->pv, r->npv);
+	r->pv = NULL;
+	r->npv = 0;
 }
 
 /* Run one query into `out`: 0 or -1. */
@@ -532,6 +560,12 @@ run_query(struct ledger *l, const struct col *cols, enum lr_query q,
 		return -1;
 	if (q == LR_LIABILITY && ledger_report(l, LR_SETTLED, p, settled, &r) < 0)
 		return -1;
+	for (int c = 0; c < r.ncols; c++)
+		if (cols[c].kind == C_MEASURE) {
+			if (programme_versions(l, &r.pv, &r.npv) < 0)
+				return -1;
+			break;
+		}
 	rc = ledger_report(l, q, p, emit, &r);
 	run_free(&r);
 	return rc < 0 || r.failed ? -1 : 0;

@@ -183,6 +183,34 @@ cohort,earned,redeemed,expired,other,outstanding,breakage_pct,settled_breakage_p
 OUT
 }
 
+@test "breakage: points received in a transfer are not earned again" {
+	export LOY_NOW="2026-01-02 09:00:00"
+	new_ledger --set transfers=yes
+	printf 'member_id,enrolled_at\nA,2026-01-01\nB,2026-01-01\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nS1,A,2026-01-01 10:00:00,100.00\n' |
+		loy-accrue - >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points\nX1,A,B,40\n' >t.csv
+	loy-redeem --transfers t.csv >/dev/null 2>&1
+	ledger_ok
+	# S1 earned 100 (1 a 1.00).  A gave 40 of them to B: 40 out of A's
+	# lot and a lot of 40 for B with its date, -40 + 40 in other, 60 + 40
+	# outstanding; nothing expired: 0 % of 100, none settled
+	run -0 --separate-stderr loy-report breakage
+	same "$output" <<'OUT'
+cohort,earned,redeemed,expired,other,outstanding,breakage_pct,settled_breakage_pct
+2026-01,100,0,0,0,100,0.00,
+OUT
+	# the man page's SQL for earned and outstanding gives the same
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block "'transfer', 'cancel'")")" = "2026-01|100|100" ]
+	# B spends 30 of what A gave: 30 redeemed of the 100, 70 outstanding
+	printf 'reward_id,name,points\nCUP,Cup,30\n' >c.csv
+	loy-redeem --catalogue c.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nR1,B,CUP,1\n' >r.csv
+	loy-redeem r.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-report breakage
+	[ "${lines[1]}" = "2026-01,100,30,0,0,70,0.00,0.00" ]
+}
+
 @test "tiers: active members and their points by tier, every tier listed" {
 	base
 	run -0 --separate-stderr loy-report tiers
@@ -224,11 +252,44 @@ OUT
 	run -0 --separate-stderr loy-report statement --tiers 1
 	same "$(printf '%s\n' "$output" | cut -d, -f2-7)" <<'OUT'
 effective,from_tier,to_tier,reason,measure,threshold
-2026-01-31,Pearl,Ruby,qualified,250000,200000
-2028-01-01,Ruby,Pearl,review,0,0
+2026-01-31,Pearl,Ruby,qualified,2500.00,2000.00
+2028-01-01,Ruby,Pearl,review,0.00,0.00
 OUT
 	run -0 --separate-stderr loy-report tiers
 	[ "${lines[1]}" = "Pearl,3,100.00,3100,31.00" ]
+}
+
+@test "statement --tiers: money for a spend measure, counts for visits" {
+	# the default programme measures spend: Opal from 500.00; from June a
+	# version measures visits in the same 12 months: Opal from 1, Ruby
+	# from 2, Diamond from 5
+	export LOY_NOW="2026-01-31 12:00:00"
+	new_ledger
+	printf 'member_id,enrolled_at\nM,2026-01-05\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT1,M,2026-01-10 10:00:00,600.00\n' |
+		loy-accrue - >/dev/null 2>&1
+	loy-segment --as-of 2026-01-31 --apply tiers >/dev/null 2>&1
+	export LOY_NOW="2026-05-31 12:00:00"
+	loy-program show | sed 's/^measure = spend$/measure = visits/; s/^threshold = 500$/threshold = 1/
+	    s/^threshold = 2000$/threshold = 2/; s/^threshold = 5000$/threshold = 5/' >p.conf
+	loy-program load --from 2026-06-01 p.conf >/dev/null 2>&1
+	loy-segment --as-of 2026-05-31 --apply tiers >/dev/null 2>&1
+	export LOY_NOW="2026-06-15 12:00:00"
+	printf 'txn_id,member_id,occurred_at,amount\nT2,M,2026-06-10 10:00:00,5.00\n' |
+		loy-accrue - >/dev/null 2>&1
+	loy-segment --as-of 2026-06-15 --apply tiers >/dev/null 2>&1
+	# January: 600.00 spent, Opal's 500.00; June: T1 and T2 are 2 visits,
+	# Ruby's 2
+	run -0 --separate-stderr loy-report statement --tiers M
+	same "$(printf '%s\n' "$output" | cut -d, -f2-7)" <<'OUT'
+effective,from_tier,to_tier,reason,measure,threshold
+2026-01-31,Pearl,Opal,qualified,600.00,500.00
+2026-06-10,Opal,Ruby,qualified,2,2
+OUT
+	# JSON: money as exact text, counts as numbers
+	run -0 --separate-stderr loy-report --json statement --tiers M
+	[[ "${lines[0]}" == *'"measure":"600.00","threshold":"500.00"'* ]]
+	[[ "${lines[1]}" == *'"measure":2,"threshold":2,'* ]]
 }
 
 @test "economics: members' share of sales and what the points cost" {
@@ -383,6 +444,53 @@ OUT
 	ledger_ok
 }
 
+@test "partners, economics: a reward given a partner later does not bill what was redeemed before" {
+	export LOY_NOW="2026-03-03 11:00:00"
+	new_ledger
+	printf 'member_id,enrolled_at\nA,2026-01-01\n' | loy-enroll - >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\nA,100,x,ADJ1\n' >a.csv
+	loy-accrue --adjust a.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >c1.csv
+	loy-redeem --catalogue c1.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nQ9,A,COFFEE,1\n' >q1.csv
+	loy-redeem q1.csv >/dev/null 2>&1
+	# in April the coffee comes from a partner, at 2.00 each
+	export LOY_NOW="2026-04-01 10:00:00"
+	printf 'reward_id,name,points,partner,partner_cost\nCOFFEE,Coffee,20,Cafe,2.00\n' >c2.csv
+	loy-redeem --catalogue c2.csv >/dev/null 2>&1
+	export LOY_NOW="2026-04-02 10:00:00"
+	printf 'request_id,member_id,reward_id,qty\nQ10,A,COFFEE,2\n' >q2.csv
+	loy-redeem q2.csv >/dev/null 2>&1
+	ledger_ok
+	# Q9 was the programme's own coffee: nobody is owed for it; Q10's two
+	# are Cafe's, 2 x 2.00 = 4.00
+	run -0 --separate-stderr loy-report partners
+	same "$output" <<'OUT'
+period,partner,rewards,redemptions,units,cost
+2026-04,Cafe,1,1,2,4.00
+OUT
+	# 100 points credited, 20 + 40 redeemed (0.60 at 0.01), 4.00 owed;
+	# no sales to take shares of
+	run -0 --separate-stderr loy-report economics
+	same "$output" <<'OUT'
+sales,member_sales,member_share_pct,purchases,points_earned,earned_value,give_back_pct,points_adjusted,points_redeemed,redeemed_value,partner_cost,partner_cost_pct
+0.00,0.00,,0,0,0.00,,100,60,0.60,4.00,
+OUT
+	# loy-ledger(5)'s settlement query says the same, in minor units
+	[ "$(q "SELECT partner_id || ':' || sum(qty * partner_cost) FROM redemptions
+	        WHERE status = 'redeemed' AND partner_id IS NOT NULL GROUP BY partner_id")" = "Cafe:400" ]
+	# Q10 as a ledger from before schema version 4 keeps it, without a
+	# partner or cost: its reward, unchanged since, names Cafe, so it is
+	# still Cafe's 4.00; Q9's reward changed after it: still nobody's
+	sqlite3 "$LOY_DB" "UPDATE redemptions SET partner_id = NULL, partner_cost = NULL WHERE request_id = 'Q10'"
+	run -0 --separate-stderr loy-report partners
+	[ "${lines[*]}" = "period,partner,rewards,redemptions,units,cost 2026-04,Cafe,1,1,2,4.00" ]
+	run -0 --separate-stderr loy-report economics
+	[ "$(printf '%s\n' "${lines[1]}" | cut -d, -f11)" = "4.00" ]
+	# and so does loy-report(1)'s SQL for partners
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block "AS partner,")")" = "2026-04|Cafe|2|400" ]
+}
+
 @test "runs: the ledger's run history" {
 	base
 	run -0 --separate-stderr loy-report runs
@@ -401,6 +509,11 @@ man_sql() {
 		     on { buf = buf $0 "\n" }' | sed 's/\\e/\\/g'
 }
 
+# The block of SQL of loy-report(1) that holds the text $1.
+man_block() {
+	man_sql | awk -v RS='\036' -v pat="$1" 'index($0, pat) { printf "%s", $0 }'
+}
+
 @test "the man page's SQL runs on a ledger and gives the reports' figures" {
 	base
 	local n=0 sql
@@ -417,6 +530,46 @@ man_sql() {
 	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_sql | tr '\036' '\n' | awk '/AS period,/,/ORDER BY 1;/')")" = "2026-01|150|150
 2026-02|30|-20
 2026-03|40|-50" ]
+}
+
+@test "loy-ledger(5) lists every kind and source of entry the programs write" {
+	export LOY_NOW="2026-01-01 09:00:00"
+	new_ledger --set transfers=yes
+	loy-program show >p.conf
+	printf '\n[rule welcome]\ntrigger = signup\nbonus = 10\n\n[event survey]\npoints = 5\n' >>p.conf
+	loy-program load p.conf >/dev/null 2>&1
+	export LOY_NOW="2026-01-20 12:00:00"
+	printf 'member_id,enrolled_at\nA,2026-01-05\nB,2026-01-05\nC,2026-01-05\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,A,2026-01-10 10:00:00,100.00,\nS2,A,2026-01-11 10:00:00,-10.00,S1\n' |
+		loy-accrue - >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\nA,5,goodwill,ADJ1\n' | loy-accrue --adjust - >/dev/null 2>&1
+	printf 'member_id,points,earned_at,expires_at\nB,20,2025-12-01,2026-01-15 23:59:59\n' |
+		loy-accrue --opening - >/dev/null 2>&1
+	printf 'event_id,member_id,event,occurred_at\nE1,A,survey,2026-01-12 10:00:00\n' |
+		loy-accrue --events - >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' | loy-redeem --catalogue - >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nR1,A,COFFEE,1\n' | loy-redeem - >/dev/null 2>&1
+	loy-redeem cancel R1 >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points\nX1,A,B,10\n' | loy-redeem --transfers - >/dev/null 2>&1
+	loy-enroll merge C B >/dev/null 2>&1
+	loy-expire >/dev/null 2>&1
+	ledger_ok
+	# a receipt and its return, a credit, an opening balance, the sign-up
+	# rule's bonus and an event's, a redemption and its cancel, a
+	# transfer, a merge, an expiry
+	[ "$(q "SELECT group_concat(kind, ' ') FROM (SELECT DISTINCT kind FROM journal ORDER BY 1)")" = \
+	  "adjust bonus cancel earn expire merge opening redeem return transfer" ]
+	[ "$(q "SELECT group_concat(source, ' ') FROM (SELECT DISTINCT source FROM journal ORDER BY 1)")" = \
+	  "adjustment event expiry merge opening receipt redemption rule transfer" ]
+	local page="$BATS_TEST_DIRNAME/../man/loy-ledger.5" listed k
+	# the kinds the page lists are these, and each source is named
+	listed=$(awk '/^\.Ss journal/, /^\.Ss lots/' "$page" | awk '/^\.It Sy kind/, /^\.It Sy points/' |
+		sed -n 's/^\.It Li \([a-z]*\)$/\1/p' | sort | tr '\n' ' ')
+	[ "$listed" = "adjust bonus cancel earn expire merge opening redeem return transfer " ]
+	for k in $(q "SELECT DISTINCT source FROM journal"); do
+		awk '/^\.Ss journal/, /^\.Ss lots/' "$page" | awk '/^\.It Sy source , ref/, /^\.It Sy reverses/' |
+			grep -qx "\.Li $k" || { echo "source $k not in loy-ledger(5)" >&2; return 1; }
+	done
 }
 
 @test "output as TSV, an aligned table and JSON lines; money stays exact text" {
