@@ -391,6 +391,8 @@ static const char *const migrations[] = {
 	"  'status = ''credited'' OR status = ''limited''')\n"
 	"  WHERE type = 'table' AND name = 'events';\n"
 	"PRAGMA writable_schema = OFF;\n",
+	/* 8 -> 9: rewards restricted to named segments, for loy-redeem */
+	"ALTER TABLE rewards ADD COLUMN segments TEXT;\n",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

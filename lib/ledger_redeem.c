@@ -9,11 +9,11 @@
 
 const char *const reward_field_names[RW_COUNT] = {
 	"reward_id", "name", "points", "cash_price", "stock", "partner", "partner_cost",
-	"tiers", "valid_from", "valid_to", "per_member_limit",
+	"tiers", "segments", "valid_from", "valid_to", "per_member_limit",
 };
 
 #define REWARD_COLUMNS "reward_id, name, points, cash_price, stock, partner_id," \
-	" partner_cost, tiers, valid_from, valid_to, per_member_limit"
+	" partner_cost, tiers, segments, valid_from, valid_to, per_member_limit"
 
 void
 reward_clear(struct reward *r)
@@ -81,11 +81,11 @@ ledger_reward_put(struct ledger *l, const struct reward *r)
 	}
 	st = got ? ledger_stmt(l, S_REWARD_UPDATE,
 	    "UPDATE rewards SET name = ?2, points = ?3, cash_price = ?4, stock = ?5,"
-	    " partner_id = ?6, partner_cost = ?7, tiers = ?8, valid_from = ?9, valid_to = ?10,"
-	    " per_member_limit = ?11, updated_run = ?12 WHERE reward_id = ?1") :
+	    " partner_id = ?6, partner_cost = ?7, tiers = ?8, segments = ?9, valid_from = ?10,"
+	    " valid_to = ?11, per_member_limit = ?12, updated_run = ?13 WHERE reward_id = ?1") :
 	    ledger_stmt(l, S_REWARD_INSERT,
 	    "INSERT INTO rewards(" REWARD_COLUMNS ", updated_run) VALUES"
-	    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+	    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
 	if (!st)
 		return -1;
 	bind_reward(st, r, l->run_id);
@@ -101,8 +101,8 @@ ledger_list_rewards(struct ledger *l, ledger_row_fn fn, void *ctx)
 	int rc;
 
 	if (!(st = ledger_prepare(l, "SELECT reward_id, name, points, cash_price, stock,"
-	    " partner_id AS partner, partner_cost, tiers, valid_from, valid_to, per_member_limit"
-	    " FROM rewards ORDER BY reward_id")))
+	    " partner_id AS partner, partner_cost, tiers, segments, valid_from, valid_to,"
+	    " per_member_limit FROM rewards ORDER BY reward_id")))
 		return -1;
 	rc = ledger_visit(l, st, fn, ctx);
 	sqlite3_finalize(st);
@@ -120,6 +120,23 @@ ledger_reward_stock(struct ledger *l, const char *id, int64_t delta)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, delta);
 	return ledger_exec_stmt(l, st, "cannot change a reward's stock");
+}
+
+int
+ledger_segment_holds(struct ledger *l, const char *segment, size_t len, const char *member)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_SEGMENT_HOLDS,
+	    "SELECT EXISTS (SELECT 1 FROM segment_members WHERE segment = ?1 AND member_id = ?2)");
+	int rc, in = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, segment, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		in = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? in : ledger_fail(l, "cannot read a segment");
 }
 
 void

@@ -18,7 +18,7 @@
 
 static const char *const cat_fields[] = {
 	"reward_id", "name", "points", "cash_price", "stock", "partner", "partner_cost",
-	"tiers", "valid_from", "valid_to", "per_member_limit", NULL
+	"tiers", "segments", "valid_from", "valid_to", "per_member_limit", NULL
 };
 enum { K_CREATED, K_UPDATED, K_UNCHANGED };
 static const struct batch_counter cat_counters[] = {
@@ -62,6 +62,39 @@ whole(const char *s, long long min, char *out, size_t size)
 	if (errno || *end || end == s || v < min)
 		return -1;
 	snprintf(out, size, "%lld", v);
+	return 1;
+}
+
+/* The next name of a comma-separated list, without the spaces around it,
+ * in *name and *len; what follows it, or NULL after the last. */
+static const char *
+list_next(const char *p, const char **name, size_t *len)
+{
+	const char *e = strchr(p, ',');
+	size_t n = e ? (size_t)(e - p) : strlen(p);
+
+	while (n && *p == ' ')
+		p++, n--;
+	while (n && p[n - 1] == ' ')
+		n--;
+	*name = p;
+	*len = n;
+	return e ? e + 1 : NULL;
+}
+
+/* A name loy-segment can save: letters, digits, '.', '_' and '-', at most
+ * 64, not starting with '-' or '.'. */
+static int
+segment_name(const char *s, size_t n)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-";
+
+	if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr(ok, s[i]) || !s[i])
+			return 0;
 	return 1;
 }
 
@@ -121,6 +154,15 @@ cat_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	}
 	if (r.v[RW_FROM] && r.v[RW_TO] && strcmp(to, from) < 0)
 		return batch_reject(b, row, "valid_to '%s' is before valid_from", to);
+	for (const char *p = r.v[RW_SEGMENTS], *name; p;) {
+		size_t len;
+
+		p = list_next(p, &name, &len);
+		if (!segment_name(name, len))
+			return batch_reject(b, row, "segments '%s': '%.*s' is not a segment name "
+			    "(letters, digits, '.', '_' and '-', at most 64, not starting with '-' "
+			    "or '.')", r.v[RW_SEGMENTS], (int)len, name);
+	}
 	if (!strmap_add(c->seen, r.v[RW_ID], strlen(r.v[RW_ID])))
 		return batch_reject(b, row, "reward '%s' appears more than once in this run",
 		    r.v[RW_ID]);
@@ -527,6 +569,22 @@ tier_allowed(const char *list, const char *tier)
 	return 0;
 }
 
+/* Is the member `id` in one of the segments of the comma-separated `list`?
+ * 1 yes, 0 no, -1 error.  A segment not saved yet holds nobody. */
+static int
+segment_allowed(struct ledger *l, const char *list, const char *id)
+{
+	for (const char *p = list, *name; p;) {
+		size_t len;
+		int got;
+
+		p = list_next(p, &name, &len);
+		if (len && (got = ledger_segment_holds(l, name, len, id)) != 0)
+			return got;
+	}
+	return 0;
+}
+
 /* Decide and, when it is granted, spend: the outcome in r (status, reason,
  * points, voucher, entry_id).  0 or -1. */
 static int
@@ -573,6 +631,14 @@ decide(struct requests *q, struct redemption *r)
 	if (o->w.v[RW_TIERS] && !tier_allowed(o->w.v[RW_TIERS], m.v[MF_TIER])) {
 		snprintf(reason, sizeof(reason), "reward '%s' is for tiers %s, not %s",
 		    r->reward_id, o->w.v[RW_TIERS], m.v[MF_TIER] ? m.v[MF_TIER] : "none");
+		goto refuse;
+	}
+	/* the member the id stands for now (merges), as for tiers */
+	if (o->w.v[RW_SEGMENTS] && (got = segment_allowed(l, o->w.v[RW_SEGMENTS], h->id)) <= 0) {
+		if (got < 0)
+			goto out;
+		snprintf(reason, sizeof(reason), "reward '%s' is for segments %s; member '%s' is "
+		    "in none of them", r->reward_id, o->w.v[RW_SEGMENTS], r->member_id);
 		goto refuse;
 	}
 	if (o->w.v[RW_LIMIT]) {

@@ -28,10 +28,10 @@ CSV
 	base
 	run -0 --separate-stderr loy-redeem rewards
 	same "$output" <<'OUT'
-reward_id,name,points,cash_price,stock,partner,partner_cost,tiers,valid_from,valid_to,per_member_limit
-CINEMA,"Cinema ticket, any film",50,,1,Kino,6.50,,2026-01-01,2026-12-31,2
-COFFEE,Coffee,20,,,,,,,,
-LOUNGE,Lounge pass,25,10.00,5,Sky,25.00,"Ruby,Diamond",,,1
+reward_id,name,points,cash_price,stock,partner,partner_cost,tiers,segments,valid_from,valid_to,per_member_limit
+CINEMA,"Cinema ticket, any film",50,,1,Kino,6.50,,,2026-01-01,2026-12-31,2
+COFFEE,Coffee,20,,,,,,,,,
+LOUNGE,Lounge pass,25,10.00,5,Sky,25.00,"Ruby,Diamond",,,,1
 OUT
 	run -0 --separate-stderr loy-redeem --catalogue rewards.csv
 	[ "$output" = "reward_id,status
@@ -44,14 +44,16 @@ LOUNGE,unchanged" ]
 @test "a bad catalogue row is refused with its reason and nothing is stored" {
 	base
 	before=$(dump)
-	printf 'reward_id,name,points,stock,valid_from,valid_to\nX,Thing,0,,,\nY,Thing,10,-1,,\nZ,Thing,10,,2026-05-01,2026-04-01\n' >bad.csv
+	printf 'reward_id,name,points,stock,valid_from,valid_to,segments\nX,Thing,0,,,,\nY,Thing,10,-1,,,\nZ,Thing,10,,2026-05-01,2026-04-01,\nV,Thing,10,,,,"gala, -x"\nW,Thing,10,,,,"gala,"\n' >bad.csv
 	run -65 --separate-stderr loy-redeem --catalogue bad.csv
 	same "$stderr" <<'OUT'
 loy-redeem: bad.csv:2: points '0' is not a whole number above zero
 loy-redeem: bad.csv:3: stock '-1' is not a whole number (empty: unlimited)
 loy-redeem: bad.csv:4: valid_to '2026-04-01' is before valid_from
-loy-redeem: bad.csv: 3 rows, 0 created, 0 updated, 0 unchanged, 3 rejected
-loy-redeem: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+loy-redeem: bad.csv:5: segments 'gala, -x': '-x' is not a segment name (letters, digits, '.', '_' and '-', at most 64, not starting with '-' or '.')
+loy-redeem: bad.csv:6: segments 'gala,': '' is not a segment name (letters, digits, '.', '_' and '-', at most 64, not starting with '-' or '.')
+loy-redeem: bad.csv: 5 rows, 0 created, 0 updated, 0 unchanged, 5 rejected
+loy-redeem: 5 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 OUT
 	[ "$(dump)" = "$before" ]
 }
@@ -603,4 +605,174 @@ R3|40|-20" ]
 	[ "$(balances)" = "1001:60
 1002:10" ]
 	ledger_ok
+}
+
+# Segments: saved by loy-segment, named by a reward's segments column.
+@test "a reward for segments: a member in one redeems; one in none is refused and nothing of theirs is taken" {
+	base
+	printf 'member_id\n1001\n' | loy-segment save gala >/dev/null 2>&1
+	printf 'reward_id,name,points,stock,segments\nGALA,Gala ticket,10,5,"gala, vip"\n' >gala.csv
+	run -0 --separate-stderr loy-redeem --catalogue gala.csv
+	[ "${lines[1]}" = "GALA,created" ]
+	printf 'request_id,member_id,reward_id,qty\nG1,1001,GALA,2\nG2,1002,GALA,1\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[[ "${lines[1]}" =~ ^G1,redeemed,,20,LOY- ]]
+	[ "${lines[2]}" = "G2,refused,\"reward 'GALA' is for segments gala, vip; member '1002' is in none of them\",0," ]
+	[ "$stderr" = "loy-redeem: req.csv: 2 rows, 1 redeemed, 1 refused, 0 duplicate, 0 rejected" ]
+	# 1001: 100 - 2 x 10; 1002 keeps its 30, its lot and its one journal entry
+	[ "$(balances)" = "1001:80
+1002:30" ]
+	[ "$(q "SELECT points || '/' || remaining FROM lots WHERE member_id = '1002'")" = "30/30" ]
+	[ "$(q "SELECT member_id || ':' || kind || ':' || points FROM journal WHERE member_id = '1002'")" = "1002:earn:30" ]
+	[ "$(q "SELECT member_id, points, ref FROM journal WHERE kind = 'redeem'")" = "1001|-20|G1" ]
+	[ "$(q "SELECT status, points FROM redemptions WHERE request_id = 'G2'")" = "refused|0" ]
+	# 5 in stock, 2 taken
+	[ "$(q "SELECT stock FROM rewards WHERE reward_id = 'GALA'")" = 3 ]
+	ledger_ok
+	# vip, named before it was saved, held nobody; saved, it lets 1002 in
+	printf 'member_id\n1002\n' | loy-segment save vip >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nG3,1002,GALA\n' >req2.csv
+	run -0 --separate-stderr loy-redeem req2.csv
+	[[ "${lines[1]}" =~ ^G3,redeemed,,10,LOY- ]]
+	[ "$(balances)" = "1001:80
+1002:20" ]
+	ledger_ok
+}
+
+@test "a reward for tiers and segments: both must hold" {
+	base
+	# 1003 is Diamond too, with 40 points, and not in gala
+	sqlite3 "$LOY_DB" "UPDATE members SET tier = 'Diamond' WHERE member_id = '1003'"
+	give_points 1003 40
+	printf 'member_id\n1001\n1002\n' | loy-segment save gala >/dev/null 2>&1
+	printf 'reward_id,name,points,tiers,segments\nSUITE,Suite night,15,Diamond,gala\n' >suite.csv
+	loy-redeem --catalogue suite.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nS1,1002,SUITE\nS2,1001,SUITE\nS3,1003,SUITE\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[[ "${lines[1]}" =~ ^S1,redeemed,,15,LOY- ]]
+	[ "${lines[2]}" = "S2,refused,\"reward 'SUITE' is for tiers Diamond, not Pearl\",0," ]
+	[ "${lines[3]}" = "S3,refused,reward 'SUITE' is for segments gala; member '1003' is in none of them,0," ]
+	# only 1002 spent: 30 - 15
+	[ "$(balances)" = "1001:100
+1002:15
+1003:40" ]
+	ledger_ok
+}
+
+@test "an empty segments column is every member's; a reward updated to add a segment is closed to the others, as listed" {
+	base
+	give_points 1002 50
+	printf 'member_id\n1001\n' | loy-segment save gala >/dev/null 2>&1
+	# an empty column is as no column: COFFEE is as it was loaded
+	printf 'reward_id,name,points,segments\nCOFFEE,Coffee,20,\n' >coffee.csv
+	run -0 --separate-stderr loy-redeem --catalogue coffee.csv
+	[ "${lines[1]}" = "COFFEE,unchanged" ]
+	printf 'request_id,member_id,reward_id\nC1,1002,COFFEE\n' >req1.csv
+	run -0 --separate-stderr loy-redeem req1.csv
+	[[ "${lines[1]}" =~ ^C1,redeemed,,20,LOY- ]]
+	# now for gala only
+	printf 'reward_id,name,points,segments\nCOFFEE,Coffee,20,gala\n' >coffee.csv
+	run -0 --separate-stderr loy-redeem --catalogue coffee.csv
+	[ "${lines[1]}" = "COFFEE,updated" ]
+	[ "$stderr" = "loy-redeem: coffee.csv: 1 row, 0 created, 1 updated, 0 unchanged, 0 rejected" ]
+	run -0 --separate-stderr loy-redeem --catalogue coffee.csv
+	[ "${lines[1]}" = "COFFEE,unchanged" ]
+	run -0 --separate-stderr loy-redeem rewards
+	same "$output" <<'OUT'
+reward_id,name,points,cash_price,stock,partner,partner_cost,tiers,segments,valid_from,valid_to,per_member_limit
+CINEMA,"Cinema ticket, any film",50,,1,Kino,6.50,,,2026-01-01,2026-12-31,2
+COFFEE,Coffee,20,,,,,,gala,,,
+LOUNGE,Lounge pass,25,10.00,5,Sky,25.00,"Ruby,Diamond",,,,1
+OUT
+	printf 'request_id,member_id,reward_id\nC2,1002,COFFEE\nC3,1001,COFFEE\n' >req2.csv
+	run -0 --separate-stderr loy-redeem req2.csv
+	[ "${lines[1]}" = "C2,refused,reward 'COFFEE' is for segments gala; member '1002' is in none of them,0," ]
+	[[ "${lines[2]}" =~ ^C3,redeemed,,20,LOY- ]]
+	# 1002: 30 + 50 - 20 (C1); 1001: 100 - 20 (C3)
+	[ "$(balances)" = "1001:80
+1002:60" ]
+	ledger_ok
+}
+
+@test "a merged id is checked in the segments as the member it stands for" {
+	base
+	loy-enroll merge 1001 1003 >/dev/null 2>&1
+	# saved after the merge: 1001 is kept as 1003
+	printf 'member_id\n1001\n' | loy-segment save gala >/dev/null 2>&1
+	[ "$(q "SELECT member_id FROM segment_members WHERE segment = 'gala'")" = 1003 ]
+	printf 'reward_id,name,points,segments\nGALA,Gala ticket,10,gala\n' >gala.csv
+	loy-redeem --catalogue gala.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nM1,1001,GALA\nM2,1003,GALA\nM3,1002,GALA\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[[ "${lines[1]}" =~ ^M1,redeemed,,10,LOY- ]]
+	[[ "${lines[2]}" =~ ^M2,redeemed,,10,LOY- ]]
+	[ "${lines[3]}" = "M3,refused,reward 'GALA' is for segments gala; member '1002' is in none of them,0," ]
+	# 1003 holds 1001's 100: 100 - 2 x 10
+	[ "$(balances)" = "1001:0
+1002:30
+1003:80" ]
+	[ "$(q "SELECT member_id, points FROM journal WHERE kind = 'redeem' ORDER BY entry_id")" = "1003|-10
+1003|-10" ]
+	ledger_ok
+}
+
+@test "--first-come and --draw check a reward's segments too" {
+	base
+	printf 'member_id\n1002\n' | loy-segment save gala >/dev/null 2>&1
+	printf 'reward_id,name,points,stock,segments\nFLASH,Flash sale,5,1,gala\nLUCKY,Lucky draw,1,1,gala\n' >flash.csv
+	loy-redeem --catalogue flash.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,requested_at\nF3,1002,FLASH,2026-11-23 09:20:00\nF1,1001,FLASH,2026-11-23 09:00:00\nF2,1002,FLASH,2026-11-23 09:10:00\n' >req.csv
+	run -0 --separate-stderr loy-redeem --first-come req.csv
+	# 1001 asked first but is not in gala: the one in stock goes to 1002's F2
+	[ "$(printf '%s\n' "${lines[@]}" | cut -d, -f1-4)" = "request_id,status,reason,points
+F1,refused,reward 'FLASH' is for segments gala; member '1001' is in none of them,0
+F2,redeemed,,5
+F3,refused,out of stock: 0 left,0" ]
+	[ "$(balances)" = "1001:100
+1002:25" ]
+	ledger_ok
+	# a draw: whatever the order, 1001's entries are refused and 1002 wins the one
+	printf 'request_id,member_id,reward_id\nD1,1001,LUCKY\nD2,1002,LUCKY\nD3,1001,LUCKY\n' >draw.csv
+	run -0 --separate-stderr loy-redeem --draw=gala-2026 draw.csv
+	[ "$(printf '%s\n' "${lines[@]:1}" | cut -d, -f1-4 | sort)" = "D1,refused,reward 'LUCKY' is for segments gala; member '1001' is in none of them,0
+D2,redeemed,,1
+D3,refused,reward 'LUCKY' is for segments gala; member '1001' is in none of them,0" ]
+	[ "$(balances)" = "1001:100
+1002:24" ]
+	ledger_ok
+}
+
+@test "a ledger of schema version 8 is migrated: its rewards get an empty segments column" {
+	base
+	new_ledger -d fresh.db
+	# version 8 had no segments column
+	sqlite3 "$LOY_DB" ".backup v8.db"
+	sqlite3 v8.db "ALTER TABLE rewards DROP COLUMN segments; PRAGMA user_version = 8"
+	[ "$(sqlite3 v8.db "SELECT count(*) FROM pragma_table_info('rewards') WHERE name = 'segments'")" = 0 ]
+	run -0 --separate-stderr loy-redeem -d v8.db rewards
+	same "$output" <<'OUT'
+reward_id,name,points,cash_price,stock,partner,partner_cost,tiers,segments,valid_from,valid_to,per_member_limit
+CINEMA,"Cinema ticket, any film",50,,1,Kino,6.50,,,2026-01-01,2026-12-31,2
+COFFEE,Coffee,20,,,,,,,,,
+LOUNGE,Lounge pass,25,10.00,5,Sky,25.00,"Ruby,Diamond",,,,1
+OUT
+	[ "$(sqlite3 v8.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 v8.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	ledger_ok v8.db
+	# its rewards stay every member's; a segment can be added to one
+	printf 'request_id,member_id,reward_id\nR1,1002,COFFEE\n' >req1.csv
+	run -0 --separate-stderr loy-redeem -d v8.db req1.csv
+	[[ "${lines[1]}" =~ ^R1,redeemed,,20,LOY- ]]
+	printf 'member_id\n1001\n' | loy-segment -d v8.db save gala >/dev/null 2>&1
+	printf 'reward_id,name,points,segments\nCOFFEE,Coffee,20,gala\n' >coffee.csv
+	run -0 --separate-stderr loy-redeem -d v8.db --catalogue coffee.csv
+	[ "${lines[1]}" = "COFFEE,updated" ]
+	printf 'request_id,member_id,reward_id\nR2,1002,COFFEE\nR3,1001,COFFEE\n' >req2.csv
+	run -0 --separate-stderr loy-redeem -d v8.db req2.csv
+	[ "${lines[1]}" = "R2,refused,reward 'COFFEE' is for segments gala; member '1002' is in none of them,0," ]
+	[[ "${lines[2]}" =~ ^R3,redeemed,,20,LOY- ]]
+	# 1001: 100 - 20 (R3); 1002: 30 - 20 (R1)
+	[ "$(sqlite3 v8.db "SELECT member_id || ':' || points FROM balances ORDER BY member_id")" = "1001:80
+1002:10" ]
+	ledger_ok v8.db
 }
