@@ -84,6 +84,12 @@ main(int argc, char **argv)
 		loy_warn("--events and --explain go alone");
 		cli_usage(&cli);
 	}
+	if (opening && cli.rejects) {
+		/* a member's lots are taken once: a row set aside could not follow */
+		loy_warn("--opening takes no --rejects: opening balances land whole or not at "
+		    "all (correct the rows listed and run it again)");
+		cli_usage(&cli);
+	}
 	argc -= optind;
 	argv += optind;
 	if (explain && argc > 0) {

@@ -136,7 +136,8 @@ missing() {
 	    UPDATE sqlite_schema SET sql = replace(sql,
 	        'status = ''active'' OR status = ''replaced''',
 	        'status IN (''active'', ''replaced'')') WHERE name = 'cards';
-	    PRAGMA writable_schema = OFF; PRAGMA user_version = 7"
+	    PRAGMA writable_schema = OFF;
+	    ALTER TABLE rewards DROP COLUMN segments; PRAGMA user_version = 7"
 	sqlite3 v7.db .schema | grep -q "status IN ('active', 'replaced')"
 	run -0 --separate-stderr loy-check -d v7.db
 	[ "$(sqlite3 v7.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]

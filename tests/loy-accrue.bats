@@ -1383,6 +1383,23 @@ EOF
 	ledger_ok
 }
 
+@test "--opening takes no --rejects: a member's lots land together" {
+	base
+	before=$(dump)
+	printf 'member_id,points,earned_at,expires_at\n1002,100,2024-02-29,\n1002,50,2023-02-29,\n' >open.csv
+	run -64 --separate-stderr loy-accrue --opening --rejects rej.csv open.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: --opening takes no --rejects: opening balances land whole or not at all (correct the rows listed and run it again)" ]
+	no_files rej.csv
+	run -65 --separate-stderr loy-accrue --opening open.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: open.csv:3: earned_at '2023-02-29' is not a valid date" ]
+	[ "$(dump)" = "$before" ]
+	# corrected, both lots come in: 150
+	printf 'member_id,points,earned_at,expires_at\n1002,100,2024-02-29,\n1002,50,2023-02-28,\n' >open.csv
+	run -0 --separate-stderr loy-accrue --opening open.csv
+	[ "$(balances)" = "1002:150" ]
+	ledger_ok
+}
+
 # ---------------------------------------------------------------- identification falls through
 
 @test "an unknown card falls through to the member_id, and a closed member is refused" {
