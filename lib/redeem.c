@@ -644,7 +644,10 @@ decide(struct requests *q, struct redemption *r)
 	if (o->w.v[RW_LIMIT]) {
 		if (ledger_redeemed_units(l, r->member_id, r->reward_id, &units) < 0)
 			goto out;
-		if (units + r->qty > atoll(o->w.v[RW_LIMIT])) {
+		int64_t after;
+
+		if (__builtin_add_overflow(units, r->qty, &after) ||
+		    after > atoll(o->w.v[RW_LIMIT])) {
 			snprintf(reason, sizeof(reason), "limit of %s a member: %lld redeemed already",
 			    o->w.v[RW_LIMIT], (long long)units);
 			goto refuse;

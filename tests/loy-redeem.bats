@@ -112,6 +112,10 @@ OUT
 	run -0 --separate-stderr loy-redeem req.csv
 	[ "${lines[1]%%,LOY-*}" = "L1,redeemed,,25" ]
 	[ "${lines[2]}" = "L2,refused,limit of 1 a member: 1 redeemed already,0," ]
+	# a qty that would count past the largest number is over the limit too
+	printf 'request_id,member_id,reward_id,qty\nL3,1002,LOUNGE,9223372036854775807\n' >big.csv
+	run -0 --separate-stderr loy-redeem big.csv
+	[ "${lines[1]}" = "L3,refused,limit of 1 a member: 1 redeemed already,0," ]
 	ledger_ok
 }
 
