@@ -399,6 +399,29 @@ static const char *const migrations[] = {
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == LEDGER_SCHEMA_VERSION,
     "LEDGER_SCHEMA_VERSION must count the migrations");
 
+/*
+ * Whether the ledger cannot be read at all: a WAL ledger is read through
+ * its -shm file, which SQLite must make beside it when it is not there, so
+ * a directory the user may not write keeps even readers out.  Says so.
+ */
+static int
+unreadable_wal(const char *path)
+{
+	size_t n = strlen(path) + 5;
+	char *shm = loy_xmalloc(n), *dir = tmpfiles_dir(path);
+	int bad;
+
+	snprintf(shm, n, "%s-shm", path);
+	bad = access(shm, F_OK) != 0 && access(dir, W_OK) != 0;
+	if (bad)
+		loy_error("ledger '%s' cannot be read here: its directory '%s' is not writable, "
+		    "and a ledger is read through a file beside it ('%s'); copy the ledger "
+		    "where you may write, or ask for write access", path, dir, shm);
+	free(shm);
+	free(dir);
+	return bad;
+}
+
 int
 ledger_fail(struct ledger *l, const char *what)
 {
@@ -739,6 +762,11 @@ ledger_open(const char *path, int busy_timeout_s, int *status)
 	}
 	if (!(l = connect(path, busy_timeout_s, status)))
 		return NULL;
+	if (unreadable_wal(path)) {
+		ledger_close(l);
+		*status = LOY_EX_IOERR;
+		return NULL;
+	}
 	/*
 	 * synchronous=FULL costs one sync per run: a committed run stays
 	 * committed.  A sort larger than the cache (an index made at the end

@@ -83,9 +83,8 @@ tmpfiles_forget(const char *path)
 		}
 }
 
-/* path's directory, as open(2) wants it */
-static char *
-dir_of(const char *path)
+char *
+tmpfiles_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char *d;
@@ -123,7 +122,7 @@ tmpfiles_open(const char *path, unsigned mode, char **tmp)
 #ifdef O_TMPFILE
 	/* linkat(2) names such a file through /proc, without privileges */
 	if (access("/proc/self/fd", X_OK) == 0) {
-		char *dir = dir_of(path);
+		char *dir = tmpfiles_dir(path);
 
 		fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
 		free(dir);

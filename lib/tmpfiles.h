@@ -28,4 +28,7 @@ int tmpfiles_open(const char *path, unsigned mode, char **tmp);
  */
 int tmpfiles_name(int fd, const char *path, char **tmp);
 
+/* The directory path is in, as open(2) wants it (to free). */
+char *tmpfiles_dir(const char *path);
+
 #endif

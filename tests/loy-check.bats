@@ -216,3 +216,19 @@ EOF
 	run -65 --separate-stderr loy-check
 	[ "${lines[1]}" = "redemption-matches-journal,redemption R1,\"cancelled for 30 points; journal: redeemed 20, cancelled 20\"" ]
 }
+
+@test "a ledger in a directory the user may not write says why it cannot be read" {
+	[ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null || skip "needs root and setpriv(1) to act as another user"
+	dir=$(mktemp -d /tmp/loy-ro.XXXXXX)
+	new_ledger -d "$dir/ro.db"
+	chmod 755 "$dir"
+	chmod 444 "$dir/ro.db"
+	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	run -74 --separate-stderr nobody "$(command -v loy-check)" -d "$dir/ro.db"
+	[ "$stderr" = "loy-check: ledger '$dir/ro.db' cannot be read here: its directory '$dir' is not writable, and a ledger is read through a file beside it ('$dir/ro.db-shm'); copy the ledger where you may write, or ask for write access" ]
+	# where it may make that file, it reads the ledger as it is
+	chmod 777 "$dir"
+	run -0 --separate-stderr nobody "$(command -v loy-check)" -d "$dir/ro.db"
+	[ "$output" = "invariant,subject,detail" ]
+	rm -rf "$dir"
+}
