@@ -102,7 +102,7 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	errno = 0;
 	points = strtoll(v, &end, 10);
-	if (!*v || *end || errno)
+	if (!*v || *end || (errno && errno != ERANGE))
 		return batch_reject(b, row, "points '%s' is not a whole number", v);
 	if (points == 0)
 		return batch_reject(b, row, "points is zero");

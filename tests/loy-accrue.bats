@@ -1289,6 +1289,11 @@ EOF
 	printf 'member_id,points,ref\n1001,5,CS-11\n' >c.csv
 	run -65 --separate-stderr loy-accrue --adjust c.csv
 	[ "$stderr" = "loy-accrue: c.csv: no column 'reason'" ]
+	# points past the largest number are out of range, not "no number"
+	printf 'member_id,points,reason,ref\n1001,9223372036854775808,x,CS-12\n1001,12x,x,CS-13\n' >d.csv
+	run -65 --separate-stderr loy-accrue --adjust d.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: d.csv:2: points '9223372036854775808' is out of range (at most 1000000000000 either way)" ]
+	[ "${stderr_lines[1]}" = "loy-accrue: d.csv:3: points '12x' is not a whole number" ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
