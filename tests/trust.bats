@@ -146,7 +146,9 @@ count_ops() {
 	for sig in TERM HUP; do
 		rm -f feed.csv
 		mkfifo feed.csv
-		loy-accrue --rejects rej.csv feed.csv >out.csv 2>err.txt &
+		# as a shell started by nohup(1) would not: the signal not ignored
+		env --default-signal="$sig" loy-accrue --rejects rej.csv feed.csv \
+			>out.csv 2>err.txt &
 		pid=$!
 		exec {w}>feed.csv
 		head -3 pos.csv >&"$w"
