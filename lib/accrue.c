@@ -855,13 +855,14 @@ earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char
 /* Return: claw back what the returned goods earned. */
 static int
 claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
-    int64_t *entry_out, char *detail, size_t size)
+    int64_t *entry_out, int64_t *linked, char *detail, size_t size)
 {
 	struct receipt_row orig = { 0 };
 	int64_t back = -r->amount, owed, take, first = 0, entry;
 	int got = 0;
 	char amt[32], amt2[32];
 
+	*linked = 0;
 	if (r->orig && (got = maybe_taken(a, r->orig)) > 0)
 		got = ledger_receipt_get(a->l, r->orig, &orig);
 	if (got < 0)
@@ -912,6 +913,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 			receipt_row_clear(&orig);
 			return -1;
 		}
+		*linked = kept;	/* the return keeps what it took off its purchase */
 		first = orig.entry_id;
 	} else {
 		owed = earn_base_points(earn_at(a->earn, r->occurred), back);
@@ -1120,7 +1122,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	struct receipt_row row = *old;
 	int nold = old->digest_len / (int)sizeof(uint64_t) - 1, n = nold + r->n;
 	uint64_t *merged = loy_xmalloc((n + 1) * sizeof(*merged));
-	int64_t points = 0, delta, entry;
+	int64_t points = 0, delta, entry, linked = 0;
 	const char *status = !m ? "anonymous" : "credited";
 	char detail[256] = "";
 	int rc = -1;
@@ -1143,7 +1145,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		/* more of a return: against its original, as the first part was */
 		int64_t back;
 
-		if ((rc = claw_back(a, m, r, &back, &row.entry_id, detail, sizeof(detail))) != 0) {
+		if ((rc = claw_back(a, m, r, &back, &row.entry_id, &linked, detail,
+		    sizeof(detail))) != 0) {
 			rc = -1;	/* the first part was taken: this cannot differ */
 			goto out;
 		}
@@ -1229,7 +1232,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	}
 	row.points = points;
 	row.status = (char *)status;
-	if (ledger_receipt_extend(a->l, &row) < 0)
+	if (ledger_receipt_extend(a->l, &row, linked) < 0)
 		goto out;
 	a->file_points += points - old->points;
 	emit(b, a, r->txn, m ? m->id : NULL, row.occurred_at, r->amount, points - old->points,
@@ -1458,7 +1461,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
 	} else {
 		status = "returned";
-		if ((got = claw_back(a, m, r, &points, &row.entry_id, detail, sizeof(detail))) < 0)
+		if ((got = claw_back(a, m, r, &points, &row.entry_id, &row.returned_amount, detail,
+		    sizeof(detail))) < 0)
 			goto out;
 		if (got > 0) {
 			reject_receipt(a, b, r, detail);

@@ -393,6 +393,19 @@ static const char *const migrations[] = {
 	"PRAGMA writable_schema = OFF;\n",
 	/* 8 -> 9: rewards restricted to named segments, for loy-redeem */
 	"ALTER TABLE rewards ADD COLUMN segments TEXT;\n",
+	/* 9 -> 10: a purchase keeps at most its amount as returned; a return
+	 * keeps what of it was taken off its purchase, in the order the returns
+	 * came, as loy-accrue has recorded it since */
+	"UPDATE receipts SET returned_amount = amount\n"
+	"  WHERE status <> 'returned' AND returned_amount > amount AND amount > 0;\n"
+	"UPDATE receipts SET returned_amount = x.took FROM (\n"
+	"  SELECT r.txn_id, max(0, min(-r.amount, o.returned_amount\n"
+	"    - (sum(-r.amount) OVER (PARTITION BY r.orig_txn\n"
+	"         ORDER BY r.run_id, r.input_seq, r.txn_id) + r.amount))) AS took\n"
+	"    FROM receipts r JOIN receipts o ON o.txn_id = r.orig_txn\n"
+	"   WHERE r.status = 'returned' AND r.amount < 0\n"
+	"     AND o.member_id IS NOT NULL AND o.amount > 0) AS x\n"
+	"  WHERE receipts.txn_id = x.txn_id;\n",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEDGER_SCHEMA_VERSION 9
+#define LEDGER_SCHEMA_VERSION 10
 #define LEDGER_APP_ID 0x4c4f5901	/* "LOY" 1, PRAGMA application_id */
 
 struct ledger;
@@ -219,8 +219,9 @@ struct ledger_seq;
 struct ledger_seq *ledger_receipt_seq(struct ledger *l);
 int ledger_receipt_seq_get(struct ledger_seq *s, const char *txn_id, struct receipt_row *r);
 void ledger_receipt_seq_free(struct ledger_seq *s);
-/* Add to a receipt's lines and totals (more lines of it in the same input). */
-int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r);
+/* Add to a receipt's lines and totals (more lines of it in the same input);
+ * `returned`: what more of it, a return, was taken off its purchase. */
+int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r, int64_t returned);
 /* Record a return against an original receipt. */
 int ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount,
     int64_t points);

@@ -229,8 +229,9 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 {
 	sqlite3_stmt *st = ledger_stmt_rebind(l, S_RECEIPT_INSERT,
 	    "INSERT INTO receipts(txn_id, member_id, occurred_at, store, channel, amount,"
-	    " lines, points, status, orig_txn, run_id, input_seq, entry_id, digest, earn)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+	    " lines, points, status, orig_txn, run_id, input_seq, entry_id, digest, earn,"
+	    " returned_amount)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
 
 	if (!st)
 		return -1;
@@ -252,6 +253,7 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 		sqlite3_bind_null(st, 13);
 	sqlite3_bind_blob(st, 14, r->digest, r->digest_len, SQLITE_STATIC);
 	ledger_bind_static(st, 15, r->earn);
+	sqlite3_bind_int64(st, 16, r->returned_amount);
 	return ledger_exec_stmt(l, st, "cannot record a receipt");
 }
 
@@ -346,12 +348,12 @@ ledger_receipt_last(struct ledger *l, char **id)
 }
 
 int
-ledger_receipt_extend(struct ledger *l, const struct receipt_row *r)
+ledger_receipt_extend(struct ledger *l, const struct receipt_row *r, int64_t returned)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_EXTEND,
 	    "UPDATE receipts SET amount = ?2, lines = ?3, points = ?4, status = ?5,"
 	    " entry_id = coalesce(entry_id, ?6), digest = ?7, occurred_at = ?8,"
-	    " earn = ?9 WHERE txn_id = ?1");
+	    " earn = ?9, returned_amount = returned_amount + ?10 WHERE txn_id = ?1");
 
 	if (!st)
 		return -1;
@@ -367,6 +369,7 @@ ledger_receipt_extend(struct ledger *l, const struct receipt_row *r)
 	sqlite3_bind_blob(st, 7, r->digest, r->digest_len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, r->occurred_at, -1, SQLITE_STATIC);
 	ledger_bind_text(st, 9, r->earn);
+	sqlite3_bind_int64(st, 10, returned);
 	return ledger_exec_stmt(l, st, "cannot update a receipt");
 }
 

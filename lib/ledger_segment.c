@@ -106,14 +106,13 @@ ledger_segment_aliases(struct ledger *l)
 
 /*
  * A member's spend: its purchases less what returns naming them brought
- * back (returned_amount), and the returns that name no purchase of a member
- * the ledger holds (no orig_txn, or one it does not know), on their own day.
+ * back (their returned_amount), and what of each return was not taken off
+ * a purchase so (amount + its returned_amount, the part that was), on the
+ * return's own day.
  */
-#define SPEND "CASE WHEN r.status = 'returned' THEN r.amount" \
+#define SPEND "CASE WHEN r.status = 'returned' THEN r.amount + r.returned_amount" \
 	" ELSE r.amount - r.returned_amount END"
-#define SPENT "(r.status IN ('credited', 'pending') OR r.status = 'returned'" \
-	" AND NOT EXISTS (SELECT 1 FROM receipts o WHERE o.txn_id = r.orig_txn" \
-	" AND o.member_id IS NOT NULL AND o.amount > 0))"
+#define SPENT "r.status IN ('credited', 'pending', 'returned')"
 
 /* The member a receipt or entry `r` counts for. */
 #define WHO_ALIAS "coalesce((SELECT survivor FROM temp.seg_alias a" \

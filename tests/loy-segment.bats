@@ -563,6 +563,55 @@ C,2024-01-01,820" ]
 	ledger_ok
 }
 
+@test "a return taken before its purchase is deducted from spend once, on its own day" {
+	tiered
+	members A:2024-01-01
+	# the return comes a night before the purchase it names
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,A,2026-03-02 10:00:00,-40.00,P1\n' >night1.csv
+	run -0 --separate-stderr loy-accrue night1.csv
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nP1,A,2026-03-01 10:00:00,120.00,\n' >night2.csv
+	run -0 --separate-stderr loy-accrue night2.csv
+	# 120.00 on 1 March: Gold (100.00) that day; 120.00 - 40.00 = 80.00 by the 2nd
+	run -0 --separate-stderr loy-segment --as-of 2026-03-01 tiers
+	[ "${lines[1]}" = "A,Silver,Gold,120.00,100.00,qualified,2026-03-01" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-03-02 tiers
+	[ "$output" = "$TIERS" ]
+	[ "$(q "SELECT txn_id || ':' || returned_amount FROM receipts ORDER BY txn_id")" = "P1:0
+R1:0" ]
+	ledger_ok
+}
+
+@test "a ledger of schema 9 gets its returns' share of their purchases when migrated" {
+	tiered
+	members A:2024-01-01
+	cat >pos.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+P1,A,2026-03-01 10:00:00,100.00,
+R1,A,2026-03-02 10:00:00,-30.00,P1
+R2,A,2026-03-03 10:00:00,-50.00,P1
+R3,A,2026-03-04 10:00:00,-40.00,P1
+R4,A,2026-03-04 11:00:00,-5.00,
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# as schema 9 left them: the returns kept nothing, P1 all that came back
+	sqlite3 "$LOY_DB" "UPDATE receipts SET returned_amount = 0 WHERE status = 'returned';
+	    UPDATE receipts SET returned_amount = 12000 WHERE txn_id = 'P1';
+	    PRAGMA user_version = 9"
+	run -0 --separate-stderr loy-check
+	# P1 at most its 100.00; R1 30.00, R2 50.00, R3 the 20.00 left, R4 nothing
+	same "$(q "SELECT txn_id || ':' || returned_amount FROM receipts ORDER BY txn_id")" <<'EOF'
+P1:10000
+R1:3000
+R2:5000
+R3:2000
+R4:0
+EOF
+	# spend: 100.00 - 100.00, then R3's 20.00 over and R4's 5.00: -25.00
+	run -0 --separate-stderr loy-segment --as-of 2026-03-31 value
+	[[ "$output" == *"A,"*",1,-25.00,"* ]]
+	ledger_ok
+}
+
 @test "best N, never bought and top referrers" {
 	new_ledger
 	printf 'member_id,enrolled_at,referrer\nA,2024-01-01,\nB,2024-01-01,A\nC,2024-01-01,A\nD,2024-01-01,B\nE,2026-01-01,A\n' >m.csv
