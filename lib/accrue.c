@@ -913,7 +913,8 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 			receipt_row_clear(&orig);
 			return -1;
 		}
-		*linked = kept;	/* the return keeps what it took off its purchase */
+		*linked = -kept;	/* the return keeps what it took off its purchase,
+					   negative as its amount */
 		first = orig.entry_id;
 	} else {
 		owed = earn_base_points(earn_at(a->earn, r->occurred), back);

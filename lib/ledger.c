@@ -398,7 +398,7 @@ static const char *const migrations[] = {
 	 * came, as loy-accrue has recorded it since */
 	"UPDATE receipts SET returned_amount = amount\n"
 	"  WHERE status <> 'returned' AND returned_amount > amount AND amount > 0;\n"
-	"UPDATE receipts SET returned_amount = x.took FROM (\n"
+	"UPDATE receipts SET returned_amount = -x.took FROM (\n"
 	"  SELECT r.txn_id, max(0, min(-r.amount, o.returned_amount\n"
 	"    - (sum(-r.amount) OVER (PARTITION BY r.orig_txn\n"
 	"         ORDER BY r.run_id, r.input_seq, r.txn_id) + r.amount))) AS took\n"

@@ -105,14 +105,15 @@ ledger_segment_aliases(struct ledger *l)
 }
 
 /*
- * A member's spend: its purchases less what returns naming them brought
- * back (their returned_amount), and what of each return was not taken off
- * a purchase so (amount + its returned_amount, the part that was), on the
- * return's own day.
+ * A member's spend: each receipt's amount less its returned_amount, which
+ * is, for a purchase, what returns naming it brought back, and for a
+ * return (negative, as its amount) what of it was taken off that purchase:
+ * what of a return was not so counts on the return's own day.  Every
+ * receipt of a member is a purchase or a return (a member's receipt is
+ * never 'anonymous'); a comparison, not an IN list, on 10,000,000 rows.
  */
-#define SPEND "CASE WHEN r.status = 'returned' THEN r.amount + r.returned_amount" \
-	" ELSE r.amount - r.returned_amount END"
-#define SPENT "r.status IN ('credited', 'pending', 'returned')"
+#define SPEND "r.amount - r.returned_amount"
+#define SPENT "r.status <> 'anonymous'"
 
 /* The member a receipt or entry `r` counts for. */
 #define WHO_ALIAS "coalesce((SELECT survivor FROM temp.seg_alias a" \
@@ -162,11 +163,11 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	if (summary) {
 		/* one row a member: the last purchase day, what it bought since
 		 * `summary` (?3) */
-		day = "CAST(julianday(substr(max(CASE WHEN r.status <> 'returned'"
-		    " THEN r.occurred_at END), 1, 10)) - 2440587.5 AS INTEGER)";
-		what = "sum(CASE WHEN r.occurred_at >= ?3 THEN " SPEND " ELSE 0 END),"
-		    " sum(r.occurred_at >= ?3 AND r.status <> 'returned') FROM receipts r"
-		    " WHERE r.member_id IS NOT NULL AND " SPENT;
+		day = "CAST(julianday(substr(max(r.occurred_at) FILTER (WHERE"
+		    " r.status <> 'returned'), 1, 10)) - 2440587.5 AS INTEGER)";
+		what = "sum(" SPEND ") FILTER (WHERE r.occurred_at >= ?3),"
+		    " count(*) FILTER (WHERE r.occurred_at >= ?3 AND r.status <> 'returned')"
+		    " FROM receipts r WHERE r.member_id IS NOT NULL AND " SPENT;
 		whole = 1;
 	}
 	n = strlen(who) + strlen(day) + strlen(what) + 256;

@@ -377,7 +377,7 @@ EOF
 2026-11-01 10:00:00|37|0
 EOF
 	same "$(q "SELECT txn_id, amount, points, status, quote(orig_txn), returned_amount, returned_points FROM receipts ORDER BY txn_id")" <<'EOF'
-R1|-3750|-37|returned|'S1'|3750|0
+R1|-3750|-37|returned|'S1'|-3750|0
 S1|3750|37|credited|NULL|3750|37
 T2|1000|10|credited|NULL|0|0
 EOF

@@ -598,12 +598,13 @@ EOF
 	    UPDATE receipts SET returned_amount = 12000 WHERE txn_id = 'P1';
 	    PRAGMA user_version = 9"
 	run -0 --separate-stderr loy-check
-	# P1 at most its 100.00; R1 30.00, R2 50.00, R3 the 20.00 left, R4 nothing
+	# P1 at most its 100.00; R1 30.00, R2 50.00, R3 the 20.00 left (negative, as
+	# their amounts), R4 nothing
 	same "$(q "SELECT txn_id || ':' || returned_amount FROM receipts ORDER BY txn_id")" <<'EOF'
 P1:10000
-R1:3000
-R2:5000
-R3:2000
+R1:-3000
+R2:-5000
+R3:-2000
 R4:0
 EOF
 	# spend: 100.00 - 100.00, then R3's 20.00 over and R4's 5.00: -25.00
