@@ -5,6 +5,8 @@
 #include "batch.h"
 #include "diag.h"
 #include "expire.h"
+#include "ledger.h"
+#include "programme.h"
 #include "when.h"
 
 struct expiry_run {
@@ -101,13 +103,57 @@ expire_notice(const struct cli *cli, struct ledger *l, long days)
 	return rc < 0 ? ledger_status(l) : 0;
 }
 
-/* The policy in force and its figure: 'm' months, 'y' years, 'r' rolling
- * months, 'n' never. */
+/* The programme's versions, read once a process, for the expiry each was
+ * in force with. */
+static struct {
+	struct ledger *l;
+	struct programme *v;
+	int n;
+} versions;
+
+static void
+versions_free(void)
+{
+	programme_versions_free(versions.v, versions.n);
+	versions.v = NULL;
+	versions.n = 0;
+	versions.l = NULL;
+}
+
+/*
+ * The policy of the programme version in force at `when`, and its figure:
+ * 'm' months, 'y' years, 'r' rolling months, 'n' never; -1 on error.  A
+ * ledger without versions has its settings.
+ */
 static int
-policy(struct ledger *l, int *n)
+policy(struct ledger *l, const char *when, int *n)
 {
 	const char *p = ledger_setting(l, "expiry_policy");
 	const char *v;
+
+	if (versions.l != l) {
+		if (!versions.l)
+			atexit(versions_free);
+		versions_free();
+		if (programme_versions(l, &versions.v, &versions.n) < 0)
+			return -1;
+		versions.l = l;
+	}
+	if (versions.n > 0) {
+		const struct expiry *e = &programme_at(versions.v, versions.n, when)->expiry;
+
+		*n = e->policy == EXPIRY_YEAR_END ? e->years : e->months;
+		switch (e->policy) {
+		case EXPIRY_YEAR_END:
+			return 'y';
+		case EXPIRY_ROLLING:
+			return *n > 0 ? 'r' : 'n';
+		case EXPIRY_MONTHS:
+			return *n > 0 ? 'm' : 'n';
+		default:
+			return 'n';
+		}
+	}
 
 	if (p && strcmp(p, "never") == 0)
 		return 'n';
@@ -126,10 +172,12 @@ int
 expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
     char out[static 20])
 {
-	int n = 0, kind = policy(l, &n);
+	int n = 0, kind = policy(l, earned_at, &n);
 
 	out[0] = '\0';
 	switch (kind) {
+	case -1:
+		return -1;
 	case 'n':
 		return 0;
 	case 'y':
@@ -142,7 +190,10 @@ expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
 		out[0] = '\0';
 		return -2;
 	}
-	if (kind == 'r' && member && ledger_lots_extend(l, member, earned_at, out) < 0)
+	/* rolling: the member's other lots live on to this one's date, and this
+	 * one to theirs, whichever activity came first in the input */
+	if (kind == 'r' && member && (ledger_lots_extend(l, member, earned_at, out) < 0 ||
+	    ledger_lots_latest(l, member, earned_at, out) < 0))
 		return -1;
 	return 0;
 }
@@ -151,10 +202,10 @@ int
 expire_activity(struct ledger *l, const char *member, const char *at)
 {
 	char until[20];
-	int n = 0;
+	int n = 0, kind = policy(l, at, &n);
 
-	if (policy(l, &n) != 'r')
-		return 0;
+	if (kind != 'r')
+		return kind < 0 ? -1 : 0;
 	if (when_add_months(at, n, until) < 0)
 		return loy_error("'%s' expires past the year 9999", at);
 	return ledger_lots_extend(l, member, at, until);

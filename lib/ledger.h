@@ -326,6 +326,10 @@ int ledger_transfer_insert(struct ledger *l, const struct transfer *t);
  * kind transfer, in t->from_entry and t->to_entry.  0 or -1. */
 int ledger_transfer_points(struct ledger *l, struct transfer *t, const char *now);
 
+/* Raise `until` to the latest date the member's open lots still alive
+ * after `at` expire on (the rolling policy's one date).  0 or -1. */
+int ledger_lots_latest(struct ledger *l, const char *member, const char *at,
+    char until[static 20]);
 /* Rolling expiry: the member's open lots not yet past their date at `at`
  * and expiring before `until` expire at `until` instead.  0 or -1. */
 int ledger_lots_extend(struct ledger *l, const char *member, const char *at,

@@ -672,6 +672,30 @@ ledger_transfer_points(struct ledger *l, struct transfer *t, const char *now)
 /* ---------------------------------------------------------------- rolling expiry */
 
 int
+ledger_lots_latest(struct ledger *l, const char *member, const char *at, char until[static 20])
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_LATEST,
+	    "SELECT max(expires_at) FROM lots WHERE member_id = ?1 AND remaining > 0"
+	    " AND expires_at IS NOT NULL AND expires_at >= date(?2, '+1 day')");
+	const char *latest;
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return ledger_fail(l, "cannot read lots");
+	}
+	latest = (const char *)sqlite3_column_text(st, 0);
+	if (latest && strlen(latest) < 20 && strcmp(latest, until) > 0)
+		strcpy(until, latest);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
 ledger_lots_extend(struct ledger *l, const char *member, const char *at, const char *until)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_EXTEND,

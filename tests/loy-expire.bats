@@ -296,3 +296,44 @@ OUT
 	[ "$stderr" = "loy-init: expiry_years 'x' must be a whole number from 0 to 100" ]
 	[ ! -e "$LOY_DB" ]
 }
+
+@test "rolling expiry: a purchase read after a later one lives to the later one's date too" {
+	for order in late-first early-first; do
+		new_ledger -d "$order.db" --set expiry_policy=rolling --set expiry_months=12
+		export LOY_DB="$PWD/$order.db"
+		printf 'member_id,name\n1001,Anna\n' | loy-enroll - >/dev/null 2>&1
+		if [ "$order" = late-first ]; then
+			printf 'txn_id,member_id,occurred_at,amount\nR2,1001,2026-06-05 10:00:00,10.00\nR0,1001,2026-01-02 10:00:00,10.00\n'
+		else
+			printf 'txn_id,member_id,occurred_at,amount\nR0,1001,2026-01-02 10:00:00,10.00\nR2,1001,2026-06-05 10:00:00,10.00\n'
+		fi >pos.csv
+		LOY_NOW="2026-06-10 00:00:00" run -0 --separate-stderr loy-accrue pos.csv
+		# the last activity is 5 June 2026: both lots to 5 June 2027
+		[ "$(q "SELECT group_concat(expires_at, '|') FROM (SELECT expires_at FROM lots ORDER BY lot_id)")" = "2027-06-05 10:00:00|2027-06-05 10:00:00" ]
+		LOY_NOW="2027-02-02 00:00:00" run -0 --separate-stderr loy-expire --as-of 2027-02-01
+		[ "$output" = "$HEAD" ]
+		ledger_ok
+	done
+}
+
+@test "a lot's expiry is the programme version's in force at its purchase, whichever settings were applied last" {
+	base
+	# from 2026-12-01 points expire after 3 months, not 1
+	loy-program show | grep -v '^# programme version' | sed 's/^months = 1$/months = 3/' >v2.conf
+	run -0 --separate-stderr loy-program --from 2026-12-01 load v2.conf
+	export LOY_NOW="2026-12-10 12:00:00"
+	printf 'txn_id,member_id,occurred_at,amount\nE,1002,2026-11-28 10:00:00,4.00\nF,1002,2026-12-02 10:00:00,6.00\n' >more.csv
+	run -0 --separate-stderr loy-accrue more.csv
+	run -0 --separate-stderr loy-program apply
+	printf 'txn_id,member_id,occurred_at,amount\nG,1003,2026-11-29 10:00:00,2.00\nH,1003,2026-12-03 10:00:00,3.00\n' >last.csv
+	run -0 --separate-stderr loy-accrue last.csv
+	# E and G under version 1 (1 month), F and H under version 2 (3 months),
+	# before the apply and after it
+	same "$(q "SELECT r.txn_id || ' ' || l.expires_at FROM lots l JOIN receipts r ON r.entry_id = l.entry_id WHERE r.txn_id IN ('E', 'F', 'G', 'H') ORDER BY 1")" <<'EOF'
+E 2026-12-28 10:00:00
+F 2027-03-02 10:00:00
+G 2026-12-29 10:00:00
+H 2027-03-03 10:00:00
+EOF
+	ledger_ok
+}
