@@ -388,6 +388,12 @@ ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount, in
 	return ledger_exec_stmt(l, st, "cannot record a return");
 }
 
+/* An open lot past its date before `before` (?N) that was there then: made
+ * by an entry (a purchase, a cancelled redemption, a merge, a transfer)
+ * that happened before it too. */
+#define EXPIRED(N) "remaining > 0 AND expires_at IS NOT NULL AND expires_at < " N \
+	" AND (SELECT j.occurred_at FROM journal j WHERE j.entry_id = lots.entry_id) < " N
+
 /* Members with open lots expiring before `before`, into *ids (caller frees
  * each and the array): their count, or -1. */
 int
@@ -399,8 +405,7 @@ ledger_expiry_due(struct ledger *l, const char *before, char ***ids)
 
 	*ids = NULL;
 	if (sqlite3_prepare_v2(l->db, "SELECT DISTINCT member_id FROM lots"
-	    " WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at < ?1"
-	    " ORDER BY member_id", -1, &st, NULL) != SQLITE_OK)
+	    " WHERE " EXPIRED("?1") " ORDER BY member_id", -1, &st, NULL) != SQLITE_OK)
 		return ledger_fail(l, "cannot prepare statement");
 	sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -422,7 +427,7 @@ ledger_expire_member(struct ledger *l, const char *member, const char *before,
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_EXPIRY_SUM,
 	    "SELECT coalesce(sum(remaining), 0), count(*) FROM lots WHERE member_id = ?1"
-	    " AND remaining > 0 AND expires_at IS NOT NULL AND expires_at < ?2");
+	    " AND " EXPIRED("?2"));
 	int64_t entry;
 	int rc;
 
@@ -443,8 +448,7 @@ ledger_expire_member(struct ledger *l, const char *member, const char *before,
 		return -1;
 	if (!(st = ledger_stmt(l, S_EXPIRY_MOVES,
 	    "INSERT INTO lot_moves(entry_id, lot_id, points) SELECT ?3, lot_id, -remaining"
-	    " FROM lots WHERE member_id = ?1 AND remaining > 0 AND expires_at IS NOT NULL"
-	    " AND expires_at < ?2")))
+	    " FROM lots WHERE member_id = ?1 AND " EXPIRED("?2"))))
 		return -1;
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
@@ -452,8 +456,7 @@ ledger_expire_member(struct ledger *l, const char *member, const char *before,
 	if (ledger_exec_stmt(l, st, "cannot record expired lots") < 0)
 		return -1;
 	if (!(st = ledger_stmt(l, S_EXPIRY_LOTS,
-	    "UPDATE lots SET remaining = 0 WHERE member_id = ?1 AND remaining > 0"
-	    " AND expires_at IS NOT NULL AND expires_at < ?2")))
+	    "UPDATE lots SET remaining = 0 WHERE member_id = ?1 AND " EXPIRED("?2"))))
 		return -1;
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);

@@ -337,3 +337,30 @@ H 2027-03-03 10:00:00
 EOF
 	ledger_ok
 }
+
+@test "a run as of a past day leaves the lots that came back after that day to a later run" {
+	new_ledger --set expiry_months=1
+	printf 'member_id,name\n1001,Anna\n' | loy-enroll - >/dev/null 2>&1
+	export LOY_NOW="2026-01-11 00:00:00"
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-01-10 10:00:00,100.00\nS2,1001,2026-01-10 12:00:00,50.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nRW,Mug,60\n' | loy-redeem --catalogue >/dev/null 2>&1
+	export LOY_NOW="2026-02-01 00:00:00"
+	printf 'request_id,member_id,reward_id,qty,requested_at\nQ1,1001,RW,1,2026-02-01 00:00:00\n' | loy-redeem >/dev/null 2>&1
+	export LOY_NOW="2026-02-15 00:00:00"
+	run -0 --separate-stderr loy-redeem cancel Q1
+	# on 12 February the member held 90 (150 less the 60 spent); the 60 came
+	# back on the 15th, in a lot of its own
+	run -0 --separate-stderr loy-expire --as-of 2026-02-12
+	same "$output" <<OUT
+$HEAD
+1001,-90,2,2026-02-12
+OUT
+	run -0 --separate-stderr loy-expire --as-of 2026-02-15
+	same "$output" <<OUT
+$HEAD
+1001,-60,1,2026-02-15
+OUT
+	[ "$(balances)" = "1001:0" ]
+	ledger_ok
+}
