@@ -12,6 +12,7 @@
 #include "earn.h"
 #include "expire.h"
 #include "money.h"
+#include "program.h"
 #include "strmap.h"
 #include "when.h"
 
@@ -710,6 +711,10 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 		return LOY_EX_DATAERR;
 	}
 	free(text);
+	if (program_same_basis(strcmp(file, "-") == 0 ? "stdin" : file, &cand, l) < 0) {
+		programme_free(&cand);
+		return LOY_EX_DATAERR;
+	}
 	pv = programme_setting(&cand, "point_value");
 	if (!pv)
 		pv = ledger_setting(l, "point_value");

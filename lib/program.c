@@ -124,14 +124,14 @@ struct load {
 
 /* A ledger keeps one currency, decimals and time zone: its money and
  * its times are kept in them. */
-static int
-same_basis(struct load *ld, struct ledger *l)
+int
+program_same_basis(const char *name, const struct programme *p, struct ledger *l)
 {
 	static const char *const keys[] = { "currency", "decimals", "timezone", NULL };
 	char **k, **v;
 	int n, bad = 0;
 
-	programme_ledger_settings(&ld->p, &k, &v, &n);
+	programme_ledger_settings(p, &k, &v, &n);
 	for (int i = 0; i < n; i++)
 		for (int j = 0; keys[j]; j++) {
 			const char *was = ledger_setting(l, keys[j]);
@@ -139,14 +139,14 @@ same_basis(struct load *ld, struct ledger *l)
 
 			if (strcmp(k[i], keys[j]) != 0 || !was || strcmp(was, v[i]) == 0)
 				continue;
-			if ((line = setting_line(ld->p.text, keys[j])) > 0)
+			if ((line = setting_line(p->text, keys[j])) > 0)
 				loy_error("%s:%d: %s '%s' differs from the ledger's '%s': a ledger "
-				    "keeps one currency, decimals and time zone", ld->name, line,
+				    "keeps one currency, decimals and time zone", name, line,
 				    keys[j], v[i], was);
 			else
 				loy_error("%s: %s is not set, so it is '%s', but the ledger's is "
 				    "'%s': a ledger keeps one currency, decimals and time zone",
-				    ld->name, keys[j], v[i], was);
+				    name, keys[j], v[i], was);
 			bad = 1;
 		}
 	programme_kv_free(k, v, n);
@@ -195,7 +195,7 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 		lines += *s == '\n';
 	if (ledger_run_input(l, 1, ld->name, ld->sha, strlen(ld->p.text), lines) < 0)
 		return ledger_status(l);
-	if (same_basis(ld, l) < 0) {
+	if (program_same_basis(ld->name, &ld->p, l) < 0) {
 		loy_error("%s: nothing stored", ld->name);
 		return LOY_EX_DATAERR;
 	}

@@ -16,5 +16,9 @@ int program_apply(const struct cli *cli, struct ledger *l, const char *args);
 /* Print the version in force at `as_of` (NULL: now). */
 int program_show(const struct cli *cli, struct ledger *l, const char *as_of);
 int program_versions(const struct cli *cli, struct ledger *l);
+/* Whether programme p (read from `name`) keeps the ledger's currency,
+ * decimals and time zone: 0, or -1 with each difference said. */
+struct programme;
+int program_same_basis(const char *name, const struct programme *p, struct ledger *l);
 
 #endif

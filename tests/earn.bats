@@ -812,6 +812,12 @@ OUT
 	[ "$(dump)" = "$before" ]
 	run -64 --separate-stderr loy-program what-if cand.conf --from 2026-12-01
 	[ "${stderr_lines[0]}" = "loy-program: what-if needs --from and --to" ]
+	# a candidate in another currency is refused, as load refuses it
+	printf '[programme]\ncurrency = JPY\ndecimals = 0\n' >jpy.conf
+	run -65 --separate-stderr loy-program what-if jpy.conf --from 2026-12-01 --to 2026-12-31
+	[ "$output" = "" ]
+	[[ "${stderr_lines[0]}" == "loy-program: jpy.conf:2: currency 'JPY' differs from the ledger's '"*"': a ledger keeps one currency, decimals and time zone" ]]
+	[ "$(dump)" = "$before" ]
 }
 
 @test "explain says why there is nothing to explain: merged or unknown member, anonymous receipt" {
