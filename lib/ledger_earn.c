@@ -412,8 +412,13 @@ ledger_earn_lines(struct ledger *l, const char *from, const char *to, const char
 	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt'"
 	    " FROM receipts r, json_each(r.earn, '$.lines') l"
 	    " WHERE r.txn_id = ?1 ORDER BY l.key" :
+	    /* the member's first purchase, also where the import had no
+	     * first-purchase rule to record it for: none earned before it */
 	    "SELECT r.txn_id, r.member_id, r.occurred_at, r.store, r.channel, r.amount,"
-	    "  r.earn->>'version', coalesce(r.earn->>'first', 0), l.value->>0,"
+	    "  r.earn->>'version', CASE WHEN r.earn->>'first' THEN 1 ELSE NOT EXISTS ("
+	    "   SELECT 1 FROM journal j WHERE j.member_id = r.member_id"
+	    "   AND j.source = 'receipt' AND j.kind = 'earn' AND j.ref <> r.txn_id"
+	    "   AND j.occurred_at < r.occurred_at) END, l.value->>0,"
 	    "  l.value->>1, l.value->>2, l.value->>3,"
 	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt'"
 	    " FROM receipts r, json_each(r.earn, '$.lines') l"

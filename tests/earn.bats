@@ -820,6 +820,26 @@ OUT
 	[ "$(dump)" = "$before" ]
 }
 
+@test "what-if: a first-purchase rule the ledger never had still finds each member's first purchase" {
+	base
+	members
+	pos <<'EOF'
+T3,1003,2026-11-20 10:00:00,X,food,,1,20.00
+T1,1001,2026-12-10 10:00:00,X,food,,1,6.00
+T2,1003,2026-12-20 10:00:00,X,food,,1,20.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	printf '[rule welcome]\ntrigger = first-purchase\nbonus = 7\n' >cand.conf
+	run -0 --separate-stderr loy-program what-if cand.conf --from 2026-12-01 --to 2026-12-31
+	# December: T1 is 1001's first purchase (7 more), T2 is not 1003's (T3 was)
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],26,26,0,0.26,0.26,0.00
+welcome,0,7,7,0.00,0.07,0.07
+total,26,33,7,0.26,0.33,0.07
+OUT
+}
+
 @test "explain says why there is nothing to explain: merged or unknown member, anonymous receipt" {
 	base
 	members
