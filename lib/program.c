@@ -243,10 +243,13 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	csvio_put(out, "loaded");
 	csvio_end(out);
 	counts[0]++;
-	if (nv != version)
+	if (nv != version && strcmp(ld->from, ld->now) > 0)
 		loy_warn("%s: version %d takes effect at %s; until then version %d stays in "
 		    "force (loy-program apply, run then, writes its settings)", ld->name,
 		    version, ld->from, nv);
+	else if (nv != version)
+		loy_warn("%s: version %d is in force from %s until a later version, %d, "
+		    "which is in force now", ld->name, version, ld->from, nv);
 	return 0;
 }
 

@@ -281,7 +281,7 @@ factor(struct parser *ps, const struct kv *kv, int64_t *num, int64_t *den)
 	const char *why;
 
 	if (decimal_parse(kv->val, &mant, &scale, &why) < 0) {
-		perr(ps, kv->line, "%s '%s' is not a number", kv->key, kv->val);
+		perr(ps, kv->line, "%s '%s' %s", kv->key, kv->val, why);
 		return -1;
 	}
 	if (mant <= 0) {

@@ -189,13 +189,14 @@ OUT
 }
 
 @test "multipliers must be numbers above zero; a multiplier is kept exact" {
-	printf '[rule a]\nmultiply = double\n[rule b]\nmultiply = 0\n[rule c]\nmultiply = -2\n[rule d]\nmultiply = 1,5\n' >p.conf
+	printf '[rule a]\nmultiply = double\n[rule b]\nmultiply = 0\n[rule c]\nmultiply = -2\n[rule d]\nmultiply = 1,5\n[rule e]\nmultiply = 1.3333333333\n' >p.conf
 	bad p.conf
 	same "$stderr" <<'OUT'
-loy-program: p.conf:2: multiply 'double' is not a number
+loy-program: p.conf:2: multiply 'double' is not a decimal number
 loy-program: p.conf:4: multiply '0' is not more than zero
 loy-program: p.conf:6: multiply '-2' is not more than zero
-loy-program: p.conf:8: multiply '1,5' is not a number
+loy-program: p.conf:8: multiply '1,5' is not a decimal number
+loy-program: p.conf:10: multiply '1.3333333333' has more than 9 decimals
 loy-program: p.conf: not a valid programme file
 OUT
 	printf '[rule a]\nmultiply = 1.25\nstack = no\n[rule b]\nmultiply = 2.50\nstack = no\n' >ok.conf
@@ -406,7 +407,7 @@ OUT
 	printf '[rule a]\nmultiply = x\n[nope]\n' >p.conf
 	run -65 --separate-stderr loy-program load p.conf
 	same "$stderr" <<'OUT'
-loy-program: p.conf:2: multiply 'x' is not a number
+loy-program: p.conf:2: multiply 'x' is not a decimal number
 loy-program: p.conf:3: unknown section [nope]
 loy-program: p.conf: not a valid programme file; nothing stored
 OUT
