@@ -1816,6 +1816,11 @@ assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "member_id is empty");
 	snprintf(when, sizeof(when), "%s 23:59:59", r->as_of);
 	p = programme_at(g->t->v, g->t->nv, when);
+	/* a tier named in any case, as loy-redeem reads it, kept as the
+	 * programme spells it */
+	for (int i = 0; i < p->tiers.n; i++)
+		if (strcasecmp(p->tiers.v[i].name, tier) == 0)
+			tier = p->tiers.v[i].name;
 	if (tier_index(p, tier) < 0)
 		return batch_reject(b, row, "tier '%s' is not one of the programme's tiers", tier);
 	if (when_parse(until, r->cli->date_format, WHEN_DATE, u, &why) < 0)

@@ -183,7 +183,8 @@ OUT
 @test "an assigned tier is a floor until it expires" {
 	tiered
 	members A:2024-01-01 B:2024-01-01
-	printf 'member_id,tier,until,reason\nA,Platinum,2026-08-31,status match\nB,Gold,2026-12-31,VIP gift\n' >assign.csv
+	# a tier named in any case is the programme's
+	printf 'member_id,tier,until,reason\nA,PLATINUM,2026-08-31,status match\nB,gold,2026-12-31,VIP gift\n' >assign.csv
 	run -0 --separate-stderr loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply
 	same "$output" <<OUT
 $TIERS
