@@ -671,12 +671,15 @@ ledger_transfer_points(struct ledger *l, struct transfer *t, const char *now)
 
 /* ---------------------------------------------------------------- rolling expiry */
 
+/* The member's (?1) open lots not yet past their date at ?2. */
+#define LOTS_ALIVE "member_id = ?1 AND remaining > 0 AND expires_at IS NOT NULL" \
+	" AND expires_at >= date(?2, '+1 day')"
+
 int
 ledger_lots_latest(struct ledger *l, const char *member, const char *at, char until[static 20])
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_LATEST,
-	    "SELECT max(expires_at) FROM lots WHERE member_id = ?1 AND remaining > 0"
-	    " AND expires_at IS NOT NULL AND expires_at >= date(?2, '+1 day')");
+	    "SELECT max(expires_at) FROM lots WHERE " LOTS_ALIVE);
 	const char *latest;
 	int rc;
 
@@ -699,9 +702,7 @@ int
 ledger_lots_extend(struct ledger *l, const char *member, const char *at, const char *until)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_EXTEND,
-	    "UPDATE lots SET expires_at = ?3 WHERE member_id = ?1 AND remaining > 0"
-	    " AND expires_at IS NOT NULL AND expires_at >= date(?2, '+1 day')"
-	    " AND expires_at < ?3");
+	    "UPDATE lots SET expires_at = ?3 WHERE " LOTS_ALIVE " AND expires_at < ?3");
 
 	if (!st)
 		return -1;

@@ -157,8 +157,8 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	else if (active_only == 2)
 		what = "sum(" SPEND "), 0 FROM receipts r"
 		    " WHERE r.member_id IS NOT NULL AND " SPENT;
-	else
-		what = "sum(r.amount - r.returned_amount), count(*) FROM receipts r"
+	else	/* the purchases alone: their days */
+		what = "sum(" SPEND "), count(*) FROM receipts r"
 		    " WHERE r.member_id IS NOT NULL AND r.status IN ('credited', 'pending')";
 	if (summary) {
 		/* one row a member: the last purchase day, what it bought since

@@ -10,6 +10,7 @@
 #include "expire.h"
 #include "money.h"
 #include "redeem.h"
+#include "segment.h"
 #include "sha256.h"
 #include "strmap.h"
 #include "when.h"
@@ -82,22 +83,6 @@ list_next(const char *p, const char **name, size_t *len)
 	return e ? e + 1 : NULL;
 }
 
-/* A name loy-segment can save: letters, digits, '.', '_' and '-', at most
- * 64, not starting with '-' or '.'. */
-static int
-segment_name(const char *s, size_t n)
-{
-	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._-";
-
-	if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr(ok, s[i]) || !s[i])
-			return 0;
-	return 1;
-}
-
 static int
 cat_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
@@ -158,7 +143,7 @@ cat_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		size_t len;
 
 		p = list_next(p, &name, &len);
-		if (!segment_name(name, len))
+		if (!segment_name_ok(name, len))
 			return batch_reject(b, row, "segments '%s': '%.*s' is not a segment name "
 			    "(letters, digits, '.', '_' and '-', at most 64, not starting with '-' "
 			    "or '.')", r.v[RW_SEGMENTS], (int)len, name);
@@ -552,19 +537,12 @@ tier_allowed(const char *list, const char *tier)
 {
 	size_t n = tier ? strlen(tier) : 0;
 
-	for (const char *p = list; tier && *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
+	for (const char *p = tier ? list : NULL, *name; p && *p;) {
+		size_t len;
 
-		while (len && *p == ' ')
-			p++, len--;
-		while (len && p[len - 1] == ' ')
-			len--;
-		if (len == n && strncasecmp(p, tier, n) == 0)
+		p = list_next(p, &name, &len);
+		if (len == n && strncasecmp(name, tier, n) == 0)
 			return 1;
-		if (!e)
-			break;
-		p = e + 1;
 	}
 	return 0;
 }

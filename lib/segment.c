@@ -1052,14 +1052,18 @@ segment_known(const char *cmd)
 	return 0;
 }
 
-/* A segment's name: letters, digits, '.', '_' and '-', at most 64. */
-static int
-valid_name(const char *s)
+int
+segment_name_ok(const char *s, size_t n)
 {
-	size_t n = strlen(s);
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-";
 
-	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
-	    "WXYZ0123456789._-") == n && s[0] != '-' && s[0] != '.';
+	if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!s[i] || !strchr(ok, s[i]))
+			return 0;
+	return 1;
 }
 
 /* Before saving: refuse an existing name unless --replace; empty it. */
@@ -1213,7 +1217,7 @@ do_save(struct run *r, const char *args)
 	if (r->argc < 1 || r->argc > 2 || r->o->save)
 		return loy_error("usage: save NAME [FILE]"), LOY_EX_USAGE;
 	s.name = r->argv[0];
-	if (!valid_name(s.name))
+	if (!segment_name_ok(s.name, strlen(s.name)))
 		return loy_error("segment name '%s' must be letters, digits, '.', '_' and '-' "
 		    "(at most 64, not starting with '-' or '.')", s.name), LOY_EX_USAGE;
 	return batch_run(&job, r->cli, r->l, r->argc - 1, r->argv + 1, args);
@@ -1284,7 +1288,7 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 		loy_warn("segments: --save needs a segment's name to copy");
 		return LOY_EX_USAGE;
 	}
-	if (o->save && !valid_name(o->save)) {
+	if (o->save && !segment_name_ok(o->save, strlen(o->save))) {
 		loy_warn("segment name '%s' must be letters, digits, '.', '_' and '-' (at most "
 		    "64, not starting with '-' or '.')", o->save);
 		return LOY_EX_USAGE;
@@ -1810,7 +1814,7 @@ assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	char u[20], when[20], *who = NULL;
 	const char *why;
 	struct member m = { { 0 } };
-	int got, rc = 1;
+	int got, rc = 1, t;
 
 	if (!*id)
 		return batch_reject(b, row, "member_id is empty");
@@ -1818,11 +1822,11 @@ assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	p = programme_at(g->t->v, g->t->nv, when);
 	/* a tier named in any case, as loy-redeem reads it, kept as the
 	 * programme spells it */
-	for (int i = 0; i < p->tiers.n; i++)
-		if (strcasecmp(p->tiers.v[i].name, tier) == 0)
-			tier = p->tiers.v[i].name;
-	if (tier_index(p, tier) < 0)
+	for (t = 0; t < p->tiers.n && strcasecmp(p->tiers.v[t].name, tier) != 0; t++)
+		;
+	if (t == p->tiers.n)
 		return batch_reject(b, row, "tier '%s' is not one of the programme's tiers", tier);
+	tier = p->tiers.v[t].name;
 	if (when_parse(until, r->cli->date_format, WHEN_DATE, u, &why) < 0)
 		return batch_reject(b, row, "until '%s' %s", until, why);
 	if (strcmp(u, r->as_of) < 0)

@@ -16,6 +16,11 @@
  * printed).  For loy-redeem and the earning rules. */
 int segment_member_in(struct ledger *l, const char *segment, const char *member_id);
 
+/* Whether the n bytes at s make a name a segment can be saved under:
+ * letters, digits, '.', '_' and '-', at most 64, not starting with '-' or
+ * '.'. */
+int segment_name_ok(const char *s, size_t n);
+
 /* What the command line asked for. */
 struct segment_opts {
 	const char *as_of;		/* --as-of, NULL: today */
