@@ -174,14 +174,18 @@ ledger_programme_init(struct ledger *l, char *const *set, int nset)
 }
 
 int
-ledger_receipts_since(struct ledger *l, const char *from, long *count, char last[20])
+ledger_receipts_since(struct ledger *l, const char *from, const char *until, long *count,
+    char last[20])
 {
 	sqlite3_stmt *st = ledger_prepare(l, "SELECT count(*), coalesce(max(occurred_at), '') "
-	    "FROM receipts WHERE occurred_at >= ?1 AND status <> 'anonymous'");
+	    "FROM receipts WHERE occurred_at >= ?1 AND (?2 IS NULL OR occurred_at < ?2) "
+	    "AND status <> 'anonymous'");
 
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	if (until)
+		sqlite3_bind_text(st, 2, until, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		ledger_fail(l, "cannot read receipts");
 		sqlite3_finalize(st);

@@ -187,8 +187,8 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	struct programme *v;
 	const struct programme *at;
 	long receipts;
-	char last[20];
-	int nv, version, unchanged, changed;
+	char last[20], until[20] = "";
+	int nv, version, unchanged, changed, next = 0;
 	long lines = 0;
 
 	for (const char *s = ld->p.text; *s; s++)
@@ -204,6 +204,13 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	at = programme_at(v, nv, ld->from);
 	unchanged = at && at->version > 0 && strcmp(at->text, ld->p.text) == 0;
 	version = at ? at->version : 0;
+	/* the new version governs receipts until the next one takes over */
+	for (int i = 0; i < nv; i++)
+		if (strcmp(v[i].effective_from, ld->from) > 0) {
+			snprintf(until, sizeof until, "%s", v[i].effective_from);
+			next = v[i].version;
+			break;
+		}
 	programme_versions_free(v, nv);
 	csvio_put(out, "version");
 	csvio_put(out, "effective_from");
@@ -220,20 +227,28 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 		return 0;
 	}
 	if (strcmp(ld->from, ld->now) < 0) {
-		if (ledger_receipts_since(l, ld->from, &receipts, last) < 0)
+		char span[80];
+
+		if (*until)
+			snprintf(span, sizeof span, "from then until version %d takes over at %s",
+			    next, until);
+		else
+			snprintf(span, sizeof span, "from then on");
+		if (ledger_receipts_since(l, ld->from, *until ? until : NULL, &receipts, last) < 0)
 			return ledger_status(l);
 		if (receipts > 0 && !ld->retroactive) {
 			loy_error("%s: a version effective from %s comes after %ld receipt%s "
-			    "already credited from then on (the latest at %s); they keep their "
+			    "already credited %s (the latest at %s); they keep their "
 			    "points: give --retroactive to load it anyway (nothing is re-credited)",
-			    ld->name, ld->from, receipts, receipts == 1 ? "" : "s", last);
+			    ld->name, ld->from, receipts, receipts == 1 ? "" : "s", span, last);
 			loy_error("%s: nothing stored", ld->name);
 			return LOY_EX_DATAERR;
 		}
 		if (receipts > 0)
-			loy_warn("%s: --retroactive: the %ld receipt%s credited from %s on keep "
+			loy_warn("%s: --retroactive: the %ld receipt%s credited from %s%s%s keep "
 			    "the points they earned; nothing is re-credited", ld->name, receipts,
-			    receipts == 1 ? "" : "s", ld->from);
+			    receipts == 1 ? "" : "s", ld->from, *until ? " until " : " on",
+			    until);
 	}
 	if (ledger_programme_add(l, ld->from, ld->name, ld->sha, ld->p.text, &version) < 0 ||
 	    apply_now(l, ld->now, &nv, &changed) < 0)

@@ -268,9 +268,11 @@ int ledger_programme_init(struct ledger *l, char *const *set, int nset);
 /* Store a new version in the current run; its number in *version. */
 int ledger_programme_add(struct ledger *l, const char *effective_from, const char *source,
     const char *sha256, const char *text, int *version);
-/* Receipts that earn points (not anonymous) at or after `from`: how many,
- * and the latest one's time in last ("" if none). */
-int ledger_receipts_since(struct ledger *l, const char *from, long *count, char last[20]);
+/* Receipts that earn points (not anonymous) at or after `from` and before
+ * `until` (NULL: no end): how many, and the latest one's time in last (""
+ * if none). */
+int ledger_receipts_since(struct ledger *l, const char *from, const char *until, long *count,
+    char last[20]);
 /* Write settings into the settings table (insert or replace). */
 int ledger_settings_put(struct ledger *l, char **keys, char **values, int n);
 /* The stored versions, oldest first: version, effective_from, loaded_at,

@@ -492,6 +492,29 @@ OUT
 	ledger_ok
 }
 
+@test "a version loaded before a later one counts only the receipts it would have governed" {
+	with_receipts
+	good
+	run -0 --separate-stderr loy-program load --retroactive --from 2026-11-10 good.conf
+	[ "${lines[1]}" = "2,2026-11-10 00:00:00,loaded" ]
+	# receipt B (2026-11-20) is version 2's; only A (2026-11-01) lies between
+	before=$(dump)
+	run -65 --separate-stderr loy-program load --from 2026-10-01 good.conf
+	[ "${stderr_lines[0]}" = "loy-program: good.conf: a version effective from 2026-10-01 00:00:00 comes after 1 receipt already credited from then until version 2 takes over at 2026-11-10 00:00:00 (the latest at 2026-11-01 10:00:00); they keep their points: give --retroactive to load it anyway (nothing is re-credited)" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-program load --retroactive --from 2026-10-01 good.conf
+	[ "${lines[1]}" = "3,2026-10-01 00:00:00,loaded" ]
+	[[ "$stderr" == "loy-program: good.conf: --retroactive: the 1 receipt credited from 2026-10-01 00:00:00 until 2026-11-10 00:00:00 keep the points they earned; nothing is re-credited"* ]]
+	# between two versions with no receipt in between: nothing to refuse
+	good other.conf
+	sed -i 's/^points = 2/points = 3/' other.conf
+	run -0 --separate-stderr loy-program -n load --from 2026-11-05 other.conf
+	[ "${lines[1]}" = "4,2026-11-05 00:00:00,loaded" ]
+	[ "${stderr_lines[0]}" = "loy-program: other.conf: version 4 is in force from 2026-11-05 00:00:00 until a later version, 2, which is in force now" ]
+	[ "$(balances)" = "1001:100" ]
+	ledger_ok
+}
+
 @test "--dry-run loads nothing" {
 	new_ledger
 	before=$(dump)
