@@ -1679,6 +1679,9 @@ tiers_calc(struct tierrun *t)
 		t->floors_only = 1;
 	}
 	t->nd = r->day - t->P;
+	if (t->nd == 0)
+		loy_warn("tiers as of %s were applied by an earlier run: nothing to "
+		    "recalculate%s", r->as_of, t->apply ? ", nothing recorded" : "");
 	t->days = loy_xmalloc((t->nd + 1) * sizeof(*t->days));
 	lo = r->day;
 	for (int k = 0; k < t->nd; k++) {
@@ -1756,7 +1759,7 @@ tiers_calc(struct tierrun *t)
 		if (rc < 0 || r->failed)
 			return -1;
 	}
-	if (t->apply && ledger_tier_finish(r->l, r->as_of) < 0)
+	if (t->apply && t->nd > 0 && ledger_tier_finish(r->l, r->as_of) < 0)
 		return -1;
 	rc = 0;
 	return rc;

@@ -111,10 +111,15 @@ OUT
 	[ "${lines[1]}" = "A,Silver,Platinum,350.00,300.00,qualified,2026-03-05" ]
 	tiers=$(people)
 	hist=$(history)
+	before=$(dump | grep -v '^INSERT INTO runs')
 	run -0 --separate-stderr loy-segment --as-of 2026-03-05 tiers --apply
 	[ "$output" = "$TIERS" ]
+	[ "$stderr" = "loy-segment: tiers as of 2026-03-05 were applied by an earlier run: nothing to recalculate, nothing recorded" ]
 	[ "$(people)" = "$tiers" ]
 	[ "$(history)" = "$hist" ]
+	# not even the date again: the last applied run is still the one with changes
+	[ "$(dump | grep -v '^INSERT INTO runs')" = "$before" ]
+	[ "$(sqlite3 "$LOY_DB" "SELECT count(*) FROM tier_history WHERE run_id = (SELECT max(run_id) FROM tier_runs)")" = 1 ]
 	ledger_ok
 }
 
