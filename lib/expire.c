@@ -21,6 +21,8 @@ expire_all(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2]
 	struct expiry_run *e = ctx;
 	char **ids = NULL;
 	int n = ledger_expiry_due(l, e->before, &ids), rc = 0;
+	int64_t total = 0;
+	long nlots = 0;
 
 	csvio_put(out, "member_id");
 	csvio_put(out, "points");
@@ -43,11 +45,22 @@ expire_all(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2]
 		csvio_put(out, e->day);
 		csvio_end(out);
 		counts[0]++;
+		total += points;
+		nlots += lots;
 	}
 	for (int i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
-	return n < 0 ? ledger_status(l) : rc;
+	if (n < 0)
+		return ledger_status(l);
+	if (rc == 0 && counts[0] == 0)
+		loy_warn("as of %s: nothing due (lots expired by an earlier run stay expired)",
+		    e->day);
+	else if (rc == 0)
+		loy_warn("as of %s: %lld point%s in %ld lot%s of %ld member%s expired", e->day,
+		    (long long)total, total == 1 ? "" : "s", nlots, nlots == 1 ? "" : "s",
+		    counts[0], counts[0] == 1 ? "" : "s");
+	return rc;
 }
 
 int

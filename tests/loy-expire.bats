@@ -48,9 +48,10 @@ OUT
 	base
 	run -0 --separate-stderr loy-expire --as-of 2026-10-31
 	[ "${lines[1]}" = "1001,-30,1,2026-10-31" ]
+	[ "$stderr" = "loy-expire: as of 2026-10-31: 30 points in 1 lot of 1 member expired" ]
 	run -0 --separate-stderr loy-expire --as-of 2026-10-31
 	[ "$output" = "$HEAD" ]
-	[ "$stderr" = "" ]
+	[ "$stderr" = "loy-expire: as of 2026-10-31: nothing due (lots expired by an earlier run stay expired)" ]
 	# today (2026-11-23): the rest that is due, nothing twice
 	run -0 --separate-stderr loy-expire
 	same "$output" <<OUT
@@ -81,7 +82,10 @@ OUT
 	before=$(dump)
 	run -0 --separate-stderr loy-expire --dry-run
 	[ "${lines[1]}" = "1001,-50,2,2026-11-23" ]
-	[ "$stderr" = "loy-expire: dry run: nothing committed" ]
+	same "$stderr" <<'ERR'
+loy-expire: as of 2026-11-23: 57 points in 3 lots of 2 members expired
+loy-expire: dry run: nothing committed
+ERR
 	[ "$(dump)" = "$before" ]
 }
 
