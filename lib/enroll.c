@@ -53,8 +53,10 @@ static const char *const out_cols[] = { "line", "member_id", "status", "detail",
  * processor's caches hold, a referrer is anywhere among them.
  */
 #define FENCE 64
-enum { ID_MET, ID_CREATED, ID_PLAIN };
-static char id_marks[3];	/* the hash map's values: &id_marks[mark] */
+/* ID_ASSIGNED: the run gave the id to a new member of a row without one;
+ * ID_REFUSED: only rows set aside before their id was looked at named it */
+enum { ID_MET, ID_CREATED, ID_PLAIN, ID_ASSIGNED, ID_REFUSED };
+static char id_marks[5];	/* the hash map's values: &id_marks[mark] */
 
 /* Strings one after another, each NUL-terminated, found by offset. */
 struct texts {
@@ -197,6 +199,39 @@ idset_mark_of(const struct idset *s, const char *id)
 		return s->mark[i];
 	v = strmap_get(s->other, id, n);
 	return v ? v - id_marks : ID_MET;
+}
+
+/* Has the run met the id (on any row, set aside or not)? */
+static int
+idset_has(const struct idset *s, const char *id)
+{
+	size_t n = strlen(id);
+
+	return idset_find(s, id, n) >= 0 || strmap_get(s->other, id, n);
+}
+
+/* Claim an id for the row: 1 if no row of the run has had it (ref then
+ * says where its mark goes), 0 if one has.  A row set aside before its id
+ * was looked at leaves it to the next. */
+static int
+idset_claim(struct idset *s, const char *id, struct idref *ref)
+{
+	size_t n = strlen(id);
+	long i;
+	int fresh;
+
+	if (idset_add(s, id, ref))
+		return 1;
+	if (idset_mark_of(s, id) != ID_REFUSED)
+		return 0;
+	ref->byte = NULL;
+	ref->slot = NULL;
+	if ((i = idset_find(s, id, n)) >= 0)
+		ref->byte = &s->mark[i];
+	else
+		ref->slot = strmap_slot(s->other, id, n, &fresh);
+	idset_mark(ref, ID_MET);
+	return 1;
 }
 
 #define QMAX 64		/* new members queued before they are inserted */
@@ -514,7 +549,7 @@ check_referrer(struct import *im, struct batch *b, const struct csvio_row *row,
 	int got, rc = 0;
 
 	/* created or found by this run: a member that stands for itself */
-	if (idset_mark_of(&im->seen, ref) != ID_MET)
+	if ((got = idset_mark_of(&im->seen, ref)) != ID_MET && got != ID_REFUSED)
 		return strcmp(ref, id) == 0 ?
 		    batch_reject(b, row, "member '%s' cannot refer themselves", id) : 0;
 	if (im->fresh)	/* every member there is, this run created */
@@ -696,23 +731,35 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	for (int i = 0; i < IN_COUNT; i++)
 		v[i] = field(im, row, i);
 	/* values first: nothing is looked up for a row that cannot be right */
-	if (v[IN_PHONE] && !pattern_match(im->phone, v[IN_PHONE], strlen(v[IN_PHONE])))
-		return batch_reject(b, row, "phone '" LOY_PII("%s") "' does not match the programme's "
-		    "phone_pattern", v[IN_PHONE]);
-	if (v[IN_EMAIL] && !pattern_match(im->email, v[IN_EMAIL], strlen(v[IN_EMAIL])))
-		return batch_reject(b, row, "email '" LOY_PII("%s") "' does not match the programme's "
-		    "email_pattern", v[IN_EMAIL]);
+	if (v[IN_PHONE] && !pattern_match(im->phone, v[IN_PHONE], strlen(v[IN_PHONE]))) {
+		rc = batch_reject(b, row, "phone '" LOY_PII("%s") "' does not match the "
+		    "programme's phone_pattern", v[IN_PHONE]);
+		goto refused;
+	}
+	if (v[IN_EMAIL] && !pattern_match(im->email, v[IN_EMAIL], strlen(v[IN_EMAIL]))) {
+		rc = batch_reject(b, row, "email '" LOY_PII("%s") "' does not match the "
+		    "programme's email_pattern", v[IN_EMAIL]);
+		goto refused;
+	}
 	if (v[IN_BIRTHDAY]) {
-		if (when_parse(v[IN_BIRTHDAY], cli->date_format, WHEN_DATE, bday, &why) < 0)
-			return batch_reject(b, row, "birthday '" LOY_PII("%s") "' %s", v[IN_BIRTHDAY], why);
-		if (strcmp(bday, im->now) > 0)
-			return batch_reject(b, row, "birthday '" LOY_PII("%s") "' is in the future",
+		if (when_parse(v[IN_BIRTHDAY], cli->date_format, WHEN_DATE, bday, &why) < 0) {
+			rc = batch_reject(b, row, "birthday '" LOY_PII("%s") "' %s",
+			    v[IN_BIRTHDAY], why);
+			goto refused;
+		}
+		if (strcmp(bday, im->now) > 0) {
+			rc = batch_reject(b, row, "birthday '" LOY_PII("%s") "' is in the future",
 			    v[IN_BIRTHDAY]);
+			goto refused;
+		}
 		v[IN_BIRTHDAY] = bday;
 	}
 	if (v[IN_ENROLLED_AT]) {
-		if (when_parse(v[IN_ENROLLED_AT], cli->date_format, WHEN_DATETIME, since, &why) < 0)
-			return batch_reject(b, row, "enrolled_at '%s' %s", v[IN_ENROLLED_AT], why);
+		if (when_parse(v[IN_ENROLLED_AT], cli->date_format, WHEN_DATETIME, since,
+		    &why) < 0) {
+			rc = batch_reject(b, row, "enrolled_at '%s' %s", v[IN_ENROLLED_AT], why);
+			goto refused;
+		}
 		v[IN_ENROLLED_AT] = since;
 	}
 
@@ -725,8 +772,12 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	/* a new member id: one INSERT, lookups only when it is taken */
 	if (v[IN_ID]) {
-		if (!idset_add(&im->seen, v[IN_ID], &mark))
-			return batch_reject(b, row, "member '%s' appears more than once in this "
+		if (!idset_claim(&im->seen, v[IN_ID], &mark))
+			return idset_mark_of(&im->seen, v[IN_ID]) == ID_ASSIGNED ?
+			    batch_reject(b, row, "member '%s' was given by this run to a new "
+			    "member of a row without member_id: enrol the rows that name their "
+			    "member_id first, or in a run of their own", v[IN_ID]) :
+			    batch_reject(b, row, "member '%s' appears more than once in this "
 			    "run", v[IN_ID]);
 		if (v[IN_REFERRER] && (got = check_referrer(im, b, row, v[IN_REFERRER],
 		    v[IN_ID])) != 0)
@@ -762,8 +813,16 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if ((got = identify(im, v, &own)) < 0)
 			goto fatal;
 		if (!got) {
-			if (ledger_member_new_id(l, &own) < 0)
-				goto fatal;
+			/* never an id a row of this run named, even one set aside:
+			 * its corrected row may come back */
+			while (1) {
+				if (ledger_member_new_id(l, &own) < 0)
+					goto fatal;
+				if (!idset_has(&im->seen, own))
+					break;
+				free(own);
+				own = NULL;
+			}
 			idset_add(&im->seen, own, &mark);
 			if (v[IN_REFERRER] && (got = check_referrer(im, b, row,
 			    v[IN_REFERRER], own)) != 0) {
@@ -773,7 +832,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			if ((got = create(im, b, row, v, own)) < 0)
 				goto fatal;
 			if (got == 1) {
-				idset_mark(&mark, ID_CREATED);
+				idset_mark(&mark, ID_ASSIGNED);
 				im->created++;
 				batch_count(b, C_CREATED);
 				emit(b, row->line, own, "created", NULL);
@@ -781,7 +840,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			}
 			goto done;
 		}
-		if (!idset_add(&im->seen, own, &mark)) {
+		if (!idset_claim(&im->seen, own, &mark)) {
 			batch_reject(b, row, "member '%s' appears more than once in this run", own);
 			goto done;
 		}
@@ -866,6 +925,11 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		emit(b, row->line, id, "unchanged", NULL);
 	}
 	rc = 0;
+	goto done;
+refused:
+	/* no new member takes the id of a row set aside: it may come back */
+	if (rc == 1 && v[IN_ID] && idset_add(&im->seen, v[IN_ID], &mark))
+		idset_mark(&mark, ID_REFUSED);
 	goto done;
 fatal:
 	rc = -1;

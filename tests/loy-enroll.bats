@@ -201,6 +201,55 @@ EOF
 	ledger_ok
 }
 
+@test "a new id is never one a row of the run named, even a row set aside" {
+	new_ledger
+	# Bob's row is set aside (Ann has the card), Dan's (a bad phone) before
+	# its id is looked at; Cy and Eve have no id
+	cat >in.csv <<'EOF'
+member_id,card,name,phone,email
+1,100,Ann,,ann@example.com
+2,100,Bob,,bob@example.com
+3,,Dan,abc,dan@example.com
+,,Cy,,cy@example.com
+,,Eve,,eve@example.com
+EOF
+	run -1 --separate-stderr loy-enroll --rejects bad.csv in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1,created,
+3,2,rejected,card '100' belongs to member '1'
+4,3,rejected,phone 'abc' does not match the programme's phone_pattern
+5,4,created,
+6,5,created,
+EOF
+	# the corrected rows come back as Bob and Dan, and Cy and Eve keep theirs
+	sed -e 's/^2,100,/2,200,/' -e 's/^3,,Dan,abc,/3,,Dan,,/' bad.csv >fixed.csv
+	run -0 --separate-stderr loy-enroll fixed.csv
+	[ "${lines[1]}" = "2,2,created," ]
+	[ "${lines[2]}" = "3,3,created," ]
+	[ "$(q "SELECT group_concat(member_id || ':' || name, ' ') FROM (SELECT * FROM members ORDER BY member_id)")" = "1:Ann 2:Bob 3:Dan 4:Cy 5:Eve" ]
+	ledger_ok
+}
+
+@test "a row naming an id the run gave to a row without one is refused, saying why" {
+	new_ledger
+	printf 'member_id,name,email\n,Web,web@example.com\n1,Crm,crm@example.com\n' >in.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:3: member '1' was given by this run to a new member of a row without member_id: enrol the rows that name their member_id first, or in a run of their own" ]
+	[ "$(dump)" = "$before" ]
+	# in the order the message asks for, both are enrolled
+	printf 'member_id,name,email\n1,Crm,crm@example.com\n,Web,web@example.com\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "${lines[1]}" = "2,1,created," ]
+	[ "${lines[2]}" = "3,2,created," ]
+	# a referrer whose row was set aside is not a member of this run
+	printf 'member_id,name,phone,referrer\n8,Dan,abc,\n9,Fay,,8\n' >ref.csv
+	run -1 --separate-stderr loy-enroll --rejects bad.csv ref.csv
+	[ "${lines[2]}" = "3,9,rejected,referrer '8' is not a member" ]
+	ledger_ok
+}
+
 @test "a new card for a known member is added and named in detail" {
 	base
 	printf 'member_id,card\n1001,6009999\n' >in.csv
