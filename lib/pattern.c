@@ -19,7 +19,7 @@ pattern_compile(const char *re, char *err, size_t errsize)
 	PCRE2_SIZE off;
 	int code;
 	pcre2_code *c = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-	    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+	    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &code, &off, NULL);
 
 	if (!c) {
 		pcre2_get_error_message(code, msg, sizeof(msg));

@@ -250,6 +250,21 @@ EOF
 	ledger_ok
 }
 
+@test "a phone or e-mail ending in a line break does not match the patterns" {
+	new_ledger
+	printf 'member_id,phone,email\n1,"+49 30 1234567\n",anna@example.com\n2,+49 30 7654321,"bob@example.com\n"\n' >nl.csv
+	before=$(dump)
+	LOY_SHOW_PERSONAL= run -65 --separate-stderr loy-enroll nl.csv
+	same "$stderr" <<'EOF'
+loy-enroll: nl.csv:2: phone '***' does not match the programme's phone_pattern
+loy-enroll: nl.csv:4: email '***' does not match the programme's email_pattern
+loy-enroll: nl.csv: 2 rows, 0 created, 0 updated, 0 unchanged, 2 rejected
+loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "a new card for a known member is added and named in detail" {
 	base
 	printf 'member_id,card\n1001,6009999\n' >in.csv
