@@ -22,6 +22,11 @@ struct batch {
 	struct csvio_writer *rej;
 	char *rejtmp;
 	int rej_header;
+	/* the rejects file's columns: the first file's, then line and reason
+	 * (at rej_line and rej_reason: appended, or a read-back's own) */
+	char **rejcols, *rejfirst;
+	int nrejcols, rej_line, rej_reason;
+	int *perm;		/* the file's column of each, NULL if the same */
 	long count[16], filecount[16];
 	int ncounters;
 	long read, rejected, file_rejected;
@@ -76,20 +81,84 @@ spool_file(void)
 	return f;
 }
 
-/* Copy the spooled output to standard output. */
+/* Copy the spooled output to standard output, after the commit (or the
+ * dry run's rollback): a failure says whether the run is in the books. */
 static int
-flush_spool(FILE *spool)
+flush_spool(FILE *spool, int committed)
 {
+	const char *was = committed ? "the run is committed, but " : "";
 	char buf[65536];
 	size_t n;
 
 	if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
-		return loy_error("cannot read back the output: %s", strerror(errno));
+		return loy_error("%scannot read back the output: %s", was, strerror(errno));
 	while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
 		if (fwrite(buf, 1, n, stdout) != n)
 			break;
 	if (fflush(stdout) != 0 || ferror(stdout))
-		return loy_error("cannot write the output: %s", strerror(errno));
+		return loy_error("%scannot write the output: %s", was, strerror(errno));
+	return 0;
+}
+
+/* Cell `i` of a rejected row: the row's field f (-1: none), or its line or
+ * reason where a read-back rejects file has the column for them. */
+static void
+put_rejected(struct batch *b, int i, const struct csvio_row *row, int f, const char *reason)
+{
+	if (i == b->rej_line)
+		csvio_put_int(b->rej, row->line);
+	else if (i == b->rej_reason)
+		csvio_put(b->rej, reason);
+	else if (f < 0)
+		csvio_put(b->rej, NULL);
+	else
+		csvio_putn(b->rej, row->raw ? row->raw[f] : row->f[f], row->len[f]);
+}
+
+/* The rejects file's columns, from the first file's header: those of every
+ * file, in any order, go under it (0); others cannot (an exit status). */
+static int
+rejects_columns(struct batch *b)
+{
+	int n = csvio_ncols(b->r), same = 1;
+
+	if (!b->rejcols) {
+		b->rejfirst = loy_xstrdup(csvio_name(b->r));
+		b->nrejcols = n;
+		b->rejcols = loy_xmalloc((n ? n : 1) * sizeof(*b->rejcols));
+		for (int i = 0; i < n; i++)
+			b->rejcols[i] = loy_xstrdup(csvio_colname(b->r, i));
+		/* a rejects file read back keeps its columns: a third generation
+		 * reads as the second */
+		b->rej_line = csvio_col(b->r, "line") < 0 ? -1 :
+		    csvio_col(b->r, "rejected_line") < 0 ? -2 : csvio_col(b->r, "rejected_line");
+		b->rej_reason = csvio_col(b->r, "reason") < 0 ? -1 :
+		    csvio_col(b->r, "rejected_reason") < 0 ? -2 :
+		    csvio_col(b->r, "rejected_reason");
+		return 0;
+	}
+	free(b->perm);
+	b->perm = NULL;
+	if (n != b->nrejcols) {
+		loy_warn("%s: %d columns, but '%s' has %d: --rejects writes the rows of "
+		    "every file under one header; give each layout a run of its own",
+		    csvio_name(b->r), n, b->rejfirst, b->nrejcols);
+		return LOY_EX_DATAERR;
+	}
+	b->perm = loy_xmalloc((n ? n : 1) * sizeof(*b->perm));
+	for (int i = 0; i < n; i++) {
+		if ((b->perm[i] = csvio_col(b->r, b->rejcols[i])) < 0) {
+			loy_warn("%s: no column '%s', which '%s' has: --rejects writes the rows "
+			    "of every file under one header; give each layout a run of its own",
+			    csvio_name(b->r), b->rejcols[i], b->rejfirst);
+			return LOY_EX_DATAERR;
+		}
+		same &= b->perm[i] == i;
+	}
+	if (same) {
+		free(b->perm);
+		b->perm = NULL;
+	}
 	return 0;
 }
 
@@ -107,25 +176,32 @@ batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 	b->rejected++;
 	b->file_rejected++;
 	if (b->rej) {
-		if (!b->rej_header) {
-			int n = csvio_ncols(b->r);
-			int taken_line = csvio_col(b->r, "line") >= 0;
-			int taken_reason = csvio_col(b->r, "reason") >= 0;
+		int n = b->nrejcols;
 
+		if (!b->rej_header) {
 			for (int i = 0; i < n; i++)
-				csvio_put(b->rej, csvio_colname(b->r, i));
-			csvio_put(b->rej, taken_line ? "rejected_line" : "line");
-			csvio_put(b->rej, taken_reason ? "rejected_reason" : "reason");
+				csvio_put(b->rej, b->rejcols[i]);
+			if (b->rej_line < 0)
+				csvio_put(b->rej, b->rej_line == -1 ? "line" : "rejected_line");
+			if (b->rej_reason < 0)
+				csvio_put(b->rej, b->rej_reason == -1 ? "reason" :
+				    "rejected_reason");
 			csvio_end(b->rej);
 			b->rej_header = 1;
 		}
-		for (int i = 0; i < row->nf; i++)
-			csvio_putn(b->rej, row->raw ? row->raw[i] : row->f[i], row->len[i]);
-		/* a short row is padded so that line and reason stay in place */
-		for (int i = row->nf; i < csvio_ncols(b->r); i++)
-			csvio_put(b->rej, NULL);
-		csvio_put_int(b->rej, row->line);
-		csvio_put(b->rej, reason);
+		if (b->perm && row->nf == csvio_ncols(b->r))
+			for (int i = 0; i < n; i++)
+				put_rejected(b, i, row, b->perm[i], reason);
+		else {
+			/* as read, a ragged row too; a short one padded so
+			 * that line and reason stay in place */
+			for (int i = 0; i < row->nf || i < n; i++)
+				put_rejected(b, i, row, i < row->nf ? i : -1, reason);
+		}
+		if (b->rej_line < 0)
+			csvio_put_int(b->rej, row->line);
+		if (b->rej_reason < 0)
+			csvio_put(b->rej, reason);
 		csvio_end(b->rej);
 	}
 	if (b->job->rejected)
@@ -274,6 +350,8 @@ do_file(struct batch *b, int seq)
 	b->seq = seq;
 	if ((got = csvio_header(b->r)) < 0)
 		return got == -2 ? LOY_EX_IOERR : LOY_EX_DATAERR;
+	if (b->cli->rejects && (got = rejects_columns(b)) != 0)
+		return got;
 	for (int i = 0; i < b->cli->nmap; i++)
 		if (csvio_col(b->r, b->cli->map[i].column) < 0) {
 			loy_warn("%s: --map %s=%s: no column '%s'", csvio_name(b->r),
@@ -424,7 +502,7 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		if (status)
 			goto out;
 	}
-	if (flush_spool(b.spool) < 0)
+	if (flush_spool(b.spool, !cli->dry_run) < 0)
 		status = LOY_EX_IOERR;
 	else if (b.rejected)
 		status = LOY_EX_SETASIDE;
@@ -438,6 +516,11 @@ out:
 	for (int i = 0; i < nfiles; i++)
 		csvio_close(inputs[i]);
 	free(inputs);
+	for (int i = 0; i < b.nrejcols; i++)
+		free(b.rejcols[i]);
+	free(b.rejcols);
+	free(b.rejfirst);
+	free(b.perm);
 	return status;
 }
 
@@ -477,7 +560,11 @@ batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn
 	}
 	if ((status = finish(cli, l)) != 0)
 		goto out;
-	if (csvio_writer_close(out) < 0 || flush_spool(spool) < 0)
+	if (csvio_writer_close(out) < 0) {
+		loy_warn("%scannot write the output: %s", cli->dry_run ? "" :
+		    "the run is committed, but ", strerror(errno));
+		status = LOY_EX_IOERR;
+	} else if (flush_spool(spool, !cli->dry_run) < 0)
 		status = LOY_EX_IOERR;
 	out = NULL;
 out:

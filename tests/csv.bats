@@ -621,3 +621,55 @@ member_id,name,email,line,reason
 OUT
 	ledger_ok
 }
+
+@test "the rows of several files go under the first one's header, whatever their column order" {
+	new_ledger
+	printf 'member_id,name,store,referrer\n1,Ann,Berlin,404\n' >shop1.csv
+	printf 'member_id,store,name,referrer\n9,Hamburg,Ida,404\n' >shop2.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv shop1.csv shop2.csv
+	same "$(cat rej.csv)" <<'OUT'
+member_id,name,store,referrer,line,reason
+1,Ann,Berlin,404,2,referrer '404' is not a member
+9,Ida,Hamburg,404,2,referrer '404' is not a member
+OUT
+	# read back corrected, each field lands where it belongs
+	sed 's/,404,/,,/' rej.csv >fixed.csv
+	run -0 --separate-stderr loy-enroll fixed.csv
+	[ "$(q "SELECT member_id || ':' || name || ':' || store FROM members ORDER BY member_id")" = "1:Ann:Berlin
+9:Ida:Hamburg" ]
+	ledger_ok
+}
+
+@test "files whose columns differ cannot share one rejects file, and nothing is committed" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name\n1,Ann\n' >a.csv
+	printf 'member_id,name,phone\n2,Bob,+49 30 1234567\n' >b.csv
+	run -65 --separate-stderr loy-enroll --rejects rej.csv a.csv b.csv
+	[ "${stderr_lines[-1]}" = "loy-enroll: b.csv: 3 columns, but 'a.csv' has 2: --rejects writes the rows of every file under one header; give each layout a run of its own" ]
+	printf 'member_id,email\n2,bob@example.org\n' >c.csv
+	run -65 --separate-stderr loy-enroll --rejects rej.csv a.csv c.csv
+	[ "${stderr_lines[-1]}" = "loy-enroll: c.csv: no column 'name', which 'a.csv' has: --rejects writes the rows of every file under one header; give each layout a run of its own" ]
+	[ ! -e rej.csv ]
+	[ "$(dump)" = "$before" ]
+	# without --rejects they are one run
+	run -0 --separate-stderr loy-enroll a.csv b.csv
+	ledger_ok
+}
+
+@test "a rejects file read back and set aside again keeps its columns, generation after generation" {
+	new_ledger
+	printf 'member_id,name,referrer\n1,Ann,404\n' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej1.csv in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej2.csv rej1.csv
+	same "$(cat rej2.csv)" <<'OUT'
+member_id,name,referrer,line,reason,rejected_line,rejected_reason
+1,Ann,404,2,referrer '404' is not a member,2,referrer '404' is not a member
+OUT
+	run -1 --separate-stderr loy-enroll --rejects rej3.csv rej2.csv
+	[ "$(cat rej3.csv)" = "$(cat rej2.csv)" ]
+	sed 's/,404,/,,/' rej3.csv >fixed.csv
+	run -0 --separate-stderr loy-enroll fixed.csv
+	[ "$(q "SELECT member_id || ':' || name || ':' || coalesce(attrs, '') FROM members")" = "1:Ann:" ]
+	ledger_ok
+}

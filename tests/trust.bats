@@ -265,7 +265,7 @@ count_ops() {
 	loy-accrue -d whole.db more2.csv >/dev/null 2>&1
 	run bash -c "trap '' PIPE; set -o pipefail; loy-accrue more2.csv 2>err.txt | head -1; exit \${PIPESTATUS[0]}"
 	[ "$status" -eq 74 ]
-	grep -q "^loy-accrue: cannot write the output: Broken pipe" err.txt
+	grep -q "^loy-accrue: the run is committed, but cannot write the output: Broken pipe" err.txt
 	[ "$(canon "$LOY_DB")" = "$(canon whole.db)" ]
 }
 
