@@ -352,6 +352,12 @@ import_file(void *ctx, struct batch *b)
 	return bad ? -1 : 0;
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The row's value for field i, spaces trimmed; NULL when absent or empty. */
 static char *
 field(const struct import *im, const struct csvio_row *row, int i)
@@ -398,21 +404,50 @@ identify(struct import *im, char *v[IN_COUNT], char **id)
 	return 0;
 }
 
-/* Append a field name to the "detail" list of what changed. */
-static void
-changed_add(char *list, size_t size, const char *name)
-{
-	size_t n = strlen(list);
+/* The "detail" list of what changed: the names that fit, and a count of
+ * the rest. */
+struct changes {
+	char s[1024];
+	int more;
+};
 
-	if (n + strlen(name) + 2 < size)
-		snprintf(list + n, size - n, "%s%s", n ? " " : "", name);
+static void
+changed_add(struct changes *c, const char *name)
+{
+	size_t n = strlen(c->s);
+
+	if (!c->more && n + strlen(name) + 2 < sizeof(c->s))
+		snprintf(c->s + n, sizeof(c->s) - n, "%s%s", n ? " " : "", name);
+	else
+		c->more++;
+}
+
+/* The list as the detail says it. */
+static const char *
+changed_text(struct changes *c)
+{
+	size_t n = strlen(c->s);
+
+	if (c->more) {
+		/* room for the count: names dropped from the end */
+		while (n + 24 >= sizeof(c->s)) {
+			char *sp = strrchr(c->s, ' ');
+
+			n = sp ? (size_t)(sp - c->s) : 0;
+			c->s[n] = '\0';
+			c->more++;
+		}
+		snprintf(c->s + n, sizeof(c->s) - n, " and %d more", c->more);
+		c->more = 0;
+	}
+	return c->s;
 }
 
 /* Fold the row's extra columns into `a`; adds each changed name to `changed`
  * (when given); returns how many changed. */
 static int
 merge_attrs(struct import *im, struct csvio_reader *r, const struct csvio_row *row,
-    struct attrs *a, char *changed, size_t size)
+    struct attrs *a, struct changes *changed)
 {
 	int n = 0;
 
@@ -423,7 +458,7 @@ merge_attrs(struct import *im, struct csvio_reader *r, const struct csvio_row *r
 		if (*val && attrs_set(a, im->akey[i], val)) {
 			n++;
 			if (changed)
-				changed_add(changed, size, name);
+				changed_add(changed, name);
 		}
 	}
 	return n;
@@ -606,7 +641,7 @@ create(struct import *im, struct batch *b, const struct csvio_row *row, char *v[
 	if (im->akey_ok)
 		m.v[MF_ATTRS] = (char *)row_json(im, row);
 	else {
-		merge_attrs(im, r, row, &a, NULL, 0);
+		merge_attrs(im, r, row, &a, NULL);
 		m.v[MF_ATTRS] = json = attrs_json(&a);
 		attrs_free(&a);
 	}
@@ -719,13 +754,13 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	struct attrs a = { 0 };
 	char *v[IN_COUNT], *id = NULL, *own = NULL;
 	const char *cur[MF_COUNT], *json;
-	char bday[20], since[20], changed[512];
+	char bday[20], since[20];
+	struct changes changed = { "", 0 };
 	const char *why;
 	int got, rc = 1, dirty = 0, taken = 0, loaded = 0, newattrs = 0;
 	unsigned differs = 0;
 	struct idref mark = { NULL, NULL };
 
-	*changed = '\0';	/* what changed, named one after the other */
 	if ((csvio_rows(r) & 0x3fff) == 0 && maybe_bulk(im, b) < 0)
 		return -1;
 	for (int i = 0; i < IN_COUNT; i++)
@@ -879,7 +914,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			continue;
 		if (cur[f] && strcmp(cur[f], v[i]) == 0)
 			continue;
-		changed_add(changed, sizeof(changed), in_fields[i]);
+		changed_add(&changed, in_fields[i]);
 		differs |= 1u << i;
 	}
 	/* attributes: unchanged at once when the stored ones are the row's */
@@ -890,7 +925,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			    id);
 			goto done;
 		}
-		newattrs = merge_attrs(im, r, row, &a, changed, sizeof(changed));
+		newattrs = merge_attrs(im, r, row, &a, &changed);
 	}
 	if (differs || newattrs) {
 		if (loaded) {	/* the cursor's values: copied before they change */
@@ -915,11 +950,11 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if (ledger_card_add(l, id, v[IN_CARD], im->now) < 0)
 			goto fatal;
 		card_added(im, v[IN_CARD]);
-		changed_add(changed, sizeof(changed), "card");
+		changed_add(&changed, "card");
 	}
-	if (*changed) {
+	if (*changed.s || changed.more) {
 		batch_count(b, C_UPDATED);
-		emit(b, row->line, id, "updated", changed);
+		emit(b, row->line, id, "updated", changed_text(&changed));
 	} else {
 		batch_count(b, C_UNCHANGED);
 		emit(b, row->line, id, "unchanged", NULL);
@@ -1189,16 +1224,37 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			rc = ledger_member_set_status(l, id, "active", vb->now);
 			verb_out(out, id, "reopened", vb->reason);
 		} else {
-			int changes = 0;
+			char **ids;
+			int n, k;
 
 			/* forgotten already, unless a record merged into it since is not */
-			if ((rc = ledger_member_forget(l, id, vb->now, &changes)) == 0 &&
-			    changes == 0) {
+			if ((rc = ledger_member_forget(l, id, vb->now, &ids, &n)) == 0 && n == 0) {
 				verb_out(out, id, "unchanged", "already forgotten");
 				counts[1]++;
 				continue;
 			}
-			verb_out(out, id, "forgotten", vb->reason);
+			/* the member, then the records merged into it, a row each */
+			qsort(ids, n, sizeof(*ids), cmp_id);
+			for (k = 0; k < n && strcmp(ids[k], id) != 0; k++)
+				;
+			if (k == n) {
+				verb_out(out, id, "unchanged", "already forgotten");
+				counts[1]++;
+				counts[0]--;	/* counted below as changed */
+			} else
+				verb_out(out, id, "forgotten", vb->reason);
+			for (k = 0; k < n; k++) {
+				if (strcmp(ids[k], id) != 0) {
+					char detail[512];
+
+					snprintf(detail, sizeof(detail), "merged into %s%s%s", id,
+					    vb->reason ? "; " : "", vb->reason ? vb->reason : "");
+					verb_out(out, ids[k], "forgotten", detail);
+					counts[0]++;
+				}
+				free(ids[k]);
+			}
+			free(ids);
 		}
 		if (rc < 0) {
 			member_clear(&m);
@@ -1276,6 +1332,21 @@ enroll_verb(const struct cli *cli, struct ledger *l, const char *verb, int argc,
 	if (!verbs[i].verb || argc < verbs[i].min || (verbs[i].max >= 0 && argc > verbs[i].max)) {
 		loy_warn("%s: wrong number of operands", verb);
 		cli_usage(cli);
+	}
+	/* an operand reads as a cell does: spaces and tabs around it are not
+	 * part of an id or a card */
+	for (int k = 0; k < argc; k++) {
+		char *a = argv[k], *e;
+
+		a += strspn(a, " \t");
+		for (e = a + strlen(a); e > a && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		argv[k] = a;
+		if (!*a) {
+			loy_warn("%s: operand %d is empty", verb, k + 1);
+			cli_usage(cli);
+		}
 	}
 	if (strcmp(verb, "list") == 0 || strcmp(verb, "cards") == 0 ||
 	    strcmp(verb, "duplicates") == 0)

@@ -98,8 +98,9 @@ int ledger_member_new_id(struct ledger *l, char **out);
 int ledger_member_set_status(struct ledger *l, const char *id, const char *status,
     const char *at);
 /* Erase the personal data of `id` and of every member merged into it (not
- * forgotten yet); *changes: how many.  0 or -1. */
-int ledger_member_forget(struct ledger *l, const char *id, const char *at, int *changes);
+ * forgotten yet); the ids erased in *ids (*n of them, in no order; caller
+ * frees each and the array).  0 or -1. */
+int ledger_member_forget(struct ledger *l, const char *id, const char *at, char ***ids, int *n);
 /* Merge `from` into `into`: balance and open lots move by new journal
  * entries, cards follow, `from` resolves to `into` from then on. */
 int ledger_member_merge(struct ledger *l, const char *from, const char *into,

@@ -324,15 +324,38 @@ ledger_member_set_status(struct ledger *l, const char *id, const char *status, c
 }
 
 int
-ledger_member_forget(struct ledger *l, const char *id, const char *at, int *changes)
+ledger_member_forget(struct ledger *l, const char *id, const char *at, char ***ids, int *n)
 {
 	/* the member, and every record merged into it: the same person */
-	return exec_args(l, "UPDATE members SET name = NULL, phone = NULL, email = NULL,"
-	    " birthday = NULL, attrs = NULL, forgotten_at = ?2, updated_run = ?3"
+	sqlite3_stmt *st;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(l->db, "UPDATE members SET name = NULL, phone = NULL,"
+	    " email = NULL, birthday = NULL, attrs = NULL, forgotten_at = ?2, updated_run = ?3"
 	    " WHERE member_id IN (WITH RECURSIVE m(id) AS (SELECT ?1"
 	    "  UNION SELECT x.member_id FROM members x JOIN m ON x.merged_into = m.id"
 	    "  WHERE x.status = 'merged') SELECT id FROM m)"
-	    " AND forgotten_at IS NULL", "cannot forget a member", changes, id, at, "?run", NULL);
+	    " AND forgotten_at IS NULL RETURNING member_id", -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, l->run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*ids = loy_xrealloc(*ids, (*n + 1) * sizeof(**ids));
+		(*ids)[(*n)++] = ledger_column_dup(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		for (int i = 0; i < *n; i++)
+			free((*ids)[i]);
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return ledger_fail(l, "cannot forget a member");
+	}
+	return 0;
 }
 
 /* Move every open lot of `from` to `into` (entries out_id, in_id). */

@@ -299,6 +299,27 @@ EOF
 	ledger_ok
 }
 
+@test "a detail too long to name every change says how many more changed" {
+	new_ledger
+	row() {
+		printf 'member_id'
+		for i in $(seq -w 0 39); do printf ',attribute_with_a_rather_long_name_%s' "$i"; done
+		printf '\n1'
+		for i in $(seq 40); do printf ',%s' "$1"; done
+		printf '\n'
+	}
+	row a >a.csv
+	row b >b.csv
+	loy-enroll a.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll b.csv
+	detail=${lines[1]#2,1,updated,}
+	names=$(tr ' ' '\n' <<<"${detail% and * more}" | grep -c '^attribute_')
+	more=${detail##* and }
+	[ $((names + ${more% more})) -eq 40 ]
+	[ "${detail%% *}" = attribute_with_a_rather_long_name_00 ]
+	ledger_ok
+}
+
 @test "a referrer is kept" {
 	base
 	printf 'member_id,name,referrer\n1004,Dan,1001\n' >in.csv
@@ -843,8 +864,14 @@ EOF
 	run -0 --separate-stderr loy-enroll merge 1002 1001
 	run -65 --separate-stderr loy-enroll forget 1002
 	[ "${stderr_lines[0]}" = "loy-enroll: member '1002' was merged into '1001': forgetting that member forgets both" ]
-	run -0 --separate-stderr loy-enroll forget 1001
-	[ "$output" = "$(printf 'member_id,status,detail\n1001,forgotten,')" ]
+	run -0 --separate-stderr loy-enroll forget --reason 'erasure 7' 1001
+	# a row for each member erased
+	same "$output" <<'OUT'
+member_id,status,detail
+1001,forgotten,erasure 7
+1002,forgotten,merged into 1001; erasure 7
+1003,forgotten,merged into 1001; erasure 7
+OUT
 	# 1001, 1002 merged into it, and 1003 merged into 1002 before
 	for id in 1001 1002 1003; do
 		[ "$(contact "$id")" = "|||" ]
@@ -853,6 +880,23 @@ EOF
 	[ "$(q "SELECT count(*) FROM members WHERE forgotten_at IS NOT NULL")" = 3 ]
 	run -0 --separate-stderr loy-enroll forget 1001
 	[ "$output" = "$(printf 'member_id,status,detail\n1001,unchanged,already forgotten')" ]
+	ledger_ok
+}
+
+@test "operands are read as cells are: spaces around them dropped, an empty one refused" {
+	base
+	before=$(dump)
+	run -64 --separate-stderr loy-enroll add-card 1001 ''
+	[ "${stderr_lines[0]}" = "loy-enroll: add-card: operand 2 is empty" ]
+	run -64 --separate-stderr loy-enroll close ' '
+	[ "${stderr_lines[0]}" = "loy-enroll: close: operand 1 is empty" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-enroll add-card ' 1001' ' 555 '
+	[ "${lines[1]}" = "1001,updated,card 555 added" ]
+	# an import finds the member by the card as it reads it
+	printf 'card,name\n555 ,Anna S.\n' >c.csv
+	run -0 --separate-stderr loy-enroll c.csv
+	[ "${lines[1]}" = "2,1001,updated,name" ]
 	ledger_ok
 }
 
