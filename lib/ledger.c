@@ -966,6 +966,8 @@ ledger_create(const char *path, char *const *set, int nset, const char *args)
 		}
 		*eq = '=';
 	}
+	if (programme_check_set(set, nset) < 0)
+		return LOY_EX_USAGE;
 	if (access(path, F_OK) == 0) {
 		loy_error("'%s' already exists; not overwriting it", path);
 		return EX_CANTCREAT;

@@ -1324,8 +1324,11 @@ dispatch(struct parser *ps, const struct kv *kv)
 	}
 }
 
-int
-programme_parse(const char *name, const char *text, size_t len, struct programme *p)
+/* programme_parse, its problems in line order left in *errs (the caller
+ * frees them) rather than printed. */
+static int
+parse(const char *name, const char *text, size_t len, struct programme *p, struct err **errs,
+    int *nerrs)
 {
 	struct parser ps = { .name = name, .p = p };
 	char *buf, *line, *next;
@@ -1411,14 +1414,8 @@ programme_parse(const char *name, const char *text, size_t len, struct programme
 report:
 	if (ps.nerrs > 1)
 		qsort(ps.errs, ps.nerrs, sizeof(*ps.errs), errcmp);
-	for (int i = 0; i < ps.nerrs; i++) {
-		if (ps.errs[i].line > 0)
-			loy_error("%s:%d: %s", name, ps.errs[i].line, ps.errs[i].msg);
-		else
-			loy_error("%s: %s", name, ps.errs[i].msg);
-		free(ps.errs[i].msg);
-	}
-	free(ps.errs);
+	*errs = ps.errs;
+	*nerrs = ps.nerrs;
 	for (int i = 0; i < ps.nsecs; i++) {
 		free(ps.secs[i].keys);
 		free(ps.secs[i].klines);
@@ -1433,6 +1430,23 @@ report:
 		return -1;
 	}
 	return 0;
+}
+
+int
+programme_parse(const char *name, const char *text, size_t len, struct programme *p)
+{
+	struct err *errs;
+	int nerrs, rc = parse(name, text, len, p, &errs, &nerrs);
+
+	for (int i = 0; i < nerrs; i++) {
+		if (errs[i].line > 0)
+			loy_error("%s:%d: %s", name, errs[i].line, errs[i].msg);
+		else
+			loy_error("%s: %s", name, errs[i].msg);
+		free(errs[i].msg);
+	}
+	free(errs);
+	return rc;
 }
 
 void
@@ -1567,16 +1581,29 @@ static const struct {
 
 struct lines {
 	char **v;
+	int *from;		/* the --set that wrote each line, or -1 */
 	int n;
 };
 
 static void
-lines_insert(struct lines *t, int at, char *s)
+lines_insert(struct lines *t, int at, char *s, int from)
 {
 	t->v = loy_xrealloc(t->v, (t->n + 1) * sizeof(char *));
+	t->from = loy_xrealloc(t->from, (t->n + 1) * sizeof(int));
 	memmove(t->v + at + 1, t->v + at, (t->n - at) * sizeof(char *));
+	memmove(t->from + at + 1, t->from + at, (t->n - at) * sizeof(int));
 	t->v[at] = s;
+	t->from[at] = from;
 	t->n++;
+}
+
+static void
+lines_free(struct lines *t)
+{
+	for (int i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	free(t->from);
 }
 
 static int
@@ -1588,7 +1615,7 @@ is_header(const char *s, const char *prefix)
 /* Set `key = value` in `section`: replace its line, or add one after the
  * section's last key line. */
 static void
-text_set(struct lines *t, const char *section, const char *key, const char *value)
+text_set(struct lines *t, const char *section, const char *key, const char *value, int from)
 {
 	int in = 0, last = -1;
 	size_t kl = strlen(key);
@@ -1606,25 +1633,28 @@ text_set(struct lines *t, const char *section, const char *key, const char *valu
 		if (strncmp(t->v[i], key, kl) == 0 && (t->v[i][kl] == ' ' || t->v[i][kl] == '=')) {
 			free(t->v[i]);
 			t->v[i] = line;
+			t->from[i] = from;
 			return;
 		}
 	}
-	lines_insert(t, last + 1, line);
+	lines_insert(t, last + 1, line, from);
 }
 
-char *
-programme_default_with(char *const *set, int nset)
+/* The default's lines with the overrides written in, each line marked
+ * with the --set that wrote it.  -1, with *bad the index of a value that
+ * cannot be written into the file (a line break in it). */
+static int
+default_lines(char *const *set, int nset, struct lines *t, int *bad)
 {
-	struct lines t = { NULL, 0 };
-	char *copy = loy_xstrdup(programme_default), *s, *next, *out;
-	size_t len = 0;
+	char *copy = loy_xstrdup(programme_default), *s, *next;
 
+	*t = (struct lines){ NULL, NULL, 0 };
 	for (s = copy; *s; s = next) {
 		if ((next = strchr(s, '\n')))
 			*next++ = '\0';
 		else
 			next = s + strlen(s);
-		lines_insert(&t, t.n, loy_xstrdup(s));
+		lines_insert(t, t->n, loy_xstrdup(s), -1);
 	}
 	free(copy);
 	for (int i = 0; i < nset; i++) {
@@ -1635,11 +1665,9 @@ programme_default_with(char *const *set, int nset)
 		if (!eq)
 			continue;
 		if (strpbrk(eq + 1, "\r\n")) {
-			loy_error("setting '%.*s' has a line break", (int)(eq - set[i]), set[i]);
-			for (int j = 0; j < t.n; j++)
-				free(t.v[j]);
-			free(t.v);
-			return NULL;
+			lines_free(t);
+			*bad = i;
+			return -1;
 		}
 		key = loy_xmalloc(eq - set[i] + 1);
 		memcpy(key, set[i], eq - set[i]);
@@ -1654,36 +1682,114 @@ programme_default_with(char *const *set, int nset)
 		for (h = 0; homes[h].setting && strcmp(homes[h].setting, key); h++)
 			;
 		if (homes[h].setting)
-			text_set(&t, homes[h].section, homes[h].key, eq + 1);
+			text_set(t, homes[h].section, homes[h].key, eq + 1, i);
 		else if (strcmp(key, "tiers") == 0) {
 			/* other tiers than the default's: named, without thresholds */
-			for (int j = 0; j < t.n;) {
-				int drop = is_header(t.v[j], "[tier ");
+			for (int j = 0; j < t->n;) {
+				int drop = is_header(t->v[j], "[tier ");
 
-				while (drop && j < t.n) {
-					drop = t.v[j][0] != '\0';
-					free(t.v[j]);
-					memmove(t.v + j, t.v + j + 1, (t.n - j - 1) * sizeof(char *));
-					t.n--;
+				while (drop && j < t->n) {
+					drop = t->v[j][0] != '\0';
+					free(t->v[j]);
+					memmove(t->v + j, t->v + j + 1, (t->n - j - 1) * sizeof(char *));
+					memmove(t->from + j, t->from + j + 1, (t->n - j - 1) * sizeof(int));
+					t->n--;
 				}
-				if (j < t.n && !is_header(t.v[j], "[tier "))
+				if (j < t->n && !is_header(t->v[j], "[tier "))
 					j++;
 			}
-			text_set(&t, "[programme]", key, eq + 1);
+			text_set(t, "[programme]", key, eq + 1, i);
 		} else
-			text_set(&t, "[programme]", key, eq + 1);
+			text_set(t, "[programme]", key, eq + 1, i);
 		free(key);
 	}
-	for (int i = 0; i < t.n; i++)
-		len += strlen(t.v[i]) + 1;
+	return 0;
+}
+
+/* The lines as one text, one line each. */
+static char *
+lines_text(const struct lines *t)
+{
+	size_t len = 0;
+	char *out;
+
+	for (int i = 0; i < t->n; i++)
+		len += strlen(t->v[i]) + 1;
 	out = loy_xmalloc(len + 1);
 	out[0] = '\0';
-	for (int i = 0, o = 0; i < t.n; i++) {
-		o += sprintf(out + o, "%s\n", t.v[i]);
-		free(t.v[i]);
-	}
-	free(t.v);
+	for (int i = 0, o = 0; i < t->n; i++)
+		o += sprintf(out + o, "%s\n", t->v[i]);
 	return out;
+}
+
+char *
+programme_default_with(char *const *set, int nset)
+{
+	struct lines t;
+	char *out;
+	int bad;
+
+	if (default_lines(set, nset, &t, &bad) < 0) {
+		loy_error("setting '%.*s' has a line break", (int)strcspn(set[bad], "="),
+		    set[bad]);
+		return NULL;
+	}
+	out = lines_text(&t);
+	lines_free(&t);
+	return out;
+}
+
+/* Does msg begin with "KEY 'VALUE' " or "KEY " for the line "KEY = VALUE"?
+ * The length of that beginning, else 0. */
+static size_t
+said_of(const char *msg, const char *line)
+{
+	size_t kl = strcspn(line, " ="), vl;
+	const char *val = line + kl;
+
+	if (strncmp(msg, line, kl) != 0 || msg[kl] != ' ')
+		return 0;
+	val += strspn(val, " =\t");
+	vl = strlen(val);
+	while (vl > 0 && (val[vl - 1] == ' ' || val[vl - 1] == '\t'))
+		vl--;
+	if (msg[kl + 1] == '\'' && strncmp(msg + kl + 2, val, vl) == 0 &&
+	    strncmp(msg + kl + 2 + vl, "' ", 2) == 0)
+		return kl + vl + 4;
+	return kl + 1;
+}
+
+int
+programme_check_set(char *const *set, int nset)
+{
+	struct lines t;
+	struct programme p;
+	struct err *errs;
+	char *text;
+	int nerrs, bad;
+
+	if (default_lines(set, nset, &t, &bad) < 0) {
+		return loy_error("--set %.*s: the value has a line break",
+		    (int)strcspn(set[bad], "="), set[bad]);
+	}
+	text = lines_text(&t);
+	if (parse("loy-init --set", text, strlen(text), &p, &errs, &nerrs) == 0)
+		programme_free(&p);
+	for (int i = 0; i < nerrs; i++) {
+		int l = errs[i].line - 1, from = l >= 0 && l < t.n ? t.from[l] : -1;
+		const char *eq = from >= 0 ? strchr(set[from], '=') : NULL;
+
+		if (eq)
+			loy_error("--set %.*s='%s': %s", (int)(eq - set[from]), set[from], eq + 1,
+			    errs[i].msg + said_of(errs[i].msg, t.v[l]));
+		else
+			loy_error("--set makes a programme that is not valid: %s", errs[i].msg);
+		free(errs[i].msg);
+	}
+	free(errs);
+	free(text);
+	lines_free(&t);
+	return nerrs ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- summary */

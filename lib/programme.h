@@ -257,6 +257,10 @@ void programme_kv_free(char **keys, char **values, int n);
  * loy-init --set gives them); caller frees.  NULL (message printed) if a
  * value cannot be written into the file (a line break in it). */
 char *programme_default_with(char *const *set, int nset);
+/* Check the programme programme_default_with would make: each problem is
+ * printed as "--set KEY='VALUE': what is wrong", naming the override that
+ * caused it.  0, or -1 if any is wrong. */
+int programme_check_set(char *const *set, int nset);
 
 /* A one-paragraph summary of a parsed programme, for loy-program check. */
 void programme_summary(const struct programme *p, FILE *f);

@@ -136,6 +136,28 @@ setting() {
 	[ ! -e "$LOY_DB" ]
 }
 
+@test "--set refuses a value the programme cannot take, naming the --set as typed" {
+	run -64 --separate-stderr loy-init --set tiers=Gold,Gold
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-init: --set tiers='Gold,Gold': names 'Gold' twice" ]
+	run -64 --separate-stderr loy-init --set tiers=
+	[ "$stderr" = "loy-init: --set tiers='': has no value" ]
+	run -64 --separate-stderr loy-init --set programme=
+	[ "$stderr" = "loy-init: --set programme='': has no value" ]
+	run -64 --separate-stderr loy-init --set earn_amount=0.001
+	[ "$stderr" = "loy-init: --set earn_amount='0.001': has more than 2 decimals" ]
+	run -64 --separate-stderr loy-init --set decimals=0 --set earn_amount=0.5
+	[ "$stderr" = "loy-init: --set earn_amount='0.5': is not a whole number" ]
+	run -64 --separate-stderr loy-init --set expiry_policy=rolling --set expiry_months=0
+	[ "$stderr" = "loy-init: --set expiry_months='0': expiry policy rolling needs months of at least 1" ]
+	run -64 --separate-stderr loy-init --set $'programme=A\nB'
+	[ "$stderr" = "loy-init: --set programme: the value has a line break" ]
+	[ ! -e "$LOY_DB" ]
+	[ -z "$(compgen -G "$LOY_DB*")" ]
+	# with decimals 3 the same amount is allowed
+	run -0 loy-init --set decimals=3 --set earn_amount=0.001
+}
+
 @test "--set needs KEY=VALUE" {
 	run -64 --separate-stderr loy-init --set tiers
 	[ "$stderr" = "loy-init: --set 'tiers' is not KEY=VALUE" ]
