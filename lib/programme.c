@@ -595,6 +595,17 @@ programme_key(struct parser *ps, const struct kv *kv)
 			p->expiry.policy = EXPIRY_NEVER;
 		ps->l_exp_months = kv->line;
 	} else if (strcmp(kv->key, "tiers") == 0) {
+		/* kept in the settings as written: an empty name would be a tier */
+		for (const char *n = kv->val;; n++) {
+			n += strspn(n, " \t");
+			if (*n == ',' || !*n) {
+				perr(ps, kv->line, "tiers '%s' names an empty tier", kv->val);
+				return;
+			}
+			n += strcspn(n, ",");
+			if (!*n)
+				break;
+		}
 		ps->set_tiers = kv->val;
 		ps->l_tiers = kv->line;
 	}

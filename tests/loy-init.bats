@@ -158,6 +158,17 @@ setting() {
 	run -0 loy-init --set decimals=3 --set earn_amount=0.001
 }
 
+@test "--set refuses an empty tier name" {
+	run -64 --separate-stderr loy-init --set tiers=Gold,,Silver
+	[ "$stderr" = "loy-init: --set tiers='Gold,,Silver': names an empty tier" ]
+	run -64 --separate-stderr loy-init --set tiers=,Gold
+	[ "$stderr" = "loy-init: --set tiers=',Gold': names an empty tier" ]
+	run -64 --separate-stderr loy-init --set 'tiers=Gold, '
+	[ "$stderr" = "loy-init: --set tiers='Gold, ': names an empty tier" ]
+	[ ! -e "$LOY_DB" ]
+	run -0 loy-init --set 'tiers=Gold, Silver'
+}
+
 @test "--set needs KEY=VALUE" {
 	run -64 --separate-stderr loy-init --set tiers
 	[ "$stderr" = "loy-init: --set 'tiers' is not KEY=VALUE" ]

@@ -274,6 +274,15 @@ OUT
 	[ "${lines[6]}" = "tiers: 2 (A 0, B 12; by visits)" ]
 }
 
+@test "tiers in [programme] may not name an empty tier" {
+	printf '[programme]\ntiers = Gold,,Silver\n' >p.conf
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:2: tiers 'Gold,,Silver' names an empty tier
+loy-program: p.conf: not a valid programme file
+OUT
+}
+
 @test "overlapping and contradictory rules are refused" {
 	cat >p.conf <<'CONF'
 [rule dec-a]
