@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "csvio.h"
 #include "diag.h"
+#include "when.h"
 
 void
 cli_init(struct cli *c, const char *usage, const char *help)
@@ -84,9 +85,16 @@ cli_option(struct cli *c, int opt, const char *arg)
 	case CLI_OPT_BUSY:
 		c->busy_timeout = (int)cli_number(c, "--busy-timeout", arg, 0, 86400);
 		return 1;
-	case CLI_OPT_DATEFMT:
+	case CLI_OPT_DATEFMT: {
+		const char *why;
+
+		if (when_format_check(arg, &why) < 0) {
+			loy_warn("--date-format '%s' %s", arg, why);
+			cli_usage(c);
+		}
 		c->date_format = arg;
 		return 1;
+	}
 	case CLI_OPT_MAP:
 		add_map(c, arg);
 		return 1;

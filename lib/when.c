@@ -256,6 +256,85 @@ parse_fmt(const char *s, const char *fmt, struct stamp *t)
 	return 0;
 }
 
+/*
+ * Which of the year, month and day a strptime(3) format reads, found as
+ * parse_fmt finds it: a sample time is written with the format by
+ * strftime(3), read back from two starting values, and the fields that
+ * come back the same both times are the ones the format sets.
+ */
+int
+when_format_check(const char *fmt, const char **why)
+{
+	static const char *const missing[8] = {
+		"", "year", "month", "year or month", "day", "year or day", "month or day",
+		"year, month or day"
+	};
+	struct tm sample = { .tm_year = 134, .tm_mon = 10, .tm_mday = 23, .tm_hour = 13,
+		.tm_min = 45, .tm_sec = 56 };
+	struct tm a, b;
+	time_t tt = timegm(&sample);
+	char buf[512];
+	unsigned int set, lack;
+
+	gmtime_r(&tt, &sample);	/* the week day and the day of the year */
+	sample.tm_zone = "UTC";
+	if (!*fmt) {
+		snprintf(fmtwhy, sizeof(fmtwhy), "is empty: a date format must give the year "
+		    "(%%Y or %%y), the month (%%m or %%b) and the day (%%d)");
+		*why = fmtwhy;
+		return -1;
+	}
+	for (const char *p = fmt; *p; p++) {
+		const char *c = p;
+		char one[16], out[64];
+
+		if (*p != '%')
+			continue;
+		/* a conversion as strptime reads it: flags, width, E or O, letter */
+		c += 1 + strspn(p + 1, "-_0^#");
+		c += strspn(c, "0123456789");
+		c += *c == 'E' || *c == 'O';
+		if (!*c) {
+			snprintf(fmtwhy, sizeof(fmtwhy), "ends in '%s', which is not a conversion", p);
+			*why = fmtwhy;
+			return -1;
+		}
+		snprintf(one, sizeof(one), "%.*s", (int)(c - p + 1), p);
+		tminit(&a, 0);
+		if (c - p + 1 >= (int)sizeof(one) || strftime(out, sizeof(out), one, &sample) == 0 ||
+		    !matched(out, one, &a)) {
+			snprintf(fmtwhy, sizeof(fmtwhy), "has '%.*s', which strptime(3) does not read",
+			    (int)(c - p + 1), p);
+			*why = fmtwhy;
+			return -1;
+		}
+		p = c;
+	}
+	tminit(&a, 0);
+	tminit(&b, 1);
+	if (strftime(buf, sizeof(buf), fmt, &sample) == 0 || !matched(buf, fmt, &a) ||
+	    !matched(buf, fmt, &b)) {
+		snprintf(fmtwhy, sizeof(fmtwhy), "cannot read back what it writes");
+		*why = fmtwhy;
+		return -1;
+	}
+	set = fields_set(&a, &b);
+	lack = (set & F_YEAR ? 0 : 1) | (set & F_MON ? 0 : 2) | (set & F_MDAY ? 0 : 4);
+	if (lack) {
+		snprintf(fmtwhy, sizeof(fmtwhy), "gives no %s: a date format must give the year "
+		    "(%%Y or %%y), the month (%%m or %%b) and the day (%%d)", missing[lack]);
+		*why = fmtwhy;
+		return -1;
+	}
+	if (a.tm_year != sample.tm_year || a.tm_mon != sample.tm_mon ||
+	    a.tm_mday != sample.tm_mday) {
+		snprintf(fmtwhy, sizeof(fmtwhy), "reads the date 2034-11-23 back as another");
+		*why = fmtwhy;
+		return -1;
+	}
+	return 0;
+}
+
 /* Convert a valid stamp with an explicit UTC offset to local time (TZ). */
 static int
 to_local(struct stamp *t)

@@ -7,6 +7,9 @@ enum { WHEN_DATE = 1, WHEN_DATETIME = 2 };
 /* ISO 8601 (fmt NULL) or strptime(3) text to local text; -1, *why on error. */
 int when_parse(const char *s, const char *fmt, int want, char out[static 20],
     const char **why);
+/* Does a strptime(3) format read a date: the year, month and day?  0, or
+ * -1 and *why, which reads after the quoted format (a static buffer). */
+int when_format_check(const char *fmt, const char **why);
 /* Current local datetime, or $LOY_NOW (ISO 8601) if set and valid. */
 void when_now(char out[static 20]);
 /* Today's local date, or the date of $LOY_NOW if set and valid. */

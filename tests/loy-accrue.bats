@@ -994,6 +994,26 @@ EOF
 	ledger_ok
 }
 
+@test "--date-format without a year is refused before anything is read" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,20.11 09:14,1.00\n' >day.csv
+	run -64 --separate-stderr loy-accrue --date-format '%d.%m %H:%M' --rejects rej.csv day.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: --date-format '%d.%m %H:%M' gives no year: a date format must give the year (%Y or %y), the month (%m or %b) and the day (%d)" ]
+	[ ! -e rej.csv ]
+	run -64 --separate-stderr loy-accrue --date-format '%Q' day.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: --date-format '%Q' has '%Q', which strptime(3) does not read" ]
+	[ "$(dump)" = "$before" ]
+	# a time of day with %T, %I and %p, literal text: all taken
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,20.11.2026 at 09:14:30,1.00\n' >t1.csv
+	run -0 --separate-stderr loy-accrue --date-format '%d.%m.%Y at %T' t1.csv
+	printf 'txn_id,member_id,occurred_at,amount\nT2,1001,20.11.2026 at 01:15:00 PM,1.00\n' >t2.csv
+	run -0 --separate-stderr loy-accrue --date-format '%d.%m.%Y at %I:%M:%S %p' t2.csv
+	[ "$(q "SELECT group_concat(occurred_at, '|') FROM receipts ORDER BY occurred_at")" = "2026-11-20 09:14:30|2026-11-20 13:15:00" ]
+	ledger_ok
+}
+
 @test "--date-format refuses dates in any other format" {
 	base
 	before=$(dump)

@@ -354,6 +354,41 @@ EOF
 	ledger_ok
 }
 
+@test "--date-format without a year, month or day, empty or unknown is a usage error" {
+	base
+	before=$(dump)
+	printf 'member_id,birthday\n1001,12.04\n' >in.csv
+	run -64 --separate-stderr loy-enroll --date-format %d.%m --rejects rej.csv in.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: --date-format '%d.%m' gives no year: a date format must give the year (%Y or %y), the month (%m or %b) and the day (%d)" ]
+	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]" ]
+	[ ! -e rej.csv ]
+	run -64 --separate-stderr loy-enroll --date-format '%H:%M' in.csv
+	[[ "${stderr_lines[0]}" == "loy-enroll: --date-format '%H:%M' gives no year, month or day: "* ]]
+	run -64 --separate-stderr loy-enroll --date-format '' in.csv
+	[[ "${stderr_lines[0]}" == "loy-enroll: --date-format '' is empty: "* ]]
+	run -64 --separate-stderr loy-enroll --date-format %d.%m.%Q in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: --date-format '%d.%m.%Q' has '%Q', which strptime(3) does not read" ]
+	run -64 --separate-stderr loy-enroll --date-format '%d.%m.%Y %' in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: --date-format '%d.%m.%Y %' ends in '%', which is not a conversion" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--date-format takes what strptime(3) reads a date from" {
+	base
+	printf 'member_id,birthday\n1001,12/04/84\n' >in.csv
+	run -0 --separate-stderr loy-enroll --date-format %D in.csv
+	[ "$(q "SELECT birthday FROM members WHERE member_id = '1001'")" = 1984-12-04 ]
+	printf 'member_id,birthday\n1001,1984-04-13\n' >in.csv
+	run -0 --separate-stderr loy-enroll --date-format %F in.csv
+	[ "$(q "SELECT birthday FROM members WHERE member_id = '1001'")" = 1984-04-13 ]
+	printf 'member_id,birthday\n1001,born 14 Apr 84\n' >in.csv
+	run -0 --separate-stderr loy-enroll --date-format 'born %d %b %y' in.csv
+	[ "$(q "SELECT birthday FROM members WHERE member_id = '1001'")" = 1984-04-14 ]
+	ledger_ok
+}
+
 @test "--date-format refuses dates in any other format" {
 	base
 	before=$(dump)
