@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -767,10 +768,16 @@ struct ledger *
 ledger_open(const char *path, int busy_timeout_s, int *status)
 {
 	struct ledger *l;
+	struct stat st;
 
-	if (access(path, F_OK) != 0) {
+	if (stat(path, &st) != 0) {
 		*status = LOY_EX_NOINPUT;
 		loy_error("no ledger at '%s' (create one with: loy-init -d '%s')", path, path);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		*status = LOY_EX_NOINPUT;
+		loy_error("'%s' is a directory, not a ledger", path);
 		return NULL;
 	}
 	if (!(l = connect(path, busy_timeout_s, status)))

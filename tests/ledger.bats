@@ -93,6 +93,22 @@ missing() {
 	[ "$(dump shop.db)" = "$before" ]
 }
 
+@test "a directory given as the ledger is refused as one, by readers and writers" {
+	mkdir books.db
+	run -66 --separate-stderr loy-report -d books.db balances
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-report: 'books.db' is a directory, not a ledger" ]
+	run -66 --separate-stderr loy-check -d books.db
+	[ "$stderr" = "loy-check: 'books.db' is a directory, not a ledger" ]
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -66 --separate-stderr loy-enroll -d books.db in.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: 'books.db' is a directory, not a ledger" ]
+	LOY_DB=books.db run -66 --separate-stderr loy-accrue in.csv
+	[ "$stderr" = "loy-accrue: 'books.db' is a directory, not a ledger" ]
+	[ -z "$(ls -A books.db)" ]
+}
+
 @test "an empty file is not a loy ledger" {
 	: >empty.db
 	run -66 --separate-stderr loy-check -d empty.db
