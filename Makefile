@@ -8,7 +8,11 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+# zsh on Debian searches /usr/share/zsh/vendor-completions for the
+# system's packages and /usr/local/share/zsh/site-functions for local ones,
+# not /usr/share/zsh/site-functions: with PREFIX=/usr the completion goes
+# to the first, with any other prefix to PREFIX/share/zsh/site-functions.
+ZSHCOMPDIR ?= $(if $(filter /usr /usr/,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
 
 BUILD ?= build
 PROGS = loy loy-accrue loy-check loy-enroll loy-expire loy-init loy-program loy-redeem loy-report loy-segment
