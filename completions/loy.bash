@@ -364,6 +364,8 @@ _loy_redeem()
 		fields="request_id member_id reward_id qty requested_at channel"
 	fi
 	_loy_value "$_loy_prev" "$_loy_cur" "$fields" && return
+	# --draw=SEED: a seed is any text; nothing to offer
+	[[ ${_loy_w[_loy_cword]} == --draw=* ]] && return
 
 	# the operands before this word, options and their values left out
 	for ((i = 1; i < _loy_cword; i++)); do
@@ -453,16 +455,20 @@ _loy_program()
 		case $first in
 		check) _loy_add compgen -W "-h --help -V --version" -- "$_loy_cur" ;;
 		load) _loy_add compgen -W "-d --db --busy-timeout -n --dry-run --from
-		    --retroactive --safe-cells --table --tsv -h --help" -- "$_loy_cur" ;;
-		apply) _loy_add compgen -W "-d --db --busy-timeout -n --dry-run
-		    --safe-cells --table --tsv -h --help" -- "$_loy_cur" ;;
-		show) _loy_add compgen -W "-d --db --busy-timeout --as-of -h --help" \
+		    --retroactive --safe-cells --table --tsv -h --help -V --version" \
 		    -- "$_loy_cur" ;;
+		apply) _loy_add compgen -W "-d --db --busy-timeout -n --dry-run
+		    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur" ;;
+		show) _loy_add compgen -W "-d --db --busy-timeout --as-of -h --help
+		    -V --version" -- "$_loy_cur" ;;
 		versions) _loy_add compgen -W "-d --db --busy-timeout --safe-cells --table
-		    --tsv -h --help" -- "$_loy_cur" ;;
+		    --tsv -h --help -V --version" -- "$_loy_cur" ;;
 		what-if) _loy_add compgen -W "-d --db --busy-timeout --from --to --safe-cells
-		    --table --tsv -h --help" -- "$_loy_cur" ;;
-		*) _loy_add compgen -W "-d --db -h --help -V --version" -- "$_loy_cur" ;;
+		    --table --tsv -h --help -V --version" -- "$_loy_cur" ;;
+		# no verb yet: the options of every form
+		*) _loy_add compgen -W "-d --db --as-of --busy-timeout -n --dry-run
+		    --from --retroactive --safe-cells --table --to --tsv -h --help -V
+		    --version" -- "$_loy_cur" ;;
 		esac
 		return
 	fi

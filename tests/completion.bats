@@ -1,0 +1,45 @@
+#!/usr/bin/env bats
+# completions/loy.bash: what the bash completion offers.
+
+load helper
+
+# Complete the words given, the last being the word under the cursor, as
+# bash splits them (at '=' too); print the completions, one a line.
+complete_bash() {
+	local fn=$1
+	shift
+	source "$BATS_TEST_DIRNAME/../completions/loy.bash"
+	COMP_WORDS=("$@")
+	COMP_CWORD=$(($# - 1))
+	COMP_LINE="$*"
+	COMP_POINT=${#COMP_LINE}
+	COMPREPLY=()
+	"$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>/dev/null
+	printf '%s\n' "${COMPREPLY[@]}"
+}
+
+@test "loy-program before the verb offers every option its synopsis takes there" {
+	run -0 complete_bash _loy_program loy-program -
+	for o in -d --db -n --dry-run --from --to --as-of --retroactive --busy-timeout \
+	    --safe-cells --table --tsv -h --help -V --version; do
+		grep -qxF -- "$o" <<<"$output" || { echo "missing $o in: $output"; return 1; }
+	done
+}
+
+@test "loy-program after a verb still offers -V and --version" {
+	for verb in load apply show versions what-if check; do
+		run -0 complete_bash _loy_program loy-program "$verb" --v
+		[ "$output" = "--version" ] || { echo "$verb: $output"; return 1; }
+	done
+}
+
+@test "loy-redeem --draw= offers no file names: a seed is any text" {
+	touch requests.csv
+	run -0 complete_bash _loy_redeem loy-redeem --draw = ""
+	[ "$output" = "" ]
+	run -0 complete_bash _loy_redeem loy-redeem --draw = re
+	[ "$output" = "" ]
+	# --draw without '=' takes no seed: the next word is an operand
+	run -0 complete_bash _loy_redeem loy-redeem --draw req
+	[ "$output" = "requests.csv" ]
+}
