@@ -529,7 +529,7 @@ _loy_report()
 _loy_segment()
 {
 	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
-	local i w first='' nops=0
+	local i w first='' nops=0 fields
 
 	COMPREPLY=()
 	_loy_words
@@ -542,7 +542,14 @@ _loy_segment()
 		return
 		;;
 	esac
-	_loy_value "$_loy_prev" "$_loy_cur" && return
+	# --map: the fields of the tiers assigned by hand, or of the list save reads
+	fields=member_id
+	for ((i = 1; i < _loy_cword; i++)); do
+		case ${_loy_w[i]} in
+		--assign | --assign=*) fields="member_id tier until reason" ;;
+		esac
+	done
+	_loy_value "$_loy_prev" "$_loy_cur" "$fields" && return
 	for ((i = 1; i < _loy_cword; i++)); do
 		w=${_loy_w[i]}
 		case $w in

@@ -43,3 +43,16 @@ complete_bash() {
 	run -0 complete_bash _loy_redeem loy-redeem --draw req
 	[ "$output" = "requests.csv" ]
 }
+
+@test "loy-segment --map offers member_id for save, the assignment's fields with --assign" {
+	run -0 complete_bash _loy_segment loy-segment --map = ""
+	[ "$output" = "member_id=" ]
+	run -0 complete_bash _loy_segment loy-segment --assign tiers.csv --map = ""
+	[ "$output" = "member_id=
+tier=
+until=
+reason=" ]
+	# bash splits the word at each '=', and replaces only what follows the last
+	run -0 complete_bash _loy_segment loy-segment --assign = tiers.csv --map = member_id = No,t
+	[ "$output" = "No,tier=" ]
+}
