@@ -117,6 +117,34 @@ member-references-exist,1,unknown referrer '406'
 EOF
 }
 
+@test "tells a member merged though not so by status from one merged into an unknown member" {
+	busy_life
+	# an active member whose merged_into names a member that exists
+	q "UPDATE members SET merged_into = '2' WHERE member_id = '1'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+member-references-exist,1,status 'active' but merged into '2'
+EOF
+	# a merged member whose merged_into names no member there is
+	q "UPDATE members SET merged_into = NULL WHERE member_id = '1'"
+	q "UPDATE members SET merged_into = '407' WHERE member_id = '2'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+member-references-exist,2,merged into unknown member '407'
+EOF
+	# both at once, and a merged member merged into none
+	q "UPDATE members SET merged_into = '408' WHERE member_id = '1'"
+	q "UPDATE members SET merged_into = NULL WHERE member_id = '2'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+member-references-exist,1,status 'active' but merged into unknown member '408'
+member-references-exist,2,status 'merged' but merged into no member
+EOF
+}
+
 @test "-q prints nothing and keeps the exit status" {
 	busy_life
 	run -0 --separate-stderr loy-check -q
