@@ -436,10 +436,46 @@ unreadable_wal(const char *path)
 	return bad;
 }
 
+/*
+ * A ledger the user may write, whose -wal or -shm file they may not: left
+ * by a reader without write access (SQLite makes them with the ledger's
+ * mode of the moment, and only a writer removes them).  The one of them
+ * in *which, or 0.
+ */
+static int
+stale_wal(const char *path, char **which)
+{
+	const char *ext[] = { "-wal", "-shm" };
+
+	if (access(path, W_OK) != 0)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		size_t n = strlen(path) + 5;
+
+		*which = loy_xmalloc(n);
+		snprintf(*which, n, "%s%s", path, ext[i]);
+		if (access(*which, F_OK) == 0 && access(*which, W_OK) != 0)
+			return 1;
+		free(*which);
+	}
+	*which = NULL;
+	return 0;
+}
+
 int
 ledger_fail(struct ledger *l, const char *what)
 {
+	char *file;
+
 	l->rc = sqlite3_extended_errcode(l->db);
+	if ((l->rc & 0xff) == SQLITE_READONLY && stale_wal(l->path, &file)) {
+		loy_error("ledger '%s': %s: '%s' may not be written by this user (a run "
+		    "without write access to the ledger left it): give it and its -wal or "
+		    "-shm twin the ledger's owner and mode (chown, chmod); never remove a "
+		    "-wal file, it may hold committed runs", l->path, what, file);
+		free(file);
+		return -1;
+	}
 	return loy_error("ledger '%s': %s: %s", l->path, what, sqlite3_errmsg(l->db));
 }
 

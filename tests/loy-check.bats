@@ -260,3 +260,24 @@ EOF
 	[ "$output" = "invariant,subject,detail" ]
 	rm -rf "$dir"
 }
+
+@test "a writer stopped by the -shm a read-only reader left says what to do about it" {
+	[ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null || skip "needs root and setpriv(1) to act as another user"
+	dir=$(mktemp -d /tmp/loy-ro.XXXXXX)
+	new_ledger -d "$dir/l.db"
+	chown -R 65534:65534 "$dir"
+	chmod 444 "$dir/l.db"
+	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$dir" "$@"; }
+	# a check while the ledger may not be written leaves -wal and -shm read-only
+	run -0 --separate-stderr nobody "$(command -v loy-check)" -d "$dir/l.db"
+	[ -e "$dir/l.db-shm" ]
+	chmod 644 "$dir/l.db"
+	printf 'member_id\n1\n' >"$dir/one.csv"
+	run -74 --separate-stderr nobody "$(command -v loy-enroll)" -d "$dir/l.db" "$dir/one.csv"
+	[[ "$stderr" == "loy-enroll: ledger '$dir/l.db': cannot start a transaction: '$dir/l.db-"*"' may not be written by this user (a run without write access to the ledger left it): give it and its -wal or -shm twin the ledger's owner and mode (chown, chmod); never remove a -wal file, it may hold committed runs" ]]
+	# as the message says
+	chmod 644 "$dir/l.db-wal" "$dir/l.db-shm"
+	run -0 --separate-stderr nobody "$(command -v loy-enroll)" -d "$dir/l.db" "$dir/one.csv"
+	run -0 --separate-stderr nobody "$(command -v loy-check)" -d "$dir/l.db"
+	rm -rf "$dir"
+}
