@@ -247,9 +247,10 @@ int ledger_list_rewards(struct ledger *l, ledger_row_fn fn, void *ctx);
 /* Take qty from a reward's stock (unlimited stock: nothing to take). */
 int ledger_reward_stock(struct ledger *l, const char *id, int64_t delta);
 /* Is `member` in the saved segment named by the `len` bytes at `segment`?
- * 1 yes, 0 no (or no segment of that name), -1 error. */
+ * 1 yes, 0 no (or no segment of that name: *known, if given, says which),
+ * -1 error. */
 int ledger_segment_holds(struct ledger *l, const char *segment, size_t len,
-    const char *member);
+    const char *member, int *known);
 
 struct redemption {
 	char *request_id, *member_id, *reward_id, *requested_at, *channel, *status,

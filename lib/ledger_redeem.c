@@ -122,23 +122,6 @@ ledger_reward_stock(struct ledger *l, const char *id, int64_t delta)
 	return ledger_exec_stmt(l, st, "cannot change a reward's stock");
 }
 
-int
-ledger_segment_holds(struct ledger *l, const char *segment, size_t len, const char *member)
-{
-	sqlite3_stmt *st = ledger_stmt(l, S_SEGMENT_HOLDS,
-	    "SELECT EXISTS (SELECT 1 FROM segment_members WHERE segment = ?1 AND member_id = ?2)");
-	int rc, in = 0;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, segment, (int)len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		in = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? in : ledger_fail(l, "cannot read a segment");
-}
-
 void
 redemption_clear(struct redemption *r)
 {

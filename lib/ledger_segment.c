@@ -39,24 +39,34 @@ text_of(struct ledger *l, const char *sql, char *out, size_t n)
 }
 
 int
-segment_member_in(struct ledger *l, const char *segment, const char *member_id)
+ledger_segment_holds(struct ledger *l, const char *segment, size_t len, const char *member,
+    int *known)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_SEGMENT_MEMBER_IN,
 	    "SELECT (SELECT 1 FROM segments WHERE name = ?1),"
 	    " EXISTS (SELECT 1 FROM segment_members WHERE segment = ?1 AND member_id = ?2)");
-	int rc, known = 0, in = 0;
+	int rc, in = 0;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, segment, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, member_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, segment, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		known = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		if (known)
+			*known = sqlite3_column_type(st, 0) != SQLITE_NULL;
 		in = sqlite3_column_int(st, 1);
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return ledger_fail(l, "cannot read a segment");
+	return rc == SQLITE_ROW ? in : ledger_fail(l, "cannot read a segment");
+}
+
+int
+segment_member_in(struct ledger *l, const char *segment, const char *member_id)
+{
+	int known, in = ledger_segment_holds(l, segment, strlen(segment), member_id, &known);
+
+	if (in < 0)
+		return -1;
 	if (!known)
 		return loy_error("no segment '%s' (save one with: loy-segment save %s)", segment,
 		    segment);

@@ -557,7 +557,7 @@ segment_allowed(struct ledger *l, const char *list, const char *id)
 		int got;
 
 		p = list_next(p, &name, &len);
-		if (len && (got = ledger_segment_holds(l, name, len, id)) != 0)
+		if (len && (got = ledger_segment_holds(l, name, len, id, NULL)) != 0)
 			return got;
 	}
 	return 0;
