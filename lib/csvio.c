@@ -397,13 +397,8 @@ csvio_header(struct csvio_reader *r)
 	if (!r->cols)
 		loy_die(71, "out of memory");
 	for (int i = 0; i < r->nf; i++) {
-		char *s = r->arena + r->off[i], *e;
+		char *s = csvio_trim(r->arena + r->off[i]);
 
-		while (*s == ' ' || *s == '\t')
-			s++;
-		e = s + strlen(s);
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
 		r->cols[i] = loy_xstrdup(s);
 		if (!*s)
 			return loy_error("%s:%ld: header column %d has no name", r->path, r->start, i + 1);
@@ -661,12 +656,16 @@ csvio_next(struct csvio_reader *r, struct csvio_row *row)
 char *
 csvio_field(const struct csvio_row *row, int col)
 {
-	char *s, *e;
-
 	if (col < 0 || col >= row->nf)
 		return "";
-	s = row->f[col];
-	e = s + strlen(s);
+	return csvio_trim(row->f[col]);
+}
+
+char *
+csvio_trim(char *s)
+{
+	char *e = s + strlen(s);
+
 	while (*s == ' ' || *s == '\t')
 		s++;
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))

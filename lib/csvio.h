@@ -40,6 +40,9 @@ int csvio_next(struct csvio_reader *r, struct csvio_row *row);
 /* Field `col` of a row with blanks and tabs trimmed (in place); "" when col
  * is -1 (a column the file does not have). */
 char *csvio_field(const struct csvio_row *row, int col);
+/* s as a cell's value is read: the blanks and tabs around it cut off (in
+ * place, at the end), the rest returned. */
+char *csvio_trim(char *s);
 /* Bytes read so far, and the checksum once the end is reached. */
 uint64_t csvio_bytes(struct csvio_reader *r);
 /* Bytes of the input taken up by the records returned so far, and the

@@ -1336,14 +1336,7 @@ enroll_verb(const struct cli *cli, struct ledger *l, const char *verb, int argc,
 	/* an operand reads as a cell does: spaces and tabs around it are not
 	 * part of an id or a card */
 	for (int k = 0; k < argc; k++) {
-		char *a = argv[k], *e;
-
-		a += strspn(a, " \t");
-		for (e = a + strlen(a); e > a && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			;
-		*e = '\0';
-		argv[k] = a;
-		if (!*a) {
+		if (!*(argv[k] = csvio_trim(argv[k]))) {
 			loy_warn("%s: operand %d is empty", verb, k + 1);
 			cli_usage(cli);
 		}
