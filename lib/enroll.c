@@ -56,7 +56,7 @@ static const char *const out_cols[] = { "line", "member_id", "status", "detail",
 /* ID_ASSIGNED: the run gave the id to a new member of a row without one;
  * ID_REFUSED: only rows set aside before their id was looked at named it */
 enum { ID_MET, ID_CREATED, ID_PLAIN, ID_ASSIGNED, ID_REFUSED };
-static char id_marks[5];	/* the hash map's values: &id_marks[mark] */
+static char id_marks[ID_REFUSED + 1];	/* the hash map's values: &id_marks[mark] */
 
 /* Strings one after another, each NUL-terminated, found by offset. */
 struct texts {
@@ -141,12 +141,13 @@ idset_find(const struct idset *s, const char *id, size_t n)
 	return -1;
 }
 
-/* Add an id: 1 if it is new (ref then says where its mark goes), 0 if the
- * run met it before. */
+/* Add an id: 1 if it is new, 0 if the run met it before; either way ref
+ * says where its mark is. */
 static int
 idset_add(struct idset *s, const char *id, struct idref *ref)
 {
 	size_t n = strlen(id);
+	long i;
 	int fresh;
 
 	ref->byte = NULL;
@@ -169,8 +170,10 @@ idset_add(struct idset *s, const char *id, struct idref *ref)
 			return 1;
 		}
 	}
-	if (idset_find(s, id, n) >= 0)
+	if ((i = idset_find(s, id, n)) >= 0) {
+		ref->byte = &s->mark[i];
 		return 0;
+	}
 	ref->slot = strmap_slot(s->other, id, n, &fresh);
 	if (fresh)
 		*ref->slot = &id_marks[ID_MET];
@@ -187,9 +190,15 @@ idset_mark(struct idref *ref, int mark)
 		*ref->slot = &id_marks[mark];
 }
 
-/* The id's mark, ID_MET also when the run has not met it. */
 static int
-idset_mark_of(const struct idset *s, const char *id)
+idset_ref_mark(const struct idref *ref)
+{
+	return ref->byte ? *ref->byte : (char *)*ref->slot - id_marks;
+}
+
+/* The id's mark, -1 when the run has not met it. */
+static int
+idset_get(const struct idset *s, const char *id)
 {
 	size_t n = strlen(id);
 	long i = idset_find(s, id, n);
@@ -198,38 +207,19 @@ idset_mark_of(const struct idset *s, const char *id)
 	if (i >= 0)
 		return s->mark[i];
 	v = strmap_get(s->other, id, n);
-	return v ? v - id_marks : ID_MET;
+	return v ? v - id_marks : -1;
 }
 
-/* Has the run met the id (on any row, set aside or not)? */
-static int
-idset_has(const struct idset *s, const char *id)
-{
-	size_t n = strlen(id);
-
-	return idset_find(s, id, n) >= 0 || strmap_get(s->other, id, n);
-}
-
-/* Claim an id for the row: 1 if no row of the run has had it (ref then
- * says where its mark goes), 0 if one has.  A row set aside before its id
- * was looked at leaves it to the next. */
+/* Claim an id for the row: 1 if no row of the run has had it, 0 if one
+ * has; either way ref says where its mark is.  A row set aside before its
+ * id was looked at leaves it to the next. */
 static int
 idset_claim(struct idset *s, const char *id, struct idref *ref)
 {
-	size_t n = strlen(id);
-	long i;
-	int fresh;
-
 	if (idset_add(s, id, ref))
 		return 1;
-	if (idset_mark_of(s, id) != ID_REFUSED)
+	if (idset_ref_mark(ref) != ID_REFUSED)
 		return 0;
-	ref->byte = NULL;
-	ref->slot = NULL;
-	if ((i = idset_find(s, id, n)) >= 0)
-		ref->byte = &s->mark[i];
-	else
-		ref->slot = strmap_slot(s->other, id, n, &fresh);
 	idset_mark(ref, ID_MET);
 	return 1;
 }
@@ -584,7 +574,8 @@ check_referrer(struct import *im, struct batch *b, const struct csvio_row *row,
 	int got, rc = 0;
 
 	/* created or found by this run: a member that stands for itself */
-	if ((got = idset_mark_of(&im->seen, ref)) != ID_MET && got != ID_REFUSED)
+	if ((got = idset_get(&im->seen, ref)) == ID_CREATED || got == ID_PLAIN ||
+	    got == ID_ASSIGNED)
 		return strcmp(ref, id) == 0 ?
 		    batch_reject(b, row, "member '%s' cannot refer themselves", id) : 0;
 	if (im->fresh)	/* every member there is, this run created */
@@ -808,7 +799,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	/* a new member id: one INSERT, lookups only when it is taken */
 	if (v[IN_ID]) {
 		if (!idset_claim(&im->seen, v[IN_ID], &mark))
-			return idset_mark_of(&im->seen, v[IN_ID]) == ID_ASSIGNED ?
+			return idset_ref_mark(&mark) == ID_ASSIGNED ?
 			    batch_reject(b, row, "member '%s' was given by this run to a new "
 			    "member of a row without member_id: enrol the rows that name their "
 			    "member_id first, or in a run of their own", v[IN_ID]) :
@@ -853,7 +844,7 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			while (1) {
 				if (ledger_member_new_id(l, &own) < 0)
 					goto fatal;
-				if (!idset_has(&im->seen, own))
+				if (idset_get(&im->seen, own) < 0)
 					break;
 				free(own);
 				own = NULL;
@@ -1225,25 +1216,22 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			verb_out(out, id, "reopened", vb->reason);
 		} else {
 			char **ids;
-			int n, k;
+			int n, self = 0;
 
 			/* forgotten already, unless a record merged into it since is not */
-			if ((rc = ledger_member_forget(l, id, vb->now, &ids, &n)) == 0 && n == 0) {
-				verb_out(out, id, "unchanged", "already forgotten");
-				counts[1]++;
-				continue;
+			if (ledger_member_forget(l, id, vb->now, &ids, &n) < 0) {
+				member_clear(&m);
+				return ledger_status(l);
 			}
 			/* the member, then the records merged into it, a row each */
-			qsort(ids, n, sizeof(*ids), cmp_id);
-			for (k = 0; k < n && strcmp(ids[k], id) != 0; k++)
-				;
-			if (k == n) {
-				verb_out(out, id, "unchanged", "already forgotten");
-				counts[1]++;
-				counts[0]--;	/* counted below as changed */
-			} else
-				verb_out(out, id, "forgotten", vb->reason);
-			for (k = 0; k < n; k++) {
+			if (n > 1)
+				qsort(ids, n, sizeof(*ids), cmp_id);
+			for (int k = 0; k < n; k++)
+				self |= strcmp(ids[k], id) == 0;
+			verb_out(out, id, self ? "forgotten" : "unchanged",
+			    self ? vb->reason : "already forgotten");
+			counts[self ? 0 : 1]++;
+			for (int k = 0; k < n; k++) {
 				if (strcmp(ids[k], id) != 0) {
 					char detail[512];
 
@@ -1255,6 +1243,7 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 				free(ids[k]);
 			}
 			free(ids);
+			continue;
 		}
 		if (rc < 0) {
 			member_clear(&m);
