@@ -82,14 +82,17 @@ spool_file(void)
 }
 
 /* Copy the spooled output to standard output, after the commit (or the
- * dry run's rollback): a failure says whether the run is in the books. */
+ * dry run's rollback), its writer w closed first unless NULL: a failure
+ * says whether the run is in the books. */
 static int
-flush_spool(FILE *spool, int committed)
+flush_spool(struct csvio_writer *w, FILE *spool, int committed)
 {
 	const char *was = committed ? "the run is committed, but " : "";
 	char buf[65536];
 	size_t n;
 
+	if (w && csvio_writer_close(w) < 0)
+		return loy_error("%scannot write the output: %s", was, strerror(errno));
 	if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
 		return loy_error("%scannot read back the output: %s", was, strerror(errno));
 	while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
@@ -115,6 +118,17 @@ put_rejected(struct batch *b, int i, const struct csvio_row *row, int f, const c
 		csvio_putn(b->rej, row->raw ? row->raw[f] : row->f[f], row->len[f]);
 }
 
+/* Where the rejects file puts a row's line (or reason): -1 a column `name`
+ * added, -2 a column `again` added (the input has `name`), else the
+ * input's own column `again` (a rejects file read back). */
+static int
+rejects_slot(const struct csvio_reader *r, const char *name, const char *again)
+{
+	int at = csvio_col(r, again);
+
+	return csvio_col(r, name) < 0 ? -1 : at < 0 ? -2 : at;
+}
+
 /* The rejects file's columns, from the first file's header: those of every
  * file, in any order, go under it (0); others cannot (an exit status). */
 static int
@@ -130,11 +144,8 @@ rejects_columns(struct batch *b)
 			b->rejcols[i] = loy_xstrdup(csvio_colname(b->r, i));
 		/* a rejects file read back keeps its columns: a third generation
 		 * reads as the second */
-		b->rej_line = csvio_col(b->r, "line") < 0 ? -1 :
-		    csvio_col(b->r, "rejected_line") < 0 ? -2 : csvio_col(b->r, "rejected_line");
-		b->rej_reason = csvio_col(b->r, "reason") < 0 ? -1 :
-		    csvio_col(b->r, "rejected_reason") < 0 ? -2 :
-		    csvio_col(b->r, "rejected_reason");
+		b->rej_line = rejects_slot(b->r, "line", "rejected_line");
+		b->rej_reason = rejects_slot(b->r, "reason", "rejected_reason");
 		return 0;
 	}
 	free(b->perm);
@@ -502,7 +513,7 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		if (status)
 			goto out;
 	}
-	if (flush_spool(b.spool, !cli->dry_run) < 0)
+	if (flush_spool(NULL, b.spool, !cli->dry_run) < 0)
 		status = LOY_EX_IOERR;
 	else if (b.rejected)
 		status = LOY_EX_SETASIDE;
@@ -560,11 +571,7 @@ batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn
 	}
 	if ((status = finish(cli, l)) != 0)
 		goto out;
-	if (csvio_writer_close(out) < 0) {
-		loy_warn("%scannot write the output: %s", cli->dry_run ? "" :
-		    "the run is committed, but ", strerror(errno));
-		status = LOY_EX_IOERR;
-	} else if (flush_spool(spool, !cli->dry_run) < 0)
+	if (flush_spool(out, spool, !cli->dry_run) < 0)
 		status = LOY_EX_IOERR;
 	out = NULL;
 out:
