@@ -413,6 +413,18 @@ static const char *const migrations[] = {
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == LEDGER_SCHEMA_VERSION,
     "LEDGER_SCHEMA_VERSION must count the migrations");
 
+/* The name of the ledger's file SQLite keeps beside it: path and ext
+ * ("-wal", "-shm"), to free. */
+static char *
+beside(const char *path, const char *ext)
+{
+	size_t n = strlen(path) + strlen(ext) + 1;
+	char *s = loy_xmalloc(n);
+
+	snprintf(s, n, "%s%s", path, ext);
+	return s;
+}
+
 /*
  * Whether the ledger cannot be read at all: a WAL ledger is read through
  * its -shm file, which SQLite must make beside it when it is not there, so
@@ -421,11 +433,9 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == LEDGER_SCHEMA_VERSI
 static int
 unreadable_wal(const char *path)
 {
-	size_t n = strlen(path) + 5;
-	char *shm = loy_xmalloc(n), *dir = tmpfiles_dir(path);
+	char *shm = beside(path, "-shm"), *dir = tmpfiles_dir(path);
 	int bad;
 
-	snprintf(shm, n, "%s-shm", path);
 	bad = access(shm, F_OK) != 0 && access(dir, W_OK) != 0;
 	if (bad)
 		loy_error("ledger '%s' cannot be read here: its directory '%s' is not writable, "
@@ -450,10 +460,7 @@ stale_wal(const char *path, char **which)
 	if (access(path, W_OK) != 0)
 		return 0;
 	for (int i = 0; i < 2; i++) {
-		size_t n = strlen(path) + 5;
-
-		*which = loy_xmalloc(n);
-		snprintf(*which, n, "%s%s", path, ext[i]);
+		*which = beside(path, ext[i]);
 		if (access(*which, F_OK) == 0 && access(*which, W_OK) != 0)
 			return 1;
 		free(*which);
@@ -974,9 +981,8 @@ new_ledger_files(const char *tmp, int add)
 	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
 
 	for (int i = 0; i < 4; i++) {
-		char *f = loy_xmalloc(strlen(tmp) + 10);
+		char *f = beside(tmp, sfx[i]);
 
-		sprintf(f, "%s%s", tmp, sfx[i]);
 		if (add) {
 			tmpfiles_add(f);
 		} else {
