@@ -1609,6 +1609,15 @@ lines_insert(struct lines *t, int at, char *s, int from)
 }
 
 static void
+lines_remove(struct lines *t, int at)
+{
+	free(t->v[at]);
+	memmove(t->v + at, t->v + at + 1, (t->n - at - 1) * sizeof(char *));
+	memmove(t->from + at, t->from + at + 1, (t->n - at - 1) * sizeof(int));
+	t->n--;
+}
+
+static void
 lines_free(struct lines *t)
 {
 	for (int i = 0; i < t->n; i++)
@@ -1701,10 +1710,7 @@ default_lines(char *const *set, int nset, struct lines *t, int *bad)
 
 				while (drop && j < t->n) {
 					drop = t->v[j][0] != '\0';
-					free(t->v[j]);
-					memmove(t->v + j, t->v + j + 1, (t->n - j - 1) * sizeof(char *));
-					memmove(t->from + j, t->from + j + 1, (t->n - j - 1) * sizeof(int));
-					t->n--;
+					lines_remove(t, j);
 				}
 				if (j < t->n && !is_header(t->v[j], "[tier "))
 					j++;
