@@ -2,6 +2,7 @@
 #define _GNU_SOURCE		/* strptime, tm_gmtoff */
 #endif
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,19 @@ static struct {
 } fcache;
 
 static char fmtwhy[192];
+
+/* What is wrong, into fmtwhy for *why: -1. */
+static int
+said(const char **why, const char *f, ...)
+{
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(fmtwhy, sizeof(fmtwhy), f, ap);
+	va_end(ap);
+	*why = fmtwhy;
+	return -1;
+}
 
 static int
 isleap(int y)
@@ -262,6 +276,9 @@ parse_fmt(const char *s, const char *fmt, struct stamp *t)
  * strftime(3), read back from two starting values, and the fields that
  * come back the same both times are the ones the format sets.
  */
+#define MUST_GIVE "a date format must give the year (%%Y or %%y), the month (%%m or %%b)" \
+	" and the day (%%d)"
+
 int
 when_format_check(const char *fmt, const char **why)
 {
@@ -278,12 +295,8 @@ when_format_check(const char *fmt, const char **why)
 
 	gmtime_r(&tt, &sample);	/* the week day and the day of the year */
 	sample.tm_zone = "UTC";
-	if (!*fmt) {
-		snprintf(fmtwhy, sizeof(fmtwhy), "is empty: a date format must give the year "
-		    "(%%Y or %%y), the month (%%m or %%b) and the day (%%d)");
-		*why = fmtwhy;
-		return -1;
-	}
+	if (!*fmt)
+		return said(why, "is empty: " MUST_GIVE);
 	for (const char *p = fmt; *p; p++) {
 		const char *c = p;
 		char one[16], out[64];
@@ -294,44 +307,28 @@ when_format_check(const char *fmt, const char **why)
 		c += 1 + strspn(p + 1, "-_0^#");
 		c += strspn(c, "0123456789");
 		c += *c == 'E' || *c == 'O';
-		if (!*c) {
-			snprintf(fmtwhy, sizeof(fmtwhy), "ends in '%s', which is not a conversion", p);
-			*why = fmtwhy;
-			return -1;
-		}
+		if (!*c)
+			return said(why, "ends in '%s', which is not a conversion", p);
 		snprintf(one, sizeof(one), "%.*s", (int)(c - p + 1), p);
 		tminit(&a, 0);
 		if (c - p + 1 >= (int)sizeof(one) || strftime(out, sizeof(out), one, &sample) == 0 ||
-		    !matched(out, one, &a)) {
-			snprintf(fmtwhy, sizeof(fmtwhy), "has '%.*s', which strptime(3) does not read",
+		    !matched(out, one, &a))
+			return said(why, "has '%.*s', which strptime(3) does not read",
 			    (int)(c - p + 1), p);
-			*why = fmtwhy;
-			return -1;
-		}
 		p = c;
 	}
 	tminit(&a, 0);
 	tminit(&b, 1);
 	if (strftime(buf, sizeof(buf), fmt, &sample) == 0 || !matched(buf, fmt, &a) ||
-	    !matched(buf, fmt, &b)) {
-		snprintf(fmtwhy, sizeof(fmtwhy), "cannot read back what it writes");
-		*why = fmtwhy;
-		return -1;
-	}
+	    !matched(buf, fmt, &b))
+		return said(why, "cannot read back what it writes");
 	set = fields_set(&a, &b);
 	lack = (set & F_YEAR ? 0 : 1) | (set & F_MON ? 0 : 2) | (set & F_MDAY ? 0 : 4);
-	if (lack) {
-		snprintf(fmtwhy, sizeof(fmtwhy), "gives no %s: a date format must give the year "
-		    "(%%Y or %%y), the month (%%m or %%b) and the day (%%d)", missing[lack]);
-		*why = fmtwhy;
-		return -1;
-	}
+	if (lack)
+		return said(why, "gives no %s: " MUST_GIVE, missing[lack]);
 	if (a.tm_year != sample.tm_year || a.tm_mon != sample.tm_mon ||
-	    a.tm_mday != sample.tm_mday) {
-		snprintf(fmtwhy, sizeof(fmtwhy), "reads the date 2034-11-23 back as another");
-		*why = fmtwhy;
-		return -1;
-	}
+	    a.tm_mday != sample.tm_mday)
+		return said(why, "reads the date 2034-11-23 back as another");
 	return 0;
 }
 
@@ -420,10 +417,7 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 			return -1;
 		}
 	} else if (parse_fmt(s, fmt, &t) == -1) {
-		snprintf(fmtwhy, sizeof(fmtwhy),
-		    "does not match %s format '%s'", kind, fmt);
-		*why = fmtwhy;
-		return -1;
+		return said(why, "does not match %s format '%s'", kind, fmt);
 	}
 	if (valid(&t, why) == -1)
 		return -1;
