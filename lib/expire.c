@@ -141,8 +141,7 @@ versions_free(void)
 static int
 policy(struct ledger *l, const char *when, int *n)
 {
-	const char *p = ledger_setting(l, "expiry_policy");
-	const char *v;
+	const char *p, *v;
 
 	if (versions.l != l) {
 		if (!versions.l)
@@ -167,7 +166,7 @@ policy(struct ledger *l, const char *when, int *n)
 			return 'n';
 		}
 	}
-
+	p = ledger_setting(l, "expiry_policy");
 	if (p && strcmp(p, "never") == 0)
 		return 'n';
 	if (p && strcmp(p, "year-end") == 0) {
