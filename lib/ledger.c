@@ -589,6 +589,30 @@ ledger_column_dup(sqlite3_stmt *st, int i)
 }
 
 int
+ledger_column_strings(struct ledger *l, sqlite3_stmt *st, const char *what, char ***out)
+{
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = loy_xrealloc(*out, cap * sizeof(**out));
+		}
+		(*out)[n++] = ledger_column_dup(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return (int)n;
+	while (n > 0)
+		free((*out)[--n]);
+	free(*out);
+	*out = NULL;
+	return ledger_fail(l, what);
+}
+
+int
 ledger_last_key(struct ledger *l, const char *sql, const char *what, char **id)
 {
 	sqlite3_stmt *st;

@@ -61,6 +61,10 @@ int ledger_bind_text(sqlite3_stmt *st, int i, const char *s);
 int ledger_bind_static(sqlite3_stmt *st, int i, const char *s);
 /* Text column i as a string to free, or NULL. */
 char *ledger_column_dup(sqlite3_stmt *st, int i);
+/* Step st to its end and finalize it: its rows' first column (a copy, NULL
+ * for NULL) in *out, whose count is returned; -1 (what failed) with *out
+ * NULL.  The caller frees each and the array. */
+int ledger_column_strings(struct ledger *l, sqlite3_stmt *st, const char *what, char ***out);
 /* The highest key of a table, by sql: "SELECT key, typeof(key) = 'text' FROM
  * table ORDER BY key DESC LIMIT 1": 1 (*id to free); 0 no rows; 2 the
  * key is not plain text (*id NULL); -1 error (what failed). */

@@ -328,7 +328,6 @@ ledger_member_forget(struct ledger *l, const char *id, const char *at, char ***i
 {
 	/* the member, and every record merged into it: the same person */
 	sqlite3_stmt *st;
-	int rc;
 
 	*ids = NULL;
 	*n = 0;
@@ -342,18 +341,9 @@ ledger_member_forget(struct ledger *l, const char *id, const char *at, char ***i
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, l->run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*ids = loy_xrealloc(*ids, (*n + 1) * sizeof(**ids));
-		(*ids)[(*n)++] = ledger_column_dup(st, 0);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		for (int i = 0; i < *n; i++)
-			free((*ids)[i]);
-		free(*ids);
-		*ids = NULL;
+	if ((*n = ledger_column_strings(l, st, "cannot forget a member", ids)) < 0) {
 		*n = 0;
-		return ledger_fail(l, "cannot forget a member");
+		return -1;
 	}
 	return 0;
 }

@@ -400,25 +400,13 @@ int
 ledger_expiry_due(struct ledger *l, const char *before, char ***ids)
 {
 	sqlite3_stmt *st;
-	size_t n = 0, cap = 0;
-	int rc;
 
 	*ids = NULL;
 	if (sqlite3_prepare_v2(l->db, "SELECT DISTINCT member_id FROM lots"
 	    " WHERE " EXPIRED("?1") " ORDER BY member_id", -1, &st, NULL) != SQLITE_OK)
 		return ledger_fail(l, "cannot prepare statement");
 	sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			*ids = loy_xrealloc(*ids, cap * sizeof(**ids));
-		}
-		(*ids)[n++] = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return ledger_fail(l, "cannot read lots");
-	return (int)n;
+	return ledger_column_strings(l, st, "cannot read lots", ids);
 }
 
 int
