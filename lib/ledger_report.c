@@ -334,11 +334,16 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "               d.qty * " PARTNER_COST "\n"
 		    "        " PARTNER_JOIN
 		    "         WHERE d.status = 'redeemed'\n"
-		    "           AND " WINDOW("d.requested_at") ")\n"
+		    "           AND " WINDOW("d.requested_at") "\n"
+		    "%s"
+		    "       )\n"
 		    " GROUP BY 1\n"
 		    " ORDER BY 1",
 		    pname(p->by), bucket(p->by, "occurred_at", b, sizeof(b)), pname(p->by),
-		    b, bucket(p->by, "d.requested_at", dim, sizeof(dim)));
+		    b, bucket(p->by, "d.requested_at", dim, sizeof(dim)),
+		    /* the whole time is one row, of zeros when nothing happened */
+		    p->by == LR_BY_NONE ? "        UNION ALL\n"
+		    "        SELECT '', 0, 0, 0, 0, 0, 0, 0\n" : "");
 	case LR_RULE_COSTS:
 		return fmt(
 		    "WITH parts(at, member_id, rule, points) AS (\n"

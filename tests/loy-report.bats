@@ -311,6 +311,26 @@ period,sales,member_sales,member_share_pct,purchases,points_earned,earned_value,
 OUT
 }
 
+@test "economics: the whole time is one row, of zeros when nothing happened in it" {
+	base
+	run -0 --separate-stderr loy-report economics --from 2026-06-01 --to 2026-06-30
+	same "$output" <<'OUT'
+sales,member_sales,member_share_pct,purchases,points_earned,earned_value,give_back_pct,points_adjusted,points_redeemed,redeemed_value,partner_cost,partner_cost_pct
+0.00,0.00,,0,0,0.00,,0,0,0.00,0.00,
+OUT
+	# as sqlite3 counts it: one row of no sales
+	[ "$(q "SELECT coalesce(sum(amount), 0) FROM receipts WHERE occurred_at >= '2026-06-01' AND occurred_at < '2026-07-01'")" = 0 ]
+	run -0 --separate-stderr loy-report --json economics --from 2026-06-01 --to 2026-06-30
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == '{"sales":"0.00",'* ]]
+	new_ledger -d empty.db
+	run -0 --separate-stderr loy-report -d empty.db economics
+	[ "${lines[1]}" = "0.00,0.00,,0,0,0.00,,0,0,0.00,0.00," ]
+	# by period, a period without anything has no row
+	run -0 --separate-stderr loy-report -d empty.db economics --by month
+	[ "${#lines[@]}" -eq 1 ]
+}
+
 # A programme with a promotion: double points in March 2026 in store S1.
 # Member 1 buys there in February (baseline) and March; member 2 buys in
 # S2 both months (control); 3 buys nothing; 4 joins in March (in neither
