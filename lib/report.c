@@ -962,7 +962,7 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 	if (!d->name && !html)
 		return usage_error("unknown report '%s' (see loy-report --help)", argv[0]);
 	if (html) {
-		static const struct rdef h = { "html", LR_QUERY_MAX, O_WINDOW, NULL };
+		static const struct rdef h = { "html", LR_QUERY_MAX, 0, NULL };
 
 		d = &h;
 	}

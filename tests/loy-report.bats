@@ -735,6 +735,17 @@ in_chart() {
 	grep -q 'height="220"[^>]*><title>2026-03 points: 50</title>' dom.html
 }
 
+@test "html: the page is of the whole ledger, so --from and --to are usage errors" {
+	base
+	run -64 --separate-stderr loy-report html --from 2026-03-01
+	[ "$stderr" = "loy-report: html takes no --from or --to" ]
+	[ -z "$output" ]
+	run -64 --separate-stderr loy-report html --to 2026-01-31
+	[ "$stderr" = "loy-report: html takes no --from or --to" ]
+	run -0 --separate-stderr loy-report html
+	[[ "$output" == *'<footer id="end">'* ]]
+}
+
 @test "html: an empty ledger still makes a page" {
 	export LOY_NOW="2026-03-20 12:00:00"
 	new_ledger
