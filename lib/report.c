@@ -426,8 +426,8 @@ emit(void *ctx, int n, const char *const *names, const struct lr_val *v)
 		if (!a)
 			continue;
 		switch (r->cols[c].kind) {
-		case C_TEXT:
-			out_cell(r->out, a->null ? NULL : a->s, 0);
+		case C_TEXT:	/* '' and NULL alike: empty, or null in JSON */
+			out_cell(r->out, a->null || !*a->s ? NULL : a->s, 0);
 			break;
 		case C_INT:
 			snprintf(buf, sizeof(buf), "%lld", (long long)a->i);

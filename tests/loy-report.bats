@@ -616,6 +616,24 @@ OUT
 	done
 }
 
+@test "json: an empty value is null, whether the ledger keeps it as NULL or the report as ''" {
+	base
+	# the redemption and the expiry have no receipt, so no store: empty in CSV, null in JSON
+	run -0 --separate-stderr loy-report earn-burn --per store
+	[[ "$output" == *$'\n2026-03,,0,0,0,0,0,-30,0,-60,0,0,0,-90,2\n'* ]]
+	run -0 --separate-stderr loy-report --json earn-burn --per store
+	[[ "$output" == *'{"period":"2026-03","store":null,"earned":0,'* ]]
+	[[ "$output" != *'""'* ]]
+	# a member without a tier: null in balances and in tiers alike
+	sqlite3 "$LOY_DB" "UPDATE members SET tier = NULL WHERE member_id = '1003'"
+	run -0 --separate-stderr loy-report --json balances
+	[[ "$output" == *'{"member_id":"1003","status":"active","tier":null,'* ]]
+	run -0 --separate-stderr loy-report --json tiers
+	[ "${lines[4]}" = '{"tier":null,"members":1,"share_pct":"25.00","points":10,"value":"0.10"}' ]
+	run -0 --separate-stderr loy-report tiers
+	[ "${lines[5]}" = ',1,25.00,10,0.10' ]
+}
+
 @test "a table lines up names in Chinese, Japanese and with accents" {
 	export LOY_NOW="2026-03-20 12:00:00"
 	new_ledger
