@@ -637,6 +637,8 @@ params(const struct rdef *d, const struct report_opts *o, struct lr_params *p,
 		return usage_error("%s takes no --%s", d->name, o->lots ? "lots" : "tiers");
 	if (o->lots && o->tiers)
 		return usage_error("--lots and --tiers are two statements: give one");
+	if (o->lots && (o->from || o->to))	/* the lots open now, whenever earned */
+		return usage_error("statement --lots takes no --from or --to");
 	if (o->from) {
 		if (when_parse(o->from, NULL, WHEN_DATE, from, &why) < 0)
 			return usage_error("--from '%s' %s", o->from, why);

@@ -670,6 +670,13 @@ OUT
 	[ "${stderr%%$'\n'*}" = "loy-report: liability takes no --lots" ]
 	run -64 --separate-stderr loy-report statement --lots --tiers 1001
 	[ "${stderr%%$'\n'*}" = "loy-report: --lots and --tiers are two statements: give one" ]
+	# the open lots are today's: a window would be silently ignored
+	run -64 --separate-stderr loy-report statement --lots --from 2026-03-01 1001
+	[ "$stderr" = "loy-report: statement --lots takes no --from or --to" ]
+	[ -z "$output" ]
+	run -64 --separate-stderr loy-report statement --lots --to 2026-01-31 1001
+	[ "$stderr" = "loy-report: statement --lots takes no --from or --to" ]
+	run -0 --separate-stderr loy-report statement --tiers --from 2026-03-01 1001
 	run -64 --separate-stderr loy-report earn-burn --by year
 	[ "${stderr%%$'\n'*}" = "loy-report: --by 'year' must be day, week or month" ]
 	run -64 --separate-stderr loy-report earn-burn --by tier
