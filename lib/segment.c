@@ -1582,10 +1582,12 @@ tier_member(void *ctx, const struct seg_member *m)
 			reason = f == nh && f > ei ? "assigned" : "qualified";
 		else if (ended && !landed)
 			reason = "assignment-ended";
-		else {
+		else if (landed) {
 			reason = landed == 2 ? "soft-landing" : "review";
 			shown_measure = mr;
-		}
+		} else	/* a later, lower assignment replaced the one that held
+			 * the member up */
+			reason = f == nh && f > ei ? "assigned" : "assignment-ended";
 		if (tier_emit(t, p, id, held, to, shown_measure, nh, reason, day) < 0) {
 			rc = 1;
 			break;

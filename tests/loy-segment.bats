@@ -225,6 +225,33 @@ OUT
 	ledger_ok
 }
 
+@test "a later, lower assignment moves the member down to it as assigned, not as a review" {
+	tiered
+	members A:2024-01-01
+	echo "A 2026-03-01 50.00" | buy
+	printf 'member_id,tier,until\nA,Platinum,2026-12-31\n' >high.csv
+	printf 'member_id,tier,until\nA,Gold,2026-12-31\n' >lower.csv
+	printf 'member_id,tier,until\nA,Silver,2026-12-31\n' >lowest.csv
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 --assign high.csv tiers --apply
+	[ "${lines[1]}" = "A,Silver,Platinum,50.00,300.00,assigned,2026-06-01" ]
+	# no review on 2026-06-10 (it is on 1 July): the new assignment decides
+	run -0 --separate-stderr loy-segment --as-of 2026-06-10 --assign lower.csv tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Platinum,Gold,50.00,100.00,assigned,2026-06-10
+OUT
+	# one no higher than the earned tier: the member holds the earned tier again
+	run -0 --separate-stderr loy-segment --as-of 2026-06-20 --assign lowest.csv tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Gold,Silver,50.00,0.00,assignment-ended,2026-06-20
+OUT
+	[ "$(history)" = "A:Silver>Platinum:assigned:2026-06-01
+A:Platinum>Gold:assigned:2026-06-10
+A:Gold>Silver:assignment-ended:2026-06-20" ]
+	ledger_ok
+}
+
 @test "bad assignments are listed and nothing is written" {
 	tiered
 	members A:2024-01-01
