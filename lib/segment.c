@@ -1272,7 +1272,7 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 	if (!cmds[i].name)
 		return loy_error("'%s' is not a sub-command (see loy-segment --help)", cmd),
 		    LOY_EX_USAGE;
-	if (!cmds[i].list && (o->save || o->with_contact) && strcmp(cmd, "tiers") != 0) {
+	if (!cmds[i].list && (o->save || o->with_contact)) {
 		loy_warn("%s: --save and --with-contact are for lists", cmd);
 		return LOY_EX_USAGE;
 	}

@@ -361,6 +361,20 @@ EOF
 	[ "$stderr" = "loy-segment: --as-of '2026-03-04' is before the last tier run, as of 2026-03-05: tiers are not recalculated backwards" ]
 }
 
+@test "tiers is no list: --save and --with-contact are refused, nothing saved or changed" {
+	tiered
+	members A:2024-01-01
+	echo "A 2026-03-05 350.00" | buy
+	before=$(dump)
+	run -64 --separate-stderr loy-segment --as-of 2026-03-05 --save upgraded tiers --apply
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-segment: tiers: --save and --with-contact are for lists" ]
+	run -64 --separate-stderr loy-segment --as-of 2026-03-05 --with-contact tiers
+	[ "$stderr" = "loy-segment: tiers: --save and --with-contact are for lists" ]
+	[ "$(dump)" = "$before" ]
+	[ "$(q "SELECT count(*) FROM segments")" = 0 ]
+}
+
 # ------------------------------------------------------------------ lapse
 
 # A household refilling its gas bottle every 30 days, last on 2026-10-02;
