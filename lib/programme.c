@@ -594,6 +594,10 @@ programme_key(struct parser *ps, const struct kv *kv)
 		if (p->expiry.months == 0)
 			p->expiry.policy = EXPIRY_NEVER;
 		ps->l_exp_months = kv->line;
+	} else if (strcmp(kv->key, "value_spend") == 0 && strcmp(kv->val, "median") != 0) {
+		/* money, as loy-segment reads it: in the currency's decimals */
+		if (money(ps, kv, &v) < 0)
+			return;
 	} else if (strcmp(kv->key, "tiers") == 0) {
 		/* kept in the settings as written: an empty name would be a tier */
 		for (const char *n = kv->val;; n++) {

@@ -618,3 +618,22 @@ OUT
 	[[ "$stderr" == *"lifecycle_lapsed_days '-1' must be a whole number from 1 to 3660"* ]]
 	[ ! -e other.db ]
 }
+
+@test "value_spend is money in the currency's decimals, or the file is refused" {
+	new_ledger
+	loy-program show | tail -n +2 | sed -e 's/^value_spend = median$/value_spend = 100.125/' >p.conf
+	line=$(grep -n '^value_spend' p.conf | cut -d: -f1)
+	before=$(dump)
+	run -65 --separate-stderr loy-program check p.conf
+	[ "${stderr%%$'\n'*}" = "loy-program: p.conf:$line: value_spend '100.125' has more than 2 decimals" ]
+	run -65 --separate-stderr loy-program load p.conf
+	[ "${stderr%%$'\n'*}" = "loy-program: p.conf:$line: value_spend '100.125' has more than 2 decimals" ]
+	[ "$(dump)" = "$before" ]
+	# loy-segment would have set it aside for the median
+	sed -i 's/^value_spend = 100.125$/value_spend = 100.12/' p.conf
+	run -0 loy-program load p.conf
+	[ "$(q "SELECT value FROM settings WHERE key = 'value_spend'")" = 100.12 ]
+	run -64 --separate-stderr loy-init -d other.db --set value_spend=1.123
+	[ "$stderr" = "loy-init: --set value_spend='1.123': has more than 2 decimals" ]
+	[ ! -e other.db ]
+}
