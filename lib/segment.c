@@ -766,8 +766,15 @@ do_birthdays(struct run *r)
 		return LOY_EX_USAGE;
 	if (b.to < b.from)
 		return loy_error("--to is before --from"), LOY_EX_USAGE;
-	if (b.to - b.from > 365)
-		return loy_error("--from and --to are more than a year apart"), LOY_EX_USAGE;
+	{
+		/* a year on from --from, 29 February or not */
+		char f[11], t[20];
+
+		day_text(b.from, f);
+		if (when_add_months(f, 12, t) < 0 || b.to > day_num(t))
+			return loy_error("--from and --to are more than a year apart"),
+			    LOY_EX_USAGE;
+	}
 	if ((rc = ledger_segment_walk(r->l, 1, -1, NULL, r->end, 0, bday_collect, &b)) == 0) {
 		if (b.n)
 			qsort(b.v, b.n, sizeof(*b.v), bday_cmp);

@@ -574,6 +574,26 @@ D,1980-06-15,2026-06-15,46" ]
 	[ "$stderr" = "loy-segment: --to is before --from" ]
 }
 
+@test "birthdays: a period of a whole year is one across 29 February too" {
+	new_ledger
+	printf 'member_id,birthday,enrolled_at\nA,1990-03-01,2022-01-01\nB,1984-02-29,2022-01-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# 2023-03-01 to 2024-03-01 is a year, as 2024-03-01 to 2025-03-01 is
+	run -0 --separate-stderr loy-segment birthdays --from 2023-03-01 --to 2024-03-01
+	same "$output" <<OUT
+member_id,birthday,date,age
+A,1990-03-01,2023-03-01,33
+B,1984-02-29,2024-02-29,40
+A,1990-03-01,2024-03-01,34
+OUT
+	run -0 --separate-stderr loy-segment birthdays --from 2024-03-01 --to 2025-03-01
+	[ "${#lines[@]}" = 4 ]
+	run -64 --separate-stderr loy-segment birthdays --from 2023-03-01 --to 2024-03-02
+	[ "$stderr" = "loy-segment: --from and --to are more than a year apart" ]
+	run -64 --separate-stderr loy-segment birthdays --from 2024-02-29 --to 2025-03-01
+	[ "$stderr" = "loy-segment: --from and --to are more than a year apart" ]
+}
+
 @test "a return that names no purchase the ledger holds is deducted from spend on its own day" {
 	tiered
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01
