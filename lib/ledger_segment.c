@@ -138,7 +138,7 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	char *sql = NULL, *cases = NULL;
 	sqlite3_stmt *sm = NULL, *sd = NULL;
 	struct seg_member m = { 0 };
-	int rc = -1, rd, rm, aliases = 0;
+	int rc = -1, rd, rm, aliases = 0, enrolled;
 	const char *who, *day, *what;
 	size_t n;
 
@@ -200,13 +200,18 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 			sqlite3_bind_int(sd, 3 + 2 * i, bday[i - 1]);	/* THEN, ELSE */
 		}
 	}
+	/* the lists: members enrolled by then (before `to`) */
+	enrolled = active_only != 2 && to;
 	snprintf(sql, n, "SELECT member_id, status, enrolled_at, %s"
-	    " FROM members WHERE %s ORDER BY member_id",
+	    " FROM members WHERE %s%s ORDER BY member_id",
 	    active_only == 2 ? "NULL, tier, NULL, NULL, NULL" :
 	    "birthday, tier, name, phone, email",
-	    active_only ? "status = 'active'" : "status <> 'merged'");
+	    active_only ? "status = 'active'" : "status <> 'merged'",
+	    enrolled ? " AND enrolled_at < ?1" : "");
 	if (!(sm = ledger_prepare(l, sql)))
 		goto out;
+	if (enrolled)
+		sqlite3_bind_text(sm, 1, to, -1, SQLITE_STATIC);
 	rd = sd ? sqlite3_step(sd) : SQLITE_DONE;
 	while ((rm = sqlite3_step(sm)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(sm, 0);

@@ -555,6 +555,33 @@ OUT
 R,at-risk,2024-01-01,2026-08-15,100" ]
 }
 
+@test "lists as of a past date leave out the members who joined after it" {
+	new_ledger
+	printf 'member_id,birthday,enrolled_at\nA,1990-06-10,2024-01-01\nB,1991-06-12,2026-03-01 10:00:00\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	echo "A 2025-05-01 10.00" | buy
+	# as of 2025-06-20 B was no member yet: not new, no stranger, no birthday
+	run -0 --separate-stderr loy-segment --as-of 2025-06-20 lifecycle
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+A,active,2024-01-01,2025-05-01,50
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2025-06-20 value
+	same "$output" <<OUT
+member_id,class,visits,spend,tenure_months
+A,true-friend,1,10.00,17
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2025-06-20 birthdays
+	same "$output" <<OUT
+member_id,birthday,date,age
+A,1990-06-10,2025-06-10,35
+OUT
+	# on the day B joined, B is listed
+	run -0 --separate-stderr loy-segment --as-of 2026-03-01 lifecycle new
+	[ "$output" = "member_id,state,enrolled,last_purchase,days_since
+B,new,2026-03-01,," ]
+}
+
 @test "birthdays in a period across the year end, a 29 February in a common year" {
 	new_ledger
 	printf 'member_id,name,phone,email,birthday,enrolled_at\nA,Ann,+49 30 1234567,ann@example.org,1990-12-30,2024-01-01\nB,Bo,,,1984-02-29,2024-01-01\nC,Cy,,,1970-01-02,2024-01-01\nD,Di,,,1980-06-15,2024-01-01\n' >m.csv
