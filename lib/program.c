@@ -341,6 +341,7 @@ program_show(const struct cli *cli, struct ledger *l, const char *as_of)
 {
 	struct programme *v;
 	const struct programme *p;
+	const char *text;
 	char when[20];
 	int n;
 	size_t len;
@@ -358,6 +359,13 @@ program_show(const struct cli *cli, struct ledger *l, const char *as_of)
 	}
 	ledger_rollback(l);
 	p = programme_at(v, n, when);
+	text = p->text;
+	if (strncmp(text, "\xef\xbb\xbf", 3) == 0) {
+		/* a file loaded with a BOM: the BOM before the comment line, where
+		 * loy-program check takes it, so that the output reads as loaded */
+		fputs("\xef\xbb\xbf", stdout);
+		text += 3;
+	}
 	if (p->version == 0)
 		printf("# no programme version stored: the ledger's settings, as a programme\n");
 	else if (strcmp(p->effective_from, PROGRAMME_EPOCH) == 0)
@@ -365,9 +373,9 @@ program_show(const struct cli *cli, struct ledger *l, const char *as_of)
 	else
 		printf("# programme version %d, in force from %s\n", p->version,
 		    p->effective_from);
-	len = strlen(p->text);
-	fwrite(p->text, 1, len, stdout);
-	if (len > 0 && p->text[len - 1] != '\n')
+	len = strlen(text);
+	fwrite(text, 1, len, stdout);
+	if (len > 0 && text[len - 1] != '\n')
 		putchar('\n');
 	programme_versions_free(v, n);
 	return fflush(stdout) == EOF || ferror(stdout) ? LOY_EX_IOERR : 0;

@@ -637,3 +637,18 @@ OUT
 	[ "$stderr" = "loy-init: --set value_spend='1.123': has more than 2 decimals" ]
 	[ ! -e other.db ]
 }
+
+@test "a file loaded with a BOM is shown with the BOM first, so that check reads the copy" {
+	new_ledger
+	loy-program show | tail -n +2 | sed -e 's/^point_value = 0.01$/point_value = 0.02/' >plain.conf
+	printf '\357\273\277' >bom.conf
+	cat plain.conf >>bom.conf
+	run -0 --separate-stderr loy-program load bom.conf
+	[ "${lines[1]}" = "2,2026-11-23 12:00:00,loaded" ]
+	loy-program show >copy.conf
+	run -0 --separate-stderr loy-program check copy.conf
+	[ "${lines[0]}" = "copy.conf: a valid programme" ]
+	# the BOM, the comment line, then the file as it was loaded
+	[ "$(head -c 3 copy.conf | od -An -tx1 | tr -d ' ')" = efbbbf ]
+	[ "$(tail -n +2 copy.conf)" = "$(cat plain.conf)" ]
+}
