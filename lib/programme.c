@@ -1117,6 +1117,12 @@ check_tiers(struct parser *ps)
 				    "which name the tiers in order from the lowest", ps->set_tiers);
 		} else if (t->n == 0)
 			for (int i = 0; i < nl.n; i++) {
+				for (int j = 0; j < i; j++)
+					if (strcasecmp(nl.v[j], nl.v[i]) == 0 &&
+					    strcmp(nl.v[j], nl.v[i]) != 0)
+						perr(ps, ps->l_tiers, "tiers '%s' names '%s' and '%s', "
+						    "which differ only in case: tier names are read in "
+						    "any case", ps->set_tiers, nl.v[j], nl.v[i]);
 				/* named only: no thresholds, tiers are given by hand */
 				t->v = loy_xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
 				t->v[t->n].name = loy_xstrdup(nl.v[i]);
@@ -1240,9 +1246,19 @@ header(struct parser *ps, int line, char *s)
 		sec.idx = p->nevents++;
 		break;
 	case SEC_TIER:
-		if ((sec.idx = find_tier(p, name)) >= 0) {
-			perr(ps, line, "tier '%s' is defined twice (first on line %d)", name,
-			    p->tiers.v[sec.idx].line);
+		/* tiers are read in any case (loy-segment --assign, loy-redeem):
+		 * gold and Gold would be one */
+		for (sec.idx = 0; sec.idx < p->tiers.n &&
+		    strcasecmp(p->tiers.v[sec.idx].name, name) != 0; sec.idx++)
+			;
+		if (sec.idx < p->tiers.n) {
+			if (strcmp(p->tiers.v[sec.idx].name, name) == 0)
+				perr(ps, line, "tier '%s' is defined twice (first on line %d)", name,
+				    p->tiers.v[sec.idx].line);
+			else
+				perr(ps, line, "tier '%s' differs from tier '%s' (line %d) only in "
+				    "case: tier names are read in any case", name,
+				    p->tiers.v[sec.idx].name, p->tiers.v[sec.idx].line);
 			sec.type = SEC_BAD;
 			goto add;
 		}

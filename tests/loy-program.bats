@@ -652,3 +652,20 @@ OUT
 	[ "$(head -c 3 copy.conf | od -An -tx1 | tr -d ' ')" = efbbbf ]
 	[ "$(tail -n +2 copy.conf)" = "$(cat plain.conf)" ]
 }
+
+@test "two tiers whose names differ only in case are refused: tiers are read in any case" {
+	new_ledger
+	printf 'member_id,enrolled_at\nA,2025-01-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf '[tier Gold]\nthreshold = 0\n\n[tier GOLD]\nthreshold = 100\n' >case.conf
+	before=$(dump)
+	run -65 --separate-stderr loy-program load case.conf
+	same "$stderr" <<ERR
+loy-program: case.conf:4: tier 'GOLD' differs from tier 'Gold' (line 1) only in case: tier names are read in any case
+loy-program: case.conf: not a valid programme file; nothing stored
+ERR
+	[ "$(dump)" = "$before" ]
+	printf '[programme]\ntiers = Gold,Platinum,gold\n' >named.conf
+	run -65 --separate-stderr loy-program check named.conf
+	[ "${stderr%%$'\n'*}" = "loy-program: named.conf:2: tiers 'Gold,Platinum,gold' names 'Gold' and 'gold', which differ only in case: tier names are read in any case" ]
+}
