@@ -57,7 +57,7 @@ programme_versions(struct ledger *l, struct programme **v, int *n)
 		struct programme p;
 
 		snprintf(name, sizeof(name), "programme version %d", sqlite3_column_int(st, 0));
-		if (programme_parse(name, text ? text : "", text ? (size_t)len : 0, &p) < 0) {
+		if (programme_parse_stored(name, text ? text : "", text ? (size_t)len : 0, &p) < 0) {
 			bad = 1;
 			continue;
 		}
@@ -86,7 +86,7 @@ programme_versions(struct ledger *l, struct programme **v, int *n)
 
 		if (!text)
 			return -1;
-		if (programme_parse("the ledger's settings", text, strlen(text), &p) < 0) {
+		if (programme_parse_stored("the ledger's settings", text, strlen(text), &p) < 0) {
 			free(text);
 			return -1;
 		}

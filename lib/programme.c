@@ -146,6 +146,9 @@ struct parser {
 	char *set_tiers;
 	/* [earn] and [expiry] keys, where (0: not given) */
 	int l_points, l_per, l_months, l_policy, l_years;
+	/* a version the ledger already holds: checks added since it was
+	 * loaded are not made of it again (see programme_parse_stored) */
+	int stored;
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -594,7 +597,8 @@ programme_key(struct parser *ps, const struct kv *kv)
 		if (p->expiry.months == 0)
 			p->expiry.policy = EXPIRY_NEVER;
 		ps->l_exp_months = kv->line;
-	} else if (strcmp(kv->key, "value_spend") == 0 && strcmp(kv->val, "median") != 0) {
+	} else if (strcmp(kv->key, "value_spend") == 0 && strcmp(kv->val, "median") != 0 &&
+	    !ps->stored) {
 		/* money, as loy-segment reads it: in the currency's decimals */
 		if (money(ps, kv, &v) < 0)
 			return;
@@ -1117,7 +1121,7 @@ check_tiers(struct parser *ps)
 				    "which name the tiers in order from the lowest", ps->set_tiers);
 		} else if (t->n == 0)
 			for (int i = 0; i < nl.n; i++) {
-				for (int j = 0; j < i; j++)
+				for (int j = 0; j < i && !ps->stored; j++)
 					if (strcasecmp(nl.v[j], nl.v[i]) == 0 &&
 					    strcmp(nl.v[j], nl.v[i]) != 0)
 						perr(ps, ps->l_tiers, "tiers '%s' names '%s' and '%s', "
@@ -1249,7 +1253,8 @@ header(struct parser *ps, int line, char *s)
 		/* tiers are read in any case (loy-segment --assign, loy-redeem):
 		 * gold and Gold would be one */
 		for (sec.idx = 0; sec.idx < p->tiers.n &&
-		    strcasecmp(p->tiers.v[sec.idx].name, name) != 0; sec.idx++)
+		    (ps->stored ? strcmp : strcasecmp)(p->tiers.v[sec.idx].name, name) != 0;
+		    sec.idx++)
 			;
 		if (sec.idx < p->tiers.n) {
 			if (strcmp(p->tiers.v[sec.idx].name, name) == 0)
@@ -1359,9 +1364,9 @@ dispatch(struct parser *ps, const struct kv *kv)
  * frees them) rather than printed. */
 static int
 parse(const char *name, const char *text, size_t len, struct programme *p, struct err **errs,
-    int *nerrs)
+    int *nerrs, int stored)
 {
-	struct parser ps = { .name = name, .p = p };
+	struct parser ps = { .name = name, .p = p, .stored = stored };
 	char *buf, *line, *next;
 	size_t bad;
 	int no = 0;
@@ -1463,11 +1468,11 @@ report:
 	return 0;
 }
 
-int
-programme_parse(const char *name, const char *text, size_t len, struct programme *p)
+static int
+parse_report(const char *name, const char *text, size_t len, struct programme *p, int stored)
 {
 	struct err *errs;
-	int nerrs, rc = parse(name, text, len, p, &errs, &nerrs);
+	int nerrs, rc = parse(name, text, len, p, &errs, &nerrs, stored);
 
 	for (int i = 0; i < nerrs; i++) {
 		if (errs[i].line > 0)
@@ -1478,6 +1483,25 @@ programme_parse(const char *name, const char *text, size_t len, struct programme
 	}
 	free(errs);
 	return rc;
+}
+
+int
+programme_parse(const char *name, const char *text, size_t len, struct programme *p)
+{
+	return parse_report(name, text, len, p, 0);
+}
+
+/*
+ * A programme the ledger holds (a stored version, or the settings of a
+ * ledger without one): it was checked when loaded, and a check added to
+ * loy since (a value_spend in more decimals than the currency, tiers that
+ * differ only in case) must not make the ledger unreadable; the programs
+ * go on reading it as they did before.
+ */
+int
+programme_parse_stored(const char *name, const char *text, size_t len, struct programme *p)
+{
+	return parse_report(name, text, len, p, 1);
 }
 
 void
@@ -1810,7 +1834,7 @@ programme_check_set(char *const *set, int nset)
 		    (int)strcspn(set[bad], "="), set[bad]);
 	}
 	text = lines_text(&t);
-	if (parse("loy-init --set", text, strlen(text), &p, &errs, &nerrs) == 0)
+	if (parse("loy-init --set", text, strlen(text), &p, &errs, &nerrs, 0) == 0)
 		programme_free(&p);
 	for (int i = 0; i < nerrs; i++) {
 		int l = errs[i].line - 1, from = l >= 0 && l < t.n ? t.from[l] : -1;

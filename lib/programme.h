@@ -222,6 +222,8 @@ struct programme {
  * the first).  Returns 0, or -1 if anything is wrong (then *p is freed).
  */
 int programme_parse(const char *name, const char *text, size_t len, struct programme *p);
+int programme_parse_stored(const char *name, const char *text, size_t len,
+    struct programme *p);
 void programme_free(struct programme *p);
 /* The setting `key` of [programme], NULL if the file does not set it. */
 const char *programme_setting(const struct programme *p, const char *key);

@@ -669,3 +669,24 @@ ERR
 	run -65 --separate-stderr loy-program check named.conf
 	[ "${stderr%%$'\n'*}" = "loy-program: named.conf:2: tiers 'Gold,Platinum,gold' names 'Gold' and 'gold', which differ only in case: tier names are read in any case" ]
 }
+
+@test "a version the ledger holds is read as it was loaded, though a check added since refuses it" {
+	new_ledger
+	printf 'member_id,enrolled_at\nA,2025-01-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# what loy-program load took before value_spend was money and tier
+	# names were read in any case, stored as it was then
+	loy-program show | tail -n +2 | sed -e 's/^value_spend = median$/value_spend = 100.125/' \
+	    -e 's/^\[tier Diamond\]$/[tier PEARL]/' >old.conf
+	run -65 loy-program check old.conf
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'old.conf', 'x', readfile('old.conf'))"
+	run -0 --separate-stderr loy-program show
+	[[ "$output" == *"value_spend = 100.125"* ]]
+	[[ "$output" == *"[tier PEARL]"* ]]
+	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,12.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "${lines[1]}" = "T1,A,2026-11-20 10:00:00,12.00,12,credited," ]
+	run -0 --separate-stderr loy-segment tiers --apply
+	ledger_ok
+}
