@@ -211,6 +211,14 @@ expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
 }
 
 int
+expire_rolling(struct ledger *l, const char *at)
+{
+	int n = 0, kind = policy(l, at, &n);
+
+	return kind < 0 ? -1 : kind == 'r';
+}
+
+int
 expire_activity(struct ledger *l, const char *member, const char *at)
 {
 	char until[20];

@@ -25,5 +25,8 @@ int expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
  * member's open lots not yet past their date now expire expiry_months after
  * `at`; nothing under any other.  0 or -1. */
 int expire_activity(struct ledger *l, const char *member, const char *at);
+/* Is the expiry policy of the programme version in force at `at` rolling,
+ * whatever settings were applied last?  1 yes, 0 no, -1 on error. */
+int expire_rolling(struct ledger *l, const char *at);
 
 #endif

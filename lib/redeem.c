@@ -316,7 +316,6 @@ struct requests {
 	struct strmap *offers;	/* reward_id -> struct offer, read once a run */
 	struct strmap *named;	/* member_id as requested -> struct holder */
 	struct strmap *holders;	/* surviving member_id -> struct holder */
-	int rolling;		/* the expiry policy moves lots' dates on activity */
 	struct ledger_top top;	/* the highest request_id in the ledger */
 };
 
@@ -574,7 +573,7 @@ decide(struct requests *q, struct redemption *r)
 	struct holder *h;
 	char reason[256] = "", code[32], *codes = NULL;
 	int64_t spendable, units, entry, stock;
-	int got, pooled, rc = -1;
+	int got, pooled, rolling, rc = -1;
 
 	r->points = 0;
 	if ((got = holder(q, r->member_id, &h)) < 0)
@@ -689,15 +688,17 @@ decide(struct requests *q, struct redemption *r)
 	h->balance -= r->points;
 	h->owed -= r->points;
 	h->last_entry = entry;
-	/* rolling expiry moves the dates of the lots with points left (no
+	/* rolling expiry, under the programme version in force when the
+	 * member asked, moves the dates of the lots with points left (no
 	 * other policy heeds activity): the lots' rows must say what is left
 	 * first */
 	if ((stock >= 0 && ledger_reward_stock(l, r->reward_id, -r->qty) < 0) ||
-	    (q->rolling && (settle(q, h) < 0 ||
+	    (rolling = expire_rolling(l, r->requested_at)) < 0 ||
+	    (rolling && (settle(q, h) < 0 ||
 	    expire_activity(l, r->member_id, r->requested_at) < 0)) ||
 	    (!codes && voucher(code) < 0))
 		goto out;
-	if (q->rolling)
+	if (rolling)
 		h->lots_read = 0;	/* their dates moved: read them again */
 	if (stock >= 0)
 		o->stock -= r->qty;
@@ -914,7 +915,6 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 {
 	struct requests q = { .l = l, .o = o, .offers = strmap_new(), .named = strmap_new(),
 		.holders = strmap_new(), .top = { .last = ledger_redemption_last } };
-	const char *policy = ledger_setting(l, "expiry_policy");
 	struct batch_job job = {
 		.fields = req_fields, .output = req_out, .counters = req_counters,
 		.file = req_file, .row = req_row, .file_end = req_file_end,
@@ -924,7 +924,6 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 
 	when_now(q.now);
 	when_add_hours(q.now, atol(ledger_setting(l, "future_tolerance_hours")), q.limit);
-	q.rolling = !policy || strcmp(policy, "rolling") == 0;
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	holders_clear(&q);
 	ledger_top_free(&q.top);

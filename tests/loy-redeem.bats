@@ -780,3 +780,25 @@ OUT
 1002:10" ]
 	ledger_ok v8.db
 }
+
+@test "a redemption moves the lots on under a rolling version in force, before loy-program apply writes its settings" {
+	new_ledger
+	printf 'member_id\n1001\n' | loy-enroll - >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,5\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	# from 2026-12-01 points expire 12 months after the member's last activity
+	loy-program show | grep -v '^# programme version' |
+	    sed -e 's/^policy = months$/policy = rolling/' -e 's/^months = 24$/months = 12/' >v2.conf
+	run -0 --separate-stderr loy-program --from 2026-12-01 load v2.conf
+	export LOY_NOW="2026-12-05 12:00:00"
+	[ "$(q "SELECT value FROM settings WHERE key = 'expiry_policy'")" = months ]
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-12-02 10:00:00,30.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	[ "$(q "SELECT expires_at FROM lots")" = "2027-12-02 10:00:00" ]
+	# the redemption on 12-04 is activity: the lot lives to 2027-12-04
+	printf 'request_id,member_id,reward_id,requested_at\nR1,1001,COFFEE,2026-12-04 09:00:00\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[[ "${lines[1]}" =~ ^R1,redeemed,,5,LOY- ]]
+	[ "$(q "SELECT remaining || ':' || expires_at FROM lots")" = "25:2027-12-04 09:00:00" ]
+	ledger_ok
+}
