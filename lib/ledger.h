@@ -265,7 +265,8 @@ int ledger_redemption_insert(struct ledger *l, const struct redemption *r);
 /* The highest request_id in the ledger (BINARY order) in *id (to free):
  * 1; 0 no redemptions; 2 one is not plain text (*id NULL); -1 error. */
 int ledger_redemption_last(struct ledger *l, char **id);
-/* Units of a reward a member has redeemed and not cancelled. */
+/* Units of a reward a member has redeemed and not cancelled, also under the
+ * ids of the members merged into it. */
 int ledger_redeemed_units(struct ledger *l, const char *member, const char *reward,
     int64_t *units);
 /* The member's spendable points at `now`: the open lots neither pending nor

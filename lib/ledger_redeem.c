@@ -219,7 +219,9 @@ ledger_redeemed_units(struct ledger *l, const char *member, const char *reward,
     int64_t *units)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_REDEEMED_UNITS,
-	    "SELECT coalesce(sum(qty), 0) FROM redemptions WHERE member_id = ?1"
+	    "WITH RECURSIVE ids(id) AS (SELECT ?1 UNION"
+	    " SELECT m.member_id FROM members m JOIN ids ON m.merged_into = ids.id)"
+	    " SELECT coalesce(sum(qty), 0) FROM redemptions WHERE member_id IN ids"
 	    " AND reward_id = ?2 AND status = 'redeemed'");
 	int rc;
 

@@ -802,3 +802,30 @@ OUT
 	[ "$(q "SELECT remaining || ':' || expires_at FROM lots")" = "25:2027-12-04 09:00:00" ]
 	ledger_ok
 }
+
+@test "a per_member_limit counts the redemptions of a member merged into the one asking" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nD,1003,2026-11-03 10:00:00,30.00\n' >pos3.csv
+	loy-accrue pos3.csv >/dev/null 2>&1
+	printf 'reward_id,name,points,per_member_limit\nMUG,Mug,10,2\n' >mug.csv
+	loy-redeem --catalogue mug.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nR1,1003,MUG,2\n' >r1.csv
+	run -0 --separate-stderr loy-redeem r1.csv
+	[[ "${lines[1]}" =~ ^R1,redeemed,,20,LOY- ]]
+	# 1003 was a duplicate of 1001: its two mugs are 1001's
+	loy-enroll merge 1003 1001 >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nR2,1001,MUG,1\nR3,1003,MUG,1\n' >r2.csv
+	run -0 --separate-stderr loy-redeem r2.csv
+	same "$output" <<OUT
+$HEAD
+R2,refused,limit of 2 a member: 2 redeemed already,0,
+R3,refused,limit of 2 a member: 2 redeemed already,0,
+OUT
+	[ "$(q "SELECT count(*) FROM redemptions WHERE status = 'redeemed'")" = 1 ]
+	# once the first is cancelled, the member may have them again
+	loy-redeem cancel R1 >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nR4,1001,MUG,2\n' >r4.csv
+	run -0 --separate-stderr loy-redeem r4.csv
+	[[ "${lines[1]}" =~ ^R4,redeemed,,20,LOY- ]]
+	ledger_ok
+}
