@@ -77,11 +77,9 @@ window(const struct cli *cli, const char *arg, char from[20], char to[20])
 		loy_warn("--window: '%s' %s", comma + 1, why);
 		cli_usage(cli);
 	}
-	/* a date alone ends at its last second */
-	if (strlen(comma + 1) <= 10 && strcmp(to + 10, " 00:00:00") == 0) {
-		memcpy(t, to, 11);
+	/* a date alone (read as a date, in whatever format) ends at its last second */
+	if (when_parse(comma + 1, cli->date_format, WHEN_DATE, t, &why) == 0)
 		snprintf(to, 20, "%.10s 23:59:59", t);
-	}
 	if (strcmp(to, from) < 0) {
 		loy_warn("--window '%s' ends before it starts", arg);
 		cli_usage(cli);

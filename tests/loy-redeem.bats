@@ -829,3 +829,19 @@ OUT
 	[[ "${lines[1]}" =~ ^R4,redeemed,,20,LOY- ]]
 	ledger_ok
 }
+
+@test "--window: a date alone read with --date-format ends at its last second; a time given is kept" {
+	base
+	printf 'request_id,member_id,reward_id,requested_at\nW1,1001,COFFEE,23 Nov 2026 10:00\nW2,1001,COFFEE,24 Nov 2026 00:00\n' >req.csv
+	run -0 --separate-stderr loy-redeem -n --date-format '%d %b %Y %H:%M' --window '23 Nov 2026 00:00,23 Nov 2026 23:59' req.csv
+	[[ "${lines[1]}" =~ ^W1,redeemed,,20,LOY- ]]
+	printf 'request_id,member_id,reward_id,requested_at\nW1,1001,COFFEE,23 Nov 2026\nW2,1001,COFFEE,24 Nov 2026\n' >day.csv
+	run -0 --separate-stderr loy-redeem --date-format '%d %b %Y' --window '23 Nov 2026,23 Nov 2026' day.csv
+	[[ "${lines[1]}" =~ ^W1,redeemed,,20,LOY- ]]
+	[ "${lines[2]}" = "W2,refused,requested outside the window 2026-11-23 00:00:00 to 2026-11-23 23:59:59,0," ]
+	# midnight given as a time is midnight
+	printf 'request_id,member_id,reward_id,requested_at\nW3,1001,COFFEE,2026112309\n' >w3.csv
+	run -0 --separate-stderr loy-redeem --date-format '%Y%m%d%H' --window '2026112300,2026112300' w3.csv
+	[ "${lines[1]}" = "W3,refused,requested outside the window 2026-11-23 00:00:00 to 2026-11-23 00:00:00,0," ]
+	ledger_ok
+}
