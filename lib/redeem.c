@@ -763,10 +763,8 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 		rc = 0;
 		goto out;
 	}
-	if (r.qty <= 0) {
-		r.status = loy_xstrdup("refused");
-		r.reason = loy_xstrdup("qty must be 1 or more");
-	} else if (q->o->from && (strcmp(r.requested_at, q->o->from) < 0 ||
+	/* the window before any other check, the qty first of those */
+	if (q->o->from && (strcmp(r.requested_at, q->o->from) < 0 ||
 	    strcmp(r.requested_at, q->o->to) > 0)) {
 		char reason[128];
 
@@ -774,6 +772,9 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 		    q->o->from, q->o->to);
 		r.status = loy_xstrdup("refused");
 		r.reason = loy_xstrdup(reason);
+	} else if (r.qty <= 0) {
+		r.status = loy_xstrdup("refused");
+		r.reason = loy_xstrdup("qty must be 1 or more");
 	} else if (decide(q, &r) < 0)
 		goto out;
 	if (ledger_redemption_insert(q->l, &r) < 0)

@@ -845,3 +845,16 @@ OUT
 	[ "${lines[1]}" = "W3,refused,requested outside the window 2026-11-23 00:00:00 to 2026-11-23 00:00:00,0," ]
 	ledger_ok
 }
+
+@test "--window refuses a request made outside it before any other check, its qty's too" {
+	base
+	printf 'request_id,member_id,reward_id,qty,requested_at\nW1,1001,COFFEE,0,2026-11-22 10:00:00\nW2,1001,COFFEE,0,2026-11-23 10:00:00\n' >req.csv
+	run -0 --separate-stderr loy-redeem --window '2026-11-23,2026-11-23' req.csv
+	same "$output" <<OUT
+$HEAD
+W1,refused,requested outside the window 2026-11-23 00:00:00 to 2026-11-23 23:59:59,0,
+W2,refused,qty must be 1 or more,0,
+OUT
+	[ "$(q "SELECT reason FROM redemptions WHERE request_id = 'W1'")" = "requested outside the window 2026-11-23 00:00:00 to 2026-11-23 23:59:59" ]
+	ledger_ok
+}
