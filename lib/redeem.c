@@ -631,9 +631,10 @@ decide(struct requests *q, struct redemption *r)
 		}
 	}
 	stock = o->stock;
-	if (stock >= 0 && stock < r->qty) {
-		snprintf(reason, sizeof(reason), "%sout of stock: %lld left",
-		    q->o->order == REDEEM_DRAW ? "not drawn: " : "", (long long)stock);
+	/* a draw's request finds the stock gone only once every other check
+	 * has passed: "not drawn" is for the eligible */
+	if (stock >= 0 && stock < r->qty && q->o->order != REDEEM_DRAW) {
+		snprintf(reason, sizeof(reason), "out of stock: %lld left", (long long)stock);
 		goto refuse;
 	}
 	if (__builtin_mul_overflow(o->points, r->qty, &r->points)) {
@@ -662,6 +663,12 @@ decide(struct requests *q, struct redemption *r)
 	if (spendable < r->points) {
 		snprintf(reason, sizeof(reason), "%lld points needed, %lld spendable",
 		    (long long)r->points, (long long)(spendable > 0 ? spendable : 0));
+		r->points = 0;
+		goto refuse;
+	}
+	if (stock >= 0 && stock < r->qty) {
+		snprintf(reason, sizeof(reason), "not drawn: out of stock: %lld left",
+		    (long long)stock);
 		r->points = 0;
 		goto refuse;
 	}

@@ -858,3 +858,25 @@ OUT
 	[ "$(q "SELECT reason FROM redemptions WHERE request_id = 'W1'")" = "requested outside the window 2026-11-23 00:00:00 to 2026-11-23 23:59:59" ]
 	ledger_ok
 }
+
+@test "a draw refuses a request without the points for them, not as not drawn, whether the stock is gone or not" {
+	base
+	printf 'reward_id,name,points,stock\nPRIZE,Prize,50,1\n' >prize.csv
+	loy-redeem --catalogue prize.csv >/dev/null 2>&1
+	# 1001 has 100 points, 1002 30, 1003 none: only 1001 can win
+	printf 'request_id,member_id,reward_id\nP1,1002,PRIZE\nP2,1003,PRIZE\nP3,1001,PRIZE\nP4,1002,PRIZE\nP5,1003,PRIZE\n' >req.csv
+	run -0 --separate-stderr loy-redeem --draw=gala req.csv
+	[ "$(printf '%s\n' "${lines[@]:1}" | sort | sed 's/,LOY-.*/,LOY-/')" = 'P1,refused,"50 points needed, 30 spendable",0,
+P2,refused,"50 points needed, 0 spendable",0,
+P3,redeemed,,50,LOY-
+P4,refused,"50 points needed, 30 spendable",0,
+P5,refused,"50 points needed, 0 spendable",0,' ]
+	# 1001 again, once the stock is gone: not drawn
+	printf 'request_id,member_id,reward_id\nP6,1001,PRIZE\nP7,1002,PRIZE\n' >again.csv
+	run -0 --separate-stderr loy-redeem --draw=gala again.csv
+	[ "$(printf '%s\n' "${lines[@]:1}" | sort)" = 'P6,refused,not drawn: out of stock: 0 left,0,
+P7,refused,"50 points needed, 30 spendable",0,' ]
+	[ "$(balances)" = "1001:50
+1002:30" ]
+	ledger_ok
+}
