@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,8 +112,10 @@ expire_notice(const struct cli *cli, struct ledger *l, long days)
 	}
 	rc = ledger_list_expiring(l, now, until, batch_print, out);
 	ledger_rollback(l);
-	if (csvio_writer_close(out) < 0)
+	if (csvio_writer_close(out) < 0) {
+		loy_warn("cannot write the output: %s", strerror(errno));
 		return LOY_EX_IOERR;
+	}
 	return rc < 0 ? ledger_status(l) : 0;
 }
 

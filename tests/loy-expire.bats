@@ -368,3 +368,9 @@ OUT
 	[ "$(balances)" = "1001:0" ]
 	ledger_ok
 }
+
+@test "--notice says why its output cannot be written, with status 74" {
+	base
+	run -74 --separate-stderr bash -c 'loy-expire --notice 30 >/dev/full'
+	[ "$stderr" = "loy-expire: cannot write the output: No space left on device" ]
+}

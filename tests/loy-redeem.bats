@@ -880,3 +880,11 @@ P7,refused,"50 points needed, 30 spendable",0,' ]
 1002:30" ]
 	ledger_ok
 }
+
+@test "rewards and codes say why their output cannot be written, with status 74" {
+	base
+	run -74 --separate-stderr bash -c 'loy-redeem rewards >/dev/full'
+	[ "$stderr" = "loy-redeem: cannot write the output: No space left on device" ]
+	run -74 --separate-stderr bash -c 'loy-redeem codes --table >/dev/full'
+	[ "$stderr" = "loy-redeem: cannot write the output: No space left on device" ]
+}
