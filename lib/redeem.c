@@ -753,12 +753,18 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 		int same = strcmp(old.reward_id, r.reward_id) == 0 && old.qty == r.qty;
 
 		if (same && strcmp(old.member_id, r.member_id) != 0) {
-			char *who = NULL;	/* the request may name a merged id */
+			/* either may be a merged id: the request's, or the
+			 * member's the answer was kept for, merged since */
+			char *who = NULL, *was = NULL;
 
-			if (ledger_member_resolve(q->l, r.member_id, &who) < 0)
+			if (ledger_member_resolve(q->l, r.member_id, &who) < 0 ||
+			    ledger_member_resolve(q->l, old.member_id, &was) < 0) {
+				free(who);
 				goto out;
-			same = who && strcmp(who, old.member_id) == 0;
+			}
+			same = who && was && strcmp(who, was) == 0;
 			free(who);
+			free(was);
 		}
 		if (same) {
 			batch_count(b, R_DUPLICATE);

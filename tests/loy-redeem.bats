@@ -888,3 +888,23 @@ P7,refused,"50 points needed, 30 spendable",0,' ]
 	run -74 --separate-stderr bash -c 'loy-redeem codes --table >/dev/full'
 	[ "$stderr" = "loy-redeem: cannot write the output: No space left on device" ]
 }
+
+@test "a retried request naming the member its first member was merged into since gets its first answer" {
+	base
+	printf 'request_id,member_id,reward_id\nK1,1001,COFFEE\n' >k.csv
+	run -0 --separate-stderr loy-redeem k.csv
+	first="${lines[1]}"
+	[[ "$first" =~ ^K1,redeemed,,20,LOY- ]]
+	loy-enroll merge 1001 1002 >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nK1,1002,COFFEE\n' >again.csv
+	run -0 --separate-stderr loy-redeem again.csv
+	[ "${lines[1]}" = "$first" ]
+	[ "$stderr" = "loy-redeem: again.csv: 1 row, 0 redeemed, 0 refused, 1 duplicate, 0 rejected" ]
+	# the merged id, and another request under K1, as before
+	printf 'request_id,member_id,reward_id\nK1,1001,COFFEE\nK1,1003,COFFEE\n' >more.csv
+	run -0 --separate-stderr loy-redeem more.csv
+	[ "${lines[1]}" = "$first" ]
+	[ "${lines[2]}" = "K1,refused,request_id was used before for another request,0," ]
+	[ "$(q "SELECT count(*) FROM journal WHERE kind = 'redeem'")" = 1 ]
+	ledger_ok
+}
