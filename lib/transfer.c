@@ -126,7 +126,8 @@ refuse:
 	return 0;
 }
 
-/* Is an earlier transfer the same as t (member ids as given or as merged)? */
+/* Is an earlier transfer the same as t (member ids as given or as merged,
+ * on either side: the ids kept may have been merged since too)? */
 static int
 same_transfer(struct ledger *l, const struct transfer *old, const struct transfer *t)
 {
@@ -136,15 +137,19 @@ same_transfer(struct ledger *l, const struct transfer *old, const struct transfe
 	if (old->points != t->points)
 		return 0;
 	for (int i = 0; i < 2; i++) {
-		char *who = NULL;
+		char *who = NULL, *was = NULL;
 		int same;
 
 		if (strcmp(given[i], kept[i]) == 0)
 			continue;
-		if (ledger_member_resolve(l, given[i], &who) < 0)
+		if (ledger_member_resolve(l, given[i], &who) < 0 ||
+		    ledger_member_resolve(l, kept[i], &was) < 0) {
+			free(who);
 			return -1;
-		same = who && strcmp(who, kept[i]) == 0;
+		}
+		same = who && was && strcmp(who, was) == 0;
 		free(who);
+		free(was);
 		if (!same)
 			return 0;
 	}

@@ -908,3 +908,22 @@ P7,refused,"50 points needed, 30 spendable",0,' ]
 	[ "$(q "SELECT count(*) FROM journal WHERE kind = 'redeem'")" = 1 ]
 	ledger_ok
 }
+
+@test "a transfer sent again naming the member its receiver was merged into since gets its first answer" {
+	base --set transfers=yes
+	printf 'transfer_id,from_member,to_member,points\nT1,1001,1003,40\n' >tr.csv
+	run -0 --separate-stderr loy-redeem --transfers tr.csv
+	[ "${lines[1]}" = "T1,transferred,,40" ]
+	loy-enroll merge 1003 1002 >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points\nT1,1001,1002,40\nT1,1001,1002,41\n' >again.csv
+	run -0 --separate-stderr loy-redeem --transfers again.csv
+	same "$output" <<'OUT'
+transfer_id,status,reason,points
+T1,transferred,,40
+T1,refused,transfer_id was used before for another transfer,0
+OUT
+	[ "$(balances)" = "1001:60
+1002:70
+1003:0" ]
+	ledger_ok
+}
