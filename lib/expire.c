@@ -101,16 +101,20 @@ int
 expire_notice(const struct cli *cli, struct ledger *l, long days)
 {
 	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
-	char now[20], until[20];
+	char now[20], from[20], until[20];
 	int rc;
 
 	when_now(now);
 	when_add_hours(now, 24 * days, until);
+	/* a lot is spent up to the day before its expiry date (loy-redeem) and
+	 * expired on it: one whose date is today is already out of reach */
+	snprintf(from, sizeof(from), "%.10s 00:00:00", now);
+	when_add_hours(from, 24, from);
 	if (ledger_begin_read(l) < 0) {
 		csvio_writer_close(out);
 		return ledger_status(l);
 	}
-	rc = ledger_list_expiring(l, now, until, batch_print, out);
+	rc = ledger_list_expiring(l, from, until, batch_print, out);
 	ledger_rollback(l);
 	if (csvio_writer_close(out) < 0) {
 		loy_warn("cannot write the output: %s", strerror(errno));

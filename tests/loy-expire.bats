@@ -105,6 +105,23 @@ OUT
 	ledger_ok
 }
 
+@test "--notice leaves out a lot whose date is today: it can no longer be spent" {
+	base
+	# 1003's lot expires 2026-12-05 08:00; at 06:00 that day it is out of
+	# reach already (loy-redeem spends lots up to the day before their date)
+	LOY_NOW="2026-12-05 06:00:00" run -0 --separate-stderr loy-expire --notice 30
+	[ "$output" = "member_id,name,phone,email,points,first_expiry,status" ]
+	printf 'reward_id,name,points\nPEN,Pen,1\n' >cat.csv
+	loy-redeem --catalogue cat.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nR1,1003,PEN\n' >req.csv
+	LOY_NOW="2026-12-05 06:00:00" run -0 --separate-stderr loy-redeem -n req.csv
+	[ "${lines[1]}" = 'R1,refused,"1 points needed, 0 spendable",0,' ]
+	# the day before, it is listed
+	LOY_NOW="2026-12-04 23:00:00" run -0 --separate-stderr loy-expire --notice 30
+	[ "${lines[1]}" = "1003,Fang,,wang@example.cn,5,2026-12-05 08:00:00,active" ]
+	ledger_ok
+}
+
 @test "a balance partly spent by a return expires only what is left" {
 	base
 	# 1001 returns 12.00 of receipt A: 12 of A's 30 points come back first
