@@ -69,7 +69,7 @@ main(int argc, char **argv)
 		n = ledger_check(l, print_violation, out);
 	status = n < 0 ? ledger_status(l) : n > 0 ? LOY_EX_DATAERR : 0;
 	ledger_rollback(l);
-	if (out && csvio_writer_close(out) < 0 && !status)
+	if (out && cli_writer_done(out) != 0 && !status)
 		status = LOY_EX_IOERR;
 	if (n > 0 && !quiet)
 		loy_warn("ledger '%s': %d violation%s", cli.db, n, n == 1 ? "" : "s");

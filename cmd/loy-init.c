@@ -36,7 +36,7 @@ list_settings(void)
 		csvio_put(out, s->about);
 		csvio_end(out);
 	}
-	return csvio_writer_close(out) < 0 ? LOY_EX_IOERR : 0;
+	return cli_writer_done(out);
 }
 
 int

@@ -70,11 +70,11 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    (strcmp(argv[1], "help") == 0 && argc == 2)) {
 		list(stdout);
-		return 0;
+		return cli_output_done();
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("loy %s\n", LOY_VERSION);
-		return 0;
+		return cli_output_done();
 	}
 	if (strcmp(argv[1], "help") == 0) {
 		char page[256];

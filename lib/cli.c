@@ -75,13 +75,13 @@ cli_option(struct cli *c, int opt, const char *arg)
 		return 1;
 	case 'h':
 		printf("usage: %s\n%s", c->usage, c->help ? c->help : "");
-		exit(LOY_EX_OK);
+		exit(cli_output_done());
 	case 'n':
 		c->dry_run = 1;
 		return 1;
 	case 'V':
 		printf("%s %s\n", loy_progname, LOY_VERSION);
-		exit(LOY_EX_OK);
+		exit(cli_output_done());
 	case CLI_OPT_BUSY:
 		c->busy_timeout = (int)cli_number(c, "--busy-timeout", arg, 0, 86400);
 		return 1;
@@ -192,4 +192,24 @@ cli_args(int argc, char **argv)
 	}
 	*p = '\0';
 	return s;
+}
+
+int
+cli_output_done(void)
+{
+	int e = fflush(stdout) == EOF ? errno : 0;
+
+	if (!e && !ferror(stdout))
+		return 0;
+	loy_warn("cannot write the output: %s", strerror(e ? e : EIO));
+	return LOY_EX_IOERR;
+}
+
+int
+cli_writer_done(struct csvio_writer *w)
+{
+	if (csvio_writer_close(w) == 0)
+		return 0;
+	loy_warn("cannot write the output: %s", strerror(errno));
+	return LOY_EX_IOERR;
 }

@@ -86,6 +86,13 @@ int cli_format(const struct cli *c);
 void cli_check_map(const struct cli *c, const char *const *fields);
 /* Free what options allocated (--map). */
 void cli_free(struct cli *c);
+
+struct csvio_writer;
+/* The end of a program's output: standard output (or a CSV writer over
+ * it, closed here) written out, 0; or, when it cannot be (a full disk, a
+ * closed pipe), "cannot write the output: REASON" and LOY_EX_IOERR. */
+int cli_output_done(void);
+int cli_writer_done(struct csvio_writer *w);
 /* argv joined with shell quoting, for the run record; caller frees. */
 char *cli_args(int argc, char **argv);
 

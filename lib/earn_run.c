@@ -349,10 +349,8 @@ earn_explain(const struct cli *cli, struct ledger *l, const char *what)
 	if (ledger_earn_explain(l, kind, eq + 1, explain_row, &x) < 0 ||
 	    ledger_earn_explained_total(l, kind, eq + 1, &journal) < 0)
 		status = ledger_status(l);
-	if (csvio_writer_close(x.out) < 0 && !status) {
-		loy_error("cannot write the output");
+	if (cli_writer_done(x.out) != 0 && !status)
 		status = LOY_EX_IOERR;
-	}
 	if (!status && x.rows == 0)
 		status = nothing_to_explain(l, kind, eq + 1);
 	ledger_rollback(l);
@@ -822,10 +820,8 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 			}
 			csvio_end(out);
 		}
-		if (csvio_writer_close(out) < 0) {
-			loy_error("cannot write the output");
+		if (cli_writer_done(out) != 0)
 			status = LOY_EX_IOERR;
-		}
 		fprintf(stderr, "%s: %s from %.10s to %.10s: %ld receipt%s, %lld points given, "
 		    "%lld under %s\n", loy_progname, file, f, t, w.receipts,
 		    w.receipts == 1 ? "" : "s", (long long)sum.actual, (long long)sum.cand, file);

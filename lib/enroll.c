@@ -1284,7 +1284,7 @@ listing(const struct cli *cli, struct ledger *l, const char *verb, const char *m
 	else
 		rc = ledger_list_duplicates(l, batch_print, out);
 	ledger_rollback(l);
-	if (csvio_writer_close(out) < 0)
+	if (cli_writer_done(out) != 0)
 		return LOY_EX_IOERR;
 	return rc < 0 ? ledger_status(l) : 0;
 }

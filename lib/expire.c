@@ -116,10 +116,8 @@ expire_notice(const struct cli *cli, struct ledger *l, long days)
 	}
 	rc = ledger_list_expiring(l, from, until, batch_print, out);
 	ledger_rollback(l);
-	if (csvio_writer_close(out) < 0) {
-		loy_warn("cannot write the output: %s", strerror(errno));
+	if (cli_writer_done(out) != 0)
 		return LOY_EX_IOERR;
-	}
 	return rc < 0 ? ledger_status(l) : 0;
 }
 

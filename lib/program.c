@@ -92,7 +92,7 @@ program_check(const struct cli *cli, const char *file)
 	printf("%s: a valid programme\n", display_name(file));
 	programme_summary(&p, stdout);
 	programme_free(&p);
-	return fflush(stdout) == EOF || ferror(stdout) ? LOY_EX_IOERR : 0;
+	return cli_output_done();
 }
 
 /* The line of `key = ...` in the [programme] section of text, 0 if none. */
@@ -378,7 +378,7 @@ program_show(const struct cli *cli, struct ledger *l, const char *as_of)
 	if (len > 0 && text[len - 1] != '\n')
 		putchar('\n');
 	programme_versions_free(v, n);
-	return fflush(stdout) == EOF || ferror(stdout) ? LOY_EX_IOERR : 0;
+	return cli_output_done();
 }
 
 int
@@ -393,7 +393,7 @@ program_versions(const struct cli *cli, struct ledger *l)
 	}
 	rc = ledger_list_programmes(l, batch_print, out);
 	ledger_rollback(l);
-	if (csvio_writer_close(out) < 0)
+	if (cli_writer_done(out) != 0)
 		return LOY_EX_IOERR;
 	return rc < 0 ? ledger_status(l) : 0;
 }

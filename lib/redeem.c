@@ -277,10 +277,8 @@ redeem_list_codes(const struct cli *cli, struct ledger *l)
 	}
 	rc = ledger_list_codes(l, batch_print, out);
 	ledger_rollback(l);
-	if (csvio_writer_close(out) < 0) {
-		loy_warn("cannot write the output: %s", strerror(errno));
+	if (cli_writer_done(out) != 0)
 		return LOY_EX_IOERR;
-	}
 	return rc < 0 ? ledger_status(l) : 0;
 }
 
@@ -1069,9 +1067,7 @@ redeem_list(const struct cli *cli, struct ledger *l)
 	}
 	rc = ledger_list_rewards(l, print_reward, &m);
 	ledger_rollback(l);
-	if (csvio_writer_close(out) < 0) {
-		loy_warn("cannot write the output: %s", strerror(errno));
+	if (cli_writer_done(out) != 0)
 		return LOY_EX_IOERR;
-	}
 	return rc < 0 ? ledger_status(l) : 0;
 }

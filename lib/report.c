@@ -695,6 +695,7 @@ to_grid(struct ledger *l, const char *title, const struct col *cols, enum lr_que
 	return run_query(l, cols, q, p, &o);
 }
 
+/* 0, -1 (the ledger's error), or LOY_EX_IOERR */
 static int
 report_html(struct ledger *l, const struct lr_params *base)
 {
@@ -746,9 +747,10 @@ report_html(struct ledger *l, const struct lr_params *base)
 	}
 	d.extra = extra;
 	d.nextra = n;
-	rc = html_write(stdout, &d);
-	if (rc < 0)
-		loy_error("cannot write the page: %s", strerror(errno));
+	if ((rc = html_write(stdout, &d)) < 0) {
+		loy_error("cannot write the output: %s", strerror(errno));
+		rc = LOY_EX_IOERR;
+	}
 out:
 	grid_free(&d.tiers);
 	grid_free(&d.earn_burn);
@@ -937,7 +939,7 @@ report_promotion(struct ledger *l, const struct report_opts *o, struct lr_params
 		out_end(&out);
 	}
 	if (out_close(&out) < 0) {
-		loy_error("cannot write: %s", strerror(errno));
+		loy_error("cannot write the output: %s", strerror(errno));
 		return LOY_EX_IOERR;
 	}
 	return 0;
@@ -980,7 +982,7 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 	if (html) {
 		rc = report_html(l, &p);
 		ledger_rollback(l);
-		return rc < 0 ? (errno == EPIPE ? 0 : ledger_status(l)) : 0;
+		return rc < 0 ? ledger_status(l) : rc;
 	}
 	if (d->q == LR_PROMOTION) {
 		status = report_promotion(l, o, &p, argv[1]);
@@ -1022,7 +1024,7 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 	rc = run_query(l, cols, q, &p, &out);
 	ledger_rollback(l);
 	if (out_close(&out) < 0) {
-		loy_error("cannot write: %s", strerror(errno));
+		loy_error("cannot write the output: %s", strerror(errno));
 		return LOY_EX_IOERR;
 	}
 	return rc < 0 ? ledger_status(l) : 0;

@@ -1315,10 +1315,8 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 	r.out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
 	rc = cmds[i].fn(&r);
 	ledger_rollback(l);
-	if (csvio_writer_close(r.out) < 0) {
-		loy_warn("cannot write the output: %s", strerror(errno));
+	if (cli_writer_done(r.out) != 0)
 		return LOY_EX_IOERR;
-	}
 	return rc < 0 ? ledger_status(l) : rc;
 }
 
@@ -1930,10 +1928,8 @@ do_tiers(struct run *r)
 		ledger_rollback(r->l);
 		if (rc < 0)
 			rc = ledger_status(r->l);
-		if (csvio_writer_close(t.out) < 0) {
-			loy_warn("cannot write the output: %s", strerror(errno));
+		if (cli_writer_done(t.out) != 0)
 			rc = LOY_EX_IOERR;
-		}
 	}
 	for (long i = 0; i < t.na; i++) {
 		free(t.a[i].member);

@@ -132,3 +132,35 @@ load helper
 	run -64 --separate-stderr loy-redeem --window 2026-01-01,2026-02-01 rewards
 	[ "${stderr_lines[0]}" = "loy-redeem: --first-come, --draw and --window are for redemption requests" ]
 }
+
+@test "output that cannot be written says so, with status 74, in every program" {
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	while IFS= read -r cmd; do
+		cmd=${cmd//EXAMPLES/$EXAMPLES}
+		run -74 --separate-stderr bash -c "$cmd >/dev/full"
+		prog=${cmd%% *}
+		if [ "$stderr" != "$prog: cannot write the output: No space left on device" ]; then
+			echo "$cmd: $stderr" >&2
+			return 1
+		fi
+	done <<'CMDS'
+loy --help
+loy --version
+loy-enroll --help
+loy-accrue --version
+loy-init --settings
+loy-enroll list
+loy-enroll duplicates
+loy-enroll cards 1001
+loy-program show
+loy-program versions
+loy-program check EXAMPLES/programme.conf
+loy-check
+loy-report balances
+loy-report html
+loy-accrue --explain member=1001
+CMDS
+	ledger_ok
+}
