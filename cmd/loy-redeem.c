@@ -13,7 +13,7 @@
 
 static const char usage[] =
     "loy-redeem [-nV] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--rejects file] [--tsv] [--first-come | --draw[=seed]]\n"
+    "                  [--rejects file] [--table | --tsv] [--first-come | --draw[=seed]]\n"
     "                  [--window from,to] [file ...]\n"
     "       loy-redeem [-n] [-d ledger] --catalogue [file ...]\n"
     "       loy-redeem [-n] [-d ledger] --codes [file ...]\n"
