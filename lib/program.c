@@ -274,7 +274,10 @@ parse_when(const char *opt, const char *s, int end, char out[20])
 	const char *why;
 
 	if (when_parse(s, NULL, WHEN_DATETIME, out, &why) < 0) {
-		loy_error("%s '%s' is not an ISO 8601 date or datetime", opt, s);
+		/* a date alone is as welcome as a datetime */
+		if (strncmp(why, "is not an ISO 8601", 18) == 0)
+			why = "is not an ISO 8601 date or datetime";
+		loy_error("%s '%s' %s", opt, s, why);
 		return -1;
 	}
 	if (end && strlen(s) == 10)

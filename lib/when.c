@@ -174,9 +174,12 @@ parse_iso(const char *s, struct stamp *t)
 static int
 valid(const struct stamp *t, const char **why)
 {
-	if (t->y < YEAR_MIN || t->y > YEAR_MAX || t->mo < 1 || t->mo > 12 ||
-	    t->d < 1 || t->d > mdays(t->y, t->mo)) {
+	if (t->mo < 1 || t->mo > 12 || t->d < 1 || t->d > mdays(t->y, t->mo)) {
 		*why = "is not a valid date";
+		return -1;
+	}
+	if (t->y < YEAR_MIN || t->y > YEAR_MAX) {
+		*why = "is out of range: loy keeps the years 1000 to 9999";
 		return -1;
 	}
 	/* Leap seconds (:60) are refused, so stored text always computes. */
@@ -396,7 +399,8 @@ format(const struct stamp *t, int want, char *out)
  * is local already.  *why reads after the quoted value: "is not an ISO
  * 8601 date" (or "datetime"), "does not match date format '%d/%m/%Y'",
  * "is not a valid date", "is not a valid time", "is not a date" (it has
- * a time of day), "is out of range" (outside 1000-9999 once converted).
+ * a time of day), "is out of range: loy keeps the years 1000 to 9999"
+ * (before or after a UTC offset is converted).
  * The format message lives in a static buffer, valid until the next call.
  */
 int
@@ -426,7 +430,7 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 		return -1;
 	}
 	if (t.haszone && to_local(&t) == -1) {
-		*why = "is out of range";
+		*why = "is out of range: loy keeps the years 1000 to 9999";
 		return -1;
 	}
 	format(&t, want, out);

@@ -690,3 +690,17 @@ ERR
 	run -0 --separate-stderr loy-segment tiers --apply
 	ledger_ok
 }
+
+@test "a date before the year 1000 is out of range, not 'not a date': in options and in rows" {
+	new_ledger
+	loy-program show | tail -n +2 >p.conf
+	run -64 --separate-stderr loy-program -n --from 0999-12-31 load p.conf
+	[ "${stderr_lines[0]}" = "loy-program: --from '0999-12-31' is out of range: loy keeps the years 1000 to 9999" ]
+	run -64 --separate-stderr loy-program -n --from soon load p.conf
+	[ "${stderr_lines[0]}" = "loy-program: --from 'soon' is not an ISO 8601 date or datetime" ]
+	printf 'member_id,birthday\n1001,0999-01-01\n1002,1999-02-30\n' >m.csv
+	run -65 --separate-stderr loy-enroll m.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: m.csv:2: birthday '0999-01-01' is out of range: loy keeps the years 1000 to 9999" ]
+	[ "${stderr_lines[1]}" = "loy-enroll: m.csv:3: birthday '1999-02-30' is not a valid date" ]
+	ledger_ok
+}
