@@ -106,8 +106,27 @@ struct buf {
 	size_t n, cap;
 };
 
+/* Room for n more bytes and a NUL, grown to twice what that needs. */
+static void
+bgrow(struct buf *b, size_t n)
+{
+	b->cap = (b->n + n + 1) * 2;
+	b->s = loy_xrealloc(b->s, b->cap);
+}
+
+/* Inline: a record is a hundred small pieces, most of them of a known
+ * length, copied in place. */
+static inline void
+bput(struct buf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap)
+		bgrow(b, n);
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
 static void bstr(struct buf *b, const char *s);
-static void bput(struct buf *b, const char *s, size_t n);
 
 const char *
 earn_segments(const struct earn *e)
@@ -663,19 +682,7 @@ out:
 
 /* ------------------------------------------------------------ JSON */
 
-static void
-bput(struct buf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		b->cap = (b->n + n + 1) * 2;
-		b->s = loy_xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
-}
-
-static void
+static inline void
 bputs(struct buf *b, const char *s)
 {
 	bput(b, s, strlen(s));
