@@ -422,6 +422,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	uint64_t h = 14695981039346656037ULL;
 	int badline = 0;
 	char linebad[512] = "";
+	const char *sku, *cat, *desc, *no;
 
 	if (!*txn)
 		return batch_reject(b, row, "txn_id is empty");
@@ -507,10 +508,14 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		    r->amount > MONEY_MAX || r->amount < -MONEY_MAX)
 			BAD("receipt '%s' totals more than loy can count", txn);
 		/* what the line is, for duplicates and reports */
-		h = fnv(h, field(a, row, F_SKU));
-		h = fnv(h, field(a, row, F_CATEGORY));
-		h = fnv(h, field(a, row, F_DESC));
-		h = fnv(h, field(a, row, F_LINE));
+		sku = field(a, row, F_SKU);
+		cat = field(a, row, F_CATEGORY);
+		desc = field(a, row, F_DESC);
+		no = field(a, row, F_LINE);
+		h = fnv(h, sku);
+		h = fnv(h, cat);
+		h = fnv(h, desc);
+		h = fnv(h, no);
 		h = fnv_int(fnv_int(fnv_int(h, qty), qscale), amount);
 	}
 #undef BAD
@@ -518,8 +523,6 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if (!badline) {
 		/* what the line is, for the earning rules and explanations */
 		struct rline *rl = &r->lines[r->n - 1];
-		const char *sku = field(a, row, F_SKU), *cat = field(a, row, F_CATEGORY),
-		    *desc = field(a, row, F_DESC), *no = field(a, row, F_LINE);
 		size_t ls = strlen(sku), lc = strlen(cat), ld = strlen(desc);
 
 		rl->prod = pool_alloc(a, ls + lc + ld + 3);
@@ -785,6 +788,25 @@ cmp_u64(const void *x, const void *y)
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 
 	return a < b ? -1 : a > b;
+}
+
+/* Line hashes in ascending order: a receipt has a few lines, sorted in
+ * place by insertion; qsort() for a long one. */
+static void
+sort_u64(uint64_t *v, int n)
+{
+	if (n > 16) {
+		qsort(v, n, sizeof(*v), cmp_u64);
+		return;
+	}
+	for (int i = 1; i < n; i++) {
+		uint64_t x = v[i];
+		int j = i;
+
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
 /* Are the sorted hashes `sub` (n) all among the sorted `set` (m)? */
@@ -1132,7 +1154,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	memcpy(merged + nold + 1, digest + 1, r->n * sizeof(*merged));
 	for (int i = 1; i <= n; i++)
 		merged[i] = le64toh(merged[i]);
-	qsort(merged + 1, n, sizeof(*merged), cmp_u64);
+	sort_u64(merged + 1, n);
 	for (int i = 1; i <= n; i++)
 		merged[i] = htole64(merged[i]);
 	row.amount = old->amount + r->amount;
@@ -1313,7 +1335,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	digest = loy_xmalloc((r->n + 1) * sizeof(*digest));
 	digest[0] = head(r, r->occurred);
 	memcpy(digest + 1, r->hash, r->n * sizeof(*digest));
-	qsort(digest + 1, r->n, sizeof(*digest), cmp_u64);
+	sort_u64(digest + 1, r->n);
 	/* stored little-endian (a no-op on the usual machines) */
 	for (int i = 0; i <= r->n; i++)
 		digest[i] = htole64(digest[i]);
