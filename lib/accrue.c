@@ -891,15 +891,12 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 		return -1;
 	/* the original's member, through merges (m is no merged member) */
 	if (got && orig.member_id && strcmp(orig.member_id, m->id) != 0) {
-		char *who = NULL;
-		int same;
+		int same = ledger_member_same(a->l, orig.member_id, m->id);
 
-		if (ledger_member_resolve(a->l, orig.member_id, &who) < 0) {
+		if (same < 0) {
 			receipt_row_clear(&orig);
 			return -1;
 		}
-		same = who && strcmp(who, m->id) == 0;
-		free(who);
 		if (!same) {
 			snprintf(detail, size, "receipt '%s' returns '%s', a receipt of another "
 			    "member", r->txn, r->orig);

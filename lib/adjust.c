@@ -163,20 +163,14 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			*state = got ? "taken" : "fresh";
 		}
 		if (strcmp(*state, "taken") == 0) {
-			char *now_who = NULL;
-			int same = !who;
-
 			/* the member the earlier entry was for, followed through merges */
-			if (who && ledger_member_resolve(l, who, &now_who) < 0) {
-				free(who);
-				goto fatal;
-			}
-			if (who)
-				same = now_who && strcmp(now_who, id) == 0 &&
-				    (a->opening || prev == points);
-			free(now_who);
+			int same = who ? ledger_member_same(l, who, id) : 1;
 
+			if (who && same > 0)
+				same = a->opening || prev == points;
 			free(who);
+			if (same < 0)
+				goto fatal;
 			if (!same) {
 				batch_reject(b, row, "ref '%s' was taken before with other content",
 				    key);

@@ -150,13 +150,10 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if ((got = ledger_event_get(l, id, &prev)) < 0)
 		goto fatal;
 	if (got) {
-		char *now_prev = NULL;
-		int same;
+		int same = ledger_member_same(l, prev, member);
 
-		if (ledger_member_resolve(l, prev, &now_prev) < 0)
+		if (same < 0)
 			goto fatal;
-		same = now_prev && strcmp(now_prev, member) == 0;
-		free(now_prev);
 		if (!same) {
 			batch_reject(b, row, "event_id '%s' was taken before for member '%s'", id,
 			    prev);

@@ -77,6 +77,9 @@ int ledger_member_get(struct ledger *l, const char *id, struct member *m);
 /* Follow merges: the id of the member that `id` now stands for, in `out`
  * (caller frees); 1 found, 0 unknown, -1 error. */
 int ledger_member_resolve(struct ledger *l, const char *id, char **out);
+/* Do ids `a` and `b` stand for one member now, merges followed on both
+ * sides?  1 yes, 0 no (or either unknown), -1 error. */
+int ledger_member_same(struct ledger *l, const char *a, const char *b);
 /* In one look-up: the member `id` stands for (following merges; caller
  * frees *survivor), whether closed, and the balance.  1, 0 unknown, -1. */
 int ledger_member_state(struct ledger *l, const char *id, char **survivor, int *closed,

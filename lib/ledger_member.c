@@ -104,6 +104,19 @@ ledger_member_resolve(struct ledger *l, const char *id, char **out)
 }
 
 int
+ledger_member_same(struct ledger *l, const char *a, const char *b)
+{
+	char *x = NULL, *y = NULL;
+	int rc = -1;
+
+	if (ledger_member_resolve(l, a, &x) >= 0 && ledger_member_resolve(l, b, &y) >= 0)
+		rc = x && y && strcmp(x, y) == 0;
+	free(x);
+	free(y);
+	return rc;
+}
+
+int
 ledger_member_state(struct ledger *l, const char *id, char **survivor, int *closed,
     int64_t *balance)
 {

@@ -753,16 +753,8 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 		if (same && strcmp(old.member_id, r.member_id) != 0) {
 			/* either may be a merged id: the request's, or the
 			 * member's the answer was kept for, merged since */
-			char *who = NULL, *was = NULL;
-
-			if (ledger_member_resolve(q->l, r.member_id, &who) < 0 ||
-			    ledger_member_resolve(q->l, old.member_id, &was) < 0) {
-				free(who);
+			if ((same = ledger_member_same(q->l, r.member_id, old.member_id)) < 0)
 				goto out;
-			}
-			same = who && was && strcmp(who, was) == 0;
-			free(who);
-			free(was);
 		}
 		if (same) {
 			batch_count(b, R_DUPLICATE);

@@ -137,21 +137,12 @@ same_transfer(struct ledger *l, const struct transfer *old, const struct transfe
 	if (old->points != t->points)
 		return 0;
 	for (int i = 0; i < 2; i++) {
-		char *who = NULL, *was = NULL;
 		int same;
 
 		if (strcmp(given[i], kept[i]) == 0)
 			continue;
-		if (ledger_member_resolve(l, given[i], &who) < 0 ||
-		    ledger_member_resolve(l, kept[i], &was) < 0) {
-			free(who);
-			return -1;
-		}
-		same = who && was && strcmp(who, was) == 0;
-		free(who);
-		free(was);
-		if (!same)
-			return 0;
+		if ((same = ledger_member_same(l, given[i], kept[i])) <= 0)
+			return same;
 	}
 	return 1;
 }
