@@ -1540,7 +1540,7 @@ tier_member(void *ctx, const struct seg_member *m)
 		int day = t->P + 1 + k, ei = tier_index(p, earned), q, f = -1, nh, landed = 0;
 		int64_t mt = shown(p, between(t, m, d->ws, day)), mr = 0, shown_measure;
 		const char *reason, *to;
-		int ended = 0;
+		int ended = 0, assigned;
 
 		q = qualified(p, mt);
 		if (k == 0 && t->floors_only)
@@ -1583,8 +1583,9 @@ tier_member(void *ctx, const struct seg_member *m)
 		if (same_tier(to, held))
 			continue;
 		shown_measure = mt;
+		assigned = f == nh && f > ei;	/* the tier is the assignment's */
 		if (nh > tier_index(p, held))
-			reason = f == nh && f > ei ? "assigned" : "qualified";
+			reason = assigned ? "assigned" : "qualified";
 		else if (ended && !landed)
 			reason = "assignment-ended";
 		else if (landed) {
@@ -1592,7 +1593,7 @@ tier_member(void *ctx, const struct seg_member *m)
 			shown_measure = mr;
 		} else	/* a later, lower assignment replaced the one that held
 			 * the member up */
-			reason = f == nh && f > ei ? "assigned" : "assignment-ended";
+			reason = assigned ? "assigned" : "assignment-ended";
 		if (tier_emit(t, p, id, held, to, shown_measure, nh, reason, day) < 0) {
 			rc = 1;
 			break;
