@@ -473,8 +473,7 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	}
 	if (csvio_writer_close(b.out) < 0) {
 		b.out = NULL;
-		loy_warn("cannot write the output: %s", strerror(errno));
-		status = LOY_EX_IOERR;
+		status = cli_output_failed(errno);
 		goto out;
 	}
 	b.out = NULL;

@@ -201,8 +201,7 @@ cli_output_done(void)
 
 	if (!e && !ferror(stdout))
 		return 0;
-	loy_warn("cannot write the output: %s", strerror(e ? e : EIO));
-	return LOY_EX_IOERR;
+	return cli_output_failed(e ? e : EIO);
 }
 
 int
@@ -210,6 +209,12 @@ cli_writer_done(struct csvio_writer *w)
 {
 	if (csvio_writer_close(w) == 0)
 		return 0;
-	loy_warn("cannot write the output: %s", strerror(errno));
+	return cli_output_failed(errno);
+}
+
+int
+cli_output_failed(int e)
+{
+	loy_warn("cannot write the output: %s", strerror(e));
 	return LOY_EX_IOERR;
 }

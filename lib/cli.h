@@ -93,6 +93,8 @@ struct csvio_writer;
  * closed pipe), "cannot write the output: REASON" and LOY_EX_IOERR. */
 int cli_output_done(void);
 int cli_writer_done(struct csvio_writer *w);
+/* That message, for the errno value `e`; returns LOY_EX_IOERR. */
+int cli_output_failed(int e);
 /* argv joined with shell quoting, for the run record; caller frees. */
 char *cli_args(int argc, char **argv);
 

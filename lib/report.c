@@ -747,10 +747,8 @@ report_html(struct ledger *l, const struct lr_params *base)
 	}
 	d.extra = extra;
 	d.nextra = n;
-	if ((rc = html_write(stdout, &d)) < 0) {
-		loy_error("cannot write the output: %s", strerror(errno));
-		rc = LOY_EX_IOERR;
-	}
+	if ((rc = html_write(stdout, &d)) < 0)
+		rc = cli_output_failed(errno);
 out:
 	grid_free(&d.tiers);
 	grid_free(&d.earn_burn);
@@ -938,10 +936,8 @@ report_promotion(struct ledger *l, const struct report_opts *o, struct lr_params
 			out_cell(&out, NULL, 0);
 		out_end(&out);
 	}
-	if (out_close(&out) < 0) {
-		loy_error("cannot write the output: %s", strerror(errno));
-		return LOY_EX_IOERR;
-	}
+	if (out_close(&out) < 0)
+		return cli_output_failed(errno);
 	return 0;
 }
 
@@ -1023,9 +1019,7 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 	out_open(&out, stdout, o->format, o->safe, NULL);
 	rc = run_query(l, cols, q, &p, &out);
 	ledger_rollback(l);
-	if (out_close(&out) < 0) {
-		loy_error("cannot write the output: %s", strerror(errno));
-		return LOY_EX_IOERR;
-	}
+	if (out_close(&out) < 0)
+		return cli_output_failed(errno);
 	return rc < 0 ? ledger_status(l) : 0;
 }
