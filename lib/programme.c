@@ -603,8 +603,9 @@ programme_key(struct parser *ps, const struct kv *kv)
 		if (money(ps, kv, &v) < 0)
 			return;
 	} else if (strcmp(kv->key, "tiers") == 0) {
-		/* kept in the settings as written: an empty name would be a tier */
-		for (const char *n = kv->val;; n++) {
+		/* kept in the settings as written: an empty name would be a tier
+		 * (a version stored before this was refused is read as it was) */
+		for (const char *n = kv->val; !ps->stored; n++) {
 			n += strspn(n, " \t");
 			if (*n == ',' || !*n) {
 				perr(ps, kv->line, "tiers '%s' names an empty tier", kv->val);

@@ -704,3 +704,19 @@ ERR
 	[ "${stderr_lines[1]}" = "loy-enroll: m.csv:3: birthday '1999-02-30' is not a valid date" ]
 	ledger_ok
 }
+
+@test "a stored version whose tiers name an empty tier, as loading once allowed, still reads" {
+	new_ledger
+	printf 'member_id,enrolled_at\nA,2025-01-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf '[programme]\ntiers = Gold,,Silver\n' >old.conf
+	run -65 loy-program check old.conf
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'old.conf', 'x', readfile('old.conf'))"
+	run -0 --separate-stderr loy-program show
+	[ "${lines[2]}" = "tiers = Gold,,Silver" ]
+	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,12.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "${lines[1]}" = "T1,A,2026-11-20 10:00:00,12.00,12,credited," ]
+	ledger_ok
+}
