@@ -29,6 +29,8 @@
 #include "when.h"
 
 #define OPEN_BYTES (8 << 20)	/* receipts held in memory before settling early */
+#define MEMBER_BYTES (16 << 20)	/* members held in memory before they are forgotten */
+#define MEM_COST 192		/* about what a struct mem and its map entries take */
 
 struct accrue;
 struct rcpt;
@@ -36,6 +38,7 @@ static int settle_all(struct accrue *a, struct batch *b, struct rcpt *keep);
 static int settle(struct accrue *a, struct batch *b, struct rcpt *r);
 static uint64_t head(const struct rcpt *r, const char *occurred);
 static int maybe_taken(struct accrue *a, const char *txn);
+static int write_balances(struct accrue *a);
 
 enum { F_TXN, F_MEMBER, F_CARD, F_PHONE, F_EMAIL, F_OCCURRED, F_STORE, F_SKU,
 	F_CATEGORY, F_QTY, F_AMOUNT, F_PRICE, F_CHANNEL, F_LINE, F_ORIG, F_DESC, F_COUNT };
@@ -125,6 +128,9 @@ struct accrue {
 	long file_receipts;
 	size_t held;		/* bytes of open receipts */
 	size_t window;		/* settle early past this many */
+	size_t mem_held;	/* bytes of members, about (MEM_COST each, and facts) */
+	size_t mem_window;	/* forget them past this many (forget_members) */
+	int forgot;		/* members were forgotten during this input */
 	size_t nsettled, nduplicate;	/* receipts settled this run, duplicates of them */
 	int64_t file_points;
 	size_t file_members;	/* members with a receipt in this input (one struct
@@ -585,6 +591,7 @@ new_mem(struct accrue *a)
 	if (a->nmems >= INT_MAX)
 		loy_die(71, "out of memory");
 	m->no = (int)a->nmems + 1;
+	a->mem_held += MEM_COST;
 	return a->mems[a->nmems++] = m;
 }
 
@@ -1003,6 +1010,7 @@ member_facts_given(struct accrue *a, struct mem *m, char *given[3])
 	*slot = f = calloc(1, sizeof(*f));
 	if (!f)
 		loy_die(71, "out of memory");
+	a->mem_held += MEM_COST / 2;
 	if (given) {
 		f->tier = given[0];
 		f->birthday = given[1];
@@ -1601,8 +1609,64 @@ prefetch_members(struct accrue *a, struct rcpt *keep)
 	return rc;
 }
 
+/* Every struct mem and struct facts the run holds, given back. */
+static void
+mems_clear(struct accrue *a)
+{
+	for (size_t i = 0; i < a->nmems; i++) {
+		free(a->mems[i]->id);
+		free(a->mems[i]);
+	}
+	for (size_t i = 0; a->facts && i < strmap_count(a->facts); i++) {
+		struct facts *f = strmap_value(a->facts, i);
+
+		free(f->tier);
+		free(f->birthday);
+		free(f->segments);
+		free(f->referrer);
+		free(f);
+	}
+	if (a->facts)
+		strmap_clear(a->facts);
+	strmap_clear(a->members);
+	strmap_clear(a->byid);
+	a->nmems = 0;
+	a->mem_held = 0;
+}
+
+/* Note in the ledger the members held who had a receipt in this input. */
+static int
+note_file_members(struct accrue *a)
+{
+	for (size_t i = 0; i < a->nmems; i++) {
+		struct mem *m = a->mems[i];
+
+		if (m->id && m->file_no == a->file_no && ledger_seen_add(a->l, m->id) < 0)
+			return -1;
+	}
+	a->forgot = 1;
+	return 0;
+}
+
+/*
+ * Forget every member the run holds, their balances written first, so that
+ * memory stays flat however many members an import names
+ * (LOY_MEMBER_MEMORY).  A member named again is read again from the ledger,
+ * where their points so far now are; the members this input had a receipt
+ * of are noted there (ledger_seen_add), so that its count stays exact.
+ */
+static int
+forget_members(struct accrue *a)
+{
+	if (note_file_members(a) < 0 || write_balances(a) < 0)
+		return -1;
+	mems_clear(a);
+	return 0;
+}
+
 /* Settle every open receipt but `keep` (the one being read, which most
- * likely has more lines to come). */
+ * likely has more lines to come); past LOY_MEMBER_MEMORY, then forget the
+ * members. */
 static int
 settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 {
@@ -1630,6 +1694,11 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 	a->pool = NULL;
 	strmap_clear(a->open);
 	a->held = 0;
+	if (rc == 0 && a->mem_held > a->mem_window) {
+		rc = forget_members(a);
+		if (keep)
+			keep->mem = 0;
+	}
 	if (keep) {
 		keep = rcpt_copy(a, keep);
 		*strmap_slot(a->open, keep->txn, strlen(keep->txn), NULL) = keep;
@@ -1645,6 +1714,11 @@ accrue_file_end(void *ctx, struct batch *b)
 	struct accrue *a = ctx;
 	int rc = settle_all(a, b, NULL);
 
+	if (rc == 0 && a->forgot) {	/* counted in the ledger */
+		if (note_file_members(a) < 0 || ledger_seen_count(a->l, &a->file_members) < 0)
+			rc = -1;
+		a->forgot = 0;
+	}
 	for (size_t i = 0; i < strmap_count(a->refused); i++)
 		free(strmap_value(a->refused, i));
 	strmap_clear(a->refused);
@@ -1688,16 +1762,11 @@ cmp_mem_id(const void *x, const void *y)
 	return strcmp(a->id, b->id);
 }
 
-/* Balances: one write per member for the whole run. */
+/* Balances: one write per member the run holds, in member_id order, as the
+ * balances are kept. */
 static int
-accrue_run_end(void *ctx, struct batch *b)
+write_balances(struct accrue *a)
 {
-	struct accrue *a = ctx;
-
-	(void)b;
-	ledger_receipt_seq_free(a->seq);	/* before the run commits */
-	a->seq = NULL;
-	/* in member_id order, as the balances are kept */
 	if (a->nmems > 1)
 		qsort(a->mems, a->nmems, sizeof(*a->mems), cmp_mem_id);
 	for (size_t i = 0; i < a->nmems; i++) {
@@ -1712,6 +1781,17 @@ accrue_run_end(void *ctx, struct batch *b)
 		m->last_entry = 0;
 	}
 	return 0;
+}
+
+static int
+accrue_run_end(void *ctx, struct batch *b)
+{
+	struct accrue *a = ctx;
+
+	(void)b;
+	ledger_receipt_seq_free(a->seq);	/* before the run commits */
+	a->seq = NULL;
+	return write_balances(a);
 }
 
 static void
@@ -1736,6 +1816,24 @@ accrue_rejected(void *ctx, struct batch *b, const struct csvio_row *row, const c
 	(void)reason;
 	/* receipts, not lines, make the output; rejected lines are on stderr
 	 * and in the rejects file */
+}
+
+/* A number of bytes from the environment variable `name`, else `dflt`. */
+static int
+env_bytes(const char *name, size_t dflt, size_t *v)
+{
+	const char *s = getenv(name);
+	unsigned long long n;
+	char *end;
+
+	*v = dflt;
+	if (!s || !*s)
+		return 0;
+	n = strtoull(s, &end, 10);
+	if (*end || n < 1024 || n > (1ULL << 40))
+		return loy_error("%s '%s' is not a number of bytes from 1024 up", name, s);
+	*v = n;
+	return 0;
 }
 
 static int
@@ -1774,16 +1872,9 @@ setup(struct accrue *a, struct ledger *l)
 	if (!(a->phone = ledger_pattern(l, "phone_pattern")) ||
 	    !(a->email = ledger_pattern(l, "email_pattern")))
 		return -1;
-	a->window = OPEN_BYTES;
-	if ((s = getenv("LOY_RECEIPT_MEMORY")) && *s) {
-		char *end;
-		unsigned long long v = strtoull(s, &end, 10);
-
-		if (*end || v < 1024 || v > (1ULL << 40))
-			return loy_error("LOY_RECEIPT_MEMORY '%s' is not a number of bytes from "
-			    "1024 up", s);
-		a->window = v;
-	}
+	if (env_bytes("LOY_RECEIPT_MEMORY", OPEN_BYTES, &a->window) < 0 ||
+	    env_bytes("LOY_MEMBER_MEMORY", MEMBER_BYTES, &a->mem_window) < 0)
+		return -1;
 	{
 		struct programme *pv;
 		int np;
@@ -1816,23 +1907,10 @@ teardown(struct accrue *a)
 		strmap_free(a->open);
 	}
 	pool_free(a->pool);
-	for (size_t i = 0; i < a->nmems; i++) {
-		free(a->mems[i]->id);
-		free(a->mems[i]);
-	}
+	if (a->members)
+		mems_clear(a);
 	earn_free(a->earn);
-	if (a->facts) {
-		for (size_t i = 0; i < strmap_count(a->facts); i++) {
-			struct facts *f = strmap_value(a->facts, i);
-
-			free(f->tier);
-			free(f->birthday);
-			free(f->segments);
-			free(f->referrer);
-			free(f);
-		}
-		strmap_free(a->facts);
-	}
+	strmap_free(a->facts);
 	free(a->mems);
 	ledger_top_free(&a->top);
 	ledger_receipt_seq_free(a->seq);

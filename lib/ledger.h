@@ -80,6 +80,13 @@ int ledger_member_resolve(struct ledger *l, const char *id, char **out);
 /* Do ids `a` and `b` stand for one member now, merges followed on both
  * sides?  1 yes, 0 no (or either unknown), -1 error. */
 int ledger_member_same(struct ledger *l, const char *a, const char *b);
+/*
+ * The members a run has seen, kept in a temporary table when the run cannot
+ * hold them all in memory (loy-accrue's count of members an input had):
+ * add one (0 or -1); count them and start the list again (0 or -1).
+ */
+int ledger_seen_add(struct ledger *l, const char *member_id);
+int ledger_seen_count(struct ledger *l, size_t *n);
 /* In one look-up: the member `id` stands for (following merges; caller
  * frees *survivor), whether closed, and the balance.  1, 0 unknown, -1. */
 int ledger_member_state(struct ledger *l, const char *id, char **survivor, int *closed,

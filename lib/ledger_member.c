@@ -934,3 +934,38 @@ ledger_card_max(struct ledger *l, char **card)
 		return ledger_fail(l, "cannot read");
 	return *card != NULL;
 }
+
+int
+ledger_seen_add(struct ledger *l, const char *member_id)
+{
+	sqlite3_stmt *st;
+
+	if (!l->stmt[S_SEEN_ADD] && ledger_exec(l, "CREATE TEMP TABLE IF NOT EXISTS seen_members"
+	    " (member_id TEXT PRIMARY KEY) WITHOUT ROWID") < 0)
+		return -1;
+	if (!(st = ledger_stmt(l, S_SEEN_ADD,
+	    "INSERT OR IGNORE INTO temp.seen_members(member_id) VALUES (?1)")))
+		return -1;
+	sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
+	return ledger_exec_stmt(l, st, "cannot note a member seen");
+}
+
+int
+ledger_seen_count(struct ledger *l, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if (!l->stmt[S_SEEN_ADD])	/* nothing noted yet */
+		return 0;
+	if (!(st = ledger_prepare(l, "SELECT count(*) FROM temp.seen_members")))
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, "cannot count the members seen");
+	return ledger_exec(l, "DELETE FROM temp.seen_members");
+}

@@ -1768,3 +1768,48 @@ EOF
 EOF
 	ledger_ok
 }
+
+# ---------------------------------------------------------------- members forgotten
+
+@test "a run that forgets the members it holds (LOY_MEMBER_MEMORY) comes to the same books and counts" {
+	base
+	cp "$LOY_DB" small.db
+	{
+		echo "txn_id,member_id,card,occurred_at,amount,orig_txn"
+		echo "S1,1001,,2026-11-20 09:00:00,50.00,"
+		for i in $(seq 1 30); do echo "F$i,,,2026-11-20 10:00:00,1.00,"; done
+		echo "S2,,6001002,2026-11-20 11:00:00,30.00,"
+		echo "S3,1003,,2026-11-20 11:30:00,20.00,"
+		for i in $(seq 1 8); do echo "N$i,200$i,,2026-11-20 11:40:00,1.00,"; done
+		for i in $(seq 31 60); do echo "F$i,,,2026-11-20 12:00:00,1.00,"; done
+		echo "S4,1001,,2026-11-20 13:00:00,25.00,"
+		echo "R1,1001,,2026-11-20 14:00:00,-50.00,S1"
+		echo "S5,2001,,2026-11-20 15:00:00,10.00,"
+		for i in $(seq 61 90); do echo "F$i,,,2026-11-20 16:00:00,1.00,"; done
+		echo "S6,2001,,2026-11-20 17:00:00,10.00,"
+		echo "S7,,6001002,2026-11-20 18:00:00,4.00,"
+	} >day1.csv
+	printf 'txn_id,member_id,card,occurred_at,amount,orig_txn\nS8,1002,,2026-11-21 09:00:00,5.00,\nR2,1003,,2026-11-21 10:00:00,-30.00,S3\n' >day2.csv
+	export LOY_RECEIPT_MEMORY=1024
+	run -0 --separate-stderr loy-accrue --auto-enroll day1.csv day2.csv
+	want_out=$output want_err=$stderr
+	LOY_MEMBER_MEMORY=1024 run -0 --separate-stderr loy-accrue -d small.db --auto-enroll day1.csv day2.csv
+	[ "$output" = "$want_out" ]
+	[ "$stderr" = "$want_err" ]
+	# each member counted once an input, though read again after being forgotten
+	[[ "${stderr_lines[0]}" == *"; 106 receipts, 11 members, 107 points" ]]
+	[[ "${stderr_lines[1]}" == *"; 2 receipts, 2 members, -15 points" ]]
+	[ "$(balances | tr '\n' ' ')" = "1001:25 1002:39 1003:0 2001:21 2002:1 2003:1 2004:1 2005:1 2006:1 2007:1 2008:1 " ]
+	[ "$(LOY_DB=small.db balances)" = "$(balances)" ]
+	[ "$(LOY_DB=small.db books)" = "$(books)" ]
+	ledger_ok
+	ledger_ok small.db
+}
+
+@test "LOY_MEMBER_MEMORY must be a number of bytes" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
+	LOY_MEMBER_MEMORY=1k run -65 --separate-stderr loy-accrue pos.csv
+	[ "$stderr" = "loy-accrue: LOY_MEMBER_MEMORY '1k' is not a number of bytes from 1024 up" ]
+	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
+}
