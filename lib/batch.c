@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,9 @@ struct batch {
 	FILE *rejf;
 	struct csvio_writer *rej;
 	char *rejtmp;
+	char *rejpath;		/* where the rejects file is renamed to */
+	int rejstream;		/* 0, or 1, 2: written once committed to that
+				 * descriptor, or (-1) to the file opened then */
 	int rej_header;
 	/* the rejects file's columns: the first file's, then line and reason
 	 * (at rej_line and rej_reason: appended, or a read-back's own) */
@@ -319,7 +323,8 @@ static void
 drop_rejects(struct batch *b)
 {
 	if (b->rejf) {
-		csvio_writer_close(b->rej);
+		if (b->rej)
+			csvio_writer_close(b->rej);
 		fclose(b->rejf);
 		b->rejf = NULL;
 	}
@@ -329,22 +334,110 @@ drop_rejects(struct batch *b)
 		free(b->rejtmp);
 		b->rejtmp = NULL;
 	}
+	free(b->rejpath);
+	b->rejpath = NULL;
 }
 
+/*
+ * Where --rejects goes.  A regular file, or a new one, is made beside it
+ * and renamed into place at the commit; through a symbolic link, beside
+ * the file the link leads to, so that the link stays.  Anything else is
+ * no file to replace (a FIFO, a terminal, /dev/null, the program's own
+ * standard output or error): the rows wait in a temporary file and are
+ * written to it once the run commits.  0, or an exit status.
+ */
 static int
 open_rejects(struct batch *b)
 {
 	const char *path = b->cli->rejects;
+	struct stat st, lst, fdst;
 	int fd;
 
-	if ((fd = tmpfiles_open(path, 0644, &b->rejtmp)) < 0 || !(b->rejf = fdopen(fd, "w"))) {
-		loy_error("cannot create '%s': %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		drop_rejects(b);
-		return -1;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			loy_error("--rejects '%s' is a directory", path);
+			return LOY_EX_USAGE;
+		}
+		for (int i = STDOUT_FILENO; i <= STDERR_FILENO; i++)
+			if (fstat(i, &fdst) == 0 && fdst.st_dev == st.st_dev &&
+			    fdst.st_ino == st.st_ino)
+				b->rejstream = i;
+		if (!b->rejstream && !S_ISREG(st.st_mode))
+			b->rejstream = -1;
+	}
+	if (b->rejstream) {
+		if (!(b->rejf = spool_file()))
+			return LOY_EX_IOERR;
+	} else {
+		b->rejpath = loy_xstrdup(path);
+		/* the file at the end of the links, there yet or not */
+		for (int hops = 0; hops < 40 && lstat(b->rejpath, &lst) == 0 &&
+		    S_ISLNK(lst.st_mode); hops++) {
+			char to[4096];
+			ssize_t n = readlink(b->rejpath, to, sizeof(to) - 1);
+			char *dir, *next;
+			size_t size;
+
+			if (n < 0)
+				break;
+			to[n] = '\0';
+			dir = tmpfiles_dir(b->rejpath);
+			size = strlen(dir) + n + 2;
+			next = loy_xmalloc(size);
+			if (to[0] == '/')
+				snprintf(next, size, "%s", to);
+			else
+				snprintf(next, size, "%s/%s", dir, to);
+			free(dir);
+			free(b->rejpath);
+			b->rejpath = next;
+		}
+		if ((fd = tmpfiles_open(b->rejpath, 0644, &b->rejtmp)) < 0 ||
+		    !(b->rejf = fdopen(fd, "w"))) {
+			loy_error("cannot create '%s': %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			drop_rejects(b);
+			return LOY_EX_IOERR;
+		}
 	}
 	b->rej = csvio_writer(b->rejf, b->cli->tsv ? CSVIO_TSV : CSVIO_CSV, 0);
+	return 0;
+}
+
+/* Write the rejects waiting in their temporary file to where --rejects
+ * streams them, once the run is committed: 0, or -1 said. */
+static int
+stream_rejects(struct batch *b)
+{
+	const char *path = b->cli->rejects;
+	char buf[65536];
+	size_t n;
+	int fd = b->rejstream, bad = 0;
+
+	if (fflush(b->rejf) != 0 || fseek(b->rejf, 0, SEEK_SET) != 0)
+		return loy_error("the run is committed, but its rejects could not be read "
+		    "back: %s", strerror(errno));
+	if (fd < 0 && (fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0)
+		return loy_error("the run is committed, but its rejects could not be written "
+		    "to '%s': %s", path, strerror(errno));
+	if (fd == STDOUT_FILENO)
+		fflush(stdout);
+	while (!bad && (n = fread(buf, 1, sizeof(buf), b->rejf)) > 0)
+		for (size_t w = 0; w < n && !bad; ) {
+			ssize_t got = write(fd, buf + w, n - w);
+
+			if (got >= 0)
+				w += got;
+			else if (errno != EINTR)
+				bad = 1;
+		}
+	bad |= ferror(b->rejf) != 0;
+	if (b->rejstream < 0)
+		bad |= close(fd) != 0;
+	if (bad)
+		return loy_error("the run is committed, but its rejects could not be written "
+		    "to '%s': %s", path, strerror(errno));
 	return 0;
 }
 
@@ -438,10 +531,8 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		status = LOY_EX_USAGE;
 		goto out;
 	}
-	if (cli->rejects && open_rejects(&b) < 0) {
-		status = LOY_EX_IOERR;
+	if (cli->rejects && (status = open_rejects(&b)) != 0)
 		goto out;
-	}
 	if (ledger_begin(l) < 0 || ledger_run_begin(l, loy_progname, args) < 0) {
 		status = ledger_status(l);
 		goto out;
@@ -480,11 +571,15 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	if (b.rejf) {
 		int bad = csvio_writer_close(b.rej) < 0;
 
+		b.rej = NULL;
 		/* a dry run's rejects go unnamed, with drop_rejects */
-		if (!cli->dry_run && tmpfiles_name(fileno(b.rejf), cli->rejects, &b.rejtmp) < 0)
+		if (!cli->dry_run && !b.rejstream &&
+		    tmpfiles_name(fileno(b.rejf), b.rejpath, &b.rejtmp) < 0)
 			bad = 1;
-		bad |= fclose(b.rejf) != 0;	/* all, whatever the first said */
-		b.rejf = NULL;
+		if (!b.rejstream) {
+			bad |= fclose(b.rejf) != 0;	/* all, whatever the first said */
+			b.rejf = NULL;
+		}
 		if (bad) {
 			loy_warn("cannot write '%s': %s", cli->rejects, strerror(errno));
 			status = LOY_EX_IOERR;
@@ -502,7 +597,7 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	/* only a committed run puts its rejects file in place (a dry run's
 	 * goes with drop_rejects) */
 	if (b.rejtmp && !cli->dry_run) {
-		if (rename(b.rejtmp, cli->rejects) != 0) {
+		if (rename(b.rejtmp, b.rejpath) != 0) {
 			loy_warn("the run is committed, but its rejects could not be put in "
 			    "'%s': %s (they are in '%s')", cli->rejects, strerror(errno), b.rejtmp);
 			status = LOY_EX_IOERR;
@@ -511,6 +606,10 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		b.rejtmp = NULL;
 		if (status)
 			goto out;
+	}
+	if (b.rejstream && !cli->dry_run && stream_rejects(&b) < 0) {
+		status = LOY_EX_IOERR;
+		goto out;
 	}
 	if (flush_spool(NULL, b.spool, !cli->dry_run) < 0)
 		status = LOY_EX_IOERR;

@@ -1268,3 +1268,68 @@ EOF
 	[ "$(q "SELECT group_concat(member_id || ':' || points, ' ') FROM balances")" = "A:0 B:50 C:0 D:70" ]
 	ledger_ok
 }
+
+@test "--rejects naming a FIFO writes the rows into it once committed, not a file in its place" {
+	new_ledger
+	printf 'member_id,phone\n1,bad\n2,+49 30 1234567\n' >in.csv
+	mkfifo rej.fifo
+	cat rej.fifo >got.csv 3>&- &
+	local reader=$!
+	run -1 --separate-stderr loy-enroll --rejects rej.fifo in.csv
+	if [ ! -p rej.fifo ]; then
+		kill "$reader"
+		echo "rej.fifo was replaced" >&2
+		return 1
+	fi
+	wait "$reader"
+	same "$(cat got.csv)" <<'EOF2'
+member_id,phone,line,reason
+1,bad,2,phone 'bad' does not match the programme's phone_pattern
+EOF2
+	[ "$(q "SELECT group_concat(member_id) FROM members")" = 2 ]
+	ledger_ok
+}
+
+@test "--rejects naming the program's standard error writes the rows there" {
+	new_ledger
+	printf 'member_id,phone\n1,bad\n2,+49 30 1234567\n' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects /proc/self/fd/2 in.csv
+	same "$stderr" <<'EOF2'
+loy-enroll: in.csv:2: phone 'bad' does not match the programme's phone_pattern
+loy-enroll: in.csv: 2 rows, 1 created, 0 updated, 0 unchanged, 1 rejected
+member_id,phone,line,reason
+1,bad,2,phone 'bad' does not match the programme's phone_pattern
+EOF2
+	[ "${lines[2]}" = "3,2,created," ]
+	# a dry run writes nothing there
+	run -1 --separate-stderr loy-enroll -n --rejects /proc/self/fd/2 in.csv
+	[[ "$stderr" != *"member_id,phone,line,reason"* ]]
+	ledger_ok
+}
+
+@test "--rejects through a symbolic link replaces the file it leads to and keeps the link" {
+	new_ledger
+	printf 'member_id,phone\n1,bad\n' >in.csv
+	mkdir keep
+	ln -s keep/rej.csv rej.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	[ -L rej.csv ]
+	[ "$(readlink rej.csv)" = keep/rej.csv ]
+	[ "$(sed -n 2p keep/rej.csv)" = "1,bad,2,phone 'bad' does not match the programme's phone_pattern" ]
+	# and again, the link still there
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	[ -L rej.csv ]
+	[ "$(wc -l <keep/rej.csv)" -eq 2 ]
+}
+
+@test "--rejects naming a directory is a usage error and commits nothing" {
+	new_ledger
+	printf 'member_id,phone\n1,bad\n2,+49 30 1234567\n' >in.csv
+	mkdir rej
+	before=$(dump)
+	run -64 --separate-stderr loy-enroll --rejects rej in.csv
+	[ "$stderr" = "loy-enroll: --rejects 'rej' is a directory" ]
+	[ "$output" = "" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
