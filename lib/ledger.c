@@ -884,8 +884,54 @@ setting_why(char *why, size_t n, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * Whether zone names a time zone: a file of the zoneinfo directory in the
+ * TZif format, not a directory of zones ("Europe") or one of the tables
+ * beside them ("zone.tab"), which the C library would take for UTC
+ * without a word.  A stored value is held to what was checked when it
+ * was stored: a readable name there.
+ */
+static int
+zone_known(const char *zone, int stored)
+{
+	char zf[512], magic[4];
+	struct stat st;
+	int fd, ok;
+
+	if (strcmp(zone, "UTC") == 0)
+		return 1;
+	if (strstr(zone, "..") || (size_t)snprintf(zf, sizeof(zf), "/usr/share/zoneinfo/%s",
+	    zone) >= sizeof(zf) || access(zf, R_OK) != 0)
+		return 0;
+	if (stored)
+		return 1;
+	if ((fd = open(zf, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
+	    memcmp(magic, "TZif", sizeof(magic)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int setting_valid(const char *key, const char *value, int stored, char *reason,
+    unsigned long size);
+
 int
 ledger_setting_valid(const char *key, const char *value, char *reason, unsigned long size)
+{
+	return setting_valid(key, value, 0, reason, size);
+}
+
+int
+ledger_setting_stored_valid(const char *key, const char *value, char *reason,
+    unsigned long size)
+{
+	return setting_valid(key, value, 1, reason, size);
+}
+
+static int
+setting_valid(const char *key, const char *value, int stored, char *reason, unsigned long size)
 {
 	const struct ledger_setting *s;
 
@@ -909,13 +955,8 @@ ledger_setting_valid(const char *key, const char *value, char *reason, unsigned 
 	    strspn(value, "0123456789") != strlen(value) || atoi(value) > 100))
 		return setting_why(reason, size, "expiry_years '%s' must be a whole number from 0 "
 		    "to 100", value);
-	if (strcmp(key, "timezone") == 0 && strcmp(value, "UTC")) {
-		char zf[512];
-
-		snprintf(zf, sizeof(zf), "/usr/share/zoneinfo/%s", value);
-		if (strstr(value, "..") || access(zf, R_OK) != 0)
-			return setting_why(reason, size, "timezone '%s' is not a known time zone", value);
-	}
+	if (strcmp(key, "timezone") == 0 && !zone_known(value, stored))
+		return setting_why(reason, size, "timezone '%s' is not a known time zone", value);
 	if (strcmp(key, "expiry_months") == 0 && strlen(value) <= 6 && atoi(value) > 1200)
 		return setting_why(reason, size, "expiry_months '%s' is more than 100 years", value);
 	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0 ||

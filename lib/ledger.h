@@ -22,6 +22,11 @@ extern const struct ledger_setting ledger_defaults[];
  * "KEY 'VALUE' must be ...") in reason[size]. */
 int ledger_setting_valid(const char *key, const char *value, char *reason,
     unsigned long size);
+/* The same for a setting of a programme version the ledger holds, checked
+ * when it was stored: what passed then passes (a time zone, say, that a
+ * stricter check refuses today). */
+int ledger_setting_stored_valid(const char *key, const char *value, char *reason,
+    unsigned long size);
 
 /* Create a new ledger file (mode 0600) with the default programme, each
  * "KEY=VALUE" in `set` overriding a default.  Refuses an existing file.

@@ -574,8 +574,9 @@ programme_key(struct parser *ps, const struct kv *kv)
 		    "lists them)", kv->key);
 		return;
 	}
-	if (is_default_key(kv->key) &&
-	    ledger_setting_valid(kv->key, kv->val, why, sizeof(why)) < 0) {
+	if (is_default_key(kv->key) && (ps->stored ?
+	    ledger_setting_stored_valid(kv->key, kv->val, why, sizeof(why)) :
+	    ledger_setting_valid(kv->key, kv->val, why, sizeof(why))) < 0) {
 		perr(ps, kv->line, "%s", why);
 		return;
 	}

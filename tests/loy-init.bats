@@ -299,3 +299,32 @@ EOF
 	ledger_ok old.db
 	ledger_ok
 }
+
+@test "a timezone that is a directory of zones or a table beside them is refused, not taken for UTC" {
+	[ -d /usr/share/zoneinfo/Europe ] || skip "no /usr/share/zoneinfo/Europe"
+	run -64 --separate-stderr loy-init --set timezone=Europe
+	[ "$stderr" = "loy-init: timezone 'Europe' is not a known time zone" ]
+	no_files "$LOY_DB"
+	if [ -f /usr/share/zoneinfo/zone.tab ]; then
+		run -64 --separate-stderr loy-init --set timezone=zone.tab
+		[ "$stderr" = "loy-init: timezone 'zone.tab' is not a known time zone" ]
+		no_files "$LOY_DB"
+	fi
+	run -0 --separate-stderr loy-init --set timezone=Europe/Berlin
+	[ "$(q "SELECT value FROM settings WHERE key = 'timezone'")" = Europe/Berlin ]
+}
+
+@test "a version stored with a timezone that is a directory of zones is still read as it was" {
+	[ -d /usr/share/zoneinfo/Europe ] || skip "no /usr/share/zoneinfo/Europe"
+	new_ledger
+	loy-program show | tail -n +2 | sed -e 's/^timezone = UTC$/timezone = Europe/' >old.conf
+	run -65 loy-program check old.conf
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'old.conf', 'x', readfile('old.conf'));
+	    UPDATE settings SET value = 'Europe' WHERE key = 'timezone'"
+	run -0 --separate-stderr loy-program show
+	[[ "$output" == *"timezone = Europe"* ]]
+	printf 'member_id\nA\n' >m.csv
+	run -0 --separate-stderr loy-enroll m.csv
+	ledger_ok
+}
