@@ -569,7 +569,7 @@ int
 ledger_list_cards(struct ledger *l, const char *member, ledger_row_fn fn, void *ctx)
 {
 	return visit_sql(l, "SELECT card, member_id, status, issued_at, ended_at, replaced_by,"
-	    " run_id FROM cards WHERE member_id = ?1 ORDER BY issued_at, card", member, fn, ctx);
+	    " run_id FROM cards WHERE member_id = ?1 ORDER BY issued_at, run_id, card", member, fn, ctx);
 }
 
 int

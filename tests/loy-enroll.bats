@@ -1333,3 +1333,18 @@ EOF2
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
+
+@test "cards lists a member's cards in the order they were issued, when several came in one second" {
+	new_ledger
+	printf 'member_id,card\n1,500\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	loy-enroll replace-card 500 100 >/dev/null 2>&1
+	loy-enroll replace-card 100 300 >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll cards 1
+	same "$output" <<'EOF2'
+card,member_id,status,issued_at,ended_at,replaced_by,run_id
+500,1,replaced,2026-11-23 12:00:00,2026-11-23 12:00:00,100,2
+100,1,replaced,2026-11-23 12:00:00,2026-11-23 12:00:00,300,3
+300,1,active,2026-11-23 12:00:00,,,4
+EOF2
+}
