@@ -342,8 +342,13 @@ read_record(struct csvio_reader *r)
 			line += 3, n -= 3;
 		if (r->at_start)
 			r->start = r->lineno;
-		if (!r->bad && memchr(line, '\0', n)) {
-			r->bad = "contains a NUL byte";
+		/* a spreadsheet's "Unicode text": each character two bytes */
+		if (r->lineno == 1 && n >= 2 && (memcmp(line, "\xFF\xFE", 2) == 0 ||
+		    memcmp(line, "\xFE\xFF", 2) == 0))
+			r->bad = "is UTF-16, not UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)";
+		if (memchr(line, '\0', n)) {
+			if (!r->bad)
+				r->bad = "contains a NUL byte";
 			for (size_t i = 0; i < n; i++)	/* NUL would read as the TSV quote */
 				if (line[i] == '\0')
 					line[i] = ' ';

@@ -673,3 +673,18 @@ OUT
 	[ "$(q "SELECT member_id || ':' || name || ':' || coalesce(attrs, '') FROM members")" = "1:Ann:" ]
 	ledger_ok
 }
+
+@test "a file in UTF-16, as a spreadsheet saves Unicode text, is refused as UTF-16, not for a NUL byte" {
+	new_ledger
+	printf 'member_id\tname\n1\tAnn\n' | iconv -f UTF-8 -t UTF-16 >in.tsv
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll --tsv in.tsv
+	[ "$stderr" = "loy-enroll: in.tsv:1: header is UTF-16, not UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)" ]
+	[ "$output" = "" ]
+	[ "$(dump)" = "$before" ]
+	# converted as it says, it reads
+	iconv -f UTF-16 -t UTF-8 in.tsv >in8.tsv
+	run -0 --separate-stderr loy-enroll --tsv in8.tsv
+	[ "${lines[1]}" = "$(printf '2\t1\tcreated\t')" ]
+	ledger_ok
+}
