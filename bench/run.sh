@@ -173,15 +173,18 @@ loy-program -d rules.db load --from 2026-01-01 "$top/bench/earn-rules.conf" >/de
 set -- $(measure loy-accrue -d rules.db pos-$n.csv)
 row "loy-accrue, ten earning rules (x the plain import)" "$1" "$2" "$plain"
 loy-check -q -d rules.db
-# as many lines, their members drawn from the n enrolled above instead of
-# n / 10 (about twice as many members in the file): memory stays flat, as
-# the members held are forgotten past LOY_MEMBER_MEMORY
-[ -s pos-$n-wide.csv ] || awk -v n="$n" -v members="$n" -f "$top/bench/gen-pos.awk" >pos-$n-wide.csv
-fresh wide.db
-cp ledger.db wide.db
-set -- $(measure loy-accrue -d wide.db pos-$n-wide.csv)
-row "loy-accrue, members from all $n (x the plain import)" "$1" "$2" "$plain"
-loy-check -q -d wide.db
+# LINES POS lines whose members are drawn from the n enrolled above instead
+# of n / 10 (about twice as many members in a file of n lines): memory stays
+# flat, as the members held are forgotten past LOY_MEMBER_MEMORY
+wide() {	# lines label reference-seconds
+	[ -s pos-$1-wide.csv ] || awk -v n="$1" -v members="$n" -f "$top/bench/gen-pos.awk" >pos-$1-wide.csv
+	fresh wide.db
+	cp ledger.db wide.db
+	set -- $(measure loy-accrue -d wide.db pos-$1-wide.csv) "$2" "$3"
+	row "$3" "$1" "$2" "$4"
+	loy-check -q -d wide.db
+}
+wide "$n" "loy-accrue, members from all $n (x the plain import)" "$plain"
 
 # -- loy-redeem: 100,000 requests in one run, against loy-accrue of as many
 # POS lines (members with points from that import make the requests)
@@ -212,12 +215,7 @@ if [ -n "$BENCH_BIG" ]; then
 	set -- $(measure loy-accrue -d accrue.db pos-$big.csv)
 	row "loy-accrue, $big lines" "$1" "$2" "$ref"
 	loy-check -q -d accrue.db
-	[ -s pos-$big-wide.csv ] || awk -v n="$big" -v members="$n" -f "$top/bench/gen-pos.awk" >pos-$big-wide.csv
-	fresh wide.db
-	cp ledger.db wide.db
-	set -- $(measure loy-accrue -d wide.db pos-$big-wide.csv)
-	row "loy-accrue, $big lines of $n members" "$1" "$2" "$ref"
-	loy-check -q -d wide.db
+	wide "$big" "loy-accrue, $big lines of $n members" "$ref"
 
 	# -- loy-report on 1,000,000 members and 10,000,000 entries
 	[ -s report-ledger.db ] || sh "$top/bench/gen-ledger.sh" report-ledger.db 1000000 10000000
