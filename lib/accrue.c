@@ -952,8 +952,8 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 	take = owed;
 	if (!a->allow_negative && take > m->balance + m->delta) {
 		take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
-		snprintf(detail, size, "%lld points not recovered: the balance may not go "
-		    "below zero", (long long)(owed - take));
+		snprintf(detail, size, "%lld point%s not recovered: the balance may not go "
+		    "below zero", (long long)(owed - take), owed - take == 1 ? "" : "s");
 	}
 	*points = -take;
 	if (take == 0)
@@ -1240,8 +1240,9 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 
 			if (!a->allow_negative && take > m->balance + m->delta) {
 				take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
-				snprintf(detail, sizeof(detail), "%lld points not recovered: the "
-				    "balance may not go below zero", (long long)(-delta - take));
+				snprintf(detail, sizeof(detail), "%lld point%s not recovered: the "
+				    "balance may not go below zero", (long long)(-delta - take),
+				    -delta - take == 1 ? "" : "s");
 			}
 			if (take && ((entry = ledger_journal_add(a->l, m->id, "return", -take,
 			    row.occurred_at, "receipt", r->txn, NULL)) < 0 ||

@@ -1813,3 +1813,32 @@ EOF
 	[ "$stderr" = "loy-accrue: LOY_MEMBER_MEMORY '1k' is not a number of bytes from 1024 up" ]
 	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
 }
+
+@test "one point not recovered is said in the singular, in a receipt and in its later lines" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-01 10:00:00,5.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,qty,amount\nR1,1001,2026-11-02 10:00:00,-1,-6.00\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+R1,1001,2026-11-02 10:00:00,-6.00,-5,returned,1 point not recovered: the balance may not go below zero
+EOF
+	# a return settled early in two parts: the second part owes 2, 1001 has 1
+	printf 'txn_id,member_id,occurred_at,amount\nT2,1002,2026-11-01 10:00:00,4.00\n' >sale2.csv
+	loy-accrue sale2.csv >/dev/null 2>&1
+	{
+		echo 'txn_id,member_id,occurred_at,sku,qty,amount'
+		echo 'R2,1002,2026-11-02 10:00:00,A,-1,-3.00'
+		for i in $(seq 1 40); do
+			echo "Z$i,,2026-11-02 10:00:00,SKU-WITH-A-LONG-NAME-TO-FILL-MEMORY-$i,1,1.00"
+		done
+		echo 'R2,1002,2026-11-02 10:00:00,B,-1,-2.00'
+	} >parts.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	same "$(grep '^R2' <<<"$output")" <<'EOF'
+R2,1002,2026-11-02 10:00:00,-3.00,-3,returned,
+R2,1002,2026-11-02 10:00:00,-2.00,-1,returned,1 point not recovered: the balance may not go below zero
+EOF
+	ledger_ok
+}
