@@ -881,13 +881,15 @@ earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char
 	return 0;
 }
 
-/* Return: claw back what the returned goods earned. */
+/* Return: claw back what the returned goods earned, of the return of
+ * `amount` (negative), and `extra` points more: what the receipt's own
+ * part settled early as a purchase earned. */
 static int
-claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
-    int64_t *entry_out, int64_t *linked, char *detail, size_t size)
+claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64_t extra,
+    int64_t *points, int64_t *entry_out, int64_t *linked, char *detail, size_t size)
 {
 	struct receipt_row orig = { 0 };
-	int64_t back = -r->amount, owed, take, first = 0, entry;
+	int64_t back = -amount, owed, take, first = 0, entry;
 	int got = 0;
 	char amt[32], amt2[32];
 
@@ -949,6 +951,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t *points,
 			    "current rate", r->orig);
 	}
 	receipt_row_clear(&orig);
+	owed += extra;
 	take = owed;
 	if (!a->allow_negative && take > m->balance + m->delta) {
 		take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
@@ -1173,14 +1176,26 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		/* more of a return: against its original, as the first part was */
 		int64_t back;
 
-		if ((rc = claw_back(a, m, r, &back, &row.entry_id, &linked, detail,
+		if ((rc = claw_back(a, m, r, r->amount, 0, &back, &row.entry_id, &linked, detail,
 		    sizeof(detail))) != 0) {
 			rc = -1;	/* the first part was taken: this cannot differ */
 			goto out;
 		}
 		points = old->points + back;
 		status = "returned";
+	} else if (m && r->orig && row.amount < 0 && old->amount > 0 &&
+	    (rc = claw_back(a, m, r, row.amount, old->points, &points, &row.entry_id, &linked,
+	    detail, sizeof(detail))) <= 0) {
+		/* a purchase so far, now a return: what its first part earned goes
+		 * back, and the whole of it returns against its original, as it
+		 * would have had it been settled at once */
+		if (rc < 0)
+			goto out;
+		points += old->points;
+		status = "returned";
 	} else if (m) {
+		rc = -1;
+		*detail = '\0';	/* not what claw_back said of another member's original */
 		if (row.amount >= 0) {
 			/* the whole receipt again, its earlier lines as the ledger kept them */
 			struct old_lines ol = { 0 };
@@ -1490,8 +1505,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
 	} else {
 		status = "returned";
-		if ((got = claw_back(a, m, r, &points, &row.entry_id, &row.returned_amount, detail,
-		    sizeof(detail))) < 0)
+		if ((got = claw_back(a, m, r, r->amount, 0, &points, &row.entry_id,
+		    &row.returned_amount, detail, sizeof(detail))) < 0)
 			goto out;
 		if (got > 0) {
 			reject_receipt(a, b, r, detail);

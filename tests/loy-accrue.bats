@@ -1842,3 +1842,37 @@ R2,1002,2026-11-02 10:00:00,-2.00,-1,returned,1 point not recovered: the balance
 EOF
 	ledger_ok
 }
+
+@test "a receipt settled early as a purchase whose later return lines outweigh it returns against its original" {
+	base
+	{
+		echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'
+		echo 'S1,1001,2026-11-01 10:00:00,A,1,99.99,'
+		echo 'S2,1001,2026-11-01 11:00:00,A,1,3.00,'
+		echo 'X1,1001,2026-11-02 10:00:00,B,1,10.00,S1'
+		for i in $(seq 1 60); do
+			echo "Z$i,,2026-11-02 10:00:00,SKU-WITH-A-LONG-NAME-TO-FILL-MEMORY-$i,1,1.00,"
+		done
+		echo 'X1,1001,2026-11-02 10:00:00,A,-1,-50.00,S1'
+	} >exchange.csv
+	# settled at once: X1 returns 40.00 of S1, floor(99 x 40.00 / 99.99) = 39
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue exchange.csv
+	same "$(grep '^X1' <<<"$output")" <<'EOF'
+X1,1001,2026-11-02 10:00:00,10.00,10,credited,
+X1,1001,2026-11-02 10:00:00,-50.00,-49,returned,more lines of this receipt
+EOF
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts
+	    WHERE txn_id IN ('S1', 'X1') ORDER BY txn_id")" <<'EOF'
+S1|9999|99|4000|39
+X1|-4000|-39|-4000|0
+EOF
+	# so a later return of all of S1 takes back only what is left of it
+	printf 'txn_id,member_id,occurred_at,qty,amount,orig_txn\nR9,1001,2026-11-03 10:00:00,-1,-99.99,S1\n' >r9.csv
+	run -0 --separate-stderr loy-accrue r9.csv
+	same "$output" <<EOF
+$HEAD
+R9,1001,2026-11-03 10:00:00,-99.99,-60,returned,"returns 99.99, but only 59.99 of 'S1' was left to return"
+EOF
+	[ "$(balances)" = "1001:3" ]
+	ledger_ok
+}
