@@ -319,12 +319,19 @@ visit(struct ledger *l, const char *sql, const char *const *params, ledger_row_f
 	" FROM receipts r, json_each(r.earn, '$.receipt') s" \
 	" WHERE r.earn IS NOT NULL AND %s"
 
-/* Returns and the points of rules that are not a receipt's own. */
+/* Returns, the points of a receipt whose lines do not explain them, and the
+ * points of rules that are not a receipt's own.  A purchase's lines explain
+ * all its points, those of its later lines settled early too, which may
+ * have taken some back (though such an entry, asked for alone, is its own);
+ * a receipt that became a return settled in parts keeps what its first part
+ * earned as an entry of its own. */
 #define EXPLAIN_OTHER \
 	"SELECT j.ref, j.occurred_at, j.member_id, j.entry_id, NULL, NULL, NULL," \
-	"  '[return] of ' || coalesce(r.orig_txn, j.ref), NULL, j.points, 2" \
+	"  CASE j.kind WHEN 'earn' THEN '[earn]'" \
+	"  ELSE '[return] of ' || coalesce(r.orig_txn, j.ref) END, NULL, j.points, 2" \
 	" FROM journal j LEFT JOIN receipts r ON r.txn_id = j.ref" \
-	" WHERE j.source = 'receipt' AND j.kind IN ('return') AND %s" \
+	" WHERE j.source = 'receipt' AND %s" \
+	"  AND (r.earn IS NULL AND j.kind IN ('earn', 'return') OR %s AND j.kind = 'return')" \
 	" UNION ALL " \
 	"SELECT a.key, j.occurred_at, a.member_id, a.entry_id, NULL, NULL, NULL, a.rule," \
 	"  a.version, a.points, 3" \
@@ -361,8 +368,8 @@ ledger_earn_explain(struct ledger *l, const char *kind, const char *value, ledge
 	}
 	snprintf(sql, sizeof(sql),
 	    "SELECT " EXPLAIN_COLS " FROM (" EXPLAIN_RECEIPTS " UNION ALL " EXPLAIN_OTHER ")"
-	    " ORDER BY occurred_at, txn_id, o, CAST(line AS INTEGER)",
-	    rw, rw, jw, aw, ew);
+	    " ORDER BY occurred_at, txn_id, o, CAST(line AS INTEGER), entry_id",
+	    rw, rw, jw, strcmp(kind, "entry") == 0 ? "1" : "0", aw, ew);
 	return visit(l, sql, one, fn, ctx);
 }
 

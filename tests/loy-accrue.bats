@@ -1876,3 +1876,38 @@ EOF
 	[ "$(balances)" = "1001:3" ]
 	ledger_ok
 }
+
+@test "--explain adds up for receipts settled in parts: one shrunk by later lines, one that became a return" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-01 10:00:00,100.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	{
+		echo "txn_id,member_id,occurred_at,amount,orig_txn"
+		echo "T1,1001,2026-11-02 10:00:00,50.00,"
+		echo "U1,1001,2026-11-02 10:00:00,10.00,"
+		echo "X1,1001,2026-11-02 10:00:00,10.00,S1"
+		for i in $(seq 1 60); do echo "F$i,,2026-11-02 11:00:00,1.00,"; done
+		echo "T1,1001,2026-11-02 10:00:00,-10.00,"
+		echo "U1,1001,2026-11-02 10:00:00,-30.00,"
+		echo "X1,1001,2026-11-02 10:00:00,-50.00,S1"
+	} >parts.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	run -0 --separate-stderr loy-accrue --explain receipt=U1
+	same "$output" <<'EOF'
+txn_id,occurred_at,member_id,entry_id,line,sku,amount,rule,version,points
+U1,2026-11-02 10:00:00,1001,3,,,,[earn],,10
+U1,2026-11-02 10:00:00,1001,6,,,,[return] of U1,,-30
+EOF
+	[ "$stderr" = "loy-accrue: receipt=U1: 2 rows, -20 points, as the journal holds" ]
+	run -0 --separate-stderr loy-accrue --explain receipt=X1
+	[ "${lines[1]}" = "X1,2026-11-02 10:00:00,1001,4,,,,[earn],,10" ]
+	[ "${lines[2]}" = "X1,2026-11-02 10:00:00,1001,7,,,,[return] of S1,,-50" ]
+	run -0 --separate-stderr loy-accrue --explain receipt=T1
+	[ "$stderr" = "loy-accrue: receipt=T1: 2 rows, 40 points, as the journal holds" ]
+	[ "${lines[2]}" = "T1,2026-11-02 10:00:00,1001,2,2,,-10.00,[earn],1,-10" ]
+	run -0 --separate-stderr loy-accrue --explain entry=5
+	[ "$stderr" = "loy-accrue: entry=5: 1 row, -10 points, as the journal holds" ]
+	run -0 --separate-stderr loy-accrue --explain member=1001
+	[ "$stderr" = "loy-accrue: member=1001: 7 rows, 80 points, as the journal holds" ]
+	ledger_ok
+}
