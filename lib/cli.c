@@ -71,6 +71,10 @@ cli_option(struct cli *c, int opt, const char *arg)
 {
 	switch (opt) {
 	case 'd':
+		if (!*arg) {	/* not a file: loy-init could not make it */
+			loy_warn("-d names no ledger: its file name is empty");
+			cli_usage(c);
+		}
 		c->db = arg;
 		return 1;
 	case 'h':

@@ -164,3 +164,13 @@ loy-accrue --explain member=1001
 CMDS
 	ledger_ok
 }
+
+@test "an empty -d is a usage error in every program, not a ledger named ''" {
+	for p in loy-init loy-enroll loy-accrue loy-redeem loy-expire loy-segment loy-program \
+	    loy-report loy-check; do
+		run -64 --separate-stderr "$p" -d ''
+		[ "${stderr_lines[0]}" = "$p: -d names no ledger: its file name is empty" ]
+	done
+	run -64 --separate-stderr loy-enroll --db= m.csv
+	[ ! -e "$LOY_DB" ]
+}
