@@ -57,8 +57,11 @@ main(int argc, char **argv)
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		loy_warn("'%s': loy-check reads no input and takes no operands", argv[optind]);
 		cli_usage(&cli);
+	}
+	cli_one_format(&cli);
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status)))
 		return status;
 	if (!quiet)

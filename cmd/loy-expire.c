@@ -71,6 +71,7 @@ main(int argc, char **argv)
 		free(args);
 		cli_usage(&cli);
 	}
+	cli_one_format(&cli);
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
 		free(args);
 		return status;

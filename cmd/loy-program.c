@@ -86,6 +86,7 @@ main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		cli_usage(&cli);
+	cli_one_format(&cli);
 	cmd = argv[optind];
 	nargs = argc - optind - 1;
 	/* each sub-command: its arguments and the options it takes */

@@ -147,6 +147,8 @@ main(int argc, char **argv)
 		free(args);
 		cli_usage(&cli);
 	}
+	if (verb == 'r' || verb == 'c')
+		cli_one_format(&cli);
 	if (win) {
 		window(&cli, win, from, to);
 		o.from = from;

@@ -120,6 +120,15 @@ cli_option(struct cli *c, int opt, const char *arg)
 	return 0;
 }
 
+void
+cli_one_format(const struct cli *c)
+{
+	if (c->table && c->tsv) {
+		loy_warn("--table and --tsv are one at a time");
+		cli_usage(c);
+	}
+}
+
 int
 cli_format(const struct cli *c)
 {

@@ -82,6 +82,8 @@ long cli_number(const struct cli *c, const char *opt, const char *arg, long lo, 
 const char *cli_column(const struct cli *c, const char *field);
 /* The output format: CSVIO_CSV, CSVIO_TSV or CSVIO_TABLE. */
 int cli_format(const struct cli *c);
+/* For output alone: --table and --tsv are one at a time (a usage error). */
+void cli_one_format(const struct cli *c);
 /* Check that every --map names one of `fields` (NULL-terminated); exit 64 if not. */
 void cli_check_map(const struct cli *c, const char *const *fields);
 /* Free what options allocated (--map). */

@@ -224,7 +224,8 @@ EOF
 	new_ledger
 	run -64 --separate-stderr loy-check other.db
 	[ "$output" = "" ]
-	[ "${stderr_lines[0]}" = "usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]" ]
+	[ "${stderr_lines[0]}" = "loy-check: 'other.db': loy-check reads no input and takes no operands" ]
+	[ "${stderr_lines[1]}" = "usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]" ]
 	ledger_ok
 }
 

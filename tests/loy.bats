@@ -174,3 +174,16 @@ CMDS
 	run -64 --separate-stderr loy-enroll --db= m.csv
 	[ ! -e "$LOY_DB" ]
 }
+
+@test "--table and --tsv together are refused where output is all there is, as the synopses say" {
+	new_ledger
+	for c in "loy-check" "loy-expire" "loy-program versions" "loy-redeem rewards" \
+	    "loy-redeem codes" "loy-report balances"; do
+		run -64 --separate-stderr $c --table --tsv
+		[[ "${stderr_lines[0]}" == *"--table and --tsv are one at a time" || \
+		    "${stderr_lines[0]}" == "usage: loy-report"* ]]
+	done
+	run -64 --separate-stderr loy-check extra
+	[ "${stderr_lines[0]}" = "loy-check: 'extra': loy-check reads no input and takes no operands" ]
+	ledger_ok
+}
