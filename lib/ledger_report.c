@@ -109,6 +109,25 @@ static const char by_category[] =
 	"    FROM tn WHERE rest <> ''),\n" \
 	"t AS (SELECT name, rank FROM tn WHERE rank > 0 AND name <> '')\n"
 
+/* The merged members, each with the member it now stands for, at the end of
+ * its chain of merges (A merged into B, B into C: A and B stand for C).
+ * loy-segment counts a merged member's receipts for that survivor, and so
+ * do the reports that count members; loy-ledger(5) gives this text. */
+#define MERGED \
+	"merged(member_id, survivor) AS (\n" \
+	"  SELECT member_id, merged_into FROM members\n" \
+	"   WHERE status = 'merged' AND merged_into IS NOT NULL\n" \
+	"     AND merged_into IN (SELECT member_id FROM members\n" \
+	"                          WHERE status <> 'merged')\n" \
+	"  UNION ALL\n" \
+	"  SELECT m.member_id, s.survivor\n" \
+	"    FROM merged s JOIN members m ON m.merged_into = s.member_id\n" \
+	"   WHERE m.status = 'merged')\n"
+/* The member row `x` counts for, joined as "LEFT JOIN merged x_s"; text, as
+ * member_id is, so that a join on it can be made through an index. */
+#define WHO(x) "CAST(coalesce(" x "_s.survivor, " x ".member_id) AS TEXT)"
+#define WHO_JOIN(x) "LEFT JOIN merged " x "_s ON " x "_s.member_id = " x ".member_id"
+
 /* Whether --from or --to narrows the report (else no WHERE at all: a
  * comparison a row is time on 10,000,000 entries). */
 static int
@@ -421,20 +440,24 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    " GROUP BY grp\n"
 		    " ORDER BY grp DESC");
 	case LR_RETENTION:
+		/* cohorts of members who stand alone; a merged member's
+		 * receipts count for its survivor, in the survivor's cohort */
 		return fmt(
 		    "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k\n"
 		    "                         WHERE n < 1200),\n"
+		    MERGED ",\n"
 		    "c AS (SELECT substr(enrolled_at, 1, 7) AS cohort, count(*) AS members\n"
 		    "        FROM members\n"
-		    "       WHERE " WINDOW("enrolled_at") "\n"
+		    "       WHERE status <> 'merged' AND " WINDOW("enrolled_at") "\n"
 		    "         AND substr(enrolled_at, 1, 7) <= :horizon\n"
 		    "       GROUP BY 1),\n"
 		    "a AS (SELECT substr(m.enrolled_at, 1, 7) AS cohort,\n"
 		    "             substr(r.occurred_at, 1, 4) * 12 + substr(r.occurred_at, 6, 2)\n"
 		    "             - (substr(m.enrolled_at, 1, 4) * 12\n"
 		    "                + substr(m.enrolled_at, 6, 2)) AS month,\n"
-		    "             count(DISTINCT r.member_id) AS active\n"
-		    "        FROM receipts r JOIN members m ON m.member_id = r.member_id\n"
+		    "             count(DISTINCT m.member_id) AS active\n"
+		    "        FROM receipts r " WHO_JOIN("r") "\n"
+		    "        JOIN members m ON m.member_id = " WHO("r") "\n"
 		    "       WHERE r.amount > 0 AND " WINDOW("m.enrolled_at") "\n"
 		    "         AND substr(r.occurred_at, 1, 7) <= :horizon\n"
 		    "       GROUP BY 1, 2)\n"
@@ -445,22 +468,27 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "  LEFT JOIN a ON a.cohort = c.cohort AND a.month = k.n\n"
 		    " ORDER BY c.cohort, k.n");
 	case LR_REFERRALS:
+		/* referees who stand alone, with the receipts of the members
+		 * merged into them; a merged referrer is its survivor */
 		return fmt(
-		    "SELECT m.referrer, count(*) AS referees,\n"
+		    "WITH RECURSIVE " MERGED ",\n"
+		    "s AS (SELECT " WHO("r") " AS member_id,\n"
+		    "             count(*) FILTER (WHERE r.amount > 0) AS purchases,\n"
+		    "             sum(r.amount) AS spend\n"
+		    "        FROM receipts r " WHO_JOIN("r") "\n"
+		    "       WHERE r.member_id IS NOT NULL\n"
+		    "         AND " WINDOW("r.occurred_at") "\n"
+		    "       GROUP BY 1)\n"
+		    "SELECT coalesce(f.survivor, m.referrer) AS referrer, count(*) AS referees,\n"
 		    "       count(*) FILTER (WHERE s.purchases > 0) AS purchasing,\n"
 		    "       coalesce(sum(s.purchases), 0) AS purchases,\n"
 		    "       coalesce(sum(s.spend), 0) AS spend\n"
 		    "  FROM members m\n"
-		    "  LEFT JOIN (SELECT member_id, count(*) FILTER (WHERE amount > 0)\n"
-		    "                      AS purchases,\n"
-		    "                    sum(amount) AS spend\n"
-		    "               FROM receipts\n"
-		    "              WHERE member_id IS NOT NULL\n"
-		    "                AND " WINDOW("occurred_at") "\n"
-		    "              GROUP BY member_id) s USING (member_id)\n"
-		    " WHERE m.referrer IS NOT NULL\n"
-		    " GROUP BY m.referrer\n"
-		    " ORDER BY spend DESC, m.referrer");
+		    "  LEFT JOIN merged f ON f.member_id = m.referrer\n"
+		    "  LEFT JOIN s USING (member_id)\n"
+		    " WHERE m.referrer IS NOT NULL AND m.status <> 'merged'\n"
+		    " GROUP BY 1\n"
+		    " ORDER BY spend DESC, 1");
 	case LR_PARTNERS:
 		return fmt(
 		    "SELECT %s AS %s, " PARTNER " AS partner,\n"

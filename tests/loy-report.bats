@@ -1003,3 +1003,74 @@ DEC="printf('%s%d.%02d', CASE WHEN x < 0 THEN '-' ELSE '' END, abs(x) / 100, abs
 	loy-report earn-burn --per category >y.csv
 	[ "$(csvq y.csv "SELECT sum(earned) || ':' || sum(net) FROM t")" = "$(q "SELECT sum(points) FILTER (WHERE kind = 'earn') || ':' || sum(points) FROM journal")" ]
 }
+
+# ----------------------------------------------------------------------
+# Merged members: one person enrolled three times, A (referred by R) in
+# January, B in February, C in March; loy-enroll merges A into B, then B
+# into C, so that A and B stand for C.  D was referred by A, E by B.
+#
+#   T1 A 100.00 (Jan 10)   T2 D 20.00 (Jan 25)   T3 E 30.00 (Feb 25)
+#   Q1 A redeems COFFEE (Mar 16); merge A -> B (Mar 17)
+#   T4 B 50.00 (Mar 18); merge B -> C (Mar 19)
+#   T5 C 70.00 (Mar 20)   T6 A's id, credited to C, 10.00 (Mar 21)
+#   Q2 C redeems COFFEE (Mar 22)
+merges() {
+	export LOY_NOW="2026-01-01 09:00:00"
+	new_ledger --set expiry_months=12
+	printf 'member_id,name,enrolled_at,referrer\nR,Rita,2026-01-02,\nA,Ann,2026-01-05,R\nB,Ann B,2026-02-10,\nC,Ann C,2026-03-15,\nD,Dan,2026-01-20,A\nE,Eve,2026-02-20,B\n' |
+		LOY_NOW="2026-03-16 09:00:00" loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-01-10 10:00:00,100.00\nT2,D,2026-01-25 10:00:00,20.00\nT3,E,2026-02-25 10:00:00,30.00\n' |
+		LOY_NOW="2026-03-16 10:00:00" loy-accrue - >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' | LOY_NOW="2026-03-16 10:00:00" loy-redeem --catalogue - >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty,requested_at\nQ1,A,COFFEE,1,2026-03-16 11:00:00\n' |
+		LOY_NOW="2026-03-16 12:00:00" loy-redeem - >/dev/null 2>&1
+	LOY_NOW="2026-03-17 09:00:00" loy-enroll merge A B >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT4,B,2026-03-18 10:00:00,50.00\n' |
+		LOY_NOW="2026-03-18 12:00:00" loy-accrue - >/dev/null 2>&1
+	LOY_NOW="2026-03-19 09:00:00" loy-enroll merge B C >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT5,C,2026-03-20 10:00:00,70.00\nT6,A,2026-03-21 10:00:00,10.00\n' |
+		LOY_NOW="2026-03-21 12:00:00" loy-accrue - >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty,requested_at\nQ2,C,COFFEE,1,2026-03-22 11:00:00\n' |
+		LOY_NOW="2026-03-22 12:00:00" loy-redeem - >/dev/null 2>&1
+	export LOY_NOW="2026-03-25 12:00:00"
+	[ "$(q "SELECT group_concat(member_id || '>' || merged_into, ' ') FROM members WHERE status = 'merged'")" = "A>B B>C" ]
+	[ "$(q "SELECT member_id FROM receipts WHERE txn_id = 'T6'")" = C ]
+	ledger_ok
+}
+
+@test "referrals and retention count a merged member as the member it was merged into" {
+	merges
+	# D and E were referred by A and B, who are C now; A's own referral by
+	# R is of a record that no longer stands alone.  C's referees bought
+	# 20.00 and 30.00.
+	run -0 --separate-stderr loy-report referrals
+	same "$output" <<'OUT'
+referrer,referees,purchasing,purchases,spend
+C,2,2,2,50.00
+OUT
+	# the January cohort is R and D (A is C now), February's E, March's C,
+	# whose purchases as A (January, before C enrolled) are not counted
+	# and as B (March 18) are
+	run -0 --separate-stderr loy-report retention
+	same "$output" <<'OUT'
+cohort,members,month,active,share_pct
+2026-01,2,0,1,50.00
+2026-01,2,1,0,0.00
+2026-01,2,2,0,0.00
+2026-02,1,0,1,100.00
+2026-02,1,1,0,0.00
+2026-03,1,0,1,100.00
+OUT
+	# as the man page's SQL counts them
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS referees')")" = "C|2|5000" ]
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS active')")" = "2026-01|2
+2026-02|1
+2026-03|1
+2026-01|0|1
+2026-02|0|1
+2026-03|0|1" ]
+	# the html page's tables are the same
+	loy-report html >report.html
+	grep -q '<td>C</td><td class="n">2</td><td class="n">2</td><td class="n">2</td><td class="n">50.00</td>' report.html ||
+		{ grep -A3 -i referrals report.html >&2; return 1; }
+}
