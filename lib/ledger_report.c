@@ -441,7 +441,8 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    " ORDER BY grp DESC");
 	case LR_RETENTION:
 		/* cohorts of members who stand alone; a merged member's
-		 * receipts count for its survivor, in the survivor's cohort */
+		 * receipts count for its survivor, in the survivor's cohort;
+		 * purchases up to --to, the month of --to up to that day */
 		return fmt(
 		    "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k\n"
 		    "                         WHERE n < 1200),\n"
@@ -459,6 +460,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "        FROM receipts r " WHO_JOIN("r") "\n"
 		    "        JOIN members m ON m.member_id = " WHO("r") "\n"
 		    "       WHERE r.amount > 0 AND " WINDOW("m.enrolled_at") "\n"
+		    "         AND r.occurred_at < :to\n"
 		    "         AND substr(r.occurred_at, 1, 7) <= :horizon\n"
 		    "       GROUP BY 1, 2)\n"
 		    "SELECT c.cohort, c.members, k.n AS month, coalesce(a.active, 0) AS active\n"

@@ -1074,3 +1074,25 @@ OUT
 	grep -q '<td>C</td><td class="n">2</td><td class="n">2</td><td class="n">2</td><td class="n">50.00</td>' report.html ||
 		{ grep -A3 -i referrals report.html >&2; return 1; }
 }
+
+@test "retention --to a day within a month counts the purchases up to that day, not the whole month" {
+	base
+	# 1001 (enrolled January 10) bought on January 15, 1002 (January 20)
+	# on January 25: by January 20 only 1001 had bought
+	run -0 --separate-stderr loy-report retention --to 2026-01-20
+	same "$output" <<'OUT'
+cohort,members,month,active,share_pct
+2026-01,2,0,1,50.00
+OUT
+	run -0 --separate-stderr loy-report retention --to 2026-01-25
+	[ "${lines[1]}" = "2026-01,2,0,2,100.00" ]
+	# February to the 11th: 1001's purchase on the 10th, not 1003's
+	# (enrolled February 5) on March 5
+	run -0 --separate-stderr loy-report retention --to 2026-02-11
+	same "$output" <<'OUT'
+cohort,members,month,active,share_pct
+2026-01,2,0,2,100.00
+2026-01,2,1,1,50.00
+2026-02,1,0,0,0.00
+OUT
+}
