@@ -300,7 +300,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "  FROM t FULL JOIN c ON c.tier = t.name\n"
 		    " ORDER BY t.rank IS NULL, t.rank, c.tier");
 	case LR_TIER_MOVES:
-		return fmt(TIER_NAMES
+		return fmt(TIER_NAMES ",\n" MERGED
 		    "SELECT %s AS %s, coalesce(h.from_tier, '') AS from_tier,\n"
 		    "       coalesce(h.to_tier, '') AS to_tier,\n"
 		    "       CASE WHEN h.from_tier IS NULL THEN 'entry'\n"
@@ -309,8 +309,8 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "            WHEN n.rank > f.rank THEN 'upgrade'\n"
 		    "            WHEN n.rank < f.rank THEN 'downgrade'\n"
 		    "            ELSE 'same' END AS movement,\n"
-		    "       count(*) AS changes, count(DISTINCT h.member_id) AS members\n"
-		    "  FROM tier_history h\n"
+		    "       count(*) AS changes, count(DISTINCT " WHO("h") ") AS members\n"
+		    "  FROM tier_history h " WHO_JOIN("h") "\n"
 		    "  LEFT JOIN t f ON f.name = h.from_tier\n"
 		    "  LEFT JOIN t n ON n.name = h.to_tier\n"
 		    " WHERE " WINDOW("h.effective") "\n"
@@ -365,7 +365,8 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "        SELECT '', 0, 0, 0, 0, 0, 0, 0\n" : "");
 	case LR_RULE_COSTS:
 		return fmt(
-		    "WITH parts(at, member_id, rule, points) AS (\n"
+		    "WITH RECURSIVE " MERGED ",\n"
+		    "parts(at, member_id, rule, points) AS (\n"
 		    "  SELECT r.occurred_at, r.member_id, x.key, x.value\n"
 		    "    FROM receipts r, json_each(r.earn, '$.receipt') x\n"
 		    "   WHERE r.earn IS NOT NULL\n"
@@ -382,8 +383,8 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "    FROM journal j JOIN events e ON e.entry_id = j.entry_id\n"
 		    "   WHERE j.kind = 'bonus' AND j.source = 'event'),\n"
 		    "g AS (SELECT %s AS period, rule, count(*) AS awards,\n"
-		    "             count(DISTINCT member_id) AS members, sum(points) AS points\n"
-		    "        FROM parts\n"
+		    "             count(DISTINCT " WHO("p") ") AS members, sum(points) AS points\n"
+		    "        FROM parts p " WHO_JOIN("p") "\n"
 		    "       WHERE " WINDOW("at") "\n"
 		    "       GROUP BY 1, 2)\n"
 		    "SELECT period AS %s, rule, awards, members, points,\n"
@@ -504,16 +505,18 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    bucket(p->by, "d.requested_at", b, sizeof(b)), pname(p->by));
 	case LR_REDEMPTIONS:
 		return fmt(
+		    "WITH RECURSIVE " MERGED
 		    "SELECT %s AS %s, d.reward_id, w.name,\n"
 		    "       count(*) FILTER (WHERE d.status = 'redeemed') AS redeemed,\n"
 		    "       coalesce(sum(d.qty) FILTER (WHERE d.status = 'redeemed'), 0) AS units,\n"
 		    "       coalesce(sum(d.points) FILTER (WHERE d.status = 'redeemed'), 0)\n"
 		    "         AS points,\n"
-		    "       count(DISTINCT d.member_id) FILTER (WHERE d.status = 'redeemed')\n"
+		    "       count(DISTINCT " WHO("d") ") FILTER (WHERE d.status = 'redeemed')\n"
 		    "         AS members,\n"
 		    "       count(*) FILTER (WHERE d.status = 'cancelled') AS cancelled,\n"
 		    "       count(*) FILTER (WHERE d.status = 'refused') AS refused\n"
 		    "  FROM redemptions d LEFT JOIN rewards w ON w.reward_id = d.reward_id\n"
+		    "  " WHO_JOIN("d") "\n"
 		    " WHERE " WINDOW("d.requested_at") "\n"
 		    " GROUP BY 1, 2\n"
 		    " ORDER BY 1, 2",

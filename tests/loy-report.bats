@@ -1096,3 +1096,40 @@ cohort,members,month,active,share_pct
 2026-02,1,0,0,0.00
 OUT
 }
+
+@test "economics --per rule, redemptions and tier movements count a merged member and its survivor as one member" {
+	merges
+	# A, B and C earned on their receipts: one member, not three
+	run -0 --separate-stderr loy-report economics --per rule
+	same "$output" <<'OUT'
+rule,awards,members,points,value,share_pct
+[earn],6,3,280,2.80,100.00
+OUT
+	# A redeemed before the merges, C after: one member
+	run -0 --separate-stderr loy-report redemptions
+	same "$output" <<'OUT'
+reward_id,name,redeemed,units,points,members,cancelled,refused
+COFFEE,Coffee,2,2,40,1,0,0
+OUT
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'sum(d.qty), sum(d.points)')")" = "COFFEE|2|40|1" ]
+	# X reaches Opal, is merged into Y, and Y reaches Opal on X's spend:
+	# two changes of one member
+	export LOY_NOW="2026-01-31 12:00:00"
+	new_ledger -d tiers.db
+	export LOY_DB="$BATS_TEST_TMPDIR/tiers.db"
+	printf 'member_id,enrolled_at\nX,2026-01-05\nY,2026-01-06\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nP,X,2026-03-01 10:00:00,600.00\n' |
+		LOY_NOW="2026-03-01 12:00:00" loy-accrue - >/dev/null 2>&1
+	LOY_NOW="2026-03-02 12:00:00" loy-segment --as-of 2026-03-02 --apply tiers >/dev/null 2>&1
+	LOY_NOW="2026-03-03 12:00:00" loy-enroll merge X Y >/dev/null 2>&1
+	LOY_NOW="2026-03-04 12:00:00" loy-segment --as-of 2026-03-04 --apply tiers >/dev/null 2>&1
+	export LOY_NOW="2026-03-05 12:00:00"
+	[ "$(q "SELECT group_concat(member_id || ':' || to_tier, ' ') FROM tier_history")" = "X:Opal Y:Opal" ]
+	ledger_ok
+	run -0 --separate-stderr loy-report tiers --by month
+	same "$output" <<'OUT'
+period,from_tier,to_tier,movement,changes,members
+2026-03,Pearl,Opal,upgrade,2,1
+OUT
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS changes,')")" = "2026-03|Pearl|Opal|2|1" ]
+}
