@@ -1133,3 +1133,25 @@ period,from_tier,to_tier,movement,changes,members
 OUT
 	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS changes,')")" = "2026-03|Pearl|Opal|2|1" ]
 }
+
+@test "promotion counts the receipts of members merged into a participant for that participant, once" {
+	promo
+	# 5 and 6 are records of member 1: 5 bought 80.00 in the baseline,
+	# 6 40.00 in S1 in March (doubled: 40 points of the rule); both are
+	# merged into 1.  Participant 1 then spent 180.00 before and 190.00
+	# during (+5.56 %), the rule gave 190 points (1.90); had 1 moved as
+	# the control did: 180.00 x 220/200 = 198.00, so -8.00 incremental,
+	# -4.21 for each unit of cost
+	printf 'member_id,enrolled_at\n5,2025-06-05\n6,2025-06-06\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,store,category,amount\nM5,5,2026-02-14 10:00:00,S2,bakery,80.00\nM6,6,2026-03-15 10:00:00,S1,wine,40.00\n' |
+		loy-accrue - >/dev/null 2>&1
+	loy-enroll merge 5 1 >/dev/null 2>&1
+	loy-enroll merge 6 1 >/dev/null 2>&1
+	ledger_ok
+	run -0 --separate-stderr loy-report promotion double-march
+	same "$(printf '%s\n' "$output" | tail -n +2)" <<'OUT'
+double-march,2026-03-01,2026-03-31,participants,1,2,2,180.00,190.00,5.56,190,1.90,198.00,-8.00,-4.21
+double-march,2026-03-01,2026-03-31,control,2,1,1,200.00,220.00,10.00,,,,,
+OUT
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS participant,')")" = "1|190" ]
+}
