@@ -162,7 +162,10 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    " WHERE member_id = :member AND remaining > 0\n"
 		    " ORDER BY expires_at IS NULL, expires_at, lot_id");
 	case LR_BALANCES:
+		/* the last activity of a member's receipts and redemptions,
+		 * and of those of the members merged into it */
 		return fmt(
+		    "WITH RECURSIVE " MERGED
 		    "SELECT m.member_id, m.status, m.tier, coalesce(b.points, 0) AS balance,\n"
 		    "       coalesce(o.spendable, 0) AS spendable,\n"
 		    "       coalesce(o.pending, 0) AS pending,\n"
@@ -183,12 +186,16 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "                      expires_at < date(:now, '+1 day')) AS past_date\n"
 		    "               FROM lots WHERE remaining > 0\n"
 		    "              GROUP BY member_id) o USING (member_id)\n"
-		    "  LEFT JOIN (SELECT member_id, max(occurred_at) AS last FROM receipts\n"
-		    "              WHERE member_id IS NOT NULL GROUP BY member_id) r\n"
-		    "    USING (member_id)\n"
-		    "  LEFT JOIN (SELECT member_id, max(requested_at) AS last FROM redemptions\n"
-		    "              WHERE status <> 'refused' GROUP BY member_id) d\n"
-		    "    USING (member_id)\n"
+		    "  LEFT JOIN (SELECT " WHO("x") " AS member_id, max(x.last) AS last\n"
+		    "               FROM (SELECT member_id, max(occurred_at) AS last\n"
+		    "                       FROM receipts WHERE member_id IS NOT NULL\n"
+		    "                      GROUP BY member_id) x " WHO_JOIN("x") "\n"
+		    "              GROUP BY 1) r USING (member_id)\n"
+		    "  LEFT JOIN (SELECT " WHO("x") " AS member_id, max(x.last) AS last\n"
+		    "               FROM (SELECT member_id, max(requested_at) AS last\n"
+		    "                       FROM redemptions WHERE status <> 'refused'\n"
+		    "                      GROUP BY member_id) x " WHO_JOIN("x") "\n"
+		    "              GROUP BY 1) d USING (member_id)\n"
 		    " ORDER BY m.member_id");
 	case LR_SETTLED:
 		return fmt(

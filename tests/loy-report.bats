@@ -1155,3 +1155,25 @@ double-march,2026-03-01,2026-03-31,control,2,1,1,200.00,220.00,10.00,,,,,
 OUT
 	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS participant,')")" = "1|190" ]
 }
+
+@test "balances: a member's last activity includes that of the members merged into it" {
+	merges
+	# G bought on January 4 and was merged into R, who never bought
+	printf 'member_id,enrolled_at\nG,2026-01-03\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT7,G,2026-01-04 10:00:00,5.00\n' | loy-accrue - >/dev/null 2>&1
+	loy-enroll merge G R >/dev/null 2>&1
+	ledger_ok
+	run -0 --separate-stderr loy-report balances
+	same "$output" <<'OUT'
+member_id,status,tier,balance,spendable,pending,past_date,last_activity
+A,merged,Pearl,0,0,0,0,
+B,merged,Pearl,0,0,0,0,
+C,active,Pearl,190,190,0,0,2026-03-22 11:00:00
+D,active,Pearl,20,20,0,0,2026-01-25 10:00:00
+E,active,Pearl,30,30,0,0,2026-02-25 10:00:00
+G,merged,Pearl,0,0,0,0,
+R,active,Pearl,5,5,0,0,2026-01-04 10:00:00
+OUT
+	[ "$(printf '%s\n' "$output" | awk -F, 'NR > 1 && $8 != "" { print $1 "|" $8 }')" = \
+	  "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS last_activity')" | sort)" ]
+}
