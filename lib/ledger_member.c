@@ -423,6 +423,9 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 {
 	sqlite3_stmt *st;
 	int64_t points = 0, out_id, in_id;
+	struct member fm = { { 0 } }, im = { { 0 } };
+	const char *ref = "";
+	char *who = NULL;
 	int rc;
 
 	if (sqlite3_prepare_v2(l->db, "SELECT points FROM balances WHERE member_id = ?1",
@@ -455,18 +458,35 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 		    in_id, 0, at) < 0)
 			return -1;	/* `from` owed points: `into` pays from its lots */
 	}
-	return exec_args(l, "UPDATE cards SET member_id = ?2 WHERE member_id = ?1",
+	/* the referrer of `from` for `into`, which has none, unless it stands
+	 * for `into` itself ('' for none: no member id is empty) */
+	rc = -1;
+	if (ledger_member_get(l, from, &fm) <= 0 || ledger_member_get(l, into, &im) <= 0)
+		goto out;
+	if (!im.v[MF_REFERRER] && fm.v[MF_REFERRER]) {
+		if ((rc = ledger_member_resolve(l, fm.v[MF_REFERRER], &who)) < 0)
+			goto out;
+		if (rc > 0 && strcmp(who, into) != 0)
+			ref = fm.v[MF_REFERRER];
+	}
+	rc = exec_args(l, "UPDATE cards SET member_id = ?2 WHERE member_id = ?1",
 	    "cannot move cards", NULL, from, into, NULL) < 0 ||
 	    exec_args(l, "UPDATE members AS m SET"
 	    " name = coalesce(m.name, f.name), phone = coalesce(m.phone, f.phone),"
 	    " email = coalesce(m.email, f.email), birthday = coalesce(m.birthday, f.birthday),"
+	    " referrer = coalesce(m.referrer, nullif(?4, '')),"
 	    " attrs = CASE WHEN f.attrs IS NULL THEN m.attrs WHEN m.attrs IS NULL THEN f.attrs"
 	    "  ELSE json_patch(f.attrs, m.attrs) END,"
 	    " updated_run = ?3 FROM members AS f WHERE m.member_id = ?2 AND f.member_id = ?1",
-	    "cannot merge members", NULL, from, into, "?run", NULL) < 0 ||
+	    "cannot merge members", NULL, from, into, "?run", ref, NULL) < 0 ||
 	    exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
 	    " closed_at = ?3, updated_run = ?4 WHERE member_id = ?1",
 	    "cannot merge members", NULL, from, into, at, "?run", NULL) < 0 ? -1 : 0;
+out:
+	member_clear(&fm);
+	member_clear(&im);
+	free(who);
+	return rc;
 }
 
 int

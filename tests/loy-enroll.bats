@@ -1348,3 +1348,19 @@ card,member_id,status,issued_at,ended_at,replaced_by,run_id
 300,1,active,2026-11-23 12:00:00,,,4
 EOF2
 }
+
+@test "merge gives the member kept the referrer of the duplicate when it has none, never itself" {
+	new_ledger
+	printf 'member_id,referrer\nR,\nA,R\nB,\nS,\nC,S\nT,\nD,T\nE,\nF,E\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll merge A B
+	# C keeps its own referrer; F's referrer is E itself
+	run -0 --separate-stderr loy-enroll merge D C
+	run -0 --separate-stderr loy-enroll merge F E
+	[ "$(q "SELECT member_id || ':' || coalesce(referrer, '-') FROM members ORDER BY 1" | tr '\n' ' ')" = "A:R B:R C:S D:T E:- F:E R:- S:- T:- " ]
+	run -0 --separate-stderr loy-report referrals
+	[ "$(cut -d, -f1,2 <<<"$output" | tr '\n' ' ')" = "referrer,referees R,1 S,1 " ]
+	run -1 --separate-stderr loy-enroll --rejects rej.csv m.csv
+	[ "${stderr_lines[3]}" = "loy-enroll: m.csv: 9 rows, 0 created, 0 updated, 6 unchanged, 3 rejected" ]
+	ledger_ok
+}

@@ -1040,12 +1040,14 @@ merges() {
 
 @test "referrals and retention count a merged member as the member it was merged into" {
 	merges
-	# D and E were referred by A and B, who are C now; A's own referral by
-	# R is of a record that no longer stands alone.  C's referees bought
-	# 20.00 and 30.00.
+	# D and E were referred by A and B, who are C now; A's referral by R
+	# went to B, then C, with the merges, as neither had a referrer.  C's
+	# referees bought 20.00 and 30.00; C bought 230.00 in four receipts,
+	# under all three ids.
 	run -0 --separate-stderr loy-report referrals
 	same "$output" <<'OUT'
 referrer,referees,purchasing,purchases,spend
+R,1,1,4,230.00
 C,2,2,2,50.00
 OUT
 	# the January cohort is R and D (A is C now), February's E, March's C,
@@ -1062,7 +1064,8 @@ cohort,members,month,active,share_pct
 2026-03,1,0,1,100.00
 OUT
 	# as the man page's SQL counts them
-	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS referees')")" = "C|2|5000" ]
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS referees')" | sort)" = "C|2|5000
+R|1|23000" ]
 	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS active')")" = "2026-01|2
 2026-02|1
 2026-03|1
