@@ -133,6 +133,10 @@ _loy_init()
 				_loy_add compgen -P "$key=" -W "months year-end rolling never" \
 				    -- "${_loy_cur#*=}"
 				;;
+			value_spend | value_visits)
+				# a threshold, or the median of the members'
+				_loy_add compgen -P "$key=" -W "median" -- "${_loy_cur#*=}"
+				;;
 			timezone)
 				local IFS=$'\n' zone
 				for zone in $(cd /usr/share/zoneinfo 2>/dev/null &&

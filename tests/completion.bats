@@ -56,3 +56,17 @@ reason=" ]
 	run -0 complete_bash _loy_segment loy-segment --assign = tiers.csv --map = member_id = No,t
 	[ "$output" = "No,tier=" ]
 }
+
+@test "loy-init --set offers median for value_spend and value_visits, as the zsh completion does" {
+	# bash splits the word at '=', and replaces only what follows it
+	for key in value_spend value_visits; do
+		run -0 complete_bash _loy_init loy-init --set "$key" = ""
+		[ "$output" = "median" ] || { echo "$key: $output"; return 1; }
+		run -0 complete_bash _loy_init loy-init --set "$key" = me
+		[ "$output" = "median" ] || { echo "$key: $output"; return 1; }
+	done
+	run -0 complete_bash _loy_init loy-init --set lapse_k = ""
+	[ "$output" = "" ]
+	grep -q "value_spend|value_visits) _values 'threshold, or median' median" \
+	    "$BATS_TEST_DIRNAME/../completions/_loy"
+}
