@@ -17,6 +17,7 @@ enum {
 	LOY_EX_DATAERR = EX_DATAERR,	/* 65: bad input, nothing committed */
 	LOY_EX_NOINPUT = EX_NOINPUT,	/* 66: input or ledger missing or unusable */
 	LOY_EX_SOFTWARE = EX_SOFTWARE,	/* 70: internal error */
+	LOY_EX_NOMEM = EX_OSERR,	/* 71: out of memory */
 	LOY_EX_IOERR = EX_IOERR,	/* 74 */
 	LOY_EX_BUSY = EX_TEMPFAIL,	/* 75: ledger busy past the wait */
 };

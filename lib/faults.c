@@ -26,6 +26,9 @@
  *   LOY_FULL_AT=N    from the Nth write on, writes fail as a full disk does
  *                    (SQLITE_FULL)
  *   LOY_IOERR_AT=N   the Nth write, sync or truncate fails (SQLITE_IOERR)
+ *   LOY_NOMEM_AT=N   from SQLite's Nth memory allocation on, every one
+ *                    fails, as when the machine runs out of memory
+ *                    (SQLITE_NOMEM)
  *   LOY_FAULTS_COUNT=FILE   at exit, append the count of writes, syncs
  *                    and truncates to FILE (to know how many crash points
  *                    a run has)
@@ -72,6 +75,8 @@ static long ops, crash_at, full_at, ioerr_at;
 static int torn, power, crash_signal;
 static struct ffile *files;
 static const char *count_file;
+static sqlite3_mem_methods mem_orig, mem;
+static long allocs, nomem_at;
 
 #define REAL(f) (((struct ffile *)(f))->real)
 
@@ -409,6 +414,36 @@ v_time64(sqlite3_vfs *v, sqlite3_int64 *out)
 	return orig->xCurrentTimeInt64(orig, out);
 }
 
+/* SQLite's allocator, failing from the nomem_at-th allocation on. */
+static void *
+m_malloc(int n)
+{
+	if (++allocs >= nomem_at)
+		return NULL;
+	return mem_orig.xMalloc(n);
+}
+
+static void *
+m_realloc(void *p, int n)
+{
+	if (++allocs >= nomem_at)
+		return NULL;
+	return mem_orig.xRealloc(p, n);
+}
+
+static void
+install_nomem(void)
+{
+	nomem_at = envnum("LOY_NOMEM_AT");
+	if (!nomem_at ||
+	    sqlite3_config(SQLITE_CONFIG_GETMALLOC, &mem_orig) != SQLITE_OK)
+		return;
+	mem = mem_orig;
+	mem.xMalloc = m_malloc;
+	mem.xRealloc = m_realloc;
+	sqlite3_config(SQLITE_CONFIG_MALLOC, &mem);
+}
+
 void
 faults_install(void)
 {
@@ -417,6 +452,7 @@ faults_install(void)
 	if (done)
 		return;
 	done = 1;
+	install_nomem();	/* before anything starts SQLite */
 	crash_at = envnum("LOY_CRASH_AT");
 	torn = envnum("LOY_CRASH_TORN") != 0;
 	power = (int)envnum("LOY_CRASH_POWER");

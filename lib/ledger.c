@@ -504,6 +504,8 @@ ledger_status(const struct ledger *l)
 		return LOY_EX_NOINPUT;
 	case SQLITE_CONSTRAINT:
 		return LOY_EX_DATAERR;
+	case SQLITE_NOMEM:
+		return LOY_EX_NOMEM;
 	}
 	return LOY_EX_SOFTWARE;
 }

@@ -112,6 +112,23 @@ count_ops() {
 	[ "$failed" -gt 3 ]
 }
 
+@test "out of memory in SQLite: exit 71, as every man page says, the ledger as it was" {
+	need_faults
+	club
+	before=$(dump)
+	# from SQLite's 150th allocation on, every one fails: once the ledger
+	# is open, in the programs' first statements
+	for cmd in "loy-accrue pos.csv" "loy-enroll members.csv" "loy-expire" \
+	    "loy-check" "loy-report balances" "loy-segment value" "loy-program show"; do
+		set -- $cmd
+		run -71 --separate-stderr env LOY_NOMEM_AT=150 "$FBIN/$1" "${@:2}"
+		[[ "$stderr" == "$1: ledger '$LOY_DB': "*": out of memory" ]]
+		[ "$output" = "" ]
+		[ "$(dump)" = "$before" ]
+	done
+	ledger_ok
+}
+
 @test "a read-only ledger: every writer exits 74 and changes nothing" {
 	need_modes
 	club
