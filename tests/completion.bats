@@ -70,3 +70,22 @@ reason=" ]
 	grep -q "value_spend|value_visits) _values 'threshold, or median' median" \
 	    "$BATS_TEST_DIRNAME/../completions/_loy"
 }
+
+@test "every option a program's --help lists is in its man page and in the bash and zsh completions" {
+	local p o opts page zsh bash missing=
+	for p in loy-init loy-check loy-enroll loy-accrue loy-expire loy-redeem \
+	    loy-program loy-report loy-segment; do
+		opts=$("$p" --help | grep -oE -- '(^|[][ ,|])--?[a-zA-Z][a-z-]*' |
+		    sed 's/^[][ ,|]//' | sort -u)
+		[ -n "$opts" ]
+		page=$(MANWIDTH=200 man -l "$BATS_TEST_DIRNAME/../man/$p.1" 2>/dev/null)
+		zsh=$(sed -n "/^_$p() {/,/^}/p" "$BATS_TEST_DIRNAME/../completions/_loy")
+		bash=$(complete_bash "_loy_${p#loy-}" "$p" -)
+		for o in $opts; do
+			grep -qE -- "(^|[][ ,|])$o([][ ,|=]|$)" <<<"$page" || missing+=" $p(1):$o"
+			grep -qE -- "[{',)*]$o[]=+[,}-]" <<<"$zsh" || missing+=" zsh:$p:$o"
+			grep -qxF -- "$o" <<<"$bash" || missing+=" bash:$p:$o"
+		done
+	done
+	[ -z "$missing" ] || { echo "missing:$missing"; return 1; }
+}
