@@ -128,7 +128,8 @@ struct accrue {
 	long file_receipts;
 	size_t held;		/* bytes of open receipts */
 	size_t window;		/* settle early past this many */
-	size_t mem_held;	/* bytes of members, about (MEM_COST each, and facts) */
+	size_t mem_held;	/* bytes of members, about: MEM_COST each (their facts
+				   for the rules, when asked, come on top) */
 	size_t mem_window;	/* forget them past this many (forget_members) */
 	int forgot;		/* members were forgotten during this input */
 	size_t nsettled, nduplicate;	/* receipts settled this run, duplicates of them */
@@ -1013,7 +1014,6 @@ member_facts_given(struct accrue *a, struct mem *m, char *given[3])
 	*slot = f = calloc(1, sizeof(*f));
 	if (!f)
 		loy_die(71, "out of memory");
-	a->mem_held += MEM_COST / 2;
 	if (given) {
 		f->tier = given[0];
 		f->birthday = given[1];
