@@ -184,7 +184,7 @@ wide() {	# lines label reference-seconds
 	row "$3" "$1" "$2" "$4"
 	loy-check -q -d wide.db
 }
-wide "$n" "loy-accrue, members from all $n (x the plain import)" "$plain"
+wide "$n" "loy-accrue, members of all $n (x plain import)" "$plain"
 
 # -- loy-redeem: 100,000 requests in one run, against loy-accrue of as many
 # POS lines (members with points from that import make the requests)
