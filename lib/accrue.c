@@ -1955,7 +1955,7 @@ accrue_receipts(const struct cli *cli, struct ledger *l, int auto_enroll, int nf
 
 	if (setup(&a, l) < 0) {
 		teardown(&a);
-		return LOY_EX_DATAERR;
+		return ledger_status_or(l, LOY_EX_DATAERR);
 	}
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	teardown(&a);

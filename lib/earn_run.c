@@ -238,7 +238,7 @@ earn_events(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 	int np, status;
 
 	if (programme_versions(l, &pv, &np) < 0)
-		return LOY_EX_DATAERR;
+		return ledger_status_or(l, LOY_EX_DATAERR);
 	ev.earn = earn_new(pv, np);
 	when_now(now);
 	when_add_hours(now, atol(ledger_setting(l, "future_tolerance_hours")), ev.limit);

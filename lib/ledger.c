@@ -511,6 +511,12 @@ ledger_status(const struct ledger *l)
 }
 
 int
+ledger_status_or(const struct ledger *l, int dflt)
+{
+	return l->rc ? ledger_status(l) : dflt;
+}
+
+int
 ledger_exec(struct ledger *l, const char *sql)
 {
 	if (sqlite3_exec(l->db, sql, NULL, NULL, NULL) != SQLITE_OK)

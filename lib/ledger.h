@@ -47,6 +47,10 @@ void ledger_rollback(struct ledger *l);
 int ledger_begin_read(struct ledger *l);
 /* The exit status that matches the last failure (74 I/O, 75 busy, ...). */
 int ledger_status(const struct ledger *l);
+/* The same when a call into SQLite failed, else `dflt`: for a step that
+ * fails on the ledger's data (a stored programme version that does not
+ * parse) as well as on SQLite. */
+int ledger_status_or(const struct ledger *l, int dflt);
 
 /* Programme settings, cached at open.  NULL if not set. */
 const char *ledger_setting(struct ledger *l, const char *key);

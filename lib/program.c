@@ -200,7 +200,7 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 		return LOY_EX_DATAERR;
 	}
 	if (programme_versions(l, &v, &nv) < 0)
-		return ledger_status(l) ? ledger_status(l) : LOY_EX_DATAERR;
+		return ledger_status_or(l, LOY_EX_DATAERR);
 	at = programme_at(v, nv, ld->from);
 	unchanged = at && at->version > 0 && strcmp(at->text, ld->p.text) == 0;
 	version = at ? at->version : 0;
@@ -358,7 +358,7 @@ program_show(const struct cli *cli, struct ledger *l, const char *as_of)
 		return ledger_status(l);
 	if (programme_versions(l, &v, &n) < 0) {
 		ledger_rollback(l);
-		return ledger_status(l) ? ledger_status(l) : LOY_EX_DATAERR;
+		return ledger_status_or(l, LOY_EX_DATAERR);
 	}
 	ledger_rollback(l);
 	p = programme_at(v, n, when);

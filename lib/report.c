@@ -812,7 +812,7 @@ promo_window(struct ledger *l, const struct report_opts *o, const char *rule,
 	char day[20];
 
 	if (programme_versions(l, &v, &n) < 0)
-		return ledger_status(l);
+		return ledger_status_or(l, LOY_EX_DATAERR);
 	for (int i = n - 1; i >= 0 && !found; i--)
 		for (int k = 0; k < v[i].nrules && !found; k++)
 			if (strcmp(v[i].rules[k].name, rule) == 0)

@@ -1900,7 +1900,7 @@ do_tiers(struct run *r)
 	if (r->argc)
 		return loy_error("tiers takes no operands"), LOY_EX_USAGE;
 	if (programme_versions(r->l, &t.v, &t.nv) < 0)
-		return LOY_EX_DATAERR;
+		return ledger_status_or(r->l, LOY_EX_DATAERR);
 	if (r->o->assign) {
 		struct assigning g = { .t = &t };
 		struct batch_job job = {

@@ -720,3 +720,19 @@ ERR
 	[ "${lines[1]}" = "T1,A,2026-11-20 10:00:00,12.00,12,credited," ]
 	ledger_ok
 }
+
+@test "a stored version that does not parse is bad data (65) to every program that reads the versions" {
+	new_ledger
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf '[bogus]\nx = 1\n' >bad.conf
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'bad.conf', 'x', readfile('bad.conf'))"
+	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,12.00\n' >pos.csv
+	before=$(dump)
+	for c in "loy-program show" "loy-accrue pos.csv" "loy-segment tiers"; do
+		run -65 --separate-stderr $c
+		[ "${stderr_lines[${#stderr_lines[@]} - 1]}" = "${c%% *}: ledger '$LOY_DB': a stored programme version does not parse" ]
+	done
+	[ "$(dump)" = "$before" ]
+}
