@@ -96,6 +96,12 @@ main(int argc, char **argv)
 		loy_warn("--explain takes no files");
 		cli_usage(&cli);
 	}
+	if (explain && (cli.dry_run || cli.rejects || cli.nmap || cli.date_format)) {
+		/* it reads the ledger alone, and writes nothing */
+		loy_warn("--explain reads no input and writes nothing: it takes neither -n, "
+		    "--rejects, --map nor --date-format");
+		cli_usage(&cli);
+	}
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
 		free(args);
 		cli_free(&cli);

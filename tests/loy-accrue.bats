@@ -1911,3 +1911,13 @@ EOF
 	[ "$stderr" = "loy-accrue: member=1001: 7 rows, 80 points, as the journal holds" ]
 	ledger_ok
 }
+
+@test "--explain refuses the options of an import it does not make" {
+	base
+	for o in -n "--rejects r.csv" "--map txn_id=Bon" "--date-format %d.%m.%Y"; do
+		run -64 --separate-stderr loy-accrue $o --explain member=1001
+		[ "${stderr_lines[0]}" = "loy-accrue: --explain reads no input and writes nothing: it takes neither -n, --rejects, --map nor --date-format" ]
+	done
+	[ ! -e r.csv ]
+	ledger_ok
+}
