@@ -93,7 +93,9 @@ struct rcpt {
 struct mem {
 	char *id;		/* NULL: no such member */
 	int closed;
-	int bought;		/* -1 not known yet, 0 no receipt credited yet, 1 one */
+	int bought;		/* -1 not known yet, 0 no entry of a receipt yet, 1 one
+				   (as ledger_earn_bought() reads it, whatever the
+				   members held: a receipt that earned nothing is none) */
 	int64_t balance;	/* at the start of the run */
 	int64_t delta;		/* this run's change, written at the end */
 	int64_t last_entry;
@@ -878,6 +880,7 @@ earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char
 		return -1;
 	m->delta += points;
 	m->last_entry = entry;
+	m->bought = 1;
 	*entry_out = entry;
 	return 0;
 }
@@ -968,6 +971,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 		return -1;
 	m->delta -= take;
 	m->last_entry = entry;
+	m->bought = 1;
 	*entry_out = entry;
 	return 0;
 }
@@ -1249,6 +1253,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 				status = "pending";
 			m->delta += delta;
 			m->last_entry = entry;
+			m->bought = 1;
 			row.entry_id = entry;
 		} else if (delta < 0) {
 			int64_t take = -delta;
@@ -1266,6 +1271,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			if (take) {
 				m->delta -= take;
 				m->last_entry = entry;
+				m->bought = 1;
 			}
 			points = old->points - take;
 		}
@@ -1529,8 +1535,6 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	    *detail ? detail : NULL);
 	if (computed && (bonuses(a, b, m, prog, &er, &em) < 0))
 		goto out;
-	if (computed)
-		m->bought = 1;
 	rc = 0;
 out:
 	receipt_row_clear(&old);

@@ -333,6 +333,44 @@ EOF
 	ledger_ok
 }
 
+@test "a receipt that earned nothing is no first purchase in one run or in two, nor after the members held are forgotten" {
+	base
+	members
+	programme <<'EOF'
+[rule first-a]
+trigger = first-purchase
+sku = ^A
+bonus = 250
+EOF
+	# T1 earns nothing (0.50 of B); T2, of A, is the first purchase: 1 + 250
+	pos day1.csv <<'EOF'
+T1,1001,2026-12-10 09:00:00,B,x,,1,0.50
+EOF
+	pos day2.csv <<'EOF'
+T2,1001,2026-12-10 11:00:00,A,x,,1,1.00
+EOF
+	printf 'member_id\n2001\n2002\n2003\n2004\n2005\n2006\n2007\n2008\n' >more.csv
+	loy-enroll more.csv >/dev/null 2>&1
+	cp "$LOY_DB" one.db
+	cp "$LOY_DB" small.db
+	loy-accrue day1.csv >/dev/null 2>&1
+	loy-accrue day2.csv >/dev/null 2>&1
+	[ "$(pts T1) $(pts T2)" = "0 251" ]
+	# the two files in one run
+	run -0 --separate-stderr loy-accrue -d one.db day1.csv day2.csv
+	[ "$(LOY_DB=one.db pts T1) $(LOY_DB=one.db pts T2)" = "0 251" ]
+	# and in one file, with 1001 forgotten between its receipts
+	{
+		cat day1.csv
+		for i in 1 2 3 4 5 6 7 8; do echo "F$i,200$i,2026-12-10 10:00:00,C,x,,1,1.00"; done
+		tail -n +2 day2.csv
+	} >long.csv
+	LOY_MEMBER_MEMORY=1024 LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue -d small.db long.csv
+	[ "$(LOY_DB=small.db pts T1) $(LOY_DB=small.db pts T2)" = "0 251" ]
+	ledger_ok one.db
+	ledger_ok small.db
+}
+
 @test "a sign-up bonus when loy-enroll or --auto-enroll creates a member" {
 	base
 	programme <<'EOF'
