@@ -125,6 +125,10 @@ struct accrue {
 	struct strmap *open;	/* txn_id -> struct rcpt, this file */
 	struct strmap *members;	/* "k:value" -> struct mem, by identifier */
 	struct strmap *byid;	/* member_id -> struct mem, one per member */
+	struct strmap *dropped;	/* "k:value" -> member_id: a phone or e-mail a member
+				   enrolled by this run was named by but does not keep
+				   (not a valid one), so that a member forgotten
+				   since is still the one it names */
 	struct mem **mems;	/* every struct mem, to write and free */
 	size_t nmems, memcap;
 	long file_receipts;
@@ -649,6 +653,7 @@ find_member(struct accrue *a, struct rcpt *r, const char **key, const char **val
 	struct mem_key k;
 	struct mem **slot;
 	char *id = NULL;
+	const char *was;
 	int got;
 
 	struct mem *unknown = NULL;
@@ -666,11 +671,14 @@ find_member(struct accrue *a, struct rcpt *r, const char **key, const char **val
 		}
 		mem_key(&k, i, r->id[i]);
 		slot = (struct mem **)strmap_slot(a->members, k.s, k.n, NULL);
+		was = !*slot && strmap_count(a->dropped) ? strmap_get(a->dropped, k.s, k.n) : NULL;
 		mem_key_free(&k);
 		if (!*slot) {	/* not looked up yet (or left empty by prefetch_members) */
 			struct mem *m = NULL;
 
-			if (i == ID_MEMBER)
+			if (was)	/* enrolled by this run under it */
+				got = known_member(a, was, &m);
+			else if (i == ID_MEMBER)
 				got = known_member(a, r->id[i], &m);
 			else if ((got = ledger_member_find(a->l, names[i], r->id[i], &id)) > 0) {
 				got = known_member(a, id, &m);
@@ -746,6 +754,14 @@ enroll_member(struct accrue *a, struct rcpt *r, struct mem *m)
 			continue;
 		mem_key(&k, i, i == ID_MEMBER ? m->id : r->id[i]);
 		*strmap_slot(a->members, k.s, k.n, NULL) = m;
+		if ((i == ID_PHONE && !mm.v[MF_PHONE]) || (i == ID_EMAIL && !mm.v[MF_EMAIL])) {
+			/* not kept on the member: remembered apart (forget_members) */
+			int created;
+			void **slot = strmap_slot(a->dropped, k.s, k.n, &created);
+
+			if (created)
+				*slot = loy_xstrdup(m->id);
+		}
 		mem_key_free(&k);
 	}
 	return 0;
@@ -1911,6 +1927,7 @@ setup(struct accrue *a, struct ledger *l)
 	a->refused = strmap_new();
 	a->members = strmap_new();
 	a->byid = strmap_new();
+	a->dropped = strmap_new();
 	return 0;
 }
 
@@ -1936,6 +1953,9 @@ teardown(struct accrue *a)
 	ledger_receipt_seq_free(a->seq);
 	strmap_free(a->members);
 	strmap_free(a->byid);
+	for (size_t i = 0; a->dropped && i < strmap_count(a->dropped); i++)
+		free(strmap_value(a->dropped, i));
+	strmap_free(a->dropped);
 	strmap_free(a->refused);
 	pattern_free(a->phone);
 	pattern_free(a->email);

@@ -1806,6 +1806,28 @@ EOF
 	ledger_ok small.db
 }
 
+@test "--auto-enroll: a phone the new member does not keep names them still after the members held are forgotten" {
+	base
+	cp "$LOY_DB" small.db
+	{
+		echo "txn_id,member_id,phone,occurred_at,amount"
+		echo "P1,,not a phone,2026-11-20 09:00:00,10.00"
+		for i in 1 2 3 4 5 6 7 8; do echo "N$i,200$i,,2026-11-20 10:00:00,1.00"; done
+		echo "P2,,not a phone,2026-11-20 11:00:00,5.00"
+	} >day.csv
+	export LOY_RECEIPT_MEMORY=1024
+	run -0 --separate-stderr loy-accrue --auto-enroll day.csv
+	want_out=$output want_err=$stderr
+	# one member enrolled for the phone, with both receipts
+	[ "${lines[1]}" = "P1,1,2026-11-20 09:00:00,10.00,10,credited,member 1 enrolled" ]
+	[ "${lines[10]}" = "P2,1,2026-11-20 11:00:00,5.00,5,credited," ]
+	LOY_MEMBER_MEMORY=1024 run -0 --separate-stderr loy-accrue -d small.db --auto-enroll day.csv
+	[ "$output" = "$want_out" ]
+	[ "$stderr" = "$want_err" ]
+	[ "$(LOY_DB=small.db books)" = "$(books)" ]
+	ledger_ok small.db
+}
+
 @test "LOY_MEMBER_MEMORY must be a number of bytes" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
