@@ -322,16 +322,16 @@ visit(struct ledger *l, const char *sql, const char *const *params, ledger_row_f
 /* Returns, the points of a receipt whose lines do not explain them, and the
  * points of rules that are not a receipt's own.  A purchase's lines explain
  * all its points, those of its later lines settled early too, which may
- * have taken some back (though such an entry, asked for alone, is its own);
- * a receipt that became a return settled in parts keeps what its first part
- * earned as an entry of its own. */
+ * have taken some back (though each of such a receipt's entries, asked for
+ * alone, is its own: EXPLAIN_PART); a receipt that became a return settled
+ * in parts keeps what its first part earned as an entry of its own. */
 #define EXPLAIN_OTHER \
 	"SELECT j.ref, j.occurred_at, j.member_id, j.entry_id, NULL, NULL, NULL," \
 	"  CASE j.kind WHEN 'earn' THEN '[earn]'" \
 	"  ELSE '[return] of ' || coalesce(r.orig_txn, j.ref) END, NULL, j.points, 2" \
 	" FROM journal j LEFT JOIN receipts r ON r.txn_id = j.ref" \
 	" WHERE j.source = 'receipt' AND %s" \
-	"  AND (r.earn IS NULL AND j.kind IN ('earn', 'return') OR %s AND j.kind = 'return')" \
+	"  AND j.kind IN ('earn', 'return') AND (r.earn IS NULL OR %s)" \
 	" UNION ALL " \
 	"SELECT a.key, j.occurred_at, a.member_id, a.entry_id, NULL, NULL, NULL, a.rule," \
 	"  a.version, a.points, 3" \
@@ -341,6 +341,12 @@ visit(struct ledger *l, const char *sql, const char *const *params, ledger_row_f
 	"SELECT e.event_id, e.occurred_at, e.member_id, e.entry_id, NULL, NULL, NULL," \
 	"  '[event ' || e.event || ']' || coalesce(' ' || e.rules, ''), e.version, e.points, 4" \
 	" FROM events e WHERE e.status = 'credited' AND %s"
+
+/* An entry of a receipt asked for alone is its own row when it is one of
+ * the receipt's several (settled in parts): its lines explain them all. */
+#define EXPLAIN_PART \
+	"(j.kind = 'return' OR EXISTS (SELECT 1 FROM journal k WHERE k.source = 'receipt'" \
+	" AND k.ref = j.ref AND k.entry_id <> j.entry_id))"
 
 int
 ledger_earn_explain(struct ledger *l, const char *kind, const char *value, ledger_row_fn fn,
@@ -361,7 +367,11 @@ ledger_earn_explain(struct ledger *l, const char *kind, const char *value, ledge
 		aw = "0";
 		ew = "0";
 	} else {
-		rw = "r.entry_id = CAST(?1 AS INTEGER)";
+		/* the receipt's lines when the entry holds all its points */
+		rw = "r.txn_id = (SELECT j.ref FROM journal j WHERE j.entry_id = CAST(?1 AS INTEGER)"
+		    " AND j.source = 'receipt') AND NOT EXISTS (SELECT 1 FROM journal k"
+		    " WHERE k.source = 'receipt' AND k.ref = r.txn_id"
+		    " AND k.entry_id <> CAST(?1 AS INTEGER))";
 		jw = "j.entry_id = CAST(?1 AS INTEGER)";
 		aw = "a.entry_id = CAST(?1 AS INTEGER)";
 		ew = "e.entry_id = CAST(?1 AS INTEGER)";
@@ -369,7 +379,7 @@ ledger_earn_explain(struct ledger *l, const char *kind, const char *value, ledge
 	snprintf(sql, sizeof(sql),
 	    "SELECT " EXPLAIN_COLS " FROM (" EXPLAIN_RECEIPTS " UNION ALL " EXPLAIN_OTHER ")"
 	    " ORDER BY occurred_at, txn_id, o, CAST(line AS INTEGER), entry_id",
-	    rw, rw, jw, strcmp(kind, "entry") == 0 ? "1" : "0", aw, ew);
+	    rw, rw, jw, strcmp(kind, "entry") == 0 ? EXPLAIN_PART : "0", aw, ew);
 	return visit(l, sql, one, fn, ctx);
 }
 

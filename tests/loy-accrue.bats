@@ -1943,3 +1943,36 @@ EOF
 	[ ! -e r.csv ]
 	ledger_ok
 }
+
+@test "--explain entry=N adds up for each entry of a receipt settled in parts, grown or shrunk by its later lines" {
+	base
+	{
+		echo "txn_id,member_id,occurred_at,amount"
+		echo "G1,1001,2026-11-02 10:00:00,10.00"
+		echo "H1,1002,2026-11-02 10:00:00,20.00"
+		for i in $(seq 1 60); do echo "F$i,,2026-11-02 11:00:00,1.00"; done
+		echo "G1,1001,2026-11-02 10:00:00,5.00"
+		echo "H1,1002,2026-11-02 10:00:00,-5.00"
+	} >parts.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	[ "$(q "SELECT group_concat(entry_id || ':' || ref || ':' || kind || ':' || points, ' ') FROM journal")" = "1:G1:earn:10 2:H1:earn:20 3:G1:earn:5 4:H1:return:-5" ]
+	# each entry its own row, as the journal holds it
+	run -0 --separate-stderr loy-accrue --explain entry=1
+	[ "${lines[1]}" = "G1,2026-11-02 10:00:00,1001,1,,,,[earn],,10" ]
+	[ "$stderr" = "loy-accrue: entry=1: 1 row, 10 points, as the journal holds" ]
+	run -0 --separate-stderr loy-accrue --explain entry=3
+	[ "$stderr" = "loy-accrue: entry=3: 1 row, 5 points, as the journal holds" ]
+	run -0 --separate-stderr loy-accrue --explain entry=2
+	[ "$stderr" = "loy-accrue: entry=2: 1 row, 20 points, as the journal holds" ]
+	run -0 --separate-stderr loy-accrue --explain entry=4
+	[ "$stderr" = "loy-accrue: entry=4: 1 row, -5 points, as the journal holds" ]
+	# the receipt as a whole by its lines
+	run -0 --separate-stderr loy-accrue --explain receipt=G1
+	[ "$stderr" = "loy-accrue: receipt=G1: 2 rows, 15 points, as the journal holds" ]
+	# a receipt taken whole: its lines, asked for by its entry
+	printf 'txn_id,member_id,occurred_at,amount\nK1,1003,2026-11-03 10:00:00,7.00\n' >one.csv
+	loy-accrue one.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-accrue --explain entry=5
+	[ "${lines[1]}" = "K1,2026-11-03 10:00:00,1003,5,1,,7.00,[earn],1,7" ]
+	ledger_ok
+}
