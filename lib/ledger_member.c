@@ -459,14 +459,15 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 			return -1;	/* `from` owed points: `into` pays from its lots */
 	}
 	/* the referrer of `from` for `into`, which has none, unless it stands
-	 * for `into` itself ('' for none: no member id is empty) */
+	 * for `into` itself, or for `from`, which is `into` from now on ('' for
+	 * none: no member id is empty) */
 	rc = -1;
 	if (ledger_member_get(l, from, &fm) <= 0 || ledger_member_get(l, into, &im) <= 0)
 		goto out;
 	if (!im.v[MF_REFERRER] && fm.v[MF_REFERRER]) {
 		if ((rc = ledger_member_resolve(l, fm.v[MF_REFERRER], &who)) < 0)
 			goto out;
-		if (rc > 0 && strcmp(who, into) != 0)
+		if (rc > 0 && strcmp(who, into) != 0 && strcmp(who, from) != 0)
 			ref = fm.v[MF_REFERRER];
 	}
 	rc = exec_args(l, "UPDATE cards SET member_id = ?2 WHERE member_id = ?1",

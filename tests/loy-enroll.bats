@@ -1364,3 +1364,16 @@ EOF2
 	[ "${stderr_lines[3]}" = "loy-enroll: m.csv: 9 rows, 0 created, 0 updated, 6 unchanged, 3 rejected" ]
 	ledger_ok
 }
+
+@test "merge gives the member kept no referrer that stands for the duplicate, merged into it before" {
+	new_ledger
+	printf 'member_id,referrer\nA,\nB,A\nC,\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# A into B: B's referrer A now stands for B itself; then B into C
+	run -0 --separate-stderr loy-enroll merge A B
+	run -0 --separate-stderr loy-enroll merge B C
+	[ "$(q "SELECT coalesce(referrer, '-') FROM members WHERE member_id = 'C'")" = "-" ]
+	run -0 --separate-stderr loy-report referrals
+	[ "$output" = "referrer,referees,purchasing,purchases,spend" ]
+	ledger_ok
+}
