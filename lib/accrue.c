@@ -868,10 +868,20 @@ subset_le(const uint64_t *sub, int n, const uint64_t *set, int m)
 	return rc;
 }
 
-/* Earn: an entry and a lot. */
+/* An entry of receipt points moved for m: in the balance the run writes,
+ * and m has bought (as ledger_earn_bought() reads it). */
+static void
+entry_moved(struct mem *m, int64_t points, int64_t entry)
+{
+	m->delta += points;
+	m->last_entry = entry;
+	m->bought = 1;
+}
+
+/* Earn `points` for receipt `txn` of time `at`: an entry and a lot. */
 static int
-earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char **status,
-    int64_t *entry_out)
+earn(struct accrue *a, struct mem *m, const char *txn, const char *at, int64_t points,
+    const char **status, int64_t *entry_out)
 {
 	char expires[20], avail[20];
 	int64_t entry;
@@ -879,26 +889,48 @@ earn(struct accrue *a, struct mem *m, struct rcpt *r, int64_t points, const char
 	*status = "credited";
 	if (points <= 0)
 		return 0;
-	if ((entry = ledger_journal_add(a->l, m->id, "earn", points, r->occurred, "receipt",
-	    r->txn, NULL)) < 0)
+	if ((entry = ledger_journal_add(a->l, m->id, "earn", points, at, "receipt", txn,
+	    NULL)) < 0)
 		return -1;
-	if (expire_lot_date(a->l, m->id, r->occurred, expires) < 0)
+	if (expire_lot_date(a->l, m->id, at, expires) < 0)
 		return loy_error("receipt '%s' of %s: its points would expire past the year 9999",
-		    r->txn, r->occurred);
+		    txn, at);
 	if (a->window_days > 0) {
-		when_add_hours(r->occurred, 24L * a->window_days, avail);
+		when_add_hours(at, 24L * a->window_days, avail);
 		if (strcmp(avail, a->now) > 0)
 			*status = "pending";
 	}
-	if (ledger_lot_add(a->l, m->id, entry, r->occurred,
-	    *expires ? expires : NULL, a->window_days > 0 ? avail : NULL,
-	    points, m->balance + m->delta) < 0)
+	if (ledger_lot_add(a->l, m->id, entry, at, *expires ? expires : NULL,
+	    a->window_days > 0 ? avail : NULL, points, m->balance + m->delta) < 0)
 		return -1;
-	m->delta += points;
-	m->last_entry = entry;
-	m->bought = 1;
+	entry_moved(m, points, entry);
 	*entry_out = entry;
 	return 0;
+}
+
+/* Take back `owed` points of m for receipt `txn` of time `at`, from the lots
+ * of entry `first` first (0: none): no more than the balance holds unless
+ * the programme lets it go below zero (`detail` says what was not).  The
+ * points taken (an entry in *entry_out when any), or -1. */
+static int64_t
+take_back(struct accrue *a, struct mem *m, const char *txn, const char *at, int64_t owed,
+    int64_t first, int64_t *entry_out, char *detail, size_t size)
+{
+	int64_t take = owed, entry;
+
+	if (!a->allow_negative && take > m->balance + m->delta) {
+		take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
+		snprintf(detail, size, "%lld point%s not recovered: the balance may not go "
+		    "below zero", (long long)(owed - take), owed - take == 1 ? "" : "s");
+	}
+	if (take == 0)
+		return 0;
+	if ((entry = ledger_journal_add(a->l, m->id, "return", -take, at, "receipt", txn,
+	    NULL)) < 0 || ledger_lots_take(a->l, m->id, take, entry, first, at) < 0)
+		return -1;
+	entry_moved(m, -take, entry);
+	*entry_out = entry;
+	return take;
 }
 
 /* Return: claw back what the returned goods earned, of the return of
@@ -909,7 +941,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
     int64_t *points, int64_t *entry_out, int64_t *linked, char *detail, size_t size)
 {
 	struct receipt_row orig = { 0 };
-	int64_t back = -amount, owed, take, first = 0, entry;
+	int64_t back = -amount, owed, take, first = 0;
 	int got = 0;
 	char amt[32], amt2[32];
 
@@ -971,24 +1003,10 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 			    "current rate", r->orig);
 	}
 	receipt_row_clear(&orig);
-	owed += extra;
-	take = owed;
-	if (!a->allow_negative && take > m->balance + m->delta) {
-		take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
-		snprintf(detail, size, "%lld point%s not recovered: the balance may not go "
-		    "below zero", (long long)(owed - take), owed - take == 1 ? "" : "s");
-	}
-	*points = -take;
-	if (take == 0)
-		return 0;
-	if ((entry = ledger_journal_add(a->l, m->id, "return", -take, r->occurred, "receipt",
-	    r->txn, NULL)) < 0 ||
-	    ledger_lots_take(a->l, m->id, take, entry, first, r->occurred) < 0)
+	if ((take = take_back(a, m, r->txn, r->occurred, owed + extra, first, entry_out, detail,
+	    size)) < 0)
 		return -1;
-	m->delta -= take;
-	m->last_entry = entry;
-	m->bought = 1;
-	*entry_out = entry;
+	*points = -take;
 	return 0;
 }
 
@@ -1250,45 +1268,14 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			points = -earn_base_points(earn_at(a->earn, row.occurred_at), -row.amount);
 		delta = points - old->points;
 		if (delta > 0) {
-			char expires[20], avail[20];
-
-			if (expire_lot_date(a->l, m->id, row.occurred_at, expires) < 0) {
-				loy_error("receipt '%s' of %s: its points would expire past the year "
-				    "9999", r->txn, row.occurred_at);
+			if (earn(a, m, r->txn, row.occurred_at, delta, &status, &row.entry_id) < 0)
 				goto out;
-			}
-			if (a->window_days > 0)
-				when_add_hours(row.occurred_at, 24L * a->window_days, avail);
-			if ((entry = ledger_journal_add(a->l, m->id, "earn", delta, row.occurred_at,
-			    "receipt", r->txn, NULL)) < 0 ||
-			    ledger_lot_add(a->l, m->id, entry, row.occurred_at,
-			    *expires ? expires : NULL,
-			    a->window_days > 0 ? avail : NULL, delta, m->balance + m->delta) < 0)
-				goto out;
-			if (a->window_days > 0 && strcmp(avail, a->now) > 0)
-				status = "pending";
-			m->delta += delta;
-			m->last_entry = entry;
-			m->bought = 1;
-			row.entry_id = entry;
 		} else if (delta < 0) {
-			int64_t take = -delta;
+			int64_t take = take_back(a, m, r->txn, row.occurred_at, -delta, 0, &entry,
+			    detail, sizeof(detail));
 
-			if (!a->allow_negative && take > m->balance + m->delta) {
-				take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
-				snprintf(detail, sizeof(detail), "%lld point%s not recovered: the "
-				    "balance may not go below zero", (long long)(-delta - take),
-				    -delta - take == 1 ? "" : "s");
-			}
-			if (take && ((entry = ledger_journal_add(a->l, m->id, "return", -take,
-			    row.occurred_at, "receipt", r->txn, NULL)) < 0 ||
-			    ledger_lots_take(a->l, m->id, take, entry, 0, row.occurred_at) < 0))
+			if (take < 0)
 				goto out;
-			if (take) {
-				m->delta -= take;
-				m->last_entry = entry;
-				m->bought = 1;
-			}
 			points = old->points - take;
 		}
 		if (row.amount < 0)
@@ -1520,7 +1507,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	if (!m) {
 		batch_count(b, C_ANONYMOUS);
 	} else if (r->amount >= 0) {
-		if (earn(a, m, r, points, &status, &row.entry_id) < 0 ||
+		if (earn(a, m, r->txn, r->occurred, points, &status, &row.entry_id) < 0 ||
 		    earn_record(a->l, prog, &er, m->id, &res, row.entry_id) < 0)
 			goto out;
 		row.status = (char *)status;
