@@ -1216,7 +1216,12 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 
 		if ((rc = claw_back(a, m, r, r->amount, 0, &back, &row.entry_id, &linked, detail,
 		    sizeof(detail))) != 0) {
-			rc = -1;	/* the first part was taken: this cannot differ */
+			/* its original, not known when the first part was taken,
+			 * came since as another member's: these lines are refused */
+			if (rc > 0) {
+				reject_receipt(a, b, r, detail);
+				rc = 0;
+			}
 			goto out;
 		}
 		points = old->points + back;

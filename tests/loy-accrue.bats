@@ -1976,3 +1976,25 @@ EOF
 	[ "${lines[1]}" = "K1,2026-11-03 10:00:00,1003,5,1,,7.00,[earn],1,7" ]
 	ledger_ok
 }
+
+@test "a return settled in parts whose original comes between them as another member's refuses its later lines, not the run without a word" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS0,1001,2026-11-01 10:00:00,50.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	{
+		echo "txn_id,member_id,occurred_at,amount,orig_txn"
+		echo "R1,1001,2026-11-20 10:00:00,-10.00,S1"
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,1.00,"; done
+		echo "S1,1002,2026-11-19 10:00:00,20.00,"
+		for i in $(seq 61 120); do echo "F$i,,2026-11-20 11:00:00,1.00,"; done
+		echo "R1,1001,2026-11-20 10:00:00,-5.00,S1"
+	} >later.csv
+	before=$(dump)
+	LOY_RECEIPT_MEMORY=1024 run -65 --separate-stderr loy-accrue later.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: later.csv:124: receipt 'R1' returns 'S1', a receipt of another member" ]
+	[ "$(dump)" = "$before" ]
+	LOY_RECEIPT_MEMORY=1024 run -1 --separate-stderr loy-accrue --rejects rej.csv later.csv
+	[ "$(tail -n 1 rej.csv)" = "R1,1001,2026-11-20 10:00:00,-5.00,S1,124,\"receipt 'R1' returns 'S1', a receipt of another member\"" ]
+	[ "$(q "SELECT amount, points FROM receipts WHERE txn_id = 'R1'")" = "-1000|-10" ]
+	ledger_ok
+}
