@@ -85,6 +85,26 @@ spool_file(void)
 	return f;
 }
 
+/* Copy a spool file from its start to `to`: 0, or -1 (errno set) with
+ * *read saying whether it was the spool that could not be read back. */
+static int
+copy_spool(FILE *spool, FILE *to, int *read)
+{
+	char buf[65536];
+	size_t n;
+
+	*read = 1;
+	if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
+		if (fwrite(buf, 1, n, to) != n)
+			break;
+	if (ferror(spool))
+		return -1;
+	*read = 0;
+	return fflush(to) != 0 || ferror(to) ? -1 : 0;
+}
+
 /* Copy the spooled output to standard output, after the commit (or the
  * dry run's rollback), its writer w closed first unless NULL: a failure
  * says whether the run is in the books. */
@@ -92,18 +112,13 @@ static int
 flush_spool(struct csvio_writer *w, FILE *spool, int committed)
 {
 	const char *was = committed ? "the run is committed, but " : "";
-	char buf[65536];
-	size_t n;
+	int read;
 
 	if (w && csvio_writer_close(w) < 0)
 		return loy_error("%scannot write the output: %s", was, strerror(errno));
-	if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
-		return loy_error("%scannot read back the output: %s", was, strerror(errno));
-	while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
-		if (fwrite(buf, 1, n, stdout) != n)
-			break;
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return loy_error("%scannot write the output: %s", was, strerror(errno));
+	if (copy_spool(spool, stdout, &read) < 0)
+		return loy_error("%scannot %s the output: %s", was, read ? "read back" : "write",
+		    strerror(errno));
 	return 0;
 }
 
@@ -411,30 +426,23 @@ static int
 stream_rejects(struct batch *b)
 {
 	const char *path = b->cli->rejects;
-	char buf[65536];
-	size_t n;
-	int fd = b->rejstream, bad = 0;
+	FILE *to = b->rejstream == STDOUT_FILENO ? stdout :
+	    b->rejstream == STDERR_FILENO ? stderr : NULL;
+	int fd, read, bad;
 
-	if (fflush(b->rejf) != 0 || fseek(b->rejf, 0, SEEK_SET) != 0)
-		return loy_error("the run is committed, but its rejects could not be read "
-		    "back: %s", strerror(errno));
-	if (fd < 0 && (fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0)
+	if (!to && ((fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)) < 0 ||
+	    !(to = fdopen(fd, "w")))) {
+		if (fd >= 0)
+			close(fd);
 		return loy_error("the run is committed, but its rejects could not be written "
 		    "to '%s': %s", path, strerror(errno));
-	if (fd == STDOUT_FILENO)
-		fflush(stdout);
-	while (!bad && (n = fread(buf, 1, sizeof(buf), b->rejf)) > 0)
-		for (size_t w = 0; w < n && !bad; ) {
-			ssize_t got = write(fd, buf + w, n - w);
-
-			if (got >= 0)
-				w += got;
-			else if (errno != EINTR)
-				bad = 1;
-		}
-	bad |= ferror(b->rejf) != 0;
+	}
+	bad = copy_spool(b->rejf, to, &read) < 0;
 	if (b->rejstream < 0)
-		bad |= close(fd) != 0;
+		bad |= fclose(to) != 0;
+	if (bad && read)
+		return loy_error("the run is committed, but its rejects could not be read "
+		    "back: %s", strerror(errno));
 	if (bad)
 		return loy_error("the run is committed, but its rejects could not be written "
 		    "to '%s': %s", path, strerror(errno));
