@@ -28,6 +28,22 @@ enum ledger_stmt_id {
 	S_STMT_MAX
 };
 
+/* The merged members, each with the member it now stands for, at the end of
+ * its chain of merges (A merged into B, B into C: A and B stand for C): a
+ * common table "merged(member_id, survivor)" for WITH RECURSIVE.
+ * loy-segment counts a merged member's receipts for that survivor, and so
+ * do the reports that count members; loy-ledger(5) gives this text. */
+#define LEDGER_MERGED \
+	"merged(member_id, survivor) AS (\n" \
+	"  SELECT member_id, merged_into FROM members f\n" \
+	"   WHERE merged_into IS NOT NULL AND status = 'merged' AND EXISTS\n" \
+	"         (SELECT 1 FROM members x\n" \
+	"           WHERE x.member_id = f.merged_into AND x.status <> 'merged')\n" \
+	"  UNION ALL\n" \
+	"  SELECT m.member_id, s.survivor\n" \
+	"    FROM merged s JOIN members m ON m.merged_into = s.member_id\n" \
+	"   WHERE m.status = 'merged')\n"
+
 struct ledger {
 	sqlite3 *db;
 	char *path;

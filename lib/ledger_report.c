@@ -109,20 +109,6 @@ static const char by_category[] =
 	"    FROM tn WHERE rest <> ''),\n" \
 	"t AS (SELECT name, rank FROM tn WHERE rank > 0 AND name <> '')\n"
 
-/* The merged members, each with the member it now stands for, at the end of
- * its chain of merges (A merged into B, B into C: A and B stand for C).
- * loy-segment counts a merged member's receipts for that survivor, and so
- * do the reports that count members; loy-ledger(5) gives this text. */
-#define MERGED \
-	"merged(member_id, survivor) AS (\n" \
-	"  SELECT member_id, merged_into FROM members\n" \
-	"   WHERE status = 'merged' AND merged_into IS NOT NULL\n" \
-	"     AND merged_into IN (SELECT member_id FROM members\n" \
-	"                          WHERE status <> 'merged')\n" \
-	"  UNION ALL\n" \
-	"  SELECT m.member_id, s.survivor\n" \
-	"    FROM merged s JOIN members m ON m.merged_into = s.member_id\n" \
-	"   WHERE m.status = 'merged')\n"
 /* The member row `x` counts for, joined as "LEFT JOIN merged x_s"; text, as
  * member_id is, so that a join on it can be made through an index. */
 #define WHO(x) "CAST(coalesce(" x "_s.survivor, " x ".member_id) AS TEXT)"
@@ -165,7 +151,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		/* the last activity of a member's receipts and redemptions,
 		 * and of those of the members merged into it */
 		return fmt(
-		    "WITH RECURSIVE " MERGED
+		    "WITH RECURSIVE " LEDGER_MERGED
 		    "SELECT m.member_id, m.status, m.tier, coalesce(b.points, 0) AS balance,\n"
 		    "       coalesce(o.spendable, 0) AS spendable,\n"
 		    "       coalesce(o.pending, 0) AS pending,\n"
@@ -307,7 +293,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "  FROM t FULL JOIN c ON c.tier = t.name\n"
 		    " ORDER BY t.rank IS NULL, t.rank, c.tier");
 	case LR_TIER_MOVES:
-		return fmt(TIER_NAMES ",\n" MERGED
+		return fmt(TIER_NAMES ",\n" LEDGER_MERGED
 		    "SELECT %s AS %s, coalesce(h.from_tier, '') AS from_tier,\n"
 		    "       coalesce(h.to_tier, '') AS to_tier,\n"
 		    "       CASE WHEN h.from_tier IS NULL THEN 'entry'\n"
@@ -372,7 +358,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "        SELECT '', 0, 0, 0, 0, 0, 0, 0\n" : "");
 	case LR_RULE_COSTS:
 		return fmt(
-		    "WITH RECURSIVE " MERGED ",\n"
+		    "WITH RECURSIVE " LEDGER_MERGED ",\n"
 		    "parts(at, member_id, rule, points) AS (\n"
 		    "  SELECT r.occurred_at, r.member_id, x.key, x.value\n"
 		    "    FROM receipts r, json_each(r.earn, '$.receipt') x\n"
@@ -401,7 +387,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    bucket(p->by, "at", b, sizeof(b)), pname(p->by));
 	case LR_PROMOTION:
 		return fmt(
-		    "WITH RECURSIVE " MERGED ",\n"
+		    "WITH RECURSIVE " LEDGER_MERGED ",\n"
 		    "awards(member_id, points) AS (\n"
 		    "  SELECT r.member_id, x.value\n"
 		    "    FROM receipts r, json_each(r.earn, '$.receipt') x\n"
@@ -456,7 +442,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		return fmt(
 		    "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k\n"
 		    "                         WHERE n < 1200),\n"
-		    MERGED ",\n"
+		    LEDGER_MERGED ",\n"
 		    "c AS (SELECT substr(enrolled_at, 1, 7) AS cohort, count(*) AS members\n"
 		    "        FROM members\n"
 		    "       WHERE status <> 'merged' AND " WINDOW("enrolled_at") "\n"
@@ -483,7 +469,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		/* referees who stand alone, with the receipts of the members
 		 * merged into them; a merged referrer is its survivor */
 		return fmt(
-		    "WITH RECURSIVE " MERGED ",\n"
+		    "WITH RECURSIVE " LEDGER_MERGED ",\n"
 		    "s AS (SELECT " WHO("r") " AS member_id,\n"
 		    "             count(*) FILTER (WHERE r.amount > 0) AS purchases,\n"
 		    "             sum(r.amount) AS spend\n"
@@ -514,7 +500,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    bucket(p->by, "d.requested_at", b, sizeof(b)), pname(p->by));
 	case LR_REDEMPTIONS:
 		return fmt(
-		    "WITH RECURSIVE " MERGED
+		    "WITH RECURSIVE " LEDGER_MERGED
 		    "SELECT %s AS %s, d.reward_id, w.name,\n"
 		    "       count(*) FILTER (WHERE d.status = 'redeemed') AS redeemed,\n"
 		    "       coalesce(sum(d.qty) FILTER (WHERE d.status = 'redeemed'), 0) AS units,\n"

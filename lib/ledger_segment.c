@@ -101,14 +101,7 @@ ledger_segment_aliases(struct ledger *l)
 	    " member_id TEXT PRIMARY KEY, survivor TEXT NOT NULL) WITHOUT ROWID;"
 	    "DELETE FROM temp.seg_alias;"
 	    "INSERT OR IGNORE INTO temp.seg_alias"
-	    " WITH RECURSIVE c(member_id, survivor, depth) AS ("
-	    "  SELECT member_id, merged_into, 0 FROM members"
-	    "   WHERE merged_into IS NOT NULL AND status = 'merged'"
-	    "  UNION ALL SELECT c.member_id, m.merged_into, c.depth + 1"
-	    "   FROM c JOIN members m ON m.member_id = c.survivor"
-	    "   WHERE m.status = 'merged' AND m.merged_into IS NOT NULL AND c.depth < 64)"
-	    " SELECT member_id, survivor FROM c WHERE NOT EXISTS (SELECT 1 FROM members x"
-	    "  WHERE x.member_id = c.survivor AND x.status = 'merged')") < 0 ||
+	    " WITH RECURSIVE " LEDGER_MERGED " SELECT member_id, survivor FROM merged") < 0 ||
 	    text_of(l, "SELECT count(*) FROM temp.seg_alias", n, sizeof(n)) < 0)
 		return -1;
 	return atoi(n);
