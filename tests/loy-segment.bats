@@ -55,16 +55,20 @@ members() {
 	loy-enroll members.csv >/dev/null 2>&1
 }
 
-# Purchases "MEMBER DATE AMOUNT" on standard input.
+# Purchases "MEMBER DATE AMOUNT" on standard input.  Receipt numbers
+# run on across the calls of one test (buy.n), so no two receipts share
+# one.
 buy() {
 	local n=0 m d a
+	[ -f buy.n ] && n=$(cat buy.n)
 	{
 		echo txn_id,member_id,occurred_at,amount
 		while read -r m d a; do
 			n=$((n + 1))
-			echo "T$RANDOM$n,$m,$d 10:00:00,$a"
+			echo "T$n,$m,$d 10:00:00,$a"
 		done
 	} >buy.csv
+	echo "$n" >buy.n
 	loy-accrue buy.csv >/dev/null 2>&1
 }
 
