@@ -10,8 +10,8 @@
 
 static const char usage[] =
     "loy-program [-V] check file\n"
-    "       loy-program [-n] [-d ledger] [--from date] [--retroactive] load file\n"
-    "       loy-program [-n] [-d ledger] apply\n"
+    "       loy-program [-n] [-d ledger] [--from date] [--retroactive] [--table | --tsv] load file\n"
+    "       loy-program [-n] [-d ledger] [--table | --tsv] apply\n"
     "       loy-program [-d ledger] [--as-of date] show\n"
     "       loy-program [-d ledger] [--table | --tsv] versions\n"
     "       loy-program [-d ledger] [--table | --tsv] --from date --to date what-if file";
@@ -116,6 +116,13 @@ main(int argc, char **argv)
 	}
 	if (as_of && strcmp(cmd, "show") != 0) {
 		loy_warn("--as-of goes with show");
+		cli_usage(&cli);
+	}
+	if ((cli.tsv || cli.table || cli.safe_cells) &&
+	    (strcmp(cmd, "check") == 0 || strcmp(cmd, "show") == 0)) {
+		/* a summary and a programme file: text, not a table */
+		loy_warn("%s writes no table: --tsv, --table and --safe-cells go with load, apply, "
+		    "versions and what-if", cmd);
 		cli_usage(&cli);
 	}
 	if (strcmp(cmd, "check") == 0)

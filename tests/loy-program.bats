@@ -549,6 +549,24 @@ OUT
 	[[ "$output" == "loy-program "* ]]
 }
 
+@test "check and show write text: --tsv, --table and --safe-cells are refused there" {
+	new_ledger
+	good
+	for opt in --tsv --table --safe-cells; do
+		run -64 --separate-stderr loy-program "$opt" show
+		[ "${stderr_lines[0]}" = "loy-program: show writes no table: --tsv, --table and --safe-cells go with load, apply, versions and what-if" ]
+		[ -z "$output" ]
+		run -64 --separate-stderr loy-program "$opt" check good.conf
+		[ "${stderr_lines[0]}" = "loy-program: check writes no table: --tsv, --table and --safe-cells go with load, apply, versions and what-if" ]
+	done
+	# where there is a table, they are taken
+	run -0 --separate-stderr loy-program --tsv versions
+	[ "${lines[0]}" = "$(printf 'version\teffective_from\tloaded_at\trun_id\tsource\tsha256')" ]
+	run -0 --separate-stderr loy-program --tsv -n apply
+	[ "${lines[0]}" = "$(printf 'version\tstatus')" ]
+	ledger_ok
+}
+
 @test "versions lists every version as CSV" {
 	new_ledger
 	good
