@@ -424,7 +424,7 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	sqlite3_stmt *st;
 	int64_t points = 0, out_id, in_id;
 	struct member fm = { { 0 } }, im = { { 0 } };
-	const char *ref = "";
+	const char *ref = "", *self = "0";
 	char *who = NULL;
 	int rc;
 
@@ -460,11 +460,21 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	}
 	/* the referrer of `from` for `into`, which has none, unless it stands
 	 * for `into` itself, or for `from`, which is `into` from now on ('' for
-	 * none: no member id is empty) */
+	 * none: no member id is empty).  A referrer of `into` that stands for
+	 * `from` would have `into` refer itself: it goes (self = "1"), and
+	 * `from`'s own referrer, if any, takes its place. */
 	rc = -1;
 	if (ledger_member_get(l, from, &fm) <= 0 || ledger_member_get(l, into, &im) <= 0)
 		goto out;
-	if (!im.v[MF_REFERRER] && fm.v[MF_REFERRER]) {
+	if (im.v[MF_REFERRER]) {
+		if ((rc = ledger_member_resolve(l, im.v[MF_REFERRER], &who)) < 0)
+			goto out;
+		if (rc > 0 && (strcmp(who, into) == 0 || strcmp(who, from) == 0))
+			self = "1";
+		free(who);
+		who = NULL;
+	}
+	if ((!im.v[MF_REFERRER] || *self == '1') && fm.v[MF_REFERRER]) {
 		if ((rc = ledger_member_resolve(l, fm.v[MF_REFERRER], &who)) < 0)
 			goto out;
 		if (rc > 0 && strcmp(who, into) != 0 && strcmp(who, from) != 0)
@@ -475,11 +485,12 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	    exec_args(l, "UPDATE members AS m SET"
 	    " name = coalesce(m.name, f.name), phone = coalesce(m.phone, f.phone),"
 	    " email = coalesce(m.email, f.email), birthday = coalesce(m.birthday, f.birthday),"
-	    " referrer = coalesce(m.referrer, nullif(?4, '')),"
+	    " referrer = CASE WHEN ?5 = '1' THEN nullif(?4, '')"
+	    "  ELSE coalesce(m.referrer, nullif(?4, '')) END,"
 	    " attrs = CASE WHEN f.attrs IS NULL THEN m.attrs WHEN m.attrs IS NULL THEN f.attrs"
 	    "  ELSE json_patch(f.attrs, m.attrs) END,"
 	    " updated_run = ?3 FROM members AS f WHERE m.member_id = ?2 AND f.member_id = ?1",
-	    "cannot merge members", NULL, from, into, "?run", ref, NULL) < 0 ||
+	    "cannot merge members", NULL, from, into, "?run", ref, self, NULL) < 0 ||
 	    exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
 	    " closed_at = ?3, updated_run = ?4 WHERE member_id = ?1",
 	    "cannot merge members", NULL, from, into, at, "?run", NULL) < 0 ? -1 : 0;

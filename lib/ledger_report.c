@@ -485,6 +485,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "  LEFT JOIN merged f ON f.member_id = m.referrer\n"
 		    "  LEFT JOIN s USING (member_id)\n"
 		    " WHERE m.referrer IS NOT NULL AND m.status <> 'merged'\n"
+		    "   AND coalesce(f.survivor, m.referrer) <> m.member_id\n"
 		    " GROUP BY 1\n"
 		    " ORDER BY spend DESC, 1");
 	case LR_PARTNERS:

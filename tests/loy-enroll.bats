@@ -1377,3 +1377,26 @@ EOF2
 	[ "$output" = "referrer,referees,purchasing,purchases,spend" ]
 	ledger_ok
 }
+
+@test "merge of a member's referrer into it: the member kept refers no one to itself, and takes the duplicate's referrer" {
+	new_ledger
+	printf 'member_id,referrer\nW,\nY,W\nX,Y\nZ,X\nV,Y\nA,\nB,A\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# X was referred by Y; Y into X: X's referrer is now Y's, W
+	run -0 --separate-stderr loy-enroll merge Y X
+	# B was referred by A, who had none: B has none now
+	run -0 --separate-stderr loy-enroll merge A B
+	[ "$(q "SELECT member_id || ':' || coalesce(referrer, '-') FROM members ORDER BY 1" | tr '\n' ' ')" = "A:- B:- V:Y W:- X:W Y:W Z:X " ]
+	# X refers Z and, through Y, V; never itself
+	run -0 --separate-stderr loy-report referrals
+	[ "$(cut -d, -f1,2 <<<"$output" | tr '\n' ' ')" = "referrer,referees W,1 X,2 " ]
+	run -0 --separate-stderr loy-segment referrers
+	[ "$(cut -d, -f1,2 <<<"$output" | tr '\n' ' ')" = "member_id,referred X,2 W,1 " ]
+	# a ledger written before, where X kept Y: X is still not its own referee
+	sqlite3 "$LOY_DB" "UPDATE members SET referrer = 'Y' WHERE member_id = 'X'"
+	run -0 --separate-stderr loy-report referrals
+	[ "$(cut -d, -f1,2 <<<"$output" | tr '\n' ' ')" = "referrer,referees X,2 " ]
+	run -0 --separate-stderr loy-segment referrers
+	[ "$(cut -d, -f1,2 <<<"$output" | tr '\n' ' ')" = "member_id,referred X,2 " ]
+	ledger_ok
+}
