@@ -281,14 +281,19 @@ _loy_accrue()
 			opts="--events --date-format"
 			;;
 		--explain)
-			opts="--explain"
+			# it reads no input and writes nothing
+			_loy_add compgen -W "-d --db --explain --busy-timeout
+			    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
+			return
 			;;
 		*)
 			opts="--adjust --auto-enroll --date-format --events --explain --opening"
 			;;
 		esac
+		# opening balances land whole or not at all: no --rejects
+		[[ $form == --opening ]] || opts+=" --rejects"
 		_loy_add compgen -W "-d --db $opts --busy-timeout -n --dry-run
-		    --map --rejects --safe-cells --table --tsv -h --help -V
+		    --map --safe-cells --table --tsv -h --help -V
 		    --version" -- "$_loy_cur"
 		return
 	fi
@@ -346,15 +351,19 @@ _loy_expire()
 _loy_redeem()
 {
 	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
-	local i w first='' nops=0 dashdash='' catalogue='' fields
+	local i w first='' nops=0 dashdash='' catalogue='' requests='' fields
 
 	COMPREPLY=()
 	_loy_words
 	# --catalogue, --codes, --transfers: every operand is a file, and the
-	# fields are the rewards', the codes' or the transfers'
+	# fields are the rewards', the codes' or the transfers'; --first-come,
+	# --draw and --window are for requests, and each of the two sorts
+	# goes alone
 	for ((i = 1; i < _loy_cword; i++)); do
 		case ${_loy_w[i]} in
 		--catalogue | --codes | --transfers) catalogue=${_loy_w[i]} ;;
+		--first-come | --draw | --draw=*) requests=order ;;
+		--window | --window=*) [[ $requests ]] || requests=window ;;
 		esac
 	done
 	if [[ $catalogue == --catalogue ]]; then
@@ -405,10 +414,25 @@ _loy_redeem()
 			    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
 		*)
-			_loy_add compgen -W "-d --db --busy-timeout --catalogue --codes
-			    --date-format --draw --draw= --first-come -n --dry-run --map
-			    --rejects --safe-cells --table --transfers --tsv --window
-			    -h --help -V --version" -- "$_loy_cur"
+			if [[ $catalogue ]]; then
+				# one of --catalogue, --codes and --transfers; no order
+				# of requests, no window
+				_loy_add compgen -W "-d --db --busy-timeout $catalogue
+				    --date-format -n --dry-run --map --rejects --safe-cells
+				    --table --tsv -h --help -V --version" -- "$_loy_cur"
+			elif [[ $requests ]]; then
+				# requests: no catalogue, codes or transfers
+				w="--window"
+				[[ $requests == order ]] || w+=" --draw --draw= --first-come"
+				_loy_add compgen -W "-d --db --busy-timeout --date-format $w
+				    -n --dry-run --map --rejects --safe-cells --table --tsv
+				    -h --help -V --version" -- "$_loy_cur"
+			else
+				_loy_add compgen -W "-d --db --busy-timeout --catalogue --codes
+				    --date-format --draw --draw= --first-come -n --dry-run --map
+				    --rejects --safe-cells --table --transfers --tsv --window
+				    -h --help -V --version" -- "$_loy_cur"
+			fi
 			;;
 		esac
 		return

@@ -89,3 +89,49 @@ reason=" ]
 	done
 	[ -z "$missing" ] || { echo "missing:$missing"; return 1; }
 }
+
+@test "loy-accrue --explain offers none of -n, --map, --rejects and --date-format, --opening no --rejects: the program refuses them" {
+	run -0 complete_bash _loy_accrue loy-accrue --explain member=1001 -
+	for o in -n --dry-run --map --rejects --date-format --adjust --opening --events; do
+		! grep -qxF -- "$o" <<<"$output" || { echo "offers $o: $output"; return 1; }
+	done
+	grep -qxF -- --table <<<"$output"
+	run -64 loy-accrue --explain member=1001 --map txn_id=Bon
+	run -0 complete_bash _loy_accrue loy-accrue --opening -
+	! grep -qxF -- --rejects <<<"$output"
+	grep -qxF -- --date-format <<<"$output"
+	run -64 loy-accrue --opening --rejects bad.csv opening.csv
+	run -0 complete_bash _loy_accrue loy-accrue --adjust -
+	grep -qxF -- --rejects <<<"$output"
+	# zsh: each of them and --explain exclude each other, --opening and --rejects too
+	local zsh
+	zsh=$(sed -n '/^_loy-accrue() {/,/^}/p' "$BATS_TEST_DIRNAME/../completions/_loy")
+	grep -qF -- "-n --dry-run --date-format --map --rejects *)--explain=" <<<"$zsh"
+	grep -qF -- "'(--explain)*--map=" <<<"$zsh"
+	grep -qF -- "'(--explain --opening)--rejects=" <<<"$zsh"
+	grep -qF -- "--explain --rejects)--opening[" <<<"$zsh"
+	grep -qF -- "'(--adjust --explain)--date-format=" <<<"$zsh"
+	grep -qF -- "'(-n --dry-run --explain)'{-n,--dry-run}" <<<"$zsh"
+}
+
+@test "loy-redeem offers --first-come, --draw and --window only for requests, and one of --catalogue, --codes and --transfers at a time" {
+	local form o
+	for form in --catalogue --codes --transfers; do
+		run -0 complete_bash _loy_redeem loy-redeem "$form" -
+		for o in --first-come --draw --draw= --window --catalogue --codes --transfers; do
+			[ "$o" = "$form" ] && continue
+			! grep -qxF -- "$o" <<<"$output" || { echo "$form offers $o: $output"; return 1; }
+		done
+		grep -qxF -- --rejects <<<"$output"
+		run -64 loy-redeem "$form" --window '2026-11-01,2026-11-30' x.csv
+	done
+	run -0 complete_bash _loy_redeem loy-redeem --first-come -
+	for o in --catalogue --codes --transfers --draw --first-come; do
+		! grep -qxF -- "$o" <<<"$output" || { echo "--first-come offers $o: $output"; return 1; }
+	done
+	grep -qxF -- --window <<<"$output"
+	run -64 loy-redeem --first-come --catalogue x.csv
+	run -0 complete_bash _loy_redeem loy-redeem --window '2026-11-01,2026-11-30' -
+	grep -qxF -- --draw <<<"$output"
+	! grep -qxF -- --catalogue <<<"$output"
+}
