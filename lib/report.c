@@ -970,6 +970,9 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 		return usage_error(d->opts & O_OPERAND ? "%s needs one member id" :
 		    d->opts & O_RULE ? "%s needs one rule name" : "%s takes no operands",
 		    d->name);
+	if (html && (o->format != CSVIO_CSV || o->safe))	/* a page, not a table */
+		return usage_error("html writes a page, not a table: it takes no --json, --table, "
+		    "--tsv or --safe-cells");
 	if ((status = params(d, o, &p, from, to, now, horizon)) != 0)
 		return status;
 	p.tiers = ledger_setting(l, "tiers");

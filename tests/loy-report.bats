@@ -771,6 +771,19 @@ in_chart() {
 	[[ "$output" == *'<footer id="end">'* ]]
 }
 
+@test "html: a page, not a table, so --json, --table, --tsv and --safe-cells are usage errors" {
+	base
+	local o
+	for o in --json --table --tsv --safe-cells; do
+		run -64 --separate-stderr loy-report "$o" html
+		[ "$stderr" = "loy-report: html writes a page, not a table: it takes no --json, --table, --tsv or --safe-cells" ]
+		[ -z "$output" ]
+	done
+	run -0 --separate-stderr loy-report --table balances
+	run -0 --separate-stderr loy-report html
+	[[ "$output" == *'<footer id="end">'* ]]
+}
+
 @test "html: an empty ledger still makes a page" {
 	export LOY_NOW="2026-03-20 12:00:00"
 	new_ledger
