@@ -1,5 +1,6 @@
 /* loy-enroll: add, update, close and merge members. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "diag.h"
@@ -45,7 +46,7 @@ main(int argc, char **argv)
 	};
 	struct cli cli;
 	struct ledger *l;
-	const char *reason = NULL;
+	const char *reason = NULL, *verb;
 	char *args = cli_args(argc, argv);	/* before getopt permutes argv */
 	int opt, status;
 
@@ -59,13 +60,30 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	verb = argc > 0 && enroll_is_verb(argv[0]) ? argv[0] : NULL;
+	if (verb && (cli.rejects || cli.nmap || cli.date_format)) {
+		/* its operands are member ids and cards, not rows of a file */
+		loy_warn("%s reads no input: it takes neither --rejects, --map nor --date-format",
+		    verb);
+		cli_usage(&cli);
+	}
+	if (verb && cli.dry_run && (strcmp(verb, "list") == 0 || strcmp(verb, "cards") == 0 ||
+	    strcmp(verb, "duplicates") == 0)) {
+		loy_warn("%s writes nothing: it takes no -n", verb);
+		cli_usage(&cli);
+	}
+	if (reason && !(verb && (strcmp(verb, "close") == 0 || strcmp(verb, "reopen") == 0 ||
+	    strcmp(verb, "forget") == 0))) {
+		loy_warn("--reason is for close, reopen and forget");
+		cli_usage(&cli);
+	}
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
 		free(args);
 		cli_free(&cli);
 		return status;
 	}
-	if (argc > 0 && enroll_is_verb(argv[0]))
-		status = enroll_verb(&cli, l, argv[0], argc - 1, argv + 1, reason, args);
+	if (verb)
+		status = enroll_verb(&cli, l, verb, argc - 1, argv + 1, reason, args);
 	else
 		status = enroll_import(&cli, l, argc, argv, args);
 	ledger_close(l);

@@ -207,9 +207,32 @@ _loy_enroll()
 	done
 
 	if [[ -z $dashdash && $_loy_cur == -* ]]; then
-		_loy_add compgen -W "-d --db --busy-timeout --date-format -n
-		    --dry-run --map --reason --rejects --safe-cells --table --tsv
-		    -h --help -V --version" -- "$_loy_cur"
+		# a verb reads no input; a listing writes nothing; --reason is
+		# for close, reopen and forget
+		case $first in
+		close | reopen | forget)
+			_loy_add compgen -W "-d --db --busy-timeout -n --dry-run --reason
+			    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
+			;;
+		merge | add-card | replace-card)
+			_loy_add compgen -W "-d --db --busy-timeout -n --dry-run
+			    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
+			;;
+		list | cards | duplicates)
+			_loy_add compgen -W "-d --db --busy-timeout --safe-cells --table
+			    --tsv -h --help -V --version" -- "$_loy_cur"
+			;;
+		'')
+			_loy_add compgen -W "-d --db --busy-timeout --date-format -n
+			    --dry-run --map --reason --rejects --safe-cells --table --tsv
+			    -h --help -V --version" -- "$_loy_cur"
+			;;
+		*)
+			_loy_add compgen -W "-d --db --busy-timeout --date-format -n
+			    --dry-run --map --rejects --safe-cells --table --tsv
+			    -h --help -V --version" -- "$_loy_cur"
+			;;
+		esac
 		return
 	fi
 	if ((nops == 0)); then

@@ -135,3 +135,25 @@ reason=" ]
 	grep -qxF -- --draw <<<"$output"
 	! grep -qxF -- --catalogue <<<"$output"
 }
+
+@test "loy-enroll after a verb offers only the options the verb takes" {
+	local o
+	run -0 complete_bash _loy_enroll loy-enroll list -
+	for o in -n --dry-run --map --rejects --date-format --reason; do
+		! grep -qxF -- "$o" <<<"$output" || { echo "list offers $o: $output"; return 1; }
+	done
+	grep -qxF -- --table <<<"$output"
+	run -0 complete_bash _loy_enroll loy-enroll close 1001 -
+	grep -qxF -- --reason <<<"$output"
+	grep -qxF -- -n <<<"$output"
+	! grep -qxF -- --rejects <<<"$output"
+	run -0 complete_bash _loy_enroll loy-enroll merge -
+	! grep -qxF -- --reason <<<"$output"
+	run -0 complete_bash _loy_enroll loy-enroll members.csv -
+	grep -qxF -- --rejects <<<"$output"
+	! grep -qxF -- --reason <<<"$output"
+	# before any operand, every option of every form
+	run -0 complete_bash _loy_enroll loy-enroll -
+	grep -qxF -- --reason <<<"$output"
+	grep -qxF -- --map <<<"$output"
+}

@@ -1400,3 +1400,33 @@ EOF2
 	[ "$(cut -d, -f1,2 <<<"$output" | tr '\n' ' ')" = "member_id,referred X,2 " ]
 	ledger_ok
 }
+
+@test "a verb refuses the options it would ignore: --rejects, --map, --date-format; -n for a listing; --reason but for close, reopen and forget" {
+	base
+	local before
+	before=$(dump)
+	run -64 --separate-stderr loy-enroll --rejects bad.csv close 1001
+	[ "${lines[0]:-}" = "" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: close reads no input: it takes neither --rejects, --map nor --date-format" ]
+	[ ! -e bad.csv ]
+	run -64 --separate-stderr loy-enroll --map email=Mail list
+	[ "${stderr_lines[0]}" = "loy-enroll: list reads no input: it takes neither --rejects, --map nor --date-format" ]
+	run -64 --separate-stderr loy-enroll --date-format %d.%m.%Y merge 1002 1001
+	[ "${stderr_lines[0]}" = "loy-enroll: merge reads no input: it takes neither --rejects, --map nor --date-format" ]
+	for verb in list duplicates "cards 1001"; do
+		run -64 --separate-stderr loy-enroll -n $verb
+		[ "${stderr_lines[0]}" = "loy-enroll: ${verb%% *} writes nothing: it takes no -n" ]
+	done
+	run -64 --separate-stderr loy-enroll --reason 'moved away' merge 1002 1001
+	[ "${stderr_lines[0]}" = "loy-enroll: --reason is for close, reopen and forget" ]
+	run -64 --separate-stderr loy-enroll --reason typo base.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: --reason is for close, reopen and forget" ]
+	[ "$(dump)" = "$before" ]
+	# what they take
+	run -0 --separate-stderr loy-enroll -n --reason 'moved away' close 1001
+	[ "${lines[1]}" = "1001,closed,moved away" ]
+	run -0 --separate-stderr loy-enroll --tsv cards 1001
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-enroll merge 1002 1001
+	ledger_ok
+}
