@@ -147,6 +147,18 @@ main(int argc, char **argv)
 		free(args);
 		cli_usage(&cli);
 	}
+	if (verb && (cli.rejects || cli.nmap || cli.date_format)) {
+		/* request ids, or nothing: no rows of a file */
+		loy_warn("%s reads no input: it takes neither --rejects, --map nor --date-format",
+		    argv[0]);
+		free(args);
+		cli_usage(&cli);
+	}
+	if ((verb == 'r' || verb == 'c') && cli.dry_run) {
+		loy_warn("%s writes nothing: it takes no -n", argv[0]);
+		free(args);
+		cli_usage(&cli);
+	}
 	if (verb == 'r' || verb == 'c')
 		cli_one_format(&cli);
 	if (win) {

@@ -927,3 +927,30 @@ OUT
 1003:0" ]
 	ledger_ok
 }
+
+@test "cancel, codes and rewards refuse the options they would ignore: --rejects, --map, --date-format; -n for a listing" {
+	base
+	printf 'request_id,member_id,reward_id\nR1,1001,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	local before verb
+	before=$(dump)
+	run -64 --separate-stderr loy-redeem --rejects bad.csv cancel R1
+	[ "${stderr_lines[0]}" = "loy-redeem: cancel reads no input: it takes neither --rejects, --map nor --date-format" ]
+	[ -z "$output" ]
+	[ ! -e bad.csv ]
+	run -64 --separate-stderr loy-redeem --date-format %d.%m.%Y cancel R1
+	[ "${stderr_lines[0]}" = "loy-redeem: cancel reads no input: it takes neither --rejects, --map nor --date-format" ]
+	for verb in codes rewards; do
+		run -64 --separate-stderr loy-redeem --map reward_id=Id "$verb"
+		[ "${stderr_lines[0]}" = "loy-redeem: $verb reads no input: it takes neither --rejects, --map nor --date-format" ]
+		run -64 --separate-stderr loy-redeem -n "$verb"
+		[ "${stderr_lines[0]}" = "loy-redeem: $verb writes nothing: it takes no -n" ]
+	done
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-redeem -n cancel R1
+	[ "${lines[1]}" = "R1,cancelled,20" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-redeem --tsv rewards
+	run -0 --separate-stderr loy-redeem cancel R1
+	ledger_ok
+}
