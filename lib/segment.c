@@ -1291,6 +1291,15 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 		loy_warn("--from and --to are for birthdays");
 		return LOY_EX_USAGE;
 	}
+	if ((cli->rejects || cli->nmap) && strcmp(cmd, "save") != 0 && !o->assign) {
+		/* the only inputs: the list save reads, the tiers --assign gives */
+		loy_warn("%s: --map and --rejects are for save and --assign", cmd);
+		return LOY_EX_USAGE;
+	}
+	if (o->replace && !o->save && strcmp(cmd, "save") != 0) {
+		loy_warn("%s: --replace is for --save and save", cmd);
+		return LOY_EX_USAGE;
+	}
 	if (o->save && strcmp(cmd, "segments") == 0 && argc == 0) {
 		loy_warn("segments: --save needs a segment's name to copy");
 		return LOY_EX_USAGE;

@@ -906,3 +906,36 @@ OUT
 	[ "$(q "SELECT group_concat(member_id) FROM segment_members WHERE segment = 'mixed'")" = "A,B" ]
 	ledger_ok
 }
+
+@test "--map and --rejects go with save and --assign, --replace with --save and save; elsewhere they are usage errors, not ignored" {
+	export LOY_NOW="2026-11-23 12:00:00"
+	new_ledger
+	members A:2026-01-05 B:2026-02-01
+	buy <<'EOF2'
+A 2026-03-01 50.00
+B 2026-03-02 20.00
+EOF2
+	local before
+	before=$(dump)
+	run -64 --separate-stderr loy-segment --rejects bad.csv best 2
+	[ "$stderr" = "loy-segment: best: --map and --rejects are for save and --assign" ]
+	[ -z "$output" ]
+	[ ! -e bad.csv ]
+	run -64 --separate-stderr loy-segment --map member_id=Id rfm
+	[ "$stderr" = "loy-segment: rfm: --map and --rejects are for save and --assign" ]
+	run -64 --separate-stderr loy-segment --rejects bad.csv tiers
+	[ "$stderr" = "loy-segment: tiers: --map and --rejects are for save and --assign" ]
+	run -64 --separate-stderr loy-segment --replace best 2
+	[ "$stderr" = "loy-segment: best: --replace is for --save and save" ]
+	run -64 --separate-stderr loy-segment --replace tiers
+	[ "$stderr" = "loy-segment: tiers: --replace is for --save and save" ]
+	[ "$(dump)" = "$before" ]
+	# where they belong
+	run -0 --separate-stderr loy-segment --save top best 1
+	run -0 --separate-stderr loy-segment --replace --save top best 2
+	[ "$stderr" = "loy-segment: segment 'top': 2 members as of 2026-11-23" ]
+	printf 'Id\nB\nZ\n' >list.csv
+	run -1 --separate-stderr loy-segment --replace --map member_id=Id --rejects bad.csv save top list.csv
+	[ "$(sed -n 2p bad.csv)" = "Z,3,unknown member 'Z'" ] || { cat bad.csv; false; }
+	ledger_ok
+}
