@@ -102,8 +102,12 @@ main(int argc, char **argv)
 		loy_warn("unknown command '%s'", cmd);
 		cli_usage(&cli);
 	}
-	if (strcmp(cmd, "what-if") == 0 && (!from || !to || retroactive)) {
+	if (strcmp(cmd, "what-if") == 0 && (!from || !to)) {
 		loy_warn("what-if needs --from and --to");
+		cli_usage(&cli);
+	}
+	if (retroactive && strcmp(cmd, "load") != 0) {
+		loy_warn("--retroactive goes with load");
 		cli_usage(&cli);
 	}
 	if (to && strcmp(cmd, "what-if") != 0) {

@@ -567,6 +567,21 @@ OUT
 	ledger_ok
 }
 
+@test "--retroactive with what-if says it goes with load, not that --from and --to are missing" {
+	new_ledger
+	good
+	run -64 --separate-stderr loy-program what-if --from 2026-11-01 --to 2026-11-30 --retroactive good.conf
+	[ "${stderr_lines[0]}" = "loy-program: --retroactive goes with load" ]
+	[ -z "$output" ]
+	run -64 --separate-stderr loy-program what-if --from 2026-11-01 good.conf
+	[ "${stderr_lines[0]}" = "loy-program: what-if needs --from and --to" ]
+	run -64 --separate-stderr loy-program --retroactive versions
+	[ "${stderr_lines[0]}" = "loy-program: --retroactive goes with load" ]
+	run -0 --separate-stderr loy-program what-if --from 2026-11-01 --to 2026-11-30 good.conf
+	run -0 --separate-stderr loy-program load --retroactive --from 2026-01-01 good.conf
+	ledger_ok
+}
+
 @test "versions lists every version as CSV" {
 	new_ledger
 	good
