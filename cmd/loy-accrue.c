@@ -81,7 +81,8 @@ main(int argc, char **argv)
 		cli_usage(&cli);
 	}
 	if (adjust + opening + autoenroll + events + !!explain > 1) {
-		loy_warn("--events and --explain go alone");
+		loy_warn("--adjust, --opening, --auto-enroll, --events and --explain go alone: "
+		    "give one of them");
 		cli_usage(&cli);
 	}
 	if (opening && cli.rejects) {

@@ -1116,6 +1116,19 @@ EOF
 	ledger_ok
 }
 
+@test "--events and --explain go alone too, and the message names the forms, not --explain to a command without it" {
+	base
+	before=$(dump)
+	printf 'member_id,points,reason,ref\n1001,5,x,R1\n' >adj.csv
+	run -64 --separate-stderr loy-accrue --adjust --events adj.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: --adjust, --opening, --auto-enroll, --events and --explain go alone: give one of them" ]
+	run -64 --separate-stderr loy-accrue --auto-enroll --explain member=1001
+	[ "${stderr_lines[0]}" = "loy-accrue: --adjust, --opening, --auto-enroll, --events and --explain go alone: give one of them" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 # -------------------------------------------------------- the UCI data
 
 # The README's import of the UCI Online Retail export.
