@@ -668,8 +668,9 @@ _loy()
 	prog=${COMP_WORDS[1]}
 	case $prog in
 	help)
+		# a program's page, or loy-ledger(5) and loy-programme(5)
 		((COMP_CWORD == 2)) &&
-		    _loy_add compgen -W "$(_loy_programs)" -- "$_loy_cur"
+		    _loy_add compgen -W "$(_loy_programs) ledger programme" -- "$_loy_cur"
 		return
 		;;
 	-*)

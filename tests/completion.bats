@@ -157,3 +157,14 @@ reason=" ]
 	grep -qxF -- --reason <<<"$output"
 	grep -qxF -- --map <<<"$output"
 }
+
+@test "loy help offers ledger and programme, the pages loy-ledger(5) and loy-programme(5) it shows, besides the programs" {
+	run -0 complete_bash _loy loy help ""
+	grep -qxF ledger <<<"$output"
+	grep -qxF programme <<<"$output"
+	grep -qxF enroll <<<"$output"
+	run -0 complete_bash _loy loy help le
+	[ "$output" = "ledger" ]
+	sed -n '/^_loy_main() {/,/^}/p' "$BATS_TEST_DIRNAME/../completions/_loy" |
+	    grep -q 'ledger\\:.*programme\\:'
+}
