@@ -72,6 +72,8 @@ main(int argc, char **argv)
 		loy_warn("%s writes nothing: it takes no -n", verb);
 		cli_usage(&cli);
 	}
+	if (verb)
+		cli_one_format(&cli);	/* no input to read as TSV: output alone */
 	if (reason && !(verb && (strcmp(verb, "close") == 0 || strcmp(verb, "reopen") == 0 ||
 	    strcmp(verb, "forget") == 0))) {
 		loy_warn("--reason is for close, reopen and forget");

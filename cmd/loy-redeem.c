@@ -159,8 +159,8 @@ main(int argc, char **argv)
 		free(args);
 		cli_usage(&cli);
 	}
-	if (verb == 'r' || verb == 'c')
-		cli_one_format(&cli);
+	if (verb)
+		cli_one_format(&cli);	/* no input to read as TSV: output alone */
 	if (win) {
 		window(&cli, win, from, to);
 		o.from = from;

@@ -109,6 +109,8 @@ main(int argc, char **argv)
 		free(args);
 		cli_usage(&cli);
 	}
+	if (strcmp(argv[0], "save") != 0 && !o.assign)
+		cli_one_format(&cli);	/* no input to read as TSV: output alone */
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
 		free(args);
 		cli_free(&cli);

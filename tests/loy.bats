@@ -175,6 +175,29 @@ CMDS
 	[ ! -e "$LOY_DB" ]
 }
 
+@test "--table and --tsv together are refused by the verbs and lists that read no input, and taken where there is one" {
+	new_ledger
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	local c
+	for c in "loy-enroll list" "loy-enroll cards 1001" "loy-enroll duplicates" \
+	    "loy-enroll -n close 1001" "loy-redeem -n cancel R1" "loy-segment rfm" \
+	    "loy-segment best 3" "loy-segment segments" "loy-segment tiers"; do
+		run -64 --separate-stderr $c --table --tsv
+		[ "${stderr_lines[0]}" = "${c%% *}: --table and --tsv are one at a time" ] ||
+		    { echo "$c: $stderr"; return 1; }
+		[ -z "$output" ]
+	done
+	# an input read as TSV, the output aligned
+	printf 'member_id\tname\n1002\tAnn\n' >m.tsv
+	run -0 --separate-stderr loy-enroll --tsv --table m.tsv
+	[ "${lines[1]}" = "2     1002       created" ]
+	printf 'member_id\n1001\n' >s.tsv
+	run -0 --separate-stderr loy-segment --tsv --table save few s.tsv
+	[[ "${lines[1]}" == "few      1  "* ]]
+	ledger_ok
+}
+
 @test "--table and --tsv together are refused where output is all there is, as the synopses say" {
 	new_ledger
 	for c in "loy-check" "loy-expire" "loy-program versions" "loy-redeem rewards" \
