@@ -1430,13 +1430,24 @@ shown(const struct programme *p, int64_t sum)
 	return x >= 0 ? x / div : -((-x + div - 1) / div);
 }
 
+/* Are the tiers given by hand alone (none has a threshold)? */
+static int
+by_hand(const struct programme *p)
+{
+	for (int i = 0; i < p->tiers.n; i++)
+		if (p->tiers.v[i].threshold >= 0)
+			return 0;
+	return 1;
+}
+
 static int
 qualified(const struct programme *p, int64_t measure)
 {
 	int q = -1;
 
+	/* tiers given by hand have no threshold: no measure reaches them */
 	for (int i = 0; i < p->tiers.n; i++)
-		if (p->tiers.v[i].threshold <= measure)
+		if (p->tiers.v[i].threshold >= 0 && p->tiers.v[i].threshold <= measure)
 			q = i;
 	return q;
 }
@@ -1556,8 +1567,10 @@ tier_member(void *ctx, const struct seg_member *m)
 			q = -1;
 		if (q > ei)
 			ei = q;
-		/* a review's downgrade lands on R + grace days */
-		if (!(k == 0 && t->floors_only) && d->R > enrolled &&
+		/* a review's downgrade lands on R + grace days; tiers given by
+		 * hand have no measure to review: members keep the tier they
+		 * earned (the lowest, from enrolment) under their assignments */
+		if (!(k == 0 && t->floors_only) && !by_hand(p) && d->R > enrolled &&
 		    (p->tiers.review == REVIEW_ANNUAL ? d->review : emd == d->rmd ||
 		    (emd == 229 && d->rmd == 228 && !d->rleap))) {
 			int target, soft;
@@ -1649,17 +1662,22 @@ load_earned(void *ctx, int ncols, const char *const *cols, const char *const *ro
 	return 0;
 }
 
-/* Can this version's tiers be calculated?  0, or -1 (message printed). */
+/* Can this version's tiers be calculated?  0, or -1 (message printed).
+ * Tiers all without thresholds are given by hand alone (--assign): the
+ * recalculation holds members at them while their assignments hold. */
 static int
 tiers_usable(const struct programme *p)
 {
 	if (p->tiers.n == 0)
 		return loy_error("programme version %d has no tiers", p->version);
+	if (by_hand(p))
+		return 0;
 	for (int i = 0; i < p->tiers.n; i++) {
 		if (p->tiers.v[i].threshold < 0)
-			return loy_error("programme version %d: tier '%s' has no threshold: tiers "
-			    "cannot be calculated (assign them with --assign)", p->version,
-			    p->tiers.v[i].name);
+			return loy_error("programme version %d: tier '%s' has no threshold, "
+			    "and tier '%s' has one: give every tier a threshold, or none "
+			    "(tiers given by hand)", p->version, p->tiers.v[i].name,
+			    p->tiers.v[i ? 0 : p->tiers.n - 1].name);
 		if (i && p->tiers.v[i].threshold <= p->tiers.v[i - 1].threshold)
 			return loy_error("programme version %d: tier '%s' threshold is not above "
 			    "tier '%s': thresholds increase from the lowest tier", p->version,

@@ -341,13 +341,11 @@ EOF
 	[ "${lines[1]}" = "A,Silver,Gold,110,100,qualified,2026-03-01" ]
 }
 
-@test "tiers without thresholds, and bad as-of dates, are refused" {
-	new_ledger --set tiers=Bronze,Silver,Gold
+@test "bad as-of dates are refused" {
+	new_ledger
 	printf 'member_id,enrolled_at\nA,2025-01-01\n' >m.csv
 	loy-enroll m.csv >/dev/null 2>&1
 	before=$(dump)
-	run -65 --separate-stderr loy-segment tiers --apply
-	[ "$stderr" = "loy-segment: programme version 1: tier 'Bronze' has no threshold: tiers cannot be calculated (assign them with --assign)" ]
 	run -64 --separate-stderr loy-segment --as-of 2026-13-01 tiers --apply
 	[ "$stderr" = "loy-segment: --as-of '2026-13-01' is not a valid date" ]
 	run -64 --separate-stderr loy-segment --as-of 2024-12-31 tiers
@@ -355,6 +353,30 @@ EOF
 	run -64 --separate-stderr loy-segment --as-of 2026-11-24 lapse
 	[ "$stderr" = "loy-segment: --as-of '2026-11-24' is in the future" ]
 	[ "$(dump)" = "$before" ]
+}
+
+@test "tiers without thresholds are given by hand: held while assigned, then the lowest again" {
+	new_ledger --set tiers=Bronze,Silver,Gold
+	printf 'member_id,enrolled_at\nA,2025-01-01\nB,2025-01-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	echo "A 2026-11-20 900.00" | buy
+	# no measure reaches a tier, and no review takes one away
+	run -0 --separate-stderr loy-segment tiers --apply
+	[ "$output" = "member_id,old_tier,new_tier,measure,threshold,reason,effective" ]
+	printf 'member_id,tier,until\nB,gold,2026-12-31\n' >as.csv
+	run -0 --separate-stderr loy-segment --assign as.csv tiers --apply
+	same "$output" <<'EOF'
+member_id,old_tier,new_tier,measure,threshold,reason,effective
+B,Bronze,Gold,0.00,,assigned,2026-11-23
+EOF
+	[ "$(q "SELECT group_concat(member_id || '=' || tier) FROM members")" = "A=Bronze,B=Gold" ]
+	LOY_NOW="2027-02-01 12:00:00" run -0 --separate-stderr loy-segment tiers --apply
+	same "$output" <<'EOF'
+member_id,old_tier,new_tier,measure,threshold,reason,effective
+B,Gold,Bronze,0.00,,assignment-ended,2027-01-01
+EOF
+	[ "$(q "SELECT group_concat(member_id || '=' || tier) FROM members")" = "A=Bronze,B=Bronze" ]
+	LOY_NOW="2027-02-01 12:00:00" ledger_ok
 }
 
 @test "tiers are not recalculated backwards" {
