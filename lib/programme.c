@@ -1579,7 +1579,8 @@ derived(const struct programme *p, const char *key, char *buf, size_t size)
 		snprintf(buf, size, "%s", expiry_words[p->expiry.policy]);
 	else if (strcmp(key, "expiry_years") == 0)
 		snprintf(buf, size, "%d", p->expiry.years);
-	else if (strcmp(key, "tiers") == 0 && p->tiers.n > 0) {
+	else if (strcmp(key, "tiers") == 0) {
+		/* a programme without tiers has none: new members get none */
 		buf[0] = '\0';
 		for (int i = 0; i < p->tiers.n; i++) {
 			if (i)

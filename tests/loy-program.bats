@@ -399,6 +399,22 @@ OUT
 	ledger_ok
 }
 
+@test "a programme without tiers has none: new members get no tier, loy-segment tiers says so" {
+	new_ledger
+	printf '[programme]\nprogramme = Plain Points\n' >plain.conf
+	run -0 --separate-stderr loy-program check plain.conf
+	[ "${lines[6]}" = "tiers: 0" ]
+	loy-program load plain.conf >/dev/null 2>&1
+	[ "$(q "SELECT quote(value) FROM settings WHERE key = 'tiers'")" = "''" ]
+	printf 'member_id,name\n1,Ann\n' | loy-enroll >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT1,2,2026-11-20 10:00:00,5.00\n' |
+	    loy-accrue --auto-enroll >/dev/null 2>&1
+	[ "$(q "SELECT group_concat(member_id || '=' || quote(tier)) FROM members")" = "1=NULL,2=NULL" ]
+	run -65 --separate-stderr loy-segment tiers
+	[ "$stderr" = "loy-segment: programme version 2 has no tiers" ]
+	ledger_ok
+}
+
 @test "loading the version in force again changes nothing" {
 	new_ledger
 	good
