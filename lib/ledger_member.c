@@ -72,33 +72,78 @@ ledger_member_get(struct ledger *l, const char *id, struct member *m)
 	return 1;
 }
 
+/*
+ * A walk along a chain of merges, member to merged_into, that knows a loop
+ * (a ledger edited by hand) of any length once it goes round, and follows a
+ * chain as long as there are members: the member marked last, marked again
+ * after twice as many steps each time (Brent's algorithm).
+ */
+struct walk {
+	char *mark;
+	unsigned long steps, span;
+};
+
+static void
+walk_start(struct walk *w, const char *id)
+{
+	w->mark = loy_xstrdup(id);
+	w->steps = 0;
+	w->span = 1;
+}
+
+/* 1 when `next`, the member the walk came to, was seen before. */
+static int
+walk_loops(struct walk *w, const char *next)
+{
+	if (strcmp(w->mark, next) == 0)
+		return 1;
+	if (++w->steps == w->span) {
+		free(w->mark);
+		w->mark = loy_xstrdup(next);
+		w->span *= 2;
+		w->steps = 0;
+	}
+	return 0;
+}
+
 int
 ledger_member_resolve(struct ledger *l, const char *id, char **out)
 {
 	sqlite3_stmt *st;
 	char *cur = loy_xstrdup(id);
+	struct walk w;
 
-	for (int depth = 0; depth < 64; depth++) {
+	*out = NULL;
+	walk_start(&w, id);
+	for (;;) {
 		int got;
 		char *next;
 
 		if (!(st = ledger_stmt(l, S_MEMBER_MERGED,
 		    "SELECT status, merged_into FROM members WHERE member_id = ?1")))
-			break;
-		sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
-		if ((got = step_one(l, st)) <= 0) {
+			got = -1;
+		else {
+			sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
+			got = step_one(l, st);
+		}
+		if (got <= 0) {
+			free(w.mark);
 			free(cur);
 			return got;
 		}
 		next = ledger_column_dup(st, 1);
 		sqlite3_reset(st);
 		if (!next) {
+			free(w.mark);
 			*out = cur;
 			return 1;
 		}
 		free(cur);
 		cur = next;
+		if (walk_loops(&w, cur))
+			break;
 	}
+	free(w.mark);
 	free(cur);
 	return loy_error("member '%s': merges form a loop", id);
 }
@@ -129,16 +174,22 @@ ledger_member_state_facts(struct ledger *l, const char *id, char **survivor, int
 {
 	char *cur = loy_xstrdup(id), *next;
 	sqlite3_stmt *st;
+	struct walk w;
 	int got;
 
-	for (int depth = 0; depth < 64; depth++) {
+	walk_start(&w, id);
+	for (;;) {
 		if (!(st = ledger_stmt(l, S_MEMBER_STATE,
 		    "SELECT m.status, m.merged_into, coalesce(b.points, 0),"
 		    " m.tier, m.birthday, m.referrer FROM members m"
 		    " LEFT JOIN balances b USING (member_id) WHERE m.member_id = ?1")))
-			break;
-		sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
-		if ((got = step_one(l, st)) <= 0) {
+			got = -1;
+		else {
+			sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
+			got = step_one(l, st);
+		}
+		if (got <= 0) {
+			free(w.mark);
 			free(cur);
 			return got;
 		}
@@ -148,13 +199,17 @@ ledger_member_state_facts(struct ledger *l, const char *id, char **survivor, int
 			for (int i = 0; facts && i < 3; i++)
 				facts[i] = ledger_column_dup(st, 3 + i);
 			sqlite3_reset(st);
+			free(w.mark);
 			*survivor = cur;
 			return 1;
 		}
 		sqlite3_reset(st);
 		free(cur);
 		cur = next;
+		if (walk_loops(&w, cur))
+			break;
 	}
+	free(w.mark);
 	free(cur);
 	return loy_error("member '%s': merges form a loop", id);
 }

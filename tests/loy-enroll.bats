@@ -1430,3 +1430,29 @@ EOF2
 	run -0 --separate-stderr loy-enroll merge 1002 1001
 	ledger_ok
 }
+
+@test "a chain of merges longer than 64 leads to its survivor; a loop made by hand is refused, not a crash" {
+	new_ledger
+	{ echo member_id,card; for i in $(seq 1 70); do echo "M$i,$i"; done; } >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	for i in $(seq 1 69); do
+		loy-enroll merge "M$i" "M$((i + 1))" >/dev/null 2>&1
+	done
+	# M1 stands for M70, 69 merges on
+	printf 'member_id,referrer\nN,M1\n' >r.csv
+	run -0 --separate-stderr loy-enroll r.csv
+	[ "$(q "SELECT referrer FROM members WHERE member_id = 'N'")" = M1 ]
+	run -0 --separate-stderr loy-report referrals
+	[ "$(cut -d, -f1,2 <<<"$output" | tr '\n' ' ')" = "referrer,referees M70,1 " ]
+	ledger_ok
+	# A into B into C into A, as no loy-enroll merge makes it
+	new_ledger -d loop.db
+	printf 'member_id,card\nA,1\nB,2\nC,3\n' | loy-enroll -d loop.db - >/dev/null 2>&1
+	sqlite3 loop.db "UPDATE members SET status = 'merged', merged_into = CASE member_id
+	    WHEN 'A' THEN 'B' WHEN 'B' THEN 'C' ELSE 'A' END"
+	before=$(dump loop.db)
+	printf 'card,name\n1,Ann\n' >c.csv
+	run -70 --separate-stderr loy-enroll -d loop.db c.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: member 'A': merges form a loop" ]
+	[ "$(dump loop.db)" = "$before" ]
+}
