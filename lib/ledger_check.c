@@ -99,6 +99,12 @@ static const struct invariant {
 	  "SELECT member_id, 'balance of an unknown member'"
 	  "  FROM balances WHERE member_id NOT IN (SELECT member_id FROM members)" },
 	{ "member-references-exist",
+	  "WITH RECURSIVE walk(start, cur) AS ("
+	  "  SELECT member_id, merged_into FROM members"
+	  "   WHERE status = 'merged' AND merged_into IS NOT NULL"
+	  "  UNION"
+	  "  SELECT w.start, m.merged_into FROM walk w JOIN members m ON m.member_id = w.cur"
+	  "   WHERE m.status = 'merged' AND m.merged_into IS NOT NULL) "
 	  "SELECT member_id, 'unknown referrer ''' || referrer || ''''"
 	  "  FROM members WHERE referrer IS NOT NULL"
 	  "   AND referrer NOT IN (SELECT member_id FROM members)"
@@ -114,7 +120,10 @@ static const struct invariant {
 	  " UNION ALL "
 	  "SELECT member_id, 'unknown run' FROM members"
 	  " WHERE created_run NOT IN (SELECT run_id FROM runs)"
-	  "    OR updated_run NOT IN (SELECT run_id FROM runs)" },
+	  "    OR updated_run NOT IN (SELECT run_id FROM runs)"
+	  " UNION ALL "
+	  "SELECT m.member_id, 'merged into ''' || m.merged_into || ''', and its merges form a loop'"
+	  "  FROM walk w JOIN members m ON m.member_id = w.start WHERE w.cur = w.start" },
 	{ "card-references-exist",
 	  "SELECT 'card ' || card, 'unknown member ''' || member_id || ''' or run'"
 	  "  FROM cards WHERE member_id NOT IN (SELECT member_id FROM members)"

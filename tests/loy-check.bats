@@ -145,6 +145,29 @@ member-references-exist,2,status 'merged' but merged into no member
 EOF
 }
 
+@test "catches merges that form a loop, as only a ledger edited by hand has" {
+	busy_life
+	printf 'member_id\nL1\nL2\nL3\n' | loy-enroll - >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll merge L1 L2
+	ledger_ok
+	q "UPDATE members SET status = 'merged', merged_into = 'L1' WHERE member_id = 'L2'"
+	run -65 --separate-stderr loy-check
+	same "$(sort <<<"$output")" <<'EOF'
+invariant,subject,detail
+member-references-exist,L1,"merged into 'L2', and its merges form a loop"
+member-references-exist,L2,"merged into 'L1', and its merges form a loop"
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+	# L3 into itself
+	q "UPDATE members SET status = 'active', merged_into = NULL WHERE member_id = 'L2'"
+	q "UPDATE members SET status = 'merged', merged_into = 'L3' WHERE member_id = 'L3'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+member-references-exist,L3,"merged into 'L3', and its merges form a loop"
+EOF
+}
+
 @test "-q prints nothing and keeps the exit status" {
 	busy_life
 	run -0 --separate-stderr loy-check -q
