@@ -195,11 +195,13 @@ rejects_columns(struct batch *b)
 int
 batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 {
-	char reason[1024];
+	char *reason;
 	va_list ap;
 
+	/* whole, however long the value it quotes */
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	if (vasprintf(&reason, fmt, ap) < 0)
+		loy_die(71, "out of memory");
 	va_end(ap);
 	loy_warn("%s:%ld: %s", csvio_name(b->r), row->line, reason);
 	loy_pii_strip(reason);	/* files get the row's own values */
@@ -236,6 +238,7 @@ batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 	}
 	if (b->job->rejected)
 		b->job->rejected(b->job->ctx, b, row, reason);
+	free(reason);
 	return 1;
 }
 

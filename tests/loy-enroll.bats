@@ -1456,3 +1456,17 @@ EOF2
 	[ "${stderr_lines[0]}" = "loy-enroll: member 'A': merges form a loop" ]
 	[ "$(dump loop.db)" = "$before" ]
 }
+
+@test "a rejected row's reason is whole however long the value it quotes" {
+	new_ledger
+	long=$(printf 'é%.0s' $(seq 1 700))
+	printf 'member_id,email\n1,%s\n2,b@example.org\n' "$long" >in.csv
+	run -1 --separate-stderr env LOY_SHOW_PERSONAL=0 loy-enroll --rejects rej.csv in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:2: email '***' does not match the programme's email_pattern" ]
+	same "$(tail -n 1 rej.csv)" <<EOF
+1,$long,2,email '$long' does not match the programme's email_pattern
+EOF
+	[ "$(sed -n 2p <<<"$output")" = "2,1,rejected,email '$long' does not match the programme's email_pattern" ]
+	iconv -f UTF-8 -t UTF-8 rej.csv >/dev/null
+	ledger_ok
+}
