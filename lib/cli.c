@@ -58,6 +58,14 @@ add_map(struct cli *c, const char *arg)
 			cli_usage(c);
 		}
 		*eq = '\0';
+		/* one column a field: neither the first nor the last may win unseen */
+		for (int i = 0; i < c->nmap; i++)
+			if (strcasecmp(c->map[i].field, item) == 0 &&
+			    strcasecmp(c->map[i].column, eq + 1) != 0) {
+				loy_warn("--map reads field '%s' from two columns, '%s' and '%s'",
+				    item, c->map[i].column, eq + 1);
+				cli_usage(c);
+			}
 		c->map = loy_xrealloc(c->map, (c->nmap + 1) * sizeof(*c->map));
 		c->map[c->nmap].field = loy_xstrdup(item);
 		c->map[c->nmap].column = loy_xstrdup(eq + 1);

@@ -434,6 +434,22 @@ EOF
 	ledger_ok
 }
 
+@test "--map reading one field from two columns is a usage error, whichever way it is given" {
+	new_ledger
+	printf 'CustomerNo,Mail,Tel\nC-17,ann@example.org,+4930123456\n' >crm.csv
+	before=$(dump)
+	run -64 --separate-stderr loy-enroll --map member_id=CustomerNo,email=Mail --map email=Tel crm.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: --map reads field 'email' from two columns, 'Mail' and 'Tel'" ]
+	run -64 --separate-stderr loy-enroll --map member_id=CustomerNo,EMAIL=Tel,email=Mail crm.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: --map reads field 'email' from two columns, 'Tel' and 'Mail'" ]
+	[ "$(dump)" = "$before" ]
+	# the same pair twice is one mapping
+	run -0 --separate-stderr loy-enroll --map member_id=CustomerNo,email=Mail --map email=mail crm.csv
+	[ "$(contact C-17)" = "||ann@example.org|" ]
+	ledger_ok
+}
+
 @test "--map must be FIELD=COLUMN" {
 	new_ledger
 	run -64 --separate-stderr loy-enroll --map member_id crm.csv
