@@ -277,13 +277,12 @@ in_list(const char *const *list, const char *s)
 static char *
 attr_key(const char *name)
 {
-	char key[256];
-	size_t k;
+	char *key = loy_xstrdup(name);
 
-	for (k = 0; name[k] && k + 1 < sizeof(key); k++)
-		key[k] = name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k];
-	key[k] = '\0';
-	return loy_xstrdup(key);
+	for (char *k = key; *k; k++)
+		if (*k >= 'A' && *k <= 'Z')
+			*k += 32;
+	return key;
 }
 
 static void

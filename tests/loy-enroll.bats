@@ -1486,3 +1486,19 @@ EOF
 	iconv -f UTF-8 -t UTF-8 rej.csv >/dev/null
 	ledger_ok
 }
+
+@test "an attribute's name is kept whole however long: two long names are two attributes, and the same file read again changes nothing" {
+	new_ledger
+	long=$(printf 'ü%.0s' $(seq 1 200))
+	printf 'member_id,%sA,%sB\n1,x,y\n' "$long" "$long" >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$(attrs 1)" <<EOF
+${long}a=x
+${long}b=y
+EOF
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$(sed -n 2p <<<"$output")" = "2,1,unchanged," ]
+	run -0 --separate-stderr loy-enroll list
+	iconv -f UTF-8 -t UTF-8 <<<"$output" >/dev/null
+	ledger_ok
+}
