@@ -726,9 +726,9 @@ enroll_member(struct accrue *a, struct rcpt *r, struct mem *m)
 	mm.v[MF_STORE] = r->store;
 	mm.v[MF_CHANNEL] = r->channel;
 	mm.v[MF_TIER] = *a->tier ? a->tier : NULL;
-	if (mm.v[MF_PHONE] && !pattern_match(a->phone, mm.v[MF_PHONE], strlen(mm.v[MF_PHONE])))
+	if (mm.v[MF_PHONE] && pattern_match(a->phone, mm.v[MF_PHONE], strlen(mm.v[MF_PHONE])) <= 0)
 		mm.v[MF_PHONE] = NULL;	/* kept off the member, as loy-enroll would refuse it */
-	if (mm.v[MF_EMAIL] && !pattern_match(a->email, mm.v[MF_EMAIL], strlen(mm.v[MF_EMAIL])))
+	if (mm.v[MF_EMAIL] && pattern_match(a->email, mm.v[MF_EMAIL], strlen(mm.v[MF_EMAIL])) <= 0)
 		mm.v[MF_EMAIL] = NULL;
 	if ((got = ledger_member_insert_new(a->l, &mm)) < 0)
 		return -1;

@@ -313,7 +313,7 @@ line_matches(const struct rule *ru, const struct earn_line *ln)
 	default:
 		s = ln->description;
 	}
-	return pattern_match(ru->pattern, s ? s : "", s ? strlen(s) : 0);
+	return pattern_match(ru->pattern, s ? s : "", s ? strlen(s) : 0) > 0;
 }
 
 /* ------------------------------------------------------------ the engine */

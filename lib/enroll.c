@@ -756,14 +756,20 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	for (int i = 0; i < IN_COUNT; i++)
 		v[i] = field(im, row, i);
 	/* values first: nothing is looked up for a row that cannot be right */
-	if (v[IN_PHONE] && !pattern_match(im->phone, v[IN_PHONE], strlen(v[IN_PHONE]))) {
-		rc = batch_reject(b, row, "phone '" LOY_PII("%s") "' does not match the "
-		    "programme's phone_pattern", v[IN_PHONE]);
+	if (v[IN_PHONE] && (got = pattern_match(im->phone, v[IN_PHONE],
+	    strlen(v[IN_PHONE]))) <= 0) {
+		rc = batch_reject(b, row, got < 0 ? "phone '" LOY_PII("%s") "' cannot be "
+		    "checked: the programme's phone_pattern gave up on it (PCRE2's match "
+		    "limit)" : "phone '" LOY_PII("%s") "' does not match the programme's "
+		    "phone_pattern", v[IN_PHONE]);
 		goto refused;
 	}
-	if (v[IN_EMAIL] && !pattern_match(im->email, v[IN_EMAIL], strlen(v[IN_EMAIL]))) {
-		rc = batch_reject(b, row, "email '" LOY_PII("%s") "' does not match the "
-		    "programme's email_pattern", v[IN_EMAIL]);
+	if (v[IN_EMAIL] && (got = pattern_match(im->email, v[IN_EMAIL],
+	    strlen(v[IN_EMAIL]))) <= 0) {
+		rc = batch_reject(b, row, got < 0 ? "email '" LOY_PII("%s") "' cannot be "
+		    "checked: the programme's email_pattern gave up on it (PCRE2's match "
+		    "limit)" : "email '" LOY_PII("%s") "' does not match the programme's "
+		    "email_pattern", v[IN_EMAIL]);
 		goto refused;
 	}
 	if (v[IN_BIRTHDAY]) {

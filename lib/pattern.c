@@ -38,7 +38,9 @@ pattern_compile(const char *re, char *err, size_t errsize)
 int
 pattern_match(struct pattern *p, const char *s, size_t n)
 {
-	return pcre2_match(p->code, (PCRE2_SPTR)s, n, 0, 0, p->md, NULL) >= 0;
+	int rc = pcre2_match(p->code, (PCRE2_SPTR)s, n, 0, 0, p->md, NULL);
+
+	return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
 void

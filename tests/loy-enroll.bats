@@ -1502,3 +1502,15 @@ EOF
 	iconv -f UTF-8 -t UTF-8 <<<"$output" >/dev/null
 	ledger_ok
 }
+
+@test "a phone the programme's pattern gives up on is refused as such, not as a phone that does not match" {
+	# the first alternative backtracks without end on a long value; the
+	# second matches it
+	new_ledger --set 'phone_pattern=^(\+?\d+\s?)+$|^1+x1$'
+	printf 'member_id,phone\n1,%sx1\n2,+49 30 1\n' "$(printf '1%.0s' $(seq 1 40))" >in.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:2: phone '1111111111111111111111111111111111111111x1' cannot be checked: the programme's phone_pattern gave up on it (PCRE2's match limit)" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
