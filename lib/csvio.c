@@ -355,11 +355,13 @@ read_record(struct csvio_reader *r)
 		}
 		if (!r->bad && utf8_check(line, n) != n)
 			r->bad = "is not valid UTF-8";
-		/* CRLF: the CR belongs to the line end, not the field */
+		/* CRLF: the CR belongs to the line end, not the field; so does
+		 * a CR that ends the input, its LF lost */
 		if (n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n') {
 			line[n - 2] = '\n';
 			n--;
-		}
+		} else if (n >= 1 && line[n - 1] == '\r')
+			n--;
 		if (csv_parse(&r->p, line, n, field_cb, record_cb, r) != n) {
 			if (csv_error(&r->p) != CSV_EPARSE)
 				loy_die(71, "out of memory");

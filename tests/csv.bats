@@ -183,6 +183,22 @@ EOF
 	ledger_ok
 }
 
+@test "a CRLF file whose last line lost its LF: the last CR is the line end too" {
+	new_ledger
+	printf 'member_id,name\r\n1,Ann\r\n2,"Bob"\r' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1,created,
+3,2,created,
+EOF
+	[ "$(q "SELECT hex(name) FROM members WHERE member_id = '2'")" = 426F62 ]
+	printf 'member_id\r\n3\r' >id.csv
+	run -0 --separate-stderr loy-enroll id.csv
+	[ "$(q "SELECT count(*) FROM members WHERE member_id = '3'")" = 1 ]
+	ledger_ok
+}
+
 @test "a BOM and CRLF together, as spreadsheets export" {
 	new_ledger
 	printf '\xef\xbb\xbfmember_id,email\r\n1,ann@example.org\r\n2,bob\r\n' >in.csv
