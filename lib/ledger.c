@@ -846,8 +846,23 @@ ledger_open(const char *path, int busy_timeout_s, int *status)
 	struct stat st;
 
 	if (stat(path, &st) != 0) {
+		int e = errno;
+
 		*status = LOY_EX_NOINPUT;
-		loy_error("no ledger at '%s' (create one with: loy-init -d '%s')", path, path);
+		/* loy-init makes a ledger only where nothing is, and only where
+		 * it may: its advice is given where it would work */
+		if (e != ENOENT)
+			loy_error("cannot open ledger '%s': %s", path, strerror(e));
+		else if (lstat(path, &st) == 0) {
+			char to[4096];
+			ssize_t n = readlink(path, to, sizeof(to) - 1);
+
+			to[n > 0 ? n : 0] = '\0';
+			loy_error("no ledger at '%s': it is a symbolic link to '%s', which "
+			    "does not exist", path, to);
+		} else
+			loy_error("no ledger at '%s' (create one with: loy-init -d '%s')",
+			    path, path);
 		return NULL;
 	}
 	if (S_ISDIR(st.st_mode)) {

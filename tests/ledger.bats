@@ -44,6 +44,19 @@ missing() {
 	no_files "$LOY_DB"
 }
 
+@test "a ledger that cannot be reached, or a link to none, is not called missing, with advice loy-init cannot follow" {
+	new_ledger -d club.db
+	run -66 --separate-stderr loy-enroll -d club.db/members.db list
+	[ "$stderr" = "loy-enroll: cannot open ledger 'club.db/members.db': Not a directory" ]
+	ln -s gone.db link.db
+	run -66 --separate-stderr loy-check -d link.db
+	[ "$stderr" = "loy-check: no ledger at 'link.db': it is a symbolic link to 'gone.db', which does not exist" ]
+	# loy-init refuses it: something is there
+	run -73 --separate-stderr loy-init -d link.db
+	no_files gone.db
+	ledger_ok club.db
+}
+
 @test "without -d or LOY_DB the ledger is ./loyalty.db" {
 	run -66 --separate-stderr env -u LOY_DB loy-check
 	[ "$stderr" = "loy-check: $(missing loyalty.db)" ]
