@@ -1071,7 +1071,8 @@ member_facts(struct accrue *a, struct mem *m)
 }
 
 /* The points of a receipt of member m under the version in force at its
- * time: 0 (*res filled in), 1 more than POINTS_MAX, -1 error. */
+ * time: 0 (*res filled in), 1 more than POINTS_MAX, 2 a rule's pattern gave
+ * up (see earn_compute), -1 error. */
 static int
 compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
     struct earn_member *em, const struct programme **pp, struct earn_result *res)
@@ -1247,6 +1248,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			struct earn_member em;
 			struct earn_result res;
 			const struct programme *prog;
+			char why[256];
 			int got;
 
 			if (ledger_earn_lines(a->l, NULL, NULL, r->txn, old_line, &ol) < 0) {
@@ -1260,9 +1262,15 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 				points = res.points;
 				row.earn = earn_json(prog, &er, &em, &res, a->decimals);
 				earn_result_free(&res);
-			}
+			} else if (got == 2)
+				earn_gave_up(prog, &er, &res, why, sizeof(why));
 			free(lines);
 			old_lines_free(&ol);
+			if (got == 2) {
+				reject_receipt(a, b, r, why);
+				rc = 0;
+				goto out;
+			}
 			if (got) {
 				if (got > 0)
 					loy_error("receipt '%s' would move more than %lld points",
@@ -1495,10 +1503,13 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	}
 	if (m && (r->amount >= 0 ? !computed :
 	    earn_base_points(earn_at(a->earn, r->occurred), -r->amount) > POINTS_MAX)) {
-		char why[128];
+		char why[256];
 
-		snprintf(why, sizeof(why), "the receipt would move more than %lld points",
-		    (long long)POINTS_MAX);
+		if (r->amount >= 0 && got == 2)
+			earn_gave_up(prog, &er, &res, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "the receipt would move more than %lld points",
+			    (long long)POINTS_MAX);
 		reject_receipt(a, b, r, why);
 		rc = 0;
 		goto out;

@@ -296,6 +296,8 @@ earn_rule_applies(const struct rule *ru, const struct earn_receipt *r,
 	return 1;
 }
 
+/* 1, 0, or -1 when the rule's pattern gave up on the line (PCRE2's match
+ * limit): the rule can be neither applied nor left out. */
 static int
 line_matches(const struct rule *ru, const struct earn_line *ln)
 {
@@ -313,7 +315,22 @@ line_matches(const struct rule *ru, const struct earn_line *ln)
 	default:
 		s = ln->description;
 	}
-	return pattern_match(ru->pattern, s ? s : "", s ? strlen(s) : 0) > 0;
+	return pattern_match(ru->pattern, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* Why earn_compute gave 2, in buf. */
+const char *
+earn_gave_up(const struct programme *p, const struct earn_receipt *r,
+    const struct earn_result *res, char *buf, size_t size)
+{
+	const struct rule *ru = &p->rules[res->gave_up_rule];
+	const char *field = ru->match == MATCH_SKU ? "sku" :
+	    ru->match == MATCH_CATEGORY ? "category" : "description";
+
+	snprintf(buf, size, "rule '%s' cannot be decided: its %s pattern gave up on the "
+	    "receipt's line %ld (PCRE2's match limit)", ru->name, field,
+	    r->lines[res->gave_up_line].line);
+	return buf;
 }
 
 /* ------------------------------------------------------------ the engine */
@@ -484,12 +501,15 @@ sort_parts(struct earn_result *res)
 	free(t);
 }
 
+/* A rule's pattern that gave up on a line stops the receipt: 2. */
+#define GAVE_UP(k, i) do { gu_rule = (k); gu_line = (i); rc = 2; goto out; } while (0)
+
 int
 earn_compute(const struct programme *p, const struct earn_receipt *r,
     const struct earn_member *m, const struct earn_state *st, struct earn_result *res)
 {
 	const struct earn_base *eb = &p->earn;
-	int nr = p->nrules, *on = NULL, *excl = NULL, rc = 1;
+	int nr = p->nrules, *on = NULL, *excl = NULL, rc = 1, mt, gu_rule = -1, gu_line = -1;
 	struct share *sh = NULL;
 	int nsh = 0, capsh = 0;
 	i128 dall = 1, d, run = 0, prev = 0;
@@ -534,9 +554,12 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 
 		excl[i] = -1;
 		for (int k = 0; k < nr && excl[i] < 0; k++)
-			if (on[k] && p->rules[k].effect == EFFECT_EXCLUDE &&
-			    line_matches(&p->rules[k], ln))
-				excl[i] = k;
+			if (on[k] && p->rules[k].effect == EFFECT_EXCLUDE) {
+				if ((mt = line_matches(&p->rules[k], ln)) < 0)
+					GAVE_UP(k, i);
+				if (mt)
+					excl[i] = k;
+			}
 		if (excl[i] >= 0)
 			continue;
 		if (__builtin_mul_overflow((i128)ln->amount, (i128)eb->points, &cur) ||
@@ -550,7 +573,11 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 		for (int k = 0; k < nr; k++) {
 			const struct rule *ru = &p->rules[k];
 
-			if (!on[k] || ru->effect != EFFECT_MULTIPLY || !line_matches(ru, ln))
+			if (!on[k] || ru->effect != EFFECT_MULTIPLY)
+				continue;
+			if ((mt = line_matches(ru, ln)) < 0)
+				GAVE_UP(k, i);
+			if (!mt)
 				continue;
 			if (!ru->stack) {
 				if (best < 0 || ru->factor_num * p->rules[best].factor_den >
@@ -608,7 +635,11 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 			const struct earn_line *ln = &r->lines[i];
 			int64_t units = ln->qty, times;
 
-			if (excl[i] >= 0 || ln->qty <= 0 || !line_matches(ru, ln))
+			if (excl[i] >= 0 || ln->qty <= 0)
+				continue;
+			if ((mt = line_matches(ru, ln)) < 0)
+				GAVE_UP(k, i);
+			if (!mt)
 				continue;
 			if (ru->per_qty <= 0) {
 				part(res, i, k, ru->points);
@@ -673,6 +704,10 @@ fail:
 out:
 	if (rc)
 		earn_result_free(res);
+	if (rc == 2) {
+		res->gave_up_rule = gu_rule;
+		res->gave_up_line = gu_line;
+	}
 	free(sh);
 	free(on);
 	free(excl);

@@ -74,6 +74,8 @@ struct earn_result {
 	int64_t points;			/* the receipt's total: the sum of the parts */
 	struct earn_part *parts;
 	int n, cap;
+	/* earn_compute's 2: the rule whose pattern gave up, on which line */
+	int gave_up_rule, gave_up_line;
 };
 
 struct earn_state {
@@ -105,11 +107,16 @@ const char *earn_segments(const struct earn *e);
 /*
  * The points of one receipt under programme p.  Returns 0 (res filled in;
  * free with earn_result_free), 1 when the receipt would move more than
- * POINTS_MAX points, -1 when the state could not be read.
+ * POINTS_MAX points, 2 when a rule's pattern gave up on one of its lines
+ * (PCRE2's match limit: res->gave_up_rule and gave_up_line say which;
+ * earn_gave_up() words it), -1 when the state could not be read.
  */
 int earn_compute(const struct programme *p, const struct earn_receipt *r,
     const struct earn_member *m, const struct earn_state *st, struct earn_result *res);
 void earn_result_free(struct earn_result *res);
+/* Why earn_compute returned 2, worded in buf (returned). */
+const char *earn_gave_up(const struct programme *p, const struct earn_receipt *r,
+    const struct earn_result *res, char *buf, size_t size);
 /* The base rate alone on an amount (>= 0), for a return whose original is
  * not known: at most POINTS_MAX + 1. */
 int64_t earn_base_points(const struct programme *p, int64_t amount);

@@ -503,7 +503,12 @@ whatif_receipt(struct whatif *w)
 
 	w->receipts++;
 	if ((got = earn_compute(p, &r, &m, &st, &res)) != 0) {
-		if (got > 0)
+		char why[256];
+
+		if (got == 2)
+			loy_warn("receipt '%s': %s under the candidate: left out", w->txn,
+			    earn_gave_up(p, &r, &res, why, sizeof(why)));
+		else if (got > 0)
 			loy_warn("receipt '%s' would move more than %lld points under the "
 			    "candidate: left out", w->txn, (long long)POINTS_MAX);
 		else

@@ -156,6 +156,32 @@ EOF
 	ledger_ok
 }
 
+@test "a rule whose pattern gives up on a line (PCRE2's match limit) refuses the receipt, not the rule" {
+	base
+	members
+	# nested repetition: on 40 digits and an x, PCRE2 gives up long before
+	# it would find that no way matches
+	programme <<'EOF'
+[rule digits]
+sku = ^(\d+\s?)+$
+multiply = 2
+EOF
+	slow=$(printf '1%.0s' $(seq 40))x
+	pos <<EOF
+T1,1001,2026-12-10 10:00:00,12,x,,1,10.00
+T2,1002,2026-12-10 10:00:00,$slow,x,,1,10.00
+EOF
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue pos.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:3: rule 'digits' cannot be decided: its sku pattern gave up on the receipt's line 1 (PCRE2's match limit)" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-accrue --rejects rej.csv pos.csv
+	[ "$(pts T1)" = 20 ]
+	[ "$(q "SELECT count(*) FROM receipts WHERE txn_id = 'T2'")" = 0 ]
+	[ "$(sed -n 2p rej.csv)" = "T2,1002,2026-12-10 10:00:00,$slow,x,,1,10.00,3,rule 'digits' cannot be decided: its sku pattern gave up on the receipt's line 1 (PCRE2's match limit)" ]
+	ledger_ok
+}
+
 # ---------------------------------------------------------------- promotions
 
 @test "a date-window promotion holds from its first second to its last" {
