@@ -572,6 +572,8 @@ check_referrer(struct import *im, struct batch *b, const struct csvio_row *row,
 	char *who = NULL;
 	int got, rc = 0;
 
+	if (id && strcmp(ref, id) == 0)	/* a new member too */
+		return batch_reject(b, row, "member '%s' cannot refer themselves", id);
 	/* created or found by this run: a member that stands for itself */
 	if ((got = idset_get(&im->seen, ref)) == ID_CREATED || got == ID_PLAIN ||
 	    got == ID_ASSIGNED)

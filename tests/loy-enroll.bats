@@ -556,13 +556,14 @@ EOF
 @test "an unknown referrer and a self-referral are refused" {
 	base
 	before=$(dump)
-	printf 'member_id,referrer\n1002,1001\n1001,1001\n2001,9999\n' >in.csv
+	printf 'member_id,referrer\n1002,1001\n1001,1001\n2001,9999\n2002,2002\n' >in.csv
 	run -65 --separate-stderr loy-enroll in.csv
 	same "$stderr" <<'EOF'
 loy-enroll: in.csv:3: member '1001' cannot refer themselves
 loy-enroll: in.csv:4: referrer '9999' is not a member
-loy-enroll: in.csv: 3 rows, 0 created, 1 updated, 0 unchanged, 2 rejected
-loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+loy-enroll: in.csv:5: member '2002' cannot refer themselves
+loy-enroll: in.csv: 4 rows, 0 created, 1 updated, 0 unchanged, 3 rejected
+loy-enroll: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok
