@@ -240,6 +240,7 @@ struct import {
 	char *json;		/* the row's attributes as JSON (akey_ok) */
 	size_t jcap;
 	char now[20];
+	char limit[20];		/* now + future_tolerance_hours */
 	struct member m;
 	int by[3], nby;		/* identify_by without member_id */
 	int known_first;	/* the last id was taken: look up before inserting */
@@ -793,6 +794,11 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			rc = batch_reject(b, row, "enrolled_at '%s' %s", v[IN_ENROLLED_AT], why);
 			goto refused;
 		}
+		if (strcmp(since, im->limit) > 0) {
+			rc = batch_reject(b, row, "enrolled_at '%s' is in the future",
+			    v[IN_ENROLLED_AT]);
+			goto refused;
+		}
 		v[IN_ENROLLED_AT] = since;
 	}
 
@@ -1016,6 +1022,7 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 
 	im.tier = tier;
 	when_now(im.now);
+	when_add_hours(im.now, atol(ledger_setting(l, "future_tolerance_hours")), im.limit);
 	{
 		char *copy = loy_xstrdup(ledger_setting(l, "identify_by")), *tok, *save = NULL;
 

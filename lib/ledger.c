@@ -40,7 +40,7 @@ const struct ledger_setting ledger_defaults[] = {
 	{ "return_window_days", "0",
 	  "days earned points stay pending, returnable (0: spendable at once)" },
 	{ "future_tolerance_hours", "24",
-	  "how far past now a purchase time may lie (clock skew)" },
+	  "how far past now a purchase or enrolment time may lie (clock skew)" },
 	{ "segment_months", "12",
 	  "months of history loy-segment's value, rfm and best lists look back" },
 	{ "value_spend", "median",

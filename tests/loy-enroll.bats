@@ -521,6 +521,27 @@ EOF
 	ledger_ok
 }
 
+@test "an enrolment time past now by more than future_tolerance_hours is refused" {
+	base
+	before=$(dump)
+	# now is 2026-11-23 12:00:00; 24 hours of tolerance by default
+	cat >in.csv <<'EOF'
+member_id,name,enrolled_at
+2001,Dan,2026-11-24 12:00:00
+2002,Eve,2026-11-24 12:00:01
+2003,Fay,2026-12-01
+EOF
+	run -65 --separate-stderr loy-enroll in.csv
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:3: enrolled_at '2026-11-24 12:00:01' is in the future
+loy-enroll: in.csv:4: enrolled_at '2026-12-01' is in the future
+loy-enroll: in.csv: 3 rows, 1 created, 0 updated, 0 unchanged, 2 rejected
+loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "a member twice in one run is refused" {
 	base
 	before=$(dump)

@@ -341,6 +341,7 @@ promo() {
 	loy-program show >p.conf
 	printf '\n[rule double-march]\nmultiply = 2\nfrom = 2026-03-01\nto = 2026-03-31\nstores = S1\n' >>p.conf
 	loy-program load --from 2026-01-01 p.conf >/dev/null 2>&1
+	export LOY_NOW="2026-04-01 12:00:00"
 	printf 'member_id,enrolled_at\n1,2025-06-01\n2,2025-06-02\n3,2025-06-03\n4,2026-03-05\n' |
 		loy-enroll - >/dev/null 2>&1
 	cat >pos.csv <<'CSV'
@@ -351,7 +352,6 @@ C1,2,2026-02-12 10:00:00,S2,bakery,200.00
 C2,2,2026-03-12 10:00:00,S2,dairy,220.00
 N1,4,2026-03-20 10:00:00,S2,dairy,50.00
 CSV
-	export LOY_NOW="2026-04-01 12:00:00"
 	loy-accrue pos.csv >/dev/null 2>&1
 	ledger_ok
 }
