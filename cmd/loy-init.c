@@ -69,8 +69,11 @@ main(int argc, char **argv)
 				cli_usage(&cli);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		loy_warn("'%s': loy-init takes no operands; the ledger is named with -d",
+		    argv[optind]);
 		cli_usage(&cli);
+	}
 	args = cli_args(argc, argv);
 	status = ledger_create(cli.db, set, nset, args);
 	free(args);

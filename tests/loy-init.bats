@@ -272,10 +272,11 @@ EOF
 	[ ! -e "$LOY_DB" ]
 }
 
-@test "an operand is a usage error" {
+@test "an operand is a usage error that names it and says how to name the ledger" {
 	run -64 --separate-stderr loy-init club.db
 	[ "$output" = "" ]
-	[ "${stderr_lines[0]}" = "usage: loy-init [-V] [-d ledger] [--set key=value ...] [--settings]" ]
+	[ "${stderr_lines[0]}" = "loy-init: 'club.db': loy-init takes no operands; the ledger is named with -d" ]
+	[ "${stderr_lines[1]}" = "usage: loy-init [-V] [-d ledger] [--set key=value ...] [--settings]" ]
 	[ ! -e club.db ]
 	[ ! -e "$LOY_DB" ]
 }
