@@ -1415,9 +1415,17 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			rc = extend(a, b, m, r, &old, digest);
 			goto out;
 		}
-		if (((uint64_t *)old.digest)[0] == digest[0] &&
-		    subset_le(digest + 1, r->n, (uint64_t *)old.digest + 1,
-		    old.digest_len / (int)sizeof(*digest) - 1)) {
+		const uint64_t *od = old.digest;
+		int nold = old.digest_len / (int)sizeof(*digest) - 1;
+		/* the same facts, at the same earliest time; or a part of it
+		 * without its earliest line (as the same file read again is
+		 * settled in parts, past LOY_RECEIPT_MEMORY), later that day */
+		int facts = od[0] == digest[0] || (r->n < nold &&
+		    strncmp(r->occurred, old.occurred_at, 10) == 0 &&
+		    strcmp(r->occurred, old.occurred_at) > 0 &&
+		    od[0] == htole64(head(r, old.occurred_at)));
+
+		if (facts && subset_le(digest + 1, r->n, od + 1, nold)) {
 			batch_count(b, C_DUPLICATE);
 			a->nduplicate++;
 			emit(b, a, r->txn, old.member_id, old.occurred_at, r->amount, 0,

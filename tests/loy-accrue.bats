@@ -1662,6 +1662,33 @@ scattered() {
 	ledger_ok
 }
 
+@test "the same file read again is a duplicate throughout when its receipts are settled in parts" {
+	base
+	scattered
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue far.csv
+	before=$(dump)
+	# T1's first part lacks its earliest line, as its second does in
+	# another file: both are parts of the receipt taken, not other content
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue far.csv
+	[ "$(grep -c ',duplicate,' <<<"$output")" = 62 ]
+	[ "${lines[1]}" = "T1,1001,2026-11-20 10:00:00,10.00,0,duplicate," ]
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:05:00,10.00\n' >part.csv
+	run -0 --separate-stderr loy-accrue part.csv
+	[ "${lines[1]}" = "T1,1001,2026-11-20 10:00:00,10.00,0,duplicate," ]
+	[ "$(dump | grep -v '^INSERT INTO runs\|^INSERT INTO run_inputs')" = "$(grep -v '^INSERT INTO runs\|^INSERT INTO run_inputs' <<<"$before")" ]
+	# the whole receipt at another time, or a part before its time or on
+	# another day, is still other content
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:05:00,10.00\nT1,1001,2026-11-20 10:05:00,20.00\n' >later.csv
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 09:55:00,10.00\n' >earlier.csv
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-21 10:05:00,10.00\n' >nextday.csv
+	for f in later.csv earlier.csv nextday.csv; do
+		run -65 --separate-stderr loy-accrue "$f"
+		[ "${stderr_lines[0]}" = "loy-accrue: $f:2: receipt 'T1' was taken before (run 3) with other content" ]
+	done
+	[ "$(balances)" = "1001:30" ]
+	ledger_ok
+}
+
 @test "a return settled early in parts takes back no more than its original earned" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-19 10:00:00,20.00\n' >sale.csv
