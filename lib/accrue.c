@@ -1251,9 +1251,27 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			char why[256];
 			int got;
 
+			int64_t kept = 0;
+
 			if (ledger_earn_lines(a->l, NULL, NULL, r->txn, old_line, &ol) < 0) {
 				old_lines_free(&ol);
 				goto out;
+			}
+			for (int i = 0; i < ol.n; i++)
+				kept += ol.v[i].amount;
+			if (kept != old->amount) {
+				/* a return so far, whose lines the ledger does not
+				 * keep: one line of what they came to */
+				struct earn_line *ln;
+
+				ol.v = loy_xrealloc(ol.v, (ol.n + 1) * sizeof(*ol.v));
+				ol.text = loy_xrealloc(ol.text, (ol.n + 1) * sizeof(*ol.text));
+				ln = &ol.v[ol.n];
+				ol.text[ol.n++] = NULL;
+				memset(ln, 0, sizeof(*ln));
+				ln->sku = ln->category = ln->description = "";
+				ln->amount = old->amount - kept;
+				ln->qty = ln->amount < 0 ? -1 : 1;
 			}
 			lines = earn_lines(r, ol.v, ol.n);
 			er = (struct earn_receipt){ r->txn, row.occurred_at, old->store,

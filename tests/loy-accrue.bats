@@ -1689,6 +1689,34 @@ scattered() {
 	ledger_ok
 }
 
+@test "a return settled early that later lines make a purchase earns what the whole receipt earns" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS0,1002,2026-11-19 10:00:00,50.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	{
+		echo "txn_id,member_id,occurred_at,amount"
+		echo "Q1,1002,2026-11-20 10:00:00,-5.00"
+		echo "Q2,1003,2026-11-20 10:00:00,-5.00"
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,1.00"; done
+		echo "Q1,1002,2026-11-20 10:00:00,8.00"
+		echo "Q2,1003,2026-11-20 10:00:00,8.00"
+	} >flip.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue flip.csv
+	# Q1 took 5 back, then earned 8: 3 in all, as 3.00 earns; Q2 took
+	# nothing back (1003 had no points) and earns 3
+	[ "$(grep '^Q' <<<"$output")" = "Q1,1002,2026-11-20 10:00:00,-5.00,-5,returned,
+Q2,1003,2026-11-20 10:00:00,-5.00,0,returned,5 points not recovered: the balance may not go below zero
+Q1,1002,2026-11-20 10:00:00,8.00,8,credited,more lines of this receipt
+Q2,1003,2026-11-20 10:00:00,8.00,3,credited,more lines of this receipt" ]
+	[ "$(q "SELECT txn_id || ':' || amount || ':' || points FROM receipts WHERE txn_id LIKE 'Q%' ORDER BY 1")" = "Q1:300:3
+Q2:300:3" ]
+	[ "$(balances)" = "1002:53
+1003:3" ]
+	run -0 --separate-stderr loy-accrue --explain receipt=Q1
+	[ "$stderr" = "loy-accrue: receipt=Q1: 2 rows, 3 points, as the journal holds" ]
+	ledger_ok
+}
+
 @test "a return settled early in parts takes back no more than its original earned" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-19 10:00:00,20.00\n' >sale.csv
