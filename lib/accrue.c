@@ -1183,6 +1183,15 @@ old_lines_free(struct old_lines *ol)
 	free(ol->v);
 }
 
+/* The counter of a receipt's status. */
+static int
+status_counter(const char *status)
+{
+	return strcmp(status, "pending") == 0 ? C_PENDING :
+	    strcmp(status, "returned") == 0 ? C_RETURNED :
+	    strcmp(status, "anonymous") == 0 ? C_ANONYMOUS : C_CREDITED;
+}
+
 /* More lines of a receipt already settled from this input: the receipt
  * grows, and the points follow its new total. */
 static int
@@ -1318,6 +1327,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	row.status = (char *)status;
 	if (ledger_receipt_extend(a->l, &row, linked) < 0)
 		goto out;
+	if (strcmp(status, old->status) != 0)	/* counted as what it is now */
+		batch_recount(b, status_counter(old->status), status_counter(status));
 	a->file_points += points - old->points;
 	emit(b, a, r->txn, m ? m->id : NULL, row.occurred_at, r->amount, points - old->points,
 	    status, *detail ? detail : "more lines of this receipt");

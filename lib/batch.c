@@ -63,6 +63,14 @@ batch_count(struct batch *b, int counter)
 	b->filecount[counter]++;
 }
 
+void
+batch_recount(struct batch *b, int from, int to)
+{
+	b->count[from]--;
+	b->filecount[from]--;
+	batch_count(b, to);
+}
+
 static FILE *
 spool_file(void)
 {

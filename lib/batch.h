@@ -54,6 +54,8 @@ int batch_col(struct batch *b, const char *field);
 int batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void batch_count(struct batch *b, int counter);
+/* A row counted under `from` is counted under `to` instead. */
+void batch_recount(struct batch *b, int from, int to);
 /* The input's number in this run, from 1. */
 int batch_seq(const struct batch *b);
 

@@ -1717,6 +1717,25 @@ Q2:300:3" ]
 	ledger_ok
 }
 
+@test "the summary counts a receipt settled in parts as what it became: a purchase turned return, a return turned purchase" {
+	base
+	for f in p q; do
+		{
+			echo "txn_id,member_id,occurred_at,amount"
+			[ $f = p ] && echo "P1,1001,2026-11-20 10:00:00,10.00" || echo "Q1,1002,2026-11-20 10:00:00,-5.00"
+			for i in $(seq 1 60); do echo "$f$i,,2026-11-20 11:00:00,1.00"; done
+			[ $f = p ] && echo "P1,1001,2026-11-20 10:00:00,-20.00" || echo "Q1,1002,2026-11-20 10:00:00,8.00"
+		} >$f.csv
+	done
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue p.csv q.csv
+	[ "$(q "SELECT txn_id || ':' || status FROM receipts WHERE txn_id IN ('P1', 'Q1') ORDER BY 1")" = "P1:returned
+Q1:credited" ]
+	[ "$stderr" = "loy-accrue: p.csv: 62 rows, 0 credited, 0 pending, 1 returned, 60 anonymous, 0 duplicate, 0 rejected; 61 receipts, 1 member, 0 points
+loy-accrue: q.csv: 62 rows, 1 credited, 0 pending, 0 returned, 60 anonymous, 0 duplicate, 0 rejected; 61 receipts, 1 member, 3 points" ]
+	[ "$(q "SELECT summary FROM runs WHERE run_id = 3")" = "124 rows, 1 credited, 0 pending, 1 returned, 120 anonymous, 0 duplicate, 0 rejected" ]
+	ledger_ok
+}
+
 @test "a return settled early in parts takes back no more than its original earned" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-19 10:00:00,20.00\n' >sale.csv
