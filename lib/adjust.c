@@ -229,6 +229,8 @@ run(const struct cli *cli, struct ledger *l, int opening, int nfiles, char **fil
 		.fields = opening ? opening_fields : adjust_fields,
 		.output = opening ? opening_out : adjust_out,
 		.counters = counters, .file = adjust_file, .row = adjust_row, .ctx = &a,
+		.redo = opening ? "opening balances land whole or not at all: correct the "
+		    "rows listed and run it again" : NULL,
 	};
 	int status;
 

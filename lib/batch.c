@@ -564,8 +564,8 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		status = ledger_status(l);
 	if (!status && b.rejected && !cli->rejects) {
 		loy_warn("%ld bad row%s; nothing committed, not even the rows counted above "
-		    "(--rejects FILE sets bad rows "
-		    "aside and commits the rest)", b.rejected, b.rejected == 1 ? "" : "s");
+		    "(%s)", b.rejected, b.rejected == 1 ? "" : "s", job->redo ? job->redo :
+		    "--rejects FILE sets bad rows aside and commits the rest");
 		status = LOY_EX_DATAERR;
 	}
 	if (status)

@@ -33,6 +33,9 @@ struct batch_job {
 	int (*run_end)(void *ctx, struct batch *b);
 	/* A row that is not well-formed CSV (optional; else it is rejected). */
 	void (*malformed)(void *ctx, struct batch *b, const struct csvio_row *row);
+	/* What to do when bad rows fail the run, for a job that takes no
+	 * --rejects (optional; else that --rejects sets them aside). */
+	const char *redo;
 	/* More for the per-file summary line (optional). */
 	void (*summary)(void *ctx, struct batch *b, char *buf, size_t size);
 	void *ctx;

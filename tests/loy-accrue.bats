@@ -1415,7 +1415,7 @@ EOF
 	same "$stderr" <<EOF
 loy-accrue: open.csv:2: expires_at '2025-01-15' is before earned_at
 loy-accrue: open.csv: 1 row, 0 credited, 0 debited, 0 duplicate, 1 rejected
-$NOTHING
+loy-accrue: 1 bad row; nothing committed, not even the rows counted above (opening balances land whole or not at all: correct the rows listed and run it again)
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok
@@ -1430,6 +1430,8 @@ EOF
 	no_files rej.csv
 	run -65 --separate-stderr loy-accrue --opening open.csv
 	[ "${stderr_lines[0]}" = "loy-accrue: open.csv:3: earned_at '2023-02-29' is not a valid date" ]
+	# it says what to do, not to use the --rejects it refused
+	[ "${stderr_lines[2]}" = "loy-accrue: 1 bad row; nothing committed, not even the rows counted above (opening balances land whole or not at all: correct the rows listed and run it again)" ]
 	[ "$(dump)" = "$before" ]
 	# corrected, both lots come in: 150
 	printf 'member_id,points,earned_at,expires_at\n1002,100,2024-02-29,\n1002,50,2023-02-28,\n' >open.csv
