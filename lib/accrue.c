@@ -510,14 +510,13 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		else if (price < 0)
 			BAD("unit_price '%s' is negative", v);
 		else if (qscale + pscale > 9 ||
-		    money_mul_round(qty, price, qscale + pscale, a->decimals, &amount) < 0)
+		    money_mul_round(qty, price, qscale + pscale, a->decimals, &amount) < 0 ||
+		    amount > MONEY_MAX || amount < -MONEY_MAX)
 			BAD("qty '%s' times unit_price '%s' is out of range", field(a, row, F_QTY), v);
 	} else
 		BAD("amount is empty");
 	if (!badline) {
-		if (amount > MONEY_MAX || amount < -MONEY_MAX)
-			BAD("the line's amount is out of range");
-		else if (__builtin_add_overflow(r->amount, amount, &r->amount) ||
+		if (__builtin_add_overflow(r->amount, amount, &r->amount) ||
 		    r->amount > MONEY_MAX || r->amount < -MONEY_MAX)
 			BAD("receipt '%s' totals more than loy can count", txn);
 		/* what the line is, for duplicates and reports */

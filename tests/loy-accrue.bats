@@ -1538,6 +1538,17 @@ OUT
 	ledger_ok
 }
 
+@test "qty times unit_price past the largest amount says so, as the man page has it" {
+	base
+	before=$(dump)
+	# 10,000,000,010,000.00: one cent past the largest amount of a line
+	printf 'txn_id,member_id,occurred_at,qty,unit_price\nS1,1001,2026-11-20 10:00:00,1000000,10000000.01\n' >pos.csv
+	run -65 --separate-stderr loy-accrue pos.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:2: qty '1000000' times unit_price '10000000.01' is out of range" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "a receipt that would earn more than 10^12 points is refused" {
 	base --set earn_points=999999
 	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-20 10:00:00,5000000000000.00\n' >pos.csv
