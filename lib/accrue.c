@@ -964,7 +964,13 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 			return 1;
 		}
 	}
-	if (got && (!orig.member_id || orig.amount <= 0)) {
+	if (got && orig.member_id && orig.amount < 0) {
+		/* a return of the member names no purchase: at the current
+		 * rate, as a return whose original is not known */
+		owed = earn_base_points(earn_at(a->earn, r->occurred), back);
+		snprintf(detail, size, "original receipt '%s' is a return: at the current rate",
+		    r->orig);
+	} else if (got && (!orig.member_id || orig.amount <= 0)) {
 		owed = 0;	/* no purchase of a member: nothing to take back */
 		snprintf(detail, size, "original receipt '%s' earned no points", r->orig);
 	} else if (got) {

@@ -1586,6 +1586,19 @@ OUT
 	ledger_ok
 }
 
+@test "a return whose orig_txn names another return takes back at the current rate, as one whose original is not known" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-11-20 10:00:00,100.00,\n' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	# R1 returns half of S1; R2 the other half, but names R1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-21 10:00:00,-50.00,S1\nR2,1001,2026-11-21 11:00:00,-50.00,R1\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	[ "${lines[1]}" = "R1,1001,2026-11-21 10:00:00,-50.00,-50,returned," ]
+	[ "${lines[2]}" = "R2,1001,2026-11-21 11:00:00,-50.00,-50,returned,original receipt 'R1' is a return: at the current rate" ]
+	[ "$(balances)" = "1001:0" ]
+	ledger_ok
+}
+
 @test "a merged member's original receipt is still theirs to return" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nS1,1003,2026-11-20 10:00:00,100.00\n' >day.csv
