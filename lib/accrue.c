@@ -1438,6 +1438,16 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		if (old.run_id == ledger_run_id(a->l) && old.input_seq == batch_seq(b) &&
 		    ((uint64_t *)old.digest)[0] == htole64(head(r, old.occurred_at))) {
 			/* more lines of a receipt this input began: settled early */
+			if (strncmp(r->occurred, old.occurred_at, 10) != 0) {
+				char why[256];
+
+				/* as the lines of one receipt settled at once */
+				snprintf(why, sizeof(why), "receipt '%s' has lines on %.10s and %.10s",
+				    r->txn, old.occurred_at, r->occurred);
+				reject_receipt(a, b, r, why);
+				rc = 0;
+				goto out;
+			}
 			if (old.member_id && !(m = receipt_member(a, r, &key, &value)))
 				goto out;	/* it was found when the receipt began */
 			/* all of it, as it grows */

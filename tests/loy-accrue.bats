@@ -1688,6 +1688,24 @@ scattered() {
 	ledger_ok
 }
 
+@test "later lines of a receipt settled early on another day are refused, as the receipt settled at once is" {
+	base
+	{
+		echo "txn_id,member_id,occurred_at,amount"
+		echo "T1,1001,2026-11-20 10:05:00,10.00"
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,1.00"; done
+		echo "T1,1001,2026-11-21 10:00:00,20.00"
+	} >days.csv
+	run -65 --separate-stderr loy-accrue days.csv
+	[ "${stderr_lines[1]}" = "loy-accrue: days.csv:63: receipt 'T1' has lines on 2026-11-20 and 2026-11-21" ]
+	LOY_RECEIPT_MEMORY=1024 run -65 --separate-stderr loy-accrue days.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: days.csv:63: receipt 'T1' has lines on 2026-11-20 and 2026-11-21" ]
+	LOY_RECEIPT_MEMORY=1024 run -1 --separate-stderr loy-accrue --rejects rej.csv days.csv
+	[ "$(q "SELECT occurred_at || '|' || amount || '|' || lines FROM receipts WHERE txn_id = 'T1'")" = "2026-11-20 10:05:00|1000|1" ]
+	[ "$(balances)" = "1001:10" ]
+	ledger_ok
+}
+
 @test "the same file read again is a duplicate throughout when its receipts are settled in parts" {
 	base
 	scattered
