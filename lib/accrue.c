@@ -1209,7 +1209,13 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	int64_t points = 0, delta, entry, linked = 0;
 	const char *status = !m ? "anonymous" : "credited";
 	char detail[256] = "";
-	int rc = -1;
+	int rc = -1, computed = 0;
+	struct old_lines ol = { 0 };
+	struct earn_line *lines = NULL;
+	struct earn_receipt er;
+	struct earn_member em;
+	struct earn_result res;
+	const struct programme *prog = NULL;
 
 	memcpy(merged, old->digest, (nold + 1) * sizeof(*merged));
 	memcpy(merged + nold + 1, digest + 1, r->n * sizeof(*merged));
@@ -1256,21 +1262,11 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		*detail = '\0';	/* not what claw_back said of another member's original */
 		if (row.amount >= 0) {
 			/* the whole receipt again, its earlier lines as the ledger kept them */
-			struct old_lines ol = { 0 };
-			struct earn_line *lines;
-			struct earn_receipt er;
-			struct earn_member em;
-			struct earn_result res;
-			const struct programme *prog;
-			char why[256];
+			int64_t kept = 0;
 			int got;
 
-			int64_t kept = 0;
-
-			if (ledger_earn_lines(a->l, NULL, NULL, r->txn, old_line, &ol) < 0) {
-				old_lines_free(&ol);
+			if (ledger_earn_lines(a->l, NULL, NULL, r->txn, old_line, &ol) < 0)
 				goto out;
-			}
 			for (int i = 0; i < ol.n; i++)
 				kept += ol.v[i].amount;
 			if (kept != old->amount) {
@@ -1292,14 +1288,13 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			    old->channel, row.amount, lines, ol.n + r->n };
 			if ((got = compute(a, m, &er, &em, &prog, &res)) == 0) {
 				points = res.points;
-				row.earn = earn_json(prog, &er, &em, &res, a->decimals);
-				earn_result_free(&res);
-			} else if (got == 2)
-				earn_gave_up(prog, &er, &res, why, sizeof(why));
-			free(lines);
-			old_lines_free(&ol);
+				computed = 1;
+			}
 			if (got == 2) {
-				reject_receipt(a, b, r, why);
+				char why[256];
+
+				reject_receipt(a, b, r, earn_gave_up(prog, &er, &res, why,
+				    sizeof(why)));
 				rc = 0;
 				goto out;
 			}
@@ -1323,6 +1318,13 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 				goto out;
 			points = old->points - take;
 		}
+		if (computed) {
+			/* what the lines earned before, and the balance no longer
+			 * had when they took it back, stays with the receipt */
+			if (points != res.points)
+				earn_result_add(&res, EARN_KEPT, points - res.points);
+			row.earn = earn_json(prog, &er, &em, &res, a->decimals);
+		}
 		if (row.amount < 0)
 			status = "returned";
 		else if (strcmp(old->status, "pending") == 0)
@@ -1341,6 +1343,10 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 out:
 	free(merged);
 	free(row.earn);
+	free(lines);
+	old_lines_free(&ol);
+	if (computed)
+		earn_result_free(&res);
 	return rc;
 }
 

@@ -385,6 +385,8 @@ earn_rule_name(const struct programme *p, int rule)
 		return "[earn] cap_member_month";
 	case EARN_FLOOR:
 		return "[earn] not below zero";
+	case EARN_KEPT:
+		return "[earn] not recovered";
 	}
 	return p->rules[rule].name;
 }
@@ -499,6 +501,14 @@ sort_parts(struct earn_result *res)
 	for (int i = 0; i < res->n; i++)
 		res->parts[i] = t[i].p;
 	free(t);
+}
+
+void
+earn_result_add(struct earn_result *res, int rule, int64_t points)
+{
+	part(res, -1, rule, points);
+	res->points += points;
+	sort_parts(res);
 }
 
 /* A rule's pattern that gave up on a line stops the receipt: 2. */

@@ -59,6 +59,8 @@ enum {
 	EARN_CAP_DAY = -3,		/* [earn] cap_member_day */
 	EARN_CAP_MONTH = -4,		/* [earn] cap_member_month */
 	EARN_FLOOR = -5,		/* a receipt's points are never below zero */
+	EARN_KEPT = -6,			/* [earn] not recovered: what a receipt's later
+					   lines could not take back (loy-accrue) */
 };
 
 /* One share of a receipt's points: the line (index into the receipt's
@@ -113,6 +115,9 @@ const char *earn_segments(const struct earn *e);
  */
 int earn_compute(const struct programme *p, const struct earn_receipt *r,
     const struct earn_member *m, const struct earn_state *st, struct earn_result *res);
+/* A part of the receipt as a whole for `rule` (EARN_KEPT), and its points
+ * in the total. */
+void earn_result_add(struct earn_result *res, int rule, int64_t points);
 void earn_result_free(struct earn_result *res);
 /* Why earn_compute returned 2, worded in buf (returned). */
 const char *earn_gave_up(const struct programme *p, const struct earn_receipt *r,

@@ -1706,6 +1706,28 @@ scattered() {
 	ledger_ok
 }
 
+@test "a receipt settled early whose later lines cannot take back what the balance spent keeps it, and its lines and rules still add up" {
+	base
+	{
+		echo "txn_id,member_id,occurred_at,amount"
+		echo "P1,1001,2026-11-20 10:00:00,12.59"
+		echo "R1,1001,2026-11-20 10:30:00,-12.00"
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,1.00"; done
+		echo "P1,1001,2026-11-20 10:00:00,-8.75"
+	} >spent.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue spent.csv
+	# P1 earned 12, R1 took them; P1's later line owes 9 of them back, but
+	# the balance is 0: P1 keeps 12, 9 of them not recovered
+	[ "$(grep '^P1' <<<"$output")" = "P1,1001,2026-11-20 10:00:00,12.59,12,credited,
+P1,1001,2026-11-20 10:00:00,-8.75,0,credited,9 points not recovered: the balance may not go below zero" ]
+	[ "$(q "SELECT points || ' ' || (earn ->> '$.receipt') FROM receipts WHERE txn_id = 'P1'")" = '12 {"[earn] not recovered":9}' ]
+	[ "$(balances)" = "1001:0" ]
+	run -0 --separate-stderr loy-accrue --explain receipt=P1
+	[ "${lines[3]}" = "P1,2026-11-20 10:00:00,1001,1,,,,[earn] not recovered,1,9" ]
+	[ "$stderr" = "loy-accrue: receipt=P1: 3 rows, 12 points, as the journal holds" ]
+	ledger_ok
+}
+
 @test "the same file read again is a duplicate throughout when its receipts are settled in parts" {
 	base
 	scattered
