@@ -934,13 +934,18 @@ take_back(struct accrue *a, struct mem *m, const char *txn, const char *at, int6
 
 /* Return: claw back what the returned goods earned, of the return of
  * `amount` (negative), and `extra` points more: what the receipt's own
- * part settled early as a purchase earned. */
+ * part settled early as a purchase earned.  `before` (0 or negative) is
+ * what the parts of the return settled early came to: at the current
+ * rate, the points are those of all of it less theirs, rounded down once. */
 static int
-claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64_t extra,
-    int64_t *points, int64_t *entry_out, int64_t *linked, char *detail, size_t size)
+claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64_t before,
+    int64_t extra, int64_t *points, int64_t *entry_out, int64_t *linked, char *detail,
+    size_t size)
 {
 	struct receipt_row orig = { 0 };
+	const struct programme *rate = earn_at(a->earn, r->occurred);
 	int64_t back = -amount, owed, take, first = 0;
+	int64_t at_rate = earn_base_points(rate, back - before) - earn_base_points(rate, -before);
 	int got = 0;
 	char amt[32], amt2[32];
 
@@ -967,7 +972,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 	if (got && orig.member_id && orig.amount < 0) {
 		/* a return of the member names no purchase: at the current
 		 * rate, as a return whose original is not known */
-		owed = earn_base_points(earn_at(a->earn, r->occurred), back);
+		owed = at_rate;
 		snprintf(detail, size, "original receipt '%s' is a return: at the current rate",
 		    r->orig);
 	} else if (got && (!orig.member_id || orig.amount <= 0)) {
@@ -1002,7 +1007,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 					   negative as its amount */
 		first = orig.entry_id;
 	} else {
-		owed = earn_base_points(earn_at(a->earn, r->occurred), back);
+		owed = at_rate;
 		if (r->orig)
 			snprintf(detail, size, "original receipt '%s' not known: at the "
 			    "current rate", r->orig);
@@ -1235,8 +1240,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		/* more of a return: against its original, as the first part was */
 		int64_t back;
 
-		if ((rc = claw_back(a, m, r, r->amount, 0, &back, &row.entry_id, &linked, detail,
-		    sizeof(detail))) != 0) {
+		if ((rc = claw_back(a, m, r, r->amount, old->amount, 0, &back, &row.entry_id,
+		    &linked, detail, sizeof(detail))) != 0) {
 			/* its original, not known when the first part was taken,
 			 * came since as another member's: these lines are refused */
 			if (rc > 0) {
@@ -1248,7 +1253,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		points = old->points + back;
 		status = "returned";
 	} else if (m && r->orig && row.amount < 0 && old->amount > 0 &&
-	    (rc = claw_back(a, m, r, row.amount, old->points, &points, &row.entry_id, &linked,
+	    (rc = claw_back(a, m, r, row.amount, 0, old->points, &points, &row.entry_id, &linked,
 	    detail, sizeof(detail))) <= 0) {
 		/* a purchase so far, now a return: what its first part earned goes
 		 * back, and the whole of it returns against its original, as it
@@ -1588,7 +1593,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
 	} else {
 		status = "returned";
-		if ((got = claw_back(a, m, r, r->amount, 0, &points, &row.entry_id,
+		if ((got = claw_back(a, m, r, r->amount, 0, 0, &points, &row.entry_id,
 		    &row.returned_amount, detail, sizeof(detail))) < 0)
 			goto out;
 		if (got > 0) {

@@ -1728,6 +1728,25 @@ P1,1001,2026-11-20 10:00:00,-8.75,0,credited,9 points not recovered: the balance
 	ledger_ok
 }
 
+@test "a return settled in parts whose original is not known takes back at the current rate once, rounded down over all of it" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-19 10:00:00,100.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	{
+		echo "txn_id,member_id,occurred_at,amount,orig_txn"
+		echo "R1,1001,2026-11-20 10:00:00,-8.54,S9"
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,1.00,"; done
+		echo "R1,1001,2026-11-20 10:00:00,-13.93,S9"
+	} >ret.csv
+	# 22.47 at 1 point per 1.00: 22 points, as in one piece (8 + 13 was 21)
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue ret.csv
+	[ "$(grep '^R1' <<<"$output")" = "R1,1001,2026-11-20 10:00:00,-8.54,-8,returned,original receipt 'S9' not known: at the current rate
+R1,1001,2026-11-20 10:00:00,-13.93,-14,returned,original receipt 'S9' not known: at the current rate" ]
+	[ "$(q "SELECT points FROM receipts WHERE txn_id = 'R1'")" = -22 ]
+	[ "$(balances)" = "1001:78" ]
+	ledger_ok
+}
+
 @test "the same file read again is a duplicate throughout when its receipts are settled in parts" {
 	base
 	scattered
