@@ -146,14 +146,17 @@ put_rejected(struct batch *b, int i, const struct csvio_row *row, int f, const c
 }
 
 /* Where the rejects file puts a row's line (or reason): -1 a column `name`
- * added, -2 a column `again` added (the input has `name`), else the
- * input's own column `again` (a rejects file read back). */
+ * added, -2 a column `again` added (the input has `name`, or `name` is a
+ * field of the input, which the rejects file read back would take it
+ * for), else the input's own column `again` (a rejects file read back). */
 static int
-rejects_slot(const struct csvio_reader *r, const char *name, const char *again)
+rejects_slot(const struct batch *b, const char *name, const char *again)
 {
-	int at = csvio_col(r, again);
+	int at = csvio_col(b->r, again), field = 0;
 
-	return csvio_col(r, name) < 0 ? -1 : at < 0 ? -2 : at;
+	for (const char *const *f = b->job->fields; *f && !field; f++)
+		field = strcmp(*f, name) == 0;
+	return csvio_col(b->r, name) < 0 && !field ? -1 : at < 0 ? -2 : at;
 }
 
 /* The rejects file's columns, from the first file's header: those of every
@@ -171,8 +174,8 @@ rejects_columns(struct batch *b)
 			b->rejcols[i] = loy_xstrdup(csvio_colname(b->r, i));
 		/* a rejects file read back keeps its columns: a third generation
 		 * reads as the second */
-		b->rej_line = rejects_slot(b->r, "line", "rejected_line");
-		b->rej_reason = rejects_slot(b->r, "reason", "rejected_reason");
+		b->rej_line = rejects_slot(b, "line", "rejected_line");
+		b->rej_reason = rejects_slot(b, "reason", "rejected_reason");
 		return 0;
 	}
 	free(b->perm);

@@ -939,6 +939,24 @@ EOF
 	ledger_ok
 }
 
+@test "a corrected rejects file read back takes the receipts as the input had them: the input read again is a duplicate" {
+	base
+	printf 'txn_id,member_id,occurred_at,sku,amount\nT1,1001,2026-11-20 10:00:00,A,5.00\nT2,1009,2026-11-20 10:00:00,A,5.00\nT2,1009,2026-11-20 10:00:00,B,6.00\n' >day.csv
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	# the line a row started on is no line number of the receipt
+	[ "$(head -1 rej.csv)" = "txn_id,member_id,occurred_at,sku,amount,rejected_line,reason" ]
+	printf 'member_id\n1009\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-accrue rej.csv
+	[ "${lines[1]}" = "T2,1009,2026-11-20 10:00:00,11.00,11,credited," ]
+	[ "$(q "SELECT group_concat(l.value ->> 0) FROM receipts r, json_each(r.earn, '$.lines') l WHERE r.txn_id = 'T2'")" = "1,2" ]
+	run -0 --separate-stderr loy-accrue day.csv
+	[ "$stderr" = "loy-accrue: day.csv: 3 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 2 duplicate, 0 rejected; 0 receipts, 0 members, 0 points" ]
+	[ "$(balances)" = "1001:5
+1009:11" ]
+	ledger_ok
+}
+
 @test "--rejects sets aside every line of a bad receipt and commits the rest" {
 	base
 	# T1's line 4 has qty 0: all three T1 lines go; T2 = 5.00 + 3.00 = 8.00 -> 8
@@ -962,7 +980,7 @@ loy-accrue: day.csv:6: receipt 'T1' is refused: qty is zero (line 4)
 loy-accrue: day.csv: 5 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 3 rejected; 1 receipt, 1 member, 8 points
 EOF
 	same "$(cat rej.csv)" <<'EOF'
-txn_id,member_id,occurred_at,sku,qty,amount,line,reason
+txn_id,member_id,occurred_at,sku,qty,amount,rejected_line,reason
 T1,1001,2026-11-20 09:14:00,A,1,4.00,2,receipt 'T1' is refused: qty is zero (line 4)
 T1,1001,2026-11-20 09:14:00,B,0,1.00,4,qty is zero
 T1,1001,2026-11-20 09:14:00,C,1,2.00,6,receipt 'T1' is refused: qty is zero (line 4)

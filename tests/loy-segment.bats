@@ -273,6 +273,18 @@ ERR
 	[ "$(dump)" = "$before" ]
 }
 
+@test "a corrected rejects file of assignments read back keeps no rejection as the assignment's reason" {
+	tiered
+	members A:2024-01-01
+	printf 'member_id,tier,until\nA,Bronze,2026-08-31\n' >assign.csv
+	run -1 --separate-stderr loy-segment --as-of 2026-06-01 --assign assign.csv --rejects rej.csv tiers --apply
+	[ "$(head -1 rej.csv)" = "member_id,tier,until,line,rejected_reason" ]
+	sed -i 's/Bronze/Gold/' rej.csv
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 --assign rej.csv tiers --apply
+	[ "$(q "SELECT member_id || ':' || tier || ':' || coalesce(reason, '-') FROM tier_assignments")" = "A:Gold:-" ]
+	ledger_ok
+}
+
 @test "catching up after missed nights equals running every night" {
 	tiered 's/soft_landing = no/soft_landing = yes/' 's/grace_days = 0/grace_days = 10/'
 	members A:2024-01-01 B:2024-01-01 C:2025-06-20
