@@ -140,10 +140,6 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "unknown member_id '%s'", member);
 	if (ledger_member_get(l, id, &m) < 0)
 		goto fatal;
-	if (strcmp(m.v[MF_STATUS], "closed") == 0) {
-		batch_reject(b, row, "member '%s' is closed", id);
-		goto done;
-	}
 	/* taken once: an adjustment by its ref; an opening balance (one or
 	 * more lots) once per member id as the file names it, so that a merge
 	 * since does not make it new */
@@ -183,6 +179,12 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			goto done;
 		}
 		free(who);
+	}
+	/* a closed member gets nothing new; what was taken before is a
+	 * duplicate still */
+	if (strcmp(m.v[MF_STATUS], "closed") == 0) {
+		batch_reject(b, row, "member '%s' is closed", id);
+		goto done;
 	}
 	if (points < 0 && !a->allow_negative) {
 		if (ledger_balance_get(l, id, &balance) < 0)

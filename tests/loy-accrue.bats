@@ -1397,6 +1397,30 @@ EOF
 	ledger_ok
 }
 
+@test "--adjust and --opening read again after the member was closed are duplicates, as receipts are" {
+	base
+	printf 'member_id,points,reason,ref\n1001,50,goodwill,CS-1\n' >adj.csv
+	printf 'member_id,points,earned_at,expires_at\n1001,100,2026-01-15,\n' >open.csv
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >day.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	loy-accrue --opening open.csv >/dev/null 2>&1
+	loy-accrue day.csv >/dev/null 2>&1
+	loy-enroll close 1001 >/dev/null 2>&1
+	before=$(dump | grep -v '^INSERT INTO runs\|^INSERT INTO run_inputs')
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	[ "${lines[1]}" = "CS-1,1001,50,duplicate," ]
+	run -0 --separate-stderr loy-accrue --opening open.csv
+	[ "${lines[1]}" = "1001,100,2026-01-15 00:00:00,2028-01-15 00:00:00,duplicate,opening balance taken before" ]
+	run -0 --separate-stderr loy-accrue day.csv
+	[ "${lines[1]}" = "T1,1001,2026-11-20 10:00:00,5.00,0,duplicate," ]
+	[ "$(dump | grep -v '^INSERT INTO runs\|^INSERT INTO run_inputs')" = "$before" ]
+	# anything new for the closed member is still refused
+	printf 'member_id,points,reason,ref\n1001,50,goodwill,CS-2\n' >adj2.csv
+	run -65 --separate-stderr loy-accrue --adjust adj2.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: adj2.csv:2: member '1001' is closed" ]
+	ledger_ok
+}
+
 @test "--opening takes several lots of one member" {
 	base
 	# 1001 brings two lots with their own expiry: 300 + 80 = 380
