@@ -1193,6 +1193,29 @@ old_lines_free(struct old_lines *ol)
 	free(ol->v);
 }
 
+/* A return settled early that later lines make a purchase: what it took
+ * off its original comes back to that one, as a purchase takes nothing off
+ * it (the original's returned_points follow its returned_amount). */
+static int
+unlink_return(struct accrue *a, const struct receipt_row *ret)
+{
+	struct receipt_row orig = { 0 };
+	int64_t back, target = 0;
+	int got = ledger_receipt_get(a->l, ret->orig_txn, &orig), rc;
+
+	if (got <= 0)
+		return got;
+	back = orig.returned_amount + ret->returned_amount;
+	if (back > orig.amount)
+		back = orig.amount;
+	if (orig.amount > 0 && back > 0)
+		target = (int64_t)((__int128)orig.points * back / orig.amount);
+	rc = ledger_receipt_returned(a->l, ret->orig_txn, ret->returned_amount,
+	    target - orig.returned_points);
+	receipt_row_clear(&orig);
+	return rc;
+}
+
 /* The counter of a receipt's status. */
 static int
 status_counter(const char *status)
@@ -1269,6 +1292,12 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			/* the whole receipt again, its earlier lines as the ledger kept them */
 			int64_t kept = 0;
 			int got;
+
+			if (old->returned_amount < 0 && old->orig_txn) {
+				if (unlink_return(a, old) < 0)
+					goto out;
+				linked = -old->returned_amount;
+			}
 
 			if (ledger_earn_lines(a->l, NULL, NULL, r->txn, old_line, &ol) < 0)
 				goto out;

@@ -1844,6 +1844,27 @@ Q2:300:3" ]
 	ledger_ok
 }
 
+@test "a return settled early that later lines make a purchase gives back to its original what it took off it" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-19 10:00:00,26.34\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	{
+		echo "txn_id,member_id,occurred_at,amount,orig_txn"
+		echo "X1,1001,2026-11-20 10:00:00,-8.54,S1"
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,1.00,"; done
+		echo "X1,1001,2026-11-20 10:00:00,33.14,S1"
+		echo "R2,1001,2026-11-21 10:00:00,-26.34,S1"
+	} >day.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue day.csv
+	# X1 is a purchase of 24.60 in the end: S1 has nothing of it back, and
+	# R2 returns all of S1, its 26 points
+	[ "$(q "SELECT txn_id || ':' || points || ':' || returned_amount || ':' || returned_points FROM receipts WHERE txn_id IN ('S1', 'X1', 'R2') ORDER BY 1")" = "R2:-26:-2634:0
+S1:26:2634:26
+X1:24:0:0" ]
+	[ "$(balances)" = "1001:24" ]
+	ledger_ok
+}
+
 @test "the summary counts a receipt settled in parts as what it became: a purchase turned return, a return turned purchase" {
 	base
 	for f in p q; do
