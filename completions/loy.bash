@@ -577,10 +577,32 @@ _loy_report()
 	fi
 }
 
+# The options that loy-segment's sub-command $1 takes besides those every
+# one takes, in _loy_takes: --map and --rejects are for tiers only with
+# --assign, --replace for a list only with --save.
+_loy_segment_takes()
+{
+	case $1 in
+	tiers)
+		_loy_takes="--apply --assign${assign:+ --map --rejects}"
+		;;
+	save)
+		_loy_takes="--map --rejects --replace"
+		;;
+	birthdays)
+		_loy_takes="--from --save --to --with-contact${saving:+ --replace}"
+		;;
+	*)
+		_loy_takes="--save --with-contact${saving:+ --replace}"
+		;;
+	esac
+}
+
 _loy_segment()
 {
-	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
-	local i w first='' nops=0 fields
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl _loy_takes
+	local i w o v ok first='' nops=0 fields seen=' ' assign='' saving=''
+	local verbs='' opts=''
 
 	COMPREPLY=()
 	_loy_words
@@ -601,8 +623,17 @@ _loy_segment()
 		esac
 	done
 	_loy_value "$_loy_prev" "$_loy_cur" "$fields" && return
+	# the operands before this word, and the options on the line that only
+	# some sub-commands take
 	for ((i = 1; i < _loy_cword; i++)); do
 		w=${_loy_w[i]}
+		case $w in
+		--apply | --assign | --assign=* | --from | --from=* | --map | --map=* | \
+		    --rejects | --rejects=* | --replace | --save | --save=* | --to | --to=* | \
+		    --with-contact)
+			seen+="${w%%=*} "
+			;;
+		esac
 		case $w in
 		-d | --db | --busy-timeout | --as-of | --assign | --date-format | --from | \
 		    --to | --save | --map | --rejects | -[!-]*d)
@@ -616,15 +647,31 @@ _loy_segment()
 		[[ $first ]] || first=$w
 		((nops++))
 	done
+	[[ $seen == *" --assign "* ]] && assign=1
+	[[ $seen == *" --save "* ]] && saving=1
+	# the sub-command given, or those that take every option on the line,
+	# and the options they take
+	for v in ${first:-tiers value rfm lapse lifecycle birthdays best never-bought
+	    referrers segments save}; do
+		_loy_segment_takes "$v"
+		ok=1
+		for o in $seen; do
+			[[ " $_loy_takes " == *" $o "* ]] || ok=
+		done
+		[[ $ok || $first ]] || continue
+		verbs+=" $v"
+		for o in $_loy_takes; do
+			[[ " $opts " == *" $o "* ]] || opts+=" $o"
+		done
+	done
 	if [[ $_loy_cur == -* ]]; then
-		_loy_add compgen -W "-d --db --apply --as-of --assign --busy-timeout
-		    --date-format -n --dry-run --from --map --rejects --replace --safe-cells
-		    --save --table --to --tsv --with-contact -h --help -V --version" -- "$_loy_cur"
+		_loy_add compgen -W "-d --db --as-of --busy-timeout --date-format -n
+		    --dry-run $opts --safe-cells --table --tsv -h --help -V --version" \
+		    -- "$_loy_cur"
 		return
 	fi
 	if ((nops == 0)); then
-		_loy_add compgen -W "tiers value rfm lapse lifecycle birthdays best
-		    never-bought referrers segments save" -- "$_loy_cur"
+		_loy_add compgen -W "$verbs" -- "$_loy_cur"
 	elif ((nops == 1)); then
 		case $first in
 		value)

@@ -18,6 +18,41 @@ complete_bash() {
 	printf '%s\n' "${COMPREPLY[@]}"
 }
 
+# Complete the command line given, the cursor at its end, with the zsh
+# completion (tests/complete.zsh); print the matches, one a line.
+complete_zsh() {
+	timeout 60 zsh -f "$BATS_TEST_DIRNAME/complete.zsh" \
+	    "$BATS_TEST_DIRNAME/../completions" "$1"
+}
+
+# Complete the words given, the last being the word under the cursor, in
+# bash and, when it is installed, in zsh; print the completions, one a
+# line, each after the shell's name.
+complete_both() {
+	local fn=$1
+	shift
+	complete_bash "$fn" "$@" | sed 's/^/bash /'
+	if command -v zsh >/dev/null; then
+		complete_zsh "$*" | sed 's/^/zsh /'
+	fi
+}
+
+# In $output of complete_both, each shell offers every option of $1 and
+# none of $2.
+offers() {
+	local sh o
+	for sh in bash $(command -v zsh >/dev/null && echo zsh); do
+		for o in $1; do
+			grep -qxF -- "$sh $o" <<<"$output" ||
+			    { echo "$sh does not offer $o: $output"; return 1; }
+		done
+		for o in $2; do
+			! grep -qxF -- "$sh $o" <<<"$output" ||
+			    { echo "$sh offers $o: $output"; return 1; }
+		done
+	done
+}
+
 @test "loy-program before the verb offers every option its synopsis takes there" {
 	run -0 complete_bash _loy_program loy-program -
 	for o in -d --db -n --dry-run --from --to --as-of --retroactive --busy-timeout \
@@ -72,7 +107,7 @@ reason=" ]
 }
 
 @test "every option a program's --help lists is in its man page and in the bash and zsh completions" {
-	local p o opts page zsh bash missing=
+	local p o opts page zsh bash offered missing=
 	for p in loy-init loy-check loy-enroll loy-accrue loy-expire loy-redeem \
 	    loy-program loy-report loy-segment; do
 		opts=$("$p" --help | grep -oE -- '(^|[][ ,|])--?[a-zA-Z][a-z-]*' |
@@ -81,9 +116,14 @@ reason=" ]
 		page=$(MANWIDTH=200 man -l "$BATS_TEST_DIRNAME/../man/$p.1" 2>/dev/null)
 		zsh=$(sed -n "/^_$p() {/,/^}/p" "$BATS_TEST_DIRNAME/../completions/_loy")
 		bash=$(complete_bash "_loy_${p#loy-}" "$p" -)
+		# what zsh offers, when it is installed
+		offered=$zsh
+		command -v zsh >/dev/null && offered=$(complete_zsh "$p -")
 		for o in $opts; do
 			grep -qE -- "(^|[][ ,|])$o([][ ,|=]|$)" <<<"$page" || missing+=" $p(1):$o"
 			grep -qE -- "[{',)*]$o[]=+[,}-]" <<<"$zsh" || missing+=" zsh:$p:$o"
+			grep -qE -- "(^|[{',)*])$o([]=+[,}-]|$)" <<<"$offered" ||
+			    missing+=" zsh offers:$p:$o"
 			grep -qxF -- "$o" <<<"$bash" || missing+=" bash:$p:$o"
 		done
 	done
@@ -167,4 +207,40 @@ reason=" ]
 	[ "$output" = "ledger" ]
 	sed -n '/^_loy_main() {/,/^}/p' "$BATS_TEST_DIRNAME/../completions/_loy" |
 	    grep -q 'ledger\\:.*programme\\:'
+}
+
+@test "loy-segment after a sub-command offers only the options it takes, and after an option only the sub-commands that take it" {
+	new_ledger
+	run -0 complete_both _loy_segment loy-segment best 10 -
+	offers "--save --with-contact --as-of -n --table" \
+	    "--apply --assign --from --to --map --rejects --replace"
+	run -64 loy-segment --rejects bad.csv best 10
+	run -64 loy-segment --from 2026-11-01 best 10
+	run -64 loy-segment --apply best 10
+	run -0 complete_both _loy_segment loy-segment --save vip value -
+	offers "--replace --with-contact" "--assign --map"
+	run -0 complete_both _loy_segment loy-segment birthdays -
+	offers "--from --to --save" "--apply --rejects --replace"
+	run -0 complete_both _loy_segment loy-segment tiers -
+	offers "--apply --assign -n" "--save --with-contact --from --to --map --rejects --replace"
+	run -64 loy-segment --with-contact tiers
+	run -64 loy-segment --map member_id=Nr tiers
+	# --map and --rejects are for the file --assign gives
+	run -0 complete_both _loy_segment loy-segment --assign tiers.csv tiers -
+	offers "--map --rejects --apply" "--save --from"
+	run -0 complete_both _loy_segment loy-segment save vip -
+	offers "--map --rejects --replace -n" "--save --with-contact --apply --assign --from --to"
+	run -64 loy-segment --save other save vip list.csv
+	run -64 loy-segment --with-contact save vip list.csv
+	# before the sub-command, every option; after one, the sub-commands
+	# that take it
+	run -0 complete_both _loy_segment loy-segment -
+	offers "--apply --assign --from --to --map --rejects --replace --save --with-contact" ""
+	run -0 complete_both _loy_segment loy-segment --apply ""
+	offers "tiers" "value save"
+	run -0 complete_both _loy_segment loy-segment --from 2026-11-01 ""
+	offers "birthdays" "tiers value best save"
+	run -0 complete_both _loy_segment loy-segment --with-contact ""
+	offers "value best segments" "tiers save"
+	ledger_ok
 }
