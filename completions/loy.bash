@@ -530,29 +530,61 @@ _loy_program()
 	fi
 }
 
+# The options that loy-report's report $1 takes besides -d, --busy-timeout,
+# -h and -V, in _loy_takes: a period, --by, --per, the statement's
+# --lots and --tiers; html takes none and writes no table.
+_loy_report_takes()
+{
+	case $1 in
+	statement)
+		_loy_takes="--from --to --lots --tiers"
+		;;
+	balances)
+		_loy_takes=
+		;;
+	liability)
+		_loy_takes="--by"
+		;;
+	earn-burn | economics)
+		_loy_takes="--from --to --by --per"
+		;;
+	breakage | tiers | partners | redemptions)
+		_loy_takes="--from --to --by"
+		;;
+	html)
+		_loy_takes=
+		return
+		;;
+	*)
+		_loy_takes="--from --to"
+		;;
+	esac
+	_loy_takes+=" --json --safe-cells --table --tsv"
+}
+
 _loy_report()
 {
-	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
-	local i w first='' nops=0
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl _loy_takes
+	local i w o v ok first='' nops=0 seen=' ' reports='' opts='' by='' per=''
 
 	COMPREPLY=()
 	_loy_words
-	case $_loy_prev in
-	--from | --to)
-		return
-		;;
-	--by)
-		_loy_add compgen -W "day week month tier" -- "$_loy_cur"
-		return
-		;;
-	--per)
-		_loy_add compgen -W "store channel category rule" -- "$_loy_cur"
-		return
-		;;
-	esac
-	_loy_value "$_loy_prev" "$_loy_cur" && return
+	# the operands before this word, and the options on the line that only
+	# some reports take
 	for ((i = 1; i < _loy_cword; i++)); do
 		w=${_loy_w[i]}
+		case $w in
+		--by | --by=* | --from | --from=* | --json | --lots | --per | --per=* | \
+		    --safe-cells | --table | --tiers | --to | --to=* | --tsv)
+			seen+="${w%%=*} "
+			;;
+		esac
+		case $w in
+		--by) by=${_loy_w[i + 1]} ;;
+		--by=*) by=${w#*=} ;;
+		--per) per=${_loy_w[i + 1]} ;;
+		--per=*) per=${w#*=} ;;
+		esac
 		case $w in
 		-d | --db | --busy-timeout | --from | --to | --by | --per | -[!-]*d)
 			((i++))
@@ -565,15 +597,71 @@ _loy_report()
 		[[ $first ]] || first=$w
 		((nops++))
 	done
+	case $_loy_prev in
+	--from | --to)
+		return
+		;;
+	--by)
+		# by tier: liability alone
+		case $first in
+		'' | liability) _loy_add compgen -W "day week month tier" -- "$_loy_cur" ;;
+		*) _loy_add compgen -W "day week month" -- "$_loy_cur" ;;
+		esac
+		return
+		;;
+	--per)
+		case $first in
+		earn-burn) _loy_add compgen -W "store channel category" -- "$_loy_cur" ;;
+		economics) _loy_add compgen -W "rule" -- "$_loy_cur" ;;
+		*) _loy_add compgen -W "store channel category rule" -- "$_loy_cur" ;;
+		esac
+		return
+		;;
+	esac
+	_loy_value "$_loy_prev" "$_loy_cur" && return
+	# the report given, or those that take every option on the line, and the
+	# options they take: one of --json, --table and --tsv, one of --lots and
+	# --tiers, and the open lots in no period
+	for v in ${first:-statement balances liability earn-burn breakage tiers economics
+	    promotion retention referrals partners redemptions runs html}; do
+		_loy_report_takes "$v"
+		ok=1
+		for o in $seen; do
+			[[ " $_loy_takes " == *" $o "* ]] || ok=
+		done
+		# by tier: liability; per rule: economics; per store, channel or
+		# category: earn-burn
+		[[ $by == tier && $v != liability || $per == rule && $v != economics ||
+		    $per && $per != rule && $v == economics ]] && ok=
+		[[ $ok || $first ]] || continue
+		reports+=" $v"
+		for o in $_loy_takes; do
+			case $o in
+			--json | --table | --tsv)
+				[[ $seen == *" --json "* || $seen == *" --table "* ||
+				    $seen == *" --tsv "* ]] && continue
+				;;
+			--lots)
+				[[ $seen == *" --lots "* || $seen == *" --tiers "* ||
+				    $seen == *" --from "* || $seen == *" --to "* ]] && continue
+				;;
+			--tiers)
+				[[ $seen == *" --lots "* || $seen == *" --tiers "* ]] && continue
+				;;
+			--from | --to)
+				[[ $seen == *" --lots "* ]] && continue
+				;;
+			esac
+			[[ " $opts " == *" $o "* ]] || opts+=" $o"
+		done
+	done
 	if [[ $_loy_cur == -* ]]; then
-		_loy_add compgen -W "-d --db --busy-timeout --by --from --json --lots --per
-		    --safe-cells --table --tiers --to --tsv -h --help -V --version" -- "$_loy_cur"
+		_loy_add compgen -W "-d --db --busy-timeout $opts -h --help -V --version" \
+		    -- "$_loy_cur"
 		return
 	fi
 	if ((nops == 0)); then
-		_loy_add compgen -W "statement balances liability earn-burn breakage tiers
-		    economics promotion retention referrals partners redemptions runs html" \
-		    -- "$_loy_cur"
+		_loy_add compgen -W "$reports" -- "$_loy_cur"
 	fi
 }
 

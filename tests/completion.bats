@@ -244,3 +244,51 @@ reason=" ]
 	offers "value best segments" "tiers save"
 	ledger_ok
 }
+
+@test "loy-report after a report offers only the options it takes, and --by and --per the values it takes" {
+	new_ledger
+	run -0 complete_both _loy_report loy-report balances -
+	offers "--json --table --tsv --safe-cells -d" "--from --to --by --per --lots --tiers"
+	run -64 loy-report --from 2026-01-01 balances
+	run -64 loy-report --lots balances
+	run -0 complete_both _loy_report loy-report liability -
+	offers "--by --json" "--from --to --per --lots"
+	run -64 loy-report --to 2026-11-30 liability
+	run -0 complete_both _loy_report loy-report earn-burn -
+	offers "--from --to --by --per" "--lots --tiers"
+	run -0 complete_both _loy_report loy-report statement 1001 -
+	offers "--from --to --lots --tiers" "--by --per"
+	run -64 loy-report --by month statement 1001
+	# html writes a page: no table, no period
+	run -0 complete_both _loy_report loy-report html -
+	offers "-d --busy-timeout" "--json --table --tsv --safe-cells --from --to --by"
+	run -64 loy-report --table html
+	run -64 loy-report --from 2026-01-01 html
+	# one of --lots and --tiers, --lots in no period, one of --json, --table and --tsv
+	run -0 complete_both _loy_report loy-report --lots statement 1001 -
+	offers "--json" "--tiers --from --to"
+	run -64 loy-report --lots --from 2026-01-01 statement 1001
+	run -0 complete_both _loy_report loy-report --json runs -
+	offers "--from --safe-cells" "--table --tsv"
+	run -64 loy-report --json --table runs
+	# after an option, the reports that take it
+	run -0 complete_both _loy_report loy-report --lots ""
+	offers "statement" "balances html"
+	run -0 complete_both _loy_report loy-report --per store ""
+	offers "earn-burn" "economics balances"
+	run -0 complete_both _loy_report loy-report --from 2026-01-01 ""
+	offers "runs statement tiers" "balances liability html"
+	# by tier: liability alone; per rule: economics alone
+	run -0 complete_both _loy_report loy-report tiers --by ""
+	offers "day week month" "tier"
+	run -64 loy-report --by tier tiers
+	run -0 complete_both _loy_report loy-report liability --by ""
+	offers "day week month tier" ""
+	run -0 complete_both _loy_report loy-report economics --per ""
+	offers "rule" "store channel category"
+	run -64 loy-report --per store economics
+	run -0 complete_both _loy_report loy-report earn-burn --per ""
+	offers "store channel category" "rule"
+	run -64 loy-report --per rule earn-burn
+	ledger_ok
+}
