@@ -292,3 +292,35 @@ reason=" ]
 	run -64 loy-report --per rule earn-burn
 	ledger_ok
 }
+
+@test "zsh's loy-enroll, loy-redeem and loy-program after a verb offer only the options the verb takes, as bash's do" {
+	new_ledger
+	run -0 complete_both _loy_enroll loy-enroll list -
+	offers "--table --safe-cells -d" "-n --dry-run --map --rejects --date-format --reason"
+	run -64 loy-enroll -n list
+	run -0 complete_both _loy_enroll loy-enroll close 1001 -
+	offers "--reason -n" "--map --rejects --date-format"
+	run -0 complete_both _loy_enroll loy-enroll merge 1001 -
+	offers "-n" "--reason --map --rejects"
+	run -64 loy-enroll --reason dup merge 1002 1001
+	run -0 complete_both _loy_enroll loy-enroll members.csv -
+	offers "--map --rejects --date-format -n" "--reason"
+	run -0 complete_both _loy_redeem loy-redeem cancel -
+	offers "-n --table" "--catalogue --codes --transfers --first-come --draw --window --map --rejects --date-format"
+	run -64 loy-redeem --window 2026-11-01,2026-11-30 cancel R1
+	run -0 complete_both _loy_redeem loy-redeem rewards -
+	offers "--table --tsv" "-n --dry-run --map --rejects --catalogue"
+	run -64 loy-redeem -n rewards
+	run -0 complete_both _loy_program loy-program check -
+	offers "-h -V" "-d -n --from --to --as-of --retroactive --table"
+	run -64 loy-program --table check programme.txt
+	run -0 complete_both _loy_program loy-program show -
+	offers "--as-of -d" "-n --from --to --retroactive --table --tsv --safe-cells"
+	run -64 loy-program --table show
+	run -0 complete_both _loy_program loy-program apply -
+	offers "-n --table" "--as-of --from --to --retroactive"
+	run -64 loy-program --from 2026-11-01 apply
+	run -0 complete_both _loy_program loy-program what-if -
+	offers "--from --to" "--as-of --retroactive"
+	ledger_ok
+}
