@@ -253,7 +253,7 @@ _loy_enroll()
 _loy_accrue()
 {
 	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl i fields form=''
-	local opts
+	local opts files=''
 
 	COMPREPLY=()
 	_loy_words
@@ -279,6 +279,23 @@ _loy_accrue()
 			;;
 		--explain | --explain=*)
 			form=--explain
+			;;
+		esac
+	done
+	# a file on the line: --explain takes none
+	for ((i = 1; i < _loy_cword; i++)); do
+		case ${_loy_w[i]} in
+		-d | --db | --busy-timeout | --date-format | --explain | --map | --rejects | -[!-]*d)
+			((i++))
+			;;
+		--)
+			((i + 1 < _loy_cword)) && files=1
+			break
+			;;
+		-?*)
+			;;
+		*)
+			files=1
 			;;
 		esac
 	done
@@ -310,7 +327,8 @@ _loy_accrue()
 			return
 			;;
 		*)
-			opts="--adjust --auto-enroll --date-format --events --explain --opening"
+			opts="--adjust --auto-enroll --date-format --events --opening"
+			[[ $files ]] || opts+=" --explain"
 			;;
 		esac
 		# opening balances land whole or not at all: no --rejects

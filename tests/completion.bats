@@ -324,3 +324,14 @@ reason=" ]
 	offers "--from --to" "--as-of --retroactive"
 	ledger_ok
 }
+
+@test "loy-accrue offers no --explain after a file: --explain takes none" {
+	new_ledger
+	printf 'txn_id,member_id,occurred_at,amount\n' >sales.csv
+	run -0 complete_both _loy_accrue loy-accrue sales.csv -
+	offers "--auto-enroll --map --rejects" "--explain"
+	run -64 loy-accrue sales.csv --explain member=1001
+	run -0 complete_both _loy_accrue loy-accrue -d loyalty.db -
+	offers "--explain" ""
+	ledger_ok
+}
