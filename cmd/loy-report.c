@@ -100,7 +100,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || json + cli.table + cli.tsv > 1)
+	if (json + cli.table + cli.tsv > 1) {
+		loy_warn("--json, --table and --tsv are one at a time");
+		cli_usage(&cli);
+	}
+	if (argc < 1)
 		cli_usage(&cli);
 	o.format = json ? REPORT_JSON : cli_format(&cli);
 	o.safe = cli.safe_cells;

@@ -677,6 +677,10 @@ OUT
 	run -64 --separate-stderr loy-report statement --lots --to 2026-01-31 1001
 	[ "$stderr" = "loy-report: statement --lots takes no --from or --to" ]
 	run -0 --separate-stderr loy-report statement --tiers --from 2026-03-01 1001
+	run -64 --separate-stderr loy-report --json --table runs
+	[ "${stderr%%$'\n'*}" = "loy-report: --json, --table and --tsv are one at a time" ]
+	run -64 --separate-stderr loy-report --tsv --table runs
+	[ "${stderr%%$'\n'*}" = "loy-report: --json, --table and --tsv are one at a time" ]
 	run -64 --separate-stderr loy-report earn-burn --by year
 	[ "${stderr%%$'\n'*}" = "loy-report: --by 'year' must be day, week or month" ]
 	run -64 --separate-stderr loy-report earn-burn --by tier
@@ -690,7 +694,7 @@ OUT
 	run -64 --separate-stderr loy-report nonsense
 	[ "${stderr%%$'\n'*}" = "loy-report: unknown report 'nonsense' (see loy-report --help)" ]
 	run -64 --separate-stderr loy-report --json --table tiers
-	[[ "$stderr" == "usage: loy-report "* ]]
+	[[ "$stderr" == *$'\nusage: loy-report '* ]]
 	run -64 --separate-stderr loy-report
 	run -0 loy-report --help
 	[[ "$output" == *"statement MEMBER"* ]]
