@@ -564,6 +564,23 @@ queue(struct import *im, const struct member *m)
 	im->nq++;
 }
 
+/* A phone or e-mail the programme's pattern refuses, or gives up on: 0 it
+ * matches, else batch_reject()'s result. */
+static int
+contact_refused(struct batch *b, const struct csvio_row *row, const char *what,
+    struct pattern *p, const char *v)
+{
+	int got = pattern_match(p, v, strlen(v));
+
+	if (got > 0)
+		return 0;
+	return got < 0 ?
+	    batch_reject(b, row, "%s '" LOY_PII("%s") "' cannot be checked: the programme's "
+	    "%s_pattern gave up on it (PCRE2's match limit)", what, v, what) :
+	    batch_reject(b, row, "%s '" LOY_PII("%s") "' does not match the programme's "
+	    "%s_pattern", what, v, what);
+}
+
 /* A referrer must be a member, and not the member themselves: 0 ok,
  * 1 rejected, -1 error. */
 static int
@@ -759,22 +776,10 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	for (int i = 0; i < IN_COUNT; i++)
 		v[i] = field(im, row, i);
 	/* values first: nothing is looked up for a row that cannot be right */
-	if (v[IN_PHONE] && (got = pattern_match(im->phone, v[IN_PHONE],
-	    strlen(v[IN_PHONE]))) <= 0) {
-		rc = batch_reject(b, row, got < 0 ? "phone '" LOY_PII("%s") "' cannot be "
-		    "checked: the programme's phone_pattern gave up on it (PCRE2's match "
-		    "limit)" : "phone '" LOY_PII("%s") "' does not match the programme's "
-		    "phone_pattern", v[IN_PHONE]);
+	if (v[IN_PHONE] && (rc = contact_refused(b, row, "phone", im->phone, v[IN_PHONE])) != 0)
 		goto refused;
-	}
-	if (v[IN_EMAIL] && (got = pattern_match(im->email, v[IN_EMAIL],
-	    strlen(v[IN_EMAIL]))) <= 0) {
-		rc = batch_reject(b, row, got < 0 ? "email '" LOY_PII("%s") "' cannot be "
-		    "checked: the programme's email_pattern gave up on it (PCRE2's match "
-		    "limit)" : "email '" LOY_PII("%s") "' does not match the programme's "
-		    "email_pattern", v[IN_EMAIL]);
+	if (v[IN_EMAIL] && (rc = contact_refused(b, row, "email", im->email, v[IN_EMAIL])) != 0)
 		goto refused;
-	}
 	if (v[IN_BIRTHDAY]) {
 		if (when_parse(v[IN_BIRTHDAY], cli->date_format, WHEN_DATE, bday, &why) < 0) {
 			rc = batch_reject(b, row, "birthday '" LOY_PII("%s") "' %s",
