@@ -47,12 +47,19 @@ _loy_fix()
 	done
 }
 
-# Add the lines a command prints to COMPREPLY, one completion each.
+# Add the lines a command prints to COMPREPLY, one completion each; of
+# --table and --tsv, which every program takes one at a time, not the one
+# the line does not have when it has the other.
 _loy_add()
 {
-	local line
+	local line w had=" "
 
+	for w in "${COMP_WORDS[@]:0:COMP_CWORD}"; do
+		[[ $w == --table || $w == --tsv ]] && had+="$w "
+	done
 	while IFS= read -r line; do
+		[[ $line == --table && $had == *" --tsv "* ]] && continue
+		[[ $line == --tsv && $had == *" --table "* ]] && continue
 		COMPREPLY+=("$line")
 	done < <("$@" 2>/dev/null)
 }

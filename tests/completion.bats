@@ -335,3 +335,14 @@ reason=" ]
 	offers "--explain" ""
 	ledger_ok
 }
+
+@test "--table and --tsv are offered one at a time: no program takes both" {
+	for cmd in "_loy_check loy-check" "_loy_expire loy-expire" "_loy_enroll loy-enroll" \
+	    "_loy_accrue loy-accrue" "_loy_redeem loy-redeem" "_loy_segment loy-segment best"; do
+		set -- $cmd
+		run -0 complete_both "$@" --table --
+		offers "--safe-cells" "--tsv"
+		run -0 complete_both "$@" --tsv --
+		offers "--safe-cells" "--table"
+	done
+}
