@@ -1,6 +1,7 @@
 /* loy-init: create a ledger with the default programme. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "csvio.h"
@@ -53,7 +54,9 @@ main(int argc, char **argv)
 	struct cli cli;
 	char **set = NULL, *args;
 	int nset = 0, opt, status;
+	char *given[argc + 1];	/* the command line as typed: getopt permutes argv */
 
+	memcpy(given, argv, (argc + 1) * sizeof(*argv));
 	loy_setprogname(argv[0]);
 	cli_init(&cli, usage, help);
 	while ((opt = getopt_long(argc, argv, "d:hV", longopts, NULL)) != -1) {
@@ -74,7 +77,7 @@ main(int argc, char **argv)
 		    argv[optind]);
 		cli_usage(&cli);
 	}
-	args = cli_args(argc, argv);
+	args = cli_args(argc, given);
 	status = ledger_create(cli.db, set, nset, args);
 	free(args);
 	if (status == 0)

@@ -62,7 +62,9 @@ main(int argc, char **argv)
 	const char *as_of = NULL, *from = NULL, *to = NULL, *cmd;
 	char *args;
 	int opt, status, retroactive = 0, nargs;
+	char *given[argc + 1];	/* the command line as typed: getopt permutes argv */
 
+	memcpy(given, argv, (argc + 1) * sizeof(*argv));
 	loy_setprogname(argv[0]);
 	cli_init(&cli, usage, help);
 	while ((opt = getopt_long(argc, argv, "d:hnV", longopts, NULL)) != -1) {
@@ -133,7 +135,7 @@ main(int argc, char **argv)
 		return program_check(&cli, argv[optind + 1]);
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status)))
 		return status;
-	args = cli_args(argc, argv);
+	args = cli_args(argc, given);
 	if (strcmp(cmd, "load") == 0)
 		status = program_load(&cli, l, argv[optind + 1], from, retroactive, args);
 	else if (strcmp(cmd, "apply") == 0)

@@ -415,6 +415,14 @@ OUT
 	ledger_ok
 }
 
+@test "the run records the command line as typed, options after the verb where they were" {
+	new_ledger
+	good
+	loy-program load --from 2026-11-23 good.conf >/dev/null 2>&1
+	[ "$(q "SELECT args FROM runs WHERE program = 'loy-program'")" = "loy-program load --from 2026-11-23 good.conf" ]
+	ledger_ok
+}
+
 @test "loading the version in force again changes nothing" {
 	new_ledger
 	good
