@@ -104,10 +104,12 @@ expire_notice(const struct cli *cli, struct ledger *l, long days)
 	int rc;
 
 	when_now(now);
-	when_add_hours(now, 24 * days, until);
 	/* a lot is spent up to the day before its expiry date (loy-redeem) and
-	 * expired on it: one whose date is today is already out of reach */
+	 * expired on it: one whose date is today is already out of reach, and
+	 * one whose date is the window's last day goes on that day, whatever
+	 * its time: the window is the days from tomorrow to today + days */
 	snprintf(from, sizeof(from), "%.10s 00:00:00", now);
+	when_add_hours(from, 24 * (days + 1), until);
 	when_add_hours(from, 24, from);
 	if (ledger_begin_read(l) < 0) {
 		csvio_writer_close(out);

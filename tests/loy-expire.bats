@@ -122,6 +122,29 @@ OUT
 	ledger_ok
 }
 
+@test "--notice lists a lot whose date is the window's last day, whatever its time of day" {
+	new_ledger --set expiry_policy=year-end --set expiry_years=0
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-06-01 10:00:00,30.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	# the lot goes on 2026-12-31 (23:59:59): the last day to spend it is
+	# the 30th, and the run of the 30th at 03:00 lists it
+	LOY_NOW="2026-12-30 03:00:00" run -0 --separate-stderr loy-expire --notice 1
+	same "$output" <<'OUT'
+member_id,name,phone,email,points,first_expiry,status
+1001,,,,30,2026-12-31 23:59:59,active
+OUT
+	LOY_NOW="2026-12-01 03:00:00" run -0 --separate-stderr loy-expire --notice 30
+	[ "${lines[1]}" = "1001,,,,30,2026-12-31 23:59:59,active" ]
+	# a day too few, and 0 days, list nobody
+	LOY_NOW="2026-12-01 03:00:00" run -0 --separate-stderr loy-expire --notice 29
+	[ "$output" = "member_id,name,phone,email,points,first_expiry,status" ]
+	LOY_NOW="2026-12-30 03:00:00" run -0 --separate-stderr loy-expire --notice 0
+	[ "$output" = "member_id,name,phone,email,points,first_expiry,status" ]
+	ledger_ok
+}
+
 @test "a balance partly spent by a return expires only what is left" {
 	base
 	# 1001 returns 12.00 of receipt A: 12 of A's 30 points come back first
