@@ -807,6 +807,12 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	v = csvio_field(row, q->col[Q_ID]);
 	if (!*v)
 		return batch_reject(b, row, "request_id is empty");
+	/* a row that names no member or reward is not a request to answer:
+	 * kept as refused, its id would refuse the corrected row */
+	if (!*csvio_field(row, q->col[Q_MEMBER]))
+		return batch_reject(b, row, "member_id is empty");
+	if (!*csvio_field(row, q->col[Q_REWARD]))
+		return batch_reject(b, row, "reward_id is empty");
 	r.request_id = loy_xstrdup(v);
 	r.member_id = loy_xstrdup(csvio_field(row, q->col[Q_MEMBER]));
 	r.reward_id = loy_xstrdup(csvio_field(row, q->col[Q_REWARD]));

@@ -199,6 +199,30 @@ R1,cancelled,50" ]
 	[ "$(dump)" = "$before" ]
 }
 
+@test "a request without its member or reward is a bad row: corrected, it goes through with its request_id" {
+	base
+	printf 'request_id,member_id,reward_id\nR1,,COFFEE\nR2,1001,\nR3,1001,COFFEE\n' >req.csv
+	run -1 --separate-stderr loy-redeem --rejects rej.csv req.csv
+	[ "${lines[0]}" = "$HEAD" ]
+	[ "${#lines[@]}" = 2 ]
+	[[ "${lines[1]}" == R3,redeemed,,20,LOY-* ]]
+	[ "${stderr_lines[0]}" = "loy-redeem: req.csv:2: member_id is empty" ]
+	[ "${stderr_lines[1]}" = "loy-redeem: req.csv:3: reward_id is empty" ]
+	same "$(cat rej.csv)" <<'OUT'
+request_id,member_id,reward_id,line,reason
+R1,,COFFEE,2,member_id is empty
+R2,1001,,3,reward_id is empty
+OUT
+	[ "$(q "SELECT group_concat(request_id) FROM redemptions")" = R3 ]
+	# the call centre fills in the ids and sends the rows again
+	printf 'request_id,member_id,reward_id\nR1,1001,COFFEE\nR2,1001,COFFEE\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[[ "${lines[1]}" == R1,redeemed,,20,LOY-* ]]
+	[[ "${lines[2]}" == R2,redeemed,,20,LOY-* ]]
+	[ "$(q "SELECT points FROM balances WHERE member_id = '1001'")" = 40 ]
+	ledger_ok
+}
+
 @test "a request from the future is refused as bad input" {
 	base
 	before=$(dump)
