@@ -490,6 +490,10 @@ do_file(struct batch *b, int seq)
 		b->read++;
 		if ((b->read & 0xffff) == 0)
 			progress(b, 0);
+		if (row.bad == csvio_runaway) {
+			loy_warn("%s:%ld: row %s", csvio_name(b->r), row.line, row.bad);
+			return LOY_EX_DATAERR;
+		}
 		if (row.bad) {
 			if (b->job->malformed)
 				b->job->malformed(b->job->ctx, b, &row);

@@ -18,6 +18,9 @@
 #define READ_SIZE (256 * 1024)
 #define QUOTED_MAX (16 * 1024 * 1024)	/* give up on a runaway quote */
 
+const char csvio_runaway[] = "has a quoted field that is not terminated within 16 MB: "
+    "the rest of the input cannot be read as rows";
+
 /*
  * Read-ahead.  Once the header is read, a second thread reads and parses
  * the input while the program works on the records it has: an import is
@@ -329,6 +332,10 @@ read_record(struct csvio_reader *r)
 			int unterminated = csv_fini(&r->p, field_cb, record_cb, r) != 0;
 
 			if (unterminated) {
+				/* the field runs to the end of the input: it is
+				 * kept as read, for the rejects file */
+				field_cb(r->p.entry_pos ? r->p.entry_buf : (unsigned char *)"",
+				    r->p.entry_pos, r);
 				r->bad = "has a quoted field that is not terminated";
 				r->done = 1;
 				r->fatal = 1;
@@ -378,7 +385,7 @@ read_record(struct csvio_reader *r)
 		if (!r->done && r->p.entry_pos > CSVIO_FIELD_MAX && !r->bad)
 			r->bad = "has a field longer than 65536 bytes";
 		if (!r->done && r->p.entry_pos > QUOTED_MAX) {
-			r->bad = "has a quoted field that is not terminated";
+			r->bad = csvio_runaway;
 			r->done = 1;
 			r->fatal = 1;
 		}

@@ -37,6 +37,9 @@ int csvio_col(const struct csvio_reader *r, const char *name);
  * NUL bytes, overlong fields or an unterminated quote come back with `bad`
  * set), 0 at the end, -1 on a read error (message printed). */
 int csvio_next(struct csvio_reader *r, struct csvio_row *row);
+/* A row's `bad` when a quote runs on past 16 MB: the input is not read
+ * further, so the row cannot be set aside (nothing after it would be). */
+extern const char csvio_runaway[];
 /* Field `col` of a row with blanks and tabs trimmed (in place); "" when col
  * is -1 (a column the file does not have). */
 char *csvio_field(const struct csvio_row *row, int col);

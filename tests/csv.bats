@@ -466,18 +466,34 @@ EOF
 	ledger_ok
 }
 
-@test "a run cut short by a runaway quote records the whole input's checksum and size" {
+@test "an unterminated quote set aside keeps the rest of the input, all in its field, in the rejects file" {
 	new_ledger
+	printf 'member_id,name\n1,Ann\n2,"Bob\n3,Cy\n' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:3: row has a quoted field that is not terminated" ]
+	[ "$(q "SELECT member_id FROM members")" = 1 ]
+	same "$(cat rej.csv)" <<'EOF'
+member_id,name,line,reason
+2,"Bob
+3,Cy
+",3,row has a quoted field that is not terminated
+EOF
+	ledger_ok
+}
+
+@test "a quote that runs on past 16 MB fails the run, even with --rejects: what follows it cannot be read" {
+	new_ledger
+	before=$(dump)
 	{
 		printf 'member_id,name\n1,Ann\n2,"Bob\n'
 		awk 'BEGIN { for (i = 0; i < 17000; i++) printf "%01000d\n", 0 }'
-		printf '3,Cy\n'
+		printf '"\n3,Cy\n'
 	} >in.csv
-	run -1 --separate-stderr bash -c 'cat in.csv | loy-enroll --rejects rej.csv'
-	[ "${stderr_lines[0]}" = "loy-enroll: stdin:3: row has a quoted field that is not terminated" ]
-	[ "$(q "SELECT member_id FROM members")" = 1 ]
-	[ "$(q "SELECT sha256 || '|' || bytes FROM run_inputs")" = \
-	    "$(sha256sum <in.csv | cut -d' ' -f1)|$(stat -c %s in.csv)" ]
+	run -65 --separate-stderr bash -c 'cat in.csv | loy-enroll --rejects rej.csv'
+	[ "$stderr" = "loy-enroll: stdin:3: row has a quoted field that is not terminated within 16 MB: the rest of the input cannot be read as rows" ]
+	[ "$output" = "" ]
+	[ -z "$(compgen -G 'rej.csv*')" ]
+	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
 
