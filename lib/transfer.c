@@ -88,7 +88,7 @@ party(struct ledger *l, char **id, const char *role, char *reason, size_t size)
 static int
 decide(struct transfers *x, struct transfer *t)
 {
-	char reason[256] = "";
+	char reason[256] = "", *from = NULL, *to = NULL;
 	int64_t spendable;
 	int got;
 
@@ -97,17 +97,25 @@ decide(struct transfers *x, struct transfer *t)
 		snprintf(reason, sizeof(reason), "points must be 1 or more");
 		goto refuse;
 	}
+	/* the ids as given, for the message: merged ones resolve */
+	from = loy_xstrdup(t->from_member);
+	to = loy_xstrdup(t->to_member);
 	if ((got = party(x->l, &t->from_member, "member", reason, sizeof(reason))) <= 0 ||
 	    (got = party(x->l, &t->to_member, "member", reason, sizeof(reason))) <= 0) {
+		free(from);
+		free(to);
 		if (got < 0)
 			return -1;
 		goto refuse;
 	}
-	if (strcmp(t->from_member, t->to_member) == 0) {
-		snprintf(reason, sizeof(reason), "'%s' and '%s' are one member",
-		    t->from_member, t->to_member);
+	if (strcmp(t->from_member, t->to_member) == 0)
+		snprintf(reason, sizeof(reason), "'%s' and '%s' are one member%s%s%s", from, to,
+		    strcmp(from, to) == 0 ? "" : ", '", strcmp(from, to) == 0 ? "" :
+		    t->from_member, strcmp(from, to) == 0 ? "" : "'");
+	free(from);
+	free(to);
+	if (*reason)
 		goto refuse;
-	}
 	if (ledger_spendable(x->l, t->from_member, x->now, &spendable) < 0)
 		return -1;
 	if (spendable < t->points) {

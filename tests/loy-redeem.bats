@@ -558,6 +558,12 @@ OUT
 	printf 'transfer_id,from_member,to_member,points\nT7,1001,1002,ten\n' >bad.csv
 	run -65 --separate-stderr loy-redeem --transfers bad.csv
 	[ "${stderr_lines[0]}" = "loy-redeem: bad.csv:2: points 'ten' is not a whole number" ]
+	# a merged id stands for its survivor: the message names the ids given
+	printf 'member_id\n1009\n' | loy-enroll - >/dev/null 2>&1
+	loy-enroll merge 1009 1001 >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points\nT7,1001,1009,5\n' >tr2.csv
+	run -0 --separate-stderr loy-redeem --transfers tr2.csv
+	[ "${lines[1]}" = "T7,refused,\"'1001' and '1009' are one member, '1001'\",0" ]
 	ledger_ok
 }
 
