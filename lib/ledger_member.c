@@ -106,21 +106,23 @@ walk_loops(struct walk *w, const char *next)
 	return 0;
 }
 
-int
-ledger_member_resolve(struct ledger *l, const char *id, char **out)
+/* Walk from member `id` along merged_into with statement `which` (its
+ * query's first two columns status and merged_into, ?1 the member): 1 with
+ * *out the survivor's id and `*stp` on the survivor's row, for the caller
+ * to read and reset; 0 no such member; -1 an error or a loop (said). */
+static int
+walk_merges(struct ledger *l, const char *id, int which, const char *sql, char **out,
+    sqlite3_stmt **stp)
 {
 	sqlite3_stmt *st;
-	char *cur = loy_xstrdup(id);
+	char *cur = loy_xstrdup(id), *next;
 	struct walk w;
+	int got;
 
 	*out = NULL;
 	walk_start(&w, id);
 	for (;;) {
-		int got;
-		char *next;
-
-		if (!(st = ledger_stmt(l, S_MEMBER_MERGED,
-		    "SELECT status, merged_into FROM members WHERE member_id = ?1")))
+		if (!(st = ledger_stmt(l, which, sql)))
 			got = -1;
 		else {
 			sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
@@ -131,13 +133,13 @@ ledger_member_resolve(struct ledger *l, const char *id, char **out)
 			free(cur);
 			return got;
 		}
-		next = ledger_column_dup(st, 1);
-		sqlite3_reset(st);
-		if (!next) {
+		if (!(next = ledger_column_dup(st, 1))) {
 			free(w.mark);
 			*out = cur;
+			*stp = st;
 			return 1;
 		}
+		sqlite3_reset(st);
 		free(cur);
 		cur = next;
 		if (walk_loops(&w, cur))
@@ -146,6 +148,18 @@ ledger_member_resolve(struct ledger *l, const char *id, char **out)
 	free(w.mark);
 	free(cur);
 	return loy_error("member '%s': merges form a loop", id);
+}
+
+int
+ledger_member_resolve(struct ledger *l, const char *id, char **out)
+{
+	sqlite3_stmt *st;
+	int got = walk_merges(l, id, S_MEMBER_MERGED,
+	    "SELECT status, merged_into FROM members WHERE member_id = ?1", out, &st);
+
+	if (got > 0)
+		sqlite3_reset(st);
+	return got;
 }
 
 int
@@ -172,46 +186,20 @@ int
 ledger_member_state_facts(struct ledger *l, const char *id, char **survivor, int *closed,
     int64_t *balance, char *facts[3])
 {
-	char *cur = loy_xstrdup(id), *next;
 	sqlite3_stmt *st;
-	struct walk w;
-	int got;
+	int got = walk_merges(l, id, S_MEMBER_STATE,
+	    "SELECT m.status, m.merged_into, coalesce(b.points, 0),"
+	    " m.tier, m.birthday, m.referrer FROM members m"
+	    " LEFT JOIN balances b USING (member_id) WHERE m.member_id = ?1", survivor, &st);
 
-	walk_start(&w, id);
-	for (;;) {
-		if (!(st = ledger_stmt(l, S_MEMBER_STATE,
-		    "SELECT m.status, m.merged_into, coalesce(b.points, 0),"
-		    " m.tier, m.birthday, m.referrer FROM members m"
-		    " LEFT JOIN balances b USING (member_id) WHERE m.member_id = ?1")))
-			got = -1;
-		else {
-			sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
-			got = step_one(l, st);
-		}
-		if (got <= 0) {
-			free(w.mark);
-			free(cur);
-			return got;
-		}
-		if (!(next = ledger_column_dup(st, 1))) {
-			*closed = strcmp((const char *)sqlite3_column_text(st, 0), "closed") == 0;
-			*balance = sqlite3_column_int64(st, 2);
-			for (int i = 0; facts && i < 3; i++)
-				facts[i] = ledger_column_dup(st, 3 + i);
-			sqlite3_reset(st);
-			free(w.mark);
-			*survivor = cur;
-			return 1;
-		}
-		sqlite3_reset(st);
-		free(cur);
-		cur = next;
-		if (walk_loops(&w, cur))
-			break;
-	}
-	free(w.mark);
-	free(cur);
-	return loy_error("member '%s': merges form a loop", id);
+	if (got <= 0)
+		return got;
+	*closed = strcmp((const char *)sqlite3_column_text(st, 0), "closed") == 0;
+	*balance = sqlite3_column_int64(st, 2);
+	for (int i = 0; facts && i < 3; i++)
+		facts[i] = ledger_column_dup(st, 3 + i);
+	sqlite3_reset(st);
+	return 1;
 }
 
 int
