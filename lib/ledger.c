@@ -870,6 +870,11 @@ ledger_open(const char *path, int busy_timeout_s, int *status)
 		loy_error("'%s' is a directory, not a ledger", path);
 		return NULL;
 	}
+	if (!S_ISREG(st.st_mode)) {	/* a FIFO, a device: SQLite would say "I/O error" */
+		*status = LOY_EX_NOINPUT;
+		loy_error("'%s' is not a regular file, not a ledger", path);
+		return NULL;
+	}
 	if (!(l = connect(path, busy_timeout_s, status)))
 		return NULL;
 	if (unreadable_wal(path)) {

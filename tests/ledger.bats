@@ -122,6 +122,16 @@ missing() {
 	[ -z "$(ls -A books.db)" ]
 }
 
+@test "a FIFO or a device given as the ledger is refused as no ledger, not an I/O error" {
+	mkfifo pipe.db
+	run -66 --separate-stderr timeout 10 loy-check -d pipe.db
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-check: 'pipe.db' is not a regular file, not a ledger" ]
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -66 --separate-stderr loy-enroll -d /dev/null in.csv
+	[ "$stderr" = "loy-enroll: '/dev/null' is not a regular file, not a ledger" ]
+}
+
 @test "an empty file is not a loy ledger" {
 	: >empty.db
 	run -66 --separate-stderr loy-check -d empty.db
