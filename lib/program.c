@@ -116,7 +116,9 @@ setting_line(const char *text, const char *key)
 struct load {
 	const char *name;
 	struct programme p;
-	char sha[65];
+	char sha[65];		/* the file's */
+	char *text;		/* what is stored: the file less show's comment */
+	char text_sha[65];
 	const char *from;
 	int retroactive;
 	char now[20];
@@ -180,6 +182,63 @@ apply_now(struct ledger *l, const char *now, int *version, int *changed)
 	return rc;
 }
 
+/* The comment line loy-program show prints before a version, at the start
+ * of text (after a BOM): its length with its line end, else 0. */
+static size_t
+show_comment_len(const char *text)
+{
+	static const char none[] = "# no programme version stored: the ledger's settings, "
+	    "as a programme";
+	static const char head[] = "# programme version ", mid[] = ", in force from ";
+	size_t len = strcspn(text, "\n"), n, end = len + (text[len] == '\n');
+	const char *s = text;
+
+	if (len > 0 && text[len - 1] == '\r')
+		len--;
+	if (len == sizeof(none) - 1 && strncmp(text, none, len) == 0)
+		return end;
+	if (strncmp(s, head, sizeof(head) - 1) != 0)
+		return 0;
+	s += sizeof(head) - 1;
+	if ((n = strspn(s, "0123456789")) == 0 || strncmp(s + n, mid, sizeof(mid) - 1) != 0)
+		return 0;
+	s += n + sizeof(mid) - 1;
+	n = len - (size_t)(s - text);
+	if (n == 9 && strncmp(s, "the start", 9) == 0)
+		return end;
+	if (n == 19 && strspn(s, "0123456789") == 4 && s[4] == '-' && s[7] == '-' &&
+	    s[10] == ' ' && s[13] == ':' && s[16] == ':')
+		return end;
+	return 0;
+}
+
+/* The text to store of a file loaded: as read, less the comment line of
+ * loy-program show at its start, so that a copy show printed is the
+ * version it shows. */
+static char *
+stored_text(const char *text)
+{
+	size_t bom = strncmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	size_t skip = show_comment_len(text + bom);
+	size_t rest = strlen(text + bom + skip);
+	char *t = loy_xmalloc(bom + rest + 1);
+
+	memcpy(t, text, bom);
+	memcpy(t + bom, text + bom + skip, rest + 1);
+	return t;
+}
+
+/* Is `text` the stored version `was`, or show's copy of it, which ends
+ * in a line break where the version did not? */
+static int
+same_text(const char *was, const char *text)
+{
+	size_t a = strlen(was), b = strlen(text);
+
+	return strcmp(was, text) == 0 || (b == a + 1 && text[a] == '\n' &&
+	    strncmp(was, text, a) == 0 && (a == 0 || was[a - 1] != '\n'));
+}
+
 static int
 load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 {
@@ -202,7 +261,7 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	if (programme_versions(l, &v, &nv) < 0)
 		return ledger_status_or(l, LOY_EX_DATAERR);
 	at = programme_at(v, nv, ld->from);
-	unchanged = at && at->version > 0 && strcmp(at->text, ld->p.text) == 0;
+	unchanged = at && at->version > 0 && same_text(at->text, ld->text);
 	version = at ? at->version : 0;
 	/* the new version governs receipts until the next one takes over */
 	for (int i = 0; i < nv; i++)
@@ -250,7 +309,7 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			    receipts == 1 ? "" : "s", ld->from, *until ? " until " : " on",
 			    until);
 	}
-	if (ledger_programme_add(l, ld->from, ld->name, ld->sha, ld->p.text, &version) < 0 ||
+	if (ledger_programme_add(l, ld->from, ld->name, ld->text_sha, ld->text, &version) < 0 ||
 	    apply_now(l, ld->now, &nv, &changed) < 0)
 		return ledger_status(l) ? ledger_status(l) : LOY_EX_DATAERR;
 	csvio_put_int(out, version);
@@ -303,7 +362,12 @@ program_load(const struct cli *cli, struct ledger *l, const char *file, const ch
 	sha256_init(&c);
 	sha256_update(&c, ld.p.text, strlen(ld.p.text));
 	sha256_final(&c, ld.sha);
+	ld.text = stored_text(ld.p.text);
+	sha256_init(&c);
+	sha256_update(&c, ld.text, strlen(ld.text));
+	sha256_final(&c, ld.text_sha);
 	status = batch_txn(cli, l, args, load_run, &ld);
+	free(ld.text);
 	programme_free(&ld.p);
 	return status;
 }

@@ -793,3 +793,26 @@ ERR
 	done
 	[ "$(dump)" = "$before" ]
 }
+
+@test "a copy show printed loads as the version it shows: its comment line is not stored" {
+	new_ledger
+	loy-program show >copy.conf
+	before=$(q "SELECT count(*) FROM programmes")
+	run -0 --separate-stderr loy-program load copy.conf
+	[ "${lines[1]}" = "1,2026-11-23 12:00:00,unchanged" ]
+	[ "$stderr" = "loy-program: copy.conf: the same as version 1, in force at 2026-11-23 12:00:00; nothing stored" ]
+	[ "$(q "SELECT count(*) FROM programmes")" = "$before" ]
+	# edited and loaded: one comment line when shown, the version's own
+	sed -e 's/^point_value = 0.01$/point_value = 0.02/' copy.conf >edited.conf
+	run -0 --separate-stderr loy-program load edited.conf
+	[ "${lines[1]}" = "2,2026-11-23 12:00:00,loaded" ]
+	loy-program show >again.conf
+	[ "$(head -n 1 again.conf)" = "# programme version 2, in force from 2026-11-23 12:00:00" ]
+	[ "$(tail -n +2 again.conf)" = "$(tail -n +2 edited.conf)" ]
+	# the version's checksum is of its text, the run's of the file
+	[ "$(q "SELECT sha256 FROM programmes WHERE version = 2")" = "$(tail -n +2 edited.conf | sha256sum | cut -d' ' -f1)" ]
+	[ "$(q "SELECT sha256 FROM run_inputs JOIN runs USING (run_id) WHERE program = 'loy-program' ORDER BY run_id DESC LIMIT 1")" = "$(sha256sum <edited.conf | cut -d' ' -f1)" ]
+	run -0 --separate-stderr loy-program load again.conf
+	[ "${lines[1]}" = "2,2026-11-23 12:00:00,unchanged" ]
+	ledger_ok
+}
