@@ -1085,7 +1085,8 @@ member_facts(struct accrue *a, struct mem *m)
  * up (see earn_compute), -1 error. */
 static int
 compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
-    struct earn_member *em, const struct programme **pp, struct earn_result *res)
+    struct earn_member *em, const struct programme **pp, struct earn_result *res,
+    const struct earn_state *st, int first)
 {
 	int got;
 
@@ -1107,9 +1108,9 @@ compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
 				return -1;
 			m->bought = got;
 		}
-		em->first = !m->bought;
+		em->first = first || !m->bought;
 	}
-	return earn_compute(*pp, er, em, &a->est, res);
+	return earn_compute(*pp, er, em, st ? st : &a->est, res);
 }
 
 /* The bonuses a credited receipt gives besides its own points (referral,
@@ -1165,6 +1166,7 @@ struct old_lines {
 	struct earn_line *v;
 	char **text;
 	int n;
+	int first;		/* the receipt was the member's first purchase */
 };
 
 static int
@@ -1176,6 +1178,7 @@ old_line(void *ctx, int ncols, const char *const *cols, const char *const *row)
 	(void)cols;
 	if (!row || ncols < 14)
 		return 0;
+	ol->first = row[7] && atoi(row[7]) != 0;
 	ol->v = loy_xrealloc(ol->v, (ol->n + 1) * sizeof(*ol->v));
 	ol->text = loy_xrealloc(ol->text, (ol->n + 1) * sizeof(*ol->text));
 	ln = &ol->v[ol->n];
@@ -1244,6 +1247,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	struct earn_member em;
 	struct earn_result res;
 	const struct programme *prog = NULL;
+	struct earn_again again = { a->l, r->txn };
+	struct earn_state again_st;
 
 	memcpy(merged, old->digest, (nold + 1) * sizeof(*merged));
 	memcpy(merged + nold + 1, digest + 1, r->n * sizeof(*merged));
@@ -1320,7 +1325,11 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			lines = earn_lines(r, ol.v, ol.n);
 			er = (struct earn_receipt){ r->txn, row.occurred_at, old->store,
 			    old->channel, row.amount, lines, ol.n + r->n };
-			if ((got = compute(a, m, &er, &em, &prog, &res)) == 0) {
+			/* as if settled at once: what its first part used of the
+			 * rules' limits and budgets and of the member's caps is its
+			 * own, and a first purchase stays one */
+			earn_again_state(&again, &again_st);
+			if ((got = compute(a, m, &er, &em, &prog, &res, &again_st, ol.first)) == 0) {
 				points = res.points;
 				computed = 1;
 			}
@@ -1357,6 +1366,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			 * had when they took it back, stays with the receipt */
 			if (points != res.points)
 				earn_result_add(&res, EARN_KEPT, points - res.points);
+			if (earn_record_again(a->l, prog, &er, m->id, &res, row.entry_id) < 0)
+				goto out;
 			row.earn = earn_json(prog, &er, &em, &res, a->decimals);
 		}
 		if (row.amount < 0)
@@ -1589,7 +1600,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		lines = earn_lines(r, NULL, 0);
 		er = (struct earn_receipt){ r->txn, r->occurred, r->store, r->channel, r->amount,
 		    lines, r->n };
-		if ((got = compute(a, m, &er, &em, &prog, &res)) < 0)
+		if ((got = compute(a, m, &er, &em, &prog, &res, NULL, 0)) < 0)
 			goto out;
 		computed = got == 0;
 	}

@@ -910,19 +910,75 @@ earn_ledger_state(struct ledger *l, struct earn_state *st)
 	st->given = st_given;
 }
 
-int
-earn_record(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
-    const char *member, const struct earn_result *res, int64_t entry)
+static int
+again_uses(void *ctx, const char *rule, const char *member, const char *key, int64_t *n)
+{
+	struct earn_again *g = ctx;
+	int own;
+
+	if (ledger_earn_uses(g->l, rule, member, key, n) < 0 ||
+	    (own = ledger_earn_awarded(g->l, rule, member, g->txn)) < 0)
+		return -1;
+	*n -= own;
+	return 0;
+}
+
+static int
+again_member_points(void *ctx, const char *member, const char *from, const char *to,
+    int64_t *points)
+{
+	struct earn_again *g = ctx;
+	int64_t own;
+
+	if (ledger_earn_member_points(g->l, member, from, to, points) < 0 ||
+	    ledger_earn_own_points(g->l, member, g->txn, from, to, &own) < 0)
+		return -1;
+	*points -= own;
+	return 0;
+}
+
+static int
+again_given(void *ctx, const char *rule, int64_t *points)
+{
+	struct earn_again *g = ctx;
+	int64_t own;
+
+	if (ledger_earn_given(g->l, rule, points) < 0 ||
+	    ledger_earn_own_share(g->l, g->txn, rule, &own) < 0)
+		return -1;
+	*points -= own;
+	return 0;
+}
+
+void
+earn_again_state(struct earn_again *g, struct earn_state *st)
+{
+	st->ctx = g;
+	st->uses = again_uses;
+	st->member_points = again_member_points;
+	st->given = again_given;
+}
+
+static int
+record(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const char *member, const struct earn_result *res, int64_t entry, int again)
 {
 	for (int k = 0; k < p->nrules; k++) {
 		const struct rule *ru = &p->rules[k];
-		int64_t s;
+		int64_t s, own = 0;
 
 		if (ru->limit < 0 && ru->budget < 0)
 			continue;
-		if (!is_purchase(ru) || (s = rule_sum(res, k)) == 0)
+		if (!is_purchase(ru))
 			continue;
-		if (ru->limit >= 0) {
+		s = rule_sum(res, k);
+		/* the whole again: its budget share replaces what it had */
+		if (again && ru->budget >= 0 &&
+		    ledger_earn_own_share(l, r->txn, ru->name, &own) < 0)
+			return -1;
+		if (s == 0 && own == 0)
+			continue;
+		if (ru->limit >= 0 && s != 0) {
 			char key[16];
 
 			earn_period_key(ru->limit_period, r->occurred, key);
@@ -930,10 +986,24 @@ earn_record(struct ledger *l, const struct programme *p, const struct earn_recei
 			    entry) < 0)
 				return -1;
 		}
-		if (ru->budget >= 0 && ledger_earn_given_add(l, ru->name, s) < 0)
+		if (ru->budget >= 0 && s != own && ledger_earn_given_add(l, ru->name, s - own) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int
+earn_record(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const char *member, const struct earn_result *res, int64_t entry)
+{
+	return record(l, p, r, member, res, entry, 0);
+}
+
+int
+earn_record_again(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const char *member, const struct earn_result *res, int64_t entry)
+{
+	return record(l, p, r, member, res, entry, 1);
 }
 
 static void

@@ -148,6 +148,19 @@ void earn_ledger_state(struct ledger *l, struct earn_state *st);
  * the points of rules with budgets.  0 or -1. */
 int earn_record(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
     const char *member, const struct earn_result *res, int64_t entry);
+/* A receipt settled early computed again as a whole with more lines: the
+ * state of the ledger without what the receipt itself used before (its
+ * rules' uses, its points towards the member's caps, its share of
+ * budgets); then the record of its rules as the whole gives them, before
+ * the receipt's shares are stored.  (g backs st: keep it while st is used.) */
+struct earn_again {
+	struct ledger *l;
+	const char *txn;
+};
+void earn_again_state(struct earn_again *g, struct earn_state *st);
+int earn_record_again(struct ledger *l, const struct programme *p,
+    const struct earn_receipt *r, const char *member, const struct earn_result *res,
+    int64_t entry);
 
 /* A bonus that is not a receipt's own: referral, cumulative, sign-up. */
 struct earn_award {
@@ -185,6 +198,12 @@ int ledger_earn_uses(struct ledger *l, const char *rule, const char *member,
 int ledger_earn_member_points(struct ledger *l, const char *member, const char *from,
     const char *to, int64_t *points);
 int ledger_earn_given(struct ledger *l, const char *rule, int64_t *points);
+/* What receipt txn earned the member in [from, to) (its entries of kind
+ * earn), and its share for `rule` as receipts.earn keeps it. */
+int ledger_earn_own_points(struct ledger *l, const char *member, const char *txn,
+    const char *from, const char *to, int64_t *points);
+int ledger_earn_own_share(struct ledger *l, const char *txn, const char *rule,
+    int64_t *points);
 int ledger_earn_given_add(struct ledger *l, const char *rule, int64_t points);
 /* 1 recorded, 0 already there for that rule, member and key. */
 int ledger_earn_award(struct ledger *l, const char *rule, int version, const char *member,

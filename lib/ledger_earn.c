@@ -56,6 +56,43 @@ ledger_earn_member_points(struct ledger *l, const char *member, const char *from
 }
 
 int
+ledger_earn_own_points(struct ledger *l, const char *member, const char *txn,
+    const char *from, const char *to, int64_t *points)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_OWN_POINTS,
+	    "SELECT coalesce(sum(points), 0) FROM journal WHERE member_id = ?1"
+	    " AND source = 'receipt' AND kind = 'earn' AND ref = ?2"
+	    " AND occurred_at >= ?3 AND occurred_at < ?4");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, txn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, to, -1, SQLITE_STATIC);
+	return one_int(l, st, points, "cannot read a receipt's points") < 0 ? -1 : 0;
+}
+
+int
+ledger_earn_own_share(struct ledger *l, const char *txn, const char *rule, int64_t *points)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_OWN_SHARE,
+	    "SELECT coalesce(sum(s.value), 0) FROM ("
+	    " SELECT s.key AS key, s.value AS value FROM receipts r,"
+	    "  json_each(r.earn, '$.lines') l, json_each(l.value, '$[7]') s"
+	    "  WHERE r.txn_id = ?1 AND r.earn IS NOT NULL"
+	    " UNION ALL"
+	    " SELECT s.key, s.value FROM receipts r, json_each(r.earn, '$.receipt') s"
+	    "  WHERE r.txn_id = ?1 AND r.earn IS NOT NULL) s WHERE s.key = ?2");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, txn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
+	return one_int(l, st, points, "cannot read a receipt's shares") < 0 ? -1 : 0;
+}
+
+int
 ledger_earn_given(struct ledger *l, const char *rule, int64_t *points)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_EARN_GIVEN,

@@ -922,3 +922,53 @@ EOF2
 	[ "$stderr" = "loy-accrue: receipt 'T1' has no member: it earned no points" ]
 	ledger_ok
 }
+
+@test "a receipt settled in parts earns what it earns whole: a first purchase, limits, budgets, day caps" {
+	base
+	members
+	programme <<'EOF'
+[earn]
+points = 1
+per = 1.00
+cap_member_day = 150
+
+[rule first]
+trigger = first-purchase
+bonus = 100
+
+[rule twice]
+multiply = 2
+limit = 1 per day
+
+[rule b-lines]
+sku = ^B
+bonus = 30
+limit = 1 per day
+
+[rule small-budget]
+bonus = 7
+budget = 10
+EOF
+	# 1001's receipt T1 has a line at either end of the file, 1002 many
+	# receipts between them, so that T1 is settled in two parts
+	{
+		echo 'T1,1001,2026-12-05 10:00:00,A,x,,1,10.00'
+		for i in $(seq 1 60); do echo "X$i,1002,2026-12-05 11:00:00,A,x,,1,1.00"; done
+		echo 'T1,1001,2026-12-05 10:00:00,B,x,,1,10.00'
+	} | pos
+	cp "$LOY_DB" whole.db
+	run -0 --separate-stderr loy-accrue -d whole.db pos.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue pos.csv
+	[[ "$output" == *"more lines of this receipt"* ]]
+	# whole: 10 + 10 base, doubled, 30 for the B line, the budget's 7 and the
+	# first purchase's 100 = 177, cut to the day's cap of 150
+	[ "$(LOY_DB=whole.db pts T1)" = 150 ]
+	[ "$(pts T1)" = 150 ]
+	[ "$(q "SELECT json_extract(earn, '\$.receipt.\"small-budget\"') FROM receipts WHERE txn_id = 'T1'")" = 7 ]
+	[ "$(balances)" = "$(LOY_DB=whole.db balances)" ]
+	[ "$(q "SELECT rule, points FROM rule_totals")" = "small-budget|10" ]
+	[ "$(q "SELECT rule, member_id, key FROM rule_awards ORDER BY 1, 2, 3")" = \
+	    "$(sqlite3 whole.db "SELECT rule, member_id, key FROM rule_awards ORDER BY 1, 2, 3")" ]
+	ledger_ok
+	ledger_ok whole.db
+}
