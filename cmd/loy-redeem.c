@@ -55,8 +55,10 @@ enum {
 	OPT_TRANSFERS, OPT_WINDOW
 };
 
-/* --window FROM,TO: two datetimes (a date alone: its first or last second). */
-static void
+/* --window FROM,TO: two datetimes (a date alone: its first or last second),
+ * read once the ledger is open: a time with a UTC offset is converted to the
+ * programme's time zone.  0, or -1 when it is not a window. */
+static int
 window(const struct cli *cli, const char *arg, char from[20], char to[20])
 {
 	const char *comma = strchr(arg, ','), *why;
@@ -65,25 +67,26 @@ window(const struct cli *cli, const char *arg, char from[20], char to[20])
 
 	if (!comma || n >= sizeof(a) || strlen(comma + 1) >= sizeof(a)) {
 		loy_warn("--window '%s' is not FROM,TO", arg);
-		cli_usage(cli);
+		return -1;
 	}
 	memcpy(a, arg, n);
 	a[n] = '\0';
 	if (when_parse(a, cli->date_format, WHEN_DATETIME, from, &why) < 0) {
 		loy_warn("--window: '%s' %s", a, why);
-		cli_usage(cli);
+		return -1;
 	}
 	if (when_parse(comma + 1, cli->date_format, WHEN_DATETIME, to, &why) < 0) {
 		loy_warn("--window: '%s' %s", comma + 1, why);
-		cli_usage(cli);
+		return -1;
 	}
 	/* a date alone (read as a date, in whatever format) ends at its last second */
 	if (when_parse(comma + 1, cli->date_format, WHEN_DATE, t, &why) == 0)
 		snprintf(to, 20, "%.10s 23:59:59", t);
 	if (strcmp(to, from) < 0) {
 		loy_warn("--window '%s' ends before it starts", arg);
-		cli_usage(cli);
+		return -1;
 	}
+	return 0;
 }
 
 int
@@ -161,8 +164,18 @@ main(int argc, char **argv)
 	}
 	if (verb)
 		cli_one_format(&cli);	/* no input to read as TSV: output alone */
+	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
+		free(args);
+		cli_free(&cli);
+		return status;
+	}
 	if (win) {
-		window(&cli, win, from, to);
+		/* read in the programme's time zone, which the open ledger set */
+		if (window(&cli, win, from, to) < 0) {
+			ledger_close(l);
+			free(args);
+			cli_usage(&cli);
+		}
 		o.from = from;
 		o.to = to;
 	}
@@ -171,6 +184,7 @@ main(int argc, char **argv)
 
 		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 			loy_warn("cannot draw a seed: %s", strerror(errno));
+			ledger_close(l);
 			free(args);
 			return LOY_EX_SOFTWARE;
 		}
@@ -183,11 +197,6 @@ main(int argc, char **argv)
 	}
 	if (o.order == REDEEM_DRAW)
 		loy_warn("draw seed: %s", o.seed);
-	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
-		free(args);
-		cli_free(&cli);
-		return status;
-	}
 	if (mode == OPT_CATALOGUE)
 		status = redeem_catalogue(&cli, l, argc, argv, args);
 	else if (mode == OPT_CODES)

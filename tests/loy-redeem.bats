@@ -876,6 +876,22 @@ OUT
 	ledger_ok
 }
 
+@test "--window: a time with a UTC offset is read in the programme's time zone, whatever TZ says" {
+	base --set timezone=Europe/Berlin
+	# 00:00Z to 10:00Z is 01:00 to 11:00 in Berlin in November
+	printf 'request_id,member_id,reward_id,requested_at\nW1,1001,COFFEE,2026-11-23 00:30:00\nW2,1001,COFFEE,2026-11-23 10:30:00\n' >req.csv
+	TZ=UTC run -0 --separate-stderr loy-redeem --window '2026-11-23T00:00:00Z,2026-11-23T10:00:00Z' req.csv
+	[ "${lines[1]}" = "W1,refused,requested outside the window 2026-11-23 01:00:00 to 2026-11-23 11:00:00,0," ]
+	[[ "${lines[2]}" =~ ^W2,redeemed,,20,LOY- ]]
+	[ "$(q "SELECT group_concat(request_id || ':' || status, ' ') FROM redemptions")" = "W1:refused W2:redeemed" ]
+	# a bad window is still a usage error, and changes nothing
+	before=$(dump)
+	run -64 --separate-stderr loy-redeem --window '2026-11-23T10:00:00Z,2026-11-23T09:00:00Z' req.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: --window '2026-11-23T10:00:00Z,2026-11-23T09:00:00Z' ends before it starts" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "--window refuses a request made outside it before any other check, its qty's too" {
 	base
 	printf 'request_id,member_id,reward_id,qty,requested_at\nW1,1001,COFFEE,0,2026-11-22 10:00:00\nW2,1001,COFFEE,0,2026-11-23 10:00:00\n' >req.csv
