@@ -313,6 +313,11 @@ when_format_check(const char *fmt, const char **why)
 		if (!*c)
 			return said(why, "ends in '%s', which is not a conversion", p);
 		snprintf(one, sizeof(one), "%.*s", (int)(c - p + 1), p);
+		/* strptime(3) skips a zone name without using it: the time
+		 * would be read as the programme's local time, silently */
+		if (*c == 'Z')
+			return said(why, "has '%.*s', a time zone name, which strptime(3) reads "
+			    "and ignores: give the UTC offset with %%z", (int)(c - p + 1), p);
 		tminit(&a, 0);
 		if (c - p + 1 >= (int)sizeof(one) || strftime(out, sizeof(out), one, &sample) == 0 ||
 		    !matched(out, one, &a))

@@ -1032,6 +1032,21 @@ EOF
 	ledger_ok
 }
 
+@test "--date-format with a time zone name (%Z) is refused: strptime skips the zone; %z converts" {
+	base --set timezone=Europe/Berlin
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-06-05 10:00:00 UTC,1.00\n' >utc.csv
+	run -64 --separate-stderr loy-accrue --date-format '%Y-%m-%d %H:%M:%S %Z' utc.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: --date-format '%Y-%m-%d %H:%M:%S %Z' has '%Z', a time zone name, which strptime(3) reads and ignores: give the UTC offset with %z" ]
+	[ "$(dump)" = "$before" ]
+	# the same time with an offset is 12:00 in Berlin in June
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-06-05 10:00:00 +0000,1.00\n' >off.csv
+	run -0 --separate-stderr loy-accrue --date-format '%Y-%m-%d %H:%M:%S %z' off.csv
+	[ "$(q "SELECT occurred_at FROM receipts")" = "2026-06-05 12:00:00" ]
+	ledger_ok
+}
+
 @test "--date-format refuses dates in any other format" {
 	base
 	before=$(dump)
