@@ -652,7 +652,8 @@ params(const struct rdef *d, const struct report_opts *o, struct lr_params *p,
 		if (o->from && strcmp(d10, from) < 0)
 			return usage_error("--to '%s' is before --from '%s'", o->to, o->from);
 		if (day_after(d10, to) < 0)
-			return usage_error("--to '%s' is out of range", o->to);
+			return usage_error("--to '%s' is out of range: the last day it can name is"
+			    " 9999-12-30", o->to);
 		p->to = to;
 		snprintf(horizon, 8, "%.7s", d10);
 	} else

@@ -1197,3 +1197,12 @@ OUT
 	[ "$(printf '%s\n' "$output" | awk -F, 'NR > 1 && $8 != "" { print $1 "|" $8 }')" = \
 	  "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS last_activity')" | sort)" ]
 }
+
+@test "--to past the last day a period can end on names that day" {
+	base
+	run -64 --separate-stderr loy-report earn-burn --to 9999-12-31
+	[ "$stderr" = "loy-report: --to '9999-12-31' is out of range: the last day it can name is 9999-12-30" ]
+	run -0 --separate-stderr loy-report earn-burn --to 9999-12-30
+	[ "${lines[0]%%,*}" = period ]
+	loy-check -q
+}
