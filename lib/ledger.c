@@ -776,6 +776,14 @@ migrate(struct ledger *l, int *status)
 	}
 	if (version == LEDGER_SCHEMA_VERSION)
 		return 0;
+	if (sqlite3_db_readonly(l->db, "main") == 1) {
+		l->rc = SQLITE_READONLY;
+		*status = LOY_EX_IOERR;
+		return loy_error("ledger '%s' has schema version %d, older than this loy "
+		    "(%s) knows (%d), and is read-only, so it cannot be brought up to "
+		    "date: run loy-check on it once with write access, or on a copy",
+		    l->path, version, LOY_VERSION, LEDGER_SCHEMA_VERSION);
+	}
 	if (ledger_begin(l) < 0) {
 		*status = ledger_status(l);
 		return -1;

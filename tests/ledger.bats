@@ -217,6 +217,32 @@ missing() {
 	ledger_ok
 }
 
+@test "a read-only ledger of an older schema says it must be brought up to date, and is left as it was" {
+	need_modes
+	new_ledger
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	loy-enroll in.csv 2>/dev/null >/dev/null
+	known=$(q "PRAGMA user_version")
+	# version 9 differs from the last by data only: this ledger is one
+	q "PRAGMA user_version = 9"
+	before=$(dump)
+	chmod 444 "$LOY_DB"
+	want="ledger '$LOY_DB' has schema version 9, older than this loy (0.1.0) knows ($known), and is read-only, so it cannot be brought up to date: run loy-check on it once with write access, or on a copy"
+	run -74 --separate-stderr as_user loy-check
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-check: $want" ]
+	run -74 --separate-stderr as_user loy-report balances
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-report: $want" ]
+	run -74 --separate-stderr as_user loy-enroll more.csv
+	[ "$stderr" = "loy-enroll: $want" ]
+	[ "$(dump)" = "$before" ]
+	chmod 644 "$LOY_DB"
+	ledger_ok
+	[ "$(q "PRAGMA user_version")" = "$known" ]
+	[ "$(q "SELECT name FROM members")" = Ann ]
+}
+
 @test "a ledger in a read-only directory cannot be written" {
 	need_modes
 	mkdir club
