@@ -305,3 +305,39 @@ EOF
 	run -0 --separate-stderr nobody "$(command -v loy-check)" -d "$dir/l.db"
 	rm -rf "$dir"
 }
+
+@test "catches a redemption, transfer, balance, receipt, reward or segment naming a run, entry or partner that is not there" {
+	new_ledger --set transfers=yes
+	printf 'member_id\n1001\n1002\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-20 10:00:00,50.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	printf 'reward_id,name,points,partner\nCOFFEE,Coffee,20,Cafe\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nR1,1001,COFFEE\nR2,1001,NOPE\nR3,1001,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	loy-redeem cancel R1 >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points\nX1,1001,1002,5\nX2,1001,9999,5\n' >tr.csv
+	loy-redeem --transfers tr.csv >/dev/null 2>&1
+	loy-segment --save club best 2 >/dev/null 2>&1
+	loy-expire >/dev/null 2>&1
+	ledger_ok
+	cp "$LOY_DB" good.db
+	for t in \
+	    "UPDATE redemptions SET run_id = 99 WHERE request_id = 'R3'|redemption R3,unknown run 99" \
+	    "UPDATE redemptions SET entry_id = 99 WHERE request_id = 'R3'|redemption R3,unknown entry 99" \
+	    "UPDATE redemptions SET cancel_entry = 99 WHERE request_id = 'R1'|redemption R1,unknown cancel entry 99" \
+	    "UPDATE transfers SET run_id = 99 WHERE transfer_id = 'X1'|transfer X1,unknown run 99" \
+	    "UPDATE transfers SET to_entry = 99 WHERE transfer_id = 'X1'|transfer X1,unknown entry 99 of the receiver" \
+	    "UPDATE balances SET last_entry_id = 99 WHERE member_id = '1002'|1002,unknown last entry 99" \
+	    "UPDATE receipts SET entry_id = 99 WHERE txn_id = 'A'|receipt A,unknown entry 99" \
+	    "UPDATE rewards SET partner_id = 'Kino'|reward COFFEE,unknown partner 'Kino'" \
+	    "UPDATE partners SET updated_run = 99|partner Cafe,unknown run 99" \
+	    "UPDATE segments SET run_id = 99|segment club,unknown run 99"; do
+		cp good.db "$LOY_DB"
+		sqlite3 "$LOY_DB" "${t%%|*}"
+		run -65 --separate-stderr loy-check
+		[ "$output" = "$(printf 'invariant,subject,detail\nreferences-exist,%s' "${t#*|}")" ]
+		[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+	done
+}
