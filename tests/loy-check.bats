@@ -341,3 +341,13 @@ EOF
 		[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
 	done
 }
+
+@test "loy-check(1) names every invariant loy-ledger(5) gives the query of" {
+	local man="$BATS_TEST_DIRNAME/../man"
+	ledger=$(sed -n '/^\.Sh INVARIANTS/,/^\.Sh FILES/p' "$man/loy-ledger.5" |
+	    sed -n 's/^\.It Sy //p' | sort)
+	check=$(sed -n '/The invariants, by the name/,/^\.El/p' "$man/loy-check.1" |
+	    sed -n 's/^\.It Sy //p' | sed 's/ , /\n/g' | sort)
+	same "$check" <<<"$ledger"
+	[ "$(echo "$check" | wc -l)" -ge 26 ]
+}
