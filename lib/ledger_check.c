@@ -125,10 +125,15 @@ static const struct invariant {
 	  "SELECT m.member_id, 'merged into ''' || m.merged_into || ''', and its merges form a loop'"
 	  "  FROM walk w JOIN members m ON m.member_id = w.start WHERE w.cur = w.start" },
 	{ "card-references-exist",
-	  "SELECT 'card ' || card, 'unknown member ''' || member_id || ''' or run'"
+	  "SELECT 'card ' || card, 'unknown member ''' || member_id || ''''"
 	  "  FROM cards WHERE member_id NOT IN (SELECT member_id FROM members)"
-	  "   OR run_id NOT IN (SELECT run_id FROM runs)"
-	  "   OR (replaced_by IS NOT NULL AND replaced_by NOT IN (SELECT card FROM cards))" },
+	  " UNION ALL "
+	  "SELECT 'card ' || card, 'unknown run ' || run_id"
+	  "  FROM cards WHERE run_id NOT IN (SELECT run_id FROM runs)"
+	  " UNION ALL "
+	  "SELECT 'card ' || card, 'replaced by unknown card ''' || replaced_by || ''''"
+	  "  FROM cards WHERE replaced_by IS NOT NULL"
+	  "   AND replaced_by NOT IN (SELECT card FROM cards)" },
 	{ "attributes-are-an-object",
 	  "SELECT member_id, 'attrs is not a JSON object'"
 	  "  FROM members WHERE attrs IS NOT NULL"

@@ -103,7 +103,20 @@ EOF
 	run -65 --separate-stderr loy-check
 	same "$output" <<'EOF'
 invariant,subject,detail
-card-references-exist,card C2,unknown member '405' or run
+card-references-exist,card C2,unknown member '405'
+EOF
+}
+
+@test "tells a card replaced by a card that is not there from one of an unknown run" {
+	busy_life
+	loy-enroll replace-card C1 C3 >/dev/null 2>&1
+	ledger_ok
+	q "UPDATE cards SET replaced_by = 'C9' WHERE card = 'C1'; UPDATE cards SET run_id = 99 WHERE card = 'C2'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+card-references-exist,card C2,unknown run 99
+card-references-exist,card C1,replaced by unknown card 'C9'
 EOF
 }
 
