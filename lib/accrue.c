@@ -1114,10 +1114,13 @@ compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
 }
 
 /* The bonuses a credited receipt gives besides its own points (referral,
- * cumulative): entries of their own, one output row each. */
+ * cumulative): entries of their own, one output row each.  A receipt
+ * settled in parts that was `was` before its later lines (under version
+ * pwas) counts as the whole it is now. */
 static int
 bonuses(struct accrue *a, struct batch *b, struct mem *m, const struct programme *p,
-    const struct earn_receipt *er, const struct earn_member *em)
+    const struct earn_receipt *er, const struct earn_member *em,
+    const struct programme *pwas, const struct earn_receipt *was)
 {
 	struct earn_award *v = NULL;
 	int n = 0, rc = -1;
@@ -1133,7 +1136,9 @@ bonuses(struct accrue *a, struct batch *b, struct mem *m, const struct programme
 		return -1;
 	if (ref == m)
 		ref = NULL;
-	if (earn_purchase_awards(a->l, p, er, em, ref ? ref->id : NULL, &v, &n) < 0)
+	if ((pwas ? earn_purchase_awards_again(a->l, pwas, was, p, er, em,
+	    ref ? ref->id : NULL, &v, &n) :
+	    earn_purchase_awards(a->l, p, er, em, ref ? ref->id : NULL, &v, &n)) < 0)
 		goto out;
 	for (int i = 0; i < n; i++) {
 		struct mem *who = m;
@@ -1384,6 +1389,16 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	a->file_points += points - old->points;
 	emit(b, a, r->txn, m ? m->id : NULL, row.occurred_at, r->amount, points - old->points,
 	    status, *detail ? detail : "more lines of this receipt");
+	if (computed) {
+		/* its progress towards cumulative rules as the whole's: a
+		 * purchase so far counted as it was, a return so far not */
+		struct earn_receipt was = { r->txn, old->occurred_at, old->store, old->channel,
+		    old->amount, NULL, 0 };
+
+		if (bonuses(a, b, m, prog, &er, &em, earn_at(a->earn, old->occurred_at),
+		    old->amount >= 0 ? &was : NULL) < 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	free(merged);
@@ -1655,7 +1670,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	a->file_receipts++;
 	emit(b, a, r->txn, m ? m->id : NULL, r->occurred, r->amount, points, status,
 	    *detail ? detail : NULL);
-	if (computed && (bonuses(a, b, m, prog, &er, &em) < 0))
+	if (computed && (bonuses(a, b, m, prog, &er, &em, NULL, NULL) < 0))
 		goto out;
 	rc = 0;
 out:

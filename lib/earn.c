@@ -1082,16 +1082,13 @@ referrals(struct ledger *l, const struct programme *p, enum referral_on on,
 	return 0;
 }
 
-int
-earn_purchase_awards(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
-    const struct earn_member *m, const char *referrer, struct earn_award **v, int *n)
+/* Count receipt r towards the member's cumulative rules of p, `sign` once
+ * (1 a receipt credited, -1 one that no longer counts as it did), and with
+ * v the bonuses of those it brings to their mark. */
+static int
+progress(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, int sign, struct earn_award **v, int *n)
 {
-	*v = NULL;
-	*n = 0;
-	if (m->first && referrals(l, p, REFERRAL_ON_FIRST_PURCHASE, r, m, referrer, v, n) < 0)
-		return -1;
-	if (referrals(l, p, REFERRAL_ON_EVERY_PURCHASE, r, m, referrer, v, n) < 0)
-		return -1;
 	for (int k = 0; k < p->nrules; k++) {
 		const struct rule *ru = &p->rules[k];
 		int64_t visits, spend;
@@ -1102,10 +1099,10 @@ earn_purchase_awards(struct ledger *l, const struct programme *p, const struct e
 		    !earn_rule_applies(ru, r, m))
 			continue;
 		earn_period_key(ru->period, r->occurred, period);
-		if (ledger_earn_progress(l, ru->name, m->id, period, r->amount, &visits,
-		    &spend) < 0)
+		if (ledger_earn_progress(l, ru->name, m->id, period, sign, sign * r->amount,
+		    &visits, &spend) < 0)
 			return -1;
-		if ((ru->visits >= 0 && visits < ru->visits) ||
+		if (!v || (ru->visits >= 0 && visits < ru->visits) ||
 		    (ru->spend >= 0 && spend < ru->spend))
 			continue;
 		if ((got = ledger_earn_awarded(l, ru->name, m->id, period)) < 0)
@@ -1114,6 +1111,38 @@ earn_purchase_awards(struct ledger *l, const struct programme *p, const struct e
 			award(v, n, ru, m->id, period, period, "rule %s: period %s", period);
 	}
 	return 0;
+}
+
+static int
+purchase_awards(struct ledger *l, const struct programme *pwas, const struct earn_receipt *was,
+    const struct programme *p, const struct earn_receipt *r, const struct earn_member *m,
+    const char *referrer, struct earn_award **v, int *n)
+{
+	*v = NULL;
+	*n = 0;
+	if (m->first && referrals(l, p, REFERRAL_ON_FIRST_PURCHASE, r, m, referrer, v, n) < 0)
+		return -1;
+	if (referrals(l, p, REFERRAL_ON_EVERY_PURCHASE, r, m, referrer, v, n) < 0)
+		return -1;
+	/* what the receipt counted as it was, then as it is */
+	if (was && progress(l, pwas, was, m, -1, NULL, NULL) < 0)
+		return -1;
+	return progress(l, p, r, m, 1, v, n);
+}
+
+int
+earn_purchase_awards(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, const char *referrer, struct earn_award **v, int *n)
+{
+	return purchase_awards(l, NULL, NULL, p, r, m, referrer, v, n);
+}
+
+int
+earn_purchase_awards_again(struct ledger *l, const struct programme *pwas,
+    const struct earn_receipt *was, const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, const char *referrer, struct earn_award **v, int *n)
+{
+	return purchase_awards(l, pwas, was, p, r, m, referrer, v, n);
 }
 
 int64_t

@@ -177,6 +177,12 @@ struct earn_award {
 int earn_purchase_awards(struct ledger *l, const struct programme *p,
     const struct earn_receipt *r, const struct earn_member *m, const char *referrer,
     struct earn_award **v, int *n);
+/* The same for a receipt settled in parts that grew from `was` (NULL: one
+ * that counted towards nothing, a return so far) to r, under the versions
+ * pwas and p: its progress counts the whole once, as if settled at once. */
+int earn_purchase_awards_again(struct ledger *l, const struct programme *pwas,
+    const struct earn_receipt *was, const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, const char *referrer, struct earn_award **v, int *n);
 /* Credit an award as of `at`: a bonus entry (no balance change: the caller
  * keeps the balance), its lot and its rule_awards row.  `balance` is the
  * member's balance before it.  The entry's id (*points set), 0 when the
@@ -212,7 +218,8 @@ int ledger_earn_award(struct ledger *l, const char *rule, int version, const cha
 int ledger_earn_awarded(struct ledger *l, const char *rule, const char *member,
     const char *key);
 int ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
-    const char *period, int64_t spend_add, int64_t *visits, int64_t *spend);
+    const char *period, int64_t visits_add, int64_t spend_add, int64_t *visits,
+    int64_t *spend);
 /* 1 the member has a receipt credited before, 0 not. */
 int ledger_earn_bought(struct ledger *l, const char *member);
 int ledger_earn_facts(struct ledger *l, const char *member, char **tier, char **birthday,

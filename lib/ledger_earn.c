@@ -162,16 +162,17 @@ ledger_earn_awarded(struct ledger *l, const char *rule, const char *member, cons
 	return one_int(l, st, &v, "cannot read a rule's awards");
 }
 
-/* Add a receipt to a member's progress towards a cumulative rule in a
- * period; the totals after it in *visits and *spend.  0 or -1. */
+/* Add visits and spend to a member's progress towards a cumulative rule in
+ * a period; the totals after it in *visits and *spend.  0 or -1. */
 int
 ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
-    const char *period, int64_t spend_add, int64_t *visits, int64_t *spend)
+    const char *period, int64_t visits_add, int64_t spend_add, int64_t *visits,
+    int64_t *spend)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_EARN_PROGRESS,
 	    "INSERT INTO rule_progress(rule, member_id, period, visits, spend)"
-	    " VALUES (?1, ?2, ?3, 1, ?4) ON CONFLICT (rule, member_id, period)"
-	    " DO UPDATE SET visits = visits + 1, spend = spend + excluded.spend"
+	    " VALUES (?1, ?2, ?3, ?5, ?4) ON CONFLICT (rule, member_id, period)"
+	    " DO UPDATE SET visits = visits + excluded.visits, spend = spend + excluded.spend"
 	    " RETURNING visits, spend");
 	int rc;
 
@@ -181,6 +182,7 @@ ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
 	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, spend_add);
+	sqlite3_bind_int64(st, 5, visits_add);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*visits = sqlite3_column_int64(st, 0);

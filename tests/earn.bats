@@ -972,3 +972,53 @@ EOF
 	ledger_ok
 	ledger_ok whole.db
 }
+
+@test "a receipt settled in parts counts towards a cumulative rule as the whole: its spend, one visit" {
+	base
+	members
+	programme <<'EOF2'
+[rule fifteen]
+trigger = cumulative
+spend = 15.00
+period = month
+bonus = 500
+
+[rule big-receipts]
+trigger = cumulative
+spend = 15.00
+min_amount = 15.00
+period = month
+bonus = 40
+
+[rule two-visits]
+trigger = cumulative
+visits = 2
+period = month
+bonus = 300
+EOF2
+	# T1 of 20.00 has a line at either end of the file, 200 receipts of
+	# 1002 between them, so that it is settled in two parts of 10.00
+	{
+		echo 'T1,1001,2026-12-05 10:00:00,A,x,,1,10.00'
+		for i in $(seq 1 200); do echo "X$i,1002,2026-12-05 11:00:00,A,x,,1,0.01"; done
+		echo 'T1,1001,2026-12-05 10:00:00,B,x,,1,10.00'
+	} | pos
+	cp "$LOY_DB" whole.db
+	run -0 --separate-stderr loy-accrue -d whole.db pos.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue pos.csv
+	[[ "$output" == *"T1,1001,2026-12-05 10:00:00,10.00,10,credited,more lines of this receipt"* ]]
+	# 20.00 whole: 500 and 40, once; one visit of 1001, not two
+	[ "$(LOY_DB=whole.db bonus 1001)" = 540 ]
+	[ "$(bonus 1001)" = 540 ]
+	[[ "$output" == *"T1,1001,2026-12-05 10:00:00,0.00,500,bonus,rule fifteen: period 2026-12"* ]]
+	[ "$(balances)" = "$(LOY_DB=whole.db balances)" ]
+	[ "$(q "SELECT rule, member_id, period, visits, spend FROM rule_progress ORDER BY 1, 2")" = \
+	    "$(sqlite3 whole.db "SELECT rule, member_id, period, visits, spend FROM rule_progress ORDER BY 1, 2")" ]
+	[ "$(q "SELECT rule, member_id, key FROM rule_awards ORDER BY 1, 2, 3")" = \
+	    "$(sqlite3 whole.db "SELECT rule, member_id, key FROM rule_awards ORDER BY 1, 2, 3")" ]
+	# taken again: nothing changes
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue pos.csv
+	[ "$(bonus 1001)" = 540 ]
+	ledger_ok
+	ledger_ok whole.db
+}
