@@ -581,6 +581,9 @@ mem_key_free(struct mem_key *k)
 }
 
 static struct facts *member_facts_given(struct accrue *a, struct mem *m, char *given[3]);
+static int progress_less(struct accrue *a, struct mem *m, const char *txn,
+    const char *occurred, const char *store, const char *channel, int64_t amount,
+    int64_t visits, int64_t spend);
 
 static struct mem *
 new_mem(struct accrue *a)
@@ -946,7 +949,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 	const struct programme *rate = earn_at(a->earn, r->occurred);
 	int64_t back = -amount, owed, take, first = 0;
 	int64_t at_rate = earn_base_points(rate, back - before) - earn_base_points(rate, -before);
-	int got = 0;
+	int got = 0, spent = 0;
 	char amt[32], amt2[32];
 
 	*linked = 0;
@@ -973,6 +976,7 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 		/* a return of the member names no purchase: at the current
 		 * rate, as a return whose original is not known */
 		owed = at_rate;
+		spent = 1;
 		snprintf(detail, size, "original receipt '%s' is a return: at the current rate",
 		    r->orig);
 	} else if (got && (!orig.member_id || orig.amount <= 0)) {
@@ -999,7 +1003,10 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 			owed = 0;
 		if (orig.points <= 0)
 			snprintf(detail, size, "original receipt '%s' earned no points", r->orig);
-		if (kept > 0 && ledger_receipt_returned(a->l, r->orig, kept, owed) < 0) {
+		/* and the spend it counted towards cumulative rules, in its period */
+		if (kept > 0 && (ledger_receipt_returned(a->l, r->orig, kept, owed) < 0 ||
+		    progress_less(a, m, orig.txn_id, orig.occurred_at, orig.store, orig.channel,
+		    orig.amount, 0, kept) < 0)) {
 			receipt_row_clear(&orig);
 			return -1;
 		}
@@ -1008,11 +1015,17 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 		first = orig.entry_id;
 	} else {
 		owed = at_rate;
+		spent = 1;
 		if (r->orig)
 			snprintf(detail, size, "original receipt '%s' not known: at the "
 			    "current rate", r->orig);
 	}
 	receipt_row_clear(&orig);
+	/* no purchase of the member's to take it off: the spend of the
+	 * return's own period, as for a purchase of the amount returned */
+	if (spent && progress_less(a, m, r->txn, r->occurred, r->store, r->channel,
+	    back - before, 0, back) < 0)
+		return -1;
 	if ((take = take_back(a, m, r->txn, r->occurred, owed + extra, first, entry_out, detail,
 	    size)) < 0)
 		return -1;
@@ -1078,6 +1091,28 @@ static struct facts *
 member_facts(struct accrue *a, struct mem *m)
 {
 	return member_facts_given(a, m, NULL);
+}
+
+/* Take visits and spend off member m's progress towards the cumulative
+ * rules that a receipt of these facts counts towards, under the version in
+ * force at its time (earn_progress_less).  0 or -1. */
+static int
+progress_less(struct accrue *a, struct mem *m, const char *txn, const char *occurred,
+    const char *store, const char *channel, int64_t amount, int64_t visits, int64_t spend)
+{
+	struct earn_receipt er = { txn, occurred, store, channel, amount, NULL, 0 };
+	struct earn_member em = { .id = m->id };
+
+	if (a->needs_member) {
+		struct facts *f = member_facts(a, m);
+
+		if (!f)
+			return -1;
+		em.tier = f->tier;
+		em.birthday = f->birthday;
+		em.segments = f->segments;
+	}
+	return earn_progress_less(a->l, earn_at(a->earn, occurred), &er, &em, visits, spend);
 }
 
 /* The points of a receipt of member m under the version in force at its
@@ -1205,7 +1240,7 @@ old_lines_free(struct old_lines *ol)
  * off its original comes back to that one, as a purchase takes nothing off
  * it (the original's returned_points follow its returned_amount). */
 static int
-unlink_return(struct accrue *a, const struct receipt_row *ret)
+unlink_return(struct accrue *a, struct mem *m, const struct receipt_row *ret)
 {
 	struct receipt_row orig = { 0 };
 	int64_t back, target = 0;
@@ -1213,6 +1248,12 @@ unlink_return(struct accrue *a, const struct receipt_row *ret)
 
 	if (got <= 0)
 		return got;
+	/* the spend it took off the original's cumulative rules comes back */
+	if (progress_less(a, m, orig.txn_id, orig.occurred_at, orig.store, orig.channel,
+	    orig.amount, 0, ret->returned_amount) < 0) {
+		receipt_row_clear(&orig);
+		return -1;
+	}
 	back = orig.returned_amount + ret->returned_amount;
 	if (back > orig.amount)
 		back = orig.amount;
@@ -1293,6 +1334,11 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		 * would have had it been settled at once */
 		if (rc < 0)
 			goto out;
+		/* nor does its first part count towards cumulative rules */
+		rc = -1;
+		if (progress_less(a, m, r->txn, old->occurred_at, old->store, old->channel,
+		    old->amount, 1, old->amount) < 0)
+			goto out;
 		points += old->points;
 		status = "returned";
 	} else if (m) {
@@ -1304,9 +1350,25 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			int got;
 
 			if (old->returned_amount < 0 && old->orig_txn) {
-				if (unlink_return(a, old) < 0)
+				if (unlink_return(a, m, old) < 0)
 					goto out;
 				linked = -old->returned_amount;
+			} else if (old->amount < 0) {
+				/* a return so far, that took its amount off the spend
+				 * of its own period: it comes back, as the whole
+				 * counts as a purchase */
+				struct receipt_row orig = { 0 };
+
+				got = old->orig_txn ? ledger_receipt_get(a->l, old->orig_txn, &orig) : 0;
+				if (got < 0)
+					goto out;
+				if ((!got || (orig.member_id && orig.amount < 0)) &&
+				    progress_less(a, m, r->txn, old->occurred_at, old->store,
+				    old->channel, -old->amount, 0, old->amount) < 0)
+					got = -1;
+				receipt_row_clear(&orig);
+				if (got < 0)
+					goto out;
 			}
 
 			if (ledger_earn_lines(a->l, NULL, NULL, r->txn, old_line, &ol) < 0)

@@ -1082,12 +1082,11 @@ referrals(struct ledger *l, const struct programme *p, enum referral_on on,
 	return 0;
 }
 
-/* Count receipt r towards the member's cumulative rules of p, `sign` once
- * (1 a receipt credited, -1 one that no longer counts as it did), and with
- * v the bonuses of those it brings to their mark. */
+/* Count receipt r towards the member's cumulative rules of p, and the
+ * bonuses of those it brings to their mark. */
 static int
 progress(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
-    const struct earn_member *m, int sign, struct earn_award **v, int *n)
+    const struct earn_member *m, struct earn_award **v, int *n)
 {
 	for (int k = 0; k < p->nrules; k++) {
 		const struct rule *ru = &p->rules[k];
@@ -1099,16 +1098,35 @@ progress(struct ledger *l, const struct programme *p, const struct earn_receipt 
 		    !earn_rule_applies(ru, r, m))
 			continue;
 		earn_period_key(ru->period, r->occurred, period);
-		if (ledger_earn_progress(l, ru->name, m->id, period, sign, sign * r->amount,
-		    &visits, &spend) < 0)
+		if (ledger_earn_progress(l, ru->name, m->id, period, 1, r->amount, &visits,
+		    &spend) < 0)
 			return -1;
-		if (!v || (ru->visits >= 0 && visits < ru->visits) ||
+		if ((ru->visits >= 0 && visits < ru->visits) ||
 		    (ru->spend >= 0 && spend < ru->spend))
 			continue;
 		if ((got = ledger_earn_awarded(l, ru->name, m->id, period)) < 0)
 			return -1;
 		if (!got)
 			award(v, n, ru, m->id, period, period, "rule %s: period %s", period);
+	}
+	return 0;
+}
+
+int
+earn_progress_less(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, int64_t visits, int64_t spend)
+{
+	for (int k = 0; k < p->nrules; k++) {
+		const struct rule *ru = &p->rules[k];
+		int64_t v, sp;
+		char period[16];
+
+		if (ru->trigger != TRIGGER_CUMULATIVE || ru->effect != EFFECT_BONUS ||
+		    !earn_rule_applies(ru, r, m))
+			continue;
+		earn_period_key(ru->period, r->occurred, period);
+		if (ledger_earn_progress(l, ru->name, m->id, period, -visits, -spend, &v, &sp) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1125,9 +1143,9 @@ purchase_awards(struct ledger *l, const struct programme *pwas, const struct ear
 	if (referrals(l, p, REFERRAL_ON_EVERY_PURCHASE, r, m, referrer, v, n) < 0)
 		return -1;
 	/* what the receipt counted as it was, then as it is */
-	if (was && progress(l, pwas, was, m, -1, NULL, NULL) < 0)
+	if (was && earn_progress_less(l, pwas, was, m, 1, was->amount) < 0)
 		return -1;
-	return progress(l, p, r, m, 1, v, n);
+	return progress(l, p, r, m, v, n);
 }
 
 int

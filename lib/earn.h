@@ -183,6 +183,12 @@ int earn_purchase_awards(struct ledger *l, const struct programme *p,
 int earn_purchase_awards_again(struct ledger *l, const struct programme *pwas,
     const struct earn_receipt *was, const struct programme *p, const struct earn_receipt *r,
     const struct earn_member *m, const char *referrer, struct earn_award **v, int *n);
+/* Take visits and spend off the member's progress towards the cumulative
+ * rules of p that receipt r counts towards (in the period of its time): a
+ * return, or a purchase that no longer counts as it did.  0 or -1. */
+int earn_progress_less(struct ledger *l, const struct programme *p,
+    const struct earn_receipt *r, const struct earn_member *m, int64_t visits,
+    int64_t spend);
 /* Credit an award as of `at`: a bonus entry (no balance change: the caller
  * keeps the balance), its lot and its rule_awards row.  `balance` is the
  * member's balance before it.  The entry's id (*points set), 0 when the

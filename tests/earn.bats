@@ -1022,3 +1022,69 @@ EOF2
 	ledger_ok
 	ledger_ok whole.db
 }
+
+@test "a cumulative spend is net of returns: against their original's period, else their own" {
+	base
+	members
+	programme <<'EOF2'
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = quarter
+bonus = 1000
+EOF2
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'S1,1001,2026-10-01 10:00:00,80.00,' \
+	    'R1,1001,2026-10-02 10:00:00,-80.00,S1' \
+	    'S2,1001,2026-10-03 10:00:00,30.00,' \
+	    'S3,1002,2026-09-30 10:00:00,60.00,' \
+	    'R2,1002,2026-10-01 10:00:00,-20.00,S3' \
+	    'S4,1002,2026-10-02 10:00:00,100.00,' \
+	    'R3,1003,2026-10-01 10:00:00,-5.00,' \
+	    'S5,1003,2026-10-02 10:00:00,104.00,'; } >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 1001: 80.00 returned in full, then 30.00: no bonus; 1002: the return of
+	# 20.00 of a purchase of Q3 lowers Q3, and Q4's 100.00 earns it; 1003: a
+	# return of no known purchase lowers its own quarter: 104.00 - 5.00
+	[ "$(bonus 1001) $(bonus 1002) $(bonus 1003)" = "0 1000 0" ]
+	[ "$(q "SELECT member_id, period, visits, spend FROM rule_progress ORDER BY 1, 2")" = \
+	    "$(printf '1001|2026-Q4|2|3000\n1002|2026-Q3|1|4000\n1002|2026-Q4|1|10000\n1003|2026-Q4|1|9900')" ]
+	ledger_ok
+}
+
+@test "a return settled in parts takes off the spend what it takes whole" {
+	base
+	members
+	programme <<'EOF2'
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = quarter
+bonus = 1000
+EOF2
+	printf 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn\nS1,1004,2026-10-01 10:00:00,A,1,50.00,\nS2,1003,2026-10-01 10:00:00,A,1,50.00,\n' >day1.csv
+	# T1, a sale of 10.00 and a return of 40.00 of S1: a return of 30.00; T2
+	# a return of 20.00 of S2 and a sale of 25.00: a purchase of 5.00; each
+	# with a line at either end of the file
+	{
+		echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'
+		echo 'T1,1004,2026-10-05 10:00:00,B,1,10.00,S1'
+		echo 'T2,1003,2026-10-05 10:00:00,A,-1,-20.00,S2'
+		for i in $(seq 1 200); do echo "X$i,1002,2026-10-05 11:00:00,A,1,0.01,"; done
+		echo 'T1,1004,2026-10-05 10:00:00,A,-1,-40.00,S1'
+		echo 'T2,1003,2026-10-05 10:00:00,B,1,25.00,S2'
+	} >day2.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	cp "$LOY_DB" whole.db
+	run -0 --separate-stderr loy-accrue -d whole.db day2.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue day2.csv
+	[[ "$output" == *"T1,1004,2026-10-05 10:00:00,-40.00,"*",returned,"* ]]
+	[[ "$output" == *"T2,1003,2026-10-05 10:00:00,25.00,"*",credited,more lines of this receipt"* ]]
+	# 1004: 50.00 - 30.00; 1003: 50.00 + 5.00, in two visits
+	[ "$(q "SELECT member_id, visits, spend FROM rule_progress WHERE member_id <> '1002' ORDER BY 1")" = \
+	    "$(printf '1003|2|5500\n1004|1|2000')" ]
+	[ "$(q "SELECT member_id, visits, spend FROM rule_progress ORDER BY 1")" = \
+	    "$(sqlite3 whole.db "SELECT member_id, visits, spend FROM rule_progress ORDER BY 1")" ]
+	ledger_ok
+	ledger_ok whole.db
+}
