@@ -1088,3 +1088,36 @@ EOF2
 	ledger_ok
 	ledger_ok whole.db
 }
+
+@test "a pattern's \\b and \\w know only ASCII, unless it begins with (*UCP)" {
+	base
+	members
+	programme <<'EOF2'
+[rule coffee-unicode]
+description = (*UCP)\bcafé\b
+bonus = 50
+
+[rule coffee-ascii]
+description = \bcafé\b
+bonus = 7
+
+[rule word-unicode]
+description = (*UCP)^th\w$
+bonus = 300
+
+[rule word-ascii]
+description = ^th\w$
+bonus = 2000
+EOF2
+	pos <<'EOF2'
+T1,1001,2026-12-01 10:00:00,A,x,un café noir,1,1.00
+T2,1001,2026-12-01 10:00:00,A,x,cafés,1,1.00
+T3,1001,2026-12-01 10:00:00,A,x,thé,1,1.00
+EOF2
+	run -0 --separate-stderr loy-accrue pos.csv
+	# T1: only (*UCP) sees é as a word character, so a boundary after it;
+	# T2: ASCII sees one between é and s; T3: é is a word character to
+	# (*UCP) alone
+	[ "$(pts T1) $(pts T2) $(pts T3)" = "51 8 301" ]
+	ledger_ok
+}
