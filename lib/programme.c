@@ -488,6 +488,21 @@ names(struct parser *ps, const struct kv *kv, struct namelist *nl)
 	int rc = 0;
 
 	namelist_free(nl);
+	/* no name is empty: a comma at either end, or two with nothing
+	 * between (a version stored before this was refused is read as it
+	 * was, without them) */
+	for (const char *n = kv->val; !ps->stored; n++) {
+		n += strspn(n, " \t");
+		if (*n == ',' || !*n) {
+			perr(ps, kv->line, "%s '%s' names an empty %.*s", kv->key, kv->val,
+			    (int)strlen(kv->key) - 1, kv->key);
+			free(copy);
+			return -1;
+		}
+		n += strcspn(n, ",");
+		if (!*n)
+			break;
+	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		tok = trim(tok);
 		if (!*tok)

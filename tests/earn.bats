@@ -1121,3 +1121,40 @@ EOF2
 	[ "$(pts T1) $(pts T2) $(pts T3)" = "51 8 301" ]
 	ledger_ok
 }
+
+@test "a rule's stores, channels, tiers or segments may not name an empty one; a stored version that does still reads" {
+	base
+	members
+	cat >p.conf <<'EOF2'
+[rule a]
+multiply = 2
+stores = S1,,S2
+
+[rule b]
+multiply = 3
+channels = web,
+
+[rule c]
+bonus = 5
+segments = , vip
+EOF2
+	before=$(dump)
+	for verb in check load; do
+		run -65 --separate-stderr loy-program $verb p.conf
+		same "$(printf '%s\n' "${stderr_lines[@]:0:3}")" <<'OUT'
+loy-program: p.conf:3: stores 'S1,,S2' names an empty store
+loy-program: p.conf:7: channels 'web,' names an empty channel
+loy-program: p.conf:11: segments ', vip' names an empty segment
+OUT
+		[ "${#stderr_lines[@]}" = 4 ]
+	done
+	[ "$(dump)" = "$before" ]
+	# a version loaded before this was refused reads as it was: S1 and S2
+	printf '[rule a]\nmultiply = 2\nstores = S1,,S2\n' >old.conf
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, 'old.conf', 'x', readfile('old.conf'))"
+	printf 'txn_id,member_id,occurred_at,store,amount\nT1,1001,2026-12-01 10:00:00,S2,10.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "$(pts T1)" = 20 ]
+	ledger_ok
+}
