@@ -114,16 +114,13 @@ copy_spool(FILE *spool, FILE *to, int *read)
 }
 
 /* Copy the spooled output to standard output, after the commit (or the
- * dry run's rollback), its writer w closed first unless NULL: a failure
- * says whether the run is in the books. */
+ * dry run's rollback): a failure says whether the run is in the books. */
 static int
-flush_spool(struct csvio_writer *w, FILE *spool, int committed)
+flush_spool(FILE *spool, int committed)
 {
 	const char *was = committed ? "the run is committed, but " : "";
 	int read;
 
-	if (w && csvio_writer_close(w) < 0)
-		return loy_error("%scannot write the output: %s", was, strerror(errno));
 	if (copy_spool(spool, stdout, &read) < 0)
 		return loy_error("%scannot %s the output: %s", was, read ? "read back" : "write",
 		    strerror(errno));
@@ -300,14 +297,24 @@ same_file(const char *path, const char *ledger, int nfiles, char **files)
 }
 
 /* Commit the run, or with --dry-run roll it back and say so: 0 or an exit
- * status. */
+ * status.  Output that could not be written (the spool's, all of it there)
+ * is found before the commit where it can be, and nothing is committed. */
 static int
-finish(const struct cli *cli, struct ledger *l)
+finish(const struct cli *cli, struct ledger *l, FILE *spool)
 {
+	off_t size;
+	int e;
+
 	if (cli->dry_run) {
 		ledger_rollback(l);
 		loy_warn("dry run: nothing committed");
 		return 0;
+	}
+	if (fflush(spool) != 0 || (size = ftello(spool)) < 0)
+		return cli_output_failed(errno);
+	if ((e = cli_output_ready(size)) != 0) {
+		loy_warn("cannot write the output: %s; nothing committed", strerror(e));
+		return LOY_EX_IOERR;
 	}
 	return ledger_commit(l) < 0 ? ledger_status(l) : 0;
 }
@@ -618,7 +625,7 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	 */
 	if (b.rejtmp)
 		tmpfiles_forget(b.rejtmp);
-	if ((status = finish(cli, l)) != 0)
+	if ((status = finish(cli, l, b.spool)) != 0)
 		goto out;
 	/* only a committed run puts its rejects file in place (a dry run's
 	 * goes with drop_rejects) */
@@ -637,7 +644,7 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		status = LOY_EX_IOERR;
 		goto out;
 	}
-	if (flush_spool(NULL, b.spool, !cli->dry_run) < 0)
+	if (flush_spool(b.spool, !cli->dry_run) < 0)
 		status = LOY_EX_IOERR;
 	else if (b.rejected)
 		status = LOY_EX_SETASIDE;
@@ -693,11 +700,17 @@ batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn
 		status = ledger_status(l);
 		goto out;
 	}
-	if ((status = finish(cli, l)) != 0)
+	/* all the output in the spool before the commit, to be weighed */
+	if (csvio_writer_close(out) < 0) {
+		out = NULL;
+		status = cli_output_failed(errno);
 		goto out;
-	if (flush_spool(out, spool, !cli->dry_run) < 0)
-		status = LOY_EX_IOERR;
+	}
 	out = NULL;
+	if ((status = finish(cli, l, spool)) != 0)
+		goto out;
+	if (flush_spool(spool, !cli->dry_run) < 0)
+		status = LOY_EX_IOERR;
 out:
 	ledger_rollback(l);
 	if (out)

@@ -1,9 +1,12 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "csvio.h"
@@ -238,4 +241,31 @@ cli_output_failed(int e)
 {
 	loy_warn("cannot write the output: %s", strerror(e));
 	return LOY_EX_IOERR;
+}
+
+int
+cli_output_ready(long long size)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(STDOUT_FILENO, &st) != 0 || (fl = fcntl(STDOUT_FILENO, F_GETFL)) < 0)
+		return errno;
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		return EBADF;
+	/* a write of nothing: a device that refuses all writes says so (not a
+	 * terminal, which may stop a job in the background for it, lock held) */
+	if (S_ISCHR(st.st_mode) && !isatty(STDOUT_FILENO) && write(STDOUT_FILENO, "", 0) < 0)
+		return errno;
+#ifdef FALLOC_FL_KEEP_SIZE
+	if (S_ISREG(st.st_mode) && size > 0) {
+		off_t at = fl & O_APPEND ? st.st_size : lseek(STDOUT_FILENO, 0, SEEK_CUR);
+
+		/* a file system that cannot reserve room says nothing either way */
+		if (at >= 0 && fallocate(STDOUT_FILENO, FALLOC_FL_KEEP_SIZE, at, (off_t)size) != 0 &&
+		    (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
+			return errno;
+	}
+#endif
+	return 0;
 }

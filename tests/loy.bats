@@ -165,6 +165,47 @@ CMDS
 	ledger_ok
 }
 
+@test "a writer whose output cannot be written commits nothing: /dev/full, closed or read-only standard output" {
+	new_ledger
+	loy-enroll "$EXAMPLES/members.csv" >/dev/null 2>&1
+	loy-program load --from 2026-11-01 "$EXAMPLES/programme.conf" >/dev/null 2>&1
+	loy-accrue "$EXAMPLES/pos.csv" >/dev/null 2>&1
+	loy-redeem --catalogue "$EXAMPLES/rewards.csv" >/dev/null 2>&1
+	local before cmd out says
+	before=$(dump)
+	while IFS= read -r cmd; do
+		cmd=${cmd//EXAMPLES/$EXAMPLES}
+		for out in '>/dev/full' '>&-' '1</dev/null'; do
+			case $out in
+			'>/dev/full') says="No space left on device" ;;
+			*) says="Bad file descriptor" ;;
+			esac
+			run -74 --separate-stderr bash -c "$cmd $out"
+			if [ "${stderr_lines[-1]}" != "${cmd%% *}: cannot write the output: $says; nothing committed" ] ||
+			    [ "$(dump)" != "$before" ]; then
+				echo "$cmd $out: $stderr" >&2
+				return 1
+			fi
+		done
+	done <<'CMDS'
+loy-enroll EXAMPLES/members.csv
+loy-enroll close 1001
+loy-accrue --adjust EXAMPLES/adjustments.csv
+loy-accrue --events EXAMPLES/events.csv
+loy-redeem EXAMPLES/redemptions.csv
+loy-expire
+loy-segment tiers --apply
+loy-segment best 3 --save top
+loy-program load --from 2027-01-01 EXAMPLES/programme.conf
+CMDS
+	ledger_ok
+	# the output written, the run commits
+	run -0 --separate-stderr bash -c "loy-enroll close 1001 >out.csv"
+	[ "$(head -1 out.csv)" != "" ]
+	[ "$(q "SELECT status FROM members WHERE member_id = '1001'")" = closed ]
+	ledger_ok
+}
+
 @test "an empty -d is a usage error in every program, not a ledger named ''" {
 	for p in loy-init loy-enroll loy-accrue loy-redeem loy-expire loy-segment loy-program \
 	    loy-report loy-check; do
