@@ -1,5 +1,4 @@
 /* loy-report: the numbers an operator and finance ask for. */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,7 +81,6 @@ main(int argc, char **argv)
 	int opt, status, json = 0;
 
 	loy_setprogname(argv[0]);
-	signal(SIGPIPE, SIG_DFL);	/* `loy-report ... | head` ends quietly */
 	cli_init(&cli, usage, help);
 	while ((opt = getopt_long(argc, argv, "d:hV", longopts, NULL)) != -1) {
 		switch (opt) {

@@ -727,6 +727,19 @@ OUT
 	[ ! -s err.txt ]
 }
 
+@test "with SIGPIPE ignored, a closed output pipe says so and exits 74, as every program does" {
+	base
+	sqlite3 "$LOY_DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+	  INSERT INTO members(member_id, enrolled_at, created_run, updated_run)
+	  SELECT 'X' || i, '2026-01-01', 1, 1 FROM n"
+	for cmd in "loy-report balances" "loy-report balances --json" "loy-enroll list"; do
+		run -0 bash -c "trap '' PIPE; $cmd 2>err.txt | head -1 >/dev/null; echo \"\${PIPESTATUS[0]}\""
+		[ "$output" = 74 ] || { echo "$cmd: $output" >&2; return 1; }
+		[ "$(cat err.txt)" = "${cmd%% *}: cannot write the output: Broken pipe" ]
+	done
+	ledger_ok
+}
+
 # Render `report.html` in headless Chromium (no network): the DOM after
 # loading in dom.html, the browser's messages in chrome.err.
 render() {
