@@ -663,13 +663,12 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 {
 	struct whatif w = { .l = l };
 	struct programme cand;
-	char f[20], t[20], *text = NULL;
+	char f[20], t[20];
 	const char *why, *pv;
 	struct tally **v = NULL, sum = { .rule = "total" };
-	size_t len = 0, cap = 0, nt;
+	size_t nt;
 	int64_t amant, cmant;
 	int ascale, cscale, status = 0, dec = ledger_decimals(l);
-	FILE *fp;
 
 	if (when_parse(from, NULL, WHEN_DATE, f, &why) < 0) {
 		loy_error("--from '%s' %s", from, why);
@@ -685,32 +684,8 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 		loy_error("--to '%s' is before --from '%s'", to, from);
 		return LOY_EX_USAGE;
 	}
-	if (!(fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb"))) {
-		loy_error("cannot open '%s': %m", file);
-		return LOY_EX_NOINPUT;
-	}
-	for (size_t got; (cap - len > 1 || (text = loy_xrealloc(text, cap = cap ? 2 * cap :
-	    8192))) && (got = fread(text + len, 1, cap - len - 1, fp)) > 0;)
-		len += got;
-	if (ferror(fp)) {
-		loy_error("cannot read '%s': %m", file);
-		status = LOY_EX_IOERR;
-	}
-	if (fp != stdin)
-		fclose(fp);
-	if (status) {
-		free(text);
+	if ((status = program_read(file, &cand, "")) != 0)
 		return status;
-	}
-	if (!text)
-		text = loy_xmalloc(1);
-	text[len] = '\0';
-	if (programme_parse(strcmp(file, "-") == 0 ? "stdin" : file, text, len, &cand) < 0) {
-		loy_error("%s: not a valid programme file", file);
-		free(text);
-		return LOY_EX_DATAERR;
-	}
-	free(text);
 	if (program_same_basis(strcmp(file, "-") == 0 ? "stdin" : file, &cand, l) < 0) {
 		programme_free(&cand);
 		return LOY_EX_DATAERR;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "batch.h"
 #include "csvio.h"
@@ -20,10 +21,18 @@ slurp(const char *path, char **text, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	size_t cap = 8192, n = 0, got;
+	struct stat st;
 	char *buf;
 
 	if (!f) {
 		loy_error("cannot open '%s': %s", path, strerror(errno));
+		return LOY_EX_NOINPUT;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* as every program says of an input that is a directory */
+		loy_error("'%s' is a directory", path);
+		if (f != stdin)
+			fclose(f);
 		return LOY_EX_NOINPUT;
 	}
 	buf = loy_xmalloc(cap);
@@ -61,9 +70,8 @@ display_name(const char *path)
 	return strcmp(path, "-") == 0 ? "stdin" : path;
 }
 
-/* Read and parse a programme file; 0 or an exit status. */
-static int
-read_programme(const char *path, struct programme *p, const char *failing)
+int
+program_read(const char *path, struct programme *p, const char *failing)
 {
 	char *text;
 	size_t len;
@@ -87,7 +95,7 @@ program_check(const struct cli *cli, const char *file)
 	int status;
 
 	(void)cli;
-	if ((status = read_programme(file, &p, "")) != 0)
+	if ((status = program_read(file, &p, "")) != 0)
 		return status;
 	printf("%s: a valid programme\n", display_name(file));
 	programme_summary(&p, stdout);
@@ -357,7 +365,7 @@ program_load(const struct cli *cli, struct ledger *l, const char *file, const ch
 	if (from && parse_when("--from", from, 0, when) < 0)
 		return LOY_EX_USAGE;
 	ld.from = from ? when : ld.now;
-	if ((status = read_programme(file, &ld.p, "; nothing stored")) != 0)
+	if ((status = program_read(file, &ld.p, "; nothing stored")) != 0)
 		return status;
 	sha256_init(&c);
 	sha256_update(&c, ld.p.text, strlen(ld.p.text));

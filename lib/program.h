@@ -19,6 +19,9 @@ int program_versions(const struct cli *cli, struct ledger *l);
 /* Whether programme p (read from `name`) keeps the ledger's currency,
  * decimals and time zone: 0, or -1 with each difference said. */
 struct programme;
+/* Read and parse a programme file ("-": standard input), saying what is
+ * wrong with `failing` after it; 0 or an exit status. */
+int program_read(const char *path, struct programme *p, const char *failing);
 int program_same_basis(const char *name, const struct programme *p, struct ledger *l);
 
 #endif

@@ -115,6 +115,22 @@ OUT
 	[ "${lines[0]}" = "stdin: a valid programme" ]
 }
 
+@test "a directory given as the programme file is missing input (66), as for every program" {
+	new_ledger
+	mkdir conf.d
+	before=$(dump)
+	for c in "check conf.d" "load conf.d" "--from 2026-11-01 --to 2026-11-30 what-if conf.d" "load -"; do
+		run -66 --separate-stderr bash -c "loy-program $c <conf.d"
+		[ "$output" = "" ]
+		case $c in
+		*-) [ "$stderr" = "loy-program: '-' is a directory" ] ;;
+		*) [ "$stderr" = "loy-program: 'conf.d' is a directory" ] ;;
+		esac
+	done
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "unknown sections, keywords and settings, duplicate keys and names" {
 	cat >p.conf <<'CONF'
 [programme]
