@@ -70,6 +70,26 @@ display_name(const char *path)
 	return strcmp(path, "-") == 0 ? "stdin" : path;
 }
 
+/* Whether text holds no programme at all: nothing but a BOM, blank lines
+ * and comments. */
+static int
+no_programme(const char *text, size_t len)
+{
+	size_t i = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+
+	while (i < len) {
+		while (i < len && strchr(" \t\r\n\f\v", text[i]) && text[i])
+			i++;
+		if (i == len)
+			break;
+		if (text[i] != '#')
+			return 0;
+		while (i < len && text[i] != '\n')
+			i++;
+	}
+	return 1;
+}
+
 int
 program_read(const char *path, struct programme *p, const char *failing)
 {
@@ -79,6 +99,13 @@ program_read(const char *path, struct programme *p, const char *failing)
 
 	if (status)
 		return status;
+	/* a file cut short, not a wish for the default programme */
+	if (no_programme(text, len)) {
+		loy_error("%s: no programme in it: the file is empty, or holds only comments%s",
+		    display_name(path), failing);
+		free(text);
+		return LOY_EX_DATAERR;
+	}
 	if (programme_parse(display_name(path), text, len, p) < 0) {
 		loy_error("%s: not a valid programme file%s", display_name(path), failing);
 		free(text);

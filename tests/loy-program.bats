@@ -131,6 +131,30 @@ OUT
 	ledger_ok
 }
 
+@test "an empty programme file, or one of comments alone, is refused (65), not loaded as the default programme" {
+	new_ledger
+	loy-program load --from 2026-11-01 "$EXAMPLES/programme.conf" >/dev/null 2>&1
+	before=$(dump)
+	: >empty.conf
+	printf '# the club\n\n   # rules to follow\n' >comments.conf
+	printf '\357\273\277\r\n' >bom.conf
+	for f in empty.conf comments.conf bom.conf; do
+		run -65 --separate-stderr loy-program load "$f"
+		[ "$output" = "" ]
+		[ "$stderr" = "loy-program: $f: no programme in it: the file is empty, or holds only comments; nothing stored" ]
+		run -65 --separate-stderr loy-program check "$f"
+		[ "$stderr" = "loy-program: $f: no programme in it: the file is empty, or holds only comments" ]
+		run -65 --separate-stderr loy-program --from 2026-11-01 --to 2026-11-30 what-if "$f"
+	done
+	run -65 --separate-stderr loy-program load - </dev/null
+	[ "$stderr" = "loy-program: stdin: no programme in it: the file is empty, or holds only comments; nothing stored" ]
+	[ "$(dump)" = "$before" ]
+	# a section alone is a programme: the defaults
+	printf '[programme]\n' >defaults.conf
+	run -0 --separate-stderr loy-program check defaults.conf
+	ledger_ok
+}
+
 @test "unknown sections, keywords and settings, duplicate keys and names" {
 	cat >p.conf <<'CONF'
 [programme]
