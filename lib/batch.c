@@ -312,7 +312,7 @@ finish(const struct cli *cli, struct ledger *l, FILE *spool)
 	}
 	if (fflush(spool) != 0 || (size = ftello(spool)) < 0)
 		return cli_output_failed(errno);
-	if ((e = cli_output_ready(size)) != 0) {
+	if ((e = cli_fd_ready(STDOUT_FILENO, size)) != 0) {
 		loy_warn("cannot write the output: %s; nothing committed", strerror(e));
 		return LOY_EX_IOERR;
 	}
@@ -438,6 +438,38 @@ open_rejects(struct batch *b)
 		}
 	}
 	b->rej = csvio_writer(b->rejf, b->cli->tsv ? CSVIO_TSV : CSVIO_CSV, 0);
+	return 0;
+}
+
+/* Before the commit: whether the rejects can be streamed where --rejects
+ * says, as far as can be told without writing any (a device that takes no
+ * writes, a closed descriptor); a FIFO is not opened before its time.  0,
+ * or an exit status said. */
+static int
+rejects_ready(struct batch *b)
+{
+	const char *path = b->cli->rejects;
+	struct stat st;
+	off_t size;
+	int fd = b->rejstream, e;
+
+	if (fflush(b->rejf) != 0 || (size = ftello(b->rejf)) < 0) {
+		loy_warn("cannot write '%s': %s", path, strerror(errno));
+		return LOY_EX_IOERR;
+	}
+	if (fd < 0 && (stat(path, &st) != 0 || !S_ISCHR(st.st_mode)))
+		return 0;
+	if (fd < 0 && (fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		e = errno;
+	else
+		e = cli_fd_ready(fd, size);
+	if (b->rejstream < 0 && fd >= 0)
+		close(fd);
+	if (e) {
+		loy_warn("cannot write the rejects to '%s': %s; nothing committed", path,
+		    strerror(e));
+		return LOY_EX_IOERR;
+	}
 	return 0;
 }
 
@@ -625,6 +657,8 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	 */
 	if (b.rejtmp)
 		tmpfiles_forget(b.rejtmp);
+	if (b.rejstream && !cli->dry_run && (status = rejects_ready(&b)) != 0)
+		goto out;
 	if ((status = finish(cli, l, b.spool)) != 0)
 		goto out;
 	/* only a committed run puts its rejects file in place (a dry run's

@@ -244,25 +244,25 @@ cli_output_failed(int e)
 }
 
 int
-cli_output_ready(long long size)
+cli_fd_ready(int fd, long long size)
 {
 	struct stat st;
 	int fl;
 
-	if (fstat(STDOUT_FILENO, &st) != 0 || (fl = fcntl(STDOUT_FILENO, F_GETFL)) < 0)
+	if (fstat(fd, &st) != 0 || (fl = fcntl(fd, F_GETFL)) < 0)
 		return errno;
 	if ((fl & O_ACCMODE) == O_RDONLY)
 		return EBADF;
 	/* a write of nothing: a device that refuses all writes says so (not a
 	 * terminal, which may stop a job in the background for it, lock held) */
-	if (S_ISCHR(st.st_mode) && !isatty(STDOUT_FILENO) && write(STDOUT_FILENO, "", 0) < 0)
+	if (S_ISCHR(st.st_mode) && !isatty(fd) && write(fd, "", 0) < 0)
 		return errno;
 #ifdef FALLOC_FL_KEEP_SIZE
 	if (S_ISREG(st.st_mode) && size > 0) {
-		off_t at = fl & O_APPEND ? st.st_size : lseek(STDOUT_FILENO, 0, SEEK_CUR);
+		off_t at = fl & O_APPEND ? st.st_size : lseek(fd, 0, SEEK_CUR);
 
 		/* a file system that cannot reserve room says nothing either way */
-		if (at >= 0 && fallocate(STDOUT_FILENO, FALLOC_FL_KEEP_SIZE, at, (off_t)size) != 0 &&
+		if (at >= 0 && fallocate(fd, FALLOC_FL_KEEP_SIZE, at, (off_t)size) != 0 &&
 		    (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
 			return errno;
 	}

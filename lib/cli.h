@@ -98,12 +98,13 @@ int cli_output_done(void);
 int cli_writer_done(struct csvio_writer *w);
 /* That message, for the errno value `e`; returns LOY_EX_IOERR. */
 int cli_output_failed(int e);
-/* Before a writer commits: whether `size` bytes of output can go to standard
- * output, as far as can be told without writing any of it.  0, or the errno
- * value of why not: standard output closed or open only for reading, a
- * device that refuses writes (/dev/full), a file whose file system has not
- * the room (on Linux the room is reserved, the file's size unchanged). */
-int cli_output_ready(long long size);
+/* Before a writer commits: whether `size` bytes can go to descriptor fd
+ * (standard output, or where --rejects streams), as far as can be told
+ * without writing any of it.  0, or the errno value of why not: fd closed
+ * or open only for reading, a device that refuses writes (/dev/full), a file
+ * whose file system has not the room (on Linux the room is reserved, the
+ * file's size unchanged). */
+int cli_fd_ready(int fd, long long size);
 /* argv joined with shell quoting, for the run record; caller frees. */
 char *cli_args(int argc, char **argv);
 

@@ -957,6 +957,26 @@ EOF
 	ledger_ok
 }
 
+@test "--rejects to a device that takes no writes, or to a closed standard output or error, commits nothing: the bad rows are not lost" {
+	base
+	printf 'txn_id,member_id,occurred_at,sku,qty,amount\nT1,1001,2026-11-20 09:14:00,A,0,4.00\nT2,1002,2026-11-20 09:20:00,A,1,5.00\n' >day.csv
+	before=$(dump)
+	run -74 --separate-stderr loy-accrue --rejects /dev/full day.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[-1]}" = "loy-accrue: cannot write the rejects to '/dev/full': No space left on device; nothing committed" ]
+	run -74 --separate-stderr bash -c 'loy-accrue --rejects /dev/stdout day.csv >/dev/full'
+	[ "${stderr_lines[-1]}" = "loy-accrue: cannot write the rejects to '/dev/stdout': No space left on device; nothing committed" ]
+	run -74 --separate-stderr bash -c 'loy-accrue --rejects /dev/stdout day.csv >&-'
+	[ "${stderr_lines[-1]}" = "loy-accrue: cannot write the rejects to '/dev/stdout': Bad file descriptor; nothing committed" ]
+	run -74 --separate-stderr bash -c 'loy-accrue --rejects /dev/stderr day.csv 2>/dev/full'
+	[ "$(dump)" = "$before" ]
+	# where they can go, they go once the run commits
+	run -1 --separate-stderr bash -c 'loy-accrue --rejects /dev/stderr day.csv 2>rej.txt'
+	grep -q '^T1,1001,2026-11-20 09:14:00,A,0,4.00,2,qty is zero$' rej.txt
+	[ "$(q "SELECT count(*) FROM receipts")" = 1 ]
+	ledger_ok
+}
+
 @test "--rejects sets aside every line of a bad receipt and commits the rest" {
 	base
 	# T1's line 4 has qty 0: all three T1 lines go; T2 = 5.00 + 3.00 = 8.00 -> 8
