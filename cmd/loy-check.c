@@ -1,5 +1,6 @@
 /* loy-check: verify the ledger's invariants. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "csvio.h"
@@ -21,17 +22,34 @@ static const char help[] =
     "  -V, --version            show the version\n"
     "See loy-check(1).\n";
 
+struct shown {
+	struct csvio_writer *out;
+	int tty;		/* the invariant being checked is shown on stderr */
+};
+
 static int
 print_violation(void *ctx, int ncols, const char *const *cols, const char *const *row)
 {
-	struct csvio_writer *out = ctx;
+	struct shown *s = ctx;
 
-	if (out) {
+	if (s->out) {
+		if (s->tty)
+			fprintf(stderr, "\r\033[K");
 		for (int i = 0; i < ncols; i++)
-			csvio_put(out, row ? row[i] : cols[i]);
-		csvio_end(out);
+			csvio_put(s->out, row ? row[i] : cols[i]);
+		csvio_end(s->out);
+		if (s->tty)
+			fflush(stdout);
 	}
 	return 0;
+}
+
+/* On a terminal: the invariant being checked, over the last one shown. */
+static void
+show_step(void *ctx, const char *name, int i, int n)
+{
+	(void)ctx;
+	fprintf(stderr, "\r%s: %s (%d of %d)\033[K", loy_progname, name, i, n);
 }
 
 int
@@ -46,7 +64,7 @@ main(int argc, char **argv)
 	};
 	struct cli cli;
 	struct ledger *l;
-	struct csvio_writer *out = NULL;
+	struct shown shown = { NULL, 0 };
 	int opt, quiet = 0, status, n;
 
 	loy_setprogname(argv[0]);
@@ -65,14 +83,17 @@ main(int argc, char **argv)
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status)))
 		return status;
 	if (!quiet)
-		out = csvio_writer(stdout, cli_format(&cli), cli.safe_cells);
+		shown.out = csvio_writer(stdout, cli_format(&cli), cli.safe_cells);
+	shown.tty = !quiet && isatty(STDERR_FILENO);
 	if (ledger_begin_read(l) < 0)
 		n = -1;
 	else
-		n = ledger_check(l, print_violation, out);
+		n = ledger_check(l, print_violation, &shown, shown.tty ? show_step : NULL);
+	if (shown.tty)
+		fprintf(stderr, "\r\033[K");
 	status = n < 0 ? ledger_status(l) : n > 0 ? LOY_EX_DATAERR : 0;
 	ledger_rollback(l);
-	if (out && cli_writer_done(out) != 0 && !status)
+	if (shown.out && cli_writer_done(shown.out) != 0 && !status)
 		status = LOY_EX_IOERR;
 	if (n > 0 && !quiet)
 		loy_warn("ledger '%s': %d violation%s", cli.db, n, n == 1 ? "" : "s");

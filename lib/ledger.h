@@ -143,8 +143,11 @@ int ledger_list_cards(struct ledger *l, const char *member, ledger_row_fn fn, vo
 int ledger_list_duplicates(struct ledger *l, ledger_row_fn fn, void *ctx);
 
 /* Invariants: each violation passed to fn (invariant, subject, detail);
- * returns the number of violations, or -1 on error. */
-int ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx);
+ * returns the number of violations, or -1 on error.  step (if not NULL) is
+ * told of each invariant before it is checked: its name, its number from 1,
+ * and how many there are. */
+int ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
+    void (*step)(void *ctx, const char *name, int i, int n));
 
 
 /* Points: journal entries, lots, balances (lib/ledger_points.c). */

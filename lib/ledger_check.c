@@ -300,9 +300,11 @@ static const struct invariant {
 };
 
 int
-ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx)
+ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
+    void (*step)(void *ctx, const char *name, int i, int n))
 {
 	static const char *const cols[] = { "invariant", "subject", "detail" };
+	const int n = sizeof(invariants) / sizeof(invariants[0]) - 1;
 	int violations = 0;
 
 	fn(ctx, 3, cols, NULL);
@@ -310,6 +312,8 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx)
 		sqlite3_stmt *st;
 		int rc;
 
+		if (step)
+			step(ctx, inv->name, (int)(inv - invariants) + 1, n);
 		if (sqlite3_prepare_v2(l->db, inv->sql, -1, &st, NULL) != SQLITE_OK)
 			return ledger_fail(l, inv->name);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

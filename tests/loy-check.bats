@@ -396,3 +396,27 @@ redemption-matches-journal,redemption R1,"cancelled for 20 points; journal: rede
 transfer-matches-journal,transfer X1,"transferred 5 points; journal: given 5, received 5; entries ${x#* } and ${x#* }, its own ${x% *} and ${x#* }"
 EOF
 }
+
+@test "on a terminal the invariant being checked is shown on standard error, and cleared; -q and a file show nothing" {
+	new_ledger
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	give_points 1001 10 "2027-12-31 23:59:59"
+	q "UPDATE balances SET points = points + 5 WHERE member_id = '1001'"
+	script -qc "loy-check >out.csv" /dev/null >tty.txt
+	tr '\r' '\n' <tty.txt >shown.txt
+	n=$(grep -c '^loy-check: [a-z-]* ([0-9]* of [0-9]*)' shown.txt)
+	[ "$n" -gt 20 ]
+	grep -q '^loy-check: balance-equals-journal (1 of ' shown.txt
+	grep -q "^loy-check: integrity ($n of $n)" shown.txt
+	# the line is cleared before the summary
+	grep -q $'^\e\\[Kloy-check: ledger .*: 2 violations$' shown.txt
+	[ "$(cut -d, -f1 out.csv)" = "$(printf 'invariant\nbalance-equals-journal\nlots-equal-balance')" ]
+	# rows on the same terminal start on a cleared line
+	script -qc "loy-check" /dev/null | tr '\r' '\n' >both.txt
+	grep -q $'^\e\\[Kbalance-equals-journal,1001,' both.txt
+	script -qc "loy-check -q" /dev/null >quiet.txt
+	[ ! -s quiet.txt ]
+	run -65 --separate-stderr loy-check
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+}
