@@ -114,6 +114,12 @@ cli_option(struct cli *c, int opt, const char *arg)
 		add_map(c, arg);
 		return 1;
 	case CLI_OPT_REJECTS:
+		if (strcmp(arg, "-") == 0) {
+			/* standard output carries the run's own rows */
+			loy_warn("--rejects '-' names no file: give a file name, or /dev/stderr "
+			    "for the rows on standard error");
+			cli_usage(c);
+		}
 		c->rejects = arg;
 		return 1;
 	case CLI_OPT_SAFE:

@@ -206,6 +206,24 @@ CMDS
 	ledger_ok
 }
 
+@test "--rejects - is a usage error in every program that sets rows aside, not a file named '-'" {
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	before=$(dump)
+	for c in "loy-enroll m.csv" "loy-accrue m.csv" "loy-redeem m.csv" "loy-segment save few m.csv"; do
+		run -64 --separate-stderr $c --rejects -
+		[ "${stderr_lines[0]}" = "${c%% *}: --rejects '-' names no file: give a file name, or /dev/stderr for the rows on standard error" ] ||
+		    { echo "$c: $stderr" >&2; return 1; }
+		[ "$output" = "" ]
+		[ ! -e ./- ]
+	done
+	[ "$(dump)" = "$before" ]
+	# a file of that name is ./-
+	run -0 --separate-stderr loy-enroll --rejects ./- m.csv
+	[ -e ./- ]
+	ledger_ok
+}
+
 @test "an empty -d is a usage error in every program, not a ledger named ''" {
 	for p in loy-init loy-enroll loy-accrue loy-redeem loy-expire loy-segment loy-program \
 	    loy-report loy-check; do
