@@ -1,7 +1,10 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
 
@@ -13,6 +16,16 @@ loy_setprogname(const char *argv0)
 	const char *slash = strrchr(argv0, '/');
 
 	loy_progname = slash ? slash + 1 : argv0;
+	for (int fd = 0; fd <= 2; fd++) {
+		int nul;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lowest free number: fd itself */
+		nul = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (nul >= 0 && nul != fd)
+			close(nul);
+	}
 }
 
 void

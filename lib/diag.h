@@ -4,6 +4,11 @@
 
 extern const char *loy_progname;
 
+/* The program's name for messages, from argv[0].  Also opens /dev/null on
+ * a standard descriptor the program was started without (`<&-`, `>&-`),
+ * the wrong way round: reading a closed standard input then fails, and so
+ * does writing a closed output, as they would have, where a file opened
+ * later (the ledger's own, or /dev/null for reading) took its number. */
 void loy_setprogname(const char *argv0);
 /* Personal data in a message (a phone, an e-mail, a birthday) goes between
  * these marks, as in "phone '" LOY_PII("%s") "' does not match": on

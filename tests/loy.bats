@@ -206,6 +206,30 @@ CMDS
 	ledger_ok
 }
 
+@test "a reader started with standard input closed says it cannot read it and commits nothing" {
+	new_ledger
+	loy-enroll "$EXAMPLES/members.csv" >/dev/null 2>&1
+	local before c says
+	before=$(dump)
+	for c in "loy-enroll" "loy-enroll -" "loy-accrue" "loy-accrue --adjust -" "loy-redeem" \
+	    "loy-segment save few" "loy-program check -"; do
+		case $c in
+		loy-program*) says="cannot read '-': Bad file descriptor" ;;
+		*) says="stdin: read error: Bad file descriptor" ;;
+		esac
+		run -74 --separate-stderr bash -c "$c <&-"
+		if [ "$stderr" != "${c%% *}: $says" ] ||
+		    [ "$(dump)" != "$before" ]; then
+			echo "$c: $stderr" >&2
+			return 1
+		fi
+	done
+	# an empty standard input is still an empty file
+	run -65 --separate-stderr bash -c "loy-accrue </dev/null"
+	[ "$stderr" = "loy-accrue: stdin: no header row" ]
+	ledger_ok
+}
+
 @test "--rejects - is a usage error in every program that sets rows aside, not a file named '-'" {
 	new_ledger
 	printf 'member_id,name\n1001,Anna\n' >m.csv
