@@ -104,6 +104,42 @@ _loy_value()
 	return 0
 }
 
+# The operands before the word being completed, in the caller's `first`
+# (the first of them), `nops` (how many) and `dashdash` (set after `--`):
+# options and their values left out.  $1: the options besides -d, --db,
+# --busy-timeout, --date-format, --map and --rejects that take a value.
+_loy_operands()
+{
+	local i w
+
+	for ((i = 1; i < _loy_cword; i++)); do
+		w=${_loy_w[i]}
+		if [[ -z $dashdash ]]; then
+			case " -d --db --busy-timeout --date-format --map --rejects${1:+ $1} " in
+			*" $w "*)
+				((i++))
+				continue
+				;;
+			esac
+			case $w in
+			-[!-]*d)
+				((i++))
+				continue
+				;;
+			--)
+				dashdash=1
+				continue
+				;;
+			-?*)
+				continue
+				;;
+			esac
+		fi
+		[[ $first ]] || first=$w
+		((nops++))
+	done
+}
+
 _loy_settings()
 {
 	loy-init --settings 2>/dev/null | sed '1d; s/,.*//' | grep . ||
@@ -191,27 +227,7 @@ _loy_enroll()
 	_loy_value "$_loy_prev" "$_loy_cur" "member_id card name phone email
 	    birthday enrolled_at referrer store channel" && return
 
-	# the operands before this word, options and their values left out
-	for ((i = 1; i < _loy_cword; i++)); do
-		w=${_loy_w[i]}
-		if [[ -z $dashdash ]]; then
-			case $w in
-			-d | --db | --busy-timeout | --date-format | --map | --reason | --rejects | -[!-]*d)
-				((i++))
-				continue
-				;;
-			--)
-				dashdash=1
-				continue
-				;;
-			-?*)
-				continue
-				;;
-			esac
-		fi
-		[[ $first ]] || first=$w
-		((nops++))
-	done
+	_loy_operands "--reason"
 
 	if [[ -z $dashdash && $_loy_cur == -* ]]; then
 		# a verb reads no input; a listing writes nothing; --reason is
@@ -428,27 +444,7 @@ _loy_redeem()
 	# --draw=SEED: a seed is any text; nothing to offer
 	[[ ${_loy_w[_loy_cword]} == --draw=* ]] && return
 
-	# the operands before this word, options and their values left out
-	for ((i = 1; i < _loy_cword; i++)); do
-		w=${_loy_w[i]}
-		if [[ -z $dashdash ]]; then
-			case $w in
-			-d | --db | --busy-timeout | --date-format | --map | --rejects | --window | -[!-]*d)
-				((i++))
-				continue
-				;;
-			--)
-				dashdash=1
-				continue
-				;;
-			-?*)
-				continue
-				;;
-			esac
-		fi
-		[[ $first ]] || first=$w
-		((nops++))
-	done
+	_loy_operands "--window"
 	[[ $catalogue ]] && first=
 
 	if [[ -z $dashdash && $_loy_cur == -* ]]; then
