@@ -368,9 +368,12 @@ day_of(const char *s)
 	return -1;
 }
 
-/* "sat,sun", "mon-fri": bit d for weekday d, Monday 0. */
+/* A list of one-or-ranges, "a,b-c": one(ps, kv, from, to, out) for each,
+ * `to` NULL for one alone, both trimmed; -1 when one of them is, or when
+ * none sets a bit of *out (what=: the error's noun).  0 or -1. */
 static int
-days(struct parser *ps, const struct kv *kv, unsigned *out)
+ranges(struct parser *ps, const struct kv *kv, const char *what,
+    int (*one)(struct parser *, const struct kv *, char *, char *, uint32_t *), uint32_t *out)
 {
 	char *copy = loy_xstrdup(kv->val), *tok, *save = NULL;
 	int rc = 0;
@@ -378,29 +381,47 @@ days(struct parser *ps, const struct kv *kv, unsigned *out)
 	*out = 0;
 	for (tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
 		char *dash = strchr(tok = trim(tok), '-');
-		int a, b;
 
 		if (dash)
 			*dash = '\0';
-		a = day_of(trim(tok));
-		b = dash ? day_of(trim(dash + 1)) : a;
-		if (a < 0 || b < 0) {
-			perr(ps, kv->line, "days '%s': '%s' is not a day (mon, tue, wed, thu, "
-			    "fri, sat, sun)", kv->val, a < 0 ? trim(tok) : trim(dash + 1));
-			rc = -1;
-		} else if (b < a) {
-			perr(ps, kv->line, "days '%s': %s-%s ends before it starts (the week "
-			    "runs mon to sun)", kv->val, day_names[a], day_names[b]);
-			rc = -1;
-		} else
-			for (int d = a; d <= b; d++)
-				*out |= 1u << d;
+		rc = one(ps, kv, trim(tok), dash ? trim(dash + 1) : NULL, out);
 	}
 	if (rc == 0 && *out == 0) {
-		perr(ps, kv->line, "days '%s' names no day", kv->val);
+		perr(ps, kv->line, "%s '%s' names no %s", kv->key, kv->val, what);
 		rc = -1;
 	}
 	free(copy);
+	return rc;
+}
+
+/* "sat,sun", "mon-fri": bit d for weekday d, Monday 0. */
+static int
+day_range(struct parser *ps, const struct kv *kv, char *from, char *to, uint32_t *out)
+{
+	int a = day_of(from), b = to ? day_of(to) : a;
+
+	if (a < 0 || b < 0) {
+		perr(ps, kv->line, "days '%s': '%s' is not a day (mon, tue, wed, thu, "
+		    "fri, sat, sun)", kv->val, a < 0 ? from : to);
+		return -1;
+	}
+	if (b < a) {
+		perr(ps, kv->line, "days '%s': %s-%s ends before it starts (the week "
+		    "runs mon to sun)", kv->val, day_names[a], day_names[b]);
+		return -1;
+	}
+	for (int d = a; d <= b; d++)
+		*out |= (uint32_t)1 << d;
+	return 0;
+}
+
+static int
+days(struct parser *ps, const struct kv *kv, unsigned *out)
+{
+	uint32_t bits;
+	int rc = ranges(ps, kv, "day", day_range, &bits);
+
+	*out = bits;
 	return rc;
 }
 
@@ -414,42 +435,32 @@ hour_of(const char *s, int max)
 
 /* "18-22" (18:00 to 21:59), "9", lists of both: bit h for hour h. */
 static int
+hour_range(struct parser *ps, const struct kv *kv, char *from, char *to, uint32_t *out)
+{
+	int a = hour_of(from, 23), b = to ? hour_of(to, 24) : a + 1;
+
+	if (a < 0) {
+		perr(ps, kv->line, "hours '%s': '%s' is not an hour (0 to 23)", kv->val, from);
+		return -1;
+	}
+	if (b < 0) {
+		perr(ps, kv->line, "hours '%s': '%s' is not an hour (1 to 24)", kv->val, to);
+		return -1;
+	}
+	if (b <= a) {
+		perr(ps, kv->line, "hours '%s': %d-%d ends before it starts (across "
+		    "midnight write %d-24,0-%d)", kv->val, a, b, a, b);
+		return -1;
+	}
+	for (int h = a; h < b; h++)
+		*out |= (uint32_t)1 << h;
+	return 0;
+}
+
+static int
 hours(struct parser *ps, const struct kv *kv, uint32_t *out)
 {
-	char *copy = loy_xstrdup(kv->val), *tok, *save = NULL;
-	int rc = 0;
-
-	*out = 0;
-	for (tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
-		char *dash = strchr(tok = trim(tok), '-');
-		int a, b;
-
-		if (dash)
-			*dash = '\0';
-		a = hour_of(trim(tok), 23);
-		b = dash ? hour_of(trim(dash + 1), 24) : a + 1;
-		if (a < 0) {
-			perr(ps, kv->line, "hours '%s': '%s' is not an hour (0 to 23)", kv->val,
-			    trim(tok));
-			rc = -1;
-		} else if (b < 0) {
-			perr(ps, kv->line, "hours '%s': '%s' is not an hour (1 to 24)", kv->val,
-			    trim(dash + 1));
-			rc = -1;
-		} else if (b <= a) {
-			perr(ps, kv->line, "hours '%s': %d-%d ends before it starts (across "
-			    "midnight write %d-24,0-%d)", kv->val, a, b, a, b);
-			rc = -1;
-		} else
-			for (int h = a; h < b; h++)
-				*out |= (uint32_t)1 << h;
-	}
-	if (rc == 0 && *out == 0) {
-		perr(ps, kv->line, "hours '%s' names no hour", kv->val);
-		rc = -1;
-	}
-	free(copy);
-	return rc;
+	return ranges(ps, kv, "hour", hour_range, out);
 }
 
 /* A date or datetime; a date alone is its first second (its last for `to`). */
