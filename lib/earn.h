@@ -204,7 +204,9 @@ int earn_signup_rules(struct ledger *l);
 int earn_signup(struct ledger *l, const char *member, const char *referrer, const char *at,
     const char *store, const char *channel, int64_t *points);
 
-/* The SQL behind them (lib/ledger_earn.c); each 0 or -1 unless said. */
+/* The SQL behind them (lib/ledger_earn.c); each 0 or -1 unless said.  A
+ * member's awards, uses, events, earned points and receipts are those of
+ * its own id and of every record merged into it: one person's. */
 int ledger_earn_uses(struct ledger *l, const char *rule, const char *member,
     const char *period, int64_t *n);
 int ledger_earn_member_points(struct ledger *l, const char *member, const char *from,

@@ -8,6 +8,44 @@
 #include "earn.h"
 #include "ledger_int.h"
 
+/*
+ * A member's awards, uses of a limited rule, events, receipt points and
+ * receipts are those of the one person its records stand for: its own id
+ * and every record merged into it, at any depth (loy-ledger(5), members).
+ * BY_PERSON(head, tail) gives two texts of a statement whose member is ?1:
+ * for a member into which nothing was merged (most, and cheaper), and for
+ * one into which something was (UNION stops at a loop of a ledger edited
+ * by hand).
+ */
+#define PERSON \
+	"WITH RECURSIVE person(id) AS (SELECT ?1 UNION" \
+	" SELECT m.member_id FROM members m JOIN person p ON m.merged_into = p.id" \
+	" WHERE m.status = 'merged') "
+#define BY_PERSON(head, tail) \
+	head " member_id = ?1 " tail, PERSON head " member_id IN person " tail
+
+/* Statement `one` (text sql_one) for a member into which no record was
+ * merged, else `all` (sql_all); NULL on error. */
+static sqlite3_stmt *
+person_stmt(struct ledger *l, const char *member, enum ledger_stmt_id one,
+    enum ledger_stmt_id all, const char *sql_one, const char *sql_all)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_HAS_MERGED,
+	    "SELECT 1 FROM members WHERE merged_into = ?1 LIMIT 1");
+	int rc;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		ledger_fail(l, "cannot read merges");
+		return NULL;
+	}
+	return rc == SQLITE_ROW ? ledger_stmt(l, all, sql_all) : ledger_stmt(l, one, sql_one);
+}
+
 static int
 one_int(struct ledger *l, sqlite3_stmt *st, int64_t *out, const char *what)
 {
@@ -26,14 +64,14 @@ int
 ledger_earn_uses(struct ledger *l, const char *rule, const char *member, const char *period,
     int64_t *n)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_EARN_USES,
-	    "SELECT count(*) FROM rule_awards WHERE rule = ?1 AND member_id = ?2"
-	    " AND period = ?3");
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_USES, S_EARN_USES_ALL,
+	    BY_PERSON("SELECT count(*) FROM rule_awards WHERE rule = ?2 AND",
+	    "AND period = ?3"));
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
 	return one_int(l, st, n, "cannot count a rule's uses") < 0 ? -1 : 0;
 }
@@ -42,10 +80,10 @@ int
 ledger_earn_member_points(struct ledger *l, const char *member, const char *from,
     const char *to, int64_t *points)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_EARN_MEMBER_POINTS,
-	    "SELECT coalesce(sum(points), 0) FROM journal WHERE member_id = ?1"
-	    " AND source = 'receipt' AND kind = 'earn' AND occurred_at >= ?2"
-	    " AND occurred_at < ?3");
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_MEMBER_POINTS,
+	    S_EARN_MEMBER_POINTS_ALL, BY_PERSON("SELECT coalesce(sum(points), 0) FROM journal"
+	    " WHERE", "AND source = 'receipt' AND kind = 'earn' AND occurred_at >= ?2"
+	    " AND occurred_at < ?3"));
 
 	if (!st)
 		return -1;
@@ -59,10 +97,10 @@ int
 ledger_earn_own_points(struct ledger *l, const char *member, const char *txn,
     const char *from, const char *to, int64_t *points)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_EARN_OWN_POINTS,
-	    "SELECT coalesce(sum(points), 0) FROM journal WHERE member_id = ?1"
-	    " AND source = 'receipt' AND kind = 'earn' AND ref = ?2"
-	    " AND occurred_at >= ?3 AND occurred_at < ?4");
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_OWN_POINTS, S_EARN_OWN_POINTS_ALL,
+	    BY_PERSON("SELECT coalesce(sum(points), 0) FROM journal WHERE",
+	    "AND source = 'receipt' AND kind = 'earn' AND ref = ?2"
+	    " AND occurred_at >= ?3 AND occurred_at < ?4"));
 
 	if (!st)
 		return -1;
@@ -146,18 +184,19 @@ ledger_earn_award(struct ledger *l, const char *rule, int version, const char *m
 	return rc > 0;
 }
 
-/* 1 the member has an award of the rule for key, 0 not, -1 error. */
+/* 1 the member, or a record merged into it, has an award of the rule for
+ * key, 0 not, -1 error. */
 int
 ledger_earn_awarded(struct ledger *l, const char *rule, const char *member, const char *key)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_EARN_AWARDED,
-	    "SELECT 1 FROM rule_awards WHERE rule = ?1 AND member_id = ?2 AND key = ?3");
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_AWARDED, S_EARN_AWARDED_ALL,
+	    BY_PERSON("SELECT 1 FROM rule_awards WHERE rule = ?2 AND", "AND key = ?3 LIMIT 1"));
 	int64_t v;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
 	return one_int(l, st, &v, "cannot read a rule's awards");
 }
@@ -193,12 +232,13 @@ ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
 	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot count towards a rule");
 }
 
-/* 1 the member has a receipt credited before, 0 not, -1 error. */
+/* 1 the member, or a record merged into it, has a receipt credited
+ * before, 0 not, -1 error. */
 int
 ledger_earn_bought(struct ledger *l, const char *member)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_EARN_BOUGHT,
-	    "SELECT 1 FROM journal WHERE member_id = ?1 AND source = 'receipt' LIMIT 1");
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_BOUGHT, S_EARN_BOUGHT_ALL,
+	    BY_PERSON("SELECT 1 FROM journal WHERE", "AND source = 'receipt' LIMIT 1"));
 	int64_t v;
 
 	if (!st)
@@ -285,9 +325,9 @@ int
 ledger_event_count(struct ledger *l, const char *member, const char *event,
     const char *period, int64_t *n)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_EVENT_COUNT,
-	    "SELECT count(*) FROM events WHERE member_id = ?1 AND event = ?2"
-	    " AND period = ?3 AND status = 'credited'");
+	sqlite3_stmt *st = person_stmt(l, member, S_EVENT_COUNT, S_EVENT_COUNT_ALL,
+	    BY_PERSON("SELECT count(*) FROM events WHERE", "AND event = ?2"
+	    " AND period = ?3 AND status = 'credited'"));
 
 	if (!st)
 		return -1;

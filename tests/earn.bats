@@ -1158,3 +1158,132 @@ OUT
 	[ "$(pts T1)" = 20 ]
 	ledger_ok
 }
+
+# ---------------------------------------------------------------- merges
+
+@test "after a merge: no second first-purchase or once-only bonus, and a limit counts both records' uses" {
+	base
+	members
+	programme <<'EOF2'
+[rule first-shop]
+trigger = first-purchase
+bonus = 250
+
+[rule once]
+bonus = 40
+limit = 1
+
+[rule twice-a-month]
+bonus = 5
+limit = 2 per month
+EOF2
+	pos day1.csv <<'EOF2'
+T1,1001,2026-12-01 10:00:00,A,x,,1,1.00
+T2,1002,2026-12-01 10:00:00,A,x,,1,1.00
+T3,1004,2026-12-01 11:00:00,A,x,,1,1.00
+EOF2
+	run -0 --separate-stderr loy-accrue day1.csv
+	# each the first purchase of its member: 1 + 250 + 40 + 5
+	[ "$(pts T1) $(pts T2) $(pts T3)" = "296 296 296" ]
+	# 1003 never bought; 1004 bought as 1002 did
+	run -0 --separate-stderr loy-enroll merge 1001 1003
+	run -0 --separate-stderr loy-enroll merge 1002 1004
+	pos day2.csv <<'EOF2'
+T4,1003,2026-12-02 10:00:00,A,x,,1,1.00
+T5,1003,2026-12-03 10:00:00,A,x,,1,1.00
+T6,1004,2026-12-02 10:00:00,A,x,,1,1.00
+T7,1004,2027-01-02 10:00:00,A,x,,1,1.00
+EOF2
+	run -0 --separate-stderr loy-accrue day2.csv
+	# T4: 1001 had the first purchase and the once-only bonus: 1 + the
+	# month's second 5; T5: the month's two are used; T6: 1002's and T3's
+	# are the month's two; T7: a new month
+	[ "$(pts T4) $(pts T5) $(pts T6) $(pts T7)" = "6 1 1 6" ]
+	[ "$(balances)" = "$(printf '1001:0\n1002:0\n1003:303\n1004:599')" ]
+	# the uses stay with the record that had them
+	[ "$(q "SELECT group_concat(member_id || ' ' || rule || ' ' || key, ', ') FROM
+	    (SELECT * FROM rule_awards WHERE key LIKE 'T_' ORDER BY rule, key)")" = \
+	    "1001 once T1, 1002 once T2, 1004 once T3, 1001 twice-a-month T1, 1002 twice-a-month T2, 1004 twice-a-month T3, 1003 twice-a-month T4, 1004 twice-a-month T7" ]
+	ledger_ok
+}
+
+@test "after a merge the referrer has no second bonus on a first purchase" {
+	base
+	members
+	programme <<'EOF2'
+[rule refer-a-friend]
+trigger = referral
+referral_to = referrer
+referral_on = first-purchase
+bonus = 100
+EOF2
+	# 2002 is 1002 again, enrolled twice, both referred by 1001
+	printf 'member_id,name,referrer\n2002,Bob,1001\n' >dup.csv
+	run -0 --separate-stderr loy-enroll dup.csv
+	pos day1.csv <<'EOF2'
+T1,1002,2026-12-01 10:00:00,A,x,,1,1.00
+EOF2
+	run -0 --separate-stderr loy-accrue day1.csv
+	[ "$(bonus 1001)" = 100 ]
+	run -0 --separate-stderr loy-enroll merge 1002 2002
+	pos day2.csv <<'EOF2'
+T2,2002,2026-12-02 10:00:00,A,x,,1,1.00
+EOF2
+	run -0 --separate-stderr loy-accrue day2.csv
+	# 1002 made the first purchase: T2 is none
+	[ "$(bonus 1001)" = 100 ]
+	[ "$(balances)" = "$(printf '1001:100\n1002:0\n2002:2')" ]
+	ledger_ok
+}
+
+@test "after a merge an event's limit counts the events of both records" {
+	base
+	members
+	programme <<'EOF2'
+[event survey]
+points = 50
+limit = 1 per month
+
+[event newsletter]
+points = 100
+limit = 1
+EOF2
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-12-01 10:00:00\nE2,1001,newsletter,2026-12-01 10:00:00\n' >ev1.csv
+	run -0 --separate-stderr loy-accrue --events ev1.csv
+	run -0 --separate-stderr loy-enroll merge 1001 1003
+	printf 'event_id,member_id,event,occurred_at\nE3,1003,survey,2026-12-05 10:00:00\nE4,1003,newsletter,2026-12-05 10:00:00\nE5,1003,survey,2027-01-05 10:00:00\n' >ev2.csv
+	run -0 --separate-stderr loy-accrue --events ev2.csv
+	same "$output" <<'OUT'
+event_id,member_id,event,occurred_at,points,status,detail
+E3,1003,survey,2026-12-05 10:00:00,0,limited,the limit of 1 per 2026-12 is reached
+E4,1003,newsletter,2026-12-05 10:00:00,0,limited,the limit of 1 per member is reached
+E5,1003,survey,2027-01-05 10:00:00,50,credited,
+OUT
+	[ "$(balances)" = "$(printf '1001:0\n1003:200')" ]
+	ledger_ok
+}
+
+@test "after a merge the caps per member per day and month count what both records earned" {
+	base
+	members
+	programme <<'EOF2'
+[earn]
+cap_member_day = 30
+cap_member_month = 50
+EOF2
+	pos day1.csv <<'EOF2'
+T1,1001,2026-12-10 10:00:00,A,x,,1,20.00
+T2,1001,2026-12-11 10:00:00,A,x,,1,20.00
+EOF2
+	run -0 --separate-stderr loy-accrue day1.csv
+	run -0 --separate-stderr loy-enroll merge 1001 1003
+	pos day2.csv <<'EOF2'
+T3,1003,2026-12-11 12:00:00,A,x,,1,20.00
+T4,1003,2026-12-12 10:00:00,A,x,,1,20.00
+EOF2
+	run -0 --separate-stderr loy-accrue day2.csv
+	# T3: 1001 earned 20 that day, the day's 30 allows 10; T4: the month's
+	# 50 is full (20 + 20 + 10)
+	[ "$(pts T3) $(pts T4)" = "10 0" ]
+	ledger_ok
+}
