@@ -228,6 +228,9 @@ int ledger_earn_awarded(struct ledger *l, const char *rule, const char *member,
 int ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
     const char *period, int64_t visits_add, int64_t spend_add, int64_t *visits,
     int64_t *spend);
+/* Add the progress of member `from` towards every cumulative rule to that
+ * of `into`, period by period, and take it off `from` (a merge). */
+int ledger_earn_progress_merge(struct ledger *l, const char *from, const char *into);
 /* 1 the member has a receipt credited before, 0 not. */
 int ledger_earn_bought(struct ledger *l, const char *member);
 int ledger_earn_facts(struct ledger *l, const char *member, char **tier, char **birthday,

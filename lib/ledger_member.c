@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "earn.h"
 #include "ledger_int.h"
 #include "ledger_member.h"
 #include "when.h"
@@ -523,7 +524,11 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 		if (rc > 0 && strcmp(who, into) != 0 && strcmp(who, from) != 0)
 			ref = fm.v[MF_REFERRER];
 	}
-	rc = exec_args(l, "UPDATE cards SET member_id = ?2 WHERE member_id = ?1",
+	/* its counts towards the cumulative rules add to those of `into`; its
+	 * awards, events and receipts stay its own, and the rules find them
+	 * through merged_into (ledger_earn_awarded and the like) */
+	rc = ledger_earn_progress_merge(l, from, into) < 0 ||
+	    exec_args(l, "UPDATE cards SET member_id = ?2 WHERE member_id = ?1",
 	    "cannot move cards", NULL, from, into, NULL) < 0 ||
 	    exec_args(l, "UPDATE members AS m SET"
 	    " name = coalesce(m.name, f.name), phone = coalesce(m.phone, f.phone),"

@@ -1236,6 +1236,65 @@ EOF2
 	ledger_ok
 }
 
+@test "after a merge the survivor's cumulative progress holds both records' visits and spend, and a period's bonus is paid once" {
+	base
+	members
+	programme <<'EOF2'
+[rule regular]
+trigger = cumulative
+visits = 4
+period = month
+bonus = 300
+
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = quarter
+bonus = 1000
+EOF2
+	pos day1.csv <<'EOF2'
+T1,1001,2026-12-01 10:00:00,A,x,,1,30.00
+T2,1001,2026-12-02 10:00:00,A,x,,1,30.00
+T3,1003,2026-12-03 10:00:00,A,x,,1,20.00
+T4,1002,2026-12-01 10:00:00,A,x,,1,30.00
+T5,1002,2026-12-02 10:00:00,A,x,,1,30.00
+T6,1002,2026-12-03 10:00:00,A,x,,1,30.00
+T7,1002,2026-12-04 10:00:00,A,x,,1,30.00
+T8,1004,2026-12-04 10:00:00,A,x,,1,30.00
+EOF2
+	run -0 --separate-stderr loy-accrue day1.csv
+	# 1002 reached both marks: 300 + 1000; 1001 and 1003 neither
+	[ "$(bonus 1001) $(bonus 1002) $(bonus 1003) $(bonus 1004)" = "0 1300 0 0" ]
+	run -0 --separate-stderr loy-enroll merge 1001 1003
+	run -0 --separate-stderr loy-enroll merge 1002 1004
+	# the merged records' counts are the survivors' now
+	same "$(q "SELECT member_id, rule, period, visits, spend FROM rule_progress ORDER BY 1, 2")" <<'EOF2'
+1003|big-spender|2026-Q4|3|8000
+1003|regular|2026-12|3|8000
+1004|big-spender|2026-Q4|5|15000
+1004|regular|2026-12|5|15000
+EOF2
+	pos day2.csv <<'EOF2'
+T9,1003,2026-12-10 10:00:00,A,x,,1,20.00
+T10,1004,2026-12-10 10:00:00,A,x,,1,30.00
+T11,1004,2026-12-11 10:00:00,A,x,,1,30.00
+T12,1004,2026-12-12 10:00:00,A,x,,1,30.00
+EOF2
+	run -0 --separate-stderr loy-accrue day2.csv
+	# T9 is 1003's fourth visit of December with 1001's two, and brings Q4
+	# to 100.00: 300 + 1000.  1004 reaches both marks again on its own, but
+	# 1002 had this month's and this quarter's bonus: nothing more
+	[ "$(bonus 1001) $(bonus 1002) $(bonus 1003) $(bonus 1004)" = "0 1300 1300 0" ]
+	[[ "$output" == *"T9,1003,2026-12-10 10:00:00,0.00,300,bonus,rule regular: period 2026-12"* ]]
+	[ "$(balances)" = "$(printf '1001:0\n1002:0\n1003:1400\n1004:1540')" ]
+	# a return of a merged record's purchase comes off the survivor's spend
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-12-20 10:00:00,-30.00,T1\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	[ "$(q "SELECT spend FROM rule_progress WHERE member_id = '1003' AND rule = 'big-spender'")" = 7000 ]
+	[ "$(q "SELECT count(*) FROM rule_progress WHERE member_id IN ('1001', '1002')")" = 0 ]
+	ledger_ok
+}
+
 @test "after a merge an event's limit counts the events of both records" {
 	base
 	members
@@ -1285,5 +1344,30 @@ EOF2
 	# T3: 1001 earned 20 that day, the day's 30 allows 10; T4: the month's
 	# 50 is full (20 + 20 + 10)
 	[ "$(pts T3) $(pts T4)" = "10 0" ]
+	ledger_ok
+}
+
+@test "loy-enroll merge --dry-run with the rules' counts and awards changes nothing" {
+	base
+	members
+	programme <<'EOF2'
+[rule regular]
+trigger = cumulative
+visits = 2
+period = month
+bonus = 300
+EOF2
+	pos <<'EOF2'
+T1,1001,2026-12-01 10:00:00,A,x,,1,1.00
+T2,1001,2026-12-02 10:00:00,A,x,,1,1.00
+T3,1003,2026-12-03 10:00:00,A,x,,1,1.00
+EOF2
+	run -0 --separate-stderr loy-accrue pos.csv
+	before=$(dump)
+	run -0 --separate-stderr loy-enroll merge --dry-run 1001 1003
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,merged,"into 1003, 302 points moved"')" ]
+	[ "$stderr" = "loy-enroll: dry run: nothing committed" ]
+	[ "$(dump)" = "$before" ]
+	[ "$(q "SELECT member_id || ' ' || visits FROM rule_progress ORDER BY 1")" = "$(printf '1001 2\n1003 1')" ]
 	ledger_ok
 }
