@@ -1371,7 +1371,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 					goto out;
 			}
 
-			if (ledger_earn_lines(a->l, NULL, NULL, r->txn, old_line, &ol) < 0)
+			if (ledger_earn_lines(a->l, r->txn, old_line, &ol) < 0)
 				goto out;
 			for (int i = 0; i < ol.n; i++)
 				kept += ol.v[i].amount;

@@ -249,8 +249,9 @@ int ledger_earn_explain(struct ledger *l, const char *kind, const char *value,
     ledger_row_fn fn, void *ctx);
 int ledger_earn_explained_total(struct ledger *l, const char *kind, const char *value,
     int64_t *points);
-int ledger_earn_lines(struct ledger *l, const char *from, const char *to, const char *txn,
-    ledger_row_fn fn, void *ctx);
+int ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx);
+int ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
+    void *ctx);
 int ledger_earn_other_points(struct ledger *l, const char *from, const char *to,
     ledger_row_fn fn, void *ctx);
 int ledger_earn_members(struct ledger *l, ledger_row_fn fn, void *ctx);

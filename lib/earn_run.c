@@ -380,10 +380,13 @@ struct whatif {
 	struct strmap *tallies;		/* rule -> struct tally */
 	struct strmap *counts;		/* "rule\037member\037period" -> int64_t * */
 	struct strmap *members;		/* member_id -> struct wmem */
+	struct strmap *origs;		/* txn_id -> struct worig: the purchases a
+					   return of the period names */
 	/* the receipt being gathered */
 	char *txn, *member, *occurred, *store, *channel;
 	int64_t amount;
 	int first;
+	int returned;			/* a return of the period names it */
 	struct earn_line *lines;
 	char **text;
 	int n, cap;
@@ -394,6 +397,13 @@ struct whatif {
 
 struct wmem {
 	char *tier, *birthday, *segments;
+};
+
+/* A purchase of the period that a return names: what the candidate gave
+ * it, and whether it counted towards the candidate's cumulative rules. */
+struct worig {
+	int64_t cand;
+	int counted;
 };
 
 static struct tally *
@@ -487,6 +497,60 @@ receipt_clear(struct whatif *w)
 	w->txn = w->member = w->occurred = w->store = w->channel = NULL;
 }
 
+/* The member's progress towards cumulative rule ru in the period of
+ * `when` moves by visits and spend, as the ledger's rule_progress would;
+ * the bonus once the period reaches the mark. */
+static void
+w_progress(struct whatif *w, const struct rule *ru, const char *member, const char *when,
+    int64_t visits, int64_t spend)
+{
+	char period[16], who[400];
+	int64_t *v, *s, *done;
+
+	earn_period_key(ru->period, when, period);
+	snprintf(who, sizeof(who), "%s\037%s", member, period);
+	v = count(w, "visits", ru->name, who);
+	s = count(w, "spend", ru->name, who);
+	done = count(w, "done", ru->name, who);
+	*v += visits;
+	*s += spend;
+	if (!*done && (ru->visits < 0 || *v >= ru->visits) && (ru->spend < 0 || *s >= ru->spend)) {
+		*done = 1;
+		tally(w, ru->name)->cand += ru->points;
+	}
+}
+
+/* The candidate's cumulative rules that receipt r of member m counts
+ * towards: their progress moves by visits and spend. */
+static void
+w_progress_all(struct whatif *w, const struct earn_receipt *r, const struct earn_member *m,
+    int64_t visits, int64_t spend)
+{
+	for (int k = 0; k < w->cand->nrules; k++) {
+		const struct rule *ru = &w->cand->rules[k];
+
+		if (ru->trigger == TRIGGER_CUMULATIVE && ru->effect == EFFECT_BONUS &&
+		    earn_rule_applies(ru, r, m))
+			w_progress(w, ru, m->id, r->occurred, visits, spend);
+	}
+}
+
+/* A purchase that a return of the period names: what the candidate gave
+ * it, for the return to take back in proportion. */
+static void
+w_orig(struct whatif *w, int64_t cand, int counted)
+{
+	struct worig **slot;
+
+	if (!w->returned)
+		return;
+	slot = (struct worig **)strmap_slot(w->origs, w->txn, strlen(w->txn), NULL);
+	if (!*slot)
+		*slot = loy_xmalloc(sizeof(**slot));
+	(*slot)->cand = cand;
+	(*slot)->counted = counted;
+}
+
 /* The candidate over one gathered receipt. */
 static void
 whatif_receipt(struct whatif *w)
@@ -513,6 +577,7 @@ whatif_receipt(struct whatif *w)
 			    "candidate: left out", w->txn, (long long)POINTS_MAX);
 		else
 			w->failed = 1;
+		w_orig(w, 0, 0);
 		return;
 	}
 	for (int i = 0; i < res.n; i++)
@@ -537,45 +602,162 @@ whatif_receipt(struct whatif *w)
 		if (s && ru->budget >= 0)
 			*count(w, "given", ru->name, "") += s;
 	}
-	/* cumulative rules: progress within the period, once per member */
-	for (int k = 0; k < p->nrules; k++) {
-		const struct rule *ru = &p->rules[k];
-		char key[16];
-		int64_t *visits, *spend, *done;
-
-		if (ru->trigger != TRIGGER_CUMULATIVE || ru->effect != EFFECT_BONUS ||
-		    !earn_rule_applies(ru, &r, &m))
-			continue;
-		earn_period_key(ru->period, w->occurred, key);
-		visits = count(w, "visits", ru->name, w->member);
-		spend = count(w, "spend", ru->name, w->member);
-		done = count(w, "done", ru->name, w->member);
-		(void)key;
-		++*visits;
-		*spend += w->amount;
-		if (!*done && (ru->visits < 0 || *visits >= ru->visits) &&
-		    (ru->spend < 0 || *spend >= ru->spend)) {
-			*done = 1;
-			tally(w, ru->name)->cand += ru->points;
-		}
-	}
+	/* cumulative rules: progress within each period, once per member */
+	w_progress_all(w, &r, &m, 1, w->amount);
+	w_orig(w, res.points, 1);
 	earn_result_free(&res);
 }
 
-/* Rows of ledger_earn_lines: gather a receipt's lines, then run it. */
+/* A state of nothing given yet: a purchase before the period, alone. */
 static int
-whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *row)
+w_none(void *ctx, const char *a, const char *b, const char *c, int64_t *n)
 {
-	struct whatif *w = ctx;
-	struct earn_line *ln;
+	(void)ctx;
+	(void)a;
+	(void)b;
+	(void)c;
+	*n = 0;
+	return 0;
+}
+
+static int
+w_none_points(void *ctx, const char *a, const char *b, const char *c, int64_t *n)
+{
+	return w_none(ctx, a, b, c, n);
+}
+
+static int
+w_none_given(void *ctx, const char *rule, int64_t *n)
+{
+	return w_none(ctx, rule, NULL, NULL, n);
+}
+
+/* The lines of one receipt (ledger_earn_lines). */
+struct wlines {
+	struct earn_line *v;
+	char **text;
+	int n, first;
+};
+
+static int
+wlines_row(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct wlines *wl = ctx;
 
 	(void)ncols;
 	(void)cols;
 	if (!row)
 		return 0;
-	if (w->txn && strcmp(w->txn, row[0]) != 0) {
+	wl->first = row[7] && atoi(row[7]);
+	wl->v = loy_xrealloc(wl->v, (wl->n + 1) * sizeof(*wl->v));
+	wl->text = loy_xrealloc(wl->text, (wl->n + 1) * sizeof(*wl->text));
+	wl->text[wl->n] = earn_line_from_row(&wl->v[wl->n], row[8], row[9], row[10], row[11],
+	    row[12], row[13]);
+	wl->n++;
+	return 0;
+}
+
+/* What the candidate would have given purchase txn of member `member`,
+ * credited before the period (so alone: nothing of the period counts
+ * towards its limits and caps); one that the ledger keeps no lines of
+ * keeps its points, `given`. */
+static int64_t
+w_before(struct whatif *w, const char *txn, const char *member, const char *occurred,
+    const char *store, const char *channel, int64_t amount, int64_t given)
+{
+	struct wlines wl = { 0 };
+	struct wmem *wm = wmember(w, member);
+	struct earn_state st = { w, w_none, w_none_points, w_none_given };
+	struct earn_result res;
+	int64_t points = given;
+	int got;
+
+	if (ledger_earn_lines(w->l, txn, wlines_row, &wl) < 0) {
+		w->failed = 1;
+		return 0;
+	}
+	if (wl.n > 0) {
+		struct earn_member m = { member, wm->tier, wm->birthday, wm->segments, wl.first };
+		struct earn_receipt r = { txn, occurred, store, channel, amount, wl.v, wl.n };
+
+		points = 0;
+		if ((got = earn_compute(w->cand, &r, &m, &st, &res)) == 0) {
+			points = res.points;
+			earn_result_free(&res);
+		} else if (got < 0)
+			w->failed = 1;
+	}
+	for (int i = 0; i < wl.n; i++)
+		free(wl.text[i]);
+	free(wl.text);
+	free(wl.v);
+	return points;
+}
+
+/* A return of the period under the candidate, as loy-accrue took it
+ * (ledger_earn_replay's columns): in proportion to what the candidate gave
+ * its original, or at the candidate's base rate; the spend it takes off
+ * the cumulative rules.  Its points given are the [return] row's. */
+static void
+whatif_return(struct whatif *w, const char *const *row)
+{
+	struct wmem *wm = wmember(w, row[1]);
+	struct earn_member m = { row[1], wm->tier, wm->birthday, wm->segments, 0 };
+	struct tally *x = tally(w, "[return]");
+	const char *mode = row[20] ? row[20] : "rate";
+	int64_t back = -atoll(row[5]), owed = 0;
+
+	w->receipts++;
+	x->order = 1 << 21;	/* after the rules and caps */
+	x->actual += row[19] ? atoll(row[19]) : 0;
+	if (strcmp(mode, "orig") == 0) {
+		int64_t kept = atoll(row[18]), before = atoll(row[21]), amount = atoll(row[26]);
+		const struct worig *o = strmap_get(w->origs, row[17], strlen(row[17]));
+		struct earn_receipt r = { row[17], row[23], row[24], row[25], amount, NULL, 0 };
+		int64_t cand = o ? o->cand : w_before(w, row[17], row[22], row[23], row[24],
+		    row[25], amount, row[27] ? atoll(row[27]) : 0);
+		int64_t total;
+
+		if (before > amount)
+			before = amount;
+		total = before + kept > amount ? amount : before + kept;
+		owed = (int64_t)((__int128)cand * total / amount) -
+		    (int64_t)((__int128)cand * before / amount);
+		if (owed < 0)
+			owed = 0;
+		/* its spend off the original's period, where it counted */
+		if (o && o->counted && kept > 0)
+			w_progress_all(w, &r, &m, 0, -kept);
+	} else if (strcmp(mode, "rate") == 0) {
+		struct earn_receipt r = { row[0], row[2], row[3], row[4], back, NULL, 0 };
+
+		owed = earn_base_points(w->cand, back);
+		w_progress_all(w, &r, &m, 0, -back);
+	}
+	x->cand -= owed;
+}
+
+/* Rows of ledger_earn_replay: gather a purchase's lines, then run it; a
+ * return at once. */
+static int
+whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct whatif *w = ctx;
+	struct earn_line *ln;
+	int ret;
+
+	(void)ncols;
+	(void)cols;
+	if (!row)
+		return 0;
+	ret = row[28] && atoi(row[28]);
+	if (w->txn && (ret || strcmp(w->txn, row[0]) != 0)) {
 		whatif_receipt(w);
 		receipt_clear(w);
+	}
+	if (ret) {
+		whatif_return(w, row);
+		return w->failed;
 	}
 	if (!w->txn) {
 		w->txn = loy_xstrdup(row[0]);
@@ -585,6 +767,7 @@ whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *ro
 		w->channel = row[4] ? loy_xstrdup(row[4]) : NULL;
 		w->amount = atoll(row[5]);
 		w->first = row[7] && atoi(row[7]);
+		w->returned = row[16] && atoi(row[16]);
 	}
 	if (w->n == w->cap) {
 		w->cap = w->cap ? 2 * w->cap : 16;
@@ -729,11 +912,12 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 	w.tallies = strmap_new();
 	w.counts = strmap_new();
 	w.members = strmap_new();
+	w.origs = strmap_new();
 	tally(&w, "[earn]")->order = -1;
 	for (int k = 0; k < cand.nrules; k++)
 		tally(&w, cand.rules[k].name)->order = k;
 	if (ledger_begin_read(l) < 0 ||
-	    ledger_earn_lines(l, f, t, NULL, whatif_line, &w) < 0 ||
+	    ledger_earn_replay(l, f, t, whatif_line, &w) < 0 ||
 	    ledger_earn_other_points(l, f, t, whatif_other, &w) < 0 ||
 	    ledger_earn_actual(l, f, t, whatif_actual, &w) < 0)
 		status = ledger_status(l);
@@ -822,6 +1006,9 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 	strmap_free(w.tallies);
 	strmap_free(w.counts);
 	strmap_free(w.members);
+	for (size_t i = 0; i < strmap_count(w.origs); i++)
+		free(strmap_value(w.origs, i));
+	strmap_free(w.origs);
 	receipt_clear(&w);
 	free(w.lines);
 	free(w.text);

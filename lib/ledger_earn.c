@@ -516,40 +516,81 @@ ledger_earn_explained_total(struct ledger *l, const char *kind, const char *valu
 	return rc == SQLITE_ROW ? 0 : ledger_fail(l, "cannot read the journal");
 }
 
-/* The lines of the receipts credited to members in [from, to], one row
- * per line, receipts in time order: txn_id, member_id, occurred_at, store,
- * channel, amount, version, first, line, sku, category, description, qty,
- * line amount, then the line's shares as JSON, then the receipt's own
- * shares as JSON.  Also for a receipt's lines alone (txn set). */
+/* A receipt's lines as the ledger kept them, one row per line: txn_id,
+ * member_id, occurred_at, store, channel, amount, version, first, line,
+ * sku, category, description, qty, line amount, then the line's shares as
+ * JSON, then the receipt's own shares as JSON. */
 int
-ledger_earn_lines(struct ledger *l, const char *from, const char *to, const char *txn,
-    ledger_row_fn fn, void *ctx)
+ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx)
 {
-	const char *const range[] = { from, to, NULL }, *const one[] = { txn, NULL };
+	const char *const one[] = { txn, NULL };
 
 	return visit(l,
-	    txn ?
 	    "SELECT r.txn_id, r.member_id, r.occurred_at, r.store, r.channel, r.amount,"
 	    "  r.earn->>'version', coalesce(r.earn->>'first', 0), l.value->>0,"
 	    "  l.value->>1, l.value->>2, l.value->>3,"
 	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt'"
 	    " FROM receipts r, json_each(r.earn, '$.lines') l"
-	    " WHERE r.txn_id = ?1 ORDER BY l.key" :
-	    /* the member's first purchase, also where the import had no
-	     * first-purchase rule to record it for: none earned before it */
-	    "SELECT r.txn_id, r.member_id, r.occurred_at, r.store, r.channel, r.amount,"
-	    "  r.earn->>'version', CASE WHEN r.earn->>'first' THEN 1 ELSE NOT EXISTS ("
-	    "   SELECT 1 FROM journal j WHERE j.member_id = r.member_id"
+	    " WHERE r.txn_id = ?1 ORDER BY l.key", one, fn, ctx);
+}
+
+/* The receipts of members in [from, to] in time order, for a what-if: a
+ * purchase credited with its lines as one row per line, as
+ * ledger_earn_lines() gives them (the first purchase also where the
+ * import had no first-purchase rule to record it for: none earned before
+ * it), then whether a return of the period names it (16); a return as one
+ * row: its orig_txn (17), the amount it took off its original (18, minus
+ * its returned_amount), its points (19), how loy-accrue took it back (20:
+ * "orig" in proportion to its original, "rate" at the base rate, "none"
+ * nothing), the amount returned of its original before it (21), and its
+ * original's member_id, occurred_at, store, channel, amount and points
+ * (22-27).  Column 28 is 0 for a purchase's line, 1 for a return. */
+int
+ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
+    void *ctx)
+{
+	const char *const range[] = { from, to, NULL };
+
+	return visit(l,
+	    "WITH ret AS (SELECT * FROM receipts"
+	    "  WHERE status = 'returned' AND member_id IS NOT NULL"
+	    "   AND occurred_at >= ?1 AND occurred_at <= ?2),"
+	    " origs AS (SELECT DISTINCT orig_txn FROM ret WHERE orig_txn IS NOT NULL),"
+	    /* what the returns of each original took off it before each */
+	    " prior AS (SELECT txn_id, coalesce(sum(-returned_amount) OVER (PARTITION BY"
+	    "   orig_txn ORDER BY occurred_at, txn_id ROWS BETWEEN UNBOUNDED PRECEDING"
+	    "   AND 1 PRECEDING), 0) AS before FROM receipts"
+	    "  WHERE status = 'returned' AND orig_txn IN origs)"
+	    " SELECT r.txn_id AS txn_id, r.member_id, r.occurred_at AS occurred_at, r.store,"
+	    "  r.channel, r.amount, r.earn->>'version', CASE WHEN r.earn->>'first' THEN 1"
+	    "   ELSE NOT EXISTS (SELECT 1 FROM journal j WHERE j.member_id = r.member_id"
 	    "   AND j.source = 'receipt' AND j.kind = 'earn' AND j.ref <> r.txn_id"
 	    "   AND j.occurred_at < r.occurred_at) END, l.value->>0,"
 	    "  l.value->>1, l.value->>2, l.value->>3,"
-	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt'"
+	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt',"
+	    "  r.txn_id IN origs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+	    "  NULL, NULL, 0 AS o, l.key AS k"
 	    " FROM receipts r, json_each(r.earn, '$.lines') l"
 	    " WHERE r.earn IS NOT NULL AND r.member_id IS NOT NULL"
 	    "  AND r.status IN ('credited', 'pending')"
 	    "  AND r.occurred_at >= ?1 AND r.occurred_at <= ?2"
-	    " ORDER BY r.occurred_at, r.txn_id, l.key",
-	    txn ? one : range, fn, ctx);
+	    " UNION ALL"
+	    " SELECT t.txn_id, t.member_id, t.occurred_at, t.store, t.channel, t.amount,"
+	    "  NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,"
+	    "  t.orig_txn, -t.returned_amount, t.points,"
+	    /* as loy-accrue took it: its original as it was then (one taken
+	     * after it was not known yet) */
+	    "  CASE WHEN o.txn_id IS NULL OR o.run_id > t.run_id"
+	    "    OR (o.run_id = t.run_id AND o.input_seq > t.input_seq) THEN 'rate'"
+	    "   WHEN o.member_id IS NOT NULL AND o.amount < 0 THEN 'rate'"
+	    "   WHEN o.member_id IS NULL OR o.amount <= 0 THEN 'none'"
+	    "   ELSE 'orig' END,"
+	    "  coalesce(p.before, 0), o.member_id, o.occurred_at, o.store, o.channel, o.amount,"
+	    "  o.points, 1, 0"
+	    " FROM ret t LEFT JOIN receipts o ON o.txn_id = t.orig_txn"
+	    "  LEFT JOIN prior p ON p.txn_id = t.txn_id"
+	    " ORDER BY occurred_at, txn_id, k",
+	    range, fn, ctx);
 }
 
 /* Points given in [from, to] by rules that are not a receipt's own

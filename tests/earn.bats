@@ -904,6 +904,66 @@ total,26,33,7,0.26,0.33,0.07
 OUT
 }
 
+@test "what-if: returns take back and lower a cumulative spend as loy-accrue did, each period apart" {
+	base
+	printf 'member_id,name\n1001,Ann\n1002,Bob\n1003,Cy\n' | loy-enroll - >/dev/null 2>&1
+	programme <<'EOF2'
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = month
+bonus = 1000
+EOF2
+	# a return of part of a purchase in the same file; in a later file a
+	# return of all of one, and a return of no known purchase
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'S5,1001,2026-11-28 10:00:00,100.00,' \
+	    'S1,1001,2026-12-01 10:00:00,120.00,' \
+	    'R1,1001,2026-12-02 10:00:00,-50.00,S1' \
+	    'S2,1002,2026-12-01 10:00:00,80.00,' \
+	    'S6,1003,2026-12-01 10:00:00,10.00,'; } >day1.csv
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'R2,1002,2026-12-05 10:00:00,-80.00,S2' \
+	    'S3,1002,2026-12-06 10:00:00,30.00,' \
+	    'R3,1003,2026-12-06 10:00:00,-5.00,' \
+	    'S4,1003,2026-12-07 10:00:00,94.00,'; } >day2.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	credited=$(printf '%s\n' "${lines[@]:1}" | awk -F, '{ s += $5 } END { print s }')
+	run -0 --separate-stderr loy-accrue day2.csv
+	credited=$((credited + $(printf '%s\n' "${lines[@]:1}" | awk -F, '{ s += $5 } END { print s }')))
+	# 1001: November 100.00 and December 120.00 - 50.00 each reach the mark;
+	# 1002: 80.00 returned, then 30.00; 1003: 10.00 - 5.00 + 94.00 = 99.00
+	[ "$credited" = 2299 ]
+	[ "$(bonus 1001) $(bonus 1002) $(bonus 1003)" = "2000 0 0" ]
+	before=$(dump)
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-11-01 --to 2026-12-31
+	# the programme in force gives what loy-accrue credited, row by row
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],434,434,0,4.34,4.34,0.00
+big-spender,2000,2000,0,20.00,20.00,0.00
+[return],-135,-135,0,-1.35,-1.35,0.00
+total,2299,2299,0,22.99,22.99,0.00
+OUT
+	[ "$stderr" = "loy-program: p.conf from 2026-11-01 to 2026-12-31: 9 receipts, 2299 points given, 2299 under p.conf" ]
+	# double points: a return takes back half of what its purchase would have
+	# earned (S1 240 points, 50.00 of 120.00: 100; S2 all its 160), one of no
+	# known purchase the base rate (5)
+	printf '[rule double]\nmultiply = 2\n' >cand.conf
+	cat p.conf >>cand.conf
+	run -0 --separate-stderr loy-program what-if cand.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],334,334,0,3.34,3.34,0.00
+double,0,334,334,0.00,3.34,3.34
+big-spender,1000,1000,0,10.00,10.00,0.00
+[return],-135,-265,-130,-1.35,-2.65,-1.30
+total,1199,1403,204,11.99,14.03,2.04
+OUT
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "explain says why there is nothing to explain: merged or unknown member, anonymous receipt" {
 	base
 	members
