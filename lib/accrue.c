@@ -150,6 +150,10 @@ struct accrue {
 	struct ledger_top top;	/* the highest txn_id the ledger has */
 	struct ledger_seq *seq;	/* the look-ups of the receipts settled */
 	struct pool *pool;	/* the open receipts' memory */
+	struct earn_award *pending;	/* cumulative bonuses a return took back or a
+				   receipt gave again, for the receipt being
+				   settled to credit after its own row */
+	int npending;
 };
 
 /*
@@ -1112,7 +1116,8 @@ progress_less(struct accrue *a, struct mem *m, const char *txn, const char *occu
 		em.birthday = f->birthday;
 		em.segments = f->segments;
 	}
-	return earn_progress_less(a->l, earn_at(a->earn, occurred), &er, &em, visits, spend);
+	return earn_progress_less(a->l, earn_at(a->earn, occurred), &er, &em, visits, spend,
+	    &a->pending, &a->npending);
 }
 
 /* The points of a receipt of member m under the version in force at its
@@ -1148,6 +1153,80 @@ compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
 	return earn_compute(*pp, er, em, st ? st : &a->est, res);
 }
 
+/* Credit the awards v of receipt `txn` of time `at`, member m's (or, for
+ * a referral, another member's): each an entry of its own and an output
+ * row of status bonus; a cumulative bonus taken back (points negative)
+ * takes no more than the balance may give, as a return does. */
+static int
+credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct programme *p,
+    const char *txn, const char *at, const struct earn_award *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct mem *who = m;
+		int64_t entry, got;
+		char detail[256];
+
+		if (strcmp(v[i].member, m->id) != 0) {
+			if (known_member(a, v[i].member, &who) < 0)
+				return -1;
+			if (!who || who->closed)
+				continue;
+		}
+		if (v[i].points < 0) {
+			int64_t owed = -v[i].points, take = owed, have = who->balance + who->delta;
+			int done;
+
+			if (!a->allow_negative && take > have)
+				take = have > 0 ? have : 0;
+			if ((done = ledger_earn_awarded(a->l, v[i].rule->name, who->id, v[i].key)) < 0)
+				return -1;
+			if (done)
+				continue;	/* taken back already by this receipt */
+			if ((entry = earn_uncredit(a->l, &v[i], at, take)) < 0)
+				return -1;
+			if (entry) {
+				who->delta -= take;
+				who->last_entry = entry;
+			}
+			a->file_points -= take;
+			if (take < owed)
+				snprintf(detail, sizeof(detail), "%s; %lld point%s not recovered: the "
+				    "balance may not go below zero", v[i].reason,
+				    (long long)(owed - take), owed - take == 1 ? "" : "s");
+			else
+				snprintf(detail, sizeof(detail), "%s", v[i].reason);
+			emit(b, a, txn, who->id, at, 0, -take, "bonus", detail);
+			continue;
+		}
+		if ((entry = earn_credit(a->l, p ? p : earn_at(a->earn, at), &v[i], at,
+		    who->balance + who->delta, &got)) < 0)
+			return -1;
+		if (entry == 0)
+			continue;
+		who->delta += got;
+		who->last_entry = entry;
+		a->file_points += got;
+		emit(b, a, txn, who->id, at, 0, got, "bonus", v[i].reason);
+	}
+	return 0;
+}
+
+/* The bonuses that settling a receipt took back or gave again on the way
+ * (a return's, or a return's that became a purchase), after its own row. */
+static int
+credit_pending(struct accrue *a, struct batch *b, struct mem *m, const char *txn,
+    const char *at)
+{
+	int rc = 0;
+
+	if (a->npending && m)
+		rc = credit_awards(a, b, m, NULL, txn, at, a->pending, a->npending);
+	free(a->pending);
+	a->pending = NULL;
+	a->npending = 0;
+	return rc;
+}
+
 /* The bonuses a credited receipt gives besides its own points (referral,
  * cumulative): entries of their own, one output row each.  A receipt
  * settled in parts that was `was` before its later lines (under version
@@ -1175,26 +1254,8 @@ bonuses(struct accrue *a, struct batch *b, struct mem *m, const struct programme
 	    ref ? ref->id : NULL, &v, &n) :
 	    earn_purchase_awards(a->l, p, er, em, ref ? ref->id : NULL, &v, &n)) < 0)
 		goto out;
-	for (int i = 0; i < n; i++) {
-		struct mem *who = m;
-		int64_t entry, got;
-
-		if (strcmp(v[i].member, m->id) != 0) {
-			if (known_member(a, v[i].member, &who) < 0)
-				goto out;
-			if (!who || who->closed)
-				continue;
-		}
-		if ((entry = earn_credit(a->l, p, &v[i], er->occurred, who->balance + who->delta,
-		    &got)) < 0)
-			goto out;
-		if (entry == 0)
-			continue;
-		who->delta += got;
-		who->last_entry = entry;
-		a->file_points += got;
-		emit(b, a, er->txn, who->id, er->occurred, 0, got, "bonus", v[i].reason);
-	}
+	if (credit_awards(a, b, m, p, er->txn, er->occurred, v, n) < 0)
+		goto out;
 	rc = 0;
 out:
 	free(v);
@@ -1451,6 +1512,9 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	a->file_points += points - old->points;
 	emit(b, a, r->txn, m ? m->id : NULL, row.occurred_at, r->amount, points - old->points,
 	    status, *detail ? detail : "more lines of this receipt");
+	/* what its return took back, or gave again, before what it gives now */
+	if (credit_pending(a, b, m, r->txn, row.occurred_at) < 0)
+		goto out;
 	if (computed) {
 		/* its progress towards cumulative rules as the whole's: a
 		 * purchase so far counted as it was, a return so far not */
@@ -1732,7 +1796,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	a->file_receipts++;
 	emit(b, a, r->txn, m ? m->id : NULL, r->occurred, r->amount, points, status,
 	    *detail ? detail : NULL);
-	if (computed && (bonuses(a, b, m, prog, &er, &em, NULL, NULL) < 0))
+	if (credit_pending(a, b, m, r->txn, r->occurred) < 0 ||
+	    (computed && (bonuses(a, b, m, prog, &er, &em, NULL, NULL) < 0)))
 		goto out;
 	rc = 0;
 out:

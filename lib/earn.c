@@ -1082,52 +1082,99 @@ referrals(struct ledger *l, const struct programme *p, enum referral_on on,
 	return 0;
 }
 
-/* Count receipt r towards the member's cumulative rules of p, and the
- * bonuses of those it brings to their mark. */
+/* Which way a settlement of a cumulative rule's period may go: a period
+ * that grew may earn its bonus, one that shrank may give it back. */
+enum { SETTLE_UP = 1, SETTLE_DOWN = 2 };
+
+/* Member m's progress towards cumulative rule ru in `period` is now
+ * `visits` and `spend`: its bonus when it has reached the mark and holds
+ * none (each time it reaches it again, a key of its own), or the bonus it
+ * holds taken back when it fell below; into *v. */
 static int
-progress(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
-    const struct earn_member *m, struct earn_award **v, int *n)
+settle_mark(struct ledger *l, const struct rule *ru, const char *member, const char *period,
+    int64_t visits, int64_t spend, int how, struct earn_award **v, int *n)
+{
+	int reached = (ru->visits < 0 || visits >= ru->visits) &&
+	    (ru->spend < 0 || spend >= ru->spend);
+	struct earn_held h;
+	char key[96], why[80], a[32], b[32];
+
+	if (!(how & (reached ? SETTLE_UP : SETTLE_DOWN)))
+		return 0;	/* nothing to give, or nothing to take back */
+	if (ledger_earn_held(l, ru->name, member, period, &h) < 0)
+		return -1;
+	if (reached && h.awards <= h.back && (how & SETTLE_UP)) {
+		if (h.awards == 0)
+			snprintf(key, sizeof(key), "%s", period);
+		else
+			snprintf(key, sizeof(key), "%s #%d", period, h.awards + 1);
+		award(v, n, ru, member, period, key, h.awards ? "rule %s: period %s, reached again" :
+		    "rule %s: period %s", period);
+	} else if (!reached && h.awards > h.back && (how & SETTLE_DOWN)) {
+		struct earn_award *x;
+
+		if (ru->spend >= 0 && spend < ru->spend) {
+			int d = ledger_decimals(l);
+
+			snprintf(why, sizeof(why), "the spend is %s, below %s", money_format(spend, d, a),
+			    money_format(ru->spend, d, b));
+		} else
+			snprintf(why, sizeof(why), "%lld visit%s, below %lld", (long long)visits,
+			    visits == 1 ? "" : "s", (long long)ru->visits);
+		snprintf(key, sizeof(key), "%s taken back", h.key);
+		award(v, n, ru, member, period, key, "rule %s: period %s taken back", period);
+		x = &(*v)[*n - 1];
+		x->points = -h.points;
+		x->reverses = h.entry;
+		x->version = h.version;
+		snprintf(x->reason, sizeof(x->reason), "rule %s: period %s taken back: %s", ru->name,
+		    period, why);
+	}
+	return 0;
+}
+
+/* Move member m's progress towards the cumulative rules of p that receipt r
+ * counts towards, in the period of its time, by visits and spend; then
+ * settle each (settle_mark, `how`; none when v is NULL). */
+static int
+progress_move(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, int64_t visits, int64_t spend, int how,
+    struct earn_award **v, int *n)
 {
 	for (int k = 0; k < p->nrules; k++) {
 		const struct rule *ru = &p->rules[k];
-		int64_t visits, spend;
+		int64_t vs, sp;
 		char period[16];
-		int got;
 
 		if (ru->trigger != TRIGGER_CUMULATIVE || ru->effect != EFFECT_BONUS ||
 		    !earn_rule_applies(ru, r, m))
 			continue;
 		earn_period_key(ru->period, r->occurred, period);
-		if (ledger_earn_progress(l, ru->name, m->id, period, 1, r->amount, &visits,
-		    &spend) < 0)
+		if (ledger_earn_progress(l, ru->name, m->id, period, visits, spend, &vs, &sp) < 0)
 			return -1;
-		if ((ru->visits >= 0 && visits < ru->visits) ||
-		    (ru->spend >= 0 && spend < ru->spend))
-			continue;
-		if ((got = ledger_earn_awarded(l, ru->name, m->id, period)) < 0)
+		if (v && settle_mark(l, ru, m->id, period, vs, sp, how, v, n) < 0)
 			return -1;
-		if (!got)
-			award(v, n, ru, m->id, period, period, "rule %s: period %s", period);
 	}
 	return 0;
 }
 
 int
 earn_progress_less(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
-    const struct earn_member *m, int64_t visits, int64_t spend)
+    const struct earn_member *m, int64_t visits, int64_t spend, struct earn_award **v, int *n)
 {
-	for (int k = 0; k < p->nrules; k++) {
-		const struct rule *ru = &p->rules[k];
-		int64_t v, sp;
-		char period[16];
+	int how = (visits > 0 || spend > 0 ? SETTLE_DOWN : 0) |
+	    (visits < 0 || spend < 0 ? SETTLE_UP : 0);
 
-		if (ru->trigger != TRIGGER_CUMULATIVE || ru->effect != EFFECT_BONUS ||
-		    !earn_rule_applies(ru, r, m))
-			continue;
-		earn_period_key(ru->period, r->occurred, period);
-		if (ledger_earn_progress(l, ru->name, m->id, period, -visits, -spend, &v, &sp) < 0)
-			return -1;
-	}
+	return progress_move(l, p, r, m, -visits, -spend, how, v, n);
+}
+
+/* Has p a cumulative rule of this name? */
+static int
+has_rule(const struct programme *p, const char *name)
+{
+	for (int k = 0; k < p->nrules; k++)
+		if (p->rules[k].trigger == TRIGGER_CUMULATIVE && strcmp(p->rules[k].name, name) == 0)
+			return 1;
 	return 0;
 }
 
@@ -1142,10 +1189,27 @@ purchase_awards(struct ledger *l, const struct programme *pwas, const struct ear
 		return -1;
 	if (referrals(l, p, REFERRAL_ON_EVERY_PURCHASE, r, m, referrer, v, n) < 0)
 		return -1;
-	/* what the receipt counted as it was, then as it is */
-	if (was && earn_progress_less(l, pwas, was, m, 1, was->amount) < 0)
+	if (!was)
+		return progress_move(l, p, r, m, 1, r->amount, SETTLE_UP, v, n);
+	/* what the receipt counted as it was, then as it is: each period
+	 * settled once both are counted, either way */
+	if (progress_move(l, pwas, was, m, -1, -was->amount, 0, NULL, NULL) < 0 ||
+	    progress_move(l, p, r, m, 1, r->amount, SETTLE_UP | SETTLE_DOWN, v, n) < 0)
 		return -1;
-	return progress(l, p, r, m, v, n);
+	for (int k = 0; k < pwas->nrules; k++) {
+		const struct rule *ru = &pwas->rules[k];
+		int64_t vs, sp;
+		char period[16];
+
+		if (ru->trigger != TRIGGER_CUMULATIVE || ru->effect != EFFECT_BONUS ||
+		    !earn_rule_applies(ru, was, m) || has_rule(p, ru->name))
+			continue;
+		earn_period_key(ru->period, was->occurred, period);
+		if (ledger_earn_progress(l, ru->name, m->id, period, 0, 0, &vs, &sp) < 0 ||
+		    settle_mark(l, ru, m->id, period, vs, sp, SETTLE_DOWN, v, n) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -1161,6 +1225,21 @@ earn_purchase_awards_again(struct ledger *l, const struct programme *pwas,
     const struct earn_member *m, const char *referrer, struct earn_award **v, int *n)
 {
 	return purchase_awards(l, pwas, was, p, r, m, referrer, v, n);
+}
+
+int64_t
+earn_uncredit(struct ledger *l, const struct earn_award *aw, const char *at, int64_t take)
+{
+	int64_t entry = 0;
+
+	if (take > 0 && ((entry = ledger_journal_reverse(l, aw->reverses, aw->member, "bonus",
+	    -take, at, "rule", aw->rule->name, aw->reason)) < 0 ||
+	    ledger_lots_take(l, aw->member, take, entry, aw->reverses, at) < 0))
+		return -1;
+	if (ledger_earn_award(l, aw->rule->name, aw->version, aw->member, aw->period, aw->key,
+	    -take, entry) < 0)
+		return -1;
+	return entry;
 }
 
 int64_t

@@ -162,7 +162,8 @@ int earn_record_again(struct ledger *l, const struct programme *p,
     const struct earn_receipt *r, const char *member, const struct earn_result *res,
     int64_t entry);
 
-/* A bonus that is not a receipt's own: referral, cumulative, sign-up. */
+/* A bonus that is not a receipt's own: referral, cumulative, sign-up; or
+ * a cumulative bonus taken back (points negative). */
 struct earn_award {
 	const struct rule *rule;
 	const char *member;		/* who gets it */
@@ -170,6 +171,9 @@ struct earn_award {
 	char period[16];		/* the period of the rule's limit */
 	char key[96];			/* once per rule, member and key */
 	char reason[160];		/* the journal entry's reason */
+	int64_t reverses;		/* taken back: the bonus entry (0 when it
+					   had none) */
+	int version;			/* taken back: the version that gave it */
 };
 /* The bonuses a credited receipt of member m gives (referral on first or
  * every purchase; cumulative, whose progress it counts).  0 or -1; *v is
@@ -185,16 +189,25 @@ int earn_purchase_awards_again(struct ledger *l, const struct programme *pwas,
     const struct earn_member *m, const char *referrer, struct earn_award **v, int *n);
 /* Take visits and spend off the member's progress towards the cumulative
  * rules of p that receipt r counts towards (in the period of its time): a
- * return, or a purchase that no longer counts as it did.  0 or -1. */
+ * return, or a purchase that no longer counts as it did (negative: one
+ * that counts again).  A period that falls below a rule's mark takes back
+ * the bonus it holds; one that comes back to it earns it again: added to
+ * *v (*n of them, the caller's to free; v NULL: neither).  0 or -1. */
 int earn_progress_less(struct ledger *l, const struct programme *p,
     const struct earn_receipt *r, const struct earn_member *m, int64_t visits,
-    int64_t spend);
+    int64_t spend, struct earn_award **v, int *n);
 /* Credit an award as of `at`: a bonus entry (no balance change: the caller
  * keeps the balance), its lot and its rule_awards row.  `balance` is the
  * member's balance before it.  The entry's id (*points set), 0 when the
  * member had it already, -1 on error. */
 int64_t earn_credit(struct ledger *l, const struct programme *p, const struct earn_award *aw,
     const char *at, int64_t balance, int64_t *points);
+/* Take back a bonus (aw->points negative) as of `at`, `take` points of it
+ * (no more than the balance may give; 0 none): a bonus entry of minus
+ * `take` reversing the one that gave it, from that one's lots first, and
+ * its rule_awards row.  The entry's id, 0 when none, or -1. */
+int64_t earn_uncredit(struct ledger *l, const struct earn_award *aw, const char *at,
+    int64_t take);
 /* 1 when some version of the programme has a sign-up or referral rule, so
  * that earn_signup() may credit something; 0 none, -1 error. */
 int earn_signup_rules(struct ledger *l);
@@ -225,6 +238,15 @@ int ledger_earn_award(struct ledger *l, const char *rule, int version, const cha
 /* 1 yes, 0 no. */
 int ledger_earn_awarded(struct ledger *l, const char *rule, const char *member,
     const char *key);
+/* A member's awards of a cumulative rule in a period (ledger_earn_held). */
+struct earn_held {
+	int awards, back;	/* given; taken back */
+	char key[32];		/* the newest given: its key, entry, points, version */
+	int64_t entry, points;
+	int version;
+};
+int ledger_earn_held(struct ledger *l, const char *rule, const char *member,
+    const char *period, struct earn_held *h);
 int ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
     const char *period, int64_t visits_add, int64_t spend_add, int64_t *visits,
     int64_t *spend);

@@ -498,25 +498,31 @@ receipt_clear(struct whatif *w)
 }
 
 /* The member's progress towards cumulative rule ru in the period of
- * `when` moves by visits and spend, as the ledger's rule_progress would;
- * the bonus once the period reaches the mark. */
+ * `when` moves by visits and spend, as the ledger's rule_progress would:
+ * the bonus when a purchase brings the period to the mark, taken back
+ * when a return takes it below, as loy-accrue gives and takes it. */
 static void
 w_progress(struct whatif *w, const struct rule *ru, const char *member, const char *when,
     int64_t visits, int64_t spend)
 {
 	char period[16], who[400];
-	int64_t *v, *s, *done;
+	int64_t *v, *s, *held;
+	int reached;
 
 	earn_period_key(ru->period, when, period);
 	snprintf(who, sizeof(who), "%s\037%s", member, period);
 	v = count(w, "visits", ru->name, who);
 	s = count(w, "spend", ru->name, who);
-	done = count(w, "done", ru->name, who);
+	held = count(w, "held", ru->name, who);
 	*v += visits;
 	*s += spend;
-	if (!*done && (ru->visits < 0 || *v >= ru->visits) && (ru->spend < 0 || *s >= ru->spend)) {
-		*done = 1;
+	reached = (ru->visits < 0 || *v >= ru->visits) && (ru->spend < 0 || *s >= ru->spend);
+	if (!*held && reached && (visits > 0 || spend > 0)) {
+		*held = 1;
 		tally(w, ru->name)->cand += ru->points;
+	} else if (*held && !reached && (visits < 0 || spend < 0)) {
+		*held = 0;
+		tally(w, ru->name)->cand -= ru->points;
 	}
 }
 

@@ -161,6 +161,10 @@ int64_t ledger_entry_add(struct ledger *l, const char *member, const char *kind,
 int64_t ledger_journal_add(struct ledger *l, const char *member, const char *kind,
     int64_t points, const char *occurred_at, const char *source, const char *ref,
     const char *reason);
+/* ledger_journal_add() of an entry that reverses entry `reverses`. */
+int64_t ledger_journal_reverse(struct ledger *l, int64_t reverses, const char *member,
+    const char *kind, int64_t points, const char *occurred_at, const char *source,
+    const char *ref, const char *reason);
 /* The first entry with this source and ref: 1 (member and points filled
  * in; caller frees member), 0 none, -1 error. */
 int ledger_journal_find(struct ledger *l, const char *source, const char *ref,

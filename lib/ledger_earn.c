@@ -201,6 +201,44 @@ ledger_earn_awarded(struct ledger *l, const char *rule, const char *member, cons
 	return one_int(l, st, &v, "cannot read a rule's awards");
 }
 
+/* The awards of a cumulative rule to a member in a period, and those taken
+ * back (their keys end in " taken back"): how many of each, and the newest
+ * award's key, entry, points and version.  0 or -1. */
+int
+ledger_earn_held(struct ledger *l, const char *rule, const char *member, const char *period,
+    struct earn_held *h)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_HELD,
+	    "SELECT key, coalesce(entry_id, 0), points, version FROM rule_awards"
+	    " WHERE rule = ?1 AND member_id = ?2 AND period = ?3"
+	    "  AND (key = ?3 OR key GLOB ?3 || ' #[0-9]*' OR key = ?3 || ' taken back')"
+	    " ORDER BY award_id");
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(st, 0);
+		size_t len = strlen(key), tail = strlen(" taken back");
+
+		if (len > tail && strcmp(key + len - tail, " taken back") == 0) {
+			h->back++;
+			continue;
+		}
+		h->awards++;
+		snprintf(h->key, sizeof(h->key), "%s", key);
+		h->entry = sqlite3_column_int64(st, 1);
+		h->points = sqlite3_column_int64(st, 2);
+		h->version = sqlite3_column_int(st, 3);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a rule's awards");
+}
+
 /* Add visits and spend to a member's progress towards a cumulative rule in
  * a period; the totals after it in *visits and *spend.  0 or -1. */
 int

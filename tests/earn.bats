@@ -650,6 +650,131 @@ EOF
 	ledger_ok
 }
 
+@test "a return that takes a period's spend below a cumulative mark takes its bonus back; one that leaves it at the mark keeps it" {
+	base
+	members
+	programme <<'EOF2'
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = month
+bonus = 1000
+EOF2
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'S1,1001,2026-12-01 10:00:00,120.00,' \
+	    'R1,1001,2026-12-02 10:00:00,-50.00,S1' \
+	    'S2,1002,2026-12-01 10:00:00,150.00,' \
+	    'R2,1002,2026-12-02 10:00:00,-50.00,S2'; } >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 1001: 120.00 - 50.00 = 70.00, below the mark: the bonus goes, a row of
+	# the return's; 1002: 150.00 - 50.00 = 100.00 keeps it
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+S1,1001,2026-12-01 10:00:00,120.00,120,credited,
+S1,1001,2026-12-01 10:00:00,0.00,1000,bonus,rule big-spender: period 2026-12
+R1,1001,2026-12-02 10:00:00,-50.00,-50,returned,
+R1,1001,2026-12-02 10:00:00,0.00,-1000,bonus,"rule big-spender: period 2026-12 taken back: the spend is 70.00, below 100.00"
+S2,1002,2026-12-01 10:00:00,150.00,150,credited,
+S2,1002,2026-12-01 10:00:00,0.00,1000,bonus,rule big-spender: period 2026-12
+R2,1002,2026-12-02 10:00:00,-50.00,-50,returned,
+OUT
+	[ "$stderr" = "loy-accrue: pos.csv: 4 rows, 2 credited, 0 pending, 2 returned, 0 anonymous, 0 duplicate, 0 rejected; 4 receipts, 2 members, 1170 points" ]
+	[ "$(bonus 1001) $(bonus 1002)" = "0 1000" ]
+	[ "$(balances)" = "$(printf '1001:70\n1002:1100')" ]
+	# an entry of kind bonus that reverses the one that gave it, at the return
+	[ "$(q "SELECT j.points, j.occurred_at, j.ref, g.points, g.member_id FROM journal j
+	    JOIN journal g ON g.entry_id = j.reverses")" = "-1000|2026-12-02 10:00:00|big-spender|1000|1001" ]
+	[ "$(q "SELECT member_id, key, points FROM rule_awards ORDER BY member_id, award_id")" = \
+	    "$(printf '1001|2026-12|1000\n1001|2026-12 taken back|-1000\n1002|2026-12|1000')" ]
+	ledger_ok
+}
+
+@test "a purchase that brings a period back to a cumulative mark earns the bonus again, once while it stays there" {
+	base
+	members
+	programme <<'EOF2'
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = month
+bonus = 1000
+EOF2
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'S1,1001,2026-12-01 10:00:00,120.00,' \
+	    'R1,1001,2026-12-02 10:00:00,-50.00,S1'; } >day1.csv
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'S2,1001,2026-12-03 10:00:00,30.00,' \
+	    'S3,1001,2026-12-04 10:00:00,5.00,' \
+	    'R3,1001,2026-12-05 10:00:00,-5.00,S3' \
+	    'R4,1001,2026-12-06 10:00:00,-10.00,'; } >day2.csv
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'S5,1001,2026-12-07 10:00:00,20.00,' \
+	    'S6,1001,2026-12-08 10:00:00,20.00,'; } >day3.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	[ "$(bonus 1001)" = 0 ]
+	run -0 --separate-stderr loy-accrue day2.csv
+	# 70.00 + 30.00 = 100.00: again; + 5.00 - 5.00 stays at the mark; a
+	# return of no known purchase takes 10.00 off: 90.00, taken back again
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+S2,1001,2026-12-03 10:00:00,30.00,30,credited,
+S2,1001,2026-12-03 10:00:00,0.00,1000,bonus,"rule big-spender: period 2026-12, reached again"
+S3,1001,2026-12-04 10:00:00,5.00,5,credited,
+R3,1001,2026-12-05 10:00:00,-5.00,-5,returned,
+R4,1001,2026-12-06 10:00:00,-10.00,-10,returned,
+R4,1001,2026-12-06 10:00:00,0.00,-1000,bonus,"rule big-spender: period 2026-12 taken back: the spend is 90.00, below 100.00"
+OUT
+	[ "$(bonus 1001)" = 0 ]
+	run -0 --separate-stderr loy-accrue day3.csv
+	# 110.00: once more, and only once while it stays above
+	[ "$(bonus 1001)" = 1000 ]
+	[ "$(q "SELECT key || ':' || points FROM rule_awards ORDER BY award_id" | tr '\n' ' ')" = \
+	    "2026-12:1000 2026-12 taken back:-1000 2026-12 #2:1000 2026-12 #2 taken back:-1000 2026-12 #3:1000 " ]
+	[ "$(q "SELECT visits, spend FROM rule_progress")" = "5|13000" ]
+	# 120 - 50 + 30 + 5 - 5 - 10 + 20 + 20 points, and the bonus held
+	[ "$(balances)" = "1001:1130" ]
+	ledger_ok
+}
+
+@test "a return in a later period takes back its purchase's period's bonus, no more than the balance holds; the same files again change nothing" {
+	base
+	members
+	programme <<'EOF2'
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = month
+bonus = 1000
+EOF2
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-12-20 10:00:00,120.00,\n' >day1.csv
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2027-01-05 10:00:00,-50.00,S1\n' >day2.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	# the member spends 1000 of the 1120 points
+	printf 'member_id,points,reason,ref\n1001,-1000,reward,A1\n' >adj.csv
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	# December's spend falls to 70.00: its bonus goes, in January, with what
+	# the balance has left after the return's own 50
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+R1,1001,2027-01-05 10:00:00,-50.00,-50,returned,
+R1,1001,2027-01-05 10:00:00,0.00,-70,bonus,"rule big-spender: period 2026-12 taken back: the spend is 70.00, below 100.00; 930 points not recovered: the balance may not go below zero"
+OUT
+	[ "$(balances)" = "1001:0" ]
+	[ "$(q "SELECT period, key, points FROM rule_awards ORDER BY award_id" | tr '\n' ' ')" = \
+	    "2026-12|2026-12|1000 2026-12|2026-12 taken back|-70 " ]
+	[ "$(q "SELECT occurred_at FROM journal WHERE points = -70")" = "2027-01-05 10:00:00" ]
+	ledger_ok
+	state() {
+		sqlite3 "$LOY_DB" ".dump journal lots lot_moves balances receipts rule_awards rule_progress"
+	}
+	before=$(state)
+	run -0 --separate-stderr loy-accrue day1.csv day2.csv
+	[[ "$stderr" == *"day2.csv: 1 row, 0 credited, 0 pending, 0 returned, 0 anonymous, 1 duplicate, 0 rejected"* ]]
+	[ "$(state)" = "$before" ]
+	ledger_ok
+}
+
 # ---------------------------------------------------------------- caps
 
 @test "a rule's cap per receipt" {
@@ -931,21 +1056,22 @@ EOF2
 	credited=$(printf '%s\n' "${lines[@]:1}" | awk -F, '{ s += $5 } END { print s }')
 	run -0 --separate-stderr loy-accrue day2.csv
 	credited=$((credited + $(printf '%s\n' "${lines[@]:1}" | awk -F, '{ s += $5 } END { print s }')))
-	# 1001: November 100.00 and December 120.00 - 50.00 each reach the mark;
-	# 1002: 80.00 returned, then 30.00; 1003: 10.00 - 5.00 + 94.00 = 99.00
-	[ "$credited" = 2299 ]
-	[ "$(bonus 1001) $(bonus 1002) $(bonus 1003)" = "2000 0 0" ]
+	# 1001: November's 100.00 reaches the mark, December's 120.00 too, until
+	# 50.00 of it comes back; 1002: 80.00 returned, then 30.00; 1003: 10.00
+	# - 5.00 + 94.00 = 99.00
+	[ "$credited" = 1299 ]
+	[ "$(bonus 1001) $(bonus 1002) $(bonus 1003)" = "1000 0 0" ]
 	before=$(dump)
 	run -0 --separate-stderr loy-program what-if p.conf --from 2026-11-01 --to 2026-12-31
 	# the programme in force gives what loy-accrue credited, row by row
 	same "$output" <<'OUT'
 rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
 [earn],434,434,0,4.34,4.34,0.00
-big-spender,2000,2000,0,20.00,20.00,0.00
+big-spender,1000,1000,0,10.00,10.00,0.00
 [return],-135,-135,0,-1.35,-1.35,0.00
-total,2299,2299,0,22.99,22.99,0.00
+total,1299,1299,0,12.99,12.99,0.00
 OUT
-	[ "$stderr" = "loy-program: p.conf from 2026-11-01 to 2026-12-31: 9 receipts, 2299 points given, 2299 under p.conf" ]
+	[ "$stderr" = "loy-program: p.conf from 2026-11-01 to 2026-12-31: 9 receipts, 1299 points given, 1299 under p.conf" ]
 	# double points: a return takes back half of what its purchase would have
 	# earned (S1 240 points, 50.00 of 120.00: 100; S2 all its 160), one of no
 	# known purchase the base rate (5)
@@ -956,9 +1082,9 @@ OUT
 rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
 [earn],334,334,0,3.34,3.34,0.00
 double,0,334,334,0.00,3.34,3.34
-big-spender,1000,1000,0,10.00,10.00,0.00
+big-spender,0,0,0,0.00,0.00,0.00
 [return],-135,-265,-130,-1.35,-2.65,-1.30
-total,1199,1403,204,11.99,14.03,2.04
+total,199,403,204,1.99,4.03,2.04
 OUT
 	[ "$(dump)" = "$before" ]
 	ledger_ok
