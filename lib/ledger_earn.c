@@ -201,25 +201,26 @@ ledger_earn_awarded(struct ledger *l, const char *rule, const char *member, cons
 	return one_int(l, st, &v, "cannot read a rule's awards");
 }
 
-/* The awards of a cumulative rule to a member in a period, and those taken
- * back (their keys end in " taken back"): how many of each, and the newest
- * award's key, entry, points and version.  0 or -1. */
+/* The awards of a cumulative rule in a period to a member (the person:
+ * BY_PERSON), and those taken back (their keys end in " taken back"): how
+ * many of each, and the newest award's key, entry, points and version.
+ * 0 or -1. */
 int
 ledger_earn_held(struct ledger *l, const char *rule, const char *member, const char *period,
     struct earn_held *h)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_EARN_HELD,
-	    "SELECT key, coalesce(entry_id, 0), points, version FROM rule_awards"
-	    " WHERE rule = ?1 AND member_id = ?2 AND period = ?3"
-	    "  AND (key = ?3 OR key GLOB ?3 || ' #[0-9]*' OR key = ?3 || ' taken back')"
-	    " ORDER BY award_id");
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_HELD, S_EARN_HELD_ALL,
+	    BY_PERSON("SELECT key, coalesce(entry_id, 0), points, version FROM rule_awards"
+	    " WHERE rule = ?2 AND period = ?3 AND",
+	    "AND (key = ?3 OR key GLOB ?3 || ' #[0-9]*' OR key = ?3 || ' taken back')"
+	    " ORDER BY award_id"));
 	int rc;
 
 	memset(h, 0, sizeof(*h));
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *key = (const char *)sqlite3_column_text(st, 0);

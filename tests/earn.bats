@@ -1477,6 +1477,18 @@ EOF2
 	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-12-20 10:00:00,-30.00,T1\n' >ret.csv
 	run -0 --separate-stderr loy-accrue ret.csv
 	[ "$(q "SELECT spend FROM rule_progress WHERE member_id = '1003' AND rule = 'big-spender'")" = 7000 ]
+	# ... and takes back the quarter's bonus, below the mark again
+	[ "${lines[2]}" = 'R1,1003,2026-12-20 10:00:00,0.00,-1000,bonus,"rule big-spender: period 2026-Q4 taken back: the spend is 70.00, below 100.00"' ]
+	# the bonus a merged record held is the survivor's to give back
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\n' >ret2.csv
+	for t in 4 5 6 7 8; do
+		echo "R$t,1004,2026-12-20 11:00:00,-30.00,T$t" >>ret2.csv
+	done
+	run -0 --separate-stderr loy-accrue ret2.csv
+	[ "$(q "SELECT spend FROM rule_progress WHERE member_id = '1004' AND rule = 'big-spender'")" = 9000 ]
+	[[ "$output" == *'R8,1004,2026-12-20 11:00:00,0.00,-1000,bonus,"rule big-spender: period 2026-Q4 taken back: the spend is 90.00, below 100.00"'* ]]
+	[ "$(q "SELECT count(*) FROM journal WHERE kind = 'bonus' AND points = -1000 AND member_id = '1004' AND reverses IN (SELECT entry_id FROM journal WHERE member_id = '1002' AND points = 1000)")" = 1 ]
+	[ "$(balances)" = "$(printf '1001:0\n1002:0\n1003:370\n1004:390')" ]
 	[ "$(q "SELECT count(*) FROM rule_progress WHERE member_id IN ('1001', '1002')")" = 0 ]
 	ledger_ok
 }
