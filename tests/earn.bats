@@ -733,6 +733,14 @@ OUT
 	[ "$(q "SELECT visits, spend FROM rule_progress")" = "5|13000" ]
 	# 120 - 50 + 30 + 5 - 5 - 10 + 20 + 20 points, and the bonus held
 	[ "$(balances)" = "1001:1130" ]
+	# the rule's cost before any return, as its receipts' points are: three
+	# bonuses given (the two taken back are the returns')
+	run -0 --separate-stderr loy-report economics --per rule
+	same "$output" <<'OUT'
+rule,awards,members,points,value,share_pct
+big-spender,3,1,3000,30.00,93.90
+[earn],5,1,195,1.95,6.10
+OUT
 	ledger_ok
 }
 
