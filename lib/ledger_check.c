@@ -41,6 +41,11 @@ static const struct invariant {
 	  "SELECT 'entry ' || entry_id, 'no receipt ' || quote(ref)"
 	  "  FROM journal WHERE source = 'receipt'"
 	  "   AND ref NOT IN (SELECT txn_id FROM receipts)" },
+	{ "receipt-entry-same-member",
+	  "SELECT 'receipt ' || r.txn_id, coalesce('member ''' || r.member_id || '''', 'no member') ||"
+	  "       ', its entry ' || j.entry_id || ' of member ''' || j.member_id || ''''"
+	  "  FROM receipts r JOIN journal j ON j.entry_id = r.entry_id"
+	  " WHERE j.member_id IS NOT r.member_id" },
 	{ "redemption-matches-journal",
 	  "SELECT 'redemption ' || r.request_id, r.status || ' for ' || r.points ||"
 	  "       ' points; journal: redeemed ' || coalesce(-j.redeemed, 0) ||"

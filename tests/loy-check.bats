@@ -392,6 +392,7 @@ EOF
 	same "$output" <<EOF
 invariant,subject,detail
 receipt-credited-once,receipt A,"points 50, journal 50, entry $b, its first entry $a"
+receipt-entry-same-member,receipt A,"member '1001', its entry $b of member '1002'"
 redemption-matches-journal,redemption R1,"cancelled for 20 points; journal: redeemed 20, cancelled 20; entry $r2 and cancel entry ${r1#* }, its own ${r1% *} and ${r1#* }"
 transfer-matches-journal,transfer X1,"transferred 5 points; journal: given 5, received 5; entries ${x#* } and ${x#* }, its own ${x% *} and ${x#* }"
 EOF
@@ -419,4 +420,27 @@ EOF
 	[ ! -s quiet.txt ]
 	run -65 --separate-stderr loy-check
 	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+}
+
+@test "catches a receipt whose entry is another member's" {
+	new_ledger
+	printf 'member_id\n1001\n1002\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-20 10:00:00,50.00\nB,1002,2026-11-20 11:00:00,30.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	ledger_ok
+	a=$(q "SELECT entry_id FROM receipts WHERE txn_id = 'A'")
+	q "UPDATE receipts SET member_id = '1002' WHERE txn_id = 'A'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF2
+invariant,subject,detail
+receipt-entry-same-member,receipt A,"member '1002', its entry $a of member '1001'"
+EOF2
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+	q "UPDATE receipts SET member_id = NULL WHERE txn_id = 'A'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF2
+invariant,subject,detail
+receipt-entry-same-member,receipt A,"no member, its entry $a of member '1001'"
+EOF2
 }
