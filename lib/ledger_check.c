@@ -46,6 +46,12 @@ static const struct invariant {
 	  "       ', its entry ' || j.entry_id || ' of member ''' || j.member_id || ''''"
 	  "  FROM receipts r JOIN journal j ON j.entry_id = r.entry_id"
 	  " WHERE j.member_id IS NOT r.member_id" },
+	{ "receipt-returned-in-range",
+	  "SELECT 'receipt ' || txn_id, 'amount ' || amount || ', returned_amount ' ||"
+	  "       returned_amount || ', points ' || points || ', returned_points ' || returned_points"
+	  "  FROM receipts"
+	  " WHERE returned_amount NOT BETWEEN min(amount, 0) AND max(amount, 0)"
+	  "    OR returned_points NOT BETWEEN 0 AND max(points, 0)" },
 	{ "redemption-matches-journal",
 	  "SELECT 'redemption ' || r.request_id, r.status || ' for ' || r.points ||"
 	  "       ' points; journal: redeemed ' || coalesce(-j.redeemed, 0) ||"

@@ -444,3 +444,46 @@ invariant,subject,detail
 receipt-entry-same-member,receipt A,"no member, its entry $a of member '1001'"
 EOF2
 }
+
+@test "catches a receipt whose returned amount or points are out of range, and passes returns as loy-accrue keeps them" {
+	new_ledger
+	printf 'member_id\n1001\n1002\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# S1 returned in part (R1), then beyond what was left (R2); an
+	# anonymous purchase; a return of no known purchase (R3)
+	cat >pos.csv <<'EOF2'
+txn_id,member_id,occurred_at,amount,orig_txn
+S1,1001,2026-11-20 10:00:00,100.00,
+S2,,2026-11-20 10:05:00,30.00,
+S3,1002,2026-11-20 09:00:00,70.00,
+R1,1001,2026-11-21 10:00:00,-40.00,S1
+R2,1001,2026-11-21 11:00:00,-80.00,S1
+R3,1002,2026-11-21 12:00:00,-5.00,
+EOF2
+	loy-accrue pos.csv >/dev/null 2>&1
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts")" <<'EOF2'
+R1|-4000|-40|-4000|0
+R2|-8000|-60|-6000|0
+R3|-500|-5|0|0
+S1|10000|100|10000|100
+S2|3000|0|0|0
+S3|7000|70|0|0
+EOF2
+	ledger_ok
+	cp "$LOY_DB" good.db
+	for t in \
+	    "UPDATE receipts SET returned_amount = 10001 WHERE txn_id = 'S1'|S1,\"amount 10000, returned_amount 10001, points 100, returned_points 100\"" \
+	    "UPDATE receipts SET returned_points = 101 WHERE txn_id = 'S1'|S1,\"amount 10000, returned_amount 10000, points 100, returned_points 101\"" \
+	    "UPDATE receipts SET returned_points = -1 WHERE txn_id = 'S1'|S1,\"amount 10000, returned_amount 10000, points 100, returned_points -1\"" \
+	    "UPDATE receipts SET returned_amount = -100 WHERE txn_id = 'S3'|S3,\"amount 7000, returned_amount -100, points 70, returned_points 0\"" \
+	    "UPDATE receipts SET returned_points = 1 WHERE txn_id = 'S2'|S2,\"amount 3000, returned_amount 0, points 0, returned_points 1\"" \
+	    "UPDATE receipts SET returned_amount = 4000 WHERE txn_id = 'R1'|R1,\"amount -4000, returned_amount 4000, points -40, returned_points 0\"" \
+	    "UPDATE receipts SET returned_amount = -4001 WHERE txn_id = 'R1'|R1,\"amount -4000, returned_amount -4001, points -40, returned_points 0\"" \
+	    "UPDATE receipts SET returned_points = 40 WHERE txn_id = 'R1'|R1,\"amount -4000, returned_amount -4000, points -40, returned_points 40\""; do
+		cp good.db "$LOY_DB"
+		sqlite3 "$LOY_DB" "${t%%|*}"
+		run -65 --separate-stderr loy-check
+		same "$output" <<<"invariant,subject,detail
+receipt-returned-in-range,receipt ${t#*|}"
+	done
+}
