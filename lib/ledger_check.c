@@ -157,6 +157,18 @@ static const struct invariant {
 	  " UNION ALL "
 	  "SELECT m.member_id, 'merged into ''' || m.merged_into || ''', and its merges form a loop'"
 	  "  FROM walk w JOIN members m ON m.member_id = w.start WHERE w.cur = w.start" },
+	{ "merged-member-holds-nothing",
+	  "SELECT m.member_id, 'merged into ' || coalesce('''' || m.merged_into || '''', 'no member') ||"
+	  "       ', but holds ' || substr(coalesce((SELECT ', card ' ||"
+	  "        group_concat('''' || card || '''', ', card ') FROM cards c"
+	  "        WHERE c.member_id = m.member_id), '') ||"
+	  "       coalesce(', balance ' || nullif(b.points, 0), '') ||"
+	  "       coalesce(', open lots ' || (SELECT sum(remaining) FROM lots o"
+	  "        WHERE o.member_id = m.member_id AND o.remaining > 0), ''), 3)"
+	  "  FROM members m LEFT JOIN balances b USING (member_id)"
+	  " WHERE m.status = 'merged' AND (coalesce(b.points, 0) <> 0"
+	  "   OR EXISTS (SELECT 1 FROM cards c WHERE c.member_id = m.member_id)"
+	  "   OR EXISTS (SELECT 1 FROM lots o WHERE o.member_id = m.member_id AND o.remaining > 0))" },
 	{ "card-references-exist",
 	  "SELECT 'card ' || card, 'unknown member ''' || member_id || ''''"
 	  "  FROM cards WHERE member_id NOT IN (SELECT member_id FROM members)"
