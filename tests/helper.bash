@@ -75,16 +75,19 @@ attrs() {
 }
 
 # Credit member $1 with $2 points (expiring at $3) the way the ledger keeps
-# them: a run, an earn entry, an open lot and the balance; and the lot's
-# opening move when loy-check says this ledger records one.
+# them: a run, a manual credit's entry (its ref 'give-' and the run), an
+# open lot and the balance; and the lot's opening move when loy-check says
+# this ledger records one.
 give_points() {
 	local lot
 
 	sqlite3 "$LOY_DB" "
 	INSERT INTO runs(program, args, started_at, ended_at)
 	  VALUES ('test', 'give_points', '2026-11-01 10:00:00', '2026-11-01 10:00:00');
-	INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id)
-	  VALUES ('$1', 'earn', $2, '2026-11-01 10:00:00', '2026-11-01 10:00:00', last_insert_rowid());
+	INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id, source, ref,
+	    reason)
+	  VALUES ('$1', 'adjust', $2, '2026-11-01 10:00:00', '2026-11-01 10:00:00', last_insert_rowid(),
+	    'adjustment', 'give-' || last_insert_rowid(), 'test');
 	INSERT INTO lots(member_id, entry_id, earned_at, expires_at, points, remaining)
 	  VALUES ('$1', last_insert_rowid(), '2026-11-01 10:00:00', '${3:-2028-11-01 10:00:00}', $2, $2);
 	INSERT INTO balances(member_id, points, last_entry_id)

@@ -74,8 +74,9 @@ EOF
 
 @test "catches a journal entry of a member who does not exist" {
 	busy_life
-	q "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id)
-	   VALUES ('404', 'adjust', 5, '2026-11-02 09:00:00', '2026-11-02 09:00:00', 1)"
+	q "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id, source, ref)
+	   VALUES ('404', 'adjust', 5, '2026-11-02 09:00:00', '2026-11-02 09:00:00', 1,
+	    'adjustment', 'CALL-404')"
 	entry=$(q "SELECT max(entry_id) FROM journal")
 	run -65 --separate-stderr loy-check
 	same "$output" <<EOF
@@ -139,12 +140,15 @@ EOF
 invariant,subject,detail
 member-references-exist,1,status 'active' but merged into '2'
 EOF
-	# a merged member whose merged_into names no member there is
+	# a merged member whose merged_into names no member there is (and
+	# the entries of its merge no longer fit)
 	q "UPDATE members SET merged_into = NULL WHERE member_id = '1'"
 	q "UPDATE members SET merged_into = '407' WHERE member_id = '2'"
 	run -65 --separate-stderr loy-check
 	same "$output" <<'EOF'
 invariant,subject,detail
+journal-source-fits-kind,entry 4,"merge with '1', neither merged into the other"
+journal-source-fits-kind,entry 5,"merge with '2', neither merged into the other"
 member-references-exist,2,merged into unknown member '407'
 EOF
 	# both at once, and a merged member merged into none
@@ -153,6 +157,8 @@ EOF
 	run -65 --separate-stderr loy-check
 	same "$output" <<'EOF'
 invariant,subject,detail
+journal-source-fits-kind,entry 4,"merge with '1', neither merged into the other"
+journal-source-fits-kind,entry 5,"merge with '2', neither merged into the other"
 member-references-exist,1,status 'active' but merged into unknown member '408'
 member-references-exist,2,status 'merged' but merged into no member
 EOF
@@ -505,5 +511,66 @@ EOF2
 		run -65 --separate-stderr loy-check
 		same "$output" <<<"invariant,subject,detail
 receipt-returned-in-range,receipt ${t#*|}"
+	done
+}
+
+@test "catches a journal entry whose source or ref does not fit its kind" {
+	new_ledger --set transfers=yes
+	printf 'member_id\n1001\n1002\n1003\n1004\n1005\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-11-20 10:00:00,100.00,\nR1,1001,2026-11-21 10:00:00,-40.00,S1\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\n1003,50,goodwill,CC-1\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	loy-enroll merge 1005 1002 >/dev/null 2>&1
+	# 1005's opening balance goes to 1002, which it was merged into
+	printf 'member_id,points,earned_at,expires_at\n1004,80,2024-11-02 18:30:00,2026-11-02 18:30:00\n1005,20,2025-11-02 18:30:00,\n' >open.csv
+	loy-accrue --opening open.csv >/dev/null 2>&1
+	loy-expire >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nW1,1001,COFFEE\nW2,1001,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	loy-redeem cancel W1 >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points\nX1,1001,1002,5\n' >tr.csv
+	loy-redeem --transfers tr.csv >/dev/null 2>&1
+	loy-enroll merge 1003 1001 >/dev/null 2>&1
+	same "$(q "SELECT kind || ' ' || source || ' ' || ref || ' ' || member_id FROM journal ORDER BY entry_id")" <<'EOF2'
+earn receipt S1 1001
+return receipt R1 1001
+adjust adjustment CC-1 1003
+opening opening 1004 1004
+opening opening 1005 1002
+expire expiry 2026-11-23 1004
+redeem redemption W1 1001
+redeem redemption W2 1001
+cancel redemption W1 1001
+transfer transfer X1 1001
+transfer transfer X1 1002
+merge merge 1001 1003
+merge merge 1003 1001
+EOF2
+	ledger_ok
+	cp "$LOY_DB" good.db
+	# the journal is append-only: its trigger goes for the change, and comes back
+	trigger=$(q "SELECT sql FROM sqlite_schema WHERE name = 'journal_no_update'")
+	for t in \
+	    "UPDATE journal SET kind = 'gift' WHERE entry_id = 3|entry 3,unknown kind 'gift'" \
+	    "UPDATE journal SET source = 'opening' WHERE entry_id = 3|entry 3,\"kind 'adjust' from source 'opening', not 'adjustment'\"" \
+	    "UPDATE journal SET source = NULL WHERE entry_id = 1|entry 1,\"kind 'earn' from no source, not 'receipt'\"" \
+	    "UPDATE journal SET source = 'transfer' WHERE entry_id = 12|entry 12,\"kind 'merge' from source 'transfer', not 'merge'\"" \
+	    "UPDATE journal SET ref = NULL WHERE entry_id = 3|entry 3,kind 'adjust' with no ref" \
+	    "UPDATE journal SET ref = 'W9' WHERE entry_id = 8|entry 8,no redemption 'W9'" \
+	    "UPDATE journal SET ref = '9999' WHERE entry_id = 4|entry 4,opening balance of unknown member '9999'" \
+	    "UPDATE journal SET ref = '1001' WHERE entry_id = 5|entry 5,\"opening balance of member '1001', another member, not merged\"" \
+	    "UPDATE journal SET ref = '1004' WHERE entry_id = 13|entry 13,\"merge with '1004', neither merged into the other\"" \
+	    "UPDATE journal SET ref = '9999' WHERE entry_id = 12|entry 12,merge with unknown member '9999'" \
+	    "UPDATE journal SET ref = '2026-11-31' WHERE entry_id = 6|entry 6,\"expiry as of '2026-11-31', not a date\""; do
+		cp good.db "$LOY_DB"
+		sqlite3 "$LOY_DB" "DROP TRIGGER journal_no_update; ${t%%|*}; $trigger"
+		run -65 --separate-stderr loy-check
+		grep -qFx "journal-source-fits-kind,${t#*|}" <<<"$output"
+		[ "$(grep -c '^journal-source-fits-kind,' <<<"$output")" = 1 ]
+		[ "$(grep -c '^journal-append-only,' <<<"$output")" = 0 ]
 	done
 }
