@@ -812,6 +812,27 @@ whatif_other(void *ctx, int ncols, const char *const *cols, const char *const *r
 	return 0;
 }
 
+/* Has the candidate the sign-up or referral rule, or the event, whose
+ * points the ledger gave under this name (a tally's)?  Those it keeps are
+ * not re-run; one it has not gives nothing. */
+static int
+not_rerun(const struct programme *p, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (int k = 0; k < p->nrules; k++)
+		if (strcmp(p->rules[k].name, name) == 0)
+			return p->rules[k].trigger == TRIGGER_SIGNUP ||
+			    p->rules[k].trigger == TRIGGER_REFERRAL;
+	if (len < 8 || strncmp(name, "[event ", 7) != 0 || name[len - 1] != ']')
+		return 0;
+	for (int i = 0; i < p->nevents; i++)
+		if (strlen(p->events[i].name) == len - 8 &&
+		    strncmp(p->events[i].name, name + 7, len - 8) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 cmp_tally(const void *x, const void *y)
 {
@@ -932,15 +953,12 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 	if (!status && w.failed)
 		status = ledger_status(l);
 	ledger_rollback(l);
-	/* sign-up, referral and event points are not re-run: taken as given */
+	/* sign-up, referral and event points are not re-run: taken as given
+	 * where the candidate has the rule or the event, else it gives none */
 	for (size_t i = 0; i < strmap_count(w.tallies); i++) {
 		struct tally *x = strmap_value(w.tallies, i);
-		int cumulative = 0;
 
-		for (int k = 0; k < cand.nrules; k++)
-			if (strcmp(cand.rules[k].name, x->rule) == 0)
-				cumulative = cand.rules[k].trigger == TRIGGER_CUMULATIVE;
-		if (x->other && !cumulative)
+		if (x->other && not_rerun(&cand, x->rule))
 			x->cand = x->actual;
 	}
 	if (!status) {

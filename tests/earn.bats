@@ -1098,6 +1098,59 @@ OUT
 	ledger_ok
 }
 
+@test "what-if: a cumulative or sign-up rule or an event the candidate does not have gives nothing on its side" {
+	base
+	programme <<'EOF2'
+[rule welcome]
+trigger = signup
+bonus = 50
+
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = month
+bonus = 1000
+
+[event survey]
+points = 20
+EOF2
+	printf 'member_id,name,enrolled_at\n1001,Ann,2026-12-01\n1002,Bob,2026-12-01\n' >members.csv
+	run -0 --separate-stderr loy-enroll members.csv
+	pos <<'EOF2'
+T1,1001,2026-12-02 10:00:00,A,x,,1,60.00
+T2,1001,2026-12-03 10:00:00,A,x,,1,60.00
+T3,1002,2026-12-03 10:00:00,A,x,,1,30.00
+EOF2
+	run -0 --separate-stderr loy-accrue pos.csv
+	printf 'event_id,member_id,event,occurred_at\nE1,1002,survey,2026-12-04 10:00:00\n' >ev.csv
+	run -0 --separate-stderr loy-accrue --events ev.csv
+	[ "$(bonus 1001) $(bonus 1002)" = "1050 70" ]
+	# the programme in force gives what was given
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],150,150,0,1.50,1.50,0.00
+welcome,100,100,0,1.00,1.00,0.00
+big-spender,1000,1000,0,10.00,10.00,0.00
+[event survey],20,20,0,0.20,0.20,0.00
+total,1270,1270,0,12.70,12.70,0.00
+OUT
+	# without them: the rule's bonuses, the sign-ups' and the events' are saved
+	printf '[rule double]\nmultiply = 2\n' >cand.conf
+	run -0 --separate-stderr loy-program what-if cand.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],150,150,0,1.50,1.50,0.00
+double,0,150,150,0.00,1.50,1.50
+[event survey],20,0,-20,0.20,0.00,-0.20
+big-spender,1000,0,-1000,10.00,0.00,-10.00
+welcome,100,0,-100,1.00,0.00,-1.00
+total,1270,300,-970,12.70,3.00,-9.70
+OUT
+	[ "$stderr" = "loy-program: cand.conf from 2026-12-01 to 2026-12-31: 3 receipts, 1270 points given, 300 under cand.conf" ]
+	ledger_ok
+}
+
 @test "explain says why there is nothing to explain: merged or unknown member, anonymous receipt" {
 	base
 	members
