@@ -382,8 +382,9 @@ struct whatif {
 	struct strmap *members;		/* member_id -> struct wmem */
 	struct strmap *origs;		/* txn_id -> struct worig: the purchases a
 					   return of the period names */
-	/* the receipt being gathered */
-	char *txn, *member, *occurred, *store, *channel;
+	/* the receipt being gathered: its member's person is the survivor
+	   of the member's merges today, for whom the rules count */
+	char *txn, *person, *occurred, *store, *channel;
 	int64_t amount;
 	int first;
 	int returned;			/* a return of the period names it */
@@ -490,11 +491,11 @@ receipt_clear(struct whatif *w)
 		free(w->text[i]);
 	w->n = 0;
 	free(w->txn);
-	free(w->member);
+	free(w->person);
 	free(w->occurred);
 	free(w->store);
 	free(w->channel);
-	w->txn = w->member = w->occurred = w->store = w->channel = NULL;
+	w->txn = w->person = w->occurred = w->store = w->channel = NULL;
 }
 
 /* The member's progress towards cumulative rule ru in the period of
@@ -562,8 +563,8 @@ static void
 whatif_receipt(struct whatif *w)
 {
 	const struct programme *p = w->cand;
-	struct wmem *wm = wmember(w, w->member);
-	struct earn_member m = { w->member, wm->tier, wm->birthday, wm->segments, w->first };
+	struct wmem *wm = wmember(w, w->person);
+	struct earn_member m = { w->person, wm->tier, wm->birthday, wm->segments, w->first };
 	struct earn_receipt r = { w->txn, w->occurred, w->store, w->channel, w->amount,
 	    w->lines, w->n };
 	struct earn_state st = { w, w_uses, w_member_points, w_given };
@@ -590,8 +591,8 @@ whatif_receipt(struct whatif *w)
 		tally(w, earn_rule_name(p, res.parts[i].rule))->cand += res.parts[i].points;
 	snprintf(day, sizeof(day), "%.10s 00:00:00", w->occurred);
 	snprintf(month, sizeof(month), "%.7s-01 00:00:00", w->occurred);
-	*count(w, "points", w->member, day) += res.points;
-	*count(w, "points", w->member, month) += res.points;
+	*count(w, "points", w->person, day) += res.points;
+	*count(w, "points", w->person, month) += res.points;
 	for (int k = 0; k < p->nrules; k++) {
 		const struct rule *ru = &p->rules[k];
 		int64_t s = 0;
@@ -603,12 +604,12 @@ whatif_receipt(struct whatif *w)
 			char key[16];
 
 			earn_period_key(ru->limit_period, w->occurred, key);
-			++*count(w, ru->name, w->member, key);
+			++*count(w, ru->name, w->person, key);
 		}
 		if (s && ru->budget >= 0)
 			*count(w, "given", ru->name, "") += s;
 	}
-	/* cumulative rules: progress within each period, once per member */
+	/* cumulative rules: progress within each period, once per person */
 	w_progress_all(w, &r, &m, 1, w->amount);
 	w_orig(w, res.points, 1);
 	earn_result_free(&res);
@@ -663,7 +664,7 @@ wlines_row(void *ctx, int ncols, const char *const *cols, const char *const *row
 	return 0;
 }
 
-/* What the candidate would have given purchase txn of member `member`,
+/* What the candidate would have given purchase txn of person `member`,
  * credited before the period (so alone: nothing of the period counts
  * towards its limits and caps); one that the ledger keeps no lines of
  * keeps its points, `given`. */
@@ -707,8 +708,8 @@ w_before(struct whatif *w, const char *txn, const char *member, const char *occu
 static void
 whatif_return(struct whatif *w, const char *const *row)
 {
-	struct wmem *wm = wmember(w, row[1]);
-	struct earn_member m = { row[1], wm->tier, wm->birthday, wm->segments, 0 };
+	struct wmem *wm = wmember(w, row[30]);
+	struct earn_member m = { row[30], wm->tier, wm->birthday, wm->segments, 0 };
 	struct tally *x = tally(w, "[return]");
 	const char *mode = row[20] ? row[20] : "rate";
 	int64_t back = -atoll(row[5]), owed = 0;
@@ -720,7 +721,7 @@ whatif_return(struct whatif *w, const char *const *row)
 		int64_t kept = atoll(row[18]), before = atoll(row[21]), amount = atoll(row[26]);
 		const struct worig *o = strmap_get(w->origs, row[17], strlen(row[17]));
 		struct earn_receipt r = { row[17], row[23], row[24], row[25], amount, NULL, 0 };
-		int64_t cand = o ? o->cand : w_before(w, row[17], row[22], row[23], row[24],
+		int64_t cand = o ? o->cand : w_before(w, row[17], row[30], row[23], row[24],
 		    row[25], amount, row[27] ? atoll(row[27]) : 0);
 		int64_t total;
 
@@ -767,7 +768,7 @@ whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *ro
 	}
 	if (!w->txn) {
 		w->txn = loy_xstrdup(row[0]);
-		w->member = loy_xstrdup(row[1]);
+		w->person = loy_xstrdup(row[30]);
 		w->occurred = loy_xstrdup(row[2]);
 		w->store = row[3] ? loy_xstrdup(row[3]) : NULL;
 		w->channel = row[4] ? loy_xstrdup(row[4]) : NULL;

@@ -573,17 +573,29 @@ ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx
 	    " WHERE r.txn_id = ?1 ORDER BY l.key", one, fn, ctx);
 }
 
+/* An entry j of a receipt's points before receipt r, in time and then
+ * txn_id order. */
+#define EARN_BEFORE \
+	"j.source = 'receipt' AND j.kind = 'earn' AND (j.occurred_at < r.occurred_at" \
+	" OR (j.occurred_at = r.occurred_at AND j.ref < r.txn_id))"
+
 /* The receipts of members in [from, to] in time order, for a what-if: a
  * purchase credited with its lines as one row per line, as
- * ledger_earn_lines() gives them (the first purchase also where the
- * import had no first-purchase rule to record it for: none earned before
- * it), then whether a return of the period names it (16); a return as one
- * row: its orig_txn (17), the amount it took off its original (18, minus
- * its returned_amount), its points (19), how loy-accrue took it back (20:
+ * ledger_earn_lines() gives them (7: the first purchase of the person, see
+ * column 30: the first of its record, as the import found it or, where the
+ * import had no first-purchase rule to record it for, none of the record
+ * earned before it; and none of another of the person's records earned
+ * before it, EARN_BEFORE), then whether a return of the period names it
+ * (16); a return as one row: its orig_txn (17), the amount it took off
+ * its original (18, minus its returned_amount), its points (19), how
+ * loy-accrue took it back (20:
  * "orig" in proportion to its original, "rate" at the base rate, "none"
  * nothing), the amount returned of its original before it (21), and its
  * original's member_id, occurred_at, store, channel, amount and points
- * (22-27).  Column 28 is 0 for a purchase's line, 1 for a return. */
+ * (22-27).  Column 28 is 0 for a purchase's line, 1 for a return; 30 the
+ * person the receipt's member stands for today, for whom the rules count:
+ * the survivor at the end of its chain of merges (LEDGER_MERGED), else
+ * itself. */
 int
 ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
     void *ctx)
@@ -591,7 +603,8 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	const char *const range[] = { from, to, NULL };
 
 	return visit(l,
-	    "WITH ret AS (SELECT * FROM receipts"
+	    "WITH RECURSIVE " LEDGER_MERGED ","
+	    " ret AS (SELECT * FROM receipts"
 	    "  WHERE status = 'returned' AND member_id IS NOT NULL"
 	    "   AND occurred_at >= ?1 AND occurred_at <= ?2),"
 	    " origs AS (SELECT DISTINCT orig_txn FROM ret WHERE orig_txn IS NOT NULL),"
@@ -601,15 +614,23 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	    "   AND 1 PRECEDING), 0) AS before FROM receipts"
 	    "  WHERE status = 'returned' AND orig_txn IN origs)"
 	    " SELECT r.txn_id AS txn_id, r.member_id, r.occurred_at AS occurred_at, r.store,"
-	    "  r.channel, r.amount, r.earn->>'version', CASE WHEN r.earn->>'first' THEN 1"
-	    "   ELSE NOT EXISTS (SELECT 1 FROM journal j WHERE j.member_id = r.member_id"
-	    "   AND j.source = 'receipt' AND j.kind = 'earn' AND j.ref <> r.txn_id"
-	    "   AND j.occurred_at < r.occurred_at) END, l.value->>0,"
-	    "  l.value->>1, l.value->>2, l.value->>3,"
+	    "  r.channel, r.amount, r.earn->>'version',"
+	    "  (r.earn->>'first' OR NOT EXISTS (SELECT 1 FROM journal j"
+	    "   WHERE j.member_id = r.member_id AND j.source = 'receipt' AND j.kind = 'earn'"
+	    "   AND j.ref <> r.txn_id AND j.occurred_at < r.occurred_at))"
+	    /* nor one of the person's other records before it: those merged
+	     * into its survivor, and the survivor itself */
+	    "  AND NOT EXISTS (SELECT 1 FROM merged o JOIN journal j"
+	    "   ON j.member_id = o.member_id WHERE o.survivor = coalesce(s.survivor,"
+	    "   r.member_id) AND o.member_id <> r.member_id AND " EARN_BEFORE ")"
+	    "  AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.member_id = s.survivor"
+	    "   AND " EARN_BEFORE "),"
+	    "  l.value->>0, l.value->>1, l.value->>2, l.value->>3,"
 	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt',"
 	    "  r.txn_id IN origs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-	    "  NULL, NULL, 0 AS o, l.key AS k"
-	    " FROM receipts r, json_each(r.earn, '$.lines') l"
+	    "  NULL, NULL, 0 AS o, l.key AS k, coalesce(s.survivor, r.member_id)"
+	    " FROM receipts r LEFT JOIN merged s ON s.member_id = r.member_id,"
+	    "  json_each(r.earn, '$.lines') l"
 	    " WHERE r.earn IS NOT NULL AND r.member_id IS NOT NULL"
 	    "  AND r.status IN ('credited', 'pending')"
 	    "  AND r.occurred_at >= ?1 AND r.occurred_at <= ?2"
@@ -625,9 +646,10 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	    "   WHEN o.member_id IS NULL OR o.amount <= 0 THEN 'none'"
 	    "   ELSE 'orig' END,"
 	    "  coalesce(p.before, 0), o.member_id, o.occurred_at, o.store, o.channel, o.amount,"
-	    "  o.points, 1, 0"
+	    "  o.points, 1, 0, coalesce(s.survivor, t.member_id)"
 	    " FROM ret t LEFT JOIN receipts o ON o.txn_id = t.orig_txn"
 	    "  LEFT JOIN prior p ON p.txn_id = t.txn_id"
+	    "  LEFT JOIN merged s ON s.member_id = t.member_id"
 	    " ORDER BY occurred_at, txn_id, k",
 	    range, fn, ctx);
 }

@@ -1551,6 +1551,11 @@ EOF2
 	[ "$(q "SELECT count(*) FROM journal WHERE kind = 'bonus' AND points = -1000 AND member_id = '1004' AND reverses IN (SELECT entry_id FROM journal WHERE member_id = '1002' AND points = 1000)")" = 1 ]
 	[ "$(balances)" = "$(printf '1001:0\n1002:0\n1003:370\n1004:390')" ]
 	[ "$(q "SELECT count(*) FROM rule_progress WHERE member_id IN ('1001', '1002')")" = 0 ]
+	# what-if of the programme in force: the returns of the merged records'
+	# purchases take both bonuses back from the survivors, as loy-accrue did
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-10-01 --to 2026-12-31
+	[ "${lines[3]}" = "big-spender,0,0,0,0.00,0.00,0.00" ]
+	[ "${lines[5]}" = "total,760,760,0,7.60,7.60,0.00" ]
 	ledger_ok
 }
 
@@ -1603,6 +1608,82 @@ EOF2
 	# T3: 1001 earned 20 that day, the day's 30 allows 10; T4: the month's
 	# 50 is full (20 + 20 + 10)
 	[ "$(pts T3) $(pts T4)" = "10 0" ]
+	ledger_ok
+}
+
+@test "what-if after a merge counts a merged record's receipts for its survivor, as loy-accrue does, the receipts before the merge too" {
+	base
+	members
+	programme <<'EOF2'
+[earn]
+cap_member_day = 300
+
+[rule first-shop]
+trigger = first-purchase
+bonus = 250
+
+[rule once]
+bonus = 40
+limit = 1
+
+[rule twice-a-month]
+bonus = 5
+limit = 2 per month
+
+[rule regular]
+trigger = cumulative
+visits = 3
+period = month
+bonus = 300
+EOF2
+	# November: 1002 and 1004, each on its own; December: 1001 before its
+	# merge into 1003
+	pos day1.csv <<'EOF2'
+T1,1002,2026-11-10 10:00:00,A,x,,1,1.00
+T2,1004,2026-11-12 10:00:00,A,x,,1,1.00
+T3,1004,2026-11-14 10:00:00,A,x,,1,1.00
+T4,1001,2026-12-01 10:00:00,A,x,,1,1.00
+T5,1001,2026-12-02 10:00:00,A,x,,1,1.00
+EOF2
+	run -0 --separate-stderr loy-accrue day1.csv
+	[ "$(pts T1) $(pts T2) $(pts T3) $(pts T4) $(pts T5)" = "296 296 6 296 6" ]
+	run -0 --separate-stderr loy-enroll merge 1001 1003
+	run -0 --separate-stderr loy-enroll merge 1002 1004
+	pos day2.csv <<'EOF2'
+T6,1003,2026-12-02 12:00:00,A,x,,1,300.00
+T7,1003,2026-12-03 12:00:00,A,x,,1,2.00
+EOF2
+	run -0 --separate-stderr loy-accrue day2.csv
+	# T6: no first purchase, once-only or third bonus of the month, and the
+	# day's cap counts T5's 6; with T4 and T5 the third visit
+	[ "$(pts T6) $(pts T7) $(bonus 1003)" = "294 2 300" ]
+	before=$(dump)
+	# December: the programme in force gives what loy-accrue credited
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],304,304,0,3.04,3.04,0.00
+first-shop,250,250,0,2.50,2.50,0.00
+once,40,40,0,0.40,0.40,0.00
+twice-a-month,10,10,0,0.10,0.10,0.00
+regular,300,300,0,3.00,3.00,0.00
+[earn] cap_member_day,-6,-6,0,-0.06,-0.06,0.00
+total,898,898,0,8.98,8.98,0.00
+OUT
+	# November, before the merge: under today's merges T1, T2 and T3 are one
+	# person's: one first purchase and once-only bonus, two of the month's
+	# bonuses, and a third visit
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-11-01 --to 2026-11-30
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],3,3,0,0.03,0.03,0.00
+first-shop,500,250,-250,5.00,2.50,-2.50
+once,80,40,-40,0.80,0.40,-0.40
+twice-a-month,15,10,-5,0.15,0.10,-0.05
+regular,0,300,300,0.00,3.00,3.00
+total,598,603,5,5.98,6.03,0.05
+OUT
+	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
 
