@@ -997,8 +997,12 @@ setting_valid(const char *key, const char *value, int stored, char *reason, unsi
 		return setting_why(reason, size, "expiry_months '%s' is more than 100 years", value);
 	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0 ||
 	    strcmp(key, "return_window_days") == 0 || strcmp(key, "future_tolerance_hours") == 0) &&
-	    (!*value || strspn(value, "0123456789") != strlen(value) || strlen(value) > 6))
+	    (!*value || strspn(value, "0123456789") != strlen(value)))
 		return setting_why(reason, size, "%s '%s' must be a whole number", key, value);
+	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0 ||
+	    strcmp(key, "return_window_days") == 0 || strcmp(key, "future_tolerance_hours") == 0) &&
+	    strlen(value + strspn(value, "0")) > 6)
+		return setting_why(reason, size, "%s '%s' is more than 999999", key, value);
 	{
 		/* loy-segment's whole-number settings and their ranges */
 		static const struct { const char *key; long lo, hi; } whole[] = {

@@ -18,6 +18,9 @@ struct ledger_setting {
 	const char *about;
 };
 extern const struct ledger_setting ledger_defaults[];
+/* The most points earn_points may give for each earn_amount (the [earn]
+ * section's points in a programme file): six digits, as the setting. */
+#define LEDGER_EARN_POINTS_MAX 999999
 /* Check a setting as loy-init --set does: 0, or -1 with the reason (for
  * "KEY 'VALUE' must be ...") in reason[size]. */
 int ledger_setting_valid(const char *key, const char *value, char *reason,

@@ -667,7 +667,7 @@ earn_key(struct parser *ps, const struct kv *kv)
 	int w;
 
 	if (strcmp(kv->key, "points") == 0) {
-		if (whole(ps, kv, 0, POINTS_MAX, &v) == 0) {
+		if (whole(ps, kv, 0, LEDGER_EARN_POINTS_MAX, &v) == 0) {
 			agree(ps, kv, ps->l_earn_points, "earn_points", v == e->points);
 			e->points = v;
 			ps->l_points = kv->line;

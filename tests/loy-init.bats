@@ -118,7 +118,11 @@ setting() {
 	[ "$stderr" = "loy-init: earn_points '1.5' must be a whole number" ]
 	run -64 --separate-stderr loy-init --set expiry_months=
 	[ "$stderr" = "loy-init: expiry_months '' must be a whole number" ]
+	run -64 --separate-stderr loy-init --set earn_points=1000000
+	[ "$stderr" = "loy-init: earn_points '1000000' is more than 999999" ]
 	[ ! -e "$LOY_DB" ]
+	run -0 --separate-stderr loy-init --set earn_points=999999
+	[ "$(q "SELECT value FROM settings WHERE key = 'earn_points'")" = 999999 ]
 }
 
 @test "--set refuses a pattern that does not compile" {

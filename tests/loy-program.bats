@@ -109,6 +109,21 @@ OUT
 	[ ! -e nowhere.db ]
 }
 
+@test "the base rate's points are at most what the earn_points setting holds: 999999" {
+	new_ledger
+	printf '[earn]\npoints = 1000000\n' >big.conf
+	before=$(dump)
+	for c in check load; do
+		run -65 --separate-stderr loy-program $c big.conf
+		[ "${stderr_lines[0]}" = "loy-program: big.conf:2: points '1000000' is more than 999999" ]
+	done
+	[ "$(dump)" = "$before" ]
+	printf '[earn]\npoints = 999999\n' >most.conf
+	run -0 --separate-stderr loy-program load --from 2026-11-01 most.conf
+	[ "$(q "SELECT value FROM settings WHERE key = 'earn_points'")" = 999999 ]
+	ledger_ok
+}
+
 @test "check reads standard input as -" {
 	good
 	run -0 --separate-stderr loy-program check - <good.conf
