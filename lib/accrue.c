@@ -1178,7 +1178,8 @@ credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct pro
 
 			if (!a->allow_negative && take > have)
 				take = have > 0 ? have : 0;
-			if ((done = ledger_earn_awarded(a->l, v[i].rule->name, who->id, v[i].key)) < 0)
+			if ((done = ledger_earn_awarded_own(a->l, v[i].rule->name, who->id,
+			    v[i].key)) < 0)
 				return -1;
 			if (done)
 				continue;	/* taken back already by this receipt */

@@ -1088,8 +1088,10 @@ enum { SETTLE_UP = 1, SETTLE_DOWN = 2 };
 
 /* Member m's progress towards cumulative rule ru in `period` is now
  * `visits` and `spend`: its bonus when it has reached the mark and holds
- * none (each time it reaches it again, a key of its own), or the bonus it
- * holds taken back when it fell below; into *v. */
+ * none (each time it reaches it again, a key of its own), or, when it fell
+ * below, every bonus it holds taken back: the person's, so also that of a
+ * record merged into it, and both when each record had one before their
+ * merge; into *v. */
 static int
 settle_mark(struct ledger *l, const struct rule *ru, const char *member, const char *period,
     int64_t visits, int64_t spend, int how, struct earn_award **v, int *n)
@@ -1103,16 +1105,14 @@ settle_mark(struct ledger *l, const struct rule *ru, const char *member, const c
 		return 0;	/* nothing to give, or nothing to take back */
 	if (ledger_earn_held(l, ru->name, member, period, &h) < 0)
 		return -1;
-	if (reached && h.awards <= h.back && (how & SETTLE_UP)) {
+	if (reached && h.n == 0 && (how & SETTLE_UP)) {
 		if (h.awards == 0)
 			snprintf(key, sizeof(key), "%s", period);
 		else
 			snprintf(key, sizeof(key), "%s #%d", period, h.awards + 1);
 		award(v, n, ru, member, period, key, h.awards ? "rule %s: period %s, reached again" :
 		    "rule %s: period %s", period);
-	} else if (!reached && h.awards > h.back && (how & SETTLE_DOWN)) {
-		struct earn_award *x;
-
+	} else if (!reached && h.n > 0 && (how & SETTLE_DOWN)) {
 		if (ru->spend >= 0 && spend < ru->spend) {
 			int d = ledger_decimals(l);
 
@@ -1121,15 +1121,20 @@ settle_mark(struct ledger *l, const struct rule *ru, const char *member, const c
 		} else
 			snprintf(why, sizeof(why), "%lld visit%s, below %lld", (long long)visits,
 			    visits == 1 ? "" : "s", (long long)ru->visits);
-		snprintf(key, sizeof(key), "%s taken back", h.key);
-		award(v, n, ru, member, period, key, "rule %s: period %s taken back", period);
-		x = &(*v)[*n - 1];
-		x->points = -h.points;
-		x->reverses = h.entry;
-		x->version = h.version;
-		snprintf(x->reason, sizeof(x->reason), "rule %s: period %s taken back: %s", ru->name,
-		    period, why);
+		for (int i = 0; i < h.n; i++) {
+			struct earn_award *x;
+
+			award(v, n, ru, member, period, h.v[i].back_key,
+			    "rule %s: period %s taken back", period);
+			x = &(*v)[*n - 1];
+			x->points = -h.v[i].points;
+			x->reverses = h.v[i].entry;
+			x->version = h.v[i].version;
+			snprintf(x->reason, sizeof(x->reason), "rule %s: period %s taken back: %s",
+			    ru->name, period, why);
+		}
 	}
+	earn_held_free(&h);
 	return 0;
 }
 

@@ -238,15 +238,25 @@ int ledger_earn_award(struct ledger *l, const char *rule, int version, const cha
 /* 1 yes, 0 no. */
 int ledger_earn_awarded(struct ledger *l, const char *rule, const char *member,
     const char *key);
-/* A member's awards of a cumulative rule in a period (ledger_earn_held). */
+/* The same of the member's own awards, not the person's. */
+int ledger_earn_awarded_own(struct ledger *l, const char *rule, const char *member,
+    const char *key);
+/* A member's awards of a cumulative rule in a period (ledger_earn_held):
+ * the person's, those of the records merged into it included. */
 struct earn_held {
 	int awards, back;	/* given; taken back */
-	char key[32];		/* the newest given: its key, entry, points, version */
-	int64_t entry, points;
-	int version;
+	int n;			/* held, given and not taken back, oldest first: */
+	struct earn_held_award {
+		char *member;	/* whose award it is */
+		char key[32];	/* its key, entry, points and version */
+		int64_t entry, points;
+		int version;
+		char back_key[96];	/* the key of its take-back */
+	} *v;
 };
 int ledger_earn_held(struct ledger *l, const char *rule, const char *member,
     const char *period, struct earn_held *h);
+void earn_held_free(struct earn_held *h);
 int ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
     const char *period, int64_t visits_add, int64_t spend_add, int64_t *visits,
     int64_t *spend);

@@ -201,20 +201,84 @@ ledger_earn_awarded(struct ledger *l, const char *rule, const char *member, cons
 	return one_int(l, st, &v, "cannot read a rule's awards");
 }
 
+/* 1 member itself (not a record merged into it) has an award of the rule
+ * for key, 0 not, -1 error: a take-back written already. */
+int
+ledger_earn_awarded_own(struct ledger *l, const char *rule, const char *member,
+    const char *key)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_AWARDED_OWN,
+	    "SELECT 1 FROM rule_awards WHERE member_id = ?1 AND rule = ?2 AND key = ?3");
+	int64_t v;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	return one_int(l, st, &v, "cannot read a rule's awards");
+}
+
+/* Is `key` that of an award taken back ("K taken back", or "K (X) taken
+ * back" for the award of member X)?  Its award's key K into k, and X, when
+ * it names one, into x (else ""). */
+static int
+taken_back_key(const char *key, char *k, size_t ksize, char *x, size_t xsize)
+{
+	static const char tail[] = " taken back";
+	size_t len = strlen(key), t = sizeof(tail) - 1;
+	const char *open;
+
+	if (len <= t || strcmp(key + len - t, tail) != 0)
+		return 0;
+	len -= t;
+	*x = '\0';
+	if (len > 3 && key[len - 1] == ')' && (open = strstr(key, " (")) != NULL &&
+	    open < key + len) {
+		snprintf(x, xsize, "%.*s", (int)(key + len - 1 - (open + 2)), open + 2);
+		len = open - key;
+	}
+	snprintf(k, ksize, "%.*s", (int)len, key);
+	return 1;
+}
+
+void
+earn_held_free(struct earn_held *h)
+{
+	for (int i = 0; i < h->n; i++)
+		free(h->v[i].member);
+	free(h->v);
+	h->v = NULL;
+	h->n = 0;
+}
+
 /* The awards of a cumulative rule in a period to a member (the person:
  * BY_PERSON), and those taken back (their keys end in " taken back"): how
- * many of each, and the newest award's key, entry, points and version.
- * 0 or -1. */
+ * many of each, and those it holds, given and not taken back, oldest
+ * first.  A take-back is paired with the award whose entry its entry
+ * reverses, else (it took no points) by its key: "K taken back" the award
+ * K of its own member (or, written before the take-back named the member,
+ * of another), "K (X) taken back" the award K of member X.  The keys of
+ * the person's awards are all in *h, for a take-back to find one free.
+ * 0 or -1; earn_held_free() after. */
 int
 ledger_earn_held(struct ledger *l, const char *rule, const char *member, const char *period,
     struct earn_held *h)
 {
 	sqlite3_stmt *st = person_stmt(l, member, S_EARN_HELD, S_EARN_HELD_ALL,
-	    BY_PERSON("SELECT key, coalesce(entry_id, 0), points, version FROM rule_awards"
+	    BY_PERSON("SELECT member_id, key, coalesce(entry_id, 0), points, version,"
+	    " coalesce((SELECT j.reverses FROM journal j"
+	    "  WHERE j.entry_id = rule_awards.entry_id), 0) FROM rule_awards"
 	    " WHERE rule = ?2 AND period = ?3 AND",
-	    "AND (key = ?3 OR key GLOB ?3 || ' #[0-9]*' OR key = ?3 || ' taken back')"
+	    "AND (key = ?3 OR key GLOB ?3 || ' #[0-9]*' OR key = ?3 || ' taken back'"
+	    "  OR key GLOB ?3 || ' (*) taken back')"
 	    " ORDER BY award_id"));
-	int rc;
+	struct row {
+		char *member, *key;
+		int64_t entry, points, reverses;
+		int version, paired;
+	} *v = NULL;
+	int nv = 0, rc;
 
 	memset(h, 0, sizeof(*h));
 	if (!st)
@@ -223,20 +287,86 @@ ledger_earn_held(struct ledger *l, const char *rule, const char *member, const c
 	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *key = (const char *)sqlite3_column_text(st, 0);
-		size_t len = strlen(key), tail = strlen(" taken back");
+		struct row *r;
 
-		if (len > tail && strcmp(key + len - tail, " taken back") == 0) {
-			h->back++;
-			continue;
-		}
-		h->awards++;
-		snprintf(h->key, sizeof(h->key), "%s", key);
-		h->entry = sqlite3_column_int64(st, 1);
-		h->points = sqlite3_column_int64(st, 2);
-		h->version = sqlite3_column_int(st, 3);
+		v = loy_xrealloc(v, (nv + 1) * sizeof(*v));
+		r = &v[nv++];
+		r->member = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
+		r->key = loy_xstrdup((const char *)sqlite3_column_text(st, 1));
+		r->entry = sqlite3_column_int64(st, 2);
+		r->points = sqlite3_column_int64(st, 3);
+		r->version = sqlite3_column_int(st, 4);
+		r->reverses = sqlite3_column_int64(st, 5);
+		r->paired = 0;
 	}
 	sqlite3_reset(st);
+	/* each take-back with the award it took back */
+	for (int pass = 0; rc == SQLITE_DONE && pass < 3; pass++)
+		for (int i = 0; i < nv; i++) {
+			char k[96], x[96];
+
+			if (v[i].paired || !taken_back_key(v[i].key, k, sizeof(k), x, sizeof(x)))
+				continue;
+			if (pass == 0 && !v[i].reverses)
+				continue;
+			for (int j = 0; j < nv && !v[i].paired; j++) {
+				char k2[96], x2[96];
+
+				if (v[j].paired || taken_back_key(v[j].key, k2, sizeof(k2), x2,
+				    sizeof(x2)))
+					continue;
+				if (pass == 0 ? v[j].entry == v[i].reverses :
+				    strcmp(v[j].key, k) == 0 && (pass == 2 ? !*x :
+				    strcmp(v[j].member, *x ? x : v[i].member) == 0))
+					v[i].paired = v[j].paired = 1;
+			}
+		}
+	for (int i = 0; i < nv; i++) {
+		char k[96], x[96];
+
+		if (taken_back_key(v[i].key, k, sizeof(k), x, sizeof(x)))
+			h->back++;
+		else {
+			h->awards++;
+			if (!v[i].paired) {
+				struct earn_held_award *a;
+
+				h->v = loy_xrealloc(h->v, (h->n + 1) * sizeof(*h->v));
+				a = &h->v[h->n++];
+				a->member = loy_xstrdup(v[i].member);
+				snprintf(a->key, sizeof(a->key), "%s", v[i].key);
+				a->entry = v[i].entry;
+				a->points = v[i].points;
+				a->version = v[i].version;
+			}
+		}
+	}
+	/* the key of each one's take-back, one the member has not: "K taken
+	 * back" for its own award K, "K (X) taken back" for member X's */
+	for (int i = 0; i < h->n; i++) {
+		struct earn_held_award *a = &h->v[i];
+		int own = strcmp(a->member, member) == 0;
+
+		for (int named = !own; named < 2; named++) {
+			int taken = 0;
+
+			if (named)
+				snprintf(a->back_key, sizeof(a->back_key), "%s (%s) taken back", a->key,
+				    a->member);
+			else
+				snprintf(a->back_key, sizeof(a->back_key), "%s taken back", a->key);
+			for (int j = 0; j < nv && !taken; j++)
+				taken = strcmp(v[j].member, member) == 0 &&
+				    strcmp(v[j].key, a->back_key) == 0;
+			if (!taken)
+				break;
+		}
+	}
+	for (int i = 0; i < nv; i++) {
+		free(v[i].member);
+		free(v[i].key);
+	}
+	free(v);
 	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a rule's awards");
 }
 

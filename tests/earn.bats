@@ -1559,6 +1559,71 @@ EOF2
 	ledger_ok
 }
 
+@test "after a merge of two records that each had a period's cumulative bonus, a return below the mark takes back every bonus the person holds" {
+	base
+	members
+	programme <<'EOF2'
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = month
+bonus = 1000
+EOF2
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'S1,1001,2026-12-01 10:00:00,120.00,' \
+	    'S2,1002,2026-12-02 10:00:00,110.00,' \
+	    'S3,1003,2026-12-01 10:00:00,120.00,' \
+	    'S4,1004,2026-12-02 10:00:00,110.00,' \
+	    'R4,1004,2026-12-03 10:00:00,-20.00,S4'; } >day1.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	# each record reached the mark alone; 1004 fell below it again
+	[ "$(bonus 1001) $(bonus 1002) $(bonus 1003) $(bonus 1004)" = "1000 1000 1000 0" ]
+	run -0 --separate-stderr loy-enroll merge 1002 1001
+	run -0 --separate-stderr loy-enroll merge 1004 1003
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'R1,1001,2026-12-05 10:00:00,-120.00,S1' \
+	    'R2,1001,2026-12-05 11:00:00,-20.00,S2' \
+	    'R3,1003,2026-12-05 10:00:00,-120.00,S3'; } >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	# 1001: 230.00 - 120.00 - 20.00 = 90.00, below the mark: both records'
+	# bonuses go; 1003: 210.00 - 120.00 = 90.00: its own goes, the one 1004
+	# gave back before the merge stays given back
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+R1,1001,2026-12-05 10:00:00,-120.00,-120,returned,
+R2,1001,2026-12-05 11:00:00,-20.00,-20,returned,
+R2,1001,2026-12-05 11:00:00,0.00,-1000,bonus,"rule big-spender: period 2026-12 taken back: the spend is 90.00, below 100.00"
+R2,1001,2026-12-05 11:00:00,0.00,-1000,bonus,"rule big-spender: period 2026-12 taken back: the spend is 90.00, below 100.00"
+R3,1003,2026-12-05 10:00:00,-120.00,-120,returned,
+R3,1003,2026-12-05 10:00:00,0.00,-1000,bonus,"rule big-spender: period 2026-12 taken back: the spend is 90.00, below 100.00"
+OUT
+	[ "$(balances)" = "$(printf '1001:90\n1002:0\n1003:90\n1004:0')" ]
+	# each take-back reverses the bonus it takes back, a merged record's
+	# named in its key
+	same "$(q "SELECT a.member_id, a.key, g.member_id FROM rule_awards a
+	    JOIN journal j ON j.entry_id = a.entry_id JOIN journal g ON g.entry_id = j.reverses
+	    ORDER BY a.award_id")" <<'OUT'
+1004|2026-12 taken back|1004
+1001|2026-12 taken back|1001
+1001|2026-12 (1002) taken back|1002
+1003|2026-12 taken back|1003
+OUT
+	# back at the mark: one bonus, and one taken back below it
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'S5,1001,2026-12-06 10:00:00,20.00,' \
+	    'R5,1001,2026-12-07 10:00:00,-50.00,S2'; } >day3.csv
+	run -0 --separate-stderr loy-accrue day3.csv
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+S5,1001,2026-12-06 10:00:00,20.00,20,credited,
+S5,1001,2026-12-06 10:00:00,0.00,1000,bonus,"rule big-spender: period 2026-12, reached again"
+R5,1001,2026-12-07 10:00:00,-50.00,-50,returned,
+R5,1001,2026-12-07 10:00:00,0.00,-1000,bonus,"rule big-spender: period 2026-12 taken back: the spend is 60.00, below 100.00"
+OUT
+	[ "$(balances)" = "$(printf '1001:60\n1002:0\n1003:90\n1004:0')" ]
+	ledger_ok
+}
+
 @test "after a merge an event's limit counts the events of both records" {
 	base
 	members
