@@ -121,6 +121,13 @@ static const struct invariant {
 	  "  FROM journal WHERE reverses IS NOT NULL"
 	  "   AND reverses NOT IN (SELECT entry_id FROM journal)" },
 	{ "journal-source-fits-kind",
+	  /* each merged member and every member it was merged into, at any depth */
+	  "WITH RECURSIVE chain(id, up) AS ("
+	  "  SELECT member_id, merged_into FROM members"
+	  "   WHERE status = 'merged' AND merged_into IS NOT NULL"
+	  "  UNION"
+	  "  SELECT c.id, m.merged_into FROM chain c JOIN members m ON m.member_id = c.up"
+	  "   WHERE m.status = 'merged' AND m.merged_into IS NOT NULL) "
 	  "SELECT 'entry ' || entry_id, detail FROM (SELECT entry_id, CASE"
 	  "  WHEN want IS NULL THEN 'unknown kind ' || quote(kind)"
 	  "  WHEN source IS NOT want AND NOT (kind = 'bonus' AND source IS 'event')"
@@ -135,7 +142,12 @@ static const struct invariant {
 	  "   THEN 'opening balance of unknown member ' || quote(ref)"
 	  "   WHEN ref <> member_id AND (SELECT status FROM members m"
 	  "    WHERE m.member_id = ref) <> 'merged'"
-	  "   THEN 'opening balance of member ' || quote(ref) || ', another member, not merged' END"
+	  "   THEN 'opening balance of member ' || quote(ref) || ', another member, not merged'"
+	  "   WHEN ref <> member_id AND NOT EXISTS (SELECT 1 FROM chain c"
+	  "    WHERE c.id = j.ref AND c.up = j.member_id)"
+	  "   THEN 'opening balance of member ' || quote(ref) || ', merged into ' ||"
+	  "    (SELECT quote(m.merged_into) FROM members m WHERE m.member_id = ref) ||"
+	  "    ', not into this one' END"
 	  "  WHEN 'merge' THEN CASE WHEN ref NOT IN (SELECT member_id FROM members)"
 	  "   THEN 'merge with unknown member ' || quote(ref)"
 	  "   WHEN NOT EXISTS (SELECT 1 FROM members a, members b"

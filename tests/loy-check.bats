@@ -563,6 +563,7 @@ EOF2
 	    "UPDATE journal SET ref = 'W9' WHERE entry_id = 8|entry 8,no redemption 'W9'" \
 	    "UPDATE journal SET ref = '9999' WHERE entry_id = 4|entry 4,opening balance of unknown member '9999'" \
 	    "UPDATE journal SET ref = '1001' WHERE entry_id = 5|entry 5,\"opening balance of member '1001', another member, not merged\"" \
+	    "UPDATE journal SET ref = '1003' WHERE entry_id = 5|entry 5,\"opening balance of member '1003', merged into '1001', not into this one\"" \
 	    "UPDATE journal SET ref = '1004' WHERE entry_id = 13|entry 13,\"merge with '1004', neither merged into the other\"" \
 	    "UPDATE journal SET ref = '9999' WHERE entry_id = 12|entry 12,merge with unknown member '9999'" \
 	    "UPDATE journal SET ref = '2026-11-31' WHERE entry_id = 6|entry 6,\"expiry as of '2026-11-31', not a date\""; do
