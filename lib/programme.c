@@ -369,19 +369,28 @@ day_of(const char *s)
 }
 
 /* A list of one-or-ranges, "a,b-c": one(ps, kv, from, to, out) for each,
- * `to` NULL for one alone, both trimmed; -1 when one of them is, or when
- * none sets a bit of *out (what=: the error's noun).  0 or -1. */
+ * `to` NULL for one alone, both trimmed; -1 when one of them is, when an
+ * item is empty ("a,,b"), or when none sets a bit of *out (what: the
+ * error's noun).  0 or -1. */
 static int
 ranges(struct parser *ps, const struct kv *kv, const char *what,
     int (*one)(struct parser *, const struct kv *, char *, char *, uint32_t *), uint32_t *out)
 {
-	char *copy = loy_xstrdup(kv->val), *tok, *save = NULL;
+	char *copy = loy_xstrdup(kv->val), *rest = copy, *tok;
 	int rc = 0;
 
 	*out = 0;
-	for (tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+	while (rc == 0 && (tok = strsep(&rest, ",")) != NULL) {
 		char *dash = strchr(tok = trim(tok), '-');
 
+		if (!*tok) {
+			/* a version stored before this was refused reads as it did */
+			if (ps->stored)
+				continue;
+			perr(ps, kv->line, "%s '%s' names an empty %s", kv->key, kv->val, what);
+			rc = -1;
+			break;
+		}
 		if (dash)
 			*dash = '\0';
 		rc = one(ps, kv, trim(tok), dash ? trim(dash + 1) : NULL, out);
@@ -447,7 +456,12 @@ hour_range(struct parser *ps, const struct kv *kv, char *from, char *to, uint32_
 		perr(ps, kv->line, "hours '%s': '%s' is not an hour (1 to 24)", kv->val, to);
 		return -1;
 	}
-	if (b <= a) {
+	if (b == a) {
+		perr(ps, kv->line, "hours '%s': %d-%d is no hour (%d-%d is the hour from "
+		    "%d:00)", kv->val, a, b, a, a + 1, a);
+		return -1;
+	}
+	if (b < a) {
 		perr(ps, kv->line, "hours '%s': %d-%d ends before it starts (across "
 		    "midnight write %d-24,0-%d)", kv->val, a, b, a, b);
 		return -1;

@@ -1406,6 +1406,21 @@ OUT
 	ledger_ok
 }
 
+@test "a stored version whose days or hours name an empty one still reads as it did" {
+	base
+	members
+	# loaded before an empty item was refused: tue and 10:00 to 10:59
+	printf '[rule tuesday]\nmultiply = 2\ndays = tue,,\nhours = ,10\n' >old.conf
+	run -65 --separate-stderr loy-program check old.conf
+	[ "${stderr_lines[0]}" = "loy-program: old.conf:3: days 'tue,,' names an empty day" ]
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, 'old.conf', 'x', readfile('old.conf'))"
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-12-01 10:00:00,10.00\nT2,1001,2026-12-01 11:00:00,10.00\nT3,1001,2026-12-02 10:00:00,10.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "$(pts T1) $(pts T2) $(pts T3)" = "20 10 10" ]
+	ledger_ok
+}
+
 # ---------------------------------------------------------------- merges
 
 @test "after a merge: no second first-purchase or once-only bonus, and a limit counts both records' uses" {

@@ -284,6 +284,15 @@ hours = 20-25
 [rule date]
 bonus = 1
 from = 2026-02-30
+[rule gap]
+bonus = 1
+days = mon,,tue
+[rule trailing]
+bonus = 1
+hours = 9,10,
+[rule none]
+bonus = 1
+hours = 3-3
 CONF
 	bad p.conf
 	same "$stderr" <<'OUT'
@@ -294,6 +303,9 @@ loy-program: p.conf:14: hours '22-18': 22-18 ends before it starts (across midni
 loy-program: p.conf:17: hours '25': '25' is not an hour (0 to 23)
 loy-program: p.conf:20: hours '20-25': '25' is not an hour (1 to 24)
 loy-program: p.conf:23: from '2026-02-30' is not an ISO 8601 date or datetime
+loy-program: p.conf:26: days 'mon,,tue' names an empty day
+loy-program: p.conf:29: hours '9,10,' names an empty hour
+loy-program: p.conf:32: hours '3-3': 3-3 is no hour (3-4 is the hour from 3:00)
 loy-program: p.conf: not a valid programme file
 OUT
 	# a window of one day, and evening hours across midnight, are fine
