@@ -164,6 +164,19 @@ static const struct invariant {
 	  "    WHEN 'redeem' THEN 'redemption' WHEN 'cancel' THEN 'redemption'"
 	  "    WHEN 'transfer' THEN 'transfer' END AS want FROM journal) j)"
 	  " WHERE detail IS NOT NULL" },
+	{ "journal-sign-fits-kind",
+	  "SELECT 'entry ' || entry_id, 'kind ''' || kind || '''' ||"
+	  "       coalesce(' reversing entry ' || reverses, '') || ' of ' || points ||"
+	  "       ' points, ' || want"
+	  "  FROM (SELECT entry_id, kind, points, reverses, CASE"
+	  "    WHEN kind IN ('earn', 'opening', 'cancel') OR (kind = 'bonus' AND reverses IS NULL)"
+	  "    THEN CASE WHEN points <= 0 THEN 'not positive' END"
+	  "    WHEN kind IN ('return', 'expire', 'redeem', 'bonus')"
+	  "    THEN CASE WHEN points >= 0 THEN 'not negative' END"
+	  "    WHEN kind IN ('adjust', 'merge', 'transfer')"
+	  "    THEN CASE WHEN points = 0 THEN 'neither positive nor negative' END"
+	  "    END AS want FROM journal)"
+	  " WHERE want IS NOT NULL" },
 	{ "lot-references-exist",
 	  "SELECT 'lot ' || lot_id, 'unknown member or entry'"
 	  "  FROM lots WHERE member_id NOT IN (SELECT member_id FROM members)"

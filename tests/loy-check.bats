@@ -575,3 +575,110 @@ EOF2
 		[ "$(grep -c '^journal-append-only,' <<<"$output")" = 0 ]
 	done
 }
+
+# Every kind of entry, written by the programs: a cumulative bonus a return
+# takes back from the survivor of the member it was given to, a return and
+# a cancel for a member merged since, a merge of a balance below zero, a
+# receipt settled in two parts, a debit, an opening balance expired, an
+# event, a transfer.
+points_life() {
+	new_ledger
+	printf 'member_id\n1001\n1002\n1003\n1004\n1005\n1006\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf '[programme]\nallow_negative = yes\ntransfers = yes\n\n[rule big-spender]\ntrigger = cumulative\nspend = 100.00\nperiod = month\nbonus = 1000\n\n[event survey]\npoints = 50\n' >p.conf
+	loy-program load p.conf --from 2026-01-01 >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-11-02 10:00:00,120.00,\nS2,1002,2026-11-02 11:00:00,30.00,\n' >pos1.csv
+	loy-accrue pos1.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,requested_at\nW1,1001,COFFEE,2026-11-03 10:00:00\nW2,1002,COFFEE,2026-11-03 10:00:00\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	loy-enroll merge 1001 1003 >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-05 10:00:00,-50.00,S1\nR2,1002,2026-11-05 11:00:00,-30.00,S2\n' >pos2.csv
+	loy-accrue pos2.csv >/dev/null 2>&1
+	loy-redeem cancel W1 >/dev/null 2>&1
+	loy-enroll merge 1002 1004 >/dev/null 2>&1
+	{
+		echo 'txn_id,member_id,occurred_at,amount,orig_txn'
+		echo 'P1,1005,2026-11-06 10:00:00,10.00,'
+		for i in $(seq 1 60); do echo "F$i,,2026-11-06 11:00:00,1.00,"; done
+		echo 'P1,1005,2026-11-06 10:00:00,20.00,'
+	} >pos3.csv
+	LOY_RECEIPT_MEMORY=1024 loy-accrue pos3.csv >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\n1005,-5,goodwill,CC-1\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	printf 'member_id,points,earned_at,expires_at\n1006,80,2024-11-02 18:30:00,2026-11-02 18:30:00\n' >open.csv
+	loy-accrue --opening open.csv >/dev/null 2>&1
+	loy-expire >/dev/null 2>&1
+	printf 'event_id,member_id,event,occurred_at\nE1,1006,survey,2026-11-07 10:00:00\n' >ev.csv
+	loy-accrue --events ev.csv >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points\nX1,1005,1006,5\n' >tr.csv
+	loy-redeem --transfers tr.csv >/dev/null 2>&1
+	same "$(q "SELECT entry_id, kind, source, ref, member_id, points, reverses FROM journal ORDER BY entry_id")" <<'EOF2'
+1|earn|receipt|S1|1001|120|
+2|bonus|rule|big-spender|1001|1000|
+3|earn|receipt|S2|1002|30|
+4|redeem|redemption|W1|1001|-20|
+5|redeem|redemption|W2|1002|-20|
+6|merge|merge|1003|1001|-1100|
+7|merge|merge|1001|1003|1100|
+8|return|receipt|R1|1003|-50|
+9|bonus|rule|big-spender|1003|-1000|2
+10|return|receipt|R2|1002|-30|
+11|cancel|redemption|W1|1003|20|
+12|merge|merge|1004|1002|20|
+13|merge|merge|1002|1004|-20|
+14|earn|receipt|P1|1005|10|
+15|earn|receipt|P1|1005|20|
+16|adjust|adjustment|CC-1|1005|-5|
+17|opening|opening|1006|1006|80|
+18|expire|expiry|2026-11-23|1006|-80|
+19|bonus|event|E1|1006|50|
+20|transfer|transfer|X1|1005|-5|
+21|transfer|transfer|X1|1006|5|
+EOF2
+	same "$(q "SELECT txn_id, member_id, orig_txn, returned_amount FROM receipts WHERE txn_id IN ('S1', 'R1', 'P1') ORDER BY txn_id")" <<'EOF2'
+P1|1005||0
+R1|1003|S1|-5000
+S1|1001||5000
+EOF2
+	same "$(q "SELECT request_id, member_id, status FROM redemptions ORDER BY request_id")" <<'EOF2'
+W1|1001|cancelled
+W2|1002|redeemed
+EOF2
+	ledger_ok
+	cp "$LOY_DB" good.db
+}
+
+# Each change $1 (SQL|the violation's subject and detail) to the ledger
+# points_life made, the journal's append-only trigger dropped for it and
+# put back: loy-check names the violation of invariant $2, once.
+breaks() {
+	local t trigger
+	trigger=$(q "SELECT sql FROM sqlite_schema WHERE name = 'journal_no_update'")
+	for t in "${@:2}"; do
+		cp good.db "$LOY_DB"
+		sqlite3 "$LOY_DB" "DROP TRIGGER journal_no_update; ${t%%|*}; $trigger"
+		run -65 --separate-stderr loy-check
+		grep -qFx "$1,${t#*|}" <<<"$output" || { echo "$output" >&2; return 1; }
+		[ "$(grep -c "^$1," <<<"$output")" = 1 ]
+		[ "$(grep -c '^journal-append-only,' <<<"$output")" = 0 ]
+	done
+}
+
+@test "catches a journal entry whose points have the wrong sign for its kind" {
+	points_life
+	breaks journal-sign-fits-kind \
+	    "UPDATE journal SET points = -120 WHERE entry_id = 1|entry 1,\"kind 'earn' of -120 points, not positive\"" \
+	    "UPDATE journal SET points = -1000 WHERE entry_id = 2|entry 2,\"kind 'bonus' of -1000 points, not positive\"" \
+	    "UPDATE journal SET points = 1000 WHERE entry_id = 9|entry 9,\"kind 'bonus' reversing entry 2 of 1000 points, not negative\"" \
+	    "UPDATE journal SET points = -50 WHERE entry_id = 19|entry 19,\"kind 'bonus' of -50 points, not positive\"" \
+	    "UPDATE journal SET points = 50 WHERE entry_id = 8|entry 8,\"kind 'return' of 50 points, not negative\"" \
+	    "UPDATE journal SET points = 20 WHERE entry_id = 4|entry 4,\"kind 'redeem' of 20 points, not negative\"" \
+	    "UPDATE journal SET points = -20 WHERE entry_id = 11|entry 11,\"kind 'cancel' of -20 points, not positive\"" \
+	    "UPDATE journal SET points = -80 WHERE entry_id = 17|entry 17,\"kind 'opening' of -80 points, not positive\"" \
+	    "UPDATE journal SET points = 0 WHERE entry_id = 18|entry 18,\"kind 'expire' of 0 points, not negative\"" \
+	    "UPDATE journal SET points = 0 WHERE entry_id = 16|entry 16,\"kind 'adjust' of 0 points, neither positive nor negative\"" \
+	    "UPDATE journal SET points = 0 WHERE entry_id = 12|entry 12,\"kind 'merge' of 0 points, neither positive nor negative\"" \
+	    "UPDATE journal SET points = 0 WHERE entry_id = 21|entry 21,\"kind 'transfer' of 0 points, neither positive nor negative\""
+}
