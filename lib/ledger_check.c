@@ -71,6 +71,16 @@ static const struct invariant {
 	  " WHERE coalesce(-j.redeemed, 0) <> CASE r.status WHEN 'refused' THEN 0 ELSE r.points END"
 	  "    OR coalesce(j.cancelled, 0) <> CASE r.status WHEN 'cancelled' THEN r.points ELSE 0 END"
 	  "    OR r.entry_id IS NOT j.redeem_entry OR r.cancel_entry IS NOT j.cancel_entry" },
+	{ "redemption-entries-same-member",
+	  "SELECT 'redemption ' || r.request_id, 'member ''' || r.member_id || ''', its ' ||"
+	  "       j.kind || ' entry ' || j.entry_id || ' of member ''' || j.member_id || '''' ||"
+	  "       CASE j.kind WHEN 'cancel' THEN ', into which it was not merged' ELSE '' END"
+	  "  FROM journal j JOIN redemptions r ON r.request_id = j.ref"
+	  " WHERE j.source = 'redemption' AND j.member_id IS NOT r.member_id"
+	  "   AND (j.kind = 'redeem' OR (j.kind = 'cancel' AND NOT EXISTS"
+	  "    (WITH RECURSIVE up(member_id) AS (SELECT r.member_id UNION"
+	  "     SELECT m.merged_into FROM up JOIN members m USING (member_id)"
+	  "      WHERE m.merged_into IS NOT NULL) SELECT 1 FROM up WHERE member_id = j.member_id)))" },
 	{ "code-handed-out-once",
 	  "SELECT 'code ' || c.code, 'handed out for ' || quote(c.request_id) ||"
 	  "       ', not a redemption of ' || c.reward_id || ' with this code'"

@@ -682,3 +682,21 @@ breaks() {
 	    "UPDATE journal SET points = 0 WHERE entry_id = 12|entry 12,\"kind 'merge' of 0 points, neither positive nor negative\"" \
 	    "UPDATE journal SET points = 0 WHERE entry_id = 21|entry 21,\"kind 'transfer' of 0 points, neither positive nor negative\""
 }
+
+@test "catches a redemption whose entry is not its member's: a redeem of another, a cancel of one it was not merged into" {
+	points_life
+	# W1's cancel after 1001 was merged into 1003 is 1003's (entry 11)
+	breaks redemption-entries-same-member \
+	    "UPDATE journal SET member_id = '1001' WHERE entry_id = 5|redemption W2,\"member '1002', its redeem entry 5 of member '1001'\"" \
+	    "UPDATE journal SET member_id = '1003' WHERE entry_id = 4|redemption W1,\"member '1001', its redeem entry 4 of member '1003'\"" \
+	    "UPDATE journal SET member_id = '1004' WHERE entry_id = 11|redemption W1,\"member '1001', its cancel entry 11 of member '1004', into which it was not merged\"" \
+	    "UPDATE redemptions SET member_id = '1003' WHERE request_id = 'W1'|redemption W1,\"member '1003', its redeem entry 4 of member '1001'\""
+	# W1 as 1002's: neither of its entries is
+	cp good.db "$LOY_DB"
+	q "UPDATE redemptions SET member_id = '1002' WHERE request_id = 'W1'"
+	run -65 --separate-stderr loy-check
+	same "$(grep '^redemption-entries-same-member,' <<<"$output")" <<'EOF2'
+redemption-entries-same-member,redemption W1,"member '1002', its redeem entry 4 of member '1001'"
+redemption-entries-same-member,redemption W1,"member '1002', its cancel entry 11 of member '1003', into which it was not merged"
+EOF2
+}
