@@ -46,6 +46,23 @@ static const struct invariant {
 	  "       ', its entry ' || j.entry_id || ' of member ''' || j.member_id || ''''"
 	  "  FROM receipts r JOIN journal j ON j.entry_id = r.entry_id"
 	  " WHERE j.member_id IS NOT r.member_id" },
+	{ "receipt-later-entries-same-member",
+	  "SELECT 'receipt ' || coalesce(p.txn_id, r.txn_id),"
+	  "       coalesce('member ''' || CASE WHEN p.txn_id IS NULL THEN r.member_id"
+	  "        ELSE p.member_id END || '''', 'no member') ||"
+	  "       ', its ' || CASE WHEN p.txn_id IS NULL THEN 'entry '"
+	  "        ELSE 'return ' || r.txn_id || '''s entry ' END || j.entry_id ||"
+	  "       ' of member ''' || j.member_id || '''' ||"
+	  "       CASE WHEN p.txn_id IS NULL THEN '' ELSE ', into which it was not merged' END"
+	  "  FROM journal j JOIN receipts r ON r.txn_id = j.ref"
+	  "  LEFT JOIN receipts p ON p.txn_id = r.orig_txn AND r.amount < 0"
+	  "   AND r.returned_amount <> 0 AND j.member_id IS NOT p.member_id"
+	  "   AND NOT EXISTS (WITH RECURSIVE up(member_id) AS (SELECT p.member_id UNION"
+	  "    SELECT m.merged_into FROM up JOIN members m USING (member_id)"
+	  "     WHERE m.merged_into IS NOT NULL) SELECT 1 FROM up WHERE member_id = j.member_id)"
+	  " WHERE j.source = 'receipt'"
+	  "   AND ((j.member_id IS NOT r.member_id AND j.entry_id IS NOT r.entry_id)"
+	  "    OR p.txn_id IS NOT NULL)" },
 	{ "receipt-returned-in-range",
 	  "SELECT 'receipt ' || txn_id, 'amount ' || amount || ', returned_amount ' ||"
 	  "       returned_amount || ', points ' || points || ', returned_points ' || returned_points"

@@ -700,3 +700,14 @@ redemption-entries-same-member,redemption W1,"member '1002', its redeem entry 4 
 redemption-entries-same-member,redemption W1,"member '1002', its cancel entry 11 of member '1003', into which it was not merged"
 EOF2
 }
+
+@test "catches a receipt's later entry not of its member: a later part's of another, a return's of one the purchase's member was not merged into" {
+	points_life
+	# R1 of S1, 1001's, is 1003's, which 1001 was merged into (entry 8);
+	# P1 was settled in two parts (entries 14 and 15)
+	breaks receipt-later-entries-same-member \
+	    "UPDATE journal SET member_id = '1002' WHERE entry_id = 8|receipt S1,\"member '1001', its return R1's entry 8 of member '1002', into which it was not merged\"" \
+	    "UPDATE journal SET member_id = '1006' WHERE entry_id = 15|receipt P1,\"member '1005', its entry 15 of member '1006'\"" \
+	    "UPDATE receipts SET member_id = '1004' WHERE txn_id = 'S1'|receipt S1,\"member '1004', its return R1's entry 8 of member '1003', into which it was not merged\"" \
+	    "UPDATE members SET merged_into = '1004' WHERE member_id = '1001'|receipt S1,\"member '1001', its return R1's entry 8 of member '1003', into which it was not merged\""
+}
