@@ -362,7 +362,7 @@ EOF
 	done
 }
 
-@test "loy-check(1) names every invariant loy-ledger(5) gives the query of" {
+@test "loy-check(1) names every invariant loy-ledger(5) gives the query of, each one loy-check checks" {
 	local man="$BATS_TEST_DIRNAME/../man"
 	ledger=$(sed -n '/^\.Sh INVARIANTS/,/^\.Sh FILES/p' "$man/loy-ledger.5" |
 	    sed -n 's/^\.It Sy //p' | sort)
@@ -370,6 +370,11 @@ EOF
 	    sed -n 's/^\.It Sy //p' | sed 's/ , /\n/g' | sort)
 	same "$check" <<<"$ledger"
 	[ "$(echo "$check" | wc -l)" -ge 26 ]
+	# and every invariant loy-check checks, as it shows them on a terminal
+	new_ledger
+	script -qc "loy-check >/dev/null" /dev/null | tr '\r' '\n' >shown.txt
+	checked=$(sed -n 's/^loy-check: \([a-z-]*\) ([0-9]* of [0-9]*).*/\1/p' shown.txt | sort -u)
+	same "$checked" <<<"$ledger"
 }
 
 @test "catches a receipt, redemption or transfer whose entry is another's, as a return or a cancel would take the wrong lots by it" {
