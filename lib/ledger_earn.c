@@ -1,6 +1,7 @@
 /* ledger_earn: the earning rules' own tables (rule_awards, rule_totals,
  * rule_progress, events; loy-ledger(5)) and the queries of explain and
  * what-if.  Declared in earn.h. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,22 @@ one_int(struct ledger *l, sqlite3_stmt *st, int64_t *out, const char *what)
 	return rc == SQLITE_ROW;
 }
 
+/* one_int of st with the n texts that follow bound to ?1, ?2, ... in turn
+ * (a NULL one as NULL); -1 when st is NULL (its error said). */
+static int
+texts_int(struct ledger *l, sqlite3_stmt *st, int64_t *out, const char *what, int n, ...)
+{
+	va_list ap;
+
+	if (!st)
+		return -1;
+	va_start(ap, n);
+	for (int i = 1; i <= n; i++)
+		sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_STATIC);
+	va_end(ap);
+	return one_int(l, st, out, what);
+}
+
 int
 ledger_earn_uses(struct ledger *l, const char *rule, const char *member, const char *period,
     int64_t *n)
@@ -68,12 +85,8 @@ ledger_earn_uses(struct ledger *l, const char *rule, const char *member, const c
 	    BY_PERSON("SELECT count(*) FROM rule_awards WHERE rule = ?2 AND",
 	    "AND period = ?3"));
 
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
-	return one_int(l, st, n, "cannot count a rule's uses") < 0 ? -1 : 0;
+	return texts_int(l, st, n, "cannot count a rule's uses",
+	    3, member, rule, period) < 0 ? -1 : 0;
 }
 
 int
@@ -85,12 +98,8 @@ ledger_earn_member_points(struct ledger *l, const char *member, const char *from
 	    " WHERE", "AND source = 'receipt' AND kind = 'earn' AND occurred_at >= ?2"
 	    " AND occurred_at < ?3"));
 
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
-	return one_int(l, st, points, "cannot read a member's points") < 0 ? -1 : 0;
+	return texts_int(l, st, points, "cannot read a member's points",
+	    3, member, from, to) < 0 ? -1 : 0;
 }
 
 int
@@ -102,13 +111,8 @@ ledger_earn_own_points(struct ledger *l, const char *member, const char *txn,
 	    "AND source = 'receipt' AND kind = 'earn' AND ref = ?2"
 	    " AND occurred_at >= ?3 AND occurred_at < ?4"));
 
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, txn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, to, -1, SQLITE_STATIC);
-	return one_int(l, st, points, "cannot read a receipt's points") < 0 ? -1 : 0;
+	return texts_int(l, st, points, "cannot read a receipt's points",
+	    4, member, txn, from, to) < 0 ? -1 : 0;
 }
 
 int
@@ -123,11 +127,8 @@ ledger_earn_own_share(struct ledger *l, const char *txn, const char *rule, int64
 	    " SELECT s.key, s.value FROM receipts r, json_each(r.earn, '$.receipt') s"
 	    "  WHERE r.txn_id = ?1 AND r.earn IS NOT NULL) s WHERE s.key = ?2");
 
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, txn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
-	return one_int(l, st, points, "cannot read a receipt's shares") < 0 ? -1 : 0;
+	return texts_int(l, st, points, "cannot read a receipt's shares",
+	    2, txn, rule) < 0 ? -1 : 0;
 }
 
 int
@@ -136,10 +137,7 @@ ledger_earn_given(struct ledger *l, const char *rule, int64_t *points)
 	sqlite3_stmt *st = ledger_stmt(l, S_EARN_GIVEN,
 	    "SELECT points FROM rule_totals WHERE rule = ?1");
 
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
-	return one_int(l, st, points, "cannot read a rule's total") < 0 ? -1 : 0;
+	return texts_int(l, st, points, "cannot read a rule's total", 1, rule) < 0 ? -1 : 0;
 }
 
 int
@@ -193,12 +191,7 @@ ledger_earn_awarded(struct ledger *l, const char *rule, const char *member, cons
 	    BY_PERSON("SELECT 1 FROM rule_awards WHERE rule = ?2 AND", "AND key = ?3 LIMIT 1"));
 	int64_t v;
 
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
-	return one_int(l, st, &v, "cannot read a rule's awards");
+	return texts_int(l, st, &v, "cannot read a rule's awards", 3, member, rule, key);
 }
 
 /* 1 member itself (not a record merged into it) has an award of the rule
@@ -211,12 +204,7 @@ ledger_earn_awarded_own(struct ledger *l, const char *rule, const char *member,
 	    "SELECT 1 FROM rule_awards WHERE member_id = ?1 AND rule = ?2 AND key = ?3");
 	int64_t v;
 
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
-	return one_int(l, st, &v, "cannot read a rule's awards");
+	return texts_int(l, st, &v, "cannot read a rule's awards", 3, member, rule, key);
 }
 
 /* Is `key` that of an award taken back ("K taken back", or "K (X) taken
@@ -437,10 +425,7 @@ ledger_earn_bought(struct ledger *l, const char *member)
 	    BY_PERSON("SELECT 1 FROM journal WHERE", "AND source = 'receipt' LIMIT 1"));
 	int64_t v;
 
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-	return one_int(l, st, &v, "cannot read a member's receipts");
+	return texts_int(l, st, &v, "cannot read a member's receipts", 1, member);
 }
 
 /* The member's tier, birthday and referrer (each NULL when none; caller
@@ -525,12 +510,8 @@ ledger_event_count(struct ledger *l, const char *member, const char *event,
 	    BY_PERSON("SELECT count(*) FROM events WHERE", "AND event = ?2"
 	    " AND period = ?3 AND status = 'credited'"));
 
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, period, -1, SQLITE_STATIC);
-	return one_int(l, st, n, "cannot count events") < 0 ? -1 : 0;
+	return texts_int(l, st, n, "cannot count events",
+	    3, member, event, period) < 0 ? -1 : 0;
 }
 
 int
