@@ -204,6 +204,24 @@ static const struct invariant {
 	  "    THEN CASE WHEN points = 0 THEN 'neither positive nor negative' END"
 	  "    END AS want FROM journal)"
 	  " WHERE want IS NOT NULL" },
+	{ "merge-entries-pair",
+	  "SELECT 'entry ' || o.entry_id, 'merge of ' || o.points || ' points out of ''' ||"
+	  "       o.member_id || ''' into ''' || o.ref || ''', but entry ' || (o.entry_id + 1) ||"
+	  "       ' is not ' || -o.points || ' into it'"
+	  "  FROM journal o JOIN members m ON m.member_id = o.member_id"
+	  " WHERE o.kind = 'merge' AND m.status = 'merged' AND m.merged_into = o.ref"
+	  "   AND NOT EXISTS (SELECT 1 FROM journal i WHERE i.entry_id = o.entry_id + 1"
+	  "   AND i.kind = 'merge' AND i.member_id = o.ref AND i.ref = o.member_id"
+	  "   AND i.points = -o.points)"
+	  " UNION ALL "
+	  "SELECT 'entry ' || i.entry_id, 'merge of ' || i.points || ' points into ''' ||"
+	  "       i.member_id || ''' from ''' || i.ref || ''', but no entry out of it'"
+	  "  FROM journal i"
+	  " WHERE i.kind = 'merge' AND NOT EXISTS (SELECT 1 FROM members m"
+	  "   WHERE m.member_id = i.member_id AND m.status = 'merged' AND m.merged_into = i.ref)"
+	  "   AND NOT EXISTS (SELECT 1 FROM journal o JOIN members m ON m.member_id = o.member_id"
+	  "   WHERE o.entry_id = i.entry_id - 1 AND o.kind = 'merge' AND o.member_id = i.ref"
+	  "   AND o.ref = i.member_id AND m.status = 'merged' AND m.merged_into = o.ref)" },
 	{ "lot-references-exist",
 	  "SELECT 'lot ' || lot_id, 'unknown member or entry'"
 	  "  FROM lots WHERE member_id NOT IN (SELECT member_id FROM members)"

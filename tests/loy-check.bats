@@ -149,6 +149,8 @@ EOF
 invariant,subject,detail
 journal-source-fits-kind,entry 4,"merge with '1', neither merged into the other"
 journal-source-fits-kind,entry 5,"merge with '2', neither merged into the other"
+merge-entries-pair,entry 4,"merge of -42 points into '2' from '1', but no entry out of it"
+merge-entries-pair,entry 5,"merge of 42 points into '1' from '2', but no entry out of it"
 member-references-exist,2,merged into unknown member '407'
 EOF
 	# both at once, and a merged member merged into none
@@ -159,6 +161,8 @@ EOF
 invariant,subject,detail
 journal-source-fits-kind,entry 4,"merge with '1', neither merged into the other"
 journal-source-fits-kind,entry 5,"merge with '2', neither merged into the other"
+merge-entries-pair,entry 4,"merge of -42 points into '2' from '1', but no entry out of it"
+merge-entries-pair,entry 5,"merge of 42 points into '1' from '2', but no entry out of it"
 member-references-exist,1,status 'active' but merged into unknown member '408'
 member-references-exist,2,status 'merged' but merged into no member
 EOF
@@ -686,6 +690,14 @@ breaks() {
 	    "UPDATE journal SET points = 0 WHERE entry_id = 16|entry 16,\"kind 'adjust' of 0 points, neither positive nor negative\"" \
 	    "UPDATE journal SET points = 0 WHERE entry_id = 12|entry 12,\"kind 'merge' of 0 points, neither positive nor negative\"" \
 	    "UPDATE journal SET points = 0 WHERE entry_id = 21|entry 21,\"kind 'transfer' of 0 points, neither positive nor negative\""
+}
+
+@test "catches a merge whose two entries do not match: out of one member, the same into the other" {
+	points_life
+	breaks merge-entries-pair \
+	    "UPDATE journal SET points = 1000 WHERE entry_id = 7|entry 6,\"merge of -1100 points out of '1001' into '1003', but entry 7 is not 1100 into it\"" \
+	    "UPDATE journal SET points = -10 WHERE entry_id = 12|entry 12,\"merge of -10 points out of '1002' into '1004', but entry 13 is not 10 into it\"" \
+	    "UPDATE journal SET kind = 'adjust', source = 'adjustment', ref = 'X' WHERE entry_id = 6|entry 7,\"merge of 1100 points into '1003' from '1001', but no entry out of it\""
 }
 
 @test "catches a redemption whose entry is not its member's: a redeem of another, a cancel of one it was not merged into" {
