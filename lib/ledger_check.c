@@ -147,6 +147,30 @@ static const struct invariant {
 	  "SELECT 'entry ' || entry_id, 'reverses unknown entry ' || reverses"
 	  "  FROM journal WHERE reverses IS NOT NULL"
 	  "   AND reverses NOT IN (SELECT entry_id FROM journal)" },
+	{ "reversal-fits-reversed",
+	  /* each merged member and every member it was merged into, at any depth */
+	  "WITH RECURSIVE chain(id, up) AS ("
+	  "  SELECT member_id, merged_into FROM members"
+	  "   WHERE status = 'merged' AND merged_into IS NOT NULL"
+	  "  UNION"
+	  "  SELECT c.id, m.merged_into FROM chain c JOIN members m ON m.member_id = c.up"
+	  "   WHERE m.status = 'merged' AND m.merged_into IS NOT NULL) "
+	  "SELECT 'entry ' || j.entry_id, CASE"
+	  "  WHEN r.kind IS NOT j.kind OR r.source IS NOT j.source OR r.ref IS NOT j.ref"
+	  "   THEN 'reverses entry ' || r.entry_id || ' (' || r.kind || ', ' ||"
+	  "    coalesce(r.source, 'no source') || ' ' || coalesce(r.ref, '') || '), not of its own"
+	  " kind, source and ref (' || j.kind || ', ' || coalesce(j.source, 'no source') || ' ' ||"
+	  "    coalesce(j.ref, '') || ')'"
+	  "  WHEN -j.points > r.points"
+	  "   THEN 'takes back ' || -j.points || ' points of entry ' || r.entry_id ||"
+	  "    '''s ' || r.points"
+	  "  ELSE 'of member ''' || j.member_id || ''', reverses entry ' || r.entry_id ||"
+	  "   ' of member ''' || r.member_id || ''', not merged into it' END"
+	  "  FROM journal j JOIN journal r ON r.entry_id = j.reverses"
+	  " WHERE r.kind IS NOT j.kind OR r.source IS NOT j.source OR r.ref IS NOT j.ref"
+	  "    OR -j.points > r.points"
+	  "    OR (r.member_id <> j.member_id AND NOT EXISTS (SELECT 1 FROM chain"
+	  "        WHERE chain.id = r.member_id AND chain.up = j.member_id))" },
 	{ "journal-source-fits-kind",
 	  /* each merged member and every member it was merged into, at any depth */
 	  "WITH RECURSIVE chain(id, up) AS ("

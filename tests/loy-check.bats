@@ -692,6 +692,16 @@ breaks() {
 	    "UPDATE journal SET points = 0 WHERE entry_id = 21|entry 21,\"kind 'transfer' of 0 points, neither positive nor negative\""
 }
 
+@test "catches an entry that reverses another it does not fit: other kind or rule, more points, another person" {
+	points_life
+	# entry 9 takes back 1001's bonus (entry 2) from 1003, into which 1001
+	# was merged
+	breaks reversal-fits-reversed \
+	    "UPDATE journal SET ref = 'regular' WHERE entry_id = 9|entry 9,\"reverses entry 2 (bonus, rule big-spender), not of its own kind, source and ref (bonus, rule regular)\"" \
+	    "UPDATE journal SET points = -1001 WHERE entry_id = 9|entry 9,takes back 1001 points of entry 2's 1000" \
+	    "UPDATE journal SET member_id = '1004' WHERE entry_id = 9|entry 9,\"of member '1004', reverses entry 2 of member '1001', not merged into it\""
+}
+
 @test "catches a merge whose two entries do not match: out of one member, the same into the other" {
 	points_life
 	breaks merge-entries-pair \
