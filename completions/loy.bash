@@ -499,7 +499,7 @@ _loy_redeem()
 _loy_program()
 {
 	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
-	local i w first='' nops=0
+	local first='' nops=0 dashdash=''
 
 	COMPREPLY=()
 	_loy_words
@@ -509,20 +509,7 @@ _loy_program()
 		;;
 	esac
 	_loy_value "$_loy_prev" "$_loy_cur" && return
-	for ((i = 1; i < _loy_cword; i++)); do
-		w=${_loy_w[i]}
-		case $w in
-		-d | --db | --busy-timeout | --from | --as-of | --to | -[!-]*d)
-			((i++))
-			continue
-			;;
-		-?*)
-			continue
-			;;
-		esac
-		[[ $first ]] || first=$w
-		((nops++))
-	done
+	_loy_operands "--from --as-of --to"
 	if [[ $_loy_cur == -* ]]; then
 		case $first in
 		check) _loy_add compgen -W "-h --help -V --version" -- "$_loy_cur" ;;

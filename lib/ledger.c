@@ -524,6 +524,33 @@ ledger_exec(struct ledger *l, const char *sql)
 	return 0;
 }
 
+int
+ledger_exec_args(struct ledger *l, const char *sql, const char *what, int *changes, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	const char *s;
+	int i = 1, rc;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	va_start(ap, changes);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		if (strcmp(s, "?run") == 0)
+			sqlite3_bind_int64(st, i++, l->run_id);
+		else
+			sqlite3_bind_text(st, i++, s, -1, SQLITE_TRANSIENT);
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return ledger_fail(l, what);
+	if (changes)
+		*changes = sqlite3_changes(l->db);
+	return 0;
+}
+
 sqlite3_stmt *
 ledger_prepare(struct ledger *l, const char *sql)
 {

@@ -392,28 +392,15 @@ ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
 int
 ledger_earn_progress_merge(struct ledger *l, const char *from, const char *into)
 {
-	sqlite3_stmt *st;
-	int rc;
-
 	/* a rule_progress row is a running count, kept as a balance is: the
 	 * merged member's rows go into the survivor's (loy-ledger(5)) */
-	if (!(st = ledger_prepare(l, "INSERT INTO rule_progress(rule, member_id, period,"
+	return ledger_exec_args(l, "INSERT INTO rule_progress(rule, member_id, period,"
 	    " visits, spend) SELECT rule, ?2, period, visits, spend FROM rule_progress"
 	    " WHERE member_id = ?1 ON CONFLICT (rule, member_id, period) DO UPDATE SET"
-	    " visits = visits + excluded.visits, spend = spend + excluded.spend")))
-		return -1;
-	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, into, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return ledger_fail(l, "cannot merge progress towards the rules");
-	if (!(st = ledger_prepare(l, "DELETE FROM rule_progress WHERE member_id = ?1")))
-		return -1;
-	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot merge progress towards the rules");
+	    " visits = visits + excluded.visits, spend = spend + excluded.spend",
+	    "cannot merge progress towards the rules", NULL, from, into, NULL) < 0 ||
+	    ledger_exec_args(l, "DELETE FROM rule_progress WHERE member_id = ?1",
+	    "cannot merge progress towards the rules", NULL, from, NULL) < 0 ? -1 : 0;
 }
 
 /* 1 the member, or a record merged into it, has a receipt credited

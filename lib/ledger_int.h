@@ -27,7 +27,7 @@ enum ledger_stmt_id {
 	S_EVENT_INSERT, S_EVENT_COUNT, S_EARN_FACTS, S_SEEN_ADD, S_EARN_OWN_POINTS,
 	S_EARN_OWN_SHARE, S_MEMBER_HAS_MERGED, S_EARN_USES_ALL, S_EARN_MEMBER_POINTS_ALL,
 	S_EARN_OWN_POINTS_ALL, S_EARN_AWARDED_ALL, S_EARN_BOUGHT_ALL, S_EVENT_COUNT_ALL,
-	S_EARN_HELD, S_EARN_HELD_ALL, S_EARN_AWARDED_OWN, S_JOURNAL_REVERSE,
+	S_EARN_HELD, S_EARN_HELD_ALL, S_EARN_AWARDED_OWN,
 	S_STMT_MAX
 };
 
@@ -74,6 +74,10 @@ int ledger_fail(struct ledger *l, const char *what);
 int ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what);
 /* Run plain SQL without parameters (schema, pragmas): 0 or -1. */
 int ledger_exec(struct ledger *l, const char *sql);
+/* Run a one-off statement, its parameters the texts that follow up to a
+ * NULL ("?run" binds the run's id); the rows it changed into *changes
+ * unless NULL.  0 or -1 (what: the error's words). */
+int ledger_exec_args(struct ledger *l, const char *sql, const char *what, int *changes, ...);
 /* Bind text or NULL. */
 int ledger_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* The same without a copy: `s` must outlive the statement's step. */

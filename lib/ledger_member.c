@@ -1,5 +1,4 @@
 /* Members, their cards and attributes. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +14,6 @@ const char *const member_field_names[MF_COUNT] = {
 	"enrolled_at", "referrer", "store", "channel", "attrs", "tier",
 	"merged_into", "closed_at", "forgotten_at", "created_run", "updated_run",
 };
-
-static int exec_args(struct ledger *l, const char *sql, const char *what, int *changes, ...);
 
 #define MEMBER_COLUMNS "member_id, status, name, phone, email, birthday, " \
 	"enrolled_at, referrer, store, channel, attrs, tier, merged_into, closed_at, " \
@@ -279,7 +276,7 @@ ledger_member_add(struct ledger *l, const struct member *m)
 int
 ledger_member_uncreate(struct ledger *l, const char *id)
 {
-	return exec_args(l, "DELETE FROM members WHERE member_id = ?1 AND created_run = ?2",
+	return ledger_exec_args(l, "DELETE FROM members WHERE member_id = ?1 AND created_run = ?2",
 	    "cannot undo a member", NULL, id, "?run", NULL);
 }
 
@@ -340,42 +337,14 @@ ledger_member_new_id(struct ledger *l, char **out)
 	return 0;
 }
 
-/* Run a one-off statement with text parameters (NULL-terminated list). */
-static int
-exec_args(struct ledger *l, const char *sql, const char *what, int *changes, ...)
-{
-	sqlite3_stmt *st;
-	va_list ap;
-	const char *s;
-	int i = 1, rc;
-
-	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
-	va_start(ap, changes);
-	while ((s = va_arg(ap, const char *)) != NULL) {
-		if (strcmp(s, "?run") == 0)
-			sqlite3_bind_int64(st, i++, l->run_id);
-		else
-			sqlite3_bind_text(st, i++, s, -1, SQLITE_TRANSIENT);
-	}
-	va_end(ap);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return ledger_fail(l, what);
-	if (changes)
-		*changes = sqlite3_changes(l->db);
-	return 0;
-}
-
 int
 ledger_member_set_status(struct ledger *l, const char *id, const char *status, const char *at)
 {
 	if (strcmp(status, "closed") == 0)
-		return exec_args(l, "UPDATE members SET status = 'closed', closed_at = ?2,"
+		return ledger_exec_args(l, "UPDATE members SET status = 'closed', closed_at = ?2,"
 		    " updated_run = ?3 WHERE member_id = ?1", "cannot close a member", NULL,
 		    id, at, "?run", NULL);
-	return exec_args(l, "UPDATE members SET status = 'active', closed_at = NULL,"
+	return ledger_exec_args(l, "UPDATE members SET status = 'active', closed_at = NULL,"
 	    " updated_run = ?2 WHERE member_id = ?1", "cannot reopen a member", NULL,
 	    id, "?run", NULL);
 }
@@ -443,9 +412,9 @@ move_lots(struct ledger *l, const char *from, const char *into, int64_t out_id,
 		snprintf(out_s, sizeof(out_s), "%lld", (long long)out_id);
 		snprintf(lot_s, sizeof(lot_s), "%lld", (long long)lots[i].id);
 		snprintf(pts_s, sizeof(pts_s), "%lld", (long long)-lots[i].remaining);
-		if (exec_args(l, "INSERT INTO lot_moves(entry_id, lot_id, points)"
+		if (ledger_exec_args(l, "INSERT INTO lot_moves(entry_id, lot_id, points)"
 		    " VALUES (?1, ?2, ?3)", "cannot move lots", NULL, out_s, lot_s, pts_s, NULL) < 0 ||
-		    exec_args(l, "UPDATE lots SET remaining = 0 WHERE lot_id = ?1",
+		    ledger_exec_args(l, "UPDATE lots SET remaining = 0 WHERE lot_id = ?1",
 		    "cannot move lots", NULL, lot_s, NULL) < 0 ||
 		    ledger_lot_add(l, into, in_id, lots[i].earned, lots[i].expires, lots[i].avail,
 		    lots[i].remaining, into_balance) < 0)
@@ -528,9 +497,9 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	 * awards, events and receipts stay its own, and the rules find them
 	 * through merged_into (ledger_earn_awarded and the like) */
 	rc = ledger_earn_progress_merge(l, from, into) < 0 ||
-	    exec_args(l, "UPDATE cards SET member_id = ?2 WHERE member_id = ?1",
+	    ledger_exec_args(l, "UPDATE cards SET member_id = ?2 WHERE member_id = ?1",
 	    "cannot move cards", NULL, from, into, NULL) < 0 ||
-	    exec_args(l, "UPDATE members AS m SET"
+	    ledger_exec_args(l, "UPDATE members AS m SET"
 	    " name = coalesce(m.name, f.name), phone = coalesce(m.phone, f.phone),"
 	    " email = coalesce(m.email, f.email), birthday = coalesce(m.birthday, f.birthday),"
 	    " referrer = CASE WHEN ?5 = '1' THEN nullif(?4, '')"
@@ -539,7 +508,7 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	    "  ELSE json_patch(f.attrs, m.attrs) END,"
 	    " updated_run = ?3 FROM members AS f WHERE m.member_id = ?2 AND f.member_id = ?1",
 	    "cannot merge members", NULL, from, into, "?run", ref, self, NULL) < 0 ||
-	    exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
+	    ledger_exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
 	    " closed_at = ?3, updated_run = ?4 WHERE member_id = ?1",
 	    "cannot merge members", NULL, from, into, at, "?run", NULL) < 0 ? -1 : 0;
 out:
@@ -610,7 +579,7 @@ ledger_card_replace(struct ledger *l, const char *old, const char *new_card, con
 	if (got <= 0)
 		return -1;
 	got = ledger_card_add(l, member, new_card, at) < 0 ||
-	    exec_args(l, "UPDATE cards SET status = 'replaced', ended_at = ?2,"
+	    ledger_exec_args(l, "UPDATE cards SET status = 'replaced', ended_at = ?2,"
 	    " replaced_by = ?3 WHERE card = ?1", "cannot replace a card", NULL,
 	    old, at, new_card, NULL) < 0 ? -1 : 0;
 	free(member);

@@ -7,38 +7,13 @@
 #include "ledger_int.h"
 #include "when.h"
 
-int64_t
-ledger_journal_add(struct ledger *l, const char *member, const char *kind, int64_t points,
-    const char *occurred_at, const char *source, const char *ref, const char *reason)
-{
-	sqlite3_stmt *st = ledger_stmt_rebind(l, S_JOURNAL_ADD,
-	    "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id,"
-	    " source, ref, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-	char now[20];
-
-	if (!st)
-		return -1;
-	when_now(now);
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, points);
-	sqlite3_bind_text(st, 4, occurred_at ? occurred_at : now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, l->run_id);
-	ledger_bind_static(st, 7, source);
-	ledger_bind_static(st, 8, ref);
-	ledger_bind_static(st, 9, reason);
-	if (ledger_exec_stmt(l, st, "cannot add a journal entry") < 0)
-		return -1;
-	return sqlite3_last_insert_rowid(l->db);
-}
-
-int64_t
-ledger_journal_reverse(struct ledger *l, int64_t reverses, const char *member, const char *kind,
+/* A journal entry that reverses entry `reverses`, or none (0). */
+static int64_t
+journal_insert(struct ledger *l, int64_t reverses, const char *member, const char *kind,
     int64_t points, const char *occurred_at, const char *source, const char *ref,
     const char *reason)
 {
-	sqlite3_stmt *st = ledger_stmt_rebind(l, S_JOURNAL_REVERSE,
+	sqlite3_stmt *st = ledger_stmt_rebind(l, S_JOURNAL_ADD,
 	    "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id,"
 	    " source, ref, reason, reverses) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	char now[20];
@@ -55,10 +30,29 @@ ledger_journal_reverse(struct ledger *l, int64_t reverses, const char *member, c
 	ledger_bind_static(st, 7, source);
 	ledger_bind_static(st, 8, ref);
 	ledger_bind_static(st, 9, reason);
-	sqlite3_bind_int64(st, 10, reverses);
+	if (reverses)
+		sqlite3_bind_int64(st, 10, reverses);
+	else
+		sqlite3_bind_null(st, 10);
 	if (ledger_exec_stmt(l, st, "cannot add a journal entry") < 0)
 		return -1;
 	return sqlite3_last_insert_rowid(l->db);
+}
+
+int64_t
+ledger_journal_add(struct ledger *l, const char *member, const char *kind, int64_t points,
+    const char *occurred_at, const char *source, const char *ref, const char *reason)
+{
+	return journal_insert(l, 0, member, kind, points, occurred_at, source, ref, reason);
+}
+
+int64_t
+ledger_journal_reverse(struct ledger *l, int64_t reverses, const char *member, const char *kind,
+    int64_t points, const char *occurred_at, const char *source, const char *ref,
+    const char *reason)
+{
+	return journal_insert(l, reverses, member, kind, points, occurred_at, source, ref,
+	    reason);
 }
 
 int
