@@ -524,6 +524,8 @@ ledger_exec(struct ledger *l, const char *sql)
 	return 0;
 }
 
+const char ledger_run_arg[] = "?run";
+
 int
 ledger_exec_args(struct ledger *l, const char *sql, const char *what, int *changes, ...)
 {
@@ -536,7 +538,7 @@ ledger_exec_args(struct ledger *l, const char *sql, const char *what, int *chang
 		return ledger_fail(l, "cannot prepare statement");
 	va_start(ap, changes);
 	while ((s = va_arg(ap, const char *)) != NULL) {
-		if (strcmp(s, "?run") == 0)
+		if (s == ledger_run_arg)
 			sqlite3_bind_int64(st, i++, l->run_id);
 		else
 			sqlite3_bind_text(st, i++, s, -1, SQLITE_TRANSIENT);

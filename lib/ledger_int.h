@@ -75,8 +75,11 @@ int ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what);
 /* Run plain SQL without parameters (schema, pragmas): 0 or -1. */
 int ledger_exec(struct ledger *l, const char *sql);
 /* Run a one-off statement, its parameters the texts that follow up to a
- * NULL ("?run" binds the run's id); the rows it changed into *changes
- * unless NULL.  0 or -1 (what: the error's words). */
+ * NULL (LEDGER_RUN, by its address, binds the run's id: a member id that
+ * reads "?run" is a text); the rows it changed into *changes unless NULL.
+ * 0 or -1 (what: the error's words). */
+extern const char ledger_run_arg[];
+#define LEDGER_RUN ledger_run_arg
 int ledger_exec_args(struct ledger *l, const char *sql, const char *what, int *changes, ...);
 /* Bind text or NULL. */
 int ledger_bind_text(sqlite3_stmt *st, int i, const char *s);

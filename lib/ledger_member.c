@@ -277,7 +277,7 @@ int
 ledger_member_uncreate(struct ledger *l, const char *id)
 {
 	return ledger_exec_args(l, "DELETE FROM members WHERE member_id = ?1 AND created_run = ?2",
-	    "cannot undo a member", NULL, id, "?run", NULL);
+	    "cannot undo a member", NULL, id, LEDGER_RUN, NULL);
 }
 
 int
@@ -343,10 +343,10 @@ ledger_member_set_status(struct ledger *l, const char *id, const char *status, c
 	if (strcmp(status, "closed") == 0)
 		return ledger_exec_args(l, "UPDATE members SET status = 'closed', closed_at = ?2,"
 		    " updated_run = ?3 WHERE member_id = ?1", "cannot close a member", NULL,
-		    id, at, "?run", NULL);
+		    id, at, LEDGER_RUN, NULL);
 	return ledger_exec_args(l, "UPDATE members SET status = 'active', closed_at = NULL,"
 	    " updated_run = ?2 WHERE member_id = ?1", "cannot reopen a member", NULL,
-	    id, "?run", NULL);
+	    id, LEDGER_RUN, NULL);
 }
 
 int
@@ -507,10 +507,10 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	    " attrs = CASE WHEN f.attrs IS NULL THEN m.attrs WHEN m.attrs IS NULL THEN f.attrs"
 	    "  ELSE json_patch(f.attrs, m.attrs) END,"
 	    " updated_run = ?3 FROM members AS f WHERE m.member_id = ?2 AND f.member_id = ?1",
-	    "cannot merge members", NULL, from, into, "?run", ref, self, NULL) < 0 ||
+	    "cannot merge members", NULL, from, into, LEDGER_RUN, ref, self, NULL) < 0 ||
 	    ledger_exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
 	    " closed_at = ?3, updated_run = ?4 WHERE member_id = ?1",
-	    "cannot merge members", NULL, from, into, at, "?run", NULL) < 0 ? -1 : 0;
+	    "cannot merge members", NULL, from, into, at, LEDGER_RUN, NULL) < 0 ? -1 : 0;
 out:
 	member_clear(&fm);
 	member_clear(&im);

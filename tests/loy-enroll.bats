@@ -869,6 +869,20 @@ EOF
 	ledger_ok
 }
 
+@test "a member whose id reads ?run closes, reopens and merges as any other" {
+	base
+	printf 'member_id,name\n?run,Ann\n' | loy-enroll - >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll close '?run'
+	[ "${lines[1]}" = "?run,closed," ]
+	[ "$(q "SELECT status FROM members WHERE member_id = '?run'")" = closed ]
+	run -0 --separate-stderr loy-enroll reopen '?run'
+	[ "$(q "SELECT status FROM members WHERE member_id = '?run'")" = active ]
+	run -0 --separate-stderr loy-enroll merge '?run' 1001
+	[ "$(q "SELECT status || ' ' || merged_into FROM members WHERE member_id = '?run'")" = "merged 1001" ]
+	[ "$(q "SELECT name FROM members WHERE member_id = '1001'")" != "" ]
+	ledger_ok
+}
+
 @test "closing a closed member changes nothing" {
 	base
 	loy-enroll close 1001 >/dev/null
