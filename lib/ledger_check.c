@@ -5,6 +5,16 @@
 #include "diag.h"
 #include "ledger_int.h"
 
+/* chain(id, up): each merged member and every member it was merged into,
+ * at any depth */
+#define MERGE_CHAIN \
+	"WITH RECURSIVE chain(id, up) AS (" \
+	"  SELECT member_id, merged_into FROM members" \
+	"   WHERE status = 'merged' AND merged_into IS NOT NULL" \
+	"  UNION" \
+	"  SELECT c.id, m.merged_into FROM chain c JOIN members m ON m.member_id = c.up" \
+	"   WHERE m.status = 'merged' AND m.merged_into IS NOT NULL) "
+
 static const struct invariant {
 	const char *name;
 	const char *sql;	/* rows of (subject, detail) */
@@ -148,13 +158,7 @@ static const struct invariant {
 	  "  FROM journal WHERE reverses IS NOT NULL"
 	  "   AND reverses NOT IN (SELECT entry_id FROM journal)" },
 	{ "reversal-fits-reversed",
-	  /* each merged member and every member it was merged into, at any depth */
-	  "WITH RECURSIVE chain(id, up) AS ("
-	  "  SELECT member_id, merged_into FROM members"
-	  "   WHERE status = 'merged' AND merged_into IS NOT NULL"
-	  "  UNION"
-	  "  SELECT c.id, m.merged_into FROM chain c JOIN members m ON m.member_id = c.up"
-	  "   WHERE m.status = 'merged' AND m.merged_into IS NOT NULL) "
+	  MERGE_CHAIN
 	  "SELECT 'entry ' || j.entry_id, CASE"
 	  "  WHEN r.kind IS NOT j.kind OR r.source IS NOT j.source OR r.ref IS NOT j.ref"
 	  "   THEN 'reverses entry ' || r.entry_id || ' (' || r.kind || ', ' ||"
@@ -172,13 +176,7 @@ static const struct invariant {
 	  "    OR (r.member_id <> j.member_id AND NOT EXISTS (SELECT 1 FROM chain"
 	  "        WHERE chain.id = r.member_id AND chain.up = j.member_id))" },
 	{ "journal-source-fits-kind",
-	  /* each merged member and every member it was merged into, at any depth */
-	  "WITH RECURSIVE chain(id, up) AS ("
-	  "  SELECT member_id, merged_into FROM members"
-	  "   WHERE status = 'merged' AND merged_into IS NOT NULL"
-	  "  UNION"
-	  "  SELECT c.id, m.merged_into FROM chain c JOIN members m ON m.member_id = c.up"
-	  "   WHERE m.status = 'merged' AND m.merged_into IS NOT NULL) "
+	  MERGE_CHAIN
 	  "SELECT 'entry ' || entry_id, detail FROM (SELECT entry_id, CASE"
 	  "  WHEN want IS NULL THEN 'unknown kind ' || quote(kind)"
 	  "  WHEN source IS NOT want AND NOT (kind = 'bonus' AND source IS 'event')"
