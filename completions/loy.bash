@@ -220,7 +220,7 @@ _loy_enroll_verbs="close reopen forget merge add-card replace-card list cards
 _loy_enroll()
 {
 	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
-	local i w first='' nops=0 dashdash=''
+	local first='' nops=0 dashdash=''
 
 	COMPREPLY=()
 	_loy_words
