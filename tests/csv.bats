@@ -361,6 +361,25 @@ EOF
 	ledger_ok
 }
 
+@test "progress goes to stderr when it is a terminal, and nowhere else" {
+	new_ledger
+	awk 'BEGIN { print "member_id,name"; for (i = 1; i <= 70000; i++) print i ",M" i }' >in.csv
+	# stderr on a file: the summary alone
+	loy-enroll in.csv 2>err.txt >/dev/null
+	[ "$(cat err.txt)" = "loy-enroll: in.csv: 70000 rows, 70000 created, 0 updated, 0 unchanged, 0 rejected" ]
+	# stderr on a terminal (script(1)): the rows read so far, the line
+	# cleared before the summary; stdout stays the output alone
+	printf 'member_id,name\n70001,Ann\n' >more.csv
+	awk 'BEGIN { print "member_id,name"; for (i = 1; i <= 70000; i++) print i ",N" i }' >in.csv
+	script -qfc 'loy-enroll in.csv more.csv >out.csv' tty.txt >/dev/null
+	grep -q $'\rloy-enroll: in.csv: 65536 rows\033\\[K' tty.txt
+	grep -q $'\r\033\\[Kloy-enroll: in.csv: 70000 rows, 0 created, 70000 updated' tty.txt
+	[ "$(wc -l <out.csv)" = 70002 ]
+	! grep -q 'rows' out.csv
+	[ "$(q "SELECT name FROM members WHERE member_id = '70000'")" = N70000 ]
+	ledger_ok
+}
+
 @test "several files are one run" {
 	new_ledger
 	printf 'member_id,name\n1,Ann\n2,Bob\n' >a.csv
