@@ -33,8 +33,7 @@ print_violation(void *ctx, int ncols, const char *const *cols, const char *const
 	struct shown *s = ctx;
 
 	if (s->out) {
-		if (s->tty)
-			fprintf(stderr, "\r\033[K");
+		loy_progress_clear();
 		for (int i = 0; i < ncols; i++)
 			csvio_put(s->out, row ? row[i] : cols[i]);
 		csvio_end(s->out);
@@ -49,7 +48,7 @@ static void
 show_step(void *ctx, const char *name, int i, int n)
 {
 	(void)ctx;
-	fprintf(stderr, "\r%s: %s (%d of %d)\033[K", loy_progname, name, i, n);
+	loy_progress("%s (%d of %d)", name, i, n);
 }
 
 int
@@ -85,12 +84,13 @@ main(int argc, char **argv)
 	if (!quiet)
 		shown.out = csvio_writer(stdout, cli_format(&cli), cli.safe_cells);
 	shown.tty = !quiet && isatty(STDERR_FILENO);
+	if (quiet)
+		loy_progress_off();
 	if (ledger_begin_read(l) < 0)
 		n = -1;
 	else
 		n = ledger_check(l, print_violation, &shown, shown.tty ? show_step : NULL);
-	if (shown.tty)
-		fprintf(stderr, "\r\033[K");
+	loy_progress_clear();
 	status = n < 0 ? ledger_status(l) : n > 0 ? LOY_EX_DATAERR : 0;
 	ledger_rollback(l);
 	if (shown.out && cli_writer_done(shown.out) != 0 && !status)

@@ -35,8 +35,6 @@ struct batch {
 	int ncounters;
 	long read, rejected, file_rejected;
 	int seq;
-	time_t last_progress;
-	int tty;
 };
 
 struct csvio_reader *batch_reader(struct batch *b) { return b->r; }
@@ -248,24 +246,6 @@ batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 		b->job->rejected(b->job->ctx, b, row, reason);
 	free(reason);
 	return 1;
-}
-
-static void
-progress(struct batch *b, int done)
-{
-	time_t now;
-
-	if (!b->tty)
-		return;
-	if (done) {
-		fprintf(stderr, "\r\033[K");
-		return;
-	}
-	if ((now = time(NULL)) == b->last_progress)
-		return;
-	b->last_progress = now;
-	fprintf(stderr, "\r%s: %s: %ld rows\033[K", loy_progname, csvio_name(b->r),
-	    csvio_rows(b->r));
 }
 
 static void
@@ -508,6 +488,7 @@ do_file(struct batch *b, int seq)
 	struct csvio_row row;
 	char line[512];
 	const char *sha;
+	static time_t shown_at;	/* when the rows read were last shown */
 	int got;
 
 	memset(b->filecount, 0, sizeof(b->filecount));
@@ -527,8 +508,10 @@ do_file(struct batch *b, int seq)
 		return LOY_EX_DATAERR;
 	while ((got = csvio_next(b->r, &row)) > 0) {
 		b->read++;
-		if ((b->read & 0xffff) == 0)
-			progress(b, 0);
+		if ((b->read & 0xffff) == 0 && time(NULL) != shown_at) {
+			shown_at = time(NULL);
+			loy_progress("%s: %ld rows", csvio_name(b->r), csvio_rows(b->r));
+		}
 		if (row.bad == csvio_runaway) {
 			loy_warn("%s:%ld: row %s", csvio_name(b->r), row.line, row.bad);
 			return LOY_EX_DATAERR;
@@ -543,7 +526,7 @@ do_file(struct batch *b, int seq)
 		if (b->job->row(b->job->ctx, b, &row) < 0)
 			return ledger_status(b->l);
 	}
-	progress(b, 1);
+	loy_progress_clear();
 	if (got < 0)
 		return LOY_EX_IOERR;
 	if (b->job->file_end && b->job->file_end(b->job->ctx, b) < 0)
@@ -581,7 +564,6 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	cli_check_map(cli, job->fields);
 	while (job->counters[b.ncounters].name)
 		b.ncounters++;
-	b.tty = isatty(STDERR_FILENO);
 	if (!(inputs = open_inputs(cli, nfiles, files, &status)))
 		return status;
 	if (!(b.spool = spool_file())) {

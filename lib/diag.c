@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
 
 const char *loy_progname = "loy";
+
+static time_t started;		/* when the program started */
 
 void
 loy_setprogname(const char *argv0)
@@ -16,6 +19,7 @@ loy_setprogname(const char *argv0)
 	const char *slash = strrchr(argv0, '/');
 
 	loy_progname = slash ? slash + 1 : argv0;
+	started = time(NULL);
 	for (int fd = 0; fd <= 2; fd++) {
 		int nul;
 
@@ -39,6 +43,95 @@ loy_pii_strip(char *s)
 	*w = '\0';
 }
 
+/* ---------------------------------------------------------------- progress */
+
+static int tty = -1;		/* is stderr a terminal (-1: not yet asked) */
+static int off;			/* loy_progress_off */
+static int shown;		/* a progress line is on it */
+static char said[256];		/* what loy_progress last drew, if shown */
+static time_t said_at, drawn;	/* when that was, when a line was last drawn */
+
+void
+loy_progress_clear(void)
+{
+	if (shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		shown = 0;
+	}
+	said[0] = '\0';
+}
+
+static void
+draw(time_t now, const char *fmt, ...)
+{
+	static int registered;
+	va_list ap;
+
+	if (!registered++)
+		atexit(loy_progress_clear);
+	fprintf(stderr, "\r%s: ", loy_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);
+	fflush(stderr);
+	shown = 1;
+	drawn = now;
+}
+
+void
+loy_progress_off(void)
+{
+	off = 1;
+}
+
+void
+loy_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (tty < 0)
+		tty = isatty(STDERR_FILENO);
+	if (!tty || off)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(said, sizeof(said), fmt, ap);
+	va_end(ap);
+	said_at = time(NULL);
+	draw(said_at, "%s", said);
+}
+
+void
+loy_progress_working(void)
+{
+	static long after = -1;
+	static int on;
+	time_t now;
+	long secs;
+
+	if (after < 0) {
+		const char *env = getenv("LOY_PROGRESS_AFTER");
+		char *end;
+		long v;
+
+		after = 2;
+		if (env && *env && (v = strtol(env, &end, 10)) >= 0 && !*end)
+			after = v;
+		on = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
+	}
+	if (!on || off)
+		return;
+	now = time(NULL);
+	secs = (long)(now - started);
+	if (secs < after || now == drawn || (said[0] && now - said_at < 2))
+		return;
+	if (said[0])
+		draw(now, "%s, %ld s", said, secs);
+	else
+		draw(now, "working, %ld s", secs);
+}
+
 static void
 vwarn(const char *fmt, va_list ap)
 {
@@ -46,6 +139,7 @@ vwarn(const char *fmt, va_list ap)
 	char *msg = NULL;
 
 	fflush(stdout);
+	loy_progress_clear();
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	if (msg && show && *show && strcmp(show, "0"))

@@ -19,6 +19,23 @@ void loy_setprogname(const char *argv0);
 #define LOY_PII(fmt) LOY_PII_OPEN fmt LOY_PII_CLOSE
 void loy_pii_strip(char *s);
 
+/*
+ * Progress, only when standard error is a terminal: one line, "prog: ...",
+ * drawn again in place, and cleared before any message (loy_warn and the
+ * rest) and at exit.  loy_progress draws it; loy_progress_working, called
+ * from the ledger while SQLite works, adds the seconds since the program
+ * started to a line that has stood for two seconds ("prog: ..., 12 s"), or
+ * draws "prog: working, 12 s" where none is shown, once the program has
+ * run $LOY_PROGRESS_AFTER seconds (default 2), unless standard output is
+ * the terminal too (its rows show the work there); loy_progress_clear
+ * takes the line away; after loy_progress_off (a --quiet run) nothing is
+ * drawn.
+ */
+void loy_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void loy_progress_working(void);
+void loy_progress_clear(void);
+void loy_progress_off(void);
+
 /* "prog: message" on stderr. */
 void loy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same as loy_warn; returns -1 so callers can write `return loy_error(...)`. */

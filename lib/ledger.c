@@ -852,6 +852,14 @@ fail:
 
 static int memstatus_off;
 
+static int
+ticker(void *unused)
+{
+	(void)unused;
+	loy_progress_working();
+	return 0;	/* go on */
+}
+
 static struct ledger *
 connect(const char *path, int busy_timeout_s, int *status)
 {
@@ -873,6 +881,9 @@ connect(const char *path, int busy_timeout_s, int *status)
 	}
 	sqlite3_extended_result_codes(l->db, 1);
 	sqlite3_busy_timeout(l->db, busy_timeout_s * 1000);
+	/* a long query (a report, a check, the settling of a large import)
+	 * shows a terminal it is working */
+	sqlite3_progress_handler(l->db, 1000000, ticker, NULL);
 	return l;
 }
 

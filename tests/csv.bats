@@ -380,6 +380,29 @@ EOF
 	ledger_ok
 }
 
+@test "a long run shows a terminal it is working, and loy-check the invariant it checks" {
+	new_ledger
+	awk 'BEGIN { print "member_id,name"; for (i = 1; i <= 70000; i++) print i ",M" i }' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	# LOY_PROGRESS_AFTER=0: from the start, not after 2 s
+	export LOY_PROGRESS_AFTER=0
+	script -qfc 'loy-report balances >out.csv' tty.txt >/dev/null
+	grep -q $'\rloy-report: working, [0-9]* s\033\\[K' tty.txt
+	grep -q $'\r\033\\[K\r*$' tty.txt	# cleared at the end
+	[ "$(wc -l <out.csv)" = 70001 ]
+	# not when stderr is a file, nor when stdout is the terminal too
+	loy-report balances >out.csv 2>err.txt
+	[ ! -s err.txt ]
+	script -qfc 'loy-report balances' tty.txt >/dev/null
+	! grep -q working tty.txt
+	script -qfc 'loy-check >out.csv' tty.txt >/dev/null
+	grep -q $'\rloy-check: balance-equals-journal (1 of [0-9]*)\033\\[K' tty.txt
+	[ "$(cat out.csv)" = invariant,subject,detail ]
+	script -qfc 'loy-check -q' tty.txt >/dev/null
+	! grep -q 'loy-check:' tty.txt
+	ledger_ok
+}
+
 @test "several files are one run" {
 	new_ledger
 	printf 'member_id,name\n1,Ann\n2,Bob\n' >a.csv
