@@ -1067,6 +1067,24 @@ EOF
 	ledger_ok
 }
 
+@test "summer time: the hour skipped is kept as written, the hour repeated reads the same twice, expiry counts the calendar" {
+	base --set timezone=Europe/Berlin
+	# 29 March 2026 has no 02:30 in Berlin; on 25 October 02:30 comes twice,
+	# at 00:30 and 01:30 UTC
+	cat >dst.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+T1,1001,2026-03-29 02:30:00,10.00
+T2,1001,2026-10-25T00:30:00Z,10.00
+T3,1001,2026-10-25T01:30:00+00:00,10.00
+EOF
+	run -0 --separate-stderr loy-accrue dst.csv
+	[ "$(q "SELECT group_concat(txn_id || ' ' || occurred_at, '|') FROM receipts ORDER BY txn_id")" = \
+	    "T1 2026-03-29 02:30:00|T2 2026-10-25 02:30:00|T3 2026-10-25 02:30:00" ]
+	[ "$(q "SELECT group_concat(earned_at || ' ' || expires_at, '|') FROM lots ORDER BY lot_id")" = \
+	    "2026-03-29 02:30:00 2028-03-29 02:30:00|2026-10-25 02:30:00 2028-10-25 02:30:00|2026-10-25 02:30:00 2028-10-25 02:30:00" ]
+	ledger_ok
+}
+
 @test "--date-format refuses dates in any other format" {
 	base
 	before=$(dump)
