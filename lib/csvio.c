@@ -414,6 +414,12 @@ csvio_header(struct csvio_reader *r)
 		char *s = csvio_trim(r->arena + r->off[i]);
 
 		r->cols[i] = loy_xstrdup(s);
+		/* lines that end in CR alone (a classic Mac export) read as
+		 * one: the header would take every row for column names */
+		if (strchr(s, '\r'))
+			return loy_error("%s:%ld: header column %d has a CR in its name: "
+			    "a CR alone ends no line (tr '\\r' '\\n' converts a file so ended)",
+			    r->path, r->start, i + 1);
 		if (!*s)
 			return loy_error("%s:%ld: header column %d has no name", r->path, r->start, i + 1);
 		for (int j = 0; j < i; j++)

@@ -199,6 +199,20 @@ EOF
 	ledger_ok
 }
 
+@test "lines ended by CR alone are refused at the header, not read as a header with no rows" {
+	new_ledger
+	printf 'member_id,name\r1,Ann\r2,Bob\r' >mac.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll mac.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: mac.csv:1: header column 2 has a CR in its name: a CR alone ends no line (tr '\r' '\n' converts a file so ended)" ]
+	[ "$(dump)" = "$before" ]
+	tr '\r' '\n' <mac.csv >unix.csv
+	run -0 --separate-stderr loy-enroll unix.csv
+	[ "$(name_of 2)" = Bob ]
+	ledger_ok
+}
+
 @test "a BOM and CRLF together, as spreadsheets export" {
 	new_ledger
 	printf '\xef\xbb\xbfmember_id,email\r\n1,ann@example.org\r\n2,bob\r\n' >in.csv
