@@ -132,6 +132,10 @@ loy_progress_working(void)
 		draw(now, "working, %ld s", secs);
 }
 
+/* C0 controls and DEL but the personal-data marks, taken out before */
+#define CONTROLS "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f" \
+    "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x7f"
+
 static void
 vwarn(const char *fmt, va_list ap)
 {
@@ -156,6 +160,24 @@ vwarn(const char *fmt, va_list ap)
 			} else if (*r == LOY_PII_CLOSE[0])
 				in = 0;
 			else if (!in && *r != LOY_PII_OPEN[0])
+				*w++ = *r;
+		}
+		*w = '\0';
+		free(msg);
+		msg = out;
+	}
+	if (msg && strpbrk(msg, CONTROLS)) {
+		/* one message, one line: a value's line break or escape
+		 * sequence is shown, not acted on */
+		char *out = loy_xmalloc(4 * strlen(msg) + 1), *w = out;
+
+		for (const unsigned char *r = (unsigned char *)msg; *r; r++) {
+			if (*r == '\n' || *r == '\r' || *r == '\t') {
+				*w++ = '\\';
+				*w++ = *r == '\n' ? 'n' : *r == '\r' ? 'r' : 't';
+			} else if (*r < 0x20 || *r == 0x7f)
+				w += sprintf(w, "\\x%02x", *r);
+			else
 				*w++ = *r;
 		}
 		*w = '\0';

@@ -420,13 +420,35 @@ lines" ]
 	    "$name" "$name" >"$f"
 	run -0 --separate-stderr loy-accrue "$f"
 	[ "${lines[1]}" = "收据-1,会员-1,2026-11-20 10:00:00,12.00,12,credited," ]
-	[ "${stderr_lines[0]}" = "loy-accrue: $f: 1 row, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, 12 points" ] ||
-	    [[ "$stderr" == "loy-accrue: $f: 1 row, 1 credited"* ]]
+	# in a message, the name's line break reads \n: one message, one line
+	[ "${stderr_lines[0]}" = 'loy-accrue: pos\nnight one.csv: 1 row, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, 12 points' ]
 	printf 'txn_id,member_id,occurred_at,amount\nX,会员-9,2026-11-20 10:00:00,1\n' >"bad $f"
 	run -65 --separate-stderr loy-accrue "bad $f"
-	[[ "$stderr" == "loy-accrue: bad $f:2: unknown member_id '会员-9'"* ]]
+	[[ "$stderr" == "loy-accrue: bad pos\\nnight one.csv:2: unknown member_id '会员-9'"* ]]
 	[ "$(q "SELECT args FROM runs WHERE program = 'loy-accrue'")" = "loy-accrue 'pos
 night one.csv'" ]
+	ledger_ok
+}
+
+@test "hostile input: a value's line break or escape sequence in a message is shown escaped, one message a line" {
+	new_ledger
+	printf 'member_id,referrer,phone\n1,"9\nloy-enroll: fake.csv:1: all good",\n2,"\033[2J\tx\r",\n3,,"+49\n30"\n' >m.csv
+	before=$(dump)
+	LOY_SHOW_PERSONAL=0 run -65 --separate-stderr loy-enroll m.csv
+	same "$stderr" <<'EOF'
+loy-enroll: m.csv:2: referrer '9\nloy-enroll: fake.csv:1: all good' is not a member
+loy-enroll: m.csv:4: referrer '\x1b[2J\tx\r' is not a member
+loy-enroll: m.csv:5: phone '***' does not match the programme's phone_pattern
+loy-enroll: m.csv: 3 rows, 0 created, 0 updated, 0 unchanged, 3 rejected
+loy-enroll: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	run -65 --separate-stderr loy-enroll m.csv
+	[ "${stderr_lines[2]}" = "loy-enroll: m.csv:5: phone '+49\\n30' does not match the programme's phone_pattern" ]
+	[ "$(dump)" = "$before" ]
+	# the rejects file keeps the values as they are
+	run -1 --separate-stderr loy-enroll --rejects bad.csv m.csv
+	[ "$(q "SELECT count(*) FROM members")" = 0 ]
+	[ "$(grep -c $'\033' bad.csv)" = 1 ]
 	ledger_ok
 }
 
