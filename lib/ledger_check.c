@@ -474,7 +474,19 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 			fn(ctx, 3, cols, row);
 		}
 		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
+		if (rc != SQLITE_DONE && (sqlite3_extended_errcode(l->db) & 0xff) == SQLITE_CORRUPT) {
+			/* a damaged file is what the check is for: the
+			 * invariant it hides is a violation, and the others,
+			 * integrity's quick_check last, still run */
+			char *detail = sqlite3_mprintf("cannot be checked: %s", sqlite3_errmsg(l->db));
+			const char *row[3] = { inv->name, "database", detail };
+
+			if (!detail)
+				loy_die(71, "out of memory");
+			violations++;
+			fn(ctx, 3, cols, row);
+			sqlite3_free(detail);
+		} else if (rc != SQLITE_DONE)
 			return ledger_fail(l, inv->name);
 	}
 	return violations;

@@ -46,6 +46,21 @@ busy_life() {
 	ledger_ok
 }
 
+@test "a damaged ledger file is a violation: the invariants it hides, then integrity's report, exit 65" {
+	busy_life
+	ps=$(q "PRAGMA page_size")
+	root=$(q "SELECT rootpage FROM sqlite_schema WHERE name = 'journal'")
+	q "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+	# the end of the journal's page, where its rows are, overwritten
+	head -c 150 /dev/zero | tr '\0' '\377' |
+	    dd of="$LOY_DB" bs=1 seek=$((ps * root - 200)) conv=notrunc 2>/dev/null
+	run -65 --separate-stderr loy-check
+	[ "${lines[0]}" = "invariant,subject,detail" ]
+	[ "${lines[1]}" = "balance-equals-journal,database,cannot be checked: database disk image is malformed" ]
+	[[ "$output" == *$'\nintegrity,database,"*** in database main ***\nOn tree page '"$root"' '* ]]
+	[[ "$stderr" == "loy-check: ledger '$LOY_DB': "*" violations" ]]
+}
+
 @test "catches a balance that is not the sum of its entries" {
 	busy_life
 	q "UPDATE balances SET points = points + 1 WHERE member_id = '1'"
