@@ -222,6 +222,9 @@ int earn_signup(struct ledger *l, const char *member, const char *referrer, cons
  * its own id and of every record merged into it: one person's. */
 int ledger_earn_uses(struct ledger *l, const char *rule, const char *member,
     const char *period, int64_t *n);
+/* The same, of the awards made before `before` (a what-if's past). */
+int ledger_earn_uses_before(struct ledger *l, const char *rule, const char *member,
+    const char *period, const char *before, int64_t *n);
 int ledger_earn_member_points(struct ledger *l, const char *member, const char *from,
     const char *to, int64_t *points);
 int ledger_earn_given(struct ledger *l, const char *rule, int64_t *points);

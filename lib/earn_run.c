@@ -377,6 +377,7 @@ struct tally {
 struct whatif {
 	struct ledger *l;
 	struct programme *cand;
+	const char *from;		/* the period's first second */
 	struct strmap *tallies;		/* rule -> struct tally */
 	struct strmap *counts;		/* "rule\037member\037period" -> int64_t * */
 	struct strmap *members;		/* member_id -> struct wmem */
@@ -437,11 +438,25 @@ count(struct whatif *w, const char *a, const char *b, const char *c)
 	return *slot;
 }
 
-/* The simulated past: only what the candidate gave within the period. */
+/* The simulated past: what the candidate gave within the period; a
+ * rule's uses also those the ledger holds from before it, as loy-accrue
+ * would count them had the candidate been loaded for --from. */
 static int
 w_uses(void *ctx, const char *rule, const char *member, const char *key, int64_t *n)
 {
-	*n = *count(ctx, rule, member, key);
+	struct whatif *w = ctx;
+	char who[400];
+	int64_t *before;
+
+	snprintf(who, sizeof(who), "%s\037%s", member, key);
+	before = count(w, "uses before", rule, who);
+	/* read once: the count plus one, 0 not read yet */
+	if (!*before) {
+		if (ledger_earn_uses_before(w->l, rule, member, key, w->from, before) < 0)
+			return -1;
+		++*before;
+	}
+	*n = *count(w, rule, member, key) + *before - 1;
 	return 0;
 }
 
@@ -909,6 +924,7 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 	if (decimal_parse(ledger_setting(l, "point_value"), &amant, &ascale, &why) < 0)
 		amant = ascale = 0;
 	w.cand = &cand;
+	w.from = f;
 	{
 		/* the segments the candidate's rules name, as a JSON array */
 		size_t cap2 = 3;

@@ -89,6 +89,22 @@ ledger_earn_uses(struct ledger *l, const char *rule, const char *member, const c
 	    3, member, rule, period) < 0 ? -1 : 0;
 }
 
+/* The same of the awards made before `before`, at the time of their entry
+ * or, when they have none, of their receipt (a purchase rule's award is
+ * keyed by its receipt's txn_id). */
+int
+ledger_earn_uses_before(struct ledger *l, const char *rule, const char *member,
+    const char *period, const char *before, int64_t *n)
+{
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_USES_BEFORE, S_EARN_USES_BEFORE_ALL,
+	    BY_PERSON("SELECT count(*) FROM rule_awards a WHERE rule = ?2 AND period = ?3"
+	    " AND coalesce((SELECT j.occurred_at FROM journal j WHERE j.entry_id = a.entry_id),"
+	    "  (SELECT r.occurred_at FROM receipts r WHERE r.txn_id = a.key)) < ?4 AND", ""));
+
+	return texts_int(l, st, n, "cannot count a rule's uses",
+	    4, member, rule, period, before) < 0 ? -1 : 0;
+}
+
 int
 ledger_earn_member_points(struct ledger *l, const char *member, const char *from,
     const char *to, int64_t *points)

@@ -1151,6 +1151,87 @@ OUT
 	ledger_ok
 }
 
+# What loy-accrue gave in ledger $1 from $2 to $3, per rule, as
+# "rule,points" (loy-report economics --per rule), and what a what-if in
+# $output gives under its candidate, the same way: the honest check of a
+# what-if is the candidate loaded into a copy of the ledger and the
+# period's receipts imported into it.
+accrued_per_rule() {
+	loy-report -d "$1" economics --per rule --from "$2" --to "$3" 2>/dev/null |
+	    awk -F, 'NR > 1 && $4 != 0 { print $1 "," $4 }' | sort
+}
+
+whatif_per_rule() {
+	printf '%s\n' "$output" |
+	    awk -F, 'NR > 1 && $1 != "total" && $3 != 0 { print $1 "," $3 }' | sort
+}
+
+@test "what-if counts a limited rule's uses from before --from, a merged record's too, as loy-accrue does" {
+	base
+	members
+	programme <<'EOF2'
+[rule once]
+bonus = 40
+limit = 1
+
+[rule twice-a-month]
+bonus = 5
+limit = 2 per month
+EOF2
+	pos before.csv <<'EOF2'
+T1,1001,2026-12-01 10:00:00,A,x,,1,10.00
+T2,1002,2026-12-02 10:00:00,A,x,,1,10.00
+T3,1003,2026-12-03 10:00:00,A,x,,1,10.00
+T4,1003,2026-12-04 10:00:00,A,x,,1,10.00
+EOF2
+	run -0 --separate-stderr loy-accrue before.csv
+	[ "$(pts T1) $(pts T2) $(pts T3) $(pts T4)" = "55 55 55 15" ]
+	run -0 --separate-stderr loy-enroll merge 1002 1004
+	cp "$LOY_DB" copy.db
+	pos period.csv <<'EOF2'
+T5,1001,2026-12-10 10:00:00,A,x,,1,10.00
+T6,1004,2026-12-11 10:00:00,A,x,,1,10.00
+T7,1003,2026-12-12 10:00:00,A,x,,1,10.00
+T8,1001,2026-12-13 10:00:00,A,x,,1,10.00
+T9,1003,2027-01-05 10:00:00,A,x,,1,10.00
+EOF2
+	run -0 --separate-stderr loy-accrue period.csv
+	[ "$(pts T5) $(pts T6) $(pts T7) $(pts T8) $(pts T9)" = "15 15 10 10 15" ]
+	before=$(dump)
+	# the programme in force over the period gives what loy-accrue
+	# credited: no once-only bonus, each of 1001, 1002 (merged into 1004)
+	# and 1003 had it before 10 December, nor a third bonus of December
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-10 --to 2027-01-10
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],50,50,0,0.50,0.50,0.00
+once,0,0,0,0.00,0.00,0.00
+twice-a-month,15,15,0,0.15,0.15,0.00
+total,65,65,0,0.65,0.65,0.00
+OUT
+	# a candidate with bigger bonuses: T5, T6 and T9 get the one of the
+	# month left (7 each), T7 and T8 none; once nobody
+	printf '[rule once]\nbonus = 60\nlimit = 1\n[rule twice-a-month]\nbonus = 7\nlimit = 2 per month\n' >cand.conf
+	run -0 --separate-stderr loy-program what-if cand.conf --from 2026-12-10 --to 2027-01-10
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],50,50,0,0.50,0.50,0.00
+once,0,0,0,0.00,0.00,0.00
+twice-a-month,15,21,6,0.15,0.21,0.06
+total,65,71,6,0.65,0.71,0.06
+OUT
+	whatif=$(whatif_per_rule)
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+	# what loy-accrue gives under the candidate, loaded for 10 December into
+	# a copy of the ledger as it was then, the same receipts imported
+	run -0 --separate-stderr loy-program -d copy.db load cand.conf --from 2026-12-10
+	run -0 --separate-stderr loy-accrue -d copy.db period.csv
+	same "$(accrued_per_rule copy.db 2026-12-10 2027-01-10)" <<<"$whatif"
+	[ "$(sqlite3 copy.db "SELECT group_concat(points, ' ') FROM (SELECT points FROM receipts WHERE txn_id >= 'T5' ORDER BY txn_id)")" = "17 17 10 10 17" ]
+	ledger_ok copy.db
+}
+
 @test "explain says why there is nothing to explain: merged or unknown member, anonymous receipt" {
 	base
 	members
