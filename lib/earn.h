@@ -268,6 +268,8 @@ int ledger_earn_progress(struct ledger *l, const char *rule, const char *member,
 int ledger_earn_progress_merge(struct ledger *l, const char *from, const char *into);
 /* 1 the member has a receipt credited before, 0 not. */
 int ledger_earn_bought(struct ledger *l, const char *member);
+/* The same, of the receipts before `before` (a what-if's past). */
+int ledger_earn_bought_before(struct ledger *l, const char *member, const char *before);
 int ledger_earn_facts(struct ledger *l, const char *member, char **tier, char **birthday,
     char **referrer);
 int ledger_earn_segments(struct ledger *l, const char *member, const char *names,

@@ -380,14 +380,13 @@ struct whatif {
 	const char *from;		/* the period's first second */
 	struct strmap *tallies;		/* rule -> struct tally */
 	struct strmap *counts;		/* "rule\037member\037period" -> int64_t * */
-	struct strmap *members;		/* member_id -> struct wmem */
+	struct strmap *members;		/* member_id (a person) -> struct wmem */
 	struct strmap *origs;		/* txn_id -> struct worig: the purchases a
 					   return of the period names */
 	/* the receipt being gathered: its member's person is the survivor
 	   of the member's merges today, for whom the rules count */
 	char *txn, *person, *occurred, *store, *channel;
 	int64_t amount;
-	int first;
 	int returned;			/* a return of the period names it */
 	struct earn_line *lines;
 	char **text;
@@ -399,6 +398,10 @@ struct whatif {
 
 struct wmem {
 	char *tier, *birthday, *segments;
+	/* the person has moved points with a receipt (ledger_earn_bought):
+	   -1 not known yet; else before the period, as the ledger holds
+	   them, or within it, as the candidate would have moved them */
+	int bought;
 };
 
 /* A purchase of the period that a return names: what the candidate gave
@@ -488,6 +491,7 @@ wmember(struct whatif *w, const char *id)
 	*slot = calloc(1, sizeof(**slot));
 	if (!*slot)
 		loy_die(71, "out of memory");
+	(*slot)->bought = -1;
 	if (ledger_member_get(w->l, id, &m) > 0) {
 		(*slot)->tier = m.v[MF_TIER] ? loy_xstrdup(m.v[MF_TIER]) : NULL;
 		(*slot)->birthday = m.v[MF_BIRTHDAY] ? loy_xstrdup(m.v[MF_BIRTHDAY]) : NULL;
@@ -579,7 +583,7 @@ whatif_receipt(struct whatif *w)
 {
 	const struct programme *p = w->cand;
 	struct wmem *wm = wmember(w, w->person);
-	struct earn_member m = { w->person, wm->tier, wm->birthday, wm->segments, w->first };
+	struct earn_member m = { w->person, wm->tier, wm->birthday, wm->segments, 0 };
 	struct earn_receipt r = { w->txn, w->occurred, w->store, w->channel, w->amount,
 	    w->lines, w->n };
 	struct earn_state st = { w, w_uses, w_member_points, w_given };
@@ -588,6 +592,14 @@ whatif_receipt(struct whatif *w)
 	int got;
 
 	w->receipts++;
+	/* its first purchase, as loy-accrue finds it: no receipt of the
+	 * person moved points before it (one that earned none is none) */
+	if (wm->bought < 0 &&
+	    (wm->bought = ledger_earn_bought_before(w->l, w->person, w->from)) < 0) {
+		w->failed = 1;
+		return;
+	}
+	m.first = !wm->bought;
 	if ((got = earn_compute(p, &r, &m, &st, &res)) != 0) {
 		char why[256];
 
@@ -604,6 +616,8 @@ whatif_receipt(struct whatif *w)
 	}
 	for (int i = 0; i < res.n; i++)
 		tally(w, earn_rule_name(p, res.parts[i].rule))->cand += res.parts[i].points;
+	if (res.points > 0)
+		wm->bought = 1;
 	snprintf(day, sizeof(day), "%.10s 00:00:00", w->occurred);
 	snprintf(month, sizeof(month), "%.7s-01 00:00:00", w->occurred);
 	*count(w, "points", w->person, day) += res.points;
@@ -757,6 +771,9 @@ whatif_return(struct whatif *w, const char *const *row)
 		w_progress_all(w, &r, &m, 0, -back);
 	}
 	x->cand -= owed;
+	/* points taken back are an entry of the receipt's, as a purchase's */
+	if (owed > 0)
+		wm->bought = 1;
 }
 
 /* Rows of ledger_earn_replay: gather a purchase's lines, then run it; a
@@ -788,7 +805,6 @@ whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *ro
 		w->store = row[3] ? loy_xstrdup(row[3]) : NULL;
 		w->channel = row[4] ? loy_xstrdup(row[4]) : NULL;
 		w->amount = atoll(row[5]);
-		w->first = row[7] && atoi(row[7]);
 		w->returned = row[16] && atoi(row[16]);
 	}
 	if (w->n == w->cap) {

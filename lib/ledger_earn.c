@@ -431,6 +431,19 @@ ledger_earn_bought(struct ledger *l, const char *member)
 	return texts_int(l, st, &v, "cannot read a member's receipts", 1, member);
 }
 
+/* The same of the receipts before `before`: 1 the member, or a record
+ * merged into it, has an entry of a receipt before it, 0 not, -1 error. */
+int
+ledger_earn_bought_before(struct ledger *l, const char *member, const char *before)
+{
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_BOUGHT_BEFORE, S_EARN_BOUGHT_BEFORE_ALL,
+	    BY_PERSON("SELECT 1 FROM journal WHERE",
+	    "AND source = 'receipt' AND occurred_at < ?2 LIMIT 1"));
+	int64_t v;
+
+	return texts_int(l, st, &v, "cannot read a member's receipts", 2, member, before);
+}
+
 /* The member's tier, birthday and referrer (each NULL when none; caller
  * frees).  0 or -1. */
 int
@@ -687,29 +700,20 @@ ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx
 	    " WHERE r.txn_id = ?1 ORDER BY l.key", one, fn, ctx);
 }
 
-/* An entry j of a receipt's points before receipt r, in time and then
- * txn_id order. */
-#define EARN_BEFORE \
-	"j.source = 'receipt' AND j.kind = 'earn' AND (j.occurred_at < r.occurred_at" \
-	" OR (j.occurred_at = r.occurred_at AND j.ref < r.txn_id))"
-
 /* The receipts of members in [from, to] in time order, for a what-if: a
  * purchase credited with its lines as one row per line, as
- * ledger_earn_lines() gives them (7: the first purchase of the person, see
- * column 30: the first of its record, as the import found it or, where the
- * import had no first-purchase rule to record it for, none of the record
- * earned before it; and none of another of the person's records earned
- * before it, EARN_BEFORE), then whether a return of the period names it
- * (16); a return as one row: its orig_txn (17), the amount it took off
- * its original (18, minus its returned_amount), its points (19), how
- * loy-accrue took it back (20:
- * "orig" in proportion to its original, "rate" at the base rate, "none"
- * nothing), the amount returned of its original before it (21), and its
- * original's member_id, occurred_at, store, channel, amount and points
- * (22-27).  Column 28 is 0 for a purchase's line, 1 for a return; 30 the
- * person the receipt's member stands for today, for whom the rules count:
- * the survivor at the end of its chain of merges (LEDGER_MERGED), else
- * itself. */
+ * ledger_earn_lines() gives them (7: its record's first purchase as the
+ * import found it, which a what-if does not take: which receipt moves
+ * points first is the candidate's to say), then whether a return of the
+ * period names it (16); a return as one row: its orig_txn (17), the
+ * amount it took off its original (18, minus its returned_amount), its
+ * points (19), how loy-accrue took it back (20: "orig" in proportion to
+ * its original, "rate" at the base rate, "none" nothing), the amount
+ * returned of its original before it (21), and its original's member_id,
+ * occurred_at, store, channel, amount and points (22-27).  Column 28 is 0
+ * for a purchase's line, 1 for a return; 30 the person the receipt's
+ * member stands for today, for whom the rules count: the survivor at the
+ * end of its chain of merges (LEDGER_MERGED), else itself. */
 int
 ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
     void *ctx)
@@ -728,17 +732,7 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	    "   AND 1 PRECEDING), 0) AS before FROM receipts"
 	    "  WHERE status = 'returned' AND orig_txn IN origs)"
 	    " SELECT r.txn_id AS txn_id, r.member_id, r.occurred_at AS occurred_at, r.store,"
-	    "  r.channel, r.amount, r.earn->>'version',"
-	    "  (r.earn->>'first' OR NOT EXISTS (SELECT 1 FROM journal j"
-	    "   WHERE j.member_id = r.member_id AND j.source = 'receipt' AND j.kind = 'earn'"
-	    "   AND j.ref <> r.txn_id AND j.occurred_at < r.occurred_at))"
-	    /* nor one of the person's other records before it: those merged
-	     * into its survivor, and the survivor itself */
-	    "  AND NOT EXISTS (SELECT 1 FROM merged o JOIN journal j"
-	    "   ON j.member_id = o.member_id WHERE o.survivor = coalesce(s.survivor,"
-	    "   r.member_id) AND o.member_id <> r.member_id AND " EARN_BEFORE ")"
-	    "  AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.member_id = s.survivor"
-	    "   AND " EARN_BEFORE "),"
+	    "  r.channel, r.amount, r.earn->>'version', coalesce(r.earn->>'first', 0),"
 	    "  l.value->>0, l.value->>1, l.value->>2, l.value->>3,"
 	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt',"
 	    "  r.txn_id IN origs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"

@@ -1232,6 +1232,68 @@ OUT
 	ledger_ok copy.db
 }
 
+@test "what-if finds a first purchase as loy-accrue does: the first receipt to move points under the candidate" {
+	base
+	members
+	programme <<'EOF2'
+[rule no-tobacco]
+category = ^tobacco$
+exclude = yes
+EOF2
+	# 1001's first receipt, before the period, earned nothing
+	{
+		echo 'txn_id,member_id,occurred_at,store,category,amount'
+		echo 'T1,1001,2026-11-20 10:00:00,S01,tobacco,10.00'
+	} >before.csv
+	run -0 --separate-stderr loy-accrue before.csv
+	cp "$LOY_DB" copy.db
+	# in the period: 1002's and 1004's first receipts earn nothing, 1003's
+	# lottery ticket 10 points
+	{
+		echo 'txn_id,member_id,occurred_at,store,category,amount'
+		echo 'T2,1001,2026-12-02 10:00:00,S01,food,10.00'
+		echo 'T3,1002,2026-12-03 10:00:00,S01,tobacco,10.00'
+		echo 'T4,1002,2026-12-04 10:00:00,S01,food,10.00'
+		echo 'T5,1004,2026-12-05 10:00:00,S01,tobacco,10.00'
+		echo 'T6,1004,2026-12-06 10:00:00,S01,food,10.00'
+		echo 'T7,1003,2026-12-07 10:00:00,S02,lottery,10.00'
+		echo 'T8,1003,2026-12-08 10:00:00,S01,food,10.00'
+	} >period.csv
+	run -0 --separate-stderr loy-accrue period.csv
+	[ "$(pts T2) $(pts T3) $(pts T4) $(pts T5) $(pts T6) $(pts T7) $(pts T8)" = "10 0 10 0 10 10 10" ]
+	# the candidate welcomes a first purchase in S01 and excludes lottery
+	# too: T3 and T5 are the first to move points (the welcome), not T4 and
+	# T6; T7 moves none, so T8 is 1003's first; T2 is 1001's, T1 having
+	# moved none
+	cat >cand.conf <<'EOF2'
+[rule no-tobacco]
+category = ^(tobacco|lottery)$
+exclude = yes
+
+[rule welcome]
+trigger = first-purchase
+bonus = 250
+stores = S01
+EOF2
+	before=$(dump)
+	run -0 --separate-stderr loy-program what-if cand.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],50,40,-10,0.50,0.40,-0.10
+no-tobacco,0,0,0,0.00,0.00,0.00
+welcome,0,1000,1000,0.00,10.00,10.00
+total,50,1040,990,0.50,10.40,9.90
+OUT
+	whatif=$(whatif_per_rule)
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+	run -0 --separate-stderr loy-program -d copy.db load cand.conf --from 2026-12-01
+	run -0 --separate-stderr loy-accrue -d copy.db period.csv
+	same "$(accrued_per_rule copy.db 2026-12-01 2026-12-31)" <<<"$whatif"
+	[ "$(sqlite3 copy.db "SELECT group_concat(points, ' ') FROM (SELECT points FROM receipts WHERE txn_id >= 'T2' ORDER BY txn_id)")" = "260 250 10 250 10 0 260" ]
+	ledger_ok copy.db
+}
+
 @test "explain says why there is nothing to explain: merged or unknown member, anonymous receipt" {
 	base
 	members
