@@ -89,6 +89,30 @@ struct rcpt {
 	long bad_line;
 };
 
+/* A mark of a cumulative rule that a receipt counts towards, to be settled
+ * later (struct defer): under version p, for the receipt of these facts,
+ * as a purchase does or (down) as a return does. */
+struct dsettle {
+	const struct programme *p;
+	char *txn, *occurred, *store, *channel;
+	int64_t amount;
+	int down;
+};
+
+/* The marks a member's receipt settled early would settle, left until its
+ * later lines in the input cannot change what the whole receipt settles:
+ * they are settled with its last part, or before another receipt of the
+ * member, or when the input ends or the members are forgotten
+ * (flush_member), so that a receipt settled in parts gives and takes back
+ * the bonuses the whole gives and takes back. */
+struct defer {
+	char *txn;
+	char at[20];		/* the receipt's time: of its bonus rows */
+	struct dsettle *v;
+	int n;
+	size_t bytes;		/* counted in mem_held */
+};
+
 /* A member as this run knows them. */
 struct mem {
 	char *id;		/* NULL: no such member */
@@ -101,6 +125,7 @@ struct mem {
 	int64_t last_entry;
 	long file_no;		/* the last input it had a receipt in (file_members) */
 	int no;			/* mems[no - 1] is this one */
+	struct defer *defer;	/* its receipt settled early, whose marks wait */
 };
 
 /* What the earning rules may ask of a member, read once a run (kept apart
@@ -154,6 +179,13 @@ struct accrue {
 				   receipt gave again, for the receipt being
 				   settled to credit after its own row */
 	int npending;
+	int needs_progress;	/* the programme has cumulative rules */
+	int early;		/* settling before the input ends (settle_all) */
+	enum { SETTLE_NOW, SETTLE_LATER, SETTLE_NOT } settle_to;
+				/* where a receipt's move of its progress settles
+				   the marks: into pending, into its member's
+				   struct defer, or nowhere (it undoes a move
+				   whose marks were never settled) */
 };
 
 /*
@@ -585,6 +617,9 @@ mem_key_free(struct mem_key *k)
 }
 
 static struct facts *member_facts_given(struct accrue *a, struct mem *m, char *given[3]);
+static int flush_member(struct accrue *a, struct batch *b, struct mem *m);
+static void defer_add(struct accrue *a, struct mem *m, const struct programme *p,
+    const struct earn_receipt *er, int down);
 static int progress_less(struct accrue *a, struct mem *m, const char *txn,
     const char *occurred, const char *store, const char *channel, int64_t amount,
     int64_t visits, int64_t spend);
@@ -1116,8 +1151,16 @@ progress_less(struct accrue *a, struct mem *m, const char *txn, const char *occu
 		em.birthday = f->birthday;
 		em.segments = f->segments;
 	}
-	return earn_progress_less(a->l, earn_at(a->earn, occurred), &er, &em, visits, spend,
-	    &a->pending, &a->npending);
+	{
+		const struct programme *p = earn_at(a->earn, occurred);
+
+		if (earn_progress_less(a->l, p, &er, &em, visits, spend,
+		    a->settle_to == SETTLE_NOW ? &a->pending : NULL, &a->npending) < 0)
+			return -1;
+		if (a->settle_to == SETTLE_LATER)
+			defer_add(a, m, p, &er, visits > 0 || spend > 0);
+	}
+	return 0;
 }
 
 /* The points of a receipt of member m under the version in force at its
@@ -1171,6 +1214,9 @@ credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct pro
 				return -1;
 			if (!who || who->closed)
 				continue;
+			/* its receipt settled early first: its points moved before */
+			if (who != m && flush_member(a, b, who) < 0)
+				return -1;
 		}
 		if (v[i].points < 0) {
 			int64_t owed = -v[i].points, take = owed, have = who->balance + who->delta;
@@ -1228,6 +1274,142 @@ credit_pending(struct accrue *a, struct batch *b, struct mem *m, const char *txn
 	return rc;
 }
 
+/* Member m's receipt `txn` of time `at` is settled early: the marks its
+ * moves of progress would settle wait (struct defer), those of an earlier
+ * one of m's settled first. */
+static int
+defer_begin(struct accrue *a, struct batch *b, struct mem *m, const char *txn, const char *at)
+{
+	struct defer *d;
+
+	if (flush_member(a, b, m) < 0)
+		return -1;
+	d = m->defer = calloc(1, sizeof(*d));
+	if (!d)
+		loy_die(71, "out of memory");
+	d->txn = loy_xstrdup(txn);
+	snprintf(d->at, sizeof(d->at), "%s", at);
+	d->bytes = sizeof(*d) + strlen(txn) + 1;
+	a->mem_held += d->bytes;
+	a->settle_to = SETTLE_LATER;
+	return 0;
+}
+
+/* The bytes a mark waiting takes. */
+static size_t
+dsettle_bytes(const struct dsettle *x)
+{
+	return sizeof(*x) + strlen(x->txn) + strlen(x->occurred) + 2 +
+	    (x->store ? strlen(x->store) + 1 : 0) + (x->channel ? strlen(x->channel) + 1 : 0);
+}
+
+static void
+dsettle_free(struct accrue *a, struct defer *d, struct dsettle *x)
+{
+	size_t n = dsettle_bytes(x);
+
+	d->bytes -= n;
+	a->mem_held -= n;
+	free(x->txn);
+	free(x->occurred);
+	free(x->store);
+	free(x->channel);
+}
+
+static void
+defer_free(struct accrue *a, struct defer *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < d->n; i++)
+		dsettle_free(a, d, &d->v[i]);
+	free(d->v);
+	a->mem_held -= d->bytes;
+	free(d->txn);
+	free(d);
+}
+
+static char *
+strdup_or_null(const char *s)
+{
+	return s ? loy_xstrdup(s) : NULL;
+}
+
+/* A mark for m's receipt settled early to settle later. */
+static void
+defer_add(struct accrue *a, struct mem *m, const struct programme *p,
+    const struct earn_receipt *er, int down)
+{
+	struct defer *d = m->defer;
+	struct dsettle *x;
+	size_t n;
+
+	if (!d)
+		return;
+	d->v = loy_xrealloc(d->v, (d->n + 1) * sizeof(*d->v));
+	x = &d->v[d->n++];
+	x->p = p;
+	x->txn = loy_xstrdup(er->txn);
+	x->occurred = loy_xstrdup(er->occurred);
+	x->store = strdup_or_null(er->store);
+	x->channel = strdup_or_null(er->channel);
+	x->amount = er->amount;
+	x->down = down;
+	n = dsettle_bytes(x);
+	d->bytes += n;
+	a->mem_held += n;
+}
+
+/* Settle the marks m's receipt settled early left waiting: the bonuses they
+ * give or take back, rows of that receipt. */
+static int
+flush_member(struct accrue *a, struct batch *b, struct mem *m)
+{
+	struct defer *d = m->defer;
+	int rc = 0;
+
+	if (!d)
+		return 0;
+	m->defer = NULL;
+	for (int i = 0; i < d->n && rc == 0; i++) {
+		struct dsettle *x = &d->v[i];
+		struct earn_receipt er = { x->txn, x->occurred, x->store, x->channel, x->amount,
+		    NULL, 0 };
+		struct earn_member em = { .id = m->id };
+		struct earn_award *v = NULL;
+		int n = 0;
+
+		if (a->needs_member) {
+			struct facts *f = member_facts(a, m);
+
+			if (!f) {
+				rc = -1;
+				break;
+			}
+			em.tier = f->tier;
+			em.birthday = f->birthday;
+			em.segments = f->segments;
+		}
+		if (earn_progress_settle(a->l, x->p, &er, &em, x->down, &v, &n) < 0 ||
+		    credit_awards(a, b, m, NULL, d->txn, d->at, v, n) < 0)
+			rc = -1;
+		free(v);
+	}
+	defer_free(a, d);
+	return rc;
+}
+
+/* Every member's marks left waiting, settled: the input ended, or the
+ * members are to be forgotten. */
+static int
+flush_all(struct accrue *a, struct batch *b)
+{
+	for (size_t i = 0; i < a->nmems; i++)
+		if (a->mems[i]->defer && flush_member(a, b, a->mems[i]) < 0)
+			return -1;
+	return 0;
+}
+
 /* The bonuses a credited receipt gives besides its own points (referral,
  * cumulative): entries of their own, one output row each.  A receipt
  * settled in parts that was `was` before its later lines (under version
@@ -1252,9 +1434,12 @@ bonuses(struct accrue *a, struct batch *b, struct mem *m, const struct programme
 	if (ref == m)
 		ref = NULL;
 	if ((pwas ? earn_purchase_awards_again(a->l, pwas, was, p, er, em,
-	    ref ? ref->id : NULL, &v, &n) :
-	    earn_purchase_awards(a->l, p, er, em, ref ? ref->id : NULL, &v, &n)) < 0)
+	    ref ? ref->id : NULL, a->settle_to == SETTLE_NOW, &v, &n) :
+	    earn_purchase_awards(a->l, p, er, em, ref ? ref->id : NULL,
+	    a->settle_to == SETTLE_NOW, &v, &n)) < 0)
 		goto out;
+	if (a->settle_to == SETTLE_LATER)
+		defer_add(a, m, p, er, 0);	/* as a purchase settles them */
 	if (credit_awards(a, b, m, p, er->txn, er->occurred, v, n) < 0)
 		goto out;
 	rc = 0;
@@ -1327,6 +1512,48 @@ unlink_return(struct accrue *a, struct mem *m, const struct receipt_row *ret)
 	return rc;
 }
 
+/* The first n marks of d no longer waited for: those of the receipt's
+ * earlier parts, which no longer count as they did. */
+static void
+defer_drop(struct accrue *a, struct defer *d, int n)
+{
+	for (int i = 0; i < n && i < d->n; i++)
+		dsettle_free(a, d, &d->v[i]);
+	if (n >= d->n) {
+		d->n = 0;
+		return;
+	}
+	memmove(d->v, d->v + n, (d->n - n) * sizeof(*d->v));
+	d->n -= n;
+}
+
+/* More lines of a return at the current rate (no orig_txn) that leave it a
+ * return: the spend of its own period less by the whole's amount, as the
+ * whole takes it off.  A purchase so far counts no more (its visit and
+ * spend come back off); a return so far took its own amount off already. */
+static int
+old_spend(struct accrue *a, struct mem *m, struct rcpt *r, const struct receipt_row *old,
+    const struct receipt_row *row, int waits, int nwas)
+{
+	int64_t back = -row->amount;
+
+	if (old->amount >= 0) {
+		if (progress_less(a, m, r->txn, old->occurred_at, old->store, old->channel,
+		    old->amount, 1, old->amount) < 0)
+			return -1;
+		if (waits)
+			defer_drop(a, m->defer, nwas);
+		a->settle_to = waits ? SETTLE_LATER : SETTLE_NOW;
+		return progress_less(a, m, r->txn, row->occurred_at, old->store, old->channel,
+		    back, 0, back);
+	}
+	/* the part added: a return takes more off, a sale gives some back */
+	if (r->amount < 0)
+		a->settle_to = waits ? SETTLE_LATER : SETTLE_NOW;
+	return progress_less(a, m, r->txn, row->occurred_at, old->store, old->channel, back, 0,
+	    -r->amount);
+}
+
 /* The counter of a receipt's status. */
 static int
 status_counter(const char *status)
@@ -1357,6 +1584,22 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	const struct programme *prog = NULL;
 	struct earn_again again = { a->l, r->txn };
 	struct earn_state again_st;
+	/* its earlier parts' marks wait (struct defer): a move that undoes
+	 * theirs settles none, the whole's wait with theirs, or replace them */
+	int waits, nwas = 0;
+	int undo = SETTLE_NOW, whole = SETTLE_NOW;
+
+	if (m && m->defer && strcmp(m->defer->txn, r->txn) != 0 && flush_member(a, b, m) < 0) {
+		free(merged);
+		return -1;
+	}
+	waits = m && m->defer;
+	if (waits) {
+		nwas = m->defer->n;
+		undo = SETTLE_NOT;
+		whole = SETTLE_LATER;
+	}
+	a->settle_to = whole;
 
 	memcpy(merged, old->digest, (nold + 1) * sizeof(*merged));
 	memcpy(merged + nold + 1, digest + 1, r->n * sizeof(*merged));
@@ -1398,14 +1641,18 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			goto out;
 		/* nor does its first part count towards cumulative rules */
 		rc = -1;
+		a->settle_to = undo;
 		if (progress_less(a, m, r->txn, old->occurred_at, old->store, old->channel,
 		    old->amount, 1, old->amount) < 0)
 			goto out;
+		if (waits)
+			defer_drop(a, m->defer, nwas);
 		points += old->points;
 		status = "returned";
 	} else if (m) {
 		rc = -1;
 		*detail = '\0';	/* not what claw_back said of another member's original */
+		a->settle_to = undo;
 		if (row.amount >= 0) {
 			/* the whole receipt again, its earlier lines as the ledger kept them */
 			int64_t kept = 0;
@@ -1433,6 +1680,9 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 					goto out;
 			}
 
+			if (waits)
+				defer_drop(a, m->defer, nwas);
+			a->settle_to = whole;
 			if (ledger_earn_lines(a->l, r->txn, old_line, &ol) < 0)
 				goto out;
 			for (int i = 0; i < ol.n; i++)
@@ -1476,8 +1726,13 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 					    r->txn, (long long)POINTS_MAX);
 				goto out;
 			}
-		} else
+		} else {
 			points = -earn_base_points(earn_at(a->earn, row.occurred_at), -row.amount);
+			/* a return at the current rate: the spend of its own period
+			 * is less by the whole's amount, as settled at once */
+			if (!r->orig && old_spend(a, m, r, old, &row, waits, nwas) < 0)
+				goto out;
+		}
 		delta = points - old->points;
 		if (delta > 0) {
 			if (earn(a, m, r->txn, row.occurred_at, delta, &status, &row.entry_id) < 0)
@@ -1524,6 +1779,12 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 
 		if (bonuses(a, b, m, prog, &er, &em, earn_at(a->earn, old->occurred_at),
 		    old->amount >= 0 ? &was : NULL) < 0)
+			goto out;
+	}
+	if (waits) {
+		/* the whole's marks: now, when no more of it can come */
+		snprintf(m->defer->at, sizeof(m->defer->at), "%s", row.occurred_at);
+		if (!a->early && flush_member(a, b, m) < 0)
 			goto out;
 	}
 	rc = 0;
@@ -1737,6 +1998,11 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			goto out;
 		}
 	}
+	/* settled early, it may have more lines to come: the marks it would
+	 * settle wait until they cannot change (struct defer) */
+	if (m && (a->early && a->needs_progress ? defer_begin(a, b, m, r->txn, r->occurred) :
+	    flush_member(a, b, m)) < 0)
+		goto out;
 	row.member_id = m ? m->id : NULL;
 	if (m && r->amount >= 0) {
 		lines = earn_lines(r, NULL, 0);
@@ -1802,6 +2068,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		goto out;
 	rc = 0;
 out:
+	a->settle_to = SETTLE_NOW;
 	receipt_row_clear(&old);
 	free(digest);
 	free(row.earn);
@@ -1899,6 +2166,7 @@ static void
 mems_clear(struct accrue *a)
 {
 	for (size_t i = 0; i < a->nmems; i++) {
+		defer_free(a, a->mems[i]->defer);
 		free(a->mems[i]->id);
 		free(a->mems[i]);
 	}
@@ -1958,6 +2226,8 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 	int rc = prefetch_members(a, keep);
 	struct pool *pool;
 
+	/* before the input ends, a receipt settled may have more lines to come */
+	a->early = keep != NULL;
 	for (size_t i = 0; i < strmap_count(a->open); i++) {
 		struct rcpt *r = strmap_value(a->open, i);
 
@@ -1966,6 +2236,11 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 		if (rc == 0 && !r->settled && settle(a, b, r) < 0)
 			rc = -1;
 	}
+	a->early = 0;
+	/* the marks left waiting: settled when no more lines can come, and
+	 * before their members are forgotten */
+	if (rc == 0 && (!keep || a->mem_held > a->mem_window))
+		rc = flush_all(a, b);
 	/* given back only now: a return may look its original up until the end */
 	for (size_t i = 0; i < strmap_count(a->open); i++) {
 		struct rcpt *r = strmap_value(a->open, i);
@@ -2169,6 +2444,7 @@ setup(struct accrue *a, struct ledger *l)
 		a->earn = earn_new(pv, np);
 		a->needs_member = earn_needs_member(a->earn);
 		a->needs_first = earn_needs_first(a->earn);
+		a->needs_progress = earn_needs_progress(a->earn);
 		earn_ledger_state(l, &a->est);
 		a->facts = strmap_new();
 	}

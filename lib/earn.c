@@ -149,6 +149,17 @@ earn_segments(const struct earn *e)
 }
 
 int
+earn_needs_progress(const struct earn *e)
+{
+	for (int i = 0; i < e->n; i++)
+		for (int k = 0; k < e->pv[i].p->nrules; k++)
+			if (e->pv[i].p->rules[k].trigger == TRIGGER_CUMULATIVE &&
+			    e->pv[i].p->rules[k].effect == EFFECT_BONUS)
+				return 1;
+	return 0;
+}
+
+int
 earn_needs_first(const struct earn *e)
 {
 	for (int i = 0; i < e->n; i++)
@@ -1186,7 +1197,7 @@ has_rule(const struct programme *p, const char *name)
 static int
 purchase_awards(struct ledger *l, const struct programme *pwas, const struct earn_receipt *was,
     const struct programme *p, const struct earn_receipt *r, const struct earn_member *m,
-    const char *referrer, struct earn_award **v, int *n)
+    const char *referrer, int settle, struct earn_award **v, int *n)
 {
 	*v = NULL;
 	*n = 0;
@@ -1195,12 +1206,15 @@ purchase_awards(struct ledger *l, const struct programme *pwas, const struct ear
 	if (referrals(l, p, REFERRAL_ON_EVERY_PURCHASE, r, m, referrer, v, n) < 0)
 		return -1;
 	if (!was)
-		return progress_move(l, p, r, m, 1, r->amount, SETTLE_UP, v, n);
+		return progress_move(l, p, r, m, 1, r->amount, SETTLE_UP, settle ? v : NULL, n);
 	/* what the receipt counted as it was, then as it is: each period
 	 * settled once both are counted, either way */
 	if (progress_move(l, pwas, was, m, -1, -was->amount, 0, NULL, NULL) < 0 ||
-	    progress_move(l, p, r, m, 1, r->amount, SETTLE_UP | SETTLE_DOWN, v, n) < 0)
+	    progress_move(l, p, r, m, 1, r->amount, SETTLE_UP | SETTLE_DOWN, settle ? v : NULL,
+	    n) < 0)
 		return -1;
+	if (!settle)
+		return 0;
 	for (int k = 0; k < pwas->nrules; k++) {
 		const struct rule *ru = &pwas->rules[k];
 		int64_t vs, sp;
@@ -1219,17 +1233,26 @@ purchase_awards(struct ledger *l, const struct programme *pwas, const struct ear
 
 int
 earn_purchase_awards(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
-    const struct earn_member *m, const char *referrer, struct earn_award **v, int *n)
+    const struct earn_member *m, const char *referrer, int settle, struct earn_award **v,
+    int *n)
 {
-	return purchase_awards(l, NULL, NULL, p, r, m, referrer, v, n);
+	return purchase_awards(l, NULL, NULL, p, r, m, referrer, settle, v, n);
 }
 
 int
 earn_purchase_awards_again(struct ledger *l, const struct programme *pwas,
     const struct earn_receipt *was, const struct programme *p, const struct earn_receipt *r,
-    const struct earn_member *m, const char *referrer, struct earn_award **v, int *n)
+    const struct earn_member *m, const char *referrer, int settle, struct earn_award **v,
+    int *n)
 {
-	return purchase_awards(l, pwas, was, p, r, m, referrer, v, n);
+	return purchase_awards(l, pwas, was, p, r, m, referrer, settle, v, n);
+}
+
+int
+earn_progress_settle(struct ledger *l, const struct programme *p, const struct earn_receipt *r,
+    const struct earn_member *m, int down, struct earn_award **v, int *n)
+{
+	return progress_move(l, p, r, m, 0, 0, down ? SETTLE_DOWN : SETTLE_UP, v, n);
 }
 
 int64_t

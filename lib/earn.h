@@ -102,6 +102,7 @@ const struct programme *earn_at(const struct earn *e, const char *when);
  * whether it has first-purchase rules; referral rules; cumulative rules. */
 int earn_needs_member(const struct earn *e);
 int earn_needs_first(const struct earn *e);
+int earn_needs_progress(const struct earn *e);
 /* Every segment a rule of any version names, as a JSON array ("[]" when
  * none), for ledger_earn_segments. */
 const char *earn_segments(const struct earn *e);
@@ -176,17 +177,26 @@ struct earn_award {
 	int version;			/* taken back: the version that gave it */
 };
 /* The bonuses a credited receipt of member m gives (referral on first or
- * every purchase; cumulative, whose progress it counts).  0 or -1; *v is
+ * every purchase; cumulative, whose progress it counts: its marks settled
+ * unless `settle` is 0, for earn_progress_settle later).  0 or -1; *v is
  * the caller's to free. */
 int earn_purchase_awards(struct ledger *l, const struct programme *p,
     const struct earn_receipt *r, const struct earn_member *m, const char *referrer,
-    struct earn_award **v, int *n);
+    int settle, struct earn_award **v, int *n);
 /* The same for a receipt settled in parts that grew from `was` (NULL: one
  * that counted towards nothing, a return so far) to r, under the versions
  * pwas and p: its progress counts the whole once, as if settled at once. */
 int earn_purchase_awards_again(struct ledger *l, const struct programme *pwas,
     const struct earn_receipt *was, const struct programme *p, const struct earn_receipt *r,
-    const struct earn_member *m, const char *referrer, struct earn_award **v, int *n);
+    const struct earn_member *m, const char *referrer, int settle, struct earn_award **v,
+    int *n);
+/* Settle the marks of the cumulative rules of p that receipt r counts
+ * towards, at the member's progress as it is now, as a purchase does (a
+ * bonus given) or, `down`, as a return does (a bonus taken back); into *v
+ * as earn_progress_less.  0 or -1. */
+int earn_progress_settle(struct ledger *l, const struct programme *p,
+    const struct earn_receipt *r, const struct earn_member *m, int down,
+    struct earn_award **v, int *n);
 /* Take visits and spend off the member's progress towards the cumulative
  * rules of p that receipt r counts towards (in the period of its time): a
  * return, or a purchase that no longer counts as it did (negative: one

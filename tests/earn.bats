@@ -1479,6 +1479,164 @@ EOF2
 	ledger_ok whole.db
 }
 
+# The same receipts settled whole (ledger whole.db, its lines one after
+# another in whole.csv) and in parts (the ledger, the lines of parts.csv far
+# apart): the cumulative bonuses' entries, awards and rows, the progress and
+# the balances must be the same.
+same_bonuses() {
+	local j="SELECT member_id, kind, points, ref FROM journal WHERE kind = 'bonus' ORDER BY member_id, entry_id"
+	local w="SELECT rule, member_id, period, key, points FROM rule_awards ORDER BY 1, 2, 3, 4"
+	local g="SELECT rule, member_id, period, visits, spend FROM rule_progress ORDER BY 1, 2, 3"
+	[ "$(q "$j")" = "$(sqlite3 whole.db "$j")" ]
+	[ "$(q "$w")" = "$(sqlite3 whole.db "$w")" ]
+	[ "$(q "$g")" = "$(sqlite3 whole.db "$g")" ]
+	[ "$(balances)" = "$(LOY_DB=whole.db balances)" ]
+	[ "$(grep ',bonus,' parts.out | sort)" = "$(grep ',bonus,' whole.out | sort)" ]
+}
+
+# The receipts on standard input, their parts separated by '|', into
+# whole.csv (each receipt's lines together) and parts.csv (each part 150
+# anonymous receipts after the one before); the ledger copied to whole.db.
+split_receipts() {
+	local h='txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'
+	cat >receipts.txt
+	awk -v h="$h" 'BEGIN { print h } { gsub(/\|/, "\n"); print }' receipts.txt >whole.csv
+	awk -v h="$h" 'BEGIN { print h } { n = split($0, p, "|"); for (i = 1; i <= n; i++) part[i] = part[i] p[i] "\n"; if (n > np) np = n }
+	    END { for (i = 1; i <= np; i++) { printf "%s", part[i]; for (k = 1; k <= 150; k++) print "F" i "-" k ",,2026-12-05 11:00:00,Z,1,0.01," } }' receipts.txt >parts.csv
+	cp "$LOY_DB" whole.db
+}
+
+@test "a receipt settled in parts gives and takes back a cumulative bonus as the whole does, not on the way" {
+	base
+	members
+	programme <<'EOF2'
+[rule forty]
+trigger = cumulative
+spend = 40.00
+period = month
+bonus = 500
+EOF2
+	# 1003 held December's bonus with 40.00; 1004 November's, and 30.00 in December
+	printf '%s\n' 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn' \
+	    'S3,1003,2026-12-01 10:00:00,A,1,40.00,' 'S4,1004,2026-11-01 10:00:00,A,1,40.00,' \
+	    'S5,1004,2026-12-01 10:00:00,A,1,30.00,' >day1.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	# 1001: 50.00 and a line returned: 30.00, below the mark; 1002: 50.00,
+	# 20.00 returned, 30.00 more: 60.00, at the mark once; 1003: 20.00 of S3
+	# returned and 30.00 bought: 10.00 more; 1004: 20.00 bought and 30.00 of
+	# S4 returned: a return of 10.00 of November, December untouched
+	split_receipts <<'EOF2'
+T1,1001,2026-12-05 10:00:00,A,1,50.00,|T1,1001,2026-12-05 10:00:00,B,-1,-20.00,
+T2,1002,2026-12-05 10:00:00,A,1,50.00,|T2,1002,2026-12-05 10:00:00,B,-1,-20.00,|T2,1002,2026-12-05 10:00:00,C,1,30.00,
+T3,1003,2026-12-05 10:00:00,B,-1,-20.00,S3|T3,1003,2026-12-05 10:00:00,C,1,30.00,S3
+T4,1004,2026-12-05 10:00:00,A,1,20.00,S4|T4,1004,2026-12-05 10:00:00,B,-1,-30.00,S4
+EOF2
+	loy-accrue -d whole.db whole.csv >whole.out 2>/dev/null
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	printf '%s\n' "$output" >parts.out
+	[ "$(grep -c 'more lines of this receipt' parts.out)" = 5 ]
+	same_bonuses
+	# no bonus for 1001, one for 1002, 1003 keeps its own, 1004 gives back November's
+	same "$(grep ',bonus,' parts.out | sort)" <<'EOF2'
+T2,1002,2026-12-05 10:00:00,0.00,500,bonus,rule forty: period 2026-12
+T4,1004,2026-12-05 10:00:00,0.00,-500,bonus,"rule forty: period 2026-11 taken back: the spend is 30.00, below 40.00"
+EOF2
+	[ "$(q "SELECT count(*) FROM journal WHERE kind = 'bonus'")" = 4 ]
+	ledger_ok
+	ledger_ok whole.db
+}
+
+@test "a return without orig_txn settled in parts takes off its period's spend what the whole takes off" {
+	base
+	members
+	programme <<'EOF2'
+[rule forty]
+trigger = cumulative
+spend = 40.00
+period = month
+bonus = 500
+EOF2
+	# December: 1001 30.00; 1002 and 1003 50.00, the bonus held
+	printf '%s\n' 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn' \
+	    'S1,1001,2026-12-01 10:00:00,A,1,30.00,' 'S2,1002,2026-12-01 10:00:00,A,1,50.00,' \
+	    'S3,1003,2026-12-01 10:00:00,A,1,50.00,' >day1.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	# 1001: 20.00 bought, 30.00 returned: a return of 10.00, 20.00 left;
+	# 1002: 5.00 and 10.00 returned: 35.00 left; 1003: 20.00 returned, 5.00
+	# bought: a return of 15.00, 35.00 left: both below the mark
+	split_receipts <<'EOF2'
+T1,1001,2026-12-05 10:00:00,A,1,20.00,|T1,1001,2026-12-05 10:00:00,B,-1,-30.00,
+T2,1002,2026-12-05 10:00:00,A,-1,-5.00,|T2,1002,2026-12-05 10:00:00,B,-1,-10.00,
+T3,1003,2026-12-05 10:00:00,A,-1,-20.00,|T3,1003,2026-12-05 10:00:00,B,1,5.00,
+EOF2
+	loy-accrue -d whole.db whole.csv >whole.out 2>/dev/null
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	printf '%s\n' "$output" >parts.out
+	[ "$(grep -c 'more lines of this receipt' parts.out)" = 3 ]
+	same_bonuses
+	[ "$(q "SELECT member_id, spend FROM rule_progress ORDER BY 1")" = \
+	    "$(printf '1001|2000\n1002|3500\n1003|3500')" ]
+	[ "$(balances)" = "$(printf '1001:20\n1002:35\n1003:35')" ]
+	ledger_ok
+	ledger_ok whole.db
+}
+
+@test "a receipt split over two files of a run is refused in the second: no cumulative bonus given and taken back" {
+	base
+	members
+	programme <<'EOF2'
+[rule forty]
+trigger = cumulative
+spend = 40.00
+period = month
+bonus = 500
+EOF2
+	printf 'txn_id,member_id,occurred_at,sku,qty,amount\nT1,1001,2026-12-05 10:00:00,A,1,50.00\n' >a.csv
+	printf 'txn_id,member_id,occurred_at,sku,qty,amount\nT1,1001,2026-12-05 10:00:00,B,-1,-20.00\n' >b.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue a.csv b.csv
+	[[ "$stderr" == *"loy-accrue: b.csv:2: receipt 'T1' was taken before (run "*") with other content"* ]]
+	[ "$(dump)" = "$before" ]
+	# set aside, the first file's part is the receipt, with its bonus once
+	run -1 --separate-stderr loy-accrue --rejects rej.csv a.csv b.csv
+	same "$output" <<'EOF2'
+txn_id,member_id,occurred_at,amount,points,status,detail
+T1,1001,2026-12-05 10:00:00,50.00,50,credited,
+T1,1001,2026-12-05 10:00:00,0.00,500,bonus,rule forty: period 2026-12
+EOF2
+	[ "$(q "SELECT kind, points FROM journal ORDER BY entry_id")" = "$(printf 'earn|50\nbonus|500')" ]
+	[ "$(q "SELECT key, points FROM rule_awards")" = "2026-12|500" ]
+	# and so in a later run
+	run -65 --separate-stderr loy-accrue b.csv
+	ledger_ok
+}
+
+@test "a receipt settled in parts with another receipt of its member settled between them settles its bonus as it stood then" {
+	base
+	members
+	programme <<'EOF2'
+[rule forty]
+trigger = cumulative
+spend = 40.00
+period = month
+bonus = 500
+EOF2
+	# T1, 50.00 then a line of 20.00 returned, far apart; S1 of 1001 right
+	# after its first part, settled with it
+	{
+		echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'
+		echo 'T1,1001,2026-12-05 10:00:00,A,1,50.00,'
+		echo 'S1,1001,2026-12-05 10:30:00,A,1,1.00,'
+		for i in $(seq 1 150); do echo "F$i,,2026-12-05 11:00:00,Z,1,0.01,"; done
+		echo 'T1,1001,2026-12-05 10:00:00,B,-1,-20.00,'
+	} >parts.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	# S1 comes after 50.00 of T1: the bonus; T1's return line takes it back
+	[ "$(q "SELECT points FROM journal WHERE kind = 'bonus' ORDER BY entry_id")" = "$(printf '500\n-500')" ]
+	[ "$(balances | head -1)" = "1001:31" ]
+	ledger_ok
+}
+
 @test "a pattern's \\b and \\w know only ASCII, unless it begins with (*UCP)" {
 	base
 	members
