@@ -263,11 +263,14 @@ explain_row(void *ctx, int ncols, const char *const *cols, const char *const *ro
 {
 	struct explain *x = ctx;
 
-	if (!row) {
+	/* the header comes with the first row: a run with nothing to explain
+	 * fails, and prints nothing for a file to keep */
+	if (!row)
+		return 0;
+	if (x->rows == 0) {
 		for (int i = 0; i < ncols; i++)
 			csvio_put(x->out, cols[i]);
 		csvio_end(x->out);
-		return 0;
 	}
 	for (int i = 0; i < ncols; i++) {
 		if (strcmp(cols[i], "amount") == 0 && row[i])

@@ -1313,6 +1313,26 @@ EOF2
 	ledger_ok
 }
 
+@test "explain with nothing to explain prints nothing, not even the header: a redirected run leaves an empty file" {
+	base
+	members
+	loy-enroll merge 1003 1001 >/dev/null 2>&1
+	pos <<'EOF2'
+T1,,2026-12-10 10:00:00,X,,,1,5.00
+EOF2
+	run -0 --separate-stderr loy-accrue pos.csv
+	for what in receipt=NOPE receipt=T1 member=9999 member=1003 member=1004 entry=99; do
+		run -66 --separate-stderr loy-accrue --explain "$what"
+		[ "$output" = "" ]
+		[ -n "$stderr" ]
+		run -66 --separate-stderr loy-accrue --explain "$what" --table
+		[ "$output" = "" ]
+	done
+	run -66 sh -c 'loy-accrue --explain receipt=NOPE >out.csv 2>/dev/null'
+	[ ! -s out.csv ]
+	ledger_ok
+}
+
 @test "a receipt settled in parts earns what it earns whole: a first purchase, limits, budgets, day caps" {
 	base
 	members

@@ -137,6 +137,9 @@ load helper
 	new_ledger
 	printf 'member_id,name\n1001,Anna\n' >m.csv
 	loy-enroll m.csv >/dev/null 2>&1
+	# something to explain: with nothing, --explain prints nothing
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
 	while IFS= read -r cmd; do
 		cmd=${cmd//EXAMPLES/$EXAMPLES}
 		run -74 --separate-stderr bash -c "$cmd >/dev/full"
