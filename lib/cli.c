@@ -48,16 +48,37 @@ cli_number(const struct cli *c, const char *opt, const char *arg, long lo, long 
 	return v;
 }
 
+/* --map FIELD=COLUMN[,FIELD=COLUMN...]: every pair whole, one comma between
+ * two, none before the first or after the last */
 static void
 add_map(struct cli *c, const char *arg)
 {
-	char *copy = loy_xstrdup(arg), *item, *save = NULL;
+	char *copy = loy_xstrdup(arg), *item = copy, *next;
 
-	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
+	for (; item; item = next) {
+		char *eq;
 
-		if (!eq || eq == item || !eq[1]) {
+		if ((next = strchr(item, ',')))
+			*next++ = '\0';
+		if (!*arg) {
+			loy_warn("--map '' is empty: give FIELD=COLUMN");
+			cli_usage(c);
+		}
+		if (!*item) {
+			loy_warn("--map '%s' has an empty pair: give FIELD=COLUMN pairs with one "
+			    "comma between two, none at either end", arg);
+			cli_usage(c);
+		}
+		if (!(eq = strchr(item, '='))) {
 			loy_warn("--map '%s' is not FIELD=COLUMN", item);
+			cli_usage(c);
+		}
+		if (eq == item) {
+			loy_warn("--map '%s' names no field: give FIELD=COLUMN", item);
+			cli_usage(c);
+		}
+		if (!eq[1]) {
+			loy_warn("--map '%s' names no column: give FIELD=COLUMN", item);
 			cli_usage(c);
 		}
 		*eq = '\0';

@@ -251,6 +251,30 @@ CMDS
 	ledger_ok
 }
 
+@test "a --map with an empty pair, field or column is a usage error in every program that takes it, not a mapping left out" {
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	before=$(dump)
+	for c in "loy-enroll m.csv" "loy-accrue m.csv" "loy-redeem m.csv" "loy-segment save few m.csv"; do
+		p=${c%% *}
+		for m in , member_id=member_id, member_id=member_id,,name=name ,member_id=member_id; do
+			run -64 --separate-stderr $c --map "$m"
+			[ "${stderr_lines[0]}" = "$p: --map '$m' has an empty pair: give FIELD=COLUMN pairs with one comma between two, none at either end" ] ||
+			    { echo "$c --map $m: $stderr" >&2; return 1; }
+			[ "$output" = "" ]
+		done
+		run -64 --separate-stderr $c --map ''
+		[ "${stderr_lines[0]}" = "$p: --map '' is empty: give FIELD=COLUMN" ]
+		run -64 --separate-stderr $c --map member_id=
+		[ "${stderr_lines[0]}" = "$p: --map 'member_id=' names no column: give FIELD=COLUMN" ]
+		run -64 --separate-stderr $c --map member_id=member_id,=name
+		[ "${stderr_lines[0]}" = "$p: --map '=name' names no field: give FIELD=COLUMN" ]
+		[ "${stderr_lines[-1]}" = "Try '$p --help' for more information." ]
+	done
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "an empty -d is a usage error in every program, not a ledger named ''" {
 	for p in loy-init loy-enroll loy-accrue loy-redeem loy-expire loy-segment loy-program \
 	    loy-report loy-check; do
