@@ -94,6 +94,7 @@ struct csvio_reader {
 	/* header */
 	char **cols;
 	int ncols;
+	long hline;		/* physical line the header starts on */
 	char **f;		/* row pointers handed out */
 	char **raw;
 	int fptr_cap;
@@ -411,6 +412,7 @@ csvio_header(struct csvio_reader *r)
 	if (r->bad)
 		return loy_error("%s:%ld: header %s", r->path, r->start, r->bad);
 	r->ncols = r->nf;
+	r->hline = r->start;
 	r->cols = calloc(r->nf, sizeof(*r->cols));
 	if (!r->cols)
 		loy_die(71, "out of memory");
@@ -718,6 +720,12 @@ csvio_size(const struct csvio_reader *r)
 	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
 	return st.st_size;
+}
+
+long
+csvio_header_line(const struct csvio_reader *r)
+{
+	return r->hline;
 }
 
 long

@@ -30,6 +30,8 @@ const char *csvio_name(const struct csvio_reader *r);
  * malformed or names a column twice, -2 on a read error. */
 int csvio_header(struct csvio_reader *r);
 int csvio_ncols(const struct csvio_reader *r);
+/* The physical line the header row starts on (blank lines may come first). */
+long csvio_header_line(const struct csvio_reader *r);
 const char *csvio_colname(const struct csvio_reader *r, int i);
 /* Index of the column named `name` (case-insensitive, spaces trimmed), or -1. */
 int csvio_col(const struct csvio_reader *r, const char *name);

@@ -463,7 +463,19 @@ EOF
 	before=$(dump)
 	run -65 --separate-stderr loy-enroll --map member_id=KundenNr crm.csv
 	[ "$output" = "" ]
-	[ "$stderr" = "loy-enroll: crm.csv: --map member_id=KundenNr: no column 'KundenNr'" ]
+	[ "$stderr" = "loy-enroll: crm.csv:1: --map member_id=KundenNr: no column 'KundenNr'" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--map naming a column the file does not have gives the header's line, blank lines before it counted" {
+	new_ledger
+	printf '\n\nCustomerNo,Mail\nC-17,ann@example.org\n' >crm.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll --map member_id=KundenNr crm.csv
+	[ "$stderr" = "loy-enroll: crm.csv:3: --map member_id=KundenNr: no column 'KundenNr'" ]
+	run -65 --separate-stderr loy-accrue --map txn_id=Bon - <crm.csv
+	[ "$stderr" = "loy-accrue: stdin:3: --map txn_id=Bon: no column 'Bon'" ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
