@@ -1287,10 +1287,10 @@ listing(const struct cli *cli, struct ledger *l, const char *verb, const char *m
 	if (strcmp(verb, "list") == 0)
 		rc = ledger_list_members(l, batch_print, out);
 	else if (strcmp(verb, "cards") == 0) {
-		struct member m = { { 0 } };
-		int got = ledger_member_get(l, member, &m);
+		char *survivor = NULL;
+		/* a merge moved the cards: a merged id stands for its survivor */
+		int got = ledger_member_resolve(l, member, &survivor);
 
-		member_clear(&m);
 		if (got <= 0) {
 			ledger_rollback(l);
 			csvio_writer_close(out);
@@ -1298,7 +1298,11 @@ listing(const struct cli *cli, struct ledger *l, const char *verb, const char *m
 				loy_warn("member '%s' does not exist", member);
 			return got == 0 ? LOY_EX_DATAERR : ledger_status(l);
 		}
-		rc = ledger_list_cards(l, member, batch_print, out);
+		if (strcmp(survivor, member) != 0)
+			loy_warn("member '%s' was merged into '%s': the cards are theirs", member,
+			    survivor);
+		rc = ledger_list_cards(l, survivor, batch_print, out);
+		free(survivor);
 	}
 	else
 		rc = ledger_list_duplicates(l, batch_print, out);

@@ -951,7 +951,7 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 	const struct rdef *d;
 	struct lr_params p;
 	struct out out;
-	char from[20], to[20], now[20], horizon[8];
+	char from[20], to[20], now[20], horizon[8], *survivor = NULL;
 	int status, rc, html = strcmp(argv[0], "html") == 0;
 	const struct col *cols;
 	enum lr_query q;
@@ -1013,6 +1013,18 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 			return LOY_EX_DATAERR;
 		}
 		if (o->lots) {
+			/* a merge moved the open lots: a merged id stands for
+			 * its survivor */
+			if (ledger_member_resolve(l, argv[1], &survivor) <= 0) {
+				ledger_rollback(l);
+				free(survivor);
+				return ledger_status(l);
+			}
+			if (strcmp(survivor, argv[1]) != 0) {
+				loy_warn("member '%s' was merged into '%s': the lots are theirs",
+				    argv[1], survivor);
+				p.member = survivor;
+			}
 			cols = lots_cols;
 			q = LR_LOTS;
 		} else if (o->tiers) {
@@ -1023,6 +1035,7 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 	out_open(&out, stdout, o->format, o->safe, NULL);
 	rc = run_query(l, cols, q, &p, &out);
 	ledger_rollback(l);
+	free(survivor);
 	if (out_close(&out) < 0)
 		return cli_output_failed(errno);
 	return rc < 0 ? ledger_status(l) : 0;

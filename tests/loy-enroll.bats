@@ -1262,6 +1262,25 @@ EOF
 	ledger_ok
 }
 
+@test "cards of a merged member are its survivor's, where the merge moved them, down a chain of merges" {
+	base
+	loy-enroll merge 1003 1002 >/dev/null 2>&1
+	loy-enroll merge 1002 1001 >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll cards 1001
+	want=$output
+	[ "${#lines[@]}" = 4 ]
+	run -0 --separate-stderr loy-enroll cards 1003
+	[ "$output" = "$want" ]
+	[ "$stderr" = "loy-enroll: member '1003' was merged into '1001': the cards are theirs" ]
+	run -0 --separate-stderr loy-enroll cards 1002
+	[ "$output" = "$want" ]
+	[ "$stderr" = "loy-enroll: member '1002' was merged into '1001': the cards are theirs" ]
+	run -65 --separate-stderr loy-enroll cards 9999
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: member '9999' does not exist" ]
+	ledger_ok
+}
+
 # ------------------------------------------------------ usage and options
 
 @test "a verb with the wrong number of operands is a usage error" {

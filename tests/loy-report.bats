@@ -79,6 +79,21 @@ $(q "SELECT lot_id FROM lots WHERE entry_id = (SELECT entry_id FROM receipts WHE
 OUT
 }
 
+@test "statement --lots of a merged member shows its survivor's open lots, where the merge moved them; its entries stay its own" {
+	base
+	run -0 --separate-stderr loy-enroll merge 1003 1001
+	run -0 --separate-stderr loy-report statement --lots 1001
+	want=$output
+	[ "${#lines[@]}" = 3 ]
+	run -0 --separate-stderr loy-report statement --lots 1003
+	[ "$output" = "$want" ]
+	[ "$stderr" = "loy-report: member '1003' was merged into '1001': the lots are theirs" ]
+	run -0 --separate-stderr loy-report statement 1003
+	[ "$stderr" = "" ]
+	[ "$(printf '%s\n' "${lines[-1]}" | cut -d, -f4-8)" = "merge,-10,0,merge,1001" ]
+	ledger_ok
+}
+
 @test "statement: an unknown member is an error" {
 	base
 	run -65 --separate-stderr loy-report statement 9999
