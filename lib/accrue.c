@@ -26,6 +26,7 @@
 #include "money.h"
 #include "pattern.h"
 #include "strmap.h"
+#include "utf8.h"
 #include "when.h"
 
 #define OPEN_BYTES (8 << 20)	/* receipts held in memory before settling early */
@@ -507,6 +508,10 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			BAD("receipt '%s' has lines for %s '%s' and '%s'", txn, fields[F_MEMBER + i],
 			    r->id[i] ? r->id[i] : "", v);
 	}
+	/* an id with a line break or another control character is no one's */
+	for (int i = ID_MEMBER; i <= ID_CARD && created; i++)
+		if (r->id[i] && utf8_has_control(r->id[i]))
+			BAD("%s '%s' has a control character", fields[F_MEMBER + i], r->id[i]);
 	v = field(a, row, F_OCCURRED);
 	if (when_parse(v, cli->date_format, WHEN_DATETIME, when, &why) < 0)
 		BAD("occurred_at '%s' %s", v, why);

@@ -11,6 +11,7 @@
 #include "batch.h"
 #include "diag.h"
 #include "tmpfiles.h"
+#include "utf8.h"
 
 struct batch {
 	const struct batch_job *job;
@@ -196,6 +197,15 @@ rejects_columns(struct batch *b)
 		b->perm = NULL;
 	}
 	return 0;
+}
+
+int
+batch_id_refused(struct batch *b, const struct csvio_row *row, const char *field,
+    const char *value)
+{
+	if (!value || !utf8_has_control(value))
+		return 0;
+	return batch_reject(b, row, "%s '%s' has a control character", field, value);
 }
 
 int

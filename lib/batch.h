@@ -56,6 +56,10 @@ int batch_col(struct batch *b, const char *field);
  * Returns 1, for `return batch_reject(...)`. */
 int batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Reject the row when `value`, its field `field` (a member id or a card),
+ * holds a control character (utf8_has_control): 1 rejected, else 0. */
+int batch_id_refused(struct batch *b, const struct csvio_row *row, const char *field,
+    const char *value);
 void batch_count(struct batch *b, int counter);
 /* A row counted under `from` is counted under `to` instead. */
 void batch_recount(struct batch *b, int from, int to);

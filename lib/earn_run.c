@@ -134,6 +134,8 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "event_id is empty");
 	if (!*who)
 		return batch_reject(b, row, "member_id is empty");
+	if (batch_id_refused(b, row, "member_id", who))
+		return 1;
 	if (!*name)
 		return batch_reject(b, row, "event is empty");
 	v = csvio_field(row, ev->col[E_OCCURRED]);

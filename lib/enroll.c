@@ -12,6 +12,7 @@
 #include "pattern.h"
 #include "programme.h"
 #include "strmap.h"
+#include "utf8.h"
 #include "when.h"
 
 /* Input fields, in member_field order where they are member columns. */
@@ -776,6 +777,10 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	for (int i = 0; i < IN_COUNT; i++)
 		v[i] = field(im, row, i);
 	/* values first: nothing is looked up for a row that cannot be right */
+	if ((rc = batch_id_refused(b, row, "member_id", v[IN_ID])) != 0 ||
+	    (rc = batch_id_refused(b, row, "card", v[IN_CARD])) != 0 ||
+	    (rc = batch_id_refused(b, row, "referrer", v[IN_REFERRER])) != 0)
+		goto refused;
 	if (v[IN_PHONE] && (rc = contact_refused(b, row, "phone", im->phone, v[IN_PHONE])) != 0)
 		goto refused;
 	if (v[IN_EMAIL] && (rc = contact_refused(b, row, "email", im->email, v[IN_EMAIL])) != 0)
@@ -1171,6 +1176,8 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 				bad = loy_error("card '%s' was already replaced", vb->argv[0]) < 0;
 			free(cstatus);
 		}
+		if (!bad && utf8_has_control(card))
+			bad = loy_error("card '%s' has a control character", card) < 0;
 		if (!bad && (got = ledger_card_owner(l, card, &owner, NULL)) != 0) {
 			if (got < 0)
 				return ledger_status(l);

@@ -1185,6 +1185,8 @@ save_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	if (!*id)
 		return batch_reject(b, row, "member_id is empty");
+	if (batch_id_refused(b, row, "member_id", id))
+		return 1;
 	if ((got = ledger_member_resolve(s->r->l, id, &who)) < 0)
 		return -1;
 	if (!got)
@@ -1856,6 +1858,8 @@ assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	if (!*id)
 		return batch_reject(b, row, "member_id is empty");
+	if (batch_id_refused(b, row, "member_id", id))
+		return 1;
 	snprintf(when, sizeof(when), "%s 23:59:59", r->as_of);
 	p = programme_at(g->t->v, g->t->nv, when);
 	/* a tier named in any case, as loy-redeem reads it, kept as the

@@ -289,3 +289,12 @@ utf8_width(const void *s, size_t n)
 	}
 	return w;
 }
+
+int
+utf8_has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+	return 0;
+}

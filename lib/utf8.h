@@ -8,5 +8,9 @@
 size_t utf8_check(const void *s, size_t n);
 /* Columns of s[0..n): wide 2, combining 0, anything else (bad bytes) 1. */
 size_t utf8_width(const void *s, size_t n);
+/* 1 when s holds a C0 control character (a line break, a tab, an escape)
+ * or DEL: no member id or card may, they would print as another line or
+ * act on a terminal. */
+int utf8_has_control(const char *s);
 
 #endif

@@ -2290,3 +2290,30 @@ EOF
 	[ "$(q "SELECT amount, points FROM receipts WHERE txn_id = 'R1'")" = "-1000|-10" ]
 	ledger_ok
 }
+
+@test "a member_id or card with a line break, a tab or another control character is a bad row: receipts, --auto-enroll, --adjust, --opening, --events" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,card,occurred_at,amount\nT1,"10\n01",,2026-11-01 10:00:00,5.00\nT1,"10\n01",,2026-11-01 10:00:00,5.00\nT2,,"60\t01001",2026-11-01 10:00:00,5.00\nT3,1001,,2026-11-01 10:00:00,5.00\n' >day.csv
+	for o in "" --auto-enroll; do
+		run -65 --separate-stderr loy-accrue $o day.csv
+		[ "$output" = "" ]
+		[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: member_id '10\n01' has a control character" ]
+		[ "${stderr_lines[1]}" = "loy-accrue: day.csv:4: receipt 'T1' is refused: member_id '10\n01' has a control character (line 2)" ]
+		[ "${stderr_lines[2]}" = "loy-accrue: day.csv:6: card '60\t01001' has a control character" ]
+	done
+	printf 'member_id,points,reason,ref\n"10\03301",5,goodwill,G1\n' >adj.csv
+	run -65 --separate-stderr loy-accrue --adjust adj.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: adj.csv:2: member_id '10\x1b01' has a control character" ]
+	printf 'member_id,points,earned_at\n"10\17701",5,2026-01-01\n' >open.csv
+	run -65 --separate-stderr loy-accrue --opening open.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: open.csv:2: member_id '10\x7f01' has a control character" ]
+	printf 'event_id,member_id,event,occurred_at\nE1,"10\r01",survey,2026-11-01\n' >ev.csv
+	run -65 --separate-stderr loy-accrue --events ev.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: ev.csv:2: member_id '10\r01' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	# set aside, the rest lands
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	[ "$(q "SELECT group_concat(txn_id) FROM receipts")" = T3 ]
+	ledger_ok
+}

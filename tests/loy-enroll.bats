@@ -1581,3 +1581,30 @@ EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
+
+@test "a member_id, card or referrer with a line break, a tab or another control character is a bad row" {
+	base
+	before=$(dump)
+	printf 'member_id,card,name,referrer\n"30\n02",7000002,Bob,\n1005,"70\t05",Cy,\n1006,7000006,Di,"10\03301"\n1007,7000007,Ed,1001\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	same "$stderr" <<'OUT'
+loy-enroll: in.csv:2: member_id '30\n02' has a control character
+loy-enroll: in.csv:4: card '70\t05' has a control character
+loy-enroll: in.csv:5: referrer '10\x1b01' has a control character
+loy-enroll: in.csv: 4 rows, 1 created, 0 updated, 0 unchanged, 3 rejected
+loy-enroll: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+OUT
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	[ "$(q "SELECT group_concat(member_id, ' ') FROM members WHERE member_id > '1003'")" = 1007 ]
+	[ "$(sed -n 5p rej.csv)" = "1005,70	05,Cy,,4,card '70	05' has a control character" ]
+	# a card given by a verb: the same, and DEL too
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll add-card 1001 "$(printf '70\17701')"
+	[ "$stderr" = "loy-enroll: card '70\x7f01' has a control character" ]
+	run -65 --separate-stderr loy-enroll replace-card 6001001 "$(printf '70\n01')"
+	[ "$stderr" = "loy-enroll: card '70\n01' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}

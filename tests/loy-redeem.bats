@@ -1000,3 +1000,22 @@ OUT
 	run -0 --separate-stderr loy-redeem cancel R1
 	ledger_ok
 }
+
+@test "a member_id, from_member or to_member with a line break or another control character is a bad row" {
+	base --set transfers=yes
+	before=$(dump)
+	printf 'request_id,member_id,reward_id\nR1,"10\n01",COFFEE\nR2,1001,COFFEE\n' >req.csv
+	for o in "" --first-come; do
+		run -65 --separate-stderr loy-redeem $o req.csv
+		[ "$output" = "" ]
+		[ "${stderr_lines[0]}" = "loy-redeem: req.csv:2: member_id '10\n01' has a control character" ]
+	done
+	printf 'transfer_id,from_member,to_member,points\nX1,1001,"10\03303",5\nX2,"10\t01",1003,5\n' >tr.csv
+	run -65 --separate-stderr loy-redeem --transfers tr.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: tr.csv:2: to_member '10\x1b03' has a control character" ]
+	[ "${stderr_lines[1]}" = "loy-redeem: tr.csv:3: from_member '10\t01' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-redeem --rejects rej.csv req.csv
+	[ "$(q "SELECT group_concat(request_id) FROM redemptions")" = R2 ]
+	ledger_ok
+}

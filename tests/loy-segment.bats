@@ -973,3 +973,18 @@ EOF2
 	[ "$(sed -n 2p bad.csv)" = "Z,3,unknown member 'Z'" ] || { cat bad.csv; false; }
 	ledger_ok
 }
+
+@test "a member_id with a line break or another control character is a bad row for save and --assign" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	before=$(dump)
+	printf 'member_id\n"A\nB"\nB\n' >list.csv
+	run -65 --separate-stderr loy-segment save top list.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-segment: list.csv:2: member_id 'A\nB' has a control character" ]
+	printf 'member_id,tier,until,reason\n"A\tB",gold,2026-12-31,VIP gift\n' >assign.csv
+	run -65 --separate-stderr loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply
+	[ "${stderr_lines[0]}" = "loy-segment: assign.csv:2: member_id 'A\tB' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}

@@ -436,8 +436,8 @@ night one.csv'" ]
 	before=$(dump)
 	LOY_SHOW_PERSONAL=0 run -65 --separate-stderr loy-enroll m.csv
 	same "$stderr" <<'EOF'
-loy-enroll: m.csv:2: referrer '9\nloy-enroll: fake.csv:1: all good' is not a member
-loy-enroll: m.csv:4: referrer '\x1b[2J\tx\r' is not a member
+loy-enroll: m.csv:2: referrer '9\nloy-enroll: fake.csv:1: all good' has a control character
+loy-enroll: m.csv:4: referrer '\x1b[2J\tx\r' has a control character
 loy-enroll: m.csv:5: phone '***' does not match the programme's phone_pattern
 loy-enroll: m.csv: 3 rows, 0 created, 0 updated, 0 unchanged, 3 rejected
 loy-enroll: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
