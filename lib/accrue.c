@@ -438,19 +438,18 @@ static int
 accrue_file(void *ctx, struct batch *b)
 {
 	struct accrue *a = ctx;
-	struct csvio_reader *r = batch_reader(b);
 	int bad = 0;
 
 	for (int i = 0; i < F_COUNT; i++)
 		a->col[i] = batch_col(b, fields[i]);
 	if (a->col[F_TXN] < 0)
-		bad = loy_error("%s: no column 'txn_id' (the receipt)", csvio_name(r));
+		bad = batch_header_error(b, "no column 'txn_id' (the receipt)");
 	if (a->col[F_OCCURRED] < 0)
-		bad = loy_error("%s: no column 'occurred_at'", csvio_name(r));
+		bad = batch_header_error(b, "no column 'occurred_at'");
 	if (a->col[F_AMOUNT] < 0 && a->col[F_PRICE] < 0)
-		bad = loy_error("%s: no column 'amount' or 'unit_price'", csvio_name(r));
+		bad = batch_header_error(b, "no column 'amount' or 'unit_price'");
 	else if (a->col[F_AMOUNT] < 0 && a->col[F_QTY] < 0)
-		bad = loy_error("%s: column 'unit_price' needs a column 'qty'", csvio_name(r));
+		bad = batch_header_error(b, "column 'unit_price' needs a column 'qty'");
 	a->file_receipts = 0;
 	a->file_points = 0;
 	a->file_members = 0;

@@ -50,6 +50,21 @@ batch_col(struct batch *b, const char *field)
 }
 
 int
+batch_header_error(struct batch *b, const char *fmt, ...)
+{
+	char *what = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&what, fmt, ap) < 0)
+		what = NULL;
+	va_end(ap);
+	loy_warn("%s:%ld: %s", csvio_name(b->r), csvio_header_line(b->r), what ? what : fmt);
+	free(what);
+	return -1;
+}
+
+int
 batch_seq(const struct batch *b)
 {
 	return b->seq;

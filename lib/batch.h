@@ -52,6 +52,10 @@ struct ledger *batch_ledger(struct batch *b);
 const struct cli *batch_cli(struct batch *b);
 /* Column of `field` in the current file (through --map), or -1. */
 int batch_col(struct batch *b, const char *field);
+/* A fault of the file's header, "FILE:LINE: what" with the header's line
+ * ("no column 'txn_id'"); returns -1. */
+int batch_header_error(struct batch *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Report a bad row as FILE:LINE: reason; set it aside with --rejects.
  * Returns 1, for `return batch_reject(...)`. */
 int batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)

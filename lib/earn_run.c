@@ -48,8 +48,7 @@ events_file(void *ctx, struct batch *b)
 	for (int i = 0; i < E_COUNT; i++) {
 		ev->col[i] = batch_col(b, event_fields[i]);
 		if (ev->col[i] < 0)
-			bad = loy_error("%s: no column '%s'", csvio_name(batch_reader(b)),
-			    event_fields[i]);
+			bad = batch_header_error(b, "no column \'%s\'", event_fields[i]);
 	}
 	return bad;
 }

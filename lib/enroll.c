@@ -318,7 +318,7 @@ import_file(void *ctx, struct batch *b)
 		if (ours || in_list(rejects_cols, name) || in_list(in_fields, name))
 			continue;
 		if (in_list(kept_out, name)) {
-			loy_warn("%s: column '%s' cannot be imported: %s", csvio_name(r), name,
+			batch_header_error(b, "column '%s' cannot be imported: %s", name,
 			    strcasecmp(name, "tier") == 0 ? "loy-segment keeps the tiers" :
 			    strcasecmp(name, "created_run") == 0 ||
 			    strcasecmp(name, "updated_run") == 0 ? "loy keeps the run record" :
@@ -336,8 +336,8 @@ import_file(void *ctx, struct batch *b)
 	}
 	if (im->col[IN_ID] < 0 && im->col[IN_CARD] < 0 && im->col[IN_EMAIL] < 0 &&
 	    im->col[IN_PHONE] < 0) {
-		loy_warn("%s: no column to identify members by: member_id, card, email or "
-		    "phone", csvio_name(r));
+		batch_header_error(b, "no column to identify members by: member_id, card, "
+		    "email or phone");
 		bad = 1;
 	}
 	return bad ? -1 : 0;

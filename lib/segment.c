@@ -1166,7 +1166,7 @@ save_file(void *ctx, struct batch *b)
 	int rc;
 
 	if ((s->col = batch_col(b, "member_id")) < 0)
-		return loy_error("%s: no column 'member_id'", csvio_name(batch_reader(b)));
+		return batch_header_error(b, "no column 'member_id'");
 	if (!s->started) {
 		if ((rc = save_start(s->r, s->name, csvio_name(batch_reader(b)))) != 0)
 			return -1;
@@ -1838,8 +1838,7 @@ assign_file(void *ctx, struct batch *b)
 		g->col[i] = batch_col(b, assign_fields[i]);
 	for (int i = 0; i < 3; i++)
 		if (g->col[i] < 0)
-			bad = loy_error("%s: no column '%s'", csvio_name(batch_reader(b)),
-			    assign_fields[i]);
+			bad = batch_header_error(b, "no column \'%s\'", assign_fields[i]);
 	return bad;
 }
 

@@ -42,8 +42,7 @@ tr_file(void *ctx, struct batch *b)
 		x->col[i] = batch_col(b, fields[i]);
 	for (int i = T_ID; i <= T_POINTS; i++)
 		if (x->col[i] < 0)
-			bad = loy_error("%s: no column '%s'", csvio_name(batch_reader(b)),
-			    fields[i]);
+			bad = batch_header_error(b, "no column \'%s\'", fields[i]);
 	return bad;
 }
 

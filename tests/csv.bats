@@ -262,7 +262,7 @@ EOF
 	before=$(dump)
 	printf 'member_id\tname\n1\tAnn\n' >in.tsv
 	run -65 --separate-stderr loy-enroll in.tsv
-	[ "$stderr" = "loy-enroll: in.tsv: no column to identify members by: member_id, card, email or phone" ]
+	[ "$stderr" = "loy-enroll: in.tsv:1: no column to identify members by: member_id, card, email or phone" ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }

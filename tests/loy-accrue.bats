@@ -908,11 +908,11 @@ EOF
 	printf 'txn_id,member_id,amount\nT1,1001,5.00\n' >a.csv
 	run -65 --separate-stderr loy-accrue a.csv
 	[ "$output" = "" ]
-	[ "$stderr" = "loy-accrue: a.csv: no column 'occurred_at'" ]
+	[ "$stderr" = "loy-accrue: a.csv:1: no column 'occurred_at'" ]
 	printf 'member_id,occurred_at,amount\n1001,2026-11-20 09:14:00,5.00\n' >b.csv
 	run -65 --separate-stderr loy-accrue b.csv
 	[ "$output" = "" ]
-	[ "$stderr" = "loy-accrue: b.csv: no column 'txn_id' (the receipt)" ]
+	[ "$stderr" = "loy-accrue: b.csv:1: no column 'txn_id' (the receipt)" ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
@@ -923,7 +923,7 @@ EOF
 	printf 'txn_id,member_id,occurred_at,total\nT1,1001,2026-11-20 09:14:00,5.00\n' >a.csv
 	run -65 --separate-stderr loy-accrue a.csv
 	[ "$output" = "" ]
-	[ "$stderr" = "loy-accrue: a.csv: no column 'amount' or 'unit_price'" ]
+	[ "$stderr" = "loy-accrue: a.csv:1: no column 'amount' or 'unit_price'" ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
@@ -934,7 +934,7 @@ EOF
 	printf 'txn_id,member_id,occurred_at,unit_price\nT1,1001,2026-11-20 09:14:00,5.00\n' >a.csv
 	run -65 --separate-stderr loy-accrue a.csv
 	[ "$output" = "" ]
-	[ "$stderr" = "loy-accrue: a.csv: column 'unit_price' needs a column 'qty'" ]
+	[ "$stderr" = "loy-accrue: a.csv:1: column 'unit_price' needs a column 'qty'" ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
@@ -1393,10 +1393,10 @@ EOF
 	printf 'member_id,points,reason\n1001,5,goodwill\n' >b.csv
 	run -65 --separate-stderr loy-accrue --adjust b.csv
 	[ "$output" = "" ]
-	[ "$stderr" = "loy-accrue: b.csv: no column 'ref'" ]
+	[ "$stderr" = "loy-accrue: b.csv:1: no column 'ref'" ]
 	printf 'member_id,points,ref\n1001,5,CS-11\n' >c.csv
 	run -65 --separate-stderr loy-accrue --adjust c.csv
-	[ "$stderr" = "loy-accrue: c.csv: no column 'reason'" ]
+	[ "$stderr" = "loy-accrue: c.csv:1: no column 'reason'" ]
 	# points past the largest number are out of range, not "no number"
 	printf 'member_id,points,reason,ref\n1001,9223372036854775808,x,CS-12\n1001,12x,x,CS-13\n' >d.csv
 	run -65 --separate-stderr loy-accrue --adjust d.csv

@@ -488,7 +488,7 @@ EOF
 	printf 'name,store\nAnn,Berlin\n' >in.csv
 	run -65 --separate-stderr loy-enroll in.csv
 	[ "$output" = "" ]
-	[ "$stderr" = "loy-enroll: in.csv: no column to identify members by: member_id, card, email or phone" ]
+	[ "$stderr" = "loy-enroll: in.csv:1: no column to identify members by: member_id, card, email or phone" ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
@@ -500,8 +500,8 @@ EOF
 	run -65 --separate-stderr loy-enroll in.csv
 	[ "$output" = "" ]
 	same "$stderr" <<'EOF'
-loy-enroll: in.csv: column 'status' cannot be imported: loy-enroll close, reopen, merge and forget change it
-loy-enroll: in.csv: column 'tier' cannot be imported: loy-segment keeps the tiers
+loy-enroll: in.csv:1: column 'status' cannot be imported: loy-enroll close, reopen, merge and forget change it
+loy-enroll: in.csv:1: column 'tier' cannot be imported: loy-segment keeps the tiers
 EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok

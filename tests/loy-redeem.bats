@@ -191,7 +191,7 @@ R1,cancelled,50" ]
 	before=$(dump)
 	printf 'member_id,reward_id\n1001,COFFEE\n' >req.csv
 	run -65 --separate-stderr loy-redeem req.csv
-	[ "${stderr_lines[0]}" = "loy-redeem: req.csv: no column 'request_id'" ]
+	[ "${stderr_lines[0]}" = "loy-redeem: req.csv:1: no column 'request_id'" ]
 	printf 'request_id,member_id,reward_id,qty,requested_at\nR1,1001,COFFEE,two,\nR2,1001,COFFEE,1,yesterday\n' >req.csv
 	run -65 --separate-stderr loy-redeem req.csv
 	[ "${stderr_lines[0]}" = "loy-redeem: req.csv:2: qty 'two' is not a whole number" ]

@@ -320,3 +320,30 @@ CMDS
 	[ "${stderr_lines[0]}" = "loy-check: 'extra': loy-check reads no input and takes no operands" ]
 	ledger_ok
 }
+@test "a column an input form needs and the file lacks is reported at the header's line, in every program" {
+	loy-init --set transfers=yes 2>/dev/null
+	printf 'x\n' >none.csv
+	before=$(sqlite3 "$LOY_DB" .dump)
+	check() {	# expected message, then the command
+		local want=$1
+		shift
+		run -65 --separate-stderr "$@"
+		[ "$output" = "" ]
+		[ "${stderr_lines[0]}" = "$want" ]
+	}
+	check "loy-enroll: none.csv:1: no column to identify members by: member_id, card, email or phone" loy-enroll none.csv
+	check "loy-accrue: none.csv:1: no column 'txn_id' (the receipt)" loy-accrue none.csv
+	check "loy-accrue: none.csv:1: no column 'member_id'" loy-accrue --adjust none.csv
+	check "loy-accrue: none.csv:1: no column 'member_id'" loy-accrue --opening none.csv
+	check "loy-accrue: none.csv:1: no column 'event_id'" loy-accrue --events none.csv
+	check "loy-redeem: none.csv:1: no column 'request_id'" loy-redeem none.csv
+	check "loy-redeem: none.csv:1: no column 'reward_id'" loy-redeem --catalogue none.csv
+	check "loy-redeem: none.csv:1: no column 'transfer_id'" loy-redeem --transfers none.csv
+	check "loy-segment: none.csv:1: no column 'member_id'" loy-segment save s none.csv
+	# a header after blank lines: its own line
+	printf '\n\nx\n' >late.csv
+	check "loy-accrue: late.csv:3: no column 'txn_id' (the receipt)" loy-accrue late.csv
+	[ "$(sqlite3 "$LOY_DB" .dump)" = "$before" ]
+	run -0 loy-check
+}
+
