@@ -512,7 +512,9 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if (r->id[i] && utf8_has_control(r->id[i]))
 			BAD("%s '%s' has a control character", fields[F_MEMBER + i], r->id[i]);
 	v = field(a, row, F_OCCURRED);
-	if (when_parse(v, cli->date_format, WHEN_DATETIME, when, &why) < 0)
+	if (!*v)
+		BAD("occurred_at is empty");
+	else if (when_parse(v, cli->date_format, WHEN_DATETIME, when, &why) < 0)
 		BAD("occurred_at '%s' %s", v, why);
 	else if (created || !r->occurred[0])
 		memcpy(r->occurred, when, sizeof(when));

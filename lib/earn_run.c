@@ -138,6 +138,8 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if (!*name)
 		return batch_reject(b, row, "event is empty");
 	v = csvio_field(row, ev->col[E_OCCURRED]);
+	if (!*v)
+		return batch_reject(b, row, "occurred_at is empty");
 	if (when_parse(v, cli->date_format, WHEN_DATETIME, when, &why) < 0)
 		return batch_reject(b, row, "occurred_at '%s' %s", v, why);
 	if (strcmp(when, ev->limit) > 0)

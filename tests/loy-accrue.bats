@@ -1085,6 +1085,22 @@ EOF
 	ledger_ok
 }
 
+@test "an empty date says it is empty, in POS lines, opening balances and events" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,,5.00\n' >pos.csv
+	run -65 --separate-stderr loy-accrue pos.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:2: occurred_at is empty" ]
+	printf 'member_id,points,earned_at,expires_at\n1001,10,,\n' >open.csv
+	run -65 --separate-stderr loy-accrue --opening open.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: open.csv:2: earned_at is empty" ]
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,review,\n' >ev.csv
+	run -65 --separate-stderr loy-accrue --events ev.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: ev.csv:2: occurred_at is empty" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "--date-format refuses dates in any other format" {
 	base
 	before=$(dump)
