@@ -537,12 +537,11 @@ ledger_card_owner(struct ledger *l, const char *card, char **member, char **stat
 	return 1;
 }
 
-int
-ledger_card_add(struct ledger *l, const char *member, const char *card, const char *at)
+/* Insert a card with the statement st (binding card, member, at, run). */
+static int
+card_insert(struct ledger *l, sqlite3_stmt *st, const char *member, const char *card,
+    const char *at)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_CARD_ADD,
-	    "INSERT INTO cards(card, member_id, issued_at, run_id) VALUES (?1, ?2, ?3, ?4)");
-
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, card, -1, SQLITE_STATIC);
@@ -553,19 +552,19 @@ ledger_card_add(struct ledger *l, const char *member, const char *card, const ch
 }
 
 int
+ledger_card_add(struct ledger *l, const char *member, const char *card, const char *at)
+{
+	return card_insert(l, ledger_stmt(l, S_CARD_ADD,
+	    "INSERT INTO cards(card, member_id, issued_at, run_id) VALUES (?1, ?2, ?3, ?4)"),
+	    member, card, at);
+}
+
+int
 ledger_card_add_new(struct ledger *l, const char *member, const char *card, const char *at)
 {
-	sqlite3_stmt *st = ledger_stmt_rebind(l, S_CARD_ADD_NEW,
+	if (card_insert(l, ledger_stmt_rebind(l, S_CARD_ADD_NEW,
 	    "INSERT INTO cards(card, member_id, issued_at, run_id) VALUES (?1, ?2, ?3, ?4)"
-	    " ON CONFLICT(card) DO NOTHING");
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, card, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, member, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, l->run_id);
-	if (ledger_exec_stmt(l, st, "cannot add a card") < 0)
+	    " ON CONFLICT(card) DO NOTHING"), member, card, at) < 0)
 		return -1;
 	return sqlite3_changes(l->db) > 0;
 }
