@@ -980,21 +980,40 @@ take_back(struct accrue *a, struct mem *m, const char *txn, const char *at, int6
 	return take;
 }
 
-/* Return: claw back what the returned goods earned, of the return of
- * `amount` (negative), and `extra` points more: what the receipt's own
- * part settled early as a purchase earned.  `before` (0 or negative) is
- * what the parts of the return settled early came to: at the current
- * rate, the points are those of all of it less theirs, rounded down once. */
+/* Is `orig`, the original of m's return r, another member's (through
+ * merges: m is no merged member)?  1 (`detail` says so), 0, or -1. */
 static int
-claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64_t before,
-    int64_t extra, int64_t *points, int64_t *entry_out, int64_t *linked, char *detail,
+another_members(struct accrue *a, struct mem *m, const struct rcpt *r,
+    const struct receipt_row *orig, char *detail, size_t size)
+{
+	int same;
+
+	if (!orig->member_id || strcmp(orig->member_id, m->id) == 0)
+		return 0;
+	if ((same = ledger_member_same(a->l, orig->member_id, m->id)) < 0)
+		return -1;
+	if (same)
+		return 0;
+	snprintf(detail, size, "receipt '%s' returns '%s', a receipt of another member",
+	    r->txn, r->orig);
+	return 1;
+}
+
+/* What a return of `amount` (negative) owes, into *owed (`before` as for
+ * claw_back), and the entry of its original whose lots it takes from
+ * first, into *first (0: none): it is recorded against its original, or
+ * taken off the spend of its own period.  0, 1 (its original is another
+ * member's: `detail` says so, nothing done), or -1. */
+static int
+return_owed(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t amount,
+    int64_t before, int64_t *owed_out, int64_t *first_out, int64_t *linked, char *detail,
     size_t size)
 {
 	struct receipt_row orig = { 0 };
 	const struct programme *rate = earn_at(a->earn, r->occurred);
-	int64_t back = -amount, owed, take, first = 0;
+	int64_t back = -amount, owed, first = 0;
 	int64_t at_rate = earn_base_points(rate, back - before) - earn_base_points(rate, -before);
-	int got = 0, spent = 0;
+	int got = 0, spent = 0, other;
 	char amt[32], amt2[32];
 
 	*linked = 0;
@@ -1002,20 +1021,9 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 		got = ledger_receipt_get(a->l, r->orig, &orig);
 	if (got < 0)
 		return -1;
-	/* the original's member, through merges (m is no merged member) */
-	if (got && orig.member_id && strcmp(orig.member_id, m->id) != 0) {
-		int same = ledger_member_same(a->l, orig.member_id, m->id);
-
-		if (same < 0) {
-			receipt_row_clear(&orig);
-			return -1;
-		}
-		if (!same) {
-			snprintf(detail, size, "receipt '%s' returns '%s', a receipt of another "
-			    "member", r->txn, r->orig);
-			receipt_row_clear(&orig);
-			return 1;
-		}
+	if (got && (other = another_members(a, m, r, &orig, detail, size)) != 0) {
+		receipt_row_clear(&orig);
+		return other;
 	}
 	if (got && orig.member_id && orig.amount < 0) {
 		/* a return of the member names no purchase: at the current
@@ -1071,6 +1079,27 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 	if (spent && progress_less(a, m, r->txn, r->occurred, r->store, r->channel,
 	    back - before, 0, back) < 0)
 		return -1;
+	*owed_out = owed;
+	*first_out = first;
+	return 0;
+}
+
+/* Return: claw back what the returned goods earned, of the return of
+ * `amount` (negative), and `extra` points more: what the receipt's own
+ * part settled early as a purchase earned.  `before` (0 or negative) is
+ * what the parts of the return settled early came to: at the current
+ * rate, the points are those of all of it less theirs, rounded down once.
+ * 0, 1 (its original is another member's: `detail` says so), or -1. */
+static int
+claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64_t before,
+    int64_t extra, int64_t *points, int64_t *entry_out, int64_t *linked, char *detail,
+    size_t size)
+{
+	int64_t owed, first, take;
+	int rc = return_owed(a, m, r, amount, before, &owed, &first, linked, detail, size);
+
+	if (rc != 0)
+		return rc;
 	if ((take = take_back(a, m, r->txn, r->occurred, owed + extra, first, entry_out, detail,
 	    size)) < 0)
 		return -1;
@@ -1518,6 +1547,37 @@ unlink_return(struct accrue *a, struct mem *m, const struct receipt_row *ret)
 	return rc;
 }
 
+/* A return settled early whose later lines change what it is: what it
+ * did is undone, as if it had not been settled; what it took off its
+ * original goes back to that one (*linked: what its own returned_amount
+ * changes by), or the amount it took off the spend of its own period
+ * comes back.  Its points stay. */
+static int
+undo_return(struct accrue *a, struct mem *m, const struct rcpt *r,
+    const struct receipt_row *old, int64_t *linked)
+{
+	struct receipt_row orig = { 0 };
+	int got;
+
+	if (old->returned_amount < 0 && old->orig_txn) {
+		if (unlink_return(a, m, old) < 0)
+			return -1;
+		*linked = -old->returned_amount;
+		return 0;
+	}
+	if (old->amount >= 0)
+		return 0;
+	got = old->orig_txn ? ledger_receipt_get(a->l, old->orig_txn, &orig) : 0;
+	if (got < 0)
+		return -1;
+	if ((!got || (orig.member_id && orig.amount < 0)) &&
+	    progress_less(a, m, r->txn, old->occurred_at, old->store, old->channel,
+	    -old->amount, 0, old->amount) < 0)
+		got = -1;
+	receipt_row_clear(&orig);
+	return got < 0 ? -1 : 0;
+}
+
 /* The first n marks of d no longer waited for: those of the receipt's
  * earlier parts, which no longer count as they did. */
 static void
@@ -1664,28 +1724,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			int64_t kept = 0;
 			int got;
 
-			if (old->returned_amount < 0 && old->orig_txn) {
-				if (unlink_return(a, m, old) < 0)
-					goto out;
-				linked = -old->returned_amount;
-			} else if (old->amount < 0) {
-				/* a return so far, that took its amount off the spend
-				 * of its own period: it comes back, as the whole
-				 * counts as a purchase */
-				struct receipt_row orig = { 0 };
-
-				got = old->orig_txn ? ledger_receipt_get(a->l, old->orig_txn, &orig) : 0;
-				if (got < 0)
-					goto out;
-				if ((!got || (orig.member_id && orig.amount < 0)) &&
-				    progress_less(a, m, r->txn, old->occurred_at, old->store,
-				    old->channel, -old->amount, 0, old->amount) < 0)
-					got = -1;
-				receipt_row_clear(&orig);
-				if (got < 0)
-					goto out;
-			}
-
+			if (undo_return(a, m, r, old, &linked) < 0)
+				goto out;
 			if (waits)
 				defer_drop(a, m->defer, nwas);
 			a->settle_to = whole;
@@ -1732,6 +1772,40 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 					    r->txn, (long long)POINTS_MAX);
 				goto out;
 			}
+		} else if (r->orig && old->amount < 0) {
+			/* a return against its original so far, and still one: it
+			 * takes off that one (or off its own period's spend) what
+			 * the whole takes off, and owes what the whole owes */
+			struct rcpt w = *r;
+			struct receipt_row orig = { 0 };
+			int64_t owed, first, lk;
+			int got;
+
+			got = maybe_taken(a, r->orig);
+			if (got > 0)
+				got = ledger_receipt_get(a->l, r->orig, &orig);
+			if (got > 0)
+				got = another_members(a, m, r, &orig, detail, sizeof(detail));
+			receipt_row_clear(&orig);
+			if (got) {
+				/* its original came since as another member's */
+				if (got > 0) {
+					reject_receipt(a, b, r, detail);
+					rc = 0;
+				}
+				goto out;
+			}
+			if (undo_return(a, m, r, old, &linked) < 0)
+				goto out;
+			if (waits)
+				defer_drop(a, m->defer, nwas);
+			a->settle_to = whole;
+			snprintf(w.occurred, sizeof(w.occurred), "%s", row.occurred_at);
+			if (return_owed(a, m, &w, row.amount, 0, &owed, &first, &lk, detail,
+			    sizeof(detail)) != 0)
+				goto out;
+			linked += lk;
+			points = -owed;
 		} else {
 			points = -earn_base_points(earn_at(a->earn, row.occurred_at), -row.amount);
 			/* a return at the current rate: the spend of its own period

@@ -1526,6 +1526,22 @@ split_receipts() {
 	cp "$LOY_DB" whole.db
 }
 
+# As same_bonuses, and the members' receipts with what was returned of them,
+# the points each receipt moved in the journal (in one entry or in one a
+# part), the open lots, and the output rows of the members' receipts, added
+# up by receipt and status.
+same_ledger() {
+	local r="SELECT txn_id, member_id, amount, points, status, returned_amount, returned_points FROM receipts WHERE member_id IS NOT NULL ORDER BY 1"
+	local j="SELECT member_id, kind = 'bonus', ref, sum(points) FROM journal WHERE source = 'receipt' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+	local o="SELECT member_id, sum(remaining) FROM lots GROUP BY 1 ORDER BY 1"
+	local rows='$2 != "" && $1 != "txn_id" { a[$1 "," $2 "," $6] += $4 * 100; p[$1 "," $2 "," $6] += $5 } END { for (k in a) print k "," a[k] "," p[k] }'
+	same_bonuses
+	same "$(q "$r")" <<<"$(sqlite3 whole.db "$r")"
+	same "$(q "$j")" <<<"$(sqlite3 whole.db "$j")"
+	same "$(q "$o")" <<<"$(sqlite3 whole.db "$o")"
+	same "$(awk -F, "$rows" parts.out | sort)" <<<"$(awk -F, "$rows" whole.out | sort)"
+}
+
 @test "a receipt settled in parts gives and takes back a cumulative bonus as the whole does, not on the way" {
 	base
 	members
@@ -1597,6 +1613,63 @@ EOF2
 	[ "$(q "SELECT member_id, spend FROM rule_progress ORDER BY 1")" = \
 	    "$(printf '1001|2000\n1002|3500\n1003|3500')" ]
 	[ "$(balances)" = "$(printf '1001:20\n1002:35\n1003:35')" ]
+	ledger_ok
+	ledger_ok whole.db
+}
+
+@test "a return against its original settled in parts whose later lines are sales takes off the original what the whole takes off" {
+	base
+	members
+	programme <<'EOF2'
+[rule forty]
+trigger = cumulative
+spend = 40.00
+period = month
+bonus = 500
+EOF2
+	# November: 1001 and 1003 50.00, the bonus held; 1004 30.00; December:
+	# 1002 50.00, the bonus held
+	printf '%s\n' 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn' \
+	    'S1,1001,2026-11-01 10:00:00,A,1,50.00,' 'S2,1002,2026-12-01 10:00:00,A,1,50.00,' \
+	    'S3,1003,2026-11-01 10:00:00,A,1,50.00,' 'S4,1004,2026-11-01 10:00:00,A,3,30.00,' >day1.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	# 1001: 20.00 of S1 returned, 15.00 bought: a return of 5.00, 45.00
+	# left, the bonus kept; 1003: 20.00 returned, 5.00 and 2.00 bought: a
+	# return of 13.00, 37.00 left, the bonus taken back; 1004: 40.00
+	# returned, 5.00 bought: 35.00, of which only S4's 30.00 was left;
+	# 1002: 20.00 of a receipt not known, 5.00 bought: 15.00 at the rate,
+	# off December's spend: 35.00, the bonus taken back
+	split_receipts <<'EOF2'
+T1,1001,2026-12-05 10:00:00,A,-1,-20.00,S1|T1,1001,2026-12-05 10:00:00,B,1,15.00,S1
+T2,1002,2026-12-05 10:00:00,A,-1,-20.00,X9|T2,1002,2026-12-05 10:00:00,B,1,5.00,X9
+T3,1003,2026-12-05 10:00:00,A,-1,-20.00,S3|T3,1003,2026-12-05 10:00:00,B,1,5.00,S3|T3,1003,2026-12-05 10:00:00,C,1,2.00,S3
+T4,1004,2026-12-05 10:00:00,A,-1,-40.00,S4|T4,1004,2026-12-05 10:00:00,B,1,5.00,S4
+EOF2
+	loy-accrue -d whole.db whole.csv >whole.out 2>/dev/null
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	printf '%s\n' "$output" >parts.out
+	[ "$(grep -c 'more lines of this receipt' parts.out)" = 3 ]
+	same_ledger
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts WHERE txn_id GLOB '[ST]*' ORDER BY 1")" <<'EOF2'
+S1|5000|50|500|5
+S2|5000|50|0|0
+S3|5000|50|1300|13
+S4|3000|30|3000|30
+T1|-500|-5|-500|0
+T2|-1500|-15|0|0
+T3|-1300|-13|-1300|0
+T4|-3500|-30|-3000|0
+EOF2
+	same "$(q "SELECT member_id, period, spend FROM rule_progress ORDER BY 1, 2")" <<'EOF2'
+1001|2026-11|4500
+1002|2026-12|3500
+1003|2026-11|3700
+1004|2026-11|0
+EOF2
+	same "$(grep ',bonus,' parts.out)" <<'EOF2'
+T2,1002,2026-12-05 10:00:00,0.00,-500,bonus,"rule forty: period 2026-12 taken back: the spend is 35.00, below 40.00"
+T3,1003,2026-12-05 10:00:00,0.00,-500,bonus,"rule forty: period 2026-11 taken back: the spend is 37.00, below 40.00"
+EOF2
 	ledger_ok
 	ledger_ok whole.db
 }
