@@ -1697,6 +1697,18 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		}
 		points = old->points + back;
 		status = "returned";
+		if (old->amount == 0) {
+			/* a first part of 0.00 was a purchase: its visit comes
+			 * off, as the whole is none */
+			rc = -1;
+			a->settle_to = undo;
+			if (progress_less(a, m, r->txn, old->occurred_at, old->store, old->channel,
+			    0, 1, 0) < 0)
+				goto out;
+			if (waits)
+				defer_drop(a, m->defer, nwas);
+			a->settle_to = whole;
+		}
 	} else if (m && r->orig && row.amount < 0 && old->amount > 0 &&
 	    (rc = claw_back(a, m, r, row.amount, 0, old->points, &points, &row.entry_id, &linked,
 	    detail, sizeof(detail))) <= 0) {

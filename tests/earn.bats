@@ -1528,13 +1528,14 @@ split_receipts() {
 
 # As same_bonuses, and the members' receipts with what was returned of them,
 # the points each receipt moved in the journal (in one entry or in one a
-# part), the open lots, and the output rows of the members' receipts, added
-# up by receipt and status.
+# part), the open lots, and the output rows of the members' receipts (their
+# amounts and points added up, the status of the last).
 same_ledger() {
 	local r="SELECT txn_id, member_id, amount, points, status, returned_amount, returned_points FROM receipts WHERE member_id IS NOT NULL ORDER BY 1"
 	local j="SELECT member_id, kind = 'bonus', ref, sum(points) FROM journal WHERE source = 'receipt' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 	local o="SELECT member_id, sum(remaining) FROM lots GROUP BY 1 ORDER BY 1"
-	local rows='$2 != "" && $1 != "txn_id" { a[$1 "," $2 "," $6] += $4 * 100; p[$1 "," $2 "," $6] += $5 } END { for (k in a) print k "," a[k] "," p[k] }'
+	local rows='$2 != "" && $1 != "txn_id" && $6 != "bonus" { k = $1 "," $2; a[k] += $4 * 100; p[k] += $5; st[k] = $6 }
+	    END { for (k in a) print k "," st[k] "," a[k] "," p[k] }'
 	same_bonuses
 	same "$(q "$r")" <<<"$(sqlite3 whole.db "$r")"
 	same "$(q "$j")" <<<"$(sqlite3 whole.db "$j")"
@@ -1670,6 +1671,48 @@ EOF2
 T2,1002,2026-12-05 10:00:00,0.00,-500,bonus,"rule forty: period 2026-12 taken back: the spend is 35.00, below 40.00"
 T3,1003,2026-12-05 10:00:00,0.00,-500,bonus,"rule forty: period 2026-11 taken back: the spend is 37.00, below 40.00"
 EOF2
+	ledger_ok
+	ledger_ok whole.db
+}
+
+@test "a receipt settled in parts whose first part comes to 0.00 and the whole to a return counts no visit" {
+	base
+	members
+	programme <<'EOF2'
+[rule two]
+trigger = cumulative
+visits = 2
+period = month
+bonus = 300
+EOF2
+	printf '%s\n' 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn' \
+	    'S1,1001,2026-12-01 10:00:00,A,1,50.00,' 'S2,1002,2026-12-01 10:00:00,A,1,50.00,' \
+	    'S3,1003,2026-12-01 10:00:00,A,1,50.00,' 'S4,1004,2026-12-01 10:00:00,A,1,30.00,' >day1.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	# each has one visit in December; T1 and T3 come to 0.00, then return
+	# 5.00 of their original: a return, no visit; T2 the same without
+	# orig_txn; T4 comes to 0.00, then 5.00 bought: the second visit
+	split_receipts <<'EOF2'
+T1,1001,2026-12-05 10:00:00,A,1,10.00,S1|T1,1001,2026-12-05 10:00:00,B,-1,-10.00,S1|T1,1001,2026-12-05 10:00:00,C,-1,-5.00,S1
+T2,1002,2026-12-05 10:00:00,A,1,10.00,|T2,1002,2026-12-05 10:00:00,B,-1,-10.00,|T2,1002,2026-12-05 10:00:00,C,-1,-5.00,
+T3,1003,2026-12-05 10:00:00,A,1,0.00,S3|T3,1003,2026-12-05 10:00:00,C,-1,-5.00,S3
+T4,1004,2026-12-05 10:00:00,A,1,0.00,|T4,1004,2026-12-05 10:00:00,C,1,5.00,
+EOF2
+	loy-accrue -d whole.db whole.csv >whole.out 2>/dev/null
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	printf '%s\n' "$output" >parts.out
+	[ "$(grep -c 'more lines of this receipt' parts.out)" = 6 ]
+	same_ledger
+	same "$(q "SELECT member_id, visits, spend FROM rule_progress ORDER BY 1")" <<'EOF2'
+1001|1|4500
+1002|1|4500
+1003|1|4500
+1004|2|3500
+EOF2
+	same "$(grep ',bonus,' parts.out)" <<'EOF2'
+T4,1004,2026-12-05 10:00:00,0.00,300,bonus,rule two: period 2026-12
+EOF2
+	[ "$(balances)" = "$(printf '1001:45\n1002:45\n1003:45\n1004:335')" ]
 	ledger_ok
 	ledger_ok whole.db
 }
