@@ -100,17 +100,22 @@ struct dsettle {
 	int down;
 };
 
-/* The marks a member's receipt settled early would settle, left until its
- * later lines in the input cannot change what the whole receipt settles:
- * they are settled with its last part, or before another receipt of the
- * member, or when the input ends or the members are forgotten
- * (flush_member), so that a receipt settled in parts gives and takes back
- * the bonuses the whole gives and takes back. */
+/* The marks a member's receipt settled early would settle, and the
+ * referral bonuses it would give, left until its later lines in the input
+ * cannot change what the whole receipt settles and gives: they are
+ * settled with its last part, or before another receipt of the member, or
+ * when the input ends or the members are forgotten (flush_member), so that
+ * a receipt settled in parts gives and takes back the bonuses the whole
+ * gives and takes back. */
 struct defer {
 	char *txn;
 	char at[20];		/* the receipt's time: of its bonus rows */
 	struct dsettle *v;
 	int n;
+	struct earn_award *ref;	/* its referral bonuses, as the receipt is so far
+				   (their members copied), under version rp */
+	int nref;
+	const struct programme *rp;
 	size_t bytes;		/* counted in mem_held */
 };
 
@@ -181,6 +186,7 @@ struct accrue {
 				   settled to credit after its own row */
 	int npending;
 	int needs_progress;	/* the programme has cumulative rules */
+	int needs_referral;	/* referral rules on a purchase */
 	int early;		/* settling before the input ends (settle_all) */
 	enum { SETTLE_NOW, SETTLE_LATER, SETTLE_NOT } settle_to;
 				/* where a receipt's move of its progress settles
@@ -1351,6 +1357,46 @@ dsettle_free(struct accrue *a, struct defer *d, struct dsettle *x)
 	free(x->channel);
 }
 
+/* The referral bonuses d holds, let go. */
+static void
+defer_referrals_free(struct accrue *a, struct defer *d)
+{
+	for (int i = 0; i < d->nref; i++) {
+		size_t n = sizeof(d->ref[i]) + strlen(d->ref[i].member) + 1;
+
+		d->bytes -= n;
+		a->mem_held -= n;
+		free((char *)d->ref[i].member);
+	}
+	free(d->ref);
+	d->ref = NULL;
+	d->nref = 0;
+}
+
+/* The referral bonuses v (n of them, under version p) that m's receipt
+ * settled early gives as it is now, held instead of those it gave before. */
+static void
+defer_referrals(struct accrue *a, struct mem *m, const struct programme *p,
+    const struct earn_award *v, int n)
+{
+	struct defer *d = m->defer;
+
+	defer_referrals_free(a, d);
+	d->rp = p;
+	if (n == 0)
+		return;
+	d->ref = loy_xmalloc(n * sizeof(*d->ref));
+	for (int i = 0; i < n; i++) {
+		size_t bytes = sizeof(v[i]) + strlen(v[i].member) + 1;
+
+		d->ref[i] = v[i];
+		d->ref[i].member = loy_xstrdup(v[i].member);
+		d->bytes += bytes;
+		a->mem_held += bytes;
+	}
+	d->nref = n;
+}
+
 static void
 defer_free(struct accrue *a, struct defer *d)
 {
@@ -1358,6 +1404,7 @@ defer_free(struct accrue *a, struct defer *d)
 		return;
 	for (int i = 0; i < d->n; i++)
 		dsettle_free(a, d, &d->v[i]);
+	defer_referrals_free(a, d);
 	free(d->v);
 	a->mem_held -= d->bytes;
 	free(d->txn);
@@ -1406,6 +1453,9 @@ flush_member(struct accrue *a, struct batch *b, struct mem *m)
 	if (!d)
 		return 0;
 	m->defer = NULL;
+	/* its referral bonuses first, as a receipt settled at once gives them */
+	if (d->nref && credit_awards(a, b, m, d->rp, d->txn, d->at, d->ref, d->nref) < 0)
+		rc = -1;
 	for (int i = 0; i < d->n && rc == 0; i++) {
 		struct dsettle *x = &d->v[i];
 		struct earn_receipt er = { x->txn, x->occurred, x->store, x->channel, x->amount,
@@ -1473,9 +1523,12 @@ bonuses(struct accrue *a, struct batch *b, struct mem *m, const struct programme
 	    earn_purchase_awards(a->l, p, er, em, ref ? ref->id : NULL,
 	    a->settle_to == SETTLE_NOW, &v, &n)) < 0)
 		goto out;
-	if (a->settle_to == SETTLE_LATER)
-		defer_add(a, m, p, er, 0);	/* as a purchase settles them */
-	if (credit_awards(a, b, m, p, er->txn, er->occurred, v, n) < 0)
+	if (a->settle_to == SETTLE_LATER && m->defer) {
+		/* as a purchase settles them; the referral bonuses (all that
+		 * v holds) wait with them, for what the whole receipt gives */
+		defer_add(a, m, p, er, 0);
+		defer_referrals(a, m, p, v, n);
+	} else if (credit_awards(a, b, m, p, er->txn, er->occurred, v, n) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -1579,10 +1632,12 @@ undo_return(struct accrue *a, struct mem *m, const struct rcpt *r,
 }
 
 /* The first n marks of d no longer waited for: those of the receipt's
- * earlier parts, which no longer count as they did. */
+ * earlier parts, which no longer count as they did; nor the referral
+ * bonuses they gave. */
 static void
 defer_drop(struct accrue *a, struct defer *d, int n)
 {
+	defer_referrals_free(a, d);
 	for (int i = 0; i < n && i < d->n; i++)
 		dsettle_free(a, d, &d->v[i]);
 	if (n >= d->n) {
@@ -1874,6 +1929,9 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			goto out;
 	}
 	if (waits) {
+		/* a return gives no referral bonus, whatever its parts gave */
+		if (row.amount < 0)
+			defer_referrals_free(a, m->defer);
 		/* the whole's marks: now, when no more of it can come */
 		snprintf(m->defer->at, sizeof(m->defer->at), "%s", row.occurred_at);
 		if (!a->early && flush_member(a, b, m) < 0)
@@ -2092,7 +2150,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	}
 	/* settled early, it may have more lines to come: the marks it would
 	 * settle wait until they cannot change (struct defer) */
-	if (m && (a->early && a->needs_progress ? defer_begin(a, b, m, r->txn, r->occurred) :
+	if (m && (a->early && (a->needs_progress || a->needs_referral) ?
+	    defer_begin(a, b, m, r->txn, r->occurred) :
 	    flush_member(a, b, m)) < 0)
 		goto out;
 	row.member_id = m ? m->id : NULL;
@@ -2537,6 +2596,7 @@ setup(struct accrue *a, struct ledger *l)
 		a->needs_member = earn_needs_member(a->earn);
 		a->needs_first = earn_needs_first(a->earn);
 		a->needs_progress = earn_needs_progress(a->earn);
+		a->needs_referral = earn_needs_referral(a->earn);
 		earn_ledger_state(l, &a->est);
 		a->facts = strmap_new();
 	}

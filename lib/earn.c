@@ -160,6 +160,18 @@ earn_needs_progress(const struct earn *e)
 }
 
 int
+earn_needs_referral(const struct earn *e)
+{
+	for (int i = 0; i < e->n; i++)
+		for (int k = 0; k < e->pv[i].p->nrules; k++)
+			if (e->pv[i].p->rules[k].trigger == TRIGGER_REFERRAL &&
+			    e->pv[i].p->rules[k].referral_on != REFERRAL_ON_SIGNUP &&
+			    e->pv[i].p->rules[k].effect == EFFECT_BONUS)
+				return 1;
+	return 0;
+}
+
+int
 earn_needs_first(const struct earn *e)
 {
 	for (int i = 0; i < e->n; i++)

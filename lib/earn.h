@@ -98,11 +98,13 @@ struct earn *earn_new(struct programme *v, int n);
 void earn_free(struct earn *e);
 /* The version in force at `when`. */
 const struct programme *earn_at(const struct earn *e, const char *when);
-/* The programme needs to know the member's tier, birthday or segments;
- * whether it has first-purchase rules; referral rules; cumulative rules. */
+/* The programme needs to know the member's tier, birthday or segments
+ * (referral rules too); whether it has first-purchase rules; cumulative
+ * rules; referral rules on a purchase. */
 int earn_needs_member(const struct earn *e);
 int earn_needs_first(const struct earn *e);
 int earn_needs_progress(const struct earn *e);
+int earn_needs_referral(const struct earn *e);
 /* Every segment a rule of any version names, as a JSON array ("[]" when
  * none), for ledger_earn_segments. */
 const char *earn_segments(const struct earn *e);

@@ -1717,6 +1717,53 @@ EOF2
 	ledger_ok whole.db
 }
 
+@test "a receipt settled in parts whose later lines make it a return gives no referral bonus, as the whole gives none" {
+	base
+	members
+	programme <<'EOF2'
+[rule bring]
+trigger = referral
+referral_on = first-purchase
+referral_to = both
+bonus = 200
+
+[rule every]
+trigger = referral
+referral_on = every-purchase
+bonus = 10
+EOF2
+	# 1002 and 1004, referred by 1001, have points to give back; 1004's
+	# first purchase gives its bonuses, 1002 has none
+	give_points 1002 100
+	give_points 1004 100
+	printf '%s\n' 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn' \
+	    'S4,1004,2026-11-01 10:00:00,A,1,50.00,' >day1.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	bonuses=$(q "SELECT member_id, points, ref FROM journal WHERE kind = 'bonus' ORDER BY entry_id")
+	same "$bonuses" <<'EOF2'
+1001|200|bring
+1004|200|bring
+1001|10|every
+EOF2
+	awards=$(q "SELECT rule, member_id, key FROM rule_awards ORDER BY award_id")
+	# 1002's first purchase of 10.00 becomes a return of 20.00 of S9, not
+	# known; 1004's purchase of 20.00 a return of 30.00
+	split_receipts <<'EOF2'
+T2,1002,2026-12-05 10:00:00,A,1,10.00,S9|T2,1002,2026-12-05 10:00:00,B,-1,-30.00,S9
+T4,1004,2026-12-05 10:00:00,A,1,20.00,|T4,1004,2026-12-05 10:00:00,B,-1,-50.00,
+EOF2
+	loy-accrue -d whole.db whole.csv >whole.out 2>/dev/null
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	printf '%s\n' "$output" >parts.out
+	same_ledger
+	! grep ',bonus,' parts.out
+	[ "$(q "SELECT member_id, points, ref FROM journal WHERE kind = 'bonus' ORDER BY entry_id")" = "$bonuses" ]
+	[ "$(q "SELECT rule, member_id, key FROM rule_awards ORDER BY award_id")" = "$awards" ]
+	[ "$(balances)" = "$(printf '1001:210\n1002:80\n1004:320')" ]
+	ledger_ok
+	ledger_ok whole.db
+}
+
 @test "a receipt split over two files of a run is refused in the second: no cumulative bonus given and taken back" {
 	base
 	members
