@@ -1791,11 +1791,6 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			int64_t kept = 0;
 			int got;
 
-			if (undo_return(a, m, r, old, &linked) < 0)
-				goto out;
-			if (waits)
-				defer_drop(a, m->defer, nwas);
-			a->settle_to = whole;
 			if (ledger_earn_lines(a->l, r->txn, old_line, &ol) < 0)
 				goto out;
 			for (int i = 0; i < ol.n; i++)
@@ -1839,6 +1834,13 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 					    r->txn, (long long)POINTS_MAX);
 				goto out;
 			}
+			/* its lines taken: what it was so far is undone (not
+			 * before, so that lines refused leave it as it was) */
+			if (undo_return(a, m, r, old, &linked) < 0)
+				goto out;
+			if (waits)
+				defer_drop(a, m->defer, nwas);
+			a->settle_to = whole;
 		} else if (r->orig && old->amount < 0) {
 			/* a return against its original so far, and still one: it
 			 * takes off that one (or off its own period's spend) what

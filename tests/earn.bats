@@ -1764,6 +1764,55 @@ EOF2
 	ledger_ok whole.db
 }
 
+@test "later lines of a receipt settled in parts that a pattern gives up on leave its earlier part as it was" {
+	base
+	members
+	programme <<'EOF2'
+[rule digits]
+sku = ^(\d+\s?)+$
+multiply = 2
+
+[rule forty]
+trigger = cumulative
+spend = 40.00
+period = month
+bonus = 500
+EOF2
+	printf '%s\n' 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn' \
+	    'S1,1001,2026-11-01 10:00:00,A,1,50.00,' 'S3,1003,2026-12-01 10:00:00,A,1,50.00,' >day1.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	# returns of 20.00, of S1 and at the current rate, then a line the
+	# pattern gives up on, that would make each a purchase
+	slow=$(printf '1%.0s' $(seq 40))x
+	split_receipts <<EOF2
+T1,1001,2026-12-05 10:00:00,A,-1,-20.00,S1|T1,1001,2026-12-05 10:00:00,$slow,1,30.00,S1
+T3,1003,2026-12-05 10:00:00,A,-1,-20.00,|T3,1003,2026-12-05 10:00:00,$slow,1,30.00,
+EOF2
+	before=$(dump)
+	LOY_RECEIPT_MEMORY=1024 run -65 --separate-stderr loy-accrue parts.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: parts.csv:154: rule 'digits' cannot be decided: its sku pattern gave up on the receipt's line 2 (PCRE2's match limit)" ]
+	[ "$(dump)" = "$before" ]
+	# set aside, the ledger is what the earlier parts alone make it (in
+	# whole.db): S1 with 20.00 returned, each period's spend 30.00 and its
+	# bonus taken back
+	grep -v "$slow" parts.csv >first.csv
+	loy-accrue -d whole.db first.csv >whole.out 2>/dev/null
+	LOY_RECEIPT_MEMORY=1024 run -1 --separate-stderr loy-accrue --rejects rej.csv parts.csv
+	printf '%s\n' "$output" >parts.out
+	[ "$(grep -c "$slow" rej.csv)" = 2 ]
+	same_ledger
+	same "$(q "SELECT txn_id, amount, points, returned_amount FROM receipts WHERE txn_id GLOB '[ST]*' ORDER BY 1")" <<'EOF2'
+S1|5000|50|2000
+S3|5000|50|0
+T1|-2000|-20|-2000
+T3|-2000|-20|0
+EOF2
+	[ "$(q "SELECT member_id, spend FROM rule_progress ORDER BY 1")" = "$(printf '1001|3000\n1003|3000')" ]
+	[ "$(grep -c ',-500,bonus,' parts.out)" = 2 ]
+	ledger_ok
+	ledger_ok whole.db
+}
+
 @test "a receipt split over two files of a run is refused in the second: no cumulative bonus given and taken back" {
 	base
 	members
