@@ -1972,6 +1972,35 @@ maybe_taken(struct accrue *a, const char *txn)
 	return above < 0 ? -1 : !above;
 }
 
+/* Would return r be refused whoever its member is, for one the ledger
+ * does not know yet: it moves more points than loy counts, or its
+ * orig_txn is a member's receipt (a new member has none)?  1 (why says
+ * so), 0 no, -1 error. */
+static int
+return_refused(struct accrue *a, struct rcpt *r, char *why, size_t size)
+{
+	struct receipt_row orig = { 0 };
+	int got = 0;
+
+	if (r->amount >= 0)
+		return 0;
+	if (earn_base_points(earn_at(a->earn, r->occurred), -r->amount) > POINTS_MAX) {
+		snprintf(why, size, "the receipt would move more than %lld points",
+		    (long long)POINTS_MAX);
+		return 1;
+	}
+	if (r->orig && (got = maybe_taken(a, r->orig)) > 0)
+		got = ledger_receipt_get(a->l, r->orig, &orig);
+	if (got > 0) {
+		got = orig.member_id != NULL;
+		if (got)
+			snprintf(why, size, "receipt '%s' returns '%s', a receipt of another "
+			    "member", r->txn, r->orig);
+	}
+	receipt_row_clear(&orig);
+	return got;
+}
+
 static int
 settle(struct accrue *a, struct batch *b, struct rcpt *r)
 {
@@ -2110,6 +2139,15 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			if (!a->auto_enroll) {
 				snprintf(why, sizeof(why), strcmp(key, "phone") && strcmp(key, "email") ?
 				    "unknown %s '%s'" : "unknown %s '" LOY_PII("%s") "'", key, value);
+				reject_receipt(a, b, r, why);
+				rc = 0;
+				goto out;
+			}
+			/* a return that would be refused once its member is
+			 * enrolled enrols no one */
+			if ((got = return_refused(a, r, why, sizeof(why))) < 0)
+				goto out;
+			if (got) {
 				reject_receipt(a, b, r, why);
 				rc = 0;
 				goto out;

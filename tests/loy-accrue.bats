@@ -1764,6 +1764,29 @@ OUT
 	ledger_ok
 }
 
+@test "--auto-enroll enrols no one for a return it refuses as another member's" {
+	base
+	sale
+	# R1 names a member the ledger does not know, and returns 1001's S1
+	cat >ret.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount,orig_txn
+R1,NEW,2026-11-21 10:00:00,A,-1,-10.00,S1
+R2,1001,2026-11-21 10:00:00,A,-1,-10.00,S1
+EOF
+	run -1 --separate-stderr loy-accrue --auto-enroll --rejects rej.csv ret.csv
+	same "$output" <<EOF
+$HEAD
+R2,1001,2026-11-21 10:00:00,-10.00,-9,returned,
+EOF
+	[ "${stderr_lines[0]}" = "loy-accrue: ret.csv:2: receipt 'R1' returns 'S1', a receipt of another member" ]
+	[ "$(q "SELECT count(*) FROM members WHERE member_id = 'NEW'")" = 0 ]
+	# corrected, it is 1001's return
+	sed 's/,NEW,/,1001,/' rej.csv >fixed.csv
+	run -0 --separate-stderr loy-accrue --auto-enroll fixed.csv
+	[ "${lines[1]}" = "R1,1001,2026-11-21 10:00:00,-10.00,-10,returned," ]
+	ledger_ok
+}
+
 @test "an opening balance stays taken once after its member is merged" {
 	base
 	printf 'member_id,points,earned_at\n1003,500,2026-01-01\n' >open.csv
