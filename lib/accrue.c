@@ -2231,14 +2231,22 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		row.status = (char *)status;
 		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
 	} else {
+		char said[256] = "";
+
 		status = "returned";
 		if ((got = claw_back(a, m, r, r->amount, 0, 0, &points, &row.entry_id,
-		    &row.returned_amount, detail, sizeof(detail))) < 0)
+		    &row.returned_amount, said, sizeof(said))) < 0)
 			goto out;
 		if (got > 0) {
-			reject_receipt(a, b, r, detail);
+			reject_receipt(a, b, r, said);
 			rc = 0;
 			goto out;
+		}
+		/* after "member 2001 enrolled", when the return enrolled one */
+		if (*said) {
+			size_t n = strlen(detail);
+
+			snprintf(detail + n, sizeof(detail) - n, "%s%s", n ? "; " : "", said);
 		}
 		row.points = points;
 		batch_count(b, C_RETURNED);

@@ -1787,6 +1787,20 @@ EOF
 	ledger_ok
 }
 
+@test "--auto-enroll: a return that enrols its member says so, and what became of its points" {
+	base
+	cat >ret.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount,orig_txn
+R1,2001,2026-11-21 10:00:00,A,-1,-10.00,S9
+EOF
+	run -0 --separate-stderr loy-accrue --auto-enroll ret.csv
+	same "$output" <<EOF
+$HEAD
+R1,2001,2026-11-21 10:00:00,-10.00,0,returned,member 2001 enrolled; 10 points not recovered: the balance may not go below zero
+EOF
+	ledger_ok
+}
+
 @test "an opening balance stays taken once after its member is merged" {
 	base
 	printf 'member_id,points,earned_at\n1003,500,2026-01-01\n' >open.csv
