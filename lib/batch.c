@@ -192,17 +192,17 @@ rejects_columns(struct batch *b)
 	free(b->perm);
 	b->perm = NULL;
 	if (n != b->nrejcols) {
-		loy_warn("%s: %d columns, but '%s' has %d: --rejects writes the rows of "
-		    "every file under one header; give each layout a run of its own",
-		    csvio_name(b->r), n, b->rejfirst, b->nrejcols);
+		batch_header_error(b, "%d columns, but '%s' has %d: --rejects writes the rows "
+		    "of every file under one header; give each layout a run of its own", n,
+		    b->rejfirst, b->nrejcols);
 		return LOY_EX_DATAERR;
 	}
 	b->perm = loy_xmalloc((n ? n : 1) * sizeof(*b->perm));
 	for (int i = 0; i < n; i++) {
 		if ((b->perm[i] = csvio_col(b->r, b->rejcols[i])) < 0) {
-			loy_warn("%s: no column '%s', which '%s' has: --rejects writes the rows "
-			    "of every file under one header; give each layout a run of its own",
-			    csvio_name(b->r), b->rejcols[i], b->rejfirst);
+			batch_header_error(b, "no column '%s', which '%s' has: --rejects writes "
+			    "the rows of every file under one header; give each layout a run of "
+			    "its own", b->rejcols[i], b->rejfirst);
 			return LOY_EX_DATAERR;
 		}
 		same &= b->perm[i] == i;

@@ -734,10 +734,10 @@ OUT
 	printf 'member_id,name\n1,Ann\n' >a.csv
 	printf 'member_id,name,phone\n2,Bob,+49 30 1234567\n' >b.csv
 	run -65 --separate-stderr loy-enroll --rejects rej.csv a.csv b.csv
-	[ "${stderr_lines[-1]}" = "loy-enroll: b.csv: 3 columns, but 'a.csv' has 2: --rejects writes the rows of every file under one header; give each layout a run of its own" ]
+	[ "${stderr_lines[-1]}" = "loy-enroll: b.csv:1: 3 columns, but 'a.csv' has 2: --rejects writes the rows of every file under one header; give each layout a run of its own" ]
 	printf 'member_id,email\n2,bob@example.org\n' >c.csv
 	run -65 --separate-stderr loy-enroll --rejects rej.csv a.csv c.csv
-	[ "${stderr_lines[-1]}" = "loy-enroll: c.csv: no column 'name', which 'a.csv' has: --rejects writes the rows of every file under one header; give each layout a run of its own" ]
+	[ "${stderr_lines[-1]}" = "loy-enroll: c.csv:1: no column 'name', which 'a.csv' has: --rejects writes the rows of every file under one header; give each layout a run of its own" ]
 	[ ! -e rej.csv ]
 	[ "$(dump)" = "$before" ]
 	# without --rejects they are one run
