@@ -733,7 +733,7 @@ find_member(struct accrue *a, struct rcpt *r, const char **key, const char **val
 				got = known_member(a, was, &m);
 			else if (i == ID_MEMBER)
 				got = known_member(a, r->id[i], &m);
-			else if ((got = ledger_member_find(a->l, names[i], r->id[i], &id)) > 0) {
+			else if ((got = ledger_member_find(a->l, names[i], r->id[i], 1, &id)) > 0) {
 				got = known_member(a, id, &m);
 				free(id);
 			}

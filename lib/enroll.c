@@ -389,7 +389,7 @@ identify(struct import *im, char *v[IN_COUNT], char **id)
 
 		if (!v[f])
 			continue;
-		if ((got = ledger_member_find(im->l, in_fields[f], v[f], id)) != 0)
+		if ((got = ledger_member_find(im->l, in_fields[f], v[f], 0, id)) != 0)
 			return got;
 	}
 	return 0;

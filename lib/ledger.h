@@ -107,8 +107,13 @@ int ledger_member_state(struct ledger *l, const char *id, char **survivor, int *
  * (each to free, or NULL) when found. */
 int ledger_member_state_facts(struct ledger *l, const char *id, char **survivor, int *closed,
     int64_t *balance, char *facts[3]);
-/* Find an active or closed member by card, email or phone: 1, 0, -1. */
-int ledger_member_find(struct ledger *l, const char *by, const char *value, char **out);
+/* Find an active or closed member by card, email or phone: 1, 0, -1.  A
+ * card of a merged member gives its survivor; so does, with `merged`, a
+ * phone or e-mail that only merged members have (loy-accrue: a receipt is
+ * the person's; loy-enroll leaves it out, as a row would set the phone or
+ * e-mail it names on the survivor, the record's own on every run). */
+int ledger_member_find(struct ledger *l, const char *by, const char *value, int merged,
+    char **out);
 /* Insert unless the id exists: 1 inserted, 0 it exists, -1 error. */
 int ledger_member_insert_new(struct ledger *l, const struct member *m);
 /* Undo the insertion of a member this run created (a row then refused). */

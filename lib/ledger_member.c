@@ -201,7 +201,8 @@ ledger_member_state_facts(struct ledger *l, const char *id, char **survivor, int
 }
 
 int
-ledger_member_find(struct ledger *l, const char *by, const char *value, char **out)
+ledger_member_find(struct ledger *l, const char *by, const char *value, int merged,
+    char **out)
 {
 	sqlite3_stmt *st;
 	int got;
@@ -209,28 +210,35 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, char **o
 	if (strcmp(by, "card") == 0)
 		st = ledger_stmt(l, S_MEMBER_BY_CARD,
 		    "SELECT member_id FROM cards WHERE card = ?1");
+	/* with `merged`, a phone or e-mail that only a merged record has is
+	 * its survivor's, as its id and cards are */
 	else if (strcmp(by, "email") == 0)
 		st = ledger_stmt(l, S_MEMBER_BY_EMAIL,
-		    "SELECT member_id FROM members WHERE lower(email) = lower(?1)"
-		    " AND email IS NOT NULL AND status <> 'merged' "
-		    "ORDER BY enrolled_at, member_id LIMIT 1");
+		    "SELECT member_id, status = 'merged' FROM members WHERE lower(email) = lower(?1)"
+		    " AND email IS NOT NULL AND (?2 OR status <> 'merged') "
+		    "ORDER BY status = 'merged', enrolled_at, member_id LIMIT 1");
 	else
 		st = ledger_stmt(l, S_MEMBER_BY_PHONE,
-		    "SELECT member_id FROM members WHERE phone = ?1 AND status <> 'merged' "
-		    "ORDER BY enrolled_at, member_id LIMIT 1");
+		    "SELECT member_id, status = 'merged' FROM members WHERE phone = ?1"
+		    " AND (?2 OR status <> 'merged') "
+		    "ORDER BY status = 'merged', enrolled_at, member_id LIMIT 1");
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	if (strcmp(by, "card") != 0)
+		sqlite3_bind_int(st, 2, merged);
 	if ((got = step_one(l, st)) <= 0)
 		return got;
 	*out = ledger_column_dup(st, 0);
-	sqlite3_reset(st);
-	if (strcmp(by, "card") == 0) {
+	if (strcmp(by, "card") == 0 || sqlite3_column_int(st, 1)) {
 		char *id = *out;
 
+		sqlite3_reset(st);
 		got = ledger_member_resolve(l, id, out);
 		free(id);
+		return got;
 	}
+	sqlite3_reset(st);
 	return got;
 }
 

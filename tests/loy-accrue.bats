@@ -602,21 +602,26 @@ EOF
 	ledger_ok
 }
 
-@test "a merged member's id and card credit the survivor" {
+@test "a merged member's id, card, phone and e-mail credit the survivor" {
 	base
 	loy-enroll merge 1003 1001 >/dev/null
+	# the survivor keeps its own phone and e-mail; 1003's stay on its record
 	cat >day.csv <<'EOF'
-txn_id,member_id,card,occurred_at,amount
-M1,1003,,2026-11-20 10:00:00,5.00
-M2,,6001003,2026-11-20 10:01:00,6.00
+txn_id,member_id,card,phone,email,occurred_at,amount
+M1,1003,,,,2026-11-20 10:00:00,5.00
+M2,,6001003,,,2026-11-20 10:01:00,6.00
+M3,,,+86 10 6552 9988,,2026-11-20 10:02:00,7.00
+M4,,,,WANG.FANG@example.cn,2026-11-20 10:03:00,8.00
 EOF
 	run -0 --separate-stderr loy-accrue day.csv
 	same "$output" <<EOF
 $HEAD
 M1,1001,2026-11-20 10:00:00,5.00,5,credited,
 M2,1001,2026-11-20 10:01:00,6.00,6,credited,
+M3,1001,2026-11-20 10:02:00,7.00,7,credited,
+M4,1001,2026-11-20 10:03:00,8.00,8,credited,
 EOF
-	[ "$(balances)" = "1001:11" ]
+	[ "$(balances)" = "1001:26" ]
 	[ "$(q "SELECT count(*) FROM journal WHERE member_id = '1003'")" = 0 ]
 	ledger_ok
 }
