@@ -778,7 +778,7 @@ enroll_member(struct accrue *a, struct rcpt *r, struct mem *m)
 	mm.v[MF_ENROLLED_AT] = r->occurred;
 	mm.v[MF_STORE] = r->store;
 	mm.v[MF_CHANNEL] = r->channel;
-	mm.v[MF_TIER] = *a->tier ? a->tier : NULL;
+	mm.v[MF_TIER] = a->tier;
 	if (mm.v[MF_PHONE] && pattern_match(a->phone, mm.v[MF_PHONE], strlen(mm.v[MF_PHONE])) <= 0)
 		mm.v[MF_PHONE] = NULL;	/* kept off the member, as loy-enroll would refuse it */
 	if (mm.v[MF_EMAIL] && pattern_match(a->email, mm.v[MF_EMAIL], strlen(mm.v[MF_EMAIL])) <= 0)
@@ -2623,9 +2623,7 @@ setup(struct accrue *a, struct ledger *l)
 	free(copy);
 	if (a->norder == 0)
 		return loy_error("ledger setting identify_by names no identifier");
-	s = ledger_setting(l, "tiers");
-	a->tier = loy_xstrdup(s ? s : "");
-	a->tier[strcspn(a->tier, ",")] = '\0';
+	a->tier = ledger_lowest_tier(l);
 	when_now(a->now);
 	when_add_hours(a->now, atol(ledger_setting(l, "future_tolerance_hours")), a->limit);
 	if (!(a->phone = ledger_pattern(l, "phone_pattern")) ||

@@ -1001,22 +1001,6 @@ import_end(void *ctx, struct batch *b)
 	return ledger_bulk_indexes_on(im->bk);
 }
 
-static char *
-lowest_tier(struct ledger *l)
-{
-	const char *tiers = ledger_setting(l, "tiers");
-	size_t n;
-	char *t;
-
-	if (!tiers || !*tiers)
-		return NULL;
-	n = strcspn(tiers, ",");
-	t = loy_xmalloc(n + 1);
-	memcpy(t, tiers, n);
-	t[n] = '\0';
-	return t;
-}
-
 int
 enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
     const char *args)
@@ -1028,7 +1012,7 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 		.run_end = import_end, .ctx = &im,
 	};
 	int status;
-	char *tier = lowest_tier(l);
+	char *tier = ledger_lowest_tier(l);
 
 	im.tier = tier;
 	when_now(im.now);

@@ -770,6 +770,28 @@ ledger_pattern(struct ledger *l, const char *key)
 	return p;
 }
 
+char *
+ledger_lowest_tier(struct ledger *l)
+{
+	const char *tiers = ledger_setting(l, "tiers"), *e;
+	char *t;
+
+	if (!tiers)
+		return NULL;
+	/* the first name, without the spaces and tabs around it, as the
+	 * programme reads the tiers ("Basic , Gold" names 'Basic') */
+	tiers += strspn(tiers, " \t");
+	e = tiers + strcspn(tiers, ",");
+	while (e > tiers && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	if (e == tiers)
+		return NULL;
+	t = loy_xmalloc((size_t)(e - tiers) + 1);
+	memcpy(t, tiers, (size_t)(e - tiers));
+	t[e - tiers] = '\0';
+	return t;
+}
+
 int
 ledger_decimals(struct ledger *l)
 {

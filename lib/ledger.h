@@ -60,6 +60,9 @@ const char *ledger_setting(struct ledger *l, const char *key);
 /* A pattern setting compiled (see pattern.h); NULL with a message if it
  * does not compile. */
 struct pattern *ledger_pattern(struct ledger *l, const char *key);
+/* The lowest tier, new members' (the tiers setting's first name, trimmed
+ * as the programme reads it), to be freed; NULL when there is none. */
+char *ledger_lowest_tier(struct ledger *l);
 int ledger_decimals(struct ledger *l);
 
 /* The run record: every run that writes records itself. */

@@ -77,6 +77,26 @@ setting() {
 	ledger_ok
 }
 
+@test "a tiers setting with spaces around its names starts new members in the tier it names, trimmed" {
+	new_ledger --set 'tiers= Basic , Gold'
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	printf 'txn_id,member_id,amount,occurred_at\nT1,2,5.00,2026-11-20 10:00:00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue --auto-enroll pos.csv
+	[ "$(q "SELECT group_concat(member_id || '=' || tier, ' ') FROM members")" = "1=Basic 2=Basic" ]
+	run -0 --separate-stderr loy-report tiers
+	same "$output" <<'EOF'
+tier,members,share_pct,points,value
+Basic,2,100.00,5,0.05
+Gold,0,0.00,0,0.00
+EOF
+	run -0 --separate-stderr loy-segment tiers
+	same "$output" <<'EOF'
+member_id,old_tier,new_tier,measure,threshold,reason,effective
+EOF
+	ledger_ok
+}
+
 @test "--set accepts a known time zone" {
 	[ -e /usr/share/zoneinfo/Europe/Berlin ] || skip "no time zone data installed"
 	run -0 --separate-stderr loy-init --set timezone=Europe/Berlin
