@@ -1083,6 +1083,31 @@ verb_out(struct csvio_writer *out, const char *id, const char *status, const cha
 }
 
 /* The member `id` stands for, or a message and 0. */
+/*
+ * A merged member named where the member it stands for is meant (merged
+ * into, forgotten): the message names that one, at the end of the chain of
+ * merges ("member '3' was merged into '2', and that one into '1': merge
+ * into '1'"), as the next record in it is merged too.  Returns -1.
+ */
+static int
+merged_refused(struct ledger *l, const char *id, const char *into, const char *what)
+{
+	char *survivor = NULL;
+	int forget = strcmp(what, "forget") == 0;
+
+	if (ledger_member_resolve(l, into, &survivor) < 0)
+		return -1;
+	if (!survivor || strcmp(survivor, into) == 0)
+		loy_error("member '%s' was merged into '%s': %s", id, into,
+		    forget ? "forgetting that member forgets both" : "merge into that one");
+	else
+		loy_error("member '%s' was merged into '%s', and that one into '%s': %s '%s'%s",
+		    id, into, survivor, forget ? "forgetting" : what, survivor,
+		    forget ? " forgets them all" : "");
+	free(survivor);
+	return -1;
+}
+
 static int
 must_exist(struct ledger *l, const char *id, struct member *m)
 {
@@ -1122,10 +1147,9 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			bad = loy_error("member '%s' was forgotten: it takes part in no merge",
 			    m.v[MF_FORGOTTEN_AT] ? from : to) < 0;
 		else if (into.v[MF_MERGED_INTO])
-			bad = loy_error("member '%s' was merged into '%s': merge into that one",
-			    to, into.v[MF_MERGED_INTO]) < 0;
-		if (!bad) {
-			if (ledger_member_merge(l, from, to, vb->now, &moved) < 0) {
+			bad = merged_refused(l, to, into.v[MF_MERGED_INTO], "merge into") < 0;
+		if (!bad || ledger_status_or(l, 0)) {
+			if (bad || ledger_member_merge(l, from, to, vb->now, &moved) < 0) {
 				member_clear(&m);
 				member_clear(&into);
 				return ledger_status(l);
@@ -1203,9 +1227,13 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 		}
 		st = m.v[MF_STATUS];
 		if (m.v[MF_MERGED_INTO]) {
-			bad = loy_error("member '%s' was merged into '%s'%s", id, m.v[MF_MERGED_INTO],
-			    strcmp(vb->verb, "forget") == 0 ? ": forgetting that member forgets "
-			    "both" : "") < 0;
+			if (strcmp(vb->verb, "forget") == 0)
+				bad = merged_refused(l, id, m.v[MF_MERGED_INTO], "forget") < 0;
+			else
+				bad = loy_error("member '%s' was merged into '%s'", id,
+				    m.v[MF_MERGED_INTO]) < 0;
+			if (bad && ledger_status_or(l, 0))
+				return ledger_status(l);
 			continue;
 		}
 		if (strcmp(vb->verb, "close") == 0) {

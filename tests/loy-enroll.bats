@@ -963,6 +963,9 @@ EOF
 	run -0 --separate-stderr loy-enroll merge 1002 1001
 	run -65 --separate-stderr loy-enroll forget 1002
 	[ "${stderr_lines[0]}" = "loy-enroll: member '1002' was merged into '1001': forgetting that member forgets both" ]
+	# further down the chain: the member at its end, as the next is merged too
+	run -65 --separate-stderr loy-enroll forget 1003
+	[ "$stderr" = "loy-enroll: member '1003' was merged into '1002', and that one into '1001': forgetting '1001' forgets them all" ]
 	run -0 --separate-stderr loy-enroll forget --reason 'erasure 7' 1001
 	# a row for each member erased
 	same "$output" <<'OUT'
@@ -1102,6 +1105,21 @@ EOF
 	run -65 --separate-stderr loy-enroll merge 1002 1003
 	[ "$stderr" = "loy-enroll: member '1003' was merged into '1001': merge into that one" ]
 	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a merge into a record merged on through others names the member at the end of the chain" {
+	base
+	loy-enroll merge 1003 1002 >/dev/null
+	loy-enroll merge 1002 1001 >/dev/null
+	printf 'member_id\n1004\n' >more.csv
+	loy-enroll more.csv >/dev/null 2>&1
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll merge 1004 1003
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: member '1003' was merged into '1002', and that one into '1001': merge into '1001'" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-enroll merge 1004 1001
 	ledger_ok
 }
 
