@@ -1105,17 +1105,41 @@ setting_valid(const char *key, const char *value, int stored, char *reason, unsi
 		if (mant <= 0)
 			return setting_why(reason, size, "%s '%s' must be more than zero", key, value);
 	}
+	/* a new value is held to what the manual says; a stored one to what
+	 * was checked when it was stored */
+	if (strcmp(key, "currency") == 0 && !stored &&
+	    (strlen(value) != 3 || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3))
+		return setting_why(reason, size, "currency '%s' must be an ISO 4217 code: three "
+		    "capital letters, such as EUR", value);
 	if (strcmp(key, "identify_by") == 0) {
 		char *copy = loy_xstrdup(value), *tok, *save = NULL;
-		int n = 0, bad = 0;
+		const char *seen[4];
+		int n = 0, bad = 0, again = 0;
 
-		for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save), n++)
+		for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save), n++) {
 			bad |= strcmp(tok, "member_id") && strcmp(tok, "card") &&
 			    strcmp(tok, "phone") && strcmp(tok, "email");
-		free(copy);
-		if (bad || n == 0)
+			for (int i = 0; i < n && i < 4; i++)
+				again |= strcmp(seen[i], tok) == 0;
+			if (n < 4)
+				seen[n] = tok;
+		}
+		if (!stored && !bad) {	/* "card,", "card,,phone": an item left out */
+			const char *p = value + strspn(value, " ");
+
+			for (bad = !*p || *p == ','; *p; p++)
+				if (*p == ',') {
+					const char *q = p + 1 + strspn(p + 1, " ");
+
+					bad |= !*q || *q == ',';
+				}
+		}
+		if (bad || n == 0 || (again && !stored)) {
+			free(copy);
 			return setting_why(reason, size, "identify_by '%s' must list member_id, card, phone "
-			    "or email", value);
+			    "or email, each once", value);
+		}
+		free(copy);
 	}
 	if (strstr(key, "_pattern")) {
 		char err[256];

@@ -111,6 +111,23 @@ EOF
 	[ ! -e "$LOY_DB" ]
 }
 
+@test "--set refuses a currency that is no ISO 4217 code, and an identify_by with an item left out or named twice" {
+	for v in EURO eur E1R ''; do
+		run -64 --separate-stderr loy-init --set "currency=$v"
+		[ "$stderr" = "loy-init: currency '$v' must be an ISO 4217 code: three capital letters, such as EUR" ]
+		[ ! -e "$LOY_DB" ]
+	done
+	for v in card,card 'card,' ',card' 'card,,phone' 'phone, card, phone' name; do
+		run -64 --separate-stderr loy-init --set "identify_by=$v"
+		[ "$stderr" = "loy-init: identify_by '$v' must list member_id, card, phone or email, each once" ]
+		[ ! -e "$LOY_DB" ]
+	done
+	run -0 --separate-stderr loy-init --set currency=KWD --set decimals=3 --set 'identify_by=card, phone'
+	[ "$(setting currency)" = KWD ]
+	[ "$(setting identify_by)" = "card, phone" ]
+	ledger_ok
+}
+
 @test "--set refuses decimals other than 0, 2 or 3" {
 	run -64 --separate-stderr loy-init --set decimals=5
 	[ "$stderr" = "loy-init: decimals '5' must be 0, 2 or 3" ]
