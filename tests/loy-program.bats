@@ -124,6 +124,21 @@ OUT
 	ledger_ok
 }
 
+@test "a programme file's currency is an ISO 4217 code and its identify_by names each column once" {
+	new_ledger
+	before=$(dump)
+	printf '[programme]\ncurrency = eur\n' >c.conf
+	printf '[programme]\nidentify_by = card,card\n' >i.conf
+	for c in check load; do
+		run -65 --separate-stderr loy-program $c c.conf
+		[ "${stderr_lines[0]}" = "loy-program: c.conf:2: currency 'eur' must be an ISO 4217 code: three capital letters, such as EUR" ]
+		run -65 --separate-stderr loy-program $c i.conf
+		[ "${stderr_lines[0]}" = "loy-program: i.conf:2: identify_by 'card,card' must list member_id, card, phone or email, each once" ]
+	done
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "check reads standard input as -" {
 	good
 	run -0 --separate-stderr loy-program check - <good.conf
