@@ -957,10 +957,12 @@ ledger_open(const char *path, int busy_timeout_s, int *status)
 	 * committed.  A sort larger than the cache (an index made at the end
 	 * of a large first enrolment, a report's GROUP BY) goes to temporary
 	 * files, SQLite's default, so memory stays flat however large the
-	 * run.
+	 * run.  What is deleted or overwritten is overwritten in the file
+	 * too (secure_delete, Debian's default, not every build's): what
+	 * loy-enroll forget erases is gone, not left in a free page.
 	 */
 	if (ledger_exec(l, "PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;"
-	    "PRAGMA temp_store = FILE") < 0 || migrate(l, status) < 0 ||
+	    "PRAGMA secure_delete = ON; PRAGMA temp_store = FILE") < 0 || migrate(l, status) < 0 ||
 	    load_settings(l) < 0) {
 		if (!*status)
 			*status = ledger_status(l);

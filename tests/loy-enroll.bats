@@ -954,6 +954,13 @@ EOF
 	[ "$(q "SELECT * FROM journal")" = "$journal" ]
 	[ "$(q "SELECT points FROM balances WHERE member_id = '1001'")" = 120 ]
 	[ "$(contact 1002)" = "Okafor, Chidi|+44 20 7946 0958|chidi@example.net|1990-11-30" ]
+	# gone from the ledger's file, not only from its tables: no free page
+	# or index keeps them (the run has ended: nothing waits in a WAL)
+	[ ! -e "$LOY_DB-wal" ]
+	for v in "Anna Schmidt" "+49 30 1234567" "anna@example.org" "1984-03-12"; do
+		! grep -qaF "$v" "$LOY_DB"
+	done
+	grep -qaF "Okafor, Chidi" "$LOY_DB"
 	ledger_ok
 }
 
