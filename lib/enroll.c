@@ -1182,8 +1182,17 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 				bad = loy_error("card '%s' does not exist", vb->argv[0]) < 0;
 			else if (strcmp(cstatus, "active") != 0)
 				bad = loy_error("card '%s' was already replaced", vb->argv[0]) < 0;
+			else if ((got = ledger_member_get(l, member, &m)) < 0) {
+				free(cstatus);
+				free(member);
+				return ledger_status(l);
+			}
 			free(cstatus);
 		}
+		/* as imports refuse their rows: no new card for no one's data */
+		if (!bad && m.v[MF_FORGOTTEN_AT])
+			bad = loy_error("member '%s' was forgotten on %.10s: it takes no new card",
+			    member, m.v[MF_FORGOTTEN_AT]) < 0;
 		if (!bad && utf8_has_control(card))
 			bad = loy_error("card '%s' has a control character", card) < 0;
 		if (!bad && (got = ledger_card_owner(l, card, &owner, NULL)) != 0) {

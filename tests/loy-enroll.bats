@@ -964,6 +964,20 @@ EOF
 	ledger_ok
 }
 
+@test "a forgotten member takes no new card, by add-card or replace-card" {
+	base
+	loy-enroll forget 1001 >/dev/null
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll add-card 1001 6009999
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: member '1001' was forgotten on 2026-11-23: it takes no new card" ]
+	run -65 --separate-stderr loy-enroll replace-card 6001001 6009999
+	[ "$stderr" = "loy-enroll: member '1001' was forgotten on 2026-11-23: it takes no new card" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-enroll add-card 1002 6009999
+	ledger_ok
+}
+
 @test "forget erases the records merged into the member too" {
 	base
 	run -0 --separate-stderr loy-enroll merge 1003 1002
