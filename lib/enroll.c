@@ -1148,6 +1148,11 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			    m.v[MF_FORGOTTEN_AT] ? from : to) < 0;
 		else if (into.v[MF_MERGED_INTO])
 			bad = merged_refused(l, to, into.v[MF_MERGED_INTO], "merge into") < 0;
+		else if (strcmp(into.v[MF_STATUS], "closed") == 0)
+			/* its points and cards would go where nothing earns or
+			 * spends them */
+			bad = loy_error("member '%s' is closed: reopen it first, or merge it into '%s'",
+			    to, from) < 0;
 		if (!bad || ledger_status_or(l, 0)) {
 			if (bad || ledger_member_merge(l, from, to, vb->now, &moved) < 0) {
 				member_clear(&m);

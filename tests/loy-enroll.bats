@@ -1107,6 +1107,19 @@ EOF
 	ledger_ok
 }
 
+@test "merging into a closed member is refused; a closed member merges into an active one" {
+	base
+	loy-enroll close 1001 >/dev/null
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll merge 1002 1001
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: member '1001' is closed: reopen it first, or merge it into '1002'" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-enroll merge 1001 1002
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,merged,"into 1002, 0 points moved"')" ]
+	ledger_ok
+}
+
 @test "merging a member into itself is refused" {
 	base
 	before=$(dump)
