@@ -123,12 +123,8 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "reason is empty");
 	if (a->opening) {
 		v = field(a, row, A_EARNED);
-		if (!*v)
-			return batch_reject(b, row, "earned_at is empty");
-		if (when_parse(v, cli->date_format, WHEN_DATETIME, earned, &why) < 0)
-			return batch_reject(b, row, "earned_at '%s' %s", v, why);
-		if (strcmp(earned, a->now) > 0)
-			return batch_reject(b, row, "earned_at '%s' is in the future", v);
+		if (batch_datetime(b, row, "earned_at", v, a->now, earned))
+			return 1;
 		v = field(a, row, A_EXPIRES);
 		if (*v) {
 			if (when_parse(v, cli->date_format, WHEN_DATETIME, expires, &why) < 0)

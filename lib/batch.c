@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "tmpfiles.h"
 #include "utf8.h"
+#include "when.h"
 
 struct batch {
 	const struct batch_job *job;
@@ -211,6 +212,21 @@ rejects_columns(struct batch *b)
 		free(b->perm);
 		b->perm = NULL;
 	}
+	return 0;
+}
+
+int
+batch_datetime(struct batch *b, const struct csvio_row *row, const char *field,
+    const char *value, const char *limit, char out[static 20])
+{
+	const char *why;
+
+	if (!*value)
+		return batch_reject(b, row, "%s is empty", field);
+	if (when_parse(value, b->cli->date_format, WHEN_DATETIME, out, &why) < 0)
+		return batch_reject(b, row, "%s '%s' %s", field, value, why);
+	if (strcmp(out, limit) > 0)
+		return batch_reject(b, row, "%s '%s' is in the future", field, value);
 	return 0;
 }
 

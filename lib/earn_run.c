@@ -119,9 +119,8 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
 	struct events *ev = ctx;
 	struct ledger *l = ev->l;
-	const struct cli *cli = batch_cli(b);
 	const char *id = csvio_field(row, ev->col[E_ID]), *who = csvio_field(row, ev->col[E_MEMBER]);
-	const char *name = csvio_field(row, ev->col[E_EVENT]), *v, *why;
+	const char *name = csvio_field(row, ev->col[E_EVENT]), *v;
 	const struct programme *p;
 	const struct event_rule *er = NULL;
 	struct member m = { { 0 } };
@@ -138,12 +137,8 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if (!*name)
 		return batch_reject(b, row, "event is empty");
 	v = csvio_field(row, ev->col[E_OCCURRED]);
-	if (!*v)
-		return batch_reject(b, row, "occurred_at is empty");
-	if (when_parse(v, cli->date_format, WHEN_DATETIME, when, &why) < 0)
-		return batch_reject(b, row, "occurred_at '%s' %s", v, why);
-	if (strcmp(when, ev->limit) > 0)
-		return batch_reject(b, row, "occurred_at '%s' is in the future", v);
+	if (batch_datetime(b, row, "occurred_at", v, ev->limit, when))
+		return 1;
 	if (!strmap_add(ev->seen, id, strlen(id)))
 		return batch_reject(b, row, "event_id '%s' appears more than once in this run", id);
 	if ((got = ledger_member_resolve(l, who, &member)) < 0)

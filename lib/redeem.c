@@ -795,9 +795,8 @@ static int
 req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
 	struct requests *q = ctx;
-	const struct cli *cli = batch_cli(b);
 	struct redemption r = { 0 };
-	const char *v, *why;
+	const char *v;
 	char at[20], *end;
 	int rc = -1;
 
@@ -825,13 +824,8 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	v = csvio_field(row, q->col[Q_AT]);
 	if (!*v)
 		memcpy(at, q->now, sizeof(at));
-	else if (when_parse(v, cli->date_format, WHEN_DATETIME, at, &why) < 0) {
-		rc = batch_reject(b, row, "requested_at '%s' %s", v, why);
+	else if ((rc = batch_datetime(b, row, "requested_at", v, q->limit, at)) != 0)
 		goto out;
-	} else if (strcmp(at, q->limit) > 0) {
-		rc = batch_reject(b, row, "requested_at '%s' is in the future", v);
-		goto out;
-	}
 	r.requested_at = loy_xstrdup(at);
 	v = csvio_field(row, q->col[Q_CHANNEL]);
 	r.channel = *v ? loy_xstrdup(v) : NULL;
