@@ -185,6 +185,9 @@ struct accrue {
 				   receipt gave again, for the receipt being
 				   settled to credit after its own row */
 	int npending;
+	int unlinked;		/* the ledger may hold returns that named an
+				   original it did not have (link_earlier): 1,
+				   0 none, -1 not looked yet */
 	int needs_progress;	/* the programme has cumulative rules */
 	int needs_referral;	/* referral rules on a purchase */
 	int early;		/* settling before the input ends (settle_all) */
@@ -2001,6 +2004,95 @@ return_refused(struct accrue *a, struct rcpt *r, char *why, size_t size)
 	return got;
 }
 
+/* Member m's purchase r, just recorded with `points`: the returns of m's (or
+ * of a member merged into m) that named it in orig_txn before it came, and
+ * took their points at the current rate, count against it now, in the
+ * order they were taken, as if they had come after it.  Each takes off it
+ * what is left of it, at most its own amount (the purchase's and its own
+ * returned_amount), and the points it owed at its rate for that part, at
+ * most what is left of the purchase's (its returned_points): a later
+ * return owes the purchase's points in proportion less those.  The points
+ * taken stand.  The returns into *v, what each took off into (*v)[i].
+ * returned_amount (negative), for link_spend; `detail` says so.  Their
+ * count, or -1. */
+static int
+link_earlier(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t points,
+    struct receipt_row **v, char *detail, size_t size)
+{
+	int64_t left = r->amount, pleft = points, took = 0;
+	int n, k = 0;
+	char amt[32];
+
+	if (a->unlinked < 0)
+		a->unlinked = ledger_receipt_any_unlinked(a->l);
+	if (a->unlinked <= 0)
+		return a->unlinked;
+	if ((n = ledger_receipt_unlinked(a->l, r->txn, v)) <= 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		struct receipt_row *ret = &(*v)[i];
+		int64_t kept = -ret->amount, owed;
+		int same = strcmp(ret->member_id, m->id) == 0;
+
+		if (!same && (same = ledger_member_same(a->l, ret->member_id, m->id)) < 0)
+			goto fail;
+		if (!same || left <= 0) {
+			receipt_row_clear(ret);
+			continue;
+		}
+		if (kept > left)
+			kept = left;
+		owed = earn_base_points(earn_at(a->earn, ret->occurred_at), kept);
+		if (owed > pleft)
+			owed = pleft;
+		if (ledger_receipt_returned(a->l, ret->txn_id, -kept, 0) < 0 ||
+		    ledger_receipt_returned(a->l, r->txn, kept, owed) < 0)
+			goto fail;
+		left -= kept;
+		pleft -= owed;
+		took += kept;
+		ret->returned_amount = -kept;
+		if (k != i) {
+			(*v)[k] = *ret;
+			memset(ret, 0, sizeof(*ret));
+		}
+		k++;
+	}
+	if (k == 1)
+		snprintf(detail + strlen(detail), size - strlen(detail), "%sreturn '%s' taken "
+		    "before it returned %s of it", *detail ? "; " : "", (*v)[0].txn_id,
+		    money_format(took, a->decimals, amt));
+	else if (k > 1)
+		snprintf(detail + strlen(detail), size - strlen(detail), "%s%d returns taken "
+		    "before it returned %s of it", *detail ? "; " : "", k,
+		    money_format(took, a->decimals, amt));
+	return k;
+fail:
+	for (int i = 0; i < n; i++)
+		receipt_row_clear(&(*v)[i]);
+	free(*v);
+	*v = NULL;
+	return -1;
+}
+
+/* The spend of the n returns link_earlier counted against purchase r: what
+ * each took off the purchase comes back to the spend of its own period,
+ * which it was taken off at the current rate, and comes off the
+ * purchase's period instead; the bonuses that moves give or take back
+ * follow the purchase's.  0 or -1. */
+static int
+link_spend(struct accrue *a, struct batch *b, struct mem *m, const struct rcpt *r,
+    const struct receipt_row *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (progress_less(a, m, v[i].txn_id, v[i].occurred_at, v[i].store, v[i].channel,
+		    -v[i].amount, 0, v[i].returned_amount) < 0 ||
+		    progress_less(a, m, r->txn, r->occurred, r->store, r->channel, r->amount, 0,
+		    -v[i].returned_amount) < 0)
+			return -1;
+	return n > 0 ? credit_pending(a, b, m, r->txn, r->occurred) : 0;
+}
+
 static int
 settle(struct accrue *a, struct batch *b, struct rcpt *r)
 {
@@ -2016,6 +2108,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	struct earn_member em;
 	struct earn_result res;
 	const struct programme *prog = NULL;
+	struct receipt_row *linked = NULL;
+	int nlinked = 0;
 
 	r->settled = 1;
 	a->nsettled++;
@@ -2091,6 +2185,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 					loy_error("receipt '%s' is no longer in the ledger", r->txn);
 				goto out;
 			}
+			if (r->orig)
+				a->unlinked = 1;	/* it may have become one */
 			rc = extend(a, b, m, r, &old, digest);
 			goto out;
 		}
@@ -2254,6 +2350,11 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	if (ledger_receipt_insert(a->l, &row) < 0)
 		goto out;
 	ledger_top_raise(&a->top, r->txn);
+	if (m && r->amount < 0 && r->orig && row.returned_amount == 0)
+		a->unlinked = 1;
+	else if (m && r->amount > 0 &&
+	    (nlinked = link_earlier(a, m, r, points, &linked, detail, sizeof(detail))) < 0)
+		goto out;
 	if (m && m->file_no != a->file_no) {
 		m->file_no = a->file_no;
 		a->file_members++;
@@ -2263,10 +2364,14 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	emit(b, a, r->txn, m ? m->id : NULL, r->occurred, r->amount, points, status,
 	    *detail ? detail : NULL);
 	if (credit_pending(a, b, m, r->txn, r->occurred) < 0 ||
-	    (computed && (bonuses(a, b, m, prog, &er, &em, NULL, NULL) < 0)))
+	    (computed && (bonuses(a, b, m, prog, &er, &em, NULL, NULL) < 0)) ||
+	    link_spend(a, b, m, r, linked, nlinked) < 0)
 		goto out;
 	rc = 0;
 out:
+	for (int i = 0; i < nlinked; i++)
+		receipt_row_clear(&linked[i]);
+	free(linked);
 	a->settle_to = SETTLE_NOW;
 	receipt_row_clear(&old);
 	free(digest);
@@ -2646,6 +2751,7 @@ setup(struct accrue *a, struct ledger *l)
 		earn_ledger_state(l, &a->est);
 		a->facts = strmap_new();
 	}
+	a->unlinked = -1;
 	a->open = strmap_new();
 	a->refused = strmap_new();
 	a->members = strmap_new();

@@ -407,6 +407,11 @@ static const char *const migrations[] = {
 	"   WHERE r.status = 'returned' AND r.amount < 0\n"
 	"     AND o.member_id IS NOT NULL AND o.amount > 0) AS x\n"
 	"  WHERE receipts.txn_id = x.txn_id;\n",
+	/* 10 -> 11: the returns taken off no purchase, by the original they
+	 * name, for loy-accrue to count against that one when it comes (IF NOT
+	 * EXISTS: a ledger that only says it is older may have it) */
+	"CREATE INDEX IF NOT EXISTS receipts_unlinked ON receipts(orig_txn)\n"
+	"  WHERE orig_txn IS NOT NULL AND amount < 0 AND returned_amount = 0;\n",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEDGER_SCHEMA_VERSION 10
+#define LEDGER_SCHEMA_VERSION 11
 #define LEDGER_APP_ID 0x4c4f5901	/* "LOY" 1, PRAGMA application_id */
 
 struct ledger;
@@ -263,6 +263,14 @@ int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r, int64_t
 /* Record a return against an original receipt. */
 int ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount,
     int64_t points);
+/* Are there returns that name an original in orig_txn and took nothing off
+ * it (returned_amount 0: it was not in the ledger, or not a purchase)?
+ * 1, 0, or -1. */
+int ledger_receipt_any_unlinked(struct ledger *l);
+/* Those that name `orig`, of a member, in the order they were taken (run,
+ * input, txn_id), into *v (the caller's to clear and free): their count,
+ * or -1. */
+int ledger_receipt_unlinked(struct ledger *l, const char *orig, struct receipt_row **v);
 
 /* Rewards and redemptions (lib/ledger_redeem.c). */
 enum reward_field {

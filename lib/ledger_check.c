@@ -70,6 +70,9 @@ static const struct invariant {
 	  "   AND NOT EXISTS (WITH RECURSIVE up(member_id) AS (SELECT p.member_id UNION"
 	  "    SELECT m.merged_into FROM up JOIN members m USING (member_id)"
 	  "     WHERE m.merged_into IS NOT NULL) SELECT 1 FROM up WHERE member_id = j.member_id)"
+	  "   AND NOT EXISTS (WITH RECURSIVE up(member_id) AS (SELECT j.member_id UNION"
+	  "    SELECT m.merged_into FROM up JOIN members m USING (member_id)"
+	  "     WHERE m.merged_into IS NOT NULL) SELECT 1 FROM up WHERE member_id = p.member_id)"
 	  " WHERE j.source = 'receipt'"
 	  "   AND ((j.member_id IS NOT r.member_id AND j.entry_id IS NOT r.entry_id)"
 	  "    OR p.txn_id IS NOT NULL)" },

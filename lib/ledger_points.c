@@ -410,6 +410,57 @@ ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount, in
 	return ledger_exec_stmt(l, st, "cannot record a return");
 }
 
+/* The terms of the index receipts_unlinked, which a query must repeat for
+ * SQLite to use it. */
+#define UNLINKED "orig_txn IS NOT NULL AND amount < 0 AND returned_amount = 0"
+
+int
+ledger_receipt_any_unlinked(struct ledger *l)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT 1 FROM receipts WHERE " UNLINKED " LIMIT 1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot prepare statement");
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read receipts");
+}
+
+int
+ledger_receipt_unlinked(struct ledger *l, const char *orig, struct receipt_row **v)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_UNLINKED,
+	    "SELECT " RECEIPT_COLS " FROM receipts"
+	    " WHERE orig_txn = ?1 AND " UNLINKED " AND member_id IS NOT NULL"
+	    " ORDER BY run_id, input_seq, txn_id");
+	int n = 0, cap = 0, rc;
+
+	*v = NULL;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			*v = loy_xrealloc(*v, cap * sizeof(**v));
+		}
+		memset(&(*v)[n], 0, sizeof(**v));
+		receipt_fill(st, &(*v)[n++]);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return n;
+	while (n > 0)
+		receipt_row_clear(&(*v)[--n]);
+	free(*v);
+	*v = NULL;
+	return ledger_fail(l, "cannot read receipts");
+}
+
 /* An open lot past its date before `before` (?N) that was there then: made
  * by an entry (a purchase, a cancelled redemption, a merge, a transfer)
  * that happened before it too. */

@@ -689,6 +689,38 @@ OUT
 	ledger_ok
 }
 
+@test "a return taken before its original moves the spend it took off its own period to the original's when that comes" {
+	base
+	members
+	programme <<'EOF2'
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = month
+bonus = 1000
+EOF2
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'S0,1001,2026-12-01 10:00:00,120.00,' \
+	    'R1,1001,2026-12-02 10:00:00,-50.00,S1'; } >dec.csv
+	run -0 --separate-stderr loy-accrue dec.csv
+	# S1 not known: December's spend 120.00 - 50.00 = 70.00 loses its bonus
+	[ "${lines[4]}" = "R1,1001,2026-12-02 10:00:00,0.00,-1000,bonus,\"rule big-spender: period 2026-12 taken back: the spend is 70.00, below 100.00\"" ]
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-11-20 10:00:00,200.00,\n' >nov.csv
+	run -0 --separate-stderr loy-accrue nov.csv
+	# R1 returned 50.00 of S1: November 200.00 - 50.00 = 150.00 keeps its
+	# bonus, December is back at 120.00 and earns its bonus again
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+S1,1001,2026-11-20 10:00:00,200.00,200,credited,return 'R1' taken before it returned 50.00 of it
+S1,1001,2026-11-20 10:00:00,0.00,1000,bonus,rule big-spender: period 2026-11
+S1,1001,2026-11-20 10:00:00,0.00,1000,bonus,"rule big-spender: period 2026-12, reached again"
+OUT
+	[ "$(q "SELECT period, spend FROM rule_progress ORDER BY period")" = "$(printf '2026-11|15000\n2026-12|12000')" ]
+	# 120 + 1000 - 50 - 1000 + 200 + 1000 + 1000
+	[ "$(balances)" = "1001:2270" ]
+	ledger_ok
+}
+
 @test "a purchase that brings a period back to a cumulative mark earns the bonus again, once while it stays there" {
 	base
 	members

@@ -195,6 +195,18 @@ missing() {
 	ledger_ok v7.db
 }
 
+@test "a schema version 10 ledger gets the index of returns taken off no purchase" {
+	new_ledger -d fresh.db
+	cp fresh.db v10.db
+	sqlite3 v10.db "DROP INDEX receipts_unlinked; PRAGMA user_version = 10"
+	run -0 --separate-stderr loy-check -d v10.db
+	[ "$(sqlite3 v10.db "PRAGMA user_version")" = 11 ]
+	[ "$(sqlite3 v10.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	[ "$(sqlite3 v10.db "EXPLAIN QUERY PLAN SELECT txn_id FROM receipts WHERE orig_txn = 'S1'
+	    AND orig_txn IS NOT NULL AND amount < 0 AND returned_amount = 0" | grep -c receipts_unlinked)" = 1 ]
+	ledger_ok v10.db
+}
+
 @test "a read-only ledger can be checked and listed but not written" {
 	need_modes
 	new_ledger

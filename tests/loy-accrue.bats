@@ -478,6 +478,115 @@ EOF
 	ledger_ok
 }
 
+@test "a return taken before its original counts against it when the original comes in a later run" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT2,1001,2026-11-01 10:00:00,50.00\n' >t2.csv
+	loy-accrue t2.csv >/dev/null 2>&1
+	# S1 is not in the ledger yet: 20.00 -> 20 at the current rate
+	printf 'txn_id,member_id,occurred_at,qty,amount,orig_txn\nR1,1001,2026-11-22 12:00:00,-1,-20.00,S1\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	[ "${lines[1]}" = "R1,1001,2026-11-22 12:00:00,-20.00,-20,returned,original receipt 'S1' not known: at the current rate" ]
+	# S1 earns its 30; 20.00 of it came back already, with 20 points
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-20 12:00:00,30.00\n' >sale.csv
+	run -0 --separate-stderr loy-accrue sale.csv
+	same "$output" <<EOF
+$HEAD
+S1,1001,2026-11-20 12:00:00,30.00,30,credited,return 'R1' taken before it returned 20.00 of it
+EOF
+	same "$(q "SELECT txn_id, points, returned_amount, returned_points FROM receipts WHERE txn_id IN ('S1', 'R1') ORDER BY txn_id")" <<'EOF'
+R1|-20|-2000|0
+S1|30|2000|20
+EOF
+	# a later return of all of it takes back what is left: 10.00, 10 points
+	printf 'txn_id,member_id,occurred_at,qty,amount,orig_txn\nR2,1001,2026-11-22 13:00:00,-1,-30.00,S1\n' >ret2.csv
+	run -0 --separate-stderr loy-accrue ret2.csv
+	same "$output" <<EOF
+$HEAD
+R2,1001,2026-11-22 13:00:00,-30.00,-10,returned,"returns 30.00, but only 10.00 of 'S1' was left to return"
+EOF
+	[ "$(q "SELECT returned_amount || '|' || returned_points FROM receipts WHERE txn_id = 'S1'")" = "3000|30" ]
+	[ "$(q "SELECT returned_amount FROM receipts WHERE txn_id = 'R2'")" = -1000 ]
+	# T2's 50 stay; S1's 30 are all taken back, 20 by R1 and 10 by R2
+	[ "$(balances)" = "1001:50" ]
+	ledger_ok
+}
+
+@test "returns in an earlier input of the run count against their original, in the order they came" {
+	base
+	cat >ret.csv <<'EOF'
+txn_id,member_id,occurred_at,qty,amount,orig_txn
+R1,1001,2026-11-21 12:00:00,-1,-5.00,S1
+R2,1001,2026-11-21 13:00:00,-1,-10.00,S1
+EOF
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-20 12:00:00,12.00\n' >sale.csv
+	run -0 --separate-stderr loy-accrue ret.csv sale.csv
+	# the balance was 0: R1 and R2 took nothing; R2 returns more than is
+	# left of S1 after R1, and keeps the rest (3.00) as its own
+	same "$output" <<EOF
+$HEAD
+R1,1001,2026-11-21 12:00:00,-5.00,0,returned,5 points not recovered: the balance may not go below zero
+R2,1001,2026-11-21 13:00:00,-10.00,0,returned,10 points not recovered: the balance may not go below zero
+S1,1001,2026-11-20 12:00:00,12.00,12,credited,2 returns taken before it returned 12.00 of it
+EOF
+	same "$(q "SELECT txn_id, returned_amount, returned_points FROM receipts ORDER BY txn_id")" <<'EOF'
+R1|-500|0
+R2|-700|0
+S1|1200|12
+EOF
+	[ "$(balances)" = "1001:12" ]
+	# nothing is left of S1 to return
+	printf 'txn_id,member_id,occurred_at,qty,amount,orig_txn\nR3,1001,2026-11-22 12:00:00,-1,-1.00,S1\n' >ret3.csv
+	run -0 --separate-stderr loy-accrue ret3.csv
+	[ "${lines[1]}" = "R3,1001,2026-11-22 12:00:00,-1.00,0,returned,\"returns 1.00, but only 0.00 of 'S1' was left to return\"" ]
+	[ "$(balances)" = "1001:12" ]
+	ledger_ok
+}
+
+@test "an original set aside with --rejects and taken in a later run counts the return that named it" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT2,1001,2026-11-01 10:00:00,50.00\n' >t2.csv
+	loy-accrue t2.csv >/dev/null 2>&1
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+S1,1001,2026-11-20 12:00:00,4O.00,
+R1,1001,2026-11-21 12:00:00,-40.00,S1
+EOF
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	[ "${lines[1]}" = "R1,1001,2026-11-21 12:00:00,-40.00,-40,returned,original receipt 'S1' not known: at the current rate" ]
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-11-20 12:00:00,40.00,\n' >fixed.csv
+	run -0 --separate-stderr loy-accrue fixed.csv
+	[ "${lines[1]}" = "S1,1001,2026-11-20 12:00:00,40.00,40,credited,return 'R1' taken before it returned 40.00 of it" ]
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR2,1001,2026-11-22 12:00:00,-40.00,S1\n' >again.csv
+	run -0 --separate-stderr loy-accrue again.csv
+	[ "${lines[1]}" = "R2,1001,2026-11-22 12:00:00,-40.00,0,returned,\"returns 40.00, but only 0.00 of 'S1' was left to return\"" ]
+	[ "$(balances)" = "1001:50" ]
+	ledger_ok
+}
+
+@test "a return taken before its original counts against it for a member merged into the original's, not for another member" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1003,2026-11-01 10:00:00,20.00\nT2,1002,2026-11-01 10:00:00,20.00\n' >t.csv
+	loy-accrue t.csv >/dev/null 2>&1
+	cat >ret.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+R1,1003,2026-11-21 12:00:00,-10.00,S1
+R2,1002,2026-11-21 12:00:00,-5.00,S1
+EOF
+	loy-accrue ret.csv >/dev/null 2>&1
+	loy-enroll merge 1003 1001 >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-20 12:00:00,30.00\n' >sale.csv
+	run -0 --separate-stderr loy-accrue sale.csv
+	[ "${lines[1]}" = "S1,1001,2026-11-20 12:00:00,30.00,30,credited,return 'R1' taken before it returned 10.00 of it" ]
+	same "$(q "SELECT txn_id, member_id, returned_amount, returned_points FROM receipts WHERE txn_id IN ('R1', 'R2', 'S1') ORDER BY txn_id")" <<'EOF'
+R1|1003|-1000|0
+R2|1002|0|0
+S1|1001|1000|10
+EOF
+	# 1001 has 1003's 10 and S1's 30; 1002 keeps what R2 took
+	[ "$(balances)" = "$(printf '1001:40\n1002:15\n1003:0')" ]
+	ledger_ok
+}
+
 @test "a return bigger than the balance stops at zero and says what is not recovered" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-01 10:00:00,5.00\n' >sale.csv
