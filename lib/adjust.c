@@ -40,7 +40,10 @@ struct adjust {
 	int col[A_COUNT];
 	int allow_negative, expiry_months;
 	char now[20];
-	struct strmap *seen;	/* ref (adjust) or member (opening) -> "fresh" or "taken" */
+	struct strmap *seen;	/* ref (adjust) or member (opening) -> "fresh" or
+				   "taken" as the ledger had it, or "used": a row
+				   of this run took it, or was its duplicate (a
+				   row refused does not use it) */
 };
 
 static char *
@@ -95,6 +98,7 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	char *id = NULL, *member = field(a, row, A_MEMBER), *v = field(a, row, A_POINTS);
 	char *ref = field(a, row, A_REF), *end, earned[20], expires[20];
 	const char *why, *key;
+	void **state;
 	struct member m = { { 0 } };
 	long long points;
 	int64_t balance, entry, prev;
@@ -144,14 +148,14 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	 * more lots) once per member id as the file names it, so that a merge
 	 * since does not make it new */
 	key = a->opening ? member : ref;
-	if (!a->opening && !strmap_add(a->seen, key, strlen(key))) {
-		batch_reject(b, row, "ref '%s' appears more than once in this run", key);
-		goto done;
-	}
+	state = strmap_slot(a->seen, key, strlen(key), NULL);
 	{
-		void **state = strmap_slot(a->seen, key, strlen(key), NULL);
 		char *who = NULL;
 
+		if (!a->opening && *state && strcmp(*state, "used") == 0) {
+			batch_reject(b, row, "ref '%s' appears more than once in this run", key);
+			goto done;
+		}
 		if (!*state) {
 			if ((got = ledger_journal_find(l, a->opening ? "opening" : "adjustment",
 			    key, &who, &prev)) < 0)
@@ -175,6 +179,8 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			batch_count(b, C_DUPLICATE);
 			out_row(a, b, ref, id, points, earned, expires, "duplicate",
 			    a->opening ? "opening balance taken before" : NULL);
+			if (!a->opening)
+				*state = "used";
 			rc = 0;
 			goto done;
 		}
@@ -209,6 +215,8 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			goto fatal;
 	} else if (ledger_lots_take(l, id, -points, entry, 0, a->now) < 0)
 		goto fatal;
+	if (!a->opening)
+		*state = "used";
 	batch_count(b, points > 0 ? C_CREDITED : C_DEBITED);
 	out_row(a, b, ref, id, points, earned, expires, points > 0 ? "credited" : "debited",
 	    NULL);

@@ -1490,6 +1490,41 @@ EOF
 	ledger_ok
 }
 
+@test "--adjust: a row refused does not use its ref, so a later row with it is a duplicate or credited, not one that appears twice" {
+	base
+	printf 'member_id,points,reason,ref\n1001,50,goodwill,CS-1\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	# CS-1 again, first with other points (refused), then as it was taken;
+	# CS-9 first below zero (refused), then a credit
+	cat >a.csv <<'EOF'
+member_id,points,reason,ref
+1001,60,goodwill,CS-1
+1001,50,goodwill,CS-1
+1002,-5,correction,CS-9
+1002,5,correction,CS-9
+1002,5,correction,CS-9
+EOF
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue --adjust a.csv
+	same "$stderr" <<EOF
+loy-accrue: a.csv:2: ref 'CS-1' was taken before with other content
+loy-accrue: a.csv:4: member '1002' has 0 points: -5 would take the balance below zero
+loy-accrue: a.csv:6: ref 'CS-9' appears more than once in this run
+loy-accrue: a.csv: 5 rows, 1 credited, 0 debited, 1 duplicate, 3 rejected
+$NOTHING3
+EOF
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-accrue --adjust --rejects rej.csv a.csv
+	same "$output" <<'EOF'
+ref,member_id,points,status,detail
+CS-1,1001,50,duplicate,
+CS-9,1002,5,credited,
+EOF
+	[ "$(cut -d, -f4- rej.csv)" = "$(printf 'ref,line,rejected_reason\nCS-1,2,ref '\''CS-1'\'' was taken before with other content\nCS-9,4,member '\''1002'\'' has 0 points: -5 would take the balance below zero\nCS-9,6,ref '\''CS-9'\'' appears more than once in this run')" ]
+	[ "$(balances)" = "$(printf '1001:50\n1002:5')" ]
+	ledger_ok
+}
+
 @test "--adjust refuses a debit below zero" {
 	base
 	printf 'member_id,points,reason,ref\n1002,20,birthday,CS-2\n' >adj.csv
