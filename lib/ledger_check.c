@@ -63,7 +63,7 @@ static const struct invariant {
 	  "       ', its ' || CASE WHEN p.txn_id IS NULL THEN 'entry '"
 	  "        ELSE 'return ' || r.txn_id || '''s entry ' END || j.entry_id ||"
 	  "       ' of member ''' || j.member_id || '''' ||"
-	  "       CASE WHEN p.txn_id IS NULL THEN '' ELSE ', into which it was not merged' END"
+	  "       CASE WHEN p.txn_id IS NULL THEN '' ELSE ', neither merged into the other' END"
 	  "  FROM journal j JOIN receipts r ON r.txn_id = j.ref"
 	  "  LEFT JOIN receipts p ON p.txn_id = r.orig_txn AND r.amount < 0"
 	  "   AND r.returned_amount <> 0 AND j.member_id IS NOT p.member_id"

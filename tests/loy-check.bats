@@ -748,8 +748,8 @@ EOF2
 	# R1 of S1, 1001's, is 1003's, which 1001 was merged into (entry 8);
 	# P1 was settled in two parts (entries 14 and 15)
 	breaks receipt-later-entries-same-member \
-	    "UPDATE journal SET member_id = '1002' WHERE entry_id = 8|receipt S1,\"member '1001', its return R1's entry 8 of member '1002', into which it was not merged\"" \
+	    "UPDATE journal SET member_id = '1002' WHERE entry_id = 8|receipt S1,\"member '1001', its return R1's entry 8 of member '1002', neither merged into the other\"" \
 	    "UPDATE journal SET member_id = '1006' WHERE entry_id = 15|receipt P1,\"member '1005', its entry 15 of member '1006'\"" \
-	    "UPDATE receipts SET member_id = '1004' WHERE txn_id = 'S1'|receipt S1,\"member '1004', its return R1's entry 8 of member '1003', into which it was not merged\"" \
-	    "UPDATE members SET merged_into = '1004' WHERE member_id = '1001'|receipt S1,\"member '1001', its return R1's entry 8 of member '1003', into which it was not merged\""
+	    "UPDATE receipts SET member_id = '1004' WHERE txn_id = 'S1'|receipt S1,\"member '1004', its return R1's entry 8 of member '1003', neither merged into the other\"" \
+	    "UPDATE members SET merged_into = '1004' WHERE member_id = '1001'|receipt S1,\"member '1001', its return R1's entry 8 of member '1003', neither merged into the other\""
 }
