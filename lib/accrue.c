@@ -185,9 +185,9 @@ struct accrue {
 				   receipt gave again, for the receipt being
 				   settled to credit after its own row */
 	int npending;
-	int unlinked;		/* the ledger may hold returns that named an
-				   original it did not have (link_earlier): 1,
-				   0 none, -1 not looked yet */
+	struct strmap *awaited;	/* the originals that returns taken before them
+				   name (link_earlier); NULL: not read yet */
+	int awaited_all;	/* too many to hold: any purchase may be one */
 	int needs_progress;	/* the programme has cumulative rules */
 	int needs_referral;	/* referral rules on a purchase */
 	int early;		/* settling before the input ends (settle_all) */
@@ -2004,6 +2004,38 @@ return_refused(struct accrue *a, struct rcpt *r, char *why, size_t size)
 	return got;
 }
 
+/* At most this many originals awaited are held; past it, every purchase
+ * is looked up. */
+#define AWAITED_MAX 65536
+
+/* A return taken before its original `orig` came: that one, when it
+ * comes, looks the return up (link_earlier). */
+static void
+await(struct accrue *a, const char *orig)
+{
+	int created;
+
+	if (!a->awaited || a->awaited_all)
+		return;	/* not read yet: the ledger has it by then */
+	if (strmap_count(a->awaited) >= AWAITED_MAX) {
+		a->awaited_all = 1;
+		return;
+	}
+	*strmap_slot(a->awaited, orig, strlen(orig), &created) = a;
+}
+
+static int
+awaited_add(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct accrue *a = ctx;
+
+	(void)ncols;
+	(void)cols;
+	if (row && row[0])
+		await(a, row[0]);
+	return a->awaited_all;	/* enough: stop */
+}
+
 /* Member m's purchase r, just recorded with `points`: the returns of m's (or
  * of a member merged into m) that named it in orig_txn before it came, and
  * took their points at the current rate, count against it now, in the
@@ -2023,10 +2055,13 @@ link_earlier(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t poin
 	int n, k = 0;
 	char amt[32];
 
-	if (a->unlinked < 0)
-		a->unlinked = ledger_receipt_any_unlinked(a->l);
-	if (a->unlinked <= 0)
-		return a->unlinked;
+	if (!a->awaited) {
+		a->awaited = strmap_new();
+		if (ledger_receipt_unlinked_origs(a->l, awaited_add, a) < 0)
+			return -1;
+	}
+	if (!a->awaited_all && !strmap_get(a->awaited, r->txn, strlen(r->txn)))
+		return 0;	/* no return waits for it: no look-up */
 	if ((n = ledger_receipt_unlinked(a->l, r->txn, v)) <= 0)
 		return n;
 	for (int i = 0; i < n; i++) {
@@ -2186,7 +2221,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 				goto out;
 			}
 			if (r->orig)
-				a->unlinked = 1;	/* it may have become one */
+				await(a, r->orig);	/* it may have become one */
 			rc = extend(a, b, m, r, &old, digest);
 			goto out;
 		}
@@ -2351,7 +2386,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		goto out;
 	ledger_top_raise(&a->top, r->txn);
 	if (m && r->amount < 0 && r->orig && row.returned_amount == 0)
-		a->unlinked = 1;
+		await(a, r->orig);
 	else if (m && r->amount > 0 &&
 	    (nlinked = link_earlier(a, m, r, points, &linked, detail, sizeof(detail))) < 0)
 		goto out;
@@ -2751,7 +2786,6 @@ setup(struct accrue *a, struct ledger *l)
 		earn_ledger_state(l, &a->est);
 		a->facts = strmap_new();
 	}
-	a->unlinked = -1;
 	a->open = strmap_new();
 	a->refused = strmap_new();
 	a->members = strmap_new();
@@ -2786,6 +2820,7 @@ teardown(struct accrue *a)
 		free(strmap_value(a->dropped, i));
 	strmap_free(a->dropped);
 	strmap_free(a->refused);
+	strmap_free(a->awaited);
 	pattern_free(a->phone);
 	pattern_free(a->email);
 	free(a->tier);

@@ -263,10 +263,10 @@ int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r, int64_t
 /* Record a return against an original receipt. */
 int ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount,
     int64_t points);
-/* Are there returns that name an original in orig_txn and took nothing off
- * it (returned_amount 0: it was not in the ledger, or not a purchase)?
- * 1, 0, or -1. */
-int ledger_receipt_any_unlinked(struct ledger *l);
+/* The originals named in orig_txn by returns that took nothing off them
+ * (returned_amount 0: it was not in the ledger, or not a purchase), each
+ * once, to fn (which may stop the walk): 0 or -1. */
+int ledger_receipt_unlinked_origs(struct ledger *l, ledger_row_fn fn, void *ctx);
 /* Those that name `orig`, of a member, in the order they were taken (run,
  * input, txn_id), into *v (the caller's to clear and free): their count,
  * or -1. */

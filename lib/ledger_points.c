@@ -415,19 +415,17 @@ ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount, in
 #define UNLINKED "orig_txn IS NOT NULL AND amount < 0 AND returned_amount = 0"
 
 int
-ledger_receipt_any_unlinked(struct ledger *l)
+ledger_receipt_unlinked_origs(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(l->db, "SELECT 1 FROM receipts WHERE " UNLINKED " LIMIT 1",
+	if (sqlite3_prepare_v2(l->db, "SELECT DISTINCT orig_txn FROM receipts WHERE " UNLINKED,
 	    -1, &st, NULL) != SQLITE_OK)
 		return ledger_fail(l, "cannot prepare statement");
-	rc = sqlite3_step(st);
+	rc = ledger_visit(l, st, fn, ctx);
 	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read receipts");
+	return rc;
 }
 
 int
