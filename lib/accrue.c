@@ -2375,9 +2375,16 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		}
 		/* after "member 2001 enrolled", when the return enrolled one */
 		if (*said) {
-			size_t n = strlen(detail);
+			size_t n = strlen(detail), k = strlen(said);
 
-			snprintf(detail + n, sizeof(detail) - n, "%s%s", n ? "; " : "", said);
+			if (n && n + 2 < sizeof(detail)) {
+				memcpy(detail + n, "; ", 2);
+				n += 2;
+			}
+			if (k > sizeof(detail) - 1 - n)
+				k = sizeof(detail) - 1 - n;	/* cut, as snprintf would */
+			memcpy(detail + n, said, k);
+			detail[n + k] = '\0';
 		}
 		row.points = points;
 		batch_count(b, C_RETURNED);
