@@ -151,7 +151,10 @@ ledger_lot_add(struct ledger *l, const char *member, int64_t entry, const char *
  * Take from the open lots as of `at`.  Lots already past their expiry date
  * at `at` (not yet expired by a loy-expire run) go last, so that a late
  * expiry run ends where a punctual one would; with `spend`, lots still
- * pending or past their date are not taken at all.
+ * pending or past their date are not taken at all.  The lots of entry
+ * `first` go first, and so do the lots a merge moved them to (own): a lot
+ * of a merge entry is the copy of a lot its counterpart entry moved out,
+ * the one earned and available at the same time with its points.
  */
 static int64_t
 take_lots(struct ledger *l, const char *member, int64_t points, int64_t entry,
@@ -159,10 +162,24 @@ take_lots(struct ledger *l, const char *member, int64_t points, int64_t entry,
 {
 	/* a lot expires on its date, whatever the time: ?5 is the next day */
 	sqlite3_stmt *open = ledger_stmt(l, S_LOTS_OPEN,
+	    "WITH RECURSIVE up(start, entry_id, earned_at, available_at, points) AS ("
+	    " SELECT lot_id, entry_id, earned_at, available_at, points FROM lots"
+	    "  WHERE ?2 <> 0 AND member_id = ?1 AND remaining > 0 AND entry_id <> ?2"
+	    " UNION ALL"
+	    " SELECT u.start, p.entry_id, p.earned_at, p.available_at, p.points"
+	    "  FROM up u JOIN journal ji ON ji.entry_id = u.entry_id AND ji.kind = 'merge'"
+	    "   AND ji.points > 0"
+	    "  JOIN journal jo ON jo.member_id = ji.ref AND jo.kind = 'merge'"
+	    "   AND jo.ref = ji.member_id AND jo.run_id = ji.run_id AND jo.points < 0"
+	    "  JOIN lot_moves mv ON mv.entry_id = jo.entry_id AND mv.points = -u.points"
+	    "  JOIN lots p ON p.lot_id = mv.lot_id AND p.earned_at = u.earned_at"
+	    "   AND p.available_at IS u.available_at),"
+	    " own(lot_id) AS (SELECT start FROM up WHERE entry_id = ?2)"
 	    "SELECT lot_id, remaining FROM lots WHERE member_id = ?1 AND remaining > 0"
 	    " AND (NOT ?4 OR ((available_at IS NULL OR available_at <= ?3)"
 	    "  AND (expires_at IS NULL OR expires_at >= ?5)))"
-	    " ORDER BY expires_at IS NOT NULL AND expires_at < ?5, entry_id <> ?2,"
+	    " ORDER BY expires_at IS NOT NULL AND expires_at < ?5,"
+	    " entry_id <> ?2 AND lot_id NOT IN own,"
 	    " expires_at IS NULL, expires_at, lot_id");
 	char next[20];
 	sqlite3_stmt *take, *move;

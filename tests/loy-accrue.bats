@@ -872,6 +872,27 @@ EOF
 	ledger_ok
 }
 
+@test "a return of a merged member's pending receipt takes the lot the merge moved, not spendable points" {
+	base --set return_window_days=14
+	printf 'member_id,points,earned_at,expires_at\n1001,50,2025-01-01,2027-01-01\n' >open.csv
+	loy-accrue --opening open.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nP2,1003,2026-11-20 10:00:00,12.00\n' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	loy-enroll merge 1003 1001 >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nX2,1001,2026-11-23 10:00:00,-12.00,P2\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+X2,1001,2026-11-23 10:00:00,-12.00,-12,returned,
+EOF
+	run -0 --separate-stderr loy-report balances
+	[ "${lines[1]}" = "1001,active,Pearl,50,50,0,0,2026-11-23 10:00:00" ]
+	same "$(q "SELECT earned_at, available_at, remaining FROM lots WHERE remaining > 0")" <<'EOF'
+2025-01-01 00:00:00||50
+EOF
+	ledger_ok
+}
+
 # ------------------------------------------------------------ bad input
 
 @test "a negative amount on a sale line is refused" {
