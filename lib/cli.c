@@ -141,6 +141,10 @@ cli_option(struct cli *c, int opt, const char *arg)
 			    "for the rows on standard error");
 			cli_usage(c);
 		}
+		if (!*arg) {	/* no file to put them in: found only after the commit */
+			loy_warn("--rejects '' names no file: its file name is empty");
+			cli_usage(c);
+		}
 		c->rejects = arg;
 		return 1;
 	case CLI_OPT_SAFE:

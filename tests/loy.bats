@@ -251,6 +251,21 @@ CMDS
 	ledger_ok
 }
 
+@test "an empty --rejects is a usage error in every program that sets rows aside" {
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	before=$(dump)
+	for c in "loy-enroll m.csv" "loy-accrue m.csv" "loy-redeem m.csv" "loy-segment save few m.csv"; do
+		run -64 --separate-stderr $c --rejects ''
+		[ "${stderr_lines[0]}" = "${c%% *}: --rejects '' names no file: its file name is empty" ] ||
+		    { echo "$c: $stderr" >&2; return 1; }
+		[ "$output" = "" ]
+	done
+	[ "$(dump)" = "$before" ]
+	[ "$(ls -A | grep -v '^separate-stderr-')" = "$(printf 'loyalty.db\nm.csv')" ]
+	ledger_ok
+}
+
 @test "a --map with an empty pair, field or column is a usage error in every program that takes it, not a mapping left out" {
 	new_ledger
 	printf 'member_id,name\n1001,Anna\n' >m.csv
