@@ -79,6 +79,13 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "help") == 0) {
 		char page[256];
 
+		if (argc > 3) {
+			loy_warn("help shows one program's manual at a time, not '%s' and '%s'",
+			    argv[2], argv[3]);
+			list(stderr);
+			return LOY_EX_USAGE;
+		}
+
 		snprintf(page, sizeof(page), "loy-%s", argv[2]);
 		execlp("man", "man", page, (char *)NULL);
 		loy_die(LOY_EX_SOFTWARE, "cannot run man: %s", strerror(errno));

@@ -85,6 +85,13 @@ load helper
 	[ "${stderr_lines[1]}" = "usage: loy [-hV] program [argument ...]" ]
 }
 
+@test "loy help with two programs is a usage error" {
+	run -64 --separate-stderr loy help enroll accrue
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy: help shows one program's manual at a time, not 'enroll' and 'accrue'" ]
+	[ "${stderr_lines[1]}" = "usage: loy [-hV] program [argument ...]" ]
+}
+
 @test "loy passes arguments, output and exit status through" {
 	run -0 --separate-stderr loy init --set tiers=Bronze,Gold
 	[ "$stderr" = "loy-init: created ledger '$LOY_DB'" ]
