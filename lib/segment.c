@@ -1298,6 +1298,11 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 		loy_warn("%s: --map and --rejects are for save and --assign", cmd);
 		return LOY_EX_USAGE;
 	}
+	if (cli->dry_run && !o->save && strcmp(cmd, "save") != 0 && strcmp(cmd, "tiers") != 0) {
+		/* a list or a look-up: nothing to hold back */
+		loy_warn("%s writes nothing: it takes no -n (only with --save)", cmd);
+		return LOY_EX_USAGE;
+	}
 	if (o->replace && !o->save && strcmp(cmd, "save") != 0) {
 		loy_warn("%s: --replace is for --save and save", cmd);
 		return LOY_EX_USAGE;

@@ -413,6 +413,23 @@ EOF
 	[ "$(q "SELECT count(*) FROM segments")" = 0 ]
 }
 
+@test "a list or look-up without --save takes no -n; with --save, -n saves nothing" {
+	tiered
+	members A:2024-01-01
+	echo "A 2026-03-05 350.00" | buy
+	before=$(dump)
+	for c in "value" "rfm" "lapse" "lifecycle" "best 3" "never-bought" "referrers" "segments" "birthdays"; do
+		run -64 --separate-stderr loy-segment -n $c
+		[ "$output" = "" ]
+		[ "$stderr" = "loy-segment: ${c%% *} writes nothing: it takes no -n (only with --save)" ] ||
+		    { echo "$c: $stderr" >&2; return 1; }
+	done
+	run -0 --separate-stderr loy-segment -n --save big best 3
+	[ "${stderr_lines[-1]}" = "loy-segment: dry run: nothing committed" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 # ------------------------------------------------------------------ lapse
 
 # A household refilling its gas bottle every 30 days, last on 2026-10-02;
