@@ -105,6 +105,10 @@ main(int argc, char **argv)
 		loy_warn("unknown command '%s'", cmd);
 		cli_usage(&cli);
 	}
+	if (cli.dry_run && strcmp(cmd, "load") != 0 && strcmp(cmd, "apply") != 0) {
+		loy_warn("%s writes nothing: it takes no -n", cmd);
+		cli_usage(&cli);
+	}
 	if (strcmp(cmd, "what-if") == 0 && (!from || !to)) {
 		loy_warn("what-if needs --from and --to");
 		cli_usage(&cli);

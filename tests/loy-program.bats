@@ -655,6 +655,24 @@ OUT
 	[[ "$output" == "loy-program "* ]]
 }
 
+@test "check, show, versions and what-if write nothing: -n is refused there" {
+	new_ledger
+	good
+	before=$(dump)
+	for c in "check good.conf" "show" "versions" "what-if --from 2026-11-01 --to 2026-11-30 good.conf"; do
+		run -64 --separate-stderr loy-program -n $c
+		[ "${stderr_lines[0]}" = "loy-program: ${c%% *} writes nothing: it takes no -n" ] ||
+		    { echo "$c: $stderr" >&2; return 1; }
+		[ -z "$output" ]
+	done
+	[ "$(dump)" = "$before" ]
+	# where there is something to hold back, it is taken
+	run -0 --separate-stderr loy-program -n load good.conf
+	[ "${stderr_lines[-1]}" = "loy-program: dry run: nothing committed" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "check and show write text: --tsv, --table and --safe-cells are refused there" {
 	new_ledger
 	good
