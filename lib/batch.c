@@ -300,12 +300,54 @@ summary(struct batch *b, char *buf, size_t size, const long *count, long rows, l
 		snprintf(buf + n, size - n, ", %ld rejected", rej);
 }
 
-/* Is `path` (--rejects) the ledger or one of the inputs?  Says so. */
+/* Is `path` the name of the ledger's -wal, -shm or -journal file, which
+ * SQLite makes beside it (the ledger's links followed) and removes by that
+ * name, whether or not it is there now? */
+static const char *
+ledger_twin(const char *path, const char *ledger)
+{
+	static const char *const twins[] = { "-wal", "-shm", "-journal" };
+	const char *twin = NULL, *slash = strrchr(path, '/');
+	char *real = realpath(ledger, NULL), *dir, *rdir = NULL, *name;
+	size_t n;
+
+	if (!real)
+		return NULL;
+	/* the directory the name is in, resolved, and the name */
+	if (!slash)
+		dir = loy_xstrdup(".");
+	else if (slash == path)
+		dir = loy_xstrdup("/");
+	else {
+		dir = loy_xstrdup(path);
+		dir[slash - path] = '\0';
+	}
+	rdir = realpath(dir, NULL);
+	name = loy_xmalloc((rdir ? strlen(rdir) : 0) + strlen(path) + 2);
+	if (rdir) {
+		sprintf(name, "%s/%s", strcmp(rdir, "/") == 0 ? "" : rdir, slash ? slash + 1 : path);
+		n = strlen(real);
+		for (size_t i = 0; i < sizeof(twins) / sizeof(*twins); i++)
+			if (strncmp(name, real, n) == 0 && strcmp(name + n, twins[i]) == 0)
+				twin = twins[i];
+	}
+	free(name);
+	free(rdir);
+	free(dir);
+	free(real);
+	return twin;
+}
+
+/* Is `path` (--rejects) the ledger, a file of the ledger's or one of the
+ * inputs?  Says so. */
 static int
 same_file(const char *path, const char *ledger, int nfiles, char **files)
 {
 	struct stat p, o;
+	const char *twin;
 
+	if ((twin = ledger_twin(path, ledger)) != NULL)
+		return loy_error("--rejects '%s' is the ledger's %s file", path, twin) < 0;
 	if (stat(path, &p) != 0)
 		return 0;
 	if (stat(ledger, &o) == 0 && o.st_dev == p.st_dev && o.st_ino == p.st_ino)

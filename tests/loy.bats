@@ -273,6 +273,27 @@ CMDS
 	ledger_ok
 }
 
+@test "--rejects may not name the ledger's -wal, -shm or -journal file in any program that sets rows aside" {
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	ln -s loyalty.db link.db
+	before=$(dump)
+	for c in "loy-enroll m.csv" "loy-accrue m.csv" "loy-redeem m.csv" "loy-segment save few m.csv"; do
+		for f in loyalty.db-wal ./loyalty.db-shm "$BATS_TEST_TMPDIR/loyalty.db-journal"; do
+			run -64 --separate-stderr $c --rejects "$f"
+			[ "$stderr" = "${c%% *}: --rejects '$f' is the ledger's -${f##*-} file" ] ||
+			    { echo "$c --rejects $f: $stderr" >&2; return 1; }
+			[ "$output" = "" ]
+		done
+		# the ledger by a link: its files are named after the file linked to
+		run -64 --separate-stderr $c -d link.db --rejects loyalty.db-wal
+		[ "$stderr" = "${c%% *}: --rejects 'loyalty.db-wal' is the ledger's -wal file" ]
+	done
+	[ "$(dump)" = "$before" ]
+	[ ! -e loyalty.db-journal ]
+	ledger_ok
+}
+
 @test "a --map with an empty pair, field or column is a usage error in every program that takes it, not a mapping left out" {
 	new_ledger
 	printf 'member_id,name\n1001,Anna\n' >m.csv
