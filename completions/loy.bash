@@ -680,16 +680,17 @@ _loy_segment_takes()
 {
 	case $1 in
 	tiers)
-		_loy_takes="--apply --assign${assign:+ --map --rejects}"
+		_loy_takes="-n --dry-run --apply --assign${assign:+ --map --rejects}"
 		;;
 	save)
-		_loy_takes="--map --rejects --replace"
+		_loy_takes="-n --dry-run --map --rejects --replace"
 		;;
 	birthdays)
-		_loy_takes="--from --save --to --with-contact${saving:+ --replace}"
+		# -n only with --save: a list writes nothing
+		_loy_takes="--from --save --to --with-contact${saving:+ --replace -n --dry-run}"
 		;;
 	*)
-		_loy_takes="--save --with-contact${saving:+ --replace}"
+		_loy_takes="--save --with-contact${saving:+ --replace -n --dry-run}"
 		;;
 	esac
 }
@@ -726,7 +727,7 @@ _loy_segment()
 		case $w in
 		--apply | --assign | --assign=* | --from | --from=* | --map | --map=* | \
 		    --rejects | --rejects=* | --replace | --save | --save=* | --to | --to=* | \
-		    --with-contact)
+		    --with-contact | -n | --dry-run)
 			seen+="${w%%=*} "
 			;;
 		esac
@@ -761,8 +762,8 @@ _loy_segment()
 		done
 	done
 	if [[ $_loy_cur == -* ]]; then
-		_loy_add compgen -W "-d --db --as-of --busy-timeout --date-format -n
-		    --dry-run $opts --safe-cells --table --tsv -h --help -V --version" \
+		_loy_add compgen -W "-d --db --as-of --busy-timeout --date-format $opts
+		    --safe-cells --table --tsv -h --help -V --version" \
 		    -- "$_loy_cur"
 		return
 	fi

@@ -212,8 +212,13 @@ reason=" ]
 @test "loy-segment after a sub-command offers only the options it takes, and after an option only the sub-commands that take it" {
 	new_ledger
 	run -0 complete_both _loy_segment loy-segment best 10 -
-	offers "--save --with-contact --as-of -n --table" \
-	    "--apply --assign --from --to --map --rejects --replace"
+	offers "--save --with-contact --as-of --table" \
+	    "--apply --assign --from --to --map --rejects --replace -n --dry-run"
+	run -64 loy-segment -n best 10
+	run -0 complete_both _loy_segment loy-segment --save top best 10 -
+	offers "--replace -n --with-contact" "--apply --assign"
+	run -0 complete_both _loy_segment loy-segment -n ""
+	offers "tiers save" "value best rfm"
 	run -64 loy-segment --rejects bad.csv best 10
 	run -64 loy-segment --from 2026-11-01 best 10
 	run -64 loy-segment --apply best 10
