@@ -111,6 +111,11 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "save") != 0 && !o.assign)
 		cli_one_format(&cli);	/* no input to read as TSV: output alone */
+	if ((status = segment_usage(&cli, argv[0], argc - 1, &o)) != 0) {
+		free(args);
+		cli_free(&cli);
+		return status;
+	}
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
 		free(args);
 		cli_free(&cli);

@@ -1267,14 +1267,9 @@ as_of(struct run *r)
 }
 
 int
-segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
-    char **argv, const struct segment_opts *o, const char *args)
+segment_usage(const struct cli *cli, const char *cmd, int argc, const struct segment_opts *o)
 {
-	struct run r = {
-		.l = l, .cli = cli, .o = o, .cmd = cmd, .argc = argc, .argv = argv,
-		.decimals = ledger_decimals(l), .args = args,
-	};
-	int i, rc;
+	int i;
 
 	for (i = 0; cmds[i].name && strcmp(cmds[i].name, cmd) != 0; i++)
 		;
@@ -1316,6 +1311,23 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 		    "64, not starting with '-' or '.')", o->save);
 		return LOY_EX_USAGE;
 	}
+	return 0;
+}
+
+int
+segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
+    char **argv, const struct segment_opts *o, const char *args)
+{
+	struct run r = {
+		.l = l, .cli = cli, .o = o, .cmd = cmd, .argc = argc, .argv = argv,
+		.decimals = ledger_decimals(l), .args = args,
+	};
+	int i, rc;
+
+	if ((rc = segment_usage(cli, cmd, argc, o)) != 0)
+		return rc;
+	for (i = 0; strcmp(cmds[i].name, cmd) != 0; i++)
+		;
 	if ((rc = as_of(&r)) != 0)
 		return rc;
 	if (ledger_segment_sorts_on_disk(l) < 0)

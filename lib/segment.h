@@ -37,6 +37,11 @@ int segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int a
     char **argv, const struct segment_opts *o, const char *args);
 /* Is `cmd` one of the sub-commands? */
 int segment_known(const char *cmd);
+/* The options that do not go with the sub-command `cmd` (argc operands
+ * after it): a message and LOY_EX_USAGE, or 0.  segment_main checks them
+ * too; the program asks first, before it opens a ledger. */
+int segment_usage(const struct cli *cli, const char *cmd, int argc,
+    const struct segment_opts *o);
 
 /* Ledger side (lib/ledger_segment.c).  Each 0 or -1 (message printed)
  * unless said otherwise. */

@@ -78,6 +78,18 @@ history() {
 	   ORDER BY effective, member_id, change_id"
 }
 
+@test "an option that does not go with the sub-command is a usage error (64) before any ledger is opened" {
+	# no ledger at all: the usage error comes first, not 66
+	run -64 --separate-stderr loy-segment -d none.db -n best 10
+	[ "$stderr" = "loy-segment: best writes nothing: it takes no -n (only with --save)" ]
+	run -64 --separate-stderr loy-segment -d none.db --apply value
+	[ "$stderr" = "loy-segment: --apply and --assign are for tiers" ]
+	run -64 --separate-stderr loy-segment -d none.db --save 'bad name' rfm
+	[ "${stderr:0:38}" = "loy-segment: segment name 'bad name' m" ]
+	[ ! -e none.db ]
+	run -66 --separate-stderr loy-segment -d none.db best 10
+}
+
 @test "a member who qualifies is upgraded on that day, not before" {
 	tiered
 	members A:2024-01-01 B:2024-01-01
