@@ -10,7 +10,8 @@
 
 static const char usage[] =
     "loy-report [-V] [-d ledger] [--from date] [--to date] [--by period]\n"
-    "                  [--per store|channel|category|rule] [--lots | --tiers]\n"
+    "                  [--date-format fmt] [--per store|channel|category|rule]\n"
+    "                  [--lots | --tiers]\n"
     "                  [--json | --table | --tsv]\n"
     "                  report [member | rule]";
 static const char help[] =
@@ -41,6 +42,7 @@ static const char help[] =
     "  -d, --db FILE            ledger (default $LOY_DB, else ./loyalty.db)\n"
     "      --busy-timeout SECS  wait this long for a migrating writer (default 60)\n"
     "      --by PERIOD          day, week or month (liability: or tier)\n"
+    "      --date-format FMT    strptime(3) format of --from and --to\n"
     "      --from DATE          from this day on (YYYY-MM-DD)\n"
     "      --json               write JSON lines\n"
     "      --lots               statement: the open lots\n"
@@ -66,6 +68,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		CLI_OPTS_LEDGER, CLI_OPTS_OUTPUT,
 		{ "by", required_argument, 0, OPT_BY },
+		{ "date-format", required_argument, 0, CLI_OPT_DATEFMT },
 		{ "from", required_argument, 0, OPT_FROM },
 		{ "json", no_argument, 0, OPT_JSON },
 		{ "lots", no_argument, 0, OPT_LOTS },
@@ -106,6 +109,7 @@ main(int argc, char **argv)
 		cli_usage(&cli);
 	o.format = json ? REPORT_JSON : cli_format(&cli);
 	o.safe = cli.safe_cells;
+	o.date_format = cli.date_format;
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status)))
 		return status;
 	status = report_run(l, &cli, &o, argc, argv);

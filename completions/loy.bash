@@ -594,7 +594,8 @@ _loy_report()
 		--per=*) per=${w#*=} ;;
 		esac
 		case $w in
-		-d | --db | --busy-timeout | --from | --to | --by | --per | -[!-]*d)
+		-d | --db | --busy-timeout | --date-format | --from | --to | --by | --per | \
+		    -[!-]*d)
 			((i++))
 			continue
 			;;
@@ -661,6 +662,9 @@ _loy_report()
 				;;
 			esac
 			[[ " $opts " == *" $o "* ]] || opts+=" $o"
+			# the format of --from and --to, where they are taken
+			[[ $o == --from && " $opts " != *" --date-format "* ]] &&
+			    opts+=" --date-format"
 		done
 	done
 	if [[ $_loy_cur == -* ]]; then

@@ -639,15 +639,17 @@ params(const struct rdef *d, const struct report_opts *o, struct lr_params *p,
 		return usage_error("--lots and --tiers are two statements: give one");
 	if (o->lots && (o->from || o->to))	/* the lots open now, whenever earned */
 		return usage_error("statement --lots takes no --from or --to");
+	if (o->date_format && !o->from && !o->to)
+		return usage_error("--date-format is the format of --from and --to: give one");
 	if (o->from) {
-		if (when_parse(o->from, NULL, WHEN_DATE, from, &why) < 0)
+		if (when_parse(o->from, o->date_format, WHEN_DATE, from, &why) < 0)
 			return usage_error("--from '%s' %s", o->from, why);
 		p->from = from;
 	}
 	if (o->to) {
 		char d10[20];
 
-		if (when_parse(o->to, NULL, WHEN_DATE, d10, &why) < 0)
+		if (when_parse(o->to, o->date_format, WHEN_DATE, d10, &why) < 0)
 			return usage_error("--to '%s' %s", o->to, why);
 		if (o->from && strcmp(d10, from) < 0)
 			return usage_error("--to '%s' is before --from '%s'", o->to, o->from);

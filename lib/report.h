@@ -77,7 +77,8 @@ char *ledger_report_sql(enum lr_query q, const struct lr_params *p);
 enum { REPORT_JSON = 16 };
 
 struct report_opts {
-	const char *from, *to;	/* --from, --to: dates YYYY-MM-DD, or NULL */
+	const char *from, *to;	/* --from, --to: dates, or NULL */
+	const char *date_format;	/* --date-format of --from and --to, or NULL: ISO */
 	const char *by;		/* --by, or NULL */
 	const char *per;	/* --per, or NULL */
 	int lots;		/* statement --lots */

@@ -209,6 +209,13 @@ reason=" ]
 	    grep -q 'ledger\\:.*programme\\:'
 }
 
+@test "loy-report offers --date-format where --from and --to are taken" {
+	run -0 complete_both _loy_report loy-report earn-burn --
+	offers "--date-format --from --to" ""
+	run -0 complete_both _loy_report loy-report balances --
+	offers "--json" "--date-format --from"
+}
+
 @test "loy-segment after a sub-command offers only the options it takes, and after an option only the sub-commands that take it" {
 	new_ledger
 	run -0 complete_both _loy_segment loy-segment best 10 -

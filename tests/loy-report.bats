@@ -103,6 +103,19 @@ OUT
 	[ "${stderr%%$'\n'*}" = "loy-report: statement needs one member id" ]
 }
 
+@test "--date-format reads --from and --to in another format; a date not in it, or the format alone, is a usage error" {
+	base
+	iso=$(loy-report earn-burn --from 2026-01-01 --to 2026-03-31)
+	run -0 --separate-stderr loy-report --date-format '%d.%m.%Y' earn-burn --from 01.01.2026 --to 31.03.2026
+	[ "$output" = "$iso" ]
+	run -64 --separate-stderr loy-report --date-format '%d.%m.%Y' earn-burn --from 2026-01-01
+	[ "${stderr%%$'\n'*}" = "loy-report: --from '2026-01-01' does not match date format '%d.%m.%Y'" ]
+	run -64 --separate-stderr loy-report --date-format '%d.%m.%Y' earn-burn
+	[ "${stderr%%$'\n'*}" = "loy-report: --date-format is the format of --from and --to: give one" ]
+	run -64 --separate-stderr loy-report --date-format '%d.%m' earn-burn --from 01.01
+	[[ "$stderr" == "loy-report: --date-format '%d.%m' gives no year"* ]]
+}
+
 @test "balances: balance, spendable, pending, past date, last activity" {
 	base
 	run -0 --separate-stderr loy-report balances
