@@ -65,7 +65,7 @@ adjust_file(void *ctx, struct batch *b)
 		for (const char *const *f = need; *f; f++)
 			if (strcmp(*f, names[i]) == 0 && a->col[i] < 0 &&
 			    strcmp(*f, "expires_at") != 0)
-				bad = batch_header_error(b, "no column \'%s\'", *f);
+				bad = batch_header_error(b, "no column '%s'", *f);
 	return bad;
 }
 

@@ -583,9 +583,8 @@ do_file(struct batch *b, int seq)
 		return got;
 	for (int i = 0; i < b->cli->nmap; i++)
 		if (csvio_col(b->r, b->cli->map[i].column) < 0) {
-			loy_warn("%s:%ld: --map %s=%s: no column '%s'", csvio_name(b->r),
-			    csvio_header_line(b->r), b->cli->map[i].field, b->cli->map[i].column,
-			    b->cli->map[i].column);
+			batch_header_error(b, "--map %s=%s: no column '%s'", b->cli->map[i].field,
+			    b->cli->map[i].column, b->cli->map[i].column);
 			return LOY_EX_DATAERR;
 		}
 	if (b->job->file(b->job->ctx, b) < 0)

@@ -48,7 +48,7 @@ events_file(void *ctx, struct batch *b)
 	for (int i = 0; i < E_COUNT; i++) {
 		ev->col[i] = batch_col(b, event_fields[i]);
 		if (ev->col[i] < 0)
-			bad = batch_header_error(b, "no column \'%s\'", event_fields[i]);
+			bad = batch_header_error(b, "no column '%s'", event_fields[i]);
 	}
 	return bad;
 }

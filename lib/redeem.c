@@ -44,7 +44,7 @@ cat_file(void *ctx, struct batch *b)
 		c->col[i] = batch_col(b, cat_fields[i]);
 	for (int i = RW_ID; i <= RW_POINTS; i++)
 		if (c->col[i] < 0)
-			bad = batch_header_error(b, "no column \'%s\'", cat_fields[i]);
+			bad = batch_header_error(b, "no column '%s'", cat_fields[i]);
 	return bad;
 }
 
@@ -200,7 +200,7 @@ code_file(void *ctx, struct batch *b)
 		p->col[i] = batch_col(b, code_fields[i]);
 	for (int i = C_REWARD; i <= C_CODE; i++)
 		if (p->col[i] < 0)
-			bad = batch_header_error(b, "no column \'%s\'", code_fields[i]);
+			bad = batch_header_error(b, "no column '%s'", code_fields[i]);
 	return bad;
 }
 
@@ -470,7 +470,7 @@ req_file(void *ctx, struct batch *b)
 		q->col[i] = batch_col(b, req_fields[i]);
 	for (int i = Q_ID; i <= Q_REWARD; i++)
 		if (q->col[i] < 0)
-			bad = batch_header_error(b, "no column \'%s\'", req_fields[i]);
+			bad = batch_header_error(b, "no column '%s'", req_fields[i]);
 	return bad;
 }
 

@@ -42,7 +42,7 @@ tr_file(void *ctx, struct batch *b)
 		x->col[i] = batch_col(b, fields[i]);
 	for (int i = T_ID; i <= T_POINTS; i++)
 		if (x->col[i] < 0)
-			bad = batch_header_error(b, "no column \'%s\'", fields[i]);
+			bad = batch_header_error(b, "no column '%s'", fields[i]);
 	return bad;
 }
 
@@ -158,9 +158,8 @@ static int
 tr_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
 	struct transfers *x = ctx;
-	const struct cli *cli = batch_cli(b);
 	struct transfer t = { 0 }, old = { 0 };
-	const char *v, *why;
+	const char *v;
 	char at[20], *end;
 	int got, rc = -1;
 
@@ -182,10 +181,8 @@ tr_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	v = csvio_field(row, x->col[T_AT]);
 	if (!*v)
 		memcpy(at, x->now, sizeof(at));
-	else if (when_parse(v, cli->date_format, WHEN_DATETIME, at, &why) < 0)
-		return batch_reject(b, row, "requested_at '%s' %s", v, why);
-	else if (strcmp(at, x->limit) > 0)
-		return batch_reject(b, row, "requested_at '%s' is in the future", v);
+	else if (batch_datetime(b, row, "requested_at", v, x->limit, at))
+		return 1;
 	t.transfer_id = loy_xstrdup(csvio_field(row, x->col[T_ID]));
 	t.from_member = loy_xstrdup(csvio_field(row, x->col[T_FROM]));
 	t.to_member = loy_xstrdup(csvio_field(row, x->col[T_TO]));
