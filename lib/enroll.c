@@ -1082,7 +1082,6 @@ verb_out(struct csvio_writer *out, const char *id, const char *status, const cha
 	csvio_end(out);
 }
 
-/* The member `id` stands for, or a message and 0. */
 /*
  * A merged member named where the member it stands for is meant (merged
  * into, forgotten): the message names that one, at the end of the chain of
@@ -1108,6 +1107,7 @@ merged_refused(struct ledger *l, const char *id, const char *into, const char *w
 	return -1;
 }
 
+/* The member `id` stands for, or a message and 0. */
 static int
 must_exist(struct ledger *l, const char *id, struct member *m)
 {

@@ -205,9 +205,9 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, int merg
     char **out)
 {
 	sqlite3_stmt *st;
-	int got;
+	int got, card = strcmp(by, "card") == 0, follow;
 
-	if (strcmp(by, "card") == 0)
+	if (card)
 		st = ledger_stmt(l, S_MEMBER_BY_CARD,
 		    "SELECT member_id FROM cards WHERE card = ?1");
 	/* with `merged`, a phone or e-mail that only a merged record has is
@@ -225,20 +225,19 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, int merg
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	if (strcmp(by, "card") != 0)
+	if (!card)
 		sqlite3_bind_int(st, 2, merged);
 	if ((got = step_one(l, st)) <= 0)
 		return got;
 	*out = ledger_column_dup(st, 0);
-	if (strcmp(by, "card") == 0 || sqlite3_column_int(st, 1)) {
+	follow = card || sqlite3_column_int(st, 1);
+	sqlite3_reset(st);
+	if (follow) {
 		char *id = *out;
 
-		sqlite3_reset(st);
 		got = ledger_member_resolve(l, id, out);
 		free(id);
-		return got;
 	}
-	sqlite3_reset(st);
 	return got;
 }
 
