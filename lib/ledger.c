@@ -1064,14 +1064,13 @@ setting_valid(const char *key, const char *value, int stored, char *reason, unsi
 		return setting_why(reason, size, "timezone '%s' is not a known time zone", value);
 	if (strcmp(key, "expiry_months") == 0 && strlen(value) <= 6 && atoi(value) > 1200)
 		return setting_why(reason, size, "expiry_months '%s' is more than 100 years", value);
-	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0 ||
-	    strcmp(key, "return_window_days") == 0 || strcmp(key, "future_tolerance_hours") == 0) &&
-	    (!*value || strspn(value, "0123456789") != strlen(value)))
-		return setting_why(reason, size, "%s '%s' must be a whole number", key, value);
-	if ((strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0 ||
-	    strcmp(key, "return_window_days") == 0 || strcmp(key, "future_tolerance_hours") == 0) &&
-	    strlen(value + strspn(value, "0")) > 6)
-		return setting_why(reason, size, "%s '%s' is more than 999999", key, value);
+	if (strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0 ||
+	    strcmp(key, "return_window_days") == 0 || strcmp(key, "future_tolerance_hours") == 0) {
+		if (!*value || strspn(value, "0123456789") != strlen(value))
+			return setting_why(reason, size, "%s '%s' must be a whole number", key, value);
+		if (strlen(value + strspn(value, "0")) > 6)
+			return setting_why(reason, size, "%s '%s' is more than 999999", key, value);
+	}
 	{
 		/* loy-segment's whole-number settings and their ranges */
 		static const struct { const char *key; long lo, hi; } whole[] = {
@@ -1119,19 +1118,25 @@ setting_valid(const char *key, const char *value, int stored, char *reason, unsi
 		return setting_why(reason, size, "currency '%s' must be an ISO 4217 code: three "
 		    "capital letters, such as EUR", value);
 	if (strcmp(key, "identify_by") == 0) {
+		/* the columns, split at commas and spaces as loy-accrue and
+		 * loy-enroll read them; a new value names each once, with no item
+		 * between two commas left out ("card,", "card,,phone") */
+		static const char *const cols[] = { "member_id", "card", "phone", "email" };
 		char *copy = loy_xstrdup(value), *tok, *save = NULL;
-		const char *seen[4];
 		int n = 0, bad = 0, again = 0;
+		unsigned named = 0;
 
 		for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save), n++) {
-			bad |= strcmp(tok, "member_id") && strcmp(tok, "card") &&
-			    strcmp(tok, "phone") && strcmp(tok, "email");
-			for (int i = 0; i < n && i < 4; i++)
-				again |= strcmp(seen[i], tok) == 0;
-			if (n < 4)
-				seen[n] = tok;
+			int c = 0;
+
+			while (c < 4 && strcmp(cols[c], tok) != 0)
+				c++;
+			bad |= c == 4;
+			again |= c < 4 && (named & 1u << c);
+			named |= c < 4 ? 1u << c : 0;
 		}
-		if (!stored && !bad) {	/* "card,", "card,,phone": an item left out */
+		free(copy);
+		if (!stored && !bad) {
 			const char *p = value + strspn(value, " ");
 
 			for (bad = !*p || *p == ','; *p; p++)
@@ -1141,12 +1146,9 @@ setting_valid(const char *key, const char *value, int stored, char *reason, unsi
 					bad |= !*q || *q == ',';
 				}
 		}
-		if (bad || n == 0 || (again && !stored)) {
-			free(copy);
+		if (bad || n == 0 || (again && !stored))
 			return setting_why(reason, size, "identify_by '%s' must list member_id, card, phone "
 			    "or email, each once", value);
-		}
-		free(copy);
 	}
 	if (strstr(key, "_pattern")) {
 		char err[256];
