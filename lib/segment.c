@@ -1324,8 +1324,6 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 	};
 	int i, rc;
 
-	if ((rc = segment_usage(cli, cmd, argc, o)) != 0)
-		return rc;
 	for (i = 0; strcmp(cmds[i].name, cmd) != 0; i++)
 		;
 	if ((rc = as_of(&r)) != 0)
@@ -1855,7 +1853,7 @@ assign_file(void *ctx, struct batch *b)
 		g->col[i] = batch_col(b, assign_fields[i]);
 	for (int i = 0; i < 3; i++)
 		if (g->col[i] < 0)
-			bad = batch_header_error(b, "no column \'%s\'", assign_fields[i]);
+			bad = batch_header_error(b, "no column '%s'", assign_fields[i]);
 	return bad;
 }
 

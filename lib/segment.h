@@ -32,14 +32,15 @@ struct segment_opts {
 	int with_contact;		/* name, phone, email columns */
 };
 
-/* Run sub-command `cmd` with its operands; returns the exit status. */
+/* Run sub-command `cmd` with its operands, its options checked by
+ * segment_usage; returns the exit status. */
 int segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
     char **argv, const struct segment_opts *o, const char *args);
 /* Is `cmd` one of the sub-commands? */
 int segment_known(const char *cmd);
 /* The options that do not go with the sub-command `cmd` (argc operands
- * after it): a message and LOY_EX_USAGE, or 0.  segment_main checks them
- * too; the program asks first, before it opens a ledger. */
+ * after it): a message and LOY_EX_USAGE, or 0.  Asked before the ledger is
+ * opened and segment_main runs `cmd`, which it takes as checked. */
 int segment_usage(const struct cli *cli, const char *cmd, int argc,
     const struct segment_opts *o);
 
