@@ -15,6 +15,12 @@
 	"  SELECT c.id, m.merged_into FROM chain c JOIN members m ON m.member_id = c.up" \
 	"   WHERE m.status = 'merged' AND m.merged_into IS NOT NULL) "
 
+/* Is member `to` member `from` or one it was merged into, at any depth? */
+#define MERGED_UP(from, to) \
+	"EXISTS (WITH RECURSIVE up(member_id) AS (SELECT " from " UNION" \
+	"    SELECT m.merged_into FROM up JOIN members m USING (member_id)" \
+	"     WHERE m.merged_into IS NOT NULL) SELECT 1 FROM up WHERE member_id = " to ")"
+
 static const struct invariant {
 	const char *name;
 	const char *sql;	/* rows of (subject, detail) */
@@ -67,12 +73,8 @@ static const struct invariant {
 	  "  FROM journal j JOIN receipts r ON r.txn_id = j.ref"
 	  "  LEFT JOIN receipts p ON p.txn_id = r.orig_txn AND r.amount < 0"
 	  "   AND r.returned_amount <> 0 AND j.member_id IS NOT p.member_id"
-	  "   AND NOT EXISTS (WITH RECURSIVE up(member_id) AS (SELECT p.member_id UNION"
-	  "    SELECT m.merged_into FROM up JOIN members m USING (member_id)"
-	  "     WHERE m.merged_into IS NOT NULL) SELECT 1 FROM up WHERE member_id = j.member_id)"
-	  "   AND NOT EXISTS (WITH RECURSIVE up(member_id) AS (SELECT j.member_id UNION"
-	  "    SELECT m.merged_into FROM up JOIN members m USING (member_id)"
-	  "     WHERE m.merged_into IS NOT NULL) SELECT 1 FROM up WHERE member_id = p.member_id)"
+	  "   AND NOT " MERGED_UP("p.member_id", "j.member_id")
+	  "   AND NOT " MERGED_UP("j.member_id", "p.member_id")
 	  " WHERE j.source = 'receipt'"
 	  "   AND ((j.member_id IS NOT r.member_id AND j.entry_id IS NOT r.entry_id)"
 	  "    OR p.txn_id IS NOT NULL)" },
@@ -107,10 +109,8 @@ static const struct invariant {
 	  "       CASE j.kind WHEN 'cancel' THEN ', into which it was not merged' ELSE '' END"
 	  "  FROM journal j JOIN redemptions r ON r.request_id = j.ref"
 	  " WHERE j.source = 'redemption' AND j.member_id IS NOT r.member_id"
-	  "   AND (j.kind = 'redeem' OR (j.kind = 'cancel' AND NOT EXISTS"
-	  "    (WITH RECURSIVE up(member_id) AS (SELECT r.member_id UNION"
-	  "     SELECT m.merged_into FROM up JOIN members m USING (member_id)"
-	  "      WHERE m.merged_into IS NOT NULL) SELECT 1 FROM up WHERE member_id = j.member_id)))" },
+	  "   AND (j.kind = 'redeem' OR (j.kind = 'cancel' AND NOT "
+	  MERGED_UP("r.member_id", "j.member_id") "))" },
 	{ "code-handed-out-once",
 	  "SELECT 'code ' || c.code, 'handed out for ' || quote(c.request_id) ||"
 	  "       ', not a redemption of ' || c.reward_id || ' with this code'"
