@@ -268,18 +268,6 @@ field(const struct accrue *a, const struct csvio_row *row, int i)
 	return csvio_field(row, a->col[i]);
 }
 
-/* "17850.0" -> "17850": a whole number as spreadsheets export it. */
-static void
-whole_id(char *s)
-{
-	char *dot = strchr(s, '.');
-
-	if (!dot || dot == s || strspn(s, "0123456789") != (size_t)(dot - s))
-		return;
-	if (dot[1] && strspn(dot + 1, "0") == strlen(dot + 1))
-		*dot = '\0';
-}
-
 static uint64_t
 fnv_int(uint64_t h, int64_t v)
 {
@@ -494,7 +482,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		for (int i = 0; i < ID_COUNT; i++) {
 			v = field(a, row, F_MEMBER + i);
 			if (i == ID_MEMBER || i == ID_CARD)
-				whole_id(v);
+				batch_whole_id(v);
 			r->id[i] = xstrdup_or_null(a, v);
 		}
 		r->store = xstrdup_or_null(a, field(a, row, F_STORE));
@@ -511,7 +499,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	for (int i = 0; i < ID_COUNT && !created; i++) {
 		v = field(a, row, F_MEMBER + i);
 		if (i == ID_MEMBER || i == ID_CARD)
-			whole_id(v);
+			batch_whole_id(v);
 		if (strcmp(v, r->id[i] ? r->id[i] : "") != 0)
 			BAD("receipt '%s' has lines for %s '%s' and '%s'", txn, fields[F_MEMBER + i],
 			    r->id[i] ? r->id[i] : "", v);

@@ -230,6 +230,28 @@ batch_datetime(struct batch *b, const struct csvio_row *row, const char *field,
 	return 0;
 }
 
+void
+batch_whole_id(char *s)
+{
+	char *dot = strchr(s, '.');
+
+	if (!dot || dot == s || strspn(s, "0123456789") != (size_t)(dot - s))
+		return;
+	if (dot[1] && strspn(dot + 1, "0") == strlen(dot + 1))
+		*dot = '\0';
+}
+
+int
+batch_id(struct batch *b, const struct csvio_row *row, const char *field, char *value)
+{
+	if (!value)
+		return 0;
+	if (utf8_has_control(value))
+		return batch_reject(b, row, "%s '%s' has a control character", field, value);
+	batch_whole_id(value);
+	return 0;
+}
+
 int
 batch_id_refused(struct batch *b, const struct csvio_row *row, const char *field,
     const char *value)

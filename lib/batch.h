@@ -69,6 +69,13 @@ int batch_datetime(struct batch *b, const struct csvio_row *row, const char *fie
     const char *value, const char *limit, char out[static 20]);
 int batch_id_refused(struct batch *b, const struct csvio_row *row, const char *field,
     const char *value);
+/* "17850.0" -> "17850", in place: digits, a point and only zeros, as
+ * spreadsheets export whole numbers, stand for the digits alone. */
+void batch_whole_id(char *s);
+/* A member id or card as a foreign file gives it (`value` may be NULL):
+ * refused as batch_id_refused() does, else read as batch_whole_id() reads
+ * it, in place.  1 rejected, else 0. */
+int batch_id(struct batch *b, const struct csvio_row *row, const char *field, char *value);
 void batch_count(struct batch *b, int counter);
 /* A row counted under `from` is counted under `to` instead. */
 void batch_recount(struct batch *b, int from, int to);

@@ -119,7 +119,8 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
 	struct events *ev = ctx;
 	struct ledger *l = ev->l;
-	const char *id = csvio_field(row, ev->col[E_ID]), *who = csvio_field(row, ev->col[E_MEMBER]);
+	const char *id = csvio_field(row, ev->col[E_ID]);
+	char *who = csvio_field(row, ev->col[E_MEMBER]);
 	const char *name = csvio_field(row, ev->col[E_EVENT]), *v;
 	const struct programme *p;
 	const struct event_rule *er = NULL;
@@ -132,7 +133,7 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "event_id is empty");
 	if (!*who)
 		return batch_reject(b, row, "member_id is empty");
-	if (batch_id_refused(b, row, "member_id", who))
+	if (batch_id(b, row, "member_id", who))
 		return 1;
 	if (!*name)
 		return batch_reject(b, row, "event is empty");

@@ -777,9 +777,9 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	for (int i = 0; i < IN_COUNT; i++)
 		v[i] = field(im, row, i);
 	/* values first: nothing is looked up for a row that cannot be right */
-	if ((rc = batch_id_refused(b, row, "member_id", v[IN_ID])) != 0 ||
-	    (rc = batch_id_refused(b, row, "card", v[IN_CARD])) != 0 ||
-	    (rc = batch_id_refused(b, row, "referrer", v[IN_REFERRER])) != 0)
+	if ((rc = batch_id(b, row, "member_id", v[IN_ID])) != 0 ||
+	    (rc = batch_id(b, row, "card", v[IN_CARD])) != 0 ||
+	    (rc = batch_id(b, row, "referrer", v[IN_REFERRER])) != 0)
 		goto refused;
 	if (v[IN_PHONE] && (rc = contact_refused(b, row, "phone", im->phone, v[IN_PHONE])) != 0)
 		goto refused;

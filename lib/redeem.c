@@ -807,7 +807,7 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	 * kept as refused, its id would refuse the corrected row */
 	if (!*csvio_field(row, q->col[Q_MEMBER]))
 		return batch_reject(b, row, "member_id is empty");
-	if (batch_id_refused(b, row, "member_id", csvio_field(row, q->col[Q_MEMBER])))
+	if (batch_id(b, row, "member_id", csvio_field(row, q->col[Q_MEMBER])))
 		return 1;
 	if (!*csvio_field(row, q->col[Q_REWARD]))
 		return batch_reject(b, row, "reward_id is empty");

@@ -175,8 +175,8 @@ tr_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "from_member is empty");
 	if (!*csvio_field(row, x->col[T_TO]))
 		return batch_reject(b, row, "to_member is empty");
-	if (batch_id_refused(b, row, "from_member", csvio_field(row, x->col[T_FROM])) ||
-	    batch_id_refused(b, row, "to_member", csvio_field(row, x->col[T_TO])))
+	if (batch_id(b, row, "from_member", csvio_field(row, x->col[T_FROM])) ||
+	    batch_id(b, row, "to_member", csvio_field(row, x->col[T_TO])))
 		return 1;
 	v = csvio_field(row, x->col[T_AT]);
 	if (!*v)

@@ -2540,3 +2540,25 @@ EOF
 	[ "$(q "SELECT group_concat(txn_id) FROM receipts")" = T3 ]
 	ledger_ok
 }
+
+@test "--adjust, --opening and --events read a member_id written as 17850.0 as 17850, as POS lines do" {
+	new_ledger
+	printf 'member_id,name\n17850,Anna\n17851,Ben\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\n17850.0,50,goodwill,CS-1\n' >adj.csv
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	[ "${lines[1]}" = "CS-1,17850,50,credited," ]
+	printf 'member_id,points,earned_at,expires_at\n17851.00,30,2026-01-15,\n' >open.csv
+	run -0 --separate-stderr loy-accrue --opening open.csv
+	[ "${lines[1]}" = "17851,30,2026-01-15 00:00:00,2028-01-15 00:00:00,credited," ]
+	printf '[event survey]\npoints = 7\n' >p.conf
+	loy-program load p.conf --from 2026-01-01 >/dev/null 2>&1
+	printf 'event_id,member_id,event,occurred_at\nE1,17851.0,survey,2026-11-20 10:00:00\n' >ev.csv
+	run -0 --separate-stderr loy-accrue --events ev.csv
+	[ "${lines[1]}" = "E1,17851,survey,2026-11-20 10:00:00,7,credited," ]
+	same "$(q "SELECT member_id, points FROM balances ORDER BY member_id")" <<'EOF'
+17850|50
+17851|37
+EOF
+	ledger_ok
+}

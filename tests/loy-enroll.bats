@@ -1660,3 +1660,37 @@ OUT
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
+
+@test "member_id, card and referrer written as spreadsheets export whole numbers (17850.0) are read as the digits, as loy-accrue reads them" {
+	new_ledger
+	printf 'member_id,card,name,referrer\n17850.0,4001.00,Anna,\n17851.0,4002,Ben,17850.0\n17852.5,4003.,Cy,\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,17850,created,
+3,17851,created,
+4,17852.5,created,
+EOF
+	same "$(q "SELECT member_id, referrer FROM members ORDER BY member_id")" <<'EOF'
+17850|
+17851|17850
+17852.5|
+EOF
+	same "$(q "SELECT card, member_id FROM cards ORDER BY card")" <<'EOF'
+4001|17850
+4002|17851
+4003.|17852.5
+EOF
+	# the same file again, or the ids as the ledger has them: unchanged
+	run -0 --separate-stderr loy-enroll in.csv
+	[ "$(printf '%s\n' "${lines[@]:1}" | cut -d, -f3 | sort -u)" = unchanged ]
+	printf 'member_id,card,name\n17850,4001,Anna\n' >again.csv
+	run -0 --separate-stderr loy-enroll again.csv
+	[ "${lines[1]}" = "2,17850,unchanged," ]
+	# and a POS line naming 17850.0 credits that member
+	printf 'txn_id,member_id,occurred_at,amount\nT1,17850.0,2026-11-20 10:00:00,12.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "$(q "SELECT points FROM balances WHERE member_id = '17850'")" = 12 ]
+	[ "$(q "SELECT count(*) FROM members")" = 3 ]
+	ledger_ok
+}

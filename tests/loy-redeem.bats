@@ -1019,3 +1019,14 @@ OUT
 	[ "$(q "SELECT group_concat(request_id) FROM redemptions")" = R2 ]
 	ledger_ok
 }
+
+@test "a member_id, from_member or to_member written as 1001.0 is read as 1001, as loy-accrue reads it" {
+	base --set transfers=yes
+	printf 'request_id,member_id,reward_id\nR1,1001.0,COFFEE\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[ "$(q "SELECT member_id FROM redemptions WHERE request_id = 'R1'")" = 1001 ]
+	printf 'transfer_id,from_member,to_member,points\nX1,1001.0,1003.00,5\n' >tr.csv
+	run -0 --separate-stderr loy-redeem --transfers tr.csv
+	[ "$(q "SELECT points FROM balances WHERE member_id = '1003'")" = 5 ]
+	ledger_ok
+}
