@@ -412,6 +412,10 @@ static const char *const migrations[] = {
 	 * EXISTS: a ledger that only says it is older may have it) */
 	"CREATE INDEX IF NOT EXISTS receipts_unlinked ON receipts(orig_txn)\n"
 	"  WHERE orig_txn IS NOT NULL AND amount < 0 AND returned_amount = 0;\n",
+	/* 11 -> 12: phones compared as written out by anyone (LEDGER_PHONE_KEY) */
+	"DROP INDEX IF EXISTS members_phone;\n"
+	"CREATE INDEX members_phone ON members(" LEDGER_PHONE_KEY("phone") ")\n"
+	"  WHERE phone IS NOT NULL;\n",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

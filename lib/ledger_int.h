@@ -32,6 +32,14 @@ enum ledger_stmt_id {
 	S_STMT_MAX
 };
 
+/* A phone as loy compares phones: without the spaces, dashes, points,
+ * brackets and slashes that write it out (+49 30 1234-56 is +4930123456), in
+ * plain SQL so that the index members_phone holds it and loy-ledger(5) can
+ * give it; `x` is a column or a parameter. */
+#define LEDGER_PHONE_KEY(x) \
+	"replace(replace(replace(replace(replace(replace(" x ", ' ', ''), '-', ''), " \
+	"'.', ''), '(', ''), ')', ''), '/', '')"
+
 /* The merged members, each with the member it now stands for, at the end of
  * its chain of merges (A merged into B, B into C: A and B stand for C): a
  * common table "merged(member_id, survivor)" for WITH RECURSIVE.

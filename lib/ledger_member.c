@@ -219,8 +219,9 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, int merg
 		    "ORDER BY status = 'merged', enrolled_at, member_id LIMIT 1");
 	else
 		st = ledger_stmt(l, S_MEMBER_BY_PHONE,
-		    "SELECT member_id, status = 'merged' FROM members WHERE phone = ?1"
-		    " AND (?2 OR status <> 'merged') "
+		    "SELECT member_id, status = 'merged' FROM members"
+		    " WHERE " LEDGER_PHONE_KEY("phone") " = " LEDGER_PHONE_KEY("?1")
+		    " AND phone IS NOT NULL AND (?2 OR status <> 'merged') "
 		    "ORDER BY status = 'merged', enrolled_at, member_id LIMIT 1");
 	if (!st)
 		return -1;
@@ -632,7 +633,8 @@ ledger_list_duplicates(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
 	return visit_sql(l,
 	    "WITH shared AS ("
-	    "  SELECT 'phone' AS field, phone AS value, member_id FROM members"
+	    "  SELECT 'phone' AS field, " LEDGER_PHONE_KEY("phone") " AS value, member_id"
+	    "   FROM members"
 	    "   WHERE phone IS NOT NULL AND status <> 'merged'"
 	    "  UNION ALL"
 	    "  SELECT 'email', lower(email), member_id FROM members"

@@ -200,11 +200,29 @@ missing() {
 	cp fresh.db v10.db
 	sqlite3 v10.db "DROP INDEX receipts_unlinked; PRAGMA user_version = 10"
 	run -0 --separate-stderr loy-check -d v10.db
-	[ "$(sqlite3 v10.db "PRAGMA user_version")" = 11 ]
+	[ "$(sqlite3 v10.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
 	[ "$(sqlite3 v10.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
 	[ "$(sqlite3 v10.db "EXPLAIN QUERY PLAN SELECT txn_id FROM receipts WHERE orig_txn = 'S1'
 	    AND orig_txn IS NOT NULL AND amount < 0 AND returned_amount = 0" | grep -c receipts_unlinked)" = 1 ]
 	ledger_ok v10.db
+}
+
+@test "a schema version 11 ledger gets its phones compared as written out in any way" {
+	new_ledger -d fresh.db
+	cp fresh.db v11.db
+	printf 'member_id,name,phone\n1,Ann,+49 30 1234-56\n' >in.csv
+	loy-enroll -d v11.db in.csv >/dev/null 2>&1
+	sqlite3 v11.db "DROP INDEX members_phone;
+	    CREATE INDEX members_phone ON members(phone) WHERE phone IS NOT NULL;
+	    PRAGMA user_version = 11"
+	run -0 --separate-stderr loy-check -d v11.db
+	[ "$(sqlite3 v11.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 v11.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	printf 'phone,email\n+49 (30) 123456,ann@example.org\n' >again.csv
+	run -0 --separate-stderr loy-enroll -d v11.db again.csv
+	[ "${lines[1]}" = "2,1,updated,phone email" ]
+	[ "$(sqlite3 v11.db "SELECT count(*) FROM members")" = 1 ]
+	ledger_ok v11.db
 }
 
 @test "a read-only ledger can be checked and listed but not written" {

@@ -647,6 +647,18 @@ EOF
 
 # ------------------------------------------------------- identification
 
+@test "finds the member by a phone written out with other spaces, dashes, points or brackets" {
+	base
+	printf 'txn_id,phone,occurred_at,amount\nP1,+86 (10) 6552-9988,2026-11-20 10:00:00,6.00\nP2,+44.20.7946.0958,2026-11-20 10:01:00,5.00\n' >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+P1,1003,2026-11-20 10:00:00,6.00,6,credited,
+P2,1002,2026-11-20 10:01:00,5.00,5,credited,
+EOF
+	ledger_ok
+}
+
 @test "finds the member by card, phone and e-mail in any case" {
 	base
 	# I4 names 1003 and 1001's card: member_id comes first in identify_by

@@ -152,6 +152,28 @@ EOF
 	ledger_ok
 }
 
+@test "phones match written out with other spaces, dashes, points, brackets or slashes, in look-ups and in duplicates" {
+	base
+	# 1001 is +49 30 1234567, 1002 +44 20 7946 0958
+	printf 'phone,name\n+49-30-123.4567,Anna S.\n+44 (20) 7946/0958,Chidi O.\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1001,updated,name phone
+3,1002,updated,name phone
+EOF
+	[ "$(q "SELECT count(*) FROM members")" = 3 ]
+	printf 'member_id,name,phone\n1013,Anna,+49 (30) 1234567\n1014,Bo,+49 30 1234568\n' >more.csv
+	loy-enroll more.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll duplicates
+	same "$output" <<'EOF'
+field,value,member_id,name,status,enrolled_at
+phone,+49301234567,1001,Anna S.,active,2026-11-23 12:00:00
+phone,+49301234567,1013,Anna,active,2026-11-23 12:00:00
+EOF
+	ledger_ok
+}
+
 @test "matching by e-mail ignores the address's case" {
 	base
 	printf 'email,name\nChidi@Example.NET,Chidi Okafor\n' >in.csv
@@ -1246,8 +1268,8 @@ EOF
 field,value,member_id,name,status,enrolled_at
 email,anna@example.org,1012,Anna S.,active,2026-01-01 00:00:00
 email,anna@example.org,1001,Anna Schmidt,active,2026-11-23 12:00:00
-phone,+49 30 1234567,1012,Anna S.,active,2026-01-01 00:00:00
-phone,+49 30 1234567,1001,Anna Schmidt,active,2026-11-23 12:00:00
+phone,+49301234567,1012,Anna S.,active,2026-01-01 00:00:00
+phone,+49301234567,1001,Anna Schmidt,active,2026-11-23 12:00:00
 EOF
 	[ "$stderr" = "" ]
 	ledger_ok
@@ -1264,10 +1286,10 @@ EOF
 	loy-enroll in.csv >/dev/null 2>&1
 	run -0 --separate-stderr loy-enroll --table duplicates
 	same "$output" <<'EOF'
-field  value             member_id  name        status  enrolled_at
-phone  +86 10 6552 9988  1003       王芳        active  2026-11-23 12:00:00
-phone  +86 10 6552 9988  1005       Jun Tanaka  active  2026-11-23 12:00:00
-phone  +86 10 6552 9988  1006       李          active  2026-11-23 12:00:00
+field  value          member_id  name        status  enrolled_at
+phone  +861065529988  1003       王芳        active  2026-11-23 12:00:00
+phone  +861065529988  1005       Jun Tanaka  active  2026-11-23 12:00:00
+phone  +861065529988  1006       李          active  2026-11-23 12:00:00
 EOF
 	ledger_ok
 }
