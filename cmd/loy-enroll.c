@@ -8,7 +8,8 @@
 #include "ledger.h"
 
 static const char usage[] =
-    "loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]\n"
+    "loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]\n"
+    "                  [--tsv] [file ...]\n"
     "       loy-enroll [-n] [-d ledger] close|reopen|forget [--reason text] member ...\n"
     "       loy-enroll [-n] [-d ledger] merge from into\n"
     "       loy-enroll [-n] [-d ledger] add-card member card | replace-card old new\n"
@@ -19,6 +20,7 @@ static const char help[] =
     "\n"
     "  -d, --db FILE            ledger (default $LOY_DB, else ./loyalty.db)\n"
     "      --busy-timeout SECS  wait this long for another writer (default 60)\n"
+    "      --clear-empty        an empty cell clears the value the ledger holds\n"
     "      --date-format FMT    strptime(3) format of birthday and enrolled_at\n"
     "  -n, --dry-run            do all the work, commit nothing\n"
     "      --map FIELD=COLUMN   read FIELD from the file's COLUMN (repeatable)\n"
@@ -34,7 +36,7 @@ static const char help[] =
     "store channel; other columns are kept as member attributes.\n"
     "See loy-enroll(1).\n";
 
-enum { OPT_REASON = CLI_OPT_PROGRAM_FIRST };
+enum { OPT_REASON = CLI_OPT_PROGRAM_FIRST, OPT_CLEAR_EMPTY };
 
 int
 main(int argc, char **argv)
@@ -42,29 +44,32 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		CLI_OPTS_LEDGER, CLI_OPTS_INPUT, CLI_OPTS_OUTPUT,
 		{ "reason", required_argument, 0, OPT_REASON },
+		{ "clear-empty", no_argument, 0, OPT_CLEAR_EMPTY },
 		CLI_OPTS_END
 	};
 	struct cli cli;
 	struct ledger *l;
 	const char *reason = NULL, *verb;
 	char *args = cli_args(argc, argv);	/* before getopt permutes argv */
-	int opt, status;
+	int opt, status, clear_empty = 0;
 
 	loy_setprogname(argv[0]);
 	cli_init(&cli, usage, help);
 	while ((opt = getopt_long(argc, argv, "d:hnV", longopts, NULL)) != -1) {
 		if (opt == OPT_REASON)
 			reason = optarg;
+		else if (opt == OPT_CLEAR_EMPTY)
+			clear_empty = 1;
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
 	argc -= optind;
 	argv += optind;
 	verb = argc > 0 && enroll_is_verb(argv[0]) ? argv[0] : NULL;
-	if (verb && (cli.rejects || cli.nmap || cli.date_format)) {
+	if (verb && (cli.rejects || cli.nmap || cli.date_format || clear_empty)) {
 		/* its operands are member ids and cards, not rows of a file */
-		loy_warn("%s reads no input: it takes neither --rejects, --map nor --date-format",
-		    verb);
+		loy_warn("%s reads no input: it takes neither --rejects, --map, --date-format "
+		    "nor --clear-empty", verb);
 		cli_usage(&cli);
 	}
 	if (verb && cli.dry_run && (strcmp(verb, "list") == 0 || strcmp(verb, "cards") == 0 ||
@@ -87,7 +92,7 @@ main(int argc, char **argv)
 	if (verb)
 		status = enroll_verb(&cli, l, verb, argc - 1, argv + 1, reason, args);
 	else
-		status = enroll_import(&cli, l, argc, argv, args);
+		status = enroll_import(&cli, l, argc, argv, clear_empty, args);
 	ledger_close(l);
 	free(args);
 	cli_free(&cli);

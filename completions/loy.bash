@@ -246,14 +246,14 @@ _loy_enroll()
 			    --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
 		'')
-			_loy_add compgen -W "-d --db --busy-timeout --date-format -n
-			    --dry-run --map --reason --rejects --safe-cells --table --tsv
-			    -h --help -V --version" -- "$_loy_cur"
+			_loy_add compgen -W "-d --db --busy-timeout --clear-empty
+			    --date-format -n --dry-run --map --reason --rejects
+			    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
 		*)
-			_loy_add compgen -W "-d --db --busy-timeout --date-format -n
-			    --dry-run --map --rejects --safe-cells --table --tsv
-			    -h --help -V --version" -- "$_loy_cur"
+			_loy_add compgen -W "-d --db --busy-timeout --clear-empty
+			    --date-format -n --dry-run --map --rejects --safe-cells
+			    --table --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
 		esac
 		return

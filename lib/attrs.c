@@ -159,6 +159,21 @@ attrs_set(struct attrs *a, const char *key, const char *val)
 	return 1;
 }
 
+int
+attrs_unset(struct attrs *a, const char *key)
+{
+	for (int i = 0; i < a->n; i++)
+		if (strcmp(a->key[i], key) == 0) {
+			free(a->key[i]);
+			free(a->val[i]);
+			a->n--;
+			memmove(a->key + i, a->key + i + 1, (a->n - i) * sizeof(*a->key));
+			memmove(a->val + i, a->val + i + 1, (a->n - i) * sizeof(*a->val));
+			return 1;
+		}
+	return 0;
+}
+
 size_t
 attrs_put_string(char *buf, size_t at, const char *s)
 {

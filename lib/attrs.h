@@ -14,6 +14,8 @@ struct attrs {
 int attrs_parse(struct attrs *a, const char *json);
 /* Set key to val; 1 if that changed anything, 0 if it was already so. */
 int attrs_set(struct attrs *a, const char *key, const char *val);
+/* Remove key; 1 if it was there, else 0. */
+int attrs_unset(struct attrs *a, const char *key);
 /* The JSON text (caller frees), or NULL when there are no attributes. */
 char *attrs_json(const struct attrs *a);
 void attrs_free(struct attrs *a);

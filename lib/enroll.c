@@ -238,6 +238,7 @@ struct import {
 	char **akey;		/* their names in lower case, as attrs keys */
 	int nattr;
 	int akey_ok;		/* no two columns share a key: the row's JSON is exact */
+	int clear;		/* --clear-empty: an empty cell clears the value */
 	char *json;		/* the row's attributes as JSON (akey_ok) */
 	size_t jcap;
 	char now[20];
@@ -446,7 +447,8 @@ merge_attrs(struct import *im, struct csvio_reader *r, const struct csvio_row *r
 		const char *name = csvio_colname(r, im->attr[i]);
 		const char *val = row->f[im->attr[i]];
 
-		if (*val && attrs_set(a, im->akey[i], val)) {
+		if (*val ? attrs_set(a, im->akey[i], val) :
+		    im->clear && attrs_unset(a, im->akey[i])) {
 			n++;
 			if (changed)
 				changed_add(changed, name);
@@ -924,9 +926,13 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	for (int i = 0; i < IN_COUNT; i++) {
 		enum member_field f = in_member[i];
 
-		if (f == MF_COUNT || f == MF_ID || !v[i])
+		if (f == MF_COUNT || f == MF_ID)
 			continue;
-		if (cur[f] && strcmp(cur[f], v[i]) == 0)
+		if (!v[i]) {
+			/* --clear-empty: what the file's own column leaves empty */
+			if (!im->clear || im->col[i] < 0 || !cur[f] || i == IN_ENROLLED_AT)
+				continue;
+		} else if (cur[f] && strcmp(cur[f], v[i]) == 0)
 			continue;
 		changed_add(&changed, in_fields[i]);
 		differs |= 1u << i;
@@ -1003,9 +1009,9 @@ import_end(void *ctx, struct batch *b)
 
 int
 enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
-    const char *args)
+    int clear_empty, const char *args)
 {
-	struct import im = { .l = l, .members0 = -1 };
+	struct import im = { .l = l, .members0 = -1, .clear = clear_empty };
 	struct batch_job job = {
 		.fields = in_fields, .output = out_cols, .counters = counters,
 		.file = import_file, .row = import_row, .rejected = import_rejected,

@@ -5,9 +5,11 @@
 #include "cli.h"
 #include "ledger.h"
 
-/* Add or update members from CSV/TSV files; returns the exit status. */
+/* Add or update members from CSV/TSV files; returns the exit status.  With
+ * `clear_empty`, an empty cell of a column the file has clears what the
+ * ledger holds (enroll_clears() says which fields it may clear). */
 int enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
-    const char *args);
+    int clear_empty, const char *args);
 /* verb: "close", "reopen", "forget", "merge", "add-card", "replace-card",
  * "list", "cards", "duplicates"; operands as on the command line. */
 int enroll_verb(const struct cli *cli, struct ledger *l, const char *verb, int argc,

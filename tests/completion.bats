@@ -179,7 +179,7 @@ reason=" ]
 @test "loy-enroll after a verb offers only the options the verb takes" {
 	local o
 	run -0 complete_bash _loy_enroll loy-enroll list -
-	for o in -n --dry-run --map --rejects --date-format --reason; do
+	for o in -n --dry-run --map --rejects --date-format --reason --clear-empty; do
 		! grep -qxF -- "$o" <<<"$output" || { echo "list offers $o: $output"; return 1; }
 	done
 	grep -qxF -- --table <<<"$output"
@@ -191,6 +191,7 @@ reason=" ]
 	! grep -qxF -- --reason <<<"$output"
 	run -0 complete_bash _loy_enroll loy-enroll members.csv -
 	grep -qxF -- --rejects <<<"$output"
+	grep -qxF -- --clear-empty <<<"$output"
 	! grep -qxF -- --reason <<<"$output"
 	# before any operand, every option of every form
 	run -0 complete_bash _loy_enroll loy-enroll -
@@ -311,12 +312,13 @@ reason=" ]
 	offers "--table --safe-cells -d" "-n --dry-run --map --rejects --date-format --reason"
 	run -64 loy-enroll -n list
 	run -0 complete_both _loy_enroll loy-enroll close 1001 -
-	offers "--reason -n" "--map --rejects --date-format"
+	offers "--reason -n" "--map --rejects --date-format --clear-empty"
+	run -64 loy-enroll --clear-empty close 1001
 	run -0 complete_both _loy_enroll loy-enroll merge 1001 -
 	offers "-n" "--reason --map --rejects"
 	run -64 loy-enroll --reason dup merge 1002 1001
 	run -0 complete_both _loy_enroll loy-enroll members.csv -
-	offers "--map --rejects --date-format -n" "--reason"
+	offers "--map --rejects --date-format --clear-empty -n" "--reason"
 	run -0 complete_both _loy_redeem loy-redeem cancel -
 	offers "-n --table" "--catalogue --codes --transfers --first-come --draw --window --map --rejects --date-format"
 	run -64 loy-redeem --window 2026-11-01,2026-11-30 cancel R1

@@ -383,7 +383,8 @@ EOF
 	run -64 --separate-stderr loy-enroll --date-format %d.%m --rejects rej.csv in.csv
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-enroll: --date-format '%d.%m' gives no year: a date format must give the year (%Y or %y), the month (%m or %b) and the day (%d)" ]
-	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]" ]
+	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]" ]
+	[ "${stderr_lines[2]}" = "                  [--tsv] [file ...]" ]
 	[ ! -e rej.csv ]
 	run -64 --separate-stderr loy-enroll --date-format '%H:%M' in.csv
 	[[ "${stderr_lines[0]}" == "loy-enroll: --date-format '%H:%M' gives no year, month or day: "* ]]
@@ -1363,7 +1364,8 @@ EOF
 	run -64 --separate-stderr loy-enroll merge 1001
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-enroll: merge: wrong number of operands" ]
-	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]" ]
+	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]" ]
+	[ "${stderr_lines[2]}" = "                  [--tsv] [file ...]" ]
 	run -64 --separate-stderr loy-enroll close
 	[ "${stderr_lines[0]}" = "loy-enroll: close: wrong number of operands" ]
 	run -64 --separate-stderr loy-enroll list 1001
@@ -1375,10 +1377,12 @@ EOF
 @test "--help prints the usage on standard output" {
 	run -0 --separate-stderr loy-enroll --help
 	[ "$stderr" = "" ]
-	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]" ]
+	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]" ]
+	[ "${lines[1]}" = "                  [--tsv] [file ...]" ]
 	[[ "$output" == *"--rejects FILE"* ]]
 	run -0 --separate-stderr loy-enroll -h
-	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]" ]
+	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]" ]
+	[ "${lines[1]}" = "                  [--tsv] [file ...]" ]
 	[ ! -e "$LOY_DB" ]
 }
 
@@ -1396,7 +1400,8 @@ EOF
 	run -64 --separate-stderr loy-enroll --bogus base.csv
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-enroll: unrecognized option '--bogus'" ]
-	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] [file ...]" ]
+	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]" ]
+	[ "${stderr_lines[2]}" = "                  [--tsv] [file ...]" ]
 	[ "${stderr_lines[-1]}" = "Try 'loy-enroll --help' for more information." ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok
@@ -1564,12 +1569,12 @@ EOF2
 	before=$(dump)
 	run -64 --separate-stderr loy-enroll --rejects bad.csv close 1001
 	[ "${lines[0]:-}" = "" ]
-	[ "${stderr_lines[0]}" = "loy-enroll: close reads no input: it takes neither --rejects, --map nor --date-format" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: close reads no input: it takes neither --rejects, --map, --date-format nor --clear-empty" ]
 	[ ! -e bad.csv ]
 	run -64 --separate-stderr loy-enroll --map email=Mail list
-	[ "${stderr_lines[0]}" = "loy-enroll: list reads no input: it takes neither --rejects, --map nor --date-format" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: list reads no input: it takes neither --rejects, --map, --date-format nor --clear-empty" ]
 	run -64 --separate-stderr loy-enroll --date-format %d.%m.%Y merge 1002 1001
-	[ "${stderr_lines[0]}" = "loy-enroll: merge reads no input: it takes neither --rejects, --map nor --date-format" ]
+	[ "${stderr_lines[0]}" = "loy-enroll: merge reads no input: it takes neither --rejects, --map, --date-format nor --clear-empty" ]
 	for verb in list duplicates "cards 1001"; do
 		run -64 --separate-stderr loy-enroll -n $verb
 		[ "${stderr_lines[0]}" = "loy-enroll: ${verb%% *} writes nothing: it takes no -n" ]
@@ -1714,5 +1719,32 @@ EOF
 	run -0 --separate-stderr loy-accrue pos.csv
 	[ "$(q "SELECT points FROM balances WHERE member_id = '17850'")" = 12 ]
 	[ "$(q "SELECT count(*) FROM members")" = 3 ]
+	ledger_ok
+}
+
+@test "--clear-empty: an empty cell of a column the file has clears the stored value, attributes too; member_id, card and enrolled_at stay" {
+	base
+	printf 'member_id,referrer,store,vip\n1002,1001,Berlin,yes\n' >ref.csv
+	loy-enroll ref.csv >/dev/null 2>&1
+	# without the option an empty cell changes nothing
+	printf 'member_id,card,name,email,birthday,referrer,enrolled_at,language,vip\n1002,,,,,,,,\n' >wipe.csv
+	before=$(people)
+	run -0 --separate-stderr loy-enroll wipe.csv
+	[ "${lines[1]}" = "2,1002,unchanged," ]
+	[ "$(people)" = "$before" ]
+	run -0 --separate-stderr loy-enroll --clear-empty wipe.csv
+	[ "${lines[1]}" = '2,1002,updated,name email birthday referrer language vip' ]
+	# phone and store: no column, kept; name: its own cell is empty too
+	same "$(q "SELECT member_id, coalesce(name, '-'), coalesce(phone, '-'), coalesce(email, '-'),
+	    coalesce(birthday, '-'), coalesce(referrer, '-'), coalesce(store, '-'), coalesce(attrs, '-'),
+	    enrolled_at IS NOT NULL FROM members WHERE member_id = '1002'")" <<'EOF'
+1002|-|+44 20 7946 0958|-|-|-|Berlin|-|1
+EOF
+	[ "$(q "SELECT group_concat(card) FROM cards WHERE member_id = '1002'")" = 6001002 ]
+	# the same again: nothing left to clear
+	run -0 --separate-stderr loy-enroll --clear-empty wipe.csv
+	[ "${lines[1]}" = "2,1002,unchanged," ]
+	# the other members' values are untouched
+	[ "$(q "SELECT email FROM members WHERE member_id = '1001'")" = anna@example.org ]
 	ledger_ok
 }
