@@ -152,9 +152,12 @@ ledger_lot_add(struct ledger *l, const char *member, int64_t entry, const char *
  * at `at` (not yet expired by a loy-expire run) go last, so that a late
  * expiry run ends where a punctual one would; with `spend`, lots still
  * pending or past their date are not taken at all.  The lots of entry
- * `first` go first, and so do the lots a merge moved them to (own): a lot
- * of a merge entry is the copy of a lot its counterpart entry moved out,
- * the one earned and available at the same time with its points.
+ * `first` go first, and so do the lots a merge moved them to and those a
+ * cancelled redemption gave their points back in (own), at any depth: a
+ * lot of a merge entry is the copy of a lot its counterpart entry moved
+ * out, a lot of a cancel entry the copy of a lot its redemption's entry
+ * took from, the one earned and available at the same time with its
+ * points.
  */
 static int64_t
 take_lots(struct ledger *l, const char *member, int64_t points, int64_t entry,
@@ -172,6 +175,14 @@ take_lots(struct ledger *l, const char *member, int64_t points, int64_t entry,
 	    "  JOIN journal jo ON jo.member_id = ji.ref AND jo.kind = 'merge'"
 	    "   AND jo.ref = ji.member_id AND jo.run_id = ji.run_id AND jo.points < 0"
 	    "  JOIN lot_moves mv ON mv.entry_id = jo.entry_id AND mv.points = -u.points"
+	    "  JOIN lots p ON p.lot_id = mv.lot_id AND p.earned_at = u.earned_at"
+	    "   AND p.available_at IS u.available_at"
+	    " UNION ALL"
+	    " SELECT u.start, p.entry_id, p.earned_at, p.available_at, p.points"
+	    "  FROM up u JOIN journal jc ON jc.entry_id = u.entry_id AND jc.kind = 'cancel'"
+	    "   AND jc.source = 'redemption'"
+	    "  JOIN redemptions rd ON rd.request_id = jc.ref AND rd.cancel_entry = jc.entry_id"
+	    "  JOIN lot_moves mv ON mv.entry_id = rd.entry_id AND mv.points = -u.points"
 	    "  JOIN lots p ON p.lot_id = mv.lot_id AND p.earned_at = u.earned_at"
 	    "   AND p.available_at IS u.available_at),"
 	    " own(lot_id) AS (SELECT start FROM up WHERE entry_id = ?2)"

@@ -905,6 +905,32 @@ EOF
 	ledger_ok
 }
 
+@test "a return after a cancelled redemption takes back the points the cancel gave back, not the soonest-expiring lot" {
+	base
+	printf 'reward_id,name,points\nMUG,Mug,30\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nP1,1001,2026-11-01 10:00:00,30.00\n' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	# R1 spends P1's 30 points; then 50 points that expire sooner; R1 cancelled
+	printf 'request_id,member_id,reward_id\nR1,1001,MUG\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	printf 'member_id,points,earned_at,expires_at\n1001,50,2026-06-01,2027-06-01\n' >open.csv
+	loy-accrue --opening open.csv >/dev/null 2>&1
+	loy-redeem cancel R1 >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nX1,1001,2026-11-20 10:00:00,-30.00,P1\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+X1,1001,2026-11-20 10:00:00,-30.00,-30,returned,
+EOF
+	# the 50 points expiring 2027-06-01 stay; the lot the cancel gave back is empty
+	same "$(q "SELECT earned_at, expires_at, remaining FROM lots WHERE remaining > 0")" <<'EOF'
+2026-06-01 00:00:00|2027-06-01 00:00:00|50
+EOF
+	[ "$(q "SELECT remaining FROM lots WHERE entry_id = (SELECT cancel_entry FROM redemptions WHERE request_id = 'R1')")" = 0 ]
+	ledger_ok
+}
+
 # ------------------------------------------------------------ bad input
 
 @test "a negative amount on a sale line is refused" {
