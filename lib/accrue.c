@@ -936,14 +936,15 @@ earn(struct accrue *a, struct mem *m, const char *txn, const char *at, int64_t p
 	if ((entry = ledger_journal_add(a->l, m->id, "earn", points, at, "receipt", txn,
 	    NULL)) < 0)
 		return -1;
-	if (expire_lot_date(a->l, m->id, at, expires) < 0)
-		return loy_error("receipt '%s' of %s: its points would expire past the year 9999",
-		    txn, at);
 	if (a->window_days > 0) {
 		when_add_hours(at, 24L * a->window_days, avail);
 		if (strcmp(avail, a->now) > 0)
 			*status = "pending";
 	}
+	if (expire_pending_lot_date(a->l, m->id, at, a->window_days > 0 ? avail : NULL,
+	    expires) < 0)
+		return loy_error("receipt '%s' of %s: its points would expire past the year 9999",
+		    txn, at);
 	if (ledger_lot_add(a->l, m->id, entry, at, *expires ? expires : NULL,
 	    a->window_days > 0 ? avail : NULL, points, m->balance + m->delta) < 0)
 		return -1;
@@ -2153,9 +2154,12 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	}
 	{
 		/* dates run to 9999: a lot must be able to expire within them */
-		char until[20];
+		char until[20], avail[20];
 
-		if (expire_lot_date(a->l, NULL, r->occurred, until) == -2) {
+		if (a->window_days > 0)
+			when_add_hours(r->occurred, 24L * a->window_days, avail);
+		if (expire_pending_lot_date(a->l, NULL, r->occurred, a->window_days > 0 ? avail :
+		    NULL, until) == -2) {
 			reject_receipt(a, b, r, "its points would expire past the year 9999");
 			return 0;
 		}

@@ -186,8 +186,10 @@ policy(struct ledger *l, const char *when, int *n)
 	return p && strcmp(p, "rolling") == 0 ? 'r' : 'm';
 }
 
-int
-expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
+/* The expiry date of points earned at `earned_at`, under the policy in
+ * force then, counted from `from`: expire_lot_date's. */
+static int
+lot_date(struct ledger *l, const char *member, const char *earned_at, const char *from,
     char out[static 20])
 {
 	int n = 0, kind = policy(l, earned_at, &n);
@@ -199,12 +201,12 @@ expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
 	case 'n':
 		return 0;
 	case 'y':
-		if (strlen(earned_at) < 4 || atoi(earned_at) + n > 9999)
+		if (strlen(from) < 4 || atoi(from) + n > 9999)
 			return -2;
-		snprintf(out, 20, "%04d-12-31 23:59:59", atoi(earned_at) + n);
+		snprintf(out, 20, "%04d-12-31 23:59:59", atoi(from) + n);
 		return 0;
 	}
-	if (when_add_months(earned_at, n, out) < 0) {
+	if (when_add_months(from, n, out) < 0) {
 		out[0] = '\0';
 		return -2;
 	}
@@ -214,6 +216,36 @@ expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
 	    ledger_lots_latest(l, member, earned_at, out) < 0))
 		return -1;
 	return 0;
+}
+
+int
+expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
+    char out[static 20])
+{
+	return lot_date(l, member, earned_at, earned_at, out);
+}
+
+int
+expire_pending_lot_date(struct ledger *l, const char *member, const char *earned_at,
+    const char *available_at, char out[static 20])
+{
+	char next[20];
+	const char *from = earned_at;
+	int rc;
+
+	/* a lot is spent up to the day before its expiry date: one whose date
+	 * is not after the day it becomes available could never be spent, and
+	 * is counted from a day after that instead */
+	if (available_at) {
+		if ((rc = lot_date(l, NULL, earned_at, earned_at, out)) != 0 || !*out)
+			return rc;
+		if (strncmp(out, available_at, 10) <= 0) {
+			if (when_add_hours(available_at, 24, next) < 0)
+				return -2;
+			from = next;
+		}
+	}
+	return lot_date(l, member, earned_at, from, out);
 }
 
 int

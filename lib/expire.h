@@ -21,6 +21,12 @@ int expire_notice(const struct cli *cli, struct ledger *l, long days);
  * -2 when the date would lie past the year 9999 (no message). */
 int expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
     char out[static 20]);
+/* The same for points that can be spent from `available_at` (NULL: at
+ * once): a date on or before the day they become available is counted
+ * from a day after `available_at` instead, under the policy in force at
+ * `earned_at`, so that a lot never expires before it can be spent. */
+int expire_pending_lot_date(struct ledger *l, const char *member, const char *earned_at,
+    const char *available_at, char out[static 20]);
 /* A member's activity at `at` (a datetime): under the rolling policy, the
  * member's open lots not yet past their date now expire expiry_months after
  * `at`; nothing under any other.  0 or -1. */

@@ -240,6 +240,52 @@ earn() {
 	ledger_ok
 }
 
+@test "a pending lot never expires before it can be spent: its date is counted from a day after its window ends" {
+	export LOY_NOW="2026-12-26 12:00:00"
+	new_ledger --set expiry_policy=year-end --set expiry_years=0 --set return_window_days=14
+	printf 'member_id,name\n1001,Anna\n1002,Chidi\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# P1 becomes available on 2027-01-03, after the end of 2026: it lives to
+	# the end of 2027; P2, available on 2026-12-24, to the end of 2026
+	printf 'txn_id,member_id,occurred_at,amount\nP1,1001,2026-12-20 10:00:00,30.00\nP2,1002,2026-12-10 10:00:00,10.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "${lines[1]}" = "P1,1001,2026-12-20 10:00:00,30.00,30,pending," ]
+	same "$(q "SELECT member_id, available_at, expires_at FROM lots ORDER BY lot_id")" <<'OUT'
+1001|2027-01-03 10:00:00|2027-12-31 23:59:59
+1002|2026-12-24 10:00:00|2026-12-31 23:59:59
+OUT
+	# the notice tells 1002 only: 1001 cannot spend its points before 2027
+	run -0 --separate-stderr loy-expire --notice 30
+	same "$output" <<'OUT'
+member_id,name,phone,email,points,first_expiry,status
+1002,Chidi,,,10,2026-12-31 23:59:59,active
+OUT
+	ledger_ok
+	# on the last day of 2026 only 1002's points expire
+	export LOY_NOW="2026-12-31 12:00:00"
+	run -0 --separate-stderr loy-expire
+	same "$output" <<OUT
+$HEAD
+1002,-10,1,2026-12-31
+OUT
+	[ "$(balances)" = "1001:30
+1002:0" ]
+	ledger_ok
+}
+
+@test "a return window longer than the expiry months counts the expiry from a day after the window ends" {
+	new_ledger --set expiry_months=1 --set return_window_days=45
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	earn "A,2026-11-01 10:00:00,10.00"
+	# available 2026-12-16 10:00; a month after the purchase would be
+	# 2026-12-01, a month after the day after that is 2027-01-17
+	[ "$(q "SELECT available_at || '|' || expires_at FROM lots")" = "2026-12-16 10:00:00|2027-01-17 10:00:00" ]
+	run -0 --separate-stderr loy-expire --notice 30
+	[ "$output" = "member_id,name,phone,email,points,first_expiry,status" ]
+	ledger_ok
+}
+
 @test "never: earned points have no expiry date and loy-expire takes nothing" {
 	new_ledger --set expiry_policy=never
 	printf 'member_id\n1001\n' >m.csv
