@@ -1231,12 +1231,17 @@ compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
 
 /* Credit the awards v of receipt `txn` of time `at`, member m's (or, for
  * a referral, another member's): each an entry of its own and an output
- * row of status bonus; a cumulative bonus taken back (points negative)
- * takes no more than the balance may give, as a return does. */
+ * row of status bonus, its lot pending as the receipt's own points are;
+ * a cumulative bonus taken back (points negative) takes no more than the
+ * balance may give, as a return does. */
 static int
 credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct programme *p,
     const char *txn, const char *at, const struct earn_award *v, int n)
 {
+	char avail[20];
+
+	if (a->window_days > 0)
+		when_add_hours(at, 24L * a->window_days, avail);
 	for (int i = 0; i < n; i++) {
 		struct mem *who = m;
 		int64_t entry, got;
@@ -1279,7 +1284,7 @@ credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct pro
 			continue;
 		}
 		if ((entry = earn_credit(a->l, p ? p : earn_at(a->earn, at), &v[i], at,
-		    who->balance + who->delta, &got)) < 0)
+		    a->window_days > 0 ? avail : NULL, who->balance + who->delta, &got)) < 0)
 			return -1;
 		if (entry == 0)
 			continue;

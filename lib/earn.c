@@ -1284,7 +1284,7 @@ earn_uncredit(struct ledger *l, const struct earn_award *aw, const char *at, int
 
 int64_t
 earn_credit(struct ledger *l, const struct programme *p, const struct earn_award *aw,
-    const char *at, int64_t balance, int64_t *points)
+    const char *at, const char *available_at, int64_t balance, int64_t *points)
 {
 	char expires[20];
 	int64_t entry;
@@ -1295,8 +1295,8 @@ earn_credit(struct ledger *l, const struct programme *p, const struct earn_award
 		return got < 0 ? -1 : 0;
 	if ((entry = ledger_journal_add(l, aw->member, "bonus", aw->points, at, "rule",
 	    aw->rule->name, aw->reason)) < 0 ||
-	    expire_lot_date(l, aw->member, at, expires) < 0 ||
-	    ledger_lot_add(l, aw->member, entry, at, *expires ? expires : NULL, NULL,
+	    expire_pending_lot_date(l, aw->member, at, available_at, expires) < 0 ||
+	    ledger_lot_add(l, aw->member, entry, at, *expires ? expires : NULL, available_at,
 	    aw->points, balance) < 0 ||
 	    ledger_earn_award(l, aw->rule->name, p->version, aw->member, aw->period, aw->key,
 	    aw->points, entry) < 0)
@@ -1411,7 +1411,7 @@ earn_signup(struct ledger *l, const char *member, const char *referrer, const ch
 		if (closed && survivor && strcmp(v[i].member, survivor) == 0)
 			continue;
 		if (ledger_balance_get(l, v[i].member, &balance) < 0 ||
-		    (entry = earn_credit(l, p, &v[i], at, balance, &got)) < 0)
+		    (entry = earn_credit(l, p, &v[i], at, NULL, balance, &got)) < 0)
 			goto out;
 		if (entry > 0 && ledger_balance_add(l, v[i].member, got, entry) < 0)
 			goto out;

@@ -209,11 +209,12 @@ int earn_progress_less(struct ledger *l, const struct programme *p,
     const struct earn_receipt *r, const struct earn_member *m, int64_t visits,
     int64_t spend, struct earn_award **v, int *n);
 /* Credit an award as of `at`: a bonus entry (no balance change: the caller
- * keeps the balance), its lot and its rule_awards row.  `balance` is the
- * member's balance before it.  The entry's id (*points set), 0 when the
- * member had it already, -1 on error. */
+ * keeps the balance), its lot, spendable from `available_at` (NULL: at
+ * once), and its rule_awards row.  `balance` is the member's balance
+ * before it.  The entry's id (*points set), 0 when the member had it
+ * already, -1 on error. */
 int64_t earn_credit(struct ledger *l, const struct programme *p, const struct earn_award *aw,
-    const char *at, int64_t balance, int64_t *points);
+    const char *at, const char *available_at, int64_t balance, int64_t *points);
 /* Take back a bonus (aw->points negative) as of `at`, `take` points of it
  * (no more than the balance may give; 0 none): a bonus entry of minus
  * `take` reversing the one that gave it, from that one's lots first, and

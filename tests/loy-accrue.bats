@@ -884,6 +884,72 @@ EOF
 	ledger_ok
 }
 
+@test "the bonuses a pending purchase gives are pending with it, and its return within the window takes the cumulative one back" {
+	new_ledger
+	printf 'member_id,name,referrer\n1001,Anna,\n1002,Chidi,1001\n' >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+	cat >p.conf <<'EOF'
+[programme]
+return_window_days = 14
+
+[rule refer]
+trigger = referral
+referral_to = both
+referral_on = first-purchase
+bonus = 50
+
+[rule regular]
+trigger = cumulative
+spend = 60
+period = month
+bonus = 300
+EOF
+	loy-program load p.conf --from 2026-01-01 >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nP1,1002,2026-11-20 10:00:00,60.00\n' >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+P1,1002,2026-11-20 10:00:00,60.00,60,pending,
+P1,1001,2026-11-20 10:00:00,0.00,50,bonus,rule refer: referred member 1002
+P1,1002,2026-11-20 10:00:00,0.00,50,bonus,rule refer: referred by 1001
+P1,1002,2026-11-20 10:00:00,0.00,300,bonus,rule regular: period 2026-11
+EOF
+	# every lot of P1, its bonuses' too, becomes available on 2026-12-04
+	same "$(q "SELECT member_id, points, available_at FROM lots ORDER BY lot_id")" <<'EOF'
+1002|60|2026-12-04 10:00:00
+1001|50|2026-12-04 10:00:00
+1002|50|2026-12-04 10:00:00
+1002|300|2026-12-04 10:00:00
+EOF
+	run -0 --separate-stderr loy-report balances
+	same "$output" <<'EOF'
+member_id,status,tier,balance,spendable,pending,past_date,last_activity
+1001,active,Pearl,50,0,50,0,
+1002,active,Pearl,410,0,410,0,2026-11-20 10:00:00
+EOF
+	printf 'reward_id,name,points\nMUG,Mug,300\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nR1,1002,MUG\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[ "${lines[1]}" = "R1,refused,\"300 points needed, 0 spendable\",0," ]
+	# the whole return within the window: P1's points and the period's bonus
+	# come back out of their pending lots
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nX1,1002,2026-11-22 10:00:00,-60.00,P1\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+X1,1002,2026-11-22 10:00:00,-60.00,-60,returned,
+X1,1002,2026-11-22 10:00:00,0.00,-300,bonus,"rule regular: period 2026-11 taken back: the spend is 0.00, below 60.00"
+EOF
+	same "$(q "SELECT member_id, points, remaining FROM lots ORDER BY lot_id")" <<'EOF'
+1002|60|0
+1001|50|50
+1002|50|50
+1002|300|0
+EOF
+	ledger_ok
+}
+
 @test "a return of a merged member's pending receipt takes the lot the merge moved, not spendable points" {
 	base --set return_window_days=14
 	printf 'member_id,points,earned_at,expires_at\n1001,50,2025-01-01,2027-01-01\n' >open.csv
