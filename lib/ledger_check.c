@@ -43,11 +43,6 @@ static const struct invariant {
 	  "  FROM lots l LEFT JOIN (SELECT lot_id, sum(points) AS points FROM lot_moves"
 	  "   GROUP BY lot_id) m USING (lot_id)"
 	  " WHERE l.remaining <> l.points + coalesce(m.points, 0)" },
-	{ "lot-available-before-expiry",
-	  "SELECT 'lot ' || lot_id, 'available ' || available_at || ', expires ' ||"
-	  "       expires_at"
-	  "  FROM lots WHERE remaining > 0 AND available_at IS NOT NULL"
-	  "   AND substr(expires_at, 1, 10) <= substr(available_at, 1, 10)" },
 	{ "receipt-credited-once",
 	  "SELECT 'receipt ' || r.txn_id, 'points ' || r.points ||"
 	  "       ', journal ' || coalesce(j.points, 0) ||"

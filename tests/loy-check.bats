@@ -87,23 +87,6 @@ EOF
 	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
 }
 
-@test "catches an open lot that expires before it becomes available" {
-	new_ledger --set return_window_days=14
-	printf 'member_id\n1001\n' >m.csv
-	loy-enroll m.csv >/dev/null 2>&1
-	printf 'txn_id,member_id,occurred_at,amount\nP1,1001,2026-11-20 10:00:00,12.00\n' >pos.csv
-	loy-accrue pos.csv >/dev/null 2>&1
-	ledger_ok
-	lot=$(q "SELECT lot_id FROM lots")
-	q "UPDATE lots SET expires_at = '2026-12-04 23:59:59'"
-	run -65 --separate-stderr loy-check
-	same "$output" <<EOF
-invariant,subject,detail
-lot-available-before-expiry,lot $lot,"available 2026-12-04 10:00:00, expires 2026-12-04 23:59:59"
-EOF
-	[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
-}
-
 @test "catches a journal entry of a member who does not exist" {
 	busy_life
 	q "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id, source, ref)
