@@ -1,9 +1,12 @@
-/* The ledger's invariants, each one SQL query listing its violations. */
+/* The ledger's invariants, each one SQL query listing its violations (the
+ * settings' query lists them, for judge_settings to judge). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "diag.h"
 #include "ledger_int.h"
+#include "programme.h"
 
 /* chain(id, up): each merged member and every member it was merged into,
  * at any depth */
@@ -20,6 +23,9 @@
 	"EXISTS (WITH RECURSIVE up(member_id) AS (SELECT " from " UNION" \
 	"    SELECT m.merged_into FROM up JOIN members m USING (member_id)" \
 	"     WHERE m.merged_into IS NOT NULL) SELECT 1 FROM up WHERE member_id = " to ")"
+
+/* settings-valid: rows of (key, value), judged by judge_settings */
+#define SETTINGS_VALID "settings-valid"
 
 static const struct invariant {
 	const char *name;
@@ -443,11 +449,96 @@ static const struct invariant {
 	  " UNION ALL "
 	  "SELECT 'progress ' || rule || ' ' || period, 'unknown member ''' || member_id || '''' FROM rule_progress"
 	  " WHERE member_id NOT IN (SELECT member_id FROM members)" },
+	{ SETTINGS_VALID,
+	  "SELECT key, value FROM settings ORDER BY key" },
 	{ "integrity",
 	  "SELECT 'database', quick_check FROM pragma_quick_check"
 	  " WHERE quick_check <> 'ok'" },
 	{ NULL, NULL }
 };
+
+struct judged {
+	ledger_row_fn fn;
+	void *ctx;
+	char **set;		/* "KEY=VALUE" of the settings valid alone */
+	int n, violations;
+};
+
+/* A violation of setting key (NULL: of the settings together). */
+static void
+setting_violation(struct judged *j, const char *key, const char *detail)
+{
+	static const char *const cols[] = { "invariant", "subject", "detail" };
+	char *subject = key ? sqlite3_mprintf("setting %s", key) : NULL;
+	const char *row[3] = { SETTINGS_VALID, key ? subject : "settings", detail };
+
+	if (key && !subject)
+		loy_die(71, "out of memory");
+	j->violations++;
+	j->fn(j->ctx, 3, cols, row);
+	sqlite3_free(subject);
+}
+
+/* A problem of the programme the settings make, laid at a setting's door. */
+static void
+programme_violation(void *ctx, int i, const char *what)
+{
+	struct judged *j = ctx;
+	const char *eq = i >= 0 ? strchr(j->set[i], '=') : NULL;
+	char *key, *detail;
+
+	if (!eq) {
+		setting_violation(j, NULL, what);
+		return;
+	}
+	key = sqlite3_mprintf("%.*s", (int)(eq - j->set[i]), j->set[i]);
+	detail = strpbrk(eq + 1, "\r\n") ? sqlite3_mprintf("%s: %s", key, what) :
+	    sqlite3_mprintf("%s '%s': %s", key, eq + 1, what);
+	if (!key || !detail)
+		loy_die(71, "out of memory");
+	setting_violation(j, key, detail);
+	sqlite3_free(key);
+	sqlite3_free(detail);
+}
+
+/*
+ * settings-valid: each setting held to what loy-init --set and a programme
+ * file take, then those valid alone to the programme they make together,
+ * as loy-init checks its --set; both as the programs read what a ledger
+ * holds (ledger_setting_stored_valid, programme_check_settings stored):
+ * what passed when it was stored passes.  A setting changed by hand that
+ * the programs would refuse, or read otherwise than the manual says, is
+ * found here.
+ */
+static void
+judge_setting(struct judged *j, const char *key, const char *value)
+{
+	char why[512];
+
+	if (strcmp(key, LEDGER_NEXT_MEMBER_ID) == 0)
+		return;	/* a counter, read as 1 when it is no number */
+	if (ledger_setting_stored_valid(key, value, why, sizeof(why)) < 0) {
+		setting_violation(j, key, why);
+		return;
+	}
+	j->set = loy_xrealloc(j->set, (j->n + 1) * sizeof(char *));
+	j->set[j->n] = loy_xmalloc(strlen(key) + strlen(value) + 2);
+	sprintf(j->set[j->n], "%s=%s", key, value);
+	j->n++;
+}
+
+/* The programme the settings make, when every one was read (done); the
+ * violations found. */
+static int
+judge_settings(struct judged *j, int done)
+{
+	if (done)
+		programme_check_settings(j->set, j->n, 1, programme_violation, j);
+	for (int i = 0; i < j->n; i++)
+		free(j->set[i]);
+	free(j->set);
+	return j->violations;
+}
 
 int
 ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
@@ -459,6 +550,8 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 
 	fn(ctx, 3, cols, NULL);
 	for (const struct invariant *inv = invariants; inv->name; inv++) {
+		struct judged judged = { fn, ctx, NULL, 0, 0 };
+		int settings = strcmp(inv->name, SETTINGS_VALID) == 0;
 		sqlite3_stmt *st;
 		int rc;
 
@@ -473,10 +566,16 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 				(const char *)sqlite3_column_text(st, 1),
 			};
 
+			if (settings) {
+				judge_setting(&judged, row[1], row[2] ? row[2] : "");
+				continue;
+			}
 			violations++;
 			fn(ctx, 3, cols, row);
 		}
 		sqlite3_finalize(st);
+		if (settings)
+			violations += judge_settings(&judged, rc == SQLITE_DONE);
 		if (rc != SQLITE_DONE && (sqlite3_extended_errcode(l->db) & 0xff) == SQLITE_CORRUPT) {
 			/* a damaged file is what the check is for: the
 			 * invariant it hides is a violation, and the others,

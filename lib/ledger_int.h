@@ -79,6 +79,10 @@ sqlite3_stmt *ledger_stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const
 sqlite3_stmt *ledger_prepare(struct ledger *l, const char *sql);
 /* Report a failed SQLite call: "ledger 'path': what: errmsg"; returns -1. */
 int ledger_fail(struct ledger *l, const char *what);
+/* The settings row that is no setting but loy-enroll's counter of new
+ * member ids (loy-ledger(5)). */
+#define LEDGER_NEXT_MEMBER_ID "next_member_id"
+
 /* Step a statement that returns no rows: 0 or -1. */
 int ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what);
 /* Run plain SQL without parameters (schema, pragmas): 0 or -1. */

@@ -307,7 +307,7 @@ int
 ledger_member_new_id(struct ledger *l, char **out)
 {
 	sqlite3_stmt *st;
-	char key[] = "next_member_id", buf[32];
+	char key[] = LEDGER_NEXT_MEMBER_ID, buf[32];
 	long long next = 0;
 	int got;
 

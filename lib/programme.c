@@ -1748,10 +1748,12 @@ text_set(struct lines *t, const char *section, const char *key, const char *valu
 }
 
 /* The default's lines with the overrides written in, each line marked
- * with the --set that wrote it.  -1, with *bad the index of a value that
- * cannot be written into the file (a line break in it). */
+ * with the --set that wrote it; stored: the overrides are settings a
+ * ledger holds, where an empty tiers is a programme without tiers (see
+ * derived).  -1, with *bad the index of a value that cannot be written
+ * into the file (a line break in it). */
 static int
-default_lines(char *const *set, int nset, struct lines *t, int *bad)
+default_lines(char *const *set, int nset, int stored, struct lines *t, int *bad)
 {
 	char *copy = loy_xstrdup(programme_default), *s, *next;
 
@@ -1802,7 +1804,8 @@ default_lines(char *const *set, int nset, struct lines *t, int *bad)
 				if (j < t->n && !is_header(t->v[j], "[tier "))
 					j++;
 			}
-			text_set(t, "[programme]", key, eq + 1, i);
+			if (!stored || eq[1])
+				text_set(t, "[programme]", key, eq + 1, i);
 		} else
 			text_set(t, "[programme]", key, eq + 1, i);
 		free(key);
@@ -1833,7 +1836,7 @@ programme_default_with(char *const *set, int nset)
 	char *out;
 	int bad;
 
-	if (default_lines(set, nset, &t, &bad) < 0) {
+	if (default_lines(set, nset, 0, &t, &bad) < 0) {
 		loy_error("setting '%.*s' has a line break", (int)strcspn(set[bad], "="),
 		    set[bad]);
 		return NULL;
@@ -1864,7 +1867,8 @@ said_of(const char *msg, const char *line)
 }
 
 int
-programme_check_set(char *const *set, int nset)
+programme_check_settings(char *const *set, int nset, int stored,
+    void (*fn)(void *ctx, int i, const char *what), void *ctx)
 {
 	struct lines t;
 	struct programme p;
@@ -1872,28 +1876,48 @@ programme_check_set(char *const *set, int nset)
 	char *text;
 	int nerrs, bad;
 
-	if (default_lines(set, nset, &t, &bad) < 0) {
-		return loy_error("--set %.*s: the value has a line break",
-		    (int)strcspn(set[bad], "="), set[bad]);
+	if (default_lines(set, nset, stored, &t, &bad) < 0) {
+		fn(ctx, bad, "the value has a line break");
+		return 1;
 	}
 	text = lines_text(&t);
-	if (parse("loy-init --set", text, strlen(text), &p, &errs, &nerrs, 0) == 0)
+	if (parse(stored ? "the ledger's settings" : "loy-init --set", text, strlen(text), &p,
+	    &errs, &nerrs, stored) == 0)
 		programme_free(&p);
 	for (int i = 0; i < nerrs; i++) {
 		int l = errs[i].line - 1, from = l >= 0 && l < t.n ? t.from[l] : -1;
-		const char *eq = from >= 0 ? strchr(set[from], '=') : NULL;
 
-		if (eq)
-			loy_error("--set %.*s='%s': %s", (int)(eq - set[from]), set[from], eq + 1,
-			    errs[i].msg + said_of(errs[i].msg, t.v[l]));
+		if (from >= 0 && strchr(set[from], '='))
+			fn(ctx, from, errs[i].msg + said_of(errs[i].msg, t.v[l]));
 		else
-			loy_error("--set makes a programme that is not valid: %s", errs[i].msg);
+			fn(ctx, -1, errs[i].msg);
 		free(errs[i].msg);
 	}
 	free(errs);
 	free(text);
 	lines_free(&t);
-	return nerrs ? -1 : 0;
+	return nerrs;
+}
+
+/* A problem of loy-init's --set, as "--set KEY='VALUE': what is wrong". */
+static void
+set_error(void *ctx, int i, const char *what)
+{
+	char *const *set = ctx;
+	const char *eq = i >= 0 ? strchr(set[i], '=') : NULL;
+
+	if (!eq)
+		loy_error("--set makes a programme that is not valid: %s", what);
+	else if (strpbrk(eq + 1, "\r\n"))
+		loy_error("--set %.*s: %s", (int)(eq - set[i]), set[i], what);
+	else
+		loy_error("--set %.*s='%s': %s", (int)(eq - set[i]), set[i], eq + 1, what);
+}
+
+int
+programme_check_set(char *const *set, int nset)
+{
+	return programme_check_settings(set, nset, 0, set_error, (void *)set) ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- summary */

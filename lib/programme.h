@@ -263,6 +263,14 @@ char *programme_default_with(char *const *set, int nset);
  * printed as "--set KEY='VALUE': what is wrong", naming the override that
  * caused it.  0, or -1 if any is wrong. */
 int programme_check_set(char *const *set, int nset);
+/* The same check, each problem given to fn: i, the index in set of the
+ * "KEY=VALUE" that caused it (-1: none alone), and what is wrong ("names
+ * an empty tier", "the value has a line break").  stored: set is the
+ * settings a ledger holds, held to what was checked when they were stored
+ * (as programme_parse_stored), an empty tiers naming no tiers.  The
+ * number of problems. */
+int programme_check_settings(char *const *set, int nset, int stored,
+    void (*fn)(void *ctx, int i, const char *what), void *ctx);
 
 /* A one-paragraph summary of a parsed programme, for loy-program check. */
 void programme_summary(const struct programme *p, FILE *f);

@@ -753,3 +753,102 @@ EOF2
 	    "UPDATE receipts SET member_id = '1004' WHERE txn_id = 'S1'|receipt S1,\"member '1004', its return R1's entry 8 of member '1003', neither merged into the other\"" \
 	    "UPDATE members SET merged_into = '1004' WHERE member_id = '1001'|receipt S1,\"member '1001', its return R1's entry 8 of member '1003', neither merged into the other\""
 }
+
+# Set each "KEY|VALUE|detail" in turn on a copy of good.db: loy-check
+# reports it, and nothing else, as a settings-valid violation of the setting.
+bad_settings() {
+	local t key rest
+	for t in "$@"; do
+		key=${t%%|*} rest=${t#*|}
+		cp good.db "$LOY_DB"
+		sqlite3 "$LOY_DB" "INSERT OR REPLACE INTO settings(key, value) VALUES ('$key', '${rest%%|*}')"
+		run -65 --separate-stderr loy-check
+		same "$output" <<<"invariant,subject,detail
+settings-valid,setting $key,${rest#*|}" || return 1
+		[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+	done
+}
+
+@test "catches a setting changed by hand that the programs refuse, and loy-program apply mends it" {
+	busy_life
+	cp "$LOY_DB" good.db
+	q "UPDATE settings SET value = '([' WHERE key = 'phone_pattern'"
+	printf 'member_id,phone\n3,+49 30 1234567\n' >m.csv
+	run -65 --separate-stderr loy-enroll m.csv
+	[ "$stderr" = "loy-enroll: ledger setting phone_pattern '([': missing terminating ] for character class at offset 2" ]
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF2'
+invariant,subject,detail
+settings-valid,setting phone_pattern,phone_pattern '([': missing terminating ] for character class at offset 2
+EOF2
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+	run -0 --separate-stderr loy-program apply
+	ledger_ok
+	run -0 --separate-stderr loy-enroll m.csv
+	ledger_ok
+}
+
+@test "catches each kind of bad setting: patterns, currency, decimals, identify_by, tiers, whole numbers, the rest" {
+	busy_life
+	cp "$LOY_DB" good.db
+	bad_settings \
+	    "phone_pattern|^[0-9|phone_pattern '^[0-9': missing terminating ] for character class at offset 5" \
+	    "email_pattern|(@|email_pattern '(@': missing closing parenthesis at offset 2" \
+	    "currency||currency '': has no value" \
+	    "decimals|1|\"decimals '1' must be 0, 2 or 3\"" \
+	    "decimals|two|\"decimals 'two' must be 0, 2 or 3\"" \
+	    "identify_by|loyalty_no|\"identify_by 'loyalty_no' must list member_id, card, phone or email, each once\"" \
+	    "identify_by||\"identify_by '' must list member_id, card, phone or email, each once\"" \
+	    "tiers|, ,|\"tiers ', ,': names nothing\"" \
+	    "earn_points|1.5|earn_points '1.5' must be a whole number" \
+	    "earn_points|1000000|earn_points '1000000' is more than 999999" \
+	    "expiry_months|-3|expiry_months '-3' must be a whole number" \
+	    "return_window_days|two|return_window_days 'two' must be a whole number" \
+	    "future_tolerance_hours||future_tolerance_hours '' must be a whole number" \
+	    "expiry_years|101|expiry_years '101' must be a whole number from 0 to 100" \
+	    "segment_months|0|segment_months '0' must be a whole number from 1 to 120" \
+	    "value_visits|0|\"value_visits '0' must be a whole number from 1 to 1000000, or median\"" \
+	    "lifecycle_new_days|3661|lifecycle_new_days '3661' must be a whole number from 0 to 3660" \
+	    "timezone|Mars/Olympus|timezone 'Mars/Olympus' is not a known time zone" \
+	    "point_value|0|point_value '0' must be more than zero" \
+	    "earn_amount|0.001|earn_amount '0.001': has more than 2 decimals" \
+	    "value_spend|lots|value_spend 'lots' is not a decimal number" \
+	    "lapse_k|0|lapse_k '0' must be more than zero" \
+	    "allow_negative|maybe|allow_negative 'maybe' must be yes or no" \
+	    "transfers|1|transfers '1' must be yes or no" \
+	    "expiry_policy|monthly|\"expiry_policy 'monthly' must be months, year-end, rolling or never\"" \
+	    "programme||programme '': has no value" \
+	    "loyalty_level|3|unknown setting 'loyalty_level'"
+	# two together: each on its own row; a rolling expiry of 0 months
+	cp good.db "$LOY_DB"
+	q "UPDATE settings SET value = 'x(' WHERE key = 'email_pattern';
+	   UPDATE settings SET value = 'rolling' WHERE key = 'expiry_policy';
+	   UPDATE settings SET value = '0' WHERE key = 'expiry_months'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF2'
+invariant,subject,detail
+settings-valid,setting email_pattern,email_pattern 'x(': missing closing parenthesis at offset 2
+settings-valid,setting expiry_months,expiry_months '0': expiry policy rolling needs months of at least 1
+EOF2
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+	run -0 --separate-stderr loy-program apply
+	ledger_ok
+}
+
+@test "passes the settings a programme without tiers, or an earlier loy, leaves, and loy-enroll's counter" {
+	new_ledger
+	# no tiers: an empty tiers setting
+	loy-program show | tail -n +2 | sed -e '/^\[tier /,/^$/d' -e '/^tiers *=/d' >notiers.conf
+	run -0 --separate-stderr loy-program load notiers.conf
+	[ "$(q "SELECT value FROM settings WHERE key = 'tiers'")" = "" ]
+	ledger_ok
+	# a currency in small letters, which loy stored before it held currencies to
+	# ISO 4217 codes, is read as it was
+	q "UPDATE settings SET value = 'eur' WHERE key = 'currency'"
+	ledger_ok
+	# next_member_id, loy-enroll's counter, is no setting
+	printf 'name,email\nAnn,ann@example.org\n' >new.csv
+	loy-enroll new.csv >/dev/null 2>&1
+	[ "$(q "SELECT value FROM settings WHERE key = 'next_member_id'")" = 2 ]
+	ledger_ok
+}
