@@ -10,11 +10,13 @@
 
 static const char usage[] =
     "loy-program [-V] check file\n"
-    "       loy-program [-n] [-d ledger] [--from date] [--retroactive] [--table | --tsv] load file\n"
+    "       loy-program [-n] [-d ledger] [--from date] [--date-format fmt] [--retroactive]\n"
+    "                   [--table | --tsv] load file\n"
     "       loy-program [-n] [-d ledger] [--table | --tsv] apply\n"
-    "       loy-program [-d ledger] [--as-of date] show\n"
+    "       loy-program [-d ledger] [--as-of date] [--date-format fmt] show\n"
     "       loy-program [-d ledger] [--table | --tsv] versions\n"
-    "       loy-program [-d ledger] [--table | --tsv] --from date --to date what-if file";
+    "       loy-program [-d ledger] [--table | --tsv] --from date --to date [--date-format fmt]\n"
+    "                   what-if file";
 static const char help[] =
     "The programme file: settings, earning rules, tiers and expiry (see\n"
     "loy-programme(5)).\n"
@@ -30,6 +32,7 @@ static const char help[] =
     "  -d, --db FILE            ledger (default $LOY_DB, else ./loyalty.db)\n"
     "      --as-of DATE         show the version in force then (default now)\n"
     "      --busy-timeout SECS  wait this long for another writer (default 60)\n"
+    "      --date-format FMT    strptime(3) format of --from, --to and --as-of\n"
     "  -n, --dry-run            do all the work, commit nothing\n"
     "      --from DATE          load: the new version takes effect then (default\n"
     "                           now); what-if: the period's first day\n"
@@ -51,6 +54,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		CLI_OPTS_LEDGER, CLI_OPTS_OUTPUT,
 		{ "as-of", required_argument, 0, OPT_AS_OF },
+		{ "date-format", required_argument, 0, CLI_OPT_DATEFMT },
 		{ "dry-run", no_argument, 0, 'n' },
 		{ "from", required_argument, 0, OPT_FROM },
 		{ "retroactive", no_argument, 0, OPT_RETROACTIVE },
@@ -127,6 +131,10 @@ main(int argc, char **argv)
 	}
 	if (as_of && strcmp(cmd, "show") != 0) {
 		loy_warn("--as-of goes with show");
+		cli_usage(&cli);
+	}
+	if (cli.date_format && !from && !to && !as_of) {
+		loy_warn("--date-format is the format of --from, --to and --as-of: give one");
 		cli_usage(&cli);
 	}
 	if ((cli.tsv || cli.table || cli.safe_cells) &&

@@ -513,21 +513,22 @@ _loy_program()
 	if [[ $_loy_cur == -* ]]; then
 		case $first in
 		check) _loy_add compgen -W "-h --help -V --version" -- "$_loy_cur" ;;
-		load) _loy_add compgen -W "-d --db --busy-timeout -n --dry-run --from
-		    --retroactive --safe-cells --table --tsv -h --help -V --version" \
-		    -- "$_loy_cur" ;;
+		load) _loy_add compgen -W "-d --db --busy-timeout --date-format -n
+		    --dry-run --from --retroactive --safe-cells --table --tsv -h --help
+		    -V --version" -- "$_loy_cur" ;;
 		apply) _loy_add compgen -W "-d --db --busy-timeout -n --dry-run
 		    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur" ;;
-		show) _loy_add compgen -W "-d --db --busy-timeout --as-of -h --help
-		    -V --version" -- "$_loy_cur" ;;
+		show) _loy_add compgen -W "-d --db --busy-timeout --as-of --date-format
+		    -h --help -V --version" -- "$_loy_cur" ;;
 		versions) _loy_add compgen -W "-d --db --busy-timeout --safe-cells --table
 		    --tsv -h --help -V --version" -- "$_loy_cur" ;;
-		what-if) _loy_add compgen -W "-d --db --busy-timeout --from --to --safe-cells
-		    --table --tsv -h --help -V --version" -- "$_loy_cur" ;;
+		what-if) _loy_add compgen -W "-d --db --busy-timeout --date-format --from
+		    --to --safe-cells --table --tsv -h --help -V --version" \
+		    -- "$_loy_cur" ;;
 		# no verb yet: the options of every form
-		*) _loy_add compgen -W "-d --db --as-of --busy-timeout -n --dry-run
-		    --from --retroactive --safe-cells --table --to --tsv -h --help -V
-		    --version" -- "$_loy_cur" ;;
+		*) _loy_add compgen -W "-d --db --as-of --busy-timeout --date-format -n
+		    --dry-run --from --retroactive --safe-cells --table --to --tsv -h
+		    --help -V --version" -- "$_loy_cur" ;;
 		esac
 		return
 	fi

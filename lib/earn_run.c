@@ -914,11 +914,11 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 	int64_t amant, cmant;
 	int ascale, cscale, status = 0, dec = ledger_decimals(l);
 
-	if (when_parse(from, NULL, WHEN_DATE, f, &why) < 0) {
+	if (when_parse(from, cli->date_format, WHEN_DATE, f, &why) < 0) {
 		loy_error("--from '%s' %s", from, why);
 		return LOY_EX_USAGE;
 	}
-	if (when_parse(to, NULL, WHEN_DATE, t, &why) < 0) {
+	if (when_parse(to, cli->date_format, WHEN_DATE, t, &why) < 0) {
 		loy_error("--to '%s' %s", to, why);
 		return LOY_EX_USAGE;
 	}

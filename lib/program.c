@@ -362,19 +362,22 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	return 0;
 }
 
+/* A date or datetime option, in --date-format (NULL: ISO 8601); end: a
+ * date alone is its last second. */
 static int
-parse_when(const char *opt, const char *s, int end, char out[20])
+parse_when(const char *opt, const char *s, const char *fmt, int end, char out[20])
 {
 	const char *why;
+	char day[20];
 
-	if (when_parse(s, NULL, WHEN_DATETIME, out, &why) < 0) {
+	if (when_parse(s, fmt, WHEN_DATETIME, out, &why) < 0) {
 		/* a date alone is as welcome as a datetime */
 		if (strncmp(why, "is not an ISO 8601", 18) == 0)
 			why = "is not an ISO 8601 date or datetime";
 		loy_error("%s '%s' %s", opt, s, why);
 		return -1;
 	}
-	if (end && strlen(s) == 10)
+	if (end && when_parse(s, fmt, WHEN_DATE, day, &why) == 0)
 		strcpy(out + 11, "23:59:59");
 	return 0;
 }
@@ -389,7 +392,7 @@ program_load(const struct cli *cli, struct ledger *l, const char *file, const ch
 	int status;
 
 	when_now(ld.now);
-	if (from && parse_when("--from", from, 0, when) < 0)
+	if (from && parse_when("--from", from, cli->date_format, 0, when) < 0)
 		return LOY_EX_USAGE;
 	ld.from = from ? when : ld.now;
 	if ((status = program_read(file, &ld.p, "; nothing stored")) != 0)
@@ -448,8 +451,7 @@ program_show(const struct cli *cli, struct ledger *l, const char *as_of)
 	int n;
 	size_t len;
 
-	(void)cli;
-	if (as_of && parse_when("--as-of", as_of, 1, when) < 0)
+	if (as_of && parse_when("--as-of", as_of, cli->date_format, 1, when) < 0)
 		return LOY_EX_USAGE;
 	if (!as_of)
 		when_now(when);

@@ -55,7 +55,7 @@ offers() {
 
 @test "loy-program before the verb offers every option its synopsis takes there" {
 	run -0 complete_bash _loy_program loy-program -
-	for o in -d --db -n --dry-run --from --to --as-of --retroactive --busy-timeout \
+	for o in -d --db -n --dry-run --from --to --as-of --date-format --retroactive --busy-timeout \
 	    --safe-cells --table --tsv -h --help -V --version; do
 		grep -qxF -- "$o" <<<"$output" || { echo "missing $o in: $output"; return 1; }
 	done
@@ -215,6 +215,26 @@ reason=" ]
 	offers "--date-format --from --to" ""
 	run -0 complete_both _loy_report loy-report balances --
 	offers "--json" "--date-format --from"
+}
+
+@test "loy-program offers --date-format where --from, --to or --as-of is taken" {
+	run -0 complete_both _loy_program loy-program load -
+	offers "--date-format --from" ""
+	run -0 complete_both _loy_program loy-program show -
+	offers "--date-format --as-of" ""
+	run -0 complete_both _loy_program loy-program what-if -
+	offers "--date-format --from --to" ""
+	run -0 complete_both _loy_program loy-program apply -
+	offers "-n" "--date-format"
+	run -0 complete_both _loy_program loy-program versions -
+	offers "--table" "--date-format"
+	run -0 complete_both _loy_program loy-program check -
+	offers "-h" "--date-format"
+	# its value, and the verb after it
+	run -0 complete_bash _loy_program loy-program --date-format %d.
+	[ "$output" = "%d.%m.%Y" ]
+	run -0 complete_both _loy_program loy-program --date-format %d.%m.%Y s
+	offers "show" ""
 }
 
 @test "loy-segment after a sub-command offers only the options it takes, and after an option only the sub-commands that take it" {

@@ -568,6 +568,46 @@ OUT
 	ledger_ok
 }
 
+@test "--date-format reads load's --from, show's --as-of and what-if's --from and --to in another format; a date not in it, or the format alone, is a usage error" {
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-01 10:00:00,40.00\nB,1001,2026-11-20 10:00:00,60.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	good
+	iso=$(loy-program what-if good.conf --from 2026-11-01 --to 2026-11-19 2>/dev/null)
+	run -0 --separate-stderr loy-program --date-format '%d.%m.%Y' what-if good.conf --from 01.11.2026 --to 19.11.2026
+	[ "$output" = "$iso" ]
+	[ "${lines[1]}" = "[earn],40,80,40,0.40,1.60,1.20" ]
+	[ "$stderr" = "loy-program: good.conf from 2026-11-01 to 2026-11-19: 1 receipt, 40 points given, 80 under good.conf" ]
+	run -64 --separate-stderr loy-program --date-format '%d.%m.%Y' what-if good.conf --from 01.11.2026 --to 2026-11-19
+	[ "${stderr%%$'\n'*}" = "loy-program: --to '2026-11-19' does not match date format '%d.%m.%Y'" ]
+	# load --from: a date is its first second, a time as the format gives it
+	run -0 --separate-stderr loy-program --date-format '%d.%m.%Y %H:%M' load --from '01.12.2026 06:30' good.conf
+	[ "${lines[1]}" = "2,2026-12-01 06:30:00,loaded" ]
+	run -64 --separate-stderr loy-program --date-format '%d.%m.%Y' load --from 2026-12-01 good.conf
+	[ "${stderr%%$'\n'*}" = "loy-program: --from '2026-12-01' does not match datetime format '%d.%m.%Y'" ]
+	# show --as-of: a date alone is its end
+	run -0 loy-program --date-format '%d.%m.%Y' show --as-of 30.11.2026
+	[ "${lines[0]}" = "# programme version 1, in force from the start" ]
+	run -0 loy-program --date-format '%d.%m.%Y' show --as-of 01.12.2026
+	[ "${lines[0]}" = "# programme version 2, in force from 2026-12-01 06:30:00" ]
+	run -0 loy-program --date-format '%d.%m.%Y %H:%M' show --as-of '01.12.2026 06:29'
+	[ "${lines[0]}" = "# programme version 1, in force from the start" ]
+	# the format alone, with a verb that takes no date or without the date
+	for verb in versions apply show "load good.conf" "check good.conf"; do
+		before=$(dump)
+		run -64 --separate-stderr loy-program --date-format '%d.%m.%Y' $verb
+		[ "${stderr%%$'\n'*}" = "loy-program: --date-format is the format of --from, --to and --as-of: give one" ] ||
+		    { echo "$verb: $stderr"; return 1; }
+		[ "$(dump)" = "$before" ]
+	done
+	run -64 --separate-stderr loy-program --date-format '%d.%m' show --as-of 01.12
+	[[ "$stderr" == "loy-program: --date-format '%d.%m' gives no year"* ]]
+	[ "$(q "SELECT count(*) FROM programmes")" = 2 ]
+	ledger_ok
+}
+
 # Member 1001 with receipts on 2026-11-01 (40.00) and 2026-11-20 (60.00).
 with_receipts() {
 	new_ledger
