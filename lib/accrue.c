@@ -187,6 +187,7 @@ struct accrue {
 	int npending;
 	struct strmap *awaited;	/* the originals that returns taken before them
 				   name (link_earlier); NULL: not read yet */
+	size_t awaited_max;	/* hold at most this many (LOY_AWAITED_ORIGINALS) */
 	int awaited_all;	/* too many to hold: any purchase may be one */
 	int needs_progress;	/* the programme has cumulative rules */
 	int needs_referral;	/* referral rules on a purchase */
@@ -1998,8 +1999,8 @@ return_refused(struct accrue *a, struct rcpt *r, char *why, size_t size)
 	return got;
 }
 
-/* At most this many originals awaited are held; past it, every purchase
- * is looked up. */
+/* At most this many originals awaited are held (LOY_AWAITED_ORIGINALS);
+ * past it, every purchase is looked up. */
 #define AWAITED_MAX 65536
 
 /* A return taken before its original `orig` came: that one, when it
@@ -2011,7 +2012,7 @@ await(struct accrue *a, const char *orig)
 
 	if (!a->awaited || a->awaited_all)
 		return;	/* not read yet: the ledger has it by then */
-	if (strmap_count(a->awaited) >= AWAITED_MAX) {
+	if (strmap_count(a->awaited) >= a->awaited_max) {
 		a->awaited_all = 1;
 		return;
 	}
@@ -2721,9 +2722,10 @@ accrue_rejected(void *ctx, struct batch *b, const struct csvio_row *row, const c
 	 * and in the rejects file */
 }
 
-/* A number of bytes from the environment variable `name`, else `dflt`. */
+/* How many of `what` (bytes, originals), at least lo, the environment
+ * variable name allows; dflt when it is not set. */
 static int
-env_bytes(const char *name, size_t dflt, size_t *v)
+env_size(const char *name, size_t dflt, size_t lo, const char *what, size_t *v)
 {
 	const char *s = getenv(name);
 	unsigned long long n;
@@ -2733,8 +2735,8 @@ env_bytes(const char *name, size_t dflt, size_t *v)
 	if (!s || !*s)
 		return 0;
 	n = strtoull(s, &end, 10);
-	if (*end || n < 1024 || n > (1ULL << 40))
-		return loy_error("%s '%s' is not a number of bytes from 1024 up", name, s);
+	if (*end || n < lo || n > (1ULL << 40))
+		return loy_error("%s '%s' is not a number of %s from %zu up", name, s, what, lo);
 	*v = n;
 	return 0;
 }
@@ -2773,8 +2775,9 @@ setup(struct accrue *a, struct ledger *l)
 	if (!(a->phone = ledger_pattern(l, "phone_pattern")) ||
 	    !(a->email = ledger_pattern(l, "email_pattern")))
 		return -1;
-	if (env_bytes("LOY_RECEIPT_MEMORY", OPEN_BYTES, &a->window) < 0 ||
-	    env_bytes("LOY_MEMBER_MEMORY", MEMBER_BYTES, &a->mem_window) < 0)
+	if (env_size("LOY_RECEIPT_MEMORY", OPEN_BYTES, 1024, "bytes", &a->window) < 0 ||
+	    env_size("LOY_MEMBER_MEMORY", MEMBER_BYTES, 1024, "bytes", &a->mem_window) < 0 ||
+	    env_size("LOY_AWAITED_ORIGINALS", AWAITED_MAX, 1, "originals", &a->awaited_max) < 0)
 		return -1;
 	{
 		struct programme *pv;

@@ -2455,6 +2455,76 @@ EOF
 	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
 }
 
+# ---------------------------------------------------------------- originals awaited
+
+@test "past LOY_AWAITED_ORIGINALS originals awaited, as past 65,536, every purchase is looked up: the same books as under the default" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-01 10:00:00,100.00\nT2,1002,2026-11-01 10:00:00,100.00\n' >t.csv
+	loy-accrue t.csv >/dev/null 2>&1
+	# three returns whose originals have not come: the ledger awaits S1, S2, S3
+	cat >ret1.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+R1,1001,2026-11-21 10:00:00,-10.00,S1
+R2,1001,2026-11-21 11:00:00,-20.00,S2
+R3,1002,2026-11-21 12:00:00,-5.00,S3
+EOF
+	loy-accrue ret1.csv >/dev/null 2>&1
+	# a purchase, which reads what the ledger awaits; returns taken in the
+	# run that await S4, S5 and S1 again; then the originals and one more
+	printf 'txn_id,member_id,occurred_at,amount\nP0,1002,2026-11-19 09:00:00,3.00\n' >p0.csv
+	cat >ret2.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+R4,1001,2026-11-22 10:00:00,-4.00,S4
+R5,1002,2026-11-22 11:00:00,-50.00,S5
+R6,1001,2026-11-22 12:00:00,-7.00,S1
+EOF
+	cat >sale.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+S1,1001,2026-11-20 10:00:00,30.00
+S2,1001,2026-11-20 11:00:00,15.00
+S3,1002,2026-11-20 12:00:00,5.00
+S4,1001,2026-11-20 13:00:00,8.00
+S5,1002,2026-11-20 14:00:00,40.00
+S6,1001,2026-11-20 15:00:00,2.00
+EOF
+	mkdir two four
+	cp "$LOY_DB" two/loyalty.db
+	cp "$LOY_DB" four/loyalty.db
+	run -0 --separate-stderr loy-accrue p0.csv ret2.csv sale.csv
+	want_out=$output want_err=$stderr
+	same "$(q "SELECT txn_id, returned_amount, returned_points FROM receipts WHERE txn_id LIKE 'S%' ORDER BY txn_id")" <<'EOF'
+S1|1700|17
+S2|1500|15
+S3|500|5
+S4|400|4
+S5|4000|40
+S6|0|0
+EOF
+	ledger_ok
+	# 2: the three the ledger awaits are too many to hold; 4: the returns
+	# taken in the run pass the limit
+	for n in two:2 four:4; do
+		LOY_DB=$PWD/${n%:*}/loyalty.db LOY_AWAITED_ORIGINALS=${n#*:} \
+		    run -0 --separate-stderr loy-accrue p0.csv ret2.csv sale.csv
+		[ "$output" = "$want_out" ]
+		[ "$stderr" = "$want_err" ]
+		[ "$(dump "${n%:*}/loyalty.db")" = "$(dump)" ]
+		ledger_ok "${n%:*}/loyalty.db"
+	done
+}
+
+@test "LOY_AWAITED_ORIGINALS must be a whole number from 1" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
+	for n in 0 -1 many 2k; do
+		LOY_AWAITED_ORIGINALS=$n run -65 --separate-stderr loy-accrue pos.csv
+		[ "$stderr" = "loy-accrue: LOY_AWAITED_ORIGINALS '$n' is not a number of originals from 1 up" ]
+	done
+	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
+	LOY_AWAITED_ORIGINALS=1 run -0 --separate-stderr loy-accrue pos.csv
+	ledger_ok
+}
+
 @test "one point not recovered is said in the singular, in a receipt and in its later lines" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-01 10:00:00,5.00\n' >sale.csv
