@@ -615,6 +615,19 @@ ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what)
 }
 
 int
+ledger_step_one(struct ledger *l, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return ledger_fail(l, what);
+}
+
+int
 ledger_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);

@@ -504,18 +504,16 @@ ledger_event_get(struct ledger *l, const char *event_id, char **member)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_EVENT_GET,
 	    "SELECT member_id FROM events WHERE event_id = ?1");
-	int rc;
+	int got;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, event_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*member = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
+	if ((got = ledger_step_one(l, st, "cannot read an event")) <= 0)
+		return got;
+	*member = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read an event");
+	return 1;
 }
 
 int

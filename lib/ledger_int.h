@@ -85,6 +85,9 @@ int ledger_fail(struct ledger *l, const char *what);
 
 /* Step a statement that returns no rows: 0 or -1. */
 int ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what);
+/* Step a one-row look-up: 1 with the row ready (the caller resets st once
+ * it has read it), 0 none, -1 error (what failed); st reset but for 1. */
+int ledger_step_one(struct ledger *l, sqlite3_stmt *st, const char *what);
 /* Run plain SQL without parameters (schema, pragmas): 0 or -1. */
 int ledger_exec(struct ledger *l, const char *sql);
 /* Run a one-off statement, its parameters the texts that follow up to a

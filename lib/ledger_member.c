@@ -37,20 +37,6 @@ member_set(struct member *m, enum member_field f, const char *s)
 	m->v[f] = copy;
 }
 
-/* Step a one-row lookup: 1 with the row ready, 0 none, -1 error. */
-static int
-step_one(struct ledger *l, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc == SQLITE_ROW)
-		return 1;
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	return ledger_fail(l, "cannot read");
-}
-
 int
 ledger_member_get(struct ledger *l, const char *id, struct member *m)
 {
@@ -61,7 +47,7 @@ ledger_member_get(struct ledger *l, const char *id, struct member *m)
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if ((got = step_one(l, st)) <= 0)
+	if ((got = ledger_step_one(l, st, "cannot read")) <= 0)
 		return got;
 	member_clear(m);
 	for (int i = 0; i < MF_COUNT; i++)
@@ -124,7 +110,7 @@ walk_merges(struct ledger *l, const char *id, int which, const char *sql, char *
 			got = -1;
 		else {
 			sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
-			got = step_one(l, st);
+			got = ledger_step_one(l, st, "cannot read");
 		}
 		if (got <= 0) {
 			free(w.mark);
@@ -228,7 +214,7 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, int merg
 	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
 	if (!card)
 		sqlite3_bind_int(st, 2, merged);
-	if ((got = step_one(l, st)) <= 0)
+	if ((got = ledger_step_one(l, st, "cannot read")) <= 0)
 		return got;
 	*out = ledger_column_dup(st, 0);
 	follow = card || sqlite3_column_int(st, 1);
@@ -326,7 +312,7 @@ ledger_member_new_id(struct ledger *l, char **out)
 			return -1;
 		snprintf(buf, sizeof(buf), "%lld", next);
 		sqlite3_bind_text(st, 1, buf, -1, SQLITE_STATIC);
-		if ((got = step_one(l, st)) < 0)
+		if ((got = ledger_step_one(l, st, "cannot read")) < 0)
 			return -1;
 		sqlite3_reset(st);
 		if (!got)
@@ -536,7 +522,7 @@ ledger_card_owner(struct ledger *l, const char *card, char **member, char **stat
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, card, -1, SQLITE_STATIC);
-	if ((got = step_one(l, st)) <= 0)
+	if ((got = ledger_step_one(l, st, "cannot read")) <= 0)
 		return got;
 	*member = ledger_column_dup(st, 0);
 	if (status)

@@ -62,21 +62,18 @@ ledger_journal_find(struct ledger *l, const char *source, const char *ref, char 
 	sqlite3_stmt *st = ledger_stmt(l, S_JOURNAL_FIND,
 	    "SELECT member_id, points FROM journal WHERE ref = ?2 AND source = ?1"
 	    " ORDER BY entry_id LIMIT 1");
-	int rc;
+	int got;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*member = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
-		*points = sqlite3_column_int64(st, 1);
-	}
+	if ((got = ledger_step_one(l, st, "cannot read the journal")) <= 0)
+		return got;
+	*member = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
+	*points = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read the journal");
+	return 1;
 }
 
 int
@@ -351,18 +348,16 @@ ledger_receipt_get(struct ledger *l, const char *txn_id, struct receipt_row *r)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_GET,
 	    "SELECT " RECEIPT_COLS " FROM receipts WHERE txn_id = ?1");
-	int rc;
+	int got;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		receipt_fill(st, r);
+	if ((got = ledger_step_one(l, st, "cannot read a receipt")) <= 0)
+		return got;
+	receipt_fill(st, r);
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a receipt");
+	return 1;
 }
 
 struct ledger_seq *

@@ -29,21 +29,18 @@ ledger_reward_get(struct ledger *l, const char *id, struct reward *r)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_REWARD_GET,
 	    "SELECT " REWARD_COLUMNS " FROM rewards WHERE reward_id = ?1");
-	int rc;
+	int got;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		reward_clear(r);
-		for (int i = 0; i < RW_COUNT; i++)
-			r->v[i] = ledger_column_dup(st, i);
-	}
+	if ((got = ledger_step_one(l, st, "cannot read a reward")) <= 0)
+		return got;
+	reward_clear(r);
+	for (int i = 0; i < RW_COUNT; i++)
+		r->v[i] = ledger_column_dup(st, i);
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a reward");
+	return 1;
 }
 
 static void
@@ -144,34 +141,31 @@ ledger_redemption_get(struct ledger *l, const char *request_id, struct redemptio
 	    "SELECT request_id, member_id, reward_id, qty, requested_at, channel, status,"
 	    " reason, points, voucher, coalesce(entry_id, 0), coalesce(cancel_entry, 0), run_id,"
 	    " partner_id, coalesce(partner_cost, -1) FROM redemptions WHERE request_id = ?1");
-	int rc;
+	int got;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, request_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		redemption_clear(r);
-		r->request_id = ledger_column_dup(st, 0);
-		r->member_id = ledger_column_dup(st, 1);
-		r->reward_id = ledger_column_dup(st, 2);
-		r->qty = sqlite3_column_int64(st, 3);
-		r->requested_at = ledger_column_dup(st, 4);
-		r->channel = ledger_column_dup(st, 5);
-		r->status = ledger_column_dup(st, 6);
-		r->reason = ledger_column_dup(st, 7);
-		r->points = sqlite3_column_int64(st, 8);
-		r->voucher = ledger_column_dup(st, 9);
-		r->entry_id = sqlite3_column_int64(st, 10);
-		r->cancel_entry = sqlite3_column_int64(st, 11);
-		r->run_id = sqlite3_column_int64(st, 12);
-		r->partner_id = ledger_column_dup(st, 13);
-		r->partner_cost = sqlite3_column_int64(st, 14);
-	}
+	if ((got = ledger_step_one(l, st, "cannot read a redemption")) <= 0)
+		return got;
+	redemption_clear(r);
+	r->request_id = ledger_column_dup(st, 0);
+	r->member_id = ledger_column_dup(st, 1);
+	r->reward_id = ledger_column_dup(st, 2);
+	r->qty = sqlite3_column_int64(st, 3);
+	r->requested_at = ledger_column_dup(st, 4);
+	r->channel = ledger_column_dup(st, 5);
+	r->status = ledger_column_dup(st, 6);
+	r->reason = ledger_column_dup(st, 7);
+	r->points = sqlite3_column_int64(st, 8);
+	r->voucher = ledger_column_dup(st, 9);
+	r->entry_id = sqlite3_column_int64(st, 10);
+	r->cancel_entry = sqlite3_column_int64(st, 11);
+	r->run_id = sqlite3_column_int64(st, 12);
+	r->partner_id = ledger_column_dup(st, 13);
+	r->partner_cost = sqlite3_column_int64(st, 14);
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a redemption");
+	return 1;
 }
 
 int
@@ -585,29 +579,26 @@ ledger_transfer_get(struct ledger *l, const char *id, struct transfer *t)
 	    "SELECT transfer_id, from_member, to_member, points, requested_at, status, reason,"
 	    " coalesce(from_entry, 0), coalesce(to_entry, 0), run_id FROM transfers"
 	    " WHERE transfer_id = ?1");
-	int rc;
+	int got;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		transfer_clear(t);
-		t->transfer_id = ledger_column_dup(st, 0);
-		t->from_member = ledger_column_dup(st, 1);
-		t->to_member = ledger_column_dup(st, 2);
-		t->points = sqlite3_column_int64(st, 3);
-		t->requested_at = ledger_column_dup(st, 4);
-		t->status = ledger_column_dup(st, 5);
-		t->reason = ledger_column_dup(st, 6);
-		t->from_entry = sqlite3_column_int64(st, 7);
-		t->to_entry = sqlite3_column_int64(st, 8);
-		t->run_id = sqlite3_column_int64(st, 9);
-	}
+	if ((got = ledger_step_one(l, st, "cannot read a transfer")) <= 0)
+		return got;
+	transfer_clear(t);
+	t->transfer_id = ledger_column_dup(st, 0);
+	t->from_member = ledger_column_dup(st, 1);
+	t->to_member = ledger_column_dup(st, 2);
+	t->points = sqlite3_column_int64(st, 3);
+	t->requested_at = ledger_column_dup(st, 4);
+	t->status = ledger_column_dup(st, 5);
+	t->reason = ledger_column_dup(st, 6);
+	t->from_entry = sqlite3_column_int64(st, 7);
+	t->to_entry = sqlite3_column_int64(st, 8);
+	t->run_id = sqlite3_column_int64(st, 9);
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot read a transfer");
+	return 1;
 }
 
 int
