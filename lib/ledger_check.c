@@ -26,6 +26,8 @@
 
 /* settings-valid: rows of (key, value), judged by judge_settings */
 #define SETTINGS_VALID "settings-valid"
+/* programme-versions-parse: rows of (version, text), judged by judge_version */
+#define VERSIONS_PARSE "programme-versions-parse"
 
 static const struct invariant {
 	const char *name;
@@ -451,6 +453,8 @@ static const struct invariant {
 	  " WHERE member_id NOT IN (SELECT member_id FROM members)" },
 	{ SETTINGS_VALID,
 	  "SELECT key, value FROM settings ORDER BY key" },
+	{ VERSIONS_PARSE,
+	  "SELECT 'programme version ' || version, text FROM programmes ORDER BY version" },
 	{ "integrity",
 	  "SELECT 'database', quick_check FROM pragma_quick_check"
 	  " WHERE quick_check <> 'ok'" },
@@ -499,6 +503,43 @@ programme_violation(void *ctx, int i, const char *what)
 	setting_violation(j, key, detail);
 	sqlite3_free(key);
 	sqlite3_free(detail);
+}
+
+struct version_judged {
+	ledger_row_fn fn;
+	void *ctx;
+	const char *subject;
+	int violations;
+};
+
+static void
+version_violation(void *ctx, int line, const char *what)
+{
+	static const char *const cols[] = { "invariant", "subject", "detail" };
+	struct version_judged *v = ctx;
+	char *detail = line > 0 ? sqlite3_mprintf("line %d: %s", line, what) :
+	    sqlite3_mprintf("%s", what);
+	const char *row[3] = { VERSIONS_PARSE, v->subject, detail };
+
+	if (!detail)
+		loy_die(71, "out of memory");
+	v->violations++;
+	v->fn(v->ctx, 3, cols, row);
+	sqlite3_free(detail);
+}
+
+/*
+ * programme-versions-parse: a stored programme version the programs could
+ * not read (programme_parse_stored) stops every one of them ("a stored
+ * programme version does not parse"); each of its faults is one violation.
+ */
+static int
+judge_version(ledger_row_fn fn, void *ctx, const char *subject, const char *text, int len)
+{
+	struct version_judged v = { fn, ctx, subject, 0 };
+
+	programme_check_stored(text ? text : "", text ? (size_t)len : 0, version_violation, &v);
+	return v.violations;
 }
 
 /*
@@ -552,6 +593,7 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 	for (const struct invariant *inv = invariants; inv->name; inv++) {
 		struct judged judged = { fn, ctx, NULL, 0, 0 };
 		int settings = strcmp(inv->name, SETTINGS_VALID) == 0;
+		int versions = strcmp(inv->name, VERSIONS_PARSE) == 0;
 		sqlite3_stmt *st;
 		int rc;
 
@@ -568,6 +610,11 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 
 			if (settings) {
 				judge_setting(&judged, row[1], row[2] ? row[2] : "");
+				continue;
+			}
+			if (versions) {
+				violations += judge_version(fn, ctx, row[1], row[2],
+				    sqlite3_column_bytes(st, 1));
 				continue;
 			}
 			violations++;

@@ -1528,6 +1528,24 @@ parse_report(const char *name, const char *text, size_t len, struct programme *p
 }
 
 int
+programme_check_stored(const char *text, size_t len,
+    void (*fn)(void *ctx, int line, const char *what), void *ctx)
+{
+	struct programme p;
+	struct err *errs;
+	int nerrs, rc = parse("stored", text, len, &p, &errs, &nerrs, 1);
+
+	for (int i = 0; i < nerrs; i++) {
+		fn(ctx, errs[i].line, errs[i].msg);
+		free(errs[i].msg);
+	}
+	free(errs);
+	if (rc == 0)
+		programme_free(&p);
+	return nerrs > 0 ? nerrs : rc < 0;
+}
+
+int
 programme_parse(const char *name, const char *text, size_t len, struct programme *p)
 {
 	return parse_report(name, text, len, p, 0);

@@ -222,6 +222,11 @@ struct programme {
  * the first).  Returns 0, or -1 if anything is wrong (then *p is freed).
  */
 int programme_parse(const char *name, const char *text, size_t len, struct programme *p);
+/* A stored programme's text read as programme_parse_stored() reads it,
+ * each problem given to fn (line 0: of the whole text) instead of stderr:
+ * their number. */
+int programme_check_stored(const char *text, size_t len,
+    void (*fn)(void *ctx, int line, const char *what), void *ctx);
 int programme_parse_stored(const char *name, const char *text, size_t len,
     struct programme *p);
 void programme_free(struct programme *p);

@@ -852,3 +852,26 @@ EOF2
 	[ "$(q "SELECT value FROM settings WHERE key = 'next_member_id'")" = 2 ]
 	ledger_ok
 }
+
+@test "catches a stored programme version the programs cannot read, each fault with its line" {
+	new_ledger
+	printf '[event survey]\npoints = 7\n' >p.conf
+	loy-program load p.conf --from 2026-01-01 >/dev/null 2>&1
+	ledger_ok
+	# a version written by hand, past loy-program's checks
+	q "INSERT INTO programmes SELECT 3, '2026-06-01 00:00:00', loaded_at, run_id, source, sha256,
+	    text || char(10) || '[rule x]' || char(10) || 'multiply = lots' || char(10) || 'bogus = 1'
+	    FROM programmes WHERE version = 2"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+programme-versions-parse,programme version 3,line 5: multiply 'lots' is not a decimal number
+programme-versions-parse,programme version 3,line 6: unknown keyword 'bogus' in [rule x]
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+	# which every program refuses to run on
+	printf 'member_id\n1\n' >m.csv
+	run --separate-stderr loy-enroll m.csv
+	[ "$status" -ne 0 ]
+	[ "${stderr_lines[2]}" = "loy-enroll: ledger '$LOY_DB': a stored programme version does not parse" ]
+}
