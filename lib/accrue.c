@@ -1970,6 +1970,35 @@ maybe_taken(struct accrue *a, const char *txn)
 	return above < 0 ? -1 : !above;
 }
 
+/* Does r name no member? */
+static int
+anonymous(const struct rcpt *r)
+{
+	return !r->id[ID_MEMBER] && !r->id[ID_CARD] && !r->id[ID_PHONE] && !r->id[ID_EMAIL];
+}
+
+/* The member of the purchase that r, naming no member, returns: *mp
+ * NULL when orig_txn names no purchase of a member in the ledger, or
+ * that member (or the one it was merged into) is closed.  0 or -1. */
+static int
+orig_member(struct accrue *a, const struct rcpt *r, struct mem **mp)
+{
+	struct receipt_row orig = { 0 };
+	int got = 0;
+
+	*mp = NULL;
+	if (r->orig && (got = maybe_taken(a, r->orig)) > 0)
+		got = ledger_receipt_get(a->l, r->orig, &orig);
+	if (got > 0 && orig.member_id && orig.amount > 0)
+		got = known_member(a, orig.member_id, mp);
+	receipt_row_clear(&orig);
+	if (got < 0)
+		return -1;
+	if (*mp && (!(*mp)->id || (*mp)->closed))
+		*mp = NULL;
+	return 0;
+}
+
 /* Would return r be refused whoever its member is, for one the ledger
  * does not know yet: it moves more points than loy counts, or its
  * orig_txn is a member's receipt (a new member has none)?  1 (why says
@@ -2210,8 +2239,12 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 				rc = 0;
 				goto out;
 			}
-			if (old.member_id && !(m = receipt_member(a, r, &key, &value)))
-				goto out;	/* it was found when the receipt began */
+			/* found when the receipt began: a return without a member
+			 * found by its original has that one */
+			if (old.member_id && (anonymous(r) ?
+			    known_member(a, old.member_id, &m) < 0 || !m :
+			    !(m = receipt_member(a, r, &key, &value))))
+				goto out;
 			/* all of it, as it grows */
 			if ((got = ledger_receipt_get(a->l, r->txn, &old)) <= 0) {
 				if (got == 0)
@@ -2249,7 +2282,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		rc = 0;
 		goto out;
 	}
-	if (r->id[ID_MEMBER] || r->id[ID_CARD] || r->id[ID_PHONE] || r->id[ID_EMAIL]) {
+	if (!anonymous(r)) {
 		if (!(m = receipt_member(a, r, &key, &value)) && !key) {
 			char why[256];
 
@@ -2316,6 +2349,13 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			rc = 0;
 			goto out;
 		}
+	} else if (r->amount < 0 && r->orig) {
+		/* a return without a member that names a member's purchase is
+		 * that member's: the till kept no card, the receipt it returns did */
+		if (orig_member(a, r, &m) < 0)
+			goto out;
+		if (m)
+			snprintf(detail, sizeof(detail), "no member given: that of '%s'", r->orig);
 	}
 	/* settled early, it may have more lines to come: the marks it would
 	 * settle wait until they cannot change (struct defer) */

@@ -2000,6 +2000,76 @@ OUT
 	ledger_ok
 }
 
+@test "a return without a member that names a member's receipt takes back from that member, as the member's own return does" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-11-20 10:00:00,80.00,\nS2,,2026-11-20 10:05:00,30.00,\nS3,1003,2026-11-20 10:10:00,50.00,\n' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	loy-enroll merge 1003 1002 >/dev/null 2>&1
+	# the till kept no card: R1 and R4 name their originals only; R2
+	# returns an anonymous sale, R3 one the ledger does not know; R5 one of
+	# 1003's, merged into 1002 since
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,,2026-11-21 10:00:00,-20.00,S1\nR2,,2026-11-21 10:01:00,-10.00,S2\nR3,,2026-11-21 10:02:00,-10.00,S9\nR4,,2026-11-21 10:03:00,-80.00,S1\nR5,,2026-11-21 10:04:00,-50.00,S3\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<OUT
+$HEAD
+R1,1001,2026-11-21 10:00:00,-20.00,-20,returned,no member given: that of 'S1'
+R2,,2026-11-21 10:01:00,-10.00,0,anonymous,
+R3,,2026-11-21 10:02:00,-10.00,0,anonymous,
+R4,1001,2026-11-21 10:03:00,-80.00,-60,returned,"no member given: that of 'S1'; returns 80.00, but only 60.00 of 'S1' was left to return"
+R5,1002,2026-11-21 10:04:00,-50.00,-50,returned,no member given: that of 'S3'
+OUT
+	[ "${stderr_lines[0]}" = "loy-accrue: ret.csv: 5 rows, 0 credited, 0 pending, 3 returned, 2 anonymous, 0 duplicate, 0 rejected; 5 receipts, 2 members, -130 points" ]
+	same "$(q "SELECT txn_id, coalesce(member_id, '-'), points, returned_amount, returned_points FROM receipts ORDER BY txn_id")" <<'EOF'
+R1|1001|-20|-2000|0
+R2|-|0|0|0
+R3|-|0|0|0
+R4|1001|-60|-6000|0
+R5|1002|-50|-5000|0
+S1|1001|80|8000|80
+S2|-|0|0|0
+S3|1003|50|5000|50
+EOF
+	[ "$(balances)" = "1001:0
+1002:0
+1003:0" ]
+	# the same file again: duplicates, of the members they were taken for
+	run -0 --separate-stderr loy-accrue ret.csv
+	[ "${lines[1]}" = "R1,1001,2026-11-21 10:00:00,-20.00,0,duplicate," ]
+	ledger_ok
+}
+
+@test "a return that names another member than its original's is refused, as it was" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-20 10:00:00,80.00\n' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1002,2026-11-21 10:00:00,-20.00,S1\n' >ret.csv
+	run -65 --separate-stderr loy-accrue ret.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: ret.csv:2: receipt 'R1' returns 'S1', a receipt of another member" ]
+	[ "$(balances)" = "1001:80" ]
+	ledger_ok
+}
+
+@test "a return without a member settled in parts takes back from its original's member all along" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-01 10:00:00,80.00\n' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	{
+		echo 'txn_id,member_id,occurred_at,amount,orig_txn'
+		echo 'R1,,2026-11-06 10:00:00,-5.00,S1'
+		for i in $(seq 1 60); do echo "F$i,,2026-11-06 11:00:00,1.00,"; done
+		echo 'R1,,2026-11-06 10:00:00,-7.00,S1'
+	} >parts.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	same "$(grep '^R1' <<<"$output")" <<'EOF'
+R1,1001,2026-11-06 10:00:00,-5.00,-5,returned,no member given: that of 'S1'
+R1,1001,2026-11-06 10:00:00,-7.00,-7,returned,more lines of this receipt
+EOF
+	[ "$(q "SELECT member_id, points, returned_amount FROM receipts WHERE txn_id = 'R1'")" = "1001|-12|-1200" ]
+	[ "$(q "SELECT returned_amount, returned_points FROM receipts WHERE txn_id = 'S1'")" = "1200|12" ]
+	[ "$(balances)" = "1001:68" ]
+	ledger_ok
+}
+
 @test "the rejects file keeps each line as it was read" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,99.0,2026-11-20 10:00:00,5.00  \n' >pos.csv
