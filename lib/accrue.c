@@ -80,7 +80,8 @@ struct rcpt {
 	struct rline *lines;
 	uint64_t *hash;
 	int n, cap;
-	int settled;		/* settled early, as the original of a return */
+	unsigned char settled;	/* settled early, as the original of a return */
+	unsigned char hold;	/* settled only when its input ends (whole) */
 	int mem;		/* its member as find_member() will find them, when
 				   prefetch_members() knows already: mems[mem - 1];
 				   0 not known (where the struct had room: its size
@@ -153,6 +154,10 @@ struct accrue {
 	char *tier;
 	struct pattern *phone, *email;
 	struct strmap *refused;	/* txn_id -> line: receipts this file refused */
+	struct strmap *whole;	/* "seq:txn_id": receipts of input seq to settle
+				   whole, at its end, as one of their lines is
+				   set aside (set_aside_whole); kept from a run
+				   to the one that takes it again */
 	struct strmap *open;	/* txn_id -> struct rcpt, this file */
 	struct strmap *members;	/* "k:value" -> struct mem, by identifier */
 	struct strmap *byid;	/* member_id -> struct mem, one per member */
@@ -164,6 +169,8 @@ struct accrue {
 	size_t nmems, memcap;
 	long file_receipts;
 	size_t held;		/* bytes of open receipts */
+	size_t hold_bytes;	/* of them, those of receipts held whole, when
+				   last settled early */
 	size_t window;		/* settle early past this many */
 	size_t mem_held;	/* bytes of members, about: MEM_COST each (their facts
 				   for the rules, when asked, come on top) */
@@ -189,6 +196,8 @@ struct accrue {
 				   name (link_earlier); NULL: not read yet */
 	size_t awaited_max;	/* hold at most this many (LOY_AWAITED_ORIGINALS) */
 	int awaited_all;	/* too many to hold: any purchase may be one */
+	int failed;		/* a callback that returns nothing failed: the
+				   next that can says so (accrue_malformed) */
 	int needs_progress;	/* the programme has cumulative rules */
 	int needs_referral;	/* referral rules on a purchase */
 	int early;		/* settling before the input ends (settle_all) */
@@ -402,6 +411,17 @@ raw_size(const char *p)
 	return n;
 }
 
+/* The bytes of r's lines as read (with --rejects), about. */
+static size_t
+raw_bytes(const struct rcpt *r)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < r->n; i++)
+		n += (r->lines[i].raw ? raw_size(r->lines[i].raw) : 0) + 32;
+	return n;
+}
+
 /* A copy of r in the pool as it is now (the receipt still being read when
  * the others are settled and their memory given back); its lines and
  * their hashes, not in the pool, are the copy's from now on. */
@@ -455,6 +475,17 @@ accrue_file(void *ctx, struct batch *b)
 	return bad;
 }
 
+/* The key of receipt txn of this input in a->whole, to free. */
+static char *
+whole_key(struct batch *b, const char *txn)
+{
+	char *k;
+
+	if (asprintf(&k, "%d:%s", batch_seq(b), txn) < 0)
+		loy_die(71, "out of memory");
+	return k;
+}
+
 /* One POS line into its receipt. */
 static int
 accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
@@ -471,6 +502,8 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	char linebad[512] = "";
 	const char *sku, *cat, *desc, *no;
 
+	if (a->failed)
+		return -1;
 	if (!*txn)
 		return batch_reject(b, row, "txn_id is empty");
 	if (strmap_count(a->refused) && (v = strmap_get(a->refused, txn, strlen(txn))) != NULL)
@@ -488,6 +521,12 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		}
 		r->store = xstrdup_or_null(a, field(a, row, F_STORE));
 		r->channel = xstrdup_or_null(a, field(a, row, F_CHANNEL));
+		if (strmap_count(a->whole)) {	/* a run taken again: whole */
+			char *k = whole_key(b, txn);
+
+			r->hold = strmap_get(a->whole, k, strlen(k)) != NULL;
+			free(k);
+		}
 	}
 	r = *slot;
 #define BAD(...) do { \
@@ -588,7 +627,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		rl->qscale = qscale;
 		rl->amount = amount;
 	}
-	if (a->held >= a->window)
+	if (a->held >= a->window + a->hold_bytes)
 		return settle_all(a, b, r);
 	return 0;
 }
@@ -828,9 +867,42 @@ emit(struct batch *b, struct accrue *a, const char *txn, const char *member,
 	csvio_end(out);
 }
 
+/* Lines of receipt txn are set aside: when a part of it that this input
+ * began is in the ledger already (settled early, past LOY_RECEIPT_MEMORY),
+ * the run is taken again with the receipt held whole until the input ends
+ * (with --rejects only: without, the run commits nothing anyway), so that
+ * every line of it is set aside, the earlier ones too, and its rejects
+ * taken again make the receipt the whole would have.  0 or -1. */
+static int
+set_aside_whole(struct accrue *a, struct batch *b, const char *txn)
+{
+	struct receipt_row old = { 0 };
+	char *k;
+	int got;
+
+	if (!a->cli->rejects || (got = maybe_taken(a, txn)) == 0)
+		return 0;
+	if (got > 0)
+		got = ledger_receipt_get(a->l, txn, &old);
+	if (got > 0 && old.run_id == ledger_run_id(a->l) && old.input_seq == batch_seq(b)) {
+		void **slot;
+		int created;
+
+		k = whole_key(b, txn);
+		slot = strmap_slot(a->whole, k, strlen(k), &created);
+		*slot = a;
+		if (created)
+			batch_again(b);
+		free(k);
+	}
+	receipt_row_clear(&old);
+	return got < 0 ? -1 : 0;
+}
+
 /* Reject every line of a receipt: the bad one with its reason.  Later lines
- * of it in the same file are refused as they come. */
-static void
+ * of it in the same file are refused as they come; a part of it settled
+ * before makes the run be taken again (set_aside_whole).  0 or -1. */
+static int
 reject_receipt(struct accrue *a, struct batch *b, struct rcpt *r, const char *reason)
 {
 	char num[24];
@@ -851,6 +923,7 @@ reject_receipt(struct accrue *a, struct batch *b, struct rcpt *r, const char *re
 			    reason, r->bad_line ? r->bad_line : r->lines[0].line);
 		unpack_free(&row);
 	}
+	return set_aside_whole(a, b, r->txn);
 }
 
 static int
@@ -1742,10 +1815,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		    &linked, detail, sizeof(detail))) != 0) {
 			/* its original, not known when the first part was taken,
 			 * came since as another member's: these lines are refused */
-			if (rc > 0) {
-				reject_receipt(a, b, r, detail);
-				rc = 0;
-			}
+			if (rc > 0)
+				rc = reject_receipt(a, b, r, detail);
 			goto out;
 		}
 		points = old->points + back;
@@ -1821,9 +1892,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			if (got == 2) {
 				char why[256];
 
-				reject_receipt(a, b, r, earn_gave_up(prog, &er, &res, why,
+				rc = reject_receipt(a, b, r, earn_gave_up(prog, &er, &res, why,
 				    sizeof(why)));
-				rc = 0;
 				goto out;
 			}
 			if (got) {
@@ -1856,10 +1926,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			receipt_row_clear(&orig);
 			if (got) {
 				/* its original came since as another member's */
-				if (got > 0) {
-					reject_receipt(a, b, r, detail);
-					rc = 0;
-				}
+				if (got > 0)
+					rc = reject_receipt(a, b, r, detail);
 				goto out;
 			}
 			if (undo_return(a, m, r, old, &linked) < 0)
@@ -2172,21 +2240,17 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 
 	r->settled = 1;
 	a->nsettled++;
-	if (r->bad) {
-		reject_receipt(a, b, r, r->bad);
-		return 0;
-	}
+	if (r->bad)
+		return reject_receipt(a, b, r, r->bad);
 	/* a return's original comes first, wherever it stands in the file */
 	if (r->orig && r->amount < 0) {
 		struct rcpt *o = strmap_get(a->open, r->orig, strlen(r->orig));
 
-		if (o && !o->settled && settle(a, b, o) < 0)
+		if (o && !o->settled && !(o->hold && a->early) && settle(a, b, o) < 0)
 			return -1;
 	}
-	if (strcmp(r->occurred, a->limit) > 0) {
-		reject_receipt(a, b, r, "occurred_at is in the future");
-		return 0;
-	}
+	if (strcmp(r->occurred, a->limit) > 0)
+		return reject_receipt(a, b, r, "occurred_at is in the future");
 	{
 		/* dates run to 9999: a lot must be able to expire within them */
 		char until[20], avail[20];
@@ -2194,10 +2258,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		if (a->window_days > 0)
 			when_add_hours(r->occurred, 24L * a->window_days, avail);
 		if (expire_pending_lot_date(a->l, NULL, r->occurred, a->window_days > 0 ? avail :
-		    NULL, until) == -2) {
-			reject_receipt(a, b, r, "its points would expire past the year 9999");
-			return 0;
-		}
+		    NULL, until) == -2)
+			return reject_receipt(a, b, r, "its points would expire past the year 9999");
 	}
 	/* the digest: receipt-level facts first, then the lines sorted */
 	digest = loy_xmalloc((r->n + 1) * sizeof(*digest));
@@ -2235,8 +2297,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 				/* as the lines of one receipt settled at once */
 				snprintf(why, sizeof(why), "receipt '%s' has lines on %.10s and %.10s",
 				    r->txn, old.occurred_at, r->occurred);
-				reject_receipt(a, b, r, why);
-				rc = 0;
+				rc = reject_receipt(a, b, r, why);
 				goto out;
 			}
 			/* found when the receipt began: a return without a member
@@ -2278,8 +2339,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 
 		snprintf(why, sizeof(why), "receipt '%s' was taken before (run %lld) with "
 		    "other content", r->txn, (long long)old.run_id);
-		reject_receipt(a, b, r, why);
-		rc = 0;
+		rc = reject_receipt(a, b, r, why);
 		goto out;
 	}
 	if (!anonymous(r)) {
@@ -2289,8 +2349,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			snprintf(why, sizeof(why), "the receipt names its member only by columns "
 			    "the programme's identify_by ('%s') does not use",
 			    ledger_setting(a->l, "identify_by"));
-			reject_receipt(a, b, r, why);
-			rc = 0;
+			rc = reject_receipt(a, b, r, why);
 			goto out;
 		}
 		if (!m)
@@ -2301,8 +2360,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			if (!a->auto_enroll) {
 				snprintf(why, sizeof(why), strcmp(key, "phone") && strcmp(key, "email") ?
 				    "unknown %s '%s'" : "unknown %s '" LOY_PII("%s") "'", key, value);
-				reject_receipt(a, b, r, why);
-				rc = 0;
+				rc = reject_receipt(a, b, r, why);
 				goto out;
 			}
 			/* a return that would be refused once its member is
@@ -2310,8 +2368,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			if ((got = return_refused(a, r, why, sizeof(why))) < 0)
 				goto out;
 			if (got) {
-				reject_receipt(a, b, r, why);
-				rc = 0;
+				rc = reject_receipt(a, b, r, why);
 				goto out;
 			}
 			if ((got = enroll_member(a, r, m)) < 0)
@@ -2319,16 +2376,14 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			if (got == 2) {
 				snprintf(why, sizeof(why), "card '%s' is another member's",
 				    r->id[ID_CARD]);
-				reject_receipt(a, b, r, why);
-				rc = 0;
+				rc = reject_receipt(a, b, r, why);
 				goto out;
 			}
 			if (got > 0) {
 				snprintf(why, sizeof(why), "member_id '%s' is taken, and the "
 				    "programme's identify_by ('%s') does not know the member by it",
 				    r->id[ID_MEMBER], ledger_setting(a->l, "identify_by"));
-				reject_receipt(a, b, r, why);
-				rc = 0;
+				rc = reject_receipt(a, b, r, why);
 				goto out;
 			}
 			snprintf(detail, sizeof(detail), "member %s enrolled", m->id);
@@ -2345,8 +2400,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			char why[256];
 
 			snprintf(why, sizeof(why), "member '%s' is closed", m->id);
-			reject_receipt(a, b, r, why);
-			rc = 0;
+			rc = reject_receipt(a, b, r, why);
 			goto out;
 		}
 	} else if (r->amount < 0 && r->orig) {
@@ -2381,8 +2435,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		else
 			snprintf(why, sizeof(why), "the receipt would move more than %lld points",
 			    (long long)POINTS_MAX);
-		reject_receipt(a, b, r, why);
-		rc = 0;
+		rc = reject_receipt(a, b, r, why);
 		goto out;
 	}
 	if (computed) {
@@ -2407,8 +2460,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		    &row.returned_amount, said, sizeof(said))) < 0)
 			goto out;
 		if (got > 0) {
-			reject_receipt(a, b, r, said);
-			rc = 0;
+			rc = reject_receipt(a, b, r, said);
 			goto out;
 		}
 		/* after "member 2001 enrolled", when the return enrolled one */
@@ -2609,6 +2661,8 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 {
 	int rc = prefetch_members(a, keep);
 	struct pool *pool;
+	struct rcpt **held = NULL;
+	size_t nheld = 0;
 
 	/* before the input ends, a receipt settled may have more lines to come */
 	a->early = keep != NULL;
@@ -2617,6 +2671,11 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 
 		if (r == keep)
 			continue;
+		if (keep && r->hold) {	/* whole, when the input ends */
+			held = loy_xrealloc(held, (nheld + 1) * sizeof(*held));
+			held[nheld++] = r;
+			continue;
+		}
 		if (rc == 0 && !r->settled && settle(a, b, r) < 0)
 			rc = -1;
 	}
@@ -2629,7 +2688,7 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 	for (size_t i = 0; i < strmap_count(a->open); i++) {
 		struct rcpt *r = strmap_value(a->open, i);
 
-		if (r != keep) {
+		if (r != keep && !(keep && r->hold)) {
 			free(r->lines);
 			free(r->hash);
 		}
@@ -2642,12 +2701,23 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 		rc = forget_members(a);
 		if (keep)
 			keep->mem = 0;
+		for (size_t i = 0; i < nheld; i++)
+			held[i]->mem = 0;
 	}
-	if (keep) {
-		keep = rcpt_copy(a, keep);
-		*strmap_slot(a->open, keep->txn, strlen(keep->txn), NULL) = keep;
-		a->held = sizeof(*keep) + keep->cap * 16;
+	/* the receipts still open, in the new pool; those held whole do not
+	 * make the others be settled early again for their own weight */
+	a->hold_bytes = 0;
+	for (size_t i = 0; i <= nheld && keep; i++) {
+		struct rcpt *r = rcpt_copy(a, i < nheld ? held[i] : keep);
+
+		*strmap_slot(a->open, r->txn, strlen(r->txn), NULL) = r;
+		if (i < nheld)
+			a->hold_bytes += sizeof(*r) + r->cap * 16 + raw_bytes(r);
+		else
+			a->held += sizeof(*r) + r->cap * 16;
 	}
+	a->held += a->hold_bytes;
+	free(held);
 	pool_free(pool);
 	return rc;
 }
@@ -2656,7 +2726,7 @@ static int
 accrue_file_end(void *ctx, struct batch *b)
 {
 	struct accrue *a = ctx;
-	int rc = settle_all(a, b, NULL);
+	int rc = a->failed ? -1 : settle_all(a, b, NULL);
 
 	if (rc == 0 && a->forgot) {	/* counted in the ledger */
 		if (note_file_members(a) < 0 || ledger_seen_count(a->l, &a->file_members) < 0)
@@ -2692,6 +2762,9 @@ accrue_malformed(void *ctx, struct batch *b, const struct csvio_row *row)
 
 		snprintf(num, sizeof(num), "%ld", row->line);
 		*strmap_slot(a->refused, txn, strlen(txn), NULL) = loy_xstrdup(num);
+		/* a part of it settled before is set aside too */
+		if (set_aside_whole(a, b, txn) < 0)
+			a->failed = 1;
 	}
 }
 
@@ -2835,6 +2908,8 @@ setup(struct accrue *a, struct ledger *l)
 	}
 	a->open = strmap_new();
 	a->refused = strmap_new();
+	if (!a->whole)
+		a->whole = strmap_new();
 	a->members = strmap_new();
 	a->byid = strmap_new();
 	a->dropped = strmap_new();
@@ -2867,10 +2942,27 @@ teardown(struct accrue *a)
 		free(strmap_value(a->dropped, i));
 	strmap_free(a->dropped);
 	strmap_free(a->refused);
+	strmap_free(a->whole);
 	strmap_free(a->awaited);
 	pattern_free(a->phone);
 	pattern_free(a->email);
 	free(a->tier);
+}
+
+/* The run is taken again (set_aside_whole): all of this one forgotten but
+ * the receipts to hold whole. */
+static int
+accrue_again(void *ctx)
+{
+	struct accrue *a = ctx;
+	struct accrue fresh = { .cli = a->cli, .auto_enroll = a->auto_enroll,
+	    .top = { .last = ledger_receipt_last }, .whole = a->whole };
+	struct ledger *l = a->l;
+
+	a->whole = NULL;
+	teardown(a);
+	*a = fresh;
+	return setup(a, l);
 }
 
 int
@@ -2883,7 +2975,7 @@ accrue_receipts(const struct cli *cli, struct ledger *l, int auto_enroll, int nf
 		.fields = fields, .output = out_cols, .counters = counters,
 		.file = accrue_file, .row = accrue_row, .rejected = accrue_rejected,
 		.file_end = accrue_file_end, .run_end = accrue_run_end,
-		.malformed = accrue_malformed,
+		.malformed = accrue_malformed, .again = accrue_again,
 		.summary = accrue_summary, .ctx = &a,
 	};
 	int status;

@@ -37,6 +37,15 @@ struct batch {
 	int ncounters;
 	long read, rejected, file_rejected;
 	int seq;
+	FILE *msgs;		/* the messages held while the run may be taken
+				   again (loy_warn_hold), or NULL */
+	int again;		/* batch_again: take the run again */
+};
+
+/* What a run taken again (batch_again) needs to know of the one before. */
+struct again {
+	int asked;		/* the run asked to be taken again */
+	off_t at;		/* where standard input began, -1 not read */
 };
 
 struct csvio_reader *batch_reader(struct batch *b) { return b->r; }
@@ -79,6 +88,13 @@ batch_count(struct batch *b, int counter)
 }
 
 void
+batch_again(struct batch *b)
+{
+	if (b->msgs)
+		b->again = 1;
+}
+
+void
 batch_recount(struct batch *b, int from, int to)
 {
 	b->count[from]--;
@@ -106,6 +122,43 @@ spool_file(void)
 		return NULL;
 	}
 	return f;
+}
+
+/* Standard input, for a run that may be taken again (batch_again), made
+ * one that can be read again from where it begins (*at): a pipe or a
+ * terminal is copied into a temporary file first.  0, or an exit status
+ * said. */
+static int
+stdin_again(off_t *at)
+{
+	char buf[65536];
+	ssize_t n;
+	FILE *f;
+
+	if ((*at = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0)
+		return 0;
+	if (!(f = spool_file()))
+		return LOY_EX_IOERR;
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			loy_error("cannot read 'stdin': %s", strerror(errno));
+			fclose(f);
+			return LOY_EX_IOERR;
+		}
+		if (fwrite(buf, 1, n, f) != (size_t)n)
+			break;
+	}
+	if (fflush(f) != 0 || ferror(f) || dup2(fileno(f), STDIN_FILENO) < 0 ||
+	    lseek(STDIN_FILENO, 0, SEEK_SET) < 0) {
+		loy_error("cannot keep 'stdin' in a temporary file: %s", strerror(errno));
+		fclose(f);
+		return LOY_EX_IOERR;
+	}
+	fclose(f);
+	*at = 0;
+	return 0;
 }
 
 /* Copy a spool file from its start to `to`: 0, or -1 (errno set) with
@@ -651,26 +704,47 @@ do_file(struct batch *b, int seq)
 	return 0;
 }
 
-int
-batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
-    int nfiles, char **files, const char *args)
+/* The messages held for a run that may be taken again, shown (or, for
+ * one taken again, dropped). */
+static void
+release_msgs(struct batch *b, int show)
 {
-	static char *stdin_only[] = { "-" };
+	if (!b->msgs)
+		return;
+	loy_warn_release(show);
+	fclose(b->msgs);
+	b->msgs = NULL;
+}
+
+/* One run over the inputs: batch_run's, which takes it again when the job
+ * asks (ag->asked). */
+static int
+run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nfiles,
+    char **files, const char *args, struct again *ag)
+{
 	struct csvio_reader **inputs;
 	struct batch b = { .job = job, .cli = cli, .l = l };
 	int status = 0;
 	long changed = 0, unchanged = 0;
 	char line[512];
 
-	if (nfiles == 0) {
-		nfiles = 1;
-		files = stdin_only;
-	}
 	cli_check_map(cli, job->fields);
 	while (job->counters[b.ncounters].name)
 		b.ncounters++;
 	if (!(inputs = open_inputs(cli, nfiles, files, &status)))
 		return status;
+	/* a run that may be taken again: standard input can be read again,
+	 * and the messages wait, so that none is said twice */
+	if (job->again && cli->rejects) {
+		for (int i = 0; i < nfiles && ag->at < 0; i++)
+			if (strcmp(files[i], "-") == 0 && (status = stdin_again(&ag->at)) != 0)
+				goto out;
+		if (!(b.msgs = spool_file())) {
+			status = LOY_EX_IOERR;
+			goto out;
+		}
+		loy_warn_hold(b.msgs);
+	}
 	if (!(b.spool = spool_file())) {
 		status = LOY_EX_IOERR;
 		goto out;
@@ -695,6 +769,11 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 	}
 	if (!status && job->run_end && job->run_end(job->ctx, &b) < 0)
 		status = ledger_status(l);
+	if (!status && b.again) {
+		/* rolled back: the job takes it again, knowing more */
+		ag->asked = 1;
+		goto out;
+	}
 	if (!status && b.rejected && !cli->rejects) {
 		loy_warn("%ld bad row%s; nothing committed, not even the rows counted above "
 		    "(%s)", b.rejected, b.rejected == 1 ? "" : "s", job->redo ? job->redo :
@@ -765,12 +844,14 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
 		status = LOY_EX_IOERR;
 		goto out;
 	}
+	release_msgs(&b, 1);	/* before the output, as they would have come */
 	if (flush_spool(b.spool, !cli->dry_run) < 0)
 		status = LOY_EX_IOERR;
 	else if (b.rejected)
 		status = LOY_EX_SETASIDE;
 out:
 	ledger_rollback(l);
+	release_msgs(&b, !ag->asked);
 	if (b.out)
 		csvio_writer_close(b.out);
 	drop_rejects(&b);
@@ -785,6 +866,32 @@ out:
 	free(b.rejfirst);
 	free(b.perm);
 	return status;
+}
+
+int
+batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
+    int nfiles, char **files, const char *args)
+{
+	static char *stdin_only[] = { "-" };
+	struct again ag = { 0, -1 };
+	int status;
+
+	if (nfiles == 0) {
+		nfiles = 1;
+		files = stdin_only;
+	}
+	for (;;) {
+		ag.asked = 0;
+		status = run(job, cli, l, nfiles, files, args, &ag);
+		if (!ag.asked)
+			return status;
+		if (job->again(job->ctx) < 0)
+			return ledger_status_or(l, LOY_EX_DATAERR);
+		if (ag.at >= 0 && lseek(STDIN_FILENO, ag.at, SEEK_SET) < 0) {
+			loy_error("cannot read 'stdin' again: %s", strerror(errno));
+			return LOY_EX_IOERR;
+		}
+	}
 }
 
 int

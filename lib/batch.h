@@ -36,6 +36,12 @@ struct batch_job {
 	/* What to do when bad rows fail the run, for a job that takes no
 	 * --rejects (optional; else that --rejects sets them aside). */
 	const char *redo;
+	/* Set, the job may ask for its run to be taken again from the start
+	 * (batch_again), with --rejects: the run is rolled back, and this
+	 * readies the job for it, knowing what it learnt; 0 or -1.  Its
+	 * messages wait until the run ends, and standard input is read from
+	 * a copy when it cannot be read twice. */
+	int (*again)(void *ctx);
 	/* More for the per-file summary line (optional). */
 	void (*summary)(void *ctx, struct batch *b, char *buf, size_t size);
 	void *ctx;
@@ -77,6 +83,9 @@ void batch_whole_id(char *s);
  * it, in place.  1 rejected, else 0. */
 int batch_id(struct batch *b, const struct csvio_row *row, const char *field, char *value);
 void batch_count(struct batch *b, int counter);
+/* The run is to be rolled back, when its inputs are done, and taken again
+ * (batch_job's again); nothing without --rejects. */
+void batch_again(struct batch *b);
 /* A row counted under `from` is counted under `to` instead. */
 void batch_recount(struct batch *b, int from, int to);
 /* The input's number in this run, from 1. */

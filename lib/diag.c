@@ -132,6 +132,40 @@ loy_progress_working(void)
 		draw(now, "working, %ld s", secs);
 }
 
+/* ---------------------------------------------------------------- held */
+
+static FILE *held;		/* loy_warn_hold: messages wait here */
+
+void
+loy_warn_hold(FILE *f)
+{
+	held = f;
+}
+
+int
+loy_warn_release(int show)
+{
+	FILE *f = held;
+	char buf[65536];
+	size_t n;
+	int rc = 0;
+
+	if (!f)
+		return 0;
+	held = NULL;
+	if (!show)
+		return 0;
+	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
+		rc = -1;
+	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fwrite(buf, 1, n, stderr) != n)
+			rc = -1;
+	if (ferror(f))
+		rc = -1;
+	fflush(stderr);
+	return rc;
+}
+
 /* C0 controls and DEL but the personal-data marks, taken out before */
 #define CONTROLS "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f" \
     "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x7f"
@@ -184,7 +218,7 @@ vwarn(const char *fmt, va_list ap)
 		free(msg);
 		msg = out;
 	}
-	fprintf(stderr, "%s: %s\n", loy_progname, msg ? msg : fmt);
+	fprintf(held ? held : stderr, "%s: %s\n", loy_progname, msg ? msg : fmt);
 	free(msg);
 }
 
@@ -214,6 +248,7 @@ loy_die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
+	loy_warn_release(1);	/* what waited, before the last word */
 	va_start(ap, fmt);
 	vwarn(fmt, ap);
 	va_end(ap);

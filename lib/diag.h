@@ -2,6 +2,8 @@
 #ifndef LOY_DIAG_H
 #define LOY_DIAG_H
 
+#include <stdio.h>
+
 extern const char *loy_progname;
 
 /* The program's name for messages, from argv[0].  Also opens /dev/null on
@@ -40,6 +42,14 @@ void loy_progress_off(void);
 void loy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same as loy_warn; returns -1 so callers can write `return loy_error(...)`. */
 int loy_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Messages held back: from loy_warn_hold on, loy_warn and the rest write
+ * to f (a temporary file) instead of standard error, until
+ * loy_warn_release shows them there in their order (show: 0 or -1 when
+ * they could not be read back or written) or, show 0, drops them; a run
+ * taken again from its start says nothing twice.  loy_die shows them
+ * first. */
+void loy_warn_hold(FILE *f);
+int loy_warn_release(int show);
 /* Print and exit with `code`. */
 void loy_die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));

@@ -2196,9 +2196,14 @@ scattered() {
 	[ "${stderr_lines[1]}" = "loy-accrue: days.csv:63: receipt 'T1' has lines on 2026-11-20 and 2026-11-21" ]
 	LOY_RECEIPT_MEMORY=1024 run -65 --separate-stderr loy-accrue days.csv
 	[ "${stderr_lines[0]}" = "loy-accrue: days.csv:63: receipt 'T1' has lines on 2026-11-20 and 2026-11-21" ]
+	# set aside, all of it is, the part settled early too, as the receipt
+	# settled at once is
 	LOY_RECEIPT_MEMORY=1024 run -1 --separate-stderr loy-accrue --rejects rej.csv days.csv
-	[ "$(q "SELECT occurred_at || '|' || amount || '|' || lines FROM receipts WHERE txn_id = 'T1'")" = "2026-11-20 10:05:00|1000|1" ]
-	[ "$(balances)" = "1001:10" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: days.csv:2: receipt 'T1' is refused: receipt 'T1' has lines on 2026-11-20 and 2026-11-21 (line 63)" ]
+	[ "${stderr_lines[1]}" = "loy-accrue: days.csv:63: receipt 'T1' has lines on 2026-11-20 and 2026-11-21" ]
+	[ "$(grep -c '^T1,' rej.csv)" = 2 ]
+	[ "$(q "SELECT count(*) FROM receipts WHERE txn_id = 'T1'")" = 0 ]
+	[ "$(balances)" = "" ]
 	ledger_ok
 }
 
@@ -2736,7 +2741,7 @@ EOF
 	ledger_ok
 }
 
-@test "a return settled in parts whose original comes between them as another member's refuses its later lines, not the run without a word" {
+@test "a return settled in parts whose original comes between them as another member's is refused, every line of it with --rejects, not the run without a word" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nS0,1001,2026-11-01 10:00:00,50.00\n' >sale.csv
 	loy-accrue sale.csv >/dev/null 2>&1
@@ -2752,9 +2757,66 @@ EOF
 	LOY_RECEIPT_MEMORY=1024 run -65 --separate-stderr loy-accrue later.csv
 	[ "${stderr_lines[0]}" = "loy-accrue: later.csv:124: receipt 'R1' returns 'S1', a receipt of another member" ]
 	[ "$(dump)" = "$before" ]
+	# set aside, all of it is, as the receipt settled at once would be
 	LOY_RECEIPT_MEMORY=1024 run -1 --separate-stderr loy-accrue --rejects rej.csv later.csv
-	[ "$(tail -n 1 rej.csv)" = "R1,1001,2026-11-20 10:00:00,-5.00,S1,124,\"receipt 'R1' returns 'S1', a receipt of another member\"" ]
-	[ "$(q "SELECT amount, points FROM receipts WHERE txn_id = 'R1'")" = "-1000|-10" ]
+	same "$(grep '^R1' rej.csv)" <<'EOF'
+R1,1001,2026-11-20 10:00:00,-10.00,S1,2,"receipt 'R1' returns 'S1', a receipt of another member"
+R1,1001,2026-11-20 10:00:00,-5.00,S1,124,"receipt 'R1' is refused: receipt 'R1' returns 'S1', a receipt of another member (line 2)"
+EOF
+	[ "$(q "SELECT count(*) FROM receipts WHERE txn_id = 'R1'")" = 0 ]
+	[ "$(balances)" = "1001:50
+1002:20" ]
+	ledger_ok
+}
+
+@test "a line of a receipt settled in parts set aside sets aside every line of it, so that the corrected rejects make the receipt the whole file makes" {
+	base
+	{
+		echo 'txn_id,member_id,occurred_at,sku,qty,amount'
+		echo 'T1,1001,2026-11-20 10:00:00,A,1,10.00'
+		echo 'T2,1002,2026-11-20 10:00:00,A,1,20.00'
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,Z,1,1.00"; done
+		echo 'T1,1001,2026-11-20 10:05:00,B,1,1O.50'
+		echo 'T2,1002,2026-11-20 10:05:00,B,1,5.00'
+		for i in $(seq 61 120); do echo "F$i,,2026-11-20 11:00:00,Z,1,1.00"; done
+		echo 'T1,1001,2026-11-20 10:10:00,C,1,2.00'
+	} >day.csv
+	# the file as it should have been, taken whole into a copy
+	cp "$LOY_DB" whole.db
+	cp "$LOY_DB" fresh.db
+	sed 's/1O\.50/10.50/' day.csv >right.csv
+	run -0 --separate-stderr loy-accrue -d whole.db right.csv
+	# settled in parts: T1's line 64 is set aside, and so are its lines
+	# before and after it; T2 is taken
+	LOY_RECEIPT_MEMORY=1024 run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	same "$stderr" <<'EOF'
+loy-accrue: day.csv:2: receipt 'T1' is refused: amount '1O.50' is not a decimal number (line 64)
+loy-accrue: day.csv:64: amount '1O.50' is not a decimal number
+loy-accrue: day.csv:126: receipt 'T1' is refused: amount '1O.50' is not a decimal number (line 64)
+loy-accrue: day.csv: 125 rows, 1 credited, 0 pending, 0 returned, 120 anonymous, 0 duplicate, 3 rejected; 121 receipts, 1 member, 25 points
+EOF
+	[ "$(grep -c '^T1,' rej.csv)" = 3 ]
+	[ "$(q "SELECT count(*) FROM receipts WHERE txn_id = 'T1'")" = 0 ]
+	[ "$(balances)" = "1002:25" ]
+	ledger_ok
+	# so from standard input too, a pipe read again from a copy
+	run -1 --separate-stderr sh -c 'cat day.csv | LOY_RECEIPT_MEMORY=1024 loy-accrue -d fresh.db --rejects rej2.csv'
+	[ "${stderr_lines[0]}" = "loy-accrue: stdin:2: receipt 'T1' is refused: amount '1O.50' is not a decimal number (line 64)" ]
+	cmp rej.csv rej2.csv
+	[ "$(sqlite3 fresh.db "SELECT group_concat(txn_id) FROM receipts WHERE txn_id GLOB 'T*'")" = T2 ]
+	# the rejects corrected and taken: T1 as the whole file made it
+	sed 's/1O\.50/10.50/' rej.csv >fixed.csv
+	run -0 --separate-stderr loy-accrue fixed.csv
+	[ "${lines[1]}" = "T1,1001,2026-11-20 10:00:00,22.50,22,credited," ]
+	local r="SELECT txn_id, member_id, occurred_at, amount, lines, points, status, hex(digest), earn FROM receipts ORDER BY 1"
+	# (T2, settled in parts, has an entry and a lot for each part)
+	local j="SELECT member_id, kind, ref, sum(points) FROM journal GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+	local o="SELECT l.member_id, j.ref, l.earned_at, l.expires_at, sum(l.points), sum(l.remaining)
+	    FROM lots l JOIN journal j USING (entry_id) GROUP BY 1, 2 ORDER BY 1, 2"
+	same "$(q "$r")" <<<"$(sqlite3 whole.db "$r")"
+	same "$(q "$j")" <<<"$(sqlite3 whole.db "$j")"
+	same "$(q "$o")" <<<"$(sqlite3 whole.db "$o")"
+	[ "$(balances)" = "$(LOY_DB=whole.db balances)" ]
 	ledger_ok
 }
 
