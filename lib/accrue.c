@@ -1071,6 +1071,27 @@ another_members(struct accrue *a, struct mem *m, const struct rcpt *r,
 	return 1;
 }
 
+/* Receipt txn, an original that a return names, as returns take from it:
+ * an exchange as the purchase of its sales alone, the amount and points
+ * of its return lines (ledger_receipt_exchanged) added back to its amount,
+ * points and returned_amount (so that what is left of it stays what it
+ * is).  1 found, 0 not, -1 error. */
+static int
+orig_get(struct accrue *a, const char *txn, struct receipt_row *orig)
+{
+	int64_t amount, points;
+	int got = ledger_receipt_get(a->l, txn, orig);
+
+	if (got <= 0 || !orig->orig_txn || orig->amount < 0 || !orig->member_id)
+		return got;
+	if (ledger_receipt_exchanged(a->l, txn, &amount, &points) < 0)
+		return -1;
+	orig->amount += amount;
+	orig->returned_amount += amount;
+	orig->points += points;
+	return 1;
+}
+
 /* What a return of `amount` (negative) owes, into *owed (`before` as for
  * claw_back), and the entry of its original whose lots it takes from
  * first, into *first (0: none): it is recorded against its original, or
@@ -1090,7 +1111,7 @@ return_owed(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t amoun
 
 	*linked = 0;
 	if (r->orig && (got = maybe_taken(a, r->orig)) > 0)
-		got = ledger_receipt_get(a->l, r->orig, &orig);
+		got = orig_get(a, r->orig, &orig);
 	if (got < 0)
 		return -1;
 	if (got && (other = another_members(a, m, r, &orig, detail, size)) != 0) {
@@ -1176,6 +1197,112 @@ claw_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t amount, int64
 	    size)) < 0)
 		return -1;
 	*points = -take;
+	return 0;
+}
+
+/* `said` after what detail says already ("member 2001 enrolled"), cut
+ * as snprintf would. */
+static void
+detail_add(char *detail, size_t size, const char *said)
+{
+	size_t n = strlen(detail), k = strlen(said);
+
+	if (!k)
+		return;
+	if (n && n + 2 < size) {
+		memcpy(detail + n, "; ", 2);
+		n += 2;
+	}
+	if (k > size - 1 - n)
+		k = size - 1 - n;
+	memcpy(detail + n, said, k);
+	detail[n + k] = '\0';
+}
+
+/* What r's return lines (a negative amount or qty) come to, as a positive
+ * amount: 0 when it has none. */
+static int64_t
+returned_lines(const struct rcpt *r)
+{
+	int64_t back = 0;
+
+	for (int i = 0; i < r->n; i++)
+		if (r->lines[i].amount < 0 || r->lines[i].qty < 0)
+			back -= r->lines[i].amount;
+	return back;
+}
+
+/* The sale lines of v (n of them) to its front, in their order, the
+ * return lines after them: how many, and what they come to in *sales. */
+static int
+sale_lines(struct earn_line *v, int n, int64_t *sales)
+{
+	int k = 0;
+
+	*sales = 0;
+	for (int i = 0; i < n; i++) {
+		struct earn_line ln = v[i];
+
+		if (ln.amount < 0 || ln.qty < 0)
+			continue;
+		memmove(v + k + 1, v + k, (i - k) * sizeof(*v));
+		v[k++] = ln;
+		*sales += ln.amount;
+	}
+	return k;
+}
+
+/* Is member m's receipt r, whose total is 0 or more and whose return lines
+ * come to `back`, an exchange: does its orig_txn name a purchase of m's
+ * (or of a member merged into m) in the ledger, which its return lines
+ * return?  1, 0 (a purchase of its total, as any other), or -1. */
+static int
+exchange(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t back)
+{
+	struct receipt_row orig = { 0 };
+	char detail[256];
+	int got = 0;
+
+	if (!r->orig || back <= 0)
+		return 0;
+	if ((got = maybe_taken(a, r->orig)) > 0)
+		got = ledger_receipt_get(a->l, r->orig, &orig);
+	if (got > 0) {
+		got = orig.member_id && orig.amount > 0;
+		if (got && (got = another_members(a, m, r, &orig, detail, sizeof(detail))) >= 0)
+			got = !got;
+	}
+	receipt_row_clear(&orig);
+	return got;
+}
+
+/* The return lines of m's exchange r, coming to `back`, count against its
+ * original as a return of them would (return_owed): what they owe is
+ * taken back, from the original's lot first, off *points (what its sales
+ * earned, in an entry of its own before this one: *entry, else this
+ * one's); res gets it as its [return] part and what they took off the
+ * original, and *linked (negative) the latter; detail says so.  0 or -1. */
+static int
+exchange_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t back,
+    struct earn_result *res, int64_t *points, int64_t *linked, int64_t *entry,
+    char *detail, size_t size)
+{
+	int64_t owed, first, take, rentry = 0;
+	char said[256] = "", amt[32];
+
+	if (return_owed(a, m, r, -back, 0, &owed, &first, linked, said, sizeof(said)) != 0 ||
+	    (take = take_back(a, m, r->txn, r->occurred, owed, first, &rentry, said,
+	    sizeof(said))) < 0)
+		return -1;
+	earn_result_add(res, EARN_RETURN, -take);
+	res->returned = -*linked;
+	*points -= take;
+	if (!*entry)
+		*entry = rentry;
+	if (!*said)
+		snprintf(said, sizeof(said), "returns %s of '%s'",
+		    money_format(back, a->decimals, amt), r->orig);
+	detail_add(detail, size, said);
 	return 0;
 }
 
@@ -1650,7 +1777,7 @@ unlink_return(struct accrue *a, struct mem *m, const struct receipt_row *ret)
 {
 	struct receipt_row orig = { 0 };
 	int64_t back, target = 0;
-	int got = ledger_receipt_get(a->l, ret->orig_txn, &orig), rc;
+	int got = orig_get(a, ret->orig_txn, &orig), rc;
 
 	if (got <= 0)
 		return got;
@@ -1669,6 +1796,21 @@ unlink_return(struct accrue *a, struct mem *m, const struct receipt_row *ret)
 	    target - orig.returned_points);
 	receipt_row_clear(&orig);
 	return rc;
+}
+
+/* An exchange settled early whose later lines change it: what its return
+ * lines took off its original (`kept`) goes back to that one, as a
+ * return's does (unlink_return); *linked what its own returned_amount
+ * changes by.  0 or -1. */
+static int
+exchange_undo(struct accrue *a, struct mem *m, const struct receipt_row *old, int64_t kept,
+    int64_t *linked)
+{
+	struct receipt_row ret = *old;
+
+	*linked = kept;
+	ret.returned_amount = -kept;
+	return kept ? unlink_return(a, m, &ret) : 0;
 }
 
 /* A return settled early whose later lines change what it is: what it
@@ -1764,7 +1906,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	struct receipt_row row = *old;
 	int nold = old->digest_len / (int)sizeof(uint64_t) - 1, n = nold + r->n;
 	uint64_t *merged = loy_xmalloc((n + 1) * sizeof(*merged));
-	int64_t points = 0, delta, entry, linked = 0;
+	int64_t points = 0, delta, entry, linked = 0, xfirst = 0;
 	const char *status = !m ? "anonymous" : "credited";
 	char detail[256] = "";
 	int rc = -1, computed = 0;
@@ -1780,10 +1922,27 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	 * theirs settles none, the whole's wait with theirs, or replace them */
 	int waits, nwas = 0;
 	int undo = SETTLE_NOW, whole = SETTLE_NOW;
+	/* an exchange so far: what its return lines took off its original,
+	 * the points they took back, and what its sales came to, which is
+	 * what it counted towards cumulative rules */
+	int64_t okept = 0, otaken = 0, osales = old->amount, lk;
+	int oexch = 0;
 
 	if (m && m->defer && strcmp(m->defer->txn, r->txn) != 0 && flush_member(a, b, m) < 0) {
 		free(merged);
 		return -1;
+	}
+	if (m && old->orig_txn && old->amount >= 0) {
+		if (ledger_receipt_exchanged(a->l, r->txn, &okept, &otaken) < 0 ||
+		    ledger_earn_lines(a->l, r->txn, old_line, &ol) < 0) {
+			free(merged);
+			old_lines_free(&ol);
+			return -1;
+		}
+		osales = 0;
+		for (int i = 0; i < ol.n; i++)
+			osales += ol.v[i].amount;
+		oexch = okept || otaken || osales != old->amount;
 	}
 	waits = m && m->defer;
 	if (waits) {
@@ -1807,7 +1966,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	if (strcmp(r->occurred, old->occurred_at) < 0)
 		row.occurred_at = r->occurred;
 	merged[0] = htole64(head(r, row.occurred_at));
-	if (m && r->orig && r->amount < 0 && old->amount <= 0) {
+	if (m && r->orig && r->amount < 0 && old->amount <= 0 && !oexch) {
 		/* more of a return: against its original, as the first part was */
 		int64_t back;
 
@@ -1833,19 +1992,31 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 				defer_drop(a, m->defer, nwas);
 			a->settle_to = whole;
 		}
-	} else if (m && r->orig && row.amount < 0 && old->amount > 0 &&
-	    (rc = claw_back(a, m, r, row.amount, 0, old->points, &points, &row.entry_id, &linked,
-	    detail, sizeof(detail))) <= 0) {
+	} else if (m && r->orig && row.amount < 0 && (old->amount > 0 || oexch) &&
+	    (oexch || (rc = claw_back(a, m, r, row.amount, 0, old->points, &points,
+	    &row.entry_id, &linked, detail, sizeof(detail))) <= 0)) {
 		/* a purchase so far, now a return: what its first part earned goes
 		 * back, and the whole of it returns against its original, as it
-		 * would have had it been settled at once */
+		 * would have had it been settled at once; an exchange so far
+		 * gives back to its original what its return lines took first */
+		if (oexch) {
+			a->settle_to = undo;
+			if (exchange_undo(a, m, old, okept, &linked) < 0)
+				goto out;
+			a->settle_to = whole;
+			if ((rc = claw_back(a, m, r, row.amount, 0, old->points, &points,
+			    &row.entry_id, &lk, detail, sizeof(detail))) != 0)
+				goto out;	/* its original is its member's: never 1 */
+		}
 		if (rc < 0)
 			goto out;
+		if (oexch)
+			linked += lk;
 		/* nor does its first part count towards cumulative rules */
 		rc = -1;
 		a->settle_to = undo;
 		if (progress_less(a, m, r->txn, old->occurred_at, old->store, old->channel,
-		    old->amount, 1, old->amount) < 0)
+		    osales, 1, osales) < 0)
 			goto out;
 		if (waits)
 			defer_drop(a, m->defer, nwas);
@@ -1857,10 +2028,10 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		a->settle_to = undo;
 		if (row.amount >= 0) {
 			/* the whole receipt again, its earlier lines as the ledger kept them */
-			int64_t kept = 0;
-			int got;
+			int64_t kept = 0, sales = row.amount, back, owed = 0, first = 0;
+			int got, nl, exch;
 
-			if (ledger_earn_lines(a->l, r->txn, old_line, &ol) < 0)
+			if (!ol.n && ledger_earn_lines(a->l, r->txn, old_line, &ol) < 0)
 				goto out;
 			for (int i = 0; i < ol.n; i++)
 				kept += ol.v[i].amount;
@@ -1879,8 +2050,18 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 				ln->qty = ln->amount < 0 ? -1 : 1;
 			}
 			lines = earn_lines(r, ol.v, ol.n);
+			nl = ol.n + r->n;
+			back = 0;
+			for (int i = 0; i < nl; i++)
+				if (lines[i].amount < 0 || lines[i].qty < 0)
+					back -= lines[i].amount;
+			/* an exchange: its sales earn, its return lines return */
+			if ((exch = exchange(a, m, r, back)) < 0)
+				goto out;
+			if (exch)
+				nl = sale_lines(lines, nl, &sales);
 			er = (struct earn_receipt){ r->txn, row.occurred_at, old->store,
-			    old->channel, row.amount, lines, ol.n + r->n };
+			    old->channel, sales, lines, nl };
 			/* as if settled at once: what its first part used of the
 			 * rules' limits and budgets and of the member's caps is its
 			 * own, and a first purchase stays one */
@@ -1904,11 +2085,27 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			}
 			/* its lines taken: what it was so far is undone (not
 			 * before, so that lines refused leave it as it was) */
-			if (undo_return(a, m, r, old, &linked) < 0)
+			if (oexch ? exchange_undo(a, m, old, okept, &linked) < 0 :
+			    undo_return(a, m, r, old, &linked) < 0)
 				goto out;
 			if (waits)
 				defer_drop(a, m->defer, nwas);
 			a->settle_to = whole;
+			if (exch) {
+				/* and its return lines return against its original
+				 * as the whole's do */
+				struct rcpt w = *r;
+
+				snprintf(w.occurred, sizeof(w.occurred), "%s", row.occurred_at);
+				if (return_owed(a, m, &w, -back, 0, &owed, &first, &lk, detail,
+				    sizeof(detail)) != 0)
+					goto out;
+				linked += lk;
+				res.returned = -lk;
+				earn_result_add(&res, EARN_RETURN, -owed);
+				points = res.points;
+			}
+			xfirst = first;
 		} else if (r->orig && old->amount < 0) {
 			/* a return against its original so far, and still one: it
 			 * takes off that one (or off its own period's spend) what
@@ -1953,8 +2150,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			if (earn(a, m, r->txn, row.occurred_at, delta, &status, &row.entry_id) < 0)
 				goto out;
 		} else if (delta < 0) {
-			int64_t take = take_back(a, m, r->txn, row.occurred_at, -delta, 0, &entry,
-			    detail, sizeof(detail));
+			int64_t take = take_back(a, m, r->txn, row.occurred_at, -delta, xfirst,
+			    &entry, detail, sizeof(detail));
 
 			if (take < 0)
 				goto out;
@@ -1990,7 +2187,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		/* its progress towards cumulative rules as the whole's: a
 		 * purchase so far counted as it was, a return so far not */
 		struct earn_receipt was = { r->txn, old->occurred_at, old->store, old->channel,
-		    old->amount, NULL, 0 };
+		    osales, NULL, 0 };
 
 		if (bonuses(a, b, m, prog, &er, &em, earn_at(a->earn, old->occurred_at),
 		    old->amount >= 0 ? &was : NULL) < 0)
@@ -2128,10 +2325,11 @@ awaited_add(void *ctx, int ncols, const char *const *cols, const char *const *ro
 	return a->awaited_all;	/* enough: stop */
 }
 
-/* Member m's purchase r, just recorded with `points`: the returns of m's (or
- * of a member merged into m) that named it in orig_txn before it came, and
- * took their points at the current rate, count against it now, in the
- * order they were taken, as if they had come after it.  Each takes off it
+/* Member m's purchase r, just recorded with `points` for `amount` (an
+ * exchange's for its sales alone): the returns of m's (or of a member
+ * merged into m) that named it in orig_txn before it came, and took their
+ * points at the current rate, count against it now, in the order they
+ * were taken, as if they had come after it.  Each takes off it
  * what is left of it, at most its own amount (the purchase's and its own
  * returned_amount), and the points it owed at its rate for that part, at
  * most what is left of the purchase's (its returned_points): a later
@@ -2140,10 +2338,10 @@ awaited_add(void *ctx, int ncols, const char *const *cols, const char *const *ro
  * returned_amount (negative), for link_spend; `detail` says so.  Their
  * count, or -1. */
 static int
-link_earlier(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t points,
-    struct receipt_row **v, char *detail, size_t size)
+link_earlier(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t amount,
+    int64_t points, struct receipt_row **v, char *detail, size_t size)
 {
-	int64_t left = r->amount, pleft = points, took = 0;
+	int64_t left = amount, pleft = points, took = 0;
 	int n, k = 0;
 	char amt[32];
 
@@ -2236,14 +2434,16 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	struct earn_result res;
 	const struct programme *prog = NULL;
 	struct receipt_row *linked = NULL;
-	int nlinked = 0;
+	int nlinked = 0, exch = 0;
+	int64_t earned = 0, back = 0;
 
 	r->settled = 1;
 	a->nsettled++;
 	if (r->bad)
 		return reject_receipt(a, b, r, r->bad);
-	/* a return's original comes first, wherever it stands in the file */
-	if (r->orig && r->amount < 0) {
+	/* a return's original comes first, wherever it stands in the file (an
+	 * exchange's too) */
+	if (r->orig && (r->amount < 0 || (back = returned_lines(r)) > 0)) {
 		struct rcpt *o = strmap_get(a->open, r->orig, strlen(r->orig));
 
 		if (o && !o->settled && !(o->hold && a->early) && settle(a, b, o) < 0)
@@ -2403,25 +2603,35 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			rc = reject_receipt(a, b, r, why);
 			goto out;
 		}
-	} else if (r->amount < 0 && r->orig) {
-		/* a return without a member that names a member's purchase is
-		 * that member's: the till kept no card, the receipt it returns did */
+	} else if (r->orig && (r->amount < 0 || back > 0)) {
+		/* a return (or an exchange) without a member that names a
+		 * member's purchase is that member's: the till kept no card, the
+		 * receipt it returns did */
 		if (orig_member(a, r, &m) < 0)
 			goto out;
 		if (m)
 			snprintf(detail, sizeof(detail), "no member given: that of '%s'", r->orig);
 	}
+	/* an exchange: its sales earn, its return lines return */
+	if (m && r->amount >= 0 && (exch = exchange(a, m, r, back)) < 0)
+		goto out;
 	/* settled early, it may have more lines to come: the marks it would
-	 * settle wait until they cannot change (struct defer) */
-	if (m && (a->early && (a->needs_progress || a->needs_referral) ?
+	 * settle wait until they cannot change (struct defer); an exchange's
+	 * wait until both its moves are made, as they would for its parts */
+	if (m && ((a->early || exch) && (a->needs_progress || a->needs_referral) ?
 	    defer_begin(a, b, m, r->txn, r->occurred) :
 	    flush_member(a, b, m)) < 0)
 		goto out;
 	row.member_id = m ? m->id : NULL;
 	if (m && r->amount >= 0) {
+		int64_t sales = r->amount;
+		int n = r->n;
+
 		lines = earn_lines(r, NULL, 0);
-		er = (struct earn_receipt){ r->txn, r->occurred, r->store, r->channel, r->amount,
-		    lines, r->n };
+		if (exch)
+			n = sale_lines(lines, n, &sales);
+		er = (struct earn_receipt){ r->txn, r->occurred, r->store, r->channel, sales,
+		    lines, n };
 		if ((got = compute(a, m, &er, &em, &prog, &res, NULL, 0)) < 0)
 			goto out;
 		computed = got == 0;
@@ -2438,17 +2648,17 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		rc = reject_receipt(a, b, r, why);
 		goto out;
 	}
-	if (computed) {
-		points = res.points;
-		row.earn = earn_json(prog, &er, &em, &res, a->decimals);
-	}
-	row.points = points;
+	if (computed)
+		earned = points = res.points;
 	row.status = !m ? "anonymous" : r->amount < 0 ? "returned" : "credited";
 	if (!m) {
 		batch_count(b, C_ANONYMOUS);
 	} else if (r->amount >= 0) {
 		if (earn(a, m, r->txn, r->occurred, points, &status, &row.entry_id) < 0 ||
 		    earn_record(a->l, prog, &er, m->id, &res, row.entry_id) < 0)
+			goto out;
+		if (exch && exchange_back(a, m, r, back, &res, &points, &row.returned_amount,
+		    &row.entry_id, detail, sizeof(detail)) < 0)
 			goto out;
 		row.status = (char *)status;
 		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
@@ -2464,28 +2674,20 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			goto out;
 		}
 		/* after "member 2001 enrolled", when the return enrolled one */
-		if (*said) {
-			size_t n = strlen(detail), k = strlen(said);
-
-			if (n && n + 2 < sizeof(detail)) {
-				memcpy(detail + n, "; ", 2);
-				n += 2;
-			}
-			if (k > sizeof(detail) - 1 - n)
-				k = sizeof(detail) - 1 - n;	/* cut, as snprintf would */
-			memcpy(detail + n, said, k);
-			detail[n + k] = '\0';
-		}
-		row.points = points;
+		detail_add(detail, sizeof(detail), said);
 		batch_count(b, C_RETURNED);
 	}
+	row.points = points;
+	if (computed)
+		row.earn = earn_json(prog, &er, &em, &res, a->decimals);
 	if (ledger_receipt_insert(a->l, &row) < 0)
 		goto out;
 	ledger_top_raise(&a->top, r->txn);
 	if (m && r->amount < 0 && r->orig && row.returned_amount == 0)
 		await(a, r->orig);
 	else if (m && r->amount > 0 &&
-	    (nlinked = link_earlier(a, m, r, points, &linked, detail, sizeof(detail))) < 0)
+	    (nlinked = link_earlier(a, m, r, r->amount - row.returned_amount, earned, &linked,
+	    detail, sizeof(detail))) < 0)
 		goto out;
 	if (m && m->file_no != a->file_no) {
 		m->file_no = a->file_no;
@@ -2498,6 +2700,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	if (credit_pending(a, b, m, r->txn, r->occurred) < 0 ||
 	    (computed && (bonuses(a, b, m, prog, &er, &em, NULL, NULL) < 0)) ||
 	    link_spend(a, b, m, r, linked, nlinked) < 0)
+		goto out;
+	if (exch && !a->early && flush_member(a, b, m) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -410,6 +410,8 @@ earn_rule_name(const struct programme *p, int rule)
 		return "[earn] not below zero";
 	case EARN_KEPT:
 		return "[earn] not recovered";
+	case EARN_RETURN:
+		return "[return]";
 	}
 	return p->rules[rule].name;
 }
@@ -899,6 +901,10 @@ earn_json(const struct programme *p, const struct earn_receipt *r,
 	}
 	bputs(&b, "},\"points\":");
 	bint(&b, res->points);
+	if (res->returned) {
+		bputs(&b, ",\"returned\":");
+		bint(&b, res->returned);
+	}
 	bput(&b, "}", 1);
 	return b.s;
 }

@@ -61,6 +61,8 @@ enum {
 	EARN_FLOOR = -5,		/* a receipt's points are never below zero */
 	EARN_KEPT = -6,			/* [earn] not recovered: what a receipt's later
 					   lines could not take back (loy-accrue) */
+	EARN_RETURN = -7,		/* [return]: what an exchange's return lines
+					   took back of its original (loy-accrue) */
 };
 
 /* One share of a receipt's points: the line (index into the receipt's
@@ -76,6 +78,8 @@ struct earn_result {
 	int64_t points;			/* the receipt's total: the sum of the parts */
 	struct earn_part *parts;
 	int n, cap;
+	int64_t returned;		/* an exchange's: the amount its return lines
+					   took off its original (loy-accrue), or 0 */
 	/* earn_compute's 2: the rule whose pattern gave up, on which line */
 	int gave_up_rule, gave_up_line;
 };

@@ -263,6 +263,11 @@ int ledger_receipt_extend(struct ledger *l, const struct receipt_row *r, int64_t
 /* Record a return against an original receipt. */
 int ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount,
     int64_t points);
+/* What the return lines of exchange txn_id took off its original (its
+ * earn's "returned") and the points they took back (its [return] part,
+ * positive): both 0 for a receipt that is no exchange.  0 or -1. */
+int ledger_receipt_exchanged(struct ledger *l, const char *txn_id, int64_t *amount,
+    int64_t *points);
 /* The originals named in orig_txn by returns that took nothing off them
  * (returned_amount 0: it was not in the ledger, or not a purchase), each
  * once, to fn (which may stop the walk): 0 or -1. */

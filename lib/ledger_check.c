@@ -86,12 +86,19 @@ static const struct invariant {
 	  " WHERE j.source = 'receipt'"
 	  "   AND ((j.member_id IS NOT r.member_id AND j.entry_id IS NOT r.entry_id)"
 	  "    OR p.txn_id IS NOT NULL)" },
+	/* an exchange's return lines took x off its original and t points
+	 * back (its earn's "returned" and [return]): it holds them as a
+	 * return does, its purchase of its sales what came back */
 	{ "receipt-returned-in-range",
 	  "SELECT 'receipt ' || txn_id, 'amount ' || amount || ', returned_amount ' ||"
 	  "       returned_amount || ', points ' || points || ', returned_points ' || returned_points"
-	  "  FROM receipts"
-	  " WHERE returned_amount NOT BETWEEN min(amount, 0) AND max(amount, 0)"
-	  "    OR returned_points NOT BETWEEN 0 AND max(points, 0)" },
+	  "  FROM (SELECT *, CASE WHEN orig_txn IS NOT NULL AND amount >= 0 AND json_valid(earn)"
+	  "          THEN coalesce(earn ->> 'returned', 0) ELSE 0 END AS x,"
+	  "        CASE WHEN orig_txn IS NOT NULL AND amount >= 0 AND json_valid(earn)"
+	  "          THEN -coalesce(earn -> 'receipt' ->> '$.\"[return]\"', 0) ELSE 0 END AS t"
+	  "        FROM receipts)"
+	  " WHERE returned_amount NOT BETWEEN min(amount, 0) - x AND max(amount, 0)"
+	  "    OR returned_points NOT BETWEEN 0 AND max(points + t, 0)" },
 	{ "redemption-matches-journal",
 	  "SELECT 'redemption ' || r.request_id, r.status || ' for ' || r.points ||"
 	  "       ' points; journal: redeemed ' || coalesce(-j.redeemed, 0) ||"

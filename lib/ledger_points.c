@@ -433,6 +433,29 @@ ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount, in
 	return ledger_exec_stmt(l, st, "cannot record a return");
 }
 
+int
+ledger_receipt_exchanged(struct ledger *l, const char *txn_id, int64_t *amount,
+    int64_t *points)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_EXCHANGED,
+	    "SELECT coalesce(earn ->> 'returned', 0),"
+	    " -coalesce(earn -> 'receipt' ->> '$.\"[return]\"', 0)"
+	    " FROM receipts WHERE txn_id = ?1 AND json_valid(earn)");
+	int rc;
+
+	*amount = *points = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*amount = sqlite3_column_int64(st, 0);
+		*points = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	    ledger_fail(l, "cannot read a receipt");
+}
+
 /* The terms of the index receipts_unlinked, which a query must repeat for
  * SQLite to use it. */
 #define UNLINKED "orig_txn IS NOT NULL AND amount < 0 AND returned_amount = 0"

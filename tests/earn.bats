@@ -1130,6 +1130,31 @@ OUT
 	ledger_ok
 }
 
+@test "an exchange takes back what its original earned for the goods brought back, and its sales earn under the rules" {
+	base
+	members
+	programme <<'EOF2'
+[rule double-a]
+sku = ^A$
+multiply = 2
+EOF2
+	# S1 earned double on A: 200 for 100.00; X1 brings back 30.00 of it (60
+	# of its points, not the 30 the base rate gives) and buys 50.00 of B
+	{ echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'; printf '%s\n' \
+	    'S1,1001,2026-12-01 10:00:00,A,1,100.00,' \
+	    'X1,1001,2026-12-05 10:00:00,A,-1,-30.00,S1' \
+	    'X1,1001,2026-12-05 10:00:00,B,1,50.00,S1'; } >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+S1,1001,2026-12-01 10:00:00,100.00,200,credited,
+X1,1001,2026-12-05 10:00:00,20.00,-10,credited,returns 30.00 of 'S1'
+OUT
+	[ "$(q "SELECT returned_amount, returned_points FROM receipts WHERE txn_id = 'S1'")" = "3000|60" ]
+	[ "$(balances)" = "1001:190" ]
+	ledger_ok
+}
+
 @test "what-if: a cumulative or sign-up rule or an event the candidate does not have gives nothing on its side" {
 	base
 	programme <<'EOF2'

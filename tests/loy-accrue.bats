@@ -2070,6 +2070,108 @@ EOF
 	ledger_ok
 }
 
+@test "an exchange returns its return lines against its original, from its lot, and its sales earn as a purchase of them would" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-01 10:00:00,99.99\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	# 40.00 of S1 brought back, 50.00 bought: floor(99 x 40.00 / 99.99) =
+	# 39 of S1's points back, 50 earned; X2 names a receipt the ledger does
+	# not have: a purchase of its total, as before
+	printf 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn\nX1,1001,2026-11-05 10:00:00,A,-1,-40.00,S1\nX1,1001,2026-11-05 10:00:00,B,1,50.00,S1\nX2,1001,2026-11-05 11:00:00,A,-1,-10.00,S9\nX2,1001,2026-11-05 11:00:00,B,1,30.00,S9\n' >ex.csv
+	run -0 --separate-stderr loy-accrue ex.csv
+	same "$output" <<OUT
+$HEAD
+X1,1001,2026-11-05 10:00:00,10.00,11,credited,returns 40.00 of 'S1'
+X2,1001,2026-11-05 11:00:00,20.00,20,credited,
+OUT
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts ORDER BY 1")" <<'EOF'
+S1|9999|99|4000|39
+X1|1000|11|-4000|0
+X2|2000|20|0|0
+EOF
+	# an entry that credits the sales, one that takes back from S1's lot
+	same "$(q "SELECT j.kind, j.points, group_concat(l.entry_id || ':' || m.points) FROM journal j
+	    LEFT JOIN lot_moves m ON m.entry_id = j.entry_id AND j.points < 0
+	    LEFT JOIN lots l ON l.lot_id = m.lot_id WHERE j.ref = 'X1' GROUP BY j.entry_id ORDER BY j.entry_id")" <<'EOF'
+earn|50|
+return|-39|1:-39
+EOF
+	run -0 --separate-stderr loy-accrue --explain receipt=X1
+	same "$output" <<'EOF'
+txn_id,occurred_at,member_id,entry_id,line,sku,amount,rule,version,points
+X1,2026-11-05 10:00:00,1001,2,2,B,50.00,[earn],1,50
+X1,2026-11-05 10:00:00,1001,2,,,,[return],1,-39
+EOF
+	ledger_ok
+	# the rest of S1 comes back, and then what X1 bought: each owes what is
+	# left of its points
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-06 10:00:00,-99.99,S1\nR2,1001,2026-11-06 11:00:00,-50.00,X1\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<OUT
+$HEAD
+R1,1001,2026-11-06 10:00:00,-99.99,-60,returned,"returns 99.99, but only 59.99 of 'S1' was left to return"
+R2,1001,2026-11-06 11:00:00,-50.00,-50,returned,
+OUT
+	same "$(q "SELECT txn_id, returned_amount, returned_points FROM receipts WHERE txn_id IN ('S1', 'X1') ORDER BY 1")" <<'EOF'
+S1|9999|99
+X1|1000|50
+EOF
+	[ "$(balances)" = "1001:20" ]
+	ledger_ok
+}
+
+@test "an exchange without a member that names a member's purchase is that member's" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-01 10:00:00,99.99\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn\nX1,,2026-11-05 10:00:00,A,-1,-40.00,S1\nX1,,2026-11-05 10:00:00,B,1,50.00,S1\n' >ex.csv
+	run -0 --separate-stderr loy-accrue ex.csv
+	[ "${lines[1]}" = "X1,1001,2026-11-05 10:00:00,10.00,11,credited,no member given: that of 'S1'; returns 40.00 of 'S1'" ]
+	[ "$(q "SELECT returned_amount FROM receipts WHERE txn_id = 'S1'")" = 4000 ]
+	[ "$(balances)" = "1001:110" ]
+	ledger_ok
+}
+
+@test "an exchange settled in parts ends as the whole does, whichever of its lines come first" {
+	base
+	{
+		echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'
+		for i in 1 2 3 4; do echo "S$i,1001,2026-11-01 10:0$i:00,A,1,33.33,"; done
+	} >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	cp "$LOY_DB" whole.db
+	# sales first; return lines first; an exchange that later return lines
+	# keep one; one they make a return
+	{
+		echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'
+		echo 'X1,1001,2026-11-05 10:00:00,B,1,50.00,S1'
+		echo 'X2,1001,2026-11-05 10:00:00,A,-1,-20.00,S2'
+		echo 'X3,1001,2026-11-05 10:00:00,A,-1,-10.00,S3'
+		echo 'X3,1001,2026-11-05 10:00:00,B,1,40.00,S3'
+		echo 'X4,1001,2026-11-05 10:00:00,A,-1,-10.00,S4'
+		echo 'X4,1001,2026-11-05 10:00:00,B,1,12.00,S4'
+		for i in $(seq 1 80); do echo "F$i,,2026-11-05 11:00:00,Z,1,0.01,"; done
+		echo 'X1,1001,2026-11-05 10:00:00,A,-1,-20.00,S1'
+		echo 'X2,1001,2026-11-05 10:00:00,B,1,50.00,S2'
+		echo 'X3,1001,2026-11-05 10:00:00,A,-1,-13.00,S3'
+		echo 'X4,1001,2026-11-05 10:00:00,A,-1,-13.00,S4'
+	} >parts.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	[ "$(grep -c '^X.*more lines of this receipt' <<<"$output")" = 4 ]
+	run -0 --separate-stderr loy-accrue -d whole.db parts.csv
+	local r="SELECT txn_id, amount, points, status, returned_amount, returned_points, earn FROM receipts WHERE member_id IS NOT NULL ORDER BY 1"
+	same "$(q "$r")" <<<"$(sqlite3 whole.db "$r")"
+	same "$(q "SELECT txn_id, points, returned_amount FROM receipts WHERE txn_id GLOB 'X*' ORDER BY 1")" <<'EOF'
+X1|31|-2000
+X2|31|-2000
+X3|18|-2300
+X4|-10|-1100
+EOF
+	[ "$(balances)" = "$(LOY_DB=whole.db balances)" ]
+	ledger_ok
+	ledger_ok whole.db
+}
+
 @test "the rejects file keeps each line as it was read" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,99.0,2026-11-20 10:00:00,5.00  \n' >pos.csv
@@ -2303,10 +2405,11 @@ Q2:300:3" ]
 	ledger_ok
 }
 
-@test "a return settled early that later lines make a purchase gives back to its original what it took off it" {
+@test "a return settled early that later lines make an exchange returns against its original what the whole's return lines do" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-19 10:00:00,26.34\n' >sale.csv
 	loy-accrue sale.csv >/dev/null 2>&1
+	cp "$LOY_DB" whole.db
 	{
 		echo "txn_id,member_id,occurred_at,amount,orig_txn"
 		echo "X1,1001,2026-11-20 10:00:00,-8.54,S1"
@@ -2315,13 +2418,20 @@ Q2:300:3" ]
 		echo "R2,1001,2026-11-21 10:00:00,-26.34,S1"
 	} >day.csv
 	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue day.csv
-	# X1 is a purchase of 24.60 in the end: S1 has nothing of it back, and
-	# R2 returns all of S1, its 26 points
-	[ "$(q "SELECT txn_id || ':' || points || ':' || returned_amount || ':' || returned_points FROM receipts WHERE txn_id IN ('S1', 'X1', 'R2') ORDER BY 1")" = "R2:-26:-2634:0
-S1:26:2634:26
-X1:24:0:0" ]
-	[ "$(balances)" = "1001:24" ]
+	# X1 is an exchange in the end: 8.54 of S1 back, floor(26 x 8.54 /
+	# 26.34) = 8 of its points, and 33.14 bought, 33 points; R2 returns
+	# the rest of S1, 17.80, its 18 points left
+	same "$(q "SELECT txn_id, points, returned_amount, returned_points FROM receipts WHERE txn_id IN ('S1', 'X1', 'R2') ORDER BY 1")" <<'EOF'
+R2|-18|-1780|0
+S1|26|2634|26
+X1|25|-854|0
+EOF
+	[ "$(balances)" = "1001:33" ]
 	ledger_ok
+	# as the file settled at once makes them
+	run -0 --separate-stderr loy-accrue -d whole.db day.csv
+	same "$(q "SELECT txn_id, amount, points, status, returned_amount, returned_points, earn FROM receipts ORDER BY 1")" <<<"$(sqlite3 whole.db "SELECT txn_id, amount, points, status, returned_amount, returned_points, earn FROM receipts ORDER BY 1")"
+	ledger_ok whole.db
 }
 
 @test "the summary counts a receipt settled in parts as what it became: a purchase turned return, a return turned purchase" {

@@ -538,6 +538,35 @@ receipt-returned-in-range,receipt ${t#*|}"
 	done
 }
 
+@test "an exchange's returned_amount and returned_points are in range from what its return lines took off its original" {
+	new_ledger
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# X1 brings back 40.00 of S1 (39 of its points) and buys 50.00; R1
+	# returns 20.00 of what X1 bought
+	cat >pos.csv <<'EOF2'
+txn_id,member_id,occurred_at,sku,qty,amount,orig_txn
+S1,1001,2026-11-20 10:00:00,A,1,99.99,
+X1,1001,2026-11-21 10:00:00,A,-1,-40.00,S1
+X1,1001,2026-11-21 10:00:00,B,1,50.00,S1
+R1,1001,2026-11-22 10:00:00,B,-1,-20.00,X1
+EOF2
+	loy-accrue pos.csv >/dev/null 2>&1
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts WHERE txn_id = 'X1'")" <<<"X1|1000|11|-2000|20"
+	ledger_ok
+	cp "$LOY_DB" good.db
+	for t in \
+	    "UPDATE receipts SET returned_amount = -4001 WHERE txn_id = 'X1'|X1,\"amount 1000, returned_amount -4001, points 11, returned_points 20\"" \
+	    "UPDATE receipts SET returned_amount = 1001 WHERE txn_id = 'X1'|X1,\"amount 1000, returned_amount 1001, points 11, returned_points 20\"" \
+	    "UPDATE receipts SET returned_points = 51 WHERE txn_id = 'X1'|X1,\"amount 1000, returned_amount -2000, points 11, returned_points 51\""; do
+		cp good.db "$LOY_DB"
+		sqlite3 "$LOY_DB" "${t%%|*}"
+		run -65 --separate-stderr loy-check
+		same "$output" <<<"invariant,subject,detail
+receipt-returned-in-range,receipt ${t#*|}"
+	done
+}
+
 @test "catches a journal entry whose source or ref does not fit its kind" {
 	new_ledger --set transfers=yes
 	printf 'member_id\n1001\n1002\n1003\n1004\n1005\n' >m.csv
