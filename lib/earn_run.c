@@ -820,14 +820,26 @@ whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *ro
 	return w->failed;
 }
 
-/* Rows of the actual points per rule: rule, points. */
+/* Rows of the actual points per rule: rule, points.  What exchanges'
+ * return lines took back ([return], a purchase's own) is not re-run: the
+ * candidate takes it back as it was taken. */
 static int
 whatif_actual(void *ctx, int ncols, const char *const *cols, const char *const *row)
 {
+	int64_t v;
+
 	(void)ncols;
 	(void)cols;
-	if (row && row[0])
-		tally(ctx, row[0])->actual += row[1] ? atoll(row[1]) : 0;
+	if (row && row[0]) {
+		struct tally *x = tally(ctx, row[0]);
+
+		v = row[1] ? atoll(row[1]) : 0;
+		x->actual += v;
+		if (strcmp(row[0], "[return]") == 0) {
+			x->cand += v;
+			x->order = 1 << 21;	/* as whatif_return's */
+		}
+	}
 	return 0;
 }
 

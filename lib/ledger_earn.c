@@ -711,7 +711,8 @@ ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx
  * occurred_at, store, channel, amount and points (22-27).  Column 28 is 0
  * for a purchase's line, 1 for a return; 30 the person the receipt's
  * member stands for today, for whom the rules count: the survivor at the
- * end of its chain of merges (LEDGER_MERGED), else itself. */
+ * end of its chain of merges (LEDGER_MERGED), else itself.  An exchange's
+ * amount (5) is that of its sales, its lines. */
 int
 ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
     void *ctx)
@@ -730,7 +731,11 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	    "   AND 1 PRECEDING), 0) AS before FROM receipts"
 	    "  WHERE status = 'returned' AND orig_txn IN origs)"
 	    " SELECT r.txn_id AS txn_id, r.member_id, r.occurred_at AS occurred_at, r.store,"
-	    "  r.channel, r.amount, r.earn->>'version', coalesce(r.earn->>'first', 0),"
+	    /* an exchange, a purchase of its sales */
+	    "  r.channel, CASE WHEN r.orig_txn IS NULL"
+	    "   OR r.earn->'receipt'->>'$.\"[return]\"' IS NULL"
+	    "   THEN r.amount ELSE (SELECT sum(x.value->>5) FROM json_each(r.earn, '$.lines') x)"
+	    "   END, r.earn->>'version', coalesce(r.earn->>'first', 0),"
 	    "  l.value->>0, l.value->>1, l.value->>2, l.value->>3,"
 	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt',"
 	    "  r.txn_id IN origs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"

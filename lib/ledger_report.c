@@ -70,7 +70,8 @@ fmt(const char *f, ...)
 
 /* earn-burn --per category: a receipt's points by its lines' categories, as
  * the earning rules recorded them (receipts.earn); its receipt-wide rules'
- * points, and every other entry, under ''. */
+ * points (what an exchange's return lines took back a return's, as its
+ * entry is), and every other entry, under ''. */
 static const char by_category[] =
     "(SELECT occurred_at, kind, points, '' AS category FROM journal\n"
     "         WHERE source IS NOT 'receipt' OR ref NOT IN\n"
@@ -81,7 +82,8 @@ static const char by_category[] =
     "          FROM receipts r, json_each(r.earn, '$.lines') x\n"
     "         WHERE r.earn IS NOT NULL\n"
     "        UNION ALL\n"
-    "        SELECT r.occurred_at, 'earn', x.value, ''\n"
+    "        SELECT r.occurred_at,\n"
+    "               CASE x.key WHEN '[return]' THEN 'return' ELSE 'earn' END, x.value, ''\n"
     "          FROM receipts r, json_each(r.earn, '$.receipt') x\n"
     "         WHERE r.earn IS NOT NULL) j\n";
 
@@ -360,9 +362,11 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		return fmt(
 		    "WITH RECURSIVE " LEDGER_MERGED ",\n"
 		    "parts(at, member_id, rule, points) AS (\n"
+		    /* what an exchange's return lines took back is a return's,
+		     * which no rule's cost counts */
 		    "  SELECT r.occurred_at, r.member_id, x.key, x.value\n"
 		    "    FROM receipts r, json_each(r.earn, '$.receipt') x\n"
-		    "   WHERE r.earn IS NOT NULL\n"
+		    "   WHERE r.earn IS NOT NULL AND x.key <> '[return]'\n"
 		    "  UNION ALL\n"
 		    "  SELECT r.occurred_at, r.member_id, k.key, k.value\n"
 		    "    FROM receipts r, json_each(r.earn, '$.lines') x,\n"

@@ -1130,7 +1130,7 @@ OUT
 	ledger_ok
 }
 
-@test "an exchange takes back what its original earned for the goods brought back, and its sales earn under the rules" {
+@test "an exchange takes back what its original earned for the goods brought back, and its sales earn under the rules, and what-if re-runs the sales" {
 	base
 	members
 	programme <<'EOF2'
@@ -1152,6 +1152,16 @@ X1,1001,2026-12-05 10:00:00,20.00,-10,credited,returns 30.00 of 'S1'
 OUT
 	[ "$(q "SELECT returned_amount, returned_points FROM receipts WHERE txn_id = 'S1'")" = "3000|60" ]
 	[ "$(balances)" = "1001:190" ]
+	# the programme in force gives what loy-accrue credited: the exchange's
+	# sales earn under it, what its return lines took back stands
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],150,150,0,1.50,1.50,0.00
+double-a,100,100,0,1.00,1.00,0.00
+[return],-60,-60,0,-0.60,-0.60,0.00
+total,190,190,0,1.90,1.90,0.00
+OUT
 	ledger_ok
 }
 

@@ -432,6 +432,36 @@ OUT
 	[ "${stderr%%$'\n'*}" = "loy-report: --per 'store': economics is by rule only" ]
 }
 
+@test "economics by rule and earn-burn by category count what an exchange's return lines took back as a return, as the journal does" {
+	promo
+	# X1 brings back 50.00 of P2's wine (with the promotion's double, 100 of
+	# its 300 points) and buys 80.00 of bread (80 points)
+	printf 'txn_id,member_id,occurred_at,store,category,qty,amount,orig_txn\nX1,1,2026-03-15 10:00:00,S2,wine,-1,-50.00,P2\nX1,1,2026-03-15 10:00:00,S2,bakery,1,80.00,P2\n' >ex.csv
+	run -0 --separate-stderr loy-accrue ex.csv
+	[ "${lines[1]}" = "X1,1,2026-03-15 10:00:00,30.00,-20,credited,returns 50.00 of 'P2'" ]
+	run -0 --separate-stderr loy-report earn-burn --from 2026-03-01 --to 2026-04-01
+	same "$(printf '%s\n' "$output" | cut -d, -f1-3,13)" <<'OUT'
+period,earned,returned,net
+2026-03,650,-100,550
+OUT
+	run -0 --separate-stderr loy-report earn-burn --per category --from 2026-03-01 --to 2026-04-01
+	same "$(printf '%s\n' "$output" | cut -d, -f1-4,14)" <<'OUT'
+period,category,earned,returned,net
+2026-03,,0,-100,-100
+2026-03,bakery,80,0,80
+2026-03,dairy,270,0,270
+2026-03,wine,300,0,300
+OUT
+	# the rules' cost before any return
+	run -0 --separate-stderr loy-report economics --per rule
+	same "$output" <<'OUT'
+rule,awards,members,points,value,share_pct
+[earn],6,3,800,8.00,84.21
+double-march,1,1,150,1.50,15.79
+OUT
+	ledger_ok
+}
+
 @test "retention: enrolment-month cohorts purchasing, by months since" {
 	base
 	# Jan cohort (1001, 1002): both buy in Jan, 1001 in Feb, nobody in Mar.
