@@ -899,11 +899,14 @@ set_aside_whole(struct accrue *a, struct batch *b, const char *txn)
 	return got < 0 ? -1 : 0;
 }
 
-/* Reject every line of a receipt: the bad one with its reason.  Later lines
- * of it in the same file are refused as they come; a part of it settled
- * before makes the run be taken again (set_aside_whole).  0 or -1. */
+/* Reject every line of a receipt: the bad one with its reason, and the
+ * receipt's output row says `status` (rejected, or conflict: taken before
+ * with other content) and why.  Later lines of it in the same file are
+ * refused as they come; a part of it settled before makes the run be taken
+ * again (set_aside_whole).  0 or -1. */
 static int
-reject_receipt(struct accrue *a, struct batch *b, struct rcpt *r, const char *reason)
+reject_as(struct accrue *a, struct batch *b, struct rcpt *r, const char *status,
+    const char *reason)
 {
 	char num[24];
 	void **slot = strmap_slot(a->refused, r->txn, strlen(r->txn), NULL);
@@ -923,7 +926,14 @@ reject_receipt(struct accrue *a, struct batch *b, struct rcpt *r, const char *re
 			    reason, r->bad_line ? r->bad_line : r->lines[0].line);
 		unpack_free(&row);
 	}
+	emit(b, a, r->txn, r->id[ID_MEMBER], r->occurred, r->amount, 0, status, reason);
 	return set_aside_whole(a, b, r->txn);
+}
+
+static int
+reject_receipt(struct accrue *a, struct batch *b, struct rcpt *r, const char *reason)
+{
+	return reject_as(a, b, r, "rejected", reason);
 }
 
 static int
@@ -2539,7 +2549,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 
 		snprintf(why, sizeof(why), "receipt '%s' was taken before (run %lld) with "
 		    "other content", r->txn, (long long)old.run_id);
-		rc = reject_receipt(a, b, r, why);
+		rc = reject_as(a, b, r, "conflict", why);
 		goto out;
 	}
 	if (!anonymous(r)) {
@@ -3035,8 +3045,8 @@ accrue_rejected(void *ctx, struct batch *b, const struct csvio_row *row, const c
 	(void)b;
 	(void)row;
 	(void)reason;
-	/* receipts, not lines, make the output; rejected lines are on stderr
-	 * and in the rejects file */
+	/* receipts, not lines, make the output: a refused receipt's row is
+	 * reject_as()'s; its lines are on stderr and in the rejects file */
 }
 
 /* How many of `what` (bytes, originals), at least lo, the environment

@@ -1596,12 +1596,13 @@ split_receipts() {
 # As same_bonuses, and the members' receipts with what was returned of them,
 # the points each receipt moved in the journal (in one entry or in one a
 # part), the open lots, and the output rows of the members' receipts (their
-# amounts and points added up, the status of the last).
+# amounts and points added up, the status of the last; a receipt set aside
+# is compared by its rejects).
 same_ledger() {
 	local r="SELECT txn_id, member_id, amount, points, status, returned_amount, returned_points FROM receipts WHERE member_id IS NOT NULL ORDER BY 1"
 	local j="SELECT member_id, kind = 'bonus', ref, sum(points) FROM journal WHERE source = 'receipt' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 	local o="SELECT member_id, sum(remaining) FROM lots GROUP BY 1 ORDER BY 1"
-	local rows='$2 != "" && $1 != "txn_id" && $6 != "bonus" { k = $1 "," $2; a[k] += $4 * 100; p[k] += $5; st[k] = $6 }
+	local rows='$2 != "" && $1 != "txn_id" && $6 != "bonus" && $6 != "rejected" && $6 != "conflict" { k = $1 "," $2; a[k] += $4 * 100; p[k] += $5; st[k] = $6 }
 	    END { for (k in a) print k "," st[k] "," a[k] "," p[k] }'
 	same_bonuses
 	same "$(q "$r")" <<<"$(sqlite3 whole.db "$r")"
@@ -1867,6 +1868,7 @@ EOF2
 	LOY_RECEIPT_MEMORY=1024 run -1 --separate-stderr loy-accrue --rejects rej.csv parts.csv
 	printf '%s\n' "$output" >parts.out
 	[ "$(grep -c '^T[13],' rej.csv)" = 4 ]
+	[ "$(grep '^T[13],' parts.out | cut -d, -f1,5,6 | sort | tr '\n' ' ')" = "T1,0,rejected T3,0,rejected " ]
 	same_ledger
 	same "$(q "SELECT txn_id, amount, points, returned_amount FROM receipts WHERE txn_id GLOB '[ST]*' ORDER BY 1")" <<'EOF2'
 S1|5000|50|0
@@ -1899,6 +1901,7 @@ EOF2
 txn_id,member_id,occurred_at,amount,points,status,detail
 T1,1001,2026-12-05 10:00:00,50.00,50,credited,
 T1,1001,2026-12-05 10:00:00,0.00,500,bonus,rule forty: period 2026-12
+T1,1001,2026-12-05 10:00:00,-20.00,0,conflict,receipt 'T1' was taken before (run 4) with other content
 EOF2
 	[ "$(q "SELECT kind, points FROM journal ORDER BY entry_id")" = "$(printf 'earn|50\nbonus|500')" ]
 	[ "$(q "SELECT key, points FROM rule_awards")" = "2026-12|500" ]

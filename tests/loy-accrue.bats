@@ -552,7 +552,8 @@ S1,1001,2026-11-20 12:00:00,4O.00,
 R1,1001,2026-11-21 12:00:00,-40.00,S1
 EOF
 	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
-	[ "${lines[1]}" = "R1,1001,2026-11-21 12:00:00,-40.00,-40,returned,original receipt 'S1' not known: at the current rate" ]
+	[ "${lines[1]}" = "S1,1001,2026-11-20 12:00:00,0.00,0,rejected,amount '4O.00' is not a decimal number" ]
+	[ "${lines[2]}" = "R1,1001,2026-11-21 12:00:00,-40.00,-40,returned,original receipt 'S1' not known: at the current rate" ]
 	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-11-20 12:00:00,40.00,\n' >fixed.csv
 	run -0 --separate-stderr loy-accrue fixed.csv
 	[ "${lines[1]}" = "S1,1001,2026-11-20 12:00:00,40.00,40,credited,return 'R1' taken before it returned 40.00 of it" ]
@@ -1230,6 +1231,7 @@ EOF
 	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
 	same "$output" <<EOF
 $HEAD
+T1,1001,2026-11-20 09:14:00,6.00,0,rejected,qty is zero
 T2,1002,2026-11-20 09:20:00,8.00,8,credited,
 EOF
 	same "$stderr" <<'EOF'
@@ -1841,7 +1843,8 @@ EOF
 	[ "$(dump)" = "$before" ]
 	run -1 --separate-stderr loy-accrue --auto-enroll --rejects rej.csv day.csv
 	# C2: the unknown card falls through to member 1001; 4.00 -> 4 points; no one is enrolled
-	[ "${lines[1]}" = "C2,1001,2026-11-20 11:00:00,4.00,4,credited," ]
+	[ "${lines[1]}" = "C1,1002,2026-11-20 10:00:00,10.00,0,rejected,member '1002' is closed" ]
+	[ "${lines[2]}" = "C2,1001,2026-11-20 11:00:00,4.00,4,credited," ]
 	[ "$(q "SELECT count(*) FROM members")" = 3 ]
 	[ "$(balances)" = "1001:4" ]
 	ledger_ok
@@ -1865,8 +1868,10 @@ OUT
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,1.00\nT2,1002,2026-11-20 10:05:00,3.00\nT1,1001,2026-11-20 10:00:00\nT1,1001,2026-11-20 10:00:00,5.00\n' >day.csv
 	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	# T1's row: the total of the lines that could be read
 	same "$output" <<OUT
 $HEAD
+T1,1001,2026-11-20 10:00:00,6.00,0,rejected,"row has 3 fields, the header has 4"
 T2,1002,2026-11-20 10:05:00,3.00,3,credited,
 OUT
 	[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: receipt 'T1' is refused: row has 3 fields, the header has 4 (line 4)" ]
@@ -2222,6 +2227,7 @@ EOF
 	run -1 --separate-stderr loy-accrue --auto-enroll --rejects rej.csv ret.csv
 	same "$output" <<EOF
 $HEAD
+R1,NEW,2026-11-21 10:00:00,-10.00,0,rejected,"receipt 'R1' returns 'S1', a receipt of another member"
 R2,1001,2026-11-21 10:00:00,-10.00,-9,returned,
 EOF
 	[ "${stderr_lines[0]}" = "loy-accrue: ret.csv:2: receipt 'R1' returns 'S1', a receipt of another member" ]
@@ -2976,5 +2982,33 @@ EOF
 17850|50
 17851|37
 EOF
+	ledger_ok
+}
+
+@test "with --rejects a refused receipt is one output row: conflict when taken before with other content, rejected otherwise, with the reason" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,10.00\n' >a.csv
+	loy-accrue a.csv >/dev/null 2>&1
+	cat >b.csv <<'EOF'
+txn_id,card,member_id,occurred_at,amount
+T1,,1001,2026-11-20 10:00:00,12.00
+T2,,9999,2026-11-20 10:00:00,5.00
+T3,,1002,2026-11-20 10:00:00,5.00
+T5,7777,,2026-11-20 10:00:00,5.00
+T6,,1002,2026-11-20 10:00:00,0.5x
+T6,,1002,2026-11-20 10:00:00,2.00
+EOF
+	run -1 --separate-stderr loy-accrue --rejects rej.csv b.csv
+	same "$output" <<EOF
+$HEAD
+T1,1001,2026-11-20 10:00:00,12.00,0,conflict,receipt 'T1' was taken before (run 3) with other content
+T2,9999,2026-11-20 10:00:00,5.00,0,rejected,unknown member_id '9999'
+T3,1002,2026-11-20 10:00:00,5.00,5,credited,
+T5,,2026-11-20 10:00:00,5.00,0,rejected,unknown card '7777'
+T6,1002,2026-11-20 10:00:00,2.00,0,rejected,amount '0.5x' is not a decimal number
+EOF
+	# the output agrees with the ledger: T3 alone is taken, T1 as it was
+	[ "$(q "SELECT group_concat(txn_id || ':' || amount, ' ') FROM (SELECT * FROM receipts ORDER BY txn_id)")" = "T1:1000 T3:500" ]
+	[ "$(csvq rej.csv "SELECT count(*) FROM t")" = 5 ]
 	ledger_ok
 }
