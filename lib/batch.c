@@ -46,6 +46,10 @@ struct batch {
 struct again {
 	int asked;		/* the run asked to be taken again */
 	off_t at;		/* where standard input began, -1 not read */
+	int *fd;		/* each input that cannot be read twice (a pipe,
+				   a FIFO, a device): a copy of it as the first
+				   run read it, read instead; else -1 */
+	int copied;		/* those copies are begun (inputs_again) */
 };
 
 struct csvio_reader *batch_reader(struct batch *b) { return b->r; }
@@ -124,40 +128,36 @@ spool_file(void)
 	return f;
 }
 
-/* Standard input, for a run that may be taken again (batch_again), made
- * one that can be read again from where it begins (*at): a pipe or a
- * terminal is copied into a temporary file first.  0, or an exit status
- * said. */
+/* The inputs of a run that may be taken again (batch_again), made ones
+ * that can be read again: standard input that is a file, from where it
+ * begins now (ag->at); any other input that is not a file (a pipe such as
+ * <(zcat day.csv.gz) or standard input from one, a FIFO, a device) is
+ * copied as it is read into a temporary file (ag->fd), which later runs
+ * read instead, under the input's own name.  0, or an exit status said. */
 static int
-stdin_again(off_t *at)
+inputs_again(int nfiles, char **files, struct csvio_reader **inputs, struct again *ag)
 {
-	char buf[65536];
-	ssize_t n;
+	struct stat st;
 	FILE *f;
 
-	if ((*at = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0)
-		return 0;
-	if (!(f = spool_file()))
-		return LOY_EX_IOERR;
-	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
+	ag->copied = 1;
+	for (int i = 0; i < nfiles; i++) {
+		if (strcmp(files[i], "-") == 0) {
+			if ((ag->at = lseek(STDIN_FILENO, 0, SEEK_CUR)) >= 0)
+				continue;
+		} else if (stat(files[i], &st) == 0 && S_ISREG(st.st_mode))
 			continue;
-		if (n < 0) {
-			loy_error("cannot read 'stdin': %s", strerror(errno));
-			fclose(f);
+		if (!(f = spool_file()))
+			return LOY_EX_IOERR;
+		ag->fd[i] = dup(fileno(f));
+		fclose(f);
+		if (ag->fd[i] < 0) {
+			loy_error("cannot keep '%s' to read it again: %s", csvio_name(inputs[i]),
+			    strerror(errno));
 			return LOY_EX_IOERR;
 		}
-		if (fwrite(buf, 1, n, f) != (size_t)n)
-			break;
+		csvio_tee(inputs[i], ag->fd[i]);
 	}
-	if (fflush(f) != 0 || ferror(f) || dup2(fileno(f), STDIN_FILENO) < 0 ||
-	    lseek(STDIN_FILENO, 0, SEEK_SET) < 0) {
-		loy_error("cannot keep 'stdin' in a temporary file: %s", strerror(errno));
-		fclose(f);
-		return LOY_EX_IOERR;
-	}
-	fclose(f);
-	*at = 0;
 	return 0;
 }
 
@@ -457,9 +457,11 @@ finish(const struct cli *cli, struct ledger *l, FILE *spool)
 	return ledger_commit(l) < 0 ? ledger_status(l) : 0;
 }
 
-/* Open every input before any work: a missing file costs nothing. */
+/* Open every input before any work: a missing file costs nothing.  An
+ * input with a copy (copy[i] >= 0, inputs_again) is read from the copy's
+ * start instead. */
 static struct csvio_reader **
-open_inputs(const struct cli *cli, int nfiles, char **files, int *status)
+open_inputs(const struct cli *cli, int nfiles, char **files, const int *copy, int *status)
 {
 	struct csvio_reader **r = loy_xmalloc(nfiles * sizeof(*r));
 	struct stat *st = loy_xmalloc(nfiles * sizeof(*st));
@@ -481,9 +483,19 @@ open_inputs(const struct cli *cli, int nfiles, char **files, int *status)
 			*status = LOY_EX_NOINPUT;
 		}
 	}
-	for (int i = 0; i < nfiles && !*status; i++)
-		if (!(r[i] = csvio_open(files[i], cli->tsv)))
+	for (int i = 0; i < nfiles && !*status; i++) {
+		int fd;
+
+		if (copy[i] < 0)
+			r[i] = csvio_open(files[i], cli->tsv);
+		else if (lseek(copy[i], 0, SEEK_SET) < 0 || (fd = dup(copy[i])) < 0) {
+			loy_warn("cannot read '%s' again: %s", files[i], strerror(errno));
+			r[i] = NULL;
+		} else
+			r[i] = csvio_open_fd(fd, files[i], cli->tsv);
+		if (!r[i])
 			*status = LOY_EX_NOINPUT;
+	}
 	free(st);
 	if (*status) {
 		free(r);
@@ -731,14 +743,13 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 	cli_check_map(cli, job->fields);
 	while (job->counters[b.ncounters].name)
 		b.ncounters++;
-	if (!(inputs = open_inputs(cli, nfiles, files, &status)))
+	if (!(inputs = open_inputs(cli, nfiles, files, ag->fd, &status)))
 		return status;
-	/* a run that may be taken again: standard input can be read again,
-	 * and the messages wait, so that none is said twice */
+	/* a run that may be taken again: its inputs can be read again, and
+	 * the messages wait, so that none is said twice */
 	if (job->again && cli->rejects) {
-		for (int i = 0; i < nfiles && ag->at < 0; i++)
-			if (strcmp(files[i], "-") == 0 && (status = stdin_again(&ag->at)) != 0)
-				goto out;
+		if (!ag->copied && (status = inputs_again(nfiles, files, inputs, ag)) != 0)
+			goto out;
 		if (!(b.msgs = spool_file())) {
 			status = LOY_EX_IOERR;
 			goto out;
@@ -770,8 +781,16 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 	if (!status && job->run_end && job->run_end(job->ctx, &b) < 0)
 		status = ledger_status(l);
 	if (!status && b.again) {
-		/* rolled back: the job takes it again, knowing more */
-		ag->asked = 1;
+		/* rolled back: the job takes it again, knowing more, from
+		 * whole copies of the inputs that cannot be read twice */
+		for (int i = 0; i < nfiles && !status; i++)
+			if (csvio_tee_error(inputs[i])) {
+				loy_error("cannot keep '%s' to read it again: %s",
+				    csvio_name(inputs[i]), strerror(csvio_tee_error(inputs[i])));
+				status = LOY_EX_IOERR;
+			}
+		if (!status)
+			ag->asked = 1;
 		goto out;
 	}
 	if (!status && b.rejected && !cli->rejects) {
@@ -873,25 +892,36 @@ batch_run(const struct batch_job *job, const struct cli *cli, struct ledger *l,
     int nfiles, char **files, const char *args)
 {
 	static char *stdin_only[] = { "-" };
-	struct again ag = { 0, -1 };
+	struct again ag = { 0, -1, NULL, 0 };
 	int status;
 
 	if (nfiles == 0) {
 		nfiles = 1;
 		files = stdin_only;
 	}
+	ag.fd = loy_xmalloc(nfiles * sizeof(*ag.fd));
+	for (int i = 0; i < nfiles; i++)
+		ag.fd[i] = -1;
 	for (;;) {
 		ag.asked = 0;
 		status = run(job, cli, l, nfiles, files, args, &ag);
 		if (!ag.asked)
-			return status;
-		if (job->again(job->ctx) < 0)
-			return ledger_status_or(l, LOY_EX_DATAERR);
+			break;
+		if (job->again(job->ctx) < 0) {
+			status = ledger_status_or(l, LOY_EX_DATAERR);
+			break;
+		}
 		if (ag.at >= 0 && lseek(STDIN_FILENO, ag.at, SEEK_SET) < 0) {
 			loy_error("cannot read 'stdin' again: %s", strerror(errno));
-			return LOY_EX_IOERR;
+			status = LOY_EX_IOERR;
+			break;
 		}
 	}
+	for (int i = 0; i < nfiles; i++)
+		if (ag.fd[i] >= 0)
+			close(ag.fd[i]);
+	free(ag.fd);
+	return status;
 }
 
 int

@@ -39,8 +39,9 @@ struct batch_job {
 	/* Set, the job may ask for its run to be taken again from the start
 	 * (batch_again), with --rejects: the run is rolled back, and this
 	 * readies the job for it, knowing what it learnt; 0 or -1.  Its
-	 * messages wait until the run ends, and standard input is read from
-	 * a copy when it cannot be read twice. */
+	 * messages wait until the run ends, and an input that cannot be read
+	 * twice (a pipe, a FIFO, a device) is copied as it is read, for the
+	 * run taken again to read. */
 	int (*again)(void *ctx);
 	/* More for the per-file summary line (optional). */
 	void (*summary)(void *ctx, struct batch *b, char *buf, size_t size);

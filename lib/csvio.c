@@ -99,6 +99,8 @@ struct csvio_reader {
 	char **raw;
 	int fptr_cap;
 	int rerr;		/* errno of a read error */
+	int tee;		/* csvio_tee: what is read is written here too, or -1 */
+	int tee_err;		/* errno of a write there that failed */
 
 	/* read-ahead (above): the thread's side */
 	pthread_t tid;
@@ -209,7 +211,6 @@ parser_init(struct csvio_reader *r)
 struct csvio_reader *
 csvio_open(const char *path, int tsv)
 {
-	struct csvio_reader *r;
 	int fd;
 
 	if (strcmp(path, "-") == 0)
@@ -218,11 +219,20 @@ csvio_open(const char *path, int tsv)
 		loy_error("cannot open '%s': %s", path, strerror(errno));
 		return NULL;
 	}
+	return csvio_open_fd(fd, path, tsv);
+}
+
+struct csvio_reader *
+csvio_open_fd(int fd, const char *path, int tsv)
+{
+	struct csvio_reader *r;
+
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		loy_die(71, "out of memory");
 	r->path = loy_xstrdup(strcmp(path, "-") == 0 ? "stdin" : path);
 	r->fd = fd;
+	r->tee = -1;
 	r->tsv = tsv;
 	r->rbuf = loy_xmalloc(READ_SIZE);
 	r->at_start = 1;
@@ -235,6 +245,35 @@ const char *
 csvio_name(const struct csvio_reader *r)
 {
 	return r->path;
+}
+
+/* What was just read, written to the tee too (the first failure kept). */
+static void
+tee_write(struct csvio_reader *r, const char *buf, size_t n)
+{
+	ssize_t put;
+
+	while (r->tee >= 0 && !r->tee_err && n > 0) {
+		if ((put = write(r->tee, buf, n)) < 0) {
+			if (errno != EINTR)
+				r->tee_err = errno;
+			continue;
+		}
+		buf += put;
+		n -= put;
+	}
+}
+
+void
+csvio_tee(struct csvio_reader *r, int fd)
+{
+	r->tee = fd;
+}
+
+int
+csvio_tee_error(const struct csvio_reader *r)
+{
+	return r->tee_err;
 }
 
 static int hand_over(struct csvio_reader *r);
@@ -299,6 +338,7 @@ next_line(struct csvio_reader *r, char **line, size_t *n)
 		}
 		if (got == 0)
 			r->eof = 1;
+		tee_write(r, r->rbuf, got);
 		sha256_update(&r->sha, r->rbuf, got);
 		r->bytes += got;
 		r->rpos = 0;
@@ -744,6 +784,7 @@ csvio_sha256(struct csvio_reader *r)
 		ssize_t got;
 
 		while (!r->eof && (got = read(r->fd, buf, sizeof(buf))) > 0) {
+			tee_write(r, buf, got);
 			sha256_update(&r->sha, buf, got);
 			r->bytes += got;
 		}

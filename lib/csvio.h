@@ -24,6 +24,14 @@ struct csvio_row {
 /* Open `path` ("-" is standard input) for reading; NULL (message printed) if
  * it cannot be opened.  The input's SHA-256 is computed as it is read. */
 struct csvio_reader *csvio_open(const char *path, int tsv);
+/* The same for `fd`, open already (the reader closes it, unless it is
+ * standard input), named `path` in messages. */
+struct csvio_reader *csvio_open_fd(int fd, const char *path, int tsv);
+/* Write all that is read of the input, from now on, to `fd` as well (a
+ * copy to read it again from, when it cannot be read twice). */
+void csvio_tee(struct csvio_reader *r, int fd);
+/* The errno of a write to the tee that failed (its copy is not whole), or 0. */
+int csvio_tee_error(const struct csvio_reader *r);
 /* The name to print in messages: the path, or "-" as "stdin". */
 const char *csvio_name(const struct csvio_reader *r);
 /* Read the header row: 0, or -1 (message printed) if there is none or it is

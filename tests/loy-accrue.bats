@@ -2936,6 +2936,42 @@ EOF
 	ledger_ok
 }
 
+@test "a run that sets aside a receipt settled in parts reads a pipe or a FIFO named as its input again, from a copy" {
+	base
+	{
+		echo 'txn_id,member_id,occurred_at,sku,qty,amount'
+		echo 'T1,1001,2026-11-20 10:00:00,A,1,10.00'
+		echo 'T2,1002,2026-11-20 10:00:00,A,1,20.00'
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,Z,1,1.00"; done
+		echo 'T1,1001,2026-11-20 10:05:00,B,1,1O.50'
+		echo 'T2,1002,2026-11-20 10:05:00,B,1,5.00'
+	} >day.csv
+	cp "$LOY_DB" fifo.db
+	LOY_RECEIPT_MEMORY=1024 run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	cp "$LOY_DB" file.db
+	cp fifo.db "$LOY_DB"
+	# as zcat day.csv.gz would give it, the run read twice
+	LOY_RECEIPT_MEMORY=1024 run -1 --separate-stderr loy-accrue --rejects rej2.csv <(cat day.csv)
+	[ "${stderr_lines[0]}" = "loy-accrue: /dev/fd/63:2: receipt 'T1' is refused: amount '1O.50' is not a decimal number (line 64)" ]
+	cmp rej.csv rej2.csv
+	[ "$(balances)" = "$(LOY_DB=file.db balances)" ]
+	[ "$(q "SELECT name FROM run_inputs ORDER BY run_id DESC LIMIT 1")" = /dev/fd/63 ]
+	ledger_ok
+	# a FIFO is opened once, not waited on for a writer a second time
+	mkfifo pos.fifo
+	cat day.csv >pos.fifo &
+	LOY_RECEIPT_MEMORY=1024 run -1 --separate-stderr timeout 30 loy-accrue -d fifo.db --rejects rej3.csv pos.fifo
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.fifo:2: receipt 'T1' is refused: amount '1O.50' is not a decimal number (line 64)" ]
+	cmp rej.csv rej3.csv
+	[ "$(LOY_DB=fifo.db balances)" = "$(LOY_DB=file.db balances)" ]
+	ledger_ok fifo.db
+	# named twice, it is refused as a file named twice is, before it is read
+	cat day.csv >pos.fifo &
+	run -64 --separate-stderr timeout 30 loy-accrue -d fifo.db --rejects rej4.csv pos.fifo pos.fifo
+	[ "${stderr_lines[0]}" = "loy-accrue: 'pos.fifo' is given twice" ]
+	cat pos.fifo >/dev/null
+}
+
 @test "a member_id or card with a line break, a tab or another control character is a bad row: receipts, --auto-enroll, --adjust, --opening, --events" {
 	base
 	before=$(dump)
