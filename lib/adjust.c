@@ -118,8 +118,8 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		    "points", v);
 	if (!*member)
 		return batch_reject(b, row, "member_id is empty");
-	if (batch_id(b, row, "member_id", member))
-		return 1;
+	if ((got = batch_id(b, row, "member_id", member)) != 0)
+		return got;
 	if (!a->opening && !*ref)
 		return batch_reject(b, row, "ref is empty: a credit needs a reference to be "
 		    "taken once");

@@ -294,14 +294,47 @@ batch_whole_id(char *s)
 		*dot = '\0';
 }
 
+/* Does the ledger hold `value` as written, a card (field "card") or a
+ * member not merged: an id an earlier loy stored without reading 17850.0
+ * as 17850?  1, 0, or -1. */
+static int
+kept_as_written(struct batch *b, const char *field, const char *value)
+{
+	char *member = NULL, *status = NULL;
+	struct member m = { { 0 } };
+	int got;
+
+	if (strcmp(field, "card") == 0) {
+		got = ledger_card_owner(b->l, value, &member, &status);
+		free(member);
+		free(status);
+		return got;
+	}
+	if ((got = ledger_member_get(b->l, value, &m)) > 0)
+		got = !m.v[MF_MERGED_INTO];
+	member_clear(&m);
+	return got;
+}
+
 int
 batch_id(struct batch *b, const struct csvio_row *row, const char *field, char *value)
 {
+	char *dot;
+	int got;
+
 	if (!value)
 		return 0;
 	if (utf8_has_control(value))
 		return batch_reject(b, row, "%s '%s' has a control character", field, value);
+	if (!(dot = strchr(value, '.')))
+		return 0;
 	batch_whole_id(value);
+	if (*dot || *value == '\0')
+		return 0;	/* not a whole number so written */
+	*dot = '.';
+	if ((got = kept_as_written(b, field, value)) != 0)
+		return got < 0 ? -1 : 0;
+	*dot = '\0';
 	return 0;
 }
 

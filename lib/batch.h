@@ -81,7 +81,9 @@ int batch_id_refused(struct batch *b, const struct csvio_row *row, const char *f
 void batch_whole_id(char *s);
 /* A member id or card as a foreign file gives it (`value` may be NULL):
  * refused as batch_id_refused() does, else read as batch_whole_id() reads
- * it, in place.  1 rejected, else 0. */
+ * it, in place, unless the ledger holds it as written (a card, for `field`
+ * "card", else a member not merged): an id an earlier loy stored so stays
+ * the one it names.  1 rejected, 0, or -1 on error. */
 int batch_id(struct batch *b, const struct csvio_row *row, const char *field, char *value);
 void batch_count(struct batch *b, int counter);
 /* The run is to be rolled back, when its inputs are done, and taken again

@@ -133,8 +133,8 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "event_id is empty");
 	if (!*who)
 		return batch_reject(b, row, "member_id is empty");
-	if (batch_id(b, row, "member_id", who))
-		return 1;
+	if ((got = batch_id(b, row, "member_id", who)) != 0)
+		return got;
 	if (!*name)
 		return batch_reject(b, row, "event is empty");
 	v = csvio_field(row, ev->col[E_OCCURRED]);

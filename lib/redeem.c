@@ -807,8 +807,9 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	 * kept as refused, its id would refuse the corrected row */
 	if (!*csvio_field(row, q->col[Q_MEMBER]))
 		return batch_reject(b, row, "member_id is empty");
-	if (batch_id(b, row, "member_id", csvio_field(row, q->col[Q_MEMBER])))
-		return 1;
+	if ((rc = batch_id(b, row, "member_id", csvio_field(row, q->col[Q_MEMBER]))) != 0)
+		return rc;
+	rc = -1;
 	if (!*csvio_field(row, q->col[Q_REWARD]))
 		return batch_reject(b, row, "reward_id is empty");
 	r.request_id = loy_xstrdup(v);

@@ -175,9 +175,9 @@ tr_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "from_member is empty");
 	if (!*csvio_field(row, x->col[T_TO]))
 		return batch_reject(b, row, "to_member is empty");
-	if (batch_id(b, row, "from_member", csvio_field(row, x->col[T_FROM])) ||
-	    batch_id(b, row, "to_member", csvio_field(row, x->col[T_TO])))
-		return 1;
+	if ((got = batch_id(b, row, "from_member", csvio_field(row, x->col[T_FROM]))) != 0 ||
+	    (got = batch_id(b, row, "to_member", csvio_field(row, x->col[T_TO]))) != 0)
+		return got;
 	v = csvio_field(row, x->col[T_AT]);
 	if (!*v)
 		memcpy(at, x->now, sizeof(at));

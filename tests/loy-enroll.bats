@@ -1722,6 +1722,43 @@ EOF
 	ledger_ok
 }
 
+@test "an id an earlier loy stored as 17850.0 stays the member it names: files sent again are unchanged and duplicates, not a new member or a refusal" {
+	new_ledger
+	printf 'member_id,card,name\n17850.0,4001.00,Anna\n' >crm.csv
+	# as loy before it read 17850.0 as 17850 stored them: as written
+	printf 'member_id,name\n17850x,Anna\n' >x.csv
+	loy-enroll x.csv >/dev/null 2>&1
+	q "UPDATE members SET member_id = '17850.0' WHERE member_id = '17850x'"
+	q "INSERT INTO cards(card, member_id, issued_at, run_id) VALUES ('4001.00', '17850.0', '2026-11-01 00:00:00', 1)"
+	run -0 --separate-stderr loy-enroll crm.csv
+	[ "${lines[1]}" = "2,17850.0,unchanged," ]
+	printf 'member_id,points,reason,ref\n17850.0,100,goodwill,G1\n' >adj.csv
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	[ "${lines[1]}" = "G1,17850.0,100,credited," ]
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	[ "${lines[1]}" = "G1,17850.0,100,duplicate," ]
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >rw.csv
+	loy-redeem --catalogue rw.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,requested_at\nW1,17850.0,COFFEE,2026-11-22 10:00:00\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[ "$(cut -d, -f2 <<<"${lines[1]}")" = redeemed ]
+	run -0 --separate-stderr loy-redeem req.csv
+	[ "$(cut -d, -f2 <<<"${lines[1]}")" = redeemed ]
+	[ "${stderr_lines[0]}" = "loy-redeem: req.csv: 1 row, 0 redeemed, 0 refused, 1 duplicate, 0 rejected" ]
+	same "$(q "SELECT member_id FROM members ORDER BY 1")" <<<"17850.0"
+	same "$(q "SELECT card || ':' || member_id FROM cards ORDER BY 1")" <<<"4001.00:17850.0"
+	[ "$(q "SELECT points FROM balances WHERE member_id = '17850.0'")" = 80 ]
+	# merged into the member the digits name, the files name that one
+	printf 'member_id,name\n17850,Anna\n' >new.csv
+	loy-enroll new.csv >/dev/null 2>&1
+	loy-enroll merge 17850.0 17850 >/dev/null 2>&1
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	[ "${lines[1]}" = "G1,17850,100,duplicate," ]
+	run -0 --separate-stderr loy-redeem req.csv
+	[ "$(cut -d, -f2 <<<"${lines[1]}")" = redeemed ]
+	ledger_ok
+}
+
 @test "--clear-empty: an empty cell of a column the file has clears the stored value, attributes too; member_id, card and enrolled_at stay" {
 	base
 	printf 'member_id,referrer,store,vip\n1002,1001,Berlin,yes\n' >ref.csv
