@@ -2166,6 +2166,9 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			if (take < 0)
 				goto out;
 			points = old->points - take;
+			/* the receipt's first entry, when its first part had none */
+			if (take > 0 && !row.entry_id)
+				row.entry_id = entry;
 		}
 		if (computed) {
 			/* what the lines earned before, and the balance no longer

@@ -2972,6 +2972,25 @@ EOF
 	cat pos.fifo >/dev/null
 }
 
+@test "a return settled in parts whose first part took back nothing at a balance of zero keeps the entry its later lines took back" {
+	base
+	{
+		echo 'txn_id,member_id,occurred_at,amount,orig_txn'
+		echo 'R1,1001,2026-11-18 10:03:00,-13.50,S9'
+		echo 'S2,1001,2026-11-18 18:26:00,75.55,'
+		for i in $(seq 1 60); do echo "F$i,,2026-11-18 11:00:00,1.00,"; done
+		echo 'R1,1001,2026-11-18 10:03:00,8.95,S9'
+	} >parts.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	same "$(grep '^R1' <<<"$output")" <<'EOF'
+R1,1001,2026-11-18 10:03:00,-13.50,0,returned,13 points not recovered: the balance may not go below zero
+R1,1001,2026-11-18 10:03:00,8.95,-4,returned,original receipt 'S9' not known: at the current rate
+EOF
+	[ "$(q "SELECT r.points || '|' || j.kind || '|' || j.points FROM receipts r JOIN journal j USING (entry_id) WHERE r.txn_id = 'R1'")" = "-4|return|-4" ]
+	[ "$(balances)" = "1001:71" ]
+	ledger_ok
+}
+
 @test "a member_id or card with a line break, a tab or another control character is a bad row: receipts, --auto-enroll, --adjust, --opening, --events" {
 	base
 	before=$(dump)
