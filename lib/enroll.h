@@ -7,7 +7,8 @@
 
 /* Add or update members from CSV/TSV files; returns the exit status.  With
  * `clear_empty`, an empty cell of a column the file has clears what the
- * ledger holds (enroll_clears() says which fields it may clear). */
+ * ledger holds: any field but member_id, card and enrolled_at, and an
+ * attribute. */
 int enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
     int clear_empty, const char *args);
 /* verb: "close", "reopen", "forget", "merge", "add-card", "replace-card",
