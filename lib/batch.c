@@ -283,15 +283,25 @@ batch_datetime(struct batch *b, const struct csvio_row *row, const char *field,
 	return 0;
 }
 
+/* The length of s's digits when s is a whole number as spreadsheets write
+ * one ("17850.0": 5), else 0. */
+static size_t
+whole_len(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (n == 0 || s[n] != '.' || !s[n + 1] || strspn(s + n + 1, "0") != strlen(s + n + 1))
+		return 0;
+	return n;
+}
+
 void
 batch_whole_id(char *s)
 {
-	char *dot = strchr(s, '.');
+	size_t n = whole_len(s);
 
-	if (!dot || dot == s || strspn(s, "0123456789") != (size_t)(dot - s))
-		return;
-	if (dot[1] && strspn(dot + 1, "0") == strlen(dot + 1))
-		*dot = '\0';
+	if (n)
+		s[n] = '\0';
 }
 
 /* Does the ledger hold `value` as written, a card (field "card") or a
@@ -317,34 +327,28 @@ kept_as_written(struct batch *b, const char *field, const char *value)
 }
 
 int
-batch_id(struct batch *b, const struct csvio_row *row, const char *field, char *value)
-{
-	char *dot;
-	int got;
-
-	if (!value)
-		return 0;
-	if (utf8_has_control(value))
-		return batch_reject(b, row, "%s '%s' has a control character", field, value);
-	if (!(dot = strchr(value, '.')))
-		return 0;
-	batch_whole_id(value);
-	if (*dot || *value == '\0')
-		return 0;	/* not a whole number so written */
-	*dot = '.';
-	if ((got = kept_as_written(b, field, value)) != 0)
-		return got < 0 ? -1 : 0;
-	*dot = '\0';
-	return 0;
-}
-
-int
 batch_id_refused(struct batch *b, const struct csvio_row *row, const char *field,
     const char *value)
 {
 	if (!value || !utf8_has_control(value))
 		return 0;
 	return batch_reject(b, row, "%s '%s' has a control character", field, value);
+}
+
+int
+batch_id(struct batch *b, const struct csvio_row *row, const char *field, char *value)
+{
+	size_t n;
+	int got;
+
+	if (batch_id_refused(b, row, field, value))
+		return 1;
+	if (!value || (n = whole_len(value)) == 0)
+		return 0;
+	if ((got = kept_as_written(b, field, value)) != 0)
+		return got < 0 ? -1 : 0;
+	value[n] = '\0';
+	return 0;
 }
 
 int
@@ -422,22 +426,16 @@ ledger_twin(const char *path, const char *ledger)
 	if (!real)
 		return NULL;
 	/* the directory the name is in, resolved, and the name */
-	if (!slash)
-		dir = loy_xstrdup(".");
-	else if (slash == path)
-		dir = loy_xstrdup("/");
-	else {
-		dir = loy_xstrdup(path);
-		dir[slash - path] = '\0';
-	}
+	dir = tmpfiles_dir(path);
 	rdir = realpath(dir, NULL);
 	name = loy_xmalloc((rdir ? strlen(rdir) : 0) + strlen(path) + 2);
 	if (rdir) {
 		sprintf(name, "%s/%s", strcmp(rdir, "/") == 0 ? "" : rdir, slash ? slash + 1 : path);
 		n = strlen(real);
-		for (size_t i = 0; i < sizeof(twins) / sizeof(*twins); i++)
-			if (strncmp(name, real, n) == 0 && strcmp(name + n, twins[i]) == 0)
-				twin = twins[i];
+		if (strncmp(name, real, n) == 0)
+			for (size_t i = 0; i < sizeof(twins) / sizeof(*twins); i++)
+				if (strcmp(name + n, twins[i]) == 0)
+					twin = twins[i];
 	}
 	free(name);
 	free(rdir);

@@ -67,13 +67,13 @@ int batch_header_error(struct batch *b, const char *fmt, ...)
  * Returns 1, for `return batch_reject(...)`. */
 int batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Reject the row when `value`, its field `field` (a member id or a card),
- * holds a control character (utf8_has_control): 1 rejected, else 0. */
 /* The row's datetime `value` of column `field` (read with --date-format)
  * into out: 0; or a bad row set aside, 1, when it is empty ("occurred_at is
  * empty"), cannot be read, or is later than `limit` ("is in the future"). */
 int batch_datetime(struct batch *b, const struct csvio_row *row, const char *field,
     const char *value, const char *limit, char out[static 20]);
+/* Reject the row when `value`, its field `field` (a member id or a card),
+ * holds a control character (utf8_has_control): 1 rejected, else 0. */
 int batch_id_refused(struct batch *b, const struct csvio_row *row, const char *field,
     const char *value);
 /* "17850.0" -> "17850", in place: digits, a point and only zeros, as
