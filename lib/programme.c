@@ -1510,21 +1510,38 @@ report:
 	return 0;
 }
 
+/* parse(), each problem given to fn(ctx, line, what); *nerrs their number. */
 static int
-parse_report(const char *name, const char *text, size_t len, struct programme *p, int stored)
+parse_each(const char *name, const char *text, size_t len, struct programme *p, int stored,
+    void (*fn)(void *ctx, int line, const char *what), void *ctx, int *nerrs)
 {
 	struct err *errs;
-	int nerrs, rc = parse(name, text, len, p, &errs, &nerrs, stored);
+	int rc = parse(name, text, len, p, &errs, nerrs, stored);
 
-	for (int i = 0; i < nerrs; i++) {
-		if (errs[i].line > 0)
-			loy_error("%s:%d: %s", name, errs[i].line, errs[i].msg);
-		else
-			loy_error("%s: %s", name, errs[i].msg);
+	for (int i = 0; i < *nerrs; i++) {
+		fn(ctx, errs[i].line, errs[i].msg);
 		free(errs[i].msg);
 	}
 	free(errs);
 	return rc;
+}
+
+/* A problem of the programme named ctx, on standard error. */
+static void
+report_error(void *ctx, int line, const char *what)
+{
+	if (line > 0)
+		loy_error("%s:%d: %s", (const char *)ctx, line, what);
+	else
+		loy_error("%s: %s", (const char *)ctx, what);
+}
+
+static int
+parse_report(const char *name, const char *text, size_t len, struct programme *p, int stored)
+{
+	int nerrs;
+
+	return parse_each(name, text, len, p, stored, report_error, (void *)name, &nerrs);
 }
 
 int
@@ -1532,14 +1549,8 @@ programme_check_stored(const char *text, size_t len,
     void (*fn)(void *ctx, int line, const char *what), void *ctx)
 {
 	struct programme p;
-	struct err *errs;
-	int nerrs, rc = parse("stored", text, len, &p, &errs, &nerrs, 1);
+	int nerrs, rc = parse_each("stored", text, len, &p, 1, fn, ctx, &nerrs);
 
-	for (int i = 0; i < nerrs; i++) {
-		fn(ctx, errs[i].line, errs[i].msg);
-		free(errs[i].msg);
-	}
-	free(errs);
 	if (rc == 0)
 		programme_free(&p);
 	return nerrs > 0 ? nerrs : rc < 0;
