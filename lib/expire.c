@@ -243,7 +243,8 @@ expire_pending_lot_date(struct ledger *l, const char *member, const char *earned
 			if (when_add_hours(available_at, 24, next) < 0)
 				return -2;
 			from = next;
-		}
+		} else if (!member)
+			return 0;	/* that date, with no member's lots to move */
 	}
 	return lot_date(l, member, earned_at, from, out);
 }
