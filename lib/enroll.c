@@ -801,16 +801,9 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		v[IN_BIRTHDAY] = bday;
 	}
 	if (v[IN_ENROLLED_AT]) {
-		if (when_parse(v[IN_ENROLLED_AT], cli->date_format, WHEN_DATETIME, since,
-		    &why) < 0) {
-			rc = batch_reject(b, row, "enrolled_at '%s' %s", v[IN_ENROLLED_AT], why);
+		if ((rc = batch_datetime(b, row, "enrolled_at", v[IN_ENROLLED_AT], im->limit,
+		    since)) != 0)
 			goto refused;
-		}
-		if (strcmp(since, im->limit) > 0) {
-			rc = batch_reject(b, row, "enrolled_at '%s' is in the future",
-			    v[IN_ENROLLED_AT]);
-			goto refused;
-		}
 		v[IN_ENROLLED_AT] = since;
 	}
 

@@ -441,19 +441,18 @@ ledger_receipt_exchanged(struct ledger *l, const char *txn_id, int64_t *amount,
 	    "SELECT coalesce(earn ->> 'returned', 0),"
 	    " -coalesce(earn -> 'receipt' ->> '$.\"[return]\"', 0)"
 	    " FROM receipts WHERE txn_id = ?1 AND json_valid(earn)");
-	int rc;
+	int got;
 
 	*amount = *points = 0;
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*amount = sqlite3_column_int64(st, 0);
-		*points = sqlite3_column_int64(st, 1);
-	}
+	if ((got = ledger_step_one(l, st, "cannot read a receipt")) <= 0)
+		return got;
+	*amount = sqlite3_column_int64(st, 0);
+	*points = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
-	    ledger_fail(l, "cannot read a receipt");
+	return 0;
 }
 
 /* The terms of the index receipts_unlinked, which a query must repeat for
