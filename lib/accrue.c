@@ -1007,11 +1007,23 @@ entry_moved(struct mem *m, int64_t points, int64_t entry)
 }
 
 /* Earn `points` for receipt `txn` of time `at`: an entry and a lot. */
+/* When the points of a purchase at `at` become available, into buf: buf,
+ * or NULL when the programme has no return window (at once). */
+static const char *
+available_at(const struct accrue *a, const char *at, char buf[static 20])
+{
+	if (a->window_days <= 0)
+		return NULL;
+	when_add_hours(at, 24L * a->window_days, buf);
+	return buf;
+}
+
 static int
 earn(struct accrue *a, struct mem *m, const char *txn, const char *at, int64_t points,
     const char **status, int64_t *entry_out)
 {
-	char expires[20], avail[20];
+	char expires[20], buf[20];
+	const char *avail;
 	int64_t entry;
 
 	*status = "credited";
@@ -1020,17 +1032,13 @@ earn(struct accrue *a, struct mem *m, const char *txn, const char *at, int64_t p
 	if ((entry = ledger_journal_add(a->l, m->id, "earn", points, at, "receipt", txn,
 	    NULL)) < 0)
 		return -1;
-	if (a->window_days > 0) {
-		when_add_hours(at, 24L * a->window_days, avail);
-		if (strcmp(avail, a->now) > 0)
-			*status = "pending";
-	}
-	if (expire_pending_lot_date(a->l, m->id, at, a->window_days > 0 ? avail : NULL,
-	    expires) < 0)
+	if ((avail = available_at(a, at, buf)) && strcmp(avail, a->now) > 0)
+		*status = "pending";
+	if (expire_pending_lot_date(a->l, m->id, at, avail, expires) < 0)
 		return loy_error("receipt '%s' of %s: its points would expire past the year 9999",
 		    txn, at);
-	if (ledger_lot_add(a->l, m->id, entry, at, *expires ? expires : NULL,
-	    a->window_days > 0 ? avail : NULL, points, m->balance + m->delta) < 0)
+	if (ledger_lot_add(a->l, m->id, entry, at, *expires ? expires : NULL, avail, points,
+	    m->balance + m->delta) < 0)
 		return -1;
 	entry_moved(m, points, entry);
 	*entry_out = entry;
@@ -1449,10 +1457,9 @@ static int
 credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct programme *p,
     const char *txn, const char *at, const struct earn_award *v, int n)
 {
-	char avail[20];
+	char buf[20];
+	const char *avail = available_at(a, at, buf);
 
-	if (a->window_days > 0)
-		when_add_hours(at, 24L * a->window_days, avail);
 	for (int i = 0; i < n; i++) {
 		struct mem *who = m;
 		int64_t entry, got;
@@ -1495,7 +1502,7 @@ credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct pro
 			continue;
 		}
 		if ((entry = earn_credit(a->l, p ? p : earn_at(a->earn, at), &v[i], at,
-		    a->window_days > 0 ? avail : NULL, who->balance + who->delta, &got)) < 0)
+		    avail, who->balance + who->delta, &got)) < 0)
 			return -1;
 		if (entry == 0)
 			continue;
@@ -2315,15 +2322,13 @@ return_refused(struct accrue *a, struct rcpt *r, char *why, size_t size)
 static void
 await(struct accrue *a, const char *orig)
 {
-	int created;
-
 	if (!a->awaited || a->awaited_all)
 		return;	/* not read yet: the ledger has it by then */
 	if (strmap_count(a->awaited) >= a->awaited_max) {
 		a->awaited_all = 1;
 		return;
 	}
-	*strmap_slot(a->awaited, orig, strlen(orig), &created) = a;
+	*strmap_slot(a->awaited, orig, strlen(orig), NULL) = a;
 }
 
 static int
@@ -2466,12 +2471,10 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		return reject_receipt(a, b, r, "occurred_at is in the future");
 	{
 		/* dates run to 9999: a lot must be able to expire within them */
-		char until[20], avail[20];
+		char until[20], buf[20];
 
-		if (a->window_days > 0)
-			when_add_hours(r->occurred, 24L * a->window_days, avail);
-		if (expire_pending_lot_date(a->l, NULL, r->occurred, a->window_days > 0 ? avail :
-		    NULL, until) == -2)
+		if (expire_pending_lot_date(a->l, NULL, r->occurred,
+		    available_at(a, r->occurred, buf), until) == -2)
 			return reject_receipt(a, b, r, "its points would expire past the year 9999");
 	}
 	/* the digest: receipt-level facts first, then the lines sorted */
