@@ -468,6 +468,18 @@ static const struct invariant {
 	{ NULL, NULL }
 };
 
+static const char *const check_cols[] = { "invariant", "subject", "detail" };
+
+/* One violation of invariant `name`: a row of loy-check's output. */
+static void
+violation(ledger_row_fn fn, void *ctx, const char *name, const char *subject,
+    const char *detail)
+{
+	const char *row[3] = { name, subject, detail };
+
+	fn(ctx, 3, check_cols, row);
+}
+
 struct judged {
 	ledger_row_fn fn;
 	void *ctx;
@@ -479,14 +491,12 @@ struct judged {
 static void
 setting_violation(struct judged *j, const char *key, const char *detail)
 {
-	static const char *const cols[] = { "invariant", "subject", "detail" };
 	char *subject = key ? sqlite3_mprintf("setting %s", key) : NULL;
-	const char *row[3] = { SETTINGS_VALID, key ? subject : "settings", detail };
 
 	if (key && !subject)
 		loy_die(71, "out of memory");
 	j->violations++;
-	j->fn(j->ctx, 3, cols, row);
+	violation(j->fn, j->ctx, SETTINGS_VALID, key ? subject : "settings", detail);
 	sqlite3_free(subject);
 }
 
@@ -522,16 +532,14 @@ struct version_judged {
 static void
 version_violation(void *ctx, int line, const char *what)
 {
-	static const char *const cols[] = { "invariant", "subject", "detail" };
 	struct version_judged *v = ctx;
 	char *detail = line > 0 ? sqlite3_mprintf("line %d: %s", line, what) :
 	    sqlite3_mprintf("%s", what);
-	const char *row[3] = { VERSIONS_PARSE, v->subject, detail };
 
 	if (!detail)
 		loy_die(71, "out of memory");
 	v->violations++;
-	v->fn(v->ctx, 3, cols, row);
+	violation(v->fn, v->ctx, VERSIONS_PARSE, v->subject, detail);
 	sqlite3_free(detail);
 }
 
@@ -592,11 +600,10 @@ int
 ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
     void (*step)(void *ctx, const char *name, int i, int n))
 {
-	static const char *const cols[] = { "invariant", "subject", "detail" };
 	const int n = sizeof(invariants) / sizeof(invariants[0]) - 1;
 	int violations = 0;
 
-	fn(ctx, 3, cols, NULL);
+	fn(ctx, 3, check_cols, NULL);
 	for (const struct invariant *inv = invariants; inv->name; inv++) {
 		struct judged judged = { fn, ctx, NULL, 0, 0 };
 		int settings = strcmp(inv->name, SETTINGS_VALID) == 0;
@@ -609,23 +616,20 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 		if (sqlite3_prepare_v2(l->db, inv->sql, -1, &st, NULL) != SQLITE_OK)
 			return ledger_fail(l, inv->name);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *row[3] = {
-				inv->name,
-				(const char *)sqlite3_column_text(st, 0),
-				(const char *)sqlite3_column_text(st, 1),
-			};
+			const char *subject = (const char *)sqlite3_column_text(st, 0);
+			const char *detail = (const char *)sqlite3_column_text(st, 1);
 
 			if (settings) {
-				judge_setting(&judged, row[1], row[2] ? row[2] : "");
+				judge_setting(&judged, subject, detail ? detail : "");
 				continue;
 			}
 			if (versions) {
-				violations += judge_version(fn, ctx, row[1], row[2],
+				violations += judge_version(fn, ctx, subject, detail,
 				    sqlite3_column_bytes(st, 1));
 				continue;
 			}
 			violations++;
-			fn(ctx, 3, cols, row);
+			violation(fn, ctx, inv->name, subject, detail);
 		}
 		sqlite3_finalize(st);
 		if (settings)
@@ -635,12 +639,11 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 			 * invariant it hides is a violation, and the others,
 			 * integrity's quick_check last, still run */
 			char *detail = sqlite3_mprintf("cannot be checked: %s", sqlite3_errmsg(l->db));
-			const char *row[3] = { inv->name, "database", detail };
 
 			if (!detail)
 				loy_die(71, "out of memory");
 			violations++;
-			fn(ctx, 3, cols, row);
+			violation(fn, ctx, inv->name, "database", detail);
 			sqlite3_free(detail);
 		} else if (rc != SQLITE_DONE)
 			return ledger_fail(l, inv->name);
