@@ -416,6 +416,20 @@ static const char *const migrations[] = {
 	"DROP INDEX IF EXISTS members_phone;\n"
 	"CREATE INDEX members_phone ON members(" LEDGER_PHONE_KEY("phone") ")\n"
 	"  WHERE phone IS NOT NULL;\n",
+	/* 12 -> 13: the compared phone kept in a column that loy writes (the
+	 * column is added first, by added_columns), indexed as it is */
+	"UPDATE members SET phone_key = " LEDGER_PHONE_KEY("phone") " WHERE phone IS NOT NULL;\n"
+	"DROP INDEX IF EXISTS members_phone;\n"
+	"CREATE INDEX members_phone ON members(phone_key) WHERE phone_key IS NOT NULL;\n",
+};
+
+/* The columns a migration adds before its statements run, each only where
+ * it is not yet: a ledger that only says it is older may have it. */
+static const struct {
+	int version;		/* the migration from this version */
+	const char *table, *column, *type;
+} added_columns[] = {
+	{ 12, "members", "phone_key", "TEXT" },
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -826,6 +840,27 @@ ledger_path(const struct ledger *l)
 	return l->path;
 }
 
+/* Adds the column to the table unless it has it (names of ours, not
+ * input: they are written into the statement). */
+static int
+add_column(struct ledger *l, const char *table, const char *column, const char *type)
+{
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
+	char sql[256];
+	int got;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+	got = ledger_step_one(l, st, "cannot read the schema");
+	sqlite3_finalize(st);
+	if (got != 0)
+		return got;
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table, column, type);
+	return ledger_exec(l, sql);
+}
+
 /* Bring the schema up to LEDGER_SCHEMA_VERSION in one transaction. */
 static int
 migrate(struct ledger *l, int *status)
@@ -867,6 +902,11 @@ migrate(struct ledger *l, int *status)
 	for (; version < NMIGRATIONS; version++) {
 		char sql[64];
 
+		for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++)
+			if (added_columns[i].version == version &&
+			    add_column(l, added_columns[i].table, added_columns[i].column,
+			    added_columns[i].type) < 0)
+				goto fail;
 		if (ledger_exec(l, migrations[version]) < 0)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);

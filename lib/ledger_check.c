@@ -325,6 +325,9 @@ static const struct invariant {
 	  "SELECT member_id, 'attrs is not a JSON object'"
 	  "  FROM members WHERE attrs IS NOT NULL"
 	  "   AND (NOT json_valid(attrs) OR json_type(attrs) <> 'object')" },
+	{ "phone-key-fits-phone",
+	  "SELECT member_id, 'phone_key is not its phone as phones are compared'"
+	  "  FROM members WHERE phone_key IS NOT " LEDGER_PHONE_KEY("phone") },
 	{ "receipt-lines-add-up",
 	  "SELECT 'receipt ' || r.txn_id, 'points ' || r.points || ', earn.points ' ||"
 	  "       coalesce(r.earn ->> 'points', 'none') || ', its lines and rules ' || t.s"

@@ -225,6 +225,44 @@ missing() {
 	ledger_ok v11.db
 }
 
+@test "a schema version 12 ledger gets its phones' keys, and finds members by them" {
+	new_ledger -d fresh.db
+	cp fresh.db v12.db
+	printf 'member_id,name,phone\n1,Ann,+49 30 1234-56\n2,Bob,\n' >in.csv
+	loy-enroll -d v12.db in.csv >/dev/null 2>&1
+	sqlite3 v12.db "DROP INDEX members_phone; ALTER TABLE members DROP COLUMN phone_key;
+	    CREATE INDEX members_phone ON members(replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '.', ''), '(', ''), ')', ''), '/', ''))
+	      WHERE phone IS NOT NULL;
+	    PRAGMA user_version = 12"
+	run -0 --separate-stderr loy-check -d v12.db
+	[ "$(sqlite3 v12.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 v12.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	[ "$(sqlite3 v12.db "SELECT member_id || ':' || quote(phone_key) FROM members ORDER BY 1")" = "1:'+4930123456'
+2:NULL" ]
+	printf 'phone,email\n+49 (30) 123456,ann@example.org\n' >again.csv
+	run -0 --separate-stderr loy-enroll -d v12.db again.csv
+	[ "${lines[1]}" = "2,1,updated,phone email" ]
+	ledger_ok v12.db
+}
+
+@test "a phone changed by hand without its key is a violation, mended as loy-ledger(5) says" {
+	new_ledger
+	printf 'member_id,name,phone\n1,Ann,+49 30 1234-56\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	q "UPDATE members SET phone = '+49 30 999-000' WHERE member_id = '1'"
+	run -65 --separate-stderr loy-check
+	[ "$output" = "invariant,subject,detail
+phone-key-fits-phone,1,phone_key is not its phone as phones are compared" ]
+	# the statement the man page gives
+	q "$(sed -n '/^A phone written by hand is mended by/,/^\.Ed/p' "$BATS_TEST_DIRNAME/../man/loy-ledger.5" | sed '1,2d;$d')"
+	ledger_ok
+	printf 'phone,name\n+4930999000,Ann B\n' >again.csv
+	run -0 --separate-stderr loy-enroll again.csv
+	[ "${lines[1]}" = "2,1,updated,name phone" ]
+	[ "$(q "SELECT phone_key FROM members")" = +4930999000 ]
+	ledger_ok
+}
+
 @test "a read-only ledger can be checked and listed but not written" {
 	need_modes
 	new_ledger
