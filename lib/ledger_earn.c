@@ -698,6 +698,16 @@ ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx
 	    " WHERE r.txn_id = ?1 ORDER BY l.key", one, fn, ctx);
 }
 
+/* What the return lines of exchange R (a receipt's columns, prefix R: "o.")
+ * took off its original, and the points they took back (positive); 0 for
+ * a receipt that is no exchange, as ledger_receipt_exchanged() reads them. */
+#define EXCHANGED(R) \
+	"(CASE WHEN " R "orig_txn IS NOT NULL AND " R "amount >= 0 AND json_valid(" R "earn)" \
+	" THEN coalesce(" R "earn->>'returned', 0) ELSE 0 END)"
+#define EXCHANGED_POINTS(R) \
+	"(CASE WHEN " R "orig_txn IS NOT NULL AND " R "amount >= 0 AND json_valid(" R "earn)" \
+	" THEN -coalesce(" R "earn->'receipt'->>'$.\"[return]\"', 0) ELSE 0 END)"
+
 /* The receipts of members in [from, to] in time order, for a what-if: a
  * purchase credited with its lines as one row per line, as
  * ledger_earn_lines() gives them (7: its record's first purchase as the
@@ -707,8 +717,9 @@ ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx
  * amount it took off its original (18, minus its returned_amount), its
  * points (19), how loy-accrue took it back (20: "orig" in proportion to
  * its original, "rate" at the base rate, "none" nothing), the amount
- * returned of its original before it (21), and its original's member_id,
- * occurred_at, store, channel, amount and points (22-27).  Column 28 is 0
+ * returned of its original before it, by returns and exchanges (21), and
+ * its original's member_id, occurred_at, store, channel, amount and points
+ * (22-27; of an exchange, its sales').  Column 28 is 0
  * for a purchase's line, 1 for a return; 30 the person the receipt's
  * member stands for today, for whom the rules count: the survivor at the
  * end of its chain of merges (LEDGER_MERGED), else itself.  An exchange's
@@ -725,11 +736,14 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	    "  WHERE status = 'returned' AND member_id IS NOT NULL"
 	    "   AND occurred_at >= ?1 AND occurred_at <= ?2),"
 	    " origs AS (SELECT DISTINCT orig_txn FROM ret WHERE orig_txn IS NOT NULL),"
-	    /* what the returns of each original took off it before each */
-	    " prior AS (SELECT txn_id, coalesce(sum(-returned_amount) OVER (PARTITION BY"
+	    /* what the returns of each original took off it before each, and
+	     * the return lines of exchanges that name it */
+	    " prior AS (SELECT txn_id, coalesce(sum(took) OVER (PARTITION BY"
 	    "   orig_txn ORDER BY occurred_at, txn_id ROWS BETWEEN UNBOUNDED PRECEDING"
-	    "   AND 1 PRECEDING), 0) AS before FROM receipts"
-	    "  WHERE status = 'returned' AND orig_txn IN origs)"
+	    "   AND 1 PRECEDING), 0) AS before FROM (SELECT txn_id, orig_txn, occurred_at,"
+	    "   CASE WHEN status = 'returned' THEN -returned_amount"
+	    "    ELSE " EXCHANGED("") " END AS took FROM receipts"
+	    "  WHERE orig_txn IN origs AND (status = 'returned' OR " EXCHANGED("") " > 0)))"
 	    " SELECT r.txn_id AS txn_id, r.member_id, r.occurred_at AS occurred_at, r.store,"
 	    /* an exchange, a purchase of its sales */
 	    "  r.channel, CASE WHEN r.orig_txn IS NULL"
@@ -754,10 +768,13 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	    "  CASE WHEN o.txn_id IS NULL OR o.run_id > t.run_id"
 	    "    OR (o.run_id = t.run_id AND o.input_seq > t.input_seq) THEN 'rate'"
 	    "   WHEN o.member_id IS NOT NULL AND o.amount < 0 THEN 'rate'"
-	    "   WHEN o.member_id IS NULL OR o.amount <= 0 THEN 'none'"
+	    "   WHEN o.member_id IS NULL OR o.amount + " EXCHANGED("o.") " <= 0 THEN 'none'"
 	    "   ELSE 'orig' END,"
-	    "  coalesce(p.before, 0), o.member_id, o.occurred_at, o.store, o.channel, o.amount,"
-	    "  o.points, 1, 0, coalesce(s.survivor, t.member_id)"
+	    /* an exchange, its sales: what its return lines took comes back
+	     * onto its amount and points, as loy-accrue takes a return of it */
+	    "  coalesce(p.before, 0), o.member_id, o.occurred_at, o.store, o.channel,"
+	    "  o.amount + " EXCHANGED("o.") ", o.points + " EXCHANGED_POINTS("o.") ","
+	    "  1, 0, coalesce(s.survivor, t.member_id)"
 	    " FROM ret t LEFT JOIN receipts o ON o.txn_id = t.orig_txn"
 	    "  LEFT JOIN prior p ON p.txn_id = t.txn_id"
 	    "  LEFT JOIN merged s ON s.member_id = t.member_id"

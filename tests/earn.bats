@@ -1165,6 +1165,41 @@ OUT
 	ledger_ok
 }
 
+@test "what-if: a later return of a purchase an exchange took from, and a return of the exchange's sales, take back what loy-accrue took" {
+	base
+	members
+	programme <<'EOF2'
+[earn]
+points = 1
+per = 1.00
+EOF2
+	# S1 earns 99; X1 brings back 40.00 of it, floor(99 x 40.00 / 99.99) =
+	# 39 points, and buys 50.00; R1 returns the rest of S1, its 60 points
+	# left; R2 half of what X1 bought, 25 of its 50
+	{ echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'; printf '%s\n' \
+	    'S1,1001,2026-12-01 10:00:00,A,1,99.99,' \
+	    'X1,1001,2026-12-05 10:00:00,A,-1,-40.00,S1' \
+	    'X1,1001,2026-12-05 10:00:00,B,1,50.00,S1' \
+	    'R1,1001,2026-12-06 10:00:00,A,-1,-59.99,S1' \
+	    'R2,1001,2026-12-07 10:00:00,B,-1,-25.00,X1'; } >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	[ "$(q "SELECT group_concat(txn_id || ':' || points, ' ') FROM receipts WHERE txn_id GLOB 'R*'")" = "R1:-60 R2:-25" ]
+	[ "$(balances)" = "1001:25" ]
+	# the programme in force gives what loy-accrue took back, whether the
+	# purchases are in the period or before it
+	for from in 2026-12-01 2026-12-06; do
+		run -0 --separate-stderr loy-program what-if p.conf --from $from --to 2026-12-31
+		[ "$(grep -c ',0,[-0-9.]*,[-0-9.]*,0.00$' <<<"$output")" = "$((${#lines[@]} - 1))" ]
+	done
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],0,0,0,0.00,0.00,0.00
+[return],-85,-85,0,-0.85,-0.85,0.00
+total,-85,-85,0,-0.85,-0.85,0.00
+OUT
+	ledger_ok
+}
+
 @test "what-if: a cumulative or sign-up rule or an event the candidate does not have gives nothing on its side" {
 	base
 	programme <<'EOF2'
