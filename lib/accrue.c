@@ -1299,18 +1299,20 @@ exchange(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t back)
  * taken back, from the original's lot first, off *points (what its sales
  * earned, in an entry of its own before this one: *entry, else this
  * one's); res gets it as its [return] part and what they took off the
- * original, and *linked (negative) the latter; detail says so.  0 or -1. */
-static int
+ * original, and *linked (negative) the latter; `said` says so, for the
+ * exchange's row of its return lines.  The points taken, or -1. */
+static int64_t
 exchange_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t back,
     struct earn_result *res, int64_t *points, int64_t *linked, int64_t *entry,
-    char *detail, size_t size)
+    char *said, size_t size)
 {
 	int64_t owed, first, take, rentry = 0;
-	char said[256] = "", amt[32];
+	char amt[32];
 
-	if (return_owed(a, m, r, -back, 0, &owed, &first, linked, said, sizeof(said)) != 0 ||
+	*said = '\0';
+	if (return_owed(a, m, r, -back, 0, &owed, &first, linked, said, size) != 0 ||
 	    (take = take_back(a, m, r->txn, r->occurred, owed, first, &rentry, said,
-	    sizeof(said))) < 0)
+	    size)) < 0)
 		return -1;
 	earn_result_add(res, EARN_RETURN, -take);
 	res->returned = -*linked;
@@ -1318,10 +1320,9 @@ exchange_back(struct accrue *a, struct mem *m, struct rcpt *r, int64_t back,
 	if (!*entry)
 		*entry = rentry;
 	if (!*said)
-		snprintf(said, sizeof(said), "returns %s of '%s'",
-		    money_format(back, a->decimals, amt), r->orig);
-	detail_add(detail, size, said);
-	return 0;
+		snprintf(said, size, "returns %s of '%s'", money_format(back, a->decimals, amt),
+		    r->orig);
+	return take;
 }
 
 /* The receipt's lines as the engine sees them: `old` (kept from an
@@ -2198,8 +2199,10 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	if (strcmp(status, old->status) != 0)	/* counted as what it is now */
 		batch_recount(b, status_counter(old->status), status_counter(status));
 	a->file_points += points - old->points;
+	/* lines that took points back say so, whatever the receipt is */
 	emit(b, a, r->txn, m ? m->id : NULL, row.occurred_at, r->amount, points - old->points,
-	    status, *detail ? detail : "more lines of this receipt");
+	    points < old->points ? "returned" : status,
+	    *detail ? detail : "more lines of this receipt");
 	/* what its return took back, or gave again, before what it gives now */
 	if (credit_pending(a, b, m, r->txn, row.occurred_at) < 0)
 		goto out;
@@ -2453,7 +2456,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	const struct programme *prog = NULL;
 	struct receipt_row *linked = NULL;
 	int nlinked = 0, exch = 0;
-	int64_t earned = 0, back = 0;
+	int64_t earned = 0, back = 0, taken = 0;
+	char said[256] = "";
 
 	r->settled = 1;
 	a->nsettled++;
@@ -2673,8 +2677,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		if (earn(a, m, r->txn, r->occurred, points, &status, &row.entry_id) < 0 ||
 		    earn_record(a->l, prog, &er, m->id, &res, row.entry_id) < 0)
 			goto out;
-		if (exch && exchange_back(a, m, r, back, &res, &points, &row.returned_amount,
-		    &row.entry_id, detail, sizeof(detail)) < 0)
+		if (exch && (taken = exchange_back(a, m, r, back, &res, &points,
+		    &row.returned_amount, &row.entry_id, said, sizeof(said))) < 0)
 			goto out;
 		row.status = (char *)status;
 		batch_count(b, strcmp(status, "pending") == 0 ? C_PENDING : C_CREDITED);
@@ -2711,8 +2715,15 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	}
 	a->file_points += points;
 	a->file_receipts++;
-	emit(b, a, r->txn, m ? m->id : NULL, r->occurred, r->amount, points, status,
-	    *detail ? detail : NULL);
+	if (exch) {
+		/* what the ledger did, a row each: its sales earned, its return
+		 * lines took back */
+		emit(b, a, r->txn, m->id, r->occurred, er.amount, earned, status,
+		    *detail ? detail : NULL);
+		emit(b, a, r->txn, m->id, r->occurred, -back, -taken, "returned", said);
+	} else
+		emit(b, a, r->txn, m ? m->id : NULL, r->occurred, r->amount, points, status,
+		    *detail ? detail : NULL);
 	if (credit_pending(a, b, m, r->txn, r->occurred) < 0 ||
 	    (computed && (bonuses(a, b, m, prog, &er, &em, NULL, NULL) < 0)) ||
 	    link_spend(a, b, m, r, linked, nlinked) < 0)

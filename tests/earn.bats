@@ -1148,7 +1148,8 @@ EOF2
 	same "$output" <<'OUT'
 txn_id,member_id,occurred_at,amount,points,status,detail
 S1,1001,2026-12-01 10:00:00,100.00,200,credited,
-X1,1001,2026-12-05 10:00:00,20.00,-10,credited,returns 30.00 of 'S1'
+X1,1001,2026-12-05 10:00:00,50.00,50,credited,
+X1,1001,2026-12-05 10:00:00,-30.00,-60,returned,returns 30.00 of 'S1'
 OUT
 	[ "$(q "SELECT returned_amount, returned_points FROM receipts WHERE txn_id = 'S1'")" = "3000|60" ]
 	[ "$(balances)" = "1001:190" ]

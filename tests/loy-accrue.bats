@@ -2086,7 +2086,8 @@ EOF
 	run -0 --separate-stderr loy-accrue ex.csv
 	same "$output" <<OUT
 $HEAD
-X1,1001,2026-11-05 10:00:00,10.00,11,credited,returns 40.00 of 'S1'
+X1,1001,2026-11-05 10:00:00,50.00,50,credited,
+X1,1001,2026-11-05 10:00:00,-40.00,-39,returned,returns 40.00 of 'S1'
 X2,1001,2026-11-05 11:00:00,20.00,20,credited,
 OUT
 	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts ORDER BY 1")" <<'EOF'
@@ -2125,13 +2126,83 @@ EOF
 	ledger_ok
 }
 
+@test "an exchange is two output rows, as the ledger's two entries: its sales credited or pending, its return lines returned" {
+	base --set return_window_days=14
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-01 10:00:00,30.00\nS2,1002,2026-10-01 10:00:00,30.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	# X1 brings back all of S1 and buys 5.00 more: its sales earn 35, its
+	# return lines take S1's 30 back; X2 brings back 40.00 of S2's 30.00
+	cat >ex.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount,orig_txn
+X1,1001,2026-11-20 10:00:00,A,-1,-30.00,S1
+X1,1001,2026-11-20 10:00:00,B,1,35.00,S1
+X2,1002,2026-11-01 11:00:00,A,-1,-40.00,S2
+X2,1002,2026-11-01 11:00:00,B,1,41.00,S2
+EOF
+	run -0 --separate-stderr loy-accrue ex.csv
+	same "$output" <<EOF
+$HEAD
+X1,1001,2026-11-20 10:00:00,35.00,35,pending,
+X1,1001,2026-11-20 10:00:00,-30.00,-30,returned,returns 30.00 of 'S1'
+X2,1002,2026-11-01 11:00:00,41.00,41,credited,
+X2,1002,2026-11-01 11:00:00,-40.00,-30,returned,"returns 40.00, but only 30.00 of 'S2' was left to return"
+EOF
+	# each row as the journal holds it, the receipt the two together
+	same "$(q "SELECT ref, kind, points FROM journal WHERE ref GLOB 'X*' ORDER BY entry_id")" <<'EOF'
+X1|earn|35
+X1|return|-30
+X2|earn|41
+X2|return|-30
+EOF
+	same "$(q "SELECT txn_id, amount, points, status FROM receipts WHERE txn_id GLOB 'X*' ORDER BY 1")" <<'EOF'
+X1|500|5|pending
+X2|100|11|credited
+EOF
+	[ "$stderr" = "loy-accrue: ex.csv: 4 rows, 1 credited, 1 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 2 receipts, 2 members, 16 points" ]
+	ledger_ok
+}
+
+@test "the added lines of a receipt settled in parts that take points back are a returned row, an exchange's and a purchase's" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-01 10:00:00,30.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	{
+		echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'
+		echo 'X1,1001,2026-11-20 10:00:00,B,1,35.00,S1'
+		echo 'T1,1002,2026-11-20 10:00:00,B,1,12.00,'
+		for i in $(seq 1 60); do echo "F$i,,2026-11-20 11:00:00,Z,1,1.00,"; done
+		echo 'X1,1001,2026-11-20 10:00:00,A,-1,-30.00,S1'
+		echo 'T1,1002,2026-11-20 10:00:00,C,-1,-5.00,'
+	} >parts.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	same "$(grep '^[XT]1' <<<"$output")" <<'EOF'
+X1,1001,2026-11-20 10:00:00,35.00,35,credited,
+T1,1002,2026-11-20 10:00:00,12.00,12,credited,
+X1,1001,2026-11-20 10:00:00,-30.00,-30,returned,more lines of this receipt
+T1,1002,2026-11-20 10:00:00,-5.00,-5,returned,more lines of this receipt
+EOF
+	# the receipts are purchases still, each entry as its row says
+	same "$(q "SELECT txn_id, points, status FROM receipts WHERE txn_id IN ('X1', 'T1') ORDER BY 1")" <<'EOF'
+T1|7|credited
+X1|5|credited
+EOF
+	same "$(q "SELECT ref, kind, points FROM journal WHERE ref IN ('X1', 'T1') ORDER BY entry_id")" <<'EOF'
+X1|earn|35
+T1|earn|12
+X1|return|-30
+T1|return|-5
+EOF
+	ledger_ok
+}
+
 @test "an exchange without a member that names a member's purchase is that member's" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-01 10:00:00,99.99\n' >sale.csv
 	loy-accrue sale.csv >/dev/null 2>&1
 	printf 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn\nX1,,2026-11-05 10:00:00,A,-1,-40.00,S1\nX1,,2026-11-05 10:00:00,B,1,50.00,S1\n' >ex.csv
 	run -0 --separate-stderr loy-accrue ex.csv
-	[ "${lines[1]}" = "X1,1001,2026-11-05 10:00:00,10.00,11,credited,no member given: that of 'S1'; returns 40.00 of 'S1'" ]
+	[ "${lines[1]}" = "X1,1001,2026-11-05 10:00:00,50.00,50,credited,no member given: that of 'S1'" ]
+	[ "${lines[2]}" = "X1,1001,2026-11-05 10:00:00,-40.00,-39,returned,returns 40.00 of 'S1'" ]
 	[ "$(q "SELECT returned_amount FROM receipts WHERE txn_id = 'S1'")" = 4000 ]
 	[ "$(balances)" = "1001:110" ]
 	ledger_ok

@@ -438,7 +438,8 @@ OUT
 	# its 300 points) and buys 80.00 of bread (80 points)
 	printf 'txn_id,member_id,occurred_at,store,category,qty,amount,orig_txn\nX1,1,2026-03-15 10:00:00,S2,wine,-1,-50.00,P2\nX1,1,2026-03-15 10:00:00,S2,bakery,1,80.00,P2\n' >ex.csv
 	run -0 --separate-stderr loy-accrue ex.csv
-	[ "${lines[1]}" = "X1,1,2026-03-15 10:00:00,30.00,-20,credited,returns 50.00 of 'P2'" ]
+	[ "${lines[1]}" = "X1,1,2026-03-15 10:00:00,80.00,80,credited," ]
+	[ "${lines[2]}" = "X1,1,2026-03-15 10:00:00,-50.00,-100,returned,returns 50.00 of 'P2'" ]
 	run -0 --separate-stderr loy-report earn-burn --from 2026-03-01 --to 2026-04-01
 	same "$(printf '%s\n' "$output" | cut -d, -f1-3,13)" <<'OUT'
 period,earned,returned,net
