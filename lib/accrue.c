@@ -35,11 +35,17 @@
 
 struct accrue;
 struct rcpt;
+struct mem;
 static int settle_all(struct accrue *a, struct batch *b, struct rcpt *keep);
 static int settle(struct accrue *a, struct batch *b, struct rcpt *r);
 static uint64_t head(const struct rcpt *r, const char *occurred);
 static int maybe_taken(struct accrue *a, const char *txn);
 static int write_balances(struct accrue *a);
+static int link_earlier(struct accrue *a, struct mem *m, const struct rcpt *r,
+    int64_t amount, int64_t points, struct receipt_row **v, char *detail, size_t size);
+static int link_spend(struct accrue *a, struct batch *b, struct mem *m, const struct rcpt *r,
+    const struct receipt_row *v, int n);
+static void await(struct accrue *a, const char *orig);
 
 enum { F_TXN, F_MEMBER, F_CARD, F_PHONE, F_EMAIL, F_OCCURRED, F_STORE, F_SKU,
 	F_CATEGORY, F_QTY, F_AMOUNT, F_PRICE, F_CHANNEL, F_LINE, F_ORIG, F_DESC, F_COUNT };
@@ -1906,6 +1912,153 @@ old_spend(struct accrue *a, struct mem *m, struct rcpt *r, const struct receipt_
 	    -r->amount);
 }
 
+/*
+ * Purchase `old` of member m, settled early, whose later lines leave
+ * `left` of it (of its sales, an exchange's) for returns to take off it,
+ * or make it no purchase (`left` below 0): what returns and exchanges took
+ * off it follows, as if it had been settled whole before them.
+ *
+ * Those that took more than `left` give the rest back, the latest taken
+ * first, and their spend comes back to the purchase's period; returns with
+ * more than they took (of which nothing was left to them) take more, up to
+ * `left`, the first taken first, off the purchase's period.  Of one that
+ * is no purchase now, they give back all they took, and take their amount
+ * off their own periods, as returns that name no purchase; its
+ * returned_points are 0.  The points they took stand.  A return taken
+ * after it in this input took its points in proportion, of what was left
+ * of it, none for its rest; one taken before it (in an earlier run or
+ * input: link_earlier) took them at its rate, for all of it: what it now
+ * takes more adds what the rate owed for it to the purchase's
+ * returned_points (*more), up to `points`, as link_earlier counts it.
+ *
+ * *had: what they took off it before; *given: what they gave back
+ * (negative: took more).  0, 1 (an exchange took off one that is no
+ * purchase now, which would have made it no exchange: `said` says why
+ * these lines are refused), or -1.  Read only for a purchase that returns
+ * took from or named (the receipts that name an original are read from
+ * the whole table).
+ */
+static int
+returns_held(struct accrue *a, struct mem *m, const struct receipt_row *old, int64_t left,
+    int64_t points, int64_t *had, int64_t *given, int64_t *more, char *said, size_t size)
+{
+	struct receipt_took *v;
+	int64_t excess, room;
+	int n = ledger_receipt_returns(a->l, old->txn_id, &v), rc = -1;
+
+	*had = *given = *more = 0;
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		*had += v[i].took;
+		if (left < 0 && v[i].r.amount >= 0) {
+			snprintf(said, size, "receipt '%s' settled in parts becomes a return with "
+			    "these lines, but exchange '%s' took goods of it back as a purchase's "
+			    "(--rejects takes the receipt whole)", old->txn_id, v[i].r.txn_id);
+			receipt_took_free(v, n);
+			return 1;
+		}
+	}
+	excess = left < 0 ? *had : *had - left;
+	for (int i = n - 1; i >= 0 && excess > 0; i--) {
+		const struct receipt_row *ret = &v[i].r;
+		int64_t d = v[i].took < excess ? v[i].took : excess;
+
+		if (d == 0)
+			continue;
+		if (ledger_receipt_give_back(a->l, ret->txn_id, d) < 0 ||
+		    progress_less(a, m, old->txn_id, old->occurred_at, old->store, old->channel,
+		    old->amount, 0, -d) < 0)
+			goto out;
+		excess -= d;
+		*given += d;
+	}
+	for (int i = 0; left < 0 && i < n; i++) {
+		/* each as a return at the current rate: its amount off its period */
+		const struct receipt_row *ret = &v[i].r;
+		int after = ret->run_id == old->run_id && ret->input_seq == old->input_seq;
+		int64_t spend = after ? -ret->amount : v[i].took;
+
+		if (spend && progress_less(a, m, ret->txn_id, ret->occurred_at, ret->store,
+		    ret->channel, -ret->amount, 0, spend) < 0)
+			goto out;
+	}
+	if (left < 0 && old->returned_points &&
+	    ledger_receipt_returned(a->l, old->txn_id, 0, -old->returned_points) < 0)
+		goto out;
+	if (left < 0 && n)
+		await(a, old->txn_id);	/* they wait for it, should it be one again */
+	room = left - *had;
+	for (int i = 0; i < n && room > 0; i++) {
+		const struct receipt_row *ret = &v[i].r;
+		int after = ret->run_id == old->run_id && ret->input_seq == old->input_seq;
+		int64_t g = -ret->amount - v[i].took;
+
+		if (ret->amount >= 0 || g <= 0)
+			continue;	/* an exchange's return lines are not kept */
+		if (g > room)
+			g = room;
+		if (ledger_receipt_give_back(a->l, ret->txn_id, -g) < 0 ||
+		    progress_less(a, m, old->txn_id, old->occurred_at, old->store, old->channel,
+		    old->amount, 0, g) < 0)
+			goto out;
+		if (!after) {
+			/* taken at the rate, its spend off its own period: as
+			 * link_spend moves it */
+			const struct programme *rate = earn_at(a->earn, ret->occurred_at);
+			int64_t owed = earn_base_points(rate, v[i].took + g) -
+			    earn_base_points(rate, v[i].took);
+
+			if (progress_less(a, m, ret->txn_id, ret->occurred_at, ret->store,
+			    ret->channel, -ret->amount, 0, -g) < 0)
+				goto out;
+			if (owed > points - old->returned_points - *more)
+				owed = points - old->returned_points - *more;
+			if (owed > 0)
+				*more += owed;
+		}
+		room -= g;
+		*given -= g;
+	}
+	if (*more && ledger_receipt_returned(a->l, old->txn_id, 0, *more) < 0)
+		goto out;
+	rc = 0;
+out:
+	receipt_took_free(v, n);
+	return rc;
+}
+
+/* What the returns of a purchase settled in parts did before its later
+ * lines, into `said` (empty: nothing to say): they took `had` off it, and
+ * now `had` less `given` (returns_held), none when it is a return now
+ * (`left` below 0); and `taken` points, which stand, when its points are
+ * other than those of its whole for them (-1: not). */
+static void
+held_said(const struct accrue *a, char *said, size_t size, int64_t had, int64_t given,
+    int64_t left, int64_t taken)
+{
+	char amt[32], amt2[32], pts[48] = "";
+
+	*said = '\0';
+	if (!given && taken < 0)
+		return;
+	if (taken >= 0)
+		snprintf(pts, sizeof(pts), "%s%lld point%s", given ? " and " : "",
+		    (long long)taken, taken == 1 ? "" : "s");
+	if (!given)
+		snprintf(said, size, "returns before these lines took back %s of it, which "
+		    "stand%s", pts, taken == 1 ? "s" : "");
+	else if (left < 0)
+		snprintf(said, size, "returns before these lines took back %s%s of it, a "
+		    "purchase then: they return none of it now%s",
+		    money_format(had, a->decimals, amt), pts, *pts ? ", their points stand" : "");
+	else
+		snprintf(said, size, "returns before these lines took back %s%s of it: they "
+		    "return %s of it now%s", money_format(had, a->decimals, amt), pts,
+		    money_format(had - given, a->decimals, amt2),
+		    *pts ? ", their points stand" : "");
+}
+
 /* The counter of a receipt's status. */
 static int
 status_counter(const char *status)
@@ -1945,6 +2098,14 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	 * what it counted towards cumulative rules */
 	int64_t okept = 0, otaken = 0, osales = old->amount, lk;
 	int oexch = 0;
+	/* what returns took off it so far, a purchase (an exchange's sales),
+	 * and what they keep of it now; what was said of them */
+	int64_t rs, rhad = 0, rgiven = 0, rmore = 0, psales = 0;
+	char held[256] = "";
+	/* a return so far, now a purchase: the returns counted against it */
+	int relink = 0, nrel = 0;
+	struct receipt_row *rel = NULL;
+	struct rcpt w = { 0 };
 
 	if (m && m->defer && strcmp(m->defer->txn, r->txn) != 0 && flush_member(a, b, m) < 0) {
 		free(merged);
@@ -1962,6 +2123,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			osales += ol.v[i].amount;
 		oexch = okept || otaken || osales != old->amount;
 	}
+	rs = m && old->amount >= 0 ? old->returned_amount + okept : 0;
 	waits = m && m->defer;
 	if (waits) {
 		nwas = m->defer->n;
@@ -1984,6 +2146,18 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	if (strcmp(r->occurred, old->occurred_at) < 0)
 		row.occurred_at = r->occurred;
 	merged[0] = htole64(head(r, row.occurred_at));
+	if (rs > 0 && row.amount < 0) {
+		/* a purchase so far that returns took from, now a return: they
+		 * name no purchase (as in the whole), their points stand */
+		if ((rc = returns_held(a, m, old, -1, 0, &rhad, &rgiven, &rmore, held,
+		    sizeof(held))) != 0) {
+			if (rc > 0)
+				rc = reject_receipt(a, b, r, held);
+			goto out;
+		}
+		held_said(a, held, sizeof(held), rhad, rgiven, -1, -1);
+		rc = -1;
+	}
 	if (m && r->orig && r->amount < 0 && old->amount <= 0 && !oexch) {
 		/* more of a return: against its original, as the first part was */
 		int64_t back;
@@ -2085,7 +2259,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			 * own, and a first purchase stays one */
 			earn_again_state(&again, &again_st);
 			if ((got = compute(a, m, &er, &em, &prog, &res, &again_st, ol.first)) == 0) {
-				points = res.points;
+				points = psales = res.points;
 				computed = 1;
 			}
 			if (got == 2) {
@@ -2124,6 +2298,30 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 				points = res.points;
 			}
 			xfirst = first;
+			if (rs > 0) {
+				/* the returns that took from it keep no more of it than
+				 * there is; what they took back stands, and the whole
+				 * keeps what it earns less what they owe of it in
+				 * proportion (on top of what they took) */
+				int64_t owe = 0, took;
+
+				if (returns_held(a, m, old, sales, psales, &rhad, &rgiven, &rmore,
+				    held, sizeof(held)) != 0)
+					goto out;
+				took = old->returned_points + rmore;
+				if (sales > 0)
+					owe = (int64_t)((__int128)psales * (rhad - rgiven) / sales);
+				if (owe != took) {
+					earn_result_add(&res, EARN_TAKEN, took - owe);
+					points = res.points;
+				}
+				held_said(a, held, sizeof(held), rhad, rgiven, sales,
+				    owe != took ? took : -1);
+			}
+			/* a return so far, now a purchase: the returns of the
+			 * member's taken before that named it count against it, as
+			 * against a purchase that comes after them (link_earlier) */
+			relink = old->amount < 0;
 		} else if (r->orig && old->amount < 0) {
 			/* a return against its original so far, and still one: it
 			 * takes off that one (or off its own period's spend) what
@@ -2194,8 +2392,20 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	}
 	row.points = points;
 	row.status = (char *)status;
-	if (ledger_receipt_extend(a->l, &row, linked) < 0)
+	/* what returns took off it came back (returns_held) */
+	if (ledger_receipt_extend(a->l, &row, linked - rgiven) < 0)
 		goto out;
+	detail_add(detail, sizeof(detail), held);
+	if (relink) {
+		w = *r;
+		snprintf(w.occurred, sizeof(w.occurred), "%s", row.occurred_at);
+		w.store = old->store;
+		w.channel = old->channel;
+		w.amount = er.amount;
+		if ((nrel = link_earlier(a, m, &w, er.amount, psales, &rel, detail,
+		    sizeof(detail))) < 0)
+			goto out;
+	}
 	if (strcmp(status, old->status) != 0)	/* counted as what it is now */
 		batch_recount(b, status_counter(old->status), status_counter(status));
 	a->file_points += points - old->points;
@@ -2204,7 +2414,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	    points < old->points ? "returned" : status,
 	    *detail ? detail : "more lines of this receipt");
 	/* what its return took back, or gave again, before what it gives now */
-	if (credit_pending(a, b, m, r->txn, row.occurred_at) < 0)
+	if (credit_pending(a, b, m, r->txn, row.occurred_at) < 0 ||
+	    link_spend(a, b, m, &w, rel, nrel) < 0)
 		goto out;
 	if (computed) {
 		/* its progress towards cumulative rules as the whole's: a
@@ -2227,6 +2438,9 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	}
 	rc = 0;
 out:
+	for (int i = 0; i < nrel; i++)
+		receipt_row_clear(&rel[i]);
+	free(rel);
 	free(merged);
 	free(row.earn);
 	free(lines);

@@ -412,6 +412,8 @@ earn_rule_name(const struct programme *p, int rule)
 		return "[earn] not recovered";
 	case EARN_RETURN:
 		return "[return]";
+	case EARN_TAKEN:
+		return "[return] taken before";
 	}
 	return p->rules[rule].name;
 }

@@ -63,6 +63,11 @@ enum {
 					   lines could not take back (loy-accrue) */
 	EARN_RETURN = -7,		/* [return]: what an exchange's return lines
 					   took back of its original (loy-accrue) */
+	EARN_TAKEN = -8,		/* [return] taken before: what the returns of a
+					   purchase settled in parts took back of it
+					   before its later lines, past what they owe
+					   of the whole (negative: short of it), which
+					   stands (loy-accrue) */
 };
 
 /* One share of a receipt's points: the line (index into the receipt's

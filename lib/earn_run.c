@@ -822,7 +822,10 @@ whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *ro
 
 /* Rows of the actual points per rule: rule, points.  What exchanges'
  * return lines took back ([return], a purchase's own) is not re-run: the
- * candidate takes it back as it was taken. */
+ * candidate takes it back as it was taken.  What a purchase settled in
+ * parts kept for the points its returns took back before its later lines
+ * ([return] taken before) is theirs: the candidate's returns take back
+ * what they owe of the whole, the actual ones what they took less that. */
 static int
 whatif_actual(void *ctx, int ncols, const char *const *cols, const char *const *row)
 {
@@ -831,14 +834,15 @@ whatif_actual(void *ctx, int ncols, const char *const *cols, const char *const *
 	(void)ncols;
 	(void)cols;
 	if (row && row[0]) {
-		struct tally *x = tally(ctx, row[0]);
+		int taken = strcmp(row[0], "[return] taken before") == 0;
+		struct tally *x = tally(ctx, taken ? "[return]" : row[0]);
 
 		v = row[1] ? atoll(row[1]) : 0;
 		x->actual += v;
-		if (strcmp(row[0], "[return]") == 0) {
-			x->cand += v;
+		if (taken || strcmp(row[0], "[return]") == 0)
 			x->order = 1 << 21;	/* as whatif_return's */
-		}
+		if (!taken && strcmp(row[0], "[return]") == 0)
+			x->cand += v;
 	}
 	return 0;
 }

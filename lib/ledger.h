@@ -268,6 +268,23 @@ int ledger_receipt_returned(struct ledger *l, const char *txn_id, int64_t amount
  * positive): both 0 for a receipt that is no exchange.  0 or -1. */
 int ledger_receipt_exchanged(struct ledger *l, const char *txn_id, int64_t *amount,
     int64_t *points);
+/* A return, or an exchange, that names a purchase (ledger_receipt_returns):
+ * the receipt, and what it took off the purchase, 0 or more (minus a
+ * return's returned_amount, an exchange's return lines' part of it). */
+struct receipt_took {
+	struct receipt_row r;
+	int64_t took;
+};
+/* The returns of members that name purchase `orig` in their orig_txn,
+ * and the exchanges that took something off it, in the order they were
+ * taken (run, input, txn_id), into *v (the caller's to free with
+ * receipt_took_free): their count, or -1. */
+int ledger_receipt_returns(struct ledger *l, const char *orig, struct receipt_took **v);
+void receipt_took_free(struct receipt_took *v, int n);
+/* Receipt txn_id, a return or an exchange, gives back `amount` of what it
+ * took off its original (negative: takes more): its returned_amount and,
+ * an exchange's, its earn's "returned" (not the points it took). */
+int ledger_receipt_give_back(struct ledger *l, const char *txn_id, int64_t amount);
 /* The originals named in orig_txn by returns that took nothing off them
  * (returned_amount 0: it was not in the ledger, or not a purchase), each
  * once, to fn (which may stop the walk): 0 or -1. */

@@ -455,6 +455,67 @@ ledger_receipt_exchanged(struct ledger *l, const char *txn_id, int64_t *amount,
 	return 0;
 }
 
+/* What an exchange's return lines took off its original (its earn's
+ * "returned"), 0 for a receipt that is none. */
+#define EXCHANGE_TOOK "(CASE WHEN amount >= 0 AND json_valid(earn)" \
+	" THEN coalesce(earn ->> 'returned', 0) ELSE 0 END)"
+
+int
+ledger_receipt_returns(struct ledger *l, const char *orig, struct receipt_took **v)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_RETURNS,
+	    "SELECT " RECEIPT_COLS ", CASE WHEN amount < 0 THEN -returned_amount"
+	    "  ELSE " EXCHANGE_TOOK " END FROM receipts"
+	    " WHERE orig_txn = ?1 AND member_id IS NOT NULL"
+	    "  AND (amount < 0 OR " EXCHANGE_TOOK " > 0)"
+	    " ORDER BY run_id, input_seq, txn_id");
+	int n = 0, cap = 0, rc;
+
+	*v = NULL;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			*v = loy_xrealloc(*v, cap * sizeof(**v));
+		}
+		memset(&(*v)[n], 0, sizeof(**v));
+		receipt_fill(st, &(*v)[n].r);
+		(*v)[n++].took = sqlite3_column_int64(st, 16);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return n;
+	receipt_took_free(*v, n);
+	*v = NULL;
+	return ledger_fail(l, "cannot read receipts");
+}
+
+void
+receipt_took_free(struct receipt_took *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		receipt_row_clear(&v[i].r);
+	free(v);
+}
+
+int
+ledger_receipt_give_back(struct ledger *l, const char *txn_id, int64_t amount)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_GIVE_BACK,
+	    "UPDATE receipts SET returned_amount = returned_amount + ?2,"
+	    " earn = CASE WHEN " EXCHANGE_TOOK " > 0"
+	    "  THEN json_set(earn, '$.returned', " EXCHANGE_TOOK " - ?2) ELSE earn END"
+	    " WHERE txn_id = ?1");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, amount);
+	return ledger_exec_stmt(l, st, "cannot record a return");
+}
+
 /* The terms of the index receipts_unlinked, which a query must repeat for
  * SQLite to use it. */
 #define UNLINKED "orig_txn IS NOT NULL AND amount < 0 AND returned_amount = 0"

@@ -1722,6 +1722,59 @@ EOF2
 	ledger_ok whole.db
 }
 
+@test "a purchase settled in parts whose later lines change it under its returns gives the member, the bonuses and what-if what the whole gives" {
+	base
+	members
+	programme <<'EOF2'
+[rule forty]
+trigger = cumulative
+spend = 40.00
+period = month
+bonus = 500
+
+[rule basket]
+min_amount = 20.00
+bonus = 50
+EOF2
+	# 1001: S1 50.00 earns 100 (basket); R1 returns 20.00 of it, 40 of
+	# its points; S1's later line of -35.00 leaves 15.00, no basket: 15
+	# points, and R1 returns all of it, which owes 15: R1 took 40, and S1
+	# keeps 25 more for it; the period's spend 0, no bonus.  1002: S2
+	# 60.00, R2 returns
+	# 30.00 of it in another month, S2's later line -20.00: 40.00 spent in
+	# November, 30.00 of it back, the bonus taken back.  1003: S3 10.00,
+	# R3 returns 25.00, S3 grows by 35.00 to 45.00: R3 returns 25.00 of it
+	printf '%s\n' 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn' \
+	    'T1,1001,2026-11-01 09:00:00,Z,1,10.00,' 'T2,1002,2026-11-01 09:00:00,Z,1,10.00,' \
+	    'T3,1003,2026-11-01 09:00:00,Z,1,10.00,' >day1.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	split_receipts <<'EOF2'
+S1,1001,2026-11-05 10:00:00,A,1,50.00,|S1,1001,2026-11-05 10:00:00,B,-1,-35.00,
+R1,1001,2026-11-05 11:00:00,A,-1,-20.00,S1
+S2,1002,2026-11-05 10:00:00,A,1,60.00,|S2,1002,2026-11-05 10:00:00,B,-1,-20.00,
+R2,1002,2026-12-05 11:00:00,A,-1,-30.00,S2
+S3,1003,2026-11-05 10:00:00,A,1,10.00,|S3,1003,2026-11-05 10:00:00,B,1,35.00,
+R3,1003,2026-11-05 11:00:00,A,-1,-25.00,S3
+EOF2
+	loy-accrue -d whole.db whole.csv >whole.out 2>/dev/null
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	printf '%s\n' "$output" >parts.out
+	same "$(balances)" <<<"$(LOY_DB=whole.db balances)"
+	local g="SELECT rule, member_id, period, visits, spend FROM rule_progress ORDER BY 1, 2, 3"
+	local r="SELECT txn_id, amount, returned_amount FROM receipts WHERE member_id IS NOT NULL ORDER BY 1"
+	same "$(q "$g")" <<<"$(sqlite3 whole.db "$g")"
+	same "$(q "$r")" <<<"$(sqlite3 whole.db "$r")"
+	[ "$(q "SELECT points || ' ' || returned_points || ' ' || (earn -> 'receipt') FROM receipts WHERE txn_id = 'S1'")" = '40 40 {"[return] taken before":25}' ]
+	ledger_ok
+	ledger_ok whole.db
+	# the programme in force gives what loy-accrue credited, as of the whole
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-11-01 --to 2026-12-31
+	[ "$(grep -c ',0,[-0-9.]*,[-0-9.]*,0.00$' <<<"$output")" = "$((${#lines[@]} - 1))" ]
+	want=$output
+	run -0 --separate-stderr loy-program -d whole.db what-if p.conf --from 2026-11-01 --to 2026-12-31
+	[ "$output" = "$want" ]
+}
+
 @test "a return against its original settled in parts whose later lines are sales takes off the original what the whole takes off" {
 	base
 	members

@@ -2549,6 +2549,179 @@ loy-accrue: q.csv: 62 rows, 1 credited, 0 pending, 0 returned, 60 anonymous, 0 d
 	ledger_ok
 }
 
+# A POS file of receipts in two or three parts far apart, each part's lines
+# separated by '|' on standard input (a line of its own for a receipt of
+# one part): parts.csv, each part 60 receipts of member 1003 after the
+# one before; the ledger copied to whole.db, to take it in one piece.
+in_parts() {
+	local h='txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'
+
+	awk -v h="$h" 'BEGIN { print h } { n = split($0, p, "|"); for (i = 1; i <= n; i++) part[i] = part[i] p[i] "\n"; if (n > np) np = n }
+	    END { for (i = 1; i <= np; i++) { printf "%s", part[i]; for (k = 1; k <= 60; k++) print "F" i "-" k ",1003,2026-11-20 12:00:00,FILLER-" k ",1,1.00," } }' >parts.csv
+	cp "$LOY_DB" whole.db
+}
+
+# The balances, the lots and what came back of the members' purchases as
+# the same file taken in one piece made them.
+as_whole() {
+	local r="SELECT txn_id, amount, returned_amount FROM receipts WHERE member_id IS NOT NULL ORDER BY 1"
+	local o="SELECT member_id, sum(remaining) FROM lots GROUP BY 1 ORDER BY 1"
+
+	run -0 --separate-stderr loy-accrue -d whole.db parts.csv
+	same "$(balances)" <<<"$(LOY_DB=whole.db balances)"
+	same "$(q "$r")" <<<"$(sqlite3 whole.db "$r")"
+	same "$(q "$o")" <<<"$(sqlite3 whole.db "$o")"
+	ledger_ok whole.db
+}
+
+@test "a purchase settled in parts whose later line takes it below what a return took back holds the return to what it comes to, and its points stand" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT0,1001,2026-11-19 10:00:00,100.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	in_parts <<'EOF'
+S1,1001,2026-11-20 10:00:00,A,1,20.00,|S1,1001,2026-11-20 10:00:00,B,-1,-5.00,
+R1,1001,2026-11-20 11:00:00,A,-1,-20.00,S1
+EOF
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	# S1 comes to 15.00 in the end: R1 returns all of it, 15.00; the 20
+	# points R1 took back stand, and S1 keeps the 20 it earned, 5 of them
+	# for the line R1 took them back for, so that 1001 ends as with S1
+	# whole (15 earned, 15 taken back)
+	same "$(grep '^[SR]1' <<<"$output")" <<'EOF'
+S1,1001,2026-11-20 10:00:00,20.00,20,credited,
+R1,1001,2026-11-20 11:00:00,-20.00,-20,returned,
+S1,1001,2026-11-20 10:00:00,-5.00,0,credited,"returns before these lines took back 20.00 and 20 points of it: they return 15.00 of it now, their points stand"
+EOF
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts WHERE txn_id IN ('S1', 'R1') ORDER BY 1")" <<'EOF'
+R1|-2000|-20|-1500|0
+S1|1500|20|1500|20
+EOF
+	run -0 --separate-stderr loy-accrue --explain receipt=S1
+	[ "${lines[3]}" = "S1,2026-11-20 10:00:00,1001,2,,,,[return] taken before,1,5" ]
+	[ "$stderr" = "loy-accrue: receipt=S1: 3 rows, 20 points, as the journal holds" ]
+	ledger_ok
+	as_whole
+	[ "$(balances)" = "1001:100
+1003:120" ]
+	# and a later return of S1 finds none of it left
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR2,1001,2026-11-21 10:00:00,-15.00,S1\n' >r2.csv
+	run -0 --separate-stderr loy-accrue r2.csv
+	[ "${lines[1]}" = "R2,1001,2026-11-21 10:00:00,-15.00,0,returned,\"returns 15.00, but only 0.00 of 'S1' was left to return\"" ]
+	[ "$(balances)" = "1001:100
+1003:120" ]
+	ledger_ok
+}
+
+@test "a purchase settled in parts shrunk below a return in parts, or below an exchange's return lines, holds them to what it comes to" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT0,1001,2026-11-19 10:00:00,100.00\nT1,1002,2026-11-19 10:00:00,100.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	# R1 returns all of S1 in two parts, before S1's last line; X2 brings
+	# back all of S2 and buys 30.00
+	in_parts <<'EOF'
+S1,1001,2026-11-20 10:00:00,A,1,20.00,|S1,1001,2026-11-20 10:00:00,A,1,0.00,|S1,1001,2026-11-20 10:00:00,B,-1,-5.00,
+R1,1001,2026-11-20 11:00:00,A,-1,-15.00,S1|R1,1001,2026-11-20 11:00:00,B,-1,-5.00,S1
+S2,1002,2026-11-20 10:00:00,A,1,20.00,|S2,1002,2026-11-20 10:00:00,B,-1,-5.00,
+X2,1002,2026-11-20 11:00:00,A,-1,-20.00,S2
+X2,1002,2026-11-20 11:00:00,C,1,30.00,S2
+EOF
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	same "$(grep '^S[12].*-5.00' <<<"$output" | sort)" <<'EOF'
+S1,1001,2026-11-20 10:00:00,-5.00,0,credited,"returns before these lines took back 20.00 and 20 points of it: they return 15.00 of it now, their points stand"
+S2,1002,2026-11-20 10:00:00,-5.00,0,credited,"returns before these lines took back 20.00 and 20 points of it: they return 15.00 of it now, their points stand"
+EOF
+	# X2 took 15.00 off S2, as its detail says of the whole, and the 20
+	# points it took back stand
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points, coalesce(earn ->> 'returned', '') FROM receipts WHERE txn_id GLOB '[SRX][12]' ORDER BY 1")" <<'EOF'
+R1|-2000|-20|-1500|0|
+S1|1500|20|1500|20|
+S2|1500|20|1500|20|
+X2|1000|10|-1500|0|1500
+EOF
+	ledger_ok
+	as_whole
+}
+
+@test "a purchase settled in parts that its later lines make a return leaves its returns naming no purchase, and one an exchange took from is refused" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT0,1001,2026-11-19 10:00:00,100.00\nT1,1002,2026-11-19 10:00:00,100.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	in_parts <<'EOF'
+S1,1001,2026-11-20 10:00:00,A,1,20.00,|S1,1001,2026-11-20 10:00:00,B,-1,-30.00,
+R1,1001,2026-11-20 11:00:00,A,-1,-20.00,S1
+EOF
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	# S1 is a return of 10.00 in the end: R1 returns no purchase, as when
+	# S1 is taken whole; the points it took stand
+	[ "$(grep '^S1.*-30.00' <<<"$output")" = "S1,1001,2026-11-20 10:00:00,-30.00,-30,returned,\"returns before these lines took back 20.00 of it, a purchase then: they return none of it now\"" ]
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts WHERE txn_id IN ('S1', 'R1') ORDER BY 1")" <<'EOF'
+R1|-2000|-20|0|0
+S1|-1000|-10|0|0
+EOF
+	ledger_ok
+	as_whole
+	# an exchange took goods of S2 back: as S2 whole is a return, X2
+	# would be a purchase of its total, which its parts cannot be made
+	cp whole.db before.db
+	cp before.db "$LOY_DB"
+	in_parts <<'EOF'
+S2,1002,2026-11-21 10:00:00,A,1,20.00,|S2,1002,2026-11-21 10:00:00,B,-1,-30.00,
+X2,1002,2026-11-21 11:00:00,A,-1,-20.00,S2
+X2,1002,2026-11-21 11:00:00,C,1,30.00,S2
+EOF
+	before=$(dump)
+	LOY_RECEIPT_MEMORY=1024 run -65 --separate-stderr loy-accrue parts.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: parts.csv:65: receipt 'S2' settled in parts becomes a return with these lines, but exchange 'X2' took goods of it back as a purchase's (--rejects takes the receipt whole)" ]
+	[ "$(dump)" = "$before" ]
+	# with --rejects the run is taken again with S2 whole: as the file whole
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue --rejects rej.csv parts.csv
+	[ "$(grep -c '^[SX]2' rej.csv)" = 0 ]
+	same "$(grep '^[SX]2' <<<"$output")" <<'EOF'
+X2,1002,2026-11-21 11:00:00,10.00,10,credited,
+S2,1002,2026-11-21 10:00:00,-10.00,-10,returned,
+EOF
+	ledger_ok
+	as_whole
+}
+
+@test "a purchase settled in parts that grows past what its returns could take off it counts the rest of them against it" {
+	base
+	# R0 came before S1 (the rate took its 10 points); R1 returned all of
+	# S2 so far, and 5.00 more; S3 was a return so far, which R3 named
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nT0,1001,2026-11-19 10:00:00,100.00,\nR0,1001,2026-11-19 11:00:00,-10.00,S1\nT2,1002,2026-11-19 10:00:00,100.00,\nT3,1003,2026-11-19 10:00:00,100.00,\n' >day1.csv
+	loy-accrue day1.csv >/dev/null 2>&1
+	in_parts <<'EOF'
+S1,1001,2026-11-20 10:00:00,A,1,5.00,|S1,1001,2026-11-20 10:00:00,B,1,10.00,
+S2,1002,2026-11-20 10:00:00,A,1,5.00,|S2,1002,2026-11-20 10:00:00,B,1,10.00,
+R2,1002,2026-11-20 11:00:00,A,-1,-10.00,S2
+S3,1003,2026-11-20 10:00:00,A,-1,-5.00,|S3,1003,2026-11-20 10:00:00,B,1,25.00,
+R3,1003,2026-11-20 11:00:00,A,-1,-10.00,S3
+EOF
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	same "$(grep '^S[123].*,[12][05].00,' <<<"$output")" <<'EOF'
+S1,1001,2026-11-20 10:00:00,10.00,10,credited,returns before these lines took back 5.00 of it: they return 10.00 of it now
+S2,1002,2026-11-20 10:00:00,10.00,5,credited,"returns before these lines took back 5.00 and 5 points of it: they return 10.00 of it now, their points stand"
+S3,1003,2026-11-20 10:00:00,25.00,25,credited,return 'R3' taken before it returned 10.00 of it
+EOF
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts WHERE txn_id GLOB '[SR][0-3]' ORDER BY 1")" <<'EOF'
+R0|-1000|-10|-1000|0
+R2|-1000|-5|-1000|0
+R3|-1000|-10|-1000|0
+S1|1500|15|1000|10
+S2|1500|10|1000|5
+S3|2000|20|1000|10
+EOF
+	ledger_ok
+	as_whole
+	# the rest of each comes back: what is left of it, as of the whole
+	cp whole.db after.db
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR4,1001,2026-11-21 10:00:00,-15.00,S1\nR5,1002,2026-11-21 10:00:00,-15.00,S2\nR6,1003,2026-11-21 10:00:00,-20.00,S3\n' >day3.csv
+	run -0 --separate-stderr loy-accrue day3.csv
+	run -0 --separate-stderr loy-accrue -d after.db day3.csv
+	[ "$(balances)" = "$(LOY_DB=after.db balances)" ]
+	ledger_ok
+}
+
 @test "LOY_RECEIPT_MEMORY must be a number of bytes" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
