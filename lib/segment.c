@@ -184,15 +184,14 @@ put_day(struct run *r, int day)
 	csvio_put(r->out, d);
 }
 
-/* What a member bought from day `from` on (up to the as-of date). */
+/* What a member bought in the window, from a summary walk's one day: its
+ * spend there counts the returns of the window whatever the day of the last
+ * purchase, one before the window too. */
 static void
-sums(const struct seg_member *m, int from, int64_t *spend, int64_t *visits)
+sums(const struct seg_member *m, int64_t *spend, int64_t *visits)
 {
-	*spend = *visits = 0;
-	for (int i = m->n - 1; i >= 0 && m->day[i] >= from; i--) {
-		*spend += m->spend[i];
-		*visits += m->receipts[i];
-	}
+	*spend = m->n ? m->spend[0] : 0;
+	*visits = m->n ? m->receipts[0] : 0;
 }
 
 static int
@@ -205,7 +204,6 @@ active(const struct seg_member *m)
 
 struct value {
 	struct run *r;
-	int window;		/* first day of the window */
 	int tenure;		/* months of membership to be loyal */
 	int64_t spend, visits;	/* thresholds */
 	int64_t *sv, *vv;	/* buyers' spend and visits, for quantiles */
@@ -221,7 +219,7 @@ value_collect(void *ctx, const struct seg_member *m)
 
 	if (!active(m))
 		return 0;
-	sums(m, v->window, &spend, &visits);
+	sums(m, &spend, &visits);
 	if (visits == 0)
 		return 0;
 	if (v->n == v->cap) {
@@ -264,7 +262,7 @@ value_emit(void *ctx, const struct seg_member *m)
 
 	if (!active(m))
 		return 0;
-	sums(m, v->window, &spend, &visits);
+	sums(m, &spend, &visits);
 	cls = value_class(v, m, spend, visits);
 	if (v->only && strcmp(v->only, cls) != 0)
 		return 0;
@@ -302,8 +300,7 @@ do_value(struct run *r)
 			return loy_error("value: '%s' is not a class (stranger, butterfly, "
 			    "barnacle, true-friend)", r->argv[0]), LOY_EX_USAGE;
 	}
-	v.window = months_back(r->day, months);
-	day_text(v.window, since);
+	day_text(months_back(r->day, months), since);
 	v.tenure = setting_long(r, "value_tenure_months", 0, 0, 1200);
 	v.visits = setting_long(r, "value_visits", -1, 1, 1000000);
 	v.spend = -1;
@@ -345,7 +342,6 @@ do_value(struct run *r)
 
 struct rfm {
 	struct run *r;
-	int window;
 	int64_t *rv, *fv, *mv;
 	long n, cap;
 };
@@ -358,7 +354,7 @@ rfm_collect(void *ctx, const struct seg_member *m)
 
 	if (!active(m) || m->n == 0)
 		return 0;
-	sums(m, f->window, &spend, &visits);
+	sums(m, &spend, &visits);
 	if (f->n == f->cap) {
 		f->cap = f->cap ? 2 * f->cap : 1024;
 		f->rv = loy_xrealloc(f->rv, f->cap * sizeof(*f->rv));
@@ -417,7 +413,7 @@ rfm_emit(void *ctx, const struct seg_member *m)
 
 	if (!active(m) || m->n == 0)
 		return 0;
-	sums(m, f->window, &spend, &visits);
+	sums(m, &spend, &visits);
 	rec = r->day - m->day[m->n - 1];
 	sr = score(worse(f->rv, f->n, rec, 0), f->n);
 	sf = score(worse(f->fv, f->n, visits, 1), f->n);
@@ -448,8 +444,7 @@ do_rfm(struct run *r)
 
 	if (r->argc)
 		return loy_error("rfm takes no operands"), LOY_EX_USAGE;
-	f.window = months_back(r->day, setting_long(r, "segment_months", 12, 1, 120));
-	day_text(f.window, since);
+	day_text(months_back(r->day, setting_long(r, "segment_months", 12, 1, 120)), since);
 	if (ledger_segment_walk_summary(r->l, 1, since, r->end, rfm_collect, &f) < 0)
 		return -1;
 	if (f.n) {	/* none: no arrays (qsort must not be given NULL) */
@@ -811,7 +806,6 @@ struct buyer {
 
 struct best {
 	struct run *r;
-	int window;
 	struct buyer *v;
 	long n, cap;
 };
@@ -824,7 +818,7 @@ best_collect(void *ctx, const struct seg_member *m)
 
 	if (!active(m))
 		return 0;
-	sums(m, b->window, &spend, &visits);
+	sums(m, &spend, &visits);
 	if (spend <= 0)
 		return 0;
 	if (b->n == b->cap) {
@@ -870,8 +864,7 @@ do_best(struct run *r)
 	if (errno || *end || end == r->argv[0] || n < 1 || n > 100000000)
 		return loy_error("best '%s' is not a whole number above zero", r->argv[0]),
 		    LOY_EX_USAGE;
-	b.window = months_back(r->day, setting_long(r, "segment_months", 12, 1, 120));
-	day_text(b.window, since);
+	day_text(months_back(r->day, setting_long(r, "segment_months", 12, 1, 120)), since);
 	if ((rc = ledger_segment_walk_summary(r->l, 1, since, r->end, best_collect,
 	    &b)) == 0) {
 		if (b.n)

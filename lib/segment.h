@@ -85,8 +85,8 @@ int ledger_segment_walk(struct ledger *l, int active_only, int measure, const ch
 int ledger_segment_walk_buckets(struct ledger *l, int active_only, int measure,
     char (*bounds)[11], const int *bday, int nb, seg_member_fn fn, void *ctx);
 /* The same in short: at most one day a member, the last it bought on
- * before `to`, holding what it spent and its receipts from `since` on
- * (0 and 0 when that day is before it). */
+ * before `to`, holding what it spent (returns less) and its receipts from
+ * `since` on, also when that day is before it. */
 int ledger_segment_walk_summary(struct ledger *l, int active_only, const char *since,
     const char *to, seg_member_fn fn, void *ctx);
 /* Members who referred others: referrer (merged ones as their survivor),

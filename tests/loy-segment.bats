@@ -724,6 +724,38 @@ C,2024-01-01,820" ]
 	ledger_ok
 }
 
+@test "value and rfm deduct a return in the window from spend when the last purchase was before it" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	# A last bought in January 2025 and brings 30.00 back, naming no
+	# receipt the ledger holds, in June 2026; B buys 50.00 in May 2026
+	cat >pos.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+S1,A,2025-01-10 10:00:00,100.00,
+S2,B,2026-05-01 10:00:00,50.00,
+R1,A,2026-06-01 10:00:00,-30.00,X9
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# the window of 12 months to 23 November 2026 holds A's return alone:
+	# A spent -30.00 in it (loy-segment(1)'s SQL), not 0.00
+	run -0 --separate-stderr loy-segment rfm
+	same "$output" <<OUT
+member_id,recency_days,frequency,monetary,r,f,m,rfm
+A,682,0,-30.00,1,1,1,111
+B,206,1,50.00,3,3,3,333
+OUT
+	run -0 --separate-stderr loy-segment value
+	same "$output" <<OUT
+member_id,class,visits,spend,tenure_months
+A,stranger,0,-30.00,34
+B,true-friend,1,50.00,34
+OUT
+	[ "$(q "SELECT member_id, sum(CASE WHEN occurred_at >= '2025-11-24'
+	        THEN amount - returned_amount ELSE 0 END) FROM receipts GROUP BY 1")" = "A|-3000
+B|5000" ]
+	ledger_ok
+}
+
 @test "a return taken before its purchase is deducted from spend once, off the purchase as one after it is" {
 	tiered
 	members A:2024-01-01
