@@ -1,6 +1,5 @@
 /* Manual and goodwill credits, and opening balances (loy-accrue --adjust,
  * --opening): one journal entry a row, idempotent by its reference. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,23 +95,17 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	struct ledger *l = a->l;
 	const struct cli *cli = batch_cli(b);
 	char *id = NULL, *member = field(a, row, A_MEMBER), *v = field(a, row, A_POINTS);
-	char *ref = field(a, row, A_REF), *end, earned[20], expires[20];
+	char *ref = field(a, row, A_REF), earned[20], expires[20];
 	const char *why, *key;
 	void **state;
 	struct member m = { { 0 } };
-	long long points;
-	int64_t balance, entry, prev;
+	int64_t points, balance, entry, prev;
 	int got, rc = 1;
 
-	errno = 0;
-	points = strtoll(v, &end, 10);
-	if (!*v || *end || (errno && errno != ERANGE))
-		return batch_reject(b, row, "points '%s' is not a whole number", v);
+	if ((got = batch_points(b, row, "points", v, &points)) != 0)
+		return got;
 	if (points == 0)
 		return batch_reject(b, row, "points is zero");
-	if (points > POINTS_MAX || points < -POINTS_MAX)
-		return batch_reject(b, row, "points '%s' is out of range (at most %lld either way)",
-		    v, (long long)POINTS_MAX);
 	if (a->opening && points < 0)
 		return batch_reject(b, row, "points '%s' is negative: an opening lot holds "
 		    "points", v);
@@ -197,7 +190,7 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			goto fatal;
 		if (balance + points < 0) {
 			batch_reject(b, row, "member '%s' has %lld points: %lld would take the "
-			    "balance below zero", id, (long long)balance, points);
+			    "balance below zero", id, (long long)balance, (long long)points);
 			goto done;
 		}
 	}

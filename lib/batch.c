@@ -10,6 +10,7 @@
 
 #include "batch.h"
 #include "diag.h"
+#include "money.h"
 #include "tmpfiles.h"
 #include "utf8.h"
 #include "when.h"
@@ -280,6 +281,24 @@ batch_datetime(struct batch *b, const struct csvio_row *row, const char *field,
 		return batch_reject(b, row, "%s '%s' %s", field, value, why);
 	if (strcmp(out, limit) > 0)
 		return batch_reject(b, row, "%s '%s' is in the future", field, value);
+	return 0;
+}
+
+int
+batch_points(struct batch *b, const struct csvio_row *row, const char *field,
+    const char *value, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (!*value || *end || (errno && errno != ERANGE))
+		return batch_reject(b, row, "%s '%s' is not a whole number", field, value);
+	if (errno == ERANGE || v > POINTS_MAX || v < -POINTS_MAX)
+		return batch_reject(b, row, "%s '%s' is out of range (at most %lld either way)",
+		    field, value, (long long)POINTS_MAX);
+	*out = v;
 	return 0;
 }
 

@@ -72,6 +72,11 @@ int batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, 
  * empty"), cannot be read, or is later than `limit` ("is in the future"). */
 int batch_datetime(struct batch *b, const struct csvio_row *row, const char *field,
     const char *value, const char *limit, char out[static 20]);
+/* The row's points `value` of column `field` into out: 0; or a bad row set
+ * aside, 1, when it is not a whole number ("points 'ten' is not a whole
+ * number") or lies beyond POINTS_MAX either way ("is out of range"). */
+int batch_points(struct batch *b, const struct csvio_row *row, const char *field,
+    const char *value, int64_t *out);
 /* Reject the row when `value`, its field `field` (a member id or a card),
  * holds a control character (utf8_has_control): 1 rejected, else 0. */
 int batch_id_refused(struct batch *b, const struct csvio_row *row, const char *field,

@@ -1,6 +1,5 @@
 /* transfer: points given by one member to another (family pooling), for
  * loy-redeem --transfers, when the programme's `transfers` setting allows. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,17 +159,15 @@ tr_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	struct transfers *x = ctx;
 	struct transfer t = { 0 }, old = { 0 };
 	const char *v;
-	char at[20], *end;
+	char at[20];
 	int got, rc = -1;
 
 	v = csvio_field(row, x->col[T_ID]);
 	if (!*v)
 		return batch_reject(b, row, "transfer_id is empty");
-	v = csvio_field(row, x->col[T_POINTS]);
-	errno = 0;
-	t.points = strtoll(v, &end, 10);
-	if (!*v || errno || *end || t.points > POINTS_MAX || t.points < -POINTS_MAX)
-		return batch_reject(b, row, "points '%s' is not a whole number", v);
+	if ((got = batch_points(b, row, "points", csvio_field(row, x->col[T_POINTS]),
+	    &t.points)) != 0)
+		return got;
 	if (!*csvio_field(row, x->col[T_FROM]))
 		return batch_reject(b, row, "from_member is empty");
 	if (!*csvio_field(row, x->col[T_TO]))

@@ -567,6 +567,17 @@ OUT
 	ledger_ok
 }
 
+@test "a transfer of more points than loy counts is a bad row saying so, and nothing is committed" {
+	base --set transfers=yes
+	before=$(dump)
+	printf 'transfer_id,from_member,to_member,points\nT1,1001,1002,5\nT2,1001,1002,1000000000001\nT3,1001,1002,99999999999999999999\n' >big.csv
+	run -65 --separate-stderr loy-redeem --transfers big.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: big.csv:3: points '1000000000001' is out of range (at most 1000000000000 either way)" ]
+	[ "${stderr_lines[1]}" = "loy-redeem: big.csv:4: points '99999999999999999999' is out of range (at most 1000000000000 either way)" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "loy-check finds a partner code given to another request and a transfer without its entries" {
 	base --set transfers=yes
 	film
