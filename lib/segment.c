@@ -1586,7 +1586,11 @@ tier_member(void *ctx, const struct seg_member *m)
 			int target, soft;
 
 			mr = shown(p, between(t, m, d->wsr, d->R - 1));
-			target = qualified(p, mr);
+			/* never below the lowest tier, the one every member
+			 * starts in: a window of returns alone measures less
+			 * than its threshold */
+			if ((target = qualified(p, mr)) < 0)
+				target = 0;
 			soft = p->tiers.soft_landing && target < ei - 1;
 			if (soft)
 				target = ei - 1;

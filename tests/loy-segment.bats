@@ -165,6 +165,24 @@ OUT
 	[ "$(q "SELECT tier FROM members WHERE member_id = 'A'")" = Silver ]
 }
 
+@test "a review whose window holds only a return lands on the lowest tier, not on none" {
+	tiered
+	members A:2024-01-01
+	echo "A 2025-03-01 350.00" | buy
+	run -0 --separate-stderr loy-segment --as-of 2025-03-01 tiers --apply
+	# a return of a receipt the ledger does not know, at the current rate
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,A,2026-03-01 10:00:00,-40.00,NOPE\n' >ret.csv
+	loy-accrue ret.csv >/dev/null 2>&1
+	# the review of 2026-07-01 judges 2025-07-01 .. 2026-06-30: -40.00
+	run -0 --separate-stderr loy-segment --as-of 2026-07-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Platinum,Silver,-40.00,0.00,review,2026-07-01
+OUT
+	[ "$(q "SELECT tier FROM members WHERE member_id = 'A'")" = Silver ]
+	ledger_ok
+}
+
 @test "soft landing drops one tier at a review" {
 	tiered 's/soft_landing = no/soft_landing = yes/'
 	members A:2024-01-01
