@@ -3108,6 +3108,7 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 	struct pool *pool;
 	struct rcpt **held = NULL;
 	size_t nheld = 0;
+	int carry;
 
 	/* before the input ends, a receipt settled may have more lines to come */
 	a->early = keep != NULL;
@@ -3116,7 +3117,11 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 
 		if (r == keep)
 			continue;
-		if (keep && r->hold) {	/* whole, when the input ends */
+		/* whole, when the input ends; a return or an exchange that names
+		 * the one being read, when that one has its lines (as settle()
+		 * settles the original first) */
+		if (keep && (r->hold || (!r->settled && r->orig && strcmp(r->orig, keep->txn) == 0 &&
+		    (r->amount < 0 || returned_lines(r) > 0)))) {
 			held = loy_xrealloc(held, (nheld + 1) * sizeof(*held));
 			held[nheld++] = r;
 			continue;
@@ -3125,6 +3130,9 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 			rc = -1;
 	}
 	a->early = 0;
+	/* the one being read settled too, as the original of a return or an
+	 * exchange: its later lines extend it, as any receipt's settled early */
+	carry = keep && !keep->settled;
 	/* the marks left waiting: settled when no more lines can come, and
 	 * before their members are forgotten */
 	if (rc == 0 && (!keep || a->mem_held > a->mem_window))
@@ -3132,8 +3140,11 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 	/* given back only now: a return may look its original up until the end */
 	for (size_t i = 0; i < strmap_count(a->open); i++) {
 		struct rcpt *r = strmap_value(a->open, i);
+		size_t k = 0;
 
-		if (r != keep && !(keep && r->hold)) {
+		while (k < nheld && held[k] != r)
+			k++;
+		if ((r != keep || !carry) && k == nheld) {
 			free(r->lines);
 			free(r->hash);
 		}
@@ -3144,7 +3155,7 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 	a->held = 0;
 	if (rc == 0 && a->mem_held > a->mem_window) {
 		rc = forget_members(a);
-		if (keep)
+		if (carry)
 			keep->mem = 0;
 		for (size_t i = 0; i < nheld; i++)
 			held[i]->mem = 0;
@@ -3152,7 +3163,7 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 	/* the receipts still open, in the new pool; those held whole do not
 	 * make the others be settled early again for their own weight */
 	a->hold_bytes = 0;
-	for (size_t i = 0; i <= nheld && keep; i++) {
+	for (size_t i = 0; i < nheld + (size_t)carry; i++) {
 		struct rcpt *r = rcpt_copy(a, i < nheld ? held[i] : keep);
 
 		*strmap_slot(a->open, r->txn, strlen(r->txn), NULL) = r;

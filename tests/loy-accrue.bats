@@ -2722,6 +2722,41 @@ EOF
 	ledger_ok
 }
 
+@test "a receipt being read when the others are settled early keeps its later lines when a return or an exchange before it names it" {
+	base
+	# with so small a window, the receipts before S1 and S2 are settled
+	# while their first line is read: X1 and R3 name them, and wait for
+	# them to be whole, as the whole file takes them
+	cat >pos.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+F1,1003,2026-11-20 12:00:00,1.00,
+X1,1001,2026-11-20 11:00:00,-10.00,S1
+X1,1001,2026-11-20 11:00:00,30.00,S1
+S1,1001,2026-11-20 10:00:00,20.00,
+S1,1001,2026-11-20 10:00:00,13.00,
+R3,1002,2026-11-20 11:00:00,-5.00,S2
+S2,1002,2026-11-20 10:00:00,20.00,
+S2,1002,2026-11-20 10:00:00,30.00,
+EOF
+	cp "$LOY_DB" whole.db
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue pos.csv
+	same "$output" <<'EOF'
+txn_id,member_id,occurred_at,amount,points,status,detail
+F1,1003,2026-11-20 12:00:00,1.00,1,credited,
+S1,1001,2026-11-20 10:00:00,33.00,33,credited,
+X1,1001,2026-11-20 11:00:00,30.00,30,credited,
+X1,1001,2026-11-20 11:00:00,-10.00,-10,returned,returns 10.00 of 'S1'
+S2,1002,2026-11-20 10:00:00,50.00,50,credited,
+R3,1002,2026-11-20 11:00:00,-5.00,-5,returned,
+EOF
+	[ "$(q "SELECT group_concat(txn_id || ':' || amount || ':' || lines || ':' || returned_amount, ' ') FROM receipts WHERE txn_id GLOB '[SRX]*'")" = "R3:-500:1:-500 S1:3300:2:1000 S2:5000:2:500 X1:2000:2:-1000" ]
+	ledger_ok
+	# as the file taken whole
+	run -0 --separate-stderr loy-accrue -d whole.db pos.csv
+	same "$(q "SELECT txn_id, amount, points, returned_amount FROM receipts ORDER BY 1")" <<<"$(sqlite3 whole.db "SELECT txn_id, amount, points, returned_amount FROM receipts ORDER BY 1")"
+	same "$(balances)" <<<"$(LOY_DB=whole.db balances)"
+}
+
 @test "LOY_RECEIPT_MEMORY must be a number of bytes" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
