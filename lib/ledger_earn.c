@@ -737,10 +737,12 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	    "   AND occurred_at >= ?1 AND occurred_at <= ?2),"
 	    " origs AS (SELECT DISTINCT orig_txn FROM ret WHERE orig_txn IS NOT NULL),"
 	    /* what the returns of each original took off it before each, and
-	     * the return lines of exchanges that name it */
+	     * the return lines of exchanges that name it, in the order
+	     * loy-accrue took them: by run, input and journal entry */
 	    " prior AS (SELECT txn_id, coalesce(sum(took) OVER (PARTITION BY"
-	    "   orig_txn ORDER BY occurred_at, txn_id ROWS BETWEEN UNBOUNDED PRECEDING"
-	    "   AND 1 PRECEDING), 0) AS before FROM (SELECT txn_id, orig_txn, occurred_at,"
+	    "   orig_txn ORDER BY run_id, input_seq, entry_id, occurred_at, txn_id"
+	    "   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before"
+	    "  FROM (SELECT txn_id, orig_txn, occurred_at, run_id, input_seq, entry_id,"
 	    "   CASE WHEN status = 'returned' THEN -returned_amount"
 	    "    ELSE " EXCHANGED("") " END AS took FROM receipts"
 	    "  WHERE orig_txn IN origs AND (status = 'returned' OR " EXCHANGED("") " > 0)))"

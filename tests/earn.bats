@@ -1201,6 +1201,35 @@ OUT
 	ledger_ok
 }
 
+@test "what-if: a return of a purchase taken before an exchange of it that came earlier in the day is counted in the order loy-accrue took them" {
+	base
+	members
+	programme <<'EOF2'
+[earn]
+points = 1
+per = 1.00
+EOF2
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-12-01 10:00:00,99.99\n' >s1.csv
+	run -0 --separate-stderr loy-accrue s1.csv
+	# R1 comes first in the file, though X1 is earlier in the day: R1
+	# takes floor(99 x 40.00 / 99.99) = 39 points, X1's return lines
+	# floor(99 x 70.00 / 99.99) - 39 = 30
+	{ echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'; printf '%s\n' \
+	    'R1,1001,2026-12-05 12:00:00,A,-1,-40.00,S1' \
+	    'X1,1001,2026-12-05 10:00:00,A,-1,-30.00,S1' \
+	    'X1,1001,2026-12-05 10:00:00,B,1,50.00,S1'; } >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	[ "$(q "SELECT group_concat(txn_id || ':' || points, ' ') FROM receipts WHERE txn_id GLOB '[RX]*'")" = "R1:-39 X1:20" ]
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-05 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],50,50,0,0.50,0.50,0.00
+[return],-69,-69,0,-0.69,-0.69,0.00
+total,-19,-19,0,-0.19,-0.19,0.00
+OUT
+	ledger_ok
+}
+
 @test "what-if: a cumulative or sign-up rule or an event the candidate does not have gives nothing on its side" {
 	base
 	programme <<'EOF2'
