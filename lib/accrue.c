@@ -1793,31 +1793,65 @@ old_lines_free(struct old_lines *ol)
 	free(ol->v);
 }
 
+/* The points return or exchange r took back (an exchange's return lines'
+ * [return] part), 0 or more, into *points: 0 or -1. */
+static int
+points_took(struct accrue *a, const struct receipt_row *r, int64_t *points)
+{
+	int64_t amount;
+
+	*points = r->points < 0 ? -r->points : 0;
+	if (r->amount >= 0 && ledger_receipt_exchanged(a->l, r->txn_id, &amount, points) < 0)
+		return -1;
+	if (*points < 0)
+		*points = 0;
+	return 0;
+}
+
 /* A return settled early that later lines make a purchase: what it took
  * off its original comes back to that one, as a purchase takes nothing off
- * it (the original's returned_points follow its returned_amount). */
+ * it.  The original's returned_points come to what the other returns and
+ * exchanges that took from it took back (not its points in proportion to
+ * what they took off it: the last of them may have taken the rest), or to
+ * its own less what this one took back when that is more (the points owed
+ * when a balance at zero kept one from taking them all), never more than
+ * it earned: what takes from it next takes no more than is left. */
 static int
 unlink_return(struct accrue *a, struct mem *m, const struct receipt_row *ret)
 {
 	struct receipt_row orig = { 0 };
-	int64_t back, target = 0;
-	int got = orig_get(a, ret->orig_txn, &orig), rc;
+	struct receipt_took *v = NULL;
+	int64_t took, others = 0, target;
+	int got = orig_get(a, ret->orig_txn, &orig), n = 0, rc = -1;
 
 	if (got <= 0)
 		return got;
 	/* the spend it took off the original's cumulative rules comes back */
 	if (progress_less(a, m, orig.txn_id, orig.occurred_at, orig.store, orig.channel,
-	    orig.amount, 0, ret->returned_amount) < 0) {
-		receipt_row_clear(&orig);
-		return -1;
+	    orig.amount, 0, ret->returned_amount) < 0 || points_took(a, ret, &took) < 0 ||
+	    (n = ledger_receipt_returns(a->l, ret->orig_txn, &v)) < 0)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		int64_t p;
+
+		if (v[i].took <= 0 || strcmp(v[i].r.txn_id, ret->txn_id) == 0)
+			continue;
+		if (points_took(a, &v[i].r, &p) < 0)
+			goto out;
+		others += p;
 	}
-	back = orig.returned_amount + ret->returned_amount;
-	if (back > orig.amount)
-		back = orig.amount;
-	if (orig.amount > 0 && back > 0)
-		target = (int64_t)((__int128)orig.points * back / orig.amount);
+	target = orig.returned_points - took;
+	if (target < others)
+		target = others;
+	if (target > orig.points)
+		target = orig.points;
+	if (target < 0)
+		target = 0;
 	rc = ledger_receipt_returned(a->l, ret->orig_txn, ret->returned_amount,
 	    target - orig.returned_points);
+out:
+	if (n > 0)
+		receipt_took_free(v, n);
 	receipt_row_clear(&orig);
 	return rc;
 }

@@ -2722,6 +2722,73 @@ EOF
 	ledger_ok
 }
 
+@test "a return settled in parts whose later lines change it gives back to its purchase only the points it took, so that with an exchange of it they take back no more than it earned" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT0,1003,2026-11-19 10:00:00,100.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	# S1 comes to 23.00, 23 points: R3, taken while S1 was a return, took
+	# 20 points at the rate, counted against S1 when it became a purchase;
+	# X2's return lines took the 2.50 left of it, and 3 points
+	in_parts <<'EOF'
+S1,1003,2026-11-20 10:16:00,C,-1,-1.00,|S1,1003,2026-11-20 10:16:00,B,1,24.00,
+X2,1003,2026-11-20 11:40:00,B,1,15.01,S1|X2,1003,2026-11-20 11:40:00,C,-1,-7.01,S1
+R3,1003,2026-11-20 12:36:00,A,-1,-20.50,S1|R3,1003,2026-11-20 12:36:00,B,-1,-12.01,S1|R3,1003,2026-11-20 12:36:00,C,1,5.00,S1
+EOF
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	# R3's last line takes it back against S1: it gives back its 20
+	# points, not S1's 23 less 2 in proportion to X2's 2.50, and owes
+	# them again, no more
+	same "$(grep '^[SXR][123],' <<<"$output")" <<'EOF'
+S1,1003,2026-11-20 10:16:00,-1.00,-1,returned,
+X2,1003,2026-11-20 11:40:00,15.01,15,credited,
+R3,1003,2026-11-20 12:36:00,-20.50,-20,returned,original receipt 'S1' is a return: at the current rate
+S1,1003,2026-11-20 10:16:00,24.00,24,credited,return 'R3' taken before it returned 20.50 of it
+X2,1003,2026-11-20 11:40:00,-7.01,-3,returned,"returns 7.01, but only 2.50 of 'S1' was left to return"
+R3,1003,2026-11-20 12:36:00,-12.01,0,returned,"returns 12.01, but only 0.00 of 'S1' was left to return"
+R3,1003,2026-11-20 12:36:00,5.00,0,returned,"returns 27.51, but only 20.50 of 'S1' was left to return"
+EOF
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts WHERE txn_id GLOB '[SXR][123]' ORDER BY 1")" <<'EOF'
+R3|-2751|-20|-2050|0
+S1|2300|23|2300|23
+X2|800|12|-250|0
+EOF
+	[ "$(q "SELECT sum(points) FROM journal WHERE ref GLOB '[XR][23]' AND kind = 'return'")" = -23 ]
+	ledger_ok
+	# the whole file shares S1 between them in another order (X2 7.01,
+	# R3 the 15.99 left), but the member ends with the same points
+	run -0 --separate-stderr loy-accrue -d whole.db parts.csv
+	[ "$(sqlite3 whole.db "SELECT returned_amount || ':' || returned_points FROM receipts WHERE txn_id = 'S1'")" = "2300:23" ]
+	[ "$(sqlite3 whole.db "SELECT sum(points) FROM journal WHERE ref GLOB '[XR][23]' AND kind = 'return'")" = -23 ]
+	same "$(balances)" <<<"$(LOY_DB=whole.db balances)"
+	same "$(q "SELECT member_id, sum(remaining) FROM lots GROUP BY 1 ORDER BY 1")" <<<"$(sqlite3 whole.db "SELECT member_id, sum(remaining) FROM lots GROUP BY 1 ORDER BY 1")"
+	ledger_ok whole.db
+}
+
+@test "an exchange settled in parts whose later lines change it gives back to its purchase only the points its return lines took, so that with a return of it they take back no more than it earned" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT0,1003,2026-11-19 10:00:00,100.00\nS1,1003,2026-11-20 10:00:00,23.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	# X2 brings back 7.01 of S1 (7 of its 23 points) and R3 the 15.99
+	# left (16); X2's last line, far after them, takes it again
+	in_parts <<'EOF'
+X2,1003,2026-11-20 11:40:00,B,1,15.01,S1|X2,1003,2026-11-20 11:40:00,D,1,1.00,S1
+X2,1003,2026-11-20 11:40:00,C,-1,-7.01,S1
+R3,1003,2026-11-20 12:36:00,A,-1,-20.50,S1
+EOF
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	# it gives back its 7 points, not S1's 23 less 15 in proportion to
+	# R3's 15.99, and owes them again, no more
+	[ "$(grep '^X2,.*,1.00,' <<<"$output")" = "X2,1003,2026-11-20 11:40:00,1.00,1,credited,more lines of this receipt" ]
+	same "$(q "SELECT txn_id, amount, points, returned_amount, returned_points FROM receipts WHERE txn_id GLOB '[SXR][123]' ORDER BY 1")" <<'EOF'
+R3|-2050|-16|-1599|0
+S1|2300|23|2300|23
+X2|900|9|-701|0
+EOF
+	ledger_ok
+	as_whole
+	same "$(q "SELECT txn_id, points, returned_points FROM receipts ORDER BY 1")" <<<"$(sqlite3 whole.db "SELECT txn_id, points, returned_points FROM receipts ORDER BY 1")"
+}
+
 @test "a receipt being read when the others are settled early keeps its later lines when a return or an exchange before it names it" {
 	base
 	# with so small a window, the receipts before S1 and S2 are settled
