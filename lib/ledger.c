@@ -420,12 +420,12 @@ static const char *const migrations[] = {
 	 * column is added first, by added_columns), indexed as it is */
 	"UPDATE members SET phone_key = " LEDGER_PHONE_KEY("phone") " WHERE phone IS NOT NULL;\n"
 	"DROP INDEX IF EXISTS members_phone;\n"
-	/* and the receipts that name an original, for the returns of a
+	"CREATE INDEX members_phone ON members(phone_key) WHERE phone_key IS NOT NULL;\n",
+	/* 13 -> 14: the receipts that name an original, for the returns of a
 	 * purchase settled in parts (ledger_receipt_returns), which read the
 	 * whole table without it */
 	"CREATE INDEX IF NOT EXISTS receipts_orig ON receipts(orig_txn)\n"
-	"  WHERE orig_txn IS NOT NULL;\n"
-	"CREATE INDEX members_phone ON members(phone_key) WHERE phone_key IS NOT NULL;\n",
+	"  WHERE orig_txn IS NOT NULL;\n",
 };
 
 /* The columns a migration adds before its statements run, each only where

@@ -465,7 +465,7 @@ ledger_receipt_returns(struct ledger *l, const char *orig, struct receipt_took *
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_RETURNS,
 	    "SELECT " RECEIPT_COLS ", CASE WHEN amount < 0 THEN -returned_amount"
-	    "  ELSE " EXCHANGE_TOOK " END FROM receipts INDEXED BY receipts_orig"
+	    "  ELSE " EXCHANGE_TOOK " END FROM receipts"
 	    " WHERE orig_txn = ?1 AND orig_txn IS NOT NULL AND member_id IS NOT NULL"
 	    "  AND (amount < 0 OR " EXCHANGE_TOOK " > 0)"
 	    " ORDER BY run_id, input_seq, txn_id");
@@ -517,8 +517,8 @@ ledger_receipt_give_back(struct ledger *l, const char *txn_id, int64_t amount)
 }
 
 /* The terms of the index receipts_unlinked, which a query must repeat for
- * SQLite to use it; it is named, as receipts_orig is a larger index that
- * SQLite, without statistics, may take instead. */
+ * SQLite to use it; the list of them names it, as SQLite, without
+ * statistics, may take receipts_orig, which holds every return. */
 #define UNLINKED "orig_txn IS NOT NULL AND amount < 0 AND returned_amount = 0"
 
 int
@@ -540,7 +540,7 @@ int
 ledger_receipt_unlinked(struct ledger *l, const char *orig, struct receipt_row **v)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_UNLINKED,
-	    "SELECT " RECEIPT_COLS " FROM receipts INDEXED BY receipts_unlinked"
+	    "SELECT " RECEIPT_COLS " FROM receipts"
 	    " WHERE orig_txn = ?1 AND " UNLINKED " AND member_id IS NOT NULL"
 	    " ORDER BY run_id, input_seq, txn_id");
 	int n = 0, cap = 0, rc;

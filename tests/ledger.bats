@@ -176,7 +176,8 @@ missing() {
 	        'status = ''active'' OR status = ''replaced''',
 	        'status IN (''active'', ''replaced'')') WHERE name = 'cards';
 	    PRAGMA writable_schema = OFF;
-	    ALTER TABLE rewards DROP COLUMN segments; PRAGMA user_version = 7"
+	    ALTER TABLE rewards DROP COLUMN segments; DROP INDEX receipts_orig;
+	    PRAGMA user_version = 7"
 	sqlite3 v7.db .schema | grep -q "status IN ('active', 'replaced')"
 	run -0 --separate-stderr loy-check -d v7.db
 	[ "$(sqlite3 v7.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
@@ -214,7 +215,7 @@ missing() {
 	cp fresh.db v11.db
 	printf 'member_id,name,phone\n1,Ann,+49 30 1234-56\n' >in.csv
 	loy-enroll -d v11.db in.csv >/dev/null 2>&1
-	sqlite3 v11.db "DROP INDEX members_phone;
+	sqlite3 v11.db "DROP INDEX members_phone; DROP INDEX receipts_orig;
 	    CREATE INDEX members_phone ON members(phone) WHERE phone IS NOT NULL;
 	    PRAGMA user_version = 11"
 	run -0 --separate-stderr loy-check -d v11.db
