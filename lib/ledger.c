@@ -423,8 +423,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX members_phone ON members(phone_key) WHERE phone_key IS NOT NULL;\n",
 	/* 13 -> 14: the receipts that name an original, for the returns of a
 	 * purchase settled in parts (ledger_receipt_returns), which read the
-	 * whole table without it */
-	"CREATE INDEX IF NOT EXISTS receipts_orig ON receipts(orig_txn)\n"
+	 * whole table without it (made again where a ledger that only says
+	 * it is older has it: the schema ends in one order) */
+	"DROP INDEX IF EXISTS receipts_orig;\n"
+	"CREATE INDEX receipts_orig ON receipts(orig_txn)\n"
 	"  WHERE orig_txn IS NOT NULL;\n",
 };
 
