@@ -99,12 +99,14 @@ struct rcpt {
 
 /* A mark of a cumulative rule that a receipt counts towards, to be settled
  * later (struct defer): under version p, for the receipt of these facts,
- * as a purchase does or (down) as a return does. */
+ * as a purchase does or (down) as a return does; or (back) purchase txn,
+ * which a return took from, whose referral bonuses go when nothing is left
+ * of it (referral_back). */
 struct dsettle {
 	const struct programme *p;
 	char *txn, *occurred, *store, *channel;
 	int64_t amount;
-	int down;
+	int down, back;
 };
 
 /* The marks a member's receipt settled early would settle, and the
@@ -133,6 +135,9 @@ struct mem {
 	int bought;		/* -1 not known yet, 0 no entry of a receipt yet, 1 one
 				   (as ledger_earn_bought() reads it, whatever the
 				   members held: a receipt that earned nothing is none) */
+	int standing;		/* the same of an entry that stands, not of a purchase
+				   returned whole nor of a return of one, for referral
+				   rules on a first purchase (ledger_earn_standing) */
 	int64_t balance;	/* at the start of the run */
 	int64_t delta;		/* this run's change, written at the end */
 	int64_t last_entry;
@@ -680,7 +685,7 @@ new_mem(struct accrue *a)
 
 	if (!m)
 		loy_die(71, "out of memory");
-	m->bought = -1;
+	m->bought = m->standing = -1;
 	if (a->nmems == a->memcap) {
 		a->memcap = a->memcap ? 2 * a->memcap : 1024;
 		a->mems = loy_xrealloc(a->mems, a->memcap * sizeof(*a->mems));
@@ -1010,6 +1015,8 @@ entry_moved(struct mem *m, int64_t points, int64_t entry)
 	m->delta += points;
 	m->last_entry = entry;
 	m->bought = 1;
+	/* a purchase's points stand; what a return does is read again */
+	m->standing = points > 0 ? 1 : -1;
 }
 
 /* Earn `points` for receipt `txn` of time `at`: an entry and a lot. */
@@ -1424,7 +1431,9 @@ progress_less(struct accrue *a, struct mem *m, const char *txn, const char *occu
 
 /* The points of a receipt of member m under the version in force at its
  * time: 0 (*res filled in), 1 more than POINTS_MAX, 2 a rule's pattern gave
- * up (see earn_compute), -1 error. */
+ * up (see earn_compute), -1 error.  A state st is that of a receipt settled
+ * in parts computed again as a whole (NULL: the ledger's), which `first`
+ * says was the member's first purchase. */
 static int
 compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
     struct earn_member *em, const struct programme **pp, struct earn_result *res,
@@ -1451,6 +1460,21 @@ compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
 			m->bought = got;
 		}
 		em->first = first || !m->bought;
+		/* for referral rules, a purchase returned whole (and its
+		 * returns) counts no more, nor does the earlier part of a
+		 * receipt settled in parts */
+		em->referral_first = !m->bought;
+		if (m->bought && a->needs_referral) {
+			if (st) {
+				if ((got = ledger_earn_standing(a->l, m->id, er->txn)) < 0)
+					return -1;
+			} else if ((got = m->standing) < 0) {
+				if ((got = ledger_earn_standing(a->l, m->id, NULL)) < 0)
+					return -1;
+				m->standing = got;
+			}
+			em->referral_first = !got;
+		}
 	}
 	return earn_compute(*pp, er, em, st ? st : &a->est, res);
 }
@@ -1531,7 +1555,7 @@ credit_pending(struct accrue *a, struct batch *b, struct mem *m, const char *txn
 
 	if (a->npending && m)
 		rc = credit_awards(a, b, m, NULL, txn, at, a->pending, a->npending);
-	free(a->pending);
+	earn_awards_free(a->pending, a->npending);
 	a->pending = NULL;
 	a->npending = 0;
 	return rc;
@@ -1613,6 +1637,8 @@ defer_referrals(struct accrue *a, struct mem *m, const struct programme *p,
 
 		d->ref[i] = v[i];
 		d->ref[i].member = loy_xstrdup(v[i].member);
+		if (v[i].txn)
+			d->ref[i].txn = d->txn;	/* the receipt's, as long as d */
 		d->bytes += bytes;
 		a->mem_held += bytes;
 	}
@@ -1659,9 +1685,32 @@ defer_add(struct accrue *a, struct mem *m, const struct programme *p,
 	x->channel = strdup_or_null(er->channel);
 	x->amount = er->amount;
 	x->down = down;
+	x->back = 0;
 	n = dsettle_bytes(x);
 	d->bytes += n;
 	a->mem_held += n;
+}
+
+/* Purchase `orig` of member m, which a return (or returns taken before the
+ * purchase) took from: when returns have left nothing of it, the referral
+ * bonuses it gave go (earn_referral_back), where a return's move of
+ * progress settles the marks (a->settle_to): into pending, with m's
+ * receipt settled early (struct defer), or nowhere. */
+static int
+referral_back(struct accrue *a, struct mem *m, const char *orig)
+{
+	if (!a->needs_referral)
+		return 0;
+	m->standing = -1;	/* it may stand no more */
+	if (a->settle_to == SETTLE_NOW)
+		return earn_referral_back(a->earn, a->l, orig, &a->pending, &a->npending);
+	if (a->settle_to == SETTLE_LATER && m->defer) {
+		struct earn_receipt er = { orig, "", NULL, NULL, 0, NULL, 0 };
+
+		defer_add(a, m, NULL, &er, 0);
+		m->defer->v[m->defer->n - 1].back = 1;
+	}
+	return 0;
 }
 
 /* Settle the marks m's receipt settled early left waiting: the bonuses they
@@ -1686,6 +1735,13 @@ flush_member(struct accrue *a, struct batch *b, struct mem *m)
 		struct earn_award *v = NULL;
 		int n = 0;
 
+		if (x->back) {
+			if (earn_referral_back(a->earn, a->l, x->txn, &v, &n) < 0 ||
+			    credit_awards(a, b, m, NULL, d->txn, d->at, v, n) < 0)
+				rc = -1;
+			earn_awards_free(v, n);
+			continue;
+		}
 		if (a->needs_member) {
 			struct facts *f = member_facts(a, m);
 
@@ -2145,6 +2201,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		free(merged);
 		return -1;
 	}
+	if (m)
+		m->standing = -1;	/* what its returns took may move */
 	if (m && old->orig_txn && old->amount >= 0) {
 		if (ledger_receipt_exchanged(a->l, r->txn, &okept, &otaken) < 0 ||
 		    ledger_earn_lines(a->l, r->txn, old_line, &ol) < 0) {
@@ -2206,6 +2264,10 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		}
 		points = old->points + back;
 		status = "returned";
+		/* all of its original returned: its referral bonuses go too */
+		rc = -1;
+		if (linked < 0 && referral_back(a, m, r->orig) < 0)
+			goto out;
 		if (old->amount == 0) {
 			/* a first part of 0.00 was a purchase: its visit comes
 			 * off, as the whole is none */
@@ -2236,10 +2298,12 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		}
 		if (rc < 0)
 			goto out;
+		rc = -1;
+		if ((oexch ? lk : linked) < 0 && referral_back(a, m, r->orig) < 0)
+			goto out;
 		if (oexch)
 			linked += lk;
 		/* nor does its first part count towards cumulative rules */
-		rc = -1;
 		a->settle_to = undo;
 		if (progress_less(a, m, r->txn, old->occurred_at, old->store, old->channel,
 		    osales, 1, osales) < 0)
@@ -2340,7 +2404,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 				int64_t owe = 0, took;
 
 				if (returns_held(a, m, old, sales, psales, &rhad, &rgiven, &rmore,
-				    held, sizeof(held)) != 0)
+				    held, sizeof(held)) != 0 ||
+				    (rgiven < 0 && referral_back(a, m, r->txn) < 0))
 					goto out;
 				took = old->returned_points + rmore;
 				if (sales > 0)
@@ -2384,7 +2449,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			a->settle_to = whole;
 			snprintf(w.occurred, sizeof(w.occurred), "%s", row.occurred_at);
 			if (return_owed(a, m, &w, row.amount, 0, &owed, &first, &lk, detail,
-			    sizeof(detail)) != 0)
+			    sizeof(detail)) != 0 ||
+			    (lk < 0 && referral_back(a, m, r->orig) < 0))
 				goto out;
 			linked += lk;
 			points = -owed;
@@ -2684,6 +2750,9 @@ link_spend(struct accrue *a, struct batch *b, struct mem *m, const struct rcpt *
 		    progress_less(a, m, r->txn, r->occurred, r->store, r->channel, r->amount, 0,
 		    -v[i].returned_amount) < 0)
 			return -1;
+	/* they may have left nothing of it (it gave no referral bonus then) */
+	if (n > 0 && referral_back(a, m, r->txn) < 0)
+		return -1;
 	return n > 0 ? credit_pending(a, b, m, r->txn, r->occurred) : 0;
 }
 
@@ -2941,6 +3010,9 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			rc = reject_receipt(a, b, r, said);
 			goto out;
 		}
+		/* all of its original returned: its referral bonuses go too */
+		if (row.returned_amount < 0 && referral_back(a, m, r->orig) < 0)
+			goto out;
 		/* after "member 2001 enrolled", when the return enrolled one */
 		detail_add(detail, sizeof(detail), said);
 		batch_count(b, C_RETURNED);

@@ -1014,7 +1014,7 @@ record(struct ledger *l, const struct programme *p, const struct earn_receipt *r
 
 			earn_period_key(ru->limit_period, r->occurred, key);
 			if (ledger_earn_award(l, ru->name, p->version, member, key, r->txn, 0,
-			    entry) < 0)
+			    entry, NULL) < 0)
 				return -1;
 		}
 		if (ru->budget >= 0 && s != own && ledger_earn_given_add(l, ru->name, s - own) < 0)
@@ -1054,7 +1054,16 @@ award(struct earn_award **v, int *n, const struct rule *ru, const char *member,
 	snprintf(a->reason, sizeof(a->reason), fmt, ru->name, arg);
 }
 
-/* May the rule still reward `member` in the period of `when` (its limit)? */
+void
+earn_awards_free(struct earn_award *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i].own);
+	free(v);
+}
+
+/* May the rule still reward `member` in the period of `when` (its limit)?
+ * A referral bonus taken back is a use no more. */
 static int
 within_limit(struct ledger *l, const struct rule *ru, const char *member, const char *when,
     char period[16])
@@ -1064,9 +1073,32 @@ within_limit(struct ledger *l, const struct rule *ru, const char *member, const 
 	earn_period_key(ru->limit_period, when, period);
 	if (ru->limit < 0)
 		return 1;
-	if (ledger_earn_uses(l, ru->name, member, period, &used) < 0)
+	if ((ru->trigger == TRIGGER_REFERRAL ?
+	    ledger_earn_uses_kept(l, ru->name, member, period, &used) :
+	    ledger_earn_uses(l, ru->name, member, period, &used)) < 0)
 		return -1;
 	return used < ru->limit;
+}
+
+/* The key of a referral rule's bonus on a purchase to `member`, `base`
+ * (its first) or `base #N` (N-1 given before, all taken back): 1, or 0
+ * when the member holds one already (of a first purchase, given on a
+ * purchase that stands, or before bonuses were taken back), -1 error. */
+static int
+purchase_key(struct ledger *l, const struct rule *ru, const char *member, const char *base,
+    char key[static 96])
+{
+	int awards, held;
+
+	if (ledger_earn_held_key(l, ru->name, member, base, &awards, &held) < 0)
+		return -1;
+	if (held)
+		return 0;
+	if (awards == 0)
+		snprintf(key, 96, "%s", base);
+	else
+		snprintf(key, 96, "%s #%d", base, awards + 1);
+	return 1;
 }
 
 /* The referral rules of trigger `on` for member m (referred by `referrer`). */
@@ -1076,7 +1108,7 @@ referrals(struct ledger *l, const struct programme *p, enum referral_on on,
     struct earn_award **v, int *n)
 {
 	char period[16], key[96];
-	int ok;
+	int ok, whole = -1;
 
 	if (!referrer)
 		return 0;
@@ -1086,28 +1118,52 @@ referrals(struct ledger *l, const struct programme *p, enum referral_on on,
 		if (ru->trigger != TRIGGER_REFERRAL || ru->referral_on != on ||
 		    ru->effect != EFFECT_BONUS || !earn_rule_applies(ru, r, m))
 			continue;
+		/* a purchase that returns left nothing of (taken before it
+		 * came) gives none: a return of all of it takes them back */
+		if (on != REFERRAL_ON_SIGNUP && whole < 0 &&
+		    (whole = ledger_receipt_returned_whole(l, r->txn)) < 0)
+			return -1;
+		if (whole > 0)
+			return 0;
 		if (ru->referral_to != REFERRAL_REFEREE) {
+			char base[96];
+
 			if (on == REFERRAL_ON_EVERY_PURCHASE)
-				snprintf(key, sizeof(key), "receipt %s", r->txn);
+				snprintf(base, sizeof(base), "receipt %s", r->txn);
 			else
-				snprintf(key, sizeof(key), "referee %s", m->id);
-			if ((ok = within_limit(l, ru, referrer, r->occurred, period)) < 0)
+				snprintf(base, sizeof(base), "referee %s", m->id);
+			snprintf(key, sizeof(key), "%s", base);
+			ok = on == REFERRAL_ON_SIGNUP ? 1 : purchase_key(l, ru, referrer, base, key);
+			if (ok > 0)
+				ok = within_limit(l, ru, referrer, r->occurred, period);
+			if (ok < 0)
 				return -1;
-			if (ok)
+			if (ok) {
 				award(v, n, ru, referrer, period, key, "rule %s: referred member %s",
 				    m->id);
+				if (on != REFERRAL_ON_SIGNUP)
+					(*v)[*n - 1].txn = r->txn;
+			}
 		}
 		if (ru->referral_to != REFERRAL_REFERRER) {
+			char base[96];
+
 			if (on == REFERRAL_ON_EVERY_PURCHASE)
-				snprintf(key, sizeof(key), "receipt %s", r->txn);
+				snprintf(base, sizeof(base), "receipt %s", r->txn);
 			else
-				snprintf(key, sizeof(key), "referred by %s",
-				    referrer);
-			if ((ok = within_limit(l, ru, m->id, r->occurred, period)) < 0)
+				snprintf(base, sizeof(base), "referred by %s", referrer);
+			snprintf(key, sizeof(key), "%s", base);
+			ok = on == REFERRAL_ON_SIGNUP ? 1 : purchase_key(l, ru, m->id, base, key);
+			if (ok > 0)
+				ok = within_limit(l, ru, m->id, r->occurred, period);
+			if (ok < 0)
 				return -1;
-			if (ok)
+			if (ok) {
 				award(v, n, ru, m->id, period, key, "rule %s: referred by %s",
 				    referrer);
+				if (on != REFERRAL_ON_SIGNUP)
+					(*v)[*n - 1].txn = r->txn;
+			}
 		}
 	}
 	return 0;
@@ -1221,7 +1277,8 @@ purchase_awards(struct ledger *l, const struct programme *pwas, const struct ear
 {
 	*v = NULL;
 	*n = 0;
-	if (m->first && referrals(l, p, REFERRAL_ON_FIRST_PURCHASE, r, m, referrer, v, n) < 0)
+	if (m->referral_first &&
+	    referrals(l, p, REFERRAL_ON_FIRST_PURCHASE, r, m, referrer, v, n) < 0)
 		return -1;
 	if (referrals(l, p, REFERRAL_ON_EVERY_PURCHASE, r, m, referrer, v, n) < 0)
 		return -1;
@@ -1275,6 +1332,93 @@ earn_progress_settle(struct ledger *l, const struct programme *p, const struct e
 	return progress_move(l, p, r, m, 0, 0, down ? SETTLE_DOWN : SETTLE_UP, v, n);
 }
 
+/* The referral rule `name` of version `version` (else of the latest version
+ * that has it), NULL when none. */
+static const struct rule *
+referral_rule(const struct earn *e, int version, const char *name)
+{
+	const struct rule *found = NULL;
+
+	for (int i = 0; i < e->n; i++)
+		for (int k = 0; k < e->v[i].nrules; k++) {
+			const struct rule *ru = &e->v[i].rules[k];
+
+			if (ru->trigger != TRIGGER_REFERRAL || strcmp(ru->name, name) != 0)
+				continue;
+			if (e->v[i].version == version)
+				return ru;
+			found = ru;
+		}
+	return found;
+}
+
+int
+earn_referral_back(const struct earn *e, struct ledger *l, const char *txn,
+    struct earn_award **v, int *n)
+{
+	struct earn_on *on;
+	int k, got, rc = -1;
+
+	if ((got = ledger_receipt_returned_whole(l, txn)) <= 0)
+		return got;
+	if ((k = ledger_earn_on_receipt(l, txn, &on)) <= 0)
+		return k;
+	for (int i = 0; i < k; i++) {
+		const struct rule *ru;
+		struct earn_award *x;
+		char back[96], named[96], *survivor = NULL;
+		int closed = 0, taken = 0;
+		int64_t balance;
+		size_t ns;
+
+		if (on[i].points <= 0 || !(ru = referral_rule(e, on[i].version, on[i].rule)))
+			continue;
+		/* taken back before: "K taken back", or by the member it was
+		 * merged into, "K (X) taken back" */
+		snprintf(back, sizeof(back), "%s taken back", on[i].key);
+		snprintf(named, sizeof(named), "%s (%s) taken back", on[i].key, on[i].member);
+		for (int j = 0; j < k && !taken; j++)
+			taken = on[j].points <= 0 && (strcmp(on[j].key, back) == 0 ||
+			    strcmp(on[j].key, named) == 0);
+		if (taken)
+			continue;
+		if ((got = ledger_member_state(l, on[i].member, &survivor, &closed,
+		    &balance)) < 0)
+			goto out;
+		if (!got || closed) {
+			free(survivor);
+			continue;	/* a closed member gives nothing back */
+		}
+		*v = loy_xrealloc(*v, (*n + 1) * sizeof(**v));
+		x = &(*v)[(*n)++];
+		memset(x, 0, sizeof(*x));
+		ns = strlen(survivor) + 1;
+		x->own = loy_xmalloc(ns + strlen(txn) + 1);
+		memcpy(x->own, survivor, ns);
+		strcpy(x->own + ns, txn);
+		x->member = x->own;
+		x->txn = x->own + ns;
+		x->rule = ru;
+		x->points = -on[i].points;
+		x->reverses = on[i].entry;
+		x->version = on[i].version;
+		snprintf(x->period, sizeof(x->period), "%s", on[i].period);
+		snprintf(x->key, sizeof(x->key), "%s", strcmp(survivor, on[i].member) == 0 ?
+		    back : named);
+		if (on[i].reason)
+			snprintf(x->reason, sizeof(x->reason), "%s taken back: receipt %s returned "
+			    "in full", on[i].reason, txn);
+		else
+			snprintf(x->reason, sizeof(x->reason), "rule %s taken back: receipt %s "
+			    "returned in full", ru->name, txn);
+		free(survivor);
+	}
+	rc = 0;
+out:
+	earn_on_free(on, k);
+	return rc;
+}
+
 int64_t
 earn_uncredit(struct ledger *l, const struct earn_award *aw, const char *at, int64_t take)
 {
@@ -1285,7 +1429,7 @@ earn_uncredit(struct ledger *l, const struct earn_award *aw, const char *at, int
 	    ledger_lots_take(l, aw->member, take, entry, aw->reverses, at) < 0))
 		return -1;
 	if (ledger_earn_award(l, aw->rule->name, aw->version, aw->member, aw->period, aw->key,
-	    -take, entry) < 0)
+	    -take, entry, aw->txn) < 0)
 		return -1;
 	return entry;
 }
@@ -1307,7 +1451,7 @@ earn_credit(struct ledger *l, const struct programme *p, const struct earn_award
 	    ledger_lot_add(l, aw->member, entry, at, *expires ? expires : NULL, available_at,
 	    aw->points, balance) < 0 ||
 	    ledger_earn_award(l, aw->rule->name, p->version, aw->member, aw->period, aw->key,
-	    aw->points, entry) < 0)
+	    aw->points, entry, aw->txn) < 0)
 		return -1;
 	*points = aw->points;
 	return entry;

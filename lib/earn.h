@@ -50,6 +50,10 @@ struct earn_member {
 	const char *tier, *birthday;	/* NULL: none */
 	const char *segments;		/* comma-separated names, NULL: none */
 	int first;			/* this is the member's first credited receipt */
+	int referral_first;		/* no receipt of the member stands before it
+					   (one of a purchase returned whole, or of
+					   a return of one, does not): its first
+					   purchase for referral rules */
 };
 
 /* Who gave a share of points, when it is no rule of the file. */
@@ -186,7 +190,13 @@ struct earn_award {
 	int64_t reverses;		/* taken back: the bonus entry (0 when it
 					   had none) */
 	int version;			/* taken back: the version that gave it */
+	const char *txn;		/* a referral bonus's: the purchase it was
+					   given on (NULL: none) */
+	char *own;			/* what member and txn point into, when the
+					   award holds them (earn_awards_free) */
 };
+/* Awards v (n of them) let go, with what each holds. */
+void earn_awards_free(struct earn_award *v, int n);
 /* The bonuses a credited receipt of member m gives (referral on first or
  * every purchase; cumulative, whose progress it counts: its marks settled
  * unless `settle` is 0, for earn_progress_settle later).  0 or -1; *v is
@@ -230,6 +240,13 @@ int64_t earn_credit(struct ledger *l, const struct programme *p, const struct ea
  * its rule_awards row.  The entry's id, 0 when none, or -1. */
 int64_t earn_uncredit(struct ledger *l, const struct earn_award *aw, const char *at,
     int64_t take);
+/* Purchase txn, when returns have taken all of it off it: the referral
+ * bonuses it gave and holds, to each side, to take back (aw->points
+ * negative, as earn_uncredit takes them), after *v (*n of them).  A
+ * bonus's member merged since is its survivor's, a closed one's stays.
+ * 0 or -1. */
+int earn_referral_back(const struct earn *e, struct ledger *l, const char *txn,
+    struct earn_award **v, int *n);
 /* 1 when some version of the programme has a sign-up or referral rule, so
  * that earn_signup() may credit something; 0 none, -1 error. */
 int earn_signup_rules(struct ledger *l);
@@ -257,9 +274,34 @@ int ledger_earn_own_points(struct ledger *l, const char *member, const char *txn
 int ledger_earn_own_share(struct ledger *l, const char *txn, const char *rule,
     int64_t *points);
 int ledger_earn_given_add(struct ledger *l, const char *rule, int64_t points);
-/* 1 recorded, 0 already there for that rule, member and key. */
+/* 1 recorded, 0 already there for that rule, member and key; txn the
+ * purchase of a referral bonus (NULL: none). */
 int ledger_earn_award(struct ledger *l, const char *rule, int version, const char *member,
-    const char *period, const char *key, int64_t points, int64_t entry);
+    const char *period, const char *key, int64_t points, int64_t entry, const char *txn);
+/* A referral rule's uses by the member in a period: its awards less those
+ * taken back. */
+int ledger_earn_uses_kept(struct ledger *l, const char *rule, const char *member,
+    const char *period, int64_t *n);
+/* A referral rule on a purchase: the member's awards whose key is
+ * `base` or `base #N`, and how many of them it holds (not taken back). */
+int ledger_earn_held_key(struct ledger *l, const char *rule, const char *member,
+    const char *base, int *awards, int *held);
+/* 1 the member has an entry of a receipt other than `except` that stands
+ * (not of a purchase returned whole, nor of a return of one), 0 not. */
+int ledger_earn_standing(struct ledger *l, const char *member, const char *except);
+/* 1 returns have taken all of purchase txn off it, 0 not. */
+int ledger_receipt_returned_whole(struct ledger *l, const char *txn);
+/* The rule_awards rows of purchase txn (txn_id): referral bonuses given on
+ * it and their take-backs, in the order they were made.  Their count, or
+ * -1; *v to free with earn_on_free. */
+struct earn_on {
+	char *rule, *member, *period, *key;
+	char *reason;			/* its entry's, NULL: none */
+	int64_t points, entry;
+	int version;
+};
+int ledger_earn_on_receipt(struct ledger *l, const char *txn, struct earn_on **v);
+void earn_on_free(struct earn_on *v, int n);
 /* 1 yes, 0 no. */
 int ledger_earn_awarded(struct ledger *l, const char *rule, const char *member,
     const char *key);

@@ -585,7 +585,7 @@ whatif_receipt(struct whatif *w)
 {
 	const struct programme *p = w->cand;
 	struct wmem *wm = wmember(w, w->person);
-	struct earn_member m = { w->person, wm->tier, wm->birthday, wm->segments, 0 };
+	struct earn_member m = { w->person, wm->tier, wm->birthday, wm->segments, 0, 0 };
 	struct earn_receipt r = { w->txn, w->occurred, w->store, w->channel, w->amount,
 	    w->lines, w->n };
 	struct earn_state st = { w, w_uses, w_member_points, w_given };
@@ -715,7 +715,8 @@ w_before(struct whatif *w, const char *txn, const char *member, const char *occu
 		return 0;
 	}
 	if (wl.n > 0) {
-		struct earn_member m = { member, wm->tier, wm->birthday, wm->segments, wl.first };
+		struct earn_member m = { member, wm->tier, wm->birthday, wm->segments, wl.first,
+		    0 };
 		struct earn_receipt r = { txn, occurred, store, channel, amount, wl.v, wl.n };
 
 		points = 0;
@@ -740,7 +741,7 @@ static void
 whatif_return(struct whatif *w, const char *const *row)
 {
 	struct wmem *wm = wmember(w, row[30]);
-	struct earn_member m = { row[30], wm->tier, wm->birthday, wm->segments, 0 };
+	struct earn_member m = { row[30], wm->tier, wm->birthday, wm->segments, 0, 0 };
 	struct tally *x = tally(w, "[return]");
 	const char *mode = row[20] ? row[20] : "rate";
 	int64_t back = -atoll(row[5]), owed = 0;

@@ -428,6 +428,25 @@ static const char *const migrations[] = {
 	"DROP INDEX IF EXISTS receipts_orig;\n"
 	"CREATE INDEX receipts_orig ON receipts(orig_txn)\n"
 	"  WHERE orig_txn IS NOT NULL;\n",
+	/* 14 -> 15: the purchase a referral bonus was given on, in a column
+	 * of rule_awards (added first, by added_columns), so that a return of
+	 * all of it takes the bonus back: a bonus on every purchase by its
+	 * key, one on a first purchase by the receipt of its member that
+	 * earned, as the first, at the time and in the run of the bonus */
+	"UPDATE rule_awards SET txn_id = substr(key, 9)\n"
+	"  WHERE txn_id IS NULL AND points > 0 AND key GLOB 'receipt ?*';\n"
+	"UPDATE rule_awards SET txn_id = (SELECT e.ref FROM journal j\n"
+	"    JOIN journal e ON e.member_id = CASE WHEN rule_awards.key GLOB 'referee ?*'\n"
+	"       THEN substr(rule_awards.key, 9) ELSE rule_awards.member_id END\n"
+	"     AND e.source = 'receipt' AND e.kind = 'earn'\n"
+	"     AND e.occurred_at = j.occurred_at AND e.run_id = j.run_id\n"
+	"    JOIN receipts r ON r.txn_id = e.ref AND r.amount >= 0\n"
+	"     AND json_valid(r.earn) AND r.earn->>'first' = 1\n"
+	"   WHERE j.entry_id = rule_awards.entry_id ORDER BY e.entry_id LIMIT 1)\n"
+	"  WHERE txn_id IS NULL AND points > 0\n"
+	"    AND (key GLOB 'referee ?*' OR key GLOB 'referred by ?*');\n"
+	"DROP INDEX IF EXISTS rule_awards_txn;\n"
+	"CREATE INDEX rule_awards_txn ON rule_awards(txn_id) WHERE txn_id IS NOT NULL;\n",
 };
 
 /* The columns a migration adds before its statements run, each only where
@@ -437,6 +456,7 @@ static const struct {
 	const char *table, *column, *type;
 } added_columns[] = {
 	{ 12, "members", "phone_key", "TEXT" },
+	{ 14, "rule_awards", "txn_id", "TEXT" },
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -89,6 +89,22 @@ ledger_earn_uses(struct ledger *l, const char *rule, const char *member, const c
 	    3, member, rule, period) < 0 ? -1 : 0;
 }
 
+/* The same of a referral rule, whose bonus given on a purchase a return of
+ * all of it took back (points 0 or less) counts no more: the awards less
+ * the take-backs, each in the period of the award it took back. */
+int
+ledger_earn_uses_kept(struct ledger *l, const char *rule, const char *member,
+    const char *period, int64_t *n)
+{
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_USES_KEPT, S_EARN_USES_KEPT_ALL,
+	    BY_PERSON("SELECT count(*) FILTER (WHERE points > 0)"
+	    " - count(*) FILTER (WHERE points <= 0) FROM rule_awards WHERE rule = ?2 AND",
+	    "AND period = ?3"));
+
+	return texts_int(l, st, n, "cannot count a rule's uses",
+	    3, member, rule, period) < 0 ? -1 : 0;
+}
+
 /* The same of the awards made before `before`, at the time of their entry
  * or, when they have none, of their receipt (a purchase rule's award is
  * keyed by its receipt's txn_id). */
@@ -173,11 +189,11 @@ ledger_earn_given_add(struct ledger *l, const char *rule, int64_t points)
 /* 1 recorded, 0 the member had it for that key already, -1 error. */
 int
 ledger_earn_award(struct ledger *l, const char *rule, int version, const char *member,
-    const char *period, const char *key, int64_t points, int64_t entry)
+    const char *period, const char *key, int64_t points, int64_t entry, const char *txn)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_EARN_AWARD,
 	    "INSERT INTO rule_awards(rule, version, member_id, period, key, points,"
-	    " entry_id, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " entry_id, run_id, txn_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 	    " ON CONFLICT (rule, member_id, key) DO NOTHING");
 	int rc;
 
@@ -192,6 +208,7 @@ ledger_earn_award(struct ledger *l, const char *rule, int version, const char *m
 	if (entry)
 		sqlite3_bind_int64(st, 7, entry);
 	sqlite3_bind_int64(st, 8, l->run_id);
+	ledger_bind_static(st, 9, txn);
 	if (ledger_exec_stmt(l, st, "cannot record a rule's award") < 0)
 		return -1;
 	rc = sqlite3_changes(l->db);
@@ -707,6 +724,127 @@ ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx
 #define EXCHANGED_POINTS(R) \
 	"(CASE WHEN " R "orig_txn IS NOT NULL AND " R "amount >= 0 AND json_valid(" R "earn)" \
 	" THEN -coalesce(" R "earn->'receipt'->>'$.\"[return]\"', 0) ELSE 0 END)"
+
+/* Is purchase R (a receipt's columns, prefix R) returned whole: have
+ * returns taken all that was left of it off it (of an exchange, of its
+ * sales, past what its own return lines took off its original)? */
+#define RETURNED_WHOLE(R) \
+	"(" R "amount >= 0 AND " R "returned_amount >= " R "amount" \
+	" AND " R "returned_amount + " EXCHANGED(R) " > 0)"
+
+int
+ledger_receipt_returned_whole(struct ledger *l, const char *txn)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_RETURNED_WHOLE,
+	    "SELECT 1 FROM receipts r WHERE r.txn_id = ?1 AND r.member_id IS NOT NULL"
+	    " AND " RETURNED_WHOLE("r."));
+	int64_t v;
+
+	return texts_int(l, st, &v, "cannot read a receipt", 1, txn);
+}
+
+/* 1 the member, or a record merged into it, has an entry of a receipt
+ * other than `except` (NULL: none) that stands: not of a purchase returned
+ * whole, nor of a return of one.  0 not, -1 error. */
+int
+ledger_earn_standing(struct ledger *l, const char *member, const char *except)
+{
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_STANDING, S_EARN_STANDING_ALL,
+	    BY_PERSON("SELECT 1 FROM journal j WHERE", "AND j.source = 'receipt'"
+	    " AND j.ref IS NOT ?2 AND NOT EXISTS (SELECT 1 FROM receipts r"
+	    "  LEFT JOIN receipts o ON r.amount < 0 AND o.txn_id = r.orig_txn"
+	    "  WHERE r.txn_id = j.ref AND (" RETURNED_WHOLE("r.") " OR "
+	    RETURNED_WHOLE("o.") ")) LIMIT 1"));
+	int64_t v;
+
+	return texts_int(l, st, &v, "cannot read a member's receipts", 2, member, except);
+}
+
+/* The awards of a referral rule on a purchase to a member (the
+ * person) whose key is `base` or base #N: how many, and how many of them
+ * it holds, not taken back ("K taken back", "K (X) taken back"). */
+#define HELD_KEY(WHO) \
+	"SELECT count(*), coalesce(sum(NOT EXISTS (SELECT 1 FROM rule_awards b" \
+	"  WHERE b.rule = a.rule AND b.member_id " WHO " AND b.points <= 0" \
+	"   AND b.key IN (a.key || ' taken back'," \
+	"    a.key || ' (' || a.member_id || ') taken back'))), 0)" \
+	" FROM rule_awards a WHERE a.rule = ?2 AND a.member_id " WHO " AND a.points > 0" \
+	"  AND (a.key = ?3 OR (length(a.key) > length(?3) + 2" \
+	"   AND substr(a.key, 1, length(?3) + 2) = ?3 || ' #'" \
+	"   AND substr(a.key, length(?3) + 3) NOT GLOB '*[^0-9]*'))"
+
+int
+ledger_earn_held_key(struct ledger *l, const char *rule, const char *member,
+    const char *base, int *awards, int *held)
+{
+	sqlite3_stmt *st = person_stmt(l, member, S_EARN_HELD_KEY, S_EARN_HELD_KEY_ALL,
+	    HELD_KEY("= ?1"), PERSON HELD_KEY("IN person"));
+	int rc;
+
+	*awards = *held = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, base, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*awards = sqlite3_column_int(st, 0);
+		*held = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : ledger_fail(l, "cannot read a rule's awards");
+}
+
+void
+earn_on_free(struct earn_on *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(v[i].rule);
+		free(v[i].member);
+		free(v[i].period);
+		free(v[i].key);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+int
+ledger_earn_on_receipt(struct ledger *l, const char *txn, struct earn_on **out)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_ON_RECEIPT,
+	    "SELECT a.rule, a.version, a.member_id, a.period, a.key, a.points,"
+	    " coalesce(a.entry_id, 0), j.reason FROM rule_awards a"
+	    " LEFT JOIN journal j ON j.entry_id = a.entry_id"
+	    " WHERE a.txn_id = ?1 ORDER BY a.award_id");
+	struct earn_on *v = NULL;
+	int n = 0, rc;
+
+	*out = NULL;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, txn, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct earn_on *x;
+
+		v = loy_xrealloc(v, (n + 1) * sizeof(*v));
+		x = &v[n++];
+		x->rule = ledger_column_dup(st, 0);
+		x->version = sqlite3_column_int(st, 1);
+		x->member = ledger_column_dup(st, 2);
+		x->period = ledger_column_dup(st, 3);
+		x->key = ledger_column_dup(st, 4);
+		x->points = sqlite3_column_int64(st, 5);
+		x->entry = sqlite3_column_int64(st, 6);
+		x->reason = ledger_column_dup(st, 7);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		earn_on_free(v, n);
+		return ledger_fail(l, "cannot read a rule's awards");
+	}
+	*out = v;
+	return n;
+}
 
 /* The receipts of members in [from, to] in time order, for a what-if: a
  * purchase credited with its lines as one row per line, as

@@ -533,6 +533,322 @@ EOF
 	ledger_ok
 }
 
+@test "a return of all of a purchase takes back the referral bonuses it gave, to each side, in the same run" {
+	base
+	members
+	programme <<'EOF'
+[rule refer-a-friend]
+trigger = referral
+referral_to = both
+referral_on = first-purchase
+bonus = 500
+EOF
+	pos day1.csv <<'EOF'
+T2,1002,2026-12-21 10:00:00,A,x,,1,50.00
+EOF
+	run -0 --separate-stderr loy-accrue day1.csv
+	[ "$(balances)" = "$(printf '1001:500\n1002:550')" ]
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR2,1002,2026-12-22 10:00:00,-50.00,T2\n' >day2.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	# its own 50 back, and each side's 500: rows of the return, at its time
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+R2,1002,2026-12-22 10:00:00,-50.00,-50,returned,
+R2,1001,2026-12-22 10:00:00,0.00,-500,bonus,rule refer-a-friend: referred member 1002 taken back: receipt T2 returned in full
+R2,1002,2026-12-22 10:00:00,0.00,-500,bonus,rule refer-a-friend: referred by 1001 taken back: receipt T2 returned in full
+OUT
+	[ "$stderr" = "loy-accrue: day2.csv: 1 row, 0 credited, 0 pending, 1 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, -1050 points" ]
+	[ "$(balances)" = "$(printf '1001:0\n1002:0')" ]
+	# each an entry of kind bonus reversing the one that gave it
+	same "$(q "SELECT j.member_id, j.points, j.occurred_at, g.points, g.member_id FROM journal j
+	    JOIN journal g ON g.entry_id = j.reverses WHERE j.kind = 'bonus' ORDER BY j.entry_id")" <<'EOF'
+1001|-500|2026-12-22 10:00:00|500|1001
+1002|-500|2026-12-22 10:00:00|500|1002
+EOF
+	[ "$(q "SELECT sum(remaining) FROM lots")" = 0 ]
+	# taken again, nothing more
+	run -0 --separate-stderr loy-accrue day2.csv
+	[ "$(balances)" = "$(printf '1001:0\n1002:0')" ]
+	# what-if and the reports count what loy-accrue did: the bonuses given
+	# and taken back net to nothing, the rule's cost is what it gave
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],50,50,0,0.50,0.50,0.00
+refer-a-friend,0,0,0,0.00,0.00,0.00
+[return],-50,-50,0,-0.50,-0.50,0.00
+total,0,0,0,0.00,0.00,0.00
+OUT
+	run -0 --separate-stderr loy-report earn-burn --from 2026-12-01 --to 2026-12-31
+	[ "${lines[1]}" = "2026-12,50,-50,0,0,0,0,0,0,0,0,0,0,6" ]
+	run -0 --separate-stderr loy-report economics --per rule --from 2026-12-01 --to 2026-12-31
+	[ "${lines[1]}" = "refer-a-friend,2,2,1000,10.00,95.24" ]
+	ledger_ok
+}
+
+@test "a partial return, or an exchange, keeps the referral bonuses; a return of all of another purchase in the run takes its own" {
+	base
+	members
+	programme <<'EOF'
+[rule refer-a-friend]
+trigger = referral
+referral_to = both
+referral_on = first-purchase
+bonus = 500
+EOF
+	pos day1.csv <<'EOF'
+T2,1002,2026-12-10 10:00:00,A,x,,1,50.00
+T4,1004,2026-12-10 10:00:00,A,x,,1,20.00
+EOF
+	run -0 --separate-stderr loy-accrue day1.csv
+	[ "$(balances)" = "$(printf '1001:1000\n1002:550\n1004:520')" ]
+	# 1002 returns all of T2 but a cent, then trades the cent's goods for
+	# others; 1004 returns all of T4
+	{ echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'; printf '%s\n' \
+	    'R2,1002,2026-12-11 10:00:00,A,-1,-49.99,T2' \
+	    'X2,1002,2026-12-12 10:00:00,A,-1,-0.01,T2' 'X2,1002,2026-12-12 10:00:00,B,1,5.00,T2' \
+	    'R4,1004,2026-12-11 10:00:00,A,-1,-20.00,T4'; } >day2.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	[ "$(grep -c ',bonus,' <<<"$output")" = 2 ]
+	[[ "$output" == *"R4,1001,2026-12-11 10:00:00,0.00,-500,bonus,rule refer-a-friend: referred member 1004 taken back: receipt T4 returned in full"* ]]
+	[[ "$output" == *"R4,1004,2026-12-11 10:00:00,0.00,-500,bonus,rule refer-a-friend: referred by 1001 taken back: receipt T4 returned in full"* ]]
+	# 1002: 550, less 49 for R2 and the last point of T2 for X2's return
+	# line, and 5 for X2's sale; its 500 and 1001's for it stay
+	[ "$(balances)" = "$(printf '1001:500\n1002:505\n1004:0')" ]
+	[ "$(q "SELECT returned_amount FROM receipts WHERE txn_id = 'T2'")" = 5000 ]
+	ledger_ok
+}
+
+@test "two partial returns that together return all of a purchase: the second takes the referral bonuses back" {
+	base
+	members
+	programme <<'EOF'
+[rule refer-a-friend]
+trigger = referral
+referral_to = both
+referral_on = first-purchase
+bonus = 500
+EOF
+	pos day1.csv <<'EOF'
+T2,1002,2026-12-10 10:00:00,A,x,,1,50.00
+EOF
+	run -0 --separate-stderr loy-accrue day1.csv
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1002,2026-12-11 10:00:00,-20.00,T2\n' >day2.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	# 30.00 of it left: the bonuses stay
+	! grep -q ',bonus,' <<<"$output"
+	[ "$(balances)" = "$(printf '1001:500\n1002:530')" ]
+	# the rest, and more than is left, in one file
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR2,1002,2026-12-12 10:00:00,-25.00,T2\nR3,1002,2026-12-13 10:00:00,-10.00,T2\n' >day3.csv
+	run -0 --separate-stderr loy-accrue day3.csv
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+R2,1002,2026-12-12 10:00:00,-25.00,-25,returned,
+R3,1002,2026-12-13 10:00:00,-10.00,-5,returned,"returns 10.00, but only 5.00 of 'T2' was left to return"
+R3,1001,2026-12-13 10:00:00,0.00,-500,bonus,rule refer-a-friend: referred member 1002 taken back: receipt T2 returned in full
+R3,1002,2026-12-13 10:00:00,0.00,-500,bonus,rule refer-a-friend: referred by 1001 taken back: receipt T2 returned in full
+OUT
+	[ "$(balances)" = "$(printf '1001:0\n1002:0')" ]
+	ledger_ok
+}
+
+@test "a purchase returned in full is no first purchase: the next one gives the referral bonus again, its limit free" {
+	base
+	members
+	programme <<'EOF'
+[rule refer-a-friend]
+trigger = referral
+referral_to = both
+referral_on = first-purchase
+bonus = 500
+limit = 1 per year
+EOF
+	# 1002 buys and returns it all; 1004 buys twice and returns the first
+	pos day1.csv <<'EOF'
+T1,1002,2026-12-10 10:00:00,A,x,,1,50.00
+T4,1004,2026-12-10 10:00:00,A,x,,1,20.00
+T5,1004,2026-12-11 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue day1.csv
+	# 1001 had its one referral bonus of 2026 for 1002
+	[ "$(balances)" = "$(printf '1001:500\n1002:550\n1004:530')" ]
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'R1,1002,2026-12-12 10:00:00,-50.00,T1' 'R4,1004,2026-12-12 10:00:00,-20.00,T4'; } >day2.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	[ "$(balances)" = "$(printf '1001:0\n1002:0\n1004:10')" ]
+	pos day3.csv <<'EOF'
+T2,1002,2026-12-14 10:00:00,A,x,,1,10.00
+T6,1004,2026-12-14 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue day3.csv
+	# T2 is 1002's first purchase now, and 1001's use of 2026 came back;
+	# T5 stands before T6, which is none
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+T2,1002,2026-12-14 10:00:00,10.00,10,credited,
+T2,1001,2026-12-14 10:00:00,0.00,500,bonus,rule refer-a-friend: referred member 1002
+T2,1002,2026-12-14 10:00:00,0.00,500,bonus,rule refer-a-friend: referred by 1001
+T6,1004,2026-12-14 10:00:00,10.00,10,credited,
+OUT
+	[ "$(balances)" = "$(printf '1001:500\n1002:510\n1004:20')" ]
+	same "$(q "SELECT member_id, key, points, txn_id FROM rule_awards ORDER BY award_id")" <<'EOF'
+1001|referee 1002|500|T1
+1002|referred by 1001|500|T1
+1004|referred by 1001|500|T4
+1001|referee 1002 taken back|-500|T1
+1002|referred by 1001 taken back|-500|T1
+1004|referred by 1001 taken back|-500|T4
+1001|referee 1002 #2|500|T2
+1002|referred by 1001 #2|500|T2
+EOF
+	ledger_ok
+}
+
+@test "a bonus on every purchase goes with the purchase returned in full, and counts against its limit no more" {
+	base
+	members
+	programme <<'EOF'
+[rule shop-together]
+trigger = referral
+referral_to = both
+referral_on = every-purchase
+bonus = 10
+limit = 2 per month
+EOF
+	pos day1.csv <<'EOF'
+T1,1002,2026-12-10 10:00:00,A,x,,1,5.00
+T2,1002,2026-12-11 10:00:00,A,x,,1,5.00
+EOF
+	run -0 --separate-stderr loy-accrue day1.csv
+	[ "$(balances)" = "$(printf '1001:20\n1002:30')" ]
+	# T1 comes back whole, T2 in part
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'R1,1002,2026-12-12 10:00:00,-5.00,T1' 'R2,1002,2026-12-12 10:00:00,-1.00,T2'; } >day2.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	[ "$(grep -c ',bonus,' <<<"$output")" = 2 ]
+	[[ "$output" == *"R1,1001,2026-12-12 10:00:00,0.00,-10,bonus,rule shop-together: referred member 1002 taken back: receipt T1 returned in full"* ]]
+	[ "$(balances)" = "$(printf '1001:10\n1002:14')" ]
+	# two uses of December left one: T3 has the bonus again, T4 not
+	pos day3.csv <<'EOF'
+T3,1002,2026-12-13 10:00:00,A,x,,1,5.00
+T4,1002,2026-12-14 10:00:00,A,x,,1,5.00
+EOF
+	run -0 --separate-stderr loy-accrue day3.csv
+	[ "$(balances)" = "$(printf '1001:20\n1002:34')" ]
+	ledger_ok
+}
+
+@test "a referral bonus taken back takes no more than the balance holds, unless allow_negative = yes" {
+	base
+	members
+	programme <<'EOF'
+[rule refer-a-friend]
+trigger = referral
+referral_to = both
+referral_on = first-purchase
+bonus = 500
+EOF
+	pos day1.csv <<'EOF'
+T2,1002,2026-12-10 10:00:00,A,x,,1,50.00
+T4,1004,2026-12-10 10:00:00,A,x,,1,20.00
+EOF
+	run -0 --separate-stderr loy-accrue day1.csv
+	# 1001 spends 900 of its 1000, 1004 all of its 520
+	printf 'member_id,points,reason,ref\n1001,-900,reward,A1\n1004,-520,reward,A2\n' >adj.csv
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'R2,1002,2026-12-12 10:00:00,-50.00,T2'; } >day2.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	[[ "$output" == *"R2,1001,2026-12-12 10:00:00,0.00,-100,bonus,rule refer-a-friend: referred member 1002 taken back: receipt T2 returned in full; 400 points not recovered: the balance may not go below zero"* ]]
+	[ "$(balances)" = "$(printf '1001:0\n1002:0\n1004:0')" ]
+	# the award is taken back, though not all its points
+	[ "$(q "SELECT points, entry_id IS NOT NULL FROM rule_awards WHERE key = 'referee 1002 taken back'")" = "-100|1" ]
+	# with allow_negative = yes, the balance goes below zero
+	{ cat p.conf; printf '\n[programme]\nallow_negative = yes\n'; } >neg.conf
+	run -0 --separate-stderr loy-program load neg.conf --from 2026-01-01 --retroactive
+	{ echo 'txn_id,member_id,occurred_at,amount,orig_txn'; printf '%s\n' \
+	    'R4,1004,2026-12-12 10:00:00,-20.00,T4'; } >day3.csv
+	run -0 --separate-stderr loy-accrue day3.csv
+	[[ "$output" == *"R4,1001,2026-12-12 10:00:00,0.00,-500,bonus,rule refer-a-friend: referred member 1004 taken back: receipt T4 returned in full"* ]]
+	[ "$(balances)" = "$(printf '1001:-500\n1002:0\n1004:-520')" ]
+	ledger_ok
+}
+
+@test "a referral bonus pending in the return window is taken back from its own lot before it can be spent" {
+	base
+	members
+	programme <<'EOF'
+[programme]
+return_window_days = 14
+
+[rule refer-a-friend]
+trigger = referral
+referral_to = both
+referral_on = first-purchase
+bonus = 500
+EOF
+	pos day1.csv <<'EOF'
+T2,1002,2026-12-10 10:00:00,A,x,,1,50.00
+T4,1004,2026-12-10 10:00:00,A,x,,1,20.00
+EOF
+	LOY_NOW="2026-12-11 12:00:00" run -0 --separate-stderr loy-accrue day1.csv
+	[ "$(q "SELECT count(*) FROM lots WHERE available_at = '2026-12-24 10:00:00'")" = 6 ]
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR2,1002,2026-12-12 10:00:00,-50.00,T2\n' >day2.csv
+	LOY_NOW="2026-12-13 12:00:00" run -0 --separate-stderr loy-accrue day2.csv
+	[ "$(grep -c ',bonus,' <<<"$output")" = 2 ]
+	# each from the lot that gave it; 1004's bonus and 1001's for it stay pending
+	same "$(q "SELECT member_id, entry_id, points, remaining FROM lots ORDER BY lot_id")" <<'EOF'
+1002|1|50|0
+1001|2|500|0
+1002|3|500|0
+1004|4|20|20
+1001|5|500|500
+1004|6|500|500
+EOF
+	LOY_NOW="2026-12-13 12:00:00" run -0 --separate-stderr loy-report balances
+	same "$(printf '%s\n' "${lines[@]}" | cut -d, -f1,4-6)" <<'EOF'
+member_id,balance,spendable,pending
+1001,500,0,500
+1002,0,0,0
+1003,0,0,0
+1004,520,0,520
+EOF
+	ledger_ok
+}
+
+@test "a referral bonus of a referrer merged since is taken back from its survivor" {
+	base
+	members
+	programme <<'EOF'
+[rule refer-a-friend]
+trigger = referral
+referral_to = referrer
+referral_on = first-purchase
+bonus = 500
+EOF
+	pos day1.csv <<'EOF'
+T2,1002,2026-12-10 10:00:00,A,x,,1,50.00
+EOF
+	run -0 --separate-stderr loy-accrue day1.csv
+	# 1001, which had the bonus, is merged into 1003
+	run -0 --separate-stderr loy-enroll merge 1001 1003
+	[ "$(balances)" = "$(printf '1001:0\n1002:50\n1003:500')" ]
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR2,1002,2026-12-12 10:00:00,-50.00,T2\n' >day2.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	[[ "$output" == *"R2,1003,2026-12-12 10:00:00,0.00,-500,bonus,rule refer-a-friend: referred member 1002 taken back: receipt T2 returned in full"* ]]
+	[ "$(balances)" = "$(printf '1001:0\n1002:0\n1003:0')" ]
+	[ "$(q "SELECT member_id, key, points FROM rule_awards WHERE points < 0")" = "1003|referee 1002 (1001) taken back|-500" ]
+	# the next purchase gives the survivor the bonus again, once
+	pos day3.csv <<'EOF'
+T3,1002,2026-12-13 10:00:00,A,x,,1,10.00
+T5,1002,2026-12-14 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue day3.csv
+	[ "$(balances)" = "$(printf '1001:0\n1002:20\n1003:500')" ]
+	[ "$(q "SELECT key FROM rule_awards WHERE txn_id = 'T3'")" = "referee 1002 #2" ]
+	ledger_ok
+}
+
 # ---------------------------------------------------------------- events
 
 @test "event rules: points per event, a limit per period, idempotent by event_id" {
@@ -1946,6 +2262,46 @@ EOF2
 	[ "$(q "SELECT member_id, points, ref FROM journal WHERE kind = 'bonus' ORDER BY entry_id")" = "$bonuses" ]
 	[ "$(q "SELECT rule, member_id, key FROM rule_awards ORDER BY award_id")" = "$awards" ]
 	[ "$(balances)" = "$(printf '1001:210\n1002:80\n1004:320')" ]
+	ledger_ok
+	ledger_ok whole.db
+}
+
+@test "a return settled in parts takes back the referral bonuses the whole return takes back, once" {
+	base
+	members
+	programme <<'EOF2'
+[rule bring]
+trigger = referral
+referral_on = first-purchase
+referral_to = both
+bonus = 200
+
+[rule every]
+trigger = referral
+referral_on = every-purchase
+bonus = 10
+EOF2
+	printf '%s\n' 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn' \
+	    'S2,1002,2026-12-01 10:00:00,A,1,50.00,' 'S4,1004,2026-12-01 10:00:00,A,1,20.00,' >day1.csv
+	run -0 --separate-stderr loy-accrue day1.csv
+	[ "$(balances)" = "$(printf '1001:420\n1002:250\n1004:220')" ]
+	# 1002 returns all of S2 in two parts; 1004 all of S4 in its first
+	# part, which a sale in its second leaves a return of 15.00
+	split_receipts <<'EOF2'
+R2,1002,2026-12-05 10:00:00,A,-1,-30.00,S2|R2,1002,2026-12-05 10:00:00,B,-1,-20.00,S2
+R4,1004,2026-12-05 10:00:00,A,-1,-20.00,S4|R4,1004,2026-12-05 10:00:00,B,1,5.00,S4
+EOF2
+	loy-accrue -d whole.db whole.csv >whole.out 2>/dev/null
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	printf '%s\n' "$output" >parts.out
+	[ "$(grep -c 'more lines of this receipt' parts.out)" = 2 ]
+	same_ledger
+	same "$(grep ',bonus,' parts.out)" <<'EOF2'
+R2,1001,2026-12-05 10:00:00,0.00,-200,bonus,rule bring: referred member 1002 taken back: receipt S2 returned in full
+R2,1002,2026-12-05 10:00:00,0.00,-200,bonus,rule bring: referred by 1001 taken back: receipt S2 returned in full
+R2,1001,2026-12-05 10:00:00,0.00,-10,bonus,rule every: referred member 1002 taken back: receipt S2 returned in full
+EOF2
+	[ "$(balances)" = "$(printf '1001:210\n1002:0\n1004:205')" ]
 	ledger_ok
 	ledger_ok whole.db
 }

@@ -252,6 +252,54 @@ missing() {
 	ledger_ok v12.db
 }
 
+@test "a schema version 14 ledger gets the purchases its referral bonuses were given on, for a return of all of one to take them back" {
+	new_ledger -d fresh.db
+	new_ledger
+	cat >p.conf <<'EOF'
+[rule welcome]
+trigger = referral
+referral_to = both
+referral_on = signup
+bonus = 50
+
+[rule bring]
+trigger = referral
+referral_to = both
+referral_on = first-purchase
+bonus = 200
+
+[rule every]
+trigger = referral
+referral_on = every-purchase
+bonus = 10
+EOF
+	loy-program load p.conf --from 2026-01-01 >/dev/null 2>&1
+	printf 'member_id,name,referrer,enrolled_at\n1001,Ann,,2026-10-01\n1002,Bob,1001,2026-10-01\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1002,2026-11-01 10:00:00,50.00\nT2,1002,2026-11-02 10:00:00,20.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	tied=$(q "SELECT rule, member_id, key, coalesce(txn_id, '-') FROM rule_awards ORDER BY award_id")
+	same "$tied" <<'EOF'
+welcome|1001|referee 1002|-
+welcome|1002|referred by 1001|-
+bring|1001|referee 1002|T1
+bring|1002|referred by 1001|T1
+every|1001|receipt T1|T1
+every|1001|receipt T2|T2
+EOF
+	q "DROP INDEX rule_awards_txn; ALTER TABLE rule_awards DROP COLUMN txn_id; PRAGMA user_version = 14"
+	run -0 --separate-stderr loy-check
+	[ "$(q "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 "$LOY_DB" .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	[ "$(q "SELECT rule, member_id, key, coalesce(txn_id, '-') FROM rule_awards ORDER BY award_id")" = "$tied" ]
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1002,2026-11-03 10:00:00,-50.00,T1\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	[ "$(grep -c ',bonus,' <<<"$output")" = 3 ]
+	# 1001: 50 + 10 for T2; 1002: 50 + 20
+	[ "$(balances)" = "$(printf '1001:60\n1002:70')" ]
+	ledger_ok
+}
+
 @test "a phone changed by hand without its key is a violation, mended as loy-ledger(5) says" {
 	new_ledger
 	printf 'member_id,name,phone\n1,Ann,+49 30 1234-56\n' >in.csv

@@ -885,7 +885,7 @@ EOF
 	ledger_ok
 }
 
-@test "the bonuses a pending purchase gives are pending with it, and its return within the window takes the cumulative one back" {
+@test "the bonuses a pending purchase gives are pending with it, and its return within the window takes them back" {
 	new_ledger
 	printf 'member_id,name,referrer\n1001,Anna,\n1002,Chidi,1001\n' >members.csv
 	loy-enroll members.csv >/dev/null 2>&1
@@ -933,19 +933,21 @@ EOF
 	printf 'request_id,member_id,reward_id\nR1,1002,MUG\n' >req.csv
 	run -0 --separate-stderr loy-redeem req.csv
 	[ "${lines[1]}" = "R1,refused,\"300 points needed, 0 spendable\",0," ]
-	# the whole return within the window: P1's points and the period's bonus
-	# come back out of their pending lots
+	# the whole return within the window: P1's points, the period's bonus
+	# and the referral bonuses come back out of their pending lots
 	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nX1,1002,2026-11-22 10:00:00,-60.00,P1\n' >ret.csv
 	run -0 --separate-stderr loy-accrue ret.csv
 	same "$output" <<EOF
 $HEAD
 X1,1002,2026-11-22 10:00:00,-60.00,-60,returned,
 X1,1002,2026-11-22 10:00:00,0.00,-300,bonus,"rule regular: period 2026-11 taken back: the spend is 0.00, below 60.00"
+X1,1001,2026-11-22 10:00:00,0.00,-50,bonus,rule refer: referred member 1002 taken back: receipt P1 returned in full
+X1,1002,2026-11-22 10:00:00,0.00,-50,bonus,rule refer: referred by 1001 taken back: receipt P1 returned in full
 EOF
 	same "$(q "SELECT member_id, points, remaining FROM lots ORDER BY lot_id")" <<'EOF'
 1002|60|0
-1001|50|50
-1002|50|50
+1001|50|0
+1002|50|0
 1002|300|0
 EOF
 	ledger_ok
