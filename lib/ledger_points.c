@@ -460,6 +460,45 @@ ledger_receipt_exchanged(struct ledger *l, const char *txn_id, int64_t *amount,
 #define EXCHANGE_TOOK "(CASE WHEN amount >= 0 AND json_valid(earn)" \
 	" THEN coalesce(earn ->> 'returned', 0) ELSE 0 END)"
 
+/*
+ * The receipts of statement st (RECEIPT_COLS first), bound to `orig`, into
+ * *v: elements of `size` bytes, each a struct receipt_row first (a struct
+ * receipt_took, whose `took` is column took_col, when took_col is not
+ * negative).  Their count, or -1 with *v NULL.
+ */
+static int
+collect_receipts(struct ledger *l, sqlite3_stmt *st, const char *orig, void **v,
+    size_t size, int took_col)
+{
+	int n = 0, cap = 0, rc;
+
+	*v = NULL;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *e;
+
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			*v = loy_xrealloc(*v, cap * size);
+		}
+		e = (char *)*v + n++ * size;
+		memset(e, 0, size);
+		receipt_fill(st, (struct receipt_row *)e);
+		if (took_col >= 0)
+			((struct receipt_took *)e)->took = sqlite3_column_int64(st, took_col);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return n;
+	while (n > 0)
+		receipt_row_clear((struct receipt_row *)((char *)*v + --n * size));
+	free(*v);
+	*v = NULL;
+	return ledger_fail(l, "cannot read receipts");
+}
+
 int
 ledger_receipt_returns(struct ledger *l, const char *orig, struct receipt_took **v)
 {
@@ -469,27 +508,8 @@ ledger_receipt_returns(struct ledger *l, const char *orig, struct receipt_took *
 	    " WHERE orig_txn = ?1 AND orig_txn IS NOT NULL AND member_id IS NOT NULL"
 	    "  AND (amount < 0 OR " EXCHANGE_TOOK " > 0)"
 	    " ORDER BY run_id, input_seq, txn_id");
-	int n = 0, cap = 0, rc;
 
-	*v = NULL;
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 4;
-			*v = loy_xrealloc(*v, cap * sizeof(**v));
-		}
-		memset(&(*v)[n], 0, sizeof(**v));
-		receipt_fill(st, &(*v)[n].r);
-		(*v)[n++].took = sqlite3_column_int64(st, 16);
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return n;
-	receipt_took_free(*v, n);
-	*v = NULL;
-	return ledger_fail(l, "cannot read receipts");
+	return collect_receipts(l, st, orig, (void **)v, sizeof(**v), 16);
 }
 
 void
@@ -543,28 +563,8 @@ ledger_receipt_unlinked(struct ledger *l, const char *orig, struct receipt_row *
 	    "SELECT " RECEIPT_COLS " FROM receipts"
 	    " WHERE orig_txn = ?1 AND " UNLINKED " AND member_id IS NOT NULL"
 	    " ORDER BY run_id, input_seq, txn_id");
-	int n = 0, cap = 0, rc;
 
-	*v = NULL;
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, orig, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 4;
-			*v = loy_xrealloc(*v, cap * sizeof(**v));
-		}
-		memset(&(*v)[n], 0, sizeof(**v));
-		receipt_fill(st, &(*v)[n++]);
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return n;
-	while (n > 0)
-		receipt_row_clear(&(*v)[--n]);
-	free(*v);
-	*v = NULL;
-	return ledger_fail(l, "cannot read receipts");
+	return collect_receipts(l, st, orig, (void **)v, sizeof(**v), -1);
 }
 
 /* An open lot past its date before `before` (?N) that was there then: made
