@@ -1352,8 +1352,9 @@ referral_rule(const struct earn *e, int version, const char *name)
 	return found;
 }
 
-int
-earn_referral_back(const struct earn *e, struct ledger *l, const char *txn,
+/* earn_referral_back() of purchase txn alone. */
+static int
+referral_back_one(const struct earn *e, struct ledger *l, const char *txn,
     struct earn_award **v, int *n)
 {
 	struct earn_on *on;
@@ -1416,6 +1417,31 @@ earn_referral_back(const struct earn *e, struct ledger *l, const char *txn,
 	rc = 0;
 out:
 	earn_on_free(on, k);
+	return rc;
+}
+
+int
+earn_referral_back(const struct earn *e, struct ledger *l, const char *txn,
+    struct earn_award **v, int *n)
+{
+	char *t = loy_xstrdup(txn);
+	int rc = 0;
+
+	/* up the exchanges: each traded some of the one it names */
+	for (int depth = 0; t && depth < 1000; depth++) {
+		struct receipt_row r = { 0 };
+		int got;
+
+		if ((rc = referral_back_one(e, l, t, v, n)) < 0 ||
+		    (got = ledger_receipt_get(l, t, &r)) < 0) {
+			rc = -1;
+			break;
+		}
+		free(t);
+		t = got && r.orig_txn && r.amount >= 0 ? loy_xstrdup(r.orig_txn) : NULL;
+		receipt_row_clear(&r);
+	}
+	free(t);
 	return rc;
 }
 

@@ -242,9 +242,10 @@ int64_t earn_uncredit(struct ledger *l, const struct earn_award *aw, const char 
     int64_t take);
 /* Purchase txn, when returns have taken all of it off it: the referral
  * bonuses it gave and holds, to each side, to take back (aw->points
- * negative, as earn_uncredit takes them), after *v (*n of them).  A
- * bonus's member merged since is its survivor's, a closed one's stays.
- * 0 or -1. */
+ * negative, as earn_uncredit takes them), after *v (*n of them); and, txn
+ * an exchange, those of the purchase it traded some of, when that is left
+ * with nothing too (and so on).  A bonus's member merged since is its
+ * survivor's, a closed one's stays.  0 or -1. */
 int earn_referral_back(const struct earn *e, struct ledger *l, const char *txn,
     struct earn_award **v, int *n);
 /* 1 when some version of the programme has a sign-up or referral rule, so
@@ -289,7 +290,8 @@ int ledger_earn_held_key(struct ledger *l, const char *rule, const char *member,
 /* 1 the member has an entry of a receipt other than `except` that stands
  * (not of a purchase returned whole, nor of a return of one), 0 not. */
 int ledger_earn_standing(struct ledger *l, const char *member, const char *except);
-/* 1 returns have taken all of purchase txn off it, 0 not. */
+/* 1 returns have taken all of purchase txn off it, and all of the sales of
+ * the exchanges that traded some of it (and of theirs), 0 not. */
 int ledger_receipt_returned_whole(struct ledger *l, const char *txn);
 /* The rule_awards rows of purchase txn (txn_id): referral bonuses given on
  * it and their take-backs, in the order they were made.  Their count, or

@@ -735,9 +735,15 @@ ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx
 int
 ledger_receipt_returned_whole(struct ledger *l, const char *txn)
 {
+	/* and so are the exchanges that traded some of it, and theirs: what
+	 * one took off it stands while its sales do */
 	sqlite3_stmt *st = ledger_stmt(l, S_EARN_RETURNED_WHOLE,
-	    "SELECT 1 FROM receipts r WHERE r.txn_id = ?1 AND r.member_id IS NOT NULL"
-	    " AND " RETURNED_WHOLE("r."));
+	    "WITH RECURSIVE traded(txn) AS (SELECT ?1 UNION SELECT e.txn_id"
+	    "  FROM receipts e, traded t WHERE e.orig_txn = t.txn AND e.amount >= 0)"
+	    " SELECT 1 FROM receipts r WHERE r.txn_id = ?1 AND r.member_id IS NOT NULL"
+	    " AND " RETURNED_WHOLE("r.") " AND NOT EXISTS (SELECT 1 FROM traded t"
+	    "  JOIN receipts x ON x.txn_id = t.txn WHERE NOT coalesce(" RETURNED_WHOLE("x.")
+	    ", 0))");
 	int64_t v;
 
 	return texts_int(l, st, &v, "cannot read a receipt", 1, txn);

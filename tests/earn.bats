@@ -619,6 +619,43 @@ EOF
 	ledger_ok
 }
 
+@test "a purchase traded in part by an exchange keeps its referral bonuses when the rest is returned after it, until the exchange's sales are returned too" {
+	base
+	members
+	programme <<'EOF2'
+[rule refer-a-friend]
+trigger = referral
+referral_to = both
+referral_on = first-purchase
+bonus = 500
+EOF2
+	pos day1.csv <<'EOF2'
+T2,1002,2026-12-10 10:00:00,A,x,,1,50.00
+EOF2
+	run -0 --separate-stderr loy-accrue day1.csv
+	# as the test above, the exchange first: the cent's goods traded for
+	# others, then the rest of T2 returned
+	{ echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'; printf '%s\n' \
+	    'X2,1002,2026-12-11 10:00:00,A,-1,-0.01,T2' 'X2,1002,2026-12-11 10:00:00,B,1,5.00,T2' \
+	    'R2,1002,2026-12-12 10:00:00,A,-1,-49.99,T2'; } >day2.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	! grep -q ',bonus,' <<<"$output"
+	[ "$(balances)" = "$(printf '1001:500\n1002:505')" ]
+	# the exchange's sales returned: nothing is left of T2, its bonuses go
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR5,1002,2026-12-13 10:00:00,-5.00,X2\n' >day3.csv
+	run -0 --separate-stderr loy-accrue day3.csv
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+R5,1002,2026-12-13 10:00:00,-5.00,-5,returned,
+R5,1001,2026-12-13 10:00:00,0.00,-500,bonus,rule refer-a-friend: referred member 1002 taken back: receipt T2 returned in full
+R5,1002,2026-12-13 10:00:00,0.00,-500,bonus,rule refer-a-friend: referred by 1001 taken back: receipt T2 returned in full
+OUT
+	[ "$(balances)" = "$(printf '1001:0\n1002:0')" ]
+	run -0 --separate-stderr loy-accrue day3.csv
+	[ "$(balances)" = "$(printf '1001:0\n1002:0')" ]
+	ledger_ok
+}
+
 @test "two partial returns that together return all of a purchase: the second takes the referral bonuses back" {
 	base
 	members
