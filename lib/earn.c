@@ -1101,14 +1101,37 @@ purchase_key(struct ledger *l, const struct rule *ru, const char *member, const 
 	return 1;
 }
 
+/* Rule ru's bonus to one side of a referral, `member`, for receipt r: its
+ * key `base` (of a purchase: purchase_key), within the rule's limit, the
+ * reason `fmt` with `arg`.  0 or -1. */
+static int
+referral_side(struct ledger *l, const struct rule *ru, enum referral_on on,
+    const struct earn_receipt *r, const char *member, const char *base,
+    const char *fmt, const char *arg, struct earn_award **v, int *n)
+{
+	char period[16], key[96];
+	int ok;
+
+	snprintf(key, sizeof(key), "%s", base);
+	ok = on == REFERRAL_ON_SIGNUP ? 1 : purchase_key(l, ru, member, base, key);
+	if (ok > 0)
+		ok = within_limit(l, ru, member, r->occurred, period);
+	if (ok <= 0)
+		return ok;
+	award(v, n, ru, member, period, key, fmt, arg);
+	if (on != REFERRAL_ON_SIGNUP)
+		(*v)[*n - 1].txn = r->txn;
+	return 0;
+}
+
 /* The referral rules of trigger `on` for member m (referred by `referrer`). */
 static int
 referrals(struct ledger *l, const struct programme *p, enum referral_on on,
     const struct earn_receipt *r, const struct earn_member *m, const char *referrer,
     struct earn_award **v, int *n)
 {
-	char period[16], key[96];
-	int ok, whole = -1;
+	char base[96];
+	int whole = -1;
 
 	if (!referrer)
 		return 0;
@@ -1126,44 +1149,22 @@ referrals(struct ledger *l, const struct programme *p, enum referral_on on,
 		if (whole > 0)
 			return 0;
 		if (ru->referral_to != REFERRAL_REFEREE) {
-			char base[96];
-
 			if (on == REFERRAL_ON_EVERY_PURCHASE)
 				snprintf(base, sizeof(base), "receipt %s", r->txn);
 			else
 				snprintf(base, sizeof(base), "referee %s", m->id);
-			snprintf(key, sizeof(key), "%s", base);
-			ok = on == REFERRAL_ON_SIGNUP ? 1 : purchase_key(l, ru, referrer, base, key);
-			if (ok > 0)
-				ok = within_limit(l, ru, referrer, r->occurred, period);
-			if (ok < 0)
+			if (referral_side(l, ru, on, r, referrer, base,
+			    "rule %s: referred member %s", m->id, v, n) < 0)
 				return -1;
-			if (ok) {
-				award(v, n, ru, referrer, period, key, "rule %s: referred member %s",
-				    m->id);
-				if (on != REFERRAL_ON_SIGNUP)
-					(*v)[*n - 1].txn = r->txn;
-			}
 		}
 		if (ru->referral_to != REFERRAL_REFERRER) {
-			char base[96];
-
 			if (on == REFERRAL_ON_EVERY_PURCHASE)
 				snprintf(base, sizeof(base), "receipt %s", r->txn);
 			else
 				snprintf(base, sizeof(base), "referred by %s", referrer);
-			snprintf(key, sizeof(key), "%s", base);
-			ok = on == REFERRAL_ON_SIGNUP ? 1 : purchase_key(l, ru, m->id, base, key);
-			if (ok > 0)
-				ok = within_limit(l, ru, m->id, r->occurred, period);
-			if (ok < 0)
+			if (referral_side(l, ru, on, r, m->id, base, "rule %s: referred by %s",
+			    referrer, v, n) < 0)
 				return -1;
-			if (ok) {
-				award(v, n, ru, m->id, period, key, "rule %s: referred by %s",
-				    referrer);
-				if (on != REFERRAL_ON_SIGNUP)
-					(*v)[*n - 1].txn = r->txn;
-			}
 		}
 	}
 	return 0;
