@@ -92,10 +92,7 @@ static const struct invariant {
 	{ "receipt-returned-in-range",
 	  "SELECT 'receipt ' || txn_id, 'amount ' || amount || ', returned_amount ' ||"
 	  "       returned_amount || ', points ' || points || ', returned_points ' || returned_points"
-	  "  FROM (SELECT *, CASE WHEN orig_txn IS NOT NULL AND amount >= 0 AND json_valid(earn)"
-	  "          THEN coalesce(earn ->> 'returned', 0) ELSE 0 END AS x,"
-	  "        CASE WHEN orig_txn IS NOT NULL AND amount >= 0 AND json_valid(earn)"
-	  "          THEN -coalesce(earn -> 'receipt' ->> '$.\"[return]\"', 0) ELSE 0 END AS t"
+	  "  FROM (SELECT *, " EXCHANGED("") " AS x, " EXCHANGED_POINTS("") " AS t"
 	  "        FROM receipts)"
 	  " WHERE returned_amount NOT BETWEEN min(amount, 0) - x AND max(amount, 0)"
 	  "    OR returned_points NOT BETWEEN 0 AND max(points + t, 0)" },

@@ -715,16 +715,6 @@ ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx
 	    " WHERE r.txn_id = ?1 ORDER BY l.key", one, fn, ctx);
 }
 
-/* What the return lines of exchange R (a receipt's columns, prefix R: "o.")
- * took off its original, and the points they took back (positive); 0 for
- * a receipt that is no exchange, as ledger_receipt_exchanged() reads them. */
-#define EXCHANGED(R) \
-	"(CASE WHEN " R "orig_txn IS NOT NULL AND " R "amount >= 0 AND json_valid(" R "earn)" \
-	" THEN coalesce(" R "earn->>'returned', 0) ELSE 0 END)"
-#define EXCHANGED_POINTS(R) \
-	"(CASE WHEN " R "orig_txn IS NOT NULL AND " R "amount >= 0 AND json_valid(" R "earn)" \
-	" THEN -coalesce(" R "earn->'receipt'->>'$.\"[return]\"', 0) ELSE 0 END)"
-
 /* Is purchase R (a receipt's columns, prefix R) returned whole: have
  * returns taken all that was left of it off it (of an exchange, of its
  * sales, past what its own return lines took off its original)? */

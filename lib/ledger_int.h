@@ -43,6 +43,16 @@ enum ledger_stmt_id {
 	"replace(replace(replace(replace(replace(replace(" x ", ' ', ''), '-', ''), " \
 	"'.', ''), '(', ''), ')', ''), '/', '')"
 
+/* What the return lines of exchange R (a receipt's columns, prefix R: "o.",
+ * or "") took off its original (its earn's "returned"), and the points they
+ * took back (its [return], positive); 0 for a receipt that is no exchange. */
+#define EXCHANGED(R) \
+	"(CASE WHEN " R "orig_txn IS NOT NULL AND " R "amount >= 0 AND json_valid(" R "earn)" \
+	" THEN coalesce(" R "earn->>'returned', 0) ELSE 0 END)"
+#define EXCHANGED_POINTS(R) \
+	"(CASE WHEN " R "orig_txn IS NOT NULL AND " R "amount >= 0 AND json_valid(" R "earn)" \
+	" THEN -coalesce(" R "earn->'receipt'->>'$.\"[return]\"', 0) ELSE 0 END)"
+
 /* The merged members, each with the member it now stands for, at the end of
  * its chain of merges (A merged into B, B into C: A and B stand for C): a
  * common table "merged(member_id, survivor)" for WITH RECURSIVE.

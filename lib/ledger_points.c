@@ -438,9 +438,8 @@ ledger_receipt_exchanged(struct ledger *l, const char *txn_id, int64_t *amount,
     int64_t *points)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_EXCHANGED,
-	    "SELECT coalesce(earn ->> 'returned', 0),"
-	    " -coalesce(earn -> 'receipt' ->> '$.\"[return]\"', 0)"
-	    " FROM receipts WHERE txn_id = ?1 AND json_valid(earn)");
+	    "SELECT " EXCHANGED("") ", " EXCHANGED_POINTS("")
+	    " FROM receipts WHERE txn_id = ?1");
 	int got;
 
 	*amount = *points = 0;
@@ -454,11 +453,6 @@ ledger_receipt_exchanged(struct ledger *l, const char *txn_id, int64_t *amount,
 	sqlite3_reset(st);
 	return 0;
 }
-
-/* What an exchange's return lines took off its original (its earn's
- * "returned"), 0 for a receipt that is none. */
-#define EXCHANGE_TOOK "(CASE WHEN amount >= 0 AND json_valid(earn)" \
-	" THEN coalesce(earn ->> 'returned', 0) ELSE 0 END)"
 
 /*
  * The receipts of statement st (RECEIPT_COLS first), bound to `orig`, into
@@ -504,9 +498,9 @@ ledger_receipt_returns(struct ledger *l, const char *orig, struct receipt_took *
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_RETURNS,
 	    "SELECT " RECEIPT_COLS ", CASE WHEN amount < 0 THEN -returned_amount"
-	    "  ELSE " EXCHANGE_TOOK " END FROM receipts"
+	    "  ELSE " EXCHANGED("") " END FROM receipts"
 	    " WHERE orig_txn = ?1 AND orig_txn IS NOT NULL AND member_id IS NOT NULL"
-	    "  AND (amount < 0 OR " EXCHANGE_TOOK " > 0)"
+	    "  AND (amount < 0 OR " EXCHANGED("") " > 0)"
 	    " ORDER BY run_id, input_seq, txn_id");
 
 	return collect_receipts(l, st, orig, (void **)v, sizeof(**v), 16);
@@ -525,8 +519,8 @@ ledger_receipt_give_back(struct ledger *l, const char *txn_id, int64_t amount)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_GIVE_BACK,
 	    "UPDATE receipts SET returned_amount = returned_amount + ?2,"
-	    " earn = CASE WHEN " EXCHANGE_TOOK " > 0"
-	    "  THEN json_set(earn, '$.returned', " EXCHANGE_TOOK " - ?2) ELSE earn END"
+	    " earn = CASE WHEN " EXCHANGED("") " > 0"
+	    "  THEN json_set(earn, '$.returned', " EXCHANGED("") " - ?2) ELSE earn END"
 	    " WHERE txn_id = ?1");
 
 	if (!st)
