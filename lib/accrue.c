@@ -88,6 +88,7 @@ struct rcpt {
 	int n, cap;
 	unsigned char settled;	/* settled early, as the original of a return */
 	unsigned char hold;	/* settled only when its input ends (whole) */
+	unsigned char waits;	/* kept open by the settle_all() under way */
 	int mem;		/* its member as find_member() will find them, when
 				   prefetch_members() knows already: mems[mem - 1];
 				   0 not known (where the struct had room: its size
@@ -2025,8 +2026,7 @@ old_spend(struct accrue *a, struct mem *m, struct rcpt *r, const struct receipt_
  * (negative: took more).  0, 1 (an exchange took off one that is no
  * purchase now, which would have made it no exchange: `said` says why
  * these lines are refused), or -1.  Read only for a purchase that returns
- * took from or named (the receipts that name an original are read from
- * the whole table).
+ * took from or named.
  */
 static int
 returns_held(struct accrue *a, struct mem *m, const struct receipt_row *old, int64_t left,
@@ -3230,6 +3230,7 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 		    (r->amount < 0 || returned_lines(r) > 0)))) {
 			held = loy_xrealloc(held, (nheld + 1) * sizeof(*held));
 			held[nheld++] = r;
+			r->waits = 1;
 			continue;
 		}
 		if (rc == 0 && !r->settled && settle(a, b, r) < 0)
@@ -3246,11 +3247,8 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 	/* given back only now: a return may look its original up until the end */
 	for (size_t i = 0; i < strmap_count(a->open); i++) {
 		struct rcpt *r = strmap_value(a->open, i);
-		size_t k = 0;
 
-		while (k < nheld && held[k] != r)
-			k++;
-		if ((r != keep || !carry) && k == nheld) {
+		if ((r != keep || !carry) && !r->waits) {
 			free(r->lines);
 			free(r->hash);
 		}
@@ -3272,6 +3270,7 @@ settle_all(struct accrue *a, struct batch *b, struct rcpt *keep)
 	for (size_t i = 0; i < nheld + (size_t)carry; i++) {
 		struct rcpt *r = rcpt_copy(a, i < nheld ? held[i] : keep);
 
+		r->waits = 0;
 		*strmap_slot(a->open, r->txn, strlen(r->txn), NULL) = r;
 		if (i < nheld)
 			a->hold_bytes += sizeof(*r) + r->cap * 16 + raw_bytes(r);
