@@ -469,9 +469,11 @@ static int
 w_member_points(void *ctx, const char *member, const char *from, const char *to,
     int64_t *points)
 {
-	(void)to;
-	/* from is a day's or a month's first second: its prefix is the key */
-	*points = *count(ctx, "points", member, from);
+	/* [from, to) is a day or a month, whose first second is the key; the
+	 * first of a month starts both, and only a month ends on a first */
+	int month = strncmp(from + 8, "01", 2) == 0 && strncmp(to + 8, "01", 2) == 0;
+
+	*points = *count(ctx, month ? "points month" : "points day", member, from);
 	return 0;
 }
 
@@ -622,8 +624,8 @@ whatif_receipt(struct whatif *w)
 		wm->bought = 1;
 	snprintf(day, sizeof(day), "%.10s 00:00:00", w->occurred);
 	snprintf(month, sizeof(month), "%.7s-01 00:00:00", w->occurred);
-	*count(w, "points", w->person, day) += res.points;
-	*count(w, "points", w->person, month) += res.points;
+	*count(w, "points day", w->person, day) += res.points;
+	*count(w, "points month", w->person, month) += res.points;
 	for (int k = 0; k < p->nrules; k++) {
 		const struct rule *ru = &p->rules[k];
 		int64_t s = 0;

@@ -1422,6 +1422,34 @@ total,26,33,7,0.26,0.33,0.07
 OUT
 }
 
+@test "what-if: a member's cap per day on the first of a month counts that day's points once" {
+	base
+	members
+	programme <<'EOF'
+[earn]
+cap_member_day = 100
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-01 10:00:00,A,x,,1,80.00
+T2,1001,2026-12-01 11:00:00,A,x,,1,50.00
+T3,1001,2026-12-02 10:00:00,A,x,,1,80.00
+T4,1001,2026-12-02 11:00:00,A,x,,1,50.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# each day: 80, then 20 of 50 up to the cap of 100
+	[ "$(pts T1) $(pts T2) $(pts T3) $(pts T4)" = "80 20 80 20" ]
+	# the programme in force gives what loy-accrue credited, on the first
+	# of the month as on any other day
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],260,260,0,2.60,2.60,0.00
+[earn] cap_member_day,-60,-60,0,-0.60,-0.60,0.00
+total,200,200,0,2.00,2.00,0.00
+OUT
+	ledger_ok
+}
+
 @test "what-if: returns take back and lower a cumulative spend as loy-accrue did, each period apart" {
 	base
 	printf 'member_id,name\n1001,Ann\n1002,Bob\n1003,Cy\n' | loy-enroll - >/dev/null 2>&1
