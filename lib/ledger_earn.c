@@ -842,7 +842,9 @@ ledger_earn_on_receipt(struct ledger *l, const char *txn, struct earn_on **out)
 	return n;
 }
 
-/* The receipts of members in [from, to] in time order, for a what-if: a
+/* The receipts of members in [from, to] in time order, those of one time
+ * in the order loy-accrue took them (by run, input and journal entry), for
+ * a what-if: a
  * purchase credited with its lines as one row per line, as
  * ledger_earn_lines() gives them (7: its record's first purchase as the
  * import found it, which a what-if does not take: which receipt moves
@@ -856,8 +858,9 @@ ledger_earn_on_receipt(struct ledger *l, const char *txn, struct earn_on **out)
  * (22-27; of an exchange, its sales').  Column 28 is 0
  * for a purchase's line, 1 for a return; 30 the person the receipt's
  * member stands for today, for whom the rules count: the survivor at the
- * end of its chain of merges (LEDGER_MERGED), else itself.  An exchange's
- * amount (5) is that of its sales, its lines. */
+ * end of its chain of merges (LEDGER_MERGED), else itself; 31-33 its
+ * run_id, input_seq and entry_id, for the order.  An exchange's amount (5)
+ * is that of its sales, its lines. */
 int
 ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
     void *ctx)
@@ -889,7 +892,8 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	    "  l.value->>0, l.value->>1, l.value->>2, l.value->>3,"
 	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt',"
 	    "  r.txn_id IN origs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-	    "  NULL, NULL, 0 AS o, l.key AS k, coalesce(s.survivor, r.member_id)"
+	    "  NULL, NULL, 0 AS o, l.key AS k, coalesce(s.survivor, r.member_id),"
+	    "  r.run_id AS rn, r.input_seq AS sq, r.entry_id AS en"
 	    " FROM receipts r LEFT JOIN merged s ON s.member_id = r.member_id,"
 	    "  json_each(r.earn, '$.lines') l"
 	    " WHERE r.earn IS NOT NULL AND r.member_id IS NOT NULL"
@@ -910,11 +914,11 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	     * onto its amount and points, as loy-accrue takes a return of it */
 	    "  coalesce(p.before, 0), o.member_id, o.occurred_at, o.store, o.channel,"
 	    "  o.amount + " EXCHANGED("o.") ", o.points + " EXCHANGED_POINTS("o.") ","
-	    "  1, 0, coalesce(s.survivor, t.member_id)"
+	    "  1, 0, coalesce(s.survivor, t.member_id), t.run_id, t.input_seq, t.entry_id"
 	    " FROM ret t LEFT JOIN receipts o ON o.txn_id = t.orig_txn"
 	    "  LEFT JOIN prior p ON p.txn_id = t.txn_id"
 	    "  LEFT JOIN merged s ON s.member_id = t.member_id"
-	    " ORDER BY occurred_at, txn_id, k",
+	    " ORDER BY occurred_at, rn, sq, en, txn_id, k",
 	    range, fn, ctx);
 }
 

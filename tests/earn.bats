@@ -1450,6 +1450,31 @@ OUT
 	ledger_ok
 }
 
+@test "what-if: receipts of one time are taken in the order loy-accrue took them, not by txn_id" {
+	base
+	members
+	programme <<'EOF'
+[rule first-of-the-day]
+multiply = 2
+limit = 1 per day
+EOF
+	# a till that writes the date alone: every receipt of the day at 00:00
+	pos <<'EOF'
+T9,1001,2026-12-01,A,x,,1,10.00
+T10,1001,2026-12-01,A,x,,1,30.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "$(pts T9) $(pts T10)" = "20 30" ]
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],40,40,0,0.40,0.40,0.00
+first-of-the-day,10,10,0,0.10,0.10,0.00
+total,50,50,0,0.50,0.50,0.00
+OUT
+	ledger_ok
+}
+
 @test "what-if: returns take back and lower a cumulative spend as loy-accrue did, each period apart" {
 	base
 	printf 'member_id,name\n1001,Ann\n1002,Bob\n1003,Cy\n' | loy-enroll - >/dev/null 2>&1
