@@ -384,12 +384,16 @@ struct whatif {
 	struct strmap *counts;		/* "rule\037member\037period" -> int64_t * */
 	struct strmap *members;		/* member_id (a person) -> struct wmem */
 	struct strmap *origs;		/* txn_id -> struct worig: the purchases a
-					   return of the period names */
+					   return or an exchange of the period
+					   names */
 	/* the receipt being gathered: its member's person is the survivor
 	   of the member's merges today, for whom the rules count */
 	char *txn, *person, *occurred, *store, *channel;
 	int64_t amount;
-	int returned;			/* a return of the period names it */
+	int returned;			/* a return or an exchange of the period
+					   names it */
+	char *exch_orig;		/* an exchange's original, and what its */
+	int64_t exch_took;		/* return lines took off it */
 	struct earn_line *lines;
 	char **text;
 	int n, cap;
@@ -406,11 +410,14 @@ struct wmem {
 	int bought;
 };
 
-/* A purchase of the period that a return names: what the candidate gave
- * it, and whether it counted towards the candidate's cumulative rules. */
+/* A purchase of the period that a return or an exchange names: what the
+ * candidate gave it, whether it counted towards the candidate's
+ * cumulative rules, and its facts, for what comes back off its period. */
 struct worig {
 	int64_t cand;
 	int counted;
+	char *occurred, *store, *channel;
+	int64_t amount;
 };
 
 static struct tally *
@@ -518,7 +525,9 @@ receipt_clear(struct whatif *w)
 	free(w->occurred);
 	free(w->store);
 	free(w->channel);
-	w->txn = w->person = w->occurred = w->store = w->channel = NULL;
+	free(w->exch_orig);
+	w->txn = w->person = w->occurred = w->store = w->channel = w->exch_orig = NULL;
+	w->exch_took = 0;
 }
 
 /* The member's progress towards cumulative rule ru in the period of
@@ -565,8 +574,17 @@ w_progress_all(struct whatif *w, const struct earn_receipt *r, const struct earn
 	}
 }
 
-/* A purchase that a return of the period names: what the candidate gave
- * it, for the return to take back in proportion. */
+static void
+worig_clear(struct worig *o)
+{
+	free(o->occurred);
+	free(o->store);
+	free(o->channel);
+	o->occurred = o->store = o->channel = NULL;
+}
+
+/* A purchase that a return or an exchange of the period names: what the
+ * candidate gave it, for the return to take back in proportion. */
 static void
 w_orig(struct whatif *w, int64_t cand, int counted)
 {
@@ -575,10 +593,35 @@ w_orig(struct whatif *w, int64_t cand, int counted)
 	if (!w->returned)
 		return;
 	slot = (struct worig **)strmap_slot(w->origs, w->txn, strlen(w->txn), NULL);
-	if (!*slot)
+	if (!*slot) {
 		*slot = loy_xmalloc(sizeof(**slot));
+		memset(*slot, 0, sizeof(**slot));
+	}
+	worig_clear(*slot);
 	(*slot)->cand = cand;
 	(*slot)->counted = counted;
+	(*slot)->occurred = loy_xstrdup(w->occurred);
+	(*slot)->store = w->store ? loy_xstrdup(w->store) : NULL;
+	(*slot)->channel = w->channel ? loy_xstrdup(w->channel) : NULL;
+	(*slot)->amount = w->amount;
+}
+
+/* What an exchange's return lines took off its original comes off the
+ * spend the original counted towards the candidate's cumulative rules, as
+ * loy-accrue takes it off (with the bonus of a period it takes below the
+ * mark); an original before the period counted towards none. */
+static void
+w_exchanged(struct whatif *w, const struct earn_member *m)
+{
+	const struct worig *o;
+	struct earn_receipt r;
+
+	if (!w->exch_orig || w->exch_took <= 0 ||
+	    !(o = strmap_get(w->origs, w->exch_orig, strlen(w->exch_orig))) || !o->counted)
+		return;
+	r = (struct earn_receipt){ w->exch_orig, o->occurred, o->store, o->channel, o->amount,
+	    NULL, 0 };
+	w_progress_all(w, &r, m, 0, -w->exch_took);
 }
 
 /* The candidate over one gathered receipt. */
@@ -644,6 +687,7 @@ whatif_receipt(struct whatif *w)
 	}
 	/* cumulative rules: progress within each period, once per person */
 	w_progress_all(w, &r, &m, 1, w->amount);
+	w_exchanged(w, &m);
 	w_orig(w, res.points, 1);
 	earn_result_free(&res);
 }
@@ -811,6 +855,8 @@ whatif_line(void *ctx, int ncols, const char *const *cols, const char *const *ro
 		w->channel = row[4] ? loy_xstrdup(row[4]) : NULL;
 		w->amount = atoll(row[5]);
 		w->returned = row[16] && atoi(row[16]);
+		w->exch_orig = row[34] ? loy_xstrdup(row[34]) : NULL;
+		w->exch_took = row[35] ? atoll(row[35]) : 0;
 	}
 	if (w->n == w->cap) {
 		w->cap = w->cap ? 2 * w->cap : 16;
@@ -1084,8 +1130,10 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 	strmap_free(w.tallies);
 	strmap_free(w.counts);
 	strmap_free(w.members);
-	for (size_t i = 0; i < strmap_count(w.origs); i++)
+	for (size_t i = 0; i < strmap_count(w.origs); i++) {
+		worig_clear(strmap_value(w.origs, i));
 		free(strmap_value(w.origs, i));
+	}
 	strmap_free(w.origs);
 	receipt_clear(&w);
 	free(w.lines);

@@ -848,8 +848,8 @@ ledger_earn_on_receipt(struct ledger *l, const char *txn, struct earn_on **out)
  * purchase credited with its lines as one row per line, as
  * ledger_earn_lines() gives them (7: its record's first purchase as the
  * import found it, which a what-if does not take: which receipt moves
- * points first is the candidate's to say), then whether a return of the
- * period names it (16); a return as one row: its orig_txn (17), the
+ * points first is the candidate's to say), then whether a return or an
+ * exchange of the period names it (16); a return as one row: its orig_txn (17), the
  * amount it took off its original (18, minus its returned_amount), its
  * points (19), how loy-accrue took it back (20: "orig" in proportion to
  * its original, "rate" at the base rate, "none" nothing), the amount
@@ -859,7 +859,8 @@ ledger_earn_on_receipt(struct ledger *l, const char *txn, struct earn_on **out)
  * for a purchase's line, 1 for a return; 30 the person the receipt's
  * member stands for today, for whom the rules count: the survivor at the
  * end of its chain of merges (LEDGER_MERGED), else itself; 31-33 its
- * run_id, input_seq and entry_id, for the order.  An exchange's amount (5)
+ * run_id, input_seq and entry_id, for the order; of an exchange, 34 its
+ * original and 35 what its return lines took off it (EXCHANGED).  An exchange's amount (5)
  * is that of its sales, its lines. */
 int
 ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
@@ -872,7 +873,10 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	    " ret AS (SELECT * FROM receipts"
 	    "  WHERE status = 'returned' AND member_id IS NOT NULL"
 	    "   AND occurred_at >= ?1 AND occurred_at <= ?2),"
-	    " origs AS (SELECT DISTINCT orig_txn FROM ret WHERE orig_txn IS NOT NULL),"
+	    " origs AS (SELECT orig_txn FROM ret WHERE orig_txn IS NOT NULL"
+	    "  UNION SELECT orig_txn FROM receipts WHERE orig_txn IS NOT NULL"
+	    "   AND member_id IS NOT NULL AND status IN ('credited', 'pending')"
+	    "   AND occurred_at >= ?1 AND occurred_at <= ?2 AND " EXCHANGED("") " > 0),"
 	    /* what the returns of each original took off it before each, and
 	     * the return lines of exchanges that name it, in the order
 	     * loy-accrue took them: by run, input and journal entry */
@@ -893,7 +897,8 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	    "  l.value->>4, l.value->>5, l.value->>7, r.earn->>'receipt',"
 	    "  r.txn_id IN origs, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
 	    "  NULL, NULL, 0 AS o, l.key AS k, coalesce(s.survivor, r.member_id),"
-	    "  r.run_id AS rn, r.input_seq AS sq, r.entry_id AS en"
+	    "  r.run_id AS rn, r.input_seq AS sq, r.entry_id AS en,"
+	    "  CASE WHEN " EXCHANGED("r.") " > 0 THEN r.orig_txn END, " EXCHANGED("r.")
 	    " FROM receipts r LEFT JOIN merged s ON s.member_id = r.member_id,"
 	    "  json_each(r.earn, '$.lines') l"
 	    " WHERE r.earn IS NOT NULL AND r.member_id IS NOT NULL"
@@ -914,7 +919,8 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 	     * onto its amount and points, as loy-accrue takes a return of it */
 	    "  coalesce(p.before, 0), o.member_id, o.occurred_at, o.store, o.channel,"
 	    "  o.amount + " EXCHANGED("o.") ", o.points + " EXCHANGED_POINTS("o.") ","
-	    "  1, 0, coalesce(s.survivor, t.member_id), t.run_id, t.input_seq, t.entry_id"
+	    "  1, 0, coalesce(s.survivor, t.member_id), t.run_id, t.input_seq, t.entry_id,"
+	    "  NULL, 0"
 	    " FROM ret t LEFT JOIN receipts o ON o.txn_id = t.orig_txn"
 	    "  LEFT JOIN prior p ON p.txn_id = t.txn_id"
 	    "  LEFT JOIN merged s ON s.member_id = t.member_id"

@@ -1536,6 +1536,47 @@ OUT
 	ledger_ok
 }
 
+@test "what-if: an exchange's return lines lower its original's cumulative spend as loy-accrue did" {
+	base
+	members
+	programme <<'EOF2'
+[rule big-spender]
+trigger = cumulative
+spend = 100.00
+period = month
+bonus = 50
+EOF2
+	# November: 120.00 reaches the mark; December: an exchange brings 30.00
+	# of it back and buys 40.00, and November falls to 90.00
+	{ echo 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn'; printf '%s\n' \
+	    'S1,1001,2026-11-20 10:00:00,A,1,120.00,' \
+	    'X1,1001,2026-12-05 10:00:00,A,-1,-30.00,S1' \
+	    'X1,1001,2026-12-05 10:00:00,B,1,40.00,S1'; } >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "${lines[5]}" = 'X1,1001,2026-12-05 10:00:00,0.00,-50,bonus,"rule big-spender: period 2026-11 taken back: the spend is 90.00, below 100.00"' ]
+	[ "$(bonus 1001)" = 0 ]
+	# the programme in force gives what loy-accrue credited: the bonus given
+	# and taken back, where what-if kept it
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-11-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],160,160,0,1.60,1.60,0.00
+big-spender,0,0,0,0.00,0.00,0.00
+[return],-30,-30,0,-0.30,-0.30,0.00
+total,130,130,0,1.30,1.30,0.00
+OUT
+	# over December alone November's purchase counted towards nothing
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],40,40,0,0.40,0.40,0.00
+big-spender,-50,0,50,-0.50,0.00,0.50
+[return],-30,-30,0,-0.30,-0.30,0.00
+total,-40,10,50,-0.40,0.10,0.50
+OUT
+	ledger_ok
+}
+
 @test "an exchange takes back what its original earned for the goods brought back, and its sales earn under the rules, and what-if re-runs the sales" {
 	base
 	members
