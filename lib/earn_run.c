@@ -69,49 +69,104 @@ event_emit(struct batch *b, const char *id, const char *member, const char *even
 	csvio_end(out);
 }
 
-/* An event's points under p: its [event] points, times the event rules'
- * multipliers (stacking ones multiply, of the others the best), rounded
- * down, plus their bonuses; the rules that applied in rules[]. */
+/* An event's points under p, for member m: its [event] points, times the
+ * event rules' multipliers (stacking ones multiply, of the others the
+ * best), rounded down, plus their bonuses, of the rules whose conditions
+ * hold for m and whose limit m has not reached; each rule's share (what it
+ * adds to the rounded points) cut to its cap_receipt and to what is left
+ * of its budget, into share[k]; the rules that applied in rules[].  The
+ * points, or -1. */
 static int64_t
-event_points(const struct programme *p, const struct event_rule *er, const char *when,
-    char *rules, size_t size)
+event_points(struct ledger *l, const struct programme *p, const struct event_rule *er,
+    const struct earn_member *m, const char *when, int64_t *share, char *rules,
+    size_t size)
 {
 	struct earn_receipt r = { .txn = "", .occurred = when };
 	__int128 num = er->points, den = 1;
-	int64_t bonus = 0, v;
+	int64_t v = er->points;
 	int best = -1;
 
 	*rules = '\0';
+	for (int pass = 0; pass < 2; pass++)
+		for (int k = 0; k < p->nrules; k++) {
+			const struct rule *ru = &p->rules[k];
+			int64_t before = (int64_t)(num / den), used = 0;
+
+			if (pass == 0)
+				share[k] = 0;
+			if (pass == 0 ? ru->trigger != TRIGGER_EVENT ||
+			    strcmp(ru->event, er->name) != 0 || !earn_rule_applies(ru, &r, m) :
+			    k != best)
+				continue;
+			if (pass == 0 && ru->limit >= 0) {
+				char key[16];
+
+				earn_period_key(ru->limit_period, when, key);
+				if (ledger_earn_uses(l, ru->name, m->id, key, &used) < 0)
+					return -1;
+				if (used >= ru->limit)
+					continue;
+			}
+			if (pass == 0 && ru->effect == EFFECT_MULTIPLY && !ru->stack) {
+				if (best < 0 || ru->factor_num * p->rules[best].factor_den >
+				    p->rules[best].factor_num * ru->factor_den)
+					best = k;
+				continue;
+			}
+			if (ru->effect == EFFECT_MULTIPLY) {
+				num *= ru->factor_num;
+				den *= ru->factor_den;
+				if (num / den > POINTS_MAX) {
+					num = POINTS_MAX;
+					den = 1;
+				}
+				share[k] = (int64_t)(num / den) - before;
+			} else if (ru->effect == EFFECT_BONUS)
+				share[k] = ru->points;
+			snprintf(rules + strlen(rules), size - strlen(rules), "%s%s",
+			    *rules ? "," : "", ru->name);
+		}
 	for (int k = 0; k < p->nrules; k++) {
 		const struct rule *ru = &p->rules[k];
+		int64_t given = 0;
 
-		if (ru->trigger != TRIGGER_EVENT || strcmp(ru->event, er->name) != 0 ||
-		    !earn_rule_applies(ru, &r, NULL))
+		if (share[k] <= 0)
 			continue;
-		if (ru->effect == EFFECT_MULTIPLY && !ru->stack) {
-			if (best < 0 || ru->factor_num * p->rules[best].factor_den >
-			    p->rules[best].factor_num * ru->factor_den)
-				best = k;
-			continue;
+		if (ru->cap_receipt >= 0 && share[k] > ru->cap_receipt)
+			share[k] = ru->cap_receipt;
+		if (ru->budget >= 0) {
+			if (ledger_earn_given(l, ru->name, &given) < 0)
+				return -1;
+			if (share[k] > ru->budget - given)
+				share[k] = ru->budget - given > 0 ? ru->budget - given : 0;
 		}
-		if (ru->effect == EFFECT_MULTIPLY) {
-			num *= ru->factor_num;
-			den *= ru->factor_den;
-		} else if (ru->effect == EFFECT_BONUS)
-			bonus += ru->points;
-		snprintf(rules + strlen(rules), size - strlen(rules), "%s%s", *rules ? "," : "",
-		    ru->name);
+		v += share[k];
+		if (v > POINTS_MAX)
+			v = POINTS_MAX;
 	}
-	if (best >= 0) {
-		num *= p->rules[best].factor_num;
-		den *= p->rules[best].factor_den;
-		snprintf(rules + strlen(rules), size - strlen(rules), "%s%s", *rules ? "," : "",
-		    p->rules[best].name);
+	return v;
+}
+
+/* What the rules that gave event `id` points used: a use of a limited
+ * rule, the points of a budgeted one. */
+static int
+event_record(struct ledger *l, const struct programme *p, const char *member,
+    const char *when, const char *id, const int64_t *share, int64_t entry)
+{
+	for (int k = 0; k < p->nrules; k++) {
+		const struct rule *ru = &p->rules[k];
+		char key[16];
+
+		if (share[k] == 0)
+			continue;
+		earn_period_key(ru->limit_period, when, key);
+		if (ru->limit >= 0 && ledger_earn_award(l, ru->name, p->version, member, key, id,
+		    0, entry, NULL) < 0)
+			return -1;
+		if (ru->budget >= 0 && ledger_earn_given_add(l, ru->name, share[k]) < 0)
+			return -1;
 	}
-	num /= den;
-	v = num > POINTS_MAX ? POINTS_MAX : (int64_t)num;
-	v += bonus;
-	return v > POINTS_MAX ? POINTS_MAX : v;
+	return 0;
 }
 
 static int
@@ -126,7 +181,9 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	const struct event_rule *er = NULL;
 	struct member m = { { 0 } };
 	char when[20], period[16], rules[512], *member = NULL, *prev = NULL, expires[20];
-	int64_t points, used = 0, entry, balance;
+	char *segments = NULL;
+	struct earn_member em = { 0 };
+	int64_t points, used = 0, entry, balance, *share = NULL;
 	int got, rc = 1;
 
 	if (!*id)
@@ -195,7 +252,16 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		rc = 0;
 		goto done;
 	}
-	points = event_points(p, er, when, rules, sizeof(rules));
+	em.id = member;
+	em.tier = m.v[MF_TIER];
+	em.birthday = m.v[MF_BIRTHDAY];
+	if (strcmp(earn_segments(ev->earn), "[]") != 0 &&
+	    ledger_earn_segments(l, member, earn_segments(ev->earn), &segments) < 0)
+		goto fatal;
+	em.segments = segments;
+	share = loy_xmalloc((p->nrules ? p->nrules : 1) * sizeof(*share));
+	if ((points = event_points(l, p, er, &em, when, share, rules, sizeof(rules))) < 0)
+		goto fatal;
 	{
 		char reason[160];
 
@@ -207,7 +273,8 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		    ledger_lot_add(l, member, entry, when, *expires ? expires : NULL, NULL, points,
 		    balance) < 0 ||
 		    ledger_event_insert(l, id, member, name, when, period, points, "credited",
-		    p->version, *rules ? rules : NULL, entry) < 0)
+		    p->version, *rules ? rules : NULL, entry) < 0 ||
+		    event_record(l, p, member, when, id, share, entry) < 0)
 			goto fatal;
 	}
 	batch_count(b, EC_CREDITED);
@@ -220,6 +287,8 @@ done:
 	member_clear(&m);
 	free(member);
 	free(prev);
+	free(segments);
+	free(share);
 	return rc;
 }
 

@@ -934,6 +934,64 @@ OUT
 	ledger_ok
 }
 
+@test "event rules keep their conditions on the member, their limit, cap and budget" {
+	base
+	members
+	programme <<'EOF'
+[programme]
+tiers = Pearl,Opal,Ruby,Diamond
+
+[event survey]
+points = 5
+
+[rule diamond-surveys]
+trigger = event
+event = survey
+multiply = 2
+tiers = Diamond
+
+[rule birthday-survey]
+trigger = event
+event = survey
+bonus = 7
+birthday_month = yes
+
+[rule first-survey]
+trigger = event
+event = survey
+bonus = 3
+limit = 1 per year
+
+[rule survey-promotion]
+trigger = event
+event = survey
+bonus = 100
+cap_receipt = 80
+budget = 200
+EOF
+	cat >events.csv <<'EOF'
+event_id,member_id,event,occurred_at
+E1,1001,survey,2026-12-01 10:00:00
+E2,1001,survey,2026-12-02 10:00:00
+E3,1003,survey,2026-12-03 10:00:00
+E4,1003,survey,2026-12-04 10:00:00
+EOF
+	run -0 --separate-stderr loy-accrue --events events.csv
+	# no one is Diamond; 1001's birthday is in December, 1003's not known;
+	# first-survey once a year each; survey-promotion 80 an event until its
+	# 200 are spent: 80, 80, 40, 0.  E1: 5 + 7 + 3 + 80, E2: 5 + 7 + 80,
+	# E3: 5 + 3 + 40, E4: 5 (where every rule gave every event its points)
+	same "$output" <<'OUT'
+event_id,member_id,event,occurred_at,points,status,detail
+E1,1001,survey,2026-12-01 10:00:00,95,credited,"birthday-survey,first-survey,survey-promotion"
+E2,1001,survey,2026-12-02 10:00:00,92,credited,"birthday-survey,survey-promotion"
+E3,1003,survey,2026-12-03 10:00:00,48,credited,"first-survey,survey-promotion"
+E4,1003,survey,2026-12-04 10:00:00,5,credited,survey-promotion
+OUT
+	[ "$(balances)" = "$(printf '1001:187\n1003:53')" ]
+	ledger_ok
+}
+
 @test "a bad event row is named and nothing is credited" {
 	base
 	members
