@@ -399,14 +399,13 @@ batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 			csvio_end(b->rej);
 			b->rej_header = 1;
 		}
-		if (b->perm && row->nf == csvio_ncols(b->r))
-			for (int i = 0; i < n; i++)
-				put_rejected(b, i, row, b->perm[i], reason);
-		else {
-			/* as read, a ragged row too; a short one padded so
-			 * that line and reason stay in place */
-			for (int i = 0; i < row->nf || i < n; i++)
-				put_rejected(b, i, row, i < row->nf ? i : -1, reason);
+		/* each field under its column, a ragged row's as far as it
+		 * goes: a short row padded so that line and reason stay in
+		 * place, a long one's extra fields after its columns */
+		for (int i = 0; i < row->nf || i < n; i++) {
+			int f = i < n && b->perm ? b->perm[i] : i;
+
+			put_rejected(b, i, row, f < row->nf ? f : -1, reason);
 		}
 		if (b->rej_line < 0)
 			csvio_put_int(b->rej, row->line);

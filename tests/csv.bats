@@ -728,6 +728,19 @@ OUT
 	ledger_ok
 }
 
+@test "a short or long row of a file whose columns come in another order lands in the rejects file under the first file's columns" {
+	new_ledger
+	printf 'member_id,name,store\n1,Ann,Berlin\n' >shop1.csv
+	printf 'store,name,member_id\nHamburg,Ida\nKiel,Bo,7,x\n' >shop2.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv shop1.csv shop2.csv
+	same "$(cat rej.csv)" <<'OUT'
+member_id,name,store,line,reason
+,Ida,Hamburg,2,"row has 2 fields, the header has 3"
+7,Bo,Kiel,x,3,"row has 4 fields, the header has 3"
+OUT
+	ledger_ok
+}
+
 @test "files whose columns differ cannot share one rejects file, and nothing is committed" {
 	new_ledger
 	before=$(dump)
