@@ -247,9 +247,9 @@ rejects_columns(struct batch *b)
 	free(b->perm);
 	b->perm = NULL;
 	if (n != b->nrejcols) {
-		batch_header_error(b, "%d columns, but '%s' has %d: --rejects writes the rows "
+		batch_header_error(b, "%d column%s, but '%s' has %d: --rejects writes the rows "
 		    "of every file under one header; give each layout a run of its own", n,
-		    b->rejfirst, b->nrejcols);
+		    n == 1 ? "" : "s", b->rejfirst, b->nrejcols);
 		return LOY_EX_DATAERR;
 	}
 	b->perm = loy_xmalloc((n ? n : 1) * sizeof(*b->perm));

@@ -713,7 +713,8 @@ csvio_next(struct csvio_reader *r, struct csvio_row *row)
 	r->offset = rec->offset;
 	r->rows++;
 	if (!row->bad && rec->nf != r->ncols) {
-		snprintf(msg, sizeof(msg), "has %d fields, the header has %d", rec->nf, r->ncols);
+		snprintf(msg, sizeof(msg), "has %d field%s, the header has %d", rec->nf,
+		    rec->nf == 1 ? "" : "s", r->ncols);
 		row->bad = msg;
 	}
 	return 1;

@@ -561,7 +561,7 @@ EOF
 	[ "$output" = "" ]
 	same "$stderr" <<EOF
 loy-enroll: in.csv:2: row has 3 fields, the header has 2
-loy-enroll: in.csv:4: row has 1 fields, the header has 2
+loy-enroll: in.csv:4: row has 1 field, the header has 2
 loy-enroll: in.csv: 3 rows, 1 created, 0 updated, 0 unchanged, 2 rejected
 $NOTHING2
 EOF
@@ -748,6 +748,9 @@ OUT
 	printf 'member_id,name,phone\n2,Bob,+49 30 1234567\n' >b.csv
 	run -65 --separate-stderr loy-enroll --rejects rej.csv a.csv b.csv
 	[ "${stderr_lines[-1]}" = "loy-enroll: b.csv:1: 3 columns, but 'a.csv' has 2: --rejects writes the rows of every file under one header; give each layout a run of its own" ]
+	printf 'member_id\n2\n' >d.csv
+	run -65 --separate-stderr loy-enroll --rejects rej.csv a.csv d.csv
+	[ "${stderr_lines[-1]}" = "loy-enroll: d.csv:1: 1 column, but 'a.csv' has 2: --rejects writes the rows of every file under one header; give each layout a run of its own" ]
 	printf 'member_id,email\n2,bob@example.org\n' >c.csv
 	run -65 --separate-stderr loy-enroll --rejects rej.csv a.csv c.csv
 	[ "${stderr_lines[-1]}" = "loy-enroll: c.csv:1: no column 'name', which 'a.csv' has: --rejects writes the rows of every file under one header; give each layout a run of its own" ]

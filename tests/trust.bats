@@ -149,7 +149,7 @@ count_ops() {
 	head -c 1500 pos.csv >cut.csv
 	nl=$(wc -l <cut.csv)
 	run -65 --separate-stderr loy-accrue cut.csv
-	[[ "$stderr" == *"loy-accrue: cut.csv:$((nl + 1)): row has "*" fields, the header has 10"* ]]
+	[[ "$stderr" == *"loy-accrue: cut.csv:$((nl + 1)): row has "*", the header has 10"* ]]
 	[ "$(dump)" = "$before" ]
 	# the same through a pipe whose writer stops half-way
 	run -65 --separate-stderr sh -c 'head -c 1500 pos.csv | loy-accrue -'
