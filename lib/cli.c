@@ -56,7 +56,7 @@ add_map(struct cli *c, const char *arg)
 	char *copy = loy_xstrdup(arg), *item = copy, *next;
 
 	for (; item; item = next) {
-		char *eq;
+		char *eq, *field, *column;
 
 		if ((next = strchr(item, ',')))
 			*next++ = '\0';
@@ -73,26 +73,30 @@ add_map(struct cli *c, const char *arg)
 			loy_warn("--map '%s' is not FIELD=COLUMN", item);
 			cli_usage(c);
 		}
-		if (eq == item) {
-			loy_warn("--map '%s' names no field: give FIELD=COLUMN", item);
-			cli_usage(c);
-		}
-		if (!eq[1]) {
-			loy_warn("--map '%s' names no column: give FIELD=COLUMN", item);
-			cli_usage(c);
-		}
+		/* names as a header's: spaces and tabs around them are not
+		 * part of them ("member_id=No, email=Mail") */
+		column = csvio_trim(eq + 1);
 		*eq = '\0';
+		if (!*(field = csvio_trim(item))) {
+			loy_warn("--map '%s=%s' names no field: give FIELD=COLUMN", item, column);
+			cli_usage(c);
+		}
+		if (!*column) {
+			loy_warn("--map '%s=%s' names no column: give FIELD=COLUMN", field, eq + 1);
+			cli_usage(c);
+		}
+		item = field;
 		/* one column a field: neither the first nor the last may win unseen */
 		for (int i = 0; i < c->nmap; i++)
 			if (strcasecmp(c->map[i].field, item) == 0 &&
-			    strcasecmp(c->map[i].column, eq + 1) != 0) {
+			    strcasecmp(c->map[i].column, column) != 0) {
 				loy_warn("--map reads field '%s' from two columns, '%s' and '%s'",
-				    item, c->map[i].column, eq + 1);
+				    item, c->map[i].column, column);
 				cli_usage(c);
 			}
 		c->map = loy_xrealloc(c->map, (c->nmap + 1) * sizeof(*c->map));
 		c->map[c->nmap].field = loy_xstrdup(item);
-		c->map[c->nmap].column = loy_xstrdup(eq + 1);
+		c->map[c->nmap].column = loy_xstrdup(column);
 		c->nmap++;
 	}
 	free(copy);

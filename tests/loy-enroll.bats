@@ -445,6 +445,21 @@ EOF
 	ledger_ok
 }
 
+@test "--map takes no spaces around a field or column name for part of it, as a header does" {
+	new_ledger
+	printf 'Customer No , Mail\nC-17,ann@example.org\n' >crm.csv
+	run -0 --separate-stderr loy-enroll --map 'member_id = Customer No, email=Mail ' crm.csv
+	[ "$output" = "$(printf 'line,member_id,status,detail\n2,C-17,created,')" ]
+	[ "$(contact C-17)" = "||ann@example.org|" ]
+	[ "$(attrs C-17)" = "" ]
+	# a name of spaces alone is no name
+	run -64 --separate-stderr loy-enroll --map 'member_id= ' crm.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: --map 'member_id= ' names no column: give FIELD=COLUMN" ]
+	run -64 --separate-stderr loy-enroll --map ' =Mail' crm.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: --map ' =Mail' names no field: give FIELD=COLUMN" ]
+	ledger_ok
+}
+
 @test "--map naming an unknown field is a usage error" {
 	new_ledger
 	printf 'CustomerNo,Mail\nC-17,ann@example.org\n' >crm.csv
