@@ -414,16 +414,25 @@ read_record(struct csvio_reader *r)
 		 * libcsv's own test for a line end (CR or LF) says the same
 		 * without a call for each character, and takes half the time */
 		csv_set_term_func(&r->p, memchr(line, '\r', n) ? lf_only : NULL);
-		if (csv_parse(&r->p, line, n, field_cb, record_cb, r) != n) {
+		for (size_t at = 0, got; (got = csv_parse(&r->p, line + at, n - at, field_cb,
+		    record_cb, r)) != n - at; at++) {
 			if (csv_error(&r->p) != CSV_EPARSE)
 				loy_die(71, "out of memory");
-			/* skip the rest of the line and start afresh on the next */
 			if (!r->bad)
 				r->bad = "has a stray quote: a field with quotes must be quoted "
 				    "and its quotes doubled";
-			csv_free(&r->p);
-			parser_init(r);
-			r->done = 1;
+			/* the quote out of place is data, and so is what follows a
+			 * closing quote, in a field that reads on unquoted: the rest
+			 * of the record reads as any other, to its own end, so that
+			 * a quoted field of several lines after it is not taken for
+			 * rows of its own, nor its closing quote for an opening one
+			 * that takes in the rows after it */
+			at += got;
+			csv_set_opts(&r->p, CSV_STRICT_FINI);
+			csv_parse(&r->p, line + at, 1, field_cb, record_cb, r);
+			csv_set_opts(&r->p, CSV_STRICT | CSV_STRICT_FINI);
+			r->p.quoted = 0;
+			r->p.status = CSV_SUCCESS;
 		}
 		/* a blank line is no record: the next line may start one */
 		r->at_start = r->done || (r->nf == 0 && r->p.pstate == 0 && r->p.entry_pos == 0);

@@ -349,7 +349,7 @@ EOF
 	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
 	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:2: row has a stray quote: a field with quotes must be quoted and its quotes doubled" ]
 	[ "$(q "SELECT group_concat(member_id || '=' || name) FROM members")" = "1=Ann" ]
-	[ "$(sed -n 2p rej.csv)" = ',,2,row has a stray quote: a field with quotes must be quoted and its quotes doubled' ]
+	[ "$(sed -n 2p rej.csv)" = '"a""b",c,2,row has a stray quote: a field with quotes must be quoted and its quotes doubled' ]
 	[ -z "$(compgen -G 'rej.csv.*')" ]
 	ledger_ok
 }
@@ -685,6 +685,35 @@ EOF
 	[ "$(dump)" = "$before" ]
 	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
 	[ "$(q "SELECT group_concat(member_id || '=' || name, ' ') FROM members")" = "1=Ann 4=Di" ]
+	ledger_ok
+}
+
+@test "a row with a stray quote keeps its quoted field of several lines, and the rows after it read as rows" {
+	new_ledger
+	# the quote out of place, then a note that ends in a line break: its
+	# closing quote starts a line, and is no opening quote of the rest
+	printf 'member_id,name,note\n1,12" pizza,"call first\n"\n2,Bo,\n3,"Cy"x,"a\nb"\n4,Di,\n' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:2: row has a stray quote: a field with quotes must be quoted and its quotes doubled
+loy-enroll: in.csv:5: row has a stray quote: a field with quotes must be quoted and its quotes doubled
+loy-enroll: in.csv: 4 rows, 2 created, 0 updated, 0 unchanged, 2 rejected
+EOF
+	same "$(cut -d, -f1,3 <<<"$output")" <<'EOF'
+line,status
+2,rejected
+4,created
+5,rejected
+7,created
+EOF
+	same "$(cat rej.csv)" <<'EOF'
+member_id,name,note,line,reason
+1,"12"" pizza","call first
+",2,row has a stray quote: a field with quotes must be quoted and its quotes doubled
+3,"Cy""x","a
+b",5,row has a stray quote: a field with quotes must be quoted and its quotes doubled
+EOF
+	[ "$(q "SELECT group_concat(member_id || '=' || name, ' ') FROM members")" = "2=Bo 4=Di" ]
 	ledger_ok
 }
 
