@@ -455,3 +455,21 @@ phone-key-fits-phone,1,phone_key is not its phone as phones are compared" ]
 	[ "${stderr_lines[0]}" = "loy-check: --busy-timeout '-1' is not a whole number from 0 to 86400" ]
 	ledger_ok
 }
+
+@test "the tables, indexes and triggers loy-ledger(5) gives, made in the order it gives them, are a new ledger's" {
+	new_ledger
+	# every block of the page that creates or alters, as SQLite would
+	# store it: the page's columns added by ALTER TABLE come last, as they
+	# do in a ledger migrated to them
+	awk '/^\.Bd -literal$/ { b = ""; f = 1; next }
+	    /^\.Ed$/ { if (f && b ~ /(CREATE|ALTER TABLE) /) printf "%s", b; f = 0; next }
+	    f { b = b $0 "\n" }' "$BATS_TEST_DIRNAME/../man/loy-ledger.5" |
+	    sed -e 's/\\-/-/g' -e 's/\\e/\\/g' -e 's/\\&//g' >schema.sql
+	[ "$(grep -c '^CREATE TABLE' schema.sql)" -ge 26 ]
+	sqlite3 page.db <schema.sql
+	# the same statements, one a line, whatever their spacing
+	local list="SELECT type, name, replace(sql, char(10), ' ') FROM sqlite_schema
+	    WHERE sql IS NOT NULL ORDER BY type, name"
+	same "$(sqlite3 page.db "$list" | tr -s ' ')" <<<"$(q "$list" | tr -s ' ')"
+	ledger_ok
+}
