@@ -904,3 +904,36 @@ EOF
 	[ "$status" -ne 0 ]
 	[ "${stderr_lines[2]}" = "loy-enroll: ledger '$LOY_DB': a stored programme version does not parse" ]
 }
+
+@test "the query loy-ledger(5) gives for each invariant is the one loy-check runs, and finds nothing on a consistent ledger" {
+	new_ledger
+	printf 'member_id,referrer\n1001,\n1002,1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nA,1001,2026-11-20 10:00:00,50.00,\nB,1001,2026-11-21 10:00:00,-5.00,A\nC,1002,2026-11-22 10:00:00,20.00,\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	# each invariant's first block, its roff escapes undone
+	mkdir q
+	sed -n '/^\.Sh INVARIANTS/,/^\.Sh FILES/p' "$BATS_TEST_DIRNAME/../man/loy-ledger.5" |
+	    sed -e 's/\\-/-/g' -e 's/\\e/\\/g' -e 's/\\&//g' |
+	    awk '/^\.It Sy / { name = $3; n = 0; next }
+	        /^\.Bd -literal/ { f = name != "" && n++ == 0; next }
+	        /^\.Ed/ { f = 0; next }
+	        f { print > ("q/" name ".sql") }'
+	[ "$(ls q | wc -l)" -ge 36 ]
+	# the queries as loy-check holds them, and each of the page's, without
+	# their spacing
+	strings -n 16 "$(command -v loy-check)" | tr -d ' \t' >ran.txt
+	local f name missing= found=
+	for f in q/*.sql; do
+		name=$(basename "$f" .sql)
+		grep -qxF -- "$(tr -d ' \t\n' <"$f" | sed 's/;$//')" ran.txt ||
+		    missing+=" $name"
+		case $name in
+		settings-valid | programme-versions-parse) ;;	# rows for loy-check to judge
+		*) [ -z "$(sqlite3 "$LOY_DB" <"$f")" ] || found+=" $name" ;;
+		esac
+	done
+	[ -z "$missing" ] || { echo "not what loy-check runs:$missing" >&2; return 1; }
+	[ -z "$found" ] || { echo "rows on a consistent ledger:$found" >&2; return 1; }
+	ledger_ok
+}
