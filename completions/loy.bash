@@ -441,6 +441,8 @@ _loy_redeem()
 		fields="request_id member_id reward_id qty requested_at channel"
 	fi
 	_loy_value "$_loy_prev" "$_loy_cur" "$fields" && return
+	# --window FROM,TO: two dates; nothing to offer
+	[[ $_loy_prev == --window ]] && return
 	# --draw=SEED: a seed is any text; nothing to offer
 	[[ ${_loy_w[_loy_cword]} == --draw=* ]] && return
 

@@ -380,3 +380,23 @@ reason=" ]
 		offers "--safe-cells" "--table"
 	done
 }
+
+@test "bash offers no options for the value of an option that takes one, and options after one that takes none" {
+	local p o arg out bad= n=0
+	for p in loy-init loy-check loy-enroll loy-accrue loy-expire loy-redeem \
+	    loy-program loy-report loy-segment; do
+		# each long option of --help, and its value's name if it takes one
+		while read -r o arg; do
+			case $o in --help | --version | --settings) continue ;; esac
+			n=$((n + 1))
+			out=$(complete_bash "_loy_${p#loy-}" "$p" "$o" -)
+			if [ -n "$arg" ] && [ -n "$out" ]; then
+				bad+=" $p:$o(offers $(echo $out | cut -c1-40))"
+			elif [ -z "$arg" ] && [ -z "$out" ]; then
+				bad+=" $p:$o(offers nothing)"
+			fi
+		done < <("$p" --help | sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}\(--[a-z-]*\)\(\[=[A-Z]*\]\)\{0,1\}\( [A-Z][A-Z=,.]*\)\{0,1\}  .*/\2 \4/p')
+	done
+	[ "$n" -ge 90 ]
+	[ -z "$bad" ] || { echo "after an option:$bad"; return 1; }
+}
