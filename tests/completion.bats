@@ -400,3 +400,66 @@ reason=" ]
 	[ "$n" -ge 90 ]
 	[ -z "$bad" ] || { echo "after an option:$bad"; return 1; }
 }
+
+# A program's options as "-x", "--long", each followed by " ARG" when it
+# takes a value and "[=ARG]" when it may: from --help ($1), from the
+# OPTIONS of its man page ($1 page), from its zsh completion ($1 zsh).
+options_of() {
+	local p=$1 line v
+	case $2 in
+	'')
+		"$p" --help | sed -n 's/^ \{1,\}\(-[a-zA-Z], \)\{0,1\}\(--[a-z-]*\)\(\[=[A-Z]*\]\)\{0,1\}\( [A-Z][A-Z=,.]*\)\{0,1\}  .*/\1\2\3\4/p' |
+		    sed -e 's/\[=[A-Z]*\]$/[=ARG]/' -e 's/ [A-Z][A-Z=,.]*$/ ARG/' |
+		    sed -e 's/^\(-[a-zA-Z]\), \(--[a-z-]*\)\(.*\)$/\1\3\n\2\3/'
+		;;
+	page)
+		sed -n '/^\.Sh OPTIONS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/$p.1" |
+		    grep '^\.It Fl' | while IFS= read -r line; do
+			v=
+			case $line in
+			*'Ns Op ='*) v='[=ARG]' ;;
+			*' Ar '* | *' Cm '*) v=' ARG' ;;
+			esac
+			grep -o 'Fl \\\{0,1\}-\{0,1\}[a-zA-Z][a-z-]*' <<<"$line" |
+			    sed -e 's/^Fl \\-/--/' -e 's/^Fl /-/' -e "s/\$/$v/"
+		done
+		;;
+	zsh)
+		# {-d+,--db=}: the comma ends one and starts the other
+		sed -n "/^_$p() {/,/^}/p" "$BATS_TEST_DIRNAME/../completions/_loy" |
+		    sed 's/,-/,,-/g' | grep -oE "[{',)*]--?[a-zA-Z][a-z-]*(\+|=-|=)?[[,}]" |
+		    sed -E -e 's/^.//' -e 's/.$//' -e 's/(\+|=)$/ ARG/' -e 's/=-$/[=ARG]/'
+		;;
+	esac | sort -u
+}
+
+@test "the options of each program's --help are the OPTIONS of its page and its zsh completion's, each taking a value alike, and bash offers them, and none besides" {
+	local p o help bad=
+	for p in loy-init loy-check loy-enroll loy-accrue loy-expire loy-redeem \
+	    loy-program loy-report loy-segment; do
+		help=$(options_of "$p")
+		[ "$(wc -l <<<"$help")" -ge 8 ]
+		[ "$(options_of "$p" page)" = "$help" ] ||
+		    bad+=$'\n'"$p(1) OPTIONS: $(diff <(echo "$help") <(options_of "$p" page) | grep '^[<>]' | tr '\n' ' ')"
+		[ "$(options_of "$p" zsh)" = "$help" ] ||
+		    bad+=$'\n'"zsh $p: $(diff <(echo "$help") <(options_of "$p" zsh) | grep '^[<>]' | tr '\n' ' ')"
+		# bash offers --draw and --draw= for loy-redeem
+		[ "$(complete_bash "_loy_${p#loy-}" "$p" - | sed 's/=$//' | sort -u)" = \
+		    "$(sed 's/[[ ].*//' <<<"$help" | sort -u)" ] ||
+		    bad+=$'\n'"bash $p: $(complete_bash "_loy_${p#loy-}" "$p" - | tr '\n' ' ')"
+		# and the synopsis names none that --help does not
+		for o in $(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/$p.1" |
+		    grep -o 'Fl \\\{0,1\}-\{0,1\}[a-zA-Z][a-zA-Z-]*' |
+		    sed -e 's/^Fl \\-/--/' -e 's/^Fl \([a-zA-Z]\)$/-\1/' -e 's/^Fl \([a-zA-Z]*\)$/\1/' |
+		    sed '/^-/!s/./-&\n/g'); do
+			grep -q -- "^$o\($\|[[ ]\)" <<<"$help" || bad+=$'\n'"$p(1) SYNOPSIS: $o"
+		done
+	done
+	# loy itself: -h and -V
+	[ "$(sed -n '/^\.Sh OPTIONS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy.1" |
+	    grep '^\.It Fl')" = '.It Fl h , Fl \-help
+.It Fl V , Fl \-version' ] || bad+=$'\n'"loy(1) OPTIONS"
+	[ "$(complete_bash _loy loy - | sort)" = "$(printf '%s\n' --help --version -V -h | sort)" ] ||
+	    bad+=$'\n'"bash loy"
+	[ -z "$bad" ] || { echo "differ:$bad"; return 1; }
+}
