@@ -10,9 +10,10 @@
 static const char usage[] =
     "loy-segment [-nV] [-d ledger] [--as-of date] [--apply] [--assign file] tiers\n"
     "       loy-segment [-d ledger] [--as-of date] [--with-contact] [--save name\n"
-    "                   [--replace]] value [class] | rfm | lapse | lifecycle [state] |\n"
-    "                   birthdays [--from date] [--to date] | best N | never-bought |\n"
-    "                   referrers [N] | segments [name [member ...]]\n"
+    "                   [--replace]] [--table | --tsv] value [class] | rfm | lapse |\n"
+    "                   lifecycle [state] | birthdays [--from date] [--to date] |\n"
+    "                   best N | never-bought | referrers [N] |\n"
+    "                   segments [name [member ...]]\n"
     "       loy-segment [-n] [-d ledger] [--as-of date] [--map field=column,...]\n"
     "                   [--rejects file] [--replace] save name [file]";
 static const char help[] =
