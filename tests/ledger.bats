@@ -473,3 +473,34 @@ phone-key-fits-phone,1,phone_key is not its phone as phones are compared" ]
 	same "$(sqlite3 page.db "$list" | tr -s ' ')" <<<"$(q "$list" | tr -s ' ')"
 	ledger_ok
 }
+
+@test "every query and update loy-ledger(5), loy-report(1) and loy-segment(1) give runs on a ledger, and the updates leave a consistent one as it was" {
+	new_ledger
+	loy-enroll "$EXAMPLES/members.csv" >/dev/null 2>&1
+	loy-enroll merge 1012 1001 >/dev/null 2>&1
+	loy-accrue "$EXAMPLES/pos.csv" >/dev/null 2>&1
+	loy-redeem --catalogue "$EXAMPLES/rewards.csv" >/dev/null 2>&1
+	loy-redeem "$EXAMPLES/redemptions.csv" >/dev/null 2>&1
+	loy-segment --assign "$EXAMPLES/status-match.csv" tiers --apply >/dev/null 2>&1
+	ledger_ok
+	local before page n=0 f
+	before=$(dump)
+	mkdir sql
+	# each literal block of SQL, its roff escapes undone: not the tables'
+	# statements (a test above makes those), nor a shell's command line
+	for page in loy-ledger.5 loy-report.1 loy-segment.1; do
+		sed -e 's/\\-/-/g' -e 's/\\e/\\/g' -e 's/\\&//g' "$BATS_TEST_DIRNAME/../man/$page" |
+		    awk -v page="$page" '/^\.Bd -literal/ { b = ""; f = 1; next }
+		        /^\.Ed/ { if (f && b ~ /(SELECT|UPDATE) / && b !~ /CREATE |sqlite3 |loy-/)
+		            printf "%s", b > ("sql/" page "." NR ".sql"); f = 0; next }
+		        f { b = b $0 "\n" }'
+	done
+	for f in sql/*.sql; do
+		n=$((n + 1))
+		run sqlite3 -bail "$LOY_DB" <"$f"
+		[ "$status" = 0 ] || { echo "$f: $output" >&2; return 1; }
+	done
+	[ "$n" -ge 60 ]
+	same "$(dump)" <<<"$before"
+	ledger_ok
+}
