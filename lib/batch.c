@@ -107,18 +107,36 @@ batch_recount(struct batch *b, int from, int to)
 	batch_count(b, to);
 }
 
+/* Where the spool files are made: $TMPDIR, else /tmp. */
+static const char *
+spool_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir && *dir ? dir : "/tmp";
+}
+
+/* A spool file that could not be written (a full $TMPDIR): said, naming
+ * the directory rather than the output it was to go to; LOY_EX_IOERR. */
+static int
+spool_failed(int e)
+{
+	loy_warn("cannot write a temporary file in '%s': %s; nothing committed", spool_dir(),
+	    strerror(e ? e : EIO));
+	return LOY_EX_IOERR;
+}
+
 static FILE *
 spool_file(void)
 {
-	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	FILE *f;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/loy-XXXXXX", dir && *dir ? dir : "/tmp");
+	snprintf(path, sizeof(path), "%s/loy-XXXXXX", spool_dir());
 	if ((fd = mkstemp(path)) < 0) {
-		loy_error("cannot create a temporary file in '%s': %s",
-		    dir && *dir ? dir : "/tmp", strerror(errno));
+		loy_error("cannot create a temporary file in '%s': %s", spool_dir(),
+		    strerror(errno));
 		return NULL;
 	}
 	unlink(path);
@@ -497,8 +515,8 @@ finish(const struct cli *cli, struct ledger *l, FILE *spool)
 		loy_warn("dry run: nothing committed");
 		return 0;
 	}
-	if (fflush(spool) != 0 || (size = ftello(spool)) < 0)
-		return cli_output_failed(errno);
+	if (fflush(spool) != 0 || ferror(spool) || (size = ftello(spool)) < 0)
+		return spool_failed(errno);
 	if ((e = cli_fd_ready(STDOUT_FILENO, size)) != 0) {
 		loy_warn("cannot write the output: %s; nothing committed", strerror(e));
 		return LOY_EX_IOERR;
@@ -652,10 +670,9 @@ rejects_ready(struct batch *b)
 	off_t size;
 	int fd = b->rejstream, e;
 
-	if (fflush(b->rejf) != 0 || (size = ftello(b->rejf)) < 0) {
-		loy_warn("cannot write '%s': %s", path, strerror(errno));
-		return LOY_EX_IOERR;
-	}
+	/* the rejects wait in a spool file */
+	if (fflush(b->rejf) != 0 || ferror(b->rejf) || (size = ftello(b->rejf)) < 0)
+		return spool_failed(errno);
 	if (fd < 0 && (stat(path, &st) != 0 || !S_ISCHR(st.st_mode)))
 		return 0;
 	if (fd < 0 && (fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0)
@@ -863,7 +880,7 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 	}
 	if (csvio_writer_close(b.out) < 0) {
 		b.out = NULL;
-		status = cli_output_failed(errno);
+		status = spool_failed(errno);
 		goto out;
 	}
 	b.out = NULL;
@@ -880,8 +897,13 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 			b.rejf = NULL;
 		}
 		if (bad) {
-			loy_warn("cannot write '%s': %s", cli->rejects, strerror(errno));
-			status = LOY_EX_IOERR;
+			/* streamed, they wait in a spool file */
+			if (b.rejstream)
+				status = spool_failed(errno);
+			else {
+				loy_warn("cannot write '%s': %s", cli->rejects, strerror(errno));
+				status = LOY_EX_IOERR;
+			}
 			goto out;
 		}
 	}
@@ -1010,7 +1032,7 @@ batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn
 	/* all the output in the spool before the commit, to be weighed */
 	if (csvio_writer_close(out) < 0) {
 		out = NULL;
-		status = cli_output_failed(errno);
+		status = spool_failed(errno);
 		goto out;
 	}
 	out = NULL;

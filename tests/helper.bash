@@ -44,7 +44,24 @@ teardown() {
 		wait "$LOCK_PID" 2>/dev/null
 	fi
 	chmod -R u+w "$BATS_TEST_TMPDIR" 2>/dev/null
+	for d in "${SMALL_FS[@]}"; do
+		umount "$d" 2>/dev/null
+	done
 	return 0
+}
+
+# A file system of $2 bytes (64k, 2m) mounted on directory $1, which
+# teardown unmounts; skips the test unless one can be mounted (as root).
+small_fs() {
+	[ "$(id -u)" -eq 0 ] || skip "not root: cannot mount a small file system"
+	mkdir -p "$1"
+	mount -t tmpfs -o size="$2" tmpfs "$1" 2>/dev/null || skip "cannot mount a tmpfs"
+	SMALL_FS+=("$(cd "$1" && pwd)")
+}
+
+# Fill the file system directory $1 is on, to its last byte.
+fill_fs() {
+	cat /dev/zero >"$1/.fill" 2>/dev/null || :
 }
 
 # Compare $1 with the text on standard input; show both when they differ.

@@ -84,6 +84,24 @@ count_ops() {
 	done
 }
 
+@test "a full TMPDIR: every writer says it of TMPDIR, not of its output, exits 74, the ledger as it was" {
+	club
+	small_fs tmp 64k
+	fill_fs tmp
+	q "UPDATE members SET name = name || ' (changed)' WHERE member_id = '1001'"
+	printf 'member_id,points,reason,ref\n1002,5,goodwill,G1\n' >adj.csv
+	before=$(dump)
+	for cmd in "loy-enroll members.csv" "loy-accrue pos.csv" "loy-accrue --adjust adj.csv" \
+	    "loy-redeem --catalogue rewards.csv" "loy-expire --as-of 2026-11-23" \
+	    "loy-enroll --rejects /dev/stdout members.csv"; do
+		run -74 --separate-stderr env TMPDIR="$PWD/tmp" $cmd
+		[ "$output" = "" ]
+		[ "${stderr_lines[-1]}" = "${cmd%% *}: cannot write a temporary file in '$PWD/tmp': No space left on device; nothing committed" ]
+		[ "$(dump)" = "$before" ]
+	done
+	ledger_ok
+}
+
 @test "an I/O error at a write or a sync: exit 74, the ledger as it was" {
 	need_faults
 	club
