@@ -846,6 +846,10 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 	}
 	if (!status && job->run_end && job->run_end(job->ctx, &b) < 0)
 		status = ledger_status(l);
+	/* messages that could not be held have been said: the run cannot be
+	 * taken again without saying them twice, nor stand on a full TMPDIR */
+	if (!status && b.msgs && loy_warn_held_error())
+		status = spool_failed(loy_warn_held_error());
 	if (!status && b.again) {
 		/* rolled back: the job takes it again, knowing more, from
 		 * whole copies of the inputs that cannot be read twice */

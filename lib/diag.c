@@ -135,11 +135,24 @@ loy_progress_working(void)
 /* ---------------------------------------------------------------- held */
 
 static FILE *held;		/* loy_warn_hold: messages wait here */
+static long long held_size;	/* the bytes of them written whole */
+static int held_errno;		/* why they could not all be held */
 
 void
 loy_warn_hold(FILE *f)
 {
 	held = f;
+	held_size = 0;
+	held_errno = 0;
+	/* a message a write, as to standard error: what a full disk refuses
+	 * is that message, never some of the ones before it */
+	setvbuf(f, NULL, _IONBF, 0);
+}
+
+int
+loy_warn_held_error(void)
+{
+	return held_errno;
 }
 
 int
@@ -147,6 +160,7 @@ loy_warn_release(int show)
 {
 	FILE *f = held;
 	char buf[65536];
+	long long left = held_size;
 	size_t n;
 	int rc = 0;
 
@@ -157,9 +171,13 @@ loy_warn_release(int show)
 		return 0;
 	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
 		rc = -1;
-	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+	/* what was held whole: not a message a failed write left part of */
+	while (rc == 0 && left > 0 && (n = fread(buf, 1, left < (long long)sizeof(buf) ?
+	    (size_t)left : sizeof(buf), f)) > 0) {
+		left -= (long long)n;
 		if (fwrite(buf, 1, n, stderr) != n)
 			rc = -1;
+	}
 	if (ferror(f))
 		rc = -1;
 	fflush(stderr);
@@ -218,7 +236,21 @@ vwarn(const char *fmt, va_list ap)
 		free(msg);
 		msg = out;
 	}
-	fprintf(held ? held : stderr, "%s: %s\n", loy_progname, msg ? msg : fmt);
+	if (held) {
+		int n = fprintf(held, "%s: %s\n", loy_progname, msg ? msg : fmt);
+
+		if (n >= 0)
+			held_size += n;
+		else {
+			/* the file can hold no more (a full TMPDIR): what it
+			 * holds is said now, and from here on each message as
+			 * it comes, so that none is lost or out of its order */
+			held_errno = errno ? errno : EIO;
+			loy_warn_release(1);
+		}
+	}
+	if (!held)
+		fprintf(stderr, "%s: %s\n", loy_progname, msg ? msg : fmt);
 	free(msg);
 }
 

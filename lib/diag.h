@@ -50,6 +50,11 @@ int loy_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * first. */
 void loy_warn_hold(FILE *f);
 int loy_warn_release(int show);
+/* Whether every message since loy_warn_hold could be held: 0, or the errno
+ * value of the write f refused (a full disk), from which on they were shown
+ * as they came, after those held before; a run that would be taken again
+ * cannot be, its messages said once. */
+int loy_warn_held_error(void);
 /* Print and exit with `code`. */
 void loy_die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));

@@ -102,6 +102,30 @@ count_ops() {
 	ledger_ok
 }
 
+@test "a TMPDIR that fills while a run holds back its messages: every one is said, in order, and the run fails" {
+	club
+	small_fs tmp 64k
+	{
+		cat pos.csv
+		for i in $(seq 1000); do
+			echo "BAD$i,1001,2026-13-40 10:00:00,Store 1,SKU-001,food,1,1.00,store,"
+		done
+	} >bad.csv
+	before=$(dump)
+	# the held messages fill the file system half-way through
+	run -74 --separate-stderr env TMPDIR="$PWD/tmp" loy-accrue --rejects rej.csv bad.csv
+	[ "$output" = "" ]
+	[ "$(printf '%s\n' "${stderr_lines[@]}" | grep -c "^loy-accrue: bad.csv:[0-9]*: occurred_at '2026-13-40 10:00:00' is not a valid date$")" = 1000 ]
+	[ "${#stderr_lines[@]}" = 1002 ]
+	[[ "${stderr_lines[-2]}" == "loy-accrue: bad.csv: "*" rows, "*", 1000 rejected; "* ]]
+	[ "${stderr_lines[-1]}" = "loy-accrue: cannot write a temporary file in '$PWD/tmp': No space left on device; nothing committed" ]
+	# in the order of the input's lines
+	[ "$(printf '%s\n' "${stderr_lines[@]}" | sed -n 's/^loy-accrue: bad.csv:\([0-9]*\): occurred_at.*/\1/p' | sort -n -c && echo sorted)" = sorted ]
+	[ ! -e rej.csv ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "an I/O error at a write or a sync: exit 74, the ledger as it was" {
 	need_faults
 	club
