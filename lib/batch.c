@@ -892,9 +892,13 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 		int bad = csvio_writer_close(b.rej) < 0;
 
 		b.rej = NULL;
-		/* a dry run's rejects go unnamed, with drop_rejects */
-		if (!cli->dry_run && !b.rejstream &&
-		    tmpfiles_name(fileno(b.rejf), b.rejpath, &b.rejtmp) < 0)
+		/* a dry run's rejects go unnamed, with drop_rejects; a run's
+		 * are on the disk, under a name, before it commits, so that a
+		 * power cut after the commit leaves them whole beside it */
+		if (!bad && !cli->dry_run && !b.rejstream &&
+		    (fdatasync(fileno(b.rejf)) != 0 ||
+		    tmpfiles_name(fileno(b.rejf), b.rejpath, &b.rejtmp) < 0 ||
+		    tmpfiles_sync_dir(b.rejpath) < 0))
 			bad = 1;
 		if (!b.rejstream) {
 			bad |= fclose(b.rejf) != 0;	/* all, whatever the first said */
@@ -927,6 +931,11 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 		if (rename(b.rejtmp, b.rejpath) != 0) {
 			loy_warn("the run is committed, but its rejects could not be put in "
 			    "'%s': %s (they are in '%s')", cli->rejects, strerror(errno), b.rejtmp);
+			status = LOY_EX_IOERR;
+		} else if (tmpfiles_sync_dir(b.rejpath) < 0) {
+			loy_warn("the run is committed and its rejects are in '%s', but a power "
+			    "cut may take them back to '%s': cannot sync the directory: %s",
+			    cli->rejects, b.rejtmp, strerror(errno));
 			status = LOY_EX_IOERR;
 		}
 		free(b.rejtmp);

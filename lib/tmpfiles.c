@@ -98,6 +98,23 @@ tmpfiles_dir(const char *path)
 	return d;
 }
 
+int
+tmpfiles_sync_dir(const char *path)
+{
+	char *dir = tmpfiles_dir(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0, e;
+
+	free(dir);
+	if (fd < 0)
+		return -1;
+	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+		rc = -1;
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
 /* a fresh name path.XXXXXX, as mkstemp leaves it: the file made and removed */
 static char *
 fresh_name(const char *path, int *fd)

@@ -31,4 +31,9 @@ int tmpfiles_name(int fd, const char *path, char **tmp);
 /* The directory path is in, as open(2) wants it (to free). */
 char *tmpfiles_dir(const char *path);
 
+/* Make the names in path's directory last through a power cut (its
+ * entries synced): 0, or -1 with errno set.  A file system that cannot
+ * sync a directory counts as done. */
+int tmpfiles_sync_dir(const char *path);
+
 #endif

@@ -285,6 +285,31 @@ count_ops() {
 	done
 }
 
+@test "a rejects file is on the disk before the run commits and in its place after: a power cut loses no bad row" {
+	command -v strace >/dev/null || skip "no strace to see the syncs"
+	club
+	{ cat pos.csv; echo 'BAD1,1001,2026-11-20 10:00:00,Store 1,SKU-001,food,0,1.00,store,'; } >bad.csv
+	echo 'an earlier run,s rejects' >rej.csv
+	# (LeakSanitizer, in make check-asan, cannot run under strace)
+	run -1 env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    strace -f -y -e trace=fsync,fdatasync,rename,renameat,renameat2 -o trace.txt \
+	    loy-accrue --rejects rej.csv bad.csv
+	grep -q '^BAD1,' rej.csv
+	cat trace.txt
+	# the line of the rename, of the commit (the ledger's last sync before
+	# it), of the first sync of the rejects (under a name or none yet),
+	# and of the directory's sync after the rename
+	renamed=$(grep -n 'rename.*"rej\.csv\.[^"]*", [^"]*"rej\.csv"' trace.txt | cut -d: -f1)
+	[ -n "$renamed" ]
+	committed=$(head -n "$renamed" trace.txt | grep -n "sync([0-9]*<$LOY_DB-wal>" | tail -1 | cut -d: -f1)
+	[ -n "$committed" ]
+	synced=$(grep -n "sync([0-9]*<$PWD/\(rej\.csv\.\|#\)" trace.txt | head -1 | cut -d: -f1)
+	[ -n "$synced" ]
+	[ "$synced" -lt "$committed" ]
+	tail -n +"$renamed" trace.txt | grep -q "sync([0-9]*<$PWD>)"
+	ledger_ok
+}
+
 @test "an input removed while it is read is read whole" {
 	club
 	cp "$LOY_DB" whole.db
