@@ -537,6 +537,15 @@ ledger_fail(struct ledger *l, const char *what)
 }
 
 int
+ledger_fail_rc(struct ledger *l, const char *what, int rc)
+{
+	if ((sqlite3_extended_errcode(l->db) & 0xff) == (rc & 0xff))
+		return ledger_fail(l, what);
+	l->rc = rc;
+	return loy_error("ledger '%s': %s: %s", l->path, what, sqlite3_errstr(rc));
+}
+
+int
 ledger_status(const struct ledger *l)
 {
 	switch (l->rc & 0xff) {

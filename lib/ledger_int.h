@@ -92,6 +92,10 @@ sqlite3_stmt *ledger_stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const
 sqlite3_stmt *ledger_prepare(struct ledger *l, const char *sql);
 /* Report a failed SQLite call: "ledger 'path': what: errmsg"; returns -1. */
 int ledger_fail(struct ledger *l, const char *what);
+/* The same for a statement that failed with rc while another was stepped
+ * since (two read side by side), the connection's last error no longer
+ * its own. */
+int ledger_fail_rc(struct ledger *l, const char *what, int rc);
 /* The settings row that is no setting but loy-enroll's counter of new
  * member ids (loy-ledger(5)). */
 #define LEDGER_NEXT_MEMBER_ID "next_member_id"

@@ -234,7 +234,8 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 			rd = sqlite3_step(sd);
 		}
 		if (rd != SQLITE_ROW && rd != SQLITE_DONE) {
-			ledger_fail(l, "cannot read purchases");
+			/* sm stepped since: the error is rd's */
+			ledger_fail_rc(l, "cannot read purchases", rd);
 			goto out;
 		}
 		if (fn(ctx, &m)) {

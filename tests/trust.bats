@@ -126,6 +126,31 @@ count_ops() {
 	ledger_ok
 }
 
+# A copy of the ledger, big.db, with 300,000 receipts of members 1001..1020
+# (not of the journal: for readers alone) whose sorts do not fit in SQLite's
+# cache and go to its temporary files.
+big_ledger() {
+	cp "$LOY_DB" big.db
+	sqlite3 big.db "INSERT INTO receipts(txn_id, member_id, occurred_at, amount, lines, points,
+	    status, run_id, input_seq, digest)
+	  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
+	  SELECT 'B' || i, 1001 + i % 20, date('2026-01-01', '+' || (i % 300) || ' days') || ' 10:00:00',
+	    100, 1, 1, 'credited', 1, i, x'00' FROM n"
+}
+
+@test "a full TMPDIR under a listing's sort: exit 74 and why, where loy-segment said 'another row available' and exited 70" {
+	club
+	small_fs tmp 64k
+	fill_fs tmp
+	big_ledger
+	for cmd in rfm value "best 5"; do
+		run -74 --separate-stderr env TMPDIR="$PWD/tmp" loy-segment -d big.db $cmd
+		[ "$output" = "" ]
+		[[ "$stderr" == "loy-segment: ledger 'big.db': cannot read purchases: "*"full"* ]]
+	done
+	ledger_ok
+}
+
 @test "an I/O error at a write or a sync: exit 74, the ledger as it was" {
 	need_faults
 	club
