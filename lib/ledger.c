@@ -519,10 +519,38 @@ stale_wal(const char *path, char **which)
 	return 0;
 }
 
+/* Where SQLite keeps its temporary files (sorts, temporary indexes): the
+ * first directory of these it may write to, as its unix VFS takes them. */
+static const char *
+sqlite_tmpdir(void)
+{
+	const char *dirs[] = { getenv("SQLITE_TMPDIR"), getenv("TMPDIR"), "/var/tmp",
+	    "/usr/tmp", "/tmp" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
+		if (dirs[i] && stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+		    access(dirs[i], W_OK | X_OK) == 0)
+			return dirs[i];
+	return ".";
+}
+
+/* A full disk where nothing of the ledger is being written is SQLite's
+ * temporary files' (a reader's sort): ": ..." naming their directory,
+ * else "". */
+static const char *
+full_where(struct ledger *l, int rc, char *buf, size_t size)
+{
+	if ((rc & 0xff) != SQLITE_FULL || sqlite3_txn_state(l->db, "main") == SQLITE_TXN_WRITE)
+		return "";
+	snprintf(buf, size, ": no room for its temporary files in '%s' (TMPDIR)", sqlite_tmpdir());
+	return buf;
+}
+
 int
 ledger_fail(struct ledger *l, const char *what)
 {
-	char *file;
+	char *file, where[4200];
 
 	l->rc = sqlite3_extended_errcode(l->db);
 	if ((l->rc & 0xff) == SQLITE_READONLY && stale_wal(l->path, &file)) {
@@ -533,16 +561,20 @@ ledger_fail(struct ledger *l, const char *what)
 		free(file);
 		return -1;
 	}
-	return loy_error("ledger '%s': %s: %s", l->path, what, sqlite3_errmsg(l->db));
+	return loy_error("ledger '%s': %s: %s%s", l->path, what, sqlite3_errmsg(l->db),
+	    full_where(l, l->rc, where, sizeof(where)));
 }
 
 int
 ledger_fail_rc(struct ledger *l, const char *what, int rc)
 {
+	char where[4200];
+
 	if ((sqlite3_extended_errcode(l->db) & 0xff) == (rc & 0xff))
 		return ledger_fail(l, what);
 	l->rc = rc;
-	return loy_error("ledger '%s': %s: %s", l->path, what, sqlite3_errstr(rc));
+	return loy_error("ledger '%s': %s: %s%s", l->path, what, sqlite3_errstr(rc),
+	    full_where(l, rc, where, sizeof(where)));
 }
 
 int

@@ -151,6 +151,18 @@ big_ledger() {
 	ledger_ok
 }
 
+@test "a full TMPDIR under a reader's sort: the message names TMPDIR, not only the ledger" {
+	club
+	small_fs tmp 64k
+	fill_fs tmp
+	big_ledger
+	for cmd in "loy-segment rfm" "loy-report retention"; do
+		run -74 --separate-stderr env TMPDIR="$PWD/tmp" $cmd -d big.db
+		[[ "${stderr_lines[-1]}" == "${cmd%% *}: ledger 'big.db': "*": database or disk is full: no room for its temporary files in '$PWD/tmp' (TMPDIR)" ]]
+	done
+	ledger_ok
+}
+
 @test "an I/O error at a write or a sync: exit 74, the ledger as it was" {
 	need_faults
 	club
