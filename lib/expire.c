@@ -222,7 +222,7 @@ int
 expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
     char out[static 20])
 {
-	return lot_date(l, member, earned_at, earned_at, out);
+	return expire_pending_lot_date(l, member, earned_at, NULL, out);
 }
 
 int
@@ -230,22 +230,21 @@ expire_pending_lot_date(struct ledger *l, const char *member, const char *earned
     const char *available_at, char out[static 20])
 {
 	char next[20];
-	const char *from = earned_at;
+	const char *from = earned_at, *avail = available_at ? available_at : earned_at;
 	int rc;
 
 	/* a lot is spent up to the day before its expiry date: one whose date
-	 * is not after the day it becomes available could never be spent, and
-	 * is counted from a day after that instead */
-	if (available_at) {
-		if ((rc = lot_date(l, NULL, earned_at, earned_at, out)) != 0 || !*out)
-			return rc;
-		if (strncmp(out, available_at, 10) <= 0) {
-			if (when_add_hours(available_at, 24, next) < 0)
-				return -2;
-			from = next;
-		} else if (!member)
-			return 0;	/* that date, with no member's lots to move */
-	}
+	 * is not after the day it becomes available (at once: the day it is
+	 * earned, as year-end with 0 years gives on 31 December) could never
+	 * be spent, and is counted from a day after that instead */
+	if ((rc = lot_date(l, NULL, earned_at, earned_at, out)) != 0 || !*out)
+		return rc;
+	if (strncmp(out, avail, 10) <= 0) {
+		if (when_add_hours(avail, 24, next) < 0)
+			return -2;
+		from = next;
+	} else if (!member || expire_rolling(l, earned_at) == 0)
+		return 0;	/* that date, with no member's lots to move */
 	return lot_date(l, member, earned_at, from, out);
 }
 

@@ -18,13 +18,16 @@ int expire_notice(const struct cli *cli, struct ledger *l, long days);
  * after the year of earning), rolling (expiry_months after, and the earning
  * is activity: see expire_activity) or never.  The date in out, or "" when
  * the points never expire.  0; -1 on a ledger error (message printed);
- * -2 when the date would lie past the year 9999 (no message). */
+ * -2 when the date would lie past the year 9999 (no message).  A date on
+ * or before the day of earning is counted from the day after, as
+ * expire_pending_lot_date does. */
 int expire_lot_date(struct ledger *l, const char *member, const char *earned_at,
     char out[static 20]);
 /* The same for points that can be spent from `available_at` (NULL: at
- * once): a date on or before the day they become available is counted
- * from a day after `available_at` instead, under the policy in force at
- * `earned_at`, so that a lot never expires before it can be spent. */
+ * once, from `earned_at`): a date on or before the day they become
+ * available is counted from a day after that instead, under the policy in
+ * force at `earned_at`, so that a lot never expires before it can be
+ * spent (expire_lot_date does so too). */
 int expire_pending_lot_date(struct ledger *l, const char *member, const char *earned_at,
     const char *available_at, char out[static 20]);
 /* A member's activity at `at` (a datetime): under the rolling policy, the

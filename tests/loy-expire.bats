@@ -240,6 +240,44 @@ earn() {
 	ledger_ok
 }
 
+@test "year-end expiry with 0 years: points earned on 31 December live to the end of the next year, and can be spent" {
+	export LOY_NOW="2026-12-31 12:00:00"
+	new_ledger
+	printf '[expiry]\npolicy = year-end\nyears = 0\n\n[event survey]\npoints = 5\n' >p.conf
+	loy-program load --from 2026-01-01 p.conf >/dev/null 2>&1
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# A, of the 31st, could never be spent by the end of that day: it is
+	# counted from the day after, as a pending lot is; B, of the 30th, can
+	# be spent on the 30th and goes at the end of 2026
+	earn "A,2026-12-31 10:00:00,30.00" "B,2026-12-30 10:00:00,20.00"
+	printf 'member_id,points,reason,ref\n1001,7,goodwill,G1\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-12-31 09:00:00\n' >ev.csv
+	loy-accrue --events ev.csv >/dev/null 2>&1
+	same "$(q "SELECT points || '|' || earned_at || '|' || expires_at FROM lots ORDER BY lot_id")" <<'OUT'
+30|2026-12-31 10:00:00|2027-12-31 23:59:59
+20|2026-12-30 10:00:00|2026-12-31 23:59:59
+7|2026-12-31 12:00:00|2027-12-31 23:59:59
+5|2026-12-31 09:00:00|2027-12-31 23:59:59
+OUT
+	printf 'reward_id,name,points\nMUG,Mug,42\n' >cat.csv
+	loy-redeem --catalogue cat.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nR1,1001,MUG\n' >req.csv
+	run -0 --separate-stderr loy-redeem -n req.csv
+	[ "${lines[1]}" = "R1,redeemed,,42,${lines[1]##*,}" ]
+	# the run of the 31st takes B alone; nothing is listed as about to go
+	run -0 --separate-stderr loy-expire
+	same "$output" <<OUT
+$HEAD
+1001,-20,1,2026-12-31
+OUT
+	run -0 --separate-stderr loy-expire --notice 30
+	[ "$output" = "member_id,name,phone,email,points,first_expiry,status" ]
+	[ "$(balances)" = "1001:42" ]
+	ledger_ok
+}
+
 @test "a pending lot never expires before it can be spent: its date is counted from a day after its window ends" {
 	export LOY_NOW="2026-12-26 12:00:00"
 	new_ledger --set expiry_policy=year-end --set expiry_years=0 --set return_window_days=14
