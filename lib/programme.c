@@ -121,6 +121,7 @@ struct rule_aux {
 	int nmatches, match_line;
 	int to_line, tiers_line, event_line, stack_line, per_line, limit_line;
 	int referral_line, cumulative_line, period_line;
+	int stores_line, channels_line, min_amount_line;
 	int bad;			/* a problem reported: left out of pair checks */
 };
 
@@ -876,20 +877,23 @@ rule_key(struct parser *ps, const struct kv *kv, int idx)
 		days(ps, kv, &r->days);
 	else if (strcmp(k, "hours") == 0)
 		hours(ps, kv, &r->hours);
-	else if (strcmp(k, "stores") == 0)
+	else if (strcmp(k, "stores") == 0) {
+		a->stores_line = kv->line;
 		names(ps, kv, &r->stores);
-	else if (strcmp(k, "channels") == 0)
+	} else if (strcmp(k, "channels") == 0) {
+		a->channels_line = kv->line;
 		names(ps, kv, &r->channels);
-	else if (strcmp(k, "tiers") == 0) {
+	} else if (strcmp(k, "tiers") == 0) {
 		a->tiers_line = kv->line;
 		names(ps, kv, &r->tiers);
 	} else if (strcmp(k, "segments") == 0)
 		names(ps, kv, &r->segments);
 	else if (strcmp(k, "birthday_month") == 0)
 		yesno(ps, kv, &r->birthday_month);
-	else if (strcmp(k, "min_amount") == 0)
+	else if (strcmp(k, "min_amount") == 0) {
+		a->min_amount_line = kv->line;
 		money(ps, kv, &r->min_amount);
-	else if (strcmp(k, "cap_receipt") == 0)
+	} else if (strcmp(k, "cap_receipt") == 0)
 		whole(ps, kv, 1, POINTS_MAX, &r->cap_receipt);
 	else if (strcmp(k, "budget") == 0)
 		whole(ps, kv, 1, POINTS_MAX, &r->budget);
@@ -998,6 +1002,22 @@ check_rule(struct parser *ps, int i)
 			    r->name, r->event, r->event);
 	} else if (a->event_line)
 		perr(ps, a->event_line, "rule '%s': event needs trigger = event", r->name);
+	/* an event has no store, channel or amount, a sign-up no amount: such
+	 * a condition never holds (a version stored before this was refused
+	 * reads as it did, its rule never firing) */
+	if (r->trigger == TRIGGER_EVENT && !ps->stored) {
+		if (a->stores_line)
+			perr(ps, a->stores_line, "rule '%s': stores needs a purchase or a "
+			    "sign-up: an event has no store", r->name);
+		if (a->channels_line)
+			perr(ps, a->channels_line, "rule '%s': channels needs a purchase or a "
+			    "sign-up: an event has no channel", r->name);
+	}
+	if (a->min_amount_line && !ps->stored && (r->trigger == TRIGGER_EVENT ||
+	    r->trigger == TRIGGER_SIGNUP || (r->trigger == TRIGGER_REFERRAL &&
+	    r->referral_on == REFERRAL_ON_SIGNUP)))
+		perr(ps, a->min_amount_line, "rule '%s': min_amount needs a purchase: %s has "
+		    "no amount", r->name, r->trigger == TRIGGER_EVENT ? "an event" : "a sign-up");
 	if (r->trigger == TRIGGER_CUMULATIVE) {
 		if (!a->cumulative_line)
 			perr(ps, r->line, "rule '%s': trigger cumulative needs visits or spend",

@@ -443,6 +443,65 @@ loy-program: p.conf: not a valid programme file
 OUT
 }
 
+@test "an event rule takes no stores, channels or min_amount, a sign-up rule no min_amount: they could never hold" {
+	cat >p.conf <<'CONF'
+[event survey]
+points = 5
+[rule ev]
+trigger = event
+event = survey
+bonus = 10
+stores = S1
+channels = web
+min_amount = 5.00
+[rule welcome]
+trigger = signup
+bonus = 50
+stores = S1
+min_amount = 1.00
+[rule friend]
+trigger = referral
+bonus = 100
+min_amount = 1.00
+[rule friend-buys]
+trigger = referral
+referral_on = every-purchase
+bonus = 100
+min_amount = 20.00
+[rule big]
+trigger = cumulative
+visits = 3
+period = month
+bonus = 30
+stores = S1
+channels = pos
+min_amount = 10.00
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:7: rule 'ev': stores needs a purchase or a sign-up: an event has no store
+loy-program: p.conf:8: rule 'ev': channels needs a purchase or a sign-up: an event has no channel
+loy-program: p.conf:9: rule 'ev': min_amount needs a purchase: an event has no amount
+loy-program: p.conf:14: rule 'welcome': min_amount needs a purchase: a sign-up has no amount
+loy-program: p.conf:18: rule 'friend': min_amount needs a purchase: a sign-up has no amount
+loy-program: p.conf: not a valid programme file
+OUT
+	# without them the file is good, and a version stored with them still reads
+	sed -e '7,9d' -e '14d' -e '18d' p.conf >ok.conf
+	run -0 loy-program check ok.conf
+	new_ledger
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'p.conf', 'x', readfile('p.conf'))"
+	run -0 --separate-stderr loy-program show
+	[[ "$output" == *"channels = web"* ]]
+	printf 'event_id,member_id,event,occurred_at\nE1,A,survey,2026-11-20 10:00:00\n' >ev.csv
+	run -0 --separate-stderr loy-accrue --events ev.csv
+	[ "${lines[1]}" = "E1,A,survey,2026-11-20 10:00:00,5,credited," ]
+	ledger_ok
+}
+
 @test "a [programme] setting and its section must agree" {
 	printf '[programme]\nearn_points = 2\nexpiry_months = 6\n[earn]\npoints = 3\n[expiry]\nmonths = 6\n' >p.conf
 	bad p.conf
