@@ -74,8 +74,8 @@ event_emit(struct batch *b, const char *id, const char *member, const char *even
  * best), rounded down, plus their bonuses, of the rules whose conditions
  * hold for m and whose limit m has not reached; each rule's share (what it
  * adds to the rounded points) cut to its cap_receipt and to what is left
- * of its budget, into share[k]; the rules that applied in rules[].  The
- * points, or -1. */
+ * of its budget, into share[k]; the rules that gave points (a share not
+ * 0) in rules[].  The points, or -1. */
 static int64_t
 event_points(struct ledger *l, const struct programme *p, const struct event_rule *er,
     const struct earn_member *m, const char *when, int64_t *share, char *rules,
@@ -123,8 +123,6 @@ event_points(struct ledger *l, const struct programme *p, const struct event_rul
 				share[k] = (int64_t)(num / den) - before;
 			} else if (ru->effect == EFFECT_BONUS)
 				share[k] = ru->points;
-			snprintf(rules + strlen(rules), size - strlen(rules), "%s%s",
-			    *rules ? "," : "", ru->name);
 		}
 	for (int k = 0; k < p->nrules; k++) {
 		const struct rule *ru = &p->rules[k];
@@ -144,6 +142,10 @@ event_points(struct ledger *l, const struct programme *p, const struct event_rul
 		if (v > POINTS_MAX)
 			v = POINTS_MAX;
 	}
+	for (int k = 0; k < p->nrules; k++)
+		if (share[k] != 0)
+			snprintf(rules + strlen(rules), size - strlen(rules), "%s%s",
+			    *rules ? "," : "", p->rules[k].name);
 	return v;
 }
 

@@ -980,15 +980,55 @@ EOF
 	# no one is Diamond; 1001's birthday is in December, 1003's not known;
 	# first-survey once a year each; survey-promotion 80 an event until its
 	# 200 are spent: 80, 80, 40, 0.  E1: 5 + 7 + 3 + 80, E2: 5 + 7 + 80,
-	# E3: 5 + 3 + 40, E4: 5 (where every rule gave every event its points)
+	# E3: 5 + 3 + 40, E4: 5 (where every rule gave every event its points);
+	# the detail names the rules that gave points, not survey-promotion on E4
 	same "$output" <<'OUT'
 event_id,member_id,event,occurred_at,points,status,detail
 E1,1001,survey,2026-12-01 10:00:00,95,credited,"birthday-survey,first-survey,survey-promotion"
 E2,1001,survey,2026-12-02 10:00:00,92,credited,"birthday-survey,survey-promotion"
 E3,1003,survey,2026-12-03 10:00:00,48,credited,"first-survey,survey-promotion"
-E4,1003,survey,2026-12-04 10:00:00,5,credited,survey-promotion
+E4,1003,survey,2026-12-04 10:00:00,5,credited,
 OUT
 	[ "$(balances)" = "$(printf '1001:187\n1003:53')" ]
+	ledger_ok
+}
+
+@test "an event's detail and explanation name only the rules that gave it points" {
+	base
+	members
+	programme <<'EOF'
+[event survey]
+points = 5
+
+[rule survey-promotion]
+trigger = event
+event = survey
+bonus = 10
+budget = 15
+
+[rule survey-tenth]
+trigger = event
+event = survey
+multiply = 1.1
+limit = 1 per year
+EOF
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-12-01 10:00:00\nE2,1001,survey,2026-12-02 10:00:00\nE3,1001,survey,2026-12-03 10:00:00\n' >events.csv
+	# 5 times 1.1 rounds down to 5: survey-tenth adds nothing, and is no
+	# use of its limit; the promotion gives 10, then the 5 left, then none
+	run -0 --separate-stderr loy-accrue --events events.csv
+	same "$output" <<'OUT'
+event_id,member_id,event,occurred_at,points,status,detail
+E1,1001,survey,2026-12-01 10:00:00,15,credited,survey-promotion
+E2,1001,survey,2026-12-02 10:00:00,10,credited,survey-promotion
+E3,1001,survey,2026-12-03 10:00:00,5,credited,
+OUT
+	run -0 --separate-stderr loy-accrue --explain member=1001
+	same "$output" <<'OUT'
+txn_id,occurred_at,member_id,entry_id,line,sku,amount,rule,version,points
+E1,2026-12-01 10:00:00,1001,1,,,,[event survey] survey-promotion,2,15
+E2,2026-12-02 10:00:00,1001,2,,,,[event survey] survey-promotion,2,10
+E3,2026-12-03 10:00:00,1001,3,,,,[event survey],2,5
+OUT
 	ledger_ok
 }
 
