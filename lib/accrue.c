@@ -212,6 +212,7 @@ struct accrue {
 				   next that can says so (accrue_malformed) */
 	int needs_progress;	/* the programme has cumulative rules */
 	int needs_referral;	/* referral rules on a purchase */
+	int needs_limit;	/* purchase rules with a limit */
 	int early;		/* settling before the input ends (settle_all) */
 	enum { SETTLE_NOW, SETTLE_LATER, SETTLE_NOT } settle_to;
 				/* where a receipt's move of its progress settles
@@ -1694,13 +1695,14 @@ defer_add(struct accrue *a, struct mem *m, const struct programme *p,
 
 /* Purchase `orig` of member m, which a return (or returns taken before the
  * purchase) took from: when returns have left nothing of it, the referral
- * bonuses it gave go (earn_referral_back), where a return's move of
+ * bonuses it gave go, and the uses it made of limited purchase rules
+ * (earn_referral_back), where a return's move of
  * progress settles the marks (a->settle_to): into pending, with m's
  * receipt settled early (struct defer), or nowhere. */
 static int
 referral_back(struct accrue *a, struct mem *m, const char *orig)
 {
-	if (!a->needs_referral)
+	if (!a->needs_referral && !a->needs_limit)
 		return 0;
 	m->standing = -1;	/* it may stand no more */
 	if (a->settle_to == SETTLE_NOW)
@@ -2955,7 +2957,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	/* settled early, it may have more lines to come: the marks it would
 	 * settle wait until they cannot change (struct defer); an exchange's
 	 * wait until both its moves are made, as they would for its parts */
-	if (m && ((a->early || exch) && (a->needs_progress || a->needs_referral) ?
+	if (m && ((a->early || exch) && (a->needs_progress || a->needs_referral ||
+	    a->needs_limit) ?
 	    defer_begin(a, b, m, r->txn, r->occurred) :
 	    flush_member(a, b, m)) < 0)
 		goto out;
@@ -3464,6 +3467,7 @@ setup(struct accrue *a, struct ledger *l)
 		a->needs_first = earn_needs_first(a->earn);
 		a->needs_progress = earn_needs_progress(a->earn);
 		a->needs_referral = earn_needs_referral(a->earn);
+		a->needs_limit = earn_needs_limit(a->earn);
 		earn_ledger_state(l, &a->est);
 		a->facts = strmap_new();
 	}

@@ -172,6 +172,16 @@ earn_needs_referral(const struct earn *e)
 }
 
 int
+earn_needs_limit(const struct earn *e)
+{
+	for (int i = 0; i < e->n; i++)
+		for (int k = 0; k < e->pv[i].p->nrules; k++)
+			if (is_purchase(&e->pv[i].p->rules[k]) && e->pv[i].p->rules[k].limit >= 0)
+				return 1;
+	return 0;
+}
+
+int
 earn_needs_first(const struct earn *e)
 {
 	for (int i = 0; i < e->n; i++)
@@ -1009,7 +1019,8 @@ record(struct ledger *l, const struct programme *p, const struct earn_receipt *r
 			return -1;
 		if (s == 0 && own == 0)
 			continue;
-		if (ru->limit >= 0 && s != 0) {
+		/* a use gives points: a share of 0 or less (on a return line) is none */
+		if (ru->limit >= 0 && s > 0) {
 			char key[16];
 
 			earn_period_key(ru->limit_period, r->occurred, key);
@@ -1363,6 +1374,8 @@ referral_back_one(const struct earn *e, struct ledger *l, const char *txn,
 
 	if ((got = ledger_receipt_returned_whole(l, txn)) <= 0)
 		return got;
+	if (ledger_earn_uses_back(l, txn) < 0)
+		return -1;
 	if ((k = ledger_earn_on_receipt(l, txn, &on)) <= 0)
 		return k;
 	for (int i = 0; i < k; i++) {

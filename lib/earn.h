@@ -113,11 +113,13 @@ void earn_free(struct earn *e);
 const struct programme *earn_at(const struct earn *e, const char *when);
 /* The programme needs to know the member's tier, birthday or segments
  * (referral rules too); whether it has first-purchase rules; cumulative
- * rules; referral rules on a purchase. */
+ * rules; referral rules on a purchase; purchase rules with a limit (whose
+ * use a return of all of the purchase takes back: earn_referral_back). */
 int earn_needs_member(const struct earn *e);
 int earn_needs_first(const struct earn *e);
 int earn_needs_progress(const struct earn *e);
 int earn_needs_referral(const struct earn *e);
+int earn_needs_limit(const struct earn *e);
 /* Every segment a rule of any version names, as a JSON array ("[]" when
  * none), for ledger_earn_segments. */
 const char *earn_segments(const struct earn *e);
@@ -245,7 +247,9 @@ int64_t earn_uncredit(struct ledger *l, const struct earn_award *aw, const char 
  * negative, as earn_uncredit takes them), after *v (*n of them); and, txn
  * an exchange, those of the purchase it traded some of, when that is left
  * with nothing too (and so on).  A bonus's member merged since is its
- * survivor's, a closed one's stays.  0 or -1. */
+ * survivor's, a closed one's stays.  The uses it made of purchase rules
+ * with a limit are taken back there and then (ledger_earn_uses_back).
+ * 0 or -1. */
 int earn_referral_back(const struct earn *e, struct ledger *l, const char *txn,
     struct earn_award **v, int *n);
 /* 1 when some version of the programme has a sign-up or referral rule, so
@@ -262,9 +266,18 @@ int earn_signup(struct ledger *l, const char *member, const char *referrer, cons
  * its own id and of every record merged into it: one person's. */
 int ledger_earn_uses(struct ledger *l, const char *rule, const char *member,
     const char *period, int64_t *n);
-/* The same, of the awards made before `before` (a what-if's past). */
+/* The same, of the awards made before `before` (a what-if's past), less
+ * the uses taken back before it (at the time of the purchase's last
+ * return). */
 int ledger_earn_uses_before(struct ledger *l, const char *rule, const char *member,
     const char *period, const char *before, int64_t *n);
+/* Purchase txn returned in full: each use it made of a purchase rule with
+ * a limit (an award keyed by txn) is taken back, a row of its own keyed
+ * "TXN taken back" with txn_id txn, and counts no more. */
+int ledger_earn_uses_back(struct ledger *l, const char *txn);
+/* The uses purchase txn made of purchase rules with a limit, taken back
+ * since or not: rule, member_id, period. */
+int ledger_earn_uses_of(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx);
 int ledger_earn_member_points(struct ledger *l, const char *member, const char *from,
     const char *to, int64_t *points);
 int ledger_earn_given(struct ledger *l, const char *rule, int64_t *points);

@@ -489,6 +489,9 @@ struct worig {
 	int counted;
 	char *occurred, *store, *channel;
 	int64_t amount;
+	char *uses;		/* the candidate's limited rules it used, each
+				   "rule\037period\036", for a return of all
+				   of it to take back (w_uses_back) */
 };
 
 static struct tally *
@@ -651,13 +654,14 @@ worig_clear(struct worig *o)
 	free(o->occurred);
 	free(o->store);
 	free(o->channel);
-	o->occurred = o->store = o->channel = NULL;
+	free(o->uses);
+	o->occurred = o->store = o->channel = o->uses = NULL;
 }
 
 /* A purchase that a return or an exchange of the period names: what the
  * candidate gave it, for the return to take back in proportion. */
 static void
-w_orig(struct whatif *w, int64_t cand, int counted)
+w_orig(struct whatif *w, int64_t cand, int counted, const char *uses)
 {
 	struct worig **slot;
 
@@ -675,6 +679,84 @@ w_orig(struct whatif *w, int64_t cand, int counted)
 	(*slot)->store = w->store ? loy_xstrdup(w->store) : NULL;
 	(*slot)->channel = w->channel ? loy_xstrdup(w->channel) : NULL;
 	(*slot)->amount = w->amount;
+	(*slot)->uses = uses && *uses ? loy_xstrdup(uses) : NULL;
+}
+
+/* One use to take back: --uses of rule in period for the person. */
+struct wback {
+	struct whatif *w;
+	const char *person;
+};
+
+static void
+w_use_back(struct whatif *w, const char *rule, const char *person, const char *period)
+{
+	--*count(w, rule, person, period);
+}
+
+static int
+w_use_back_row(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct wback *x = ctx;
+
+	(void)ncols;
+	(void)cols;
+	if (row && row[0] && row[2])
+		w_use_back(x->w, row[0], x->person, row[2]);
+	return 0;
+}
+
+/* A return of the period that left nothing of purchase txn of `person`:
+ * the uses it made of the candidate's limited rules (or, a purchase
+ * before the period, those the ledger holds of it) count no more, as
+ * loy-accrue takes them back; and, txn an exchange, those of the purchase
+ * it traded some of when that is left with nothing too. */
+static void
+w_uses_back(struct whatif *w, const char *txn, const char *person)
+{
+	char *t = loy_xstrdup(txn);
+
+	for (int depth = 0; t && depth < 1000; depth++) {
+		struct receipt_row r = { 0 };
+		const struct worig *o;
+		int64_t *taken = count(w, "taken back", t, "");
+		int got;
+
+		if ((got = ledger_receipt_returned_whole(w->l, t)) <= 0) {
+			w->failed |= got < 0;
+			break;
+		}
+		if (!*taken) {
+			*taken = 1;
+			if ((o = strmap_get(w->origs, t, strlen(t)))) {
+				for (const char *s = o->uses; s && *s;) {
+					const char *us = strchr(s, '\037'), *end = strchr(s, '\036');
+					char rule[256], period[16];
+
+					snprintf(rule, sizeof(rule), "%.*s", (int)(us - s), s);
+					snprintf(period, sizeof(period), "%.*s", (int)(end - us - 1),
+					    us + 1);
+					w_use_back(w, rule, person, period);
+					s = end + 1;
+				}
+			} else {
+				struct wback x = { w, person };
+
+				if (ledger_earn_uses_of(w->l, t, w_use_back_row, &x) < 0) {
+					w->failed = 1;
+					break;
+				}
+			}
+		}
+		if ((got = ledger_receipt_get(w->l, t, &r)) < 0) {
+			w->failed = 1;
+			break;
+		}
+		free(t);
+		t = got && r.orig_txn && r.amount >= 0 ? loy_xstrdup(r.orig_txn) : NULL;
+		receipt_row_clear(&r);
+	}
+	free(t);
 }
 
 /* What an exchange's return lines took off its original comes off the
@@ -706,7 +788,8 @@ whatif_receipt(struct whatif *w)
 	    w->lines, w->n };
 	struct earn_state st = { w, w_uses, w_member_points, w_given };
 	struct earn_result res;
-	char day[40], month[40];
+	char day[40], month[40], *uses = NULL;
+	size_t nuses = 0;
 	int got;
 
 	w->receipts++;
@@ -729,7 +812,7 @@ whatif_receipt(struct whatif *w)
 			    "candidate: left out", w->txn, (long long)POINTS_MAX);
 		else
 			w->failed = 1;
-		w_orig(w, 0, 0);
+		w_orig(w, 0, 0, NULL);
 		return;
 	}
 	for (int i = 0; i < res.n; i++)
@@ -747,11 +830,21 @@ whatif_receipt(struct whatif *w)
 		for (int i = 0; i < res.n; i++)
 			if (res.parts[i].rule == k)
 				s += res.parts[i].points;
-		if (s && ru->limit >= 0) {
+		/* a use gives points, as loy-accrue counts it (earn_record) */
+		if (s > 0 && ru->limit >= 0) {
 			char key[16];
+			size_t a = strlen(ru->name), b;
 
 			earn_period_key(ru->limit_period, w->occurred, key);
 			++*count(w, ru->name, w->person, key);
+			b = strlen(key);
+			uses = loy_xrealloc(uses, nuses + a + b + 3);
+			memcpy(uses + nuses, ru->name, a);
+			uses[nuses + a] = '\037';
+			memcpy(uses + nuses + a + 1, key, b);
+			uses[nuses + a + 1 + b] = '\036';
+			nuses += a + b + 2;
+			uses[nuses] = '\0';
 		}
 		if (s && ru->budget >= 0)
 			*count(w, "given", ru->name, "") += s;
@@ -759,7 +852,8 @@ whatif_receipt(struct whatif *w)
 	/* cumulative rules: progress within each period, once per person */
 	w_progress_all(w, &r, &m, 1, w->amount);
 	w_exchanged(w, &m);
-	w_orig(w, res.points, 1);
+	w_orig(w, res.points, 1, uses);
+	free(uses);
 	earn_result_free(&res);
 }
 
@@ -884,6 +978,9 @@ whatif_return(struct whatif *w, const char *const *row)
 		/* its spend off the original's period, where it counted */
 		if (o && o->counted && kept > 0)
 			w_progress_all(w, &r, &m, 0, -kept);
+		/* leaving nothing of it, the uses it made of limited rules */
+		if (before < amount && before + kept >= amount)
+			w_uses_back(w, row[17], row[30]);
 	} else if (strcmp(mode, "rate") == 0) {
 		struct earn_receipt r = { row[0], row[2], row[3], row[4], back, NULL, 0 };
 

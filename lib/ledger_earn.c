@@ -81,9 +81,11 @@ int
 ledger_earn_uses(struct ledger *l, const char *rule, const char *member, const char *period,
     int64_t *n)
 {
+	/* a use taken back ("TXN taken back", txn_id TXN: ledger_earn_uses_back)
+	 * cancels its use */
 	sqlite3_stmt *st = person_stmt(l, member, S_EARN_USES, S_EARN_USES_ALL,
-	    BY_PERSON("SELECT count(*) FROM rule_awards WHERE rule = ?2 AND",
-	    "AND period = ?3"));
+	    BY_PERSON("SELECT count(*) - 2 * count(*) FILTER (WHERE key = txn_id || ' taken back')"
+	    " FROM rule_awards WHERE rule = ?2 AND", "AND period = ?3"));
 
 	return texts_int(l, st, n, "cannot count a rule's uses",
 	    3, member, rule, period) < 0 ? -1 : 0;
@@ -113,9 +115,13 @@ ledger_earn_uses_before(struct ledger *l, const char *rule, const char *member,
     const char *period, const char *before, int64_t *n)
 {
 	sqlite3_stmt *st = person_stmt(l, member, S_EARN_USES_BEFORE, S_EARN_USES_BEFORE_ALL,
-	    BY_PERSON("SELECT count(*) FROM rule_awards a WHERE rule = ?2 AND period = ?3"
-	    " AND coalesce((SELECT j.occurred_at FROM journal j WHERE j.entry_id = a.entry_id),"
-	    "  (SELECT r.occurred_at FROM receipts r WHERE r.txn_id = a.key)) < ?4 AND", ""));
+	    BY_PERSON("SELECT count(*) - 2 * count(*) FILTER (WHERE key = txn_id || ' taken back')"
+	    " FROM rule_awards a WHERE rule = ?2 AND period = ?3"
+	    " AND CASE WHEN key = txn_id || ' taken back'"
+	    "  THEN (SELECT max(r.occurred_at) FROM receipts r WHERE r.orig_txn = a.txn_id"
+	    "   AND r.amount < 0)"
+	    "  ELSE coalesce((SELECT j.occurred_at FROM journal j WHERE j.entry_id = a.entry_id),"
+	    "   (SELECT r.occurred_at FROM receipts r WHERE r.txn_id = a.key)) END < ?4 AND", ""));
 
 	return texts_int(l, st, n, "cannot count a rule's uses",
 	    4, member, rule, period, before) < 0 ? -1 : 0;
@@ -184,6 +190,28 @@ ledger_earn_given_add(struct ledger *l, const char *rule, int64_t points)
 	sqlite3_bind_text(st, 1, rule, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, points);
 	return ledger_exec_stmt(l, st, "cannot add to a rule's total");
+}
+
+int
+ledger_earn_uses_back(struct ledger *l, const char *txn)
+{
+	/* the uses: awards keyed by the receipt, of no points, whose entry (if
+	 * any) is the receipt's (an event's use has its event's) */
+	sqlite3_stmt *st = ledger_stmt(l, S_EARN_USES_BACK,
+	    "INSERT INTO rule_awards(rule, version, member_id, period, key, points,"
+	    " entry_id, run_id, txn_id)"
+	    " SELECT rule, version, member_id, period, key || ' taken back', 0, NULL, ?2, key"
+	    "  FROM rule_awards WHERE key = ?1 AND points = 0 AND txn_id IS NULL"
+	    "   AND (entry_id IS NULL OR entry_id IN (SELECT entry_id FROM journal"
+	    "    WHERE source = 'receipt' AND ref = ?1))"
+	    "  ORDER BY award_id"
+	    " ON CONFLICT (rule, member_id, key) DO NOTHING");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, txn, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, l->run_id);
+	return ledger_exec_stmt(l, st, "cannot take back a rule's use");
 }
 
 /* 1 recorded, 0 the member had it for that key already, -1 error. */
@@ -737,6 +765,19 @@ ledger_receipt_returned_whole(struct ledger *l, const char *txn)
 	int64_t v;
 
 	return texts_int(l, st, &v, "cannot read a receipt", 1, txn);
+}
+
+int
+ledger_earn_uses_of(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx)
+{
+	const char *const args[] = { txn, NULL };
+
+	return visit(l,
+	    "SELECT a.rule, a.member_id, a.period FROM rule_awards a"
+	    " WHERE a.key = ?1 AND a.points = 0 AND a.txn_id IS NULL"
+	    "  AND (a.entry_id IS NULL OR a.entry_id IN (SELECT entry_id FROM journal"
+	    "   WHERE source = 'receipt' AND ref = ?1))"
+	    " ORDER BY a.award_id", args, fn, ctx);
 }
 
 /* 1 the member, or a record merged into it, has an entry of a receipt

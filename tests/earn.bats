@@ -1312,6 +1312,70 @@ EOF
 	ledger_ok
 }
 
+@test "a purchase rule's limit: a purchase returned in full, or a share on a return line, is no use of it; what-if agrees" {
+	base
+	members
+	programme <<'EOF'
+[rule once]
+bonus = 100
+limit = 1
+
+[rule coffee]
+sku = ^COF
+multiply = 2
+limit = 1 per month
+EOF
+	pos day1.csv <<'EOF'
+T1,1003,2026-12-01 10:00:00,COF1,x,,1,10.00
+M1,1004,2026-12-01 10:00:00,TEA1,x,,1,20.00
+M1,1004,2026-12-01 10:00:00,COF1,x,,-1,-5.00
+EOF
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1003,2026-12-02 10:00:00,-10.00,T1\n' >day2.csv
+	pos day3.csv <<'EOF'
+T2,1003,2026-12-03 10:00:00,COF1,x,,1,10.00
+T3,1004,2026-12-03 10:00:00,COF1,x,,1,10.00
+EOF
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR2,1003,2026-12-04 10:00:00,-4.00,T2\n' >day4.csv
+	pos day5.csv <<'EOF'
+T4,1003,2026-12-05 10:00:00,COF1,x,,1,10.00
+EOF
+	for f in day1 day2 day3 day4 day5; do
+		run -0 --separate-stderr loy-accrue $f.csv
+	done
+	# T1 used both rules (120), and R1 took all of it back: T2 has them
+	# again (120); R2 leaves 6.00 of T2, which keeps them: T4 has neither.
+	# M1's coffee share is on its return line (-5): no use, and it gave
+	# 'once' its use (100); T3 doubles its coffee, and no more
+	[ "$(pts T1) $(pts R1) $(pts T2) $(pts T4)" = "120 -120 120 10" ]
+	[ "$(pts M1) $(pts T3)" = "110 20" ]
+	same "$(q "SELECT rule || ' ' || member_id || ' ' || key || ' ' || coalesce(txn_id, '')
+	    FROM rule_awards ORDER BY award_id")" <<'OUT'
+once 1003 T1 
+coffee 1003 T1 
+once 1004 M1 
+once 1003 T1 taken back T1
+coffee 1003 T1 taken back T1
+once 1003 T2 
+coffee 1003 T2 
+coffee 1004 T3 
+OUT
+	# what-if of the programme in force agrees, from before T1 and from after
+	for from in 2026-12-01 2026-12-02 2026-12-03; do
+		run -0 --separate-stderr loy-program what-if p.conf --from $from --to 2026-12-31
+		printf '%s\n' "$output" | awk -F, 'NR > 1 && $4 != 0 { bad = 1; print } END { exit bad }'
+	done
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],55,55,0,0.55,0.55,0.00
+once,300,300,0,3.00,3.00,0.00
+coffee,25,25,0,0.25,0.25,0.00
+[return],-168,-168,0,-1.68,-1.68,0.00
+total,212,212,0,2.12,2.12,0.00
+OUT
+	ledger_ok
+}
+
 @test "a promotion's budget, across runs" {
 	base
 	members
