@@ -601,8 +601,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			BAD("unit_price '%s' %s", v, why);
 		else if (price < 0)
 			BAD("unit_price '%s' is negative", v);
-		else if (qscale + pscale > 9 ||
-		    money_mul_round(qty, price, qscale + pscale, a->decimals, &amount) < 0 ||
+		else if (money_mul_round(qty, price, qscale + pscale, a->decimals, &amount) < 0 ||
 		    amount > MONEY_MAX || amount < -MONEY_MAX)
 			BAD("qty '%s' times unit_price '%s' is out of range", field(a, row, F_QTY), v);
 	} else

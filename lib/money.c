@@ -19,9 +19,11 @@ static const char *const toomany[DECIMAL_MAXDEC + 1] = {
 	"has more than 9 decimals",
 };
 
-static const int64_t p10[] = {
+static const int64_t p10[2 * DECIMAL_MAXDEC + 1] = {
 	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
-	1000000000,
+	1000000000, 10000000000, 100000000000, 1000000000000, 10000000000000,
+	100000000000000, 1000000000000000, 10000000000000000,
+	100000000000000000, 1000000000000000000,
 };
 
 /* A syntactically valid decimal: sign, integer digits, fraction digits. */
@@ -154,14 +156,17 @@ decimal_parse(const char *s, int64_t *mant, int *scale, const char **why)
 	return 0;
 }
 
-/* The product is exact in 128 bits, so only the result can overflow. */
+/*
+ * The product is exact in 128 bits, so only the result can overflow.
+ * scale may be up to 18: a quantity and a price of up to 9 decimals each.
+ */
 int
 money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
     int64_t *out)
 {
 	__int128 p, q, r, div;
 
-	if (scale < 0 || scale > DECIMAL_MAXDEC || decimals < 0 ||
+	if (scale < 0 || scale > 2 * DECIMAL_MAXDEC || decimals < 0 ||
 	    decimals > DECIMAL_MAXDEC)
 		return -1;
 	p = (__int128)qty * mant;	/* |p| <= 2^126: cannot overflow */

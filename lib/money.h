@@ -14,7 +14,8 @@
 int money_parse(const char *s, int decimals, int64_t *out, const char **why);
 /* Decimal text to *mant / 10^*scale, scale 0..9; -1 and *why on error. */
 int decimal_parse(const char *s, int64_t *mant, int *scale, const char **why);
-/* qty * mant/10^scale rounded half away from zero; -1 on overflow. */
+/* qty * mant/10^scale (scale 0..18) rounded half away from zero; -1 on
+ * overflow. */
 int money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
     int64_t *out);
 /* Minor units as text: (-1234, 2) -> "-12.34"; returns buf. */

@@ -1945,6 +1945,22 @@ OUT
 	ledger_ok
 }
 
+@test "qty and unit_price with more than 9 decimals between them make an exact amount, rounded half up" {
+	base --set decimals=3 --set currency=KWD --set earn_amount=0.100
+	# 1.5 x 0.123456789 = 0.1851851835; 12.345 x 0.0851234 = 1.050848373;
+	# 0.125 x 0.004000004 = 0.0005000005, past the half: 0.001
+	printf 'txn_id,member_id,occurred_at,qty,unit_price\nF1,1001,2026-11-20 10:00:00,1.5,0.123456789\nF2,1002,2026-11-20 10:00:00,12.345,0.0851234\nF3,1003,2026-11-20 10:00:00,0.125,0.004000004\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	same "$output" <<'EOF'
+txn_id,member_id,occurred_at,amount,points,status,detail
+F1,1001,2026-11-20 10:00:00,0.185,1,credited,
+F2,1002,2026-11-20 10:00:00,1.051,10,credited,
+F3,1003,2026-11-20 10:00:00,0.001,0,credited,
+EOF
+	[ "$(q "SELECT group_concat(amount) FROM receipts ORDER BY txn_id")" = "185,1051,1" ]
+	ledger_ok
+}
+
 @test "a receipt that would earn more than 10^12 points is refused" {
 	base --set earn_points=999999
 	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-20 10:00:00,5000000000000.00\n' >pos.csv
