@@ -81,12 +81,15 @@ months_back(int day, int months)
 	return day_num(out);
 }
 
-/* Whole months from day a to day b (a member's tenure). */
+/* Whole months from day a to day b (a member's tenure): n months have
+ * passed when a plus n months, its day cut to the month's last as an
+ * expiry's is (31 January + 1 month is 28 February), is b or before. */
 static int
 months_between(int a, int b)
 {
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	char x[11], y[11];
-	int ya, ma, da, yb, mb, db, n;
+	int ya, ma, da, yb, mb, db, n, last;
 
 	if (a == INT_MIN || b < a)
 		return 0;
@@ -95,7 +98,8 @@ months_between(int a, int b)
 	sscanf(x, "%d-%d-%d", &ya, &ma, &da);
 	sscanf(y, "%d-%d-%d", &yb, &mb, &db);
 	n = (yb - ya) * 12 + (mb - ma);
-	return db < da ? n - 1 : n;
+	last = mb == 2 && leap(yb) ? 29 : mdays[(mb + 11) % 12];
+	return db < (da < last ? da : last) ? n - 1 : n;
 }
 
 /* ---------------------------------------------------------------- a run */

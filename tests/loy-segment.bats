@@ -581,6 +581,31 @@ OUT
 B,butterfly,1,250.00,34" ]
 }
 
+@test "value: tenure counts a month whole on the last day of a shorter month, as an expiry counts it" {
+	new_ledger --set value_tenure_months=1 --set value_visits=1 --set value_spend=0.01
+	printf 'member_id,enrolled_at\n1,2024-02-29\n2,2026-01-31\n3,2026-01-28\n4,2026-01-29 18:00:00\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1,2026-02-01 10:00:00,5.00\nB,2,2026-02-01 10:00:00,5.00\nC,3,2026-02-01 10:00:00,5.00\nD,4,2026-02-01 10:00:00,5.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	# 31 January (or 29) + 1 month is 28 February, as an expiry counts it
+	run -0 --separate-stderr loy-segment --as-of 2026-02-28 value
+	same "$output" <<OUT
+$VALUE
+1,true-friend,1,5.00,24
+2,true-friend,1,5.00,1
+3,true-friend,1,5.00,1
+4,true-friend,1,5.00,1
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-02-27 value
+	[ "$(echo "$output" | cut -d, -f1,5 | tr '\n' ' ')" = "member_id,tenure_months 1,23 2,0 3,0 4,0 " ]
+	# a 29 February enrolment has its year on 28 February, as its birthday would
+	run -0 --separate-stderr loy-segment --as-of 2025-02-28 value
+	[ "$(echo "$output" | cut -d, -f1,5 | tr '\n' ' ')" = "member_id,tenure_months 1,12 " ]
+	run -0 --separate-stderr loy-segment --as-of 2025-02-27 value
+	[ "$(echo "$output" | cut -d, -f1,5 | tr '\n' ' ')" = "member_id,tenure_months 1,11 " ]
+	ledger_ok
+}
+
 @test "value classes from the medians when the programme sets none" {
 	valued
 	# buyers' spend 20, 50, 200, 250: the median is taken as 200.00;
