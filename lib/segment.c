@@ -1598,9 +1598,14 @@ tier_member(void *ctx, const struct seg_member *m)
 			soft = p->tiers.soft_landing && target < ei - 1;
 			if (soft)
 				target = ei - 1;
-			if (target <= q) {
+			/* what decided: the measure now when it holds the member
+			 * higher than the review would, or as high as the soft
+			 * landing; else the review's, also when the day's
+			 * qualifies for the same tier (1 January in a calendar
+			 * year: a window just begun) */
+			if (target < q || (target == q && soft)) {
 				target = q;
-				mr = mt;	/* what decided: the measure now */
+				mr = mt;
 				soft = 0;
 			}
 			if (target < ei) {

@@ -1010,6 +1010,29 @@ A,Gold,Silver,0.00,0.00,review,2026-07-01
 OUT
 }
 
+@test "a review on 1 January of a calendar-year window shows the measure of the year it judged" {
+	export LOY_NOW="2027-01-01 12:00:00"
+	tiered 's/window = rolling/window = calendar-year/' 's/review_date = 07-01/review_date = 01-01/'
+	members A:2024-01-01 B:2024-01-01
+	buy <<EOF
+A 2025-03-01 350.00
+B 2025-03-01 350.00
+A 2026-12-31 80.00
+B 2026-05-01 150.00
+EOF
+	run -0 --separate-stderr loy-segment --as-of 2025-03-01 tiers --apply
+	[ "${#lines[@]}" = 3 ]
+	# the review of 2027-01-01 judges 2026: A's 80.00 is Silver's, and so
+	# is the 0.00 of the new year; B's 150.00 is Gold's
+	run -0 --separate-stderr loy-segment --as-of 2027-01-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Platinum,Silver,80.00,0.00,review,2027-01-01
+B,Platinum,Gold,150.00,100.00,review,2027-01-01
+OUT
+	ledger_ok
+}
+
 @test "a run across a change of the tier measure stops at the change" {
 	tiered
 	members A:2024-01-01
