@@ -41,7 +41,7 @@ static const char help[] =
     "\n"
     "  -d, --db FILE            ledger (default $LOY_DB, else ./loyalty.db)\n"
     "      --busy-timeout SECS  wait this long for a migrating writer (default 60)\n"
-    "      --by PERIOD          day, week or month (liability: or tier)\n"
+    "      --by PERIOD          day, week, month, quarter or year (liability: or tier)\n"
     "      --date-format FMT    strptime(3) format of --from and --to\n"
     "      --from DATE          from this day on (YYYY-MM-DD)\n"
     "      --json               write JSON lines\n"

@@ -616,8 +616,8 @@ _loy_report()
 	--by)
 		# by tier: liability alone
 		case $first in
-		'' | liability) _loy_add compgen -W "day week month tier" -- "$_loy_cur" ;;
-		*) _loy_add compgen -W "day week month" -- "$_loy_cur" ;;
+		'' | liability) _loy_add compgen -W "day week month quarter year tier" -- "$_loy_cur" ;;
+		*) _loy_add compgen -W "day week month quarter year" -- "$_loy_cur" ;;
 		esac
 		return
 		;;

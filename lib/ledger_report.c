@@ -26,6 +26,13 @@ bucket(enum lr_by by, const char *col, char *buf, size_t size)
 	case LR_BY_MONTH:
 		snprintf(buf, size, "substr(%s, 1, 7)", col);
 		break;
+	case LR_BY_QUARTER:	/* 2026-Q3: months 07 to 09 */
+		snprintf(buf, size, "substr(%s, 1, 4) || '-Q' || ((substr(%s, 6, 2) + 2) / 3)",
+		    col, col);
+		break;
+	case LR_BY_YEAR:
+		snprintf(buf, size, "substr(%s, 1, 4)", col);
+		break;
 	default:
 		snprintf(buf, size, "''");
 		break;

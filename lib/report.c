@@ -576,9 +576,10 @@ run_query(struct ledger *l, const struct col *cols, enum lr_query q,
 static int
 parse_by(const char *s, enum lr_by *by)
 {
-	static const char *const names[] = { "", "day", "week", "month", "tier" };
+	static const char *const names[] = { "", "day", "week", "month", "quarter", "year",
+		"tier" };
 
-	for (int i = 1; i < 5; i++)
+	for (int i = 1; i <= LR_BY_TIER; i++)
 		if (strcmp(s, names[i]) == 0) {
 			*by = i;
 			return 0;
@@ -664,7 +665,8 @@ params(const struct rdef *d, const struct report_opts *o, struct lr_params *p,
 	p->by = (d->opts & O_BY) && !(d->opts & O_BY_OPTIONAL) ? LR_BY_MONTH : LR_BY_NONE;
 	if (o->by) {
 		if (parse_by(o->by, &p->by) < 0 || (p->by == LR_BY_TIER && !(d->opts & O_BY_TIER)))
-			return usage_error("--by '%s' must be day, week or month%s", o->by,
+			return usage_error("--by '%s' must be day, week, month, quarter or year%s",
+			    o->by,
 			    d->opts & O_BY_TIER ? ", or tier" : "");
 	}
 	if (o->per && d->q == LR_ECONOMICS) {

@@ -11,7 +11,8 @@
 
 /* // ledger_report.c: the reports' SQL, read-only. */
 
-enum lr_by { LR_BY_NONE, LR_BY_DAY, LR_BY_WEEK, LR_BY_MONTH, LR_BY_TIER };
+enum lr_by { LR_BY_NONE, LR_BY_DAY, LR_BY_WEEK, LR_BY_MONTH, LR_BY_QUARTER, LR_BY_YEAR,
+	LR_BY_TIER };
 enum lr_per { LR_PER_NONE, LR_PER_STORE, LR_PER_CHANNEL, LR_PER_CATEGORY, LR_PER_RULE };
 
 enum lr_query {

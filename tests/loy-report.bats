@@ -740,10 +740,12 @@ OUT
 	[ "${stderr%%$'\n'*}" = "loy-report: --json, --table and --tsv are one at a time" ]
 	run -64 --separate-stderr loy-report --tsv --table runs
 	[ "${stderr%%$'\n'*}" = "loy-report: --json, --table and --tsv are one at a time" ]
-	run -64 --separate-stderr loy-report earn-burn --by year
-	[ "${stderr%%$'\n'*}" = "loy-report: --by 'year' must be day, week or month" ]
+	run -64 --separate-stderr loy-report earn-burn --by decade
+	[ "${stderr%%$'\n'*}" = "loy-report: --by 'decade' must be day, week, month, quarter or year" ]
 	run -64 --separate-stderr loy-report earn-burn --by tier
-	[ "${stderr%%$'\n'*}" = "loy-report: --by 'tier' must be day, week or month" ]
+	[ "${stderr%%$'\n'*}" = "loy-report: --by 'tier' must be day, week, month, quarter or year" ]
+	run -64 --separate-stderr loy-report liability --by Year
+	[ "${stderr%%$'\n'*}" = "loy-report: --by 'Year' must be day, week, month, quarter or year, or tier" ]
 	run -64 --separate-stderr loy-report earn-burn --from 2026-02-30
 	[ "${stderr%%$'\n'*}" = "loy-report: --from '2026-02-30' is not a valid date" ]
 	run -64 --separate-stderr loy-report earn-burn --from 2026-03-01 --to 2026-02-01
@@ -1002,6 +1004,34 @@ DEC="printf('%s%d.%02d', CASE WHEN x < 0 THEN '-' ELSE '' END, abs(x) / 100, abs
 	loy-report earn-burn --by week --from 2026-03-01 --to 2026-03-31 >w.csv
 	[ "$(csvq w.csv "SELECT sum(net) || ':' || sum(entries) FROM t")" = \
 	  "$(q "SELECT sum(points) || ':' || count(*) FROM journal WHERE occurred_at BETWEEN '2026-03-01' AND '2026-03-31 23:59:59'")" ]
+}
+
+@test "generated: earn-burn and liability by quarter and by year" {
+	gen
+	loy-report earn-burn --by quarter >qq.csv
+	# the quarter is the one its month falls in, labelled YYYY-Qn
+	[ "$(csvq qq.csv "SELECT period || ':' || earned || ':' || redeemed || ':' || net FROM t")" = \
+	  "$(q "SELECT p || ':' || sum(CASE kind WHEN 'earn' THEN points ELSE 0 END) || ':' || sum(CASE kind WHEN 'redeem' THEN points ELSE 0 END) || ':' ||
+	        sum(points) FROM (SELECT strftime('%Y', occurred_at) || '-Q' || ((strftime('%m', occurred_at) + 2) / 3) AS p, kind, points FROM journal)
+	        GROUP BY p ORDER BY p")" ]
+	# more than one quarter, each a sum of its months
+	[ "$(csvq qq.csv "SELECT count(*) > 1 FROM t")" = 1 ]
+	loy-report earn-burn >mm.csv
+	[ "$(csvq qq.csv "SELECT group_concat(period || '=' || net, ' ') FROM t")" = \
+	  "$(csvq mm.csv "SELECT group_concat(q || '=' || n, ' ') FROM (SELECT substr(period, 1, 4) || '-Q' || ((substr(period, 6, 2) + 2) / 3) AS q,
+	        sum(net) AS n FROM t GROUP BY q ORDER BY q)")" ]
+	loy-report earn-burn --by year --from 2026-01-01 --to 2026-12-31 >yy.csv
+	[ "$(csvq yy.csv "SELECT group_concat(period || '=' || net || '/' || entries, ' ') FROM t")" = \
+	  "$(q "SELECT '2026=' || sum(points) || '/' || count(*) FROM journal WHERE occurred_at BETWEEN '2026-01-01' AND '2026-12-31 23:59:59'")" ]
+	# the open lots by the quarter and the year they expire in
+	loy-report liability --by quarter >lq.csv
+	[ "$(csvq lq.csv "SELECT group_concat(expires || '=' || points, ' ') FROM t")" = \
+	  "$(q "SELECT group_concat(e || '=' || p, ' ') FROM (SELECT coalesce(substr(expires_at, 1, 4) || '-Q' || ((substr(expires_at, 6, 2) + 2) / 3), 'never') AS e,
+	        sum(remaining) AS p FROM lots WHERE remaining > 0 GROUP BY 1 ORDER BY min(expires_at) IS NULL, 1)")" ]
+	loy-report liability --by year >ly.csv
+	[ "$(csvq ly.csv "SELECT sum(points) FROM t")" = "$(q "SELECT sum(remaining) FROM lots WHERE remaining > 0")" ]
+	[ "$(csvq ly.csv "SELECT count(*) FROM t WHERE expires <> 'never' AND length(expires) <> 4")" = 0 ]
+	ledger_ok
 }
 
 @test "generated: breakage against lots and their moves" {
