@@ -304,6 +304,15 @@ in_list_any(const struct namelist *nl, const char *names)
 }
 
 int
+earn_rule_used(const struct rule *ru, int64_t s)
+{
+	if (ru->effect == EFFECT_EXCLUDE ||
+	    (ru->effect == EFFECT_MULTIPLY && ru->factor_num < ru->factor_den))
+		return s < 0;
+	return s > 0;
+}
+
+int
 earn_rule_applies(const struct rule *ru, const struct earn_receipt *r,
     const struct earn_member *m)
 {
@@ -1019,8 +1028,9 @@ record(struct ledger *l, const struct programme *p, const struct earn_receipt *r
 			return -1;
 		if (s == 0 && own == 0)
 			continue;
-		/* a use gives points: a share of 0 or less (on a return line) is none */
-		if (ru->limit >= 0 && s > 0) {
+		/* a use does what the rule does to a sale: not a share of 0, nor
+		 * one the other way (on a return line) */
+		if (ru->limit >= 0 && earn_rule_used(ru, s)) {
 			char key[16];
 
 			earn_period_key(ru->limit_period, r->occurred, key);

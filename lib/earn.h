@@ -157,6 +157,11 @@ char *earn_json(const struct programme *p, const struct earn_receipt *r,
  * conditions hold for this receipt and member? */
 int earn_rule_applies(const struct rule *ru, const struct earn_receipt *r,
     const struct earn_member *m);
+/* Is share s, what rule ru gave a receipt or an event, a use of its limit:
+ * does the rule do to it what it does to a sale (a bonus or a multiplier
+ * above 1 adds points, one below 1 or an exclusion takes them off)?  The
+ * same rule on a return line moves points the other way: no use. */
+int earn_rule_used(const struct rule *ru, int64_t s);
 
 /* The ledger side (lib/earn.c over lib/ledger_earn.c). */
 

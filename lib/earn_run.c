@@ -830,8 +830,8 @@ whatif_receipt(struct whatif *w)
 		for (int i = 0; i < res.n; i++)
 			if (res.parts[i].rule == k)
 				s += res.parts[i].points;
-		/* a use gives points, as loy-accrue counts it (earn_record) */
-		if (s > 0 && ru->limit >= 0) {
+		/* a use, as loy-accrue counts it (earn_record) */
+		if (ru->limit >= 0 && earn_rule_used(ru, s)) {
 			char key[16];
 			size_t a = strlen(ru->name), b;
 

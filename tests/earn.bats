@@ -1376,6 +1376,33 @@ OUT
 	ledger_ok
 }
 
+@test "a purchase rule's limit: a multiplier below 1 uses it on a sale, not on a return line; what-if agrees" {
+	base
+	members
+	programme <<'EOF'
+[rule half]
+sku = ^TEA
+multiply = 0.5
+limit = 1
+EOF
+	pos <<'EOF'
+M1,1004,2026-12-01 10:00:00,COF1,x,,1,20.00
+M1,1004,2026-12-01 10:00:00,TEA1,x,,-1,-10.00
+T1,1004,2026-12-02 10:00:00,TEA1,x,,1,10.00
+T2,1004,2026-12-03 10:00:00,TEA1,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# M1's tea is a return line, which 'half' takes less off (-10 + 5): no
+	# use of it; T1's tea is halved, its use; T2's is not
+	[ "$(pts M1) $(pts T1) $(pts T2)" = "15 5 10" ]
+	same "$(q "SELECT rule || ' ' || member_id || ' ' || key FROM rule_awards ORDER BY award_id")" <<'OUT'
+half 1004 T1
+OUT
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	printf '%s\n' "$output" | awk -F, 'NR > 1 && $4 != 0 { bad = 1; print } END { exit bad }'
+	ledger_ok
+}
+
 @test "a promotion's budget, across runs" {
 	base
 	members
