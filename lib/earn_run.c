@@ -73,9 +73,10 @@ event_emit(struct batch *b, const char *id, const char *member, const char *even
  * event rules' multipliers (stacking ones multiply, of the others the
  * best), rounded down, plus their bonuses, of the rules whose conditions
  * hold for m and whose limit m has not reached; each rule's share (what it
- * adds to the rounded points) cut to its cap_receipt and to what is left
- * of its budget, into share[k]; the rules that gave points (a share not
- * 0) in rules[].  The points, or -1. */
+ * adds to the rounded points, or of a multiplier below 1 takes off) cut,
+ * when it adds, to its cap_receipt and to what is left of its budget, into
+ * share[k]; the rules that moved its points (a share not 0) in rules[].
+ * The points, never below 0, or -1. */
 static int64_t
 event_points(struct ledger *l, const struct programme *p, const struct event_rule *er,
     const struct earn_member *m, const char *when, int64_t *share, char *rules,
@@ -128,11 +129,11 @@ event_points(struct ledger *l, const struct programme *p, const struct event_rul
 		const struct rule *ru = &p->rules[k];
 		int64_t given = 0;
 
-		if (share[k] <= 0)
-			continue;
-		if (ru->cap_receipt >= 0 && share[k] > ru->cap_receipt)
+		/* a multiplier below 1 takes its share off, uncut, as a
+		 * purchase's does */
+		if (share[k] > 0 && ru->cap_receipt >= 0 && share[k] > ru->cap_receipt)
 			share[k] = ru->cap_receipt;
-		if (ru->budget >= 0) {
+		if (share[k] > 0 && ru->budget >= 0) {
 			if (ledger_earn_given(l, ru->name, &given) < 0)
 				return -1;
 			if (share[k] > ru->budget - given)
@@ -142,6 +143,8 @@ event_points(struct ledger *l, const struct programme *p, const struct event_rul
 		if (v > POINTS_MAX)
 			v = POINTS_MAX;
 	}
+	if (v < 0)
+		v = 0;
 	for (int k = 0; k < p->nrules; k++)
 		if (share[k] != 0)
 			snprintf(rules + strlen(rules), size - strlen(rules), "%s%s",
@@ -162,7 +165,7 @@ event_record(struct ledger *l, const struct programme *p, const char *member,
 		if (share[k] == 0)
 			continue;
 		earn_period_key(ru->limit_period, when, key);
-		if (ru->limit >= 0 && ledger_earn_award(l, ru->name, p->version, member, key, id,
+		if (ru->limit >= 0 && earn_rule_used(ru, share[k]) && ledger_earn_award(l, ru->name, p->version, member, key, id,
 		    0, entry, NULL) < 0)
 			return -1;
 		if (ru->budget >= 0 && ledger_earn_given_add(l, ru->name, share[k]) < 0)

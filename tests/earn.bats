@@ -1032,6 +1032,32 @@ OUT
 	ledger_ok
 }
 
+@test "an event rule's multiplier below 1 takes its share off the event's points, and uses its limit" {
+	base
+	members
+	programme <<'EOF'
+[event survey]
+points = 10
+
+[rule survey-half]
+trigger = event
+event = survey
+multiply = 0.5
+limit = 1
+EOF
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-12-01 10:00:00\nE2,1001,survey,2026-12-02 10:00:00\n' >ev.csv
+	# 10 times 0.5 is 5, once: E2 has its 10
+	run -0 --separate-stderr loy-accrue --events ev.csv
+	same "$output" <<'OUT'
+event_id,member_id,event,occurred_at,points,status,detail
+E1,1001,survey,2026-12-01 10:00:00,5,credited,survey-half
+E2,1001,survey,2026-12-02 10:00:00,10,credited,
+OUT
+	[ "$(balances)" = "1001:15" ]
+	[ "$(q "SELECT rule || ' ' || key FROM rule_awards")" = "survey-half E1" ]
+	ledger_ok
+}
+
 @test "a bad event row is named and nothing is credited" {
 	base
 	members
