@@ -272,8 +272,9 @@ int earn_signup(struct ledger *l, const char *member, const char *referrer, cons
 int ledger_earn_uses(struct ledger *l, const char *rule, const char *member,
     const char *period, int64_t *n);
 /* The same, of the awards made before `before` (a what-if's past), less
- * the uses taken back before it (at the time of the purchase's last
- * return). */
+ * the uses taken back before it (at the time of the return that left
+ * nothing of the purchase, or of an exchange that traded some of it: the
+ * latest of those). */
 int ledger_earn_uses_before(struct ledger *l, const char *rule, const char *member,
     const char *period, const char *before, int64_t *n);
 /* Purchase txn returned in full: each use it made of a purchase rule with

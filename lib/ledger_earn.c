@@ -117,9 +117,21 @@ ledger_earn_uses_before(struct ledger *l, const char *rule, const char *member,
 	sqlite3_stmt *st = person_stmt(l, member, S_EARN_USES_BEFORE, S_EARN_USES_BEFORE_ALL,
 	    BY_PERSON("SELECT count(*) - 2 * count(*) FILTER (WHERE key = txn_id || ' taken back')"
 	    " FROM rule_awards a WHERE rule = ?2 AND period = ?3"
+	    /* a use taken back: when the purchase was left with nothing, the
+	     * return that took the last of it, or of an exchange that traded
+	     * some of it, the latest of those, in the order loy-accrue took
+	     * them (a later one found nothing left) */
 	    " AND CASE WHEN key = txn_id || ' taken back'"
-	    "  THEN (SELECT max(r.occurred_at) FROM receipts r WHERE r.orig_txn = a.txn_id"
-	    "   AND r.amount < 0)"
+	    "  THEN (WITH RECURSIVE traded(txn) AS (SELECT a.txn_id UNION SELECT e.txn_id"
+	    "    FROM receipts e, traded t WHERE e.orig_txn = t.txn AND e.amount >= 0)"
+	    "   SELECT max((SELECT c.occurred_at FROM (SELECT occurred_at, run_id, input_seq,"
+	    "     entry_id, txn_id, sum(CASE WHEN status = 'returned' THEN -returned_amount"
+	    "      ELSE " EXCHANGED("") " END) OVER (ORDER BY run_id, input_seq, entry_id,"
+	    "      occurred_at, txn_id) AS upto FROM receipts WHERE orig_txn = x.txn_id"
+	    "     AND (status = 'returned' OR " EXCHANGED("") " > 0)) c"
+	    "    WHERE c.upto >= x.amount AND c.upto + " EXCHANGED("x.") " > 0"
+	    "    ORDER BY c.run_id, c.input_seq, c.entry_id, c.occurred_at, c.txn_id LIMIT 1))"
+	    "   FROM traded t JOIN receipts x ON x.txn_id = t.txn)"
 	    "  ELSE coalesce((SELECT j.occurred_at FROM journal j WHERE j.entry_id = a.entry_id),"
 	    "   (SELECT r.occurred_at FROM receipts r WHERE r.txn_id = a.key)) END < ?4 AND", ""));
 

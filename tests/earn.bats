@@ -1402,6 +1402,36 @@ OUT
 	ledger_ok
 }
 
+@test "what-if counts a use taken back from the return that left nothing of the purchase, not a later one that found nothing left" {
+	base
+	members
+	programme <<'EOF'
+[rule once]
+bonus = 100
+limit = 1 per year
+EOF
+	pos day1.csv <<'EOF'
+T1,1003,2026-11-30 10:00:00,A,x,,1,10.00
+EOF
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1003,2026-12-02 10:00:00,-4.00,T1\nR2,1003,2026-12-02 11:00:00,-6.00,T1\n' >day2.csv
+	pos day3.csv <<'EOF'
+T2,1003,2026-12-03 10:00:00,A,x,,1,10.00
+EOF
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR3,1003,2026-12-05 10:00:00,-6.00,T1\n' >day5.csv
+	for f in day1 day2 day3 day5; do
+		run -0 --separate-stderr loy-accrue $f.csv
+	done
+	# R2 left nothing of T1, and gave its use back: T2 has the bonus; R3
+	# found nothing of T1 left to return
+	[ "$(pts T1) $(pts R1) $(pts R2) $(pts T2) $(pts R3)" = "110 -44 -66 110 0" ]
+	# from the 3rd, T1's use was taken back before the period, by R2
+	for from in 2026-11-01 2026-12-01 2026-12-03 2026-12-04; do
+		run -0 --separate-stderr loy-program what-if p.conf --from $from --to 2026-12-31
+		printf '%s\n' "$output" | awk -F, 'NR > 1 && $4 != 0 { bad = 1; print } END { exit bad }'
+	done
+	ledger_ok
+}
+
 @test "a purchase rule's limit: a multiplier below 1 uses it on a sale, not on a return line; what-if agrees" {
 	base
 	members
