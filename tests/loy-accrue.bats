@@ -1732,6 +1732,24 @@ EOF
 	ledger_ok
 }
 
+@test "--opening without expires_at dates a lot by the expiry policy in force at earned_at" {
+	base --set expiry_policy=year-end --set expiry_years=0
+	# year-end with 0 years: the end of the year earned in, but of the next
+	# for 31 December, a day the lot could not be spent before its date
+	cat >open.csv <<'EOF'
+member_id,points,earned_at,expires_at
+1001,300,2026-06-30,
+1002,120,2025-12-31 08:00:00,
+EOF
+	run -0 --separate-stderr loy-accrue --opening open.csv
+	same "$output" <<'EOF'
+member_id,points,earned_at,expires_at,status,detail
+1001,300,2026-06-30 00:00:00,2026-12-31 23:59:59,credited,
+1002,120,2025-12-31 08:00:00,2026-12-31 23:59:59,credited,
+EOF
+	ledger_ok
+}
+
 @test "--opening a second time is a duplicate" {
 	base
 	printf 'member_id,points,earned_at,expires_at\n1001,300,2025-06-30,2027-06-30 23:59:59\n1002,120,2026-01-15 08:00:00,\n' >open.csv
