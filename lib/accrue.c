@@ -166,6 +166,9 @@ struct accrue {
 	char *tier;
 	struct pattern *phone, *email;
 	struct strmap *refused;	/* txn_id -> line: receipts this file refused */
+	struct strmap *dupes;	/* txn_id: receipts this file found duplicates when
+				   settled early, so that their later parts count
+				   no other */
 	struct strmap *whole;	/* "seq:txn_id": receipts of input seq to settle
 				   whole, at its end, as one of their lines is
 				   set aside (set_aside_whole); kept from a run
@@ -2866,10 +2869,18 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		    od[0] == htole64(head(r, old.occurred_at)));
 
 		if (facts && subset_le(digest + 1, r->n, od + 1, nold)) {
-			batch_count(b, C_DUPLICATE);
+			/* a receipt taken before, settled in parts, is one
+			 * duplicate, as it is one receipt credited */
+			int part = strmap_count(a->dupes) &&
+			    strmap_get(a->dupes, r->txn, strlen(r->txn)) != NULL;
+
+			if (!part && a->early)
+				*strmap_slot(a->dupes, r->txn, strlen(r->txn), NULL) = a;
+			if (!part)
+				batch_count(b, C_DUPLICATE);
 			a->nduplicate++;
 			emit(b, a, r->txn, old.member_id, old.occurred_at, r->amount, 0,
-			    "duplicate", NULL);
+			    "duplicate", part ? "more lines of this receipt" : NULL);
 			rc = 0;
 			goto out;
 		}
@@ -3299,6 +3310,7 @@ accrue_file_end(void *ctx, struct batch *b)
 	for (size_t i = 0; i < strmap_count(a->refused); i++)
 		free(strmap_value(a->refused, i));
 	strmap_clear(a->refused);
+	strmap_clear(a->dupes);
 	return rc;
 }
 
@@ -3472,6 +3484,7 @@ setup(struct accrue *a, struct ledger *l)
 	}
 	a->open = strmap_new();
 	a->refused = strmap_new();
+	a->dupes = strmap_new();
 	if (!a->whole)
 		a->whole = strmap_new();
 	a->members = strmap_new();
@@ -3506,6 +3519,7 @@ teardown(struct accrue *a)
 		free(strmap_value(a->dropped, i));
 	strmap_free(a->dropped);
 	strmap_free(a->refused);
+	strmap_free(a->dupes);
 	strmap_free(a->whole);
 	strmap_free(a->awaited);
 	pattern_free(a->phone);

@@ -1546,6 +1546,28 @@ uci_slice() {
 	ledger_ok
 }
 
+@test "the UCI Online Retail data sorted by product, its invoices settled in parts, counts each invoice once when taken again" {
+	uci_slice
+	# an invoice's lines scattered through the file (StockCode comes
+	# before the only quoted column)
+	{ head -n 1 uci.csv; tail -n +2 uci.csv | LC_ALL=C sort -t, -k2,2 -k1,1; } >sorted.csv
+	mv sorted.csv uci.csv
+	new_ledger
+	LOY_RECEIPT_MEMORY=1024 uci >first.csv 2>/dev/null
+	receipts=$(q "SELECT count(*) FROM receipts")
+	[ "$(grep -c ',more lines of this receipt$' first.csv)" -gt 100 ]
+	before=$(books)
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr uci
+	echo "$output" >out.csv
+	[ "$stderr" = "loy-accrue: uci.csv: 2000 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, $receipts duplicate, 0 rejected; 0 receipts, 0 members, 0 points" ]
+	# one row for each part, the first of each invoice alone without a detail
+	[ "$(grep -c ',0,duplicate,$' out.csv)" = "$receipts" ]
+	[ "$(grep -c ',0,duplicate,more lines of this receipt$' out.csv)" = $((${#lines[@]} - 1 - receipts)) ]
+	[ "$(q "SELECT rows_unchanged FROM runs ORDER BY run_id DESC LIMIT 1")" = "$receipts" ]
+	[ "$(books)" = "$before" ]
+	ledger_ok
+}
+
 # -------------------------------------------------------------- --adjust
 
 @test "--adjust credits and debits points by reference" {
@@ -2947,9 +2969,11 @@ EOF
 	[ "${lines[68]}" = "S6,1003,2026-11-20 12:00:00,7.00,7,credited,more lines of this receipt" ]
 	[ "$(q "SELECT group_concat(txn_id || ':' || amount || ':' || points, ' ') FROM receipts WHERE txn_id LIKE 'S%'")" = "S1:100:1 S2:200:2 S3:300:3 S4:400:4 S5:500:5 S6:1300:13" ]
 	before=$(books)
-	# in parts again (S6's each a duplicate), then whole
+	# in parts again (S6's each a duplicate, counted once), then whole
 	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue day2.csv
-	[ "$(grep -c ',duplicate,$' <<<"$output")" = 68 ]
+	[ "$(grep -c ',duplicate,$' <<<"$output")" = 67 ]
+	[ "${lines[68]}" = "S6,1003,2026-11-20 12:00:00,7.00,0,duplicate,more lines of this receipt" ]
+	[ "$stderr" = "loy-accrue: day2.csv: 68 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 67 duplicate, 0 rejected; 0 receipts, 0 members, 0 points" ]
 	run -0 --separate-stderr loy-accrue day2.csv
 	[ "$(grep -c ',duplicate,$' <<<"$output")" = 67 ]
 	[ "$(books)" = "$before" ]
