@@ -476,6 +476,20 @@ accrue_file(void *ctx, struct batch *b)
 
 	for (int i = 0; i < F_COUNT; i++)
 		a->col[i] = batch_col(b, fields[i]);
+	/* a column mapped onto qty, unit_price or amount is that one of
+	 * them only, not also the one its own name says: 'Amount' mapped onto
+	 * qty is a count, not the line's total as well */
+	for (int i = 0; i < 3; i++) {
+		static const int money[3] = { F_QTY, F_PRICE, F_AMOUNT };
+		int f = money[i];
+
+		if (a->col[f] < 0 || cli_column(a->cli, fields[f]) != fields[f])
+			continue;	/* absent, or mapped itself */
+		for (int j = 0; j < 3; j++)
+			if (j != i && a->col[money[j]] == a->col[f] &&
+			    cli_column(a->cli, fields[money[j]]) != fields[money[j]])
+				a->col[f] = -1;
+	}
 	if (a->col[F_TXN] < 0)
 		bad = batch_header_error(b, "no column 'txn_id' (the receipt)");
 	if (a->col[F_OCCURRED] < 0)

@@ -1546,6 +1546,20 @@ uci_slice() {
 	ledger_ok
 }
 
+@test "the UCI Online Retail data with Quantity named Amount, mapped onto qty, is not read as the lines' amount too" {
+	uci_slice
+	new_ledger
+	uci_invoices >inv.txt
+	# the header as another system exports it: its 'Amount' is a count
+	sed '1s/,Quantity,/,Amount,/' uci.csv >amount.csv
+	run -0 --separate-stderr loy-accrue --auto-enroll --map txn_id=InvoiceNo,sku=StockCode,description=Description,qty=Amount,occurred_at=InvoiceDate,unit_price=UnitPrice,member_id=CustomerID,store=Country amount.csv
+	# every receipt's amount is the invoice's own total, Amount x UnitPrice
+	[ "$(q "SELECT txn_id || '|' || coalesce(member_id, '') || '|' || amount FROM receipts ORDER BY txn_id")" = \
+	    "$(LC_ALL=C sort -t'|' -k1,1 inv.txt | sed 's/\.0|/|/')" ]
+	[ "$(q "SELECT amount FROM receipts WHERE txn_id = '536365'")" = 13912 ]
+	ledger_ok
+}
+
 @test "the UCI Online Retail data sorted by product, its invoices settled in parts, counts each invoice once when taken again" {
 	uci_slice
 	# an invoice's lines scattered through the file (StockCode comes
