@@ -1560,6 +1560,32 @@ uci_slice() {
 	ledger_ok
 }
 
+@test "the UCI Online Retail data read newest first enrols members at a later purchase, and enrolled beforehand it does not" {
+	uci_slice
+	new_ledger
+	uci >/dev/null 2>&1
+	inorder=$(q "SELECT group_concat(member_id || ' ' || enrolled_at, ',') FROM members")
+	{ head -n 1 uci.csv; tail -n +2 uci.csv | tac; } >newest.csv
+	mv newest.csv uci.csv
+	rm -f "$LOY_DB"
+	new_ledger
+	uci >/dev/null 2>&1
+	# 17850 bought from 08:26 to 11:34 that day: enrolled at the last, read first
+	[ "$(q "SELECT enrolled_at FROM members WHERE member_id = '17850'")" = "2010-12-01 11:34:00" ]
+	[ "$(q "SELECT group_concat(member_id || ' ' || enrolled_at, ',') FROM members")" != "$inorder" ]
+	ledger_ok
+	# each customer enrolled beforehand at their first purchase
+	csvq uci.csv "SELECT 'member_id,enrolled_at'
+	    UNION ALL SELECT * FROM (SELECT CustomerID || ',' || min(InvoiceDate) FROM t
+	    WHERE CustomerID <> '' GROUP BY CustomerID)" >members.csv
+	rm -f "$LOY_DB"
+	new_ledger
+	loy-enroll members.csv >/dev/null 2>&1
+	uci >/dev/null 2>&1
+	[ "$(q "SELECT group_concat(member_id || ' ' || enrolled_at, ',') FROM members")" = "$inorder" ]
+	ledger_ok
+}
+
 @test "the UCI Online Retail data sorted by product, its invoices settled in parts, counts each invoice once when taken again" {
 	uci_slice
 	# an invoice's lines scattered through the file (StockCode comes
