@@ -306,8 +306,7 @@ in_list_any(const struct namelist *nl, const char *names)
 int
 earn_rule_used(const struct rule *ru, int64_t s)
 {
-	if (ru->effect == EFFECT_EXCLUDE ||
-	    (ru->effect == EFFECT_MULTIPLY && ru->factor_num < ru->factor_den))
+	if (ru->effect == EFFECT_MULTIPLY && ru->factor_num < ru->factor_den)
 		return s < 0;
 	return s > 0;
 }
@@ -468,6 +467,22 @@ rule_sum(const struct earn_result *res, int rule)
 		if (res->parts[i].rule == rule)
 			s += res->parts[i].points;
 	return s;
+}
+
+int
+earn_receipt_used(const struct rule *ru, int k, const struct earn_receipt *r,
+    const struct earn_result *res)
+{
+	/* an exclusion's share is 0: what it does to a sale is leave out
+	 * one of its lines */
+	if (ru->effect == EFFECT_EXCLUDE) {
+		for (int i = 0; i < res->n; i++)
+			if (res->parts[i].rule == k && res->parts[i].line >= 0 &&
+			    res->parts[i].line < r->n && r->lines[res->parts[i].line].amount > 0)
+				return 1;
+		return 0;
+	}
+	return earn_rule_used(ru, rule_sum(res, k));
 }
 
 static int64_t
@@ -1016,6 +1031,7 @@ record(struct ledger *l, const struct programme *p, const struct earn_receipt *r
 	for (int k = 0; k < p->nrules; k++) {
 		const struct rule *ru = &p->rules[k];
 		int64_t s, own = 0;
+		int used;
 
 		if (ru->limit < 0 && ru->budget < 0)
 			continue;
@@ -1026,11 +1042,12 @@ record(struct ledger *l, const struct programme *p, const struct earn_receipt *r
 		if (again && ru->budget >= 0 &&
 		    ledger_earn_own_share(l, r->txn, ru->name, &own) < 0)
 			return -1;
-		if (s == 0 && own == 0)
-			continue;
 		/* a use does what the rule does to a sale: not a share of 0, nor
 		 * one the other way (on a return line) */
-		if (ru->limit >= 0 && earn_rule_used(ru, s)) {
+		used = ru->limit >= 0 && earn_receipt_used(ru, k, r, res);
+		if (s == 0 && own == 0 && !used)
+			continue;
+		if (used) {
 			char key[16];
 
 			earn_period_key(ru->limit_period, r->occurred, key);

@@ -159,9 +159,14 @@ int earn_rule_applies(const struct rule *ru, const struct earn_receipt *r,
     const struct earn_member *m);
 /* Is share s, what rule ru gave a receipt or an event, a use of its limit:
  * does the rule do to it what it does to a sale (a bonus or a multiplier
- * above 1 adds points, one below 1 or an exclusion takes them off)?  The
- * same rule on a return line moves points the other way: no use. */
+ * above 1 adds points, one below 1 takes them off)?  The same rule on a
+ * return line moves points the other way: no use. */
 int earn_rule_used(const struct rule *ru, int64_t s);
+/* The same of rule ru, the programme's k-th, on receipt r whose points
+ * are res: an exclusion (of share 0) uses it where it left out a line
+ * of a sale, not of a return. */
+int earn_receipt_used(const struct rule *ru, int k, const struct earn_receipt *r,
+    const struct earn_result *res);
 
 /* The ledger side (lib/earn.c over lib/ledger_earn.c). */
 

@@ -834,7 +834,7 @@ whatif_receipt(struct whatif *w)
 			if (res.parts[i].rule == k)
 				s += res.parts[i].points;
 		/* a use, as loy-accrue counts it (earn_record) */
-		if (ru->limit >= 0 && earn_rule_used(ru, s)) {
+		if (ru->limit >= 0 && earn_receipt_used(ru, k, &r, &res)) {
 			char key[16];
 			size_t a = strlen(ru->name), b;
 

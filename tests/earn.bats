@@ -1459,6 +1459,37 @@ OUT
 	ledger_ok
 }
 
+@test "a purchase rule's limit: an exclusion uses it where it leaves out a sale's line, not a return line's; what-if agrees" {
+	base
+	members
+	programme <<'EOF'
+[rule no-tobacco]
+sku = ^TOB
+exclude = yes
+limit = 1 per month
+EOF
+	pos <<'EOF'
+M1,1004,2026-12-01 10:00:00,COF1,x,,1,20.00
+M1,1004,2026-12-01 10:00:00,TOB1,x,,-1,-10.00
+T1,1004,2026-12-02 10:00:00,TOB1,x,,1,10.00
+T2,1004,2026-12-03 10:00:00,TOB1,x,,1,10.00
+T3,1004,2027-01-04 10:00:00,TOB1,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# M1's tobacco is a return line: left out, but no use; T1's is left
+	# out, its use for December; T2's earns; T3's is January's use
+	[ "$(pts M1) $(pts T1) $(pts T2) $(pts T3)" = "20 0 10 0" ]
+	same "$(q "SELECT rule || ' ' || member_id || ' ' || period || ' ' || key
+	    FROM rule_awards ORDER BY award_id")" <<'OUT'
+no-tobacco 1004 2026-12 T1
+no-tobacco 1004 2027-01 T3
+OUT
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2027-01-31
+	printf '%s\n' "$output" | awk -F, 'NR > 1 && $4 != 0 { bad = 1; print } END { exit bad }'
+	[[ "$output" == *"no-tobacco,0,0,0,"* ]]
+	ledger_ok
+}
+
 @test "a promotion's budget, across runs" {
 	base
 	members
