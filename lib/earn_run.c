@@ -860,7 +860,8 @@ whatif_receipt(struct whatif *w)
 	earn_result_free(&res);
 }
 
-/* A state of nothing given yet: a purchase before the period, alone. */
+/* A state of nothing given yet: a purchase before the period, alone (its
+ * caps and budgets). */
 static int
 w_none(void *ctx, const char *a, const char *b, const char *c, int64_t *n)
 {
@@ -882,6 +883,21 @@ static int
 w_none_given(void *ctx, const char *rule, int64_t *n)
 {
 	return w_none(ctx, rule, NULL, NULL, n);
+}
+
+/* A purchase before the period: the uses of a rule the ledger holds from
+ * before it, as loy-accrue counted them when it took the purchase. */
+struct wbefore {
+	struct whatif *w;
+	const char *occurred;
+};
+
+static int
+w_before_uses(void *ctx, const char *rule, const char *member, const char *key, int64_t *n)
+{
+	struct wbefore *x = ctx;
+
+	return ledger_earn_uses_before(x->w->l, rule, member, key, x->occurred, n);
 }
 
 /* The lines of one receipt (ledger_earn_lines). */
@@ -911,15 +927,17 @@ wlines_row(void *ctx, int ncols, const char *const *cols, const char *const *row
 
 /* What the candidate would have given purchase txn of person `member`,
  * credited before the period (so alone: nothing of the period counts
- * towards its limits and caps); one that the ledger keeps no lines of
- * keeps its points, `given`. */
+ * towards its caps; its limits count the uses the ledger holds from
+ * before the purchase); one that the ledger keeps no lines of keeps its
+ * points, `given`. */
 static int64_t
 w_before(struct whatif *w, const char *txn, const char *member, const char *occurred,
     const char *store, const char *channel, int64_t amount, int64_t given)
 {
 	struct wlines wl = { 0 };
 	struct wmem *wm = wmember(w, member);
-	struct earn_state st = { w, w_none, w_none_points, w_none_given };
+	struct wbefore x = { w, occurred };
+	struct earn_state st = { &x, w_before_uses, w_none_points, w_none_given };
 	struct earn_result res;
 	int64_t points = given;
 	int got;

@@ -1490,6 +1490,36 @@ OUT
 	ledger_ok
 }
 
+@test "what-if takes back a return's share of a purchase before --from as the limits left it, as loy-accrue does" {
+	base
+	members
+	programme <<'EOF'
+[rule once]
+bonus = 10
+limit = 1
+EOF
+	pos <<'EOF'
+T1,1003,2026-11-02 10:00:00,A,x,,1,10.00
+T2,1003,2026-11-05 10:00:00,A,x,,1,5.00
+EOF
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1003,2026-12-03 10:00:00,-2.00,T2\n' >ret.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	# T1 had the bonus (20), T2 none (5): R1 takes back 2.00 of 5.00 of 5
+	[ "$(pts T1) $(pts T2) $(pts R1)" = "20 5 -2" ]
+	# what-if from after both purchases gives T2 what the limit left it,
+	# not the bonus it would have had alone
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],0,0,0,0.00,0.00,0.00
+once,0,0,0,0.00,0.00,0.00
+[return],-2,-2,0,-0.02,-0.02,0.00
+total,-2,-2,0,-0.02,-0.02,0.00
+OUT
+	ledger_ok
+}
+
 @test "a promotion's budget, across runs" {
 	base
 	members
