@@ -267,7 +267,10 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	share = loy_xmalloc((p->nrules ? p->nrules : 1) * sizeof(*share));
 	if ((points = event_points(l, p, er, &em, when, share, rules, sizeof(rules))) < 0)
 		goto fatal;
-	{
+	/* an event a multiplier below 1 took to 0 points moves none: no
+	 * entry and no lot, as a receipt that earned none */
+	entry = 0;
+	if (points > 0) {
 		char reason[160];
 
 		snprintf(reason, sizeof(reason), "event %s", name);
@@ -276,12 +279,13 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		    reason)) < 0 ||
 		    expire_lot_date(l, member, when, expires) < 0 ||
 		    ledger_lot_add(l, member, entry, when, *expires ? expires : NULL, NULL, points,
-		    balance) < 0 ||
-		    ledger_event_insert(l, id, member, name, when, period, points, "credited",
-		    p->version, *rules ? rules : NULL, entry) < 0 ||
-		    event_record(l, p, member, when, id, share, entry) < 0)
+		    balance) < 0)
 			goto fatal;
 	}
+	if (ledger_event_insert(l, id, member, name, when, period, points, "credited",
+	    p->version, *rules ? rules : NULL, entry) < 0 ||
+	    event_record(l, p, member, when, id, share, entry) < 0)
+		goto fatal;
 	batch_count(b, EC_CREDITED);
 	event_emit(b, id, member, name, when, points, "credited", *rules ? rules : NULL);
 	rc = 0;

@@ -1058,6 +1058,41 @@ OUT
 	ledger_ok
 }
 
+@test "an event a multiplier below 1 takes to 0 points is credited with none, and the run goes on" {
+	base
+	members
+	programme <<'EOF'
+[event like]
+points = 1
+
+[rule like-half]
+trigger = event
+event = like
+multiply = 0.5
+limit = 1 per month
+EOF
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,like,2026-12-01 10:00:00\nE2,1001,like,2026-12-02 10:00:00\n' >ev.csv
+	# 1 times 0.5 is 0: E1 is credited with nothing, its use of the rule
+	# counted; E2 has its 1
+	run -0 --separate-stderr loy-accrue --events --dry-run ev.csv
+	dry=$output
+	run -0 --separate-stderr loy-accrue --events ev.csv
+	same "$output" <<'OUT'
+event_id,member_id,event,occurred_at,points,status,detail
+E1,1001,like,2026-12-01 10:00:00,0,credited,like-half
+E2,1001,like,2026-12-02 10:00:00,1,credited,
+OUT
+	[ "$dry" = "$output" ]
+	[ "$(balances)" = "1001:1" ]
+	[ "$(q "SELECT event_id || ' ' || points || ' ' || status || ' ' || coalesce(entry_id, 'none')
+	    FROM events ORDER BY event_id" | head -1)" = "E1 0 credited none" ]
+	[ "$(q "SELECT count(*) FROM journal WHERE source = 'event'")" = 1 ]
+	[ "$(q "SELECT rule || ' ' || key FROM rule_awards")" = "like-half E1" ]
+	run -0 --separate-stderr loy-accrue --events ev.csv
+	[[ "$output" == *"E1,1001,like,2026-12-01 10:00:00,0,duplicate,"* ]]
+	ledger_ok
+}
+
 @test "a bad event row is named and nothing is credited" {
 	base
 	members
