@@ -102,7 +102,7 @@ struct rcpt {
  * later (struct defer): under version p, for the receipt of these facts,
  * as a purchase does or (down) as a return does; or (back) purchase txn,
  * which a return took from, whose referral bonuses go when nothing is left
- * of it (referral_back). */
+ * of it (referral_back; 2: its own uses of limited rules stay). */
 struct dsettle {
 	const struct programme *p;
 	char *txn, *occurred, *store, *channel;
@@ -1716,20 +1716,27 @@ defer_add(struct accrue *a, struct mem *m, const struct programme *p,
  * progress settles the marks (a->settle_to): into pending, with m's
  * receipt settled early (struct defer), or nowhere. */
 static int
-referral_back(struct accrue *a, struct mem *m, const char *orig)
+referral_back_keep(struct accrue *a, struct mem *m, const char *orig, int keep_uses)
 {
 	if (!a->needs_referral && !a->needs_limit)
 		return 0;
 	m->standing = -1;	/* it may stand no more */
 	if (a->settle_to == SETTLE_NOW)
-		return earn_referral_back(a->earn, a->l, orig, &a->pending, &a->npending);
+		return earn_referral_back(a->earn, a->l, orig, keep_uses, &a->pending,
+		    &a->npending);
 	if (a->settle_to == SETTLE_LATER && m->defer) {
 		struct earn_receipt er = { orig, "", NULL, NULL, 0, NULL, 0 };
 
 		defer_add(a, m, NULL, &er, 0);
-		m->defer->v[m->defer->n - 1].back = 1;
+		m->defer->v[m->defer->n - 1].back = keep_uses ? 2 : 1;
 	}
 	return 0;
+}
+
+static int
+referral_back(struct accrue *a, struct mem *m, const char *orig)
+{
+	return referral_back_keep(a, m, orig, 0);
 }
 
 /* Settle the marks m's receipt settled early left waiting: the bonuses they
@@ -1755,7 +1762,7 @@ flush_member(struct accrue *a, struct batch *b, struct mem *m)
 		int n = 0;
 
 		if (x->back) {
-			if (earn_referral_back(a->earn, a->l, x->txn, &v, &n) < 0 ||
+			if (earn_referral_back(a->earn, a->l, x->txn, x->back == 2, &v, &n) < 0 ||
 			    credit_awards(a, b, m, NULL, d->txn, d->at, v, n) < 0)
 				rc = -1;
 			earn_awards_free(v, n);
@@ -2768,8 +2775,10 @@ link_spend(struct accrue *a, struct batch *b, struct mem *m, const struct rcpt *
 		    progress_less(a, m, r->txn, r->occurred, r->store, r->channel, r->amount, 0,
 		    -v[i].returned_amount) < 0)
 			return -1;
-	/* they may have left nothing of it (it gave no referral bonus then) */
-	if (n > 0 && referral_back(a, m, r->txn) < 0)
+	/* they may have left nothing of it (it gave no referral bonus then);
+	 * they took back at the current rate, and it keeps the rest of its
+	 * points, the bonuses of limited rules with them: their uses stay */
+	if (n > 0 && referral_back_keep(a, m, r->txn, 1) < 0)
 		return -1;
 	return n > 0 ? credit_pending(a, b, m, r->txn, r->occurred) : 0;
 }

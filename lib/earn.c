@@ -1391,9 +1391,10 @@ referral_rule(const struct earn *e, int version, const char *name)
 	return found;
 }
 
-/* earn_referral_back() of purchase txn alone. */
+/* earn_referral_back() of purchase txn alone; its uses of limited rules
+ * too unless keep_uses. */
 static int
-referral_back_one(const struct earn *e, struct ledger *l, const char *txn,
+referral_back_one(const struct earn *e, struct ledger *l, const char *txn, int keep_uses,
     struct earn_award **v, int *n)
 {
 	struct earn_on *on;
@@ -1401,7 +1402,7 @@ referral_back_one(const struct earn *e, struct ledger *l, const char *txn,
 
 	if ((got = ledger_receipt_returned_whole(l, txn)) <= 0)
 		return got;
-	if (ledger_earn_uses_back(l, txn) < 0)
+	if (!keep_uses && ledger_earn_uses_back(l, txn) < 0)
 		return -1;
 	if ((k = ledger_earn_on_receipt(l, txn, &on)) <= 0)
 		return k;
@@ -1462,7 +1463,7 @@ out:
 }
 
 int
-earn_referral_back(const struct earn *e, struct ledger *l, const char *txn,
+earn_referral_back(const struct earn *e, struct ledger *l, const char *txn, int keep_uses,
     struct earn_award **v, int *n)
 {
 	char *t = loy_xstrdup(txn);
@@ -1473,7 +1474,7 @@ earn_referral_back(const struct earn *e, struct ledger *l, const char *txn,
 		struct receipt_row r = { 0 };
 		int got;
 
-		if ((rc = referral_back_one(e, l, t, v, n)) < 0 ||
+		if ((rc = referral_back_one(e, l, t, keep_uses && depth == 0, v, n)) < 0 ||
 		    (got = ledger_receipt_get(l, t, &r)) < 0) {
 			rc = -1;
 			break;

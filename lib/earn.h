@@ -258,9 +258,12 @@ int64_t earn_uncredit(struct ledger *l, const struct earn_award *aw, const char 
  * an exchange, those of the purchase it traded some of, when that is left
  * with nothing too (and so on).  A bonus's member merged since is its
  * survivor's, a closed one's stays.  The uses it made of purchase rules
- * with a limit are taken back there and then (ledger_earn_uses_back).
+ * with a limit are taken back there and then (ledger_earn_uses_back),
+ * but for txn's own with keep_uses: a purchase credited after returns
+ * that left nothing of it, which took back at the current rate and left
+ * it the rest of its points, the bonuses of those rules with them.
  * 0 or -1. */
-int earn_referral_back(const struct earn *e, struct ledger *l, const char *txn,
+int earn_referral_back(const struct earn *e, struct ledger *l, const char *txn, int keep_uses,
     struct earn_award **v, int *n);
 /* 1 when some version of the programme has a sign-up or referral rule, so
  * that earn_signup() may credit something; 0 none, -1 error. */

@@ -1555,6 +1555,37 @@ OUT
 	ledger_ok
 }
 
+@test "a purchase whose returns taken before it leave nothing of it keeps the use of a limit whose bonus it keeps; what-if agrees" {
+	base
+	members
+	programme <<'EOF'
+[rule once]
+bonus = 100
+limit = 1
+EOF
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1003,2026-12-02 11:00:00,-10.00,T1\n' >ret.csv
+	pos day2.csv <<'EOF'
+T1,1003,2026-12-02 10:00:00,A,x,,1,10.00
+T2,1003,2026-12-03 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue ret.csv
+	run -0 --separate-stderr loy-accrue day2.csv
+	# R1 took back nothing at the current rate (the balance was 0), and
+	# T1 keeps its 110, the bonus with it: its use of 'once' stands, and
+	# T2 has no second bonus
+	same "$output" <<'OUT'
+txn_id,member_id,occurred_at,amount,points,status,detail
+T1,1003,2026-12-02 10:00:00,10.00,110,credited,return 'R1' taken before it returned 10.00 of it
+T2,1003,2026-12-03 10:00:00,10.00,10,credited,
+OUT
+	same "$(q "SELECT rule || ' ' || member_id || ' ' || key FROM rule_awards ORDER BY award_id")" <<'OUT'
+once 1003 T1
+OUT
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	[[ "$output" == *"once,100,100,0,"* ]]
+	ledger_ok
+}
+
 @test "a promotion's budget, across runs" {
 	base
 	members
