@@ -166,9 +166,6 @@ struct accrue {
 	char *tier;
 	struct pattern *phone, *email;
 	struct strmap *refused;	/* txn_id -> line: receipts this file refused */
-	struct strmap *dupes;	/* txn_id: receipts this file found duplicates when
-				   settled early, so that their later parts count
-				   no other */
 	struct strmap *whole;	/* "seq:txn_id": receipts of input seq to settle
 				   whole, at its end, as one of their lines is
 				   set aside (set_aside_whole); kept from a run
@@ -2893,12 +2890,13 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 
 		if (facts && subset_le(digest + 1, r->n, od + 1, nold)) {
 			/* a receipt taken before, settled in parts, is one
-			 * duplicate, as it is one receipt credited */
-			int part = strmap_count(a->dupes) &&
-			    strmap_get(a->dupes, r->txn, strlen(r->txn)) != NULL;
+			 * duplicate, as it is one receipt credited: its parts
+			 * are noted in the ledger's temporary table, not in
+			 * memory, as a file may hold millions */
+			int part = r->n < nold ? ledger_part_seen(a->l, r->txn) : 0;
 
-			if (!part && a->early)
-				*strmap_slot(a->dupes, r->txn, strlen(r->txn), NULL) = a;
+			if (part < 0)
+				goto out;
 			if (!part)
 				batch_count(b, C_DUPLICATE);
 			a->nduplicate++;
@@ -3333,7 +3331,8 @@ accrue_file_end(void *ctx, struct batch *b)
 	for (size_t i = 0; i < strmap_count(a->refused); i++)
 		free(strmap_value(a->refused, i));
 	strmap_clear(a->refused);
-	strmap_clear(a->dupes);
+	if (rc == 0 && ledger_parts_forget(a->l) < 0)
+		rc = -1;
 	return rc;
 }
 
@@ -3507,7 +3506,6 @@ setup(struct accrue *a, struct ledger *l)
 	}
 	a->open = strmap_new();
 	a->refused = strmap_new();
-	a->dupes = strmap_new();
 	if (!a->whole)
 		a->whole = strmap_new();
 	a->members = strmap_new();
@@ -3542,7 +3540,6 @@ teardown(struct accrue *a)
 		free(strmap_value(a->dropped, i));
 	strmap_free(a->dropped);
 	strmap_free(a->refused);
-	strmap_free(a->dupes);
 	strmap_free(a->whole);
 	strmap_free(a->awaited);
 	pattern_free(a->phone);

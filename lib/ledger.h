@@ -102,6 +102,14 @@ int ledger_member_same(struct ledger *l, const char *a, const char *b);
  */
 int ledger_seen_add(struct ledger *l, const char *member_id);
 int ledger_seen_count(struct ledger *l, size_t *n);
+/*
+ * The receipts taken before of which an input read again held a part, kept
+ * in a temporary table (as many as the input has, in memory or not): note
+ * one, 1 when it was noted before, 0 now, -1 error; forget them all (0 or
+ * -1), as the input ends.
+ */
+int ledger_part_seen(struct ledger *l, const char *txn_id);
+int ledger_parts_forget(struct ledger *l);
 /* In one look-up: the member `id` stands for (following merges; caller
  * frees *survivor), whether closed, and the balance.  1, 0 unknown, -1. */
 int ledger_member_state(struct ledger *l, const char *id, char **survivor, int *closed,

@@ -1042,3 +1042,28 @@ ledger_seen_count(struct ledger *l, size_t *n)
 		return ledger_fail(l, "cannot count the members seen");
 	return ledger_exec(l, "DELETE FROM temp.seen_members");
 }
+
+int
+ledger_part_seen(struct ledger *l, const char *txn_id)
+{
+	sqlite3_stmt *st;
+
+	if (!l->stmt[S_PART_SEEN] && ledger_exec(l, "CREATE TEMP TABLE IF NOT EXISTS parts_seen"
+	    " (txn_id TEXT PRIMARY KEY) WITHOUT ROWID") < 0)
+		return -1;
+	if (!(st = ledger_stmt(l, S_PART_SEEN,
+	    "INSERT OR IGNORE INTO temp.parts_seen(txn_id) VALUES (?1)")))
+		return -1;
+	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
+	if (ledger_exec_stmt(l, st, "cannot note a receipt seen") < 0)
+		return -1;
+	return sqlite3_changes(l->db) == 0;
+}
+
+int
+ledger_parts_forget(struct ledger *l)
+{
+	if (!l->stmt[S_PART_SEEN])	/* nothing noted */
+		return 0;
+	return ledger_exec(l, "DELETE FROM temp.parts_seen");
+}
