@@ -208,14 +208,18 @@ int
 ledger_earn_uses_back(struct ledger *l, const char *txn)
 {
 	/* the uses: awards keyed by the receipt, of no points, whose entry (if
-	 * any) is the receipt's (an event's use has its event's) */
+	 * any) is the receipt's (an event's use has its event's); made to the
+	 * receipt's member, whose awards the index rule_awards_member finds
+	 * (a search by key alone would read them all, for each return) */
 	sqlite3_stmt *st = ledger_stmt(l, S_EARN_USES_BACK,
 	    "INSERT INTO rule_awards(rule, version, member_id, period, key, points,"
 	    " entry_id, run_id, txn_id)"
-	    " SELECT rule, version, member_id, period, key || ' taken back', 0, NULL, ?2, key"
-	    "  FROM rule_awards WHERE key = ?1 AND points = 0 AND txn_id IS NULL"
-	    "   AND (entry_id IS NULL OR entry_id IN (SELECT entry_id FROM journal"
-	    "    WHERE source = 'receipt' AND ref = ?1))"
+	    " SELECT a.rule, a.version, a.member_id, a.period, a.key || ' taken back', 0,"
+	    "  NULL, ?2, a.key"
+	    "  FROM rule_awards a WHERE a.member_id = (SELECT member_id FROM receipts"
+	    "   WHERE txn_id = ?1) AND a.key = ?1 AND a.points = 0 AND a.txn_id IS NULL"
+	    "   AND (a.entry_id IS NULL OR EXISTS (SELECT 1 FROM journal j"
+	    "    WHERE j.entry_id = a.entry_id AND j.source = 'receipt' AND j.ref = ?1))"
 	    "  ORDER BY award_id"
 	    " ON CONFLICT (rule, member_id, key) DO NOTHING");
 
@@ -786,9 +790,10 @@ ledger_earn_uses_of(struct ledger *l, const char *txn, ledger_row_fn fn, void *c
 
 	return visit(l,
 	    "SELECT a.rule, a.member_id, a.period FROM rule_awards a"
-	    " WHERE a.key = ?1 AND a.points = 0 AND a.txn_id IS NULL"
-	    "  AND (a.entry_id IS NULL OR a.entry_id IN (SELECT entry_id FROM journal"
-	    "   WHERE source = 'receipt' AND ref = ?1))"
+	    " WHERE a.member_id = (SELECT member_id FROM receipts WHERE txn_id = ?1)"
+	    "  AND a.key = ?1 AND a.points = 0 AND a.txn_id IS NULL"
+	    "  AND (a.entry_id IS NULL OR EXISTS (SELECT 1 FROM journal j"
+	    "   WHERE j.entry_id = a.entry_id AND j.source = 'receipt' AND j.ref = ?1))"
 	    " ORDER BY a.award_id", args, fn, ctx);
 }
 
