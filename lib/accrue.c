@@ -1814,8 +1814,9 @@ bonuses(struct accrue *a, struct batch *b, struct mem *m, const struct programme
 	if (a->needs_member && !f)
 		return -1;
 	/* a referrer merged since stands for its survivor; a member is never its
-	 * own referrer, whatever merges made of the two */
-	if (f && f->referrer && known_member(a, f->referrer, &ref) < 0)
+	 * own referrer, whatever merges made of the two (looked up only for a
+	 * programme with referral rules: no other rule asks for it) */
+	if (a->needs_referral && f && f->referrer && known_member(a, f->referrer, &ref) < 0)
 		return -1;
 	if (ref == m)
 		ref = NULL;
@@ -1826,8 +1827,11 @@ bonuses(struct accrue *a, struct batch *b, struct mem *m, const struct programme
 		goto out;
 	if (a->settle_to == SETTLE_LATER && m->defer) {
 		/* as a purchase settles them; the referral bonuses (all that
-		 * v holds) wait with them, for what the whole receipt gives */
-		defer_add(a, m, p, er, 0);
+		 * v holds) wait with them, for what the whole receipt gives
+		 * (a mark of progress only where a cumulative rule counts it:
+		 * a programme that waits for its limits alone has none) */
+		if (a->needs_progress)
+			defer_add(a, m, p, er, 0);
 		defer_referrals(a, m, p, v, n);
 	} else if (credit_awards(a, b, m, p, er->txn, er->occurred, v, n) < 0)
 		goto out;
