@@ -1494,6 +1494,15 @@ ledger_rollback(struct ledger *l)
 	if (l->in_txn)
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	l->in_txn = 0;
+	/* the temporary tables made in the transaction went with it (a run
+	 * taken again makes them anew): so go the statements that say they
+	 * are made (ledger_seen_add, ledger_part_seen) */
+	for (int i = 0; i < 2; i++) {
+		enum ledger_stmt_id id = i ? S_PART_SEEN : S_SEEN_ADD;
+
+		sqlite3_finalize(l->stmt[id]);
+		l->stmt[id] = NULL;
+	}
 }
 
 int

@@ -2647,6 +2647,43 @@ loy-accrue: q.csv: 62 rows, 1 credited, 0 pending, 0 returned, 60 anonymous, 0 d
 	ledger_ok
 }
 
+@test "a run taken again with --rejects, its receipt settled early set aside whole, keeps the receipts taken before it read again in parts and the members it forgot" {
+	base
+	printf 'member_id\n' >more.csv
+	for i in $(seq 1 60); do echo "M$i" >>more.csv; done
+	loy-enroll more.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,sku,qty,amount\nT1,1001,2026-11-19 10:00:00,A,1,10.00\nT1,1001,2026-11-19 10:00:00,B,1,20.00\n' >day1.csv
+	loy-accrue day1.csv >/dev/null 2>&1
+	# T1 read again in two parts; S2 settled early, then a bad line of it:
+	# the run is taken again with S2 held whole
+	{
+		echo "txn_id,member_id,occurred_at,sku,qty,amount"
+		echo "T1,1001,2026-11-19 10:00:00,A,1,10.00"
+		echo "S2,1002,2026-11-20 10:00:00,A,1,10.00"
+		for i in $(seq 1 60); do echo "F$i,M$i,2026-11-20 12:00:00,FILLER,1,1.00"; done
+		echo "T1,1001,2026-11-19 10:00:00,B,1,20.00"
+		echo "S2,1002,2026-11-20 10:00:00,B,1,abc"
+	} >again.csv
+	for memory in LOY_RECEIPT_MEMORY LOY_MEMBER_MEMORY; do
+		cp "$LOY_DB" before.db
+		rc=0
+		env LOY_RECEIPT_MEMORY=1024 $memory=1024 loy-accrue --rejects rej.csv again.csv >out.csv 2>err.txt || rc=$?
+		cat err.txt
+		[ "$rc" = 1 ]
+		[ "$(tail -n 1 err.txt)" = "loy-accrue: again.csv: 64 rows, 60 credited, 0 pending, 0 returned, 0 anonymous, 1 duplicate, 2 rejected; 60 receipts, 60 members, 60 points" ]
+		same "$(grep -v '^F' out.csv)" <<'EOF'
+txn_id,member_id,occurred_at,amount,points,status,detail
+T1,1001,2026-11-19 10:00:00,10.00,0,duplicate,
+S2,1002,2026-11-20 10:00:00,10.00,0,rejected,amount 'abc' is not a decimal number
+T1,1001,2026-11-19 10:00:00,20.00,0,duplicate,more lines of this receipt
+EOF
+		[ "$(cut -d, -f1 rej.csv | tr '\n' ' ')" = "txn_id S2 S2 " ]
+		[ "$(q "SELECT count(*) FROM receipts WHERE txn_id = 'S2'")" = 0 ]
+		ledger_ok
+		cp before.db "$LOY_DB"
+	done
+}
+
 # A POS file of receipts in two or three parts far apart, each part's lines
 # separated by '|' on standard input (a line of its own for a receipt of
 # one part): parts.csv, each part 60 receipts of member 1003 after the
