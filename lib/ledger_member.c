@@ -1008,19 +1008,37 @@ ledger_card_max(struct ledger *l, char **card)
 	return *card != NULL;
 }
 
+/* Note `key` in the temporary set of keys `table` (column `col`), made with
+ * the first key the transaction notes (statement `which`, dropped with a
+ * rollback: ledger_rollback): 1 it was there, 0 it is now, -1 error. */
+static int
+temp_note(struct ledger *l, enum ledger_stmt_id which, const char *table, const char *col,
+    const char *key, const char *what)
+{
+	sqlite3_stmt *st;
+	char sql[128] = "";
+
+	if (!l->stmt[which]) {	/* the first key: the table, and the statement */
+		snprintf(sql, sizeof(sql), "CREATE TEMP TABLE IF NOT EXISTS %s"
+		    " (%s TEXT PRIMARY KEY) WITHOUT ROWID", table, col);
+		if (ledger_exec(l, sql) < 0)
+			return -1;
+		snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO temp.%s(%s) VALUES (?1)",
+		    table, col);
+	}
+	if (!(st = ledger_stmt(l, which, sql)))
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (ledger_exec_stmt(l, st, what) < 0)
+		return -1;
+	return sqlite3_changes(l->db) == 0;
+}
+
 int
 ledger_seen_add(struct ledger *l, const char *member_id)
 {
-	sqlite3_stmt *st;
-
-	if (!l->stmt[S_SEEN_ADD] && ledger_exec(l, "CREATE TEMP TABLE IF NOT EXISTS seen_members"
-	    " (member_id TEXT PRIMARY KEY) WITHOUT ROWID") < 0)
-		return -1;
-	if (!(st = ledger_stmt(l, S_SEEN_ADD,
-	    "INSERT OR IGNORE INTO temp.seen_members(member_id) VALUES (?1)")))
-		return -1;
-	sqlite3_bind_text(st, 1, member_id, -1, SQLITE_STATIC);
-	return ledger_exec_stmt(l, st, "cannot note a member seen");
+	return temp_note(l, S_SEEN_ADD, "seen_members", "member_id", member_id,
+	    "cannot note a member seen") < 0 ? -1 : 0;
 }
 
 int
@@ -1046,18 +1064,8 @@ ledger_seen_count(struct ledger *l, size_t *n)
 int
 ledger_part_seen(struct ledger *l, const char *txn_id)
 {
-	sqlite3_stmt *st;
-
-	if (!l->stmt[S_PART_SEEN] && ledger_exec(l, "CREATE TEMP TABLE IF NOT EXISTS parts_seen"
-	    " (txn_id TEXT PRIMARY KEY) WITHOUT ROWID") < 0)
-		return -1;
-	if (!(st = ledger_stmt(l, S_PART_SEEN,
-	    "INSERT OR IGNORE INTO temp.parts_seen(txn_id) VALUES (?1)")))
-		return -1;
-	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
-	if (ledger_exec_stmt(l, st, "cannot note a receipt seen") < 0)
-		return -1;
-	return sqlite3_changes(l->db) == 0;
+	return temp_note(l, S_PART_SEEN, "parts_seen", "txn_id", txn_id,
+	    "cannot note a receipt seen");
 }
 
 int
