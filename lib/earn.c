@@ -1100,10 +1100,8 @@ earn_awards_free(struct earn_award *v, int n)
 	free(v);
 }
 
-/* May the rule still reward `member` in the period of `when` (its limit)?
- * A referral bonus taken back is a use no more. */
-static int
-within_limit(struct ledger *l, const struct rule *ru, const char *member, const char *when,
+int
+earn_within_limit(struct ledger *l, const struct rule *ru, const char *member, const char *when,
     char period[16])
 {
 	int64_t used = 0;
@@ -1153,7 +1151,7 @@ referral_side(struct ledger *l, const struct rule *ru, enum referral_on on,
 	snprintf(key, sizeof(key), "%s", base);
 	ok = on == REFERRAL_ON_SIGNUP ? 1 : purchase_key(l, ru, member, base, key);
 	if (ok > 0)
-		ok = within_limit(l, ru, member, r->occurred, period);
+		ok = earn_within_limit(l, ru, member, r->occurred, period);
 	if (ok <= 0)
 		return ok;
 	award(v, n, ru, member, period, key, fmt, arg);
@@ -1609,7 +1607,7 @@ earn_signup(struct ledger *l, const char *member, const char *referrer, const ch
 		if (ru->trigger != TRIGGER_SIGNUP || ru->effect != EFFECT_BONUS ||
 		    !earn_rule_applies(ru, &r, &m))
 			continue;
-		if ((ok = within_limit(l, ru, member, at, period)) < 0)
+		if ((ok = earn_within_limit(l, ru, member, at, period)) < 0)
 			goto out;
 		snprintf(key, sizeof(key), "signup");
 		if (ok)

@@ -162,6 +162,12 @@ int earn_rule_applies(const struct rule *ru, const struct earn_receipt *r,
  * above 1 adds points, one below 1 takes them off)?  The same rule on a
  * return line moves points the other way: no use. */
 int earn_rule_used(const struct rule *ru, int64_t s);
+/* May rule ru still reward `member` in the period of `when`, its limit not
+ * reached?  The period's key into period.  A referral bonus taken back, or
+ * a use a return of all of its purchase took back, is a use no more.  1,
+ * 0, or -1. */
+int earn_within_limit(struct ledger *l, const struct rule *ru, const char *member,
+    const char *when, char period[16]);
 /* The same of rule ru, the programme's k-th, on receipt r whose points
  * are res: an exclusion (of share 0) uses it where it left out a line
  * of a sale, not of a return. */

@@ -91,7 +91,9 @@ event_points(struct ledger *l, const struct programme *p, const struct event_rul
 	for (int pass = 0; pass < 2; pass++)
 		for (int k = 0; k < p->nrules; k++) {
 			const struct rule *ru = &p->rules[k];
-			int64_t before = (int64_t)(num / den), used = 0;
+			int64_t before = (int64_t)(num / den);
+			char key[16];
+			int ok;
 
 			if (pass == 0)
 				share[k] = 0;
@@ -99,14 +101,10 @@ event_points(struct ledger *l, const struct programme *p, const struct event_rul
 			    strcmp(ru->event, er->name) != 0 || !earn_rule_applies(ru, &r, m) :
 			    k != best)
 				continue;
-			if (pass == 0 && ru->limit >= 0) {
-				char key[16];
-
-				earn_period_key(ru->limit_period, when, key);
-				if (ledger_earn_uses(l, ru->name, m->id, key, &used) < 0)
+			if (pass == 0 && (ok = earn_within_limit(l, ru, m->id, when, key)) <= 0) {
+				if (ok < 0)
 					return -1;
-				if (used >= ru->limit)
-					continue;
+				continue;
 			}
 			if (pass == 0 && ru->effect == EFFECT_MULTIPLY && !ru->stack) {
 				if (best < 0 || ru->factor_num * p->rules[best].factor_den >
@@ -164,10 +162,12 @@ event_record(struct ledger *l, const struct programme *p, const char *member,
 
 		if (share[k] == 0)
 			continue;
-		earn_period_key(ru->limit_period, when, key);
-		if (ru->limit >= 0 && earn_rule_used(ru, share[k]) && ledger_earn_award(l, ru->name, p->version, member, key, id,
-		    0, entry, NULL) < 0)
-			return -1;
+		if (ru->limit >= 0 && earn_rule_used(ru, share[k])) {
+			earn_period_key(ru->limit_period, when, key);
+			if (ledger_earn_award(l, ru->name, p->version, member, key, id, 0, entry,
+			    NULL) < 0)
+				return -1;
+		}
 		if (ru->budget >= 0 && ledger_earn_given_add(l, ru->name, share[k]) < 0)
 			return -1;
 	}
