@@ -24,7 +24,7 @@ MAN5 = $(wildcard man/*.5)
 
 # Debian packages the build and the tests need; `make deps` installs the
 # missing ones (apt-get update once, then apt-get install -y).
-DEPS = gcc make pkg-config libsqlite3-dev libcsv-dev libpcre2-dev sqlite3 tzdata bats man-db chromium zsh
+DEPS = gcc make pkg-config libsqlite3-dev libcsv-dev libpcre2-dev sqlite3 tzdata bats man-db chromium zsh strace
 
 .PHONY: all deps check check-asan test demo bench install uninstall clean
 .PHONY: trials crash concurrency fuzz valgrind

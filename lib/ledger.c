@@ -1412,6 +1412,13 @@ ledger_create(const char *path, char *const *set, int nset, const char *args)
 	}
 	new_ledger_files(tmp, 0);
 	free(tmp);
+	/* the new name on the disk too, as a rejects file's: a power cut
+	 * just after "created" must not take the ledger away again */
+	if (tmpfiles_sync_dir(path) < 0) {
+		loy_error("created '%s', but cannot sync its directory: %s", path,
+		    strerror(errno));
+		return LOY_EX_IOERR;
+	}
 	return 0;
 fail_st:
 	ledger_fail(l, "cannot store settings");

@@ -370,3 +370,16 @@ EOF
 	run -0 --separate-stderr loy-enroll m.csv
 	ledger_ok
 }
+
+@test "a new ledger's name is on the disk when loy-init says it is created: its directory is synced after the link" {
+	need_strace
+	mkdir club
+	run -0 strace -f -y -e trace=fsync,fdatasync,link,linkat -o trace.txt \
+	    loy-init -d club/new.db
+	[ "${lines[-1]}" = "loy-init: created ledger 'club/new.db'" ]
+	cat trace.txt
+	linked=$(grep -n 'link.*"club/new\.db\.new-[^"]*", [^"]*"club/new\.db"' trace.txt | cut -d: -f1)
+	[ -n "$linked" ]
+	tail -n +"$linked" trace.txt | grep -q "sync([0-9]*<$PWD/club>)"
+	ledger_ok club/new.db
+}

@@ -323,13 +323,11 @@ big_ledger() {
 }
 
 @test "a rejects file is on the disk before the run commits and in its place after: a power cut loses no bad row" {
-	command -v strace >/dev/null || skip "no strace to see the syncs"
+	need_strace
 	club
 	{ cat pos.csv; echo 'BAD1,1001,2026-11-20 10:00:00,Store 1,SKU-001,food,0,1.00,store,'; } >bad.csv
 	echo 'an earlier run,s rejects' >rej.csv
-	# (LeakSanitizer, in make check-asan, cannot run under strace)
-	run -1 env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-	    strace -f -y -e trace=fsync,fdatasync,rename,renameat,renameat2 -o trace.txt \
+	run -1 strace -f -y -e trace=fsync,fdatasync,rename,renameat,renameat2 -o trace.txt \
 	    loy-accrue --rejects rej.csv bad.csv
 	grep -q '^BAD1,' rej.csv
 	cat trace.txt
