@@ -121,7 +121,7 @@ struct rule_aux {
 	int nmatches, match_line;
 	int to_line, tiers_line, event_line, stack_line, per_line, limit_line;
 	int referral_line, cumulative_line, period_line;
-	int stores_line, channels_line, min_amount_line;
+	int stores_line, channels_line, min_amount_line, cap_line, budget_line;
 	int bad;			/* a problem reported: left out of pair checks */
 };
 
@@ -893,11 +893,13 @@ rule_key(struct parser *ps, const struct kv *kv, int idx)
 	else if (strcmp(k, "min_amount") == 0) {
 		a->min_amount_line = kv->line;
 		money(ps, kv, &r->min_amount);
-	} else if (strcmp(k, "cap_receipt") == 0)
+	} else if (strcmp(k, "cap_receipt") == 0) {
+		a->cap_line = kv->line;
 		whole(ps, kv, 1, POINTS_MAX, &r->cap_receipt);
-	else if (strcmp(k, "budget") == 0)
+	} else if (strcmp(k, "budget") == 0) {
+		a->budget_line = kv->line;
 		whole(ps, kv, 1, POINTS_MAX, &r->budget);
-	else if (strcmp(k, "referral_to") == 0) {
+	} else if (strcmp(k, "referral_to") == 0) {
 		a->referral_line = kv->line;
 		if (word(ps, kv, to, &w) == 0)
 			r->referral_to = (enum referral_to)w;
@@ -1018,6 +1020,22 @@ check_rule(struct parser *ps, int i)
 	    r->referral_on == REFERRAL_ON_SIGNUP)))
 		perr(ps, a->min_amount_line, "rule '%s': min_amount needs a purchase: %s has "
 		    "no amount", r->name, r->trigger == TRIGGER_EVENT ? "an event" : "a sign-up");
+	/* a cap or a budget counts the points a rule gives: one that only
+	 * takes them away (an exclusion, a multiplier of 1 or below) gives
+	 * none, and a cap would never cut it (a version stored before this
+	 * was refused reads as it did) */
+	if ((r->effect == EFFECT_EXCLUDE || (r->effect == EFFECT_MULTIPLY &&
+	    r->factor_num <= r->factor_den)) && a->neffects == 1 && !ps->stored) {
+		const char *does = r->effect == EFFECT_EXCLUDE ? "excludes" :
+		    "multiplies by 1 or less";
+
+		if (a->cap_line)
+			perr(ps, a->cap_line, "rule '%s': cap_receipt counts the points a rule "
+			    "gives; this one %s and gives none", r->name, does);
+		if (a->budget_line)
+			perr(ps, a->budget_line, "rule '%s': budget counts the points a rule "
+			    "gives; this one %s and gives none", r->name, does);
+	}
 	if (r->trigger == TRIGGER_CUMULATIVE) {
 		if (!a->cumulative_line)
 			perr(ps, r->line, "rule '%s': trigger cumulative needs visits or spend",

@@ -502,6 +502,56 @@ OUT
 	ledger_ok
 }
 
+@test "a cap or a budget on a rule that gives no points is refused, and a version stored with one still reads" {
+	cat >p.conf <<'CONF'
+[rule half]
+trigger = purchase
+category = bakery
+multiply = 0.5
+budget = 1000
+[rule same]
+trigger = purchase
+category = dairy
+multiply = 1
+cap_receipt = 10
+[rule no-tobacco]
+trigger = purchase
+category = tobacco
+exclude = yes
+budget = 50
+cap_receipt = 5
+[rule double]
+trigger = purchase
+category = produce
+multiply = 2
+budget = 1000
+cap_receipt = 10
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:5: rule 'half': budget counts the points a rule gives; this one multiplies by 1 or less and gives none
+loy-program: p.conf:10: rule 'same': cap_receipt counts the points a rule gives; this one multiplies by 1 or less and gives none
+loy-program: p.conf:15: rule 'no-tobacco': budget counts the points a rule gives; this one excludes and gives none
+loy-program: p.conf:16: rule 'no-tobacco': cap_receipt counts the points a rule gives; this one excludes and gives none
+loy-program: p.conf: not a valid programme file
+OUT
+	# without them the file is good, and a version stored with them still
+	# reads: the half rule halves every purchase, its budget never reached
+	sed -e 5d -e 10d -e 15,16d p.conf >ok.conf
+	run -0 loy-program check ok.conf
+	new_ledger
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'p.conf', 'x', readfile('p.conf'))"
+	run -0 --separate-stderr loy-program show
+	[[ "$output" == *"budget = 1000"* ]]
+	printf 'txn_id,member_id,occurred_at,category,amount\nT1,A,2026-11-20 10:00:00,bakery,40.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "${lines[1]}" = "T1,A,2026-11-20 10:00:00,40.00,20,credited," ]
+	ledger_ok
+}
+
 @test "a [programme] setting and its section must agree" {
 	printf '[programme]\nearn_points = 2\nexpiry_months = 6\n[earn]\npoints = 3\n[expiry]\nmonths = 6\n' >p.conf
 	bad p.conf
