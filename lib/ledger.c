@@ -1486,8 +1486,8 @@ ledger_begin_read(struct ledger *l)
 int
 ledger_commit(struct ledger *l)
 {
-	if (ledger_exec(l, "COMMIT") < 0)
-		return -1;
+	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot commit the run");
 	l->in_txn = 0;
 	return 0;
 }
