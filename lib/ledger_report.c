@@ -452,14 +452,18 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		 * receipts count for its survivor, in the survivor's cohort;
 		 * purchases up to --to, the month of --to up to that day */
 		return fmt(
-		    "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k\n"
-		    "                         WHERE n < 1200),\n"
-		    LEDGER_MERGED ",\n"
+		    "WITH RECURSIVE " LEDGER_MERGED ",\n"
 		    "c AS (SELECT substr(enrolled_at, 1, 7) AS cohort, count(*) AS members\n"
 		    "        FROM members\n"
 		    "       WHERE status <> 'merged' AND " WINDOW("enrolled_at") "\n"
 		    "         AND substr(enrolled_at, 1, 7) <= :horizon\n"
 		    "       GROUP BY 1),\n"
+		    /* the months since the oldest cohort's, however many */
+		    "k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k\n"
+		    "          WHERE n < (SELECT substr(:horizon, 1, 4) * 12\n"
+		    "                            + substr(:horizon, 6, 2)\n"
+		    "                            - substr(min(cohort), 1, 4) * 12\n"
+		    "                            - substr(min(cohort), 6, 2) FROM c)),\n"
 		    "a AS (SELECT substr(m.enrolled_at, 1, 7) AS cohort,\n"
 		    "             substr(r.occurred_at, 1, 4) * 12 + substr(r.occurred_at, 6, 2)\n"
 		    "             - (substr(m.enrolled_at, 1, 4) * 12\n"

@@ -1219,6 +1219,20 @@ cohort,members,month,active,share_pct
 OUT
 }
 
+@test "retention counts every month since a cohort more than a hundred years old, not the first 1200" {
+	export LOY_NOW="2026-03-10 12:00:00"
+	new_ledger
+	printf 'member_id,name,enrolled_at\nOLD,Olga,1920-01-01\n' | loy-enroll >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nV1,OLD,2026-03-01 10:00:00,30.00\n' |
+		loy-accrue >/dev/null 2>&1
+	# January 1920 to March 2026: months 0 to 1274, the purchase in the last
+	run -0 --separate-stderr loy-report retention
+	[ "${#lines[@]}" -eq 1276 ]
+	[ "${lines[1275]}" = "1920-01,1,1274,1,100.00" ]
+	[ "$(loy-report retention | awk -F, 'NR > 1 && $4 > 0' | wc -l)" -eq 1 ]
+	ledger_ok
+}
+
 @test "economics --per rule, redemptions and tier movements count a merged member and its survivor as one member" {
 	merges
 	# A, B and C earned on their receipts: one member, not three
