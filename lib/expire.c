@@ -268,3 +268,18 @@ expire_activity(struct ledger *l, const char *member, const char *at)
 		return loy_error("'%s' expires past the year 9999", at);
 	return ledger_lots_extend(l, member, at, until);
 }
+
+int
+expire_given_back(struct ledger *l, const char *member, int64_t entry, const char *at)
+{
+	char until[20];
+	int n = 0, kind = policy(l, at, &n);
+
+	if (kind != 'r')
+		return kind < 0 ? -1 : 0;
+	if (when_add_months(at, n, until) < 0)
+		return loy_error("'%s' expires past the year 9999", at);
+	if (ledger_lots_latest(l, member, at, until) < 0)
+		return -1;
+	return ledger_entry_lots_extend(l, entry, at, until);
+}

@@ -34,6 +34,13 @@ int expire_pending_lot_date(struct ledger *l, const char *member, const char *ea
  * member's open lots not yet past their date now expire expiry_months after
  * `at`; nothing under any other.  0 or -1. */
 int expire_activity(struct ledger *l, const char *member, const char *at);
+/* Points `member` gets back by `entry` (a cancelled redemption) that were
+ * taken from them by an activity at `at`: under the rolling policy in force
+ * then, those of its lots not past their date at `at` expire no earlier
+ * than that activity moved the member's open lots on to, or a later one
+ * since (the member's latest date), as they would have, had they not been
+ * spent.  0 or -1. */
+int expire_given_back(struct ledger *l, const char *member, int64_t entry, const char *at);
 /* Is the expiry policy of the programme version in force at `at` rolling,
  * whatever settings were applied last?  1 yes, 0 no, -1 on error. */
 int expire_rolling(struct ledger *l, const char *at);

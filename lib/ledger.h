@@ -412,5 +412,8 @@ int ledger_lots_latest(struct ledger *l, const char *member, const char *at,
  * and expiring before `until` expire at `until` instead.  0 or -1. */
 int ledger_lots_extend(struct ledger *l, const char *member, const char *at,
     const char *until);
+/* The same for the lots made by `entry` alone.  0 or -1. */
+int ledger_entry_lots_extend(struct ledger *l, int64_t entry, const char *at,
+    const char *until);
 
 #endif

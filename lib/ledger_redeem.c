@@ -687,3 +687,21 @@ ledger_lots_extend(struct ledger *l, const char *member, const char *at, const c
 	sqlite3_bind_text(st, 3, until, -1, SQLITE_STATIC);
 	return ledger_exec_stmt(l, st, "cannot extend lots");
 }
+
+int
+ledger_entry_lots_extend(struct ledger *l, int64_t entry, const char *at, const char *until)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!(st = ledger_prepare(l, "UPDATE lots SET expires_at = ?3 WHERE entry_id = ?1"
+	    " AND remaining > 0 AND expires_at IS NOT NULL AND expires_at >= date(?2, '+1 day')"
+	    " AND expires_at < ?3")))
+		return -1;
+	sqlite3_bind_int64(st, 1, entry);
+	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, until, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot extend lots");
+}

@@ -956,6 +956,23 @@ struct cancel {
 	char now[20];
 };
 
+/* Under rolling expiry the redemption was the member's activity: the
+ * points it gives back keep the date it moved the member's lots on to. */
+static int
+given_back(struct ledger *l, const struct redemption *r, int64_t entry)
+{
+	char *member = NULL;
+	int rc;
+
+	if ((rc = expire_rolling(l, r->requested_at)) <= 0)
+		return rc;
+	if ((rc = ledger_member_resolve(l, r->member_id, &member)) <= 0)
+		return rc < 0 ? -1 : loy_error("member '%s' is gone", r->member_id);
+	rc = expire_given_back(l, member, entry, r->requested_at);
+	free(member);
+	return rc;
+}
+
 static int
 cancel_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 {
@@ -996,7 +1013,8 @@ cancel_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2]
 			    c->argv[i], w.v[RW_TO]) < 0;
 			continue;
 		}
-		if (ledger_redemption_cancel(l, &r, c->now, &entry) < 0)
+		if (ledger_redemption_cancel(l, &r, c->now, &entry) < 0 ||
+		    given_back(l, &r, entry) < 0)
 			goto fail;
 		csvio_put(out, r.request_id);
 		csvio_put(out, "cancelled");

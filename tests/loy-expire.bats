@@ -417,6 +417,54 @@ OUT
 	ledger_ok
 }
 
+@test "rolling expiry: a cancelled redemption's points come back with the date the redemption moved the lots on to" {
+	new_ledger --set expiry_policy=rolling --set expiry_months=1
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,15\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	# A 10 points and B 20 points, both till 11-01 10:00 once B is earned
+	LOY_NOW="2026-09-10 12:00:00" earn "A,2026-09-10 10:00:00,10.00"
+	LOY_NOW="2026-10-01 12:00:00" earn "B,2026-10-01 10:00:00,20.00"
+	# R1 on 10-20 takes all of A and 5 of B, and moves B on to 11-20 09:00
+	printf 'request_id,member_id,reward_id,requested_at\nR1,1001,COFFEE,2026-10-20 09:00:00\n' >req.csv
+	LOY_NOW="2026-10-20 12:00:00" loy-redeem req.csv >/dev/null 2>&1
+	[ "$(q "SELECT remaining || ':' || expires_at FROM lots ORDER BY lot_id")" = "0:2026-11-01 10:00:00
+15:2026-11-20 09:00:00" ]
+	# cancelled on 10-25: A's 10 points had been moved on with B's, had
+	# they not been spent; they come back till 11-20 09:00 too
+	LOY_NOW="2026-10-25 12:00:00" run -0 --separate-stderr loy-redeem cancel R1
+	[ "$(q "SELECT points || ':' || expires_at FROM lots WHERE entry_id = (SELECT cancel_entry FROM redemptions) ORDER BY lot_id")" = "10:2026-11-20 09:00:00
+5:2026-11-20 09:00:00" ]
+	# nothing expires on 11-01; all 30 on 11-20
+	LOY_NOW="2026-11-21 12:00:00" run -0 --separate-stderr loy-expire --as-of 2026-11-01
+	[ "${#lines[@]}" = 1 ]
+	LOY_NOW="2026-11-21 12:00:00" run -0 --separate-stderr loy-expire --as-of 2026-11-20
+	same "$output" <<OUT
+$HEAD
+1001,-30,3,2026-11-20
+OUT
+	ledger_ok
+}
+
+@test "rolling expiry: a redemption of every point, cancelled after their old date, gives them back with the date it gave" {
+	new_ledger --set expiry_policy=rolling --set expiry_months=1
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,30\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	LOY_NOW="2026-09-10 12:00:00" earn "A,2026-09-10 10:00:00,10.00"
+	LOY_NOW="2026-10-01 12:00:00" earn "B,2026-10-01 10:00:00,20.00"
+	# R1 on 10-20 spends all 30: no lot is left to move on
+	printf 'request_id,member_id,reward_id,requested_at\nR1,1001,COFFEE,2026-10-20 09:00:00\n' >req.csv
+	LOY_NOW="2026-10-20 12:00:00" loy-redeem req.csv >/dev/null 2>&1
+	# cancelled on 11-05, when their old date has passed: they come back
+	# till 11-20 09:00, a month after the redemption, as they were then
+	LOY_NOW="2026-11-05 12:00:00" run -0 --separate-stderr loy-redeem cancel R1
+	[ "$(q "SELECT group_concat(points || ':' || expires_at, '|') FROM (SELECT * FROM lots WHERE entry_id = (SELECT cancel_entry FROM redemptions) ORDER BY lot_id)")" = "10:2026-11-20 09:00:00|20:2026-11-20 09:00:00" ]
+	ledger_ok
+}
+
 @test "the expiry settings are checked when a ledger is made" {
 	run -64 --separate-stderr loy-init --set expiry_policy=sometimes
 	[ "$stderr" = "loy-init: expiry_policy 'sometimes' must be months, year-end, rolling or never" ]
