@@ -658,7 +658,8 @@ params(const struct rdef *d, const struct report_opts *o, struct lr_params *p,
 			return usage_error("--to '%s' is out of range: the last day it can name is"
 			    " 9999-12-30", o->to);
 		p->to = to;
-		snprintf(horizon, 8, "%.7s", d10);
+		/* no month after this one: it has had no purchases yet */
+		snprintf(horizon, 8, "%.7s", strncmp(d10, now, 7) < 0 ? d10 : now);
 	} else
 		snprintf(horizon, 8, "%.7s", now);
 	p->horizon = horizon;

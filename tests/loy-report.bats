@@ -1233,6 +1233,17 @@ OUT
 	ledger_ok
 }
 
+@test "retention --to a day still to come ends at the current month, not at months with no purchases yet" {
+	base
+	export LOY_NOW="2026-03-10 12:00:00"
+	loy-report retention >now.csv
+	run -0 --separate-stderr loy-report retention --to 2027-06-30
+	same "$output" <now.csv
+	# January's cohort: months 0 to 2, January to March, and no more
+	[ "$(grep -c '^2026-01,' now.csv)" -eq 3 ]
+	ledger_ok
+}
+
 @test "economics --per rule, redemptions and tier movements count a merged member and its survivor as one member" {
 	merges
 	# A, B and C earned on their receipts: one member, not three
