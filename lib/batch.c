@@ -65,6 +65,19 @@ batch_col(struct batch *b, const char *field)
 }
 
 int
+batch_cols(struct batch *b, const char *const *fields, int need, int *col)
+{
+	int bad = 0;
+
+	for (int i = 0; fields[i]; i++)
+		col[i] = batch_col(b, fields[i]);
+	for (int i = 0; i < need; i++)
+		if (col[i] < 0)
+			bad = batch_header_error(b, "no column '%s'", fields[i]);
+	return bad;
+}
+
+int
 batch_header_error(struct batch *b, const char *fmt, ...)
 {
 	char *what = NULL;

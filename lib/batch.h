@@ -59,6 +59,10 @@ struct ledger *batch_ledger(struct batch *b);
 const struct cli *batch_cli(struct batch *b);
 /* Column of `field` in the current file (through --map), or -1. */
 int batch_col(struct batch *b, const char *field);
+/* Columns of `fields` (NULL-terminated) into col[], in their order; each of
+ * the first `need` absent is a fault of the header ("no column 'x'").
+ * 0, or -1 when one is absent. */
+int batch_cols(struct batch *b, const char *const *fields, int need, int *col);
 /* A fault of the file's header, "FILE:LINE: what" with the header's line
  * ("no column 'txn_id'"); returns -1. */
 int batch_header_error(struct batch *b, const char *fmt, ...)

@@ -43,14 +43,8 @@ static int
 events_file(void *ctx, struct batch *b)
 {
 	struct events *ev = ctx;
-	int bad = 0;
 
-	for (int i = 0; i < E_COUNT; i++) {
-		ev->col[i] = batch_col(b, event_fields[i]);
-		if (ev->col[i] < 0)
-			bad = batch_header_error(b, "no column '%s'", event_fields[i]);
-	}
-	return bad;
+	return batch_cols(b, event_fields, E_COUNT, ev->col);
 }
 
 static void

@@ -38,14 +38,8 @@ static int
 cat_file(void *ctx, struct batch *b)
 {
 	struct catalogue *c = ctx;
-	int bad = 0;
 
-	for (int i = 0; i < RW_COUNT; i++)
-		c->col[i] = batch_col(b, cat_fields[i]);
-	for (int i = RW_ID; i <= RW_POINTS; i++)
-		if (c->col[i] < 0)
-			bad = batch_header_error(b, "no column '%s'", cat_fields[i]);
-	return bad;
+	return batch_cols(b, cat_fields, RW_POINTS + 1, c->col);
 }
 
 /* A whole number >= min, as text for the ledger; NULL (and 0) when empty. */
@@ -194,14 +188,8 @@ static int
 code_file(void *ctx, struct batch *b)
 {
 	struct pools *p = ctx;
-	int bad = 0;
 
-	for (int i = 0; i < C_COUNT; i++)
-		p->col[i] = batch_col(b, code_fields[i]);
-	for (int i = C_REWARD; i <= C_CODE; i++)
-		if (p->col[i] < 0)
-			bad = batch_header_error(b, "no column '%s'", code_fields[i]);
-	return bad;
+	return batch_cols(b, code_fields, C_CODE + 1, p->col);
 }
 
 static int
@@ -464,14 +452,8 @@ static int
 req_file(void *ctx, struct batch *b)
 {
 	struct requests *q = ctx;
-	int bad = 0;
 
-	for (int i = 0; i < Q_COUNT; i++)
-		q->col[i] = batch_col(b, req_fields[i]);
-	for (int i = Q_ID; i <= Q_REWARD; i++)
-		if (q->col[i] < 0)
-			bad = batch_header_error(b, "no column '%s'", req_fields[i]);
-	return bad;
+	return batch_cols(b, req_fields, Q_REWARD + 1, q->col);
 }
 
 static void

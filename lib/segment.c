@@ -1853,14 +1853,8 @@ static int
 assign_file(void *ctx, struct batch *b)
 {
 	struct assigning *g = ctx;
-	int bad = 0;
 
-	for (int i = 0; i < 4; i++)
-		g->col[i] = batch_col(b, assign_fields[i]);
-	for (int i = 0; i < 3; i++)
-		if (g->col[i] < 0)
-			bad = batch_header_error(b, "no column '%s'", assign_fields[i]);
-	return bad;
+	return batch_cols(b, assign_fields, 3, g->col);
 }
 
 static int

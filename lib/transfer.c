@@ -35,14 +35,8 @@ static int
 tr_file(void *ctx, struct batch *b)
 {
 	struct transfers *x = ctx;
-	int bad = 0;
 
-	for (int i = 0; i < T_COUNT; i++)
-		x->col[i] = batch_col(b, fields[i]);
-	for (int i = T_ID; i <= T_POINTS; i++)
-		if (x->col[i] < 0)
-			bad = batch_header_error(b, "no column '%s'", fields[i]);
-	return bad;
+	return batch_cols(b, fields, T_POINTS + 1, x->col);
 }
 
 static void
