@@ -803,6 +803,22 @@ ledger_visit(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx)
 	return 0;
 }
 
+int
+ledger_visit_sql(struct ledger *l, const char *sql, const char *const *params,
+    ledger_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!(st = ledger_prepare(l, sql)))
+		return -1;
+	for (int i = 0; params && params[i]; i++)
+		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
+	rc = ledger_visit(l, st, fn, ctx);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int
 pragma_int(struct ledger *l, const char *sql, int *out)
 {

@@ -616,23 +616,6 @@ ledger_event_insert(struct ledger *l, const char *event_id, const char *member,
 	return ledger_exec_stmt(l, st, "cannot record an event");
 }
 
-/* Visit rows of a one-off query with text parameters (NULL-terminated). */
-static int
-visit(struct ledger *l, const char *sql, const char *const *params, ledger_row_fn fn,
-    void *ctx)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!(st = ledger_prepare(l, sql)))
-		return -1;
-	for (int i = 0; params && params[i]; i++)
-		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
-	rc = ledger_visit(l, st, fn, ctx);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* The columns every explanation row has. */
 #define EXPLAIN_COLS \
 	"txn_id, occurred_at, member_id, entry_id, line, sku, amount, rule, version, points"
@@ -711,7 +694,7 @@ ledger_earn_explain(struct ledger *l, const char *kind, const char *value, ledge
 	    "SELECT " EXPLAIN_COLS " FROM (" EXPLAIN_RECEIPTS " UNION ALL " EXPLAIN_OTHER ")"
 	    " ORDER BY occurred_at, txn_id, o, CAST(line AS INTEGER), entry_id",
 	    rw, rw, jw, strcmp(kind, "entry") == 0 ? EXPLAIN_PART : "0", aw, ew);
-	return visit(l, sql, one, fn, ctx);
+	return ledger_visit_sql(l, sql, one, fn, ctx);
 }
 
 /* The journal's points that an explanation covers: 0 or -1. */
@@ -750,7 +733,7 @@ ledger_earn_lines(struct ledger *l, const char *txn, ledger_row_fn fn, void *ctx
 {
 	const char *const one[] = { txn, NULL };
 
-	return visit(l,
+	return ledger_visit_sql(l,
 	    "SELECT r.txn_id, r.member_id, r.occurred_at, r.store, r.channel, r.amount,"
 	    "  r.earn->>'version', coalesce(r.earn->>'first', 0), l.value->>0,"
 	    "  l.value->>1, l.value->>2, l.value->>3,"
@@ -788,7 +771,7 @@ ledger_earn_uses_of(struct ledger *l, const char *txn, ledger_row_fn fn, void *c
 {
 	const char *const args[] = { txn, NULL };
 
-	return visit(l,
+	return ledger_visit_sql(l,
 	    "SELECT a.rule, a.member_id, a.period FROM rule_awards a"
 	    " WHERE a.member_id = (SELECT member_id FROM receipts WHERE txn_id = ?1)"
 	    "  AND a.key = ?1 AND a.points = 0 AND a.txn_id IS NULL"
@@ -926,7 +909,7 @@ ledger_earn_replay(struct ledger *l, const char *from, const char *to, ledger_ro
 {
 	const char *const range[] = { from, to, NULL };
 
-	return visit(l,
+	return ledger_visit_sql(l,
 	    "WITH RECURSIVE " LEDGER_MERGED ","
 	    " ret AS (SELECT * FROM receipts"
 	    "  WHERE status = 'returned' AND member_id IS NOT NULL"
@@ -994,7 +977,7 @@ ledger_earn_other_points(struct ledger *l, const char *from, const char *to,
 {
 	const char *const range[] = { from, to, NULL };
 
-	return visit(l,
+	return ledger_visit_sql(l,
 	    "SELECT rule, sum(points) FROM ("
 	    " SELECT a.rule AS rule, a.points AS points FROM rule_awards a"
 	    "  JOIN journal j ON j.entry_id = a.entry_id"
@@ -1009,8 +992,8 @@ ledger_earn_other_points(struct ledger *l, const char *from, const char *to,
 int
 ledger_earn_members(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	return visit(l, "SELECT member_id, tier, birthday, referrer, enrolled_at FROM members"
-	    " ORDER BY member_id", NULL, fn, ctx);
+	return ledger_visit_sql(l, "SELECT member_id, tier, birthday, referrer, enrolled_at"
+	    " FROM members ORDER BY member_id", NULL, fn, ctx);
 }
 
 /* Points given in [from, to] by receipts, per rule of their shares:
@@ -1021,7 +1004,7 @@ ledger_earn_actual(struct ledger *l, const char *from, const char *to, ledger_ro
 {
 	const char *const range[] = { from, to, NULL };
 
-	return visit(l,
+	return ledger_visit_sql(l,
 	    "SELECT rule, sum(points) FROM ("
 	    " SELECT s.key AS rule, s.value AS points"
 	    "  FROM receipts r, json_each(r.earn, '$.lines') l, json_each(l.value, '$[7]') s"

@@ -147,5 +147,9 @@ void ledger_seq_pause(struct ledger_seq *s);
 void ledger_seq_free(struct ledger_seq *s);
 /* Visit the rows of a prepared statement (see ledger_row_fn). */
 int ledger_visit(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx);
+/* The same for a one-off query, its parameters the texts of `params` up to
+ * a NULL (params NULL: none): 0 or -1. */
+int ledger_visit_sql(struct ledger *l, const char *sql, const char *const *params,
+    ledger_row_fn fn, void *ctx);
 
 #endif

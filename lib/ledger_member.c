@@ -604,25 +604,10 @@ ledger_card_replace(struct ledger *l, const char *old, const char *new_card, con
 	return got;
 }
 
-static int
-visit_sql(struct ledger *l, const char *sql, const char *arg, ledger_row_fn fn, void *ctx)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
-	if (arg)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-	rc = ledger_visit(l, st, fn, ctx);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int
 ledger_list_members(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	return visit_sql(l, "SELECT m.member_id, m.status, m.name, m.phone, m.email,"
+	return ledger_visit_sql(l, "SELECT m.member_id, m.status, m.name, m.phone, m.email,"
 	    " m.birthday, m.enrolled_at, m.referrer, m.store, m.channel, m.tier,"
 	    " m.merged_into, coalesce(b.points, 0) AS points, c.cards, m.attrs"
 	    " FROM members m LEFT JOIN balances b USING (member_id)"
@@ -635,14 +620,16 @@ ledger_list_members(struct ledger *l, ledger_row_fn fn, void *ctx)
 int
 ledger_list_cards(struct ledger *l, const char *member, ledger_row_fn fn, void *ctx)
 {
-	return visit_sql(l, "SELECT card, member_id, status, issued_at, ended_at, replaced_by,"
-	    " run_id FROM cards WHERE member_id = ?1 ORDER BY issued_at, run_id, card", member, fn, ctx);
+	const char *const one[] = { member, NULL };
+
+	return ledger_visit_sql(l, "SELECT card, member_id, status, issued_at, ended_at, replaced_by,"
+	    " run_id FROM cards WHERE member_id = ?1 ORDER BY issued_at, run_id, card", one, fn, ctx);
 }
 
 int
 ledger_list_duplicates(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	return visit_sql(l,
+	return ledger_visit_sql(l,
 	    "WITH shared AS ("
 	    "  SELECT 'phone' AS field, phone_key AS value, member_id FROM members"
 	    "   WHERE phone_key IS NOT NULL AND status <> 'merged'"

@@ -538,16 +538,8 @@ ledger_receipt_give_back(struct ledger *l, const char *txn_id, int64_t amount)
 int
 ledger_receipt_unlinked_origs(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(l->db, "SELECT DISTINCT orig_txn FROM receipts INDEXED BY receipts_unlinked"
-	    " WHERE " UNLINKED,
-	    -1, &st, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
-	rc = ledger_visit(l, st, fn, ctx);
-	sqlite3_finalize(st);
-	return rc;
+	return ledger_visit_sql(l, "SELECT DISTINCT orig_txn FROM receipts"
+	    " INDEXED BY receipts_unlinked WHERE " UNLINKED, NULL, fn, ctx);
 }
 
 int
@@ -628,20 +620,13 @@ int
 ledger_list_expiring(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
     void *ctx)
 {
-	sqlite3_stmt *st;
-	int rc;
+	const char *const range[] = { from, to, NULL };
 
-	if (sqlite3_prepare_v2(l->db,
+	return ledger_visit_sql(l,
 	    "SELECT m.member_id, m.name, m.phone, m.email, sum(o.remaining) AS points,"
 	    " min(o.expires_at) AS first_expiry, m.status"
 	    " FROM lots o JOIN members m USING (member_id)"
 	    " WHERE o.remaining > 0 AND o.expires_at >= ?1 AND o.expires_at < ?2"
 	    "  AND m.status <> 'merged'"
-	    " GROUP BY m.member_id ORDER BY first_expiry, m.member_id", -1, &st, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot prepare statement");
-	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-	rc = ledger_visit(l, st, fn, ctx);
-	sqlite3_finalize(st);
-	return rc;
+	    " GROUP BY m.member_id ORDER BY first_expiry, m.member_id", range, fn, ctx);
 }

@@ -222,13 +222,6 @@ ledger_settings_put(struct ledger *l, char **keys, char **values, int n)
 int
 ledger_list_programmes(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = ledger_prepare(l, "SELECT version, effective_from, loaded_at, run_id, "
-	    "source, sha256 FROM programmes ORDER BY version");
-	int rc;
-
-	if (!st)
-		return -1;
-	rc = ledger_visit(l, st, fn, ctx);
-	sqlite3_finalize(st);
-	return rc;
+	return ledger_visit_sql(l, "SELECT version, effective_from, loaded_at, run_id, "
+	    "source, sha256 FROM programmes ORDER BY version", NULL, fn, ctx);
 }

@@ -94,16 +94,9 @@ ledger_reward_put(struct ledger *l, const struct reward *r)
 int
 ledger_list_rewards(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!(st = ledger_prepare(l, "SELECT reward_id, name, points, cash_price, stock,"
+	return ledger_visit_sql(l, "SELECT reward_id, name, points, cash_price, stock,"
 	    " partner_id AS partner, partner_cost, tiers, segments, valid_from, valid_to,"
-	    " per_member_limit FROM rewards ORDER BY reward_id")))
-		return -1;
-	rc = ledger_visit(l, st, fn, ctx);
-	sqlite3_finalize(st);
-	return rc;
+	    " per_member_limit FROM rewards ORDER BY reward_id", NULL, fn, ctx);
 }
 
 int
@@ -544,18 +537,11 @@ out:
 int
 ledger_list_codes(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!(st = ledger_prepare(l, "SELECT c.reward_id, w.partner_id AS partner,"
+	return ledger_visit_sql(l, "SELECT c.reward_id, w.partner_id AS partner,"
 	    " count(*) AS codes, count(c.request_id) AS used,"
 	    " count(*) - count(c.request_id) AS left"
 	    " FROM reward_codes c LEFT JOIN rewards w USING (reward_id)"
-	    " GROUP BY c.reward_id ORDER BY c.reward_id")))
-		return -1;
-	rc = ledger_visit(l, st, fn, ctx);
-	sqlite3_finalize(st);
-	return rc;
+	    " GROUP BY c.reward_id ORDER BY c.reward_id", NULL, fn, ctx);
 }
 
 /* ---------------------------------------------------------------- transfers */

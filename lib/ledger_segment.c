@@ -10,16 +10,6 @@
 #include "segment.h"
 
 
-/* Visit a one-off statement's rows, then finalize it. */
-static int
-visit_once(struct ledger *l, sqlite3_stmt *st, ledger_row_fn fn, void *ctx)
-{
-	int rc = ledger_visit(l, st, fn, ctx);
-
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* One text value of a one-row query into out (size n; "" for NULL). */
 static int
 text_of(struct ledger *l, const char *sql, char *out, size_t n)
@@ -284,8 +274,8 @@ int
 ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_row_fn fn,
     void *ctx)
 {
+	const char *const one[] = { to, NULL };
 	char sql[2048];
-	sqlite3_stmt *st;
 
 	if (ledger_segment_aliases(l) < 0)
 		return -1;
@@ -307,10 +297,7 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    " GROUP BY ref.referrer"
 	    " ORDER BY referred DESC, buyers DESC, spend DESC, ref.referrer",
 	    contact ? ", p.name, p.phone, p.email" : "");
-	if (!(st = ledger_prepare(l, sql)))
-		return -1;
-	sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
-	return visit_once(l, st, fn, ctx);
+	return ledger_visit_sql(l, sql, one, fn, ctx);
 }
 
 /* ---------------------------------------------------------------- tiers */
@@ -329,22 +316,18 @@ ledger_tier_last_run(struct ledger *l, char out[11])
 int
 ledger_tier_assignments(struct ledger *l, const char *from, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = ledger_prepare(l, "SELECT member_id, tier, starts, until"
-	    " FROM tier_assignments WHERE until >= ?1 ORDER BY member_id, assignment_id");
+	const char *const one[] = { from, NULL };
 
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-	return visit_once(l, st, fn, ctx);
+	return ledger_visit_sql(l, "SELECT member_id, tier, starts, until"
+	    " FROM tier_assignments WHERE until >= ?1 ORDER BY member_id, assignment_id", one, fn,
+	    ctx);
 }
 
 int
 ledger_tier_earned(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = ledger_prepare(l, "SELECT member_id, tier FROM tier_earned"
-	    " ORDER BY member_id");
-
-	return st ? visit_once(l, st, fn, ctx) : -1;
+	return ledger_visit_sql(l, "SELECT member_id, tier FROM tier_earned ORDER BY member_id",
+	    NULL, fn, ctx);
 }
 
 int
@@ -538,23 +521,19 @@ ledger_segment_seal(struct ledger *l, const char *name)
 int
 ledger_list_segments(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	sqlite3_stmt *st = ledger_prepare(l, "SELECT name AS segment, as_of, members, source, run_id"
-	    " FROM segments ORDER BY name");
-
-	return st ? visit_once(l, st, fn, ctx) : -1;
+	return ledger_visit_sql(l, "SELECT name AS segment, as_of, members, source, run_id"
+	    " FROM segments ORDER BY name", NULL, fn, ctx);
 }
 
 int
 ledger_segment_list(struct ledger *l, const char *name, int contact, ledger_row_fn fn,
     void *ctx)
 {
-	sqlite3_stmt *st = ledger_prepare(l, contact ?
+	const char *const one[] = { name, NULL };
+
+	return ledger_visit_sql(l, contact ?
 	    "SELECT s.member_id, m.name, m.phone, m.email FROM segment_members s"
 	    " JOIN members m USING (member_id) WHERE s.segment = ?1 ORDER BY s.member_id" :
-	    "SELECT member_id FROM segment_members WHERE segment = ?1 ORDER BY member_id");
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	return visit_once(l, st, fn, ctx);
+	    "SELECT member_id FROM segment_members WHERE segment = ?1 ORDER BY member_id",
+	    one, fn, ctx);
 }
