@@ -1032,6 +1032,28 @@ batch_print(void *ctx, int ncols, const char *const *cols, const char *const *ro
 	return 0;
 }
 
+struct csvio_writer *
+batch_list_begin(const struct cli *cli, struct ledger *l, int *status)
+{
+	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+
+	if (ledger_begin_read(l) < 0) {
+		csvio_writer_close(out);
+		*status = ledger_status(l);
+		return NULL;
+	}
+	return out;
+}
+
+int
+batch_list_end(struct ledger *l, struct csvio_writer *out, int rc)
+{
+	ledger_rollback(l);
+	if (cli_writer_done(out) != 0)
+		return LOY_EX_IOERR;
+	return rc < 0 ? ledger_status(l) : rc;
+}
+
 int
 batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn, void *ctx)
 {

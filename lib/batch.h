@@ -106,6 +106,14 @@ int batch_seq(const struct batch *b);
 /* A ledger_row_fn that writes each row (and the header first) through the
  * csvio_writer in ctx: for listings. */
 int batch_print(void *ctx, int ncols, const char *const *cols, const char *const *row);
+/* A listing's start: a writer of standard output in the options' format,
+ * inside a read transaction; NULL when that cannot begin, with the exit
+ * status in *status. */
+struct csvio_writer *batch_list_begin(const struct cli *cli, struct ledger *l, int *status);
+/* Its end, after rc (-1 when the ledger failed it, else 0 or an exit
+ * status): the transaction let go, the output written out; the exit
+ * status (LOY_EX_IOERR when the output cannot be). */
+int batch_list_end(struct ledger *l, struct csvio_writer *out, int rc);
 
 /* A run without input files (close, merge, ...): one transaction and a run
  * record around fn, which writes its output through `out` and counts rows

@@ -1309,13 +1309,11 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 static int
 listing(const struct cli *cli, struct ledger *l, const char *verb, const char *member)
 {
-	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+	struct csvio_writer *out;
 	int rc;
 
-	if (ledger_begin_read(l) < 0) {
-		csvio_writer_close(out);
-		return ledger_status(l);
-	}
+	if (!(out = batch_list_begin(cli, l, &rc)))
+		return rc;
 	if (strcmp(verb, "list") == 0)
 		rc = ledger_list_members(l, batch_print, out);
 	else if (strcmp(verb, "cards") == 0) {
@@ -1338,10 +1336,7 @@ listing(const struct cli *cli, struct ledger *l, const char *verb, const char *m
 	}
 	else
 		rc = ledger_list_duplicates(l, batch_print, out);
-	ledger_rollback(l);
-	if (cli_writer_done(out) != 0)
-		return LOY_EX_IOERR;
-	return rc < 0 ? ledger_status(l) : 0;
+	return batch_list_end(l, out, rc);
 }
 
 static const struct {

@@ -99,9 +99,9 @@ expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const cha
 int
 expire_notice(const struct cli *cli, struct ledger *l, long days)
 {
-	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
+	struct csvio_writer *out;
 	char now[20], from[20], until[20];
-	int rc;
+	int status;
 
 	when_now(now);
 	/* a lot is spent up to the day before its expiry date (loy-redeem) and
@@ -111,15 +111,9 @@ expire_notice(const struct cli *cli, struct ledger *l, long days)
 	snprintf(from, sizeof(from), "%.10s 00:00:00", now);
 	when_add_hours(from, 24 * (days + 1), until);
 	when_add_hours(from, 24, from);
-	if (ledger_begin_read(l) < 0) {
-		csvio_writer_close(out);
-		return ledger_status(l);
-	}
-	rc = ledger_list_expiring(l, from, until, batch_print, out);
-	ledger_rollback(l);
-	if (cli_writer_done(out) != 0)
-		return LOY_EX_IOERR;
-	return rc < 0 ? ledger_status(l) : 0;
+	if (!(out = batch_list_begin(cli, l, &status)))
+		return status;
+	return batch_list_end(l, out, ledger_list_expiring(l, from, until, batch_print, out));
 }
 
 /* The programme's versions, read once a process, for the expiry each was

@@ -488,16 +488,10 @@ program_show(const struct cli *cli, struct ledger *l, const char *as_of)
 int
 program_versions(const struct cli *cli, struct ledger *l)
 {
-	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
-	int rc;
+	struct csvio_writer *out;
+	int status;
 
-	if (ledger_begin_read(l) < 0) {
-		csvio_writer_close(out);
-		return ledger_status(l);
-	}
-	rc = ledger_list_programmes(l, batch_print, out);
-	ledger_rollback(l);
-	if (cli_writer_done(out) != 0)
-		return LOY_EX_IOERR;
-	return rc < 0 ? ledger_status(l) : 0;
+	if (!(out = batch_list_begin(cli, l, &status)))
+		return status;
+	return batch_list_end(l, out, ledger_list_programmes(l, batch_print, out));
 }

@@ -254,18 +254,12 @@ redeem_codes(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 int
 redeem_list_codes(const struct cli *cli, struct ledger *l)
 {
-	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
-	int rc;
+	struct csvio_writer *out;
+	int status;
 
-	if (ledger_begin_read(l) < 0) {
-		csvio_writer_close(out);
-		return ledger_status(l);
-	}
-	rc = ledger_list_codes(l, batch_print, out);
-	ledger_rollback(l);
-	if (cli_writer_done(out) != 0)
-		return LOY_EX_IOERR;
-	return rc < 0 ? ledger_status(l) : 0;
+	if (!(out = batch_list_begin(cli, l, &status)))
+		return status;
+	return batch_list_end(l, out, ledger_list_codes(l, batch_print, out));
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -1049,17 +1043,10 @@ print_reward(void *ctx, int ncols, const char *const *cols, const char *const *r
 int
 redeem_list(const struct cli *cli, struct ledger *l)
 {
-	struct csvio_writer *out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
-	struct money_out m = { out, ledger_decimals(l) };
-	int rc;
+	struct money_out m = { NULL, ledger_decimals(l) };
+	int status;
 
-	if (ledger_begin_read(l) < 0) {
-		csvio_writer_close(out);
-		return ledger_status(l);
-	}
-	rc = ledger_list_rewards(l, print_reward, &m);
-	ledger_rollback(l);
-	if (cli_writer_done(out) != 0)
-		return LOY_EX_IOERR;
-	return rc < 0 ? ledger_status(l) : 0;
+	if (!(m.out = batch_list_begin(cli, l, &status)))
+		return status;
+	return batch_list_end(l, m.out, ledger_list_rewards(l, print_reward, &m));
 }

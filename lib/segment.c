@@ -1333,14 +1333,9 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 		return do_tiers(&r);
 	if (o->save)
 		return batch_txn(cli, l, args, list_txn, &r);
-	if (ledger_begin_read(l) < 0)
-		return ledger_status(l);
-	r.out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
-	rc = cmds[i].fn(&r);
-	ledger_rollback(l);
-	if (cli_writer_done(r.out) != 0)
-		return LOY_EX_IOERR;
-	return rc < 0 ? ledger_status(l) : rc;
+	if (!(r.out = batch_list_begin(cli, l, &rc)))
+		return rc;
+	return batch_list_end(l, r.out, cmds[i].fn(&r));
 }
 
 
