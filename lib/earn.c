@@ -148,37 +148,52 @@ earn_segments(const struct earn *e)
 	return b.s;
 }
 
-int
-earn_needs_progress(const struct earn *e)
+/* 1 when a rule of any version is one that `is` takes, else 0. */
+static int
+any_rule(const struct earn *e, int (*is)(const struct rule *))
 {
 	for (int i = 0; i < e->n; i++)
 		for (int k = 0; k < e->pv[i].p->nrules; k++)
-			if (e->pv[i].p->rules[k].trigger == TRIGGER_CUMULATIVE &&
-			    e->pv[i].p->rules[k].effect == EFFECT_BONUS)
+			if (is(&e->pv[i].p->rules[k]))
 				return 1;
 	return 0;
+}
+
+static int
+is_cumulative_bonus(const struct rule *r)
+{
+	return r->trigger == TRIGGER_CUMULATIVE && r->effect == EFFECT_BONUS;
+}
+
+static int
+is_referral_bonus(const struct rule *r)
+{
+	return r->trigger == TRIGGER_REFERRAL && r->referral_on != REFERRAL_ON_SIGNUP &&
+	    r->effect == EFFECT_BONUS;
+}
+
+static int
+is_limited_purchase(const struct rule *r)
+{
+	return is_purchase(r) && r->limit >= 0;
+}
+
+int
+earn_needs_progress(const struct earn *e)
+{
+	return any_rule(e, is_cumulative_bonus);
 }
 
 int
 earn_needs_referral(const struct earn *e)
 {
-	for (int i = 0; i < e->n; i++)
-		for (int k = 0; k < e->pv[i].p->nrules; k++)
-			if (e->pv[i].p->rules[k].trigger == TRIGGER_REFERRAL &&
-			    e->pv[i].p->rules[k].referral_on != REFERRAL_ON_SIGNUP &&
-			    e->pv[i].p->rules[k].effect == EFFECT_BONUS)
-				return 1;
-	return 0;
+	return any_rule(e, is_referral_bonus);
 }
 
 int
 earn_needs_limit(const struct earn *e)
 {
-	for (int i = 0; i < e->n; i++)
-		for (int k = 0; k < e->pv[i].p->nrules; k++)
-			if (is_purchase(&e->pv[i].p->rules[k]) && e->pv[i].p->rules[k].limit >= 0)
-				return 1;
-	return 0;
+	return any_rule(e, is_limited_purchase);
 }
 
 int
