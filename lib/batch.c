@@ -516,9 +516,11 @@ same_file(const char *path, const char *ledger, int nfiles, char **files)
 
 /* Commit the run, or with --dry-run roll it back and say so: 0 or an exit
  * status.  Output that could not be written (the spool's, all of it there)
- * is found before the commit where it can be, and nothing is committed. */
+ * is found before the commit where it can be, and nothing is committed.
+ * An idle run, one that changed nothing and set nothing aside, is rolled
+ * back too: the ledger is not written, not even the run's record. */
 static int
-finish(const struct cli *cli, struct ledger *l, FILE *spool)
+finish(const struct cli *cli, struct ledger *l, FILE *spool, int idle)
 {
 	off_t size;
 	int e;
@@ -533,6 +535,10 @@ finish(const struct cli *cli, struct ledger *l, FILE *spool)
 	if ((e = cli_fd_ready(STDOUT_FILENO, size)) != 0) {
 		loy_warn("cannot write the output: %s; nothing committed", strerror(e));
 		return LOY_EX_IOERR;
+	}
+	if (idle) {
+		ledger_rollback(l);
+		return 0;
 	}
 	return ledger_commit(l) < 0 ? ledger_status(l) : 0;
 }
@@ -815,7 +821,7 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 {
 	struct csvio_reader **inputs;
 	struct batch b = { .job = job, .cli = cli, .l = l };
-	int status = 0;
+	int status = 0, idle;
 	long changed = 0, unchanged = 0;
 	char line[512];
 
@@ -891,6 +897,7 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 			unchanged += b.count[i];
 	}
 	summary(&b, line, sizeof(line), b.count, b.read, b.rejected);
+	idle = !b.rejected && !ledger_run_wrote(l);
 	if (ledger_run_end(l, b.read, changed, unchanged, b.rejected, line) < 0) {
 		status = ledger_status(l);
 		goto out;
@@ -936,8 +943,10 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 		tmpfiles_forget(b.rejtmp);
 	if (b.rejstream && !cli->dry_run && (status = rejects_ready(&b)) != 0)
 		goto out;
-	if ((status = finish(cli, l, b.spool)) != 0)
+	if ((status = finish(cli, l, b.spool, idle)) != 0)
 		goto out;
+	if (idle && !cli->dry_run)
+		loy_warn("nothing changed: the ledger is as it was, with no record of the run");
 	/* only a committed run puts its rejects file in place (a dry run's
 	 * goes with drop_rejects) */
 	if (b.rejtmp && !cli->dry_run) {
@@ -1060,7 +1069,7 @@ batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn
 	struct csvio_writer *out;
 	FILE *spool;
 	long counts[2] = { 0, 0 };
-	int status;
+	int status, idle;
 	char line[128];
 
 	if (!(spool = spool_file()))
@@ -1073,6 +1082,7 @@ batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn
 	if ((status = fn(ctx, l, out, counts)) != 0)
 		goto out;
 	snprintf(line, sizeof(line), "%ld changed, %ld unchanged", counts[0], counts[1]);
+	idle = !ledger_run_wrote(l);
 	if (ledger_run_end(l, counts[0] + counts[1], counts[0], counts[1], 0, line) < 0) {
 		status = ledger_status(l);
 		goto out;
@@ -1084,7 +1094,7 @@ batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn
 		goto out;
 	}
 	out = NULL;
-	if ((status = finish(cli, l, spool)) != 0)
+	if ((status = finish(cli, l, spool, idle)) != 0)
 		goto out;
 	if (flush_spool(spool, !cli->dry_run) < 0)
 		status = LOY_EX_IOERR;

@@ -1544,7 +1544,15 @@ ledger_run_begin(struct ledger *l, const char *program, const char *args)
 	if (ledger_exec_stmt(l, st, "cannot record the run") < 0)
 		return -1;
 	l->run_id = sqlite3_last_insert_rowid(l->db);
+	l->changes_at_run = sqlite3_total_changes64(l->db);
+	l->own_changes = 0;
 	return 0;
+}
+
+int
+ledger_run_wrote(const struct ledger *l)
+{
+	return sqlite3_total_changes64(l->db) - l->changes_at_run - l->own_changes > 0;
 }
 
 int64_t
@@ -1569,7 +1577,10 @@ ledger_run_input(struct ledger *l, int seq, const char *name, const char *sha256
 	sqlite3_bind_text(st, 4, sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)bytes);
 	sqlite3_bind_int64(st, 6, rows);
-	return ledger_exec_stmt(l, st, "cannot record the run's input");
+	if (ledger_exec_stmt(l, st, "cannot record the run's input") < 0)
+		return -1;
+	l->own_changes += sqlite3_changes64(l->db);
+	return 0;
 }
 
 int

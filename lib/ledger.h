@@ -70,6 +70,10 @@ int ledger_run_begin(struct ledger *l, const char *program, const char *args);
 int64_t ledger_run_id(const struct ledger *l);
 int ledger_run_input(struct ledger *l, int seq, const char *name,
     const char *sha256, uint64_t bytes, long rows);
+/* Has the run changed a row of the ledger since ledger_run_begin, its own
+ * record, its inputs' and its temporary notes apart?  (Rows an UPDATE set
+ * to what they held count as changed.) */
+int ledger_run_wrote(const struct ledger *l);
 int ledger_run_end(struct ledger *l, long read, long changed, long unchanged,
     long rejected, const char *summary);
 

@@ -75,6 +75,9 @@ struct ledger {
 	char *path;
 	sqlite3_stmt *stmt[S_STMT_MAX];
 	int64_t run_id;
+	/* rows changed as the run began (sqlite3_total_changes64), and since
+	 * by the run's own record and notes: ledger_run_wrote */
+	int64_t changes_at_run, own_changes;
 	int in_txn;
 	int rc;			/* last SQLite result code that failed */
 	int nsettings;

@@ -1018,7 +1018,18 @@ temp_note(struct ledger *l, enum ledger_stmt_id which, const char *table, const 
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (ledger_exec_stmt(l, st, what) < 0)
 		return -1;
+	l->own_changes += sqlite3_changes64(l->db);
 	return sqlite3_changes(l->db) == 0;
+}
+
+/* Empty a table of temp_note's: 0 or -1. */
+static int
+temp_forget(struct ledger *l, const char *sql)
+{
+	if (ledger_exec(l, sql) < 0)
+		return -1;
+	l->own_changes += sqlite3_changes64(l->db);
+	return 0;
 }
 
 int
@@ -1045,7 +1056,7 @@ ledger_seen_count(struct ledger *l, size_t *n)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
 		return ledger_fail(l, "cannot count the members seen");
-	return ledger_exec(l, "DELETE FROM temp.seen_members");
+	return temp_forget(l, "DELETE FROM temp.seen_members");
 }
 
 int
@@ -1060,5 +1071,5 @@ ledger_parts_forget(struct ledger *l)
 {
 	if (!l->stmt[S_PART_SEEN])	/* nothing noted */
 		return 0;
-	return ledger_exec(l, "DELETE FROM temp.parts_seen");
+	return temp_forget(l, "DELETE FROM temp.parts_seen");
 }

@@ -134,6 +134,12 @@ as_user() {
 	fi
 }
 
+# What a run that changed nothing says last: it leaves the ledger as it
+# was, unwritten, with no record of the run.
+idle() {
+	printf '%s: nothing changed: the ledger is as it was, with no record of the run' "$1"
+}
+
 # Skip unless strace can trace here (a container may forbid ptrace);
 # `make deps` installs it.  LeakSanitizer, in make check-asan, cannot run
 # under strace: the traced program is run with leaks not checked.

@@ -71,6 +71,10 @@ count_ops() {
 	# members.csv changes a member, so that the enrolment writes
 	q "UPDATE members SET name = name || ' (changed)' WHERE member_id = '1001'"
 	printf 'member_id,points,reason,ref\n1002,5,goodwill,G1\n' >adj.csv
+	# points past their date, so that the expiry writes (a run that
+	# changes nothing writes nothing)
+	printf 'member_id,points,earned_at,expires_at\n1003,7,2024-11-01,2026-11-01\n' >open.csv
+	loy-accrue --opening open.csv >/dev/null 2>&1
 	for cmd in "loy-enroll members.csv" "loy-accrue pos.csv" "loy-redeem --catalogue rewards.csv" \
 	    "loy-accrue --adjust adj.csv" "loy-expire --as-of 2026-11-23"; do
 		before=$(dump)
