@@ -122,6 +122,7 @@ struct rule_aux {
 	int to_line, tiers_line, event_line, stack_line, per_line, limit_line;
 	int referral_line, cumulative_line, period_line;
 	int stores_line, channels_line, min_amount_line, cap_line, budget_line;
+	int factor_bad;			/* multiply's factor refused: not known */
 	int bad;			/* a problem reported: left out of pair checks */
 };
 
@@ -842,7 +843,7 @@ rule_key(struct parser *ps, const struct kv *kv, int idx)
 		a->neffects++;
 		a->effect_line = kv->line;
 		r->effect = EFFECT_MULTIPLY;
-		factor(ps, kv, &r->factor_num, &r->factor_den);
+		a->factor_bad = factor(ps, kv, &r->factor_num, &r->factor_den) < 0;
 	} else if (strcmp(k, "bonus") == 0) {
 		a->neffects++;
 		a->effect_line = kv->line;
@@ -1024,7 +1025,7 @@ check_rule(struct parser *ps, int i)
 	 * takes them away (an exclusion, a multiplier of 1 or below) gives
 	 * none, and a cap would never cut it (a version stored before this
 	 * was refused reads as it did) */
-	if ((r->effect == EFFECT_EXCLUDE || (r->effect == EFFECT_MULTIPLY &&
+	if ((r->effect == EFFECT_EXCLUDE || (r->effect == EFFECT_MULTIPLY && !a->factor_bad &&
 	    r->factor_num <= r->factor_den)) && a->neffects == 1 && !ps->stored) {
 		const char *does = r->effect == EFFECT_EXCLUDE ? "excludes" :
 		    "multiplies by 1 or less";

@@ -552,6 +552,16 @@ OUT
 	ledger_ok
 }
 
+@test "a multiplier that is not a number is refused as such, not as a cap or budget on a rule that gives no points" {
+	printf '[rule x]\ntrigger = purchase\ncategory = bakery\nmultiply = two\nbudget = 1000\ncap_receipt = 10\n[rule y]\ntrigger = purchase\ncategory = dairy\nmultiply = 0\nbudget = 50\n' >p.conf
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:4: multiply 'two' is not a decimal number
+loy-program: p.conf:10: multiply '0' is not more than zero
+loy-program: p.conf: not a valid programme file
+OUT
+}
+
 @test "a [programme] setting and its section must agree" {
 	printf '[programme]\nearn_points = 2\nexpiry_months = 6\n[earn]\npoints = 3\n[expiry]\nmonths = 6\n' >p.conf
 	bad p.conf
