@@ -43,7 +43,20 @@ struct adjust {
 				   "taken" as the ledger had it, or "used": a row
 				   of this run took it, or was its duplicate (a
 				   row refused does not use it) */
+	struct strmap *matched;	/* opening entries a duplicate row of this run
+				   stood for */
 };
+
+/* ledger_opening_each: the first entry no row of this run stood for yet */
+static int
+unmatched(void *ctx, int64_t entry)
+{
+	struct adjust *a = ctx;
+	char key[24];
+
+	snprintf(key, sizeof(key), "%lld", (long long)entry);
+	return strmap_add(a->matched, key, strlen(key));
+}
 
 static char *
 field(const struct adjust *a, const struct csvio_row *row, int i)
@@ -169,6 +182,16 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 				    key);
 				goto done;
 			}
+			/* an opening row is a duplicate of a lot taken before, each
+			 * lot of one row */
+			if (a->opening && (got = ledger_opening_each(l, key, points, earned,
+			    unmatched, a)) <= 0) {
+				if (got < 0)
+					goto fatal;
+				batch_reject(b, row, "opening balance of member '%s' was taken "
+				    "before without this lot", key);
+				goto done;
+			}
 			batch_count(b, C_DUPLICATE);
 			out_row(a, b, ref, id, points, earned, expires, "duplicate",
 			    a->opening ? "opening balance taken before" : NULL);
@@ -241,8 +264,10 @@ run(const struct cli *cli, struct ledger *l, int opening, int nfiles, char **fil
 	a.expiry_months = atoi(ledger_setting(l, "expiry_months"));
 	when_now(a.now);
 	a.seen = strmap_new();
+	a.matched = strmap_new();
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	strmap_free(a.seen);
+	strmap_free(a.matched);
 	return status;
 }
 

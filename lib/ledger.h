@@ -192,6 +192,12 @@ int64_t ledger_journal_reverse(struct ledger *l, int64_t reverses, const char *m
  * in; caller frees member), 0 none, -1 error. */
 int ledger_journal_find(struct ledger *l, const char *source, const char *ref,
     char **member, int64_t *points);
+/* The entries of an opening balance taken under `ref` (the member's id as
+ * a file named it) of `points` earned at `earned_at`, oldest first:
+ * fn(ctx, entry_id) for each until it returns other than 0; returns that
+ * (1: found), 0 when none did, -1 on error. */
+int ledger_opening_each(struct ledger *l, const char *ref, int64_t points,
+    const char *earned_at, int (*fn)(void *ctx, int64_t entry), void *ctx);
 /* The member's balance (0 when they have none yet): 0 or -1. */
 int ledger_balance_get(struct ledger *l, const char *member, int64_t *points);
 /* Add delta to the materialised balance, last_entry its newest entry. */

@@ -77,6 +77,29 @@ ledger_journal_find(struct ledger *l, const char *source, const char *ref, char 
 }
 
 int
+ledger_opening_each(struct ledger *l, const char *ref, int64_t points, const char *earned_at,
+    int (*fn)(void *ctx, int64_t entry), void *ctx)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_OPENING_LOTS,
+	    "SELECT entry_id FROM journal WHERE source = 'opening' AND ref = ?1"
+	    " AND points = ?2 AND occurred_at = ?3 ORDER BY entry_id");
+	int got = 0, rc = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, points);
+	sqlite3_bind_text(st, 3, earned_at, -1, SQLITE_STATIC);
+	while (rc == 0 && (got = ledger_step_one(l, st, "cannot read the journal")) > 0)
+		rc = fn(ctx, sqlite3_column_int64(st, 0));
+	if (rc != 0)
+		sqlite3_reset(st);
+	else if (got < 0)
+		return -1;
+	return rc;
+}
+
+int
 ledger_balance_get(struct ledger *l, const char *member, int64_t *points)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_BALANCE_GET,

@@ -1895,6 +1895,38 @@ EOF
 	ledger_ok
 }
 
+@test "--opening read again with lots changed refuses the rows of lots not taken before, where they passed as duplicates" {
+	base
+	printf 'member_id,points,earned_at,expires_at\n1001,300,2025-06-30,2027-06-30\n1001,80,2026-03-01,\n' >open.csv
+	loy-accrue --opening open.csv >/dev/null 2>&1
+	before=$(dump)
+	# 1001's first lot with other points, its second twice, a lot more, and
+	# a lot of 1002's, new: nothing lands
+	cat >again.csv <<'EOF'
+member_id,points,earned_at,expires_at
+1001,350,2025-06-30,2027-06-30
+1001,80,2026-03-01,
+1001,80,2026-03-01,
+1001,20,2026-05-01,
+1002,120,2026-01-15,
+EOF
+	run -65 --separate-stderr loy-accrue --opening again.csv
+	[ "$output" = "" ]
+	same "$stderr" <<'EOF'
+loy-accrue: again.csv:2: opening balance of member '1001' was taken before without this lot
+loy-accrue: again.csv:4: opening balance of member '1001' was taken before without this lot
+loy-accrue: again.csv:5: opening balance of member '1001' was taken before without this lot
+loy-accrue: again.csv: 5 rows, 1 credited, 0 debited, 1 duplicate, 3 rejected
+loy-accrue: 3 bad rows; nothing committed, not even the rows counted above (opening balances land whole or not at all: correct the rows listed and run it again)
+EOF
+	[ "$(dump)" = "$before" ]
+	# the lots as taken, in another order and the member named 1001.0, are duplicates
+	printf 'member_id,points,earned_at,expires_at\n1001,80,2026-03-01,\n1001.0,300,2025-06-30 00:00:00,2027-06-30\n' >same.csv
+	run -0 --separate-stderr loy-accrue --opening same.csv
+	[ "$stderr" = "loy-accrue: same.csv: 2 rows, 0 credited, 0 debited, 2 duplicate, 0 rejected" ]
+	ledger_ok
+}
+
 @test "--opening refuses expires_at before earned_at" {
 	base
 	before=$(dump)
