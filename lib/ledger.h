@@ -188,8 +188,9 @@ int64_t ledger_journal_add(struct ledger *l, const char *member, const char *kin
 int64_t ledger_journal_reverse(struct ledger *l, int64_t reverses, const char *member,
     const char *kind, int64_t points, const char *occurred_at, const char *source,
     const char *ref, const char *reason);
-/* The first entry with this source and ref: 1 (member and points filled
- * in; caller frees member), 0 none, -1 error. */
+/* The first entry with this source ("adjustment" or "opening", which the
+ * index journal_ref holds) and ref: 1 (member and points filled in; caller
+ * frees member), 0 none, -1 error. */
 int ledger_journal_find(struct ledger *l, const char *source, const char *ref,
     char **member, int64_t *points);
 /* The entries of an opening balance taken under `ref` (the member's id as

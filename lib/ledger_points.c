@@ -60,8 +60,8 @@ ledger_journal_find(struct ledger *l, const char *source, const char *ref, char 
     int64_t *points)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_JOURNAL_FIND,
-	    "SELECT member_id, points FROM journal WHERE ref = ?2 AND source = ?1"
-	    " ORDER BY entry_id LIMIT 1");
+	    "SELECT member_id, points FROM journal WHERE source IN ('adjustment', 'opening')"
+	    " AND source = ?1 AND ref = ?2 ORDER BY entry_id LIMIT 1");
 	int got;
 
 	if (!st)
@@ -81,7 +81,8 @@ ledger_opening_each(struct ledger *l, const char *ref, int64_t points, const cha
     int (*fn)(void *ctx, int64_t entry), void *ctx)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_OPENING_LOTS,
-	    "SELECT entry_id FROM journal WHERE source = 'opening' AND ref = ?1"
+	    "SELECT entry_id FROM journal WHERE source IN ('adjustment', 'opening')"
+	    " AND source = 'opening' AND ref = ?1"
 	    " AND points = ?2 AND occurred_at = ?3 ORDER BY entry_id");
 	int got = 0, rc = 0;
 

@@ -1778,6 +1778,27 @@ EOF
 	ledger_ok
 }
 
+@test "--adjust and --opening find a reference taken before by the index journal_ref, not by reading the whole journal" {
+	need_strace
+	base
+	# 100000 receipts: a journal of some 500 pages
+	awk 'BEGIN { print "txn_id,member_id,occurred_at,amount"
+	    for (i = 1; i <= 100000; i++) printf "T%d,1001,2026-11-20 10:00:00,1.00\n", i }' >day.csv
+	loy-accrue day.csv >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\n1002,5,goodwill,CS-1\n1002,-1,correction,CS-2\n' >adj.csv
+	printf 'member_id,points,earned_at,expires_at\n1003,50,2026-01-15,\n' >open.csv
+	# the pages read from the ledger: a few dozen, where each run read them all
+	run -0 --separate-stderr strace -f -y -e trace=pread64 -o adj.trace loy-accrue --adjust adj.csv
+	[ "${lines[1]}" = "CS-1,1002,5,credited," ]
+	[ "$(grep -c "<$LOY_DB>" adj.trace)" -lt 100 ]
+	run -0 --separate-stderr strace -f -y -e trace=pread64 -o open.trace loy-accrue --opening open.csv
+	[ "$(grep -c "<$LOY_DB>" open.trace)" -lt 100 ]
+	run -0 --separate-stderr strace -f -y -e trace=pread64 -o again.trace loy-accrue --opening open.csv
+	[ "${lines[1]}" = "1003,50,2026-01-15 00:00:00,2028-01-15 00:00:00,duplicate,opening balance taken before" ]
+	[ "$(grep -c "<$LOY_DB>" again.trace)" -lt 100 ]
+	ledger_ok
+}
+
 # ------------------------------------------------------------- --opening
 
 @test "--opening writes lots with the given dates" {
