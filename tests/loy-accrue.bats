@@ -1948,6 +1948,17 @@ EOF
 	ledger_ok
 }
 
+@test "--opening refuses an earned_at later than the run, with no future_tolerance_hours" {
+	base
+	before=$(dump)
+	# LOY_NOW is 2026-11-23 12:00:00: the run's time is not in the future
+	printf 'member_id,points,earned_at,expires_at\n1001,10,2026-11-23 12:00:00,\n1002,10,2026-11-23 12:00:01,\n' >open.csv
+	run -65 --separate-stderr loy-accrue --opening open.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: open.csv:3: earned_at '2026-11-23 12:00:01' is in the future" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "--opening refuses expires_at before earned_at" {
 	base
 	before=$(dump)
