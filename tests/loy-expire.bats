@@ -405,6 +405,25 @@ OUT
 	ledger_ok
 }
 
+@test "rolling expiry: a manual credit moves the open lots on; a manual debit and an opening balance do not" {
+	new_ledger --set expiry_policy=rolling --set expiry_months=2
+	printf 'member_id\n1001\n1002\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'member_id,points,earned_at,expires_at\n1001,30,2026-10-01,\n1002,30,2026-10-01,\n1002,5,2026-11-01,2026-12-20\n' >open.csv
+	loy-accrue --opening open.csv >/dev/null 2>&1
+	# the credit, at the run's time, takes 1001's opening lot on with it;
+	# the debit takes from the lot that expires first and leaves the dates
+	printf 'member_id,points,reason,ref\n1001,5,goodwill,G1\n1002,-5,correction,G2\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	same "$(q "SELECT member_id || ':' || remaining || ':' || expires_at FROM lots ORDER BY lot_id")" <<'OUT'
+1001:30:2027-01-23 12:00:00
+1002:25:2026-12-01 00:00:00
+1002:5:2026-12-20 00:00:00
+1001:5:2027-01-23 12:00:00
+OUT
+	ledger_ok
+}
+
 @test "a transfer under rolling expiry moves the giver's lots on; the receiver's keep their dates" {
 	new_ledger --set expiry_policy=rolling --set expiry_months=2 --set transfers=yes
 	printf 'member_id\n1001\n1002\n' >m.csv
