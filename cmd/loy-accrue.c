@@ -10,7 +10,12 @@
 static const char usage[] =
     "loy-accrue [-nV] [-d ledger] [--auto-enroll] [--date-format fmt]\n"
     "                  [--map field=column,...] [--rejects file] [--tsv] [file ...]\n"
-    "       loy-accrue [-n] [-d ledger] --adjust | --opening | --events [file ...]\n"
+    "       loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file] [--tsv]\n"
+    "                  --adjust [file ...]\n"
+    "       loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
+    "                  [--tsv] --opening [file ...]\n"
+    "       loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
+    "                  [--rejects file] [--tsv] --events [file ...]\n"
     "       loy-accrue [-d ledger] --explain member=ID | receipt=TXN | entry=N";
 static const char help[] =
     "Credit points for the receipts in POS files (or standard input) and print\n"

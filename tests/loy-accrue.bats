@@ -1626,6 +1626,26 @@ uci_slice() {
 
 # -------------------------------------------------------------- --adjust
 
+@test "--help's usage and loy-accrue(1)'s synopsis give --adjust --map, --rejects and --tsv, and --opening --date-format, as the program takes them" {
+	run -0 loy-accrue --help
+	usage=$(sed -n '1,/^Credit/p' <<<"$output" | tr -s ' \n' ' ')
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file] [--tsv] --adjust [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--tsv] --opening [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--rejects file] [--tsv] --events [file ...]"* ]]
+	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-accrue.1" | tr '\n' ' ')
+	[[ "$synopsis" == *'.Op Fl \-rejects Ar file .Op Fl \-tsv .Fl \-adjust'* ]]
+	[[ "$synopsis" == *'.Op Fl \-date-format Ar fmt .Op Fl \-map Ar field Ns = Ns Ar column Ns ,... .Op Fl \-tsv .Fl \-opening'* ]]
+	base
+	printf 'Kunde\tPunkte\treason\tref\n1001\t5\tgoodwill\tCS-1\n1001\t-9\tcorrection\tCS-2\n' >adj.tsv
+	run -1 --separate-stderr loy-accrue --map member_id=Kunde,points=Punkte --rejects rej.tsv --tsv --adjust adj.tsv
+	[ "$output" = "$(printf 'ref\tmember_id\tpoints\tstatus\tdetail\nCS-1\t1001\t5\tcredited\t')" ]
+	[ "$(cut -f4- rej.tsv)" = "$(printf 'ref\tline\trejected_reason\nCS-2\t3\tmember '\''1001'\'' has 5 points: -9 would take the balance below zero')" ]
+	printf 'member_id\tpoints\tearned_at\texpires_at\n1002\t7\t15.01.2026\t\n' >open.tsv
+	run -0 --separate-stderr loy-accrue --date-format %d.%m.%Y --tsv --opening open.tsv
+	[ "${lines[1]}" = "$(printf '1002\t7\t2026-01-15 00:00:00\t2028-01-15 00:00:00\tcredited\t')" ]
+	ledger_ok
+}
+
 @test "--adjust credits and debits points by reference" {
 	base
 	# 1001: +50 - 10 = 40, the debit taken from the credit's lot; 1002: +20
