@@ -1009,8 +1009,11 @@ migrate(struct ledger *l, int *status)
 		if (ledger_exec(l, sql) < 0)
 			goto fail;
 	}
-	if (ledger_commit(l) < 0)
+	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		ledger_fail(l, "cannot commit the ledger's migration to this version");
 		goto fail;
+	}
+	l->in_txn = 0;
 	return 0;
 fail:
 	*status = ledger_status(l);

@@ -199,6 +199,21 @@ big_ledger() {
 	[ "$at_commit" -gt 0 ]
 }
 
+@test "an I/O error as an older ledger is migrated: exit 74, said of the migration, the ledger as it was" {
+	need_faults
+	new_ledger
+	sqlite3 "$LOY_DB" "PRAGMA user_version = 14"
+	before=$(dump)
+	run -74 --separate-stderr env LOY_IOERR_AT=1 "$FBIN/loy-report" balances
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-report: ledger '$LOY_DB': cannot commit the ledger's migration to this version: disk I/O error" ]
+	[ "$(dump)" = "$before" ]
+	[ "$(q "PRAGMA user_version")" = 14 ]
+	run -0 loy-report balances
+	[ "$(q "PRAGMA user_version")" -gt 14 ]
+	ledger_ok
+}
+
 @test "out of memory in SQLite: exit 71, as every man page says, the ledger as it was" {
 	need_faults
 	club
