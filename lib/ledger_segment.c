@@ -108,20 +108,109 @@ ledger_segment_aliases(struct ledger *l)
 #define SPEND "r.amount - r.returned_amount"
 #define SPENT "r.status <> 'anonymous'"
 
+/*
+ * What receipt `x` took off the purchase its orig_txn names: a return its
+ * returned_amount (negated), an exchange what its return lines took.  It
+ * is in that purchase's returned_amount, and so deducted on the purchase's
+ * day; but a return counts from the day it was made: as of a day before
+ * it, the purchase is whole.  Only returns and exchanges name a purchase
+ * (receipts_orig holds them alone), so a ledger without them reads no
+ * more than it did.
+ */
+#define TAKE "CASE WHEN x.status = 'returned' THEN -x.returned_amount" \
+	" ELSE " EXCHANGED("x.") " END"
+/* What returns made on ?N or later took off purchase `r`: SPEND + this is
+ * its spend as of the day before ?N. */
+#define TAKEN_FROM(N) "CASE WHEN r.returned_amount <> 0 AND r.amount >= 0" \
+	" THEN coalesce((SELECT sum(" TAKE ") FROM receipts x" \
+	" WHERE x.orig_txn = r.txn_id AND x.occurred_at >= ?" N "), 0) ELSE 0 END"
+
 /* The member a receipt or entry `r` counts for. */
 #define WHO_ALIAS "coalesce((SELECT survivor FROM temp.seg_alias a" \
 	" WHERE a.member_id = r.member_id), r.member_id)"
-#define DAY_OF "CAST(julianday(substr(r.occurred_at, 1, 10)) - 2440587.5 AS INTEGER)"
+#define DAY_OF_(R) "CAST(julianday(substr(" R "occurred_at, 1, 10)) - 2440587.5 AS INTEGER)"
+#define DAY_OF DAY_OF_("r.")
+
+/* Room for a member's days. */
+static void
+grow(struct seg_member *m)
+{
+	m->cap = m->cap ? 2 * m->cap : 64;
+	m->day = loy_xrealloc(m->day, m->cap * sizeof(*m->day));
+	m->spend = loy_xrealloc(m->spend, m->cap * sizeof(*m->spend));
+	m->receipts = loy_xrealloc(m->receipts, m->cap * sizeof(*m->receipts));
+}
+
+/*
+ * Take the late rows of member `id` (sl, at row *rl) into m: what returns
+ * made from `to` on took goes back onto its purchase's day (the one day of
+ * a summary), what returns made from `late_from` on took into m->late.
+ */
+static int
+late(struct ledger *l, sqlite3_stmt *sl, int *rl, const char *id, struct seg_member *m,
+    int summary)
+{
+	m->nlate = 0;
+	for (; *rl == SQLITE_ROW; *rl = sqlite3_step(sl)) {
+		int c = strcmp((const char *)sqlite3_column_text(sl, 0), id), day, lo, hi;
+		int64_t take;
+
+		if (c > 0)
+			break;
+		if (c < 0)
+			continue;
+		day = sqlite3_column_int(sl, 1);
+		take = sqlite3_column_int64(sl, 4);
+		if (!sqlite3_column_int(sl, 3)) {
+			if (m->nlate == m->latecap) {
+				m->latecap = m->latecap ? 2 * m->latecap : 16;
+				m->late = loy_xrealloc(m->late, m->latecap * sizeof(*m->late));
+			}
+			m->late[m->nlate++] = (struct seg_late){ day,
+			    sqlite3_column_int(sl, 2), take };
+			continue;
+		}
+		if (summary) {
+			if (m->n)
+				m->spend[0] += take;
+			continue;
+		}
+		for (lo = 0, hi = m->n; lo < hi;) {
+			int mid = (lo + hi) / 2;
+
+			if (m->day[mid] < day)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < m->n && m->day[lo] == day)
+			m->spend[lo] += take;
+	}
+	if (*rl != SQLITE_ROW && *rl != SQLITE_DONE)
+		return ledger_fail_rc(l, "cannot read returns", *rl);
+	return 0;
+}
+
+/* What returns made from ?3 on took off the purchases from ?1 to before
+ * ?2: by the purchase's member and day (%s, %s), the return's day, and
+ * whether it was made from ?2 on. */
+static const char late_sql[] = "SELECT %s AS who, %s AS day, " DAY_OF_("x.") ","
+    " x.occurred_at >= ?2, sum(" TAKE ") FROM receipts x CROSS JOIN receipts r"
+    " WHERE x.orig_txn IS NOT NULL AND x.occurred_at >= ?3"
+    " AND r.txn_id = x.orig_txn AND r.member_id IS NOT NULL"
+    " AND r.status IN ('credited', 'pending')"
+    " AND r.occurred_at >= ?1 AND r.occurred_at < ?2"
+    " GROUP BY 1, 2, 3, 4 HAVING sum(" TAKE ") <> 0 ORDER BY 1, 2";
 
 static int
 walk(struct ledger *l, int active_only, int measure, const char *from, const char *to,
-    int whole, char (*bounds)[11], const int *bday, int nb, const char *summary,
-    seg_member_fn fn, void *ctx)
+    const char *late_from, int whole, char (*bounds)[11], const int *bday, int nb,
+    const char *summary, seg_member_fn fn, void *ctx)
 {
 	char *sql = NULL, *cases = NULL;
-	sqlite3_stmt *sm = NULL, *sd = NULL;
+	sqlite3_stmt *sm = NULL, *sd = NULL, *sl = NULL;
 	struct seg_member m = { 0 };
-	int rc = -1, rd, rm, aliases = 0, enrolled;
+	int rc = -1, rd, rm, rl, aliases = 0, enrolled;
 	const char *who, *day, *what;
 	size_t n;
 
@@ -163,7 +252,7 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 		    " FROM receipts r WHERE r.member_id IS NOT NULL AND " SPENT;
 		whole = 1;
 	}
-	n = strlen(who) + strlen(day) + strlen(what) + 256;
+	n = strlen(who) + strlen(day) + strlen(what) + sizeof(late_sql) + 256;
 	sql = loy_xmalloc(n);
 	/* a member with returns alone has no last purchase: no row */
 	snprintf(sql, n, "SELECT %s AS who, %s AS day, %s"
@@ -183,6 +272,23 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 			sqlite3_bind_int(sd, 3 + 2 * i, bday[i - 1]);	/* THEN, ELSE */
 		}
 	}
+	/* spend as of the day before `to`: what returns made from ?3
+	 * (late_from, else `to`) on took off the purchases from ?1 (of a
+	 * summary, `summary`) to before ?2, by the purchase's member and day;
+	 * returns alone are read, through receipts_orig */
+	if (measure == SEG_SPEND) {
+		snprintf(sql, n, late_sql, who, summary ? "0" : day);
+		if (!(sl = ledger_prepare(l, sql)))
+			goto out;
+		sqlite3_bind_text(sl, 1, summary ? summary : from ? from : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(sl, 2, to, -1, SQLITE_STATIC);
+		sqlite3_bind_text(sl, 3, late_from ? late_from : to, -1, SQLITE_STATIC);
+		for (int i = 1; !summary && nb >= 2 && i < nb; i++) {
+			if (i < nb - 1)
+				sqlite3_bind_text(sl, 2 + 2 * i, bounds[i], -1, SQLITE_STATIC);
+			sqlite3_bind_int(sl, 3 + 2 * i, bday[i - 1]);
+		}
+	}
 	/* the lists: members enrolled by then (before `to`) */
 	enrolled = active_only != 2 && to;
 	snprintf(sql, n, "SELECT member_id, status, enrolled_at, %s"
@@ -196,6 +302,7 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	if (enrolled)
 		sqlite3_bind_text(sm, 1, to, -1, SQLITE_STATIC);
 	rd = sd ? sqlite3_step(sd) : SQLITE_DONE;
+	rl = sl ? sqlite3_step(sl) : SQLITE_DONE;
 	while ((rm = sqlite3_step(sm)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(sm, 0);
 
@@ -209,13 +316,8 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 			if (c > 0)
 				break;
 			if (c == 0) {
-				if (m.n == m.cap) {
-					m.cap = m.cap ? 2 * m.cap : 64;
-					m.day = loy_xrealloc(m.day, m.cap * sizeof(*m.day));
-					m.spend = loy_xrealloc(m.spend, m.cap * sizeof(*m.spend));
-					m.receipts = loy_xrealloc(m.receipts,
-					    m.cap * sizeof(*m.receipts));
-				}
+				if (m.n == m.cap)
+					grow(&m);
 				m.day[m.n] = sqlite3_column_int(sd, 1);
 				m.spend[m.n] = sqlite3_column_int64(sd, 2);
 				m.receipts[m.n] = sqlite3_column_int64(sd, 3);
@@ -228,6 +330,8 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 			ledger_fail_rc(l, "cannot read purchases", rd);
 			goto out;
 		}
+		if (late(l, sl, &rl, id, &m, summary != NULL) < 0)
+			goto out;
 		if (fn(ctx, &m)) {
 			rc = 0;
 			goto out;
@@ -241,7 +345,9 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 out:
 	sqlite3_finalize(sm);
 	sqlite3_finalize(sd);
+	sqlite3_finalize(sl);
 	free(m.day);
+	free(m.late);
 	free(m.spend);
 	free(m.receipts);
 	free(sql);
@@ -251,23 +357,26 @@ out:
 
 int
 ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *from,
-    const char *to, int whole, seg_member_fn fn, void *ctx)
+    const char *to, const char *late_from, int whole, seg_member_fn fn, void *ctx)
 {
-	return walk(l, active_only, measure, from, to, whole, NULL, NULL, 0, NULL, fn, ctx);
+	return walk(l, active_only, measure, from, to, late_from, whole, NULL, NULL, 0, NULL,
+	    fn, ctx);
 }
 
 int
 ledger_segment_walk_summary(struct ledger *l, int active_only, const char *since,
     const char *to, seg_member_fn fn, void *ctx)
 {
-	return walk(l, active_only, SEG_SPEND, NULL, to, 0, NULL, NULL, 0, since, fn, ctx);
+	return walk(l, active_only, SEG_SPEND, NULL, to, NULL, 0, NULL, NULL, 0, since, fn, ctx);
 }
 
 int
 ledger_segment_walk_buckets(struct ledger *l, int active_only, int measure,
-    char (*bounds)[11], const int *bday, int nb, seg_member_fn fn, void *ctx)
+    char (*bounds)[11], const int *bday, int nb, const char *late_from, seg_member_fn fn,
+    void *ctx)
 {
-	return walk(l, active_only, measure, NULL, NULL, 0, bounds, bday, nb, NULL, fn, ctx);
+	return walk(l, active_only, measure, NULL, NULL, late_from, 0, bounds, bday, nb, NULL,
+	    fn, ctx);
 }
 
 int
@@ -286,7 +395,7 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    "  WHERE m.referrer IS NOT NULL AND m.status <> 'merged' AND m.enrolled_at < ?1"
 	    "   AND coalesce(a.survivor, m.referrer) <> m.member_id),"
 	    " buy AS ("
-	    "  SELECT " WHO_ALIAS " AS member_id, sum(" SPEND ") AS spend"
+	    "  SELECT " WHO_ALIAS " AS member_id, sum(" SPEND " + " TAKEN_FROM("1") ") AS spend"
 	    "  FROM receipts r WHERE r.member_id IS NOT NULL"
 	    "  AND " SPENT " AND r.occurred_at < ?1 GROUP BY 1"
 	    "  HAVING sum(r.status <> 'returned') > 0)"

@@ -569,7 +569,7 @@ do_lapse(struct run *r)
 		return loy_error("lapse takes no operands"), LOY_EX_USAGE;
 	rhythm_init(r, &p.h);
 	head(r, cols);
-	rc = ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, 0, lapse_emit, &p);
+	rc = ledger_segment_walk(r->l, 1, SEG_SPEND, NULL, r->end, NULL, 0, lapse_emit, &p);
 	free(p.h.iv);
 	return rc;
 }
@@ -658,7 +658,7 @@ do_lifecycle(struct run *r)
 	if (f.lapsed_days < f.active_days)
 		f.lapsed_days = f.active_days;
 	head(r, cols);
-	rc = ledger_segment_walk(r->l, 0, SEG_SPEND, NULL, r->end, 0, life_emit, &f);
+	rc = ledger_segment_walk(r->l, 0, SEG_SPEND, NULL, r->end, NULL, 0, life_emit, &f);
 	free(f.h.iv);
 	return rc;
 }
@@ -774,7 +774,8 @@ do_birthdays(struct run *r)
 			return loy_error("--from and --to are more than a year apart"),
 			    LOY_EX_USAGE;
 	}
-	if ((rc = ledger_segment_walk(r->l, 1, -1, NULL, r->end, 0, bday_collect, &b)) == 0) {
+	if ((rc = ledger_segment_walk(r->l, 1, -1, NULL, r->end, NULL, 0, bday_collect,
+	    &b)) == 0) {
 		if (b.n)
 			qsort(b.v, b.n, sizeof(*b.v), bday_cmp);
 		head(r, cols);
@@ -1461,14 +1462,21 @@ qualified(const struct programme *p, int64_t measure)
 	return q;
 }
 
-/* The member's total from day a to day b, both included. */
+/* The member's total from day a to day b, both included, as of day `now`:
+ * what returns made after `now` took off those days' purchases is not
+ * deducted. */
 static int64_t
-between(const struct tierrun *t, const struct seg_member *m, int a, int b)
+between(const struct tierrun *t, const struct seg_member *m, int a, int b, int now)
 {
 	int lo = 0, hi = m->n, i, j;
+	int64_t back = 0;
 
+	for (int k = 0; k < m->nlate; k++)
+		if (m->late[k].after > now && (t->whole ||
+		    (m->late[k].day >= a && m->late[k].day <= b)))
+			back += m->late[k].take;
 	if (t->whole)
-		return t->pre[m->n];
+		return t->pre[m->n] + back;
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
 
@@ -1488,7 +1496,7 @@ between(const struct tierrun *t, const struct seg_member *m, int a, int b)
 			hi = mid;
 	}
 	j = lo;
-	return t->pre[j] - t->pre[i];
+	return t->pre[j] - t->pre[i] + back;
 }
 
 static int
@@ -1567,7 +1575,7 @@ tier_member(void *ctx, const struct seg_member *m)
 		const struct tday *d = &t->days[k];
 		const struct programme *p = d->p;
 		int day = t->P + 1 + k, ei = tier_index(p, earned), q, f = -1, nh, landed = 0;
-		int64_t mt = shown(p, between(t, m, d->ws, day)), mr = 0, shown_measure;
+		int64_t mt = shown(p, between(t, m, d->ws, day, day)), mr = 0, shown_measure;
 		const char *reason, *to;
 		int ended = 0, assigned;
 
@@ -1584,7 +1592,7 @@ tier_member(void *ctx, const struct seg_member *m)
 		    (emd == 229 && d->rmd == 228 && !d->rleap))) {
 			int target, soft;
 
-			mr = shown(p, between(t, m, d->wsr, d->R - 1));
+			mr = shown(p, between(t, m, d->wsr, d->R - 1, day));
 			/* never below the lowest tier, the one every member
 			 * starts in: a window of returns alone measures less
 			 * than its threshold */
@@ -1714,7 +1722,7 @@ static int
 tiers_calc(struct tierrun *t)
 {
 	struct run *r = t->r;
-	char last[11], from[11], when[20], btext[BUCKETS_MAX][11];
+	char last[11], from[11], when[20], btext[BUCKETS_MAX][11], late[11];
 	int lo, rc = -1, bound[BUCKETS_MAX], nb = 0;
 
 	if (ledger_tier_last_run(r->l, last) < 0)
@@ -1786,6 +1794,9 @@ tiers_calc(struct tierrun *t)
 	    ledger_tier_earned(r->l, load_earned, t) < 0)
 		return -1;
 	day_text(lo, from);
+	/* days run one by one: a return made on the second day or later
+	 * counts from its day on, not on the days before it */
+	day_text(t->P + 2, late);
 	if (!t->header_done) {
 		for (const char *const *c = tier_cols; *c; c++)
 			csvio_put(t->out, *c);
@@ -1805,10 +1816,10 @@ tiers_calc(struct tierrun *t)
 			for (int i = 0; i < n; i++)
 				day_text(bound[i], btext[i]);
 			rc = ledger_segment_walk_buckets(r->l, 2, t->measure, btext, bound, n,
-			    tier_member, t);
+			    t->nd > 1 ? late : NULL, tier_member, t);
 		} else
-			rc = ledger_segment_walk(r->l, 2, t->measure, from, r->end, t->whole,
-			    tier_member, t);
+			rc = ledger_segment_walk(r->l, 2, t->measure, from, r->end,
+			    t->nd > 1 ? late : NULL, t->whole, tier_member, t);
 		if (rc < 0 || r->failed)
 			return -1;
 	}

@@ -59,6 +59,13 @@ int ledger_segment_aliases(struct ledger *l);
 /* A member (not merged) with its purchases or measure, for a walk. */
 enum { SM_ID, SM_STATUS, SM_ENROLLED, SM_BIRTHDAY, SM_TIER, SM_NAME, SM_PHONE,
 	SM_EMAIL, SM_COUNT };
+/* What returns (and exchanges) made on day `after` took off the member's
+ * purchases of `day` (a day of the walk, or its bucket): deducted from
+ * that day's spend, which a measure as of a day before `after` adds back. */
+struct seg_late {
+	int day, after;
+	int64_t take;
+};
 struct seg_member {
 	const char *v[SM_COUNT];
 	int n;			/* days with purchases (or measure) */
@@ -67,6 +74,8 @@ struct seg_member {
 				   points earned, or receipts: see the walk */
 	int64_t *receipts;	/* that day's credited or pending receipts */
 	int cap;
+	struct seg_late *late;	/* of returns made from `late_from` on (spend) */
+	int nlate, latecap;
 };
 typedef int (*seg_member_fn)(void *ctx, const struct seg_member *m);
 enum { SEG_SPEND, SEG_POINTS, SEG_VISITS };
@@ -75,23 +84,28 @@ enum { SEG_SPEND, SEG_POINTS, SEG_VISITS };
  * member_id, with its days from `from` to before `to` (dates): what the
  * member and the members merged into it bought (measure SEG_SPEND or
  * SEG_VISITS) or earned (SEG_POINTS) each day.  With `whole`, the days are
- * not told apart: one day, `from`'s, holds the sum.  fn returns non-zero
- * to stop.  0 or -1. */
+ * not told apart: one day, `from`'s, holds the sum.  A day's spend is as of
+ * the day before `to`: a return counts from the day it was made, so what
+ * returns made on `to` or later took off a purchase is not deducted; what
+ * returns made from `late_from` (a date, NULL: `to`) took is, and comes in
+ * the member's `late` too.  fn returns non-zero to stop.  0 or -1. */
 int ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *from,
-    const char *to, int whole, seg_member_fn fn, void *ctx);
+    const char *to, const char *late_from, int whole, seg_member_fn fn, void *ctx);
 /* The same, with the days gathered into buckets: bucket i holds the
  * days from bounds[i] up to before bounds[i+1] (nb dates, ascending), and
  * comes as one day, bday[i] (the day number of bounds[i]). */
 int ledger_segment_walk_buckets(struct ledger *l, int active_only, int measure,
-    char (*bounds)[11], const int *bday, int nb, seg_member_fn fn, void *ctx);
+    char (*bounds)[11], const int *bday, int nb, const char *late_from, seg_member_fn fn,
+    void *ctx);
 /* The same in short: at most one day a member, the last it bought on
- * before `to`, holding what it spent (returns less) and its receipts from
- * `since` on, also when that day is before it. */
+ * before `to`, holding what it spent (returns made before `to` less) and
+ * its receipts from `since` on, also when that day is before it. */
 int ledger_segment_walk_summary(struct ledger *l, int active_only, const char *since,
     const char *to, seg_member_fn fn, void *ctx);
 /* Members who referred others: referrer (merged ones as their survivor),
  * referred, buyers (referred members with a purchase before `to`), spend
- * (theirs before `to`); most referred first. */
+ * (theirs before `to`, returns made before `to` less); most referred
+ * first. */
 int ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_row_fn fn,
     void *ctx);
 

@@ -363,6 +363,38 @@ B:Gold
 C:Platinum" ]
 }
 
+@test "a catch-up run counts a return from the day it was made, and ends where nightly runs would have" {
+	tiered 's/Silver/Pearl/' 's/Gold/Opal/'
+	members A:2024-01-01
+	run -0 --separate-stderr loy-segment --as-of 2026-03-01 tiers --apply
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nP1,A,2026-03-02 10:00:00,150.00,\n' >mar2.csv
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,A,2026-03-05 10:00:00,-150.00,P1\n' >mar5.csv
+	cp "$LOY_DB" nightly.db
+	# every night: the day's receipts, then the tiers
+	loy-accrue -d nightly.db mar2.csv >/dev/null 2>&1
+	for d in 2026-03-02 2026-03-03 2026-03-04; do
+		loy-segment -d nightly.db --as-of "$d" tiers --apply >/dev/null 2>&1
+	done
+	loy-accrue -d nightly.db mar5.csv >/dev/null 2>&1
+	loy-segment -d nightly.db --as-of 2026-03-06 tiers --apply >/dev/null 2>&1
+	# the nights of 2 to 5 March missed: one run on 6 March; A was Opal
+	# from 2 March, and the return of 5 March downgrades nothing before
+	# the review of 1 July
+	loy-accrue mar2.csv >/dev/null 2>&1
+	loy-accrue mar5.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-03-06 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Pearl,Opal,150.00,100.00,qualified,2026-03-02
+OUT
+	same "$(LOY_DB=nightly.db history)" <<<"$(history)"
+	[ "$(history)" = "A:Pearl>Opal:qualified:2026-03-02" ]
+	[ "$(q "SELECT tier FROM members WHERE member_id = 'A'")" = Opal ]
+	[ "$(sqlite3 nightly.db "SELECT tier FROM members WHERE member_id = 'A'")" = Opal ]
+	ledger_ok
+	ledger_ok nightly.db
+}
+
 @test "the measure can be points earned, or visits, and an average per month" {
 	tiered 's/measure = spend/measure = visits/' 's/threshold = 100/threshold = 2/' \
 	    's/threshold = 300/threshold = 3/'
@@ -807,14 +839,87 @@ B|5000" ]
 	run -0 --separate-stderr loy-accrue night1.csv
 	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nP1,A,2026-03-01 10:00:00,120.00,\n' >night2.csv
 	run -0 --separate-stderr loy-accrue night2.csv
-	# 120.00 - 40.00 = 80.00 on 1 March, as if R1 had come after P1: no
-	# Gold (100.00), that day or the next
-	run -0 --separate-stderr loy-segment --as-of 2026-03-01 tiers
-	[ "$output" = "$TIERS" ]
+	# 120.00 - 40.00 = 80.00 from 2 March, the day R1 was made, as if R1
+	# had come after P1: no Gold (100.00) that day; on 1 March, before
+	# R1, P1 was whole
 	run -0 --separate-stderr loy-segment --as-of 2026-03-02 tiers
 	[ "$output" = "$TIERS" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-03-02 best 1
+	[ "${lines[1]}" = "A,1,80.00,1" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-03-01 tiers
+	[ "${lines[1]}" = "A,Silver,Gold,120.00,100.00,qualified,2026-03-01" ]
 	[ "$(q "SELECT txn_id || ':' || returned_amount FROM receipts ORDER BY txn_id")" = "P1:4000
 R1:-4000" ]
+	ledger_ok
+}
+
+@test "value, rfm, best and referrers as of a past day count a return or an exchange only from the day it was made" {
+	tiered
+	printf 'member_id,enrolled_at,referrer\nA,2024-01-01,\nB,2024-01-01,A\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# A buys 114.00 and brings 44.00 of it back in June; B, whom A
+	# referred, buys 80.00 and trades 30.00 of it for 40.00 of other goods
+	# in June
+	cat >pos.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount,orig_txn
+S1,A,2026-05-10 10:00:00,A,1,114.00,
+S2,B,2026-05-10 11:00:00,A,1,80.00,
+R1,A,2026-06-15 10:00:00,A,-1,-44.00,S1
+X1,B,2026-06-20 10:00:00,A,-1,-30.00,S2
+X1,B,2026-06-20 10:00:00,B,1,40.00,S2
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# as of 1 June neither came back yet: A 114.00, B 80.00, as a run on
+	# that day said
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 best 2
+	same "$output" <<OUT
+member_id,rank,spend,visits
+A,1,114.00,1
+B,2,80.00,1
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 rfm
+	same "$output" <<OUT
+member_id,recency_days,frequency,monetary,r,f,m,rfm
+A,22,1,114.00,1,1,3,113
+B,22,1,80.00,1,1,1,111
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 value
+	same "$output" <<OUT
+member_id,class,visits,spend,tenure_months
+A,true-friend,1,114.00,29
+B,barnacle,1,80.00,29
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 referrers
+	[ "${lines[1]}" = "A,1,1,80.00" ]
+	# as of 16 June A's return counts (70.00), B's exchange not yet
+	run -0 --separate-stderr loy-segment --as-of 2026-06-16 best 2
+	same "$output" <<OUT
+member_id,rank,spend,visits
+B,1,80.00,1
+A,2,70.00,1
+OUT
+	# today both: A 70.00, B 80.00 - 30.00 + 40.00 = 90.00 in 2 visits
+	run -0 --separate-stderr loy-segment best 2
+	same "$output" <<OUT
+member_id,rank,spend,visits
+B,1,90.00,2
+A,2,70.00,1
+OUT
+	run -0 --separate-stderr loy-segment referrers
+	[ "${lines[1]}" = "A,1,1,90.00" ]
+	# loy-segment(1)'s SQL, its window from 2 June 2025, as of 1 June
+	[ "$(q "SELECT member_id,
+	       sum(amount - returned_amount + coalesce(
+	             (SELECT sum(CASE WHEN x.status = 'returned' THEN -x.returned_amount
+	                              ELSE coalesce(x.earn->>'returned', 0) END)
+	                FROM receipts x
+	               WHERE x.orig_txn = r.txn_id AND r.amount >= 0
+	                 AND x.occurred_at >= date('2026-06-01', '+1 day')), 0))
+	  FROM receipts r
+	 WHERE member_id IS NOT NULL AND status <> 'anonymous'
+	   AND occurred_at >= '2025-06-02' AND occurred_at < date('2026-06-01', '+1 day')
+	 GROUP BY member_id")" = "A|11400
+B|8000" ]
 	ledger_ok
 }
 
