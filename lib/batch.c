@@ -950,14 +950,16 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 	/* only a committed run puts its rejects file in place (a dry run's
 	 * goes with drop_rejects) */
 	if (b.rejtmp && !cli->dry_run) {
+		const char *was = idle ? "nothing changed" : "the run is committed";
+
 		if (rename(b.rejtmp, b.rejpath) != 0) {
-			loy_warn("the run is committed, but its rejects could not be put in "
-			    "'%s': %s (they are in '%s')", cli->rejects, strerror(errno), b.rejtmp);
+			loy_warn("%s, but its rejects could not be put in '%s': %s (they are "
+			    "in '%s')", was, cli->rejects, strerror(errno), b.rejtmp);
 			status = LOY_EX_IOERR;
 		} else if (tmpfiles_sync_dir(b.rejpath) < 0) {
-			loy_warn("the run is committed and its rejects are in '%s', but a power "
-			    "cut may take them back to '%s': cannot sync the directory: %s",
-			    cli->rejects, b.rejtmp, strerror(errno));
+			loy_warn("%s and its rejects are in '%s', but a power cut may take them "
+			    "back to '%s': cannot sync the directory: %s", was, cli->rejects,
+			    b.rejtmp, strerror(errno));
 			status = LOY_EX_IOERR;
 		}
 		free(b.rejtmp);
@@ -970,7 +972,7 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 		goto out;
 	}
 	release_msgs(&b, 1);	/* before the output, as they would have come */
-	if (flush_spool(b.spool, !cli->dry_run) < 0)
+	if (flush_spool(b.spool, !cli->dry_run && !idle) < 0)
 		status = LOY_EX_IOERR;
 	else if (b.rejected)
 		status = LOY_EX_SETASIDE;
@@ -1096,7 +1098,7 @@ batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn
 	out = NULL;
 	if ((status = finish(cli, l, spool, idle)) != 0)
 		goto out;
-	if (flush_spool(spool, !cli->dry_run) < 0)
+	if (flush_spool(spool, !cli->dry_run && !idle) < 0)
 		status = LOY_EX_IOERR;
 out:
 	ledger_rollback(l);

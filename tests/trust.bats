@@ -411,6 +411,19 @@ big_ledger() {
 	[ "$(canon "$LOY_DB")" = "$(canon whole.db)" ]
 }
 
+@test "a broken output pipe after a run that changed nothing does not say it committed" {
+	club
+	gen_pos 3000 20 R 5 >more.csv
+	loy-accrue more.csv >/dev/null 2>&1
+	before=$(dump)
+	run bash -c "trap '' PIPE; set -o pipefail; loy-accrue more.csv 2>err.txt | head -1; exit \${PIPESTATUS[0]}"
+	[ "$status" -eq 74 ]
+	[ "$(tail -2 err.txt)" = "$(idle loy-accrue)
+loy-accrue: cannot write the output: Broken pipe" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "concurrency: 4 writers and 8 readers on one ledger, nothing lost or doubled" {
 	run -0 bash "$TRIALS/concurrency.sh" "$(bindir)" 6
 	echo "$output"
