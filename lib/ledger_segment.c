@@ -86,13 +86,17 @@ int
 ledger_segment_aliases(struct ledger *l)
 {
 	char n[32];
+	int64_t before = sqlite3_total_changes64(l->db);
 
+	/* the run's own notes, not a change of the ledger (ledger_run_wrote) */
 	if (ledger_exec(l, "CREATE TEMP TABLE IF NOT EXISTS seg_alias ("
 	    " member_id TEXT PRIMARY KEY, survivor TEXT NOT NULL) WITHOUT ROWID;"
 	    "DELETE FROM temp.seg_alias;"
 	    "INSERT OR IGNORE INTO temp.seg_alias"
-	    " WITH RECURSIVE " LEDGER_MERGED " SELECT member_id, survivor FROM merged") < 0 ||
-	    text_of(l, "SELECT count(*) FROM temp.seg_alias", n, sizeof(n)) < 0)
+	    " WITH RECURSIVE " LEDGER_MERGED " SELECT member_id, survivor FROM merged") < 0)
+		return -1;
+	l->own_changes += sqlite3_total_changes64(l->db) - before;
+	if (text_of(l, "SELECT count(*) FROM temp.seg_alias", n, sizeof(n)) < 0)
 		return -1;
 	return atoi(n);
 }
@@ -510,7 +514,8 @@ ledger_tier_set_earned(struct ledger *l, const char *member, const char *tier, i
 {
 	sqlite3_stmt *st = ledger_prepare(l, keep ?
 	    "INSERT INTO tier_earned(member_id, tier) VALUES (?1, ?2)"
-	    " ON CONFLICT(member_id) DO UPDATE SET tier = excluded.tier" :
+	    " ON CONFLICT(member_id) DO UPDATE SET tier = excluded.tier"
+	    " WHERE tier IS NOT excluded.tier" :
 	    "DELETE FROM tier_earned WHERE member_id = ?1");
 	int rc;
 

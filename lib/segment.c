@@ -1823,7 +1823,10 @@ tiers_calc(struct tierrun *t)
 		if (rc < 0 || r->failed)
 			return -1;
 	}
-	if (t->apply && t->nd > 0 && ledger_tier_finish(r->l, r->as_of) < 0)
+	/* the day again, for assignments that changed nothing: it has its
+	 * tier run already, and the run writes nothing (ledger_run_wrote) */
+	if (t->apply && t->nd > 0 && !(t->floors_only && !ledger_run_wrote(r->l)) &&
+	    ledger_tier_finish(r->l, r->as_of) < 0)
 		return -1;
 	rc = 0;
 	return rc;

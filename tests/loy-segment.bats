@@ -231,10 +231,15 @@ A,Silver,Platinum,0.00,300.00,assigned,2026-06-01
 B,Silver,Gold,0.00,100.00,assigned,2026-06-01
 OUT
 	[ "$stderr" = "loy-segment: assign.csv: 2 rows, 2 assigned, 0 unchanged, 0 rejected" ]
-	# the same file again: recognised, nothing changes
+	# the same file again: recognised, nothing changes, nothing is written
+	before=$(dump)
 	run -0 --separate-stderr loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply
 	[ "$output" = "$TIERS" ]
-	[ "$stderr" = "loy-segment: assign.csv: 2 rows, 0 assigned, 2 unchanged, 0 rejected" ]
+	same "$stderr" <<EOF
+loy-segment: assign.csv: 2 rows, 0 assigned, 2 unchanged, 0 rejected
+$(idle loy-segment)
+EOF
+	[ "$(dump)" = "$before" ]
 	[ "$(q "SELECT count(*) FROM tier_assignments")" = 2 ]
 	[ "$(q "SELECT member_id || ':' || tier || ':' || starts || ':' || until || ':' || reason FROM tier_assignments ORDER BY 1")" = "A:Platinum:2026-06-01:2026-08-31:status match
 B:Gold:2026-06-01:2026-12-31:VIP gift" ]
@@ -256,6 +261,32 @@ $TIERS
 A,Platinum,Silver,0.00,0.00,assignment-ended,2026-09-01
 OUT
 	[ "$(q "SELECT count(*) FROM tier_earned")" = 0 ]
+	ledger_ok
+}
+
+@test "the same assignments again that day write nothing, with merged members and an assigned tier held" {
+	tiered
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	loy-enroll merge C B >/dev/null 2>&1
+	echo "C 2026-05-10 150.00" | buy
+	printf 'member_id,tier,until\nA,Platinum,2026-08-31\n' >assign.csv
+	loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-06-02 --assign assign.csv tiers --apply
+	[ "$stderr" = "loy-segment: assign.csv: 1 row, 1 assigned, 0 unchanged, 0 rejected" ]
+	# the same file that day: the assignment is there, every tier is as
+	# the first run left it (B's by C's receipt, A's earned Silver kept)
+	before=$(dump)
+	run -0 --separate-stderr loy-segment --as-of 2026-06-02 --assign assign.csv tiers --apply
+	[ "$output" = "$TIERS" ]
+	same "$stderr" <<EOF
+loy-segment: assign.csv: 1 row, 0 assigned, 1 unchanged, 0 rejected
+$(idle loy-segment)
+EOF
+	[ "$(dump)" = "$before" ]
+	[ "$(q "SELECT member_id || ':' || tier FROM members ORDER BY 1")" = "A:Platinum
+B:Gold
+C:Silver" ]
+	[ "$(q "SELECT count(*) || ':' || max(as_of) FROM tier_runs")" = "2:2026-06-02" ]
 	ledger_ok
 }
 
