@@ -49,9 +49,12 @@ OUT
 	run -0 --separate-stderr loy-expire --as-of 2026-10-31
 	[ "${lines[1]}" = "1001,-30,1,2026-10-31" ]
 	[ "$stderr" = "loy-expire: as of 2026-10-31: 30 points in 1 lot of 1 member expired" ]
+	before=$(dump)
 	run -0 --separate-stderr loy-expire --as-of 2026-10-31
 	[ "$output" = "$HEAD" ]
 	[ "$stderr" = "loy-expire: as of 2026-10-31: nothing due (lots expired by an earlier run stay expired)" ]
+	# not even a record of the run
+	[ "$(dump)" = "$before" ]
 	# today (2026-11-23): the rest that is due, nothing twice
 	run -0 --separate-stderr loy-expire
 	same "$output" <<OUT
