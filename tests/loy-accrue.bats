@@ -1964,7 +1964,11 @@ EOF
 	# the lots as taken, in another order and the member named 1001.0, are duplicates
 	printf 'member_id,points,earned_at,expires_at\n1001,80,2026-03-01,\n1001.0,300,2025-06-30 00:00:00,2027-06-30\n' >same.csv
 	run -0 --separate-stderr loy-accrue --opening same.csv
-	[ "$stderr" = "loy-accrue: same.csv: 2 rows, 0 credited, 0 debited, 2 duplicate, 0 rejected" ]
+	same "$stderr" <<EOF
+loy-accrue: same.csv: 2 rows, 0 credited, 0 debited, 2 duplicate, 0 rejected
+$(idle loy-accrue)
+EOF
+	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
 
