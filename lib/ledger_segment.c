@@ -128,6 +128,15 @@ ledger_segment_aliases(struct ledger *l)
 #define TAKEN_FROM(N) "CASE WHEN r.returned_amount <> 0 AND r.amount >= 0" \
 	" THEN coalesce((SELECT sum(" TAKE ") FROM receipts x" \
 	" WHERE x.orig_txn = r.txn_id AND x.occurred_at >= ?" N "), 0) ELSE 0 END"
+/* A return `r` made before the purchase it names, which is made on ?N or
+ * later: what it took off that purchase (its returned_amount, set when the
+ * purchase came) is not taken off it yet, and counts on the return's day,
+ * as the whole return did until then.  SPEND + TAKEN_FROM + this is its
+ * spend as of the day before ?N.  (An exchange made before its purchase
+ * took nothing off it.) */
+#define BEFORE_ITS(N) "CASE WHEN r.status = 'returned' AND r.returned_amount <> 0" \
+	" THEN coalesce((SELECT r.returned_amount FROM receipts o" \
+	" WHERE o.txn_id = r.orig_txn AND o.occurred_at >= ?" N "), 0) ELSE 0 END"
 
 /* The member a receipt or entry `r` counts for. */
 #define WHO_ALIAS "coalesce((SELECT survivor FROM temp.seg_alias a" \
@@ -148,7 +157,9 @@ grow(struct seg_member *m)
 /*
  * Take the late rows of member `id` (sl, at row *rl) into m: what returns
  * made from `to` on took goes back onto its purchase's day (the one day of
- * a summary), what returns made from `late_from` on took into m->late.
+ * a summary), what returns made from `late_from` on took into m->late; and
+ * what returns took off purchases made from `to` on comes off the return's
+ * day, from `late_from` on into m->late, negative.
  */
 static int
 late(struct ledger *l, sqlite3_stmt *sl, int *rl, const char *id, struct seg_member *m,
@@ -197,14 +208,23 @@ late(struct ledger *l, sqlite3_stmt *sl, int *rl, const char *id, struct seg_mem
 
 /* What returns made from ?3 on took off the purchases from ?1 to before
  * ?2: by the purchase's member and day (%s, %s), the return's day, and
- * whether it was made from ?2 on. */
+ * whether it was made from ?2 on; then, negative, what returns from ?1 to
+ * before ?2 took off purchases made later, from ?3 on: by the return's
+ * member and day (%s, %s), the purchase's day, and whether it was made
+ * from ?2 on. */
 static const char late_sql[] = "SELECT %s AS who, %s AS day, " DAY_OF_("x.") ","
     " x.occurred_at >= ?2, sum(" TAKE ") FROM receipts x CROSS JOIN receipts r"
     " WHERE x.orig_txn IS NOT NULL AND x.occurred_at >= ?3"
     " AND r.txn_id = x.orig_txn AND r.member_id IS NOT NULL"
     " AND r.status IN ('credited', 'pending')"
     " AND r.occurred_at >= ?1 AND r.occurred_at < ?2"
-    " GROUP BY 1, 2, 3, 4 HAVING sum(" TAKE ") <> 0 ORDER BY 1, 2";
+    " GROUP BY 1, 2, 3, 4 HAVING sum(" TAKE ") <> 0"
+    " UNION ALL SELECT %s, %s, " DAY_OF_("o.") ", o.occurred_at >= ?2,"
+    " sum(r.returned_amount) FROM receipts r CROSS JOIN receipts o"
+    " WHERE r.orig_txn IS NOT NULL AND r.status = 'returned' AND r.returned_amount <> 0"
+    " AND r.member_id IS NOT NULL AND r.occurred_at >= ?1 AND r.occurred_at < ?2"
+    " AND o.txn_id = r.orig_txn AND o.occurred_at >= ?3 AND o.occurred_at > r.occurred_at"
+    " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2";
 
 static int
 walk(struct ledger *l, int active_only, int measure, const char *from, const char *to,
@@ -256,7 +276,7 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 		    " FROM receipts r WHERE r.member_id IS NOT NULL AND " SPENT;
 		whole = 1;
 	}
-	n = strlen(who) + strlen(day) + strlen(what) + sizeof(late_sql) + 256;
+	n = 2 * (strlen(who) + strlen(day)) + strlen(what) + sizeof(late_sql) + 256;
 	sql = loy_xmalloc(n);
 	/* a member with returns alone has no last purchase: no row */
 	snprintf(sql, n, "SELECT %s AS who, %s AS day, %s"
@@ -278,10 +298,12 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	}
 	/* spend as of the day before `to`: what returns made from ?3
 	 * (late_from, else `to`) on took off the purchases from ?1 (of a
-	 * summary, `summary`) to before ?2, by the purchase's member and day;
-	 * returns alone are read, through receipts_orig */
+	 * summary, `summary`) to before ?2, by the purchase's member and day,
+	 * and what returns from ?1 to before ?2 took off purchases made from
+	 * ?3 on, by the return's; returns alone are read, through
+	 * receipts_orig */
 	if (measure == SEG_SPEND) {
-		snprintf(sql, n, late_sql, who, summary ? "0" : day);
+		snprintf(sql, n, late_sql, who, summary ? "0" : day, who, summary ? "0" : day);
 		if (!(sl = ledger_prepare(l, sql)))
 			goto out;
 		sqlite3_bind_text(sl, 1, summary ? summary : from ? from : "", -1, SQLITE_STATIC);
@@ -399,7 +421,8 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    "  WHERE m.referrer IS NOT NULL AND m.status <> 'merged' AND m.enrolled_at < ?1"
 	    "   AND coalesce(a.survivor, m.referrer) <> m.member_id),"
 	    " buy AS ("
-	    "  SELECT " WHO_ALIAS " AS member_id, sum(" SPEND " + " TAKEN_FROM("1") ") AS spend"
+	    "  SELECT " WHO_ALIAS " AS member_id, sum(" SPEND " + " TAKEN_FROM("1")
+	    " + " BEFORE_ITS("1") ") AS spend"
 	    "  FROM receipts r WHERE r.member_id IS NOT NULL"
 	    "  AND " SPENT " AND r.occurred_at < ?1 GROUP BY 1"
 	    "  HAVING sum(r.status <> 'returned') > 0)"

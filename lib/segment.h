@@ -61,7 +61,10 @@ enum { SM_ID, SM_STATUS, SM_ENROLLED, SM_BIRTHDAY, SM_TIER, SM_NAME, SM_PHONE,
 	SM_EMAIL, SM_COUNT };
 /* What returns (and exchanges) made on day `after` took off the member's
  * purchases of `day` (a day of the walk, or its bucket): deducted from
- * that day's spend, which a measure as of a day before `after` adds back. */
+ * that day's spend, which a measure as of a day before `after` adds back;
+ * or, negative, what the member's returns of `day` took off purchases made
+ * later, on day `after`: not deducted from that day, which a measure as of
+ * a day before `after` deducts. */
 struct seg_late {
 	int day, after;
 	int64_t take;
@@ -86,9 +89,12 @@ enum { SEG_SPEND, SEG_POINTS, SEG_VISITS };
  * SEG_VISITS) or earned (SEG_POINTS) each day.  With `whole`, the days are
  * not told apart: one day, `from`'s, holds the sum.  A day's spend is as of
  * the day before `to`: a return counts from the day it was made, so what
- * returns made on `to` or later took off a purchase is not deducted; what
- * returns made from `late_from` (a date, NULL: `to`) took is, and comes in
- * the member's `late` too.  fn returns non-zero to stop.  0 or -1. */
+ * returns made on `to` or later took off a purchase is not deducted, and
+ * what a return took off a purchase made on `to` or later is deducted on
+ * the return's day; what returns made from `late_from` (a date, NULL:
+ * `to`) took is, and comes in the member's `late` too, as do returns of
+ * purchases made from `late_from` on.  fn returns non-zero to stop.  0 or
+ * -1. */
 int ledger_segment_walk(struct ledger *l, int active_only, int measure, const char *from,
     const char *to, const char *late_from, int whole, seg_member_fn fn, void *ctx);
 /* The same, with the days gathered into buckets: bucket i holds the

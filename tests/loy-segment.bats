@@ -954,6 +954,72 @@ B|8000" ]
 	ledger_ok
 }
 
+@test "a return made before the purchase it names counts whole on its own day until the purchase is made, as nightly runs counted it" {
+	tiered 's/review_date = 07-01/review_date = 03-04/'
+	printf 'member_id,enrolled_at,referrer\nZ,2024-01-01,\nA,2024-01-01,Z\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-03-01 tiers --apply
+	# A buys 110.00 on 2 March and brings 40.00 back on 3 March of P1, a
+	# receipt of 5 March (its till's clock ran slow)
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nP0,A,2026-03-02 10:00:00,110.00,\n' >mar2.csv
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,A,2026-03-03 10:00:00,-40.00,P1\n' >mar3.csv
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nP1,A,2026-03-05 10:00:00,80.00,\n' >mar5.csv
+	cp "$LOY_DB" nightly.db
+	# every night: the day's receipts, then the tiers; R1 takes 40.00 off
+	# the spend from 3 March, and off P1 from 5 March: A is Gold from 2
+	# March, Silver at the review of 4 March (70.00), Gold again on 5 March
+	for d in 2 3 4 5; do
+		[ ! -f mar$d.csv ] || loy-accrue -d nightly.db mar$d.csv >/dev/null 2>&1
+		loy-segment -d nightly.db --as-of 2026-03-0$d tiers --apply >/dev/null 2>&1
+	done
+	[ "$(LOY_DB=nightly.db history)" = "A:Silver>Gold:qualified:2026-03-02
+A:Gold>Silver:review:2026-03-04
+A:Silver>Gold:qualified:2026-03-05" ]
+	# the nights missed: one run on 5 March ends where they did
+	loy-accrue mar2.csv >/dev/null 2>&1
+	loy-accrue mar3.csv >/dev/null 2>&1
+	loy-accrue mar5.csv >/dev/null 2>&1
+	[ "$(q "SELECT txn_id || ':' || returned_amount FROM receipts ORDER BY txn_id")" = "P0:0
+P1:4000
+R1:-4000" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-03-05 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Gold,110.00,100.00,qualified,2026-03-02
+A,Gold,Silver,70.00,0.00,review,2026-03-04
+A,Silver,Gold,150.00,100.00,qualified,2026-03-05
+OUT
+	same "$(history)" <<<"$(LOY_DB=nightly.db history)"
+	# as of 3 or 4 March A spent 70.00, as of 5 March 150.00
+	run -0 --separate-stderr loy-segment --as-of 2026-03-04 best 1
+	[ "${lines[1]}" = "A,1,70.00,1" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-03-04 referrers
+	[ "${lines[1]}" = "Z,1,1,70.00" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-03-05 best 1
+	[ "${lines[1]}" = "A,1,150.00,2" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-03-05 referrers
+	[ "${lines[1]}" = "Z,1,1,150.00" ]
+	# loy-segment(1)'s SQL, as of 4 March
+	[ "$(sqlite3 "$LOY_DB" -cmd ".parameter set :day \"'2026-03-04'\"" \
+	    -cmd ".parameter set :first \"'2025-03-05'\"" "SELECT member_id,
+	       sum(amount - returned_amount + coalesce(
+	             (SELECT sum(CASE WHEN x.status = 'returned' THEN -x.returned_amount
+	                              ELSE coalesce(x.earn->>'returned', 0) END)
+	                FROM receipts x
+	               WHERE x.orig_txn = r.txn_id AND r.amount >= 0
+	                 AND x.occurred_at >= date(:day, '+1 day')), 0)
+	           + coalesce(
+	             (SELECT r.returned_amount FROM receipts o
+	               WHERE o.txn_id = r.orig_txn AND r.status = 'returned'
+	                 AND o.occurred_at >= date(:day, '+1 day')), 0))
+	  FROM receipts r
+	 WHERE member_id IS NOT NULL AND status <> 'anonymous'
+	   AND occurred_at >= :first AND occurred_at < date(:day, '+1 day')
+	 GROUP BY member_id")" = "A|7000" ]
+	ledger_ok
+	ledger_ok nightly.db
+}
+
 @test "a ledger of schema 9 gets its returns' share of their purchases when migrated" {
 	tiered
 	members A:2024-01-01
