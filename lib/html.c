@@ -7,20 +7,69 @@
 #include <string.h>
 
 #include "report.h"
+#include "utf8.h"
 
+/*
+ * Text from the ledger (a programme, tier, reward, partner or member name)
+ * as HTML text or an attribute's value: markup characters as references; a
+ * control character (C0 but tab, line feed and carriage return, DEL) as its
+ * picture (U+2400-U+2421: "\x1b" shows as U+241B) and a C1 control or a
+ * byte that is not UTF-8 as U+FFFD, so that the page holds none; and the
+ * bidi embeddings, overrides and isolates the text opens (a name with
+ * U+202E) closed at its end, so that they reverse no figure after it.
+ */
 static void
 esc(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: putc(*s, f);
+	size_t n = s ? strlen(s) : 0, len, depth = 0;
+	char *open = NULL;	/* 'e' an embedding or override, 'i' an isolate */
+	uint32_t c;
+
+	for (size_t i = 0; i < n; i += len) {
+		if ((len = utf8_decode(s + i, n - i, &c)) == 0) {
+			fputs("\xef\xbf\xbd", f);
+			len = 1;
+			continue;
 		}
+		switch (c) {
+		case '&': fputs("&amp;", f); continue;
+		case '<': fputs("&lt;", f); continue;
+		case '>': fputs("&gt;", f); continue;
+		case '"': fputs("&quot;", f); continue;
+		case '\'': fputs("&#39;", f); continue;
+		case '\t': case '\n': case '\r': putc((int)c, f); continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\xe2\x90%c", c == 0x7f ? 0xa1 : (int)(0x80 + c));
+			continue;
+		}
+		if (c >= 0x80 && c < 0xa0) {
+			fputs("\xef\xbf\xbd", f);
+			continue;
+		}
+		/* UAX #9: LRE RLE LRO RLO open an embedding, PDF closes it
+		 * unless an isolate is open inside; LRI RLI FSI open an
+		 * isolate, PDI closes it and all opened inside */
+		if ((c >= 0x202a && c <= 0x202e && c != 0x202c) || (c >= 0x2066 && c <= 0x2068)) {
+			if (!open)
+				open = malloc(n / 3 + 1);	/* each is 3 bytes */
+			if (open)
+				open[depth++] = c >= 0x2066 ? 'i' : 'e';
+		} else if (c == 0x202c && depth && open[depth - 1] == 'e')
+			depth--;
+		else if (c == 0x2069) {
+			size_t k = depth;
+
+			while (k && open[k - 1] != 'i')
+				k--;
+			if (k)
+				depth = k - 1;
+		}
+		fwrite(s + i, 1, len, f);
 	}
+	while (depth--)
+		fputs(open[depth] == 'i' ? "\xe2\x81\xa9" : "\xe2\x80\xac", f);	/* PDI, PDF */
+	free(open);
 }
 
 static int64_t

@@ -218,6 +218,26 @@ seqlen(const unsigned char *p, size_t left)
 }
 
 size_t
+utf8_decode(const void *s, size_t n, uint32_t *cp)
+{
+	const unsigned char *p = s;
+	size_t len, k;
+
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if ((len = seqlen(p, n)) == 0)
+		return 0;
+	*cp = p[0] & (0x7f >> len);
+	for (k = 1; k < len; k++)
+		*cp = *cp << 6 | (p[k] & 0x3f);
+	return len;
+}
+
+size_t
 utf8_check(const void *s, size_t n)
 {
 	const unsigned char *p = s;

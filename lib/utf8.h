@@ -3,9 +3,13 @@
 #define LOY_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Offset of the first invalid UTF-8 sequence in s[0..n), or n if none. */
 size_t utf8_check(const void *s, size_t n);
+/* The code point at s[0..n) in *cp and its length in bytes, or 0 when s
+ * starts with a byte that is not valid UTF-8 (or n is 0). */
+size_t utf8_decode(const void *s, size_t n, uint32_t *cp);
 /* Columns of s[0..n): wide 2, combining 0, anything else (bad bytes) 1. */
 size_t utf8_width(const void *s, size_t n);
 /* 1 when s holds a C0 control character (a line break, a tab, an escape)

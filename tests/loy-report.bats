@@ -862,6 +862,35 @@ in_chart() {
 	[[ "$output" == *'<footer id="end">'* ]]
 }
 
+@test "html: names from the ledger stay text: markup escaped, control characters shown, bidi overrides closed" {
+	export LOY_NOW="2026-03-20 12:00:00"
+	new_ledger
+	# a tier named with a right-to-left override and a control character,
+	# another as markup
+	printf '[programme]\nprogramme = </title><script>alert(1)</script> \xe2\x80\xaeClub\n[tiers]\nmeasure = spend\n[tier \xe2\x80\xaeGold\x01]\nthreshold = 0\n[tier "><svg onload=alert(2)>]\nthreshold = 10.00\n' >p.conf
+	loy-program load p.conf >/dev/null 2>&1
+	printf 'member_id,enrolled_at\n1001,2026-01-10\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	loy-segment tiers --apply >/dev/null 2>&1
+	printf 'reward_id,name,points\nR1,"</table>\x1b[31mred",20\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nQ1,1001,R1\n' >q.csv
+	loy-redeem q.csv >/dev/null 2>&1 || :	# refused: no points, but a row
+	loy-report html >report.html
+	run grep -Eic '<script|<svg onload|</table>\x1b' report.html
+	[ "$output" = 0 ]
+	grep -q '<title>&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; ' report.html
+	grep -qF "$(printf '<td>&lt;/table&gt;\xe2\x90\x9b[31mred</td>')" report.html	# ESC as its picture
+	# no control character on the page: the tier's \x01 as its picture
+	run grep -c -P '[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]' report.html
+	[ "$output" = 0 ]
+	# the override ends with the name (U+202C), so that it does not turn
+	# "members: 1" after it into "1 :srebmem"
+	grep -q "$(printf '<title>\xe2\x80\xaeGold\xe2\x90\x81\xe2\x80\xac members: 1</title>')" report.html
+	grep -q "$(printf '<h1>&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; \xe2\x80\xaeClub\xe2\x80\xac</h1>')" report.html
+	ledger_ok
+}
+
 @test "html: an empty ledger still makes a page" {
 	export LOY_NOW="2026-03-20 12:00:00"
 	new_ledger
