@@ -863,16 +863,25 @@ csvio_writer(FILE *f, int format, int safe)
 	return w;
 }
 
+/* A cell for --table: a line break or tab as a blank, another control
+ * character (an escape) as \xhh, as messages show it, so that a value
+ * neither breaks the table nor acts on the terminal. */
 static void
 table_cell(struct csvio_writer *w, const char *s, size_t n)
 {
-	char *c = loy_xmalloc(n + 1);
+	char *c = loy_xmalloc(4 * n + 1), *p = c;
 
-	memcpy(c, s, n);
-	c[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (c[i] == '\n' || c[i] == '\r' || c[i] == '\t')
-			c[i] = ' ';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char b = s[i];
+
+		if (b == '\n' || b == '\r' || b == '\t')
+			*p++ = ' ';
+		else if (b < 0x20 || b == 0x7f)
+			p += sprintf(p, "\\x%02x", b);
+		else
+			*p++ = b;
+	}
+	*p = '\0';
 	if (w->ncell == w->cellcap) {
 		w->cellcap = w->cellcap ? 2 * w->cellcap : 256;
 		w->cell = loy_xrealloc(w->cell, w->cellcap * sizeof(*w->cell));

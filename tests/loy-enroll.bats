@@ -1359,6 +1359,21 @@ EOF
 	ledger_ok
 }
 
+@test "list --table shows an escape in a name as \\x1b, so that it cannot act on the terminal" {
+	new_ledger
+	# a name that would set the terminal's title, then clear the screen
+	printf 'member_id,name\n1001,"Ev\033]0;owned\007il\033[2J"\n1002,Bo\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll --table list
+	[[ "${lines[1]}" == '1001       active  Ev\x1b]0;owned\x07il\x1b[2J  '* ]]
+	[[ "${lines[2]}" == '1002       active  Bo                        '* ]]	# aligned as shown
+	[ "$(printf '%s' "$output" | tr -d '\n' | tr -dc '\000-\037\177' | wc -c)" = 0 ]
+	# CSV keeps the name as it is, for the next program
+	run -0 --separate-stderr loy-enroll list
+	[[ "${lines[1]}" == "1001,active,$(printf 'Ev\033]0;owned\007il\033[2J'),"* ]]
+	ledger_ok
+}
+
 @test "cards lists only that member's cards" {
 	base
 	run -0 --separate-stderr loy-enroll cards 1002
