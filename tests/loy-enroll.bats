@@ -1374,6 +1374,19 @@ EOF
 	ledger_ok
 }
 
+@test "--safe-cells ticks the output, and the rejects file keeps its rows as read, to be mended and read again" {
+	new_ledger
+	printf 'member_id,name,referrer\n=X,a,@nobody\n+Y,b,\n' >in.csv
+	run -1 --separate-stderr loy-enroll --safe-cells --rejects rej.csv in.csv
+	[ "${lines[1]}" = "2,'=X,rejected,referrer '@nobody' is not a member" ]
+	[ "${lines[2]}" = "3,'+Y,created," ]
+	same "$(cat rej.csv)" <<'EOF'
+member_id,name,referrer,line,reason
+=X,a,@nobody,2,referrer '@nobody' is not a member
+EOF
+	ledger_ok
+}
+
 @test "cards lists only that member's cards" {
 	base
 	run -0 --separate-stderr loy-enroll cards 1002
