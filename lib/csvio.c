@@ -864,22 +864,31 @@ csvio_writer(FILE *f, int format, int safe)
 }
 
 /* A cell for --table: a line break or tab as a blank, another control
- * character (an escape) as \xhh, as messages show it, so that a value
- * neither breaks the table nor acts on the terminal. */
+ * character (an escape) as \xhh, as messages show it, and a C1 control
+ * (U+009B, which terminals take for ESC [) or a byte that is not UTF-8 as
+ * its bytes in \xhh, so that a value neither breaks the table nor acts on
+ * the terminal, and takes the columns it is counted to. */
 static void
 table_cell(struct csvio_writer *w, const char *s, size_t n)
 {
 	char *c = loy_xmalloc(4 * n + 1), *p = c;
+	size_t len;
+	uint32_t cp;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i += len) {
 		unsigned char b = s[i];
 
+		if ((len = utf8_decode(s + i, n - i, &cp)) == 0)
+			len = 1, cp = 0;	/* not UTF-8: shown as \xhh */
 		if (b == '\n' || b == '\r' || b == '\t')
 			*p++ = ' ';
-		else if (b < 0x20 || b == 0x7f)
-			p += sprintf(p, "\\x%02x", b);
-		else
-			*p++ = b;
+		else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+			for (size_t k = 0; k < len; k++)
+				p += sprintf(p, "\\x%02x", (unsigned char)s[i + k]);
+		else {
+			memcpy(p, s + i, len);
+			p += len;
+		}
 	}
 	*p = '\0';
 	if (w->ncell == w->cellcap) {

@@ -1387,6 +1387,21 @@ EOF
 	ledger_ok
 }
 
+@test "list --table shows a C1 control in a name as its bytes in \\xhh, as terminals take U+009B for an escape" {
+	new_ledger
+	# U+009B then 2J: CSI 2J, which would clear the screen
+	printf 'member_id,name\n1001,Ev\302\2332Jil\n1002,Bo\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll --table list
+	[[ "${lines[1]}" == '1001       active  Ev\xc2\x9b2Jil  '* ]]
+	[[ "${lines[2]}" == '1002       active  Bo              '* ]]	# aligned as shown
+	[ "$(printf '%s' "$output" | tr -d '\n' | tr -dc '\000-\037\177\200-\237' | wc -c)" = 0 ]
+	# CSV keeps the name as it is, for the next program
+	run -0 --separate-stderr loy-enroll list
+	[[ "${lines[1]}" == "1001,active,$(printf 'Ev\302\2332Jil'),"* ]]
+	ledger_ok
+}
+
 @test "cards lists only that member's cards" {
 	base
 	run -0 --separate-stderr loy-enroll cards 1002
