@@ -57,7 +57,7 @@ main(int argc, char **argv)
 	cli_init(&cli, usage, help);
 	while ((opt = getopt_long(argc, argv, "d:hnV", longopts, NULL)) != -1) {
 		if (opt == OPT_REASON)
-			reason = optarg;
+			reason = cli_text(&cli, "--reason", optarg);
 		else if (opt == OPT_CLEAR_EMPTY)
 			clear_empty = 1;
 		else if (!cli_option(&cli, opt, optarg))

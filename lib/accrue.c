@@ -54,6 +54,8 @@ static const char *const fields[] = {
 	"category", "qty", "amount", "unit_price", "channel", "line", "orig_txn",
 	"description", NULL
 };
+/* the line's names and words, no control character in any */
+static const int line_texts[] = { F_STORE, F_CHANNEL, F_SKU, F_CATEGORY, F_DESC };
 /* member identifiers, in the F_ order */
 enum { ID_MEMBER, ID_CARD, ID_PHONE, ID_EMAIL, ID_COUNT };
 
@@ -575,6 +577,12 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	for (int i = ID_MEMBER; i <= ID_CARD && created; i++)
 		if (r->id[i] && utf8_has_control(r->id[i]))
 			BAD("%s '%s' has a control character", fields[F_MEMBER + i], r->id[i]);
+	/* nor is a store, a channel or what a line is: reports print them (a
+	 * description is free text, its lines and tabs its own) */
+	for (size_t i = 0; i < sizeof(line_texts) / sizeof(*line_texts); i++)
+		if (line_texts[i] == F_DESC ? utf8_text_has_control(v = field(a, row, F_DESC)) :
+		    utf8_has_control(v = field(a, row, line_texts[i])))
+			BAD("%s '%s' has a control character", fields[line_texts[i]], v);
 	v = field(a, row, F_OCCURRED);
 	if (!*v)
 		BAD("occurred_at is empty");

@@ -131,6 +131,9 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		    "taken once");
 	if (!a->opening && !*field(a, row, A_REASON))
 		return batch_reject(b, row, "reason is empty");
+	if (!a->opening && (batch_control_refused(b, row, "ref", ref, BATCH_NAME) ||
+	    batch_control_refused(b, row, "reason", field(a, row, A_REASON), BATCH_TEXT)))
+		return 1;
 	if (a->opening) {
 		v = field(a, row, A_EARNED);
 		if (batch_datetime(b, row, "earned_at", v, a->now, earned))

@@ -377,12 +377,15 @@ kept_as_written(struct batch *b, const char *field, const char *value)
 }
 
 int
-batch_id_refused(struct batch *b, const struct csvio_row *row, const char *field,
-    const char *value)
+batch_control_refused(struct batch *b, const struct csvio_row *row, const char *field,
+    const char *value, int kind)
 {
-	if (!value || !utf8_has_control(value))
+	if (!value || !(kind == BATCH_TEXT ? utf8_text_has_control(value) :
+	    utf8_has_control(value)))
 		return 0;
-	return batch_reject(b, row, "%s '%s' has a control character", field, value);
+	return kind == BATCH_PERSONAL ?
+	    batch_reject(b, row, "%s '" LOY_PII("%s") "' has a control character", field, value) :
+	    batch_reject(b, row, "%s '%s' has a control character", field, value);
 }
 
 int
@@ -391,7 +394,7 @@ batch_id(struct batch *b, const struct csvio_row *row, const char *field, char *
 	size_t n;
 	int got;
 
-	if (batch_id_refused(b, row, field, value))
+	if (batch_control_refused(b, row, field, value, BATCH_NAME))
 		return 1;
 	if (!value || (n = whole_len(value)) == 0)
 		return 0;

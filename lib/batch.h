@@ -81,15 +81,22 @@ int batch_datetime(struct batch *b, const struct csvio_row *row, const char *fie
  * number") or lies beyond POINTS_MAX either way ("is out of range"). */
 int batch_points(struct batch *b, const struct csvio_row *row, const char *field,
     const char *value, int64_t *out);
-/* Reject the row when `value`, its field `field` (a member id or a card),
- * holds a control character (utf8_has_control): 1 rejected, else 0. */
-int batch_id_refused(struct batch *b, const struct csvio_row *row, const char *field,
-    const char *value);
+/* How batch_control_refused reads a value: BATCH_NAME, one line (an id, a
+ * name, a store), no control character at all (utf8_has_control);
+ * BATCH_TEXT, free text (a description, a reason), lines and tabs its own
+ * (utf8_text_has_control); BATCH_PERSONAL, a name that is personal data (a
+ * phone, an e-mail), shown between LOY_PII marks. */
+enum { BATCH_NAME, BATCH_TEXT, BATCH_PERSONAL };
+/* Reject the row when `value` (may be NULL), its field `field`, holds a
+ * control character, read as `kind` says: "FIELD '...' has a control
+ * character".  1 rejected, else 0. */
+int batch_control_refused(struct batch *b, const struct csvio_row *row, const char *field,
+    const char *value, int kind);
 /* "17850.0" -> "17850", in place: digits, a point and only zeros, as
  * spreadsheets export whole numbers, stand for the digits alone. */
 void batch_whole_id(char *s);
 /* A member id or card as a foreign file gives it (`value` may be NULL):
- * refused as batch_id_refused() does, else read as batch_whole_id() reads
+ * refused as batch_control_refused() does, else read as batch_whole_id() reads
  * it, in place, unless the ledger holds it as written (a card, for `field`
  * "card", else a member not merged): an id an earlier loy stored so stays
  * the one it names.  1 rejected, 0, or -1 on error. */

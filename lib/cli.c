@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "csvio.h"
 #include "diag.h"
+#include "utf8.h"
 #include "when.h"
 
 void
@@ -46,6 +47,16 @@ cli_number(const struct cli *c, const char *opt, const char *arg, long lo, long 
 		cli_usage(c);
 	}
 	return v;
+}
+
+const char *
+cli_text(const struct cli *c, const char *opt, const char *arg)
+{
+	if (utf8_text_has_control(arg)) {
+		loy_warn("%s '%s' has a control character", opt, arg);
+		cli_usage(c);
+	}
+	return arg;
 }
 
 /* --map FIELD=COLUMN[,FIELD=COLUMN...]: every pair whole, one comma between

@@ -79,6 +79,10 @@ int cli_option(struct cli *c, int opt, const char *arg);
 void cli_usage(const struct cli *c) __attribute__((noreturn));
 /* Parse a whole number in [lo, hi] or exit 64 naming the option. */
 long cli_number(const struct cli *c, const char *opt, const char *arg, long lo, long hi);
+/* arg, the free text of option opt (--reason), or exit 64 when it holds a
+ * control character free text may not (utf8_text_has_control): "--reason
+ * 'a\x1bb' has a control character". */
+const char *cli_text(const struct cli *c, const char *opt, const char *arg);
 /* The column a field is mapped to by --map, or the field's own name. */
 const char *cli_column(const struct cli *c, const char *field);
 /* The output format: CSVIO_CSV, CSVIO_TSV or CSVIO_TABLE. */

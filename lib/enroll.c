@@ -783,6 +783,19 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	    (rc = batch_id(b, row, "card", v[IN_CARD])) != 0 ||
 	    (rc = batch_id(b, row, "referrer", v[IN_REFERRER])) != 0)
 		goto refused;
+	/* a name or a contact is printed on a line of its own, in a cell, in a
+	 * mail: no line break, tab or escape in it; an attribute is free text,
+	 * its lines and tabs its own, but no escape either */
+	static const int texts[] = { IN_NAME, IN_PHONE, IN_EMAIL, IN_STORE, IN_CHANNEL };
+	for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++)
+		if ((rc = batch_control_refused(b, row, in_fields[texts[i]], v[texts[i]],
+		    texts[i] == IN_PHONE || texts[i] == IN_EMAIL ? BATCH_PERSONAL :
+		    BATCH_NAME)) != 0)
+			goto refused;
+	for (int i = 0; i < im->nattr; i++)
+		if ((rc = batch_control_refused(b, row, csvio_colname(r, im->attr[i]),
+		    row->f[im->attr[i]], BATCH_TEXT)) != 0)
+			goto refused;
 	if (v[IN_PHONE] && (rc = contact_refused(b, row, "phone", im->phone, v[IN_PHONE])) != 0)
 		goto refused;
 	if (v[IN_EMAIL] && (rc = contact_refused(b, row, "email", im->email, v[IN_EMAIL])) != 0)

@@ -1297,6 +1297,12 @@ header(struct parser *ps, int line, char *s)
 			perr(ps, line, "%s name '%s' has a comma", w, name);
 			goto add;
 		}
+		/* a name is printed in a cell, on a line: no tab, no escape
+		 * (one the ledger holds is read as it was) */
+		if (utf8_has_control(name) && !ps->stored) {
+			perr(ps, line, "%s name '%s' has a control character", w, name);
+			goto add;
+		}
 	} else if (*name) {
 		perr(ps, line, "section [%s] takes no name", w);
 		goto add;
@@ -1402,6 +1408,14 @@ keyvalue(struct parser *ps, int line, char *s)
 	sec->klines[sec->nkeys++] = line;
 	if (!*val) {
 		perr(ps, line, "%s has no value", key);
+		return;
+	}
+	/* a tab is a space, as between the names of a list, but in the
+	 * programme's name; no other control character (a version the ledger
+	 * holds is read as it was) */
+	if (!ps->stored && (sec->type == SEC_PROGRAMME && strcmp(key, "programme") == 0 ?
+	    utf8_has_control(val) : utf8_text_has_control(val))) {
+		perr(ps, line, "%s '%s' has a control character", key, val);
 		return;
 	}
 	ps->kvs = loy_xrealloc(ps->kvs, (ps->nkvs + 1) * sizeof(*ps->kvs));
@@ -1945,7 +1959,7 @@ programme_check_settings(char *const *set, int nset, int stored,
 	int nerrs, bad;
 
 	if (default_lines(set, nset, stored, &t, &bad) < 0) {
-		fn(ctx, bad, "the value has a line break");
+		fn(ctx, bad, stored ? "the value has a line break" : "has a control character");
 		return 1;
 	}
 	text = lines_text(&t);
@@ -1976,8 +1990,6 @@ set_error(void *ctx, int i, const char *what)
 
 	if (!eq)
 		loy_error("--set makes a programme that is not valid: %s", what);
-	else if (strpbrk(eq + 1, "\r\n"))
-		loy_error("--set %.*s: %s", (int)(eq - set[i]), set[i], what);
 	else
 		loy_error("--set %.*s='%s': %s", (int)(eq - set[i]), set[i], eq + 1, what);
 }

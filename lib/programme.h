@@ -270,7 +270,9 @@ char *programme_default_with(char *const *set, int nset);
 int programme_check_set(char *const *set, int nset);
 /* The same check, each problem given to fn: i, the index in set of the
  * "KEY=VALUE" that caused it (-1: none alone), and what is wrong ("names
- * an empty tier", "the value has a line break").  stored: set is the
+ * an empty tier", "has a control character"; of a stored setting, "the
+ * value has a line break", other control characters read as they were
+ * stored).  stored: set is the
  * settings a ledger holds, held to what was checked when they were stored
  * (as programme_parse_stored), an empty tiers naming no tiers.  The
  * number of problems. */

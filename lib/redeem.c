@@ -96,6 +96,11 @@ cat_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "reward_id is empty");
 	if (!r.v[RW_NAME])
 		return batch_reject(b, row, "name is empty");
+	/* each is shown on a line, in a cell, in a member's mail */
+	if (batch_control_refused(b, row, "reward_id", r.v[RW_ID], BATCH_NAME) ||
+	    batch_control_refused(b, row, "name", r.v[RW_NAME], BATCH_NAME) ||
+	    batch_control_refused(b, row, "partner", r.v[RW_PARTNER], BATCH_NAME))
+		return 1;
 	if ((got = whole(csvio_field(row, c->col[RW_POINTS]), 1, num[0], 32)) <= 0)
 		return batch_reject(b, row, "points '%s' is not a whole number above zero",
 		    csvio_field(row, c->col[RW_POINTS]));
@@ -207,6 +212,9 @@ code_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "reward_id is empty");
 	if (!*code)
 		return batch_reject(b, row, "code is empty");
+	if (batch_control_refused(b, row, "code", code, BATCH_NAME) ||
+	    batch_control_refused(b, row, "partner", partner, BATCH_NAME))
+		return 1;
 	if (strlen(code) > 200 || strpbrk(code, " \t"))
 		return batch_reject(b, row, "code '%.40s' is not one word of at most 200 bytes",
 		    code);
@@ -785,6 +793,9 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return batch_reject(b, row, "member_id is empty");
 	if ((rc = batch_id(b, row, "member_id", csvio_field(row, q->col[Q_MEMBER]))) != 0)
 		return rc;
+	if (batch_control_refused(b, row, "channel", csvio_field(row, q->col[Q_CHANNEL]),
+	    BATCH_NAME))
+		return 1;
 	rc = -1;
 	if (!*csvio_field(row, q->col[Q_REWARD]))
 		return batch_reject(b, row, "reward_id is empty");

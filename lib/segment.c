@@ -1183,7 +1183,7 @@ save_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	if (!*id)
 		return batch_reject(b, row, "member_id is empty");
-	if (batch_id_refused(b, row, "member_id", id))
+	if (batch_control_refused(b, row, "member_id", id, BATCH_NAME))
 		return 1;
 	if ((got = ledger_member_resolve(s->r->l, id, &who)) < 0)
 		return -1;
@@ -1881,7 +1881,8 @@ assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	if (!*id)
 		return batch_reject(b, row, "member_id is empty");
-	if (batch_id_refused(b, row, "member_id", id))
+	if (batch_control_refused(b, row, "member_id", id, BATCH_NAME) ||
+	    batch_control_refused(b, row, "reason", reason, BATCH_TEXT))
 		return 1;
 	snprintf(when, sizeof(when), "%s 23:59:59", r->as_of);
 	p = programme_at(g->t->v, g->t->nv, when);

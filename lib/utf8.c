@@ -318,3 +318,13 @@ utf8_has_control(const char *s)
 			return 1;
 	return 0;
 }
+
+int
+utf8_text_has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 || *p == 0x7f) && *p != '\t' && *p != '\n' &&
+		    !(*p == '\r' && p[1] == '\n'))
+			return 1;
+	return 0;
+}

@@ -19,8 +19,8 @@ name_of() {
 member_id,name,note
 1,"Okafor, Chidi","a, b"
 2,"Marie ""Mimi"" Dubois",""""
-3,"Line one
-line two",x
+3,Line one,"x
+line two"
 4,,""
 EOF
 	run -0 --separate-stderr loy-enroll in.csv
@@ -33,7 +33,8 @@ line,member_id,status,detail
 EOF
 	[ "$(name_of 1)" = "Okafor, Chidi" ]
 	[ "$(name_of 2)" = 'Marie "Mimi" Dubois' ]
-	[ "$(name_of 3)" = "$(printf 'Line one\nline two')" ]
+	[ "$(name_of 3)" = "Line one" ]
+	[ "$(attrs 3)" = "$(printf 'note=x\nline two')" ]	# free text keeps its lines
 	[ "$(q "SELECT name IS NULL FROM members WHERE member_id = '4'")" = 1 ]
 	[ "$(attrs 1)" = "note=a, b" ]
 	[ "$(attrs 2)" = 'note="' ]
@@ -44,7 +45,7 @@ EOF
 	new_ledger
 	before=$(dump)
 	cat >in.csv <<'EOF'
-member_id,name,email
+member_id,note,email
 1,"Ann
 Smith",ann@example.org
 2,"Bob
@@ -230,7 +231,7 @@ EOF
 
 @test "--tsv reads TSV with its escapes and writes TSV" {
 	new_ledger
-	printf 'member_id\tname\tnote\n1\tAnn\\tSmith\tsays "hi", ok\n2\tC:\\\\new\tline1\\nline2\n3\t"Quoted"\t\n' >in.tsv
+	printf 'member_id\tname\tnote\n1\tAnn\tsays "hi",\\tok\n2\tC:\\\\new\tline1\\nline2\n3\t"Quoted"\t\n' >in.tsv
 	run -0 --separate-stderr loy-enroll --tsv in.tsv
 	same "$output" <<'EOF'
 line	member_id	status	detail
@@ -238,18 +239,22 @@ line	member_id	status	detail
 3	2	created	
 4	3	created	
 EOF
-	[ "$(name_of 1)" = "$(printf 'Ann\tSmith')" ]
+	[ "$(name_of 1)" = Ann ]
 	[ "$(name_of 2)" = 'C:\new' ]
 	[ "$(name_of 3)" = '"Quoted"' ]
-	[ "$(attrs 1)" = 'note=says "hi", ok' ]
+	[ "$(attrs 1)" = "$(printf 'note=says "hi",\tok')" ]
 	[ "$(attrs 2)" = "$(printf 'note=line1\nline2')" ]
 	ledger_ok
 }
 
 @test "--tsv escapes tabs, line breaks and backslashes in its output" {
 	new_ledger
-	printf 'member_id\tname\n1\tAnn\\tSmith\n2\tC:\\\\new\n3\tTwo\\nlines\n' >in.tsv
+	printf 'member_id\tname\n1\tAnn\n2\tC:\\\\new\n3\tTwo\n' >in.tsv
 	loy-enroll --tsv in.tsv >/dev/null 2>&1
+	# (a tab or a line break in a name is refused now: as an older loy
+	# stored them)
+	q "UPDATE members SET name = CASE member_id WHEN '1' THEN 'Ann' || char(9) || 'Smith'
+	   WHEN '3' THEN 'Two' || char(10) || 'lines' ELSE name END"
 	run -0 --separate-stderr loy-enroll --tsv list
 	same "$(echo "$output" | cut -f1,3)" <<'EOF'
 member_id	name
@@ -297,10 +302,10 @@ EOF
 
 @test "a large input, read ahead in pieces, keeps every row in order at its line" {
 	new_ledger
-	# 30,000 rows over many reads: every thousandth name spans two
+	# 30,000 rows over many reads: every thousandth note spans two
 	# lines, every 2999th row has a field too many
 	awk 'BEGIN {
-		print "member_id,name,phone"
+		print "member_id,note,phone"
 		ln = 1
 		for (i = 1; i <= 30000; i++) {
 			ln++
@@ -320,8 +325,8 @@ EOF
 	[ "$(awk -F, 'NR > 1 { print $5 }' rej.csv)" = "$(cat bad.txt)" ]
 	[ "$(awk -F, 'NR > 1 && $3 == "created"' <<<"$output" | wc -l)" = 29990 ]
 	[ "$(q "SELECT count(*) FROM members")" = 29990 ]
-	[ "$(name_of M7000)" = "$(printf 'Name 7000\nsecond line')" ]
-	[ "$(name_of M7001)" = "Name 7001" ]
+	[ "$(attrs M7000)" = "$(printf 'note=Name 7000\nsecond line')" ]
+	[ "$(attrs M7001)" = "note=Name 7001" ]
 	[ "$(q "SELECT sha256 || '|' || bytes || '|' || rows FROM run_inputs")" = \
 	    "$(sha256sum <in.csv | cut -d' ' -f1)|$(stat -c %s in.csv)|30000" ]
 	ledger_ok
@@ -330,8 +335,8 @@ EOF
 @test "rows that come slowly down a pipe are read whole, however the writes split them" {
 	new_ledger
 	{
-		printf 'member_id,na'; sleep 0.2
-		printf 'me\n1,An'; sleep 0.2
+		printf 'member_id,no'; sleep 0.2
+		printf 'te\n1,An'; sleep 0.2
 		printf 'n\n2,"Bob\n'; sleep 0.2
 		printf 'Smith"\n3,Cy'
 	} | loy-enroll >out.csv 2>err.txt
@@ -341,8 +346,8 @@ line,member_id,status,detail
 3,2,created,
 5,3,created,
 EOF
-	[ "$(name_of 2)" = "$(printf 'Bob\nSmith')" ]
-	[ "$(name_of 3)" = Cy ]
+	[ "$(attrs 2)" = "$(printf 'note=Bob\nSmith')" ]
+	[ "$(attrs 3)" = note=Cy ]
 	ledger_ok
 }
 
@@ -651,7 +656,7 @@ EOF
 
 @test "the input's checksum, size and rows are recorded" {
 	new_ledger
-	printf 'member_id,name\n1,"Ann\nSmith"\n2,Bob\n' >in.csv
+	printf 'member_id,note\n1,"Ann\nSmith"\n2,Bob\n' >in.csv
 	run -0 --separate-stderr loy-enroll in.csv
 	[ "$(q "SELECT sha256 || '|' || bytes || '|' || rows FROM run_inputs")" = \
 	    "$(sha256sum <in.csv | cut -d' ' -f1)|$(stat -c %s in.csv)|2" ]

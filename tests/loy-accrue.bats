@@ -3605,6 +3605,31 @@ EOF
 	ledger_ok
 }
 
+@test "a store, channel, sku or category with a line break, a tab or another control character is a bad line, a description with an escape too; --adjust's ref and reason alike" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount,store,channel,sku,category,description\nT1,1001,2026-11-01 10:00:00,5.00,"S\0331",pos,K1,food,\nT2,1001,2026-11-01 10:00:00,5.00,S1,"p\tos",K1,food,\nT3,1001,2026-11-01 10:00:00,5.00,S1,pos,"K\n1",food,\nT4,1001,2026-11-01 10:00:00,5.00,S1,pos,K1,"fo\177od",\nT5,1001,2026-11-01 10:00:00,5.00,S1,pos,K1,food,"tea\033[2J"\nT6,1001,2026-11-01 10:00:00,5.00,S1,pos,K1,food,"tea,\nlarge\tcup"\n' >day.csv
+	run -65 --separate-stderr loy-accrue day.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: store 'S\x1b1' has a control character" ]
+	[ "${stderr_lines[1]}" = "loy-accrue: day.csv:3: channel 'p\tos' has a control character" ]
+	[ "${stderr_lines[2]}" = "loy-accrue: day.csv:4: sku 'K\n1' has a control character" ]
+	[ "${stderr_lines[3]}" = "loy-accrue: day.csv:6: category 'fo\x7fod' has a control character" ]
+	[ "${stderr_lines[4]}" = "loy-accrue: day.csv:7: description 'tea\x1b[2J' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	[ "$(q "SELECT group_concat(txn_id) FROM receipts")" = T6 ]
+	before=$(dump)
+	printf 'member_id,points,reason,ref\n1001,5,"good\033will",G1\n1001,5,goodwill,"G\t2"\n1001,5,"goodwill:\nlate parcel",G3\n' >adj.csv
+	run -65 --separate-stderr loy-accrue --adjust adj.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: adj.csv:2: reason 'good\x1bwill' has a control character" ]
+	[ "${stderr_lines[1]}" = "loy-accrue: adj.csv:3: ref 'G\t2' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-accrue --rejects rej.csv --adjust adj.csv
+	[ "$(q "SELECT count(*) FROM journal WHERE kind = 'adjust'")" = 1 ]
+	ledger_ok
+}
+
 @test "--adjust, --opening and --events read a member_id written as 17850.0 as 17850, as POS lines do" {
 	new_ledger
 	printf 'member_id,name\n17850,Anna\n17851,Ben\n' >m.csv

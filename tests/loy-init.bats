@@ -192,11 +192,22 @@ EOF
 	run -64 --separate-stderr loy-init --set expiry_policy=rolling --set expiry_months=0
 	[ "$stderr" = "loy-init: --set expiry_months='0': expiry policy rolling needs months of at least 1" ]
 	run -64 --separate-stderr loy-init --set $'programme=A\nB'
-	[ "$stderr" = "loy-init: --set programme: the value has a line break" ]
+	[ "$stderr" = "loy-init: --set programme='A\nB': has a control character" ]
 	[ ! -e "$LOY_DB" ]
 	[ -z "$(compgen -G "$LOY_DB*")" ]
 	# with decimals 3 the same amount is allowed
 	run -0 loy-init --set decimals=3 --set earn_amount=0.001
+}
+
+@test "--set refuses a control character in the programme's name, a tab too, and in any other value" {
+	run -64 --separate-stderr loy-init --set "$(printf 'programme=Club\033[2J')"
+	[ "$stderr" = "loy-init: --set programme='Club\x1b[2J': has a control character" ]
+	run -64 --separate-stderr loy-init --set "$(printf 'programme=Our\tClub')"
+	[ "$stderr" = "loy-init: --set programme='Our\tClub': has a control character" ]
+	run -64 --separate-stderr loy-init --set "$(printf 'tiers=Gold,Sil\177ver')"
+	[ "$stderr" = "loy-init: --set tiers='Gold,Sil\x7fver': has a control character" ]
+	[ ! -e "$LOY_DB" ]
+	run -0 loy-init --set 'programme=Our Club'
 }
 
 @test "--set refuses an empty tier name" {

@@ -220,6 +220,21 @@ loy-program: p.conf: not a valid programme file
 OUT
 }
 
+@test "a control character in a name or a value is an error at its line; a tab is a space, but in a name" {
+	printf '[programme]\nprogramme = Club\007\n[tiers]\nmeasure = spend\n[tier Gold\tPlus]\nthreshold = 0\n[rule r\0331]\nbonus = 5\n[rule r2]\nbonus = 5\nstores = S1,\tS2\nchannels = po\033s\n' >p.conf
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:2: programme 'Club\x07' has a control character
+loy-program: p.conf:5: tier name 'Gold\tPlus' has a control character
+loy-program: p.conf:7: rule name 'r\x1b1' has a control character
+loy-program: p.conf:12: channels 'po\x1bs' has a control character
+loy-program: p.conf: not a valid programme file
+OUT
+	# a tab between the names of a list is a space
+	printf '[rule r2]\nbonus = 5\nstores =\tS1,\tS2\n' >ok.conf
+	run -0 --separate-stderr loy-program check ok.conf
+}
+
 @test "settings are checked as loy-init --set checks them; the expiry keys are accepted" {
 	cat >p.conf <<'CONF'
 [programme]

@@ -1031,6 +1031,30 @@ OUT
 	ledger_ok
 }
 
+@test "a reward_id, name, partner, code or channel with a line break, a tab or another control character is a bad row" {
+	base
+	before=$(dump)
+	printf 'reward_id,name,points,partner\nR1,"Mug\033[2J",10,\n"R\t2",Cap,10,\nR3,Hat,10,"Acme\nInc"\nR4,Pen,10,Acme\n' >cat.csv
+	run -65 --separate-stderr loy-redeem --catalogue cat.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-redeem: cat.csv:2: name 'Mug\x1b[2J' has a control character" ]
+	[ "${stderr_lines[1]}" = "loy-redeem: cat.csv:3: reward_id 'R\t2' has a control character" ]
+	[ "${stderr_lines[2]}" = "loy-redeem: cat.csv:4: partner 'Acme\nInc' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-redeem --rejects rej.csv --catalogue cat.csv
+	[ "$(q "SELECT group_concat(reward_id) FROM rewards WHERE reward_id LIKE 'R_'")" = R4 ]
+	before=$(dump)
+	printf 'reward_id,code,partner\nR4,"K\0071",\nR4,K2,"Ac\177me"\n' >codes.csv
+	run -65 --separate-stderr loy-redeem --codes codes.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: codes.csv:2: code 'K\x071' has a control character" ]
+	[ "${stderr_lines[1]}" = "loy-redeem: codes.csv:3: partner 'Ac\x7fme' has a control character" ]
+	printf 'request_id,member_id,reward_id,channel\nQ1,1001,COFFEE,"we\033b"\n' >req.csv
+	run -65 --separate-stderr loy-redeem req.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: req.csv:2: channel 'we\x1bb' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "a member_id, from_member or to_member written as 1001.0 is read as 1001, as loy-accrue reads it" {
 	base --set transfers=yes
 	printf 'request_id,member_id,reward_id\nR1,1001.0,COFFEE\n' >req.csv

@@ -867,13 +867,20 @@ in_chart() {
 	new_ledger
 	# a tier named with a right-to-left override and a control character,
 	# another as markup
-	printf '[programme]\nprogramme = </title><script>alert(1)</script> \xe2\x80\xaeClub\n[tiers]\nmeasure = spend\n[tier \xe2\x80\xaeGold\x01]\nthreshold = 0\n[tier "><svg onload=alert(2)>]\nthreshold = 10.00\n' >p.conf
+	# (loy refuses a control character in a name now; an older loy stored
+	# them, and the ledger keeps them: put there as it did)
+	printf '[programme]\nprogramme = </title><script>alert(1)</script> \xe2\x80\xaeClub\n[tiers]\nmeasure = spend\n[tier \xe2\x80\xaeGoldCTL]\nthreshold = 0\n[tier "><svg onload=alert(2)>]\nthreshold = 10.00\n' >p.conf
 	loy-program load p.conf >/dev/null 2>&1
+	q "DROP TRIGGER programmes_no_update;
+	    UPDATE programmes SET text = replace(text, 'GoldCTL', 'Gold' || char(1));
+	    CREATE TRIGGER programmes_no_update BEFORE UPDATE ON programmes
+	      BEGIN SELECT RAISE(ABORT, 'programme versions are kept as loaded'); END;"
 	printf 'member_id,enrolled_at\n1001,2026-01-10\n' >m.csv
 	loy-enroll m.csv >/dev/null 2>&1
 	loy-segment tiers --apply >/dev/null 2>&1
-	printf 'reward_id,name,points\nR1,"</table>\x1b[31mred",20\n' >rewards.csv
+	printf 'reward_id,name,points\nR1,"</table>CTL[31mred",20\n' >rewards.csv
 	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	q "UPDATE rewards SET name = replace(name, 'CTL', char(27))"
 	printf 'request_id,member_id,reward_id\nQ1,1001,R1\n' >q.csv
 	loy-redeem q.csv >/dev/null 2>&1 || :	# refused: no points, but a row
 	loy-report html >report.html

@@ -1319,6 +1319,19 @@ EOF2
 	ledger_ok
 }
 
+@test "an --assign reason with an escape is a bad row; its lines and tabs are its own" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	before=$(dump)
+	printf 'member_id,tier,until,reason\nA,gold,2026-12-31,"VIP\033[2J"\nB,gold,2026-12-31,"VIP,\nsee mail"\n' >assign.csv
+	run -65 --separate-stderr loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply
+	[ "${stderr_lines[0]}" = "loy-segment: assign.csv:2: reason 'VIP\x1b[2J' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-segment --as-of 2026-06-01 --rejects rej.csv --assign assign.csv tiers --apply
+	[ "$(q "SELECT group_concat(member_id) FROM tier_assignments")" = B ]
+	ledger_ok
+}
+
 @test "--help's usage gives the lists --table and --tsv, as loy-segment(1)'s synopsis does" {
 	run -0 loy-segment --help
 	usage=$(sed -n '1,/^Classify/p' <<<"$output" | tr -s ' \n' ' ')
