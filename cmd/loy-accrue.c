@@ -9,13 +9,14 @@
 
 static const char usage[] =
     "loy-accrue [-nV] [-d ledger] [--auto-enroll] [--date-format fmt]\n"
-    "                  [--map field=column,...] [--rejects file] [--tsv] [file ...]\n"
-    "       loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file] [--tsv]\n"
-    "                  --adjust [file ...]\n"
+    "                  [--map field=column,...] [--rejects file] [--safe-cells] [--tsv]\n"
+    "                  [file ...]\n"
+    "       loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file]\n"
+    "                  [--safe-cells] [--tsv] --adjust [file ...]\n"
     "       loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--tsv] --opening [file ...]\n"
+    "                  [--safe-cells] [--tsv] --opening [file ...]\n"
     "       loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--rejects file] [--tsv] --events [file ...]\n"
+    "                  [--rejects file] [--safe-cells] [--tsv] --events [file ...]\n"
     "       loy-accrue [-d ledger] --explain member=ID | receipt=TXN | entry=N";
 static const char help[] =
     "Credit points for the receipts in POS files (or standard input) and print\n"

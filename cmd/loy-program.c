@@ -11,12 +11,12 @@
 static const char usage[] =
     "loy-program [-V] check file\n"
     "       loy-program [-n] [-d ledger] [--from date] [--date-format fmt] [--retroactive]\n"
-    "                   [--table | --tsv] load file\n"
-    "       loy-program [-n] [-d ledger] [--table | --tsv] apply\n"
+    "                   [--safe-cells] [--table | --tsv] load file\n"
+    "       loy-program [-n] [-d ledger] [--safe-cells] [--table | --tsv] apply\n"
     "       loy-program [-d ledger] [--as-of date] [--date-format fmt] show\n"
-    "       loy-program [-d ledger] [--table | --tsv] versions\n"
-    "       loy-program [-d ledger] [--table | --tsv] --from date --to date [--date-format fmt]\n"
-    "                   what-if file";
+    "       loy-program [-d ledger] [--safe-cells] [--table | --tsv] versions\n"
+    "       loy-program [-d ledger] [--safe-cells] [--table | --tsv] --from date --to date\n"
+    "                   [--date-format fmt] what-if file";
 static const char help[] =
     "The programme file: settings, earning rules, tiers and expiry (see\n"
     "loy-programme(5)).\n"

@@ -12,7 +12,7 @@ static const char usage[] =
     "loy-report [-V] [-d ledger] [--from date] [--to date] [--by period]\n"
     "                  [--date-format fmt] [--per store|channel|category|rule]\n"
     "                  [--lots | --tiers]\n"
-    "                  [--json | --table | --tsv]\n"
+    "                  [--safe-cells] [--json | --table | --tsv]\n"
     "                  report [member | rule]";
 static const char help[] =
     "Print a report on the ledger as CSV with a header row, in one read\n"

@@ -10,8 +10,8 @@
 static const char usage[] =
     "loy-segment [-nV] [-d ledger] [--as-of date] [--apply] [--assign file] tiers\n"
     "       loy-segment [-d ledger] [--as-of date] [--with-contact] [--save name\n"
-    "                   [--replace]] [--table | --tsv] value [class] | rfm | lapse |\n"
-    "                   lifecycle [state] | birthdays [--from date] [--to date] |\n"
+    "                   [--replace]] [--safe-cells] [--table | --tsv] value [class] | rfm |\n"
+    "                   lapse | lifecycle [state] | birthdays [--from date] [--to date] |\n"
     "                   best N | never-bought | referrers [N] |\n"
     "                   segments [name [member ...]]\n"
     "       loy-segment [-n] [-d ledger] [--as-of date] [--map field=column,...]\n"

@@ -463,3 +463,21 @@ options_of() {
 	    bad+=$'\n'"bash loy"
 	[ -z "$bad" ] || { echo "differ:$bad"; return 1; }
 }
+
+@test "--safe-cells is in the usage and the man page's synopsis of every program that takes it, beside each form's output options" {
+	local p usage syn nfmt nsafe missing=
+	for p in loy-init loy-check loy-enroll loy-accrue loy-expire loy-redeem \
+	    loy-program loy-report loy-segment; do
+		"$p" --help | grep -q -- --safe-cells || continue
+		usage=$("$p" --help | sed -n '1,/^[A-Z][a-z]/p' | tr -s ' \n' ' ')
+		nfmt=$(grep -oE '\[--(json|table|tsv)[] |]' <<<"$usage" | wc -l)
+		nsafe=$(grep -oE '\[--safe-cells\] \[--(json|table|tsv)[] |]' <<<"$usage" | wc -l)
+		[ "$nfmt" -gt 0 ] && [ "$nsafe" = "$nfmt" ] || missing+=" $p:usage($nsafe of $nfmt)"
+		syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$BATS_TEST_DIRNAME/../man/$p.1")
+		nfmt=$(grep -cE '^\.Op Fl \\-(json|table|tsv)' <<<"$syn" || :)
+		nsafe=$(grep -A1 -xF '.Op Fl \-safe-cells' <<<"$syn" |
+		    grep -cE '^\.Op Fl \\-(json|table|tsv)' || :)
+		[ "$nfmt" -gt 0 ] && [ "$nsafe" = "$nfmt" ] || missing+=" $p(1):synopsis($nsafe of $nfmt)"
+	done
+	[ -z "$missing" ] || { echo "missing:$missing"; return 1; }
+}

@@ -399,7 +399,7 @@ EOF
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-enroll: --date-format '%d.%m' gives no year: a date format must give the year (%Y or %y), the month (%m or %b) and the day (%d)" ]
 	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]" ]
-	[ "${stderr_lines[2]}" = "                  [--tsv] [file ...]" ]
+	[ "${stderr_lines[2]}" = "                  [--safe-cells] [--tsv] [file ...]" ]
 	[ ! -e rej.csv ]
 	run -64 --separate-stderr loy-enroll --date-format '%H:%M' in.csv
 	[[ "${stderr_lines[0]}" == "loy-enroll: --date-format '%H:%M' gives no year, month or day: "* ]]
@@ -1440,7 +1440,7 @@ EOF
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-enroll: merge: wrong number of operands" ]
 	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]" ]
-	[ "${stderr_lines[2]}" = "                  [--tsv] [file ...]" ]
+	[ "${stderr_lines[2]}" = "                  [--safe-cells] [--tsv] [file ...]" ]
 	run -64 --separate-stderr loy-enroll close
 	[ "${stderr_lines[0]}" = "loy-enroll: close: wrong number of operands" ]
 	run -64 --separate-stderr loy-enroll list 1001
@@ -1453,11 +1453,11 @@ EOF
 	run -0 --separate-stderr loy-enroll --help
 	[ "$stderr" = "" ]
 	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]" ]
-	[ "${lines[1]}" = "                  [--tsv] [file ...]" ]
+	[ "${lines[1]}" = "                  [--safe-cells] [--tsv] [file ...]" ]
 	[[ "$output" == *"--rejects FILE"* ]]
 	run -0 --separate-stderr loy-enroll -h
 	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]" ]
-	[ "${lines[1]}" = "                  [--tsv] [file ...]" ]
+	[ "${lines[1]}" = "                  [--safe-cells] [--tsv] [file ...]" ]
 	[ ! -e "$LOY_DB" ]
 }
 
@@ -1476,7 +1476,7 @@ EOF
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-enroll: unrecognized option '--bogus'" ]
 	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]" ]
-	[ "${stderr_lines[2]}" = "                  [--tsv] [file ...]" ]
+	[ "${stderr_lines[2]}" = "                  [--safe-cells] [--tsv] [file ...]" ]
 	[ "${stderr_lines[-1]}" = "Try 'loy-enroll --help' for more information." ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok

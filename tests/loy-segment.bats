@@ -1335,7 +1335,7 @@ EOF2
 @test "--help's usage gives the lists --table and --tsv, as loy-segment(1)'s synopsis does" {
 	run -0 loy-segment --help
 	usage=$(sed -n '1,/^Classify/p' <<<"$output" | tr -s ' \n' ' ')
-	[[ "$usage" == *"[--save name [--replace]] [--table | --tsv] value [class] | rfm |"* ]]
+	[[ "$usage" == *"[--save name [--replace]] [--safe-cells] [--table | --tsv] value [class] | rfm |"* ]]
 	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-segment.1" |
 	    grep -qx '\.Op Fl \\-table | Fl \\-tsv'
 	new_ledger
