@@ -314,7 +314,7 @@ int
 utf8_has_control(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
+		if (*p < 0x20 || *p == 0x7f || utf8_is_c1(p))
 			return 1;
 	return 0;
 }
@@ -323,8 +323,8 @@ int
 utf8_text_has_control(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if ((*p < 0x20 || *p == 0x7f) && *p != '\t' && *p != '\n' &&
-		    !(*p == '\r' && p[1] == '\n'))
+		if (((*p < 0x20 || *p == 0x7f) && *p != '\t' && *p != '\n' &&
+		    !(*p == '\r' && p[1] == '\n')) || utf8_is_c1(p))
 			return 1;
 	return 0;
 }

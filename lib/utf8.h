@@ -12,14 +12,22 @@ size_t utf8_check(const void *s, size_t n);
 size_t utf8_decode(const void *s, size_t n, uint32_t *cp);
 /* Columns of s[0..n): wide 2, combining 0, anything else (bad bytes) 1. */
 size_t utf8_width(const void *s, size_t n);
-/* 1 when s holds a C0 control character (a line break, a tab, an escape)
- * or DEL: no id, name, description or reason loy keeps may, it would
- * print as another line or cell, or act on a terminal. */
+/* Does p start a C1 control character (U+0080 to U+009F: C2 80 to C2 9F
+ * in UTF-8), which a terminal may act on as on an escape (U+009B is
+ * "ESC [")?  p[0] must be readable, p[1] too when p[0] is not NUL. */
+static inline int
+utf8_is_c1(const unsigned char *p)
+{
+	return p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f;
+}
+/* 1 when s holds a C0 control character (a line break, a tab, an escape),
+ * DEL or a C1 control: no id, name, description or reason loy keeps may,
+ * it would print as another line or cell, or act on a terminal. */
 int utf8_has_control(const char *s);
 /* The same for free text (a description, a reason, an attribute), which a
  * quoted CSV cell carries over lines: a tab and a line break (a line feed,
  * or a carriage return and a line feed) are its own, any other control
- * character (an escape, a carriage return alone, DEL) is not. */
+ * character (an escape, a carriage return alone, DEL, a C1) is not. */
 int utf8_text_has_control(const char *s);
 
 #endif

@@ -1391,9 +1391,11 @@ EOF
 
 @test "list --table shows a C1 control in a name as its bytes in \\xhh, as terminals take U+009B for an escape" {
 	new_ledger
-	# U+009B then 2J: CSI 2J, which would clear the screen
-	printf 'member_id,name\n1001,Ev\302\2332Jil\n1002,Bo\n' >in.csv
+	# U+009B then 2J: CSI 2J, which would clear the screen (stored as an
+	# older loy, which took C1 controls, stored it)
+	printf 'member_id,name\n1001,Ev\n1002,Bo\n' >in.csv
 	loy-enroll in.csv >/dev/null 2>&1
+	q "UPDATE members SET name = 'Ev' || char(155) || '2Jil' WHERE member_id = '1001'"
 	run -0 --separate-stderr loy-enroll --table list
 	[[ "${lines[1]}" == '1001       active  Ev\xc2\x9b2Jil  '* ]]
 	[[ "${lines[2]}" == '1002       active  Bo              '* ]]	# aligned as shown
@@ -1767,6 +1769,24 @@ OUT
 	[ "${stderr_lines[0]}" = "loy-enroll: --reason 'moved\x1b[2J' has a control character" ]
 	[ "$(dump)" = "$before" ]
 	run -0 --separate-stderr loy-enroll close --reason "$(printf 'moved away,\nsaid so')" 1001
+	ledger_ok
+}
+
+@test "a C1 control character (U+0080 to U+009F, U+009B a terminal's ESC [) is a control character too: in a name, an attribute and a message" {
+	base
+	before=$(dump)
+	printf 'member_id,name,note\n2001,Ev\302\2332Jil,\n2002,Bo,"x\302\205y"\n2003,Zo\303\253,caf\303\251\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	same "$stderr" <<'OUT'
+loy-enroll: in.csv:2: name 'Ev\xc2\x9b2Jil' has a control character
+loy-enroll: in.csv:3: note 'x\xc2\x85y' has a control character
+loy-enroll: in.csv: 3 rows, 1 created, 0 updated, 0 unchanged, 2 rejected
+loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+OUT
+	[ "$(dump)" = "$before" ]
+	# the letters beside them are letters: Zoë and café go in
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	[ "$(q "SELECT name FROM members WHERE member_id = '2003'")" = "Zoë" ]
 	ledger_ok
 }
 
