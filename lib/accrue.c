@@ -573,10 +573,13 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			BAD("receipt '%s' has lines for %s '%s' and '%s'", txn, fields[F_MEMBER + i],
 			    r->id[i] ? r->id[i] : "", v);
 	}
-	/* an id with a line break or another control character is no one's */
-	for (int i = ID_MEMBER; i <= ID_CARD && created; i++)
+	/* an id with a line break or another control character is no one's,
+	 * nor is a phone or an e-mail --auto-enroll would keep */
+	for (int i = ID_MEMBER; i < ID_COUNT && created; i++)
 		if (r->id[i] && utf8_has_control(r->id[i]))
-			BAD("%s '%s' has a control character", fields[F_MEMBER + i], r->id[i]);
+			BAD(i == ID_PHONE || i == ID_EMAIL ?
+			    "%s '" LOY_PII("%s") "' has a control character" :
+			    "%s '%s' has a control character", fields[F_MEMBER + i], r->id[i]);
 	/* nor is a store, a channel or what a line is: reports print them (a
 	 * description is free text, its lines and tabs its own) */
 	for (size_t i = 0; i < sizeof(line_texts) / sizeof(*line_texts); i++)

@@ -866,6 +866,23 @@ EOF
 	ledger_ok
 }
 
+@test "--auto-enroll: a phone or e-mail with an escape, a tab or a C1 control is a bad line, not kept on a new member" {
+	base --set identify_by=email,phone,member_id
+	before=$(dump)
+	printf 'txn_id,phone,email,occurred_at,amount\nT1,,"a\033[2Jb@example.com",2026-11-01 10:00:00,5.00\nT2,,"c\302\233d@example.com",2026-11-01 10:00:00,5.00\nT3,"+49 30 555\t1234",,2026-11-01 10:00:00,5.00\nT4,,new@example.com,2026-11-01 10:00:00,5.00\n' >day.csv
+	LOY_SHOW_PERSONAL= run -65 --separate-stderr loy-accrue --auto-enroll day.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: email '***' has a control character" ]
+	[ "${stderr_lines[1]}" = "loy-accrue: day.csv:3: email '***' has a control character" ]
+	[ "${stderr_lines[2]}" = "loy-accrue: day.csv:4: phone '***' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-accrue --auto-enroll --rejects rej.csv day.csv
+	[ "$(q "SELECT group_concat(txn_id) FROM receipts")" = T4 ]
+	[ "$(q "SELECT count(*) FROM members WHERE email GLOB '*[^ -~]*' OR phone GLOB '*[^ -~]*'")" = 0 ]
+	[ "$(q "SELECT count(*) FROM members")" = 4 ]
+	ledger_ok
+}
+
 # -------------------------------------------------------------- pending
 
 @test "return_window_days keeps a recent purchase's points pending" {
