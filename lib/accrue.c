@@ -570,7 +570,9 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if (i == ID_MEMBER || i == ID_CARD)
 			batch_whole_id(v);
 		if (strcmp(v, r->id[i] ? r->id[i] : "") != 0)
-			BAD("receipt '%s' has lines for %s '%s' and '%s'", txn, fields[F_MEMBER + i],
+			BAD(i == ID_PHONE || i == ID_EMAIL ?
+			    "receipt '%s' has lines for %s '" LOY_PII("%s") "' and '" LOY_PII("%s") "'" :
+			    "receipt '%s' has lines for %s '%s' and '%s'", txn, fields[F_MEMBER + i],
 			    r->id[i] ? r->id[i] : "", v);
 	}
 	/* an id with a line break or another control character is no one's,
@@ -900,7 +902,16 @@ emit(struct batch *b, struct accrue *a, const char *txn, const char *member,
 	csvio_put_money(out, amount, a->decimals);
 	csvio_put_int(out, points);
 	csvio_put(out, status);
-	csvio_put(out, detail);
+	if (detail && strpbrk(detail, LOY_PII_OPEN LOY_PII_CLOSE)) {
+		/* the file gets the row's own values, without the marks that
+		 * hide them in messages */
+		char *d = loy_xstrdup(detail);
+
+		loy_pii_strip(d);
+		csvio_put(out, d);
+		free(d);
+	} else
+		csvio_put(out, detail);
 	csvio_end(out);
 }
 

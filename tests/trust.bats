@@ -666,6 +666,23 @@ CSV
 	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:2: unknown phone '***'" ]
 }
 
+@test "loy-accrue hides a receipt's two phones or e-mails in its message and writes them plain, without marks, in its output" {
+	new_ledger
+	printf 'member_id,email\n1001,ann@example.com\n' | loy-enroll - >/dev/null 2>&1
+	unset LOY_SHOW_PERSONAL
+	printf 'txn_id,member_id,email,occurred_at,amount\nT1,1001,ann@example.com,2026-11-20 10:00:00,1.00\nT1,1001,bob@example.com,2026-11-20 10:00:00,1.00\nT2,,zed@example.com,2026-11-20 10:00:00,1.00\n' >pos.csv
+	run -65 --separate-stderr loy-accrue pos.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:2: receipt 'T1' is refused: receipt 'T1' has lines for email '***' and '***' (line 3)" ]
+	[ "${stderr_lines[1]}" = "loy-accrue: pos.csv:3: receipt 'T1' has lines for email '***' and '***'" ]
+	[ "${stderr_lines[2]}" = "loy-accrue: pos.csv:4: unknown email '***'" ]
+	[[ "$stderr" != *"example.com"* ]]
+	run -1 --separate-stderr loy-accrue --rejects rej.csv pos.csv
+	[ "${lines[1]}" = "T1,1001,2026-11-20 10:00:00,1.00,0,rejected,receipt 'T1' has lines for email 'ann@example.com' and 'bob@example.com'" ]
+	[ "${lines[2]}" = "T2,,2026-11-20 10:00:00,1.00,0,rejected,unknown email 'zed@example.com'" ]
+	[ "$(sed -n 4p rej.csv)" = "T2,,zed@example.com,2026-11-20 10:00:00,1.00,4,unknown email 'zed@example.com'" ]
+	ledger_ok
+}
+
 @test "a new ledger is readable and writable by its owner only, whatever the umask" {
 	umask 000
 	run -0 loy-init -d open.db
