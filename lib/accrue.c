@@ -580,14 +580,16 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	for (int i = ID_MEMBER; i < ID_COUNT && created; i++)
 		if (r->id[i] && utf8_has_control(r->id[i]))
 			BAD(i == ID_PHONE || i == ID_EMAIL ?
-			    "%s '" LOY_PII("%s") "' has a control character" :
-			    "%s '%s' has a control character", fields[F_MEMBER + i], r->id[i]);
+			    "%s '" LOY_PII("%s") "' has a control character%s" :
+			    "%s '%s' has a control character%s", fields[F_MEMBER + i], r->id[i],
+			    utf8_control_hint(r->id[i]));
 	/* nor is a store, a channel or what a line is: reports print them (a
 	 * description is free text, its lines and tabs its own) */
 	for (size_t i = 0; i < sizeof(line_texts) / sizeof(*line_texts); i++)
 		if (line_texts[i] == F_DESC ? utf8_text_has_control(v = field(a, row, F_DESC)) :
 		    utf8_has_control(v = field(a, row, line_texts[i])))
-			BAD("%s '%s' has a control character", fields[line_texts[i]], v);
+			BAD("%s '%s' has a control character%s", fields[line_texts[i]], v,
+			    utf8_control_hint(v));
 	v = field(a, row, F_OCCURRED);
 	if (!*v)
 		BAD("occurred_at is empty");

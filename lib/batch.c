@@ -384,8 +384,10 @@ batch_control_refused(struct batch *b, const struct csvio_row *row, const char *
 	    utf8_has_control(value)))
 		return 0;
 	return kind == BATCH_PERSONAL ?
-	    batch_reject(b, row, "%s '" LOY_PII("%s") "' has a control character", field, value) :
-	    batch_reject(b, row, "%s '%s' has a control character", field, value);
+	    batch_reject(b, row, "%s '" LOY_PII("%s") "' has a control character%s", field, value,
+	    utf8_control_hint(value)) :
+	    batch_reject(b, row, "%s '%s' has a control character%s", field, value,
+	    utf8_control_hint(value));
 }
 
 int

@@ -1300,7 +1300,8 @@ header(struct parser *ps, int line, char *s)
 		/* a name is printed in a cell, on a line: no tab, no escape
 		 * (one the ledger holds is read as it was) */
 		if (utf8_has_control(name) && !ps->stored) {
-			perr(ps, line, "%s name '%s' has a control character", w, name);
+			perr(ps, line, "%s name '%s' has a control character%s", w, name,
+			    utf8_control_hint(name));
 			goto add;
 		}
 	} else if (*name) {
@@ -1415,7 +1416,8 @@ keyvalue(struct parser *ps, int line, char *s)
 	 * holds is read as it was) */
 	if (!ps->stored && (sec->type == SEC_PROGRAMME && strcmp(key, "programme") == 0 ?
 	    utf8_has_control(val) : utf8_text_has_control(val))) {
-		perr(ps, line, "%s '%s' has a control character", key, val);
+		perr(ps, line, "%s '%s' has a control character%s", key, val,
+		    utf8_control_hint(val));
 		return;
 	}
 	ps->kvs = loy_xrealloc(ps->kvs, (ps->nkvs + 1) * sizeof(*ps->kvs));

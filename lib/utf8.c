@@ -319,6 +319,17 @@ utf8_has_control(const char *s)
 	return 0;
 }
 
+const char *
+utf8_control_hint(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		if (utf8_is_c1(p))
+			return " (a C1 control, as a Windows-1252 file converted as Latin-1 "
+			    "has for its quotes and dashes: iconv -f WINDOWS-1252 -t UTF-8 "
+			    "converts the original)";
+	return "";
+}
+
 int
 utf8_text_has_control(const char *s)
 {

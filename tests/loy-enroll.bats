@@ -1778,8 +1778,8 @@ OUT
 	printf 'member_id,name,note\n2001,Ev\302\2332Jil,\n2002,Bo,"x\302\205y"\n2003,Zo\303\253,caf\303\251\n' >in.csv
 	run -65 --separate-stderr loy-enroll in.csv
 	same "$stderr" <<'OUT'
-loy-enroll: in.csv:2: name 'Ev\xc2\x9b2Jil' has a control character
-loy-enroll: in.csv:3: note 'x\xc2\x85y' has a control character
+loy-enroll: in.csv:2: name 'Ev\xc2\x9b2Jil' has a control character (a C1 control, as a Windows-1252 file converted as Latin-1 has for its quotes and dashes: iconv -f WINDOWS-1252 -t UTF-8 converts the original)
+loy-enroll: in.csv:3: note 'x\xc2\x85y' has a control character (a C1 control, as a Windows-1252 file converted as Latin-1 has for its quotes and dashes: iconv -f WINDOWS-1252 -t UTF-8 converts the original)
 loy-enroll: in.csv: 3 rows, 1 created, 0 updated, 0 unchanged, 2 rejected
 loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
 OUT
@@ -1787,6 +1787,24 @@ OUT
 	# the letters beside them are letters: Zoë and café go in
 	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
 	[ "$(q "SELECT name FROM members WHERE member_id = '2003'")" = "Zoë" ]
+	ledger_ok
+}
+
+@test "a Windows-1252 export converted as Latin-1 is refused with the way to convert it, and goes in converted so" {
+	base
+	# O’Brien, “VIP”: Windows-1252 bytes 92, 93 and 94
+	printf 'member_id,name,note\n2001,O\222Brien,\223VIP\224\n' >export.csv
+	iconv -f LATIN1 -t UTF-8 export.csv >wrong.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll wrong.csv
+	same "$stderr" <<'OUT'
+loy-enroll: wrong.csv:2: name 'O\xc2\x92Brien' has a control character (a C1 control, as a Windows-1252 file converted as Latin-1 has for its quotes and dashes: iconv -f WINDOWS-1252 -t UTF-8 converts the original)
+loy-enroll: wrong.csv: 1 row, 0 created, 0 updated, 0 unchanged, 1 rejected
+loy-enroll: 1 bad row; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+OUT
+	[ "$(dump)" = "$before" ]
+	iconv -f WINDOWS-1252 -t UTF-8 export.csv | loy-enroll - >/dev/null 2>&1
+	[ "$(q "SELECT name || ' ' || attrs FROM members WHERE member_id = '2001'")" = 'O’Brien {"note":"“VIP”"}' ]
 	ledger_ok
 }
 
