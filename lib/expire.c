@@ -250,16 +250,28 @@ expire_rolling(struct ledger *l, const char *at)
 	return kind < 0 ? -1 : kind == 'r';
 }
 
-int
-expire_activity(struct ledger *l, const char *member, const char *at)
+/* Under the rolling policy in force at `at`, the date an activity then
+ * moves open lots on to, in until: 1; 0 under another policy; -1 on error. */
+static int
+rolled_to(struct ledger *l, const char *at, char until[static 20])
 {
-	char until[20];
 	int n = 0, kind = policy(l, at, &n);
 
 	if (kind != 'r')
 		return kind < 0 ? -1 : 0;
 	if (when_add_months(at, n, until) < 0)
 		return loy_error("'%s' expires past the year 9999", at);
+	return 1;
+}
+
+int
+expire_activity(struct ledger *l, const char *member, const char *at)
+{
+	char until[20];
+	int rc = rolled_to(l, at, until);
+
+	if (rc <= 0)
+		return rc;
 	return ledger_lots_extend(l, member, at, until);
 }
 
@@ -267,12 +279,10 @@ int
 expire_given_back(struct ledger *l, const char *member, int64_t entry, const char *at)
 {
 	char until[20];
-	int n = 0, kind = policy(l, at, &n);
+	int rc = rolled_to(l, at, until);
 
-	if (kind != 'r')
-		return kind < 0 ? -1 : 0;
-	if (when_add_months(at, n, until) < 0)
-		return loy_error("'%s' expires past the year 9999", at);
+	if (rc <= 0)
+		return rc;
 	if (ledger_lots_latest(l, member, at, until) < 0)
 		return -1;
 	return ledger_entry_lots_extend(l, entry, at, until);
