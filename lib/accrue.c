@@ -55,7 +55,7 @@ static const char *const fields[] = {
 	"description", NULL
 };
 /* the line's names and words, no control character in any */
-static const int line_texts[] = { F_STORE, F_CHANNEL, F_SKU, F_CATEGORY, F_DESC };
+static const int line_texts[] = { F_STORE, F_CHANNEL, F_SKU, F_CATEGORY, F_ORIG, F_DESC };
 /* member identifiers, in the F_ order */
 enum { ID_MEMBER, ID_CARD, ID_PHONE, ID_EMAIL, ID_COUNT };
 
@@ -535,6 +535,8 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return -1;
 	if (!*txn)
 		return batch_reject(b, row, "txn_id is empty");
+	if (batch_control_refused(b, row, "txn_id", txn, BATCH_NAME))
+		return 1;
 	if (strmap_count(a->refused) && (v = strmap_get(a->refused, txn, strlen(txn))) != NULL)
 		return batch_reject(b, row, "receipt '%s' was refused at line %s", txn, v);
 	slot = (struct rcpt **)strmap_slot(a->open, txn, strlen(txn), &created);

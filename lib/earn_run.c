@@ -187,6 +187,8 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	if (!*id)
 		return batch_reject(b, row, "event_id is empty");
+	if (batch_control_refused(b, row, "event_id", id, BATCH_NAME))
+		return 1;
 	if (!*who)
 		return batch_reject(b, row, "member_id is empty");
 	if ((got = batch_id(b, row, "member_id", who)) != 0)

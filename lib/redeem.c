@@ -787,6 +787,8 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	v = csvio_field(row, q->col[Q_ID]);
 	if (!*v)
 		return batch_reject(b, row, "request_id is empty");
+	if (batch_control_refused(b, row, "request_id", v, BATCH_NAME))
+		return 1;
 	/* a row that names no member or reward is not a request to answer:
 	 * kept as refused, its id would refuse the corrected row */
 	if (!*csvio_field(row, q->col[Q_MEMBER]))

@@ -159,6 +159,8 @@ tr_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	v = csvio_field(row, x->col[T_ID]);
 	if (!*v)
 		return batch_reject(b, row, "transfer_id is empty");
+	if (batch_control_refused(b, row, "transfer_id", v, BATCH_NAME))
+		return 1;
 	if ((got = batch_points(b, row, "points", csvio_field(row, x->col[T_POINTS]),
 	    &t.points)) != 0)
 		return got;

@@ -3647,6 +3647,28 @@ EOF
 	ledger_ok
 }
 
+@test "a txn_id, orig_txn or event_id with a line break, a tab or another control character is a bad line" {
+	base
+	printf '[event survey]\npoints = 7\n' >p.conf
+	loy-program load p.conf --from 2026-01-01 >/dev/null 2>&1
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\n"T\0331",1001,2026-11-01 10:00:00,5.00,\n"T\0331",1001,2026-11-01 10:00:00,2.00,\nT2,1001,2026-11-01 10:00:00,-1.00,"S\t9"\nT3,1001,2026-11-01 10:00:00,3.00,\n' >day.csv
+	run -65 --separate-stderr loy-accrue day.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: txn_id 'T\x1b1' has a control character" ]
+	[ "${stderr_lines[1]}" = "loy-accrue: day.csv:3: txn_id 'T\x1b1' has a control character" ]
+	[ "${stderr_lines[2]}" = "loy-accrue: day.csv:4: orig_txn 'S\t9' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	[ "$(q "SELECT group_concat(txn_id) FROM receipts")" = T3 ]
+	before=$(dump)
+	printf 'event_id,member_id,event,occurred_at\n"E\n1",1001,survey,2026-11-20 10:00:00\n' >ev.csv
+	run -65 --separate-stderr loy-accrue --events ev.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: ev.csv:2: event_id 'E\n1' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "--adjust, --opening and --events read a member_id written as 17850.0 as 17850, as POS lines do" {
 	new_ledger
 	printf 'member_id,name\n17850,Anna\n17851,Ben\n' >m.csv

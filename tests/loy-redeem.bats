@@ -1031,6 +1031,22 @@ OUT
 	ledger_ok
 }
 
+@test "a request_id or transfer_id with a line break, a tab or another control character is a bad row" {
+	base --set transfers=yes
+	before=$(dump)
+	printf 'request_id,member_id,reward_id\n"R\0331",1001,COFFEE\nR2,1001,COFFEE\n' >req.csv
+	run -65 --separate-stderr loy-redeem req.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-redeem: req.csv:2: request_id 'R\x1b1' has a control character" ]
+	printf 'transfer_id,from_member,to_member,points\n"X\t1",1001,1003,5\n' >tr.csv
+	run -65 --separate-stderr loy-redeem --transfers tr.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: tr.csv:2: transfer_id 'X\t1' has a control character" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-redeem --rejects rej.csv req.csv
+	[ "$(q "SELECT group_concat(request_id) FROM redemptions")" = R2 ]
+	ledger_ok
+}
+
 @test "a reward_id, name, partner, code or channel with a line break, a tab or another control character is a bad row" {
 	base
 	before=$(dump)
