@@ -189,16 +189,6 @@ loy_warn_release(int show)
 #define CONTROLS "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f" \
     "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x7f"
 
-/* Does s hold a C1 control (utf8_is_c1)? */
-static int
-has_c1(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (utf8_is_c1(p))
-			return 1;
-	return 0;
-}
-
 static void
 vwarn(const char *fmt, va_list ap)
 {
@@ -229,7 +219,7 @@ vwarn(const char *fmt, va_list ap)
 		free(msg);
 		msg = out;
 	}
-	if (msg && (strpbrk(msg, CONTROLS) || has_c1(msg))) {
+	if (msg && (strpbrk(msg, CONTROLS) || utf8_has_c1(msg))) {
 		/* one message, one line: a value's line break or escape
 		 * sequence is shown, not acted on */
 		char *out = loy_xmalloc(4 * strlen(msg) + 1), *w = out;

@@ -278,7 +278,7 @@ utf8_width(const void *s, size_t n)
 	const unsigned char *p = s;
 	uint64_t v;
 	uint32_t c;
-	size_t i = 0, w = 0, len, k;
+	size_t i = 0, w = 0, len;
 
 	while (i < n) {
 		while (n - i >= 8) {
@@ -290,31 +290,50 @@ utf8_width(const void *s, size_t n)
 		}
 		if (i == n)
 			break;
-		if (p[i] < 0x80) {
-			i++;
-			w++;
-			continue;
-		}
-		if ((len = seqlen(p + i, n - i)) == 0) {
+		if ((len = utf8_decode(p + i, n - i, &c)) == 0) {
 			/* A bad byte: one column, as terminals show U+FFFD. */
 			i++;
 			w++;
 			continue;
 		}
-		c = p[i] & (0x7f >> len);
-		for (k = 1; k < len; k++)
-			c = c << 6 | (p[i + k] & 0x3f);
 		w += cpwidth(c);
 		i += len;
 	}
 	return w;
 }
 
+/* Does s hold a control character: C0 or DEL (with text, but a tab, a
+ * line feed and a carriage return before one), or C1? */
+static int
+has_control(const char *s, int text)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (utf8_is_c1(p))
+			return 1;
+		if ((*p < 0x20 || *p == 0x7f) && !(text && (*p == '\t' || *p == '\n' ||
+		    (*p == '\r' && p[1] == '\n'))))
+			return 1;
+	}
+	return 0;
+}
+
 int
 utf8_has_control(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f || utf8_is_c1(p))
+	return has_control(s, 0);
+}
+
+int
+utf8_text_has_control(const char *s)
+{
+	return has_control(s, 1);
+}
+
+int
+utf8_has_c1(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		if (utf8_is_c1(p))
 			return 1;
 	return 0;
 }
@@ -322,20 +341,7 @@ utf8_has_control(const char *s)
 const char *
 utf8_control_hint(const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
-		if (utf8_is_c1(p))
-			return " (a C1 control, as a Windows-1252 file converted as Latin-1 "
-			    "has for its quotes and dashes: iconv -f WINDOWS-1252 -t UTF-8 "
-			    "converts the original)";
-	return "";
-}
-
-int
-utf8_text_has_control(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (((*p < 0x20 || *p == 0x7f) && *p != '\t' && *p != '\n' &&
-		    !(*p == '\r' && p[1] == '\n')) || utf8_is_c1(p))
-			return 1;
-	return 0;
+	return utf8_has_c1(s) ? " (a C1 control, as a Windows-1252 file converted as "
+	    "Latin-1 has for its quotes and dashes: iconv -f WINDOWS-1252 -t UTF-8 "
+	    "converts the original)" : "";
 }

@@ -29,6 +29,8 @@ int utf8_has_control(const char *s);
  * or a carriage return and a line feed) are its own, any other control
  * character (an escape, a carriage return alone, DEL, a C1) is not. */
 int utf8_text_has_control(const char *s);
+/* Does s (NULL: no) hold a C1 control (utf8_is_c1)? */
+int utf8_has_c1(const char *s);
 /* What a message that a file's value s "has a control character" adds
  * when one is a C1 control, as the quotes and dashes of a Windows-1252
  * file converted as though it were Latin-1 become: " (a C1 control, as
