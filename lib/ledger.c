@@ -819,6 +819,16 @@ ledger_visit_sql(struct ledger *l, const char *sql, const char *const *params,
 	return rc;
 }
 
+/* Commit the transaction, or say `what` failed: 0 or -1. */
+static int
+commit(struct ledger *l, const char *what)
+{
+	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return ledger_fail(l, what);
+	l->in_txn = 0;
+	return 0;
+}
+
 static int
 pragma_int(struct ledger *l, const char *sql, int *out)
 {
@@ -1009,11 +1019,8 @@ migrate(struct ledger *l, int *status)
 		if (ledger_exec(l, sql) < 0)
 			goto fail;
 	}
-	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		ledger_fail(l, "cannot commit the ledger's migration to this version");
+	if (commit(l, "cannot commit the ledger's migration to this version") < 0)
 		goto fail;
-	}
-	l->in_txn = 0;
 	return 0;
 fail:
 	*status = ledger_status(l);
@@ -1505,10 +1512,7 @@ ledger_begin_read(struct ledger *l)
 int
 ledger_commit(struct ledger *l)
 {
-	if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		return ledger_fail(l, "cannot commit the run");
-	l->in_txn = 0;
-	return 0;
+	return commit(l, "cannot commit the run");
 }
 
 void

@@ -634,14 +634,14 @@ ledger_transfer_points(struct ledger *l, struct transfer *t, const char *now)
 /* ---------------------------------------------------------------- rolling expiry */
 
 /* The member's (?1) open lots not yet past their date at ?2. */
-#define LOTS_ALIVE "member_id = ?1 AND remaining > 0 AND expires_at IS NOT NULL" \
+#define LOTS_ALIVE(key) key " = ?1 AND remaining > 0 AND expires_at IS NOT NULL" \
 	" AND expires_at >= date(?2, '+1 day')"
 
 int
 ledger_lots_latest(struct ledger *l, const char *member, const char *at, char until[static 20])
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_LATEST,
-	    "SELECT max(expires_at) FROM lots WHERE " LOTS_ALIVE);
+	    "SELECT max(expires_at) FROM lots WHERE " LOTS_ALIVE("member_id"));
 	const char *latest;
 	int rc;
 
@@ -660,34 +660,35 @@ ledger_lots_latest(struct ledger *l, const char *member, const char *at, char un
 	return 0;
 }
 
-int
-ledger_lots_extend(struct ledger *l, const char *member, const char *at, const char *until)
+/* Statement st (?1 bound) moves its open lots on to until: 0 or -1. */
+static int
+lots_extend(struct ledger *l, sqlite3_stmt *st, const char *at, const char *until)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_EXTEND,
-	    "UPDATE lots SET expires_at = ?3 WHERE " LOTS_ALIVE " AND expires_at < ?3");
-
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, until, -1, SQLITE_STATIC);
 	return ledger_exec_stmt(l, st, "cannot extend lots");
 }
 
 int
+ledger_lots_extend(struct ledger *l, const char *member, const char *at, const char *until)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_EXTEND, "UPDATE lots SET expires_at = ?3"
+	    " WHERE " LOTS_ALIVE("member_id") " AND expires_at < ?3");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	return lots_extend(l, st, at, until);
+}
+
+int
 ledger_entry_lots_extend(struct ledger *l, int64_t entry, const char *at, const char *until)
 {
-	sqlite3_stmt *st;
-	int rc;
+	sqlite3_stmt *st = ledger_stmt(l, S_ENTRY_LOTS_EXTEND, "UPDATE lots SET expires_at = ?3"
+	    " WHERE " LOTS_ALIVE("entry_id") " AND expires_at < ?3");
 
-	if (!(st = ledger_prepare(l, "UPDATE lots SET expires_at = ?3 WHERE entry_id = ?1"
-	    " AND remaining > 0 AND expires_at IS NOT NULL AND expires_at >= date(?2, '+1 day')"
-	    " AND expires_at < ?3")))
+	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, entry);
-	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, until, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "cannot extend lots");
+	return lots_extend(l, st, at, until);
 }
