@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +30,12 @@ struct batch {
 	int rejstream;		/* 0, or 1, 2: written once committed to that
 				 * descriptor, or (-1) to the file opened then */
 	int rej_header;
-	/* the rejects file's columns: the first file's, then line and reason
-	 * (at rej_line and rej_reason: appended, or a read-back's own) */
+	/* the rejects file's columns: the first file's, then, in a run of
+	 * more than one input, file, and line and reason (at rej_file,
+	 * rej_line and rej_reason: appended, or a read-back's own) */
 	char **rejcols, *rejfirst;
-	int nrejcols, rej_line, rej_reason;
+	int nrejcols, rej_file, rej_line, rej_reason;
+	int nfiles;
 	int *perm;		/* the file's column of each, NULL if the same */
 	long count[16], filecount[16];
 	int ncounters;
@@ -232,7 +235,9 @@ flush_spool(FILE *spool, int committed)
 static void
 put_rejected(struct batch *b, int i, const struct csvio_row *row, int f, const char *reason)
 {
-	if (i == b->rej_line)
+	if (i == b->rej_file)
+		csvio_put(b->rej, csvio_name(b->r));
+	else if (i == b->rej_line)
 		csvio_put_int(b->rej, row->line);
 	else if (i == b->rej_reason)
 		csvio_put(b->rej, reason);
@@ -271,6 +276,8 @@ rejects_columns(struct batch *b)
 			b->rejcols[i] = loy_xstrdup(csvio_colname(b->r, i));
 		/* a rejects file read back keeps its columns: a third generation
 		 * reads as the second */
+		b->rej_file = b->nfiles > 1 ? rejects_slot(b, "file", "rejected_file") :
+		    INT_MIN;
 		b->rej_line = rejects_slot(b, "line", "rejected_line");
 		b->rej_reason = rejects_slot(b, "reason", "rejected_reason");
 		return 0;
@@ -427,6 +434,8 @@ batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 		if (!b->rej_header) {
 			for (int i = 0; i < n; i++)
 				csvio_put(b->rej, b->rejcols[i]);
+			if (b->rej_file < 0 && b->rej_file != INT_MIN)
+				csvio_put(b->rej, b->rej_file == -1 ? "file" : "rejected_file");
 			if (b->rej_line < 0)
 				csvio_put(b->rej, b->rej_line == -1 ? "line" : "rejected_line");
 			if (b->rej_reason < 0)
@@ -443,6 +452,8 @@ batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 
 			put_rejected(b, i, row, f < row->nf ? f : -1, reason);
 		}
+		if (b->rej_file < 0 && b->rej_file != INT_MIN)
+			csvio_put(b->rej, csvio_name(b->r));
 		if (b->rej_line < 0)
 			csvio_put_int(b->rej, row->line);
 		if (b->rej_reason < 0)
@@ -825,7 +836,7 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
     char **files, const char *args, struct again *ag)
 {
 	struct csvio_reader **inputs;
-	struct batch b = { .job = job, .cli = cli, .l = l };
+	struct batch b = { .job = job, .cli = cli, .l = l, .nfiles = nfiles };
 	int status = 0, idle;
 	long changed = 0, unchanged = 0;
 	char line[512];

@@ -33,7 +33,7 @@ static const char *const kept_out[] = {
 };
 /* Columns a rejects file adds: not member attributes. */
 static const char *const rejects_cols[] = {
-	"line", "reason", "rejected_line", "rejected_reason", NULL
+	"file", "line", "reason", "rejected_file", "rejected_line", "rejected_reason", NULL
 };
 
 enum { C_CREATED, C_UPDATED, C_UNCHANGED };

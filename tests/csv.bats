@@ -753,15 +753,16 @@ OUT
 	printf 'member_id,store,name,referrer\n9,Hamburg,Ida,404\n' >shop2.csv
 	run -1 --separate-stderr loy-enroll --rejects rej.csv shop1.csv shop2.csv
 	same "$(cat rej.csv)" <<'OUT'
-member_id,name,store,referrer,line,reason
-1,Ann,Berlin,404,2,referrer '404' is not a member
-9,Ida,Hamburg,404,2,referrer '404' is not a member
+member_id,name,store,referrer,file,line,reason
+1,Ann,Berlin,404,shop1.csv,2,referrer '404' is not a member
+9,Ida,Hamburg,404,shop2.csv,2,referrer '404' is not a member
 OUT
-	# read back corrected, each field lands where it belongs
+	# read back corrected, each field lands where it belongs, and the
+	# file, line and reason are not member attributes
 	sed 's/,404,/,,/' rej.csv >fixed.csv
 	run -0 --separate-stderr loy-enroll fixed.csv
-	[ "$(q "SELECT member_id || ':' || name || ':' || store FROM members ORDER BY member_id")" = "1:Ann:Berlin
-9:Ida:Hamburg" ]
+	[ "$(q "SELECT member_id || ':' || name || ':' || store || ':' || coalesce(attrs, '') FROM members ORDER BY member_id")" = "1:Ann:Berlin:
+9:Ida:Hamburg:" ]
 	ledger_ok
 }
 
@@ -771,9 +772,9 @@ OUT
 	printf 'store,name,member_id\nHamburg,Ida\nKiel,Bo,7,x\n' >shop2.csv
 	run -1 --separate-stderr loy-enroll --rejects rej.csv shop1.csv shop2.csv
 	same "$(cat rej.csv)" <<'OUT'
-member_id,name,store,line,reason
-,Ida,Hamburg,2,"row has 2 fields, the header has 3"
-7,Bo,Kiel,x,3,"row has 4 fields, the header has 3"
+member_id,name,store,file,line,reason
+,Ida,Hamburg,shop2.csv,2,"row has 2 fields, the header has 3"
+7,Bo,Kiel,x,shop2.csv,3,"row has 4 fields, the header has 3"
 OUT
 	ledger_ok
 }

@@ -1251,6 +1251,38 @@ EOF
 	ledger_ok
 }
 
+@test "the rejects file of a run of several POS files names each row's file, and read back with others names them again in rejected_file" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nA1,1001,2026-11-20 09:00:00,4.00\nA2,1001,2026-11-20 10:00:00,4,0\n' >store1.csv
+	printf 'txn_id,member_id,occurred_at,amount\nB1,1002,2026-11-20 09:00:00,5.00\nB2,1002,2026-11-20 10:00:00,x\n' >store2.csv
+	run -1 --separate-stderr loy-accrue --rejects rej.csv store1.csv store2.csv
+	same "$(cat rej.csv)" <<'EOF'
+txn_id,member_id,occurred_at,amount,file,rejected_line,reason
+A2,1001,2026-11-20 10:00:00,4,0,store1.csv,3,"row has 5 fields, the header has 4"
+B2,1002,2026-11-20 10:00:00,x,store2.csv,3,amount 'x' is not a decimal number
+EOF
+	[ "$(balances)" = "1001:4
+1002:5" ]
+	# one input: no file column; the rejects file's own is kept as read
+	printf 'txn_id,member_id,occurred_at,amount\nC1,1003,2026-11-20 09:00:00,y\n' >store3.csv
+	run -1 --separate-stderr loy-accrue --rejects rej2.csv store3.csv
+	same "$(cat rej2.csv)" <<'EOF'
+txn_id,member_id,occurred_at,amount,rejected_line,reason
+C1,1003,2026-11-20 09:00:00,y,2,amount 'y' is not a decimal number
+EOF
+	# read back beside another file of its columns: the line where it
+	# is, the file and the reason after the ones read
+	grep -v '^A2' rej.csv >fixed.csv
+	printf 'txn_id,member_id,occurred_at,amount,file,rejected_line,reason\nD1,1003,2026-11-20 09:00:00,z,,,\n' >more.csv
+	run -1 --separate-stderr loy-accrue --rejects rej3.csv fixed.csv more.csv
+	same "$(cat rej3.csv)" <<'EOF'
+txn_id,member_id,occurred_at,amount,file,rejected_line,reason,rejected_file,rejected_reason
+B2,1002,2026-11-20 10:00:00,x,store2.csv,2,amount 'x' is not a decimal number,fixed.csv,amount 'x' is not a decimal number
+D1,1003,2026-11-20 09:00:00,z,,2,,more.csv,amount 'z' is not a decimal number
+EOF
+	ledger_ok
+}
+
 @test "--rejects sets aside every line of a bad receipt and commits the rest" {
 	base
 	# T1's line 4 has qty 0: all three T1 lines go; T2 = 5.00 + 3.00 = 8.00 -> 8
