@@ -61,6 +61,14 @@ struct csvio_writer *batch_out(struct batch *b) { return b->out; }
 struct ledger *batch_ledger(struct batch *b) { return b->l; }
 const struct cli *batch_cli(struct batch *b) { return b->cli; }
 
+void
+batch_put_line(struct batch *b, long line)
+{
+	if (b->nfiles > 1)
+		csvio_put(b->out, csvio_name(b->r));
+	csvio_put_int(b->out, line);
+}
+
 int
 batch_col(struct batch *b, const char *field)
 {
@@ -862,8 +870,11 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 		goto out;
 	}
 	b.out = csvio_writer(b.spool, cli_format(cli), cli->safe_cells);
-	for (const char *const *c = job->output; *c; c++)
+	for (const char *const *c = job->output; *c; c++) {
+		if (nfiles > 1 && strcmp(*c, "line") == 0)
+			csvio_put(b.out, "file");
 		csvio_put(b.out, *c);
+	}
 	csvio_end(b.out);
 	if (cli->rejects && same_file(cli->rejects, ledger_path(l), nfiles, files)) {
 		status = LOY_EX_USAGE;

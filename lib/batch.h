@@ -57,6 +57,9 @@ struct csvio_reader *batch_reader(struct batch *b);
 struct csvio_writer *batch_out(struct batch *b);
 struct ledger *batch_ledger(struct batch *b);
 const struct cli *batch_cli(struct batch *b);
+/* An output row's line: in a run of more than one input, after the
+ * input's name (the output's header has `file` before `line` then). */
+void batch_put_line(struct batch *b, long line);
 /* Column of `field` in the current file (through --map), or -1. */
 int batch_col(struct batch *b, const char *field);
 /* Columns of `fields` (NULL-terminated) into col[], in their order; each of

@@ -364,7 +364,7 @@ emit(struct batch *b, long line, const char *id, const char *status, const char 
 {
 	struct csvio_writer *out = batch_out(b);
 
-	csvio_put_int(out, line);
+	batch_put_line(b, line);
 	csvio_put(out, id);
 	csvio_put(out, status);
 	csvio_put(out, detail);

@@ -430,11 +430,12 @@ EOF
 	printf 'member_id,name\n1,Ann\n2,Bob\n' >a.csv
 	printf 'email,name\ncy@example.org,Cy\n' >b.csv
 	run -0 --separate-stderr loy-enroll a.csv b.csv
+	# each row's file named before its line, as grep names them
 	same "$output" <<'EOF'
-line,member_id,status,detail
-2,1,created,
-3,2,created,
-2,3,created,
+file,line,member_id,status,detail
+a.csv,2,1,created,
+a.csv,3,2,created,
+b.csv,2,3,created,
 EOF
 	same "$stderr" <<'EOF'
 loy-enroll: a.csv: 2 rows, 2 created, 0 updated, 0 unchanged, 0 rejected
