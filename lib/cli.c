@@ -17,8 +17,14 @@
 void
 cli_init(struct cli *c, const char *usage, const char *help)
 {
-	const char *env = getenv("LOY_DB");
+	const char *env = getenv("LOY_DB"), *op = getenv("LOY_OPERATOR");
 
+	/* a name, as the runs report prints it on one line */
+	if (op && (utf8_check(op, strlen(op)) != strlen(op) || utf8_has_control(op))) {
+		loy_warn("LOY_OPERATOR '%s' is not a name: it has a control character or "
+		    "is not UTF-8", op);
+		exit(LOY_EX_USAGE);
+	}
 	memset(c, 0, sizeof(*c));
 	c->db = env && *env ? env : "loyalty.db";
 	c->busy_timeout = 60;

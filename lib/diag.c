@@ -1,9 +1,11 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -316,4 +318,19 @@ loy_xstrdup(const char *s)
 	size_t n = strlen(s) + 1;
 
 	return memcpy(loy_xmalloc(n), s, n);
+}
+
+const char *
+loy_operator(char *buf, size_t size)
+{
+	const char *env = getenv("LOY_OPERATOR");
+	struct passwd *pw;
+
+	if (env && *env)
+		return env;
+	if ((pw = getpwuid(getuid())) && pw->pw_name && *pw->pw_name &&
+	    (size_t)snprintf(buf, size, "%s", pw->pw_name) < size)
+		return buf;
+	snprintf(buf, size, "uid %lu", (unsigned long)getuid());
+	return buf;
 }

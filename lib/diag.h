@@ -21,6 +21,11 @@ void loy_setprogname(const char *argv0);
 #define LOY_PII(fmt) LOY_PII_OPEN fmt LOY_PII_CLOSE
 void loy_pii_strip(char *s);
 
+/* Who runs the program, as the run's record keeps it: $LOY_OPERATOR, else
+ * the login name of the real user (in buf), else "uid N".  What the
+ * environment says, not a proof: an audit aid. */
+const char *loy_operator(char *buf, size_t size);
+
 /*
  * Progress, only when standard error is a terminal: one line, "prog: ...",
  * drawn again in place, and cleared before any message (loy_warn and the

@@ -447,6 +447,9 @@ static const char *const migrations[] = {
 	"    AND (key GLOB 'referee ?*' OR key GLOB 'referred by ?*');\n"
 	"DROP INDEX IF EXISTS rule_awards_txn;\n"
 	"CREATE INDEX rule_awards_txn ON rule_awards(txn_id) WHERE txn_id IS NOT NULL;\n",
+	/* 15 -> 16: who ran each run, in a column of runs (added first, by
+	 * added_columns); the runs before it do not say */
+	"",
 };
 
 /* The columns a migration adds before its statements run, each only where
@@ -457,6 +460,7 @@ static const struct {
 } added_columns[] = {
 	{ 12, "members", "phone_key", "TEXT" },
 	{ 14, "rule_awards", "txn_id", "TEXT" },
+	{ 15, "runs", "operator", "TEXT" },
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1539,8 +1543,8 @@ int
 ledger_run_begin(struct ledger *l, const char *program, const char *args)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RUN_BEGIN,
-	    "INSERT INTO runs(program, args, started_at) VALUES (?1, ?2, ?3)");
-	char now[20];
+	    "INSERT INTO runs(program, args, started_at, operator) VALUES (?1, ?2, ?3, ?4)");
+	char now[20], who[64];
 
 	if (!st)
 		return -1;
@@ -1548,6 +1552,7 @@ ledger_run_begin(struct ledger *l, const char *program, const char *args)
 	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, args, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, loy_operator(who, sizeof(who)), -1, SQLITE_TRANSIENT);
 	if (ledger_exec_stmt(l, st, "cannot record the run") < 0)
 		return -1;
 	l->run_id = sqlite3_last_insert_rowid(l->db);

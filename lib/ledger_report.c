@@ -543,7 +543,7 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "       (SELECT group_concat(sha256, ' ')\n"
 		    "          FROM (SELECT sha256 FROM run_inputs i\n"
 		    "                 WHERE i.run_id = r.run_id ORDER BY seq)) AS sha256,\n"
-		    "       r.summary, r.args\n"
+		    "       r.summary, r.args, r.operator\n"
 		    "  FROM runs r\n"
 		    " WHERE " WINDOW("r.started_at") "\n"
 		    " ORDER BY r.run_id");

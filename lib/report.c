@@ -159,7 +159,7 @@ static const struct col runs_cols[] = {
 	{ "rows_unchanged", C_INT, "rows_unchanged", 0 },
 	{ "rows_rejected", C_INT, "rows_rejected", 0 }, { "inputs", C_TEXT, "inputs", 0 },
 	{ "sha256", C_TEXT, "sha256", 0 }, { "summary", C_TEXT, "summary", 0 },
-	{ "args", C_TEXT, "args", 0 }, { 0, 0, 0, 0 }
+	{ "args", C_TEXT, "args", 0 }, { "operator", C_TEXT, "operator", 0 }, { 0, 0, 0, 0 }
 };
 
 static const struct rdef reports[] = {

@@ -196,6 +196,18 @@ missing() {
 	ledger_ok v7.db
 }
 
+@test "a schema version 15 ledger gets its runs' operator, empty for the runs made before" {
+	new_ledger -d fresh.db
+	cp fresh.db v15.db
+	sqlite3 v15.db "ALTER TABLE runs DROP COLUMN operator; PRAGMA user_version = 15"
+	printf 'member_id,name\n1,Ann\n' >a.csv
+	LOY_OPERATOR=ops run -0 --separate-stderr loy-enroll -d v15.db a.csv
+	[ "$(sqlite3 v15.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 v15.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	[ "$(sqlite3 v15.db "SELECT group_concat(program || ':' || coalesce(operator, '-'), ' ') FROM runs")" = "loy-init:- loy-enroll:ops" ]
+	ledger_ok v15.db
+}
+
 @test "a schema version 10 ledger gets the index of returns taken off no purchase" {
 	new_ledger -d fresh.db
 	cp fresh.db v10.db

@@ -580,6 +580,28 @@ OUT
 	[ "$(printf '%s\n' "$output" | cut -d, -f2 | tr '\n' ' ')" = "program loy-accrue loy-redeem loy-expire " ]
 }
 
+@test "runs: who ran each run, LOY_OPERATOR or else the login name; a LOY_OPERATOR that is no name is a usage error" {
+	new_ledger
+	printf 'member_id,name\n1,Ann\n' >a.csv
+	printf 'member_id,name\n2,Bob\n' >b.csv
+	LOY_OPERATOR='Åsa Berg' run -0 --separate-stderr loy-enroll a.csv
+	run -0 --separate-stderr loy-enroll b.csv
+	before=$(dump)
+	LOY_OPERATOR=$'night\e[2Jshift' run -64 --separate-stderr loy-enroll b.csv
+	[ "$stderr" = "loy-enroll: LOY_OPERATOR 'night\x1b[2Jshift' is not a name: it has a control character or is not UTF-8" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-report runs --tsv
+	me=$(id -un)
+	same "$(printf '%s\n' "$output" | cut -f2,13)" <<EOF
+program	operator
+loy-init	$me
+loy-enroll	Åsa Berg
+loy-enroll	$me
+EOF
+	[ "$(q "SELECT group_concat(operator, '|') FROM (SELECT operator FROM runs ORDER BY run_id)")" = "$me|Åsa Berg|$me" ]
+	ledger_ok
+}
+
 # The SQL of loy-report(1)'s REPORTS, one block at a time.
 man_sql() {
 	awk '/^\.Sh REPORTS/,/^\.Sh OPTIONS/' "$BATS_TEST_DIRNAME/../man/loy-report.1" |
