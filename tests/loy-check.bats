@@ -428,6 +428,31 @@ transfer-matches-journal,transfer X1,"transferred 5 points; journal: given 5, re
 EOF
 }
 
+@test "catches a transfer whose entries are not of its giver and its receiver" {
+	new_ledger --set transfers=yes
+	printf 'member_id\n1001\n1002\n1003\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-20 10:00:00,50.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points\nX1,1001,1002,5\n' >tr.csv
+	loy-redeem --transfers tr.csv >/dev/null 2>&1
+	ledger_ok
+	x=$(q "SELECT from_entry || ' ' || to_entry FROM transfers WHERE transfer_id = 'X1'")
+	q "UPDATE transfers SET to_member = '1003' WHERE transfer_id = 'X1'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+transfer-matches-journal,transfer X1,"from '1001' to '1003', but its entry ${x#* } gives 5 points to '1002'"
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+	q "UPDATE transfers SET from_member = '1003', to_member = '1002' WHERE transfer_id = 'X1'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+transfer-matches-journal,transfer X1,"from '1003' to '1002', but its entry ${x% *} takes 5 points from '1001'"
+EOF
+}
+
 @test "on a terminal the invariant being checked is shown on standard error, and cleared; -q and a file show nothing" {
 	new_ledger
 	printf 'member_id\n1001\n' >m.csv
