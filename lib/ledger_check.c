@@ -131,9 +131,11 @@ static const struct invariant {
 	  "   OR r.reward_id <> c.reward_id OR r.status = 'refused'"
 	  "   OR instr(' ' || r.voucher || ' ', ' ' || c.code || ' ') = 0)"
 	  " UNION ALL "
-	  "SELECT 'code ' || code, 'unknown reward ''' || reward_id || ''' or run'"
+	  "SELECT 'code ' || code, 'unknown reward ''' || reward_id || ''''"
 	  "  FROM reward_codes WHERE reward_id NOT IN (SELECT reward_id FROM rewards)"
-	  "   OR loaded_run NOT IN (SELECT run_id FROM runs)" },
+	  " UNION ALL "
+	  "SELECT 'code ' || code, 'unknown run ' || loaded_run"
+	  "  FROM reward_codes WHERE loaded_run NOT IN (SELECT run_id FROM runs)" },
 	{ "transfer-matches-journal",
 	  "SELECT 'transfer ' || t.transfer_id, t.status || ' ' || t.points ||"
 	  "       ' points; journal: given ' || coalesce(-j.given, 0) ||"
@@ -166,10 +168,12 @@ static const struct invariant {
 	  "  FROM journal WHERE source = 'transfer'"
 	  "   AND ref NOT IN (SELECT transfer_id FROM transfers)" },
 	{ "receipt-references-exist",
-	  "SELECT 'receipt ' || txn_id, 'unknown member or run'"
-	  "  FROM receipts WHERE (member_id IS NOT NULL"
-	  "   AND member_id NOT IN (SELECT member_id FROM members))"
-	  "   OR run_id NOT IN (SELECT run_id FROM runs)" },
+	  "SELECT 'receipt ' || txn_id, 'unknown member ''' || member_id || ''''"
+	  "  FROM receipts WHERE member_id IS NOT NULL"
+	  "   AND member_id NOT IN (SELECT member_id FROM members)"
+	  " UNION ALL "
+	  "SELECT 'receipt ' || txn_id, 'unknown run ' || run_id"
+	  "  FROM receipts WHERE run_id NOT IN (SELECT run_id FROM runs)" },
 	{ "journal-member-exists",
 	  "SELECT 'entry ' || entry_id, 'unknown member ''' || member_id || ''''"
 	  "  FROM journal WHERE member_id NOT IN (SELECT member_id FROM members)" },
@@ -268,13 +272,17 @@ static const struct invariant {
 	  "   WHERE o.entry_id = i.entry_id - 1 AND o.kind = 'merge' AND o.member_id = i.ref"
 	  "   AND o.ref = i.member_id AND m.status = 'merged' AND m.merged_into = o.ref)" },
 	{ "lot-references-exist",
-	  "SELECT 'lot ' || lot_id, 'unknown member or entry'"
+	  "SELECT 'lot ' || lot_id, 'unknown member ''' || member_id || ''''"
 	  "  FROM lots WHERE member_id NOT IN (SELECT member_id FROM members)"
-	  "   OR entry_id NOT IN (SELECT entry_id FROM journal)" },
+	  " UNION ALL "
+	  "SELECT 'lot ' || lot_id, 'unknown entry ' || entry_id"
+	  "  FROM lots WHERE entry_id NOT IN (SELECT entry_id FROM journal)" },
 	{ "lot-move-references-exist",
-	  "SELECT 'entry ' || entry_id || ' lot ' || lot_id, 'unknown entry or lot'"
+	  "SELECT 'entry ' || entry_id || ' lot ' || lot_id, 'unknown entry ' || entry_id"
 	  "  FROM lot_moves WHERE entry_id NOT IN (SELECT entry_id FROM journal)"
-	  "   OR lot_id NOT IN (SELECT lot_id FROM lots)" },
+	  " UNION ALL "
+	  "SELECT 'entry ' || entry_id || ' lot ' || lot_id, 'unknown lot ' || lot_id"
+	  "  FROM lot_moves WHERE lot_id NOT IN (SELECT lot_id FROM lots)" },
 	{ "balance-member-exists",
 	  "SELECT member_id, 'balance of an unknown member'"
 	  "  FROM balances WHERE member_id NOT IN (SELECT member_id FROM members)" },
@@ -298,9 +306,11 @@ static const struct invariant {
 	  "  FROM members WHERE (status = 'merged') <> (merged_into IS NOT NULL)"
 	  "   OR merged_into NOT IN (SELECT member_id FROM members)"
 	  " UNION ALL "
-	  "SELECT member_id, 'unknown run' FROM members"
+	  "SELECT member_id, 'created by unknown run ' || created_run FROM members"
 	  " WHERE created_run NOT IN (SELECT run_id FROM runs)"
-	  "    OR updated_run NOT IN (SELECT run_id FROM runs)"
+	  " UNION ALL "
+	  "SELECT member_id, 'updated by unknown run ' || updated_run FROM members"
+	  " WHERE updated_run NOT IN (SELECT run_id FROM runs)"
 	  " UNION ALL "
 	  "SELECT m.member_id, 'merged into ''' || m.merged_into || ''', and its merges form a loop'"
 	  "  FROM walk w JOIN members m ON m.member_id = w.start WHERE w.cur = w.start" },
@@ -356,9 +366,11 @@ static const struct invariant {
 	  "  FROM journal WHERE source = 'rule'"
 	  "   AND entry_id NOT IN (SELECT entry_id FROM rule_awards WHERE entry_id IS NOT NULL)"
 	  " UNION ALL "
-	  "SELECT 'award ' || award_id, 'unknown member ''' || member_id || ''' or run'"
+	  "SELECT 'award ' || award_id, 'unknown member ''' || member_id || ''''"
 	  "  FROM rule_awards WHERE member_id NOT IN (SELECT member_id FROM members)"
-	  "   OR run_id NOT IN (SELECT run_id FROM runs)" },
+	  " UNION ALL "
+	  "SELECT 'award ' || award_id, 'unknown run ' || run_id"
+	  "  FROM rule_awards WHERE run_id NOT IN (SELECT run_id FROM runs)" },
 	{ "event-matches-journal",
 	  "SELECT 'event ' || e.event_id, e.status || ' for ' || e.points ||"
 	  "       ' points; journal ' || coalesce(j.points, 0)"
@@ -370,9 +382,11 @@ static const struct invariant {
 	  "  FROM journal WHERE source = 'event'"
 	  "   AND ref NOT IN (SELECT event_id FROM events)"
 	  " UNION ALL "
-	  "SELECT 'event ' || event_id, 'unknown member ''' || member_id || ''' or run'"
+	  "SELECT 'event ' || event_id, 'unknown member ''' || member_id || ''''"
 	  "  FROM events WHERE member_id NOT IN (SELECT member_id FROM members)"
-	  "   OR run_id NOT IN (SELECT run_id FROM runs)" },
+	  " UNION ALL "
+	  "SELECT 'event ' || event_id, 'unknown run ' || run_id"
+	  "  FROM events WHERE run_id NOT IN (SELECT run_id FROM runs)" },
 	{ "run-inputs-run-exists",
 	  "SELECT 'run ' || run_id, 'input ' || seq || ' of an unknown run'"
 	  "  FROM run_inputs WHERE run_id NOT IN (SELECT run_id FROM runs)" },
@@ -394,18 +408,22 @@ static const struct invariant {
 	  "    WHERE x.member_id = b.member_id AND x.change_id < b.change_id)"
 	  " WHERE a.to_tier IS NOT b.from_tier"
 	  " UNION ALL "
-	  "SELECT 'tier change ' || change_id, 'unknown member or run'"
+	  "SELECT 'tier change ' || change_id, 'unknown member ''' || member_id || ''''"
 	  "  FROM tier_history WHERE member_id NOT IN (SELECT member_id FROM members)"
-	  "   OR run_id NOT IN (SELECT run_id FROM runs)" },
+	  " UNION ALL "
+	  "SELECT 'tier change ' || change_id, 'unknown run ' || run_id"
+	  "  FROM tier_history WHERE run_id NOT IN (SELECT run_id FROM runs)" },
 	{ "segment-members-exist",
 	  "SELECT 'segment ' || s.name, 'members ' || s.members || ', listed ' ||"
 	  "       (SELECT count(*) FROM segment_members WHERE segment = s.name)"
 	  "  FROM segments s WHERE s.members <>"
 	  "   (SELECT count(*) FROM segment_members WHERE segment = s.name)"
 	  " UNION ALL "
-	  "SELECT 'segment ' || segment, 'unknown segment or member ''' || member_id || ''''"
+	  "SELECT 'segment ' || segment, 'lists member ''' || member_id || ''', but no such segment is saved'"
 	  "  FROM segment_members WHERE segment NOT IN (SELECT name FROM segments)"
-	  "   OR member_id NOT IN (SELECT member_id FROM members)" },
+	  " UNION ALL "
+	  "SELECT 'segment ' || segment, 'unknown member ''' || member_id || ''''"
+	  "  FROM segment_members WHERE member_id NOT IN (SELECT member_id FROM members)" },
 	{ "references-exist",
 	  "SELECT member_id, 'unknown last entry ' || last_entry_id FROM balances"
 	  " WHERE last_entry_id NOT IN (SELECT entry_id FROM journal)"

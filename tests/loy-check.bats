@@ -381,6 +381,56 @@ EOF
 	done
 }
 
+@test "names the reference that is not there: a lot's member or entry, a move's entry or lot, the member or run of a receipt, tier change, award or event, a code's reward or run" {
+	new_ledger
+	loy-enroll "$EXAMPLES/members.csv" >/dev/null 2>&1
+	loy-program load --from 2026-11-01 "$EXAMPLES/programme.conf" >/dev/null 2>&1
+	loy-accrue "$EXAMPLES/pos.csv" >/dev/null 2>&1
+	loy-accrue --events "$EXAMPLES/events.csv" >/dev/null 2>&1
+	loy-redeem --catalogue "$EXAMPLES/rewards.csv" >/dev/null 2>&1
+	loy-redeem --codes "$EXAMPLES/partner-codes.csv" >/dev/null 2>&1
+	loy-segment --assign "$EXAMPLES/status-match.csv" tiers --apply >/dev/null 2>&1
+	loy-segment --save gala best 3 >/dev/null 2>&1
+	ledger_ok
+	[ "$(q "SELECT count(*) FROM lot_moves") $(q "SELECT count(*) FROM tier_history")" = "1 1" ]
+	[ "$(q "SELECT count(*) FROM rule_awards") $(q "SELECT count(*) FROM reward_codes")" = "2 3" ]
+	cp "$LOY_DB" good.db
+	move=$(q "SELECT entry_id || ' lot ' || lot_id FROM lot_moves")
+	for t in \
+	    "UPDATE lots SET member_id = '98', entry_id = 99 WHERE lot_id = 1|lot-references-exist,lot 1,unknown member '98'|lot-references-exist,lot 1,unknown entry 99" \
+	    "UPDATE lot_moves SET entry_id = 99|lot-move-references-exist,entry 99 lot ${move#* lot },unknown entry 99" \
+	    "UPDATE lot_moves SET lot_id = 99|lot-move-references-exist,entry ${move% lot *} lot 99,unknown lot 99" \
+	    "UPDATE receipts SET member_id = '98', run_id = 99 WHERE txn_id = 'T1003'|receipt-references-exist,receipt T1003,unknown member '98'|receipt-references-exist,receipt T1003,unknown run 99" \
+	    "UPDATE members SET created_run = 98, updated_run = 99 WHERE member_id = '1007'|member-references-exist,1007,created by unknown run 98|member-references-exist,1007,updated by unknown run 99" \
+	    "UPDATE tier_history SET member_id = '98', run_id = 99|tier-history-chains,tier change 1,unknown member '98'|tier-history-chains,tier change 1,unknown run 99" \
+	    "UPDATE rule_awards SET member_id = '98', run_id = 99 WHERE points = 0|award-matches-journal,award 1,unknown member '98'|award-matches-journal,award 1,unknown run 99" \
+	    "UPDATE events SET member_id = '98', run_id = 99 WHERE points = 0|event-matches-journal,event EV-0002,unknown member '98'|event-matches-journal,event EV-0002,unknown run 99" \
+	    "UPDATE reward_codes SET reward_id = 'NOPE', loaded_run = 99 WHERE seq = 3|code-handed-out-once,code KB-7731-0003,unknown reward 'NOPE'|code-handed-out-once,code KB-7731-0003,unknown run 99"; do
+		cp good.db "$LOY_DB"
+		q "${t%%|*}"
+		run -65 --separate-stderr loy-check
+		local want=${t#*|}
+		while [ -n "$want" ]; do
+			grep -qFx -- "${want%%|*}" <<<"$output" ||
+			    { echo "no '${want%%|*}' in: $output" >&2; return 1; }
+			[[ $want == *'|'* ]] && want=${want#*|} || want=
+		done
+		! grep -E ' or (run|entry|lot|member)' <<<"$output"
+	done
+	# a segment's members listed under a name no segment has
+	cp good.db "$LOY_DB"
+	q "UPDATE segment_members SET segment = 'vip' WHERE member_id = (SELECT min(member_id) FROM segment_members)"
+	q "UPDATE segment_members SET member_id = '98' WHERE member_id = (SELECT max(member_id) FROM segment_members)"
+	first=$(q "SELECT member_id FROM segment_members WHERE segment = 'vip'")
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+segment-members-exist,segment gala,"members 3, listed 2"
+segment-members-exist,segment vip,"lists member '$first', but no such segment is saved"
+segment-members-exist,segment gala,unknown member '98'
+EOF
+}
+
 @test "loy-check(1) names every invariant loy-ledger(5) gives the query of, each one loy-check checks" {
 	local man="$BATS_TEST_DIRNAME/../man"
 	ledger=$(sed -n '/^\.Sh INVARIANTS/,/^\.Sh FILES/p' "$man/loy-ledger.5" |
