@@ -335,7 +335,18 @@ static const struct invariant {
 	  " UNION ALL "
 	  "SELECT 'card ' || card, 'replaced by unknown card ''' || replaced_by || ''''"
 	  "  FROM cards WHERE replaced_by IS NOT NULL"
-	  "   AND replaced_by NOT IN (SELECT card FROM cards)" },
+	  "   AND replaced_by NOT IN (SELECT card FROM cards)"
+	  " UNION ALL "
+	  "SELECT 'card ' || card, CASE WHEN replaced_by IS NULL"
+	  "       THEN 'status ''replaced'' but replaced by no card'"
+	  "       ELSE 'status ''' || status || ''' but replaced by card ''' || replaced_by || '''' END"
+	  "  FROM cards WHERE (status = 'replaced') <> (replaced_by IS NOT NULL)"
+	  " UNION ALL "
+	  "SELECT 'card ' || c.card, CASE WHEN r.card = c.card THEN 'replaced by itself'"
+	  "       ELSE 'of member ''' || c.member_id || ''', replaced by card ''' || r.card ||"
+	  "        ''' of member ''' || r.member_id || '''' END"
+	  "  FROM cards c JOIN cards r ON r.card = c.replaced_by"
+	  " WHERE r.card = c.card OR r.member_id IS NOT c.member_id" },
 	{ "attributes-are-an-object",
 	  "SELECT member_id, 'attrs is not a JSON object'"
 	  "  FROM members WHERE attrs IS NOT NULL"

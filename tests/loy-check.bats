@@ -136,6 +136,30 @@ card-references-exist,card C1,replaced by unknown card 'C9'
 EOF
 }
 
+@test "catches a card replaced by no card, an active card replaced, one replaced by itself or by another member's card" {
+	busy_life
+	loy-enroll replace-card C1 C3 >/dev/null 2>&1
+	ledger_ok
+	q "UPDATE cards SET replaced_by = NULL WHERE card = 'C1';
+	   UPDATE cards SET replaced_by = 'C1' WHERE card = 'C3'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+card-references-exist,card C1,status 'replaced' but replaced by no card
+card-references-exist,card C3,status 'active' but replaced by card 'C1'
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+	printf 'member_id,card\n3,C4\n' | loy-enroll - >/dev/null 2>&1
+	q "UPDATE cards SET replaced_by = 'C1' WHERE card = 'C1';
+	   UPDATE cards SET status = 'replaced', replaced_by = 'C4' WHERE card = 'C3'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+card-references-exist,card C1,replaced by itself
+card-references-exist,card C3,"of member '1', replaced by card 'C4' of member '3'"
+EOF
+}
+
 @test "catches a referrer who does not exist" {
 	busy_life
 	q "UPDATE members SET referrer = '406' WHERE member_id = '1'"
