@@ -401,6 +401,9 @@ static const struct invariant {
 	{ "run-inputs-run-exists",
 	  "SELECT 'run ' || run_id, 'input ' || seq || ' of an unknown run'"
 	  "  FROM run_inputs WHERE run_id NOT IN (SELECT run_id FROM runs)" },
+	{ "run-ended",
+	  "SELECT 'run ' || run_id, program || ' started ' || started_at || ', but never ended'"
+	  "  FROM runs WHERE ended_at IS NULL" },
 	{ "journal-append-only",
 	  "SELECT 'trigger ' || t.name, 'missing'"
 	  "  FROM (SELECT 'journal_no_update' AS name UNION ALL SELECT 'journal_no_delete') t"

@@ -160,6 +160,18 @@ card-references-exist,card C3,"of member '1', replaced by card 'C4' of member '3
 EOF
 }
 
+@test "catches a run with no end, as only a run that never committed would have" {
+	busy_life
+	run_id=$(q "SELECT max(run_id) FROM runs WHERE program = 'loy-enroll'")
+	q "UPDATE runs SET ended_at = NULL WHERE run_id = $run_id"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+run-ended,run $run_id,"loy-enroll started 2026-11-23 12:00:00, but never ended"
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+}
+
 @test "catches a referrer who does not exist" {
 	busy_life
 	q "UPDATE members SET referrer = '406' WHERE member_id = '1'"
