@@ -510,6 +510,19 @@ static const struct invariant {
 
 static const char *const check_cols[] = { "invariant", "subject", "detail" };
 
+/* Is the error the ledger's own damage: a damaged file, or a table or
+ * column dropped from it? */
+static int
+damaged(struct ledger *l)
+{
+	const char *msg = sqlite3_errmsg(l->db);
+
+	return (sqlite3_extended_errcode(l->db) & 0xff) == SQLITE_CORRUPT ||
+	    ((sqlite3_extended_errcode(l->db) & 0xff) == SQLITE_ERROR &&
+	    (strncmp(msg, "no such table: ", 15) == 0 ||
+	    strncmp(msg, "no such column: ", 16) == 0));
+}
+
 /* One violation of invariant `name`: a row of loy-check's output. */
 static void
 violation(ledger_row_fn fn, void *ctx, const char *name, const char *subject,
@@ -518,6 +531,20 @@ violation(ledger_row_fn fn, void *ctx, const char *name, const char *subject,
 	const char *row[3] = { name, subject, detail };
 
 	fn(ctx, 3, check_cols, row);
+}
+
+/* A damaged file, or a schema missing a table or column, is what the check
+ * is for: the invariant it hides is a violation, and the others,
+ * integrity's quick_check last, still run. */
+static void
+unchecked(struct ledger *l, ledger_row_fn fn, void *ctx, const char *name)
+{
+	char *detail = sqlite3_mprintf("cannot be checked: %s", sqlite3_errmsg(l->db));
+
+	if (!detail)
+		loy_die(71, "out of memory");
+	violation(fn, ctx, name, "database", detail);
+	sqlite3_free(detail);
 }
 
 struct judged {
@@ -653,8 +680,13 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 
 		if (step)
 			step(ctx, inv->name, (int)(inv - invariants) + 1, n);
-		if (sqlite3_prepare_v2(l->db, inv->sql, -1, &st, NULL) != SQLITE_OK)
-			return ledger_fail(l, inv->name);
+		if (sqlite3_prepare_v2(l->db, inv->sql, -1, &st, NULL) != SQLITE_OK) {
+			if (!damaged(l))
+				return ledger_fail(l, inv->name);
+			violations++;
+			unchecked(l, fn, ctx, inv->name);
+			continue;
+		}
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const char *subject = (const char *)sqlite3_column_text(st, 0);
 			const char *detail = (const char *)sqlite3_column_text(st, 1);
@@ -674,17 +706,9 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 		sqlite3_finalize(st);
 		if (settings)
 			violations += judge_settings(&judged, rc == SQLITE_DONE);
-		if (rc != SQLITE_DONE && (sqlite3_extended_errcode(l->db) & 0xff) == SQLITE_CORRUPT) {
-			/* a damaged file is what the check is for: the
-			 * invariant it hides is a violation, and the others,
-			 * integrity's quick_check last, still run */
-			char *detail = sqlite3_mprintf("cannot be checked: %s", sqlite3_errmsg(l->db));
-
-			if (!detail)
-				loy_die(71, "out of memory");
+		if (rc != SQLITE_DONE && damaged(l)) {
 			violations++;
-			violation(fn, ctx, inv->name, "database", detail);
-			sqlite3_free(detail);
+			unchecked(l, fn, ctx, inv->name);
 		} else if (rc != SQLITE_DONE)
 			return ledger_fail(l, inv->name);
 	}

@@ -61,6 +61,19 @@ busy_life() {
 	[[ "$stderr" == "loy-check: ledger '$LOY_DB': "*" violations" ]]
 }
 
+@test "a table or column dropped from the ledger is a violation of the invariants it hides, exit 65, not an internal error" {
+	busy_life
+	q "DROP TABLE lot_moves; ALTER TABLE members DROP COLUMN attrs"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+lot-moves-equal-lots,database,cannot be checked: no such table: lot_moves
+lot-move-references-exist,database,cannot be checked: no such table: lot_moves
+attributes-are-an-object,database,cannot be checked: no such column: attrs
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 3 violations" ]
+}
+
 @test "catches a balance that is not the sum of its entries" {
 	busy_life
 	q "UPDATE balances SET points = points + 1 WHERE member_id = '1'"
