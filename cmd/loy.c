@@ -59,6 +59,36 @@ run(const char *name, char **argv)
 	    name, strerror(errno));
 }
 
+/*
+ * When loy runs from the source tree's build (build/bin/loy), find the
+ * tree's own man/PAGE.1 or man/PAGE.5 in path, so that 'loy help enroll'
+ * shows the manual of the programs beside it before they are installed.
+ */
+static int
+tree_page(const char *page, char *path, size_t size)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0 || strchr(page, '/') != NULL)
+		return 0;
+	self[n] = '\0';
+	for (int up = 0; up < 3; up++) {
+		if ((slash = strrchr(self, '/')) == NULL)
+			return 0;
+		*slash = '\0';
+	}
+	snprintf(path, size, "%s/cmd/loy.c", self);
+	if (access(path, R_OK) != 0)
+		return 0;
+	for (const char *sec = "15"; *sec; sec++) {
+		snprintf(path, size, "%s/man/%s.%c", self, page, *sec);
+		if (access(path, R_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -77,7 +107,7 @@ main(int argc, char **argv)
 		return cli_output_done();
 	}
 	if (strcmp(argv[1], "help") == 0) {
-		char page[256];
+		char page[256], path[PATH_MAX + 300];
 
 		if (argc > 3) {
 			loy_warn("help shows one program's manual at a time, not '%s' and '%s'",
@@ -87,7 +117,10 @@ main(int argc, char **argv)
 		}
 
 		snprintf(page, sizeof(page), "loy-%s", argv[2]);
-		execlp("man", "man", page, (char *)NULL);
+		if (tree_page(page, path, sizeof(path)))
+			execlp("man", "man", "-l", path, (char *)NULL);
+		else
+			execlp("man", "man", page, (char *)NULL);
 		loy_die(LOY_EX_SOFTWARE, "cannot run man: %s", strerror(errno));
 	}
 	if (argv[1][0] == '-') {

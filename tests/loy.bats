@@ -92,6 +92,25 @@ load helper
 	[ "${stderr_lines[1]}" = "usage: loy [-hV] program [argument ...]" ]
 }
 
+@test "loy help shows a program's page from the source tree before it is installed" {
+	command -v man >/dev/null || skip "no man(1)"
+	local top
+	top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+	[[ "$(command -v loy)" == "$top/"*/bin/loy ]] || skip "loy is not the source tree's build"
+	mkdir nopages
+	# no page installed: man(1) searches an empty MANPATH
+	MANPATH=$PWD/nopages run -0 --separate-stderr loy help enroll
+	[[ "$output" == *"loy-enroll"*"add, update, close and merge members"* ]]
+	MANPATH=$PWD/nopages run -0 --separate-stderr loy help ledger
+	[[ "$output" == *"LOY-LEDGER(5)"* ]]
+	# a loy outside the tree asks man(1) for the installed page
+	mkdir -p elsewhere/bin
+	cp "$(command -v loy)" elsewhere/bin/loy
+	MANPATH=$PWD/nopages run -16 --separate-stderr elsewhere/bin/loy help enroll
+	[ "$output" = "" ]
+	[[ "$stderr" == *"No manual entry for loy-enroll"* ]]
+}
+
 @test "loy passes arguments, output and exit status through" {
 	run -0 --separate-stderr loy init --set tiers=Bronze,Gold
 	[ "$stderr" = "loy-init: created ledger '$LOY_DB'" ]
