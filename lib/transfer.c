@@ -222,7 +222,8 @@ redeem_transfers(const struct cli *cli, struct ledger *l, int nfiles, char **fil
 
 	if (strcmp(ledger_setting(l, "transfers"), "yes") != 0) {
 		loy_warn("the programme does not allow transfers between members (its "
-		    "setting transfers is '%s')", ledger_setting(l, "transfers"));
+		    "setting transfers is '%s'; a programme version with transfers = yes, "
+		    "loaded with loy-program load, allows them)", ledger_setting(l, "transfers"));
 		return LOY_EX_DATAERR;
 	}
 	when_now(x.now);

@@ -497,7 +497,7 @@ W3,refused,requested outside the window 2026-11-23 00:00:00 to 2026-11-23 09:59:
 	before=$(dump)
 	printf 'transfer_id,from_member,to_member,points\nT1,1001,1003,10\n' >tr.csv
 	run -65 --separate-stderr loy-redeem --transfers tr.csv
-	[ "$stderr" = "loy-redeem: the programme does not allow transfers between members (its setting transfers is 'no')" ]
+	[ "$stderr" = "loy-redeem: the programme does not allow transfers between members (its setting transfers is 'no'; a programme version with transfers = yes, loaded with loy-program load, allows them)" ]
 	[ "$(dump)" = "$before" ]
 }
 
