@@ -17,7 +17,7 @@ loy init
 step loy enroll examples/members.csv
 loy enroll --table "$top/examples/members.csv"
 step "loy enroll examples/members.csv    # the same file again: nothing changes"
-loy enroll "$top/examples/members.csv" | cut -d, -f3 | sort | uniq -c
+loy enroll "$top/examples/members.csv" | tail -n +2 | cut -d, -f3 | sort | uniq -c
 step loy enroll duplicates
 loy enroll --table duplicates
 step loy enroll merge 1012 1001
