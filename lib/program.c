@@ -332,17 +332,19 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			return ledger_status(l);
 		if (receipts > 0 && !ld->retroactive) {
 			loy_error("%s: a version effective from %s comes after %ld receipt%s "
-			    "already credited %s (the latest at %s); they keep their "
-			    "points: give --retroactive to load it anyway (nothing is re-credited)",
-			    ld->name, ld->from, receipts, receipts == 1 ? "" : "s", span, last);
+			    "already credited %s (the latest at %s); %s: give --retroactive to "
+			    "load it anyway (nothing is re-credited)",
+			    ld->name, ld->from, receipts, receipts == 1 ? "" : "s", span, last,
+			    receipts == 1 ? "it keeps its points" : "they keep their points");
 			loy_error("%s: nothing stored", ld->name);
 			return LOY_EX_DATAERR;
 		}
 		if (receipts > 0)
-			loy_warn("%s: --retroactive: the %ld receipt%s credited from %s%s%s keep "
-			    "the points they earned; nothing is re-credited", ld->name, receipts,
+			loy_warn("%s: --retroactive: the %ld receipt%s credited from %s%s%s %s; "
+			    "nothing is re-credited", ld->name, receipts,
 			    receipts == 1 ? "" : "s", ld->from, *until ? " until " : " on",
-			    until);
+			    until, receipts == 1 ? "keeps the points it earned" :
+			    "keep the points they earned");
 	}
 	if (ledger_programme_add(l, ld->from, ld->name, ld->text_sha, ld->text, &version) < 0 ||
 	    apply_now(l, ld->now, &nv, &changed) < 0)

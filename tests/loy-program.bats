@@ -757,7 +757,7 @@ with_receipts() {
 	before=$(dump)
 	run -65 --separate-stderr loy-program load --from 2026-11-15 good.conf
 	same "$stderr" <<'OUT'
-loy-program: good.conf: a version effective from 2026-11-15 00:00:00 comes after 1 receipt already credited from then on (the latest at 2026-11-20 10:00:00); they keep their points: give --retroactive to load it anyway (nothing is re-credited)
+loy-program: good.conf: a version effective from 2026-11-15 00:00:00 comes after 1 receipt already credited from then on (the latest at 2026-11-20 10:00:00); it keeps its points: give --retroactive to load it anyway (nothing is re-credited)
 loy-program: good.conf: nothing stored
 OUT
 	[ "$(dump)" = "$before" ]
@@ -775,7 +775,7 @@ OUT
 	[ "$(balances)" = "1001:100" ]
 	run -0 --separate-stderr loy-program load --retroactive --from 2026-11-15 good.conf
 	[ "${lines[1]}" = "2,2026-11-15 00:00:00,loaded" ]
-	[ "$stderr" = "loy-program: good.conf: --retroactive: the 1 receipt credited from 2026-11-15 00:00:00 on keep the points they earned; nothing is re-credited" ]
+	[ "$stderr" = "loy-program: good.conf: --retroactive: the 1 receipt credited from 2026-11-15 00:00:00 on keeps the points it earned; nothing is re-credited" ]
 	[ "$(balances)" = "1001:100" ]
 	[ "$(q "SELECT count(*) FROM journal")" = 2 ]
 	ledger_ok
@@ -789,11 +789,11 @@ OUT
 	# receipt B (2026-11-20) is version 2's; only A (2026-11-01) lies between
 	before=$(dump)
 	run -65 --separate-stderr loy-program load --from 2026-10-01 good.conf
-	[ "${stderr_lines[0]}" = "loy-program: good.conf: a version effective from 2026-10-01 00:00:00 comes after 1 receipt already credited from then until version 2 takes over at 2026-11-10 00:00:00 (the latest at 2026-11-01 10:00:00); they keep their points: give --retroactive to load it anyway (nothing is re-credited)" ]
+	[ "${stderr_lines[0]}" = "loy-program: good.conf: a version effective from 2026-10-01 00:00:00 comes after 1 receipt already credited from then until version 2 takes over at 2026-11-10 00:00:00 (the latest at 2026-11-01 10:00:00); it keeps its points: give --retroactive to load it anyway (nothing is re-credited)" ]
 	[ "$(dump)" = "$before" ]
 	run -0 --separate-stderr loy-program load --retroactive --from 2026-10-01 good.conf
 	[ "${lines[1]}" = "3,2026-10-01 00:00:00,loaded" ]
-	[[ "$stderr" == "loy-program: good.conf: --retroactive: the 1 receipt credited from 2026-10-01 00:00:00 until 2026-11-10 00:00:00 keep the points they earned; nothing is re-credited"* ]]
+	[[ "$stderr" == "loy-program: good.conf: --retroactive: the 1 receipt credited from 2026-10-01 00:00:00 until 2026-11-10 00:00:00 keeps the points it earned; nothing is re-credited"* ]]
 	# between two versions with no receipt in between: nothing to refuse
 	good other.conf
 	sed -i 's/^points = 2/points = 3/' other.conf
