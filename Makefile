@@ -124,4 +124,4 @@ uninstall:
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_loy
 
 clean:
-	rm -rf build build-asan build-faults build-asan-faults build-fuzz demo/out
+	rm -rf build build-asan build-faults build-asan-faults build-fuzz demo
