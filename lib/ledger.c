@@ -956,14 +956,14 @@ add_column(struct ledger *l, const char *table, const char *column, const char *
 	if (got != 0)
 		return got;
 	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s", table, column, type);
-	return ledger_exec(l, sql);
+	return sqlite3_exec(l->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;	/* said by migrate */
 }
 
 /* Bring the schema up to LEDGER_SCHEMA_VERSION in one transaction. */
 static int
 migrate(struct ledger *l, int *status)
 {
-	int version, appid, schema;
+	int version, said, appid, schema;
 
 	if (pragma_int(l, "PRAGMA application_id", &appid) < 0 ||
 	    pragma_int(l, "PRAGMA user_version", &version) < 0) {
@@ -979,6 +979,11 @@ migrate(struct ledger *l, int *status)
 		return loy_error("ledger '%s' has schema version %d, newer than this loy "
 		    "(%s) knows (%d): upgrade loy", l->path, version, LOY_VERSION,
 		    LEDGER_SCHEMA_VERSION);
+	}
+	if (version < 0) {
+		*status = LOY_EX_NOINPUT;
+		return loy_error("ledger '%s' has schema version %d, which no loy ledger has: "
+		    "its version was changed by hand; restore it from a copy", l->path, version);
 	}
 	if (version == LEDGER_SCHEMA_VERSION)
 		return 0;
@@ -997,6 +1002,7 @@ migrate(struct ledger *l, int *status)
 	/* another process may have migrated it while we waited */
 	if (pragma_int(l, "PRAGMA user_version", &version) < 0)
 		goto fail;
+	said = version;
 	for (; version < NMIGRATIONS; version++) {
 		char sql[64];
 
@@ -1004,9 +1010,9 @@ migrate(struct ledger *l, int *status)
 			if (added_columns[i].version == version &&
 			    add_column(l, added_columns[i].table, added_columns[i].column,
 			    added_columns[i].type) < 0)
-				goto fail;
-		if (ledger_exec(l, migrations[version]) < 0)
-			goto fail;
+				goto mismatch;
+		if (sqlite3_exec(l->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK)
+			goto mismatch;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
 		if (ledger_exec(l, sql) < 0)
 			goto fail;
@@ -1026,6 +1032,19 @@ migrate(struct ledger *l, int *status)
 	if (commit(l, "cannot commit the ledger's migration to this version") < 0)
 		goto fail;
 	return 0;
+mismatch:
+	/* a statement of the migration that the schema refuses (a table made
+	 * twice, a column added twice): the version was lowered by hand */
+	if (l->rc)
+		goto fail;	/* said */
+	if ((sqlite3_extended_errcode(l->db) & 0xff) != SQLITE_ERROR) {
+		ledger_fail(l, "cannot bring the ledger up to date");
+		goto fail;
+	}
+	loy_error("ledger '%s' says it has schema version %d, but its tables are not "
+	    "those of that version (%s): its version was changed by hand; restore it "
+	    "from a copy", l->path, said, sqlite3_errmsg(l->db));
+	l->rc = SQLITE_CORRUPT;
 fail:
 	*status = ledger_status(l);
 	ledger_rollback(l);

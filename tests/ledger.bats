@@ -155,6 +155,29 @@ missing() {
 	[ "$(q "PRAGMA user_version")" = 99 ]
 }
 
+@test "a ledger whose schema version was lowered by hand is refused as it is, not migrated half-way or taken for an internal error" {
+	new_ledger
+	known=$(q "PRAGMA user_version")
+	q "PRAGMA user_version = 7"
+	before=$(dump)
+	run -66 --separate-stderr loy-check
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-check: ledger '$LOY_DB' says it has schema version 7, but its tables are not those of that version (duplicate column name: segments): its version was changed by hand; restore it from a copy" ]
+	printf 'member_id,name\n1,Ann\n' >in.csv
+	run -66 --separate-stderr loy-enroll in.csv
+	[ "$(dump)" = "$before" ]
+	[ "$(q "PRAGMA user_version")" = 7 ]
+	q "PRAGMA user_version = -1"
+	run -66 --separate-stderr loy-check
+	[ "$stderr" = "loy-check: ledger '$LOY_DB' has schema version -1, which no loy ledger has: its version was changed by hand; restore it from a copy" ]
+	q "PRAGMA user_version = 0"
+	run -66 --separate-stderr loy-check
+	[ "$stderr" = "loy-check: ledger '$LOY_DB' says it has schema version 0, but its tables are not those of that version (table settings already exists): its version was changed by hand; restore it from a copy" ]
+	# put back, it is whole again
+	q "PRAGMA user_version = $known"
+	ledger_ok
+}
+
 @test "an empty ledger of schema version 0 is migrated forward" {
 	new_ledger -d fresh.db
 	appid=$(sqlite3 fresh.db "PRAGMA application_id")
