@@ -567,15 +567,36 @@ finish(const struct cli *cli, struct ledger *l, FILE *spool, int idle)
 	return ledger_commit(l) < 0 ? ledger_status(l) : 0;
 }
 
-/* Open every input before any work: a missing file costs nothing.  An
- * input with a copy (copy[i] >= 0, inputs_again) is read from the copy's
- * start instead. */
+/* Input i, opened to be read: from its copy's start when it has one
+ * (copy >= 0, inputs_again); NULL (said) when it cannot be. */
+static struct csvio_reader *
+open_input(const struct cli *cli, const char *file, int copy)
+{
+	int fd;
+
+	if (copy < 0)
+		return csvio_open(file, cli->tsv);
+	if (lseek(copy, 0, SEEK_SET) < 0 || (fd = dup(copy)) < 0) {
+		loy_warn("cannot read '%s' again: %s", file, strerror(errno));
+		return NULL;
+	}
+	return csvio_open_fd(fd, file, cli->tsv);
+}
+
+/* Check every input before any work: a missing or unreadable file costs
+ * nothing.  A file is opened when its turn comes (NULL here), so that a
+ * run of more files than the process may hold open at once reads them
+ * all; an input that could not be opened twice (standard input, a FIFO, a
+ * device), or that is read from its copy (copy[i] >= 0, inputs_again), is
+ * opened now. */
 static struct csvio_reader **
 open_inputs(const struct cli *cli, int nfiles, char **files, const int *copy, int *status)
 {
-	struct csvio_reader **r = loy_xmalloc(nfiles * sizeof(*r));
+	struct csvio_reader **r = calloc(nfiles, sizeof(*r));
 	struct stat *st = loy_xmalloc(nfiles * sizeof(*st));
 
+	if (!r)
+		loy_die(71, "out of memory");
 	*status = 0;
 	for (int i = 0; i < nfiles && !*status; i++) {
 		if (strcmp(files[i], "-") == 0 ? fstat(0, &st[i]) : stat(files[i], &st[i])) {
@@ -596,18 +617,19 @@ open_inputs(const struct cli *cli, int nfiles, char **files, const int *copy, in
 	for (int i = 0; i < nfiles && !*status; i++) {
 		int fd;
 
-		if (copy[i] < 0)
-			r[i] = csvio_open(files[i], cli->tsv);
-		else if (lseek(copy[i], 0, SEEK_SET) < 0 || (fd = dup(copy[i])) < 0) {
-			loy_warn("cannot read '%s' again: %s", files[i], strerror(errno));
-			r[i] = NULL;
-		} else
-			r[i] = csvio_open_fd(fd, files[i], cli->tsv);
-		if (!r[i])
+		if (copy[i] >= 0 || strcmp(files[i], "-") == 0 || !S_ISREG(st[i].st_mode)) {
+			if (!(r[i] = open_input(cli, files[i], copy[i])))
+				*status = LOY_EX_NOINPUT;
+		} else if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) < 0) {
+			loy_warn("cannot open '%s': %s", files[i], strerror(errno));
 			*status = LOY_EX_NOINPUT;
+		} else
+			close(fd);
 	}
 	free(st);
 	if (*status) {
+		for (int i = 0; i < nfiles; i++)
+			csvio_close(r[i]);
 		free(r);
 		return NULL;
 	}
@@ -845,7 +867,8 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 {
 	struct csvio_reader **inputs;
 	struct batch b = { .job = job, .cli = cli, .l = l, .nfiles = nfiles };
-	int status = 0, idle;
+	char *tee_name = NULL;	/* an input whose copy is not whole */
+	int status = 0, idle, tee_err = 0;
 	long changed = 0, unchanged = 0;
 	char line[512];
 
@@ -886,9 +909,23 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 		status = ledger_status(l);
 		goto out;
 	}
+	/* each input opened at its turn and closed once read, its memory
+	 * given back: a run of many files holds one at a time */
 	for (int i = 0; i < nfiles && !status; i++) {
+		if (!inputs[i] && !(inputs[i] = open_input(cli, files[i], ag->fd[i]))) {
+			status = LOY_EX_NOINPUT;
+			break;
+		}
 		b.r = inputs[i];
 		status = do_file(&b, i + 1);
+		b.r = NULL;
+		/* a copy for a run taken again that is not whole: the first */
+		if (!tee_name && csvio_tee_error(inputs[i])) {
+			tee_err = csvio_tee_error(inputs[i]);
+			tee_name = loy_xstrdup(csvio_name(inputs[i]));
+		}
+		csvio_close(inputs[i]);
+		inputs[i] = NULL;
 	}
 	if (!status && job->run_end && job->run_end(job->ctx, &b) < 0)
 		status = ledger_status(l);
@@ -898,14 +935,13 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 		status = spool_failed(loy_warn_held_error());
 	if (!status && b.again) {
 		/* rolled back: the job takes it again, knowing more, from
-		 * whole copies of the inputs that cannot be read twice */
-		for (int i = 0; i < nfiles && !status; i++)
-			if (csvio_tee_error(inputs[i])) {
-				loy_error("cannot keep '%s' to read it again: %s",
-				    csvio_name(inputs[i]), strerror(csvio_tee_error(inputs[i])));
-				status = LOY_EX_IOERR;
-			}
-		if (!status)
+		 * whole copies of the inputs that cannot be read twice (each
+		 * checked once read) */
+		if (tee_name) {
+			loy_error("cannot keep '%s' to read it again: %s", tee_name,
+			    strerror(tee_err));
+			status = LOY_EX_IOERR;
+		} else
 			ag->asked = 1;
 		goto out;
 	}
@@ -1014,6 +1050,7 @@ out:
 	for (int i = 0; i < nfiles; i++)
 		csvio_close(inputs[i]);
 	free(inputs);
+	free(tee_name);
 	for (int i = 0; i < b.nrejcols; i++)
 		free(b.rejcols[i]);
 	free(b.rejcols);

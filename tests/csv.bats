@@ -449,6 +449,34 @@ EOF
 	ledger_ok
 }
 
+@test "more files than the process may hold open at once are one run" {
+	new_ledger
+	for i in $(seq 1 40); do
+		printf 'member_id,name\nm%02d,Store %d\n' "$i" "$i" >"store$(printf %02d "$i").csv"
+	done
+	run -0 --separate-stderr bash -c 'ulimit -n 24 && loy-enroll store*.csv'
+	[ "${lines[0]}" = "line,member_id,status,detail" ]
+	[ "${#lines[@]}" = 41 ]
+	[ "${lines[40]}" = "2,m40,created," ]
+	[ "$(q "SELECT count(*) FROM members")" = 40 ]
+	[ "$(q "SELECT count(*) FROM run_inputs")" = 40 ]
+	ledger_ok
+}
+
+@test "an input that cannot be opened is found before any work, whichever its turn" {
+	need_modes
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name\n1,Ann\n' >a.csv
+	printf 'member_id,name\n2,Bob\n' >secret.csv
+	chmod 000 secret.csv
+	run -66 --separate-stderr as_user loy-enroll a.csv secret.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: cannot open 'secret.csv': Permission denied" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "a bad row in the second file keeps the first file out too" {
 	new_ledger
 	before=$(dump)
