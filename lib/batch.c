@@ -790,6 +790,7 @@ do_file(struct batch *b, int seq)
 	char line[512];
 	const char *sha;
 	static time_t shown_at;	/* when the rows read were last shown */
+	uint64_t now;
 	int got;
 
 	memset(b->filecount, 0, sizeof(b->filecount));
@@ -834,6 +835,15 @@ do_file(struct batch *b, int seq)
 		return ledger_status(b->l);
 	/* the checksum first: it reads what a runaway quote left unread */
 	sha = csvio_sha256(b->r);
+	/* its last row may be one half written, or rows the file no longer
+	 * holds: nothing of it is in the books */
+	if (csvio_changed(b->r, &now)) {
+		loy_warn("%s: changed while it was read: %llu bytes read, %llu there now (a file "
+		    "still being written, or written anew); nothing committed: run again once "
+		    "it is whole", csvio_name(b->r), (unsigned long long)csvio_bytes(b->r),
+		    (unsigned long long)now);
+		return LOY_EX_IOERR;
+	}
 	if (ledger_run_input(b->l, seq, csvio_name(b->r), sha, csvio_bytes(b->r),
 	    csvio_rows(b->r)) < 0)
 		return ledger_status(b->l);

@@ -99,6 +99,7 @@ struct csvio_reader {
 	char **raw;
 	int fptr_cap;
 	int rerr;		/* errno of a read error */
+	off_t at0;		/* a regular file: where reading began, else -1 */
 	int tee;		/* csvio_tee: what is read is written here too, or -1 */
 	int tee_err;		/* errno of a write there that failed */
 
@@ -226,6 +227,7 @@ struct csvio_reader *
 csvio_open_fd(int fd, const char *path, int tsv)
 {
 	struct csvio_reader *r;
+	struct stat st;
 
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -236,6 +238,7 @@ csvio_open_fd(int fd, const char *path, int tsv)
 	r->tsv = tsv;
 	r->rbuf = loy_xmalloc(READ_SIZE);
 	r->at_start = 1;
+	r->at0 = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? lseek(fd, 0, SEEK_CUR) : -1;
 	parser_init(r);
 	sha256_init(&r->sha);
 	return r;
@@ -770,6 +773,18 @@ csvio_size(const struct csvio_reader *r)
 	if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
 	return st.st_size;
+}
+
+int
+csvio_changed(const struct csvio_reader *r, uint64_t *now)
+{
+	struct stat st;
+
+	if (r->at0 < 0 || fstat(r->fd, &st) != 0 ||
+	    (uint64_t)st.st_size == (uint64_t)r->at0 + r->bytes)
+		return 0;
+	*now = st.st_size > r->at0 ? (uint64_t)(st.st_size - r->at0) : 0;
+	return 1;
 }
 
 long

@@ -64,6 +64,11 @@ uint64_t csvio_offset(const struct csvio_reader *r);
 uint64_t csvio_size(const struct csvio_reader *r);
 const char *csvio_sha256(struct csvio_reader *r);
 long csvio_rows(const struct csvio_reader *r);
+/* After csvio_sha256: 1, with its size now (from where reading began) in
+ * *now, when the input is a regular file whose size is not what was read
+ * of it, as a file still being written, cut short or written anew while
+ * it is read has; else 0. */
+int csvio_changed(const struct csvio_reader *r, uint64_t *now);
 void csvio_close(struct csvio_reader *r);
 
 /* Writer formats: RFC 4180 quoting (only where needed) with LF line ends;

@@ -510,6 +510,57 @@ EOF
 	ledger_ok
 }
 
+# A run of in.csv (3000 rows, each set aside) held up once it has read the
+# file to its end, its messages waiting in a FIFO no one reads yet; "$@"
+# then changes the file, and the run goes on.  Sets status and err.
+changed_under() {
+	{
+		echo "member_id,name,birthday"
+		for i in $(seq 1 3000); do echo "m$i,N,1990-13-01"; done
+		echo "ok1,Ann,"
+	} >in.csv
+	mkfifo err.fifo
+	loy-enroll --rejects rej.csv in.csv >out.csv 2>err.fifo &
+	local pid=$!
+	exec 8<err.fifo
+	head -c 100 <&8 >/dev/null	# running, and read ahead to the end
+	sleep 0.5
+	"$@"
+	err=$(cat <&8)
+	exec 8<&-
+	status=0
+	wait "$pid" || status=$?
+}
+
+@test "a file that grows while it is read commits nothing: its last row may be half written" {
+	new_ledger
+	before=$(dump)
+	changed_under sh -c 'printf "late,Bob,1990-01-01\n" >>in.csv'
+	[ "$status" = 74 ]
+	[ "$(printf '%s\n' "$err" | tail -1)" = "loy-enroll: in.csv: changed while it was read: 55926 bytes read, 55946 there now (a file still being written, or written anew); nothing committed: run again once it is whole" ]
+	[ ! -e rej.csv ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "a file cut short while it is read commits nothing" {
+	new_ledger
+	before=$(dump)
+	changed_under truncate -s 1000 in.csv
+	[ "$status" = 74 ]
+	[ "$(printf '%s\n' "$err" | tail -1)" = "loy-enroll: in.csv: changed while it was read: 55926 bytes read, 1000 there now (a file still being written, or written anew); nothing committed: run again once it is whole" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "standard input that is a file read from past its start is read whole, not taken for one that changed" {
+	new_ledger
+	printf 'skipped line\nmember_id,name\n1,Ann\n' >in.csv
+	run -0 --separate-stderr sh -c '{ read -r _; loy-enroll; } <in.csv'
+	[ "${lines[1]}" = "2,1,created," ]
+	ledger_ok
+}
+
 @test "a missing input file changes nothing" {
 	new_ledger
 	before=$(dump)
