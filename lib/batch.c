@@ -814,7 +814,7 @@ do_file(struct batch *b, int seq)
 			shown_at = time(NULL);
 			loy_progress("%s: %ld rows", csvio_name(b->r), csvio_rows(b->r));
 		}
-		if (row.bad == csvio_runaway) {
+		if (row.bad == csvio_runaway || row.bad == csvio_overlong) {
 			loy_warn("%s:%ld: row %s", csvio_name(b->r), row.line, row.bad);
 			return LOY_EX_DATAERR;
 		}

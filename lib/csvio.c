@@ -17,9 +17,12 @@
 
 #define READ_SIZE (256 * 1024)
 #define QUOTED_MAX (16 * 1024 * 1024)	/* give up on a runaway quote */
+#define LINE_MAX_BYTES QUOTED_MAX	/* and on a line without an end */
 
 const char csvio_runaway[] = "has a quoted field that is not terminated within 16 MB: "
     "the rest of the input cannot be read as rows";
+const char csvio_overlong[] = "has a line longer than 16 MB: the rest of the input "
+    "cannot be read as rows (is it CSV?)";
 
 /*
  * Read-ahead.  Once the header is read, a second thread reads and parses
@@ -70,6 +73,7 @@ struct csvio_reader {
 	struct sha256 sha;
 	char hex[65];
 	int eof, fatal;
+	int overlong;		/* the line next_line gave is cut at LINE_MAX */
 	uint64_t bytes;
 	long lineno;		/* physical lines fed so far */
 	long rows;		/* data records returned */
@@ -309,7 +313,10 @@ next_line(struct csvio_reader *r, char **line, size_t *n)
 			memcpy(r->lbuf + r->llen, s, take);
 			r->llen += take;
 			r->rpos += take;
-			if (nl) {
+			/* a line of more than 16 MB is no CSV's (or /dev/zero's,
+			 * which has no end): given as far as read, not kept whole */
+			if (nl || r->llen > LINE_MAX_BYTES) {
+				r->overlong = !nl;
 				*line = r->lbuf;
 				*n = r->llen;
 				return 1;
@@ -393,6 +400,12 @@ read_record(struct csvio_reader *r)
 			line += 3, n -= 3;
 		if (r->at_start)
 			r->start = r->lineno;
+		if (r->overlong) {
+			r->bad = csvio_overlong;
+			r->done = 1;
+			r->fatal = 1;
+			break;
+		}
 		/* a spreadsheet's "Unicode text": each character two bytes */
 		if (r->lineno == 1 && n >= 2 && (memcmp(line, "\xFF\xFE", 2) == 0 ||
 		    memcmp(line, "\xFE\xFF", 2) == 0))

@@ -50,6 +50,8 @@ int csvio_next(struct csvio_reader *r, struct csvio_row *row);
 /* A row's `bad` when a quote runs on past 16 MB: the input is not read
  * further, so the row cannot be set aside (nothing after it would be). */
 extern const char csvio_runaway[];
+/* The same when a line runs on past 16 MB without a line end. */
+extern const char csvio_overlong[];
 /* Field `col` of a row with blanks and tabs trimmed (in place); "" when col
  * is -1 (a column the file does not have). */
 char *csvio_field(const struct csvio_row *row, int col);

@@ -641,6 +641,26 @@ EOF
 	ledger_ok
 }
 
+@test "a line that runs on past 16 MB without an end fails the run, in bounded memory, even with --rejects" {
+	new_ledger
+	before=$(dump)
+	{
+		printf 'member_id,name\n1,Ann\n2,'
+		head -c 20000000 /dev/zero | tr '\0' x
+		printf '\n3,Cy\n'
+	} >in.csv
+	run -65 --separate-stderr bash -c 'ulimit -v 400000 && loy-enroll --rejects rej.csv in.csv'
+	[ "$stderr" = "loy-enroll: in.csv:3: row has a line longer than 16 MB: the rest of the input cannot be read as rows (is it CSV?)" ]
+	[ "$output" = "" ]
+	[ -z "$(compgen -G 'rej.csv*')" ]
+	[ "$(dump)" = "$before" ]
+	# a device without line ends comes to an end too
+	run -65 --separate-stderr bash -c 'ulimit -v 400000 && timeout 60 loy-enroll /dev/zero'
+	[ "$stderr" = "loy-enroll: /dev/zero:1: header has a line longer than 16 MB: the rest of the input cannot be read as rows (is it CSV?)" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "rows with too many or too few fields are refused, every one" {
 	new_ledger
 	before=$(dump)
