@@ -434,7 +434,9 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 		*why = "is not a date";
 		return -1;
 	}
-	if (t.haszone && to_local(&t) == -1) {
+	/* a date is the day written: its offset (a --date-format with %z
+	 * read for a birthday as for a time) moves no day to another */
+	if (t.haszone && want == WHEN_DATETIME && to_local(&t) == -1) {
 		*why = "is out of range: loy keeps the years 1000 to 9999";
 		return -1;
 	}

@@ -391,6 +391,17 @@ EOF
 	ledger_ok
 }
 
+@test "--date-format with %z converts enrolled_at to the programme's time zone, and leaves a birthday the day written" {
+	new_ledger
+	printf 'member_id,birthday,enrolled_at\n1,1990-01-02 +1400,2026-01-01 +1400\n2,1990-01-02 -1000,2026-01-01 -1000\n' >in.csv
+	run -0 --separate-stderr loy-enroll --date-format '%Y-%m-%d %z' in.csv
+	same "$(q "SELECT member_id, birthday, enrolled_at FROM members ORDER BY member_id")" <<'EOF'
+1|1990-01-02|2025-12-31 10:00:00
+2|1990-01-02|2026-01-01 10:00:00
+EOF
+	ledger_ok
+}
+
 @test "--date-format without a year, month or day, empty or unknown is a usage error" {
 	base
 	before=$(dump)
