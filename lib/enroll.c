@@ -318,6 +318,16 @@ import_file(void *ctx, struct batch *b)
 			ours |= im->col[i] == c;
 		if (ours || in_list(rejects_cols, name) || in_list(in_fields, name))
 			continue;
+		/* a member attribute's name, in the ledger and in reports */
+		if (!batch_cli(b)->tsv && strchr(name, '\t')) {
+			batch_header_error(b, "column '%s' has a tab in its name: is the file TSV? "
+			    "(--tsv reads it)", name);
+			bad = 1;
+		} else if (utf8_has_control(name)) {
+			batch_header_error(b, "column '%s' has a control character in its name%s: "
+			    "it would name a member attribute", name, utf8_control_hint(name));
+			bad = 1;
+		}
 		if (in_list(kept_out, name)) {
 			batch_header_error(b, "column '%s' cannot be imported: %s", name,
 			    strcasecmp(name, "tier") == 0 ? "loy-segment keeps the tiers" :

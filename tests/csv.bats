@@ -270,7 +270,10 @@ EOF
 	before=$(dump)
 	printf 'member_id\tname\n1\tAnn\n' >in.tsv
 	run -65 --separate-stderr loy-enroll in.tsv
-	[ "$stderr" = "loy-enroll: in.tsv:1: no column to identify members by: member_id, card, email or phone" ]
+	same "$stderr" <<'EOF'
+loy-enroll: in.tsv:1: column 'member_id\tname' has a tab in its name: is the file TSV? (--tsv reads it)
+loy-enroll: in.tsv:1: no column to identify members by: member_id, card, email or phone
+EOF
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }

@@ -320,6 +320,21 @@ EOF
 	ledger_ok
 }
 
+@test "a column whose name has a control character refuses the file at its header: it would name an attribute" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,"no\033[2Jte","a\nb",ok\n1,v,w,z\n' >in.csv
+	run -65 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	[ "$output" = "" ]
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:1: column 'no\x1b[2Jte' has a control character in its name: it would name a member attribute
+loy-enroll: in.csv:1: column 'a\nb' has a control character in its name: it would name a member attribute
+EOF
+	[ ! -e rej.csv ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "a changed or new attribute shows in detail" {
 	base
 	printf 'member_id,language,newsletter\n1001,fr,\n1002,en,yes\n1003,zh,\n' >in.csv
