@@ -148,6 +148,19 @@ EOF
 	ledger_ok
 }
 
+@test "a file of only a byte order mark or blank lines has no header either" {
+	new_ledger
+	before=$(dump)
+	printf '\357\273\277' >bom.csv
+	printf '\r\n\n\n' >blank.csv
+	run -65 --separate-stderr loy-enroll bom.csv
+	[ "$stderr" = "loy-enroll: bom.csv: no header row" ]
+	run -65 --separate-stderr loy-enroll --tsv blank.csv
+	[ "$stderr" = "loy-enroll: blank.csv: no header row" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "a header without rows is an empty run" {
 	new_ledger
 	printf 'member_id,name\n' >in.csv
