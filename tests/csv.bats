@@ -471,9 +471,9 @@ EOF
 		printf 'member_id,name\nm%02d,Store %d\n' "$i" "$i" >"store$(printf %02d "$i").csv"
 	done
 	run -0 --separate-stderr bash -c 'ulimit -n 24 && loy-enroll store*.csv'
-	[ "${lines[0]}" = "line,member_id,status,detail" ]
+	[ "${lines[0]}" = "file,line,member_id,status,detail" ]
 	[ "${#lines[@]}" = 41 ]
-	[ "${lines[40]}" = "2,m40,created," ]
+	[ "${lines[40]}" = "store40.csv,2,m40,created," ]
 	[ "$(q "SELECT count(*) FROM members")" = 40 ]
 	[ "$(q "SELECT count(*) FROM run_inputs")" = 40 ]
 	ledger_ok
