@@ -276,7 +276,12 @@ static const struct invariant {
 	  "  FROM lots WHERE member_id NOT IN (SELECT member_id FROM members)"
 	  " UNION ALL "
 	  "SELECT 'lot ' || lot_id, 'unknown entry ' || entry_id"
-	  "  FROM lots WHERE entry_id NOT IN (SELECT entry_id FROM journal)" },
+	  "  FROM lots WHERE entry_id NOT IN (SELECT entry_id FROM journal)"
+	  " UNION ALL "
+	  "SELECT 'lot ' || l.lot_id, 'of member ''' || l.member_id || ''', its entry ' ||"
+	  "       j.entry_id || ' of member ''' || j.member_id || ''''"
+	  "  FROM lots l JOIN journal j ON j.entry_id = l.entry_id"
+	  " WHERE j.member_id <> l.member_id" },
 	{ "lot-move-references-exist",
 	  "SELECT 'entry ' || entry_id || ' lot ' || lot_id, 'unknown entry ' || entry_id"
 	  "  FROM lot_moves WHERE entry_id NOT IN (SELECT entry_id FROM journal)"
@@ -397,7 +402,12 @@ static const struct invariant {
 	  "  FROM events WHERE member_id NOT IN (SELECT member_id FROM members)"
 	  " UNION ALL "
 	  "SELECT 'event ' || event_id, 'unknown run ' || run_id"
-	  "  FROM events WHERE run_id NOT IN (SELECT run_id FROM runs)" },
+	  "  FROM events WHERE run_id NOT IN (SELECT run_id FROM runs)"
+	  " UNION ALL "
+	  "SELECT 'event ' || e.event_id, 'member ''' || e.member_id || ''', its entry ' ||"
+	  "       j.entry_id || ' of member ''' || j.member_id || ''''"
+	  "  FROM events e JOIN journal j ON j.entry_id = e.entry_id"
+	  " WHERE j.member_id <> e.member_id" },
 	{ "run-inputs-run-exists",
 	  "SELECT 'run ' || run_id, 'input ' || seq || ' of an unknown run'"
 	  "  FROM run_inputs WHERE run_id NOT IN (SELECT run_id FROM runs)" },
@@ -441,6 +451,10 @@ static const struct invariant {
 	{ "references-exist",
 	  "SELECT member_id, 'unknown last entry ' || last_entry_id FROM balances"
 	  " WHERE last_entry_id NOT IN (SELECT entry_id FROM journal)"
+	  " UNION ALL "
+	  "SELECT b.member_id, 'last entry ' || j.entry_id || ' of member ''' || j.member_id || ''''"
+	  "  FROM balances b JOIN journal j ON j.entry_id = b.last_entry_id"
+	  " WHERE j.member_id <> b.member_id"
 	  " UNION ALL "
 	  "SELECT 'receipt ' || txn_id, 'unknown entry ' || entry_id FROM receipts"
 	  " WHERE entry_id IS NOT NULL AND entry_id NOT IN (SELECT entry_id FROM journal)"

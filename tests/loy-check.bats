@@ -480,6 +480,34 @@ segment-members-exist,segment gala,unknown member '98'
 EOF
 }
 
+@test "catches a lot, a balance's last entry or an event whose entry is another member's" {
+	new_ledger
+	loy-enroll "$EXAMPLES/members.csv" >/dev/null 2>&1
+	loy-program load --from 2026-11-01 "$EXAMPLES/programme.conf" >/dev/null 2>&1
+	loy-accrue "$EXAMPLES/pos.csv" >/dev/null 2>&1
+	loy-accrue --events "$EXAMPLES/events.csv" >/dev/null 2>&1
+	ledger_ok
+	cp "$LOY_DB" good.db
+	# EV-0001 is 1001's, with entry e and lot l; EV-0003 is 1003's, entry o
+	e=$(q "SELECT entry_id FROM events WHERE event_id = 'EV-0001'")
+	o=$(q "SELECT entry_id FROM events WHERE event_id = 'EV-0003'")
+	l=$(q "SELECT lot_id FROM lots WHERE entry_id = $e")
+	[ "$(q "SELECT last_entry_id FROM balances WHERE member_id = '1001'")" = "$e" ]
+	for t in \
+	    "UPDATE lots SET entry_id = $o WHERE lot_id = $l|lot-references-exist,lot $l,\"of member '1001', its entry $o of member '1003'\"" \
+	    "UPDATE balances SET last_entry_id = $o WHERE member_id = '1001'|references-exist,1001,last entry $o of member '1003'" \
+	    "UPDATE events SET entry_id = $o WHERE event_id = 'EV-0001'|event-matches-journal,event EV-0001,\"member '1001', its entry $o of member '1003'\""; do
+		cp good.db "$LOY_DB"
+		q "${t%%|*}"
+		run -65 --separate-stderr loy-check
+		same "$output" <<EOF
+invariant,subject,detail
+${t#*|}
+EOF
+		[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+	done
+}
+
 @test "loy-check(1) names every invariant loy-ledger(5) gives the query of, each one loy-check checks" {
 	local man="$BATS_TEST_DIRNAME/../man"
 	ledger=$(sed -n '/^\.Sh INVARIANTS/,/^\.Sh FILES/p' "$man/loy-ledger.5" |
