@@ -302,6 +302,8 @@ static const struct invariant {
 	  "  FROM members WHERE referrer IS NOT NULL"
 	  "   AND referrer NOT IN (SELECT member_id FROM members)"
 	  " UNION ALL "
+	  "SELECT member_id, 'its own referrer' FROM members WHERE referrer = member_id"
+	  " UNION ALL "
 	  "SELECT member_id, CASE WHEN merged_into IS NULL"
 	  "       THEN 'status ''merged'' but merged into no member'"
 	  "       ELSE CASE WHEN status <> 'merged' THEN 'status ''' || status || ''' but ' ELSE '' END ||"

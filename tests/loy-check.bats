@@ -195,6 +195,17 @@ member-references-exist,1,unknown referrer '406'
 EOF
 }
 
+@test "catches a member who is their own referrer" {
+	busy_life
+	q "UPDATE members SET referrer = member_id WHERE member_id = '1'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+member-references-exist,1,its own referrer
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+}
+
 @test "tells a member merged though not so by status from one merged into an unknown member" {
 	busy_life
 	# an active member whose merged_into names a member that exists
