@@ -51,6 +51,22 @@ static const struct invariant {
 	  "  FROM lots l LEFT JOIN (SELECT lot_id, sum(points) AS points FROM lot_moves"
 	  "   GROUP BY lot_id) m USING (lot_id)"
 	  " WHERE l.remaining <> l.points + coalesce(m.points, 0)" },
+	{ "points-are-integers",
+	  "SELECT 'entry ' || entry_id, 'points ' || quote(points) || ' stored as ' ||"
+	  "       typeof(points) || ', not integer'"
+	  "  FROM journal WHERE typeof(points) <> 'integer'"
+	  " UNION ALL "
+	  "SELECT 'lot ' || lot_id, 'points ' || quote(points) || ' stored as ' ||"
+	  "       typeof(points) || ', not integer'"
+	  "  FROM lots WHERE typeof(points) <> 'integer'"
+	  " UNION ALL "
+	  "SELECT 'lot ' || lot_id, 'remaining ' || quote(remaining) || ' stored as ' ||"
+	  "       typeof(remaining) || ', not integer'"
+	  "  FROM lots WHERE typeof(remaining) <> 'integer'"
+	  " UNION ALL "
+	  "SELECT member_id, 'balance ' || quote(points) || ' stored as ' ||"
+	  "       typeof(points) || ', not integer'"
+	  "  FROM balances WHERE typeof(points) <> 'integer'" },
 	{ "receipt-credited-once",
 	  "SELECT 'receipt ' || r.txn_id, 'points ' || r.points ||"
 	  "       ', journal ' || coalesce(j.points, 0) ||"

@@ -519,6 +519,45 @@ EOF
 	done
 }
 
+@test "catches points stored as text or as a real number, which the sums take as the number they start with" {
+	new_ledger
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	give_points 1001 100
+	ledger_ok
+	cp "$LOY_DB" good.db
+	entry=$(q "SELECT entry_id FROM journal WHERE member_id = '1001'")
+	lot=$(q "SELECT lot_id FROM lots WHERE member_id = '1001'")
+	append_only="CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+	  BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END"
+	# text: every sum still adds up
+	q "DROP TRIGGER journal_no_update;
+	   UPDATE journal SET points = '100 points' WHERE entry_id = $entry; $append_only"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+points-are-integers,entry $entry,"points '100 points' stored as text, not integer"
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+	# real, the balance's past its CHECK constraint
+	cp good.db "$LOY_DB"
+	q "DROP TRIGGER journal_no_update;
+	   UPDATE journal SET points = 100.5 WHERE entry_id = $entry; $append_only;
+	   UPDATE lots SET points = 100.5, remaining = 100.5 WHERE lot_id = $lot;
+	   PRAGMA ignore_check_constraints = ON;
+	   UPDATE balances SET points = 100.5 WHERE member_id = '1001'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+points-are-integers,entry $entry,"points 100.5 stored as real, not integer"
+points-are-integers,lot $lot,"points 100.5 stored as real, not integer"
+points-are-integers,lot $lot,"remaining 100.5 stored as real, not integer"
+points-are-integers,1001,"balance 100.5 stored as real, not integer"
+integrity,database,CHECK constraint failed in balances
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 5 violations" ]
+}
+
 @test "loy-check(1) names every invariant loy-ledger(5) gives the query of, each one loy-check checks" {
 	local man="$BATS_TEST_DIRNAME/../man"
 	ledger=$(sed -n '/^\.Sh INVARIANTS/,/^\.Sh FILES/p' "$man/loy-ledger.5" |
