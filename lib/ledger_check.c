@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "ledger_int.h"
 #include "programme.h"
+#include "sha256.h"
 
 /* chain(id, up): each merged member and every member it was merged into,
  * at any depth */
@@ -28,6 +29,9 @@
 #define SETTINGS_VALID "settings-valid"
 /* programme-versions-parse: rows of (version, text), judged by judge_version */
 #define VERSIONS_PARSE "programme-versions-parse"
+/* programme-versions-match-checksum: rows of (version, sha256, text), judged by
+ * judge_sha256 */
+#define VERSIONS_CHECKSUM "programme-versions-match-checksum"
 
 static const struct invariant {
 	const char *name;
@@ -436,6 +440,10 @@ static const struct invariant {
 	  "SELECT 'trigger ' || t.name, 'missing'"
 	  "  FROM (SELECT 'journal_no_update' AS name UNION ALL SELECT 'journal_no_delete') t"
 	  " WHERE t.name NOT IN (SELECT name FROM sqlite_schema WHERE type = 'trigger')" },
+	{ "programmes-append-only",
+	  "SELECT 'trigger ' || t.name, 'missing'"
+	  "  FROM (SELECT 'programmes_no_update' AS name UNION ALL SELECT 'programmes_no_delete') t"
+	  " WHERE t.name NOT IN (SELECT name FROM sqlite_schema WHERE type = 'trigger')" },
 	{ "tier-history-chains",
 	  "SELECT h.member_id, 'tier ' || coalesce(m.tier, 'none') || ', last change to ' ||"
 	  "       coalesce(h.to_tier, 'none')"
@@ -534,6 +542,8 @@ static const struct invariant {
 	  "SELECT key, value FROM settings ORDER BY key" },
 	{ VERSIONS_PARSE,
 	  "SELECT 'programme version ' || version, text FROM programmes ORDER BY version" },
+	{ VERSIONS_CHECKSUM,
+	  "SELECT 'programme version ' || version, sha256, text FROM programmes ORDER BY version" },
 	{ "integrity",
 	  "SELECT 'database', quick_check FROM pragma_quick_check"
 	  " WHERE quick_check <> 'ok'" },
@@ -657,6 +667,31 @@ judge_version(ledger_row_fn fn, void *ctx, const char *subject, const char *text
 }
 
 /*
+ * programme-versions-match-checksum: each version's text is the one stored,
+ * whose SHA-256 loy-init or loy-program load kept beside it; 1 when it is
+ * not.
+ */
+static int
+judge_sha256(ledger_row_fn fn, void *ctx, const char *subject, const char *sha,
+    const void *text, int len)
+{
+	struct sha256 c;
+	char hex[65], *detail;
+
+	sha256_init(&c);
+	sha256_update(&c, text ? text : "", text ? (size_t)len : 0);
+	sha256_final(&c, hex);
+	if (sha && strcmp(sha, hex) == 0)
+		return 0;
+	if (!(detail = sqlite3_mprintf("sha256 %s, but its text's is %s",
+	    sha ? sha : "none", hex)))
+		loy_die(71, "out of memory");
+	violation(fn, ctx, VERSIONS_CHECKSUM, subject, detail);
+	sqlite3_free(detail);
+	return 1;
+}
+
+/*
  * settings-valid: each setting held to what loy-init --set and a programme
  * file take, then those valid alone to the programme they make together,
  * as loy-init checks its --set; both as the programs read what a ledger
@@ -707,6 +742,7 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 		struct judged judged = { fn, ctx, NULL, 0, 0 };
 		int settings = strcmp(inv->name, SETTINGS_VALID) == 0;
 		int versions = strcmp(inv->name, VERSIONS_PARSE) == 0;
+		int sha = strcmp(inv->name, VERSIONS_CHECKSUM) == 0;
 		sqlite3_stmt *st;
 		int rc;
 
@@ -730,6 +766,13 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 			if (versions) {
 				violations += judge_version(fn, ctx, subject, detail,
 				    sqlite3_column_bytes(st, 1));
+				continue;
+			}
+			if (sha) {
+				const void *text = sqlite3_column_blob(st, 2);
+
+				violations += judge_sha256(fn, ctx, subject, detail, text,
+				    sqlite3_column_bytes(st, 2));
 				continue;
 			}
 			violations++;

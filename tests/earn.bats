@@ -2976,7 +2976,7 @@ OUT
 	# a version loaded before this was refused reads as it was: S1 and S2
 	printf '[rule a]\nmultiply = 2\nstores = S1,,S2\n' >old.conf
 	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
-	    VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, 'old.conf', 'x', readfile('old.conf'))"
+	    VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, 'old.conf', '$(sha256sum <old.conf | cut -d' ' -f1)', readfile('old.conf'))"
 	printf 'txn_id,member_id,occurred_at,store,amount\nT1,1001,2026-12-01 10:00:00,S2,10.00\n' >pos.csv
 	run -0 --separate-stderr loy-accrue pos.csv
 	[ "$(pts T1)" = 20 ]
@@ -2991,7 +2991,7 @@ OUT
 	run -65 --separate-stderr loy-program check old.conf
 	[ "${stderr_lines[0]}" = "loy-program: old.conf:3: days 'tue,,' names an empty day" ]
 	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
-	    VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, 'old.conf', 'x', readfile('old.conf'))"
+	    VALUES ('2026-01-01 00:00:00', '2026-01-01 00:00:00', 1, 'old.conf', '$(sha256sum <old.conf | cut -d' ' -f1)', readfile('old.conf'))"
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-12-01 10:00:00,10.00\nT2,1001,2026-12-01 11:00:00,10.00\nT3,1001,2026-12-02 10:00:00,10.00\n' >pos.csv
 	run -0 --separate-stderr loy-accrue pos.csv
 	[ "$(pts T1) $(pts T2) $(pts T3)" = "20 10 10" ]

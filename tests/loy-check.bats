@@ -126,6 +126,34 @@ EOF
 	[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
 }
 
+@test "catches a programmes table no longer append-only, and a programme version whose text is not the one loaded" {
+	new_ledger
+	loy-program load --from 2026-11-01 "$EXAMPLES/programme.conf" >/dev/null 2>&1
+	ledger_ok
+	q "DROP TRIGGER programmes_no_update; DROP TRIGGER programmes_no_delete"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+programmes-append-only,trigger programmes_no_update,missing
+programmes-append-only,trigger programmes_no_delete,missing
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+	# a version's text changed in place, as its points to the euro
+	sha=$(q "SELECT sha256 FROM programmes WHERE version = 2")
+	q "UPDATE programmes SET text = replace(text, 'points = 1', 'points = 10') WHERE version = 2"
+	q "SELECT writefile('text', text) FROM programmes WHERE version = 2" >/dev/null
+	now=$(sha256sum <text | cut -d' ' -f1)
+	[ "$now" != "$sha" ]
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+programmes-append-only,trigger programmes_no_update,missing
+programmes-append-only,trigger programmes_no_delete,missing
+programme-versions-match-checksum,programme version 2,"sha256 $sha, but its text's is $now"
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 3 violations" ]
+}
+
 @test "catches a card of a member who does not exist" {
 	busy_life
 	q "UPDATE cards SET member_id = '405' WHERE card = 'C2'"
@@ -1089,9 +1117,11 @@ EOF2
 	printf '[event survey]\npoints = 7\n' >p.conf
 	loy-program load p.conf --from 2026-01-01 >/dev/null 2>&1
 	ledger_ok
-	# a version written by hand, past loy-program's checks
-	q "INSERT INTO programmes SELECT 3, '2026-06-01 00:00:00', loaded_at, run_id, source, sha256,
-	    text || char(10) || '[rule x]' || char(10) || 'multiply = lots' || char(10) || 'bogus = 1'
+	# a version written by hand, past loy-program's checks, with its checksum
+	q "SELECT writefile('v3', text || char(10) || '[rule x]' || char(10) ||
+	    'multiply = lots' || char(10) || 'bogus = 1') FROM programmes WHERE version = 2" >/dev/null
+	q "INSERT INTO programmes SELECT 3, '2026-06-01 00:00:00', loaded_at, run_id, source,
+	    '$(sha256sum <v3 | cut -d' ' -f1)', CAST(readfile('v3') AS TEXT)
 	    FROM programmes WHERE version = 2"
 	run -65 --separate-stderr loy-check
 	same "$output" <<'EOF'
@@ -1130,8 +1160,9 @@ EOF
 		name=$(basename "$f" .sql)
 		grep -qxF -- "$(tr -d ' \t\n' <"$f" | sed 's/;$//')" ran.txt ||
 		    missing+=" $name"
+		# the settings and the programme versions: rows for loy-check to judge
 		case $name in
-		settings-valid | programme-versions-parse) ;;	# rows for loy-check to judge
+		settings-valid | programme-versions-parse | programme-versions-match-checksum) ;;
 		*) [ -z "$(sqlite3 "$LOY_DB" <"$f")" ] || found+=" $name" ;;
 		esac
 	done

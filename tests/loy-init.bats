@@ -373,7 +373,7 @@ EOF
 	loy-program show | tail -n +2 | sed -e 's/^timezone = UTC$/timezone = Europe/' >old.conf
 	run -65 loy-program check old.conf
 	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
-	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'old.conf', 'x', readfile('old.conf'));
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'old.conf', '$(sha256sum <old.conf | cut -d' ' -f1)', readfile('old.conf'));
 	    UPDATE settings SET value = 'Europe' WHERE key = 'timezone'"
 	run -0 --separate-stderr loy-program show
 	[[ "$output" == *"timezone = Europe"* ]]

@@ -508,7 +508,7 @@ OUT
 	printf 'member_id\nA\n' >m.csv
 	loy-enroll m.csv >/dev/null 2>&1
 	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
-	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'p.conf', 'x', readfile('p.conf'))"
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'p.conf', '$(sha256sum <p.conf | cut -d' ' -f1)', readfile('p.conf'))"
 	run -0 --separate-stderr loy-program show
 	[[ "$output" == *"channels = web"* ]]
 	printf 'event_id,member_id,event,occurred_at\nE1,A,survey,2026-11-20 10:00:00\n' >ev.csv
@@ -558,7 +558,7 @@ OUT
 	printf 'member_id\nA\n' >m.csv
 	loy-enroll m.csv >/dev/null 2>&1
 	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
-	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'p.conf', 'x', readfile('p.conf'))"
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'p.conf', '$(sha256sum <p.conf | cut -d' ' -f1)', readfile('p.conf'))"
 	run -0 --separate-stderr loy-program show
 	[[ "$output" == *"budget = 1000"* ]]
 	printf 'txn_id,member_id,occurred_at,category,amount\nT1,A,2026-11-20 10:00:00,bakery,40.00\n' >pos.csv
@@ -1011,7 +1011,7 @@ ERR
 	    -e 's/^\[tier Diamond\]$/[tier PEARL]/' >old.conf
 	run -65 loy-program check old.conf
 	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
-	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'old.conf', 'x', readfile('old.conf'))"
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'old.conf', '$(sha256sum <old.conf | cut -d' ' -f1)', readfile('old.conf'))"
 	run -0 --separate-stderr loy-program show
 	[[ "$output" == *"value_spend = 100.125"* ]]
 	[[ "$output" == *"[tier PEARL]"* ]]
@@ -1043,7 +1043,7 @@ ERR
 	printf '[programme]\ntiers = Gold,,Silver\n' >old.conf
 	run -65 loy-program check old.conf
 	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
-	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'old.conf', 'x', readfile('old.conf'))"
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'old.conf', '$(sha256sum <old.conf | cut -d' ' -f1)', readfile('old.conf'))"
 	run -0 --separate-stderr loy-program show
 	[ "${lines[2]}" = "tiers = Gold,,Silver" ]
 	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,12.00\n' >pos.csv
@@ -1058,7 +1058,7 @@ ERR
 	loy-enroll m.csv >/dev/null 2>&1
 	printf '[bogus]\nx = 1\n' >bad.conf
 	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
-	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'bad.conf', 'x', readfile('bad.conf'))"
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'bad.conf', '$(sha256sum <bad.conf | cut -d' ' -f1)', readfile('bad.conf'))"
 	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,12.00\n' >pos.csv
 	before=$(dump)
 	for c in "loy-program show" "loy-accrue pos.csv" "loy-segment tiers"; do

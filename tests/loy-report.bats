@@ -893,8 +893,11 @@ in_chart() {
 	# them, and the ledger keeps them: put there as it did)
 	printf '[programme]\nprogramme = </title><script>alert(1)</script> \xe2\x80\xaeClub\n[tiers]\nmeasure = spend\n[tier \xe2\x80\xaeGoldCTL]\nthreshold = 0\n[tier "><svg onload=alert(2)>]\nthreshold = 10.00\n' >p.conf
 	loy-program load p.conf >/dev/null 2>&1
+	q "SELECT writefile('v2', replace(text, 'GoldCTL', 'Gold' || char(1)))
+	    FROM programmes WHERE version = 2" >/dev/null
 	q "DROP TRIGGER programmes_no_update;
-	    UPDATE programmes SET text = replace(text, 'GoldCTL', 'Gold' || char(1));
+	    UPDATE programmes SET text = CAST(readfile('v2') AS TEXT),
+	      sha256 = '$(sha256sum <v2 | cut -d' ' -f1)' WHERE version = 2;
 	    CREATE TRIGGER programmes_no_update BEFORE UPDATE ON programmes
 	      BEGIN SELECT RAISE(ABORT, 'programme versions are kept as loaded'); END;"
 	printf 'member_id,enrolled_at\n1001,2026-01-10\n' >m.csv
