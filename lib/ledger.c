@@ -1558,6 +1558,26 @@ ledger_rollback(struct ledger *l)
 	}
 }
 
+sqlite3_stmt *
+ledger_person_stmt(struct ledger *l, const char *member, enum ledger_stmt_id one,
+    enum ledger_stmt_id all, const char *sql_one, const char *sql_all)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_HAS_MERGED,
+	    "SELECT 1 FROM members WHERE merged_into = ?1 LIMIT 1");
+	int rc;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		ledger_fail(l, "cannot read merges");
+		return NULL;
+	}
+	return rc == SQLITE_ROW ? ledger_stmt(l, all, sql_all) : ledger_stmt(l, one, sql_one);
+}
+
 int
 ledger_run_begin(struct ledger *l, const char *program, const char *args)
 {

@@ -18,34 +18,9 @@
  * one into which something was (UNION stops at a loop of a ledger edited
  * by hand).
  */
-#define PERSON \
-	"WITH RECURSIVE person(id) AS (SELECT ?1 UNION" \
-	" SELECT m.member_id FROM members m JOIN person p ON m.merged_into = p.id" \
-	" WHERE m.status = 'merged') "
+#define PERSON LEDGER_PERSON("?1")
 #define BY_PERSON(head, tail) \
 	head " member_id = ?1 " tail, PERSON head " member_id IN person " tail
-
-/* Statement `one` (text sql_one) for a member into which no record was
- * merged, else `all` (sql_all); NULL on error. */
-static sqlite3_stmt *
-person_stmt(struct ledger *l, const char *member, enum ledger_stmt_id one,
-    enum ledger_stmt_id all, const char *sql_one, const char *sql_all)
-{
-	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_HAS_MERGED,
-	    "SELECT 1 FROM members WHERE merged_into = ?1 LIMIT 1");
-	int rc;
-
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		ledger_fail(l, "cannot read merges");
-		return NULL;
-	}
-	return rc == SQLITE_ROW ? ledger_stmt(l, all, sql_all) : ledger_stmt(l, one, sql_one);
-}
 
 static int
 one_int(struct ledger *l, sqlite3_stmt *st, int64_t *out, const char *what)
@@ -83,7 +58,7 @@ ledger_earn_uses(struct ledger *l, const char *rule, const char *member, const c
 {
 	/* a use taken back ("TXN taken back", txn_id TXN: ledger_earn_uses_back)
 	 * cancels its use */
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_USES, S_EARN_USES_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_USES, S_EARN_USES_ALL,
 	    BY_PERSON("SELECT count(*) - 2 * count(*) FILTER (WHERE key = txn_id || ' taken back')"
 	    " FROM rule_awards WHERE rule = ?2 AND", "AND period = ?3"));
 
@@ -98,7 +73,7 @@ int
 ledger_earn_uses_kept(struct ledger *l, const char *rule, const char *member,
     const char *period, int64_t *n)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_USES_KEPT, S_EARN_USES_KEPT_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_USES_KEPT, S_EARN_USES_KEPT_ALL,
 	    BY_PERSON("SELECT count(*) FILTER (WHERE points > 0)"
 	    " - count(*) FILTER (WHERE points <= 0) FROM rule_awards WHERE rule = ?2 AND",
 	    "AND period = ?3"));
@@ -114,7 +89,7 @@ int
 ledger_earn_uses_before(struct ledger *l, const char *rule, const char *member,
     const char *period, const char *before, int64_t *n)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_USES_BEFORE, S_EARN_USES_BEFORE_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_USES_BEFORE, S_EARN_USES_BEFORE_ALL,
 	    BY_PERSON("SELECT count(*) - 2 * count(*) FILTER (WHERE key = txn_id || ' taken back')"
 	    " FROM rule_awards a WHERE rule = ?2 AND period = ?3"
 	    /* a use taken back: when the purchase was left with nothing, the
@@ -143,7 +118,7 @@ int
 ledger_earn_member_points(struct ledger *l, const char *member, const char *from,
     const char *to, int64_t *points)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_MEMBER_POINTS,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_MEMBER_POINTS,
 	    S_EARN_MEMBER_POINTS_ALL, BY_PERSON("SELECT coalesce(sum(points), 0) FROM journal"
 	    " WHERE", "AND source = 'receipt' AND kind = 'earn' AND occurred_at >= ?2"
 	    " AND occurred_at < ?3"));
@@ -156,7 +131,7 @@ int
 ledger_earn_own_points(struct ledger *l, const char *member, const char *txn,
     const char *from, const char *to, int64_t *points)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_OWN_POINTS, S_EARN_OWN_POINTS_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_OWN_POINTS, S_EARN_OWN_POINTS_ALL,
 	    BY_PERSON("SELECT coalesce(sum(points), 0) FROM journal WHERE",
 	    "AND source = 'receipt' AND kind = 'earn' AND ref = ?2"
 	    " AND occurred_at >= ?3 AND occurred_at < ?4"));
@@ -264,7 +239,7 @@ ledger_earn_award(struct ledger *l, const char *rule, int version, const char *m
 int
 ledger_earn_awarded(struct ledger *l, const char *rule, const char *member, const char *key)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_AWARDED, S_EARN_AWARDED_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_AWARDED, S_EARN_AWARDED_ALL,
 	    BY_PERSON("SELECT 1 FROM rule_awards WHERE rule = ?2 AND", "AND key = ?3 LIMIT 1"));
 	int64_t v;
 
@@ -330,7 +305,7 @@ int
 ledger_earn_held(struct ledger *l, const char *rule, const char *member, const char *period,
     struct earn_held *h)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_HELD, S_EARN_HELD_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_HELD, S_EARN_HELD_ALL,
 	    BY_PERSON("SELECT member_id, key, coalesce(entry_id, 0), points, version,"
 	    " coalesce((SELECT j.reverses FROM journal j"
 	    "  WHERE j.entry_id = rule_awards.entry_id), 0) FROM rule_awards"
@@ -485,7 +460,7 @@ ledger_earn_progress_merge(struct ledger *l, const char *from, const char *into)
 int
 ledger_earn_bought(struct ledger *l, const char *member)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_BOUGHT, S_EARN_BOUGHT_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_BOUGHT, S_EARN_BOUGHT_ALL,
 	    BY_PERSON("SELECT 1 FROM journal WHERE", "AND source = 'receipt' LIMIT 1"));
 	int64_t v;
 
@@ -497,7 +472,7 @@ ledger_earn_bought(struct ledger *l, const char *member)
 int
 ledger_earn_bought_before(struct ledger *l, const char *member, const char *before)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_BOUGHT_BEFORE, S_EARN_BOUGHT_BEFORE_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_BOUGHT_BEFORE, S_EARN_BOUGHT_BEFORE_ALL,
 	    BY_PERSON("SELECT 1 FROM journal WHERE",
 	    "AND source = 'receipt' AND occurred_at < ?2 LIMIT 1"));
 	int64_t v;
@@ -546,9 +521,12 @@ ledger_earn_segments(struct ledger *l, const char *member, const char *names, ch
 	if (!l->stmt[S_EARN_SEGMENTS] && sqlite3_table_column_metadata(l->db, NULL,
 	    "segment_members", "segment", NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
 		return 0;
-	if (!(st = ledger_stmt(l, S_EARN_SEGMENTS,
+	if (!(st = ledger_person_stmt(l, member, S_EARN_SEGMENTS, S_EARN_SEGMENTS_ALL,
 	    "SELECT group_concat(segment) FROM segment_members"
-	    " WHERE segment IN (SELECT value FROM json_each(?2)) AND member_id = ?1")))
+	    " WHERE segment IN (SELECT value FROM json_each(?2)) AND member_id = ?1",
+	    PERSON "SELECT group_concat(segment) FROM (SELECT DISTINCT segment"
+	    " FROM segment_members WHERE segment IN (SELECT value FROM json_each(?2))"
+	    " AND member_id IN person ORDER BY segment)")))
 		return -1;
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, names, -1, SQLITE_STATIC);
@@ -581,7 +559,7 @@ int
 ledger_event_count(struct ledger *l, const char *member, const char *event,
     const char *period, int64_t *n)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EVENT_COUNT, S_EVENT_COUNT_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EVENT_COUNT, S_EVENT_COUNT_ALL,
 	    BY_PERSON("SELECT count(*) FROM events WHERE", "AND event = ?2"
 	    " AND period = ?3 AND status = 'credited'"));
 
@@ -786,7 +764,7 @@ ledger_earn_uses_of(struct ledger *l, const char *txn, ledger_row_fn fn, void *c
 int
 ledger_earn_standing(struct ledger *l, const char *member, const char *except)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_STANDING, S_EARN_STANDING_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_STANDING, S_EARN_STANDING_ALL,
 	    BY_PERSON("SELECT 1 FROM journal j WHERE", "AND j.source = 'receipt'"
 	    " AND j.ref IS NOT ?2 AND NOT EXISTS (SELECT 1 FROM receipts r"
 	    "  LEFT JOIN receipts o ON r.amount < 0 AND o.txn_id = r.orig_txn"
@@ -814,7 +792,7 @@ int
 ledger_earn_held_key(struct ledger *l, const char *rule, const char *member,
     const char *base, int *awards, int *held)
 {
-	sqlite3_stmt *st = person_stmt(l, member, S_EARN_HELD_KEY, S_EARN_HELD_KEY_ALL,
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_EARN_HELD_KEY, S_EARN_HELD_KEY_ALL,
 	    HELD_KEY("= ?1"), PERSON HELD_KEY("IN person"));
 	int rc;
 

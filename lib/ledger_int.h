@@ -24,7 +24,7 @@ enum ledger_stmt_id {
 	S_TRANSFER_INSERT, S_LOTS_EXTEND, S_ENTRY_LOTS_EXTEND, S_LOTS_LATEST,
 	S_SEGMENT_MEMBER_IN, S_SEGMENT_ADD, S_TIER_CHANGE,
 	S_EARN_USES, S_EARN_MEMBER_POINTS, S_EARN_GIVEN, S_EARN_GIVEN_ADD, S_EARN_AWARD,
-	S_EARN_AWARDED, S_EARN_PROGRESS, S_EARN_BOUGHT, S_EARN_SEGMENTS, S_EVENT_GET,
+	S_EARN_AWARDED, S_EARN_PROGRESS, S_EARN_BOUGHT, S_EARN_SEGMENTS, S_EARN_SEGMENTS_ALL, S_SEGMENT_MEMBER_IN_ALL, S_EVENT_GET,
 	S_EVENT_INSERT, S_EVENT_COUNT, S_EARN_FACTS, S_SEEN_ADD, S_EARN_OWN_POINTS,
 	S_EARN_OWN_SHARE, S_MEMBER_HAS_MERGED, S_EARN_USES_ALL, S_EARN_MEMBER_POINTS_ALL,
 	S_EARN_OWN_POINTS_ALL, S_EARN_AWARDED_ALL, S_EARN_BOUGHT_ALL, S_EVENT_COUNT_ALL,
@@ -70,6 +70,15 @@ enum ledger_stmt_id {
 	"    FROM merged s JOIN members m ON m.merged_into = s.member_id\n" \
 	"   WHERE m.status = 'merged')\n"
 
+/* The one person a member stands for: the member (SQL parameter `p`) and
+ * every record merged into it, at any depth, as the common table
+ * "person(id)" (UNION stops at a loop of a ledger edited by hand); the
+ * text starts "WITH RECURSIVE". */
+#define LEDGER_PERSON(p) \
+	"WITH RECURSIVE person(id) AS (SELECT " p " UNION" \
+	" SELECT m.member_id FROM members m JOIN person p ON m.merged_into = p.id" \
+	" WHERE m.status = 'merged') "
+
 struct ledger {
 	sqlite3 *db;
 	char *path;
@@ -88,6 +97,12 @@ struct ledger {
 /* The cached statement `id`, prepared from `sql` on first use, reset and
  * with bindings cleared; NULL (message printed) on failure. */
 sqlite3_stmt *ledger_stmt(struct ledger *l, enum ledger_stmt_id id, const char *sql);
+/* Statement `one` (text sql_one) for a member into which no record was
+ * merged (most, and cheaper), else `all` (sql_all, most often through
+ * LEDGER_PERSON); NULL on error, said. */
+sqlite3_stmt *ledger_person_stmt(struct ledger *l, const char *member,
+    enum ledger_stmt_id one, enum ledger_stmt_id all, const char *sql_one,
+    const char *sql_all);
 /* The same for a caller that binds every parameter itself (without
  * copies, as it may): reset, its old bindings left to be overwritten. */
 sqlite3_stmt *ledger_stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql);

@@ -32,9 +32,14 @@ int
 ledger_segment_holds(struct ledger *l, const char *segment, size_t len, const char *member,
     int *known)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_SEGMENT_MEMBER_IN,
+	/* the member, or a record merged into it since the segment was saved */
+	sqlite3_stmt *st = ledger_person_stmt(l, member, S_SEGMENT_MEMBER_IN,
+	    S_SEGMENT_MEMBER_IN_ALL,
 	    "SELECT (SELECT 1 FROM segments WHERE name = ?1),"
-	    " EXISTS (SELECT 1 FROM segment_members WHERE segment = ?1 AND member_id = ?2)");
+	    " EXISTS (SELECT 1 FROM segment_members WHERE segment = ?1 AND member_id = ?2)",
+	    LEDGER_PERSON("?2") "SELECT (SELECT 1 FROM segments WHERE name = ?1),"
+	    " EXISTS (SELECT 1 FROM segment_members WHERE segment = ?1"
+	    " AND member_id IN person)");
 	int rc, in = 0;
 
 	if (!st)
@@ -668,9 +673,16 @@ ledger_segment_list(struct ledger *l, const char *name, int contact, ledger_row_
 {
 	const char *const one[] = { name, NULL };
 
+	/* a member merged since the segment was saved as its survivor */
 	return ledger_visit_sql(l, contact ?
-	    "SELECT s.member_id, m.name, m.phone, m.email FROM segment_members s"
-	    " JOIN members m USING (member_id) WHERE s.segment = ?1 ORDER BY s.member_id" :
-	    "SELECT member_id FROM segment_members WHERE segment = ?1 ORDER BY member_id",
+	    "WITH RECURSIVE " LEDGER_MERGED
+	    "SELECT DISTINCT m.member_id, m.name, m.phone, m.email FROM segment_members s"
+	    " LEFT JOIN merged g USING (member_id)"
+	    " JOIN members m ON m.member_id = coalesce(g.survivor, s.member_id)"
+	    " WHERE s.segment = ?1 ORDER BY m.member_id" :
+	    "WITH RECURSIVE " LEDGER_MERGED
+	    "SELECT DISTINCT coalesce(g.survivor, s.member_id) AS member_id"
+	    " FROM segment_members s LEFT JOIN merged g USING (member_id)"
+	    " WHERE s.segment = ?1 ORDER BY 1",
 	    one, fn, ctx);
 }

@@ -761,6 +761,37 @@ OUT
 	ledger_ok
 }
 
+@test "a member merged after a segment was saved counts in it as the member it stands for: its survivor redeems, earns the segment's rule and is listed" {
+	base
+	# saved before the merge: 1001 listed, then merged into 1003
+	printf 'member_id\n1001\n1002\n' | loy-segment save gala >/dev/null 2>&1
+	loy-enroll merge 1001 1003 >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment segments gala
+	same "$output" <<'EOF'
+member_id
+1002
+1003
+EOF
+	run -0 --separate-stderr loy-segment segments gala 1003 1001
+	same "$output" <<'EOF'
+member_id,in
+1003,yes
+1001,yes
+EOF
+	printf 'reward_id,name,points,segments\nGALA,Gala ticket,10,gala\n' >gala.csv
+	loy-redeem --catalogue gala.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nM1,1003,GALA\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[[ "${lines[1]}" =~ ^M1,redeemed,,10,LOY- ]]
+	# an earning rule for the segment: double points for 1003 too
+	printf '[rule gala]\nmultiply = 2\nsegments = gala\n' >gala.conf
+	run -0 --separate-stderr loy-program load --from 2026-11-10 gala.conf
+	printf 'txn_id,member_id,occurred_at,amount\nG1,1003,2026-11-20 10:00:00,10.00\nG2,1002,2026-11-20 10:00:00,10.00\n' >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	[ "$(q "SELECT group_concat(txn_id || ':' || points, ' ') FROM (SELECT txn_id, points FROM receipts WHERE txn_id LIKE 'G_' ORDER BY txn_id)")" = "G1:20 G2:20" ]
+	ledger_ok
+}
+
 @test "--first-come and --draw check a reward's segments too" {
 	base
 	printf 'member_id\n1002\n' | loy-segment save gala >/dev/null 2>&1
