@@ -394,6 +394,55 @@ B:Gold
 C:Platinum" ]
 }
 
+@test "a cron run after midnight as of the sales day ends where a monthly catch-up does; as of the day begun it misses that day's upgrade" {
+	tiered
+	members A:2024-01-01
+	buy <<<"A 2025-04-01 60.00"
+	run -0 --separate-stderr loy-segment --as-of 2025-04-01 tiers --apply
+	loy-segment --as-of 2026-03-30 tiers --apply >/dev/null 2>&1
+	cp "$LOY_DB" yesterday.db
+	cp "$LOY_DB" today.db
+	# run at 02:30 as of the day begun, the night before, as of 31 March
+	LOY_NOW="2026-03-31 02:30:00" loy-segment -d today.db tiers --apply >/dev/null 2>&1
+	# 50.00 on 31 March, the last day the window (rolling 12 months) still
+	# holds the 60.00 of 1 April 2025: 110.00, Gold on that day
+	printf 'txn_id,member_id,occurred_at,amount\nT9,A,2026-03-31 18:00:00,50.00\n' >mar31.csv
+	# the night after, at 02:30 on 1 April: the POS file, then the tiers
+	export LOY_NOW="2026-04-01 02:30:00"
+	for db in yesterday.db today.db; do
+		loy-accrue -d $db mar31.csv >/dev/null 2>&1
+	done
+	run -0 --separate-stderr loy-segment -d yesterday.db --as-of "$(date -d "${LOY_NOW% *} - 1 day" +%F)" tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Gold,110.00,100.00,qualified,2026-03-31
+OUT
+	# as of 1 April, a day without its purchases yet, whose window has lost
+	# the 60.00 of 1 April 2025: no upgrade, ever
+	run -0 --separate-stderr loy-segment -d today.db tiers --apply
+	same "$output" <<<"$TIERS"
+	# the monthly catch-up, on 1 May as of 30 April, ends where the
+	# nightly runs as of the sales day do
+	loy-accrue mar31.csv >/dev/null 2>&1
+	export LOY_NOW="2026-05-01 03:00:00"
+	for d in 2026-04-01 2026-04-02 2026-04-30; do
+		loy-segment -d yesterday.db --as-of $d tiers --apply >/dev/null 2>&1
+		loy-segment -d today.db --as-of $d tiers --apply >/dev/null 2>&1
+	done
+	run -0 --separate-stderr loy-segment --as-of "$(date -d "${LOY_NOW% *} - 1 day" +%F)" tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Gold,110.00,100.00,qualified,2026-03-31
+OUT
+	same "$(LOY_DB=yesterday.db history)" <<<"$(history)"
+	[ "$(history)" = "A:Silver>Gold:qualified:2026-03-31" ]
+	[ "$(LOY_DB=today.db history)" = "" ]
+	[ "$(sqlite3 today.db "SELECT tier FROM members WHERE member_id = 'A'")" = Silver ]
+	ledger_ok
+	ledger_ok yesterday.db
+	ledger_ok today.db
+}
+
 @test "a catch-up run counts a return from the day it was made, and ends where nightly runs would have" {
 	tiered 's/Silver/Pearl/' 's/Gold/Opal/'
 	members A:2024-01-01
