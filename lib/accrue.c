@@ -1066,9 +1066,16 @@ entry_moved(struct mem *m, int64_t points, int64_t entry)
 static const char *
 available_at(const struct accrue *a, const char *at, char buf[static 20])
 {
-	if (a->window_days <= 0)
+	/* the return window of the version in force at the purchase, as its
+	 * earning and its expiry: the settings are the version in force when
+	 * loy-program apply last ran */
+	const struct programme *p = a->earn ? earn_at(a->earn, at) : NULL;
+	const char *v = p ? programme_setting(p, "return_window_days") : NULL;
+	int days = p ? (v ? atoi(v) : 0) : a->window_days;
+
+	if (days <= 0)
 		return NULL;
-	when_add_hours(at, 24L * a->window_days, buf);
+	when_add_hours(at, 24L * days, buf);
 	return buf;
 }
 

@@ -917,6 +917,30 @@ EOF
 	ledger_ok
 }
 
+@test "a purchase's return window is the one of the programme version in force when it was made, applied or not" {
+	base
+	# from 1 December a 14-day window, loaded ahead and not applied since
+	printf '[programme]\nreturn_window_days = 14\n' >dec.conf
+	run -0 --separate-stderr loy-program load --from 2026-12-01 dec.conf
+	[ "$(q "SELECT value FROM settings WHERE key = 'return_window_days'")" = 0 ]
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+N1,1001,2026-11-30 18:00:00,12.00
+D1,1002,2026-12-02 09:00:00,30.00
+EOF
+	LOY_NOW="2026-12-03 02:00:00" run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+N1,1001,2026-11-30 18:00:00,12.00,12,credited,
+D1,1002,2026-12-02 09:00:00,30.00,30,pending,
+EOF
+	same "$(q "SELECT member_id, coalesce(available_at, '-') FROM lots ORDER BY lot_id")" <<'EOF'
+1001|-
+1002|2026-12-16 09:00:00
+EOF
+	ledger_ok
+}
+
 @test "the bonuses a pending purchase gives are pending with it, and its return within the window takes them back" {
 	new_ledger
 	printf 'member_id,name,referrer\n1001,Anna,\n1002,Chidi,1001\n' >members.csv
