@@ -163,7 +163,6 @@ struct accrue {
 	int order[ID_COUNT], norder;	/* identify_by */
 	int decimals, allow_negative, window_days;
 	int64_t earn_points, earn_per;	/* points per earn_per minor units */
-	int expiry_months;
 	char now[20], limit[20];	/* purchases after `limit` are in the future */
 	char *tier;
 	struct pattern *phone, *email;
@@ -1106,6 +1105,18 @@ earn(struct accrue *a, struct mem *m, const char *txn, const char *at, int64_t p
 	return 0;
 }
 
+/* May a balance go below zero at `at`: allow_negative of the version in
+ * force then, as the return window and the points are, applied or not. */
+static int
+negative_ok(const struct accrue *a, const char *at)
+{
+	const struct programme *p = a->earn ? earn_at(a->earn, at) : NULL;
+	char buf[8];
+	const char *v = p ? programme_value(p, "allow_negative", buf, sizeof(buf)) : NULL;
+
+	return v ? strcmp(v, "yes") == 0 : a->allow_negative;
+}
+
 /* Take back `owed` points of m for receipt `txn` of time `at`, from the lots
  * of entry `first` first (0: none): no more than the balance holds unless
  * the programme lets it go below zero (`detail` says what was not).  The
@@ -1116,7 +1127,7 @@ take_back(struct accrue *a, struct mem *m, const char *txn, const char *at, int6
 {
 	int64_t take = owed, entry;
 
-	if (!a->allow_negative && take > m->balance + m->delta) {
+	if (!negative_ok(a, at) && take > m->balance + m->delta) {
 		take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
 		snprintf(detail, size, "%lld point%s not recovered: the balance may not go "
 		    "below zero", (long long)(owed - take), owed - take == 1 ? "" : "s");
@@ -1557,7 +1568,7 @@ credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct pro
 			int64_t owed = -v[i].points, take = owed, have = who->balance + who->delta;
 			int done;
 
-			if (!a->allow_negative && take > have)
+			if (!negative_ok(a, at) && take > have)
 				take = have > 0 ? have : 0;
 			if ((done = ledger_earn_awarded_own(a->l, v[i].rule->name, who->id,
 			    v[i].key)) < 0)
@@ -3501,7 +3512,6 @@ setup(struct accrue *a, struct ledger *l)
 	a->decimals = ledger_decimals(l);
 	a->allow_negative = strcmp(ledger_setting(l, "allow_negative"), "yes") == 0;
 	a->window_days = atoi(ledger_setting(l, "return_window_days"));
-	a->expiry_months = atoi(ledger_setting(l, "expiry_months"));
 	a->earn_points = atoll(ledger_setting(l, "earn_points"));
 	s = ledger_setting(l, "earn_amount");
 	if (decimal_parse(s, &per, &scale, &why) < 0 || per <= 0 ||

@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "expire.h"
 #include "money.h"
+#include "programme.h"
 #include "strmap.h"
 #include "when.h"
 
@@ -37,7 +38,6 @@ struct adjust {
 	struct ledger *l;
 	int opening;
 	int col[A_COUNT];
-	int allow_negative, expiry_months;
 	char now[20];
 	struct strmap *seen;	/* ref (adjust) or member (opening) -> "fresh" or
 				   "taken" as the ledger had it, or "used": a row
@@ -109,7 +109,7 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	const struct cli *cli = batch_cli(b);
 	char *id = NULL, *member = field(a, row, A_MEMBER), *v = field(a, row, A_POINTS);
 	char *ref = field(a, row, A_REF), earned[20], expires[20];
-	const char *why, *key;
+	const char *why, *key, *negative;
 	void **state;
 	struct member m = { { 0 } };
 	int64_t points, balance, entry, prev;
@@ -211,7 +211,11 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		batch_reject(b, row, "member '%s' is closed", id);
 		goto done;
 	}
-	if (points < 0 && !a->allow_negative) {
+	/* a debit (of now): allow_negative of the version in force now, which
+	 * the settings lag behind until loy-program apply runs */
+	if (points < 0 && programme_setting_at(l, "allow_negative", a->now, &negative) < 0)
+		goto fatal;
+	if (points < 0 && strcmp(negative, "yes") != 0) {
 		if (ledger_balance_get(l, id, &balance) < 0)
 			goto fatal;
 		if (balance + points < 0) {
@@ -263,8 +267,6 @@ run(const struct cli *cli, struct ledger *l, int opening, int nfiles, char **fil
 	};
 	int status;
 
-	a.allow_negative = strcmp(ledger_setting(l, "allow_negative"), "yes") == 0;
-	a.expiry_months = atoi(ledger_setting(l, "expiry_months"));
 	when_now(a.now);
 	a.seen = strmap_new();
 	a.matched = strmap_new();

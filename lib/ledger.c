@@ -1496,6 +1496,7 @@ ledger_close(struct ledger *l)
 	}
 	free(l->skey);
 	free(l->sval);
+	programme_versions_free(l->pv, l->npv);
 	sqlite3_close(l->db);
 	free(l->path);
 	free(l);

@@ -6,6 +6,8 @@
 
 #include "ledger.h"
 
+struct programme;
+
 /* One slot per prepared statement, prepared once per run. */
 enum ledger_stmt_id {
 	S_RUN_BEGIN, S_RUN_INPUT, S_RUN_END,
@@ -92,6 +94,10 @@ struct ledger {
 	int nsettings;
 	char **skey, **sval;
 	int decimals;
+	/* the programme versions, read on first need (programme_setting_at) */
+	struct programme *pv;
+	int npv, pv_read;
+	char pv_buf[4096];
 };
 
 /* The cached statement `id`, prepared from `sql` on first use, reset and

@@ -120,6 +120,23 @@ programme_at(const struct programme *v, int n, const char *when)
 }
 
 int
+programme_setting_at(struct ledger *l, const char *key, const char *when,
+    const char **value)
+{
+	const struct programme *p;
+
+	if (!l->pv_read) {
+		if (programme_versions(l, &l->pv, &l->npv) < 0)
+			return -1;
+		l->pv_read = 1;
+	}
+	if (!(p = programme_at(l->pv, l->npv, when)) ||
+	    !(*value = programme_value(p, key, l->pv_buf, sizeof(l->pv_buf))))
+		*value = ledger_setting(l, key);
+	return 0;
+}
+
+int
 ledger_programme_add(struct ledger *l, const char *effective_from, const char *source,
     const char *sha256, const char *text, int *version)
 {
@@ -146,6 +163,10 @@ ledger_programme_add(struct ledger *l, const char *effective_from, const char *s
 		return -1;
 	}
 	sqlite3_finalize(st);
+	/* read again on the next need, with this one */
+	programme_versions_free(l->pv, l->npv);
+	l->pv = NULL;
+	l->npv = l->pv_read = 0;
 	return 0;
 }
 

@@ -1716,6 +1716,19 @@ derived(const struct programme *p, const char *key, char *buf, size_t size)
 	return buf;
 }
 
+const char *
+programme_value(const struct programme *p, const char *key, char *buf, size_t size)
+{
+	const char *v;
+
+	if ((v = programme_setting(p, key)) || (v = derived(p, key, buf, size)))
+		return v;
+	for (const struct ledger_setting *s = ledger_defaults; s->key; s++)
+		if (strcmp(s->key, key) == 0)
+			return s->value;
+	return NULL;
+}
+
 void
 programme_ledger_settings(const struct programme *p, char ***keys, char ***values, int *n)
 {

@@ -232,6 +232,11 @@ int programme_parse_stored(const char *name, const char *text, size_t len,
 void programme_free(struct programme *p);
 /* The setting `key` of [programme], NULL if the file does not set it. */
 const char *programme_setting(const struct programme *p, const char *key);
+/* The setting `key` as the version writes it into the settings table: its
+ * own, what a section says (into buf), or the default; NULL for a key that
+ * is no setting. */
+const char *programme_value(const struct programme *p, const char *key, char *buf,
+    size_t size);
 
 /* The embedded default programme (what loy-init stores as version 1). */
 extern const char programme_default[];
@@ -246,6 +251,11 @@ void programme_versions_free(struct programme *v, int n);
 /* The version in force at `when` (ISO date or datetime): the latest one
  * whose effective_from <= when; the oldest if none is. */
 const struct programme *programme_at(const struct programme *v, int n, const char *when);
+/* The setting `key` of the version in force at `when`, into *value (valid
+ * until the next call): what the settings table holds once loy-program
+ * apply has run at that time, whether it has or not.  0 or -1 (said). */
+int programme_setting_at(struct ledger *l, const char *key, const char *when,
+    const char **value);
 
 /* Added with loy-program. */
 

@@ -643,6 +643,38 @@ EOF
 	ledger_ok
 }
 
+@test "a return may take the balance below zero as the programme version in force at the return allows, applied or not" {
+	base
+	# from 1 December balances may go below zero: loaded ahead, not applied
+	printf '[programme]\nallow_negative = yes\n' >dec.conf
+	run -0 --separate-stderr loy-program load --from 2026-12-01 dec.conf
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,qty,amount
+T1,1001,2026-11-28 10:00:00,1,5.00
+T2,1002,2026-11-28 10:00:00,1,5.00
+R1,1001,2026-12-02 10:00:00,-1,-12.00
+R2,1002,2026-11-30 10:00:00,-1,-12.00
+EOF
+	cp "$LOY_DB" ahead.db
+	LOY_NOW="2026-12-03 02:00:00" run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+T1,1001,2026-11-28 10:00:00,5.00,5,credited,
+T2,1002,2026-11-28 10:00:00,5.00,5,credited,
+R1,1001,2026-12-02 10:00:00,-12.00,-12,returned,
+R2,1002,2026-11-30 10:00:00,-12.00,-5,returned,7 points not recovered: the balance may not go below zero
+EOF
+	[ "$(balances | tr "\n" " ")" = "1001:-7 1002:0 " ]
+	ledger_ok
+	# the same after loy-program apply: the return of 30 November still
+	# stops at zero, as the version of that day has it
+	cp ahead.db "$LOY_DB"
+	LOY_NOW="2026-12-03 01:00:00" run -0 --separate-stderr loy-program apply
+	LOY_NOW="2026-12-03 02:00:00" run -0 --separate-stderr loy-accrue day.csv
+	[ "$(balances | tr "\n" " ")" = "1001:-7 1002:0 " ]
+	ledger_ok
+}
+
 @test "a purchase after a negative balance pays the debt back first" {
 	base --set allow_negative=yes
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-01 10:00:00,5.00\n' >sale.csv
@@ -1840,6 +1872,25 @@ loy-accrue: a.csv: 2 rows, 0 credited, 0 debited, 0 duplicate, 2 rejected
 $NOTHING2
 EOF
 	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "--adjust takes a debit below zero as the programme version in force now allows, applied or not" {
+	base
+	printf '[programme]\nallow_negative = yes\n' >dec.conf
+	run -0 --separate-stderr loy-program load --from 2026-12-01 dec.conf
+	printf 'member_id,points,reason,ref\n1001,-10,correction,CS-1\n' >a.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue --adjust a.csv
+	[ "${stderr%%$'\n'*}" = "loy-accrue: a.csv:2: member '1001' has 0 points: -10 would take the balance below zero" ]
+	[ "$(dump)" = "$before" ]
+	# on 5 December version 2 is in force, though not applied
+	LOY_NOW="2026-12-05 12:00:00" run -0 --separate-stderr loy-accrue --adjust a.csv
+	same "$output" <<'EOF'
+ref,member_id,points,status,detail
+CS-1,1001,-10,debited,
+EOF
+	[ "$(balances)" = "1001:-10" ]
 	ledger_ok
 }
 
