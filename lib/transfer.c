@@ -8,6 +8,7 @@
 #include "diag.h"
 #include "expire.h"
 #include "money.h"
+#include "programme.h"
 #include "redeem.h"
 #include "when.h"
 
@@ -81,10 +82,21 @@ static int
 decide(struct transfers *x, struct transfer *t)
 {
 	char reason[256] = "", *from = NULL, *to = NULL;
+	const char *allowed;
 	int64_t spendable;
 	int got;
 
 	t->status = loy_xstrdup("refused");
+	/* the version in force when it was asked for, as for a redemption:
+	 * the settings lag behind a version loaded ahead until loy-program
+	 * apply runs */
+	if (programme_setting_at(x->l, "transfers", t->requested_at, &allowed) < 0)
+		return -1;
+	if (strcmp(allowed, "yes") != 0) {
+		snprintf(reason, sizeof(reason), "the programme version in force at %s does "
+		    "not allow transfers", t->requested_at);
+		goto refuse;
+	}
 	if (t->points <= 0) {
 		snprintf(reason, sizeof(reason), "points must be 1 or more");
 		goto refuse;
@@ -210,23 +222,46 @@ out:
 	return rc;
 }
 
+/* Does some version of the programme in force by `limit` (a request may
+ * be dated no later) allow transfers?  1, 0 or -1; *now: the setting of
+ * the version in force at `at`. */
+static int
+ever_allowed(struct ledger *l, const char *at, const char *limit, const char **now)
+{
+	struct programme *v;
+	int n, ever = 0;
+	char buf[8];
+
+	if (programme_setting_at(l, "transfers", at, now) < 0 ||
+	    programme_versions(l, &v, &n) < 0)
+		return -1;
+	for (int i = 0; i < n && !ever && strcmp(v[i].effective_from, limit) <= 0; i++)
+		ever = strcmp(programme_value(&v[i], "transfers", buf, sizeof(buf)), "yes") == 0;
+	programme_versions_free(v, n);
+	return ever;
+}
+
 int
 redeem_transfers(const struct cli *cli, struct ledger *l, int nfiles, char **files,
     const char *args)
 {
 	struct transfers x = { .l = l };
+	const char *now;
+	int ever;
 	struct batch_job job = {
 		.fields = fields, .output = out_cols, .counters = counters,
 		.file = tr_file, .row = tr_row, .ctx = &x,
 	};
 
-	if (strcmp(ledger_setting(l, "transfers"), "yes") != 0) {
-		loy_warn("the programme does not allow transfers between members (its "
-		    "setting transfers is '%s'; a programme version with transfers = yes, "
-		    "loaded with loy-program load, allows them)", ledger_setting(l, "transfers"));
-		return LOY_EX_DATAERR;
-	}
 	when_now(x.now);
 	when_add_hours(x.now, atol(ledger_setting(l, "future_tolerance_hours")), x.limit);
+	if ((ever = ever_allowed(l, x.now, x.limit, &now)) < 0)
+		return ledger_status_or(l, LOY_EX_DATAERR);
+	if (!ever) {
+		loy_warn("the programme does not allow transfers between members (its "
+		    "setting transfers is '%s'; a programme version with transfers = yes, "
+		    "loaded with loy-program load, allows them)", now);
+		return LOY_EX_DATAERR;
+	}
 	return batch_run(&job, cli, l, nfiles, files, args);
 }

@@ -501,6 +501,34 @@ W3,refused,requested outside the window 2026-11-23 00:00:00 to 2026-11-23 09:59:
 	[ "$(dump)" = "$before" ]
 }
 
+@test "a transfer is allowed or refused as the programme version in force when it was requested says, applied or not" {
+	base
+	# from 1 December transfers are allowed: loaded ahead, not applied
+	printf '[programme]\ntransfers = yes\n' >dec.conf
+	run -0 --separate-stderr loy-program load --from 2026-12-01 dec.conf
+	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1003,10,2026-11-30 10:00:00\nT2,1001,1003,5,2026-12-02 10:00:00\n' >tr.csv
+	cp "$LOY_DB" ahead.db
+	LOY_NOW="2026-12-03 02:00:00" run -0 --separate-stderr loy-redeem --transfers tr.csv
+	same "$output" <<'OUT'
+transfer_id,status,reason,points
+T1,refused,the programme version in force at 2026-11-30 10:00:00 does not allow transfers,0
+T2,transferred,,5
+OUT
+	[ "$(balances | tail -1)" = "1003:5" ]
+	ledger_ok
+	# the same after loy-program apply
+	cp ahead.db "$LOY_DB"
+	LOY_NOW="2026-12-03 01:00:00" run -0 --separate-stderr loy-program apply
+	LOY_NOW="2026-12-03 02:00:00" run -0 --separate-stderr loy-redeem --transfers tr.csv
+	[ "${lines[1]}" = "T1,refused,the programme version in force at 2026-11-30 10:00:00 does not allow transfers,0" ]
+	[ "${lines[2]}" = "T2,transferred,,5" ]
+	ledger_ok
+	# before its date, no version in force allows them: refused as a whole
+	cp ahead.db "$LOY_DB"
+	run -65 --separate-stderr loy-redeem --transfers tr.csv
+	[ "$stderr" = "loy-redeem: the programme does not allow transfers between members (its setting transfers is 'no'; a programme version with transfers = yes, loaded with loy-program load, allows them)" ]
+}
+
 @test "a transfer spends the giver's soonest lots and the receiver's lots keep their dates" {
 	base --set transfers=yes
 	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1003,70,2026-11-23 08:00:00\n' >tr.csv
