@@ -3526,7 +3526,8 @@ setup(struct accrue *a, struct ledger *l)
 	free(copy);
 	if (a->norder == 0)
 		return loy_error("ledger setting identify_by names no identifier");
-	a->tier = ledger_lowest_tier(l);
+	if (ledger_lowest_tier(l, &a->tier) < 0)
+		return -1;
 	when_now(a->now);
 	when_add_hours(a->now, atol(ledger_setting(l, "future_tolerance_hours")), a->limit);
 	if (!(a->phone = ledger_pattern(l, "phone_pattern")) ||

@@ -1034,8 +1034,10 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 		.run_end = import_end, .ctx = &im,
 	};
 	int status;
-	char *tier = ledger_lowest_tier(l);
+	char *tier;
 
+	if (ledger_lowest_tier(l, &tier) < 0)
+		return ledger_status_or(l, LOY_EX_DATAERR);
 	im.tier = tier;
 	when_now(im.now);
 	when_add_hours(im.now, atol(ledger_setting(l, "future_tolerance_hours")), im.limit);

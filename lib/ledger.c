@@ -904,14 +904,18 @@ ledger_pattern(struct ledger *l, const char *key)
 	return p;
 }
 
-char *
-ledger_lowest_tier(struct ledger *l)
+int
+ledger_lowest_tier(struct ledger *l, char **tier)
 {
-	const char *tiers = ledger_setting(l, "tiers"), *e;
-	char *t;
+	const char *tiers, *e;
+	char now[20], *t;
 
+	*tier = NULL;
+	when_now(now);
+	if (programme_setting_at(l, "tiers", now, &tiers) < 0)
+		return -1;
 	if (!tiers)
-		return NULL;
+		return 0;
 	/* the first name, without the spaces and tabs around it, as the
 	 * programme reads the tiers ("Basic , Gold" names 'Basic') */
 	tiers += strspn(tiers, " \t");
@@ -919,11 +923,12 @@ ledger_lowest_tier(struct ledger *l)
 	while (e > tiers && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 		e--;
 	if (e == tiers)
-		return NULL;
+		return 0;
 	t = loy_xmalloc((size_t)(e - tiers) + 1);
 	memcpy(t, tiers, (size_t)(e - tiers));
 	t[e - tiers] = '\0';
-	return t;
+	*tier = t;
+	return 0;
 }
 
 int

@@ -60,9 +60,11 @@ const char *ledger_setting(struct ledger *l, const char *key);
 /* A pattern setting compiled (see pattern.h); NULL with a message if it
  * does not compile. */
 struct pattern *ledger_pattern(struct ledger *l, const char *key);
-/* The lowest tier, new members' (the tiers setting's first name, trimmed
- * as the programme reads it), to be freed; NULL when there is none. */
-char *ledger_lowest_tier(struct ledger *l);
+/* The lowest tier, new members', into *tier (to be freed; NULL when there
+ * is none): the first name of the tiers of the programme version in force
+ * now, trimmed as the programme reads it, also before loy-program apply
+ * has written them into the settings.  0 or -1 (said). */
+int ledger_lowest_tier(struct ledger *l, char **tier);
 int ledger_decimals(struct ledger *l);
 
 /* The run record: every run that writes records itself. */

@@ -50,6 +50,25 @@ EOF
 	ledger_ok
 }
 
+@test "a new member starts in the lowest tier of the programme version in force, applied or not" {
+	new_ledger
+	# from 1 December the tiers are Bronze and Silver: loaded ahead, not applied
+	printf '[tier Bronze]\nthreshold = 0\n\n[tier Silver]\nthreshold = 500\n' >dec.conf
+	run -0 --separate-stderr loy-program load --from 2026-12-01 dec.conf
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	run -0 --separate-stderr loy-enroll m.csv
+	printf 'member_id,name\n1002,Chidi\n' >m2.csv
+	LOY_NOW="2026-12-05 12:00:00" run -0 --separate-stderr loy-enroll m2.csv
+	printf 'txn_id,card,occurred_at,amount\nT1,6009,2026-12-04 10:00:00,5.00\n' >s.csv
+	LOY_NOW="2026-12-05 12:00:00" run -0 --separate-stderr loy-accrue --auto-enroll s.csv
+	same "$(q "SELECT member_id, tier FROM members ORDER BY enrolled_at")" <<'EOF'
+1001|Pearl
+1|Bronze
+1002|Bronze
+EOF
+	ledger_ok
+}
+
 @test "records the run with its input and counts" {
 	new_ledger
 	printf 'member_id,name\n1,Ann\n2,Bob\n' >in.csv
