@@ -122,11 +122,25 @@ struct run {
 	int failed;
 };
 
+/* A setting of the programme version in force at the end of the as-of
+ * day, as the tiers of that day are measured with: the settings table
+ * lags behind a version loaded ahead until loy-program apply runs, and a
+ * past day had its own (the versions are read by as_of()). */
+static const char *
+setting(struct run *r, const char *key)
+{
+	char when[32];
+	const char *v;
+
+	snprintf(when, sizeof(when), "%s 23:59:59", r->as_of);
+	return programme_setting_at(r->l, key, when, &v) < 0 ? ledger_setting(r->l, key) : v;
+}
+
 /* A setting as a whole number in [lo, hi], else its default (said once). */
 static long
 setting_long(struct run *r, const char *key, long def, long lo, long hi)
 {
-	const char *v = ledger_setting(r->l, key);
+	const char *v = setting(r, key);
 	char *end;
 	long n;
 
@@ -290,7 +304,7 @@ do_value(struct run *r)
 		"stranger", "butterfly", "barnacle", "true-friend", NULL
 	};
 	struct value v = { .r = r };
-	const char *s = ledger_setting(r->l, "value_spend"), *why;
+	const char *s = setting(r, "value_spend"), *why;
 	int months = setting_long(r, "segment_months", 12, 1, 120), quantile = 0;
 	char a[32], b[32], t[64], since[11];
 
@@ -508,7 +522,7 @@ interval(struct rhythm *h, const struct seg_member *m, int today, int *flag)
 static int
 rhythm_init(struct run *r, struct rhythm *h)
 {
-	const char *k = ledger_setting(r->l, "lapse_k"), *why;
+	const char *k = setting(r, "lapse_k"), *why;
 	int scale;
 
 	h->k_mant = 2;
@@ -1261,6 +1275,13 @@ as_of(struct run *r)
 	}
 	r->day = day_num(r->as_of);
 	day_text(r->day + 1, r->end);
+	{
+		/* the programme versions, for setting() */
+		const char *v;
+
+		if (programme_setting_at(r->l, "segment_months", r->as_of, &v) < 0)
+			return ledger_status_or(r->l, LOY_EX_DATAERR);
+	}
 	return 0;
 }
 

@@ -602,10 +602,11 @@ LAPSE="member_id,purchases,last_purchase,interval_days,expected,days_overdue,ris
 
 @test "lapse: the monthly gas bottle is flagged six weeks on, the twice-a-year buyer is not" {
 	rhythms
-	# the programme's lapse_k, set the way an operator does: edit and load
+	# the programme's lapse_k, set the way an operator does: edit and load,
+	# in force from 1 November (a run as of a day takes that day's version)
 	loy-program show | tail -n +2 | sed 's/^lapse_k = 2$/lapse_k = 1.25/' >p.conf
 	grep -qx 'lapse_k = 1.25' p.conf
-	run -0 --separate-stderr loy-program load p.conf
+	run -0 --separate-stderr loy-program load --from 2026-11-01 p.conf
 	[ "$(q "SELECT value FROM settings WHERE key = 'lapse_k'")" = 1.25 ]
 	# G: median interval 30 days, 42 days away > 1.25 x 30: due 2026-11-01
 	run -0 --separate-stderr loy-segment --as-of 2026-11-13 lapse
@@ -743,6 +744,27 @@ B,83,1,250.00,2,1,4,214
 C,74,5,50.00,3,4,2,342
 D,53,1,20.00,4,1,1,411
 OUT
+}
+
+@test "a segment's settings are those of the programme version in force on its as-of date, applied or not" {
+	new_ledger
+	printf 'member_id,name,enrolled_at\n1001,Anna,2026-11-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# from 1 December a member is new for 10 days: loaded ahead, not applied
+	printf '[programme]\nlifecycle_new_days = 10\n' >dec.conf
+	run -0 --separate-stderr loy-program load --from 2026-12-01 dec.conf
+	export LOY_NOW="2026-12-05 12:00:00"
+	run -0 --separate-stderr loy-segment lifecycle
+	[ "${lines[1]}" = "1001,lapsed,2026-11-01,," ]
+	run -0 --separate-stderr loy-segment lifecycle --as-of 2026-11-20
+	[ "${lines[1]}" = "1001,new,2026-11-01,," ]
+	# the same after loy-program apply: 20 November had 90 days
+	run -0 --separate-stderr loy-program apply
+	run -0 --separate-stderr loy-segment lifecycle --as-of 2026-11-20
+	[ "${lines[1]}" = "1001,new,2026-11-01,," ]
+	run -0 --separate-stderr loy-segment lifecycle
+	[ "${lines[1]}" = "1001,lapsed,2026-11-01,," ]
+	ledger_ok
 }
 
 @test "lifecycle: new, active, at risk, lapsed, won back, closed" {
