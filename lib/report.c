@@ -519,12 +519,24 @@ member_found(void *ctx, int n, const char *const *names, const struct lr_val *v)
 	return 0;
 }
 
+/* The time whose programme version a report's point value and tiers are
+ * of: the end of its --to, or now when that is later (a version loaded
+ * ahead is in force on its date, applied or not). */
+static const char *
+report_at(const struct lr_params *p)
+{
+	return strcmp(p->to, p->now) < 0 ? p->to : p->now;
+}
+
 /* Prepare a run: the point value, the observed breakage. */
 static int
-run_init(struct run *r, struct ledger *l, const struct col *cols, struct out *out)
+run_init(struct run *r, struct ledger *l, const struct col *cols, struct out *out,
+    const struct lr_params *p)
 {
-	const char *pv = ledger_setting(l, "point_value"), *why;
+	const char *pv, *why;
 
+	if (programme_setting_at(l, "point_value", report_at(p), &pv) < 0)
+		return -1;
 	memset(r, 0, sizeof(*r));
 	r->l = l;
 	r->cols = cols;
@@ -556,7 +568,7 @@ run_query(struct ledger *l, const struct col *cols, enum lr_query q,
 	struct run r;
 	int rc;
 
-	if (run_init(&r, l, cols, out) < 0)
+	if (run_init(&r, l, cols, out, p) < 0)
 		return -1;
 	if (q == LR_LIABILITY && ledger_report(l, LR_SETTLED, p, settled, &r) < 0)
 		return -1;
@@ -885,7 +897,7 @@ report_promotion(struct ledger *l, const struct report_opts *o, struct lr_params
 	before[10] = '\0';
 	p->before = before;
 	p->rule = rule;
-	if (run_init(&r, l, NULL, NULL) < 0 ||
+	if (run_init(&r, l, NULL, NULL, p) < 0 ||
 	    ledger_report(l, LR_PROMOTION, p, promo_row, &pr) < 0)
 		return ledger_status(l);
 	out_open(&out, stdout, o->format, o->safe, NULL);
@@ -958,6 +970,7 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 	struct out out;
 	char from[20], to[20], now[20], horizon[8], *survivor = NULL;
 	int status, rc, html = strcmp(argv[0], "html") == 0;
+	char tiers[4096];
 	const struct col *cols;
 	enum lr_query q;
 
@@ -981,9 +994,14 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 		    "--tsv or --safe-cells");
 	if ((status = params(d, o, &p, from, to, now, horizon)) != 0)
 		return status;
-	p.tiers = ledger_setting(l, "tiers");
 	if (ledger_report_begin(l) < 0)
 		return ledger_status(l);
+	if (programme_setting_at(l, "tiers", report_at(&p), &p.tiers) < 0) {
+		ledger_rollback(l);
+		return ledger_status_or(l, LOY_EX_DATAERR);
+	}
+	snprintf(tiers, sizeof(tiers), "%s", p.tiers);
+	p.tiers = tiers;
 	if (html) {
 		rc = report_html(l, &p);
 		ledger_rollback(l);

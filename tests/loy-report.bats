@@ -339,6 +339,26 @@ period,sales,member_sales,member_share_pct,purchases,points_earned,earned_value,
 OUT
 }
 
+@test "points are valued at the point_value of the programme version in force at the report's end, applied or not" {
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,100.00\n' >s.csv
+	loy-accrue s.csv >/dev/null 2>&1
+	# from 1 December a point is worth 0.02: loaded ahead, not applied
+	printf '[programme]\npoint_value = 0.02\n' >dec.conf
+	run -0 --separate-stderr loy-program load --from 2026-12-01 dec.conf
+	export LOY_NOW="2026-12-05 12:00:00"
+	for applied in no yes; do
+		run -0 --separate-stderr loy-report liability
+		[ "${lines[1]}" = "2028-11,1,1,100,2.00,2.00" ]
+		# November, under version 1
+		run -0 --separate-stderr loy-report economics --from 2026-11-01 --to 2026-11-30
+		[ "${lines[1]}" = "100.00,100.00,100.00,1,100,1.00,1.00,0,0,0.00,0.00,0.00" ]
+		run -0 --separate-stderr loy-program apply
+	done
+	ledger_ok
+}
+
 @test "economics: the whole time is one row, of zeros when nothing happened in it" {
 	base
 	run -0 --separate-stderr loy-report economics --from 2026-06-01 --to 2026-06-30
