@@ -62,7 +62,7 @@ static int
 window(const struct cli *cli, const char *arg, char from[20], char to[20])
 {
 	const char *comma = strchr(arg, ','), *why;
-	char a[64], t[20];
+	char a[64];
 	size_t n = comma ? (size_t)(comma - arg) : 0;
 
 	if (!comma || n >= sizeof(a) || strlen(comma + 1) >= sizeof(a)) {
@@ -75,13 +75,11 @@ window(const struct cli *cli, const char *arg, char from[20], char to[20])
 		loy_warn("--window: '%s' %s", a, why);
 		return -1;
 	}
-	if (when_parse(comma + 1, cli->date_format, WHEN_DATETIME, to, &why) < 0) {
+	/* a date alone (in whatever format) ends at its last second */
+	if (when_parse(comma + 1, cli->date_format, WHEN_END, to, &why) < 0) {
 		loy_warn("--window: '%s' %s", comma + 1, why);
 		return -1;
 	}
-	/* a date alone (read as a date, in whatever format) ends at its last second */
-	if (when_parse(comma + 1, cli->date_format, WHEN_DATE, t, &why) == 0)
-		snprintf(to, 20, "%.10s 23:59:59", t);
 	if (strcmp(to, from) < 0) {
 		loy_warn("--window '%s' ends before it starts", arg);
 		return -1;

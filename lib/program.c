@@ -370,17 +370,14 @@ static int
 parse_when(const char *opt, const char *s, const char *fmt, int end, char out[20])
 {
 	const char *why;
-	char day[20];
 
-	if (when_parse(s, fmt, WHEN_DATETIME, out, &why) < 0) {
+	if (when_parse(s, fmt, end ? WHEN_END : WHEN_DATETIME, out, &why) < 0) {
 		/* a date alone is as welcome as a datetime */
 		if (strncmp(why, "is not an ISO 8601", 18) == 0)
 			why = "is not an ISO 8601 date or datetime";
 		loy_error("%s '%s' %s", opt, s, why);
 		return -1;
 	}
-	if (end && when_parse(s, fmt, WHEN_DATE, day, &why) == 0)
-		strcpy(out + 11, "23:59:59");
 	return 0;
 }
 

@@ -415,7 +415,7 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 	struct stamp t;
 	const char *kind = want == WHEN_DATE ? "date" : "datetime";
 
-	if (want != WHEN_DATE && want != WHEN_DATETIME) {
+	if (want != WHEN_DATE && want != WHEN_DATETIME && want != WHEN_END) {
 		*why = "cannot be read: unknown kind of date";
 		return -1;
 	}
@@ -434,13 +434,19 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 		*why = "is not a date";
 		return -1;
 	}
+	/* an end given as a day: its last second, where its offset says */
+	if (want == WHEN_END && !t.hastime) {
+		t.h = 23;
+		t.mi = 59;
+		t.s = 59;
+	}
 	/* a date is the day written: its offset (a --date-format with %z
 	 * read for a birthday as for a time) moves no day to another */
-	if (t.haszone && want == WHEN_DATETIME && to_local(&t) == -1) {
+	if (t.haszone && want != WHEN_DATE && to_local(&t) == -1) {
 		*why = "is out of range: loy keeps the years 1000 to 9999";
 		return -1;
 	}
-	format(&t, want, out);
+	format(&t, want == WHEN_DATE ? WHEN_DATE : WHEN_DATETIME, out);
 	return 0;
 }
 

@@ -2,7 +2,9 @@
 #ifndef LOY_WHEN_H
 #define LOY_WHEN_H
 
-enum { WHEN_DATE = 1, WHEN_DATETIME = 2 };
+/* WHEN_END: a datetime, where a date alone is its last second, at the
+ * offset read with it when there is one (an end given as a day). */
+enum { WHEN_DATE = 1, WHEN_DATETIME = 2, WHEN_END = 3 };
 
 /* ISO 8601 (fmt NULL) or strptime(3) text to local text; -1, *why on error. */
 int when_parse(const char *s, const char *fmt, int want, char out[static 20],

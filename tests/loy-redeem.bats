@@ -1140,3 +1140,14 @@ OUT
 	[ "$(q "SELECT points FROM balances WHERE member_id = '1003'")" = 5 ]
 	ledger_ok
 }
+
+@test "--window: a date alone with a UTC offset runs from its first to its last second at that offset" {
+	base
+	# 23 Nov at +14:00 is 22 Nov 10:00 to 23 Nov 09:59:59 in UTC, the
+	# programme's zone; a request of 24 Nov at +14:00 is outside it
+	printf 'request_id,member_id,reward_id,requested_at\nW1,1001,COFFEE,2026-11-23 +1400\nW2,1001,COFFEE,2026-11-24 +1400\n' >req.csv
+	run -0 --separate-stderr loy-redeem --date-format '%Y-%m-%d %z' --window '2026-11-23 +1400,2026-11-23 +1400' req.csv
+	[[ "${lines[1]}" =~ ^W1,redeemed,,20,LOY- ]]
+	[ "${lines[2]}" = "W2,refused,requested outside the window 2026-11-22 10:00:00 to 2026-11-23 09:59:59,0," ]
+	ledger_ok
+}
