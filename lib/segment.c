@@ -1030,7 +1030,14 @@ do_segments(struct run *r)
 	csvio_put(r->out, "in");
 	csvio_end(r->out);
 	for (int i = 1; i < r->argc; i++) {
-		if ((got = segment_member_in(r->l, r->argv[0], r->argv[i])) < 0)
+		char *who = NULL;
+
+		/* a merged id stands for its survivor, as a request's does */
+		if ((got = ledger_member_resolve(r->l, r->argv[i], &who)) < 0)
+			return -1;
+		got = segment_member_in(r->l, r->argv[0], who ? who : r->argv[i]);
+		free(who);
+		if (got < 0)
 			return -1;
 		csvio_put(r->out, r->argv[i]);
 		csvio_put(r->out, got ? "yes" : "no");

@@ -1199,6 +1199,23 @@ top,2026-11-23,2,list.csv,$(q "SELECT max(run_id) FROM runs")" ]
 	ledger_ok
 }
 
+@test "segments NAME MEMBER answers for a merged id as for the member it stands for, whenever the segment was saved" {
+	new_ledger
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	loy-enroll merge B A >/dev/null 2>&1
+	# saved after the merge: B is saved as A
+	printf 'member_id\nB\n' | loy-segment save top >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment segments top A B C nobody
+	same "$output" <<OUT
+member_id,in
+A,yes
+B,yes
+C,no
+nobody,no
+OUT
+	ledger_ok
+}
+
 @test "an assignment on a day already recalculated takes effect that day" {
 	tiered
 	members A:2024-01-01
