@@ -1161,7 +1161,7 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 {
 	struct whatif w = { .l = l };
 	struct programme cand;
-	char f[20], t[20];
+	char f[20], t[20], now[20];
 	const char *why, *pv;
 	struct tally **v = NULL, sum = { .rule = "total" };
 	size_t nt;
@@ -1188,13 +1188,21 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 		programme_free(&cand);
 		return LOY_EX_DATAERR;
 	}
-	pv = programme_setting(&cand, "point_value");
-	if (!pv)
-		pv = ledger_setting(l, "point_value");
-	if (decimal_parse(pv, &cmant, &cscale, &why) < 0)
-		cmant = cscale = 0;
-	if (decimal_parse(ledger_setting(l, "point_value"), &amant, &ascale, &why) < 0)
+	/* the points given are valued as loy-report values a period: at the
+	 * version in force at its end, or now when that is earlier, applied
+	 * or not; a candidate that sets no point value alike */
+	when_now(now);
+	if (programme_setting_at(l, "point_value", strcmp(t, now) < 0 ? t : now, &pv) < 0) {
+		programme_free(&cand);
+		return ledger_status_or(l, LOY_EX_DATAERR);
+	}
+	if (decimal_parse(pv, &amant, &ascale, &why) < 0)
 		amant = ascale = 0;
+	if (!(pv = programme_setting(&cand, "point_value")) ||
+	    decimal_parse(pv, &cmant, &cscale, &why) < 0) {
+		cmant = amant;
+		cscale = ascale;
+	}
 	w.cand = &cand;
 	w.from = f;
 	{

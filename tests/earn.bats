@@ -1774,6 +1774,50 @@ OUT
 	[ "$(dump)" = "$before" ]
 }
 
+@test "what-if costs the points given at the point value of the version in force at the end of --to, loy-program apply or not" {
+	base
+	members
+	pos <<'EOF'
+T1,1001,2026-11-20 10:00:00,X,food,,1,20.00
+T2,1003,2026-12-10 10:00:00,X,food,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 0.02 a point from 1 March, loaded ahead; 0.05 from 1 January, before
+	printf '[programme]\npoint_value = 0.05\n' >jan.conf
+	run -0 --separate-stderr loy-program load jan.conf --from 2027-01-01
+	printf '[programme]\npoint_value = 0.02\n' >mar.conf
+	run -0 --separate-stderr loy-program load mar.conf --from 2027-03-01
+	[ "$(q "SELECT value FROM settings WHERE key = 'point_value'")" = 0.05 ]
+	printf '[rule double]\nmultiply = 2\n' >cand.conf
+	printf '[programme]\npoint_value = 0.01\n[rule double]\nmultiply = 2\n' >cent.conf
+	cp "$LOY_DB" ahead.db
+	for apply in no yes; do
+		cp ahead.db "$LOY_DB"
+		export LOY_NOW="2027-03-02 12:00:00"
+		[ "$apply" = no ] || run -0 --separate-stderr loy-program apply
+		# a period of 2026 at the version in force at its end, 0.01 (the
+		# default programme's); the candidate without a point value alike
+		run -0 --separate-stderr loy-program what-if cand.conf --from 2026-11-01 --to 2026-12-31
+		same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],30,30,0,0.30,0.30,0.00
+double,0,30,30,0.00,0.30,0.30
+total,30,60,30,0.30,0.60,0.30
+OUT
+		# up to today: 0.02, the version in force since 1 March
+		run -0 --separate-stderr loy-program what-if cent.conf --from 2026-11-01 --to 2027-03-31
+		same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],30,30,0,0.60,0.30,-0.30
+double,0,30,30,0.00,0.30,0.30
+total,30,60,30,0.60,0.60,0.00
+OUT
+		run -0 --separate-stderr loy-program what-if cand.conf --from 2026-11-01 --to 2027-01-31
+		[ "${lines[3]}" = "total,30,60,30,1.50,3.00,1.50" ]
+	done
+	ledger_ok
+}
+
 @test "what-if: a first-purchase rule the ledger never had still finds each member's first purchase" {
 	base
 	members
