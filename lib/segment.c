@@ -1612,6 +1612,11 @@ tier_member(void *ctx, const struct seg_member *m)
 			q = -1;
 		if (q > ei)
 			ei = q;
+		/* never below the lowest tier, the one every member starts in:
+		 * also not a member whose tier this version no longer has (one
+		 * renamed or removed) and whose measure reaches no threshold */
+		if (ei < 0)
+			ei = 0;
 		/* a review's downgrade lands on R + grace days; tiers given by
 		 * hand have no measure to review: members keep the tier they
 		 * earned (the lowest, from enrolment) under their assignments */

@@ -183,6 +183,31 @@ OUT
 	ledger_ok
 }
 
+@test "a member whose tier a new version no longer has lands on its lowest tier, not on none, when the measure reaches no threshold" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	echo "B 2026-03-01 150.00" | buy
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,A,2026-03-01 10:00:00,-40.00,NOPE\n' >ret.csv
+	loy-accrue ret.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-03-01 tiers --apply
+	# from 1 April Silver is Bronze, loaded ahead, applied or not
+	sed -i 's/^\[tier Silver\]$/[tier Bronze]/' prog.conf
+	loy-program load --from 2026-04-01 prog.conf >/dev/null 2>&1
+	cp "$LOY_DB" ahead.db
+	for apply in no yes; do
+		cp ahead.db "$LOY_DB"
+		[ "$apply" = no ] || LOY_NOW="2026-04-01 00:05:00" run -0 --separate-stderr loy-program apply
+		LOY_NOW="2026-04-03 12:00:00" run -0 --separate-stderr loy-segment --as-of 2026-04-02 tiers --apply
+		same "$output" <<OUT
+$TIERS
+A,Silver,Bronze,-40.00,0.00,qualified,2026-04-01
+OUT
+		[ "$(q "SELECT member_id || ':' || quote(tier) FROM members ORDER BY 1")" = "A:'Bronze'
+B:'Gold'" ]
+		ledger_ok
+	done
+}
+
 @test "soft landing drops one tier at a review" {
 	tiered 's/soft_landing = no/soft_landing = yes/'
 	members A:2024-01-01
