@@ -281,8 +281,8 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	struct programme *v;
 	const struct programme *at;
 	long receipts;
-	char last[20], until[20] = "";
-	int nv, version, unchanged, changed, next = 0;
+	char last[20], until[20] = "", before_from[20] = "";
+	int nv, version, unchanged, changed, next = 0, before = 0;
 	long lines = 0;
 
 	for (const char *s = ld->p.text; *s; s++)
@@ -305,6 +305,12 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			next = v[i].version;
 			break;
 		}
+	/* the version it takes over from: one loaded ahead, maybe, not the
+	 * one in force now */
+	for (int i = 0; i < nv && strcmp(v[i].effective_from, ld->from) < 0; i++) {
+		before = v[i].version;
+		snprintf(before_from, sizeof before_from, "%s", v[i].effective_from);
+	}
 	programme_versions_free(v, nv);
 	csvio_put(out, "version");
 	csvio_put(out, "effective_from");
@@ -354,7 +360,11 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	csvio_put(out, "loaded");
 	csvio_end(out);
 	counts[0]++;
-	if (nv != version && strcmp(ld->from, ld->now) > 0)
+	if (nv != version && strcmp(ld->from, ld->now) > 0 && before && before != nv)
+		loy_warn("%s: version %d takes effect at %s; until then version %d stays in "
+		    "force, and version %d from %s (loy-program apply, run then, writes its "
+		    "settings)", ld->name, version, ld->from, nv, before, before_from);
+	else if (nv != version && strcmp(ld->from, ld->now) > 0)
 		loy_warn("%s: version %d takes effect at %s; until then version %d stays in "
 		    "force (loy-program apply, run then, writes its settings)", ld->name,
 		    version, ld->from, nv);

@@ -702,6 +702,22 @@ OUT
 	ledger_ok
 }
 
+@test "a future version loaded after another one ahead says which versions are in force until its date" {
+	new_ledger
+	printf '[programme]\npoint_value = 0.02\n' >dec.conf
+	printf '[programme]\npoint_value = 0.03\n' >jan.conf
+	printf '[programme]\npoint_value = 0.04\n' >mid.conf
+	run -0 --separate-stderr loy-program load --from 2026-12-01 dec.conf
+	run -0 --separate-stderr loy-program load --from 2027-01-01 jan.conf
+	[ "$stderr" = "loy-program: jan.conf: version 3 takes effect at 2027-01-01 00:00:00; until then version 1 stays in force, and version 2 from 2026-12-01 00:00:00 (loy-program apply, run then, writes its settings)" ]
+	# one for the very date of a version loaded ahead takes its place
+	run -0 --separate-stderr loy-program load --from 2026-12-01 mid.conf
+	[ "$stderr" = "loy-program: mid.conf: version 4 takes effect at 2026-12-01 00:00:00; until then version 1 stays in force (loy-program apply, run then, writes its settings)" ]
+	run -0 loy-program show --as-of 2026-12-15
+	[ "${lines[0]}" = "# programme version 4, in force from 2026-12-01 00:00:00" ]
+	ledger_ok
+}
+
 @test "--date-format reads load's --from, show's --as-of and what-if's --from and --to in another format; a date not in it, or the format alone, is a usage error" {
 	new_ledger
 	printf 'member_id,name\n1001,Anna\n' >members.csv
