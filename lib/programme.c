@@ -1666,6 +1666,22 @@ programme_free(struct programme *p)
 	memset(p, 0, sizeof(*p));
 }
 
+int
+programme_tier(const struct programme *p, const char *name)
+{
+	if (!name)
+		return -1;
+	/* its own spelling first: a version that tells two tiers apart by
+	 * case has them both */
+	for (int i = 0; i < p->tiers.n; i++)
+		if (strcmp(p->tiers.v[i].name, name) == 0)
+			return i;
+	for (int i = 0; i < p->tiers.n; i++)
+		if (strcasecmp(p->tiers.v[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
 const char *
 programme_setting(const struct programme *p, const char *key)
 {

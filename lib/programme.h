@@ -232,6 +232,10 @@ int programme_parse_stored(const char *name, const char *text, size_t len,
 void programme_free(struct programme *p);
 /* The setting `key` of [programme], NULL if the file does not set it. */
 const char *programme_setting(const struct programme *p, const char *key);
+/* The index of tier `name` in p, named in any case (its own spelling
+ * first, in a version whose tiers differ only in case), or -1 (none, or
+ * name NULL). */
+int programme_tier(const struct programme *p, const char *name);
 /* The setting `key` as the version writes it into the settings table: its
  * own, what a section says (into buf), or the default; NULL for a key that
  * is no setting. */

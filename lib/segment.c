@@ -1422,15 +1422,12 @@ static const char *const tier_cols[] = {
 	NULL
 };
 
+/* A tier held, earned or assigned, named in any case: Opal is OPAL in a
+ * version that spells it so (programme_tier). */
 static int
 tier_index(const struct programme *p, const char *name)
 {
-	if (!name)
-		return -1;
-	for (int i = 0; i < p->tiers.n; i++)
-		if (strcmp(p->tiers.v[i].name, name) == 0)
-			return i;
-	return -1;
+	return programme_tier(p, name);
 }
 
 static const char *
@@ -1665,7 +1662,11 @@ tier_member(void *ctx, const struct seg_member *m)
 			continue;
 		shown_measure = mt;
 		assigned = f == nh && f > ei;	/* the tier is the assignment's */
-		if (nh > tier_index(p, held))
+		if (nh == tier_index(p, held))
+			/* the same tier, spelt otherwise by this version: the
+			 * member keeps it, in the version's spelling */
+			reason = "renamed";
+		else if (nh > tier_index(p, held))
 			reason = assigned ? "assigned" : "qualified";
 		else if (ended && !landed)
 			reason = "assignment-ended";
@@ -1921,9 +1922,7 @@ assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	p = programme_at(g->t->v, g->t->nv, when);
 	/* a tier named in any case, as loy-redeem reads it, kept as the
 	 * programme spells it */
-	for (t = 0; t < p->tiers.n && strcasecmp(p->tiers.v[t].name, tier) != 0; t++)
-		;
-	if (t == p->tiers.n)
+	if ((t = programme_tier(p, tier)) < 0)
 		return batch_reject(b, row, "tier '%s' is not one of the programme's tiers", tier);
 	tier = p->tiers.v[t].name;
 	if (when_parse(until, r->cli->date_format, WHEN_DATE, u, &why) < 0)

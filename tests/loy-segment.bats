@@ -208,6 +208,43 @@ B:'Gold'" ]
 	done
 }
 
+@test "a tier a new version renames only in case keeps its members, in the new spelling, until the review" {
+	tiered
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	echo "B 2025-05-01 150.00" | buy
+	echo "C 2026-05-01 20.00" | buy
+	printf 'member_id,tier,until,reason\nC,Gold,2026-12-31,VIP gift\n' >assign.csv
+	run -0 --separate-stderr loy-segment --as-of 2025-05-01 tiers --apply
+	run -0 --separate-stderr loy-segment --as-of 2026-05-31 --assign assign.csv tiers --apply
+	# from 1 June Gold is GOLD; B's spend of May 2025 has left the window,
+	# but B keeps the tier until the review of 1 July, C the assigned one
+	sed -i 's/^\[tier Gold\]$/[tier GOLD]/' prog.conf
+	loy-program load --from 2026-06-01 prog.conf >/dev/null 2>&1
+	LOY_NOW="2026-06-03 12:00:00" run -0 --separate-stderr loy-segment --as-of 2026-06-02 tiers --apply
+	same "$output" <<OUT
+$TIERS
+B,Gold,GOLD,0.00,100.00,renamed,2026-06-01
+C,Gold,GOLD,20.00,100.00,renamed,2026-06-01
+OUT
+	[ "$(q "SELECT member_id || ':' || coalesce(tier, '') FROM members ORDER BY 1")" = "A:Silver
+B:GOLD
+C:GOLD" ]
+	ledger_ok
+	LOY_NOW="2026-07-02 12:00:00" run -0 --separate-stderr loy-segment --as-of 2026-07-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+B,GOLD,Silver,0.00,0.00,review,2026-07-01
+OUT
+	same "$(history)" <<OUT
+B:Silver>Gold:qualified:2025-05-01
+C:Silver>Gold:assigned:2026-05-31
+B:Gold>GOLD:renamed:2026-06-01
+C:Gold>GOLD:renamed:2026-06-01
+B:GOLD>Silver:review:2026-07-01
+OUT
+	ledger_ok
+}
+
 @test "soft landing drops one tier at a review" {
 	tiered 's/soft_landing = no/soft_landing = yes/'
 	members A:2024-01-01
