@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diag.h"
 #include "earn.h"
@@ -299,6 +300,19 @@ in_list(const struct namelist *nl, const char *s)
 	return 0;
 }
 
+/* Is the member's tier on the rule's list?  Tier names are read in any
+ * case, as the rule's version reads them. */
+static int
+tier_listed(const struct rule *ru, const char *tier)
+{
+	if (ru->tiers.n == 0 || ru->tiers_by_case || !tier)
+		return in_list(&ru->tiers, tier);
+	for (int i = 0; i < ru->tiers.n; i++)
+		if (strcasecmp(ru->tiers.v[i], tier) == 0)
+			return 1;
+	return 0;
+}
+
 /* Is one of the comma-separated names in `names` on the list? */
 static int
 in_list_any(const struct namelist *nl, const char *names)
@@ -342,7 +356,7 @@ earn_rule_applies(const struct rule *ru, const struct earn_receipt *r,
 		return 0;
 	if (!in_list(&ru->stores, r->store) || !in_list(&ru->channels, r->channel))
 		return 0;
-	if (m && (!in_list(&ru->tiers, m->tier) || !in_list_any(&ru->segments, m->segments)))
+	if (m && (!tier_listed(ru, m->tier) || !in_list_any(&ru->segments, m->segments)))
 		return 0;
 	if (ru->birthday_month && (!m || !m->birthday || strlen(m->birthday) < 7 ||
 	    strncmp(m->birthday + 5, w + 5, 2) != 0))

@@ -1527,10 +1527,14 @@ parse(const char *name, const char *text, size_t len, struct programme *p, struc
 		dispatch(&ps, &ps.kvs[i]);
 	/* step 3: what needs the whole file */
 	check_tiers(&ps);
+	for (int i = 0; i < p->tiers.n; i++)
+		for (int j = 0; j < i; j++)
+			p->tiers.by_case |= strcasecmp(p->tiers.v[i].name, p->tiers.v[j].name) == 0;
 	check_expiry(&ps);
 	for (int i = 0; i < p->nrules; i++) {
 		int before = ps.nerrs;
 
+		p->rules[i].tiers_by_case = p->tiers.by_case;
 		check_rule(&ps, i);
 		ps.raux[i].bad |= ps.nerrs > before;
 	}

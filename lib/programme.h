@@ -98,6 +98,7 @@ struct rule {
 					   allowed; 0: every day */
 	uint32_t hours;			/* bit h set: hour h allowed; 0: all hours */
 	struct namelist stores, channels, tiers, segments;
+	int tiers_by_case;		/* the version's tiers.by_case */
 	int birthday_month;		/* only in the member's birthday month */
 	int64_t min_amount;		/* receipt total at least this (-1: none) */
 
@@ -170,6 +171,9 @@ struct tiers {
 	char review_date[6];	/* "MM-DD" for REVIEW_ANNUAL */
 	int grace_days;		/* after a review, days before a downgrade lands */
 	int soft_landing;	/* 1: drop at most one tier per review */
+	int by_case;		/* 1: two tiers differ only in case (a version
+				   stored before that was refused): rules read
+				   members' tiers exactly; 0: in any case */
 	struct tier *v;
 	int n;
 };

@@ -295,6 +295,29 @@ EOF
 	ledger_ok
 }
 
+@test "a tier multiplier reads the member's tier in any case: a version that renames it only in case keeps its members" {
+	base
+	members
+	# Diamond became DIAMOND; tiers not yet recalculated under the new name
+	programme <<'EOF'
+[tier Pearl]
+threshold = 0
+[tier DIAMOND]
+threshold = 5000
+[rule diamond-earns-more]
+multiply = 1.5
+tiers = DIAMOND
+EOF
+	q "UPDATE members SET tier = 'Diamond' WHERE member_id = '1001'"
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,10.00
+T2,1003,2026-12-10 10:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "$(pts T1) $(pts T2)" = "15 10" ]
+	ledger_ok
+}
+
 @test "a birthday-month bonus, once a year" {
 	base
 	members
