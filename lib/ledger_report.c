@@ -118,6 +118,15 @@ static const char by_category[] =
 	"    FROM tn WHERE rest <> ''),\n" \
 	"t AS (SELECT name, rank FROM tn WHERE rank > 0 AND name <> '')\n"
 
+/* Is x (a member's tier, one in the history) the tier t of the setting?
+ * Tier names are read in any case, a name's own spelling first (a setting
+ * may hold two tiers that differ only in case, from a version loaded before
+ * that was refused): Opal is OPAL once a version spells it so. */
+#define TIER_IS(t, x) \
+	t ".name = " x " COLLATE NOCASE AND " t ".rank = coalesce(\n" \
+	"    (SELECT min(y.rank) FROM t y WHERE y.name = " x "),\n" \
+	"    (SELECT min(y.rank) FROM t y WHERE y.name = " x " COLLATE NOCASE))"
+
 /* The member row `x` counts for, joined as "LEFT JOIN merged x_s"; text, as
  * member_id is, so that a join on it can be made through an index. */
 #define WHO(x) "CAST(coalesce(" x "_s.survivor, " x ".member_id) AS TEXT)"
@@ -202,14 +211,14 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 	case LR_LIABILITY:
 		if (p->by == LR_BY_TIER)
 			return fmt(TIER_NAMES
-			    "SELECT coalesce(m.tier, '') AS tier,\n"
+			    "SELECT coalesce(t.name, m.tier, '') AS tier,\n"
 			    "       count(DISTINCT l.member_id) AS members, count(*) AS lots,\n"
 			    "       sum(l.remaining) AS points\n"
 			    "  FROM lots l JOIN members m USING (member_id)\n"
-			    "  LEFT JOIN t ON t.name = m.tier\n"
+			    "  LEFT JOIN t ON " TIER_IS("t", "m.tier") "\n"
 			    " WHERE l.remaining > 0\n"
-			    " GROUP BY m.tier\n"
-			    " ORDER BY min(t.rank) IS NULL, min(t.rank), m.tier");
+			    " GROUP BY coalesce(t.name, m.tier)\n"
+			    " ORDER BY min(t.rank) IS NULL, min(t.rank), 1");
 		return fmt(
 		    "SELECT coalesce(%s, 'never') AS expires,\n"
 		    "       count(DISTINCT member_id) AS members, count(*) AS lots,\n"
@@ -290,11 +299,12 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    sizeof(b)), "cohort");
 	case LR_TIERS:
 		return fmt(TIER_NAMES ",\n"
-		    "c AS (SELECT m.tier, count(*) AS members,\n"
+		    "c AS (SELECT coalesce(t.name, m.tier) AS tier, count(*) AS members,\n"
 		    "             sum(coalesce(b.points, 0)) AS points\n"
 		    "        FROM members m LEFT JOIN balances b USING (member_id)\n"
+		    "        LEFT JOIN t ON " TIER_IS("t", "m.tier") "\n"
 		    "       WHERE m.status = 'active'\n"
-		    "       GROUP BY m.tier)\n"
+		    "       GROUP BY 1)\n"
 		    "SELECT coalesce(t.name, c.tier, '') AS tier,\n"
 		    "       coalesce(c.members, 0) AS members,\n"
 		    "       sum(coalesce(c.members, 0)) OVER () AS total,\n"
@@ -313,8 +323,8 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "            ELSE 'same' END AS movement,\n"
 		    "       count(*) AS changes, count(DISTINCT " WHO("h") ") AS members\n"
 		    "  FROM tier_history h " WHO_JOIN("h") "\n"
-		    "  LEFT JOIN t f ON f.name = h.from_tier\n"
-		    "  LEFT JOIN t n ON n.name = h.to_tier\n"
+		    "  LEFT JOIN t f ON " TIER_IS("f", "h.from_tier") "\n"
+		    "  LEFT JOIN t n ON " TIER_IS("n", "h.to_tier") "\n"
 		    " WHERE " WINDOW("h.effective") "\n"
 		    " GROUP BY 1, 2, 3\n"
 		    " ORDER BY 1, min(f.rank) IS NULL, min(f.rank), 2, min(n.rank), 3",

@@ -287,6 +287,41 @@ OUT
 	[ "${lines[1]}" = "Pearl,3,100.00,3100,31.00" ]
 }
 
+@test "tiers: a tier a new version renames only in case is the same tier, by its new name" {
+	export LOY_NOW="2026-01-31 12:00:00"
+	new_ledger
+	printf 'member_id,enrolled_at\n1,2026-01-05\n2,2026-01-06\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nX,1,2026-01-10 10:00:00,600.00\n' |
+		loy-accrue - >/dev/null 2>&1
+	loy-segment --as-of 2026-01-31 --apply tiers >/dev/null 2>&1
+	# from 1 March Opal is OPAL; the tiers are not recalculated yet
+	loy-program show | sed 's/^\[tier Opal\]$/[tier OPAL]/' >p.conf
+	loy-program load --from 2026-03-01 p.conf >/dev/null 2>&1
+	export LOY_NOW="2026-03-02 12:00:00"
+	loy-program apply >/dev/null 2>&1
+	run -0 --separate-stderr loy-report tiers
+	same "$output" <<'OUT'
+tier,members,share_pct,points,value
+Pearl,1,50.00,0,0.00
+OPAL,1,50.00,600,6.00
+Ruby,0,0.00,0,0.00
+Diamond,0,0.00,0,0.00
+OUT
+	run -0 --separate-stderr loy-report liability --by tier
+	same "$output" <<'OUT'
+tier,members,lots,points,value,adjusted_value
+OPAL,1,1,600,6.00,6.00
+OUT
+	loy-segment --as-of 2026-03-01 --apply tiers >/dev/null 2>&1
+	run -0 --separate-stderr loy-report tiers --by month
+	same "$output" <<'OUT'
+period,from_tier,to_tier,movement,changes,members
+2026-01,Pearl,Opal,upgrade,1,1
+2026-03,Opal,OPAL,same,1,1
+OUT
+	ledger_ok
+}
+
 @test "statement --tiers: money for a spend measure, counts for visits" {
 	# the default programme measures spend: Opal from 500.00; from June a
 	# version measures visits in the same 12 months: Opal from 1, Ruby
