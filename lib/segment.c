@@ -1414,6 +1414,7 @@ struct tierrun {
 	int header_done;
 	int assigning;		/* --assign: new floors from the as-of date */
 	int floors_only;	/* the first day was recalculated: floors alone */
+	char now[20];		/* when the run runs */
 	struct csvio_writer *out;
 };
 
@@ -1530,6 +1531,27 @@ same_tier(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+/* Is `held` the lowest tier of a version in force after the end of `day`
+ * and by now: the tier a member enrolled since then starts in (the
+ * version in force at enrolment gives it), a day's version not having it
+ * yet? */
+static int
+later_lowest(const struct tierrun *t, int day, const char *held)
+{
+	char end[20];
+
+	if (!held)
+		return 0;
+	day_text(day, end);
+	memcpy(end + 10, " 23:59:59", 10);
+	for (int i = 0; i < t->nv; i++)
+		if (strcmp(t->v[i].effective_from, end) > 0 &&
+		    strcmp(t->v[i].effective_from, t->now) <= 0 && t->v[i].tiers.n > 0 &&
+		    strcmp(t->v[i].tiers.v[0].name, held) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 put_measure(struct tierrun *t, const struct programme *p, int64_t v)
 {
@@ -1607,6 +1629,12 @@ tier_member(void *ctx, const struct seg_member *m)
 		q = qualified(p, mt);
 		if (k == 0 && t->floors_only)
 			q = -1;
+		/* a member enrolled since in the lowest tier of a later version
+		 * (new members start in the version in force then), who
+		 * qualifies for no more than this day's lowest, is at the
+		 * bottom already: left there, not moved down and back */
+		if (ei < 0 && q <= 0 && a0 == a1 && later_lowest(t, day, held))
+			continue;
 		if (q > ei)
 			ei = q;
 		/* never below the lowest tier, the one every member starts in:
@@ -1986,6 +2014,7 @@ do_tiers(struct run *r)
 
 	if (r->argc)
 		return loy_error("tiers takes no operands"), LOY_EX_USAGE;
+	when_now(t.now);
 	if (programme_versions(r->l, &t.v, &t.nv) < 0)
 		return ledger_status_or(r->l, LOY_EX_DATAERR);
 	if (r->o->assign) {

@@ -245,6 +245,35 @@ OUT
 	ledger_ok
 }
 
+@test "a member enrolled in the lowest tier of a version loaded ahead keeps it on the days before that version" {
+	tiered
+	members A:2024-01-01
+	echo "A 2026-11-20 150.00" | buy
+	LOY_NOW="2026-11-30 12:00:00" run -0 --separate-stderr loy-segment --as-of 2026-11-29 tiers --apply
+	# from 1 December the lowest tier is Bronze
+	sed -i 's/^\[tier Silver\]$/[tier Bronze]/' prog.conf
+	loy-program load --from 2026-12-01 prog.conf >/dev/null 2>&1
+	# the night after 30 November: B bought that evening, enrolled by the
+	# import in the lowest tier of the version in force, and C just
+	# enrolled; then tiers as of 30 November
+	printf 'txn_id,member_id,occurred_at,amount\nT9,B,2026-11-30 18:00:00,20.00\n' >pos.csv
+	LOY_NOW="2026-12-01 00:30:00" run -0 --separate-stderr loy-accrue --auto-enroll pos.csv
+	printf 'member_id,name\nC,Name C\n' >c.csv
+	LOY_NOW="2026-12-01 00:40:00" run -0 --separate-stderr loy-enroll c.csv
+	[ "$(q "SELECT group_concat(member_id || ':' || tier, ' ') FROM members")" = "A:Gold B:Bronze C:Bronze" ]
+	LOY_NOW="2026-12-01 01:00:00" run -0 --separate-stderr loy-segment --as-of 2026-11-30 tiers --apply
+	same "$output" <<OUT
+$TIERS
+OUT
+	LOY_NOW="2026-12-02 01:00:00" run -0 --separate-stderr loy-segment --as-of 2026-12-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+OUT
+	[ "$(q "SELECT group_concat(member_id || ':' || tier, ' ') FROM members")" = "A:Gold B:Bronze C:Bronze" ]
+	[ "$(history)" = "A:Silver>Gold:qualified:2026-11-29" ]
+	ledger_ok
+}
+
 @test "soft landing drops one tier at a review" {
 	tiered 's/soft_landing = no/soft_landing = yes/'
 	members A:2024-01-01
