@@ -720,6 +720,7 @@ report_html(struct ledger *l, const struct lr_params *base)
 	struct html_data d;
 	struct lr_params p = *base;
 	struct grid extra[8];
+	char *name;
 	int rc = -1, n = 0;
 	static const struct {
 		const char *title;
@@ -740,7 +741,12 @@ report_html(struct ledger *l, const struct lr_params *base)
 	    "one grid for each table");
 	memset(&d, 0, sizeof(d));
 	memset(extra, 0, sizeof(extra));
-	d.programme = ledger_setting(l, "programme");
+	/* its name as the version in force at the report's end says it, as
+	 * the point value and tiers (the settings lag behind until loy-program
+	 * apply runs) */
+	if (programme_setting_at(l, "programme", report_at(base), &d.programme) < 0)
+		return -1;
+	d.programme = name = loy_xstrdup(d.programme);	/* kept past the next look-up */
 	d.currency = ledger_setting(l, "currency");
 	d.now = base->now;
 	p.by = LR_BY_NONE;
@@ -768,6 +774,7 @@ report_html(struct ledger *l, const struct lr_params *base)
 	if ((rc = html_write(stdout, &d)) < 0)
 		rc = cli_output_failed(errno);
 out:
+	free(name);
 	grid_free(&d.tiers);
 	grid_free(&d.earn_burn);
 	grid_free(&d.liability);

@@ -394,6 +394,22 @@ OUT
 	ledger_ok
 }
 
+@test "html names the programme as the version in force names it, applied or not" {
+	new_ledger
+	# from 1 December the programme is called Star Club: loaded ahead
+	printf '[programme]\nprogramme = Star Club\n' >dec.conf
+	run -0 --separate-stderr loy-program load --from 2026-12-01 dec.conf
+	loy-report html >nov.html
+	grep -q '<title>Loyalty Club' nov.html
+	export LOY_NOW="2026-12-05 12:00:00"
+	for applied in no yes; do
+		loy-report html >dec.html
+		grep -q '<title>Star Club' dec.html
+		! grep -q 'Loyalty Club' dec.html
+		run -0 --separate-stderr loy-program apply
+	done
+}
+
 @test "economics: the whole time is one row, of zeros when nothing happened in it" {
 	base
 	run -0 --separate-stderr loy-report economics --from 2026-06-01 --to 2026-06-30
