@@ -324,8 +324,9 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	enrolled = active_only != 2 && to;
 	snprintf(sql, n, "SELECT member_id, status, enrolled_at, %s"
 	    " FROM members WHERE %s%s ORDER BY member_id",
-	    active_only == 2 ? "NULL, tier, NULL, NULL, NULL" :
-	    "birthday, tier, name, phone, email",
+	    active_only == 2 ? "NULL, tier, NULL, NULL, NULL,"
+	    " (SELECT started_at FROM runs WHERE run_id = created_run)" :
+	    "birthday, tier, name, phone, email, NULL",
 	    active_only ? "status = 'active'" : "status <> 'merged'",
 	    enrolled ? " AND enrolled_at < ?1" : "");
 	if (!(sm = ledger_prepare(l, sql)))

@@ -1414,7 +1414,6 @@ struct tierrun {
 	int header_done;
 	int assigning;		/* --assign: new floors from the as-of date */
 	int floors_only;	/* the first day was recalculated: floors alone */
-	char now[20];		/* when the run runs */
 	struct csvio_writer *out;
 };
 
@@ -1531,25 +1530,24 @@ same_tier(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Is `held` the lowest tier of a version in force after the end of `day`
- * and by now: the tier a member enrolled since then starts in (the
- * version in force at enrolment gives it), a day's version not having it
- * yet? */
+/* Is `held` the lowest tier, exactly as it spells it, of the version in
+ * force when the member was enrolled (`created`, its run's start), a
+ * version that took effect after the end of `day`: the tier the member
+ * started in, a day's version not having it yet, or spelling it otherwise? */
 static int
-later_lowest(const struct tierrun *t, int day, const char *held)
+later_lowest(const struct tierrun *t, int day, const char *held, const char *created)
 {
+	const struct programme *p;
 	char end[20];
 
-	if (!held)
+	if (!held || !created)
 		return 0;
 	day_text(day, end);
 	memcpy(end + 10, " 23:59:59", 10);
-	for (int i = 0; i < t->nv; i++)
-		if (strcmp(t->v[i].effective_from, end) > 0 &&
-		    strcmp(t->v[i].effective_from, t->now) <= 0 && t->v[i].tiers.n > 0 &&
-		    strcmp(t->v[i].tiers.v[0].name, held) == 0)
-			return 1;
-	return 0;
+	if (strcmp(created, end) <= 0 || !(p = programme_at(t->v, t->nv, created)))
+		return 0;
+	return strcmp(p->effective_from, end) > 0 && p->tiers.n > 0 &&
+	    strcmp(p->tiers.v[0].name, held) == 0;
 }
 
 static void
@@ -1632,8 +1630,10 @@ tier_member(void *ctx, const struct seg_member *m)
 		/* a member enrolled since in the lowest tier of a later version
 		 * (new members start in the version in force then), who
 		 * qualifies for no more than this day's lowest, is at the
-		 * bottom already: left there, not moved down and back */
-		if (ei < 0 && q <= 0 && a0 == a1 && later_lowest(t, day, held))
+		 * bottom already: left there, not moved down (or to the day's
+		 * spelling) and back */
+		if (ei <= 0 && q <= 0 && a0 == a1 &&
+		    later_lowest(t, day, held, m->v[SM_CREATED]))
 			continue;
 		if (q > ei)
 			ei = q;
@@ -2014,7 +2014,6 @@ do_tiers(struct run *r)
 
 	if (r->argc)
 		return loy_error("tiers takes no operands"), LOY_EX_USAGE;
-	when_now(t.now);
 	if (programme_versions(r->l, &t.v, &t.nv) < 0)
 		return ledger_status_or(r->l, LOY_EX_DATAERR);
 	if (r->o->assign) {

@@ -58,7 +58,9 @@ int ledger_segment_first_date(struct ledger *l, char out[11]);
 int ledger_segment_aliases(struct ledger *l);
 /* A member (not merged) with its purchases or measure, for a walk. */
 enum { SM_ID, SM_STATUS, SM_ENROLLED, SM_BIRTHDAY, SM_TIER, SM_NAME, SM_PHONE,
-	SM_EMAIL, SM_COUNT };
+	SM_EMAIL, SM_CREATED, SM_COUNT };	/* SM_CREATED: when the run that
+						   enrolled the member began
+						   (the tiers' walk alone) */
 /* What returns (and exchanges) made on day `after` took off the member's
  * purchases of `day` (a day of the walk, or its bucket): deducted from
  * that day's spend, which a measure as of a day before `after` adds back;

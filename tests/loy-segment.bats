@@ -274,6 +274,48 @@ OUT
 	ledger_ok
 }
 
+@test "a member enrolled in the lowest tier of a version loaded ahead, spelt otherwise, keeps that spelling on the days before" {
+	tiered
+	members A:2024-01-01
+	LOY_NOW="2026-11-30 12:00:00" run -0 --separate-stderr loy-segment --as-of 2026-11-29 tiers --apply
+	# from 1 December the lowest tier is SILVER
+	sed -i 's/^\[tier Silver\]$/[tier SILVER]/' prog.conf
+	loy-program load --from 2026-12-01 prog.conf >/dev/null 2>&1
+	printf 'member_id,name\nC,Name C\n' >c.csv
+	LOY_NOW="2026-12-01 00:40:00" run -0 --separate-stderr loy-enroll c.csv
+	LOY_NOW="2026-12-01 01:00:00" run -0 --separate-stderr loy-segment --as-of 2026-11-30 tiers --apply
+	same "$output" <<OUT
+$TIERS
+OUT
+	LOY_NOW="2026-12-02 01:00:00" run -0 --separate-stderr loy-segment --as-of 2026-12-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,SILVER,0.00,0.00,renamed,2026-12-01
+OUT
+	[ "$(q "SELECT group_concat(member_id || ':' || tier, ' ') FROM members")" = "A:SILVER C:SILVER" ]
+	[ "$(history)" = "A:Silver>SILVER:renamed:2026-12-01" ]
+	ledger_ok
+}
+
+@test "a run catching up over a version that renames the lowest tier and one that names it back moves members there and back" {
+	tiered
+	members A:2024-01-01
+	LOY_NOW="2026-11-30 12:00:00" run -0 --separate-stderr loy-segment --as-of 2026-11-29 tiers --apply
+	sed -i 's/^\[tier Silver\]$/[tier Bronze]/' prog.conf
+	loy-program load --from 2026-12-01 prog.conf >/dev/null 2>&1
+	sed -i 's/^\[tier Bronze\]$/[tier Silver]/' prog.conf
+	loy-program load --from 2026-12-05 prog.conf >/dev/null 2>&1
+	# as nightly runs would have
+	LOY_NOW="2026-12-06 01:00:00" run -0 --separate-stderr loy-segment --as-of 2026-12-05 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Bronze,0.00,0.00,qualified,2026-12-01
+A,Bronze,Silver,0.00,0.00,qualified,2026-12-05
+OUT
+	[ "$(q "SELECT tier FROM members")" = Silver ]
+	ledger_ok
+}
+
 @test "soft landing drops one tier at a review" {
 	tiered 's/soft_landing = no/soft_landing = yes/'
 	members A:2024-01-01
