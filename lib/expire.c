@@ -116,23 +116,6 @@ expire_notice(const struct cli *cli, struct ledger *l, long days)
 	return batch_list_end(l, out, ledger_list_expiring(l, from, until, batch_print, out));
 }
 
-/* The programme's versions, read once a process, for the expiry each was
- * in force with. */
-static struct {
-	struct ledger *l;
-	struct programme *v;
-	int n;
-} versions;
-
-static void
-versions_free(void)
-{
-	programme_versions_free(versions.v, versions.n);
-	versions.v = NULL;
-	versions.n = 0;
-	versions.l = NULL;
-}
-
 /*
  * The policy of the programme version in force at `when`, and its figure:
  * 'm' months, 'y' years, 'r' rolling months, 'n' never; -1 on error.  A
@@ -141,18 +124,15 @@ versions_free(void)
 static int
 policy(struct ledger *l, const char *when, int *n)
 {
+	const struct programme *pv;
 	const char *p, *v;
+	int npv;
 
-	if (versions.l != l) {
-		if (!versions.l)
-			atexit(versions_free);
-		versions_free();
-		if (programme_versions(l, &versions.v, &versions.n) < 0)
-			return -1;
-		versions.l = l;
-	}
-	if (versions.n > 0) {
-		const struct expiry *e = &programme_at(versions.v, versions.n, when)->expiry;
+	/* the versions kept with the ledger, for the expiry each was in force with */
+	if (ledger_versions(l, &pv, &npv) < 0)
+		return -1;
+	if (npv > 0) {
+		const struct expiry *e = &programme_at(pv, npv, when)->expiry;
 
 		*n = e->policy == EXPIRY_YEAR_END ? e->years : e->months;
 		switch (e->policy) {

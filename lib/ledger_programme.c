@@ -120,17 +120,28 @@ programme_at(const struct programme *v, int n, const char *when)
 }
 
 int
-programme_setting_at(struct ledger *l, const char *key, const char *when,
-    const char **value)
+ledger_versions(struct ledger *l, const struct programme **v, int *n)
 {
-	const struct programme *p;
-
 	if (!l->pv_read) {
 		if (programme_versions(l, &l->pv, &l->npv) < 0)
 			return -1;
 		l->pv_read = 1;
 	}
-	if (!(p = programme_at(l->pv, l->npv, when)) ||
+	*v = l->pv;
+	*n = l->npv;
+	return 0;
+}
+
+int
+programme_setting_at(struct ledger *l, const char *key, const char *when,
+    const char **value)
+{
+	const struct programme *v, *p;
+	int n;
+
+	if (ledger_versions(l, &v, &n) < 0)
+		return -1;
+	if (!(p = programme_at(v, n, when)) ||
 	    !(*value = programme_value(p, key, l->pv_buf, sizeof(l->pv_buf))))
 		*value = ledger_setting(l, key);
 	return 0;

@@ -259,6 +259,9 @@ void programme_versions_free(struct programme *v, int n);
 /* The version in force at `when` (ISO date or datetime): the latest one
  * whose effective_from <= when; the oldest if none is. */
 const struct programme *programme_at(const struct programme *v, int n, const char *when);
+/* The ledger's versions (programme_versions), read once and kept with the
+ * ledger until a version is stored: valid until then or ledger_close. */
+int ledger_versions(struct ledger *l, const struct programme **v, int *n);
 /* The setting `key` of the version in force at `when`, into *value (valid
  * until the next call): what the settings table holds once loy-program
  * apply has run at that time, whether it has or not.  0 or -1 (said). */

@@ -228,16 +228,15 @@ out:
 static int
 ever_allowed(struct ledger *l, const char *at, const char *limit, const char **now)
 {
-	struct programme *v;
+	const struct programme *v;
 	int n, ever = 0;
 	char buf[8];
 
 	if (programme_setting_at(l, "transfers", at, now) < 0 ||
-	    programme_versions(l, &v, &n) < 0)
+	    ledger_versions(l, &v, &n) < 0)
 		return -1;
 	for (int i = 0; i < n && !ever && strcmp(v[i].effective_from, limit) <= 0; i++)
 		ever = strcmp(programme_value(&v[i], "transfers", buf, sizeof(buf)), "yes") == 0;
-	programme_versions_free(v, n);
 	return ever;
 }
 
