@@ -1,6 +1,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* strptime, tm_gmtoff */
 #endif
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ enum {
 static struct {
 	char		fmt[128];
 	unsigned int	set;
+	int		packed;
 	int		valid;
 } fcache;
 
@@ -231,6 +233,43 @@ matched(const char *s, const char *fmt, struct tm *tm)
 }
 
 /*
+ * Whether a format puts two numbers side by side (%Y%m%d, %H%M) and is
+ * made of numbers and literal text alone.  strptime(3) reads each number
+ * as far as it may, so "2026113" would pass for 2026-11-03 under %Y%m%d
+ * though it could as well be the 13th of January: such a date is read
+ * only as the format writes it, every number at its full width.
+ */
+static int
+packed(const char *fmt)
+{
+	int prevnum = 0, adjacent = 0;
+
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%') {
+			if (isspace((unsigned char)*p))
+				return 0;	/* matches any run of spaces */
+			prevnum = 0;
+			continue;
+		}
+		if (!*++p || !strchr("CdHIjmMSyY", *p))
+			return 0;
+		adjacent |= prevnum;
+		prevnum = 1;
+	}
+	return adjacent;
+}
+
+/* Whether s is what fmt writes of tm (see packed). */
+static int
+written_so(const char *s, const char *fmt, const struct tm *tm)
+{
+	char buf[128];
+	size_t n = strftime(buf, sizeof(buf), fmt, tm);
+
+	return n > 0 && strcmp(buf, s) == 0;
+}
+
+/*
  * strptime(3) leaves fields it does not convert untouched, so which ones
  * a format sets is found by parsing twice from different starting values;
  * the answer depends only on the format and is remembered for the next row.
@@ -240,24 +279,30 @@ parse_fmt(const char *s, const char *fmt, struct stamp *t)
 {
 	struct tm a, b;
 	unsigned int set;
+	int pack;
 
 	tminit(&a, 0);
 	if (!matched(s, fmt, &a))
 		return -1;
-	if (fcache.valid && strcmp(fcache.fmt, fmt) == 0)
+	if (fcache.valid && strcmp(fcache.fmt, fmt) == 0) {
 		set = fcache.set;
-	else {
+		pack = fcache.packed;
+	} else {
 		tminit(&b, 1);
 		if (!matched(s, fmt, &b))
 			return -1;
 		set = fields_set(&a, &b);
+		pack = packed(fmt);
 		if (strlen(fmt) < sizeof(fcache.fmt)) {
 			strcpy(fcache.fmt, fmt);
 			fcache.set = set;
+			fcache.packed = pack;
 			fcache.valid = 1;
 		}
 	}
 	if ((set & (F_YEAR | F_MON | F_MDAY)) != (F_YEAR | F_MON | F_MDAY))
+		return -1;
+	if (pack && !written_so(s, fmt, &a))
 		return -1;
 	memset(t, 0, sizeof(*t));
 	t->y = a.tm_year + 1900;

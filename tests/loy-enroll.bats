@@ -486,6 +486,32 @@ EOF
 	ledger_ok
 }
 
+@test "--date-format with numbers side by side (%Y%m%d) reads a date only at full width: 2026113 could be the 3rd of November or the 13th of January" {
+	base
+	before=$(dump)
+	printf 'member_id,birthday,enrolled_at\n1001,1984412,20260113\n1002,19840412,2026113 0930\n' >in.csv
+	run -65 --separate-stderr loy-enroll --date-format '%Y%m%d' in.csv
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:2: birthday '1984412' does not match date format '%Y%m%d'
+loy-enroll: in.csv:3: enrolled_at '2026113 0930' does not match datetime format '%Y%m%d'
+loy-enroll: in.csv: 2 rows, 0 created, 0 updated, 0 unchanged, 2 rejected
+loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	printf 'member_id,birthday\n1001,19840412\n1002,1990-1-5\n' >in.csv
+	run -65 --separate-stderr loy-enroll --date-format '%Y%m%d' in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:3: birthday '1990-1-5' does not match date format '%Y%m%d'" ]
+	[ "$(dump)" = "$before" ]
+	# a separator between the numbers lets each be written short, as before
+	printf 'member_id,birthday\n1002,1990-1-5\n' >in.csv
+	run -0 --separate-stderr loy-enroll --date-format '%Y-%m-%d' in.csv
+	[ "$(q "SELECT birthday FROM members WHERE member_id = '1002'")" = 1990-01-05 ]
+	printf 'member_id,birthday\n1001,19840412\n' >in.csv
+	run -0 --separate-stderr loy-enroll --date-format '%Y%m%d' in.csv
+	[ "$(q "SELECT birthday FROM members WHERE member_id = '1001'")" = 1984-04-12 ]
+	ledger_ok
+}
+
 @test "--map reads fields from a foreign export's columns" {
 	new_ledger
 	printf 'CustomerNo,Mail,Name,Segment\nC-17,ann@example.org,Ann,gold\n' >crm.csv
