@@ -15,7 +15,7 @@ struct entry {
  * An index slot holds the entry number + 1 in its low 32 bits (0: empty)
  * and the high 32 bits of the key's hash in its high ones, so that a probe
  * passing over other keys reads the index alone, not their entries and
- * keys.  The index is kept at most half full.
+ * keys.  The index is kept at most three quarters full.
  */
 struct strmap {
 	uint64_t *index;
