@@ -531,8 +531,12 @@ same_file(const char *path, const char *ledger, int nfiles, char **files)
 		return 0;
 	if (stat(ledger, &o) == 0 && o.st_dev == p.st_dev && o.st_ino == p.st_ino)
 		return loy_error("--rejects '%s' is the ledger", path) < 0;
+	/* standard input is the file or pipe it reads (/dev/stdin, or a
+	 * name of the file redirected to it); a device such as /dev/null
+	 * may be both */
 	for (int i = 0; i < nfiles; i++)
-		if (strcmp(files[i], "-") && stat(files[i], &o) == 0 &&
+		if ((strcmp(files[i], "-") ? stat(files[i], &o) :
+		    S_ISCHR(p.st_mode) ? -1 : fstat(STDIN_FILENO, &o)) == 0 &&
 		    o.st_dev == p.st_dev && o.st_ino == p.st_ino)
 			return loy_error("--rejects '%s' is an input", path) < 0;
 	return 0;

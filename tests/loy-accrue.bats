@@ -2594,6 +2594,22 @@ EOF
 	ledger_ok
 }
 
+@test "--rejects may not name the file standard input reads" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\nT2,9999,2026-11-20 10:00:00,5.00\n' >pos.csv
+	cp pos.csv keep.csv
+	before=$(dump)
+	run -64 --separate-stderr loy-accrue --rejects /dev/stdin - <pos.csv
+	[ "$stderr" = "loy-accrue: --rejects '/dev/stdin' is an input" ]
+	run -64 --separate-stderr loy-accrue --rejects pos.csv <pos.csv
+	[ "$stderr" = "loy-accrue: --rejects 'pos.csv' is an input" ]
+	cmp pos.csv keep.csv
+	[ "$(dump)" = "$before" ]
+	# a device is no input's file: /dev/null takes the rows
+	run -1 --separate-stderr loy-accrue --rejects /dev/null - <pos.csv
+	ledger_ok
+}
+
 @test "a read error in the header is an I/O error" {
 	base
 	run -74 --separate-stderr loy-accrue /proc/self/mem
