@@ -2955,8 +2955,15 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		}
 		char why[256];
 
-		snprintf(why, sizeof(why), "receipt '%s' was taken before (run %lld) with "
-		    "other content", r->txn, (long long)old.run_id);
+		/* this run is no run of the ledger's yet (a failed or dry run
+		 * never is one): the input that took it is named instead */
+		if (old.run_id == ledger_run_id(a->l))
+			snprintf(why, sizeof(why), "receipt '%s' was taken from '%s' earlier in "
+			    "this run with other content", r->txn,
+			    batch_input_name(b, old.input_seq));
+		else
+			snprintf(why, sizeof(why), "receipt '%s' was taken before (run %lld) with "
+			    "other content", r->txn, (long long)old.run_id);
 		rc = reject_as(a, b, r, "conflict", why);
 		goto out;
 	}

@@ -36,6 +36,7 @@ struct batch {
 	char **rejcols, *rejfirst;
 	int nrejcols, rej_file, rej_line, rej_reason;
 	int nfiles;
+	char **files;		/* the inputs, as named */
 	int *perm;		/* the file's column of each, NULL if the same */
 	long count[16], filecount[16];
 	int ncounters;
@@ -107,6 +108,14 @@ int
 batch_seq(const struct batch *b)
 {
 	return b->seq;
+}
+
+const char *
+batch_input_name(const struct batch *b, int seq)
+{
+	if (seq < 1 || seq > b->nfiles)
+		return "?";
+	return strcmp(b->files[seq - 1], "-") == 0 ? "stdin" : b->files[seq - 1];
 }
 
 void
@@ -880,7 +889,7 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
     char **files, const char *args, struct again *ag)
 {
 	struct csvio_reader **inputs;
-	struct batch b = { .job = job, .cli = cli, .l = l, .nfiles = nfiles };
+	struct batch b = { .job = job, .cli = cli, .l = l, .nfiles = nfiles, .files = files };
 	char *tee_name = NULL;	/* an input whose copy is not whole */
 	int status = 0, idle, tee_err = 0;
 	long changed = 0, unchanged = 0;

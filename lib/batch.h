@@ -112,6 +112,9 @@ void batch_again(struct batch *b);
 void batch_recount(struct batch *b, int from, int to);
 /* The input's number in this run, from 1. */
 int batch_seq(const struct batch *b);
+/* The name of input `seq` of this run, as messages name it ("stdin" for
+ * standard input). */
+const char *batch_input_name(const struct batch *b, int seq);
 
 /* A ledger_row_fn that writes each row (and the header first) through the
  * csvio_writer in ctx: for listings. */

@@ -2937,7 +2937,7 @@ EOF2
 	printf 'txn_id,member_id,occurred_at,sku,qty,amount\nT1,1001,2026-12-05 10:00:00,B,-1,-20.00\n' >b.csv
 	before=$(dump)
 	run -65 --separate-stderr loy-accrue a.csv b.csv
-	[[ "$stderr" == *"loy-accrue: b.csv:2: receipt 'T1' was taken before (run "*") with other content"* ]]
+	[[ "$stderr" == *"loy-accrue: b.csv:2: receipt 'T1' was taken from 'a.csv' earlier in this run with other content"* ]]
 	[ "$(dump)" = "$before" ]
 	# set aside, the first file's part is the receipt, with its bonus once
 	run -1 --separate-stderr loy-accrue --rejects rej.csv a.csv b.csv
@@ -2945,7 +2945,7 @@ EOF2
 txn_id,member_id,occurred_at,amount,points,status,detail
 T1,1001,2026-12-05 10:00:00,50.00,50,credited,
 T1,1001,2026-12-05 10:00:00,0.00,500,bonus,rule forty: period 2026-12
-T1,1001,2026-12-05 10:00:00,-20.00,0,conflict,receipt 'T1' was taken before (run 4) with other content
+T1,1001,2026-12-05 10:00:00,-20.00,0,conflict,receipt 'T1' was taken from 'a.csv' earlier in this run with other content
 EOF2
 	[ "$(q "SELECT kind, points FROM journal ORDER BY entry_id")" = "$(printf 'earn|50\nbonus|500')" ]
 	[ "$(q "SELECT key, points FROM rule_awards")" = "2026-12|500" ]

@@ -2594,6 +2594,27 @@ EOF
 	ledger_ok
 }
 
+@test "a receipt's lines in two files of a run: the second is refused as taken from the first in this run" {
+	base
+	printf 'txn_id,member_id,occurred_at,sku,amount\nT1,1001,2026-11-20 10:00:00,A,10.00\n' >a.csv
+	printf 'txn_id,member_id,occurred_at,sku,amount\nT1,1001,2026-11-20 10:01:00,B,7.00\n' >b.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue a.csv - <b.csv
+	[ "${stderr_lines[1]}" = "loy-accrue: stdin:2: receipt 'T1' was taken from 'a.csv' earlier in this run with other content" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-accrue --rejects rej.csv a.csv b.csv
+	same "$output" <<'EOF'
+txn_id,member_id,occurred_at,amount,points,status,detail
+T1,1001,2026-11-20 10:00:00,10.00,10,credited,
+T1,1001,2026-11-20 10:01:00,7.00,0,conflict,receipt 'T1' was taken from 'a.csv' earlier in this run with other content
+EOF
+	[ "$(sed -n 2p rej.csv)" = "T1,1001,2026-11-20 10:01:00,B,7.00,b.csv,2,receipt 'T1' was taken from 'a.csv' earlier in this run with other content" ]
+	# in a later run, the run that took it is named
+	run -65 --separate-stderr loy-accrue b.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: b.csv:2: receipt 'T1' was taken before (run $(q "SELECT max(run_id) FROM runs")) with other content" ]
+	ledger_ok
+}
+
 @test "--rejects may not name the file standard input reads" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\nT2,9999,2026-11-20 10:00:00,5.00\n' >pos.csv
