@@ -373,8 +373,10 @@ int ledger_earn_facts(struct ledger *l, const char *member, char **tier, char **
     char **referrer);
 int ledger_earn_segments(struct ledger *l, const char *member, const char *names,
     char **out);
-/* 1 known (*member set, caller frees), 0 not. */
-int ledger_event_get(struct ledger *l, const char *event_id, char **member);
+/* 1 known (*member and *event set, caller frees; occurred its
+ * occurred_at), 0 not. */
+int ledger_event_get(struct ledger *l, const char *event_id, char **member, char **event,
+    char occurred[static 20]);
 int ledger_event_count(struct ledger *l, const char *member, const char *event,
     const char *period, int64_t *n);
 int ledger_event_insert(struct ledger *l, const char *event_id, const char *member,

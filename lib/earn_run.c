@@ -180,6 +180,7 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	const struct event_rule *er = NULL;
 	struct member m = { { 0 } };
 	char when[20], period[16], rules[512], *member = NULL, *prev = NULL, expires[20];
+	char *prev_event = NULL, prev_when[20];
 	char *segments = NULL;
 	struct earn_member em = { 0 };
 	int64_t points, used = 0, entry, balance, *share = NULL;
@@ -204,7 +205,7 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return -1;
 	if (!got)
 		return batch_reject(b, row, "unknown member_id '%s'", who);
-	if ((got = ledger_event_get(l, id, &prev)) < 0)
+	if ((got = ledger_event_get(l, id, &prev, &prev_event, prev_when)) < 0)
 		goto fatal;
 	if (got) {
 		int same = ledger_member_same(l, prev, member);
@@ -214,6 +215,12 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		if (!same) {
 			batch_reject(b, row, "event_id '%s' was taken before for member '%s'", id,
 			    prev);
+			goto done;
+		}
+		/* the same event, not another under an id used again */
+		if (strcmp(prev_event, name) != 0 || strcmp(prev_when, when) != 0) {
+			batch_reject(b, row, "event_id '%s' was taken before with other content "
+			    "(%s at %s)", id, prev_event, prev_when);
 			goto done;
 		}
 		batch_count(b, EC_DUPLICATE);
@@ -292,6 +299,7 @@ done:
 	member_clear(&m);
 	free(member);
 	free(prev);
+	free(prev_event);
 	free(segments);
 	free(share);
 	return rc;

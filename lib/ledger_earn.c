@@ -539,10 +539,11 @@ ledger_earn_segments(struct ledger *l, const char *member, const char *names, ch
 
 /* 1 the event is known (its member in *member, caller frees), 0 not, -1. */
 int
-ledger_event_get(struct ledger *l, const char *event_id, char **member)
+ledger_event_get(struct ledger *l, const char *event_id, char **member, char **event,
+    char occurred[static 20])
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_EVENT_GET,
-	    "SELECT member_id FROM events WHERE event_id = ?1");
+	    "SELECT member_id, event, occurred_at FROM events WHERE event_id = ?1");
 	int got;
 
 	if (!st)
@@ -551,6 +552,8 @@ ledger_event_get(struct ledger *l, const char *event_id, char **member)
 	if ((got = ledger_step_one(l, st, "cannot read an event")) <= 0)
 		return got;
 	*member = loy_xstrdup((const char *)sqlite3_column_text(st, 0));
+	*event = loy_xstrdup((const char *)sqlite3_column_text(st, 1));
+	snprintf(occurred, 20, "%s", (const char *)sqlite3_column_text(st, 2));
 	sqlite3_reset(st);
 	return 1;
 }

@@ -957,6 +957,43 @@ OUT
 	ledger_ok
 }
 
+@test "an event_id taken before for another event or time is refused, not a duplicate" {
+	base
+	members
+	programme <<'EOF'
+[event survey]
+points = 50
+
+[event newsletter]
+points = 100
+EOF
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-11-20 10:00:00\n' >day1.csv
+	run -0 --separate-stderr loy-accrue --events day1.csv
+	# the next day's export numbers its events from E1 again
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,newsletter,2026-11-21 10:00:00\nE2,1001,survey,2026-11-21 10:00:00\nE3,1001,survey,2026-11-21 11:00:00\n' >day2.csv
+	printf 'event_id,member_id,event,occurred_at\nE3,1001,survey,2026-11-21 11:00:00\n' >day2a.csv
+	run -0 --separate-stderr loy-accrue --events day2a.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue --events day2.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: day2.csv:2: event_id 'E1' was taken before with other content (survey at 2026-11-20 10:00:00)" ]
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-accrue --events --rejects rej.csv day2.csv
+	same "$output" <<'EOF'
+event_id,member_id,event,occurred_at,points,status,detail
+E2,1001,survey,2026-11-21 10:00:00,50,credited,
+E3,1001,survey,2026-11-21 11:00:00,0,duplicate,
+EOF
+	[ "$(sed -n 2p rej.csv)" = "E1,1001,newsletter,2026-11-21 10:00:00,2,event_id 'E1' was taken before with other content (survey at 2026-11-20 10:00:00)" ]
+	# the same event at another time is another event too
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-11-20 10:00:01\n' >day3.csv
+	run -65 --separate-stderr loy-accrue --events day3.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: day3.csv:2: event_id 'E1' was taken before with other content (survey at 2026-11-20 10:00:00)" ]
+	run -0 --separate-stderr loy-accrue --events day1.csv
+	[ "${lines[1]}" = "E1,1001,survey,2026-11-20 10:00:00,0,duplicate," ]
+	[ "$(q "SELECT points FROM balances WHERE member_id = '1001'")" = 150 ]
+	ledger_ok
+}
+
 @test "event rules keep their conditions on the member, their limit, cap and budget" {
 	base
 	members
