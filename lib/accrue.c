@@ -2700,6 +2700,45 @@ return_refused(struct accrue *a, struct rcpt *r, char *why, size_t size)
 	return got;
 }
 
+/* Would the member --auto-enroll makes of the receipt be one no later
+ * receipt could find?  So when every identifier it gives that identify_by
+ * uses is a phone or an e-mail the member would not keep, as it fails the
+ * programme's pattern: each run would enrol another.  1 (why says so), 0. */
+static int
+unfindable(struct accrue *a, struct rcpt *r, char *why, size_t size)
+{
+	int failed[ID_COUNT] = { 0 }, n = 0;
+
+	for (int o = 0; o < a->norder; o++) {
+		int i = a->order[o];
+
+		if (!r->id[i])
+			continue;
+		if (i != ID_PHONE && i != ID_EMAIL)
+			return 0;
+		if (pattern_match(i == ID_PHONE ? a->phone : a->email, r->id[i],
+		    strlen(r->id[i])) > 0)
+			return 0;
+		failed[i] = 1;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if (n == 2)
+		snprintf(why, size, "phone '" LOY_PII("%s") "' and email '" LOY_PII("%s") "' do "
+		    "not match the programme's phone_pattern and email_pattern, and the receipt "
+		    "names its member by nothing else: --auto-enroll would enrol a member no "
+		    "later receipt could find", r->id[ID_PHONE], r->id[ID_EMAIL]);
+	else
+		snprintf(why, size, "%s '" LOY_PII("%s") "' does not match the programme's "
+		    "%s_pattern, and the receipt names its member by nothing else: "
+		    "--auto-enroll would enrol a member no later receipt could find",
+		    failed[ID_PHONE] ? "phone" : "email",
+		    r->id[failed[ID_PHONE] ? ID_PHONE : ID_EMAIL],
+		    failed[ID_PHONE] ? "phone" : "email");
+	return 1;
+}
+
 /* At most this many originals awaited are held (LOY_AWAITED_ORIGINALS);
  * past it, every purchase is looked up. */
 #define AWAITED_MAX 65536
@@ -2985,6 +3024,12 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			if (!a->auto_enroll) {
 				snprintf(why, sizeof(why), strcmp(key, "phone") && strcmp(key, "email") ?
 				    "unknown %s '%s'" : "unknown %s '" LOY_PII("%s") "'", key, value);
+				rc = reject_receipt(a, b, r, why);
+				goto out;
+			}
+			/* nor does a receipt that names the member only by what
+			 * the member would not keep */
+			if (unfindable(a, r, why, sizeof(why))) {
 				rc = reject_receipt(a, b, r, why);
 				goto out;
 			}

@@ -3368,10 +3368,10 @@ EOF
 	base
 	cp "$LOY_DB" small.db
 	{
-		echo "txn_id,member_id,phone,occurred_at,amount"
-		echo "P1,,not a phone,2026-11-20 09:00:00,10.00"
-		for i in 1 2 3 4 5 6 7 8; do echo "N$i,200$i,,2026-11-20 10:00:00,1.00"; done
-		echo "P2,,not a phone,2026-11-20 11:00:00,5.00"
+		echo "txn_id,member_id,phone,email,occurred_at,amount"
+		echo "P1,,not a phone,p1@example.org,2026-11-20 09:00:00,10.00"
+		for i in 1 2 3 4 5 6 7 8; do echo "N$i,200$i,,,2026-11-20 10:00:00,1.00"; done
+		echo "P2,,not a phone,,2026-11-20 11:00:00,5.00"
 	} >day.csv
 	export LOY_RECEIPT_MEMORY=1024
 	run -0 --separate-stderr loy-accrue --auto-enroll day.csv
@@ -3384,6 +3384,38 @@ EOF
 	[ "$stderr" = "$want_err" ]
 	[ "$(LOY_DB=small.db books)" = "$(books)" ]
 	ledger_ok small.db
+}
+
+@test "--auto-enroll enrols no one by a phone or e-mail alone that the member would not keep" {
+	base
+	cat >day1.csv <<'EOF'
+txn_id,member_id,card,phone,email,occurred_at,amount
+P1,,,not a phone,,2026-11-20 09:00:00,10.00
+P2,,,123,bad-email,2026-11-20 09:30:00,10.00
+P3,,,not a phone,p3@example.org,2026-11-20 10:00:00,10.00
+P4,,7000004,,,2026-11-20 10:30:00,10.00
+EOF
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue --auto-enroll day1.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: day1.csv:2: phone 'not a phone' does not match the programme's phone_pattern, and the receipt names its member by nothing else: --auto-enroll would enrol a member no later receipt could find" ]
+	[ "${stderr_lines[1]}" = "loy-accrue: day1.csv:3: phone '123' and email 'bad-email' do not match the programme's phone_pattern and email_pattern, and the receipt names its member by nothing else: --auto-enroll would enrol a member no later receipt could find" ]
+	[ "$(dump)" = "$before" ]
+	# set aside, as every run would enrol another member for them; a
+	# receipt that names the member by more is taken, the phone left off
+	run -1 --separate-stderr loy-accrue --auto-enroll --rejects rej.csv day1.csv
+	same "$output" <<'EOF'
+txn_id,member_id,occurred_at,amount,points,status,detail
+P1,,2026-11-20 09:00:00,10.00,0,rejected,"phone 'not a phone' does not match the programme's phone_pattern, and the receipt names its member by nothing else: --auto-enroll would enrol a member no later receipt could find"
+P2,,2026-11-20 09:30:00,10.00,0,rejected,"phone '123' and email 'bad-email' do not match the programme's phone_pattern and email_pattern, and the receipt names its member by nothing else: --auto-enroll would enrol a member no later receipt could find"
+P3,1,2026-11-20 10:00:00,10.00,10,credited,member 1 enrolled
+P4,2,2026-11-20 10:30:00,10.00,10,credited,member 2 enrolled
+EOF
+	[ "$(q "SELECT count(*) FROM members WHERE phone IS NOT NULL AND member_id IN ('1', '2')")" = 0 ]
+	# the next day the same phone alone is refused again, not a third member
+	printf 'txn_id,phone,occurred_at,amount\nP5,not a phone,2026-11-21 09:00:00,10.00\n' >day2.csv
+	run -65 --separate-stderr loy-accrue --auto-enroll day2.csv
+	[ "$(q "SELECT count(*) FROM members")" = 5 ]
+	ledger_ok
 }
 
 @test "LOY_MEMBER_MEMORY must be a number of bytes" {
