@@ -1585,6 +1585,29 @@ tier_emit(struct tierrun *t, const struct programme *p, const char *member, cons
 	return 0;
 }
 
+/*
+ * The highest tier the member's measure qualified for on a day from the
+ * review day R to `day` (whose own is q), each day's measure as that
+ * night's run took it: a tier earned after the review holds until the next
+ * one, also when a return since has taken the measure below it.  The
+ * measure that qualified for it into *measure.
+ */
+static int
+since_review(const struct tierrun *t, const struct seg_member *m,
+    const struct programme *p, int R, int day, int q, int64_t *measure)
+{
+	for (int D = R; D < day; D++) {
+		int64_t md = shown(p, between(t, m, window_start(p, D), D, D));
+		int qd = qualified(p, md);
+
+		if (qd > q) {
+			q = qd;
+			*measure = md;
+		}
+	}
+	return q;
+}
+
 static int
 tier_member(void *ctx, const struct seg_member *m)
 {
@@ -1659,15 +1682,21 @@ tier_member(void *ctx, const struct seg_member *m)
 			soft = p->tiers.soft_landing && target < ei - 1;
 			if (soft)
 				target = ei - 1;
-			/* what decided: the measure now when it holds the member
-			 * higher than the review would, or as high as the soft
-			 * landing; else the review's, also when the day's
-			 * qualifies for the same tier (1 January in a calendar
-			 * year: a window just begun) */
-			if (target < q || (target == q && soft)) {
-				target = q;
-				mr = mt;
-				soft = 0;
+			/* what decided: the measure now, or on a day since the
+			 * review, when it holds the member higher than the review
+			 * would, or as high as the soft landing; else the
+			 * review's, also when the day's qualifies for the same
+			 * tier (1 January in a calendar year: a window just
+			 * begun) */
+			if (target < ei) {
+				int64_t ms = mt;
+				int qs = since_review(t, m, p, d->R, day, q, &ms);
+
+				if (target < qs || (target == qs && soft)) {
+					target = qs;
+					mr = ms;
+					soft = 0;
+				}
 			}
 			if (target < ei) {
 				ei = target;
@@ -1785,7 +1814,7 @@ tiers_calc(struct tierrun *t)
 {
 	struct run *r = t->r;
 	char last[11], from[11], when[20], btext[BUCKETS_MAX][11], late[11];
-	int lo, rc = -1, bound[BUCKETS_MAX], nb = 0;
+	int lo, rc = -1, bound[BUCKETS_MAX], nb = 0, graced = 0, lateday;
 
 	if (ledger_tier_last_run(r->l, last) < 0)
 		return -1;
@@ -1807,6 +1836,7 @@ tiers_calc(struct tierrun *t)
 		    "recalculate%s", r->as_of, t->apply ? ", nothing recorded" : "");
 	t->days = loy_xmalloc((t->nd + 1) * sizeof(*t->days));
 	lo = r->day;
+	lateday = t->P + 2;
 	for (int k = 0; k < t->nd; k++) {
 		struct tday *d = &t->days[k];
 		int day = t->P + 1 + k;
@@ -1838,6 +1868,14 @@ tiers_calc(struct tierrun *t)
 			lo = d->ws;
 		if ((d->review || d->p->tiers.review == REVIEW_ANNIVERSARY) && d->wsr < lo)
 			lo = d->wsr;
+		/* a landing after a grace period looks back at each day from
+		 * R (since_review): the days one by one, each with the
+		 * returns made by then */
+		if ((d->review || d->p->tiers.review == REVIEW_ANNIVERSARY) && d->R < day) {
+			graced = 1;
+			if (d->R + 1 < lateday)
+				lateday = d->R + 1;
+		}
 		/* the windows' edges, for buckets */
 		if (nb + 4 <= BUCKETS_MAX) {
 			bound[nb++] = d->ws;
@@ -1858,7 +1896,7 @@ tiers_calc(struct tierrun *t)
 	day_text(lo, from);
 	/* days run one by one: a return made on the second day or later
 	 * counts from its day on, not on the days before it */
-	day_text(t->P + 2, late);
+	day_text(lateday, late);
 	if (!t->header_done) {
 		for (const char *const *c = tier_cols; *c; c++)
 			csvio_put(t->out, *c);
@@ -1867,7 +1905,7 @@ tiers_calc(struct tierrun *t)
 	if (t->nd > 0) {
 		t->measure = t->days[0].p->tiers.measure == MEASURE_POINTS ? SEG_POINTS :
 		    t->days[0].p->tiers.measure == MEASURE_VISITS ? SEG_VISITS : SEG_SPEND;
-		if (!t->whole && nb <= BUCKETS_MAX) {
+		if (!t->whole && !graced && nb <= BUCKETS_MAX) {
 			/* a few windows: their edges cut the days into buckets */
 			int n = 0;
 
@@ -1881,7 +1919,7 @@ tiers_calc(struct tierrun *t)
 			    t->nd > 1 ? late : NULL, tier_member, t);
 		} else
 			rc = ledger_segment_walk(r->l, 2, t->measure, from, r->end,
-			    t->nd > 1 ? late : NULL, t->whole, tier_member, t);
+			    t->nd > 1 || graced ? late : NULL, t->whole, tier_member, t);
 		if (rc < 0 || r->failed)
 			return -1;
 	}

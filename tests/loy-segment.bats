@@ -352,6 +352,42 @@ B,Platinum,Gold,120.00,100.00,review,2026-07-31
 OUT
 }
 
+@test "a tier earned in the grace period holds at the landing, as one earned after it does, though a return has taken the measure below it since" {
+	tiered 's/grace_days = 0/grace_days = 30/'
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	# A and B buy 120.00 (Gold) and return 30.00 of it ten days later: A
+	# between the review of 1 July and its landing on 31 July, B after;
+	# C qualified for Gold on 5 July, and is left with 95.00 by 31 July
+	buy <<EOF
+A 2026-07-10 120.00
+B 2026-08-10 120.00
+C 2026-07-05 100.00
+EOF
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,A,2026-07-20 10:00:00,-30.00,T1\nR2,B,2026-08-20 10:00:00,-30.00,T2\nR3,C,2026-07-31 09:00:00,-5.00,T3\n' >ret.csv
+	loy-accrue ret.csv >/dev/null 2>&1
+	cp "$LOY_DB" catchup.db
+	for d in 2026-06-30 2026-07-01 2026-07-10 2026-07-20 2026-07-30 2026-07-31 2026-08-10 2026-08-31; do
+		run -0 --separate-stderr loy-segment --as-of $d tiers --apply
+	done
+	same "$(history)" <<'EOF'
+C:Silver>Gold:qualified:2026-07-05
+A:Silver>Gold:qualified:2026-07-10
+B:Silver>Gold:qualified:2026-08-10
+EOF
+	[ "$(q "SELECT group_concat(member_id || ':' || tier, ' ') FROM members")" = "A:Gold B:Gold C:Gold" ]
+	ledger_ok
+	# one run catching up over the same days ends the same
+	LOY_DB=catchup.db
+	run -0 --separate-stderr loy-segment --as-of 2026-06-30 tiers --apply
+	run -0 --separate-stderr loy-segment --as-of 2026-08-31 tiers --apply
+	same "$(history)" <<'EOF'
+C:Silver>Gold:qualified:2026-07-05
+A:Silver>Gold:qualified:2026-07-10
+B:Silver>Gold:qualified:2026-08-10
+EOF
+	ledger_ok
+}
+
 @test "an assigned tier is a floor until it expires" {
 	tiered
 	members A:2024-01-01 B:2024-01-01
