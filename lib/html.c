@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "report.h"
 #include "utf8.h"
 
@@ -210,12 +211,23 @@ bars(FILE *f, const char *id, const char *title, int n, char **labels, int k,
 	fputs("</figure>\n", f);
 }
 
+/* A chart's row of n values, zeroed, with one more to spare. */
+static void *
+chart_row(int n, size_t size)
+{
+	void *v = calloc((size_t)n + 1, size);
+
+	if (!v)
+		loy_die(71, "out of memory");
+	return v;
+}
+
 static char **
 column(const struct grid *g, const char *name)
 {
-	char **v = calloc(g->nrows + 1, sizeof(char *));
+	char **v = chart_row(g->nrows, sizeof(char *));
 
-	for (int r = 0; v && r < g->nrows; r++)
+	for (int r = 0; r < g->nrows; r++)
 		v[r] = (char *)grid_at(g, r, name);
 	return v;
 }
@@ -224,7 +236,7 @@ static void
 chart_tiers(FILE *f, const struct grid *g)
 {
 	char **labels = column(g, "tier");
-	int64_t *v = calloc(g->nrows + 1, sizeof(int64_t));
+	int64_t *v = chart_row(g->nrows, sizeof(int64_t));
 	struct series s = { "members", "#3b6ea5", v };
 
 	for (int r = 0; r < g->nrows; r++) {
@@ -242,9 +254,9 @@ static void
 chart_earn_burn(FILE *f, const struct grid *g)
 {
 	char **labels = column(g, "period");
-	int64_t *e = calloc(g->nrows + 1, sizeof(int64_t));
-	int64_t *r = calloc(g->nrows + 1, sizeof(int64_t));
-	int64_t *x = calloc(g->nrows + 1, sizeof(int64_t));
+	int64_t *e = chart_row(g->nrows, sizeof(int64_t));
+	int64_t *r = chart_row(g->nrows, sizeof(int64_t));
+	int64_t *x = chart_row(g->nrows, sizeof(int64_t));
 	struct series s[3] = {
 		{ "earned", "#2e8b57", e }, { "redeemed", "#3b6ea5", r },
 		{ "expired", "#c0504d", x },
@@ -268,7 +280,7 @@ static void
 chart_liability(FILE *f, const struct grid *g, const char *currency)
 {
 	char **labels = column(g, "expires");
-	int64_t *v = calloc(g->nrows + 1, sizeof(int64_t));
+	int64_t *v = chart_row(g->nrows, sizeof(int64_t));
 	struct series s = { "points", "#8064a2", v };
 	char title[160];
 
