@@ -325,9 +325,11 @@ ledger_member_new_id(struct ledger *l, char **out)
 	    &st, NULL) != SQLITE_OK)
 		return ledger_fail(l, "cannot prepare statement");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if ((got = sqlite3_step(st)) == SQLITE_ROW)
 		next = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
+	if (got != SQLITE_ROW && got != SQLITE_DONE)
+		return ledger_fail(l, "cannot read the next member id");
 	if (next < 1)
 		next = 1;
 	for (;; next++) {
