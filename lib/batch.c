@@ -174,6 +174,8 @@ spool_file(void)
 	}
 	unlink(path);
 	if (!(f = fdopen(fd, "w+"))) {
+		loy_error("cannot open a temporary file in '%s': %s", spool_dir(),
+		    strerror(errno));
 		close(fd);
 		return NULL;
 	}
