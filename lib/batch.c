@@ -930,6 +930,13 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 	}
 	if (cli->rejects && (status = open_rejects(&b)) != 0)
 		goto out;
+	/* the ledger is taken once a pipe has something to read: a writer at
+	 * its other end (loy-enroll crm.csv | cut -d, -f1,2 | loy-enroll)
+	 * prints once its run has committed, and would wait for the ledger
+	 * this run held while waiting for it, till one of them gave up */
+	for (int i = 0; i < nfiles; i++)
+		if (inputs[i])
+			csvio_wait(inputs[i]);
 	if (ledger_begin(l) < 0 || ledger_run_begin(l, loy_progname, args) < 0) {
 		status = ledger_status(l);
 		goto out;

@@ -1,6 +1,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -829,6 +830,17 @@ csvio_sha256(struct csvio_reader *r)
 		sha256_final(&r->sha, r->hex);
 	}
 	return r->hex;
+}
+
+void
+csvio_wait(const struct csvio_reader *r)
+{
+	struct pollfd p = { .fd = r->fd, .events = POLLIN };
+
+	if (r->at0 >= 0)	/* a regular file: there is nothing to wait for */
+		return;
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
 }
 
 void

@@ -71,6 +71,9 @@ long csvio_rows(const struct csvio_reader *r);
  * of it, as a file still being written, cut short or written anew while
  * it is read has; else 0. */
 int csvio_changed(const struct csvio_reader *r, uint64_t *now);
+/* Wait, reading nothing, until the input has something to be read or
+ * has ended (a pipe, a FIFO, a terminal; a regular file at once). */
+void csvio_wait(const struct csvio_reader *r);
 void csvio_close(struct csvio_reader *r);
 
 /* Writer formats: RFC 4180 quoting (only where needed) with LF line ends;

@@ -938,6 +938,30 @@ EOF
 	ledger_ok
 }
 
+@test "an import from a pipe waits for a writer upstream to commit before it takes the ledger" {
+	base
+	printf 'member_id,name\n2001,Dan\n1001,Anna Schmidt\n2002,Eve\n' >new.csv
+	# the second loy-enroll starts first; the first prints once committed
+	run -0 --separate-stderr bash -c '{ sleep 1; loy-enroll --busy-timeout 5 new.csv; } |
+	    awk -F, '\''NR == 1 { print "member_id,source" } $3 == "created" { print $2 ",fair" }'\'' |
+	    loy-enroll --busy-timeout 5; echo "${PIPESTATUS[*]}"'
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,2001,updated,source
+3,2002,updated,source
+0 0 0
+EOF
+	same "$stderr" <<'EOF'
+loy-enroll: new.csv: 3 rows, 2 created, 0 updated, 1 unchanged, 0 rejected
+loy-enroll: stdin: 2 rows, 0 created, 2 updated, 0 unchanged, 0 rejected
+EOF
+	same "$(q "SELECT member_id, name, attrs FROM members WHERE member_id > '2' ORDER BY 1")" <<'EOF'
+2001|Dan|{"source":"fair"}
+2002|Eve|{"source":"fair"}
+EOF
+	ledger_ok
+}
+
 # -------------------------------------------------------------- --dry-run
 
 @test "--dry-run prints what would happen and commits nothing" {
