@@ -385,6 +385,55 @@ when_format_check(const char *fmt, const char **why)
 	return 0;
 }
 
+/*
+ * The date part of a format that gives a time of day too: the format up
+ * to the end of its last conversion before the first that reads a time
+ * or an offset, "%d.%m.%Y" of "%d.%m.%Y %H:%M", so that a date alone (a
+ * birthday) can be read in the file's own way of writing dates.  NULL
+ * when the format reads no time, or what comes before its time gives no
+ * year, month and day (a time first, %c, %s); kept for the next row.
+ */
+static const char *
+date_part(const char *fmt)
+{
+	static struct {
+		char fmt[128], part[128];
+		int has, valid;
+	} dc;
+	const char *p, *end = fmt, *why;
+	int timed = 0;
+
+	if (dc.valid && strcmp(dc.fmt, fmt) == 0)
+		return dc.has ? dc.part : NULL;
+	if (strlen(fmt) >= sizeof(dc.fmt))
+		return NULL;
+	for (p = fmt; *p && !timed; p++) {
+		const char *c = p;
+
+		if (*p != '%')
+			continue;
+		c += 1 + strspn(p + 1, "-_0^#");
+		c += strspn(c, "0123456789");
+		c += *c == 'E' || *c == 'O';
+		if (!*c)
+			break;
+		if (strchr("HIklMSpPrRTXzcs+", *c))
+			timed = 1;
+		else if (*c != '%' && *c != 'n' && *c != 't')
+			end = c + 1;
+		p = c;
+	}
+	strcpy(dc.fmt, fmt);
+	dc.valid = 1;
+	dc.has = timed && end > fmt;
+	if (dc.has) {
+		memcpy(dc.part, fmt, (size_t)(end - fmt));
+		dc.part[end - fmt] = '\0';
+		dc.has = when_format_check(dc.part, &why) == 0;
+	}
+	return dc.has ? dc.part : NULL;
+}
+
 /* Convert a valid stamp with an explicit UTC offset to local time (TZ). */
 static int
 to_local(struct stamp *t)
@@ -471,7 +520,11 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 			return -1;
 		}
 	} else if (parse_fmt(s, fmt, &t) == -1) {
-		return said(why, "does not match %s format '%s'", kind, fmt);
+		/* a date alone, written as the format writes its date */
+		const char *part = want == WHEN_DATE ? date_part(fmt) : NULL;
+
+		if (!part || parse_fmt(s, part, &t) == -1)
+			return said(why, "does not match %s format '%s'", kind, part ? part : fmt);
 	}
 	if (valid(&t, why) == -1)
 		return -1;

@@ -425,6 +425,30 @@ EOF
 	ledger_ok
 }
 
+@test "--date-format with a time of day reads a birthday written with its date part" {
+	new_ledger
+	cat >shop.csv <<'EOF'
+Kunde,Geburtstag,Angemeldet
+1,29.02.1984,31.12.2020 14:05
+2,31.12.1980 00:00,01.06.2021 09:00
+3,1980-12-31,01.06.2021 09:00
+EOF
+	run -1 --separate-stderr loy-enroll --map member_id=Kunde,birthday=Geburtstag,enrolled_at=Angemeldet \
+	    --date-format '%d.%m.%Y %H:%M' --rejects rej.csv shop.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1,created,
+3,2,rejected,birthday '31.12.1980 00:00' is not a date
+4,3,rejected,birthday '1980-12-31' does not match date format '%d.%m.%Y'
+EOF
+	[ "${stderr_lines[1]}" = "loy-enroll: shop.csv:4: birthday '1980-12-31' does not match date format '%d.%m.%Y'" ]
+	[ "$(q "SELECT member_id, birthday, enrolled_at FROM members")" = "1|1984-02-29|2020-12-31 14:05:00" ]
+	printf 'member_id,birthday,enrolled_at\n4,11/30/1990,11/30/2020 at 02:15 PM\n' >us.csv
+	run -0 --separate-stderr loy-enroll --date-format '%m/%d/%Y at %I:%M %p' us.csv
+	[ "$(q "SELECT member_id, birthday, enrolled_at FROM members WHERE member_id = '4'")" = "4|1990-11-30|2020-11-30 14:15:00" ]
+	ledger_ok
+}
+
 @test "--date-format with %z converts enrolled_at to the programme's time zone, and leaves a birthday the day written" {
 	new_ledger
 	printf 'member_id,birthday,enrolled_at\n1,1990-01-02 +1400,2026-01-01 +1400\n2,1990-01-02 -1000,2026-01-01 -1000\n' >in.csv
