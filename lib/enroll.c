@@ -31,7 +31,8 @@ static const char *const kept_out[] = {
 	"status", "tier", "merged_into", "closed_at", "forgotten_at", "created_run",
 	"updated_run", NULL
 };
-/* Columns a rejects file adds: not member attributes. */
+/* Columns a rejects file adds: not member attributes in a file that has
+ * both line and reason, as every rejects file has (rejects_file). */
 static const char *const rejects_cols[] = {
 	"file", "line", "reason", "rejected_file", "rejected_line", "rejected_reason", NULL
 };
@@ -276,6 +277,19 @@ in_list(const char *const *list, const char *s)
 	return 0;
 }
 
+/* Is the file a rejects file read back: one with line and reason columns? */
+static int
+rejects_file(struct csvio_reader *r)
+{
+	int line = 0, reason = 0;
+
+	for (int c = 0; c < csvio_ncols(r); c++) {
+		line |= strcasecmp(csvio_colname(r, c), "line") == 0;
+		reason |= strcasecmp(csvio_colname(r, c), "reason") == 0;
+	}
+	return line && reason;
+}
+
 /* The attrs key of a column name: lower case, as merge_attrs makes it. */
 static char *
 attr_key(const char *name)
@@ -302,7 +316,7 @@ import_file(void *ctx, struct batch *b)
 {
 	struct import *im = ctx;
 	struct csvio_reader *r = batch_reader(b);
-	int bad = 0;
+	int bad = 0, rejects = rejects_file(r);
 
 	for (int i = 0; i < IN_COUNT; i++)
 		im->col[i] = batch_col(b, in_fields[i]);
@@ -316,7 +330,7 @@ import_file(void *ctx, struct batch *b)
 
 		for (int i = 0; i < IN_COUNT; i++)
 			ours |= im->col[i] == c;
-		if (ours || in_list(rejects_cols, name) || in_list(in_fields, name))
+		if (ours || (rejects && in_list(rejects_cols, name)) || in_list(in_fields, name))
 			continue;
 		/* a member attribute's name, in the ledger and in reports */
 		if (!batch_cli(b)->tsv && strchr(name, '\t')) {

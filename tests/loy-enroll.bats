@@ -918,6 +918,26 @@ EOF
 	ledger_ok
 }
 
+@test "a file, line or reason column of a file that is no rejects file (one without both line and reason) is a member attribute like any other" {
+	new_ledger
+	printf 'member_id,name,reason,file\n1,Ann,friend told me,scan-0042.pdf\n' >crm.csv
+	run -0 --separate-stderr loy-enroll crm.csv
+	same "$(attrs 1)" <<'EOF'
+file=scan-0042.pdf
+reason=friend told me
+EOF
+	printf 'member_id,name,line\n2,Bob,Gold line\n' >crm2.csv
+	run -0 --separate-stderr loy-enroll crm2.csv
+	[ "$(attrs 2)" = "line=Gold line" ]
+	# a rejects file read back: its own columns are not attributes
+	printf 'member_id,name,email\n3,Cy,cy@example\n' >in.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv in.csv
+	sed 's/cy@example,/cy@example.org,/' rej.csv >fixed.csv
+	run -0 --separate-stderr loy-enroll fixed.csv
+	[ "$(attrs 3)" = "" ]
+	ledger_ok
+}
+
 @test "--rejects renames columns the input already has" {
 	new_ledger
 	printf 'member_id,line,reason,email\n1,7,moved,bad\n' >in.csv
