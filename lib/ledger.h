@@ -397,9 +397,10 @@ int ledger_redemption_cancel(struct ledger *l, const struct redemption *r, const
 int ledger_code_add(struct ledger *l, const char *reward, const char *code, char **other);
 /* Take the next `n` unused codes of the reward's pool for `request`, as
  * one text separated by spaces in *codes (caller frees): 1 taken, 0 not
- * (*pooled says whether the reward has a pool at all), -1 error. */
+ * (*pooled says whether the reward has a pool at all, *left how many
+ * unused codes it holds, fewer than n), -1 error. */
 int ledger_codes_take(struct ledger *l, const char *reward, int64_t n, const char *request,
-    char **codes, int *pooled);
+    char **codes, int *pooled, int64_t *left);
 /* The pools: reward_id, partner, codes, used, left. */
 int ledger_list_codes(struct ledger *l, ledger_row_fn fn, void *ctx);
 

@@ -466,7 +466,7 @@ ledger_code_add(struct ledger *l, const char *reward, const char *code, char **o
 
 int
 ledger_codes_take(struct ledger *l, const char *reward, int64_t n, const char *request,
-    char **codes, int *pooled)
+    char **codes, int *pooled, int64_t *left)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_CODE_NEXT,
 	    "SELECT code FROM reward_codes WHERE reward_id = ?1 AND request_id IS NULL"
@@ -478,6 +478,7 @@ ledger_codes_take(struct ledger *l, const char *reward, int64_t n, const char *r
 
 	*codes = NULL;
 	*pooled = 0;
+	*left = 0;
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, reward, -1, SQLITE_STATIC);
@@ -504,8 +505,10 @@ ledger_codes_take(struct ledger *l, const char *reward, int64_t n, const char *r
 	}
 	*pooled = 1;
 	rc = 0;
-	if (k < n)
+	if (k < n) {
+		*left = k;	/* the query stops at n: these are all there are */
 		goto out;
+	}
 	*codes = w = loy_xmalloc(len);
 	for (int64_t i = 0; i < k; i++) {
 		if (!(st = ledger_stmt(l, S_CODE_TAKE,

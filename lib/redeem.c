@@ -553,7 +553,7 @@ decide(struct requests *q, struct redemption *r)
 	struct offer *o;
 	struct holder *h;
 	char reason[256] = "", code[32], *codes = NULL;
-	int64_t spendable, units, entry, stock;
+	int64_t spendable, units, entry, stock, left;
 	int got, pooled, rolling, rc = -1;
 
 	r->points = 0;
@@ -656,13 +656,19 @@ decide(struct requests *q, struct redemption *r)
 	/* a partner's codes: the next unused ones, each handed out once */
 	got = pooled = 0;
 	if (o->pooled != 0 && (got = ledger_codes_take(l, r->reward_id, r->qty,
-	    r->request_id, &codes, &pooled)) < 0)
+	    r->request_id, &codes, &pooled, &left)) < 0)
 		goto out;
 	if (o->pooled < 0 && !got && !pooled)
 		o->pooled = 0;		/* no pool: no look-ups for it this run */
 	if (!got && pooled) {
-		snprintf(reason, sizeof(reason), "%sno partner codes left for reward '%s'",
-		    q->o->order == REDEEM_DRAW ? "not drawn: " : "", r->reward_id);
+		/* as for points: what the qty needs, and what there is */
+		if (left > 0)
+			snprintf(reason, sizeof(reason), "%s%lld partner codes needed for reward "
+			    "'%s', %lld left", q->o->order == REDEEM_DRAW ? "not drawn: " : "",
+			    (long long)r->qty, r->reward_id, (long long)left);
+		else
+			snprintf(reason, sizeof(reason), "%sno partner codes left for reward '%s'",
+			    q->o->order == REDEEM_DRAW ? "not drawn: " : "", r->reward_id);
 		r->points = 0;
 		goto refuse;
 	}

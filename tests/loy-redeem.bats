@@ -350,6 +350,30 @@ OUT
 	ledger_ok
 }
 
+@test "a request for more partner codes than the pool holds says how many are left" {
+	base
+	film
+	printf 'reward_id,code\nFILM,K-001\n' >codes.csv
+	loy-redeem --codes codes.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nP1,1001,FILM,2\nP2,1002,FILM,1\nP3,1002,FILM,1\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	same "$output" <<OUT
+$HEAD
+P1,refused,"2 partner codes needed for reward 'FILM', 1 left",0,
+P2,redeemed,,10,K-001
+P3,refused,no partner codes left for reward 'FILM',0,
+OUT
+	# in a draw too
+	printf 'reward_id,code\nFILM,K-002\n' >more.csv
+	loy-redeem --codes more.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nD1,1001,FILM,3\n' >draw.csv
+	run -0 --separate-stderr loy-redeem --draw=s draw.csv
+	[ "${lines[1]}" = "D1,refused,\"not drawn: 3 partner codes needed for reward 'FILM', 1 left\",0," ]
+	[ "$(balances)" = "1001:100
+1002:20" ]
+	ledger_ok
+}
+
 @test "a cancelled redemption's partner code is not handed out again" {
 	base
 	film
