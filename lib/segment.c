@@ -1402,6 +1402,8 @@ struct tierrun {
 	int whole;		/* one window: no days told apart */
 	struct tday *days;	/* P+1 .. D */
 	int nd;
+	const struct programme **vp;	/* the version of each day from vp0 on */
+	int vp0, nvp;
 	struct assignment *a;
 	long na, ai;
 	char **em, **et;	/* members' earned tiers, by member_id */
@@ -1561,9 +1563,8 @@ put_measure(struct tierrun *t, const struct programme *p, int64_t v)
 
 static int
 tier_emit(struct tierrun *t, const struct programme *p, const char *member, const char *from,
-    const char *to, int64_t measure, int to_i, const char *reason, int day)
+    const char *to, int64_t measure, int64_t threshold, const char *reason, int day)
 {
-	int64_t threshold = to_i >= 0 ? p->tiers.v[to_i].threshold : -1;
 	char eff[11];
 
 	day_text(day, eff);
@@ -1588,21 +1589,37 @@ tier_emit(struct tierrun *t, const struct programme *p, const char *member, cons
 /*
  * The highest tier the member's measure qualified for on a day from the
  * review day R to `day` (whose own is q), each day's measure as that
- * night's run took it: a tier earned after the review holds until the next
- * one, also when a return since has taken the measure below it.  The
- * measure that qualified for it into *measure.
+ * night's run took it, under that day's version: a tier earned after the
+ * review holds until the next one, also when a return since has taken the
+ * measure below it, or a version since has raised its threshold.  The
+ * measure that qualified for it, and the threshold it reached, into
+ * *measure and *threshold.  A day whose version measures otherwise than
+ * p (the landing's, which the walk read) is taken with p.
  */
 static int
 since_review(const struct tierrun *t, const struct seg_member *m,
-    const struct programme *p, int R, int day, int q, int64_t *measure)
+    const struct programme *p, int R, int day, int q, int64_t *measure, int64_t *threshold)
 {
 	for (int D = R; D < day; D++) {
-		int64_t md = shown(p, between(t, m, window_start(p, D), D, D));
-		int qd = qualified(p, md);
+		const struct programme *pd = D >= t->vp0 && D - t->vp0 < t->nvp ?
+		    t->vp[D - t->vp0] : p;
+		int64_t md;
+		int qi, qd;
 
+		if (pd->tiers.measure != p->tiers.measure)
+			pd = p;
+		md = shown(pd, between(t, m, window_start(pd, D), D, D));
+		/* the day's tier, by name in the landing's version (a tier
+		 * renamed since is the landing's lowest, as an earned one is) */
+		if ((qi = qualified(pd, md)) < 0)
+			continue;
+		qd = tier_index(p, tier_name(pd, qi));
+		if (qd < 0)
+			qd = 0;
 		if (qd > q) {
 			q = qd;
 			*measure = md;
+			*threshold = pd->tiers.v[qi].threshold;
 		}
 	}
 	return q;
@@ -1644,8 +1661,10 @@ tier_member(void *ctx, const struct seg_member *m)
 		const struct programme *p = d->p;
 		int day = t->P + 1 + k, ei = tier_index(p, earned), q, f = -1, nh, landed = 0;
 		int64_t mt = shown(p, between(t, m, d->ws, day, day)), mr = 0, shown_measure;
+		int64_t tr = -1;	/* the threshold mr reached, if not p's */
 		const char *reason, *to;
 		int ended = 0, assigned;
+		int64_t threshold;
 
 		q = qualified(p, mt);
 		if (k == 0 && t->floors_only)
@@ -1689,12 +1708,13 @@ tier_member(void *ctx, const struct seg_member *m)
 			 * tier (1 January in a calendar year: a window just
 			 * begun) */
 			if (target < ei) {
-				int64_t ms = mt;
-				int qs = since_review(t, m, p, d->R, day, q, &ms);
+				int64_t ms = mt, ts = -1;
+				int qs = since_review(t, m, p, d->R, day, q, &ms, &ts);
 
 				if (target < qs || (target == qs && soft)) {
 					target = qs;
 					mr = ms;
+					tr = ts;
 					soft = 0;
 				}
 			}
@@ -1718,6 +1738,7 @@ tier_member(void *ctx, const struct seg_member *m)
 		if (same_tier(to, held))
 			continue;
 		shown_measure = mt;
+		threshold = nh >= 0 ? p->tiers.v[nh].threshold : -1;
 		assigned = f == nh && f > ei;	/* the tier is the assignment's */
 		if (nh == tier_index(p, held))
 			/* the same tier, spelt otherwise by this version: the
@@ -1730,10 +1751,12 @@ tier_member(void *ctx, const struct seg_member *m)
 		else if (landed) {
 			reason = landed == 2 ? "soft-landing" : "review";
 			shown_measure = mr;
+			if (tr >= 0)
+				threshold = tr;
 		} else	/* a later, lower assignment replaced the one that held
 			 * the member up */
 			reason = assigned ? "assigned" : "assignment-ended";
-		if (tier_emit(t, p, id, held, to, shown_measure, nh, reason, day) < 0) {
+		if (tier_emit(t, p, id, held, to, shown_measure, threshold, reason, day) < 0) {
 			rc = 1;
 			break;
 		}
@@ -1886,6 +1909,24 @@ tiers_calc(struct tierrun *t)
 			}
 		} else
 			nb = BUCKETS_MAX + 1;
+	}
+	/* the version of each day a landing looks back at (since_review), and
+	 * the window each measured */
+	t->nvp = 0;
+	if (graced) {
+		t->vp0 = lateday - 1;
+		t->nvp = r->day - t->vp0;
+		t->vp = loy_xrealloc(t->vp, (t->nvp + 1) * sizeof(*t->vp));
+		for (int i = 0; i < t->nvp; i++) {
+			char md[11];
+			int ws;
+
+			day_text(t->vp0 + i, md);
+			snprintf(when, sizeof(when), "%s 23:59:59", md);
+			t->vp[i] = programme_at(t->v, t->nv, when);
+			if ((ws = window_start(t->vp[i], t->vp0 + i)) < lo)
+				lo = ws;
+		}
 	}
 	/* one nightly run without a review: one window, no days told apart */
 	t->whole = t->nd == 1 && !t->days[0].review &&
@@ -2098,6 +2139,7 @@ do_tiers(struct run *r)
 	free(t.et);
 	free(t.pre);
 	free(t.days);
+	free(t.vp);
 	programme_versions_free(t.v, t.nv);
 	return rc;
 }

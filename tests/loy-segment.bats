@@ -388,6 +388,45 @@ EOF
 	ledger_ok
 }
 
+@test "a tier earned in the grace period holds at the landing though a version since has raised its threshold, as one earned after the landing does" {
+	tiered 's/grace_days = 0/grace_days = 30/'
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	# from 10 July Gold takes 150.00: A reached Gold's 100.00 on 5 July,
+	# in the grace period, under the version in force then; C, Platinum,
+	# drops at the landing to the Gold it reached on 5 July; B spends as
+	# much after, under the new version: no Gold
+	sed -i 's/threshold = 100/threshold = 150/' prog.conf
+	loy-program load --from 2026-07-10 prog.conf >/dev/null 2>&1
+	buy <<EOF
+C 2025-06-01 400.00
+A 2026-07-05 120.00
+C 2026-07-05 120.00
+B 2026-08-05 120.00
+EOF
+	cp "$LOY_DB" catchup.db
+	run -0 --separate-stderr loy-segment --as-of 2025-06-01 tiers --apply
+	run -0 --separate-stderr loy-segment --as-of 2026-06-30 tiers --apply
+	for d in 2026-07-01 2026-07-05 2026-07-10 2026-07-30; do
+		run -0 --separate-stderr loy-segment --as-of $d tiers --apply
+	done
+	run -0 --separate-stderr loy-segment --as-of 2026-07-31 tiers --apply
+	same "$output" <<OUT
+$TIERS
+C,Platinum,Gold,120.00,100.00,review,2026-07-31
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-08-31 tiers --apply
+	[ "$output" = "$TIERS" ]
+	[ "$(q "SELECT group_concat(member_id || ':' || tier, ' ') FROM members")" = "A:Gold B:Silver C:Gold" ]
+	ledger_ok
+	# one run catching up over the same days ends the same
+	hist=$(history)
+	LOY_DB=catchup.db
+	run -0 --separate-stderr loy-segment --as-of 2025-06-01 tiers --apply
+	run -0 --separate-stderr loy-segment --as-of 2026-08-31 tiers --apply
+	same "$(history)" <<<"$hist"
+	ledger_ok
+}
+
 @test "an assigned tier is a floor until it expires" {
 	tiered
 	members A:2024-01-01 B:2024-01-01
