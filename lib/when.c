@@ -232,41 +232,94 @@ matched(const char *s, const char *fmt, struct tm *tm)
 	return e != NULL && *e == '\0';
 }
 
+/* A conversion that reads a number, and the width the format writes it at. */
+static int
+number_width(const char *conv)
+{
+	if (conv[0] != '%' || !conv[1] || !strchr("CdHIjmMSyY", conv[1]))
+		return 0;
+	return conv[1] == 'Y' ? 4 : conv[1] == 'j' ? 3 : 2;
+}
+
+/* The length of the conversion (flags, width, E or O, letter) or the one
+ * character of literal text at p; 0 for a conversion cut short. */
+static size_t
+token(const char *p)
+{
+	const char *c = p + 1;
+
+	if (*p != '%')
+		return 1;
+	c += strspn(c, "-_0^#");
+	c += strspn(c, "0123456789");
+	c += *c == 'E' || *c == 'O';
+	return *c ? (size_t)(c - p + 1) : 0;
+}
+
 /*
- * Whether a format puts two numbers side by side (%Y%m%d, %H%M) and is
- * made of numbers and literal text alone.  strptime(3) reads each number
- * as far as it may, so "2026113" would pass for 2026-11-03 under %Y%m%d
- * though it could as well be the 13th of January: such a date is read
- * only as the format writes it, every number at its full width.
+ * Whether a format puts two numbers side by side (%Y%m%d, %H%M).
+ * strptime(3) reads each number as far as it may, so "2026113" would pass
+ * for 2026-11-03 under %Y%m%d though it could as well be the 13th of
+ * January: such a number is read only at its full width, as the format
+ * writes it (full_width), whatever else the format has (a time after a
+ * space, %z, %p, %b).
  */
 static int
 packed(const char *fmt)
 {
-	int prevnum = 0, adjacent = 0;
+	int prev = 0;
 
-	for (const char *p = fmt; *p; p++) {
-		if (*p != '%') {
-			if (isspace((unsigned char)*p))
-				return 0;	/* matches any run of spaces */
-			prevnum = 0;
-			continue;
-		}
-		if (!*++p || !strchr("CdHIjmMSyY", *p))
+	for (const char *p = fmt; *p;) {
+		size_t n = token(p);
+		int num;
+
+		if (!n)
 			return 0;
-		adjacent |= prevnum;
-		prevnum = 1;
+		num = number_width(p) > 0 && n == 2;
+		if (num && prev)
+			return 1;
+		prev = num;
+		p += n;
 	}
-	return adjacent;
+	return 0;
 }
 
-/* Whether s is what fmt writes of tm (see packed). */
+/* Whether s, read by fmt one conversion at a time, has each number that
+ * stands side by side with another at its full width, in digits alone. */
 static int
-written_so(const char *s, const char *fmt, const struct tm *tm)
+full_width(const char *s, const char *fmt)
 {
-	char buf[128];
-	size_t n = strftime(buf, sizeof(buf), fmt, tm);
+	const char *p = fmt, *q = s, *e;
+	int prev = 0;
 
-	return n > 0 && strcmp(buf, s) == 0;
+	while (*p) {
+		size_t n = token(p);
+		char one[16];
+		struct tm tm;
+		int num, next, w;
+
+		if (!n || n >= sizeof(one))
+			return 0;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		w = n == 2 ? number_width(one) : 0;
+		num = w > 0;
+		next = p[n] && token(p + n) == 2 && number_width(p + n) > 0;
+		tminit(&tm, 0);
+		if (!(e = strptime(q, one, &tm)))
+			return 0;
+		if (num && (prev || next)) {
+			if (e - q != w)
+				return 0;
+			for (const char *d = q; d < e; d++)
+				if (*d < '0' || *d > '9')
+					return 0;
+		}
+		prev = num;
+		q = e;
+		p += n;
+	}
+	return *q == '\0';
 }
 
 /*
@@ -302,7 +355,7 @@ parse_fmt(const char *s, const char *fmt, struct stamp *t)
 	}
 	if ((set & (F_YEAR | F_MON | F_MDAY)) != (F_YEAR | F_MON | F_MDAY))
 		return -1;
-	if (pack && !written_so(s, fmt, &a))
+	if (pack && !full_width(s, fmt))
 		return -1;
 	memset(t, 0, sizeof(*t));
 	t->y = a.tm_year + 1900;

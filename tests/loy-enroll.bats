@@ -536,6 +536,44 @@ EOF
 	ledger_ok
 }
 
+@test "--date-format with numbers side by side reads them only at full width also with a time after a space, an offset or %p" {
+	new_ledger
+	before=$(dump)
+	cat >in.csv <<'EOF'
+member_id,birthday,enrolled_at
+1,19840412,2026113 09:30:00
+2,1984412,20261123 09:30:00
+EOF
+	run -65 --separate-stderr loy-enroll --date-format '%Y%m%d %H:%M:%S' in.csv
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:2: enrolled_at '2026113 09:30:00' does not match datetime format '%Y%m%d %H:%M:%S'
+loy-enroll: in.csv:3: birthday '1984412' does not match date format '%Y%m%d'
+loy-enroll: in.csv: 2 rows, 0 created, 0 updated, 0 unchanged, 2 rejected
+loy-enroll: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	printf 'member_id,enrolled_at\n1,2026113T093000+0100\n' >in.csv
+	run -65 --separate-stderr loy-enroll --date-format '%Y%m%dT%H%M%S%z' in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:2: enrolled_at '2026113T093000+0100' does not match datetime format '%Y%m%dT%H%M%S%z'" ]
+	printf 'member_id,enrolled_at\n1,2026113 0930 AM\n' >in.csv
+	run -65 --separate-stderr loy-enroll --date-format '%Y%m%d %I%M %p' in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:2: enrolled_at '2026113 0930 AM' does not match datetime format '%Y%m%d %I%M %p'" ]
+	[ "$(dump)" = "$before" ]
+	# at full width each reads; a number with a separator may be short
+	printf 'member_id,birthday,enrolled_at\n1,19840412,20261113 9:30:00\n' >in.csv
+	run -0 --separate-stderr loy-enroll --date-format '%Y%m%d %H:%M:%S' in.csv
+	printf 'member_id,enrolled_at\n2,20261113T093000+0000\n' >in.csv
+	run -0 --separate-stderr loy-enroll --date-format '%Y%m%dT%H%M%S%z' in.csv
+	printf 'member_id,enrolled_at\n3,20261113 0930 PM\n' >in.csv
+	run -0 --separate-stderr loy-enroll --date-format '%Y%m%d %I%M %p' in.csv
+	same "$(q "SELECT member_id, birthday, enrolled_at FROM members ORDER BY 1")" <<'EOF'
+1|1984-04-12|2026-11-13 09:30:00
+2||2026-11-13 09:30:00
+3||2026-11-13 21:30:00
+EOF
+	ledger_ok
+}
+
 @test "--map reads fields from a foreign export's columns" {
 	new_ledger
 	printf 'CustomerNo,Mail,Name,Segment\nC-17,ann@example.org,Ann,gold\n' >crm.csv
