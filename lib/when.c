@@ -573,11 +573,14 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 			return -1;
 		}
 	} else if (parse_fmt(s, fmt, &t) == -1) {
-		/* a date alone, written as the format writes its date */
-		const char *part = want == WHEN_DATE ? date_part(fmt) : NULL;
+		/* a date alone, written as the format writes its date: a
+		 * birthday, or a day where a time may be (its first second,
+		 * or an end's last), as in ISO 8601 */
+		const char *part = date_part(fmt);
 
 		if (!part || parse_fmt(s, part, &t) == -1)
-			return said(why, "does not match %s format '%s'", kind, part ? part : fmt);
+			return said(why, "does not match %s format '%s'", kind,
+			    part && want == WHEN_DATE ? part : fmt);
 	}
 	if (valid(&t, why) == -1)
 		return -1;

@@ -967,6 +967,13 @@ OUT
 	printf 'request_id,member_id,reward_id,requested_at\nW3,1001,COFFEE,2026112309\n' >w3.csv
 	run -0 --separate-stderr loy-redeem --date-format '%Y%m%d%H' --window '2026112300,2026112300' w3.csv
 	[ "${lines[1]}" = "W3,refused,requested outside the window 2026-11-23 00:00:00 to 2026-11-23 00:00:00,0," ]
+	# a day alone under a format that gives a time too, as the format
+	# writes its date, as in ISO 8601: its first second, an end its last
+	printf 'request_id,member_id,reward_id,requested_at\nW4,1001,COFFEE,23.11.2026 10:00\nW5,1001,COFFEE,24.11.2026\n' >w4.csv
+	run -0 --separate-stderr loy-redeem --date-format '%d.%m.%Y %H:%M' --window '23.11.2026,23.11.2026' w4.csv
+	[[ "${lines[1]}" =~ ^W4,redeemed,,20,LOY- ]]
+	[ "${lines[2]}" = "W5,refused,requested outside the window 2026-11-23 00:00:00 to 2026-11-23 23:59:59,0," ]
+	[ "$(q "SELECT requested_at FROM redemptions WHERE request_id = 'W5'")" = "2026-11-24 00:00:00" ]
 	ledger_ok
 }
 
