@@ -145,6 +145,33 @@ EOF
 	ledger_ok
 }
 
+@test "a return's original later in its file is settled, and listed, just before the return" {
+	base
+	# R1 comes first and names S1, three lines down: S1 is settled (and
+	# listed) first, then R1 takes its points back in proportion; S2,
+	# before S1 in the file, comes after them
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+R1,1001,2026-11-20 10:00:00,-5.00,S1
+S2,1001,2026-11-20 08:00:00,3.00,
+S1,1001,2026-11-20 09:00:00,20.00,
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+S1,1001,2026-11-20 09:00:00,20.00,20,credited,
+R1,1001,2026-11-20 10:00:00,-5.00,-5,returned,
+S2,1001,2026-11-20 08:00:00,3.00,3,credited,
+EOF
+	same "$(q "SELECT txn_id, points, returned_amount, returned_points FROM receipts ORDER BY txn_id")" <<'EOF'
+R1|-5|-500|0
+S1|20|500|5
+S2|3|0|0
+EOF
+	[ "$(q "SELECT group_concat(points || '/' || remaining, ' ') FROM (SELECT * FROM lots ORDER BY lot_id)")" = "20/15 3/3" ]
+	ledger_ok
+}
+
 @test "each receipt's points are a lot that expires 24 months after the purchase" {
 	base
 	# T1 9.99 -> 9, T2 20.00 -> 20: expiry = purchase + 24 months, to the second
@@ -946,6 +973,19 @@ P1|pending
 P2|credited
 P3|credited
 EOF
+	ledger_ok
+}
+
+@test "a receipt in the return window that earns no points is credited, not pending" {
+	base --set return_window_days=14
+	printf 'txn_id,member_id,occurred_at,amount\nP1,1001,2026-11-20 09:14:00,0.99\n' >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+P1,1001,2026-11-20 09:14:00,0.99,0,credited,
+EOF
+	[ "$(q "SELECT status, points FROM receipts WHERE txn_id = 'P1'")" = "credited|0" ]
+	[ "$(q "SELECT count(*) FROM lots")" = 0 ]
 	ledger_ok
 }
 
