@@ -27,7 +27,7 @@ MAN5 = $(wildcard man/*.5)
 DEPS = gcc make pkg-config libsqlite3-dev libcsv-dev libpcre2-dev sqlite3 tzdata bats man-db chromium zsh strace
 
 .PHONY: all deps check check-asan test demo bench install uninstall clean
-.PHONY: trials crash concurrency fuzz valgrind
+.PHONY: trials crash concurrency differential fuzz valgrind
 
 # Fuzz harnesses (fuzz/*.c), built plainly to replay their seeds and the
 # crash reproducers in `make check`; `make fuzz` builds them with AFL++.
@@ -88,6 +88,7 @@ bench: deps
 TRIALS ?= 1000
 DURATION ?= 60
 FUZZ_SECONDS ?= 600
+SEEDS ?= 200
 crash: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)-faults CPPFLAGS=-DLOY_FAULTS all
@@ -96,6 +97,12 @@ crash: deps
 concurrency: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/trials/concurrency.sh $(BUILD)/bin $(DURATION)
+
+# the model is Python: installed here, not for `make check`
+differential: deps
+	@sh tests/deps.sh python3
+	@$(MAKE) --no-print-directory all
+	@bash tests/trials/differential.sh $(BUILD)/bin $(SEEDS)
 
 fuzz: deps
 	@sh tests/deps.sh afl++
@@ -106,7 +113,7 @@ valgrind: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/trials/valgrind.sh $(BUILD)/bin
 
-trials: crash concurrency valgrind fuzz
+trials: crash concurrency differential valgrind fuzz
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
