@@ -31,11 +31,6 @@ static const char *const kept_out[] = {
 	"status", "tier", "merged_into", "closed_at", "forgotten_at", "created_run",
 	"updated_run", NULL
 };
-/* Columns a rejects file adds: not member attributes in a file that has
- * both line and reason, as every rejects file has (rejects_file). */
-static const char *const rejects_cols[] = {
-	"file", "line", "reason", "rejected_file", "rejected_line", "rejected_reason", NULL
-};
 
 enum { C_CREATED, C_UPDATED, C_UNCHANGED };
 static const struct batch_counter counters[] = {
@@ -277,17 +272,36 @@ in_list(const char *const *list, const char *s)
 	return 0;
 }
 
-/* Is the file a rejects file read back: one with line and reason columns? */
+/* Is column c one that --rejects added, in a rejects file read back: a file
+ * with a line and a reason column (each named rejected_line, rejected_reason
+ * where the input had one already)?  Its line, reason and file are the
+ * input's own where rejected_line, rejected_reason or rejected_file stands
+ * beside them, but in a rejects file of a rejects file, which has both
+ * rejected_line and rejected_reason, they are the first one's; a file column
+ * of the rejects file's own stands just before its line. */
 static int
-rejects_file(struct csvio_reader *r)
+rejects_column(struct csvio_reader *r, int c)
 {
-	int line = 0, reason = 0;
+	static const char *const added[] = { "file", "line", "reason", NULL };
+	const char *name = csvio_colname(r, c);
+	int again = csvio_col(r, "rejected_line") >= 0 && csvio_col(r, "rejected_reason") >= 0;
+	char renamed[32];
 
-	for (int c = 0; c < csvio_ncols(r); c++) {
-		line |= strcasecmp(csvio_colname(r, c), "line") == 0;
-		reason |= strcasecmp(csvio_colname(r, c), "reason") == 0;
-	}
-	return line && reason;
+	if ((csvio_col(r, "line") < 0 && csvio_col(r, "rejected_line") < 0) ||
+	    (csvio_col(r, "reason") < 0 && csvio_col(r, "rejected_reason") < 0))
+		return 0;
+	if (strncasecmp(name, "rejected_", 9) == 0 && in_list(added, name + 9))
+		return 1;
+	if (!in_list(added, name))
+		return 0;
+	snprintf(renamed, sizeof(renamed), "rejected_%s", name);
+	if (!again && csvio_col(r, renamed) >= 0)
+		return 0;
+	if (strcasecmp(name, "file") == 0)
+		return c + 1 < csvio_ncols(r) &&
+		    (strcasecmp(csvio_colname(r, c + 1), "line") == 0 ||
+		    strcasecmp(csvio_colname(r, c + 1), "rejected_line") == 0);
+	return 1;
 }
 
 /* The attrs key of a column name: lower case, as merge_attrs makes it. */
@@ -316,7 +330,7 @@ import_file(void *ctx, struct batch *b)
 {
 	struct import *im = ctx;
 	struct csvio_reader *r = batch_reader(b);
-	int bad = 0, rejects = rejects_file(r);
+	int bad = 0;
 
 	for (int i = 0; i < IN_COUNT; i++)
 		im->col[i] = batch_col(b, in_fields[i]);
@@ -330,7 +344,7 @@ import_file(void *ctx, struct batch *b)
 
 		for (int i = 0; i < IN_COUNT; i++)
 			ours |= im->col[i] == c;
-		if (ours || (rejects && in_list(rejects_cols, name)) || in_list(in_fields, name))
+		if (ours || rejects_column(r, c) || in_list(in_fields, name))
 			continue;
 		/* a member attribute's name, in the ledger and in reports */
 		if (!batch_cli(b)->tsv && strchr(name, '\t')) {

@@ -976,6 +976,34 @@ EOF
 	ledger_ok
 }
 
+@test "a corrected rejects file read back keeps the input's own file, line or reason column as a member attribute" {
+	new_ledger
+	printf 'member_id,name,email,reason\n1,Ann,ann_bad,friend told me\n' >a.csv
+	printf 'member_id,name,email,line\n2,Bob,bob_bad,Gold line\n' >b.csv
+	printf 'member_id,name,file,email\n3,Cy,scan-3.pdf,cy_bad\n' >c.csv
+	printf 'member_id,name,file,email\n4,Di,scan-4.pdf,di_bad\n' >d1.csv
+	printf 'member_id,name,file,email\n5,Ed,scan-5.pdf,ed_bad\n' >d2.csv
+	run -1 --separate-stderr loy-enroll --rejects ra.csv a.csv
+	run -1 --separate-stderr loy-enroll --rejects rb.csv b.csv
+	run -1 --separate-stderr loy-enroll --rejects rc.csv c.csv
+	run -1 --separate-stderr loy-enroll --rejects rd.csv d1.csv d2.csv
+	[ "$(head -1 ra.csv)" = "member_id,name,email,reason,line,rejected_reason" ]
+	[ "$(head -1 rb.csv)" = "member_id,name,email,line,rejected_line,reason" ]
+	[ "$(head -1 rc.csv)" = "member_id,name,file,email,line,reason" ]
+	[ "$(head -1 rd.csv)" = "member_id,name,file,email,rejected_file,line,reason" ]
+	for f in ra rb rc rd; do
+		sed 's/_bad,/@example.org,/' $f.csv >$f-fixed.csv
+		run -0 --separate-stderr loy-enroll $f-fixed.csv
+	done
+	[ "$(attrs 1)" = "reason=friend told me" ]
+	[ "$(attrs 2)" = "line=Gold line" ]
+	[ "$(attrs 3)" = "file=scan-3.pdf" ]
+	[ "$(attrs 4)" = "file=scan-4.pdf" ]
+	[ "$(attrs 5)" = "file=scan-5.pdf" ]
+	[ "$(q "SELECT count(*) FROM members WHERE email LIKE '%@example.org'")" = 5 ]
+	ledger_ok
+}
+
 @test "--rejects renames columns the input already has" {
 	new_ledger
 	printf 'member_id,line,reason,email\n1,7,moved,bad\n' >in.csv
