@@ -603,6 +603,9 @@ def main():
     except Failure as e:
         print("differential: FAIL %s\n%s" % (setting, e))
         print("  the commands (in %s):\n    %s" % (work, "\n    ".join(log[-12:])))
+        print("  replayed alone with: python3 %s %s %d %s%s" % (
+            os.path.abspath(__file__), bin_, seed, work,
+            " %s" % sys.argv[4] if len(sys.argv) > 4 else ""))
         return 1
     if os.environ.get("DIFFERENTIAL_VERBOSE"):
         b = model.books()

@@ -24,7 +24,9 @@ first=${3:-1}
 days=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/loy-diff.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
+# the files of a seed that failed stay for its replay; an interrupted run
+# leaves nothing
+trap 'rm -rf "$work"; exit 130' INT TERM
 passed=0 failed=0
 for ((s = first; s < first + seeds; s++)); do
 	if python3 "$here/differential.py" "$bin" $s "$work/$s" $days; then
@@ -34,6 +36,11 @@ for ((s = first; s < first + seeds; s++)); do
 		failed=$((failed + 1))
 	fi
 done
+if [ $failed -eq 0 ]; then
+	rm -rf "$work"
+else
+	echo "differential: the files of the seeds that failed are kept in $work"
+fi
 echo "differential: $seeds seeds from $first"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
