@@ -69,6 +69,20 @@ OUT
 	ledger_ok
 }
 
+@test "--date-format that gives a time of day too reads --as-of as it writes its date, and refuses a time" {
+	base
+	before=$(dump)
+	run -64 --separate-stderr loy-expire --date-format '%d.%m.%Y %H:%M' --as-of '21.11.2026 10:00'
+	[ "$stderr" = "loy-expire: --as-of '21.11.2026 10:00' is not a date" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-expire --date-format '%d.%m.%Y %H:%M' --as-of 21.11.2026
+	same "$output" <<OUT
+$HEAD
+1001,-50,2,2026-11-21
+OUT
+	ledger_ok
+}
+
 @test "an as-of date in the future is refused and nothing changes" {
 	base
 	before=$(dump)
