@@ -42,5 +42,6 @@ else
 	echo "differential: the files of the seeds that failed are kept in $work"
 fi
 echo "differential: $seeds seeds from $first"
+[ $passed -gt 0 ] || failed=$((failed + 1))	# no seed ran: that is a failure
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
