@@ -1125,8 +1125,14 @@ static int64_t
 take_back(struct accrue *a, struct mem *m, const char *txn, const char *at, int64_t owed,
     int64_t first, int64_t *entry_out, char *detail, size_t size)
 {
-	int64_t take = owed, entry;
+	int64_t take = owed, entry, expired;
 
+	/* lots past their date that the points would reach expire first, as a
+	 * punctual loy-expire run would have expired them (written to the
+	 * balance already) */
+	if (expire_first(a->l, m->id, owed, at, &expired) < 0)
+		return -1;
+	m->balance -= expired;
 	if (!negative_ok(a, at) && take > m->balance + m->delta) {
 		take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
 		snprintf(detail, size, "%lld point%s not recovered: the balance may not go "
@@ -1565,16 +1571,21 @@ credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct pro
 				return -1;
 		}
 		if (v[i].points < 0) {
-			int64_t owed = -v[i].points, take = owed, have = who->balance + who->delta;
+			int64_t owed = -v[i].points, take = owed, have, expired;
 			int done;
 
-			if (!negative_ok(a, at) && take > have)
-				take = have > 0 ? have : 0;
 			if ((done = ledger_earn_awarded_own(a->l, v[i].rule->name, who->id,
 			    v[i].key)) < 0)
 				return -1;
 			if (done)
 				continue;	/* taken back already by this receipt */
+			/* as a return: lots past their date expire first */
+			if (expire_first(a->l, who->id, owed, at, &expired) < 0)
+				return -1;
+			who->balance -= expired;
+			have = who->balance + who->delta;
+			if (!negative_ok(a, at) && take > have)
+				take = have > 0 ? have : 0;
 			if ((entry = earn_uncredit(a->l, &v[i], at, take)) < 0)
 				return -1;
 			if (entry) {

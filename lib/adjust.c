@@ -112,7 +112,7 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	const char *why, *key, *negative;
 	void **state;
 	struct member m = { { 0 } };
-	int64_t points, balance, entry, prev;
+	int64_t points, balance, entry, prev, due = 0;
 	int got, rc = 1;
 
 	if ((got = batch_points(b, row, "points", v, &points)) != 0)
@@ -215,15 +215,28 @@ adjust_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	 * the settings lag behind until loy-program apply runs */
 	if (points < 0 && programme_setting_at(l, "allow_negative", a->now, &negative) < 0)
 		goto fatal;
+	/* lots past their date that the debit would reach are not the
+	 * member's to give: they expire first, as a punctual loy-expire run
+	 * would have expired them, once the debit is taken */
+	if (points < 0 && expire_due(l, id, -points, a->now, &due) < 0)
+		goto fatal;
 	if (points < 0 && strcmp(negative, "yes") != 0) {
 		if (ledger_balance_get(l, id, &balance) < 0)
 			goto fatal;
+		if (balance - due + points < 0 && due > 0) {
+			batch_reject(b, row, "member '%s' has %lld points, %lld of them past their "
+			    "date: %lld would take the balance below zero", id, (long long)balance,
+			    (long long)due, (long long)points);
+			goto done;
+		}
 		if (balance + points < 0) {
 			batch_reject(b, row, "member '%s' has %lld points: %lld would take the "
 			    "balance below zero", id, (long long)balance, (long long)points);
 			goto done;
 		}
 	}
+	if (due > 0 && expire_first(l, id, -points, a->now, &due) < 0)
+		goto fatal;
 	if ((entry = ledger_entry_add(l, id, a->opening ? "opening" : "adjust", points,
 	    a->opening ? earned : a->now, a->opening ? "opening" : "adjustment",
 	    a->opening ? member : ref, a->opening ? NULL : field(a, row, A_REASON))) < 0)

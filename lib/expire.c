@@ -63,15 +63,34 @@ expire_all(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2]
 	return rc;
 }
 
+/* A run as of the day `day` begins with (a date or a datetime): lots whose
+ * date is that day or earlier expire, the entries dated its last second,
+ * or now when that is earlier.  0, or -1 past the year 9999. */
+static int
+as_of_day(struct expiry_run *e, const char *day)
+{
+	char now[20];
+
+	when_now(now);
+	snprintf(e->day, sizeof(e->day), "%.10s", day);
+	/* a lot expires on its expiry date: everything before the next day */
+	snprintf(e->before, sizeof(e->before), "%s 00:00:00", e->day);
+	if (when_add_hours(e->before, 24, e->before) < 0)
+		return -1;
+	snprintf(e->when, sizeof(e->when), "%s 23:59:59", e->day);
+	if (strcmp(e->when, now) > 0)
+		memcpy(e->when, now, sizeof(e->when));
+	return 0;
+}
+
 int
 expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const char *args)
 {
 	struct expiry_run e;
-	char today[11], now[20];
+	char today[11];
 	const char *why;
 
 	when_today(today);
-	when_now(now);
 	if (as_of) {
 		char d[20];
 
@@ -84,16 +103,56 @@ expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const cha
 			    "has come", as_of);
 			return LOY_EX_USAGE;
 		}
-		memcpy(e.day, d, sizeof(e.day));
+		as_of_day(&e, d);
 	} else
-		memcpy(e.day, today, sizeof(e.day));
-	/* a lot expires on its expiry date: everything before the next day */
-	snprintf(e.before, sizeof(e.before), "%s 00:00:00", e.day);
-	when_add_hours(e.before, 24, e.before);
-	snprintf(e.when, sizeof(e.when), "%s 23:59:59", e.day);
-	if (strcmp(e.when, now) > 0)
-		memcpy(e.when, now, sizeof(e.when));
+		as_of_day(&e, today);
 	return batch_txn(cli, l, args, expire_all, &e);
+}
+
+/* The points of `member` a run as of at's day (e) expires before the
+ * member gives up `points` at `at`: none while the lots still in date
+ * then hold them.  0 or -1. */
+static int
+due_first(struct ledger *l, const char *member, int64_t points, const char *at,
+    struct expiry_run *e, int64_t *due)
+{
+	int64_t in_date;
+
+	*due = 0;
+	if (points <= 0)
+		return 0;
+	if (as_of_day(e, at) < 0)
+		return loy_error("'%s' is not a time loy can count from", at);
+	if (ledger_expiry_owed(l, member, e->before, &in_date, due) < 0)
+		return -1;
+	if (in_date >= points)
+		*due = 0;
+	return 0;
+}
+
+int
+expire_due(struct ledger *l, const char *member, int64_t points, const char *at,
+    int64_t *due)
+{
+	struct expiry_run e;
+
+	return due_first(l, member, points, at, &e, due);
+}
+
+int
+expire_first(struct ledger *l, const char *member, int64_t points, const char *at,
+    int64_t *expired)
+{
+	struct expiry_run e;
+	int64_t due;
+	long lots;
+
+	*expired = 0;
+	if (due_first(l, member, points, at, &e, &due) < 0)
+		return -1;
+	if (due == 0)
+		return 0;
+	return ledger_expire_member(l, member, e.before, e.when, e.day, expired, &lots);
 }
 
 int

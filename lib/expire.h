@@ -11,6 +11,19 @@ int expire_run(const struct cli *cli, struct ledger *l, const char *as_of,
     const char *args);
 /* List the members whose points expire within `days` days from now. */
 int expire_notice(const struct cli *cli, struct ledger *l, long days);
+/* Before `member` gives up `points` at `at` (a datetime: a return, a
+ * debit, a bonus taken back, a debt a merge brings): when the lots still
+ * in date then (expiring after at's day, or never) hold fewer, the lots
+ * past their date then are expired first, as loy-expire --as-of at's day
+ * expires them (one entry of kind expire, ref that day, at its last
+ * second or now), so that the points are taken as after a punctual run:
+ * never from points due to expire.  The points expired in *expired (0:
+ * none).  0 or -1. */
+int expire_first(struct ledger *l, const char *member, int64_t points, const char *at,
+    int64_t *expired);
+/* What expire_first would expire, into *due, expiring nothing.  0 or -1. */
+int expire_due(struct ledger *l, const char *member, int64_t points, const char *at,
+    int64_t *due);
 
 /* The expiry date of points `member` earns at `earned_at` (a datetime),
  * under the programme's expiry_policy setting: months (expiry_months after

@@ -641,6 +641,30 @@ ledger_expire_member(struct ledger *l, const char *member, const char *before,
 }
 
 int
+ledger_expiry_owed(struct ledger *l, const char *member, const char *before,
+    int64_t *in_date, int64_t *due)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_EXPIRY_OWED,
+	    "SELECT coalesce(sum(CASE WHEN expires_at IS NULL OR expires_at >= ?2"
+	    "  THEN remaining END), 0),"
+	    " coalesce(sum(CASE WHEN " EXPIRED("?2") " THEN remaining END), 0)"
+	    " FROM lots WHERE member_id = ?1 AND remaining > 0");
+	int got;
+
+	*in_date = *due = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
+	if ((got = ledger_step_one(l, st, "cannot read lots")) <= 0)
+		return got;
+	*in_date = sqlite3_column_int64(st, 0);
+	*due = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
 ledger_list_expiring(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
     void *ctx)
 {

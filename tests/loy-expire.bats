@@ -208,6 +208,135 @@ OUT
 	ledger_ok late.db
 }
 
+# One member, 1001: A, 30 points expiring 2026-10-10; B, 20 points
+# expiring 2026-12-10; allow_negative as $1.  late.db is the same ledger.
+past_and_in_date() {
+	new_ledger --set expiry_months=1 --set allow_negative="$1"
+	printf 'member_id\n1001\n' >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-09-10 10:00:00,30.00\nB,1001,2026-11-10 10:00:00,20.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	cp "$LOY_DB" late.db
+}
+
+# A ledger's balances, open lots, and journal summed by kind.
+books() {
+	sqlite3 "$1" "SELECT 'balance', member_id, points FROM balances ORDER BY member_id;
+	    SELECT 'lot', earned_at, remaining FROM lots ORDER BY lot_id;
+	    SELECT kind, sum(points), count(*) FROM journal GROUP BY kind ORDER BY kind"
+}
+
+@test "a return owing more than the lots in date hold expires the lots past their date first: late ends where punctual does, below zero" {
+	past_and_in_date yes
+	# all of A back on 2026-10-15: 30 points owed, B holds 20, A is past its date
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR,1001,2026-10-15 10:00:00,-30.00,A\n' >ret.csv
+	loy-expire --as-of 2026-10-10 >/dev/null 2>&1
+	run -0 --separate-stderr loy-accrue ret.csv
+	punctual=$output
+	run -0 --separate-stderr loy-accrue -d late.db ret.csv
+	[ "$output" = "$punctual" ]
+	[ "${lines[1]}" = "R,1001,2026-10-15 10:00:00,-30.00,-30,returned," ]
+	# A expired before the return, as of its day, as loy-expire writes it
+	[ "$(sqlite3 late.db "SELECT kind, points, occurred_at, source, ref FROM journal WHERE kind = 'expire'")" = "expire|-30|2026-10-15 23:59:59|expiry|2026-10-15" ]
+	run -0 --separate-stderr loy-expire -d late.db
+	[ "$stderr" = "loy-expire: as of 2026-11-23: nothing due (lots expired by an earlier run stay expired)" ]
+	loy-expire >/dev/null 2>&1
+	same "$(books late.db)" <<OUT
+balance|1001|-10
+lot|2026-09-10 10:00:00|0
+lot|2026-11-10 10:00:00|0
+earn|50|2
+expire|-30|1
+return|-30|1
+OUT
+	[ "$(books late.db)" = "$(books "$LOY_DB")" ]
+	ledger_ok
+	ledger_ok late.db
+}
+
+@test "a return owing more than the lots in date hold, without allow_negative, recovers what a punctual run leaves, and journals the same" {
+	past_and_in_date no
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR,1001,2026-10-15 10:00:00,-30.00,A\n' >ret.csv
+	loy-expire --as-of 2026-10-10 >/dev/null 2>&1
+	run -0 --separate-stderr loy-accrue ret.csv
+	punctual=$output
+	run -0 --separate-stderr loy-accrue -d late.db ret.csv
+	[ "$output" = "$punctual" ]
+	[ "${lines[1]}" = "R,1001,2026-10-15 10:00:00,-30.00,-20,returned,10 points not recovered: the balance may not go below zero" ]
+	loy-expire -d late.db >/dev/null 2>&1
+	loy-expire >/dev/null 2>&1
+	same "$(books late.db)" <<OUT
+balance|1001|0
+lot|2026-09-10 10:00:00|0
+lot|2026-11-10 10:00:00|0
+earn|50|2
+expire|-30|1
+return|-20|1
+OUT
+	[ "$(books late.db)" = "$(books "$LOY_DB")" ]
+	ledger_ok
+	ledger_ok late.db
+}
+
+@test "a debit owing more than the lots in date hold expires the lots past their date first: late ends where punctual does, below zero" {
+	past_and_in_date yes
+	printf 'member_id,points,reason,ref\n1001,-25,goodwill,D1\n' >adj.csv
+	loy-expire --as-of 2026-10-10 >/dev/null 2>&1
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	punctual=$output
+	run -0 --separate-stderr loy-accrue -d late.db --adjust adj.csv
+	[ "$output" = "$punctual" ]
+	[ "$(sqlite3 late.db "SELECT kind, points, occurred_at, source, ref FROM journal WHERE kind = 'expire'")" = "expire|-30|2026-11-23 12:00:00|expiry|2026-11-23" ]
+	run -0 --separate-stderr loy-expire -d late.db
+	[ "$stderr" = "loy-expire: as of 2026-11-23: nothing due (lots expired by an earlier run stay expired)" ]
+	loy-expire >/dev/null 2>&1
+	same "$(books late.db)" <<OUT
+balance|1001|-5
+lot|2026-09-10 10:00:00|0
+lot|2026-11-10 10:00:00|0
+adjust|-25|1
+earn|50|2
+expire|-30|1
+OUT
+	[ "$(books late.db)" = "$(books "$LOY_DB")" ]
+	ledger_ok
+	ledger_ok late.db
+}
+
+@test "a debit the lots in date cannot cover, without allow_negative, is refused as after a punctual run, and nothing changes" {
+	past_and_in_date no
+	printf 'member_id,points,reason,ref\n1001,-25,goodwill,D1\n' >adj.csv
+	loy-expire --as-of 2026-10-10 >/dev/null 2>&1
+	run -65 --separate-stderr loy-accrue --adjust adj.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: adj.csv:2: member '1001' has 20 points: -25 would take the balance below zero" ]
+	before=$(dump late.db)
+	run -65 --separate-stderr loy-accrue -d late.db --adjust adj.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: adj.csv:2: member '1001' has 50 points, 30 of them past their date: -25 would take the balance below zero" ]
+	[ "$(dump late.db)" = "$before" ]
+	# with --rejects the rest lands; the refused row expires nothing
+	run -1 --separate-stderr loy-accrue -d late.db --rejects rej.csv --adjust adj.csv
+	[ "$(sqlite3 late.db "SELECT count(*) FROM journal WHERE kind = 'expire'")" = 0 ]
+	# what the lots in date hold is debited as after a punctual run
+	printf 'member_id,points,reason,ref\n1001,-20,goodwill,D2\n' >adj2.csv
+	run -0 --separate-stderr loy-accrue --adjust adj2.csv
+	punctual=$output
+	run -0 --separate-stderr loy-accrue -d late.db --adjust adj2.csv
+	[ "$output" = "$punctual" ]
+	loy-expire -d late.db >/dev/null 2>&1
+	loy-expire >/dev/null 2>&1
+	same "$(books late.db)" <<OUT
+balance|1001|0
+lot|2026-09-10 10:00:00|0
+lot|2026-11-10 10:00:00|0
+adjust|-20|1
+earn|50|2
+expire|-30|1
+OUT
+	[ "$(books late.db)" = "$(books "$LOY_DB")" ]
+	ledger_ok
+	ledger_ok late.db
+}
+
 @test "points past their date cannot be spent before the expiry run" {
 	new_ledger --set expiry_months=1
 	printf 'member_id\n1001\n' >members.csv

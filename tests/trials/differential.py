@@ -13,8 +13,10 @@
 # return takes back in proportion what its original earned, or at the
 # current rate, no more than the balance, from its original's lots first
 # (and the lots a cancel gave them back in), then soonest expiry first, a
-# lot past its date last; a duplicate changes nothing; a manual debit takes
-# from the lots as a return does and is refused below zero; a redemption
+# lot past its date last, and when the lots in date do not cover it, the
+# member's lots past their date expire first, as an expiry run as of its
+# day would; a duplicate changes nothing; a manual debit takes from the
+# lots as a return does and is refused below zero; a redemption
 # spends lots neither pending nor past their date, soonest expiry first; a
 # cancel gives the points back in lots of the dates they had; an expiry
 # run as of a day takes what remains of the lots whose date has come.
@@ -136,6 +138,28 @@ class Model:
             points -= t
         assert points == 0 or self.cfg["allow_negative"], "took more than the lots hold"
 
+    def due_first(self, member, points, at):
+        """What a return or a debit of `points` at `at` expires first: the
+        member's lots past their date at `at`, when those still in date
+        hold fewer (loy-expire(1), Expiry)."""
+        day, end = at.date(), dt.datetime.combine(at.date(), dt.time(23, 59, 59))
+        mine = [l for l in self.lots if l.member == member and l.remaining > 0]
+        if points <= sum(l.remaining for l in mine
+                         if l.expires is None or l.expires.date() > day):
+            return []
+        return [l for l in mine if l.expires is not None and l.expires.date() <= day
+                and l.made <= end]
+
+    def expire_first(self, member, points, at, now):
+        """Expire them, as loy-expire --as-of at's day would."""
+        gone = self.due_first(member, points, at)
+        p = sum(l.remaining for l in gone)
+        for l in gone:
+            l.remaining = 0
+        if p:
+            end = dt.datetime.combine(at.date(), dt.time(23, 59, 59))
+            self.entry(member, "expire", -p, "expiry", at.date().isoformat(), min(end, now))
+
     def spendable(self, member, now):
         return sorted((l for l in self.lots if l.member == member and l.remaining > 0
                        and (l.avail is None or l.avail <= now)
@@ -207,6 +231,8 @@ class Model:
             owed = self.rate(back)
             if r["orig"]:
                 self.early.setdefault(r["orig"], []).append(txn)
+        if owed:
+            self.expire_first(member, owed, r["at"], now)
         take = owed if self.cfg["allow_negative"] else min(owed, max(self.balance[member], 0))
         if take:
             self.entry(member, "return", -take, "receipt", txn, r["at"])
@@ -217,8 +243,12 @@ class Model:
         """'credited', 'debited', 'duplicate' or 'rejected'."""
         if ref in self.adjust_refs:
             return "duplicate" if self.adjust_refs[ref] == (member, points) else "rejected"
-        if points < 0 and self.balance[member] + points < 0 and not self.cfg["allow_negative"]:
+        due = sum(l.remaining for l in self.due_first(member, -points, now)) if points < 0 else 0
+        if points < 0 and self.balance[member] - due + points < 0 \
+                and not self.cfg["allow_negative"]:
             return "rejected"
+        if points < 0:
+            self.expire_first(member, -points, now, now)
         self.adjust_refs[ref] = (member, points)
         self.entry(member, "adjust", points, "adjustment", ref, now)
         if points > 0:
