@@ -8,6 +8,7 @@
 #include "diag.h"
 #include "earn.h"
 #include "enroll.h"
+#include "expire.h"
 #include "ledger_member.h"
 #include "pattern.h"
 #include "programme.h"
@@ -1170,6 +1171,25 @@ must_exist(struct ledger *l, const char *id, struct member *m)
 	return got;
 }
 
+/* Before `from` is merged into `into` at `at`: lots past their date that
+ * would pay a debt the merge brings expire first, as a punctual loy-expire
+ * run would have expired them: those of `into` when `from` owes points
+ * (`into` pays from its lots), those of `from` when `into` owes (`from`'s
+ * lots repay it as they arrive).  0 or -1. */
+static int
+merge_expire_first(struct ledger *l, const char *from, const char *into, const char *at)
+{
+	int64_t owes, has, expired;
+
+	if (ledger_balance_get(l, from, &owes) < 0 || ledger_balance_get(l, into, &has) < 0)
+		return -1;
+	if (owes < 0 && has > 0)
+		return expire_first(l, into, -owes < has ? -owes : has, at, &expired);
+	if (owes > 0 && has < 0)	/* all of `from`'s lots: any may repay */
+		return expire_first(l, from, owes, at, &expired);
+	return 0;
+}
+
 static int
 verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 {
@@ -1206,7 +1226,8 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			bad = loy_error("member '%s' is closed: reopen it first, or merge it into '%s'",
 			    to, from) < 0;
 		if (!bad || ledger_status_or(l, 0)) {
-			if (bad || ledger_member_merge(l, from, to, vb->now, &moved) < 0) {
+			if (bad || merge_expire_first(l, from, to, vb->now) < 0 ||
+			    ledger_member_merge(l, from, to, vb->now, &moved) < 0) {
 				member_clear(&m);
 				member_clear(&into);
 				return ledger_status(l);

@@ -1331,6 +1331,31 @@ EOF
 	ledger_ok
 }
 
+@test "a merge that brings a debt expires the lots past their date that would pay it first, as a punctual expiry run would have" {
+	new_ledger --set expiry_months=1 --set allow_negative=yes
+	printf 'member_id\n1001\n1002\n' >members.csv
+	loy-enroll members.csv >/dev/null 2>&1
+	# 1001: 30 points expiring 2026-10-10; 1002 owes 20
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-09-10 10:00:00,30.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\n1002,-20,goodwill,D1\n' >adj.csv
+	loy-accrue --adjust adj.csv >/dev/null 2>&1
+	cp "$LOY_DB" other.db
+	# 1002 into 1001: 1001 pays the debt, not from A, which is past its date
+	run -0 --separate-stderr loy-enroll merge 1002 1001
+	[ "${lines[1]}" = '1002,merged,"into 1001, -20 points moved"' ]
+	# 1001 into 1002: A repays none of 1002's debt
+	run -0 --separate-stderr loy-enroll -d other.db merge 1001 1002
+	[ "${lines[1]}" = '1001,merged,"into 1002, 0 points moved"' ]
+	for db in "$LOY_DB" other.db; do
+		[ "$(sqlite3 "$db" "SELECT kind, points, occurred_at, ref FROM journal WHERE kind = 'expire'")" = "expire|-30|2026-11-23 12:00:00|2026-11-23" ]
+		run -0 --separate-stderr loy-expire -d "$db"
+		[ "$stderr" = "loy-expire: as of 2026-11-23: nothing due (lots expired by an earlier run stay expired)" ]
+		[ "$(sqlite3 "$db" "SELECT sum(points) FROM balances")" = -20 ]
+		ledger_ok "$db"
+	done
+}
+
 @test "merge keeps the survivor's data and fills in what it lacks" {
 	new_ledger
 	printf 'member_id,name,phone,email,language,newsletter\n1,Ann,,ann@example.org,de,\n2,Ann S.,+49 30 1234567,ann.s@example.org,en,yes\n' >in.csv
