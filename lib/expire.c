@@ -33,7 +33,7 @@ expire_all(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2]
 		int64_t points;
 		long lots;
 
-		if (ledger_expire_member(l, ids[i], e->before, e->when, e->day, &points, &lots) < 0) {
+		if (ledger_expire_member(l, ids[i], e->before, 0, e->when, e->day, &points, &lots) < 0) {
 			rc = ledger_status(l);
 			break;
 		}
@@ -152,7 +152,7 @@ expire_first(struct ledger *l, const char *member, int64_t points, const char *a
 		return -1;
 	if (due == 0)
 		return 0;
-	return ledger_expire_member(l, member, e.before, e.when, e.day, expired, &lots);
+	return ledger_expire_member(l, member, e.before, 1, e.when, e.day, expired, &lots);
 }
 
 int

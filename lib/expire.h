@@ -17,7 +17,9 @@ int expire_notice(const struct cli *cli, struct ledger *l, long days);
  * past their date then are expired first, as loy-expire --as-of at's day
  * expires them (one entry of kind expire, ref that day, at its last
  * second or now), so that the points are taken as after a punctual run:
- * never from points due to expire.  The points expired in *expired (0:
+ * never from points due to expire.  Lots that came to the member since
+ * (a merge, a cancel) past their date then expire with them, as punctual
+ * runs would have expired them where they were.  The points expired in *expired (0:
  * none).  0 or -1. */
 int expire_first(struct ledger *l, const char *member, int64_t points, const char *at,
     int64_t *expired);

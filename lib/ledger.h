@@ -219,15 +219,18 @@ int ledger_lot_add(struct ledger *l, const char *member, int64_t entry,
 int64_t ledger_lots_take(struct ledger *l, const char *member, int64_t points,
     int64_t entry, int64_t first, const char *at);
 
-/* Expiry: the members with open lots expiring before `before` (a count,
- * or -1; *ids is the caller's to free); expire one member's such lots as
- * one journal entry (*points and *lots say how much, 0 when none). */
+/* Expiry: the members with open lots expiring before `before` that were
+ * theirs then (a count, or -1; *ids is the caller's to free); expire one
+ * member's such lots as one journal entry (*points and *lots say how
+ * much, 0 when none); with `held`, all of the lots the member holds that
+ * expire before `before`, whenever they came (a merge, a cancel). */
 int ledger_expiry_due(struct ledger *l, const char *before, char ***ids);
 int ledger_expire_member(struct ledger *l, const char *member, const char *before,
-    const char *occurred_at, const char *ref, int64_t *points, long *lots);
+    int held, const char *occurred_at, const char *ref, int64_t *points, long *lots);
 /* Of the member's open lots, the points of those still in date before
  * `before` (expiring then or later, or never) in *in_date, and those
- * ledger_expire_member would expire before it in *due.  0 or -1. */
+ * ledger_expire_member with `held` would expire before it in *due.  0 or
+ * -1. */
 int ledger_expiry_owed(struct ledger *l, const char *member, const char *before,
     int64_t *in_date, int64_t *due);
 /* Members with open lots expiring in [from, to): member_id, name, phone,

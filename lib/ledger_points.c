@@ -579,9 +579,11 @@ ledger_receipt_unlinked(struct ledger *l, const char *orig, struct receipt_row *
 
 /* An open lot past its date before `before` (?N) that was there then: made
  * by an entry (a purchase, a cancelled redemption, a merge, a transfer)
- * that happened before it too. */
-#define EXPIRED(N) "remaining > 0 AND expires_at IS NOT NULL AND expires_at < " N \
-	" AND (SELECT j.occurred_at FROM journal j WHERE j.entry_id = lots.entry_id) < " N
+ * that happened before it too, unless ?A is NULL: then whenever it came. */
+#define EXPIRED_BY(N, A) "remaining > 0 AND expires_at IS NOT NULL AND expires_at < " N \
+	" AND (" A " IS NULL OR (SELECT j.occurred_at FROM journal j" \
+	" WHERE j.entry_id = lots.entry_id) < " A ")"
+#define EXPIRED(N) EXPIRED_BY(N, N)
 
 /* Members with open lots expiring before `before`, into *ids (caller frees
  * each and the array): their count, or -1. */
@@ -600,11 +602,12 @@ ledger_expiry_due(struct ledger *l, const char *before, char ***ids)
 
 int
 ledger_expire_member(struct ledger *l, const char *member, const char *before,
-    const char *occurred_at, const char *ref, int64_t *points, long *lots)
+    int held, const char *occurred_at, const char *ref, int64_t *points, long *lots)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_EXPIRY_SUM,
 	    "SELECT coalesce(sum(remaining), 0), count(*) FROM lots WHERE member_id = ?1"
-	    " AND " EXPIRED("?2"));
+	    " AND " EXPIRED_BY("?2", "?4"));
+	const char *arrived = held ? NULL : before;
 	int64_t entry;
 	int rc;
 
@@ -612,6 +615,7 @@ ledger_expire_member(struct ledger *l, const char *member, const char *before,
 		return -1;
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
+	ledger_bind_static(st, 4, arrived);
 	rc = sqlite3_step(st);
 	*points = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	*lots = rc == SQLITE_ROW ? sqlite3_column_int(st, 1) : 0;
@@ -625,18 +629,21 @@ ledger_expire_member(struct ledger *l, const char *member, const char *before,
 		return -1;
 	if (!(st = ledger_stmt(l, S_EXPIRY_MOVES,
 	    "INSERT INTO lot_moves(entry_id, lot_id, points) SELECT ?3, lot_id, -remaining"
-	    " FROM lots WHERE member_id = ?1 AND " EXPIRED("?2"))))
+	    " FROM lots WHERE member_id = ?1 AND " EXPIRED_BY("?2", "?4"))))
 		return -1;
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, entry);
+	ledger_bind_static(st, 4, arrived);
 	if (ledger_exec_stmt(l, st, "cannot record expired lots") < 0)
 		return -1;
 	if (!(st = ledger_stmt(l, S_EXPIRY_LOTS,
-	    "UPDATE lots SET remaining = 0 WHERE member_id = ?1 AND " EXPIRED("?2"))))
+	    "UPDATE lots SET remaining = 0 WHERE member_id = ?1 AND "
+	    EXPIRED_BY("?2", "?4"))))
 		return -1;
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
+	ledger_bind_static(st, 4, arrived);
 	return ledger_exec_stmt(l, st, "cannot expire lots");
 }
 
@@ -647,7 +654,7 @@ ledger_expiry_owed(struct ledger *l, const char *member, const char *before,
 	sqlite3_stmt *st = ledger_stmt(l, S_EXPIRY_OWED,
 	    "SELECT coalesce(sum(CASE WHEN expires_at IS NULL OR expires_at >= ?2"
 	    "  THEN remaining END), 0),"
-	    " coalesce(sum(CASE WHEN " EXPIRED("?2") " THEN remaining END), 0)"
+	    " coalesce(sum(CASE WHEN " EXPIRED_BY("?2", "NULL") " THEN remaining END), 0)"
 	    " FROM lots WHERE member_id = ?1 AND remaining > 0");
 	int got;
 

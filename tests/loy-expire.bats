@@ -337,6 +337,40 @@ OUT
 	ledger_ok late.db
 }
 
+@test "a return dated before a merge expires first the lots past their date that the merge brought since, as punctual runs would have in the merged member" {
+	for negative in yes no; do
+		rm -f "$LOY_DB" late.db
+		new_ledger --set expiry_months=1 --set allow_negative=$negative
+		printf 'member_id\n1001\n1002\n' >members.csv
+		loy-enroll members.csv >/dev/null 2>&1
+		# 1002's A, 30 points, expires 2026-10-10; 1001's B, 20 points, is in date
+		printf 'txn_id,member_id,occurred_at,amount\nA,1002,2026-09-10 10:00:00,30.00\nB,1001,2026-11-10 10:00:00,20.00\n' >pos.csv
+		loy-accrue pos.csv >/dev/null 2>&1
+		cp "$LOY_DB" late.db
+		loy-expire --as-of 2026-10-10 >/dev/null 2>&1
+		for db in "$LOY_DB" late.db; do
+			LOY_NOW="2026-11-20 12:00:00" loy-enroll -d "$db" merge 1002 1001 >/dev/null 2>&1
+		done
+		# all of A back, dated before the merge: A went to 1001 past its date
+		printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR,1002,2026-10-15 10:00:00,-30.00,A\n' >ret.csv
+		run -0 --separate-stderr loy-accrue ret.csv
+		punctual=$output
+		run -0 --separate-stderr loy-accrue -d late.db ret.csv
+		[ "$output" = "$punctual" ]
+		[ "$(sqlite3 late.db "SELECT member_id, points, occurred_at, ref FROM journal WHERE kind = 'expire'")" = "1001|-30|2026-10-15 23:59:59|2026-10-15" ]
+		run -0 --separate-stderr loy-expire -d late.db
+		[ "$stderr" = "loy-expire: as of 2026-11-23: nothing due (lots expired by an earlier run stay expired)" ]
+		loy-expire >/dev/null 2>&1
+		# the same balance, returned and expired points as punctual runs
+		# (which expired A in 1002, before the merge)
+		[ "$(sqlite3 late.db "SELECT points FROM balances WHERE member_id = '1001'")" = "$([ $negative = yes ] && echo -10 || echo 0)" ]
+		[ "$(sqlite3 late.db "SELECT kind, sum(points) FROM journal WHERE kind IN ('return', 'expire') GROUP BY kind")" = "$(sqlite3 "$LOY_DB" "SELECT kind, sum(points) FROM journal WHERE kind IN ('return', 'expire') GROUP BY kind")" ]
+		[ "$(sqlite3 late.db "SELECT sum(points) FROM balances")" = "$(sqlite3 "$LOY_DB" "SELECT sum(points) FROM balances")" ]
+		ledger_ok
+		ledger_ok late.db
+	done
+}
+
 @test "points past their date cannot be spent before the expiry run" {
 	new_ledger --set expiry_months=1
 	printf 'member_id\n1001\n' >members.csv

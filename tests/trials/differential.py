@@ -140,15 +140,15 @@ class Model:
 
     def due_first(self, member, points, at):
         """What a return or a debit of `points` at `at` expires first: the
-        member's lots past their date at `at`, when those still in date
-        hold fewer (loy-expire(1), Expiry)."""
-        day, end = at.date(), dt.datetime.combine(at.date(), dt.time(23, 59, 59))
+        member's lots past their date at `at`, whenever they came (a cancel
+        since), when those still in date hold fewer (loy-expire(1),
+        Expiry)."""
+        day = at.date()
         mine = [l for l in self.lots if l.member == member and l.remaining > 0]
         if points <= sum(l.remaining for l in mine
                          if l.expires is None or l.expires.date() > day):
             return []
-        return [l for l in mine if l.expires is not None and l.expires.date() <= day
-                and l.made <= end]
+        return [l for l in mine if l.expires is not None and l.expires.date() <= day]
 
     def expire_first(self, member, points, at, now):
         """Expire them, as loy-expire --as-of at's day would."""
