@@ -112,14 +112,24 @@ expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const cha
 /* The points of `member` a run as of at's day (e) expires before the
  * member gives up `points` at `at`: none while the lots still in date
  * then hold them.  0 or -1. */
+static int policy(struct ledger *, const char *, int *);
+
 static int
 due_first(struct ledger *l, const char *member, int64_t points, const char *at,
     struct expiry_run *e, int64_t *due)
 {
 	int64_t in_date;
+	int n = 0, kind;
 
 	*due = 0;
 	if (points <= 0)
+		return 0;
+	/* under the rolling policy a purchase dated earlier, read later in
+	 * the run, may yet move a lot past its date now on: the lots are left
+	 * to loy-expire, so that the order receipts come in changes nothing */
+	if ((kind = policy(l, at, &n)) < 0)
+		return -1;
+	if (kind == 'r')
 		return 0;
 	if (as_of_day(e, at) < 0)
 		return loy_error("'%s' is not a time loy can count from", at);

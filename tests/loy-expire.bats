@@ -556,6 +556,27 @@ OUT
 	ledger_ok
 }
 
+@test "rolling expiry: a return owing more than the lots in date hold leaves the lots past their date to loy-expire, so that a purchase dated before it, read after it, still moves them on" {
+	for order in RP PR; do
+		LOY_DB=$order.db new_ledger --set expiry_policy=rolling --set expiry_months=1 --set allow_negative=yes
+		printf 'member_id\n1001\n' >m.csv
+		LOY_DB=$order.db loy-enroll m.csv >/dev/null 2>&1
+		printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-09-10 10:00:00,30.00\n' >a.csv
+		LOY_DB=$order.db loy-accrue a.csv >/dev/null 2>&1
+	done
+	# A (till 10-10) is moved on by P of 10-05 to 11-05: the return of
+	# 10-15 takes 10 of it, whichever of the two the file gives first
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR,1001,2026-10-15 10:00:00,-10.00,A\nP,1001,2026-10-05 10:00:00,5.00,\n' >rp.csv
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nP,1001,2026-10-05 10:00:00,5.00,\nR,1001,2026-10-15 10:00:00,-10.00,A\n' >pr.csv
+	run -0 --separate-stderr loy-accrue -d RP.db rp.csv
+	run -0 --separate-stderr loy-accrue -d PR.db pr.csv
+	[ "$(sqlite3 RP.db "SELECT points FROM balances")" = 25 ]
+	[ "$(books RP.db)" = "$(books PR.db)" ]
+	[ "$(sqlite3 RP.db "SELECT count(*) FROM journal WHERE kind = 'expire'")" = 0 ]
+	ledger_ok RP.db
+	ledger_ok PR.db
+}
+
 @test "rolling expiry: two redemptions of one member in one run each move the lots on" {
 	new_ledger --set expiry_policy=rolling --set expiry_months=1
 	printf 'member_id\n1001\n' >m.csv
