@@ -109,33 +109,58 @@ expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const cha
 	return batch_txn(cli, l, args, expire_all, &e);
 }
 
-/* The points of `member` a run as of at's day (e) expires before the
- * member gives up `points` at `at`: none while the lots still in date
- * then hold them.  0 or -1. */
 static int policy(struct ledger *, const char *, int *);
 
+/* Was the expiry policy rolling at any time before the day `day`: the
+ * version in force before all others, or one in force from before it
+ * (the settings without versions)?  1, 0 or -1. */
+static int
+rolling_before(struct ledger *l, const char *day)
+{
+	const struct programme *pv;
+	int npv, n = 0, kind;
+
+	if (ledger_versions(l, &pv, &npv) < 0)
+		return -1;
+	if (npv == 0)
+		return (kind = policy(l, day, &n)) < 0 ? -1 : kind == 'r';
+	for (int i = 0; i < npv && (i == 0 || strcmp(pv[i].effective_from, day) < 0); i++)
+		if ((kind = policy(l, pv[i].effective_from, &n)) < 0 || kind == 'r')
+			return kind < 0 ? -1 : 1;
+	return 0;
+}
+
+/* The points of `member` a run as of at's day (e) expires before the
+ * member gives up `points` at `at`: none while the lots still in date
+ * then hold them, nor while a purchase dated before at, read after it,
+ * may yet move them on.  0 or -1. */
 static int
 due_first(struct ledger *l, const char *member, int64_t points, const char *at,
     struct expiry_run *e, int64_t *due)
 {
 	int64_t in_date;
-	int n = 0, kind;
+	char latest[20];
+	int rolled;
 
 	*due = 0;
 	if (points <= 0)
 		return 0;
-	/* under the rolling policy a purchase dated earlier, read later in
-	 * the run, may yet move a lot past its date now on: the lots are left
-	 * to loy-expire, so that the order receipts come in changes nothing */
-	if ((kind = policy(l, at, &n)) < 0)
-		return -1;
-	if (kind == 'r')
-		return 0;
 	if (as_of_day(e, at) < 0)
 		return loy_error("'%s' is not a time loy can count from", at);
-	if (ledger_expiry_owed(l, member, e->before, &in_date, due) < 0)
+	if (ledger_expiry_owed(l, member, e->before, &in_date, due, latest) < 0)
 		return -1;
-	if (in_date >= points)
+	if (in_date >= points || *due == 0) {
+		*due = 0;
+		return 0;
+	}
+	/* a lot is moved on by a purchase under the rolling policy of a day
+	 * before its date: where one can have been, whatever the policy at
+	 * `at`, the lots are left to loy-expire, so that the order receipts
+	 * come in changes nothing */
+	latest[10] = '\0';
+	if ((rolled = rolling_before(l, latest)) < 0)
+		return -1;
+	if (rolled)
 		*due = 0;
 	return 0;
 }

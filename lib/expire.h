@@ -19,8 +19,10 @@ int expire_notice(const struct cli *cli, struct ledger *l, long days);
  * second or now), so that the points are taken as after a punctual run:
  * never from points due to expire.  Lots that came to the member since
  * (a merge, a cancel) past their date then expire with them, as punctual
- * runs would have expired them where they were.  The points expired in *expired (0:
- * none).  0 or -1. */
+ * runs would have expired them where they were.  Not where the policy
+ * was rolling at any time before the day of the latest of their dates
+ * (whatever the version in force at `at`): a purchase dated then may yet
+ * move them on.  The points expired in *expired (0: none).  0 or -1. */
 int expire_first(struct ledger *l, const char *member, int64_t points, const char *at,
     int64_t *expired);
 /* What expire_first would expire, into *due, expiring nothing.  0 or -1. */

@@ -229,10 +229,10 @@ int ledger_expire_member(struct ledger *l, const char *member, const char *befor
     int held, const char *occurred_at, const char *ref, int64_t *points, long *lots);
 /* Of the member's open lots, the points of those still in date before
  * `before` (expiring then or later, or never) in *in_date, and those
- * ledger_expire_member with `held` would expire before it in *due.  0 or
- * -1. */
+ * ledger_expire_member with `held` would expire before it in *due, the
+ * latest date of these in latest ("" when none).  0 or -1. */
 int ledger_expiry_owed(struct ledger *l, const char *member, const char *before,
-    int64_t *in_date, int64_t *due);
+    int64_t *in_date, int64_t *due, char latest[static 20]);
 /* Members with open lots expiring in [from, to): member_id, name, phone,
  * email, points, first_expiry, status. */
 int ledger_list_expiring(struct ledger *l, const char *from, const char *to,

@@ -649,16 +649,19 @@ ledger_expire_member(struct ledger *l, const char *member, const char *before,
 
 int
 ledger_expiry_owed(struct ledger *l, const char *member, const char *before,
-    int64_t *in_date, int64_t *due)
+    int64_t *in_date, int64_t *due, char latest[static 20])
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_EXPIRY_OWED,
 	    "SELECT coalesce(sum(CASE WHEN expires_at IS NULL OR expires_at >= ?2"
 	    "  THEN remaining END), 0),"
-	    " coalesce(sum(CASE WHEN " EXPIRED_BY("?2", "NULL") " THEN remaining END), 0)"
+	    " coalesce(sum(CASE WHEN " EXPIRED_BY("?2", "NULL") " THEN remaining END), 0),"
+	    " max(CASE WHEN " EXPIRED_BY("?2", "NULL") " THEN expires_at END)"
 	    " FROM lots WHERE member_id = ?1 AND remaining > 0");
+	const unsigned char *t;
 	int got;
 
 	*in_date = *due = 0;
+	latest[0] = '\0';
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
@@ -667,6 +670,8 @@ ledger_expiry_owed(struct ledger *l, const char *member, const char *before,
 		return got;
 	*in_date = sqlite3_column_int64(st, 0);
 	*due = sqlite3_column_int64(st, 1);
+	if ((t = sqlite3_column_text(st, 2)))
+		snprintf(latest, 20, "%s", (const char *)t);
 	sqlite3_reset(st);
 	return 0;
 }

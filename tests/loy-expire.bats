@@ -577,6 +577,47 @@ OUT
 	ledger_ok PR.db
 }
 
+@test "a programme changed to rolling after the lots' date: a return owing more than the lots in date hold still expires them first, as no purchase could have moved them on" {
+	new_ledger --set expiry_months=1 --set allow_negative=yes
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	loy-program show | grep -v '^# programme version' | sed 's/^policy = months$/policy = rolling/' >v2.conf
+	run -0 --separate-stderr loy-program --from 2026-10-20 load v2.conf
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-09-10 10:00:00,30.00\n' >a.csv
+	loy-accrue a.csv >/dev/null 2>&1
+	# A (months, till 10-10) is past its date before the rolling version
+	# begins: the return of 10-25, under it, finds it due
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR,1001,2026-10-25 10:00:00,-10.00,A\n' >r.csv
+	run -0 --separate-stderr loy-accrue r.csv
+	[ "$(q "SELECT points FROM journal WHERE kind = 'expire'")" = -30 ]
+	[ "$(q "SELECT points FROM balances")" = -10 ]
+	run -0 --separate-stderr loy-expire
+	[ "${lines[*]}" = "$HEAD" ]
+	ledger_ok
+}
+
+@test "a programme changed from rolling: a return under months still leaves to loy-expire the lots a purchase of the rolling days may move on, whichever comes first in the file" {
+	for order in RP PR; do
+		LOY_DB=$order.db new_ledger --set expiry_policy=rolling --set expiry_months=1 --set allow_negative=yes
+		LOY_DB=$order.db loy-program show | grep -v '^# programme version' | sed 's/^policy = rolling$/policy = months/' >v2.conf
+		LOY_DB=$order.db loy-program --from 2026-10-12 load v2.conf >/dev/null 2>&1
+		printf 'member_id\n1001\n' >m.csv
+		LOY_DB=$order.db loy-enroll m.csv >/dev/null 2>&1
+		printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-09-10 10:00:00,30.00\n' >a.csv
+		LOY_DB=$order.db loy-accrue a.csv >/dev/null 2>&1
+	done
+	# P of 10-05, rolling, moves A (till 10-10) on to 11-05; the return of
+	# 10-15, under months, takes 10 of it in either order
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR,1001,2026-10-15 10:00:00,-10.00,A\nP,1001,2026-10-05 10:00:00,5.00,\n' >rp.csv
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nP,1001,2026-10-05 10:00:00,5.00,\nR,1001,2026-10-15 10:00:00,-10.00,A\n' >pr.csv
+	run -0 --separate-stderr loy-accrue -d RP.db rp.csv
+	run -0 --separate-stderr loy-accrue -d PR.db pr.csv
+	[ "$(sqlite3 RP.db "SELECT points FROM balances")" = 25 ]
+	[ "$(books RP.db)" = "$(books PR.db)" ]
+	ledger_ok RP.db
+	ledger_ok PR.db
+}
+
 @test "rolling expiry: two redemptions of one member in one run each move the lots on" {
 	new_ledger --set expiry_policy=rolling --set expiry_months=1
 	printf 'member_id\n1001\n' >m.csv
