@@ -399,17 +399,16 @@ when_format_check(const char *fmt, const char **why)
 	if (!*fmt)
 		return said(why, "is empty: " MUST_GIVE);
 	for (const char *p = fmt; *p; p++) {
-		const char *c = p;
+		const char *c;
 		char one[16], out[64];
+		size_t n;
 
 		if (*p != '%')
 			continue;
 		/* a conversion as strptime reads it: flags, width, E or O, letter */
-		c += 1 + strspn(p + 1, "-_0^#");
-		c += strspn(c, "0123456789");
-		c += *c == 'E' || *c == 'O';
-		if (!*c)
+		if ((n = token(p)) == 0)
 			return said(why, "ends in '%s', which is not a conversion", p);
+		c = p + n - 1;
 		snprintf(one, sizeof(one), "%.*s", (int)(c - p + 1), p);
 		/* strptime(3) skips a zone name without using it: the time
 		 * would be read as the programme's local time, silently */
@@ -461,15 +460,14 @@ date_part(const char *fmt)
 	if (strlen(fmt) >= sizeof(dc.fmt))
 		return NULL;
 	for (p = fmt; *p && !timed; p++) {
-		const char *c = p;
+		const char *c;
+		size_t n;
 
 		if (*p != '%')
 			continue;
-		c += 1 + strspn(p + 1, "-_0^#");
-		c += strspn(c, "0123456789");
-		c += *c == 'E' || *c == 'O';
-		if (!*c)
+		if ((n = token(p)) == 0)
 			break;
+		c = p + n - 1;
 		if (strchr("HIklMSpPrRTXzcs+", *c))
 			timed = 1;
 		else if (*c != '%' && *c != 'n' && *c != 't')
