@@ -1117,27 +1117,39 @@ negative_ok(const struct accrue *a, const char *at)
 	return v ? strcmp(v, "yes") == 0 : a->allow_negative;
 }
 
+/* What of `owed` points m can give up at `at` (a return, a bonus taken
+ * back): lots past their date that the points would reach expire first,
+ * as a punctual loy-expire run would have expired them (written to the
+ * balance already); then all of it, or no more than the balance holds
+ * unless the programme lets it go below zero.  -1 on error. */
+static int64_t
+takeable(struct accrue *a, struct mem *m, const char *at, int64_t owed)
+{
+	int64_t expired, have;
+
+	if (expire_first(a->l, m->id, owed, at, &expired) < 0)
+		return -1;
+	m->balance -= expired;
+	have = m->balance + m->delta;
+	if (negative_ok(a, at) || owed <= have)
+		return owed;
+	return have > 0 ? have : 0;
+}
+
 /* Take back `owed` points of m for receipt `txn` of time `at`, from the lots
- * of entry `first` first (0: none): no more than the balance holds unless
- * the programme lets it go below zero (`detail` says what was not).  The
- * points taken (an entry in *entry_out when any), or -1. */
+ * of entry `first` first (0: none): what takeable gives (`detail` says what
+ * was not).  The points taken (an entry in *entry_out when any), or -1. */
 static int64_t
 take_back(struct accrue *a, struct mem *m, const char *txn, const char *at, int64_t owed,
     int64_t first, int64_t *entry_out, char *detail, size_t size)
 {
-	int64_t take = owed, entry, expired;
+	int64_t take, entry;
 
-	/* lots past their date that the points would reach expire first, as a
-	 * punctual loy-expire run would have expired them (written to the
-	 * balance already) */
-	if (expire_first(a->l, m->id, owed, at, &expired) < 0)
+	if ((take = takeable(a, m, at, owed)) < 0)
 		return -1;
-	m->balance -= expired;
-	if (!negative_ok(a, at) && take > m->balance + m->delta) {
-		take = m->balance + m->delta > 0 ? m->balance + m->delta : 0;
+	if (take < owed)
 		snprintf(detail, size, "%lld point%s not recovered: the balance may not go "
 		    "below zero", (long long)(owed - take), owed - take == 1 ? "" : "s");
-	}
 	if (take == 0)
 		return 0;
 	if ((entry = ledger_journal_add(a->l, m->id, "return", -take, at, "receipt", txn,
@@ -1571,7 +1583,7 @@ credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct pro
 				return -1;
 		}
 		if (v[i].points < 0) {
-			int64_t owed = -v[i].points, take = owed, have, expired;
+			int64_t owed = -v[i].points, take;
 			int done;
 
 			if ((done = ledger_earn_awarded_own(a->l, v[i].rule->name, who->id,
@@ -1579,13 +1591,9 @@ credit_awards(struct accrue *a, struct batch *b, struct mem *m, const struct pro
 				return -1;
 			if (done)
 				continue;	/* taken back already by this receipt */
-			/* as a return: lots past their date expire first */
-			if (expire_first(a->l, who->id, owed, at, &expired) < 0)
+			/* as a return */
+			if ((take = takeable(a, who, at, owed)) < 0)
 				return -1;
-			who->balance -= expired;
-			have = who->balance + who->delta;
-			if (!negative_ok(a, at) && take > have)
-				take = have > 0 ? have : 0;
 			if ((entry = earn_uncredit(a->l, &v[i], at, take)) < 0)
 				return -1;
 			if (entry) {
