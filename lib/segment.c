@@ -1424,6 +1424,18 @@ static const char *const tier_cols[] = {
 	NULL
 };
 
+/* The programme version in force at the end of `day`, which that night's
+ * run measures the day with. */
+static const struct programme *
+day_version(const struct tierrun *t, int day)
+{
+	char when[20];
+
+	day_text(day, when);
+	memcpy(when + 10, " 23:59:59", 10);
+	return programme_at(t->v, t->nv, when);
+}
+
 /* A tier held, earned or assigned, named in any case: Opal is OPAL in a
  * version that spells it so (programme_tier). */
 static int
@@ -1836,7 +1848,7 @@ static int
 tiers_calc(struct tierrun *t)
 {
 	struct run *r = t->r;
-	char last[11], from[11], when[20], btext[BUCKETS_MAX][11], late[11];
+	char last[11], from[11], btext[BUCKETS_MAX][11], late[11];
 	int lo, rc = -1, bound[BUCKETS_MAX], nb = 0, graced = 0, lateday;
 
 	if (ledger_tier_last_run(r->l, last) < 0)
@@ -1866,8 +1878,7 @@ tiers_calc(struct tierrun *t)
 		char md[11];
 
 		day_text(day, md);
-		snprintf(when, sizeof(when), "%s 23:59:59", md);
-		d->p = programme_at(t->v, t->nv, when);
+		d->p = day_version(t, day);
 		if (tiers_usable(d->p) < 0)
 			return LOY_EX_DATAERR;
 		if (k > 0 && d->p->tiers.measure != t->days[0].p->tiers.measure) {
@@ -1918,12 +1929,9 @@ tiers_calc(struct tierrun *t)
 		t->nvp = r->day - t->vp0;
 		t->vp = loy_xrealloc(t->vp, (t->nvp + 1) * sizeof(*t->vp));
 		for (int i = 0; i < t->nvp; i++) {
-			char md[11];
 			int ws;
 
-			day_text(t->vp0 + i, md);
-			snprintf(when, sizeof(when), "%s 23:59:59", md);
-			t->vp[i] = programme_at(t->v, t->nv, when);
+			t->vp[i] = day_version(t, t->vp0 + i);
 			if ((ws = window_start(t->vp[i], t->vp0 + i)) < lo)
 				lo = ws;
 		}
