@@ -8,12 +8,14 @@
 #include "ledger.h"
 
 static const char usage[] =
-    "loy-enroll [-nV] [-d ledger] [--clear-empty] [--map field=column,...] [--rejects file]\n"
-    "                  [--safe-cells] [--tsv] [file ...]\n"
+    "loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]\n"
+    "                  [--map field=column,...] [--rejects file] [--safe-cells]\n"
+    "                  [--table | --tsv] [file ...]\n"
     "       loy-enroll [-n] [-d ledger] close|reopen|forget [--reason text] member ...\n"
     "       loy-enroll [-n] [-d ledger] merge from into\n"
     "       loy-enroll [-n] [-d ledger] add-card member card | replace-card old new\n"
-    "       loy-enroll [-d ledger] [--safe-cells] [--table] list | cards member | duplicates";
+    "       loy-enroll [-d ledger] [--safe-cells] [--table | --tsv]\n"
+    "                  list | cards member | duplicates";
 static const char help[] =
     "Add or update members from CSV (or TSV) files, or standard input, and\n"
     "print one row per input row: line, member_id, status, detail.\n"

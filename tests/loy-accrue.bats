@@ -1771,15 +1771,17 @@ uci_slice() {
 
 # -------------------------------------------------------------- --adjust
 
-@test "--help's usage and loy-accrue(1)'s synopsis give --adjust --map, --rejects and --tsv, and --opening --date-format, as the program takes them" {
+@test "--help's usage and loy-accrue(1)'s synopsis give --adjust --map, --rejects, --table and --tsv, --opening --date-format, and --explain the output options, as the program takes them" {
 	run -0 loy-accrue --help
 	usage=$(sed -n '1,/^Credit/p' <<<"$output" | tr -s ' \n' ' ')
-	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file] [--safe-cells] [--tsv] --adjust [file ...]"* ]]
-	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--safe-cells] [--tsv] --opening [file ...]"* ]]
-	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--tsv] --events [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file] [--safe-cells] [--table | --tsv] --adjust [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--safe-cells] [--table | --tsv] --opening [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table | --tsv] --events [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-d ledger] [--safe-cells] [--table | --tsv] --explain member=ID"* ]]
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-accrue.1" | tr '\n' ' ')
-	[[ "$synopsis" == *'.Op Fl \-rejects Ar file .Op Fl \-safe-cells .Op Fl \-tsv .Fl \-adjust'* ]]
-	[[ "$synopsis" == *'.Op Fl \-date-format Ar fmt .Op Fl \-map Ar field Ns = Ns Ar column Ns ,... .Op Fl \-safe-cells .Op Fl \-tsv .Fl \-opening'* ]]
+	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Fl \-explain'* ]]
+	[[ "$synopsis" == *'.Op Fl \-rejects Ar file .Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Fl \-adjust'* ]]
+	[[ "$synopsis" == *'.Op Fl \-date-format Ar fmt .Op Fl \-map Ar field Ns = Ns Ar column Ns ,... .Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Fl \-opening'* ]]
 	base
 	printf 'Kunde\tPunkte\treason\tref\n1001\t5\tgoodwill\tCS-1\n1001\t-9\tcorrection\tCS-2\n' >adj.tsv
 	run -1 --separate-stderr loy-accrue --map member_id=Kunde,points=Punkte --rejects rej.tsv --tsv --adjust adj.tsv
