@@ -7,7 +7,8 @@
 #include "ledger.h"
 
 static const char usage[] =
-    "loy-expire [-nV] [-d ledger] [--as-of date] [--safe-cells] [--table | --tsv]\n"
+    "loy-expire [-nV] [-d ledger] [--as-of date] [--date-format fmt] [--safe-cells]\n"
+    "                  [--table | --tsv]\n"
     "       loy-expire [-d ledger] --notice days [--safe-cells] [--table | --tsv]";
 static const char help[] =
     "Expire the points whose lots expire on the --as-of date (default today)\n"

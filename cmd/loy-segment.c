@@ -8,14 +8,17 @@
 #include "segment.h"
 
 static const char usage[] =
-    "loy-segment [-nV] [-d ledger] [--as-of date] [--apply] [--assign file] tiers\n"
-    "       loy-segment [-d ledger] [--as-of date] [--with-contact] [--save name\n"
-    "                   [--replace]] [--safe-cells] [--table | --tsv] value [class] | rfm |\n"
-    "                   lapse | lifecycle [state] | birthdays [--from date] [--to date] |\n"
-    "                   best N | never-bought | referrers [N] |\n"
-    "                   segments [name [member ...]]\n"
-    "       loy-segment [-n] [-d ledger] [--as-of date] [--map field=column,...]\n"
-    "                   [--rejects file] [--replace] save name [file]";
+    "loy-segment [-nV] [-d ledger] [--as-of date] [--date-format fmt] [--apply]\n"
+    "                   [--assign file [--map field=column,...] [--rejects file]]\n"
+    "                   [--safe-cells] [--table | --tsv] tiers\n"
+    "       loy-segment [-d ledger] [--as-of date] [--date-format fmt] [--with-contact]\n"
+    "                   [--save name [--replace]] [--safe-cells] [--table | --tsv]\n"
+    "                   value [class] | rfm | lapse | lifecycle [state] |\n"
+    "                   birthdays [--from date] [--to date] | best N | never-bought |\n"
+    "                   referrers [N] | segments [name [member ...]]\n"
+    "       loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt]\n"
+    "                   [--map field=column,...] [--rejects file] [--replace]\n"
+    "                   [--safe-cells] [--table | --tsv] save name [file]";
 static const char help[] =
     "Classify members and print CSV: one sub-command for each question.\n"
     "\n"

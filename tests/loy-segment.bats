@@ -1639,3 +1639,33 @@ EOF2
 	[ "$output" = "$(printf 'member_id\trank\tspend\tvisits')" ]
 	ledger_ok
 }
+
+@test "--help's usage and loy-segment(1)'s synopsis give every form --date-format, tiers --assign's --map and --rejects and its output options, and save its output options, as the program takes them" {
+	run -0 loy-segment --help
+	usage=$(sed -n '1,/^Classify/p' <<<"$output" | tr -s ' \n' ' ')
+	[[ "$usage" == *"loy-segment [-nV] [-d ledger] [--as-of date] [--date-format fmt] [--apply] [--assign file [--map field=column,...] [--rejects file]] [--safe-cells] [--table | --tsv] tiers "* ]]
+	[[ "$usage" == *"loy-segment [-d ledger] [--as-of date] [--date-format fmt] [--with-contact] [--save name"* ]]
+	[[ "$usage" == *"loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt] [--map field=column,...] [--rejects file] [--replace] [--safe-cells] [--table | --tsv] save name [file] "* ]]
+	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-segment.1" | tr '\n' ' ')
+	[ "$(grep -o '\.Op Fl \\-as-of Ar date \.Op Fl \\-date-format Ar fmt' <<<"$synopsis" | wc -l)" = 3 ]
+	[[ "$synopsis" == *'.Fl \-assign Ar file .Op Fl \-map Ar field Ns = Ns Ar column Ns ,... .Op Fl \-rejects Ar file .Oc .Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm tiers'* ]]
+	[[ "$synopsis" == *'.Op Fl \-replace .Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm save'* ]]
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	printf 'member_id,tier,until\nA,gold,31.12.2026\nC,gold,31.12.2026\n' >assign.csv
+	run -1 --separate-stderr loy-segment --as-of 01.06.2026 --date-format %d.%m.%Y --rejects rej.csv \
+	    --assign assign.csv --table tiers --apply
+	[ "$stderr" = "loy-segment: assign.csv:3: unknown member 'C'
+loy-segment: assign.csv: 2 rows, 1 assigned, 0 unchanged, 1 rejected" ]
+	[ "$(awk '{ print $1, $3, $7 }' <<<"$output")" = "member_id new_tier effective
+A Gold 2026-06-01" ]
+	[ "$(q "SELECT member_id || ' ' || until FROM tier_assignments")" = "A 2026-12-31" ]
+	printf 'member_id\nA\nB\n' | {
+		run -0 --separate-stderr loy-segment --table save pair
+		same "$output" <<-EOF
+		segment  members  as_of
+		pair     2        $(date -d "${LOY_NOW% *}" +%F)
+		EOF
+	}
+	ledger_ok
+}
