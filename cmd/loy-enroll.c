@@ -11,9 +11,9 @@ static const char usage[] =
     "loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]\n"
     "                  [--map field=column,...] [--rejects file] [--safe-cells]\n"
     "                  [--table | --tsv] [file ...]\n"
-    "       loy-enroll [-n] [-d ledger] close|reopen|forget [--reason text] member ...\n"
-    "       loy-enroll [-n] [-d ledger] merge from into\n"
-    "       loy-enroll [-n] [-d ledger] add-card member card | replace-card old new\n"
+    "       loy-enroll [-n] [-d ledger] [--safe-cells] [--table | --tsv]\n"
+    "                  close|reopen|forget [--reason text] member ... | merge from into |\n"
+    "                  add-card member card | replace-card old new\n"
     "       loy-enroll [-d ledger] [--safe-cells] [--table | --tsv]\n"
     "                  list | cards member | duplicates";
 static const char help[] =

@@ -15,10 +15,11 @@ static const char usage[] =
     "loy-redeem [-nV] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
     "                  [--rejects file] [--safe-cells] [--table | --tsv]\n"
     "                  [--first-come | --draw[=seed]] [--window from,to] [file ...]\n"
-    "       loy-redeem [-n] [-d ledger] --catalogue [file ...]\n"
-    "       loy-redeem [-n] [-d ledger] --codes [file ...]\n"
-    "       loy-redeem [-n] [-d ledger] --transfers [file ...]\n"
-    "       loy-redeem [-n] [-d ledger] cancel request_id ...\n"
+    "       loy-redeem [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
+    "                  [--rejects file] [--safe-cells] [--table | --tsv]\n"
+    "                  --catalogue | --codes | --transfers [file ...]\n"
+    "       loy-redeem [-n] [-d ledger] [--safe-cells] [--table | --tsv]\n"
+    "                  cancel request_id ...\n"
     "       loy-redeem [-d ledger] [--safe-cells] [--table | --tsv] rewards | codes";
 static const char help[] =
     "Redeem points for catalogue rewards from request files (or standard input)\n"

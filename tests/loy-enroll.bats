@@ -1697,15 +1697,17 @@ EOF
 	[ ! -e "$LOY_DB" ]
 }
 
-@test "--help's usage and loy-enroll(1)'s synopsis give an import --date-format and --table, and the listings --tsv, as the program takes them" {
+@test "--help's usage and loy-enroll(1)'s synopsis give an import --date-format and --table, and the verbs and listings --table and --tsv, as the program takes them" {
 	run -0 loy-enroll --help
 	usage=$(sed -n '1,/^Add/p' <<<"$output" | tr -s ' \n' ' ')
 	[[ "$usage" == *"loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table | --tsv] [file ...]"* ]]
 	[[ "$usage" == *"loy-enroll [-d ledger] [--safe-cells] [--table | --tsv] list | cards member | duplicates"* ]]
+	[[ "$usage" == *"loy-enroll [-n] [-d ledger] [--safe-cells] [--table | --tsv] close|reopen|forget [--reason text] member ... | merge from into | add-card member card | replace-card old new "* ]]
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-enroll.1" | tr '\n' ' ')
 	[[ "$synopsis" == *'.Op Fl \-clear-empty .Op Fl \-date-format Ar fmt .Op Fl \-map'* ]]
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Op Ar .Nm'* ]]
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm list'* ]]
+	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm close'* ]]
 	base
 	printf 'member_id,birthday\n2001,24.12.1980\n' >in.csv
 	run -0 --separate-stderr loy-enroll --table --date-format %d.%m.%Y in.csv
@@ -1716,6 +1718,11 @@ EOF
 	run -0 --separate-stderr loy-enroll --tsv cards 1001
 	[ "${lines[0]}" = "$(printf 'card\tmember_id\tstatus\tissued_at\tended_at\treplaced_by\trun_id')" ]
 	[ "$(cut -f1,2 <<<"${lines[1]}")" = "$(printf '6001001\t1001')" ]
+	run -0 --separate-stderr loy-enroll --table close --reason moved 1002
+	same "$output" <<'EOF'
+member_id  status  detail
+1002       closed  moved
+EOF
 	[ "$(q "SELECT birthday FROM members WHERE member_id = '2001'")" = "1980-12-24" ]
 	ledger_ok
 }

@@ -24,6 +24,29 @@ CSV
 	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
 }
 
+@test "--help's usage and loy-redeem(1)'s synopsis give --catalogue, --codes and --transfers the input and output options, and cancel the output options, as the program takes them" {
+	run -0 loy-redeem --help
+	usage=$(sed -n '1,/^Redeem/p' <<<"$output" | tr -s ' \n' ' ')
+	[[ "$usage" == *"loy-redeem [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table | --tsv] --catalogue | --codes | --transfers [file ...] "* ]]
+	[[ "$usage" == *"loy-redeem [-n] [-d ledger] [--safe-cells] [--table | --tsv] cancel request_id ... "* ]]
+	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-redeem.1" | tr '\n' ' ')
+	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Fl \-catalogue | Fl \-codes | Fl \-transfers'* ]]
+	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm cancel'* ]]
+	base
+	printf 'Artikel,name,points,valid_to\nMUG,Mug,10,31.12.2026\nBAD,Bad,0,\n' >cat.csv
+	run -1 --separate-stderr loy-redeem --date-format %d.%m.%Y --map reward_id=Artikel --rejects rej.csv \
+	    --table --catalogue cat.csv
+	same "$output" <<'OUT'
+reward_id  status
+MUG        created
+OUT
+	[ "$(q "SELECT valid_to FROM rewards WHERE reward_id = 'MUG'")" = 2026-12-31 ]
+	printf 'request_id,member_id,reward_id\nR1,1001,MUG\n' | loy-redeem >/dev/null 2>&1
+	run -0 --separate-stderr loy-redeem --tsv cancel R1
+	[ "$output" = "$(printf 'request_id\tstatus\tpoints\nR1\tcancelled\t10')" ]
+	ledger_ok
+}
+
 @test "the catalogue loads, lists as loaded, and a second load changes nothing" {
 	base
 	run -0 --separate-stderr loy-redeem rewards
