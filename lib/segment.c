@@ -771,9 +771,9 @@ do_birthdays(struct run *r)
 	else {
 		char f[11], t[20];
 
+		/* a month on, or the last day loy keeps (9999-12-31) */
 		day_text(b.from, f);
-		when_add_months(f, 1, t);
-		b.to = day_num(t) - 1;
+		b.to = when_add_months(f, 1, t) < 0 ? day_num("9999-12-31") : day_num(t) - 1;
 	}
 	if (b.to == INT_MIN)
 		return LOY_EX_USAGE;
@@ -784,7 +784,7 @@ do_birthdays(struct run *r)
 		char f[11], t[20];
 
 		day_text(b.from, f);
-		if (when_add_months(f, 12, t) < 0 || b.to > day_num(t))
+		if (when_add_months(f, 12, t) == 0 && b.to > day_num(t))
 			return loy_error("--from and --to are more than a year apart"),
 			    LOY_EX_USAGE;
 	}

@@ -1073,6 +1073,26 @@ OUT
 	[ "$stderr" = "loy-segment: --from and --to are more than a year apart" ]
 }
 
+@test "birthdays in the last month loy keeps: --from alone runs to 9999-12-31, as --to does" {
+	new_ledger
+	printf 'member_id,birthday,enrolled_at\nA,1999-12-31,2022-01-01\nB,1999-12-05,2022-01-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# a month on from 9999-12-01 is past the years loy keeps: the period
+	# ends on the last day it does, not on an overflowed day number
+	run -0 --separate-stderr loy-segment birthdays --from 9999-12-01
+	same "$output" <<OUT
+member_id,birthday,date,age
+B,1999-12-05,9999-12-05,8000
+A,1999-12-31,9999-12-31,8000
+OUT
+	# and a period of one day there is not more than a year long
+	run -0 --separate-stderr loy-segment birthdays --from 9999-12-31 --to 9999-12-31
+	same "$output" <<OUT
+member_id,birthday,date,age
+A,1999-12-31,9999-12-31,8000
+OUT
+}
+
 @test "a return that names no purchase the ledger holds is deducted from spend on its own day" {
 	tiered
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01
