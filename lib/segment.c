@@ -1678,6 +1678,11 @@ tier_member(void *ctx, const struct seg_member *m)
 		int ended = 0, assigned;
 		int64_t threshold;
 
+		/* a day before the member was enrolled: a run that day would
+		 * not have known the member (purchases before enrolment, of an
+		 * export read out of time order, count from the enrolment on) */
+		if (day < enrolled)
+			continue;
 		q = qualified(p, mt);
 		if (k == 0 && t->floors_only)
 			q = -1;

@@ -112,6 +112,32 @@ B:Silver" ]
 	ledger_ok
 }
 
+@test "a member whose purchases came before the enrolment moves up on the enrolment day, not on a day before it" {
+	tiered
+	# an export read newest first enrols A at a later purchase than its
+	# first: the 1 March purchase lies before A's enrolment on 10 March
+	members A:2026-03-10 B:2026-01-01
+	buy <<EOF
+A 2026-03-01 150.00
+B 2026-03-01 150.00
+EOF
+	run -0 --separate-stderr loy-segment --as-of 2026-03-05 tiers
+	same "$output" <<OUT
+$TIERS
+B,Silver,Gold,150.00,100.00,qualified,2026-03-05
+OUT
+	loy-segment --as-of 2026-02-28 tiers --apply >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-03-12 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Gold,150.00,100.00,qualified,2026-03-10
+B,Silver,Gold,150.00,100.00,qualified,2026-03-01
+OUT
+	[ "$(q "SELECT count(*) FROM tier_history h JOIN members m USING (member_id)
+	        WHERE h.effective < substr(m.enrolled_at, 1, 10)")" = 0 ]
+	ledger_ok
+}
+
 @test "without --apply nothing changes; a second run on the same date changes nothing" {
 	tiered
 	members A:2024-01-01
