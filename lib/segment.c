@@ -1379,14 +1379,26 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
  * only while an assignment holds the member above what they earned.
  */
 
-struct tday {
-	const struct programme *p;
-	int ws;			/* first day of the window measured on this day */
-	int review;		/* 1: an annual review lands today (R = day - grace) */
-	int R;			/* the review day whose downgrades land today */
+/* A review whose downgrades land on a day: the review on day R, under the
+ * version in force on R (its review_date or its anniversaries), lands that
+ * version's grace_days after R, whatever the version of the landing day. */
+struct landing {
+	int R;			/* the review day */
+	int annual;		/* 1: an annual review on R; 0: anniversaries on R */
 	int wsr;		/* first day of the window measured for R (ending R-1) */
 	int rmd;		/* R's month * 100 + day, for anniversaries */
 	int rleap;
+};
+
+/* At most this many reviews land on one day (versions with other grace
+ * periods): the latest review first. */
+#define LANDINGS_MAX 8
+
+struct tday {
+	const struct programme *p;
+	int ws;			/* first day of the window measured on this day */
+	int nl;			/* the reviews landing today */
+	struct landing l[LANDINGS_MAX];
 };
 
 struct assignment {
@@ -1675,6 +1687,7 @@ tier_member(void *ctx, const struct seg_member *m)
 		int64_t mt = shown(p, between(t, m, d->ws, day, day)), mr = 0, shown_measure;
 		int64_t tr = -1;	/* the threshold mr reached, if not p's */
 		const char *reason, *to;
+		const struct landing *lr = NULL;
 		int ended = 0, assigned;
 		int64_t threshold;
 
@@ -1704,12 +1717,16 @@ tier_member(void *ctx, const struct seg_member *m)
 		/* a review's downgrade lands on R + grace days; tiers given by
 		 * hand have no measure to review: members keep the tier they
 		 * earned (the lowest, from enrolment) under their assignments */
-		if (!(k == 0 && t->floors_only) && !by_hand(p) && d->R > enrolled &&
-		    (p->tiers.review == REVIEW_ANNUAL ? d->review : emd == d->rmd ||
-		    (emd == 229 && d->rmd == 228 && !d->rleap))) {
+		for (int i = 0; i < d->nl && !(k == 0 && t->floors_only) && !by_hand(p); i++)
+			if (d->l[i].R > enrolled && (d->l[i].annual || emd == d->l[i].rmd ||
+			    (emd == 229 && d->l[i].rmd == 228 && !d->l[i].rleap))) {
+				lr = &d->l[i];
+				break;
+			}
+		if (lr) {
 			int target, soft;
 
-			mr = shown(p, between(t, m, d->wsr, d->R - 1, day));
+			mr = shown(p, between(t, m, lr->wsr, lr->R - 1, day));
 			/* never below the lowest tier, the one every member
 			 * starts in: a window of returns alone measures less
 			 * than its threshold */
@@ -1726,7 +1743,7 @@ tier_member(void *ctx, const struct seg_member *m)
 			 * begun) */
 			if (target < ei) {
 				int64_t ms = mt, ts = -1;
-				int qs = since_review(t, m, p, d->R, day, q, &ms, &ts);
+				int qs = since_review(t, m, p, lr->R, day, q, &ms, &ts);
 
 				if (target < qs || (target == qs && soft)) {
 					target = qs;
@@ -1843,6 +1860,51 @@ tiers_usable(const struct programme *p)
 	return 0;
 }
 
+/*
+ * The reviews whose downgrades land on `day`: a review on R lands the
+ * grace_days of the version in force on R after it, under that version's
+ * review (its review_date, or the anniversaries on R), so that a version
+ * with another grace period, in force by the landing, neither lands a
+ * review a second time nor leaves one unlanded.  Each is measured with
+ * the landing day's version (d->p), over the window that ends on R - 1.
+ */
+static void
+landings(const struct tierrun *t, struct tday *d, int day)
+{
+	d->nl = 0;
+	for (int i = t->nv - 1; i >= 0 && d->nl < LANDINGS_MAX; i--) {
+		int g = t->v[i].tiers.grace_days, R = day - g, seen = 0;
+		const struct programme *pr = day_version(t, R);
+		struct landing *l = &d->l[d->nl];
+		char md[11];
+
+		for (int j = 0; j < d->nl; j++)
+			seen |= d->l[j].R == R;
+		if (seen || pr->tiers.grace_days != g || pr->tiers.n == 0 || by_hand(pr))
+			continue;
+		day_text(R, md);
+		l->R = R;
+		l->rmd = atoi(md + 5) * 100 + atoi(md + 8);
+		l->rleap = leap(atoi(md));
+		l->annual = pr->tiers.review == REVIEW_ANNUAL;
+		if (l->annual && strncmp(md + 5, pr->tiers.review_date, 5) != 0 &&
+		    !(strcmp(pr->tiers.review_date, "02-29") == 0 && !l->rleap &&
+		    strncmp(md + 5, "02-28", 5) == 0))
+			continue;
+		l->wsr = window_start(d->p, R - 1);
+		d->nl++;
+	}
+	/* the latest review first: it lands when two do (versions whose
+	 * grace periods end on one day) */
+	for (int i = 1; i < d->nl; i++)
+		for (int j = i; j > 0 && d->l[j].R > d->l[j - 1].R; j--) {
+			struct landing x = d->l[j];
+
+			d->l[j] = d->l[j - 1];
+			d->l[j - 1] = x;
+		}
+}
+
 /* At most this many window edges are told apart by bucket; more (a long
  * catch-up) and the days are told apart one by one. */
 #define BUCKETS_MAX 64
@@ -1895,33 +1957,28 @@ tiers_calc(struct tierrun *t)
 			return LOY_EX_DATAERR;
 		}
 		d->ws = window_start(d->p, day);
-		d->R = day - d->p->tiers.grace_days;
-		d->wsr = window_start(d->p, d->R - 1);
-		day_text(d->R, md);
-		d->rmd = atoi(md + 5) * 100 + atoi(md + 8);
-		d->rleap = leap(atoi(md));
-		d->review = strncmp(md + 5, d->p->tiers.review_date, 5) == 0 ||
-		    (strcmp(d->p->tiers.review_date, "02-29") == 0 && !d->rleap &&
-		    strncmp(md + 5, "02-28", 5) == 0);
+		landings(t, d, day);
 		if (d->ws < lo)
 			lo = d->ws;
-		if ((d->review || d->p->tiers.review == REVIEW_ANNIVERSARY) && d->wsr < lo)
-			lo = d->wsr;
-		/* a landing after a grace period looks back at each day from
-		 * R (since_review): the days one by one, each with the
-		 * returns made by then */
-		if ((d->review || d->p->tiers.review == REVIEW_ANNIVERSARY) && d->R < day) {
-			graced = 1;
-			if (d->R + 1 < lateday)
-				lateday = d->R + 1;
+		for (int i = 0; i < d->nl; i++) {
+			if (d->l[i].wsr < lo)
+				lo = d->l[i].wsr;
+			/* a landing after a grace period looks back at each day
+			 * from R (since_review): the days one by one, each with
+			 * the returns made by then */
+			if (d->l[i].R < day) {
+				graced = 1;
+				if (d->l[i].R + 1 < lateday)
+					lateday = d->l[i].R + 1;
+			}
 		}
 		/* the windows' edges, for buckets */
-		if (nb + 4 <= BUCKETS_MAX) {
+		if (nb + 2 + 2 * d->nl <= BUCKETS_MAX) {
 			bound[nb++] = d->ws;
 			bound[nb++] = day + 1;
-			if (d->review || d->p->tiers.review == REVIEW_ANNIVERSARY) {
-				bound[nb++] = d->wsr;
-				bound[nb++] = d->R;
+			for (int i = 0; i < d->nl; i++) {
+				bound[nb++] = d->l[i].wsr;
+				bound[nb++] = d->l[i].R;
 			}
 		} else
 			nb = BUCKETS_MAX + 1;
@@ -1942,8 +1999,7 @@ tiers_calc(struct tierrun *t)
 		}
 	}
 	/* one nightly run without a review: one window, no days told apart */
-	t->whole = t->nd == 1 && !t->days[0].review &&
-	    t->days[0].p->tiers.review == REVIEW_ANNUAL;
+	t->whole = t->nd == 1 && t->days[0].nl == 0;
 	if (ledger_tier_assignments(r->l, "", load_assignment, t) < 0 ||
 	    ledger_tier_earned(r->l, load_earned, t) < 0)
 		return -1;

@@ -378,6 +378,47 @@ B,Platinum,Gold,120.00,100.00,review,2026-07-31
 OUT
 }
 
+@test "a review lands once, on its own version's grace period, when a version with another grace period takes effect before the landing" {
+	# soft landing; the review of 2026-07-01 lands on that day (no grace),
+	# and a version of 2026-07-15 gives 30 days of grace
+	tiered 's/soft_landing = no/soft_landing = yes/'
+	members A:2024-01-01
+	buy <<EOF
+A 2025-06-01 350.00
+A 2025-09-01 50.00
+EOF
+	sed 's/grace_days = 0/grace_days = 30/' prog.conf >graced.conf
+	loy-program load --from 2026-07-15 graced.conf >/dev/null 2>&1
+	loy-segment --as-of 2025-06-01 tiers --apply >/dev/null 2>&1
+	# one tier down at the review, not a second at 2026-07-31 as if the
+	# review of 2026-07-01 had had the new version's grace period
+	run -0 --separate-stderr loy-segment --as-of 2026-08-15 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Platinum,Gold,50.00,100.00,soft-landing,2026-07-01
+OUT
+	ledger_ok
+	# the other way round: 30 days of grace at the review, none from
+	# 2026-07-15 on: the review still lands, 30 days after it
+	export LOY_DB="$BATS_TEST_TMPDIR/second.db"
+	rm -f buy.n
+	tiered 's/grace_days = 0/grace_days = 30/'
+	members A:2024-01-01
+	buy <<EOF
+A 2025-06-01 350.00
+A 2025-09-01 50.00
+EOF
+	sed -i 's/grace_days = 30/grace_days = 0/' prog.conf
+	loy-program load --from 2026-07-15 prog.conf >/dev/null 2>&1
+	loy-segment --as-of 2025-06-01 tiers --apply >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-08-15 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Platinum,Silver,50.00,0.00,review,2026-07-31
+OUT
+	ledger_ok
+}
+
 @test "a tier earned in the grace period holds at the landing, as one earned after it does, though a return has taken the measure below it since" {
 	tiered 's/grace_days = 0/grace_days = 30/'
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01
