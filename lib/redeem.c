@@ -343,22 +343,81 @@ settle(struct requests *q, struct holder *h)
 	return ledger_lots_settle(q->l, h->lots, h->was, h->nlots);
 }
 
-/* The lots and balances the run has changed, written: 0 or -1. */
+static int
+by_lot(const void *a, const void *b)
+{
+	const struct lot_pick *x = a, *y = b;
+
+	return (x->lot_id > y->lot_id) - (x->lot_id < y->lot_id);
+}
+
+static int
+by_member(const void *a, const void *b)
+{
+	const struct holder *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/*
+ * The lots and balances the run has changed, written: 0 or -1.  In the
+ * order of their keys, lots by lot_id and balances by member, so that the
+ * pages of each table are visited once, one after the other, not at random.
+ */
 static int
 holders_flush(struct requests *q)
 {
-	for (size_t i = 0; i < strmap_count(q->holders); i++) {
+	size_t n = strmap_count(q->holders), nh = 0, np = 0, cap = 0;
+	struct holder **hs = loy_xmalloc((n ? n : 1) * sizeof(*hs));
+	struct lot_pick *picks = NULL;
+	int64_t *was = NULL;
+	int rc = -1;
+
+	/* what each lot gives: taken as one (lot_id, remaining, was) */
+	for (size_t i = 0; i < n; i++) {
 		struct holder *h = strmap_value(q->holders, i);
 
-		if (settle(q, h) < 0)
-			return -1;
-		if (!h->last_entry)
-			continue;
-		if (ledger_balance_add(q->l, h->id, h->owed, h->last_entry) < 0)
-			return -1;
-		h->owed = h->last_entry = 0;
+		for (size_t j = 0; h->unsettled && j < h->nlots; j++) {
+			if (h->lots[j].remaining == h->was[j])
+				continue;
+			if (np == cap) {
+				cap = cap ? 2 * cap : 1024;
+				picks = loy_xrealloc(picks, cap * sizeof(*picks));
+			}
+			picks[np].lot_id = h->lots[j].lot_id;
+			/* the points it gives up, for the sort to carry along */
+			picks[np++].remaining = h->was[j] - h->lots[j].remaining;
+		}
+		if (h->last_entry)
+			hs[nh++] = h;
 	}
-	return 0;
+	qsort(picks, np, sizeof(*picks), by_lot);
+	was = loy_xmalloc((np ? np : 1) * sizeof(*was));
+	for (size_t i = 0; i < np; i++) {
+		was[i] = picks[i].remaining;
+		picks[i].remaining = 0;
+	}
+	if (ledger_lots_settle(q->l, picks, was, np) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct holder *h = strmap_value(q->holders, i);
+
+		for (size_t j = 0; h->unsettled && j < h->nlots; j++)
+			h->was[j] = h->lots[j].remaining;
+		h->unsettled = 0;
+	}
+	qsort(hs, nh, sizeof(*hs), by_member);
+	for (size_t i = 0; i < nh; i++) {
+		if (ledger_balance_add(q->l, hs[i]->id, hs[i]->owed, hs[i]->last_entry) < 0)
+			goto out;
+		hs[i]->owed = hs[i]->last_entry = 0;
+	}
+	rc = 0;
+out:
+	free(hs);
+	free(picks);
+	free(was);
+	return rc;
 }
 
 static void
