@@ -168,37 +168,80 @@ ledger_redemption_last(struct ledger *l, char **id)
 	    " FROM redemptions ORDER BY request_id DESC LIMIT 1", "cannot read redemptions", id);
 }
 
+#define REDEMPTION_INSERT "INTO redemptions(request_id, member_id, reward_id, qty," \
+	" requested_at, channel, status, reason, points, voucher, entry_id, run_id," \
+	" partner_id, partner_cost) VALUES "
+#define REDEMPTION_PARAMS 14
+
+/* Binds r's values to ?base+1 .. ?base+REDEMPTION_PARAMS, without copies. */
+static void
+bind_redemption(struct ledger *l, sqlite3_stmt *st, int base, const struct redemption *r)
+{
+	sqlite3_bind_text(st, base + 1, r->request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, base + 2, r->member_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, base + 3, r->reward_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, base + 4, r->qty);
+	sqlite3_bind_text(st, base + 5, r->requested_at, -1, SQLITE_STATIC);
+	ledger_bind_static(st, base + 6, r->channel);
+	sqlite3_bind_text(st, base + 7, r->status, -1, SQLITE_STATIC);
+	ledger_bind_static(st, base + 8, r->reason);
+	sqlite3_bind_int64(st, base + 9, r->points);
+	ledger_bind_static(st, base + 10, r->voucher);
+	if (r->entry_id)
+		sqlite3_bind_int64(st, base + 11, r->entry_id);
+	else
+		sqlite3_bind_null(st, base + 11);
+	sqlite3_bind_int64(st, base + 12, l->run_id);
+	ledger_bind_static(st, base + 13, r->partner_id);
+	if (r->partner_id && r->partner_cost >= 0)
+		sqlite3_bind_int64(st, base + 14, r->partner_cost);
+	else
+		sqlite3_bind_null(st, base + 14);
+}
+
 int
 ledger_redemption_insert(struct ledger *l, const struct redemption *r)
 {
-	sqlite3_stmt *st = ledger_stmt(l, S_REDEMPTION_INSERT,
-	    "INSERT INTO redemptions(request_id, member_id, reward_id, qty, requested_at,"
-	    " channel, status, reason, points, voucher, entry_id, run_id, partner_id,"
-	    " partner_cost) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+	sqlite3_stmt *st = ledger_stmt(l, S_REDEMPTION_INSERT, "INSERT " REDEMPTION_INSERT
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
 
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, r->request_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->member_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->reward_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, r->qty);
-	sqlite3_bind_text(st, 5, r->requested_at, -1, SQLITE_STATIC);
-	ledger_bind_static(st, 6, r->channel);
-	sqlite3_bind_text(st, 7, r->status, -1, SQLITE_STATIC);
-	ledger_bind_static(st, 8, r->reason);
-	sqlite3_bind_int64(st, 9, r->points);
-	ledger_bind_static(st, 10, r->voucher);
-	if (r->entry_id)
-		sqlite3_bind_int64(st, 11, r->entry_id);
-	else
-		sqlite3_bind_null(st, 11);
-	sqlite3_bind_int64(st, 12, l->run_id);
-	ledger_bind_static(st, 13, r->partner_id);
-	if (r->partner_id && r->partner_cost >= 0)
-		sqlite3_bind_int64(st, 14, r->partner_cost);
-	else
-		sqlite3_bind_null(st, 14);
+	bind_redemption(l, st, 0, r);
 	return ledger_exec_stmt(l, st, "cannot record a redemption");
+}
+
+int
+ledger_redemptions_insert(struct ledger *l, const struct redemption *r, int n)
+{
+	sqlite3_stmt *st = l->stmt[S_REDEMPTIONS_INSERT];
+
+	for (; n >= LEDGER_REDEMPTION_ROWS; n -= LEDGER_REDEMPTION_ROWS, r += LEDGER_REDEMPTION_ROWS) {
+		if (!st) {
+			/* the rows' values, row after row: ?1 to ?14, ?15 to ?28,
+			 * ...  OR FAIL: a row refused fails the run, which is
+			 * rolled back whole, so the statement needs no journal
+			 * of its own to undo the rows before it (ABORT's) */
+			static const char head[] = "INSERT OR FAIL " REDEMPTION_INSERT;
+			static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+			char sql[sizeof(head) + LEDGER_REDEMPTION_ROWS * (sizeof(row) + 2)];
+			char *w = stpcpy(sql, head);
+
+			for (int i = 0; i < LEDGER_REDEMPTION_ROWS; i++)
+				w = stpcpy(stpcpy(w, i ? ", " : ""), row);
+			if (!(st = ledger_stmt(l, S_REDEMPTIONS_INSERT, sql)))
+				return -1;
+		} else
+			sqlite3_reset(st);
+		for (int i = 0; i < LEDGER_REDEMPTION_ROWS; i++)
+			bind_redemption(l, st, i * REDEMPTION_PARAMS, &r[i]);
+		if (ledger_exec_stmt(l, st, "cannot record a redemption") < 0)
+			return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (ledger_redemption_insert(l, &r[i]) < 0)
+			return -1;
+	return 0;
 }
 
 int

@@ -305,7 +305,23 @@ struct requests {
 	struct strmap *named;	/* member_id as requested -> struct holder */
 	struct strmap *holders;	/* surviving member_id -> struct holder */
 	struct ledger_top top;	/* the highest request_id in the ledger */
+	/* answers decided, recorded LEDGER_REDEMPTION_ROWS to a statement:
+	 * before anything reads redemptions, and before the run ends */
+	struct redemption held[LEDGER_REDEMPTION_ROWS];
+	int nheld;
 };
+
+/* The answers held, recorded: 0 or -1. */
+static int
+record_held(struct requests *q)
+{
+	int rc = ledger_redemptions_insert(q->l, q->held, q->nheld);
+
+	for (int i = 0; i < q->nheld; i++)
+		redemption_clear(&q->held[i]);
+	q->nheld = 0;
+	return rc;
+}
 
 /*
  * A member as this run knows them: read once, then kept in step with what
@@ -659,7 +675,8 @@ decide(struct requests *q, struct redemption *r)
 		goto refuse;
 	}
 	if (o->w.v[RW_LIMIT]) {
-		if (ledger_redeemed_units(l, r->member_id, r->reward_id, &units) < 0)
+		if (record_held(q) < 0 ||
+		    ledger_redeemed_units(l, r->member_id, r->reward_id, &units) < 0)
 			goto out;
 		int64_t after;
 
@@ -791,7 +808,8 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 		goto out;
 	if (above)
 		got = 0;
-	else if ((got = ledger_redemption_get(q->l, r.request_id, &old)) < 0)
+	else if (record_held(q) < 0 ||
+	    (got = ledger_redemption_get(q->l, r.request_id, &old)) < 0)
 		goto out;
 	if (got) {
 		int same = strcmp(old.reward_id, r.reward_id) == 0 && old.qty == r.qty;
@@ -828,12 +846,13 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 		r.reason = loy_xstrdup("qty must be 1 or more");
 	} else if (decide(q, &r) < 0)
 		goto out;
-	if (ledger_redemption_insert(q->l, &r) < 0)
-		goto out;
 	ledger_top_raise(&q->top, r.request_id);
 	batch_count(b, strcmp(r.status, "redeemed") == 0 ? R_REDEEMED : R_REFUSED);
 	req_emit(b, r.request_id, r.status, r.reason, r.points, r.voucher);
-	rc = 0;
+	/* recorded with the next ones; the output waits for the commit */
+	q->held[q->nheld++] = r;
+	memset(&r, 0, sizeof(r));
+	rc = q->nheld == LEDGER_REDEMPTION_ROWS ? record_held(q) : 0;
 out:
 	redemption_clear(&r);
 	redemption_clear(&old);
@@ -954,6 +973,8 @@ static int
 req_run_end(void *ctx, struct batch *b)
 {
 	(void)b;
+	if (record_held(ctx) < 0)
+		return -1;
 	return holders_flush(ctx);
 }
 
@@ -985,6 +1006,8 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 	when_now(q.now);
 	when_add_hours(q.now, atol(ledger_setting(l, "future_tolerance_hours")), q.limit);
 	status = batch_run(&job, cli, l, nfiles, files, args);
+	for (int i = 0; i < q.nheld; i++)
+		redemption_clear(&q.held[i]);
 	holders_clear(&q);
 	ledger_top_free(&q.top);
 	strmap_free(q.holders);
