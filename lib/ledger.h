@@ -386,11 +386,21 @@ struct lot_pick {
  * sum in *sum.  0 or -1. */
 int ledger_lots_to_spend(struct ledger *l, const char *member, const char *now,
     struct lot_pick **lots, size_t *n, size_t *cap, int64_t *sum);
+/* Points an entry took from a lot (negative), as lot_moves holds them. */
+struct lot_move {
+	int64_t entry_id, lot_id, points;
+};
 /* Take `points` from lots[0..n) in order for `entry`, lowering their
- * remaining in the array: the points taken, or -1.  Only the entry's lot
- * moves are written: the lots keep their remaining until ledger_lots_settle. */
-int64_t ledger_lots_move(struct ledger *l, struct lot_pick *lots, size_t n,
-    int64_t points, int64_t entry);
+ * remaining in the array and adding what it took from each to *moves
+ * (*nmoves of them, grown as needed: *cap): the points taken.  Nothing is
+ * written: ledger_lot_moves_insert writes the moves, ledger_lots_settle
+ * the lots' remaining. */
+int64_t ledger_lots_move(struct lot_pick *lots, size_t n, int64_t points, int64_t entry,
+    struct lot_move **moves, size_t *nmoves, size_t *cap);
+/* Record m[0..n): LEDGER_LOT_MOVE_ROWS of them to one statement, the rest
+ * one by one.  0 or -1. */
+#define LEDGER_LOT_MOVE_ROWS 32
+int ledger_lot_moves_insert(struct ledger *l, const struct lot_move *m, size_t n);
 /* Write lots[0..n)'s remaining where it differs from was[0..n) (what the
  * ledger holds), then was = remaining.  0 or -1. */
 int ledger_lots_settle(struct ledger *l, const struct lot_pick *lots, int64_t *was,

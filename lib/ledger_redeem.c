@@ -347,10 +347,9 @@ ledger_lots_to_spend(struct ledger *l, const char *member, const char *now,
 }
 
 int64_t
-ledger_lots_move(struct ledger *l, struct lot_pick *lots, size_t n, int64_t points,
-    int64_t entry)
+ledger_lots_move(struct lot_pick *lots, size_t n, int64_t points, int64_t entry,
+    struct lot_move **moves, size_t *nmoves, size_t *cap)
 {
-	sqlite3_stmt *move;
 	int64_t taken = 0;
 
 	for (size_t i = 0; i < n && taken < points; i++) {
@@ -359,18 +358,55 @@ ledger_lots_move(struct ledger *l, struct lot_pick *lots, size_t n, int64_t poin
 
 		if (t <= 0)
 			continue;
-		if (!(move = ledger_stmt(l, S_LOT_MOVE,
-		    "INSERT INTO lot_moves(entry_id, lot_id, points) VALUES (?1, ?2, ?3)")))
-			return -1;
-		sqlite3_bind_int64(move, 1, entry);
-		sqlite3_bind_int64(move, 2, lots[i].lot_id);
-		sqlite3_bind_int64(move, 3, -t);
-		if (ledger_exec_stmt(l, move, "cannot record a lot move") < 0)
-			return -1;
+		if (*nmoves == *cap) {
+			*cap = *cap ? 2 * *cap : 64;
+			*moves = loy_xrealloc(*moves, *cap * sizeof(**moves));
+		}
+		(*moves)[(*nmoves)++] = (struct lot_move){ entry, lots[i].lot_id, -t };
 		lots[i].remaining -= t;
 		taken += t;
 	}
 	return taken;
+}
+
+int
+ledger_lot_moves_insert(struct ledger *l, const struct lot_move *m, size_t n)
+{
+	sqlite3_stmt *st = l->stmt[S_LOT_MOVES];
+
+	for (; n >= LEDGER_LOT_MOVE_ROWS; n -= LEDGER_LOT_MOVE_ROWS, m += LEDGER_LOT_MOVE_ROWS) {
+		if (!st) {
+			/* OR FAIL, as for redemptions: a row refused fails the run */
+			static const char head[] = "INSERT OR FAIL INTO lot_moves(entry_id, lot_id,"
+			    " points) VALUES ";
+			char sql[sizeof(head) + LEDGER_LOT_MOVE_ROWS * sizeof(", (?, ?, ?)")];
+			char *w = stpcpy(sql, head);
+
+			for (int i = 0; i < LEDGER_LOT_MOVE_ROWS; i++)
+				w = stpcpy(w, i ? ", (?, ?, ?)" : "(?, ?, ?)");
+			if (!(st = ledger_stmt(l, S_LOT_MOVES, sql)))
+				return -1;
+		} else
+			sqlite3_reset(st);
+		for (int i = 0; i < LEDGER_LOT_MOVE_ROWS; i++) {
+			sqlite3_bind_int64(st, 3 * i + 1, m[i].entry_id);
+			sqlite3_bind_int64(st, 3 * i + 2, m[i].lot_id);
+			sqlite3_bind_int64(st, 3 * i + 3, m[i].points);
+		}
+		if (ledger_exec_stmt(l, st, "cannot record a lot move") < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!(st = ledger_stmt(l, S_LOT_MOVE,
+		    "INSERT INTO lot_moves(entry_id, lot_id, points) VALUES (?1, ?2, ?3)")))
+			return -1;
+		sqlite3_bind_int64(st, 1, m[i].entry_id);
+		sqlite3_bind_int64(st, 2, m[i].lot_id);
+		sqlite3_bind_int64(st, 3, m[i].points);
+		if (ledger_exec_stmt(l, st, "cannot record a lot move") < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int

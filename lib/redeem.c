@@ -309,6 +309,8 @@ struct requests {
 	 * before anything reads redemptions, and before the run ends */
 	struct redemption held[LEDGER_REDEMPTION_ROWS];
 	int nheld;
+	struct lot_move *moves;	/* and the points they took from lots */
+	size_t nmoves, mcap;
 };
 
 /* The answers held, recorded: 0 or -1. */
@@ -320,6 +322,9 @@ record_held(struct requests *q)
 	for (int i = 0; i < q->nheld; i++)
 		redemption_clear(&q->held[i]);
 	q->nheld = 0;
+	if (rc == 0)
+		rc = ledger_lot_moves_insert(q->l, q->moves, q->nmoves);
+	q->nmoves = 0;
 	return rc;
 }
 
@@ -751,7 +756,8 @@ decide(struct requests *q, struct redemption *r)
 	/* granted: spend, soonest expiry first */
 	if ((entry = ledger_journal_add(l, r->member_id, "redeem", -r->points,
 	    r->requested_at, "redemption", r->request_id, NULL)) < 0 ||
-	    ledger_lots_move(l, h->lots, h->nlots, r->points, entry) != r->points)
+	    ledger_lots_move(h->lots, h->nlots, r->points, entry, &q->moves, &q->nmoves,
+	    &q->mcap) != r->points)
 		goto out;
 	h->unsettled = 1;
 	h->spendable -= r->points;
@@ -1008,6 +1014,7 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	for (int i = 0; i < q.nheld; i++)
 		redemption_clear(&q.held[i]);
+	free(q.moves);
 	holders_clear(&q);
 	ledger_top_free(&q.top);
 	strmap_free(q.holders);
