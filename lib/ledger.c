@@ -687,6 +687,25 @@ ledger_stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql)
 	return ledger_stmt(l, id, sql);
 }
 
+sqlite3_stmt *
+ledger_stmt_rows(struct ledger *l, enum ledger_stmt_id first, const char *head,
+    const char *row, int n)
+{
+	enum ledger_stmt_id id = first + n - 1;
+	sqlite3_stmt *st;
+	char *sql, *w;
+
+	if (l->stmt[id])
+		return ledger_stmt_rebind(l, id, NULL);
+	w = sql = loy_xmalloc(strlen(head) + (size_t)n * (strlen(row) + 2) + 1);
+	w = stpcpy(w, head);
+	for (int i = 0; i < n; i++)
+		w = stpcpy(stpcpy(w, i ? ", " : ""), row);
+	st = ledger_stmt(l, id, sql);
+	free(sql);
+	return st;
+}
+
 int
 ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what)
 {

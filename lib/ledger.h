@@ -186,6 +186,19 @@ int64_t ledger_entry_add(struct ledger *l, const char *member, const char *kind,
 int64_t ledger_journal_add(struct ledger *l, const char *member, const char *kind,
     int64_t points, const char *occurred_at, const char *source, const char *ref,
     const char *reason);
+/* Journal entries to add together (ledger_journal_add_rows); posted_at
+ * as the caller took it from when_now() when the entry was decided. */
+struct journal_row {
+	const char *member, *kind;
+	int64_t points;
+	const char *occurred_at, *posted_at, *source, *ref, *reason;
+};
+/* ledger_journal_add() of e[0..n), in that order, their entry_ids into
+ * ids[0..n): LEDGER_JOURNAL_ROWS of them to one statement, the rest one
+ * by one.  0 or -1. */
+#define LEDGER_JOURNAL_ROWS 32
+int ledger_journal_add_rows(struct ledger *l, const struct journal_row *e, int n,
+    int64_t *ids);
 /* ledger_journal_add() of an entry that reverses entry `reverses`. */
 int64_t ledger_journal_reverse(struct ledger *l, int64_t reverses, const char *member,
     const char *kind, int64_t points, const char *occurred_at, const char *source,

@@ -14,13 +14,18 @@ enum ledger_stmt_id {
 	S_MEMBER_GET, S_MEMBER_MERGED, S_MEMBER_BY_CARD, S_MEMBER_BY_EMAIL,
 	S_MEMBER_BY_PHONE, S_MEMBER_INSERT_NEW, S_MEMBER_UPDATE,
 	S_MEMBER_EXISTS, S_MEMBER_STATE, S_CARD_OWNER, S_CARD_ADD, S_CARD_ADD_NEW,
-	S_ENTRY_ADD, S_BALANCE_ADD, S_JOURNAL_ADD, S_JOURNAL_FIND, S_BALANCE_GET,
-	S_LOT_ADD, S_LOTS_OPEN, S_LOT_TAKE, S_LOT_MOVE, S_LOT_MOVES, S_RECEIPT_INSERT, S_RECEIPT_GET,
+	S_ENTRY_ADD, S_BALANCE_ADD, S_JOURNAL_ADD, S_JOURNAL_MAX,
+	/* INSERTs of 1 to N rows (ledger_stmt_rows): one slot each */
+	S_JOURNAL_ROWS, S_JOURNAL_ROWS_LAST = S_JOURNAL_ROWS + LEDGER_JOURNAL_ROWS - 1,
+	S_REDEMPTIONS_INSERT,
+	S_REDEMPTIONS_INSERT_LAST = S_REDEMPTIONS_INSERT + LEDGER_REDEMPTION_ROWS - 1,
+	S_LOT_MOVES, S_LOT_MOVES_LAST = S_LOT_MOVES + LEDGER_LOT_MOVE_ROWS - 1, S_JOURNAL_FIND, S_BALANCE_GET,
+	S_LOT_ADD, S_LOTS_OPEN, S_LOT_TAKE, S_LOT_MOVE, S_RECEIPT_INSERT, S_RECEIPT_GET,
 	S_RECEIPT_EXTEND, S_RECEIPT_RETURNED, S_RECEIPT_UNLINKED,
 	S_RECEIPT_EXCHANGED, S_RECEIPT_RETURNS, S_RECEIPT_GIVE_BACK,
 	S_EXPIRY_SUM, S_EXPIRY_MOVES, S_EXPIRY_LOTS, S_EXPIRY_OWED,
 	S_REWARD_GET, S_REWARD_INSERT, S_REWARD_UPDATE, S_REWARD_STOCK, S_PARTNER_PUT,
-	S_REDEMPTION_GET, S_REDEMPTION_INSERT, S_REDEMPTIONS_INSERT, S_REDEEMED_UNITS, S_SPENDABLE,
+	S_REDEMPTION_GET, S_REDEMPTION_INSERT, S_REDEEMED_UNITS, S_SPENDABLE,
 	S_LOTS_TO_SPEND,
 	S_CODE_NEXT, S_CODE_ANY, S_CODE_TAKE, S_CODE_PUT, S_CODE_GET, S_TRANSFER_GET,
 	S_TRANSFER_INSERT, S_LOTS_EXTEND, S_ENTRY_LOTS_EXTEND, S_LOTS_LATEST,
@@ -112,6 +117,11 @@ sqlite3_stmt *ledger_person_stmt(struct ledger *l, const char *member,
 /* The same for a caller that binds every parameter itself (without
  * copies, as it may): reset, its old bindings left to be overwritten. */
 sqlite3_stmt *ledger_stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql);
+/* `head` then n `row`s (each its own "(?, ...)", parameters numbered on
+ * from row to row), in slot first + n - 1: prepared on first use, then
+ * as ledger_stmt_rebind; rows of at most 64 bytes.  NULL on error, said. */
+sqlite3_stmt *ledger_stmt_rows(struct ledger *l, enum ledger_stmt_id first, const char *head,
+    const char *row, int n);
 /* A statement prepared for one use (the caller finalizes it); NULL
  * (message printed) on failure. */
 sqlite3_stmt *ledger_prepare(struct ledger *l, const char *sql);

@@ -1,4 +1,5 @@
 /* Points: the journal, lots and balances; receipts credited exactly once. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,20 +8,16 @@
 #include "ledger_int.h"
 #include "when.h"
 
-/* A journal entry that reverses entry `reverses`, or none (0). */
-static int64_t
-journal_insert(struct ledger *l, int64_t reverses, const char *member, const char *kind,
-    int64_t points, const char *occurred_at, const char *source, const char *ref,
-    const char *reason)
-{
-	sqlite3_stmt *st = ledger_stmt_rebind(l, S_JOURNAL_ADD,
-	    "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at, run_id,"
-	    " source, ref, reason, reverses) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-	char now[20];
+#define JOURNAL_INSERT "INSERT INTO journal(member_id, kind, points, occurred_at, posted_at," \
+	" run_id, source, ref, reason, reverses) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 
-	if (!st)
-		return -1;
-	when_now(now);
+/* Statement st (JOURNAL_INSERT) of an entry posted at `now`: its entry_id,
+ * or -1. */
+static int64_t
+journal_exec(struct ledger *l, sqlite3_stmt *st, int64_t reverses, const char *member,
+    const char *kind, int64_t points, const char *occurred_at, const char *now,
+    const char *source, const char *ref, const char *reason)
+{
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, points);
@@ -39,11 +36,80 @@ journal_insert(struct ledger *l, int64_t reverses, const char *member, const cha
 	return sqlite3_last_insert_rowid(l->db);
 }
 
+/* A journal entry that reverses entry `reverses`, or none (0). */
+static int64_t
+journal_insert(struct ledger *l, int64_t reverses, const char *member, const char *kind,
+    int64_t points, const char *occurred_at, const char *source, const char *ref,
+    const char *reason)
+{
+	sqlite3_stmt *st = ledger_stmt_rebind(l, S_JOURNAL_ADD, JOURNAL_INSERT);
+	char now[20];
+
+	if (!st)
+		return -1;
+	when_now(now);
+	return journal_exec(l, st, reverses, member, kind, points, occurred_at, now, source, ref,
+	    reason);
+}
+
 int64_t
 ledger_journal_add(struct ledger *l, const char *member, const char *kind, int64_t points,
     const char *occurred_at, const char *source, const char *ref, const char *reason)
 {
 	return journal_insert(l, 0, member, kind, points, occurred_at, source, ref, reason);
+}
+
+int
+ledger_journal_add_rows(struct ledger *l, const struct journal_row *e, int n, int64_t *ids)
+{
+	sqlite3_stmt *st, *max;
+	int64_t top;
+
+	if (n == 0)
+		return 0;
+	/* the entry_ids SQLite would give them one by one: each the highest
+	 * there is plus one (near the largest there can be, it draws one at
+	 * random: then one by one) */
+	if (!(max = ledger_stmt(l, S_JOURNAL_MAX, "SELECT coalesce(max(entry_id), 0) FROM journal")) ||
+	    ledger_step_one(l, max, "cannot read the journal") < 0)
+		return -1;
+	top = sqlite3_column_int64(max, 0);
+	sqlite3_reset(max);
+	for (int k; n > 0 && top <= INT64_MAX - n; n -= k, e += k, ids += k) {
+		k = n < LEDGER_JOURNAL_ROWS ? n : LEDGER_JOURNAL_ROWS;
+		/* OR FAIL: a row refused fails the run, which is rolled back
+		 * whole: the statement needs no journal of its own */
+		if (!(st = ledger_stmt_rows(l, S_JOURNAL_ROWS, "INSERT OR FAIL INTO journal(entry_id,"
+		    " member_id, kind, points, occurred_at, posted_at, run_id, source, ref, reason,"
+		    " reverses) VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", k)))
+			return -1;
+		for (int i = 0; i < k; i++) {
+			int b = 10 * i;
+
+			ids[i] = ++top;
+			sqlite3_bind_int64(st, b + 1, ids[i]);
+			sqlite3_bind_text(st, b + 2, e[i].member, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, b + 3, e[i].kind, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, b + 4, e[i].points);
+			sqlite3_bind_text(st, b + 5, e[i].occurred_at ? e[i].occurred_at :
+			    e[i].posted_at, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, b + 6, e[i].posted_at, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, b + 7, l->run_id);
+			ledger_bind_static(st, b + 8, e[i].source);
+			ledger_bind_static(st, b + 9, e[i].ref);
+			ledger_bind_static(st, b + 10, e[i].reason);
+		}
+		if (ledger_exec_stmt(l, st, "cannot add a journal entry") < 0)
+			return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!(st = ledger_stmt_rebind(l, S_JOURNAL_ADD, JOURNAL_INSERT)))
+			return -1;
+		if ((ids[i] = journal_exec(l, st, 0, e[i].member, e[i].kind, e[i].points,
+		    e[i].occurred_at, e[i].posted_at, e[i].source, e[i].ref, e[i].reason)) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int64_t

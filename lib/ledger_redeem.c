@@ -214,33 +214,22 @@ ledger_redemption_insert(struct ledger *l, const struct redemption *r)
 int
 ledger_redemptions_insert(struct ledger *l, const struct redemption *r, int n)
 {
-	sqlite3_stmt *st = l->stmt[S_REDEMPTIONS_INSERT];
+	/* OR FAIL: a row refused fails the run, which is rolled back whole,
+	 * so the statement needs no journal of its own to undo the rows
+	 * before it (ABORT's) */
+	static const char head[] = "INSERT OR FAIL " REDEMPTION_INSERT;
+	sqlite3_stmt *st;
 
-	for (; n >= LEDGER_REDEMPTION_ROWS; n -= LEDGER_REDEMPTION_ROWS, r += LEDGER_REDEMPTION_ROWS) {
-		if (!st) {
-			/* the rows' values, row after row: ?1 to ?14, ?15 to ?28,
-			 * ...  OR FAIL: a row refused fails the run, which is
-			 * rolled back whole, so the statement needs no journal
-			 * of its own to undo the rows before it (ABORT's) */
-			static const char head[] = "INSERT OR FAIL " REDEMPTION_INSERT;
-			static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-			char sql[sizeof(head) + LEDGER_REDEMPTION_ROWS * (sizeof(row) + 2)];
-			char *w = stpcpy(sql, head);
-
-			for (int i = 0; i < LEDGER_REDEMPTION_ROWS; i++)
-				w = stpcpy(stpcpy(w, i ? ", " : ""), row);
-			if (!(st = ledger_stmt(l, S_REDEMPTIONS_INSERT, sql)))
-				return -1;
-		} else
-			sqlite3_reset(st);
-		for (int i = 0; i < LEDGER_REDEMPTION_ROWS; i++)
+	for (int k; n > 0; n -= k, r += k) {
+		k = n < LEDGER_REDEMPTION_ROWS ? n : LEDGER_REDEMPTION_ROWS;
+		if (!(st = ledger_stmt_rows(l, S_REDEMPTIONS_INSERT, head,
+		    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", k)))
+			return -1;
+		for (int i = 0; i < k; i++)
 			bind_redemption(l, st, i * REDEMPTION_PARAMS, &r[i]);
 		if (ledger_exec_stmt(l, st, "cannot record a redemption") < 0)
 			return -1;
 	}
-	for (int i = 0; i < n; i++)
-		if (ledger_redemption_insert(l, &r[i]) < 0)
-			return -1;
 	return 0;
 }
 
@@ -372,37 +361,19 @@ ledger_lots_move(struct lot_pick *lots, size_t n, int64_t points, int64_t entry,
 int
 ledger_lot_moves_insert(struct ledger *l, const struct lot_move *m, size_t n)
 {
-	sqlite3_stmt *st = l->stmt[S_LOT_MOVES];
+	sqlite3_stmt *st;
 
-	for (; n >= LEDGER_LOT_MOVE_ROWS; n -= LEDGER_LOT_MOVE_ROWS, m += LEDGER_LOT_MOVE_ROWS) {
-		if (!st) {
-			/* OR FAIL, as for redemptions: a row refused fails the run */
-			static const char head[] = "INSERT OR FAIL INTO lot_moves(entry_id, lot_id,"
-			    " points) VALUES ";
-			char sql[sizeof(head) + LEDGER_LOT_MOVE_ROWS * sizeof(", (?, ?, ?)")];
-			char *w = stpcpy(sql, head);
-
-			for (int i = 0; i < LEDGER_LOT_MOVE_ROWS; i++)
-				w = stpcpy(w, i ? ", (?, ?, ?)" : "(?, ?, ?)");
-			if (!(st = ledger_stmt(l, S_LOT_MOVES, sql)))
-				return -1;
-		} else
-			sqlite3_reset(st);
-		for (int i = 0; i < LEDGER_LOT_MOVE_ROWS; i++) {
+	for (size_t k; n > 0; n -= k, m += k) {
+		k = n < LEDGER_LOT_MOVE_ROWS ? n : LEDGER_LOT_MOVE_ROWS;
+		/* OR FAIL, as for redemptions */
+		if (!(st = ledger_stmt_rows(l, S_LOT_MOVES, "INSERT OR FAIL INTO lot_moves(entry_id,"
+		    " lot_id, points) VALUES ", "(?, ?, ?)", (int)k)))
+			return -1;
+		for (size_t i = 0; i < k; i++) {
 			sqlite3_bind_int64(st, 3 * i + 1, m[i].entry_id);
 			sqlite3_bind_int64(st, 3 * i + 2, m[i].lot_id);
 			sqlite3_bind_int64(st, 3 * i + 3, m[i].points);
 		}
-		if (ledger_exec_stmt(l, st, "cannot record a lot move") < 0)
-			return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!(st = ledger_stmt(l, S_LOT_MOVE,
-		    "INSERT INTO lot_moves(entry_id, lot_id, points) VALUES (?1, ?2, ?3)")))
-			return -1;
-		sqlite3_bind_int64(st, 1, m[i].entry_id);
-		sqlite3_bind_int64(st, 2, m[i].lot_id);
-		sqlite3_bind_int64(st, 3, m[i].points);
 		if (ledger_exec_stmt(l, st, "cannot record a lot move") < 0)
 			return -1;
 	}

@@ -309,24 +309,14 @@ struct requests {
 	 * before anything reads redemptions, and before the run ends */
 	struct redemption held[LEDGER_REDEMPTION_ROWS];
 	int nheld;
+	/* a redemption granted: its journal entry, added with the others
+	 * held (entry_id -1 - i until then, held[i]'s), posted when it was
+	 * decided, and the member whose last entry it is */
+	char posted[LEDGER_REDEMPTION_ROWS][20];
+	struct holder *owner[LEDGER_REDEMPTION_ROWS];
 	struct lot_move *moves;	/* and the points they took from lots */
 	size_t nmoves, mcap;
 };
-
-/* The answers held, recorded: 0 or -1. */
-static int
-record_held(struct requests *q)
-{
-	int rc = ledger_redemptions_insert(q->l, q->held, q->nheld);
-
-	for (int i = 0; i < q->nheld; i++)
-		redemption_clear(&q->held[i]);
-	q->nheld = 0;
-	if (rc == 0)
-		rc = ledger_lot_moves_insert(q->l, q->moves, q->nmoves);
-	q->nmoves = 0;
-	return rc;
-}
 
 /*
  * A member as this run knows them: read once, then kept in step with what
@@ -350,6 +340,45 @@ struct holder {
 	 * written once a member (holders_flush), before the run commits */
 	int64_t owed, last_entry;
 };
+
+/* The answers held, recorded with their journal entries and lot moves:
+ * 0 or -1. */
+static int
+record_held(struct requests *q)
+{
+	struct journal_row e[LEDGER_REDEMPTION_ROWS] = { { 0 } };
+	int64_t ids[LEDGER_REDEMPTION_ROWS], real[LEDGER_REDEMPTION_ROWS];
+	int at[LEDGER_REDEMPTION_ROWS], n = 0, rc;
+
+	for (int i = 0; i < q->nheld; i++) {
+		struct redemption *r = &q->held[i];
+
+		if (r->entry_id >= 0)
+			continue;
+		e[n] = (struct journal_row){ r->member_id, "redeem", -r->points, r->requested_at,
+		    q->posted[i], "redemption", r->request_id, NULL };
+		at[n++] = i;
+	}
+	if ((rc = ledger_journal_add_rows(q->l, e, n, ids)) == 0) {
+		for (int j = 0; j < n; j++) {
+			int i = at[j];
+
+			real[i] = q->held[i].entry_id = ids[j];
+			if (q->owner[i]->last_entry == -1 - i)
+				q->owner[i]->last_entry = ids[j];
+		}
+		for (size_t j = 0; j < q->nmoves; j++)
+			q->moves[j].entry_id = real[-1 - q->moves[j].entry_id];
+		rc = ledger_redemptions_insert(q->l, q->held, q->nheld);
+	}
+	for (int i = 0; i < q->nheld; i++)
+		redemption_clear(&q->held[i]);
+	q->nheld = 0;
+	if (rc == 0)
+		rc = ledger_lot_moves_insert(q->l, q->moves, q->nmoves);
+	q->nmoves = 0;
+	return rc;
+}
 
 /* At most this many members are kept; then the view starts afresh. */
 #define HOLDERS_MAX 65536
@@ -472,7 +501,7 @@ holder(struct requests *q, const char *id, struct holder **out)
 		return 1;
 	}
 	if (strmap_count(q->holders) >= HOLDERS_MAX) {
-		if (holders_flush(q) < 0)
+		if (record_held(q) < 0 || holders_flush(q) < 0)
 			return -1;
 		holders_clear(q);
 	}
@@ -753,10 +782,12 @@ decide(struct requests *q, struct redemption *r)
 		r->points = 0;
 		goto refuse;
 	}
-	/* granted: spend, soonest expiry first */
-	if ((entry = ledger_journal_add(l, r->member_id, "redeem", -r->points,
-	    r->requested_at, "redemption", r->request_id, NULL)) < 0 ||
-	    ledger_lots_move(h->lots, h->nlots, r->points, entry, &q->moves, &q->nmoves,
+	/* granted: spend, soonest expiry first; the journal entry is added
+	 * with the other answers held (record_held), as the next in held */
+	entry = -1 - q->nheld;
+	when_now(q->posted[q->nheld]);
+	q->owner[q->nheld] = h;
+	if (ledger_lots_move(h->lots, h->nlots, r->points, entry, &q->moves, &q->nmoves,
 	    &q->mcap) != r->points)
 		goto out;
 	h->unsettled = 1;
