@@ -193,9 +193,9 @@ struct journal_row {
 	int64_t points;
 	const char *occurred_at, *posted_at, *source, *ref, *reason;
 };
-/* ledger_journal_add() of e[0..n), in that order, their entry_ids into
- * ids[0..n): LEDGER_JOURNAL_ROWS of them to one statement, the rest one
- * by one.  0 or -1. */
+/* ledger_journal_add() of e[0..n), in that order, their entry_ids (those
+ * it would give them) into ids[0..n): up to LEDGER_JOURNAL_ROWS of them
+ * to one statement.  0 or -1. */
 #define LEDGER_JOURNAL_ROWS 32
 int ledger_journal_add_rows(struct ledger *l, const struct journal_row *e, int n,
     int64_t *ids);
@@ -370,9 +370,8 @@ struct redemption {
 };
 void redemption_clear(struct redemption *r);
 int ledger_redemption_get(struct ledger *l, const char *request_id, struct redemption *r);
-int ledger_redemption_insert(struct ledger *l, const struct redemption *r);
-/* Record r[0..n), in that order: LEDGER_REDEMPTION_ROWS of them to one
- * statement, the rest one by one.  0 or -1. */
+/* Record r[0..n), in that order, up to LEDGER_REDEMPTION_ROWS of them to
+ * one statement.  0 or -1. */
 #define LEDGER_REDEMPTION_ROWS 32
 int ledger_redemptions_insert(struct ledger *l, const struct redemption *r, int n);
 /* The highest request_id in the ledger (BINARY order) in *id (to free):
@@ -410,8 +409,8 @@ struct lot_move {
  * the lots' remaining. */
 int64_t ledger_lots_move(struct lot_pick *lots, size_t n, int64_t points, int64_t entry,
     struct lot_move **moves, size_t *nmoves, size_t *cap);
-/* Record m[0..n): LEDGER_LOT_MOVE_ROWS of them to one statement, the rest
- * one by one.  0 or -1. */
+/* Record m[0..n), up to LEDGER_LOT_MOVE_ROWS of them to one statement.
+ * 0 or -1. */
 #define LEDGER_LOT_MOVE_ROWS 32
 int ledger_lot_moves_insert(struct ledger *l, const struct lot_move *m, size_t n);
 /* Write lots[0..n)'s remaining where it differs from was[0..n) (what the

@@ -200,18 +200,6 @@ bind_redemption(struct ledger *l, sqlite3_stmt *st, int base, const struct redem
 }
 
 int
-ledger_redemption_insert(struct ledger *l, const struct redemption *r)
-{
-	sqlite3_stmt *st = ledger_stmt(l, S_REDEMPTION_INSERT, "INSERT " REDEMPTION_INSERT
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-
-	if (!st)
-		return -1;
-	bind_redemption(l, st, 0, r);
-	return ledger_exec_stmt(l, st, "cannot record a redemption");
-}
-
-int
 ledger_redemptions_insert(struct ledger *l, const struct redemption *r, int n)
 {
 	/* OR FAIL: a row refused fails the run, which is rolled back whole,
