@@ -24,7 +24,6 @@ typedef __int128 i128;
 
 struct prog {
 	struct programme *p;
-	i128 dall;		/* product of the multipliers' denominators */
 	int needs_member, needs_first;
 };
 
@@ -55,14 +54,10 @@ earn_new(struct programme *v, int n)
 		struct programme *p = &v[i];
 
 		g->p = p;
-		g->dall = 1;
 		g->needs_member = g->needs_first = 0;
 		for (int k = 0; k < p->nrules; k++) {
 			const struct rule *r = &p->rules[k];
 
-			if (r->effect == EFFECT_MULTIPLY && is_purchase(r) &&
-			    g->dall < ((i128)1 << 80))
-				g->dall *= r->factor_den;
 			if (r->tiers.n || r->segments.n || r->birthday_month)
 				g->needs_member = 1;
 			if (r->trigger == TRIGGER_FIRST_PURCHASE ||
@@ -471,6 +466,18 @@ struct share {
 	i128 v;
 };
 
+static i128
+gcd_q(i128 a, i128 b)
+{
+	while (b) {
+		i128 t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 /* Take up to `excess` points from the rule's parts, the last ones first. */
 static void
 cut_rule(struct earn_result *res, int rule, int64_t excess)
@@ -612,16 +619,10 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 	int nr = p->nrules, *on = NULL, *excl = NULL, rc = 1, mt, gu_rule = -1, gu_line = -1;
 	struct share *sh = NULL;
 	int nsh = 0, capsh = 0;
-	i128 dall = 1, d, run = 0, prev = 0;
+	i128 d = eb->per, cur = 0, run = 0, prev = 0;
 	int nearest = eb->rounding == ROUND_NEAREST;
 
 	memset(res, 0, sizeof(*res));
-	for (int k = 0; k < nr; k++)
-		if (p->rules[k].effect == EFFECT_MULTIPLY && is_purchase(&p->rules[k]) &&
-		    __builtin_mul_overflow(dall, (i128)p->rules[k].factor_den, &dall))
-			return 1;
-	if (__builtin_mul_overflow(dall, (i128)eb->per, &d))
-		return 1;
 
 	/* which purchase rules apply to this receipt at all */
 	if (nr) {
@@ -646,10 +647,14 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 	}
 	excl = loy_xmalloc((r->n ? r->n : 1) * sizeof(*excl));
 
-	/* (a) exclusions, (b) base points, (c) multipliers: exact shares */
+	/* (a) exclusions, and the multipliers each line takes: its shares,
+	 * valued below over D, the least common multiple of each line's per
+	 * times the denominators of its multipliers, so that every share is
+	 * exact and a multiplier that takes no line of the receipt makes D
+	 * no larger */
 	for (int i = 0; i < r->n; i++) {
 		const struct earn_line *ln = &r->lines[i];
-		i128 cur, next;
+		i128 li = eb->per;
 		int best = -1;
 
 		excl[i] = -1;
@@ -662,14 +667,11 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 			}
 		if (excl[i] >= 0)
 			continue;
-		if (__builtin_mul_overflow((i128)ln->amount, (i128)eb->points, &cur) ||
-		    __builtin_mul_overflow(cur, dall, &cur))
-			goto out;
 		if (nsh + nr + 1 > capsh) {
 			capsh = 2 * (nsh + nr + 1);
 			sh = loy_xrealloc(sh, capsh * sizeof(*sh));
 		}
-		sh[nsh++] = (struct share){ i, EARN_BASE, cur };
+		sh[nsh++] = (struct share){ i, EARN_BASE, 0 };
 		for (int k = 0; k < nr; k++) {
 			const struct rule *ru = &p->rules[k];
 
@@ -685,20 +687,36 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 					best = k;
 				continue;
 			}
-			if (__builtin_mul_overflow(cur, (i128)ru->factor_num, &next))
+			if (__builtin_mul_overflow(li, (i128)ru->factor_den, &li))
 				goto out;
-			next /= ru->factor_den;
-			sh[nsh++] = (struct share){ i, k, next - cur };
-			cur = next;
+			sh[nsh++] = (struct share){ i, k, 0 };
 		}
 		if (best >= 0) {
-			const struct rule *ru = &p->rules[best];
-
-			if (__builtin_mul_overflow(cur, (i128)ru->factor_num, &next))
+			if (__builtin_mul_overflow(li, (i128)p->rules[best].factor_den, &li))
 				goto out;
-			next /= ru->factor_den;
-			sh[nsh++] = (struct share){ i, best, next - cur };
+			sh[nsh++] = (struct share){ i, best, 0 };
 		}
+		if (d % li != 0 && __builtin_mul_overflow(d / gcd_q(d, li), li, &d))
+			goto out;
+	}
+
+	/* (b) base points, (c) multipliers: each share's exact value over D */
+	for (int s = 0; s < nsh; s++) {
+		const struct earn_line *ln = &r->lines[sh[s].line];
+		i128 next;
+
+		if (sh[s].rule == EARN_BASE) {
+			if (__builtin_mul_overflow((i128)ln->amount, (i128)eb->points, &cur) ||
+			    __builtin_mul_overflow(cur, d / eb->per, &cur))
+				goto out;
+			sh[s].v = cur;
+			continue;
+		}
+		if (__builtin_mul_overflow(cur, (i128)p->rules[sh[s].rule].factor_num, &next))
+			goto out;
+		next /= p->rules[sh[s].rule].factor_den;
+		sh[s].v = next - cur;
+		cur = next;
 	}
 
 	/* (d) rounding: each share gets what it adds to the rounded running

@@ -1703,6 +1703,49 @@ EOF
 	ledger_ok
 }
 
+@test "multipliers in nine decimals on other products leave a receipt its points; what-if agrees" {
+	base
+	members
+	programme <<'EOF'
+[rule half]
+sku = ^A
+multiply = 1.5
+
+[rule b]
+sku = ^B
+multiply = 1.000000001
+
+[rule c]
+sku = ^C
+multiply = 1.000000003
+
+[rule d]
+sku = ^D
+multiply = 1.000000007
+
+[rule e]
+sku = ^E
+multiply = 1.000000009
+stack = no
+
+[rule f]
+sku = ^F
+multiply = 1.000000011
+stack = no
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-05 19:00:00,A1,x,,1,10.00
+T1,1001,2026-12-05 19:00:00,X,x,,1,3.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# A1 10 x 1.5 = 15, X 3: none of b..f takes a line of the receipt, so
+	# their denominators (10^9 each) have no part in its sum
+	[ "$(pts T1)" = 18 ]
+	run -0 --separate-stderr loy-program what-if --from 2026-12-01 --to 2026-12-31 p.conf
+	[ "$(grep '^total,' <<<"$output")" = "total,18,18,0,0.18,0.18,0.00" ]
+	ledger_ok
+}
+
 @test "a receipt earns under the version in force at its purchase time" {
 	base
 	members
