@@ -70,7 +70,8 @@ event_emit(struct batch *b, const char *id, const char *member, const char *even
  * adds to the rounded points, or of a multiplier below 1 takes off) cut,
  * when it adds, to its cap_receipt and to what is left of its budget, into
  * share[k]; the rules that moved its points (a share not 0) in rules[].
- * The points, never below 0, or -1. */
+ * The points, never below 0, or -1, or -2 when the multipliers' fraction
+ * passes what an __int128 holds. */
 static int64_t
 event_points(struct ledger *l, const struct programme *p, const struct event_rule *er,
     const struct earn_member *m, const char *when, int64_t *share, char *rules,
@@ -107,8 +108,17 @@ event_points(struct ledger *l, const struct programme *p, const struct event_rul
 				continue;
 			}
 			if (ru->effect == EFFECT_MULTIPLY) {
-				num *= ru->factor_num;
-				den *= ru->factor_den;
+				__int128 g, a, b;
+
+				if (__builtin_mul_overflow(num, (__int128)ru->factor_num, &num) ||
+				    __builtin_mul_overflow(den, (__int128)ru->factor_den, &den))
+					return -2;
+				for (a = num, b = den; b; g = a % b, a = b, b = g)
+					;
+				if (a > 1) {
+					num /= a;
+					den /= a;
+				}
 				if (num / den > POINTS_MAX) {
 					num = POINTS_MAX;
 					den = 1;
@@ -268,7 +278,12 @@ events_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		goto fatal;
 	em.segments = segments;
 	share = loy_xmalloc((p->nrules ? p->nrules : 1) * sizeof(*share));
-	if ((points = event_points(l, p, er, &em, when, share, rules, sizeof(rules))) < 0)
+	if ((points = event_points(l, p, er, &em, when, share, rules, sizeof(rules))) == -2) {
+		batch_reject(b, row, "event '%s': its multipliers together have too many "
+		    "decimals to be worked out exactly", name);
+		goto done;
+	}
+	if (points < 0)
 		goto fatal;
 	/* an event a multiplier below 1 took to 0 points moves none: no
 	 * entry and no lot, as a receipt that earned none */

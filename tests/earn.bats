@@ -957,6 +957,55 @@ OUT
 	ledger_ok
 }
 
+@test "an event whose multipliers are too fine to be worked out exactly is refused, not credited a few points" {
+	base
+	members
+	programme <<'EOF'
+[programme]
+tiers = Pearl,Opal,Ruby,Diamond
+
+[event survey]
+points = 999999
+
+[rule s1]
+trigger = event
+event = survey
+multiply = 1.000000001
+
+[rule s2]
+trigger = event
+event = survey
+multiply = 1.000000003
+tiers = Pearl
+
+[rule s3]
+trigger = event
+event = survey
+multiply = 1.000000007
+tiers = Pearl,Opal
+
+[rule s4]
+trigger = event
+event = survey
+multiply = 1.000000009
+tiers = Pearl,Opal,Ruby
+
+[rule s5]
+trigger = event
+event = survey
+multiply = 1.000000011
+birthday_month = yes
+EOF
+	[ "$(q "SELECT tier FROM members WHERE member_id = '1001'")" = Pearl ]
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-12-20 10:00:00\n' >events.csv
+	before=$(dump)
+	# 999999 x the five factors is a fraction of 54 digits over 10^45
+	run -65 --separate-stderr loy-accrue --events events.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: events.csv:2: event 'survey': its multipliers together have too many decimals to be worked out exactly" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "an event_id taken before for another event or time is refused, not a duplicate" {
 	base
 	members
