@@ -682,8 +682,8 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 			if (!mt)
 				continue;
 			if (!ru->stack) {
-				if (best < 0 || ru->factor_num * p->rules[best].factor_den >
-				    p->rules[best].factor_num * ru->factor_den)
+				if (best < 0 || (i128)ru->factor_num * p->rules[best].factor_den >
+				    (i128)p->rules[best].factor_num * ru->factor_den)
 					best = k;
 				continue;
 			}

@@ -102,8 +102,8 @@ event_points(struct ledger *l, const struct programme *p, const struct event_rul
 				continue;
 			}
 			if (pass == 0 && ru->effect == EFFECT_MULTIPLY && !ru->stack) {
-				if (best < 0 || ru->factor_num * p->rules[best].factor_den >
-				    p->rules[best].factor_num * ru->factor_den)
+				if (best < 0 || (__int128)ru->factor_num * p->rules[best].factor_den >
+				    (__int128)p->rules[best].factor_num * ru->factor_den)
 					best = k;
 				continue;
 			}

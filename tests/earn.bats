@@ -1795,6 +1795,46 @@ EOF
 	ledger_ok
 }
 
+@test "of two competing multipliers above 9 in nine decimals the larger is used, on a receipt and on an event" {
+	base
+	members
+	programme <<'EOF'
+[event survey]
+points = 1000
+
+[rule big]
+multiply = 10.000000001
+stack = no
+
+[rule small]
+multiply = 9.000000001
+stack = no
+stores = S1
+
+[rule survey-big]
+trigger = event
+event = survey
+multiply = 10.000000001
+stack = no
+
+[rule survey-small]
+trigger = event
+event = survey
+multiply = 9.000000001
+stack = no
+birthday_month = yes
+EOF
+	printf 'txn_id,member_id,occurred_at,store,sku,qty,amount\nT1,1001,2026-12-10 10:00:00,S1,X,1,1000.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 1000 x 10.000000001, not 1000 x 9.000000001
+	[ "$(pts T1)" = 10000 ]
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-12-10 10:00:00\n' >events.csv
+	run -0 --separate-stderr loy-accrue --events events.csv
+	[ "${lines[1]}" = "E1,1001,survey,2026-12-10 10:00:00,10000,credited,survey-big" ]
+	[ "$(balances)" = "1001:20000" ]
+	ledger_ok
+}
+
 @test "a receipt earns under the version in force at its purchase time" {
 	base
 	members
