@@ -1219,6 +1219,30 @@ EOF
 
 # ---------------------------------------------------------------- cumulative
 
+@test "a cumulative rule with both visits and spend needs both marks" {
+	base
+	members
+	programme <<'EOF'
+[rule regular]
+trigger = cumulative
+visits = 2
+spend = 100.00
+period = month
+bonus = 50
+EOF
+	pos <<'EOF'
+A1,1001,2026-12-10 10:00:00,X,x,,1,10.00
+A2,1001,2026-12-11 10:00:00,X,x,,1,10.00
+B1,1002,2026-12-10 10:00:00,X,x,,1,150.00
+C1,1003,2026-12-10 10:00:00,X,x,,1,50.00
+C2,1003,2026-12-11 10:00:00,X,x,,1,100.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# 1001: two visits, 20.00; 1002: 150.00 in one visit; 1003: both
+	[ "$(bonus 1001) $(bonus 1002) $(bonus 1003)" = "0 0 50" ]
+	ledger_ok
+}
+
 @test "a cumulative bonus once a period, across two nightly files" {
 	base
 	members
