@@ -1081,11 +1081,17 @@ lists_same(const struct namelist *a, const struct namelist *b)
 	return 1;
 }
 
-/* Can both rules apply to the same line at the same time? */
+/* Can both rules apply to the same line at the same time?  With `first`,
+ * a purchase rule and a first-purchase one can: a first purchase is a
+ * purchase. */
 static int
-same_target_and_time(const struct rule *a, const struct rule *b)
+same_target_and_time(const struct rule *a, const struct rule *b, int first)
 {
-	if (a->trigger != b->trigger || a->match != b->match)
+	if (a->trigger != b->trigger && !(first &&
+	    (a->trigger == TRIGGER_PURCHASE || a->trigger == TRIGGER_FIRST_PURCHASE) &&
+	    (b->trigger == TRIGGER_PURCHASE || b->trigger == TRIGGER_FIRST_PURCHASE)))
+		return 0;
+	if (a->match != b->match)
 		return 0;
 	if (a->match != MATCH_NONE && strcmp(a->pattern_src, b->pattern_src) != 0)
 		return 0;
@@ -1123,9 +1129,12 @@ check_pairs(struct parser *ps)
 		for (int i = 0; i < j; i++) {
 			struct rule *a = &p->rules[i], *b = &p->rules[j];
 
+			/* an exclusion and a first-purchase reward of the same
+			 * lines, a check that came after the first releases */
 			if (ps->raux[i].bad || ps->raux[j].bad ||
 			    (a->match != MATCH_NONE && !a->pattern_src) ||
-			    !same_target_and_time(a, b))
+			    !same_target_and_time(a, b, !ps->stored &&
+			    (a->effect == EFFECT_EXCLUDE) != (b->effect == EFFECT_EXCLUDE)))
 				continue;
 			what(a, w, sizeof(w));
 			if ((a->effect == EFFECT_EXCLUDE) != (b->effect == EFFECT_EXCLUDE) &&

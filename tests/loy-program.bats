@@ -517,6 +517,44 @@ OUT
 	ledger_ok
 }
 
+@test "an exclusion and a first-purchase reward of the same lines contradict each other, and a version stored with them still reads" {
+	cat >p.conf <<'CONF'
+[rule no-tobacco]
+category = ^tobacco$
+exclude = yes
+
+[rule welcome-smoke]
+trigger = first-purchase
+category = ^tobacco$
+bonus = 50
+
+[rule welcome-double]
+trigger = first-purchase
+category = ^tobacco$
+multiply = 2
+stores = S1
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:5: rule 'welcome-smoke' contradicts rule 'no-tobacco' (line 1): one excludes category '^tobacco$', the other rewards it at the same time
+loy-program: p.conf:10: rule 'welcome-double' contradicts rule 'no-tobacco' (line 1): one excludes category '^tobacco$', the other rewards it at the same time
+loy-program: p.conf: not a valid programme file
+OUT
+	# a first-purchase reward in other stores than the exclusion is none
+	printf '[rule no-tobacco]\ncategory = ^tobacco$\nexclude = yes\nstores = S2\n[rule welcome-double]\ntrigger = first-purchase\ncategory = ^tobacco$\nmultiply = 2\nstores = S1\n' >ok.conf
+	run -0 loy-program check ok.conf
+	# a version stored with them reads as it was loaded: the exclusion wins
+	new_ledger
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'p.conf', '$(sha256sum <p.conf | cut -d' ' -f1)', readfile('p.conf'))"
+	printf 'txn_id,member_id,occurred_at,store,category,qty,amount\nT1,A,2026-11-20 10:00:00,S1,tobacco,1,10.00\nT1,A,2026-11-20 10:00:00,S1,food,1,5.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "${lines[1]}" = "T1,A,2026-11-20 10:00:00,15.00,5,credited," ]
+	ledger_ok
+}
+
 @test "a cap or a budget on a rule that gives no points is refused, and a version stored with one still reads" {
 	cat >p.conf <<'CONF'
 [rule half]
