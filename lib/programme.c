@@ -1037,6 +1037,26 @@ check_rule(struct parser *ps, int i)
 			perr(ps, a->budget_line, "rule '%s': budget counts the points a rule "
 			    "gives; this one %s and gives none", r->name, does);
 	}
+	/* a sign-up, referral or cumulative bonus is given whole, and no
+	 * budget counts it; a cumulative one comes once per period, whatever
+	 * a limit says (a version stored before this was refused reads as
+	 * it did, without them) */
+	if ((r->trigger == TRIGGER_SIGNUP || r->trigger == TRIGGER_REFERRAL ||
+	    r->trigger == TRIGGER_CUMULATIVE) && !ps->stored) {
+		const char *bonus = r->trigger == TRIGGER_SIGNUP ? "a sign-up" :
+		    r->trigger == TRIGGER_REFERRAL ? "a referral" : "a cumulative";
+
+		if (a->cap_line)
+			perr(ps, a->cap_line, "rule '%s': cap_receipt needs trigger purchase, "
+			    "first-purchase or event: %s bonus is given whole", r->name, bonus);
+		if (a->budget_line)
+			perr(ps, a->budget_line, "rule '%s': budget needs trigger purchase, "
+			    "first-purchase or event: %s bonus is not counted against one",
+			    r->name, bonus);
+		if (a->limit_line && r->trigger == TRIGGER_CUMULATIVE)
+			perr(ps, a->limit_line, "rule '%s': limit needs another trigger than "
+			    "cumulative, whose bonus comes once per period", r->name);
+	}
 	if (r->trigger == TRIGGER_CUMULATIVE) {
 		if (!a->cumulative_line)
 			perr(ps, r->line, "rule '%s': trigger cumulative needs visits or spend",

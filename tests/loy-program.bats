@@ -555,6 +555,55 @@ OUT
 	ledger_ok
 }
 
+@test "a cap, a budget or a limit that a sign-up, referral or cumulative bonus never counts is refused, and a version stored with one still reads" {
+	cat >p.conf <<'CONF'
+[rule welcome]
+trigger = signup
+bonus = 100
+budget = 150
+cap_receipt = 30
+
+[rule friend]
+trigger = referral
+bonus = 20
+budget = 40
+limit = 3
+
+[rule regular]
+trigger = cumulative
+visits = 1
+period = day
+bonus = 50
+budget = 60
+limit = 1 per year
+cap_receipt = 10
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:4: rule 'welcome': budget needs trigger purchase, first-purchase or event: a sign-up bonus is not counted against one
+loy-program: p.conf:5: rule 'welcome': cap_receipt needs trigger purchase, first-purchase or event: a sign-up bonus is given whole
+loy-program: p.conf:10: rule 'friend': budget needs trigger purchase, first-purchase or event: a referral bonus is not counted against one
+loy-program: p.conf:18: rule 'regular': budget needs trigger purchase, first-purchase or event: a cumulative bonus is not counted against one
+loy-program: p.conf:19: rule 'regular': limit needs another trigger than cumulative, whose bonus comes once per period
+loy-program: p.conf:20: rule 'regular': cap_receipt needs trigger purchase, first-purchase or event: a cumulative bonus is given whole
+loy-program: p.conf: not a valid programme file
+OUT
+	# a referral rule's limit is one
+	sed -e 4,5d -e 10d -e 18,20d p.conf >ok.conf
+	run -0 loy-program check ok.conf
+	# a version stored with them reads as it was loaded: each bonus given
+	# whole, every day, to every member
+	new_ledger
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'p.conf', '$(sha256sum <p.conf | cut -d' ' -f1)', readfile('p.conf'))"
+	printf 'member_id\nA\nB\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,qty,amount\nT1,A,2026-11-20 10:00:00,1,10.00\nT2,A,2026-11-21 10:00:00,1,10.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "$(q "SELECT group_concat(member_id || ':' || points, ' ') FROM (SELECT member_id, sum(points) AS points FROM journal WHERE kind = 'bonus' GROUP BY member_id)")" = "A:200 B:100" ]
+	ledger_ok
+}
+
 @test "a cap or a budget on a rule that gives no points is refused, and a version stored with one still reads" {
 	cat >p.conf <<'CONF'
 [rule half]
