@@ -431,7 +431,8 @@ round_q(i128 x, i128 d, int nearest)
 int64_t
 earn_base_points(const struct programme *p, int64_t amount)
 {
-	i128 v = (i128)amount * p->earn.points / p->earn.per;
+	i128 v = round_q((i128)amount * p->earn.points, p->earn.per,
+	    p->earn.rounding == ROUND_NEAREST);
 
 	return v > POINTS_MAX ? POINTS_MAX + 1 : (int64_t)v;
 }

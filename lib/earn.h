@@ -141,7 +141,8 @@ void earn_result_free(struct earn_result *res);
 const char *earn_gave_up(const struct programme *p, const struct earn_receipt *r,
     const struct earn_result *res, char *buf, size_t size);
 /* The base rate alone on an amount (>= 0), for a return whose original is
- * not known: at most POINTS_MAX + 1. */
+ * not known, rounded as a purchase's line (half up under rounding nearest,
+ * else down): at most POINTS_MAX + 1. */
 int64_t earn_base_points(const struct programme *p, int64_t amount);
 /* The name of a part's rule: the rule's, or "[earn]", "[earn] cap_receipt"... */
 const char *earn_rule_name(const struct programme *p, int rule);

@@ -505,6 +505,32 @@ EOF
 	ledger_ok
 }
 
+@test "a return without orig_txn under rounding nearest takes what a purchase of its amount earns; what-if agrees" {
+	base
+	printf '[earn]\nrounding = nearest\n' >p.conf
+	loy-program load --from 2026-01-01 p.conf >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1002,2026-11-21 18:40:00,1.50\nT2,1002,2026-11-21 18:50:00,10.00\n' >sale.csv
+	loy-accrue sale.csv >/dev/null 2>&1
+	[ "$(balances)" = "1002:12" ]
+	# 1.50 earned 2; its return, its original not known, takes 2 back, not
+	# 1 (rounded down); 0.40 returned takes 0, as a purchase of 0.40 earns
+	cat >ret.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount
+R1,1002,2026-11-22 12:00:00,WINE,-1,-1.50
+R2,1002,2026-11-22 12:30:00,CHEESE,-1,-0.40
+EOF
+	run -0 --separate-stderr loy-accrue ret.csv
+	same "$output" <<EOF
+$HEAD
+R1,1002,2026-11-22 12:00:00,-1.50,-2,returned,
+R2,1002,2026-11-22 12:30:00,-0.40,0,returned,
+EOF
+	[ "$(balances)" = "1002:10" ]
+	run -0 --separate-stderr loy-program what-if --from 2026-11-01 --to 2026-11-30 p.conf
+	[ "$(grep '^\[return\],' <<<"$output")" = "[return],-2,-2,0,-0.02,-0.02,0.00" ]
+	ledger_ok
+}
+
 @test "a return naming an unknown receipt claws back at the current rate and says so" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1002,2026-11-21 18:40:00,24.00\n' >sale.csv
