@@ -281,7 +281,7 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	struct programme *v;
 	const struct programme *at;
 	long receipts;
-	char last[20], until[20] = "", before_from[20] = "";
+	char last[20], until[20] = "", before_from[20] = "", at_from[20] = "";
 	int nv, version, unchanged, changed, next = 0, before = 0;
 	long lines = 0;
 
@@ -298,6 +298,9 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	at = programme_at(v, nv, ld->from);
 	unchanged = at && at->version > 0 && same_text(at->text, ld->text);
 	version = at ? at->version : 0;
+	/* an unchanged row is the version in force, with its own date */
+	if (unchanged)
+		snprintf(at_from, sizeof at_from, "%s", at->effective_from);
 	/* the new version governs receipts until the next one takes over */
 	for (int i = 0; i < nv; i++)
 		if (strcmp(v[i].effective_from, ld->from) > 0) {
@@ -318,7 +321,7 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	csvio_end(out);
 	if (unchanged) {
 		csvio_put_int(out, version);
-		csvio_put(out, ld->from);
+		csvio_put(out, at_from);
 		csvio_put(out, "unchanged");
 		csvio_end(out);
 		counts[1]++;

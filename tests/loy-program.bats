@@ -737,6 +737,22 @@ OUT
 	[ "$(q "SELECT count(*) FROM programmes")" = "$before" ]
 }
 
+@test "loading the version in force at a later date again prints that version with its own date" {
+	new_ledger
+	good
+	loy-program load --from 2026-12-01 good.conf >/dev/null 2>&1
+	before=$(dump)
+	run -0 --separate-stderr loy-program load --from 2027-01-01 good.conf
+	same "$output" <<'OUT'
+version,effective_from,status
+2,2026-12-01 00:00:00,unchanged
+OUT
+	[ "$stderr" = "loy-program: good.conf: the same as version 2, in force at 2027-01-01 00:00:00; nothing stored" ]
+	[ "$(loy-program versions | cut -d, -f1,2 | sed -n 3p)" = "2,2026-12-01 00:00:00" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "a bad file is refused with every problem and nothing is stored" {
 	new_ledger
 	before=$(dump)
@@ -1176,7 +1192,7 @@ ERR
 	loy-program show >copy.conf
 	before=$(q "SELECT count(*) FROM programmes")
 	run -0 --separate-stderr loy-program load copy.conf
-	[ "${lines[1]}" = "1,2026-11-23 12:00:00,unchanged" ]
+	[ "${lines[1]}" = "1,0000-01-01 00:00:00,unchanged" ]
 	[ "$stderr" = "loy-program: copy.conf: the same as version 1, in force at 2026-11-23 12:00:00; nothing stored" ]
 	[ "$(q "SELECT count(*) FROM programmes")" = "$before" ]
 	# edited and loaded: one comment line when shown, the version's own
