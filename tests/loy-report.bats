@@ -594,6 +594,28 @@ OUT
 	ledger_ok
 }
 
+@test "redemptions counts a request for a reward not in the catalogue as refused under the id it gave, with an empty name" {
+	base
+	printf 'request_id,member_id,reward_id,qty,requested_at\nR8,1001,NOPE,1,2026-03-12 10:00:00\nR9,1001,coffee,1,2026-03-12 10:05:00\n' >r3.csv
+	run -0 --separate-stderr env LOY_NOW="2026-03-12 12:00:00" loy-redeem r3.csv
+	same "$output" <<'OUT'
+request_id,status,reason,points,voucher
+R8,refused,unknown reward 'NOPE',0,
+R9,refused,unknown reward 'coffee',0,
+OUT
+	run -0 --separate-stderr loy-report redemptions
+	same "$output" <<'OUT'
+reward_id,name,redeemed,units,points,members,cancelled,refused
+CINEMA,Cinema ticket,1,1,30,1,0,0
+COFFEE,Coffee,1,2,40,1,0,1
+NOPE,,0,0,0,0,0,1
+coffee,,0,0,0,0,0,1
+OUT
+	# the refusals add up to the requests refused, as the ledger keeps them
+	[ "$(awk -F, 'NR > 1 { n += $8 } END { print n }' <<<"$output")" = "$(q "SELECT count(*) FROM redemptions WHERE status = 'refused'")" ]
+	ledger_ok
+}
+
 @test "partners, economics: a reward given a partner later does not bill what was redeemed before" {
 	export LOY_NOW="2026-03-03 11:00:00"
 	new_ledger
