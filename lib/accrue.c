@@ -893,6 +893,9 @@ enroll_member(struct accrue *a, struct rcpt *r, struct mem *m)
 	return 0;
 }
 
+/* The amount of a receipt not read whole: its row's is empty. */
+#define AMOUNT_UNKNOWN INT64_MIN
+
 static void
 emit(struct batch *b, struct accrue *a, const char *txn, const char *member,
     const char *when, int64_t amount, int64_t points, const char *status, const char *detail)
@@ -902,7 +905,10 @@ emit(struct batch *b, struct accrue *a, const char *txn, const char *member,
 	csvio_put(out, txn);
 	csvio_put(out, member);
 	csvio_put(out, when);
-	csvio_put_money(out, amount, a->decimals);
+	if (amount == AMOUNT_UNKNOWN)
+		csvio_put(out, "");
+	else
+		csvio_put_money(out, amount, a->decimals);
 	csvio_put_int(out, points);
 	csvio_put(out, status);
 	if (detail && strpbrk(detail, LOY_PII_OPEN LOY_PII_CLOSE)) {
@@ -977,7 +983,10 @@ reject_as(struct accrue *a, struct batch *b, struct rcpt *r, const char *status,
 			    reason, r->bad_line ? r->bad_line : r->lines[0].line);
 		unpack_free(&row);
 	}
-	emit(b, a, r->txn, r->id[ID_MEMBER], r->occurred, r->amount, 0, status, reason);
+	/* a bad line leaves the receipt's total unknown: its row's amount
+	 * is empty, not the total of its other lines */
+	emit(b, a, r->txn, r->id[ID_MEMBER], r->occurred, r->bad ? AMOUNT_UNKNOWN : r->amount, 0,
+	    status, reason);
 	return set_aside_whole(a, b, r->txn);
 }
 

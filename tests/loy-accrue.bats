@@ -620,7 +620,7 @@ S1,1001,2026-11-20 12:00:00,4O.00,
 R1,1001,2026-11-21 12:00:00,-40.00,S1
 EOF
 	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
-	[ "${lines[1]}" = "S1,1001,2026-11-20 12:00:00,0.00,0,rejected,amount '4O.00' is not a decimal number" ]
+	[ "${lines[1]}" = "S1,1001,2026-11-20 12:00:00,,0,rejected,amount '4O.00' is not a decimal number" ]
 	[ "${lines[2]}" = "R1,1001,2026-11-21 12:00:00,-40.00,-40,returned,original receipt 'S1' not known: at the current rate" ]
 	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-11-20 12:00:00,40.00,\n' >fixed.csv
 	run -0 --separate-stderr loy-accrue fixed.csv
@@ -1419,7 +1419,7 @@ EOF
 	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
 	same "$output" <<EOF
 $HEAD
-T1,1001,2026-11-20 09:14:00,6.00,0,rejected,qty is zero
+T1,1001,2026-11-20 09:14:00,,0,rejected,qty is zero
 T2,1002,2026-11-20 09:20:00,8.00,8,credited,
 EOF
 	same "$stderr" <<'EOF'
@@ -2246,15 +2246,44 @@ OUT
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,1.00\nT2,1002,2026-11-20 10:05:00,3.00\nT1,1001,2026-11-20 10:00:00\nT1,1001,2026-11-20 10:00:00,5.00\n' >day.csv
 	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
-	# T1's row: the total of the lines that could be read
+	# T1's row: no amount, its total not known
 	same "$output" <<OUT
 $HEAD
-T1,1001,2026-11-20 10:00:00,6.00,0,rejected,"row has 3 fields, the header has 4"
+T1,1001,2026-11-20 10:00:00,,0,rejected,"row has 3 fields, the header has 4"
 T2,1002,2026-11-20 10:05:00,3.00,3,credited,
 OUT
 	[ "${stderr_lines[0]}" = "loy-accrue: day.csv:2: receipt 'T1' is refused: row has 3 fields, the header has 4 (line 4)" ]
 	[ "$(cut -d, -f1,5- rej.csv | tail -n +2 | cut -d, -f1,2 | sort -t, -k2n | tr '\n' ' ')" = "T1,2 T1,4 T1,5 " ]
 	[ "$(balances)" = "1002:3" ]
+	ledger_ok
+}
+
+@test "a receipt refused for a bad line has no amount in its row, one refused whole has its total" {
+	base
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,amount
+T1,1001,2026-11-20 10:00:00,TEA,5.95
+T1,1001,2026-11-20 10:00:00,CAKE,3.2x
+T2,9999,2026-11-20 10:05:00,TEA,5.95
+T2,9999,2026-11-20 10:05:00,CAKE,3.20
+T3,1002,2026-11-20 10:10:00,TEA,1.00
+EOF
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	same "$output" <<OUT
+$HEAD
+T1,1001,2026-11-20 10:00:00,,0,rejected,amount '3.2x' is not a decimal number
+T2,9999,2026-11-20 10:05:00,9.15,0,rejected,unknown member_id '9999'
+T3,1002,2026-11-20 10:10:00,1.00,1,credited,
+OUT
+	# each line, with its amount as read, is in the rejects file
+	same "$(cut -d, -f1,5,6 rej.csv)" <<'OUT'
+txn_id,amount,rejected_line
+T1,5.95,2
+T1,3.2x,3
+T2,5.95,4
+T2,3.20,5
+OUT
+	[ "$(balances)" = "1002:1" ]
 	ledger_ok
 }
 
@@ -3007,7 +3036,7 @@ loy-accrue: q.csv: 62 rows, 1 credited, 0 pending, 0 returned, 60 anonymous, 0 d
 		same "$(grep -v '^F' out.csv)" <<'EOF'
 txn_id,member_id,occurred_at,amount,points,status,detail
 T1,1001,2026-11-19 10:00:00,10.00,0,duplicate,
-S2,1002,2026-11-20 10:00:00,10.00,0,rejected,amount 'abc' is not a decimal number
+S2,1002,2026-11-20 10:00:00,,0,rejected,amount 'abc' is not a decimal number
 T1,1001,2026-11-19 10:00:00,20.00,0,duplicate,more lines of this receipt
 EOF
 		[ "$(cut -d, -f1 rej.csv | tr '\n' ' ')" = "txn_id S2 S2 " ]
@@ -3955,7 +3984,7 @@ T1,1001,2026-11-20 10:00:00,12.00,0,conflict,receipt 'T1' was taken before (run 
 T2,9999,2026-11-20 10:00:00,5.00,0,rejected,unknown member_id '9999'
 T3,1002,2026-11-20 10:00:00,5.00,5,credited,
 T5,,2026-11-20 10:00:00,5.00,0,rejected,unknown card '7777'
-T6,1002,2026-11-20 10:00:00,2.00,0,rejected,amount '0.5x' is not a decimal number
+T6,1002,2026-11-20 10:00:00,,0,rejected,amount '0.5x' is not a decimal number
 EOF
 	# the output agrees with the ledger: T3 alone is taken, T1 as it was
 	[ "$(q "SELECT group_concat(txn_id || ':' || amount, ' ') FROM (SELECT * FROM receipts ORDER BY txn_id)")" = "T1:1000 T3:500" ]

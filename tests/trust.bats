@@ -677,7 +677,7 @@ CSV
 	[ "${stderr_lines[2]}" = "loy-accrue: pos.csv:4: unknown email '***'" ]
 	[[ "$stderr" != *"example.com"* ]]
 	run -1 --separate-stderr loy-accrue --rejects rej.csv pos.csv
-	[ "${lines[1]}" = "T1,1001,2026-11-20 10:00:00,1.00,0,rejected,receipt 'T1' has lines for email 'ann@example.com' and 'bob@example.com'" ]
+	[ "${lines[1]}" = "T1,1001,2026-11-20 10:00:00,,0,rejected,receipt 'T1' has lines for email 'ann@example.com' and 'bob@example.com'" ]
 	[ "${lines[2]}" = "T2,,2026-11-20 10:00:00,1.00,0,rejected,unknown email 'zed@example.com'" ]
 	[ "$(sed -n 4p rej.csv)" = "T2,,zed@example.com,2026-11-20 10:00:00,1.00,4,unknown email 'zed@example.com'" ]
 	ledger_ok
