@@ -112,6 +112,8 @@ main(int argc, char **argv)
 		    "--rejects, --map nor --date-format");
 		cli_usage(&cli);
 	}
+	if (explain)
+		cli_one_format(&cli);	/* no input to read as TSV: output alone */
 	if (!(l = ledger_open(cli.db, cli.busy_timeout, &status))) {
 		free(args);
 		cli_free(&cli);

@@ -3691,13 +3691,16 @@ EOF
 	ledger_ok
 }
 
-@test "--explain refuses the options of an import it does not make" {
+@test "--explain refuses the options of an import it does not make, and --table with --tsv" {
 	base
 	for o in -n "--rejects r.csv" "--map txn_id=Bon" "--date-format %d.%m.%Y"; do
 		run -64 --separate-stderr loy-accrue $o --explain member=1001
 		[ "${stderr_lines[0]}" = "loy-accrue: --explain reads no input and writes nothing: it takes neither -n, --rejects, --map nor --date-format" ]
 	done
 	[ ! -e r.csv ]
+	# its output is all there is: one of --table and --tsv
+	run -64 --separate-stderr loy-accrue --table --tsv --explain member=1001
+	[ "${stderr_lines[0]}" = "loy-accrue: --table and --tsv are one at a time" ]
 	ledger_ok
 }
 
