@@ -10,13 +10,13 @@
 static const char usage[] =
     "loy-accrue [-nV] [-d ledger] [--auto-enroll] [--date-format fmt]\n"
     "                  [--map field=column,...] [--rejects file] [--safe-cells]\n"
-    "                  [--table | --tsv] [file ...]\n"
+    "                  [--table] [--tsv] [file ...]\n"
     "       loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file]\n"
-    "                  [--safe-cells] [--table | --tsv] --adjust [file ...]\n"
+    "                  [--safe-cells] [--table] [--tsv] --adjust [file ...]\n"
     "       loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--safe-cells] [--table | --tsv] --opening [file ...]\n"
+    "                  [--safe-cells] [--table] [--tsv] --opening [file ...]\n"
     "       loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--rejects file] [--safe-cells] [--table | --tsv] --events\n"
+    "                  [--rejects file] [--safe-cells] [--table] [--tsv] --events\n"
     "                  [file ...]\n"
     "       loy-accrue [-d ledger] [--safe-cells] [--table | --tsv]\n"
     "                  --explain member=ID | receipt=TXN | entry=N";

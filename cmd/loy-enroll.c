@@ -10,7 +10,7 @@
 static const char usage[] =
     "loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]\n"
     "                  [--map field=column,...] [--rejects file] [--safe-cells]\n"
-    "                  [--table | --tsv] [file ...]\n"
+    "                  [--table] [--tsv] [file ...]\n"
     "       loy-enroll [-n] [-d ledger] [--safe-cells] [--table | --tsv]\n"
     "                  close|reopen|forget [--reason text] member ... | merge from into |\n"
     "                  add-card member card | replace-card old new\n"

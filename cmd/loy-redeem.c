@@ -13,10 +13,10 @@
 
 static const char usage[] =
     "loy-redeem [-nV] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--rejects file] [--safe-cells] [--table | --tsv]\n"
+    "                  [--rejects file] [--safe-cells] [--table] [--tsv]\n"
     "                  [--first-come | --draw[=seed]] [--window from,to] [file ...]\n"
     "       loy-redeem [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--rejects file] [--safe-cells] [--table | --tsv]\n"
+    "                  [--rejects file] [--safe-cells] [--table] [--tsv]\n"
     "                  --catalogue | --codes | --transfers [file ...]\n"
     "       loy-redeem [-n] [-d ledger] [--safe-cells] [--table | --tsv]\n"
     "                  cancel request_id ...\n"

@@ -9,8 +9,10 @@
 
 static const char usage[] =
     "loy-segment [-nV] [-d ledger] [--as-of date] [--date-format fmt] [--apply]\n"
-    "                   [--assign file [--map field=column,...] [--rejects file]]\n"
     "                   [--safe-cells] [--table | --tsv] tiers\n"
+    "       loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt] [--apply]\n"
+    "                   --assign file [--map field=column,...] [--rejects file]\n"
+    "                   [--safe-cells] [--table] [--tsv] tiers\n"
     "       loy-segment [-d ledger] [--as-of date] [--date-format fmt] [--with-contact]\n"
     "                   [--save name [--replace]] [--safe-cells] [--table | --tsv]\n"
     "                   value [class] | rfm | lapse | lifecycle [state] |\n"
@@ -18,7 +20,7 @@ static const char usage[] =
     "                   referrers [N] | segments [name [member ...]]\n"
     "       loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt]\n"
     "                   [--map field=column,...] [--rejects file] [--replace]\n"
-    "                   [--safe-cells] [--table | --tsv] save name [file]";
+    "                   [--safe-cells] [--table] [--tsv] save name [file]";
 static const char help[] =
     "Classify members and print CSV: one sub-command for each question.\n"
     "\n"

@@ -48,13 +48,15 @@ _loy_fix()
 }
 
 # Add the lines a command prints to COMPREPLY, one completion each; of
-# --table and --tsv, which every program takes one at a time, not the one
-# the line does not have when it has the other.
+# --table and --tsv, which a form that reads no input takes one at a time,
+# not the one the line does not have when it has the other.  A form that
+# reads input takes both (TSV read, a table written): its caller sets
+# _loy_both.
 _loy_add()
 {
 	local line w had=" "
 
-	for w in "${COMP_WORDS[@]:0:COMP_CWORD}"; do
+	[[ $_loy_both ]] || for w in "${COMP_WORDS[@]:0:COMP_CWORD}"; do
 		[[ $w == --table || $w == --tsv ]] && had+="$w "
 	done
 	while IFS= read -r line; do
@@ -219,7 +221,7 @@ _loy_enroll_verbs="close reopen forget merge add-card replace-card list cards
 
 _loy_enroll()
 {
-	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl _loy_both=''
 	local first='' nops=0 dashdash=''
 
 	COMPREPLY=()
@@ -246,11 +248,14 @@ _loy_enroll()
 			    --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
 		'')
+			# an import, unless a verb follows: --table and --tsv both
+			_loy_both=1
 			_loy_add compgen -W "-d --db --busy-timeout --clear-empty
 			    --date-format -n --dry-run --map --reason --rejects
 			    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
 		*)
+			_loy_both=1
 			_loy_add compgen -W "-d --db --busy-timeout --clear-empty
 			    --date-format -n --dry-run --map --rejects --safe-cells
 			    --table --tsv -h --help -V --version" -- "$_loy_cur"
@@ -275,7 +280,7 @@ _loy_enroll()
 
 _loy_accrue()
 {
-	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl i fields form=''
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl _loy_both='' i fields form=''
 	local opts files=''
 
 	COMPREPLY=()
@@ -356,6 +361,8 @@ _loy_accrue()
 		esac
 		# opening balances land whole or not at all: no --rejects
 		[[ $form == --opening ]] || opts+=" --rejects"
+		# every form but --explain reads input: --table and --tsv both
+		_loy_both=1
 		_loy_add compgen -W "-d --db $opts --busy-timeout -n --dry-run
 		    --map --safe-cells --table --tsv -h --help -V
 		    --version" -- "$_loy_cur"
@@ -414,7 +421,7 @@ _loy_expire()
 
 _loy_redeem()
 {
-	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl _loy_both=''
 	local i w first='' nops=0 dashdash='' catalogue='' requests='' fields
 
 	COMPREPLY=()
@@ -460,6 +467,9 @@ _loy_redeem()
 			    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
 		*)
+			# requests or one of --catalogue, --codes and --transfers
+			# read input: --table and --tsv both
+			_loy_both=1
 			if [[ $catalogue ]]; then
 				# one of --catalogue, --codes and --transfers; no order
 				# of requests, no window
@@ -704,7 +714,7 @@ _loy_segment_takes()
 
 _loy_segment()
 {
-	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl _loy_takes
+	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl _loy_takes _loy_both=''
 	local i w o v ok first='' nops=0 fields seen=' ' assign='' saving=''
 	local verbs='' opts=''
 
@@ -768,6 +778,8 @@ _loy_segment()
 			[[ " $opts " == *" $o "* ]] || opts+=" $o"
 		done
 	done
+	# save and tiers --assign read input: --table and --tsv both
+	[[ $first == save || $assign ]] && _loy_both=1
 	if [[ $_loy_cur == -* ]]; then
 		_loy_add compgen -W "-d --db --as-of --busy-timeout --date-format $opts
 		    --safe-cells --table --tsv -h --help -V --version" \

@@ -370,15 +370,41 @@ reason=" ]
 	ledger_ok
 }
 
-@test "--table and --tsv are offered one at a time: no program takes both" {
-	for cmd in "_loy_check loy-check" "_loy_expire loy-expire" "_loy_enroll loy-enroll" \
-	    "_loy_accrue loy-accrue" "_loy_redeem loy-redeem" "_loy_segment loy-segment best"; do
+@test "--table and --tsv are offered together where the program reads input (TSV read, a table written), one at a time where it only writes" {
+	# a form that reads input takes both
+	for cmd in "_loy_enroll loy-enroll" "_loy_enroll loy-enroll members.tsv" \
+	    "_loy_accrue loy-accrue" "_loy_accrue loy-accrue --adjust" "_loy_accrue loy-accrue --events" \
+	    "_loy_redeem loy-redeem" "_loy_redeem loy-redeem --catalogue" \
+	    "_loy_segment loy-segment save vip" "_loy_segment loy-segment --assign match.tsv tiers"; do
+		set -- $cmd
+		run -0 complete_both "$@" --table --
+		offers "--safe-cells --tsv" ""
+		run -0 complete_both "$@" --tsv --
+		offers "--safe-cells --table" ""
+	done
+	# one that only writes takes one of them
+	for cmd in "_loy_check loy-check" "_loy_expire loy-expire" "_loy_enroll loy-enroll list" \
+	    "_loy_enroll loy-enroll close 1001" "_loy_accrue loy-accrue --explain member=1001" \
+	    "_loy_redeem loy-redeem cancel R1" "_loy_redeem loy-redeem rewards" \
+	    "_loy_segment loy-segment best" "_loy_segment loy-segment tiers" \
+	    "_loy_program loy-program versions" "_loy_program loy-program load p.conf"; do
 		set -- $cmd
 		run -0 complete_both "$@" --table --
 		offers "--safe-cells" "--tsv"
 		run -0 complete_both "$@" --tsv --
 		offers "--safe-cells" "--table"
 	done
+	# as the programs take them
+	new_ledger
+	printf 'member_id\tname\n1001\tAnn\n' >members.tsv
+	run -0 --separate-stderr loy-enroll --table --tsv members.tsv
+	[ "${lines[1]}" = "2     1001       created" ]
+	for c in "loy-check" "loy-expire --notice 30" "loy-enroll list" "loy-accrue --explain member=1001" \
+	    "loy-redeem rewards" "loy-segment best 3" "loy-program versions"; do
+		run -64 --separate-stderr $c --table --tsv
+		[ "${stderr_lines[0]}" = "${c%% *}: --table and --tsv are one at a time" ]
+	done
+	ledger_ok
 }
 
 @test "bash offers no options for the value of an option that takes one, and options after one that takes none" {
@@ -470,11 +496,13 @@ options_of() {
 	    loy-program loy-report loy-segment; do
 		"$p" --help | grep -q -- --safe-cells || continue
 		usage=$("$p" --help | sed -n '1,/^[A-Z][a-z]/p' | tr -s ' \n' ' ')
-		nfmt=$(grep -oE '\[--(json|table|tsv)[] |]' <<<"$usage" | wc -l)
+		# each form's output options start with --json or --table: one
+		# of them ([--table | --tsv]) or both ([--table] [--tsv])
+		nfmt=$(grep -oE '\[--(json|table|tsv)[] |]' <<<"$usage" | grep -c -v -e '--tsv' || :)
 		nsafe=$(grep -oE '\[--safe-cells\] \[--(json|table|tsv)[] |]' <<<"$usage" | wc -l)
 		[ "$nfmt" -gt 0 ] && [ "$nsafe" = "$nfmt" ] || missing+=" $p:usage($nsafe of $nfmt)"
 		syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$BATS_TEST_DIRNAME/../man/$p.1")
-		nfmt=$(grep -cE '^\.Op Fl \\-(json|table|tsv)' <<<"$syn" || :)
+		nfmt=$(grep -cE '^\.Op Fl \\-(json|table)' <<<"$syn" || :)
 		nsafe=$(grep -A1 -xF '.Op Fl \-safe-cells' <<<"$syn" |
 		    grep -cE '^\.Op Fl \\-(json|table|tsv)' || :)
 		[ "$nfmt" -gt 0 ] && [ "$nsafe" = "$nfmt" ] || missing+=" $p(1):synopsis($nsafe of $nfmt)"

@@ -1797,17 +1797,20 @@ uci_slice() {
 
 # -------------------------------------------------------------- --adjust
 
-@test "--help's usage and loy-accrue(1)'s synopsis give --adjust --map, --rejects, --table and --tsv, --opening --date-format, and --explain the output options, as the program takes them" {
+@test "--help's usage and loy-accrue(1)'s synopsis give each form that reads input --table and --tsv together, --explain one of them, as the program takes them" {
 	run -0 loy-accrue --help
 	usage=$(sed -n '1,/^Credit/p' <<<"$output" | tr -s ' \n' ' ')
-	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file] [--safe-cells] [--table | --tsv] --adjust [file ...]"* ]]
-	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--safe-cells] [--table | --tsv] --opening [file ...]"* ]]
-	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table | --tsv] --events [file ...]"* ]]
+	[[ "$usage" == *"[--rejects file] [--safe-cells] [--table] [--tsv] [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] --adjust [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--safe-cells] [--table] [--tsv] --opening [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] --events [file ...]"* ]]
 	[[ "$usage" == *"loy-accrue [-d ledger] [--safe-cells] [--table | --tsv] --explain member=ID"* ]]
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-accrue.1" | tr '\n' ' ')
+	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Op Ar .Nm'* ]]
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Fl \-explain'* ]]
-	[[ "$synopsis" == *'.Op Fl \-rejects Ar file .Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Fl \-adjust'* ]]
-	[[ "$synopsis" == *'.Op Fl \-date-format Ar fmt .Op Fl \-map Ar field Ns = Ns Ar column Ns ,... .Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Fl \-opening'* ]]
+	[[ "$synopsis" == *'.Op Fl \-rejects Ar file .Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Fl \-adjust'* ]]
+	[[ "$synopsis" == *'.Op Fl \-date-format Ar fmt .Op Fl \-map Ar field Ns = Ns Ar column Ns ,... .Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Fl \-opening'* ]]
+	[[ "$synopsis" == *'.Op Fl \-rejects Ar file .Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Fl \-events'* ]]
 	base
 	printf 'Kunde\tPunkte\treason\tref\n1001\t5\tgoodwill\tCS-1\n1001\t-9\tcorrection\tCS-2\n' >adj.tsv
 	run -1 --separate-stderr loy-accrue --map member_id=Kunde,points=Punkte --rejects rej.tsv --tsv --adjust adj.tsv
@@ -1816,6 +1819,14 @@ uci_slice() {
 	printf 'member_id\tpoints\tearned_at\texpires_at\n1002\t7\t15.01.2026\t\n' >open.tsv
 	run -0 --separate-stderr loy-accrue --date-format %d.%m.%Y --tsv --opening open.tsv
 	[ "${lines[1]}" = "$(printf '1002\t7\t2026-01-15 00:00:00\t2028-01-15 00:00:00\tcredited\t')" ]
+	# TSV read, a table written; the rejects file TSV as the input
+	printf 'member_id\tpoints\treason\tref\n1002\t3\tgoodwill\tCS-3\n1002\t-99\tcorrection\tCS-4\n' >adj2.tsv
+	run -1 --separate-stderr loy-accrue --tsv --table --rejects rej2.tsv --adjust adj2.tsv
+	same "$output" <<'OUT'
+ref   member_id  points  status    detail
+CS-3  1002       3       credited
+OUT
+	[ "$(sed -n 2p rej2.tsv)" = "$(printf '1002\t-99\tcorrection\tCS-4\t3\tmember '\''1002'\'' has 10 points: -99 would take the balance below zero')" ]
 	ledger_ok
 }
 

@@ -469,7 +469,7 @@ EOF
 	[ "${stderr_lines[0]}" = "loy-enroll: --date-format '%d.%m' gives no year: a date format must give the year (%Y or %y), the month (%m or %b) and the day (%d)" ]
 	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]" ]
 	[ "${stderr_lines[2]}" = "                  [--map field=column,...] [--rejects file] [--safe-cells]" ]
-	[ "${stderr_lines[3]}" = "                  [--table | --tsv] [file ...]" ]
+	[ "${stderr_lines[3]}" = "                  [--table] [--tsv] [file ...]" ]
 	[ ! -e rej.csv ]
 	run -64 --separate-stderr loy-enroll --date-format '%H:%M' in.csv
 	[[ "${stderr_lines[0]}" == "loy-enroll: --date-format '%H:%M' gives no year, month or day: "* ]]
@@ -1674,7 +1674,7 @@ EOF
 	[ "${stderr_lines[0]}" = "loy-enroll: merge: wrong number of operands" ]
 	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]" ]
 	[ "${stderr_lines[2]}" = "                  [--map field=column,...] [--rejects file] [--safe-cells]" ]
-	[ "${stderr_lines[3]}" = "                  [--table | --tsv] [file ...]" ]
+	[ "${stderr_lines[3]}" = "                  [--table] [--tsv] [file ...]" ]
 	run -64 --separate-stderr loy-enroll close
 	[ "${stderr_lines[0]}" = "loy-enroll: close: wrong number of operands" ]
 	run -64 --separate-stderr loy-enroll list 1001
@@ -1688,24 +1688,24 @@ EOF
 	[ "$stderr" = "" ]
 	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]" ]
 	[ "${lines[1]}" = "                  [--map field=column,...] [--rejects file] [--safe-cells]" ]
-	[ "${lines[2]}" = "                  [--table | --tsv] [file ...]" ]
+	[ "${lines[2]}" = "                  [--table] [--tsv] [file ...]" ]
 	[[ "$output" == *"--rejects FILE"* ]]
 	run -0 --separate-stderr loy-enroll -h
 	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]" ]
 	[ "${lines[1]}" = "                  [--map field=column,...] [--rejects file] [--safe-cells]" ]
-	[ "${lines[2]}" = "                  [--table | --tsv] [file ...]" ]
+	[ "${lines[2]}" = "                  [--table] [--tsv] [file ...]" ]
 	[ ! -e "$LOY_DB" ]
 }
 
-@test "--help's usage and loy-enroll(1)'s synopsis give an import --date-format and --table, and the verbs and listings --table and --tsv, as the program takes them" {
+@test "--help's usage and loy-enroll(1)'s synopsis give an import --date-format and --table and --tsv together, and the verbs and listings one of --table and --tsv, as the program takes them" {
 	run -0 loy-enroll --help
 	usage=$(sed -n '1,/^Add/p' <<<"$output" | tr -s ' \n' ' ')
-	[[ "$usage" == *"loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table | --tsv] [file ...]"* ]]
+	[[ "$usage" == *"loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] [file ...]"* ]]
 	[[ "$usage" == *"loy-enroll [-d ledger] [--safe-cells] [--table | --tsv] list | cards member | duplicates"* ]]
 	[[ "$usage" == *"loy-enroll [-n] [-d ledger] [--safe-cells] [--table | --tsv] close|reopen|forget [--reason text] member ... | merge from into | add-card member card | replace-card old new "* ]]
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-enroll.1" | tr '\n' ' ')
 	[[ "$synopsis" == *'.Op Fl \-clear-empty .Op Fl \-date-format Ar fmt .Op Fl \-map'* ]]
-	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Op Ar .Nm'* ]]
+	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Op Ar .Nm'* ]]
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm list'* ]]
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm close'* ]]
 	base
@@ -1715,6 +1715,16 @@ EOF
 line  member_id  status   detail
 2     2001       created
 EOF
+	# TSV read, a table written
+	printf 'member_id\tbirthday\n2002\t25.12.1981\n' >in.tsv
+	run -0 --separate-stderr loy-enroll --tsv --table --date-format %d.%m.%Y in.tsv
+	same "$output" <<'EOF'
+line  member_id  status   detail
+2     2002       created
+EOF
+	# a listing's output is all there is
+	run -64 --separate-stderr loy-enroll --tsv --table list
+	[ "${stderr_lines[0]}" = "loy-enroll: --table and --tsv are one at a time" ]
 	run -0 --separate-stderr loy-enroll --tsv cards 1001
 	[ "${lines[0]}" = "$(printf 'card\tmember_id\tstatus\tissued_at\tended_at\treplaced_by\trun_id')" ]
 	[ "$(cut -f1,2 <<<"${lines[1]}")" = "$(printf '6001001\t1001')" ]
@@ -1743,7 +1753,7 @@ EOF
 	[ "${stderr_lines[0]}" = "loy-enroll: unrecognized option '--bogus'" ]
 	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]" ]
 	[ "${stderr_lines[2]}" = "                  [--map field=column,...] [--rejects file] [--safe-cells]" ]
-	[ "${stderr_lines[3]}" = "                  [--table | --tsv] [file ...]" ]
+	[ "${stderr_lines[3]}" = "                  [--table] [--tsv] [file ...]" ]
 	[ "${stderr_lines[-1]}" = "Try 'loy-enroll --help' for more information." ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok

@@ -24,13 +24,15 @@ CSV
 	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
 }
 
-@test "--help's usage and loy-redeem(1)'s synopsis give --catalogue, --codes and --transfers the input and output options, and cancel the output options, as the program takes them" {
+@test "--help's usage and loy-redeem(1)'s synopsis give requests, --catalogue, --codes and --transfers the input and output options, --table and --tsv together, and cancel one of them, as the program takes them" {
 	run -0 loy-redeem --help
 	usage=$(sed -n '1,/^Redeem/p' <<<"$output" | tr -s ' \n' ' ')
-	[[ "$usage" == *"loy-redeem [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table | --tsv] --catalogue | --codes | --transfers [file ...] "* ]]
+	[[ "$usage" == *"loy-redeem [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] --catalogue | --codes | --transfers [file ...] "* ]]
+	[[ "$usage" == *"[--rejects file] [--safe-cells] [--table] [--tsv] [--first-come | --draw[=seed]]"* ]]
 	[[ "$usage" == *"loy-redeem [-n] [-d ledger] [--safe-cells] [--table | --tsv] cancel request_id ... "* ]]
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-redeem.1" | tr '\n' ' ')
-	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Fl \-catalogue | Fl \-codes | Fl \-transfers'* ]]
+	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Fl \-catalogue | Fl \-codes | Fl \-transfers'* ]]
+	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Op Fl \-first-come'* ]]
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm cancel'* ]]
 	base
 	printf 'Artikel,name,points,valid_to\nMUG,Mug,10,31.12.2026\nBAD,Bad,0,\n' >cat.csv
@@ -42,6 +44,15 @@ MUG        created
 OUT
 	[ "$(q "SELECT valid_to FROM rewards WHERE reward_id = 'MUG'")" = 2026-12-31 ]
 	printf 'request_id,member_id,reward_id\nR1,1001,MUG\n' | loy-redeem >/dev/null 2>&1
+	# TSV read, a table written
+	printf 'request_id\tmember_id\treward_id\nR2\t1001\tNOPE\n' >req.tsv
+	run -0 --separate-stderr loy-redeem --tsv --table req.tsv
+	same "$output" <<'OUT'
+request_id  status   reason                 points  voucher
+R2          refused  unknown reward 'NOPE'  0
+OUT
+	run -64 --separate-stderr loy-redeem --tsv --table cancel R1
+	[ "${stderr_lines[0]}" = "loy-redeem: --table and --tsv are one at a time" ]
 	run -0 --separate-stderr loy-redeem --tsv cancel R1
 	[ "$output" = "$(printf 'request_id\tstatus\tpoints\nR1\tcancelled\t10')" ]
 	ledger_ok

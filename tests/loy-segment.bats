@@ -1727,16 +1727,18 @@ EOF2
 	ledger_ok
 }
 
-@test "--help's usage and loy-segment(1)'s synopsis give every form --date-format, tiers --assign's --map and --rejects and its output options, and save its output options, as the program takes them" {
+@test "--help's usage and loy-segment(1)'s synopsis give every form --date-format, tiers --assign its --map and --rejects and --table and --tsv together, as save, and tiers without one of them, as the program takes them" {
 	run -0 loy-segment --help
 	usage=$(sed -n '1,/^Classify/p' <<<"$output" | tr -s ' \n' ' ')
-	[[ "$usage" == *"loy-segment [-nV] [-d ledger] [--as-of date] [--date-format fmt] [--apply] [--assign file [--map field=column,...] [--rejects file]] [--safe-cells] [--table | --tsv] tiers "* ]]
+	[[ "$usage" == *"loy-segment [-nV] [-d ledger] [--as-of date] [--date-format fmt] [--apply] [--safe-cells] [--table | --tsv] tiers "* ]]
+	[[ "$usage" == *"loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt] [--apply] --assign file [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] tiers "* ]]
 	[[ "$usage" == *"loy-segment [-d ledger] [--as-of date] [--date-format fmt] [--with-contact] [--save name"* ]]
-	[[ "$usage" == *"loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt] [--map field=column,...] [--rejects file] [--replace] [--safe-cells] [--table | --tsv] save name [file] "* ]]
+	[[ "$usage" == *"loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt] [--map field=column,...] [--rejects file] [--replace] [--safe-cells] [--table] [--tsv] save name [file] "* ]]
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-segment.1" | tr '\n' ' ')
-	[ "$(grep -o '\.Op Fl \\-as-of Ar date \.Op Fl \\-date-format Ar fmt' <<<"$synopsis" | wc -l)" = 3 ]
-	[[ "$synopsis" == *'.Fl \-assign Ar file .Op Fl \-map Ar field Ns = Ns Ar column Ns ,... .Op Fl \-rejects Ar file .Oc .Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm tiers'* ]]
-	[[ "$synopsis" == *'.Op Fl \-replace .Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm save'* ]]
+	[ "$(grep -o '\.Op Fl \\-as-of Ar date \.Op Fl \\-date-format Ar fmt' <<<"$synopsis" | wc -l)" = 4 ]
+	[[ "$synopsis" == *'.Op Fl \-apply .Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm tiers'* ]]
+	[[ "$synopsis" == *'.Fl \-assign Ar file .Op Fl \-map Ar field Ns = Ns Ar column Ns ,... .Op Fl \-rejects Ar file .Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Cm tiers'* ]]
+	[[ "$synopsis" == *'.Op Fl \-replace .Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Cm save'* ]]
 	tiered
 	members A:2024-01-01 B:2024-01-01
 	printf 'member_id,tier,until\nA,gold,31.12.2026\nC,gold,31.12.2026\n' >assign.csv
@@ -1754,5 +1756,18 @@ A Gold 2026-06-01" ]
 		pair     2        $(date -d "${LOY_NOW% *}" +%F)
 		EOF
 	}
+	# save and --assign read TSV and write a table; tiers alone writes only
+	printf 'member_id\nB\n' | {
+		run -0 --separate-stderr loy-segment --tsv --table save one
+		[ "$(awk '{ print $1, $2 }' <<<"$output")" = "segment members
+one 1" ]
+	}
+	printf 'member_id\ttier\tuntil\nB\tgold\t31.12.2026\n' >assign.tsv
+	run -0 --separate-stderr loy-segment --as-of 01.06.2026 --date-format %d.%m.%Y \
+	    --assign assign.tsv --tsv --table tiers --apply
+	[ "$(awk '{ print $1, $3 }' <<<"$output")" = "member_id new_tier
+B Gold" ]
+	run -64 --separate-stderr loy-segment --tsv --table tiers
+	[ "${stderr_lines[0]}" = "loy-segment: --table and --tsv are one at a time" ]
 	ledger_ok
 }
