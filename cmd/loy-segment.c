@@ -29,7 +29,7 @@ static const char help[] =
     "  value [CLASS]  stranger, butterfly, barnacle, true-friend\n"
     "  rfm            recency, frequency, monetary scores 1-5\n"
     "  lapse          members past k times their own purchase interval\n"
-    "  lifecycle [STATE]  new, active, at-risk, lapsed, won-back, closed\n"
+    "  lifecycle [STATE]  new, active, at-risk, lapsed, won-back, closed, forgotten\n"
     "  birthdays      birthdays from --from to --to (default: this month)\n"
     "  best N         the N best customers by spend\n"
     "  never-bought   enrolled, never bought\n"

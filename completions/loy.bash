@@ -794,7 +794,7 @@ _loy_segment()
 			_loy_add compgen -W "stranger butterfly barnacle true-friend" -- "$_loy_cur"
 			;;
 		lifecycle)
-			_loy_add compgen -W "new active at-risk lapsed won-back closed" -- "$_loy_cur"
+			_loy_add compgen -W "new active at-risk lapsed won-back closed forgotten" -- "$_loy_cur"
 			;;
 		save)
 			;;

@@ -320,13 +320,15 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 			sqlite3_bind_int(sl, 3 + 2 * i, bday[i - 1]);
 		}
 	}
-	/* the lists: members enrolled by then (before `to`) */
+	/* the lists: members enrolled by then (before `to`); the tiers
+	 * (active_only 2) go on for a forgotten member, whose books stay */
 	enrolled = active_only != 2 && to;
 	snprintf(sql, n, "SELECT member_id, status, enrolled_at, %s"
 	    " FROM members WHERE %s%s ORDER BY member_id",
 	    active_only == 2 ? "NULL, tier, NULL, NULL, NULL,"
-	    " (SELECT started_at FROM runs WHERE run_id = created_run)" :
-	    "birthday, tier, name, phone, email, NULL",
+	    " (SELECT started_at FROM runs WHERE run_id = created_run), NULL" :
+	    "birthday, tier, name, phone, email, NULL, forgotten_at",
+	    active_only == 1 ? "status = 'active' AND forgotten_at IS NULL" :
 	    active_only ? "status = 'active'" : "status <> 'merged'",
 	    enrolled ? " AND enrolled_at < ?1" : "");
 	if (!(sm = ledger_prepare(l, sql)))
@@ -436,6 +438,7 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    "  count(buy.member_id) AS buyers, coalesce(sum(buy.spend), 0) AS spend%s"
 	    " FROM ref LEFT JOIN buy USING (member_id) JOIN members p"
 	    "  ON p.member_id = ref.referrer AND p.status = 'active'"
+	    "  AND p.forgotten_at IS NULL"
 	    " GROUP BY ref.referrer"
 	    " ORDER BY referred DESC, buyers DESC, spend DESC, ref.referrer",
 	    contact ? ", p.name, p.phone, p.email" : "");

@@ -212,10 +212,12 @@ sums(const struct seg_member *m, int64_t *spend, int64_t *visits)
 	*visits = m->n ? m->receipts[0] : 0;
 }
 
+/* A member the lists may name: active, and not forgotten (an erasure
+ * request: no one to contact, and not to be picked for outreach). */
 static int
 active(const struct seg_member *m)
 {
-	return strcmp(m->v[SM_STATUS], "active") == 0;
+	return strcmp(m->v[SM_STATUS], "active") == 0 && !m->v[SM_FORGOTTEN];
 }
 
 /* ---------------------------------------------------------------- value */
@@ -591,7 +593,7 @@ do_lapse(struct run *r)
 /* ---------------------------------------------------------------- lifecycle */
 
 static const char *const states[] = {
-	"new", "active", "at-risk", "lapsed", "won-back", "closed", NULL
+	"new", "active", "at-risk", "lapsed", "won-back", "closed", "forgotten", NULL
 };
 
 struct life {
@@ -606,8 +608,10 @@ life_state(struct life *f, const struct seg_member *m)
 {
 	int today = f->r->day, flag, gap;
 
-	if (!active(m))
+	if (strcmp(m->v[SM_STATUS], "active") != 0)
 		return "closed";
+	if (m->v[SM_FORGOTTEN])
+		return "forgotten";
 	if (day_num(m->v[SM_ENROLLED]) != INT_MIN &&
 	    today - day_num(m->v[SM_ENROLLED]) < f->new_days)
 		return "new";
@@ -663,7 +667,7 @@ do_lifecycle(struct run *r)
 				f.only = states[i];
 		if (!f.only)
 			return loy_error("lifecycle: '%s' is not a state (new, active, at-risk, "
-			    "lapsed, won-back, closed)", r->argv[0]), LOY_EX_USAGE;
+			    "lapsed, won-back, closed, forgotten)", r->argv[0]), LOY_EX_USAGE;
 	}
 	rhythm_init(r, &f.h);
 	f.new_days = setting_long(r, "lifecycle_new_days", 90, 0, 3660);

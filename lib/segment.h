@@ -58,9 +58,13 @@ int ledger_segment_first_date(struct ledger *l, char out[11]);
 int ledger_segment_aliases(struct ledger *l);
 /* A member (not merged) with its purchases or measure, for a walk. */
 enum { SM_ID, SM_STATUS, SM_ENROLLED, SM_BIRTHDAY, SM_TIER, SM_NAME, SM_PHONE,
-	SM_EMAIL, SM_CREATED, SM_COUNT };	/* SM_CREATED: when the run that
-						   enrolled the member began
-						   (the tiers' walk alone) */
+	SM_EMAIL, SM_CREATED, SM_FORGOTTEN, SM_COUNT };	/* SM_CREATED: when the
+							   run that enrolled the
+							   member began (the
+							   tiers' walk alone);
+							   SM_FORGOTTEN: when
+							   loy-enroll forgot it
+							   (the lists alone) */
 /* What returns (and exchanges) made on day `after` took off the member's
  * purchases of `day` (a day of the walk, or its bucket): deducted from
  * that day's spend, which a measure as of a day before `after` adds back;
@@ -84,8 +88,9 @@ struct seg_member {
 };
 typedef int (*seg_member_fn)(void *ctx, const struct seg_member *m);
 enum { SEG_SPEND, SEG_POINTS, SEG_VISITS };
-/* Every member that is not merged (active_only: every active one; 2: and
- * without birthday, name, phone and email), by
+/* Every member that is not merged (active_only: every active one that is
+ * not forgotten; 2: every active one, forgotten or not, without birthday,
+ * name, phone and email), by
  * member_id, with its days from `from` to before `to` (dates): what the
  * member and the members merged into it bought (measure SEG_SPEND or
  * SEG_VISITS) or earned (SEG_POINTS) each day.  With `whole`, the days are

@@ -1449,6 +1449,82 @@ B,1,1,90.50
 OUT
 }
 
+@test "a forgotten member is in no list for outreach, and lifecycle says forgotten" {
+	new_ledger
+	printf 'member_id,name,email,birthday,enrolled_at,referrer\nA,Ann,a@example.org,1990-11-25,2024-01-01,\nB,Bob,b@example.org,1980-11-28,2024-01-01,A\nC,Cy,c@example.org,1970-11-10,2024-01-01,B\nD,Di,d@example.org,1960-11-12,2024-01-01,A\nE,Ed,e@example.org,,2024-01-01,\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	buy <<EOF
+A 2026-01-01 100.00
+A 2026-03-01 10.00
+A 2026-05-01 10.00
+B 2026-02-01 50.00
+C 2026-03-01 20.00
+EOF
+	# an erasure request: A, who spent most, and D, who never bought
+	loy-enroll forget A D >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --with-contact --save gala best 2
+	same "$output" <<OUT
+member_id,rank,spend,visits,name,phone,email
+B,1,50.00,1,Bob,,b@example.org
+C,2,20.00,1,Cy,,c@example.org
+OUT
+	[ "$(q "SELECT group_concat(member_id) FROM segment_members WHERE segment = 'gala'")" = "B,C" ]
+	# the medians are those of the members listed: B's 50.00, not A's 120.00
+	run -0 --separate-stderr loy-segment value
+	same "$output" <<OUT
+member_id,class,visits,spend,tenure_months
+B,true-friend,1,50.00,34
+C,barnacle,1,20.00,34
+E,stranger,0,0.00,34
+OUT
+	run -0 --separate-stderr loy-segment rfm
+	same "$output" <<OUT
+member_id,recency_days,frequency,monetary,r,f,m,rfm
+B,295,1,50.00,1,1,3,113
+C,267,1,20.00,3,1,1,311
+OUT
+	# A's rhythm broke (every 60 days, 206 days since): not for a win-back
+	run -0 --separate-stderr loy-segment lapse
+	[ "$output" = "member_id,purchases,last_purchase,interval_days,expected,days_overdue,risk" ]
+	run -0 --separate-stderr loy-segment lifecycle
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+A,forgotten,2024-01-01,2026-05-01,206
+B,lapsed,2024-01-01,2026-02-01,295
+C,lapsed,2024-01-01,2026-03-01,267
+D,forgotten,2024-01-01,,
+E,lapsed,2024-01-01,,
+OUT
+	run -0 --separate-stderr loy-segment lifecycle lapsed
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+B,lapsed,2024-01-01,2026-02-01,295
+C,lapsed,2024-01-01,2026-03-01,267
+E,lapsed,2024-01-01,,
+OUT
+	run -0 --separate-stderr loy-segment birthdays
+	same "$output" <<OUT
+member_id,birthday,date,age
+C,1970-11-10,2026-11-10,56
+B,1980-11-28,2026-11-28,46
+OUT
+	run -0 --separate-stderr loy-segment never-bought
+	[ "$output" = "member_id,enrolled,days_enrolled
+E,2024-01-01,1057" ]
+	# A, who referred B and D, is not listed; the members referred count
+	# forgotten or not (the books stay)
+	run -0 --separate-stderr loy-segment referrers
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+B,1,1,20.00
+OUT
+	# as of a day before the request too: the erasure is not undone
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 best 1
+	[ "$output" = "member_id,rank,spend,visits
+B,1,50.00,1" ]
+	ledger_ok
+}
+
 @test "save: a list becomes a named segment; an existing name needs --replace" {
 	valued
 	run -0 --separate-stderr loy-segment --as-of 2026-11-23 --save top best 2
