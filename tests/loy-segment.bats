@@ -1449,6 +1449,35 @@ B,1,1,90.50
 OUT
 }
 
+@test "best N leaves out a member who bought but whose returns took back all of it, or more" {
+	new_ledger
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	# B returns all it bought; C buys 20.00 and brings 40.00 back
+	cat >pos.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+S1,A,2026-03-01 10:00:00,100.00,
+S2,B,2026-03-01 10:00:00,50.00,
+R2,B,2026-03-02 10:00:00,-50.00,S2
+S3,C,2026-03-01 10:00:00,20.00,
+R3,C,2026-03-02 10:00:00,-40.00,
+EOF
+	loy-accrue pos.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment best 3
+	same "$output" <<OUT
+member_id,rank,spend,visits
+A,1,100.00,1
+OUT
+	# they bought, and are no strangers to rfm
+	run -0 --separate-stderr loy-segment rfm
+	same "$output" <<OUT
+member_id,recency_days,frequency,monetary,r,f,m,rfm
+A,267,1,100.00,1,1,4,114
+B,267,1,0.00,1,1,2,112
+C,267,1,-20.00,1,1,1,111
+OUT
+	ledger_ok
+}
+
 @test "a forgotten member is in no list for outreach, and lifecycle says forgotten" {
 	new_ledger
 	printf 'member_id,name,email,birthday,enrolled_at,referrer\nA,Ann,a@example.org,1990-11-25,2024-01-01,\nB,Bob,b@example.org,1980-11-28,2024-01-01,A\nC,Cy,c@example.org,1970-11-10,2024-01-01,B\nD,Di,d@example.org,1960-11-12,2024-01-01,A\nE,Ed,e@example.org,,2024-01-01,\n' >m.csv
