@@ -667,8 +667,13 @@ ledger_segment_seal(struct ledger *l, const char *name)
 int
 ledger_list_segments(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
-	return ledger_visit_sql(l, "SELECT name AS segment, as_of, members, source, run_id"
-	    " FROM segments ORDER BY name", NULL, fn, ctx);
+	/* the members it lists (ledger_segment_list): two merged into one
+	 * since it was saved are one */
+	return ledger_visit_sql(l, "WITH RECURSIVE " LEDGER_MERGED
+	    "SELECT s.name AS segment, s.as_of, (SELECT count(DISTINCT"
+	    " coalesce(g.survivor, x.member_id)) FROM segment_members x"
+	    " LEFT JOIN merged g USING (member_id) WHERE x.segment = s.name) AS members,"
+	    " s.source, s.run_id FROM segments s ORDER BY s.name", NULL, fn, ctx);
 }
 
 int

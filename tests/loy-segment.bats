@@ -1616,6 +1616,27 @@ OUT
 	ledger_ok
 }
 
+@test "segments counts the members a segment lists: two merged into one since it was saved are one" {
+	new_ledger
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	printf 'member_id\nA\nB\nC\n' | loy-segment save gala >/dev/null 2>&1
+	loy-enroll merge B A >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment segments gala
+	same "$output" <<OUT
+member_id
+A
+C
+OUT
+	run -0 --separate-stderr loy-segment segments
+	same "$output" <<OUT
+segment,as_of,members,source,run_id
+gala,2026-11-23,2,stdin,$(q "SELECT run_id FROM segments")
+OUT
+	# the ledger keeps the snapshot as saved
+	[ "$(q "SELECT members FROM segments")" = 3 ]
+	ledger_ok
+}
+
 @test "an assignment on a day already recalculated takes effect that day" {
 	tiered
 	members A:2024-01-01
