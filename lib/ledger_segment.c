@@ -438,7 +438,7 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    "  count(buy.member_id) AS buyers, coalesce(sum(buy.spend), 0) AS spend%s"
 	    " FROM ref LEFT JOIN buy USING (member_id) JOIN members p"
 	    "  ON p.member_id = ref.referrer AND p.status = 'active'"
-	    "  AND p.forgotten_at IS NULL"
+	    "  AND p.forgotten_at IS NULL AND p.enrolled_at < ?1"
 	    " GROUP BY ref.referrer"
 	    " ORDER BY referred DESC, buyers DESC, spend DESC, ref.referrer",
 	    contact ? ", p.name, p.phone, p.email" : "");

@@ -1554,6 +1554,30 @@ B,1,50.00,1" ]
 	ledger_ok
 }
 
+@test "referrers as of a past day lists no referrer enrolled after it, the survivor of a merge neither" {
+	new_ledger
+	# X referred R, and was merged into S, enrolled later; Z, enrolled
+	# later still, is named as the referrer of Q, enrolled before it
+	printf 'member_id,enrolled_at,referrer\nX,2024-01-01,\nR,2024-01-01,X\nS,2026-06-01,\nZ,2026-07-01,\nQ,2024-01-01,Z\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	loy-enroll merge X S >/dev/null 2>&1
+	echo "R 2024-06-01 40.00" | buy
+	run -0 --separate-stderr loy-segment --as-of 2025-01-01 referrers
+	[ "$output" = "member_id,referred,buyers,spend" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 referrers
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+S,1,1,40.00
+OUT
+	run -0 --separate-stderr loy-segment referrers
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+S,1,1,40.00
+Z,1,0,0.00
+OUT
+	ledger_ok
+}
+
 @test "save: a list becomes a named segment; an existing name needs --replace" {
 	valued
 	run -0 --separate-stderr loy-segment --as-of 2026-11-23 --save top best 2
