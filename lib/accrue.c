@@ -1517,9 +1517,10 @@ progress_less(struct accrue *a, struct mem *m, const char *txn, const char *occu
 
 /* The points of a receipt of member m under the version in force at its
  * time: 0 (*res filled in), 1 more than POINTS_MAX, 2 a rule's pattern gave
- * up (see earn_compute), -1 error.  A state st is that of a receipt settled
- * in parts computed again as a whole (NULL: the ledger's), which `first`
- * says was the member's first purchase. */
+ * up or a line's multipliers are too fine to work out (see earn_compute),
+ * -1 error.  A state st is that of a receipt settled in parts computed
+ * again as a whole (NULL: the ledger's), which `first` says was the
+ * member's first purchase. */
 static int
 compute(struct accrue *a, struct mem *m, const struct earn_receipt *er,
     struct earn_member *em, const struct programme **pp, struct earn_result *res,

@@ -21,6 +21,7 @@
 #include "pattern.h"
 
 typedef __int128 i128;
+#define I128_MAX ((i128)(((unsigned __int128)1 << 127) - 1))
 
 struct prog {
 	struct programme *p;
@@ -388,10 +389,25 @@ const char *
 earn_gave_up(const struct programme *p, const struct earn_receipt *r,
     const struct earn_result *res, char *buf, size_t size)
 {
-	const struct rule *ru = &p->rules[res->gave_up_rule];
-	const char *field = ru->match == MATCH_SKU ? "sku" :
-	    ru->match == MATCH_CATEGORY ? "category" : "description";
+	const struct rule *ru;
+	const char *field;
 
+	if (res->gave_up_fraction) {
+		long ln = r->lines[res->gave_up_line].line;
+
+		if (res->gave_up_rule >= 0)
+			snprintf(buf, size, "rule '%s' cannot be worked out exactly: with the "
+			    "other multipliers on the receipt's line %ld it makes a fraction too "
+			    "large (more than 38 digits)", p->rules[res->gave_up_rule].name, ln);
+		else
+			snprintf(buf, size, "the multipliers on the receipt's line%s %ld cannot "
+			    "be worked out exactly: together they make a fraction too large (more "
+			    "than 38 digits)", res->gave_up_fraction == 2 ? "s up to" : "", ln);
+		return buf;
+	}
+	ru = &p->rules[res->gave_up_rule];
+	field = ru->match == MATCH_SKU ? "sku" :
+	    ru->match == MATCH_CATEGORY ? "category" : "description";
 	snprintf(buf, size, "rule '%s' cannot be decided: its %s pattern gave up on the "
 	    "receipt's line %ld (PCRE2's match limit)", ru->name, field,
 	    r->lines[res->gave_up_line].line);
@@ -611,6 +627,19 @@ earn_result_add(struct earn_result *res, int rule, int64_t points)
 
 /* A rule's pattern that gave up on a line stops the receipt: 2. */
 #define GAVE_UP(k, i) do { gu_rule = (k); gu_line = (i); rc = 2; goto out; } while (0)
+/* So does a line whose multipliers make a fraction too large to work it
+ * out exactly, rule k taking it past (-1: all of them), or the lines up
+ * to line i together (LINES). */
+#define TOO_FINE(k, i) do { gu_frac = 1; GAVE_UP(k, i); } while (0)
+#define TOO_FINE_LINES(i) do { gu_frac = 2; GAVE_UP(-1, i); } while (0)
+/* Past what an __int128 holds while valuing share s over D: more than
+ * POINTS_MAX points if D is small enough that 2^127 / D passes it (the
+ * values are points times D), else the fraction's fault. */
+#define OVER(s) do { \
+	if (d > I128_MAX / (POINTS_MAX + 1)) \
+		TOO_FINE(sh[s].rule >= 0 ? sh[s].rule : -1, sh[s].line); \
+	goto out; \
+} while (0)
 
 int
 earn_compute(const struct programme *p, const struct earn_receipt *r,
@@ -618,6 +647,7 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 {
 	const struct earn_base *eb = &p->earn;
 	int nr = p->nrules, *on = NULL, *excl = NULL, rc = 1, mt, gu_rule = -1, gu_line = -1;
+	int gu_frac = 0;
 	struct share *sh = NULL;
 	int nsh = 0, capsh = 0;
 	i128 d = eb->per, cur = 0, run = 0, prev = 0;
@@ -689,16 +719,16 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 				continue;
 			}
 			if (__builtin_mul_overflow(li, (i128)ru->factor_den, &li))
-				goto out;
+				TOO_FINE(k, i);
 			sh[nsh++] = (struct share){ i, k, 0 };
 		}
 		if (best >= 0) {
 			if (__builtin_mul_overflow(li, (i128)p->rules[best].factor_den, &li))
-				goto out;
+				TOO_FINE(best, i);
 			sh[nsh++] = (struct share){ i, best, 0 };
 		}
 		if (d % li != 0 && __builtin_mul_overflow(d / gcd_q(d, li), li, &d))
-			goto out;
+			TOO_FINE_LINES(i);
 	}
 
 	/* (b) base points, (c) multipliers: each share's exact value over D */
@@ -709,13 +739,15 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 		if (sh[s].rule == EARN_BASE) {
 			if (__builtin_mul_overflow((i128)ln->amount, (i128)eb->points, &cur) ||
 			    __builtin_mul_overflow(cur, d / eb->per, &cur))
-				goto out;
+				OVER(s);
 			sh[s].v = cur;
 			continue;
 		}
-		if (__builtin_mul_overflow(cur, (i128)p->rules[sh[s].rule].factor_num, &next))
-			goto out;
-		next /= p->rules[sh[s].rule].factor_den;
+		/* D / per is a multiple of the line's denominators: cur is one
+		 * of this one's, and the division first is exact */
+		if (__builtin_mul_overflow(cur / p->rules[sh[s].rule].factor_den,
+		    (i128)p->rules[sh[s].rule].factor_num, &next))
+			OVER(s);
 		sh[s].v = next - cur;
 		cur = next;
 	}
@@ -728,7 +760,7 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 		if (eb->rounding != ROUND_DOWN_RECEIPT && (s == 0 || sh[s].line != sh[s - 1].line))
 			run = prev = 0;
 		if (__builtin_add_overflow(run, sh[s].v, &run))
-			goto out;
+			OVER(s);
 		now = round_q(run, d, nearest);
 		got = now - prev;
 		prev = now;
@@ -826,6 +858,7 @@ out:
 	if (rc == 2) {
 		res->gave_up_rule = gu_rule;
 		res->gave_up_line = gu_line;
+		res->gave_up_fraction = gu_frac;
 	}
 	free(sh);
 	free(on);

@@ -89,8 +89,11 @@ struct earn_result {
 	int n, cap;
 	int64_t returned;		/* an exchange's: the amount its return lines
 					   took off its original (loy-accrue), or 0 */
-	/* earn_compute's 2: the rule whose pattern gave up, on which line */
-	int gave_up_rule, gave_up_line;
+	/* earn_compute's 2: the rule whose pattern gave up, on which line; or
+	 * (fraction 1) the multipliers whose fraction is too large to work the
+	 * line out exactly, the rule that took it past (-1: the receipt's lines
+	 * together) */
+	int gave_up_rule, gave_up_line, gave_up_fraction;
 };
 
 struct earn_state {
@@ -129,7 +132,9 @@ const char *earn_segments(const struct earn *e);
  * free with earn_result_free), 1 when the receipt would move more than
  * POINTS_MAX points, 2 when a rule's pattern gave up on one of its lines
  * (PCRE2's match limit: res->gave_up_rule and gave_up_line say which;
- * earn_gave_up() words it), -1 when the state could not be read.
+ * earn_gave_up() words it) or when the multipliers a line takes make a
+ * fraction too large to work its points out exactly in an __int128
+ * (res->gave_up_fraction 1), -1 when the state could not be read.
  */
 int earn_compute(const struct programme *p, const struct earn_receipt *r,
     const struct earn_member *m, const struct earn_state *st, struct earn_result *res);

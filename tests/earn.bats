@@ -1859,6 +1859,69 @@ EOF
 	ledger_ok
 }
 
+@test "a line whose multipliers are too fine to be worked out exactly is refused as such, naming the line and the rule; what-if leaves it out as such" {
+	base
+	members
+	cat >fine.conf <<'EOF'
+[rule a]
+sku = ^A
+multiply = 1.000000001
+
+[rule b]
+sku = ^A1
+multiply = 1.000000003
+
+[rule c]
+sku = ^A12
+multiply = 1.000000007
+
+[rule d]
+sku = ^A123
+multiply = 1.000000009
+
+[rule e]
+sku = ^A1234
+multiply = 1.000000011
+EOF
+	programme <fine.conf
+	pos <<'EOF'
+T1,1001,2026-12-05 19:00:00,A12,x,,1,10.00
+T2,1002,2026-12-05 19:00:00,A123,x,,1,10.00
+T3,1003,2026-12-05 19:00:00,B,x,,1,5.00
+T3,1003,2026-12-05 19:00:00,A1234,x,,1,10.00
+EOF
+	before=$(dump)
+	run -65 --separate-stderr loy-accrue pos.csv
+	# T1's line takes three multipliers: 10 x 1.000000011 (10^27 below it)
+	# is worked out; T2's four and T3's five make fractions past 38 digits
+	same "$stderr" <<'OUT'
+loy-accrue: pos.csv:3: the multipliers on the receipt's line 1 cannot be worked out exactly: together they make a fraction too large (more than 38 digits)
+loy-accrue: pos.csv:4: rule 'e' cannot be worked out exactly: with the other multipliers on the receipt's line 2 it makes a fraction too large (more than 38 digits)
+loy-accrue: pos.csv:5: receipt 'T3' is refused: rule 'e' cannot be worked out exactly: with the other multipliers on the receipt's line 2 it makes a fraction too large (more than 38 digits) (line 4)
+loy-accrue: pos.csv: 4 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 3 rejected; 1 receipt, 1 member, 10 points
+loy-accrue: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+OUT
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-accrue --rejects rej.csv pos.csv
+	[ "$(pts T1)" = 10 ]
+	[ "$(cut -d, -f1,10- rej.csv | sed -n 2p)" = "T2,the multipliers on the receipt's line 1 cannot be worked out exactly: together they make a fraction too large (more than 38 digits)" ]
+	# what-if over receipts credited under a plain rate
+	export LOY_DB=$BATS_TEST_TMPDIR/plain.db
+	base
+	members
+	programme <<'EOF'
+[earn]
+points = 1
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	run -0 --separate-stderr loy-program what-if --from 2026-12-01 --to 2026-12-31 fine.conf
+	same "$(grep -v ': fine.conf from' <<<"$stderr")" <<'OUT'
+loy-program: receipt 'T2': the multipliers on the receipt's line 1 cannot be worked out exactly: together they make a fraction too large (more than 38 digits) under the candidate: left out
+loy-program: receipt 'T3': rule 'e' cannot be worked out exactly: with the other multipliers on the receipt's line 2 it makes a fraction too large (more than 38 digits) under the candidate: left out
+OUT
+	ledger_ok
+}
+
 @test "a receipt earns under the version in force at its purchase time" {
 	base
 	members
