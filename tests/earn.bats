@@ -1743,6 +1743,39 @@ EOF
 	ledger_ok
 }
 
+@test "a budget spent on a receipt returned in full stays spent, wherever the return is imported" {
+	base
+	members
+	programme <<'EOF'
+[rule promo]
+bonus = 10
+budget = 10
+EOF
+	pos a.csv <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,10.00
+EOF
+	pos b.csv <<'EOF'
+T2,1003,2026-12-12 10:00:00,A,x,,1,10.00
+EOF
+	printf 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn\nR1,1001,2026-12-11 10:00:00,A,-1,-10.00,T1\n' >r.csv
+	for order in "a r b" "a b r"; do
+		export LOY_DB=$BATS_TEST_TMPDIR/${order// /}.db
+		new_ledger
+		members
+		run -0 --separate-stderr loy-program load p.conf --from 2026-01-01
+		for f in $order; do
+			run -0 --separate-stderr loy-accrue $f.csv
+		done
+		# T1 had the 10 and gave them back with its 10 base points; T2,
+		# imported before or after the return, earns its base alone
+		[ "$(pts T1) $(pts R1) $(pts T2)" = "20 -20 10" ]
+		[ "$(q "SELECT points FROM rule_totals WHERE rule = 'promo'")" = 10 ]
+		ledger_ok
+	done
+	run -0 --separate-stderr loy-program what-if --from 2026-12-01 --to 2026-12-31 p.conf
+	[ "$(grep '^promo,' <<<"$output")" = "promo,10,10,0,0.10,0.10,0.00" ]
+}
+
 # ---------------------------------------------------------------- precedence
 
 @test "stacking multipliers multiply; competing ones give only the best" {
