@@ -1057,6 +1057,16 @@ check_rule(struct parser *ps, int i)
 			perr(ps, a->limit_line, "rule '%s': limit needs another trigger than "
 			    "cumulative, whose bonus comes once per period", r->name);
 	}
+	/* a first-purchase bonus makes the receipt it is given on move points,
+	 * so no later one is a first purchase: it comes once whatever a limit
+	 * says (a multiplier may leave its receipt earning nothing, no
+	 * purchase yet, and fire again: its limit counts; a version stored
+	 * before this was refused reads as it did) */
+	if (r->trigger == TRIGGER_FIRST_PURCHASE && r->effect == EFFECT_BONUS &&
+	    a->neffects == 1 && a->limit_line && !ps->stored)
+		perr(ps, a->limit_line, "rule '%s': limit needs another trigger than "
+		    "first-purchase, or a multiplier: a first-purchase bonus comes once, on "
+		    "the member's first purchase", r->name);
 	if (r->trigger == TRIGGER_CUMULATIVE) {
 		if (!a->cumulative_line)
 			perr(ps, r->line, "rule '%s': trigger cumulative needs visits or spend",

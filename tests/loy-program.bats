@@ -604,6 +604,41 @@ OUT
 	ledger_ok
 }
 
+@test "a limit on a first-purchase bonus, given once, is refused, a first-purchase multiplier keeps one, and a version stored with one still reads" {
+	cat >p.conf <<'CONF'
+[rule newcomer]
+trigger = first-purchase
+bonus = 50
+limit = 2 per year
+
+[rule starter]
+trigger = first-purchase
+multiply = 0.5
+limit = 1
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:4: rule 'newcomer': limit needs another trigger than first-purchase, or a multiplier: a first-purchase bonus comes once, on the member's first purchase
+loy-program: p.conf: not a valid programme file
+OUT
+	# a multiplier below 1 may leave its receipt earning nothing, no
+	# purchase yet, and fire again on the next: its limit counts
+	sed 4d p.conf >ok.conf
+	run -0 loy-program check ok.conf
+	# a version stored with the bonus's limit reads as it was loaded: the
+	# bonus once, on the first purchase
+	new_ledger
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2025-01-01 00:00:00', '2025-01-01 00:00:00', 1, 'p.conf', '$(sha256sum <p.conf | cut -d' ' -f1)', readfile('p.conf'))"
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,qty,amount\nT1,A,2026-11-20 10:00:00,1,1.00\nT2,A,2026-11-21 10:00:00,1,1.00\nT3,A,2026-11-22 10:00:00,1,4.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	# T1: 1 x 0.5 rounds to 0, plus 50; T2 and T3 are no first purchase
+	[ "$(q "SELECT group_concat(txn_id || ':' || points, ' ') FROM receipts")" = "T1:50 T2:1 T3:4" ]
+	ledger_ok
+}
+
 @test "a cap or a budget on a rule that gives no points is refused, and a version stored with one still reads" {
 	cat >p.conf <<'CONF'
 [rule half]
