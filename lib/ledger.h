@@ -371,9 +371,11 @@ struct redemption {
 void redemption_clear(struct redemption *r);
 int ledger_redemption_get(struct ledger *l, const char *request_id, struct redemption *r);
 /* Record r[0..n), in that order, up to LEDGER_REDEMPTION_ROWS of them to
- * one statement.  0 or -1. */
+ * one statement.  0 or -1; *failed the index of the row a constraint
+ * refused, else -1. */
 #define LEDGER_REDEMPTION_ROWS 32
-int ledger_redemptions_insert(struct ledger *l, const struct redemption *r, int n);
+int ledger_redemptions_insert(struct ledger *l, const struct redemption *r, int n,
+    int *failed);
 /* The highest request_id in the ledger (BINARY order) in *id (to free):
  * 1; 0 no redemptions; 2 one is not plain text (*id NULL); -1 error. */
 int ledger_redemption_last(struct ledger *l, char **id);

@@ -200,7 +200,7 @@ bind_redemption(struct ledger *l, sqlite3_stmt *st, int base, const struct redem
 }
 
 int
-ledger_redemptions_insert(struct ledger *l, const struct redemption *r, int n)
+ledger_redemptions_insert(struct ledger *l, const struct redemption *r, int n, int *failed)
 {
 	/* OR FAIL: a row refused fails the run, which is rolled back whole,
 	 * so the statement needs no journal of its own to undo the rows
@@ -208,15 +208,21 @@ ledger_redemptions_insert(struct ledger *l, const struct redemption *r, int n)
 	static const char head[] = "INSERT OR FAIL " REDEMPTION_INSERT;
 	sqlite3_stmt *st;
 
-	for (int k; n > 0; n -= k, r += k) {
+	*failed = -1;
+	for (int k, done = 0; n > 0; n -= k, r += k, done += k) {
 		k = n < LEDGER_REDEMPTION_ROWS ? n : LEDGER_REDEMPTION_ROWS;
 		if (!(st = ledger_stmt_rows(l, S_REDEMPTIONS_INSERT, head,
 		    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", k)))
 			return -1;
 		for (int i = 0; i < k; i++)
 			bind_redemption(l, st, i * REDEMPTION_PARAMS, &r[i]);
-		if (ledger_exec_stmt(l, st, "cannot record a redemption") < 0)
+		if (ledger_exec_stmt(l, st, "cannot record a redemption") < 0) {
+			/* OR FAIL keeps the rows before the one refused: as
+			 * many as the statement changed */
+			if ((l->rc & 0xff) == SQLITE_CONSTRAINT)
+				*failed = done + sqlite3_changes(l->db);
 			return -1;
+		}
 	}
 	return 0;
 }

@@ -289,6 +289,7 @@ static const char *const req_out[] = {
 struct queued {
 	struct redemption r;
 	long seq;		/* its place in the file */
+	long line;		/* and the line it starts on */
 	char key[65];		/* --draw: its ticket, SHA-256 of seed:request_id */
 };
 
@@ -306,9 +307,13 @@ struct requests {
 	struct strmap *holders;	/* surviving member_id -> struct holder */
 	struct ledger_top top;	/* the highest request_id in the ledger */
 	/* answers decided, recorded LEDGER_REDEMPTION_ROWS to a statement:
-	 * before anything reads redemptions, and before the run ends */
+	 * before anything reads redemptions, and by the end of their file */
 	struct redemption held[LEDGER_REDEMPTION_ROWS];
 	int nheld;
+	/* the file they are all from (each is recorded by its file's end),
+	 * and their lines: to name one the ledger refuses */
+	const char *file;
+	long line[LEDGER_REDEMPTION_ROWS];
 	/* a redemption granted: its journal entry, added with the others
 	 * held (entry_id -1 - i until then, held[i]'s), posted when it was
 	 * decided, and the member whose last entry it is */
@@ -348,7 +353,7 @@ record_held(struct requests *q)
 {
 	struct journal_row e[LEDGER_REDEMPTION_ROWS] = { { 0 } };
 	int64_t ids[LEDGER_REDEMPTION_ROWS], real[LEDGER_REDEMPTION_ROWS];
-	int at[LEDGER_REDEMPTION_ROWS], n = 0, rc;
+	int at[LEDGER_REDEMPTION_ROWS], n = 0, rc, failed;
 
 	for (int i = 0; i < q->nheld; i++) {
 		struct redemption *r = &q->held[i];
@@ -369,7 +374,10 @@ record_held(struct requests *q)
 		}
 		for (size_t j = 0; j < q->nmoves; j++)
 			q->moves[j].entry_id = real[-1 - q->moves[j].entry_id];
-		rc = ledger_redemptions_insert(q->l, q->held, q->nheld);
+		if ((rc = ledger_redemptions_insert(q->l, q->held, q->nheld, &failed)) < 0 &&
+		    failed >= 0 && failed < q->nheld)
+			loy_error("%s:%ld: request '%s': its answer could not be recorded",
+			    q->file, q->line[failed], q->held[failed].request_id);
 	}
 	for (int i = 0; i < q->nheld; i++)
 		redemption_clear(&q->held[i]);
@@ -564,6 +572,7 @@ req_file(void *ctx, struct batch *b)
 {
 	struct requests *q = ctx;
 
+	q->file = csvio_name(batch_reader(b));
 	return batch_cols(b, req_fields, Q_REWARD + 1, q->col);
 }
 
@@ -830,10 +839,10 @@ out:
 	return rc;
 }
 
-/* Answer one request read: its first answer again, or a new one decided
- * and recorded; one output row.  0 or -1. */
+/* Answer one request read (on `line`): its first answer again, or a new
+ * one decided and recorded; one output row.  0 or -1. */
 static int
-answer(struct requests *q, struct batch *b, struct redemption *rp)
+answer(struct requests *q, struct batch *b, struct redemption *rp, long line)
 {
 	struct redemption r = *rp, old = { 0 };
 	int got, rc = -1, above;
@@ -887,6 +896,7 @@ answer(struct requests *q, struct batch *b, struct redemption *rp)
 	batch_count(b, strcmp(r.status, "redeemed") == 0 ? R_REDEEMED : R_REFUSED);
 	req_emit(b, r.request_id, r.status, r.reason, r.points, r.voucher);
 	/* recorded with the next ones; the output waits for the commit */
+	q->line[q->nheld] = line;
 	q->held[q->nheld++] = r;
 	memset(&r, 0, sizeof(r));
 	rc = q->nheld == LEDGER_REDEMPTION_ROWS ? record_held(q) : 0;
@@ -941,7 +951,7 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	v = csvio_field(row, q->col[Q_CHANNEL]);
 	r.channel = *v ? loy_xstrdup(v) : NULL;
 	if (q->o->order == REDEEM_FILE)
-		return answer(q, b, &r);
+		return answer(q, b, &r, row->line);
 	/* --first-come, --draw: decided once the whole file is read */
 	if (q->nqueue == q->cap) {
 		q->cap = q->cap ? 2 * q->cap : 1024;
@@ -949,6 +959,7 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	}
 	q->queue[q->nqueue].r = r;
 	q->queue[q->nqueue].seq = q->nqueue;
+	q->queue[q->nqueue].line = row->line;
 	if (q->o->order == REDEEM_DRAW) {
 		struct sha256 c;
 
@@ -993,17 +1004,19 @@ req_file_end(void *ctx, struct batch *b)
 	long i;
 	int rc = 0;
 
+	/* a file's answers are in the ledger before its summary is said,
+	 * and before the next file is read */
 	if (q->o->order == REDEEM_FILE)
-		return 0;
+		return record_held(q);
 	qsort(q->queue, q->nqueue, sizeof(*q->queue),
 	    q->o->order == REDEEM_DRAW ? by_ticket : by_time);
 	for (i = 0; i < q->nqueue && rc == 0; i++)
-		rc = answer(q, b, &q->queue[i].r);
+		rc = answer(q, b, &q->queue[i].r, q->queue[i].line);
 	for (; i < q->nqueue; i++)
 		redemption_clear(&q->queue[i].r);
 	q->drawn = q->nqueue;
 	q->nqueue = 0;
-	return rc;
+	return rc < 0 ? rc : record_held(q);
 }
 
 static int

@@ -408,6 +408,34 @@ OUT
 	ledger_ok
 }
 
+@test "an answer the ledger refuses to record is named by its file and line, before the file's summary and before the next file is read" {
+	base
+	film
+	loy-redeem --codes codes.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nC1,1001,COFFEE\n' | loy-redeem >/dev/null 2>&1
+	# a code that is a voucher already, as loy-redeem --codes would not load it
+	sqlite3 "$LOY_DB" "UPDATE reward_codes SET code = (SELECT voucher FROM redemptions
+	    WHERE request_id = 'C1') WHERE code = 'K-002'"
+	before=$(dump)
+	printf 'request_id,member_id,reward_id\nP1,1001,FILM\nP2,1002,FILM\nP3,1002,COFFEE\n' >a.csv
+	printf 'request_id,member_id,reward_id,qty\nQ1,1001,COFFEE,x\n' >b.csv
+	run -65 --separate-stderr loy-redeem a.csv b.csv
+	[ -z "$output" ]
+	same "$stderr" <<ERR
+loy-redeem: ledger '$LOY_DB': cannot record a redemption: UNIQUE constraint failed: redemptions.voucher
+loy-redeem: a.csv:3: request 'P2': its answer could not be recorded
+ERR
+	# the same in the first come's order
+	printf 'request_id,member_id,reward_id,requested_at\nP1,1001,FILM,2026-11-20\nP2,1001,COFFEE,\nP3,1002,FILM,2026-11-21\n' >c.csv
+	run -65 --separate-stderr loy-redeem --first-come --rejects rej.csv c.csv b.csv
+	same "$stderr" <<ERR
+loy-redeem: ledger '$LOY_DB': cannot record a redemption: UNIQUE constraint failed: redemptions.voucher
+loy-redeem: c.csv:4: request 'P3': its answer could not be recorded
+ERR
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "a cancelled redemption's partner code is not handed out again" {
 	base
 	film
