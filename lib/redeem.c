@@ -449,7 +449,8 @@ holders_flush(struct requests *q)
 		if (h->last_entry)
 			hs[nh++] = h;
 	}
-	qsort(picks, np, sizeof(*picks), by_lot);
+	if (np)		/* none: no array for qsort to be given */
+		qsort(picks, np, sizeof(*picks), by_lot);
 	was = loy_xmalloc((np ? np : 1) * sizeof(*was));
 	for (size_t i = 0; i < np; i++) {
 		was[i] = picks[i].remaining;
