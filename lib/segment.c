@@ -308,7 +308,7 @@ do_value(struct run *r)
 	struct value v = { .r = r };
 	const char *s = setting(r, "value_spend"), *why;
 	int months = setting_long(r, "segment_months", 12, 1, 120), quantile = 0;
-	char a[32], b[32], t[64], since[11];
+	char a[32], b[32], t[64], since[11], med[32], mt[64];
 
 	if (r->argc > 1)
 		return loy_error("value takes at most one class"), LOY_EX_USAGE;
@@ -338,6 +338,11 @@ do_value(struct run *r)
 		if (v.spend < 0) {
 			v.spend = v.n ? v.sv[v.n / 2] : 1;
 			quantile |= 1;
+			if (v.spend <= 0) {	/* no spend is not high value */
+				money_format(v.spend, r->decimals, med);
+				v.spend = 1;
+				quantile |= 4;
+			}
 		}
 		if (v.visits < 0) {
 			v.visits = v.n ? v.vv[v.n / 2] : 1;
@@ -351,9 +356,11 @@ do_value(struct run *r)
 	if (v.tenure)
 		snprintf(t, sizeof(t), " and %d month%s of membership", v.tenure,
 		    v.tenure == 1 ? "" : "s");
+	if (quantile & 4)
+		snprintf(mt, sizeof(mt), " (the median, %s, is no spend)", med);
 	loy_warn("value: loyal from %s purchase%s in %d months%s%s, high value from %s%s",
 	    b, v.visits == 1 ? "" : "s", months, quantile & 2 ? " (the median)" : "",
-	    v.tenure ? t : "", a, quantile & 1 ? " (the median)" : "");
+	    v.tenure ? t : "", a, quantile & 4 ? mt : quantile & 1 ? " (the median)" : "");
 	head(r, cols);
 	return ledger_segment_walk_summary(r->l, 1, since, r->end, value_emit, &v);
 }

@@ -1003,6 +1003,35 @@ OUT
 	[ "$(echo "$output" | cut -d, -f1,2 | tr '\n' ' ')" = "member_id,class A,true-friend B,butterfly C,barnacle D,stranger E,stranger " ]
 }
 
+@test "value: a median spend of 0.00 makes no member who spent nothing of high value" {
+	new_ledger
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01 D:2024-01-01
+	# A and B return all they bought, C buys for 0.00, D for 50.00: the
+	# buyers' spend 0, 0, 0, 50 has the median 0.00
+	cat >pos.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+S1,A,2026-03-01 10:00:00,40.00,
+R1,A,2026-03-02 10:00:00,-40.00,S1
+S2,B,2026-03-01 10:00:00,30.00,
+R2,B,2026-03-02 10:00:00,-30.00,S2
+S3,C,2026-03-01 10:00:00,0.00,
+S4,D,2026-03-01 10:00:00,50.00,
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 value
+	same "$output" <<OUT
+$VALUE
+A,barnacle,1,0.00,34
+B,barnacle,1,0.00,34
+C,barnacle,1,0.00,34
+D,true-friend,1,50.00,34
+OUT
+	[ "$stderr" = "loy-segment: value: loyal from 1 purchase in 12 months (the median), high value from 0.01 (the median, 0.00, is no spend)" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-11-23 value butterfly
+	[ "$output" = "$VALUE" ]
+	ledger_ok
+}
+
 @test "rfm: scores 1 to 5 by quintile" {
 	valued
 	run -0 --separate-stderr loy-segment --as-of 2026-11-23 rfm
