@@ -637,8 +637,10 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	} else
 		BAD("amount is empty");
 	if (!badline) {
-		if (__builtin_add_overflow(r->amount, amount, &r->amount) ||
-		    r->amount > MONEY_MAX || r->amount < -MONEY_MAX)
+		/* once past (or refused for another line) the total is not
+		 * known: a later line is refused with the receipt, not again */
+		if (!r->bad && (__builtin_add_overflow(r->amount, amount, &r->amount) ||
+		    r->amount > MONEY_MAX || r->amount < -MONEY_MAX))
 			BAD("receipt '%s' totals more than loy can count", txn);
 		/* what the line is, for duplicates and reports */
 		sku = field(a, row, F_SKU);

@@ -1241,6 +1241,47 @@ EOF
 	ledger_ok
 }
 
+@test "a receipt whose total passes what loy can count is refused once, its later lines with it" {
+	base
+	before=$(dump)
+	cat >big.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+B6,1001,2026-11-20 10:00:00,6000000000000.00
+B6,1001,2026-11-20 10:00:00,6000000000000.00
+B6,1001,2026-11-20 10:00:00,1.00
+B6,1001,2026-11-20 10:00:00,-2.00
+B7,1002,2026-11-20 10:00:00,5.00
+EOF
+	run -65 --separate-stderr loy-accrue big.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: big.csv:2: receipt 'B6' is refused: receipt 'B6' totals more than loy can count (line 3)
+loy-accrue: big.csv:3: receipt 'B6' totals more than loy can count
+loy-accrue: big.csv:4: receipt 'B6' is refused: receipt 'B6' totals more than loy can count (line 3)
+loy-accrue: big.csv:5: receipt 'B6' is refused: receipt 'B6' totals more than loy can count (line 3)
+loy-accrue: big.csv: 5 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 4 rejected; 1 receipt, 1 member, 5 points
+loy-accrue: 4 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	# set aside: the receipt whole, each of its lines in the rejects file
+	run -1 --separate-stderr loy-accrue --rejects rej.csv big.csv
+	same "$output" <<EOF
+$HEAD
+B6,1001,2026-11-20 10:00:00,,0,rejected,receipt 'B6' totals more than loy can count
+B7,1002,2026-11-20 10:00:00,5.00,5,credited,
+EOF
+	same "$(cat rej.csv)" <<EOF
+txn_id,member_id,occurred_at,amount,rejected_line,reason
+B6,1001,2026-11-20 10:00:00,6000000000000.00,2,receipt 'B6' is refused: receipt 'B6' totals more than loy can count (line 3)
+B6,1001,2026-11-20 10:00:00,6000000000000.00,3,receipt 'B6' totals more than loy can count
+B6,1001,2026-11-20 10:00:00,1.00,4,receipt 'B6' is refused: receipt 'B6' totals more than loy can count (line 3)
+B6,1001,2026-11-20 10:00:00,-2.00,5,receipt 'B6' is refused: receipt 'B6' totals more than loy can count (line 3)
+EOF
+	[ "$(q "SELECT count(*) FROM receipts WHERE txn_id = 'B6'")" = 0 ]
+	[ "$(q "SELECT count(*) FROM journal WHERE member_id = '1001'")" = 0 ]
+	ledger_ok
+}
+
 @test "a purchase later than now plus future_tolerance_hours is refused" {
 	base
 	before=$(dump)
