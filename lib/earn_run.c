@@ -513,6 +513,7 @@ struct wmem {
 struct worig {
 	int64_t cand;
 	int counted;
+	int left_out;		/* the candidate could not earn it (warned) */
 	char *occurred, *store, *channel;
 	int64_t amount;
 	char *uses;		/* the candidate's limited rules it used, each
@@ -687,7 +688,7 @@ worig_clear(struct worig *o)
 /* A purchase that a return or an exchange of the period names: what the
  * candidate gave it, for the return to take back in proportion. */
 static void
-w_orig(struct whatif *w, int64_t cand, int counted, const char *uses)
+w_orig(struct whatif *w, int64_t cand, int counted, int left_out, const char *uses)
 {
 	struct worig **slot;
 
@@ -701,6 +702,7 @@ w_orig(struct whatif *w, int64_t cand, int counted, const char *uses)
 	worig_clear(*slot);
 	(*slot)->cand = cand;
 	(*slot)->counted = counted;
+	(*slot)->left_out = left_out;
 	(*slot)->occurred = loy_xstrdup(w->occurred);
 	(*slot)->store = w->store ? loy_xstrdup(w->store) : NULL;
 	(*slot)->channel = w->channel ? loy_xstrdup(w->channel) : NULL;
@@ -838,7 +840,7 @@ whatif_receipt(struct whatif *w)
 			    "candidate: left out", w->txn, (long long)POINTS_MAX);
 		else
 			w->failed = 1;
-		w_orig(w, 0, 0, NULL);
+		w_orig(w, 0, 0, 1, NULL);
 		return;
 	}
 	for (int i = 0; i < res.n; i++)
@@ -878,7 +880,7 @@ whatif_receipt(struct whatif *w)
 	/* cumulative rules: progress within each period, once per person */
 	w_progress_all(w, &r, &m, 1, w->amount);
 	w_exchanged(w, &m);
-	w_orig(w, res.points, 1, uses);
+	w_orig(w, res.points, 1, 0, uses);
 	free(uses);
 	earn_result_free(&res);
 }
@@ -952,10 +954,13 @@ wlines_row(void *ctx, int ncols, const char *const *cols, const char *const *row
  * credited before the period (so alone: nothing of the period counts
  * towards its caps; its limits count the uses the ledger holds from
  * before the purchase); one that the ledger keeps no lines of keeps its
- * points, `given`. */
+ * points, `given`.  One the candidate cannot earn gives none, and its
+ * return `ret` is left out with a warning, as a purchase of the period
+ * is. */
 static int64_t
-w_before(struct whatif *w, const char *txn, const char *member, const char *occurred,
-    const char *store, const char *channel, int64_t amount, int64_t given)
+w_before(struct whatif *w, const char *ret, const char *txn, const char *member,
+    const char *occurred, const char *store, const char *channel, int64_t amount,
+    int64_t given)
 {
 	struct wlines wl = { 0 };
 	struct wmem *wm = wmember(w, member);
@@ -978,7 +983,16 @@ w_before(struct whatif *w, const char *txn, const char *member, const char *occu
 		if ((got = earn_compute(w->cand, &r, &m, &st, &res)) == 0) {
 			points = res.points;
 			earn_result_free(&res);
-		} else if (got < 0)
+		} else if (got == 2) {
+			char why[256];
+
+			loy_warn("receipt '%s': its original '%s': %s under the candidate: "
+			    "left out", ret, txn, earn_gave_up(w->cand, &r, &res, why, sizeof(why)));
+		} else if (got > 0) {
+			loy_warn("receipt '%s': its original '%s' would move more than %lld "
+			    "points under the candidate: left out", ret, txn,
+			    (long long)POINTS_MAX);
+		} else
 			w->failed = 1;
 	}
 	for (int i = 0; i < wl.n; i++)
@@ -1008,10 +1022,15 @@ whatif_return(struct whatif *w, const char *const *row)
 		int64_t kept = atoll(row[18]), before = atoll(row[21]), amount = atoll(row[26]);
 		const struct worig *o = strmap_get(w->origs, row[17], strlen(row[17]));
 		struct earn_receipt r = { row[17], row[23], row[24], row[25], amount, NULL, 0 };
-		int64_t cand = o ? o->cand : w_before(w, row[17], row[30], row[23], row[24],
-		    row[25], amount, row[27] ? atoll(row[27]) : 0);
+		int64_t cand = o ? o->cand : w_before(w, row[0], row[17], row[30], row[23],
+		    row[24], row[25], amount, row[27] ? atoll(row[27]) : 0);
 		int64_t total;
 
+		/* its original left out (warned), it is too, as one before the
+		 * period the candidate cannot earn */
+		if (o && o->left_out)
+			loy_warn("receipt '%s' returns '%s', left out under the candidate: "
+			    "left out", row[0], row[17]);
 		if (before > amount)
 			before = amount;
 		total = before + kept > amount ? amount : before + kept;

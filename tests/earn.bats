@@ -1955,6 +1955,64 @@ OUT
 	ledger_ok
 }
 
+@test "what-if leaves out with a warning a return whose original the candidate cannot earn, as it leaves out the purchase" {
+	base
+	members
+	programme <<'EOF'
+[earn]
+points = 1
+EOF
+	cat >fine.conf <<'EOF'
+[rule a]
+sku = ^A
+multiply = 1.000000001
+
+[rule b]
+sku = ^A1
+multiply = 1.000000003
+
+[rule c]
+sku = ^A12
+multiply = 1.000000007
+
+[rule d]
+sku = ^A123
+multiply = 1.000000009
+EOF
+	# T1 bought before the period, T2 in it, each returned in it: under
+	# fine.conf a line of A123 takes four multipliers past 38 digits
+	cat >pos.csv <<'EOF'
+txn_id,member_id,occurred_at,sku,qty,amount,orig_txn
+T1,1001,2026-11-05 19:00:00,A123,1,10.00,
+T2,1002,2026-12-04 19:00:00,A123,1,10.00,
+R1,1001,2026-12-05 19:00:00,A123,-1,-10.00,T1
+R2,1002,2026-12-06 19:00:00,A123,-1,-10.00,T2
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	run -0 --separate-stderr loy-program what-if --from 2026-12-01 --to 2026-12-31 fine.conf
+	same "$(grep -v ': fine.conf from' <<<"$stderr")" <<'OUT'
+loy-program: receipt 'T2': the multipliers on the receipt's line 1 cannot be worked out exactly: together they make a fraction too large (more than 38 digits) under the candidate: left out
+loy-program: receipt 'R1': its original 'T1': the multipliers on the receipt's line 1 cannot be worked out exactly: together they make a fraction too large (more than 38 digits) under the candidate: left out
+loy-program: receipt 'R2' returns 'T2', left out under the candidate: left out
+OUT
+	# the returns took back 20 points; the candidate counts none of them
+	[ "$(grep '^\[return\],' <<<"$output")" = "[return],-20,0,20,-0.20,0.00,0.20" ]
+	# a rule's pattern giving up on the original before the period, alike
+	slow=$(printf '1%.0s' $(seq 40))x
+	printf '[rule digits]\nsku = ^(\\d+\\s?)+$\nmultiply = 2\n' >slow.conf
+	printf 'txn_id,member_id,occurred_at,sku,qty,amount,orig_txn\nT3,1003,2026-11-06 19:00:00,%s,1,10.00,\nR3,1003,2026-12-07 19:00:00,%s,-1,-10.00,T3\n' \
+	    "$slow" "$slow" >pos2.csv
+	run -0 --separate-stderr loy-accrue pos2.csv
+	run -0 --separate-stderr loy-program what-if --from 2026-12-01 --to 2026-12-31 slow.conf
+	same "$(grep -v ': slow.conf from' <<<"$stderr")" <<'OUT'
+loy-program: receipt 'R3': its original 'T3': rule 'digits' cannot be decided: its sku pattern gave up on the receipt's line 1 (PCRE2's match limit) under the candidate: left out
+OUT
+	# R1 and R2 take back the 10 the candidate's base rate gives each of
+	# T1 and T2; R3 none
+	[ "$(grep '^\[return\],' <<<"$output")" = "[return],-30,-20,10,-0.30,-0.20,0.10" ]
+	ledger_ok
+}
+
 @test "a receipt earns under the version in force at its purchase time" {
 	base
 	members
