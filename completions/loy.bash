@@ -66,6 +66,18 @@ _loy_add()
 	done < <("$@" 2>/dev/null)
 }
 
+# Whether the words before the one being completed hold both --table and
+# --tsv, which only a form that reads input takes.
+_loy_table_tsv()
+{
+	local w had=" "
+
+	for w in "${COMP_WORDS[@]:1:COMP_CWORD - 1}"; do
+		[[ $w == --table || $w == --tsv ]] && had+="$w "
+	done
+	[[ $had == *" --table "* && $had == *" --tsv "* ]]
+}
+
 _loy_files()
 {
 	compopt -o filenames 2>/dev/null
@@ -248,11 +260,12 @@ _loy_enroll()
 			    --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
 		'')
-			# an import, unless a verb follows: --table and --tsv both
+			# an import, unless a verb follows: --table and --tsv both;
+			# with both no verb follows, nor --reason
 			_loy_both=1
 			_loy_add compgen -W "-d --db --busy-timeout --clear-empty
-			    --date-format -n --dry-run --map --reason --rejects
-			    --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
+			    --date-format -n --dry-run --map $(_loy_table_tsv || echo --reason)
+			    --rejects --safe-cells --table --tsv -h --help -V --version" -- "$_loy_cur"
 			;;
 		*)
 			_loy_both=1
@@ -264,7 +277,8 @@ _loy_enroll()
 		return
 	fi
 	if ((nops == 0)); then
-		_loy_add compgen -W "$_loy_enroll_verbs" -- "$_loy_cur"
+		# a verb takes one of --table and --tsv
+		_loy_table_tsv || _loy_add compgen -W "$_loy_enroll_verbs" -- "$_loy_cur"
 		_loy_files "$_loy_cur"
 		return
 	fi
@@ -715,7 +729,7 @@ _loy_segment_takes()
 _loy_segment()
 {
 	local _loy_w _loy_cword _loy_cur _loy_prev _loy_rl _loy_takes _loy_both=''
-	local i w o v ok first='' nops=0 fields seen=' ' assign='' saving=''
+	local i w o v ok first='' nops=0 fields seen=' ' assign='' saving='' both=''
 	local verbs='' opts=''
 
 	COMPREPLY=()
@@ -763,8 +777,10 @@ _loy_segment()
 	done
 	[[ $seen == *" --assign "* ]] && assign=1
 	[[ $seen == *" --save "* ]] && saving=1
+	_loy_table_tsv && both=1
 	# the sub-command given, or those that take every option on the line,
-	# and the options they take
+	# and the options they take; --table and --tsv together only save and
+	# tiers --assign, which read input
 	for v in ${first:-tiers value rfm lapse lifecycle birthdays best never-bought
 	    referrers segments save}; do
 		_loy_segment_takes "$v"
@@ -772,14 +788,17 @@ _loy_segment()
 		for o in $seen; do
 			[[ " $_loy_takes " == *" $o "* ]] || ok=
 		done
+		[[ $both && $v != save && ! ($v == tiers && $assign) ]] && ok=
 		[[ $ok || $first ]] || continue
 		verbs+=" $v"
 		for o in $_loy_takes; do
 			[[ " $opts " == *" $o "* ]] || opts+=" $o"
 		done
 	done
-	# save and tiers --assign read input: --table and --tsv both
-	[[ $first == save || $assign ]] && _loy_both=1
+	# save and tiers --assign read input: --table and --tsv both, and so
+	# before the sub-command while save is one that may follow
+	[[ $first == save || $assign || (-z $first && " $verbs " == *" save "*) ]] &&
+	    _loy_both=1
 	if [[ $_loy_cur == -* ]]; then
 		_loy_add compgen -W "-d --db --as-of --busy-timeout --date-format $opts
 		    --safe-cells --table --tsv -h --help -V --version" \

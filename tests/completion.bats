@@ -407,6 +407,48 @@ reason=" ]
 	ledger_ok
 }
 
+@test "after --table and --tsv, loy-enroll offers no verb and loy-segment only save and tiers --assign, the forms that take both" {
+	touch members.tsv
+	# loy-enroll: an import, no verb, no --reason
+	run -0 complete_both _loy_enroll loy-enroll --table --tsv ""
+	offers "members.tsv" "close reopen forget merge add-card replace-card list cards duplicates"
+	run -0 complete_both _loy_enroll loy-enroll --tsv --table -
+	offers "--map --rejects --clear-empty" "--reason"
+	# one of them: a verb may follow
+	run -0 complete_both _loy_enroll loy-enroll --table ""
+	offers "close list members.tsv" ""
+	run -0 complete_both _loy_enroll loy-enroll --table -
+	offers "--reason" ""
+	# loy-segment: save, or tiers with --assign
+	run -0 complete_both _loy_segment loy-segment --table --tsv ""
+	offers "save" "tiers value rfm lapse lifecycle birthdays best never-bought referrers segments"
+	run -0 complete_both _loy_segment loy-segment --table --tsv -
+	offers "--map --rejects --replace -n" "--with-contact --save --from --to --apply"
+	run -0 complete_both _loy_segment loy-segment --table --tsv --assign members.tsv ""
+	offers "tiers" "save value best"
+	# before the sub-command one of them leaves the other while save may follow
+	run -0 complete_both _loy_segment loy-segment --tsv -
+	offers "--table" ""
+	run -0 complete_both _loy_segment loy-segment --tsv --with-contact -
+	offers "" "--table"
+	# as the programs take them
+	new_ledger
+	printf 'member_id\tname\n1001\tAnn\n' >members.tsv
+	run -0 --separate-stderr loy-enroll --table --tsv members.tsv
+	run -64 --separate-stderr loy-enroll --table --tsv close 1001
+	[ "${stderr_lines[0]}" = "loy-enroll: --table and --tsv are one at a time" ]
+	run -64 --separate-stderr loy-enroll --table --tsv --reason moved members.tsv
+	[ "${stderr_lines[0]}" = "loy-enroll: --reason is for close, reopen and forget" ]
+	run -64 --separate-stderr loy-segment --table --tsv best 3
+	[ "${stderr_lines[0]}" = "loy-segment: --table and --tsv are one at a time" ]
+	run -64 --separate-stderr loy-segment --table --tsv tiers
+	[ "${stderr_lines[0]}" = "loy-segment: --table and --tsv are one at a time" ]
+	printf 'member_id\n1001\n' >vip.tsv
+	run -0 --separate-stderr loy-segment --tsv --table save vip vip.tsv
+	[ "${lines[1]%% *}" = vip ]
+	ledger_ok
+}
+
 @test "bash offers no options for the value of an option that takes one, and options after one that takes none" {
 	local p o arg out bad= n=0
 	for p in loy-init loy-check loy-enroll loy-accrue loy-expire loy-redeem \
