@@ -483,18 +483,6 @@ struct share {
 	i128 v;
 };
 
-static i128
-gcd_q(i128 a, i128 b)
-{
-	while (b) {
-		i128 t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /* Take up to `excess` points from the rule's parts, the last ones first. */
 static void
 cut_rule(struct earn_result *res, int rule, int64_t excess)
@@ -727,7 +715,7 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 				TOO_FINE(best, i);
 			sh[nsh++] = (struct share){ i, best, 0 };
 		}
-		if (d % li != 0 && __builtin_mul_overflow(d / gcd_q(d, li), li, &d))
+		if (d % li != 0 && __builtin_mul_overflow(d / money_gcd(d, li), li, &d))
 			TOO_FINE_LINES(i);
 	}
 

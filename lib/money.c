@@ -220,3 +220,15 @@ money_format(int64_t v, int decimals, char buf[static 32])
 	*p = '\0';
 	return buf;
 }
+
+__int128
+money_gcd(__int128 a, __int128 b)
+{
+	while (b) {
+		__int128 t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}

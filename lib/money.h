@@ -18,6 +18,9 @@ int decimal_parse(const char *s, int64_t *mant, int *scale, const char **why);
  * overflow. */
 int money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
     int64_t *out);
+/* The greatest common divisor of a and b, for exact fractions (a multiplier's
+ * and a receipt's shares): |gcd|, b's sign aside, 0 only for (0, 0). */
+__int128 money_gcd(__int128 a, __int128 b);
 /* Minor units as text: (-1234, 2) -> "-12.34"; returns buf. */
 char *money_format(int64_t v, int decimals, char buf[static 32]);
 

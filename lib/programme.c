@@ -265,18 +265,6 @@ money(struct parser *ps, const struct kv *kv, int64_t *out)
 	return 0;
 }
 
-static int64_t
-gcd(int64_t a, int64_t b)
-{
-	while (b) {
-		int64_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /* A multiplier: decimal text to an exact fraction, more than zero. */
 static int
 factor(struct parser *ps, const struct kv *kv, int64_t *num, int64_t *den)
@@ -299,7 +287,7 @@ factor(struct parser *ps, const struct kv *kv, int64_t *num, int64_t *den)
 	}
 	while (scale-- > 0)
 		d *= 10;
-	g = gcd(mant, d);
+	g = (int64_t)money_gcd(mant, d);
 	*num = mant / g;
 	*den = d / g;
 	return 0;
