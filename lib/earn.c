@@ -433,15 +433,18 @@ earn_result_free(struct earn_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* Rounded x / d: toward zero, or half away from zero. */
+/* Rounded x / d (d > 0): toward zero, or half away from zero, for any x
+ * an __int128 holds (no 2x, which would not). */
 static i128
 round_q(i128 x, i128 d, int nearest)
 {
+	i128 q = x / d, r = x % d;
+
 	if (!nearest)
-		return x / d;
-	if (x >= 0)
-		return (2 * x + d) / (2 * d);
-	return -((-2 * x + d) / (2 * d));
+		return q;
+	if (r >= 0)
+		return r >= d - r ? q + 1 : q;
+	return -r >= d + r ? q - 1 : q;
 }
 
 int64_t

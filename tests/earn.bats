@@ -2013,6 +2013,39 @@ OUT
 	ledger_ok
 }
 
+@test "rounding nearest rounds a large receipt whose lines take multipliers in nine decimals" {
+	base
+	members
+	programme <<'EOF'
+[earn]
+rounding = nearest
+
+[rule b]
+sku = ^A
+multiply = 1.000000001
+
+[rule c]
+sku = ^A1
+multiply = 1.000000003
+
+[rule d]
+sku = A
+multiply = 1.000000007
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-05 19:00:00,A1,x,,1,1.00
+T1,1001,2026-12-05 19:00:00,X,x,,1,1000000000.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# A1: 1.00 x 1.000000001 x 1.000000003 x 1.000000007 is 1 point, X
+	# 10^9: worked out over 10^29, X's share passes half of what an
+	# __int128 holds, and rounding it half up must not double it
+	[ "$(pts T1)" = 1000000001 ]
+	run -0 --separate-stderr loy-program what-if --from 2026-12-01 --to 2026-12-31 p.conf
+	[ "$(grep '^total,' <<<"$output")" = "total,1000000001,1000000001,0,10000000.01,10000000.01,0.00" ]
+	ledger_ok
+}
+
 @test "a receipt earns under the version in force at its purchase time" {
 	base
 	members
