@@ -465,17 +465,25 @@ batch_reject(struct batch *b, const struct csvio_row *row, const char *fmt, ...)
 		}
 		/* each field under its column, a ragged row's as far as it
 		 * goes: a short row padded so that line and reason stay in
-		 * place, a long one's extra fields after its columns */
+		 * place, a long one's extra fields after its columns, and its
+		 * line and reason after them, also where a rejects file read
+		 * back has columns for them: its fields are not where its
+		 * header says, and none is written over */
+		int lng = row->nf > n;
+
 		for (int i = 0; i < row->nf || i < n; i++) {
 			int f = i < n && b->perm ? b->perm[i] : i;
 
-			put_rejected(b, i, row, f < row->nf ? f : -1, reason);
+			if (lng)
+				csvio_putn(b->rej, row->raw ? row->raw[f] : row->f[f], row->len[f]);
+			else
+				put_rejected(b, i, row, f < row->nf ? f : -1, reason);
 		}
-		if (b->rej_file < 0 && b->rej_file != INT_MIN)
+		if (b->rej_file != INT_MIN && (b->rej_file < 0 || lng))
 			csvio_put(b->rej, csvio_name(b->r));
-		if (b->rej_line < 0)
+		if (b->rej_line < 0 || lng)
 			csvio_put_int(b->rej, row->line);
-		if (b->rej_reason < 0)
+		if (b->rej_reason < 0 || lng)
 			csvio_put(b->rej, reason);
 		csvio_end(b->rej);
 	}

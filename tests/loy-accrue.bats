@@ -2310,6 +2310,28 @@ OUT
 	ledger_ok
 }
 
+@test "a long row of a rejects file read back and set aside again keeps every field, its line and reason after them" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,3,20\nT2,1002,2026-11-20 10:05:00,3.00\n' >day.csv
+	run -1 --separate-stderr loy-accrue --rejects rej1.csv day.csv
+	same "$(cat rej1.csv)" <<'OUT'
+txn_id,member_id,occurred_at,amount,rejected_line,reason
+T1,1001,2026-11-20 10:00:00,3,20,2,"row has 5 fields, the header has 4"
+OUT
+	# read back as it is: its amount's "20" stands under rejected_line,
+	# which must not be written over with the row's new line
+	run -1 --separate-stderr loy-accrue --rejects rej2.csv rej1.csv
+	same "$(cat rej2.csv)" <<'OUT'
+txn_id,member_id,occurred_at,amount,rejected_line,reason,rejected_reason
+T1,1001,2026-11-20 10:00:00,3,20,2,"row has 5 fields, the header has 4",2,"row has 7 fields, the header has 6"
+OUT
+	# the amount mended, the next reading takes it
+	sed 's/,3,20,2,/,3.20,2,/' rej1.csv >fixed.csv
+	run -0 --separate-stderr loy-accrue fixed.csv
+	[ "$(balances | tr '\n' ' ')" = "1001:3 1002:3 " ]
+	ledger_ok
+}
+
 @test "a receipt refused for a bad line has no amount in its row, one refused whole has its total" {
 	base
 	cat >day.csv <<'EOF'
