@@ -1401,15 +1401,14 @@ struct landing {
 	int rleap;
 };
 
-/* At most this many reviews land on one day (versions with other grace
- * periods): the latest review first. */
-#define LANDINGS_MAX 8
-
 struct tday {
 	const struct programme *p;
 	int ws;			/* first day of the window measured on this day */
-	int nl;			/* the reviews landing today */
-	struct landing l[LANDINGS_MAX];
+	int nl;			/* the reviews landing today (one a grace period
+				   at most: no more than versions), the latest
+				   first */
+	long l0;		/* where they start in tierrun's land */
+	const struct landing *l;
 };
 
 struct assignment {
@@ -1425,6 +1424,8 @@ struct tierrun {
 	int whole;		/* one window: no days told apart */
 	struct tday *days;	/* P+1 .. D */
 	int nd;
+	struct landing *land;	/* the days' landings, one after the other */
+	long nland, landcap;
 	const struct programme **vp;	/* the version of each day from vp0 on */
 	int vp0, nvp;
 	struct assignment *a;
@@ -1880,17 +1881,17 @@ tiers_usable(const struct programme *p)
  * the landing day's version (d->p), over the window that ends on R - 1.
  */
 static void
-landings(const struct tierrun *t, struct tday *d, int day)
+landings(const struct tierrun *t, struct tday *d, struct landing *dl, int day)
 {
 	d->nl = 0;
-	for (int i = t->nv - 1; i >= 0 && d->nl < LANDINGS_MAX; i--) {
+	for (int i = t->nv - 1; i >= 0; i--) {
 		int g = t->v[i].tiers.grace_days, R = day - g, seen = 0;
 		const struct programme *pr = day_version(t, R);
-		struct landing *l = &d->l[d->nl];
+		struct landing *l = &dl[d->nl];
 		char md[11];
 
 		for (int j = 0; j < d->nl; j++)
-			seen |= d->l[j].R == R;
+			seen |= dl[j].R == R;
 		if (seen || pr->tiers.grace_days != g || pr->tiers.n == 0 || by_hand(pr))
 			continue;
 		day_text(R, md);
@@ -1908,11 +1909,11 @@ landings(const struct tierrun *t, struct tday *d, int day)
 	/* the latest review first: it lands when two do (versions whose
 	 * grace periods end on one day) */
 	for (int i = 1; i < d->nl; i++)
-		for (int j = i; j > 0 && d->l[j].R > d->l[j - 1].R; j--) {
-			struct landing x = d->l[j];
+		for (int j = i; j > 0 && dl[j].R > dl[j - 1].R; j--) {
+			struct landing x = dl[j];
 
-			d->l[j] = d->l[j - 1];
-			d->l[j - 1] = x;
+			dl[j] = dl[j - 1];
+			dl[j - 1] = x;
 		}
 }
 
@@ -1968,7 +1969,15 @@ tiers_calc(struct tierrun *t)
 			return LOY_EX_DATAERR;
 		}
 		d->ws = window_start(d->p, day);
-		landings(t, d, day);
+		/* room for a landing a version, as many as land at most */
+		if (t->nland + t->nv > t->landcap) {
+			t->landcap = 2 * (t->nland + t->nv);
+			t->land = loy_xrealloc(t->land, t->landcap * sizeof(*t->land));
+		}
+		d->l0 = t->nland;
+		d->l = t->land + d->l0;
+		landings(t, d, t->land + d->l0, day);
+		t->nland += d->nl;
 		if (d->ws < lo)
 			lo = d->ws;
 		for (int i = 0; i < d->nl; i++) {
@@ -1994,6 +2003,8 @@ tiers_calc(struct tierrun *t)
 		} else
 			nb = BUCKETS_MAX + 1;
 	}
+	for (int k = 0; k < t->nd; k++)	/* t->land may have moved since */
+		t->days[k].l = t->land + t->days[k].l0;
 	/* the version of each day a landing looks back at (since_review), and
 	 * the window each measured */
 	t->nvp = 0;
@@ -2219,6 +2230,7 @@ do_tiers(struct run *r)
 	free(t.et);
 	free(t.pre);
 	free(t.days);
+	free(t.land);
 	free(t.vp);
 	programme_versions_free(t.v, t.nv);
 	return rc;

@@ -419,6 +419,39 @@ OUT
 	ledger_ok
 }
 
+@test "ten reviews of anniversaries land on one day, each after the grace period of its own version, when ten versions give ten grace periods" {
+	# versions from 1, 3, ..., 19 July 2026 with 40, 38, ..., 22 days of
+	# grace: the anniversaries on those days all land on 10 August
+	tiered 's/review = annual/review = anniversary/'
+	members M0:2024-07-01 M1:2024-07-03 M2:2024-07-05 M3:2024-07-07 M4:2024-07-09 \
+	    M5:2024-07-11 M6:2024-07-13 M7:2024-07-15 M8:2024-07-17 M9:2024-07-19
+	for k in 0 1 2 3 4 5 6 7 8 9; do
+		echo "M$k 2025-06-01 350.00"
+	done | buy
+	loy-segment --as-of 2025-06-01 tiers --apply >/dev/null 2>&1
+	for k in 0 1 2 3 4 5 6 7 8 9; do
+		sed "s/grace_days = 0/grace_days = $((40 - 2 * k))/" prog.conf >v$k.conf
+		loy-program load --from "2026-07-$(printf %02d $((1 + 2 * k)))" v$k.conf >/dev/null 2>&1
+	done
+	# not M0 and M1 left in Platinum, as if no more than eight reviews
+	# could land on a day
+	run -0 --separate-stderr loy-segment --as-of 2026-08-20 tiers --apply
+	same "$output" <<OUT
+$TIERS
+M0,Platinum,Silver,0.00,0.00,review,2026-08-10
+M1,Platinum,Silver,0.00,0.00,review,2026-08-10
+M2,Platinum,Silver,0.00,0.00,review,2026-08-10
+M3,Platinum,Silver,0.00,0.00,review,2026-08-10
+M4,Platinum,Silver,0.00,0.00,review,2026-08-10
+M5,Platinum,Silver,0.00,0.00,review,2026-08-10
+M6,Platinum,Silver,0.00,0.00,review,2026-08-10
+M7,Platinum,Silver,0.00,0.00,review,2026-08-10
+M8,Platinum,Silver,0.00,0.00,review,2026-08-10
+M9,Platinum,Silver,0.00,0.00,review,2026-08-10
+OUT
+	ledger_ok
+}
+
 @test "a tier earned in the grace period holds at the landing, as one earned after it does, though a return has taken the measure below it since" {
 	tiered 's/grace_days = 0/grace_days = 30/'
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01
