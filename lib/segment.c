@@ -782,9 +782,14 @@ do_birthdays(struct run *r)
 	else {
 		char f[11], t[20];
 
-		/* a month on, or the last day loy keeps (9999-12-31) */
+		/* up to the day before the same day a month on; to the month's
+		 * end where it has no such day (from 31 January to the end of
+		 * February), or to the last day loy keeps (9999-12-31) */
 		day_text(b.from, f);
-		b.to = when_add_months(f, 1, t) < 0 ? day_num("9999-12-31") : day_num(t) - 1;
+		if (when_add_months(f, 1, t) < 0)
+			b.to = day_num("9999-12-31");
+		else
+			b.to = day_num(t) - (strncmp(t + 8, f + 8, 2) == 0);
 	}
 	if (b.to == INT_MIN)
 		return LOY_EX_USAGE;

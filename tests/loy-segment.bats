@@ -1222,6 +1222,33 @@ A,1999-12-31,9999-12-31,8000
 OUT
 }
 
+@test "birthdays --from a day the next month lacks runs to that month's end, its last days not left out" {
+	new_ledger
+	printf 'member_id,birthday,enrolled_at\nA,1990-02-28,2020-01-01\nB,1990-02-27,2020-01-01\nC,1992-02-29,2020-01-01\nD,1990-03-01,2020-01-01\nE,1990-01-31,2020-01-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# 2027 has no 31 February: the period from 31 January ends on 28
+	# February, the day A turns 37 and C's 29 February falls on
+	run -0 --separate-stderr loy-segment birthdays --from 2027-01-31
+	same "$output" <<OUT
+member_id,birthday,date,age
+E,1990-01-31,2027-01-31,37
+B,1990-02-27,2027-02-27,37
+A,1990-02-28,2027-02-28,37
+C,1992-02-29,2027-02-28,35
+OUT
+	# from a day February has, up to the day before it a month on
+	run -0 --separate-stderr loy-segment birthdays --from 2027-01-28
+	same "$output" <<OUT
+member_id,birthday,date,age
+E,1990-01-31,2027-01-31,37
+B,1990-02-27,2027-02-27,37
+OUT
+	# a leap year's February ends on the 29th
+	run -0 --separate-stderr loy-segment birthdays --from 2028-01-30
+	[ "${lines[4]}" = "C,1992-02-29,2028-02-29,36" ]
+	[ "${#lines[@]}" = 5 ]
+}
+
 @test "a return that names no purchase the ledger holds is deducted from spend on its own day" {
 	tiered
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01
