@@ -108,16 +108,14 @@ event_points(struct ledger *l, const struct programme *p, const struct event_rul
 				continue;
 			}
 			if (ru->effect == EFFECT_MULTIPLY) {
-				__int128 g, a, b;
+				__int128 g;
 
 				if (__builtin_mul_overflow(num, (__int128)ru->factor_num, &num) ||
 				    __builtin_mul_overflow(den, (__int128)ru->factor_den, &den))
 					return -2;
-				for (a = num, b = den; b; g = a % b, a = b, b = g)
-					;
-				if (a > 1) {
-					num /= a;
-					den /= a;
+				if ((g = money_gcd(num, den)) > 1) {
+					num /= g;
+					den /= g;
 				}
 				if (num / den > POINTS_MAX) {
 					num = POINTS_MAX;
