@@ -352,7 +352,7 @@ static int
 record_held(struct requests *q)
 {
 	struct journal_row e[LEDGER_REDEMPTION_ROWS] = { { 0 } };
-	int64_t ids[LEDGER_REDEMPTION_ROWS], real[LEDGER_REDEMPTION_ROWS];
+	int64_t ids[LEDGER_REDEMPTION_ROWS];
 	int at[LEDGER_REDEMPTION_ROWS], n = 0, rc, failed;
 
 	for (int i = 0; i < q->nheld; i++) {
@@ -368,12 +368,12 @@ record_held(struct requests *q)
 		for (int j = 0; j < n; j++) {
 			int i = at[j];
 
-			real[i] = q->held[i].entry_id = ids[j];
+			q->held[i].entry_id = ids[j];
 			if (q->owner[i]->last_entry == -1 - i)
 				q->owner[i]->last_entry = ids[j];
 		}
 		for (size_t j = 0; j < q->nmoves; j++)
-			q->moves[j].entry_id = real[-1 - q->moves[j].entry_id];
+			q->moves[j].entry_id = q->held[-1 - q->moves[j].entry_id].entry_id;
 		if ((rc = ledger_redemptions_insert(q->l, q->held, q->nheld, &failed)) < 0 &&
 		    failed >= 0 && failed < q->nheld)
 			loy_error("%s:%ld: request '%s': its answer could not be recorded",
