@@ -1413,7 +1413,6 @@ struct tday {
 				   at most: no more than versions), the latest
 				   first */
 	long l0;		/* where they start in tierrun's land */
-	const struct landing *l;
 };
 
 struct assignment {
@@ -1734,12 +1733,15 @@ tier_member(void *ctx, const struct seg_member *m)
 		/* a review's downgrade lands on R + grace days; tiers given by
 		 * hand have no measure to review: members keep the tier they
 		 * earned (the lowest, from enrolment) under their assignments */
-		for (int i = 0; i < d->nl && !(k == 0 && t->floors_only) && !by_hand(p); i++)
-			if (d->l[i].R > enrolled && (d->l[i].annual || emd == d->l[i].rmd ||
-			    (emd == 229 && d->l[i].rmd == 228 && !d->l[i].rleap))) {
-				lr = &d->l[i];
+		for (int i = 0; i < d->nl && !(k == 0 && t->floors_only) && !by_hand(p); i++) {
+			const struct landing *l = &t->land[d->l0 + i];
+
+			if (l->R > enrolled && (l->annual || emd == l->rmd ||
+			    (emd == 229 && l->rmd == 228 && !l->rleap))) {
+				lr = l;
 				break;
 			}
+		}
 		if (lr) {
 			int target, soft;
 
@@ -1886,8 +1888,10 @@ tiers_usable(const struct programme *p)
  * the landing day's version (d->p), over the window that ends on R - 1.
  */
 static void
-landings(const struct tierrun *t, struct tday *d, struct landing *dl, int day)
+landings(const struct tierrun *t, struct tday *d, int day)
 {
+	struct landing *dl = t->land + d->l0;
+
 	d->nl = 0;
 	for (int i = t->nv - 1; i >= 0; i--) {
 		int g = t->v[i].tiers.grace_days, R = day - g, seen = 0;
@@ -1958,6 +1962,7 @@ tiers_calc(struct tierrun *t)
 	lateday = t->P + 2;
 	for (int k = 0; k < t->nd; k++) {
 		struct tday *d = &t->days[k];
+		const struct landing *dl;
 		int day = t->P + 1 + k;
 		char md[11];
 
@@ -1980,21 +1985,21 @@ tiers_calc(struct tierrun *t)
 			t->land = loy_xrealloc(t->land, t->landcap * sizeof(*t->land));
 		}
 		d->l0 = t->nland;
-		d->l = t->land + d->l0;
-		landings(t, d, t->land + d->l0, day);
+		landings(t, d, day);
+		dl = t->land + d->l0;
 		t->nland += d->nl;
 		if (d->ws < lo)
 			lo = d->ws;
 		for (int i = 0; i < d->nl; i++) {
-			if (d->l[i].wsr < lo)
-				lo = d->l[i].wsr;
+			if (dl[i].wsr < lo)
+				lo = dl[i].wsr;
 			/* a landing after a grace period looks back at each day
 			 * from R (since_review): the days one by one, each with
 			 * the returns made by then */
-			if (d->l[i].R < day) {
+			if (dl[i].R < day) {
 				graced = 1;
-				if (d->l[i].R + 1 < lateday)
-					lateday = d->l[i].R + 1;
+				if (dl[i].R + 1 < lateday)
+					lateday = dl[i].R + 1;
 			}
 		}
 		/* the windows' edges, for buckets */
@@ -2002,14 +2007,12 @@ tiers_calc(struct tierrun *t)
 			bound[nb++] = d->ws;
 			bound[nb++] = day + 1;
 			for (int i = 0; i < d->nl; i++) {
-				bound[nb++] = d->l[i].wsr;
-				bound[nb++] = d->l[i].R;
+				bound[nb++] = dl[i].wsr;
+				bound[nb++] = dl[i].R;
 			}
 		} else
 			nb = BUCKETS_MAX + 1;
 	}
-	for (int k = 0; k < t->nd; k++)	/* t->land may have moved since */
-		t->days[k].l = t->land + t->days[k].l0;
 	/* the version of each day a landing looks back at (since_review), and
 	 * the window each measured */
 	t->nvp = 0;
