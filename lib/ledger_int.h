@@ -119,7 +119,7 @@ sqlite3_stmt *ledger_person_stmt(struct ledger *l, const char *member,
 sqlite3_stmt *ledger_stmt_rebind(struct ledger *l, enum ledger_stmt_id id, const char *sql);
 /* `head` then n `row`s (each its own "(?, ...)", parameters numbered on
  * from row to row), in slot first + n - 1: prepared on first use, then
- * as ledger_stmt_rebind; rows of at most 64 bytes.  NULL on error, said. */
+ * as ledger_stmt_rebind.  NULL on error, said. */
 sqlite3_stmt *ledger_stmt_rows(struct ledger *l, enum ledger_stmt_id first, const char *head,
     const char *row, int n);
 /* A statement prepared for one use (the caller finalizes it); NULL
