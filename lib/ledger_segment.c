@@ -116,6 +116,9 @@ ledger_segment_aliases(struct ledger *l)
  */
 #define SPEND "r.amount - r.returned_amount"
 #define SPENT "r.status <> 'anonymous'"
+/* a member of prefix P closed on or after TO, so still active before it
+ * (closed_at is cleared by a reopening: an earlier closing is not known) */
+#define CLOSED_AFTER(P, TO) "(" P "status = 'closed' AND " P "closed_at >= " TO ")"
 
 /*
  * What receipt `x` took off the purchase its orig_txn names: a return its
@@ -323,11 +326,16 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	/* the lists: members enrolled by then (before `to`); the tiers
 	 * (active_only 2) go on for a forgotten member, whose books stay */
 	enrolled = active_only != 2 && to;
-	snprintf(sql, n, "SELECT member_id, status, enrolled_at, %s"
+	/* a member closed after the as-of date was active on it */
+	snprintf(sql, n, "SELECT member_id, %s, enrolled_at, %s"
 	    " FROM members WHERE %s%s ORDER BY member_id",
+	    enrolled ? "CASE WHEN " CLOSED_AFTER("", "?1") " THEN 'active' ELSE status END" :
+	    "status",
 	    active_only == 2 ? "NULL, tier, NULL, NULL, NULL,"
 	    " (SELECT started_at FROM runs WHERE run_id = created_run), NULL" :
 	    "birthday, tier, name, phone, email, NULL, forgotten_at",
+	    active_only == 1 && enrolled ? "(status = 'active' OR " CLOSED_AFTER("", "?1") ")"
+	    " AND forgotten_at IS NULL" :
 	    active_only == 1 ? "status = 'active' AND forgotten_at IS NULL" :
 	    active_only ? "status = 'active'" : "status <> 'merged'",
 	    enrolled ? " AND enrolled_at < ?1" : "");
@@ -437,7 +445,8 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    " SELECT ref.referrer AS member_id, count(*) AS referred,"
 	    "  count(buy.member_id) AS buyers, coalesce(sum(buy.spend), 0) AS spend%s"
 	    " FROM ref LEFT JOIN buy USING (member_id) JOIN members p"
-	    "  ON p.member_id = ref.referrer AND p.status = 'active'"
+	    "  ON p.member_id = ref.referrer"
+	    "  AND (p.status = 'active' OR " CLOSED_AFTER("p.", "?1") ")"
 	    "  AND p.forgotten_at IS NULL AND p.enrolled_at < ?1"
 	    " GROUP BY ref.referrer"
 	    " ORDER BY referred DESC, buyers DESC, spend DESC, ref.referrer",

@@ -1163,6 +1163,42 @@ OUT
 B,new,2026-03-01,," ]
 }
 
+@test "lists as of a past date name a member closed after it as active, and one closed by then as closed" {
+	new_ledger
+	printf 'member_id,birthday,enrolled_at,referrer\nA,1990-06-10,2024-01-01,\nB,1991-06-12,2024-01-01,A\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	echo "A 2025-05-01 10.00" | buy
+	echo "B 2025-05-02 20.00" | buy
+	LOY_NOW="2026-01-10 12:00:00" loy-enroll close A >/dev/null 2>&1
+	# as of 2025-06-20 A was a member: in every list as the other members
+	run -0 --separate-stderr loy-segment --as-of 2025-06-20 lifecycle
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+A,active,2024-01-01,2025-05-01,50
+B,active,2024-01-01,2025-05-02,49
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2025-06-20 birthdays
+	same "$output" <<OUT
+member_id,birthday,date,age
+A,1990-06-10,2025-06-10,35
+B,1991-06-12,2025-06-12,34
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2025-06-20 referrers
+	[ "$output" = "member_id,referred,buyers,spend
+A,1,1,20.00" ]
+	# the day before the closing too; from the day of it, closed
+	run -0 --separate-stderr loy-segment --as-of 2026-01-09 lifecycle
+	[ "${lines[1]}" = "A,lapsed,2024-01-01,2025-05-01,253" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-01-10 lifecycle
+	[ "${lines[1]}" = "A,closed,2024-01-01,2025-05-01,254" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-01-10 birthdays --from 2026-06-01
+	[ "$output" = "member_id,birthday,date,age
+B,1991-06-12,2026-06-12,35" ]
+	run -0 --separate-stderr loy-segment referrers
+	[ "$output" = "member_id,referred,buyers,spend" ]
+	ledger_ok
+}
+
 @test "birthdays in a period across the year end, a 29 February in a common year" {
 	new_ledger
 	printf 'member_id,name,phone,email,birthday,enrolled_at\nA,Ann,+49 30 1234567,ann@example.org,1990-12-30,2024-01-01\nB,Bo,,,1984-02-29,2024-01-01\nC,Cy,,,1970-01-02,2024-01-01\nD,Di,,,1980-06-15,2024-01-01\n' >m.csv
