@@ -1437,7 +1437,7 @@ enroll_verb(const struct cli *cli, struct ledger *l, const char *verb, int argc,
     char **argv, const char *reason, const char *args)
 {
 	struct verb vb = { .verb = verb, .argc = argc, .argv = argv, .reason = reason };
-	int i;
+	int i, got;
 
 	for (i = 0; verbs[i].verb; i++)
 		if (strcmp(verbs[i].verb, verb) == 0)
@@ -1458,5 +1458,19 @@ enroll_verb(const struct cli *cli, struct ledger *l, const char *verb, int argc,
 	    strcmp(verb, "duplicates") == 0)
 		return listing(cli, l, verb, argc ? argv[0] : NULL);
 	when_now(vb.now);
-	return batch_txn(cli, l, args, verb_run, &vb);
+	if ((got = batch_txn(cli, l, args, verb_run, &vb)) != 0 || cli->dry_run ||
+	    strcmp(verb, "forget") != 0)
+		return got;
+	/* what forget overwrote is still in the ledger's file, the pages
+	 * before it, until the WAL is copied in; a program reading the
+	 * ledger as it was before holds that back (the last connection to
+	 * close copies it; another one open need not close soon) */
+	if ((got = ledger_fold_wal(l)) < 0)
+		return ledger_status(l);
+	if (got > 0) {
+		loy_warn("the data forgotten stay in the ledger's file while another program "
+		    "reads or writes the ledger: run loy-enroll forget again once it has done");
+		return LOY_EX_BUSY;
+	}
+	return 0;
 }

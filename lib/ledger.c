@@ -1563,6 +1563,18 @@ ledger_commit(struct ledger *l)
 	return commit(l, "cannot commit the run");
 }
 
+int
+ledger_fold_wal(struct ledger *l)
+{
+	int rc = sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return 1;
+	return ledger_fail_rc(l, "cannot copy the WAL into the ledger", rc);
+}
+
 void
 ledger_rollback(struct ledger *l)
 {

@@ -1223,6 +1223,66 @@ EOF
 	ledger_ok
 }
 
+# Keep a connection to the ledger open, as another program reading it,
+# until the test ends: "BEGIN; SELECT ..." holds a read of the ledger as
+# it is now; a plain SELECT reads and lets go.
+open_reader() {
+	local got
+
+	mkfifo "$BATS_TEST_TMPDIR/reader.in" "$BATS_TEST_TMPDIR/reader.out"
+	sqlite3 "$LOY_DB" <"$BATS_TEST_TMPDIR/reader.in" >"$BATS_TEST_TMPDIR/reader.out" 2>&1 3>&- &
+	LOCK_PID=$!
+	exec {READER_W}>"$BATS_TEST_TMPDIR/reader.in" {READER_R}<"$BATS_TEST_TMPDIR/reader.out"
+	echo "$1 SELECT 'read' FROM members LIMIT 1;" >&"$READER_W"
+	read -r got <&"$READER_R"
+	[ "$got" = read ]
+}
+
+@test "forget erases personal data from the ledger's file also when another program was reading the ledger as it was before" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	base
+	open_reader "BEGIN;"
+	loy-enroll --busy-timeout 10 forget 1001 >out.csv 2>err.txt 3>&- {READER_W}>&- {READER_R}<&- &
+	pid=$!
+	wait_sleeping "$pid"
+	# the reader ends its read, and keeps the ledger open
+	echo "COMMIT; SELECT 'done';" >&"$READER_W"
+	read -r got <&"$READER_R"
+	[ "$got" = done ]
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" = 0 ]
+	[ "$(cat out.csv)" = "$(printf 'member_id,status,detail\n1001,forgotten,')" ]
+	[ "$(cat err.txt)" = "" ]
+	# neither the ledger's file nor its WAL keeps them
+	for v in "Anna Schmidt" "+49 30 1234567" "anna@example.org" "1984-03-12"; do
+		! cat "$LOY_DB" "$LOY_DB-wal" | grep -qaF "$v"
+	done
+	grep -qaF "Okafor, Chidi" "$LOY_DB"
+	echo "SELECT count(*) FROM members WHERE name IS NULL;" >&"$READER_W"
+	read -r got <&"$READER_R"
+	[ "$got" = 1 ]
+	ledger_ok
+}
+
+@test "forget says when another program reading the ledger past --busy-timeout keeps the erased data in its file, and exits 75; forget again erases them" {
+	base
+	open_reader "BEGIN;"
+	run -75 --separate-stderr loy-enroll --busy-timeout 0 forget 1001
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,forgotten,')" ]
+	[ "$stderr" = "loy-enroll: the data forgotten stay in the ledger's file while another program reads or writes the ledger: run loy-enroll forget again once it has done" ]
+	[ "$(contact 1001)" = "|||" ]
+	echo "COMMIT;" >&"$READER_W"
+	run -0 --separate-stderr loy-enroll forget 1001
+	[ "$output" = "$(printf 'member_id,status,detail\n1001,unchanged,already forgotten')" ]
+	[ "$stderr" = "" ]
+	for v in "Anna Schmidt" "+49 30 1234567" "anna@example.org" "1984-03-12"; do
+		! cat "$LOY_DB" "$LOY_DB-wal" | grep -qaF "$v"
+	done
+	ledger_ok
+}
+
 @test "a forgotten member takes no new card, by add-card or replace-card" {
 	base
 	loy-enroll forget 1001 >/dev/null
