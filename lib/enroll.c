@@ -1,3 +1,4 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1135,6 +1136,33 @@ verb_out(struct csvio_writer *out, const char *id, const char *status, const cha
 	csvio_end(out);
 }
 
+/* verb_out() with a detail joined from the texts given, up to a NULL:
+ * whole however long the ids, cards and reason it names. */
+static void
+verb_outs(struct csvio_writer *out, const char *id, const char *status, ...)
+{
+	va_list ap;
+	const char *t;
+	char *detail;
+	size_t n = 0;
+
+	va_start(ap, status);
+	while ((t = va_arg(ap, const char *)) != NULL)
+		n += strlen(t);
+	va_end(ap);
+	detail = loy_xmalloc(n + 1);
+	n = 0;
+	va_start(ap, status);
+	while ((t = va_arg(ap, const char *)) != NULL) {
+		memcpy(detail + n, t, strlen(t));
+		n += strlen(t);
+	}
+	va_end(ap);
+	detail[n] = '\0';
+	verb_out(out, id, status, detail);
+	free(detail);
+}
+
 /*
  * A merged member named where the member it stands for is meant (merged
  * into, forgotten): the message names that one, at the end of the chain of
@@ -1205,7 +1233,7 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	if (strcmp(vb->verb, "merge") == 0) {
 		struct member into = { { 0 } };
 		int64_t moved;
-		char detail[128];
+		char pts[24];
 		const char *from = vb->argv[0], *to = vb->argv[1];
 
 		if ((got = must_exist(l, from, &m)) <= 0 || must_exist(l, to, &into) <= 0)
@@ -1232,9 +1260,9 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 				member_clear(&into);
 				return ledger_status(l);
 			}
-			snprintf(detail, sizeof(detail), "into %s, %lld points moved", to,
-			    (long long)moved);
-			verb_out(out, from, "merged", detail);
+			snprintf(pts, sizeof(pts), "%lld", (long long)moved);
+			verb_outs(out, from, "merged", "into ", to, ", ", pts, " points moved",
+			    (char *)NULL);
 			counts[0]++;
 		}
 		member_clear(&m);
@@ -1285,14 +1313,12 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			return ledger_status(l);
 		}
 		if (!bad) {
-			char detail[256];
-
 			if (add)
-				snprintf(detail, sizeof(detail), "card %s added", card);
+				verb_outs(out, member, "updated", "card ", card, " added",
+				    (char *)NULL);
 			else
-				snprintf(detail, sizeof(detail), "card %s replaces %s", card,
-				    vb->argv[0]);
-			verb_out(out, member, "updated", detail);
+				verb_outs(out, member, "updated", "card ", card, " replaces ",
+				    vb->argv[0], (char *)NULL);
 			counts[0]++;
 		}
 		free(owner);
@@ -1358,11 +1384,9 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			counts[self ? 0 : 1]++;
 			for (int k = 0; k < n; k++) {
 				if (strcmp(ids[k], id) != 0) {
-					char detail[512];
-
-					snprintf(detail, sizeof(detail), "merged into %s%s%s", id,
-					    vb->reason ? "; " : "", vb->reason ? vb->reason : "");
-					verb_out(out, ids[k], "forgotten", detail);
+					verb_outs(out, ids[k], "forgotten", "merged into ", id,
+					    vb->reason ? "; " : "", vb->reason ? vb->reason : "",
+					    (char *)NULL);
 					counts[0]++;
 				}
 				free(ids[k]);

@@ -1325,6 +1325,28 @@ OUT
 	ledger_ok
 }
 
+@test "a verb's detail is whole however long the ids, cards and reason it names" {
+	new_ledger
+	long=$(printf 'M%0300d' 7)
+	card=$(printf 'C%0300d' 8)
+	reason=$(printf 'erasure request %0600d' 9)
+	printf 'member_id,card\n%s,6001\n1002,6002\n' "$long" >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll merge 1002 "$long"
+	[ "$output" = "$(printf 'member_id,status,detail\n1002,merged,"into %s, 0 points moved"' "$long")" ]
+	run -0 --separate-stderr loy-enroll add-card "$long" "$card"
+	[ "$output" = "$(printf 'member_id,status,detail\n%s,updated,card %s added' "$long" "$card")" ]
+	run -0 --separate-stderr loy-enroll replace-card "$card" "${card}9"
+	[ "$output" = "$(printf 'member_id,status,detail\n%s,updated,card %s9 replaces %s' "$long" "$card" "$card")" ]
+	run -0 --separate-stderr loy-enroll forget --reason "$reason" "$long"
+	same "$output" <<OUT
+member_id,status,detail
+$long,forgotten,$reason
+1002,forgotten,merged into $long; $reason
+OUT
+	ledger_ok
+}
+
 @test "operands are read as cells are: spaces around them dropped, an empty one refused" {
 	base
 	before=$(dump)
