@@ -1485,12 +1485,15 @@ enroll_verb(const struct cli *cli, struct ledger *l, const char *verb, int argc,
 	if ((got = batch_txn(cli, l, args, verb_run, &vb)) != 0 || cli->dry_run ||
 	    strcmp(verb, "forget") != 0)
 		return got;
-	/* what forget overwrote is still in the ledger's file, the pages
-	 * before it, until the WAL is copied in; a program reading the
-	 * ledger as it was before holds that back (the last connection to
-	 * close copies it; another one open need not close soon) */
-	if ((got = ledger_fold_wal(l)) < 0)
+	/* the pages forget overwrote are still in the ledger's file until
+	 * the WAL is copied in, which the last connection to close does, and
+	 * another one open may not close soon; a program reading the ledger
+	 * as it was before holds the copy back */
+	if ((got = ledger_fold_wal(l)) < 0) {
+		loy_warn("the members are forgotten, but the data forgotten stay in the "
+		    "ledger's file: run loy-enroll forget again");
 		return ledger_status(l);
+	}
 	if (got > 0) {
 		loy_warn("the data forgotten stay in the ledger's file while another program "
 		    "reads or writes the ledger: run loy-enroll forget again once it has done");

@@ -1572,7 +1572,8 @@ ledger_fold_wal(struct ledger *l)
 		return 0;
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return 1;
-	return ledger_fail_rc(l, "cannot copy the WAL into the ledger", rc);
+	return ledger_fail_rc(l, "the run is committed, but its WAL cannot be copied into "
+	    "the ledger", rc);
 }
 
 void

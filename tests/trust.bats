@@ -199,6 +199,37 @@ big_ledger() {
 	[ "$at_commit" -gt 0 ]
 }
 
+@test "an I/O error as forget copies the WAL into the ledger after its commit: exit 74, the members forgotten, said so; forget again takes the values out of the file" {
+	need_faults
+	club
+	cp "$LOY_DB" base.db
+	before=$(dump)
+	name=$(q "SELECT name FROM members WHERE member_id = '1001'")
+	[ -n "$name" ]
+	n=$(cp base.db probe.db && LOY_DB=probe.db count_ops loy-enroll forget 1001)
+	failed=0 after=0
+	for ((k = 1; k <= n; k++)); do
+		ledger_copy base.db "$LOY_DB"
+		run -74 --separate-stderr env LOY_IOERR_AT=$k "$FBIN/loy-enroll" forget 1001
+		if [ "$(q "SELECT forgotten_at IS NULL FROM members WHERE member_id = '1001'")" = 1 ]; then
+			[ "$output" = "" ]
+			[ "$(dump)" = "$before" ]
+			failed=$((failed + 1))
+		else
+			[ "$output" = "$(printf 'member_id,status,detail\n1001,forgotten,')" ]
+			[ "${stderr_lines[0]}" = "loy-enroll: ledger '$LOY_DB': the run is committed, but its WAL cannot be copied into the ledger: disk I/O error" ]
+			[ "${stderr_lines[1]}" = "loy-enroll: the members are forgotten, but the data forgotten stay in the ledger's file: run loy-enroll forget again" ]
+			after=$((after + 1))
+			run -0 --separate-stderr loy-enroll forget 1001
+			[ "$output" = "$(printf 'member_id,status,detail\n1001,unchanged,already forgotten')" ]
+			! cat "$LOY_DB" "$LOY_DB-wal" 2>/dev/null | grep -qaF "$name"
+		fi
+		ledger_ok
+	done
+	[ "$failed" -gt 0 ]
+	[ "$after" -gt 0 ]
+}
+
 @test "an I/O error as an older ledger is migrated: exit 74, said of the migration, the ledger as it was" {
 	need_faults
 	new_ledger
