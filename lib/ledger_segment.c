@@ -472,9 +472,12 @@ ledger_tier_assignments(struct ledger *l, const char *from, ledger_row_fn fn, vo
 {
 	const char *const one[] = { from, NULL };
 
-	return ledger_visit_sql(l, "SELECT member_id, tier, starts, until"
-	    " FROM tier_assignments WHERE until >= ?1 ORDER BY member_id, assignment_id", one, fn,
-	    ctx);
+	/* an assignment of a record merged since into another is its
+	 * survivor's, the one person they stand for, as its receipts are */
+	return ledger_visit_sql(l, "WITH RECURSIVE " LEDGER_MERGED
+	    " SELECT CAST(coalesce(s.survivor, a.member_id) AS TEXT) AS member_id, a.tier,"
+	    " a.starts, a.until FROM tier_assignments a LEFT JOIN merged s USING (member_id)"
+	    " WHERE a.until >= ?1 ORDER BY 1, a.assignment_id", one, fn, ctx);
 }
 
 int

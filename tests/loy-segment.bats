@@ -572,6 +572,31 @@ OUT
 	ledger_ok
 }
 
+@test "a tier assigned to a member that is merged into another since is a floor for the survivor, until it expires" {
+	tiered
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	printf 'member_id,tier,until,reason\nA,Platinum,2026-08-31,status match\n' >assign.csv
+	run -0 --separate-stderr loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply
+	[ "${lines[1]}" = "A,Silver,Platinum,0.00,300.00,assigned,2026-06-01" ]
+	# A's record is a duplicate of B's: the status match is the person's
+	LOY_NOW="2026-06-05 12:00:00" run -0 --separate-stderr loy-enroll merge A B
+	run -0 --separate-stderr loy-segment --as-of 2026-06-05 tiers --apply
+	same "$output" <<OUT
+$TIERS
+B,Silver,Platinum,0.00,300.00,assigned,2026-06-02
+OUT
+	# and it ends for the survivor as it would have for A
+	run -0 --separate-stderr loy-segment --as-of 2026-09-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+B,Platinum,Silver,0.00,0.00,assignment-ended,2026-09-01
+OUT
+	[ "$(history)" = "A:Silver>Platinum:assigned:2026-06-01
+B:Silver>Platinum:assigned:2026-06-02
+B:Platinum>Silver:assignment-ended:2026-09-01" ]
+	ledger_ok
+}
+
 @test "the same assignments again that day write nothing, with merged members and an assigned tier held" {
 	tiered
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01
