@@ -1251,8 +1251,11 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 		else if (strcmp(into.v[MF_STATUS], "closed") == 0)
 			/* its points and cards would go where nothing earns or
 			 * spends them */
-			bad = loy_error("member '%s' is closed: reopen it first, or merge it into '%s'",
-			    to, from) < 0;
+			bad = (strcmp(m.v[MF_STATUS], "closed") == 0 ?
+			    /* the other way round is refused too */
+			    loy_error("member '%s' is closed, as is '%s': reopen '%s' first", to, from,
+			    to) : loy_error("member '%s' is closed: reopen it first, or merge it "
+			    "into '%s'", to, from)) < 0;
 		if (!bad || ledger_status_or(l, 0)) {
 			if (bad || merge_expire_first(l, from, to, vb->now) < 0 ||
 			    ledger_member_merge(l, from, to, vb->now, &moved) < 0) {

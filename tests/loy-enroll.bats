@@ -1486,6 +1486,22 @@ EOF
 	ledger_ok
 }
 
+@test "merging two closed members is refused, saying to reopen the one kept, not to merge the other way, which is refused too" {
+	base
+	loy-enroll close 1001 1002 >/dev/null
+	before=$(dump)
+	run -65 --separate-stderr loy-enroll merge 1002 1001
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: member '1001' is closed, as is '1002': reopen '1001' first" ]
+	run -65 --separate-stderr loy-enroll merge 1001 1002
+	[ "$stderr" = "loy-enroll: member '1002' is closed, as is '1001': reopen '1002' first" ]
+	[ "$(dump)" = "$before" ]
+	loy-enroll reopen 1001 >/dev/null
+	run -0 --separate-stderr loy-enroll merge 1002 1001
+	[ "$output" = "$(printf 'member_id,status,detail\n1002,merged,"into 1001, 0 points moved"')" ]
+	ledger_ok
+}
+
 @test "merging a member into itself is refused" {
 	base
 	before=$(dump)
