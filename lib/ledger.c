@@ -1260,7 +1260,11 @@ setting_valid(const char *key, const char *value, int stored, char *reason, unsi
 		    "to 100", value);
 	if (strcmp(key, "timezone") == 0 && !zone_known(value, stored))
 		return setting_why(reason, size, "timezone '%s' is not a known time zone", value);
-	if (strcmp(key, "expiry_months") == 0 && strlen(value) <= 6 && atoi(value) > 1200)
+	/* a new value's leading zeros count for nothing (0001201 is 1201); a
+	 * stored one is read as it was checked when it was stored */
+	if (strcmp(key, "expiry_months") == 0 && (stored ? strlen(value) <= 6 :
+	    strspn(value, "0123456789") == strlen(value) &&
+	    strlen(value + strspn(value, "0")) <= 6) && atoi(value) > 1200)
 		return setting_why(reason, size, "expiry_months '%s' is more than 100 years", value);
 	if (strcmp(key, "expiry_months") == 0 || strcmp(key, "earn_points") == 0 ||
 	    strcmp(key, "return_window_days") == 0 || strcmp(key, "future_tolerance_hours") == 0) {

@@ -1244,3 +1244,29 @@ ERR
 	[ "${lines[1]}" = "2,2026-11-23 12:00:00,unchanged" ]
 	ledger_ok
 }
+
+@test "expiry_months in [programme] is at most 1200 however many zeros lead it; a version stored with more still reads" {
+	new_ledger
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	loy-program show | tail -n +2 | sed 's/^transfers = no$/&\nexpiry_months = 0999999/; /^months = 24$/d' >long.conf
+	before=$(dump)
+	run -65 --separate-stderr loy-program load long.conf
+	[ "${stderr_lines[0]}" = "loy-program: long.conf:17: expiry_months '0999999' is more than 100 years" ]
+	[ "$(dump)" = "$before" ]
+	printf '[programme]\nexpiry_months = 0001201\n' >p.conf
+	bad p.conf
+	[ "${stderr_lines[0]}" = "loy-program: p.conf:2: expiry_months '0001201' is more than 100 years" ]
+	printf '[programme]\nexpiry_months = 0001200\n' >ok.conf
+	run -0 loy-program check ok.conf
+	run -64 --separate-stderr loy-init -d other.db --set expiry_months=0001201
+	[ "$stderr" = "loy-init: expiry_months '0001201' is more than 100 years" ]
+	# stored before the check: read as it was, its receipts refused for their dates
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2026-11-01 00:00:00', '2026-11-01 00:00:00', 1, 'long.conf', '$(sha256sum <long.conf | cut -d' ' -f1)', readfile('long.conf'))"
+	run -0 --separate-stderr loy-program show
+	[ "${lines[0]}" = "# programme version 2, in force from 2026-11-01 00:00:00" ]
+	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,12.00\n' >pos.csv
+	run -65 --separate-stderr loy-accrue pos.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:2: its points would expire past the year 9999" ]
+}
