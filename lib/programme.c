@@ -625,8 +625,8 @@ programme_key(struct parser *ps, const struct kv *kv)
 		ps->l_earn_amount = kv->line;
 	} else if (strcmp(kv->key, "expiry_months") == 0) {
 		p->expiry.months = atoi(kv->val);
-		if (p->expiry.months == 0)
-			p->expiry.policy = EXPIRY_NEVER;
+		/* 0 is never under the months policy alone, whichever line comes
+		 * first (check_expiry) */
 		ps->l_exp_months = kv->line;
 	} else if (strcmp(kv->key, "value_spend") == 0 && strcmp(kv->val, "median") != 0 &&
 	    !ps->stored) {
@@ -1253,8 +1253,13 @@ check_expiry(struct parser *ps)
 
 	if (x->policy == EXPIRY_MONTHS && x->months == 0)
 		x->policy = EXPIRY_NEVER;
+	/* a version stored with expiry_policy = rolling before expiry_months
+	 * = 0 in [programme], once read as never, still reads so */
+	if (x->policy == EXPIRY_ROLLING && x->months == 0 && ps->stored && ps->l_exp_months)
+		x->policy = EXPIRY_NEVER;
 	if (x->policy == EXPIRY_ROLLING && x->months == 0)
-		perr(ps, ps->l_months ? ps->l_months : ps->l_policy, "expiry policy rolling "
+		perr(ps, ps->l_months ? ps->l_months : ps->l_exp_months ? ps->l_exp_months :
+		    ps->l_policy ? ps->l_policy : ps->l_exp_policy, "expiry policy rolling "
 		    "needs months of at least 1");
 }
 

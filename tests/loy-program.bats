@@ -1270,3 +1270,41 @@ ERR
 	run -65 --separate-stderr loy-accrue pos.csv
 	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:2: its points would expire past the year 9999" ]
 }
+
+@test "expiry_policy and expiry_months in [programme] read the same in any order: year-end with months 0 expires, rolling with 0 is refused at its line" {
+	new_ledger
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	for order in 'expiry_policy = year-end\nexpiry_months = 0' 'expiry_months = 0\nexpiry_policy = year-end'; do
+		printf "[programme]\n$order\n" >p.conf
+		run -0 --separate-stderr loy-program check p.conf
+		[ "${lines[7]}" = "expiry: end of the 1st calendar year after earning" ]
+	done
+	printf '[programme]\nexpiry_policy = year-end\nexpiry_months = 0\n[expiry]\npolicy = year-end\n' >p.conf
+	run -0 loy-program check p.conf
+	for order in 'expiry_policy = rolling\nexpiry_months = 0' 'expiry_months = 0\nexpiry_policy = rolling'; do
+		printf "[programme]\n$order\n" >p.conf
+		bad p.conf
+		[ "${stderr_lines[0]}" = "loy-program: p.conf:$(grep -n months p.conf | cut -d: -f1): expiry policy rolling needs months of at least 1" ]
+	done
+	loy-program show | tail -n +2 | sed 's/^transfers = no$/&\nexpiry_policy = year-end\nexpiry_months = 0/; /^months = 24$/d; /^policy = months$/d' >ye.conf
+	run -0 loy-program load --from 2026-11-01 ye.conf
+	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,12.00\n' >pos.csv
+	run -0 loy-accrue pos.csv
+	[ "$(q "SELECT expires_at FROM lots")" = "2027-12-31 23:59:59" ]
+	ledger_ok
+}
+
+@test "a version stored with expiry_policy = rolling before expiry_months = 0, once read as never, still reads so" {
+	new_ledger
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf '[programme]\nexpiry_policy = rolling\nexpiry_months = 0\n' >old.conf
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2026-11-01 00:00:00', '2026-11-01 00:00:00', 1, 'old.conf', '$(sha256sum <old.conf | cut -d' ' -f1)', readfile('old.conf'))"
+	run -0 --separate-stderr loy-program show
+	[ "${lines[0]}" = "# programme version 2, in force from 2026-11-01 00:00:00" ]
+	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,12.00\n' >pos.csv
+	run -0 loy-accrue pos.csv
+	[ "$(q "SELECT quote(expires_at) FROM lots")" = "NULL" ]
+}
