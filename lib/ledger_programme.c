@@ -252,6 +252,31 @@ ledger_settings_put(struct ledger *l, char **keys, char **values, int n)
 }
 
 int
+ledger_settings_are(struct ledger *l, const struct programme *p)
+{
+	char *text = default_of_settings(l), **k1, **v1, **k2, **v2;
+	struct programme s;
+	int n1, n2, same;
+
+	if (!text)
+		return 0;
+	if (programme_parse_stored("the ledger's settings", text, strlen(text), &s) < 0) {
+		free(text);
+		return 0;
+	}
+	free(text);
+	programme_ledger_settings(&s, &k1, &v1, &n1);
+	programme_ledger_settings(p, &k2, &v2, &n2);
+	same = n1 == n2;
+	for (int i = 0; same && i < n1; i++)
+		same = strcmp(k1[i], k2[i]) == 0 && strcmp(v1[i], v2[i]) == 0;
+	programme_kv_free(k1, v1, n1);
+	programme_kv_free(k2, v2, n2);
+	programme_free(&s);
+	return same;
+}
+
+int
 ledger_list_programmes(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
 	return ledger_visit_sql(l, "SELECT version, effective_from, loaded_at, run_id, "

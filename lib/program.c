@@ -210,6 +210,10 @@ apply_now(struct ledger *l, const char *now, int *version, int *changed)
 
 		*changed |= !was || strcmp(was, val[i]) != 0;
 	}
+	/* spelt otherwise, as loy-init writes them (earn_amount 1, not
+	 * 1.00), but the same in effect: nothing to apply */
+	if (*changed && ledger_settings_are(l, cur))
+		*changed = 0;
 	if (*changed && cur->version > 0)
 		rc = ledger_settings_put(l, k, val, n);
 	programme_kv_free(k, val, n);

@@ -317,6 +317,10 @@ int ledger_receipts_since(struct ledger *l, const char *from, const char *until,
     char last[20]);
 /* Write settings into the settings table (insert or replace). */
 int ledger_settings_put(struct ledger *l, char **keys, char **values, int n);
+/* 1 if the settings table, read as a programme (as a ledger without
+ * versions is read), gives the settings p writes: the same in effect,
+ * however spelt (earn_amount 1 as 1.00); else 0. */
+int ledger_settings_are(struct ledger *l, const struct programme *p);
 /* The stored versions, oldest first: version, effective_from, loaded_at,
  * run_id, source, sha256. */
 int ledger_list_programmes(struct ledger *l, ledger_row_fn fn, void *ctx);

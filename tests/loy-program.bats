@@ -1308,3 +1308,21 @@ ERR
 	run -0 loy-accrue pos.csv
 	[ "$(q "SELECT quote(expires_at) FROM lots")" = "NULL" ]
 }
+
+@test "apply on a new ledger has nothing to apply, however loy-init spelt its settings: unchanged, no run recorded" {
+	for set in "" "--set earn_amount=2.5" "--set expiry_policy=never" "--set expiry_months=0" "--set earn_points=007"; do
+		rm -f "$LOY_DB"
+		new_ledger $set
+		before=$(dump)
+		run -0 --separate-stderr loy-program apply
+		[ "$output" = "version,status
+1,unchanged" ]
+		[ "$(dump)" = "$before" ]
+	done
+	# a change that is one is applied
+	q "UPDATE settings SET value = '0.02' WHERE key = 'point_value'"
+	run -0 --separate-stderr loy-program apply
+	[ "${lines[1]}" = "1,applied" ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'point_value'")" = 0.01 ]
+	ledger_ok
+}
