@@ -378,6 +378,10 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	else if (nv != version)
 		loy_warn("%s: version %d is in force from %s until a later version, %d, "
 		    "which is in force now", ld->name, version, ld->from, nv);
+	/* a version loaded ahead before that takes over from it on its date */
+	if (*until && strcmp(until, ld->now) > 0)
+		loy_warn("%s: from %s version %d, loaded ahead, takes over from version %d",
+		    ld->name, until, next, version);
 	return 0;
 }
 

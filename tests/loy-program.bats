@@ -850,7 +850,8 @@ OUT
 	[ "$stderr" = "loy-program: jan.conf: version 3 takes effect at 2027-01-01 00:00:00; until then version 1 stays in force, and version 2 from 2026-12-01 00:00:00 (loy-program apply, run then, writes its settings)" ]
 	# one for the very date of a version loaded ahead takes its place
 	run -0 --separate-stderr loy-program load --from 2026-12-01 mid.conf
-	[ "$stderr" = "loy-program: mid.conf: version 4 takes effect at 2026-12-01 00:00:00; until then version 1 stays in force (loy-program apply, run then, writes its settings)" ]
+	[ "$stderr" = "loy-program: mid.conf: version 4 takes effect at 2026-12-01 00:00:00; until then version 1 stays in force (loy-program apply, run then, writes its settings)
+loy-program: mid.conf: from 2027-01-01 00:00:00 version 3, loaded ahead, takes over from version 4" ]
 	run -0 loy-program show --as-of 2026-12-15
 	[ "${lines[0]}" = "# programme version 4, in force from 2026-12-01 00:00:00" ]
 	ledger_ok
@@ -1324,5 +1325,25 @@ ERR
 	run -0 --separate-stderr loy-program apply
 	[ "${lines[1]}" = "1,applied" ]
 	[ "$(q "SELECT value FROM settings WHERE key = 'point_value'")" = 0.01 ]
+	ledger_ok
+}
+
+@test "a version loaded before one loaded ahead says that one takes over from it on its date, loaded for now or for later" {
+	new_ledger
+	printf '[programme]\npoint_value = 0.02\n' >later.conf
+	printf '[programme]\npoint_value = 0.03\n' >fix.conf
+	run -0 --separate-stderr loy-program load --from "2026-12-01 06:00:00" later.conf
+	# the same day, six hours before it: in force for six hours
+	run -0 --separate-stderr loy-program load --from 2026-12-01 fix.conf
+	[ "$stderr" = "loy-program: fix.conf: version 3 takes effect at 2026-12-01 00:00:00; until then version 1 stays in force (loy-program apply, run then, writes its settings)
+loy-program: fix.conf: from 2026-12-01 06:00:00 version 2, loaded ahead, takes over from version 3" ]
+	# in force now, until the one loaded ahead
+	run -0 --separate-stderr loy-program load fix.conf
+	[ "${lines[1]}" = "4,2026-11-23 12:00:00,loaded" ]
+	[ "$stderr" = "loy-program: fix.conf: from 2026-12-01 00:00:00 version 3, loaded ahead, takes over from version 4" ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'point_value'")" = 0.03 ]
+	# none after it: nothing to say
+	run -0 --separate-stderr loy-program load --from 2027-01-01 fix.conf
+	[ "$stderr" = "loy-program: fix.conf: version 5 takes effect at 2027-01-01 00:00:00; until then version 4 stays in force, and version 2 from 2026-12-01 06:00:00 (loy-program apply, run then, writes its settings)" ]
 	ledger_ok
 }
