@@ -1930,6 +1930,15 @@ default_lines(char *const *set, int nset, int stored, struct lines *t, int *bad)
 		key = loy_xmalloc(eq - set[i] + 1);
 		memcpy(key, set[i], eq - set[i]);
 		key[eq - set[i]] = '\0';
+		/* the last value of a key wins, also when it is the default's
+		 * own, after an earlier one changed it */
+		for (h = i + 1; h < nset; h++)
+			if (strncmp(set[h], set[i], (size_t)(eq - set[i]) + 1) == 0)
+				break;
+		if (h < nset) {
+			free(key);
+			continue;
+		}
 		for (h = 0; ledger_defaults[h].key; h++)
 			if (strcmp(ledger_defaults[h].key, key) == 0)
 				break;

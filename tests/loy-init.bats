@@ -394,3 +394,23 @@ EOF
 	tail -n +"$linked" trace.txt | grep -q "sync([0-9]*<$PWD/club>)"
 	ledger_ok club/new.db
 }
+
+@test "a key given twice takes its last value in version 1 as in the settings, also when that is the default's own" {
+	new_ledger --set decimals=0 --set earn_amount=0.5 --set decimals=2 --set tiers=Gold,Silver --set tiers=Pearl,Opal,Ruby,Diamond
+	[ "$(q "SELECT value FROM settings WHERE key = 'decimals'")" = 2 ]
+	run -0 --separate-stderr loy-program show
+	printf '%s\n' "$output" >v1.conf
+	grep -qx 'decimals = 2' v1.conf
+	grep -qx 'per = 0.5' v1.conf
+	[ "$(grep '^\[tier ' v1.conf | tr '\n' ' ')" = "[tier Pearl] [tier Opal] [tier Ruby] [tier Diamond] " ]
+	# show's copy loads as the version it is
+	run -0 --separate-stderr loy-program load v1.conf
+	[ "${lines[1]}" = "1,0000-01-01 00:00:00,unchanged" ]
+	# the last value is the one checked
+	rm -f "$LOY_DB"
+	run -64 --separate-stderr loy-init --set decimals=2 --set decimals=0 --set earn_amount=0.5
+	[ "$stderr" = "loy-init: --set earn_amount='0.5': is not a whole number" ]
+	[ ! -e "$LOY_DB" ]
+	new_ledger --set decimals=0 --set decimals=2
+	ledger_ok
+}
