@@ -3694,6 +3694,25 @@ accrue_again(void *ctx)
 	return setup(a, l);
 }
 
+/* Another writer committed while the run waited for the ledger (a
+ * programme version loaded, say): all read again, in the run's
+ * transaction, before any row. */
+static int
+accrue_moved(void *ctx)
+{
+	struct accrue *a = ctx;
+	struct accrue fresh = { .cli = a->cli, .auto_enroll = a->auto_enroll,
+	    .top = { .last = ledger_receipt_last }, .whole = a->whole };
+	struct ledger *l = a->l;
+
+	a->whole = NULL;
+	teardown(a);
+	*a = fresh;
+	if (ledger_reread(l) < 0)
+		return -1;
+	return setup(a, l);
+}
+
 int
 accrue_receipts(const struct cli *cli, struct ledger *l, int auto_enroll, int nfiles,
     char **files, const char *args)
@@ -3704,7 +3723,7 @@ accrue_receipts(const struct cli *cli, struct ledger *l, int auto_enroll, int nf
 		.fields = fields, .output = out_cols, .counters = counters,
 		.file = accrue_file, .row = accrue_row, .rejected = accrue_rejected,
 		.file_end = accrue_file_end, .run_end = accrue_run_end,
-		.malformed = accrue_malformed, .again = accrue_again,
+		.malformed = accrue_malformed, .again = accrue_again, .moved = accrue_moved,
 		.summary = accrue_summary, .ctx = &a,
 	};
 	int status;

@@ -43,6 +43,11 @@ struct batch_job {
 	 * twice (a pipe, a FIFO, a device) is copied as it is read, for the
 	 * run taken again to read. */
 	int (*again)(void *ctx);
+	/* Set, called as the run's transaction begins when another writer
+	 * committed since the ledger was opened (ledger_moved): the job reads
+	 * again what it read of the ledger before (settings, programme
+	 * versions); 0 or -1. */
+	int (*moved)(void *ctx);
 	/* More for the per-file summary line (optional). */
 	void (*summary)(void *ctx, struct batch *b, char *buf, size_t size);
 	void *ctx;

@@ -318,6 +318,36 @@ done:
 	return rc;
 }
 
+/* The programme versions and settings the events are earned with. */
+static int
+events_setup(struct events *ev)
+{
+	struct programme *pv;
+	char now[20];
+	int np;
+
+	if (programme_versions(ev->l, &pv, &np) < 0)
+		return -1;
+	ev->earn = earn_new(pv, np);
+	when_now(now);
+	when_add_hours(now, atol(ledger_setting(ev->l, "future_tolerance_hours")), ev->limit);
+	return 0;
+}
+
+/* Another writer committed while the run waited for the ledger (a
+ * programme version loaded, say): read again, before any row. */
+static int
+events_moved(void *ctx)
+{
+	struct events *ev = ctx;
+
+	earn_free(ev->earn);
+	ev->earn = NULL;
+	if (ledger_reread(ev->l) < 0)
+		return -1;
+	return events_setup(ev);
+}
+
 int
 earn_events(const struct cli *cli, struct ledger *l, int nfiles, char **files,
     const char *args)
@@ -325,17 +355,12 @@ earn_events(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 	struct events ev = { .l = l };
 	struct batch_job job = {
 		.fields = event_fields, .output = event_out, .counters = event_counters,
-		.file = events_file, .row = events_row, .ctx = &ev,
+		.file = events_file, .row = events_row, .moved = events_moved, .ctx = &ev,
 	};
-	struct programme *pv;
-	char now[20];
-	int np, status;
+	int status;
 
-	if (programme_versions(l, &pv, &np) < 0)
+	if (events_setup(&ev) < 0)
 		return ledger_status_or(l, LOY_EX_DATAERR);
-	ev.earn = earn_new(pv, np);
-	when_now(now);
-	when_add_hours(now, atol(ledger_setting(l, "future_tolerance_hours")), ev.limit);
 	ev.seen = strmap_new();
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	strmap_free(ev.seen);

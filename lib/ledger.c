@@ -869,11 +869,31 @@ pragma_int(struct ledger *l, const char *sql, int *out)
 	return 0;
 }
 
+/* PRAGMA data_version: changes when another connection commits. */
+static int
+data_version(struct ledger *l, int64_t *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+		return ledger_fail(l, "cannot read the ledger's data version");
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return ledger_fail(l, "cannot read the ledger's data version");
+	return 0;
+}
+
 static int
 load_settings(struct ledger *l)
 {
 	sqlite3_stmt *st;
 	int rc;
+
+	if (data_version(l, &l->data_version) < 0)
+		return -1;
 
 	if (sqlite3_prepare_v2(l->db, "SELECT key, value FROM settings ORDER BY key",
 	    -1, &st, NULL) != SQLITE_OK)
@@ -1550,6 +1570,33 @@ ledger_begin(struct ledger *l)
 	}
 	l->in_txn = 1;
 	return 0;
+}
+
+int
+ledger_moved(struct ledger *l)
+{
+	int64_t v;
+
+	if (data_version(l, &v) < 0)
+		return -1;
+	return v != l->data_version;
+}
+
+int
+ledger_reread(struct ledger *l)
+{
+	for (int i = 0; i < l->nsettings; i++) {
+		free(l->skey[i]);
+		free(l->sval[i]);
+	}
+	free(l->skey);
+	free(l->sval);
+	l->skey = l->sval = NULL;
+	l->nsettings = 0;
+	programme_versions_free(l->pv, l->npv);
+	l->pv = NULL;
+	l->npv = l->pv_read = 0;
+	return load_settings(l);
 }
 
 int

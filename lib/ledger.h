@@ -53,6 +53,14 @@ void ledger_rollback(struct ledger *l);
 int ledger_fold_wal(struct ledger *l);
 /* A read-only snapshot for readers: BEGIN (deferred). */
 int ledger_begin_read(struct ledger *l);
+/* In a run's transaction: 1 if another writer committed since the ledger
+ * was opened or last read again (ledger_reread), so that what was read of
+ * it before the transaction began (settings, programme versions) may be
+ * out of date; 0 if not; -1 on error (message printed). */
+int ledger_moved(struct ledger *l);
+/* Read the settings and the programme versions again, on their next need:
+ * what ledger_setting and ledger_versions gave before is freed. */
+int ledger_reread(struct ledger *l);
 /* The exit status that matches the last failure (74 I/O, 75 busy, ...). */
 int ledger_status(const struct ledger *l);
 /* The same when a call into SQLite failed, else `dflt`: for a step that

@@ -103,6 +103,8 @@ struct ledger {
 	struct programme *pv;
 	int npv, pv_read;
 	char pv_buf[4096];
+	/* PRAGMA data_version as the settings were read: ledger_moved */
+	int64_t data_version;
 };
 
 /* The cached statement `id`, prepared from `sql` on first use, reset and
