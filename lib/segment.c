@@ -2072,12 +2072,33 @@ tiers_calc(struct tierrun *t)
 	return rc;
 }
 
+/* The programme versions read again in the run's transaction, when another
+ * writer committed while the run waited for the ledger (a version loaded):
+ * the days are measured with those the ledger holds then.  0 or -1. */
+static int
+tiers_reread(struct tierrun *t)
+{
+	struct ledger *l = t->r->l;
+	int moved = ledger_moved(l);
+
+	if (moved <= 0)
+		return moved;
+	if (ledger_reread(l) < 0)
+		return -1;
+	programme_versions_free(t->v, t->nv);
+	t->v = NULL;
+	t->nv = 0;
+	return programme_versions(l, &t->v, &t->nv);
+}
+
 static int
 tiers_txn(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 {
 	struct tierrun *t = ctx;
 	int rc;
 
+	if (tiers_reread(t) < 0)
+		return ledger_status_or(l, LOY_EX_DATAERR);
 	t->out = out;
 	if ((rc = tiers_calc(t)) != 0)
 		return rc < 0 ? ledger_status(l) : rc;
@@ -2097,6 +2118,14 @@ struct assigning {
 	int col[4];
 	struct strmap_lite { char **v; long n; } seen;
 };
+
+static int
+assign_moved(void *ctx)
+{
+	struct assigning *g = ctx;
+
+	return tiers_reread(g->t);
+}
 
 static int
 assign_file(void *ctx, struct batch *b)
@@ -2198,7 +2227,8 @@ do_tiers(struct run *r)
 		struct assigning g = { .t = &t };
 		struct batch_job job = {
 			.fields = assign_fields, .output = tier_cols, .counters = assign_counters,
-			.file = assign_file, .row = assign_row, .run_end = assign_end, .ctx = &g,
+			.file = assign_file, .row = assign_row, .run_end = assign_end,
+			.moved = assign_moved, .ctx = &g,
 		};
 		struct cli c = *r->cli;
 		char *files[] = { (char *)r->o->assign };

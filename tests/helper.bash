@@ -174,6 +174,32 @@ hold_lock() {
 	[ "$got" = locked ]
 }
 
+# Hold the ledger's write lock from another process, a programme version
+# inserted ($1 its file, $2 its effective_from), to commit it while a writer
+# waits for the ledger.
+commit_version_while() {
+	local got
+
+	rm -f "$BATS_TEST_TMPDIR/v.in" "$BATS_TEST_TMPDIR/v.out"
+	mkfifo "$BATS_TEST_TMPDIR/v.in" "$BATS_TEST_TMPDIR/v.out"
+	sqlite3 "$LOY_DB" <"$BATS_TEST_TMPDIR/v.in" >"$BATS_TEST_TMPDIR/v.out" 2>&1 3>&- &
+	LOCK_PID=$!
+	exec {LOCK_W}>"$BATS_TEST_TMPDIR/v.in" {LOCK_R}<"$BATS_TEST_TMPDIR/v.out"
+	echo "BEGIN IMMEDIATE; INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('$2', '$2', 1, '$1', '$(sha256sum <"$1" | cut -d' ' -f1)', readfile('$1'));
+	    SELECT 'locked';" >&"$LOCK_W"
+	read -r got <&"$LOCK_R"
+	[ "$got" = locked ]
+}
+
+# Commit what the lock holder of commit_version_while wrote.
+commit_version() {
+	echo 'COMMIT;' >&"$LOCK_W"
+	exec {LOCK_W}>&- {LOCK_R}<&-
+	wait "$LOCK_PID"
+	LOCK_PID=
+}
+
 # Give the lock up (nothing it wrote is kept).
 release_lock() {
 	echo 'ROLLBACK;' >&"$LOCK_W"

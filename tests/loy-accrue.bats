@@ -4069,23 +4069,6 @@ EOF
 	ledger_ok
 }
 
-# Hold the ledger's write lock from another process, a programme version
-# inserted ($1 its file, $2 its effective_from), to commit it while a writer
-# waits for the ledger.
-commit_version_while() {
-	local got
-
-	mkfifo "$BATS_TEST_TMPDIR/v.in" "$BATS_TEST_TMPDIR/v.out"
-	sqlite3 "$LOY_DB" <"$BATS_TEST_TMPDIR/v.in" >"$BATS_TEST_TMPDIR/v.out" 2>&1 3>&- &
-	LOCK_PID=$!
-	exec {LOCK_W}>"$BATS_TEST_TMPDIR/v.in" {LOCK_R}<"$BATS_TEST_TMPDIR/v.out"
-	echo "BEGIN IMMEDIATE; INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
-	    VALUES ('$2', '$2', 1, '$1', '$(sha256sum <"$1" | cut -d' ' -f1)', readfile('$1'));
-	    SELECT 'locked';" >&"$LOCK_W"
-	read -r got <&"$LOCK_R"
-	[ "$got" = locked ]
-}
-
 @test "a run that waited for another writer earns under the programme version that writer loaded, not the one in force when it started" {
 	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
 		skip "cannot see whether a process waits (no /proc/PID/wchan)"
@@ -4100,25 +4083,18 @@ commit_version_while() {
 	loy-accrue --busy-timeout 10 pos.csv >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
 	pid=$!
 	wait_sleeping "$pid"
-	echo 'COMMIT;' >&"$LOCK_W"
-	exec {LOCK_W}>&- {LOCK_R}<&-
-	wait "$LOCK_PID"
-	LOCK_PID=
+	commit_version
 	status=0
 	wait "$pid" || status=$?
 	[ "$status" = 0 ]
 	[ "$(sed -n 2p out.csv)" = "T1,A,2026-11-20 10:00:00,10.00,50,credited," ]
 	# events alike: the version's [event survey], which the one before had not
-	rm -f v.in v.out
 	sed 's/^points = 7$/points = 9/' five.conf >nine.conf
 	commit_version_while nine.conf "2026-11-02 00:00:00"
 	loy-accrue --events --busy-timeout 10 ev.csv >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
 	pid=$!
 	wait_sleeping "$pid"
-	echo 'COMMIT;' >&"$LOCK_W"
-	exec {LOCK_W}>&- {LOCK_R}<&-
-	wait "$LOCK_PID"
-	LOCK_PID=
+	commit_version
 	status=0
 	wait "$pid" || status=$?
 	[ "$status" = 0 ]
