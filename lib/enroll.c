@@ -231,6 +231,7 @@ struct import {
 	struct pattern *phone, *email;
 	struct idset seen;	/* member ids of this run */
 	const char *tier;	/* lowest tier, for new members */
+	char *tier_read;	/* it, read again (import_moved) */
 	int col[IN_COUNT];
 	int *attr;		/* columns kept as attributes */
 	char **akey;		/* their names in lower case, as attrs keys */
@@ -1053,6 +1054,22 @@ import_end(void *ctx, struct batch *b)
 	return ledger_bulk_indexes_on(im->bk);
 }
 
+/* Another writer committed while the run waited for the ledger (a
+ * programme version with other tiers loaded, say): the lowest tier of the
+ * versions the ledger holds now, read before any row. */
+static int
+import_moved(void *ctx)
+{
+	struct import *im = ctx;
+	char *tier;
+
+	if (ledger_reread(im->l) < 0 || ledger_lowest_tier(im->l, &tier) < 0)
+		return -1;
+	free(im->tier_read);
+	im->tier = im->tier_read = tier;
+	return 0;
+}
+
 int
 enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
     int clear_empty, const char *args)
@@ -1061,7 +1078,7 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 	struct batch_job job = {
 		.fields = in_fields, .output = out_cols, .counters = counters,
 		.file = import_file, .row = import_row, .rejected = import_rejected,
-		.run_end = import_end, .ctx = &im,
+		.run_end = import_end, .moved = import_moved, .ctx = &im,
 	};
 	int status;
 	char *tier;
@@ -1113,6 +1130,7 @@ out:
 	free(im.qtext.s);
 	free(im.ctext.s);
 	free(im.card_max);
+	free(im.tier_read);
 	free(tier);
 	return status;
 }

@@ -2305,3 +2305,21 @@ EOF
 	[ "$(q "SELECT email FROM members WHERE member_id = '1001'")" = anna@example.org ]
 	ledger_ok
 }
+
+@test "an import that waited for another writer starts new members in the lowest tier of the programme version that writer loaded" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	new_ledger
+	loy-program show | tail -n +2 | sed 's/^\[tier Pearl\]$/[tier Bronze]/' >bronze.conf
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	commit_version_while bronze.conf "2026-11-01 00:00:00"
+	loy-enroll --busy-timeout 10 m.csv >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
+	pid=$!
+	wait_sleeping "$pid"
+	commit_version
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" = 0 ]
+	[ "$(q "SELECT tier FROM members")" = Bronze ]
+	ledger_ok
+}
