@@ -240,6 +240,17 @@ ever_allowed(struct ledger *l, const char *at, const char *limit, const char **n
 	return ever;
 }
 
+/* Another writer committed while the run waited for the ledger (a
+ * programme version that allows transfers or not): the versions read
+ * again, for each request's. */
+static int
+tr_moved(void *ctx)
+{
+	struct transfers *x = ctx;
+
+	return ledger_reread(x->l);
+}
+
 int
 redeem_transfers(const struct cli *cli, struct ledger *l, int nfiles, char **files,
     const char *args)
@@ -249,7 +260,7 @@ redeem_transfers(const struct cli *cli, struct ledger *l, int nfiles, char **fil
 	int ever;
 	struct batch_job job = {
 		.fields = fields, .output = out_cols, .counters = counters,
-		.file = tr_file, .row = tr_row, .ctx = &x,
+		.file = tr_file, .row = tr_row, .moved = tr_moved, .ctx = &x,
 	};
 
 	when_now(x.now);

@@ -1244,3 +1244,22 @@ OUT
 	[ "${lines[2]}" = "W2,refused,requested outside the window 2026-11-22 10:00:00 to 2026-11-23 09:59:59,0," ]
 	ledger_ok
 }
+
+@test "transfers that waited for another writer are allowed or refused as the programme version that writer loaded says" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	base --set transfers=yes
+	loy-program show | tail -n +2 | sed 's/^transfers = yes$/transfers = no/' >none.conf
+	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1003,10,2026-11-20 10:00:00\n' >tr.csv
+	before=$(balances)
+	commit_version_while none.conf "2026-11-01 00:00:00"
+	loy-redeem --transfers --busy-timeout 10 tr.csv >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
+	pid=$!
+	wait_sleeping "$pid"
+	commit_version
+	status=0
+	wait "$pid" || status=$?
+	[ "$(sed -n 2p out.csv)" = "T1,refused,the programme version in force at 2026-11-20 10:00:00 does not allow transfers,0" ]
+	[ "$(balances)" = "$before" ]
+	ledger_ok
+}
