@@ -137,12 +137,20 @@ setting_line(const char *text, const char *key)
 	int no = 0, in = 0;
 	size_t kl = strlen(key);
 
+	if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+		text += 3;	/* a BOM, before the first line */
 	for (const char *s = text; *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : s + strlen(s)) {
 		no++;
 		s += strspn(s, " \t");
-		if (*s == '[')
-			in = strncmp(s, "[programme]", 11) == 0;
-		else if (in && strncmp(s, key, kl) == 0 && strchr(" \t=", s[kl]))
+		if (*s == '[') {
+			/* [programme], blanks allowed inside the brackets */
+			s++;
+			s += strspn(s, " \t");
+			in = strncmp(s, "programme", 9) == 0;
+			s += in ? 9 : 0;
+			s += strspn(s, " \t");
+			in &= *s == ']';
+		} else if (in && strncmp(s, key, kl) == 0 && strchr(" \t=", s[kl]))
 			return no;
 	}
 	return 0;

@@ -1347,3 +1347,19 @@ loy-program: fix.conf: from 2026-12-01 06:00:00 version 2, loaded ahead, takes o
 	[ "$stderr" = "loy-program: fix.conf: version 5 takes effect at 2027-01-01 00:00:00; until then version 4 stays in force, and version 2 from 2026-12-01 06:00:00 (loy-program apply, run then, writes its settings)" ]
 	ledger_ok
 }
+
+@test "a currency, decimals or time zone that differs from the ledger's is named at its line also after a BOM or in [ programme ]" {
+	new_ledger
+	before=$(dump)
+	printf '\xef\xbb\xbf[programme]\ncurrency = JPY\ndecimals = 0\n' >bom.conf
+	run -65 --separate-stderr loy-program load bom.conf
+	same "$stderr" <<'OUT'
+loy-program: bom.conf:2: currency 'JPY' differs from the ledger's 'EUR': a ledger keeps one currency, decimals and time zone
+loy-program: bom.conf:3: decimals '0' differs from the ledger's '2': a ledger keeps one currency, decimals and time zone
+loy-program: bom.conf: nothing stored
+OUT
+	printf '[earn]\npoints = 2\n\n[ programme ]  \r\ntimezone = Europe/Berlin\r\n' >sp.conf
+	run -65 --separate-stderr loy-program what-if --from 2026-11-01 --to 2026-11-02 sp.conf
+	[ "${stderr_lines[0]}" = "loy-program: sp.conf:5: timezone 'Europe/Berlin' differs from the ledger's 'UTC': a ledger keeps one currency, decimals and time zone" ]
+	[ "$(dump)" = "$before" ]
+}
