@@ -11,12 +11,12 @@
 #include "when.h"
 
 
-/* The default programme with the ledger's settings written into it: what
- * a ledger made before programme versions were kept runs under. */
-static char *
-default_of_settings(struct ledger *l)
+/* The ledger's settings that a programme holds, as KEY=VALUE, in *set;
+ * their number. */
+static int
+settings_set(struct ledger *l, char ***out)
 {
-	char **set = NULL, *text;
+	char **set = NULL;
 	int n = 0;
 
 	for (int i = 0; i < l->nsettings; i++) {
@@ -32,10 +32,28 @@ default_of_settings(struct ledger *l)
 		sprintf(set[n], "%s=%s", l->skey[i], l->sval[i]);
 		n++;
 	}
-	text = programme_default_with(set, n);
+	*out = set;
+	return n;
+}
+
+static void
+settings_set_free(char **set, int n)
+{
 	for (int i = 0; i < n; i++)
 		free(set[i]);
 	free(set);
+}
+
+/* The default programme with the ledger's settings written into it: what
+ * a ledger made before programme versions were kept runs under. */
+static char *
+default_of_settings(struct ledger *l)
+{
+	char **set, *text;
+	int n = settings_set(l, &set);
+
+	text = programme_default_with(set, n);
+	settings_set_free(set, n);
 	return text;
 }
 
@@ -254,17 +272,14 @@ ledger_settings_put(struct ledger *l, char **keys, char **values, int n)
 int
 ledger_settings_are(struct ledger *l, const struct programme *p)
 {
-	char *text = default_of_settings(l), **k1, **v1, **k2, **v2;
+	char **set, **k1, **v1, **k2, **v2;
 	struct programme s;
-	int n1, n2, same;
+	int n1, n2, same, nset = settings_set(l, &set), rc;
 
-	if (!text)
+	rc = programme_of_settings(set, nset, &s);
+	settings_set_free(set, nset);
+	if (rc < 0)
 		return 0;
-	if (programme_parse_stored("the ledger's settings", text, strlen(text), &s) < 0) {
-		free(text);
-		return 0;
-	}
-	free(text);
 	programme_ledger_settings(&s, &k1, &v1, &n1);
 	programme_ledger_settings(p, &k2, &v2, &n2);
 	same = n1 == n2;

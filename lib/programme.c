@@ -1617,6 +1617,14 @@ parse_each(const char *name, const char *text, size_t len, struct programme *p, 
 	return rc;
 }
 
+static void
+no_word(void *ctx, int line, const char *what)
+{
+	(void)ctx;
+	(void)line;
+	(void)what;
+}
+
 /* A problem of the programme named ctx, on standard error. */
 static void
 report_error(void *ctx, int line, const char *what)
@@ -2022,6 +2030,22 @@ said_of(const char *msg, const char *line)
 	    strncmp(msg + kl + 2 + vl, "' ", 2) == 0)
 		return kl + vl + 4;
 	return kl + 1;
+}
+
+int
+programme_of_settings(char *const *set, int nset, struct programme *p)
+{
+	struct lines t;
+	char *text;
+	int bad, nerrs, rc;
+
+	if (default_lines(set, nset, 1, &t, &bad) < 0)
+		return -1;
+	text = lines_text(&t);
+	lines_free(&t);
+	rc = parse_each("the ledger's settings", text, strlen(text), p, 1, no_word, NULL, &nerrs);
+	free(text);
+	return rc;
 }
 
 int

@@ -303,6 +303,11 @@ int programme_check_settings(char *const *set, int nset, int stored,
 /* A one-paragraph summary of a parsed programme, for loy-program check. */
 void programme_summary(const struct programme *p, FILE *f);
 
+/* The programme that settings (KEY=VALUE, as the settings table holds
+ * them) make, read as a stored version is; 0, or -1, without a word, when
+ * they make none. */
+int programme_of_settings(char *const *set, int nset, struct programme *p);
+
 /* Ledger side (lib/ledger_programme.c).  Each 0 or -1 (message printed). */
 /* Store version 1, the default with loy-init's --set overrides, effective
  * from PROGRAMME_EPOCH, in the current run. */

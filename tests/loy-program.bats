@@ -1325,6 +1325,13 @@ ERR
 	run -0 --separate-stderr loy-program apply
 	[ "${lines[1]}" = "1,applied" ]
 	[ "$(q "SELECT value FROM settings WHERE key = 'point_value'")" = 0.01 ]
+	# a version without tiers, its settings spelt otherwise: not a word
+	printf '[programme]\nprogramme = No tiers\n' >nt.conf
+	run -0 loy-program load nt.conf
+	q "UPDATE settings SET value = '1' WHERE key = 'earn_amount'"
+	run -0 --separate-stderr loy-program apply
+	[ "${lines[1]}" = "2,unchanged" ]
+	[ "$stderr" = "" ]
 	ledger_ok
 }
 
