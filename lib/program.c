@@ -341,7 +341,9 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 		    version, ld->from);
 		return 0;
 	}
-	if (strcmp(ld->from, ld->now) < 0) {
+	/* receipts already credited from its date on: of the past, or dated
+	 * ahead of now by a till whose clock runs fast (future_tolerance_hours) */
+	{
 		char span[80];
 
 		if (*until)

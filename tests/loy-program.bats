@@ -1370,3 +1370,28 @@ OUT
 	[ "${stderr_lines[0]}" = "loy-program: sp.conf:5: timezone 'Europe/Berlin' differs from the ledger's 'UTC': a ledger keeps one currency, decimals and time zone" ]
 	[ "$(dump)" = "$before" ]
 }
+
+@test "a version for a later time is refused over a receipt already credited after it, dated ahead of now by a till whose clock runs fast" {
+	new_ledger
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# 18:00 at 12:00: within future_tolerance_hours
+	printf 'txn_id,member_id,occurred_at,amount\nF1,A,2026-11-23 18:00:00,10.00\n' >pos.csv
+	run -0 loy-accrue pos.csv
+	good
+	before=$(dump)
+	run -65 --separate-stderr loy-program load --from "2026-11-23 15:00:00" good.conf
+	same "$stderr" <<'OUT'
+loy-program: good.conf: a version effective from 2026-11-23 15:00:00 comes after 1 receipt already credited from then on (the latest at 2026-11-23 18:00:00); it keeps its points: give --retroactive to load it anyway (nothing is re-credited)
+loy-program: good.conf: nothing stored
+OUT
+	run -65 --separate-stderr loy-program load good.conf
+	[ "$(dump)" = "$before" ]
+	# after it, or with --retroactive, it is loaded
+	run -0 --separate-stderr loy-program load --from "2026-11-23 18:00:01" good.conf
+	[ "${lines[1]}" = "2,2026-11-23 18:00:01,loaded" ]
+	run -0 --separate-stderr loy-program load --retroactive --from "2026-11-23 15:00:00" good.conf
+	[ "${lines[1]}" = "3,2026-11-23 15:00:00,loaded" ]
+	[ "${stderr_lines[0]}" = "loy-program: good.conf: --retroactive: the 1 receipt credited from 2026-11-23 15:00:00 until 2026-11-23 18:00:01 keeps the points it earned; nothing is re-credited" ]
+	ledger_ok
+}
