@@ -190,6 +190,59 @@ money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
 	return 0;
 }
 
+int
+money_mul_round_wide(int64_t qty, int64_t mant, int scale, int decimals, __int128 *out)
+{
+	__int128 p, r, div;
+
+	if (scale < 0 || scale > 2 * DECIMAL_MAXDEC || decimals < 0 ||
+	    decimals > DECIMAL_MAXDEC || mant > MONEY_MAX || mant < -MONEY_MAX)
+		return -1;
+	p = (__int128)qty * mant;	/* |p| < 2^113: room for 10^9 more */
+	if (scale <= decimals) {
+		*out = p * p10[decimals - scale];
+		return 0;
+	}
+	div = p10[scale - decimals];
+	r = p % div;		/* same sign as p */
+	*out = p / div;		/* truncates toward zero */
+	if (r < 0)
+		r = -r;
+	if (2 * r >= div)
+		*out += p < 0 ? -1 : 1;
+	return 0;
+}
+
+char *
+money_format_wide(__int128 v, int decimals, char buf[static 48])
+{
+	char digits[48];
+	unsigned __int128 mag;
+	size_t nd = 0, i;
+	char *p = buf;
+
+	if (decimals < 0)
+		decimals = 0;
+	if (decimals > DECIMAL_MAXDEC)
+		decimals = DECIMAL_MAXDEC;
+	mag = v < 0 ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+	do {
+		digits[nd++] = (char)('0' + (int)(mag % 10));
+		mag /= 10;
+	} while (mag != 0);
+	while (nd < (size_t)decimals + 1)
+		digits[nd++] = '0';
+	if (v < 0)
+		*p++ = '-';
+	for (i = nd; i > 0; i--) {
+		if (i == (size_t)decimals && decimals > 0)
+			*p++ = '.';
+		*p++ = digits[i - 1];
+	}
+	*p = '\0';
+	return buf;
+}
+
 /* Plain digits, '-' if negative, exactly `decimals` places (0..9). */
 char *
 money_format(int64_t v, int decimals, char buf[static 32])

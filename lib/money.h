@@ -18,10 +18,16 @@ int decimal_parse(const char *s, int64_t *mant, int *scale, const char **why);
  * overflow. */
 int money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
     int64_t *out);
+/* As money_mul_round, in 128 bits: the exact value of any int64 quantity at
+ * any price decimal_parse reads; -1 only for a scale or decimals out of range. */
+int money_mul_round_wide(int64_t qty, int64_t mant, int scale, int decimals,
+    __int128 *out);
 /* The greatest common divisor of a and b, for exact fractions (a multiplier's
  * and a receipt's shares): |gcd|, b's sign aside, 0 only for (0, 0). */
 __int128 money_gcd(__int128 a, __int128 b);
 /* Minor units as text: (-1234, 2) -> "-12.34"; returns buf. */
 char *money_format(int64_t v, int decimals, char buf[static 32]);
+/* As money_format, for a figure past int64: a value or a share of sums. */
+char *money_format_wide(__int128 v, int decimals, char buf[static 48]);
 
 #endif

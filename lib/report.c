@@ -329,12 +329,17 @@ grid_at(const struct grid *g, int row, const char *col)
 
 /* ----------------------------------------------------------------- figures */
 
+#define CELL 48	/* a figure's text: 128 bits with sign, point and decimals */
+
 struct run {
 	struct ledger *l;
 	const struct col *cols;
 	struct out *out;
 	int ncols;
 	int *a, *b;		/* query column of each output column's a and b */
+	const char **cell;	/* a row's cells, made before any is written */
+	int *num;		/* whether each is a number (JSON) */
+	char (*buf)[CELL];	/* the text of those made here */
 	int decimals;
 	int64_t pv_mant;	/* the point value, pv_mant / 10^pv_scale */
 	int pv_scale;
@@ -345,48 +350,81 @@ struct run {
 	long rows;
 };
 
-/* 100 * num / den with two decimals, rounded half away from zero. */
-static void
-pct(int64_t num, int64_t den, char buf[static 32])
+/* 10^digits * num / den, rounded half away from zero, in *out: exactly,
+ * however far past int64 (member sales of 10^15 against sales of 1 after
+ * returns); -1 past 2^120, which no share of sums reaches but one of values
+ * at an absurd point_value could.  |den| is at most 2^123, as any value is. */
+static int
+scaled(__int128 num, __int128 den, int digits, __int128 *out)
 {
-	__int128 n = (__int128)num * 10000, q, r;
+	__int128 q, r, big = (__int128)1 << 120;
 
 	if (den < 0) {
-		n = -n;
+		num = -num;
 		den = -den;
 	}
-	q = n / den;
-	r = n % den;
+	q = num / den;
+	r = num % den;		/* |r| < den: 10 r fits */
+	for (int i = 0; i < digits; i++) {	/* long division, a digit a step */
+		if (q > big || q < -big)
+			return -1;
+		r *= 10;
+		q = q * 10 + r / den;
+		r %= den;
+	}
 	if (r < 0)
 		r = -r;
 	if (2 * r >= den)
-		q += n < 0 ? -1 : 1;
-	money_format((int64_t)q, 2, buf);
+		q += num < 0 ? -1 : 1;
+	*out = q;
+	return 0;
 }
 
+/* 100 * num / den with two decimals: a percentage; -1 as scaled. */
 static int
-value(const struct run *r, int64_t points, int64_t *out)
+pct(__int128 num, __int128 den, char buf[static CELL])
 {
-	return money_mul_round(points, r->pv_mant, r->pv_scale, r->decimals, out);
+	__int128 q;
+
+	if (scaled(num, den, 4, &q) < 0)
+		return -1;
+	money_format_wide(q, 2, buf);
+	return 0;
+}
+
+/* points x point_value in minor units, rounded half away from zero: exact in
+ * 128 bits for every sum of points at every point value (its mantissa is at
+ * most 10^15). */
+static __int128
+value(const struct run *r, int64_t points)
+{
+	__int128 v = 0;
+
+	money_mul_round_wide(points, r->pv_mant, r->pv_scale, r->decimals, &v);
+	return v;
 }
 
 /* The value less the observed breakage: value * redeemed / (expired + redeemed),
  * rounded half away from zero; the whole value when nothing has settled. */
-static int64_t
-adjusted(const struct run *r, int64_t v)
+static __int128
+adjusted(const struct run *r, __int128 v)
 {
-	__int128 n, d = (__int128)r->expired + r->redeemed, q, rem;
+	__int128 d = (__int128)r->expired + r->redeemed, q, rem;
 
-	if (d <= 0 || r->redeemed < 0)
+	if (d <= 0 || r->redeemed < 0 || r->expired < 0)
 		return v;
-	n = (__int128)v * r->redeemed;
-	q = n / d;
-	rem = n % d;
+	/* v = q d + rem: v R / d = q R + rem R / d, and q R is at most v */
+	q = v / d;
+	rem = v % d;
+	q *= r->redeemed;
+	rem *= r->redeemed;	/* |rem| < d < 2^64, R < 2^63 */
+	q += rem / d;
+	rem %= d;
 	if (rem < 0)
 		rem = -rem;
 	if (2 * rem >= d)
-		q += n < 0 ? -1 : 1;
-	return (int64_t)q;
+		q += v < 0 ? -1 : 1;
+	return q;
 }
 
 static int
@@ -404,12 +442,13 @@ static int
 emit(void *ctx, int n, const char *const *names, const struct lr_val *v)
 {
 	struct run *r = ctx;
-	char buf[32];
-	int64_t x;
 
 	if (!v) {
 		r->a = loy_xmalloc(r->ncols * sizeof(int));
 		r->b = loy_xmalloc(r->ncols * sizeof(int));
+		r->cell = loy_xmalloc(r->ncols * sizeof(*r->cell));
+		r->num = loy_xmalloc(r->ncols * sizeof(*r->num));
+		r->buf = loy_xmalloc(r->ncols * sizeof(*r->buf));
 		for (int c = 0; c < r->ncols; c++) {
 			r->a[c] = find(n, names, r->cols[c].a);
 			r->b[c] = find(n, names, r->cols[c].b);
@@ -419,78 +458,86 @@ emit(void *ctx, int n, const char *const *names, const struct lr_val *v)
 		out_end(r->out);
 		return 0;
 	}
+	/* every cell of the row first, so that a figure that cannot be had
+	 * leaves no row half written */
 	for (int c = 0; c < r->ncols; c++) {
 		const struct lr_val *a = r->a[c] >= 0 ? &v[r->a[c]] : NULL;
 		const struct lr_val *b = r->b[c] >= 0 ? &v[r->b[c]] : NULL;
+		char *buf = r->buf[c];
 
+		r->cell[c] = NULL;
+		r->num[c] = 0;
 		if (!a)
 			continue;
 		switch (r->cols[c].kind) {
 		case C_TEXT:	/* '' and NULL alike: empty, or null in JSON */
-			out_cell(r->out, a->null || !*a->s ? NULL : a->s, 0);
+			r->cell[c] = a->null || !*a->s ? NULL : a->s;
 			break;
 		case C_INT:
-			snprintf(buf, sizeof(buf), "%lld", (long long)a->i);
-			out_cell(r->out, a->null ? NULL : buf, 1);
+			snprintf(buf, CELL, "%lld", (long long)a->i);
+			r->cell[c] = a->null ? NULL : buf;
+			r->num[c] = 1;
 			break;
 		case C_MONEY:
-			out_cell(r->out, a->null ? NULL : money_format(a->i, r->decimals, buf), 0);
+			r->cell[c] = a->null ? NULL : money_format(a->i, r->decimals, buf);
 			break;
 		case C_MEASURE: {
 			/* the version that measured the day, as loy-segment's run did */
 			const struct programme *pg = NULL;
 			char when[32];
 
-			if (a->null) {
-				out_cell(r->out, NULL, 0);
+			if (a->null)
 				break;
-			}
 			if (b) {
 				snprintf(when, sizeof(when), "%.10s 23:59:59", b->s);
 				pg = programme_at(r->pv, r->npv, when);
 			}
 			if (pg && pg->tiers.measure == MEASURE_SPEND)
-				out_cell(r->out, money_format(a->i, r->decimals, buf), 0);
+				r->cell[c] = money_format(a->i, r->decimals, buf);
 			else {
-				snprintf(buf, sizeof(buf), "%lld", (long long)a->i);
-				out_cell(r->out, buf, 1);
+				snprintf(buf, CELL, "%lld", (long long)a->i);
+				r->cell[c] = buf;
+				r->num[c] = 1;
 			}
 			break;
 		}
 		case C_VALUE:
-		case C_ADJUSTED:
-			if (a->null) {
-				out_cell(r->out, NULL, 0);
+		case C_ADJUSTED: {
+			__int128 x;
+
+			if (a->null)
 				break;
-			}
-			if (value(r, a->i, &x) < 0) {
-				r->failed = loy_error("%s: %lld points are too many to value",
-				    r->cols[c].name, (long long)a->i);
-				return 1;
-			}
+			x = value(r, a->i);
 			if (r->cols[c].kind == C_ADJUSTED)
 				x = adjusted(r, x);
-			out_cell(r->out, money_format(x, r->decimals, buf), 0);
+			r->cell[c] = money_format_wide(x, r->decimals, buf);
 			break;
+		}
 		case C_PCT:
 		case C_PCT_SETTLED:
 		case C_PCT_VALUE: {
-			int64_t num = a->i, den = b ? b->i : 0;
+			__int128 num = a->i;
+			int64_t den = b ? b->i : 0;
 
 			if (r->cols[c].kind == C_PCT_SETTLED)
 				den = a->i + (b ? b->i : 0);
-			if (r->cols[c].kind == C_PCT_VALUE && value(r, a->i, &num) < 0)
-				den = 0;
+			if (r->cols[c].kind == C_PCT_VALUE)
+				num = value(r, a->i);
 			if (a->null || !b || b->null || den == 0)
-				out_cell(r->out, NULL, 0);
-			else {
-				pct(num, den, buf);
-				out_cell(r->out, buf, 0);
+				break;
+			if (pct(num, den, buf) < 0) {
+				r->failed = loy_error("%s: the share of %lld points is too large to"
+				    " print", r->cols[c].name, (long long)a->i);
+				return 1;
 			}
+			r->cell[c] = buf;
 			break;
 		}
 		}
 	}
+	for (int c = 0; c < r->ncols; c++)
+		if (r->a[c] >= 0)
+			out_cell(r->out, r->cell[c], r->num[c]);
 	out_end(r->out);
 	r->rows++;
 	return 0;
@@ -554,7 +601,13 @@ run_free(struct run *r)
 {
 	free(r->a);
 	free(r->b);
+	free(r->cell);
+	free(r->num);
+	free(r->buf);
 	r->a = r->b = NULL;
+	r->cell = NULL;
+	r->num = NULL;
+	r->buf = NULL;
 	programme_versions_free(r->pv, r->npv);
 	r->pv = NULL;
 	r->npv = 0;
@@ -812,19 +865,6 @@ promo_row(void *ctx, int n, const char *const *names, const struct lr_val *v)
 	return 0;
 }
 
-/* a * b / c rounded half away from zero (c > 0). */
-static int64_t
-muldiv(int64_t a, int64_t b, int64_t c)
-{
-	__int128 n = (__int128)a * b, q = n / c, r = n % c;
-
-	if (r < 0)
-		r = -r;
-	if (2 * r >= c)
-		q += n < 0 ? -1 : 1;
-	return (int64_t)q;
-}
-
 /* The promotion's window: --from and --to, else the rule's own from and to
  * in the latest programme version that has the rule.  0, or an exit status. */
 static int
@@ -889,7 +929,7 @@ report_promotion(struct ledger *l, const struct report_opts *o, struct lr_params
 	struct promo pr = { 0 };
 	struct run r;
 	struct out out;
-	char from[20], to[20], before[20], shown[2][11], t[20], buf[32];
+	char from[20], to[20], before[20], shown[2][11], t[20], buf[CELL];
 	long days;
 	int status;
 
@@ -914,8 +954,9 @@ report_promotion(struct ledger *l, const struct report_opts *o, struct lr_params
 	for (int g = 0; g < 2; g++) {
 		static const struct promo_row none = { "", { 0 } };
 		const struct promo_row *w = &none, *c = &none;
-		int part = g == 0;
-		int64_t cost = 0, expected, v;
+		int part = g == 0, have_change, have_roc;
+		__int128 cost, expected, v, x;
+		char change[CELL], roc[CELL];
 
 		for (int k = 0; k < pr.n; k++) {
 			if (strcmp(pr.row[k].group, part ? "participants" : "control") == 0)
@@ -923,6 +964,26 @@ report_promotion(struct ledger *l, const struct report_opts *o, struct lr_params
 			if (strcmp(pr.row[k].group, "control") == 0)
 				c = &pr.row[k];
 		}
+		/* the figures first, so that one that cannot be had leaves no
+		 * row half written */
+		have_change = w->v[3] != 0;
+		cost = value(&r, w->v[5]);
+		/* what the participants would have spent had they moved as the
+		 * control group did */
+		expected = w->v[3];
+		if (c->v[3] > 0)
+			scaled((__int128)w->v[3] * c->v[4], c->v[3], 0, &expected);
+		v = w->v[4] - expected;
+		have_roc = part && cost > 0;
+		if ((have_change && pct((__int128)w->v[4] - w->v[3], w->v[3], change) < 0) ||
+		    (have_roc && scaled(v, cost, 2, &x) < 0)) {
+			loy_error("promotion %s: the %s's figures are too large to print", rule,
+			    part ? "participants" : "control group");
+			out_close(&out);
+			return LOY_EX_SOFTWARE;
+		}
+		if (have_roc)
+			money_format_wide(x, 2, roc);
 		out_cell(&out, rule, 0);
 		out_cell(&out, shown[0], 0);
 		out_cell(&out, shown[1], 0);
@@ -933,11 +994,7 @@ report_promotion(struct ledger *l, const struct report_opts *o, struct lr_params
 		}
 		out_cell(&out, money_format(w->v[3], r.decimals, buf), 0);
 		out_cell(&out, money_format(w->v[4], r.decimals, buf), 0);
-		if (w->v[3] != 0) {
-			pct(w->v[4] - w->v[3], w->v[3], buf);
-			out_cell(&out, buf, 0);
-		} else
-			out_cell(&out, NULL, 0);
+		out_cell(&out, have_change ? change : NULL, 0);
 		if (!part) {
 			for (int i = 0; i < 5; i++)
 				out_cell(&out, NULL, 0);
@@ -946,19 +1003,10 @@ report_promotion(struct ledger *l, const struct report_opts *o, struct lr_params
 		}
 		snprintf(buf, sizeof(buf), "%lld", (long long)w->v[5]);
 		out_cell(&out, buf, 1);
-		if (value(&r, w->v[5], &cost) < 0)
-			cost = 0;
-		out_cell(&out, money_format(cost, r.decimals, buf), 0);
-		/* what the participants would have spent had they moved as the
-		 * control group did */
-		expected = c->v[3] > 0 ? muldiv(w->v[3], c->v[4], c->v[3]) : w->v[3];
-		out_cell(&out, money_format(expected, r.decimals, buf), 0);
-		v = w->v[4] - expected;
-		out_cell(&out, money_format(v, r.decimals, buf), 0);
-		if (cost > 0)
-			out_cell(&out, money_format(muldiv(v, 100, cost), 2, buf), 0);
-		else
-			out_cell(&out, NULL, 0);
+		out_cell(&out, money_format_wide(cost, r.decimals, buf), 0);
+		out_cell(&out, money_format_wide(expected, r.decimals, buf), 0);
+		out_cell(&out, money_format_wide(v, r.decimals, buf), 0);
+		out_cell(&out, have_roc ? roc : NULL, 0);
 		out_end(&out);
 	}
 	if (out_close(&out) < 0)

@@ -394,6 +394,30 @@ OUT
 	ledger_ok
 }
 
+@test "a figure past int64 is printed whole: a share of sales of 1, points valued past 9.2e18" {
+	# yen: a member's purchase of 999,999,999,999,999 and an anonymous
+	# return of all but 1 of it leave sales of 1
+	new_ledger --set decimals=0 --set currency=JPY --set earn_amount=1000000000
+	printf 'member_id,name\nA,Anna\n' | loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,999999999999999\nT2,,2026-11-20 11:00:00,-999999999999998\n' >s.csv
+	run -0 --separate-stderr loy-accrue s.csv
+	run -0 --separate-stderr loy-report economics
+	[ "${lines[1]}" = "1,999999999999999,99999999999999900.00,1,999999,10000,0.00,0,0,0,0,0.00" ]
+	ledger_ok
+	# four credits of 999,999,999,999 points at a million dinars a point
+	rm -f loyalty.db*
+	new_ledger --set decimals=3 --set currency=KWD --set point_value=1000000
+	printf 'member_id,name\nA,Anna\nB,Bo\n' | loy-enroll - >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\nA,999999999999,x,r1\nA,999999999999,x,r2\nA,999999999999,x,r3\nB,999999999999,x,r4\n' >a.csv
+	run -0 --separate-stderr loy-accrue --adjust a.csv
+	run -0 --separate-stderr loy-report liability
+	[ "$stderr" = "" ]
+	[ "${lines[1]}" = "2028-11,2,4,3999999999996,3999999999996000000.000,3999999999996000000.000" ]
+	run -0 --separate-stderr loy-report --json tiers
+	[ "${lines[0]}" = '{"tier":"Pearl","members":2,"share_pct":"100.00","points":3999999999996,"value":"3999999999996000000.000"}' ]
+	ledger_ok
+}
+
 @test "html names the programme as the version in force names it, applied or not" {
 	new_ledger
 	# from 1 December the programme is called Star Club: loaded ahead
