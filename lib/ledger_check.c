@@ -307,7 +307,13 @@ static const struct invariant {
 	  "  FROM lot_moves WHERE entry_id NOT IN (SELECT entry_id FROM journal)"
 	  " UNION ALL "
 	  "SELECT 'entry ' || entry_id || ' lot ' || lot_id, 'unknown lot ' || lot_id"
-	  "  FROM lot_moves WHERE lot_id NOT IN (SELECT lot_id FROM lots)" },
+	  "  FROM lot_moves WHERE lot_id NOT IN (SELECT lot_id FROM lots)"
+	  " UNION ALL "
+	  "SELECT 'entry ' || m.entry_id || ' lot ' || m.lot_id, 'entry of member ''' ||"
+	  "       j.member_id || ''', lot of member ''' || l.member_id || ''''"
+	  "  FROM lot_moves m JOIN journal j ON j.entry_id = m.entry_id"
+	  "  JOIN lots l ON l.lot_id = m.lot_id"
+	  " WHERE j.member_id <> l.member_id" },
 	{ "balance-member-exists",
 	  "SELECT member_id, 'balance of an unknown member'"
 	  "  FROM balances WHERE member_id NOT IN (SELECT member_id FROM members)" },

@@ -547,6 +547,33 @@ EOF
 	done
 }
 
+@test "catches a lot move that takes an entry's points from another member's lot, the two swapped so that every sum still holds" {
+	new_ledger
+	printf 'member_id\n1001\n1002\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >r.csv
+	loy-redeem --catalogue r.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-20 10:00:00,50.00\nB,1002,2026-11-20 11:00:00,60.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nW1,1001,COFFEE,1\nW2,1002,COFFEE,1\n' >w.csv
+	run -0 --separate-stderr loy-redeem w.csv
+	ledger_ok
+	# each redemption's 20 points from the other member's lot
+	e1=$(q "SELECT entry_id FROM redemptions WHERE request_id = 'W1'")
+	e2=$(q "SELECT entry_id FROM redemptions WHERE request_id = 'W2'")
+	l1=$(q "SELECT lot_id FROM lots WHERE member_id = '1001'")
+	l2=$(q "SELECT lot_id FROM lots WHERE member_id = '1002'")
+	q "UPDATE lot_moves SET lot_id = CASE lot_id WHEN $l1 THEN $l2 ELSE $l1 END
+	    WHERE entry_id IN ($e1, $e2)"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+lot-move-references-exist,entry $e1 lot $l2,"entry of member '1001', lot of member '1002'"
+lot-move-references-exist,entry $e2 lot $l1,"entry of member '1002', lot of member '1001'"
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
+}
+
 @test "catches points stored as text or as a real number, which the sums take as the number they start with" {
 	new_ledger
 	printf 'member_id\n1001\n' >m.csv
