@@ -61,6 +61,15 @@ busy_life() {
 	[[ "$stderr" == "loy-check: ledger '$LOY_DB': "*" violations" ]]
 }
 
+@test "a copy of the ledger cut short cannot be opened: exit 66 with SQLite's message, as loy-check(1) says" {
+	busy_life
+	q "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+	head -c $(($(stat -c %s "$LOY_DB") / 2)) "$LOY_DB" >cut.db
+	run -66 --separate-stderr loy-check -d cut.db
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-check: ledger 'cut.db': cannot run statement: database disk image is malformed" ]
+}
+
 @test "a table or column dropped from the ledger is a violation of the invariants it hides, exit 65, not an internal error" {
 	busy_life
 	q "DROP TABLE lot_moves; ALTER TABLE members DROP COLUMN attrs"
