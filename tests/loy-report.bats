@@ -418,6 +418,15 @@ OUT
 	ledger_ok
 }
 
+@test "a stored programme version that does not parse stops a report with status 65, as loy-report(1) says" {
+	new_ledger
+	q "DROP TRIGGER programmes_no_update; UPDATE programmes SET text = 'zzz' WHERE version = 1"
+	run -65 --separate-stderr loy-report balances
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-report: programme version 1:1: 'zzz' is not a section header or key = value" ]
+	[ "${stderr_lines[1]}" = "loy-report: ledger '$LOY_DB': a stored programme version does not parse" ]
+}
+
 @test "html names the programme as the version in force names it, applied or not" {
 	new_ledger
 	# from 1 December the programme is called Star Club: loaded ahead
