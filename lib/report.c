@@ -887,6 +887,15 @@ promo_window(struct ledger *l, const struct report_opts *o, const char *rule,
 		loy_error("unknown rule '%s' (loy-program show lists the rules)", rule);
 		return LOY_EX_DATAERR;
 	}
+	if (found->trigger == TRIGGER_EVENT) {
+		/* the ledger keeps which event rules moved an event's points
+		 * (events.rules), not what each gave: no participant could be
+		 * told apart from its points */
+		loy_error("rule '%s' gives points on events, which the ledger keeps by event "
+		    "([event %s] in economics --per rule), not by rule", rule, found->event);
+		programme_versions_free(v, n);
+		return LOY_EX_DATAERR;
+	}
 	if (!o->from) {
 		if (!found->from) {
 			programme_versions_free(v, n);

@@ -427,6 +427,22 @@ OUT
 	[ "${stderr_lines[1]}" = "loy-report: ledger '$LOY_DB': a stored programme version does not parse" ]
 }
 
+@test "promotion of an event rule is refused, not shown without participants: the ledger keeps no rule's share of an event" {
+	new_ledger
+	printf '[event survey]\npoints = 50\n[rule survey-double]\ntrigger = event\nevent = survey\nmultiply = 2\nfrom = 2026-11-01\nto = 2026-11-30\n' >ev.conf
+	loy-program load --from 2026-01-01 ev.conf >/dev/null 2>&1
+	printf 'member_id,enrolled_at\n1001,2026-01-01\n1002,2026-01-01\n' | loy-enroll - >/dev/null 2>&1
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-11-20 10:00:00\n' >e.csv
+	run -0 --separate-stderr loy-accrue --events e.csv
+	[ "${lines[1]}" = "E1,1001,survey,2026-11-20 10:00:00,100,credited,survey-double" ]
+	run -65 --separate-stderr loy-report promotion survey-double
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-report: rule 'survey-double' gives points on events, which the ledger keeps by event ([event survey] in economics --per rule), not by rule" ]
+	run -0 --separate-stderr loy-report economics --per rule
+	[ "${lines[1]}" = "[event survey],1,1,100,1.00,100.00" ]
+	ledger_ok
+}
+
 @test "html names the programme as the version in force names it, applied or not" {
 	new_ledger
 	# from 1 December the programme is called Star Club: loaded ahead
