@@ -198,11 +198,9 @@ money_mul_round_wide(int64_t qty, int64_t mant, int scale, int decimals, __int12
 	if (scale < 0 || scale > 2 * DECIMAL_MAXDEC || decimals < 0 ||
 	    decimals > DECIMAL_MAXDEC || mant > MONEY_MAX || mant < -MONEY_MAX)
 		return -1;
-	p = (__int128)qty * mant;	/* |p| < 2^113: room for 10^9 more */
-	if (scale <= decimals) {
-		*out = p * p10[decimals - scale];
-		return 0;
-	}
+	p = (__int128)qty * mant;	/* |p| < 2^113: a currency's 10^3 more fits */
+	if (scale <= decimals)
+		return __builtin_mul_overflow(p, (__int128)p10[decimals - scale], out) ? -1 : 0;
 	div = p10[scale - decimals];
 	r = p % div;		/* same sign as p */
 	*out = p / div;		/* truncates toward zero */

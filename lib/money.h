@@ -19,7 +19,8 @@ int decimal_parse(const char *s, int64_t *mant, int *scale, const char **why);
 int money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
     int64_t *out);
 /* As money_mul_round, in 128 bits: the exact value of any int64 quantity at
- * any price decimal_parse reads; -1 only for a scale or decimals out of range. */
+ * any price decimal_parse reads in a currency's 0 to 3 decimals; -1 for a
+ * scale or decimals out of range, or a result past 128 bits. */
 int money_mul_round_wide(int64_t qty, int64_t mant, int scale, int decimals,
     __int128 *out);
 /* The greatest common divisor of a and b, for exact fractions (a multiplier's

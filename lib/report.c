@@ -516,11 +516,10 @@ emit(void *ctx, int n, const char *const *names, const struct lr_val *v)
 		case C_PCT:
 		case C_PCT_SETTLED:
 		case C_PCT_VALUE: {
-			__int128 num = a->i;
-			int64_t den = b ? b->i : 0;
+			__int128 num = a->i, den = b ? b->i : 0;
 
 			if (r->cols[c].kind == C_PCT_SETTLED)
-				den = a->i + (b ? b->i : 0);
+				den = (__int128)a->i + (b ? b->i : 0);
 			if (r->cols[c].kind == C_PCT_VALUE)
 				num = value(r, a->i);
 			if (a->null || !b || b->null || den == 0)
