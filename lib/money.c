@@ -211,28 +211,23 @@ money_mul_round_wide(int64_t qty, int64_t mant, int scale, int decimals, __int12
 	return 0;
 }
 
-char *
-money_format_wide(__int128 v, int decimals, char buf[static 48])
+/* The nd digits of a magnitude, lowest first (room for `decimals` + 1 of
+ * them), written into buf as text: '-' if negative, exactly `decimals`
+ * places (0..9). */
+static char *
+place(char *buf, char *digits, size_t nd, int decimals, int negative)
 {
-	char digits[48];
-	unsigned __int128 mag;
-	size_t nd = 0, i;
 	char *p = buf;
 
 	if (decimals < 0)
 		decimals = 0;
 	if (decimals > DECIMAL_MAXDEC)
 		decimals = DECIMAL_MAXDEC;
-	mag = v < 0 ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
-	do {
-		digits[nd++] = (char)('0' + (int)(mag % 10));
-		mag /= 10;
-	} while (mag != 0);
 	while (nd < (size_t)decimals + 1)
 		digits[nd++] = '0';
-	if (v < 0)
+	if (negative)
 		*p++ = '-';
-	for (i = nd; i > 0; i--) {
+	for (size_t i = nd; i > 0; i--) {
 		if (i == (size_t)decimals && decimals > 0)
 			*p++ = '.';
 		*p++ = digits[i - 1];
@@ -241,35 +236,35 @@ money_format_wide(__int128 v, int decimals, char buf[static 48])
 	return buf;
 }
 
+char *
+money_format_wide(__int128 v, int decimals, char buf[static 48])
+{
+	char digits[48];
+	unsigned __int128 mag;
+	size_t nd = 0;
+
+	mag = v < 0 ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+	do {
+		digits[nd++] = (char)('0' + (int)(mag % 10));
+		mag /= 10;
+	} while (mag != 0);
+	return place(buf, digits, nd, decimals, v < 0);
+}
+
 /* Plain digits, '-' if negative, exactly `decimals` places (0..9). */
 char *
 money_format(int64_t v, int decimals, char buf[static 32])
 {
 	char digits[24];
 	uint64_t mag;
-	size_t nd = 0, i;
-	char *p = buf;
+	size_t nd = 0;
 
-	if (decimals < 0)
-		decimals = 0;
-	if (decimals > DECIMAL_MAXDEC)
-		decimals = DECIMAL_MAXDEC;
 	mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	do {
 		digits[nd++] = (char)('0' + mag % 10);
 		mag /= 10;
 	} while (mag != 0);
-	while (nd < (size_t)decimals + 1)
-		digits[nd++] = '0';
-	if (v < 0)
-		*p++ = '-';
-	for (i = nd; i > 0; i--) {
-		if (i == (size_t)decimals && decimals > 0)
-			*p++ = '.';
-		*p++ = digits[i - 1];
-	}
-	*p = '\0';
-	return buf;
+	return place(buf, digits, nd, decimals, v < 0);
 }
 
 __int128
