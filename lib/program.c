@@ -71,11 +71,16 @@ display_name(const char *path)
 }
 
 /* Whether text holds no programme at all: nothing but a BOM, blank lines
- * and comments. */
+ * and comments.  Lines that end in CR alone are one line, a comment first
+ * taking in the whole file: programme_parse says what they are. */
 static int
 no_programme(const char *text, size_t len)
 {
 	size_t i = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+
+	for (size_t k = 0; k + 1 < len && text[k] != '\n'; k++)
+		if (text[k] == '\r' && text[k + 1] != '\n')
+			return 0;
 
 	while (i < len) {
 		while (i < len && strchr(" \t\r\n\f\v", text[i]) && text[i])

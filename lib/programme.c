@@ -1507,6 +1507,12 @@ parse(const char *name, const char *text, size_t len, struct programme *p, struc
 	memcpy(p->text, text, len);
 	p->text[len] = '\0';
 	buf = loy_xstrdup(p->text);
+	/* a text editor's "Unicode": each character two bytes, a NUL in each
+	 * of ASCII's, said as what it is, as an input file's header says it */
+	if (len >= 2 && (memcmp(text, "\xff\xfe", 2) == 0 || memcmp(text, "\xfe\xff", 2) == 0)) {
+		perr(&ps, 1, "the file is UTF-16, not UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)");
+		goto report;
+	}
 	if (memchr(text, '\0', len)) {
 		for (const char *q = text; q < (const char *)memchr(text, '\0', len); q++)
 			no += *q == '\n';
@@ -1518,6 +1524,18 @@ parse(const char *name, const char *text, size_t len, struct programme *p, struc
 			no += text[i] == '\n';
 		perr(&ps, no + 1, "the file is not UTF-8");
 		goto report;
+	}
+	{
+		/* lines that end in CR alone (a classic Mac text) read as one,
+		 * a comment or a section header taking in the whole file */
+		const char *nl = memchr(text, '\n', len), *end = nl ? nl : text + len;
+
+		for (const char *q = text; q < end; q++)
+			if (*q == '\r' && q + 1 < end) {
+				perr(&ps, 1, "the line has a CR alone, which ends no line "
+				    "(tr '\\r' '\\n' converts a file so ended)");
+				goto report;
+			}
 	}
 	if (!strncmp(buf, "\xef\xbb\xbf", 3))
 		memset(buf, ' ', 3);

@@ -185,6 +185,39 @@ OUT
 	ledger_ok
 }
 
+@test "a programme file in UTF-16 or with lines ended by CR alone is refused as such, as an input file is" {
+	new_ledger
+	before=$(dump)
+	good
+	# Notepad's "Unicode": UTF-16 with its byte order mark
+	{ printf '\377\376'; iconv -f UTF-8 -t UTF-16LE good.conf; } >utf16.conf
+	run -65 --separate-stderr loy-program load utf16.conf
+	[ "$stderr" = "loy-program: utf16.conf:1: the file is UTF-16, not UTF-8 (iconv -f UTF-16 -t UTF-8 converts it)
+loy-program: utf16.conf: not a valid programme file; nothing stored" ]
+	# a classic Mac text: a comment first took in the whole file, which
+	# was then said to hold only comments
+	{ printf '# the club\n'; cat good.conf; } | tr '\n' '\r' >mac.conf
+	run -65 --separate-stderr loy-program check mac.conf
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-program: mac.conf:1: the line has a CR alone, which ends no line (tr '\\r' '\\n' converts a file so ended)
+loy-program: mac.conf: not a valid programme file" ]
+	tr '\n' '\r' <good.conf >mac2.conf
+	run -65 --separate-stderr loy-program load - <mac2.conf
+	[ "$stderr" = "loy-program: stdin:1: the line has a CR alone, which ends no line (tr '\\r' '\\n' converts a file so ended)
+loy-program: stdin: not a valid programme file; nothing stored" ]
+	[ "$(dump)" = "$before" ]
+	# CRLF is a line end; a CR alone in a value is a control character
+	sed 's/$/\r/' good.conf >crlf.conf
+	run -0 --separate-stderr loy-program check crlf.conf
+	sed 's/^programme = Test Club/programme = Test\rClub/' good.conf >cr.conf
+	run -65 --separate-stderr loy-program check cr.conf
+	[ "$stderr" = "loy-program: cr.conf:2: programme 'Test\\rClub' has a control character
+loy-program: cr.conf: not a valid programme file" ]
+	tr '\r' '\n' <mac.conf >fixed.conf
+	run -0 --separate-stderr loy-program load fixed.conf
+	ledger_ok
+}
+
 @test "unknown sections, keywords and settings, duplicate keys and names" {
 	cat >p.conf <<'CONF'
 [programme]
