@@ -345,14 +345,12 @@ int
 batch_points(struct batch *b, const struct csvio_row *row, const char *field,
     const char *value, int64_t *out)
 {
-	char *end;
 	long long v;
+	int got = money_whole_parse(value, &v);
 
-	errno = 0;
-	v = strtoll(value, &end, 10);
-	if (!*value || *end || (errno && errno != ERANGE))
+	if (got == -1)
 		return batch_reject(b, row, "%s '%s' is not a whole number", field, value);
-	if (errno == ERANGE || v > POINTS_MAX || v < -POINTS_MAX)
+	if (got == -2 || v > POINTS_MAX || v < -POINTS_MAX)
 		return batch_reject(b, row, "%s '%s' is out of range (at most %lld either way)",
 		    field, value, (long long)POINTS_MAX);
 	*out = v;

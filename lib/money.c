@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "money.h"
@@ -140,6 +142,20 @@ money_parse(const char *s, int decimals, int64_t *out, const char **why)
 	if (split(s, decimals, &d, why) == -1)
 		return -1;
 	return build(&d, decimals - (int)(d.fe - d.fp), out, why);
+}
+
+int
+money_whole_parse(const char *s, long long *out)
+{
+	char *end;
+
+	if (!isdig(s[*s == '+' || *s == '-']))
+		return -1;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (*end)
+		return -1;
+	return errno == ERANGE ? -2 : 0;
 }
 
 /* As money_parse, up to 9 decimals; trailing fraction zeros are dropped. */

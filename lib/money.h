@@ -12,6 +12,10 @@
 
 /* Decimal text to minor units with 0..3 decimals; -1 and *why on error. */
 int money_parse(const char *s, int decimals, int64_t *out, const char **why);
+/* A whole number as text, [+-]digits and nothing else, into *out: 0; -1
+ * when s is not one (strtoll(3) alone takes white space before it, a line
+ * break or a CR of the field among it), -2 past a long long. */
+int money_whole_parse(const char *s, long long *out);
 /* Decimal text to *mant / 10^*scale, scale 0..9; -1 and *why on error. */
 int decimal_parse(const char *s, int64_t *mant, int *scale, const char **why);
 /* qty * mant/10^scale (scale 0..18) rounded half away from zero; -1 on

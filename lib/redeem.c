@@ -46,14 +46,11 @@ cat_file(void *ctx, struct batch *b)
 static int
 whole(const char *s, long long min, char *out, size_t size)
 {
-	char *end;
 	long long v;
 
 	if (!*s)
 		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || end == s || v < min)
+	if (money_whole_parse(s, &v) != 0 || v < min)
 		return -1;
 	snprintf(out, size, "%lld", v);
 	return 1;
@@ -913,7 +910,8 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	struct requests *q = ctx;
 	struct redemption r = { 0 };
 	const char *v;
-	char at[20], *end;
+	char at[20];
+	long long qty;
 	int rc = -1;
 
 	v = csvio_field(row, q->col[Q_ID]);
@@ -937,12 +935,12 @@ req_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	r.member_id = loy_xstrdup(csvio_field(row, q->col[Q_MEMBER]));
 	r.reward_id = loy_xstrdup(csvio_field(row, q->col[Q_REWARD]));
 	v = csvio_field(row, q->col[Q_QTY]);
-	errno = 0;
-	r.qty = *v ? strtoll(v, &end, 10) : 1;
-	if (*v && (errno || *end)) {
+	qty = 1;
+	if (*v && money_whole_parse(v, &qty) != 0) {
 		rc = batch_reject(b, row, "qty '%s' is not a whole number", v);
 		goto out;
 	}
+	r.qty = qty;
 	v = csvio_field(row, q->col[Q_AT]);
 	if (!*v)
 		memcpy(at, q->now, sizeof(at));

@@ -950,3 +950,35 @@ OUT
 	[ "${lines[1]}" = "$(printf '2\t1\tcreated\t')" ]
 	ledger_ok
 }
+
+@test "a number in a cell is its digits: a line break, CR or form feed before it inside the quotes is no white space to skip" {
+	new_ledger
+	loy-enroll "$EXAMPLES/members.csv" >/dev/null 2>&1
+	loy-redeem --catalogue "$EXAMPLES/rewards.csv" >/dev/null 2>&1
+	before=$(dump)
+	printf 'member_id,points,reason,ref\n1001,"\n5",x,R1\n1001,"\r5",x,R2\n1001,\f5,x,R3\n1001,+5,x,R4\n' >adj.csv
+	run -65 --separate-stderr loy-accrue --adjust adj.csv
+	same "$stderr" <<'ERR'
+loy-accrue: adj.csv:2: points '\n5' is not a whole number
+loy-accrue: adj.csv:4: points '\r5' is not a whole number
+loy-accrue: adj.csv:5: points '\x0c5' is not a whole number
+loy-accrue: adj.csv: 4 rows, 1 credited, 0 debited, 0 duplicate, 3 rejected
+loy-accrue: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+ERR
+	printf 'member_id,points,earned_at\n1002,"\n80",2026-01-01\n' >open.csv
+	run -65 --separate-stderr loy-accrue --opening open.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: open.csv:2: points '\n80' is not a whole number" ]
+	printf 'request_id,member_id,reward_id,qty\nW1,1001,COFFEE,"\n2"\n' >req.csv
+	run -65 --separate-stderr loy-redeem req.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: req.csv:2: qty '\n2' is not a whole number" ]
+	printf 'reward_id,name,points,stock\nTEA,Tea,"\n5",\nCAKE,Cake,5,"\r3"\n' >cat.csv
+	run -65 --separate-stderr loy-redeem --catalogue cat.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: cat.csv:2: points '\n5' is not a whole number above zero" ]
+	[ "${stderr_lines[1]}" = "loy-redeem: cat.csv:4: stock '\r3' is not a whole number (empty: unlimited)" ]
+	[ "$(dump)" = "$before" ]
+	# spaces and tabs around it are the cell's, and a sign is the number's
+	printf 'member_id,points,reason,ref\n1001," +5\t",x,R4\n' >adj.csv
+	run -0 --separate-stderr loy-accrue --adjust adj.csv
+	[ "$(q "SELECT points FROM balances WHERE member_id = '1001'")" = 5 ]
+	ledger_ok
+}
