@@ -514,6 +514,53 @@ whole_key(struct batch *b, const char *txn)
 	return k;
 }
 
+/* Whether a value of a row that cannot be read may stand for it, in the
+ * output and the ledger's look-ups: UTF-8 without a control character, of
+ * no more than a field's length. */
+static int
+readable(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n <= CSVIO_FIELD_MAX && utf8_check(v, n) == n && !utf8_has_control(v);
+}
+
+/* The open receipt txn, made from this row, its first line, when there is
+ * none yet (*created): who it is for, where and how it was bought.  A row
+ * that cannot be read names it only by what of it is UTF-8 without a
+ * control character. */
+static struct rcpt *
+open_receipt(struct accrue *a, struct batch *b, const struct csvio_row *row, const char *txn,
+    int *created)
+{
+	struct rcpt **slot = (struct rcpt **)strmap_slot(a->open, txn, strlen(txn), created);
+	struct rcpt *r;
+	char *v;
+
+	if (!*created)
+		return *slot;
+	*slot = r = memset(pool_alloc(a, sizeof(*r)), 0, sizeof(*r));
+	a->held += sizeof(*r) + 2 * strlen(txn) + 64;
+	r->txn = pool_strdup(a, txn);
+	for (int i = 0; i < ID_COUNT; i++) {
+		v = field(a, row, F_MEMBER + i);
+		if (i == ID_MEMBER || i == ID_CARD)
+			batch_whole_id(v);
+		r->id[i] = row->bad && !readable(v) ? NULL : xstrdup_or_null(a, v);
+	}
+	v = field(a, row, F_STORE);
+	r->store = row->bad && !readable(v) ? NULL : xstrdup_or_null(a, v);
+	v = field(a, row, F_CHANNEL);
+	r->channel = row->bad && !readable(v) ? NULL : xstrdup_or_null(a, v);
+	if (strmap_count(a->whole)) {	/* a run taken again: whole */
+		char *k = whole_key(b, txn);
+
+		r->hold = strmap_get(a->whole, k, strlen(k)) != NULL;
+		free(k);
+	}
+	return r;
+}
+
 /* One POS line into its receipt. */
 static int
 accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
@@ -522,7 +569,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	const struct cli *cli = batch_cli(b);
 	char *txn = field(a, row, F_TXN), *v, when[20];
 	const char *why;
-	struct rcpt *r, **slot;
+	struct rcpt *r;
 	int created, qscale = 0, pscale;
 	int64_t qty = 1, price, amount = 0;
 	uint64_t h = 14695981039346656037ULL;
@@ -538,27 +585,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return 1;
 	if (strmap_count(a->refused) && (v = strmap_get(a->refused, txn, strlen(txn))) != NULL)
 		return batch_reject(b, row, "receipt '%s' was refused at line %s", txn, v);
-	slot = (struct rcpt **)strmap_slot(a->open, txn, strlen(txn), &created);
-	if (created) {
-		*slot = r = memset(pool_alloc(a, sizeof(*r)), 0, sizeof(*r));
-		a->held += sizeof(*r) + 2 * strlen(txn) + 64;
-		r->txn = pool_strdup(a, txn);
-		for (int i = 0; i < ID_COUNT; i++) {
-			v = field(a, row, F_MEMBER + i);
-			if (i == ID_MEMBER || i == ID_CARD)
-				batch_whole_id(v);
-			r->id[i] = xstrdup_or_null(a, v);
-		}
-		r->store = xstrdup_or_null(a, field(a, row, F_STORE));
-		r->channel = xstrdup_or_null(a, field(a, row, F_CHANNEL));
-		if (strmap_count(a->whole)) {	/* a run taken again: whole */
-			char *k = whole_key(b, txn);
-
-			r->hold = strmap_get(a->whole, k, strlen(k)) != NULL;
-			free(k);
-		}
-	}
-	r = *slot;
+	r = open_receipt(a, b, row, txn, &created);
 #define BAD(...) do { \
 	mark_bad(a, r, row->line, __VA_ARGS__); \
 	if (!badline) \
@@ -3474,17 +3501,23 @@ accrue_malformed(void *ctx, struct batch *b, const struct csvio_row *row)
 {
 	struct accrue *a = ctx;
 	char *txn = field(a, row, F_TXN);
-	struct rcpt *r;
+	struct rcpt *r = NULL;
+	char why[512];
+	int created;
 
-	if (*txn && (r = strmap_get(a->open, txn, strlen(txn))) != NULL) {
-		char why[512];
-
-		snprintf(why, sizeof(why), "row %s", row->bad);
+	snprintf(why, sizeof(why), "row %s", row->bad);
+	/* a receipt it is the first line of begins with it, refused, so that
+	 * it is listed in its turn as any refused receipt is, its later lines
+	 * refused with it */
+	if (*txn && !(r = strmap_get(a->open, txn, strlen(txn))) && readable(txn) &&
+	    !strmap_get(a->refused, txn, strlen(txn)))
+		r = open_receipt(a, b, row, txn, &created);
+	if (r) {
 		mark_bad(a, r, row->line, "%s", why);
 		keep_line(a, r, row, why, 0);
 		return;
 	}
-	batch_reject(b, row, "row %s", row->bad);
+	batch_reject(b, row, "%s", why);
 	if (*txn && !strmap_get(a->refused, txn, strlen(txn))) {
 		char num[24];
 

@@ -2310,6 +2310,36 @@ OUT
 	ledger_ok
 }
 
+@test "a receipt whose first line is not CSV is listed as rejected in its turn, as one whose later line is not" {
+	base
+	# T2's first line is short, T3's not UTF-8: each was left out of the
+	# output, and T2's later line refused as 'was refused at line 4'
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,1.00\nT1,1001\nT2,1002\nT2,1002,2026-11-20 10:05:00,2.00\nT3,1003,2026-11-20 11:00:00,4.\377\nT4,1002,2026-11-20 12:00:00,3.00\n' >day.csv
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	same "$output" <<OUT
+$HEAD
+T1,1001,2026-11-20 10:00:00,,0,rejected,"row has 2 fields, the header has 4"
+T2,1002,2026-11-20 10:05:00,,0,rejected,"row has 2 fields, the header has 4"
+T3,1003,,,0,rejected,row is not valid UTF-8
+T4,1002,2026-11-20 12:00:00,3.00,3,credited,
+OUT
+	same "$stderr" <<'ERR'
+loy-accrue: day.csv:2: receipt 'T1' is refused: row has 2 fields, the header has 4 (line 3)
+loy-accrue: day.csv:3: row has 2 fields, the header has 4
+loy-accrue: day.csv:4: row has 2 fields, the header has 4
+loy-accrue: day.csv:5: receipt 'T2' is refused: row has 2 fields, the header has 4 (line 4)
+loy-accrue: day.csv:6: row is not valid UTF-8
+loy-accrue: day.csv: 6 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 5 rejected; 1 receipt, 1 member, 3 points
+ERR
+	[ "$(tail -n +2 rej.csv | cut -d, -f1 | tr '\n' ' ')" = "T1 T1 T2 T2 T3 " ]
+	[ "$(balances)" = "1002:3" ]
+	# a txn_id that is no name (a control character) names no receipt to list
+	printf 'txn_id,member_id,occurred_at,amount\n"T\0331",1001\n' >esc.csv
+	run -1 --separate-stderr loy-accrue --rejects rej2.csv esc.csv
+	[ "$output" = "$HEAD" ]
+	ledger_ok
+}
+
 @test "a long row of a rejects file read back and set aside again keeps every field, its line and reason after them" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,3,20\nT2,1002,2026-11-20 10:05:00,3.00\n' >day.csv
