@@ -3808,6 +3808,23 @@ EOF
 	ledger_ok
 }
 
+@test "--adjust refuses --date-format: a manual credit has no date to read" {
+	base
+	before=$(dump)
+	printf 'member_id,points,reason,ref\n1001,5,goodwill,CC-1\n' >adj.csv
+	# the format was taken and nothing read with it, as if it applied
+	run -64 --separate-stderr loy-accrue --adjust --date-format %d.%m.%Y adj.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: --adjust reads no dates: it takes no --date-format" ]
+	[ "${stderr_lines[1]}" = "usage: loy-accrue [-nV] [-d ledger] [--auto-enroll] [--date-format fmt]" ]
+	[ "$(dump)" = "$before" ]
+	# --opening reads its dates with it
+	printf 'member_id,points,earned_at\n1001,80,02.11.2024\n' >open.csv
+	run -0 --separate-stderr loy-accrue --opening --date-format %d.%m.%Y open.csv
+	[ "$(q "SELECT earned_at FROM lots")" = "2024-11-02 00:00:00" ]
+	ledger_ok
+}
+
 @test "--explain entry=N adds up for each entry of a receipt settled in parts, grown or shrunk by its later lines" {
 	base
 	{
