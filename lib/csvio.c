@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "money.h"
 #include "sha256.h"
+#include "strmap.h"
 #include "utf8.h"
 
 #define READ_SIZE (256 * 1024)
@@ -99,6 +100,9 @@ struct csvio_reader {
 	/* header */
 	char **cols;
 	int ncols;
+	struct strmap *colidx;	/* each column's name, lower case -> its index + 1 */
+	char *lower;		/* a name in lower case, for colidx */
+	size_t lowercap;
 	long hline;		/* physical line the header starts on */
 	char **f;		/* row pointers handed out */
 	char **raw;
@@ -464,6 +468,18 @@ read_record(struct csvio_reader *r)
 	return 1;
 }
 
+/* s in lower case, as strcasecmp(3) compares it (ASCII letters alone), in
+ * r->lower. */
+static const char *
+lower(struct csvio_reader *r, const char *s, size_t n)
+{
+	r->lower = grow(r->lower, &r->lowercap, n + 1, 1);
+	for (size_t i = 0; i < n; i++)
+		r->lower[i] = s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i];
+	r->lower[n] = '\0';
+	return r->lower;
+}
+
 int
 csvio_header(struct csvio_reader *r)
 {
@@ -482,8 +498,14 @@ csvio_header(struct csvio_reader *r)
 	r->cols = calloc(r->nf, sizeof(*r->cols));
 	if (!r->cols)
 		loy_die(71, "out of memory");
+	/* names looked up by a hash of them, not one after the other: a line
+	 * of many thousand names (a file that is no CSV) is soon read */
+	r->colidx = strmap_new();
 	for (int i = 0; i < r->nf; i++) {
 		char *s = csvio_trim(r->arena + r->off[i]);
+		size_t n = strlen(s);
+		void **slot;
+		int created;
 
 		r->cols[i] = loy_xstrdup(s);
 		/* lines that end in CR alone (a classic Mac export) read as
@@ -494,9 +516,10 @@ csvio_header(struct csvio_reader *r)
 			    r->path, r->start, i + 1);
 		if (!*s)
 			return loy_error("%s:%ld: header column %d has no name", r->path, r->start, i + 1);
-		for (int j = 0; j < i; j++)
-			if (strcasecmp(r->cols[j], s) == 0)
-				return loy_error("%s:%ld: header names column '%s' twice", r->path, r->start, s);
+		slot = strmap_slot(r->colidx, lower(r, s, n), n, &created);
+		if (!created)
+			return loy_error("%s:%ld: header names column '%s' twice", r->path, r->start, s);
+		*slot = (void *)(intptr_t)(i + 1);
 	}
 	return 0;
 }
@@ -516,10 +539,12 @@ csvio_colname(const struct csvio_reader *r, int i)
 int
 csvio_col(const struct csvio_reader *r, const char *name)
 {
-	for (int i = 0; i < r->ncols; i++)
-		if (strcasecmp(r->cols[i], name) == 0)
-			return i;
-	return -1;
+	struct csvio_reader *w = (struct csvio_reader *)r;	/* its buffer alone */
+	size_t n = strlen(name);
+
+	if (!r->colidx)
+		return -1;
+	return (int)(intptr_t)strmap_get(r->colidx, lower(w, name, n), n) - 1;
 }
 
 /* The thread's side of the read-ahead. */
@@ -866,6 +891,9 @@ csvio_close(struct csvio_reader *r)
 	for (int i = 0; i < r->ncols; i++)
 		free(r->cols[i]);
 	free(r->cols);
+	if (r->colidx)
+		strmap_free(r->colidx);
+	free(r->lower);
 	free(r->path);
 	free(r->rbuf);
 	free(r->lbuf);

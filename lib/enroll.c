@@ -333,6 +333,7 @@ import_file(void *ctx, struct batch *b)
 {
 	struct import *im = ctx;
 	struct csvio_reader *r = batch_reader(b);
+	struct strmap *seen;
 	int bad = 0;
 
 	for (int i = 0; i < IN_COUNT; i++)
@@ -371,11 +372,12 @@ import_file(void *ctx, struct batch *b)
 	}
 	im->akey = loy_xmalloc((im->nattr + 1) * sizeof(*im->akey));
 	im->akey_ok = 1;
+	seen = strmap_new();	/* not each against each: a header may be long */
 	for (int i = 0; i < im->nattr; i++) {
 		im->akey[i] = attr_key(csvio_colname(r, im->attr[i]));
-		for (int j = 0; j < i; j++)
-			im->akey_ok &= strcmp(im->akey[i], im->akey[j]) != 0;
+		im->akey_ok &= strmap_add(seen, im->akey[i], strlen(im->akey[i]));
 	}
+	strmap_free(seen);
 	if (im->col[IN_ID] < 0 && im->col[IN_CARD] < 0 && im->col[IN_EMAIL] < 0 &&
 	    im->col[IN_PHONE] < 0) {
 		batch_header_error(b, "no column to identify members by: member_id, card, "

@@ -127,6 +127,28 @@ EOF
 	ledger_ok
 }
 
+@test "a header of 100000 names is read in a moment, not each name against every other" {
+	new_ledger
+	loy-enroll "$EXAMPLES/members.csv" >/dev/null 2>&1
+	before=$(dump)
+	# a file that is no CSV, a long line of commas: each name was compared
+	# with every one before it, minutes of work with the ledger held
+	awk 'BEGIN { for (i = 1; i <= 100000; i++) printf "%sc%d", (i > 1 ? "," : ""), i; print "" }' >wide.csv
+	run -65 --separate-stderr timeout 10 loy-enroll wide.csv
+	[ "$stderr" = "loy-enroll: wide.csv:1: no column to identify members by: member_id, card, email or phone" ]
+	run -65 --separate-stderr timeout 10 loy-accrue wide.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: wide.csv:1: no column 'txn_id' (the receipt)" ]
+	# the same name twice, in another case, far apart
+	{ printf 'member_id,'; cut -d, -f1-99999 wide.csv | tr -d '\n'; printf ',C7\n'; } >twice.csv
+	run -65 --separate-stderr timeout 10 loy-enroll twice.csv
+	[ "$stderr" = "loy-enroll: twice.csv:1: header names column 'C7' twice" ]
+	# and a member with many attributes is one row as any
+	{ printf 'member_id,'; cut -d, -f1-20000 wide.csv; printf '2001'; for i in $(seq 20000); do printf ',v'; done; echo; } >attrs.csv
+	run -0 --separate-stderr timeout 10 loy-enroll attrs.csv
+	[ "$(q "SELECT json_extract(attrs, '$.c20000') FROM members WHERE member_id = '2001'")" = v ]
+	ledger_ok
+}
+
 @test "a header column without a name is refused" {
 	new_ledger
 	before=$(dump)
