@@ -4148,3 +4148,11 @@ EOF
 	[ "$(sed -n 2p out.csv)" = "E1,A,survey,2026-11-20 10:00:00,9,credited," ]
 	ledger_ok
 }
+
+@test "a field mapped with --map is read from its column alone, not from a column of its own name" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount,Betrag\nT1,1001,2026-11-20 09:00:00,7.00,5.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue --map amount=Betrag pos.csv
+	[ "${lines[1]}" = "T1,1001,2026-11-20 09:00:00,5.00,5,credited," ]
+	ledger_ok
+}

@@ -1263,3 +1263,12 @@ OUT
 	[ "$(balances)" = "$before" ]
 	ledger_ok
 }
+
+@test "a field mapped with --map is read from its column alone, not from a column of its own name" {
+	base
+	printf 'request_id,member_id,reward_id,Praemie\nW1,1001,CINEMA,COFFEE\n' >req.csv
+	run -0 --separate-stderr loy-redeem --map reward_id=Praemie req.csv
+	[ "${lines[1]}" = "W1,redeemed,,20,${lines[1]##*,}" ]
+	[ "$(q "SELECT reward_id FROM redemptions")" = COFFEE ]
+	ledger_ok
+}
