@@ -2957,8 +2957,13 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		if (o && !o->settled && !(o->hold && a->early) && settle(a, b, o) < 0)
 			return -1;
 	}
-	if (strcmp(r->occurred, a->limit) > 0)
-		return reject_receipt(a, b, r, "occurred_at is in the future");
+	if (strcmp(r->occurred, a->limit) > 0) {
+		char why[64];
+
+		/* as loy-redeem and loy-enroll say it, with the time */
+		snprintf(why, sizeof(why), "occurred_at '%s' is in the future", r->occurred);
+		return reject_receipt(a, b, r, why);
+	}
 	{
 		/* dates run to 9999: a lot must be able to expire within them */
 		char until[20], buf[20];

@@ -1294,7 +1294,7 @@ EOF
 	run -65 --separate-stderr loy-accrue bad.csv
 	[ "$output" = "" ]
 	same "$stderr" <<EOF
-loy-accrue: bad.csv:3: occurred_at is in the future
+loy-accrue: bad.csv:3: occurred_at '2026-11-24 12:00:01' is in the future
 loy-accrue: bad.csv: 2 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 1 receipt, 1 member, 1 point
 $NOTHING
 EOF
