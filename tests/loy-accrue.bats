@@ -4156,3 +4156,18 @@ EOF
 	[ "${lines[1]}" = "T1,1001,2026-11-20 09:00:00,5.00,5,credited," ]
 	ledger_ok
 }
+
+@test "a night without bad rows leaves the rejects file empty, the night before's rows gone" {
+	base
+	printf 'member_id,points,reason,ref\n1001,x,goodwill,CC-1\n' >mon.csv
+	run -1 --separate-stderr loy-accrue --adjust --rejects rej.csv mon.csv
+	[ -s rej.csv ]
+	printf 'member_id,points,reason,ref\n1001,5,goodwill,CC-2\n' >tue.csv
+	run -0 --separate-stderr loy-accrue --adjust --rejects rej.csv tue.csv
+	[ -e rej.csv ] && [ ! -s rej.csv ]
+	# a run that fails commits nothing and leaves the file as it was
+	echo 'the night before' >rej.csv
+	run -65 --separate-stderr loy-accrue --adjust --rejects rej.csv /dev/null
+	[ "$(cat rej.csv)" = "the night before" ]
+	ledger_ok
+}
