@@ -99,12 +99,16 @@ main(int argc, char **argv)
 	/* each sub-command: its arguments and the options it takes */
 	if (strcmp(cmd, "check") == 0 || strcmp(cmd, "load") == 0 ||
 	    strcmp(cmd, "what-if") == 0) {
-		if (nargs != 1)
+		if (nargs != 1) {
+			loy_warn("%s needs one programme file ('-' for standard input)", cmd);
 			cli_usage(&cli);
+		}
 	} else if (strcmp(cmd, "show") == 0 || strcmp(cmd, "versions") == 0 ||
 	    strcmp(cmd, "apply") == 0) {
-		if (nargs != 0)
+		if (nargs != 0) {
+			loy_warn("%s takes no operands", cmd);
 			cli_usage(&cli);
+		}
 	} else {
 		loy_warn("unknown command '%s'", cmd);
 		cli_usage(&cli);

@@ -1008,6 +1008,18 @@ OUT
 	run -64 --separate-stderr loy-program frobnicate
 	[ "${stderr_lines[0]}" = "loy-program: unknown command 'frobnicate'" ]
 	run -64 --separate-stderr loy-program load
+	# a wrong number of operands says so, as the other programs say it,
+	# where the usage came alone
+	[ "${stderr_lines[0]}" = "loy-program: load needs one programme file ('-' for standard input)" ]
+	[ "${stderr_lines[1]}" = "usage: loy-program [-V] check file" ]
+	run -64 --separate-stderr loy-program check a.conf b.conf
+	[ "${stderr_lines[0]}" = "loy-program: check needs one programme file ('-' for standard input)" ]
+	run -64 --separate-stderr loy-program what-if --from 2026-11-01 --to 2026-11-30
+	[ "${stderr_lines[0]}" = "loy-program: what-if needs one programme file ('-' for standard input)" ]
+	for c in show versions apply; do
+		run -64 --separate-stderr loy-program $c x.conf
+		[ "${stderr_lines[0]}" = "loy-program: $c takes no operands" ]
+	done
 	run -64 --separate-stderr loy-program show --from 2026-01-01
 	run -64 --separate-stderr loy-program load --from yesterday x.conf
 	[ "$stderr" = "loy-program: --from 'yesterday' is not an ISO 8601 date or datetime" ]
