@@ -144,6 +144,7 @@ money_parse(const char *s, int decimals, int64_t *out, const char **why)
 	return build(&d, decimals - (int)(d.fe - d.fp), out, why);
 }
 
+/* [+-]digits and nothing else: strtoll(3) would skip white space first. */
 int
 money_whole_parse(const char *s, long long *out)
 {
