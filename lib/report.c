@@ -916,6 +916,17 @@ promo_window(struct ledger *l, const struct report_opts *o, const char *rule,
 		p->to = to;
 	}
 	programme_versions_free(v, n);
+	/* a window still running ends today: its figures so far, against a
+	 * baseline of as many days; one to come has none */
+	if (day_after(p->now, day) < 0)
+		return usage_error("bad promotion window");
+	if (strncmp(p->from, day, 10) >= 0)
+		return usage_error("promotion %s has not begun: its window starts on %.10s",
+		    rule, p->from);
+	if (strncmp(p->to, day, 10) > 0) {
+		snprintf(to, 20, "%s", day);
+		p->to = to;
+	}
 	snprintf(shown[0], 11, "%.10s", p->from);
 	/* the last day: the day before the end */
 	snprintf(day, sizeof(day), "%.10s 00:00:00", p->to);

@@ -531,6 +531,23 @@ OUT
 	[ "${stderr%%$'\n'*}" = "loy-report: promotion needs one rule name" ]
 }
 
+@test "promotion still running ends today, against a baseline of as many days; one to come is refused" {
+	promo
+	# on 16 March: 1-16 March (16 days) against 13-28 February, when no one
+	# bought; N1 of 20 March, imported already, is after the window so far
+	LOY_NOW="2026-03-16 12:00:00" run -0 --separate-stderr loy-report promotion double-march
+	same "$(printf '%s\n' "$output" | tail -n +2)" <<'OUT'
+double-march,2026-03-01,2026-03-16,participants,1,0,1,0.00,150.00,,150,1.50,0.00,150.00,100.00
+double-march,2026-03-01,2026-03-16,control,2,0,1,0.00,220.00,,,,,,
+OUT
+	# --to past today alike
+	LOY_NOW="2026-03-16 12:00:00" run -0 --separate-stderr loy-report promotion --from 2026-03-01 --to 2026-12-31 double-march
+	[ "${lines[1]%%,participants,*}" = "double-march,2026-03-01,2026-03-16" ]
+	LOY_NOW="2026-02-20 12:00:00" run -64 --separate-stderr loy-report promotion double-march
+	[ "$stderr" = "loy-report: promotion double-march has not begun: its window starts on 2026-03-01" ]
+	[ "$output" = "" ]
+}
+
 @test "economics by rule, earn-burn by category: what the rules gave, and on what" {
 	promo
 	# base rate: 100 + 150 + 200 + 220 + 50 = 720 points on 4 members'
