@@ -280,15 +280,33 @@ stored_text(const char *text)
 	return t;
 }
 
-/* Is `text` the stored version `was`, or show's copy of it, which ends
- * in a line break where the version did not? */
+/* The next character of a programme's text at *s, a CR LF read as LF. */
+static int
+text_char(const char **s)
+{
+	if ((*s)[0] == '\r' && (*s)[1] == '\n')
+		++*s;
+	return (unsigned char)(*(*s)++);
+}
+
+/* Is `text` the stored version `was`, or a copy of it: show's, which ends
+ * in a line break where the version did not, or one saved with a
+ * byte-order mark or CR LF line ends (a Windows editor's) where the
+ * version had none, or the other way round? */
 static int
 same_text(const char *was, const char *text)
 {
-	size_t a = strlen(was), b = strlen(text);
+	int a, b, last = '\n';
 
-	return strcmp(was, text) == 0 || (b == a + 1 && text[a] == '\n' &&
-	    strncmp(was, text, a) == 0 && (a == 0 || was[a - 1] != '\n'));
+	if (strncmp(was, "\xef\xbb\xbf", 3) == 0)
+		was += 3;
+	if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+		text += 3;
+	while ((a = text_char(&was)) == (b = text_char(&text)) && a)
+		last = a;
+	/* one more line break at the end of one, after a line without */
+	return a == b || (last != '\n' && ((a == 0 && b == '\n' && !*text) ||
+	    (b == 0 && a == '\n' && !*was)));
 }
 
 static int

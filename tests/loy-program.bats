@@ -805,6 +805,30 @@ OUT
 	[ "$(q "SELECT count(*) FROM programmes")" = "$before" ]
 }
 
+@test "a copy of the version in force saved with CR LF line ends or a byte-order mark changes nothing, nor does the version loaded back without them" {
+	new_ledger
+	good
+	loy-program load good.conf >/dev/null 2>&1
+	before=$(dump)
+	sed 's/$/\r/' good.conf >crlf.conf
+	printf '\357\273\277' | cat - crlf.conf >bom.conf
+	for f in crlf.conf bom.conf; do
+		run -0 --separate-stderr loy-program load "$f"
+		[ "${lines[1]}" = "2,2026-11-23 12:00:00,unchanged" ]
+		[ "$(dump)" = "$before" ]
+	done
+	# one edited in the same editor is a version, and the file it came
+	# from, loaded back, is one again
+	sed 's/^point_value = .*$/point_value = 0.03\r/' crlf.conf >edited.conf
+	run -0 --separate-stderr loy-program load edited.conf
+	[ "${lines[1]}" = "3,2026-11-23 12:00:00,loaded" ]
+	run -0 --separate-stderr loy-program load bom.conf
+	[ "${lines[1]}" = "4,2026-11-23 12:00:00,loaded" ]
+	run -0 --separate-stderr loy-program load good.conf
+	[ "${lines[1]}" = "4,2026-11-23 12:00:00,unchanged" ]
+	ledger_ok
+}
+
 @test "loading the version in force at a later date again prints that version with its own date" {
 	new_ledger
 	good
