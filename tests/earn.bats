@@ -2704,6 +2704,17 @@ EOF2
 	[ "$stderr" = "loy-accrue: member '1003' was merged into '1001': explain member=1001" ]
 	run -66 --separate-stderr loy-accrue --explain member=1004
 	[ "$stderr" = "loy-accrue: member '1004' has earned no points yet" ]
+	# one merged after it earned: its receipts under its own id, the
+	# survivor's without them
+	printf 'txn_id,member_id,occurred_at,amount\nT2,1004,2026-12-10 11:00:00,20.00\n' >m4.csv
+	loy-accrue m4.csv >/dev/null 2>&1
+	loy-enroll merge 1004 1001 >/dev/null 2>&1
+	run -0 --separate-stderr loy-accrue --explain member=1004
+	[ "${#lines[@]}" = 2 ]
+	[ "${lines[1]%%,*}" = T2 ]
+	[ "$stderr" = "loy-accrue: member=1004: 1 row, $(q "SELECT points FROM receipts WHERE txn_id = 'T2'") points, as the journal holds" ]
+	run -66 --separate-stderr loy-accrue --explain member=1001
+	[ "$stderr" = "loy-accrue: member '1001' has earned no points yet" ]
 	run -66 --separate-stderr loy-accrue --explain member=9999
 	[ "$stderr" = "loy-accrue: unknown member '9999'" ]
 	run -66 --separate-stderr loy-accrue --explain receipt=T1
