@@ -226,6 +226,21 @@ wait_sleeping() {
 	return 1
 }
 
+# None of the files after $1 that exist holds the text $1 anywhere, byte
+# for byte; else say which does, and fail (a "! grep" in the middle of a
+# test fails nothing: bash's -e passes over a negated command).
+not_in_files() {
+	local v=$1 f
+
+	shift
+	for f; do
+		if [ -e "$f" ] && grep -qaF -- "$v" "$f"; then
+			echo "'$f' still holds '$v'" >&2
+			return 1
+		fi
+	done
+}
+
 # No file $1 and none of SQLite's companions ($1-wal, $1-shm, $1-journal).
 no_files() {
 	! compgen -G "$1*" >/dev/null

@@ -1217,7 +1217,7 @@ EOF
 	# or index keeps them (the run has ended: nothing waits in a WAL)
 	[ ! -e "$LOY_DB-wal" ]
 	for v in "Anna Schmidt" "+49 30 1234567" "anna@example.org" "1984-03-12"; do
-		! grep -qaF "$v" "$LOY_DB"
+		not_in_files "$v" "$LOY_DB"
 	done
 	grep -qaF "Okafor, Chidi" "$LOY_DB"
 	ledger_ok
@@ -1257,7 +1257,7 @@ open_reader() {
 	[ "$(cat err.txt)" = "" ]
 	# neither the ledger's file nor its WAL keeps them
 	for v in "Anna Schmidt" "+49 30 1234567" "anna@example.org" "1984-03-12"; do
-		! cat "$LOY_DB" "$LOY_DB-wal" | grep -qaF "$v"
+		not_in_files "$v" "$LOY_DB" "$LOY_DB-wal"
 	done
 	grep -qaF "Okafor, Chidi" "$LOY_DB"
 	echo "SELECT count(*) FROM members WHERE name IS NULL;" >&"$READER_W"
@@ -1278,7 +1278,7 @@ open_reader() {
 	[ "$output" = "$(printf 'member_id,status,detail\n1001,unchanged,already forgotten')" ]
 	[ "$stderr" = "" ]
 	for v in "Anna Schmidt" "+49 30 1234567" "anna@example.org" "1984-03-12"; do
-		! cat "$LOY_DB" "$LOY_DB-wal" | grep -qaF "$v"
+		not_in_files "$v" "$LOY_DB" "$LOY_DB-wal"
 	done
 	ledger_ok
 }

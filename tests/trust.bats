@@ -222,7 +222,7 @@ big_ledger() {
 			after=$((after + 1))
 			run -0 --separate-stderr loy-enroll forget 1001
 			[ "$output" = "$(printf 'member_id,status,detail\n1001,unchanged,already forgotten')" ]
-			! cat "$LOY_DB" "$LOY_DB-wal" 2>/dev/null | grep -qaF "$name"
+			not_in_files "$name" "$LOY_DB" "$LOY_DB-wal"
 		fi
 		ledger_ok
 	done
