@@ -1517,9 +1517,13 @@ enroll_verb(const struct cli *cli, struct ledger *l, const char *verb, int argc,
 		    "ledger's file: run loy-enroll forget again");
 		return ledger_status(l);
 	}
+	/* the run is in the ledger: said as after any commit, since 75 and 74
+	 * otherwise say that nothing is; running it again is harmless, and
+	 * completes it */
 	if (got > 0) {
-		loy_warn("the data forgotten stay in the ledger's file while another program "
-		    "reads or writes the ledger: run loy-enroll forget again once it has done");
+		loy_warn("the members are forgotten, but the data forgotten stay in the "
+		    "ledger's file while another program reads or writes the ledger: run "
+		    "loy-enroll forget again once it has done");
 		return LOY_EX_BUSY;
 	}
 	return 0;

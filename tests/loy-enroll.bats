@@ -1271,7 +1271,7 @@ open_reader() {
 	open_reader "BEGIN;"
 	run -75 --separate-stderr loy-enroll --busy-timeout 0 forget 1001
 	[ "$output" = "$(printf 'member_id,status,detail\n1001,forgotten,')" ]
-	[ "$stderr" = "loy-enroll: the data forgotten stay in the ledger's file while another program reads or writes the ledger: run loy-enroll forget again once it has done" ]
+	[ "$stderr" = "loy-enroll: the members are forgotten, but the data forgotten stay in the ledger's file while another program reads or writes the ledger: run loy-enroll forget again once it has done" ]
 	[ "$(contact 1001)" = "|||" ]
 	echo "COMMIT;" >&"$READER_W"
 	run -0 --separate-stderr loy-enroll forget 1001
