@@ -1125,7 +1125,8 @@ connect(const char *path, int busy_timeout_s, int *status)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(l->db, 1);
-	sqlite3_busy_timeout(l->db, busy_timeout_s * 1000);
+	l->busy_ms = busy_timeout_s * 1000;
+	sqlite3_busy_timeout(l->db, l->busy_ms);
 	/* a long query (a report, a check, the settling of a large import)
 	 * shows a terminal it is working */
 	sqlite3_progress_handler(l->db, 1000000, ticker, NULL);
@@ -1614,11 +1615,35 @@ ledger_commit(struct ledger *l)
 	return commit(l, "cannot commit the run");
 }
 
+/* Milliseconds on the monotonic clock. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
 ledger_fold_wal(struct ledger *l)
 {
-	int rc = sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	/* tried again every 20 ms up to the busy timeout, not waited for by
+	 * SQLite's busy handler, which holds the writer's lock all the while
+	 * it waits for a reader: another writer would wait for a run already
+	 * committed, and give up with status 75 */
+	const struct timespec pause = { 0, 20 * 1000000L };
+	int64_t until = now_ms() + l->busy_ms;
+	int rc;
 
+	sqlite3_busy_timeout(l->db, 0);
+	while (((rc = sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+	    NULL)) & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+		if (now_ms() >= until)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	sqlite3_busy_timeout(l->db, l->busy_ms);
 	if (rc == SQLITE_OK)
 		return 0;
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)

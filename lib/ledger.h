@@ -49,7 +49,8 @@ void ledger_rollback(struct ledger *l);
 /* After a commit, copy the WAL into the ledger's file and empty it, so
  * that what the run overwrote is nowhere in either, waiting (up to the
  * busy timeout) for other programs reading an older copy of the ledger or
- * writing it: 0 done, 1 one still was, -1 error (message printed). */
+ * writing it, and trying again, not holding other writers off as it
+ * waits: 0 done, 1 one still was, -1 error (message printed). */
 int ledger_fold_wal(struct ledger *l);
 /* A read-only snapshot for readers: BEGIN (deferred). */
 int ledger_begin_read(struct ledger *l);

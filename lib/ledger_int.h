@@ -105,6 +105,7 @@ struct ledger {
 	char pv_buf[4096];
 	/* PRAGMA data_version as the settings were read: ledger_moved */
 	int64_t data_version;
+	int busy_ms;		/* --busy-timeout */
 };
 
 /* The cached statement `id`, prepared from `sql` on first use, reset and

@@ -1266,6 +1266,33 @@ open_reader() {
 	ledger_ok
 }
 
+@test "forget waiting for a reader to take the values out of the ledger's file holds no other writer off" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	base
+	open_reader "BEGIN;"
+	loy-enroll --busy-timeout 10 forget 1001 >out.csv 2>err.txt 3>&- {READER_W}>&- {READER_R}<&- &
+	pid=$!
+	wait_sleeping "$pid"
+	# forget has committed: a writer now need not wait for it
+	run -0 --separate-stderr loy-enroll --busy-timeout 1 close 1002
+	[ "$output" = "$(printf 'member_id,status,detail\n1002,closed,')" ]
+	[ "$stderr" = "" ]
+	echo "COMMIT; SELECT 'done';" >&"$READER_W"
+	read -r got <&"$READER_R"
+	[ "$got" = done ]
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" = 0 ]
+	[ "$(cat out.csv)" = "$(printf 'member_id,status,detail\n1001,forgotten,')" ]
+	[ "$(cat err.txt)" = "" ]
+	for v in "Anna Schmidt" "+49 30 1234567" "anna@example.org" "1984-03-12"; do
+		not_in_files "$v" "$LOY_DB" "$LOY_DB-wal"
+	done
+	[ "$(q "SELECT status FROM members WHERE member_id = '1002'")" = closed ]
+	ledger_ok
+}
+
 @test "forget says when another program reading the ledger past --busy-timeout keeps the erased data in its file, and exits 75; forget again erases them" {
 	base
 	open_reader "BEGIN;"
