@@ -512,7 +512,7 @@ EOF
 			    { echo "no '${want%%|*}' in: $output" >&2; return 1; }
 			[[ $want == *'|'* ]] && want=${want#*|} || want=
 		done
-		! grep -E ' or (run|entry|lot|member)' <<<"$output"
+		! grep -E ' or (run|entry|lot|member)' <<<"$output" || false
 	done
 	# a segment's members listed under a name no segment has
 	cp good.db "$LOY_DB"

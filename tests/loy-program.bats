@@ -88,7 +88,7 @@ bad() {
 	[ "$(sed -n '/^\[earn\]/,/^$/p' v1.conf | grep '^points')" = "points = 3" ]
 	[ "$(sed -n '/^\[expiry\]/,/^$/p' v1.conf | grep '^months')" = "months = 12" ]
 	# the default's tiers with thresholds are gone: the new ones are named only
-	! grep -q '^\[tier ' v1.conf
+	! grep -q '^\[tier ' v1.conf || false
 	run -0 --separate-stderr loy-program check v1.conf
 	[ "${lines[6]}" = "tiers: 3 (Bronze, Silver, Gold)" ]
 	[ "${lines[3]}" = "earn: 3 points per 1.00, rounded down per receipt" ]

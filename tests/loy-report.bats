@@ -454,7 +454,7 @@ OUT
 	for applied in no yes; do
 		loy-report html >dec.html
 		grep -q '<title>Star Club' dec.html
-		! grep -q 'Loyalty Club' dec.html
+		! grep -q 'Loyalty Club' dec.html || false
 		run -0 --separate-stderr loy-program apply
 	done
 }
