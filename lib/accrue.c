@@ -42,7 +42,8 @@ static uint64_t head(const struct rcpt *r, const char *occurred);
 static int maybe_taken(struct accrue *a, const char *txn);
 static int write_balances(struct accrue *a);
 static int link_earlier(struct accrue *a, struct mem *m, const struct rcpt *r,
-    int64_t amount, int64_t points, struct receipt_row **v, char *detail, size_t size);
+    int64_t amount, int64_t points, int64_t first, struct receipt_row **v, char *detail,
+    size_t size);
 static int link_spend(struct accrue *a, struct batch *b, struct mem *m, const struct rcpt *r,
     const struct receipt_row *v, int n);
 static void await(struct accrue *a, const char *orig);
@@ -191,6 +192,9 @@ struct accrue {
 	int forgot;		/* members were forgotten during this input */
 	size_t nsettled, nduplicate;	/* receipts settled this run, duplicates of them */
 	int64_t file_points;
+	int64_t file_late;	/* of them, what returns taken before took back
+				   late (link_earlier), positive */
+	long file_late_returns;	/* how many returns did */
 	size_t file_members;	/* members with a receipt in this input (one struct
 				   mem a member: byid) */
 	long file_no;		/* inputs begun */
@@ -498,6 +502,8 @@ accrue_file(void *ctx, struct batch *b)
 		bad = batch_header_error(b, "column 'unit_price' needs a column 'qty'");
 	a->file_receipts = 0;
 	a->file_points = 0;
+	a->file_late = 0;
+	a->file_late_returns = 0;
 	a->file_members = 0;
 	a->file_no++;
 	return bad;
@@ -2630,7 +2636,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 		w.store = old->store;
 		w.channel = old->channel;
 		w.amount = er.amount;
-		if ((nrel = link_earlier(a, m, &w, er.amount, psales, &rel, detail,
+		if ((nrel = link_earlier(a, m, &w, er.amount, psales, row.entry_id, &rel, detail,
 		    sizeof(detail))) < 0)
 			goto out;
 	}
@@ -2828,22 +2834,28 @@ awaited_add(void *ctx, int ncols, const char *const *cols, const char *const *ro
 }
 
 /* Member m's purchase r, just recorded with `points` for `amount` (an
- * exchange's for its sales alone): the returns of m's (or of a member
- * merged into m) that named it in orig_txn before it came, and took their
- * points at the current rate, count against it now, in the order they
- * were taken, as if they had come after it.  Each takes off it
- * what is left of it, at most its own amount (the purchase's and its own
- * returned_amount), and the points it owed at its rate for that part, at
- * most what is left of the purchase's (its returned_points): a later
- * return owes the purchase's points in proportion less those.  The points
- * taken stand.  The returns into *v, what each took off into (*v)[i].
- * returned_amount (negative), for link_spend; `detail` says so.  Their
+ * exchange's for its sales alone), its first entry `first`: the returns of
+ * m's (or of a member merged into m) that named it in orig_txn before it
+ * came, and took their points at the current rate, count against it now,
+ * in the order they were taken, as if they had come after it.  Each takes
+ * off it what is left of it, at most its own amount (the purchase's and
+ * its own returned_amount), and the points it owed at its rate for that
+ * part, at most what is left of the purchase's (its returned_points): a
+ * later return owes the purchase's points in proportion less those.  The
+ * points taken stand; what of those owed for that part a balance at zero
+ * kept it from taking (the points it took count towards them first) it
+ * takes now, out of the purchase's: an entry of its own, at its time (the
+ * purchase's when later), from the purchase's lots first, as take_back
+ * takes (a return of a member merged into m keeps what it took).  The
+ * returns into *v, what each took off into (*v)[i].returned_amount
+ * (negative) and what it took now into (*v)[i].returned_points (a
+ * return's is 0 otherwise), for link_spend; `detail` says so.  Their
  * count, or -1. */
 static int
 link_earlier(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t amount,
-    int64_t points, struct receipt_row **v, char *detail, size_t size)
+    int64_t points, int64_t first, struct receipt_row **v, char *detail, size_t size)
 {
-	int64_t left = amount, pleft = points, took = 0;
+	int64_t left = amount, pleft = points, took = 0, late = 0;
 	int n, k = 0;
 	char amt[32];
 
@@ -2879,6 +2891,33 @@ link_earlier(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t amou
 		pleft -= owed;
 		took += kept;
 		ret->returned_amount = -kept;
+		ret->returned_points = 0;
+		/* a balance at zero kept it from taking them then; not one of
+		 * a member merged into m since, whose receipt's entries are
+		 * that member's */
+		if (owed > -ret->points && strcmp(ret->member_id, m->id) == 0) {
+			const char *at = strcmp(ret->occurred_at, r->occurred) > 0 ?
+			    ret->occurred_at : r->occurred;
+			int64_t take, entry;
+
+			if ((take = takeable(a, m, at, owed + ret->points)) < 0)
+				goto fail;
+			if (take > 0 &&
+			    ((entry = ledger_journal_add(a->l, m->id, "return", -take, at,
+			    "receipt", ret->txn_id, NULL)) < 0 ||
+			    ledger_lots_take(a->l, m->id, take, entry, first, at) < 0 ||
+			    ledger_receipt_took(a->l, ret->txn_id, take, entry) < 0))
+				goto fail;
+			if (take > 0) {
+				entry_moved(m, -take, entry);
+				ret->points -= take;
+				ret->returned_points = take;
+				a->file_points -= take;
+				a->file_late += take;
+				a->file_late_returns++;
+				late += take;
+			}
+		}
 		if (k != i) {
 			(*v)[k] = *ret;
 			memset(ret, 0, sizeof(*ret));
@@ -2893,6 +2932,10 @@ link_earlier(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t amou
 		snprintf(detail + strlen(detail), size - strlen(detail), "%s%d returns taken "
 		    "before it returned %s of it", *detail ? "; " : "", k,
 		    money_format(took, a->decimals, amt));
+	if (late)
+		snprintf(detail + strlen(detail), size - strlen(detail), ", and %lld point%s "
+		    "%s could not take back then", (long long)late, late == 1 ? "" : "s",
+		    k == 1 ? "it" : "they");
 	return k;
 fail:
 	for (int i = 0; i < n; i++)
@@ -2911,6 +2954,18 @@ static int
 link_spend(struct accrue *a, struct batch *b, struct mem *m, const struct rcpt *r,
     const struct receipt_row *v, int n)
 {
+	/* a row for each that took back now what it could not then */
+	for (int i = 0; i < n; i++)
+		if (v[i].returned_points > 0) {
+			char said[256];
+
+			snprintf(said, sizeof(said), "%lld point%s it could not take back then, now "
+			    "that '%s' came", (long long)v[i].returned_points,
+			    v[i].returned_points == 1 ? "" : "s", r->txn);
+			emit(b, a, v[i].txn_id, m->id, strcmp(v[i].occurred_at, r->occurred) > 0 ?
+			    v[i].occurred_at : r->occurred, 0, -v[i].returned_points, "returned",
+			    said);
+		}
 	for (int i = 0; i < n; i++)
 		if (progress_less(a, m, v[i].txn_id, v[i].occurred_at, v[i].store, v[i].channel,
 		    -v[i].amount, 0, v[i].returned_amount) < 0 ||
@@ -3223,8 +3278,8 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	if (m && r->amount < 0 && r->orig && row.returned_amount == 0)
 		await(a, r->orig);
 	else if (m && r->amount > 0 &&
-	    (nlinked = link_earlier(a, m, r, r->amount - row.returned_amount, earned, &linked,
-	    detail, sizeof(detail))) < 0)
+	    (nlinked = link_earlier(a, m, r, r->amount - row.returned_amount, earned,
+	    row.entry_id, &linked, detail, sizeof(detail))) < 0)
 		goto out;
 	if (m && m->file_no != a->file_no) {
 		m->file_no = a->file_no;
@@ -3588,6 +3643,11 @@ accrue_summary(void *ctx, struct batch *b, char *buf, size_t size)
 	snprintf(buf, size, "; %ld receipt%s, %zu member%s, %lld point%s", a->file_receipts,
 	    a->file_receipts == 1 ? "" : "s", nm, nm == 1 ? "" : "s", (long long)a->file_points,
 	    a->file_points == 1 || a->file_points == -1 ? "" : "s");
+	if (a->file_late_returns && strlen(buf) < size)
+		snprintf(buf + strlen(buf), size - strlen(buf), "; %ld return%s taken before "
+		    "took back %lld point%s %s could not then", a->file_late_returns,
+		    a->file_late_returns == 1 ? "" : "s", (long long)a->file_late,
+		    a->file_late == 1 ? "" : "s", a->file_late_returns == 1 ? "it" : "they");
 }
 
 static void

@@ -341,6 +341,9 @@ void receipt_took_free(struct receipt_took *v, int n);
  * took off its original (negative: takes more): its returned_amount and,
  * an exchange's, its earn's "returned" (not the points it took). */
 int ledger_receipt_give_back(struct ledger *l, const char *txn_id, int64_t amount);
+/* Return txn_id takes back `points` more (positive) by entry `entry`: its
+ * points less by them, its entry_id that one when it had none. */
+int ledger_receipt_took(struct ledger *l, const char *txn_id, int64_t points, int64_t entry);
 /* The originals named in orig_txn by returns that took nothing off them
  * (returned_amount 0: it was not in the ledger, or not a purchase), each
  * once, to fn (which may stop the walk): 0 or -1. */

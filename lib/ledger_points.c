@@ -620,6 +620,21 @@ ledger_receipt_give_back(struct ledger *l, const char *txn_id, int64_t amount)
 	return ledger_exec_stmt(l, st, "cannot record a return");
 }
 
+int
+ledger_receipt_took(struct ledger *l, const char *txn_id, int64_t points, int64_t entry)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_TOOK,
+	    "UPDATE receipts SET points = points - ?2, entry_id = coalesce(entry_id, ?3)"
+	    " WHERE txn_id = ?1");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, txn_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, points);
+	sqlite3_bind_int64(st, 3, entry);
+	return ledger_exec_stmt(l, st, "cannot record a return");
+}
+
 /* The terms of the index receipts_unlinked, which a query must repeat for
  * SQLite to use it; the list of them names it, as SQLite, without
  * statistics, may take receipts_orig, which holds every return. */

@@ -1704,11 +1704,12 @@ EOF
 	run -0 --separate-stderr loy-accrue ret.csv
 	run -0 --separate-stderr loy-accrue day2.csv
 	# R1 took back nothing at the current rate (the balance was 0), and
-	# T1 keeps its 110, the bonus with it: its use of 'once' stands, and
-	# T2 has no second bonus
+	# takes its 10 now, out of T1's; T1 keeps its 110, the bonus with it:
+	# its use of 'once' stands, and T2 has no second bonus
 	same "$output" <<'OUT'
 txn_id,member_id,occurred_at,amount,points,status,detail
-T1,1003,2026-12-02 10:00:00,10.00,110,credited,return 'R1' taken before it returned 10.00 of it
+T1,1003,2026-12-02 10:00:00,10.00,110,credited,"return 'R1' taken before it returned 10.00 of it, and 10 points it could not take back then"
+R1,1003,2026-12-02 11:00:00,0.00,-10,returned,"10 points it could not take back then, now that 'T1' came"
 T2,1003,2026-12-03 10:00:00,10.00,10,credited,
 OUT
 	same "$(q "SELECT rule || ' ' || member_id || ' ' || key FROM rule_awards ORDER BY award_id")" <<'OUT'

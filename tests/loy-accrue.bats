@@ -588,25 +588,29 @@ R2,1001,2026-11-21 13:00:00,-1,-10.00,S1
 EOF
 	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-20 12:00:00,12.00\n' >sale.csv
 	run -0 --separate-stderr loy-accrue ret.csv sale.csv
-	# the balance was 0: R1 and R2 took nothing; R2 returns more than is
-	# left of S1 after R1, and keeps the rest (3.00) as its own
+	# the balance was 0: R1 and R2 took nothing then; R2 returns more than
+	# is left of S1 after R1, and keeps the rest (3.00) as its own; when S1
+	# comes they take back what they owe of it, 5 and 7 points, out of its
 	same "$output" <<EOF
 $HEAD
 R1,1001,2026-11-21 12:00:00,-5.00,0,returned,5 points not recovered: the balance may not go below zero
 R2,1001,2026-11-21 13:00:00,-10.00,0,returned,10 points not recovered: the balance may not go below zero
-S1,1001,2026-11-20 12:00:00,12.00,12,credited,2 returns taken before it returned 12.00 of it
+S1,1001,2026-11-20 12:00:00,12.00,12,credited,"2 returns taken before it returned 12.00 of it, and 12 points they could not take back then"
+R1,1001,2026-11-21 12:00:00,0.00,-5,returned,"5 points it could not take back then, now that 'S1' came"
+R2,1001,2026-11-21 13:00:00,0.00,-7,returned,"7 points it could not take back then, now that 'S1' came"
 EOF
-	same "$(q "SELECT txn_id, returned_amount, returned_points FROM receipts ORDER BY txn_id")" <<'EOF'
-R1|-500|0
-R2|-700|0
-S1|1200|12
+	[ "${stderr_lines[-1]}" = "loy-accrue: sale.csv: 1 row, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, 0 points; 2 returns taken before took back 12 points they could not then" ]
+	same "$(q "SELECT txn_id, points, returned_amount, returned_points FROM receipts ORDER BY txn_id")" <<'EOF'
+R1|-5|-500|0
+R2|-7|-700|0
+S1|12|1200|12
 EOF
-	[ "$(balances)" = "1001:12" ]
+	[ "$(balances)" = "1001:0" ]
 	# nothing is left of S1 to return
 	printf 'txn_id,member_id,occurred_at,qty,amount,orig_txn\nR3,1001,2026-11-22 12:00:00,-1,-1.00,S1\n' >ret3.csv
 	run -0 --separate-stderr loy-accrue ret3.csv
 	[ "${lines[1]}" = "R3,1001,2026-11-22 12:00:00,-1.00,0,returned,\"returns 1.00, but only 0.00 of 'S1' was left to return\"" ]
-	[ "$(balances)" = "1001:12" ]
+	[ "$(balances)" = "1001:0" ]
 	ledger_ok
 }
 
@@ -629,6 +633,136 @@ EOF
 	run -0 --separate-stderr loy-accrue again.csv
 	[ "${lines[1]}" = "R2,1001,2026-11-22 12:00:00,-40.00,0,returned,\"returns 40.00, but only 0.00 of 'S1' was left to return\"" ]
 	[ "$(balances)" = "1001:50" ]
+	ledger_ok
+}
+
+@test "a return taken before its purchase at a balance of zero takes back, when the purchase comes in the same run, what it could not then: as in the other order" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-21 10:00:00,-20.00,T1\n' >aarau.csv
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,100.00\n' >zurich.csv
+	cp "$LOY_DB" other.db
+	run -0 --separate-stderr loy-accrue aarau.csv zurich.csv
+	same "$output" <<EOF
+$HEAD
+R1,1001,2026-11-21 10:00:00,-20.00,0,returned,20 points not recovered: the balance may not go below zero
+T1,1001,2026-11-20 10:00:00,100.00,100,credited,"return 'R1' taken before it returned 20.00 of it, and 20 points it could not take back then"
+R1,1001,2026-11-21 10:00:00,0.00,-20,returned,"20 points it could not take back then, now that 'T1' came"
+EOF
+	[ "${stderr_lines[-1]}" = "loy-accrue: zurich.csv: 1 row, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, 80 points; 1 return taken before took back 20 points it could not then" ]
+	[ "$(balances)" = "1001:80" ]
+	# the return's own entry, in this run, at its time; its receipt's
+	# points are its entries'
+	same "$(q "SELECT kind, points, occurred_at, source, ref, run_id FROM journal ORDER BY entry_id")" <<'EOF'
+earn|100|2026-11-20 10:00:00|receipt|T1|3
+return|-20|2026-11-21 10:00:00|receipt|R1|3
+EOF
+	same "$(q "SELECT txn_id, points, entry_id, returned_amount, returned_points FROM receipts ORDER BY txn_id")" <<'EOF'
+R1|-20|2|-2000|0
+T1|100|1|2000|20
+EOF
+	[ "$(q "SELECT remaining FROM lots")" = 80 ]
+	ledger_ok
+	# the other order gives the same balance
+	run -0 --separate-stderr loy-accrue -d other.db zurich.csv aarau.csv
+	[ "$(sqlite3 other.db "SELECT member_id || ':' || points FROM balances")" = "1001:80" ]
+	ledger_ok other.db
+	# what-if takes a return taken before its purchase at the candidate's
+	# rate, all of it, as the ledger now has it
+	printf '[programme]\nearn_points = 1\n' >p.conf
+	run -0 --separate-stderr loy-program what-if --from 2026-11-01 --to 2026-11-30 p.conf
+	[ "$(grep '^\[return\],' <<<"$output")" = "[return],-20,-20,0,-0.20,-0.20,0.00" ]
+}
+
+@test "a return taken before its purchase at a balance of zero takes back what it could not then when the purchase comes in a later run, from its pending points" {
+	base --set return_window_days=30
+	printf 'txn_id,member_id,occurred_at,amount\nT2,1002,2026-11-01 10:00:00,50.00\n' >t2.csv
+	loy-accrue t2.csv >/dev/null 2>&1
+	# 1001 has nothing; 1002's return of the same purchase is another member's
+	cat >ret.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+R1,1001,2026-11-21 10:00:00,-20.00,T1
+R2,1002,2026-11-21 11:00:00,-5.00,T1
+EOF
+	loy-accrue ret.csv >/dev/null 2>&1
+	[ "$(balances)" = "$(printf '1002:45')" ]
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,100.00\n' >t1.csv
+	run -0 --separate-stderr loy-accrue t1.csv
+	same "$output" <<EOF
+$HEAD
+T1,1001,2026-11-20 10:00:00,100.00,100,pending,"return 'R1' taken before it returned 20.00 of it, and 20 points it could not take back then"
+R1,1001,2026-11-21 10:00:00,0.00,-20,returned,"20 points it could not take back then, now that 'T1' came"
+EOF
+	[ "$(balances)" = "$(printf '1001:80\n1002:45')" ]
+	# out of T1's lot, which still waits for the return window
+	same "$(q "SELECT j.ref, l.points, l.remaining, l.available_at FROM lots l JOIN journal j USING (entry_id) WHERE l.member_id = '1001'")" <<'EOF'
+T1|100|80|2026-12-20 10:00:00
+EOF
+	# R2 stays as it was taken
+	same "$(q "SELECT txn_id, points, returned_amount FROM receipts WHERE txn_id IN ('R1', 'R2') ORDER BY txn_id")" <<'EOF'
+R1|-20|-2000
+R2|-5|0
+EOF
+	ledger_ok
+}
+
+@test "a return taken before its purchase that took back part of its points takes the rest when the purchase comes, no more than it owes of it" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nP0,1001,2026-11-01 10:00:00,30.00\n' >p0.csv
+	loy-accrue p0.csv >/dev/null 2>&1
+	cp "$LOY_DB" other.db
+	# R1 returns 150.00, of which T1 has 100.00: of the 150 it owed at the
+	# rate it took 30; it owes 100 for T1's part, and takes 70 more
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-21 10:00:00,-150.00,T1\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	[ "${lines[1]}" = "R1,1001,2026-11-21 10:00:00,-150.00,-30,returned,120 points not recovered: the balance may not go below zero" ]
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,100.00\n' >t1.csv
+	run -0 --separate-stderr loy-accrue t1.csv
+	same "$output" <<EOF
+$HEAD
+T1,1001,2026-11-20 10:00:00,100.00,100,credited,"return 'R1' taken before it returned 100.00 of it, and 70 points it could not take back then"
+R1,1001,2026-11-21 10:00:00,0.00,-70,returned,"70 points it could not take back then, now that 'T1' came"
+EOF
+	[ "$(balances)" = "1001:30" ]
+	[ "$(q "SELECT points FROM receipts WHERE txn_id = 'R1'")" = -100 ]
+	ledger_ok
+	# in the other order: T1 earns 100, R1 takes back what it owes of it
+	loy-accrue -d other.db t1.csv ret.csv >/dev/null 2>&1
+	[ "$(sqlite3 other.db "SELECT member_id || ':' || points FROM balances")" = "1001:30" ]
+	ledger_ok other.db
+}
+
+@test "a return taken before its purchase under allow_negative took all its points: the purchase takes nothing more" {
+	base --set allow_negative=yes
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-21 10:00:00,-20.00,T1\n' >ret.csv
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,100.00\n' >t1.csv
+	run -0 --separate-stderr loy-accrue ret.csv t1.csv
+	same "$output" <<EOF
+$HEAD
+R1,1001,2026-11-21 10:00:00,-20.00,-20,returned,original receipt 'T1' not known: at the current rate
+T1,1001,2026-11-20 10:00:00,100.00,100,credited,return 'R1' taken before it returned 20.00 of it
+EOF
+	[ "$(balances)" = "1001:80" ]
+	[ "$(q "SELECT count(*) FROM journal WHERE ref = 'R1'")" = 1 ]
+	ledger_ok
+}
+
+@test "a purchase set aside with --rejects and taken after the return that names it takes back what the return could not" {
+	base
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+T1,1001,2026-11-20 12:00:00,4O.00,
+R1,1001,2026-11-21 12:00:00,-10.00,T1
+EOF
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	[ "${lines[2]}" = "R1,1001,2026-11-21 12:00:00,-10.00,0,returned,10 points not recovered: the balance may not go below zero" ]
+	sed -i 's/4O.00/40.00/' rej.csv
+	run -0 --separate-stderr loy-accrue rej.csv
+	same "$output" <<EOF
+$HEAD
+T1,1001,2026-11-20 12:00:00,40.00,40,credited,"return 'R1' taken before it returned 10.00 of it, and 10 points it could not take back then"
+R1,1001,2026-11-21 12:00:00,0.00,-10,returned,"10 points it could not take back then, now that 'T1' came"
+EOF
+	[ "$(balances)" = "1001:30" ]
 	ledger_ok
 }
 
