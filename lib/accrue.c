@@ -193,8 +193,7 @@ struct accrue {
 	size_t nsettled, nduplicate;	/* receipts settled this run, duplicates of them */
 	int64_t file_points;
 	int64_t file_late;	/* of them, what returns taken before took back
-				   late (link_earlier), positive */
-	long file_late_returns;	/* how many returns did */
+				   late (take_late), positive */
 	size_t file_members;	/* members with a receipt in this input (one struct
 				   mem a member: byid) */
 	long file_no;		/* inputs begun */
@@ -503,7 +502,6 @@ accrue_file(void *ctx, struct batch *b)
 	a->file_receipts = 0;
 	a->file_points = 0;
 	a->file_late = 0;
-	a->file_late_returns = 0;
 	a->file_members = 0;
 	a->file_no++;
 	return bad;
@@ -1202,6 +1200,49 @@ take_back(struct accrue *a, struct mem *m, const char *txn, const char *at, int6
 	entry_moved(m, -take, entry);
 	*entry_out = entry;
 	return take;
+}
+
+/* Return `txn` of member m, of time `ret_at`, taken before purchase
+ * `orig` of time `at` came, takes back now `owed` points that a balance at
+ * zero kept it from taking then, out of the purchase's (its entry `first`
+ * first), as take_back takes: an entry of the return's own, at the later
+ * of the two times.  The points taken, or -1. */
+static int64_t
+take_late(struct accrue *a, struct mem *m, const char *txn, const char *ret_at,
+    const char *at, int64_t owed, int64_t first)
+{
+	int64_t take, entry;
+
+	if (strcmp(ret_at, at) > 0)
+		at = ret_at;
+	if ((take = takeable(a, m, at, owed)) <= 0)
+		return take;
+	if ((entry = ledger_journal_add(a->l, m->id, "return", -take, at, "receipt", txn,
+	    NULL)) < 0 || ledger_lots_take(a->l, m->id, take, entry, first, at) < 0 ||
+	    ledger_receipt_took(a->l, txn, take, entry) < 0)
+		return -1;
+	entry_moved(m, -take, entry);
+	a->file_points -= take;
+	a->file_late += take;
+	return take;
+}
+
+/* The rows of the n returns v that took back late (take_late) what their
+ * returned_points say, for purchase `orig` of time `at`. */
+static void
+late_rows(struct accrue *a, struct batch *b, struct mem *m, const char *orig, const char *at,
+    const struct receipt_row *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i].returned_points > 0) {
+			char said[256];
+
+			snprintf(said, sizeof(said), "%lld point%s it could not take back then, now "
+			    "that '%s' came", (long long)v[i].returned_points,
+			    v[i].returned_points == 1 ? "" : "s", orig);
+			emit(b, a, v[i].txn_id, m->id, strcmp(v[i].occurred_at, at) > 0 ?
+			    v[i].occurred_at : at, 0, -v[i].returned_points, "returned", said);
+		}
 }
 
 /* Is `orig`, the original of m's return r, another member's (through
@@ -2164,7 +2205,8 @@ old_spend(struct accrue *a, struct mem *m, struct rcpt *r, const struct receipt_
  */
 static int
 returns_held(struct accrue *a, struct mem *m, const struct receipt_row *old, int64_t left,
-    int64_t points, int64_t *had, int64_t *given, int64_t *more, char *said, size_t size)
+    int64_t points, int64_t *had, int64_t *given, int64_t *more, struct receipt_row **late,
+    int *nlate, char *said, size_t size)
 {
 	struct receipt_took *v;
 	int64_t excess, room;
@@ -2231,7 +2273,7 @@ returns_held(struct accrue *a, struct mem *m, const struct receipt_row *old, int
 			 * link_spend moves it */
 			const struct programme *rate = earn_at(a->earn, ret->occurred_at);
 			int64_t owed = earn_base_points(rate, v[i].took + g) -
-			    earn_base_points(rate, v[i].took);
+			    earn_base_points(rate, v[i].took), owed_all;
 
 			if (progress_less(a, m, ret->txn_id, ret->occurred_at, ret->store,
 			    ret->channel, -ret->amount, 0, -g) < 0)
@@ -2240,6 +2282,22 @@ returns_held(struct accrue *a, struct mem *m, const struct receipt_row *old, int
 				owed = points - old->returned_points - *more;
 			if (owed > 0)
 				*more += owed;
+			/* what it owes for all it took off it now, less what it
+			 * took back: a balance at zero kept it from taking that,
+			 * which it takes once the purchase's points are in */
+			owed_all = earn_base_points(rate, v[i].took + g) + ret->points;
+			if (owed_all > owed)
+				owed_all = owed;
+			if (owed_all > 0 && late && strcmp(ret->member_id, m->id) == 0) {
+				struct receipt_row *x;
+
+				*late = loy_xrealloc(*late, (*nlate + 1) * sizeof(**late));
+				x = &(*late)[(*nlate)++];
+				memset(x, 0, sizeof(*x));
+				x->txn_id = loy_xstrdup(ret->txn_id);
+				x->occurred_at = loy_xstrdup(ret->occurred_at);
+				x->returned_points = owed_all;
+			}
 		}
 		room -= g;
 		*given -= g;
@@ -2325,6 +2383,12 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	/* what returns took off it so far, a purchase (an exchange's sales),
 	 * and what they keep of it now; what was said of them */
 	int64_t rs, rhad = 0, rgiven = 0, rmore = 0, psales = 0;
+	/* those of them taken before it that take back, once its points
+	 * are in, what a balance at zero kept them from taking (returns_held):
+	 * the points in returned_points */
+	struct receipt_row *late = NULL;
+	int nlate = 0;
+	int64_t nlate_pts = 0;
 	char held[256] = "";
 	/* a return so far, now a purchase: the returns counted against it */
 	int relink = 0, nrel = 0;
@@ -2375,8 +2439,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	if (rs > 0 && row.amount < 0) {
 		/* a purchase so far that returns took from, now a return: they
 		 * name no purchase (as in the whole), their points stand */
-		if ((rc = returns_held(a, m, old, -1, 0, &rhad, &rgiven, &rmore, held,
-		    sizeof(held))) != 0) {
+		if ((rc = returns_held(a, m, old, -1, 0, &rhad, &rgiven, &rmore, NULL, NULL,
+		    held, sizeof(held))) != 0) {
 			if (rc > 0)
 				rc = reject_receipt(a, b, r, held);
 			goto out;
@@ -2538,7 +2602,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 				int64_t owe = 0, took;
 
 				if (returns_held(a, m, old, sales, psales, &rhad, &rgiven, &rmore,
-				    held, sizeof(held)) != 0 ||
+				    &late, &nlate, held, sizeof(held)) != 0 ||
 				    (rgiven < 0 && referral_back(a, m, r->txn) < 0))
 					goto out;
 				took = old->returned_points + rmore;
@@ -2610,6 +2674,22 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			if (take > 0 && !row.entry_id)
 				row.entry_id = entry;
 		}
+		for (int i = 0; i < nlate; i++) {
+			int64_t take = take_late(a, m, late[i].txn_id, late[i].occurred_at,
+			    row.occurred_at, late[i].returned_points, row.entry_id);
+
+			if (take < 0)
+				goto out;
+			late[i].returned_points = take;
+			nlate_pts += take;
+		}
+		if (nlate_pts) {
+			char said[96];
+
+			snprintf(said, sizeof(said), "returns taken before it take back %lld point%s "
+			    "they could not then", (long long)nlate_pts, nlate_pts == 1 ? "" : "s");
+			detail_add(held, sizeof(held), said);
+		}
 		if (computed) {
 			/* what the lines earned before, and the balance no longer
 			 * had when they took it back, stays with the receipt */
@@ -2647,6 +2727,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	emit(b, a, r->txn, m ? m->id : NULL, row.occurred_at, r->amount, points - old->points,
 	    points < old->points ? "returned" : status,
 	    *detail ? detail : "more lines of this receipt");
+	late_rows(a, b, m, r->txn, row.occurred_at, late, nlate);
 	/* what its return took back, or gave again, before what it gives now */
 	if (credit_pending(a, b, m, r->txn, row.occurred_at) < 0 ||
 	    link_spend(a, b, m, &w, rel, nrel) < 0)
@@ -2675,6 +2756,9 @@ out:
 	for (int i = 0; i < nrel; i++)
 		receipt_row_clear(&rel[i]);
 	free(rel);
+	for (int i = 0; i < nlate; i++)
+		receipt_row_clear(&late[i]);
+	free(late);
 	free(merged);
 	free(row.earn);
 	free(lines);
@@ -2896,27 +2980,14 @@ link_earlier(struct accrue *a, struct mem *m, const struct rcpt *r, int64_t amou
 		 * a member merged into m since, whose receipt's entries are
 		 * that member's */
 		if (owed > -ret->points && strcmp(ret->member_id, m->id) == 0) {
-			const char *at = strcmp(ret->occurred_at, r->occurred) > 0 ?
-			    ret->occurred_at : r->occurred;
-			int64_t take, entry;
+			int64_t take = take_late(a, m, ret->txn_id, ret->occurred_at, r->occurred,
+			    owed + ret->points, first);
 
-			if ((take = takeable(a, m, at, owed + ret->points)) < 0)
+			if (take < 0)
 				goto fail;
-			if (take > 0 &&
-			    ((entry = ledger_journal_add(a->l, m->id, "return", -take, at,
-			    "receipt", ret->txn_id, NULL)) < 0 ||
-			    ledger_lots_take(a->l, m->id, take, entry, first, at) < 0 ||
-			    ledger_receipt_took(a->l, ret->txn_id, take, entry) < 0))
-				goto fail;
-			if (take > 0) {
-				entry_moved(m, -take, entry);
-				ret->points -= take;
-				ret->returned_points = take;
-				a->file_points -= take;
-				a->file_late += take;
-				a->file_late_returns++;
-				late += take;
-			}
+			ret->points -= take;
+			ret->returned_points = take;
+			late += take;
 		}
 		if (k != i) {
 			(*v)[k] = *ret;
@@ -2955,17 +3026,7 @@ link_spend(struct accrue *a, struct batch *b, struct mem *m, const struct rcpt *
     const struct receipt_row *v, int n)
 {
 	/* a row for each that took back now what it could not then */
-	for (int i = 0; i < n; i++)
-		if (v[i].returned_points > 0) {
-			char said[256];
-
-			snprintf(said, sizeof(said), "%lld point%s it could not take back then, now "
-			    "that '%s' came", (long long)v[i].returned_points,
-			    v[i].returned_points == 1 ? "" : "s", r->txn);
-			emit(b, a, v[i].txn_id, m->id, strcmp(v[i].occurred_at, r->occurred) > 0 ?
-			    v[i].occurred_at : r->occurred, 0, -v[i].returned_points, "returned",
-			    said);
-		}
+	late_rows(a, b, m, r->txn, r->occurred, v, n);
 	for (int i = 0; i < n; i++)
 		if (progress_less(a, m, v[i].txn_id, v[i].occurred_at, v[i].store, v[i].channel,
 		    -v[i].amount, 0, v[i].returned_amount) < 0 ||
@@ -3643,11 +3704,10 @@ accrue_summary(void *ctx, struct batch *b, char *buf, size_t size)
 	snprintf(buf, size, "; %ld receipt%s, %zu member%s, %lld point%s", a->file_receipts,
 	    a->file_receipts == 1 ? "" : "s", nm, nm == 1 ? "" : "s", (long long)a->file_points,
 	    a->file_points == 1 || a->file_points == -1 ? "" : "s");
-	if (a->file_late_returns && strlen(buf) < size)
-		snprintf(buf + strlen(buf), size - strlen(buf), "; %ld return%s taken before "
-		    "took back %lld point%s %s could not then", a->file_late_returns,
-		    a->file_late_returns == 1 ? "" : "s", (long long)a->file_late,
-		    a->file_late == 1 ? "" : "s", a->file_late_returns == 1 ? "it" : "they");
+	if (a->file_late && strlen(buf) < size)
+		snprintf(buf + strlen(buf), size - strlen(buf), "; returns taken before took "
+		    "back %lld point%s they could not then", (long long)a->file_late,
+		    a->file_late == 1 ? "" : "s");
 }
 
 static void

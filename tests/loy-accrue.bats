@@ -599,7 +599,7 @@ S1,1001,2026-11-20 12:00:00,12.00,12,credited,"2 returns taken before it returne
 R1,1001,2026-11-21 12:00:00,0.00,-5,returned,"5 points it could not take back then, now that 'S1' came"
 R2,1001,2026-11-21 13:00:00,0.00,-7,returned,"7 points it could not take back then, now that 'S1' came"
 EOF
-	[ "${stderr_lines[-1]}" = "loy-accrue: sale.csv: 1 row, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, 0 points; 2 returns taken before took back 12 points they could not then" ]
+	[ "${stderr_lines[-1]}" = "loy-accrue: sale.csv: 1 row, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, 0 points; returns taken before took back 12 points they could not then" ]
 	same "$(q "SELECT txn_id, points, returned_amount, returned_points FROM receipts ORDER BY txn_id")" <<'EOF'
 R1|-5|-500|0
 R2|-7|-700|0
@@ -648,7 +648,7 @@ R1,1001,2026-11-21 10:00:00,-20.00,0,returned,20 points not recovered: the balan
 T1,1001,2026-11-20 10:00:00,100.00,100,credited,"return 'R1' taken before it returned 20.00 of it, and 20 points it could not take back then"
 R1,1001,2026-11-21 10:00:00,0.00,-20,returned,"20 points it could not take back then, now that 'T1' came"
 EOF
-	[ "${stderr_lines[-1]}" = "loy-accrue: zurich.csv: 1 row, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, 80 points; 1 return taken before took back 20 points it could not then" ]
+	[ "${stderr_lines[-1]}" = "loy-accrue: zurich.csv: 1 row, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 0 rejected; 1 receipt, 1 member, 80 points; returns taken before took back 20 points they could not then" ]
 	[ "$(balances)" = "1001:80" ]
 	# the return's own entry, in this run, at its time; its receipt's
 	# points are its entries'
@@ -729,6 +729,35 @@ EOF
 	loy-accrue -d other.db t1.csv ret.csv >/dev/null 2>&1
 	[ "$(sqlite3 other.db "SELECT member_id || ':' || points FROM balances")" = "1001:30" ]
 	ledger_ok other.db
+}
+
+@test "a purchase settled in parts after a return taken before it at a balance of zero: its later lines take back the rest the return owes, as the whole does" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nR1,1001,2026-11-21 10:00:00,-20.00,T1\n' >ret.csv
+	loy-accrue ret.csv >/dev/null 2>&1
+	cp "$LOY_DB" whole.db
+	# T1's lines lie further apart than the window: settled in two parts
+	{
+		echo 'txn_id,member_id,occurred_at,sku,amount'
+		echo 'T1,1001,2026-11-20 10:00:00,X,10.00'
+		for i in $(seq 1 60); do echo "F$i,1002,2026-11-20 11:00:00,SKU-LONG-NAME-$i,1.00"; done
+		echo 'T1,1001,2026-11-20 10:05:00,Y,90.00'
+	} >parts.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue parts.csv
+	same "$(grep -v '^F' <<<"$output")" <<EOF
+$HEAD
+T1,1001,2026-11-20 10:00:00,10.00,10,credited,"return 'R1' taken before it returned 10.00 of it, and 10 points it could not take back then"
+R1,1001,2026-11-21 10:00:00,0.00,-10,returned,"10 points it could not take back then, now that 'T1' came"
+T1,1001,2026-11-20 10:00:00,90.00,90,credited,returns before these lines took back 10.00 of it: they return 20.00 of it now; returns taken before it take back 10 points they could not then
+R1,1001,2026-11-21 10:00:00,0.00,-10,returned,"10 points it could not take back then, now that 'T1' came"
+EOF
+	[ "$(balances)" = "$(printf '1001:80\n1002:60')" ]
+	[ "$(q "SELECT points FROM receipts WHERE txn_id = 'R1'")" = -20 ]
+	ledger_ok
+	# settled whole: the same
+	loy-accrue -d whole.db parts.csv >/dev/null 2>&1
+	[ "$(sqlite3 whole.db "SELECT member_id || ':' || points FROM balances ORDER BY 1")" = "$(printf '1001:80\n1002:60')" ]
+	ledger_ok whole.db
 }
 
 @test "a return taken before its purchase under allow_negative took all its points: the purchase takes nothing more" {
