@@ -196,7 +196,9 @@ class Model:
                 rec["points"] = p
             # returns of its member taken before it, which named it while
             # the ledger did not have it, count against it now, in the
-            # order they were taken: the points they took stand
+            # order they were taken: the points they took stand, and what
+            # they owed for its part and a balance at zero kept them from
+            # taking they take now, at their time (its, when later)
             for t in self.early.pop(txn, []):
                 ret = self.receipts[t]
                 part = min(-ret["amount"], total - rec["returned_amount"])
@@ -204,7 +206,19 @@ class Model:
                     continue
                 ret["returned_amount"] = -part
                 rec["returned_amount"] += part
-                rec["returned_points"] += min(self.rate(part), p - rec["returned_points"])
+                owed = min(self.rate(part), p - rec["returned_points"])
+                rec["returned_points"] += owed
+                short = owed + ret["points"]
+                if short <= 0:
+                    continue
+                at = max(ret["at"], r["at"])
+                self.expire_first(member, short, at, now)
+                take = short if self.cfg["allow_negative"] \
+                    else min(short, max(self.balance[member], 0))
+                if take:
+                    self.entry(member, "return", -take, "receipt", t, at)
+                    self.take(member, take, at, txn)
+                    ret["points"] -= take
             return
         rec["status"] = "returned"
         if member is None and orig is not None and orig["member"] is not None:
