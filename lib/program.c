@@ -79,7 +79,7 @@ no_programme(const char *text, size_t len)
 	size_t i = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 
 	for (size_t k = 0; k + 1 < len && text[k] != '\n'; k++)
-		if (text[k] == '\r' && text[k + 1] != '\n')
+		if (text[k] == '\r' && text[k + 1] != '\n' && text[k + 1] != '\r')
 			return 0;
 
 	while (i < len) {

@@ -1527,11 +1527,12 @@ parse(const char *name, const char *text, size_t len, struct programme *p, struc
 	}
 	{
 		/* lines that end in CR alone (a classic Mac text) read as one,
-		 * a comment or a section header taking in the whole file */
+		 * a comment or a section header taking in the whole file; CR CR
+		 * LF (a CRLF file written again as text) ends its line */
 		const char *nl = memchr(text, '\n', len), *end = nl ? nl : text + len;
 
 		for (const char *q = text; q < end; q++)
-			if (*q == '\r' && q + 1 < end) {
+			if (*q == '\r' && q + 1 < end && q[1] != '\r') {
 				perr(&ps, 1, "the line has a CR alone, which ends no line "
 				    "(tr '\\r' '\\n' converts a file so ended)");
 				goto report;

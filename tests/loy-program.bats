@@ -218,6 +218,29 @@ loy-program: cr.conf: not a valid programme file" ]
 	ledger_ok
 }
 
+@test "a programme file whose lines end in CR CR LF is read, as before, not refused as one ended by CR alone" {
+	new_ledger
+	good
+	# a CRLF file written again as text: each line's end one CR more
+	sed 's/$/\r\r/' good.conf >crcrlf.conf
+	run -0 --separate-stderr loy-program check crcrlf.conf
+	[ "${lines[0]}" = "crcrlf.conf: a valid programme" ]
+	{ printf '# the club\r\r\n'; cat crcrlf.conf; } >comment.conf
+	run -0 --separate-stderr loy-program load comment.conf
+	[ "$(q "SELECT value FROM settings WHERE key = 'programme'")" = "Test Club" ]
+	# the version stored (as an earlier loy stored such files) is read by
+	# every program: none says it does not parse
+	run -0 --separate-stderr loy-program show
+	[ "$stderr" = "" ]
+	printf 'txn_id,member_id,occurred_at,amount\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	# a CR before a line's text is still no line end
+	printf '# the club\r\r[programme]\r\n' >mac.conf
+	run -65 --separate-stderr loy-program check mac.conf
+	[ "${stderr_lines[0]}" = "loy-program: mac.conf:1: the line has a CR alone, which ends no line (tr '\\r' '\\n' converts a file so ended)" ]
+	ledger_ok
+}
+
 @test "unknown sections, keywords and settings, duplicate keys and names" {
 	cat >p.conf <<'CONF'
 [programme]
