@@ -4327,7 +4327,8 @@ EOF
 	[ -s rej.csv ]
 	printf 'member_id,points,reason,ref\n1001,5,goodwill,CC-2\n' >tue.csv
 	run -0 --separate-stderr loy-accrue --adjust --rejects rej.csv tue.csv
-	[ -e rej.csv ] && [ ! -s rej.csv ]
+	[ -e rej.csv ]
+	[ ! -s rej.csv ]
 	# a run that fails commits nothing and leaves the file as it was
 	echo 'the night before' >rej.csv
 	run -65 --separate-stderr loy-accrue --adjust --rejects rej.csv /dev/null
