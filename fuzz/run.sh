@@ -24,7 +24,7 @@ all=$*
 # The library files each harness needs.
 need() {
 	case $1 in
-	csv) echo csvio diag sha256 utf8 money ;;
+	csv) echo csvio diag sha256 strmap utf8 money ;;
 	money) echo money ;;
 	when) echo when ;;
 	*) echo "$(cd lib && ls *.c | sed 's/\.c$//')" ;;	# all of lib
