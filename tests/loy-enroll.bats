@@ -105,7 +105,8 @@ EOF
 	# ledger is not
 	echo 'an earlier run,s rejects' >rej.csv
 	run -0 --separate-stderr loy-enroll --rejects rej.csv base.csv
-	[ -e rej.csv ] && [ ! -s rej.csv ]
+	[ -e rej.csv ]
+	[ ! -s rej.csv ]
 	[ "${stderr_lines[-1]}" = "$(idle loy-enroll)" ]
 	[ "$(cksum <"$LOY_DB")" = "$file" ]
 	# a row set aside is recorded, though nothing else changed

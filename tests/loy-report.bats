@@ -1201,7 +1201,8 @@ DEC="printf('%s%d.%02d', CASE WHEN x < 0 THEN '-' ELSE '' END, abs(x) / 100, abs
 	    -((SELECT sum(m.points) FROM lot_moves m JOIN journal j USING (entry_id) WHERE j.kind = 'redeem')
 	      + (SELECT coalesce(sum(l.points), 0) FROM lots l JOIN journal j USING (entry_id) WHERE j.kind = 'cancel'))")
 	read -r e r <<<"$settled"
-	[ "$e" -gt 0 ] && [ "$r" -gt 0 ]
+	[ "$e" -gt 0 ]
+	[ "$r" -gt 0 ]
 	[ "$(csvq l.csv "SELECT adjusted_value FROM t")" = \
 	  "$(csvq l.csv "SELECT $DEC FROM (SELECT (2 * points * $r + ($e + $r)) / (2 * ($e + $r)) AS x FROM t)")" ]
 	loy-report liability --by tier >lt.csv
