@@ -1758,7 +1758,8 @@ C,no" ]
 	[ "$(dump)" = "$before" ]
 	printf 'member_id,note\nC,x\nD,y\nC,z\nQ,w\n' >list.csv
 	run -65 --separate-stderr loy-segment save --replace top list.csv
-	[ "${lines[0]}" = "" ] || [ "$output" = "" ] || true
+	[ "$output" = "" ]
+	[ "${stderr%%$'\n'*}" = "loy-segment: list.csv:5: unknown member 'Q'" ]
 	[ "$(dump)" = "$before" ]
 	printf 'member_id,note\nC,x\nD,y\nC,z\n' >list.csv
 	run -0 --separate-stderr loy-segment save --replace top list.csv
