@@ -705,6 +705,34 @@ EOF
 	ledger_ok
 }
 
+@test "a return of a purchase already in that found the balance at zero because a return taken before its own purchase took the points keeps what it took: the balance depends on the order" {
+	base
+	cat >aarau.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+T1,1001,2026-11-11 10:00:00,30.00,
+R4,1001,2026-11-19 10:00:00,-20.00,T3
+R2,1001,2026-11-19 11:00:00,-30.00,T1
+EOF
+	printf 'txn_id,member_id,occurred_at,amount\nT3,1001,2026-11-03 10:00:00,80.00\n' >zurich.csv
+	cp "$LOY_DB" other.db
+	run -0 --separate-stderr loy-accrue aarau.csv zurich.csv
+	# R4 took 20 of T1's points; R2 found 10 left, and takes no more when
+	# T3 comes, of which R4 took all it owed then
+	same "$output" <<EOF
+$HEAD
+T1,1001,2026-11-11 10:00:00,30.00,30,credited,
+R4,1001,2026-11-19 10:00:00,-20.00,-20,returned,original receipt 'T3' not known: at the current rate
+R2,1001,2026-11-19 11:00:00,-30.00,-10,returned,20 points not recovered: the balance may not go below zero
+T3,1001,2026-11-03 10:00:00,80.00,80,credited,return 'R4' taken before it returned 20.00 of it
+EOF
+	[ "$(balances)" = "1001:80" ]
+	ledger_ok
+	# the other order: each return finds its purchase's points
+	run -0 --separate-stderr loy-accrue -d other.db zurich.csv aarau.csv
+	[ "$(sqlite3 other.db "SELECT member_id || ':' || points FROM balances")" = "1001:60" ]
+	ledger_ok other.db
+}
+
 @test "a return taken before its purchase that took back part of its points takes the rest when the purchase comes, no more than it owes of it" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nP0,1001,2026-11-01 10:00:00,30.00\n' >p0.csv
