@@ -3836,12 +3836,11 @@ teardown(struct accrue *a)
 	free(a->tier);
 }
 
-/* The run is taken again (set_aside_whole): all of this one forgotten but
- * the receipts to hold whole. */
+/* All of the run forgotten but the receipts to hold whole, and set up
+ * again, the ledger's settings read again first when `reread`. */
 static int
-accrue_again(void *ctx)
+restart(struct accrue *a, int reread)
 {
-	struct accrue *a = ctx;
 	struct accrue fresh = { .cli = a->cli, .auto_enroll = a->auto_enroll,
 	    .top = { .last = ledger_receipt_last }, .whole = a->whole };
 	struct ledger *l = a->l;
@@ -3849,7 +3848,16 @@ accrue_again(void *ctx)
 	a->whole = NULL;
 	teardown(a);
 	*a = fresh;
+	if (reread && ledger_reread(l) < 0)
+		return -1;
 	return setup(a, l);
+}
+
+/* The run is taken again (set_aside_whole). */
+static int
+accrue_again(void *ctx)
+{
+	return restart(ctx, 0);
 }
 
 /* Another writer committed while the run waited for the ledger (a
@@ -3858,17 +3866,7 @@ accrue_again(void *ctx)
 static int
 accrue_moved(void *ctx)
 {
-	struct accrue *a = ctx;
-	struct accrue fresh = { .cli = a->cli, .auto_enroll = a->auto_enroll,
-	    .top = { .last = ledger_receipt_last }, .whole = a->whole };
-	struct ledger *l = a->l;
-
-	a->whole = NULL;
-	teardown(a);
-	*a = fresh;
-	if (ledger_reread(l) < 0)
-		return -1;
-	return setup(a, l);
+	return restart(ctx, 1);
 }
 
 int
