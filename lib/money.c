@@ -174,48 +174,20 @@ decimal_parse(const char *s, int64_t *mant, int *scale, const char **why)
 }
 
 /*
+ * qty * mant/10^scale in `decimals` places, rounded half away from zero,
+ * in 128 bits: -1 for a scale or decimals out of range, or past 128 bits.
  * The product is exact in 128 bits, so only the result can overflow.
  * scale may be up to 18: a quantity and a price of up to 9 decimals each.
  */
-int
-money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
-    int64_t *out)
+static int
+mul_round(int64_t qty, int64_t mant, int scale, int decimals, __int128 *out)
 {
-	__int128 p, q, r, div;
+	__int128 p, r, div;
 
 	if (scale < 0 || scale > 2 * DECIMAL_MAXDEC || decimals < 0 ||
 	    decimals > DECIMAL_MAXDEC)
 		return -1;
 	p = (__int128)qty * mant;	/* |p| <= 2^126: cannot overflow */
-	if (scale <= decimals) {
-		/* Exact: range check first so scaling up cannot overflow. */
-		if (p > INT64_MAX || p < INT64_MIN)
-			return -1;
-		q = p * p10[decimals - scale];
-	} else {
-		div = p10[scale - decimals];
-		q = p / div;		/* truncates toward zero */
-		r = p % div;		/* same sign as p */
-		if (r < 0)
-			r = -r;
-		if (2 * r >= div)
-			q += p < 0 ? -1 : 1;
-	}
-	if (q > INT64_MAX || q < INT64_MIN)
-		return -1;
-	*out = (int64_t)q;
-	return 0;
-}
-
-int
-money_mul_round_wide(int64_t qty, int64_t mant, int scale, int decimals, __int128 *out)
-{
-	__int128 p, r, div;
-
-	if (scale < 0 || scale > 2 * DECIMAL_MAXDEC || decimals < 0 ||
-	    decimals > DECIMAL_MAXDEC || mant > MONEY_MAX || mant < -MONEY_MAX)
-		return -1;
-	p = (__int128)qty * mant;	/* |p| < 2^113: a currency's 10^3 more fits */
 	if (scale <= decimals)
 		return __builtin_mul_overflow(p, (__int128)p10[decimals - scale], out) ? -1 : 0;
 	div = p10[scale - decimals];
@@ -226,6 +198,26 @@ money_mul_round_wide(int64_t qty, int64_t mant, int scale, int decimals, __int12
 	if (2 * r >= div)
 		*out += p < 0 ? -1 : 1;
 	return 0;
+}
+
+int
+money_mul_round(int64_t qty, int64_t mant, int scale, int decimals,
+    int64_t *out)
+{
+	__int128 q;
+
+	if (mul_round(qty, mant, scale, decimals, &q) < 0 || q > INT64_MAX || q < INT64_MIN)
+		return -1;
+	*out = (int64_t)q;
+	return 0;
+}
+
+int
+money_mul_round_wide(int64_t qty, int64_t mant, int scale, int decimals, __int128 *out)
+{
+	if (mant > MONEY_MAX || mant < -MONEY_MAX)
+		return -1;
+	return mul_round(qty, mant, scale, decimals, out);
 }
 
 /* The nd digits of a magnitude, lowest first (room for `decimals` + 1 of
