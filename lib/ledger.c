@@ -886,6 +886,24 @@ data_version(struct ledger *l, int64_t *v)
 	return 0;
 }
 
+/* The settings and programme versions read, forgotten: read again on
+ * their next need (ledger_reread), or with the ledger closed. */
+static void
+settings_free(struct ledger *l)
+{
+	for (int i = 0; i < l->nsettings; i++) {
+		free(l->skey[i]);
+		free(l->sval[i]);
+	}
+	free(l->skey);
+	free(l->sval);
+	l->skey = l->sval = NULL;
+	l->nsettings = 0;
+	programme_versions_free(l->pv, l->npv);
+	l->pv = NULL;
+	l->npv = l->pv_read = 0;
+}
+
 static int
 load_settings(struct ledger *l)
 {
@@ -1539,13 +1557,7 @@ ledger_close(struct ledger *l)
 		ledger_rollback(l);
 	for (int i = 0; i < S_STMT_MAX; i++)
 		sqlite3_finalize(l->stmt[i]);
-	for (int i = 0; i < l->nsettings; i++) {
-		free(l->skey[i]);
-		free(l->sval[i]);
-	}
-	free(l->skey);
-	free(l->sval);
-	programme_versions_free(l->pv, l->npv);
+	settings_free(l);
 	sqlite3_close(l->db);
 	free(l->path);
 	free(l);
@@ -1586,17 +1598,7 @@ ledger_moved(struct ledger *l)
 int
 ledger_reread(struct ledger *l)
 {
-	for (int i = 0; i < l->nsettings; i++) {
-		free(l->skey[i]);
-		free(l->sval[i]);
-	}
-	free(l->skey);
-	free(l->sval);
-	l->skey = l->sval = NULL;
-	l->nsettings = 0;
-	programme_versions_free(l->pv, l->npv);
-	l->pv = NULL;
-	l->npv = l->pv_read = 0;
+	settings_free(l);
 	return load_settings(l);
 }
 
