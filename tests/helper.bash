@@ -208,6 +208,22 @@ release_lock() {
 	LOCK_PID=
 }
 
+# Run a program (arguments after $1) with its output in out.csv and its
+# messages in err.txt while the lock holder of commit_version_while holds
+# the ledger; once it waits for it, end the lock with $1 (commit_version
+# or release_lock), and wait for it: its exit status in $status.
+while_locked() {
+	local end=$1 pid
+
+	shift
+	"$@" >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
+	pid=$!
+	wait_sleeping "$pid"
+	"$end"
+	status=0
+	wait "$pid" || status=$?
+}
+
 # Wait, without sleeping, until process $1 sleeps (in SQLite's busy handler);
 # fails if it ends first.
 wait_sleeping() {

@@ -451,12 +451,7 @@ phone-key-fits-phone,1,phone_key is not its phone as phones are compared" ]
 	new_ledger
 	printf 'member_id,name\n1,Ann\n' >in.csv
 	hold_lock
-	loy-enroll --busy-timeout 10 in.csv >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
-	pid=$!
-	wait_sleeping "$pid"
-	release_lock
-	status=0
-	wait "$pid" || status=$?
+	while_locked release_lock loy-enroll --busy-timeout 10 in.csv
 	[ "$status" = 0 ]
 	[ "$(cat out.csv)" = "$(printf 'line,member_id,status,detail\n2,1,created,')" ]
 	[ "$(cat err.txt)" = "loy-enroll: in.csv: 1 row, 1 created, 0 updated, 0 unchanged, 0 rejected" ]

@@ -4318,23 +4318,13 @@ EOF
 	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,10.00\n' >pos.csv
 	printf 'event_id,member_id,event,occurred_at\nE1,A,survey,2026-11-20 10:00:00\n' >ev.csv
 	commit_version_while five.conf "2026-11-01 00:00:00"
-	loy-accrue --busy-timeout 10 pos.csv >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
-	pid=$!
-	wait_sleeping "$pid"
-	commit_version
-	status=0
-	wait "$pid" || status=$?
+	while_locked commit_version loy-accrue --busy-timeout 10 pos.csv
 	[ "$status" = 0 ]
 	[ "$(sed -n 2p out.csv)" = "T1,A,2026-11-20 10:00:00,10.00,50,credited," ]
 	# events alike: the version's [event survey], which the one before had not
 	sed 's/^points = 7$/points = 9/' five.conf >nine.conf
 	commit_version_while nine.conf "2026-11-02 00:00:00"
-	loy-accrue --events --busy-timeout 10 ev.csv >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
-	pid=$!
-	wait_sleeping "$pid"
-	commit_version
-	status=0
-	wait "$pid" || status=$?
+	while_locked commit_version loy-accrue --events --busy-timeout 10 ev.csv
 	[ "$status" = 0 ]
 	[ "$(sed -n 2p out.csv)" = "E1,A,survey,2026-11-20 10:00:00,9,credited," ]
 	ledger_ok

@@ -2341,12 +2341,7 @@ EOF
 	loy-program show | tail -n +2 | sed 's/^\[tier Pearl\]$/[tier Bronze]/' >bronze.conf
 	printf 'member_id,name\n1001,Anna\n' >m.csv
 	commit_version_while bronze.conf "2026-11-01 00:00:00"
-	loy-enroll --busy-timeout 10 m.csv >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
-	pid=$!
-	wait_sleeping "$pid"
-	commit_version
-	status=0
-	wait "$pid" || status=$?
+	while_locked commit_version loy-enroll --busy-timeout 10 m.csv
 	[ "$status" = 0 ]
 	[ "$(q "SELECT tier FROM members")" = Bronze ]
 	ledger_ok

@@ -1253,12 +1253,8 @@ OUT
 	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1003,10,2026-11-20 10:00:00\n' >tr.csv
 	before=$(balances)
 	commit_version_while none.conf "2026-11-01 00:00:00"
-	loy-redeem --transfers --busy-timeout 10 tr.csv >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
-	pid=$!
-	wait_sleeping "$pid"
-	commit_version
-	status=0
-	wait "$pid" || status=$?
+	while_locked commit_version loy-redeem --transfers --busy-timeout 10 tr.csv
+	[ "$status" = 0 ]
 	[ "$(sed -n 2p out.csv)" = "T1,refused,the programme version in force at 2026-11-20 10:00:00 does not allow transfers,0" ]
 	[ "$(balances)" = "$before" ]
 	ledger_ok

@@ -2082,24 +2082,14 @@ B Gold" ]
 	# from 1 November Gold from 50.00: committed while the run waits
 	sed 's/^threshold = 100$/threshold = 50/' prog.conf >low.conf
 	commit_version_while low.conf "2026-11-01 00:00:00"
-	loy-segment --apply --busy-timeout 10 tiers --as-of 2026-11-20 >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
-	pid=$!
-	wait_sleeping "$pid"
-	commit_version
-	status=0
-	wait "$pid" || status=$?
+	while_locked commit_version loy-segment --apply --busy-timeout 10 tiers --as-of 2026-11-20
 	[ "$status" = 0 ]
 	[ "$(history)" = "A:Silver>Gold:qualified:2026-11-20" ]
 	# --assign alike, of a tier only a version committed meanwhile has
 	sed 's/^\[tier Platinum\]$/[tier Diamond]/' low.conf >ren.conf
 	printf 'member_id,tier,until\nA,Diamond,2026-12-31\n' >vip.csv
 	commit_version_while ren.conf "2026-11-21 00:00:00"
-	loy-segment --apply --busy-timeout 10 --assign vip.csv tiers --as-of 2026-11-21 >out.csv 2>err.txt 3>&- {LOCK_W}>&- {LOCK_R}<&- &
-	pid=$!
-	wait_sleeping "$pid"
-	commit_version
-	status=0
-	wait "$pid" || status=$?
+	while_locked commit_version loy-segment --apply --busy-timeout 10 --assign vip.csv tiers --as-of 2026-11-21
 	[ "$status" = 0 ] || { cat err.txt; false; }
 	[ "$(q "SELECT tier FROM members WHERE member_id = 'A'")" = Diamond ]
 	ledger_ok
