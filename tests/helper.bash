@@ -174,10 +174,10 @@ hold_lock() {
 	[ "$got" = locked ]
 }
 
-# Hold the ledger's write lock from another process, a programme version
-# inserted ($1 its file, $2 its effective_from), to commit it while a writer
-# waits for the ledger.
-commit_version_while() {
+# Hold the ledger's write lock from another process, the SQL $1 run in its
+# transaction (a setting changed, as loy-program apply changes one), to
+# commit it (commit_version) while a writer waits for the ledger.
+commit_sql_while() {
 	local got
 
 	rm -f "$BATS_TEST_TMPDIR/v.in" "$BATS_TEST_TMPDIR/v.out"
@@ -185,14 +185,19 @@ commit_version_while() {
 	sqlite3 "$LOY_DB" <"$BATS_TEST_TMPDIR/v.in" >"$BATS_TEST_TMPDIR/v.out" 2>&1 3>&- &
 	LOCK_PID=$!
 	exec {LOCK_W}>"$BATS_TEST_TMPDIR/v.in" {LOCK_R}<"$BATS_TEST_TMPDIR/v.out"
-	echo "BEGIN IMMEDIATE; INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
-	    VALUES ('$2', '$2', 1, '$1', '$(sha256sum <"$1" | cut -d' ' -f1)', readfile('$1'));
-	    SELECT 'locked';" >&"$LOCK_W"
+	printf "BEGIN IMMEDIATE; %s\nSELECT 'locked';\n" "$1" >&"$LOCK_W"
 	read -r got <&"$LOCK_R"
 	[ "$got" = locked ]
 }
 
-# Commit what the lock holder of commit_version_while wrote.
+# The same with a programme version inserted ($1 its file, $2 its
+# effective_from).
+commit_version_while() {
+	commit_sql_while "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('$2', '$2', 1, '$1', '$(sha256sum <"$1" | cut -d' ' -f1)', readfile('$1'));"
+}
+
+# Commit what the lock holder of commit_sql_while wrote.
 commit_version() {
 	echo 'COMMIT;' >&"$LOCK_W"
 	exec {LOCK_W}>&- {LOCK_R}<&-
