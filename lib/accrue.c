@@ -3836,58 +3836,46 @@ teardown(struct accrue *a)
 	free(a->tier);
 }
 
-/* All of the run forgotten but the receipts to hold whole, and set up
- * again, the ledger's settings read again first when `reread`. */
+/* The run taken again (set_aside_whole): all of it forgotten but the
+ * receipts to hold whole; accrue_begin sets it up again. */
 static int
-restart(struct accrue *a, int reread)
+accrue_again(void *ctx)
 {
-	struct accrue fresh = { .cli = a->cli, .auto_enroll = a->auto_enroll,
+	struct accrue *a = ctx;
+	struct accrue fresh = { .cli = a->cli, .l = a->l, .auto_enroll = a->auto_enroll,
 	    .top = { .last = ledger_receipt_last }, .whole = a->whole };
-	struct ledger *l = a->l;
 
 	a->whole = NULL;
 	teardown(a);
 	*a = fresh;
-	if (reread && ledger_reread(l) < 0)
-		return -1;
-	return setup(a, l);
+	return 0;
 }
 
-/* The run is taken again (set_aside_whole). */
+/* As the run's transaction begins: the settings, patterns and earning
+ * rules of the programme as the ledger holds it then. */
 static int
-accrue_again(void *ctx)
+accrue_begin(void *ctx)
 {
-	return restart(ctx, 0);
-}
+	struct accrue *a = ctx;
 
-/* Another writer committed while the run waited for the ledger (a
- * programme version loaded, say): all read again, in the run's
- * transaction, before any row. */
-static int
-accrue_moved(void *ctx)
-{
-	return restart(ctx, 1);
+	return setup(a, a->l);
 }
 
 int
 accrue_receipts(const struct cli *cli, struct ledger *l, int auto_enroll, int nfiles,
     char **files, const char *args)
 {
-	struct accrue a = { .cli = cli, .auto_enroll = auto_enroll,
+	struct accrue a = { .cli = cli, .l = l, .auto_enroll = auto_enroll,
 	    .top = { .last = ledger_receipt_last } };
 	struct batch_job job = {
 		.fields = fields, .output = out_cols, .counters = counters,
 		.file = accrue_file, .row = accrue_row, .rejected = accrue_rejected,
 		.file_end = accrue_file_end, .run_end = accrue_run_end,
-		.malformed = accrue_malformed, .again = accrue_again, .moved = accrue_moved,
+		.malformed = accrue_malformed, .again = accrue_again, .begin = accrue_begin,
 		.summary = accrue_summary, .ctx = &a,
 	};
 	int status;
 
-	if (setup(&a, l) < 0) {
-		teardown(&a);
-		return ledger_status_or(l, LOY_EX_DATAERR);
-	}
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	teardown(&a);
 	return status;

@@ -899,7 +899,7 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 	struct csvio_reader **inputs;
 	struct batch b = { .job = job, .cli = cli, .l = l, .nfiles = nfiles, .files = files };
 	char *tee_name = NULL;	/* an input whose copy is not whole */
-	int status = 0, idle, tee_err = 0, moved;
+	int status = 0, idle, tee_err = 0;
 	long changed = 0, unchanged = 0;
 	char line[512];
 
@@ -947,10 +947,8 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 		status = ledger_status(l);
 		goto out;
 	}
-	/* what the job read before it could take the ledger (a programme
-	 * version loaded while it waited for another writer) */
-	if (job->moved && (moved = ledger_moved(l)) != 0 &&
-	    (moved < 0 || job->moved(job->ctx) < 0)) {
+	/* what the job goes by, from the programme as the run found it */
+	if (job->begin && job->begin(job->ctx) < 0) {
 		status = ledger_status_or(l, LOY_EX_DATAERR);
 		goto out;
 	}

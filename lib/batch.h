@@ -43,11 +43,13 @@ struct batch_job {
 	 * twice (a pipe, a FIFO, a device) is copied as it is read, for the
 	 * run taken again to read. */
 	int (*again)(void *ctx);
-	/* Set, called as the run's transaction begins when another writer
-	 * committed since the ledger was opened (ledger_moved): the job reads
-	 * again what it read of the ledger before (settings, programme
-	 * versions); 0 or -1. */
-	int (*moved)(void *ctx);
+	/* Set, called as each run's transaction begins, before the first
+	 * file is read, with the settings and programme versions as the
+	 * ledger holds them then (ledger_run_begin: another writer may have
+	 * changed them while the run waited for the ledger): the job derives
+	 * what it goes by from them here, not before (patterns compiled,
+	 * rules parsed, the latest time a row may give); 0 or -1 (said). */
+	int (*begin)(void *ctx);
 	/* More for the per-file summary line (optional). */
 	void (*summary)(void *ctx, struct batch *b, char *buf, size_t size);
 	void *ctx;
@@ -136,7 +138,9 @@ int batch_list_end(struct ledger *l, struct csvio_writer *out, int rc);
 /* A run without input files (close, merge, ...): one transaction and a run
  * record around fn, which writes its output through `out` and counts rows
  * as changed (counts[0]) or unchanged (counts[1]); fn returns 0, or an exit
- * status to roll back with. */
+ * status to roll back with.  What fn goes by of the settings and programme
+ * versions it reads in the transaction, as they are then (ledger_run_begin),
+ * not before. */
 typedef int (*batch_fn)(void *ctx, struct ledger *l, struct csvio_writer *out,
     long counts[2]);
 int batch_txn(const struct cli *cli, struct ledger *l, const char *args, batch_fn fn,

@@ -318,34 +318,24 @@ done:
 	return rc;
 }
 
-/* The programme versions and settings the events are earned with. */
+/* As the run's transaction begins: the programme versions and settings
+ * the events are earned with, as the ledger holds them then. */
 static int
-events_setup(struct events *ev)
+events_begin(void *ctx)
 {
+	struct events *ev = ctx;
 	struct programme *pv;
 	char now[20];
 	int np;
 
+	earn_free(ev->earn);
+	ev->earn = NULL;
 	if (programme_versions(ev->l, &pv, &np) < 0)
 		return -1;
 	ev->earn = earn_new(pv, np);
 	when_now(now);
 	when_add_hours(now, atol(ledger_setting(ev->l, "future_tolerance_hours")), ev->limit);
 	return 0;
-}
-
-/* Another writer committed while the run waited for the ledger (a
- * programme version loaded, say): read again, before any row. */
-static int
-events_moved(void *ctx)
-{
-	struct events *ev = ctx;
-
-	earn_free(ev->earn);
-	ev->earn = NULL;
-	if (ledger_reread(ev->l) < 0)
-		return -1;
-	return events_setup(ev);
 }
 
 int
@@ -355,12 +345,10 @@ earn_events(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 	struct events ev = { .l = l };
 	struct batch_job job = {
 		.fields = event_fields, .output = event_out, .counters = event_counters,
-		.file = events_file, .row = events_row, .moved = events_moved, .ctx = &ev,
+		.file = events_file, .row = events_row, .begin = events_begin, .ctx = &ev,
 	};
 	int status;
 
-	if (events_setup(&ev) < 0)
-		return ledger_status_or(l, LOY_EX_DATAERR);
 	ev.seen = strmap_new();
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	strmap_free(ev.seen);

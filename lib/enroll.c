@@ -230,8 +230,7 @@ struct import {
 	struct ledger_bulk *bk;
 	struct pattern *phone, *email;
 	struct idset seen;	/* member ids of this run */
-	const char *tier;	/* lowest tier, for new members */
-	char *tier_read;	/* it, read again (import_moved) */
+	char *tier;		/* lowest tier, for new members */
 	int col[IN_COUNT];
 	int *attr;		/* columns kept as attributes */
 	char **akey;		/* their names in lower case, as attrs keys */
@@ -1056,19 +1055,43 @@ import_end(void *ctx, struct batch *b)
 	return ledger_bulk_indexes_on(im->bk);
 }
 
-/* Another writer committed while the run waited for the ledger (a
- * programme version with other tiers loaded, say): the lowest tier of the
- * versions the ledger holds now, read before any row. */
+/* As the run's transaction begins, from the programme as the ledger holds
+ * it then: the lowest tier, the latest enrolled_at, how a row without a
+ * member_id is looked up (identify_by), the phone and e-mail patterns. */
 static int
-import_moved(void *ctx)
+import_begin(void *ctx)
 {
 	struct import *im = ctx;
-	char *tier;
+	struct ledger *l = im->l;
+	char *copy, *tok, *save = NULL;
 
-	if (ledger_reread(im->l) < 0 || ledger_lowest_tier(im->l, &tier) < 0)
+	free(im->tier);
+	if (ledger_lowest_tier(l, &im->tier) < 0)
 		return -1;
-	free(im->tier_read);
-	im->tier = im->tier_read = tier;
+	when_now(im->now);
+	when_add_hours(im->now, atol(ledger_setting(l, "future_tolerance_hours")), im->limit);
+	im->nby = 0;
+	copy = loy_xstrdup(ledger_setting(l, "identify_by"));
+	for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+		for (int f = IN_CARD; f <= IN_EMAIL; f++)
+			if (f != IN_NAME && strcmp(tok, in_fields[f]) == 0 && im->nby < 3)
+				im->by[im->nby++] = f;
+	free(copy);
+	/* then whichever identify_by leaves out: a row is never a stranger */
+	for (int f = IN_CARD; f <= IN_EMAIL; f++) {
+		int have = f == IN_NAME;
+
+		for (int i = 0; i < im->nby; i++)
+			have |= im->by[i] == f;
+		if (!have)
+			im->by[im->nby++] = f;
+	}
+	pattern_free(im->phone);
+	pattern_free(im->email);
+	im->email = NULL;
+	if (!(im->phone = ledger_pattern(l, "phone_pattern")) ||
+	    !(im->email = ledger_pattern(l, "email_pattern")))
+		return -1;
 	return 0;
 }
 
@@ -1080,43 +1103,13 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 	struct batch_job job = {
 		.fields = in_fields, .output = out_cols, .counters = counters,
 		.file = import_file, .row = import_row, .rejected = import_rejected,
-		.run_end = import_end, .moved = import_moved, .ctx = &im,
+		.run_end = import_end, .begin = import_begin, .ctx = &im,
 	};
 	int status;
-	char *tier;
 
-	if (ledger_lowest_tier(l, &tier) < 0)
-		return ledger_status_or(l, LOY_EX_DATAERR);
-	im.tier = tier;
-	when_now(im.now);
-	when_add_hours(im.now, atol(ledger_setting(l, "future_tolerance_hours")), im.limit);
-	{
-		char *copy = loy_xstrdup(ledger_setting(l, "identify_by")), *tok, *save = NULL;
-
-		for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
-			for (int f = IN_CARD; f <= IN_EMAIL; f++)
-				if (f != IN_NAME && strcmp(tok, in_fields[f]) == 0 && im.nby < 3)
-					im.by[im.nby++] = f;
-		free(copy);
-		/* then whichever identify_by leaves out: a row is never a stranger */
-		for (int f = IN_CARD; f <= IN_EMAIL; f++) {
-			int have = f == IN_NAME;
-
-			for (int i = 0; i < im.nby; i++)
-				have |= im.by[i] == f;
-			if (!have)
-				im.by[im.nby++] = f;
-		}
-	}
-	if (!(im.phone = ledger_pattern(l, "phone_pattern")) ||
-	    !(im.email = ledger_pattern(l, "email_pattern"))) {
-		status = LOY_EX_DATAERR;
-		goto out;
-	}
 	im.seen.other = strmap_new();
 	im.bk = ledger_bulk_new(l);
 	status = batch_run(&job, cli, l, nfiles, files, args);
-out:
 	ledger_bulk_free(im.bk);
 	pattern_free(im.phone);
 	pattern_free(im.email);
@@ -1132,8 +1125,7 @@ out:
 	free(im.qtext.s);
 	free(im.ctext.s);
 	free(im.card_max);
-	free(im.tier_read);
-	free(tier);
+	free(im.tier);
 	return status;
 }
 

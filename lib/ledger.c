@@ -886,8 +886,8 @@ data_version(struct ledger *l, int64_t *v)
 	return 0;
 }
 
-/* The settings and programme versions read, forgotten: read again on
- * their next need (ledger_reread), or with the ledger closed. */
+/* The settings and programme versions read, forgotten: read again as a run
+ * begins (settings_current), or with the ledger closed. */
 static void
 settings_free(struct ledger *l)
 {
@@ -1585,19 +1585,19 @@ ledger_begin(struct ledger *l)
 	return 0;
 }
 
-int
-ledger_moved(struct ledger *l)
+/* The settings and programme versions as the ledger holds them, in a
+ * run's transaction: read again when another writer committed since they
+ * were read (PRAGMA data_version), as one may have while the run waited
+ * for the ledger.  0 or -1. */
+static int
+settings_current(struct ledger *l)
 {
 	int64_t v;
 
 	if (data_version(l, &v) < 0)
 		return -1;
-	return v != l->data_version;
-}
-
-int
-ledger_reread(struct ledger *l)
-{
+	if (v == l->data_version)
+		return 0;
 	settings_free(l);
 	return load_settings(l);
 }
@@ -1701,7 +1701,9 @@ ledger_run_begin(struct ledger *l, const char *program, const char *args)
 	    "INSERT INTO runs(program, args, started_at, operator) VALUES (?1, ?2, ?3, ?4)");
 	char now[20], who[64];
 
-	if (!st)
+	/* the run goes by the programme as the ledger holds it now that the
+	 * run holds the ledger, not as it was when the program started */
+	if (!st || settings_current(l) < 0)
 		return -1;
 	when_now(now);
 	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);

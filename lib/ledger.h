@@ -54,14 +54,6 @@ void ledger_rollback(struct ledger *l);
 int ledger_fold_wal(struct ledger *l);
 /* A read-only snapshot for readers: BEGIN (deferred). */
 int ledger_begin_read(struct ledger *l);
-/* In a run's transaction: 1 if another writer committed since the ledger
- * was opened or last read again (ledger_reread), so that what was read of
- * it before the transaction began (settings, programme versions) may be
- * out of date; 0 if not; -1 on error (message printed). */
-int ledger_moved(struct ledger *l);
-/* Read the settings and the programme versions again, on their next need:
- * what ledger_setting and ledger_versions gave before is freed. */
-int ledger_reread(struct ledger *l);
 /* The exit status that matches the last failure (74 I/O, 75 busy, ...). */
 int ledger_status(const struct ledger *l);
 /* The same when a call into SQLite failed, else `dflt`: for a step that
@@ -69,7 +61,8 @@ int ledger_status(const struct ledger *l);
  * parse) as well as on SQLite. */
 int ledger_status_or(const struct ledger *l, int dflt);
 
-/* Programme settings, cached at open.  NULL if not set. */
+/* Programme settings, read at open and again as a run begins
+ * (ledger_run_begin).  NULL if not set. */
 const char *ledger_setting(struct ledger *l, const char *key);
 /* A pattern setting compiled (see pattern.h); NULL with a message if it
  * does not compile. */
@@ -81,7 +74,12 @@ struct pattern *ledger_pattern(struct ledger *l, const char *key);
 int ledger_lowest_tier(struct ledger *l, char **tier);
 int ledger_decimals(struct ledger *l);
 
-/* The run record: every run that writes records itself. */
+/* The run record: every run that writes records itself.  Begun in the
+ * run's transaction, it first reads the settings and programme versions
+ * again when another writer changed the ledger since they were read (while
+ * the run waited for it, say): what ledger_setting, ledger_versions and
+ * programme_setting_at gave before is freed, and what the run derives
+ * from them is to be derived after this (batch_job's begin). */
 int ledger_run_begin(struct ledger *l, const char *program, const char *args);
 int64_t ledger_run_id(const struct ledger *l);
 int ledger_run_input(struct ledger *l, int seq, const char *name,

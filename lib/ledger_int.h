@@ -103,7 +103,7 @@ struct ledger {
 	struct programme *pv;
 	int npv, pv_read;
 	char pv_buf[4096];
-	/* PRAGMA data_version as the settings were read: ledger_moved */
+	/* PRAGMA data_version as the settings were read: settings_current */
 	int64_t data_version;
 	int busy_ms;		/* --busy-timeout */
 };

@@ -1039,6 +1039,18 @@ req_summary(void *ctx, struct batch *b, char *buf, size_t size)
 		snprintf(buf, size, "; %ld first come, first served", q->drawn);
 }
 
+/* As the run's transaction begins: the latest time a request may give,
+ * with the future tolerance the ledger holds then. */
+static int
+req_begin(void *ctx)
+{
+	struct requests *q = ctx;
+
+	when_now(q->now);
+	when_add_hours(q->now, atol(ledger_setting(q->l, "future_tolerance_hours")), q->limit);
+	return 0;
+}
+
 int
 redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opts *o,
     int nfiles, char **files, const char *args)
@@ -1048,12 +1060,10 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 	struct batch_job job = {
 		.fields = req_fields, .output = req_out, .counters = req_counters,
 		.file = req_file, .row = req_row, .file_end = req_file_end,
-		.run_end = req_run_end, .summary = req_summary, .ctx = &q,
+		.run_end = req_run_end, .summary = req_summary, .begin = req_begin, .ctx = &q,
 	};
 	int status;
 
-	when_now(q.now);
-	when_add_hours(q.now, atol(ledger_setting(l, "future_tolerance_hours")), q.limit);
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	for (int i = 0; i < q.nheld; i++)
 		redemption_clear(&q.held[i]);

@@ -2072,23 +2072,15 @@ tiers_calc(struct tierrun *t)
 	return rc;
 }
 
-/* The programme versions read again in the run's transaction, when another
- * writer committed while the run waited for the ledger (a version loaded):
- * the days are measured with those the ledger holds then.  0 or -1. */
+/* The programme versions the days are measured with, read in the run's
+ * transaction: those the ledger holds then.  0 or -1. */
 static int
-tiers_reread(struct tierrun *t)
+tiers_versions(struct tierrun *t)
 {
-	struct ledger *l = t->r->l;
-	int moved = ledger_moved(l);
-
-	if (moved <= 0)
-		return moved;
-	if (ledger_reread(l) < 0)
-		return -1;
 	programme_versions_free(t->v, t->nv);
 	t->v = NULL;
 	t->nv = 0;
-	return programme_versions(l, &t->v, &t->nv);
+	return programme_versions(t->r->l, &t->v, &t->nv);
 }
 
 static int
@@ -2097,7 +2089,7 @@ tiers_txn(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	struct tierrun *t = ctx;
 	int rc;
 
-	if (tiers_reread(t) < 0)
+	if (tiers_versions(t) < 0)
 		return ledger_status_or(l, LOY_EX_DATAERR);
 	t->out = out;
 	if ((rc = tiers_calc(t)) != 0)
@@ -2120,11 +2112,11 @@ struct assigning {
 };
 
 static int
-assign_moved(void *ctx)
+assign_begin(void *ctx)
 {
 	struct assigning *g = ctx;
 
-	return tiers_reread(g->t);
+	return tiers_versions(g->t);
 }
 
 static int
@@ -2221,14 +2213,12 @@ do_tiers(struct run *r)
 
 	if (r->argc)
 		return loy_error("tiers takes no operands"), LOY_EX_USAGE;
-	if (programme_versions(r->l, &t.v, &t.nv) < 0)
-		return ledger_status_or(r->l, LOY_EX_DATAERR);
 	if (r->o->assign) {
 		struct assigning g = { .t = &t };
 		struct batch_job job = {
 			.fields = assign_fields, .output = tier_cols, .counters = assign_counters,
 			.file = assign_file, .row = assign_row, .run_end = assign_end,
-			.moved = assign_moved, .ctx = &g,
+			.begin = assign_begin, .ctx = &g,
 		};
 		struct cli c = *r->cli;
 		char *files[] = { (char *)r->o->assign };
@@ -2246,7 +2236,10 @@ do_tiers(struct run *r)
 		rc = batch_txn(r->cli, r->l, r->args, tiers_txn, &t);
 	} else if (ledger_begin_read(r->l) < 0)
 		rc = ledger_status(r->l);
-	else {
+	else if (tiers_versions(&t) < 0) {
+		rc = ledger_status_or(r->l, LOY_EX_DATAERR);
+		ledger_rollback(r->l);
+	} else {
 		t.out = csvio_writer(stdout, cli_format(r->cli), r->cli->safe_cells);
 		rc = tiers_calc(&t);
 		ledger_rollback(r->l);

@@ -240,15 +240,23 @@ ever_allowed(struct ledger *l, const char *at, const char *limit, const char **n
 	return ever;
 }
 
-/* Another writer committed while the run waited for the ledger (a
- * programme version that allows transfers or not): the versions read
- * again, for each request's. */
+/* As the run's transaction begins, from the programme as the ledger holds
+ * it then: the latest time a request may give, and whether any version
+ * allows transfers at all (else the run is refused whole).  0 or -1. */
 static int
-tr_moved(void *ctx)
+tr_begin(void *ctx)
 {
 	struct transfers *x = ctx;
+	const char *now;
+	int ever;
 
-	return ledger_reread(x->l);
+	when_now(x->now);
+	when_add_hours(x->now, atol(ledger_setting(x->l, "future_tolerance_hours")), x->limit);
+	if ((ever = ever_allowed(x->l, x->now, x->limit, &now)) <= 0)
+		return ever < 0 ? -1 : loy_error("the programme does not allow transfers between "
+		    "members (its setting transfers is '%s'; a programme version with transfers "
+		    "= yes, loaded with loy-program load, allows them)", now);
+	return 0;
 }
 
 int
@@ -256,22 +264,10 @@ redeem_transfers(const struct cli *cli, struct ledger *l, int nfiles, char **fil
     const char *args)
 {
 	struct transfers x = { .l = l };
-	const char *now;
-	int ever;
 	struct batch_job job = {
 		.fields = fields, .output = out_cols, .counters = counters,
-		.file = tr_file, .row = tr_row, .moved = tr_moved, .ctx = &x,
+		.file = tr_file, .row = tr_row, .begin = tr_begin, .ctx = &x,
 	};
 
-	when_now(x.now);
-	when_add_hours(x.now, atol(ledger_setting(l, "future_tolerance_hours")), x.limit);
-	if ((ever = ever_allowed(l, x.now, x.limit, &now)) < 0)
-		return ledger_status_or(l, LOY_EX_DATAERR);
-	if (!ever) {
-		loy_warn("the programme does not allow transfers between members (its "
-		    "setting transfers is '%s'; a programme version with transfers = yes, "
-		    "loaded with loy-program load, allows them)", now);
-		return LOY_EX_DATAERR;
-	}
 	return batch_run(&job, cli, l, nfiles, files, args);
 }

@@ -2346,3 +2346,22 @@ EOF
 	[ "$(q "SELECT tier FROM members")" = Bronze ]
 	ledger_ok
 }
+
+@test "an import that waited for another writer checks its rows with the settings that writer left: phone_pattern, future_tolerance_hours" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	new_ledger
+	printf 'member_id,name,phone,enrolled_at\n1001,Anna,+1 555 0100,2026-11-23 10:00:00\n1002,Ben,+44 20 7946 0958,2026-11-23 20:00:00\n1003,Chidi,+44 20 7946 0959,2026-11-23 10:00:00\n' >m.csv
+	# as loy-program apply writes a version's settings: British phones
+	# only, and no more than an hour ahead of the clock
+	commit_sql_while "UPDATE settings SET value = '^[+]44[0-9 ]+\$' WHERE key = 'phone_pattern';
+	    UPDATE settings SET value = '1' WHERE key = 'future_tolerance_hours';"
+	while_locked commit_version loy-enroll --busy-timeout 10 --rejects rej.csv m.csv
+	[ "$status" = 1 ]
+	same "$(grep ':[0-9]*: ' err.txt)" <<'EOF2'
+loy-enroll: m.csv:2: phone '+1 555 0100' does not match the programme's phone_pattern
+loy-enroll: m.csv:3: enrolled_at '2026-11-23 20:00:00' is in the future
+EOF2
+	[ "$(q "SELECT group_concat(member_id) FROM members")" = 1003 ]
+	ledger_ok
+}

@@ -1487,3 +1487,18 @@ OUT
 	[ "${stderr_lines[0]}" = "loy-program: good.conf: --retroactive: the 1 receipt credited from 2026-11-23 15:00:00 until 2026-11-23 18:00:01 keeps the points it earned; nothing is re-credited" ]
 	ledger_ok
 }
+
+@test "apply that waited for another writer weighs the settings as that writer left them" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	new_ledger
+	q "UPDATE settings SET value = '0.02' WHERE key = 'point_value'"
+	# another apply, say, writes version 1's value back while this one waits
+	commit_sql_while "UPDATE settings SET value = '0.01' WHERE key = 'point_value';"
+	while_locked commit_version loy-program --busy-timeout 10 apply
+	[ "$status" = 0 ]
+	[ "$(cat out.csv)" = "version,status
+1,unchanged" ]
+	[ "$(q "SELECT count(*) FROM runs WHERE program = 'loy-program'")" = 0 ]
+	ledger_ok
+}

@@ -1268,3 +1268,23 @@ OUT
 	[ "$(q "SELECT reward_id FROM redemptions")" = COFFEE ]
 	ledger_ok
 }
+
+@test "requests and transfers that waited for another writer read requested_at with the future_tolerance_hours that writer left" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	base --set transfers=yes
+	before=$(balances)
+	# eight hours ahead: within the default 24, not within 1
+	printf 'request_id,member_id,reward_id,requested_at\nR1,1001,COFFEE,2026-11-23 20:00:00\n' >req.csv
+	commit_sql_while "UPDATE settings SET value = '1' WHERE key = 'future_tolerance_hours';"
+	while_locked commit_version loy-redeem --busy-timeout 10 req.csv
+	[ "$status" = 65 ]
+	grep -qxF "loy-redeem: req.csv:2: requested_at '2026-11-23 20:00:00' is in the future" err.txt
+	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1003,10,2026-11-23 20:00:00\n' >tr.csv
+	commit_sql_while "UPDATE settings SET value = '2' WHERE key = 'future_tolerance_hours';"
+	while_locked commit_version loy-redeem --transfers --busy-timeout 10 tr.csv
+	[ "$status" = 65 ]
+	grep -qxF "loy-redeem: tr.csv:2: requested_at '2026-11-23 20:00:00' is in the future" err.txt
+	[ "$(balances)" = "$before" ]
+	ledger_ok
+}

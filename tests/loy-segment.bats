@@ -2094,3 +2094,19 @@ B Gold" ]
 	[ "$(q "SELECT tier FROM members WHERE member_id = 'A'")" = Diamond ]
 	ledger_ok
 }
+
+@test "a list saved with --save that waited for another writer is drawn with the programme version that writer loaded" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	new_ledger
+	members A:2026-11-01
+	# from 1 November a member is new for 10 days, not 90: A joined 22 days ago
+	loy-program show | tail -n +2 | sed 's/^lifecycle_new_days = 90$/lifecycle_new_days = 10/' >ten.conf
+	grep -qx 'lifecycle_new_days = 10' ten.conf
+	commit_version_while ten.conf "2026-11-01 00:00:00"
+	while_locked commit_version loy-segment --busy-timeout 10 --save fresh lifecycle new
+	[ "$status" = 0 ]
+	[ "$(cat out.csv)" = "member_id,state,enrolled,last_purchase,days_since" ]
+	[ "$(q "SELECT count(*) FROM segment_members")" = 0 ]
+	ledger_ok
+}
