@@ -102,8 +102,12 @@ ledger_list_rewards(struct ledger *l, ledger_row_fn fn, void *ctx)
 int
 ledger_reward_stock(struct ledger *l, const char *id, int64_t delta)
 {
+	/* a cancel puts the qty back: past the largest integer SQLite would
+	 * make the sum a float, so the stock stays at that */
 	sqlite3_stmt *st = ledger_stmt(l, S_REWARD_STOCK,
-	    "UPDATE rewards SET stock = stock + ?2 WHERE reward_id = ?1 AND stock IS NOT NULL");
+	    "UPDATE rewards SET stock = CASE WHEN ?2 > 0 AND stock > 9223372036854775807 - ?2"
+	    " THEN 9223372036854775807 ELSE stock + ?2 END"
+	    " WHERE reward_id = ?1 AND stock IS NOT NULL");
 
 	if (!st)
 		return -1;

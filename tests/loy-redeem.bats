@@ -196,6 +196,26 @@ R1,cancelled,50" ]
 	ledger_ok
 }
 
+@test "cancelling puts the stock back as a whole number, at most 9223372036854775807" {
+	base
+	printf 'reward_id,name,points,stock\nONE,One,1,9223372036854775807\n' >big.csv
+	loy-redeem --catalogue big.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,qty\nR1,1001,ONE,3\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	# the catalogue loaded again sets the stock back to the file's figure
+	loy-redeem --catalogue big.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-redeem cancel R1
+	[ "${lines[1]}" = "R1,cancelled,3" ]
+	[ "$(q "SELECT stock, typeof(stock) FROM rewards WHERE reward_id = 'ONE'")" = "9223372036854775807|integer" ]
+	run -0 --separate-stderr loy-redeem rewards
+	[[ "$output" == *$'\nONE,One,1,,9223372036854775807,,,,,,,'* ]]
+	# and a request sees that stock, not a figure misread from a float
+	printf 'request_id,member_id,reward_id,qty\nR2,1001,ONE,12\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[ "${lines[1]%,LOY-*}" = "R2,redeemed,,12" ]
+	ledger_ok
+}
+
 @test "cancelling what cannot be cancelled is refused and nothing changes" {
 	base
 	printf 'request_id,member_id,reward_id\nR1,1001,NOPE\n' >req.csv
