@@ -443,8 +443,9 @@ int ledger_redemption_cancel(struct ledger *l, const struct redemption *r, const
 /* Partner code pools: codes a partner supplies for a reward, handed out
  * as vouchers in the order loaded, each once. */
 /* Add a code to a reward's pool: 1 added, 0 it is in that pool already,
- * 2 it is known as another reward's code or a voucher (*other names the
- * reward; caller frees), -1 error. */
+ * 2 it is in another reward's pool (*other names the reward), 3 it is the
+ * voucher of a redemption, of any reward (*other names its request_id);
+ * caller frees *other.  -1 error. */
 int ledger_code_add(struct ledger *l, const char *reward, const char *code, char **other);
 /* Take the next `n` unused codes of the reward's pool for `request`, as
  * one text separated by spaces in *codes (caller frees): 1 taken, 0 not

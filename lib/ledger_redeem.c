@@ -476,29 +476,32 @@ ledger_redemption_cancel(struct ledger *l, const struct redemption *r, const cha
 int
 ledger_code_add(struct ledger *l, const char *reward, const char *code, char **other)
 {
+	/* a pool's code first: one handed out is a voucher too */
 	sqlite3_stmt *st = ledger_stmt(l, S_CODE_GET,
-	    "SELECT reward_id FROM reward_codes WHERE code = ?1"
-	    " UNION ALL SELECT reward_id FROM redemptions WHERE voucher = ?1 LIMIT 1");
-	int rc;
+	    "SELECT reward_id, 1 FROM reward_codes WHERE code = ?1"
+	    " UNION ALL SELECT request_id, 0 FROM redemptions WHERE voucher = ?1 LIMIT 1");
+	int rc, pool = 0;
 
 	*other = NULL;
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		*other = ledger_column_dup(st, 0);
+		pool = sqlite3_column_int(st, 1);
+	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return ledger_fail(l, "cannot read a code pool");
 	if (rc == SQLITE_ROW) {
 		/* in this reward's pool already: loaded before */
-		if (strcmp(*other, reward) == 0) {
+		if (pool && strcmp(*other, reward) == 0) {
 			free(*other);
 			*other = NULL;
 			return 0;
 		}
-		return 2;
+		return pool ? 2 : 3;
 	}
 	if (!(st = ledger_stmt(l, S_CODE_PUT,
 	    "INSERT INTO reward_codes(code, reward_id, seq, loaded_run) VALUES (?1, ?2,"

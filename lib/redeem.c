@@ -231,6 +231,11 @@ code_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		batch_reject(b, row, "code '%s' is reward '%s''s already", code, other);
 		goto out;
 	}
+	if (got == 3) {
+		batch_reject(b, row, "code '%s' was handed out already, the voucher of request "
+		    "'%s'", code, other);
+		goto out;
+	}
 	batch_count(b, got == 1 ? K_ADDED : K_KNOWN);
 	csvio_put(batch_out(b), id);
 	csvio_put(batch_out(b), code);

@@ -477,6 +477,24 @@ ERR
 	ledger_ok
 }
 
+@test "a voucher handed out is refused as a code of its own reward's pool, as of another's" {
+	base
+	printf 'request_id,member_id,reward_id\nR1,1001,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	voucher=$(q "SELECT voucher FROM redemptions WHERE request_id = 'R1'")
+	before=$(dump)
+	printf 'reward_id,code\nCOFFEE,%s\nCINEMA,%s\n' "$voucher" "$voucher" >codes.csv
+	run -65 --separate-stderr loy-redeem --codes codes.csv
+	same "$stderr" <<OUT
+loy-redeem: codes.csv:2: code '$voucher' was handed out already, the voucher of request 'R1'
+loy-redeem: codes.csv:3: code '$voucher' was handed out already, the voucher of request 'R1'
+loy-redeem: codes.csv: 2 rows, 0 added, 0 unchanged, 2 rejected
+loy-redeem: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+OUT
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "a bad code row is refused with its reason and nothing is loaded" {
 	base
 	film
