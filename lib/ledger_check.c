@@ -71,6 +71,10 @@ static const struct invariant {
 	  "SELECT member_id, 'balance ' || quote(points) || ' stored as ' ||"
 	  "       typeof(points) || ', not integer'"
 	  "  FROM balances WHERE typeof(points) <> 'integer'" },
+	{ "stock-is-an-integer",
+	  "SELECT 'reward ' || reward_id, 'stock ' || quote(stock) || ' stored as ' ||"
+	  "       typeof(stock) || ', not integer'"
+	  "  FROM rewards WHERE stock IS NOT NULL AND typeof(stock) <> 'integer'" },
 	{ "receipt-credited-once",
 	  "SELECT 'receipt ' || r.txn_id, 'points ' || r.points ||"
 	  "       ', journal ' || coalesce(j.points, 0) ||"

@@ -622,6 +622,25 @@ EOF
 	[ "$stderr" = "loy-check: ledger '$LOY_DB': 5 violations" ]
 }
 
+@test "catches a reward's stock stored as a real number or text" {
+	new_ledger
+	printf 'reward_id,name,points,stock\nONE,One,1,5\nTWO,Two,1,\n' >rewards.csv
+	loy-redeem --catalogue rewards.csv >/dev/null 2>&1
+	ledger_ok
+	q "UPDATE rewards SET stock = 9.22337203685478e+18 WHERE reward_id = 'ONE'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+stock-is-an-integer,reward ONE,"stock 9.22337203685478e+18 stored as real, not integer"
+EOF
+	q "UPDATE rewards SET stock = '5 left' WHERE reward_id = 'ONE'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<EOF
+invariant,subject,detail
+stock-is-an-integer,reward ONE,"stock '5 left' stored as text, not integer"
+EOF
+}
+
 @test "loy-check(1) names every invariant loy-ledger(5) gives the query of, each one loy-check checks" {
 	local man="$BATS_TEST_DIRNAME/../man"
 	ledger=$(sed -n '/^\.Sh INVARIANTS/,/^\.Sh FILES/p' "$man/loy-ledger.5" |
