@@ -2,11 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diag.h"
 #include "earn.h"
 #include "ledger_int.h"
 #include "ledger_member.h"
+#include "programme.h"
 #include "when.h"
 
 const char *const member_field_names[MF_COUNT] = {
@@ -450,6 +452,112 @@ move_lots(struct ledger *l, const char *from, const char *into, int64_t out_id,
 	return rc;
 }
 
+/* The place of `tier` among the comma-separated `tiers` of a programme
+ * version, lowest first, the names read in any case and without the
+ * blanks around them (as the programme reads them); -1 when it has none. */
+static int
+tier_rank(const char *tiers, const char *tier)
+{
+	size_t n = tier ? strlen(tier) : 0;
+
+	for (int i = 0; tiers && tier; i++) {
+		const char *s = tiers + strspn(tiers, " \t"), *e = tiers + strcspn(tiers, ",");
+		const char *t = e;
+
+		while (t > s && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r'))
+			t--;
+		if ((size_t)(t - s) == n && strncasecmp(s, tier, n) == 0)
+			return i;
+		tiers = *e ? e + 1 : NULL;
+	}
+	return -1;
+}
+
+/* A member's earned tier (a copy in *out, NULL for none): the one
+ * tier_earned keeps while an assignment holds the member above it, else
+ * the tier the member holds.  0 or -1. */
+static int
+earned_tier(struct ledger *l, const char *id, char **out)
+{
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT CASE WHEN e.member_id IS NULL THEN m.tier"
+	    " ELSE e.tier END FROM members m LEFT JOIN tier_earned e USING (member_id)"
+	    " WHERE m.member_id = ?1");
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*out = ledger_column_dup(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return ledger_fail(l, "cannot read an earned tier");
+	return 0;
+}
+
+/*
+ * The tier `from` earned goes with it to `into` (held `held`): when it is
+ * higher, by the tiers of the version in force at `at`, than the one
+ * `into` earned, it is the survivor's earned tier from the merge on, and
+ * its tier when that is higher than the one it holds (an assignment may
+ * hold it higher still), a change recorded in tier_history as 'merged'.
+ * The survivor's next review judges it, by the purchases of both.  An
+ * assignment of `from` follows through tier_assignments, in the next
+ * tiers run.  0 or -1.
+ */
+static int
+merge_tier(struct ledger *l, const char *from, const char *into, const char *held,
+    const char *at)
+{
+	const char *tiers;
+	char *fe = NULL, *ie = NULL, day[11];
+	int rc = -1, fr, hr;
+
+	if (programme_setting_at(l, "tiers", at, &tiers) < 0 ||
+	    earned_tier(l, from, &fe) < 0 || earned_tier(l, into, &ie) < 0)
+		goto out;
+	rc = 0;
+	if ((fr = tier_rank(tiers, fe)) < 0 || fr <= tier_rank(tiers, ie))
+		goto out;
+	snprintf(day, sizeof(day), "%.10s", at);
+	hr = tier_rank(tiers, held);
+	if (fr > hr) {
+		/* the survivor holds the merged record's tier */
+		sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO tier_history(member_id,"
+		    " from_tier, to_tier, reason, effective, run_id)"
+		    " VALUES (?1, ?2, ?3, 'merged', ?4, ?5)");
+
+		if (!st) {
+			rc = -1;
+			goto out;
+		}
+		sqlite3_bind_text(st, 1, into, -1, SQLITE_STATIC);
+		ledger_bind_text(st, 2, held);
+		sqlite3_bind_text(st, 3, fe, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, day, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, l->run_id);
+		rc = ledger_exec_stmt(l, st, "cannot record a tier change");
+		sqlite3_finalize(st);
+		if (rc < 0 || ledger_exec_args(l, "UPDATE members SET tier = ?2 WHERE member_id = ?1",
+		    "cannot set a tier", NULL, into, fe, NULL) < 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	/* what the survivor earned: the tier it holds now (no row), or,
+	 * while an assignment holds it higher, the merged record's */
+	rc = (fr >= hr ? ledger_exec_args(l, "DELETE FROM tier_earned WHERE member_id = ?1",
+	    "cannot record an earned tier", NULL, into, NULL) :
+	    ledger_exec_args(l, "INSERT INTO tier_earned(member_id, tier) VALUES (?1, ?2)"
+	    " ON CONFLICT(member_id) DO UPDATE SET tier = excluded.tier",
+	    "cannot record an earned tier", NULL, into, fe, NULL)) < 0 ? -1 : 0;
+out:
+	free(fe);
+	free(ie);
+	return rc;
+}
+
 int
 ledger_member_merge(struct ledger *l, const char *from, const char *into, const char *at,
     int64_t *moved)
@@ -531,7 +639,8 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	    "cannot merge members", NULL, from, into, LEDGER_RUN, ref, self, NULL) < 0 ||
 	    ledger_exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
 	    " closed_at = ?3, updated_run = ?4 WHERE member_id = ?1",
-	    "cannot merge members", NULL, from, into, at, LEDGER_RUN, NULL) < 0 ? -1 : 0;
+	    "cannot merge members", NULL, from, into, at, LEDGER_RUN, NULL) < 0 ||
+	    merge_tier(l, from, into, im.v[MF_TIER], at) < 0 ? -1 : 0;
 out:
 	member_clear(&fm);
 	member_clear(&im);

@@ -597,6 +597,66 @@ B:Platinum>Silver:assignment-ended:2026-09-01" ]
 	ledger_ok
 }
 
+@test "a tier the merged member held goes to the survivor when higher, until the survivor's review" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	echo "A 2025-01-10 350.00" | buy
+	loy-segment --as-of 2025-01-10 tiers --apply >/dev/null 2>&1
+	# nightly runs: A holds Platinum, its purchase out of the window now,
+	# until the review of 1 July
+	run -0 --separate-stderr loy-segment --as-of 2026-02-28 tiers --apply
+	[ "$output" = "$TIERS" ]
+	[ "$(q "SELECT tier FROM members WHERE member_id = 'A'")" = Platinum ]
+	LOY_NOW="2026-03-01 12:00:00" run -0 --separate-stderr loy-enroll merge A B
+	[ "$(q "SELECT member_id || ':' || tier FROM members ORDER BY 1")" = "A:Platinum
+B:Platinum" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-03-01 tiers --apply
+	[ "$output" = "$TIERS" ]
+	# the review judges the purchases of both: none in the window
+	run -0 --separate-stderr loy-segment --as-of 2026-07-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+B,Platinum,Silver,0.00,0.00,review,2026-07-01
+OUT
+	[ "$(history)" = "A:Silver>Platinum:qualified:2025-01-10
+B:Silver>Platinum:merged:2026-03-01
+B:Platinum>Silver:review:2026-07-01" ]
+	ledger_ok
+}
+
+@test "a merge keeps the survivor's tier when it is the higher, and a lower one under an assignment as what it earned" {
+	tiered
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01 D:2024-01-01 E:2024-01-01 F:2024-01-01
+	echo "A 2025-11-10 150.00" | buy
+	echo "C 2025-11-10 350.00" | buy
+	echo "E 2025-11-10 150.00" | buy
+	printf 'member_id,tier,until\nB,Platinum,2026-08-31\nF,Gold,2026-08-31\n' >assign.csv
+	loy-segment --as-of 2026-02-28 --assign assign.csv tiers --apply >/dev/null 2>&1
+	[ "$(q "SELECT member_id || ':' || tier FROM tier_earned ORDER BY 1")" = "B:Silver
+F:Silver" ]
+	# C's Platinum is above D's Silver; A's Gold is below B's assigned
+	# Platinum, above the Silver B earned under it; E's Gold is F's
+	# assigned one, and what F earned now
+	LOY_NOW="2026-03-01 12:00:00" loy-enroll merge D C >/dev/null 2>&1
+	LOY_NOW="2026-03-01 12:00:00" loy-enroll merge A B >/dev/null 2>&1
+	LOY_NOW="2026-03-01 12:00:00" loy-enroll merge E F >/dev/null 2>&1
+	[ "$(q "SELECT member_id || ':' || tier FROM members ORDER BY 1")" = "A:Gold
+B:Platinum
+C:Platinum
+D:Silver
+E:Gold
+F:Gold" ]
+	[ "$(q "SELECT member_id || ':' || tier FROM tier_earned")" = "B:Gold" ]
+	[ "$(q "SELECT count(*) FROM tier_history WHERE reason = 'merged'")" = 0 ]
+	# when the assignment ends, B holds the Gold it earned through A
+	run -0 --separate-stderr loy-segment --as-of 2026-09-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+B,Platinum,Gold,150.00,100.00,assignment-ended,2026-09-01
+OUT
+	ledger_ok
+}
+
 @test "the same assignments again that day write nothing, with merged members and an assigned tier held" {
 	tiered
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01
