@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "program.h"
 #include "programme.h"
+#include "segment.h"
 #include "sha256.h"
 #include "when.h"
 
@@ -309,6 +310,51 @@ same_text(const char *was, const char *text)
 	    (b == 0 && a == '\n' && !*was)));
 }
 
+/* The assignments of tiers by hand that a loaded version leaves without
+ * their tier: each member's latest (the one in force), when it holds on
+ * the version's first day and names a tier the version does not have. */
+struct orphans {
+	struct load *ld;
+	int version;
+	char day[11];
+	char *member, *tier, *until;	/* the member's latest seen */
+};
+
+static void
+orphan_warn(struct orphans *o)
+{
+	if (o->member && strcmp(o->until, o->day) >= 0 &&
+	    programme_tier(&o->ld->p, o->tier) < 0)
+		loy_warn("%s: version %d has no tier '%s', assigned to member '%s' until %s: "
+		    "from %s the assignment holds the member in no tier, and loy-segment "
+		    "tiers moves them to the tier they earned", o->ld->name, o->version,
+		    o->tier, o->member, o->until, o->day);
+	free(o->member);
+	free(o->tier);
+	free(o->until);
+	o->member = o->tier = o->until = NULL;
+}
+
+static int
+orphan_row(void *ctx, int ncols, const char *const *cols, const char *const *row)
+{
+	struct orphans *o = ctx;
+
+	(void)ncols;
+	(void)cols;
+	if (!row)
+		return 0;
+	if (o->member && strcmp(o->member, row[0]) != 0)
+		orphan_warn(o);
+	free(o->member);
+	free(o->tier);
+	free(o->until);
+	o->member = loy_xstrdup(row[0]);
+	o->tier = loy_xstrdup(row[1]);
+	o->until = loy_xstrdup(row[3]);
+	return 0;
+}
+
 static int
 load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 {
@@ -400,6 +446,18 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	csvio_put(out, "loaded");
 	csvio_end(out);
 	counts[0]++;
+	if (ld->p.tiers.n > 0) {
+		struct orphans o = { ld, version, "", NULL, NULL, NULL };
+
+		snprintf(o.day, sizeof o.day, "%.10s", ld->from);
+		if (ledger_tier_assignments(l, "", orphan_row, &o) < 0) {
+			free(o.member);
+			free(o.tier);
+			free(o.until);
+			return ledger_status(l);
+		}
+		orphan_warn(&o);
+	}
 	if (nv != version && strcmp(ld->from, ld->now) > 0 && before && before != nv)
 		loy_warn("%s: version %d takes effect at %s; until then version %d stays in "
 		    "force, and version %d from %s (loy-program apply, run then, writes its "

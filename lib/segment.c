@@ -1670,7 +1670,7 @@ tier_member(void *ctx, const struct seg_member *m)
 {
 	struct tierrun *t = ctx;
 	const char *id = m->v[SM_ID], *held = m->v[SM_TIER], *earned;
-	int had_earned = 0, enrolled = day_num(m->v[SM_ENROLLED]), emd = 0, rc = 0;
+	int had_earned = 0, enrolled = day_num(m->v[SM_ENROLLED]), emd = 0, rc = 0, lost = 0;
 	long a0, a1;
 
 	/* prefix sums of the member's measure */
@@ -1779,9 +1779,20 @@ tier_member(void *ctx, const struct seg_member *m)
 		/* the floor: the member's latest assignment begun by today */
 		for (long i = a1 - 1; i >= a0; i--)
 			if (t->a[i].starts <= day) {
-				if (day <= t->a[i].until)
-					f = tier_index(p, t->a[i].tier);
-				else
+				if (day <= t->a[i].until &&
+				    (f = tier_index(p, t->a[i].tier)) < 0 && !lost) {
+					/* a tier the day's version does not have
+					 * (renamed or removed): said, once */
+					char d[11], u[11];
+
+					day_text(day, d);
+					day_text(t->a[i].until, u);
+					loy_warn("member '%s': tier '%s', assigned until %s, is "
+					    "not in programme version %d: from %s the assignment "
+					    "holds the member in no tier", id, t->a[i].tier, u,
+					    p->version, d);
+					lost = 1;
+				} else if (day > t->a[i].until)
 					ended = day == t->a[i].until + 1;
 				break;
 			}

@@ -657,6 +657,26 @@ OUT
 	ledger_ok
 }
 
+@test "a version without an assigned tier says so on load, and the tiers run says what it did with the assignment" {
+	tiered
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	printf 'member_id,tier,until,reason\nA,Gold,2026-12-31,status match\nB,Gold,2026-06-05,gift\nC,Platinum,2026-12-31,\n' >assign.csv
+	loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply >/dev/null 2>&1
+	# Gold is Amber from 10 June: B's assignment ends before then, C's
+	# Platinum is in the new version too
+	sed 's/tier Gold/tier Amber/' prog.conf >renamed.conf
+	run -0 --separate-stderr loy-program load --from 2026-06-10 renamed.conf
+	[ "$stderr" = "loy-program: renamed.conf: version 3 has no tier 'Gold', assigned to member 'A' until 2026-12-31: from 2026-06-10 the assignment holds the member in no tier, and loy-segment tiers moves them to the tier they earned" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-06-15 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Gold,Silver,0.00,0.00,qualified,2026-06-10
+B,Gold,Silver,0.00,0.00,assignment-ended,2026-06-06
+OUT
+	[ "$stderr" = "loy-segment: member 'A': tier 'Gold', assigned until 2026-12-31, is not in programme version 3: from 2026-06-10 the assignment holds the member in no tier" ]
+	ledger_ok
+}
+
 @test "the same assignments again that day write nothing, with merged members and an assigned tier held" {
 	tiered
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01
