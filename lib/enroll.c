@@ -985,6 +985,18 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		changed_add(&changed, in_fields[i]);
 		differs |= 1u << i;
 	}
+	/* a new referrer: not one whose own referrers lead back to the member
+	 * (A referred by B, B by A), in the ledger or by this run's rows */
+	if (differs & 1u << IN_REFERRER && v[IN_REFERRER]) {
+		if ((got = ledger_member_refers_back(l, v[IN_REFERRER], id)) < 0)
+			goto fatal;
+		if (got) {
+			batch_reject(b, row, "referrer '%s' was referred by member '%s', "
+			    "directly or through other referrers: a member cannot refer "
+			    "themselves", v[IN_REFERRER], id);
+			goto done;
+		}
+	}
 	/* attributes: unchanged at once when the stored ones are the row's */
 	if (!(im->akey_ok && cur[MF_ATTRS] && (json = row_json(im, row)) &&
 	    strcmp(json, cur[MF_ATTRS]) == 0)) {

@@ -110,6 +110,10 @@ int ledger_member_get(struct ledger *l, const char *id, struct member *m);
 /* Follow merges: the id of the member that `id` now stands for, in `out`
  * (caller frees); 1 found, 0 unknown, -1 error. */
 int ledger_member_resolve(struct ledger *l, const char *id, char **out);
+/* Does the chain of referrers from `referrer` (each the member it stands
+ * for, following merges) come to member `id`: 1 yes, 0 no, -1 error.  A
+ * loop of referrers that an older ledger holds ends the walk. */
+int ledger_member_refers_back(struct ledger *l, const char *referrer, const char *id);
 /* Do ids `a` and `b` stand for one member now, merges followed on both
  * sides?  1 yes, 0 no (or either unknown), -1 error. */
 int ledger_member_same(struct ledger *l, const char *a, const char *b);

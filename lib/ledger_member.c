@@ -149,6 +149,32 @@ ledger_member_resolve(struct ledger *l, const char *id, char **out)
 }
 
 int
+ledger_member_refers_back(struct ledger *l, const char *referrer, const char *id)
+{
+	/* each step is the record's survivor when merged, else its referrer;
+	 * UNION keeps each member once, so that a loop ends */
+	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_REFERS_BACK, "WITH RECURSIVE walk(id) AS ("
+	    " SELECT ?1 UNION SELECT CASE WHEN m.status = 'merged' THEN m.merged_into"
+	    "  ELSE m.referrer END FROM walk JOIN members m ON m.member_id = walk.id"
+	    "  WHERE CASE WHEN m.status = 'merged' THEN m.merged_into ELSE m.referrer END"
+	    "  IS NOT NULL)"
+	    " SELECT 1 FROM walk WHERE id = ?2 LIMIT 1");
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, referrer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	switch (ledger_step_one(l, st, "cannot follow the referrers")) {
+	case 1:
+		sqlite3_reset(st);
+		return 1;
+	case 0:
+		return 0;
+	}
+	return -1;
+}
+
+int
 ledger_member_same(struct ledger *l, const char *a, const char *b)
 {
 	char *x = NULL, *y = NULL;

@@ -790,6 +790,73 @@ EOF
 	ledger_ok
 }
 
+@test "a referrer whose own referrers lead back to the member is refused, in the ledger or by the run's own rows" {
+	base
+	printf 'member_id,referrer\n1002,1001\n1003,1002\n' >chain.csv
+	loy-enroll chain.csv >/dev/null 2>&1
+	before=$(dump)
+	# 1001 referred by 1003, who was referred by 1002, who by 1001
+	printf 'member_id,referrer\n1001,1003\n' >loop.csv
+	run -65 --separate-stderr loy-enroll loop.csv
+	same "$stderr" <<'EOF'
+loy-enroll: loop.csv:2: referrer '1003' was referred by member '1001', directly or through other referrers: a member cannot refer themselves
+loy-enroll: loop.csv: 1 row, 0 created, 0 updated, 0 unchanged, 1 rejected
+loy-enroll: 1 bad row; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+EOF
+	[ "$(dump)" = "$before" ]
+	# two rows of one file that refer each other: the second is the bad one
+	printf 'member_id,name\n2001,Dan\n2002,Eve\n' >two.csv
+	loy-enroll two.csv >/dev/null 2>&1
+	printf 'member_id,referrer\n2001,2002\n2002,2001\n' >each.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv each.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,2001,updated,referrer
+3,2002,rejected,"referrer '2001' was referred by member '2002', directly or through other referrers: a member cannot refer themselves"
+EOF
+	[ "$(q "SELECT member_id || ':' || coalesce(referrer, '') FROM members WHERE member_id LIKE '200_' ORDER BY 1")" = "2001:2002
+2002:" ]
+	# a referrer merged into another stands for it: 3002 was referred by
+	# 3001, merged into 3003 since
+	printf 'member_id,name,referrer\n3001,Fay,\n3002,Gus,3001\n3003,Hal,\n' >three.csv
+	loy-enroll three.csv >/dev/null 2>&1
+	loy-enroll merge 3001 3003 >/dev/null 2>&1
+	printf 'member_id,referrer\n3003,3002\n' >back.csv
+	run -65 --separate-stderr loy-enroll back.csv
+	[ "${stderr%%$'\n'*}" = "loy-enroll: back.csv:2: referrer '3002' was referred by member '3003', directly or through other referrers: a member cannot refer themselves" ]
+	# a chain that does not come back is taken
+	printf 'member_id,referrer\n3003,1003\n' >ok.csv
+	run -0 --separate-stderr loy-enroll ok.csv
+	[ "${lines[1]}" = "2,3003,updated,referrer" ]
+	ledger_ok
+}
+
+@test "a loop of referrers an older ledger holds is no trouble for the reports, and no referrer can join it" {
+	base
+	# written before loy-enroll refused such rows: 1001 and 1002 refer
+	# each other, 1003 was referred by 1001
+	q "UPDATE members SET referrer = CASE member_id WHEN '1001' THEN '1002' ELSE '1001' END"
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1002,2026-11-20 10:00:00,10.00\n' >buy.csv
+	loy-accrue buy.csv >/dev/null 2>&1
+	run -0 --separate-stderr timeout 20 loy-report referrals
+	same "$output" <<'EOF'
+referrer,referees,purchasing,purchases,spend
+1001,2,1,1,10.00
+1002,1,0,0,0.00
+EOF
+	run -0 --separate-stderr timeout 20 loy-segment referrers
+	same "$output" <<'EOF'
+member_id,referred,buyers,spend
+1001,2,1,10.00
+1002,1,0,0.00
+EOF
+	printf 'member_id,name\n2001,Dan\n' >dan.csv
+	loy-enroll dan.csv >/dev/null 2>&1
+	printf 'member_id,referrer\n2001,1003\n1003,2001\n' >in.csv
+	run -65 --separate-stderr timeout 20 loy-enroll in.csv
+	[ "${stderr%%$'\n'*}" = "loy-enroll: in.csv:3: referrer '2001' was referred by member '1003', directly or through other referrers: a member cannot refer themselves" ]
+}
+
 @test "phones and e-mails must match the programme's patterns" {
 	base
 	before=$(dump)
