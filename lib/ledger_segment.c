@@ -87,8 +87,12 @@ ledger_segment_first_date(struct ledger *l, char out[11])
 	return 0;
 }
 
+/* a member of prefix P merged into another on or after TO (closed_at is
+ * the time of the merge), so a member of its own before it */
+#define MERGED_AFTER(P, TO) "(" P "status = 'merged' AND " P "closed_at >= " TO ")"
+
 int
-ledger_segment_aliases(struct ledger *l)
+ledger_segment_aliases(struct ledger *l, const char *to)
 {
 	char n[32];
 	int64_t before = sqlite3_total_changes64(l->db);
@@ -96,9 +100,24 @@ ledger_segment_aliases(struct ledger *l)
 	/* the run's own notes, not a change of the ledger (ledger_run_wrote) */
 	if (ledger_exec(l, "CREATE TEMP TABLE IF NOT EXISTS seg_alias ("
 	    " member_id TEXT PRIMARY KEY, survivor TEXT NOT NULL) WITHOUT ROWID;"
-	    "DELETE FROM temp.seg_alias;"
-	    "INSERT OR IGNORE INTO temp.seg_alias"
-	    " WITH RECURSIVE " LEDGER_MERGED " SELECT member_id, survivor FROM merged") < 0)
+	    "DELETE FROM temp.seg_alias;") < 0 ||
+	    (!to && ledger_exec(l, "INSERT OR IGNORE INTO temp.seg_alias"
+	    " WITH RECURSIVE " LEDGER_MERGED " SELECT member_id, survivor FROM merged") < 0) ||
+	    /* LEDGER_MERGED with the merges made before ?1 alone: a record
+	     * merged since into a survivor merged before stands for it */
+	    (to && ledger_exec_args(l, "INSERT OR IGNORE INTO temp.seg_alias"
+	    " WITH RECURSIVE merged(member_id, survivor) AS ("
+	    "  SELECT member_id, merged_into FROM members f"
+	    "   WHERE merged_into IS NOT NULL AND status = 'merged'"
+	    "   AND coalesce(closed_at, '') < ?1"
+	    "   AND EXISTS (SELECT 1 FROM members x WHERE x.member_id = f.merged_into"
+	    "    AND (x.status <> 'merged' OR " MERGED_AFTER("x.", "?1") "))"
+	    "  UNION ALL"
+	    "  SELECT m.member_id, s.survivor FROM merged s"
+	    "   JOIN members m ON m.merged_into = s.member_id"
+	    "   WHERE m.status = 'merged' AND coalesce(m.closed_at, '') < ?1)"
+	    " SELECT member_id, survivor FROM merged", "cannot read merged members", NULL,
+	    to, NULL) < 0))
 		return -1;
 	l->own_changes += sqlite3_total_changes64(l->db) - before;
 	if (text_of(l, "SELECT count(*) FROM temp.seg_alias", n, sizeof(n)) < 0)
@@ -246,7 +265,11 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	const char *who, *day, *what;
 	size_t n;
 
-	if (measure >= 0 && (aliases = ledger_segment_aliases(l)) < 0)
+	/* the lists as of a day: the merges made by then; the tiers
+	 * (active_only 2): every merge, a merged record's receipts its
+	 * survivor's from the day after the last applied run */
+	if (measure >= 0 && (aliases = ledger_segment_aliases(l,
+	    active_only != 2 ? to : NULL)) < 0)
 		return -1;
 	who = aliases ? WHO_ALIAS : "r.member_id";
 	day = whole ? "0" : DAY_OF;
@@ -326,18 +349,21 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	/* the lists: members enrolled by then (before `to`); the tiers
 	 * (active_only 2) go on for a forgotten member, whose books stay */
 	enrolled = active_only != 2 && to;
-	/* a member closed after the as-of date was active on it */
+	/* a member closed after the as-of date was active on it, and so was
+	 * one merged into another since: a member of its own then */
 	snprintf(sql, n, "SELECT member_id, %s, enrolled_at, %s"
 	    " FROM members WHERE %s%s ORDER BY member_id",
-	    enrolled ? "CASE WHEN " CLOSED_AFTER("", "?1") " THEN 'active' ELSE status END" :
+	    enrolled ? "CASE WHEN " CLOSED_AFTER("", "?1") " OR " MERGED_AFTER("", "?1")
+	    " THEN 'active' ELSE status END" :
 	    "status",
 	    active_only == 2 ? "NULL, tier, NULL, NULL, NULL,"
 	    " (SELECT started_at FROM runs WHERE run_id = created_run), NULL" :
 	    "birthday, tier, name, phone, email, NULL, forgotten_at",
-	    active_only == 1 && enrolled ? "(status = 'active' OR " CLOSED_AFTER("", "?1") ")"
-	    " AND forgotten_at IS NULL" :
+	    active_only == 1 && enrolled ? "(status = 'active' OR " CLOSED_AFTER("", "?1")
+	    " OR " MERGED_AFTER("", "?1") ") AND forgotten_at IS NULL" :
 	    active_only == 1 ? "status = 'active' AND forgotten_at IS NULL" :
-	    active_only ? "status = 'active'" : "status <> 'merged'",
+	    active_only ? "status = 'active'" :
+	    enrolled ? "(status <> 'merged' OR " MERGED_AFTER("", "?1") ")" : "status <> 'merged'",
 	    enrolled ? " AND enrolled_at < ?1" : "");
 	if (!(sm = ledger_prepare(l, sql)))
 		goto out;
@@ -426,15 +452,19 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
     void *ctx)
 {
 	const char *const one[] = { to, NULL };
-	char sql[2048];
+	char sql[4096];
 
-	if (ledger_segment_aliases(l) < 0)
+	/* the merges made by then: a record merged since referred, and was
+	 * referred, as a member of its own */
+	if (ledger_segment_aliases(l, to) < 0)
 		return -1;
 	snprintf(sql, sizeof(sql),
 	    "WITH ref AS ("
 	    "  SELECT coalesce(a.survivor, m.referrer) AS referrer, m.member_id"
 	    "  FROM members m LEFT JOIN temp.seg_alias a ON a.member_id = m.referrer"
-	    "  WHERE m.referrer IS NOT NULL AND m.status <> 'merged' AND m.enrolled_at < ?1"
+	    "  WHERE m.referrer IS NOT NULL"
+	    "   AND (m.status <> 'merged' OR " MERGED_AFTER("m.", "?1") ")"
+	    "   AND m.enrolled_at < ?1"
 	    "   AND coalesce(a.survivor, m.referrer) <> m.member_id),"
 	    " buy AS ("
 	    "  SELECT " WHO_ALIAS " AS member_id, sum(" SPEND " + " TAKEN_FROM("1")
@@ -446,7 +476,8 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    "  count(buy.member_id) AS buyers, coalesce(sum(buy.spend), 0) AS spend%s"
 	    " FROM ref LEFT JOIN buy USING (member_id) JOIN members p"
 	    "  ON p.member_id = ref.referrer"
-	    "  AND (p.status = 'active' OR " CLOSED_AFTER("p.", "?1") ")"
+	    "  AND (p.status = 'active' OR " CLOSED_AFTER("p.", "?1") " OR "
+	    MERGED_AFTER("p.", "?1") ")"
 	    "  AND p.forgotten_at IS NULL AND p.enrolled_at < ?1"
 	    " GROUP BY ref.referrer"
 	    " ORDER BY referred DESC, buyers DESC, spend DESC, ref.referrer",

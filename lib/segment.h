@@ -54,8 +54,10 @@ int ledger_segment_sorts_on_disk(struct ledger *l);
  * ("" for an empty ledger). */
 int ledger_segment_first_date(struct ledger *l, char out[11]);
 /* Map merged members to the member they now stand for, for the queries
- * below (a temporary table); the number of merged members, or -1. */
-int ledger_segment_aliases(struct ledger *l);
+ * below (a temporary table): by every merge, or, with `to`, by the merges
+ * made before it (a list as of a past day: a record merged since was a
+ * member of its own then).  The number of merged members, or -1. */
+int ledger_segment_aliases(struct ledger *l, const char *to);
 /* A member (not merged) with its purchases or measure, for a walk. */
 enum { SM_ID, SM_STATUS, SM_ENROLLED, SM_BIRTHDAY, SM_TIER, SM_NAME, SM_PHONE,
 	SM_EMAIL, SM_CREATED, SM_FORGOTTEN, SM_COUNT };	/* SM_CREATED: when the

@@ -1304,6 +1304,52 @@ B,1991-06-12,2026-06-12,35" ]
 	ledger_ok
 }
 
+@test "lists as of a past date show a member merged into another after it as a member of its own, with its own purchases" {
+	new_ledger
+	printf 'member_id,birthday,enrolled_at,referrer\nA,1990-06-10,2024-01-01,\nB,1991-06-12,2024-01-01,\nC,1992-06-14,2024-01-01,A\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	echo "A 2025-05-01 10.00" | buy
+	echo "B 2025-05-02 20.00" | buy
+	echo "C 2025-05-03 5.00" | buy
+	LOY_NOW="2026-01-10 12:00:00" loy-enroll merge A B >/dev/null 2>&1
+	# as of 2025-06-20 A was a member, B without A's purchase
+	run -0 --separate-stderr loy-segment --as-of 2025-06-20 lifecycle
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+A,active,2024-01-01,2025-05-01,50
+B,active,2024-01-01,2025-05-02,49
+C,active,2024-01-01,2025-05-03,48
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2025-06-20 best 5
+	same "$output" <<OUT
+member_id,rank,spend,visits
+B,1,20.00,1
+A,2,10.00,1
+C,3,5.00,1
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2025-06-20 birthdays
+	[ "${lines[1]}" = "A,1990-06-10,2025-06-10,35" ]
+	run -0 --separate-stderr loy-segment --as-of 2025-06-20 referrers
+	[ "$output" = "member_id,referred,buyers,spend
+A,1,1,5.00" ]
+	# the day before the merge too; from the day of it, one member, B
+	run -0 --separate-stderr loy-segment --as-of 2026-01-09 best 5
+	[ "${lines[2]}" = "A,2,10.00,1" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-01-10 best 5
+	same "$output" <<OUT
+member_id,rank,spend,visits
+B,1,30.00,2
+C,2,5.00,1
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-01-10 lifecycle
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[1]}" = "B,lapsed,2024-01-01,2025-05-02,253" ]
+	run -0 --separate-stderr loy-segment referrers
+	[ "$output" = "member_id,referred,buyers,spend
+B,1,1,5.00" ]
+	ledger_ok
+}
+
 @test "birthdays in a period across the year end, a 29 February in a common year" {
 	new_ledger
 	printf 'member_id,name,phone,email,birthday,enrolled_at\nA,Ann,+49 30 1234567,ann@example.org,1990-12-30,2024-01-01\nB,Bo,,,1984-02-29,2024-01-01\nC,Cy,,,1970-01-02,2024-01-01\nD,Di,,,1980-06-15,2024-01-01\n' >m.csv
@@ -1784,17 +1830,26 @@ B,1,50.00,1" ]
 	ledger_ok
 }
 
-@test "referrers as of a past day lists no referrer enrolled after it, the survivor of a merge neither" {
+@test "referrers as of a past day lists no referrer enrolled after it; one merged since refers as itself" {
 	new_ledger
-	# X referred R, and was merged into S, enrolled later; Z, enrolled
-	# later still, is named as the referrer of Q, enrolled before it
+	# X referred R, and was merged into S, enrolled later, on 2026-06-05;
+	# Z, enrolled later still, is named as the referrer of Q, enrolled
+	# before it
 	printf 'member_id,enrolled_at,referrer\nX,2024-01-01,\nR,2024-01-01,X\nS,2026-06-01,\nZ,2026-07-01,\nQ,2024-01-01,Z\n' >m.csv
 	loy-enroll m.csv >/dev/null 2>&1
-	loy-enroll merge X S >/dev/null 2>&1
+	LOY_NOW="2026-06-05 12:00:00" loy-enroll merge X S >/dev/null 2>&1
 	echo "R 2024-06-01 40.00" | buy
 	run -0 --separate-stderr loy-segment --as-of 2025-01-01 referrers
-	[ "$output" = "member_id,referred,buyers,spend" ]
-	run -0 --separate-stderr loy-segment --as-of 2026-06-01 referrers
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+X,1,1,40.00
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-06-04 referrers
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+X,1,1,40.00
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-06-05 referrers
 	same "$output" <<OUT
 member_id,referred,buyers,spend
 S,1,1,40.00
@@ -1957,9 +2012,15 @@ EOF
 $TIERS
 A,Silver,Gold,110.00,100.00,qualified,2026-03-02
 OUT
-	run -0 --separate-stderr loy-segment --as-of 2026-03-02 best 5
+	# a list as of a day from the merge on; as of a day before it the
+	# two were members each of their own
+	run -0 --separate-stderr loy-segment best 5
 	[ "$output" = "member_id,rank,spend,visits
 A,1,110.00,2" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-03-02 best 5
+	[ "$output" = "member_id,rank,spend,visits
+A,1,60.00,1
+B,2,50.00,1" ]
 }
 
 @test "a calendar-year window starts again on 1 January" {
