@@ -584,6 +584,39 @@ out:
 	return rc;
 }
 
+/*
+ * After the merge of `from` into `into`: a referrer of `into` whose chain of
+ * referrers comes back to `into` (through `from`, which is `into` now: A
+ * referred by B, B by the duplicate of A) would have `into` refer itself:
+ * it goes, as one that stands for `from` does, and `from_ref`, the
+ * referrer of `from`, takes its place unless it comes back too.  0 or -1.
+ */
+static int
+merge_referrer_loop(struct ledger *l, const char *into, const char *from_ref)
+{
+	struct member m = { { 0 } };
+	const char *ref = "";
+	int rc = -1, got;
+
+	if (ledger_member_get(l, into, &m) <= 0)
+		goto out;
+	rc = 0;
+	if (!m.v[MF_REFERRER] || (got = ledger_member_refers_back(l, m.v[MF_REFERRER], into)) == 0)
+		goto out;
+	if (got < 0 || (from_ref && strcmp(from_ref, m.v[MF_REFERRER]) != 0 &&
+	    (got = ledger_member_refers_back(l, from_ref, into)) < 0)) {
+		rc = -1;
+		goto out;
+	}
+	if (from_ref && strcmp(from_ref, m.v[MF_REFERRER]) != 0 && got == 0)
+		ref = from_ref;
+	rc = ledger_exec_args(l, "UPDATE members SET referrer = nullif(?2, '') WHERE member_id = ?1",
+	    "cannot merge members", NULL, into, ref, NULL) < 0 ? -1 : 0;
+out:
+	member_clear(&m);
+	return rc;
+}
+
 int
 ledger_member_merge(struct ledger *l, const char *from, const char *into, const char *at,
     int64_t *moved)
@@ -666,6 +699,7 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	    ledger_exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
 	    " closed_at = ?3, updated_run = ?4 WHERE member_id = ?1",
 	    "cannot merge members", NULL, from, into, at, LEDGER_RUN, NULL) < 0 ||
+	    merge_referrer_loop(l, into, fm.v[MF_REFERRER]) < 0 ||
 	    merge_tier(l, from, into, im.v[MF_TIER], at) < 0 ? -1 : 0;
 out:
 	member_clear(&fm);

@@ -2085,6 +2085,27 @@ EOF2
 	ledger_ok
 }
 
+@test "merge of a member whose referrer was referred by the duplicate: the member kept is not referred back to itself through a chain" {
+	new_ledger
+	printf 'member_id,referrer\nC,\nA,\nB,C\nD,\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'member_id,referrer\nA,B\nC,D\n' >r.csv
+	loy-enroll r.csv >/dev/null 2>&1
+	# A was referred by B, B by C, and C is A's duplicate: A, B, A again;
+	# B goes as A's referrer, and C's own referrer, D, takes its place
+	run -0 --separate-stderr loy-enroll merge C A
+	[ "$(q "SELECT member_id || ':' || coalesce(referrer, '-') FROM members ORDER BY 1" | tr '\n' ' ')" = "A:D B:C C:D D:- " ]
+	# the duplicate's referrer comes back too (H referred by G, G by F, F by
+	# E, and H is E's duplicate): E, which had none, has none still
+	printf 'member_id,referrer\nE,\nF,E\nG,F\nH,G\n' >m2.csv
+	loy-enroll m2.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll merge H E
+	[ "$(q "SELECT member_id || ':' || coalesce(referrer, '-') FROM members WHERE member_id >= 'E' ORDER BY 1" | tr '\n' ' ')" = "E:- F:E G:F H:G " ]
+	run -0 --separate-stderr loy-segment referrers
+	[ "$(cut -d, -f1,2 <<<"$output" | tr '\n' ' ')" = "member_id,referred A,1 D,1 E,1 F,1 " ]
+	ledger_ok
+}
+
 @test "merge of a member's referrer into it: the member kept refers no one to itself, and takes the duplicate's referrer" {
 	new_ledger
 	printf 'member_id,referrer\nW,\nY,W\nX,Y\nZ,X\nV,Y\nA,\nB,A\n' >m.csv
