@@ -281,9 +281,9 @@ rejects_slot(const struct batch *b, const char *name, const char *again)
 }
 
 /* The rejects file's columns, from the first file's header: those of every
- * file, in any order, go under it (0); others cannot (an exit status). */
+ * file, in any order, go under it (0); others cannot (`status`, said). */
 static int
-rejects_columns(struct batch *b)
+rejects_columns(struct batch *b, int status)
 {
 	int n = csvio_ncols(b->r), same = 1;
 
@@ -307,7 +307,7 @@ rejects_columns(struct batch *b)
 		batch_header_error(b, "%d column%s, but '%s' has %d: --rejects writes the rows "
 		    "of every file under one header; give each layout a run of its own", n,
 		    n == 1 ? "" : "s", b->rejfirst, b->nrejcols);
-		return LOY_EX_DATAERR;
+		return status;
 	}
 	b->perm = loy_xmalloc((n ? n : 1) * sizeof(*b->perm));
 	for (int i = 0; i < n; i++) {
@@ -315,7 +315,7 @@ rejects_columns(struct batch *b)
 			batch_header_error(b, "no column '%s', which '%s' has: --rejects writes "
 			    "the rows of every file under one header; give each layout a run of "
 			    "its own", b->rejcols[i], b->rejfirst);
-			return LOY_EX_DATAERR;
+			return status;
 		}
 		same &= b->perm[i] == i;
 	}
@@ -804,6 +804,36 @@ stream_rejects(struct batch *b)
 	return 0;
 }
 
+/* Before the run, with --rejects and more than one input: every input's
+ * header read, and each checked to go under the first's (rejects_columns),
+ * so that inputs of other layouts are a usage error (status 64) before a
+ * row is read or the ledger taken, not one found at that file's turn once
+ * the files before it are done.  An input opened already (standard input,
+ * a FIFO, a copy) keeps its header read; a regular file is opened for it
+ * and closed, and read again at its turn.  0, or an exit status said. */
+static int
+rejects_layouts(struct batch *b, struct csvio_reader **inputs, const int *copy)
+{
+	int status = 0;
+
+	for (int i = 0; i < b->nfiles && !status; i++) {
+		struct csvio_reader *r = inputs[i];
+		int got;
+
+		if (!r && !(r = open_input(b->cli, b->files[i], copy[i])))
+			return LOY_EX_NOINPUT;
+		b->r = r;
+		if ((got = csvio_header(r)) < 0)
+			status = got == -2 ? LOY_EX_IOERR : LOY_EX_DATAERR;
+		else
+			status = rejects_columns(b, LOY_EX_USAGE);
+		b->r = NULL;
+		if (r != inputs[i])
+			csvio_close(r);
+	}
+	return status;
+}
+
 static int
 do_file(struct batch *b, int seq)
 {
@@ -819,7 +849,9 @@ do_file(struct batch *b, int seq)
 	b->seq = seq;
 	if ((got = csvio_header(b->r)) < 0)
 		return got == -2 ? LOY_EX_IOERR : LOY_EX_DATAERR;
-	if (b->cli->rejects && (got = rejects_columns(b)) != 0)
+	/* checked before the run (rejects_layouts); read again here, a file
+	 * written anew since */
+	if (b->cli->rejects && (got = rejects_columns(b, LOY_EX_DATAERR)) != 0)
 		return got;
 	for (int i = 0; i < b->cli->nmap; i++)
 		if (csvio_col(b->r, b->cli->map[i].column) < 0) {
@@ -934,6 +966,8 @@ run(const struct batch_job *job, const struct cli *cli, struct ledger *l, int nf
 		status = LOY_EX_USAGE;
 		goto out;
 	}
+	if (cli->rejects && nfiles > 1 && (status = rejects_layouts(&b, inputs, ag->fd)) != 0)
+		goto out;
 	if (cli->rejects && (status = open_rejects(&b)) != 0)
 		goto out;
 	/* the ledger is taken once a pipe has something to read: a writer at

@@ -103,6 +103,7 @@ struct csvio_reader {
 	char *lower;		/* a name in lower case, for colidx */
 	size_t lowercap;
 	long hline;		/* physical line the header starts on */
+	int hread;		/* the header is read (csvio_header said 0) */
 	char **f;		/* row pointers handed out */
 	char **raw;
 	int fptr_cap;
@@ -482,7 +483,11 @@ lower(struct csvio_reader *r, const char *s, size_t n)
 int
 csvio_header(struct csvio_reader *r)
 {
-	int got = read_record(r);
+	int got;
+
+	if (r->hread)
+		return 0;
+	got = read_record(r);
 
 	if (got < 0) {
 		loy_error("%s: read error: %s", r->path, strerror(r->rerr));
@@ -520,6 +525,7 @@ csvio_header(struct csvio_reader *r)
 			return loy_error("%s:%ld: header names column '%s' twice", r->path, r->start, s);
 		*slot = (void *)(intptr_t)(i + 1);
 	}
+	r->hread = 1;
 	return 0;
 }
 

@@ -35,7 +35,8 @@ int csvio_tee_error(const struct csvio_reader *r);
 /* The name to print in messages: the path, or "-" as "stdin". */
 const char *csvio_name(const struct csvio_reader *r);
 /* Read the header row: 0, or -1 (message printed) if there is none or it is
- * malformed or names a column twice, -2 on a read error. */
+ * malformed or names a column twice, -2 on a read error.  Once it is read,
+ * 0 at once (a run that looked at the header before reading rows). */
 int csvio_header(struct csvio_reader *r);
 int csvio_ncols(const struct csvio_reader *r);
 /* The physical line the header row starts on (blank lines may come first). */

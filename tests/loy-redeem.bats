@@ -447,7 +447,9 @@ loy-redeem: a.csv:3: request 'P2': its answer could not be recorded
 ERR
 	# the same in the first come's order
 	printf 'request_id,member_id,reward_id,requested_at\nP1,1001,FILM,2026-11-20\nP2,1001,COFFEE,\nP3,1002,FILM,2026-11-21\n' >c.csv
-	run -65 --separate-stderr loy-redeem --first-come --rejects rej.csv c.csv b.csv
+	# (the columns of c.csv, which the rows of both go under with --rejects)
+	printf 'request_id,member_id,reward_id,requested_at\nQ1,1001,COFFEE,yesterday\n' >d.csv
+	run -65 --separate-stderr loy-redeem --first-come --rejects rej.csv c.csv d.csv
 	same "$stderr" <<ERR
 loy-redeem: ledger '$LOY_DB': cannot record a redemption: UNIQUE constraint failed: redemptions.voucher
 loy-redeem: c.csv:4: request 'P3': its answer could not be recorded
