@@ -574,7 +574,7 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	char *txn = field(a, row, F_TXN), *v, when[20];
 	const char *why;
 	struct rcpt *r;
-	int created, qscale = 0, pscale;
+	int created, qscale = 0, pscale, noqty;
 	int64_t qty = 1, price, amount = 0;
 	uint64_t h = 14695981039346656037ULL;
 	int badline = 0;
@@ -637,17 +637,19 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if (*v && !r->orig)
 		r->orig = pool_strdup(a, v);
 
-	/* the line's money */
-	if (a->col[F_QTY] >= 0) {
-		v = field(a, row, F_QTY);
+	/* the line's money; an empty qty is no qty, as in a file without
+	 * the column (and as loy-redeem reads it) */
+	v = a->col[F_QTY] >= 0 ? field(a, row, F_QTY) : "";
+	noqty = !*v;
+	if (*v) {
 		if (decimal_parse(v, &qty, &qscale, &why) < 0)
 			BAD("qty '%s' %s", v, why);
 		else if (qty == 0)
 			BAD("qty is zero");
 	}
 	v = a->col[F_AMOUNT] >= 0 ? field(a, row, F_AMOUNT) : "";
-	if (*v && a->col[F_QTY] < 0 && *v == '-')
-		qty = -1;	/* no qty column: the amount's sign says sale or return */
+	if (*v && noqty && *v == '-')
+		qty = -1;	/* no qty: the amount's sign says sale or return */
 	if (*v) {
 		if (money_parse(v, a->decimals, &amount, &why) < 0)
 			BAD("amount '%s' %s", v, why);
@@ -658,7 +660,9 @@ accrue_row(void *ctx, struct batch *b, const struct csvio_row *row)
 			    field(a, row, F_QTY));
 	} else if (a->col[F_PRICE] >= 0) {
 		v = field(a, row, F_PRICE);
-		if (decimal_parse(v, &price, &pscale, &why) < 0)
+		if (noqty)
+			BAD("qty is empty, and unit_price needs it");
+		else if (decimal_parse(v, &price, &pscale, &why) < 0)
 			BAD("unit_price '%s' %s", v, why);
 		else if (price < 0)
 			BAD("unit_price '%s' is negative", v);

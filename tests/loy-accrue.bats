@@ -1377,6 +1377,31 @@ EOF
 	ledger_ok
 }
 
+@test "an empty qty is no qty, as loy-redeem reads it: 1 with an amount, refused with a unit_price" {
+	base
+	# as a file without the qty column: the amount is the line's, its
+	# sign says sale or return
+	printf 'txn_id,member_id,occurred_at,qty,amount\nE1,1001,2026-11-20 10:00:00,,10.00\nE1,1001,2026-11-20 10:00:00,2,4.00\n' >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<OUT
+$HEAD
+E1,1001,2026-11-20 10:00:00,14.00,14,credited,
+OUT
+	[ "$(q "SELECT amount || ':' || lines FROM receipts WHERE txn_id = 'E1'")" = "1400:2" ]
+	# a unit price is per unit: without a qty there is no line total
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,qty,unit_price\nE2,1001,2026-11-20 10:00:00,,1.49\n' >bad.csv
+	run -65 --separate-stderr loy-accrue bad.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: bad.csv:2: qty is empty, and unit_price needs it
+loy-accrue: bad.csv: 1 row, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 0 receipts, 0 members, 0 points
+$NOTHING
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "an amount with more decimals than the currency has is refused" {
 	base
 	before=$(dump)

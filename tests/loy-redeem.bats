@@ -153,6 +153,15 @@ OUT
 	ledger_ok
 }
 
+@test "an empty qty is 1, as loy-accrue reads an empty qty beside an amount" {
+	base
+	printf 'request_id,member_id,reward_id,qty\nR1,1001,COFFEE,\n' >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[ "${lines[1]}" = "R1,redeemed,,20,$(q "SELECT voucher FROM redemptions WHERE request_id = 'R1'")" ]
+	[ "$(q "SELECT qty FROM redemptions WHERE request_id = 'R1'")" = 1 ]
+	ledger_ok
+}
+
 @test "a retried request gets its first answer and spends nothing twice" {
 	base
 	printf 'request_id,member_id,reward_id,qty\nR1,1001,COFFEE,1\nR2,1001,LOUNGE,1\n' >req.csv
