@@ -843,7 +843,8 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	if (v[IN_EMAIL] && (rc = contact_refused(b, row, "email", im->email, v[IN_EMAIL])) != 0)
 		goto refused;
 	if (v[IN_BIRTHDAY]) {
-		if (when_parse(v[IN_BIRTHDAY], cli->date_format, WHEN_DATE, bday, &why) < 0) {
+		if (when_parse(v[IN_BIRTHDAY], cli->date_format, WHEN_DATE | WHEN_PAST, bday,
+		    &why) < 0) {
 			rc = batch_reject(b, row, "birthday '" LOY_PII("%s") "' %s",
 			    v[IN_BIRTHDAY], why);
 			goto refused;

@@ -19,6 +19,7 @@ struct stamp {
 	int	 hastime;
 	int	 haszone;
 	long	 off;		/* seconds east of UTC, if haszone */
+	int	 yy;		/* the year was read without its century (%y) */
 };
 
 /* Fields strptime(3) filled in for a format. */
@@ -37,6 +38,7 @@ static struct {
 	char		fmt[128];
 	unsigned int	set;
 	int		packed;
+	int		yy;
 	int		valid;
 } fcache;
 
@@ -321,6 +323,25 @@ full_width(const char *s, const char *fmt)
 	return *q == '\0';
 }
 
+/* Does a format read the year without its century (%y, %D, %Ey): a date
+ * in 1934 written with it by strftime(3) reads back in 2034, as strptime(3)
+ * puts 00 to 68 in the 2000s and 69 to 99 in the 1900s. */
+static int
+century_less(const char *fmt)
+{
+	struct tm sample = { .tm_year = 34, .tm_mon = 10, .tm_mday = 23, .tm_hour = 13,
+		.tm_min = 45, .tm_sec = 56 };
+	struct tm a;
+	time_t tt = timegm(&sample);
+	char buf[512];
+
+	gmtime_r(&tt, &sample);	/* the week day and the day of the year */
+	sample.tm_zone = "UTC";
+	tminit(&a, 0);
+	return strftime(buf, sizeof(buf), fmt, &sample) != 0 && matched(buf, fmt, &a) &&
+	    a.tm_year != sample.tm_year;
+}
+
 /*
  * strptime(3) leaves fields it does not convert untouched, so which ones
  * a format sets is found by parsing twice from different starting values;
@@ -331,7 +352,7 @@ parse_fmt(const char *s, const char *fmt, struct stamp *t)
 {
 	struct tm a, b;
 	unsigned int set;
-	int pack;
+	int pack, yy;
 
 	tminit(&a, 0);
 	if (!matched(s, fmt, &a))
@@ -339,16 +360,19 @@ parse_fmt(const char *s, const char *fmt, struct stamp *t)
 	if (fcache.valid && strcmp(fcache.fmt, fmt) == 0) {
 		set = fcache.set;
 		pack = fcache.packed;
+		yy = fcache.yy;
 	} else {
 		tminit(&b, 1);
 		if (!matched(s, fmt, &b))
 			return -1;
 		set = fields_set(&a, &b);
 		pack = packed(fmt);
+		yy = century_less(fmt);
 		if (strlen(fmt) < sizeof(fcache.fmt)) {
 			strcpy(fcache.fmt, fmt);
 			fcache.set = set;
 			fcache.packed = pack;
+			fcache.yy = yy;
 			fcache.valid = 1;
 		}
 	}
@@ -367,6 +391,7 @@ parse_fmt(const char *s, const char *fmt, struct stamp *t)
 	t->hastime = (set & (F_HOUR | F_MIN | F_SEC)) != 0;
 	t->haszone = (set & F_ZONE) != 0;
 	t->off = a.tm_gmtoff;
+	t->yy = yy;
 	return 0;
 }
 
@@ -557,8 +582,11 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
     const char **why)
 {
 	struct stamp t;
-	const char *kind = want == WHEN_DATE ? "date" : "datetime";
+	int past = (want & WHEN_PAST) != 0;
+	const char *kind;
 
+	want &= ~WHEN_PAST;
+	kind = want == WHEN_DATE ? "date" : "datetime";
 	if (want != WHEN_DATE && want != WHEN_DATETIME && want != WHEN_END) {
 		*why = "cannot be read: unknown kind of date";
 		return -1;
@@ -584,6 +612,20 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 	if (want == WHEN_DATE && t.hastime) {
 		*why = "is not a date";
 		return -1;
+	}
+	/* a date never in the future, its year of two digits: 12/03/65 is
+	 * 1965, not the 2065 strptime(3) reads (strptime's 00 to 68 are in
+	 * the 2000s), and one after today is in the century before */
+	if (past && t.yy && want == WHEN_DATE) {
+		char today[11], d[20];
+
+		when_today(today);
+		format(&t, WHEN_DATE, d);
+		if (strcmp(d, today) > 0) {
+			t.y -= 100;
+			if (valid(&t, why) == -1)
+				return -1;
+		}
 	}
 	/* an end given as a day: its last second, where its offset says */
 	if (want == WHEN_END && !t.hastime) {

@@ -5,6 +5,11 @@
 /* WHEN_END: a datetime, where a date alone is its last second, at the
  * offset read with it when there is one (an end given as a day). */
 enum { WHEN_DATE = 1, WHEN_DATETIME = 2, WHEN_END = 3 };
+/* Or'ed with WHEN_DATE: a date that is never in the future (a birthday),
+ * whose year read without its century (%y) is taken a century earlier
+ * when it would lie after today; other dates keep strptime(3)'s 1969 to
+ * 2068. */
+enum { WHEN_PAST = 8 };
 
 /* ISO 8601 (fmt NULL) or strptime(3) text to local text; -1, *why on error. */
 int when_parse(const char *s, const char *fmt, int want, char out[static 20],

@@ -426,6 +426,34 @@ EOF
 	ledger_ok
 }
 
+@test "a birthday with a two-digit year after today is in the century before; enrolled_at keeps strptime's years" {
+	new_ledger
+	# today is 2026-11-23 (LOY_NOW)
+	cat >in.csv <<'CSV'
+member_id,birthday,enrolled_at
+1,12/03/65,01/02/24
+2,12/03/05,01/02/24
+3,23/11/26,01/02/24
+4,24/11/26,01/02/24
+5,01/01/69,01/02/24
+6,29/02/64,01/02/24
+CSV
+	run -0 --separate-stderr loy-enroll --date-format %d/%m/%y in.csv
+	[ "$(q "SELECT group_concat(member_id || ':' || birthday || ':' || enrolled_at, ' ') FROM (SELECT * FROM members ORDER BY member_id)")" = "1:1965-03-12:2024-02-01 00:00:00 2:2005-03-12:2024-02-01 00:00:00 3:2026-11-23:2024-02-01 00:00:00 4:1926-11-24:2024-02-01 00:00:00 5:1969-01-01:2024-02-01 00:00:00 6:1964-02-29:2024-02-01 00:00:00" ]
+	# %D reads the year without its century too; a four-digit year is as written
+	printf 'member_id,birthday\n7,03/12/65\n' >us.csv
+	run -0 --separate-stderr loy-enroll --date-format %D us.csv
+	printf 'member_id,birthday\n8,12/03/2065\n' >full.csv
+	run -65 --separate-stderr loy-enroll --date-format %d/%m/%Y full.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: full.csv:2: birthday '12/03/2065' is in the future" ]
+	[ "$(q "SELECT birthday FROM members WHERE member_id = '7'")" = 1965-03-12 ]
+	# other dates keep strptime's 1969 to 2068: an enrolment in 2065 is in the future
+	printf 'member_id,enrolled_at\n9,12/03/65\n' >late.csv
+	run -65 --separate-stderr loy-enroll --date-format %d/%m/%y late.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: late.csv:2: enrolled_at '12/03/65' is in the future" ]
+	ledger_ok
+}
+
 @test "--date-format with a time of day reads a birthday written with its date part" {
 	new_ledger
 	cat >shop.csv <<'EOF'
