@@ -804,6 +804,17 @@ stream_rejects(struct batch *b)
 	return 0;
 }
 
+/* Is every field of the row empty, or blanks and tabs alone? */
+static int
+empty_row(const struct csvio_row *row)
+{
+	for (int i = 0; i < row->nf; i++)
+		for (size_t j = 0; j < row->len[i]; j++)
+			if (row->f[i][j] != ' ' && row->f[i][j] != '\t')
+				return 0;
+	return 1;
+}
+
 /* Before the run, with --rejects and more than one input: every input's
  * header read, and each checked to go under the first's (rejects_columns),
  * so that inputs of other layouts are a usage error (status 64) before a
@@ -876,6 +887,13 @@ do_file(struct batch *b, int seq)
 				b->job->malformed(b->job->ctx, b, &row);
 			else
 				batch_reject(b, &row, "row %s", row.bad);
+			continue;
+		}
+		/* a row of empty cells (",,,", as a spreadsheet exports the
+		 * rows below its data) is said to be one, not found wanting
+		 * in its first field; set aside as any bad row, not skipped */
+		if (empty_row(&row)) {
+			batch_reject(b, &row, "empty row");
 			continue;
 		}
 		if (b->job->row(b->job->ctx, b, &row) < 0)

@@ -81,6 +81,54 @@ EOF
 	ledger_ok
 }
 
+@test "a row of empty cells is a bad row said to be empty, in every program, and set aside whole" {
+	new_ledger
+	loy-enroll "$EXAMPLES/members.csv" >/dev/null 2>&1
+	loy-redeem --catalogue "$EXAMPLES/rewards.csv" >/dev/null 2>&1
+	before=$(dump)
+	# as a spreadsheet exports the rows below its data; blanks and tabs
+	# are no value either
+	printf 'member_id,name\n2001,Ann\n,\n \t, \n' >m.csv
+	run -65 --separate-stderr loy-enroll m.csv
+	same "$stderr" <<ERR
+loy-enroll: m.csv:3: empty row
+loy-enroll: m.csv:4: empty row
+loy-enroll: m.csv: 3 rows, 1 created, 0 updated, 0 unchanged, 2 rejected
+$NOTHING2
+ERR
+	printf 'txn_id,member_id,occurred_at,amount\n,,,\n' >pos.csv
+	run -65 --separate-stderr loy-accrue pos.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: pos.csv:2: empty row" ]
+	printf 'member_id,points,reason,ref\n,,,\n' >adj.csv
+	run -65 --separate-stderr loy-accrue --adjust adj.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: adj.csv:2: empty row" ]
+	printf 'member_id,points,earned_at,expires_at\n,,,\n' >open.csv
+	run -65 --separate-stderr loy-accrue --opening open.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: open.csv:2: empty row" ]
+	printf 'event_id,member_id,event,occurred_at\n,,,\n' >ev.csv
+	run -65 --separate-stderr loy-accrue --events ev.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: ev.csv:2: empty row" ]
+	printf 'request_id,member_id,reward_id,qty\n,,,\n' >req.csv
+	run -65 --separate-stderr loy-redeem req.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: req.csv:2: empty row" ]
+	printf 'reward_id,name,points\n,,\n' >cat.csv
+	run -65 --separate-stderr loy-redeem --catalogue cat.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: cat.csv:2: empty row" ]
+	printf 'member_id\n""\n' >list.csv
+	run -65 --separate-stderr loy-segment save vip list.csv
+	[ "${stderr_lines[0]}" = "loy-segment: list.csv:2: empty row" ]
+	[ "$(dump)" = "$before" ]
+	# set aside, it keeps its cells, its line and the reason
+	run -1 --separate-stderr loy-enroll --rejects rej.csv m.csv
+	same "$(cat rej.csv)" <<'OUT'
+member_id,name,line,reason
+,,3,empty row
+ 	, ,4,empty row
+OUT
+	[ "$(name_of 2001)" = Ann ]
+	ledger_ok
+}
+
 @test "output quotes only the cells that need it" {
 	new_ledger
 	printf 'member_id,name\n1,"Okafor, Chidi"\n2,"Marie ""Mimi"" Dubois"\n3,Plain\n' >in.csv
