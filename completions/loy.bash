@@ -161,7 +161,7 @@ _loy_settings()
 	    earn_amount point_value tiers expiry_months expiry_policy expiry_years \
 	    transfers allow_negative \
 	    identify_by return_window_days future_tolerance_hours \
-	    phone_pattern email_pattern
+	    phone_pattern phone_country email_pattern
 }
 
 _loy_init()
@@ -193,6 +193,10 @@ _loy_init()
 			value_spend | value_visits)
 				# a threshold, or the median of the members'
 				_loy_add compgen -P "$key=" -W "median" -- "${_loy_cur#*=}"
+				;;
+			phone_country)
+				# a country calling code, or none
+				_loy_add compgen -P "$key=" -W "none" -- "${_loy_cur#*=}"
 				;;
 			timezone)
 				local IFS=$'\n' zone

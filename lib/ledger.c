@@ -58,6 +58,9 @@ const struct ledger_setting ledger_defaults[] = {
 	{ "lifecycle_lapsed_days", "180", "days since the last purchase after which a member has lapsed" },
 	{ "phone_pattern", "^\\+?[0-9][0-9 ()/.-]{4,22}[0-9]$",
 	  "PCRE2 pattern a phone number must match" },
+	{ "phone_country", "none",
+	  "country calling code (44) whose national phone numbers are one phone with "
+	  "their international form, or none" },
 	{ "email_pattern", "^[^@\\s]+@[^@\\s]+\\.[^@\\s.]+$",
 	  "PCRE2 pattern an e-mail address must match" },
 	{ NULL, NULL, NULL }
@@ -1390,6 +1393,20 @@ setting_valid(const char *key, const char *value, int stored, char *reason, unsi
 		if (bad || n == 0 || (again && !stored))
 			return setting_why(reason, size, "identify_by '%s' must list member_id, card, phone "
 			    "or email, each once", value);
+	}
+	/* a country calling code, 1 to 3 digits; not one of the codes whose
+	 * numbers keep their leading 0 after it (Italy +39 06..., San Marino
+	 * +378 0549..., the Vatican +379), where the national form's 0 is no
+	 * trunk prefix that the international form drops */
+	if (strcmp(key, "phone_country") == 0 && strcmp(value, "none") != 0) {
+		if (!*value || strlen(value) > 3 || strspn(value, "0123456789") != strlen(value) ||
+		    *value == '0')
+			return setting_why(reason, size, "phone_country '%s' must be a country "
+			    "calling code without the +, 1 to 3 digits such as 44, or none", value);
+		if (strcmp(value, "39") == 0 || strcmp(value, "378") == 0 ||
+		    strcmp(value, "379") == 0)
+			return setting_why(reason, size, "phone_country '%s' cannot be used: that "
+			    "country's numbers keep their leading 0 after +%s", value, value);
 	}
 	if (strstr(key, "_pattern")) {
 		char err[256];

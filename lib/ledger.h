@@ -147,6 +147,13 @@ int ledger_member_state_facts(struct ledger *l, const char *id, char **survivor,
  * e-mail it names on the survivor, the record's own on every run). */
 int ledger_member_find(struct ledger *l, const char *by, const char *value, int merged,
     char **out);
+/* The phone as loy compares phones (members.phone_key), malloc'd: without
+ * the spaces, dashes, points, brackets and slashes that write it out and,
+ * with `country` the programme's phone_country (NULL or "none": none), in the
+ * form +CC and the national number (07700 900123, 0044 7700 900123 and
+ * +44 7700 900123 are all +447700900123 with country 44), as loy-ledger(5)
+ * gives it in SQL. */
+char *ledger_phone_key(const char *phone, const char *country);
 /* Insert unless the id exists: 1 inserted, 0 it exists, -1 error. */
 int ledger_member_insert_new(struct ledger *l, const struct member *m);
 /* Undo the insertion of a member this run created (a row then refused). */

@@ -390,7 +390,8 @@ static const struct invariant {
 	  "   AND (NOT json_valid(attrs) OR json_type(attrs) <> 'object')" },
 	{ "phone-key-fits-phone",
 	  "SELECT member_id, 'phone_key is not its phone as phones are compared'"
-	  "  FROM members WHERE phone_key IS NOT " LEDGER_PHONE_KEY("phone") },
+	  "  FROM members WHERE phone_key IS NOT "
+	  LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) },
 	{ "receipt-lines-add-up",
 	  "SELECT 'receipt ' || r.txn_id, 'points ' || r.points || ', earn.points ' ||"
 	  "       coalesce(r.earn ->> 'points', 'none') || ', its lines and rules ' || t.s"

@@ -51,6 +51,26 @@ enum ledger_stmt_id {
 	"replace(replace(replace(replace(replace(replace(" x ", ' ', ''), '-', ''), " \
 	"'.', ''), '(', ''), ')', ''), '/', '')"
 
+/* The programme's phone_country, in SQL: a country calling code ("44"),
+ * or 'none', also for a ledger whose settings do not have it. */
+#define LEDGER_PHONE_COUNTRY \
+	"coalesce((SELECT value FROM settings WHERE key = 'phone_country'), 'none')"
+
+/* A phone as loy compares phones under the programme's phone_country `cc`
+ * (an SQL expression, as LEDGER_PHONE_COUNTRY): with it 'none', the phone as
+ * LEDGER_PHONE_KEY gives it; with it set, a phone written from the country
+ * in one of its forms becomes +CC and the national number: +44 7700 900123,
+ * 0044 7700 900123, 07700 900123 and 7700 900123 are all +447700900123.
+ * A phone that starts neither with + nor with a digit is left as
+ * LEDGER_PHONE_KEY gives it.  ledger_phone_key() works out the same in C;
+ * loy-ledger(5) gives this text. */
+#define LEDGER_PHONE_KEY_IN(x, cc) \
+	"(SELECT CASE WHEN c = 'none' OR s NOT GLOB '[0-9]*' THEN s" \
+	" WHEN s GLOB '00*' THEN '+' || substr(s, 3)" \
+	" WHEN s GLOB '0*' THEN '+' || c || substr(s, 2)" \
+	" ELSE '+' || c || s END" \
+	" FROM (SELECT " LEDGER_PHONE_KEY(x) " AS s, " cc " AS c))"
+
 /* What the return lines of exchange R (a receipt's columns, prefix R: "o.",
  * or "") took off its original (its earn's "returned"), and the points they
  * took back (its [return], positive); 0 for a receipt that is no exchange. */
@@ -143,6 +163,9 @@ int ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what);
 /* Step a one-row look-up: 1 with the row ready (the caller resets st once
  * it has read it), 0 none, -1 error (what failed); st reset but for 1. */
 int ledger_step_one(struct ledger *l, sqlite3_stmt *st, const char *what);
+/* Every member's phone_key worked out again under the phone_country that
+ * the settings table holds now (after it changed): 0 or -1. */
+int ledger_members_phone_rekey(struct ledger *l);
 /* Run plain SQL without parameters (schema, pragmas): 0 or -1. */
 int ledger_exec(struct ledger *l, const char *sql);
 /* Run a one-off statement, its parameters the texts that follow up to a

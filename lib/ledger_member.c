@@ -214,6 +214,8 @@ ledger_member_state_facts(struct ledger *l, const char *id, char **survivor, int
 	return 1;
 }
 
+static void bind_phone_key(sqlite3_stmt *st, int i, const char *phone, const char *country);
+
 int
 ledger_member_find(struct ledger *l, const char *by, const char *value, int merged,
     char **out)
@@ -234,12 +236,14 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, int merg
 	else
 		st = ledger_stmt(l, S_MEMBER_BY_PHONE,
 		    "SELECT member_id, status = 'merged' FROM members"
-		    " WHERE phone_key = " LEDGER_PHONE_KEY("?1")
-		    " AND (?2 OR status <> 'merged') "
+		    " WHERE phone_key = ?1 AND (?2 OR status <> 'merged') "
 		    "ORDER BY status = 'merged', enrolled_at, member_id LIMIT 1");
 	if (!st)
 		return -1;
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	if (card || strcmp(by, "email") == 0)
+		sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	else
+		bind_phone_key(st, 1, value, ledger_setting(l, "phone_country"));
 	if (!card)
 		sqlite3_bind_int(st, 2, merged);
 	if ((got = ledger_step_one(l, st, "cannot read")) <= 0)
@@ -256,39 +260,68 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, int merg
 	return got;
 }
 
-/*
- * Binds parameter i to the phone as loy compares phones (LEDGER_PHONE_KEY,
- * worked out here: SQLite's six replace() calls for each of a million
- * members took longer than the rest of their index), or NULL.
- */
-static void
-bind_phone_key(sqlite3_stmt *st, int i, const char *phone)
+char *
+ledger_phone_key(const char *phone, const char *country)
 {
-	char *key, *k;
+	size_t cn = country && strcmp(country, "none") != 0 ? strlen(country) : 0;
+	char *key = loy_xmalloc(cn + strlen(phone) + 2), *s = key + cn + 1, *k = s;
 
-	if (!phone) {
-		sqlite3_bind_null(st, i);
-		return;
-	}
-	k = key = loy_xmalloc(strlen(phone) + 1);
+	/* stripped into place after room for "+CC", as LEDGER_PHONE_KEY */
 	for (const char *p = phone; *p; p++)
 		if (!strchr(" -.()/", *p))
 			*k++ = *p;
 	*k = '\0';
-	sqlite3_bind_text(st, i, key, (int)(k - key), free);
+	if (!cn || *s < '0' || *s > '9') {	/* as written, or no country */
+		memmove(key, s, (size_t)(k - s) + 1);
+	} else if (s[0] == '0' && s[1] == '0') {	/* 0044...: +44... */
+		key[0] = '+';
+		memmove(key + 1, s + 2, (size_t)(k - s) - 1);
+	} else {	/* 07700...: +447700..., and 7700...: +447700... */
+		key[0] = '+';
+		memcpy(key + 1, country, cn);
+		if (*s == '0')
+			memmove(s, s + 1, (size_t)(k - s));
+	}
+	return key;
+}
+
+/*
+ * Binds parameter i to the phone as loy compares phones under the
+ * programme's phone_country (ledger_phone_key, LEDGER_PHONE_KEY_IN, worked
+ * out here: SQLite's six replace() calls for each of a million members
+ * took longer than the rest of their index), or NULL.
+ */
+static void
+bind_phone_key(sqlite3_stmt *st, int i, const char *phone, const char *country)
+{
+	if (!phone) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	sqlite3_bind_text(st, i, ledger_phone_key(phone, country), -1, free);
+}
+
+int
+ledger_members_phone_rekey(struct ledger *l)
+{
+	return ledger_exec_args(l, "UPDATE members SET phone_key = "
+	    LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY)
+	    " WHERE phone IS NOT NULL"
+	    " AND phone_key IS NOT " LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY),
+	    "cannot compare members' phones anew", NULL, NULL);
 }
 
 /* Binds the member's parameters, ?base+1 to ?base+MF_COUNT, without
  * copies: the statement is stepped while `m` is the caller's; then the
  * phone's key, ?base+MF_COUNT+1. */
 static void
-bind_member(sqlite3_stmt *st, const struct member *m, int64_t run, int base)
+bind_member(struct ledger *l, sqlite3_stmt *st, const struct member *m, int64_t run, int base)
 {
 	for (int i = 0; i < MF_CREATED_RUN; i++)
 		ledger_bind_static(st, base + i + 1, m->v[i]);
 	sqlite3_bind_int64(st, base + MF_CREATED_RUN + 1, run);
 	sqlite3_bind_int64(st, base + MF_UPDATED_RUN + 1, run);
-	bind_phone_key(st, base + MF_COUNT + 1, m->v[MF_PHONE]);
+	bind_phone_key(st, base + MF_COUNT + 1, m->v[MF_PHONE], ledger_setting(l, "phone_country"));
 }
 
 int
@@ -301,7 +334,7 @@ ledger_member_insert_new(struct ledger *l, const struct member *m)
 
 	if (!st)
 		return -1;
-	bind_member(st, m, l->run_id, 0);
+	bind_member(l, st, m, l->run_id, 0);
 	if (ledger_exec_stmt(l, st, "cannot add a member") < 0)
 		return -1;
 	return sqlite3_changes(l->db) > 0;
@@ -337,7 +370,7 @@ ledger_member_update(struct ledger *l, const struct member *m)
 
 	if (!st)
 		return -1;
-	bind_member(st, m, l->run_id, 0);
+	bind_member(l, st, m, l->run_id, 0);
 	return ledger_exec_stmt(l, st, "cannot update a member");
 }
 
@@ -1046,6 +1079,7 @@ int
 ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n)
 {
 	struct ledger *l = bk->l;
+	const char *country = ledger_setting(l, "phone_country");
 	int i = 0;
 
 	if (n >= MANY && !bk->many) {
@@ -1090,7 +1124,7 @@ ledger_members_insert(struct ledger_bulk *bk, const struct member *m, int n)
 
 			for (int f = 0; f < NOWN; f++)
 				ledger_bind_static(bk->many, p + f, m[i + r].v[own_fields[f]]);
-			bind_phone_key(bk->many, p + NOWN, m[i + r].v[MF_PHONE]);
+			bind_phone_key(bk->many, p + NOWN, m[i + r].v[MF_PHONE], country);
 		}
 		if (ledger_exec_stmt(l, bk->many, "cannot add a member") < 0)
 			return -1;

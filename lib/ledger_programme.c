@@ -250,10 +250,25 @@ ledger_receipts_since(struct ledger *l, const char *from, const char *until, lon
 int
 ledger_settings_put(struct ledger *l, char **keys, char **values, int n)
 {
-	sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO settings(key, value) VALUES (?1, ?2) "
-	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT " LEDGER_PHONE_COUNTRY);
+	char *country = NULL;
+	int rekey = 0;
 
 	if (!st)
+		return -1;
+	if (ledger_step_one(l, st, "cannot read settings") < 0) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	country = ledger_column_dup(st, 0);
+	sqlite3_finalize(st);
+	/* a new phone_country: every member's phone compared anew */
+	for (int i = 0; i < n; i++)
+		if (strcmp(keys[i], "phone_country") == 0)
+			rekey = strcmp(values[i], country ? country : "none") != 0;
+	free(country);
+	if (!(st = ledger_prepare(l, "INSERT INTO settings(key, value) VALUES (?1, ?2) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value")))
 		return -1;
 	for (int i = 0; i < n; i++) {
 		sqlite3_reset(st);
@@ -266,7 +281,7 @@ ledger_settings_put(struct ledger *l, char **keys, char **values, int n)
 		}
 	}
 	sqlite3_finalize(st);
-	return 0;
+	return rekey ? ledger_members_phone_rekey(l) : 0;
 }
 
 int

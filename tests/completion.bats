@@ -106,6 +106,15 @@ reason=" ]
 	    "$BATS_TEST_DIRNAME/../completions/_loy"
 }
 
+@test "loy-init --set offers none for phone_country, as the zsh completion does" {
+	run -0 complete_bash _loy_init loy-init --set phone_country = ""
+	[ "$output" = "none" ]
+	run -0 complete_bash _loy_init loy-init --set phone_country = 4
+	[ "$output" = "" ]
+	grep -q "phone_country) _values 'country calling code (44), or none' none" \
+	    "$BATS_TEST_DIRNAME/../completions/_loy"
+}
+
 @test "every option a program's --help lists is in its man page and in the bash and zsh completions" {
 	local p o opts page zsh bash offered missing=
 	for p in loy-init loy-check loy-enroll loy-accrue loy-expire loy-redeem \

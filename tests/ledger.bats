@@ -344,12 +344,30 @@ EOF
 	[ "$output" = "invariant,subject,detail
 phone-key-fits-phone,1,phone_key is not its phone as phones are compared" ]
 	# the statement the man page gives
-	q "$(sed -n '/^A phone written by hand is mended by/,/^\.Ed/p' "$BATS_TEST_DIRNAME/../man/loy-ledger.5" | sed '1,2d;$d')"
+	q "$(sed -n '/^A phone written by hand, or a$/,/^\.Ed/p' "$BATS_TEST_DIRNAME/../man/loy-ledger.5" | sed '1,4d;$d')"
 	ledger_ok
 	printf 'phone,name\n+4930999000,Ann B\n' >again.csv
 	run -0 --separate-stderr loy-enroll again.csv
 	[ "${lines[1]}" = "2,1,updated,name phone" ]
 	[ "$(q "SELECT phone_key FROM members")" = +4930999000 ]
+	ledger_ok
+}
+
+@test "a phone_country changed by hand leaves phone keys that are violations, mended as loy-ledger(5) says" {
+	new_ledger
+	printf 'member_id,name,phone\n1,Ann,07700 900123\n2,Bo,+33 1 23 45 67 89\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	q "UPDATE settings SET value = '44' WHERE key = 'phone_country'"
+	run -65 --separate-stderr loy-check
+	[ "$output" = "invariant,subject,detail
+phone-key-fits-phone,1,phone_key is not its phone as phones are compared" ]
+	q "$(sed -n '/^A phone written by hand, or a$/,/^\.Ed/p' "$BATS_TEST_DIRNAME/../man/loy-ledger.5" | sed '1,4d;$d')"
+	ledger_ok
+	[ "$(q "SELECT group_concat(phone_key, ' ') FROM (SELECT phone_key FROM members ORDER BY 1)")" = \
+	    "+33123456789 +447700900123" ]
+	printf 'txn_id,phone,occurred_at,amount\nT1,+44 7700 900123,2026-11-20 10:00:00,5.00\n' >day.csv
+	run -0 --separate-stderr loy-accrue day.csv
+	[ "${lines[1]}" = "T1,1,2026-11-20 10:00:00,5.00,5,credited," ]
 	ledger_ok
 }
 

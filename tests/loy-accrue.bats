@@ -951,6 +951,32 @@ EOF
 	ledger_ok
 }
 
+@test "with phone_country, finds the member by a phone in national, +CC or 00 form, whichever form they were enrolled with" {
+	# the phone first: a receipt's phone names its member before its card
+	base --set phone_country=44 --set identify_by=phone,member_id,card,email
+	printf 'member_id,name,phone\n1004,Dee,07700 900123\n' >dee.csv
+	loy-enroll dee.csv >/dev/null 2>&1
+	# 1002 is +44 20 7946 0958; N4 gives 1001's card and Dee's phone
+	cat >day.csv <<'EOF'
+txn_id,card,phone,occurred_at,amount
+N1,,020 7946 0958,2026-11-20 10:00:00,5.00
+N2,,0044 20 7946 0958,2026-11-20 10:01:00,6.00
+N3,,+44 7700 900123,2026-11-20 10:02:00,7.00
+N4,6001001,0044 (7700) 900-123,2026-11-20 10:03:00,8.00
+N5,6001001,020 7946 0959,2026-11-20 10:04:00,9.00
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+N1,1002,2026-11-20 10:00:00,5.00,5,credited,
+N2,1002,2026-11-20 10:01:00,6.00,6,credited,
+N3,1004,2026-11-20 10:02:00,7.00,7,credited,
+N4,1004,2026-11-20 10:03:00,8.00,8,credited,
+N5,1001,2026-11-20 10:04:00,9.00,9,credited,
+EOF
+	ledger_ok
+}
+
 @test "finds the member by card, phone and e-mail in any case" {
 	base
 	# I4 names 1003 and 1001's card: member_id comes first in identify_by

@@ -209,6 +209,62 @@ EOF
 	ledger_ok
 }
 
+@test "with phone_country, a national phone, its +CC form and its 00 form are one phone, in look-ups and in duplicates" {
+	new_ledger --set phone_country=44
+	cat >in.csv <<'EOF'
+member_id,name,phone,enrolled_at
+1,Ann Bell,+44 7700 900123,2026-01-01
+2,Ann B.,0044 7700 900123,2026-01-02
+3,A. Bell,07700 900123,2026-01-03
+4,Bo,+33 1 23 45 67 89,2026-01-04
+5,Cy,0033 1 23 45 67 80,2026-01-05
+EOF
+	loy-enroll in.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll duplicates
+	same "$output" <<'EOF'
+field,value,member_id,name,status,enrolled_at
+phone,+447700900123,1,Ann Bell,active,2026-01-01 00:00:00
+phone,+447700900123,2,Ann B.,active,2026-01-02 00:00:00
+phone,+447700900123,3,A. Bell,active,2026-01-03 00:00:00
+EOF
+	# a row without member_id finds the first of them by any form of it
+	printf 'phone,email\n07700-900-123,ann@example.org\n' >again.csv
+	run -0 --separate-stderr loy-enroll again.csv
+	[ "${lines[1]}" = "2,1,updated,phone email" ]
+	printf 'phone,email\n0033 1 23 45 67 89,bo@example.fr\n' >bo.csv
+	run -0 --separate-stderr loy-enroll bo.csv
+	[ "${lines[1]}" = "2,4,updated,phone email" ]
+	[ "$(q "SELECT count(*) FROM members")" = 5 ]
+	ledger_ok
+}
+
+@test "without phone_country, a national phone, its +CC form and its 00 form stay three phones" {
+	new_ledger
+	printf 'member_id,name,phone\n1,Ann,+44 7700 900123\n2,Ann B.,0044 7700 900123\n3,A. Bell,07700 900123\n' >in.csv
+	loy-enroll in.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll duplicates
+	[ "$output" = "field,value,member_id,name,status,enrolled_at" ]
+	[ "$(q "SELECT group_concat(phone_key, ' ') FROM (SELECT phone_key FROM members ORDER BY 1)")" = \
+	    "+447700900123 00447700900123 07700900123" ]
+	ledger_ok
+}
+
+@test "with phone_country, a large first enrolment keys every member's phone as a single one does" {
+	new_ledger --set phone_country=49
+	# enough rows for loy-enroll to insert them many to a statement
+	awk 'BEGIN {
+		print "member_id,phone"
+		split("030 %07d|+49 (30) %07d|0049 30 %07d|30/%07d", form, "|")
+		for (i = 1; i <= 120000; i++)
+			printf "M%06d," form[i % 4 + 1] "\n", i, i
+	}' >many.csv
+	run -0 --separate-stderr loy-enroll many.csv
+	[ "$(q "SELECT count(DISTINCT phone_key) FROM members WHERE phone_key GLOB '+4930[0-9]*'")" = 120000 ]
+	[ "$(q "SELECT phone || '|' || phone_key FROM members WHERE member_id = 'M000003'")" = \
+	    "30/0000003|+49300000003" ]
+	ledger_ok
+}
+
 @test "matching by e-mail ignores the address's case" {
 	base
 	printf 'email,name\nChidi@Example.NET,Chidi Okafor\n' >in.csv

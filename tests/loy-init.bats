@@ -169,6 +169,21 @@ EOF
 	[ ! -e "$LOY_DB" ]
 }
 
+@test "--set refuses a phone_country that is no country calling code, or one whose numbers keep their leading 0" {
+	for v in 0044 +44 1234 4a ""; do
+		run -64 --separate-stderr loy-init --set "phone_country=$v"
+		[ "$stderr" = "loy-init: phone_country '$v' must be a country calling code without the +, 1 to 3 digits such as 44, or none" ]
+	done
+	for v in 39 378 379; do
+		run -64 --separate-stderr loy-init --set "phone_country=$v"
+		[ "$stderr" = "loy-init: phone_country '$v' cannot be used: that country's numbers keep their leading 0 after +$v" ]
+	done
+	[ ! -e "$LOY_DB" ]
+	run -0 --separate-stderr loy-init --set phone_country=1
+	[ "$(q "SELECT value FROM settings WHERE key = 'phone_country'")" = 1 ]
+	ledger_ok
+}
+
 @test "--set refuses money settings that are not decimal numbers" {
 	run -64 --separate-stderr loy-init --set point_value=abc
 	[[ "$stderr" == "loy-init: point_value 'abc' "* ]]

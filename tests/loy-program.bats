@@ -793,6 +793,47 @@ OUT
 	ledger_ok
 }
 
+@test "a version that changes phone_country compares every member's phone anew in its run, and loy-check agrees" {
+	new_ledger
+	printf 'member_id,name,phone\n1,Ann,+44 7700 900123\n2,Ann B.,0044 7700 900123\n3,A. Bell,07700 900123\n4,Bo,+33 1 23 45 67 89\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	keys() { q "SELECT group_concat(member_id || ':' || phone_key, ' ') FROM (SELECT * FROM members ORDER BY member_id)"; }
+	[ "$(keys)" = "1:+447700900123 2:00447700900123 3:07700900123 4:+33123456789" ]
+	printf '[programme]\nphone_country = 44\n' >uk.conf
+	printf '[programme]\nphone_country = none\n' >none.conf
+	# a dry run changes no key
+	run -0 --separate-stderr loy-program -n load uk.conf
+	[ "$(keys)" = "1:+447700900123 2:00447700900123 3:07700900123 4:+33123456789" ]
+	run -0 --separate-stderr loy-program load uk.conf
+	[ "$(q "SELECT value FROM settings WHERE key = 'phone_country'")" = 44 ]
+	[ "$(keys)" = "1:+447700900123 2:+447700900123 3:+447700900123 4:+33123456789" ]
+	run -0 --separate-stderr loy-enroll duplicates
+	[ "${#lines[@]}" = 4 ]
+	ledger_ok
+	# back to none: the phones as written, without their spacing
+	run -0 --separate-stderr loy-program load none.conf
+	[ "$(keys)" = "1:+447700900123 2:00447700900123 3:07700900123 4:+33123456789" ]
+	ledger_ok
+	# a version ahead changes them when apply writes its settings
+	run -0 --separate-stderr loy-program load --from 2027-01-01 uk.conf
+	[ "$(keys)" = "1:+447700900123 2:00447700900123 3:07700900123 4:+33123456789" ]
+	LOY_NOW="2027-01-01 00:10:00" run -0 --separate-stderr loy-program apply
+	[ "$(keys)" = "1:+447700900123 2:+447700900123 3:+447700900123 4:+33123456789" ]
+	ledger_ok
+}
+
+@test "phone_country is a country calling code or none, and not one whose numbers keep their leading 0" {
+	printf '[programme]\nphone_country = +44\n' >p.conf
+	bad p.conf
+	[ "$stderr" = "loy-program: p.conf:2: phone_country '+44' must be a country calling code without the +, 1 to 3 digits such as 44, or none
+loy-program: p.conf: not a valid programme file" ]
+	printf '[programme]\nphone_country = 39\n' >p.conf
+	bad p.conf
+	[ "${stderr_lines[0]}" = "loy-program: p.conf:2: phone_country '39' cannot be used: that country's numbers keep their leading 0 after +39" ]
+	printf '[programme]\nphone_country = 353\n' >p.conf
+	run -0 --separate-stderr loy-program check p.conf
+}
+
 @test "a programme without tiers has none: new members get no tier, loy-segment tiers says so" {
 	new_ledger
 	printf '[programme]\nprogramme = Plain Points\n' >plain.conf
