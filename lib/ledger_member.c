@@ -263,7 +263,8 @@ ledger_member_find(struct ledger *l, const char *by, const char *value, int merg
 char *
 ledger_phone_key(const char *phone, const char *country)
 {
-	size_t cn = country && strcmp(country, "none") != 0 ? strlen(country) : 0;
+	int none = !country || strcmp(country, "none") == 0;
+	size_t cn = none ? 0 : strlen(country);
 	char *key = loy_xmalloc(cn + strlen(phone) + 2), *s = key + cn + 1, *k = s;
 
 	/* stripped into place after room for "+CC", as LEDGER_PHONE_KEY */
@@ -271,7 +272,7 @@ ledger_phone_key(const char *phone, const char *country)
 		if (!strchr(" -.()/", *p))
 			*k++ = *p;
 	*k = '\0';
-	if (!cn || *s < '0' || *s > '9') {	/* as written, or no country */
+	if (none || *s < '0' || *s > '9') {	/* as written, or no country */
 		memmove(key, s, (size_t)(k - s) + 1);
 	} else if (s[0] == '0' && s[1] == '0') {	/* 0044...: +44... */
 		key[0] = '+';
@@ -321,7 +322,8 @@ bind_member(struct ledger *l, sqlite3_stmt *st, const struct member *m, int64_t 
 		ledger_bind_static(st, base + i + 1, m->v[i]);
 	sqlite3_bind_int64(st, base + MF_CREATED_RUN + 1, run);
 	sqlite3_bind_int64(st, base + MF_UPDATED_RUN + 1, run);
-	bind_phone_key(st, base + MF_COUNT + 1, m->v[MF_PHONE], ledger_setting(l, "phone_country"));
+	bind_phone_key(st, base + MF_COUNT + 1, m->v[MF_PHONE],
+	    ledger_setting(l, "phone_country"));
 }
 
 int

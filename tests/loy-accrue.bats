@@ -977,6 +977,25 @@ EOF
 	ledger_ok
 }
 
+@test "--auto-enroll with phone_country: a phone in three forms in one run is one new member" {
+	new_ledger --set phone_country=44
+	cat >day.csv <<'EOF'
+txn_id,phone,occurred_at,amount
+A1,07700 900123,2026-11-20 10:00:00,5.00
+A2,+44 7700 900123,2026-11-20 11:00:00,6.00
+A3,0044 7700-900-123,2026-11-20 12:00:00,7.00
+EOF
+	run -0 --separate-stderr loy-accrue --auto-enroll day.csv
+	same "$output" <<EOF
+$HEAD
+A1,1,2026-11-20 10:00:00,5.00,5,credited,member 1 enrolled
+A2,1,2026-11-20 11:00:00,6.00,6,credited,
+A3,1,2026-11-20 12:00:00,7.00,7,credited,
+EOF
+	[ "$(q "SELECT phone || '|' || phone_key FROM members")" = "07700 900123|+447700900123" ]
+	ledger_ok
+}
+
 @test "finds the member by card, phone and e-mail in any case" {
 	base
 	# I4 names 1003 and 1001's card: member_id comes first in identify_by
