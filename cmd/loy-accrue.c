@@ -8,18 +8,20 @@
 #include "ledger.h"
 
 static const char usage[] =
-    "loy-accrue [-nV] [-d ledger] [--auto-enroll] [--date-format fmt]\n"
-    "                  [--map field=column,...] [--rejects file] [--safe-cells]\n"
-    "                  [--table] [--tsv] [file ...]\n"
-    "       loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file]\n"
+    "loy-accrue [-nV] [-d ledger] [--busy-timeout seconds] [--auto-enroll]\n"
+    "                  [--date-format fmt] [--map field=column,...] [--rejects file]\n"
+    "                  [--safe-cells] [--table] [--tsv] [file ...]\n"
+    "       loy-accrue [-n] [-d ledger] [--busy-timeout seconds]\n"
+    "                  [--map field=column,...] [--rejects file]\n"
     "                  [--safe-cells] [--table] [--tsv] --adjust [file ...]\n"
-    "       loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
+    "       loy-accrue [-n] [-d ledger] [--busy-timeout seconds] [--date-format fmt]\n"
+    "                  [--map field=column,...]\n"
     "                  [--safe-cells] [--table] [--tsv] --opening [file ...]\n"
-    "       loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--rejects file] [--safe-cells] [--table] [--tsv] --events\n"
-    "                  [file ...]\n"
-    "       loy-accrue [-d ledger] [--safe-cells] [--table | --tsv]\n"
-    "                  --explain member=ID | receipt=TXN | entry=N";
+    "       loy-accrue [-n] [-d ledger] [--busy-timeout seconds] [--date-format fmt]\n"
+    "                  [--map field=column,...] [--rejects file]\n"
+    "                  [--safe-cells] [--table] [--tsv] --events [file ...]\n"
+    "       loy-accrue [-d ledger] [--busy-timeout seconds] [--safe-cells]\n"
+    "                  [--table | --tsv] --explain member=ID | receipt=TXN | entry=N";
 static const char help[] =
     "Credit points for the receipts in POS files (or standard input) and print\n"
     "one row per receipt: txn_id, member_id, occurred_at, amount, points,\n"

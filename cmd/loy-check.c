@@ -7,7 +7,8 @@
 #include "diag.h"
 #include "ledger.h"
 
-static const char usage[] = "loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]";
+static const char usage[] = "loy-check [-qV] [-d ledger] [--busy-timeout seconds] [--safe-cells]\n"
+    "                 [--table | --tsv]";
 static const char help[] =
     "Verify the ledger's invariants and print each violation as a row:\n"
     "invariant, subject, detail.  Exits 0 when there are none.\n"

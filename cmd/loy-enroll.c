@@ -8,14 +8,15 @@
 #include "ledger.h"
 
 static const char usage[] =
-    "loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]\n"
-    "                  [--map field=column,...] [--rejects file] [--safe-cells]\n"
-    "                  [--table] [--tsv] [file ...]\n"
-    "       loy-enroll [-n] [-d ledger] [--safe-cells] [--table | --tsv]\n"
+    "loy-enroll [-nV] [-d ledger] [--busy-timeout seconds] [--clear-empty]\n"
+    "                  [--date-format fmt] [--map field=column,...] [--rejects file]\n"
+    "                  [--safe-cells] [--table] [--tsv] [file ...]\n"
+    "       loy-enroll [-n] [-d ledger] [--busy-timeout seconds] [--safe-cells]\n"
+    "                  [--table | --tsv]\n"
     "                  close|reopen|forget [--reason text] member ... | merge from into |\n"
     "                  add-card member card | replace-card old new\n"
-    "       loy-enroll [-d ledger] [--safe-cells] [--table | --tsv]\n"
-    "                  list | cards member | duplicates";
+    "       loy-enroll [-d ledger] [--busy-timeout seconds] [--safe-cells]\n"
+    "                  [--table | --tsv] list | cards member | duplicates";
 static const char help[] =
     "Add or update members from CSV (or TSV) files, or standard input, and\n"
     "print one row per input row: line, member_id, status, detail.\n"

@@ -7,9 +7,10 @@
 #include "ledger.h"
 
 static const char usage[] =
-    "loy-expire [-nV] [-d ledger] [--as-of date] [--date-format fmt] [--safe-cells]\n"
-    "                  [--table | --tsv]\n"
-    "       loy-expire [-d ledger] --notice days [--safe-cells] [--table | --tsv]";
+    "loy-expire [-nV] [-d ledger] [--busy-timeout seconds] [--as-of date]\n"
+    "                  [--date-format fmt] [--safe-cells] [--table | --tsv]\n"
+    "       loy-expire [-d ledger] [--busy-timeout seconds] --notice days\n"
+    "                  [--safe-cells] [--table | --tsv]";
 static const char help[] =
     "Expire the points whose lots expire on the --as-of date (default today)\n"
     "or earlier, one journal entry a member, and print member_id, points, lots,\n"

@@ -10,12 +10,17 @@
 
 static const char usage[] =
     "loy-program [-V] check file\n"
-    "       loy-program [-n] [-d ledger] [--from date] [--date-format fmt] [--retroactive]\n"
+    "       loy-program [-n] [-d ledger] [--busy-timeout seconds] [--from date]\n"
+    "                   [--date-format fmt] [--retroactive]\n"
     "                   [--safe-cells] [--table | --tsv] load file\n"
-    "       loy-program [-n] [-d ledger] [--safe-cells] [--table | --tsv] apply\n"
-    "       loy-program [-d ledger] [--as-of date] [--date-format fmt] show\n"
-    "       loy-program [-d ledger] [--safe-cells] [--table | --tsv] versions\n"
-    "       loy-program [-d ledger] [--safe-cells] [--table | --tsv] --from date --to date\n"
+    "       loy-program [-n] [-d ledger] [--busy-timeout seconds]\n"
+    "                   [--safe-cells] [--table | --tsv] apply\n"
+    "       loy-program [-d ledger] [--busy-timeout seconds] [--as-of date]\n"
+    "                   [--date-format fmt] show\n"
+    "       loy-program [-d ledger] [--busy-timeout seconds]\n"
+    "                   [--safe-cells] [--table | --tsv] versions\n"
+    "       loy-program [-d ledger] [--busy-timeout seconds]\n"
+    "                   [--safe-cells] [--table | --tsv] --from date --to date\n"
     "                   [--date-format fmt] what-if file";
 static const char help[] =
     "The programme file: settings, earning rules, tiers and expiry (see\n"

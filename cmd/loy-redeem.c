@@ -12,15 +12,18 @@
 #include "when.h"
 
 static const char usage[] =
-    "loy-redeem [-nV] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--rejects file] [--safe-cells] [--table] [--tsv]\n"
+    "loy-redeem [-nV] [-d ledger] [--busy-timeout seconds] [--date-format fmt]\n"
+    "                  [--map field=column,...] [--rejects file] [--safe-cells]\n"
+    "                  [--table] [--tsv]\n"
     "                  [--first-come | --draw[=seed]] [--window from,to] [file ...]\n"
-    "       loy-redeem [-n] [-d ledger] [--date-format fmt] [--map field=column,...]\n"
-    "                  [--rejects file] [--safe-cells] [--table] [--tsv]\n"
+    "       loy-redeem [-n] [-d ledger] [--busy-timeout seconds] [--date-format fmt]\n"
+    "                  [--map field=column,...] [--rejects file] [--safe-cells]\n"
+    "                  [--table] [--tsv]\n"
     "                  --catalogue | --codes | --transfers [file ...]\n"
-    "       loy-redeem [-n] [-d ledger] [--safe-cells] [--table | --tsv]\n"
-    "                  cancel request_id ...\n"
-    "       loy-redeem [-d ledger] [--safe-cells] [--table | --tsv] rewards | codes";
+    "       loy-redeem [-n] [-d ledger] [--busy-timeout seconds] [--safe-cells]\n"
+    "                  [--table | --tsv] cancel request_id ...\n"
+    "       loy-redeem [-d ledger] [--busy-timeout seconds] [--safe-cells]\n"
+    "                  [--table | --tsv] rewards | codes";
 static const char help[] =
     "Redeem points for catalogue rewards from request files (or standard input)\n"
     "and print one row per request: request_id, status (redeemed, refused),\n"

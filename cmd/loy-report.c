@@ -9,9 +9,9 @@
 #include "report.h"
 
 static const char usage[] =
-    "loy-report [-V] [-d ledger] [--from date] [--to date] [--by period]\n"
-    "                  [--date-format fmt] [--per store|channel|category|rule]\n"
-    "                  [--lots | --tiers]\n"
+    "loy-report [-V] [-d ledger] [--busy-timeout seconds] [--from date]\n"
+    "                  [--to date] [--by period] [--date-format fmt]\n"
+    "                  [--per store|channel|category|rule] [--lots | --tiers]\n"
     "                  [--safe-cells] [--json | --table | --tsv]\n"
     "                  report [member | rule]";
 static const char help[] =

@@ -8,17 +8,21 @@
 #include "segment.h"
 
 static const char usage[] =
-    "loy-segment [-nV] [-d ledger] [--as-of date] [--date-format fmt] [--apply]\n"
+    "loy-segment [-nV] [-d ledger] [--busy-timeout seconds] [--as-of date]\n"
+    "                   [--date-format fmt] [--apply]\n"
     "                   [--safe-cells] [--table | --tsv] tiers\n"
-    "       loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt] [--apply]\n"
+    "       loy-segment [-n] [-d ledger] [--busy-timeout seconds] [--as-of date]\n"
+    "                   [--date-format fmt] [--apply]\n"
     "                   --assign file [--map field=column,...] [--rejects file]\n"
     "                   [--safe-cells] [--table] [--tsv] tiers\n"
-    "       loy-segment [-d ledger] [--as-of date] [--date-format fmt] [--with-contact]\n"
+    "       loy-segment [-d ledger] [--busy-timeout seconds] [--as-of date]\n"
+    "                   [--date-format fmt] [--with-contact]\n"
     "                   [--save name [--replace]] [--safe-cells] [--table | --tsv]\n"
     "                   value [class] | rfm | lapse | lifecycle [state] |\n"
     "                   birthdays [--from date] [--to date] | best N | never-bought |\n"
     "                   referrers [N] | segments [name [member ...]]\n"
-    "       loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt]\n"
+    "       loy-segment [-n] [-d ledger] [--busy-timeout seconds] [--as-of date]\n"
+    "                   [--date-format fmt]\n"
     "                   [--map field=column,...] [--rejects file] [--replace]\n"
     "                   [--safe-cells] [--table] [--tsv] save name [file]";
 static const char help[] =

@@ -541,6 +541,27 @@ options_of() {
 	[ -z "$bad" ] || { echo "differ:$bad"; return 1; }
 }
 
+@test "--busy-timeout is in the usage and the man page's synopsis of every program that takes it, in each form that names a ledger" {
+	local p usage syn nd nb missing=
+	for p in loy-init loy-check loy-enroll loy-accrue loy-expire loy-redeem \
+	    loy-program loy-report loy-segment; do
+		"$p" --help | grep -q -- --busy-timeout || continue
+		usage=$("$p" --help | sed -n '1,/^[A-Z][a-z]/p' | tr -s ' \n' ' ')
+		nd=$(grep -oF '[-d ledger]' <<<"$usage" | wc -l)
+		nb=$(grep -oF '[-d ledger] [--busy-timeout seconds]' <<<"$usage" | wc -l)
+		[ "$nd" -gt 0 ] && [ "$nb" = "$nd" ] || missing+=" $p:usage($nb of $nd)"
+		syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$BATS_TEST_DIRNAME/../man/$p.1")
+		nd=$(grep -cxF '.Op Fl d Ar ledger' <<<"$syn" || :)
+		nb=$(grep -A1 -xF '.Op Fl d Ar ledger' <<<"$syn" |
+		    grep -cxF '.Op Fl \-busy-timeout Ar seconds' || :)
+		[ "$nd" -gt 0 ] && [ "$nb" = "$nd" ] || missing+=" $p(1):synopsis($nb of $nd)"
+	done
+	# loy-init makes a new file, which nothing else holds: it takes none
+	run loy-init --busy-timeout 5 --settings
+	[ "$status" -eq 64 ]
+	[ -z "$missing" ] || { echo "missing:$missing"; return 1; }
+}
+
 @test "--safe-cells is in the usage and the man page's synopsis of every program that takes it, beside each form's output options" {
 	local p usage syn nfmt nsafe missing=
 	for p in loy-init loy-check loy-enroll loy-accrue loy-expire loy-redeem \

@@ -2103,10 +2103,10 @@ uci_slice() {
 	run -0 loy-accrue --help
 	usage=$(sed -n '1,/^Credit/p' <<<"$output" | tr -s ' \n' ' ')
 	[[ "$usage" == *"[--rejects file] [--safe-cells] [--table] [--tsv] [file ...]"* ]]
-	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] --adjust [file ...]"* ]]
-	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--safe-cells] [--table] [--tsv] --opening [file ...]"* ]]
-	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] --events [file ...]"* ]]
-	[[ "$usage" == *"loy-accrue [-d ledger] [--safe-cells] [--table | --tsv] --explain member=ID"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--busy-timeout seconds] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] --adjust [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--busy-timeout seconds] [--date-format fmt] [--map field=column,...] [--safe-cells] [--table] [--tsv] --opening [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-n] [-d ledger] [--busy-timeout seconds] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] --events [file ...]"* ]]
+	[[ "$usage" == *"loy-accrue [-d ledger] [--busy-timeout seconds] [--safe-cells] [--table | --tsv] --explain member=ID"* ]]
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-accrue.1" | tr '\n' ' ')
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Op Ar .Nm'* ]]
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Fl \-explain'* ]]
@@ -4077,7 +4077,7 @@ EOF
 	run -64 --separate-stderr loy-accrue --adjust --date-format %d.%m.%Y adj.csv
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-accrue: --adjust reads no dates: it takes no --date-format" ]
-	[ "${stderr_lines[1]}" = "usage: loy-accrue [-nV] [-d ledger] [--auto-enroll] [--date-format fmt]" ]
+	[ "${stderr_lines[1]}" = "usage: loy-accrue [-nV] [-d ledger] [--busy-timeout seconds] [--auto-enroll]" ]
 	[ "$(dump)" = "$before" ]
 	# --opening reads its dates with it
 	printf 'member_id,points,earned_at\n1001,80,02.11.2024\n' >open.csv

@@ -351,10 +351,10 @@ EOF
 @test "--help prints the usage on standard output" {
 	run -0 --separate-stderr loy-check --help
 	[ "$stderr" = "" ]
-	[ "${lines[0]}" = "usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]" ]
+	[ "${lines[0]}" = "usage: loy-check [-qV] [-d ledger] [--busy-timeout seconds] [--safe-cells]" ]
 	[[ "$output" == *"-q, --quiet"* ]]
 	run -0 --separate-stderr loy-check -h
-	[ "${lines[0]}" = "usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]" ]
+	[ "${lines[0]}" = "usage: loy-check [-qV] [-d ledger] [--busy-timeout seconds] [--safe-cells]" ]
 	[ ! -e "$LOY_DB" ]
 }
 
@@ -372,7 +372,8 @@ EOF
 	[ "$output" = "" ]
 	same "$stderr" <<'EOF'
 loy-check: unrecognized option '--bogus'
-usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]
+usage: loy-check [-qV] [-d ledger] [--busy-timeout seconds] [--safe-cells]
+                 [--table | --tsv]
 Try 'loy-check --help' for more information.
 EOF
 	ledger_ok
@@ -383,7 +384,7 @@ EOF
 	run -64 --separate-stderr loy-check other.db
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-check: 'other.db': loy-check reads no input and takes no operands" ]
-	[ "${stderr_lines[1]}" = "usage: loy-check [-qV] [-d ledger] [--safe-cells] [--table | --tsv]" ]
+	[ "${stderr_lines[1]}" = "usage: loy-check [-qV] [-d ledger] [--busy-timeout seconds] [--safe-cells]" ]
 	ledger_ok
 }
 

@@ -552,9 +552,9 @@ EOF
 	run -64 --separate-stderr loy-enroll --date-format %d.%m --rejects rej.csv in.csv
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-enroll: --date-format '%d.%m' gives no year: a date format must give the year (%Y or %y), the month (%m or %b) and the day (%d)" ]
-	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]" ]
-	[ "${stderr_lines[2]}" = "                  [--map field=column,...] [--rejects file] [--safe-cells]" ]
-	[ "${stderr_lines[3]}" = "                  [--table] [--tsv] [file ...]" ]
+	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--busy-timeout seconds] [--clear-empty]" ]
+	[ "${stderr_lines[2]}" = "                  [--date-format fmt] [--map field=column,...] [--rejects file]" ]
+	[ "${stderr_lines[3]}" = "                  [--safe-cells] [--table] [--tsv] [file ...]" ]
 	[ ! -e rej.csv ]
 	run -64 --separate-stderr loy-enroll --date-format '%H:%M' in.csv
 	[[ "${stderr_lines[0]}" == "loy-enroll: --date-format '%H:%M' gives no year, month or day: "* ]]
@@ -1949,9 +1949,9 @@ EOF
 	run -64 --separate-stderr loy-enroll merge 1001
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-enroll: merge: wrong number of operands" ]
-	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]" ]
-	[ "${stderr_lines[2]}" = "                  [--map field=column,...] [--rejects file] [--safe-cells]" ]
-	[ "${stderr_lines[3]}" = "                  [--table] [--tsv] [file ...]" ]
+	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--busy-timeout seconds] [--clear-empty]" ]
+	[ "${stderr_lines[2]}" = "                  [--date-format fmt] [--map field=column,...] [--rejects file]" ]
+	[ "${stderr_lines[3]}" = "                  [--safe-cells] [--table] [--tsv] [file ...]" ]
 	run -64 --separate-stderr loy-enroll close
 	[ "${stderr_lines[0]}" = "loy-enroll: close: wrong number of operands" ]
 	run -64 --separate-stderr loy-enroll list 1001
@@ -1963,23 +1963,23 @@ EOF
 @test "--help prints the usage on standard output" {
 	run -0 --separate-stderr loy-enroll --help
 	[ "$stderr" = "" ]
-	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]" ]
-	[ "${lines[1]}" = "                  [--map field=column,...] [--rejects file] [--safe-cells]" ]
-	[ "${lines[2]}" = "                  [--table] [--tsv] [file ...]" ]
+	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--busy-timeout seconds] [--clear-empty]" ]
+	[ "${lines[1]}" = "                  [--date-format fmt] [--map field=column,...] [--rejects file]" ]
+	[ "${lines[2]}" = "                  [--safe-cells] [--table] [--tsv] [file ...]" ]
 	[[ "$output" == *"--rejects FILE"* ]]
 	run -0 --separate-stderr loy-enroll -h
-	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]" ]
-	[ "${lines[1]}" = "                  [--map field=column,...] [--rejects file] [--safe-cells]" ]
-	[ "${lines[2]}" = "                  [--table] [--tsv] [file ...]" ]
+	[ "${lines[0]}" = "usage: loy-enroll [-nV] [-d ledger] [--busy-timeout seconds] [--clear-empty]" ]
+	[ "${lines[1]}" = "                  [--date-format fmt] [--map field=column,...] [--rejects file]" ]
+	[ "${lines[2]}" = "                  [--safe-cells] [--table] [--tsv] [file ...]" ]
 	[ ! -e "$LOY_DB" ]
 }
 
 @test "--help's usage and loy-enroll(1)'s synopsis give an import --date-format and --table and --tsv together, and the verbs and listings one of --table and --tsv, as the program takes them" {
 	run -0 loy-enroll --help
 	usage=$(sed -n '1,/^Add/p' <<<"$output" | tr -s ' \n' ' ')
-	[[ "$usage" == *"loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] [file ...]"* ]]
-	[[ "$usage" == *"loy-enroll [-d ledger] [--safe-cells] [--table | --tsv] list | cards member | duplicates"* ]]
-	[[ "$usage" == *"loy-enroll [-n] [-d ledger] [--safe-cells] [--table | --tsv] close|reopen|forget [--reason text] member ... | merge from into | add-card member card | replace-card old new "* ]]
+	[[ "$usage" == *"loy-enroll [-nV] [-d ledger] [--busy-timeout seconds] [--clear-empty] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] [file ...]"* ]]
+	[[ "$usage" == *"loy-enroll [-d ledger] [--busy-timeout seconds] [--safe-cells] [--table | --tsv] list | cards member | duplicates"* ]]
+	[[ "$usage" == *"loy-enroll [-n] [-d ledger] [--busy-timeout seconds] [--safe-cells] [--table | --tsv] close|reopen|forget [--reason text] member ... | merge from into | add-card member card | replace-card old new "* ]]
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-enroll.1" | tr '\n' ' ')
 	[[ "$synopsis" == *'.Op Fl \-clear-empty .Op Fl \-date-format Ar fmt .Op Fl \-map'* ]]
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Op Ar .Nm'* ]]
@@ -2028,9 +2028,9 @@ EOF
 	run -64 --separate-stderr loy-enroll --bogus base.csv
 	[ "$output" = "" ]
 	[ "${stderr_lines[0]}" = "loy-enroll: unrecognized option '--bogus'" ]
-	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--clear-empty] [--date-format fmt]" ]
-	[ "${stderr_lines[2]}" = "                  [--map field=column,...] [--rejects file] [--safe-cells]" ]
-	[ "${stderr_lines[3]}" = "                  [--table] [--tsv] [file ...]" ]
+	[ "${stderr_lines[1]}" = "usage: loy-enroll [-nV] [-d ledger] [--busy-timeout seconds] [--clear-empty]" ]
+	[ "${stderr_lines[2]}" = "                  [--date-format fmt] [--map field=column,...] [--rejects file]" ]
+	[ "${stderr_lines[3]}" = "                  [--safe-cells] [--table] [--tsv] [file ...]" ]
 	[ "${stderr_lines[-1]}" = "Try 'loy-enroll --help' for more information." ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok

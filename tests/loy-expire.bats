@@ -71,7 +71,7 @@ OUT
 
 @test "--date-format that gives a time of day too reads --as-of as it writes its date, and refuses a time" {
 	run -0 loy-expire --help
-	[ "${lines[0]}" = "usage: loy-expire [-nV] [-d ledger] [--as-of date] [--date-format fmt] [--safe-cells]" ]
+	[ "${lines[0]}" = "usage: loy-expire [-nV] [-d ledger] [--busy-timeout seconds] [--as-of date]" ]
 	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-expire.1" |
 	    grep -A1 -x '\.Op Fl \\-as-of Ar date' | grep -qx '\.Op Fl \\-date-format Ar fmt'
 	base

@@ -27,9 +27,9 @@ CSV
 @test "--help's usage and loy-redeem(1)'s synopsis give requests, --catalogue, --codes and --transfers the input and output options, --table and --tsv together, and cancel one of them, as the program takes them" {
 	run -0 loy-redeem --help
 	usage=$(sed -n '1,/^Redeem/p' <<<"$output" | tr -s ' \n' ' ')
-	[[ "$usage" == *"loy-redeem [-n] [-d ledger] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] --catalogue | --codes | --transfers [file ...] "* ]]
+	[[ "$usage" == *"loy-redeem [-n] [-d ledger] [--busy-timeout seconds] [--date-format fmt] [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] --catalogue | --codes | --transfers [file ...] "* ]]
 	[[ "$usage" == *"[--rejects file] [--safe-cells] [--table] [--tsv] [--first-come | --draw[=seed]]"* ]]
-	[[ "$usage" == *"loy-redeem [-n] [-d ledger] [--safe-cells] [--table | --tsv] cancel request_id ... "* ]]
+	[[ "$usage" == *"loy-redeem [-n] [-d ledger] [--busy-timeout seconds] [--safe-cells] [--table | --tsv] cancel request_id ... "* ]]
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-redeem.1" | tr '\n' ' ')
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Fl \-catalogue | Fl \-codes | Fl \-transfers'* ]]
 	[[ "$synopsis" == *'.Op Fl \-safe-cells .Op Fl \-table .Op Fl \-tsv .Op Fl \-first-come'* ]]

@@ -2172,10 +2172,10 @@ EOF2
 @test "--help's usage and loy-segment(1)'s synopsis give every form --date-format, tiers --assign its --map and --rejects and --table and --tsv together, as save, and tiers without one of them, as the program takes them" {
 	run -0 loy-segment --help
 	usage=$(sed -n '1,/^Classify/p' <<<"$output" | tr -s ' \n' ' ')
-	[[ "$usage" == *"loy-segment [-nV] [-d ledger] [--as-of date] [--date-format fmt] [--apply] [--safe-cells] [--table | --tsv] tiers "* ]]
-	[[ "$usage" == *"loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt] [--apply] --assign file [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] tiers "* ]]
-	[[ "$usage" == *"loy-segment [-d ledger] [--as-of date] [--date-format fmt] [--with-contact] [--save name"* ]]
-	[[ "$usage" == *"loy-segment [-n] [-d ledger] [--as-of date] [--date-format fmt] [--map field=column,...] [--rejects file] [--replace] [--safe-cells] [--table] [--tsv] save name [file] "* ]]
+	[[ "$usage" == *"loy-segment [-nV] [-d ledger] [--busy-timeout seconds] [--as-of date] [--date-format fmt] [--apply] [--safe-cells] [--table | --tsv] tiers "* ]]
+	[[ "$usage" == *"loy-segment [-n] [-d ledger] [--busy-timeout seconds] [--as-of date] [--date-format fmt] [--apply] --assign file [--map field=column,...] [--rejects file] [--safe-cells] [--table] [--tsv] tiers "* ]]
+	[[ "$usage" == *"loy-segment [-d ledger] [--busy-timeout seconds] [--as-of date] [--date-format fmt] [--with-contact] [--save name"* ]]
+	[[ "$usage" == *"loy-segment [-n] [-d ledger] [--busy-timeout seconds] [--as-of date] [--date-format fmt] [--map field=column,...] [--rejects file] [--replace] [--safe-cells] [--table] [--tsv] save name [file] "* ]]
 	synopsis=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$BATS_TEST_DIRNAME/../man/loy-segment.1" | tr '\n' ' ')
 	[ "$(grep -o '\.Op Fl \\-as-of Ar date \.Op Fl \\-date-format Ar fmt' <<<"$synopsis" | wc -l)" = 4 ]
 	[[ "$synopsis" == *'.Op Fl \-apply .Op Fl \-safe-cells .Op Fl \-table | Fl \-tsv .Cm tiers'* ]]
