@@ -62,9 +62,17 @@ main(int argc, char **argv)
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
-	if (notice >= 0 && (as_of || cli.dry_run)) {
-		/* a notice expires nothing: --as-of and --dry-run have no meaning */
-		loy_warn("--notice expires nothing: it takes neither --as-of nor --dry-run");
+	if (notice >= 0 && (as_of || cli.date_format || cli.dry_run)) {
+		/* a notice expires nothing: --as-of, its format and --dry-run
+		 * have no meaning */
+		loy_warn("--notice expires nothing: it takes neither --as-of, "
+		    "--date-format nor --dry-run");
+		free(args);
+		cli_usage(&cli);
+	}
+	if (cli.date_format && !as_of) {
+		/* as loy-program and loy-report: a format with nothing to read */
+		loy_warn("--date-format is the format of --as-of: give it");
 		free(args);
 		cli_usage(&cli);
 	}

@@ -179,14 +179,31 @@ OUT
 
 @test "usage: --notice goes alone, operands are refused, a bad number is refused" {
 	run -64 --separate-stderr loy-expire --notice 30 --as-of 2026-11-01
-	[ "${stderr_lines[0]}" = "loy-expire: --notice expires nothing: it takes neither --as-of nor --dry-run" ]
+	[ "${stderr_lines[0]}" = "loy-expire: --notice expires nothing: it takes neither --as-of, --date-format nor --dry-run" ]
 	run -64 --separate-stderr loy-expire --notice 30 -n
-	[ "${stderr_lines[0]}" = "loy-expire: --notice expires nothing: it takes neither --as-of nor --dry-run" ]
+	[ "${stderr_lines[0]}" = "loy-expire: --notice expires nothing: it takes neither --as-of, --date-format nor --dry-run" ]
 	run -64 --separate-stderr loy-expire now
 	run -64 --separate-stderr loy-expire --notice soon
 	[ "${stderr_lines[0]}" = "loy-expire: --notice 'soon' is not a whole number from 0 to 3660" ]
 	run -0 loy-expire --version
 	[ "$output" = "loy-expire 0.1.0" ]
+}
+
+@test "--date-format without --as-of is a usage error, with --notice too, and nothing changes" {
+	base
+	before=$(dump)
+	run -64 --separate-stderr loy-expire --date-format %d.%m.%Y
+	[ "${stderr_lines[0]}" = "loy-expire: --date-format is the format of --as-of: give it" ]
+	[ "$output" = "" ]
+	[ "$(dump)" = "$before" ]
+	run -64 --separate-stderr loy-expire --notice 30 --date-format %d.%m.%Y
+	[ "${stderr_lines[0]}" = "loy-expire: --notice expires nothing: it takes neither --as-of, --date-format nor --dry-run" ]
+	[ "$output" = "" ]
+	[ "$(dump)" = "$before" ]
+	# with --as-of it reads that date
+	run -0 --separate-stderr loy-expire --date-format %d.%m.%Y --as-of 21.11.2026
+	[ "${lines[0]}" = "$HEAD" ]
+	ledger_ok
 }
 
 @test "catching up ends where a punctual run would, with a return in between" {
