@@ -25,8 +25,8 @@ static const char usage[] =
 static const char help[] =
     "Credit points for the receipts in POS files (or standard input) and print\n"
     "one row per receipt: txn_id, member_id, occurred_at, amount, points,\n"
-    "status (credited, pending, returned, anonymous, duplicate; with --rejects,\n"
-    "conflict and rejected), detail.\n"
+    "status (credited, pending, returned, bonus, anonymous, duplicate; with\n"
+    "--rejects, conflict and rejected), detail.\n"
     "\n"
     "  -d, --db FILE            ledger (default $LOY_DB, else ./loyalty.db)\n"
     "      --adjust             read manual credits: member_id, points, reason, ref\n"
