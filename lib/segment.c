@@ -1348,6 +1348,12 @@ segment_usage(const struct cli *cli, const char *cmd, int argc, const struct seg
 		loy_warn("segments: --save needs a segment's name to copy");
 		return LOY_EX_USAGE;
 	}
+	if (o->with_contact && strcmp(cmd, "segments") == 0 && argc != 1) {
+		/* the segments and whether members are in one: no member to reach */
+		loy_warn("segments: --with-contact needs a segment's name alone, whose "
+		    "members it lists");
+		return LOY_EX_USAGE;
+	}
 	if (o->save && !segment_name_ok(o->save, strlen(o->save))) {
 		loy_warn("segment name '%s' must be letters, digits, '.', '_' and '-' (at most "
 		    "64, not starting with '-' or '.')", o->save);

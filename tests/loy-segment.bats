@@ -1909,6 +1909,22 @@ top,2026-11-23,2,list.csv,$(q "SELECT max(run_id) FROM runs")" ]
 	ledger_ok
 }
 
+@test "segments takes --with-contact only with a segment's name alone, whose members it lists" {
+	new_ledger
+	members A:2024-01-01 B:2024-01-01
+	printf 'member_id\nA\n' | loy-segment save top >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --with-contact segments top
+	[ "$output" = "member_id,name,phone,email
+A,Name A,,A@example.org" ]
+	run -64 --separate-stderr loy-segment --with-contact segments
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-segment: segments: --with-contact needs a segment's name alone, whose members it lists" ]
+	run -64 --separate-stderr loy-segment --with-contact segments top A
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-segment: segments: --with-contact needs a segment's name alone, whose members it lists" ]
+	ledger_ok
+}
+
 @test "segments NAME MEMBER answers for a merged id as for the member it stands for, whenever the segment was saved" {
 	new_ledger
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01
