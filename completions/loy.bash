@@ -161,6 +161,9 @@ _loy_settings()
 	    earn_amount point_value tiers expiry_months expiry_policy expiry_years \
 	    transfers allow_negative \
 	    identify_by return_window_days future_tolerance_hours \
+	    segment_months value_spend value_visits value_tenure_months \
+	    lapse_k lapse_min_purchases lifecycle_new_days \
+	    lifecycle_active_days lifecycle_lapsed_days \
 	    phone_pattern phone_country email_pattern
 }
 

@@ -92,6 +92,21 @@ reason=" ]
 	[ "$output" = "No,tier=" ]
 }
 
+@test "loy-init --set offers every setting loy-init --settings lists, in bash with loy-init on the PATH or not, and in zsh" {
+	local want got
+	want=$(loy-init --settings | sed '1d; s/,.*//' | sort)
+	[ "$(wc -l <<<"$want")" -ge 20 ]
+	run -0 complete_bash _loy_init loy-init --set ""
+	[ "$(sed 's/=$//' <<<"$output" | sort)" = "$want" ]
+	# a completion loaded where loy-init is not on the PATH has its own list
+	PATH=/usr/bin:/bin run -0 complete_bash _loy_init loy-init --set ""
+	got=$(sed 's/=$//' <<<"$output" | sort)
+	[ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got"); return 1; }
+	got=$(sed -n '/^_loy_settings() {/,/^  )/p' "$BATS_TEST_DIRNAME/../completions/_loy" |
+	    sed -n "s/^    '\([a-z_]*\):.*/\1/p" | sort)
+	[ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got"); return 1; }
+}
+
 @test "loy-init --set offers median for value_spend and value_visits, as the zsh completion does" {
 	# bash splits the word at '=', and replaces only what follows it
 	for key in value_spend value_visits; do
