@@ -109,6 +109,20 @@ OUT
 	[ ! -e nowhere.db ]
 }
 
+@test "the README's excerpt of the example programme is a programme file check accepts, each of its rules as in the example" {
+	local rule
+	awk '/shows every kind of rule:/ { f = 1; next } f && /^[^ ]/ && NF { exit } f' \
+	    "$BATS_TEST_DIRNAME/../README.md" | sed 's/^    //' >excerpt.conf
+	[ "$(grep -c '^\[rule ' excerpt.conf)" = 3 ]
+	run -0 --separate-stderr loy-program check excerpt.conf
+	[ "${lines[0]}" = "excerpt.conf: a valid programme" ]
+	[ "${lines[4]}" = "rules: 3 (2 multiply, 0 bonus, 1 exclude)" ]
+	# each rule's header and keys are the example's
+	for rule in $(sed -n 's/^\[rule \(.*\)\]$/\1/p' excerpt.conf); do
+		grep -qxF "[rule $rule]" "$EXAMPLES/programme.conf"
+	done
+}
+
 @test "the base rate's points are at most what the earn_points setting holds: 999999" {
 	new_ledger
 	printf '[earn]\npoints = 1000000\n' >big.conf
