@@ -1554,3 +1554,23 @@ OUT
 	[ "${lines[0]%%,*}" = period ]
 	loy-check -q
 }
+
+@test "loy-report(1)'s synopsis gives statement and promotion --date-format and the output options, as the program takes them, and html none" {
+	local syn form
+	syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$BATS_TEST_DIRNAME/../man/loy-report.1" | tr '\n' ' ')
+	for form in 'promotion Ar rule' 'statement Ar member'; do
+		# the form's options: from its .Nm to its sub-command
+		opts=$(sed "s/\.Cm $form.*//; s/.*\.Nm //" <<<"$syn")
+		[[ "$opts" == *'.Op Fl \-date-format Ar fmt'* ]] || { echo "$form: $opts"; return 1; }
+		[[ "$opts" == *'.Op Fl \-safe-cells .Op Fl \-json | Fl \-table | Fl \-tsv '* ]] ||
+		    { echo "$form: $opts"; return 1; }
+	done
+	[[ "$syn" == *'.Op Fl \-busy-timeout Ar seconds .Cm html'* ]]
+	new_ledger
+	printf 'member_id\n1001\n' | loy-enroll >/dev/null 2>&1
+	run -0 --separate-stderr loy-report --date-format %d.%m.%Y --from 01.11.2026 --json statement 1001
+	[ "$output" = "" ]
+	run -0 --separate-stderr loy-report --safe-cells --table --lots statement 1001
+	[ "${lines[0]}" = "lot_id  earned_at  expires_at  available_at  points  remaining  state" ]
+	ledger_ok
+}
