@@ -4327,6 +4327,27 @@ EOF
 	ledger_ok
 }
 
+@test "--adjust and --events with --rejects print a row for each good row and none for a bad one, which is in the rejects file" {
+	new_ledger
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf '[event survey]\npoints = 7\n' >p.conf
+	loy-program load p.conf --from 2026-01-01 >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\n9999,5,x,Q1\n1001,5,x,Q2\n' >adj.csv
+	run -1 --separate-stderr loy-accrue --adjust --rejects adj-rej.csv adj.csv
+	same "$output" <<OUT
+ref,member_id,points,status,detail
+Q2,1001,5,credited,
+OUT
+	[ "$(tail -n +2 adj-rej.csv | cut -d, -f4)" = Q1 ]
+	printf 'event_id,member_id,event,occurred_at\nX1,9999,survey,2026-11-20\nX2,1001,survey,2026-11-20\n' >ev.csv
+	run -1 --separate-stderr loy-accrue --events --rejects ev-rej.csv ev.csv
+	[ "${#lines[@]}" = 2 ]
+	[ "${lines[1]%%,*}" = X2 ]
+	[ "$(tail -n +2 ev-rej.csv | cut -d, -f1)" = X1 ]
+	ledger_ok
+}
+
 @test "--adjust, --opening and --events read a member_id written as 17850.0 as 17850, as POS lines do" {
 	new_ledger
 	printf 'member_id,name\n17850,Anna\n17851,Ben\n' >m.csv
