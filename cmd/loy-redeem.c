@@ -27,7 +27,8 @@ static const char usage[] =
 static const char help[] =
     "Redeem points for catalogue rewards from request files (or standard input)\n"
     "and print one row per request: request_id, status (redeemed, refused),\n"
-    "reason, points, voucher.  A request already answered gets its first answer.\n"
+    "reason, points, voucher.  A request already answered gets its first answer\n"
+    "(status cancelled once it was cancelled).\n"
     "\n"
     "  -d, --db FILE            ledger (default $LOY_DB, else ./loyalty.db)\n"
     "      --busy-timeout SECS  wait this long for another writer (default 60)\n"
