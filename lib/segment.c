@@ -1214,14 +1214,15 @@ static int
 save_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
 	struct saving *s = ctx;
-	const char *id = csvio_field(row, s->col);
+	char *id = csvio_field(row, s->col);
 	char *who = NULL;
 	int got;
 
 	if (!*id)
 		return batch_reject(b, row, "member_id is empty");
-	if (batch_control_refused(b, row, "member_id", id, BATCH_NAME))
-		return 1;
+	/* refused with a control character; 17850.0 read as 17850 */
+	if ((got = batch_id(b, row, "member_id", id)) != 0)
+		return got;
 	if ((got = ledger_member_resolve(s->r->l, id, &who)) < 0)
 		return -1;
 	if (!got)
@@ -2149,7 +2150,8 @@ assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
 {
 	struct assigning *g = ctx;
 	struct run *r = g->t->r;
-	const char *id = csvio_field(row, g->col[0]), *tier = csvio_field(row, g->col[1]);
+	char *id = csvio_field(row, g->col[0]);
+	const char *tier = csvio_field(row, g->col[1]);
 	const char *until = csvio_field(row, g->col[2]), *reason = csvio_field(row, g->col[3]);
 	const struct programme *p;
 	char u[20], when[20], *who = NULL;
@@ -2159,8 +2161,10 @@ assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
 
 	if (!*id)
 		return batch_reject(b, row, "member_id is empty");
-	if (batch_control_refused(b, row, "member_id", id, BATCH_NAME) ||
-	    batch_control_refused(b, row, "reason", reason, BATCH_TEXT))
+	/* refused with a control character; 17850.0 read as 17850 */
+	if ((got = batch_id(b, row, "member_id", id)) != 0)
+		return got;
+	if (batch_control_refused(b, row, "reason", reason, BATCH_TEXT))
 		return 1;
 	snprintf(when, sizeof(when), "%s 23:59:59", r->as_of);
 	p = programme_at(g->t->v, g->t->nv, when);

@@ -1909,6 +1909,23 @@ top,2026-11-23,2,list.csv,$(q "SELECT max(run_id) FROM runs")" ]
 	ledger_ok
 }
 
+@test "save and tiers --assign read a member_id written as 17850.0 as 17850, as the other programs do" {
+	new_ledger
+	members 17850:2024-01-01 17851:2024-01-01
+	printf 'member_id\n17850.0\n17851.00\n' >list.csv
+	run -0 --separate-stderr loy-segment save top list.csv
+	[ "$stderr" = "loy-segment: list.csv: 2 rows, 2 saved, 0 duplicate, 0 rejected" ]
+	run -0 --separate-stderr loy-segment segments top
+	[ "$output" = "member_id
+17850
+17851" ]
+	printf 'member_id,tier,until\n17850.0,Ruby,2026-12-31\n' >match.csv
+	run -0 --separate-stderr loy-segment --assign match.csv tiers --apply
+	[ "${lines[1]%%,*}" = 17850 ]
+	[ "$(q "SELECT tier FROM members WHERE member_id = '17850'")" = Ruby ]
+	ledger_ok
+}
+
 @test "segments takes --with-contact only with a segment's name alone, whose members it lists" {
 	new_ledger
 	members A:2024-01-01 B:2024-01-01
