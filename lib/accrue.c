@@ -194,6 +194,8 @@ struct accrue {
 	int64_t file_points;
 	int64_t file_late;	/* of them, what returns taken before took back
 				   late (take_late), positive */
+	int64_t unrecovered;	/* what take_back did not take, for a balance at
+				   zero, of the receipt being settled */
 	size_t file_members;	/* members with a receipt in this input (one struct
 				   mem a member: byid) */
 	long file_no;		/* inputs begun */
@@ -1193,9 +1195,11 @@ take_back(struct accrue *a, struct mem *m, const char *txn, const char *at, int6
 
 	if ((take = takeable(a, m, at, owed)) < 0)
 		return -1;
-	if (take < owed)
+	if (take < owed) {
 		snprintf(detail, size, "%lld point%s not recovered: the balance may not go "
 		    "below zero", (long long)(owed - take), owed - take == 1 ? "" : "s");
+		a->unrecovered += owed - take;
+	}
 	if (take == 0)
 		return 0;
 	if ((entry = ledger_journal_add(a->l, m->id, "return", -take, at, "receipt", txn,
@@ -2440,6 +2444,9 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	if (strcmp(r->occurred, old->occurred_at) < 0)
 		row.occurred_at = r->occurred;
 	merged[0] = htole64(head(r, row.occurred_at));
+	/* what take_back does not take of the whole now (row.unrecovered
+	 * is the earlier parts' so far) */
+	a->unrecovered = 0;
 	if (rs > 0 && row.amount < 0) {
 		/* a purchase so far that returns took from, now a return: they
 		 * name no purchase (as in the whole), their points stand */
@@ -2465,6 +2472,8 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 			goto out;
 		}
 		points = old->points + back;
+		/* these lines' shortfall on top of the earlier parts' */
+		row.unrecovered = old->unrecovered + a->unrecovered;
 		status = "returned";
 		/* all of its original returned: its referral bonuses go too */
 		rc = -1;
@@ -2664,6 +2673,9 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 				goto out;
 		}
 		delta = points - old->points;
+		/* what it owes now and did not take, the whole's: what its
+		 * earlier parts could not take is taken again here */
+		row.unrecovered = 0;
 		if (delta > 0) {
 			if (earn(a, m, r->txn, row.occurred_at, delta, &status, &row.entry_id) < 0)
 				goto out;
@@ -2673,6 +2685,7 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 
 			if (take < 0)
 				goto out;
+			row.unrecovered = -delta - take;
 			points = old->points - take;
 			/* the receipt's first entry, when its first part had none */
 			if (take > 0 && !row.entry_id)
@@ -2710,6 +2723,10 @@ extend(struct accrue *a, struct batch *b, struct mem *m, struct rcpt *r,
 	}
 	row.points = points;
 	row.status = (char *)status;
+	/* a purchase, or a return whose rules' points stay (its earn), keeps
+	 * what its lines could not take back, as its rules' points say */
+	if (row.amount >= 0 || row.earn)
+		row.unrecovered = 0;
 	/* what returns took off it came back (returns_held) */
 	if (ledger_receipt_extend(a->l, &row, linked - rgiven) < 0)
 		goto out;
@@ -3305,6 +3322,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 	if (computed)
 		earned = points = res.points;
 	row.status = !m ? "anonymous" : r->amount < 0 ? "returned" : "credited";
+	a->unrecovered = 0;
 	if (!m) {
 		batch_count(b, C_ANONYMOUS);
 	} else if (r->amount >= 0) {
@@ -3335,6 +3353,9 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		batch_count(b, C_RETURNED);
 	}
 	row.points = points;
+	/* what a balance at zero kept a return from taking back, still owed
+	 * (an exchange keeps it, as its rules' points say) */
+	row.unrecovered = r->amount < 0 ? a->unrecovered : 0;
 	if (computed)
 		row.earn = earn_json(prog, &er, &em, &res, a->decimals);
 	if (ledger_receipt_insert(a->l, &row) < 0)

@@ -453,6 +453,11 @@ static const char *const migrations[] = {
 	/* 15 -> 16: who ran each run, in a column of runs (added first, by
 	 * added_columns); the runs before it do not say */
 	"",
+	/* 16 -> 17: the points a return owed and did not take back, for a
+	 * balance at zero, in a column of receipts (added first, by
+	 * added_columns), which a cancel or a transfer received takes later;
+	 * the returns taken before it do not say */
+	"",
 };
 
 /* The columns a migration adds before its statements run, each only where
@@ -464,6 +469,8 @@ static const struct {
 	{ 12, "members", "phone_key", "TEXT" },
 	{ 14, "rule_awards", "txn_id", "TEXT" },
 	{ 15, "runs", "operator", "TEXT" },
+	{ 16, "receipts", "unrecovered",
+	    "INTEGER NOT NULL DEFAULT 0 CHECK (typeof(unrecovered) = 'integer' AND unrecovered >= 0)" },
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

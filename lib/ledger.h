@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEDGER_SCHEMA_VERSION 16
+#define LEDGER_SCHEMA_VERSION 17
 #define LEDGER_APP_ID 0x4c4f5901	/* "LOY" 1, PRAGMA application_id */
 
 struct ledger;
@@ -279,6 +279,8 @@ struct receipt_row {
 	char *txn_id, *member_id, *occurred_at, *store, *channel, *status, *orig_txn;
 	int64_t amount, points, returned_amount, returned_points, run_id;
 	int64_t entry_id;	/* the entry that credited it, or 0 */
+	int64_t unrecovered;	/* points its return owed and did not take back,
+				   for a balance at zero (still owed) */
 	long lines;
 	int input_seq;
 	void *digest;
@@ -351,8 +353,19 @@ void receipt_took_free(struct receipt_took *v, int n);
  * an exchange's, its earn's "returned" (not the points it took). */
 int ledger_receipt_give_back(struct ledger *l, const char *txn_id, int64_t amount);
 /* Return txn_id takes back `points` more (positive) by entry `entry`: its
- * points less by them, its entry_id that one when it had none. */
+ * points less by them, its entry_id that one when it had none, and what it
+ * still owes (unrecovered) less by them, to 0 at the least. */
 int ledger_receipt_took(struct ledger *l, const char *txn_id, int64_t points, int64_t entry);
+/* Points the returns of `member` owed and did not take back for a
+ * balance at zero (receipts.unrecovered), taken now out of `credit` points
+ * that entry `from` just gave it at `at` (a cancel, a transfer received):
+ * the returns in the order they were made, each an entry of its own (kind
+ * return, source receipt, ref its txn_id) from the lots of `from` first,
+ * its points and unrecovered less by it; no more than the balance holds.
+ * fn(ctx, txn_id, points) for each.  The points taken, or -1. */
+int64_t ledger_unrecovered_take(struct ledger *l, const char *member, int64_t credit,
+    int64_t from, const char *at, void (*fn)(void *ctx, const char *txn, int64_t points),
+    void *ctx);
 /* The originals named in orig_txn by returns that took nothing off them
  * (returned_amount 0: it was not in the ledger, or not a purchase), each
  * once, to fn (which may stop the walk): 0 or -1. */

@@ -120,6 +120,14 @@ static const struct invariant {
 	  "        FROM receipts)"
 	  " WHERE returned_amount NOT BETWEEN min(amount, 0) - x AND max(amount, 0)"
 	  "    OR returned_points NOT BETWEEN 0 AND max(points + t, 0)" },
+	/* what a return could not take back, for a balance at zero, and
+	 * still owes: a member's return's, without rules' points (earn) */
+	{ "receipt-unrecovered-of-a-return",
+	  "SELECT 'receipt ' || txn_id, 'unrecovered ' || unrecovered || ', ' ||"
+	  "       CASE WHEN member_id IS NULL THEN 'no member'"
+	  "        WHEN amount >= 0 THEN 'not a return' ELSE 'its earn holds its points' END"
+	  "  FROM receipts WHERE unrecovered <> 0"
+	  "   AND (member_id IS NULL OR amount >= 0 OR earn IS NOT NULL)" },
 	{ "redemption-matches-journal",
 	  "SELECT 'redemption ' || r.request_id, r.status || ' for ' || r.points ||"
 	  "       ' points; journal: redeemed ' || coalesce(-j.redeemed, 0) ||"

@@ -367,8 +367,9 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 	sqlite3_stmt *st = ledger_stmt_rebind(l, S_RECEIPT_INSERT,
 	    "INSERT INTO receipts(txn_id, member_id, occurred_at, store, channel, amount,"
 	    " lines, points, status, orig_txn, run_id, input_seq, entry_id, digest, earn,"
-	    " returned_amount)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+	    " returned_amount, unrecovered)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+	    " ?17)");
 
 	if (!st)
 		return -1;
@@ -391,6 +392,7 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
 	sqlite3_bind_blob(st, 14, r->digest, r->digest_len, SQLITE_STATIC);
 	ledger_bind_static(st, 15, r->earn);
 	sqlite3_bind_int64(st, 16, r->returned_amount);
+	sqlite3_bind_int64(st, 17, r->unrecovered);
 	return ledger_exec_stmt(l, st, "cannot record a receipt");
 }
 
@@ -398,7 +400,7 @@ ledger_receipt_insert(struct ledger *l, const struct receipt_row *r)
  * duplicate; RECEIPT_COLS, the whole row, begins with the same. */
 #define RECEIPT_SEEN_COLS "txn_id, member_id, occurred_at, run_id, input_seq, digest"
 #define RECEIPT_COLS RECEIPT_SEEN_COLS ", store, channel, amount, lines, points, status," \
-	" orig_txn, returned_amount, returned_points, coalesce(entry_id, 0)"
+	" orig_txn, returned_amount, returned_points, coalesce(entry_id, 0), unrecovered"
 
 /* The receipt on st's row (RECEIPT_SEEN_COLS first) into r: the columns
  * that tell a duplicate (r->txn_id left NULL). */
@@ -431,6 +433,7 @@ receipt_fill(sqlite3_stmt *st, struct receipt_row *r)
 	r->returned_amount = sqlite3_column_int64(st, 13);
 	r->returned_points = sqlite3_column_int64(st, 14);
 	r->entry_id = sqlite3_column_int64(st, 15);
+	r->unrecovered = sqlite3_column_int64(st, 16);
 }
 
 int
@@ -488,7 +491,8 @@ ledger_receipt_extend(struct ledger *l, const struct receipt_row *r, int64_t ret
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_EXTEND,
 	    "UPDATE receipts SET amount = ?2, lines = ?3, points = ?4, status = ?5,"
 	    " entry_id = coalesce(entry_id, ?6), digest = ?7, occurred_at = ?8,"
-	    " earn = ?9, returned_amount = returned_amount + ?10 WHERE txn_id = ?1");
+	    " earn = ?9, returned_amount = returned_amount + ?10, unrecovered = ?11"
+	    " WHERE txn_id = ?1");
 
 	if (!st)
 		return -1;
@@ -505,6 +509,7 @@ ledger_receipt_extend(struct ledger *l, const struct receipt_row *r, int64_t ret
 	sqlite3_bind_text(st, 8, r->occurred_at, -1, SQLITE_STATIC);
 	ledger_bind_text(st, 9, r->earn);
 	sqlite3_bind_int64(st, 10, returned);
+	sqlite3_bind_int64(st, 11, r->unrecovered);
 	return ledger_exec_stmt(l, st, "cannot update a receipt");
 }
 
@@ -593,7 +598,7 @@ ledger_receipt_returns(struct ledger *l, const char *orig, struct receipt_took *
 	    "  AND (amount < 0 OR " EXCHANGED("") " > 0)"
 	    " ORDER BY run_id, input_seq, txn_id");
 
-	return collect_receipts(l, st, orig, (void **)v, sizeof(**v), 16);
+	return collect_receipts(l, st, orig, (void **)v, sizeof(**v), 17);
 }
 
 void
@@ -624,8 +629,8 @@ int
 ledger_receipt_took(struct ledger *l, const char *txn_id, int64_t points, int64_t entry)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_TOOK,
-	    "UPDATE receipts SET points = points - ?2, entry_id = coalesce(entry_id, ?3)"
-	    " WHERE txn_id = ?1");
+	    "UPDATE receipts SET points = points - ?2, entry_id = coalesce(entry_id, ?3),"
+	    " unrecovered = max(unrecovered - ?2, 0) WHERE txn_id = ?1");
 
 	if (!st)
 		return -1;
@@ -633,6 +638,65 @@ ledger_receipt_took(struct ledger *l, const char *txn_id, int64_t points, int64_
 	sqlite3_bind_int64(st, 2, points);
 	sqlite3_bind_int64(st, 3, entry);
 	return ledger_exec_stmt(l, st, "cannot record a return");
+}
+
+int64_t
+ledger_unrecovered_take(struct ledger *l, const char *member, int64_t credit, int64_t from,
+    const char *at, void (*fn)(void *ctx, const char *txn, int64_t points), void *ctx)
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_UNRECOVERED,
+	    "SELECT txn_id, unrecovered FROM receipts WHERE member_id = ?1 AND unrecovered > 0"
+	    " AND amount < 0 AND earn IS NULL"
+	    " ORDER BY occurred_at, run_id, input_seq, txn_id");
+	struct { char *txn; int64_t owed; } *v = NULL;
+	int64_t balance, taken = 0;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (!st || ledger_balance_get(l, member, &balance) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			v = loy_xrealloc(v, cap * sizeof(*v));
+		}
+		v[n].txn = ledger_column_dup(st, 0);
+		v[n++].owed = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		taken = ledger_fail(l, "cannot read receipts");
+	if (credit > balance)
+		credit = balance;
+	for (size_t i = 0; i < n && taken >= 0 && credit > 0; i++) {
+		int64_t take = v[i].owed < credit ? v[i].owed : credit, entry;
+		sqlite3_stmt *up;
+
+		if ((entry = ledger_entry_add(l, member, "return", -take, at, "receipt", v[i].txn,
+		    NULL)) < 0 || ledger_lots_take(l, member, take, entry, from, at) < 0 ||
+		    !(up = ledger_stmt(l, S_RECEIPT_UNRECOVERED_TAKE,
+		    "UPDATE receipts SET points = points - ?2, unrecovered = unrecovered - ?2,"
+		    " entry_id = coalesce(entry_id, ?3) WHERE txn_id = ?1"))) {
+			taken = -1;
+			break;
+		}
+		sqlite3_bind_text(up, 1, v[i].txn, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, take);
+		sqlite3_bind_int64(up, 3, entry);
+		if (ledger_exec_stmt(l, up, "cannot record a return") < 0) {
+			taken = -1;
+			break;
+		}
+		if (fn)
+			fn(ctx, v[i].txn, take);
+		credit -= take;
+		taken += take;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(v[i].txn);
+	free(v);
+	return taken;
 }
 
 /* The terms of the index receipts_unlinked, which a query must repeat for

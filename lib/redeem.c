@@ -1115,6 +1115,31 @@ given_back(struct ledger *l, const struct redemption *r, int64_t entry)
 	return rc;
 }
 
+/* What the points a cancel gives back paid: a return's, said on stderr. */
+static void
+cancel_paid(void *ctx, const char *txn, int64_t points)
+{
+	loy_warn("cancel of '%s': %lld of its points go to return '%s', which a balance at "
+	    "zero kept from taking them back", (const char *)ctx, (long long)points, txn);
+}
+
+/* Points returns of the member could not take back, for a balance at
+ * zero, come out of what the cancel's entry gave back first, into *paid. */
+static int
+cancel_returns(struct ledger *l, const struct redemption *r, int64_t entry,
+    const char *now, int64_t *paid)
+{
+	char *member = NULL;
+	int rc;
+
+	if ((rc = ledger_member_resolve(l, r->member_id, &member)) <= 0)
+		return rc < 0 ? -1 : loy_error("member '%s' is gone", r->member_id);
+	*paid = ledger_unrecovered_take(l, member, r->points, entry, now, cancel_paid,
+	    r->request_id);
+	free(member);
+	return *paid < 0 ? -1 : 0;
+}
+
 static int
 cancel_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 {
@@ -1122,7 +1147,7 @@ cancel_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2]
 	struct redemption r = { 0 };
 	struct reward w = { { 0 } };
 	int bad = 0, got;
-	int64_t entry;
+	int64_t entry, paid = 0;
 
 	csvio_put(out, "request_id");
 	csvio_put(out, "status");
@@ -1156,11 +1181,12 @@ cancel_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2]
 			continue;
 		}
 		if (ledger_redemption_cancel(l, &r, c->now, &entry) < 0 ||
-		    given_back(l, &r, entry) < 0)
+		    given_back(l, &r, entry) < 0 ||
+		    cancel_returns(l, &r, entry, c->now, &paid) < 0)
 			goto fail;
 		csvio_put(out, r.request_id);
 		csvio_put(out, "cancelled");
-		csvio_put_int(out, r.points);
+		csvio_put_int(out, r.points - paid);
 		csvio_end(out);
 		counts[0]++;
 	}

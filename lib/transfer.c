@@ -77,13 +77,25 @@ party(struct ledger *l, char **id, const char *role, char *reason, size_t size)
 	return 1;
 }
 
+/* What the points a transfer gives paid: a return's, in its reason (256
+ * bytes). */
+static void
+transfer_paid(void *ctx, const char *txn, int64_t points)
+{
+	char *reason = ctx;
+	size_t n = strlen(reason);
+
+	snprintf(reason + n, 256 - n, "%s%lld of them go to return '%s', which a balance "
+	    "at zero kept from taking them back", n ? "; " : "", (long long)points, txn);
+}
+
 /* Decide and, when allowed, move the points.  0 or -1. */
 static int
 decide(struct transfers *x, struct transfer *t)
 {
 	char reason[256] = "", *from = NULL, *to = NULL;
 	const char *allowed;
-	int64_t spendable;
+	int64_t spendable, paid;
 	int got;
 
 	t->status = loy_xstrdup("refused");
@@ -130,6 +142,14 @@ decide(struct transfers *x, struct transfer *t)
 	if (ledger_transfer_points(x->l, t, x->now) < 0 ||
 	    expire_activity(x->l, t->from_member, t->requested_at) < 0)
 		return -1;
+	/* points the receiver's returns could not take back, for a balance at
+	 * zero, come out of what it received first (the reason says so) */
+	*reason = '\0';
+	if ((paid = ledger_unrecovered_take(x->l, t->to_member, t->points, t->to_entry,
+	    t->requested_at, transfer_paid, reason)) < 0)
+		return -1;
+	if (paid)
+		t->reason = loy_xstrdup(reason);
 	free(t->status);
 	t->status = loy_xstrdup("transferred");
 	return 0;

@@ -231,6 +231,21 @@ missing() {
 	ledger_ok v15.db
 }
 
+@test "a schema version 16 ledger gets its receipts' unrecovered points, 0 for the returns taken before" {
+	new_ledger -d fresh.db
+	cp fresh.db v16.db
+	printf 'member_id,name\n1,Ann\n' >a.csv
+	loy-enroll -d v16.db a.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nR,1,2026-11-20 10:00:00,-5.00\n' >r.csv
+	loy-accrue -d v16.db r.csv >/dev/null 2>&1
+	sqlite3 v16.db "ALTER TABLE receipts DROP COLUMN unrecovered; PRAGMA user_version = 16"
+	run -0 --separate-stderr loy-check -d v16.db
+	[ "$(sqlite3 v16.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 v16.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	[ "$(sqlite3 v16.db "SELECT txn_id, points, unrecovered FROM receipts")" = "R|0|0" ]
+	ledger_ok v16.db
+}
+
 @test "a schema version 10 ledger gets the index of returns taken off no purchase" {
 	new_ledger -d fresh.db
 	cp fresh.db v10.db

@@ -853,6 +853,30 @@ receipt-returned-in-range,receipt ${t#*|}"
 	done
 }
 
+@test "catches points owed back on a receipt that is no member's return" {
+	new_ledger
+	printf 'member_id\n1001\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nS1,1001,2026-11-20 10:00:00,30.00,\nA1,,2026-11-20 11:00:00,-5.00,\nR1,1001,2026-11-21 10:00:00,-50.00,\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	[ "$(q "SELECT group_concat(txn_id || ':' || unrecovered, ' ') FROM receipts")" = "A1:0 R1:20 S1:0" ]
+	ledger_ok
+	cp "$LOY_DB" good.db
+	for t in \
+	    "UPDATE receipts SET unrecovered = 3 WHERE txn_id = 'S1'|S1,\"unrecovered 3, not a return\"" \
+	    "UPDATE receipts SET unrecovered = 2 WHERE txn_id = 'A1'|A1,\"unrecovered 2, no member\""; do
+		cp good.db "$LOY_DB"
+		sqlite3 "$LOY_DB" "${t%%|*}"
+		run -65 --separate-stderr loy-check
+		same "$output" <<<"invariant,subject,detail
+receipt-unrecovered-of-a-return,receipt ${t#*|}"
+	done
+	cp good.db "$LOY_DB"
+	run sqlite3 "$LOY_DB" "UPDATE receipts SET unrecovered = -1 WHERE txn_id = 'R1'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"CHECK constraint failed"* ]]
+}
+
 @test "catches a journal entry whose source or ref does not fit its kind" {
 	new_ledger --set transfers=yes
 	printf 'member_id\n1001\n1002\n1003\n1004\n1005\n' >m.csv

@@ -205,6 +205,102 @@ R1,cancelled,50" ]
 	ledger_ok
 }
 
+@test "a cancel gives back no points a return could not take back: buy, redeem, return, cancel ends as buy, redeem, cancel, return" {
+	base
+	printf 'request_id,member_id,reward_id\nR1,1002,COFFEE\n' >req.csv
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nCR,1002,2026-11-10 10:00:00,-30.00,C\n' >ret.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	cp "$LOY_DB" redeemed.db
+	# the return first: of C's 30 points, the 10 left; then the cancel
+	run -0 --separate-stderr loy-accrue ret.csv
+	[ "${lines[1]}" = "CR,1002,2026-11-10 10:00:00,-30.00,-10,returned,20 points not recovered: the balance may not go below zero" ]
+	[ "$(q "SELECT unrecovered FROM receipts WHERE txn_id = 'CR'")" = 20 ]
+	run -0 --separate-stderr loy-redeem cancel R1
+	[ "$output" = "request_id,status,points
+R1,cancelled,0" ]
+	[ "$stderr" = "loy-redeem: cancel of 'R1': 20 of its points go to return 'CR', which a balance at zero kept from taking them back" ]
+	[ "$(balances | sed -n 2p)" = "1002:0" ]
+	same "$(q "SELECT kind, points, source, ref FROM journal WHERE member_id = '1002' ORDER BY entry_id")" <<'OUT'
+earn|30|receipt|C
+redeem|-20|redemption|R1
+return|-10|receipt|CR
+cancel|20|redemption|R1
+return|-20|receipt|CR
+OUT
+	[ "$(q "SELECT points, unrecovered FROM receipts WHERE txn_id = 'CR'")" = "-30|0" ]
+	[ "$(q "SELECT sum(remaining) FROM lots WHERE member_id = '1002'")" = 0 ]
+	ledger_ok
+	# the cancel first: the return takes all 30
+	cp redeemed.db "$LOY_DB"
+	run -0 --separate-stderr loy-redeem cancel R1
+	[ "${lines[1]}" = "R1,cancelled,20" ]
+	run -0 --separate-stderr loy-accrue ret.csv
+	[ "${lines[1]}" = "CR,1002,2026-11-10 10:00:00,-30.00,-30,returned," ]
+	[ "$(balances | sed -n 2p)" = "1002:0" ]
+	[ "$(q "SELECT points, unrecovered FROM receipts WHERE txn_id = 'CR'")" = "-30|0" ]
+	ledger_ok
+}
+
+@test "a cancel pays what returns could not take back, oldest first" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nD,1002,2026-11-03 10:00:00,20.00\n' >more.csv
+	loy-accrue more.csv >/dev/null 2>&1
+	# 1002 has 50: R1 spends 40, C's return leaves it 0 (20 short), D's too (20 short)
+	printf 'request_id,member_id,reward_id,qty\nR1,1002,COFFEE,2\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nCR,1002,2026-11-10 10:00:00,-30.00,C\nDR,1002,2026-11-11 10:00:00,-20.00,D\n' >ret.csv
+	loy-accrue ret.csv >/dev/null 2>&1
+	[ "$(q "SELECT group_concat(txn_id || ':' || points || ':' || unrecovered, ' ') FROM receipts WHERE amount < 0")" = "CR:-10:20 DR:0:20" ]
+	run -0 --separate-stderr loy-redeem cancel R1
+	[ "${lines[1]}" = "R1,cancelled,0" ]
+	same "$stderr" <<'OUT'
+loy-redeem: cancel of 'R1': 20 of its points go to return 'CR', which a balance at zero kept from taking them back
+loy-redeem: cancel of 'R1': 20 of its points go to return 'DR', which a balance at zero kept from taking them back
+OUT
+	[ "$(q "SELECT group_concat(txn_id || ':' || points || ':' || unrecovered, ' ') FROM receipts WHERE amount < 0")" = "CR:-30:0 DR:-20:0" ]
+	[ "$(balances | sed -n 2p)" = "1002:0" ]
+	ledger_ok
+}
+
+@test "what a cancel paid of a return taken before its purchase, the purchase does not take again" {
+	base
+	printf 'request_id,member_id,reward_id\nR1,1002,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	# ER returns 50.00 of P, not in yet: 50 points at the current rate, 10 taken
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nER,1002,2026-11-10 10:00:00,-50.00,P\n' >ret.csv
+	loy-accrue ret.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-redeem cancel R1
+	[ "${lines[1]}" = "R1,cancelled,0" ]
+	[ "$(q "SELECT points, unrecovered FROM receipts WHERE txn_id = 'ER'")" = "-30|20" ]
+	printf 'txn_id,member_id,occurred_at,amount\nP,1002,2026-11-05 10:00:00,50.00\n' >p.csv
+	run -0 --separate-stderr loy-accrue p.csv
+	[ "${lines[2]}" = "ER,1002,2026-11-10 10:00:00,0.00,-20,returned,\"20 points it could not take back then, now that 'P' came\"" ]
+	[ "$(q "SELECT points, unrecovered FROM receipts WHERE txn_id = 'ER'")" = "-50|0" ]
+	# as the purchase, then the return, then the cancel: 30 - 20 + 50 - 50 + 20
+	[ "$(balances | sed -n 2p)" = "1002:30" ]
+	ledger_ok
+}
+
+@test "a return settled in parts owes what the whole could not take back, once" {
+	base
+	printf 'request_id,member_id,reward_id\nR1,1002,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	# CR's two lines, far apart in a file read in parts
+	{
+		printf 'txn_id,member_id,occurred_at,sku,amount,orig_txn\nCR,1002,2026-11-10 10:00:00,A,-15.00,C\n'
+		for i in $(seq 1 60); do
+			printf 'Z%03d,,2026-11-10 11:00:00,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx,1.00,\n' "$i"
+		done
+		printf 'CR,1002,2026-11-10 10:00:00,B,-15.00,C\n'
+	} >ret.csv
+	LOY_RECEIPT_MEMORY=1024 run -0 --separate-stderr loy-accrue ret.csv
+	[ "$(q "SELECT points, unrecovered FROM receipts WHERE txn_id = 'CR'")" = "-10|20" ]
+	run -0 --separate-stderr loy-redeem cancel R1
+	[ "${lines[1]}" = "R1,cancelled,0" ]
+	[ "$(balances | sed -n 2p)" = "1002:0" ]
+	ledger_ok
+}
+
 @test "cancelling puts the stock back as a whole number, at most 9223372036854775807" {
 	base
 	printf 'reward_id,name,points,stock\nONE,One,1,9223372036854775807\n' >big.csv
@@ -662,6 +758,27 @@ OUT
 	cp ahead.db "$LOY_DB"
 	run -65 --separate-stderr loy-redeem --transfers tr.csv
 	[ "$stderr" = "loy-redeem: the programme does not allow transfers between members (its setting transfers is 'no'; a programme version with transfers = yes, loaded with loy-program load, allows them)" ]
+}
+
+@test "a transfer given back pays first what a return of the receiver's could not take back" {
+	base --set transfers=yes
+	# 1002 gives 20 of C's 30 points to 1001, returns C (10 taken, 20 not),
+	# and 1001 gives the 20 back
+	printf 'transfer_id,from_member,to_member,points,requested_at\nX1,1002,1001,20,2026-11-05 10:00:00\n' >tr.csv
+	loy-redeem --transfers tr.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nCR,1002,2026-11-10 10:00:00,-30.00,C\n' >ret.csv
+	run -0 --separate-stderr loy-accrue ret.csv
+	[ "${lines[1]}" = "CR,1002,2026-11-10 10:00:00,-30.00,-10,returned,20 points not recovered: the balance may not go below zero" ]
+	printf 'transfer_id,from_member,to_member,points,requested_at\nX2,1001,1002,20,2026-11-12 10:00:00\n' >back.csv
+	run -0 --separate-stderr loy-redeem --transfers back.csv
+	same "$output" <<'OUT'
+transfer_id,status,reason,points
+X2,transferred,"20 of them go to return 'CR', which a balance at zero kept from taking them back",20
+OUT
+	[ "$(balances | sed -n 2p)" = "1002:0" ]
+	[ "$(q "SELECT kind || ':' || points || ':' || ref FROM journal WHERE member_id = '1002' ORDER BY entry_id DESC LIMIT 1")" = "return:-20:CR" ]
+	[ "$(q "SELECT points, unrecovered FROM receipts WHERE txn_id = 'CR'")" = "-30|0" ]
+	ledger_ok
 }
 
 @test "a transfer spends the giver's soonest lots and the receiver's lots keep their dates" {
