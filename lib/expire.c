@@ -254,6 +254,32 @@ policy(struct ledger *l, const char *when, int *n)
 	return p && strcmp(p, "rolling") == 0 ? 'r' : 'm';
 }
 
+static int rolled_to(struct ledger *l, const char *at, char until[static 20]);
+
+/* Rolling expiry: raise `until` to the date the member's own activity
+ * moved its lots on to, as of `at`: its open lots' latest date (not those
+ * a transfer gave it, which keep the giver's) and the date its latest own
+ * activity in the journal gives (its lots may be spent), when that is not
+ * past at `at`.  0 or -1. */
+static int
+own_latest(struct ledger *l, const char *member, const char *at, char until[static 20])
+{
+	char last[20], rolled[20], next[20];
+	int rc;
+
+	if (ledger_lots_latest(l, member, at, until) < 0 ||
+	    (rc = ledger_last_activity(l, member, last)) < 0)
+		return -1;
+	if (rc == 0 || (rc = rolled_to(l, last, rolled)) <= 0)
+		return rc;
+	snprintf(next, sizeof(next), "%.10s 00:00:00", at);
+	if (when_add_hours(next, 24, next) < 0)
+		return loy_error("'%s' is not a time loy can count from", at);
+	if (strcmp(rolled, next) >= 0 && strcmp(rolled, until) > 0)
+		strcpy(until, rolled);
+	return 0;
+}
+
 /* The expiry date of points earned at `earned_at`, under the policy in
  * force then, counted from `from`: expire_lot_date's. */
 static int
@@ -281,7 +307,7 @@ lot_date(struct ledger *l, const char *member, const char *earned_at, const char
 	/* rolling: the member's other lots live on to this one's date, and this
 	 * one to theirs, whichever activity came first in the input */
 	if (kind == 'r' && member && (ledger_lots_extend(l, member, earned_at, out) < 0 ||
-	    ledger_lots_latest(l, member, earned_at, out) < 0))
+	    own_latest(l, member, earned_at, out) < 0))
 		return -1;
 	return 0;
 }
@@ -357,7 +383,7 @@ expire_given_back(struct ledger *l, const char *member, int64_t entry, const cha
 
 	if (rc <= 0)
 		return rc;
-	if (ledger_lots_latest(l, member, at, until) < 0)
+	if (own_latest(l, member, at, until) < 0)
 		return -1;
 	return ledger_entry_lots_extend(l, entry, at, until);
 }

@@ -495,9 +495,14 @@ int ledger_transfer_insert(struct ledger *l, const struct transfer *t);
 int ledger_transfer_points(struct ledger *l, struct transfer *t, const char *now);
 
 /* Raise `until` to the latest date the member's open lots still alive
- * after `at` expire on (the rolling policy's one date).  0 or -1. */
+ * after `at` expire on (the rolling policy's one date), but for the lots a
+ * transfer gave it, which keep the giver's dates.  0 or -1. */
 int ledger_lots_latest(struct ledger *l, const char *member, const char *at,
     char until[static 20]);
+/* The time of the member's latest own activity in the journal (points
+ * earned, credited or given as a bonus, a redemption, points given in a
+ * transfer) into at: 1, 0 none, -1 error. */
+int ledger_last_activity(struct ledger *l, const char *member, char at[static 20]);
 /* Rolling expiry: the member's open lots not yet past their date at `at`
  * and expiring before `until` expire at `until` instead.  0 or -1. */
 int ledger_lots_extend(struct ledger *l, const char *member, const char *at,

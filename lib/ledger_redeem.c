@@ -694,8 +694,11 @@ ledger_transfer_points(struct ledger *l, struct transfer *t, const char *now)
 int
 ledger_lots_latest(struct ledger *l, const char *member, const char *at, char until[static 20])
 {
+	/* not the lots a transfer gave it: their dates are the giver's */
 	sqlite3_stmt *st = ledger_stmt(l, S_LOTS_LATEST,
-	    "SELECT max(expires_at) FROM lots WHERE " LOTS_ALIVE("member_id"));
+	    "SELECT max(expires_at) FROM lots WHERE " LOTS_ALIVE("member_id")
+	    " AND NOT EXISTS (SELECT 1 FROM journal j WHERE j.entry_id = lots.entry_id"
+	    "  AND j.kind = 'transfer')");
 	const char *latest;
 	int rc;
 
@@ -712,6 +715,31 @@ ledger_lots_latest(struct ledger *l, const char *member, const char *at, char un
 		strcpy(until, latest);
 	sqlite3_reset(st);
 	return 0;
+}
+
+int
+ledger_last_activity(struct ledger *l, const char *member, char at[static 20])
+{
+	sqlite3_stmt *st = ledger_stmt(l, S_LAST_ACTIVITY,
+	    "SELECT max(occurred_at) FROM journal WHERE member_id = ?1"
+	    " AND (kind IN ('earn', 'adjust', 'bonus') AND points > 0"
+	    "  OR kind = 'redeem' OR kind = 'transfer' AND points < 0)");
+	const char *last;
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return ledger_fail(l, "cannot read the journal");
+	}
+	last = (const char *)sqlite3_column_text(st, 0);
+	rc = last && strlen(last) < 20;
+	if (rc)
+		strcpy(at, last);
+	sqlite3_reset(st);
+	return rc;
 }
 
 /* Statement st (?1 bound) moves its open lots on to until: 0 or -1. */

@@ -699,6 +699,51 @@ OUT
 	ledger_ok
 }
 
+@test "rolling expiry: a purchase read after a transfer received takes the receiver's own activity for its date, not the giver's" {
+	for order in before after; do
+		LOY_DB=$order.db new_ledger --set expiry_policy=rolling --set expiry_months=12 --set transfers=yes
+		printf 'member_id\n1001\n1002\n' >m.csv
+		LOY_DB=$order.db loy-enroll m.csv >/dev/null 2>&1
+		# 1001 is active on 2026-11-20 and gives 1002 50 points with that date
+		printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-20 10:00:00,60.00\n' >a.csv
+		LOY_DB=$order.db loy-accrue a.csv >/dev/null 2>&1
+		printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1002,50,2026-11-21 08:00:00\n' >tr.csv
+		printf 'txn_id,member_id,occurred_at,amount\nP,1002,2026-06-01 10:00:00,10.00\n' >p.csv
+		if [ $order = before ]; then
+			LOY_DB=$order.db loy-accrue p.csv >/dev/null 2>&1
+			LOY_DB=$order.db loy-redeem --transfers tr.csv >/dev/null 2>&1
+		else
+			LOY_DB=$order.db loy-redeem --transfers tr.csv >/dev/null 2>&1
+			LOY_DB=$order.db loy-accrue p.csv >/dev/null 2>&1
+		fi
+		# P, of 1002's own activity of 2026-06-01, expires a year after it
+		[ "$(sqlite3 $order.db "SELECT expires_at FROM lots WHERE entry_id = (SELECT entry_id FROM receipts WHERE txn_id = 'P')")" = "2027-06-01 10:00:00" ]
+		[ "$(sqlite3 $order.db "SELECT group_concat(remaining || ':' || expires_at, ' ') FROM lots WHERE member_id = '1002' AND entry_id <> (SELECT entry_id FROM receipts WHERE txn_id = 'P')")" = "50:2027-11-20 10:00:00" ]
+		ledger_ok $order.db
+	done
+}
+
+@test "rolling expiry: a purchase read late takes the date of the member's own latest activity, though its lots were spent" {
+	new_ledger --set expiry_policy=rolling --set expiry_months=12 --set transfers=yes
+	printf 'member_id\n1001\n1002\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'reward_id,name,points\nCOFFEE,Coffee,20\n' >rw.csv
+	loy-redeem --catalogue rw.csv >/dev/null 2>&1
+	# 1002 earns 20 on 2026-03-01, spends them on 2026-09-01; 1001,
+	# active on 2026-11-20, gives it 30 with that date
+	printf 'txn_id,member_id,occurred_at,amount\nB,1002,2026-03-01 10:00:00,20.00\nA,1001,2026-11-20 10:00:00,60.00\n' >a.csv
+	loy-accrue a.csv >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id,requested_at\nR1,1002,COFFEE,2026-09-01 10:00:00\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1002,30,2026-11-21 08:00:00\n' >tr.csv
+	loy-redeem --transfers tr.csv >/dev/null 2>&1
+	# P, dated before the redemption and read last, takes its date
+	printf 'txn_id,member_id,occurred_at,amount\nP,1002,2026-06-01 10:00:00,10.00\n' >p.csv
+	loy-accrue p.csv >/dev/null 2>&1
+	[ "$(q "SELECT expires_at FROM lots WHERE entry_id = (SELECT entry_id FROM receipts WHERE txn_id = 'P')")" = "2027-09-01 10:00:00" ]
+	ledger_ok
+}
+
 @test "rolling expiry: a cancelled redemption's points come back with the date the redemption moved the lots on to" {
 	new_ledger --set expiry_policy=rolling --set expiry_months=1
 	printf 'member_id\n1001\n' >m.csv
