@@ -1595,9 +1595,11 @@ earn_credit(struct ledger *l, const struct programme *p, const struct earn_award
 	return entry;
 }
 
-/* Sign-up: the versions are read once per run. */
+/* Sign-up: the versions are read once per run, and again when the ledger
+ * reads them again (a run taken again after another writer loaded one). */
 static struct {
 	struct ledger *l;
+	unsigned long gen;	/* ledger_versions_gen as they were read */
 	struct earn *e;
 	int none;		/* no version has a sign-up or referral rule */
 } signup_cache;
@@ -1655,7 +1657,8 @@ earn_signup(struct ledger *l, const char *member, const char *referrer, const ch
 	if (strlen(at) >= 19)
 		snprintf(when, sizeof(when), "%.19s", at);
 	at = r.occurred = when;
-	if (signup_cache.l != l || !signup_cache.e) {
+	if (signup_cache.l != l || signup_cache.gen != ledger_versions_gen(l) ||
+	    !signup_cache.e) {
 		struct programme *pv;
 		int np, any = 0;
 
@@ -1666,6 +1669,7 @@ earn_signup(struct ledger *l, const char *member, const char *referrer, const ch
 		if (!signup_cache.l)
 			atexit(signup_cache_free);
 		signup_cache.l = l;
+		signup_cache.gen = ledger_versions_gen(l);
 		signup_cache.e = earn_new(pv, np);
 		signup_cache.none = !any;
 	}

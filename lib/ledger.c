@@ -912,6 +912,7 @@ settings_free(struct ledger *l)
 	programme_versions_free(l->pv, l->npv);
 	l->pv = NULL;
 	l->npv = l->pv_read = 0;
+	l->pv_gen++;
 }
 
 static int

@@ -123,6 +123,8 @@ struct ledger {
 	struct programme *pv;
 	int npv, pv_read;
 	char pv_buf[4096];
+	/* one more each time the versions read are forgotten: ledger_versions_gen */
+	unsigned long pv_gen;
 	/* PRAGMA data_version as the settings were read: settings_current */
 	int64_t data_version;
 	int busy_ms;		/* --busy-timeout */

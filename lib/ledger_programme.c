@@ -150,6 +150,12 @@ ledger_versions(struct ledger *l, const struct programme **v, int *n)
 	return 0;
 }
 
+unsigned long
+ledger_versions_gen(const struct ledger *l)
+{
+	return l->pv_gen;
+}
+
 int
 programme_setting_at(struct ledger *l, const char *key, const char *when,
     const char **value)
@@ -196,6 +202,7 @@ ledger_programme_add(struct ledger *l, const char *effective_from, const char *s
 	programme_versions_free(l->pv, l->npv);
 	l->pv = NULL;
 	l->npv = l->pv_read = 0;
+	l->pv_gen++;
 	return 0;
 }
 

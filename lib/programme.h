@@ -260,8 +260,13 @@ void programme_versions_free(struct programme *v, int n);
  * whose effective_from <= when; the oldest if none is. */
 const struct programme *programme_at(const struct programme *v, int n, const char *when);
 /* The ledger's versions (programme_versions), read once and kept with the
- * ledger until a version is stored: valid until then or ledger_close. */
+ * ledger until a version is stored or ledger_run_begin reads them again
+ * (another writer committed): valid until then or ledger_close. */
 int ledger_versions(struct ledger *l, const struct programme **v, int *n);
+/* A number that changes whenever the versions the ledger holds may have
+ * changed since (read again by ledger_run_begin, a version stored): what
+ * is derived from them and kept (a cache) is out of date once it does. */
+unsigned long ledger_versions_gen(const struct ledger *l);
 /* The setting `key` of the version in force at `when`, into *value (valid
  * until the next call): what the settings table holds once loy-program
  * apply has run at that time, whether it has or not.  0 or -1 (said). */

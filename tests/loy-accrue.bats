@@ -4421,6 +4421,52 @@ EOF
 	ledger_ok
 }
 
+@test "a run taken again after another writer loaded a version in between gives the sign-up bonus of that version, as it earns under it" {
+	need_strace
+	new_ledger
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	loy-program show | tail -n +2 | sed 's/^points = 1$/points = 5/' >welcome.conf
+	printf '\n[rule welcome]\ntrigger = signup\nbonus = 100\n' >>welcome.conf
+	# B1 settled early (LOY_RECEIPT_MEMORY) and refused by its last line:
+	# the run is taken again, N enrolled in both
+	{
+		echo 'txn_id,member_id,occurred_at,amount'
+		echo 'B1,A,2026-11-20 10:00:00,1.00'
+		for i in $(seq 60); do echo "X$i,,2026-11-20 10:00:00,1.00"; done
+		echo 'N1,N,2026-11-20 11:00:00,2.00'
+		echo 'B1,A,2026-11-20 10:00:00,abc'
+	} >pos.csv
+	# the run held two seconds once it holds the ledger (its second opening
+	# of pos.csv) and again as it is taken again (its third, before it
+	# takes the ledger): another writer that waited for the first run
+	# loads the version before the second run begins
+	LOY_RECEIPT_MEMORY=1024 strace -f -o /dev/null -P pos.csv -e trace=openat \
+	    -e inject=openat:delay_enter=2000000:when=2..3 \
+	    loy-accrue --auto-enroll --rejects rej.csv pos.csv >out.csv 2>err.txt &
+	pid=$!
+	# the ledger taken, and still a moment later: the first run holds it
+	while kill -0 "$pid" 2>/dev/null; do
+		! sqlite3 "$LOY_DB" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null && sleep 0.2 &&
+		    ! sqlite3 "$LOY_DB" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null && break
+	done
+	sqlite3 -cmd ".timeout 20000" "$LOY_DB" "INSERT INTO programmes (effective_from,
+	    loaded_at, run_id, source, sha256, text) VALUES ('2026-11-01 00:00:00',
+	    '2026-11-01 00:00:00', 1, 'welcome.conf', '$(sha256sum <welcome.conf | cut -d' ' -f1)',
+	    readfile('welcome.conf'))" &
+	loader=$!
+	status=0
+	wait "$pid" || status=$?
+	wait "$loader"
+	[ "$status" = 1 ]
+	[ "$(q "SELECT count(*) FROM programmes")" = 2 ]
+	# N's receipt earns under the version (5 points a unit: it was in the
+	# ledger when the run that committed began), its sign-up bonus too
+	grep -q '^N1,N,2026-11-20 11:00:00,2.00,10,credited,member N enrolled' out.csv
+	[ "$(q "SELECT points FROM balances WHERE member_id = 'N'")" = 110 ]
+	ledger_ok
+}
+
 @test "a field mapped with --map is read from its column alone, not from a column of its own name" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount,Betrag\nT1,1001,2026-11-20 09:00:00,7.00,5.00\n' >pos.csv
