@@ -558,9 +558,33 @@ earned_tier(struct ledger *l, const char *id, char **out)
 }
 
 /*
+ * The day a merged record's tier is the survivor's from, into `day`: the
+ * day of the merge `at`, or, when no tiers run has recalculated the days
+ * before it (nightly runs missed), the day after the last applied run,
+ * from which the next run counts the purchases of both records for the
+ * survivor, and so reviews the tier in order.  0 or -1.
+ */
+static int
+merge_tier_day(struct ledger *l, const char *at, char day[11])
+{
+	sqlite3_stmt *st = ledger_prepare(l, "SELECT min(substr(?1, 1, 10),"
+	    " coalesce(date(max(as_of), '+1 day'), substr(?1, 1, 10))) FROM tier_runs");
+	int rc;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, at, -1, SQLITE_STATIC);
+	if ((rc = ledger_step_one(l, st, "cannot read the last tiers run")) == 1)
+		snprintf(day, 11, "%.10s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == 1 ? 0 : -1;
+}
+
+/*
  * The tier `from` earned goes with it to `into` (held `held`): when it is
  * higher, by the tiers of the version in force at `at`, than the one
- * `into` earned, it is the survivor's earned tier from the merge on, and
+ * `into` earned, it is the survivor's earned tier from the merge on (from
+ * merge_tier_day), and
  * its tier when that is higher than the one it holds (an assignment may
  * hold it higher still), a change recorded in tier_history as 'merged'.
  * The survivor's next review judges it, by the purchases of both.  An
@@ -581,7 +605,10 @@ merge_tier(struct ledger *l, const char *from, const char *into, const char *hel
 	rc = 0;
 	if ((fr = tier_rank(tiers, fe)) < 0 || fr <= tier_rank(tiers, ie))
 		goto out;
-	snprintf(day, sizeof(day), "%.10s", at);
+	if (merge_tier_day(l, at, day) < 0) {
+		rc = -1;
+		goto out;
+	}
 	hr = tier_rank(tiers, held);
 	if (fr > hr) {
 		/* the survivor holds the merged record's tier */

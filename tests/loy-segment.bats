@@ -624,6 +624,28 @@ B:Platinum>Silver:review:2026-07-01" ]
 	ledger_ok
 }
 
+@test "a merge after missed nightly runs passes the tier from the day after the last run, which the next run reviews in order" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	echo "A 2025-01-10 350.00" | buy
+	loy-segment --as-of 2025-01-10 tiers --apply >/dev/null 2>&1
+	# no run since: the next one counts A's purchases for B from
+	# 2025-01-11 on, and so A's Platinum, which the review of 1 July 2026
+	# takes away
+	LOY_NOW="2026-08-01 12:00:00" run -0 --separate-stderr loy-enroll merge A B
+	[ "$(history)" = "A:Silver>Platinum:qualified:2025-01-10
+B:Silver>Platinum:merged:2025-01-11" ]
+	LOY_NOW="2026-08-01 12:00:00" run -0 --separate-stderr loy-segment --as-of 2026-08-01 tiers --apply
+	same "$output" <<OUT
+$TIERS
+B,Platinum,Silver,0.00,0.00,review,2026-07-01
+OUT
+	[ "$(q "SELECT group_concat(effective, ' ') FROM (SELECT effective FROM tier_history
+	    WHERE member_id = 'B' ORDER BY change_id)")" = "2025-01-11 2026-07-01" ]
+	[ "$(q "SELECT tier FROM members WHERE member_id = 'B'")" = Silver ]
+	ledger_ok
+}
+
 @test "a merge keeps the survivor's tier when it is the higher, and a lower one under an assignment as what it earned" {
 	tiered
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01 D:2024-01-01 E:2024-01-01 F:2024-01-01
