@@ -586,19 +586,33 @@ merge_tier_day(struct ledger *l, const char *at, char day[11])
  * `into` earned, it is the survivor's earned tier from the merge on (from
  * merge_tier_day), and
  * its tier when that is higher than the one it holds (an assignment may
- * hold it higher still), a change recorded in tier_history as 'merged'.
- * The survivor's next review judges it, by the purchases of both.  An
+ * hold it higher still), a change recorded in tier_history as 'merged';
+ * not the tier of a record `closed` (its closed_at, else NULL) by the day
+ * of the last tiers run.  The survivor's next review judges it, by the purchases of both.  An
  * assignment of `from` follows through tier_assignments, in the next
  * tiers run.  0 or -1.
  */
 static int
 merge_tier(struct ledger *l, const char *from, const char *into, const char *held,
-    const char *at)
+    const char *closed, const char *at)
 {
 	const char *tiers;
 	char *fe = NULL, *ie = NULL, day[11];
 	int rc = -1, fr, hr;
+	sqlite3_stmt *st;
 
+	/* a record closed by the day of the last tiers run has the tier it
+	 * held when closed: the runs since passed it by, reviewing none */
+	if (closed) {
+		if (!(st = ledger_prepare(l, "SELECT 1 WHERE"
+		    " (SELECT max(as_of) FROM tier_runs) >= substr(?1, 1, 10)")))
+			return -1;
+		sqlite3_bind_text(st, 1, closed, -1, SQLITE_STATIC);
+		rc = ledger_step_one(l, st, "cannot read the last tiers run");
+		sqlite3_finalize(st);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
 	if (programme_setting_at(l, "tiers", at, &tiers) < 0 ||
 	    earned_tier(l, from, &fe) < 0 || earned_tier(l, into, &ie) < 0)
 		goto out;
@@ -612,7 +626,7 @@ merge_tier(struct ledger *l, const char *from, const char *into, const char *hel
 	hr = tier_rank(tiers, held);
 	if (fr > hr) {
 		/* the survivor holds the merged record's tier */
-		sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO tier_history(member_id,"
+		st = ledger_prepare(l, "INSERT INTO tier_history(member_id,"
 		    " from_tier, to_tier, reason, effective, run_id)"
 		    " VALUES (?1, ?2, ?3, 'merged', ?4, ?5)");
 
@@ -762,7 +776,8 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	    " closed_at = ?3, updated_run = ?4 WHERE member_id = ?1",
 	    "cannot merge members", NULL, from, into, at, LEDGER_RUN, NULL) < 0 ||
 	    merge_referrer_loop(l, into, fm.v[MF_REFERRER]) < 0 ||
-	    merge_tier(l, from, into, im.v[MF_TIER], at) < 0 ? -1 : 0;
+	    merge_tier(l, from, into, im.v[MF_TIER],
+	    strcmp(fm.v[MF_STATUS], "closed") == 0 ? fm.v[MF_CLOSED_AT] : NULL, at) < 0 ? -1 : 0;
 out:
 	member_clear(&fm);
 	member_clear(&im);

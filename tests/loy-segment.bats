@@ -646,6 +646,34 @@ OUT
 	ledger_ok
 }
 
+@test "a merge passes no tier of a member closed before the last tiers run, which no run has reviewed since" {
+	tiered
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01 D:2024-01-01 E:2024-01-01
+	echo "A 2024-03-10 350.00" | buy
+	echo "C 2024-03-10 350.00" | buy
+	echo "D 2026-07-20 350.00" | buy
+	loy-segment --as-of 2024-03-10 tiers --apply >/dev/null 2>&1
+	# A keeps the Platinum it held when it was closed: the runs since,
+	# which took C's away on 1 July 2025, pass closed members by
+	LOY_NOW="2024-03-11 12:00:00" loy-enroll close A >/dev/null 2>&1
+	loy-segment --as-of 2026-07-30 tiers --apply >/dev/null 2>&1
+	# D, closed after the last run, held its Platinum until then
+	LOY_NOW="2026-07-31 12:00:00" loy-enroll close D >/dev/null 2>&1
+	LOY_NOW="2026-08-01 12:00:00" run -0 --separate-stderr loy-enroll merge A B
+	LOY_NOW="2026-08-01 12:00:00" run -0 --separate-stderr loy-enroll merge D E
+	[ "$(q "SELECT member_id || ':' || tier FROM members ORDER BY 1")" = "A:Platinum
+B:Silver
+C:Silver
+D:Platinum
+E:Platinum" ]
+	[ "$(history)" = "A:Silver>Platinum:qualified:2024-03-10
+C:Silver>Platinum:qualified:2024-03-10
+C:Platinum>Silver:review:2025-07-01
+D:Silver>Platinum:qualified:2026-07-20
+E:Silver>Platinum:merged:2026-07-31" ]
+	ledger_ok
+}
+
 @test "a merge keeps the survivor's tier when it is the higher, and a lower one under an assignment as what it earned" {
 	tiered
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01 D:2024-01-01 E:2024-01-01 F:2024-01-01
