@@ -166,8 +166,10 @@ int ledger_exec_stmt(struct ledger *l, sqlite3_stmt *st, const char *what);
  * it has read it), 0 none, -1 error (what failed); st reset but for 1. */
 int ledger_step_one(struct ledger *l, sqlite3_stmt *st, const char *what);
 /* Every member's phone_key worked out again under the phone_country that
- * the settings table holds now (after it changed): 0 or -1. */
-int ledger_members_phone_rekey(struct ledger *l);
+ * the settings table holds now (after it changed), *shared the members
+ * (not merged) who now share their phone with one whose phone was another
+ * before: 0 or -1. */
+int ledger_members_phone_rekey(struct ledger *l, long *shared);
 /* Run plain SQL without parameters (schema, pragmas): 0 or -1. */
 int ledger_exec(struct ledger *l, const char *sql);
 /* Run a one-off statement, its parameters the texts that follow up to a

@@ -303,13 +303,39 @@ bind_phone_key(sqlite3_stmt *st, int i, const char *phone, const char *country)
 }
 
 int
-ledger_members_phone_rekey(struct ledger *l)
+ledger_members_phone_rekey(struct ledger *l, long *shared)
 {
-	return ledger_exec_args(l, "UPDATE members SET phone_key = "
+	sqlite3_stmt *st;
+	int got;
+
+	/* the keys as they were, of the members a phone can find (not merged
+	 * ones, as duplicates leaves them out), to count who shares anew */
+	*shared = 0;
+	if (ledger_exec(l, "CREATE TEMP TABLE IF NOT EXISTS phone_was("
+	    "member_id TEXT PRIMARY KEY, phone_key TEXT NOT NULL) WITHOUT ROWID;"
+	    "DELETE FROM temp.phone_was;"
+	    "INSERT INTO temp.phone_was SELECT member_id, phone_key FROM members"
+	    " WHERE phone_key IS NOT NULL AND status <> 'merged'") < 0 ||
+	    ledger_exec_args(l, "UPDATE members SET phone_key = "
 	    LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY)
 	    " WHERE phone IS NOT NULL"
 	    " AND phone_key IS NOT " LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY),
-	    "cannot compare members' phones anew", NULL, NULL);
+	    "cannot compare members' phones anew", NULL, NULL) < 0)
+		return -1;
+	/* a member who shares the new key with one whose key was not its own */
+	if (!(st = ledger_prepare(l, "SELECT count(*) FROM members m"
+	    " JOIN temp.phone_was mw ON mw.member_id = m.member_id"
+	    " WHERE m.status <> 'merged' AND EXISTS (SELECT 1 FROM members o"
+	    "  JOIN temp.phone_was w ON w.member_id = o.member_id"
+	    "  WHERE o.phone_key = m.phone_key AND o.member_id <> m.member_id"
+	    "  AND o.status <> 'merged' AND w.phone_key <> mw.phone_key)")))
+		return -1;
+	if ((got = ledger_step_one(l, st, "cannot compare members' phones anew")) > 0)
+		*shared = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (got < 0)
+		return -1;
+	return ledger_exec(l, "DROP TABLE temp.phone_was");
 }
 
 /* Binds the member's parameters, ?base+1 to ?base+MF_COUNT, without

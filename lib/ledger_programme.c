@@ -255,12 +255,13 @@ ledger_receipts_since(struct ledger *l, const char *from, const char *until, lon
 }
 
 int
-ledger_settings_put(struct ledger *l, char **keys, char **values, int n)
+ledger_settings_put(struct ledger *l, char **keys, char **values, int n, long *shared)
 {
 	sqlite3_stmt *st = ledger_prepare(l, "SELECT " LEDGER_PHONE_COUNTRY);
 	char *country = NULL;
 	int rekey = 0;
 
+	*shared = 0;
 	if (!st)
 		return -1;
 	if (ledger_step_one(l, st, "cannot read settings") < 0) {
@@ -288,7 +289,7 @@ ledger_settings_put(struct ledger *l, char **keys, char **values, int n)
 		}
 	}
 	sqlite3_finalize(st);
-	return rekey ? ledger_members_phone_rekey(l) : 0;
+	return rekey ? ledger_members_phone_rekey(l, shared) : 0;
 }
 
 int

@@ -212,6 +212,7 @@ apply_now(struct ledger *l, const char *now, int *version, int *changed)
 	const struct programme *cur;
 	char **k, **val;
 	int n, nv, rc = 0;
+	long shared;
 
 	*changed = 0;
 	if (programme_versions(l, &v, &nv) < 0)
@@ -228,8 +229,14 @@ apply_now(struct ledger *l, const char *now, int *version, int *changed)
 	 * 1.00), but the same in effect: nothing to apply */
 	if (*changed && ledger_settings_are(l, cur))
 		*changed = 0;
-	if (*changed && cur->version > 0)
-		rc = ledger_settings_put(l, k, val, n);
+	if (*changed && cur->version > 0 &&
+	    (rc = ledger_settings_put(l, k, val, n, &shared)) == 0 && shared > 0)
+		loy_warn("phone_country %s: %ld member%s now share%s %s phone with another "
+		    "member, not before; a phone that several members share finds the "
+		    "earliest enrolled of them (loy-enroll duplicates lists them)",
+		    programme_setting(cur, "phone_country") ?
+		    programme_setting(cur, "phone_country") : "none", shared,
+		    shared == 1 ? "" : "s", shared == 1 ? "s" : "", shared == 1 ? "its" : "their");
 	programme_kv_free(k, val, n);
 	programme_versions_free(v, nv);
 	return rc;

@@ -325,8 +325,10 @@ int ledger_programme_add(struct ledger *l, const char *effective_from, const cha
  * if none). */
 int ledger_receipts_since(struct ledger *l, const char *from, const char *until, long *count,
     char last[20]);
-/* Write settings into the settings table (insert or replace). */
-int ledger_settings_put(struct ledger *l, char **keys, char **values, int n);
+/* Write settings into the settings table (insert or replace); with a new
+ * phone_country every member's phone compared anew, *shared the members
+ * who now share their phone with one they did not share it with (else 0). */
+int ledger_settings_put(struct ledger *l, char **keys, char **values, int n, long *shared);
 /* 1 if the settings table, read as a programme (as a ledger without
  * versions is read), gives the settings p writes: the same in effect,
  * however spelt (earn_amount 1 as 1.00); else 0. */

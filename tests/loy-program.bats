@@ -836,6 +836,34 @@ OUT
 	ledger_ok
 }
 
+@test "a version whose phone_country makes members share a phone they did not says how many, and a POS phone then finds the earliest of them" {
+	new_ledger
+	# 3 and 4 are one phone under 44; 5 and 6 are one already; 2 is merged
+	printf 'member_id,name,phone,enrolled_at\n1,Ann,+44 7700 900123,2026-01-01\n2,Ann B.,07700 900123,2026-01-02\n3,Cy,07700 900999,2026-01-03\n4,Di,0044 7700 900999,2026-01-04\n5,Ed,+44 7700 900555,2026-01-05\n6,Fa,+447700900555,2026-01-06\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	loy-enroll merge 2 1 >/dev/null 2>&1
+	printf '[programme]\nphone_country = 44\n' >uk.conf
+	printf '[programme]\nphone_country = 33\n' >fr.conf
+	printf 'txn_id,phone,occurred_at,amount\nT1,0044 7700 900999,2026-11-20 10:00:00,10.00\n' >pos.csv
+	before=$(dump)
+	run -0 --separate-stderr loy-program -n load uk.conf
+	[ "${stderr_lines[0]}" = "loy-program: phone_country 44: 2 members now share their phone with another member, not before; a phone that several members share finds the earliest enrolled of them (loy-enroll duplicates lists them)" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-program load uk.conf
+	[ "$stderr" = "loy-program: phone_country 44: 2 members now share their phone with another member, not before; a phone that several members share finds the earliest enrolled of them (loy-enroll duplicates lists them)" ]
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "${lines[1]}" = "T1,3,2026-11-20 10:00:00,10.00,10,credited," ]
+	# splitting phones apart makes no one share anew: nothing said
+	run -0 --separate-stderr loy-program load fr.conf
+	[ -z "$stderr" ]
+	# nor does a version ahead, till apply writes its settings
+	run -0 --separate-stderr loy-program load --from 2027-01-01 uk.conf
+	[ "${#stderr_lines[@]}" = 1 ]
+	LOY_NOW="2027-01-01 00:10:00" run -0 --separate-stderr loy-program apply
+	[ "$stderr" = "loy-program: phone_country 44: 2 members now share their phone with another member, not before; a phone that several members share finds the earliest enrolled of them (loy-enroll duplicates lists them)" ]
+	ledger_ok
+}
+
 @test "phone_country is a country calling code or none, and not one whose numbers keep their leading 0" {
 	printf '[programme]\nphone_country = +44\n' >p.conf
 	bad p.conf
