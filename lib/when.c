@@ -615,16 +615,19 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 	}
 	/* a date never in the future, its year of two digits: 12/03/65 is
 	 * 1965, not the 2065 strptime(3) reads (strptime's 00 to 68 are in
-	 * the 2000s), and one after today is in the century before */
+	 * the 2000s), and one after today is in the century before, when it
+	 * has that day (29/02/00 ahead of today stays 2000-02-29, in the
+	 * future: 1900 had no 29 February) */
 	if (past && t.yy && want == WHEN_DATE) {
 		char today[11], d[20];
+		const char *no;
 
 		when_today(today);
 		format(&t, WHEN_DATE, d);
 		if (strcmp(d, today) > 0) {
 			t.y -= 100;
-			if (valid(&t, why) == -1)
-				return -1;
+			if (valid(&t, &no) == -1)
+				t.y += 100;
 		}
 	}
 	/* an end given as a day: its last second, where its offset says */

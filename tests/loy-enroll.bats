@@ -510,6 +510,18 @@ CSV
 	ledger_ok
 }
 
+@test "a two-digit-year birthday on 29 February ahead of today, not a day in the century before, is in the future, not 'not a valid date'" {
+	export LOY_NOW="1999-06-01 12:00:00"
+	new_ledger
+	# 29/02/00 is 2000-02-29, after today; 1900 had no 29 February
+	printf 'member_id,birthday\n1,29/02/00\n2,28/02/00\n' >in.csv
+	run -65 --separate-stderr loy-enroll --date-format %d/%m/%y in.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: in.csv:2: birthday '29/02/00' is in the future" ]
+	run -1 --separate-stderr loy-enroll --date-format %d/%m/%y --rejects rej.csv in.csv
+	[ "$(q "SELECT member_id || ':' || birthday FROM members")" = "2:1900-02-28" ]
+	ledger_ok
+}
+
 @test "--date-format with a time of day reads a birthday written with its date part" {
 	new_ledger
 	cat >shop.csv <<'EOF'
