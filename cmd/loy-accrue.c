@@ -96,11 +96,9 @@ main(int argc, char **argv)
 		    "give one of them");
 		cli_usage(&cli);
 	}
-	if (adjust && cli.date_format) {
-		/* a manual credit is at the time of the run: no date is read */
-		loy_warn("--adjust reads no dates: it takes no --date-format");
+	/* a manual credit is at the time of the run: no date is read */
+	if (adjust && cli_date_format_unread(cli.date_format, "--adjust", NULL))
 		cli_usage(&cli);
-	}
 	if (opening && cli.rejects) {
 		/* a member's lots are taken once: a row set aside could not follow */
 		loy_warn("--opening takes no --rejects: opening balances land whole or not at "

@@ -70,9 +70,7 @@ main(int argc, char **argv)
 		free(args);
 		cli_usage(&cli);
 	}
-	if (cli.date_format && !as_of) {
-		/* as loy-program and loy-report: a format with nothing to read */
-		loy_warn("--date-format is the format of --as-of: give it");
+	if (!as_of && cli_date_format_unread(cli.date_format, NULL, "--as-of")) {
 		free(args);
 		cli_usage(&cli);
 	}

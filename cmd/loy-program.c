@@ -142,10 +142,9 @@ main(int argc, char **argv)
 		loy_warn("--as-of goes with show");
 		cli_usage(&cli);
 	}
-	if (cli.date_format && !from && !to && !as_of) {
-		loy_warn("--date-format is the format of --from, --to and --as-of: give one");
+	if (!from && !to && !as_of &&
+	    cli_date_format_unread(cli.date_format, NULL, "--from, --to and --as-of"))
 		cli_usage(&cli);
-	}
 	if ((cli.tsv || cli.table || cli.safe_cells) &&
 	    (strcmp(cmd, "check") == 0 || strcmp(cmd, "show") == 0)) {
 		/* a summary and a programme file: text, not a table */

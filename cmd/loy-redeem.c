@@ -160,6 +160,11 @@ main(int argc, char **argv)
 		free(args);
 		cli_usage(&cli);
 	}
+	/* reward ids, codes and partners: no date */
+	if (mode == OPT_CODES && cli_date_format_unread(cli.date_format, "--codes", NULL)) {
+		free(args);
+		cli_usage(&cli);
+	}
 	if ((verb == 'r' || verb == 'c') && cli.dry_run) {
 		loy_warn("%s writes nothing: it takes no -n", argv[0]);
 		free(args);

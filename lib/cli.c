@@ -55,6 +55,19 @@ cli_number(const struct cli *c, const char *opt, const char *arg, long lo, long 
 	return v;
 }
 
+int
+cli_date_format_unread(const char *date_format, const char *mode, const char *opts)
+{
+	if (!date_format)
+		return 0;
+	if (!opts)
+		loy_warn("%s reads no dates: it takes no --date-format", mode);
+	else	/* "--as-of", or "--from and --to", "--from, --to and --as-of" */
+		loy_warn("--date-format is the format of %s: give %s", opts,
+		    strstr(opts, " and ") ? "one" : "it");
+	return LOY_EX_USAGE;
+}
+
 const char *
 cli_text(const struct cli *c, const char *opt, const char *arg)
 {

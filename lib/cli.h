@@ -83,6 +83,14 @@ long cli_number(const struct cli *c, const char *opt, const char *arg, long lo, 
  * control character free text may not (utf8_text_has_control): "--reason
  * 'a\x1bb' has a control character". */
 const char *cli_text(const struct cli *c, const char *opt, const char *arg);
+/* --date-format (date_format, NULL when not given) where the run reads no
+ * date in it: "MODE reads no dates: it takes no --date-format" when `opts`
+ * is NULL (the mode never reads one), else "--date-format is the format of
+ * OPTS: give it" (or "give one" of several), for a mode that reads only
+ * the dates of options OPTS and was given none.  Returns LOY_EX_USAGE after
+ * the message, 0 when no --date-format was given; the caller prints the
+ * usage or returns the status. */
+int cli_date_format_unread(const char *date_format, const char *mode, const char *opts);
 /* The column a field is mapped to by --map, or the field's own name. */
 const char *cli_column(const struct cli *c, const char *field);
 /* The output format: CSVIO_CSV, CSVIO_TSV or CSVIO_TABLE. */

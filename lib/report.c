@@ -704,8 +704,9 @@ params(const struct rdef *d, const struct report_opts *o, struct lr_params *p,
 		return usage_error("--lots and --tiers are two statements: give one");
 	if (o->lots && (o->from || o->to))	/* the lots open now, whenever earned */
 		return usage_error("statement --lots takes no --from or --to");
-	if (o->date_format && !o->from && !o->to)
-		return usage_error("--date-format is the format of --from and --to: give one");
+	if (!o->from && !o->to &&
+	    cli_date_format_unread(o->date_format, NULL, "--from and --to"))
+		return LOY_EX_USAGE;
 	if (o->from) {
 		if (when_parse(o->from, o->date_format, WHEN_DATE, from, &why) < 0)
 			return usage_error("--from '%s' %s", o->from, why);

@@ -1355,6 +1355,13 @@ segment_usage(const struct cli *cli, const char *cmd, int argc, const struct seg
 		    "members it lists");
 		return LOY_EX_USAGE;
 	}
+	/* the dates read: --as-of's, birthdays' --from and --to, the until of
+	 * tiers --assign; a list or a saved file reads none of its own */
+	if (!o->as_of && !o->from && !o->to && !o->assign &&
+	    cli_date_format_unread(cli->date_format, NULL, strcmp(cmd, "tiers") == 0 ?
+	    "--as-of and --assign" : strcmp(cmd, "birthdays") == 0 ?
+	    "--as-of, --from and --to" : "--as-of"))
+		return LOY_EX_USAGE;
 	if (o->save && !segment_name_ok(o->save, strlen(o->save))) {
 		loy_warn("segment name '%s' must be letters, digits, '.', '_' and '-' (at most "
 		    "64, not starting with '-' or '.')", o->save);

@@ -1303,6 +1303,25 @@ OUT
 	ledger_ok
 }
 
+@test "--codes reads no dates: it refuses --date-format, as --adjust does, while the catalogue and requests take it" {
+	base
+	printf 'reward_id,code\nCINEMA,K-1\n' >codes.csv
+	local before
+	before=$(dump)
+	run -64 --separate-stderr loy-redeem --codes --date-format %d.%m.%Y codes.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-redeem: --codes reads no dates: it takes no --date-format" ]
+	[ "${stderr_lines[-1]}" = "Try 'loy-redeem --help' for more information." ]
+	[ "$(dump)" = "$before" ]
+	printf 'reward_id,name,points,valid_from\nMUG,Mug,10,01.11.2026\n' >mug.csv
+	run -0 --separate-stderr loy-redeem -n --catalogue --date-format %d.%m.%Y mug.csv
+	printf 'request_id,member_id,reward_id,requested_at\nR1,1001,COFFEE,23.11.2026\n' >req.csv
+	run -0 --separate-stderr loy-redeem -n --date-format %d.%m.%Y req.csv
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-redeem --codes codes.csv
+	ledger_ok
+}
+
 @test "cancel, codes and rewards refuse the options they would ignore: --rejects, --map, --date-format; -n for a listing" {
 	base
 	printf 'request_id,member_id,reward_id\nR1,1001,COFFEE\n' >req.csv

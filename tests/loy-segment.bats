@@ -972,6 +972,33 @@ EOF
 	[ "$(dump)" = "$before" ]
 }
 
+@test "--date-format with no date to read is refused, naming the options whose format it is, as loy-report and loy-expire" {
+	new_ledger
+	printf 'member_id,enrolled_at,birthday\nA,2025-01-01,1990-11-30\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'member_id\nA\n' >list.csv
+	before=$(dump)
+	run -64 --separate-stderr loy-segment --date-format %d.%m.%Y value
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-segment: --date-format is the format of --as-of: give it" ]
+	run -64 --separate-stderr loy-segment --date-format %d.%m.%Y --with-contact lapse
+	[ "$stderr" = "loy-segment: --date-format is the format of --as-of: give it" ]
+	run -64 --separate-stderr loy-segment --date-format %d.%m.%Y save vip list.csv
+	[ "$stderr" = "loy-segment: --date-format is the format of --as-of: give it" ]
+	run -64 --separate-stderr loy-segment --date-format %d.%m.%Y tiers --apply
+	[ "$stderr" = "loy-segment: --date-format is the format of --as-of and --assign: give one" ]
+	run -64 --separate-stderr loy-segment --date-format %d.%m.%Y birthdays
+	[ "$stderr" = "loy-segment: --date-format is the format of --as-of, --from and --to: give one" ]
+	[ "$(dump)" = "$before" ]
+	run -0 --separate-stderr loy-segment --date-format %d.%m.%Y --as-of 20.11.2026 value
+	run -0 --separate-stderr loy-segment --date-format %d.%m.%Y --from 01.11.2026 birthdays
+	[ "${lines[1]}" = "A,1990-11-30,2026-11-30,36" ]
+	printf 'member_id,tier,until\n' >as.csv
+	run -0 --separate-stderr loy-segment -n --date-format %d.%m.%Y --assign as.csv tiers
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "tiers without thresholds are given by hand: held while assigned, then the lowest again" {
 	new_ledger --set tiers=Bronze,Silver,Gold
 	printf 'member_id,enrolled_at\nA,2025-01-01\nB,2025-01-01\n' >m.csv
