@@ -87,10 +87,6 @@ main(int argc, char **argv)
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
-	if (adjust + opening + autoenroll > 1) {
-		loy_warn("--adjust, --opening and --auto-enroll go alone");
-		cli_usage(&cli);
-	}
 	if (adjust + opening + autoenroll + events + !!explain > 1) {
 		loy_warn("--adjust, --opening, --auto-enroll, --events and --explain go alone: "
 		    "give one of them");

@@ -1922,14 +1922,19 @@ EOF
 	ledger_ok
 }
 
-@test "--auto-enroll does not go with --adjust or --opening" {
+@test "--auto-enroll does not go with --adjust, --opening or --events: one message for every pair" {
 	base
 	before=$(dump)
 	printf 'member_id,points,reason,ref\n1001,5,x,R1\n' >adj.csv
 	run -64 --separate-stderr loy-accrue --adjust --auto-enroll adj.csv
 	[ "$output" = "" ]
-	[ "${stderr_lines[0]}" = "loy-accrue: --adjust, --opening and --auto-enroll go alone" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: --adjust, --opening, --auto-enroll, --events and --explain go alone: give one of them" ]
 	[ "${stderr_lines[-1]}" = "Try 'loy-accrue --help' for more information." ]
+	run -64 --separate-stderr loy-accrue --opening --auto-enroll adj.csv
+	[ "${stderr_lines[0]}" = "loy-accrue: --adjust, --opening, --auto-enroll, --events and --explain go alone: give one of them" ]
+	run -64 --separate-stderr loy-accrue --events --auto-enroll adj.csv
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "loy-accrue: --adjust, --opening, --auto-enroll, --events and --explain go alone: give one of them" ]
 	[ "$(dump)" = "$before" ]
 	ledger_ok
 }
