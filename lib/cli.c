@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "csvio.h"
 #include "diag.h"
+#include "money.h"
 #include "utf8.h"
 #include "when.h"
 
@@ -43,16 +44,15 @@ cli_usage(const struct cli *c)
 long
 cli_number(const struct cli *c, const char *opt, const char *arg, long lo, long hi)
 {
-	char *end;
-	long v;
+	long long v;
 
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < lo || v > hi) {
+	/* as a whole number in a cell is read: a sign, digits, nothing else
+	 * (no blank before the digits, as none after them) */
+	if (money_whole_parse(arg, &v) != 0 || v < lo || v > hi) {
 		loy_warn("%s '%s' is not a whole number from %ld to %ld", opt, arg, lo, hi);
 		cli_usage(c);
 	}
-	return v;
+	return (long)v;
 }
 
 int

@@ -77,7 +77,9 @@ void cli_init(struct cli *c, const char *usage, const char *help);
 int cli_option(struct cli *c, int opt, const char *arg);
 /* One usage line and a hint on stderr, exit 64. */
 void cli_usage(const struct cli *c) __attribute__((noreturn));
-/* Parse a whole number in [lo, hi] or exit 64 naming the option. */
+/* Parse a whole number in [lo, hi], read as money_whole_parse reads one
+ * ("+5" and "-0" are numbers, " 5" and "5 " are not), or exit 64 naming
+ * the option. */
 long cli_number(const struct cli *c, const char *opt, const char *arg, long lo, long hi);
 /* arg, the free text of option opt (--reason), or exit 64 when it holds a
  * control character free text may not (utf8_text_has_control): "--reason

@@ -888,15 +888,13 @@ do_best(struct run *r)
 {
 	static const char *const cols[] = { "member_id", "rank", "spend", "visits", NULL };
 	struct best b = { .r = r };
-	char *end, since[11];
-	long n;
+	char since[11];
+	long long n;
 	int rc;
 
 	if (r->argc != 1)
 		return loy_error("best needs how many members: best N"), LOY_EX_USAGE;
-	errno = 0;
-	n = strtol(r->argv[0], &end, 10);
-	if (errno || *end || end == r->argv[0] || n < 1 || n > 100000000)
+	if (money_whole_parse(r->argv[0], &n) != 0 || n < 1 || n > 100000000)
 		return loy_error("best '%s' is not a whole number above zero", r->argv[0]),
 		    LOY_EX_USAGE;
 	day_text(months_back(r->day, setting_long(r, "segment_months", 12, 1, 120)), since);
@@ -993,17 +991,16 @@ static int
 do_referrers(struct run *r)
 {
 	struct refs f = { .r = r, .limit = -1 };
-	char *end;
+	long long n;
 
 	if (r->argc > 1)
 		return loy_error("referrers takes at most a number: referrers [N]"),
 		    LOY_EX_USAGE;
 	if (r->argc == 1) {
-		errno = 0;
-		f.limit = strtol(r->argv[0], &end, 10);
-		if (errno || *end || end == r->argv[0] || f.limit < 1)
+		if (money_whole_parse(r->argv[0], &n) != 0 || n < 1 || n > LONG_MAX)
 			return loy_error("referrers '%s' is not a whole number above zero",
 			    r->argv[0]), LOY_EX_USAGE;
+		f.limit = (long)n;
 	}
 	return ledger_segment_referrers(r->l, r->end, r->o->with_contact, ref_emit, &f);
 }

@@ -519,6 +519,27 @@ phone-key-fits-phone,1,phone_key is not its phone as phones are compared" ]
 	ledger_ok
 }
 
+@test "number options are read as whole numbers in a file are: a sign and digits, no blank before or after" {
+	new_ledger
+	local v
+	for v in ' 5' '5 ' '5x' '' '+' ' +5'; do
+		run -64 --separate-stderr loy-enroll --busy-timeout "$v" list
+		[ "$output" = "" ]
+		[ "${stderr_lines[0]}" = "loy-enroll: --busy-timeout '$v' is not a whole number from 0 to 86400" ]
+		run -64 --separate-stderr loy-expire --notice "$v"
+		[ "${stderr_lines[0]}" = "loy-expire: --notice '$v' is not a whole number from 0 to 3660" ]
+	done
+	run -64 --separate-stderr loy-segment best ' 3'
+	[ "$stderr" = "loy-segment: best ' 3' is not a whole number above zero" ]
+	run -64 --separate-stderr loy-segment referrers ' 3'
+	[ "$stderr" = "loy-segment: referrers ' 3' is not a whole number above zero" ]
+	run -0 --separate-stderr loy-enroll --busy-timeout +5 list
+	run -0 --separate-stderr loy-expire --notice +5
+	run -0 --separate-stderr loy-segment best +3
+	run -0 --separate-stderr loy-segment referrers +3
+	ledger_ok
+}
+
 @test "the tables, indexes and triggers loy-ledger(5) gives, made in the order it gives them, are a new ledger's" {
 	new_ledger
 	# every block of the page that creates or alters, as SQLite would
