@@ -534,18 +534,23 @@ stale_wal(const char *path, char **which)
 }
 
 /* Where SQLite keeps its temporary files (sorts, temporary indexes): the
- * first directory of these it may write to, as its unix VFS takes them. */
+ * first directory of these it may write to, as its unix VFS takes them;
+ * *var, the environment variable that named it, or NULL for a default. */
 static const char *
-sqlite_tmpdir(void)
+sqlite_tmpdir(const char **var)
 {
-	const char *dirs[] = { getenv("SQLITE_TMPDIR"), getenv("TMPDIR"), "/var/tmp",
+	static const char *const vars[] = { "SQLITE_TMPDIR", "TMPDIR" };
+	const char *dirs[] = { getenv(vars[0]), getenv(vars[1]), "/var/tmp",
 	    "/usr/tmp", "/tmp" };
 	struct stat st;
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
 		if (dirs[i] && stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode) &&
-		    access(dirs[i], W_OK | X_OK) == 0)
+		    access(dirs[i], W_OK | X_OK) == 0) {
+			*var = i < 2 ? vars[i] : NULL;
 			return dirs[i];
+		}
+	*var = NULL;
 	return ".";
 }
 
@@ -555,9 +560,14 @@ sqlite_tmpdir(void)
 static const char *
 full_where(struct ledger *l, int rc, char *buf, size_t size)
 {
+	const char *var, *dir;
+
 	if ((rc & 0xff) != SQLITE_FULL || sqlite3_txn_state(l->db, "main") == SQLITE_TXN_WRITE)
 		return "";
-	snprintf(buf, size, ": no room for its temporary files in '%s' (TMPDIR)", sqlite_tmpdir());
+	/* the variable in force, which moves them; none: SQLite's default */
+	dir = sqlite_tmpdir(&var);
+	snprintf(buf, size, ": no room for its temporary files in '%s' (%s)", dir,
+	    var ? var : "SQLite's default: TMPDIR names another");
 	return buf;
 }
 

@@ -155,7 +155,7 @@ big_ledger() {
 	ledger_ok
 }
 
-@test "a full TMPDIR under a reader's sort: the message names TMPDIR, not only the ledger" {
+@test "a full TMPDIR or SQLITE_TMPDIR under a reader's sort: the message names the variable in force, not only the ledger" {
 	club
 	small_fs tmp 64k
 	fill_fs tmp
@@ -163,6 +163,9 @@ big_ledger() {
 	for cmd in "loy-segment rfm" "loy-report retention"; do
 		run -74 --separate-stderr env TMPDIR="$PWD/tmp" $cmd -d big.db
 		[[ "${stderr_lines[-1]}" == "${cmd%% *}: ledger 'big.db': "*": database or disk is full: no room for its temporary files in '$PWD/tmp' (TMPDIR)" ]]
+		# SQLITE_TMPDIR goes before TMPDIR: the message names the one in force
+		run -74 --separate-stderr env SQLITE_TMPDIR="$PWD/tmp" TMPDIR="$PWD" $cmd -d big.db
+		[[ "${stderr_lines[-1]}" == "${cmd%% *}: ledger 'big.db': "*": database or disk is full: no room for its temporary files in '$PWD/tmp' (SQLITE_TMPDIR)" ]]
 	done
 	ledger_ok
 }
