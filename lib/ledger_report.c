@@ -315,7 +315,8 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		return fmt(TIER_NAMES ",\n" LEDGER_MERGED
 		    "SELECT %s AS %s, coalesce(h.from_tier, '') AS from_tier,\n"
 		    "       coalesce(h.to_tier, '') AS to_tier,\n"
-		    "       CASE WHEN h.from_tier IS NULL THEN 'entry'\n"
+		    "       CASE WHEN h.reason = 'merged' THEN 'merged'\n"
+		    "            WHEN h.from_tier IS NULL THEN 'entry'\n"
 		    "            WHEN h.to_tier IS NULL THEN 'exit'\n"
 		    "            WHEN f.rank IS NULL OR n.rank IS NULL THEN 'change'\n"
 		    "            WHEN n.rank > f.rank THEN 'upgrade'\n"
@@ -326,8 +327,8 @@ ledger_report_sql(enum lr_query q, const struct lr_params *p)
 		    "  LEFT JOIN t f ON " TIER_IS("f", "h.from_tier") "\n"
 		    "  LEFT JOIN t n ON " TIER_IS("n", "h.to_tier") "\n"
 		    " WHERE " WINDOW("h.effective") "\n"
-		    " GROUP BY 1, 2, 3\n"
-		    " ORDER BY 1, min(f.rank) IS NULL, min(f.rank), 2, min(n.rank), 3",
+		    " GROUP BY 1, 2, 3, 4\n"
+		    " ORDER BY 1, min(f.rank) IS NULL, min(f.rank), 2, min(n.rank), 3, 4",
 		    bucket(p->by == LR_BY_NONE ? LR_BY_MONTH : p->by, "h.effective", b,
 		    sizeof(b)), "period");
 	case LR_TIER_HISTORY:

@@ -287,6 +287,34 @@ OUT
 	[ "${lines[1]}" = "Pearl,3,100.00,3100,31.00" ]
 }
 
+@test "tiers: a tier a merge passed to the survivor is a merge, not an upgrade" {
+	export LOY_NOW="2026-01-31 12:00:00"
+	new_ledger
+	printf 'member_id,enrolled_at\n1,2026-01-05\n2,2026-01-06\n3,2026-01-07\n4,2026-01-08\n' |
+		loy-enroll - >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nX,1,2026-01-10 10:00:00,2500.00\nY,4,2026-01-11 10:00:00,600.00\n' |
+		loy-accrue - >/dev/null 2>&1
+	loy-segment --as-of 2026-01-30 --apply tiers >/dev/null 2>&1
+	# one customer's three records: 1 into 2, then 2 into 3, each passing
+	# the Ruby that 1 earned
+	loy-enroll merge 1 2 >/dev/null 2>&1
+	loy-enroll merge 2 3 >/dev/null 2>&1
+	[ "$(q "SELECT member_id || ':' || reason FROM tier_history ORDER BY change_id")" = "1:qualified
+4:qualified
+2:merged
+3:merged" ]
+	run -0 --separate-stderr loy-report tiers --by month
+	same "$output" <<'OUT'
+period,from_tier,to_tier,movement,changes,members
+2026-01,Pearl,Opal,upgrade,1,1
+2026-01,Pearl,Ruby,merged,2,1
+2026-01,Pearl,Ruby,upgrade,1,1
+OUT
+	run -0 --separate-stderr loy-report --json tiers --from 2026-01-01
+	[[ "$output" == *'"movement":"merged","changes":2,"members":1'* ]]
+	ledger_ok
+}
+
 @test "tiers: a tier a new version renames only in case is the same tier, by its new name" {
 	export LOY_NOW="2026-01-31 12:00:00"
 	new_ledger
@@ -1480,8 +1508,8 @@ reward_id,name,redeemed,units,points,members,cancelled,refused
 COFFEE,Coffee,2,2,40,1,0,0
 OUT
 	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'sum(d.qty), sum(d.points)')")" = "COFFEE|2|40|1" ]
-	# X reaches Opal, is merged into Y, and Y reaches Opal on X's spend:
-	# two changes of one member
+	# X reaches Opal, is merged into Y, and Y takes X's Opal by the merge:
+	# an upgrade and a merge, of one member
 	export LOY_NOW="2026-01-31 12:00:00"
 	new_ledger -d tiers.db
 	export LOY_DB="$BATS_TEST_TMPDIR/tiers.db"
@@ -1497,9 +1525,11 @@ OUT
 	run -0 --separate-stderr loy-report tiers --by month
 	same "$output" <<'OUT'
 period,from_tier,to_tier,movement,changes,members
-2026-03,Pearl,Opal,upgrade,2,1
+2026-03,Pearl,Opal,merged,1,1
+2026-03,Pearl,Opal,upgrade,1,1
 OUT
-	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS changes,')")" = "2026-03|Pearl|Opal|2|1" ]
+	[ "$(sqlite3 -readonly "$LOY_DB" "$(man_block 'AS changes,')")" = "2026-03|Pearl|Opal|0|1|1
+2026-03|Pearl|Opal|1|1|1" ]
 }
 
 @test "promotion counts the receipts of members merged into a participant for that participant, once" {
