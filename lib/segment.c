@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "batch.h"
 #include "diag.h"
@@ -1715,6 +1716,7 @@ tier_member(void *ctx, const struct seg_member *m)
 		int64_t tr = -1;	/* the threshold mr reached, if not p's */
 		const char *reason, *to;
 		const struct landing *lr = NULL;
+		const char *voided = NULL;	/* the day's assignment's tier, if p lacks it */
 		int ended = 0, assigned;
 		int64_t threshold;
 
@@ -1791,18 +1793,21 @@ tier_member(void *ctx, const struct seg_member *m)
 		for (long i = a1 - 1; i >= a0; i--)
 			if (t->a[i].starts <= day) {
 				if (day <= t->a[i].until &&
-				    (f = tier_index(p, t->a[i].tier)) < 0 && !lost) {
+				    (f = tier_index(p, t->a[i].tier)) < 0) {
 					/* a tier the day's version does not have
 					 * (renamed or removed): said, once */
 					char d[11], u[11];
 
-					day_text(day, d);
-					day_text(t->a[i].until, u);
-					loy_warn("member '%s': tier '%s', assigned until %s, is "
-					    "not in programme version %d: from %s the assignment "
-					    "holds the member in no tier", id, t->a[i].tier, u,
-					    p->version, d);
-					lost = 1;
+					voided = t->a[i].tier;
+					if (!lost) {
+						day_text(day, d);
+						day_text(t->a[i].until, u);
+						loy_warn("member '%s': tier '%s', assigned until "
+						    "%s, is not in programme version %d: from %s "
+						    "the assignment holds the member in no tier",
+						    id, t->a[i].tier, u, p->version, d);
+						lost = 1;
+					}
 				} else if (day > t->a[i].until)
 					ended = day == t->a[i].until + 1;
 				break;
@@ -1819,6 +1824,12 @@ tier_member(void *ctx, const struct seg_member *m)
 			/* the same tier, spelt otherwise by this version: the
 			 * member keeps it, in the version's spelling */
 			reason = "renamed";
+		else if (voided && held && tier_index(p, held) < 0 &&
+		    strcasecmp(held, voided) == 0)
+			/* the member held the assignment's tier, which the
+			 * day's version does not have: the assignment holds
+			 * the member in no tier, up or down */
+			reason = "assignment-void";
 		else if (nh > tier_index(p, held))
 			reason = assigned ? "assigned" : "qualified";
 		else if (ended && !landed)

@@ -720,10 +720,35 @@ OUT
 	run -0 --separate-stderr loy-segment --as-of 2026-06-15 tiers --apply
 	same "$output" <<OUT
 $TIERS
-A,Gold,Silver,0.00,0.00,qualified,2026-06-10
+A,Gold,Silver,0.00,0.00,assignment-void,2026-06-10
 B,Gold,Silver,0.00,0.00,assignment-ended,2026-06-06
 OUT
 	[ "$stderr" = "loy-segment: member 'A': tier 'Gold', assigned until 2026-12-31, is not in programme version 3: from 2026-06-10 the assignment holds the member in no tier" ]
+	ledger_ok
+}
+
+@test "a member moved out of an assigned tier a new version removed is moved as the assignment void, not as qualified" {
+	tiered
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	echo "B 2026-05-10 150.00" | buy
+	printf 'member_id,tier,until\nB,Platinum,2026-12-31\n' >assign.csv
+	loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply >/dev/null 2>&1
+	# the version of 10 June has no Platinum: B falls to the Gold it
+	# earned, moved down by an assignment that holds no one, not by a
+	# qualification; later purchases qualify as ever
+	sed '/^\[tier Platinum\]$/,$d' prog.conf >removed.conf
+	loy-program load --from 2026-06-10 removed.conf >/dev/null 2>&1
+	echo "A 2026-06-12 150.00" | buy
+	run -0 --separate-stderr loy-segment --as-of 2026-06-15 tiers --apply
+	same "$output" <<OUT
+$TIERS
+A,Silver,Gold,150.00,100.00,qualified,2026-06-12
+B,Platinum,Gold,150.00,100.00,assignment-void,2026-06-10
+OUT
+	[ "$stderr" = "loy-segment: member 'B': tier 'Platinum', assigned until 2026-12-31, is not in programme version 3: from 2026-06-10 the assignment holds the member in no tier" ]
+	[ "$(history)" = "B:Silver>Platinum:assigned:2026-06-01
+B:Platinum>Gold:assignment-void:2026-06-10
+A:Silver>Gold:qualified:2026-06-12" ]
 	ledger_ok
 }
 
