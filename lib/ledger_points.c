@@ -642,11 +642,12 @@ ledger_receipt_took(struct ledger *l, const char *txn_id, int64_t points, int64_
 
 int64_t
 ledger_unrecovered_take(struct ledger *l, const char *member, int64_t credit, int64_t from,
-    const char *at, void (*fn)(void *ctx, const char *txn, int64_t points), void *ctx)
+    const char *at, int64_t after_run, void (*fn)(void *ctx, const char *txn, int64_t points),
+    void *ctx)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_UNRECOVERED,
-	    "SELECT txn_id, unrecovered FROM receipts WHERE member_id = ?1 AND unrecovered > 0"
-	    " AND amount < 0 AND earn IS NULL"
+	    "SELECT txn_id, unrecovered FROM receipts WHERE member_id = ?1"
+	    " AND unrecovered > 0 AND amount < 0 AND earn IS NULL AND run_id > ?2"
 	    " ORDER BY occurred_at, run_id, input_seq, txn_id");
 	struct { char *txn; int64_t owed; } *v = NULL;
 	int64_t balance, taken = 0;
@@ -656,6 +657,7 @@ ledger_unrecovered_take(struct ledger *l, const char *member, int64_t credit, in
 	if (!st || ledger_balance_get(l, member, &balance) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, member, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, after_run);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? 2 * cap : 4;

@@ -1124,7 +1124,10 @@ cancel_paid(void *ctx, const char *txn, int64_t points)
 }
 
 /* Points returns of the member could not take back, for a balance at
- * zero, come out of what the cancel's entry gave back first, into *paid. */
+ * zero, come out of what the cancel's entry gave back first, into *paid:
+ * the returns recorded after the redemption, which spent the points they
+ * would have taken (one recorded before it left the points the
+ * redemption spent alone). */
 static int
 cancel_returns(struct ledger *l, const struct redemption *r, int64_t entry,
     const char *now, int64_t *paid)
@@ -1134,8 +1137,8 @@ cancel_returns(struct ledger *l, const struct redemption *r, int64_t entry,
 
 	if ((rc = ledger_member_resolve(l, r->member_id, &member)) <= 0)
 		return rc < 0 ? -1 : loy_error("member '%s' is gone", r->member_id);
-	*paid = ledger_unrecovered_take(l, member, r->points, entry, now, cancel_paid,
-	    r->request_id);
+	*paid = ledger_unrecovered_take(l, member, r->points, entry, now, r->run_id,
+	    cancel_paid, r->request_id);
 	free(member);
 	return *paid < 0 ? -1 : 0;
 }

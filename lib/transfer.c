@@ -146,7 +146,7 @@ decide(struct transfers *x, struct transfer *t)
 	 * zero, come out of what it received first (the reason says so) */
 	*reason = '\0';
 	if ((paid = ledger_unrecovered_take(x->l, t->to_member, t->points, t->to_entry,
-	    t->requested_at, transfer_paid, reason)) < 0)
+	    t->requested_at, 0, transfer_paid, reason)) < 0)
 		return -1;
 	if (paid)
 		t->reason = loy_xstrdup(reason);

@@ -301,6 +301,33 @@ OUT
 	ledger_ok
 }
 
+@test "a cancel of a redemption made after a return gives back all its points: the return's shortfall waits for the cancel of one made before it" {
+	base
+	printf 'request_id,member_id,reward_id\nR1,1002,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	# C's return leaves 1002 at 0, 20 short; D's 20 points are its own
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nCR,1002,2026-11-10 10:00:00,-30.00,C\n' >ret.csv
+	loy-accrue ret.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nD,1002,2026-11-15 10:00:00,20.00\n' >d.csv
+	loy-accrue d.csv >/dev/null 2>&1
+	[ "$(balances | sed -n 2p)" = "1002:20" ]
+	# redeeming D's points and cancelling leaves 1002 where it was
+	printf 'request_id,member_id,reward_id\nR2,1002,COFFEE\n' >req2.csv
+	loy-redeem req2.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-redeem cancel R2
+	[ "$output" = "request_id,status,points
+R2,cancelled,20" ]
+	[ -z "$stderr" ]
+	[ "$(balances | sed -n 2p)" = "1002:20" ]
+	[ "$(q "SELECT points, unrecovered FROM receipts WHERE txn_id = 'CR'")" = "-10|20" ]
+	# R1's cancel pays it
+	run -0 --separate-stderr loy-redeem cancel R1
+	[ "${lines[1]}" = "R1,cancelled,0" ]
+	[ "$(balances | sed -n 2p)" = "1002:20" ]
+	[ "$(q "SELECT points, unrecovered FROM receipts WHERE txn_id = 'CR'")" = "-30|0" ]
+	ledger_ok
+}
+
 @test "cancelling puts the stock back as a whole number, at most 9223372036854775807" {
 	base
 	printf 'reward_id,name,points,stock\nONE,One,1,9223372036854775807\n' >big.csv
