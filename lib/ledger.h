@@ -362,9 +362,10 @@ int ledger_receipt_took(struct ledger *l, const char *txn_id, int64_t points, in
  * the returns recorded in a run after `after_run` (0: all; a cancel's
  * redemption's run, whose points were spent when they came), in the order
  * they were made, each an entry of its own (kind return, source receipt,
- * ref its txn_id) at `at` from the lots of `from` first, its points and
- * unrecovered less by it; no more than the balance holds.  fn(ctx,
- * txn_id, points) for each.  The points taken, or -1. */
+ * ref its txn_id) at `at`, or at the return's time when later, from the
+ * lots of `from` first, its points and unrecovered less by it; no more
+ * than the balance holds.  fn(ctx, txn_id, points) for each.  The points
+ * taken, or -1. */
 int64_t ledger_unrecovered_take(struct ledger *l, const char *member, int64_t credit,
     int64_t from, const char *at, int64_t after_run,
     void (*fn)(void *ctx, const char *txn, int64_t points), void *ctx);

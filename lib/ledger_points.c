@@ -646,10 +646,10 @@ ledger_unrecovered_take(struct ledger *l, const char *member, int64_t credit, in
     void *ctx)
 {
 	sqlite3_stmt *st = ledger_stmt(l, S_RECEIPT_UNRECOVERED,
-	    "SELECT txn_id, unrecovered FROM receipts WHERE member_id = ?1"
+	    "SELECT txn_id, unrecovered, occurred_at FROM receipts WHERE member_id = ?1"
 	    " AND unrecovered > 0 AND amount < 0 AND earn IS NULL AND run_id > ?2"
 	    " ORDER BY occurred_at, run_id, input_seq, txn_id");
-	struct { char *txn; int64_t owed; } *v = NULL;
+	struct { char *txn, *at; int64_t owed; } *v = NULL;
 	int64_t balance, taken = 0;
 	size_t n = 0, cap = 0;
 	int rc;
@@ -664,7 +664,8 @@ ledger_unrecovered_take(struct ledger *l, const char *member, int64_t credit, in
 			v = loy_xrealloc(v, cap * sizeof(*v));
 		}
 		v[n].txn = ledger_column_dup(st, 0);
-		v[n++].owed = sqlite3_column_int64(st, 1);
+		v[n].owed = sqlite3_column_int64(st, 1);
+		v[n++].at = ledger_column_dup(st, 2);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -673,10 +674,12 @@ ledger_unrecovered_take(struct ledger *l, const char *member, int64_t credit, in
 		credit = balance;
 	for (size_t i = 0; i < n && taken >= 0 && credit > 0; i++) {
 		int64_t take = v[i].owed < credit ? v[i].owed : credit, entry;
+		/* not before the goods came back: the later of the two times */
+		const char *when = strcmp(v[i].at, at) > 0 ? v[i].at : at;
 		sqlite3_stmt *up;
 
-		if ((entry = ledger_entry_add(l, member, "return", -take, at, "receipt", v[i].txn,
-		    NULL)) < 0 || ledger_lots_take(l, member, take, entry, from, at) < 0 ||
+		if ((entry = ledger_entry_add(l, member, "return", -take, when, "receipt", v[i].txn,
+		    NULL)) < 0 || ledger_lots_take(l, member, take, entry, from, when) < 0 ||
 		    !(up = ledger_stmt(l, S_RECEIPT_UNRECOVERED_TAKE,
 		    "UPDATE receipts SET points = points - ?2, unrecovered = unrecovered - ?2,"
 		    " entry_id = coalesce(entry_id, ?3) WHERE txn_id = ?1"))) {
@@ -695,8 +698,10 @@ ledger_unrecovered_take(struct ledger *l, const char *member, int64_t credit, in
 		credit -= take;
 		taken += take;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(v[i].txn);
+		free(v[i].at);
+	}
 	free(v);
 	return taken;
 }

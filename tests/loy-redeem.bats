@@ -808,6 +808,24 @@ OUT
 	ledger_ok
 }
 
+@test "what a transfer dated before a return pays of it is taken at the return's time, not before the goods came back" {
+	base --set transfers=yes
+	printf 'request_id,member_id,reward_id\nR1,1002,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\nCR,1002,2026-11-10 10:00:00,-30.00,C\n' >ret.csv
+	loy-accrue ret.csv >/dev/null 2>&1
+	# 1001's gift of 2026-11-04 is read after the return of 2026-11-10
+	printf 'transfer_id,from_member,to_member,points,requested_at\nX1,1001,1002,20,2026-11-04 10:00:00\n' >tr.csv
+	run -0 --separate-stderr loy-redeem --transfers tr.csv
+	[ "${lines[1]}" = "X1,transferred,\"20 of them go to return 'CR', which a balance at zero kept from taking them back\",20" ]
+	[ "$(q "SELECT kind || '|' || points || '|' || occurred_at FROM journal WHERE member_id = '1002' AND ref = 'CR' ORDER BY entry_id")" = "return|-10|2026-11-10 10:00:00
+return|-20|2026-11-10 10:00:00" ]
+	run -0 --separate-stderr loy-report statement 1002 --to 2026-11-09
+	[[ "$output" != *",return,"* ]]
+	[ "$(balances | sed -n 2p)" = "1002:0" ]
+	ledger_ok
+}
+
 @test "a transfer spends the giver's soonest lots and the receiver's lots keep their dates" {
 	base --set transfers=yes
 	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1003,70,2026-11-23 08:00:00\n' >tr.csv
