@@ -18,7 +18,10 @@
 # day would; a duplicate changes nothing; a manual debit takes from the
 # lots as a return does and is refused below zero; a redemption
 # spends lots neither pending nor past their date, soonest expiry first; a
-# cancel gives the points back in lots of the dates they had; an expiry
+# cancel gives the points back in lots of the dates they had, and pays out
+# of them first what the member's returns recorded after the redemption
+# could not take back for a balance at zero (their unrecovered), oldest
+# first, each an entry of the return's own from the cancel's lots; an expiry
 # run as of a day takes what remains of the lots whose date has come.
 #
 # Each day, in this order, with LOY_NOW set: a POS file (sales of several
@@ -86,6 +89,7 @@ class Model:
         self.rewards = {}           # id -> dict(points, stock, limit)
         self.redemptions = {}       # request -> dict
         self.early = {}             # orig -> returns that named it before it came
+        self.run = 0                # the run being modelled, counted by the caller
 
     # -- points and lots --------------------------------------------------
     def entry(self, member, kind, points, source, ref, at):
@@ -119,16 +123,16 @@ class Model:
         lot.remaining -= max(0, min(lot.remaining, owed))
         return lot
 
-    def take(self, member, points, at, first):
+    def take(self, member, points, at, first, own_lots=()):
         """Take points from the member's open lots as a return or a debit
-        does: those of purchase `first` first, soonest expiry first, those
-        that never expire after them, those past their date (at `at`)
-        last."""
+        does: those of purchase `first` (or the lots own_lots) first,
+        soonest expiry first, those that never expire after them, those
+        past their date (at `at`) last."""
         day = at.date()
 
         def key(l):
             past = l.expires is not None and l.expires.date() <= day
-            own = first is not None and l.origin == first
+            own = (first is not None and l.origin == first) or l in own_lots
             return (past, not own, l.expires is None, l.expires or at, l.id)
         for l in sorted((l for l in self.lots if l.member == member and l.remaining > 0), key=key):
             if points == 0:
@@ -179,7 +183,8 @@ class Model:
         member = r["member"] or None
         orig = self.receipts.get(r["orig"]) if r["orig"] else None
         rec = dict(member=member, amount=total, points=0, returned_amount=0,
-                   returned_points=0, at=r["at"], origin=None)
+                   returned_points=0, at=r["at"], origin=None, unrecovered=0,
+                   run=self.run)
         self.receipts[txn] = rec
         if total >= 0:
             if member is None:
@@ -219,6 +224,7 @@ class Model:
                     self.entry(member, "return", -take, "receipt", t, at)
                     self.take(member, take, at, txn)
                     ret["points"] -= take
+                    ret["unrecovered"] = max(ret["unrecovered"] - take, 0)
             return
         rec["status"] = "returned"
         if member is None and orig is not None and orig["member"] is not None:
@@ -252,6 +258,8 @@ class Model:
             self.entry(member, "return", -take, "receipt", txn, r["at"])
             self.take(member, take, r["at"], first)
             rec["points"] = -take
+        # what a balance at zero kept it from taking stays owed
+        rec["unrecovered"] = owed - take
 
     def adjust(self, member, points, ref, now):
         """'credited', 'debited', 'duplicate' or 'rejected'."""
@@ -276,7 +284,7 @@ class Model:
         if req in self.redemptions:
             return self.redemptions[req]["status"]
         rw = self.rewards[reward]
-        d = dict(member=member, reward=reward, qty=qty, points=0, moves=[])
+        d = dict(member=member, reward=reward, qty=qty, points=0, moves=[], run=self.run)
         self.redemptions[req] = d
         had = sum(x["qty"] for x in self.redemptions.values()
                   if x is not d and x["member"] == member and x["reward"] == reward
@@ -310,9 +318,29 @@ class Model:
         if d["status"] != "redeemed":
             return
         d["status"] = "cancelled"
-        self.entry(d["member"], "cancel", d["points"], "redemption", req, now)
+        member = d["member"]
+        self.entry(member, "cancel", d["points"], "redemption", req, now)
+        back = []
         for l, t in sorted(d["moves"], key=lambda m: m[0].id):
-            self.add_lot(Lot(d["member"], t, l.earned, l.expires, l.avail, now, l.origin))
+            back.append(self.add_lot(Lot(member, t, l.earned, l.expires, l.avail, now,
+                                         l.origin)))
+        # the returns recorded after it, which a balance at zero kept from
+        # taking back the points it spent, are paid first, oldest first
+        credit = min(d["points"], self.balance[member])
+        owing = sorted(((r["at"], r["run"], t) for t, r in self.receipts.items()
+                        if r["member"] == member and r["amount"] < 0
+                        and r["unrecovered"] > 0 and r["run"] > d["run"]))
+        for at, _, t in owing:
+            if credit <= 0:
+                break
+            ret = self.receipts[t]
+            take = min(ret["unrecovered"], credit)
+            when = max(at, now)
+            self.entry(member, "return", -take, "receipt", t, when)
+            self.take(member, take, when, None, back)
+            ret["points"] -= take
+            ret["unrecovered"] -= take
+            credit -= take
         rw = self.rewards[d["reward"]]
         if rw["stock"] is not None:
             rw["stock"] += d["qty"]
@@ -339,7 +367,7 @@ class Model:
         b["journal"] = sorted(k + (v[0], v[1])
                               for k, v in self.journal.items())
         b["receipts"] = sorted((t, r["member"], r["amount"], r["points"], r["status"],
-                                r["returned_amount"], r["returned_points"])
+                                r["returned_amount"], r["returned_points"], r["unrecovered"])
                                for t, r in self.receipts.items())
         b["redemptions"] = sorted((q, d["member"], d["reward"], d["qty"], d["status"],
                                    d["points"]) for q, d in self.redemptions.items())
@@ -357,7 +385,7 @@ def ledger_books(db):
     b["journal"] = sorted(q("SELECT member_id, kind, source, ref, occurred_at, sum(points),"
                             " count(*) FROM journal GROUP BY 1, 2, 3, 4, 5"))
     b["receipts"] = sorted(q("SELECT txn_id, member_id, amount, points, status,"
-                             " returned_amount, returned_points FROM receipts"))
+                             " returned_amount, returned_points, unrecovered FROM receipts"))
     b["redemptions"] = sorted(q("SELECT request_id, member_id, reward_id, qty, status,"
                                 " points FROM redemptions"))
     b["stock"] = sorted(q("SELECT reward_id, stock FROM rewards"))
@@ -558,6 +586,7 @@ def main():
                 # settled in the order they first appear, but a return's
                 # original later in the file is settled just before it
                 infile = {rec["txn"]: rec for rec in recs}
+                model.run += 1
                 for rec in recs:
                     if rec["orig"] in infile:
                         model.receipt(infile[rec["orig"]], now)
@@ -615,6 +644,7 @@ def main():
                 name = write("req-%03d.csv" % d, ["request_id", "member_id", "reward_id", "qty",
                                                    "requested_at", "channel"], qrows)
                 run(["loy-redeem", name], now)
+                model.run += 1
                 for r in qrows:
                     if model.redeem(r[0], r[1], r[2], int(r[3]),
                                     dt.datetime.strptime(r[4], T), now) == "redeemed" \
