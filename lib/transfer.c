@@ -77,16 +77,22 @@ party(struct ledger *l, char **id, const char *role, char *reason, size_t size)
 	return 1;
 }
 
-/* What the points a transfer gives paid: a return's, in its reason (256
- * bytes). */
+/* What the points a transfer gives paid: a return's, added to its reason
+ * (*(char **)ctx, NULL or allocated), whole however many returns it
+ * paid. */
 static void
 transfer_paid(void *ctx, const char *txn, int64_t points)
 {
-	char *reason = ctx;
-	size_t n = strlen(reason);
+	static const char fmt[] = "%s%lld of them go to return '%s', which a balance at zero "
+	    "kept from taking them back";
+	char **reason = ctx;
+	size_t n = *reason ? strlen(*reason) : 0;
+	int k = snprintf(NULL, 0, fmt, n ? "; " : "", (long long)points, txn);
 
-	snprintf(reason + n, 256 - n, "%s%lld of them go to return '%s', which a balance "
-	    "at zero kept from taking them back", n ? "; " : "", (long long)points, txn);
+	if (k < 0)
+		return;
+	*reason = loy_xrealloc(*reason, n + (size_t)k + 1);
+	snprintf(*reason + n, (size_t)k + 1, fmt, n ? "; " : "", (long long)points, txn);
 }
 
 /* Decide and, when allowed, move the points.  0 or -1. */
@@ -144,12 +150,9 @@ decide(struct transfers *x, struct transfer *t)
 		return -1;
 	/* points the receiver's returns could not take back, for a balance at
 	 * zero, come out of what it received first (the reason says so) */
-	*reason = '\0';
 	if ((paid = ledger_unrecovered_take(x->l, t->to_member, t->points, t->to_entry,
-	    t->requested_at, 0, transfer_paid, reason)) < 0)
+	    t->requested_at, 0, transfer_paid, &t->reason)) < 0)
 		return -1;
-	if (paid)
-		t->reason = loy_xstrdup(reason);
 	free(t->status);
 	t->status = loy_xstrdup("transferred");
 	return 0;

@@ -826,6 +826,25 @@ return|-20|2026-11-10 10:00:00" ]
 	ledger_ok
 }
 
+@test "a transfer's reason names every return its points paid, however long" {
+	base --set transfers=yes
+	printf 'request_id,member_id,reward_id\nR1,1002,COFFEE\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	# three returns of C with long ids, each 10 points short or more
+	a=RETURN-2026-11-10-STORE-0042-TILL-07-RECEIPT-000000000001
+	b=RETURN-2026-11-10-STORE-0042-TILL-07-RECEIPT-000000000002
+	c=RETURN-2026-11-10-STORE-0042-TILL-07-RECEIPT-000000000003
+	printf 'txn_id,member_id,occurred_at,amount,orig_txn\n%s,1002,2026-11-10 10:00:00,-10.00,C\n%s,1002,2026-11-10 11:00:00,-10.00,C\n%s,1002,2026-11-10 12:00:00,-10.00,C\n' "$a" "$b" "$c" >ret.csv
+	loy-accrue ret.csv >/dev/null 2>&1
+	[ "$(q "SELECT sum(unrecovered) FROM receipts")" = 20 ]
+	printf 'transfer_id,from_member,to_member,points,requested_at\nX1,1001,1002,30,2026-11-12 10:00:00\n' >tr.csv
+	run -0 --separate-stderr loy-redeem --transfers tr.csv
+	[ "${lines[1]}" = "X1,transferred,\"10 of them go to return '$b', which a balance at zero kept from taking them back; 10 of them go to return '$c', which a balance at zero kept from taking them back\",30" ]
+	[ "$(q "SELECT reason FROM transfers")" = "10 of them go to return '$b', which a balance at zero kept from taking them back; 10 of them go to return '$c', which a balance at zero kept from taking them back" ]
+	[ "$(balances | sed -n 2p)" = "1002:10" ]
+	ledger_ok
+}
+
 @test "a transfer spends the giver's soonest lots and the receiver's lots keep their dates" {
 	base --set transfers=yes
 	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1003,70,2026-11-23 08:00:00\n' >tr.csv
