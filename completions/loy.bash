@@ -493,9 +493,11 @@ _loy_redeem()
 			_loy_both=1
 			if [[ $catalogue ]]; then
 				# one of --catalogue, --codes and --transfers; no order
-				# of requests, no window
+				# of requests, no window; a code file has no dates
+				w=--date-format
+				[[ $catalogue == --codes ]] && w=
 				_loy_add compgen -W "-d --db --busy-timeout $catalogue
-				    --date-format -n --dry-run --map --rejects --safe-cells
+				    $w -n --dry-run --map --rejects --safe-cells
 				    --table --tsv -h --help -V --version" -- "$_loy_cur"
 			elif [[ $requests ]]; then
 				# requests: no catalogue, codes or transfers

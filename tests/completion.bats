@@ -178,6 +178,22 @@ reason=" ]
 	grep -qF -- "'(-n --dry-run --explain)'{-n,--dry-run}" <<<"$zsh"
 }
 
+@test "loy-redeem --codes offers no --date-format, nor --date-format --codes: the program refuses them together" {
+	run -0 complete_both _loy_redeem loy-redeem --codes -
+	offers "--map --rejects -n" "--date-format"
+	run -64 --separate-stderr loy-redeem --codes --date-format %d.%m.%Y codes.csv
+	[ "${stderr_lines[0]}" = "loy-redeem: --codes reads no dates: it takes no --date-format" ]
+	run -0 complete_both _loy_redeem loy-redeem --catalogue -
+	offers "--date-format" ""
+	run -0 complete_both _loy_redeem loy-redeem --transfers -
+	offers "--date-format" ""
+	# zsh: --date-format and --codes exclude each other
+	local zsh
+	zsh=$(sed -n '/^_loy-redeem() {/,/^}/p' "$BATS_TEST_DIRNAME/../completions/_loy")
+	grep -qF -- "--window --date-format)--codes[" <<<"$zsh"
+	grep -qF -- "\$input'(--codes)--date-format=" <<<"$zsh"
+}
+
 @test "loy-redeem offers --first-come, --draw and --window only for requests, and one of --catalogue, --codes and --transfers at a time" {
 	local form o
 	for form in --catalogue --codes --transfers; do
