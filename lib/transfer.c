@@ -1,5 +1,6 @@
 /* transfer: points given by one member to another (family pooling), for
  * loy-redeem --transfers, when the programme's `transfers` setting allows. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +54,30 @@ emit(struct batch *b, const char *id, const char *status, const char *reason,
 	csvio_end(out);
 }
 
+/* Why a transfer is refused, whole however long the ids it names: into
+ * *reason, allocated. */
+static void
+refusal(char **reason, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		k = 0;
+	free(*reason);
+	*reason = loy_xrealloc(NULL, (size_t)k + 1);
+	va_start(ap, fmt);
+	vsnprintf(*reason, (size_t)k + 1, fmt, ap);
+	va_end(ap);
+}
+
 /* A member the transfer names, as it stands now (merges followed) and
- * active: 1 (*id replaced), 0 refused (reason written), -1 error. */
+ * active: 1 (*id replaced), 0 refused (*reason written), -1 error. */
 static int
-party(struct ledger *l, char **id, const char *role, char *reason, size_t size)
+party(struct ledger *l, char **id, const char *role, char **reason)
 {
 	char *who = NULL;
 	int closed, got;
@@ -65,13 +86,13 @@ party(struct ledger *l, char **id, const char *role, char *reason, size_t size)
 	if ((got = ledger_member_state(l, *id, &who, &closed, &balance)) < 0)
 		return -1;
 	if (!got) {
-		snprintf(reason, size, "unknown %s '%s'", role, *id);
+		refusal(reason, "unknown %s '%s'", role, *id);
 		return 0;
 	}
 	free(*id);
 	*id = who;
 	if (closed) {
-		snprintf(reason, size, "membership '%s' is closed", who);
+		refusal(reason, "membership '%s' is closed", who);
 		return 0;
 	}
 	return 1;
@@ -99,7 +120,7 @@ transfer_paid(void *ctx, const char *txn, int64_t points)
 static int
 decide(struct transfers *x, struct transfer *t)
 {
-	char reason[256] = "", *from = NULL, *to = NULL;
+	char *reason = NULL, *from = NULL, *to = NULL;
 	const char *allowed;
 	int64_t spendable, paid;
 	int got;
@@ -111,37 +132,37 @@ decide(struct transfers *x, struct transfer *t)
 	if (programme_setting_at(x->l, "transfers", t->requested_at, &allowed) < 0)
 		return -1;
 	if (strcmp(allowed, "yes") != 0) {
-		snprintf(reason, sizeof(reason), "the programme version in force at %s does "
-		    "not allow transfers", t->requested_at);
+		refusal(&reason, "the programme version in force at %s does not allow "
+		    "transfers", t->requested_at);
 		goto refuse;
 	}
 	if (t->points <= 0) {
-		snprintf(reason, sizeof(reason), "points must be 1 or more");
+		refusal(&reason, "points must be 1 or more");
 		goto refuse;
 	}
 	/* the ids as given, for the message: merged ones resolve */
 	from = loy_xstrdup(t->from_member);
 	to = loy_xstrdup(t->to_member);
-	if ((got = party(x->l, &t->from_member, "member", reason, sizeof(reason))) <= 0 ||
-	    (got = party(x->l, &t->to_member, "member", reason, sizeof(reason))) <= 0) {
+	if ((got = party(x->l, &t->from_member, "member", &reason)) <= 0 ||
+	    (got = party(x->l, &t->to_member, "member", &reason)) <= 0) {
 		free(from);
 		free(to);
 		if (got < 0)
-			return -1;
+			return free(reason), -1;
 		goto refuse;
 	}
 	if (strcmp(t->from_member, t->to_member) == 0)
-		snprintf(reason, sizeof(reason), "'%s' and '%s' are one member%s%s%s", from, to,
+		refusal(&reason, "'%s' and '%s' are one member%s%s%s", from, to,
 		    strcmp(from, to) == 0 ? "" : ", '", strcmp(from, to) == 0 ? "" :
 		    t->from_member, strcmp(from, to) == 0 ? "" : "'");
 	free(from);
 	free(to);
-	if (*reason)
+	if (reason)
 		goto refuse;
 	if (ledger_spendable(x->l, t->from_member, x->now, &spendable) < 0)
 		return -1;
 	if (spendable < t->points) {
-		snprintf(reason, sizeof(reason), "%lld points to give, %lld spendable",
+		refusal(&reason, "%lld points to give, %lld spendable",
 		    (long long)t->points, (long long)(spendable > 0 ? spendable : 0));
 		goto refuse;
 	}
@@ -157,7 +178,7 @@ decide(struct transfers *x, struct transfer *t)
 	t->status = loy_xstrdup("transferred");
 	return 0;
 refuse:
-	t->reason = loy_xstrdup(reason);
+	t->reason = reason;
 	return 0;
 }
 

@@ -845,6 +845,20 @@ return|-20|2026-11-10 10:00:00" ]
 	ledger_ok
 }
 
+@test "a transfer refused names its members whole, however long their ids" {
+	base --set transfers=yes
+	long=$(printf 'M%0299d' 7)
+	printf 'member_id,name\n%s,Long\n' "$long" >long.csv
+	loy-enroll long.csv >/dev/null 2>&1
+	loy-enroll close "$long" >/dev/null 2>&1
+	printf 'transfer_id,from_member,to_member,points,requested_at\nX1,1001,%s9,10,2026-11-12 10:00:00\nX2,1001,%s,10,2026-11-12 10:00:00\n' "$long" "$long" >tr.csv
+	run -0 --separate-stderr loy-redeem --transfers tr.csv
+	[ "${lines[1]}" = "X1,refused,unknown member '${long}9',0" ]
+	[ "${lines[2]}" = "X2,refused,membership '$long' is closed,0" ]
+	[ "$(q "SELECT reason FROM transfers WHERE transfer_id = 'X1'")" = "unknown member '${long}9'" ]
+	ledger_ok
+}
+
 @test "a transfer spends the giver's soonest lots and the receiver's lots keep their dates" {
 	base --set transfers=yes
 	printf 'transfer_id,from_member,to_member,points,requested_at\nT1,1001,1003,70,2026-11-23 08:00:00\n' >tr.csv
