@@ -320,6 +320,25 @@ loy_xstrdup(const char *s)
 	return memcpy(loy_xmalloc(n), s, n);
 }
 
+char *
+loy_xprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return loy_xstrdup("");
+	s = loy_xmalloc((size_t)k + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)k + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 const char *
 loy_operator(char *buf, size_t size)
 {

@@ -67,5 +67,7 @@ void loy_die(int code, const char *fmt, ...)
 void *loy_xmalloc(unsigned long n);
 void *loy_xrealloc(void *p, unsigned long n);
 char *loy_xstrdup(const char *s);
+/* What printf would print, allocated whole however long (loy_xmalloc). */
+char *loy_xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -673,7 +673,7 @@ decide(struct requests *q, struct redemption *r)
 	struct member m = { { 0 } };
 	struct offer *o;
 	struct holder *h;
-	char reason[256] = "", code[32], *codes = NULL;
+	char *reason = NULL, code[32], *codes = NULL;
 	int64_t spendable, units, entry, stock, left;
 	int got, pooled, rolling, rc = -1;
 
@@ -681,7 +681,7 @@ decide(struct requests *q, struct redemption *r)
 	if ((got = holder(q, r->member_id, &h)) < 0)
 		goto out;
 	if (!got) {
-		snprintf(reason, sizeof(reason), "unknown member '%s'", r->member_id);
+		reason = loy_xprintf("unknown member '%s'", r->member_id);
 		goto refuse;
 	}
 	if (strcmp(r->member_id, h->id) != 0) {
@@ -689,18 +689,18 @@ decide(struct requests *q, struct redemption *r)
 		r->member_id = loy_xstrdup(h->id);
 	}
 	if (h->closed) {
-		snprintf(reason, sizeof(reason), "membership '%s' is closed", r->member_id);
+		reason = loy_xprintf("membership '%s' is closed", r->member_id);
 		goto refuse;
 	}
 	if ((got = offer(q, r->reward_id, &o)) < 0)
 		goto out;
 	if (!got) {
-		snprintf(reason, sizeof(reason), "unknown reward '%s'", r->reward_id);
+		reason = loy_xprintf("unknown reward '%s'", r->reward_id);
 		goto refuse;
 	}
 	if ((o->w.v[RW_FROM] && strncmp(r->requested_at, o->w.v[RW_FROM], 10) < 0) ||
 	    (o->w.v[RW_TO] && strncmp(r->requested_at, o->w.v[RW_TO], 10) > 0)) {
-		snprintf(reason, sizeof(reason), "reward '%s' is offered from %s to %s",
+		reason = loy_xprintf("reward '%s' is offered from %s to %s",
 		    r->reward_id, o->w.v[RW_FROM] ? o->w.v[RW_FROM] : "the start",
 		    o->w.v[RW_TO] ? o->w.v[RW_TO] : "no end");
 		goto refuse;
@@ -708,7 +708,7 @@ decide(struct requests *q, struct redemption *r)
 	if (o->w.v[RW_TIERS] && ledger_member_get(l, r->member_id, &m) < 0)
 		goto out;
 	if (o->w.v[RW_TIERS] && !tier_allowed(o->w.v[RW_TIERS], m.v[MF_TIER])) {
-		snprintf(reason, sizeof(reason), "reward '%s' is for tiers %s, not %s",
+		reason = loy_xprintf("reward '%s' is for tiers %s, not %s",
 		    r->reward_id, o->w.v[RW_TIERS], m.v[MF_TIER] ? m.v[MF_TIER] : "none");
 		goto refuse;
 	}
@@ -716,7 +716,7 @@ decide(struct requests *q, struct redemption *r)
 	if (o->w.v[RW_SEGMENTS] && (got = segment_allowed(l, o->w.v[RW_SEGMENTS], h->id)) <= 0) {
 		if (got < 0)
 			goto out;
-		snprintf(reason, sizeof(reason), "reward '%s' is for segments %s; member '%s' is "
+		reason = loy_xprintf("reward '%s' is for segments %s; member '%s' is "
 		    "in none of them", r->reward_id, o->w.v[RW_SEGMENTS], r->member_id);
 		goto refuse;
 	}
@@ -728,7 +728,7 @@ decide(struct requests *q, struct redemption *r)
 
 		if (__builtin_add_overflow(units, r->qty, &after) ||
 		    after > atoll(o->w.v[RW_LIMIT])) {
-			snprintf(reason, sizeof(reason), "limit of %s a member: %lld redeemed already",
+			reason = loy_xprintf("limit of %s a member: %lld redeemed already",
 			    o->w.v[RW_LIMIT], (long long)units);
 			goto refuse;
 		}
@@ -737,11 +737,11 @@ decide(struct requests *q, struct redemption *r)
 	/* a draw's request finds the stock gone only once every other check
 	 * has passed: "not drawn" is for the eligible */
 	if (stock >= 0 && stock < r->qty && q->o->order != REDEEM_DRAW) {
-		snprintf(reason, sizeof(reason), "out of stock: %lld left", (long long)stock);
+		reason = loy_xprintf("out of stock: %lld left", (long long)stock);
 		goto refuse;
 	}
 	if (__builtin_mul_overflow(o->points, r->qty, &r->points)) {
-		snprintf(reason, sizeof(reason), "qty %lld is too many", (long long)r->qty);
+		reason = loy_xprintf("qty %lld is too many", (long long)r->qty);
 		r->points = 0;
 		goto refuse;
 	}
@@ -764,13 +764,13 @@ decide(struct requests *q, struct redemption *r)
 		spendable = h->spendable;
 	}
 	if (spendable < r->points) {
-		snprintf(reason, sizeof(reason), "%lld points needed, %lld spendable",
+		reason = loy_xprintf("%lld points needed, %lld spendable",
 		    (long long)r->points, (long long)(spendable > 0 ? spendable : 0));
 		r->points = 0;
 		goto refuse;
 	}
 	if (stock >= 0 && stock < r->qty) {
-		snprintf(reason, sizeof(reason), "not drawn: out of stock: %lld left",
+		reason = loy_xprintf("not drawn: out of stock: %lld left",
 		    (long long)stock);
 		r->points = 0;
 		goto refuse;
@@ -785,11 +785,11 @@ decide(struct requests *q, struct redemption *r)
 	if (!got && pooled) {
 		/* as for points: what the qty needs, and what there is */
 		if (left > 0)
-			snprintf(reason, sizeof(reason), "%s%lld partner codes needed for reward "
+			reason = loy_xprintf("%s%lld partner codes needed for reward "
 			    "'%s', %lld left", q->o->order == REDEEM_DRAW ? "not drawn: " : "",
 			    (long long)r->qty, r->reward_id, (long long)left);
 		else
-			snprintf(reason, sizeof(reason), "%sno partner codes left for reward '%s'",
+			reason = loy_xprintf("%sno partner codes left for reward '%s'",
 			    q->o->order == REDEEM_DRAW ? "not drawn: " : "", r->reward_id);
 		r->points = 0;
 		goto refuse;
@@ -834,9 +834,11 @@ decide(struct requests *q, struct redemption *r)
 	goto out;
 refuse:
 	r->status = loy_xstrdup("refused");
-	r->reason = loy_xstrdup(reason);
+	r->reason = reason;
+	reason = NULL;
 	rc = 0;
 out:
+	free(reason);
 	free(codes);
 	member_clear(&m);
 	return rc;
@@ -884,12 +886,9 @@ answer(struct requests *q, struct batch *b, struct redemption *rp, long line)
 	/* the window before any other check, the qty first of those */
 	if (q->o->from && (strcmp(r.requested_at, q->o->from) < 0 ||
 	    strcmp(r.requested_at, q->o->to) > 0)) {
-		char reason[128];
-
-		snprintf(reason, sizeof(reason), "requested outside the window %s to %s",
-		    q->o->from, q->o->to);
 		r.status = loy_xstrdup("refused");
-		r.reason = loy_xstrdup(reason);
+		r.reason = loy_xprintf("requested outside the window %s to %s",
+		    q->o->from, q->o->to);
 	} else if (r.qty <= 0) {
 		r.status = loy_xstrdup("refused");
 		r.reason = loy_xstrdup("qty must be 1 or more");

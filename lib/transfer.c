@@ -1,6 +1,5 @@
 /* transfer: points given by one member to another (family pooling), for
  * loy-redeem --transfers, when the programme's `transfers` setting allows. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,26 +53,6 @@ emit(struct batch *b, const char *id, const char *status, const char *reason,
 	csvio_end(out);
 }
 
-/* Why a transfer is refused, whole however long the ids it names: into
- * *reason, allocated. */
-static void
-refusal(char **reason, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		k = 0;
-	free(*reason);
-	*reason = loy_xrealloc(NULL, (size_t)k + 1);
-	va_start(ap, fmt);
-	vsnprintf(*reason, (size_t)k + 1, fmt, ap);
-	va_end(ap);
-}
-
 /* A member the transfer names, as it stands now (merges followed) and
  * active: 1 (*id replaced), 0 refused (*reason written), -1 error. */
 static int
@@ -86,13 +65,13 @@ party(struct ledger *l, char **id, const char *role, char **reason)
 	if ((got = ledger_member_state(l, *id, &who, &closed, &balance)) < 0)
 		return -1;
 	if (!got) {
-		refusal(reason, "unknown %s '%s'", role, *id);
+		*reason = loy_xprintf("unknown %s '%s'", role, *id);
 		return 0;
 	}
 	free(*id);
 	*id = who;
 	if (closed) {
-		refusal(reason, "membership '%s' is closed", who);
+		*reason = loy_xprintf("membership '%s' is closed", who);
 		return 0;
 	}
 	return 1;
@@ -132,12 +111,12 @@ decide(struct transfers *x, struct transfer *t)
 	if (programme_setting_at(x->l, "transfers", t->requested_at, &allowed) < 0)
 		return -1;
 	if (strcmp(allowed, "yes") != 0) {
-		refusal(&reason, "the programme version in force at %s does not allow "
+		reason = loy_xprintf("the programme version in force at %s does not allow "
 		    "transfers", t->requested_at);
 		goto refuse;
 	}
 	if (t->points <= 0) {
-		refusal(&reason, "points must be 1 or more");
+		reason = loy_xprintf("points must be 1 or more");
 		goto refuse;
 	}
 	/* the ids as given, for the message: merged ones resolve */
@@ -152,7 +131,7 @@ decide(struct transfers *x, struct transfer *t)
 		goto refuse;
 	}
 	if (strcmp(t->from_member, t->to_member) == 0)
-		refusal(&reason, "'%s' and '%s' are one member%s%s%s", from, to,
+		reason = loy_xprintf("'%s' and '%s' are one member%s%s%s", from, to,
 		    strcmp(from, to) == 0 ? "" : ", '", strcmp(from, to) == 0 ? "" :
 		    t->from_member, strcmp(from, to) == 0 ? "" : "'");
 	free(from);
@@ -162,7 +141,7 @@ decide(struct transfers *x, struct transfer *t)
 	if (ledger_spendable(x->l, t->from_member, x->now, &spendable) < 0)
 		return -1;
 	if (spendable < t->points) {
-		refusal(&reason, "%lld points to give, %lld spendable",
+		reason = loy_xprintf("%lld points to give, %lld spendable",
 		    (long long)t->points, (long long)(spendable > 0 ? spendable : 0));
 		goto refuse;
 	}

@@ -845,6 +845,22 @@ return|-20|2026-11-10 10:00:00" ]
 	ledger_ok
 }
 
+@test "a request refused names its member and reward whole, however long their ids" {
+	base
+	long=$(printf 'M%0299d' 7)
+	reward=$(printf 'R%0299d' 8)
+	printf 'member_id,name\n%s,Long\n' "$long" >long.csv
+	loy-enroll long.csv >/dev/null 2>&1
+	loy-enroll close "$long" >/dev/null 2>&1
+	printf 'request_id,member_id,reward_id\nQ1,%s9,COFFEE\nQ2,%s,COFFEE\nQ3,1001,%s\n' "$long" "$long" "$reward" >req.csv
+	run -0 --separate-stderr loy-redeem req.csv
+	[ "${lines[1]}" = "Q1,refused,unknown member '${long}9',0," ]
+	[ "${lines[2]}" = "Q2,refused,membership '$long' is closed,0," ]
+	[ "${lines[3]}" = "Q3,refused,unknown reward '$reward',0," ]
+	[ "$(q "SELECT reason FROM redemptions WHERE request_id = 'Q1'")" = "unknown member '${long}9'" ]
+	ledger_ok
+}
+
 @test "a transfer refused names its members whole, however long their ids" {
 	base --set transfers=yes
 	long=$(printf 'M%0299d' 7)
