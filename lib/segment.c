@@ -1717,6 +1717,7 @@ tier_member(void *ctx, const struct seg_member *m)
 		const char *reason, *to;
 		const struct landing *lr = NULL;
 		const char *voided = NULL;	/* the day's assignment's tier, if p lacks it */
+		const char *ender = NULL;	/* the tier of the assignment ended yesterday */
 		int ended = 0, assigned;
 		int64_t threshold;
 
@@ -1808,8 +1809,9 @@ tier_member(void *ctx, const struct seg_member *m)
 						    id, t->a[i].tier, u, p->version, d);
 						lost = 1;
 					}
-				} else if (day > t->a[i].until)
-					ended = day == t->a[i].until + 1;
+				} else if (day > t->a[i].until &&
+				    (ended = day == t->a[i].until + 1))
+					ender = t->a[i].tier;
 				break;
 			}
 		nh = ei > f ? ei : f;
@@ -1830,6 +1832,12 @@ tier_member(void *ctx, const struct seg_member *m)
 			 * day's version does not have: the assignment holds
 			 * the member in no tier, up or down */
 			reason = "assignment-void";
+		else if (ended && !landed && held && tier_index(p, held) < 0 &&
+		    strcasecmp(held, ender) == 0)
+			/* the member held the tier of the assignment that ended,
+			 * which the day's version does not have: the end moves
+			 * the member, up or down */
+			reason = "assignment-ended";
 		else if (nh > tier_index(p, held))
 			reason = assigned ? "assigned" : "qualified";
 		else if (ended && !landed)

@@ -752,6 +752,27 @@ A:Silver>Gold:qualified:2026-06-12" ]
 	ledger_ok
 }
 
+@test "a member whose assignment ended the day a new version removed its tier is moved as the assignment ended, not as qualified" {
+	tiered
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	echo "B 2026-05-10 150.00" | buy
+	printf 'member_id,tier,until\nB,Platinum,2026-06-09\n' >assign.csv
+	loy-segment --as-of 2026-06-01 --assign assign.csv tiers --apply >/dev/null 2>&1
+	# Platinum held B until 9 June; the version of 10 June has none: B
+	# falls to the Gold it earned as the assignment's end moves it, as
+	# when Platinum stays
+	sed '/^\[tier Platinum\]$/,$d' prog.conf >removed.conf
+	loy-program load --from 2026-06-10 removed.conf >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-06-15 tiers --apply
+	same "$output" <<OUT
+$TIERS
+B,Platinum,Gold,150.00,100.00,assignment-ended,2026-06-10
+OUT
+	[ "$(history)" = "B:Silver>Platinum:assigned:2026-06-01
+B:Platinum>Gold:assignment-ended:2026-06-10" ]
+	ledger_ok
+}
+
 @test "the same assignments again that day write nothing, with merged members and an assigned tier held" {
 	tiered
 	members A:2024-01-01 B:2024-01-01 C:2024-01-01
