@@ -142,8 +142,11 @@ main(int argc, char **argv)
 		loy_warn("--as-of goes with show");
 		cli_usage(&cli);
 	}
+	/* load reads --from with it, show --as-of, what-if --from and --to */
 	if (!from && !to && !as_of &&
-	    cli_date_format_unread(cli.date_format, NULL, "--from, --to and --as-of"))
+	    (strcmp(cmd, "load") == 0 ? cli_date_format_unread(cli.date_format, NULL, "--from") :
+	    strcmp(cmd, "show") == 0 ? cli_date_format_unread(cli.date_format, NULL, "--as-of") :
+	    cli_date_format_unread(cli.date_format, cmd, NULL)))
 		cli_usage(&cli);
 	if ((cli.tsv || cli.table || cli.safe_cells) &&
 	    (strcmp(cmd, "check") == 0 || strcmp(cmd, "show") == 0)) {

@@ -896,8 +896,8 @@ do_best(struct run *r)
 	if (r->argc != 1)
 		return loy_error("best needs how many members: best N"), LOY_EX_USAGE;
 	if (money_whole_parse(r->argv[0], &n) != 0 || n < 1 || n > 100000000)
-		return loy_error("best '%s' is not a whole number above zero", r->argv[0]),
-		    LOY_EX_USAGE;
+		return loy_error("best '%s' is not a whole number from 1 to 100000000",
+		    r->argv[0]), LOY_EX_USAGE;
 	day_text(months_back(r->day, setting_long(r, "segment_months", 12, 1, 120)), since);
 	if ((rc = ledger_segment_walk_summary(r->l, 1, since, r->end, best_collect,
 	    &b)) == 0) {

@@ -530,7 +530,10 @@ phone-key-fits-phone,1,phone_key is not its phone as phones are compared" ]
 		[ "${stderr_lines[0]}" = "loy-expire: --notice '$v' is not a whole number from 0 to 3660" ]
 	done
 	run -64 --separate-stderr loy-segment best ' 3'
-	[ "$stderr" = "loy-segment: best ' 3' is not a whole number above zero" ]
+	[ "$stderr" = "loy-segment: best ' 3' is not a whole number from 1 to 100000000" ]
+	run -64 --separate-stderr loy-segment best 100000001
+	[ "$stderr" = "loy-segment: best '100000001' is not a whole number from 1 to 100000000" ]
+	run -0 --separate-stderr loy-segment best 100000000
 	run -64 --separate-stderr loy-segment referrers ' 3'
 	[ "$stderr" = "loy-segment: referrers ' 3' is not a whole number above zero" ]
 	run -0 --separate-stderr loy-enroll --busy-timeout +5 list

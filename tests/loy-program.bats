@@ -1046,11 +1046,16 @@ loy-program: mid.conf: from 2027-01-01 00:00:00 version 3, loaded ahead, takes o
 	[ "${lines[0]}" = "# programme version 2, in force from 2026-12-01 06:30:00" ]
 	run -0 loy-program --date-format '%d.%m.%Y %H:%M' show --as-of '01.12.2026 06:29'
 	[ "${lines[0]}" = "# programme version 1, in force from the start" ]
-	# the format alone, with a verb that takes no date or without the date
-	for verb in versions apply show "load good.conf" "check good.conf"; do
+	# the format alone, with a verb that takes no date or without the date:
+	# the message names the verb's own date option, or says it reads none
+	for verb in "versions:versions reads no dates: it takes no --date-format" \
+	    "apply:apply reads no dates: it takes no --date-format" \
+	    "check good.conf:check reads no dates: it takes no --date-format" \
+	    "show:--date-format is the format of --as-of: give it" \
+	    "load good.conf:--date-format is the format of --from: give it"; do
 		before=$(dump)
-		run -64 --separate-stderr loy-program --date-format '%d.%m.%Y' $verb
-		[ "${stderr%%$'\n'*}" = "loy-program: --date-format is the format of --from, --to and --as-of: give one" ] ||
+		run -64 --separate-stderr loy-program --date-format '%d.%m.%Y' ${verb%%:*}
+		[ "${stderr%%$'\n'*}" = "loy-program: ${verb#*:}" ] ||
 		    { echo "$verb: $stderr"; return 1; }
 		[ "$(dump)" = "$before" ]
 	done
