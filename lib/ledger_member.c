@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "diag.h"
 #include "earn.h"
@@ -539,27 +538,6 @@ move_lots(struct ledger *l, const char *from, const char *into, int64_t out_id,
 	return rc;
 }
 
-/* The place of `tier` among the comma-separated `tiers` of a programme
- * version, lowest first, the names read in any case and without the
- * blanks around them (as the programme reads them); -1 when it has none. */
-static int
-tier_rank(const char *tiers, const char *tier)
-{
-	size_t n = tier ? strlen(tier) : 0;
-
-	for (int i = 0; tiers && tier; i++) {
-		const char *s = tiers + strspn(tiers, " \t"), *e = tiers + strcspn(tiers, ",");
-		const char *t = e;
-
-		while (t > s && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\r'))
-			t--;
-		if ((size_t)(t - s) == n && strncasecmp(s, tier, n) == 0)
-			return i;
-		tiers = *e ? e + 1 : NULL;
-	}
-	return -1;
-}
-
 /* A member's earned tier (a copy in *out, NULL for none): the one
  * tier_earned keeps while an assignment holds the member above it, else
  * the tier the member holds.  0 or -1. */
@@ -622,9 +600,9 @@ static int
 merge_tier(struct ledger *l, const char *from, const char *into, const char *held,
     const char *closed, const char *at)
 {
-	const char *tiers;
+	const struct programme *v, *p;
 	char *fe = NULL, *ie = NULL, day[11];
-	int rc = -1, fr, hr;
+	int rc = -1, fr, hr, n;
 	sqlite3_stmt *st;
 
 	/* a record closed by the day of the last tiers run has the tier it
@@ -639,17 +617,19 @@ merge_tier(struct ledger *l, const char *from, const char *into, const char *hel
 		if (rc != 0)
 			return rc < 0 ? -1 : 0;
 	}
-	if (programme_setting_at(l, "tiers", at, &tiers) < 0 ||
+	if (ledger_versions(l, &v, &n) < 0 ||
 	    earned_tier(l, from, &fe) < 0 || earned_tier(l, into, &ie) < 0)
 		goto out;
+	/* ranked as the tiers run ranks them, by the version in force */
+	p = programme_at(v, n, at);
 	rc = 0;
-	if ((fr = tier_rank(tiers, fe)) < 0 || fr <= tier_rank(tiers, ie))
+	if ((fr = programme_tier(p, fe)) < 0 || fr <= programme_tier(p, ie))
 		goto out;
 	if (merge_tier_day(l, at, day) < 0) {
 		rc = -1;
 		goto out;
 	}
-	hr = tier_rank(tiers, held);
+	hr = programme_tier(p, held);
 	if (fr > hr) {
 		/* the survivor holds the merged record's tier */
 		st = ledger_prepare(l, "INSERT INTO tier_history(member_id,"
