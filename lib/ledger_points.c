@@ -676,20 +676,10 @@ ledger_unrecovered_take(struct ledger *l, const char *member, int64_t credit, in
 		int64_t take = v[i].owed < credit ? v[i].owed : credit, entry;
 		/* not before the goods came back: the later of the two times */
 		const char *when = strcmp(v[i].at, at) > 0 ? v[i].at : at;
-		sqlite3_stmt *up;
 
 		if ((entry = ledger_entry_add(l, member, "return", -take, when, "receipt", v[i].txn,
 		    NULL)) < 0 || ledger_lots_take(l, member, take, entry, from, when) < 0 ||
-		    !(up = ledger_stmt(l, S_RECEIPT_UNRECOVERED_TAKE,
-		    "UPDATE receipts SET points = points - ?2, unrecovered = unrecovered - ?2,"
-		    " entry_id = coalesce(entry_id, ?3) WHERE txn_id = ?1"))) {
-			taken = -1;
-			break;
-		}
-		sqlite3_bind_text(up, 1, v[i].txn, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 2, take);
-		sqlite3_bind_int64(up, 3, entry);
-		if (ledger_exec_stmt(l, up, "cannot record a return") < 0) {
+		    ledger_receipt_took(l, v[i].txn, take, entry) < 0) {
 			taken = -1;
 			break;
 		}

@@ -83,16 +83,12 @@ party(struct ledger *l, char **id, const char *role, char **reason)
 static void
 transfer_paid(void *ctx, const char *txn, int64_t points)
 {
-	static const char fmt[] = "%s%lld of them go to return '%s', which a balance at zero "
-	    "kept from taking them back";
-	char **reason = ctx;
-	size_t n = *reason ? strlen(*reason) : 0;
-	int k = snprintf(NULL, 0, fmt, n ? "; " : "", (long long)points, txn);
+	char **reason = ctx, *was = *reason;
 
-	if (k < 0)
-		return;
-	*reason = loy_xrealloc(*reason, n + (size_t)k + 1);
-	snprintf(*reason + n, (size_t)k + 1, fmt, n ? "; " : "", (long long)points, txn);
+	*reason = loy_xprintf("%s%s%lld of them go to return '%s', which a balance at zero "
+	    "kept from taking them back", was ? was : "", was && *was ? "; " : "",
+	    (long long)points, txn);
+	free(was);
 }
 
 /* Decide and, when allowed, move the points.  0 or -1. */
