@@ -327,6 +327,16 @@ struct orphans {
 	char *member, *tier, *until;	/* the member's latest seen */
 };
 
+/* The member's latest assignment seen, forgotten. */
+static void
+orphan_forget(struct orphans *o)
+{
+	free(o->member);
+	free(o->tier);
+	free(o->until);
+	o->member = o->tier = o->until = NULL;
+}
+
 static void
 orphan_warn(struct orphans *o)
 {
@@ -336,10 +346,7 @@ orphan_warn(struct orphans *o)
 		    "from %s the assignment holds the member in no tier, and loy-segment "
 		    "tiers moves them to the tier they earned", o->ld->name, o->version,
 		    o->tier, o->member, o->until, o->day);
-	free(o->member);
-	free(o->tier);
-	free(o->until);
-	o->member = o->tier = o->until = NULL;
+	orphan_forget(o);
 }
 
 static int
@@ -353,9 +360,7 @@ orphan_row(void *ctx, int ncols, const char *const *cols, const char *const *row
 		return 0;
 	if (o->member && strcmp(o->member, row[0]) != 0)
 		orphan_warn(o);
-	free(o->member);
-	free(o->tier);
-	free(o->until);
+	orphan_forget(o);
 	o->member = loy_xstrdup(row[0]);
 	o->tier = loy_xstrdup(row[1]);
 	o->until = loy_xstrdup(row[3]);
@@ -458,9 +463,7 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 
 		snprintf(o.day, sizeof o.day, "%.10s", ld->from);
 		if (ledger_tier_assignments(l, "", orphan_row, &o) < 0) {
-			free(o.member);
-			free(o.tier);
-			free(o.until);
+			orphan_forget(&o);
 			return ledger_status(l);
 		}
 		orphan_warn(&o);
