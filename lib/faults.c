@@ -32,6 +32,10 @@
  *   LOY_FAULTS_COUNT=FILE   at exit, append the count of writes, syncs
  *                    and truncates to FILE (to know how many crash points
  *                    a run has)
+ *   LOY_PAUSE_OPENED=FILE   once the ledger is open and its settings read
+ *                    (faults_pause_opened), sleep until FILE exists: a
+ *                    test commits a change there, between a program's
+ *                    open and what it reads next
  */
 #include "faults.h"
 
@@ -42,10 +46,16 @@ faults_install(void)
 {
 }
 
+void
+faults_pause_opened(void)
+{
+}
+
 #else
 
 #include <signal.h>
 #include <sqlite3.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,6 +509,16 @@ faults_install(void)
 	};
 	/* v1 VFS methods that SQLite does not need here stay NULL */
 	sqlite3_vfs_register(&vfs, 1);
+}
+
+void
+faults_pause_opened(void)
+{
+	const struct timespec pause = { 0, 10 * 1000000L };
+	const char *file = getenv("LOY_PAUSE_OPENED");
+
+	while (file && access(file, F_OK) != 0)
+		nanosleep(&pause, NULL);
 }
 
 #endif

@@ -7,5 +7,10 @@
  * (LOY_FAULTS builds only; does nothing otherwise).  Call before the
  * ledger is opened. */
 void faults_install(void);
+/* With LOY_PAUSE_OPENED=FILE in the environment (LOY_FAULTS builds only;
+ * does nothing otherwise): wait, sleeping, until FILE exists.  Called
+ * once the ledger is open and its settings read, before the program
+ * reads anything else: a test changes the ledger there, then makes FILE. */
+void faults_pause_opened(void);
 
 #endif

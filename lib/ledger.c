@@ -1232,6 +1232,7 @@ ledger_open(const char *path, int busy_timeout_s, int *status)
 		ledger_close(l);
 		return NULL;
 	}
+	faults_pause_opened();	/* test builds only (-DLOY_FAULTS) */
 	return l;
 }
 
@@ -1643,6 +1644,15 @@ ledger_begin_read(struct ledger *l)
 	if (ledger_exec(l, "BEGIN") < 0)
 		return -1;
 	l->in_txn = 1;
+	/* the snapshot is the ledger as it is at the transaction's first
+	 * read, this one; the settings and programme versions are then read
+	 * again if another program committed since they were read (a
+	 * loy-program load between the open and now): the reader's figures
+	 * and the settings it prints them by are of one moment */
+	if (ledger_exec(l, "SELECT 1 FROM settings LIMIT 1") < 0 || settings_current(l) < 0) {
+		ledger_rollback(l);
+		return -1;
+	}
 	return 0;
 }
 

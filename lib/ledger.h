@@ -52,7 +52,13 @@ void ledger_rollback(struct ledger *l);
  * writing it, and trying again, not holding other writers off as it
  * waits: 0 done, 1 one still was, -1 error (message printed). */
 int ledger_fold_wal(struct ledger *l);
-/* A read-only snapshot for readers: BEGIN (deferred). */
+/* A read-only snapshot for readers: BEGIN, its first read, then the
+ * settings and programme versions as they are in that snapshot (read
+ * again when another program committed since they were read, as
+ * ledger_run_begin does for writers).  What ledger_setting, ledger_decimals,
+ * ledger_versions and programme_setting_at gave before is then freed:
+ * a reader derives what it prints from them after this, and reads all
+ * else before ledger_rollback ends the snapshot.  0 or -1 (said). */
 int ledger_begin_read(struct ledger *l);
 /* The exit status that matches the last failure (74 I/O, 75 busy, ...). */
 int ledger_status(const struct ledger *l);
@@ -61,8 +67,8 @@ int ledger_status(const struct ledger *l);
  * parse) as well as on SQLite. */
 int ledger_status_or(const struct ledger *l, int dflt);
 
-/* Programme settings, read at open and again as a run begins
- * (ledger_run_begin).  NULL if not set. */
+/* Programme settings, read at open and again as a run or a reader's
+ * snapshot begins (ledger_run_begin, ledger_begin_read).  NULL if not set. */
 const char *ledger_setting(struct ledger *l, const char *key);
 /* A pattern setting compiled (see pattern.h); NULL with a message if it
  * does not compile. */

@@ -1067,10 +1067,14 @@ report_run(struct ledger *l, const struct cli *cli, const struct report_opts *o,
 	if (html && (o->format != CSVIO_CSV || o->safe))	/* a page, not a table */
 		return usage_error("html writes a page, not a table: it takes no --json, --table, "
 		    "--tsv or --safe-cells");
-	if ((status = params(d, o, &p, from, to, now, horizon)) != 0)
-		return status;
+	/* one snapshot: the settings (the time zone of "now" and of --from
+	 * and --to, the decimals, the tiers) are those of the figures */
 	if (ledger_report_begin(l) < 0)
 		return ledger_status(l);
+	if ((status = params(d, o, &p, from, to, now, horizon)) != 0) {
+		ledger_rollback(l);
+		return status;
+	}
 	if (programme_setting_at(l, "tiers", report_at(&p), &p.tiers) < 0) {
 		ledger_rollback(l);
 		return ledger_status_or(l, LOY_EX_DATAERR);

@@ -229,6 +229,38 @@ while_locked() {
 	wait "$pid" || status=$?
 }
 
+# The programs built with -DLOY_FAULTS (make check builds them next to the
+# others: build-faults/bin) in $FBIN, or skip the test.
+faults_bin() {
+	local d
+
+	d="$(dirname "$(dirname "$(command -v loy-accrue)")")-faults/bin"
+	[ -x "$d/loy-accrue" ] || return 1
+	echo "$d"
+}
+need_faults() {
+	FBIN=$(faults_bin) || skip "no fault-injection build (make check builds one)"
+}
+
+# Run a program (arguments after $1) of the faults build (need_faults) with
+# its output in out.csv and its messages in err.txt; once it has opened the
+# ledger and read its settings (LOY_PAUSE_OPENED), and before it reads
+# anything else, run $1 (which changes the ledger), then let it go on, and
+# wait for it: its exit status in $status.
+while_opened() {
+	local end=$1 pid
+
+	shift
+	rm -f "$BATS_TEST_TMPDIR/opened"
+	LOY_PAUSE_OPENED="$BATS_TEST_TMPDIR/opened" PATH="$FBIN:$PATH" "$@" >out.csv 2>err.txt &
+	pid=$!
+	wait_sleeping "$pid"
+	"$end"
+	: >"$BATS_TEST_TMPDIR/opened"
+	status=0
+	wait "$pid" || status=$?
+}
+
 # Wait, without sleeping, until process $1 sleeps (in SQLite's busy handler);
 # fails if it ends first.
 wait_sleeping() {

@@ -1604,3 +1604,27 @@ OUT
 	[ "${lines[0]}" = "lot_id  earned_at  expires_at  available_at  points  remaining  state" ]
 	ledger_ok
 }
+
+# The programme's money changed to whole units (a loy-program load or an
+# operator's doing) while a report runs.
+to_whole_units() {
+	q "UPDATE settings SET value = '0' WHERE key = 'decimals'"
+}
+
+@test "a report prints its figures by the settings of the moment it reads them, also when they change after it opened the ledger" {
+	need_faults
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	loy-enroll m.csv 2>/dev/null >/dev/null
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-20 10:00:00,100.00\n' >p.csv
+	loy-accrue p.csv >/dev/null 2>&1
+	run -0 loy-report liability
+	[ "${lines[1]}" = "2028-11,1,1,100,1.00,1.00" ]
+	while_opened to_whole_units loy-report liability
+	[ "$status" -eq 0 ]
+	[ ! -s err.txt ]
+	[ "$(sed -n 2p out.csv)" = "2028-11,1,1,100,1,1" ]
+	run -0 loy-report liability
+	[ "$(cat out.csv)" = "$output" ]
+	ledger_ok
+}

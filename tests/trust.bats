@@ -8,18 +8,9 @@ load helper
 
 TRIALS="$BATS_TEST_DIRNAME/trials"
 
-# The programs' directory, and the same programs built with -DLOY_FAULTS
-# (make check builds them next to the others: build-faults/bin).
+# The programs' directory (the same built with -DLOY_FAULTS: faults_bin,
+# need_faults in helper.bash).
 bindir() { dirname "$(command -v loy-accrue)"; }
-faults_bin() {
-	local d
-	d="$(dirname "$(bindir)")-faults/bin"
-	[ -x "$d/loy-accrue" ] || return 1
-	echo "$d"
-}
-need_faults() {
-	FBIN=$(faults_bin) || skip "no fault-injection build (make check builds one)"
-}
 
 # A small club: members 1001..1020, receipts, a catalogue.
 club() {
