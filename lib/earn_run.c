@@ -1219,8 +1219,12 @@ earn_whatif(const struct cli *cli, struct ledger *l, const char *file, const cha
 	struct tally **v = NULL, sum = { .rule = "total" };
 	size_t nt;
 	int64_t amant, cmant;
-	int ascale, cscale, status = 0, dec = ledger_decimals(l);
+	int ascale, cscale, status = 0, dec;
 
+	/* the ledger's programme and figures of one moment */
+	if (ledger_begin_read(l) < 0)
+		return ledger_status(l);
+	dec = ledger_decimals(l);
 	if (when_parse(from, cli->date_format, WHEN_DATE, f, &why) < 0) {
 		loy_error("--from '%s' %s", from, why);
 		return LOY_EX_USAGE;

@@ -197,6 +197,9 @@ expire_notice(const struct cli *cli, struct ledger *l, long days)
 	char now[20], from[20], until[20];
 	int status;
 
+	/* today in the programme's time zone as the snapshot holds it */
+	if (ledger_begin_read(l) < 0)
+		return ledger_status(l);
 	when_now(now);
 	/* a lot is spent up to the day before its expiry date (loy-redeem) and
 	 * expired on it: one whose date is today is already out of reach, and

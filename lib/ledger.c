@@ -1641,6 +1641,8 @@ settings_current(struct ledger *l)
 int
 ledger_begin_read(struct ledger *l)
 {
+	if (l->in_txn)		/* the snapshot the reader took first */
+		return 0;
 	if (ledger_exec(l, "BEGIN") < 0)
 		return -1;
 	l->in_txn = 1;

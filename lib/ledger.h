@@ -58,7 +58,10 @@ int ledger_fold_wal(struct ledger *l);
  * ledger_run_begin does for writers).  What ledger_setting, ledger_decimals,
  * ledger_versions and programme_setting_at gave before is then freed:
  * a reader derives what it prints from them after this, and reads all
- * else before ledger_rollback ends the snapshot.  0 or -1 (said). */
+ * else before ledger_rollback ends the snapshot: a reader takes it first
+ * thing, before anything it derives from the settings (now in the
+ * programme's time zone, the decimals); taken again in the same
+ * transaction, it is the same snapshot.  0 or -1 (said). */
 int ledger_begin_read(struct ledger *l);
 /* The exit status that matches the last failure (74 I/O, 75 busy, ...). */
 int ledger_status(const struct ledger *l);

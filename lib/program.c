@@ -572,6 +572,9 @@ program_show(const struct cli *cli, struct ledger *l, const char *as_of)
 	int n;
 	size_t len;
 
+	/* --as-of and now in the time zone of the versions shown */
+	if (ledger_begin_read(l) < 0)
+		return ledger_status(l);
 	if (as_of && parse_when("--as-of", as_of, cli->date_format, 1, when) < 0)
 		return LOY_EX_USAGE;
 	if (!as_of)

@@ -1237,10 +1237,11 @@ print_reward(void *ctx, int ncols, const char *const *cols, const char *const *r
 int
 redeem_list(const struct cli *cli, struct ledger *l)
 {
-	struct money_out m = { NULL, ledger_decimals(l) };
+	struct money_out m = { NULL, 0 };
 	int status;
 
 	if (!(m.out = batch_list_begin(cli, l, &status)))
 		return status;
+	m.decimals = ledger_decimals(l);	/* as in the snapshot */
 	return batch_list_end(l, m.out, ledger_list_rewards(l, print_reward, &m));
 }

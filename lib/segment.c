@@ -1374,9 +1374,16 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 {
 	struct run r = {
 		.l = l, .cli = cli, .o = o, .cmd = cmd, .argc = argc, .argv = argv,
-		.decimals = ledger_decimals(l), .args = args,
+		.args = args,
 	};
 	int i, rc;
+
+	/* a list, or tiers shown: one snapshot, the settings read in it (the
+	 * time zone of --as-of and now, the decimals, the tiers) */
+	if (strcmp(cmd, "save") != 0 && !o->save &&
+	    !(strcmp(cmd, "tiers") == 0 && (o->apply || o->assign)) && ledger_begin_read(l) < 0)
+		return ledger_status(l);
+	r.decimals = ledger_decimals(l);
 
 	for (i = 0; strcmp(cmds[i].name, cmd) != 0; i++)
 		;

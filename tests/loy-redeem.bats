@@ -1567,3 +1567,24 @@ OUT
 	[ "$(balances)" = "$before" ]
 	ledger_ok
 }
+
+# The programme's money changed to whole units while the catalogue is listed.
+to_whole_units() {
+	q "UPDATE settings SET value = '0' WHERE key = 'decimals'"
+}
+
+@test "rewards prints the catalogue's money by the settings of the moment it reads it, also when they change after it opened the ledger" {
+	need_faults
+	new_ledger
+	printf 'reward_id,name,points,partner,partner_cost\nCINEMA,Cinema ticket,30,Kino,6.50\n' >rw.csv
+	loy-redeem --catalogue rw.csv >/dev/null 2>&1
+	run -0 loy-redeem rewards
+	[ "${lines[1]}" = "CINEMA,Cinema ticket,30,,,Kino,6.50,,,,," ]
+	while_opened to_whole_units loy-redeem rewards
+	[ "$status" -eq 0 ]
+	[ ! -s err.txt ]
+	[ "$(sed -n 2p out.csv)" = "CINEMA,Cinema ticket,30,,,Kino,650,,,,," ]
+	run -0 loy-redeem rewards
+	[ "$(cat out.csv)" = "$output" ]
+	ledger_ok
+}

@@ -2407,3 +2407,26 @@ B Gold" ]
 	[ "$(q "SELECT count(*) FROM segment_members")" = 0 ]
 	ledger_ok
 }
+
+# The programme's money changed to whole units while a list runs.
+to_whole_units() {
+	q "UPDATE settings SET value = '0' WHERE key = 'decimals'"
+}
+
+@test "a list prints its figures by the settings of the moment it reads them, also when they change after it opened the ledger" {
+	need_faults
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-20 10:00:00,100.00\n' >p.csv
+	loy-accrue p.csv >/dev/null 2>&1
+	run -0 loy-segment rfm
+	[ "${lines[1]}" = "1001,3,1,100.00,1,1,1,111" ]
+	while_opened to_whole_units loy-segment rfm
+	[ "$status" -eq 0 ]
+	[ ! -s err.txt ]
+	[ "$(sed -n 2p out.csv)" = "1001,3,1,10000,1,1,1,111" ]
+	run -0 loy-segment rfm
+	[ "$(cat out.csv)" = "$output" ]
+	ledger_ok
+}
