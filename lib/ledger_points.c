@@ -818,6 +818,9 @@ ledger_expiry_owed(struct ledger *l, const char *member, const char *before,
 	return 0;
 }
 
+/* The points expiring from `from` to before `to`, by member: a merged
+ * member holds no lots, and a forgotten one is not listed (an erasure
+ * request: no one to tell), though its lots stay in the books. */
 int
 ledger_list_expiring(struct ledger *l, const char *from, const char *to, ledger_row_fn fn,
     void *ctx)
@@ -829,6 +832,6 @@ ledger_list_expiring(struct ledger *l, const char *from, const char *to, ledger_
 	    " min(o.expires_at) AS first_expiry, m.status"
 	    " FROM lots o JOIN members m USING (member_id)"
 	    " WHERE o.remaining > 0 AND o.expires_at >= ?1 AND o.expires_at < ?2"
-	    "  AND m.status <> 'merged'"
+	    "  AND m.status <> 'merged' AND m.forgotten_at IS NULL"
 	    " GROUP BY m.member_id ORDER BY first_expiry, m.member_id", range, fn, ctx);
 }

@@ -126,6 +126,29 @@ OUT
 	ledger_ok
 }
 
+@test "--notice leaves out a forgotten member, whose points stay in the books; a closed one is listed with its status" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nE,1002,2026-11-06 08:00:00,9.00\n' >more.csv
+	loy-accrue more.csv >/dev/null 2>&1
+	printf 'member_id\n1004\n' >m4.csv
+	loy-enroll m4.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nF,1004,2026-11-07 08:00:00,4.00\n' >f.csv
+	loy-accrue f.csv >/dev/null 2>&1
+	loy-enroll forget 1003 >/dev/null 2>&1
+	loy-enroll close 1004 >/dev/null 2>&1
+	run -0 --separate-stderr loy-expire --notice 30
+	same "$output" <<'OUT'
+member_id,name,phone,email,points,first_expiry,status
+1002,Chidi,+44 20 7946 0958,chidi@example.net,9,2026-12-06 08:00:00,active
+1004,,,,4,2026-12-07 08:00:00,closed
+OUT
+	# the forgotten member's points are still owed, and expire on their day
+	[ "$(q "SELECT points FROM balances WHERE member_id = '1003'")" = 5 ]
+	LOY_NOW="2026-12-05 12:00:00" run -0 --separate-stderr loy-expire
+	[ "$(q "SELECT points FROM balances WHERE member_id = '1003'")" = 0 ]
+	ledger_ok
+}
+
 @test "--notice leaves out a lot whose date is today: it can no longer be spent" {
 	base
 	# 1003's lot expires 2026-12-05 08:00; at 06:00 that day it is out of
