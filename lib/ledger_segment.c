@@ -629,6 +629,10 @@ ledger_tier_finish(struct ledger *l, const char *as_of)
 
 /* ---------------------------------------------------------------- segments */
 
+/* a member of prefix P a saved segment lists now: active, and not
+ * forgotten (an erasure request: no one to contact, nor to pick) */
+#define REACHABLE(P) "(" P "status = 'active' AND " P "forgotten_at IS NULL)"
+
 int
 ledger_segment_get(struct ledger *l, const char *name, char as_of[11])
 {
@@ -711,11 +715,13 @@ int
 ledger_list_segments(struct ledger *l, ledger_row_fn fn, void *ctx)
 {
 	/* the members it lists (ledger_segment_list): two merged into one
-	 * since it was saved are one */
+	 * since it was saved are one, and one closed or forgotten since is
+	 * none */
 	return ledger_visit_sql(l, "WITH RECURSIVE " LEDGER_MERGED
-	    "SELECT s.name AS segment, s.as_of, (SELECT count(DISTINCT"
-	    " coalesce(g.survivor, x.member_id)) FROM segment_members x"
-	    " LEFT JOIN merged g USING (member_id) WHERE x.segment = s.name) AS members,"
+	    "SELECT s.name AS segment, s.as_of, (SELECT count(DISTINCT m.member_id)"
+	    " FROM segment_members x LEFT JOIN merged g USING (member_id)"
+	    " JOIN members m ON m.member_id = coalesce(g.survivor, x.member_id)"
+	    " WHERE x.segment = s.name AND " REACHABLE("m.") ") AS members,"
 	    " s.source, s.run_id FROM segments s ORDER BY s.name", NULL, fn, ctx);
 }
 
@@ -725,16 +731,18 @@ ledger_segment_list(struct ledger *l, const char *name, int contact, ledger_row_
 {
 	const char *const one[] = { name, NULL };
 
-	/* a member merged since the segment was saved as its survivor */
+	/* a member merged since the segment was saved as its survivor; one
+	 * closed or forgotten since is not listed: no one to reach */
 	return ledger_visit_sql(l, contact ?
 	    "WITH RECURSIVE " LEDGER_MERGED
 	    "SELECT DISTINCT m.member_id, m.name, m.phone, m.email FROM segment_members s"
 	    " LEFT JOIN merged g USING (member_id)"
 	    " JOIN members m ON m.member_id = coalesce(g.survivor, s.member_id)"
-	    " WHERE s.segment = ?1 ORDER BY m.member_id" :
+	    " WHERE s.segment = ?1 AND " REACHABLE("m.") " ORDER BY m.member_id" :
 	    "WITH RECURSIVE " LEDGER_MERGED
-	    "SELECT DISTINCT coalesce(g.survivor, s.member_id) AS member_id"
-	    " FROM segment_members s LEFT JOIN merged g USING (member_id)"
-	    " WHERE s.segment = ?1 ORDER BY 1",
+	    "SELECT DISTINCT m.member_id FROM segment_members s"
+	    " LEFT JOIN merged g USING (member_id)"
+	    " JOIN members m ON m.member_id = coalesce(g.survivor, s.member_id)"
+	    " WHERE s.segment = ?1 AND " REACHABLE("m.") " ORDER BY 1",
 	    one, fn, ctx);
 }

@@ -1214,6 +1214,7 @@ save_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	struct saving *s = ctx;
 	char *id = csvio_field(row, s->col);
 	char *who = NULL;
+	struct member m = { { 0 } };
 	int got;
 
 	if (!*id)
@@ -1225,12 +1226,24 @@ save_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		return -1;
 	if (!got)
 		return batch_reject(b, row, "unknown member '%s'", id);
-	got = ledger_segment_add(s->r->l, s->name, who);
-	free(who);
-	if (got < 0)
+	/* a segment is for members to reach: not a closed one, nor one
+	 * forgotten (an erasure request: not to be picked) */
+	if (ledger_member_get(s->r->l, who, &m) < 0) {
+		free(who);
 		return -1;
-	batch_count(b, got ? V_SAVED : V_DUPLICATE);
-	return 0;
+	}
+	if (strcmp(m.v[MF_STATUS], "active") != 0)
+		got = batch_reject(b, row, "member '%s' is %s", who, m.v[MF_STATUS]);
+	else if (m.v[MF_FORGOTTEN_AT])
+		got = batch_reject(b, row, "member '%s' was forgotten on %.10s: it is in no "
+		    "segment", who, m.v[MF_FORGOTTEN_AT]);
+	else if ((got = ledger_segment_add(s->r->l, s->name, who)) >= 0) {
+		batch_count(b, got ? V_SAVED : V_DUPLICATE);
+		got = 0;
+	}
+	member_clear(&m);
+	free(who);
+	return got;
 }
 
 static int
@@ -2218,6 +2231,9 @@ assign_row(void *ctx, struct batch *b, const struct csvio_row *row)
 	}
 	if (strcmp(m.v[MF_STATUS], "active") != 0)
 		rc = batch_reject(b, row, "member '%s' is %s", who, m.v[MF_STATUS]);
+	else if (m.v[MF_FORGOTTEN_AT])	/* an erasure request: not to be picked */
+		rc = batch_reject(b, row, "member '%s' was forgotten on %.10s: no tier is "
+		    "assigned to it by hand", who, m.v[MF_FORGOTTEN_AT]);
 	else {
 		int dup = 0;
 

@@ -2103,6 +2103,93 @@ OUT
 	ledger_ok
 }
 
+@test "a saved segment lists no member forgotten or closed since: not with --with-contact, in its count, or in a copy" {
+	new_ledger
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01 D:2024-01-01 E:2024-01-01
+	printf 'member_id\nA\nB\nC\nD\nE\n' | loy-segment save gala >/dev/null 2>&1
+	# A asks to be erased, B leaves, D is merged into E: E stands for it
+	loy-enroll forget A >/dev/null 2>&1
+	loy-enroll close B >/dev/null 2>&1
+	loy-enroll merge D E >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment segments gala
+	same "$output" <<OUT
+member_id
+C
+E
+OUT
+	run -0 --separate-stderr loy-segment --with-contact segments gala
+	same "$output" <<OUT
+member_id,name,phone,email
+C,Name C,,C@example.org
+E,Name E,,E@example.org
+OUT
+	run -0 --separate-stderr loy-segment segments
+	same "$output" <<OUT
+segment,as_of,members,source,run_id
+gala,2026-11-23,2,stdin,$(q "SELECT run_id FROM segments")
+OUT
+	run -0 --separate-stderr loy-segment --save gala2 segments gala
+	[ "$(q "SELECT group_concat(member_id) FROM (SELECT member_id FROM segment_members WHERE segment = 'gala2' ORDER BY 1)")" = "C,E" ]
+	# a reopened member is listed again; the snapshot is kept as saved
+	loy-enroll reopen B >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment segments gala
+	same "$output" <<OUT
+member_id
+B
+C
+E
+OUT
+	[ "$(q "SELECT members FROM segments WHERE name = 'gala'")" = 5 ]
+	ledger_ok
+}
+
+@test "save refuses a forgotten or a closed member: a bad row, set aside with --rejects" {
+	new_ledger
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	loy-enroll forget A >/dev/null 2>&1
+	loy-enroll close B >/dev/null 2>&1
+	printf 'member_id\nA\nB\nC\n' >list.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-segment save gala list.csv
+	same "$stderr" <<ERR
+loy-segment: list.csv:2: member 'A' was forgotten on 2026-11-23: it is in no segment
+loy-segment: list.csv:3: member 'B' is closed
+loy-segment: list.csv: 3 rows, 1 saved, 0 duplicate, 2 rejected
+loy-segment: 2 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+ERR
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-segment --rejects rej.csv save gala list.csv
+	same "$output" <<OUT
+segment,members,as_of
+gala,1,2026-11-23
+OUT
+	same "$(cat rej.csv)" <<OUT
+member_id,line,reason
+A,2,member 'A' was forgotten on 2026-11-23: it is in no segment
+B,3,member 'B' is closed
+OUT
+	[ "$(q "SELECT group_concat(member_id) FROM segment_members")" = C ]
+	ledger_ok
+}
+
+@test "tiers --assign refuses a forgotten member: no tier given by hand to a member who asked to be erased" {
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	loy-enroll forget A >/dev/null 2>&1
+	printf 'member_id,tier,until\nA,Gold,2026-12-31\nB,Gold,2026-12-31\n' >assign.csv
+	before=$(dump)
+	run -65 --separate-stderr loy-segment --assign assign.csv tiers --apply
+	same "$stderr" <<ERR
+loy-segment: assign.csv:2: member 'A' was forgotten on 2026-11-23: no tier is assigned to it by hand
+loy-segment: assign.csv: 2 rows, 1 assigned, 0 unchanged, 1 rejected
+loy-segment: 1 bad row; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+ERR
+	[ "$(dump)" = "$before" ]
+	run -1 --separate-stderr loy-segment --rejects rej.csv --assign assign.csv tiers --apply
+	[ "$(q "SELECT group_concat(member_id) FROM tier_assignments")" = B ]
+	ledger_ok
+}
+
 @test "an assignment on a day already recalculated takes effect that day" {
 	tiered
 	members A:2024-01-01
