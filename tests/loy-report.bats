@@ -132,6 +132,25 @@ OUT
 	[ "${lines[2]}" = "1002,active,Pearl,50,0,0,50,2026-01-25 11:00:00" ]
 }
 
+@test "a forgotten member counts in every report as before the erasure request: the totals stay exact" {
+	base
+	reports="balances liability earn-burn breakage tiers economics retention referrals partners redemptions"
+	for r in $reports; do
+		loy-report "$r" >"before.$r" 2>&1
+	done
+	loy-report statement 1001 >before.statement
+	# 1001 referred 1002 and 1003, and holds 20 points
+	loy-enroll forget 1001 1002 >/dev/null 2>&1
+	for r in $reports; do
+		loy-report "$r" >"after.$r" 2>&1
+		diff "before.$r" "after.$r"
+	done
+	loy-report statement 1001 >after.statement
+	diff before.statement after.statement
+	[ "$(grep -c '^100[12],active,' after.balances)" = 2 ]
+	ledger_ok
+}
+
 @test "balances: points in the return window are pending" {
 	export LOY_NOW="2026-03-20 12:00:00"
 	new_ledger --set return_window_days=14
