@@ -643,6 +643,12 @@ life_emit(void *ctx, const struct seg_member *m)
 
 	if (f->only && strcmp(st, f->only) != 0)
 		return 0;
+	/* a list to contact or to save names no forgotten member, and a
+	 * segment holds no closed one, as save refuses them */
+	if ((r->save || r->o->with_contact) && m->v[SM_FORGOTTEN])
+		return 0;
+	if (r->save && strcmp(st, "closed") == 0)
+		return 0;
 	if (row_start(r, m->v[SM_ID]) < 0)
 		return 1;
 	csvio_put(r->out, st);

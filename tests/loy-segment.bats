@@ -2190,6 +2190,35 @@ ERR
 	ledger_ok
 }
 
+@test "lifecycle with --with-contact names no forgotten member, and with --save saves no forgotten or closed one" {
+	new_ledger
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01
+	loy-enroll forget A >/dev/null 2>&1
+	loy-enroll close B >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment lifecycle
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+A,forgotten,2024-01-01,,
+B,closed,2024-01-01,,
+C,lapsed,2024-01-01,,
+OUT
+	run -0 --separate-stderr loy-segment --with-contact lifecycle
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since,name,phone,email
+B,closed,2024-01-01,,,Name B,,B@example.org
+C,lapsed,2024-01-01,,,Name C,,C@example.org
+OUT
+	run -0 --separate-stderr loy-segment --with-contact lifecycle forgotten
+	[ "$output" = "member_id,state,enrolled,last_purchase,days_since,name,phone,email" ]
+	run -0 --separate-stderr loy-segment --save life lifecycle
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+C,lapsed,2024-01-01,,
+OUT
+	[ "$(q "SELECT group_concat(member_id) FROM segment_members WHERE segment = 'life'")" = C ]
+	ledger_ok
+}
+
 @test "an assignment on a day already recalculated takes effect that day" {
 	tiered
 	members A:2024-01-01
