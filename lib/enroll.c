@@ -230,6 +230,7 @@ struct import {
 	struct ledger_bulk *bk;
 	struct pattern *phone, *email;
 	struct idset seen;	/* member ids of this run */
+	struct ledger_chains *chains;	/* where the chains of referrers end */
 	char *tier;		/* lowest tier, for new members */
 	int col[IN_COUNT];
 	int *attr;		/* columns kept as attributes */
@@ -987,9 +988,11 @@ import_row(void *ctx, struct batch *b, const struct csvio_row *row)
 		differs |= 1u << i;
 	}
 	/* a new referrer: not one whose own referrers lead back to the member
-	 * (A referred by B, B by A), in the ledger or by this run's rows */
-	if (differs & 1u << IN_REFERRER && v[IN_REFERRER]) {
-		if ((got = ledger_member_refers_back(l, v[IN_REFERRER], id)) < 0)
+	 * (A referred by B, B by A), in the ledger or by this run's rows; one
+	 * changed or cleared makes the run forget where the chains end */
+	if (differs & 1u << IN_REFERRER) {
+		if ((got = ledger_member_refers_back_known(l, im->chains, v[IN_REFERRER], id,
+		    cur[MF_REFERRER] != NULL)) < 0)
 			goto fatal;
 		if (got) {
 			batch_reject(b, row, "referrer '%s' was referred by member '%s', "
@@ -1078,6 +1081,7 @@ import_begin(void *ctx)
 	struct ledger *l = im->l;
 	char *copy, *tok, *save = NULL;
 
+	ledger_chains_forget(im->chains);	/* a run taken again */
 	free(im->tier);
 	if (ledger_lowest_tier(l, &im->tier) < 0)
 		return -1;
@@ -1121,12 +1125,14 @@ enroll_import(const struct cli *cli, struct ledger *l, int nfiles, char **files,
 	int status;
 
 	im.seen.other = strmap_new();
+	im.chains = ledger_chains_new();
 	im.bk = ledger_bulk_new(l);
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	ledger_bulk_free(im.bk);
 	pattern_free(im.phone);
 	pattern_free(im.email);
 	strmap_free(im.seen.other);
+	ledger_chains_free(im.chains);
 	free(im.seen.ids.s);
 	free(im.seen.off);
 	free(im.seen.mark);

@@ -123,6 +123,21 @@ int ledger_member_resolve(struct ledger *l, const char *id, char **out);
  * for, following merges) come to member `id`: 1 yes, 0 no, -1 error.  A
  * loop of referrers that an older ledger holds ends the walk. */
 int ledger_member_refers_back(struct ledger *l, const char *referrer, const char *id);
+/*
+ * The same question for a run that sets many referrers, before member `id`,
+ * which has a referrer or not (`id_refers`), is given `referrer` (NULL:
+ * none): where chains of referrers end, as the run found them, kept in
+ * `c` and reused, so that a file that makes a long chain row by row walks
+ * it once, not once a row.  A member with no referrer that is given one
+ * lengthens the chains that end with it, which leaves what `c` knows true;
+ * a referrer changed or taken away cuts a chain, and `c` forgets it all.
+ */
+struct ledger_chains;
+struct ledger_chains *ledger_chains_new(void);
+void ledger_chains_forget(struct ledger_chains *c);
+void ledger_chains_free(struct ledger_chains *c);
+int ledger_member_refers_back_known(struct ledger *l, struct ledger_chains *c,
+    const char *referrer, const char *id, int id_refers);
 /* Do ids `a` and `b` stand for one member now, merges followed on both
  * sides?  1 yes, 0 no (or either unknown), -1 error. */
 int ledger_member_same(struct ledger *l, const char *a, const char *b);

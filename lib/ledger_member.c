@@ -8,6 +8,7 @@
 #include "ledger_int.h"
 #include "ledger_member.h"
 #include "programme.h"
+#include "strmap.h"
 #include "when.h"
 
 const char *const member_field_names[MF_COUNT] = {
@@ -171,6 +172,131 @@ ledger_member_refers_back(struct ledger *l, const char *referrer, const char *id
 		return 0;
 	}
 	return -1;
+}
+
+/* For each member a walk passed: the member its chain ends with, a copy,
+ * or chain_loop for a chain that goes round in a loop (a ledger written
+ * before loy-enroll refused them).  The member at an end has no entry:
+ * it may be given a referrer since, which the ledger says. */
+struct ledger_chains {
+	struct strmap *end;
+};
+
+static char chain_loop[] = "";
+
+struct ledger_chains *
+ledger_chains_new(void)
+{
+	struct ledger_chains *c = loy_xmalloc(sizeof(*c));
+
+	c->end = strmap_new();
+	return c;
+}
+
+void
+ledger_chains_forget(struct ledger_chains *c)
+{
+	for (size_t i = 0; i < strmap_count(c->end); i++)
+		if (strmap_value(c->end, i) != chain_loop)
+			free(strmap_value(c->end, i));
+	strmap_clear(c->end);
+}
+
+void
+ledger_chains_free(struct ledger_chains *c)
+{
+	if (!c)
+		return;
+	ledger_chains_forget(c);
+	strmap_free(c->end);
+	free(c);
+}
+
+/* The member the chain of referrers from `from` ends with (the one with no
+ * referrer, each merged member standing for its survivor) in *end, NULL
+ * for a loop; the members passed learn it.  0 or -1. */
+static int
+chain_end(struct ledger *l, struct ledger_chains *c, const char *from, char **end)
+{
+	sqlite3_stmt *st;
+	char *cur = loy_xstrdup(from), *next, **path = NULL;
+	const char *known;
+	size_t n = 0, cap = 0;
+	struct walk w;
+	int rc = 0;
+
+	*end = NULL;
+	walk_start(&w, from);
+	for (;;) {
+		if ((known = strmap_get(c->end, cur, strlen(cur)))) {
+			if (known == chain_loop)
+				break;
+			next = loy_xstrdup(known);	/* further on the chain */
+		} else {
+			if (!(st = ledger_stmt(l, S_MEMBER_CHAIN_STEP,
+			    "SELECT CASE WHEN status = 'merged' THEN merged_into ELSE referrer END"
+			    " FROM members WHERE member_id = ?1"))) {
+				rc = -1;
+				break;
+			}
+			sqlite3_bind_text(st, 1, cur, -1, SQLITE_STATIC);
+			if ((rc = ledger_step_one(l, st, "cannot follow the referrers")) < 0)
+				break;
+			next = rc ? ledger_column_dup(st, 0) : NULL;
+			if (rc)
+				sqlite3_reset(st);
+			rc = 0;
+			if (!next) {
+				*end = cur;
+				cur = NULL;
+				break;
+			}
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			path = loy_xrealloc(path, cap * sizeof(*path));
+		}
+		path[n++] = cur;
+		cur = next;
+		if (walk_loops(&w, cur))
+			break;
+	}
+	for (size_t i = 0; i < n; i++) {
+		void **slot = strmap_slot(c->end, path[i], strlen(path[i]), NULL);
+
+		if (rc == 0) {
+			if (*slot && *slot != chain_loop)
+				free(*slot);
+			*slot = *end ? loy_xstrdup(*end) : chain_loop;
+		}
+		free(path[i]);
+	}
+	free(path);
+	free(w.mark);
+	free(cur);
+	return rc;
+}
+
+int
+ledger_member_refers_back_known(struct ledger *l, struct ledger_chains *c,
+    const char *referrer, const char *id, int id_refers)
+{
+	char *end;
+	int got;
+
+	if (id_refers) {
+		/* a chain cut at `id`: what ends it held no longer holds */
+		ledger_chains_forget(c);
+		return referrer ? ledger_member_refers_back(l, referrer, id) : 0;
+	}
+	if (!referrer)
+		return 0;
+	/* `id` ends its chain: the referrer's comes to it only there */
+	if (chain_end(l, c, referrer, &end) < 0)
+		return -1;
+	got = end && strcmp(end, id) == 0;
+	free(end);
+	return got;
 }
 
 int

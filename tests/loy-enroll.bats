@@ -927,6 +927,54 @@ EOF
 	ledger_ok
 }
 
+@test "a long chain of referrers closed into a loop is refused, in one file or across runs, and a chain changed in the file is followed" {
+	new_ledger
+	awk 'BEGIN { print "member_id,name"; for (i = 1; i <= 50; i++) printf "M%02d,n%d\n", i, i }' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# M02 referred by M01, ..., M50 by M49, and M01 by M50: the last row
+	# closes the loop
+	awk 'BEGIN { print "member_id,referrer"; for (i = 2; i <= 50; i++) printf "M%02d,M%02d\n", i, i - 1
+	    print "M01,M50" }' >chain.csv
+	run -1 --separate-stderr loy-enroll --rejects rej.csv chain.csv
+	[ "${lines[50]}" = "51,M01,rejected,\"referrer 'M50' was referred by member 'M01', directly or through other referrers: a member cannot refer themselves\"" ]
+	[ "$(q "SELECT count(referrer) FROM members")" = 49 ]
+	[ "$(q "SELECT coalesce(referrer, '-') FROM members WHERE member_id IN ('M01', 'M50') ORDER BY 1")" = "-
+M49" ]
+	# the same row in a run of its own, and one in the middle of the chain
+	printf 'member_id,referrer\nM01,M50\n' >close.csv
+	run -65 --separate-stderr loy-enroll close.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: close.csv:2: referrer 'M50' was referred by member 'M01', directly or through other referrers: a member cannot refer themselves" ]
+	printf 'member_id,referrer\nM20,M45\n' >mid.csv
+	run -65 --separate-stderr loy-enroll mid.csv
+	[ "${stderr_lines[0]}" = "loy-enroll: mid.csv:2: referrer 'M45' was referred by member 'M20', directly or through other referrers: a member cannot refer themselves" ]
+	# in one file: N1 joins the chain below M50; M50 moves to N2, who has
+	# no referrer; then N2 referred by N1 would be a loop (N1, M50, N2),
+	# which only the chain as row 3 changed it shows
+	printf 'member_id,name\nN1,Ola\nN2,Per\n' >n.csv
+	loy-enroll n.csv >/dev/null 2>&1
+	printf 'member_id,referrer\nN1,M50\nM50,N2\nN2,N1\n' >moved.csv
+	run -1 --separate-stderr loy-enroll --rejects rej2.csv moved.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,N1,updated,referrer
+3,M50,updated,referrer
+4,N2,rejected,"referrer 'N1' was referred by member 'N2', directly or through other referrers: a member cannot refer themselves"
+EOF
+	# a referrer cleared (--clear-empty) ends a chain where it was: M40's
+	# chain ends with M30 then, no longer with M01, which it may refer
+	printf 'member_id,referrer\nN2,M45\nM30,\nM01,M40\n' >cut.csv
+	run -0 --separate-stderr loy-enroll --clear-empty cut.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,N2,updated,referrer
+3,M30,updated,referrer
+4,M01,updated,referrer
+EOF
+	[ "$(q "SELECT coalesce(referrer, '-') FROM members WHERE member_id IN ('M01', 'M30') ORDER BY member_id")" = "M40
+-" ]
+	ledger_ok
+}
+
 @test "a loop of referrers an older ledger holds is no trouble for the reports, and no referrer can join it" {
 	base
 	# written before loy-enroll refused such rows: 1001 and 1002 refer
