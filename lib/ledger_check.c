@@ -8,6 +8,7 @@
 #include "ledger_int.h"
 #include "programme.h"
 #include "sha256.h"
+#include "strmap.h"
 
 /* chain(id, up): each merged member and every member it was merged into,
  * at any depth */
@@ -25,6 +26,9 @@
 	"    SELECT m.merged_into FROM up JOIN members m USING (member_id)" \
 	"     WHERE m.merged_into IS NOT NULL) SELECT 1 FROM up WHERE member_id = " to ")"
 
+/* referrers-form-no-loop: rows of (member, next, merged), judged by
+ * judge_loops */
+#define REFERRER_LOOPS "referrers-form-no-loop"
 /* settings-valid: rows of (key, value), judged by judge_settings */
 #define SETTINGS_VALID "settings-valid"
 /* programme-versions-parse: rows of (version, text), judged by judge_version */
@@ -359,6 +363,12 @@ static const struct invariant {
 	  " UNION ALL "
 	  "SELECT m.member_id, 'merged into ''' || m.merged_into || ''', and its merges form a loop'"
 	  "  FROM walk w JOIN members m ON m.member_id = w.start WHERE w.cur = w.start" },
+	{ REFERRER_LOOPS,
+	  "SELECT member_id, CASE WHEN status = 'merged' THEN merged_into ELSE referrer END,"
+	  "       status = 'merged'"
+	  "  FROM members"
+	  " WHERE CASE WHEN status = 'merged' THEN merged_into ELSE referrer END IS NOT NULL"
+	  " ORDER BY member_id" },
 	{ "merged-member-holds-nothing",
 	  "SELECT m.member_id, 'merged into ' || coalesce('''' || m.merged_into || '''', 'no member') ||"
 	  "       ', but holds ' || substr(coalesce((SELECT ', card ' ||"
@@ -710,6 +720,119 @@ judge_sha256(ledger_row_fn fn, void *ctx, const char *subject, const char *sha,
 	return 1;
 }
 
+/* The members' next steps along the chains of referrers, as loy-enroll
+ * follows them: each member's referrer, a merged member's survivor. */
+struct chains {
+	struct strmap *num;	/* member id: its row's number + 1 */
+	char **id, **next;
+	unsigned char *merged;
+	size_t n, cap;
+};
+
+static void
+chains_add(struct chains *c, const char *id, const char *next, int merged)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 256;
+		c->id = loy_xrealloc(c->id, c->cap * sizeof(*c->id));
+		c->next = loy_xrealloc(c->next, c->cap * sizeof(*c->next));
+		c->merged = loy_xrealloc(c->merged, c->cap);
+	}
+	if (!c->num)
+		c->num = strmap_new();
+	c->id[c->n] = loy_xstrdup(id ? id : "");
+	c->next[c->n] = loy_xstrdup(next ? next : "");
+	c->merged[c->n] = merged != 0;
+	*strmap_slot(c->num, c->id[c->n], strlen(c->id[c->n]), NULL) =
+	    (void *)(uintptr_t)(c->n + 1);
+	c->n++;
+}
+
+/* One loop, from its row `first` round to it again: a violation, unless a
+ * member names itself (member-references-exist says so) or every step is
+ * a merge (a loop of merges, member-references-exist's too). */
+static int
+loop_violation(ledger_row_fn fn, void *ctx, const struct chains *c, const size_t *to,
+    size_t first)
+{
+	char *detail = NULL, *more;
+	size_t k = first, len = 0;
+	int referred = 0;
+
+	do {
+		referred |= !c->merged[k];
+		len++;
+		k = to[k];
+	} while (k != first);
+	if (!referred || len == 1)
+		return 0;
+	do {
+		more = sqlite3_mprintf("%s%s'%s' %s '%s'", detail ? detail : "",
+		    detail ? ", " : "referrers form a loop: ", c->id[k],
+		    c->merged[k] ? "merged into" : "referred by", c->next[k]);
+		if (!more)
+			loy_die(71, "out of memory");
+		sqlite3_free(detail);
+		detail = more;
+		k = to[k];
+	} while (k != first);
+	violation(fn, ctx, REFERRER_LOOPS, c->id[first], detail);
+	sqlite3_free(detail);
+	return 1;
+}
+
+/*
+ * referrers-form-no-loop: followed from referrer to referrer, a merged
+ * member to its survivor, no chain comes back to where it was; each loop
+ * is one violation, said once, from its member that sorts first, when
+ * every row was read (done).  The violations found.
+ */
+static int
+judge_loops(ledger_row_fn fn, void *ctx, struct chains *c, int done)
+{
+	size_t *to = loy_xmalloc((c->n + 1) * sizeof(*to)), *seen;
+	int violations = 0;
+
+	seen = calloc(c->n + 1, sizeof(*seen));
+	if (!seen)
+		loy_die(71, "out of memory");
+	for (size_t i = 0; i < c->n; i++) {
+		uintptr_t got = (uintptr_t)strmap_get(c->num, c->next[i], strlen(c->next[i]));
+
+		to[i] = got ? got - 1 : c->n;	/* c->n: the chain ends */
+	}
+	/* each walk marks the rows it passes with its start; one that meets
+	 * its own mark went round a loop, which no earlier walk found */
+	for (size_t i = 0; done && i < c->n; i++) {
+		size_t j = i;
+
+		while (j < c->n && !seen[j]) {
+			seen[j] = i + 1;
+			j = to[j];
+		}
+		if (j < c->n && seen[j] == i + 1) {
+			size_t first = j;
+
+			for (size_t k = to[j]; k != j; k = to[k])
+				if (k < first)
+					first = k;
+			violations += loop_violation(fn, ctx, c, to, first);
+		}
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->id[i]);
+		free(c->next[i]);
+	}
+	free(c->id);
+	free(c->next);
+	free(c->merged);
+	if (c->num)
+		strmap_free(c->num);
+	free(to);
+	free(seen);
+	return violations;
+}
+
 /*
  * settings-valid: each setting held to what loy-init --set and a programme
  * file take, then those valid alone to the programme they make together,
@@ -762,6 +885,8 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 		int settings = strcmp(inv->name, SETTINGS_VALID) == 0;
 		int versions = strcmp(inv->name, VERSIONS_PARSE) == 0;
 		int sha = strcmp(inv->name, VERSIONS_CHECKSUM) == 0;
+		int loops = strcmp(inv->name, REFERRER_LOOPS) == 0;
+		struct chains chains = { 0 };
 		sqlite3_stmt *st;
 		int rc;
 
@@ -782,6 +907,10 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 				judge_setting(&judged, subject, detail ? detail : "");
 				continue;
 			}
+			if (loops) {
+				chains_add(&chains, subject, detail, sqlite3_column_int(st, 2));
+				continue;
+			}
 			if (versions) {
 				violations += judge_version(fn, ctx, subject, detail,
 				    sqlite3_column_bytes(st, 1));
@@ -800,6 +929,8 @@ ledger_check(struct ledger *l, ledger_row_fn fn, void *ctx,
 		sqlite3_finalize(st);
 		if (settings)
 			violations += judge_settings(&judged, rc == SQLITE_DONE);
+		if (loops)
+			violations += judge_loops(fn, ctx, &chains, rc == SQLITE_DONE);
 		if (rc != SQLITE_DONE && damaged(l)) {
 			violations++;
 			unchecked(l, fn, ctx, inv->name);

@@ -303,6 +303,46 @@ member-references-exist,L3,"merged into 'L3', and its merges form a loop"
 EOF
 }
 
+@test "catches referrers that form a loop, each loop once, as a ledger written before loy-enroll refused them may hold" {
+	busy_life
+	printf 'member_id,referrer\nR1,\nR2,R1\nR3,R2\nR4,2\nR5,R1\nR6,\nR7,R6\nR8,R7\nR9,\n' >r.csv
+	loy-enroll r.csv >/dev/null 2>&1
+	# merges of referred members, one whose referrer's chain comes back
+	# through the duplicate (R8 referred by R7, R7 by R6, R6 merged into
+	# R8): the merge leaves no loop, and a merged member named as
+	# referrer stands for its survivor (R4 referred by 2, merged into 1)
+	printf 'member_id,referrer\nR6,R9\n' | loy-enroll - >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll merge R6 R8
+	run -0 --separate-stderr loy-check
+	[ "$output" = "invariant,subject,detail" ]
+	[ "$(q "SELECT member_id || ':' || coalesce(referrer, '-') FROM members WHERE member_id IN ('R6', 'R7', 'R8') ORDER BY 1")" = "R6:R9
+R7:R6
+R8:R9" ]
+	# R1 referred by R3: R1, R2, R3 go round, R5 hangs off the loop; 1
+	# referred by R4, who was referred by 2, merged into 1; R9 its own
+	# referrer, which member-references-exist says alone
+	q "UPDATE members SET referrer = 'R3' WHERE member_id = 'R1';
+	   UPDATE members SET referrer = 'R4' WHERE member_id = '1';
+	   UPDATE members SET referrer = 'R9' WHERE member_id = 'R9'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+member-references-exist,R9,its own referrer
+referrers-form-no-loop,1,"referrers form a loop: '1' referred by 'R4', 'R4' referred by '2', '2' merged into '1'"
+referrers-form-no-loop,R1,"referrers form a loop: 'R1' referred by 'R3', 'R3' referred by 'R2', 'R2' referred by 'R1'"
+EOF
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 3 violations" ]
+	# a loop of 50 members is said once, from the member that sorts first
+	q "UPDATE members SET referrer = NULL"
+	awk 'BEGIN { print "member_id"; for (i = 1; i <= 50; i++) printf "L%02d\n", i }' >l.csv
+	loy-enroll l.csv >/dev/null 2>&1
+	q "UPDATE members SET referrer = printf('L%02d', substr(member_id, 2) % 50 + 1) WHERE member_id GLOB 'L*'"
+	run -65 --separate-stderr loy-check
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[1]}" == "referrers-form-no-loop,L01,\"referrers form a loop: 'L01' referred by 'L02', 'L02' referred by 'L03', "*", 'L50' referred by 'L01'\"" ]]
+	[ "$stderr" = "loy-check: ledger '$LOY_DB': 1 violation" ]
+}
+
 @test "-q prints nothing and keeps the exit status" {
 	busy_life
 	run -0 --separate-stderr loy-check -q
@@ -1240,9 +1280,11 @@ EOF
 		name=$(basename "$f" .sql)
 		grep -qxF -- "$(tr -d ' \t\n' <"$f" | sed 's/;$//')" ran.txt ||
 		    missing+=" $name"
-		# the settings and the programme versions: rows for loy-check to judge
+		# the settings, the programme versions, the referrers: rows for
+		# loy-check to judge
 		case $name in
 		settings-valid | programme-versions-parse | programme-versions-match-checksum) ;;
+		referrers-form-no-loop) ;;
 		*) [ -z "$(sqlite3 "$LOY_DB" <"$f")" ] || found+=" $name" ;;
 		esac
 	done

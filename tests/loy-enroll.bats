@@ -2270,6 +2270,13 @@ EOF2
 	[ "$(cut -d, -f1,2 <<<"$output" | tr '\n' ' ')" = "referrer,referees X,2 " ]
 	run -0 --separate-stderr loy-segment referrers
 	[ "$(cut -d, -f1,2 <<<"$output" | tr '\n' ' ')" = "member_id,referred X,2 " ]
+	# which loy-check reports: X refers itself through Y
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+referrers-form-no-loop,X,"referrers form a loop: 'X' referred by 'Y', 'Y' merged into 'X'"
+EOF
+	sqlite3 "$LOY_DB" "UPDATE members SET referrer = 'W' WHERE member_id = 'X'"
 	ledger_ok
 }
 
