@@ -458,6 +458,13 @@ static const char *const migrations[] = {
 	 * added_columns), which a cancel or a transfer received takes later;
 	 * the returns taken before it do not say */
 	"",
+	/* 17 -> 18: a 0 in brackets right after + and the country code (the
+	 * trunk prefix: +44 (0)20 7946 0958) left out of the phone's key, as
+	 * LEDGER_PHONE_WRITTEN leaves it out, so that the members enrolled with
+	 * such a phone are found by it written either way */
+	"UPDATE members SET phone_key = " LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) "\n"
+	"  WHERE phone GLOB '*(*' AND phone_key IS NOT "
+	LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) ";\n",
 };
 
 /* The columns a migration adds before its statements run, each only where

@@ -43,13 +43,27 @@ enum ledger_stmt_id {
 	S_STMT_MAX
 };
 
-/* A phone as loy compares phones: without the spaces, dashes, points,
- * brackets and slashes that write it out (+49 30 1234-56 is +4930123456), in
- * plain SQL so that the index members_phone holds it and loy-ledger(5) can
- * give it; `x` is a column or a parameter. */
+/* A phone without the spaces, dashes, points, brackets and slashes that
+ * write it out (+49 30 1234-56 is +4930123456), in plain SQL; `x` is a
+ * column or a parameter.  The form of migrations 11 -> 12 and 12 -> 13;
+ * LEDGER_PHONE_WRITTEN is the form phones are compared in from version 18. */
 #define LEDGER_PHONE_KEY(x) \
 	"replace(replace(replace(replace(replace(replace(" x ", ' ', ''), '-', ''), " \
 	"'.', ''), '(', ''), ')', ''), '/', '')"
+
+/* A phone as loy compares phones before its country (LEDGER_PHONE_KEY_IN):
+ * as LEDGER_PHONE_KEY gives it, but that a 0 in brackets right after the
+ * + and the country calling code (1 to 3 digits), the trunk prefix as
+ * Britons, Germans, the Swiss, Austrians and the Dutch write it, goes:
+ * +44 (0)20 7946 0958 is +442079460958, as +44 20 7946 0958 is.  The
+ * spaces, dashes, points and slashes go first, so +44 ( 0 ) 20 is one too. */
+#define LEDGER_PHONE_WRITTEN(x) \
+	"(SELECT replace(replace(CASE WHEN t GLOB '+[0-9](0)*'" \
+	" OR t GLOB '+[0-9][0-9](0)*' OR t GLOB '+[0-9][0-9][0-9](0)*'" \
+	" THEN substr(t, 1, instr(t, '(0)') - 1) || substr(t, instr(t, '(0)') + 3)" \
+	" ELSE t END, '(', ''), ')', '')" \
+	" FROM (SELECT replace(replace(replace(replace(" x ", ' ', ''), '-', ''), " \
+	"'.', ''), '/', '') AS t))"
 
 /* The programme's phone_country, in SQL: a country calling code ("44"),
  * or 'none', also for a ledger whose settings do not have it. */
@@ -58,18 +72,18 @@ enum ledger_stmt_id {
 
 /* A phone as loy compares phones under the programme's phone_country `cc`
  * (an SQL expression, as LEDGER_PHONE_COUNTRY): with it 'none', the phone as
- * LEDGER_PHONE_KEY gives it; with it set, a phone written from the country
+ * LEDGER_PHONE_WRITTEN gives it; with it set, a phone written from the country
  * in one of its forms becomes +CC and the national number: +44 7700 900123,
  * 0044 7700 900123, 07700 900123 and 7700 900123 are all +447700900123.
  * A phone that starts neither with + nor with a digit is left as
- * LEDGER_PHONE_KEY gives it.  ledger_phone_key() works out the same in C;
+ * LEDGER_PHONE_WRITTEN gives it.  ledger_phone_key() works out the same in C;
  * loy-ledger(5) gives this text. */
 #define LEDGER_PHONE_KEY_IN(x, cc) \
 	"(SELECT CASE WHEN c = 'none' OR s NOT GLOB '[0-9]*' THEN s" \
 	" WHEN s GLOB '00*' THEN '+' || substr(s, 3)" \
 	" WHEN s GLOB '0*' THEN '+' || c || substr(s, 2)" \
 	" ELSE '+' || c || s END" \
-	" FROM (SELECT " LEDGER_PHONE_KEY(x) " AS s, " cc " AS c))"
+	" FROM (SELECT " LEDGER_PHONE_WRITTEN(x) " AS s, " cc " AS c))"
 
 /* What the return lines of exchange R (a receipt's columns, prefix R: "o.",
  * or "") took off its original (its earn's "returned"), and the points they

@@ -392,9 +392,25 @@ ledger_phone_key(const char *phone, const char *country)
 	size_t cn = none ? 0 : strlen(country);
 	char *key = loy_xmalloc(cn + strlen(phone) + 2), *s = key + cn + 1, *k = s;
 
-	/* stripped into place after room for "+CC", as LEDGER_PHONE_KEY */
+	/* stripped into place after room for "+CC", as LEDGER_PHONE_WRITTEN:
+	 * the spaces, dashes, points and slashes, then a (0) right after + and
+	 * 1 to 3 digits (+44 (0)20: the trunk prefix), then the brackets */
 	for (const char *p = phone; *p; p++)
-		if (!strchr(" -.()/", *p))
+		if (!strchr(" -./", *p))
+			*k++ = *p;
+	*k = '\0';
+	if (*s == '+') {
+		size_t n = 1;
+
+		while (n <= 3 && s[n] >= '0' && s[n] <= '9')
+			n++;
+		if (n > 1 && strncmp(s + n, "(0)", 3) == 0) {
+			memmove(s + n, s + n + 3, (size_t)(k - s) - n - 2);
+			k -= 3;
+		}
+	}
+	for (char *p = k = s; *p; p++)
+		if (*p != '(' && *p != ')')
 			*k++ = *p;
 	*k = '\0';
 	if (none || *s < '0' || *s > '9') {	/* as written, or no country */

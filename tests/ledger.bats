@@ -246,6 +246,28 @@ missing() {
 	ledger_ok v16.db
 }
 
+@test "a schema version 17 ledger gets its phones with the trunk 0 in brackets after the country code keyed without it" {
+	new_ledger -d fresh.db --set phone_country=49
+	cp fresh.db v17.db
+	printf 'member_id,name,phone\n1,Ann,+44 (0)20 7946 0958\n2,Bo,+49 (0)30 123456\n3,Cy,+49 (30) 123456\n4,Dee,\n' >in.csv
+	loy-enroll -d v17.db in.csv >/dev/null 2>&1
+	# the keys as version 17 wrote them
+	sqlite3 v17.db "UPDATE members SET phone_key = '+4402079460958' WHERE member_id = '1';
+	    UPDATE members SET phone_key = '+49030123456' WHERE member_id = '2';
+	    PRAGMA user_version = 17"
+	run -0 --separate-stderr loy-check -d v17.db
+	[ "$(sqlite3 v17.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 v17.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	[ "$(sqlite3 v17.db "SELECT member_id || ':' || quote(phone_key) FROM members ORDER BY 1")" = "1:'+442079460958'
+2:'+4930123456'
+3:'+4930123456'
+4:NULL" ]
+	printf 'phone,email\n030 1234-56,bo@example.org\n' >again.csv
+	run -0 --separate-stderr loy-enroll -d v17.db again.csv
+	[ "${lines[1]}" = "2,2,updated,phone email" ]
+	ledger_ok v17.db
+}
+
 @test "a schema version 10 ledger gets the index of returns taken off no purchase" {
 	new_ledger -d fresh.db
 	cp fresh.db v10.db

@@ -977,6 +977,41 @@ EOF
 	ledger_ok
 }
 
+@test "finds the member by a phone with the trunk 0 in brackets after the country code, written out in any way" {
+	base --set identify_by=phone,member_id,card,email
+	# 1001 is +49 30 1234567, 1002 +44 20 7946 0958
+	cat >day.csv <<'EOF'
+txn_id,phone,occurred_at,amount
+T1,+44 (0)20 7946 0958,2026-11-20 10:00:00,5.00
+T2,+49(0)30-1234567,2026-11-20 10:01:00,6.00
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+T1,1002,2026-11-20 10:00:00,5.00,5,credited,
+T2,1001,2026-11-20 10:01:00,6.00,6,credited,
+EOF
+	ledger_ok
+}
+
+@test "with phone_country, a member enrolled with the trunk 0 in brackets after the country code is found by the national form" {
+	base --set phone_country=44 --set identify_by=phone,member_id,card,email
+	printf 'member_id,name,phone\n1004,Dee,+44 (0)7700 900123\n' >dee.csv
+	loy-enroll dee.csv >/dev/null 2>&1
+	cat >day.csv <<'EOF'
+txn_id,phone,occurred_at,amount
+N1,07700 900123,2026-11-20 10:00:00,7.00
+N2,+44 (0)20 7946 0958,2026-11-20 10:01:00,8.00
+EOF
+	run -0 --separate-stderr loy-accrue day.csv
+	same "$output" <<EOF
+$HEAD
+N1,1004,2026-11-20 10:00:00,7.00,7,credited,
+N2,1002,2026-11-20 10:01:00,8.00,8,credited,
+EOF
+	ledger_ok
+}
+
 @test "--auto-enroll with phone_country: a phone in three forms in one run is one new member" {
 	new_ledger --set phone_country=44
 	cat >day.csv <<'EOF'

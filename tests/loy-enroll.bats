@@ -209,6 +209,30 @@ EOF
 	ledger_ok
 }
 
+@test "a phone with the trunk 0 in brackets after the country code is the phone without it, in look-ups and in duplicates" {
+	base
+	# 1001 is +49 30 1234567, 1002 +44 20 7946 0958
+	printf 'phone,name\n+44 (0)20 7946 0958,Chidi O.\n' >in.csv
+	run -0 --separate-stderr loy-enroll in.csv
+	same "$output" <<'EOF'
+line,member_id,status,detail
+2,1002,updated,name phone
+EOF
+	[ "$(q "SELECT phone || '|' || phone_key FROM members WHERE member_id = '1002'")" = "+44 (0)20 7946 0958|+442079460958" ]
+	# a bracketed 0 elsewhere, or brackets round more than the 0, stays
+	printf 'member_id,name,phone\n1013,Anna,+49 (0) 30 1234567\n1014,Bo,+49 (030) 1234567\n1015,Cy,+49 30 (0)1234567\n' >more.csv
+	loy-enroll more.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-enroll duplicates
+	same "$output" <<'EOF'
+field,value,member_id,name,status,enrolled_at
+phone,+49301234567,1001,Anna Schmidt,active,2026-11-23 12:00:00
+phone,+49301234567,1013,Anna,active,2026-11-23 12:00:00
+EOF
+	[ "$(q "SELECT phone_key FROM members WHERE member_id IN ('1014', '1015') ORDER BY 1")" = "+490301234567
++493001234567" ]
+	ledger_ok
+}
+
 @test "with phone_country, a national phone, its +CC form and its 00 form are one phone, in look-ups and in duplicates" {
 	new_ledger --set phone_country=44
 	cat >in.csv <<'EOF'
