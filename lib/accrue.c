@@ -3746,22 +3746,23 @@ accrue_rejected(void *ctx, struct batch *b, const struct csvio_row *row, const c
 	 * reject_as()'s; its lines are on stderr and in the rejects file */
 }
 
-/* How many of `what` (bytes, originals), at least lo, the environment
- * variable name allows; dflt when it is not set. */
+/* How many of `what` (bytes, originals), from lo to 2^40, the environment
+ * variable name allows, read as a whole number in a cell is read (digits
+ * alone: no blank before them, nothing after them); dflt when it is not
+ * set. */
 static int
 env_size(const char *name, size_t dflt, size_t lo, const char *what, size_t *v)
 {
 	const char *s = getenv(name);
-	unsigned long long n;
-	char *end;
+	long long n;
 
 	*v = dflt;
 	if (!s || !*s)
 		return 0;
-	n = strtoull(s, &end, 10);
-	if (*end || n < lo || n > (1ULL << 40))
-		return loy_error("%s '%s' is not a number of %s from %zu up", name, s, what, lo);
-	*v = n;
+	if (money_whole_parse(s, &n) != 0 || n < (long long)lo || n > (1LL << 40))
+		return loy_error("%s '%s' is not a whole number of %s from %zu to %lld",
+		    name, s, what, lo, 1LL << 40);
+	*v = (size_t)n;
 	return 0;
 }
 

@@ -137,19 +137,18 @@ setting(struct run *r, const char *key)
 	return programme_setting_at(r->l, key, when, &v) < 0 ? ledger_setting(r->l, key) : v;
 }
 
-/* A setting as a whole number in [lo, hi], else its default (said once). */
+/* A setting as a whole number in [lo, hi], read as a whole number in a
+ * cell is read (digits alone: no blank before them, nothing after them),
+ * else its default (said once). */
 static long
 setting_long(struct run *r, const char *key, long def, long lo, long hi)
 {
 	const char *v = setting(r, key);
-	char *end;
-	long n;
+	long long n;
 
 	if (!v || !*v || strcmp(v, "median") == 0)
 		return def;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || *end || n < lo || n > hi) {
+	if (money_whole_parse(v, &n) != 0 || n < lo || n > hi) {
 		loy_warn("setting %s '%s' is not a whole number from %ld to %ld: using %ld",
 		    key, v, lo, hi, def);
 		return def;

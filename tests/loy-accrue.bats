@@ -3730,7 +3730,18 @@ EOF
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
 	LOY_RECEIPT_MEMORY=lots run -65 --separate-stderr loy-accrue pos.csv
-	[ "$stderr" = "loy-accrue: LOY_RECEIPT_MEMORY 'lots' is not a number of bytes from 1024 up" ]
+	[ "$stderr" = "loy-accrue: LOY_RECEIPT_MEMORY 'lots' is not a whole number of bytes from 1024 to 1099511627776" ]
+	# read as a whole number in a cell is read: digits alone, no blank
+	# before them, nothing after them, and not clamped
+	for v in ' 2048' '2048 ' 2048abc 0x800 99999999999999999999 1099511627777; do
+		LOY_RECEIPT_MEMORY=$v run -65 --separate-stderr loy-accrue pos.csv
+		[ "$stderr" = "loy-accrue: LOY_RECEIPT_MEMORY '$v' is not a whole number of bytes from 1024 to 1099511627776" ]
+	done
+	LOY_RECEIPT_MEMORY=$'\t2048' run -65 --separate-stderr loy-accrue pos.csv
+	[ "$stderr" = "loy-accrue: LOY_RECEIPT_MEMORY '\t2048' is not a whole number of bytes from 1024 to 1099511627776" ]
+	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
+	LOY_RECEIPT_MEMORY=1099511627776 run -0 --separate-stderr loy-accrue pos.csv
+	ledger_ok
 }
 
 @test "a receipt whose points would expire past the year 9999 is a bad row, not a failure" {
@@ -3924,7 +3935,9 @@ EOF
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
 	LOY_MEMBER_MEMORY=1k run -65 --separate-stderr loy-accrue pos.csv
-	[ "$stderr" = "loy-accrue: LOY_MEMBER_MEMORY '1k' is not a number of bytes from 1024 up" ]
+	[ "$stderr" = "loy-accrue: LOY_MEMBER_MEMORY '1k' is not a whole number of bytes from 1024 to 1099511627776" ]
+	LOY_MEMBER_MEMORY=' 4096' run -65 --separate-stderr loy-accrue pos.csv
+	[ "$stderr" = "loy-accrue: LOY_MEMBER_MEMORY ' 4096' is not a whole number of bytes from 1024 to 1099511627776" ]
 	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
 }
 
@@ -3989,9 +4002,9 @@ EOF
 @test "LOY_AWAITED_ORIGINALS must be a whole number from 1" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
-	for n in 0 -1 many 2k; do
+	for n in 0 -1 many 2k ' 12' '12 ' 99999999999999999999; do
 		LOY_AWAITED_ORIGINALS=$n run -65 --separate-stderr loy-accrue pos.csv
-		[ "$stderr" = "loy-accrue: LOY_AWAITED_ORIGINALS '$n' is not a number of originals from 1 up" ]
+		[ "$stderr" = "loy-accrue: LOY_AWAITED_ORIGINALS '$n' is not a whole number of originals from 1 to 1099511627776" ]
 	done
 	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
 	LOY_AWAITED_ORIGINALS=1 run -0 --separate-stderr loy-accrue pos.csv
