@@ -432,8 +432,8 @@ int
 earn_explain(const struct cli *cli, struct ledger *l, const char *what)
 {
 	struct explain x = { .decimals = ledger_decimals(l) };
-	const char *eq = strchr(what, '=');
-	char kind[16];
+	const char *eq = strchr(what, '='), *value;
+	char kind[16], entry[24];
 	int64_t journal;
 	int status = 0;
 
@@ -442,24 +442,35 @@ earn_explain(const struct cli *cli, struct ledger *l, const char *what)
 		return LOY_EX_USAGE;
 	}
 	snprintf(kind, sizeof(kind), "%.*s", (int)(eq - what), what);
+	value = eq + 1;
 	if (strcmp(kind, "member") && strcmp(kind, "receipt") && strcmp(kind, "entry")) {
 		loy_error("--explain '%s' must be member=ID, receipt=TXN or entry=N", what);
 		return LOY_EX_USAGE;
 	}
-	if (strcmp(kind, "entry") == 0 && strspn(eq + 1, "0123456789") != strlen(eq + 1)) {
-		loy_error("--explain entry '%s' is not a number", eq + 1);
-		return LOY_EX_USAGE;
+	/* an entry's number as a whole number in a cell is read (+1 and 01
+	 * are 1; no blank, nothing after the digits), as the journal numbers
+	 * its entries: from 1 */
+	if (strcmp(kind, "entry") == 0) {
+		long long n;
+
+		if (money_whole_parse(eq + 1, &n) != 0 || n < 1) {
+			loy_error("--explain entry '%s' is not a whole number from 1 to %lld",
+			    eq + 1, (long long)INT64_MAX);
+			return LOY_EX_USAGE;
+		}
+		snprintf(entry, sizeof(entry), "%lld", n);
+		value = entry;
 	}
 	if (ledger_begin_read(l) < 0)
 		return ledger_status(l);
 	x.out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
-	if (ledger_earn_explain(l, kind, eq + 1, explain_row, &x) < 0 ||
-	    ledger_earn_explained_total(l, kind, eq + 1, &journal) < 0)
+	if (ledger_earn_explain(l, kind, value, explain_row, &x) < 0 ||
+	    ledger_earn_explained_total(l, kind, value, &journal) < 0)
 		status = ledger_status(l);
 	if (cli_writer_done(x.out) != 0 && !status)
 		status = LOY_EX_IOERR;
 	if (!status && x.rows == 0)
-		status = nothing_to_explain(l, kind, eq + 1);
+		status = nothing_to_explain(l, kind, value);
 	ledger_rollback(l);
 	if (status)
 		return status;

@@ -4139,6 +4139,27 @@ EOF
 	ledger_ok
 }
 
+@test "--explain entry=N reads N as other whole numbers are read: +1 and 01 are 1, anything else says what is expected" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
+	loy-accrue pos.csv >/dev/null 2>&1
+	run -0 --separate-stderr loy-accrue --explain entry=1
+	local want=$output
+	for n in +1 01; do
+		run -0 --separate-stderr loy-accrue --explain entry=$n
+		[ "$output" = "$want" ]
+		[ "$stderr" = "loy-accrue: entry=$n: 1 row, 5 points, as the journal holds" ]
+	done
+	for n in ' 1' '1 ' 1x 0 -1 99999999999999999999; do
+		run -64 --separate-stderr loy-accrue --explain "entry=$n"
+		[ "$output" = "" ]
+		[ "$stderr" = "loy-accrue: --explain entry '$n' is not a whole number from 1 to 9223372036854775807" ]
+	done
+	run -66 --separate-stderr loy-accrue --explain entry=+99
+	[ "$stderr" = "loy-accrue: entry 99 is not an entry of earning" ]
+	ledger_ok
+}
+
 @test "--explain entry=N adds up for each entry of a receipt settled in parts, grown or shrunk by its later lines" {
 	base
 	{
