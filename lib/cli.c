@@ -18,12 +18,18 @@
 void
 cli_init(struct cli *c, const char *usage, const char *help)
 {
-	const char *env = getenv("LOY_DB"), *op = getenv("LOY_OPERATOR");
+	const char *env = getenv("LOY_DB"), *op = getenv("LOY_OPERATOR"), *why;
 
 	/* a name, as the runs report prints it on one line */
 	if (op && (utf8_check(op, strlen(op)) != strlen(op) || utf8_has_control(op))) {
 		loy_warn("LOY_OPERATOR '%s' is not a name: it has a control character or "
 		    "is not UTF-8", op);
+		exit(LOY_EX_USAGE);
+	}
+	/* a clock set for a run, which a typo must not turn into the real one */
+	if (when_now_check(&why) < 0) {
+		loy_warn("LOY_NOW '%s' %s (such as 2026-11-23 12:00:00; unset LOY_NOW "
+		    "for the clock)", getenv("LOY_NOW"), why);
 		exit(LOY_EX_USAGE);
 	}
 	memset(c, 0, sizeof(*c));

@@ -646,7 +646,19 @@ when_parse(const char *s, const char *fmt, int want, char out[static 20],
 	return 0;
 }
 
-/* An invalid $LOY_NOW is ignored in favour of the clock. */
+int
+when_now_check(const char **why)
+{
+	const char *env = getenv("LOY_NOW");
+	char out[20];
+
+	if (env == NULL || *env == '\0')
+		return 0;
+	return when_parse(env, NULL, WHEN_DATETIME, out, why) == 0 ? 0 : -1;
+}
+
+/* An invalid $LOY_NOW, which the programs refuse as they start
+ * (cli_init, when_now_check), is passed over for the clock. */
 void
 when_now(char out[static 20])
 {

@@ -19,6 +19,9 @@ int when_parse(const char *s, const char *fmt, int want, char out[static 20],
 int when_format_check(const char *fmt, const char **why);
 /* Current local datetime, or $LOY_NOW (ISO 8601) if set and valid. */
 void when_now(char out[static 20]);
+/* Is $LOY_NOW, when set and not empty, a date and time when_now reads?
+ * 0, or -1 and *why, which reads after the quoted value. */
+int when_now_check(const char **why);
 /* Today's local date, or the date of $LOY_NOW if set and valid. */
 void when_today(char out[static 11]);
 /* Normalized date or datetime plus n months, day clamped; -1 if bad. */

@@ -347,6 +347,29 @@ CMDS
 	[ ! -e "$LOY_DB" ]
 }
 
+@test "an invalid LOY_NOW is a usage error in every program, not a run on the real clock; an empty one is the clock" {
+	new_ledger
+	before=$(dump)
+	printf 'member_id,name\n1,Ann\n' >m.csv
+	for now in '2026-11-31 12:00:00' '2026-11-23 24:00:00' 2026/11/23 tomorrow ' 2026-11-23' '0999-01-01'; do
+		for p in loy-init loy-enroll loy-accrue loy-redeem loy-expire loy-segment loy-program \
+		    loy-report loy-check; do
+			LOY_NOW=$now run -64 --separate-stderr "$p" --version
+			[ "$output" = "" ]
+			[[ "$stderr" == "$p: LOY_NOW '$now' "*" (such as 2026-11-23 12:00:00; unset LOY_NOW for the clock)" ]]
+		done
+		LOY_NOW=$now run -64 --separate-stderr loy enroll m.csv
+	done
+	LOY_NOW='2026-11-31 12:00:00' run -64 --separate-stderr loy-enroll m.csv
+	[ "$stderr" = "loy-enroll: LOY_NOW '2026-11-31 12:00:00' is not a valid date (such as 2026-11-23 12:00:00; unset LOY_NOW for the clock)" ]
+	[ "$(dump)" = "$before" ]
+	# a date alone is midnight; an empty LOY_NOW is no LOY_NOW
+	LOY_NOW=2026-11-20 run -0 --separate-stderr loy-enroll m.csv
+	[ "$(q "SELECT enrolled_at FROM members")" = "2026-11-20 00:00:00" ]
+	LOY_NOW= run -0 --separate-stderr loy-report balances
+	ledger_ok
+}
+
 @test "--table and --tsv together are refused by the verbs and lists that read no input, and taken where there is one" {
 	new_ledger
 	printf 'member_id\n1001\n' >m.csv
