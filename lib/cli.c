@@ -32,6 +32,11 @@ cli_init(struct cli *c, const char *usage, const char *help)
 		    "for the clock)", getenv("LOY_NOW"), why);
 		exit(LOY_EX_USAGE);
 	}
+	if (loy_progress_after() < 0) {
+		loy_warn("LOY_PROGRESS_AFTER '%s' is not a whole number of seconds from 0 to %d",
+		    getenv("LOY_PROGRESS_AFTER"), LOY_PROGRESS_AFTER_MAX);
+		exit(LOY_EX_USAGE);
+	}
 	memset(c, 0, sizeof(*c));
 	c->db = env && *env ? env : "loyalty.db";
 	c->busy_timeout = 60;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "money.h"
 #include "utf8.h"
 
 const char *loy_progname = "loy";
@@ -105,6 +106,19 @@ loy_progress(const char *fmt, ...)
 	draw(said_at, "%s", said);
 }
 
+long
+loy_progress_after(void)
+{
+	const char *env = getenv("LOY_PROGRESS_AFTER");
+	long long v;
+
+	if (!env || !*env)
+		return 2;
+	if (money_whole_parse(env, &v) != 0 || v < 0 || v > LOY_PROGRESS_AFTER_MAX)
+		return -1;
+	return (long)v;
+}
+
 void
 loy_progress_working(void)
 {
@@ -114,13 +128,8 @@ loy_progress_working(void)
 	long secs;
 
 	if (after < 0) {
-		const char *env = getenv("LOY_PROGRESS_AFTER");
-		char *end;
-		long v;
-
-		after = 2;
-		if (env && *env && (v = strtol(env, &end, 10)) >= 0 && !*end)
-			after = v;
+		if ((after = loy_progress_after()) < 0)
+			after = 2;
 		on = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
 	}
 	if (!on || off)

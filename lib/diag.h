@@ -42,6 +42,11 @@ void loy_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void loy_progress_working(void);
 void loy_progress_clear(void);
 void loy_progress_off(void);
+/* $LOY_PROGRESS_AFTER's seconds, from 0 to LOY_PROGRESS_AFTER_MAX, read as
+ * a whole number in a cell is read; 2 when it is unset or empty, -1 when
+ * it is not such a number (the programs refuse it as they start). */
+#define LOY_PROGRESS_AFTER_MAX 86400
+long loy_progress_after(void);
 
 /* "prog: message" on stderr. */
 void loy_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

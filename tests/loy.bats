@@ -370,6 +370,22 @@ CMDS
 	ledger_ok
 }
 
+@test "a LOY_PROGRESS_AFTER that is not a whole number of seconds is a usage error in every program, not read in part or passed over" {
+	new_ledger
+	for v in ' 5' 5x -1 1.5 99999999999999999999 86401; do
+		for p in loy-init loy-enroll loy-accrue loy-redeem loy-expire loy-segment loy-program \
+		    loy-report loy-check; do
+			LOY_PROGRESS_AFTER=$v run -64 --separate-stderr "$p" --version
+			[ "$output" = "" ]
+			[ "$stderr" = "$p: LOY_PROGRESS_AFTER '$v' is not a whole number of seconds from 0 to 86400" ]
+		done
+	done
+	for v in 0 +3 86400 ''; do
+		LOY_PROGRESS_AFTER=$v run -0 --separate-stderr loy-report balances
+	done
+	ledger_ok
+}
+
 @test "--table and --tsv together are refused by the verbs and lists that read no input, and taken where there is one" {
 	new_ledger
 	printf 'member_id\n1001\n' >m.csv
