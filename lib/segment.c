@@ -1068,6 +1068,7 @@ do_segments(struct run *r)
 /* ---------------------------------------------------------------- dispatch */
 
 static int do_tiers(struct run *r);
+static int run_settings(struct run *r);
 
 static const struct {
 	const char *name;
@@ -1167,6 +1168,12 @@ list_txn(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 
 	(void)l;
 	r->out = out;
+	/* the decimals and the as-of date, as the ledger holds the settings
+	 * now that the run holds it */
+	if ((rc = run_settings(r)) != 0) {
+		free(source);
+		return rc;
+	}
 	if ((rc = save_start(r, r->o->save, source)) != 0) {
 		free(source);
 		return rc < 0 ? ledger_status(r->l) : rc;
@@ -1195,7 +1202,18 @@ struct saving {
 	struct run *r;
 	const char *name;
 	int col, started;
+	int status;		/* the exit status the settings gave, or 0 */
 };
+
+/* As the run's transaction begins: the as-of date the segment is saved
+ * as of, in the time zone the ledger holds then. */
+static int
+save_begin(void *ctx)
+{
+	struct saving *s = ctx;
+
+	return (s->status = run_settings(s->r)) != 0 ? -1 : 0;
+}
 
 static int
 save_file(void *ctx, struct batch *b)
@@ -1272,8 +1290,10 @@ do_save(struct run *r, const char *args)
 	struct saving s = { .r = r };
 	struct batch_job job = {
 		.fields = save_fields, .output = save_out, .counters = save_counters,
-		.file = save_file, .row = save_row, .run_end = save_end, .ctx = &s,
+		.file = save_file, .row = save_row, .run_end = save_end, .begin = save_begin,
+		.ctx = &s,
 	};
+	int rc;
 
 	if (r->argc < 1 || r->argc > 2 || r->o->save)
 		return loy_error("usage: save NAME [FILE]"), LOY_EX_USAGE;
@@ -1281,7 +1301,8 @@ do_save(struct run *r, const char *args)
 	if (!segment_name_ok(s.name, strlen(s.name)))
 		return loy_error("segment name '%s' must be letters, digits, '.', '_' and '-' "
 		    "(at most 64, not starting with '-' or '.')", s.name), LOY_EX_USAGE;
-	return batch_run(&job, r->cli, r->l, r->argc - 1, r->argv + 1, args);
+	rc = batch_run(&job, r->cli, r->l, r->argc - 1, r->argv + 1, args);
+	return s.status ? s.status : rc;
 }
 
 /* The --as-of date: today if not given; refused in the future or before the
@@ -1323,6 +1344,18 @@ as_of(struct run *r)
 			return ledger_status_or(r->l, LOY_EX_DATAERR);
 	}
 	return 0;
+}
+
+/* What a run goes by of the settings, read in its transaction: the
+ * currency's decimals, and the as-of date with today in the programme's
+ * time zone.  A writer reads them once its run holds the ledger
+ * (ledger_run_begin read the settings again if another writer changed them
+ * while it waited), a list in its snapshot.  0, or an exit status. */
+static int
+run_settings(struct run *r)
+{
+	r->decimals = ledger_decimals(r->l);
+	return as_of(r);
 }
 
 int
@@ -1397,15 +1430,16 @@ segment_main(const struct cli *cli, struct ledger *l, const char *cmd, int argc,
 	int i, rc;
 
 	/* a list, or tiers shown: one snapshot, the settings read in it (the
-	 * time zone of --as-of and now, the decimals, the tiers) */
+	 * time zone of --as-of and now, the decimals, the tiers); a writer
+	 * reads them again once its run holds the ledger, and goes by those,
+	 * its --as-of checked here first so that a bad one is refused before
+	 * any input is read */
 	if (strcmp(cmd, "save") != 0 && !o->save &&
 	    !(strcmp(cmd, "tiers") == 0 && (o->apply || o->assign)) && ledger_begin_read(l) < 0)
 		return ledger_status(l);
-	r.decimals = ledger_decimals(l);
-
 	for (i = 0; strcmp(cmds[i].name, cmd) != 0; i++)
 		;
-	if ((rc = as_of(&r)) != 0)
+	if ((rc = run_settings(&r)) != 0)
 		return rc;
 	if (ledger_segment_sorts_on_disk(l) < 0)
 		return ledger_status(l);
@@ -2155,6 +2189,8 @@ tiers_txn(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	struct tierrun *t = ctx;
 	int rc;
 
+	if ((rc = run_settings(t->r)) != 0)
+		return rc;
 	if (tiers_versions(t) < 0)
 		return ledger_status_or(l, LOY_EX_DATAERR);
 	t->out = out;
@@ -2181,7 +2217,14 @@ static int
 assign_begin(void *ctx)
 {
 	struct assigning *g = ctx;
+	int rc;
 
+	/* the as-of date the assignments start on, in the time zone the
+	 * ledger holds now, and the decimals of the measures shown */
+	if ((rc = run_settings(g->t->r)) != 0) {
+		g->t->r->failed = rc;
+		return -1;
+	}
 	return tiers_versions(g->t);
 }
 

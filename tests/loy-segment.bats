@@ -2546,3 +2546,77 @@ to_whole_units() {
 	[ "$(cat out.csv)" = "$output" ]
 	ledger_ok
 }
+
+# The ledger's days in Pago Pago (UTC-11), where today is never the day it
+# is in Kiritimati (UTC+14).
+far_west() {
+	q "UPDATE settings SET value = 'Pacific/Pago_Pago' WHERE key = 'timezone'"
+}
+
+# Today in Kiritimati, the same before and after the run ($1), else skip.
+same_far_east_day() {
+	[ "$(TZ=Pacific/Kiritimati date +%F)" = "$1" ] ||
+		skip "the day changed in Kiritimati while the test ran"
+}
+
+@test "save that waited for another writer saves as of today in the time zone that writer left" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	new_ledger
+	members A:2026-11-01
+	far_west
+	printf 'member_id\nA\n' >list.csv
+	day=$(TZ=Pacific/Kiritimati date +%F)
+	commit_sql_while "UPDATE settings SET value = 'Pacific/Kiritimati' WHERE key = 'timezone';"
+	LOY_NOW= while_locked commit_version loy-segment --busy-timeout 10 save mail list.csv
+	same_far_east_day "$day"
+	[ "$status" = 0 ] || { cat err.txt; false; }
+	[ "$(cat out.csv)" = "segment,members,as_of
+mail,1,$day" ]
+	[ "$(q "SELECT name || ',' || as_of || ',' || members FROM segments")" = "mail,$day,1" ]
+	ledger_ok
+}
+
+@test "a list saved with --save that waited for another writer prints its money with the decimals and is saved as of the day of the time zone that writer left" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	new_ledger
+	members A:2026-11-01
+	echo "A 2026-11-02 100.00" | buy
+	far_west
+	day=$(TZ=Pacific/Kiritimati date +%F)
+	commit_sql_while "UPDATE settings SET value = '0' WHERE key = 'decimals';
+	    UPDATE settings SET value = 'Pacific/Kiritimati' WHERE key = 'timezone';"
+	LOY_NOW= while_locked commit_version loy-segment --busy-timeout 10 --save top best 1
+	same_far_east_day "$day"
+	[ "$status" = 0 ] || { cat err.txt; false; }
+	[ "$(cat out.csv)" = "member_id,rank,spend,visits
+A,1,10000,1" ]
+	[ "$(q "SELECT name || ',' || as_of || ',' || members FROM segments")" = "top,$day,1" ]
+	ledger_ok
+}
+
+@test "tiers --apply and --assign that waited for another writer print the measure with the decimals, and --assign starts on the day of the time zone, that writer left" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	tiered
+	members A:2024-01-01 B:2024-01-01
+	echo "A 2026-11-02 160.00" | buy
+	commit_sql_while "UPDATE settings SET value = '0' WHERE key = 'decimals';"
+	while_locked commit_version loy-segment --apply --busy-timeout 10 tiers --as-of 2026-11-20
+	[ "$status" = 0 ] || { cat err.txt; false; }
+	[ "$(cut -d, -f1-4 out.csv)" = "member_id,old_tier,new_tier,measure
+A,Silver,Gold,16000" ]
+	[ "$(history)" = "A:Silver>Gold:qualified:2026-11-20" ]
+	# --assign, as of today: in Kiritimati, not Pago Pago
+	far_west
+	printf 'member_id,tier,until\nB,Gold,2099-12-31\n' >vip.csv
+	day=$(TZ=Pacific/Kiritimati date +%F)
+	commit_sql_while "UPDATE settings SET value = 'Pacific/Kiritimati' WHERE key = 'timezone';"
+	LOY_NOW= while_locked commit_version loy-segment --apply --busy-timeout 10 --assign vip.csv tiers
+	same_far_east_day "$day"
+	[ "$status" = 0 ] || { cat err.txt; false; }
+	[ "$(q "SELECT member_id || ',' || tier || ',' || starts FROM tier_assignments")" = "B,Gold,$day" ]
+	[ "$(sed -n 2p out.csv | cut -d, -f1-4)" = "B,Silver,Gold,0" ]
+	ledger_ok
+}
