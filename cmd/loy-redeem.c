@@ -9,7 +9,6 @@
 #include "diag.h"
 #include "ledger.h"
 #include "redeem.h"
-#include "when.h"
 
 static const char usage[] =
     "loy-redeem [-nV] [-d ledger] [--busy-timeout seconds] [--date-format fmt]\n"
@@ -59,38 +58,6 @@ enum {
 	OPT_CATALOGUE = CLI_OPT_PROGRAM_FIRST, OPT_CODES, OPT_DRAW, OPT_FIRST_COME,
 	OPT_TRANSFERS, OPT_WINDOW
 };
-
-/* --window FROM,TO: two datetimes (a date alone: its first or last second),
- * read once the ledger is open: a time with a UTC offset is converted to the
- * programme's time zone.  0, or -1 when it is not a window. */
-static int
-window(const struct cli *cli, const char *arg, char from[20], char to[20])
-{
-	const char *comma = strchr(arg, ','), *why;
-	char a[64];
-	size_t n = comma ? (size_t)(comma - arg) : 0;
-
-	if (!comma || n >= sizeof(a) || strlen(comma + 1) >= sizeof(a)) {
-		loy_warn("--window '%s' is not FROM,TO", arg);
-		return -1;
-	}
-	memcpy(a, arg, n);
-	a[n] = '\0';
-	if (when_parse(a, cli->date_format, WHEN_DATETIME, from, &why) < 0) {
-		loy_warn("--window: '%s' %s", a, why);
-		return -1;
-	}
-	/* a date alone (in whatever format) ends at its last second */
-	if (when_parse(comma + 1, cli->date_format, WHEN_END, to, &why) < 0) {
-		loy_warn("--window: '%s' %s", comma + 1, why);
-		return -1;
-	}
-	if (strcmp(to, from) < 0) {
-		loy_warn("--window '%s' ends before it starts", arg);
-		return -1;
-	}
-	return 0;
-}
 
 int
 main(int argc, char **argv)
@@ -178,14 +145,15 @@ main(int argc, char **argv)
 		return status;
 	}
 	if (win) {
-		/* read in the programme's time zone, which the open ledger set */
-		if (window(&cli, win, from, to) < 0) {
+		/* checked now, in the programme's time zone the open ledger
+		 * set; read again, in the one the ledger holds, once the run
+		 * has it */
+		if (redeem_window(&cli, win, from, to) < 0) {
 			ledger_close(l);
 			free(args);
 			cli_usage(&cli);
 		}
-		o.from = from;
-		o.to = to;
+		o.window = win;
 	}
 	if (o.order == REDEEM_DRAW && !o.seed) {
 		unsigned char rnd[16];

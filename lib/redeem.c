@@ -297,7 +297,10 @@ struct queued {
 
 struct requests {
 	struct ledger *l;
+	const struct cli *cli;
 	const struct redeem_opts *o;
+	char from[20], to[20];	/* --window, in the time zone the run found */
+	int bad_window;		/* --window ends before it starts there */
 	int col[Q_COUNT];
 	char now[20];
 	char limit[20];		/* now plus the programme's future tolerance */
@@ -884,11 +887,11 @@ answer(struct requests *q, struct batch *b, struct redemption *rp, long line)
 		goto out;
 	}
 	/* the window before any other check, the qty first of those */
-	if (q->o->from && (strcmp(r.requested_at, q->o->from) < 0 ||
-	    strcmp(r.requested_at, q->o->to) > 0)) {
+	if (q->o->window && (strcmp(r.requested_at, q->from) < 0 ||
+	    strcmp(r.requested_at, q->to) > 0)) {
 		r.status = loy_xstrdup("refused");
 		r.reason = loy_xprintf("requested outside the window %s to %s",
-		    q->o->from, q->o->to);
+		    q->from, q->to);
 	} else if (r.qty <= 0) {
 		r.status = loy_xstrdup("refused");
 		r.reason = loy_xstrdup("qty must be 1 or more");
@@ -1043,13 +1046,47 @@ req_summary(void *ctx, struct batch *b, char *buf, size_t size)
 		snprintf(buf, size, "; %ld first come, first served", q->drawn);
 }
 
+int
+redeem_window(const struct cli *cli, const char *arg, char from[20], char to[20])
+{
+	const char *comma = strchr(arg, ','), *why;
+	char a[64];
+	size_t n = comma ? (size_t)(comma - arg) : 0;
+
+	if (!comma || n >= sizeof(a) || strlen(comma + 1) >= sizeof(a)) {
+		loy_warn("--window '%s' is not FROM,TO", arg);
+		return -1;
+	}
+	memcpy(a, arg, n);
+	a[n] = '\0';
+	if (when_parse(a, cli->date_format, WHEN_DATETIME, from, &why) < 0) {
+		loy_warn("--window: '%s' %s", a, why);
+		return -1;
+	}
+	/* a date alone (in whatever format) ends at its last second */
+	if (when_parse(comma + 1, cli->date_format, WHEN_END, to, &why) < 0) {
+		loy_warn("--window: '%s' %s", comma + 1, why);
+		return -1;
+	}
+	if (strcmp(to, from) < 0) {
+		loy_warn("--window '%s' ends before it starts", arg);
+		return -1;
+	}
+	return 0;
+}
+
 /* As the run's transaction begins: the latest time a request may give,
- * with the future tolerance the ledger holds then. */
+ * with the future tolerance the ledger holds then, and the --window read
+ * in the time zone it holds then. */
 static int
 req_begin(void *ctx)
 {
 	struct requests *q = ctx;
 
+	if (q->o->window && redeem_window(q->cli, q->o->window, q->from, q->to) < 0) {
+		q->bad_window = 1;
+		return -1;
+	}
 	when_now(q->now);
 	when_add_hours(q->now, atol(ledger_setting(q->l, "future_tolerance_hours")), q->limit);
 	return 0;
@@ -1059,7 +1096,7 @@ int
 redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opts *o,
     int nfiles, char **files, const char *args)
 {
-	struct requests q = { .l = l, .o = o, .offers = strmap_new(), .named = strmap_new(),
+	struct requests q = { .l = l, .cli = cli, .o = o, .offers = strmap_new(), .named = strmap_new(),
 		.holders = strmap_new(), .top = { .last = ledger_redemption_last } };
 	struct batch_job job = {
 		.fields = req_fields, .output = req_out, .counters = req_counters,
@@ -1069,6 +1106,8 @@ redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opt
 	int status;
 
 	status = batch_run(&job, cli, l, nfiles, files, args);
+	if (q.bad_window)
+		status = LOY_EX_USAGE;
 	for (int i = 0; i < q.nheld; i++)
 		redemption_clear(&q.held[i]);
 	free(q.moves);

@@ -17,8 +17,13 @@ enum redeem_order {
 struct redeem_opts {
 	enum redeem_order order;
 	const char *seed;	/* REDEEM_DRAW */
-	const char *from, *to;	/* --window: requested_at from .. to, or NULL */
+	const char *window;	/* --window FROM,TO, as given, or NULL */
 };
+/* --window FROM,TO: two datetimes (a date alone: its first or last second)
+ * into from and to, a time with a UTC offset converted to the programme's
+ * time zone (the TZ the ledger set).  0, or -1 (said) when it is not a
+ * window. */
+int redeem_window(const struct cli *cli, const char *arg, char from[20], char to[20]);
 /* Redemption requests from CSV: request_id, member_id, reward_id, qty,
  * requested_at, channel. */
 int redeem_requests(const struct cli *cli, struct ledger *l, const struct redeem_opts *o,

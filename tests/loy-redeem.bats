@@ -1588,3 +1588,31 @@ to_whole_units() {
 	[ "$(cat out.csv)" = "$output" ]
 	ledger_ok
 }
+
+@test "--window of requests that waited for another writer is read in the time zone that writer left" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	base
+	# 10:00Z to 11:00Z: 11:00 to 12:00 in Berlin in November, which
+	# holds 11:30; in UTC it would not
+	printf 'request_id,member_id,reward_id,requested_at\nW1,1001,COFFEE,2026-11-23 11:30:00\n' >req.csv
+	commit_sql_while "UPDATE settings SET value = 'Europe/Berlin' WHERE key = 'timezone';"
+	while_locked commit_version loy-redeem --busy-timeout 10 --window '2026-11-23T10:00:00Z,2026-11-23T11:00:00Z' req.csv
+	[ "$status" = 0 ] || { cat err.txt; false; }
+	[[ "$(sed -n 2p out.csv)" =~ ^W1,redeemed,,20,LOY- ]]
+	[ "$(q "SELECT request_id || ':' || status FROM redemptions")" = "W1:redeemed" ]
+	# a window that ends before it starts in the time zone found then is
+	# a usage error, and changes nothing: 10:00Z to 10:30 holds in UTC,
+	# not in Berlin
+	q "UPDATE settings SET value = 'UTC' WHERE key = 'timezone'"
+	before=$(q "SELECT count(*) || ' ' || max(run_id) FROM runs"):$(balances)
+	printf 'request_id,member_id,reward_id,requested_at\nW2,1001,COFFEE,2026-11-23 10:15:00\n' >req2.csv
+	commit_sql_while "UPDATE settings SET value = 'Europe/Berlin' WHERE key = 'timezone';"
+	while_locked commit_version loy-redeem --busy-timeout 10 --window '2026-11-23T10:00:00Z,2026-11-23 10:30' req2.csv
+	[ "$status" = 64 ]
+	[ "$(cat err.txt)" = "loy-redeem: --window '2026-11-23T10:00:00Z,2026-11-23 10:30' ends before it starts" ]
+	[ ! -s out.csv ]
+	[ "$(q "SELECT count(*) || ' ' || max(run_id) FROM runs"):$(balances)" = "$before" ]
+	[ "$(q "SELECT request_id || ':' || status FROM redemptions")" = "W1:redeemed" ]
+	ledger_ok
+}
