@@ -2012,6 +2012,7 @@ C,no" ]
 	before=$(dump)
 	printf 'member_id\nC\n' >list.csv
 	run -65 --separate-stderr loy-segment save top list.csv
+	[ "$output" = "" ]
 	[ "$stderr" = "loy-segment: segment 'top' exists (saved as of 2026-11-23); --replace saves over it" ]
 	[ "$(dump)" = "$before" ]
 	printf 'member_id,note\nC,x\nD,y\nC,z\nQ,w\n' >list.csv
@@ -2151,6 +2152,7 @@ OUT
 	printf 'member_id\nA\nB\nC\n' >list.csv
 	before=$(dump)
 	run -65 --separate-stderr loy-segment save gala list.csv
+	[ "$output" = "" ]
 	same "$stderr" <<ERR
 loy-segment: list.csv:2: member 'A' was forgotten on 2026-11-23: it is in no segment
 loy-segment: list.csv:3: member 'B' is closed
