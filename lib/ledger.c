@@ -465,6 +465,17 @@ static const char *const migrations[] = {
 	"UPDATE members SET phone_key = " LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) "\n"
 	"  WHERE phone GLOB '*(*' AND phone_key IS NOT "
 	LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) ";\n",
+	/* 18 -> 19: when a member was merged, in a column of members (added
+	 * first, by added_columns), so that closed_at keeps when a member
+	 * closed before its merge was closed, and the referrer the survivor
+	 * had before the merge, in another; a merge made before it held its
+	 * time in closed_at alone, and did not record the survivor's
+	 * referrer: it gets the one the survivor has now */
+	"UPDATE members SET merged_at = closed_at\n"
+	"  WHERE status = 'merged' AND merged_at IS NULL;\n"
+	"UPDATE members SET into_referrer = (SELECT i.referrer FROM members i\n"
+	"    WHERE i.member_id = members.merged_into)\n"
+	"  WHERE status = 'merged' AND into_referrer IS NULL;\n",
 };
 
 /* The columns a migration adds before its statements run, each only where
@@ -478,6 +489,8 @@ static const struct {
 	{ 15, "runs", "operator", "TEXT" },
 	{ 16, "receipts", "unrecovered",
 	    "INTEGER NOT NULL DEFAULT 0 CHECK (typeof(unrecovered) = 'integer' AND unrecovered >= 0)" },
+	{ 18, "members", "merged_at", "TEXT" },
+	{ 18, "members", "into_referrer", "TEXT" },
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -920,9 +920,13 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	    "  ELSE json_patch(f.attrs, m.attrs) END,"
 	    " updated_run = ?3 FROM members AS f WHERE m.member_id = ?2 AND f.member_id = ?1",
 	    "cannot merge members", NULL, from, into, LEDGER_RUN, ref, self, NULL) < 0 ||
+	    /* a closed `from` keeps the day it was closed; the referrer
+	     * `into` had until now is kept for the lists of earlier days */
 	    ledger_exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
-	    " closed_at = ?3, updated_run = ?4 WHERE member_id = ?1",
-	    "cannot merge members", NULL, from, into, at, LEDGER_RUN, NULL) < 0 ||
+	    " closed_at = coalesce(closed_at, ?3), merged_at = ?3, into_referrer = nullif(?5, ''),"
+	    " updated_run = ?4 WHERE member_id = ?1",
+	    "cannot merge members", NULL, from, into, at, LEDGER_RUN,
+	    im.v[MF_REFERRER] ? im.v[MF_REFERRER] : "", NULL) < 0 ||
 	    merge_referrer_loop(l, into, fm.v[MF_REFERRER]) < 0 ||
 	    merge_tier(l, from, into, im.v[MF_TIER],
 	    strcmp(fm.v[MF_STATUS], "closed") == 0 ? fm.v[MF_CLOSED_AT] : NULL, at) < 0 ? -1 : 0;

@@ -87,9 +87,9 @@ ledger_segment_first_date(struct ledger *l, char out[11])
 	return 0;
 }
 
-/* a member of prefix P merged into another on or after TO (closed_at is
+/* a member of prefix P merged into another on or after TO (merged_at is
  * the time of the merge), so a member of its own before it */
-#define MERGED_AFTER(P, TO) "(" P "status = 'merged' AND " P "closed_at >= " TO ")"
+#define MERGED_AFTER(P, TO) "(" P "status = 'merged' AND " P "merged_at >= " TO ")"
 
 int
 ledger_segment_aliases(struct ledger *l, const char *to)
@@ -109,13 +109,13 @@ ledger_segment_aliases(struct ledger *l, const char *to)
 	    " WITH RECURSIVE merged(member_id, survivor) AS ("
 	    "  SELECT member_id, merged_into FROM members f"
 	    "   WHERE merged_into IS NOT NULL AND status = 'merged'"
-	    "   AND coalesce(closed_at, '') < ?1"
+	    "   AND coalesce(merged_at, '') < ?1"
 	    "   AND EXISTS (SELECT 1 FROM members x WHERE x.member_id = f.merged_into"
 	    "    AND (x.status <> 'merged' OR " MERGED_AFTER("x.", "?1") "))"
 	    "  UNION ALL"
 	    "  SELECT m.member_id, s.survivor FROM merged s"
 	    "   JOIN members m ON m.merged_into = s.member_id"
-	    "   WHERE m.status = 'merged' AND coalesce(m.closed_at, '') < ?1)"
+	    "   WHERE m.status = 'merged' AND coalesce(m.merged_at, '') < ?1)"
 	    " SELECT member_id, survivor FROM merged", "cannot read merged members", NULL,
 	    to, NULL) < 0))
 		return -1;
@@ -135,9 +135,12 @@ ledger_segment_aliases(struct ledger *l, const char *to)
  */
 #define SPEND "r.amount - r.returned_amount"
 #define SPENT "r.status <> 'anonymous'"
-/* a member of prefix P closed on or after TO, so still active before it
- * (closed_at is cleared by a reopening: an earlier closing is not known) */
-#define CLOSED_AFTER(P, TO) "(" P "status = 'closed' AND " P "closed_at >= " TO ")"
+/* a member of prefix P active before TO: active now, or closed on or
+ * after TO, or merged then, active until the merge (closed_at is cleared
+ * by a reopening: an earlier closing is not known; a merge keeps the
+ * closing of a member closed before it, and is the closing of one that
+ * was not, so a member merged since and closed before TO is closed) */
+#define ACTIVE_BEFORE(P, TO) "(" P "status = 'active' OR " P "closed_at >= " TO ")"
 
 /*
  * What receipt `x` took off the purchase its orig_txn names: a return its
@@ -350,17 +353,17 @@ walk(struct ledger *l, int active_only, int measure, const char *from, const cha
 	 * (active_only 2) go on for a forgotten member, whose books stay */
 	enrolled = active_only != 2 && to;
 	/* a member closed after the as-of date was active on it, and so was
-	 * one merged into another since: a member of its own then */
+	 * one merged into another since: a member of its own then, closed
+	 * when it was closed before the merge */
 	snprintf(sql, n, "SELECT member_id, %s, enrolled_at, %s"
 	    " FROM members WHERE %s%s ORDER BY member_id",
-	    enrolled ? "CASE WHEN " CLOSED_AFTER("", "?1") " OR " MERGED_AFTER("", "?1")
-	    " THEN 'active' ELSE status END" :
+	    enrolled ? "CASE WHEN " ACTIVE_BEFORE("", "?1") " THEN 'active'"
+	    " WHEN status = 'merged' THEN 'closed' ELSE status END" :
 	    "status",
 	    active_only == 2 ? "NULL, tier, NULL, NULL, NULL,"
 	    " (SELECT started_at FROM runs WHERE run_id = created_run), NULL" :
 	    "birthday, tier, name, phone, email, NULL, forgotten_at",
-	    active_only == 1 && enrolled ? "(status = 'active' OR " CLOSED_AFTER("", "?1")
-	    " OR " MERGED_AFTER("", "?1") ") AND forgotten_at IS NULL" :
+	    active_only == 1 && enrolled ? ACTIVE_BEFORE("", "?1") " AND forgotten_at IS NULL" :
 	    active_only == 1 ? "status = 'active' AND forgotten_at IS NULL" :
 	    active_only ? "status = 'active'" :
 	    enrolled ? "(status <> 'merged' OR " MERGED_AFTER("", "?1") ")" : "status <> 'merged'",
@@ -452,19 +455,31 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
     void *ctx)
 {
 	const char *const one[] = { to, NULL };
-	char sql[4096];
+	char sql[6144];
 
 	/* the merges made by then: a record merged since referred, and was
-	 * referred, as a member of its own */
+	 * referred, as a member of its own, and the member it was merged
+	 * into had the referrer it had before the first merge since
+	 * (into_referrer), not the one a merge gave it */
 	if (ledger_segment_aliases(l, to) < 0)
 		return -1;
 	snprintf(sql, sizeof(sql),
-	    "WITH ref AS ("
+	    "WITH was AS ("
+	    "  SELECT merged_into AS member_id, into_referrer FROM ("
+	    "   SELECT merged_into, into_referrer, row_number() OVER (PARTITION BY merged_into"
+	    "    ORDER BY merged_at, updated_run, member_id) AS k"
+	    "   FROM members WHERE merged_into IS NOT NULL AND " MERGED_AFTER("", "?1") ")"
+	    "  WHERE k = 1),"
+	    " past AS ("
+	    "  SELECT m.member_id, CASE WHEN w.member_id IS NULL THEN m.referrer"
+	    "   ELSE w.into_referrer END AS referrer"
+	    "  FROM members m LEFT JOIN was w USING (member_id)"
+	    "  WHERE (m.status <> 'merged' OR " MERGED_AFTER("m.", "?1") ")"
+	    "   AND m.enrolled_at < ?1),"
+	    " ref AS ("
 	    "  SELECT coalesce(a.survivor, m.referrer) AS referrer, m.member_id"
-	    "  FROM members m LEFT JOIN temp.seg_alias a ON a.member_id = m.referrer"
+	    "  FROM past m LEFT JOIN temp.seg_alias a ON a.member_id = m.referrer"
 	    "  WHERE m.referrer IS NOT NULL"
-	    "   AND (m.status <> 'merged' OR " MERGED_AFTER("m.", "?1") ")"
-	    "   AND m.enrolled_at < ?1"
 	    "   AND coalesce(a.survivor, m.referrer) <> m.member_id),"
 	    " buy AS ("
 	    "  SELECT " WHO_ALIAS " AS member_id, sum(" SPEND " + " TAKEN_FROM("1")
@@ -476,8 +491,7 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	    "  count(buy.member_id) AS buyers, coalesce(sum(buy.spend), 0) AS spend%s"
 	    " FROM ref LEFT JOIN buy USING (member_id) JOIN members p"
 	    "  ON p.member_id = ref.referrer"
-	    "  AND (p.status = 'active' OR " CLOSED_AFTER("p.", "?1") " OR "
-	    MERGED_AFTER("p.", "?1") ")"
+	    "  AND " ACTIVE_BEFORE("p.", "?1")
 	    "  AND p.forgotten_at IS NULL AND p.enrolled_at < ?1"
 	    " GROUP BY ref.referrer"
 	    " ORDER BY referred DESC, buyers DESC, spend DESC, ref.referrer",

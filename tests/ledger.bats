@@ -268,6 +268,28 @@ missing() {
 	ledger_ok v17.db
 }
 
+@test "a schema version 18 ledger gets its merged members' merge times, and the referrers their survivors have" {
+	new_ledger -d fresh.db
+	cp fresh.db v18.db
+	printf 'member_id,referrer\nR,\nA,\nB,R\nC,\nD,\n' >a.csv
+	loy-enroll -d v18.db a.csv >/dev/null 2>&1
+	LOY_NOW="2026-11-01 10:00:00" loy-enroll -d v18.db merge A B >/dev/null 2>&1
+	LOY_NOW="2026-11-02 10:00:00" loy-enroll -d v18.db merge C D >/dev/null 2>&1
+	# version 18 held the time of a merge in closed_at alone
+	sqlite3 v18.db "ALTER TABLE members DROP COLUMN into_referrer;
+	    ALTER TABLE members DROP COLUMN merged_at; PRAGMA user_version = 18"
+	run -0 --separate-stderr loy-check -d v18.db
+	[ "$(sqlite3 v18.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 v18.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	[ "$(sqlite3 v18.db "SELECT member_id || '|' || status || '|' || coalesce(closed_at, '-') || '|' ||
+	    coalesce(merged_at, '-') || '|' || coalesce(into_referrer, '-') FROM members ORDER BY 1")" = "A|merged|2026-11-01 10:00:00|2026-11-01 10:00:00|R
+B|active|-|-|-
+C|merged|2026-11-02 10:00:00|2026-11-02 10:00:00|-
+D|active|-|-|-
+R|active|-|-|-" ]
+	ledger_ok v18.db
+}
+
 @test "a schema version 10 ledger gets the index of returns taken off no purchase" {
 	new_ledger -d fresh.db
 	cp fresh.db v10.db
@@ -305,7 +327,8 @@ missing() {
 	cp fresh.db v12.db
 	printf 'member_id,name,phone\n1,Ann,+49 30 1234-56\n2,Bob,\n' >in.csv
 	loy-enroll -d v12.db in.csv >/dev/null 2>&1
-	sqlite3 v12.db "DROP INDEX members_phone; ALTER TABLE members DROP COLUMN phone_key;
+	sqlite3 v12.db "DROP INDEX members_phone; ALTER TABLE members DROP COLUMN into_referrer;
+	    ALTER TABLE members DROP COLUMN merged_at; ALTER TABLE members DROP COLUMN phone_key;
 	    DROP INDEX receipts_orig;
 	    CREATE INDEX members_phone ON members(replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '.', ''), '(', ''), ')', ''), '/', ''))
 	      WHERE phone IS NOT NULL;

@@ -1986,6 +1986,90 @@ OUT
 	ledger_ok
 }
 
+@test "lists as of a day between a member's closing and its merge show it closed, not active" {
+	new_ledger
+	printf 'member_id,enrolled_at\nA,2026-01-01\nB,2026-01-01\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	echo "A 2026-01-01 10.00" | buy
+	LOY_NOW="2026-01-02 12:00:00" loy-enroll close A >/dev/null 2>&1
+	LOY_NOW="2026-01-06 12:00:00" run -0 --separate-stderr loy-enroll merge A B
+	# the merge keeps the day A was closed
+	[ "$(q "SELECT closed_at FROM members WHERE member_id = 'A'")" = "2026-01-02 12:00:00" ]
+	# as of the day before the closing A was active; between the closing
+	# and the merge it was closed; from the merge on it is B's
+	run -0 --separate-stderr loy-segment --as-of 2026-01-01 lifecycle
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+A,new,2026-01-01,2026-01-01,0
+B,new,2026-01-01,,
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-01-03 lifecycle
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+A,closed,2026-01-01,2026-01-01,2
+B,new,2026-01-01,,
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-01-03 best 5
+	same "$output" <<OUT
+member_id,rank,spend,visits
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-01-03 never-bought
+	same "$output" <<OUT
+member_id,enrolled,days_enrolled
+B,2026-01-01,2
+OUT
+	run -0 --separate-stderr loy-segment --as-of 2026-01-06 lifecycle
+	same "$output" <<OUT
+member_id,state,enrolled,last_purchase,days_since
+B,new,2026-01-01,2026-01-01,5
+OUT
+	[ "$(q "SELECT merged_at FROM members WHERE member_id = 'A'")" = "2026-01-06 12:00:00" ]
+	# and as a referrer: closed between the two dates, not listed
+	printf 'member_id,enrolled_at,referrer\nX,2026-01-01,\nY,2026-01-01,\nC,2026-01-01,X\n' >r.csv
+	loy-enroll r.csv >/dev/null 2>&1
+	LOY_NOW="2026-01-02 12:00:00" loy-enroll close X >/dev/null 2>&1
+	LOY_NOW="2026-01-06 12:00:00" loy-enroll merge X Y >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-01-01 referrers
+	[ "$output" = "member_id,referred,buyers,spend
+X,1,0,0.00" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-01-03 referrers
+	[ "$output" = "member_id,referred,buyers,spend" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-01-06 referrers
+	[ "$output" = "member_id,referred,buyers,spend
+Y,1,0,0.00" ]
+	ledger_ok
+}
+
+@test "referrers as of a day before a merge count the referrer the merge copied onto the survivor once, as the duplicate's" {
+	new_ledger
+	# D, a duplicate of S, was referred by R; S had no referrer until
+	# the merge of 2026-06-05 gave it D's; T had its own, Q, kept
+	printf 'member_id,enrolled_at,referrer\nR,2024-01-01,\nQ,2024-01-01,\nS,2024-01-01,\nD,2024-02-01,R\nT,2024-01-01,Q\nE,2024-02-01,R\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	echo "S 2024-06-01 40.00" | buy
+	echo "D 2024-06-02 5.00" | buy
+	LOY_NOW="2026-06-05 12:00:00" loy-enroll merge D S >/dev/null 2>&1
+	LOY_NOW="2026-06-05 12:00:00" loy-enroll merge E T >/dev/null 2>&1
+	[ "$(q "SELECT member_id || ':' || coalesce(referrer, '-') FROM members WHERE member_id IN ('S', 'T') ORDER BY 1")" = "S:R
+T:Q" ]
+	# before the merge R referred D and E, each a member of its own, and
+	# Q referred T
+	run -0 --separate-stderr loy-segment --as-of 2026-06-04 referrers
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+R,2,1,5.00
+Q,1,0,0.00
+OUT
+	# from the merge on R referred S, with D's purchase, and Q referred T
+	run -0 --separate-stderr loy-segment --as-of 2026-06-05 referrers
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+R,1,1,45.00
+Q,1,0,0.00
+OUT
+	ledger_ok
+}
+
 @test "save: a list becomes a named segment; an existing name needs --replace" {
 	valued
 	run -0 --separate-stderr loy-segment --as-of 2026-11-23 --save top best 2
