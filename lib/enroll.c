@@ -1263,7 +1263,7 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 
 	if (strcmp(vb->verb, "merge") == 0) {
 		struct member into = { { 0 } };
-		int64_t moved;
+		struct ledger_merge mg = { 0 };
 		char pts[24];
 		const char *from = vb->argv[0], *to = vb->argv[1];
 
@@ -1289,14 +1289,24 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 			    "into '%s'", to, from)) < 0;
 		if (!bad || ledger_status_or(l, 0)) {
 			if (bad || merge_expire_first(l, from, to, vb->now) < 0 ||
-			    ledger_member_merge(l, from, to, vb->now, &moved) < 0) {
+			    ledger_member_merge(l, from, to, vb->now, &mg) < 0) {
+				ledger_merge_clear(&mg);
 				member_clear(&m);
 				member_clear(&into);
 				return ledger_status(l);
 			}
-			snprintf(pts, sizeof(pts), "%lld", (long long)moved);
-			verb_outs(out, from, "merged", "into ", to, ", ", pts, " points moved",
-			    (char *)NULL);
+			snprintf(pts, sizeof(pts), "%lld", (long long)mg.moved);
+			/* the tier the merge passed to the survivor, from the
+			 * day it holds it */
+			if (mg.tier_to)
+				verb_outs(out, from, "merged", "into ", to, ", ", pts,
+				    " points moved, tier of ", to, " ",
+				    mg.tier_from ? mg.tier_from : "none", " to ", mg.tier_to,
+				    " from ", mg.tier_day, (char *)NULL);
+			else
+				verb_outs(out, from, "merged", "into ", to, ", ", pts,
+				    " points moved", (char *)NULL);
+			ledger_merge_clear(&mg);
 			counts[0]++;
 		}
 		member_clear(&m);

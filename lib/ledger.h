@@ -192,10 +192,22 @@ int ledger_member_set_status(struct ledger *l, const char *id, const char *statu
  * forgotten yet); the ids erased in *ids (*n of them, in no order; caller
  * frees each and the array).  0 or -1. */
 int ledger_member_forget(struct ledger *l, const char *id, const char *at, char ***ids, int *n);
+/* What a merge did: the points it moved and, when it passed the tier of
+ * the merged record to the survivor (tier_history reason 'merged'), the
+ * survivor's tier before (NULL for none) and after, and the day it holds
+ * it from; tier_to NULL when the survivor's tier did not change.  Freed by
+ * ledger_merge_clear. */
+struct ledger_merge {
+	int64_t moved;
+	char *tier_from, *tier_to;
+	char tier_day[11];
+};
+void ledger_merge_clear(struct ledger_merge *mg);
 /* Merge `from` into `into`: balance and open lots move by new journal
- * entries, cards follow, `from` resolves to `into` from then on. */
+ * entries, cards follow, `from` resolves to `into` from then on; what it
+ * did in *mg. */
 int ledger_member_merge(struct ledger *l, const char *from, const char *into,
-    const char *at, int64_t *moved);
+    const char *at, struct ledger_merge *mg);
 
 /* Cards: several per member; replacement keeps the history. */
 int ledger_card_owner(struct ledger *l, const char *card, char **member, char **status);

@@ -736,11 +736,11 @@ merge_tier_day(struct ledger *l, const char *at, char day[11])
  * not the tier of a record `closed` (its closed_at, else NULL) by the day
  * of the last tiers run.  The survivor's next review judges it, by the purchases of both.  An
  * assignment of `from` follows through tier_assignments, in the next
- * tiers run.  0 or -1.
+ * tiers run.  A change of the survivor's tier is said in mg.  0 or -1.
  */
 static int
 merge_tier(struct ledger *l, const char *from, const char *into, const char *held,
-    const char *closed, const char *at)
+    const char *closed, const char *at, struct ledger_merge *mg)
 {
 	const struct programme *v, *p;
 	char *fe = NULL, *ie = NULL, day[11];
@@ -794,6 +794,9 @@ merge_tier(struct ledger *l, const char *from, const char *into, const char *hel
 			rc = -1;
 			goto out;
 		}
+		mg->tier_from = held ? loy_xstrdup(held) : NULL;
+		mg->tier_to = loy_xstrdup(fe);
+		memcpy(mg->tier_day, day, sizeof(mg->tier_day));
 	}
 	/* what the survivor earned: the tier it holds now (no row), or,
 	 * while an assignment holds it higher, the merged record's */
@@ -841,9 +844,17 @@ out:
 	return rc;
 }
 
+void
+ledger_merge_clear(struct ledger_merge *mg)
+{
+	free(mg->tier_from);
+	free(mg->tier_to);
+	*mg = (struct ledger_merge){ 0 };
+}
+
 int
 ledger_member_merge(struct ledger *l, const char *from, const char *into, const char *at,
-    int64_t *moved)
+    struct ledger_merge *mg)
 {
 	sqlite3_stmt *st;
 	int64_t points = 0, out_id, in_id;
@@ -862,7 +873,8 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return ledger_fail(l, "cannot read a balance");
-	*moved = points;
+	ledger_merge_clear(mg);
+	mg->moved = points;
 	if (points != 0) {
 		int64_t into_balance;
 
@@ -929,7 +941,8 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	    im.v[MF_REFERRER] ? im.v[MF_REFERRER] : "", NULL) < 0 ||
 	    merge_referrer_loop(l, into, fm.v[MF_REFERRER]) < 0 ||
 	    merge_tier(l, from, into, im.v[MF_TIER],
-	    strcmp(fm.v[MF_STATUS], "closed") == 0 ? fm.v[MF_CLOSED_AT] : NULL, at) < 0 ? -1 : 0;
+	    strcmp(fm.v[MF_STATUS], "closed") == 0 ? fm.v[MF_CLOSED_AT] : NULL, at, mg) < 0 ?
+	    -1 : 0;
 out:
 	member_clear(&fm);
 	member_clear(&im);

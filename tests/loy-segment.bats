@@ -624,6 +624,32 @@ B:Platinum>Silver:review:2026-07-01" ]
 	ledger_ok
 }
 
+@test "a merge that passes the merged member's tier to the survivor says so in its detail, with the day it holds from" {
+	tiered
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01 D:2024-01-01
+	echo "A 2025-01-10 350.00" | buy
+	echo "D 2025-01-10 150.00" | buy
+	loy-segment --as-of 2025-01-10 tiers --apply >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-02-28 tiers --apply
+	LOY_NOW="2026-03-01 12:00:00" run -0 --separate-stderr loy-enroll merge A B
+	same "$output" <<'OUT'
+member_id,status,detail
+A,merged,"into B, 350 points moved, tier of B Silver to Platinum from 2026-03-01"
+OUT
+	[ "$stderr" = "" ]
+	# a dry run says the same, and keeps nothing
+	LOY_NOW="2026-03-01 12:00:00" run -0 --separate-stderr loy-enroll -n merge D C
+	[ "${lines[1]}" = 'D,merged,"into C, 150 points moved, tier of C Silver to Gold from 2026-03-01"' ]
+	[ "$(q "SELECT tier FROM members WHERE member_id = 'C'")" = Silver ]
+	# the survivor's tier is the higher: the detail names no tier
+	LOY_NOW="2026-03-01 12:00:00" run -0 --separate-stderr loy-enroll merge C D
+	[ "${lines[1]}" = 'C,merged,"into D, 0 points moved"' ]
+	[ "$(history)" = "A:Silver>Platinum:qualified:2025-01-10
+D:Silver>Gold:qualified:2025-01-10
+B:Silver>Platinum:merged:2026-03-01" ]
+	ledger_ok
+}
+
 @test "a merge after missed nightly runs passes the tier from the day after the last run, which the next run reviews in order" {
 	tiered
 	members A:2024-01-01 B:2024-01-01
@@ -633,6 +659,7 @@ B:Platinum>Silver:review:2026-07-01" ]
 	# 2025-01-11 on, and so A's Platinum, which the review of 1 July 2026
 	# takes away
 	LOY_NOW="2026-08-01 12:00:00" run -0 --separate-stderr loy-enroll merge A B
+	[ "${lines[1]}" = 'A,merged,"into B, 350 points moved, tier of B Silver to Platinum from 2025-01-11"' ]
 	[ "$(history)" = "A:Silver>Platinum:qualified:2025-01-10
 B:Silver>Platinum:merged:2025-01-11" ]
 	LOY_NOW="2026-08-01 12:00:00" run -0 --separate-stderr loy-segment --as-of 2026-08-01 tiers --apply
