@@ -393,7 +393,9 @@ explain_row(void *ctx, int ncols, const char *const *cols, const char *const *ro
 }
 
 /* Say why there is nothing to explain: an unknown or merged member, an
- * unknown or anonymous receipt.  Returns the exit status. */
+ * unknown or anonymous receipt, a receipt that earned nothing or a return
+ * that took nothing back (with what a balance at zero left it owing).
+ * Returns the exit status. */
 static int
 nothing_to_explain(struct ledger *l, const char *kind, const char *value)
 {
@@ -418,6 +420,12 @@ nothing_to_explain(struct ledger *l, const char *kind, const char *value)
 			loy_error("unknown receipt '%s'", value);
 		else if (!r.member_id)
 			loy_error("receipt '%s' has no member: it earned no points", value);
+		else if (r.status && strcmp(r.status, "returned") == 0 && r.unrecovered > 0)
+			loy_error("receipt '%s' is a return that took back no points: %lld points not "
+			    "recovered, the balance may not go below zero (still owed)", value,
+			    (long long)r.unrecovered);
+		else if (r.status && strcmp(r.status, "returned") == 0)
+			loy_error("receipt '%s' is a return that took back no points", value);
 		else
 			loy_error("receipt '%s' earned no points", value);
 	} else {

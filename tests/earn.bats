@@ -2723,6 +2723,25 @@ EOF2
 	ledger_ok
 }
 
+@test "explain of a return that took back nothing says it is a return, and what it still owes, not that it earned nothing" {
+	base
+	members
+	# 1001 has no points: the return of goods bought elsewhere finds the
+	# balance at zero; 1002's purchase of a free item earns nothing
+	pos <<'EOF2'
+R1,1001,2026-12-10 10:00:00,X,,,-1,-27.50
+S2,1002,2026-12-10 11:00:00,X,,,1,0.00
+EOF2
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "$(q "SELECT unrecovered FROM receipts WHERE txn_id = 'R1'")" = 27 ]
+	run -66 --separate-stderr loy-accrue --explain receipt=R1
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-accrue: receipt 'R1' is a return that took back no points: 27 points not recovered, the balance may not go below zero (still owed)" ]
+	run -66 --separate-stderr loy-accrue --explain receipt=S2
+	[ "$stderr" = "loy-accrue: receipt 'S2' earned no points" ]
+	ledger_ok
+}
+
 @test "explain with nothing to explain prints nothing, not even the header: a redirected run leaves an empty file" {
 	base
 	members
