@@ -1458,11 +1458,19 @@ setting_valid(const char *key, const char *value, int stored, char *reason, unsi
 	return 0;
 }
 
+/* A --set of loy-init: an unknown key says where the known ones are listed,
+ * as the programme file's [programme] does. */
 static int
 valid_setting(const char *key, const char *value)
 {
+	const struct ledger_setting *s;
 	char why[512];
 
+	for (s = ledger_defaults; s->key; s++)
+		if (strcmp(s->key, key) == 0)
+			break;
+	if (!s->key)
+		return loy_error("unknown setting '%s' (loy-init --settings lists them)", key);
 	if (ledger_setting_valid(key, value, why, sizeof(why)) < 0)
 		return loy_error("%s", why);
 	return 0;

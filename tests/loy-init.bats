@@ -104,10 +104,10 @@ EOF
 	ledger_ok
 }
 
-@test "--set refuses an unknown setting and creates nothing" {
+@test "--set refuses an unknown setting, says where the settings are listed, and creates nothing" {
 	run -64 --separate-stderr loy-init --set colour=blue
 	[ "$output" = "" ]
-	[ "$stderr" = "loy-init: unknown setting 'colour'" ]
+	[ "$stderr" = "loy-init: unknown setting 'colour' (loy-init --settings lists them)" ]
 	[ ! -e "$LOY_DB" ]
 }
 
