@@ -160,6 +160,7 @@ struct accrue {
 	const struct cli *cli;
 	struct ledger *l;
 	int auto_enroll;
+	long unenrolled;	/* receipts refused: their member is not enrolled */
 	int col[F_COUNT];
 	int order[ID_COUNT], norder;	/* identify_by */
 	int decimals, allow_negative, window_days;
@@ -3224,6 +3225,7 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			if (!a->auto_enroll) {
 				snprintf(why, sizeof(why), strcmp(key, "phone") && strcmp(key, "email") ?
 				    "unknown %s '%s'" : "unknown %s '" LOY_PII("%s") "'", key, value);
+				a->unenrolled++;
 				rc = reject_receipt(a, b, r, why);
 				goto out;
 			}
@@ -3903,6 +3905,13 @@ accrue_receipts(const struct cli *cli, struct ledger *l, int auto_enroll, int nf
 	int status;
 
 	status = batch_run(&job, cli, l, nfiles, files, args);
+	/* after the rows it listed, what to do about the members it does not
+	 * know (--auto-enroll would have enrolled them) */
+	if ((status == LOY_EX_DATAERR || status == LOY_EX_SETASIDE) && a.unenrolled)
+		loy_warn(a.unenrolled == 1 ? "%ld receipt names a member the ledger does not "
+		    "know: enrol the member with loy-enroll first, or give --auto-enroll" :
+		    "%ld receipts name members the ledger does not know: enrol them with "
+		    "loy-enroll first, or give --auto-enroll", a.unenrolled);
 	teardown(&a);
 	return status;
 }

@@ -1135,8 +1135,66 @@ loy-accrue: day.csv:2: unknown member_id '9999'
 loy-accrue: day.csv:4: unknown card '7000001'
 loy-accrue: day.csv: 3 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 2 rejected; 1 receipt, 1 member, 6 points
 $NOTHING2
+loy-accrue: 2 receipts name members the ledger does not know: enrol them with loy-enroll first, or give --auto-enroll
 EOF
 	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
+@test "after the rows it lists, says how many receipts name members it does not know, and what to do" {
+	base
+	before=$(dump)
+	# U1 has two lines (one receipt); U4 is refused for its amount, not
+	# for its member
+	cat >day.csv <<'EOF'
+txn_id,member_id,card,occurred_at,amount
+U1,9999,,2026-11-20 10:00:00,5.00
+U1,9999,,2026-11-20 10:00:00,1.00
+U2,1001,,2026-11-20 10:01:00,6.00
+U3,,7000001,2026-11-20 10:02:00,7.00
+U4,1002,,2026-11-20 10:03:00,7.0x
+EOF
+	run -65 --separate-stderr loy-accrue day.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: day.csv:2: unknown member_id '9999'
+loy-accrue: day.csv:3: receipt 'U1' is refused: unknown member_id '9999' (line 2)
+loy-accrue: day.csv:5: unknown card '7000001'
+loy-accrue: day.csv:6: amount '7.0x' is not a decimal number
+loy-accrue: day.csv: 5 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 4 rejected; 1 receipt, 1 member, 6 points
+loy-accrue: 4 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+loy-accrue: 2 receipts name members the ledger does not know: enrol them with loy-enroll first, or give --auto-enroll
+EOF
+	[ "$(dump)" = "$before" ]
+	# set aside, the rest committed: the same words, exit 1
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	[ "${stderr_lines[4]}" = "loy-accrue: day.csv: 5 rows, 1 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 4 rejected; 1 receipt, 1 member, 6 points" ]
+	[ "${stderr_lines[5]}" = "loy-accrue: 2 receipts name members the ledger does not know: enrol them with loy-enroll first, or give --auto-enroll" ]
+	[ "${#stderr_lines[@]}" -eq 6 ]
+	[ "$(q "SELECT group_concat(txn_id) FROM receipts")" = U2 ]
+	# one receipt: one member
+	printf 'txn_id,member_id,occurred_at,amount\nV1,8888,2026-11-20 11:00:00,5.00\n' >one.csv
+	run -65 --separate-stderr loy-accrue one.csv
+	[ "${stderr_lines[3]}" = "loy-accrue: 1 receipt names a member the ledger does not know: enrol the member with loy-enroll first, or give --auto-enroll" ]
+	ledger_ok
+}
+
+@test "says nothing of enrolling when no receipt names an unknown member, or with --auto-enroll" {
+	base
+	cat >day.csv <<'EOF'
+txn_id,member_id,occurred_at,amount
+W1,1001,2026-11-20 10:00:00,5.0x
+W2,7777,2026-11-20 10:00:00,5.0y
+EOF
+	run -65 --separate-stderr loy-accrue day.csv
+	[ "${stderr_lines[3]}" = "$NOTHING2" ]
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	run -65 --separate-stderr loy-accrue --auto-enroll day.csv
+	[ "${stderr_lines[3]}" = "$NOTHING2" ]
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	run -1 --separate-stderr loy-accrue --auto-enroll --rejects rej.csv day.csv
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[ "$(q "SELECT count(*) FROM members WHERE member_id = '7777'")" = 0 ]
 	ledger_ok
 }
 
