@@ -1030,8 +1030,8 @@ print_rows(void *ctx, int ncols, const char *const *cols, const char *const *row
 static int
 do_segments(struct run *r)
 {
-	int got;
-	char as_of[11];
+	int got, rc = 0;
+	char as_of[11], **who;
 
 	if (r->argc == 0)
 		return ledger_list_segments(r->l, batch_print, r->out);
@@ -1044,25 +1044,38 @@ do_segments(struct run *r)
 	if (r->save || r->o->with_contact)
 		return loy_error("segments NAME MEMBER ...: no --save or --with-contact"),
 		    LOY_EX_USAGE;
-	/* is each member in it? */
-	csvio_put(r->out, "member_id");
-	csvio_put(r->out, "in");
-	csvio_end(r->out);
-	for (int i = 1; i < r->argc; i++) {
-		char *who = NULL;
-
-		/* a merged id stands for its survivor, as a request's does */
-		if ((got = ledger_member_resolve(r->l, r->argv[i], &who)) < 0)
-			return -1;
-		got = segment_member_in(r->l, r->argv[0], who ? who : r->argv[i]);
-		free(who);
-		if (got < 0)
-			return -1;
+	/* each member known first, a merged id standing for its survivor, as
+	 * a request's does: an id no member has is a mistake, not a no */
+	who = loy_xmalloc(r->argc * sizeof(*who));
+	for (int i = 0; i < r->argc; i++)
+		who[i] = NULL;
+	for (int i = 1; i < r->argc && rc >= 0; i++) {
+		if ((got = ledger_member_resolve(r->l, r->argv[i], &who[i])) < 0)
+			rc = -1;
+		else if (!got) {
+			loy_error("unknown member '%s'", r->argv[i]);
+			rc = LOY_EX_DATAERR;
+		}
+	}
+	if (rc == 0) {
+		/* is each member in it? */
+		csvio_put(r->out, "member_id");
+		csvio_put(r->out, "in");
+		csvio_end(r->out);
+	}
+	for (int i = 1; i < r->argc && rc == 0; i++) {
+		if ((got = segment_member_in(r->l, r->argv[0], who[i])) < 0) {
+			rc = -1;
+			break;
+		}
 		csvio_put(r->out, r->argv[i]);
 		csvio_put(r->out, got ? "yes" : "no");
 		csvio_end(r->out);
 	}
-	return 0;
+	for (int i = 1; i < r->argc; i++)
+		free(who[i]);
+	free(who);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- dispatch */

@@ -2183,14 +2183,39 @@ A,Name A,,A@example.org" ]
 	loy-enroll merge B A >/dev/null 2>&1
 	# saved after the merge: B is saved as A
 	printf 'member_id\nB\n' | loy-segment save top >/dev/null 2>&1
-	run -0 --separate-stderr loy-segment segments top A B C nobody
+	run -0 --separate-stderr loy-segment segments top A B C
 	same "$output" <<OUT
 member_id,in
 A,yes
 B,yes
 C,no
-nobody,no
 OUT
+	ledger_ok
+}
+
+@test "segments NAME MEMBER refuses an id no member has, and answers no for a member not in it, closed, forgotten or merged" {
+	new_ledger
+	members A:2024-01-01 B:2024-01-01 C:2024-01-01 D:2024-01-01 E:2024-01-01
+	printf 'member_id\nA\n' | loy-segment save top >/dev/null 2>&1
+	loy-enroll close B >/dev/null 2>&1
+	loy-enroll forget C >/dev/null 2>&1
+	loy-enroll merge D E >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment segments top A B C D E
+	same "$output" <<OUT
+member_id,in
+A,yes
+B,no
+C,no
+D,no
+E,no
+OUT
+	# a typo is not a no: each id no member has is named, nothing printed
+	run -65 --separate-stderr loy-segment segments top A nobody Z
+	[ "$output" = "" ]
+	same "$stderr" <<ERR
+loy-segment: unknown member 'nobody'
+loy-segment: unknown member 'Z'
+ERR
 	ledger_ok
 }
 
