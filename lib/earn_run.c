@@ -395,7 +395,8 @@ explain_row(void *ctx, int ncols, const char *const *cols, const char *const *ro
 /* Say why there is nothing to explain: an unknown or merged member, an
  * unknown or anonymous receipt, a receipt that earned nothing or a return
  * that took nothing back (with what a balance at zero left it owing).
- * Returns the exit status. */
+ * Returns the exit status: 65 for an id the ledger does not know, as every
+ * program that takes a member on its command line says it, else 66. */
 static int
 nothing_to_explain(struct ledger *l, const char *kind, const char *value)
 {
@@ -406,8 +407,10 @@ nothing_to_explain(struct ledger *l, const char *kind, const char *value)
 	if (strcmp(kind, "member") == 0) {
 		if ((got = ledger_member_get(l, value, &m)) < 0)
 			status = ledger_status(l);
-		else if (!got)
+		else if (!got) {
 			loy_error("unknown member '%s'", value);
+			status = LOY_EX_DATAERR;
+		}
 		else if (m.v[MF_MERGED_INTO])
 			loy_error("member '%s' was merged into '%s': explain member=%s", value,
 			    m.v[MF_MERGED_INTO], m.v[MF_MERGED_INTO]);
@@ -416,8 +419,10 @@ nothing_to_explain(struct ledger *l, const char *kind, const char *value)
 	} else if (strcmp(kind, "receipt") == 0) {
 		if ((got = ledger_receipt_get(l, value, &r)) < 0)
 			status = ledger_status(l);
-		else if (!got)
+		else if (!got) {
 			loy_error("unknown receipt '%s'", value);
+			status = LOY_EX_DATAERR;
+		}
 		else if (!r.member_id)
 			loy_error("receipt '%s' has no member: it earned no points", value);
 		else if (r.status && strcmp(r.status, "returned") == 0 && r.unrecovered > 0)
