@@ -444,7 +444,7 @@ nothing_to_explain(struct ledger *l, const char *kind, const char *value)
 int
 earn_explain(const struct cli *cli, struct ledger *l, const char *what)
 {
-	struct explain x = { .decimals = ledger_decimals(l) };
+	struct explain x = { .out = NULL };
 	const char *eq = strchr(what, '='), *value;
 	char kind[16], entry[24];
 	int64_t journal;
@@ -474,8 +474,10 @@ earn_explain(const struct cli *cli, struct ledger *l, const char *what)
 		snprintf(entry, sizeof(entry), "%lld", n);
 		value = entry;
 	}
+	/* the money in the decimals of the settings the snapshot holds */
 	if (ledger_begin_read(l) < 0)
 		return ledger_status(l);
+	x.decimals = ledger_decimals(l);
 	x.out = csvio_writer(stdout, cli_format(cli), cli->safe_cells);
 	if (ledger_earn_explain(l, kind, value, explain_row, &x) < 0 ||
 	    ledger_earn_explained_total(l, kind, value, &journal) < 0)

@@ -4622,3 +4622,24 @@ EOF
 	[ "$(cat rej.csv)" = "the night before" ]
 	ledger_ok
 }
+
+# The programme's money changed to whole units while --explain runs.
+to_whole_units() {
+	q "UPDATE settings SET value = '0' WHERE key = 'decimals'"
+}
+
+@test "--explain prints its money by the settings of the moment it reads the journal, also when they change after it opened the ledger" {
+	need_faults
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,10.00\n' >p.csv
+	loy-accrue p.csv >/dev/null 2>&1
+	run -0 loy-accrue --explain receipt=T1
+	[ "${lines[1]}" = "T1,2026-11-20 10:00:00,1001,1,1,,10.00,[earn],1,10" ]
+	while_opened to_whole_units loy-accrue --explain receipt=T1
+	[ "$status" -eq 0 ]
+	[ "$(cat err.txt)" = "loy-accrue: receipt=T1: 1 row, 10 points, as the journal holds" ]
+	[ "$(sed -n 2p out.csv)" = "T1,2026-11-20 10:00:00,1001,1,1,,1000,[earn],1,10" ]
+	run -0 --separate-stderr loy-accrue --explain receipt=T1
+	[ "$(cat out.csv)" = "$output" ]
+	ledger_ok
+}
