@@ -896,3 +896,34 @@ OUT
 	run -74 --separate-stderr bash -c 'loy-expire --notice 30 >/dev/full'
 	[ "$stderr" = "loy-expire: cannot write the output: No space left on device" ]
 }
+
+# The ledger's days in Kiritimati (UTC+14), where today is never the day it
+# is in Pago Pago (UTC-11).
+far_east() {
+	q "UPDATE settings SET value = 'Pacific/Kiritimati' WHERE key = 'timezone'"
+}
+
+@test "--notice takes today in the time zone of the settings it reads the lots with, also when it changes after it opened the ledger" {
+	need_faults
+	new_ledger --set timezone=Pacific/Pago_Pago --set expiry_months=1
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	# a lot that expires tomorrow in Kiritimati: today or earlier in Pago Pago
+	day=$(TZ=Pacific/Kiritimati date +%F)
+	end=$(date -d "$day +1 day" +%F)
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,%s 10:00:00,10.00\n' \
+	    "$(date -d "$end -1 month" +%F)" >p.csv
+	LOY_NOW= loy-accrue p.csv >/dev/null 2>&1
+	[ "$(q "SELECT expires_at FROM lots")" = "$end 10:00:00" ] ||
+		skip "a month before $end is not a month back from it"
+	LOY_NOW= while_opened far_east loy-expire --notice 1
+	[ "$(TZ=Pacific/Kiritimati date +%F)" = "$day" ] ||
+		skip "the day changed in Kiritimati while the test ran"
+	[ "$status" -eq 0 ]
+	[ ! -s err.txt ]
+	same "$(cat out.csv)" <<OUT
+member_id,name,phone,email,points,first_expiry,status
+1001,Anna,,,10,$end 10:00:00,active
+OUT
+	ledger_ok
+}

@@ -1590,3 +1590,50 @@ OUT
 	[ "$(q "SELECT count(*) FROM runs WHERE program = 'loy-program'")" = 0 ]
 	ledger_ok
 }
+
+# The programme's money changed to whole units while a program runs.
+to_whole_units() {
+	q "UPDATE settings SET value = '0' WHERE key = 'decimals'"
+}
+
+@test "what-if weighs the candidate against the settings of the moment it reads the ledger, also when they change after it opened it" {
+	need_faults
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nA,1001,2026-11-20 10:00:00,100.00\n' >p.csv
+	loy-accrue p.csv >/dev/null 2>&1
+	good
+	sed -i 's/^programme = Test Club$/&\ndecimals = 0/; s/^per = 1.00$/per = 1/; s/^threshold = 100.00$/threshold = 100/' good.conf
+	while_opened to_whole_units loy-program what-if good.conf --from 2026-11-01 --to 2026-11-22
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	# 100.00 is 10000 whole units now: 2 points each
+	[ "$(cat err.txt)" = "loy-program: good.conf from 2026-11-01 to 2026-11-22: 1 receipt, 100 points given, 20000 under good.conf" ]
+	run -0 --separate-stderr loy-program what-if good.conf --from 2026-11-01 --to 2026-11-22
+	[ "$(cat out.csv)" = "$output" ]
+	ledger_ok
+}
+
+@test "show takes now in the time zone of the settings it reads the versions with, also when it changes after it opened the ledger" {
+	need_faults
+	new_ledger --set timezone=Pacific/Pago_Pago
+	# today in Kiritimati (UTC+14) is tomorrow or later in Pago Pago (UTC-11)
+	day=$(TZ=Pacific/Kiritimati date +%F)
+	loy-program show | tail -n +2 | sed 's/^programme = .*/programme = Far East Club/' >v2.conf
+	LOY_NOW= loy-program load --from "$day" v2.conf >/dev/null 2>&1
+	run -0 --separate-stderr env LOY_NOW= loy-program show
+	[ "${lines[0]}" = "# programme version 1, in force from the start" ]
+	LOY_NOW= while_opened far_east loy-program show
+	[ "$(TZ=Pacific/Kiritimati date +%F)" = "$day" ] ||
+		skip "the day changed in Kiritimati while the test ran"
+	[ "$status" -eq 0 ]
+	[ ! -s err.txt ]
+	[ "$(head -1 out.csv)" = "# programme version 2, in force from $day 00:00:00" ]
+	grep -qx 'programme = Far East Club' out.csv
+	ledger_ok
+}
+
+# The ledger's days in Kiritimati (UTC+14).
+far_east() {
+	q "UPDATE settings SET value = 'Pacific/Kiritimati' WHERE key = 'timezone'"
+}
