@@ -2758,3 +2758,19 @@ A,Silver,Gold,16000" ]
 	[ "$(sed -n 2p out.csv | cut -d, -f1-4)" = "B,Silver,Gold,0" ]
 	ledger_ok
 }
+
+@test "tiers --assign without --apply is a dry run that waits for another writer, as a run does, and commits nothing" {
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	tiered
+	members A:2024-01-01
+	printf 'member_id,tier,until\nA,Gold,2099-12-31\n' >vip.csv
+	before=$(dump)
+	commit_sql_while "DELETE FROM settings WHERE 0;"
+	while_locked release_lock loy-segment --busy-timeout 10 --assign vip.csv tiers
+	[ "$status" = 0 ] || { cat err.txt; false; }
+	[ "$(sed -n 2p out.csv | cut -d, -f1-3)" = "A,Silver,Gold" ]
+	[ "$(tail -1 err.txt)" = "loy-segment: dry run: nothing committed" ]
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
