@@ -476,6 +476,12 @@ static const char *const migrations[] = {
 	"UPDATE members SET into_referrer = (SELECT i.referrer FROM members i\n"
 	"    WHERE i.member_id = members.merged_into)\n"
 	"  WHERE status = 'merged' AND into_referrer IS NULL;\n",
+	/* 19 -> 20: the 0 in brackets after +39, +378 and +379 (Italy, San
+	 * Marino, the Vatican: +39 (0)6 ...) kept in the phone's key, as
+	 * LEDGER_PHONE_WRITTEN keeps it, where version 18 left it out */
+	"UPDATE members SET phone_key = " LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) "\n"
+	"  WHERE phone GLOB '*(*' AND phone_key IS NOT "
+	LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) ";\n",
 };
 
 /* The columns a migration adds before its statements run, each only where

@@ -394,7 +394,9 @@ ledger_phone_key(const char *phone, const char *country)
 
 	/* stripped into place after room for "+CC", as LEDGER_PHONE_WRITTEN:
 	 * the spaces, dashes, points and slashes, then a (0) right after + and
-	 * 1 to 3 digits (+44 (0)20: the trunk prefix), then the brackets */
+	 * 1 to 3 digits (+44 (0)20: the trunk prefix) but +39, +378 and
+	 * +379, whose numbers keep the 0 (+39 (0)6 is +3906), then the
+	 * brackets */
 	for (const char *p = phone; *p; p++)
 		if (!strchr(" -./", *p))
 			*k++ = *p;
@@ -404,7 +406,9 @@ ledger_phone_key(const char *phone, const char *country)
 
 		while (n <= 3 && s[n] >= '0' && s[n] <= '9')
 			n++;
-		if (n > 1 && strncmp(s + n, "(0)", 3) == 0) {
+		if (n > 1 && strncmp(s + n, "(0)", 3) == 0 &&
+		    !(n == 3 && strncmp(s + 1, "39", 2) == 0) &&
+		    !(n == 4 && (strncmp(s + 1, "378", 3) == 0 || strncmp(s + 1, "379", 3) == 0))) {
 			memmove(s + n, s + n + 3, (size_t)(k - s) - n - 2);
 			k -= 3;
 		}

@@ -233,6 +233,34 @@ EOF
 	ledger_ok
 }
 
+@test "after +39, +378 and +379 a 0 in brackets is part of the number: only its brackets go" {
+	new_ledger --set phone_country=44
+	cat >in.csv <<'EOF'
+member_id,name,phone
+1,Ann,+39 (0)6 1234 5678
+2,Bo,+39 06 1234 5678
+3,Cy,+39 6 1234 5678
+4,Dee,+378 (0)549 123456
+5,Eve,+379(0)6 69812345
+6,Fay,+3 (0)9 123456
+EOF
+	loy-enroll in.csv >/dev/null 2>&1
+	[ "$(q "SELECT member_id || ':' || phone_key FROM members ORDER BY 1")" = "1:+390612345678
+2:+390612345678
+3:+39612345678
+4:+3780549123456
+5:+3790669812345
+6:+39123456" ]
+	run -0 --separate-stderr loy-enroll duplicates
+	same "$output" <<'EOF'
+field,value,member_id,name,status,enrolled_at
+phone,+390612345678,1,Ann,active,2026-11-23 12:00:00
+phone,+390612345678,2,Bo,active,2026-11-23 12:00:00
+EOF
+	run -0 --separate-stderr loy-check
+	ledger_ok
+}
+
 @test "with phone_country, a national phone, its +CC form and its 00 form are one phone, in look-ups and in duplicates" {
 	new_ledger --set phone_country=44
 	cat >in.csv <<'EOF'
