@@ -87,6 +87,7 @@ main(int argc, char **argv)
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
+	cli_env_check();
 	if (adjust + opening + autoenroll + events + !!explain > 1) {
 		loy_warn("--adjust, --opening, --auto-enroll, --events and --explain go alone: "
 		    "give one of them");

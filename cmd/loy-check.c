@@ -75,6 +75,7 @@ main(int argc, char **argv)
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
+	cli_env_check();
 	if (optind != argc) {
 		loy_warn("'%s': loy-check reads no input and takes no operands", argv[optind]);
 		cli_usage(&cli);

@@ -66,6 +66,7 @@ main(int argc, char **argv)
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
+	cli_env_check();
 	argc -= optind;
 	argv += optind;
 	verb = argc > 0 && enroll_is_verb(argv[0]) ? argv[0] : NULL;

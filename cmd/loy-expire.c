@@ -62,6 +62,7 @@ main(int argc, char **argv)
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
+	cli_env_check();
 	if (notice >= 0 && (as_of || cli.date_format || cli.dry_run)) {
 		/* a notice expires nothing: --as-of, its format and --dry-run
 		 * have no meaning */

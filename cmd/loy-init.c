@@ -72,6 +72,7 @@ main(int argc, char **argv)
 				cli_usage(&cli);
 		}
 	}
+	cli_env_check();
 	if (optind != argc) {
 		loy_warn("'%s': loy-init takes no operands; the ledger is named with -d",
 		    argv[optind]);

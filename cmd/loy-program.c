@@ -96,6 +96,7 @@ main(int argc, char **argv)
 				cli_usage(&cli);
 		}
 	}
+	cli_env_check();
 	if (optind >= argc)
 		cli_usage(&cli);
 	cli_one_format(&cli);

@@ -104,6 +104,7 @@ main(int argc, char **argv)
 		else if (!cli_option(&cli, opt, optarg))
 			cli_usage(&cli);
 	}
+	cli_env_check();
 	argc -= optind;
 	argv += optind;
 	if (!mode && argc > 0 && (strcmp(argv[0], "cancel") == 0 ||

@@ -99,6 +99,7 @@ main(int argc, char **argv)
 				cli_usage(&cli);
 		}
 	}
+	cli_env_check();
 	argc -= optind;
 	argv += optind;
 	if (json + cli.table + cli.tsv > 1) {

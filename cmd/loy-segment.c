@@ -111,6 +111,7 @@ main(int argc, char **argv)
 				cli_usage(&cli);
 		}
 	}
+	cli_env_check();
 	argc -= optind;
 	argv += optind;
 	if (argc < 1 || !segment_known(argv[0])) {

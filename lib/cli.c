@@ -18,7 +18,19 @@
 void
 cli_init(struct cli *c, const char *usage, const char *help)
 {
-	const char *env = getenv("LOY_DB"), *op = getenv("LOY_OPERATOR"), *why;
+	const char *env = getenv("LOY_DB");
+
+	memset(c, 0, sizeof(*c));
+	c->db = env && *env ? env : "loyalty.db";
+	c->busy_timeout = 60;
+	c->usage = usage;
+	c->help = help;
+}
+
+void
+cli_env_check(void)
+{
+	const char *op = getenv("LOY_OPERATOR"), *why;
 
 	/* a name, as the runs report prints it on one line */
 	if (op && (utf8_check(op, strlen(op)) != strlen(op) || utf8_has_control(op))) {
@@ -37,11 +49,6 @@ cli_init(struct cli *c, const char *usage, const char *help)
 		    getenv("LOY_PROGRESS_AFTER"), LOY_PROGRESS_AFTER_MAX);
 		exit(LOY_EX_USAGE);
 	}
-	memset(c, 0, sizeof(*c));
-	c->db = env && *env ? env : "loyalty.db";
-	c->busy_timeout = 60;
-	c->usage = usage;
-	c->help = help;
 }
 
 void

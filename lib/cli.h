@@ -72,6 +72,11 @@ struct cli {
 
 /* Defaults: db from $LOY_DB or ./loyalty.db, busy timeout 60 s. */
 void cli_init(struct cli *c, const char *usage, const char *help);
+/* After the options, before anything else: the environment a run reads
+ * (LOY_OPERATOR, LOY_NOW, LOY_PROGRESS_AFTER), each value refused with
+ * exit 64 when it cannot be used; --help and --version, done by then,
+ * need none of it. */
+void cli_env_check(void);
 /* Handle an option every program shares; returns 1 if it was one, 0 if not.
  * Exits for --help, --version and bad values. */
 int cli_option(struct cli *c, int opt, const char *arg);

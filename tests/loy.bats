@@ -354,9 +354,17 @@ CMDS
 	for now in '2026-11-31 12:00:00' '2026-11-23 24:00:00' 2026/11/23 tomorrow ' 2026-11-23' '0999-01-01'; do
 		for p in loy-init loy-enroll loy-accrue loy-redeem loy-expire loy-segment loy-program \
 		    loy-report loy-check; do
-			LOY_NOW=$now run -64 --separate-stderr "$p" --version
+			LOY_NOW=$now run -64 --separate-stderr "$p" -d --help </dev/null
 			[ "$output" = "" ]
 			[[ "$stderr" == "$p: LOY_NOW '$now' "*" (such as 2026-11-23 12:00:00; unset LOY_NOW for the clock)" ]]
+			[ ! -e ./--help ]
+			# --help and --version, which read no clock, still work
+			LOY_NOW=$now run -0 --separate-stderr "$p" --version
+			[ "$output" = "$p $(loy --version | cut -d' ' -f2)" ]
+			[ "$stderr" = "" ]
+			LOY_NOW=$now run -0 --separate-stderr "$p" --help
+			[[ "${lines[0]}" == "usage: $p "* ]]
+			[ "$stderr" = "" ]
 		done
 		LOY_NOW=$now run -64 --separate-stderr loy enroll m.csv
 	done
@@ -375,9 +383,11 @@ CMDS
 	for v in ' 5' 5x -1 1.5 99999999999999999999 86401; do
 		for p in loy-init loy-enroll loy-accrue loy-redeem loy-expire loy-segment loy-program \
 		    loy-report loy-check; do
-			LOY_PROGRESS_AFTER=$v run -64 --separate-stderr "$p" --version
+			LOY_PROGRESS_AFTER=$v run -64 --separate-stderr "$p" -d --help </dev/null
 			[ "$output" = "" ]
 			[ "$stderr" = "$p: LOY_PROGRESS_AFTER '$v' is not a whole number of seconds from 0 to 86400" ]
+			LOY_PROGRESS_AFTER=$v run -0 --separate-stderr "$p" --version
+			[ "$stderr" = "" ]
 		done
 	done
 	for v in 0 +3 86400 ''; do
