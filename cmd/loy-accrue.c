@@ -88,6 +88,8 @@ main(int argc, char **argv)
 			cli_usage(&cli);
 	}
 	cli_env_check();
+	if (accrue_env_check() < 0)
+		exit(LOY_EX_USAGE);
 	if (adjust + opening + autoenroll + events + !!explain > 1) {
 		loy_warn("--adjust, --opening, --auto-enroll, --events and --explain go alone: "
 		    "give one of them");

@@ -3768,6 +3768,18 @@ env_size(const char *name, size_t dflt, size_t lo, const char *what, size_t *v)
 	return 0;
 }
 
+/* The memory variables loy-accrue reads, each refused as a usage error
+ * before the run, as the programs refuse a bad LOY_NOW (cli_env_check). */
+int
+accrue_env_check(void)
+{
+	size_t v;
+
+	return env_size("LOY_RECEIPT_MEMORY", OPEN_BYTES, 1024, "bytes", &v) < 0 ||
+	    env_size("LOY_MEMBER_MEMORY", MEMBER_BYTES, 1024, "bytes", &v) < 0 ||
+	    env_size("LOY_AWAITED_ORIGINALS", AWAITED_MAX, 1, "originals", &v) < 0 ? -1 : 0;
+}
+
 static int
 setup(struct accrue *a, struct ledger *l)
 {

@@ -14,5 +14,9 @@ int accrue_adjust(const struct cli *cli, struct ledger *l, int nfiles, char **fi
 /* Opening balances from another system: member_id, points, earned_at, expires_at. */
 int accrue_opening(const struct cli *cli, struct ledger *l, int nfiles, char **files,
     const char *args);
+/* LOY_RECEIPT_MEMORY, LOY_MEMBER_MEMORY and LOY_AWAITED_ORIGINALS: 0 when
+ * each is unset or a usable whole number, else -1 and a message (the
+ * caller exits 64 before the run). */
+int accrue_env_check(void);
 
 #endif

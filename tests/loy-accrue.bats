@@ -3787,15 +3787,15 @@ EOF
 @test "LOY_RECEIPT_MEMORY must be a number of bytes" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
-	LOY_RECEIPT_MEMORY=lots run -65 --separate-stderr loy-accrue pos.csv
+	LOY_RECEIPT_MEMORY=lots run -64 --separate-stderr loy-accrue pos.csv
 	[ "$stderr" = "loy-accrue: LOY_RECEIPT_MEMORY 'lots' is not a whole number of bytes from 1024 to 1099511627776" ]
 	# read as a whole number in a cell is read: digits alone, no blank
 	# before them, nothing after them, and not clamped
 	for v in ' 2048' '2048 ' 2048abc 0x800 99999999999999999999 1099511627777; do
-		LOY_RECEIPT_MEMORY=$v run -65 --separate-stderr loy-accrue pos.csv
+		LOY_RECEIPT_MEMORY=$v run -64 --separate-stderr loy-accrue pos.csv
 		[ "$stderr" = "loy-accrue: LOY_RECEIPT_MEMORY '$v' is not a whole number of bytes from 1024 to 1099511627776" ]
 	done
-	LOY_RECEIPT_MEMORY=$'\t2048' run -65 --separate-stderr loy-accrue pos.csv
+	LOY_RECEIPT_MEMORY=$'\t2048' run -64 --separate-stderr loy-accrue pos.csv
 	[ "$stderr" = "loy-accrue: LOY_RECEIPT_MEMORY '\t2048' is not a whole number of bytes from 1024 to 1099511627776" ]
 	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
 	LOY_RECEIPT_MEMORY=1099511627776 run -0 --separate-stderr loy-accrue pos.csv
@@ -3992,11 +3992,14 @@ EOF
 @test "LOY_MEMBER_MEMORY must be a number of bytes" {
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
-	LOY_MEMBER_MEMORY=1k run -65 --separate-stderr loy-accrue pos.csv
+	LOY_MEMBER_MEMORY=1k run -64 --separate-stderr loy-accrue pos.csv
 	[ "$stderr" = "loy-accrue: LOY_MEMBER_MEMORY '1k' is not a whole number of bytes from 1024 to 1099511627776" ]
-	LOY_MEMBER_MEMORY=' 4096' run -65 --separate-stderr loy-accrue pos.csv
+	LOY_MEMBER_MEMORY=' 4096' run -64 --separate-stderr loy-accrue pos.csv
 	[ "$stderr" = "loy-accrue: LOY_MEMBER_MEMORY ' 4096' is not a whole number of bytes from 1024 to 1099511627776" ]
 	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
+	# a usage error, as a bad LOY_NOW is, that --help does not meet
+	LOY_MEMBER_MEMORY=1k run -0 --separate-stderr loy-accrue --help
+	[[ "${lines[0]}" == "usage: loy-accrue "* ]]
 }
 
 # ---------------------------------------------------------------- originals awaited
@@ -4061,7 +4064,7 @@ EOF
 	base
 	printf 'txn_id,member_id,occurred_at,amount\nT1,1001,2026-11-20 10:00:00,5.00\n' >pos.csv
 	for n in 0 -1 many 2k ' 12' '12 ' 99999999999999999999; do
-		LOY_AWAITED_ORIGINALS=$n run -65 --separate-stderr loy-accrue pos.csv
+		LOY_AWAITED_ORIGINALS=$n run -64 --separate-stderr loy-accrue pos.csv
 		[ "$stderr" = "loy-accrue: LOY_AWAITED_ORIGINALS '$n' is not a whole number of originals from 1 to 1099511627776" ]
 	done
 	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
