@@ -478,7 +478,9 @@ static const char *const migrations[] = {
 	"  WHERE status = 'merged' AND into_referrer IS NULL;\n",
 	/* 19 -> 20: the 0 in brackets after +39, +378 and +379 (Italy, San
 	 * Marino, the Vatican: +39 (0)6 ...) kept in the phone's key, as
-	 * LEDGER_PHONE_WRITTEN keeps it, where version 18 left it out */
+	 * LEDGER_PHONE_WRITTEN keeps it, where version 18 left it out, and a
+	 * 0 in brackets right after 00 and the country code (0049 (0)30 ...)
+	 * left out, as after + */
 	"UPDATE members SET phone_key = " LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) "\n"
 	"  WHERE phone GLOB '*(*' AND phone_key IS NOT "
 	LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) ";\n",

@@ -53,16 +53,20 @@ enum ledger_stmt_id {
 
 /* A phone as loy compares phones before its country (LEDGER_PHONE_KEY_IN):
  * as LEDGER_PHONE_KEY gives it, but that a 0 in brackets right after the
- * + and the country calling code (1 to 3 digits), the trunk prefix as
- * Britons, Germans, the Swiss, Austrians and the Dutch write it, goes:
- * +44 (0)20 7946 0958 is +442079460958, as +44 20 7946 0958 is.  The
- * spaces, dashes, points and slashes go first, so +44 ( 0 ) 20 is one too.
- * After +39, +378 and +379 (Italy, San Marino, the Vatican) the 0 is part
- * of the number, dialled from abroad too, and stays: +39 (0)6 is +3906. */
+ * + or the 00 and the country calling code (1 to 3 digits), the trunk
+ * prefix as Britons, Germans, the Swiss, Austrians and the Dutch write it,
+ * goes: +44 (0)20 7946 0958 is +442079460958, as +44 20 7946 0958 is, and
+ * 0049 (0)30 1234567 is 0049301234567.  The spaces, dashes, points and
+ * slashes go first, so +44 ( 0 ) 20 is one too.  After 39, 378 and 379
+ * (Italy, San Marino, the Vatican) the 0 is part of the number, dialled
+ * from abroad too, and stays: +39 (0)6 is +3906. */
 #define LEDGER_PHONE_WRITTEN(x) \
 	"(SELECT replace(replace(CASE WHEN (t GLOB '+[0-9](0)*'" \
-	" OR t GLOB '+[0-9][0-9](0)*' OR t GLOB '+[0-9][0-9][0-9](0)*')" \
-	" AND NOT (t GLOB '+39(0)*' OR t GLOB '+378(0)*' OR t GLOB '+379(0)*')" \
+	" OR t GLOB '+[0-9][0-9](0)*' OR t GLOB '+[0-9][0-9][0-9](0)*'" \
+	" OR t GLOB '00[0-9](0)*' OR t GLOB '00[0-9][0-9](0)*'" \
+	" OR t GLOB '00[0-9][0-9][0-9](0)*')" \
+	" AND NOT (t GLOB '+39(0)*' OR t GLOB '+378(0)*' OR t GLOB '+379(0)*'" \
+	" OR t GLOB '0039(0)*' OR t GLOB '00378(0)*' OR t GLOB '00379(0)*')" \
 	" THEN substr(t, 1, instr(t, '(0)') - 1) || substr(t, instr(t, '(0)') + 3)" \
 	" ELSE t END, '(', ''), ')', '')" \
 	" FROM (SELECT replace(replace(replace(replace(" x ", ' ', ''), '-', ''), " \

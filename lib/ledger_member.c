@@ -393,22 +393,24 @@ ledger_phone_key(const char *phone, const char *country)
 	char *key = loy_xmalloc(cn + strlen(phone) + 2), *s = key + cn + 1, *k = s;
 
 	/* stripped into place after room for "+CC", as LEDGER_PHONE_WRITTEN:
-	 * the spaces, dashes, points and slashes, then a (0) right after + and
-	 * 1 to 3 digits (+44 (0)20: the trunk prefix) but +39, +378 and
-	 * +379, whose numbers keep the 0 (+39 (0)6 is +3906), then the
-	 * brackets */
+	 * the spaces, dashes, points and slashes, then a (0) right after + or
+	 * 00 and 1 to 3 digits (+44 (0)20, 0044 (0)20: the trunk prefix) but
+	 * 39, 378 and 379, whose numbers keep the 0 (+39 (0)6 is +3906), then
+	 * the brackets */
 	for (const char *p = phone; *p; p++)
 		if (!strchr(" -./", *p))
 			*k++ = *p;
 	*k = '\0';
-	if (*s == '+') {
-		size_t n = 1;
+	if (*s == '+' || (s[0] == '0' && s[1] == '0')) {
+		const char *cc = s + (*s == '+' ? 1 : 2);
+		size_t d = 0, n;
 
-		while (n <= 3 && s[n] >= '0' && s[n] <= '9')
-			n++;
-		if (n > 1 && strncmp(s + n, "(0)", 3) == 0 &&
-		    !(n == 3 && strncmp(s + 1, "39", 2) == 0) &&
-		    !(n == 4 && (strncmp(s + 1, "378", 3) == 0 || strncmp(s + 1, "379", 3) == 0))) {
+		while (d < 3 && cc[d] >= '0' && cc[d] <= '9')
+			d++;
+		n = (size_t)(cc - s) + d;
+		if (d > 0 && strncmp(s + n, "(0)", 3) == 0 &&
+		    !(d == 2 && strncmp(cc, "39", 2) == 0) &&
+		    !(d == 3 && (strncmp(cc, "378", 3) == 0 || strncmp(cc, "379", 3) == 0))) {
 			memmove(s + n, s + n + 3, (size_t)(k - s) - n - 2);
 			k -= 3;
 		}

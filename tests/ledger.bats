@@ -290,21 +290,23 @@ R|active|-|-|-" ]
 	ledger_ok v18.db
 }
 
-@test "a schema version 19 ledger gets its phones with a 0 in brackets after +39, +378 and +379 keyed with it" {
+@test "a schema version 19 ledger gets its phones with a 0 in brackets after +39, +378 and +379 keyed with it, and after 00 and the country code without it" {
 	new_ledger -d fresh.db
 	cp fresh.db v19.db
-	printf 'member_id,name,phone\n1,Ann,+39 (0)6 1234 5678\n2,Bo,+378 (0)549 123456\n3,Cy,+44 (0)20 7946 0958\n' >in.csv
+	printf 'member_id,name,phone\n1,Ann,+39 (0)6 1234 5678\n2,Bo,+378 (0)549 123456\n3,Cy,+44 (0)20 7946 0958\n4,Dee,0049 (0)30 1234567\n' >in.csv
 	loy-enroll -d v19.db in.csv >/dev/null 2>&1
 	# the keys as version 19 wrote them
 	sqlite3 v19.db "UPDATE members SET phone_key = '+39612345678' WHERE member_id = '1';
 	    UPDATE members SET phone_key = '+378549123456' WHERE member_id = '2';
+	    UPDATE members SET phone_key = '00490301234567' WHERE member_id = '4';
 	    PRAGMA user_version = 19"
 	run -0 --separate-stderr loy-check -d v19.db
 	[ "$(sqlite3 v19.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
 	[ "$(sqlite3 v19.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
 	[ "$(sqlite3 v19.db "SELECT member_id || ':' || phone_key FROM members ORDER BY 1")" = "1:+390612345678
 2:+3780549123456
-3:+442079460958" ]
+3:+442079460958
+4:0049301234567" ]
 	ledger_ok v19.db
 }
 

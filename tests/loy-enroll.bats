@@ -233,6 +233,24 @@ EOF
 	ledger_ok
 }
 
+@test "a 0 in brackets right after 00 and the country code goes as after +: with phone_country, 0049 (0)30 is +49 30" {
+	new_ledger --set phone_country=49
+	cat >in.csv <<'EOF'
+member_id,name,phone
+1,Ann,0049 (0)30 1234567
+2,Bo,+49 (0)30 1234567
+3,Cy,030 1234567
+4,Dee,0039 (0)6 1234 5678
+EOF
+	loy-enroll in.csv >/dev/null 2>&1
+	[ "$(q "SELECT member_id || ':' || phone_key FROM members ORDER BY 1")" = "1:+49301234567
+2:+49301234567
+3:+49301234567
+4:+390612345678" ]
+	run -0 --separate-stderr loy-check
+	ledger_ok
+}
+
 @test "after +39, +378 and +379 a 0 in brackets is part of the number: only its brackets go" {
 	new_ledger --set phone_country=44
 	cat >in.csv <<'EOF'
