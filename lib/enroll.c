@@ -30,8 +30,8 @@ static const enum member_field in_member[IN_COUNT] = {
 };
 /* Columns an import may not set: each has its own command. */
 static const char *const kept_out[] = {
-	"status", "tier", "merged_into", "closed_at", "forgotten_at", "created_run",
-	"updated_run", NULL
+	"status", "tier", "merged_into", "closed_at", "merged_at", "into_referrer",
+	"forgotten_at", "created_run", "updated_run", NULL
 };
 
 enum { C_CREATED, C_UPDATED, C_UNCHANGED };

@@ -861,6 +861,20 @@ EOF
 	ledger_ok
 }
 
+@test "merged_at and into_referrer, which a merge sets, are refused as columns as closed_at is, not kept as attributes" {
+	base
+	before=$(dump)
+	printf 'member_id,merged_at,name,into_referrer\n1001,2026-01-01,Anna,1002\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:1: column 'merged_at' cannot be imported: loy-enroll close, reopen, merge and forget change it
+loy-enroll: in.csv:1: column 'into_referrer' cannot be imported: loy-enroll close, reopen, merge and forget change it
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "bad birthdays are listed, every one, and nothing is committed" {
 	base
 	before=$(dump)
