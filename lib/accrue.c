@@ -3809,7 +3809,7 @@ setup(struct accrue *a, struct ledger *l)
 		return loy_error("ledger setting identify_by names no identifier");
 	if (ledger_lowest_tier(l, &a->tier) < 0)
 		return -1;
-	when_now(a->now);
+	memcpy(a->now, ledger_run_now(l), sizeof(a->now));
 	when_add_hours(a->now, atol(ledger_setting(l, "future_tolerance_hours")), a->limit);
 	if (!(a->phone = ledger_pattern(l, "phone_pattern")) ||
 	    !(a->email = ledger_pattern(l, "email_pattern")))

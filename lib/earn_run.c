@@ -325,7 +325,6 @@ events_begin(void *ctx)
 {
 	struct events *ev = ctx;
 	struct programme *pv;
-	char now[20];
 	int np;
 
 	earn_free(ev->earn);
@@ -333,8 +332,8 @@ events_begin(void *ctx)
 	if (programme_versions(ev->l, &pv, &np) < 0)
 		return -1;
 	ev->earn = earn_new(pv, np);
-	when_now(now);
-	when_add_hours(now, atol(ledger_setting(ev->l, "future_tolerance_hours")), ev->limit);
+	when_add_hours(ledger_run_now(ev->l), atol(ledger_setting(ev->l,
+	    "future_tolerance_hours")), ev->limit);
 	return 0;
 }
 

@@ -13,17 +13,43 @@ struct expiry_run {
 	char before[20];	/* lots expiring before this instant expire */
 	char when[20];		/* the entries' occurred_at */
 	char day[11];		/* the as-of date: the entries' ref */
+	const char *as_of;	/* loy-expire's --as-of, as given, or NULL */
+	char as_of_date[11];	/* ... read: the date, or "" for today */
 };
+
+static int as_of_day(struct expiry_run *e, const char *day, const char *now);
+
+/* The run's as-of day, from the clock the run read once it held the
+ * ledger (ledger_run_now): today then, or --as-of, which is not to be
+ * later (a time zone another writer set while the run waited can make it
+ * so).  0, or an exit status said. */
+static int
+expire_begin(struct expiry_run *e, struct ledger *l)
+{
+	const char *now = ledger_run_now(l);
+
+	if (*e->as_of_date && strncmp(e->as_of_date, now, 10) > 0) {
+		loy_warn("--as-of '%s' is in the future: points expire when their day has "
+		    "come", e->as_of);
+		return LOY_EX_USAGE;
+	}
+	as_of_day(e, *e->as_of_date ? e->as_of_date : now, now);
+	return 0;
+}
+
 
 static int
 expire_all(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 {
 	struct expiry_run *e = ctx;
 	char **ids = NULL;
-	int n = ledger_expiry_due(l, e->before, &ids), rc = 0;
+	int n, rc;
 	int64_t total = 0;
 	long nlots = 0;
 
+	if ((rc = expire_begin(e, l)) != 0)
+		return rc;
+	n = ledger_expiry_due(l, e->before, &ids);
 	csvio_put(out, "member_id");
 	csvio_put(out, "points");
 	csvio_put(out, "lots");
@@ -65,13 +91,10 @@ expire_all(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2]
 
 /* A run as of the day `day` begins with (a date or a datetime): lots whose
  * date is that day or earlier expire, the entries dated its last second,
- * or now when that is earlier.  0, or -1 past the year 9999. */
+ * or `now` when that is earlier.  0, or -1 past the year 9999. */
 static int
-as_of_day(struct expiry_run *e, const char *day)
+as_of_day(struct expiry_run *e, const char *day, const char *now)
 {
-	char now[20];
-
-	when_now(now);
 	snprintf(e->day, sizeof(e->day), "%.10s", day);
 	/* a lot expires on its expiry date: everything before the next day */
 	snprintf(e->before, sizeof(e->before), "%s 00:00:00", e->day);
@@ -86,14 +109,17 @@ as_of_day(struct expiry_run *e, const char *day)
 int
 expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const char *args)
 {
-	struct expiry_run e;
+	struct expiry_run e = { .as_of = as_of };
 	char today[11];
 	const char *why;
 
-	when_today(today);
+	/* a bad --as-of is refused before the run waits for the ledger;
+	 * the day the run goes by is worked out once it holds it
+	 * (expire_begin), from the clock read then */
 	if (as_of) {
 		char d[20];
 
+		when_today(today);
 		if (when_parse(as_of, cli->date_format, WHEN_DATE, d, &why) < 0) {
 			loy_warn("--as-of '%s' %s", as_of, why);
 			return LOY_EX_USAGE;
@@ -103,9 +129,8 @@ expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const cha
 			    "has come", as_of);
 			return LOY_EX_USAGE;
 		}
-		as_of_day(&e, d);
-	} else
-		as_of_day(&e, today);
+		snprintf(e.as_of_date, sizeof(e.as_of_date), "%.10s", d);
+	}
 	return batch_txn(cli, l, args, expire_all, &e);
 }
 
@@ -139,13 +164,14 @@ due_first(struct ledger *l, const char *member, int64_t points, const char *at,
     struct expiry_run *e, int64_t *due)
 {
 	int64_t in_date;
-	char latest[20];
+	char latest[20], now[20];
 	int rolled;
 
 	*due = 0;
 	if (points <= 0)
 		return 0;
-	if (as_of_day(e, at) < 0)
+	when_now(now);
+	if (as_of_day(e, at, now) < 0)
 		return loy_error("'%s' is not a time loy can count from", at);
 	if (ledger_expiry_owed(l, member, e->before, &in_date, due, latest) < 0)
 		return -1;

@@ -36,6 +36,9 @@
  *                    (faults_pause_opened), sleep until FILE exists: a
  *                    test commits a change there, between a program's
  *                    open and what it reads next
+ *   LOY_NOW_AFTER_WAIT=TIME once a run holds the ledger (faults_run_begun),
+ *                    LOY_NOW becomes TIME: the clock moved on while the
+ *                    run waited for another writer (past midnight, say)
  */
 #include "faults.h"
 
@@ -48,6 +51,11 @@ faults_install(void)
 
 void
 faults_pause_opened(void)
+{
+}
+
+void
+faults_run_begun(void)
 {
 }
 
@@ -519,6 +527,15 @@ faults_pause_opened(void)
 
 	while (file && access(file, F_OK) != 0)
 		nanosleep(&pause, NULL);
+}
+
+void
+faults_run_begun(void)
+{
+	const char *now = getenv("LOY_NOW_AFTER_WAIT");
+
+	if (now && *now)
+		setenv("LOY_NOW", now, 1);
 }
 
 #endif

@@ -12,5 +12,11 @@ void faults_install(void);
  * once the ledger is open and its settings read, before the program
  * reads anything else: a test changes the ledger there, then makes FILE. */
 void faults_pause_opened(void);
+/* With LOY_NOW_AFTER_WAIT=TIME in the environment (LOY_FAULTS builds
+ * only; does nothing otherwise): LOY_NOW becomes TIME.  Called as a run
+ * begins, once it holds the ledger (ledger_run_begin): the clock as a run
+ * that waited for another writer reads it then, later than when the
+ * program started. */
+void faults_run_begun(void);
 
 #endif

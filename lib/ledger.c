@@ -1788,7 +1788,12 @@ ledger_run_begin(struct ledger *l, const char *program, const char *args)
 	 * run holds the ledger, not as it was when the program started */
 	if (!st || settings_current(l) < 0)
 		return -1;
+	/* the clock read now that the run holds the ledger, in the time zone
+	 * it holds: a run that waited for another writer goes by the time it
+	 * writes at, not the time it began to wait */
+	faults_run_begun();	/* test builds only (-DLOY_FAULTS) */
 	when_now(now);
+	memcpy(l->run_now, now, sizeof(l->run_now));
 	sqlite3_bind_text(st, 1, program, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, args, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
@@ -1805,6 +1810,12 @@ int
 ledger_run_wrote(const struct ledger *l)
 {
 	return sqlite3_total_changes64(l->db) - l->changes_at_run - l->own_changes > 0;
+}
+
+const char *
+ledger_run_now(const struct ledger *l)
+{
+	return l->run_now;
 }
 
 int64_t

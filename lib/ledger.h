@@ -90,6 +90,12 @@ int ledger_decimals(struct ledger *l);
  * programme_setting_at gave before is freed, and what the run derives
  * from them is to be derived after this (batch_job's begin). */
 int ledger_run_begin(struct ledger *l, const char *program, const char *args);
+/* The run's "now" (YYYY-MM-DD HH:MM:SS), read from the clock (or
+ * LOY_NOW) by ledger_run_begin once the run holds the ledger, in the
+ * programme's time zone as it holds it then: what a run dates, stamps and
+ * counts today from, not a time read before it waited for another writer.
+ * Empty before a run begins. */
+const char *ledger_run_now(const struct ledger *l);
 int64_t ledger_run_id(const struct ledger *l);
 int ledger_run_input(struct ledger *l, int seq, const char *name,
     const char *sha256, uint64_t bytes, long rows);

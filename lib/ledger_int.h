@@ -132,6 +132,7 @@ struct ledger {
 	char *path;
 	sqlite3_stmt *stmt[S_STMT_MAX];
 	int64_t run_id;
+	char run_now[20];	/* the run's clock reading (ledger_run_now) */
 	/* rows changed as the run began (sqlite3_total_changes64), and since
 	 * by the run's own record and notes: ledger_run_wrote */
 	int64_t changes_at_run, own_changes;

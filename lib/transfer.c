@@ -269,7 +269,7 @@ tr_begin(void *ctx)
 	const char *now;
 	int ever;
 
-	when_now(x->now);
+	memcpy(x->now, ledger_run_now(x->l), sizeof(x->now));
 	when_add_hours(x->now, atol(ledger_setting(x->l, "future_tolerance_hours")), x->limit);
 	if ((ever = ever_allowed(x->l, x->now, x->limit, &now)) <= 0)
 		return ever < 0 ? -1 : loy_error("the programme does not allow transfers between "

@@ -261,6 +261,28 @@ while_opened() {
 	wait "$pid" || status=$?
 }
 
+# Run a program (arguments after $1) of the faults build (need_faults) with
+# its output in out.csv and its messages in err.txt while another writer
+# holds the ledger, which it gives up once the program waits for it: the
+# program's clock reads LOY_NOW as it starts and $1 once its run holds the
+# ledger (LOY_NOW_AFTER_WAIT), as after a wait past midnight.  Its exit
+# status in $status; skipped where a wait cannot be seen.
+waited_till() {
+	local at=$1 pid
+
+	shift
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	commit_sql_while ""
+	LOY_NOW_AFTER_WAIT=$at PATH="$FBIN:$PATH" "$@" >out.csv 2>err.txt 3>&- \
+	    {LOCK_W}>&- {LOCK_R}<&- &
+	pid=$!
+	wait_sleeping "$pid"
+	release_lock
+	status=0
+	wait "$pid" || status=$?
+}
+
 # Wait, without sleeping, until process $1 sleeps (in SQLite's busy handler);
 # fails if it ends first.
 wait_sleeping() {

@@ -927,3 +927,39 @@ member_id,name,phone,email,points,first_expiry,status
 OUT
 	ledger_ok
 }
+
+@test "a run that waited for another writer past midnight expires as of the day it writes on, dating its entries then" {
+	need_faults
+	base
+	# begun a few seconds before midnight, it holds the ledger after it:
+	# 1002's lot of 2026-11-22 is due too
+	LOY_NOW="2026-11-21 23:59:50" waited_till "2026-11-22 00:00:10" loy-expire --busy-timeout 10
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	same "$(cat out.csv)" <<OUT
+$HEAD
+1001,-50,2,2026-11-22
+1002,-7,1,2026-11-22
+OUT
+	same "$(q "SELECT member_id, points, occurred_at, ref FROM journal WHERE kind = 'expire' ORDER BY member_id")" <<OUT
+1001|-50|2026-11-22 00:00:10|2026-11-22
+1002|-7|2026-11-22 00:00:10|2026-11-22
+OUT
+	ledger_ok
+}
+
+@test "--as-of that waited for another writer past midnight dates its entries at the time it writes, and a bad or future one is refused before any wait" {
+	need_faults
+	base
+	LOY_NOW="2026-11-21 23:59:50" waited_till "2026-11-22 00:00:10" loy-expire --busy-timeout 10 --as-of 2026-11-21
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	[ "$(q "SELECT member_id || '|' || points || '|' || occurred_at || '|' || ref FROM journal WHERE kind = 'expire'")" = "1001|-50|2026-11-21 23:59:59|2026-11-21" ]
+	# refused at once, while another writer holds the ledger
+	commit_sql_while ""
+	before=$(date +%s)
+	LOY_NOW="2026-11-21 23:59:50" run -64 --separate-stderr loy-expire --busy-timeout 10 --as-of 2026-11-22
+	[ "$stderr" = "loy-expire: --as-of '2026-11-22' is in the future: points expire when their day has come" ]
+	run -64 --separate-stderr loy-expire --busy-timeout 10 --as-of 2026-13-01
+	[ "$(($(date +%s) - before))" -lt 5 ]
+	release_lock
+	ledger_ok
+}
