@@ -1085,7 +1085,7 @@ import_begin(void *ctx)
 	free(im->tier);
 	if (ledger_lowest_tier(l, &im->tier) < 0)
 		return -1;
-	when_now(im->now);
+	memcpy(im->now, ledger_run_now(l), sizeof(im->now));
 	when_add_hours(im->now, atol(ledger_setting(l, "future_tolerance_hours")), im->limit);
 	im->nby = 0;
 	copy = loy_xstrdup(ledger_setting(l, "identify_by"));
@@ -1256,6 +1256,8 @@ verb_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	struct member m = { { 0 } };
 	int bad = 0, got;
 
+	/* the time the run writes at, not the time it began to wait */
+	memcpy(vb->now, ledger_run_now(l), sizeof(vb->now));
 	csvio_put(out, "member_id");
 	csvio_put(out, "status");
 	csvio_put(out, "detail");
@@ -1525,7 +1527,6 @@ enroll_verb(const struct cli *cli, struct ledger *l, const char *verb, int argc,
 	if (strcmp(verb, "list") == 0 || strcmp(verb, "cards") == 0 ||
 	    strcmp(verb, "duplicates") == 0)
 		return listing(cli, l, verb, argc ? argv[0] : NULL);
-	when_now(vb.now);
 	if ((got = batch_txn(cli, l, args, verb_run, &vb)) != 0 || cli->dry_run ||
 	    strcmp(verb, "forget") != 0)
 		return got;

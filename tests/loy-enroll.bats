@@ -2688,3 +2688,15 @@ EOF2
 	[ "$(q "SELECT group_concat(member_id) FROM members")" = 1003 ]
 	ledger_ok
 }
+
+@test "close and merge that waited for another writer past midnight stamp the time they wrote at, not the time they began to wait" {
+	need_faults
+	base
+	LOY_NOW="2026-11-23 23:59:50" waited_till "2026-11-24 00:00:10" loy-enroll --busy-timeout 10 close 1001
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	[ "$(q "SELECT closed_at FROM members WHERE member_id = '1001'")" = "2026-11-24 00:00:10" ]
+	LOY_NOW="2026-11-23 23:59:50" waited_till "2026-11-24 00:00:20" loy-enroll --busy-timeout 10 merge 1002 1003
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	[ "$(q "SELECT merged_at FROM members WHERE member_id = '1002'")" = "2026-11-24 00:00:20" ]
+	ledger_ok
+}
