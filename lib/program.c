@@ -168,9 +168,12 @@ struct load {
 	char sha[65];		/* the file's */
 	char *text;		/* what is stored: the file less show's comment */
 	char text_sha[65];
-	const char *from;
+	const char *from;	/* from_at, or now */
+	const char *from_opt;	/* --from as given, or NULL */
+	const char *date_format;
+	char from_at[20];	/* --from, read as the run begins */
 	int retroactive;
-	char now[20];
+	char now[20];		/* the run's (ledger_run_now) */
 };
 
 /* A ledger keeps one currency, decimals and time zone: its money and
@@ -367,6 +370,23 @@ orphan_row(void *ctx, int ncols, const char *const *cols, const char *const *row
 	return 0;
 }
 
+/* A date or datetime option, in --date-format (NULL: ISO 8601); end: a
+ * date alone is its last second. */
+static int
+parse_when(const char *opt, const char *s, const char *fmt, int end, char out[20])
+{
+	const char *why;
+
+	if (when_parse(s, fmt, end ? WHEN_END : WHEN_DATETIME, out, &why) < 0) {
+		/* a date alone is as welcome as a datetime */
+		if (strncmp(why, "is not an ISO 8601", 18) == 0)
+			why = "is not an ISO 8601 date or datetime";
+		loy_error("%s '%s' %s", opt, s, why);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 {
@@ -378,6 +398,16 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	int nv, version, unchanged, changed, next = 0, before = 0;
 	long lines = 0;
 
+	/* the time the run writes at, and --from read in the time zone the
+	 * ledger holds, now that the run holds it, not as the program
+	 * began to wait for it */
+	memcpy(ld->now, ledger_run_now(l), sizeof(ld->now));
+	ld->from = ld->now;
+	if (ld->from_opt) {
+		if (parse_when("--from", ld->from_opt, ld->date_format, 0, ld->from_at) < 0)
+			return LOY_EX_USAGE;
+		ld->from = ld->from_at;
+	}
 	for (const char *s = ld->p.text; *s; s++)
 		lines += *s == '\n';
 	if (ledger_run_input(l, 1, ld->name, ld->sha, strlen(ld->p.text), lines) < 0)
@@ -486,36 +516,19 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	return 0;
 }
 
-/* A date or datetime option, in --date-format (NULL: ISO 8601); end: a
- * date alone is its last second. */
-static int
-parse_when(const char *opt, const char *s, const char *fmt, int end, char out[20])
-{
-	const char *why;
-
-	if (when_parse(s, fmt, end ? WHEN_END : WHEN_DATETIME, out, &why) < 0) {
-		/* a date alone is as welcome as a datetime */
-		if (strncmp(why, "is not an ISO 8601", 18) == 0)
-			why = "is not an ISO 8601 date or datetime";
-		loy_error("%s '%s' %s", opt, s, why);
-		return -1;
-	}
-	return 0;
-}
-
 int
 program_load(const struct cli *cli, struct ledger *l, const char *file, const char *from,
     int retroactive, const char *args)
 {
-	struct load ld = { .name = display_name(file), .retroactive = retroactive };
+	struct load ld = { .name = display_name(file), .retroactive = retroactive,
+	    .from_opt = from, .date_format = cli->date_format };
 	struct sha256 c;
-	char when[20];
 	int status;
 
-	when_now(ld.now);
-	if (from && parse_when("--from", from, cli->date_format, 0, when) < 0)
+	/* a bad --from is refused before the run waits for the ledger; it
+	 * is read again, and the run's time taken, once it holds it */
+	if (from && parse_when("--from", from, cli->date_format, 0, ld.from_at) < 0)
 		return LOY_EX_USAGE;
-	ld.from = from ? when : ld.now;
 	if ((status = program_read(file, &ld.p, "; nothing stored")) != 0)
 		return status;
 	sha256_init(&c);
@@ -541,6 +554,7 @@ apply_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	struct apply *a = ctx;
 	int version, changed;
 
+	memcpy(a->now, ledger_run_now(l), sizeof(a->now));
 	if (apply_now(l, a->now, &version, &changed) < 0)
 		return ledger_status(l) ? ledger_status(l) : LOY_EX_DATAERR;
 	csvio_put(out, "version");
@@ -558,7 +572,6 @@ program_apply(const struct cli *cli, struct ledger *l, const char *args)
 {
 	struct apply a;
 
-	when_now(a.now);
 	return batch_txn(cli, l, args, apply_run, &a);
 }
 

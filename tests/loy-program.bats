@@ -1637,3 +1637,39 @@ to_whole_units() {
 far_east() {
 	q "UPDATE settings SET value = 'Pacific/Kiritimati' WHERE key = 'timezone'"
 }
+
+@test "load and apply that waited for another writer past midnight take the version's date, and the version in force, at the time they wrote" {
+	need_faults
+	new_ledger
+	printf '[programme]\nearn_points = 2\n' >two.conf
+	printf '[programme]\nearn_points = 3\n' >three.conf
+	LOY_NOW="2026-11-23 23:59:50" waited_till "2026-11-24 00:00:10" loy-program --busy-timeout 10 load two.conf
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	[ "$(q "SELECT effective_from FROM programmes WHERE source = 'two.conf'")" = "2026-11-24 00:00:10" ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'earn_points'")" = 2 ]
+	# loaded ahead for midnight; apply begun before it writes after it
+	loy-program load --from 2026-11-25 three.conf >/dev/null 2>&1
+	LOY_NOW="2026-11-24 23:59:50" waited_till "2026-11-25 00:00:10" loy-program --busy-timeout 10 apply
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	[ "$(sed -n 2p out.csv)" = "3,applied" ]
+	[ "$(q "SELECT value FROM settings WHERE key = 'earn_points'")" = 3 ]
+	ledger_ok
+}
+
+@test "load --from is read in the time zone the ledger holds once the run has it, and a bad --from is refused before any wait" {
+	need_faults
+	new_ledger --set timezone=UTC
+	printf '[programme]\ntimezone = Europe/Berlin\nearn_points = 2\n' >two.conf
+	commit_sql_while "UPDATE settings SET value = 'Europe/Berlin' WHERE key = 'timezone';"
+	# refused at once, while another writer holds the ledger
+	before=$(date +%s)
+	run -64 --separate-stderr loy-program --busy-timeout 10 load --from 2026-13-01 two.conf
+	[ "$stderr" = "loy-program: --from '2026-13-01' is not a valid date" ]
+	[ "$(($(date +%s) - before))" -lt 5 ]
+	[ -r /proc/self/wchan ] || [ -r /proc/self/syscall ] ||
+		skip "cannot see whether a process waits (no /proc/PID/wchan)"
+	while_locked commit_version loy-program --busy-timeout 10 load --from 2026-11-30T12:00:00Z two.conf
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	[ "$(q "SELECT effective_from FROM programmes WHERE source = 'two.conf'")" = "2026-11-30 13:00:00" ]
+	ledger_ok
+}
