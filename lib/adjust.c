@@ -266,6 +266,18 @@ done:
 	return rc;
 }
 
+/* As the run's transaction begins: the time its entries are stamped
+ * with, and the latest earned_at a row may give, the run's (ledger_run_now),
+ * not the time it began to wait for the ledger. */
+static int
+adjust_begin(void *ctx)
+{
+	struct adjust *a = ctx;
+
+	memcpy(a->now, ledger_run_now(a->l), sizeof(a->now));
+	return 0;
+}
+
 static int
 run(const struct cli *cli, struct ledger *l, int opening, int nfiles, char **files,
     const char *args)
@@ -274,13 +286,13 @@ run(const struct cli *cli, struct ledger *l, int opening, int nfiles, char **fil
 	struct batch_job job = {
 		.fields = opening ? opening_fields : adjust_fields,
 		.output = opening ? opening_out : adjust_out,
-		.counters = counters, .file = adjust_file, .row = adjust_row, .ctx = &a,
+		.counters = counters, .file = adjust_file, .row = adjust_row,
+		.begin = adjust_begin, .ctx = &a,
 		.redo = opening ? "opening balances land whole or not at all: correct the "
 		    "rows listed and run it again" : NULL,
 	};
 	int status;
 
-	when_now(a.now);
 	a.seen = strmap_new();
 	a.matched = strmap_new();
 	status = batch_run(&job, cli, l, nfiles, files, args);

@@ -4646,3 +4646,20 @@ to_whole_units() {
 	[ "$(cat out.csv)" = "$output" ]
 	ledger_ok
 }
+
+@test "--adjust and --opening that waited for another writer past midnight stamp the time they wrote at, and take earned_at up to it" {
+	need_faults
+	new_ledger
+	printf 'member_id,name\n1001,Anna\n1002,Chidi\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	printf 'member_id,points,reason,ref\n1001,50,goodwill,CS-1\n' >adj.csv
+	LOY_NOW="2026-11-23 23:59:50" waited_till "2026-11-24 00:00:10" loy-accrue --busy-timeout 10 --adjust adj.csv
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	[ "$(q "SELECT occurred_at FROM journal WHERE ref = 'CS-1'")" = "2026-11-24 00:00:10" ]
+	# an earned_at after the time the run began, not after the time it writes at
+	printf 'member_id,points,earned_at\n1002,30,2026-11-24 00:00:05\n' >open.csv
+	LOY_NOW="2026-11-23 23:59:50" waited_till "2026-11-24 00:00:10" loy-accrue --busy-timeout 10 --opening open.csv
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	[ "$(q "SELECT points || '|' || occurred_at FROM journal WHERE member_id = '1002'")" = "30|2026-11-24 00:00:05" ]
+	ledger_ok
+}
