@@ -1087,7 +1087,7 @@ req_begin(void *ctx)
 		q->bad_window = 1;
 		return -1;
 	}
-	when_now(q->now);
+	memcpy(q->now, ledger_run_now(q->l), sizeof(q->now));
 	when_add_hours(q->now, atol(ledger_setting(q->l, "future_tolerance_hours")), q->limit);
 	return 0;
 }
@@ -1190,6 +1190,8 @@ cancel_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2]
 	int bad = 0, got;
 	int64_t entry, paid = 0;
 
+	/* the time the run writes at, not the time it began to wait */
+	memcpy(c->now, ledger_run_now(l), sizeof(c->now));
 	csvio_put(out, "request_id");
 	csvio_put(out, "status");
 	csvio_put(out, "points");
@@ -1246,7 +1248,6 @@ redeem_cancel(const struct cli *cli, struct ledger *l, int argc, char **argv,
 {
 	struct cancel c = { .argc = argc, .argv = argv };
 
-	when_now(c.now);
 	return batch_txn(cli, l, args, cancel_run, &c);
 }
 

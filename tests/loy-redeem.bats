@@ -1616,3 +1616,16 @@ to_whole_units() {
 	[ "$(q "SELECT request_id || ':' || status FROM redemptions")" = "W1:redeemed" ]
 	ledger_ok
 }
+
+@test "cancel that waited for another writer past midnight stamps its entry with the time it wrote at" {
+	need_faults
+	base
+	printf 'request_id,member_id,reward_id,qty\nR2,1001,COFFEE,1\n' >req.csv
+	loy-redeem req.csv >/dev/null 2>&1
+	LOY_NOW="2026-11-23 23:59:50" waited_till "2026-11-24 00:00:10" loy-redeem --busy-timeout 10 cancel R2
+	[ "$status" -eq 0 ] || { cat err.txt; false; }
+	[ "$(cat out.csv)" = "request_id,status,points
+R2,cancelled,20" ]
+	[ "$(q "SELECT occurred_at FROM journal WHERE entry_id = (SELECT cancel_entry FROM redemptions WHERE request_id = 'R2')")" = "2026-11-24 00:00:10" ]
+	ledger_ok
+}
