@@ -2873,9 +2873,11 @@ return_refused(struct accrue *a, struct rcpt *r, char *why, size_t size)
 /* Would the member --auto-enroll makes of the receipt be one no later
  * receipt could find?  So when every identifier it gives that identify_by
  * uses is a phone or an e-mail the member would not keep, as it fails the
- * programme's pattern: each run would enrol another.  1 (why says so), 0. */
+ * programme's pattern: each run would enrol another.  Without --auto-enroll
+ * (`unknown`), why says that the receipt names a member no one can enrol,
+ * as loy-enroll refuses such a phone or e-mail too.  1 (why says so), 0. */
 static int
-unfindable(struct accrue *a, struct rcpt *r, char *why, size_t size)
+unfindable(struct accrue *a, struct rcpt *r, int unknown, char *why, size_t size)
 {
 	int failed[ID_COUNT] = { 0 }, n = 0;
 
@@ -2894,7 +2896,18 @@ unfindable(struct accrue *a, struct rcpt *r, char *why, size_t size)
 	}
 	if (n == 0)
 		return 0;
-	if (n == 2)
+	if (unknown && n == 2)
+		snprintf(why, size, "unknown phone '" LOY_PII("%s") "' and email '" LOY_PII("%s")
+		    "': they do not match the programme's phone_pattern and email_pattern, so "
+		    "neither loy-enroll nor --auto-enroll enrols a member by them",
+		    r->id[ID_PHONE], r->id[ID_EMAIL]);
+	else if (unknown)
+		snprintf(why, size, "unknown %s '" LOY_PII("%s") "': it does not match the "
+		    "programme's %s_pattern, so neither loy-enroll nor --auto-enroll enrols a "
+		    "member by it", failed[ID_PHONE] ? "phone" : "email",
+		    r->id[failed[ID_PHONE] ? ID_PHONE : ID_EMAIL],
+		    failed[ID_PHONE] ? "phone" : "email");
+	else if (n == 2)
 		snprintf(why, size, "phone '" LOY_PII("%s") "' and email '" LOY_PII("%s") "' do "
 		    "not match the programme's phone_pattern and email_pattern, and the receipt "
 		    "names its member by nothing else: --auto-enroll would enrol a member no "
@@ -3220,18 +3233,24 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 		if (!m)
 			goto out;
 		if (!m->id) {
-			char why[256];
+			char why[512];
 
 			if (!a->auto_enroll) {
-				snprintf(why, sizeof(why), strcmp(key, "phone") && strcmp(key, "email") ?
-				    "unknown %s '%s'" : "unknown %s '" LOY_PII("%s") "'", key, value);
-				a->unenrolled++;
+				/* counted for the run's last message (enrol them
+				 * first) unless no one can enrol a member by what
+				 * the receipt gives */
+				if (!unfindable(a, r, 1, why, sizeof(why))) {
+					snprintf(why, sizeof(why), strcmp(key, "phone") &&
+					    strcmp(key, "email") ? "unknown %s '%s'" :
+					    "unknown %s '" LOY_PII("%s") "'", key, value);
+					a->unenrolled++;
+				}
 				rc = reject_receipt(a, b, r, why);
 				goto out;
 			}
 			/* nor does a receipt that names the member only by what
 			 * the member would not keep */
-			if (unfindable(a, r, why, sizeof(why))) {
+			if (unfindable(a, r, 0, why, sizeof(why))) {
 				rc = reject_receipt(a, b, r, why);
 				goto out;
 			}

@@ -1179,6 +1179,38 @@ EOF
 	ledger_ok
 }
 
+@test "does not count among the members to enrol a receipt that names its member only by a phone or e-mail no member can have" {
+	base
+	before=$(dump)
+	# X1's phone fails the programme's phone_pattern, X2's phone and
+	# e-mail both fail theirs: neither loy-enroll nor --auto-enroll would
+	# enrol a member by them; X3's phone is a phone
+	cat >day.csv <<'EOF'
+txn_id,phone,email,occurred_at,amount
+X1,call me,,2026-11-20 10:00:00,5.00
+X2,12,nobody,2026-11-20 10:01:00,5.00
+X3,+49 30 9999999,,2026-11-20 10:02:00,5.00
+EOF
+	run -65 --separate-stderr loy-accrue day.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: day.csv:2: unknown phone 'call me': it does not match the programme's phone_pattern, so neither loy-enroll nor --auto-enroll enrols a member by it
+loy-accrue: day.csv:3: unknown phone '12' and email 'nobody': they do not match the programme's phone_pattern and email_pattern, so neither loy-enroll nor --auto-enroll enrols a member by them
+loy-accrue: day.csv:4: unknown phone '+49 30 9999999'
+loy-accrue: day.csv: 3 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 3 rejected; 0 receipts, 0 members, 0 points
+loy-accrue: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+loy-accrue: 1 receipt names a member the ledger does not know: enrol the member with loy-enroll first, or give --auto-enroll
+EOF
+	[ "$(dump)" = "$before" ]
+	# none of them but X3: no message of enrolling
+	sed -i '/^X3,/d' day.csv
+	run -1 --separate-stderr loy-accrue --rejects rej.csv day.csv
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	[ "${lines[1]}" = "X1,,2026-11-20 10:00:00,5.00,0,rejected,\"unknown phone 'call me': it does not match the programme's phone_pattern, so neither loy-enroll nor --auto-enroll enrols a member by it\"" ]
+	[ "$(q "SELECT count(*) FROM receipts")" = 0 ]
+	ledger_ok
+}
+
 @test "says nothing of enrolling when no receipt names an unknown member, or with --auto-enroll" {
 	base
 	cat >day.csv <<'EOF'
