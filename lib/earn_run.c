@@ -425,9 +425,9 @@ nothing_to_explain(struct ledger *l, const char *kind, const char *value)
 		else if (!r.member_id)
 			loy_error("receipt '%s' has no member: it earned no points", value);
 		else if (r.status && strcmp(r.status, "returned") == 0 && r.unrecovered > 0)
-			loy_error("receipt '%s' is a return that took back no points: %lld points not "
+			loy_error("receipt '%s' is a return that took back no points: %lld point%s not "
 			    "recovered, the balance may not go below zero (still owed)", value,
-			    (long long)r.unrecovered);
+			    (long long)r.unrecovered, r.unrecovered == 1 ? "" : "s");
 		else if (r.status && strcmp(r.status, "returned") == 0)
 			loy_error("receipt '%s' is a return that took back no points", value);
 		else

@@ -2743,6 +2743,14 @@ EOF2
 	[ "$stderr" = "loy-accrue: receipt 'R1' is a return that took back no points: 27 points not recovered, the balance may not go below zero (still owed)" ]
 	run -66 --separate-stderr loy-accrue --explain receipt=S2
 	[ "$stderr" = "loy-accrue: receipt 'S2' earned no points" ]
+	# one point owed: one point, as the return's own detail says it
+	pos <<'EOF2'
+R3,1003,2026-12-10 12:00:00,X,,,-1,-1.50
+EOF2
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "${lines[1]}" = "R3,1003,2026-12-10 12:00:00,-1.50,0,returned,1 point not recovered: the balance may not go below zero" ]
+	run -66 --separate-stderr loy-accrue --explain receipt=R3
+	[ "$stderr" = "loy-accrue: receipt 'R3' is a return that took back no points: 1 point not recovered, the balance may not go below zero (still owed)" ]
 	ledger_ok
 }
 
