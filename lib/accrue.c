@@ -161,6 +161,7 @@ struct accrue {
 	struct ledger *l;
 	int auto_enroll;
 	long unenrolled;	/* receipts refused: their member is not enrolled */
+	int read_all;		/* the run read every input, none stopped it */
 	int col[F_COUNT];
 	int order[ID_COUNT], norder;	/* identify_by */
 	int decimals, allow_negative, window_days;
@@ -3736,7 +3737,10 @@ accrue_run_end(void *ctx, struct batch *b)
 	(void)b;
 	ledger_receipt_seq_free(a->seq);	/* before the run commits */
 	a->seq = NULL;
-	return write_balances(a);
+	if (write_balances(a) < 0)
+		return -1;
+	a->read_all = 1;
+	return 0;
 }
 
 static void
@@ -3937,8 +3941,11 @@ accrue_receipts(const struct cli *cli, struct ledger *l, int auto_enroll, int nf
 
 	status = batch_run(&job, cli, l, nfiles, files, args);
 	/* after the rows it listed, what to do about the members it does not
-	 * know (--auto-enroll would have enrolled them) */
-	if ((status == LOY_EX_DATAERR || status == LOY_EX_SETASIDE) && a.unenrolled)
+	 * know (--auto-enroll would have enrolled them): once every input was
+	 * read, not for a run an error stopped, whose count is of a part and
+	 * whose error is the one to mend */
+	if ((status == LOY_EX_DATAERR || status == LOY_EX_SETASIDE) && a.unenrolled &&
+	    a.read_all)
 		loy_warn(a.unenrolled == 1 ? "%ld receipt names a member the ledger does not "
 		    "know: enrol the member with loy-enroll first, or give --auto-enroll" :
 		    "%ld receipts name members the ledger does not know: enrol them with "

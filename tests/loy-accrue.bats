@@ -1211,6 +1211,22 @@ EOF
 	ledger_ok
 }
 
+@test "says nothing of enrolling when an error stops the run before it has read every input" {
+	base
+	before=$(dump)
+	printf 'txn_id,member_id,occurred_at,amount\nU1,9999,2026-11-20 10:00:00,5.00\n' >a.csv
+	printf 'txn_id,member_id,occurred_at\nU2,1001,2026-11-20 10:00:00\n' >b.csv
+	run -65 --separate-stderr loy-accrue a.csv b.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: a.csv:2: unknown member_id '9999'
+loy-accrue: a.csv: 1 row, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 1 rejected; 0 receipts, 0 members, 0 points
+loy-accrue: b.csv:1: no column 'amount' or 'unit_price'
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "says nothing of enrolling when no receipt names an unknown member, or with --auto-enroll" {
 	base
 	cat >day.csv <<'EOF'
