@@ -3239,12 +3239,17 @@ settle(struct accrue *a, struct batch *b, struct rcpt *r)
 			if (!a->auto_enroll) {
 				/* counted for the run's last message (enrol them
 				 * first) unless no one can enrol a member by what
-				 * the receipt gives */
+				 * the receipt gives, or it is a return refused
+				 * whoever its member is, as --auto-enroll says */
 				if (!unfindable(a, r, 1, why, sizeof(why))) {
-					snprintf(why, sizeof(why), strcmp(key, "phone") &&
-					    strcmp(key, "email") ? "unknown %s '%s'" :
-					    "unknown %s '" LOY_PII("%s") "'", key, value);
-					a->unenrolled++;
+					if ((got = return_refused(a, r, why, sizeof(why))) < 0)
+						goto out;
+					if (!got) {
+						snprintf(why, sizeof(why), strcmp(key, "phone") &&
+						    strcmp(key, "email") ? "unknown %s '%s'" :
+						    "unknown %s '" LOY_PII("%s") "'", key, value);
+						a->unenrolled++;
+					}
 				}
 				rc = reject_receipt(a, b, r, why);
 				goto out;

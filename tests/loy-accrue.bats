@@ -1211,6 +1211,34 @@ EOF
 	ledger_ok
 }
 
+@test "refuses a return of another member's receipt by an unknown member as it would once enrolled, and does not count it among the members to enrol" {
+	base
+	printf 'txn_id,member_id,occurred_at,amount\nS1,1001,2026-11-19 10:00:00,20.00\n' >s.csv
+	loy-accrue s.csv >/dev/null 2>&1
+	before=$(dump)
+	cat >r.csv <<'EOF'
+txn_id,member_id,occurred_at,amount,orig_txn
+R8,1002,2026-11-20 10:00:00,-5.00,S1
+R9,9999,2026-11-20 10:00:00,-5.00,S1
+R7,7777,2026-11-20 10:00:00,-5.00,
+EOF
+	run -65 --separate-stderr loy-accrue r.csv
+	[ "$output" = "" ]
+	same "$stderr" <<EOF
+loy-accrue: r.csv:2: receipt 'R8' returns 'S1', a receipt of another member
+loy-accrue: r.csv:3: receipt 'R9' returns 'S1', a receipt of another member
+loy-accrue: r.csv:4: unknown member_id '7777'
+loy-accrue: r.csv: 3 rows, 0 credited, 0 pending, 0 returned, 0 anonymous, 0 duplicate, 3 rejected; 0 receipts, 0 members, 0 points
+loy-accrue: 3 bad rows; nothing committed, not even the rows counted above (--rejects FILE sets bad rows aside and commits the rest)
+loy-accrue: 1 receipt names a member the ledger does not know: enrol the member with loy-enroll first, or give --auto-enroll
+EOF
+	# --auto-enroll says the same of R9, and enrols 7777
+	run -1 --separate-stderr loy-accrue --auto-enroll --rejects rej.csv r.csv
+	[ "${stderr_lines[1]}" = "loy-accrue: r.csv:3: receipt 'R9' returns 'S1', a receipt of another member" ]
+	[ "$(q "SELECT group_concat(member_id) FROM members WHERE member_id IN ('7777', '9999')")" = 7777 ]
+	ledger_ok
+}
+
 @test "says nothing of enrolling when an error stops the run before it has read every input" {
 	base
 	before=$(dump)
