@@ -484,6 +484,22 @@ static const char *const migrations[] = {
 	"UPDATE members SET phone_key = " LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) "\n"
 	"  WHERE phone GLOB '*(*' AND phone_key IS NOT "
 	LEDGER_PHONE_KEY_IN("phone", LEDGER_PHONE_COUNTRY) ";\n",
+	/* 20 -> 21: the run that merged a member, in a column of members
+	 * (added first, by added_columns), which orders the merges into one
+	 * member made in one second, where updated_run did and a forget of
+	 * the survivor rewrote it.  A merge made before it: its updated_run
+	 * when it was not forgotten since (nothing else changes a merged
+	 * record), else the run of the entries that moved its points, else
+	 * the run of loy-enroll whose arguments name the merge, else none */
+	"UPDATE members SET merged_run = CASE WHEN forgotten_at IS NULL THEN updated_run\n"
+	"  ELSE coalesce((SELECT min(j.run_id) FROM journal j\n"
+	"    WHERE j.member_id = members.member_id AND j.kind = 'merge'\n"
+	"     AND j.source = 'merge' AND j.ref = members.merged_into),\n"
+	"   (SELECT min(r.run_id) FROM runs r WHERE r.program = 'loy-enroll'\n"
+	"     AND r.run_id <= members.updated_run\n"
+	"     AND instr(r.args || ' ', ' merge ' || members.member_id || ' '\n"
+	"      || members.merged_into || ' ') > 0)) END\n"
+	"  WHERE status = 'merged' AND merged_run IS NULL;\n",
 };
 
 /* The columns a migration adds before its statements run, each only where
@@ -499,6 +515,7 @@ static const struct {
 	    "INTEGER NOT NULL DEFAULT 0 CHECK (typeof(unrecovered) = 'integer' AND unrecovered >= 0)" },
 	{ 18, "members", "merged_at", "TEXT" },
 	{ 18, "members", "into_referrer", "TEXT" },
+	{ 20, "members", "merged_run", "INTEGER REFERENCES runs(run_id)" },
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

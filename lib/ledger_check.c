@@ -361,6 +361,9 @@ static const struct invariant {
 	  "SELECT member_id, 'updated by unknown run ' || updated_run FROM members"
 	  " WHERE updated_run NOT IN (SELECT run_id FROM runs)"
 	  " UNION ALL "
+	  "SELECT member_id, 'merged by unknown run ' || merged_run FROM members"
+	  " WHERE merged_run NOT IN (SELECT run_id FROM runs)"
+	  " UNION ALL "
 	  "SELECT m.member_id, 'merged into ''' || m.merged_into || ''', and its merges form a loop'"
 	  "  FROM walk w JOIN members m ON m.member_id = w.start WHERE w.cur = w.start" },
 	{ REFERRER_LOOPS,

@@ -942,7 +942,7 @@ ledger_member_merge(struct ledger *l, const char *from, const char *into, const 
 	     * `into` had until now is kept for the lists of earlier days */
 	    ledger_exec_args(l, "UPDATE members SET status = 'merged', merged_into = ?2,"
 	    " closed_at = coalesce(closed_at, ?3), merged_at = ?3, into_referrer = nullif(?5, ''),"
-	    " updated_run = ?4 WHERE member_id = ?1",
+	    " merged_run = ?4, updated_run = ?4 WHERE member_id = ?1",
 	    "cannot merge members", NULL, from, into, at, LEDGER_RUN,
 	    im.v[MF_REFERRER] ? im.v[MF_REFERRER] : "", NULL) < 0 ||
 	    merge_referrer_loop(l, into, fm.v[MF_REFERRER]) < 0 ||

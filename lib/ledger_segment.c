@@ -460,14 +460,15 @@ ledger_segment_referrers(struct ledger *l, const char *to, int contact, ledger_r
 	/* the merges made by then: a record merged since referred, and was
 	 * referred, as a member of its own, and the member it was merged
 	 * into had the referrer it had before the first merge since
-	 * (into_referrer), not the one a merge gave it */
+	 * (into_referrer), not the one a merge gave it: first by merged_at,
+	 * then by merged_run, as merges made in one second follow each other */
 	if (ledger_segment_aliases(l, to) < 0)
 		return -1;
 	snprintf(sql, sizeof(sql),
 	    "WITH was AS ("
 	    "  SELECT merged_into AS member_id, into_referrer FROM ("
 	    "   SELECT merged_into, into_referrer, row_number() OVER (PARTITION BY merged_into"
-	    "    ORDER BY merged_at, updated_run, member_id) AS k"
+	    "    ORDER BY merged_at, merged_run, member_id) AS k"
 	    "   FROM members WHERE merged_into IS NOT NULL AND " MERGED_AFTER("", "?1") ")"
 	    "  WHERE k = 1),"
 	    " past AS ("

@@ -276,7 +276,7 @@ missing() {
 	LOY_NOW="2026-11-01 10:00:00" loy-enroll -d v18.db merge A B >/dev/null 2>&1
 	LOY_NOW="2026-11-02 10:00:00" loy-enroll -d v18.db merge C D >/dev/null 2>&1
 	# version 18 held the time of a merge in closed_at alone
-	sqlite3 v18.db "ALTER TABLE members DROP COLUMN into_referrer;
+	sqlite3 v18.db "ALTER TABLE members DROP COLUMN merged_run; ALTER TABLE members DROP COLUMN into_referrer;
 	    ALTER TABLE members DROP COLUMN merged_at; PRAGMA user_version = 18"
 	run -0 --separate-stderr loy-check -d v18.db
 	[ "$(sqlite3 v18.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
@@ -308,6 +308,47 @@ R|active|-|-|-" ]
 3:+442079460958
 4:0049301234567" ]
 	ledger_ok v19.db
+}
+
+@test "a schema version 20 ledger gets the runs of its merges: updated_run, else the run that moved the points, else the run that names the merge" {
+	new_ledger -d fresh.db
+	cp fresh.db v20.db
+	printf 'member_id,enrolled_at,referrer\nR1,2026-01-01,\nR2,2026-01-01,\nB,2026-01-01,\nZ,2026-01-01,R1\nA,2026-01-01,R2\nC,2026-01-01,\nD,2026-01-01,\nE 1,2026-01-01,\nF,2026-01-01,\n' >m.csv
+	LOY_NOW="2026-01-01 00:00:00" loy-enroll -d v20.db m.csv >/dev/null 2>&1
+	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-01-02 10:00:00,20.00\n' >s.csv
+	LOY_NOW="2026-01-02 12:00:00" loy-accrue -d v20.db s.csv >/dev/null 2>&1
+	# Z without points, A with: back to back, in one second, into B
+	LOY_NOW="2026-01-10 12:00:00" loy-enroll -d v20.db merge Z B >/dev/null 2>&1
+	LOY_NOW="2026-01-10 12:00:00" loy-enroll -d v20.db merge A B >/dev/null 2>&1
+	LOY_NOW="2026-01-10 12:00:00" loy-enroll -d v20.db merge C D >/dev/null 2>&1
+	LOY_NOW="2026-01-10 12:00:00" loy-enroll -d v20.db merge 'E 1' F >/dev/null 2>&1
+	LOY_NOW="2026-01-11 12:00:00" loy-enroll -d v20.db forget B F >/dev/null 2>&1
+	run_of() {
+		sqlite3 v20.db "SELECT run_id FROM runs WHERE args = 'loy-enroll -d v20.db $1'"
+	}
+	z=$(run_of "merge Z B") a=$(run_of "merge A B") c=$(run_of "merge C D")
+	[ -n "$z" ] && [ -n "$a" ] && [ -n "$c" ]
+	[ "$z" -lt "$a" ]
+	# version 20 did not record the run of a merge
+	sqlite3 v20.db "ALTER TABLE members DROP COLUMN merged_run; PRAGMA user_version = 20"
+	run -0 --separate-stderr loy-check -d v20.db
+	[ "$(sqlite3 v20.db "PRAGMA user_version")" = "$(sqlite3 fresh.db "PRAGMA user_version")" ]
+	[ "$(sqlite3 v20.db .schema)" = "$(sqlite3 fresh.db .schema)" ]
+	# C, not forgotten, by its updated_run; A by the run of its points'
+	# entries; Z by the run of loy-enroll that names its merge; E 1 by
+	# none, its id quoted in the arguments
+	[ "$(sqlite3 v20.db "SELECT member_id || ':' || coalesce(merged_run, '-') FROM members WHERE status = 'merged' ORDER BY 1")" = "A:$a
+C:$c
+E 1:-
+Z:$z" ]
+	# and so B had no referrer before its merges, whose referrals count once
+	run -0 --separate-stderr loy-segment -d v20.db --as-of 2026-01-05 referrers
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+R2,1,1,20.00
+R1,1,0,0.00
+OUT
+	ledger_ok v20.db
 }
 
 @test "a schema version 10 ledger gets the index of returns taken off no purchase" {
@@ -347,7 +388,8 @@ R|active|-|-|-" ]
 	cp fresh.db v12.db
 	printf 'member_id,name,phone\n1,Ann,+49 30 1234-56\n2,Bob,\n' >in.csv
 	loy-enroll -d v12.db in.csv >/dev/null 2>&1
-	sqlite3 v12.db "DROP INDEX members_phone; ALTER TABLE members DROP COLUMN into_referrer;
+	sqlite3 v12.db "DROP INDEX members_phone; ALTER TABLE members DROP COLUMN merged_run;
+	    ALTER TABLE members DROP COLUMN into_referrer;
 	    ALTER TABLE members DROP COLUMN merged_at; ALTER TABLE members DROP COLUMN phone_key;
 	    DROP INDEX receipts_orig;
 	    CREATE INDEX members_phone ON members(replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '.', ''), '(', ''), ')', ''), '/', ''))

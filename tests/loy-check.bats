@@ -540,6 +540,7 @@ EOF
 	    "UPDATE lot_moves SET lot_id = 99|lot-move-references-exist,entry ${move% lot *} lot 99,unknown lot 99" \
 	    "UPDATE receipts SET member_id = '98', run_id = 99 WHERE txn_id = 'T1003'|receipt-references-exist,receipt T1003,unknown member '98'|receipt-references-exist,receipt T1003,unknown run 99" \
 	    "UPDATE members SET created_run = 98, updated_run = 99 WHERE member_id = '1007'|member-references-exist,1007,created by unknown run 98|member-references-exist,1007,updated by unknown run 99" \
+	    "UPDATE members SET merged_run = 97 WHERE member_id = '1007'|member-references-exist,1007,merged by unknown run 97" \
 	    "UPDATE tier_history SET member_id = '98', run_id = 99|tier-history-chains,tier change 1,unknown member '98'|tier-history-chains,tier change 1,unknown run 99" \
 	    "UPDATE rule_awards SET member_id = '98', run_id = 99 WHERE points = 0|award-matches-journal,award 1,unknown member '98'|award-matches-journal,award 1,unknown run 99" \
 	    "UPDATE events SET member_id = '98', run_id = 99 WHERE points = 0|event-matches-journal,event EV-0002,unknown member '98'|event-matches-journal,event EV-0002,unknown run 99" \

@@ -2097,6 +2097,37 @@ OUT
 	ledger_ok
 }
 
+@test "referrers as of a day before two merges into one member in one second count each referral once, also once the member is forgotten" {
+	new_ledger
+	# Z, referred by R1, and A, referred by R2, are duplicates of B, which
+	# had no referrer: merged into it back to back, in one second, so
+	# that Z's merge gave B the referrer R1 before A's
+	printf 'member_id,enrolled_at,referrer\nR1,2026-01-01,\nR2,2026-01-01,\nB,2026-01-01,\nZ,2026-01-01,R1\nA,2026-01-01,R2\n' >m.csv
+	LOY_NOW="2026-01-01 00:00:00" loy-enroll m.csv >/dev/null 2>&1
+	LOY_NOW="2026-01-10 12:00:00" loy-enroll merge Z B >/dev/null 2>&1
+	LOY_NOW="2026-01-10 12:00:00" loy-enroll merge A B >/dev/null 2>&1
+	[ "$(q "SELECT member_id || ':' || coalesce(into_referrer, '-') FROM members WHERE merged_into = 'B' ORDER BY 1")" = "A:R1
+Z:-" ]
+	run -0 --separate-stderr loy-segment --as-of 2026-01-05 referrers
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+R1,1,0,0.00
+R2,1,0,0.00
+OUT
+	# forgetting B rewrites the run that last changed each of its records;
+	# before that day, B still had no referrer, so Z counts for R1 and A for R2
+	LOY_NOW="2026-01-10 12:00:00" loy-enroll forget B >/dev/null 2>&1
+	run -0 --separate-stderr loy-segment --as-of 2026-01-05 referrers
+	same "$output" <<OUT
+member_id,referred,buyers,spend
+R1,1,0,0.00
+R2,1,0,0.00
+OUT
+	# each merge recorded by its own run
+	[ "$(q "SELECT count(DISTINCT merged_run) FROM members WHERE merged_into = 'B' AND merged_run IN (SELECT run_id FROM runs WHERE args LIKE '% merge %')")" = 2 ]
+	ledger_ok
+}
+
 @test "save: a list becomes a named segment; an existing name needs --replace" {
 	valued
 	run -0 --separate-stderr loy-segment --as-of 2026-11-23 --save top best 2
