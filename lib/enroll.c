@@ -28,10 +28,12 @@ static const enum member_field in_member[IN_COUNT] = {
 	MF_ID, MF_COUNT, MF_NAME, MF_PHONE, MF_EMAIL, MF_BIRTHDAY, MF_ENROLLED_AT,
 	MF_REFERRER, MF_STORE, MF_CHANNEL
 };
-/* Columns an import may not set: each has its own command. */
+/* Columns of members and cards an import may not set: loy sets each,
+ * from other columns or by its own command. */
 static const char *const kept_out[] = {
 	"status", "tier", "merged_into", "closed_at", "merged_at", "into_referrer",
-	"forgotten_at", "created_run", "updated_run", NULL
+	"merged_run", "forgotten_at", "created_run", "updated_run", "phone_key", "attrs",
+	"issued_at", "ended_at", "replaced_by", "run_id", NULL
 };
 
 enum { C_CREATED, C_UPDATED, C_UNCHANGED };
@@ -364,7 +366,14 @@ import_file(void *ctx, struct batch *b)
 			batch_header_error(b, "column '%s' cannot be imported: %s", name,
 			    strcasecmp(name, "tier") == 0 ? "loy-segment keeps the tiers" :
 			    strcasecmp(name, "created_run") == 0 ||
-			    strcasecmp(name, "updated_run") == 0 ? "loy keeps the run record" :
+			    strcasecmp(name, "updated_run") == 0 ||
+			    strcasecmp(name, "run_id") == 0 ? "loy keeps the run record" :
+			    strcasecmp(name, "phone_key") == 0 ? "loy keeps it from phone" :
+			    strcasecmp(name, "attrs") == 0 ?
+			    "loy keeps the other columns in it, as attributes" :
+			    strcasecmp(name, "issued_at") == 0 || strcasecmp(name, "ended_at") == 0 ||
+			    strcasecmp(name, "replaced_by") == 0 ?
+			    "loy sets it when a card is issued or replaced" :
 			    "loy-enroll close, reopen, merge and forget change it");
 			bad = 1;
 		}

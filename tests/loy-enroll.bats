@@ -875,6 +875,47 @@ EOF
 	ledger_ok
 }
 
+@test "phone_key, which loy keeps from phone, is refused as a column, not kept as an attribute" {
+	base
+	before=$(dump)
+	printf 'member_id,name,phone,phone_key\n1001,Anna,+49 30 1234567,+4930999\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "loy-enroll: in.csv:1: column 'phone_key' cannot be imported: loy keeps it from phone" ]
+	[ "$(dump)" = "$before" ]
+	[ "$(q "SELECT phone_key || ' ' || coalesce(attrs, '-') FROM members WHERE member_id = '1001'")" = "+49301234567 {\"language\":\"de\"}" ]
+	ledger_ok
+}
+
+@test "every column of members and cards that loy sets itself is refused as an import column, each with what sets it" {
+	base
+	before=$(dump)
+	cols=$(q "SELECT name FROM pragma_table_info('members') UNION SELECT name FROM pragma_table_info('cards')
+	    EXCEPT SELECT value FROM json_each('[\"member_id\",\"card\",\"name\",\"phone\",\"email\",\"birthday\",\"enrolled_at\",\"referrer\",\"store\",\"channel\"]')
+	    ORDER BY 1")
+	[ "$(wc -l <<<"$cols")" -ge 16 ]
+	for c in $cols; do
+		printf 'member_id,name,%s\n1001,Anna,x\n' "$c" >in.csv
+		run -65 --separate-stderr loy-enroll in.csv
+		[ "$output" = "" ]
+		[[ $stderr == "loy-enroll: in.csv:1: column '$c' cannot be imported: "* ]] ||
+		    { echo "$c: $stderr" >&2; return 1; }
+		[ "$(dump)" = "$before" ]
+	done
+	printf 'member_id,attrs,merged_run,issued_at,ended_at,replaced_by,run_id\n1001,{},1,2026-01-01,2026-01-02,6009,1\n' >in.csv
+	run -65 --separate-stderr loy-enroll in.csv
+	same "$stderr" <<'EOF'
+loy-enroll: in.csv:1: column 'attrs' cannot be imported: loy keeps the other columns in it, as attributes
+loy-enroll: in.csv:1: column 'merged_run' cannot be imported: loy-enroll close, reopen, merge and forget change it
+loy-enroll: in.csv:1: column 'issued_at' cannot be imported: loy sets it when a card is issued or replaced
+loy-enroll: in.csv:1: column 'ended_at' cannot be imported: loy sets it when a card is issued or replaced
+loy-enroll: in.csv:1: column 'replaced_by' cannot be imported: loy sets it when a card is issued or replaced
+loy-enroll: in.csv:1: column 'run_id' cannot be imported: loy keeps the run record
+EOF
+	[ "$(dump)" = "$before" ]
+	ledger_ok
+}
+
 @test "bad birthdays are listed, every one, and nothing is committed" {
 	base
 	before=$(dump)
