@@ -699,7 +699,8 @@ earn_key(struct parser *ps, const struct kv *kv)
 	else if (strcmp(kv->key, "cap_member_month") == 0)
 		whole(ps, kv, 1, POINTS_MAX, &e->cap_member_month);
 	else
-		perr(ps, kv->line, "unknown keyword '%s' in [earn]", kv->key);
+		perr(ps, kv->line, "unknown keyword '%s' in [earn]: it takes %s", kv->key,
+		    "points, per, rounding, cap_receipt, cap_member_day or cap_member_month");
 }
 
 static void
@@ -741,7 +742,8 @@ tiers_key(struct parser *ps, const struct kv *kv)
 	else if (strcmp(kv->key, "soft_landing") == 0)
 		yesno(ps, kv, &t->soft_landing);
 	else
-		perr(ps, kv->line, "unknown keyword '%s' in [tiers]", kv->key);
+		perr(ps, kv->line, "unknown keyword '%s' in [tiers]: it takes %s", kv->key,
+		    "measure, window, months, review, review_date, grace_days or soft_landing");
 }
 
 static void
@@ -751,8 +753,8 @@ tier_key(struct parser *ps, const struct kv *kv, int idx)
 		ps->taux[idx].threshold = kv->val;
 		ps->taux[idx].line = kv->line;
 	} else
-		perr(ps, kv->line, "unknown keyword '%s' in [tier %s]", kv->key,
-		    ps->p->tiers.v[idx].name);
+		perr(ps, kv->line, "unknown keyword '%s' in [tier %s]: it takes threshold",
+		    kv->key, ps->p->tiers.v[idx].name);
 }
 
 static void
@@ -780,7 +782,8 @@ expiry_key(struct parser *ps, const struct kv *kv)
 		x->years = w;
 		ps->l_years = kv->line;
 	} else
-		perr(ps, kv->line, "unknown keyword '%s' in [expiry]", kv->key);
+		perr(ps, kv->line, "unknown keyword '%s' in [expiry]: it takes policy, months or years",
+		    kv->key);
 }
 
 static void
@@ -793,7 +796,8 @@ event_key(struct parser *ps, const struct kv *kv, int idx)
 	else if (strcmp(kv->key, "limit") == 0)
 		limit(ps, kv, &e->limit, &e->period);
 	else
-		perr(ps, kv->line, "unknown keyword '%s' in [event %s]", kv->key, e->name);
+		perr(ps, kv->line, "unknown keyword '%s' in [event %s]: it takes points or limit",
+		    kv->key, e->name);
 }
 
 static void
@@ -919,7 +923,11 @@ rule_key(struct parser *ps, const struct kv *kv, int idx)
 		a->period_line = kv->line;
 		period(ps, kv->line, "period", kv->val, &r->period);
 	} else
-		perr(ps, kv->line, "unknown keyword '%s' in [rule %s]", k, r->name);
+		perr(ps, kv->line, "unknown keyword '%s' in [rule %s]: it takes %s", k, r->name,
+		    "multiply, bonus, exclude, trigger, sku, category, description, "
+		    "stack, per_units, from, to, days, hours, stores, channels, tiers, "
+		    "segments, birthday_month, min_amount, cap_receipt, budget, limit, "
+		    "referral_to, referral_on, event, visits, spend or period");
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -1320,7 +1328,9 @@ header(struct parser *ps, int line, char *s)
 		if (strcmp(w, sec_names[t]) == 0)
 			break;
 	if (t == SEC_COUNT) {
-		perr(ps, line, "unknown section [%s%s%s]", w, *name ? " " : "", name);
+		perr(ps, line, "unknown section [%s%s%s]: the sections are %s", w,
+		    *name ? " " : "", name, "[programme], [earn], [rule NAME], "
+		    "[event NAME], [tiers], [tier NAME] and [expiry]");
 		goto add;
 	}
 	if (t == SEC_RULE || t == SEC_EVENT || t == SEC_TIER) {

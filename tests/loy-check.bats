@@ -1248,7 +1248,7 @@ EOF2
 	same "$output" <<'EOF'
 invariant,subject,detail
 programme-versions-parse,programme version 3,line 5: multiply 'lots' is not a decimal number
-programme-versions-parse,programme version 3,line 6: unknown keyword 'bogus' in [rule x]
+programme-versions-parse,programme version 3,"line 6: unknown keyword 'bogus' in [rule x]: it takes multiply, bonus, exclude, trigger, sku, category, description, stack, per_units, from, to, days, hours, stores, channels, tiers, segments, birthday_month, min_amount, cap_receipt, budget, limit, referral_to, referral_on, event, visits, spend or period"
 EOF
 	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
 	# which every program refuses to run on

@@ -280,12 +280,37 @@ CONF
 	same "$stderr" <<'OUT'
 loy-program: p.conf:2: unknown setting 'colour' in [programme] (loy-init --settings lists them)
 loy-program: p.conf:4: duplicate key 'decimals' (first on line 3)
-loy-program: p.conf:6: unknown keyword 'speed' in [earn]
-loy-program: p.conf:7: unknown section [bogus]
-loy-program: p.conf:11: unknown keyword 'shape' in [rule a]
+loy-program: p.conf:6: unknown keyword 'speed' in [earn]: it takes points, per, rounding, cap_receipt, cap_member_day or cap_member_month
+loy-program: p.conf:7: unknown section [bogus]: the sections are [programme], [earn], [rule NAME], [event NAME], [tiers], [tier NAME] and [expiry]
+loy-program: p.conf:11: unknown keyword 'shape' in [rule a]: it takes multiply, bonus, exclude, trigger, sku, category, description, stack, per_units, from, to, days, hours, stores, channels, tiers, segments, birthday_month, min_amount, cap_receipt, budget, limit, referral_to, referral_on, event, visits, spend or period
 loy-program: p.conf:12: rule 'a' is defined twice (first on line 9)
 loy-program: p.conf:16: event 'survey' is defined twice (first on line 14)
 loy-program: p.conf:18: 'key without equals' is not a section header or key = value
+loy-program: p.conf: not a valid programme file
+OUT
+}
+
+@test "an unknown keyword is told with the keywords its section takes" {
+	cat >p.conf <<'CONF'
+[tiers]
+measure = visits
+period = 12
+[tier Blue]
+threshold = 0
+multiply = 2
+[event survey]
+points = 10
+bonus = 5
+[expiry]
+policy = months
+month = 12
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:3: unknown keyword 'period' in [tiers]: it takes measure, window, months, review, review_date, grace_days or soft_landing
+loy-program: p.conf:6: unknown keyword 'multiply' in [tier Blue]: it takes threshold
+loy-program: p.conf:9: unknown keyword 'bonus' in [event survey]: it takes points or limit
+loy-program: p.conf:12: unknown keyword 'month' in [expiry]: it takes policy, months or years
 loy-program: p.conf: not a valid programme file
 OUT
 }
@@ -958,7 +983,7 @@ OUT
 	run -65 --separate-stderr loy-program load p.conf
 	same "$stderr" <<'OUT'
 loy-program: p.conf:2: multiply 'x' is not a decimal number
-loy-program: p.conf:3: unknown section [nope]
+loy-program: p.conf:3: unknown section [nope]: the sections are [programme], [earn], [rule NAME], [event NAME], [tiers], [tier NAME] and [expiry]
 loy-program: p.conf: not a valid programme file; nothing stored
 OUT
 	[ "$(dump)" = "$before" ]
