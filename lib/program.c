@@ -387,6 +387,26 @@ parse_when(const char *opt, const char *s, const char *fmt, int end, char out[20
 	return 0;
 }
 
+/* A rule whose window lies wholly outside the time the version governs
+ * (from its date until the next version takes over) never applies: the
+ * file loads, but a promotion so dated is most likely a slip. */
+static void
+dead_rules_warn(const struct load *ld, int version, const char *until, int next)
+{
+	for (int i = 0; i < ld->p.nrules; i++) {
+		const struct rule *r = &ld->p.rules[i];
+
+		if (r->to && strcmp(r->to, ld->from) < 0)
+			loy_warn("%s:%d: rule '%s' ends at %s, before version %d takes effect at "
+			    "%s: it never applies under this version", ld->name, r->line,
+			    r->name, r->to, version, ld->from);
+		else if (r->from && *until && strcmp(r->from, until) >= 0)
+			loy_warn("%s:%d: rule '%s' starts at %s, when version %d has taken over "
+			    "from version %d: it never applies under this version", ld->name,
+			    r->line, r->name, r->from, next, version);
+	}
+}
+
 static int
 load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 {
@@ -513,6 +533,7 @@ load_run(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
 	if (*until && strcmp(until, ld->now) > 0)
 		loy_warn("%s: from %s version %d, loaded ahead, takes over from version %d",
 		    ld->name, until, next, version);
+	dead_rules_warn(ld, version, until, next);
 	return 0;
 }
 

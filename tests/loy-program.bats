@@ -1045,6 +1045,44 @@ loy-program: mid.conf: from 2027-01-01 00:00:00 version 3, loaded ahead, takes o
 	ledger_ok
 }
 
+@test "load warns of a rule whose dates lie wholly outside the time its version governs: it never applies" {
+	new_ledger
+	printf '[programme]\npoint_value = 0.02\n' >jan.conf
+	run -0 --separate-stderr loy-program load --from 2027-01-01 jan.conf
+	cat >dec.conf <<'CONF'
+[rule spring]
+multiply = 3
+from = 2026-03-01
+to = 2026-05-31
+
+[rule december]
+multiply = 2
+from = 2026-12-01
+to = 2026-12-31
+
+[rule summer]
+bonus = 100
+from = 2027-06-01
+CONF
+	run -0 --separate-stderr loy-program load --from 2026-12-01 dec.conf
+	[ "${lines[1]}" = "3,2026-12-01 00:00:00,loaded" ]
+	same "$stderr" <<'OUT'
+loy-program: dec.conf: version 3 takes effect at 2026-12-01 00:00:00; until then version 1 stays in force (loy-program apply, run then, writes its settings)
+loy-program: dec.conf: from 2027-01-01 00:00:00 version 2, loaded ahead, takes over from version 3
+loy-program: dec.conf:1: rule 'spring' ends at 2026-05-31 23:59:59, before version 3 takes effect at 2026-12-01 00:00:00: it never applies under this version
+loy-program: dec.conf:11: rule 'summer' starts at 2027-06-01 00:00:00, when version 2 has taken over from version 3: it never applies under this version
+OUT
+	# stored all the same, and a rule within the version's time says nothing
+	[ "$(q "SELECT count(*) FROM programmes WHERE version = 3")" = 1 ]
+	printf '[rule november]\nmultiply = 2\nfrom = 2026-11-20\nto = 2026-11-30\n' >ok.conf
+	run -0 --separate-stderr loy-program load -n ok.conf
+	same "$stderr" <<'OUT'
+loy-program: ok.conf: from 2026-12-01 00:00:00 version 3, loaded ahead, takes over from version 4
+loy-program: dry run: nothing committed
+OUT
+	ledger_ok
+}
+
 @test "--date-format reads load's --from, show's --as-of and what-if's --from and --to in another format; a date not in it, or the format alone, is a usage error" {
 	new_ledger
 	printf 'member_id,name\n1001,Anna\n' >members.csv
