@@ -1736,3 +1736,27 @@ far_east() {
 	[ "$(q "SELECT effective_from FROM programmes WHERE source = 'two.conf'")" = "2026-11-30 13:00:00" ]
 	ledger_ok
 }
+
+@test "what-if spends a budget in the order of the receipts' times, across members, where loy-accrue spent it in the order it took them" {
+	new_ledger
+	printf 'member_id\n1\n2\n' >members.csv
+	run -0 --separate-stderr loy-enroll members.csv
+	printf '[earn]\ncap_member_day = 15\n[rule promo]\nmultiply = 2\nbudget = 10\n' >p.conf
+	run -0 --separate-stderr loy-program load --from 2026-11-01 p.conf
+	# the file of the 10th is read before the one of the 5th
+	printf 'txn_id,occurred_at,member_id,amount\nT2,2026-11-10 12:00:00,2,10.00\n' >f10.csv
+	printf 'txn_id,occurred_at,member_id,amount\nT1,2026-11-05 12:00:00,1,2.00\n' >f05.csv
+	run -0 --separate-stderr loy-accrue f10.csv
+	[ "${lines[1]}" = "T2,2,2026-11-10 12:00:00,10.00,15,credited," ]
+	run -0 --separate-stderr loy-accrue f05.csv
+	[ "${lines[1]}" = "T1,1,2026-11-05 12:00:00,2.00,2,credited," ]
+	run -0 --separate-stderr loy-program what-if --from 2026-11-01 --to 2026-11-23 p.conf
+	same "$output" <<'OUT'
+rule,actual_points,whatif_points,difference,actual_cost,whatif_cost,cost_difference
+[earn],12,12,0,0.12,0.12,0.00
+promo,10,10,0,0.10,0.10,0.00
+[earn] cap_member_day,-5,-3,2,-0.05,-0.03,0.02
+total,17,19,2,0.17,0.19,0.02
+OUT
+	ledger_ok
+}
