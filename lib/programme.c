@@ -948,6 +948,46 @@ match_name(enum rule_match m)
 }
 
 /* Each rule on its own: what its trigger and effect allow. */
+/* 0 Monday .. 6 Sunday, of a "YYYY-MM-DD..." text */
+static int
+weekday_of(const char *when)
+{
+	long n = when_days_between("2000-01-03", when);	/* a Monday */
+
+	return (int)(((n % 7) + 7) % 7);
+}
+
+/* A window from..to short enough to miss a day of the week or an hour
+ * may hold none of the rule's days and hours: the rule would never
+ * apply (a weekend offer dated Monday to Friday).  A window of more than
+ * eight days holds every day at every hour. */
+static void
+window_meets_days(struct parser *ps, const struct rule *r, int line)
+{
+	char at[20], next[20];
+	int day_ok = 0, hour_ok = 0;
+
+	if ((!r->days && !r->hours) || when_days_between(r->from, r->to) > 8)
+		return;
+	/* each hour the window touches, from the one it starts in */
+	snprintf(at, sizeof at, "%.13s:00:00", r->from);
+	for (int n = 0; n < 10 * 24 && strcmp(at, r->to) <= 0; n++) {
+		int d = !r->days || (r->days & (1u << weekday_of(at)));
+		int h = !r->hours || (r->hours & (1u << atoi(at + 11)));
+
+		if (d && h)
+			return;
+		day_ok |= d;
+		hour_ok |= h;
+		if (when_add_hours(at, 1, next) < 0)
+			return;
+		memcpy(at, next, sizeof at);
+	}
+	perr(ps, line, "rule '%s': its window, from %s to %s, holds none of its %s: "
+	    "it would never apply", r->name, r->from, r->to,
+	    !day_ok ? "days" : !hour_ok ? "hours" : "hours on its days");
+}
+
 static void
 check_rule(struct parser *ps, int i)
 {
@@ -985,6 +1025,8 @@ check_rule(struct parser *ps, int i)
 	if (r->from && r->to && strcmp(r->to, r->from) < 0)
 		perr(ps, a->to_line, "rule '%s': window ends (to %s) before it starts "
 		    "(from %s)", r->name, r->to, r->from);
+	else if (r->from && r->to && !ps->stored)
+		window_meets_days(ps, r, a->to_line);
 	for (int t = 0; t < r->tiers.n; t++)
 		if (find_tier(p, r->tiers.v[t]) < 0)
 			perr(ps, a->tiers_line, "rule '%s': tier '%s' is not one of the "

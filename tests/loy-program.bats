@@ -1760,3 +1760,48 @@ total,17,19,2,0.17,0.19,0.02
 OUT
 	ledger_ok
 }
+
+@test "a rule whose window holds none of its days or hours is refused at its line; a version stored before still reads, the rule never applying" {
+	new_ledger
+	cat >p.conf <<'CONF'
+[rule weekend-week]
+multiply = 2
+days = sat,sun
+from = 2026-12-07
+to = 2026-12-11
+
+[rule evening-morning]
+bonus = 50
+hours = 18-22
+from = 2026-12-07 08:00
+to = 2026-12-07 17:59:59
+
+[rule sunday-night]
+bonus = 50
+days = sun
+hours = 18-22
+from = 2026-12-05 19:00
+to = 2026-12-06 09:00
+CONF
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:5: rule 'weekend-week': its window, from 2026-12-07 00:00:00 to 2026-12-11 23:59:59, holds none of its days: it would never apply
+loy-program: p.conf:11: rule 'evening-morning': its window, from 2026-12-07 08:00:00 to 2026-12-07 17:59:59, holds none of its hours: it would never apply
+loy-program: p.conf:18: rule 'sunday-night': its window, from 2026-12-05 19:00:00 to 2026-12-06 09:00:00, holds none of its hours on its days: it would never apply
+loy-program: p.conf: not a valid programme file
+OUT
+	# a window that holds one of its days at one of its hours is fine
+	printf '[rule w]\nmultiply = 2\ndays = sat,sun\nfrom = 2026-12-07\nto = 2026-12-12\nhours = 23\n' >ok.conf
+	run -0 --separate-stderr loy-program check ok.conf
+	# stored before the check: read as it was, the rule never applying
+	printf 'member_id\nA\n' >m.csv
+	loy-enroll m.csv >/dev/null 2>&1
+	sqlite3 "$LOY_DB" "INSERT INTO programmes (effective_from, loaded_at, run_id, source, sha256, text)
+	    VALUES ('2026-11-01 00:00:00', '2026-11-01 00:00:00', 1, 'p.conf', '$(sha256sum <p.conf | cut -d' ' -f1)', readfile('p.conf'))"
+	run -0 --separate-stderr loy-program show
+	[ "${lines[0]}" = "# programme version 2, in force from 2026-11-01 00:00:00" ]
+	printf 'txn_id,member_id,occurred_at,amount\nT1,A,2026-11-20 10:00:00,12.00\n' >pos.csv
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "${lines[1]}" = "T1,A,2026-11-20 10:00:00,12.00,12,credited," ]
+	ledger_ok
+}
