@@ -665,6 +665,18 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 				if (used >= ru->limit)
 					on[k] = 0;
 			}
+			/* a rule whose budget is spent gives nothing more: it does
+			 * not apply, so that it neither beats a competing multiplier
+			 * it could give no more than nor lifts the shares of the
+			 * multipliers after it */
+			if (on[k] && ru->budget >= 0 && st && st->given) {
+				int64_t given = 0;
+
+				if (st->given(st->ctx, ru->name, &given) < 0)
+					goto fail;
+				if (given >= ru->budget)
+					on[k] = 0;
+			}
 		}
 	}
 	excl = loy_xmalloc((r->n ? r->n : 1) * sizeof(*excl));

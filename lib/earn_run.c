@@ -101,6 +101,15 @@ event_points(struct ledger *l, const struct programme *p, const struct event_rul
 					return -1;
 				continue;
 			}
+			/* a rule whose budget is spent does not apply */
+			if (pass == 0 && ru->budget >= 0) {
+				int64_t given = 0;
+
+				if (ledger_earn_given(l, ru->name, &given) < 0)
+					return -1;
+				if (given >= ru->budget)
+					continue;
+			}
 			if (pass == 0 && ru->effect == EFFECT_MULTIPLY && !ru->stack) {
 				if (best < 0 || (__int128)ru->factor_num * p->rules[best].factor_den >
 				    (__int128)p->rules[best].factor_num * ru->factor_den)

@@ -1777,6 +1777,85 @@ EOF
 	[ "$(grep '^promo,' <<<"$output")" = "promo,10,10,0,0.10,0.10,0.00" ]
 }
 
+@test "a rule whose budget is spent no longer applies: it neither beats a competing multiplier nor lifts the multipliers after it" {
+	base
+	members
+	programme <<'EOF'
+[rule promo]
+multiply = 2
+budget = 10
+
+[rule beans]
+sku = ^A
+multiply = 1.5
+
+[rule weekend]
+multiply = 1.5
+stack = no
+
+[rule promo-best]
+multiply = 3
+stack = no
+budget = 20
+days = wed
+EOF
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,A,x,,1,10.00
+T2,1003,2026-12-10 11:00:00,A,x,,1,10.00
+T3,1002,2026-12-16 10:00:00,A,x,,1,10.00
+T4,1004,2026-12-16 11:00:00,A,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	# T1: 10 doubled by promo (its 10), times 1.5 for beans (30), times 1.5
+	# of weekend: 45; T2, the promo's 10 spent: 10 times 1.5 times 1.5, 22,
+	# not 35 as if still doubled; T3, a Wednesday: promo spent, beans 15,
+	# promo-best's 3 wins over weekend (45, its 30 cut to its 20: 35); T4,
+	# both spent: weekend applies, 22, where promo-best would still win and
+	# give nothing (15)
+	[ "$(pts T1) $(pts T2) $(pts T3) $(pts T4)" = "45 22 35 22" ]
+	run -0 --separate-stderr loy-accrue --explain receipt=T4
+	same "$output" <<'OUT'
+txn_id,occurred_at,member_id,entry_id,line,sku,amount,rule,version,points
+T4,2026-12-16 11:00:00,1004,4,1,A,10.00,[earn],2,10
+T4,2026-12-16 11:00:00,1004,4,1,A,10.00,beans,2,5
+T4,2026-12-16 11:00:00,1004,4,1,A,10.00,weekend,2,7
+OUT
+	# what-if of the programme over its period gives what was credited
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	printf '%s\n' "$output" | awk -F, 'NR > 1 && $4 != 0 { bad = 1; print } END { exit bad }'
+	ledger_ok
+}
+
+@test "an event rule whose budget is spent no longer lifts the multipliers after it" {
+	base
+	members
+	programme <<'EOF'
+[event survey]
+points = 10
+
+[rule survey-double]
+trigger = event
+event = survey
+multiply = 2
+budget = 10
+
+[rule survey-birthday]
+trigger = event
+event = survey
+multiply = 1.5
+birthday_month = yes
+EOF
+	printf 'event_id,member_id,event,occurred_at\nE1,1001,survey,2026-12-01 10:00:00\nE2,1001,survey,2026-12-02 10:00:00\n' >events.csv
+	# E1: 10 doubled, times 1.5: 30; E2, the double's 10 spent: 10 times 1.5
+	run -0 --separate-stderr loy-accrue --events events.csv
+	same "$output" <<'OUT'
+event_id,member_id,event,occurred_at,points,status,detail
+E1,1001,survey,2026-12-01 10:00:00,30,credited,"survey-double,survey-birthday"
+E2,1001,survey,2026-12-02 10:00:00,15,credited,survey-birthday
+OUT
+	ledger_ok
+}
+
 # ---------------------------------------------------------------- precedence
 
 @test "stacking multipliers multiply; competing ones give only the best" {
