@@ -1112,7 +1112,8 @@ check_rule(struct parser *ps, int i)
 		if (!a->cumulative_line)
 			perr(ps, r->line, "rule '%s': trigger cumulative needs visits or spend",
 			    r->name);
-		if (r->period == PERIOD_NONE)
+		/* a period given but not one is told at its own line */
+		if (r->period == PERIOD_NONE && !a->period_line)
 			perr(ps, r->line, "rule '%s': trigger cumulative needs a period", r->name);
 	} else {
 		if (a->cumulative_line)

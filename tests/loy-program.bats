@@ -551,6 +551,13 @@ loy-program: p.conf:16: rule 'ev': event 'survey' has no [event survey] section
 loy-program: p.conf:20: rule 'tiered': tier 'Gold' is not one of the programme's tiers
 loy-program: p.conf: not a valid programme file
 OUT
+	# a period that is not one is told at its line, not as none given
+	printf '[rule cum]\ntrigger = cumulative\nbonus = 5\nvisits = 3\nperiod = fortnight\n' >p.conf
+	bad p.conf
+	same "$stderr" <<'OUT'
+loy-program: p.conf:5: period 'fortnight' must be day, week, month, quarter, year or ever
+loy-program: p.conf: not a valid programme file
+OUT
 }
 
 @test "an event rule takes no stores, channels or min_amount, a sign-up rule no min_amount: they could never hold" {
