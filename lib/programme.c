@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "diag.h"
 #include "ledger.h"
@@ -1545,6 +1546,42 @@ dispatch(struct parser *ps, const struct kv *kv)
 	}
 }
 
+/* TZ set to the programme's time zone (its timezone, else the default),
+ * when that is a zone loy knows and TZ is not it already: what TZ was,
+ * for zone_leave (NULL: nothing to restore). */
+static char *
+zone_enter(const struct programme *p)
+{
+	const char *zone = programme_setting(p, "timezone"), *was = getenv("TZ");
+	char *keep, why[512];
+
+	for (const struct ledger_setting *s = ledger_defaults; !zone && s->key; s++)
+		if (strcmp(s->key, "timezone") == 0)
+			zone = s->value;
+	if (!zone || (was && strcmp(was, zone) == 0) ||
+	    ledger_setting_valid("timezone", zone, why, sizeof(why)) < 0)
+		return NULL;
+	keep = loy_xstrdup(was ? was : "");
+	if (!was)
+		keep[0] = '\x01';	/* TZ was not set */
+	setenv("TZ", zone, 1);
+	tzset();
+	return keep;
+}
+
+static void
+zone_leave(char *was)
+{
+	if (!was)
+		return;
+	if (was[0] == '\x01')
+		unsetenv("TZ");
+	else
+		setenv("TZ", was, 1);
+	tzset();
+	free(was);
+}
+
 /* programme_parse, its problems in line order left in *errs (the caller
  * frees them) rather than printed. */
 static int
@@ -1552,7 +1589,7 @@ parse(const char *name, const char *text, size_t len, struct programme *p, struc
     int *nerrs, int stored)
 {
 	struct parser ps = { .name = name, .p = p, .stored = stored };
-	char *buf, *line, *next;
+	char *buf, *line, *next, *tz_was = NULL;
 	size_t bad;
 	int no = 0;
 
@@ -1630,6 +1667,11 @@ parse(const char *name, const char *text, size_t len, struct programme *p, struc
 		if (ps.secs[ps.kvs[i].sec].type == SEC_PROGRAMME &&
 		    strcmp(ps.kvs[i].key, "decimals") != 0)
 			programme_key(&ps, &ps.kvs[i]);
+	/* the rest read in the programme's time zone, whatever the
+	 * environment's (loy-program check opens no ledger to take it from):
+	 * a rule's from or to with a UTC offset is its local time there, and
+	 * its window's days and hours are that zone's */
+	tz_was = zone_enter(p);
 	for (int i = 0; i < ps.nkvs; i++)
 		dispatch(&ps, &ps.kvs[i]);
 	/* step 3: what needs the whole file */
@@ -1646,6 +1688,7 @@ parse(const char *name, const char *text, size_t len, struct programme *p, struc
 		ps.raux[i].bad |= ps.nerrs > before;
 	}
 	check_pairs(&ps);
+	zone_leave(tz_was);
 	for (int i = 0; i < ps.nsecs; i++) {
 		int given = 0;
 

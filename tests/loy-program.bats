@@ -1812,3 +1812,29 @@ OUT
 	[ "${lines[1]}" = "T1,A,2026-11-20 10:00:00,12.00,12,credited," ]
 	ledger_ok
 }
+
+@test "check reads a rule's dates with a UTC offset in the programme's time zone, not the environment's, as load does in its ledger" {
+	# 16:00 to 20:00 UTC on Saturday 5 December is 01:00 to 05:00 on
+	# Sunday the 6th in Tokyo
+	cat >p.conf <<'CONF'
+[programme]
+timezone = Asia/Tokyo
+
+[rule sunday-night]
+bonus = 50
+days = sun
+from = 2026-12-05T16:00:00Z
+to = 2026-12-05T20:00:00Z
+CONF
+	TZ=UTC run -0 --separate-stderr loy-program check p.conf
+	[ "${lines[0]}" = "p.conf: a valid programme" ]
+	TZ=America/New_York run -0 --separate-stderr loy-program check p.conf
+	sed 's/days = sun/days = sat/' p.conf >sat.conf
+	TZ=UTC run -65 --separate-stderr loy-program check sat.conf
+	[ "${stderr_lines[0]}" = "loy-program: sat.conf:8: rule 'sunday-night': its window, from 2026-12-06 01:00:00 to 2026-12-06 05:00:00, holds none of its days: it would never apply" ]
+	# load, in a ledger of that zone, takes what check takes
+	TZ=UTC new_ledger --set timezone=Asia/Tokyo
+	TZ=UTC run -0 --separate-stderr loy-program load p.conf
+	TZ=UTC run -65 --separate-stderr loy-program load sat.conf
+	ledger_ok
+}
