@@ -616,6 +616,9 @@ earn_result_add(struct earn_result *res, int rule, int64_t points)
 	sort_parts(res);
 }
 
+/* on[k] of a rule whose budget is spent: it applies to return lines only. */
+#define SPENT 2
+
 /* A rule's pattern that gave up on a line stops the receipt: 2. */
 #define GAVE_UP(k, i) do { gu_rule = (k); gu_line = (i); rc = 2; goto out; } while (0)
 /* So does a line whose multipliers make a fraction too large to work it
@@ -666,16 +669,18 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 					on[k] = 0;
 			}
 			/* a rule whose budget is spent gives nothing more: it does
-			 * not apply, so that it neither beats a competing multiplier
-			 * it could give no more than nor lifts the shares of the
-			 * multipliers after it */
+			 * not apply to what the receipt sells, so that it neither
+			 * beats a competing multiplier it could give no more than
+			 * nor lifts the shares of the multipliers after it; on a
+			 * line that returns goods it still takes back its share of
+			 * them, as the receipt that sold them gave it */
 			if (on[k] && ru->budget >= 0 && st && st->given) {
 				int64_t given = 0;
 
 				if (st->given(st->ctx, ru->name, &given) < 0)
 					goto fail;
 				if (given >= ru->budget)
-					on[k] = 0;
+					on[k] = SPENT;
 			}
 		}
 	}
@@ -709,7 +714,8 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 		for (int k = 0; k < nr; k++) {
 			const struct rule *ru = &p->rules[k];
 
-			if (!on[k] || ru->effect != EFFECT_MULTIPLY)
+			if (!on[k] || ru->effect != EFFECT_MULTIPLY ||
+			    (on[k] == SPENT && ln->amount >= 0))
 				continue;
 			if ((mt = line_matches(ru, ln)) < 0)
 				GAVE_UP(k, i);
@@ -779,7 +785,7 @@ earn_compute(const struct programme *p, const struct earn_receipt *r,
 	for (int k = 0; k < nr; k++) {
 		const struct rule *ru = &p->rules[k];
 
-		if (!on[k] || ru->effect != EFFECT_BONUS)
+		if (!on[k] || on[k] == SPENT || ru->effect != EFFECT_BONUS)
 			continue;
 		if (ru->match == MATCH_NONE) {
 			part(res, -1, k, ru->points);

@@ -1826,6 +1826,38 @@ OUT
 	ledger_ok
 }
 
+@test "a rule whose budget is spent still takes back its share on a line that returns goods" {
+	base
+	members
+	programme <<'EOF'
+[rule promo]
+multiply = 2
+sku = ^P
+budget = 10
+EOF
+	# T1 spends the promotion's 10; T2 sells X and returns the P1 of T1:
+	# its return line takes back the 20 T1 earned for it, the promotion's
+	# 10 with it, which goes back to the budget, so that T3 has it
+	pos <<'EOF'
+T1,1001,2026-12-10 10:00:00,P1,x,,1,10.00
+T2,1001,2026-12-11 10:00:00,X,x,,1,20.00
+T2,1001,2026-12-11 10:00:00,P1,x,,-1,-10.00
+T3,1002,2026-12-12 10:00:00,P1,x,,1,10.00
+EOF
+	run -0 --separate-stderr loy-accrue pos.csv
+	[ "$(pts T1) $(pts T2) $(pts T3)" = "20 0 20" ]
+	run -0 --separate-stderr loy-accrue --explain receipt=T2
+	same "$output" <<'OUT'
+txn_id,occurred_at,member_id,entry_id,line,sku,amount,rule,version,points
+T2,2026-12-11 10:00:00,1001,,1,X,20.00,[earn],2,20
+T2,2026-12-11 10:00:00,1001,,2,P1,-10.00,[earn],2,-10
+T2,2026-12-11 10:00:00,1001,,2,P1,-10.00,promo,2,-10
+OUT
+	run -0 --separate-stderr loy-program what-if p.conf --from 2026-12-01 --to 2026-12-31
+	printf '%s\n' "$output" | awk -F, 'NR > 1 && $4 != 0 { bad = 1; print } END { exit bad }'
+	ledger_ok
+}
+
 @test "an event rule whose budget is spent no longer lifts the multipliers after it" {
 	base
 	members
