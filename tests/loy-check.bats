@@ -280,12 +280,56 @@ member-references-exist,2,status 'merged' but merged into no member
 EOF
 }
 
+@test "catches a merged member with no time of its merge, and a member not merged with a merge's time, run or survivor's referrer" {
+	busy_life
+	printf 'member_id,referrer\n3,\n4,3\n5,\n' | loy-enroll - >/dev/null 2>&1
+	loy-enroll close 5 >/dev/null 2>&1
+	loy-enroll reopen 5 >/dev/null 2>&1
+	loy-enroll close 4 >/dev/null 2>&1
+	loy-enroll merge 4 3 >/dev/null 2>&1
+	loy-enroll forget 3 >/dev/null 2>&1
+	run -0 --separate-stderr loy-check
+	[ "$output" = "invariant,subject,detail" ]
+	cp "$LOY_DB" good.db
+	# a merge made before version 21 may have no run: not a violation
+	q "UPDATE members SET merged_run = NULL WHERE member_id = '2'"
+	run -0 --separate-stderr loy-check
+	[ "$output" = "invariant,subject,detail" ]
+	q "UPDATE members SET merged_at = NULL WHERE member_id = '2'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+member-references-exist,2,status 'merged' but merged at no time
+EOF
+	cp good.db "$LOY_DB"
+	q "UPDATE members SET merged_at = '2026-11-01 10:00:00' WHERE member_id = '1'"
+	q "UPDATE members SET merged_run = 1 WHERE member_id = '5'"
+	q "UPDATE members SET into_referrer = '1' WHERE member_id = '3'"
+	q "UPDATE members SET status = 'closed', closed_at = '2026-11-02 10:00:00' WHERE member_id = '3'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+member-references-exist,1,status 'active' but merged at '2026-11-01 10:00:00'
+member-references-exist,3,status 'closed' but survivor's referrer '1'
+member-references-exist,5,status 'active' but merged by run 1
+EOF
+	cp good.db "$LOY_DB"
+	q "UPDATE members SET merged_at = '2026-11-01 10:00:00', merged_run = 1, into_referrer = '2' WHERE member_id = '1'"
+	run -65 --separate-stderr loy-check
+	same "$output" <<'EOF'
+invariant,subject,detail
+member-references-exist,1,"status 'active' but merged at '2026-11-01 10:00:00', merged by run 1, survivor's referrer '2'"
+EOF
+	cp good.db "$LOY_DB"
+	ledger_ok
+}
+
 @test "catches merges that form a loop, as only a ledger edited by hand has" {
 	busy_life
 	printf 'member_id\nL1\nL2\nL3\n' | loy-enroll - >/dev/null 2>&1
 	run -0 --separate-stderr loy-enroll merge L1 L2
 	ledger_ok
-	q "UPDATE members SET status = 'merged', merged_into = 'L1' WHERE member_id = 'L2'"
+	q "UPDATE members SET status = 'merged', merged_into = 'L1', merged_at = '2026-11-23 12:00:00' WHERE member_id = 'L2'"
 	run -65 --separate-stderr loy-check
 	same "$(sort <<<"$output")" <<'EOF'
 invariant,subject,detail
@@ -294,8 +338,8 @@ member-references-exist,L2,"merged into 'L1', and its merges form a loop"
 EOF
 	[ "$stderr" = "loy-check: ledger '$LOY_DB': 2 violations" ]
 	# L3 into itself
-	q "UPDATE members SET status = 'active', merged_into = NULL WHERE member_id = 'L2'"
-	q "UPDATE members SET status = 'merged', merged_into = 'L3' WHERE member_id = 'L3'"
+	q "UPDATE members SET status = 'active', merged_into = NULL, merged_at = NULL WHERE member_id = 'L2'"
+	q "UPDATE members SET status = 'merged', merged_into = 'L3', merged_at = '2026-11-23 12:00:00' WHERE member_id = 'L3'"
 	run -65 --separate-stderr loy-check
 	same "$output" <<'EOF'
 invariant,subject,detail
