@@ -1319,14 +1319,20 @@ do_save(struct run *r, const char *args)
 }
 
 /* The --as-of date: today if not given; refused in the future or before the
- * ledger's first date.  0, or an exit status. */
+ * ledger's first date.  Today is the run's, from the clock it read once it
+ * held the ledger (ledger_run_now), so that a writer goes by one time; a
+ * list, and a writer's --as-of checked before its run waits, read the
+ * clock.  0, or an exit status. */
 static int
 as_of(struct run *r)
 {
 	char today[11], first[11], d[20];
-	const char *why;
+	const char *why, *now = ledger_run_now(r->l);
 
-	when_today(today);
+	if (*now)
+		snprintf(today, sizeof(today), "%.10s", now);
+	else
+		when_today(today);
 	if (!r->o->as_of) {
 		memcpy(r->as_of, today, sizeof(r->as_of));
 	} else {
