@@ -377,10 +377,10 @@ static const struct invariant {
 	  "SELECT m.member_id, 'merged into ''' || m.merged_into || ''', and its merges form a loop'"
 	  "  FROM walk w JOIN members m ON m.member_id = w.start WHERE w.cur = w.start" },
 	{ REFERRER_LOOPS,
-	  "SELECT member_id, CASE WHEN status = 'merged' THEN merged_into ELSE referrer END,"
+	  "SELECT member_id, " LEDGER_REFERRAL_STEP("") ","
 	  "       status = 'merged'"
 	  "  FROM members"
-	  " WHERE CASE WHEN status = 'merged' THEN merged_into ELSE referrer END IS NOT NULL"
+	  " WHERE " LEDGER_REFERRAL_STEP("") " IS NOT NULL"
 	  " ORDER BY member_id" },
 	{ "merged-member-holds-nothing",
 	  "SELECT m.member_id, 'merged into ' || coalesce('''' || m.merged_into || '''', 'no member') ||"

@@ -72,6 +72,13 @@ enum ledger_stmt_id {
 	" FROM (SELECT replace(replace(replace(replace(" x ", ' ', ''), '-', ''), " \
 	"'.', ''), '/', '') AS t))"
 
+/* The next step along a chain of referrers, in SQL, of the members row
+ * whose columns are prefixed `m` ("m." or ""): a merged member's
+ * survivor, else its referrer (NULL where the chain ends).  loy-enroll
+ * follows it to refuse a referral loop, loy-check to find one. */
+#define LEDGER_REFERRAL_STEP(m) \
+	"CASE WHEN " m "status = 'merged' THEN " m "merged_into ELSE " m "referrer END"
+
 /* The programme's phone_country, in SQL: a country calling code ("44"),
  * or 'none', also for a ledger whose settings do not have it. */
 #define LEDGER_PHONE_COUNTRY \

@@ -154,10 +154,9 @@ ledger_member_refers_back(struct ledger *l, const char *referrer, const char *id
 	/* each step is the record's survivor when merged, else its referrer;
 	 * UNION keeps each member once, so that a loop ends */
 	sqlite3_stmt *st = ledger_stmt(l, S_MEMBER_REFERS_BACK, "WITH RECURSIVE walk(id) AS ("
-	    " SELECT ?1 UNION SELECT CASE WHEN m.status = 'merged' THEN m.merged_into"
-	    "  ELSE m.referrer END FROM walk JOIN members m ON m.member_id = walk.id"
-	    "  WHERE CASE WHEN m.status = 'merged' THEN m.merged_into ELSE m.referrer END"
-	    "  IS NOT NULL)"
+	    " SELECT ?1 UNION SELECT " LEDGER_REFERRAL_STEP("m.")
+	    "  FROM walk JOIN members m ON m.member_id = walk.id"
+	    "  WHERE " LEDGER_REFERRAL_STEP("m.") " IS NOT NULL)"
 	    " SELECT 1 FROM walk WHERE id = ?2 LIMIT 1");
 
 	if (!st)
@@ -234,7 +233,7 @@ chain_end(struct ledger *l, struct ledger_chains *c, const char *from, char **en
 			next = loy_xstrdup(known);	/* further on the chain */
 		} else {
 			if (!(st = ledger_stmt(l, S_MEMBER_CHAIN_STEP,
-			    "SELECT CASE WHEN status = 'merged' THEN merged_into ELSE referrer END"
+			    "SELECT " LEDGER_REFERRAL_STEP("")
 			    " FROM members WHERE member_id = ?1"))) {
 				rc = -1;
 				break;
