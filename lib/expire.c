@@ -19,6 +19,18 @@ struct expiry_run {
 
 static int as_of_day(struct expiry_run *e, const char *day, const char *now);
 
+/* Is the --as-of date `day` after today `today` (dates or datetimes)?
+ * Said: points expire when their day has come. */
+static int
+as_of_future(const struct expiry_run *e, const char *day, const char *today)
+{
+	if (strncmp(day, today, 10) <= 0)
+		return 0;
+	loy_warn("--as-of '%s' is in the future: points expire when their day has come",
+	    e->as_of);
+	return 1;
+}
+
 /* The run's as-of day, from the clock the run read once it held the
  * ledger (ledger_run_now): today then, or --as-of, which is not to be
  * later (a time zone another writer set while the run waited can make it
@@ -28,15 +40,11 @@ expire_begin(struct expiry_run *e, struct ledger *l)
 {
 	const char *now = ledger_run_now(l);
 
-	if (*e->as_of_date && strncmp(e->as_of_date, now, 10) > 0) {
-		loy_warn("--as-of '%s' is in the future: points expire when their day has "
-		    "come", e->as_of);
+	if (*e->as_of_date && as_of_future(e, e->as_of_date, now))
 		return LOY_EX_USAGE;
-	}
 	as_of_day(e, *e->as_of_date ? e->as_of_date : now, now);
 	return 0;
 }
-
 
 static int
 expire_all(void *ctx, struct ledger *l, struct csvio_writer *out, long counts[2])
@@ -124,11 +132,8 @@ expire_run(const struct cli *cli, struct ledger *l, const char *as_of, const cha
 			loy_warn("--as-of '%s' %s", as_of, why);
 			return LOY_EX_USAGE;
 		}
-		if (strcmp(d, today) > 0) {
-			loy_warn("--as-of '%s' is in the future: points expire when their day "
-			    "has come", as_of);
+		if (as_of_future(&e, d, today))
 			return LOY_EX_USAGE;
-		}
 		snprintf(e.as_of_date, sizeof(e.as_of_date), "%.10s", d);
 	}
 	return batch_txn(cli, l, args, expire_all, &e);
